@@ -165,6 +165,22 @@ class CompressionTest {
   }
 
   @ParameterizedTest
+  @EnumSource(value = Compression.class, names = {"GZIP", "ZSTD"})
+  void aStreamThatDeclaresItsSizeDecompressesIntoOneContiguousBuffer(Compression codec) {
+    byte[] payload = OtlpGenerator.realisticTraces(2000).toByteArray(); // ~800 KB, under one chunk
+    ByteBuf in = Unpooled.wrappedBuffer(codec.compress(payload));
+    ByteBuf out = codec.decompress(in, ALLOC, payload.length);
+    try {
+      assertThat(out).isNotInstanceOf(CompositeByteBuf.class);
+      assertThat(out.readableBytes()).isEqualTo(payload.length);
+      assertThat(out.capacity()).isEqualTo(payload.length + 1);
+    } finally {
+      out.release();
+      in.release();
+    }
+  }
+
+  @ParameterizedTest
   @EnumSource(Compression.class)
   void inputsOfEveryShapeAreReadWithoutChangingTheirIndexesOrReferenceCount(Compression codec) {
     byte[] payload = new OtlpGenerator(4).traces().toByteArray();
