@@ -84,6 +84,46 @@ final class OfficialJson {
     return out.toByteArray();
   }
 
+  /**
+   * A copy of {@code message} with every -0.0 double replaced by 0.0: JsonFormat's parser reads doubles
+   * through BigDecimal, which has no negative zero, so this is what it can give back at best.
+   */
+  @SuppressWarnings("unchecked")
+  static <M extends Message> M withoutNegativeZeros(M message) {
+    Message.Builder builder = message.toBuilder();
+    for (java.util.Map.Entry<com.google.protobuf.Descriptors.FieldDescriptor, Object> entry
+        : message.getAllFields().entrySet()) {
+      com.google.protobuf.Descriptors.FieldDescriptor field = entry.getKey();
+      switch (field.getJavaType()) {
+        case DOUBLE:
+          if (field.isRepeated()) {
+            for (int i = 0; i < builder.getRepeatedFieldCount(field); i++) {
+              builder.setRepeatedField(field, i, positiveZero((Double) builder.getRepeatedField(field, i)));
+            }
+          } else {
+            builder.setField(field, positiveZero((Double) entry.getValue()));
+          }
+          break;
+        case MESSAGE:
+          if (field.isRepeated()) {
+            for (int i = 0; i < builder.getRepeatedFieldCount(field); i++) {
+              builder.setRepeatedField(field, i, withoutNegativeZeros((Message) builder.getRepeatedField(field, i)));
+            }
+          } else {
+            builder.setField(field, withoutNegativeZeros((Message) entry.getValue()));
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    return (M) builder.build();
+  }
+
+  private static double positiveZero(double d) {
+    return d == 0 ? 0.0 : d;
+  }
+
   static byte[] resource(String path) {
     try (InputStream in = OfficialJson.class.getResourceAsStream(path)) {
       if (in == null) {
