@@ -1,0 +1,412 @@
+package io.otlp4j.wire;
+
+import static io.otlp4j.wire.WireReader.LENGTH_DELIMITED;
+import static io.otlp4j.wire.WireReader.pos;
+import static io.otlp4j.wire.WireReader.readLength;
+import static io.otlp4j.wire.WireReader.readTag;
+import static io.otlp4j.wire.WireReader.skipValue;
+import static io.otlp4j.wire.WireReader.value;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Sets and deletes resource attributes in every resource of an encoded OTLP export request, touching
+ * only the bytes that change: each {@code Resource} message is re-encoded (with its {@code Resource*}
+ * length prefix), and everything else (scopes, items, unknown fields at every level) is passed on as
+ * retained slices of the input.
+ *
+ * <h2>Semantics</h2>
+ * <ul>
+ *   <li>{@code upsert(key, value)}: the first attribute with the key gets the new value, in place (its
+ *       other fields, unknown ones included, kept);
+ *       later attributes with the same key are removed; a resource without the key gets it appended
+ *       (several in the order of their upserts). A Resource* without a resource gets one holding the
+ *       upserted attributes.
+ *   <li>{@code delete(key)}: every attribute with the key is removed.
+ *   <li>A later operation on a key replaces an earlier one on the same key in the builder.
+ *   <li>A Resource* carrying its {@code resource} field more than once (protobuf merges them) gets one
+ *       re-encoded resource holding the merged content, where the first one was.
+ *   <li>The resource's other fields ({@code dropped_attributes_count}, entity refs, unknown fields) are
+ *       kept byte for byte. {@code dropped_attributes_count} is not changed.
+ * </ul>
+ *
+ * <h2>Buffer ownership</h2>
+ * {@link #apply} only reads the input: its indexes and reference count are unchanged and the caller
+ * keeps (and releases) it. The returned buffer is owned by the caller and must be released; it holds
+ * retained slices of the input. On an exception nothing is left allocated.
+ *
+ * <p>Immutable and thread-safe; build once, apply to any number of requests from any threads.
+ */
+public final class ResourceRewrite {
+  private static final int KEY_VALUE_TAG = (1 << 3) | LENGTH_DELIMITED;
+  private static final int RESOURCE_TAG = (1 << 3) | LENGTH_DELIMITED;
+  private static final int SCOPE_TAG = (2 << 3) | LENGTH_DELIMITED;
+
+  private final byte[][] keys;
+  /** For each key: the encoded KeyValue field (tag, length, content) to upsert, or null to delete. */
+  private final byte[][] replacements;
+  /** For each upserted key: the encoded value field (KeyValue field 2: tag, length, AnyValue). */
+  private final byte[][] values;
+  private final boolean anyUpsert;
+  private final OtlpWalker walker;
+
+  private ResourceRewrite(Builder builder) {
+    int n = builder.operations.size();
+    keys = new byte[n][];
+    replacements = new byte[n][];
+    values = new byte[n][];
+    int i = 0;
+    boolean upserts = false;
+    for (Map.Entry<String, byte[]> op : builder.operations.entrySet()) {
+      keys[i] = op.getKey().getBytes(StandardCharsets.UTF_8);
+      replacements[i] = op.getValue();
+      values[i] = builder.values.get(op.getKey());
+      upserts |= op.getValue() != null;
+      i++;
+    }
+    anyUpsert = upserts;
+    walker = builder.walker;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Validates {@code request} and returns it with every resource rewritten; see the class comment for
+   * ownership. New bytes are allocated from {@code request.alloc()}.
+   *
+   * @throws WireFormatException when the request is not valid; nothing is allocated then
+   */
+  public ByteBuf apply(Signal signal, ByteBuf request) {
+    walker.walk(signal, request);
+    return new Run(request).run();
+  }
+
+  /** One application: the pieces of the output, in order, as (source, start, length) triples. */
+  private final class Run {
+    private static final int FROM_INPUT = 0;
+    private static final int FROM_OUT = 1;
+
+    private final ByteBuf input;
+    private final ByteBuffer b;
+    private final int base;
+    private final ByteBuf out;
+    private int[] pieces = new int[3 * 16];
+    private int pieceCount;
+    /** Per resource field of the current Resource*: tag position, content start, end. */
+    private int[] occurrences = new int[12];
+    private final boolean[] written = new boolean[keys.length];
+
+    Run(ByteBuf input) {
+      this.input = input;
+      this.b = WireReader.view(input);
+      this.base = b.position();
+      this.out = input.alloc().heapBuffer(256);
+    }
+
+    ByteBuf run() {
+      ByteBufAllocator alloc = input.alloc();
+      CompositeByteBuf result = alloc.compositeBuffer(Integer.MAX_VALUE);
+      try {
+        int end = b.limit();
+        int p = base;
+        int runStart = p;
+        while (p < end) {
+          int tagPos = p;
+          long r = readTag(b, p, end, base);
+          p = pos(r);
+          int tag = value(r);
+          p = skipValue(b, tag & 7, tagPos, p, end, base);
+          if (tag == RESOURCE_TAG) {
+            piece(FROM_INPUT, runStart, tagPos - runStart);
+            long lr = readLength(b, pos(r), end, base);
+            entry(pos(lr), p);
+            runStart = p;
+          }
+        }
+        piece(FROM_INPUT, runStart, end - runStart);
+        int readerIndex = input.readerIndex();
+        for (int i = 0; i < pieceCount; i++) {
+          int source = pieces[3 * i];
+          int start = pieces[3 * i + 1];
+          int length = pieces[3 * i + 2];
+          result.addComponent(true, source == FROM_INPUT
+              ? input.retainedSlice(readerIndex + start - base, length)
+              : out.retainedSlice(start, length));
+        }
+        return result;
+      } catch (RuntimeException | Error e) {
+        result.release();
+        throw e;
+      } finally {
+        out.release();
+      }
+    }
+
+    private void piece(int source, int start, int length) {
+      if (length == 0) {
+        return;
+      }
+      int at = 3 * pieceCount;
+      if (at + 3 > pieces.length) {
+        pieces = Arrays.copyOf(pieces, pieces.length * 2);
+      }
+      pieces[at] = source;
+      pieces[at + 1] = start;
+      pieces[at + 2] = length;
+      pieceCount++;
+    }
+
+    /** Rewrites one Resource* whose content is {@code [start, end)}. */
+    private void entry(int start, int end) {
+      // Where the resource field(s) are: ranges of their content.
+      int count = 0;
+      int p = start;
+      while (p < end) {
+        int tagPos = p;
+        long r = readTag(b, p, end, base);
+        p = pos(r);
+        int tag = value(r);
+        p = skipValue(b, tag & 7, tagPos, p, end, base);
+        if (tag == RESOURCE_TAG) {
+          long lr = readLength(b, pos(r), end, base);
+          if (3 * count + 3 > occurrences.length) {
+            occurrences = Arrays.copyOf(occurrences, occurrences.length * 2);
+          }
+          occurrences[3 * count] = tagPos;
+          occurrences[3 * count + 1] = pos(lr);
+          occurrences[3 * count + 2] = p;
+          count++;
+        }
+      }
+      if (count == 0 && !anyUpsert) {
+        int prefixStart = out.writerIndex();
+        out.writeByte(RESOURCE_TAG);
+        RequestSplitter.writeVarint(out, end - start);
+        piece(FROM_OUT, prefixStart, out.writerIndex() - prefixStart);
+        piece(FROM_INPUT, start, end - start);
+        return;
+      }
+      // The new resource content, then its field prefix, then the entry prefix, all into `out`.
+      int contentStart = out.writerIndex();
+      Arrays.fill(written, false);
+      for (int i = 0; i < count; i++) {
+        resourceContent(occurrences[3 * i + 1], occurrences[3 * i + 2]);
+      }
+      for (int k = 0; k < keys.length; k++) {
+        if (replacements[k] != null && !written[k]) {
+          out.writeBytes(replacements[k]);
+        }
+      }
+      int contentLength = out.writerIndex() - contentStart;
+      int fieldStart = out.writerIndex();
+      out.writeByte(RESOURCE_TAG);
+      RequestSplitter.writeVarint(out, contentLength);
+      int fieldPrefixLength = out.writerIndex() - fieldStart;
+      // Other fields of the Resource*, kept as slices: everything but the resource occurrences.
+      int kept = end - start;
+      for (int i = 0; i < count; i++) {
+        kept -= occurrences[3 * i + 2] - occurrences[3 * i];
+      }
+      int entryStart = out.writerIndex();
+      out.writeByte(RESOURCE_TAG);
+      RequestSplitter.writeVarint(out, kept + fieldPrefixLength + contentLength);
+      piece(FROM_OUT, entryStart, out.writerIndex() - entryStart);
+      int insertAt = count == 0 ? start : occurrences[0];
+      piece(FROM_INPUT, start, insertAt - start);
+      piece(FROM_OUT, fieldStart, fieldPrefixLength);
+      piece(FROM_OUT, contentStart, contentLength);
+      // The rest, skipping further resource occurrences.
+      p = count == 0 ? start : occurrences[2];
+      int runStart = p;
+      while (p < end) {
+        int tagPos = p;
+        long r = readTag(b, p, end, base);
+        p = pos(r);
+        int tag = value(r);
+        p = skipValue(b, tag & 7, tagPos, p, end, base);
+        if (tag == RESOURCE_TAG) {
+          piece(FROM_INPUT, runStart, tagPos - runStart);
+          runStart = p;
+        }
+      }
+      piece(FROM_INPUT, runStart, end - runStart);
+    }
+
+    /** Copies a Resource's fields into `out`, applying the operations to its attributes. */
+    private void resourceContent(int start, int end) {
+      int p = start;
+      while (p < end) {
+        int tagPos = p;
+        long r = readTag(b, p, end, base);
+        p = pos(r);
+        int tag = value(r);
+        p = skipValue(b, tag & 7, tagPos, p, end, base);
+        int op = -1;
+        if (tag == KEY_VALUE_TAG) {
+          long lr = readLength(b, pos(r), end, base);
+          op = operationFor(pos(lr), p);
+        }
+        if (op < 0) {
+          copy(tagPos, p);
+        } else if (replacements[op] != null && !written[op]) {
+          long lr = readLength(b, pos(r), end, base);
+          replaceValue(pos(lr), p, values[op]);
+          written[op] = true;
+        }
+      }
+    }
+
+    /**
+     * Writes the KeyValue whose content is {@code [start, end)} with its value replaced: its other fields
+     * (the key, unknown fields) are kept as they are.
+     */
+    private void replaceValue(int start, int end, byte[] valueField) {
+      int kept = 0;
+      for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+          out.writeByte(KEY_VALUE_TAG);
+          RequestSplitter.writeVarint(out, kept + valueField.length);
+        }
+        int p = start;
+        while (p < end) {
+          int tagPos = p;
+          long r = readTag(b, p, end, base);
+          p = pos(r);
+          int tag = value(r);
+          p = skipValue(b, tag & 7, tagPos, p, end, base);
+          if (tag != ((2 << 3) | LENGTH_DELIMITED)) {
+            if (pass == 0) {
+              kept += p - tagPos;
+            } else {
+              copy(tagPos, p);
+            }
+          }
+        }
+      }
+      out.writeBytes(valueField);
+    }
+
+    private void copy(int start, int end) {
+      out.writeBytes(input, input.readerIndex() + start - base, end - start);
+    }
+
+    /** The index of the operation on this KeyValue's key (the last key field wins), or -1. */
+    private int operationFor(int start, int end) {
+      int keyStart = start;
+      int keyLength = 0;
+      int p = start;
+      while (p < end) {
+        int tagPos = p;
+        long r = readTag(b, p, end, base);
+        p = pos(r);
+        int tag = value(r);
+        p = skipValue(b, tag & 7, tagPos, p, end, base);
+        if (tag == ((1 << 3) | LENGTH_DELIMITED)) {
+          long lr = readLength(b, pos(r), end, base);
+          keyStart = pos(lr);
+          keyLength = value(lr);
+        }
+      }
+      for (int k = 0; k < keys.length; k++) {
+        if (WireReader.bytesEqual(b, keyStart, keyLength, keys[k])) {
+          return k;
+        }
+      }
+      return -1;
+    }
+  }
+
+  /** Configures a {@link ResourceRewrite}. Not thread-safe; the rewrite it builds is. */
+  public static final class Builder {
+    private final Map<String, byte[]> operations = new LinkedHashMap<>();
+    private final Map<String, byte[]> values = new HashMap<>();
+    private OtlpWalker walker = OtlpWalker.create();
+
+    private Builder() {}
+
+    /** Sets the attribute {@code key} to the string {@code value}. */
+    public Builder upsert(String key, String value) {
+      requireNonNull(value, "value");
+      return put(key, new ProtoWriter().string(1, value));
+    }
+
+    /** Sets the attribute {@code key} to the boolean {@code value}. */
+    public Builder upsert(String key, boolean value) {
+      return put(key, new ProtoWriter().bool(2, value));
+    }
+
+    /** Sets the attribute {@code key} to the integer {@code value}. */
+    public Builder upsert(String key, long value) {
+      return put(key, new ProtoWriter().int64(3, value));
+    }
+
+    /** Sets the attribute {@code key} to the double {@code value}. */
+    public Builder upsert(String key, double value) {
+      return put(key, new ProtoWriter().doubleField(4, value));
+    }
+
+    /** Removes every attribute named {@code key}. */
+    public Builder delete(String key) {
+      requireKey(key);
+      operations.remove(key);
+      operations.put(key, null);
+      return this;
+    }
+
+    /** The walker that validates each request first (default {@link OtlpWalker#create()}). */
+    public Builder setWalker(OtlpWalker walker) {
+      requireNonNull(walker, "walker");
+      this.walker = walker;
+      return this;
+    }
+
+    public ResourceRewrite build() {
+      return new ResourceRewrite(this);
+    }
+
+    private Builder put(String key, ProtoWriter anyValue) {
+      requireKey(key);
+      byte[] value = anyValue.toByteArray();
+      byte[] keyValue = new ProtoWriter().string(1, key).bytes(2, value).toByteArray();
+      byte[] field = new ProtoWriter().bytes(1, keyValue).toByteArray();
+      operations.remove(key);
+      operations.put(key, field);
+      values.put(key, new ProtoWriter().bytes(2, value).toByteArray());
+      return this;
+    }
+
+    private static void requireKey(String key) {
+      requireNonNull(key, "key");
+      if (key.isEmpty()) {
+        throw new IllegalArgumentException("key must not be empty");
+      }
+    }
+
+    private static void requireNonNull(Object value, String name) {
+      if (value == null) {
+        throw new IllegalArgumentException(name + " must not be null");
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    List<String> ops = new ArrayList<>();
+    for (int k = 0; k < keys.length; k++) {
+      ops.add((replacements[k] == null ? "delete " : "upsert ") + new String(keys[k], StandardCharsets.UTF_8));
+    }
+    return "ResourceRewrite" + ops;
+  }
+}

@@ -1,0 +1,165 @@
+package io.otlp4j.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.Message;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.common.v1.AnyValue;
+import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.resource.v1.Resource;
+import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import io.otlp4j.wire.testing.OtlpGenerator;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class ResourceRewriteTest {
+  private static final ResourceRewrite REWRITE = ResourceRewrite.builder()
+      .upsert("service.name", "renamed")
+      .upsert("deployment.environment", "prod")
+      .upsert("sampled", true)
+      .upsert("shard", 7L)
+      .upsert("weight", 0.25)
+      .delete("host.name")
+      .delete("http.request.method")
+      .build();
+
+  /** The same operations, as they are applied with the official builders. */
+  private static final Map<String, AnyValue> UPSERTS = new LinkedHashMap<>();
+  private static final List<String> DELETES = List.of("host.name", "http.request.method");
+
+  static {
+    UPSERTS.put("service.name", AnyValue.newBuilder().setStringValue("renamed").build());
+    UPSERTS.put("deployment.environment", AnyValue.newBuilder().setStringValue("prod").build());
+    UPSERTS.put("sampled", AnyValue.newBuilder().setBoolValue(true).build());
+    UPSERTS.put("shard", AnyValue.newBuilder().setIntValue(7).build());
+    UPSERTS.put("weight", AnyValue.newBuilder().setDoubleValue(0.25).build());
+  }
+
+  @ParameterizedTest
+  @EnumSource(Signal.class)
+  void rewriteEqualsTheSameChangeMadeWithTheOfficialBuilders(Signal signal) throws Exception {
+    OtlpGenerator generator = new OtlpGenerator(signal.ordinal() * 13L + 3).withUnknownFields(true);
+    for (int i = 0; i < 500; i++) {
+      Message request = generator.request(signal);
+      byte[] bytes = request.toByteArray();
+      ByteBuf input = (i & 1) == 0 ? Unpooled.wrappedBuffer(bytes)
+          : PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
+      ByteBuf rewritten = REWRITE.apply(signal, input);
+      try {
+        Message parsed = OfficialView.parse(signal, ByteBufUtil.getBytes(rewritten));
+        assertThat(parsed).isEqualTo(expected(request));
+        assertThat(input.readerIndex()).isZero();
+      } finally {
+        rewritten.release();
+        input.release();
+      }
+    }
+  }
+
+  private static Message expected(Message request) {
+    Message.Builder out = request.toBuilder();
+    FieldDescriptor entries = request.getDescriptorForType().findFieldByNumber(1);
+    for (int i = 0; i < out.getRepeatedFieldCount(entries); i++) {
+      Message entry = (Message) out.getRepeatedField(entries, i);
+      FieldDescriptor resourceField = entry.getDescriptorForType().findFieldByNumber(1);
+      if (!entry.hasField(resourceField) && UPSERTS.isEmpty()) {
+        continue;
+      }
+      Resource resource = (Resource) entry.getField(resourceField);
+      out.setRepeatedField(entries, i, entry.toBuilder().setField(resourceField, rewrite(resource)).build());
+    }
+    return out.build();
+  }
+
+  static Resource rewrite(Resource resource) {
+    List<KeyValue> attributes = new ArrayList<>();
+    List<String> done = new ArrayList<>();
+    for (KeyValue kv : resource.getAttributesList()) {
+      if (DELETES.contains(kv.getKey())) {
+        continue;
+      }
+      AnyValue upsert = UPSERTS.get(kv.getKey());
+      if (upsert == null) {
+        attributes.add(kv);
+      } else if (!done.contains(kv.getKey())) {
+        attributes.add(kv.toBuilder().setValue(upsert).build());
+        done.add(kv.getKey());
+      }
+    }
+    UPSERTS.forEach((key, value) -> {
+      if (!done.contains(key)) {
+        attributes.add(KeyValue.newBuilder().setKey(key).setValue(value).build());
+      }
+    });
+    return resource.toBuilder().clearAttributes().addAllAttributes(attributes).build();
+  }
+
+  @Test
+  void duplicatesOfAnUpsertedKeyAreRemovedAndTheFirstReplacedInPlace() throws Exception {
+    ExportTraceServiceRequest request = ExportTraceServiceRequest.newBuilder()
+        .addResourceSpans(ResourceSpans.newBuilder().setResource(Resource.newBuilder()
+            .addAttributes(kv("a", "1")).addAttributes(kv("service.name", "x")).addAttributes(kv("b", "2"))
+            .addAttributes(kv("service.name", "y")).addAttributes(kv("host.name", "h"))
+            .setDroppedAttributesCount(3)))
+        .addResourceSpans(ResourceSpans.newBuilder().setSchemaUrl("no resource"))
+        .build();
+    ByteBuf input = Unpooled.wrappedBuffer(request.toByteArray());
+    ByteBuf out = ResourceRewrite.builder().upsert("service.name", "z").delete("host.name").build()
+        .apply(Signal.TRACES, input);
+    try {
+      ExportTraceServiceRequest parsed = ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(out));
+      assertThat(parsed.getResourceSpans(0).getResource().getAttributesList())
+          .containsExactly(kv("a", "1"), kv("service.name", "z"), kv("b", "2"));
+      assertThat(parsed.getResourceSpans(0).getResource().getDroppedAttributesCount()).isEqualTo(3);
+      assertThat(parsed.getResourceSpans(1).getResource().getAttributesList()).containsExactly(kv("service.name", "z"));
+      assertThat(parsed.getResourceSpans(1).getSchemaUrl()).isEqualTo("no resource");
+    } finally {
+      out.release();
+      input.release();
+    }
+  }
+
+  @Test
+  void aResourceSentTwiceIsMergedAsProtobufMergesIt() throws Exception {
+    Resource first = Resource.newBuilder().addAttributes(kv("a", "1")).build();
+    Resource second = Resource.newBuilder().addAttributes(kv("host.name", "h")).addAttributes(kv("c", "3")).build();
+    ProtoWriter w = new ProtoWriter();
+    w.begin(1).bytes(1, first.toByteArray()).string(3, "s").bytes(1, second.toByteArray()).end();
+    ByteBuf input = Unpooled.wrappedBuffer(w.toByteArray());
+    ByteBuf out = ResourceRewrite.builder().delete("host.name").build().apply(Signal.TRACES, input);
+    try {
+      ExportTraceServiceRequest parsed = ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(out));
+      assertThat(parsed.getResourceSpans(0).getResource().getAttributesList())
+          .containsExactly(kv("a", "1"), kv("c", "3"));
+      assertThat(parsed.getResourceSpans(0).getSchemaUrl()).isEqualTo("s");
+    } finally {
+      out.release();
+      input.release();
+    }
+  }
+
+  @Test
+  void malformedInputIsRefusedAndBuilderArgumentsChecked() {
+    ByteBuf input = Unpooled.wrappedBuffer(new byte[] {0x0A, 0x02, 0x0A, 0x05});
+    assertThatThrownBy(() -> REWRITE.apply(Signal.TRACES, input)).isInstanceOf(WireFormatException.class);
+    assertThat(input.refCnt()).isEqualTo(1);
+    input.release();
+    assertThatThrownBy(() -> ResourceRewrite.builder().upsert("", "v")).hasMessageContaining("key");
+    assertThatThrownBy(() -> ResourceRewrite.builder().upsert("k", (String) null)).hasMessageContaining("value");
+  }
+
+  private static KeyValue kv(String key, String value) {
+    return KeyValue.newBuilder().setKey(key).setValue(AnyValue.newBuilder().setStringValue(value)).build();
+  }
+}
