@@ -1,10 +1,12 @@
 package io.otlp4j.relay;
 
-/** The {@code otlp4j} command line. */
+import io.otlp4j.relay.cli.Cli;
+
+/** The {@code otlp4j} command line: {@code convert}, {@code inspect}. */
 public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    System.out.println("otlp4j");
+    System.exit(Cli.execute(args, System.in, System.out, System.err));
   }
 }
