@@ -73,7 +73,10 @@ public final class ObjectPool<T> {
   public static final int DEFAULT_MAX_TOTAL = 256;
 
   private static final int SLOTS_PER_STRIPE = 4;
-  private static final int STRIPE_STRIDE = 16; // references; keeps stripes on separate cache lines
+  // References (4 bytes with compressed oops): 128 bytes, so that stripes share neither a cache line
+  // nor an adjacent-line prefetch pair.
+  private static final int STRIPE_STRIDE = 32;
+  private static final int MIN_STRIPES = 16; // few threads rarely hash to one stripe
   private static final int MAX_STRIPES = 64;
 
   private final Supplier<? extends T> factory;
@@ -95,7 +98,10 @@ public final class ObjectPool<T> {
     this.reset = builder.reset;
     this.maxTotal = builder.maxTotal;
     int stripes =
-        Math.min(MAX_STRIPES, Queues.roundCapacity(Runtime.getRuntime().availableProcessors() * 2));
+        Math.min(
+            MAX_STRIPES,
+            Queues.roundCapacity(
+                Math.max(MIN_STRIPES, Runtime.getRuntime().availableProcessors() * 4)));
     this.stripeMask = stripes - 1;
     this.slots = new AtomicReferenceArray<>(stripes * STRIPE_STRIDE);
     this.shared = Queues.mpmcArray(maxTotal);
