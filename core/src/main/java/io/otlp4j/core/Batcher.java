@@ -168,6 +168,7 @@ public final class Batcher<T> {
   private static final int SPINS_BEFORE_PARK = 1 << 10;
   private static final long NO_BATCH = Long.MIN_VALUE;
 
+  private static final System.Logger LOGGER = System.getLogger(Batcher.class.getName());
   private static final VarHandle STATE;
 
   static {
@@ -191,6 +192,7 @@ public final class Batcher<T> {
   private final long blockTimeoutNanos;
   private final NanoClock clock;
   private final Consumer<? super T> discardListener;
+  private final boolean logFirstFailure;
   private final Thread drainer; // null in manual mode
 
   // Shared state.
@@ -242,6 +244,7 @@ public final class Batcher<T> {
     this.blockTimeoutNanos = builder.blockTimeout.toNanos();
     this.clock = builder.clock;
     this.discardListener = builder.discardListener;
+    this.logFirstFailure = builder.logFirstFailure;
     if (startDrainer) {
       this.drainer = builder.threadFactory.newThread(this::runDrainer);
       drainer.start();
@@ -548,6 +551,11 @@ public final class Batcher<T> {
     return step(now);
   }
 
+  /** Producers waiting for space under the BLOCK policy (tests). */
+  int blockedProducerCount() {
+    return blockedProducers.get();
+  }
+
   /** Manual mode: what the drainer would wait for after the last {@link #drainOnce(long)}. */
   int waitKind() {
     return waitKind;
@@ -696,7 +704,14 @@ public final class Batcher<T> {
 
   private void onExportComplete(int size, Throwable error, CompletableFuture<Void> finished) {
     if (error != null) {
-      batchesFailed.incrementAndGet();
+      if (batchesFailed.getAndIncrement() == 0 && logFirstFailure) {
+        LOGGER.log(
+            System.Logger.Level.WARNING,
+            "batch export failed ("
+                + size
+                + " items); further failures are only counted (batchesFailed, itemsFailed)",
+            error);
+      }
       itemsFailed.addAndGet(size);
     }
     inFlight.decrementAndGet();
@@ -842,6 +857,7 @@ public final class Batcher<T> {
           return thread;
         };
     private Consumer<? super T> discardListener = item -> {};
+    private boolean logFirstFailure = true;
 
     private Builder(Function<? super List<T>, ? extends CompletionStage<?>> exporter) {
       this.exporter = Objects.requireNonNull(exporter, "exporter");
@@ -934,6 +950,12 @@ public final class Batcher<T> {
     /** Receives each item left in the queue when a shutdown times out (for example to fail it). */
     public Builder<T> discardListener(Consumer<? super T> discardListener) {
       this.discardListener = Objects.requireNonNull(discardListener, "discardListener");
+      return this;
+    }
+
+    /** Whether the first failed export is logged (a user that reports failures itself turns it off). */
+    Builder<T> logFirstFailure(boolean logFirstFailure) {
+      this.logFirstFailure = logFirstFailure;
       return this;
     }
 

@@ -89,6 +89,7 @@ public final class RequestCoalescer<P, R> {
             .overflow(Batcher.Overflow.REJECT)
             .clock(builder.clock)
             .threadFactory(builder.threadFactory)
+            .logFirstFailure(false) // every carried caller receives the failure itself
             .discardListener(
                 submission ->
                     submission.future.completeExceptionally(

@@ -306,7 +306,7 @@ class BatcherTest {
             .buildManual();
     offerAll(batcher, "a", "b", "c", "d");
     CompletableFuture<OfferResult> blocked = CompletableFuture.supplyAsync(() -> batcher.offer("e"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> blockedProducers(batcher) == 1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> batcher.blockedProducerCount() == 1);
     assertThat(blocked).isNotDone();
 
     batcher.drainOnce(now.get());
@@ -325,20 +325,9 @@ class BatcherTest {
             .buildManual();
     offerAll(batcher, "a", "b", "c", "d");
     CompletableFuture<OfferResult> blocked = CompletableFuture.supplyAsync(() -> batcher.offer("e"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> blockedProducers(batcher) == 1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> batcher.blockedProducerCount() == 1);
     batcher.shutdown(Duration.ofSeconds(30));
     assertThat(blocked.get(10, TimeUnit.SECONDS)).isEqualTo(OfferResult.CLOSED);
-  }
-
-  private static int blockedProducers(Batcher<?> batcher) {
-    // The only way to observe a parked producer without timing: the batcher's own counter.
-    try {
-      var field = Batcher.class.getDeclaredField("blockedProducers");
-      field.setAccessible(true);
-      return ((java.util.concurrent.atomic.AtomicInteger) field.get(batcher)).get();
-    } catch (ReflectiveOperationException e) {
-      throw new AssertionError(e);
-    }
   }
 
   // ------------------------------------------------------------------------------ flush, shutdown
