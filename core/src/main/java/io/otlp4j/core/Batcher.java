@@ -206,6 +206,7 @@ public final class Batcher<T> {
   private final ReentrantLock blockLock = new ReentrantLock();
   private final Condition notFull = blockLock.newCondition();
   private final Object sweepLock = new Object();
+  private final Object lifecycleLock = new Object();
   private final ConcurrentLinkedQueue<FlushRequest> flushRequests = new ConcurrentLinkedQueue<>();
   private final CompletableFuture<Boolean> shutdownResult = new CompletableFuture<>();
 
@@ -408,7 +409,7 @@ public final class Batcher<T> {
    */
   public CompletableFuture<Boolean> shutdown(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout");
-    synchronized (shutdownResult) {
+    synchronized (lifecycleLock) {
       if (lifecycle != OPEN) {
         return shutdownResult;
       }
