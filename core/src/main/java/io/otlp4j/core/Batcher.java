@@ -200,6 +200,8 @@ public final class Batcher<T> {
   private volatile int lifecycle = OPEN;
   private volatile boolean controlPending;
   private volatile boolean terminateRequested;
+  private volatile Boolean shutdownOutcome; // set by shutdown when the drain finished or timed out
+  private volatile boolean drainerExited;
   private final AtomicLong pendingBytes;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger blockedProducers = new AtomicInteger();
@@ -422,24 +424,26 @@ public final class Batcher<T> {
     flush()
         .thenApply(v -> Boolean.TRUE)
         .completeOnTimeout(Boolean.FALSE, timeout.toNanos(), TimeUnit.NANOSECONDS)
-        .whenComplete(
-            (drained, error) -> {
-              terminate();
-              shutdownResult.complete(drained != null && drained);
-            });
+        .whenComplete((drained, error) -> terminate(drained != null && drained));
     return shutdownResult;
   }
 
-  private void terminate() {
+  /** Ends the drainer; the shutdown future completes once the leftovers are swept. */
+  private void terminate(boolean drained) {
+    shutdownOutcome = drained;
     terminateRequested = true;
     if (drainer == null) {
       lifecycle = TERMINATED;
       sweep();
       completeAllFlushes();
+      shutdownResult.complete(drained);
     } else {
       controlPending = true;
       wakeUnconditionally();
       LockSupport.unpark(drainer);
+      if (drainerExited) {
+        shutdownResult.complete(drained); // the drainer ended earlier (it failed)
+      }
     }
   }
 
@@ -496,6 +500,11 @@ public final class Batcher<T> {
       lifecycle = TERMINATED; // written before the sweep: producers that enqueue later sweep too
       sweep();
       completeAllFlushes();
+      drainerExited = true;
+      Boolean outcome = shutdownOutcome;
+      if (outcome != null) {
+        shutdownResult.complete(outcome);
+      }
     }
   }
 

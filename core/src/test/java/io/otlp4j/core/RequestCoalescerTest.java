@@ -2,6 +2,7 @@ package io.otlp4j.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -220,6 +221,17 @@ class RequestCoalescerTest {
     assertThat(carried).isNotDone();
     operations.get(0).complete(GroupResult.uniform("late but fine"));
     assertThat(carried).isCompletedWithValue("late but fine");
+  }
+
+  @Test
+  void withADispatcherThreadATimedOutShutdownHasFailedTheWaitingCallersWhenItCompletes()
+      throws Exception {
+    RequestCoalescer<String, String> coalescer = builder().build();
+    coalescer.submit("a", 1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> groups.size() == 1);
+    CompletableFuture<String> waiting = coalescer.submit("b", 1);
+    assertThat(coalescer.shutdown(Duration.ofMillis(30)).get(10, TimeUnit.SECONDS)).isFalse();
+    assertThat(failureOf(waiting)).isInstanceOf(RejectedExecutionException.class);
   }
 
   @Test
