@@ -17,6 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -56,6 +57,26 @@ class BatcherTest {
     }
   }
 
+  private final List<Batcher<String>> built = new CopyOnWriteArrayList<>();
+
+  /** Invariants every batcher must hold after any test (Caffeine-style). */
+  @AfterEach
+  void checkInvariants() {
+    for (Batcher<String> batcher : built) {
+      assertThat(batcher.inFlightCount()).isBetween(0, Batcher.DEFAULT_MAX_IN_FLIGHT);
+      assertThat(batcher.itemsSent()).isLessThanOrEqualTo(batcher.enqueuedCount());
+      assertThat(batcher.batchesFailed()).isLessThanOrEqualTo(batcher.batchesSent());
+      assertThat(batcher.largestBatchSize()).isLessThanOrEqualTo(4 * 8);
+      assertThat(batcher.queuedCount()).isBetween(0, batcher.capacity());
+      assertThat(exporter.sizes()).allSatisfy(size -> assertThat(size).isPositive());
+    }
+  }
+
+  private Batcher<String> track(Batcher<String> batcher) {
+    built.add(batcher);
+    return batcher;
+  }
+
   private Batcher.Builder<String> builder(Strategy strategy) {
     Batcher.Builder<String> builder =
         Batcher.<String>builder(exporter::export)
@@ -80,7 +101,7 @@ class BatcherTest {
 
   @Test
   void sizeStrategySendsOnlyFullBatches() {
-    Batcher<String> batcher = builder(Strategy.SIZE).buildManual();
+    Batcher<String> batcher = track(builder(Strategy.SIZE).buildManual());
     offerAll(batcher, "a", "b", "c");
     now.addAndGet(10_000 * MS);
     assertThat(batcher.drainOnce(now.get())).isZero();
@@ -97,7 +118,7 @@ class BatcherTest {
 
   @Test
   void timeStrategySendsWhenFirstItemHasWaitedMaxDelay() {
-    Batcher<String> batcher = builder(Strategy.TIME).buildManual();
+    Batcher<String> batcher = track(builder(Strategy.TIME).buildManual());
     long start = now.get();
     assertThat(batcher.drainOnce(start)).isZero();
     assertThat(batcher.waitKind()).isEqualTo(Batcher.WAKE_ON_ANY);
@@ -117,7 +138,7 @@ class BatcherTest {
 
   @Test
   void timeStrategySendsFullBatchesWithoutWaiting() {
-    Batcher<String> batcher = builder(Strategy.TIME).buildManual();
+    Batcher<String> batcher = track(builder(Strategy.TIME).buildManual());
     offerAll(batcher, "a", "b", "c", "d", "e");
     assertThat(batcher.drainOnce(now.get())).isEqualTo(1);
     assertThat(exporter.sizes()).containsExactly(4);
@@ -130,8 +151,8 @@ class BatcherTest {
   @Test
   void hybridSendsWhenByteLimitIsReachedAndNeverExceedsIt() {
     Batcher<String> batcher =
-        builder(Strategy.HYBRID).maxBatchSize(100).capacity(128).maxBatchBytes(10, String::length)
-            .buildManual();
+        track(builder(Strategy.HYBRID).maxBatchSize(100).capacity(128).maxBatchBytes(10, String::length)
+            .buildManual());
     offerAll(batcher, "aaaa", "bbbb");
     assertThat(batcher.drainOnce(now.get())).isZero(); // 8 bytes < 10
     offerAll(batcher, "cccc"); // 12 bytes
@@ -145,7 +166,7 @@ class BatcherTest {
   @Test
   void hybridSendsAnItemHeavierThanTheByteLimitAlone() {
     Batcher<String> batcher =
-        builder(Strategy.HYBRID).maxBatchBytes(5, String::length).buildManual();
+        track(builder(Strategy.HYBRID).maxBatchBytes(5, String::length).buildManual());
     offerAll(batcher, "xxxxxxxxxx", "y");
     assertThat(batcher.drainOnce(now.get())).isEqualTo(1);
     assertThat(exporter.batches).containsExactly(List.of("xxxxxxxxxx"));
@@ -153,7 +174,7 @@ class BatcherTest {
 
   @Test
   void hybridSendsOnItemCountAndOnDelay() {
-    Batcher<String> batcher = builder(Strategy.HYBRID).buildManual();
+    Batcher<String> batcher = track(builder(Strategy.HYBRID).buildManual());
     offerAll(batcher, "a", "b", "c", "d", "e");
     assertThat(batcher.drainOnce(now.get())).isEqualTo(1);
     assertThat(batcher.drainOnce(now.get() + 100 * MS)).isEqualTo(1);
@@ -171,7 +192,7 @@ class BatcherTest {
 
   @Test
   void adaptiveSendsALoneItemAtOnce() {
-    Batcher<String> batcher = builder(Strategy.ADAPTIVE).buildManual();
+    Batcher<String> batcher = track(builder(Strategy.ADAPTIVE).buildManual());
     offerAll(batcher, "a");
     assertThat(batcher.drainOnce(now.get())).isEqualTo(1);
     assertThat(exporter.batches).containsExactly(List.of("a"));
@@ -179,7 +200,7 @@ class BatcherTest {
 
   @Test
   void adaptiveAccumulatesWhileAnExportIsInFlightAndSendsThemTogetherWhenItFinishes() {
-    Batcher<String> batcher = builder(Strategy.ADAPTIVE).maxBatchSize(8).buildManual();
+    Batcher<String> batcher = track(builder(Strategy.ADAPTIVE).maxBatchSize(8).buildManual());
     offerAll(batcher, "a");
     batcher.drainOnce(now.get());
     offerAll(batcher, "b", "c", "d");
@@ -194,7 +215,7 @@ class BatcherTest {
 
   @Test
   void adaptiveSendsAFullBatchWhileAnotherIsInFlightIfAPermitIsFree() {
-    Batcher<String> batcher = builder(Strategy.ADAPTIVE).maxInFlight(2).buildManual();
+    Batcher<String> batcher = track(builder(Strategy.ADAPTIVE).maxInFlight(2).buildManual());
     offerAll(batcher, "a");
     batcher.drainOnce(now.get());
     offerAll(batcher, "b", "c", "d", "e", "f");
@@ -208,7 +229,7 @@ class BatcherTest {
   @ParameterizedTest
   @EnumSource(Strategy.class)
   void neverRunsMoreExportsThanMaxInFlight(Strategy strategy) {
-    Batcher<String> batcher = builder(strategy).maxBatchSize(1).maxInFlight(2).buildManual();
+    Batcher<String> batcher = track(builder(strategy).maxBatchSize(1).maxInFlight(2).buildManual());
     offerAll(batcher, "a", "b", "c", "d", "e");
     assertThat(batcher.drainOnce(now.get())).isEqualTo(2);
     assertThat(batcher.inFlightCount()).isEqualTo(2);
@@ -262,7 +283,7 @@ class BatcherTest {
   @Test
   void rejectHandsTheItemBackWithAStatusAndCountsIt() {
     Batcher<String> batcher =
-        builder(Strategy.SIZE).capacity(4).overflow(Overflow.REJECT).buildManual();
+        track(builder(Strategy.SIZE).capacity(4).overflow(Overflow.REJECT).buildManual());
     offerAll(batcher, "a", "b", "c", "d");
     assertThat(batcher.offer("e")).isEqualTo(OfferResult.REJECTED);
     assertThat(batcher.rejectedCount()).isEqualTo(1);
@@ -273,7 +294,7 @@ class BatcherTest {
   @Test
   void dropNewestDiscardsTheOfferedItemAndCountsIt() {
     Batcher<String> batcher =
-        builder(Strategy.SIZE).capacity(4).overflow(Overflow.DROP_NEWEST).buildManual();
+        track(builder(Strategy.SIZE).capacity(4).overflow(Overflow.DROP_NEWEST).buildManual());
     offerAll(batcher, "a", "b", "c", "d");
     assertThat(batcher.offer("e")).isEqualTo(OfferResult.DROPPED);
     assertThat(batcher.offer("f")).isEqualTo(OfferResult.DROPPED);
@@ -285,11 +306,11 @@ class BatcherTest {
   @Test
   void blockGivesUpAfterTheTimeout() {
     Batcher<String> batcher =
-        builder(Strategy.SIZE)
+        track(builder(Strategy.SIZE)
             .capacity(4)
             .overflow(Overflow.BLOCK)
             .blockTimeout(Duration.ofMillis(20))
-            .buildManual();
+            .buildManual());
     offerAll(batcher, "a", "b", "c", "d");
     assertThat(batcher.offer("e")).isEqualTo(OfferResult.TIMED_OUT);
     assertThat(batcher.timedOutCount()).isEqualTo(1);
@@ -299,11 +320,11 @@ class BatcherTest {
   @Test
   void blockWaitsUntilTheDrainerMakesSpace() throws Exception {
     Batcher<String> batcher =
-        builder(Strategy.SIZE)
+        track(builder(Strategy.SIZE)
             .capacity(4)
             .overflow(Overflow.BLOCK)
             .blockTimeout(Duration.ofSeconds(30))
-            .buildManual();
+            .buildManual());
     offerAll(batcher, "a", "b", "c", "d");
     CompletableFuture<OfferResult> blocked = CompletableFuture.supplyAsync(() -> batcher.offer("e"));
     await().atMost(Duration.ofSeconds(10)).until(() -> batcher.blockedProducerCount() == 1);
@@ -317,12 +338,12 @@ class BatcherTest {
   @Test
   void shutdownReleasesBlockedProducersWithClosed() throws Exception {
     Batcher<String> batcher =
-        builder(Strategy.SIZE)
+        track(builder(Strategy.SIZE)
             .capacity(4)
             .maxInFlight(1)
             .overflow(Overflow.BLOCK)
             .blockTimeout(Duration.ofSeconds(30))
-            .buildManual();
+            .buildManual());
     offerAll(batcher, "a", "b", "c", "d");
     CompletableFuture<OfferResult> blocked = CompletableFuture.supplyAsync(() -> batcher.offer("e"));
     await().atMost(Duration.ofSeconds(10)).until(() -> batcher.blockedProducerCount() == 1);
@@ -335,7 +356,7 @@ class BatcherTest {
   @ParameterizedTest
   @EnumSource(Strategy.class)
   void flushExportsEverythingOfferedBeforeItAndCompletesWhenTheExportsFinish(Strategy strategy) {
-    Batcher<String> batcher = builder(strategy).buildManual();
+    Batcher<String> batcher = track(builder(strategy).buildManual());
     offerAll(batcher, "a", "b", "c", "d", "e", "f");
     CompletableFuture<Void> flushed = batcher.flush();
     batcher.drainOnce(now.get());
@@ -349,7 +370,7 @@ class BatcherTest {
 
   @Test
   void flushOfAnEmptyBatcherCompletesAtOnce() {
-    Batcher<String> batcher = builder(Strategy.SIZE).buildManual();
+    Batcher<String> batcher = track(builder(Strategy.SIZE).buildManual());
     CompletableFuture<Void> flushed = batcher.flush();
     batcher.drainOnce(now.get());
     assertThat(flushed).isCompleted();
@@ -357,7 +378,7 @@ class BatcherTest {
 
   @Test
   void flushDoesNotWaitForItemsOfferedAfterIt() {
-    Batcher<String> batcher = builder(Strategy.SIZE).maxInFlight(1).buildManual();
+    Batcher<String> batcher = track(builder(Strategy.SIZE).maxInFlight(1).buildManual());
     exporter.completeImmediately = true;
     offerAll(batcher, "a");
     CompletableFuture<Void> flushed = batcher.flush();
@@ -372,7 +393,7 @@ class BatcherTest {
   @ParameterizedTest
   @EnumSource(Strategy.class)
   void shutdownExportsEverythingAndThenRefusesNewItems(Strategy strategy) {
-    Batcher<String> batcher = builder(strategy).buildManual();
+    Batcher<String> batcher = track(builder(strategy).buildManual());
     exporter.completeImmediately = true;
     offerAll(batcher, "a", "b", "c", "d", "e", "f", "g");
     CompletableFuture<Boolean> shutdown = batcher.shutdown(Duration.ofSeconds(30));
@@ -389,7 +410,7 @@ class BatcherTest {
   void shutdownThatTimesOutDropsTheRestAndHandsItToTheDiscardListener() throws Exception {
     List<String> discarded = new CopyOnWriteArrayList<>();
     Batcher<String> batcher =
-        builder(Strategy.SIZE).maxInFlight(1).discardListener(discarded::add).buildManual();
+        track(builder(Strategy.SIZE).maxInFlight(1).discardListener(discarded::add).buildManual());
     offerAll(batcher, "a", "b", "c", "d", "e", "f");
     CompletableFuture<Boolean> shutdown = batcher.shutdown(Duration.ofMillis(50));
     batcher.drainOnce(now.get()); // sends a..d, which never finish; e, f wait for a permit
