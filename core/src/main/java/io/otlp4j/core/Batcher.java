@@ -62,6 +62,13 @@ import java.util.function.ToLongFunction;
  * responsibility and discarded it); {@link Overflow#BLOCK} waits up to the block timeout for space and
  * returns {@link OfferResult#TIMED_OUT} if none came.
  *
+ * <h2>Ownership</h2>
+ * The batcher never inspects, copies or releases items (reference-counted buffers included). An
+ * {@link OfferResult#ACCEPTED ACCEPTED} item belongs to the batcher until it is handed to the
+ * exporter (which then owns it: ownership is transferred with the batch list) or, after a timed-out
+ * shutdown, to the discard listener (which must release it). Any other result leaves the item with
+ * the caller.
+ *
  * <h2>Thread-safety and invariants</h2>
  * Thread-safe. Every accepted item is handed to the exporter exactly once, or — only when
  * {@link #shutdown(Duration)} times out — counted as dropped and passed to the discard listener. Items
@@ -935,7 +942,10 @@ public final class Batcher<T> {
       return this;
     }
 
-    /** How long {@link Overflow#BLOCK} waits for space; default {@link #DEFAULT_BLOCK_TIMEOUT}. */
+    /**
+     * How long {@link Overflow#BLOCK} waits for space, in wall-clock time (a blocked thread waits on a
+     * condition, not on the {@link NanoClock}); default {@link #DEFAULT_BLOCK_TIMEOUT}.
+     */
     public Builder<T> blockTimeout(Duration blockTimeout) {
       Objects.requireNonNull(blockTimeout, "blockTimeout");
       if (blockTimeout.isNegative()) {

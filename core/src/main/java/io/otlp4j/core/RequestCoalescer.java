@@ -43,6 +43,11 @@ import java.util.function.Function;
  * {@link IllegalStateException}; submissions still waiting when a shutdown times out fail with a
  * {@link RejectedExecutionException}.
  *
+ * <h2>Ownership</h2>
+ * Payloads (reference-counted buffers included) pass through untouched: an accepted payload is
+ * handed to the operation, which owns it from then on; a payload whose future fails at submit (full,
+ * shut down) or at a timed-out shutdown was never handed over, and its caller must release it.
+ *
  * <p>Thread-safe.
  *
  * @param <P> the payload type
