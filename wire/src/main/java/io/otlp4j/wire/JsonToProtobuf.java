@@ -322,7 +322,10 @@ final class JsonToProtobuf {
     throw error(f.describe() + " must be an integer (a number or a decimal string), found " + describe(t));
   }
 
-  /** The value of a plain decimal of at most 18 digits, or Long.MIN_VALUE when the text is anything else. */
+  /**
+   * The value of a plain decimal of at most 19 digits (every OTLP timestamp), or Long.MIN_VALUE when
+   * the text is anything else or beyond the signed range: those take the exact, slower path.
+   */
   private static long parseSmallDecimal(char[] c, int off, int len) {
     int i = off;
     int end = off + len;
@@ -332,7 +335,7 @@ final class JsonToProtobuf {
       i++;
     }
     int digits = end - i;
-    if (digits < 1 || digits > 18) {
+    if (digits < 1 || digits > 19) {
       return Long.MIN_VALUE;
     }
     long v = 0;
@@ -341,7 +344,10 @@ final class JsonToProtobuf {
       if (d < 0 || d > 9) {
         return Long.MIN_VALUE;
       }
-      v = v * 10 + d;
+      v = v * 10 + d; // below 10^19 < 2^64: no unsigned overflow
+    }
+    if (v < 0) {
+      return Long.MIN_VALUE; // above Long.MAX_VALUE
     }
     return negative ? -v : v;
   }

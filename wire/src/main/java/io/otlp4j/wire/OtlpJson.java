@@ -119,6 +119,8 @@ public final class OtlpJson {
    * the writer holds part of the message: reset it.
    */
   public static void toProtobuf(Signal signal, byte[] json, int offset, int length, ProtoWriter out) {
+    Objects.requireNonNull(signal, "signal");
+    Objects.requireNonNull(out, "out");
     Objects.checkFromIndexSize(offset, length, json.length);
     JsonParser parser;
     try {
@@ -162,6 +164,8 @@ public final class OtlpJson {
    * @throws IOException only when the stream itself fails; malformed JSON is a {@link WireFormatException}
    */
   public static void toProtobuf(Signal signal, InputStream json, ProtoWriter out) throws IOException {
+    Objects.requireNonNull(signal, "signal");
+    Objects.requireNonNull(out, "out");
     JsonParser parser;
     try {
       parser = FACTORY.createParser(json);
@@ -172,8 +176,6 @@ public final class OtlpJson {
   }
 
   private static void transcode(Signal signal, JsonParser parser, ProtoWriter out) throws IOException {
-    Objects.requireNonNull(signal, "signal");
-    Objects.requireNonNull(out, "out");
     try (JsonParser p = parser) {
       new JsonToProtobuf(p, out).readRequest(OtlpJsonSchema.request(signal));
     } catch (JacksonException e) {
