@@ -148,7 +148,7 @@ class MetricsRegistryTest {
 
   private static long parseCounter(String text, String prefix) {
     int i = text.indexOf(prefix);
-    int end = text.indexOf('\n', i);
+    int end = text.indexOf('\n', i + 1);
     return (long) Double.parseDouble(text.substring(i + prefix.length(), end));
   }
 }
