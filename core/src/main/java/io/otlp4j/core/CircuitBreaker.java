@@ -24,8 +24,9 @@ import java.util.concurrent.atomic.LongAdder;
  * {@link #onIgnored()} allocate nothing except on a state transition (a new phase object) and, for
  * the time-based window, one bucket object per bucket period.
  *
- * <p><b>Invariants:</b> HALF_OPEN never grants more than {@link Builder#permittedCallsInHalfOpen}
- * probes per half-open phase; each transition is performed, counted and reported to listeners
+ * <p><b>Invariants:</b> HALF_OPEN's permit counter stays within {@code [0, permittedCalls]} (see
+ * {@link Builder#halfOpen(int, int)}), so a half-open phase grants at most {@code permittedCalls}
+ * probes plus one per permit returned through {@link #onIgnored()}; each transition is performed, counted and reported to listeners
  * exactly once, by the thread that won it; {@code successfulCalls() + failedCalls()} equals the
  * number of {@code onSuccess}/{@code onError} calls once writers are quiescent.
  */
@@ -258,13 +259,19 @@ public final class CircuitBreaker {
 
   /**
    * Reports that a permitted call ended without an outcome that should count (cancelled by the
-   * caller, say). In HALF_OPEN the probe permit is returned.
+   * caller, say). In HALF_OPEN the probe permit is returned, so a cancelled probe does not leave
+   * the breaker waiting for an outcome that never comes; the permit counter never rises above the
+   * configured number of probes.
+   *
+   * <p>Permissions carry no token (that would allocate), so an outcome is attributed to the phase
+   * current when it is reported: a call admitted while CLOSED that completes during HALF_OPEN counts
+   * as a probe outcome, as in Resilience4j.
    */
   public void onIgnored() {
     ignored.increment();
     Phase p = lvPhase();
     if (p instanceof HalfOpen) {
-      ((HalfOpen) p).releaseProbe();
+      ((HalfOpen) p).releaseProbe(config.permittedCallsInHalfOpen);
     }
   }
 
@@ -306,6 +313,14 @@ public final class CircuitBreaker {
   @Override
   public String toString() {
     return "CircuitBreaker{" + name + ", " + state() + "}";
+  }
+
+  /** The current count-based window while CLOSED, else {@code null}; for invariant checks. */
+  CountWindow closedCountWindow() {
+    Phase p = lvPhase();
+    return p instanceof Closed && ((Closed) p).window instanceof CountWindow
+        ? (CountWindow) ((Closed) p).window
+        : null;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -484,8 +499,14 @@ public final class CircuitBreaker {
       }
     }
 
-    void releaseProbe() {
-      PERMITS.getAndAdd(this, 1);
+    /** Returns a permit; the counter never rises above the configured number of probes. */
+    void releaseProbe(int maxPermits) {
+      for (; ; ) {
+        int p = (int) PERMITS.getVolatile(this);
+        if (p >= maxPermits || PERMITS.compareAndSet(this, p, p + 1)) {
+          return;
+        }
+      }
     }
 
     int recordProbeSuccess() {
@@ -607,6 +628,24 @@ public final class CircuitBreaker {
         return false;
       }
       return config.exceedsThresholds(calls(agg), failures(agg), slow(agg));
+    }
+
+    /** The aggregate as {calls, failures, slow}; exact when no recording is in flight. */
+    long[] aggregateCounts() {
+      long agg = (long) AGGREGATE.getVolatile(this);
+      return new long[] {calls(agg), failures(agg), slow(agg)};
+    }
+
+    /** The slots recounted as {calls, failures, slow}; must equal the aggregate when quiescent. */
+    long[] recount() {
+      long[] counts = new long[3];
+      for (int i = 0; i < slots.length; i++) {
+        byte outcome = (byte) SLOTS.getVolatile(slots, i);
+        counts[0] += outcome == EMPTY ? 0 : 1;
+        counts[1] += bit(isFailure(outcome));
+        counts[2] += bit(isSlow(outcome));
+      }
+      return counts;
     }
 
     static long calls(long agg) {

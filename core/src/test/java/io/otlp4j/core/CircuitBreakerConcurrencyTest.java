@@ -75,6 +75,47 @@ class CircuitBreakerConcurrencyTest {
   }
 
   @Test
+  void countWindowAggregateMatchesItsSlotsAfterConcurrentRecording() throws Exception {
+    CircuitBreaker b =
+        CircuitBreaker.builder("window")
+            .clock(() -> 0L)
+            .countBasedWindow(64)
+            .minimumCalls(64)
+            .failureRateThreshold(100) // never trips: the window must stay put to be checked
+            .slowCallDuration(Duration.ofNanos(500))
+            .build();
+    CountDownLatch start = new CountDownLatch(1);
+    List<Future<?>> futures = new ArrayList<>();
+    for (int t = 0; t < THREADS; t++) {
+      futures.add(
+          pool.submit(
+              () -> {
+                start.await();
+                ThreadLocalRandom random = ThreadLocalRandom.current();
+                for (int i = 0; i < 50_000; i++) {
+                  assertThat(b.tryAcquirePermission()).isTrue();
+                  long duration = random.nextInt(1_000);
+                  // Mostly fast successes, so the read-only fast path and the write path mix.
+                  if (random.nextInt(50) == 0) {
+                    b.onError(duration);
+                  } else {
+                    b.onSuccess(random.nextInt(10) == 0 ? duration : 1);
+                  }
+                }
+                return null;
+              }));
+    }
+    start.countDown();
+    for (Future<?> f : futures) {
+      f.get(30, TimeUnit.SECONDS);
+    }
+    assertThat(b.state()).isEqualTo(State.CLOSED);
+    CircuitBreaker.CountWindow window = b.closedCountWindow();
+    assertThat(window.aggregateCounts()).containsExactly(window.recount());
+    assertThat(window.recount()[0]).isEqualTo(64);
+  }
+
+  @Test
   void countersAndTransitionsStayConsistentUnderEightThreads() throws Exception {
     AtomicLong now = new AtomicLong();
     ConcurrentLinkedQueue<String> seen = new ConcurrentLinkedQueue<>();
