@@ -278,6 +278,26 @@ class CircuitBreakerTest {
   }
 
   @Test
+  void returnedPermitsNeverRaiseTheProbeCounterAboveTheLimit() {
+    CircuitBreaker b =
+        builder()
+            .countBasedWindow(2)
+            .minimumCalls(2)
+            .openWait(Duration.ofSeconds(1))
+            .halfOpen(2, 2)
+            .build();
+    trip(b);
+    advance(Duration.ofSeconds(1));
+    assertThat(b.tryAcquirePermission()).isTrue();
+    b.onIgnored();
+    b.onIgnored(); // e.g. a call admitted before the trip, ignored now: must not add a permit
+    b.onIgnored();
+    assertThat(b.tryAcquirePermission()).isTrue();
+    assertThat(b.tryAcquirePermission()).isTrue();
+    assertThat(b.tryAcquirePermission()).isFalse();
+  }
+
+  @Test
   void outcomesArrivingWhileOpenAreCountedButDoNotChangeState() {
     CircuitBreaker b =
         builder().countBasedWindow(2).minimumCalls(2).openWait(Duration.ofSeconds(1)).build();
