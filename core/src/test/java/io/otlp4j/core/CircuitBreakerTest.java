@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class CircuitBreakerTest {
 
@@ -64,6 +66,41 @@ class CircuitBreakerTest {
     assertThat(b.calls()).isEqualTo(5);
     assertThat(b.failedCalls()).isEqualTo(4);
     assertThat(b.successfulCalls()).isEqualTo(1);
+  }
+
+  private CircuitBreaker.Builder window(CircuitBreaker.WindowType type, int size) {
+    return type == CircuitBreaker.WindowType.COUNT_BASED
+        ? builder().countBasedWindow(size)
+        : builder().timeBasedWindow(size, Duration.ofSeconds(1));
+  }
+
+  @ParameterizedTest
+  @EnumSource(CircuitBreaker.WindowType.class)
+  void everyWindowTypeWaitsForTheMinimumThenTripsOnTheRate(CircuitBreaker.WindowType type) {
+    CircuitBreaker b = window(type, 10).minimumCalls(6).failureRateThreshold(50).build();
+    succeed(b, 3);
+    fail(b, 2);
+    assertThat(b.state()).isEqualTo(State.CLOSED); // 5 calls: below the minimum
+    succeed(b, 1);
+    assertThat(b.state()).isEqualTo(State.CLOSED); // 2 of 6 = 33 %
+    fail(b, 1);
+    assertThat(b.state()).isEqualTo(State.CLOSED); // 3 of 7 = 43 %
+    fail(b, 1);
+    assertThat(b.state()).isEqualTo(State.OPEN); // 4 of 8 = 50 %
+  }
+
+  @ParameterizedTest
+  @EnumSource(CircuitBreaker.WindowType.class)
+  void everyWindowTypeRecoversThroughHalfOpen(CircuitBreaker.WindowType type) {
+    CircuitBreaker b =
+        window(type, 4).minimumCalls(2).openWait(Duration.ofSeconds(1)).halfOpen(2, 2).build();
+    trip(b);
+    advance(Duration.ofSeconds(1));
+    succeed(b, 2);
+    assertThat(b.state()).isEqualTo(State.CLOSED);
+    succeed(b, 10); // the new CLOSED phase starts with an empty window
+    fail(b, 1);
+    assertThat(b.state()).isEqualTo(State.CLOSED);
   }
 
   @Test

@@ -62,6 +62,32 @@ class MetricsRegistryTest {
   }
 
   @Test
+  void labelValuesAreEscapedAndCallbackGaugesAreReadOnEachScrape() throws IOException {
+    MetricsRegistry registry = MetricsRegistry.create();
+    double[] value = {1};
+    registry.gauge("otlp4j_g", "G.", () -> value[0], "path", "a\"b\\c\nd");
+    assertThat(scrape(registry)).contains("otlp4j_g{path=\"a\\\"b\\\\c\\nd\"} 1.0\n");
+    value[0] = 2.5;
+    assertThat(scrape(registry)).contains("} 2.5\n");
+    registry.gauge("otlp4j_g", "G.", () -> 3, "path", "a\"b\\c\nd"); // replaces the supplier
+    assertThat(scrape(registry)).contains("} 3.0\n");
+  }
+
+  @Test
+  void aThrowingGaugeSupplierDoesNotBreakTheScrape() throws IOException {
+    MetricsRegistry registry = MetricsRegistry.create();
+    registry.gauge(
+        "otlp4j_broken",
+        "Broken.",
+        () -> {
+          throw new IllegalStateException("boom");
+        });
+    registry.counter("otlp4j_ok", "Ok.").increment();
+    String text = scrape(registry);
+    assertThat(text).contains("otlp4j_broken NaN\n").contains("otlp4j_ok_total 1.0\n");
+  }
+
+  @Test
   void sameNameAndLabelsReturnTheSameCell() {
     MetricsRegistry registry = MetricsRegistry.create();
     MetricsRegistry.Counter a = registry.counter("x_total", "h", "k", "v");
