@@ -89,8 +89,10 @@ public final class CircuitBreaker {
 
   /**
    * Receives state transitions. Called by the thread that performed the transition, after it took
-   * effect, exactly once per transition; must be fast and must not throw (a thrown exception is
-   * logged and otherwise ignored).
+   * effect, exactly once per transition; must be fast, thread-safe and must not throw (a thrown
+   * exception is logged and otherwise ignored). Listeners of two quick successive transitions run
+   * on the threads that made them and may therefore overlap or be observed out of order; {@link
+   * #state()} is the authority.
    */
   @FunctionalInterface
   public interface TransitionListener {
