@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -54,6 +55,9 @@ public final class CircuitBreaker {
    * getAndSet swaps the slot's outcome (so every eviction is exact), and a getAndAdd applies the
    * delta to the packed aggregate, whose result is evaluated against the thresholds. Consecutive
    * failures are counted in a field that a success only writes when it is non-zero.
+   *
+   * The time-based window stripes each bucket's counters by thread and sums the window only for a
+   * failure or slow call, or for a success while such an outcome is still inside the window.
    *
    * HALF_OPEN grants probes by CAS-decrementing a permit counter that never goes below zero, so
    * at most N probes are granted even under contention. OPEN -> HALF_OPEN is decided lazily by the
@@ -669,11 +673,21 @@ public final class CircuitBreaker {
 
   /**
    * N buckets of a fixed duration. A bucket is replaced (one small allocation per bucket period)
-   * when its epoch is stale, so a counter is never reset under a concurrent writer.
+   * when its epoch is stale, so a counter is never reset under a concurrent writer. Each bucket's
+   * counters are striped by thread, each stripe on its own cache lines, so concurrent successes do
+   * not contend on one counter. A fast success only sums the window when a failure or slow call
+   * happened within it ({@code lastBadEpoch}): without one no rate can trip.
    */
   static final class TimeWindow extends Window {
+    /** A power of two at least the number of CPUs (at most 16). */
+    private static final int STRIPES = stripes(Runtime.getRuntime().availableProcessors());
+    /** 16 longs = 128 bytes between stripes: no false sharing, even with adjacent-line prefetch. */
+    private static final int STRIDE = 16;
+
     private final Config config;
     private final AtomicReferenceArray<Bucket> buckets;
+    /** The latest epoch that recorded a failure or a slow call; written only by such outcomes. */
+    private final AtomicLong lastBadEpoch = new AtomicLong(Long.MIN_VALUE);
 
     TimeWindow(Config config) {
       this.config = config;
@@ -696,33 +710,48 @@ public final class CircuitBreaker {
           bucket = buckets.get(index);
         }
       }
-      bucket.calls.getAndIncrement();
+      int base = ((int) Thread.currentThread().getId() & (STRIPES - 1)) * STRIDE;
+      bucket.cells.getAndIncrement(base);
+      boolean bad = false;
       if (isFailure(outcome)) {
-        bucket.failures.getAndIncrement();
+        bucket.cells.getAndIncrement(base + 1);
+        bad = true;
       }
       if (isSlow(outcome)) {
-        bucket.slow.getAndIncrement();
+        bucket.cells.getAndIncrement(base + 2);
+        bad = true;
+      }
+      long oldest = epoch - config.bucketCount + 1;
+      if (bad) {
+        lastBadEpoch.accumulateAndGet(epoch, Math::max);
+      } else if (lastBadEpoch.get() < oldest) {
+        return false; // no failure or slow call in the window: no rate can trip
       }
       long calls = 0;
       long failed = 0;
       long slow = 0;
-      long oldest = epoch - config.bucketCount + 1;
       for (int i = 0; i < config.bucketCount; i++) {
         Bucket b = buckets.get(i);
         if (b != null && b.epoch >= oldest && b.epoch <= epoch) {
-          calls += b.calls.get();
-          failed += b.failures.get();
-          slow += b.slow.get();
+          for (int stripe = 0; stripe < STRIPES * STRIDE; stripe += STRIDE) {
+            calls += b.cells.get(stripe);
+            failed += b.cells.get(stripe + 1);
+            slow += b.cells.get(stripe + 2);
+          }
         }
       }
       return config.exceedsThresholds(calls, failed, slow);
     }
 
+    static int stripes(int cpus) {
+      int n = Integer.highestOneBit(Math.max(1, cpus - 1)) << 1;
+      return Math.min(16, n);
+    }
+
     private static final class Bucket {
       final long epoch;
-      final AtomicLong calls = new AtomicLong();
-      final AtomicLong failures = new AtomicLong();
-      final AtomicLong slow = new AtomicLong();
+      /** Per stripe: calls, failures, slow calls at offsets 0, 1, 2. */
+      final AtomicLongArray cells = new AtomicLongArray(STRIPES * STRIDE);
 
       Bucket(long epoch) {
         this.epoch = epoch;

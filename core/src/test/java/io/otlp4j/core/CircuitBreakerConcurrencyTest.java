@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** Stress tests, bounded in iterations and in time (each future waits at most 30 s). */
 class CircuitBreakerConcurrencyTest {
@@ -115,14 +117,20 @@ class CircuitBreakerConcurrencyTest {
     assertThat(window.recount()[0]).isEqualTo(64);
   }
 
-  @Test
-  void countersAndTransitionsStayConsistentUnderEightThreads() throws Exception {
+  @ParameterizedTest
+  @EnumSource(CircuitBreaker.WindowType.class)
+  void countersAndTransitionsStayConsistentUnderEightThreads(CircuitBreaker.WindowType type)
+      throws Exception {
     AtomicLong now = new AtomicLong();
     ConcurrentLinkedQueue<String> seen = new ConcurrentLinkedQueue<>();
+    CircuitBreaker.Builder builder = CircuitBreaker.builder("stress").clock(now::get);
+    if (type == CircuitBreaker.WindowType.COUNT_BASED) {
+      builder.countBasedWindow(20);
+    } else {
+      builder.timeBasedWindow(4, Duration.ofNanos(500));
+    }
     CircuitBreaker b =
-        CircuitBreaker.builder("stress")
-            .clock(now::get)
-            .countBasedWindow(20)
+        builder
             .minimumCalls(10)
             .failureRateThreshold(50)
             .consecutiveFailureThreshold(5)
