@@ -27,9 +27,10 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p><b>Invariants:</b> HALF_OPEN's permit counter stays within {@code [0, permittedCalls]} (see
  * {@link Builder#halfOpen(int, int)}), so a half-open phase grants at most {@code permittedCalls}
- * probes plus one per permit returned through {@link #onIgnored()}; each transition is performed, counted and reported to listeners
- * exactly once, by the thread that won it; {@code successfulCalls() + failedCalls()} equals the
- * number of {@code onSuccess}/{@code onError} calls once writers are quiescent.
+ * probes plus one per permit returned through {@link #onIgnored()}; each transition is performed,
+ * counted and reported to listeners exactly once, by the thread that won it; {@code
+ * successfulCalls() + failedCalls()} equals the number of {@code onSuccess}/{@code onError} calls
+ * once writers are quiescent.
  */
 public final class CircuitBreaker {
 
@@ -60,8 +61,9 @@ public final class CircuitBreaker {
    * The time-based window stripes each bucket's counters by thread and sums the window only for a
    * failure or slow call, or for a success while such an outcome is still inside the window.
    *
-   * HALF_OPEN grants probes by CAS-decrementing a permit counter that never goes below zero, so
-   * at most N probes are granted even under contention. OPEN -> HALF_OPEN is decided lazily by the
+   * HALF_OPEN grants probes by CAS-decrementing a permit counter that never goes below zero (and
+   * that onIgnored() never raises above N), so at most N probes are out at once even under
+   * contention. OPEN -> HALF_OPEN is decided lazily by the
    * first tryAcquirePermission() after the wait; there is no timer thread.
    *
    * Memory ordering: phase is read with a volatile load (acquire) and replaced with a CAS
@@ -69,7 +71,9 @@ public final class CircuitBreaker {
    * slots and aggregates are updated with VarHandle atomics (volatile semantics). The aggregate and
    * its slots are two atomics, so a racing reader may see a slot swapped but its delta not yet
    * applied; the packed fields carry a bias so such a transient under-count never borrows across
-   * fields, and the error is bounded by the number of recordings in flight.
+   * fields, and the error is bounded by the number of recordings in flight. Lifetime counters are
+   * read without synchronizing with writers (opaque loads, LongAdder sums): exact once the writers
+   * are quiescent, never blocking them.
    */
 
   private static final System.Logger LOGGER = System.getLogger(CircuitBreaker.class.getName());
