@@ -94,11 +94,6 @@ public final class OtlpJson {
 
   private OtlpJson() {}
 
-  /** The shared, configured factory; for callers that build their own parser or generator. */
-  public static JsonFactory jsonFactory() {
-    return FACTORY;
-  }
-
   // ---------------------------------------------------------------- JSON -> protobuf
 
   /** Transcodes an OTLP/JSON request of {@code signal} to its protobuf encoding. */
@@ -137,7 +132,8 @@ public final class OtlpJson {
 
   /**
    * As {@link #toProtobuf(Signal, byte[], int, int, ProtoWriter)} for the readable bytes of
-   * {@code json}, which is neither released nor moved.
+   * {@code json}, which is neither released nor moved. A heap buffer is read in place; a direct one
+   * is copied once into a heap array.
    */
   public static void toProtobuf(Signal signal, ByteBuf json, ProtoWriter out) {
     int length = json.readableBytes();
@@ -211,7 +207,8 @@ public final class OtlpJson {
 
   /**
    * Writes the OTLP/JSON form of the readable bytes of {@code protobuf} (not released, not moved) at
-   * the writer index of {@code out}; ownership of both stays with the caller.
+   * the writer index of {@code out}; ownership of both stays with the caller. A heap buffer is read
+   * in place; a direct one is copied once into a heap array.
    */
   public static void toJson(Signal signal, ByteBuf protobuf, ByteBuf out) {
     int length = protobuf.readableBytes();
@@ -234,8 +231,8 @@ public final class OtlpJson {
 
   /**
    * Writes the request as one JSON object value to {@code generator} (which the caller configures,
-   * flushes and closes). A UTF-8 generator from {@link #jsonFactory()} is the fastest: strings go to it
-   * as bytes.
+   * flushes and closes). A byte-oriented UTF-8 generator ({@code JsonFactory.createGenerator(OutputStream)})
+   * is the fastest: strings go to it as bytes; any other generator gets them as {@code String}s.
    */
   public static void toJson(Signal signal, byte[] protobuf, int offset, int length, JsonGenerator generator)
       throws IOException {
