@@ -103,7 +103,8 @@ public final class OtlpJson {
 
   /** Transcodes {@code json[offset, offset + length)}; error offsets are relative to {@code offset}. */
   public static byte[] toProtobuf(Signal signal, byte[] json, int offset, int length) {
-    ProtoWriter out = new ProtoWriter(Math.max(256, length / 2));
+    // Protobuf is about half the size of its OTLP/JSON; the writer also holds 5-byte length slots.
+    ProtoWriter out = new ProtoWriter(Math.max(256, length / 8 * 5));
     toProtobuf(signal, json, offset, length, out);
     return out.toByteArray();
   }
@@ -148,7 +149,7 @@ public final class OtlpJson {
 
   /** Transcodes the readable bytes of {@code json} (not released, not moved) to a protobuf byte array. */
   public static byte[] toProtobuf(Signal signal, ByteBuf json) {
-    ProtoWriter out = new ProtoWriter(Math.max(256, json.readableBytes() / 2));
+    ProtoWriter out = new ProtoWriter(Math.max(256, json.readableBytes() / 8 * 5));
     toProtobuf(signal, json, out);
     return out.toByteArray();
   }
