@@ -52,8 +52,11 @@ import java.util.Objects;
  * of range, protobuf structure, invalid UTF-8 in a protobuf string) throws
  * {@link WireFormatException} with the byte offset (for a {@code byte[]}/{@code ByteBuf}/stream input,
  * relative to where the caller's input starts) and the reason; no other exception comes from input.
- * {@code AnyValue} nesting is bounded at {@link #MAX_ANY_VALUE_DEPTH} in both directions, and the
- * JSON nesting as a whole by the parser's read constraints, so hostile input cannot exhaust the stack.
+ * Message nesting (which only {@code AnyValue} arrays and key-value lists can deepen) is bounded at
+ * {@link #MAX_NESTING_DEPTH} in both directions, protobuf-java's own default limit, so that whatever
+ * is accepted the official classes accept too; JSON nesting as a whole (unknown values included) is
+ * bounded at {@value #MAX_JSON_NESTING} by the parser's read constraints. Hostile input cannot exhaust
+ * the stack.
  * Output already written when an error is found stays written: the caller discards it
  * (and {@link ProtoWriter#reset() resets} a writer).
  *
@@ -71,11 +74,16 @@ import java.util.Objects;
  */
 public final class OtlpJson {
 
-  /** How deep {@code AnyValue}s may nest (arrays and key-value lists in values) before input is refused. */
-  public static final int MAX_ANY_VALUE_DEPTH = 64;
+  /**
+   * How deep messages may nest below the request before input is refused: protobuf-java's default
+   * recursion limit, so anything transcoded parses with the official classes. Only {@code AnyValue}
+   * arrays (two levels each) and key-value lists (three levels each) nest that deep: a span attribute
+   * holds up to 47 nested arrays or 31 nested key-value lists.
+   */
+  public static final int MAX_NESTING_DEPTH = 100;
 
-  /** JSON nesting the parser accepts at all: enough for {@link #MAX_ANY_VALUE_DEPTH} of key-value lists. */
-  static final int MAX_JSON_NESTING = 4 * MAX_ANY_VALUE_DEPTH + 32;
+  /** JSON nesting the parser accepts at all: each message level takes at most an object and an array. */
+  static final int MAX_JSON_NESTING = 2 * MAX_NESTING_DEPTH + 32;
 
   private static final JsonFactory FACTORY = JsonFactory.builder()
       .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
