@@ -111,10 +111,17 @@ public final class OtlpJson {
 
   /** Transcodes {@code json[offset, offset + length)}; error offsets are relative to {@code offset}. */
   public static byte[] toProtobuf(Signal signal, byte[] json, int offset, int length) {
-    // Protobuf is about half the size of its OTLP/JSON; the writer also holds 5-byte length slots.
-    ProtoWriter out = new ProtoWriter(Math.max(256, length / 8 * 5));
+    ProtoWriter out = new ProtoWriter(initialWriterCapacity(length));
     toProtobuf(signal, json, offset, length, out);
     return out.toByteArray();
+  }
+
+  /**
+   * Protobuf is about half the size of its OTLP/JSON, and the writer also holds 5-byte length slots
+   * until it finishes; beyond 1 MiB the writer grows as needed rather than trusting the input's size.
+   */
+  private static int initialWriterCapacity(int jsonLength) {
+    return Math.max(256, Math.min(1 << 20, jsonLength / 8 * 5));
   }
 
   /**
@@ -157,7 +164,7 @@ public final class OtlpJson {
 
   /** Transcodes the readable bytes of {@code json} (not released, not moved) to a protobuf byte array. */
   public static byte[] toProtobuf(Signal signal, ByteBuf json) {
-    ProtoWriter out = new ProtoWriter(Math.max(256, json.readableBytes() / 8 * 5));
+    ProtoWriter out = new ProtoWriter(initialWriterCapacity(json.readableBytes()));
     toProtobuf(signal, json, out);
     return out.toByteArray();
   }
