@@ -55,7 +55,7 @@ import java.util.Objects;
  * Message nesting (which only {@code AnyValue} arrays and key-value lists can deepen) is bounded at
  * {@link #MAX_NESTING_DEPTH} in both directions, protobuf-java's own default limit, so that whatever
  * is accepted the official classes accept too; JSON nesting as a whole (unknown values included) is
- * bounded at {@value #MAX_JSON_NESTING} by the parser's read constraints. Hostile input cannot exhaust
+ * bounded at 232 levels by the parser's read constraints. Hostile input cannot exhaust
  * the stack.
  * Output already written when an error is found stays written: the caller discards it
  * (and {@link ProtoWriter#reset() resets} a writer).
@@ -63,8 +63,9 @@ import java.util.Objects;
  * <h2>Field order</h2>
  * protobuf → JSON writes fields in wire order (for canonical input: field-number order), grouping
  * a repeated field's elements at its first occurrence; JSON → protobuf writes fields in the JSON's
- * key order. Canonical protobuf therefore round-trips to identical bytes, and any input is stable
- * after one round trip.
+ * key order. Canonical protobuf without unknown fields therefore round-trips to identical bytes
+ * (unknown fields are dropped: JSON has no form for them), and any input is stable after one round
+ * trip.
  *
  * <h2>Thread-safety and buffers</h2>
  * Stateless and thread-safe: every call uses its own small state and the shared {@link JsonFactory}.
@@ -253,6 +254,7 @@ public final class OtlpJson {
   public static void toJson(Signal signal, byte[] protobuf, int offset, int length, JsonGenerator generator)
       throws IOException {
     Objects.requireNonNull(signal, "signal");
+    Objects.requireNonNull(generator, "generator");
     Objects.checkFromIndexSize(offset, length, protobuf.length);
     new ProtobufToJson(generator, protobuf, offset)
         .writeRequest(OtlpJsonSchema.request(signal), offset, offset + length);
