@@ -296,6 +296,11 @@ public final class OtlpJson {
     }
   }
 
+  /** A generator that writes nowhere, for walking protobuf content that is validated but not written. */
+  static JsonGenerator discardingGenerator() throws IOException {
+    return FACTORY.createGenerator(OutputStream.nullOutputStream(), JsonEncoding.UTF8);
+  }
+
   private static WireFormatException wireFormat(JacksonException e) {
     String reason = e.getOriginalMessage();
     if (e instanceof StreamConstraintsException) {

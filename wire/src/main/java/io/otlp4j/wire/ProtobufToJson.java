@@ -50,8 +50,9 @@ final class ProtobufToJson {
   private static final int FRAME = MAX_FIELD_NUMBER + 1;
   private static final char[] HEX = "0123456789abcdef".toCharArray();
 
-  private final JsonGenerator g;
-  private final boolean utf8Generator;
+  private JsonGenerator g;
+  private boolean utf8Generator;
+  private JsonGenerator discard;
   private ProtoReader r;
   private int[] last = new int[FRAME * 12];
   private int[] count = new int[FRAME * 12];
@@ -64,7 +65,13 @@ final class ProtobufToJson {
   }
 
   void writeRequest(MessageType request, int start, int end) throws IOException {
-    writeMessage(request, start, end, 0);
+    try {
+      writeMessage(request, start, end, 0);
+    } finally {
+      if (discard != null) {
+        discard.close(); // gives its buffer back to Jackson's recycler
+      }
+    }
   }
 
   // ---------------------------------------------------------------- messages
@@ -117,7 +124,7 @@ final class ProtobufToJson {
         continue;
       }
       if (last[base + f.number] != tagStart || !winsOneof(f, tagStart, base)) {
-        r.skipValue(tag, end);
+        validateSuperseded(f, tag, end, frame);
         continue;
       }
       if (f.kind == MESSAGE) {
@@ -135,6 +142,44 @@ final class ProtobufToJson {
       }
     }
     g.writeEndObject();
+  }
+
+  /**
+   * An occurrence that a later one replaces is not written, but protobuf-java parses it all the same
+   * and refuses the whole input if it is malformed: its strings are checked for UTF-8 and its
+   * messages walked (into a generator that discards), so that refusals match. Only non-canonical
+   * input has such occurrences.
+   */
+  private void validateSuperseded(Field f, int tag, int end, int frame) throws IOException {
+    if (f.kind != STRING && f.kind != MESSAGE) {
+      r.skipValue(tag, end);
+      return;
+    }
+    int tagStart = r.pos;
+    int contentEnd = r.readLengthDelimited(end);
+    int contentStart = r.pos;
+    if (f.kind == STRING) {
+      int bad = invalidUtf8At(r.buf, contentStart, contentEnd);
+      if (bad >= 0) {
+        throw r.error(bad, f.describe() + " is not valid UTF-8");
+      }
+    } else {
+      checkNesting(frame, tagStart);
+      JsonGenerator real = g;
+      boolean realUtf8 = utf8Generator;
+      if (discard == null) {
+        discard = OtlpJson.discardingGenerator();
+      }
+      g = discard;
+      utf8Generator = true;
+      try {
+        writeMessage(f.message, contentStart, contentEnd, frame + 1);
+      } finally {
+        g = real;
+        utf8Generator = realUtf8;
+      }
+    }
+    r.pos = contentEnd;
   }
 
   /** Refuses a message nested in the one at level {@code frame} beyond the limit protobuf-java has too. */

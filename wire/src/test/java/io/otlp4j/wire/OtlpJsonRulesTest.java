@@ -407,6 +407,24 @@ class OtlpJsonRulesTest {
         .isInstanceOf(com.google.protobuf.InvalidProtocolBufferException.class);
   }
 
+  @Test
+  void anOccurrenceALaterOneReplacesIsStillCheckedAsTheOfficialClassesCheckIt() {
+    ProtoWriter badString = new ProtoWriter();
+    badString.begin(1).begin(2).begin(2)
+        .bytes(5, new byte[] {(byte) 0xFF}).string(5, "replaced it")
+        .end().end().end();
+    ProtoWriter badMessage = new ProtoWriter();
+    badMessage.begin(1).begin(2).begin(2)
+        .bytes(15, new byte[] {0x12, 0x05}).begin(15).string(2, "replaced it").end() // status, truncated
+        .end().end().end();
+
+    for (byte[] protobuf : new byte[][] {badString.toByteArray(), badMessage.toByteArray()}) {
+      assertThatThrownBy(() -> ExportTraceServiceRequest.parseFrom(protobuf))
+          .isInstanceOf(com.google.protobuf.InvalidProtocolBufferException.class);
+      assertThatThrownBy(() -> OtlpJson.toJson(Signal.TRACES, protobuf)).isInstanceOf(WireFormatException.class);
+    }
+  }
+
   // ---------------------------------------------------------------- malformed JSON
 
   @ParameterizedTest
