@@ -168,10 +168,18 @@ final class JsonMutator {
   }
 
   private byte[] deepNesting() {
-    int depth = random.nextInt(10) == 0 ? 100_000 : 1 + random.nextInt(400);
+    if (random.nextInt(10) == 0) {
+      return DEEP[random.nextInt(DEEP.length)];
+    }
     String open = random.nextBoolean() ? "[" : random.nextBoolean() ? "{\"a\":" : "{\"arrayValue\":{\"values\":[";
-    return utf8(open.repeat(depth));
+    return utf8(open.repeat(1 + random.nextInt(400)));
   }
+
+  /** 100,000 levels of nesting, built once: the inputs are large and always refused early. */
+  private static final byte[][] DEEP = {
+      utf8("[".repeat(100_000)), utf8("{\"a\":".repeat(100_000)),
+      utf8("{\"arrayValue\":{\"values\":[".repeat(20_000)),
+  };
 
   private byte[] randomBytes() {
     byte[] b = new byte[1 + random.nextInt(8)];

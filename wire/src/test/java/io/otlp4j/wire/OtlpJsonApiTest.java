@@ -112,7 +112,7 @@ class OtlpJsonApiTest {
   @Test
   void aCharacterGeneratorGetsTheSameJsonAsTheUtf8One() throws IOException {
     StringWriter text = new StringWriter();
-    try (JsonGenerator g = OtlpJson.jsonFactory().createGenerator(text)) {
+    try (JsonGenerator g = new com.fasterxml.jackson.core.JsonFactory().createGenerator(text)) {
       OtlpJson.toJson(Signal.TRACES, PROTOBUF, 0, PROTOBUF.length, g);
     }
 
@@ -145,7 +145,7 @@ class OtlpJsonApiTest {
       List<Future<Boolean>> results = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
         results.add(pool.submit(() -> {
-          for (int round = 0; round < 20; round++) {
+          for (int round = 0; round < 5; round++) {
             for (int i = 0; i < protobufs.size(); i++) {
               Signal signal = Signal.values()[i % 3];
               if (!java.util.Arrays.equals(OtlpJson.toJson(signal, protobufs.get(i)), jsons.get(i))
