@@ -1,0 +1,291 @@
+package io.otlp4j.wire;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.Objects;
+
+/**
+ * Streaming transcoder between OTLP/JSON and the protobuf encoding of the three OTLP export requests
+ * ({@code Export{Trace,Metrics,Logs}ServiceRequest}), both ways, on Jackson's streaming parser and
+ * generator: no object tree, no protobuf-java.
+ *
+ * <h2>The OTLP/JSON rules it follows</h2>
+ * <ul>
+ *   <li>Trace and span ids (of spans, links, log records, exemplars) are hex strings: read in either
+ *       case, written lower-case; an empty string is an absent id; any other length than 32 (trace)
+ *       or 16 (span) hex digits, or a non-hex digit, is refused naming the field. Writing refuses an
+ *       id whose byte length is not 16 or 8 for the same reason: its JSON could not be read back.</li>
+ *   <li>Enums are written as integers; read from integers or from their value names (an unknown
+ *       name reads as the default, as protobuf's JSON parser does when ignoring unknown fields).</li>
+ *   <li>64-bit integers are written as decimal strings and read from strings or numbers (including
+ *       protobuf JSON's integral forms such as {@code 1e3}); unsigned values above
+ *       {@code Long.MAX_VALUE} are read and written as unsigned. Doubles are numbers, with
+ *       {@code "NaN"}, {@code "Infinity"} and {@code "-Infinity"} as strings (read from strings
+ *       too).</li>
+ *   <li>{@code bytesValue} is base64: written standard and padded, read standard or URL-safe.</li>
+ *   <li>Keys are written lowerCamelCase; the proto field names (snake_case) are read too; unknown
+ *       keys are skipped, whatever their value; {@code null} is an absent field. A known key given
+ *       twice in one object (also as both spellings), or two members of one oneof, is refused, as
+ *       protobuf's JSON parser does.</li>
+ *   <li>proto3 default values are left out when writing, except where presence is part of the
+ *       message: {@code AnyValue}'s value, {@code NumberDataPoint} and {@code Exemplar} values, the
+ *       metric's data, {@code optional} fields, and any set message field ({@code {}}). So the JSON
+ *       reads back to the same message.</li>
+ * </ul>
+ *
+ * <h2>Errors</h2>
+ * Malformed input of either kind (JSON syntax, truncation, wrong value types, bad ids, numbers out
+ * of range, protobuf structure, invalid UTF-8 in a protobuf string) throws
+ * {@link WireFormatException} with the byte offset (for a {@code byte[]}/{@code ByteBuf}/stream input,
+ * relative to where the caller's input starts) and the reason; no other exception comes from input.
+ * {@code AnyValue} nesting is bounded at {@link #MAX_ANY_VALUE_DEPTH} in both directions, and the
+ * JSON nesting as a whole by the parser's read constraints, so hostile input cannot exhaust the stack.
+ * Output already written when an error is found stays written: the caller discards it
+ * (and {@link ProtoWriter#reset() resets} a writer).
+ *
+ * <h2>Field order</h2>
+ * protobuf → JSON writes fields in wire order (for canonical input: field-number order), grouping
+ * a repeated field's elements at its first occurrence; JSON → protobuf writes fields in the JSON's
+ * key order. Canonical protobuf therefore round-trips to identical bytes, and any input is stable
+ * after one round trip.
+ *
+ * <h2>Thread-safety and buffers</h2>
+ * Stateless and thread-safe: every call uses its own small state and the shared {@link JsonFactory}.
+ * No method takes ownership of a {@link ByteBuf}: buffers passed in are read between their reader and
+ * writer indexes, left unchanged and not released; buffers passed out are written at their writer
+ * index.
+ */
+public final class OtlpJson {
+
+  /** How deep {@code AnyValue}s may nest (arrays and key-value lists in values) before input is refused. */
+  public static final int MAX_ANY_VALUE_DEPTH = 64;
+
+  /** JSON nesting the parser accepts at all: enough for {@link #MAX_ANY_VALUE_DEPTH} of key-value lists. */
+  static final int MAX_JSON_NESTING = 4 * MAX_ANY_VALUE_DEPTH + 32;
+
+  private static final JsonFactory FACTORY = JsonFactory.builder()
+      .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
+      .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
+      .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
+      // After an error the output must stay visibly truncated, not be closed into valid-looking JSON.
+      .disable(StreamWriteFeature.AUTO_CLOSE_CONTENT)
+      .disable(StreamReadFeature.AUTO_CLOSE_SOURCE)
+      // Canonicalised (shared, reused) names are what makes key lookup allocation-free; interning
+      // them in the JVM's string table would let hostile keys grow it.
+      .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+      .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+          .maxNestingDepth(MAX_JSON_NESTING)
+          .build())
+      .build();
+
+  private OtlpJson() {}
+
+  /** The shared, configured factory; for callers that build their own parser or generator. */
+  public static JsonFactory jsonFactory() {
+    return FACTORY;
+  }
+
+  // ---------------------------------------------------------------- JSON -> protobuf
+
+  /** Transcodes an OTLP/JSON request of {@code signal} to its protobuf encoding. */
+  public static byte[] toProtobuf(Signal signal, byte[] json) {
+    return toProtobuf(signal, json, 0, json.length);
+  }
+
+  /** Transcodes {@code json[offset, offset + length)}; error offsets are relative to {@code offset}. */
+  public static byte[] toProtobuf(Signal signal, byte[] json, int offset, int length) {
+    ProtoWriter out = new ProtoWriter(Math.max(256, length / 2));
+    toProtobuf(signal, json, offset, length, out);
+    return out.toByteArray();
+  }
+
+  /**
+   * Appends the fields of the protobuf encoding of an OTLP/JSON request to {@code out} (call
+   * {@link ProtoWriter#reset()} first for a message of its own). After a {@link WireFormatException}
+   * the writer holds part of the message: reset it.
+   */
+  public static void toProtobuf(Signal signal, byte[] json, int offset, int length, ProtoWriter out) {
+    Objects.checkFromIndexSize(offset, length, json.length);
+    JsonParser parser;
+    try {
+      parser = FACTORY.createParser(json, offset, length);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    try {
+      transcode(signal, parser, out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a byte array does not fail to read
+    }
+  }
+
+  /**
+   * As {@link #toProtobuf(Signal, byte[], int, int, ProtoWriter)} for the readable bytes of
+   * {@code json}, which is neither released nor moved.
+   */
+  public static void toProtobuf(Signal signal, ByteBuf json, ProtoWriter out) {
+    int length = json.readableBytes();
+    if (json.hasArray()) {
+      toProtobuf(signal, json.array(), json.arrayOffset() + json.readerIndex(), length, out);
+    } else {
+      byte[] copy = new byte[length];
+      json.getBytes(json.readerIndex(), copy);
+      toProtobuf(signal, copy, 0, length, out);
+    }
+  }
+
+  /** Transcodes the readable bytes of {@code json} (not released, not moved) to a protobuf byte array. */
+  public static byte[] toProtobuf(Signal signal, ByteBuf json) {
+    ProtoWriter out = new ProtoWriter(Math.max(256, json.readableBytes() / 2));
+    toProtobuf(signal, json, out);
+    return out.toByteArray();
+  }
+
+  /**
+   * Reads an OTLP/JSON request from {@code json} (UTF-8, or any encoding Jackson detects) to its end
+   * and appends its protobuf fields to {@code out}. The stream is not closed.
+   *
+   * @throws IOException only when the stream itself fails; malformed JSON is a {@link WireFormatException}
+   */
+  public static void toProtobuf(Signal signal, InputStream json, ProtoWriter out) throws IOException {
+    JsonParser parser;
+    try {
+      parser = FACTORY.createParser(json);
+    } catch (JacksonException e) {
+      throw wireFormat(e);
+    }
+    transcode(signal, parser, out);
+  }
+
+  private static void transcode(Signal signal, JsonParser parser, ProtoWriter out) throws IOException {
+    Objects.requireNonNull(signal, "signal");
+    Objects.requireNonNull(out, "out");
+    try (JsonParser p = parser) {
+      new JsonToProtobuf(p, out).readRequest(OtlpJsonSchema.request(signal));
+    } catch (JacksonException e) {
+      throw wireFormat(e);
+    }
+  }
+
+  // ---------------------------------------------------------------- protobuf -> JSON
+
+  /** Transcodes the protobuf encoding of a {@code signal} request to OTLP/JSON (UTF-8). */
+  public static byte[] toJson(Signal signal, byte[] protobuf) {
+    return toJson(signal, protobuf, 0, protobuf.length);
+  }
+
+  /** Transcodes {@code protobuf[offset, offset + length)}; error offsets are relative to {@code offset}. */
+  public static byte[] toJson(Signal signal, byte[] protobuf, int offset, int length) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(256, length * 2));
+    try {
+      toJson(signal, protobuf, offset, length, out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail to write
+    }
+    return out.toByteArray();
+  }
+
+  /** Writes the OTLP/JSON form (UTF-8) of {@code protobuf[offset, offset + length)} to {@code out}, not closing it. */
+  public static void toJson(Signal signal, byte[] protobuf, int offset, int length, OutputStream out)
+      throws IOException {
+    try (JsonGenerator generator = FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
+      toJson(signal, protobuf, offset, length, generator);
+    }
+  }
+
+  /**
+   * Writes the OTLP/JSON form of the readable bytes of {@code protobuf} (not released, not moved) at
+   * the writer index of {@code out}; ownership of both stays with the caller.
+   */
+  public static void toJson(Signal signal, ByteBuf protobuf, ByteBuf out) {
+    int length = protobuf.readableBytes();
+    byte[] array;
+    int offset;
+    if (protobuf.hasArray()) {
+      array = protobuf.array();
+      offset = protobuf.arrayOffset() + protobuf.readerIndex();
+    } else {
+      array = new byte[length];
+      protobuf.getBytes(protobuf.readerIndex(), array);
+      offset = 0;
+    }
+    try (ByteBufOutputStream stream = new ByteBufOutputStream(out)) {
+      toJson(signal, array, offset, length, stream);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Writes the request as one JSON object value to {@code generator} (which the caller configures,
+   * flushes and closes). A UTF-8 generator from {@link #jsonFactory()} is the fastest: strings go to it
+   * as bytes.
+   */
+  public static void toJson(Signal signal, byte[] protobuf, int offset, int length, JsonGenerator generator)
+      throws IOException {
+    Objects.requireNonNull(signal, "signal");
+    Objects.checkFromIndexSize(offset, length, protobuf.length);
+    new ProtobufToJson(generator, protobuf, offset)
+        .writeRequest(OtlpJsonSchema.request(signal), offset, offset + length);
+  }
+
+  // ---------------------------------------------------------------- detection
+
+  /**
+   * The signal of an OTLP/JSON request, from its top-level key ({@code resourceSpans} or
+   * {@code resource_spans} → TRACES, and likewise for metrics and logs), or {@code null} when the
+   * top-level object has none of them (an empty {@code {}}, say). Reads only as far as the first such
+   * key; unknown keys before it are skipped.
+   *
+   * @throws WireFormatException when the JSON is malformed before a signal key is found, or is not an object
+   */
+  public static Signal detectJsonSignal(byte[] json) {
+    try (JsonParser p = FACTORY.createParser(json)) {
+      JsonToken t = p.nextToken();
+      if (t != JsonToken.START_OBJECT) {
+        throw new WireFormatException(JsonToProtobuf.offset(p.currentTokenLocation()),
+            "expected a JSON object at the top level");
+      }
+      String name;
+      while ((name = p.nextFieldName()) != null) {
+        for (Signal signal : Signal.values()) {
+          OtlpJsonSchema.Field f = OtlpJsonSchema.request(signal).field(1);
+          if (f.jsonName.equals(name) || f.protoName.equals(name)) {
+            return signal;
+          }
+        }
+        p.nextToken();
+        p.skipChildren();
+      }
+      return null;
+    } catch (JacksonException e) {
+      throw wireFormat(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static WireFormatException wireFormat(JacksonException e) {
+    String reason = e.getOriginalMessage();
+    if (e instanceof StreamConstraintsException) {
+      reason = "JSON exceeds a limit: " + reason;
+    } else {
+      reason = "malformed JSON: " + reason;
+    }
+    return new WireFormatException(JsonToProtobuf.offset(e.getLocation()), reason, e);
+  }
+}

@@ -1,0 +1,450 @@
+package io.otlp4j.wire;
+
+import static io.otlp4j.wire.OtlpJsonSchema.BOOL;
+import static io.otlp4j.wire.OtlpJsonSchema.BYTES;
+import static io.otlp4j.wire.OtlpJsonSchema.DOUBLE;
+import static io.otlp4j.wire.OtlpJsonSchema.ENUM;
+import static io.otlp4j.wire.OtlpJsonSchema.FIXED32;
+import static io.otlp4j.wire.OtlpJsonSchema.FIXED64;
+import static io.otlp4j.wire.OtlpJsonSchema.HEX_ID;
+import static io.otlp4j.wire.OtlpJsonSchema.INT32;
+import static io.otlp4j.wire.OtlpJsonSchema.INT64;
+import static io.otlp4j.wire.OtlpJsonSchema.MAX_FIELD_NUMBER;
+import static io.otlp4j.wire.OtlpJsonSchema.MESSAGE;
+import static io.otlp4j.wire.OtlpJsonSchema.SFIXED64;
+import static io.otlp4j.wire.OtlpJsonSchema.SINT32;
+import static io.otlp4j.wire.OtlpJsonSchema.STRING;
+import static io.otlp4j.wire.OtlpJsonSchema.UINT32;
+import static io.otlp4j.wire.OtlpJsonSchema.UINT64;
+
+import com.fasterxml.jackson.core.Base64Variants;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.json.UTF8JsonGenerator;
+import io.otlp4j.wire.OtlpJsonSchema.Field;
+import io.otlp4j.wire.OtlpJsonSchema.MessageType;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * One protobuf to OTLP/JSON transcoding: walks the encoded request with a {@link ProtoReader} and
+ * writes JSON tokens to a Jackson generator, with no object tree in between.
+ *
+ * <h2>Protobuf semantics without a parse</h2>
+ * Each message is read in two passes over its direct fields (nested content is skipped by length,
+ * so the passes cost one step per field, not per byte). The first validates the structure and
+ * records, per field number, the last occurrence and the count; the second writes JSON in wire
+ * order, and from the records it applies what a protobuf parser would: a singular field that occurs
+ * more than once takes its last value; of a oneof, the member set last wins; a singular message that
+ * occurs more than once is the merge of its occurrences (their concatenation, copied once: only
+ * non-canonical input pays for it); the elements of a repeated field, even when interleaved with
+ * other fields or mixing packed and unpacked encodings, become one JSON array at the first
+ * occurrence. Known field numbers with an unexpected wire type are unknown fields, as in
+ * protobuf-java, and unknown fields are dropped (JSON has no form for them).
+ *
+ * <p>Strings are validated as UTF-8 (proto3 requires it; the official classes refuse invalid UTF-8)
+ * and handed to a UTF-8 generator as bytes, with no {@code String} in between. Numbers and ids are
+ * formatted into a reused char array. Not thread-safe: one instance per call.
+ */
+final class ProtobufToJson {
+  private static final int FRAME = MAX_FIELD_NUMBER + 1;
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+  private final JsonGenerator g;
+  private final boolean utf8Generator;
+  private ProtoReader r;
+  private int[] last = new int[FRAME * 12];
+  private int[] count = new int[FRAME * 12];
+  private final char[] chars = new char[40];
+
+  ProtobufToJson(JsonGenerator generator, byte[] buf, int offset) {
+    this.g = generator;
+    this.utf8Generator = generator instanceof UTF8JsonGenerator;
+    this.r = new ProtoReader(buf, offset);
+  }
+
+  void writeRequest(MessageType request, int start, int end) throws IOException {
+    writeMessage(request, start, end, 0, 0);
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  private void writeMessage(MessageType type, int start, int end, int frame, int anyDepth)
+      throws IOException {
+    int base = frame * FRAME;
+    if (base + FRAME > last.length) {
+      last = Arrays.copyOf(last, last.length * 2);
+      count = Arrays.copyOf(count, count.length * 2);
+    }
+    int maxNumber = type.byNumber.length - 1;
+    Arrays.fill(last, base, base + maxNumber + 1, -1);
+    Arrays.fill(count, base, base + maxNumber + 1, 0);
+
+    // Pass 1: validate this level's structure; record the last occurrence of each known field.
+    ProtoReader r = this.r;
+    r.pos = start;
+    while (r.pos < end) {
+      int tagStart = r.pos;
+      int tag = r.readTag(end);
+      r.skipValue(tag, end);
+      Field f = type.field(tag >>> 3);
+      if (f != null && f.accepts(tag & 7)) {
+        last[base + f.number] = tagStart;
+        count[base + f.number]++;
+      }
+    }
+
+    // Pass 2: write.
+    g.writeStartObject();
+    long written = 0;
+    r.pos = start;
+    while (r.pos < end) {
+      int tagStart = r.pos;
+      int tag = r.readTag(end);
+      Field f = type.field(tag >>> 3);
+      if (f == null || !f.accepts(tag & 7)) {
+        r.skipValue(tag, end);
+        continue;
+      }
+      if (f.repeated) {
+        r.skipValue(tag, end);
+        int next = r.pos;
+        if ((written & f.bit) == 0) {
+          written |= f.bit;
+          writeRepeated(f, tagStart, end, frame, anyDepth);
+        }
+        r.pos = next;
+        continue;
+      }
+      if (last[base + f.number] != tagStart || !winsOneof(f, tagStart, base)) {
+        r.skipValue(tag, end);
+        continue;
+      }
+      if (f.kind == MESSAGE) {
+        int contentEnd = r.readLengthDelimited(end);
+        int depth = childAnyDepth(f, anyDepth, tagStart);
+        g.writeFieldName(f.jsonKey);
+        if (count[base + f.number] == 1) {
+          writeMessage(f.message, r.pos, contentEnd, frame + 1, depth);
+        } else {
+          writeMerged(f, type, start, end, base, frame, depth);
+        }
+        r.pos = contentEnd;
+      } else {
+        writeSingleScalar(f, tag & 7, end);
+      }
+    }
+    g.writeEndObject();
+  }
+
+  private int childAnyDepth(Field f, int anyDepth, int at) {
+    if (!f.message.anyValue) {
+      return anyDepth;
+    }
+    if (anyDepth >= OtlpJson.MAX_ANY_VALUE_DEPTH) {
+      throw r.error(at, "AnyValue nested deeper than " + OtlpJson.MAX_ANY_VALUE_DEPTH + " levels");
+    }
+    return anyDepth + 1;
+  }
+
+  /** Whether no other member of f's oneof occurs after {@code at}. */
+  private boolean winsOneof(Field f, int at, int base) {
+    if (f.oneof < 0) {
+      return true;
+    }
+    for (Field member : f.owner.oneofs.get(f.oneof)) {
+      if (member != f && last[base + member.number] > at) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Writes a singular message field that occurs more than once: the merge of the occurrences after
+   * the last occurrence of another member of its oneof, which is the message their concatenated
+   * contents encode. Offsets in errors inside it are relative to that concatenation.
+   */
+  private void writeMerged(Field f, MessageType type, int start, int end, int base, int frame, int depth)
+      throws IOException {
+    int after = -1;
+    if (f.oneof >= 0) {
+      for (Field member : type.oneofs.get(f.oneof)) {
+        if (member != f) {
+          after = Math.max(after, last[base + member.number]);
+        }
+      }
+    }
+    ProtoReader outer = r;
+    byte[] merged = new byte[end - start];
+    int length = 0;
+    outer.pos = start;
+    while (outer.pos < end) {
+      int tagStart = outer.pos;
+      int tag = outer.readTag(end);
+      if (tag >>> 3 == f.number && (tag & 7) == ProtoWriter.WIRETYPE_LENGTH_DELIMITED && tagStart > after) {
+        int contentEnd = outer.readLengthDelimited(end);
+        System.arraycopy(outer.buf, outer.pos, merged, length, contentEnd - outer.pos);
+        length += contentEnd - outer.pos;
+        outer.pos = contentEnd;
+      } else {
+        outer.skipValue(tag, end);
+      }
+    }
+    r = new ProtoReader(merged, 0);
+    try {
+      writeMessage(f.message, 0, length, frame + 1, depth);
+    } finally {
+      r = outer;
+    }
+  }
+
+  private void writeRepeated(Field f, int from, int end, int frame, int anyDepth) throws IOException {
+    ProtoReader r = this.r;
+    boolean open = false;
+    if (!f.packable()) {
+      g.writeFieldName(f.jsonKey);
+      g.writeStartArray();
+      open = true;
+    }
+    r.pos = from;
+    while (r.pos < end) {
+      int tagStart = r.pos;
+      int tag = r.readTag(end);
+      int wireType = tag & 7;
+      if (tag >>> 3 != f.number || !f.accepts(wireType)) {
+        r.skipValue(tag, end);
+        continue;
+      }
+      if (f.kind == MESSAGE) {
+        int contentEnd = r.readLengthDelimited(end);
+        writeMessage(f.message, r.pos, contentEnd, frame + 1, childAnyDepth(f, anyDepth, tagStart));
+        r.pos = contentEnd;
+      } else if (f.kind == STRING) {
+        int contentEnd = r.readLengthDelimited(end);
+        writeUtf8(f, r.pos, contentEnd);
+        r.pos = contentEnd;
+      } else {
+        if (!open) {
+          g.writeFieldName(f.jsonKey);
+          g.writeStartArray();
+          open = true;
+        }
+        if (wireType == ProtoWriter.WIRETYPE_LENGTH_DELIMITED) {
+          int contentEnd = r.readLengthDelimited(end);
+          while (r.pos < contentEnd) {
+            writeScalarValue(f, contentEnd);
+          }
+        } else {
+          writeScalarValue(f, end);
+        }
+      }
+    }
+    if (open) {
+      g.writeEndArray();
+    }
+  }
+
+  // ---------------------------------------------------------------- scalars
+
+  /** A singular scalar field whose tag was just read; proto3 defaults are left out unless it has presence. */
+  private void writeSingleScalar(Field f, int wireType, int end) throws IOException {
+    ProtoReader r = this.r;
+    if (wireType == ProtoWriter.WIRETYPE_LENGTH_DELIMITED) {
+      int contentEnd = r.readLengthDelimited(end);
+      int start = r.pos;
+      r.pos = contentEnd;
+      int length = contentEnd - start;
+      if (length == 0 && !f.presence) {
+        return;
+      }
+      switch (f.kind) {
+        case STRING:
+          g.writeFieldName(f.jsonKey);
+          writeUtf8(f, start, contentEnd);
+          return;
+        case HEX_ID:
+          if (length != f.idLength) {
+            throw r.error(start, f.describe() + " has " + length + " bytes; OTLP ids have " + f.idLength);
+          }
+          g.writeFieldName(f.jsonKey);
+          writeHex(r.buf, start, length);
+          return;
+        case BYTES:
+          g.writeFieldName(f.jsonKey);
+          g.writeBinary(Base64Variants.MIME_NO_LINEFEEDS, r.buf, start, length);
+          return;
+        default:
+          throw new AssertionError("kind " + f.kind);
+      }
+    }
+    int valueStart = r.pos;
+    long bits;
+    switch (wireType) {
+      case ProtoWriter.WIRETYPE_VARINT:
+        bits = r.readVarint64(end);
+        if (f.kind != INT64 && f.kind != UINT64 && f.kind != BOOL) {
+          bits = (int) bits; // 32-bit fields take the low bits, as protobuf-java does
+        }
+        break;
+      case ProtoWriter.WIRETYPE_FIXED64:
+        bits = r.readFixed64(end);
+        break;
+      default:
+        bits = r.readFixed32(end);
+        break;
+    }
+    if (bits == 0 && !f.presence) {
+      return;
+    }
+    g.writeFieldName(f.jsonKey);
+    r.pos = valueStart;
+    writeScalarValue(f, end);
+  }
+
+  /** Reads one value of a numeric or bool field at the cursor and writes it as a JSON value. */
+  private void writeScalarValue(Field f, int limit) throws IOException {
+    ProtoReader r = this.r;
+    switch (f.kind) {
+      case BOOL:
+        g.writeBoolean(r.readVarint64(limit) != 0);
+        return;
+      case INT32:
+      case ENUM:
+        g.writeNumber((int) r.readVarint64(limit));
+        return;
+      case UINT32:
+        g.writeNumber(((int) r.readVarint64(limit)) & 0xFFFF_FFFFL);
+        return;
+      case SINT32: {
+        int v = (int) r.readVarint64(limit);
+        g.writeNumber((v >>> 1) ^ -(v & 1));
+        return;
+      }
+      case FIXED32:
+        g.writeNumber(r.readFixed32(limit) & 0xFFFF_FFFFL);
+        return;
+      case INT64:
+        writeDecimal(r.readVarint64(limit), false);
+        return;
+      case UINT64:
+        writeDecimal(r.readVarint64(limit), true);
+        return;
+      case FIXED64:
+        writeDecimal(r.readFixed64(limit), true);
+        return;
+      case SFIXED64:
+        writeDecimal(r.readFixed64(limit), false);
+        return;
+      case DOUBLE: {
+        double d = Double.longBitsToDouble(r.readFixed64(limit));
+        if (Double.isFinite(d)) {
+          g.writeNumber(d);
+        } else {
+          g.writeString(Double.isNaN(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+        }
+        return;
+      }
+      default:
+        throw new AssertionError("kind " + f.kind);
+    }
+  }
+
+  /** A 64-bit integer as a JSON string of its decimal digits, as OTLP/JSON requires. */
+  private void writeDecimal(long v, boolean unsigned) throws IOException {
+    char[] c = chars;
+    int p = c.length;
+    if (unsigned && v < 0) {
+      long q = (v >>> 1) / 5; // v / 10, unsigned
+      c[--p] = (char) ('0' + (v - q * 10));
+      v = q;
+    }
+    boolean negative = v < 0;
+    if (!negative) {
+      v = -v; // work in negatives so Long.MIN_VALUE needs no special case
+    }
+    do {
+      long q = v / 10;
+      c[--p] = (char) ('0' + (q * 10 - v));
+      v = q;
+    } while (v != 0);
+    if (negative) {
+      c[--p] = '-';
+    }
+    g.writeString(c, p, c.length - p);
+  }
+
+  private void writeHex(byte[] b, int start, int length) throws IOException {
+    char[] c = chars;
+    for (int i = 0; i < length; i++) {
+      int v = b[start + i] & 0xFF;
+      c[2 * i] = HEX[v >>> 4];
+      c[2 * i + 1] = HEX[v & 0xF];
+    }
+    g.writeString(c, 0, length * 2);
+  }
+
+  private void writeUtf8(Field f, int start, int end) throws IOException {
+    byte[] b = r.buf;
+    int bad = invalidUtf8At(b, start, end);
+    if (bad >= 0) {
+      throw r.error(bad, f.describe() + " is not valid UTF-8");
+    }
+    if (utf8Generator) {
+      g.writeUTF8String(b, start, end - start);
+    } else {
+      g.writeString(new String(b, start, end - start, StandardCharsets.UTF_8));
+    }
+  }
+
+  /**
+   * The index of the first byte of an invalid UTF-8 sequence in {@code b[from, to)}, or -1. Invalid
+   * means what protobuf-java's {@code Utf8.isValidUtf8} refuses: overlong forms, surrogates, code
+   * points above U+10FFFF, truncated sequences.
+   */
+  static int invalidUtf8At(byte[] b, int from, int to) {
+    int i = from;
+    while (i < to) {
+      int c = b[i];
+      if (c >= 0) {
+        i++;
+        continue;
+      }
+      c &= 0xFF;
+      if (c < 0xC2) {
+        return i;
+      }
+      if (c < 0xE0) {
+        if (i + 1 >= to || (b[i + 1] & 0xC0) != 0x80) {
+          return i;
+        }
+        i += 2;
+      } else if (c < 0xF0) {
+        if (i + 2 >= to) {
+          return i;
+        }
+        int c1 = b[i + 1] & 0xFF;
+        if ((c1 & 0xC0) != 0x80 || (b[i + 2] & 0xC0) != 0x80
+            || (c == 0xE0 && c1 < 0xA0) // overlong
+            || (c == 0xED && c1 >= 0xA0)) { // surrogate
+          return i;
+        }
+        i += 3;
+      } else if (c < 0xF5) {
+        if (i + 3 >= to) {
+          return i;
+        }
+        int c1 = b[i + 1] & 0xFF;
+        if ((c1 & 0xC0) != 0x80 || (b[i + 2] & 0xC0) != 0x80 || (b[i + 3] & 0xC0) != 0x80
+            || (c == 0xF0 && c1 < 0x90) // overlong
+            || (c == 0xF4 && c1 >= 0x90)) { // above U+10FFFF
+          return i;
+        }
+        i += 4;
+      } else {
+        return i;
+      }
+    }
+    return -1;
+  }
+}
