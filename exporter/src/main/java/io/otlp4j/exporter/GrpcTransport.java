@@ -12,6 +12,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
+import io.otlp4j.core.OtlpRetryability;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.Signal;
 import java.util.ArrayList;
@@ -154,21 +155,10 @@ final class GrpcTransport implements Transport {
     Throwable cause = status.asRuntimeException(trailers);
     boolean endpointFault = code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED
         || code == Status.Code.INTERNAL || code == Status.Code.UNKNOWN || code == Status.Code.DATA_LOSS;
-    switch (code) {
-      case CANCELLED:
-      case DEADLINE_EXCEEDED:
-      case ABORTED:
-      case OUT_OF_RANGE:
-      case UNAVAILABLE:
-      case DATA_LOSS:
-        return AttemptOutcome.retryable(message, cause, retryAfter, endpointFault);
-      case RESOURCE_EXHAUSTED:
-        return retryAfter >= 0
-            ? AttemptOutcome.retryable(message, cause, retryAfter, false)
-            : AttemptOutcome.permanent(message, cause, false);
-      default:
-        return AttemptOutcome.permanent(message, cause, endpointFault);
+    if (!OtlpRetryability.isRetryableGrpcStatus(code.value(), retryAfter >= 0)) {
+      return AttemptOutcome.permanent(message, cause, endpointFault);
     }
+    return AttemptOutcome.retryable(message, cause, retryAfter, endpointFault);
   }
 
   @Override

@@ -20,12 +20,13 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslContext;
-import io.otlp4j.core.NanoClock;
+import io.otlp4j.core.OtlpRetryability;
+import io.otlp4j.core.RetryAfterHeader;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
-import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -63,12 +64,12 @@ final class HttpTransport implements Transport {
   private final Compression compression;
   private final boolean json;
   private final ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
-  private final NanoClock wallClockForRetryAfter;
+  private final Clock wallClockForRetryAfter;
 
   HttpTransport(ExporterSettings settings, EventLoopGroup group, SslContext sslContext) {
     this.compression = settings.compression;
     this.json = settings.protocol == Protocol.HTTP_JSON;
-    this.wallClockForRetryAfter = settings.clock;
+    this.wallClockForRetryAfter = settings.wallClock;
     Map<String, ConnectionPool> byAuthority = new LinkedHashMap<>();
     for (Signal signal : Signal.values()) {
       Endpoint endpoint = settings.endpoint(signal);
@@ -142,15 +143,12 @@ final class HttpTransport implements Transport {
     target.pool.acquire((connection, error) -> {
       if (error != null) {
         body.release();
-        boolean unreachable = !(error instanceof IllegalStateException);
-        String what = error instanceof TimeoutException ? error.getMessage()
+        // Waiting for a busy pool is not the endpoint's fault; failing to connect is.
+        boolean endpointFault = !(error instanceof TimeoutException) && !(error instanceof IllegalStateException);
+        String what = error instanceof TimeoutException || error instanceof javax.net.ssl.SSLException
+            ? error.getMessage()
             : "cannot connect to " + target.endpoint.authority() + ": " + error;
-        if (error instanceof javax.net.ssl.SSLException) {
-          done.accept(AttemptOutcome.retryable(what, error, AttemptOutcome.NO_DELAY_HINT, true));
-        } else {
-          done.accept(AttemptOutcome.retryable(what, error, AttemptOutcome.NO_DELAY_HINT,
-              unreachable && !(error instanceof TimeoutException) || error instanceof ConnectException));
-        }
+        done.accept(AttemptOutcome.retryable(what, error, AttemptOutcome.NO_DELAY_HINT, endpointFault));
         return;
       }
       FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
@@ -186,7 +184,7 @@ final class HttpTransport implements Transport {
     }
   }
 
-  static AttemptOutcome outcome(int status, HttpHeaders headers, byte[] body, NanoClock unused) {
+  static AttemptOutcome outcome(int status, HttpHeaders headers, byte[] body, Clock wallClock) {
     String contentType = headers.get(HttpHeaderNames.CONTENT_TYPE, "").toLowerCase(Locale.ROOT);
     boolean jsonBody = contentType.startsWith("application/json");
     if (status >= 200 && status < 300) {
@@ -197,16 +195,11 @@ final class HttpTransport implements Transport {
     String detail = describe(body, contentType);
     String message = "HTTP " + status + (detail.isEmpty() ? "" : ": " + detail);
     HttpStatusException cause = new HttpStatusException(status, message);
-    switch (status) {
-      case 429:
-      case 502:
-      case 503:
-      case 504:
-        long retryAfter = RetryAfter.parseNanos(headers.get(HttpHeaderNames.RETRY_AFTER));
-        return AttemptOutcome.retryable(message, cause, retryAfter, status != 429);
-      default:
-        return AttemptOutcome.permanent(message, cause, status >= 500);
+    if (!OtlpRetryability.isRetryableHttpStatus(status)) {
+      return AttemptOutcome.permanent(message, cause, status >= 500);
     }
+    long retryAfter = RetryAfterHeader.parseDelayNanos(headers.get(HttpHeaderNames.RETRY_AFTER), wallClock);
+    return AttemptOutcome.retryable(message, cause, retryAfter, status != 429);
   }
 
   /** The server's explanation: google.rpc.Status.message for protobuf, a short text excerpt otherwise. */
