@@ -162,6 +162,17 @@ final class GrpcTransport implements Transport {
   }
 
   @Override
+  public void probing(String key) {
+    for (Target t : distinct) {
+      if (t.authority.equals(key)) {
+        for (ManagedChannel channel : t.channels) {
+          channel.resetConnectBackoff();
+        }
+      }
+    }
+  }
+
+  @Override
   public CompletableFuture<Void> shutdown() {
     List<CompletableFuture<Void>> all = new ArrayList<>();
     for (Target t : distinct) {

@@ -104,7 +104,7 @@ public final class OtlpExporter implements AutoCloseable {
     Map<String, EndpointState> states = new LinkedHashMap<>();
     for (Signal signal : Signal.values()) {
       String key = transport.endpointKey(signal);
-      bySignal.put(signal, states.computeIfAbsent(key, k -> new EndpointState(k, settings, group)));
+      bySignal.put(signal, states.computeIfAbsent(key, k -> new EndpointState(k, settings, group, transport)));
     }
     this.endpoints = Collections.unmodifiableMap(states);
   }
@@ -294,9 +294,16 @@ public final class OtlpExporter implements AutoCloseable {
     final CircuitBreaker breaker;
     final InFlightLimiter limiter;
 
-    EndpointState(String key, ExporterSettings settings, EventLoopGroup group) {
+    EndpointState(String key, ExporterSettings settings, EventLoopGroup group, Transport transport) {
       this.key = key;
-      CircuitBreaker.Builder b = CircuitBreaker.builder(settings.name + " " + key).clock(settings.clock);
+      CircuitBreaker.Builder b = CircuitBreaker.builder(settings.name + " " + key).clock(settings.clock)
+          .addListener((from, to) -> {
+            if (to == CircuitBreaker.State.HALF_OPEN) {
+              transport.probing(key);
+            }
+            LOG.log(to == CircuitBreaker.State.OPEN ? Level.WARNING : Level.INFO,
+                "{0}: circuit for {1} went from {2} to {3}", settings.name, key, from, to);
+          });
       this.breaker = settings.breakerConfig.apply(b).build();
       this.limiter = new InFlightLimiter(settings.maxInFlight, settings.maxQueued, group);
     }

@@ -25,6 +25,12 @@ interface Transport {
    */
   void send(Signal signal, ByteBuf payload, long timeoutNanos, Consumer<AttemptOutcome> done);
 
+  /**
+   * The circuit breaker of endpoint {@code key} is about to let probe requests through: the transport
+   * should connect at once rather than after its own reconnect backoff.
+   */
+  default void probing(String key) {}
+
   /** Closes connections once in-flight requests finish; the future completes when all are closed. */
   CompletableFuture<Void> shutdown();
 
