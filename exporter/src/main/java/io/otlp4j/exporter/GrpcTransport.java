@@ -152,6 +152,13 @@ final class GrpcTransport implements Transport {
     byte[] details = trailers == null ? null : trailers.get(STATUS_DETAILS);
     long retryAfter = ResponseParsing.retryInfoDelayNanos(details);
     String message = "gRPC " + code + (status.getDescription() == null ? "" : ": " + status.getDescription());
+    Throwable root = status.getCause();
+    while (root != null && root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    if (root != null) {
+      message += " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
+    }
     Throwable cause = status.asRuntimeException(trailers);
     boolean endpointFault = code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED
         || code == Status.Code.INTERNAL || code == Status.Code.UNKNOWN || code == Status.Code.DATA_LOSS;
