@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -24,10 +25,12 @@ import java.util.concurrent.atomic.LongAdder;
  * {@link #onIgnored()} allocate nothing except on a state transition (a new phase object) and, for
  * the time-based window, one bucket object per bucket period.
  *
- * <p><b>Invariants:</b> HALF_OPEN never grants more than {@link Builder#permittedCallsInHalfOpen}
- * probes per half-open phase; each transition is performed, counted and reported to listeners
- * exactly once, by the thread that won it; {@code successfulCalls() + failedCalls()} equals the
- * number of {@code onSuccess}/{@code onError} calls once writers are quiescent.
+ * <p><b>Invariants:</b> HALF_OPEN's permit counter stays within {@code [0, permittedCalls]} (see
+ * {@link Builder#halfOpen(int, int)}), so a half-open phase grants at most {@code permittedCalls}
+ * probes plus one per permit returned through {@link #onIgnored()}; each transition is performed,
+ * counted and reported to listeners exactly once, by the thread that won it; {@code
+ * successfulCalls() + failedCalls()} equals the number of {@code onSuccess}/{@code onError} calls
+ * once writers are quiescent.
  */
 public final class CircuitBreaker {
 
@@ -43,8 +46,9 @@ public final class CircuitBreaker {
    * counted in the lifetime metrics and otherwise ignored, like Resilience4j.
    *
    * The CLOSED hot path is built to scale with cores. tryAcquirePermission() is one volatile load
-   * and a type check. onSuccess() increments a LongAdder (striped, so no shared CAS under
-   * contention) and then asks the window to record a success. The count-based window keeps its
+   * and a type check. onSuccess() increments a ThreadOwnedCounter (each thread owns a padded cell
+   * and bumps it with a plain load and an opaque store: no atomic read-modify-write and no shared
+   * cache line) and then asks the window to record a success. The count-based window keeps its
    * aggregate (calls, failures, slow calls) packed in one long; when that aggregate says "full and
    * all fast successes", recording one more fast success changes nothing (every slot already holds
    * a fast success, so which slot is evicted does not matter): the path is read-only and the
@@ -54,8 +58,12 @@ public final class CircuitBreaker {
    * delta to the packed aggregate, whose result is evaluated against the thresholds. Consecutive
    * failures are counted in a field that a success only writes when it is non-zero.
    *
-   * HALF_OPEN grants probes by CAS-decrementing a permit counter that never goes below zero, so
-   * at most N probes are granted even under contention. OPEN -> HALF_OPEN is decided lazily by the
+   * The time-based window stripes each bucket's counters by thread and sums the window only for a
+   * failure or slow call, or for a success while such an outcome is still inside the window.
+   *
+   * HALF_OPEN grants probes by CAS-decrementing a permit counter that never goes below zero (and
+   * that onIgnored() never raises above N), so at most N probes are out at once even under
+   * contention. OPEN -> HALF_OPEN is decided lazily by the
    * first tryAcquirePermission() after the wait; there is no timer thread.
    *
    * Memory ordering: phase is read with a volatile load (acquire) and replaced with a CAS
@@ -63,7 +71,9 @@ public final class CircuitBreaker {
    * slots and aggregates are updated with VarHandle atomics (volatile semantics). The aggregate and
    * its slots are two atomics, so a racing reader may see a slot swapped but its delta not yet
    * applied; the packed fields carry a bias so such a transient under-count never borrows across
-   * fields, and the error is bounded by the number of recordings in flight.
+   * fields, and the error is bounded by the number of recordings in flight. Lifetime counters are
+   * read without synchronizing with writers (opaque loads, LongAdder sums): exact once the writers
+   * are quiescent, never blocking them.
    */
 
   private static final System.Logger LOGGER = System.getLogger(CircuitBreaker.class.getName());
@@ -88,8 +98,10 @@ public final class CircuitBreaker {
 
   /**
    * Receives state transitions. Called by the thread that performed the transition, after it took
-   * effect, exactly once per transition; must be fast and must not throw (a thrown exception is
-   * logged and otherwise ignored).
+   * effect, exactly once per transition; must be fast, thread-safe and must not throw (a thrown
+   * exception is logged and otherwise ignored). Listeners of two quick successive transitions run
+   * on the threads that made them and may therefore overlap or be observed out of order; {@link
+   * #state()} is the authority.
    */
   @FunctionalInterface
   public interface TransitionListener {
@@ -143,7 +155,7 @@ public final class CircuitBreaker {
   @SuppressWarnings("unused") // accessed through PHASE
   private volatile Phase phase;
 
-  private final LongAdder successes = new LongAdder();
+  private final ThreadOwnedCounter successes = new ThreadOwnedCounter();
   private final LongAdder failures = new LongAdder();
   private final LongAdder slowCalls = new LongAdder();
   private final LongAdder ignored = new LongAdder();
@@ -258,13 +270,19 @@ public final class CircuitBreaker {
 
   /**
    * Reports that a permitted call ended without an outcome that should count (cancelled by the
-   * caller, say). In HALF_OPEN the probe permit is returned.
+   * caller, say). In HALF_OPEN the probe permit is returned, so a cancelled probe does not leave
+   * the breaker waiting for an outcome that never comes; the permit counter never rises above the
+   * configured number of probes.
+   *
+   * <p>Permissions carry no token (that would allocate), so an outcome is attributed to the phase
+   * current when it is reported: a call admitted while CLOSED that completes during HALF_OPEN counts
+   * as a probe outcome, as in Resilience4j.
    */
   public void onIgnored() {
     ignored.increment();
     Phase p = lvPhase();
     if (p instanceof HalfOpen) {
-      ((HalfOpen) p).releaseProbe();
+      ((HalfOpen) p).releaseProbe(config.permittedCallsInHalfOpen);
     }
   }
 
@@ -306,6 +324,14 @@ public final class CircuitBreaker {
   @Override
   public String toString() {
     return "CircuitBreaker{" + name + ", " + state() + "}";
+  }
+
+  /** The current count-based window while CLOSED, else {@code null}; for invariant checks. */
+  CountWindow closedCountWindow() {
+    Phase p = lvPhase();
+    return p instanceof Closed && ((Closed) p).window instanceof CountWindow
+        ? (CountWindow) ((Closed) p).window
+        : null;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -484,12 +510,64 @@ public final class CircuitBreaker {
       }
     }
 
-    void releaseProbe() {
-      PERMITS.getAndAdd(this, 1);
+    /** Returns a permit; the counter never rises above the configured number of probes. */
+    void releaseProbe(int maxPermits) {
+      for (; ; ) {
+        int p = (int) PERMITS.getVolatile(this);
+        if (p >= maxPermits || PERMITS.compareAndSet(this, p, p + 1)) {
+          return;
+        }
+      }
     }
 
     int recordProbeSuccess() {
       return (int) SUCCESSES.getAndAdd(this, 1) + 1;
+    }
+  }
+
+  /**
+   * An exact counter whose hot path has no atomic read-modify-write: each thread claims a padded
+   * cell (by CAS, once) keyed by its thread id and then increments it with a plain load and an
+   * opaque store, since it is the cell's only writer. A thread whose cell is owned by another
+   * thread (an id collision, or a thread that has died: ids are never reused, so its cell stays
+   * claimed) falls back to a {@link LongAdder}. Readers sum opaque loads of the cells plus the
+   * adder; a sum taken after the writers finished (a join, a future) is exact.
+   */
+  static final class ThreadOwnedCounter {
+    private static final VarHandle CELLS = MethodHandles.arrayElementVarHandle(long[].class);
+    /** 16 longs = 128 bytes per cell: owner at +0, count at +1, no false sharing. */
+    private static final int STRIDE = 16;
+
+    private final int mask;
+    private final long[] cells;
+    private final LongAdder fallback = new LongAdder();
+
+    ThreadOwnedCounter() {
+      int cpus = Runtime.getRuntime().availableProcessors();
+      int n = Math.max(8, Math.min(256, Integer.highestOneBit(Math.max(1, cpus * 4 - 1)) << 1));
+      this.mask = n - 1;
+      this.cells = new long[n * STRIDE];
+    }
+
+    void increment() {
+      long owner = Thread.currentThread().getId() + 1; // 0 marks a free cell
+      int i = ((int) owner & mask) * STRIDE;
+      long current = (long) CELLS.getOpaque(cells, i);
+      if (current == owner
+          || (current == 0 && CELLS.compareAndSet(cells, i, 0L, owner))) {
+        // Single writer: a plain read of our own count, an opaque store for the readers.
+        CELLS.setOpaque(cells, i + 1, (long) CELLS.get(cells, i + 1) + 1);
+        return;
+      }
+      fallback.increment();
+    }
+
+    long sum() {
+      long sum = fallback.sum();
+      for (int i = 1; i < cells.length; i += STRIDE) {
+        sum += (long) CELLS.getOpaque(cells, i);
+      }
+      return sum;
     }
   }
 
@@ -609,6 +687,24 @@ public final class CircuitBreaker {
       return config.exceedsThresholds(calls(agg), failures(agg), slow(agg));
     }
 
+    /** The aggregate as {calls, failures, slow}; exact when no recording is in flight. */
+    long[] aggregateCounts() {
+      long agg = (long) AGGREGATE.getVolatile(this);
+      return new long[] {calls(agg), failures(agg), slow(agg)};
+    }
+
+    /** The slots recounted as {calls, failures, slow}; must equal the aggregate when quiescent. */
+    long[] recount() {
+      long[] counts = new long[3];
+      for (int i = 0; i < slots.length; i++) {
+        byte outcome = (byte) SLOTS.getVolatile(slots, i);
+        counts[0] += outcome == EMPTY ? 0 : 1;
+        counts[1] += bit(isFailure(outcome));
+        counts[2] += bit(isSlow(outcome));
+      }
+      return counts;
+    }
+
     static long calls(long agg) {
       return Math.max(0, (agg & FIELD_MASK) - BIAS);
     }
@@ -628,11 +724,21 @@ public final class CircuitBreaker {
 
   /**
    * N buckets of a fixed duration. A bucket is replaced (one small allocation per bucket period)
-   * when its epoch is stale, so a counter is never reset under a concurrent writer.
+   * when its epoch is stale, so a counter is never reset under a concurrent writer. Each bucket's
+   * counters are striped by thread, each stripe on its own cache lines, so concurrent successes do
+   * not contend on one counter. A fast success only sums the window when a failure or slow call
+   * happened within it ({@code lastBadEpoch}): without one no rate can trip.
    */
   static final class TimeWindow extends Window {
+    /** A power of two at least the number of CPUs (at most 16). */
+    private static final int STRIPES = stripes(Runtime.getRuntime().availableProcessors());
+    /** 16 longs = 128 bytes between stripes: no false sharing, even with adjacent-line prefetch. */
+    private static final int STRIDE = 16;
+
     private final Config config;
     private final AtomicReferenceArray<Bucket> buckets;
+    /** The latest epoch that recorded a failure or a slow call; written only by such outcomes. */
+    private final AtomicLong lastBadEpoch = new AtomicLong(Long.MIN_VALUE);
 
     TimeWindow(Config config) {
       this.config = config;
@@ -655,33 +761,48 @@ public final class CircuitBreaker {
           bucket = buckets.get(index);
         }
       }
-      bucket.calls.getAndIncrement();
+      int base = ((int) Thread.currentThread().getId() & (STRIPES - 1)) * STRIDE;
+      bucket.cells.getAndIncrement(base);
+      boolean bad = false;
       if (isFailure(outcome)) {
-        bucket.failures.getAndIncrement();
+        bucket.cells.getAndIncrement(base + 1);
+        bad = true;
       }
       if (isSlow(outcome)) {
-        bucket.slow.getAndIncrement();
+        bucket.cells.getAndIncrement(base + 2);
+        bad = true;
+      }
+      long oldest = epoch - config.bucketCount + 1;
+      if (bad) {
+        lastBadEpoch.accumulateAndGet(epoch, Math::max);
+      } else if (lastBadEpoch.get() < oldest) {
+        return false; // no failure or slow call in the window: no rate can trip
       }
       long calls = 0;
       long failed = 0;
       long slow = 0;
-      long oldest = epoch - config.bucketCount + 1;
       for (int i = 0; i < config.bucketCount; i++) {
         Bucket b = buckets.get(i);
         if (b != null && b.epoch >= oldest && b.epoch <= epoch) {
-          calls += b.calls.get();
-          failed += b.failures.get();
-          slow += b.slow.get();
+          for (int stripe = 0; stripe < STRIPES * STRIDE; stripe += STRIDE) {
+            calls += b.cells.get(stripe);
+            failed += b.cells.get(stripe + 1);
+            slow += b.cells.get(stripe + 2);
+          }
         }
       }
       return config.exceedsThresholds(calls, failed, slow);
     }
 
+    static int stripes(int cpus) {
+      int n = Integer.highestOneBit(Math.max(1, cpus - 1)) << 1;
+      return Math.min(16, n);
+    }
+
     private static final class Bucket {
       final long epoch;
-      final AtomicLong calls = new AtomicLong();
-      final AtomicLong failures = new AtomicLong();
-      final AtomicLong slow = new AtomicLong();
+      /** Per stripe: calls, failures, slow calls at offsets 0, 1, 2. */
+      final AtomicLongArray cells = new AtomicLongArray(STRIPES * STRIDE);
 
       Bucket(long epoch) {
         this.epoch = epoch;

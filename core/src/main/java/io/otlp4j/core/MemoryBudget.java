@@ -189,7 +189,7 @@ public final class MemoryBudget {
       this.limit = limit;
     }
 
-    /** Usage above this starts refusing (default 90 % of the limit); <= limit. */
+    /** Usage above this starts refusing (default 90 % of the limit); at most the limit. */
     public Builder highWaterBytes(long bytes) {
       if (bytes <= 0 || bytes > limit) {
         throw new IllegalArgumentException(
@@ -199,7 +199,7 @@ public final class MemoryBudget {
       return this;
     }
 
-    /** Usage below this stops refusing (default 80 % of the limit); <= high water. */
+    /** Usage below this stops refusing (default 80 % of the limit); at most the high water mark. */
     public Builder lowWaterBytes(long bytes) {
       if (bytes < 0 || bytes > limit) {
         throw new IllegalArgumentException(

@@ -134,9 +134,10 @@ public final class Retrier {
     final Classifier<? super T> classifier;
     final long startNanos;
     final CompletableFuture<T> result = new CompletableFuture<>();
-    // Written and read by one attempt at a time; the happens-before chain is the future
-    // completion / scheduler hand-off between attempts.
-    int attempts;
+    // Attempts run one after another, but the outcome may be delivered on another thread than
+    // the one that started the attempt: volatile keeps the count visible without relying on the
+    // caller's future implementation for a happens-before edge.
+    volatile int attempts;
 
     Execution(
         Supplier<? extends CompletionStage<T>> attempt,
@@ -151,7 +152,7 @@ public final class Retrier {
       if (result.isDone()) {
         return; // cancelled by the caller
       }
-      attempts++;
+      attempts = attempts + 1; // single writer: attempts never overlap
       CompletionStage<T> stage;
       try {
         stage = Objects.requireNonNull(attempt.get(), "attempt returned null");
