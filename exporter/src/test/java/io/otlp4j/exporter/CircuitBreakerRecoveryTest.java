@@ -54,8 +54,8 @@ class CircuitBreakerRecoveryTest {
       }
       assertThat(sawCircuitOpen).isTrue();
       assertThat(exporter.circuitState(Signal.LOGS)).isEqualTo(CircuitBreaker.State.OPEN);
-      assertThat(exporter.metricsText()).contains("otlp4j_exporter_circuit_state{exporter=\""
-          + (protocol == Protocol.GRPC ? "otlp" : "otlphttp") + "\",endpoint=\"http://127.0.0.1:" + port + "\"} 2");
+      assertThat(exporter.metricsText()).containsPattern("otlp4j_exporter_circuit_state\\{(endpoint=\"http://127.0.0.1:"
+          + port + "\",exporter=\"otlp(http)?\"|exporter=\"otlp(http)?\",endpoint=\"http://127.0.0.1:" + port + "\")\\} 2");
 
       // Up: the caller keeps re-sending what was not accepted until everything is.
       AutoCloseable server = protocol == Protocol.GRPC ? GrpcTestServer.start(port, null) : HttpTestServer.start(port);
@@ -71,6 +71,7 @@ class CircuitBreakerRecoveryTest {
           return pending.isEmpty();
         });
         assertThat(exporter.circuitState(Signal.LOGS)).isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(exporter.metricsText()).containsPattern("otlp4j_exporter_circuit_state\\{.*\\} 0");
 
         List<String> received = new ArrayList<>();
         if (server instanceof GrpcTestServer) {

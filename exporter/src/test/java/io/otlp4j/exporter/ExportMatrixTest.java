@@ -98,10 +98,16 @@ class ExportMatrixTest {
           assertThat(got.headers.get("X-tenant")).containsExactly("acme");
         }
       }
+      String exporterName = protocol == Protocol.GRPC ? "otlp" : "otlphttp";
+      assertThat(exporter.sentItems(Signal.TRACES)).isEqualTo(40);
+      assertThat(exporter.sentItems(Signal.METRICS)).isEqualTo(40);
+      assertThat(exporter.sentItems(Signal.LOGS)).isEqualTo(40);
       assertThat(exporter.metricsText())
-          .contains("otelcol_exporter_sent_spans{exporter=\"" + (protocol == Protocol.GRPC ? "otlp" : "otlphttp") + "\"} 40")
-          .contains("otelcol_exporter_sent_metric_points{")
-          .contains("otelcol_exporter_sent_log_records{");
+          .contains("otelcol_exporter_sent_spans_total{exporter=\"" + exporterName + "\"} 40")
+          .contains("otelcol_exporter_sent_metric_points_total{exporter=\"" + exporterName + "\"} 40")
+          .contains("otelcol_exporter_sent_log_records_total{exporter=\"" + exporterName + "\"} 40")
+          .contains("otelcol_exporter_send_failed_spans_total{exporter=\"" + exporterName + "\"} 0")
+          .contains("otlp4j_exporter_request_duration_seconds_count{exporter=\"" + exporterName + "\"} 3");
     }
   }
 

@@ -102,7 +102,8 @@ class GrpcFaultTest {
     assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
     assertThat(result.attempts()).isEqualTo(4);
     assertThat(result.message()).contains("UNAVAILABLE").contains("MAX_ATTEMPTS");
-    assertThat(exporter.metricsText()).contains("otelcol_exporter_send_failed_log_records{exporter=\"otlp\"} 1");
+    assertThat(exporter.failedItems(Signal.LOGS)).isEqualTo(1);
+    assertThat(exporter.sentItems(Signal.LOGS)).isZero();
   }
 
   @Test
@@ -115,7 +116,8 @@ class GrpcFaultTest {
     assertThat(result.rejectedItems()).isEqualTo(1);
     assertThat(result.message()).isEqualTo("dropped one record: too old");
     assertThat(server.calls.get()).isEqualTo(1);
-    assertThat(exporter.metricsText()).contains("otelcol_exporter_send_failed_log_records{exporter=\"otlp\"} 1");
+    assertThat(exporter.failedItems(Signal.LOGS)).isEqualTo(1);
+    assertThat(exporter.sentItems(Signal.LOGS)).isZero();
   }
 
   @Test

@@ -122,8 +122,9 @@ class HttpFaultTest {
       assertThat(result.rejectedItems()).isEqualTo(1);
       assertThat(result.message()).isEqualTo("one record too large");
       assertThat(server.requests.get()).isEqualTo(1);
-      assertThat(e.metricsText()).contains("otelcol_exporter_send_failed_log_records{exporter=\"otlphttp\"} 1")
-          .contains("otelcol_exporter_sent_log_records{exporter=\"otlphttp\"} 0");
+      assertThat(e.failedItems(Signal.LOGS)).isEqualTo(1);
+      assertThat(e.sentItems(Signal.LOGS)).isZero();
+      assertThat(e.metricsText()).contains("otelcol_exporter_send_failed_log_records_total{exporter=\"otlphttp\"} 1");
     }
   }
 
