@@ -16,6 +16,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * closes; the caller re-sends what failed; in the end every export the caller was told was accepted
  * reached the server, and none reached it twice.
  */
+@ExtendWith(LeakCheck.class)
 class CircuitBreakerRecoveryTest {
 
   @ParameterizedTest

@@ -13,11 +13,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The OTLP/HTTP connection pool against a real server: idle timeout, dead connections, the bound. */
+@ExtendWith(LeakCheck.class)
 class ConnectionPoolTest {
 
   private HttpTestServer server;

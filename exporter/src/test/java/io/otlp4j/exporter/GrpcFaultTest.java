@@ -10,6 +10,7 @@ import io.otlp4j.exporter.GrpcTestServer.Reply;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,6 +18,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** OTLP/gRPC fault handling, against a grpc-java server scripted to misbehave. */
+@ExtendWith(LeakCheck.class)
 class GrpcFaultTest {
 
   private GrpcTestServer server;

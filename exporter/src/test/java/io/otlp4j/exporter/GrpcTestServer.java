@@ -7,7 +7,6 @@ import com.google.protobuf.Message;
 import com.google.rpc.RetryInfo;
 import io.grpc.Codec;
 import io.grpc.DecompressorRegistry;
-import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
@@ -45,7 +44,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 
 /**
  * A real grpc-java OTLP server on 127.0.0.1, built on opentelemetry-proto's service stubs (so requests
@@ -238,7 +236,4 @@ final class GrpcTestServer implements AutoCloseable {
       }
     }
   }
-
-  @SuppressWarnings("unused")
-  private static void unused(Consumer<?> c, Grpc g) {}
 }

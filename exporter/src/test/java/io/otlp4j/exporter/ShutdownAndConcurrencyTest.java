@@ -13,11 +13,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Shutdown drains to a deadline; the in-flight bound holds; nothing blocks. */
+@ExtendWith(LeakCheck.class)
 class ShutdownAndConcurrencyTest {
 
   @ParameterizedTest

@@ -16,6 +16,7 @@ import io.otlp4j.wire.Signal;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,6 +25,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** TLS and mutual TLS against real gRPC and HTTPS servers, with certificates made for the test. */
+@ExtendWith(LeakCheck.class)
 class TlsTest {
 
   @TempDir
