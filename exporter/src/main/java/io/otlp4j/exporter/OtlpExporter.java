@@ -128,6 +128,10 @@ public final class OtlpExporter implements AutoCloseable {
   public CompletableFuture<ExportResult> export(Signal signal, ByteBuf payload, int itemCount) {
     Objects.requireNonNull(signal, "signal");
     Objects.requireNonNull(payload, "payload");
+    if (itemCount < 0) {
+      payload.release();
+      throw new IllegalArgumentException("itemCount must be >= 0: " + itemCount);
+    }
     if (shuttingDown) {
       payload.release();
       metrics.failed(signal, itemCount);
