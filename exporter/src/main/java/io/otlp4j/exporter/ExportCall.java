@@ -36,7 +36,7 @@ final class ExportCall {
   final CompletableFuture<ExportResult> result = new CompletableFuture<>();
   private final AtomicBoolean finished = new AtomicBoolean();
   private final long startNanos;
-  private int attempts; // written by one attempt at a time (happens-before via the scheduler / transport)
+  private volatile int attempts; // written by one attempt at a time; read by abort() from any thread
   private volatile ScheduledFuture<?> retryTimer;
   private volatile boolean aborted;
 

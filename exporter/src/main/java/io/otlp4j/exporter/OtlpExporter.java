@@ -142,9 +142,9 @@ public final class OtlpExporter implements AutoCloseable {
     ExportCall call = new ExportCall(this, endpoint, signal, payload, itemCount);
     active.add(call);
     if (!endpoint.limiter.submit(call::start)) {
-      active.remove(call);
       payload.release();
       metrics.failed(signal, itemCount);
+      callFinished(call);
       return CompletableFuture.completedFuture(ExportResult.failedRetryable(
           "too many exports in flight to " + endpoint.key + " (" + settings.maxInFlight + " sending, "
               + settings.maxQueued + " queued)", null, 0));
