@@ -42,6 +42,18 @@ class GrpcFaultTest {
   }
 
   @Test
+  void exportsAreSpreadRoundRobinOverTheConfiguredChannels() throws Exception {
+    try (OtlpExporter three = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.endpoint())
+        .grpcChannels(3).ioThreads(1).build()) {
+      for (int i = 0; i < 6; i++) {
+        ExportResult r = three.export(Signal.LOGS, buffer(tagged("rr" + i, 10)), 1).get(10, TimeUnit.SECONDS);
+        assertThat(r.status()).isEqualTo(ExportResult.Status.ACCEPTED);
+      }
+    }
+    assertThat(server.peers).hasSize(3);
+  }
+
+  @Test
   void unavailableIsRetriedUntilTheServerAccepts() throws Exception {
     server.script.add(Reply.status(Status.UNAVAILABLE));
     server.script.add(Reply.status(Status.UNAVAILABLE));

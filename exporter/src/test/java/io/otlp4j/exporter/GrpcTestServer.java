@@ -108,6 +108,8 @@ final class GrpcTestServer implements AutoCloseable {
   final ConcurrentLinkedDeque<Reply> script = new ConcurrentLinkedDeque<>();
   final List<Received> received = new CopyOnWriteArrayList<>();
   final AtomicInteger calls = new AtomicInteger();
+  /** The client addresses calls came from: one per connection. */
+  final java.util.Set<java.net.SocketAddress> peers = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final Server server;
   private final ScheduledExecutorService delays = Executors.newSingleThreadScheduledExecutor();
   private static final io.grpc.Context.Key<Metadata> HEADERS = io.grpc.Context.key("headers");
@@ -123,6 +125,10 @@ final class GrpcTestServer implements AutoCloseable {
       @Override
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
           ServerCallHandler<Q, R> next) {
+        java.net.SocketAddress peer = call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+        if (peer != null) {
+          peers.add(peer);
+        }
         return io.grpc.Contexts.interceptCall(io.grpc.Context.current().withValue(HEADERS, headers), call, headers, next);
       }
     };

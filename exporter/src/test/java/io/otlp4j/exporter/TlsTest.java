@@ -117,6 +117,21 @@ class TlsTest {
     assertThat(result.cause()).isNotNull();
   }
 
+  @ParameterizedTest
+  @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
+  void mutualTlsConfiguredThroughTheEnvironmentVariables(Protocol protocol) throws Exception {
+    java.util.Map<String, String> env = java.util.Map.of(
+        "OTEL_EXPORTER_OTLP_PROTOCOL", protocol.configName(),
+        "OTEL_EXPORTER_OTLP_ENDPOINT", endpoint(protocol, true),
+        "OTEL_EXPORTER_OTLP_CERTIFICATE", certs.caCert.toString(),
+        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", certs.clientCert.toString(),
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY", certs.clientKey.toString());
+
+    ExportResult result = export(OtlpExporter.builder().fromEnvironment(env::get, null));
+
+    assertThat(result.status()).as(result.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
+  }
+
   @Test
   void aMissingCertificateFileFailsAtBuildTimeNamingIt() {
     assertThatThrownBy(() -> OtlpExporter.builder().protocol(Protocol.GRPC).endpoint("https://127.0.0.1:1")
