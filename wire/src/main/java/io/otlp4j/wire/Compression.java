@@ -278,10 +278,8 @@ public enum Compression {
     if (end == base) {
       throw new WireFormatException(0, "empty gzip stream");
     }
-    long hint = end - base >= GZIP_HEADER + GZIP_TRAILER
-        ? Math.min(input.getUnsignedIntLE(end - 4), (long) HINT_RATIO * (end - base))
-        : 0;
-    DecompressedOutput out = new DecompressedOutput(alloc, limit, Math.min(hint, limit + 1));
+    long declared = end - base >= GZIP_HEADER + GZIP_TRAILER ? input.getUnsignedIntLE(end - 4) : -1;
+    DecompressedOutput out = new DecompressedOutput(alloc, limit, declared, end - base, HINT_RATIO);
     Inflater inflater = new Inflater(true);
     try {
       CRC32 crc = new CRC32();
@@ -414,8 +412,7 @@ public enum Compression {
     if (length == 0) {
       throw new WireFormatException(0, "empty zstd stream");
     }
-    long hint = Math.min(zstdContentSize(input), (long) HINT_RATIO * length);
-    DecompressedOutput out = new DecompressedOutput(alloc, limit, Math.min(hint, limit + 1));
+    DecompressedOutput out = new DecompressedOutput(alloc, limit, zstdContentSize(input), length, HINT_RATIO);
     ZstdDecompressCtx ctx = null;
     long consumed = 0;
     try {
@@ -463,15 +460,15 @@ public enum Compression {
     }
   }
 
-  /** The first frame's declared content size, or 0 when unknown or unreadable: a hint, never trusted. */
+  /** The first frame's declared content size, or -1 when unknown or unreadable: a hint, never trusted. */
   private static long zstdContentSize(ByteBuf input) {
     byte[] header = new byte[Math.min(18, input.readableBytes())];
     input.getBytes(input.readerIndex(), header);
     try {
       long size = Zstd.getFrameContentSize(header, 0, header.length);
-      return Math.max(0, size);
+      return size >= 0 ? size : -1;
     } catch (RuntimeException e) {
-      return 0;
+      return -1;
     }
   }
 

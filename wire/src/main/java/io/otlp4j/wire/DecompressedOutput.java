@@ -11,9 +11,10 @@ import java.nio.ByteBuffer;
  * a byte more being allocated.
  *
  * <h2>Chunk sizes</h2>
- * The first chunk is sized from a hint (the stream's declared size, capped in proportion to the input,
- * or a multiple of the input), so a typical payload decompresses into one contiguous buffer; later
- * chunks double the total so far, up to {@link #MAX_CHUNK} each. No chunk is ever copied or grown.
+ * The first chunk is sized from a hint (the stream's declared size plus one, capped in proportion to the
+ * input, or four times the input when nothing is declared), so a typical payload decompresses into one
+ * contiguous buffer; later chunks double the total so far, up to {@link #MAX_CHUNK} each. No chunk is
+ * ever copied or grown, and every chunk is clamped to what is left of the budget.
  *
  * <h2>Buffer ownership</h2>
  * The chunks belong to this object until {@link #finish()} hands them to the caller as one buffer;
@@ -32,11 +33,21 @@ final class DecompressedOutput {
   private long written;
   private int nextChunk;
 
-  DecompressedOutput(ByteBufAllocator alloc, long limit, long firstChunkHint) {
+  /**
+   * @param declaredSize the size the stream declares (gzip's ISIZE, zstd's content size), or a
+   *     negative number when it declares none: a hint, capped at {@code maxRatio} times the input
+   * @param inputSize the compressed size
+   */
+  DecompressedOutput(ByteBufAllocator alloc, long limit, long declaredSize, int inputSize, int maxRatio) {
     this.alloc = alloc;
     this.limit = limit;
     this.budget = limit + 1;
-    this.nextChunk = (int) Math.max(MIN_CHUNK, Math.min(firstChunkHint, MAX_CHUNK));
+    long guess = declaredSize >= 0
+        // One byte more than declared, so a decoder that fills its buffer exactly can report its end
+        // without a second chunk.
+        ? Math.min(declaredSize + 1, (long) maxRatio * inputSize)
+        : 4L * inputSize;
+    this.nextChunk = (int) Math.max(MIN_CHUNK, Math.min(guess, MAX_CHUNK));
   }
 
   /**
@@ -83,6 +94,18 @@ final class DecompressedOutput {
 
   /** Hands the output to the caller, who must release it: one chunk as it is, several as a composite. */
   ByteBuf finish() {
+    // A chunk allocated only for the decoder to report its end holds nothing: drop it.
+    int kept = 0;
+    for (int i = 0; i < count; i++) {
+      ByteBuf chunk = chunks[i];
+      chunks[i] = null;
+      if (chunk.isReadable()) {
+        chunks[kept++] = chunk;
+      } else {
+        chunk.release();
+      }
+    }
+    count = kept;
     if (count == 0) {
       return alloc.buffer(0, 0);
     }
@@ -95,14 +118,15 @@ final class DecompressedOutput {
     CompositeByteBuf composite = alloc.compositeBuffer(count);
     try {
       for (int i = 0; i < count; i++) {
-        composite.addComponent(true, chunks[i]);
-        chunks[i] = null; // the composite owns it now
+        ByteBuf chunk = chunks[i];
+        chunks[i] = null; // the composite owns it from here, even if adding fails
+        composite.addComponent(true, chunk);
       }
     } catch (RuntimeException e) {
       composite.release();
       throw e;
     } finally {
-      count = 0;
+      release();
     }
     return composite;
   }

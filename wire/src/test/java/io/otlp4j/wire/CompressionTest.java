@@ -165,6 +165,22 @@ class CompressionTest {
   }
 
   @ParameterizedTest
+  @EnumSource(value = Compression.class, names = {"GZIP", "ZSTD"})
+  void aStreamThatDeclaresItsSizeDecompressesIntoOneContiguousBuffer(Compression codec) {
+    byte[] payload = OtlpGenerator.realisticTraces(2000).toByteArray(); // ~800 KB, under one chunk
+    ByteBuf in = Unpooled.wrappedBuffer(codec.compress(payload));
+    ByteBuf out = codec.decompress(in, ALLOC, payload.length);
+    try {
+      assertThat(out).isNotInstanceOf(CompositeByteBuf.class);
+      assertThat(out.readableBytes()).isEqualTo(payload.length);
+      assertThat(out.capacity()).isEqualTo(payload.length + 1);
+    } finally {
+      out.release();
+      in.release();
+    }
+  }
+
+  @ParameterizedTest
   @EnumSource(Compression.class)
   void inputsOfEveryShapeAreReadWithoutChangingTheirIndexesOrReferenceCount(Compression codec) {
     byte[] payload = new OtlpGenerator(4).traces().toByteArray();
@@ -280,6 +296,18 @@ class CompressionTest {
         .hasMessage("decompressed size exceeds the limit of " + limit + " bytes"));
     assertThat(allocated).isBetween(limit, limit + (256 << 10));
     assertThat(MEASURED.metric().usedHeapMemory()).isEqualTo(before);
+    in.release();
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Compression.class, names = {"GZIP", "ZSTD"})
+  void decompressingAllocatesTheOutputOnceAndLittleElse(Compression codec) {
+    byte[] payload = OtlpGenerator.realisticMetrics(3000).toByteArray();
+    ByteBuf in = Unpooled.wrappedBuffer(codec.compress(payload));
+    AllocationMeter.Action decompress = () -> codec.decompress(in, MEASURED, payload.length).release();
+    AllocationMeter.allocatedBytes(decompress); // warm up
+    long allocated = AllocationMeter.allocatedBytes(decompress);
+    assertThat(allocated).isBetween((long) payload.length, payload.length + 8192L);
     in.release();
   }
 

@@ -19,7 +19,9 @@ import java.util.SplittableRandom;
  *       that lies (one more or less, doubled, zero, 0x7FFFFFFF, 0xFFFFFFFF, a 10-byte negative), an
  *       over-long varint (11 to 16 bytes) or a non-canonical padded one (still valid), a wrong wire
  *       type (0 to 7, groups and the invalid 6 and 7 included), field number zero, a field with a
- *       huge declared length and a few bytes of content, a field duplicated elsewhere.
+ *       huge declared length and a few bytes of content, a field duplicated elsewhere, a field's content
+ *       wrapped in 50 to 5,000 levels of AnyValue arrays (valid and deep where the field is an AnyValue,
+ *       such as a KeyValue's value or a log body).
  * </ul>
  * Structure-aware mutations fall back to byte-level ones when the input does not parse as protobuf
  * (a compressed payload, say). The input array is never modified.
@@ -117,8 +119,10 @@ public final class Mutator {
     final int valuePos; // for wire type 2, where the length varint starts
     final int contentPos; // for wire type 2, where the content starts; else = valuePos
     final int end;
+    final Field parent; // the length-delimited field whose content holds this one; null at the top
 
-    Field(int tagPos, int tagEnd, int wireType, int valuePos, int contentPos, int end) {
+    Field(Field parent, int tagPos, int tagEnd, int wireType, int valuePos, int contentPos, int end) {
+      this.parent = parent;
       this.tagPos = tagPos;
       this.tagEnd = tagEnd;
       this.wireType = wireType;
@@ -130,12 +134,12 @@ public final class Mutator {
 
   private byte[] structural(byte[] in, int roll) {
     List<Field> fields = new ArrayList<>();
-    scan(in, 0, in.length, 0, fields);
+    scan(in, 0, in.length, 0, null, fields);
     if (fields.isEmpty()) {
       return null;
     }
     Field field = fields.get(random.nextInt(fields.size()));
-    switch (roll % 7) {
+    switch (roll % 8) {
       case 0:
       case 1: { // a length that lies
         Field len = pickLengthDelimited(fields);
@@ -161,7 +165,7 @@ public final class Mutator {
             lie = LYING_LENGTHS[random.nextInt(LYING_LENGTHS.length)];
             break;
         }
-        return splice(in, len.valuePos, len.contentPos - len.valuePos, varint(lie));
+        return spliceIn(len.parent, in, len.valuePos, len.contentPos - len.valuePos, varint(lie), random.nextBoolean());
       }
       case 2: { // an over-long varint (invalid) or a padded one (valid, non-canonical)
         int start;
@@ -179,7 +183,7 @@ public final class Mutator {
         long value = readVarint(in, start);
         int width = random.nextInt(3) == 0 ? Math.min(10, end - start + 1 + random.nextInt(2)) // valid padding
             : 11 + random.nextInt(6); // over-long: malformed
-        return splice(in, start, end - start, paddedVarint(value, width));
+        return spliceIn(field.parent, in, start, end - start, paddedVarint(value, width), random.nextBoolean());
       }
       case 3: { // wrong wire type: 0-7, including groups and the invalid 6 and 7
         byte[] out = in.clone();
@@ -188,7 +192,8 @@ public final class Mutator {
         return out;
       }
       case 4: { // field number zero
-        return splice(in, field.tagPos, field.tagEnd - field.tagPos, new byte[] {(byte) field.wireType});
+        return spliceIn(field.parent, in, field.tagPos, field.tagEnd - field.tagPos, new byte[] {(byte) field.wireType},
+            random.nextBoolean());
       }
       case 5: { // a field with a huge declared length and a few bytes of content
         long length = random.nextBoolean() ? 0x7FFFFFF0L : LYING_LENGTHS[random.nextInt(LYING_LENGTHS.length)];
@@ -198,12 +203,24 @@ public final class Mutator {
         System.arraycopy(tag, 0, insert, 0, tag.length);
         System.arraycopy(len, 0, insert, tag.length, len.length);
         int at = random.nextBoolean() ? field.tagPos : field.end;
-        return splice(in, at, 0, insert);
+        return spliceIn(field.parent, in, at, 0, insert, random.nextBoolean());
+      }
+      case 6: { // deep nesting: a length-delimited field's content wrapped in AnyValue arrays, 50-5000 deep
+        Field len = pickLengthDelimited(fields);
+        if (len == null) {
+          return null;
+        }
+        int depth = 50 + random.nextInt(random.nextBoolean() ? 200 : 5000);
+        byte[] wrapped = nestedArrays(depth, Arrays.copyOfRange(in, len.contentPos, len.end));
+        byte[] length = varint(wrapped.length);
+        byte[] replacement = Arrays.copyOf(length, length.length + wrapped.length);
+        System.arraycopy(wrapped, 0, replacement, length.length, wrapped.length);
+        return spliceIn(len.parent, in, len.valuePos, len.end - len.valuePos, replacement, true);
       }
       default: { // a field duplicated at another field boundary
         Field other = fields.get(random.nextInt(fields.size()));
         int at = random.nextBoolean() ? other.tagPos : other.end;
-        return splice(in, at, 0, Arrays.copyOfRange(in, field.tagPos, field.end));
+        return spliceIn(other.parent, in, at, 0, Arrays.copyOfRange(in, field.tagPos, field.end), random.nextBoolean());
       }
     }
   }
@@ -227,7 +244,7 @@ public final class Mutator {
    * Records the fields of the message in {@code b[pos, end)}, descending into length-delimited fields
    * whose content parses as a message; returns whether the whole range parsed.
    */
-  private static boolean scan(byte[] b, int pos, int end, int depth, List<Field> out) {
+  private static boolean scan(byte[] b, int pos, int end, int depth, Field parent, List<Field> out) {
     while (pos < end) {
       int tagPos = pos;
       int tagEnd = varintEnd(b, pos, end);
@@ -246,7 +263,7 @@ public final class Mutator {
           if (valueEnd < 0) {
             return false;
           }
-          out.add(new Field(tagPos, tagEnd, wireType, pos, pos, valueEnd));
+          out.add(new Field(parent, tagPos, tagEnd, wireType, pos, pos, valueEnd));
           pos = valueEnd;
           break;
         }
@@ -256,7 +273,7 @@ public final class Mutator {
           if (end - pos < size) {
             return false;
           }
-          out.add(new Field(tagPos, tagEnd, wireType, pos, pos, pos + size));
+          out.add(new Field(parent, tagPos, tagEnd, wireType, pos, pos, pos + size));
           pos += size;
           break;
         }
@@ -270,10 +287,11 @@ public final class Mutator {
             return false;
           }
           int contentEnd = contentPos + (int) length;
-          out.add(new Field(tagPos, tagEnd, wireType, pos, contentPos, contentEnd));
+          Field field = new Field(parent, tagPos, tagEnd, wireType, pos, contentPos, contentEnd);
+          out.add(field);
           if (depth < 64 && length > 0) {
             List<Field> nested = new ArrayList<>();
-            if (scan(b, contentPos, contentEnd, depth + 1, nested)) {
+            if (scan(b, contentPos, contentEnd, depth + 1, field, nested)) {
               out.addAll(nested);
             }
           }
@@ -344,6 +362,29 @@ public final class Mutator {
     return out;
   }
 
+  /**
+   * Splices inside the content of {@code container} and, if {@code fixLengths}, rewrites the length of
+   * {@code container} and of every field enclosing it, so that the damage stays local: the rest of the
+   * message is still well-formed around it.
+   */
+  private static byte[] spliceIn(Field container, byte[] in, int at, int remove, byte[] insert, boolean fixLengths) {
+    byte[] out = splice(in, at, remove, insert);
+    if (!fixLengths) {
+      return out;
+    }
+    long delta = insert.length - remove;
+    // Enclosing length prefixes all lie before the splice, and inner before outer ones lie later in the
+    // input, so fixing from the innermost outwards never moves one still to be fixed.
+    for (Field f = container; f != null && delta != 0; f = f.parent) {
+      long length = f.end - f.contentPos + delta;
+      byte[] prefix = varint(length);
+      int oldWidth = f.contentPos - f.valuePos;
+      out = splice(out, f.valuePos, oldWidth, prefix);
+      delta += prefix.length - oldWidth;
+    }
+    return out;
+  }
+
   private static byte[] splice(byte[] in, int at, int remove, byte[] insert) {
     byte[] out = new byte[in.length - remove + insert.length];
     System.arraycopy(in, 0, out, 0, at);
@@ -409,12 +450,20 @@ public final class Mutator {
     return w.toByteArray();
   }
 
-  /** AnyValue nested {@code depth} arrays deep, built without recursion: sizes inside out, bytes outside in. */
+  /** AnyValue nested {@code depth} arrays deep around a leaf {@code string_value: "leaf"}. */
   private static byte[] nestedArrays(int depth) {
-    // anySize[i]: encoded size of the AnyValue at level i (level depth is the leaf).
+    return nestedArrays(depth, new byte[] {0x0A, 4, 'l', 'e', 'a', 'f'});
+  }
+
+  /**
+   * {@code depth} levels of {@code AnyValue{array_value: ArrayValue{values: …}}} around {@code leaf}
+   * (the content of the innermost AnyValue), built without recursion: sizes inside out, bytes outside in.
+   */
+  private static byte[] nestedArrays(int depth, byte[] leaf) {
+    // anySize[i]: encoded size of the AnyValue content at level i (level depth is the leaf).
     int[] anySize = new int[depth + 1];
     int[] arraySize = new int[depth];
-    anySize[depth] = 1 + 1 + 4; // string_value "leaf"
+    anySize[depth] = leaf.length;
     for (int i = depth - 1; i >= 0; i--) {
       arraySize[i] = 1 + ProtoWriter.varintSize(anySize[i + 1]) + anySize[i + 1];
       anySize[i] = 1 + ProtoWriter.varintSize(arraySize[i]) + arraySize[i];
@@ -424,7 +473,7 @@ public final class Mutator {
       w.tag(5, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(arraySize[i]); // AnyValue.array_value
       w.tag(1, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(anySize[i + 1]); // ArrayValue.values
     }
-    w.string(1, "leaf");
+    w.raw(leaf, 0, leaf.length);
     return w.toByteArray();
   }
 }

@@ -34,8 +34,8 @@ class MutatorTest {
 
   /**
    * protobuf-java's own parser names each kind of damage; seeing all of them proves the mutator produces
-   * lying lengths, over-long varints, bad wire types, field zero and truncation, as well as inputs that
-   * still parse.
+   * lying lengths, over-long varints, bad wire types, field zero, truncation and nesting too deep, as well
+   * as inputs that still parse.
    */
   @Test
   void mutationsProduceEveryKindOfProtobufDamageAndSomeStillValidInputs() {
@@ -59,7 +59,8 @@ class MutatorTest {
     }
     assertThat(changed).isGreaterThan(4900);
     assertThat(parsed).isBetween(200, 4800);
-    assertThat(reasons).contains("truncated", "negative size", "malformed varint", "invalid tag", "invalid wire type");
+    assertThat(reasons).contains("truncated", "negative size", "malformed varint", "invalid tag", "invalid wire type",
+        "recursion limit");
   }
 
   private static String reason(String message) {
@@ -74,6 +75,9 @@ class MutatorTest {
     }
     if (message.contains("invalid tag (zero)")) {
       return "invalid tag";
+    }
+    if (message.contains("too many levels of nesting")) {
+      return "recursion limit";
     }
     if (message.contains("invalid wire type")) {
       return "invalid wire type";
