@@ -48,7 +48,7 @@ class CircuitBreakerRecoveryTest {
         .ioThreads(1).build()) {
       // Down: every export fails, retryably; after three failed attempts the breaker fails the rest fast.
       for (String tag : new ArrayList<>(pending.subList(0, 6))) {
-        ExportResult r = exporter.export(Signal.LOGS, buffer(tagged(tag, 10)), 1).get(10, TimeUnit.SECONDS);
+        ExportResult r = exporter.export(Signal.LOGS, buffer(tagged(tag, 10)), 1).get(60, TimeUnit.SECONDS);
         assertThat(r.status()).as(r.toString()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
         if (r.message().contains("circuit open") && r.attempts() == 0) {
           sawCircuitOpen = true; // failed fast: nothing was sent
@@ -64,7 +64,7 @@ class CircuitBreakerRecoveryTest {
       try {
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
           for (String tag : new ArrayList<>(pending)) {
-            ExportResult r = exporter.export(Signal.LOGS, buffer(tagged(tag, 10)), 1).get(10, TimeUnit.SECONDS);
+            ExportResult r = exporter.export(Signal.LOGS, buffer(tagged(tag, 10)), 1).get(60, TimeUnit.SECONDS);
             if (r.isSuccess()) {
               assertThat(acknowledged.add(tag)).isTrue();
               pending.remove(tag);

@@ -39,7 +39,7 @@ class ConnectionPoolTest {
   }
 
   private static ExportResult export(OtlpExporter e, String tag) throws Exception {
-    return e.export(Signal.LOGS, buffer(tagged(tag, 100)), 1).get(10, TimeUnit.SECONDS);
+    return e.export(Signal.LOGS, buffer(tagged(tag, 100)), 1).get(60, TimeUnit.SECONDS);
   }
 
   @Test
@@ -120,7 +120,7 @@ class ConnectionPoolTest {
 
       assertThat(waited.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
       assertThat(waited.message()).contains("no connection").contains("acquire timeout");
-      assertThat(slow.get(10, TimeUnit.SECONDS).isSuccess()).isTrue();
+      assertThat(slow.get(60, TimeUnit.SECONDS).isSuccess()).isTrue();
     }
   }
 }

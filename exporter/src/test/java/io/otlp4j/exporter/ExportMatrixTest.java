@@ -57,7 +57,7 @@ class ExportMatrixTest {
         .endpoint(protocol == Protocol.GRPC ? grpc.endpoint() : http.endpoint())
         .compression(compression)
         .header("x-tenant", "acme")
-        .timeout(Duration.ofSeconds(5))
+        .timeout(Duration.ofSeconds(20))
         .ioThreads(1)
         .build();
   }
@@ -74,7 +74,7 @@ class ExportMatrixTest {
       for (Signal signal : Signal.values()) {
         Message sent = OfficialDecoding.realistic(signal, 40);
         int before = received(protocol);
-        ExportResult result = exporter.export(signal, direct(sent.toByteArray()), 40).get(10, TimeUnit.SECONDS);
+        ExportResult result = exporter.export(signal, direct(sent.toByteArray()), 40).get(60, TimeUnit.SECONDS);
 
         assertThat(result.status()).as(result.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
         assertThat(result.attempts()).isEqualTo(1);
@@ -122,7 +122,7 @@ class ExportMatrixTest {
         Signal signal = Signal.values()[i % 3];
         Message sent = generator.request(signal);
         int before = received(protocol);
-        ExportResult result = exporter.export(signal, direct(sent.toByteArray()), 1).get(10, TimeUnit.SECONDS);
+        ExportResult result = exporter.export(signal, direct(sent.toByteArray()), 1).get(60, TimeUnit.SECONDS);
         assertThat(result.status()).as(result.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
         Message got = protocol == Protocol.GRPC ? grpc.received.get(before).request : http.received.get(before).request;
         assertThat(got.toByteArray()).isEqualTo(sent.toByteArray());

@@ -28,17 +28,17 @@ class GrpcFaultTest {
   void start() throws Exception {
     server = GrpcTestServer.start();
     exporter = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.endpoint())
-        .retryPolicy(fastRetries(4)).timeout(Duration.ofSeconds(3)).ioThreads(1).build();
+        .retryPolicy(fastRetries(4)).timeout(Duration.ofSeconds(15)).ioThreads(1).build();
   }
 
   @AfterEach
   void stop() throws Exception {
-    exporter.shutdown(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS);
+    exporter.shutdown(Duration.ofSeconds(2)).get(60, TimeUnit.SECONDS);
     server.close();
   }
 
   private ExportResult export(String tag) throws Exception {
-    return exporter.export(Signal.LOGS, buffer(tagged(tag, 100)), 1).get(10, TimeUnit.SECONDS);
+    return exporter.export(Signal.LOGS, buffer(tagged(tag, 100)), 1).get(60, TimeUnit.SECONDS);
   }
 
   @Test
@@ -46,7 +46,7 @@ class GrpcFaultTest {
     try (OtlpExporter three = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.endpoint())
         .grpcChannels(3).ioThreads(1).build()) {
       for (int i = 0; i < 6; i++) {
-        ExportResult r = three.export(Signal.LOGS, buffer(tagged("rr" + i, 10)), 1).get(10, TimeUnit.SECONDS);
+        ExportResult r = three.export(Signal.LOGS, buffer(tagged("rr" + i, 10)), 1).get(60, TimeUnit.SECONDS);
         assertThat(r.status()).isEqualTo(ExportResult.Status.ACCEPTED);
       }
     }
@@ -143,7 +143,7 @@ class GrpcFaultTest {
     ExportResult result;
     try (OtlpExporter impatient = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.endpoint())
         .retryPolicy(fastRetries(4)).timeout(Duration.ofMillis(200)).ioThreads(1).build()) {
-      result = impatient.export(Signal.LOGS, buffer(tagged("a", 100)), 1).get(10, TimeUnit.SECONDS);
+      result = impatient.export(Signal.LOGS, buffer(tagged("a", 100)), 1).get(60, TimeUnit.SECONDS);
     }
 
     assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);

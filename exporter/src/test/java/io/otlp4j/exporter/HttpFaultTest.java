@@ -31,7 +31,7 @@ class HttpFaultTest {
   @BeforeEach
   void start() throws Exception {
     server = HttpTestServer.start();
-    exporter = exporter(Protocol.HTTP_PROTOBUF, server.endpoint(), Duration.ofSeconds(3));
+    exporter = exporter(Protocol.HTTP_PROTOBUF, server.endpoint(), Duration.ofSeconds(15));
   }
 
   private static OtlpExporter exporter(Protocol protocol, String endpoint, Duration timeout) {
@@ -41,12 +41,12 @@ class HttpFaultTest {
 
   @AfterEach
   void stop() throws Exception {
-    exporter.shutdown(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS);
+    exporter.shutdown(Duration.ofSeconds(2)).get(60, TimeUnit.SECONDS);
     server.close();
   }
 
   private ExportResult export(OtlpExporter e, String tag) throws Exception {
-    return e.export(Signal.LOGS, buffer(tagged(tag, 100)), 1).get(10, TimeUnit.SECONDS);
+    return e.export(Signal.LOGS, buffer(tagged(tag, 100)), 1).get(60, TimeUnit.SECONDS);
   }
 
   @ParameterizedTest
@@ -117,7 +117,7 @@ class HttpFaultTest {
   @EnumSource(value = Protocol.class, names = {"HTTP_PROTOBUF", "HTTP_JSON"})
   void partialSuccessIsParsedFromTheResponseAndNotRetried(Protocol protocol) throws Exception {
     server.script.add(Reply.partial(1, "one record too large"));
-    try (OtlpExporter e = exporter(protocol, server.endpoint(), Duration.ofSeconds(3))) {
+    try (OtlpExporter e = exporter(protocol, server.endpoint(), Duration.ofSeconds(15))) {
       ExportResult result = export(e, "a");
 
       assertThat(result.status()).isEqualTo(ExportResult.Status.PARTIALLY_ACCEPTED);
@@ -151,11 +151,11 @@ class HttpFaultTest {
     GrpcTestServer grpc = protocol == Protocol.GRPC ? GrpcTestServer.start() : null;
     int target = grpc != null ? grpc.port() : server.port();
     try (FaultyProxy proxy = new FaultyProxy(target);
-        OtlpExporter e = exporter(protocol, "http://127.0.0.1:" + proxy.port(), Duration.ofSeconds(3))) {
+        OtlpExporter e = exporter(protocol, "http://127.0.0.1:" + proxy.port(), Duration.ofSeconds(15))) {
       proxy.resetAfterBytes = 20_000;
       proxy.connectionsToReset.set(1);
 
-      ExportResult result = e.export(Signal.LOGS, buffer(tagged("big", 100_000)), 1).get(10, TimeUnit.SECONDS);
+      ExportResult result = e.export(Signal.LOGS, buffer(tagged("big", 100_000)), 1).get(60, TimeUnit.SECONDS);
 
       assertThat(result.status()).as(result.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
       assertThat(result.attempts()).isEqualTo(2);

@@ -75,7 +75,7 @@ class TlsTest {
   private static ExportResult export(OtlpExporter.Builder builder) throws Exception {
     try (OtlpExporter exporter = builder.retryPolicy(fastRetries(1)).timeout(Duration.ofSeconds(5))
         .ioThreads(1).build()) {
-      return exporter.export(Signal.LOGS, buffer(tagged("tls", 100)), 1).get(15, TimeUnit.SECONDS);
+      return exporter.export(Signal.LOGS, buffer(tagged("tls", 100)), 1).get(60, TimeUnit.SECONDS);
     }
   }
 
