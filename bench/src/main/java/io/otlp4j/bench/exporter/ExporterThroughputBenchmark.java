@@ -41,6 +41,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Allocation per export: run with {@code -prof gc} and read {@code gc.alloc.rate.norm} (bytes per
  * operation): it should not grow with {@code payloadBytes}, as the payload is never copied onto the heap.
+ * The discard servers run in the same JVM, so the figure includes their per-request allocation too.
  *
  * <pre>
  * ./mvnw -B -q -pl bench -am package -DskipTests
