@@ -646,7 +646,7 @@ public final class OtlpExporter implements AutoCloseable {
         return e.withPath("");
       }
       if (own != null) {
-        Endpoint e = Endpoint.parse(signal.id() + " endpoint", own, 80);
+        Endpoint e = Endpoint.parse(signal.id() + " endpoint", own, protocol.defaultPort());
         return e.path.isEmpty() ? e.withPath("/") : e;
       }
       String base = endpoint != null ? endpoint : DEFAULT_HTTP_ENDPOINT;
