@@ -1,0 +1,284 @@
+package io.otlp4j.exporter;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.otlp4j.wire.OtlpJson;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads the few response fields an exporter needs, by hand, so that main code carries no protobuf
+ * runtime: {@code Export*ServiceResponse.partial_success} (protobuf and OTLP/JSON),
+ * {@code google.rpc.Status.message} and the {@code google.rpc.RetryInfo} among its details.
+ *
+ * <p>Unknown fields are skipped; a malformed response yields {@code null} (the request was still
+ * accepted: a garbled response body must not make the exporter send the data twice). Stateless.
+ */
+final class ResponseParsing {
+
+  static final String RETRY_INFO_TYPE = "type.googleapis.com/google.rpc.RetryInfo";
+
+  private ResponseParsing() {}
+
+  /**
+   * {@code partial_success} (field 1: {rejected = 1 (int64), error_message = 2 (string)}) of an
+   * {@code Export*ServiceResponse}; null when absent, empty or malformed.
+   */
+  static AttemptOutcome.PartialSuccess partialSuccessFromProtobuf(byte[] response) {
+    if (response == null || response.length == 0) {
+      return null;
+    }
+    try {
+      Reader r = new Reader(response, 0, response.length);
+      AttemptOutcome.PartialSuccess found = null;
+      while (r.hasMore()) {
+        int tag = r.tag();
+        if (tag == ((1 << 3) | 2)) {
+          int len = r.length();
+          Reader inner = new Reader(response, r.pos, r.pos + len);
+          r.pos += len;
+          long rejected = 0;
+          String message = "";
+          while (inner.hasMore()) {
+            int t = inner.tag();
+            if (t == ((1 << 3) | 0)) {
+              rejected = inner.varint();
+            } else if (t == ((2 << 3) | 2)) {
+              int l = inner.length();
+              message = new String(response, inner.pos, l, StandardCharsets.UTF_8);
+              inner.pos += l;
+            } else {
+              inner.skip(t);
+            }
+          }
+          found = new AttemptOutcome.PartialSuccess(rejected, message);
+        } else {
+          r.skip(tag);
+        }
+      }
+      return found;
+    } catch (RuntimeException malformed) {
+      return null;
+    }
+  }
+
+  /** {@code partialSuccess} of an OTLP/JSON response; null when absent, empty or malformed. */
+  static AttemptOutcome.PartialSuccess partialSuccessFromJson(byte[] response) {
+    if (response == null || response.length == 0) {
+      return null;
+    }
+    try (JsonParser p = OtlpJson.jsonFactory().createParser(response)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      AttemptOutcome.PartialSuccess found = null;
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken value = p.nextToken();
+        if (("partialSuccess".equals(name) || "partial_success".equals(name)) && value == JsonToken.START_OBJECT) {
+          long rejected = 0;
+          String message = "";
+          while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken v = p.nextToken();
+            if (field.startsWith("rejected")) {
+              rejected = v == JsonToken.VALUE_STRING ? Long.parseLong(p.getText().trim()) : p.getLongValue();
+            } else if ("errorMessage".equals(field) || "error_message".equals(field)) {
+              message = p.getText();
+            } else {
+              p.skipChildren();
+            }
+          }
+          found = new AttemptOutcome.PartialSuccess(rejected, message == null ? "" : message);
+        } else {
+          p.skipChildren();
+        }
+      }
+      return found;
+    } catch (IOException | RuntimeException malformed) {
+      return null;
+    }
+  }
+
+  /** The message (field 2) of a serialized {@code google.rpc.Status}; empty when absent or malformed. */
+  static String statusMessage(byte[] status) {
+    if (status == null) {
+      return "";
+    }
+    try {
+      Reader r = new Reader(status, 0, status.length);
+      while (r.hasMore()) {
+        int tag = r.tag();
+        if (tag == ((2 << 3) | 2)) {
+          int len = r.length();
+          return new String(status, r.pos, len, StandardCharsets.UTF_8);
+        }
+        r.skip(tag);
+      }
+    } catch (RuntimeException malformed) {
+      // fall through
+    }
+    return "";
+  }
+
+  /**
+   * The {@code retry_delay} of a {@code google.rpc.RetryInfo} among the details (field 3, repeated
+   * {@code google.protobuf.Any}) of a serialized {@code google.rpc.Status}, in nanoseconds; -1 when there
+   * is none (or it is malformed or negative).
+   */
+  static long retryInfoDelayNanos(byte[] status) {
+    if (status == null) {
+      return -1;
+    }
+    try {
+      Reader r = new Reader(status, 0, status.length);
+      while (r.hasMore()) {
+        int tag = r.tag();
+        if (tag != ((3 << 3) | 2)) {
+          r.skip(tag);
+          continue;
+        }
+        int len = r.length();
+        Reader any = new Reader(status, r.pos, r.pos + len);
+        r.pos += len;
+        String typeUrl = null;
+        int valueStart = -1;
+        int valueLen = 0;
+        while (any.hasMore()) {
+          int t = any.tag();
+          if (t == ((1 << 3) | 2)) {
+            int l = any.length();
+            typeUrl = new String(status, any.pos, l, StandardCharsets.UTF_8);
+            any.pos += l;
+          } else if (t == ((2 << 3) | 2)) {
+            valueLen = any.length();
+            valueStart = any.pos;
+            any.pos += valueLen;
+          } else {
+            any.skip(t);
+          }
+        }
+        if (RETRY_INFO_TYPE.equals(typeUrl)) {
+          if (valueStart < 0) {
+            return 0; // RetryInfo present but empty: retry with the exporter's own backoff
+          }
+          return retryDelay(status, valueStart, valueStart + valueLen);
+        }
+      }
+    } catch (RuntimeException malformed) {
+      // fall through
+    }
+    return -1;
+  }
+
+  /** RetryInfo { retry_delay = 1 (Duration { seconds = 1, nanos = 2 }) }. */
+  private static long retryDelay(byte[] buf, int start, int end) {
+    Reader r = new Reader(buf, start, end);
+    long seconds = 0;
+    long nanos = 0;
+    while (r.hasMore()) {
+      int tag = r.tag();
+      if (tag == ((1 << 3) | 2)) {
+        int len = r.length();
+        Reader d = new Reader(buf, r.pos, r.pos + len);
+        r.pos += len;
+        while (d.hasMore()) {
+          int t = d.tag();
+          if (t == ((1 << 3) | 0)) {
+            seconds = d.varint();
+          } else if (t == ((2 << 3) | 0)) {
+            nanos = (int) d.varint();
+          } else {
+            d.skip(t);
+          }
+        }
+      } else {
+        r.skip(tag);
+      }
+    }
+    if (seconds < 0 || nanos < 0) {
+      return 0;
+    }
+    if (seconds > Long.MAX_VALUE / 1_000_000_000L - 1) {
+      return Long.MAX_VALUE;
+    }
+    return seconds * 1_000_000_000L + nanos;
+  }
+
+  /** A bounds-checked protobuf cursor over {@code buf[pos, end)}; throws IllegalStateException when malformed. */
+  private static final class Reader {
+    final byte[] buf;
+    final int end;
+    int pos;
+
+    Reader(byte[] buf, int pos, int end) {
+      if (pos < 0 || end > buf.length || pos > end) {
+        throw new IllegalStateException("length out of range");
+      }
+      this.buf = buf;
+      this.pos = pos;
+      this.end = end;
+    }
+
+    boolean hasMore() {
+      return pos < end;
+    }
+
+    int tag() {
+      long t = varint();
+      if (t <= 0 || t > Integer.MAX_VALUE) {
+        throw new IllegalStateException("bad tag");
+      }
+      return (int) t;
+    }
+
+    long varint() {
+      long result = 0;
+      for (int shift = 0; shift < 64; shift += 7) {
+        if (pos >= end) {
+          throw new IllegalStateException("truncated varint");
+        }
+        byte b = buf[pos++];
+        result |= (long) (b & 0x7F) << shift;
+        if (b >= 0) {
+          return result;
+        }
+      }
+      throw new IllegalStateException("varint too long");
+    }
+
+    int length() {
+      long len = varint();
+      if (len < 0 || len > end - pos) {
+        throw new IllegalStateException("length out of range");
+      }
+      return (int) len;
+    }
+
+    void skip(int tag) {
+      switch (tag & 7) {
+        case 0:
+          varint();
+          break;
+        case 1:
+          advance(8);
+          break;
+        case 2:
+          advance(length());
+          break;
+        case 5:
+          advance(4);
+          break;
+        default:
+          throw new IllegalStateException("unsupported wire type " + (tag & 7));
+      }
+    }
+
+    private void advance(int n) {
+      if (n > end - pos) {
+        throw new IllegalStateException("truncated field");
+      }
+      pos += n;
+    }
+  }
+}

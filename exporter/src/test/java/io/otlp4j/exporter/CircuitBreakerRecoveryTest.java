@@ -1,0 +1,89 @@
+package io.otlp4j.exporter;
+
+import static io.otlp4j.exporter.TestRequests.buffer;
+import static io.otlp4j.exporter.TestRequests.fastRetries;
+import static io.otlp4j.exporter.TestRequests.tagged;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.otlp4j.core.CircuitBreaker;
+import io.otlp4j.wire.Signal;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * An upstream that is down, then up: the breaker opens (exports fail fast, retryable), half-opens,
+ * closes; the caller re-sends what failed; in the end every export the caller was told was accepted
+ * reached the server, and none reached it twice.
+ */
+class CircuitBreakerRecoveryTest {
+
+  @ParameterizedTest
+  @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
+  void breakerOpensFailsFastThenClosesWhenTheServerComesBackAndNothingIsLostOrDuplicated(Protocol protocol)
+      throws Exception {
+    int port;
+    try (ServerSocket reserve = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = reserve.getLocalPort();
+    }
+    List<String> pending = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      pending.add("seq-" + i);
+    }
+    Set<String> acknowledged = new HashSet<>();
+    boolean sawCircuitOpen = false;
+    try (OtlpExporter exporter = OtlpExporter.builder().protocol(protocol).endpoint("http://127.0.0.1:" + port)
+        .retryPolicy(fastRetries(2)).timeout(Duration.ofSeconds(2)).acquireTimeout(Duration.ofSeconds(1))
+        .circuitBreaker(b -> b.consecutiveFailureThreshold(3).openWait(Duration.ofMillis(300)).halfOpen(1, 1))
+        .ioThreads(1).build()) {
+      // Down: every export fails, retryably; after three failed attempts the breaker fails the rest fast.
+      for (String tag : new ArrayList<>(pending.subList(0, 6))) {
+        ExportResult r = exporter.export(Signal.LOGS, buffer(tagged(tag, 10)), 1).get(10, TimeUnit.SECONDS);
+        assertThat(r.status()).as(r.toString()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+        if (r.message().contains("circuit open") && r.attempts() == 0) {
+          sawCircuitOpen = true; // failed fast: nothing was sent
+        }
+      }
+      assertThat(sawCircuitOpen).isTrue();
+      assertThat(exporter.circuitState(Signal.LOGS)).isEqualTo(CircuitBreaker.State.OPEN);
+      assertThat(exporter.metricsText()).contains("otlp4j_exporter_circuit_state{exporter=\""
+          + (protocol == Protocol.GRPC ? "otlp" : "otlphttp") + "\",endpoint=\"http://127.0.0.1:" + port + "\"} 2");
+
+      // Up: the caller keeps re-sending what was not accepted until everything is.
+      AutoCloseable server = protocol == Protocol.GRPC ? GrpcTestServer.start(port, null) : HttpTestServer.start(port);
+      try {
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
+          for (String tag : new ArrayList<>(pending)) {
+            ExportResult r = exporter.export(Signal.LOGS, buffer(tagged(tag, 10)), 1).get(10, TimeUnit.SECONDS);
+            if (r.isSuccess()) {
+              assertThat(acknowledged.add(tag)).isTrue();
+              pending.remove(tag);
+            }
+          }
+          return pending.isEmpty();
+        });
+        assertThat(exporter.circuitState(Signal.LOGS)).isEqualTo(CircuitBreaker.State.CLOSED);
+
+        List<String> received = new ArrayList<>();
+        if (server instanceof GrpcTestServer) {
+          ((GrpcTestServer) server).received.forEach(x -> received.add(TestRequests.tagOf(x.request)));
+        } else {
+          ((HttpTestServer) server).received.forEach(x -> received.add(TestRequests.tagOf(x.request)));
+        }
+        assertThat(received).doesNotHaveDuplicates();
+        assertThat(new HashSet<>(received)).isEqualTo(acknowledged);
+        assertThat(acknowledged).hasSize(12);
+      } finally {
+        server.close();
+      }
+    }
+  }
+}

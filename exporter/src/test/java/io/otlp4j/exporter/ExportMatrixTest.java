@@ -1,0 +1,128 @@
+package io.otlp4j.exporter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Message;
+import io.grpc.Metadata;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.otlp4j.wire.Compression;
+import io.otlp4j.wire.Signal;
+import io.otlp4j.wire.testing.OtlpGenerator;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Every signal over every protocol with every compression arrives intact at real servers. */
+class ExportMatrixTest {
+
+  private static GrpcTestServer grpc;
+  private static HttpTestServer http;
+
+  @BeforeAll
+  static void startServers() throws Exception {
+    grpc = GrpcTestServer.start();
+    http = HttpTestServer.start();
+  }
+
+  @AfterAll
+  static void stopServers() throws Exception {
+    grpc.close();
+    http.close();
+  }
+
+  static Stream<Arguments> matrix() {
+    List<Arguments> all = new ArrayList<>();
+    for (Protocol p : Protocol.values()) {
+      for (Compression c : Compression.values()) {
+        all.add(Arguments.of(p, c));
+      }
+    }
+    return all.stream();
+  }
+
+  static OtlpExporter exporter(Protocol protocol, Compression compression) {
+    return OtlpExporter.builder()
+        .protocol(protocol)
+        .endpoint(protocol == Protocol.GRPC ? grpc.endpoint() : http.endpoint())
+        .compression(compression)
+        .header("x-tenant", "acme")
+        .timeout(Duration.ofSeconds(5))
+        .ioThreads(1)
+        .build();
+  }
+
+  static ByteBuf direct(byte[] bytes) {
+    return ByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("matrix")
+  void everySignalArrivesIntactAsTheOfficialClassesDecodeIt(Protocol protocol, Compression compression)
+      throws Exception {
+    try (OtlpExporter exporter = exporter(protocol, compression)) {
+      for (Signal signal : Signal.values()) {
+        Message sent = OfficialDecoding.realistic(signal, 40);
+        int before = received(protocol);
+        ExportResult result = exporter.export(signal, direct(sent.toByteArray()), 40).get(10, TimeUnit.SECONDS);
+
+        assertThat(result.status()).as(result.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
+        assertThat(result.attempts()).isEqualTo(1);
+        assertThat(received(protocol)).isEqualTo(before + 1);
+        if (protocol == Protocol.GRPC) {
+          GrpcTestServer.Received got = grpc.received.get(before);
+          assertThat(got.signal).isEqualTo(signal);
+          assertThat(got.request).isEqualTo(sent);
+          assertThat(got.headers.get(Metadata.Key.of("x-tenant", Metadata.ASCII_STRING_MARSHALLER))).isEqualTo("acme");
+          assertThat(got.headers.get(Metadata.Key.of("user-agent", Metadata.ASCII_STRING_MARSHALLER)))
+              .startsWith("otlp4j/");
+          String encoding = got.headers.get(Metadata.Key.of("grpc-encoding", Metadata.ASCII_STRING_MARSHALLER));
+          assertThat(encoding == null ? "none" : encoding)
+              .isEqualTo(compression == Compression.NONE ? "none" : compression.encoding());
+        } else {
+          HttpTestServer.Received got = http.received.get(before);
+          assertThat(got.signal).isEqualTo(signal);
+          assertThat(got.request).isEqualTo(sent);
+          assertThat(got.contentType)
+              .isEqualTo(protocol == Protocol.HTTP_JSON ? "application/json" : "application/x-protobuf");
+          assertThat(got.contentEncoding).isEqualTo(compression == Compression.NONE ? null : compression.encoding());
+          assertThat(got.userAgent).startsWith("otlp4j/");
+          assertThat(got.headers.get("X-tenant")).containsExactly("acme");
+        }
+      }
+      assertThat(exporter.metricsText())
+          .contains("otelcol_exporter_sent_spans{exporter=\"" + (protocol == Protocol.GRPC ? "otlp" : "otlphttp") + "\"} 40")
+          .contains("otelcol_exporter_sent_metric_points{")
+          .contains("otelcol_exporter_sent_log_records{");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
+  void protobufPayloadsPassThroughUnchangedWithUnknownFieldsAndEdgeValues(Protocol protocol) throws Exception {
+    OtlpGenerator generator = new OtlpGenerator(42).withUnknownFields(true);
+    try (OtlpExporter exporter = exporter(protocol, Compression.NONE)) {
+      for (int i = 0; i < 30; i++) {
+        Signal signal = Signal.values()[i % 3];
+        Message sent = generator.request(signal);
+        int before = received(protocol);
+        ExportResult result = exporter.export(signal, direct(sent.toByteArray()), 1).get(10, TimeUnit.SECONDS);
+        assertThat(result.status()).as(result.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
+        Message got = protocol == Protocol.GRPC ? grpc.received.get(before).request : http.received.get(before).request;
+        assertThat(got.toByteArray()).isEqualTo(sent.toByteArray());
+      }
+    }
+  }
+
+  private static int received(Protocol protocol) {
+    return protocol == Protocol.GRPC ? grpc.received.size() : http.received.size();
+  }
+}

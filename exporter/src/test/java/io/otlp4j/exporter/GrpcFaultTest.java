@@ -1,0 +1,137 @@
+package io.otlp4j.exporter;
+
+import static io.otlp4j.exporter.TestRequests.buffer;
+import static io.otlp4j.exporter.TestRequests.fastRetries;
+import static io.otlp4j.exporter.TestRequests.tagged;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.Status;
+import io.otlp4j.exporter.GrpcTestServer.Reply;
+import io.otlp4j.wire.Signal;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** OTLP/gRPC fault handling, against a grpc-java server scripted to misbehave. */
+class GrpcFaultTest {
+
+  private GrpcTestServer server;
+  private OtlpExporter exporter;
+
+  @BeforeEach
+  void start() throws Exception {
+    server = GrpcTestServer.start();
+    exporter = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.endpoint())
+        .retryPolicy(fastRetries(4)).timeout(Duration.ofSeconds(3)).ioThreads(1).build();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    exporter.shutdown(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS);
+    server.close();
+  }
+
+  private ExportResult export(String tag) throws Exception {
+    return exporter.export(Signal.LOGS, buffer(tagged(tag, 100)), 1).get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void unavailableIsRetriedUntilTheServerAccepts() throws Exception {
+    server.script.add(Reply.status(Status.UNAVAILABLE));
+    server.script.add(Reply.status(Status.UNAVAILABLE));
+
+    ExportResult result = export("a");
+
+    assertThat(result.status()).isEqualTo(ExportResult.Status.ACCEPTED);
+    assertThat(result.attempts()).isEqualTo(3);
+    assertThat(server.acceptedCount()).isEqualTo(1);
+  }
+
+  @Test
+  void resourceExhaustedWithoutRetryInfoIsNotRetried() throws Exception {
+    server.script.add(Reply.status(Status.RESOURCE_EXHAUSTED));
+
+    ExportResult result = export("a");
+
+    assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_PERMANENT);
+    assertThat(result.attempts()).isEqualTo(1);
+    assertThat(result.message()).contains("RESOURCE_EXHAUSTED");
+    assertThat(server.calls.get()).isEqualTo(1);
+  }
+
+  @Test
+  void resourceExhaustedWithRetryInfoIsRetriedAfterTheServersDelay() throws Exception {
+    server.script.add(Reply.statusWithRetryInfo(Status.RESOURCE_EXHAUSTED, Duration.ofMillis(400)));
+    long start = System.nanoTime();
+
+    ExportResult result = export("a");
+
+    assertThat(result.status()).isEqualTo(ExportResult.Status.ACCEPTED);
+    assertThat(result.attempts()).isEqualTo(2);
+    // The policy's own backoff is at most 50 ms: only RetryInfo explains the wait.
+    assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(400));
+    assertThat(server.acceptedCount()).isEqualTo(1);
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Status.Code.class, names = {"INVALID_ARGUMENT", "UNAUTHENTICATED", "PERMISSION_DENIED",
+      "UNIMPLEMENTED"})
+  void nonRetryableCodesFailPermanentlyAfterOneAttempt(Status.Code code) throws Exception {
+    server.script.add(Reply.status(Status.fromCode(code)));
+
+    ExportResult result = export("a");
+
+    assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_PERMANENT);
+    assertThat(result.attempts()).isEqualTo(1);
+    assertThat(result.cause()).isNotNull();
+    assertThat(server.calls.get()).isEqualTo(1);
+  }
+
+  @Test
+  void retriesStopAtMaxAttemptsWithARetryableResult() throws Exception {
+    for (int i = 0; i < 4; i++) {
+      server.script.add(Reply.status(Status.UNAVAILABLE));
+    }
+
+    ExportResult result = export("a");
+
+    assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+    assertThat(result.attempts()).isEqualTo(4);
+    assertThat(result.message()).contains("UNAVAILABLE").contains("MAX_ATTEMPTS");
+    assertThat(exporter.metricsText()).contains("otelcol_exporter_send_failed_log_records{exporter=\"otlp\"} 1");
+  }
+
+  @Test
+  void partialSuccessIsReportedCountedAndNotRetried() throws Exception {
+    server.script.add(Reply.partial(1, "dropped one record: too old"));
+
+    ExportResult result = export("a");
+
+    assertThat(result.status()).isEqualTo(ExportResult.Status.PARTIALLY_ACCEPTED);
+    assertThat(result.rejectedItems()).isEqualTo(1);
+    assertThat(result.message()).isEqualTo("dropped one record: too old");
+    assertThat(server.calls.get()).isEqualTo(1);
+    assertThat(exporter.metricsText()).contains("otelcol_exporter_send_failed_log_records{exporter=\"otlp\"} 1");
+  }
+
+  @Test
+  void aServerSlowerThanTheDeadlineFailsEachAttemptWithDeadlineExceeded() throws Exception {
+    export("warm-up"); // connect first: the deadline below must be spent on the slow server only
+    for (int i = 0; i < 4; i++) {
+      server.script.add(Reply.ok().after(Duration.ofSeconds(3)));
+    }
+    ExportResult result;
+    try (OtlpExporter impatient = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.endpoint())
+        .retryPolicy(fastRetries(4)).timeout(Duration.ofMillis(200)).ioThreads(1).build()) {
+      result = impatient.export(Signal.LOGS, buffer(tagged("a", 100)), 1).get(10, TimeUnit.SECONDS);
+    }
+
+    assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+    assertThat(result.message()).contains("DEADLINE_EXCEEDED");
+    assertThat(result.attempts()).isEqualTo(4);
+  }
+}

@@ -1,0 +1,98 @@
+package io.otlp4j.exporter;
+
+import static io.otlp4j.exporter.TestRequests.buffer;
+import static io.otlp4j.exporter.TestRequests.tagged;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.Status;
+import io.otlp4j.core.RetryPolicy;
+import io.otlp4j.wire.Signal;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Shutdown drains to a deadline; the in-flight bound holds; nothing blocks. */
+class ShutdownAndConcurrencyTest {
+
+  @ParameterizedTest
+  @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
+  void shutdownLetsInFlightExportsFinishThenRefusesNewOnes(Protocol protocol) throws Exception {
+    try (GrpcTestServer grpc = GrpcTestServer.start(); HttpTestServer http = HttpTestServer.start()) {
+      grpc.script.add(GrpcTestServer.Reply.ok().after(Duration.ofMillis(300)));
+      http.script.add(HttpTestServer.Reply.ok().after(Duration.ofMillis(300)));
+      OtlpExporter exporter = OtlpExporter.builder().protocol(protocol)
+          .endpoint(protocol == Protocol.GRPC ? grpc.endpoint() : http.endpoint()).ioThreads(1).build();
+      CompletableFuture<ExportResult> inFlight = exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
+      await().atMost(Duration.ofSeconds(5))
+          .until(() -> (protocol == Protocol.GRPC ? grpc.calls.get() : http.requests.get()) == 1);
+
+      CompletableFuture<Void> done = exporter.shutdown(Duration.ofSeconds(5));
+      ExportResult refused = exporter.export(Signal.LOGS, buffer(tagged("b", 10)), 1).get(1, TimeUnit.SECONDS);
+
+      assertThat(refused.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+      assertThat(refused.message()).contains("shut down");
+      assertThat(inFlight.get(5, TimeUnit.SECONDS).status()).isEqualTo(ExportResult.Status.ACCEPTED);
+      done.get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void atTheShutdownDeadlineAnExportWaitingToRetryEndsRetryable() throws Exception {
+    try (GrpcTestServer grpc = GrpcTestServer.start()) {
+      grpc.script.add(GrpcTestServer.Reply.status(Status.UNAVAILABLE));
+      OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(grpc.endpoint())
+          .retryPolicy(RetryPolicy.builder().initialDelay(Duration.ofSeconds(30)).maxDelay(Duration.ofSeconds(30))
+              .jitter(RetryPolicy.Jitter.NONE).maxElapsed(Duration.ofMinutes(5)).build())
+          .ioThreads(1).build();
+      CompletableFuture<ExportResult> waiting = exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
+      await().atMost(Duration.ofSeconds(5)).until(() -> grpc.calls.get() == 1);
+
+      exporter.shutdown(Duration.ofMillis(200)).get(10, TimeUnit.SECONDS);
+
+      ExportResult r = waiting.get(1, TimeUnit.SECONDS);
+      assertThat(r.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+      assertThat(r.message()).contains("shut down");
+      assertThat(grpc.calls.get()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void exportsInFlightPerEndpointNeverExceedTheBoundAndTheOverflowFailsFastRetryable() throws Exception {
+    try (HttpTestServer http = HttpTestServer.start()) {
+      for (int i = 0; i < 40; i++) {
+        http.script.add(HttpTestServer.Reply.ok().after(Duration.ofMillis(20)));
+      }
+      try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(http.endpoint())
+          .maxInFlight(3, 30).maxConnections(16).ioThreads(1).build()) {
+        List<CompletableFuture<ExportResult>> results = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < 40; i++) {
+          results.add(exporter.export(Signal.LOGS, buffer(tagged("c" + i, 10)), 1));
+        }
+        // export() returned for all 40 without waiting for a response (3 x 20 ms would be the minimum).
+        assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(2));
+        int accepted = 0;
+        int refused = 0;
+        for (CompletableFuture<ExportResult> f : results) {
+          ExportResult r = f.get(20, TimeUnit.SECONDS);
+          if (r.isSuccess()) {
+            accepted++;
+          } else {
+            assertThat(r.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+            assertThat(r.message()).contains("too many exports in flight");
+            refused++;
+          }
+        }
+        assertThat(accepted).isGreaterThanOrEqualTo(33);
+        assertThat(accepted + refused).isEqualTo(40);
+        assertThat(http.maxInFlight.get()).isLessThanOrEqualTo(3);
+      }
+    }
+  }
+}

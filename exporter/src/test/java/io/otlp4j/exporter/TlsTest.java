@@ -1,0 +1,125 @@
+package io.otlp4j.exporter;
+
+import static io.otlp4j.exporter.TestRequests.buffer;
+import static io.otlp4j.exporter.TestRequests.fastRetries;
+import static io.otlp4j.exporter.TestRequests.tagged;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.netty.GrpcSslContexts;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.JdkSslContext;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.otlp4j.wire.Signal;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** TLS and mutual TLS against real gRPC and HTTPS servers, with certificates made for the test. */
+class TlsTest {
+
+  @TempDir
+  static Path dir;
+  private static TestCertificates certs;
+  private static GrpcTestServer grpcServerAuth;
+  private static GrpcTestServer grpcMutual;
+  private static HttpTestServer httpsServerAuth;
+  private static HttpTestServer httpsMutual;
+
+  @BeforeAll
+  static void start() throws Exception {
+    certs = TestCertificates.create(dir);
+    grpcServerAuth = GrpcTestServer.start(0, GrpcSslContexts.forServer(certs.serverCert.toFile(),
+        certs.serverKey.toFile()).build());
+    grpcMutual = GrpcTestServer.start(0, GrpcSslContexts.forServer(certs.serverCert.toFile(),
+        certs.serverKey.toFile()).trustManager(certs.caCert.toFile()).clientAuth(ClientAuth.REQUIRE).build());
+    httpsServerAuth = HttpTestServer.startTls(jdkServerContext(false), false);
+    httpsMutual = HttpTestServer.startTls(jdkServerContext(true), true);
+  }
+
+  private static javax.net.ssl.SSLContext jdkServerContext(boolean mutual) throws Exception {
+    SslContextBuilder b = SslContextBuilder.forServer(certs.serverCert.toFile(), certs.serverKey.toFile())
+        .sslProvider(SslProvider.JDK);
+    if (mutual) {
+      b.trustManager(certs.caCert.toFile()).clientAuth(ClientAuth.REQUIRE);
+    }
+    SslContext ctx = b.build();
+    return ((JdkSslContext) ctx).context();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    grpcServerAuth.close();
+    grpcMutual.close();
+    httpsServerAuth.close();
+    httpsMutual.close();
+  }
+
+  private static String endpoint(Protocol protocol, boolean mutual) {
+    int port = protocol == Protocol.GRPC
+        ? (mutual ? grpcMutual : grpcServerAuth).port()
+        : (mutual ? httpsMutual : httpsServerAuth).port();
+    return "https://127.0.0.1:" + port;
+  }
+
+  private static ExportResult export(OtlpExporter.Builder builder) throws Exception {
+    try (OtlpExporter exporter = builder.retryPolicy(fastRetries(1)).timeout(Duration.ofSeconds(5))
+        .ioThreads(1).build()) {
+      return exporter.export(Signal.LOGS, buffer(tagged("tls", 100)), 1).get(15, TimeUnit.SECONDS);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
+  void serverAuthenticatedTlsWithTheTrustedCa(Protocol protocol) throws Exception {
+    ExportResult result = export(OtlpExporter.builder().protocol(protocol).endpoint(endpoint(protocol, false))
+        .trustedCertificates(certs.caCert));
+
+    assertThat(result.status()).as(result.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
+  void mutualTlsWithAClientCertificate(Protocol protocol) throws Exception {
+    ExportResult result = export(OtlpExporter.builder().protocol(protocol).endpoint(endpoint(protocol, true))
+        .trustedCertificates(certs.caCert).clientCertificate(certs.clientCert, certs.clientKey));
+
+    assertThat(result.status()).as(result.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
+  void aServerRequiringClientCertificatesRefusesAClientWithout(Protocol protocol) throws Exception {
+    ExportResult result = export(OtlpExporter.builder().protocol(protocol).endpoint(endpoint(protocol, true))
+        .trustedCertificates(certs.caCert));
+
+    assertThat(result.isSuccess()).as(result.toString()).isFalse();
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
+  void aServerCertificateFromAnotherCaIsRefusedWithAClearError(Protocol protocol) throws Exception {
+    ExportResult result = export(OtlpExporter.builder().protocol(protocol).endpoint(endpoint(protocol, false))
+        .trustedCertificates(certs.otherCaCert));
+
+    assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+    assertThat(result.message()).contains("certification path");
+    assertThat(result.cause()).isNotNull();
+  }
+
+  @Test
+  void aMissingCertificateFileFailsAtBuildTimeNamingIt() {
+    assertThatThrownBy(() -> OtlpExporter.builder().protocol(Protocol.GRPC).endpoint("https://127.0.0.1:1")
+        .trustedCertificates(dir.resolve("nope.pem")).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("nope.pem");
+  }
+}
