@@ -1,5 +1,6 @@
 package io.otlp4j.exporter;
 
+import io.otlp4j.exporter.internal.ZstdCodec;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
