@@ -73,6 +73,7 @@ public final class HttpReceiver {
   private final SslContext sslContext;
   private EventLoopGroup group;
   private Channel serverChannel;
+  private boolean stopped;
   private final ChannelGroup connections = new DefaultChannelGroup("otlp-http", GlobalEventExecutor.INSTANCE);
 
   /** What every connection's handler shares. Immutable apart from the thread-safe counters. */
@@ -167,14 +168,15 @@ public final class HttpReceiver {
   /**
    * Stops accepting connections, answers new requests on open connections with 503 and closes them,
    * lets requests in flight finish until {@code deadline}, then closes every connection. Blocks until
-   * done.
+   * done. Later calls return true at once.
    *
    * @return true if every request in flight was answered before the deadline
    */
   public synchronized boolean shutdown(Duration deadline) {
-    if (group == null) {
+    if (group == null || stopped) {
       return true;
     }
+    stopped = true;
     serverChannel.close().syncUninterruptibly();
     boolean clean = true;
     try {

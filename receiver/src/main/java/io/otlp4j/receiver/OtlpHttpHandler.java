@@ -51,7 +51,7 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
   static final String PROTOBUF = "application/x-protobuf";
   static final String JSON = "application/json";
 
-  private enum State { IDLE, READING, DISCARDING, DISPATCHED, CLOSING }
+  private enum State { IDLE, READING, DISCARDING, DISPATCHED, DRAINING, CLOSING }
 
   private final HttpReceiver.Shared shared;
 
@@ -88,7 +88,7 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
   // ------------------------------------------------------------------------------------------ head
 
   private void onHead(ChannelHandlerContext ctx, HttpRequest req) {
-    if (state == State.CLOSING) {
+    if (state == State.CLOSING || state == State.DRAINING) {
       return;
     }
     if (state != State.IDLE) {
@@ -153,7 +153,7 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     long declared = HttpUtil.getContentLength(req, -1L);
     if (declared > shared.maxRequestBytes) {
       shared.dispatch.metrics().request(RequestResult.TOO_LARGE);
-      answerAndClose(ctx, tooLarge("declared Content-Length " + declared));
+      answerThenDrain(ctx, tooLarge("declared Content-Length " + declared), HttpUtil.is100ContinueExpected(req));
       return;
     }
     reservation = new BudgetReservation(shared.budget);
@@ -203,7 +203,7 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
         if (size > shared.maxRequestBytes) {
           shared.dispatch.metrics().request(RequestResult.TOO_LARGE);
           dropRequest();
-          answerAndClose(ctx, tooLarge("body of more than " + shared.maxRequestBytes + " bytes"));
+          answerThenDrain(ctx, tooLarge("body of more than " + shared.maxRequestBytes + " bytes"), last);
           return;
         }
         if (size > reservation.bytes() && !reservation.resize(size)) {
@@ -232,6 +232,13 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
           answerAndClose(ctx, answer);
         } else if (last) {
           finishDiscarding(ctx);
+        }
+        return;
+      case DRAINING:
+        discarded += data.readableBytes();
+        if (last || discarded > shared.maxRequestBytes) {
+          state = State.CLOSING;
+          ctx.close();
         }
         return;
       default:
@@ -369,6 +376,27 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     state = State.CLOSING;
     ctx.channel().config().setAutoRead(false);
     answer(ctx, answer);
+  }
+
+  /**
+   * Answers at once and closes the connection after reading (and dropping) at most the size limit
+   * more of the body, so that a client still sending can read the answer instead of a reset.
+   */
+  private void answerThenDrain(ChannelHandlerContext ctx, FullHttpResponse answer, boolean closeNow) {
+    if (closeNow) {
+      answerAndClose(ctx, answer);
+      return;
+    }
+    endRequest();
+    closeAfterAnswer = true;
+    state = State.DRAINING;
+    discarded = 0;
+    HttpUtil.setKeepAlive(answer, false);
+    if (ctx.channel().isActive()) {
+      ctx.writeAndFlush(answer);
+    } else {
+      answer.release();
+    }
   }
 
   private void endRequest() {
