@@ -42,6 +42,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,6 +51,15 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class GrpcReceiverTest {
+
+  static {
+    LeakDetection.install();
+  }
+
+  @AfterAll
+  static void noBufferLeaked() {
+    LeakDetection.assertNoLeaks();
+  }
 
   private final RecordingSink sink = new RecordingSink();
   private final List<AutoCloseable> closeables = new ArrayList<>();

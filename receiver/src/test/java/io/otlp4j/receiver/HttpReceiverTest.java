@@ -37,6 +37,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,6 +46,15 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class HttpReceiverTest {
+
+  static {
+    LeakDetection.install();
+  }
+
+  @AfterAll
+  static void noBufferLeaked() {
+    LeakDetection.assertNoLeaks();
+  }
 
   static final String PROTOBUF = "application/x-protobuf";
   static final String JSON = "application/json";
