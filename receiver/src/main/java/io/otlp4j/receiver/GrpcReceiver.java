@@ -9,6 +9,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -73,7 +74,42 @@ public final class GrpcReceiver {
   static final Metadata.Key<byte[]> STATUS_DETAILS =
       Metadata.Key.of("grpc-status-details-bin", Metadata.BINARY_BYTE_MARSHALLER);
 
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+  /**
+   * A request as read off the wire: its bytes, or the error grpc-java raised while reading them (a
+   * message that decompresses past the size limit). Carrying the error to the handler lets it answer
+   * {@code RESOURCE_EXHAUSTED} itself; thrown from the marshaller it would reach the client as {@code
+   * UNKNOWN}.
+   */
+  private static final class Inbound {
+    final byte[] bytes;
+    final StatusRuntimeException error;
+
+    Inbound(byte[] bytes, StatusRuntimeException error) {
+      this.bytes = bytes;
+      this.error = error;
+    }
+  }
+
+  private static final MethodDescriptor.Marshaller<Inbound> REQUEST = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(Inbound value) {
+      return new ByteArrayInputStream(value.bytes);
+    }
+
+    @Override
+    public Inbound parse(InputStream stream) {
+      try {
+        // grpc-java has already framed (and bounded) the message; this is the one copy out of its buffers.
+        return new Inbound(stream.readAllBytes(), null);
+      } catch (StatusRuntimeException e) {
+        return new Inbound(null, e);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  };
+
+  private static final MethodDescriptor.Marshaller<byte[]> RESPONSE = new MethodDescriptor.Marshaller<>() {
     @Override
     public InputStream stream(byte[] value) {
       return new ByteArrayInputStream(value);
@@ -82,7 +118,6 @@ public final class GrpcReceiver {
     @Override
     public byte[] parse(InputStream stream) {
       try {
-        // grpc-java has already framed (and bounded) the message; this is the one copy out of its buffers.
         return stream.readAllBytes();
       } catch (IOException e) {
         throw new UncheckedIOException(e);
@@ -186,21 +221,30 @@ public final class GrpcReceiver {
   }
 
   private ServerServiceDefinition service(Signal signal) {
-    MethodDescriptor<byte[], byte[]> method = MethodDescriptor.<byte[], byte[]>newBuilder()
+    MethodDescriptor<Inbound, byte[]> method = MethodDescriptor.<Inbound, byte[]>newBuilder()
         .setType(MethodDescriptor.MethodType.UNARY)
         .setFullMethodName(MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
-        .setRequestMarshaller(BYTES)
-        .setResponseMarshaller(BYTES)
+        .setRequestMarshaller(REQUEST)
+        .setResponseMarshaller(RESPONSE)
         .build();
     return ServerServiceDefinition.builder(signal.grpcService())
         .addMethod(method, ServerCalls.asyncUnaryCall((request, observer) -> export(signal, request, observer)))
         .build();
   }
 
-  private void export(Signal signal, byte[] request, StreamObserver<byte[]> observer) {
+  private void export(Signal signal, Inbound inbound, StreamObserver<byte[]> observer) {
     // A client that gives up must not make onNext throw: the answer is then simply dropped.
     ((ServerCallStreamObserver<byte[]>) observer).setOnCancelHandler(() -> { });
     ReceiverMetrics metrics = dispatch.metrics();
+    if (inbound.error != null) {
+      Status status = inbound.error.getStatus();
+      metrics.request(status.getCode() == Status.Code.RESOURCE_EXHAUSTED
+          ? RequestResult.TOO_LARGE : RequestResult.MALFORMED);
+      String message = String.valueOf(status.getDescription());
+      observer.onError(error(status, status.getCode().value(), message, null));
+      return;
+    }
+    byte[] request = inbound.bytes;
     BudgetReservation reservation = new BudgetReservation(budget);
     if (!reservation.resize(request.length)) {
       metrics.request(RequestResult.MEMORY_LIMITED);

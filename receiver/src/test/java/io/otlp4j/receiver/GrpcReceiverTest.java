@@ -115,27 +115,28 @@ class GrpcReceiverTest {
     }
   }
 
-  /** Sends arbitrary bytes as a request of {@code signal}, bypassing the official marshallers. */
-  static byte[] exportRaw(ManagedChannel ch, Signal signal, byte[] bytes) {
-    MethodDescriptor.Marshaller<byte[]> raw = new MethodDescriptor.Marshaller<>() {
-      @Override
-      public InputStream stream(byte[] value) {
-        return new ByteArrayInputStream(value);
-      }
+  static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
 
-      @Override
-      public byte[] parse(InputStream stream) {
-        try {
-          return stream.readAllBytes();
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
       }
-    };
+    }
+  };
+
+  /** Sends arbitrary bytes as a request of {@code signal}, bypassing the official marshallers. */
+  static byte[] exportRaw(io.grpc.Channel ch, Signal signal, byte[] bytes) {
     MethodDescriptor<byte[], byte[]> md = MethodDescriptor.<byte[], byte[]>newBuilder()
         .setType(MethodDescriptor.MethodType.UNARY)
         .setFullMethodName(MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
-        .setRequestMarshaller(raw).setResponseMarshaller(raw).build();
+        .setRequestMarshaller(RAW).setResponseMarshaller(RAW).build();
     return ClientCalls.blockingUnaryCall(ch, md, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), bytes);
   }
 
@@ -179,6 +180,83 @@ class GrpcReceiverTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     registry.writePrometheusText(out);
     return out.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void badInputGetsItsStatusWhileAWellBehavedClientLosesNothing() throws Exception {
+    int limit = 256 * 1024;
+    start(GrpcReceiver.builder(sink).maxMessageBytes(limit).bearerToken("t0ken"));
+    ManagedChannel ch = channel();
+    Metadata auth = new Metadata();
+    auth.put(GrpcReceiver.AUTHORIZATION, "Bearer t0ken");
+    io.grpc.ClientInterceptor withToken = MetadataUtils.newAttachHeadersInterceptor(auth);
+
+    int goodCount = 150;
+    List<ExportLogsServiceRequest> goodRequests = new ArrayList<>();
+    for (int i = 0; i < goodCount; i++) {
+      goodRequests.add(OtlpGenerator.realisticLogs(1 + i % 5).toBuilder()
+          .setResourceLogs(0, OtlpGenerator.realisticLogs(1).getResourceLogs(0).toBuilder()
+              .setSchemaUrl("good-" + i)).build());
+    }
+    ManagedChannel goodChannel = channel();
+    CompletableFuture<Integer> good = CompletableFuture.supplyAsync(() -> {
+      LogsServiceGrpc.LogsServiceBlockingStub stub = LogsServiceGrpc.newBlockingStub(goodChannel)
+          .withInterceptors(withToken).withCompression("zstd");
+      int ok = 0;
+      for (ExportLogsServiceRequest r : goodRequests) {
+        stub.withDeadlineAfter(10, TimeUnit.SECONDS).export(r);
+        ok++;
+      }
+      return ok;
+    });
+
+    io.grpc.Channel authed = io.grpc.ClientInterceptors.intercept(ch, withToken);
+    byte[] valid = OtlpGenerator.realisticTraces(10).toByteArray();
+    byte[] garbage = new byte[512];
+    new java.util.Random(7).nextBytes(garbage);
+    assertCode(() -> exportRaw(authed, Signal.TRACES, java.util.Arrays.copyOf(valid, valid.length - 5)),
+        Status.Code.INVALID_ARGUMENT);
+    assertCode(() -> exportRaw(authed, Signal.TRACES, garbage), Status.Code.INVALID_ARGUMENT);
+    assertCode(() -> exportRaw(authed, Signal.METRICS, valid), Status.Code.INVALID_ARGUMENT); // wrong signal
+    assertCode(() -> exportRaw(authed, Signal.TRACES, new byte[limit + 1]), Status.Code.RESOURCE_EXHAUSTED);
+    // a compression bomb: 8 MiB of one repeated character, a few KiB on the wire
+    ExportLogsServiceRequest bomb = ExportLogsServiceRequest.newBuilder().addResourceLogs(
+        io.opentelemetry.proto.logs.v1.ResourceLogs.newBuilder().addScopeLogs(
+            io.opentelemetry.proto.logs.v1.ScopeLogs.newBuilder().addLogRecords(
+                io.opentelemetry.proto.logs.v1.LogRecord.newBuilder().setBody(
+                    io.opentelemetry.proto.common.v1.AnyValue.newBuilder().setStringValue("x".repeat(8 << 20))))))
+        .build();
+    for (String compression : new String[] {"gzip", "zstd"}) {
+      assertCode(() -> LogsServiceGrpc.newBlockingStub(ch).withInterceptors(withToken).withCompression(compression)
+          .withDeadlineAfter(10, TimeUnit.SECONDS).export(bomb), Status.Code.RESOURCE_EXHAUSTED);
+    }
+    assertCode(() -> exportRaw(ch, Signal.TRACES, valid), Status.Code.UNAUTHENTICATED);
+    Metadata wrong = new Metadata();
+    wrong.put(GrpcReceiver.AUTHORIZATION, "Bearer t0ke");
+    assertCode(() -> exportRaw(io.grpc.ClientInterceptors.intercept(ch, MetadataUtils.newAttachHeadersInterceptor(wrong)),
+        Signal.TRACES, valid), Status.Code.UNAUTHENTICATED);
+    MethodDescriptor<byte[], byte[]> unknown = MethodDescriptor.<byte[], byte[]>newBuilder()
+        .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName("opentelemetry.proto.collector.trace.v1.TraceService/Upload")
+        .setRequestMarshaller(RAW).setResponseMarshaller(RAW).build();
+    assertCode(() -> ClientCalls.blockingUnaryCall(authed, unknown, CallOptions.DEFAULT, valid), Status.Code.UNIMPLEMENTED);
+    // plain HTTP/1.1 on the gRPC port is not served
+    try (RawHttp raw = new RawHttp(receiver.address())) {
+      raw.write("POST /opentelemetry.proto.collector.trace.v1.TraceService/Export HTTP/1.1\r\nHost: x\r\n"
+          + "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+      assertThat(raw.closedByServer()).isTrue();
+    }
+
+    assertThat(good.get(60, TimeUnit.SECONDS)).isEqualTo(goodCount);
+    List<byte[]> arrived = sink.bytesOf(Signal.LOGS);
+    assertThat(arrived).hasSize(goodCount);
+    assertThat(arrived).containsExactlyInAnyOrderElementsOf(goodRequests.stream().map(Message::toByteArray).toList());
+    assertThat(sink.bytesOf(Signal.TRACES)).isEmpty();
+    assertThat(sink.bytesOf(Signal.METRICS)).isEmpty();
+  }
+
+  private static void assertCode(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, Status.Code code) {
+    assertThatThrownBy(call).isInstanceOfSatisfying(StatusRuntimeException.class,
+        e -> assertThat(e.getStatus().getCode()).isEqualTo(code));
   }
 
   @Test

@@ -65,10 +65,18 @@ final class RawHttp implements AutoCloseable {
     return new Response(text, body);
   }
 
-  /** Whether the server closed the connection (reads end of stream or a reset before the timeout). */
+  /**
+   * Whether the server closes the connection: reads (and drops) at most 64 KiB until the end of the
+   * stream or a reset, before the read timeout.
+   */
   boolean closedByServer() {
     try {
-      return in.read() < 0;
+      for (int i = 0; i < 64 * 1024; i++) {
+        if (in.read() < 0) {
+          return true;
+        }
+      }
+      return false;
     } catch (IOException e) {
       return true;
     }
