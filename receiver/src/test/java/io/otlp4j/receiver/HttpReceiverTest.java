@@ -343,6 +343,50 @@ class HttpReceiverTest {
   }
 
   @Test
+  void chunkedBodyIsReservedAsItArrivesAndRefusedWhenTheBudgetRunsOut() throws Exception {
+    MemoryBudget budget = MemoryBudget.builder(64 * 1024).highWaterBytes(64 * 1024).lowWaterBytes(32 * 1024).build();
+    start(HttpReceiver.builder(sink).memoryBudget(budget).retryAfter(Duration.ofSeconds(1)));
+    byte[] small = OtlpGenerator.realisticLogs(2).toByteArray();
+    try (RawHttp raw = new RawHttp(receiver.address())) {
+      raw.write("POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+          + "Transfer-Encoding: chunked\r\n\r\n");
+      byte[] chunk = new byte[8 * 1024];
+      for (int i = 0; i < 12; i++) { // 96 KiB: more than the whole budget
+        raw.write(Integer.toHexString(chunk.length) + "\r\n");
+        raw.write(chunk);
+        raw.write("\r\n");
+      }
+      raw.write("0\r\n\r\n");
+      RawHttp.Response refused = raw.read();
+      assertThat(refused.status()).isEqualTo(429);
+      assertThat(refused.head().toLowerCase()).contains("retry-after: 1");
+      assertThat(budget.usedBytes()).isZero();
+      // the connection carries on with the next request
+      raw.write("POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+          + "Transfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(small.length) + "\r\n");
+      raw.write(small);
+      raw.write("\r\n0\r\n\r\n");
+      assertThat(raw.read().status()).isEqualTo(200);
+    }
+    assertThat(sink.bytesOf(Signal.LOGS)).containsExactly(small);
+  }
+
+  @Test
+  void clientThatDisconnectsMidBodyLeavesNothingReserved() throws Exception {
+    start(HttpReceiver.builder(sink));
+    try (RawHttp raw = new RawHttp(receiver.address())) {
+      raw.write("POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+          + "Content-Length: 100000\r\n\r\n");
+      raw.write(new byte[1000]);
+      await().atMost(Duration.ofSeconds(10)).until(() -> receiver.memoryBudget().usedBytes() == 100_000);
+      assertThat(receiver.inFlightRequests()).isEqualTo(1);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> receiver.memoryBudget().usedBytes() == 0
+        && receiver.inFlightRequests() == 0);
+    assertThat(sink.received).isEmpty();
+  }
+
+  @Test
   void tlsAndMutualTls(@TempDir Path dir) throws Exception {
     TestCertificates certs = TestCertificates.create(dir);
     start(HttpReceiver.builder(sink).tls(ReceiverTls.server(certs.serverCert, certs.serverKey)
