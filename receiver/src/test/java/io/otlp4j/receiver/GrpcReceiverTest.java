@@ -331,7 +331,8 @@ class GrpcReceiverTest {
 
   @Test
   void sinkOutcomesMapToOtlpAnswers() throws Exception {
-    start(GrpcReceiver.builder(sink));
+    MetricsRegistry registry = MetricsRegistry.create();
+    start(GrpcReceiver.builder(sink).metrics(registry));
     ManagedChannel ch = channel();
     ExportTraceServiceRequest request = OtlpGenerator.realisticTraces(5);
 
@@ -365,6 +366,32 @@ class GrpcReceiverTest {
     assertThatThrownBy(() -> export(ch, Signal.TRACES, request, null))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+
+    // 5 spans per request: 3 accepted of the partial one, the rest refused
+    String text = scrape(registry);
+    assertThat(text).contains("otelcol_receiver_accepted_spans_total{receiver=\"otlp\",transport=\"grpc\"} 3.0");
+    assertThat(text).contains("otelcol_receiver_refused_spans_total{receiver=\"otlp\",transport=\"grpc\"} 17.0");
+    assertThat(text).contains("outcome=\"refused_retryable\",receiver=\"otlp\",transport=\"grpc\"} 2.0");
+  }
+
+  @Test
+  void concurrentStreamsPerConnectionAreBounded() throws Exception {
+    start(GrpcReceiver.builder(sink).maxConcurrentStreams(2));
+    ManagedChannel ch = channel();
+    sink.hold = true;
+    ExportTraceServiceRequest request = OtlpGenerator.realisticTraces(2);
+    List<CompletableFuture<Message>> calls = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      calls.add(CompletableFuture.supplyAsync(() -> export(ch, Signal.TRACES, request, null)));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.heldCount() == 2);
+    // the third call waits for a stream; it is neither refused nor handed on
+    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> sink.received.size() == 2);
+    sink.releaseHeld();
+    for (CompletableFuture<Message> call : calls) {
+      assertThat(call.get(10, TimeUnit.SECONDS).toByteArray()).isEmpty();
+    }
+    assertThat(sink.received).hasSize(3);
   }
 
   @Test
