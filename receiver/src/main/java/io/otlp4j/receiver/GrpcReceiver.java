@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
  * marshallers: a request reaches the {@link ReceiverSink} as the bytes the client sent (after gRPC's
  * own gzip or zstd decompression), never parsed into protobuf objects.
  *
- * <p>Each request is bounded by {@link Builder#maxMessageBytes} (also after decompression: grpc-java
+ * <p>Each request is bounded by {@link Builder#maxMessageBytes(int)} (also after decompression: grpc-java
  * enforces it on the decompressed stream), reserved in the {@link MemoryBudget} (refused at once with
  * {@code RESOURCE_EXHAUSTED} and {@code RetryInfo} when it does not fit), walked ({@code
  * INVALID_ARGUMENT} naming the offset and reason when malformed), and handed to the sink. Answers: see
@@ -359,13 +359,13 @@ public final class GrpcReceiver {
       this.sink = Objects.requireNonNull(sink, "sink");
     }
 
-    /** The address to bind (default {@value #DEFAULT_HOST}). */
+    /** The address to bind (default {@value GrpcReceiver#DEFAULT_HOST}). */
     public Builder host(String host) {
       this.host = Objects.requireNonNull(host, "host");
       return this;
     }
 
-    /** The port (default {@value #DEFAULT_PORT}; 0 picks a free one, see {@link #address()}). */
+    /** The port (default {@value GrpcReceiver#DEFAULT_PORT}; 0 picks a free one, see {@link GrpcReceiver#address()}). */
     public Builder port(int port) {
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException("port must be 0..65535, was " + port);
@@ -374,7 +374,7 @@ public final class GrpcReceiver {
       return this;
     }
 
-    /** The largest request, compressed or not (default {@value #DEFAULT_MAX_MESSAGE_BYTES}). */
+    /** The largest request, compressed or not (default {@value GrpcReceiver#DEFAULT_MAX_MESSAGE_BYTES}). */
     public Builder maxMessageBytes(int bytes) {
       if (bytes <= 0) {
         throw new IllegalArgumentException("maxMessageBytes must be positive, was " + bytes);
@@ -383,7 +383,7 @@ public final class GrpcReceiver {
       return this;
     }
 
-    /** Concurrent calls per connection (default {@value #DEFAULT_MAX_CONCURRENT_STREAMS}). */
+    /** Concurrent calls per connection (default {@value GrpcReceiver#DEFAULT_MAX_CONCURRENT_STREAMS}). */
     public Builder maxConcurrentStreams(int streams) {
       if (streams <= 0) {
         throw new IllegalArgumentException("maxConcurrentStreams must be positive, was " + streams);
@@ -392,7 +392,7 @@ public final class GrpcReceiver {
       return this;
     }
 
-    /** The shared budget requests are reserved in (default: one of {@value #DEFAULT_MEMORY_LIMIT_BYTES} bytes). */
+    /** The shared budget requests are reserved in (default: one of {@value GrpcReceiver#DEFAULT_MEMORY_LIMIT_BYTES} bytes). */
     public Builder memoryBudget(MemoryBudget budget) {
       this.budget = Objects.requireNonNull(budget, "budget");
       return this;
@@ -404,7 +404,7 @@ public final class GrpcReceiver {
       return this;
     }
 
-    /** The {@code receiver} label of the metrics (default {@value #DEFAULT_NAME}). */
+    /** The {@code receiver} label of the metrics (default {@value GrpcReceiver#DEFAULT_NAME}). */
     public Builder name(String name) {
       this.name = Objects.requireNonNull(name, "name");
       return this;

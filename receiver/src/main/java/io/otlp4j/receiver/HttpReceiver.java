@@ -36,7 +36,7 @@ import java.util.concurrent.TimeoutException;
  * <p>Answers: 200 (with {@code partial_success} when the sink rejected some items); 400 for malformed
  * data (a {@code google.rpc.Status} whose message names the offset and the reason); 401 for a bad or
  * missing bearer token; 404 for another path; 405 (with {@code Allow: POST}) for another method; 413
- * when the body is larger than {@link Builder#maxRequestBytes} (checked against {@code Content-Length}
+ * when the body is larger than {@link Builder#maxRequestBytes(int)} (checked against {@code Content-Length}
  * before reading, while reading a chunked body, and while decompressing); 415 for another content
  * type or encoding; 429 with {@code Retry-After} when the {@link MemoryBudget} has no room; 503 with
  * {@code Retry-After} when the sink refuses retryably or the receiver is shutting down.
@@ -231,13 +231,13 @@ public final class HttpReceiver {
       this.sink = Objects.requireNonNull(sink, "sink");
     }
 
-    /** The address to bind (default {@value #DEFAULT_HOST}). */
+    /** The address to bind (default {@value HttpReceiver#DEFAULT_HOST}). */
     public Builder host(String host) {
       this.host = Objects.requireNonNull(host, "host");
       return this;
     }
 
-    /** The port (default {@value #DEFAULT_PORT}; 0 picks a free one, see {@link #address()}). */
+    /** The port (default {@value HttpReceiver#DEFAULT_PORT}; 0 picks a free one, see {@link HttpReceiver#address()}). */
     public Builder port(int port) {
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException("port must be 0..65535, was " + port);
@@ -246,7 +246,7 @@ public final class HttpReceiver {
       return this;
     }
 
-    /** The largest body, compressed and decompressed (default {@value #DEFAULT_MAX_REQUEST_BYTES}). */
+    /** The largest body, compressed and decompressed (default {@value HttpReceiver#DEFAULT_MAX_REQUEST_BYTES}). */
     public Builder maxRequestBytes(int bytes) {
       if (bytes <= 0) {
         throw new IllegalArgumentException("maxRequestBytes must be positive, was " + bytes);
@@ -255,7 +255,7 @@ public final class HttpReceiver {
       return this;
     }
 
-    /** The shared budget bodies are reserved in (default: one of {@value #DEFAULT_MEMORY_LIMIT_BYTES} bytes). */
+    /** The shared budget bodies are reserved in (default: one of {@value HttpReceiver#DEFAULT_MEMORY_LIMIT_BYTES} bytes). */
     public Builder memoryBudget(MemoryBudget budget) {
       this.budget = Objects.requireNonNull(budget, "budget");
       return this;
@@ -267,7 +267,7 @@ public final class HttpReceiver {
       return this;
     }
 
-    /** The {@code receiver} label of the metrics (default {@value #DEFAULT_NAME}). */
+    /** The {@code receiver} label of the metrics (default {@value HttpReceiver#DEFAULT_NAME}). */
     public Builder name(String name) {
       this.name = Objects.requireNonNull(name, "name");
       return this;
