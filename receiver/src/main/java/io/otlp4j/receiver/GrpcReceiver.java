@@ -136,7 +136,7 @@ public final class GrpcReceiver {
     this.config = b.copy();
     this.budget = b.budget != null ? b.budget : MemoryBudget.builder(DEFAULT_MEMORY_LIMIT_BYTES).build();
     MetricsRegistry registry = b.metrics != null ? b.metrics : MetricsRegistry.create();
-    this.dispatch = new RequestDispatch(b.sink, new ReceiverMetrics(registry, b.name, "grpc"));
+    this.dispatch = new RequestDispatch(b.sink, new ReceiverMetrics(registry, b.name, "grpc", inFlight::count));
     NettyServerBuilder nb = NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))
         .maxInboundMessageSize(b.maxMessageBytes)
         .maxConcurrentCallsPerConnection(b.maxConcurrentStreams)

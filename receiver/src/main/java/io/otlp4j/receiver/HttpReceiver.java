@@ -84,9 +84,10 @@ public final class HttpReceiver {
     final BearerAuth auth;
     final int maxRequestBytes;
     final Duration retryAfter;
-    final InFlight inFlight = new InFlight();
+    final InFlight inFlight;
 
-    Shared(RequestDispatch dispatch, MemoryBudget budget, BearerAuth auth, int maxRequestBytes, Duration retryAfter) {
+    Shared(InFlight inFlight, RequestDispatch dispatch, MemoryBudget budget, BearerAuth auth, int maxRequestBytes, Duration retryAfter) {
+      this.inFlight = inFlight;
       this.dispatch = dispatch;
       this.budget = budget;
       this.auth = auth;
@@ -99,7 +100,9 @@ public final class HttpReceiver {
     this.config = b.copy();
     MemoryBudget budget = b.budget != null ? b.budget : MemoryBudget.builder(DEFAULT_MEMORY_LIMIT_BYTES).build();
     MetricsRegistry registry = b.metrics != null ? b.metrics : MetricsRegistry.create();
-    this.shared = new Shared(new RequestDispatch(b.sink, new ReceiverMetrics(registry, b.name, "http")), budget,
+    InFlight inFlight = new InFlight();
+    this.shared = new Shared(inFlight,
+        new RequestDispatch(b.sink, new ReceiverMetrics(registry, b.name, "http", inFlight::count)), budget,
         b.bearerToken != null ? BearerAuth.of(b.bearerToken) : BearerAuth.none(), b.maxRequestBytes, b.retryAfter);
     this.sslContext = b.tls != null ? sslContext(b.tls) : null;
   }

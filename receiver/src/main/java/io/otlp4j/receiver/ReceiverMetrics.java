@@ -5,13 +5,15 @@ import io.otlp4j.core.MetricsRegistry.Counter;
 import io.otlp4j.wire.Signal;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.function.IntSupplier;
 
 /**
  * A receiver's self-metrics, with the OpenTelemetry Collector's names so existing dashboards work:
  * {@code otelcol_receiver_accepted_spans} / {@code _metric_points} / {@code _log_records} and the
  * matching {@code otelcol_receiver_refused_*}, labelled {@code receiver} and {@code transport}
  * ({@code grpc} or {@code http}); and otlp4j's {@code otlp4j_receiver_requests_total} labelled also
- * with {@code outcome} ({@link RequestResult#label()}).
+ * with {@code outcome} ({@link RequestResult#label()}), and the gauge {@code
+ * otlp4j_receiver_in_flight_requests}.
  *
  * <p>Thread-safe: all counters are created up front; recording never allocates or locks.
  */
@@ -21,7 +23,10 @@ final class ReceiverMetrics {
   private final Map<Signal, Counter> refused = new EnumMap<>(Signal.class);
   private final Map<RequestResult, Counter> requests = new EnumMap<>(RequestResult.class);
 
-  ReceiverMetrics(MetricsRegistry registry, String receiver, String transport) {
+  /** Also registers {@code otlp4j_receiver_in_flight_requests}, read from {@code inFlight} on each scrape. */
+  ReceiverMetrics(MetricsRegistry registry, String receiver, String transport, IntSupplier inFlight) {
+    registry.gauge("otlp4j_receiver_in_flight_requests", "Requests being read or in the pipeline, not yet answered.",
+        inFlight::getAsInt, "receiver", receiver, "transport", transport);
     for (Signal signal : Signal.values()) {
       String unit = itemName(signal);
       accepted.put(signal, registry.counter("otelcol_receiver_accepted_" + unit,

@@ -317,7 +317,8 @@ class HttpReceiverTest {
     byte[] request = OtlpGenerator.realisticMetrics(30).toByteArray();
     MemoryBudget budget = MemoryBudget.builder(request.length * 3L).highWaterBytes(request.length * 3L)
         .lowWaterBytes(request.length * 2L).build();
-    start(HttpReceiver.builder(sink).memoryBudget(budget).retryAfter(Duration.ofSeconds(4)));
+    MetricsRegistry registry = MetricsRegistry.create();
+    start(HttpReceiver.builder(sink).memoryBudget(budget).retryAfter(Duration.ofSeconds(4)).metrics(registry));
     sink.hold = true;
     List<CompletableFuture<HttpResponse<byte[]>>> pending = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
@@ -326,6 +327,8 @@ class HttpReceiverTest {
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> sink.heldCount() == 3);
     assertThat(budget.usedBytes()).isEqualTo(request.length * 3L);
+    assertThat(GrpcReceiverTest.scrape(registry))
+        .contains("otlp4j_receiver_in_flight_requests{receiver=\"otlp\",transport=\"http\"} 3.0");
     for (String type : new String[] {PROTOBUF, JSON}) {
       byte[] body = type.equals(JSON) ? OtlpJson.toJson(Signal.METRICS, request) : request;
       HttpResponse<byte[]> refused = post("/v1/metrics", type, null, body);
@@ -339,6 +342,8 @@ class HttpReceiverTest {
     }
     assertThat(budget.usedBytes()).isZero();
     assertThat(post("/v1/metrics", PROTOBUF, null, request).statusCode()).isEqualTo(200);
+    assertThat(GrpcReceiverTest.scrape(registry))
+        .contains("outcome=\"memory_limited\",receiver=\"otlp\",transport=\"http\"} 2.0");
     assertThat(sink.bytesOf(Signal.METRICS)).hasSize(4);
   }
 
@@ -417,8 +422,15 @@ class HttpReceiverTest {
   @Test
   void shutdownLetsRequestsInFlightFinish() throws Exception {
     start(HttpReceiver.builder(sink));
-    sink.hold = true;
     byte[] request = OtlpGenerator.realisticTraces(3).toByteArray();
+    String head = "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: "
+        + request.length + "\r\n\r\n";
+    RawHttp idleConnection = new RawHttp(receiver.address());
+    idleConnection.write(head);
+    idleConnection.write(request);
+    assertThat(idleConnection.read().status()).isEqualTo(200);
+    sink.received.clear();
+    sink.hold = true;
     CompletableFuture<HttpResponse<byte[]>> inFlight = client.sendAsync(HttpRequest.newBuilder(uri("/v1/traces"))
         .header("Content-Type", PROTOBUF).POST(BodyPublishers.ofByteArray(request)).build(), BodyHandlers.ofByteArray());
     await().atMost(Duration.ofSeconds(10)).until(() -> sink.heldCount() == 1);
@@ -426,6 +438,15 @@ class HttpReceiverTest {
     CompletableFuture<Boolean> shutdown = CompletableFuture.supplyAsync(() -> receiver.shutdown(Duration.ofSeconds(10)));
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThatThrownBy(
         () -> post(HttpClient.newHttpClient(), after, PROTOBUF, null, request)).isInstanceOf(IOException.class));
+    // a request on a connection opened before is answered 503 and the connection closed
+    try (idleConnection) {
+      idleConnection.write(head);
+      idleConnection.write(request);
+      RawHttp.Response refused = idleConnection.read();
+      assertThat(refused.status()).isEqualTo(503);
+      assertThat(refused.head().toLowerCase()).contains("retry-after:");
+      assertThat(idleConnection.closedByServer()).isTrue();
+    }
     assertThat(shutdown).isNotDone();
     sink.releaseHeld();
     assertThat(shutdown.get(10, TimeUnit.SECONDS)).isTrue();
