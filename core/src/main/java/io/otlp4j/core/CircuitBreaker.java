@@ -27,9 +27,10 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p><b>Invariants:</b> HALF_OPEN's permit counter stays within {@code [0, permittedCalls]} (see
  * {@link Builder#halfOpen(int, int)}), so a half-open phase grants at most {@code permittedCalls}
- * probes plus one per permit returned through {@link #onIgnored()}; each transition is performed, counted and reported to listeners
- * exactly once, by the thread that won it; {@code successfulCalls() + failedCalls()} equals the
- * number of {@code onSuccess}/{@code onError} calls once writers are quiescent.
+ * probes plus one per permit returned through {@link #onIgnored()}; each transition is performed,
+ * counted and reported to listeners exactly once, by the thread that won it; {@code
+ * successfulCalls() + failedCalls()} equals the number of {@code onSuccess}/{@code onError} calls
+ * once writers are quiescent.
  */
 public final class CircuitBreaker {
 
@@ -45,8 +46,9 @@ public final class CircuitBreaker {
    * counted in the lifetime metrics and otherwise ignored, like Resilience4j.
    *
    * The CLOSED hot path is built to scale with cores. tryAcquirePermission() is one volatile load
-   * and a type check. onSuccess() increments a LongAdder (striped, so no shared CAS under
-   * contention) and then asks the window to record a success. The count-based window keeps its
+   * and a type check. onSuccess() increments a ThreadOwnedCounter (each thread owns a padded cell
+   * and bumps it with a plain load and an opaque store: no atomic read-modify-write and no shared
+   * cache line) and then asks the window to record a success. The count-based window keeps its
    * aggregate (calls, failures, slow calls) packed in one long; when that aggregate says "full and
    * all fast successes", recording one more fast success changes nothing (every slot already holds
    * a fast success, so which slot is evicted does not matter): the path is read-only and the
@@ -59,8 +61,9 @@ public final class CircuitBreaker {
    * The time-based window stripes each bucket's counters by thread and sums the window only for a
    * failure or slow call, or for a success while such an outcome is still inside the window.
    *
-   * HALF_OPEN grants probes by CAS-decrementing a permit counter that never goes below zero, so
-   * at most N probes are granted even under contention. OPEN -> HALF_OPEN is decided lazily by the
+   * HALF_OPEN grants probes by CAS-decrementing a permit counter that never goes below zero (and
+   * that onIgnored() never raises above N), so at most N probes are out at once even under
+   * contention. OPEN -> HALF_OPEN is decided lazily by the
    * first tryAcquirePermission() after the wait; there is no timer thread.
    *
    * Memory ordering: phase is read with a volatile load (acquire) and replaced with a CAS
@@ -68,7 +71,9 @@ public final class CircuitBreaker {
    * slots and aggregates are updated with VarHandle atomics (volatile semantics). The aggregate and
    * its slots are two atomics, so a racing reader may see a slot swapped but its delta not yet
    * applied; the packed fields carry a bias so such a transient under-count never borrows across
-   * fields, and the error is bounded by the number of recordings in flight.
+   * fields, and the error is bounded by the number of recordings in flight. Lifetime counters are
+   * read without synchronizing with writers (opaque loads, LongAdder sums): exact once the writers
+   * are quiescent, never blocking them.
    */
 
   private static final System.Logger LOGGER = System.getLogger(CircuitBreaker.class.getName());
@@ -150,7 +155,7 @@ public final class CircuitBreaker {
   @SuppressWarnings("unused") // accessed through PHASE
   private volatile Phase phase;
 
-  private final LongAdder successes = new LongAdder();
+  private final ThreadOwnedCounter successes = new ThreadOwnedCounter();
   private final LongAdder failures = new LongAdder();
   private final LongAdder slowCalls = new LongAdder();
   private final LongAdder ignored = new LongAdder();
@@ -517,6 +522,52 @@ public final class CircuitBreaker {
 
     int recordProbeSuccess() {
       return (int) SUCCESSES.getAndAdd(this, 1) + 1;
+    }
+  }
+
+  /**
+   * An exact counter whose hot path has no atomic read-modify-write: each thread claims a padded
+   * cell (by CAS, once) keyed by its thread id and then increments it with a plain load and an
+   * opaque store, since it is the cell's only writer. A thread whose cell is owned by another
+   * thread (an id collision, or a thread that has died: ids are never reused, so its cell stays
+   * claimed) falls back to a {@link LongAdder}. Readers sum opaque loads of the cells plus the
+   * adder; a sum taken after the writers finished (a join, a future) is exact.
+   */
+  static final class ThreadOwnedCounter {
+    private static final VarHandle CELLS = MethodHandles.arrayElementVarHandle(long[].class);
+    /** 16 longs = 128 bytes per cell: owner at +0, count at +1, no false sharing. */
+    private static final int STRIDE = 16;
+
+    private final int mask;
+    private final long[] cells;
+    private final LongAdder fallback = new LongAdder();
+
+    ThreadOwnedCounter() {
+      int cpus = Runtime.getRuntime().availableProcessors();
+      int n = Math.max(8, Math.min(256, Integer.highestOneBit(Math.max(1, cpus * 4 - 1)) << 1));
+      this.mask = n - 1;
+      this.cells = new long[n * STRIDE];
+    }
+
+    void increment() {
+      long owner = Thread.currentThread().getId() + 1; // 0 marks a free cell
+      int i = ((int) owner & mask) * STRIDE;
+      long current = (long) CELLS.getOpaque(cells, i);
+      if (current == owner
+          || (current == 0 && CELLS.compareAndSet(cells, i, 0L, owner))) {
+        // Single writer: a plain read of our own count, an opaque store for the readers.
+        CELLS.setOpaque(cells, i + 1, (long) CELLS.get(cells, i + 1) + 1);
+        return;
+      }
+      fallback.increment();
+    }
+
+    long sum() {
+      long sum = fallback.sum();
+      for (int i = 1; i < cells.length; i += STRIDE) {
+        sum += (long) CELLS.getOpaque(cells, i);
+      }
+      return sum;
     }
   }
 

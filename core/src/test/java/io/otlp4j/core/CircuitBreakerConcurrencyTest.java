@@ -77,6 +77,40 @@ class CircuitBreakerConcurrencyTest {
   }
 
   @Test
+  void threadOwnedCounterIsExactAcrossManyShortLivedThreadsAndIdCollisions() throws Exception {
+    CircuitBreaker.ThreadOwnedCounter counter = new CircuitBreaker.ThreadOwnedCounter();
+    int threads = 64; // more threads than cells: later ones collide with claimed cells
+    int perThread = 10_000;
+    for (int batch = 0; batch < threads / THREADS; batch++) {
+      CountDownLatch start = new CountDownLatch(1);
+      List<Thread> started = new ArrayList<>();
+      for (int t = 0; t < THREADS; t++) {
+        Thread thread =
+            new Thread(
+                () -> {
+                  try {
+                    start.await();
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                  }
+                  for (int i = 0; i < perThread; i++) {
+                    counter.increment();
+                  }
+                });
+        thread.start();
+        started.add(thread);
+      }
+      start.countDown();
+      for (Thread thread : started) {
+        thread.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(thread.isAlive()).isFalse();
+      }
+    }
+    assertThat(counter.sum()).isEqualTo((long) threads * perThread);
+  }
+
+  @Test
   void countWindowAggregateMatchesItsSlotsAfterConcurrentRecording() throws Exception {
     CircuitBreaker b =
         CircuitBreaker.builder("window")

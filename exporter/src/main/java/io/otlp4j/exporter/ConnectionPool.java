@@ -52,6 +52,7 @@ final class ConnectionPool {
   private final Object lock = new Object();
   private final ArrayDeque<HttpConnection> idle = new ArrayDeque<>();
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+  private final java.util.Set<HttpConnection> all = new java.util.HashSet<>(); // guarded by lock
   private int open; // connections open or opening, guarded by lock
   private long created; // guarded by lock
   private boolean closed; // guarded by lock
@@ -158,6 +159,14 @@ final class ConnectionPool {
       }
       Channel ch = f.channel();
       HttpConnection c = ch.pipeline().get(HttpConnection.class);
+      boolean closedMeanwhile;
+      synchronized (lock) {
+        all.add(c);
+        closedMeanwhile = closed;
+      }
+      if (closedMeanwhile) {
+        ch.close();
+      }
       c.createdNanos = clock.nanoTime();
       c.lastUsedNanos = c.createdNanos;
       ch.closeFuture().addListener(x -> forget(c));
@@ -257,6 +266,7 @@ final class ConnectionPool {
       }
       c.forgotten = true;
       idle.remove(c);
+      all.remove(c);
       open--;
       if (!closed && !waiters.isEmpty() && open < maxConnections) {
         open++;
@@ -335,6 +345,18 @@ final class ConnectionPool {
       closing.add(f);
     }
     return CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0]));
+  }
+
+  /** {@link #close()}, and closes the connections in use too: their exchanges fail at once. */
+  void closeNow() {
+    close();
+    List<HttpConnection> inUse;
+    synchronized (lock) {
+      inUse = new ArrayList<>(all);
+    }
+    for (HttpConnection c : inUse) {
+      c.channel.close();
+    }
   }
 
   private static final class Waiter {

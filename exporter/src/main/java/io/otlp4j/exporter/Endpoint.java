@@ -22,13 +22,15 @@ final class Endpoint {
   }
 
   /**
-   * Parses {@code url}; a URL without a scheme ({@code host:port}) is taken as {@code http}.
+   * Parses {@code url}; a URL without a scheme ({@code host:port}) is taken as {@code http}. A URL
+   * with a scheme but no port gets the scheme's port (80, 443); a bare host gets {@code defaultPort}.
    *
    * @throws IllegalArgumentException naming {@code what} and the value when it is not a usable URL
    */
   static Endpoint parse(String what, String url, int defaultPort) {
     String s = url.trim();
-    if (!s.contains("://")) {
+    boolean schemeGiven = s.contains("://");
+    if (!schemeGiven) {
       s = "http://" + s;
     }
     URI uri;
@@ -48,7 +50,8 @@ final class Endpoint {
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1);
     }
-    int port = uri.getPort() == -1 ? defaultPort : uri.getPort();
+    // A URL without a port means its scheme's (RFC 3986); a bare host[:port] the protocol's.
+    int port = uri.getPort() != -1 ? uri.getPort() : !schemeGiven ? defaultPort : scheme.equals("https") ? 443 : 80;
     String path = uri.getRawPath() == null ? "" : uri.getRawPath();
     if (uri.getRawQuery() != null) {
       path = path + "?" + uri.getRawQuery();

@@ -5,6 +5,7 @@ import io.otlp4j.core.CircuitBreaker;
 import io.otlp4j.core.RetryPolicy;
 import io.otlp4j.wire.Signal;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -35,7 +36,7 @@ final class ExportCall {
   final CompletableFuture<ExportResult> result = new CompletableFuture<>();
   private final AtomicBoolean finished = new AtomicBoolean();
   private final long startNanos;
-  private int attempts; // written by one attempt at a time (happens-before via the scheduler / transport)
+  private volatile int attempts; // written by one attempt at a time; read by abort() from any thread
   private volatile ScheduledFuture<?> retryTimer;
   private volatile boolean aborted;
 
@@ -111,7 +112,13 @@ final class ExportCall {
           + (attempts == 1 ? "" : "s") + ": " + decision.giveUpReason() + ")", outcome.cause, attempts));
       return;
     }
-    retryTimer = exporter.scheduler.schedule(this::attempt, decision.delayNanos(), TimeUnit.NANOSECONDS);
+    try {
+      retryTimer = exporter.scheduler.schedule(this::attempt, decision.delayNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException closing) {
+      finish(ExportResult.failedRetryable(outcome.message + " (exporter shut down: not retried)",
+          outcome.cause, attempts));
+      return;
+    }
     if (aborted) {
       abort(); // shutdown raced with scheduling: make sure the timer does not outlive it
     }

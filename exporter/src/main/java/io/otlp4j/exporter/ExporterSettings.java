@@ -1,6 +1,7 @@
 package io.otlp4j.exporter;
 
 import io.otlp4j.core.CircuitBreaker;
+import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.NanoClock;
 import io.otlp4j.core.RetryPolicy;
 import io.otlp4j.wire.Compression;
@@ -45,6 +46,7 @@ final class ExporterSettings {
   final int ioThreads;
   final NanoClock clock;
   final Clock wallClock;
+  final MetricsRegistry metricsRegistry;
 
   ExporterSettings(OtlpExporter.Builder b, Map<Signal, Endpoint> endpoints) {
     this.protocol = b.protocol;
@@ -70,6 +72,7 @@ final class ExporterSettings {
     this.ioThreads = b.ioThreads;
     this.clock = b.clock;
     this.wallClock = b.wallClock;
+    this.metricsRegistry = b.metricsRegistry;
   }
 
   Endpoint endpoint(Signal signal) {

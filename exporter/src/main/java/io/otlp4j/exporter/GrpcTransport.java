@@ -86,6 +86,7 @@ final class GrpcTransport implements Transport {
           .decompressorRegistry(ZstdCodec.decompressors())
           .userAgent(ExporterSettings.USER_AGENT)
           .maxInboundMessageSize(MAX_RESPONSE_BYTES)
+          .directExecutor() // listeners only complete futures: no hop to another pool
           .disableRetry() // ExportCall retries, as OTLP says, with the breaker in the loop
           .keepAliveTime(settings.keepAliveNanos, TimeUnit.NANOSECONDS)
           .keepAliveTimeout(settings.keepAliveTimeoutNanos, TimeUnit.NANOSECONDS)

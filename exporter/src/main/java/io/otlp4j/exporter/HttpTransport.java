@@ -225,7 +225,9 @@ final class HttpTransport implements Transport {
 
   @Override
   public void shutdownNow() {
-    shutdown();
+    for (ConnectionPool pool : pools) {
+      pool.closeNow();
+    }
   }
 
   /** An HTTP status other than 2xx, as the cause of a failed result. */

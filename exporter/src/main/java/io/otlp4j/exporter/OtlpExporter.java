@@ -9,6 +9,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.otlp4j.core.CircuitBreaker;
+import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.NanoClock;
 import io.otlp4j.core.RetryPolicy;
 import io.otlp4j.wire.Compression;
@@ -88,7 +89,8 @@ public final class OtlpExporter implements AutoCloseable {
 
   private OtlpExporter(ExporterSettings settings) {
     this.settings = settings;
-    this.metrics = new ExporterMetrics(settings.name);
+    this.metrics = new ExporterMetrics(settings.name,
+        settings.metricsRegistry != null ? settings.metricsRegistry : MetricsRegistry.create());
     this.group = new MultiThreadIoEventLoopGroup(settings.ioThreads,
         new DefaultThreadFactory("otlp4j-exporter-" + settings.name, true), NioIoHandler.newFactory());
     this.scheduler = group;
@@ -107,6 +109,7 @@ public final class OtlpExporter implements AutoCloseable {
       bySignal.put(signal, states.computeIfAbsent(key, k -> new EndpointState(k, settings, group, transport)));
     }
     this.endpoints = Collections.unmodifiableMap(states);
+    endpoints.forEach((key, state) -> metrics.circuit(key, state.breaker));
   }
 
   /** A builder with every default (see its constants). */
@@ -125,6 +128,10 @@ public final class OtlpExporter implements AutoCloseable {
   public CompletableFuture<ExportResult> export(Signal signal, ByteBuf payload, int itemCount) {
     Objects.requireNonNull(signal, "signal");
     Objects.requireNonNull(payload, "payload");
+    if (itemCount < 0) {
+      payload.release();
+      throw new IllegalArgumentException("itemCount must be >= 0: " + itemCount);
+    }
     if (shuttingDown) {
       payload.release();
       metrics.failed(signal, itemCount);
@@ -135,9 +142,9 @@ public final class OtlpExporter implements AutoCloseable {
     ExportCall call = new ExportCall(this, endpoint, signal, payload, itemCount);
     active.add(call);
     if (!endpoint.limiter.submit(call::start)) {
-      active.remove(call);
       payload.release();
       metrics.failed(signal, itemCount);
+      callFinished(call);
       return CompletableFuture.completedFuture(ExportResult.failedRetryable(
           "too many exports in flight to " + endpoint.key + " (" + settings.maxInFlight + " sending, "
               + settings.maxQueued + " queued)", null, 0));
@@ -212,13 +219,30 @@ public final class OtlpExporter implements AutoCloseable {
     shutdown(Duration.ofSeconds(10)).join();
   }
 
-  /** The Collector-named self-metrics in the Prometheus text format. */
+  /** The self-metrics (Collector names) in the Prometheus text format. */
   public String metricsText() {
-    StringBuilder out = new StringBuilder(2048);
-    Map<String, CircuitBreaker> breakers = new LinkedHashMap<>();
-    endpoints.forEach((k, v) -> breakers.put(k, v.breaker));
-    metrics.writePrometheus(out, breakers);
-    return out.toString();
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(4096);
+    try {
+      metrics.registry().writePrometheusText(out);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+    }
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  /** The registry holding this exporter's self-metrics (the one given to the builder, or its own). */
+  public MetricsRegistry metricsRegistry() {
+    return metrics.registry();
+  }
+
+  /** Items of {@code signal} the upstream accepted ({@code otelcol_exporter_sent_*}). */
+  public long sentItems(Signal signal) {
+    return metrics.sentItems(signal);
+  }
+
+  /** Items of {@code signal} that failed or were rejected ({@code otelcol_exporter_send_failed_*}). */
+  public long failedItems(Signal signal) {
+    return metrics.failedItems(signal);
   }
 
   /** The state of the circuit breaker guarding {@code signal}'s endpoint. */
@@ -368,6 +392,7 @@ public final class OtlpExporter implements AutoCloseable {
     Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     Duration maxConnectionLifetime = DEFAULT_MAX_CONNECTION_LIFETIME;
     int ioThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    MetricsRegistry metricsRegistry;
     NanoClock clock = NanoClock.system();
     Clock wallClock = Clock.systemUTC();
 
@@ -509,6 +534,12 @@ public final class OtlpExporter implements AutoCloseable {
       return this;
     }
 
+    /** Registers the self-metrics in {@code registry} (default: a registry of the exporter's own). */
+    public Builder metricsRegistry(MetricsRegistry registry) {
+      this.metricsRegistry = Objects.requireNonNull(registry, "metricsRegistry");
+      return this;
+    }
+
     /** The monotonic clock for retries, breakers and pool timeouts (tests inject one). */
     public Builder clock(NanoClock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
@@ -615,7 +646,7 @@ public final class OtlpExporter implements AutoCloseable {
         return e.withPath("");
       }
       if (own != null) {
-        Endpoint e = Endpoint.parse(signal.id() + " endpoint", own, 80);
+        Endpoint e = Endpoint.parse(signal.id() + " endpoint", own, protocol.defaultPort());
         return e.path.isEmpty() ? e.withPath("/") : e;
       }
       String base = endpoint != null ? endpoint : DEFAULT_HTTP_ENDPOINT;
@@ -695,6 +726,4 @@ public final class OtlpExporter implements AutoCloseable {
     }
   }
 
-  @SuppressWarnings("unused")
-  private static void unused(IOException e) {}
 }

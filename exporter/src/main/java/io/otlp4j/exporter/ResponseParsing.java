@@ -1,8 +1,8 @@
 package io.otlp4j.exporter;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import io.otlp4j.wire.OtlpJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 final class ResponseParsing {
 
   static final String RETRY_INFO_TYPE = "type.googleapis.com/google.rpc.RetryInfo";
+  private static final JsonFactory JSON = new JsonFactory();
 
   private ResponseParsing() {}
 
@@ -67,7 +68,7 @@ final class ResponseParsing {
     if (response == null || response.length == 0) {
       return null;
     }
-    try (JsonParser p = OtlpJson.jsonFactory().createParser(response)) {
+    try (JsonParser p = JSON.createParser(response)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return null;
       }

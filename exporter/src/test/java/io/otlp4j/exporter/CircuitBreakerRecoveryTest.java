@@ -16,6 +16,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * closes; the caller re-sends what failed; in the end every export the caller was told was accepted
  * reached the server, and none reached it twice.
  */
+@ExtendWith(LeakCheck.class)
 class CircuitBreakerRecoveryTest {
 
   @ParameterizedTest
@@ -46,7 +48,7 @@ class CircuitBreakerRecoveryTest {
         .ioThreads(1).build()) {
       // Down: every export fails, retryably; after three failed attempts the breaker fails the rest fast.
       for (String tag : new ArrayList<>(pending.subList(0, 6))) {
-        ExportResult r = exporter.export(Signal.LOGS, buffer(tagged(tag, 10)), 1).get(10, TimeUnit.SECONDS);
+        ExportResult r = exporter.export(Signal.LOGS, buffer(tagged(tag, 10)), 1).get(60, TimeUnit.SECONDS);
         assertThat(r.status()).as(r.toString()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
         if (r.message().contains("circuit open") && r.attempts() == 0) {
           sawCircuitOpen = true; // failed fast: nothing was sent
@@ -54,15 +56,15 @@ class CircuitBreakerRecoveryTest {
       }
       assertThat(sawCircuitOpen).isTrue();
       assertThat(exporter.circuitState(Signal.LOGS)).isEqualTo(CircuitBreaker.State.OPEN);
-      assertThat(exporter.metricsText()).contains("otlp4j_exporter_circuit_state{exporter=\""
-          + (protocol == Protocol.GRPC ? "otlp" : "otlphttp") + "\",endpoint=\"http://127.0.0.1:" + port + "\"} 2");
+      assertThat(exporter.metricsText()).containsPattern("otlp4j_exporter_circuit_state\\{(endpoint=\"http://127.0.0.1:"
+          + port + "\",exporter=\"otlp(http)?\"|exporter=\"otlp(http)?\",endpoint=\"http://127.0.0.1:" + port + "\")\\} 2");
 
       // Up: the caller keeps re-sending what was not accepted until everything is.
       AutoCloseable server = protocol == Protocol.GRPC ? GrpcTestServer.start(port, null) : HttpTestServer.start(port);
       try {
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
           for (String tag : new ArrayList<>(pending)) {
-            ExportResult r = exporter.export(Signal.LOGS, buffer(tagged(tag, 10)), 1).get(10, TimeUnit.SECONDS);
+            ExportResult r = exporter.export(Signal.LOGS, buffer(tagged(tag, 10)), 1).get(60, TimeUnit.SECONDS);
             if (r.isSuccess()) {
               assertThat(acknowledged.add(tag)).isTrue();
               pending.remove(tag);
@@ -71,6 +73,7 @@ class CircuitBreakerRecoveryTest {
           return pending.isEmpty();
         });
         assertThat(exporter.circuitState(Signal.LOGS)).isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(exporter.metricsText()).containsPattern("otlp4j_exporter_circuit_state\\{.*\\} 0");
 
         List<String> received = new ArrayList<>();
         if (server instanceof GrpcTestServer) {

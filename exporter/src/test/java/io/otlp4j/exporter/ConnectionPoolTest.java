@@ -13,11 +13,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The OTLP/HTTP connection pool against a real server: idle timeout, dead connections, the bound. */
+@ExtendWith(LeakCheck.class)
 class ConnectionPoolTest {
 
   private HttpTestServer server;
@@ -37,7 +39,7 @@ class ConnectionPoolTest {
   }
 
   private static ExportResult export(OtlpExporter e, String tag) throws Exception {
-    return e.export(Signal.LOGS, buffer(tagged(tag, 100)), 1).get(10, TimeUnit.SECONDS);
+    return e.export(Signal.LOGS, buffer(tagged(tag, 100)), 1).get(60, TimeUnit.SECONDS);
   }
 
   @Test
@@ -118,7 +120,7 @@ class ConnectionPoolTest {
 
       assertThat(waited.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
       assertThat(waited.message()).contains("no connection").contains("acquire timeout");
-      assertThat(slow.get(10, TimeUnit.SECONDS).isSuccess()).isTrue();
+      assertThat(slow.get(60, TimeUnit.SECONDS).isSuccess()).isTrue();
     }
   }
 }

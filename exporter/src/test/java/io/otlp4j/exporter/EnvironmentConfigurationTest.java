@@ -86,6 +86,20 @@ class EnvironmentConfigurationTest {
   }
 
   @Test
+  void aUrlWithoutAPortUsesItsSchemesPortAndABareHostTheProtocolsPort() {
+    Map<String, String> env = new HashMap<>();
+    env.put("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector.example");
+    env.put("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://logs.example/v1/logs");
+    try (OtlpExporter e = fromEnv(env, null)) {
+      assertThat(e.endpoint(Signal.TRACES)).isEqualTo("https://collector.example:443/v1/traces");
+      assertThat(e.endpoint(Signal.LOGS)).isEqualTo("http://logs.example:80/v1/logs");
+    }
+    try (OtlpExporter e = fromEnv(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "collector.example"), null)) {
+      assertThat(e.endpoint(Signal.TRACES)).isEqualTo("http://collector.example:4318/v1/traces");
+    }
+  }
+
+  @Test
   void insecureDecidesTlsForAGrpcEndpointWithoutScheme() {
     Map<String, String> env = new HashMap<>();
     env.put("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc");

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,6 +23,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Every signal over every protocol with every compression arrives intact at real servers. */
+@ExtendWith(LeakCheck.class)
 class ExportMatrixTest {
 
   private static GrpcTestServer grpc;
@@ -55,7 +57,7 @@ class ExportMatrixTest {
         .endpoint(protocol == Protocol.GRPC ? grpc.endpoint() : http.endpoint())
         .compression(compression)
         .header("x-tenant", "acme")
-        .timeout(Duration.ofSeconds(5))
+        .timeout(Duration.ofSeconds(20))
         .ioThreads(1)
         .build();
   }
@@ -72,7 +74,7 @@ class ExportMatrixTest {
       for (Signal signal : Signal.values()) {
         Message sent = OfficialDecoding.realistic(signal, 40);
         int before = received(protocol);
-        ExportResult result = exporter.export(signal, direct(sent.toByteArray()), 40).get(10, TimeUnit.SECONDS);
+        ExportResult result = exporter.export(signal, direct(sent.toByteArray()), 40).get(60, TimeUnit.SECONDS);
 
         assertThat(result.status()).as(result.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
         assertThat(result.attempts()).isEqualTo(1);
@@ -98,10 +100,16 @@ class ExportMatrixTest {
           assertThat(got.headers.get("X-tenant")).containsExactly("acme");
         }
       }
+      String exporterName = protocol == Protocol.GRPC ? "otlp" : "otlphttp";
+      assertThat(exporter.sentItems(Signal.TRACES)).isEqualTo(40);
+      assertThat(exporter.sentItems(Signal.METRICS)).isEqualTo(40);
+      assertThat(exporter.sentItems(Signal.LOGS)).isEqualTo(40);
       assertThat(exporter.metricsText())
-          .contains("otelcol_exporter_sent_spans{exporter=\"" + (protocol == Protocol.GRPC ? "otlp" : "otlphttp") + "\"} 40")
-          .contains("otelcol_exporter_sent_metric_points{")
-          .contains("otelcol_exporter_sent_log_records{");
+          .contains("otelcol_exporter_sent_spans_total{exporter=\"" + exporterName + "\"} 40")
+          .contains("otelcol_exporter_sent_metric_points_total{exporter=\"" + exporterName + "\"} 40")
+          .contains("otelcol_exporter_sent_log_records_total{exporter=\"" + exporterName + "\"} 40")
+          .contains("otelcol_exporter_send_failed_spans_total{exporter=\"" + exporterName + "\"} 0")
+          .contains("otlp4j_exporter_request_duration_seconds_count{exporter=\"" + exporterName + "\"} 3");
     }
   }
 
@@ -114,7 +122,7 @@ class ExportMatrixTest {
         Signal signal = Signal.values()[i % 3];
         Message sent = generator.request(signal);
         int before = received(protocol);
-        ExportResult result = exporter.export(signal, direct(sent.toByteArray()), 1).get(10, TimeUnit.SECONDS);
+        ExportResult result = exporter.export(signal, direct(sent.toByteArray()), 1).get(60, TimeUnit.SECONDS);
         assertThat(result.status()).as(result.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
         Message got = protocol == Protocol.GRPC ? grpc.received.get(before).request : http.received.get(before).request;
         assertThat(got.toByteArray()).isEqualTo(sent.toByteArray());

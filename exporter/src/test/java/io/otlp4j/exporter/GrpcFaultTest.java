@@ -10,6 +10,7 @@ import io.otlp4j.exporter.GrpcTestServer.Reply;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,6 +18,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** OTLP/gRPC fault handling, against a grpc-java server scripted to misbehave. */
+@ExtendWith(LeakCheck.class)
 class GrpcFaultTest {
 
   private GrpcTestServer server;
@@ -26,17 +28,29 @@ class GrpcFaultTest {
   void start() throws Exception {
     server = GrpcTestServer.start();
     exporter = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.endpoint())
-        .retryPolicy(fastRetries(4)).timeout(Duration.ofSeconds(3)).ioThreads(1).build();
+        .retryPolicy(fastRetries(4)).timeout(Duration.ofSeconds(15)).ioThreads(1).build();
   }
 
   @AfterEach
   void stop() throws Exception {
-    exporter.shutdown(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS);
+    exporter.shutdown(Duration.ofSeconds(2)).get(60, TimeUnit.SECONDS);
     server.close();
   }
 
   private ExportResult export(String tag) throws Exception {
-    return exporter.export(Signal.LOGS, buffer(tagged(tag, 100)), 1).get(10, TimeUnit.SECONDS);
+    return exporter.export(Signal.LOGS, buffer(tagged(tag, 100)), 1).get(60, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void exportsAreSpreadRoundRobinOverTheConfiguredChannels() throws Exception {
+    try (OtlpExporter three = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.endpoint())
+        .grpcChannels(3).ioThreads(1).build()) {
+      for (int i = 0; i < 6; i++) {
+        ExportResult r = three.export(Signal.LOGS, buffer(tagged("rr" + i, 10)), 1).get(60, TimeUnit.SECONDS);
+        assertThat(r.status()).isEqualTo(ExportResult.Status.ACCEPTED);
+      }
+    }
+    assertThat(server.peers).hasSize(3);
   }
 
   @Test
@@ -102,7 +116,8 @@ class GrpcFaultTest {
     assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
     assertThat(result.attempts()).isEqualTo(4);
     assertThat(result.message()).contains("UNAVAILABLE").contains("MAX_ATTEMPTS");
-    assertThat(exporter.metricsText()).contains("otelcol_exporter_send_failed_log_records{exporter=\"otlp\"} 1");
+    assertThat(exporter.failedItems(Signal.LOGS)).isEqualTo(1);
+    assertThat(exporter.sentItems(Signal.LOGS)).isZero();
   }
 
   @Test
@@ -115,7 +130,8 @@ class GrpcFaultTest {
     assertThat(result.rejectedItems()).isEqualTo(1);
     assertThat(result.message()).isEqualTo("dropped one record: too old");
     assertThat(server.calls.get()).isEqualTo(1);
-    assertThat(exporter.metricsText()).contains("otelcol_exporter_send_failed_log_records{exporter=\"otlp\"} 1");
+    assertThat(exporter.failedItems(Signal.LOGS)).isEqualTo(1);
+    assertThat(exporter.sentItems(Signal.LOGS)).isZero();
   }
 
   @Test
@@ -127,7 +143,7 @@ class GrpcFaultTest {
     ExportResult result;
     try (OtlpExporter impatient = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.endpoint())
         .retryPolicy(fastRetries(4)).timeout(Duration.ofMillis(200)).ioThreads(1).build()) {
-      result = impatient.export(Signal.LOGS, buffer(tagged("a", 100)), 1).get(10, TimeUnit.SECONDS);
+      result = impatient.export(Signal.LOGS, buffer(tagged("a", 100)), 1).get(60, TimeUnit.SECONDS);
     }
 
     assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);

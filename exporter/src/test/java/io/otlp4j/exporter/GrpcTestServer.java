@@ -7,7 +7,6 @@ import com.google.protobuf.Message;
 import com.google.rpc.RetryInfo;
 import io.grpc.Codec;
 import io.grpc.DecompressorRegistry;
-import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
@@ -45,7 +44,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 
 /**
  * A real grpc-java OTLP server on 127.0.0.1, built on opentelemetry-proto's service stubs (so requests
@@ -110,6 +108,8 @@ final class GrpcTestServer implements AutoCloseable {
   final ConcurrentLinkedDeque<Reply> script = new ConcurrentLinkedDeque<>();
   final List<Received> received = new CopyOnWriteArrayList<>();
   final AtomicInteger calls = new AtomicInteger();
+  /** The client addresses calls came from: one per connection. */
+  final java.util.Set<java.net.SocketAddress> peers = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final Server server;
   private final ScheduledExecutorService delays = Executors.newSingleThreadScheduledExecutor();
   private static final io.grpc.Context.Key<Metadata> HEADERS = io.grpc.Context.key("headers");
@@ -125,6 +125,10 @@ final class GrpcTestServer implements AutoCloseable {
       @Override
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
           ServerCallHandler<Q, R> next) {
+        java.net.SocketAddress peer = call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+        if (peer != null) {
+          peers.add(peer);
+        }
         return io.grpc.Contexts.interceptCall(io.grpc.Context.current().withValue(HEADERS, headers), call, headers, next);
       }
     };
@@ -238,7 +242,4 @@ final class GrpcTestServer implements AutoCloseable {
       }
     }
   }
-
-  @SuppressWarnings("unused")
-  private static void unused(Consumer<?> c, Grpc g) {}
 }

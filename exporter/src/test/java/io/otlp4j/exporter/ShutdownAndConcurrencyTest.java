@@ -13,11 +13,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Shutdown drains to a deadline; the in-flight bound holds; nothing blocks. */
+@ExtendWith(LeakCheck.class)
 class ShutdownAndConcurrencyTest {
 
   @ParameterizedTest
@@ -59,6 +61,28 @@ class ShutdownAndConcurrencyTest {
       assertThat(r.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
       assertThat(r.message()).contains("shut down");
       assertThat(grpc.calls.get()).isEqualTo(1);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
+  void atTheShutdownDeadlineARequestStillOnTheWireIsCancelledAndEndsRetryable(Protocol protocol) throws Exception {
+    try (GrpcTestServer grpc = GrpcTestServer.start(); HttpTestServer http = HttpTestServer.start()) {
+      grpc.script.add(GrpcTestServer.Reply.ok().after(Duration.ofSeconds(5)));
+      http.script.add(HttpTestServer.Reply.ok().after(Duration.ofSeconds(5)));
+      OtlpExporter exporter = OtlpExporter.builder().protocol(protocol)
+          .endpoint(protocol == Protocol.GRPC ? grpc.endpoint() : http.endpoint())
+          .timeout(Duration.ofSeconds(30)).ioThreads(1).build();
+      CompletableFuture<ExportResult> onTheWire = exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
+      await().atMost(Duration.ofSeconds(5))
+          .until(() -> (protocol == Protocol.GRPC ? grpc.calls.get() : http.requests.get()) == 1);
+      long start = System.nanoTime();
+
+      exporter.shutdown(Duration.ofMillis(200)).get(10, TimeUnit.SECONDS);
+
+      ExportResult r = onTheWire.get(1, TimeUnit.SECONDS);
+      assertThat(r.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+      assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(4));
     }
   }
 

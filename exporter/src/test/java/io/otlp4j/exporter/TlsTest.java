@@ -16,6 +16,7 @@ import io.otlp4j.wire.Signal;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,6 +25,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** TLS and mutual TLS against real gRPC and HTTPS servers, with certificates made for the test. */
+@ExtendWith(LeakCheck.class)
 class TlsTest {
 
   @TempDir
@@ -73,7 +75,7 @@ class TlsTest {
   private static ExportResult export(OtlpExporter.Builder builder) throws Exception {
     try (OtlpExporter exporter = builder.retryPolicy(fastRetries(1)).timeout(Duration.ofSeconds(5))
         .ioThreads(1).build()) {
-      return exporter.export(Signal.LOGS, buffer(tagged("tls", 100)), 1).get(15, TimeUnit.SECONDS);
+      return exporter.export(Signal.LOGS, buffer(tagged("tls", 100)), 1).get(60, TimeUnit.SECONDS);
     }
   }
 
@@ -113,6 +115,21 @@ class TlsTest {
     assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
     assertThat(result.message()).contains("certification path");
     assertThat(result.cause()).isNotNull();
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
+  void mutualTlsConfiguredThroughTheEnvironmentVariables(Protocol protocol) throws Exception {
+    java.util.Map<String, String> env = java.util.Map.of(
+        "OTEL_EXPORTER_OTLP_PROTOCOL", protocol.configName(),
+        "OTEL_EXPORTER_OTLP_ENDPOINT", endpoint(protocol, true),
+        "OTEL_EXPORTER_OTLP_CERTIFICATE", certs.caCert.toString(),
+        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", certs.clientCert.toString(),
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY", certs.clientKey.toString());
+
+    ExportResult result = export(OtlpExporter.builder().fromEnvironment(env::get, null));
+
+    assertThat(result.status()).as(result.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
   }
 
   @Test

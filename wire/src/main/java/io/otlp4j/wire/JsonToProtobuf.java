@@ -30,7 +30,7 @@ import java.math.BigInteger;
  * straight into a {@link ProtoWriter}, with no object tree in between.
  *
  * <p>Recursion follows the message nesting, which the schema bounds except for {@code AnyValue}
- * (arrays and key-value lists inside values); that is capped at {@link OtlpJson#MAX_ANY_VALUE_DEPTH}.
+ * (arrays and key-value lists inside values); it is capped at {@link OtlpJson#MAX_NESTING_DEPTH}.
  * Values of unknown keys are skipped by Jackson's iterative {@code skipChildren}, whose nesting the
  * factory's read constraints bound. Strings reach the writer through a reused scratch array rather
  * than a {@code String} per value. Not thread-safe: one instance per call.
@@ -65,8 +65,11 @@ final class JsonToProtobuf {
 
   // ---------------------------------------------------------------- messages
 
-  /** Reads the fields of an object whose START_OBJECT is the current token, up to its END_OBJECT. */
-  private void readMessage(MessageType type, int anyDepth) throws IOException {
+  /**
+   * Reads the fields of an object whose START_OBJECT is the current token, up to its END_OBJECT;
+   * {@code depth} is its nesting level (the request is 0).
+   */
+  private void readMessage(MessageType type, int depth) throws IOException {
     long seen = 0;
     int oneofsSeen = 0;
     String name;
@@ -93,9 +96,9 @@ final class JsonToProtobuf {
         oneofsSeen |= groupBit;
       }
       if (f.repeated) {
-        readRepeated(f, t, anyDepth);
+        readRepeated(f, t, depth);
       } else {
-        readSingle(f, t, anyDepth);
+        readSingle(f, t, depth);
       }
     }
     if (p.currentToken() != JsonToken.END_OBJECT) {
@@ -103,7 +106,7 @@ final class JsonToProtobuf {
     }
   }
 
-  private void readRepeated(Field f, JsonToken t, int anyDepth) throws IOException {
+  private void readRepeated(Field f, JsonToken t, int depth) throws IOException {
     if (t != JsonToken.START_ARRAY) {
       throw error(f.describe() + " must be an array, found " + describe(t));
     }
@@ -112,7 +115,7 @@ final class JsonToProtobuf {
         if (t == JsonToken.VALUE_NULL) {
           throw error(f.describe() + " has a null element");
         }
-        readSingle(f, t, anyDepth);
+        readSingle(f, t, depth);
       }
       return;
     }
@@ -157,7 +160,7 @@ final class JsonToProtobuf {
   }
 
   /** Reads one value of field {@code f} (a singular field, or one element of a repeated one). */
-  private void readSingle(Field f, JsonToken t, int anyDepth) throws IOException {
+  private void readSingle(Field f, JsonToken t, int depth) throws IOException {
     // A repeated element is always written; a singular field without presence only when not default.
     boolean always = f.presence || f.repeated;
     switch (f.kind) {
@@ -165,12 +168,12 @@ final class JsonToProtobuf {
         if (t != JsonToken.START_OBJECT) {
           throw error(f.describe() + " must be an object, found " + describe(t));
         }
-        int depth = anyDepth;
-        if (f.message.anyValue && ++depth > OtlpJson.MAX_ANY_VALUE_DEPTH) {
-          throw error("AnyValue nested deeper than " + OtlpJson.MAX_ANY_VALUE_DEPTH + " levels");
+        if (depth >= OtlpJson.MAX_NESTING_DEPTH) {
+          throw error("messages nested deeper than " + OtlpJson.MAX_NESTING_DEPTH + " levels (at "
+              + f.describe() + ")");
         }
         out.begin(f.number);
-        readMessage(f.message, depth);
+        readMessage(f.message, depth + 1);
         out.end();
         return;
       }
@@ -322,7 +325,10 @@ final class JsonToProtobuf {
     throw error(f.describe() + " must be an integer (a number or a decimal string), found " + describe(t));
   }
 
-  /** The value of a plain decimal of at most 18 digits, or Long.MIN_VALUE when the text is anything else. */
+  /**
+   * The value of a plain decimal of at most 19 digits (every OTLP timestamp), or Long.MIN_VALUE when
+   * the text is anything else or beyond the signed range: those take the exact, slower path.
+   */
   private static long parseSmallDecimal(char[] c, int off, int len) {
     int i = off;
     int end = off + len;
@@ -332,7 +338,7 @@ final class JsonToProtobuf {
       i++;
     }
     int digits = end - i;
-    if (digits < 1 || digits > 18) {
+    if (digits < 1 || digits > 19) {
       return Long.MIN_VALUE;
     }
     long v = 0;
@@ -341,7 +347,10 @@ final class JsonToProtobuf {
       if (d < 0 || d > 9) {
         return Long.MIN_VALUE;
       }
-      v = v * 10 + d;
+      v = v * 10 + d; // below 10^19 < 2^64: no unsigned overflow
+    }
+    if (v < 0) {
+      return Long.MIN_VALUE; // above Long.MAX_VALUE
     }
     return negative ? -v : v;
   }

@@ -52,16 +52,20 @@ import java.util.Objects;
  * of range, protobuf structure, invalid UTF-8 in a protobuf string) throws
  * {@link WireFormatException} with the byte offset (for a {@code byte[]}/{@code ByteBuf}/stream input,
  * relative to where the caller's input starts) and the reason; no other exception comes from input.
- * {@code AnyValue} nesting is bounded at {@link #MAX_ANY_VALUE_DEPTH} in both directions, and the
- * JSON nesting as a whole by the parser's read constraints, so hostile input cannot exhaust the stack.
+ * Message nesting (which only {@code AnyValue} arrays and key-value lists can deepen) is bounded at
+ * {@link #MAX_NESTING_DEPTH} in both directions, protobuf-java's own default limit, so that whatever
+ * is accepted the official classes accept too; JSON nesting as a whole (unknown values included) is
+ * bounded at 232 levels by the parser's read constraints. Hostile input cannot exhaust
+ * the stack.
  * Output already written when an error is found stays written: the caller discards it
  * (and {@link ProtoWriter#reset() resets} a writer).
  *
  * <h2>Field order</h2>
  * protobuf → JSON writes fields in wire order (for canonical input: field-number order), grouping
  * a repeated field's elements at its first occurrence; JSON → protobuf writes fields in the JSON's
- * key order. Canonical protobuf therefore round-trips to identical bytes, and any input is stable
- * after one round trip.
+ * key order. Canonical protobuf without unknown fields therefore round-trips to identical bytes
+ * (unknown fields are dropped: JSON has no form for them), and any input is stable after one round
+ * trip.
  *
  * <h2>Thread-safety and buffers</h2>
  * Stateless and thread-safe: every call uses its own small state and the shared {@link JsonFactory}.
@@ -71,11 +75,16 @@ import java.util.Objects;
  */
 public final class OtlpJson {
 
-  /** How deep {@code AnyValue}s may nest (arrays and key-value lists in values) before input is refused. */
-  public static final int MAX_ANY_VALUE_DEPTH = 64;
+  /**
+   * How deep messages may nest below the request before input is refused: protobuf-java's default
+   * recursion limit, so anything transcoded parses with the official classes. Only {@code AnyValue}
+   * arrays (two levels each) and key-value lists (three levels each) nest that deep: a span attribute
+   * holds up to 47 nested arrays or 31 nested key-value lists.
+   */
+  public static final int MAX_NESTING_DEPTH = 100;
 
-  /** JSON nesting the parser accepts at all: enough for {@link #MAX_ANY_VALUE_DEPTH} of key-value lists. */
-  static final int MAX_JSON_NESTING = 4 * MAX_ANY_VALUE_DEPTH + 32;
+  /** JSON nesting the parser accepts at all: each message level takes at most an object and an array. */
+  static final int MAX_JSON_NESTING = 2 * MAX_NESTING_DEPTH + 32;
 
   private static final JsonFactory FACTORY = JsonFactory.builder()
       .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
@@ -94,11 +103,6 @@ public final class OtlpJson {
 
   private OtlpJson() {}
 
-  /** The shared, configured factory; for callers that build their own parser or generator. */
-  public static JsonFactory jsonFactory() {
-    return FACTORY;
-  }
-
   // ---------------------------------------------------------------- JSON -> protobuf
 
   /** Transcodes an OTLP/JSON request of {@code signal} to its protobuf encoding. */
@@ -108,9 +112,17 @@ public final class OtlpJson {
 
   /** Transcodes {@code json[offset, offset + length)}; error offsets are relative to {@code offset}. */
   public static byte[] toProtobuf(Signal signal, byte[] json, int offset, int length) {
-    ProtoWriter out = new ProtoWriter(Math.max(256, length / 2));
+    ProtoWriter out = new ProtoWriter(initialWriterCapacity(length));
     toProtobuf(signal, json, offset, length, out);
     return out.toByteArray();
+  }
+
+  /**
+   * Protobuf is about half the size of its OTLP/JSON, and the writer also holds 5-byte length slots
+   * until it finishes; beyond 1 MiB the writer grows as needed rather than trusting the input's size.
+   */
+  private static int initialWriterCapacity(int jsonLength) {
+    return Math.max(256, Math.min(1 << 20, jsonLength / 8 * 5));
   }
 
   /**
@@ -119,6 +131,8 @@ public final class OtlpJson {
    * the writer holds part of the message: reset it.
    */
   public static void toProtobuf(Signal signal, byte[] json, int offset, int length, ProtoWriter out) {
+    Objects.requireNonNull(signal, "signal");
+    Objects.requireNonNull(out, "out");
     Objects.checkFromIndexSize(offset, length, json.length);
     JsonParser parser;
     try {
@@ -135,7 +149,8 @@ public final class OtlpJson {
 
   /**
    * As {@link #toProtobuf(Signal, byte[], int, int, ProtoWriter)} for the readable bytes of
-   * {@code json}, which is neither released nor moved.
+   * {@code json}, which is neither released nor moved. A heap buffer is read in place; a direct one
+   * is copied once into a heap array.
    */
   public static void toProtobuf(Signal signal, ByteBuf json, ProtoWriter out) {
     int length = json.readableBytes();
@@ -150,7 +165,7 @@ public final class OtlpJson {
 
   /** Transcodes the readable bytes of {@code json} (not released, not moved) to a protobuf byte array. */
   public static byte[] toProtobuf(Signal signal, ByteBuf json) {
-    ProtoWriter out = new ProtoWriter(Math.max(256, json.readableBytes() / 2));
+    ProtoWriter out = new ProtoWriter(initialWriterCapacity(json.readableBytes()));
     toProtobuf(signal, json, out);
     return out.toByteArray();
   }
@@ -162,6 +177,8 @@ public final class OtlpJson {
    * @throws IOException only when the stream itself fails; malformed JSON is a {@link WireFormatException}
    */
   public static void toProtobuf(Signal signal, InputStream json, ProtoWriter out) throws IOException {
+    Objects.requireNonNull(signal, "signal");
+    Objects.requireNonNull(out, "out");
     JsonParser parser;
     try {
       parser = FACTORY.createParser(json);
@@ -172,8 +189,6 @@ public final class OtlpJson {
   }
 
   private static void transcode(Signal signal, JsonParser parser, ProtoWriter out) throws IOException {
-    Objects.requireNonNull(signal, "signal");
-    Objects.requireNonNull(out, "out");
     try (JsonParser p = parser) {
       new JsonToProtobuf(p, out).readRequest(OtlpJsonSchema.request(signal));
     } catch (JacksonException e) {
@@ -209,7 +224,8 @@ public final class OtlpJson {
 
   /**
    * Writes the OTLP/JSON form of the readable bytes of {@code protobuf} (not released, not moved) at
-   * the writer index of {@code out}; ownership of both stays with the caller.
+   * the writer index of {@code out}; ownership of both stays with the caller. A heap buffer is read
+   * in place; a direct one is copied once into a heap array.
    */
   public static void toJson(Signal signal, ByteBuf protobuf, ByteBuf out) {
     int length = protobuf.readableBytes();
@@ -232,12 +248,13 @@ public final class OtlpJson {
 
   /**
    * Writes the request as one JSON object value to {@code generator} (which the caller configures,
-   * flushes and closes). A UTF-8 generator from {@link #jsonFactory()} is the fastest: strings go to it
-   * as bytes.
+   * flushes and closes). A byte-oriented UTF-8 generator ({@code JsonFactory.createGenerator(OutputStream)})
+   * is the fastest: strings go to it as bytes; any other generator gets them as {@code String}s.
    */
   public static void toJson(Signal signal, byte[] protobuf, int offset, int length, JsonGenerator generator)
       throws IOException {
     Objects.requireNonNull(signal, "signal");
+    Objects.requireNonNull(generator, "generator");
     Objects.checkFromIndexSize(offset, length, protobuf.length);
     new ProtobufToJson(generator, protobuf, offset)
         .writeRequest(OtlpJsonSchema.request(signal), offset, offset + length);
@@ -277,6 +294,11 @@ public final class OtlpJson {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** A generator that writes nowhere, for walking protobuf content that is validated but not written. */
+  static JsonGenerator discardingGenerator() throws IOException {
+    return FACTORY.createGenerator(OutputStream.nullOutputStream(), JsonEncoding.UTF8);
   }
 
   private static WireFormatException wireFormat(JacksonException e) {

@@ -104,7 +104,6 @@ final class OtlpJsonSchema {
 
   static final class MessageType {
     final String name;
-    final boolean anyValue;
     Field[] byNumber = new Field[0];
     final List<Field> fields = new ArrayList<>();
     final Map<String, Field> byName = new HashMap<>();
@@ -112,12 +111,7 @@ final class OtlpJsonSchema {
     final List<Field[]> oneofs = new ArrayList<>();
 
     MessageType(String name) {
-      this(name, false);
-    }
-
-    MessageType(String name, boolean anyValue) {
       this.name = name;
-      this.anyValue = anyValue;
     }
 
     Field field(int number) {
@@ -220,7 +214,7 @@ final class OtlpJsonSchema {
 
   // ---------------------------------------------------------------- common, resource
 
-  static final MessageType ANY_VALUE = new MessageType("AnyValue", true);
+  static final MessageType ANY_VALUE = new MessageType("AnyValue");
   static final MessageType ARRAY_VALUE = new MessageType("ArrayValue");
   static final MessageType KEY_VALUE_LIST = new MessageType("KeyValueList");
   static final MessageType KEY_VALUE = new MessageType("KeyValue");

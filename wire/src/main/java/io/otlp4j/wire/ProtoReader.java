@@ -23,18 +23,21 @@ final class ProtoReader {
     this.pos = base;
   }
 
-  /** Reads a tag; throws for field number 0 and for the wire types protobuf does not define. */
+  /**
+   * Reads a tag; throws for field number 0 and for the wire types protobuf does not define. Like
+   * protobuf-java, a varint tag longer than five bytes keeps its low 32 bits.
+   */
   int readTag(int limit) {
     int start = pos;
-    long tag = readVarint64(limit);
-    if (tag >>> 32 != 0 || (tag >>> 3) == 0) {
-      throw error(start, "invalid tag " + Long.toUnsignedString(tag));
+    int tag = (int) readVarint64(limit);
+    if ((tag >>> 3) == 0) {
+      throw error(start, "invalid tag " + Integer.toUnsignedString(tag) + " (field number 0)");
     }
-    int wireType = (int) tag & 7;
+    int wireType = tag & 7;
     if (wireType > 5) {
       throw error(start, "invalid wire type " + wireType);
     }
-    return (int) tag;
+    return tag;
   }
 
   long readVarint64(int limit) {
@@ -82,12 +85,12 @@ final class ProtoReader {
   /** Reads a length prefix and returns the end index of the content, which starts at {@link #pos}. */
   int readLengthDelimited(int limit) {
     int start = pos;
-    long length = readVarint64(limit);
+    int length = (int) readVarint64(limit); // the low 32 bits, as protobuf-java reads a length
     if (length < 0 || length > limit - pos) {
       throw error(start, "length " + length + " runs past the end of the message (" + (limit - pos)
           + " bytes left)");
     }
-    return pos + (int) length;
+    return pos + length;
   }
 
   /** Skips the value of a field whose tag was just read. */

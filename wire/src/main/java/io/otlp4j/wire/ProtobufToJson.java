@@ -50,8 +50,9 @@ final class ProtobufToJson {
   private static final int FRAME = MAX_FIELD_NUMBER + 1;
   private static final char[] HEX = "0123456789abcdef".toCharArray();
 
-  private final JsonGenerator g;
-  private final boolean utf8Generator;
+  private JsonGenerator g;
+  private boolean utf8Generator;
+  private JsonGenerator discard;
   private ProtoReader r;
   private int[] last = new int[FRAME * 12];
   private int[] count = new int[FRAME * 12];
@@ -64,13 +65,19 @@ final class ProtobufToJson {
   }
 
   void writeRequest(MessageType request, int start, int end) throws IOException {
-    writeMessage(request, start, end, 0, 0);
+    try {
+      writeMessage(request, start, end, 0);
+    } finally {
+      if (discard != null) {
+        discard.close(); // gives its buffer back to Jackson's recycler
+      }
+    }
   }
 
   // ---------------------------------------------------------------- messages
 
-  private void writeMessage(MessageType type, int start, int end, int frame, int anyDepth)
-      throws IOException {
+  /** Writes the message encoded in {@code [start, end)}; {@code frame} is its nesting level (the request is 0). */
+  private void writeMessage(MessageType type, int start, int end, int frame) throws IOException {
     int base = frame * FRAME;
     if (base + FRAME > last.length) {
       last = Arrays.copyOf(last, last.length * 2);
@@ -111,23 +118,23 @@ final class ProtobufToJson {
         int next = r.pos;
         if ((written & f.bit) == 0) {
           written |= f.bit;
-          writeRepeated(f, tagStart, end, frame, anyDepth);
+          writeRepeated(f, tagStart, end, frame);
         }
         r.pos = next;
         continue;
       }
       if (last[base + f.number] != tagStart || !winsOneof(f, tagStart, base)) {
-        r.skipValue(tag, end);
+        validateSuperseded(f, tag, end, frame);
         continue;
       }
       if (f.kind == MESSAGE) {
         int contentEnd = r.readLengthDelimited(end);
-        int depth = childAnyDepth(f, anyDepth, tagStart);
+        checkNesting(frame, tagStart);
         g.writeFieldName(f.jsonKey);
         if (count[base + f.number] == 1) {
-          writeMessage(f.message, r.pos, contentEnd, frame + 1, depth);
+          writeMessage(f.message, r.pos, contentEnd, frame + 1);
         } else {
-          writeMerged(f, type, start, end, base, frame, depth);
+          writeMerged(f, type, start, end, base, frame);
         }
         r.pos = contentEnd;
       } else {
@@ -137,14 +144,49 @@ final class ProtobufToJson {
     g.writeEndObject();
   }
 
-  private int childAnyDepth(Field f, int anyDepth, int at) {
-    if (!f.message.anyValue) {
-      return anyDepth;
+  /**
+   * An occurrence that a later one replaces is not written, but protobuf-java parses it all the same
+   * and refuses the whole input if it is malformed: its strings are checked for UTF-8 and its
+   * messages walked (into a generator that discards), so that refusals match. Only non-canonical
+   * input has such occurrences.
+   */
+  private void validateSuperseded(Field f, int tag, int end, int frame) throws IOException {
+    if (f.kind != STRING && f.kind != MESSAGE) {
+      r.skipValue(tag, end);
+      return;
     }
-    if (anyDepth >= OtlpJson.MAX_ANY_VALUE_DEPTH) {
-      throw r.error(at, "AnyValue nested deeper than " + OtlpJson.MAX_ANY_VALUE_DEPTH + " levels");
+    int tagStart = r.pos;
+    int contentEnd = r.readLengthDelimited(end);
+    int contentStart = r.pos;
+    if (f.kind == STRING) {
+      int bad = invalidUtf8At(r.buf, contentStart, contentEnd);
+      if (bad >= 0) {
+        throw r.error(bad, f.describe() + " is not valid UTF-8");
+      }
+    } else {
+      checkNesting(frame, tagStart);
+      JsonGenerator real = g;
+      boolean realUtf8 = utf8Generator;
+      if (discard == null) {
+        discard = OtlpJson.discardingGenerator();
+      }
+      g = discard;
+      utf8Generator = true;
+      try {
+        writeMessage(f.message, contentStart, contentEnd, frame + 1);
+      } finally {
+        g = real;
+        utf8Generator = realUtf8;
+      }
     }
-    return anyDepth + 1;
+    r.pos = contentEnd;
+  }
+
+  /** Refuses a message nested in the one at level {@code frame} beyond the limit protobuf-java has too. */
+  private void checkNesting(int frame, int at) {
+    if (frame >= OtlpJson.MAX_NESTING_DEPTH) {
+      throw r.error(at, "messages nested deeper than " + OtlpJson.MAX_NESTING_DEPTH + " levels");
+    }
   }
 
   /** Whether no other member of f's oneof occurs after {@code at}. */
@@ -165,7 +207,7 @@ final class ProtobufToJson {
    * the last occurrence of another member of its oneof, which is the message their concatenated
    * contents encode. Offsets in errors inside it are relative to that concatenation.
    */
-  private void writeMerged(Field f, MessageType type, int start, int end, int base, int frame, int depth)
+  private void writeMerged(Field f, MessageType type, int start, int end, int base, int frame)
       throws IOException {
     int after = -1;
     if (f.oneof >= 0) {
@@ -193,13 +235,13 @@ final class ProtobufToJson {
     }
     r = new ProtoReader(merged, 0);
     try {
-      writeMessage(f.message, 0, length, frame + 1, depth);
+      writeMessage(f.message, 0, length, frame + 1);
     } finally {
       r = outer;
     }
   }
 
-  private void writeRepeated(Field f, int from, int end, int frame, int anyDepth) throws IOException {
+  private void writeRepeated(Field f, int from, int end, int frame) throws IOException {
     ProtoReader r = this.r;
     boolean open = false;
     if (!f.packable()) {
@@ -218,7 +260,8 @@ final class ProtobufToJson {
       }
       if (f.kind == MESSAGE) {
         int contentEnd = r.readLengthDelimited(end);
-        writeMessage(f.message, r.pos, contentEnd, frame + 1, childAnyDepth(f, anyDepth, tagStart));
+        checkNesting(frame, tagStart);
+        writeMessage(f.message, r.pos, contentEnd, frame + 1);
         r.pos = contentEnd;
       } else if (f.kind == STRING) {
         int contentEnd = r.readLengthDelimited(end);

@@ -55,11 +55,13 @@ public final class RequestSplitter {
   private final int maxItems;
   private final int maxBytes;
   private final OtlpWalker walker;
+  private final boolean validate;
 
   private RequestSplitter(Builder builder) {
     this.maxItems = builder.maxItems;
     this.maxBytes = builder.maxBytes;
     this.walker = builder.walker;
+    this.validate = builder.validate;
   }
 
   public static Builder builder() {
@@ -82,9 +84,8 @@ public final class RequestSplitter {
    * @throws WireFormatException when the request is not valid; nothing is allocated then
    */
   public List<ByteBuf> split(Signal signal, ByteBuf request) {
-    WalkSummary summary = walker.walk(signal, request);
     List<ByteBuf> parts = new ArrayList<>();
-    if (summary.itemCount() <= maxItems && summary.byteCount() <= maxBytes) {
+    if (validate && fits(walker.walk(signal, request))) {
       parts.add(request.retainedSlice());
       return parts;
     }
@@ -97,6 +98,10 @@ public final class RequestSplitter {
       }
       throw e;
     }
+  }
+
+  private boolean fits(WalkSummary summary) {
+    return summary.itemCount() <= maxItems && summary.byteCount() <= maxBytes;
   }
 
   private static final int OPEN = 1;
@@ -477,8 +482,20 @@ public final class RequestSplitter {
     private int maxItems = DEFAULT_MAX_ITEMS;
     private int maxBytes = DEFAULT_MAX_BYTES;
     private OtlpWalker walker = OtlpWalker.create();
+    private boolean validate = true;
 
     private Builder() {}
+
+    /**
+     * Whether {@link #split} walks (validates) each request first (default true). Turn it off only for
+     * requests this process has already walked, to save the second pass: the cut itself reads every
+     * field's tag and length within bounds and throws {@link WireFormatException} where they are broken,
+     * but does not look inside items, so it cannot tell a malformed item from a valid one.
+     */
+    public Builder setValidation(boolean validate) {
+      this.validate = validate;
+      return this;
+    }
 
     /** The most items (spans, data points, log records) in one part; default {@value #DEFAULT_MAX_ITEMS}. */
     public Builder setMaxItems(int maxItems) {

@@ -59,6 +59,7 @@ public final class ResourceRewrite {
   private final byte[][] values;
   private final boolean anyUpsert;
   private final OtlpWalker walker;
+  private final boolean validate;
 
   private ResourceRewrite(Builder builder) {
     int n = builder.operations.size();
@@ -76,6 +77,7 @@ public final class ResourceRewrite {
     }
     anyUpsert = upserts;
     walker = builder.walker;
+    validate = builder.validate;
   }
 
   public static Builder builder() {
@@ -89,7 +91,9 @@ public final class ResourceRewrite {
    * @throws WireFormatException when the request is not valid; nothing is allocated then
    */
   public ByteBuf apply(Signal signal, ByteBuf request) {
-    walker.walk(signal, request);
+    if (validate) {
+      walker.walk(signal, request);
+    }
     return new Run(request).run();
   }
 
@@ -333,8 +337,20 @@ public final class ResourceRewrite {
     private final Map<String, byte[]> operations = new LinkedHashMap<>();
     private final Map<String, byte[]> values = new HashMap<>();
     private OtlpWalker walker = OtlpWalker.create();
+    private boolean validate = true;
 
     private Builder() {}
+
+    /**
+     * Whether {@link #apply} walks (validates) each request first (default true). Turn it off only for
+     * requests this process has already walked: the rewrite itself reads the fields it passes within
+     * bounds and throws {@link WireFormatException} where they are broken, but does not look inside
+     * scopes and items.
+     */
+    public Builder setValidation(boolean validate) {
+      this.validate = validate;
+      return this;
+    }
 
     /** Sets the attribute {@code key} to the string {@code value}. */
     public Builder upsert(String key, String value) {

@@ -14,7 +14,7 @@ import java.nio.ByteBuffer;
  * must be told the signal. Servers never need this: the path or gRPC method names the signal.
  *
  * <p>Stateless and thread-safe. Never reads outside the buffer's remaining bytes and never throws
- * for malformed input.
+ * for malformed input (it reads with the walker's bounds-checked {@code WireReader}).
  */
 public final class SignalDetector {
   private static final int ITEMS_TO_EXAMINE = 8;
@@ -48,7 +48,7 @@ public final class SignalDetector {
                   score(request, iStart, iEnd, scores);
                 }
               })));
-    } catch (IndexOutOfBoundsException | IllegalArgumentException malformed) {
+    } catch (WireFormatException malformed) {
       return null;
     }
     int best = -1;
@@ -73,30 +73,32 @@ public final class SignalDetector {
 
   /** Calls {@code consumer} with the content range of each length-delimited field {@code wanted}. */
   private static void forEachField(ByteBuffer b, int start, int end, int wanted, RangeConsumer consumer) {
-    int[] cursor = {start};
-    while (cursor[0] < end) {
-      long tag = readVarint(b, cursor, end);
-      int field = (int) (tag >>> 3);
-      int wireType = (int) (tag & 7);
-      if (wireType == 2) {
-        int length = checkedLength(readVarint(b, cursor, end), cursor[0], end);
-        if (field == wanted) {
-          consumer.accept(cursor[0], cursor[0] + length);
-        }
-        cursor[0] += length;
+    int p = start;
+    while (p < end) {
+      int tagPos = p;
+      long tag = WireReader.readTag(b, p, end, 0);
+      p = WireReader.pos(tag);
+      int wireType = WireReader.value(tag) & 7;
+      if (wireType == WireReader.LENGTH_DELIMITED && WireReader.value(tag) >>> 3 == wanted) {
+        long length = WireReader.readLength(b, p, end, 0);
+        p = WireReader.pos(length);
+        consumer.accept(p, p + WireReader.value(length));
+        p += WireReader.value(length);
       } else {
-        skip(b, cursor, end, wireType);
+        p = WireReader.skipValue(b, wireType, tagPos, p, end, 0);
       }
     }
   }
 
   private static void score(ByteBuffer b, int start, int end, int[] scores) {
-    int[] cursor = {start};
     int[][] schemas = {SPAN, METRIC, LOG_RECORD};
-    while (cursor[0] < end) {
-      long tag = readVarint(b, cursor, end);
-      int field = (int) (tag >>> 3);
-      int wireType = (int) (tag & 7);
+    int p = start;
+    while (p < end) {
+      int tagPos = p;
+      long tag = WireReader.readTag(b, p, end, 0);
+      p = WireReader.pos(tag);
+      int field = WireReader.value(tag) >>> 3;
+      int wireType = WireReader.value(tag) & 7;
       for (int s = 0; s < 3; s++) {
         int[] schema = schemas[s];
         int expected = field < schema.length ? schema[field] : -1;
@@ -106,51 +108,8 @@ public final class SignalDetector {
           scores[s] -= 2;
         }
       }
-      if (wireType == 2) {
-        int length = checkedLength(readVarint(b, cursor, end), cursor[0], end);
-        cursor[0] += length;
-      } else {
-        skip(b, cursor, end, wireType);
-      }
+      p = WireReader.skipValue(b, wireType, tagPos, p, end, 0);
     }
-  }
-
-  private static void skip(ByteBuffer b, int[] cursor, int end, int wireType) {
-    switch (wireType) {
-      case 0:
-        readVarint(b, cursor, end);
-        break;
-      case 1:
-        cursor[0] = cursor[0] + checkedLength(8, cursor[0], end);
-        break;
-      case 5:
-        cursor[0] = cursor[0] + checkedLength(4, cursor[0], end);
-        break;
-      default:
-        throw new IllegalArgumentException("wire type " + wireType);
-    }
-  }
-
-  private static int checkedLength(long length, int at, int end) {
-    if (length < 0 || length > end - at) {
-      throw new IndexOutOfBoundsException();
-    }
-    return (int) length;
-  }
-
-  private static long readVarint(ByteBuffer b, int[] cursor, int end) {
-    long value = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (cursor[0] >= end) {
-        throw new IndexOutOfBoundsException();
-      }
-      byte x = b.get(cursor[0]++);
-      value |= (long) (x & 0x7F) << shift;
-      if (x >= 0) {
-        return value;
-      }
-    }
-    throw new IllegalArgumentException("varint too long");
   }
 
   private static int[] wireTypes(int... fieldAndType) {

@@ -299,6 +299,18 @@ class CompressionTest {
     in.release();
   }
 
+  @ParameterizedTest
+  @EnumSource(value = Compression.class, names = {"GZIP", "ZSTD"})
+  void decompressingAllocatesTheOutputOnceAndLittleElse(Compression codec) {
+    byte[] payload = OtlpGenerator.realisticMetrics(3000).toByteArray();
+    ByteBuf in = Unpooled.wrappedBuffer(codec.compress(payload));
+    AllocationMeter.Action decompress = () -> codec.decompress(in, MEASURED, payload.length).release();
+    AllocationMeter.allocatedBytes(decompress); // warm up
+    long allocated = AllocationMeter.allocatedBytes(decompress);
+    assertThat(allocated).isBetween((long) payload.length, payload.length + 8192L);
+    in.release();
+  }
+
   @Test
   void aLyingGzipLengthTrailerCostsAtMostTheHintRatioTimesTheInput() {
     byte[] compressed = Compression.GZIP.compress(new byte[] {1, 2, 3, 4});

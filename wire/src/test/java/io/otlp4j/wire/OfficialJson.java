@@ -42,6 +42,27 @@ final class OfficialJson {
     }
   }
 
+  /** The official parse with unknown fields discarded, as a transcoding to JSON drops them. */
+  static Message parseDiscardingUnknownFields(Signal signal, byte[] protobuf) {
+    com.google.protobuf.Parser<? extends Message> parser;
+    switch (signal) {
+      case TRACES:
+        parser = ExportTraceServiceRequest.parser();
+        break;
+      case METRICS:
+        parser = ExportMetricsServiceRequest.parser();
+        break;
+      default:
+        parser = ExportLogsServiceRequest.parser();
+        break;
+    }
+    try {
+      return com.google.protobuf.DiscardUnknownFieldsParser.wrap(parser).parseFrom(protobuf);
+    } catch (InvalidProtocolBufferException e) {
+      throw new AssertionError("the official classes refuse the bytes", e);
+    }
+  }
+
   static Message.Builder builder(Signal signal) {
     switch (signal) {
       case TRACES:

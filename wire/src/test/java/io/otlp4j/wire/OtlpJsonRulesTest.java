@@ -407,6 +407,24 @@ class OtlpJsonRulesTest {
         .isInstanceOf(com.google.protobuf.InvalidProtocolBufferException.class);
   }
 
+  @Test
+  void anOccurrenceALaterOneReplacesIsStillCheckedAsTheOfficialClassesCheckIt() {
+    ProtoWriter badString = new ProtoWriter();
+    badString.begin(1).begin(2).begin(2)
+        .bytes(5, new byte[] {(byte) 0xFF}).string(5, "replaced it")
+        .end().end().end();
+    ProtoWriter badMessage = new ProtoWriter();
+    badMessage.begin(1).begin(2).begin(2)
+        .bytes(15, new byte[] {0x12, 0x05}).begin(15).string(2, "replaced it").end() // status, truncated
+        .end().end().end();
+
+    for (byte[] protobuf : new byte[][] {badString.toByteArray(), badMessage.toByteArray()}) {
+      assertThatThrownBy(() -> ExportTraceServiceRequest.parseFrom(protobuf))
+          .isInstanceOf(com.google.protobuf.InvalidProtocolBufferException.class);
+      assertThatThrownBy(() -> OtlpJson.toJson(Signal.TRACES, protobuf)).isInstanceOf(WireFormatException.class);
+    }
+  }
+
   // ---------------------------------------------------------------- malformed JSON
 
   @ParameterizedTest
@@ -474,31 +492,46 @@ class OtlpJsonRulesTest {
   }
 
   @Test
-  void anyValuesNestUpToTheLimitInJsonAndNoDeeper() {
-    int max = OtlpJson.MAX_ANY_VALUE_DEPTH;
-    for (String json : new String[] {nestedArrayValue(max), nestedKvlistValue(max)}) {
+  void messagesNestInJsonUpToProtobufJavasLimitAndNoDeeper() throws Exception {
+    // A span attribute's value is at nesting level 5; an array adds two levels, a key-value list three.
+    int arrays = (OtlpJson.MAX_NESTING_DEPTH - 5) / 2 + 1;
+    int kvlists = (OtlpJson.MAX_NESTING_DEPTH - 5) / 3 + 1;
+    for (String json : new String[] {nestedArrayValue(arrays), nestedKvlistValue(kvlists)}) {
       byte[] protobuf = OtlpJson.toProtobuf(Signal.TRACES, utf8(json));
+      assertThat(ExportTraceServiceRequest.parseFrom(protobuf).getSerializedSize()).isEqualTo(protobuf.length);
       assertThat(OtlpJson.toJson(Signal.TRACES, protobuf)).isEqualTo(utf8(json));
     }
-    for (String json : new String[] {nestedArrayValue(max + 1), nestedKvlistValue(max + 1)}) {
+    for (String json : new String[] {nestedArrayValue(arrays + 1), nestedKvlistValue(kvlists + 1)}) {
       assertThat(refusal(Signal.TRACES, json)).isNotNull()
-          .satisfies(e -> assertThat(e.reason()).contains("AnyValue nested deeper than 64"));
+          .satisfies(e -> assertThat(e.reason()).contains("nested deeper than 100"));
     }
   }
 
   @ParameterizedTest
   @EnumSource(Signal.class)
-  void anyValuesNestUpToTheLimitInProtobufAndNoDeeper(Signal signal) {
-    byte[] atLimit = Mutator.deeplyNestedAnyValue(signal, OtlpJson.MAX_ANY_VALUE_DEPTH - 1);
-    byte[] json = OtlpJson.toJson(signal, atLimit);
-    assertThat(OtlpJson.toProtobuf(signal, json)).isEqualTo(atLimit);
-
-    for (int depth : new int[] {OtlpJson.MAX_ANY_VALUE_DEPTH, 100_000}) {
-      byte[] tooDeep = Mutator.deeplyNestedAnyValue(signal, depth);
-      assertThatThrownBy(() -> OtlpJson.toJson(signal, tooDeep))
-          .isInstanceOf(WireFormatException.class)
-          .hasMessageContaining("AnyValue nested deeper than 64");
+  void messagesNestInProtobufExactlyAsDeepAsProtobufJavaAccepts(Signal signal) {
+    int deepestOfficial = -1;
+    int deepestTranscoded = -1;
+    for (int arrays = 30; arrays < 60; arrays++) {
+      byte[] protobuf = Mutator.deeplyNestedAnyValue(signal, arrays);
+      try {
+        OfficialJson.parse(signal, protobuf);
+        deepestOfficial = arrays;
+      } catch (AssertionError refused) {
+        // beyond protobuf-java's recursion limit
+      }
+      try {
+        byte[] json = OtlpJson.toJson(signal, protobuf);
+        assertThat(OtlpJson.toProtobuf(signal, json)).isEqualTo(protobuf);
+        deepestTranscoded = arrays;
+      } catch (WireFormatException refused) {
+        assertThat(refused.reason()).contains("nested deeper than 100");
+      }
     }
+
+    assertThat(deepestTranscoded).isEqualTo(deepestOfficial).isBetween(40, 50);
+    assertThatThrownBy(() -> OtlpJson.toJson(signal, Mutator.deeplyNestedAnyValue(signal, 100_000)))
+        .isInstanceOf(WireFormatException.class);
   }
 
   @Test

@@ -34,6 +34,18 @@ class ResourceRewriteTest {
       .delete("http.request.method")
       .build();
 
+  /** The same rewrite without the validating walk first, as for already-walked input. */
+  private static final ResourceRewrite UNCHECKED = ResourceRewrite.builder()
+      .upsert("service.name", "renamed")
+      .upsert("deployment.environment", "prod")
+      .upsert("sampled", true)
+      .upsert("shard", 7L)
+      .upsert("weight", 0.25)
+      .delete("host.name")
+      .delete("http.request.method")
+      .setValidation(false)
+      .build();
+
   /** The same operations, as they are applied with the official builders. */
   private static final Map<String, AnyValue> UPSERTS = new LinkedHashMap<>();
   private static final List<String> DELETES = List.of("host.name", "http.request.method");
@@ -55,7 +67,7 @@ class ResourceRewriteTest {
       byte[] bytes = request.toByteArray();
       ByteBuf input = (i & 1) == 0 ? Unpooled.wrappedBuffer(bytes)
           : PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
-      ByteBuf rewritten = REWRITE.apply(signal, input);
+      ByteBuf rewritten = (i % 3 == 0 ? UNCHECKED : REWRITE).apply(signal, input);
       try {
         Message parsed = OfficialView.parse(signal, ByteBufUtil.getBytes(rewritten));
         assertThat(parsed).isEqualTo(expected(request));

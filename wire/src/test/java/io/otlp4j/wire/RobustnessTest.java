@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Hostile input: mutated generated requests, deep nesting and huge declared lengths go into the walker,
- * the splitter and the resource rewrite. Each must either succeed or throw {@link WireFormatException}
+ * the splitter and the resource rewrite (with and without their validating walk). Each must either succeed or throw {@link WireFormatException}
  * (nothing else, and quickly); whatever the walker accepts, protobuf-java accepts too; and walking
  * allocates a bounded amount whatever the input.
  */
@@ -33,6 +33,10 @@ class RobustnessTest {
   private static final RequestSplitter SPLITTER = RequestSplitter.builder().setMaxItems(2).setMaxBytes(200).build();
   private static final ResourceRewrite REWRITE = ResourceRewrite.builder()
       .upsert("service.name", "x").upsert("n", 1L).delete("host.name").build();
+  private static final RequestSplitter UNCHECKED_SPLITTER = RequestSplitter.builder().setMaxItems(3)
+      .setValidation(false).build();
+  private static final ResourceRewrite UNCHECKED_REWRITE = ResourceRewrite.builder()
+      .upsert("service.name", "x").delete("host.name").setValidation(false).build();
 
   @Test
   @Timeout(value = 90, unit = TimeUnit.SECONDS)
@@ -146,6 +150,17 @@ class RobustnessTest {
         if (rewritten != null) {
           rewritten.release();
         }
+      }
+      // Without the validating walk, hostile input must still end in success or WireFormatException.
+      try {
+        UNCHECKED_SPLITTER.split(signal, buf).forEach(ByteBuf::release);
+      } catch (WireFormatException e) {
+        assertThat(accepted).isFalse();
+      }
+      try {
+        UNCHECKED_REWRITE.apply(signal, buf).release();
+      } catch (WireFormatException e) {
+        assertThat(accepted).isFalse();
       }
       assertThat(buf.refCnt()).isEqualTo(1);
     } finally {
