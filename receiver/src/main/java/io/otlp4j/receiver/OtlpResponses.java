@@ -1,7 +1,7 @@
 package io.otlp4j.receiver;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.ProtoWriter;
 import io.otlp4j.wire.Signal;
 import java.io.ByteArrayOutputStream;
@@ -25,6 +25,9 @@ final class OtlpResponses {
   static final int CODE_UNIMPLEMENTED = 12;
 
   static final String RETRY_INFO_TYPE_URL = "type.googleapis.com/google.rpc.RetryInfo";
+
+  /** For the few small JSON answers written here; thread-safe once built. */
+  private static final JsonFactory JSON = JsonFactory.builder().build();
 
   private static final byte[] EMPTY = new byte[0];
   private static final byte[] EMPTY_JSON = {'{', '}'};
@@ -58,7 +61,7 @@ final class OtlpResponses {
       return EMPTY_JSON.clone();
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream(64 + outcome.message().length());
-    try (JsonGenerator g = OtlpJson.jsonFactory().createGenerator(out)) {
+    try (JsonGenerator g = JSON.createGenerator(out)) {
       g.writeStartObject();
       g.writeObjectFieldStart("partialSuccess");
       if (outcome.rejectedItems() != 0) {
@@ -118,7 +121,7 @@ final class OtlpResponses {
   /** A {@code google.rpc.Status} in proto3 JSON: {@code {"code":3,"message":"..."}}. */
   static byte[] statusJson(int code, String message) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(32 + message.length());
-    try (JsonGenerator g = OtlpJson.jsonFactory().createGenerator(out)) {
+    try (JsonGenerator g = JSON.createGenerator(out)) {
       g.writeStartObject();
       g.writeNumberField("code", code);
       g.writeStringField("message", message);
