@@ -13,6 +13,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.otlp4j.core.OtlpRetryability;
+import io.otlp4j.exporter.internal.ZstdCodec;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.Signal;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.otlp4j.exporter;
+package io.otlp4j.exporter.internal;
 
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
@@ -13,11 +13,16 @@ import java.io.OutputStream;
  * The {@code zstd} message encoding for grpc-java (zstd-jni streams, level 3), and registries that
  * hold it beside gzip and identity. Stateless and thread-safe: every stream has its own native context,
  * freed on close.
+ *
+ * <p>Public in {@code .internal} because the receiver module registers the same codec on its gRPC server;
+ * not a supported API.
  */
-final class ZstdCodec implements Codec {
+public final class ZstdCodec implements Codec {
 
-  static final ZstdCodec INSTANCE = new ZstdCodec();
-  static final int LEVEL = 3;
+  /** The one instance. */
+  public static final ZstdCodec INSTANCE = new ZstdCodec();
+  /** The compression level. */
+  public static final int LEVEL = 3;
 
   private ZstdCodec() {}
 
@@ -39,7 +44,7 @@ final class ZstdCodec implements Codec {
   }
 
   /** gzip, identity and zstd. */
-  static CompressorRegistry compressors() {
+  public static CompressorRegistry compressors() {
     CompressorRegistry registry = CompressorRegistry.newEmptyInstance();
     registry.register(Codec.Identity.NONE);
     registry.register(new Codec.Gzip());
@@ -48,7 +53,7 @@ final class ZstdCodec implements Codec {
   }
 
   /** The default decompressors (gzip, identity) plus zstd, all advertised. */
-  static DecompressorRegistry decompressors() {
+  public static DecompressorRegistry decompressors() {
     return DecompressorRegistry.getDefaultInstance().with(INSTANCE, true);
   }
 }
