@@ -14,13 +14,13 @@ import java.util.concurrent.TimeUnit;
  * fail with a clear message where it is not): a CA, a server certificate for 127.0.0.1 / localhost
  * and a client certificate signed by it, and an unrelated CA. EC P-256 keys, PKCS#8 PEM.
  */
-final class TestCertificates {
-  final Path caCert;
-  final Path serverCert;
-  final Path serverKey;
-  final Path clientCert;
-  final Path clientKey;
-  final Path otherCaCert;
+public final class TestCertificates {
+  public final Path caCert;
+  public final Path serverCert;
+  public final Path serverKey;
+  public final Path clientCert;
+  public final Path clientKey;
+  public final Path otherCaCert;
 
   private TestCertificates(Path dir) {
     caCert = dir.resolve("ca.pem");
@@ -31,7 +31,7 @@ final class TestCertificates {
     otherCaCert = dir.resolve("other-ca.pem");
   }
 
-  static TestCertificates create(Path dir) throws IOException, InterruptedException {
+  public static TestCertificates create(Path dir) throws IOException, InterruptedException {
     TestCertificates c = new TestCertificates(dir);
     selfSigned(dir, "ca", "/CN=otlp4j test CA");
     selfSigned(dir, "other-ca", "/CN=some other CA");

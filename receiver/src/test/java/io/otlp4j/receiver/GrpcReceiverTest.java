@@ -26,6 +26,7 @@ import io.opentelemetry.proto.collector.metrics.v1.MetricsServiceGrpc;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
+import io.otlp4j.exporter.TestCertificates;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.exporter.internal.ZstdCodec;

@@ -13,6 +13,7 @@ import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
+import io.otlp4j.exporter.TestCertificates;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.wire.Compression;
