@@ -161,20 +161,41 @@ public final class OtlpWalker {
     boolean attributeSeen = false;
     while (p < end) {
       int tagPos = p;
-      long r = readTag(b, p, end, base);
-      p = pos(r);
-      int tag = value(r);
+      // One-byte tags (fields 1..15) inline: a byte of 8..127 is a complete tag with a non-zero field.
+      int tag = b.get(p);
+      if (tag >= 8) {
+        p++;
+      } else {
+        long r = readTag(b, p, end, base);
+        p = pos(r);
+        tag = value(r);
+      }
       int wireType = tag & 7;
       if (wireType != LENGTH_DELIMITED) {
         // Scalars of every kind, and known fields with another wire type than declared (unknown fields,
         // as in protobuf-java); unpacked repeated scalars are plain scalars too.
-        p = skipValue(b, wireType, tagPos, p, end, base);
+        if (wireType == WireReader.FIXED64 && end - p >= 8) {
+          p += 8;
+        } else if (wireType == WireReader.VARINT && p < end && b.get(p) >= 0) {
+          p++;
+        } else {
+          p = skipValue(b, wireType, tagPos, p, end, base);
+        }
         continue;
       }
       int field = tag >>> 3;
-      long lr = readLength(b, p, end, base);
-      int start = pos(lr);
-      int stop = start + value(lr);
+      // One-byte lengths (0..127) inline; longer or out-of-range ones take the checked path.
+      int start;
+      int stop;
+      int length = p < end ? b.get(p) : -1;
+      if (length >= 0 && length < end - p) {
+        start = p + 1;
+        stop = start + length;
+      } else {
+        long lr = readLength(b, p, end, base);
+        start = pos(lr);
+        stop = start + value(lr);
+      }
       int kind = field < FIELDS ? KIND[row + field] : UNKNOWN;
       switch (kind) {
         case STRING:

@@ -169,9 +169,26 @@ final class WireReader {
    * per step.
    */
   static void checkUtf8(ByteBuffer b, int p, int end, int base, int field) {
-    while (end - p >= 8 && (b.getLong(p) & HIGH_BITS) == 0) {
-      p += 8;
+    int length = end - p;
+    if (length >= 8) {
+      // Whole words, then the last (possibly overlapping) word: all-ASCII strings never take a byte step.
+      int lastWord = end - 8;
+      while (p < lastWord && (b.getLong(p) & HIGH_BITS) == 0) {
+        p += 8;
+      }
+      if (p >= lastWord && (b.getLong(lastWord) & HIGH_BITS) == 0) {
+        return;
+      }
+    } else if (length >= 4) {
+      if (((b.getInt(p) | b.getInt(end - 4)) & (int) HIGH_BITS) == 0) {
+        return;
+      }
     }
+    checkUtf8From(b, p, end, base, field);
+  }
+
+  /** The byte-by-byte check from {@code p}, for input that is not all ASCII. */
+  private static void checkUtf8From(ByteBuffer b, int p, int end, int base, int field) {
     while (p < end) {
       int b0 = b.get(p);
       if (b0 >= 0) {
