@@ -131,7 +131,7 @@ public final class OtlpWalker {
     int base = request.position();
     int end = request.limit();
     WalkSummary summary = new WalkSummary(signal, end - base);
-    message(request, base, visitor, summary, OtlpSchema.requestType(signal), base, end, 0);
+    message(request, WireReader.array(request), base, visitor, summary, OtlpSchema.requestType(signal), base, end, 0);
     return summary;
   }
 
@@ -149,7 +149,7 @@ public final class OtlpWalker {
    * Walks the message of {@code type} in {@code [p, end)}; returns the number of data points directly in
    * it (non-zero only for a metric data message: Gauge, Sum, ...).
    */
-  private int message(ByteBuffer b, int base, OtlpVisitor v, WalkSummary s, int type, int p, int end,
+  private int message(ByteBuffer b, byte[] a, int base, OtlpVisitor v, WalkSummary s, int type, int p, int end,
       int depth) {
     if (depth > maxDepth) {
       throw error(p, base, "messages nested deeper than " + maxDepth);
@@ -161,27 +161,48 @@ public final class OtlpWalker {
     boolean attributeSeen = false;
     while (p < end) {
       int tagPos = p;
-      long r = readTag(b, p, end, base);
-      p = pos(r);
-      int tag = value(r);
+      // One-byte tags (fields 1..15) inline: a byte of 8..127 is a complete tag with a non-zero field.
+      int tag = WireReader.byteAt(b, a, p);
+      if (tag >= 8) {
+        p++;
+      } else {
+        long r = readTag(b, p, end, base);
+        p = pos(r);
+        tag = value(r);
+      }
       int wireType = tag & 7;
       if (wireType != LENGTH_DELIMITED) {
         // Scalars of every kind, and known fields with another wire type than declared (unknown fields,
         // as in protobuf-java); unpacked repeated scalars are plain scalars too.
-        p = skipValue(b, wireType, tagPos, p, end, base);
+        if (wireType == WireReader.FIXED64 && end - p >= 8) {
+          p += 8;
+        } else if (wireType == WireReader.VARINT && p < end && WireReader.byteAt(b, a, p) >= 0) {
+          p++;
+        } else {
+          p = skipValue(b, wireType, tagPos, p, end, base);
+        }
         continue;
       }
       int field = tag >>> 3;
-      long lr = readLength(b, p, end, base);
-      int start = pos(lr);
-      int stop = start + value(lr);
+      // One-byte lengths (0..127) inline; longer or out-of-range ones take the checked path.
+      int start;
+      int stop;
+      int length = p < end ? WireReader.byteAt(b, a, p) : -1;
+      if (length >= 0 && length < end - p) {
+        start = p + 1;
+        stop = start + length;
+      } else {
+        long lr = readLength(b, p, end, base);
+        start = pos(lr);
+        stop = start + value(lr);
+      }
       int kind = field < FIELDS ? KIND[row + field] : UNKNOWN;
       switch (kind) {
         case STRING:
-          WireReader.checkUtf8(b, start, stop, base, field);
+          WireReader.checkUtf8(b, a, start, stop, base, field);
           break;
         case MESSAGE:
-          message(b, base, v, s, CHILD[row + field], start, stop, depth + 1);
+          message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
           break;
         case TRACE_ID:
           v.traceId(start - base, stop - base);
@@ -200,11 +221,11 @@ public final class OtlpWalker {
         case RESOURCE_ENTRY:
           s.resources++;
           v.resource(start - base, stop - base);
-          message(b, base, v, s, CHILD[row + field], start, stop, depth + 1);
+          message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
           break;
         case RESOURCE:
           v.resourceMessage(start - base, stop - base);
-          message(b, base, v, s, CHILD[row + field], start, stop, depth + 1);
+          message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
           if (attributeKey != null && !attributeSeen) {
             attributeSeen = findAttribute(b, base, start, stop, v);
           }
@@ -212,20 +233,20 @@ public final class OtlpWalker {
         case SCOPE_ENTRY:
           s.scopes++;
           v.scope(start - base, stop - base);
-          message(b, base, v, s, CHILD[row + field], start, stop, depth + 1);
+          message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
           break;
         case SCOPE:
           v.scopeMessage(start - base, stop - base);
-          message(b, base, v, s, CHILD[row + field], start, stop, depth + 1);
+          message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
           break;
         case ITEM:
           s.topItems++;
           v.item(start - base, stop - base);
-          message(b, base, v, s, CHILD[row + field], start, stop, depth + 1);
+          message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
           break;
         case METRIC_DATA: {
           // A oneof: a member replaces a different earlier member, and merges with an equal one.
-          int n = message(b, base, v, s, CHILD[row + field], start, stop, depth + 1);
+          int n = message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
           if (field == liveData) {
             livePoints += n;
           } else {
@@ -237,7 +258,7 @@ public final class OtlpWalker {
         case DATA_POINT:
           points++;
           v.dataPoint(start - base, stop - base);
-          message(b, base, v, s, CHILD[row + field], start, stop, depth + 1);
+          message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
           break;
         default:
           // bytes, unknown fields, and scalars sent length-delimited (unknown): content not interpreted.

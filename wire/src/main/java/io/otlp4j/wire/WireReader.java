@@ -1,7 +1,10 @@
 package io.otlp4j.wire;
 
 import io.netty.buffer.ByteBuf;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * Bounds-checked protobuf primitives over absolute indexes of a {@link ByteBuffer}, shared by the
@@ -24,6 +27,9 @@ final class WireReader {
   static final int FIXED32 = 5;
 
   private static final long HIGH_BITS = 0x8080808080808080L;
+  /** Eight bytes of a byte[] in one load (the ASCII check does not care about their order). */
+  private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
+  private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
 
   private WireReader() {}
 
@@ -39,6 +45,28 @@ final class WireReader {
       return ByteBuffer.wrap(buf.array(), buf.arrayOffset() + buf.readerIndex(), length);
     }
     return buf.nioBuffer(buf.readerIndex(), length);
+  }
+
+  /**
+   * The array behind {@code b} when its indexes are the array's own (a writable heap buffer with array
+   * offset 0, as {@link #view(ByteBuf)} and {@code ByteBuffer.wrap} make), else {@code null}. Hot paths
+   * read such an array directly, with the JVM's array bounds check instead of the buffer's index checks.
+   */
+  static byte[] array(ByteBuffer b) {
+    return b.hasArray() && b.arrayOffset() == 0 ? b.array() : null;
+  }
+
+  /** The byte at absolute index {@code p}: from {@code a} when it is {@code b}'s array (see {@link #array}). */
+  static int byteAt(ByteBuffer b, byte[] a, int p) {
+    return a != null ? a[p] : b.get(p);
+  }
+
+  private static long longAt(ByteBuffer b, byte[] a, int p) {
+    return a != null ? (long) LONGS.get(a, p) : b.getLong(p);
+  }
+
+  private static int intAt(ByteBuffer b, byte[] a, int p) {
+    return a != null ? (int) INTS.get(a, p) : b.getInt(p);
   }
 
   static WireFormatException error(int index, int base, String reason) {
@@ -166,12 +194,29 @@ final class WireReader {
   /**
    * Checks that {@code [p, end)} is well-formed UTF-8 exactly as protobuf-java's {@code Utf8.isValidUtf8}
    * defines it (no overlong forms, no surrogates, nothing above U+10FFFF). Eight ASCII bytes are checked
-   * per step.
+   * per step. {@code a} is {@code b}'s array or {@code null} (see {@link #array}).
    */
-  static void checkUtf8(ByteBuffer b, int p, int end, int base, int field) {
-    while (end - p >= 8 && (b.getLong(p) & HIGH_BITS) == 0) {
-      p += 8;
+  static void checkUtf8(ByteBuffer b, byte[] a, int p, int end, int base, int field) {
+    int length = end - p;
+    if (length >= 8) {
+      // Whole words, then the last (possibly overlapping) word: all-ASCII strings never take a byte step.
+      int lastWord = end - 8;
+      while (p < lastWord && (longAt(b, a, p) & HIGH_BITS) == 0) {
+        p += 8;
+      }
+      if (p >= lastWord && (longAt(b, a, lastWord) & HIGH_BITS) == 0) {
+        return;
+      }
+    } else if (length >= 4) {
+      if (((intAt(b, a, p) | intAt(b, a, end - 4)) & (int) HIGH_BITS) == 0) {
+        return;
+      }
     }
+    checkUtf8From(b, p, end, base, field);
+  }
+
+  /** The byte-by-byte check from {@code p}, for input that is not all ASCII. */
+  private static void checkUtf8From(ByteBuffer b, int p, int end, int base, int field) {
     while (p < end) {
       int b0 = b.get(p);
       if (b0 >= 0) {
