@@ -30,7 +30,7 @@ import java.util.stream.Stream;
  *
  * <p>Two layouts: {@link Builder#path(Path) one file} for every signal (the Collector's {@code path}),
  * or {@link Builder#directory(Path) a directory} with {@code traces.jsonl}, {@code metrics.jsonl} and
- * {@code logs.jsonl}. A rotated file is renamed {@code NAME-yyyyMMdd'T'HHmmss.SSS.jsonl} next to it; the
+ * {@code logs.jsonl}. A rotated file is renamed {@code NAME-yyyyMMdd'T'HHmmss.SSS-NNN.jsonl} next to it; the
  * oldest rotated files beyond {@link Builder#maxBackups(int)} are deleted.
  *
  * <p>Each request is flushed to the operating system when written (no fsync).
@@ -157,9 +157,10 @@ public final class FileExporter implements RelayExporter {
       String base = dot > 0 ? name.substring(0, dot) : name;
       String ext = dot > 0 ? name.substring(dot) : "";
       String stamp = LocalDateTime.now().format(ROTATED_STAMP);
-      Path target = path.resolveSibling(base + "-" + stamp + ext);
+      // A sequence number after the stamp keeps names unique and in order within one millisecond.
+      Path target = path.resolveSibling(base + "-" + stamp + "-000" + ext);
       for (int n = 1; Files.exists(target); n++) {
-        target = path.resolveSibling(base + "-" + stamp + "-" + n + ext);
+        target = path.resolveSibling(base + "-" + stamp + "-" + String.format("%03d", n) + ext);
       }
       Files.move(path, target);
       pruneBackups(base, ext);
@@ -175,7 +176,7 @@ public final class FileExporter implements RelayExporter {
           return n.startsWith(base + "-") && n.endsWith(ext) && !p.equals(path.toAbsolutePath());
         }).forEach(backups::add);
       }
-      // The stamp sorts by time; the same-millisecond suffix sorts after its stamp.
+      // Names sort by time: the stamp, then the sequence number.
       backups.sort(Comparator.comparing(p -> p.getFileName().toString()));
       for (int i = 0; i < backups.size() - maxBackups; i++) {
         Files.deleteIfExists(backups.get(i));

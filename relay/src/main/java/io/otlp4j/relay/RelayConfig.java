@@ -660,7 +660,8 @@ public final class RelayConfig {
       Set<String> k = Set.of(known);
       for (Map.Entry<String, ConfigNode> e : m.entrySet()) {
         if (!k.contains(e.getKey())) {
-          errors.add(at(e.getValue().line, where + "." + e.getKey(), "unknown key '" + e.getKey() + "' (known: "
+          String path = where.equals("the configuration") ? e.getKey() : where + "." + e.getKey();
+          errors.add(at(e.getValue().line, path, "unknown key '" + e.getKey() + "' (known: "
               + String.join(", ", known) + ")"));
         }
       }
