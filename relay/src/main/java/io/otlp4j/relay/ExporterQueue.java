@@ -65,6 +65,22 @@ final class ExporterQueue {
     }
     this.batcher = builder.build();
     this.queueSize = settings.queueSize();
+    if (exporter instanceof UpstreamExporter) {
+      // OtlpExporter counts sent and failed items itself, under the same names.
+      sentItems = null;
+      failedItems = null;
+    } else {
+      String item = switch (signal) {
+        case TRACES -> "spans";
+        case METRICS -> "metric_points";
+        case LOGS -> "log_records";
+      };
+      sentItems = metrics.counter("otelcol_exporter_sent_" + item,
+          "Number of " + item.replace('_', ' ') + " successfully sent to destination.", "exporter", exporter.id());
+      failedItems = metrics.counter("otelcol_exporter_send_failed_" + item,
+          "Number of " + item.replace('_', ' ') + " in failed attempts to send to destination.",
+          "exporter", exporter.id());
+    }
     String[] labels = {"exporter", exporter.id(), "data_type", signal.id(), "pipeline", pipelineId};
     metrics.gauge("otelcol_exporter_queue_size", "Requests waiting in the exporter's queue",
         () -> batcher.queuedCount(), labels);
@@ -73,6 +89,8 @@ final class ExporterQueue {
   }
 
   private final int queueSize;
+  private final MetricsRegistry.Counter sentItems;
+  private final MetricsRegistry.Counter failedItems;
 
   /** Queues {@code entry}; {@code false} (the caller keeps the entry) when the queue is full or closed. */
   boolean offer(Entry entry) {
@@ -114,10 +132,10 @@ final class ExporterQueue {
         }
         for (ByteBuf part : parts) {
           long partItems = walker.walk(signal, part).itemCount();
-          sent.add(exporter.export(signal, part, partItems));
+          sent.add(count(exporter.export(signal, part, partItems), partItems));
         }
       } else {
-        sent.add(exporter.export(signal, merged, items));
+        sent.add(count(exporter.export(signal, merged, items), items));
       }
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.ERROR, () -> exporter.id() + ": could not export a batch of " + batch.size()
@@ -134,6 +152,13 @@ final class ExporterQueue {
         e.onDone().run();
       }
     });
+  }
+
+  private CompletableFuture<Boolean> count(CompletableFuture<Boolean> export, long items) {
+    if (sentItems == null) {
+      return export;
+    }
+    return export.whenComplete((ok, error) -> (Boolean.TRUE.equals(ok) ? sentItems : failedItems).add(items));
   }
 
   private static void discard(Entry entry) {

@@ -172,7 +172,68 @@ class RelayEndToEndTest {
         HttpResponse.BodyHandlers.ofString());
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.body()).contains("otelcol_exporter_queue_size").contains("otlp4j_memory_limit_bytes")
-        .contains("otelcol_receiver");
+        .contains("otelcol_receiver").contains("otelcol_exporter_sent_spans_total{exporter=\"debug\"}");
+  }
+
+  @Test
+  void otlphttpExporterForwardsToAnotherRelaysFileExporter() throws Exception {
+    String downstreamYaml = """
+        receivers:
+          otlp:
+            protocols:
+              http:
+                endpoint: 127.0.0.1:0
+        exporters:
+          file:
+            path: forwarded.jsonl
+        service:
+          telemetry: { metrics: { address: "127.0.0.1:0" } }
+          pipelines:
+            logs:
+              receivers: [otlp]
+              exporters: [file]
+        """;
+    Relay downstream = Relay.start(RelayConfig.parse(downstreamYaml, v -> null, dir));
+    String upstreamYaml = """
+        receivers:
+          otlp:
+            protocols:
+              http:
+                endpoint: 127.0.0.1:0
+        exporters:
+          otlphttp:
+            endpoint: http://127.0.0.1:%d
+            compression: zstd
+        service:
+          telemetry: { metrics: { address: "127.0.0.1:0" } }
+          pipelines:
+            logs:
+              receivers: [otlp]
+              exporters: [otlphttp]
+        """.formatted(downstream.httpAddress("otlp").getPort());
+    Relay first = Relay.start(RelayConfig.parse(upstreamYaml, v -> null, dir));
+    byte[] json;
+    try (var in = RelayEndToEndTest.class.getResourceAsStream("/otlp-json/logs.json")) {
+      json = in.readAllBytes();
+    }
+    try {
+      HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + first.httpAddress("otlp").getPort() + "/v1/logs"))
+          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(json)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).isEqualTo(200);
+      Path out = dir.resolve("forwarded.jsonl");
+      await().atMost(Duration.ofSeconds(10)).until(() -> java.nio.file.Files.exists(out)
+          && java.nio.file.Files.readAllLines(out).size() == 1);
+      assertThat(io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.parseFrom(
+          io.otlp4j.wire.OtlpJson.toProtobuf(io.otlp4j.wire.Signal.LOGS,
+              java.nio.file.Files.readAllBytes(out))))
+          .isEqualTo(io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.parseFrom(
+              io.otlp4j.wire.OtlpJson.toProtobuf(io.otlp4j.wire.Signal.LOGS, json)));
+    } finally {
+      assertThat(first.shutdown(Duration.ofSeconds(10))).isTrue();
+      assertThat(downstream.shutdown(Duration.ofSeconds(10))).isTrue();
+    }
   }
 
   private static String hex(ByteString bytes) {
