@@ -6,7 +6,9 @@ import java.time.Duration;
  * How a pipeline's exporter queues batch (the Collector's {@code batch} processor) and how long they
  * are. Immutable and thread-safe.
  *
- * @param sendBatchSize items (spans, data points, log records) at which a batch goes at once
+ * @param sendBatchSize items (spans, data points, log records) at which a batch goes at once; a batch of
+ *     several requests never holds more (the Collector lets the last request overshoot it; here that
+ *     request starts the next batch), a single larger request goes alone
  * @param sendBatchMaxSize the most items in one exported request (larger batches are split); 0 means
  *     no limit
  * @param timeout how long a batch's first request waits for more

@@ -21,7 +21,9 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p><b>Queue:</b> producers are the receivers' threads ({@link #offer}); the consumer is the
  * batcher's drainer thread. When full, {@link #offer} returns {@code false} and keeps nothing: the
- * pipeline refuses the request with a retryable answer. A slow exporter fills only its own queue.
+ * pipeline refuses the request with a retryable answer. A slow exporter fills only its own queue. The
+ * size check and the enqueue are not one atomic step, so concurrent producers may overshoot the
+ * configured size by at most their number (the batcher's ring, at least 1024, is the hard bound).
  *
  * <p><b>Buffer ownership:</b> {@link #offer} takes ownership of the entry's buffer only when it returns
  * {@code true}; the queue then releases it exactly once (after the export, or on a shutdown that

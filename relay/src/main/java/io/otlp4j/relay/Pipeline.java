@@ -24,7 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p><b>Memory:</b> every queued request holds its size in the shared {@link MemoryBudget} (the one
  * the receivers reserve from) until the last exporter is done with it; a request that does not fit is
- * refused with a retryable answer, and so is one that finds an exporter's queue full. (When several
+ * refused with a retryable answer, and so is one that finds an exporter's queue full. (While a request
+ * is being accepted the receiver's own reservation for it is held too, so for that moment it counts
+ * twice: a request larger than half the budget is refused.) (When several
  * exporters share the pipeline and only some queues are full, the request is already queued for the
  * others: a retrying client may duplicate data there, as in the Collector's fan-out.)
  *
