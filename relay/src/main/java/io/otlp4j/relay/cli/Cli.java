@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Cli.Version.class,
     description = "A fast, resilient OpenTelemetry Protocol (OTLP) pipeline for the JVM.",
-    subcommands = {InspectCommand.class, ConvertCommand.class})
+    subcommands = {RunCommand.class, ValidateCommand.class, InspectCommand.class, ConvertCommand.class})
 public final class Cli {
   public static final int EXIT_OK = 0;
   public static final int EXIT_IO_ERROR = 1;
@@ -26,7 +26,7 @@ public final class Cli {
 
   /** Runs the command line with the given streams and returns the exit code; never calls System.exit. */
   public static int execute(String[] args, InputStream in, PrintStream out, PrintStream err) {
-    Streams streams = new Streams(in, out);
+    Streams streams = new Streams(in, out, err);
     CommandLine commandLine = new CommandLine(new Cli(), new CommandLine.IFactory() {
       @Override
       public <K> K create(Class<K> type) throws Exception {
@@ -35,6 +35,12 @@ public final class Cli {
         }
         if (type == ConvertCommand.class) {
           return type.cast(new ConvertCommand(streams));
+        }
+        if (type == RunCommand.class) {
+          return type.cast(new RunCommand(streams));
+        }
+        if (type == ValidateCommand.class) {
+          return type.cast(new ValidateCommand(streams));
         }
         return CommandLine.defaultFactory().create(type);
       }
@@ -69,10 +75,12 @@ public final class Cli {
   static final class Streams {
     final InputStream in;
     final PrintStream out;
+    final PrintStream err;
 
-    Streams(InputStream in, PrintStream out) {
+    Streams(InputStream in, PrintStream out, PrintStream err) {
       this.in = in;
       this.out = out;
+      this.err = err;
     }
   }
 

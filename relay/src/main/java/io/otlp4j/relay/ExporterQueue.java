@@ -1,0 +1,173 @@
+package io.otlp4j.relay;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.otlp4j.core.Batcher;
+import io.otlp4j.core.MetricsRegistry;
+import io.otlp4j.wire.OtlpWalker;
+import io.otlp4j.wire.RequestMerger;
+import io.otlp4j.wire.RequestSplitter;
+import io.otlp4j.wire.Signal;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One exporter's bounded in-memory queue within one pipeline, and the batching in front of the
+ * exporter: queued requests are merged by concatenation ({@link RequestMerger}, no copy) into batches
+ * of about {@code send_batch_size} items, cut to {@code send_batch_max_size} by {@link
+ * RequestSplitter} when larger, and handed to the exporter.
+ *
+ * <p><b>Queue:</b> producers are the receivers' threads ({@link #offer}); the consumer is the
+ * batcher's drainer thread. When full, {@link #offer} returns {@code false} and keeps nothing: the
+ * pipeline refuses the request with a retryable answer. A slow exporter fills only its own queue. The
+ * size check and the enqueue are not one atomic step, so concurrent producers may overshoot the
+ * configured size by at most their number (the batcher's ring, at least 1024, is the hard bound).
+ *
+ * <p><b>Buffer ownership:</b> {@link #offer} takes ownership of the entry's buffer only when it returns
+ * {@code true}; the queue then releases it exactly once (after the export, or on a shutdown that
+ * timed out) and calls the entry's completion. Thread-safe.
+ */
+final class ExporterQueue {
+  private static final System.Logger LOG = System.getLogger(ExporterQueue.class.getName());
+
+  /** A queued request: its buffer, items, and what to run once it is exported or dropped. */
+  record Entry(ByteBuf request, long items, Runnable onDone) {}
+
+  private final Signal signal;
+  private final RelayExporter exporter;
+  private final Batcher<Entry> batcher;
+  private final RequestSplitter splitter;
+  private final OtlpWalker walker = OtlpWalker.create();
+
+  ExporterQueue(String pipelineId, Signal signal, RelayExporter exporter, BatchSettings settings,
+      MetricsRegistry metrics) {
+    this.signal = signal;
+    this.exporter = exporter;
+    this.splitter = settings.sendBatchMaxSize() > 0
+        ? RequestSplitter.builder().setMaxItems(settings.sendBatchMaxSize()).setValidation(false).build()
+        : null;
+    Batcher.Builder<Entry> builder = Batcher.<Entry>builder(this::exportBatch)
+        .capacity(Math.max(settings.queueSize(), 1024))
+        .maxBatchSize(1024)
+        .maxBatchBytes(settings.sendBatchSize(), Entry::items)
+        .overflow(Batcher.Overflow.REJECT)
+        .maxInFlight(4)
+        .discardListener(ExporterQueue::discard)
+        .threadFactory(r -> {
+          Thread t = new Thread(r, "otlp4j-queue-" + pipelineId + "-" + exporter.id());
+          t.setDaemon(true);
+          return t;
+        });
+    if (settings.batching()) {
+      builder.strategy(Batcher.Strategy.TIME).maxDelay(settings.timeout());
+    } else {
+      builder.strategy(Batcher.Strategy.ADAPTIVE);
+    }
+    this.batcher = builder.build();
+    this.queueSize = settings.queueSize();
+    if (exporter instanceof UpstreamExporter) {
+      // OtlpExporter counts sent and failed items itself, under the same names.
+      sentItems = null;
+      failedItems = null;
+    } else {
+      String item = switch (signal) {
+        case TRACES -> "spans";
+        case METRICS -> "metric_points";
+        case LOGS -> "log_records";
+      };
+      sentItems = metrics.counter("otelcol_exporter_sent_" + item,
+          "Number of " + item.replace('_', ' ') + " successfully sent to destination.", "exporter", exporter.id());
+      failedItems = metrics.counter("otelcol_exporter_send_failed_" + item,
+          "Number of " + item.replace('_', ' ') + " in failed attempts to send to destination.",
+          "exporter", exporter.id());
+    }
+    String[] labels = {"exporter", exporter.id(), "data_type", signal.id(), "pipeline", pipelineId};
+    metrics.gauge("otelcol_exporter_queue_size", "Requests waiting in the exporter's queue",
+        () -> batcher.queuedCount(), labels);
+    metrics.gauge("otelcol_exporter_queue_capacity", "Capacity of the exporter's queue, in requests",
+        () -> queueSize, labels);
+  }
+
+  private final int queueSize;
+  private final MetricsRegistry.Counter sentItems;
+  private final MetricsRegistry.Counter failedItems;
+
+  /** Queues {@code entry}; {@code false} (the caller keeps the entry) when the queue is full or closed. */
+  boolean offer(Entry entry) {
+    // The batcher's ring rounds up to a power of two; the configured size is the bound.
+    if (batcher.queuedCount() >= queueSize) {
+      return false;
+    }
+    return batcher.offer(entry).accepted();
+  }
+
+  /** Stops taking requests and exports what is queued within {@code deadline}. */
+  CompletableFuture<Boolean> shutdown(Duration deadline) {
+    return batcher.shutdown(deadline);
+  }
+
+  /** Runs on the drainer thread; owns the entries' buffers. */
+  private CompletableFuture<?> exportBatch(List<Entry> batch) {
+    List<CompletableFuture<Boolean>> sent = new ArrayList<>(2);
+    try {
+      long items = 0;
+      ByteBuf merged;
+      if (batch.size() == 1) {
+        merged = batch.get(0).request().retain();
+        items = batch.get(0).items();
+      } else {
+        List<ByteBuf> buffers = new ArrayList<>(batch.size());
+        for (Entry e : batch) {
+          buffers.add(e.request());
+          items += e.items();
+        }
+        merged = RequestMerger.merge(ByteBufAllocator.DEFAULT, buffers);
+      }
+      if (splitter != null && items > splitter.maxItems()) {
+        List<ByteBuf> parts;
+        try {
+          parts = splitter.split(signal, merged);
+        } finally {
+          merged.release();
+        }
+        for (ByteBuf part : parts) {
+          long partItems = walker.walk(signal, part).itemCount();
+          sent.add(count(exporter.export(signal, part, partItems), partItems));
+        }
+      } else {
+        sent.add(count(exporter.export(signal, merged, items), items));
+      }
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.ERROR, () -> exporter.id() + ": could not export a batch of " + batch.size()
+          + " requests", e);
+    } finally {
+      // The merged request and its parts hold their own references (retained slices).
+      for (Entry e : batch) {
+        e.request().release();
+      }
+    }
+    CompletableFuture<Void> all = CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new));
+    return all.whenComplete((v, error) -> {
+      for (Entry e : batch) {
+        e.onDone().run();
+      }
+    });
+  }
+
+  private CompletableFuture<Boolean> count(CompletableFuture<Boolean> export, long items) {
+    if (sentItems == null) {
+      return export;
+    }
+    return export.whenComplete((ok, error) -> (Boolean.TRUE.equals(ok) ? sentItems : failedItems).add(items));
+  }
+
+  private static void discard(Entry entry) {
+    try {
+      entry.request().release();
+    } finally {
+      entry.onDone().run();
+    }
+  }
+}

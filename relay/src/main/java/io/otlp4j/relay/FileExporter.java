@@ -1,0 +1,251 @@
+package io.otlp4j.relay;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.otlp4j.wire.OtlpJson;
+import io.otlp4j.wire.Signal;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+
+/**
+ * The {@code file} exporter, the relay's embedded default: writes every export request as one line
+ * of OTLP/JSON (as the OpenTelemetry Collector's file exporter does), appending to a file that is
+ * rotated when it grows past a size, keeping a bounded number of rotated files.
+ *
+ * <p>Two layouts: {@link Builder#path(Path) one file} for every signal (the Collector's {@code path}),
+ * or {@link Builder#directory(Path) a directory} with {@code traces.jsonl}, {@code metrics.jsonl} and
+ * {@code logs.jsonl}. A rotated file is renamed {@code NAME-yyyyMMdd'T'HHmmss.SSS-NNN.jsonl} next to it; the
+ * oldest rotated files beyond {@link Builder#maxBackups(int)} are deleted.
+ *
+ * <p>Each request is flushed to the operating system when written (no fsync).
+ *
+ * <p><b>Buffer ownership:</b> {@link #export} releases the request before it returns.
+ *
+ * <p><b>Thread-safety:</b> thread-safe; writes to one file are serialized by a lock per file.
+ */
+public final class FileExporter implements RelayExporter {
+  private static final System.Logger LOG = System.getLogger(FileExporter.class.getName());
+
+  /** Default size at which a file is rotated (the Collector's default, 100 MiB). */
+  public static final long DEFAULT_MAX_BYTES = 100L * 1024 * 1024;
+  /** Default number of rotated files kept (the Collector's default). */
+  public static final int DEFAULT_MAX_BACKUPS = 100;
+
+  private static final DateTimeFormatter ROTATED_STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS");
+
+  private final String id;
+  private final Map<Signal, RotatingFile> files = new EnumMap<>(Signal.class);
+
+  private FileExporter(Builder builder) {
+    this.id = builder.id;
+    if (builder.path != null) {
+      RotatingFile shared = new RotatingFile(builder.path, builder.maxBytes, builder.maxBackups);
+      for (Signal signal : Signal.values()) {
+        files.put(signal, shared);
+      }
+    } else {
+      for (Signal signal : Signal.values()) {
+        files.put(signal, new RotatingFile(builder.directory.resolve(signal.id() + ".jsonl"), builder.maxBytes,
+            builder.maxBackups));
+      }
+    }
+  }
+
+  /** A builder for the exporter {@code id}. */
+  public static Builder builder(String id) {
+    return new Builder(id);
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  /** The file that {@code signal} is written to now. */
+  public Path file(Signal signal) {
+    return files.get(signal).path;
+  }
+
+  @Override
+  public CompletableFuture<Boolean> export(Signal signal, ByteBuf request, long itemCount) {
+    byte[] protobuf;
+    try {
+      protobuf = ByteBufUtil.getBytes(request);
+    } finally {
+      request.release();
+    }
+    try {
+      byte[] json = OtlpJson.toJson(signal, protobuf);
+      files.get(signal).append(json);
+      return CompletableFuture.completedFuture(true);
+    } catch (RuntimeException | IOException e) {
+      LOG.log(System.Logger.Level.WARNING, () -> id + ": could not write " + itemCount + " " + signal.id() + " items to "
+          + files.get(signal).path, e);
+      return CompletableFuture.completedFuture(false);
+    }
+  }
+
+  @Override
+  public CompletableFuture<Void> shutdown(Duration deadline) {
+    for (RotatingFile file : files.values()) {
+      file.close();
+    }
+    return CompletableFuture.completedFuture(null);
+  }
+
+  /** One file and its rotation; every method holds the object's lock. */
+  private static final class RotatingFile {
+    final Path path;
+    final long maxBytes;
+    final int maxBackups;
+    private OutputStream out;
+    private long size;
+    private boolean closed;
+
+    RotatingFile(Path path, long maxBytes, int maxBackups) {
+      this.path = path;
+      this.maxBytes = maxBytes;
+      this.maxBackups = maxBackups;
+    }
+
+    synchronized void append(byte[] json) throws IOException {
+      if (closed) {
+        throw new IOException("file exporter is shut down");
+      }
+      if (out == null) {
+        open();
+      } else if (size > 0 && size + json.length + 1 > maxBytes) {
+        rotate();
+      }
+      out.write(json);
+      out.write('\n');
+      out.flush();
+      size += json.length + 1;
+    }
+
+    private void open() throws IOException {
+      Path parent = path.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      out = new BufferedOutputStream(Files.newOutputStream(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND),
+          64 * 1024);
+      size = Files.size(path);
+    }
+
+    private void rotate() throws IOException {
+      out.close();
+      out = null;
+      String name = path.getFileName().toString();
+      int dot = name.lastIndexOf('.');
+      String base = dot > 0 ? name.substring(0, dot) : name;
+      String ext = dot > 0 ? name.substring(dot) : "";
+      String stamp = LocalDateTime.now().format(ROTATED_STAMP);
+      // A sequence number after the stamp keeps names unique and in order within one millisecond.
+      Path target = path.resolveSibling(base + "-" + stamp + "-000" + ext);
+      for (int n = 1; Files.exists(target); n++) {
+        target = path.resolveSibling(base + "-" + stamp + "-" + String.format("%03d", n) + ext);
+      }
+      Files.move(path, target);
+      pruneBackups(base, ext);
+      open();
+    }
+
+    private void pruneBackups(String base, String ext) throws IOException {
+      Path dir = path.toAbsolutePath().getParent();
+      List<Path> backups = new ArrayList<>();
+      try (Stream<Path> list = Files.list(dir)) {
+        list.filter(p -> {
+          String n = p.getFileName().toString();
+          return n.startsWith(base + "-") && n.endsWith(ext) && !p.equals(path.toAbsolutePath());
+        }).forEach(backups::add);
+      }
+      // Names sort by time: the stamp, then the sequence number.
+      backups.sort(Comparator.comparing(p -> p.getFileName().toString()));
+      for (int i = 0; i < backups.size() - maxBackups; i++) {
+        Files.deleteIfExists(backups.get(i));
+      }
+    }
+
+    synchronized void close() {
+      closed = true;
+      if (out != null) {
+        try {
+          out.close();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        } finally {
+          out = null;
+        }
+      }
+    }
+  }
+
+  /** Configures a {@link FileExporter}; not thread-safe. */
+  public static final class Builder {
+    private final String id;
+    private Path path;
+    private Path directory;
+    private long maxBytes = DEFAULT_MAX_BYTES;
+    private int maxBackups = DEFAULT_MAX_BACKUPS;
+
+    private Builder(String id) {
+      this.id = Objects.requireNonNull(id, "id");
+    }
+
+    /** One file for every signal (clears {@link #directory}). */
+    public Builder path(Path path) {
+      this.path = Objects.requireNonNull(path, "path");
+      this.directory = null;
+      return this;
+    }
+
+    /** One file per signal, {@code <signal>.jsonl}, in {@code directory} (clears {@link #path}). */
+    public Builder directory(Path directory) {
+      this.directory = Objects.requireNonNull(directory, "directory");
+      this.path = null;
+      return this;
+    }
+
+    /** Size past which a file is rotated (default {@link #DEFAULT_MAX_BYTES}). */
+    public Builder maxBytes(long maxBytes) {
+      if (maxBytes < 1) {
+        throw new IllegalArgumentException("maxBytes must be positive, was " + maxBytes);
+      }
+      this.maxBytes = maxBytes;
+      return this;
+    }
+
+    /** Rotated files kept (default {@link #DEFAULT_MAX_BACKUPS}); 0 keeps none. */
+    public Builder maxBackups(int maxBackups) {
+      if (maxBackups < 0) {
+        throw new IllegalArgumentException("maxBackups must not be negative, was " + maxBackups);
+      }
+      this.maxBackups = maxBackups;
+      return this;
+    }
+
+    public FileExporter build() {
+      if (path == null && directory == null) {
+        throw new IllegalStateException("set path or directory");
+      }
+      return new FileExporter(this);
+    }
+  }
+}

@@ -1,0 +1,338 @@
+package io.otlp4j.relay;
+
+import io.netty.buffer.ByteBuf;
+import io.otlp4j.core.MemoryBudget;
+import io.otlp4j.core.MetricsRegistry;
+import io.otlp4j.exporter.OtlpExporter;
+import io.otlp4j.exporter.Protocol;
+import io.otlp4j.receiver.GrpcReceiver;
+import io.otlp4j.receiver.HttpReceiver;
+import io.otlp4j.receiver.ReceiveOutcome;
+import io.otlp4j.receiver.ReceiverSink;
+import io.otlp4j.wire.ResourceRewrite;
+import io.otlp4j.wire.Signal;
+import io.otlp4j.wire.WalkSummary;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A running relay: the receivers, pipelines, exporters and admin server of one {@link RelayConfig}.
+ *
+ * <p>Lifecycle: {@link #start} binds everything (exporters first, receivers last, so nothing is accepted
+ * that cannot be queued) and the relay is ready; {@link #shutdown} marks it draining ({@code /healthz}
+ * answers 503), stops the receivers (requests in flight are answered), drains every queue up to the
+ * deadline, shuts the exporters down (flushing files) and stops the admin server. Data still queued
+ * when the deadline passes is dropped and logged.
+ *
+ * <p>Thread-safe. Must be shut down (or closed) to free its threads and ports.
+ */
+public final class Relay implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(Relay.class.getName());
+
+  /** How long {@link #close()} lets queues drain. */
+  public static final Duration DEFAULT_SHUTDOWN_DEADLINE = Duration.ofSeconds(10);
+
+  private final MetricsRegistry metrics = MetricsRegistry.create();
+  private final MemoryBudget budget;
+  private final Map<String, RelayExporter> exporters = new LinkedHashMap<>();
+  private final List<Pipeline> pipelines = new ArrayList<>();
+  private final Map<String, GrpcReceiver> grpcReceivers = new LinkedHashMap<>();
+  private final Map<String, HttpReceiver> httpReceivers = new LinkedHashMap<>();
+  private final AdminServer admin;
+  private final CountDownLatch terminated = new CountDownLatch(1);
+  private volatile boolean ready;
+  private boolean shutdownStarted;
+  private boolean cleanShutdown;
+
+  private Relay(RelayConfig config) {
+    long limit = config.processors.values().stream()
+        .filter(p -> p instanceof RelayConfig.MemoryLimiterConfig)
+        .mapToLong(p -> ((RelayConfig.MemoryLimiterConfig) p).limitBytes())
+        .min().orElse(RelayConfig.DEFAULT_MEMORY_LIMIT_BYTES);
+    budget = MemoryBudget.builder(limit).build();
+    metrics.gauge("otlp4j_memory_used_bytes", "Bytes held by requests in the relay", () -> budget.usedBytes());
+    metrics.gauge("otlp4j_memory_limit_bytes", "The relay's memory budget", () -> budget.limitBytes());
+    try {
+      for (RelayConfig.ExporterConfig e : config.exporters.values()) {
+        exporters.put(e.id(), createExporter(e));
+      }
+      Map<String, Map<Signal, List<Pipeline>>> routes = new LinkedHashMap<>();
+      for (RelayConfig.PipelineConfig p : config.pipelines) {
+        Pipeline pipeline = createPipeline(config, p);
+        pipelines.add(pipeline);
+        for (String r : p.receivers()) {
+          routes.computeIfAbsent(r, k -> new EnumMap<>(Signal.class))
+              .computeIfAbsent(p.signal(), k -> new ArrayList<>()).add(pipeline);
+        }
+      }
+      admin = new AdminServer(config.admin.host(), config.admin.port(), metrics, () -> ready);
+      for (RelayConfig.ReceiverConfig r : config.receivers.values()) {
+        Map<Signal, List<Pipeline>> route = routes.get(r.id());
+        if (route == null) {
+          continue; // defined but in no pipeline, as the Collector ignores it
+        }
+        ReceiverSink sink = new Router(route);
+        if (r.grpc() != null) {
+          grpcReceivers.put(r.id(), GrpcReceiver.builder(sink).host(r.grpc().host()).port(r.grpc().port())
+              .memoryBudget(budget).metrics(metrics).name(r.id()).build().start());
+        }
+        if (r.http() != null) {
+          httpReceivers.put(r.id(), HttpReceiver.builder(sink).host(r.http().host()).port(r.http().port())
+              .memoryBudget(budget).metrics(metrics).name(r.id()).build().start());
+        }
+      }
+    } catch (RuntimeException e) {
+      shutdownQuietly();
+      throw e;
+    }
+    ready = true;
+  }
+
+  /**
+   * Starts a relay.
+   *
+   * @throws java.io.UncheckedIOException or {@link IllegalStateException} when an address cannot be bound
+   */
+  public static Relay start(RelayConfig config) {
+    return new Relay(config);
+  }
+
+  private RelayExporter createExporter(RelayConfig.ExporterConfig config) {
+    if (config instanceof RelayConfig.OtlpExporterConfig o) {
+      OtlpExporter.Builder b = OtlpExporter.builder()
+          .name(o.id())
+          .protocol(o.http() ? Protocol.HTTP_PROTOBUF : Protocol.GRPC)
+          .endpoint(o.endpoint())
+          .insecure(o.insecure())
+          .compression(o.compression())
+          .timeout(o.timeout())
+          .metricsRegistry(metrics);
+      o.headers().forEach(b::header);
+      return new UpstreamExporter(o.id(), b.build());
+    }
+    if (config instanceof RelayConfig.FileExporterConfig f) {
+      FileExporter.Builder b = FileExporter.builder(f.id()).maxBytes(f.maxBytes()).maxBackups(f.maxBackups());
+      if (f.path() != null) {
+        b.path(f.path());
+      } else {
+        b.directory(f.directory());
+      }
+      return b.build();
+    }
+    return new DebugExporter(config.id());
+  }
+
+  private Pipeline createPipeline(RelayConfig config, RelayConfig.PipelineConfig p) {
+    BatchSettings batch = BatchSettings.UNBATCHED;
+    List<ResourceRewrite> rewrites = new ArrayList<>();
+    for (String id : p.processors()) {
+      RelayConfig.ProcessorConfig processor = config.processors.get(id);
+      if (processor instanceof RelayConfig.BatchConfig b) {
+        batch = b.settings();
+      } else if (processor instanceof RelayConfig.ResourceConfig r) {
+        rewrites.add(r.rewrite());
+      }
+      // memory_limiter: the one shared budget, set up in the constructor.
+    }
+    List<RelayExporter> targets = new ArrayList<>();
+    int queueSize = Integer.MAX_VALUE;
+    for (String id : p.exporters()) {
+      targets.add(exporters.get(id));
+      queueSize = Math.min(queueSize, config.exporters.get(id).queueSize());
+    }
+    return new Pipeline(p.id(), p.signal(), budget, rewrites, targets, batch.withQueueSize(queueSize), metrics);
+  }
+
+  /** Where receiver {@code id}'s OTLP/gRPC server listens. */
+  public InetSocketAddress grpcAddress(String receiverId) {
+    GrpcReceiver r = grpcReceivers.get(receiverId);
+    if (r == null) {
+      throw new IllegalArgumentException("no OTLP/gRPC receiver '" + receiverId + "'");
+    }
+    return r.address();
+  }
+
+  /** Where receiver {@code id}'s OTLP/HTTP server listens. */
+  public InetSocketAddress httpAddress(String receiverId) {
+    HttpReceiver r = httpReceivers.get(receiverId);
+    if (r == null) {
+      throw new IllegalArgumentException("no OTLP/HTTP receiver '" + receiverId + "'");
+    }
+    return r.address();
+  }
+
+  /** Where the admin server listens. */
+  public InetSocketAddress adminAddress() {
+    return admin.address();
+  }
+
+  /** One line per listener, such as {@code OTLP/gRPC receiver otlp listening on 127.0.0.1:4317}. */
+  public List<String> listenerDescriptions() {
+    List<String> lines = new ArrayList<>();
+    grpcReceivers.forEach((id, r) -> lines.add("OTLP/gRPC receiver " + id + " listening on " + format(r.address())));
+    httpReceivers.forEach((id, r) -> lines.add("OTLP/HTTP receiver " + id + " listening on " + format(r.address())));
+    lines.add("admin (/metrics, /healthz) listening on http://" + format(admin.address()));
+    return lines;
+  }
+
+  private static String format(InetSocketAddress a) {
+    return a.getAddress().getHostAddress() + ":" + a.getPort();
+  }
+
+  /** Whether every receiver is bound and the pipelines run (false once draining). */
+  public boolean isReady() {
+    return ready;
+  }
+
+  /** The relay's metrics (receivers, pipelines, queues, exporters). */
+  public MetricsRegistry metrics() {
+    return metrics;
+  }
+
+  /** The exporter {@code id} (for tests and embedding). */
+  public RelayExporter exporter(String id) {
+    return exporters.get(id);
+  }
+
+  /**
+   * Stops accepting, drains the queues and flushes the exporters, all within {@code deadline}; blocks
+   * until done. Later calls return the first call's result at once.
+   *
+   * @return whether everything queued was exported in time
+   */
+  public boolean shutdown(Duration deadline) {
+    synchronized (this) {
+      if (shutdownStarted) {
+        try {
+          terminated.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return cleanShutdown;
+      }
+      shutdownStarted = true;
+    }
+    long end = System.nanoTime() + deadline.toNanos();
+    ready = false;
+    boolean clean = true;
+    for (GrpcReceiver r : grpcReceivers.values()) {
+      clean &= r.shutdown(remaining(end));
+    }
+    for (HttpReceiver r : httpReceivers.values()) {
+      clean &= r.shutdown(remaining(end));
+    }
+    List<CompletableFuture<Boolean>> drains = new ArrayList<>();
+    for (Pipeline p : pipelines) {
+      drains.add(p.shutdown(remaining(end)));
+    }
+    for (CompletableFuture<Boolean> d : drains) {
+      clean &= await(d, end);
+    }
+    List<CompletableFuture<Void>> flushes = new ArrayList<>();
+    for (RelayExporter e : exporters.values()) {
+      flushes.add(e.shutdown(remaining(end)));
+    }
+    for (CompletableFuture<Void> f : flushes) {
+      clean &= await(f.thenApply(v -> true), end + TimeUnit.SECONDS.toNanos(1));
+    }
+    if (admin != null) {
+      admin.stop();
+    }
+    if (!clean) {
+      LOG.log(System.Logger.Level.WARNING, "relay stopped before everything queued was sent");
+    }
+    cleanShutdown = clean;
+    terminated.countDown();
+    return clean;
+  }
+
+  /** Blocks until a {@link #shutdown} has finished. */
+  public void awaitTermination() throws InterruptedException {
+    terminated.await();
+  }
+
+  @Override
+  public void close() {
+    shutdown(DEFAULT_SHUTDOWN_DEADLINE);
+  }
+
+  private void shutdownQuietly() {
+    for (GrpcReceiver r : grpcReceivers.values()) {
+      r.shutdown(Duration.ZERO);
+    }
+    for (HttpReceiver r : httpReceivers.values()) {
+      r.shutdown(Duration.ZERO);
+    }
+    for (Pipeline p : pipelines) {
+      p.shutdown(Duration.ZERO);
+    }
+    for (RelayExporter e : exporters.values()) {
+      e.shutdown(Duration.ZERO);
+    }
+  }
+
+  private static Duration remaining(long end) {
+    return Duration.ofNanos(Math.max(0, end - System.nanoTime()));
+  }
+
+  private static boolean await(CompletableFuture<Boolean> f, long end) {
+    try {
+      return f.get(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  /**
+   * A receiver's sink: hands each request to the pipelines of its signal that list the receiver. With
+   * several pipelines each gets its own reference to the one buffer. Buffer ownership as {@link
+   * ReceiverSink}.
+   */
+  private static final class Router implements ReceiverSink {
+    private final Map<Signal, List<Pipeline>> routes;
+
+    Router(Map<Signal, List<Pipeline>> routes) {
+      this.routes = routes;
+    }
+
+    @Override
+    public CompletionStage<ReceiveOutcome> accept(Signal signal, ByteBuf request, WalkSummary summary) {
+      List<Pipeline> targets = routes.get(signal);
+      if (targets == null) {
+        request.release();
+        return CompletableFuture.completedFuture(ReceiveOutcome.permanent("no pipeline takes " + signal.id()));
+      }
+      if (targets.size() == 1) {
+        return targets.get(0).accept(signal, request, summary);
+      }
+      List<CompletableFuture<ReceiveOutcome>> outcomes = new ArrayList<>(targets.size());
+      try {
+        for (Pipeline p : targets) {
+          outcomes.add(p.accept(signal, request.retain(), summary).toCompletableFuture());
+        }
+      } finally {
+        request.release();
+      }
+      return CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).thenApply(v -> {
+        for (CompletableFuture<ReceiveOutcome> o : outcomes) {
+          if (o.join().kind() != ReceiveOutcome.Kind.ACCEPTED) {
+            return o.join();
+          }
+        }
+        return ReceiveOutcome.accepted();
+      });
+    }
+  }
+}

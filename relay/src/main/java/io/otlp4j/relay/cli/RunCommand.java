@@ -1,0 +1,123 @@
+package io.otlp4j.relay.cli;
+
+import io.otlp4j.relay.Relay;
+import io.otlp4j.relay.RelayConfig;
+import io.otlp4j.relay.RelayConfigException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Runs the relay until SIGTERM or Ctrl-C, then stops accepting, drains the queues and exits 0.",
+        "Without --config: OTLP/gRPC on 127.0.0.1:4317, OTLP/HTTP on 127.0.0.1:4318, every signal written",
+        "as OTLP/JSON lines to DATA_DIR/{traces,metrics,logs}.jsonl, admin (/metrics, /healthz) on 127.0.0.1:8888."})
+final class RunCommand implements Callable<Integer> {
+
+  /** Told about every relay this command starts, once it is ready (tests drive the command through it). */
+  static volatile Consumer<Relay> startedListener = relay -> { };
+
+  private final Cli.Streams streams;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "A Collector-shaped YAML configuration file.")
+  Path config;
+
+  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "otlp4j-data",
+      description = "Where the default configuration writes (default: ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(names = "--grpc-endpoint", paramLabel = "HOST:PORT", defaultValue = RelayConfig.DEFAULT_GRPC_ENDPOINT,
+      description = "OTLP/gRPC address of the default configuration (default: ${DEFAULT-VALUE}).")
+  String grpcEndpoint;
+
+  @Option(names = "--http-endpoint", paramLabel = "HOST:PORT", defaultValue = RelayConfig.DEFAULT_HTTP_ENDPOINT,
+      description = "OTLP/HTTP address of the default configuration (default: ${DEFAULT-VALUE}).")
+  String httpEndpoint;
+
+  @Option(names = "--admin-endpoint", paramLabel = "HOST:PORT", defaultValue = RelayConfig.DEFAULT_ADMIN_ENDPOINT,
+      description = "Admin address of the default configuration (default: ${DEFAULT-VALUE}).")
+  String adminEndpoint;
+
+  @Option(names = "--shutdown-timeout", paramLabel = "SECONDS", defaultValue = "10",
+      description = "How long a stop may take to drain the queues (default: ${DEFAULT-VALUE}).")
+  long shutdownSeconds;
+
+  private interface Restorer {
+    void restore();
+  }
+
+  RunCommand(Cli.Streams streams) {
+    this.streams = streams;
+  }
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    RelayConfig relayConfig;
+    if (config != null) {
+      try {
+        relayConfig = RelayConfig.load(config);
+      } catch (RelayConfigException e) {
+        for (String error : e.errors()) {
+          streams.err.println(config + ": " + error);
+        }
+        return Cli.EXIT_BAD_INPUT;
+      }
+    } else {
+      try {
+        relayConfig = RelayConfig.defaults(dataDir, grpcEndpoint, httpEndpoint, adminEndpoint);
+      } catch (IllegalArgumentException e) {
+        throw new BadInputException(e.getMessage());
+      }
+    }
+    Relay relay;
+    try {
+      relay = Relay.start(relayConfig);
+    } catch (UncheckedIOException | IllegalStateException e) {
+      streams.err.println("otlp4j run: " + e.getMessage());
+      return Cli.EXIT_IO_ERROR;
+    }
+    Duration deadline = Duration.ofSeconds(shutdownSeconds);
+    Thread hook = new Thread(() -> relay.shutdown(deadline), "otlp4j-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    // SIGTERM and Ctrl-C stop the relay and let call() return, so the process exits 0 (a JVM ended by
+    // the signal's default action exits 143); the shutdown hook covers other ways the JVM stops.
+    List<Restorer> restorers = new ArrayList<>();
+    for (String name : new String[] {"TERM", "INT"}) {
+      try {
+        sun.misc.Signal signal = new sun.misc.Signal(name);
+        sun.misc.SignalHandler previous = sun.misc.Signal.handle(signal,
+            s -> new Thread(() -> relay.shutdown(deadline), "otlp4j-shutdown-" + name).start());
+        restorers.add(() -> sun.misc.Signal.handle(signal, previous));
+      } catch (IllegalArgumentException | UnsupportedOperationException unavailable) {
+        // Not on this platform, or the JVM reserves it: the shutdown hook still stops the relay.
+      }
+    }
+    for (String line : relay.listenerDescriptions()) {
+      streams.err.println("otlp4j: " + line);
+    }
+    if (config == null) {
+      streams.err.println("otlp4j: writing every signal to " + dataDir.toAbsolutePath());
+    }
+    startedListener.accept(relay);
+    relay.awaitTermination();
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException jvmIsStopping) {
+      // The hook is what stopped the relay.
+    }
+    for (Restorer r : restorers) {
+      r.restore();
+    }
+    streams.err.println("otlp4j: stopped");
+    return Cli.EXIT_OK;
+  }
+}

@@ -1,0 +1,141 @@
+package io.otlp4j.relay.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.sdk.resources.Resource;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import io.otlp4j.relay.Relay;
+import io.otlp4j.wire.OtlpJson;
+import io.otlp4j.wire.Signal;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code otlp4j run} with the default configuration, and {@code otlp4j validate}, driven in-process. */
+class RunCommandTest {
+
+  @TempDir
+  Path dir;
+
+  @AfterEach
+  void resetListener() {
+    RunCommand.startedListener = relay -> { };
+  }
+
+  @Test
+  void runWithDefaultConfigServesHealthWritesSdkSpansAndStopsCleanly() throws Exception {
+    AtomicReference<Relay> started = new AtomicReference<>();
+    RunCommand.startedListener = started::set;
+    Path data = dir.resolve("data");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> Cli.execute(new String[] {
+        "run", "--data-dir", data.toString(), "--grpc-endpoint", "127.0.0.1:0", "--http-endpoint", "127.0.0.1:0",
+        "--admin-endpoint", "127.0.0.1:0"}, new ByteArrayInputStream(new byte[0]),
+        new PrintStream(new ByteArrayOutputStream(), true), new PrintStream(err, true)));
+    await().atMost(Duration.ofSeconds(20)).until(() -> started.get() != null || exit.isDone());
+    Relay relay = started.get();
+    assertThat(relay).as(err.toString(StandardCharsets.UTF_8)).isNotNull();
+
+    String log = err.toString(StandardCharsets.UTF_8);
+    assertThat(log).contains("OTLP/gRPC receiver otlp listening on 127.0.0.1:" + relay.grpcAddress("otlp").getPort())
+        .contains("OTLP/HTTP receiver otlp listening on 127.0.0.1:" + relay.httpAddress("otlp").getPort())
+        .contains("admin (/metrics, /healthz) listening on http://127.0.0.1:" + relay.adminAddress().getPort());
+    HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + relay.adminAddress().getPort() + "/healthz")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(health.statusCode()).isEqualTo(200);
+
+    SdkTracerProvider provider = SdkTracerProvider.builder()
+        .setResource(Resource.create(Attributes.of(AttributeKey.stringKey("service.name"), "run-test")))
+        .addSpanProcessor(SimpleSpanProcessor.create(OtlpGrpcSpanExporter.builder()
+            .setEndpoint("http://127.0.0.1:" + relay.grpcAddress("otlp").getPort()).build()))
+        .build();
+    for (int i = 0; i < 5; i++) {
+      provider.get("run-test").spanBuilder("span-" + i).startSpan().end();
+    }
+    assertThat(provider.shutdown().join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
+
+    // Stopping drains the queues into the file before run returns.
+    assertThat(relay.shutdown(Duration.ofSeconds(10))).isTrue();
+    assertThat(exit.get(20, TimeUnit.SECONDS)).isEqualTo(Cli.EXIT_OK);
+    assertThat(relay.isReady()).isFalse();
+    List<String> lines = Files.readAllLines(data.resolve("traces.jsonl"), StandardCharsets.UTF_8);
+    long spans = 0;
+    for (String line : lines) {
+      ExportTraceServiceRequest request = ExportTraceServiceRequest.parseFrom(
+          OtlpJson.toProtobuf(Signal.TRACES, line.getBytes(StandardCharsets.UTF_8)));
+      spans += request.getResourceSpansList().stream().flatMap(rs -> rs.getScopeSpansList().stream())
+          .mapToLong(ss -> ss.getSpansCount()).sum();
+      assertThat(request.getResourceSpans(0).getResource().getAttributesList())
+          .anySatisfy(kv -> assertThat(kv.getValue().getStringValue()).isEqualTo("run-test"));
+    }
+    assertThat(spans).isEqualTo(5);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("otlp4j: stopped");
+  }
+
+  @Test
+  void validateExitsZeroForAValidConfigAndTwoWithErrorsNamingLines() throws Exception {
+    Path good = dir.resolve("good.yaml");
+    Files.writeString(good, """
+        receivers:
+          otlp:
+            protocols:
+              grpc:
+        exporters:
+          debug:
+        service:
+          pipelines:
+            logs:
+              receivers: [otlp]
+              exporters: [debug]
+        """);
+    Path bad = dir.resolve("bad.yaml");
+    Files.writeString(bad, """
+        receivers:
+          otlp:
+            protocols:
+              grpc:
+                endpoint: 127.0.0.1:4317
+                max_streams: 3
+        exporters:
+          kafka:
+        service:
+          pipelines:
+            logs:
+              receivers: [otlp]
+              exporters: [kafka]
+        """);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertThat(Cli.execute(new String[] {"validate", "--config", good.toString()}, new ByteArrayInputStream(new byte[0]),
+        new PrintStream(out, true), new PrintStream(err, true))).isEqualTo(Cli.EXIT_OK);
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("valid");
+
+    assertThat(Cli.execute(new String[] {"validate", "--config", bad.toString()}, new ByteArrayInputStream(new byte[0]),
+        new PrintStream(out, true), new PrintStream(err, true))).isEqualTo(Cli.EXIT_BAD_INPUT);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("line 6: receivers.otlp.protocols.grpc.max_streams: unknown key 'max_streams'")
+        .contains("line 8: exporters.kafka: unknown exporter type 'kafka'");
+  }
+}
