@@ -33,8 +33,11 @@ public final class ProtoWriter {
   public static final int WIRETYPE_LENGTH_DELIMITED = 2;
   public static final int WIRETYPE_FIXED32 = 5;
 
-  /** The default maximum nesting depth of {@link #begin(int)}; OTLP needs about ten, AnyValue more. */
-  public static final int DEFAULT_MAX_DEPTH = 128;
+  /**
+   * The most messages {@link #begin(int)} may have open at once. OTLP needs about ten, nested AnyValues
+   * more; protobuf-java refuses input nested deeper than 100, so this bound only stops a runaway caller.
+   */
+  public static final int MAX_DEPTH = 1024;
 
   private static final int SLOT = 5;
 
@@ -76,11 +79,11 @@ public final class ProtoWriter {
 
   /** Opens a length-delimited field {@code field} whose content is the fields written until {@link #end()}. */
   public ProtoWriter begin(int field) {
+    if (depth == MAX_DEPTH) {
+      throw new IllegalStateException("more than " + MAX_DEPTH + " nested messages open");
+    }
     tag(field, WIRETYPE_LENGTH_DELIMITED);
     if (depth == openFixup.length) {
-      if (depth >= DEFAULT_MAX_DEPTH * 8) {
-        throw new IllegalStateException("nesting deeper than " + depth + " messages");
-      }
       openFixup = Arrays.copyOf(openFixup, depth * 2);
       openStart = Arrays.copyOf(openStart, depth * 2);
       openSavings = Arrays.copyOf(openSavings, depth * 2);

@@ -95,6 +95,29 @@ class ProtoWriterTest {
     assertThatThrownBy(w::finish).isInstanceOf(IllegalStateException.class).hasMessageContaining("still open");
   }
 
+  @Test
+  void nestingIsBoundedAtMaxDepthAndTheWriterStaysUsable() {
+    ProtoWriter w = new ProtoWriter();
+    for (int i = 0; i < ProtoWriter.MAX_DEPTH; i++) {
+      w.begin(1);
+    }
+    int size = w.size();
+    assertThatThrownBy(() -> w.begin(1)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(String.valueOf(ProtoWriter.MAX_DEPTH));
+    assertThat(w.size()).as("nothing written by the refused begin").isEqualTo(size);
+    for (int i = 0; i < ProtoWriter.MAX_DEPTH; i++) {
+      w.end();
+    }
+    byte[] encoded = w.toByteArray();
+    // Nested empty messages: each level adds a tag byte and its content's length as a minimal varint.
+    int expected = 0;
+    for (int i = 0; i < ProtoWriter.MAX_DEPTH; i++) {
+      expected += 1 + ProtoWriter.varintSize(expected);
+    }
+    assertThat(encoded).hasSize(expected);
+    assertThat(w.depth()).isZero();
+  }
+
   private static String randomText(Random random, int length) {
     StringBuilder sb = new StringBuilder(length);
     for (int i = 0; i < length; i++) {
