@@ -107,14 +107,31 @@ public final class RelayConfig {
   final Map<String, ExporterConfig> exporters;
   final List<PipelineConfig> pipelines;
   final HostPort admin;
+  final AckMode ackMode;
 
   private RelayConfig(Map<String, ReceiverConfig> receivers, Map<String, ProcessorConfig> processors,
       Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines, HostPort admin) {
+    this(receivers, processors, exporters, pipelines, admin, AckMode.RECEIVED);
+  }
+
+  private RelayConfig(Map<String, ReceiverConfig> receivers, Map<String, ProcessorConfig> processors,
+      Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines, HostPort admin, AckMode ackMode) {
     this.receivers = Map.copyOf(receivers);
     this.processors = Map.copyOf(processors);
     this.exporters = Map.copyOf(exporters);
     this.pipelines = List.copyOf(pipelines);
     this.admin = admin;
+    this.ackMode = ackMode;
+  }
+
+  /** When the relay answers its clients. */
+  public AckMode ackMode() {
+    return ackMode;
+  }
+
+  /** The same configuration answering clients in {@code mode}. */
+  public RelayConfig withAckMode(AckMode mode) {
+    return new RelayConfig(receivers, processors, exporters, pipelines, admin, java.util.Objects.requireNonNull(mode));
   }
 
   /**
