@@ -246,12 +246,19 @@ final class SendCommand implements Callable<Integer> {
     }
   }
 
-  /** Stops the run on Ctrl-C (the summary is still printed); returns what restores the old handler. */
+  /**
+   * The first Ctrl-C stops sending (the requests in flight finish and the summary is printed); a second
+   * one does what Ctrl-C did before. Returns what restores the previous handler.
+   */
   private static Runnable onInterrupt(Runnable stop) {
     try {
       sun.misc.Signal signal = new sun.misc.Signal("INT");
-      sun.misc.SignalHandler previous = sun.misc.Signal.handle(signal, s -> stop.run());
-      return () -> sun.misc.Signal.handle(signal, previous);
+      sun.misc.SignalHandler[] previous = new sun.misc.SignalHandler[1];
+      previous[0] = sun.misc.Signal.handle(signal, s -> {
+        stop.run();
+        sun.misc.Signal.handle(signal, previous[0]);
+      });
+      return () -> sun.misc.Signal.handle(signal, previous[0]);
     } catch (IllegalArgumentException | UnsupportedOperationException unavailable) {
       return () -> { };
     }
