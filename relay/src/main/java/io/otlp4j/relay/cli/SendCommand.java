@@ -15,7 +15,9 @@ import io.otlp4j.wire.WireFormatException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -31,12 +33,12 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-        "Sends synthetic spans, metrics or logs (or a file's OTLP payload) to an OTLP endpoint, at a fixed",
-        "rate (open loop: latency counts from when each request was due, so queueing is not hidden) or flat",
-        "out (--rate 0: --concurrency requests in flight), for --duration or --count requests.",
-        "Prints a progress line each second on stderr, then requests/s, items/s, MB/s, latency percentiles",
-        "and errors by kind (--json: one JSON object on stdout).",
-        "Exit status: 0 every request accepted, 1 some failed, 2 bad options."})
+        "Sends synthetic spans, metrics or logs (or a file) to an OTLP endpoint.",
+        "At a fixed --rate (open loop: latency counts from when each request was due, so",
+        "queueing is not hidden) or flat out (--rate 0, --concurrency requests in flight),",
+        "for --duration or --count requests. A progress line each second on stderr, then",
+        "requests/s, items/s, MB/s, latency percentiles and errors by kind (--json: one",
+        "JSON object on stdout). Exit status: 0 all accepted, 1 some failed, 2 bad options."})
 final class SendCommand implements Callable<Integer> {
   static final String DEFAULT_GRPC_ENDPOINT = "http://127.0.0.1:4317";
   static final String DEFAULT_HTTP_ENDPOINT = "http://127.0.0.1:4318";
@@ -247,21 +249,25 @@ final class SendCommand implements Callable<Integer> {
   }
 
   /**
-   * The first Ctrl-C stops sending (the requests in flight finish and the summary is printed); a second
-   * one does what Ctrl-C did before. Returns what restores the previous handler.
+   * The first Ctrl-C (SIGINT) or SIGTERM stops sending: the requests in flight finish and the summary
+   * is printed. A second one does what it did before. Returns what restores the previous handlers.
    */
   private static Runnable onInterrupt(Runnable stop) {
-    try {
-      sun.misc.Signal signal = new sun.misc.Signal("INT");
-      sun.misc.SignalHandler[] previous = new sun.misc.SignalHandler[1];
-      previous[0] = sun.misc.Signal.handle(signal, s -> {
-        stop.run();
-        sun.misc.Signal.handle(signal, previous[0]);
-      });
-      return () -> sun.misc.Signal.handle(signal, previous[0]);
-    } catch (IllegalArgumentException | UnsupportedOperationException unavailable) {
-      return () -> { };
+    List<Runnable> restorers = new ArrayList<>();
+    for (String name : new String[] {"INT", "TERM"}) {
+      try {
+        sun.misc.Signal signal = new sun.misc.Signal(name);
+        sun.misc.SignalHandler[] previous = new sun.misc.SignalHandler[1];
+        previous[0] = sun.misc.Signal.handle(signal, s -> {
+          stop.run();
+          sun.misc.Signal.handle(signal, previous[0]);
+        });
+        restorers.add(() -> sun.misc.Signal.handle(signal, previous[0]));
+      } catch (IllegalArgumentException | UnsupportedOperationException unavailable) {
+        // Not on this platform, or ignored (a background job's SIGINT): the default action stays.
+      }
     }
+    return () -> restorers.forEach(Runnable::run);
   }
 
   private void writeText(LoadRun.Snapshot s, Signal sendSignal, String target) {
