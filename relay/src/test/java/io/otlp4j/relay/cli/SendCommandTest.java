@@ -246,23 +246,33 @@ class SendCommandTest {
   }
 
   @Test
-  void http429IsCountedByKind() throws Exception {
+  void http429AndHttpTimeoutsAreCountedByKind() throws Exception {
     HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     AtomicInteger posts = new AtomicInteger();
-    http.createContext("/", exchange -> {
+    http.createContext("/v1/logs", exchange -> {
       exchange.getRequestBody().readAllBytes();
       posts.incrementAndGet();
       exchange.getResponseHeaders().set("Retry-After", "1");
       exchange.sendResponseHeaders(429, -1);
       exchange.close();
     });
+    http.createContext("/v1/traces", exchange -> {
+      exchange.getRequestBody().readAllBytes();
+      posts.incrementAndGet(); // and never answers
+    });
     http.start();
     try {
-      Result r = send("--endpoint", "http://127.0.0.1:" + http.getAddress().getPort(), "--protocol", "http/protobuf",
-          "--signal", "logs", "--count", "3", "--rate", "0", "--json");
+      String endpoint = "http://127.0.0.1:" + http.getAddress().getPort();
+      Result r = send("--endpoint", endpoint, "--protocol", "http/protobuf", "--signal", "logs", "--count", "3",
+          "--rate", "0", "--json");
       assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_IO_ERROR);
       assertThat(r.json().get("errors").toString()).isEqualTo("{\"HTTP 429\":3}");
       assertThat(posts.get()).isEqualTo(3);
+
+      Result timedOut = send("--endpoint", endpoint, "--protocol", "http/json", "--signal", "traces", "--count", "2",
+          "--rate", "0", "--timeout", "300ms", "--json");
+      assertThat(timedOut.exit).as(timedOut.err).isEqualTo(Cli.EXIT_IO_ERROR);
+      assertThat(timedOut.json().get("errors").toString()).isEqualTo("{\"timeout\":2}");
     } finally {
       http.stop(0);
     }
