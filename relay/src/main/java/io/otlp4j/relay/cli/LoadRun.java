@@ -181,7 +181,7 @@ final class LoadRun {
       return;
     }
     int size = payload.readableBytes();
-    exporter.export(signal, payload, itemsPerRequest).whenComplete((result, e) -> onAnswer(dueNanos, size, result));
+    exporter.export(signal, payload, itemsPerRequest).whenComplete((result, e) -> onAnswer(dueNanos, size, e == null ? result : null));
   }
 
   private void stopDispatching() {
@@ -196,7 +196,9 @@ final class LoadRun {
   private void onAnswer(long dueNanos, int size, ExportResult result) {
     long micros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - dueNanos);
     inFlight.decrementAndGet();
-    if (result.isSuccess()) {
+    if (result == null) { // the exporter promises never to complete exceptionally; count it if it does
+      error("other", "the export failed without a result");
+    } else if (result.isSuccess()) {
       latency.recordValue(Math.max(1, Math.min(MAX_LATENCY_MICROS, micros)));
       succeeded.increment();
       items.add(itemsPerRequest - Math.min(itemsPerRequest, result.rejectedItems()));
