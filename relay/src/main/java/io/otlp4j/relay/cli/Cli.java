@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Cli.Version.class,
     description = "A fast, resilient OpenTelemetry Protocol (OTLP) pipeline for the JVM.",
-    subcommands = {RunCommand.class, ValidateCommand.class, InspectCommand.class, ConvertCommand.class})
+    subcommands = {RunCommand.class, ValidateCommand.class, InspectCommand.class, ConvertCommand.class,
+        SendCommand.class})
 public final class Cli {
   public static final int EXIT_OK = 0;
   public static final int EXIT_IO_ERROR = 1;
@@ -38,6 +39,9 @@ public final class Cli {
         }
         if (type == RunCommand.class) {
           return type.cast(new RunCommand(streams));
+        }
+        if (type == SendCommand.class) {
+          return type.cast(new SendCommand(streams));
         }
         if (type == ValidateCommand.class) {
           return type.cast(new ValidateCommand(streams));
