@@ -352,6 +352,11 @@ public final class RelayPassThroughBench {
       return samples.stream().mapToLong(DownSample::rss).max().orElse(-1);
     }
 
+    /** The first second of the down phase in which the relay refused, or -1. */
+    int firstRefusalSecond() {
+      return samples.stream().filter(s -> s.refused > 0).mapToInt(DownSample::second).findFirst().orElse(-1);
+    }
+
     long maxMemoryUsed() {
       return samples.stream().mapToLong(DownSample::memoryUsed).max().orElse(-1);
     }
@@ -442,9 +447,10 @@ public final class RelayPassThroughBench {
     for (DownRun d : downRuns) {
       b.append(String.format(Locale.ROOT, "%nupstream down (%s, relay ack=received, offered %.0f req/s): before "
               + "RSS %.0f MiB, memory_used %.1f MiB; during %d s: max RSS %.0f MiB, max memory_used %.1f MiB, "
-              + "RSS growth over the last half %+.1f MiB%n", d.protocol, d.rate, d.before.rss / MIB,
+              + "RSS growth over the last half %+.1f MiB; first refusal after %d s (the exporter queue holds %d "
+              + "requests)%n", d.protocol, d.rate, d.before.rss / MIB,
           d.before.memoryUsed / MIB, d.seconds, d.maxRss() / MIB, d.maxMemoryUsed() / MIB,
-          d.rssGrowthSecondHalf() / MIB));
+          d.rssGrowthSecondHalf() / MIB, d.firstRefusalSecond(), io.otlp4j.relay.BatchSettings.DEFAULT_QUEUE_SIZE));
       b.append("  s  RSS MiB  memory_used MiB  accepted/s  refused/s\n");
       for (DownSample s : d.samples) {
         b.append(String.format(Locale.ROOT, "%3d %8.0f %16.1f %11d %10d%n", s.second, s.rss / MIB,
@@ -553,6 +559,7 @@ public final class RelayPassThroughBench {
       j.field("maxRssMiB", d.maxRss() / MIB);
       j.field("maxMemoryUsedBytes", d.maxMemoryUsed());
       j.field("rssGrowthSecondHalfMiB", d.rssGrowthSecondHalf() / MIB);
+      j.field("firstRefusalSecond", d.firstRefusalSecond());
       j.key("samples").openArray();
       for (DownSample s : d.samples) {
         j.open();
@@ -588,7 +595,7 @@ public final class RelayPassThroughBench {
   static final class Options {
     static final String USAGE = """
         java -cp bench/target/benchmarks.jar io.otlp4j.bench.relay.RelayPassThroughBench [options]
-          --quick                  smoke run: 2 x 2 s after 2 s warm-up, 4 s upstream down
+          --quick                  smoke run: 2 x 3 s after 5 s warm-up, 6 s upstream down
           --protocols grpc,http    scenarios: OTLP/gRPC -> OTLP/gRPC, OTLP/HTTP -> OTLP/HTTP
           --middles raw,naive,relay
           --ack-modes received     relay ack modes, comma-separated (received, delivered, durable); a mode the
@@ -655,10 +662,10 @@ public final class RelayPassThroughBench {
         }
       }
       if (o.quick) {
-        o.warmupSeconds = 2;
+        o.warmupSeconds = 5;
         o.iterations = 2;
-        o.seconds = 2;
-        o.downSeconds = 4;
+        o.seconds = 3;
+        o.downSeconds = 6;
       }
       values.forEach((k, v) -> {
         switch (k) {
