@@ -149,8 +149,18 @@ final class MiddleProcess implements AutoCloseable {
 
   /** The relay's {@code otlp4j_memory_used_bytes}, or -1 (no admin endpoint, or it did not answer). */
   long memoryUsedBytes() {
+    return scrape("otlp4j_memory_used_bytes")[0];
+  }
+
+  /**
+   * Reads the relay's admin {@code /metrics} once: for each metric name, the largest value of its
+   * series (-1 where there is no admin endpoint, it did not answer, or has no such series).
+   */
+  long[] scrape(String... names) {
+    long[] values = new long[names.length];
+    java.util.Arrays.fill(values, -1);
     if (adminPort < 0) {
-      return -1;
+      return values;
     }
     try {
       HttpResponse<java.util.stream.Stream<String>> response = http.send(
@@ -158,17 +168,25 @@ final class MiddleProcess implements AutoCloseable {
               .timeout(Duration.ofSeconds(2)).build(),
           HttpResponse.BodyHandlers.ofLines());
       try (java.util.stream.Stream<String> lines = response.body()) {
-        return lines.filter(l -> l.startsWith("otlp4j_memory_used_bytes"))
-            .map(l -> l.substring(l.lastIndexOf(' ') + 1))
-            .mapToLong(v -> (long) Double.parseDouble(v))
-            .findFirst().orElse(-1L);
+        lines.forEach(line -> {
+          for (int i = 0; i < names.length; i++) {
+            String rest = line.startsWith(names[i]) ? line.substring(names[i].length()) : "";
+            if (rest.startsWith("_total")) {
+              rest = rest.substring("_total".length());
+            }
+            if (rest.startsWith(" ") || rest.startsWith("{")) {
+              long v = (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+              values[i] = Math.max(values[i], v);
+            }
+          }
+        });
       }
     } catch (IOException | RuntimeException e) {
-      return -1;
+      return values;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return -1;
     }
+    return values;
   }
 
   /** Closes the child's standard input (it shuts down), waits up to 20 s, then kills it. */

@@ -35,7 +35,9 @@ import org.HdrHistogram.Histogram;
  *       a message).
  * </ul>
  *
- * <p>For each: the maximum rate (closed loop, {@code --clients} connections each with one export in
+ * <p>First, per protocol, the load generator sends straight to the sink (no middle): this warms this
+ * JVM up and measures the ceiling of the load generator and sink, which share the cores with the middle.
+ * Then for each middle: the maximum rate (closed loop, {@code --clients} connections each with one export in
  * flight, pre-encoded realistic 100-span requests), reported as spans/s and MB/s arriving upstream, CPU
  * µs per span of the middle, max RSS of the middle; then the ack latency p50/p99 in an open loop at
  * {@code --latency-load} (50%) of that maximum (HdrHistogram, counted from when each request was due).
@@ -45,6 +47,10 @@ import org.HdrHistogram.Histogram;
  * second (they should stay flat while the relay refuses, retryably).
  *
  * <p>Goals (issue 5): relay ≥ 5× naive, relay ≥ 50% of raw.
+ *
+ * <p>Ack modes: a mode is skipped when the relay refuses to start in it ({@code Relay.start} throwing
+ * {@link UnsupportedOperationException}, {@link IllegalArgumentException} or {@link
+ * IllegalStateException}). A relay that accepts a mode it does not implement is measured as it behaves.
  *
  * <pre>
  * ./mvnw -B -q -pl bench -am package -DskipTests
@@ -69,6 +75,7 @@ public final class RelayPassThroughBench {
   private final List<Run> runs = new ArrayList<>();
   private final List<String> skipped = new ArrayList<>();
   private final List<DownRun> downRuns = new ArrayList<>();
+  private final Map<String, Double> direct = new LinkedHashMap<>();
 
   private RelayPassThroughBench(Options o) {
     this.o = o;
@@ -89,9 +96,10 @@ public final class RelayPassThroughBench {
     log("payload: %d spans, %d bytes per request; %d connections; %d x %d s after %d s warm-up; %d cores "
             + "shared by load generator, middle and sink", o.spansPerRequest, payload.length, o.clients,
         o.iterations, o.seconds, o.warmupSeconds, Runtime.getRuntime().availableProcessors());
-    Path middleLog = Path.of(o.out + "-middle.log");
+    Path middleLog = Path.of(o.middleLog);
     Files.deleteIfExists(middleLog);
     for (String protocol : o.protocols) {
+      measureDirect(protocol);
       for (String middle : o.middles) {
         List<String> modes = middle.equals("relay") ? o.ackModes : List.of("received");
         for (String mode : modes) {
@@ -156,6 +164,28 @@ public final class RelayPassThroughBench {
     }
   }
 
+  /**
+   * Warms this JVM's load generator and sink up (JIT) with no middle, and measures their own ceiling:
+   * a middle cannot look faster than this.
+   */
+  private void measureDirect(String protocol) throws Exception {
+    try (CountingUpstream upstream = new CountingUpstream(o.sinkThreads);
+         LoadGenerator load = load(protocol, protocol.equals("grpc") ? upstream.grpcPort() : upstream.httpPort())) {
+      log("%s direct (no middle): warm-up of load generator and sink, %d s", protocol, o.warmupSeconds);
+      load.startClosedLoop();
+      hold(o.warmupSeconds * 1000L);
+      long bytes0 = upstream.bytes();
+      long t0 = System.nanoTime();
+      hold(o.seconds * 1000L);
+      double spansPerSecond = (double) (upstream.bytes() - bytes0) * o.spansPerRequest / payload.length
+          / ((System.nanoTime() - t0) / 1e9);
+      load.stop();
+      direct.put(protocol, spansPerSecond);
+      log("%s direct (no middle): %,.0f spans/s, the ceiling of this load generator and sink", protocol,
+          spansPerSecond);
+    }
+  }
+
   private void measureUpstreamDown(String protocol, Path middleLog) throws Exception {
     Run relay = runs.stream().filter(r -> r.protocol.equals(protocol) && r.middle.equals("relay")
         && r.ackMode.equals("received")).findFirst().orElse(null);
@@ -173,7 +203,9 @@ public final class RelayPassThroughBench {
       log("%s: open loop at %.0f requests/s, upstream up for %d s", label, rate, Math.max(2, o.warmupSeconds / 2));
       load.startOpenLoop(rate);
       hold(Math.max(2, o.warmupSeconds / 2) * 1000L);
-      down.before = new DownSample(0, m.rssBytes(), m.memoryUsedBytes(), 0, 0);
+      long[] m0 = m.scrape(DOWN_METRICS);
+      down.before = new DownSample(0, m.rssBytes(), m0[0], 0, 0, 0);
+      long dropped = Math.max(0, m0[1]);
       upstream.close();
       upstreamOpen = false;
       long ok = load.succeeded();
@@ -182,12 +214,16 @@ public final class RelayPassThroughBench {
         hold(1000L);
         long ok2 = load.succeeded();
         long failed2 = load.failed();
-        DownSample sample = new DownSample(s, m.rssBytes(), m.memoryUsedBytes(), ok2 - ok, failed2 - failed);
+        long[] ms = m.scrape(DOWN_METRICS);
+        DownSample sample = new DownSample(s, m.rssBytes(), ms[0], ok2 - ok, failed2 - failed,
+            Math.max(0, ms[1]) - dropped);
+        dropped = Math.max(0, ms[1]);
         ok = ok2;
         failed = failed2;
         down.samples.add(sample);
-        log("%s: %2d s: RSS %.0f MiB, otlp4j_memory_used_bytes %.1f MiB, %d accepted, %d refused", label, s,
-            sample.rss / MIB, sample.memoryUsed / MIB, sample.accepted, sample.refused);
+        log("%s: %2d s: RSS %.0f MiB, otlp4j_memory_used_bytes %.1f MiB, %d accepted, %d refused, %d spans "
+                + "dropped by the exporter", label, s, sample.rss / MIB, sample.memoryUsed / MIB, sample.accepted,
+            sample.refused, sample.droppedSpans);
       }
       load.stop();
       downRuns.add(down);
@@ -324,7 +360,11 @@ public final class RelayPassThroughBench {
     }
   }
 
-  record DownSample(int second, long rss, long memoryUsed, long accepted, long refused) {}
+  /** Scraped from the relay's admin endpoint while the upstream is down. */
+  private static final String[] DOWN_METRICS = {"otlp4j_memory_used_bytes", "otelcol_exporter_send_failed_spans"};
+
+  /** One second of the upstream-down phase: accepted/refused exports, spans the exporter gave up. */
+  record DownSample(int second, long rss, long memoryUsed, long accepted, long refused, long droppedSpans) {}
 
   static final class DownRun {
     final String protocol;
@@ -434,6 +474,8 @@ public final class RelayPassThroughBench {
           pm(r.latency, w -> w.latencyMs(50), "%.2f"),
           pm(r.latency, w -> w.latencyMs(99), "%.2f")));
     }
+    direct.forEach((protocol, rate) -> b.append(String.format(Locale.ROOT, "%-5s direct   (no middle)  %,14.0f "
+        + "spans/s: the load generator and sink alone, one window after warm-up%n", protocol, rate)));
     b.append("\nratios (spans/s; CPU per span: naive/relay), goals: relay >= 5x naive, relay >= 0.5x raw\n");
     for (String protocol : o.protocols) {
       Run relay = find(protocol, "relay", "received");
@@ -447,14 +489,16 @@ public final class RelayPassThroughBench {
     for (DownRun d : downRuns) {
       b.append(String.format(Locale.ROOT, "%nupstream down (%s, relay ack=received, offered %.0f req/s): before "
               + "RSS %.0f MiB, memory_used %.1f MiB; during %d s: max RSS %.0f MiB, max memory_used %.1f MiB, "
-              + "RSS growth over the last half %+.1f MiB; first refusal after %d s (the exporter queue holds %d "
+              + "RSS growth over the last half %+.1f MiB; first refusal: %s (an exporter queue holds %d "
               + "requests)%n", d.protocol, d.rate, d.before.rss / MIB,
           d.before.memoryUsed / MIB, d.seconds, d.maxRss() / MIB, d.maxMemoryUsed() / MIB,
-          d.rssGrowthSecondHalf() / MIB, d.firstRefusalSecond(), io.otlp4j.relay.BatchSettings.DEFAULT_QUEUE_SIZE));
-      b.append("  s  RSS MiB  memory_used MiB  accepted/s  refused/s\n");
+          d.rssGrowthSecondHalf() / MIB,
+          d.firstRefusalSecond() < 0 ? "none" : "after " + d.firstRefusalSecond() + " s",
+          io.otlp4j.relay.BatchSettings.DEFAULT_QUEUE_SIZE));
+      b.append("  s  RSS MiB  memory_used MiB  accepted/s  refused/s  spans dropped by exporter/s\n");
       for (DownSample s : d.samples) {
-        b.append(String.format(Locale.ROOT, "%3d %8.0f %16.1f %11d %10d%n", s.second, s.rss / MIB,
-            s.memoryUsed / MIB, s.accepted, s.refused));
+        b.append(String.format(Locale.ROOT, "%3d %8.0f %16.1f %11d %10d %28d%n", s.second, s.rss / MIB,
+            s.memoryUsed / MIB, s.accepted, s.refused, s.droppedSpans));
       }
     }
     for (String s : skipped) {
@@ -535,6 +579,9 @@ public final class RelayPassThroughBench {
       j.close();
     }
     j.closeArray();
+    j.key("directSpansPerSecond").open();
+    direct.forEach(j::field);
+    j.close();
     j.key("ratios").openArray();
     for (String protocol : o.protocols) {
       Run relay = find(protocol, "relay", "received");
@@ -568,6 +615,7 @@ public final class RelayPassThroughBench {
         j.field("memoryUsedBytes", s.memoryUsed);
         j.field("accepted", s.accepted);
         j.field("refused", s.refused);
+        j.field("droppedSpans", s.droppedSpans);
         j.close();
       }
       j.closeArray();
@@ -614,7 +662,8 @@ public final class RelayPassThroughBench {
           --load-threads 2         load generator event loop threads
           --sink-threads 2         upstream sink event loop threads
           --retry-backoff-ms 50    closed loop: pause of a connection after a refused export
-          --out bench/results/relay-passthrough   results: <out>.json, <out>.txt, <out>-middle.log
+          --out bench/results/relay-passthrough   results: <out>.json and <out>.txt
+          --middle-log bench/target/relay-passthrough-middle.log   the middles' standard output and error
         """;
 
     final List<String> args;
@@ -637,6 +686,7 @@ public final class RelayPassThroughBench {
     int sinkThreads = 2;
     long retryBackoffMs = 50;
     String out = "bench/results/relay-passthrough";
+    String middleLog = "bench/target/relay-passthrough-middle.log";
 
     private Options(String[] args) {
       this.args = List.of(args);
@@ -687,6 +737,7 @@ public final class RelayPassThroughBench {
           case "sink-threads" -> o.sinkThreads = positive(k, v);
           case "retry-backoff-ms" -> o.retryBackoffMs = positive(k, v);
           case "out" -> o.out = v;
+          case "middle-log" -> o.middleLog = v;
           default -> throw new IllegalArgumentException("unknown option --" + k + "\n" + USAGE);
         }
       });
