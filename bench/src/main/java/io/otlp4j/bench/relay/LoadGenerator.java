@@ -462,7 +462,9 @@ final class LoadGenerator implements AutoCloseable {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      complete(false);
+      if (ctx.channel() == channel) { // not an old connection closing after a reconnect
+        complete(false);
+      }
     }
 
     @Override
