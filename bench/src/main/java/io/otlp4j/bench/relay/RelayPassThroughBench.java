@@ -481,10 +481,12 @@ public final class RelayPassThroughBench {
       Run relay = find(protocol, "relay", "received");
       Run naive = find(protocol, "naive", null);
       Run raw = find(protocol, "raw", null);
-      b.append(String.format(Locale.ROOT, "%-5s relay/naive %.2fx   relay/raw %.2f   CPU per span naive/relay %.2fx"
-              + "   CPU per span relay/raw %.2fx%n", protocol,
-          ratio(relay, naive, Window::spansPerSecond), ratio(relay, raw, Window::spansPerSecond),
-          ratio(naive, relay, Window::middleCpuMicrosPerSpan), ratio(relay, raw, Window::middleCpuMicrosPerSpan)));
+      b.append(String.format(Locale.ROOT, "%-5s relay/naive %sx   relay/raw %s   CPU per span naive/relay %sx"
+              + "   CPU per span relay/raw %sx%n", protocol,
+          twoDecimals(ratio(relay, naive, Window::spansPerSecond)),
+          twoDecimals(ratio(relay, raw, Window::spansPerSecond)),
+          twoDecimals(ratio(naive, relay, Window::middleCpuMicrosPerSpan)),
+          twoDecimals(ratio(relay, raw, Window::middleCpuMicrosPerSpan))));
     }
     for (DownRun d : downRuns) {
       b.append(String.format(Locale.ROOT, "%nupstream down (%s, relay ack=received, offered %.0f req/s): before "
@@ -511,6 +513,10 @@ public final class RelayPassThroughBench {
         + "middle's user+system CPU over spans delivered; driver: this JVM (load generator + sink). Latency: "
         + "ack latency in an open loop, from when each request was due.\n");
     return b.toString();
+  }
+
+  private static String twoDecimals(double v) {
+    return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.2f", v);
   }
 
   private static String pm(List<Window> windows, Metric metric, String format) {
