@@ -354,9 +354,8 @@ final class LoadGenerator implements AutoCloseable {
 
     @Override
     public void send(Answer answer) {
-      ClientCalls.asyncUnaryCall(
-          channel.newCall(EXPORT_TRACES, CallOptions.DEFAULT.withDeadlineAfter(EXPORT_TIMEOUT_MS, TimeUnit.MILLISECONDS)),
-          payload, new StreamObserver<Boolean>() {
+      CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(EXPORT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      ClientCalls.asyncUnaryCall(channel.newCall(EXPORT_TRACES, options), payload, new StreamObserver<Boolean>() {
             @Override
             public void onNext(Boolean value) {}
 

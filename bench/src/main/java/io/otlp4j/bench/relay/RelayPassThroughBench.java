@@ -457,7 +457,8 @@ public final class RelayPassThroughBench {
     b.append("Relay pass-through on loopback (").append(machineNote()).append(")\n");
     b.append(String.format(Locale.ROOT, "%d spans (%d bytes) per request, %d connections, %d x %d s after %d s "
             + "warm-up, mean ± stddev; middle JVM %s%s%n", o.spansPerRequest, payload.length, o.clients,
-        o.iterations, o.seconds, o.warmupSeconds, String.join(" ", o.middleJvmArgs), o.quick ? "; QUICK SMOKE RUN" : ""));
+        o.iterations, o.seconds, o.warmupSeconds, String.join(" ", o.middleJvmArgs),
+        o.quick ? "; QUICK SMOKE RUN" : ""));
     b.append(String.format(Locale.ROOT, "%-5s %-6s %-9s %24s %16s %16s %14s %12s | %-26s %18s %18s%n", "proto",
         "middle", "ack", "spans/s", "MB/s", "CPU us/span", "driver us/span", "max RSS MiB", "latency at", "p50 ms",
         "p99 ms"));
