@@ -356,19 +356,19 @@ final class LoadGenerator implements AutoCloseable {
     public void send(Answer answer) {
       CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(EXPORT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
       ClientCalls.asyncUnaryCall(channel.newCall(EXPORT_TRACES, options), payload, new StreamObserver<Boolean>() {
-            @Override
-            public void onNext(Boolean value) {}
+        @Override
+        public void onNext(Boolean value) {}
 
-            @Override
-            public void onError(Throwable t) {
-              answer.answered(false);
-            }
+        @Override
+        public void onError(Throwable t) {
+          answer.answered(false);
+        }
 
-            @Override
-            public void onCompleted() {
-              answer.answered(true);
-            }
-          });
+        @Override
+        public void onCompleted() {
+          answer.answered(true);
+        }
+      });
     }
 
     @Override
