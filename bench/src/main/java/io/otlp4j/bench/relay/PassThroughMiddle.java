@@ -1,0 +1,223 @@
+package io.otlp4j.bench.relay;
+
+import io.otlp4j.core.MemoryBudget;
+import io.otlp4j.core.MetricsRegistry;
+import io.otlp4j.exporter.OtlpExporter;
+import io.otlp4j.exporter.Protocol;
+import io.otlp4j.receiver.GrpcReceiver;
+import io.otlp4j.receiver.HttpReceiver;
+import io.otlp4j.relay.AckMode;
+import io.otlp4j.relay.BatchSettings;
+import io.otlp4j.relay.Pipeline;
+import io.otlp4j.relay.Relay;
+import io.otlp4j.relay.RelayConfig;
+import io.otlp4j.relay.UpstreamExporter;
+import io.otlp4j.wire.Compression;
+import io.otlp4j.wire.Signal;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The middle of the pass-through benchmark, run in its own JVM by {@link RelayPassThroughBench} so that
+ * its CPU time and RSS are measured apart from the load generator and the upstream sink:
+ *
+ * <ul>
+ *   <li>{@code relay}: the otlp4j relay ({@link Relay#start}), receiver → {@code batch} → {@code otlp}
+ *       (gRPC) or {@code otlphttp} exporter, in the given ack mode;
+ *   <li>{@code naive}: the same receiver, pipeline and exporter, with every request decoded by
+ *       protobuf-java and re-encoded first ({@link DecodeReencodeSink});
+ *   <li>{@code raw}: a {@link RawTcpForwarder} of the same bytes, the physical limit.
+ * </ul>
+ *
+ * <p>Protocol on standard streams: once listening it prints {@code READY port=<p> admin=<a>} (admin -1
+ * where there is none); where the relay cannot start in the asked ack mode it prints {@code UNSUPPORTED
+ * <reason>} and exits with status 3. It stops when standard input closes (or reads {@code stop}).
+ *
+ * <pre>
+ * java -cp bench/target/benchmarks.jar io.otlp4j.bench.relay.PassThroughMiddle \
+ *     --kind relay --protocol grpc --upstream-port 4319 [--ack-mode received] \
+ *     [--batch-size 8192] [--batch-timeout-ms 200]
+ * </pre>
+ */
+public final class PassThroughMiddle {
+
+  /** Exit status when the relay does not support the asked ack mode. */
+  static final int EXIT_UNSUPPORTED = 3;
+
+  private PassThroughMiddle() {}
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> options = new HashMap<>();
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      if (!args[i].startsWith("--")) {
+        throw new IllegalArgumentException("expected --name value pairs, got " + args[i]);
+      }
+      options.put(args[i].substring(2), args[i + 1]);
+    }
+    String kind = required(options, "kind");
+    boolean grpc = switch (required(options, "protocol")) {
+      case "grpc" -> true;
+      case "http" -> false;
+      default -> throw new IllegalArgumentException("--protocol must be grpc or http");
+    };
+    int upstreamPort = Integer.parseInt(required(options, "upstream-port"));
+    String ackId = options.getOrDefault("ack-mode", AckMode.RECEIVED.id());
+    AckMode ack = AckMode.fromId(ackId);
+    if (ack == null) {
+      throw new IllegalArgumentException("unknown --ack-mode " + ackId);
+    }
+    int batchSize = Integer.parseInt(options.getOrDefault("batch-size", "" + BatchSettings.DEFAULT_SEND_BATCH_SIZE));
+    long batchTimeoutMs = Long.parseLong(options.getOrDefault("batch-timeout-ms",
+        "" + BatchSettings.DEFAULT_TIMEOUT.toMillis()));
+
+    AutoCloseable running;
+    String ready;
+    switch (kind) {
+      case "raw" -> {
+        RawTcpForwarder forwarder = RawTcpForwarder.start(new InetSocketAddress("127.0.0.1", upstreamPort), 0);
+        running = forwarder;
+        ready = "READY port=" + forwarder.port() + " admin=-1";
+      }
+      case "relay" -> {
+        Relay relay;
+        try {
+          RelayConfig config = RelayConfig.parse(relayYaml(grpc, upstreamPort, batchSize, batchTimeoutMs), v -> null,
+              Path.of(""));
+          relay = Relay.start(config.withAckMode(ack));
+        } catch (UnsupportedOperationException | IllegalArgumentException | IllegalStateException e) {
+          System.out.println("UNSUPPORTED ack mode " + ack.id() + ": " + e.getMessage());
+          System.out.flush();
+          System.exit(EXIT_UNSUPPORTED);
+          return;
+        }
+        running = () -> relay.shutdown(Duration.ofSeconds(2));
+        InetSocketAddress listen = grpc ? relay.grpcAddress("otlp") : relay.httpAddress("otlp");
+        ready = "READY port=" + listen.getPort() + " admin=" + relay.adminAddress().getPort();
+      }
+      case "naive" -> {
+        if (ack != AckMode.RECEIVED) {
+          System.out.println("UNSUPPORTED ack mode " + ack.id() + ": the naive relay acknowledges on receipt only");
+          System.out.flush();
+          System.exit(EXIT_UNSUPPORTED);
+          return;
+        }
+        NaiveRelay naive = new NaiveRelay(grpc, upstreamPort, batchSize, batchTimeoutMs);
+        running = naive;
+        ready = "READY port=" + naive.port() + " admin=-1";
+      }
+      default -> throw new IllegalArgumentException("--kind must be relay, naive or raw");
+    }
+    System.out.println(ready);
+    System.out.flush();
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = in.readLine()) != null && !line.trim().equals("stop")) {
+        // wait for the parent to close standard input
+      }
+    }
+    running.close();
+    System.exit(0);
+  }
+
+  /**
+   * The relay's configuration, in the Collector's shape: one OTLP receiver (the asked protocol only), the
+   * Collector's batch processor, one exporter without compression to the sink, admin on a free port.
+   */
+  static String relayYaml(boolean grpc, int upstreamPort, int batchSize, long batchTimeoutMs) {
+    String exporter = grpc ? "otlp" : "otlphttp";
+    return """
+        receivers:
+          otlp:
+            protocols:
+              %s:
+                endpoint: 127.0.0.1:0
+        processors:
+          batch:
+            send_batch_size: %d
+            timeout: %dms
+        exporters:
+          %s:
+            endpoint: http://127.0.0.1:%d
+            tls: { insecure: true }
+            compression: none
+        service:
+          telemetry: { metrics: { address: "127.0.0.1:0" } }
+          pipelines:
+            traces:
+              receivers: [otlp]
+              processors: [batch]
+              exporters: [%s]
+        """.formatted(grpc ? "grpc" : "http", batchSize, batchTimeoutMs, exporter, upstreamPort, exporter);
+  }
+
+  private static String required(Map<String, String> options, String name) {
+    String v = options.get(name);
+    if (v == null) {
+      throw new IllegalArgumentException("--" + name + " is required");
+    }
+    return v;
+  }
+
+  /**
+   * The naive relay: the relay's receiver, pipeline and exporter built from their public API, exactly as
+   * {@link Relay} builds them for {@link #relayYaml}, with {@link DecodeReencodeSink} in front of the
+   * pipeline.
+   */
+  private static final class NaiveRelay implements AutoCloseable {
+    private final Pipeline pipeline;
+    private final UpstreamExporter exporter;
+    private final GrpcReceiver grpcReceiver;
+    private final HttpReceiver httpReceiver;
+
+    NaiveRelay(boolean grpc, int upstreamPort, int batchSize, long batchTimeoutMs) {
+      MetricsRegistry metrics = MetricsRegistry.create();
+      MemoryBudget budget = MemoryBudget.builder(RelayConfig.DEFAULT_MEMORY_LIMIT_BYTES).build();
+      String exporterId = grpc ? "otlp" : "otlphttp";
+      OtlpExporter otlp = OtlpExporter.builder()
+          .name(exporterId)
+          .protocol(grpc ? Protocol.GRPC : Protocol.HTTP_PROTOBUF)
+          .endpoint("http://127.0.0.1:" + upstreamPort)
+          .insecure(true)
+          .compression(Compression.NONE)
+          .timeout(Duration.ofSeconds(5))
+          .metricsRegistry(metrics)
+          .build();
+      BatchSettings batch = new BatchSettings(batchSize, 0, Duration.ofMillis(batchTimeoutMs),
+          BatchSettings.DEFAULT_QUEUE_SIZE, true);
+      exporter = new UpstreamExporter(exporterId, otlp);
+      pipeline = new Pipeline("traces", Signal.TRACES, budget, List.of(), List.of(exporter), batch, metrics);
+      DecodeReencodeSink sink = new DecodeReencodeSink(pipeline);
+      if (grpc) {
+        grpcReceiver = GrpcReceiver.builder(sink).host("127.0.0.1").port(0).memoryBudget(budget).metrics(metrics)
+            .name("otlp").build().start();
+        httpReceiver = null;
+      } else {
+        httpReceiver = HttpReceiver.builder(sink).host("127.0.0.1").port(0).memoryBudget(budget).metrics(metrics)
+            .name("otlp").build().start();
+        grpcReceiver = null;
+      }
+    }
+
+    int port() {
+      return grpcReceiver != null ? grpcReceiver.address().getPort() : httpReceiver.address().getPort();
+    }
+
+    @Override
+    public void close() {
+      if (grpcReceiver != null) {
+        grpcReceiver.shutdown(Duration.ofSeconds(1));
+      } else {
+        httpReceiver.shutdown(Duration.ofSeconds(1));
+      }
+      pipeline.shutdown(Duration.ofSeconds(2)).join();
+      exporter.shutdown(Duration.ofSeconds(1)).join();
+    }
+  }
+}
