@@ -101,7 +101,7 @@ class RelayFanOutTest {
       names.addAll(OtlpRequests.spanNames(request));
       responses.add(relay.postAsync("/v1/traces", request.toByteArray()));
       int expected = (i + 1) * SPANS;
-      await().atMost(Duration.ofSeconds(5)).until(() -> fast.spans().size() == expected);
+      RelayUnderTest.promptly(Duration.ofSeconds(5)).until(() -> fast.spans().size() == expected);
     }
     assertThat(fast.spanNameCounts()).as("the fast upstream got every request promptly, once")
         .isEqualTo(OtlpUpstream.onceEach(names));

@@ -155,7 +155,7 @@ class RelaySelfMetricsTest {
     for (int i = 0; i < 6; i++) {
       held.add(relay.postAsync("/v1/traces", OtlpRequests.spans("held-" + i, 2).toByteArray()));
       int sent = i + 1;
-      await().atMost(Duration.ofSeconds(10)).until(() -> upstream.heldCount() + relay.metric(
+      RelayUnderTest.promptly(Duration.ofSeconds(10)).until(() -> upstream.heldCount() + relay.metric(
           "otelcol_exporter_queue_size", "exporter", "otlp", "data_type", "traces") == sent);
     }
     assertThat(relay.metric("otelcol_exporter_queue_size", "exporter", "otlp", "data_type", "traces"))

@@ -8,6 +8,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.StatusProto;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -62,6 +64,14 @@ final class RelayUnderTest implements AutoCloseable {
       throws RelayConfigException {
     RelayConfig config = RelayConfig.parse(yaml, env::get, dir).withAckMode(ackMode);
     return new RelayUnderTest(Relay.start(config), ackMode);
+  }
+
+  /**
+   * Awaitility polling every 10 ms from the start, for the short waits inside a paced loop (the
+   * default first poll comes after 100 ms), bounded by {@code atMost}.
+   */
+  static ConditionFactory promptly(Duration atMost) {
+    return Awaitility.await().atMost(atMost).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10));
   }
 
   /** The ack modes the relay implements: every relay scenario test runs once per mode listed here. */
