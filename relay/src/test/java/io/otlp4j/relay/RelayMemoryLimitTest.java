@@ -40,8 +40,8 @@ class RelayMemoryLimitTest {
 
   private static final long LIMIT = 1024 * 1024;
   private static final int SPANS = 8;
-  private static final int PADDING = 4000;
-  private static final int MAX_FILL_REQUESTS = 60;
+  private static final int PADDING = 8000;
+  private static final int MAX_FILL_REQUESTS = 40;
   private static final int OVERLOAD_REQUESTS_PER_TRANSPORT = 10;
 
   @TempDir
@@ -94,14 +94,14 @@ class RelayMemoryLimitTest {
         """, Map.of("UPSTREAM", upstream.endpoint()), ackMode, dir);
     assertThat(relay.metric("otlp4j_memory_limit_bytes")).isEqualTo(LIMIT);
 
-    // Watch the budget from /metrics every 5 ms for the whole overload (at most 3000 samples).
+    // Watch the budget from /metrics every 10 ms for the whole overload (at most 2000 samples).
     AtomicBoolean overloaded = new AtomicBoolean(true);
     AtomicLong maxUsed = new AtomicLong();
     AtomicInteger samples = new AtomicInteger();
     CompletableFuture<Void> watched = CompletableFuture.runAsync(() -> await().atMost(Duration.ofSeconds(60))
-        .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5)).until(() -> {
+        .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).until(() -> {
           maxUsed.accumulateAndGet((long) relay.metric("otlp4j_memory_used_bytes"), Math::max);
-          return !overloaded.get() || samples.incrementAndGet() >= 3000;
+          return !overloaded.get() || samples.incrementAndGet() >= 2000;
         }));
 
     // Fill: one request at a time, each counted by the pipeline (queued or refused) before the next.
