@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Sets and deletes resource attributes in every resource of an encoded OTLP export request, touching
+ * Inserts, updates, upserts and deletes resource attributes in every resource of an encoded OTLP export request, touching
  * only the bytes that change: each {@code Resource} message is re-encoded (with its {@code Resource*}
  * length prefix), and everything else (scopes, items, unknown fields at every level) is passed on as
  * retained slices of the input.
@@ -32,7 +32,13 @@ import java.util.Map;
  *       later attributes with the same key are removed; a resource without the key gets it appended
  *       (several in the order of their upserts). A Resource* without a resource gets one holding the
  *       upserted attributes.
+ *   <li>{@code update(key, value)}: as upsert for a resource that has the key; a resource without it is
+ *       left without it.
+ *   <li>{@code insert(key, value)}: a resource without the key gets it appended (a Resource* without a
+ *       resource gets one); a resource that has it keeps every attribute with the key as it was.
  *   <li>{@code delete(key)}: every attribute with the key is removed.
+ *   <li>These are the OpenTelemetry Collector {@code resource} processor's actions. Operations on
+ *       different keys are independent, so their order does not matter.
  *   <li>A later operation on a key replaces an earlier one on the same key in the builder.
  *   <li>A Resource* carrying its {@code resource} field more than once (protobuf merges them) gets one
  *       re-encoded resource holding the merged content, where the first one was.
@@ -52,30 +58,40 @@ public final class ResourceRewrite {
   private static final int RESOURCE_TAG = (1 << 3) | LENGTH_DELIMITED;
   private static final int SCOPE_TAG = (2 << 3) | LENGTH_DELIMITED;
 
+  private static final byte UPSERT = 0;
+  private static final byte UPDATE = 1;
+  private static final byte INSERT = 2;
+  private static final byte DELETE = 3;
+
   private final byte[][] keys;
-  /** For each key: the encoded KeyValue field (tag, length, content) to upsert, or null to delete. */
+  /** For each key: its operation. */
+  private final byte[] kinds;
+  /** For each key: the encoded KeyValue field (tag, length, content) to append, or null to delete. */
   private final byte[][] replacements;
   /** For each upserted key: the encoded value field (KeyValue field 2: tag, length, AnyValue). */
   private final byte[][] values;
-  private final boolean anyUpsert;
+  /** Whether some operation may add an attribute to a Resource* that has no resource. */
+  private final boolean anyAppend;
   private final OtlpWalker walker;
   private final boolean validate;
 
   private ResourceRewrite(Builder builder) {
     int n = builder.operations.size();
     keys = new byte[n][];
+    kinds = new byte[n];
     replacements = new byte[n][];
     values = new byte[n][];
     int i = 0;
-    boolean upserts = false;
+    boolean appends = false;
     for (Map.Entry<String, byte[]> op : builder.operations.entrySet()) {
       keys[i] = op.getKey().getBytes(StandardCharsets.UTF_8);
+      kinds[i] = builder.kinds.get(op.getKey());
       replacements[i] = op.getValue();
       values[i] = builder.values.get(op.getKey());
-      upserts |= op.getValue() != null;
+      appends |= kinds[i] == UPSERT || kinds[i] == INSERT;
       i++;
     }
-    anyUpsert = upserts;
+    anyAppend = appends;
     walker = builder.walker;
     validate = builder.validate;
   }
@@ -194,7 +210,7 @@ public final class ResourceRewrite {
           count++;
         }
       }
-      if (count == 0 && !anyUpsert) {
+      if (count == 0 && !anyAppend) {
         int prefixStart = out.writerIndex();
         out.writeByte(RESOURCE_TAG);
         RequestSplitter.writeVarint(out, end - start);
@@ -209,7 +225,7 @@ public final class ResourceRewrite {
         resourceContent(occurrences[3 * i + 1], occurrences[3 * i + 2]);
       }
       for (int k = 0; k < keys.length; k++) {
-        if (replacements[k] != null && !written[k]) {
+        if ((kinds[k] == UPSERT || kinds[k] == INSERT) && !written[k]) {
           out.writeBytes(replacements[k]);
         }
       }
@@ -264,7 +280,11 @@ public final class ResourceRewrite {
         }
         if (op < 0) {
           copy(tagPos, p);
-        } else if (replacements[op] != null && !written[op]) {
+        } else if (kinds[op] == INSERT) {
+          // Present already: kept as it is, every copy of it; `written` means "nothing to append".
+          copy(tagPos, p);
+          written[op] = true;
+        } else if (kinds[op] != DELETE && !written[op]) {
           long lr = readLength(b, pos(r), end, base);
           replaceValue(pos(lr), p, values[op]);
           written[op] = true;
@@ -336,6 +356,7 @@ public final class ResourceRewrite {
   public static final class Builder {
     private final Map<String, byte[]> operations = new LinkedHashMap<>();
     private final Map<String, byte[]> values = new HashMap<>();
+    private final Map<String, Byte> kinds = new HashMap<>();
     private OtlpWalker walker = OtlpWalker.create();
     private boolean validate = true;
 
@@ -354,23 +375,62 @@ public final class ResourceRewrite {
 
     /** Sets the attribute {@code key} to the string {@code value}. */
     public Builder upsert(String key, String value) {
-      requireNonNull(value, "value");
-      return put(key, new ProtoWriter().string(1, value));
+      return put(key, UPSERT, string(value));
     }
 
     /** Sets the attribute {@code key} to the boolean {@code value}. */
     public Builder upsert(String key, boolean value) {
-      return put(key, new ProtoWriter().bool(2, value));
+      return put(key, UPSERT, new ProtoWriter().bool(2, value));
     }
 
     /** Sets the attribute {@code key} to the integer {@code value}. */
     public Builder upsert(String key, long value) {
-      return put(key, new ProtoWriter().int64(3, value));
+      return put(key, UPSERT, new ProtoWriter().int64(3, value));
     }
 
     /** Sets the attribute {@code key} to the double {@code value}. */
     public Builder upsert(String key, double value) {
-      return put(key, new ProtoWriter().doubleField(4, value));
+      return put(key, UPSERT, new ProtoWriter().doubleField(4, value));
+    }
+
+    /** Changes the attribute {@code key} to the string {@code value} where a resource has it. */
+    public Builder update(String key, String value) {
+      return put(key, UPDATE, string(value));
+    }
+
+    /** Changes the attribute {@code key} to the boolean {@code value} where a resource has it. */
+    public Builder update(String key, boolean value) {
+      return put(key, UPDATE, new ProtoWriter().bool(2, value));
+    }
+
+    /** Changes the attribute {@code key} to the integer {@code value} where a resource has it. */
+    public Builder update(String key, long value) {
+      return put(key, UPDATE, new ProtoWriter().int64(3, value));
+    }
+
+    /** Changes the attribute {@code key} to the double {@code value} where a resource has it. */
+    public Builder update(String key, double value) {
+      return put(key, UPDATE, new ProtoWriter().doubleField(4, value));
+    }
+
+    /** Adds the attribute {@code key} with the string {@code value} where a resource lacks it. */
+    public Builder insert(String key, String value) {
+      return put(key, INSERT, string(value));
+    }
+
+    /** Adds the attribute {@code key} with the boolean {@code value} where a resource lacks it. */
+    public Builder insert(String key, boolean value) {
+      return put(key, INSERT, new ProtoWriter().bool(2, value));
+    }
+
+    /** Adds the attribute {@code key} with the integer {@code value} where a resource lacks it. */
+    public Builder insert(String key, long value) {
+      return put(key, INSERT, new ProtoWriter().int64(3, value));
+    }
+
+    /** Adds the attribute {@code key} with the double {@code value} where a resource lacks it. */
+    public Builder insert(String key, double value) {
+      return put(key, INSERT, new ProtoWriter().doubleField(4, value));
     }
 
     /** Removes every attribute named {@code key}. */
@@ -378,7 +438,13 @@ public final class ResourceRewrite {
       requireKey(key);
       operations.remove(key);
       operations.put(key, null);
+      kinds.put(key, DELETE);
       return this;
+    }
+
+    private static ProtoWriter string(String value) {
+      requireNonNull(value, "value");
+      return new ProtoWriter().string(1, value);
     }
 
     /** The walker that validates each request first (default {@link OtlpWalker#create()}). */
@@ -392,8 +458,9 @@ public final class ResourceRewrite {
       return new ResourceRewrite(this);
     }
 
-    private Builder put(String key, ProtoWriter anyValue) {
+    private Builder put(String key, byte kind, ProtoWriter anyValue) {
       requireKey(key);
+      kinds.put(key, kind);
       byte[] value = anyValue.toByteArray();
       byte[] keyValue = new ProtoWriter().string(1, key).bytes(2, value).toByteArray();
       byte[] field = new ProtoWriter().bytes(1, keyValue).toByteArray();
@@ -421,7 +488,13 @@ public final class ResourceRewrite {
   public String toString() {
     List<String> ops = new ArrayList<>();
     for (int k = 0; k < keys.length; k++) {
-      ops.add((replacements[k] == null ? "delete " : "upsert ") + new String(keys[k], StandardCharsets.UTF_8));
+      String kind = switch (kinds[k]) {
+        case UPSERT -> "upsert ";
+        case UPDATE -> "update ";
+        case INSERT -> "insert ";
+        default -> "delete ";
+      };
+      ops.add(kind + new String(keys[k], StandardCharsets.UTF_8));
     }
     return "ResourceRewrite" + ops;
   }
