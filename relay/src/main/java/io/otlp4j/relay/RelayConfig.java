@@ -48,7 +48,17 @@ import java.util.regex.Pattern;
  *     traces: { receivers: [otlp], processors: [memory_limiter, batch], exporters: [otlp, file] }
  * }</pre>
  *
- * Component ids may carry a {@code /name} suffix ({@code otlp/upstream}); a component listed with no
+ * <p>Security and limits use the Collector's {@code configtls}, {@code configgrpc} and {@code confighttp}
+ * keys: receiver {@code tls} ({@code cert_file}, {@code key_file}, {@code client_ca_file}), {@code
+ * max_recv_msg_size_mib}, {@code max_concurrent_streams}, {@code max_request_body_size} and {@code
+ * auth.authenticator}; exporter {@code tls} ({@code insecure}, {@code ca_file}, {@code cert_file}, {@code
+ * key_file}), {@code auth.authenticator} and otlphttp's {@code traces_endpoint} etc. The one
+ * authenticator is the {@code bearertokenauth} extension ({@code token} or {@code filename}), which must
+ * be listed in {@code service.extensions} as in the Collector; its token never appears in a {@code
+ * toString} or an error. A Collector key that otlp4j does not implement is an error saying so. Relative
+ * file paths resolve against the configuration file's directory.
+ *
+ * <p>Component ids may carry a {@code /name} suffix ({@code otlp/upstream}); a component listed with no
  * value takes its defaults; {@code ${env:VAR}} (and {@code ${VAR}}, {@code ${env:VAR:-default}}) is
  * replaced in every string. An unknown component, key or value is an error naming it and its line;
  * all errors are reported together.

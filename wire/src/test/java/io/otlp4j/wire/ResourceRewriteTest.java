@@ -132,7 +132,7 @@ class ResourceRewriteTest {
   @EnumSource(Signal.class)
   void insertAndUpdateEqualTheCollectorSemanticsAppliedWithTheOfficialBuilders(Signal signal) throws Exception {
     OtlpGenerator generator = new OtlpGenerator(signal.ordinal() * 31L + 7).withUnknownFields(true);
-    for (int i = 0; i < 300; i++) {
+    for (int i = 0; i < 100; i++) {
       Message request = generator.request(signal);
       byte[] bytes = request.toByteArray();
       ByteBuf input = (i & 1) == 0 ? Unpooled.wrappedBuffer(bytes)
@@ -190,6 +190,85 @@ class ResourceRewriteTest {
       out.setRepeatedField(entries, i, entry.toBuilder().setField(resourceField, rewritten).build());
     }
     return out.build();
+  }
+
+  /** Values copied from other attributes (the Collector's from_attribute), mixed with a plain delete. */
+  private static final ResourceRewrite FROM_ATTRIBUTE = ResourceRewrite.builder()
+      .insertFromAttribute("copied.service", "service.name")
+      .updateFromAttribute("url.path", "user.id")
+      .upsertFromAttribute("db.system", "k8s.pod.name")
+      .insertFromAttribute("service.name", "thread.name")
+      .delete("thread.name")
+      .build();
+
+  @ParameterizedTest
+  @EnumSource(Signal.class)
+  void fromAttributeCopiesTheSourceValueAsTheOfficialBuildersWould(Signal signal) throws Exception {
+    OtlpGenerator generator = new OtlpGenerator(signal.ordinal() * 17L + 11).withUnknownFields(true);
+    for (int i = 0; i < 100; i++) {
+      Message request = generator.request(signal);
+      ByteBuf input = Unpooled.wrappedBuffer(request.toByteArray());
+      ByteBuf rewritten = FROM_ATTRIBUTE.apply(signal, input);
+      try {
+        assertThat(OfficialView.parse(signal, ByteBufUtil.getBytes(rewritten))).isEqualTo(expectedFromAttribute(request));
+      } finally {
+        rewritten.release();
+        input.release();
+      }
+    }
+  }
+
+  private static Message expectedFromAttribute(Message request) {
+    Message.Builder out = request.toBuilder();
+    FieldDescriptor entries = request.getDescriptorForType().findFieldByNumber(1);
+    for (int i = 0; i < out.getRepeatedFieldCount(entries); i++) {
+      Message entry = (Message) out.getRepeatedField(entries, i);
+      FieldDescriptor resourceField = entry.getDescriptorForType().findFieldByNumber(1);
+      if (!entry.hasField(resourceField)) {
+        continue; // nothing to copy from: no resource is created
+      }
+      Resource resource = (Resource) entry.getField(resourceField);
+      Map<String, KeyValue> firstByKey = new LinkedHashMap<>();
+      for (KeyValue kv : resource.getAttributesList()) {
+        firstByKey.putIfAbsent(kv.getKey(), kv);
+      }
+      // target -> [source, action]
+      String[][] ops = {{"copied.service", "service.name", "insert"}, {"url.path", "user.id", "update"},
+          {"db.system", "k8s.pod.name", "upsert"}, {"service.name", "thread.name", "insert"}};
+      List<KeyValue> attributes = new ArrayList<>();
+      List<String> seen = new ArrayList<>();
+      for (KeyValue kv : resource.getAttributesList()) {
+        String key = kv.getKey();
+        boolean first = !seen.contains(key);
+        seen.add(key);
+        if (key.equals("thread.name")) {
+          continue;
+        }
+        String[] op = null;
+        for (String[] o : ops) {
+          if (o[0].equals(key) && !o[2].equals("insert") && firstByKey.containsKey(o[1])) {
+            op = o;
+          }
+        }
+        if (op == null) {
+          attributes.add(kv);
+        } else if (first) {
+          attributes.add(withValueOf(kv.toBuilder(), firstByKey.get(op[1])).build());
+        }
+      }
+      for (String[] o : ops) {
+        if (!o[2].equals("update") && !seen.contains(o[0]) && firstByKey.containsKey(o[1])) {
+          attributes.add(withValueOf(KeyValue.newBuilder().setKey(o[0]), firstByKey.get(o[1])).build());
+        }
+      }
+      Resource rewritten = resource.toBuilder().clearAttributes().addAllAttributes(attributes).build();
+      out.setRepeatedField(entries, i, entry.toBuilder().setField(resourceField, rewritten).build());
+    }
+    return out.build();
+  }
+
+  private static KeyValue.Builder withValueOf(KeyValue.Builder target, KeyValue source) {
+    return source.hasValue() ? target.setValue(source.getValue()) : target.clearValue();
   }
 
   @Test
