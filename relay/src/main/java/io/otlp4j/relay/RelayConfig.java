@@ -802,6 +802,27 @@ public final class RelayConfig {
 
     private static final String RESOURCE_ACTIONS = "insert, update, upsert, delete";
 
+    /** An entry with {@code from_attribute}: insert, update or upsert with another attribute's value. */
+    private void fromAttribute(ResourceRewrite.Builder rewrite, String key, String action, ConfigNode from,
+        ConfigNode value, int actionLine, String w) {
+      String source = from.text();
+      if (source == null || source.isEmpty()) {
+        errors.add(at(from.line, w + ".from_attribute", "must be an attribute name"));
+        return;
+      }
+      if (value != null) {
+        errors.add(at(value.line, w + ".value", "give value or from_attribute, not both"));
+        return;
+      }
+      switch (action) {
+        case "insert" -> rewrite.insertFromAttribute(key, source);
+        case "update" -> rewrite.updateFromAttribute(key, source);
+        case "upsert" -> rewrite.upsertFromAttribute(key, source);
+        default -> errors.add(at(actionLine, w + ".action", "'" + action
+            + "' does not take from_attribute (insert, update, upsert do)"));
+      }
+    }
+
     /** One {@code attributes} entry of the {@code resource} processor, added to {@code rewrite}. */
     private void resourceAction(ResourceRewrite.Builder rewrite, String key, String action, ConfigNode v,
         int actionLine, int line, String w) {
@@ -876,11 +897,6 @@ public final class RelayConfig {
         }
         checkKeys(am, w, List.of("from_context", "pattern", "converted_type"), "key", "value", "action",
             "from_attribute");
-        ConfigNode from = am.get("from_attribute");
-        if (from != null) {
-          errors.add(at(from.line, w + ".from_attribute", "is not supported by otlp4j (give a value)"));
-          continue;
-        }
         String key = am.get("key") == null ? null : string(am.get("key"), w + ".key");
         String action = am.get("action") == null ? null : string(am.get("action"), w + ".action");
         if (key == null || key.isEmpty()) {
@@ -891,7 +907,12 @@ public final class RelayConfig {
           errors.add(at(a.line, w + ".action", "is required (" + RESOURCE_ACTIONS + ")"));
           continue;
         }
-        resourceAction(rewrite, key, action, am.get("value"), am.get("action").line, a.line, w);
+        ConfigNode from = am.get("from_attribute");
+        if (from != null) {
+          fromAttribute(rewrite, key, action, from, am.get("value"), am.get("action").line, w);
+        } else {
+          resourceAction(rewrite, key, action, am.get("value"), am.get("action").line, a.line, w);
+        }
       }
       return new ResourceConfig(id, rewrite.build());
     }

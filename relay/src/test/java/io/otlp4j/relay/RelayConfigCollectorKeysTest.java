@@ -109,7 +109,8 @@ class RelayConfigCollectorKeysTest {
     ExportTraceServiceRequest request = ExportTraceServiceRequest.newBuilder()
         .addResourceSpans(ResourceSpans.newBuilder().setResource(Resource.newBuilder()
             .addAttributes(kv("deployment.environment", "dev"))
-            .addAttributes(kv("internal.debug", "on"))))
+            .addAttributes(kv("internal.debug", "on"))
+            .addAttributes(kv("host.name", "node-1"))))
         .addResourceSpans(ResourceSpans.newBuilder().setResource(Resource.newBuilder()
             .addAttributes(kv("service.namespace", "old"))))
         .build();
@@ -120,7 +121,8 @@ class RelayConfigCollectorKeysTest {
       KeyValue replicas = KeyValue.newBuilder().setKey("replicas").setValue(AnyValue.newBuilder().setIntValue(3))
           .build();
       assertThat(parsed.getResourceSpans(0).getResource().getAttributesList()).containsExactly(
-          kv("deployment.environment", "dev"), kv("cloud.region", "eu-west-1"), replicas);
+          kv("deployment.environment", "dev"), kv("host.name", "node-1"), kv("cloud.region", "eu-west-1"), replicas,
+          kv("service.instance.id", "node-1"));
       assertThat(parsed.getResourceSpans(1).getResource().getAttributesList()).containsExactly(
           kv("service.namespace", "shop"), kv("deployment.environment", "production"),
           kv("cloud.region", "eu-west-1"), replicas);
@@ -173,7 +175,8 @@ class RelayConfigCollectorKeysTest {
       "bad flush interval           | exporters:\\n  file:\\n    path: out\\n    flush_interval: often\\n | line 4: exporters.file.flush_interval: must be a duration",
       "file compression             | exporters:\\n  file:\\n    path: out\\n    compression: zstd\\n | line 4: exporters.file.compression: 'compression' is not supported by otlp4j",
       "hash action                  | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        action: hash\\n | line 5: processors.resource.attributes[0].action: 'hash' is not supported by otlp4j",
-      "from_attribute               | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        from_attribute: b\\n        action: insert\\n | line 5: processors.resource.attributes[0].from_attribute: is not supported by otlp4j",
+      "from_attribute and value     | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        from_attribute: b\\n        value: c\\n        action: insert\\n | line 6: processors.resource.attributes[0].value: give value or from_attribute, not both",
+      "delete from_attribute        | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        from_attribute: b\\n        action: delete\\n | line 6: processors.resource.attributes[0].action: 'delete' does not take from_attribute",
       "insert without value         | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        action: insert\\n | line 4: processors.resource.attributes[0].value: is required for insert",
       "list value                   | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        value: [1, 2]\\n        action: update\\n | line 5: processors.resource.attributes[0].value: is required for update",
       "unknown action               | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        value: b\\n        action: replace\\n | line 6: processors.resource.attributes[0].action: unknown action 'replace'"})
