@@ -137,6 +137,7 @@ public final class Relay implements AutoCloseable {
     if (o.maxRequestBytes() > 0) {
       b.maxRequestBytes(o.maxRequestBytes());
     }
+    o.urlPaths().forEach(b::path);
     return b.build();
   }
 

@@ -97,11 +97,12 @@ public final class RelayConfig {
   /**
    * A receiver protocol's options from the Collector's {@code configgrpc}/{@code confighttp} server
    * settings: TLS, the bearer token of its {@code auth.authenticator} (null when none), the largest
-   * request in bytes and the concurrent streams per connection (0: the receiver's default).
+   * request in bytes, the concurrent streams per connection (0: the receiver's default) and, for
+   * OTLP/HTTP, the URL paths set by {@code traces_url_path} etc.
    */
   record ServerOptions(ServerTls tls, String authenticator, Secret bearerToken, int maxRequestBytes,
-      int maxConcurrentStreams) {
-    static final ServerOptions DEFAULTS = new ServerOptions(null, null, null, 0, 0);
+      int maxConcurrentStreams, Map<Signal, String> urlPaths) {
+    static final ServerOptions DEFAULTS = new ServerOptions(null, null, null, 0, 0, Map.of());
   }
 
   /** A server's PEM certificate chain and key, and the CA bundle client certificates must chain to (or null). */
@@ -494,6 +495,7 @@ public final class RelayConfig {
       String authenticator = authenticator(m.get("auth"), where + ".auth");
       int maxBytes = 0;
       int maxStreams = 0;
+      Map<Signal, String> urlPaths = new java.util.EnumMap<>(Signal.class);
       if (grpc) {
         int mib = intValue(m.get("max_recv_msg_size_mib"), where + ".max_recv_msg_size_mib", 0, 1);
         if (mib > 2047) {
@@ -515,14 +517,22 @@ public final class RelayConfig {
           String key = signal.id() + "_url_path";
           ConfigNode path = m.get(key);
           String text = path == null ? null : string(path, where + "." + key);
-          if (text != null && !text.equals(signal.httpPath()) && !text.equals(signal.httpPath().substring(1))) {
-            errors.add(at(path.line, where + "." + key, "'" + text + "' is not supported: otlp4j's OTLP/HTTP "
-                + "receiver serves " + signal.id() + " at " + signal.httpPath() + " only"));
+          if (text == null) {
+            continue;
+          }
+          // As the Collector: a missing leading slash is added.
+          String sanitized = text.startsWith("/") ? text : "/" + text;
+          if (text.isEmpty() || sanitized.indexOf('?') >= 0 || sanitized.indexOf('#') >= 0) {
+            errors.add(at(path.line, where + "." + key, "'" + text + "' is not a URL path"));
+          } else if (urlPaths.containsValue(sanitized)) {
+            errors.add(at(path.line, where + "." + key, "'" + sanitized + "' is already another signal's path"));
+          } else {
+            urlPaths.put(signal, sanitized);
           }
         }
       }
       options[0] = new ServerOptions(tls, authenticator, authenticator == null ? null : bearerTokens.get(authenticator),
-          maxBytes, maxStreams);
+          maxBytes, maxStreams, Map.copyOf(urlPaths));
       ConfigNode endpoint = m.get("endpoint");
       String text = endpoint == null ? defaultEndpoint : string(endpoint, where + ".endpoint");
       return text == null ? null : hostPort(text, where + ".endpoint", endpoint == null ? node.line : endpoint.line,

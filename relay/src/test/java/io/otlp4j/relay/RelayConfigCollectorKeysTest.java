@@ -67,10 +67,11 @@ class RelayConfigCollectorKeysTest {
     assertThat(otlp.grpcOptions()).isEqualTo(new RelayConfig.ServerOptions(
         new RelayConfig.ServerTls(dir.resolve("certs/server.pem"), dir.resolve("certs/server.key"),
             dir.resolve("certs/ca.pem")),
-        "bearertokenauth", new RelayConfig.Secret(INGEST_TOKEN), 32 * 1024 * 1024, 200));
+        "bearertokenauth", new RelayConfig.Secret(INGEST_TOKEN), 32 * 1024 * 1024, 200, Map.of()));
     assertThat(otlp.httpOptions()).isEqualTo(new RelayConfig.ServerOptions(
         new RelayConfig.ServerTls(dir.resolve("certs/server.pem"), dir.resolve("certs/server.key"), null),
-        "bearertokenauth", new RelayConfig.Secret(INGEST_TOKEN), 10 * 1024 * 1024, 0));
+        "bearertokenauth", new RelayConfig.Secret(INGEST_TOKEN), 10 * 1024 * 1024, 0,
+        Map.of(Signal.TRACES, "/v1/traces", Signal.LOGS, "/ingest/logs")));
 
     RelayConfig.OtlpExporterConfig primary = (RelayConfig.OtlpExporterConfig) config.exporters.get("otlp/primary");
     assertThat(primary.endpoint()).isEqualTo("backend.example.com:4317");
@@ -145,7 +146,8 @@ class RelayConfigCollectorKeysTest {
       "bad stream limit             | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        max_concurrent_streams: 0\\n | line 5: receivers.otlp.protocols.grpc.max_concurrent_streams: must be at least 1",
       "bad body size                | receivers:\\n  otlp:\\n    protocols:\\n      http:\\n        max_request_body_size: -1\\n | line 5: receivers.otlp.protocols.http.max_request_body_size: must be at least 1",
       "unsupported server key       | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        keepalive:\\n | line 5: receivers.otlp.protocols.grpc.keepalive: 'keepalive' is not supported by otlp4j",
-      "custom url path              | receivers:\\n  otlp:\\n    protocols:\\n      http:\\n        logs_url_path: /ingest/logs\\n | line 5: receivers.otlp.protocols.http.logs_url_path: '/ingest/logs' is not supported",
+      "shared url path              | receivers:\\n  otlp:\\n    protocols:\\n      http:\\n        traces_url_path: /ingest\\n        logs_url_path: ingest\\n | line 6: receivers.otlp.protocols.http.logs_url_path: '/ingest' is already another signal's path",
+      "url path with query          | receivers:\\n  otlp:\\n    protocols:\\n      http:\\n        logs_url_path: /logs?x=1\\n | line 5: receivers.otlp.protocols.http.logs_url_path: '/logs?x=1' is not a URL path",
       "http key on grpc             | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        max_request_body_size: 10\\n | line 5: receivers.otlp.protocols.grpc.max_request_body_size: unknown key",
       "undefined authenticator      | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        auth:\\n          authenticator: bearertokenauth\\n | line 6: receivers.otlp.protocols.grpc.auth.authenticator: extension 'bearertokenauth' is not defined",
       "authenticator not enabled    | extensions:\\n  bearertokenauth:\\n    token: t\\nreceivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        auth:\\n          authenticator: bearertokenauth\\n | line 9: receivers.otlp.protocols.grpc.auth.authenticator: extension 'bearertokenauth' must be listed in service.extensions",

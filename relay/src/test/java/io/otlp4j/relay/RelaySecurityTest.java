@@ -106,6 +106,7 @@ class RelaySecurityTest {
               http:
                 endpoint: 127.0.0.1:0
                 max_request_body_size: 16777216
+                traces_url_path: /secure/traces
                 tls:
                   cert_file: server.pem
                   key_file: server.key
@@ -154,7 +155,7 @@ class RelaySecurityTest {
     // OTLP/HTTP over TLS: a raw client, 401 without the token, 200 with it.
     ExportTraceServiceRequest httpRequest = named("http-", 4);
     HttpClient client = tlsHttpClient(certs);
-    URI uri = URI.create("https://127.0.0.1:" + relay.httpAddress("otlp").getPort() + "/v1/traces");
+    URI uri = URI.create("https://127.0.0.1:" + relay.httpAddress("otlp").getPort() + "/secure/traces");
     HttpRequest.Builder post = HttpRequest.newBuilder(uri).header("Content-Type", "application/x-protobuf")
         .POST(HttpRequest.BodyPublishers.ofByteArray(httpRequest.toByteArray()));
     HttpResponse<String> refused = client.send(post.build(), HttpResponse.BodyHandlers.ofString());
