@@ -19,6 +19,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -52,7 +53,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A relay configured as a Collector gateway with TLS and {@code bearertokenauth} on both receivers
  * and on its {@code otlp} exporter: clients with the right token get through, clients without it get
- * 401 / UNAUTHENTICATED, and the exporter reaches a TLS grpc-java upstream with its own token.
+ * 401 / UNAUTHENTICATED, and the exporter reaches a mutual-TLS grpc-java upstream with its own token.
  */
 class RelaySecurityTest {
   private static final String CLIENT_TOKEN = "client-token-7f3a";
@@ -118,6 +119,8 @@ class RelaySecurityTest {
             endpoint: 127.0.0.1:%d
             tls:
               ca_file: ca.pem
+              cert_file: client.pem
+              key_file: client.key
             auth:
               authenticator: bearertokenauth/upstream
         service:
@@ -218,7 +221,8 @@ class RelaySecurityTest {
       }
     };
     upstream = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .sslContext(GrpcSslContexts.forServer(certs.serverCert.toFile(), certs.serverKey.toFile()).build())
+        .sslContext(GrpcSslContexts.forServer(certs.serverCert.toFile(), certs.serverKey.toFile())
+            .trustManager(certs.caCert.toFile()).clientAuth(ClientAuth.REQUIRE).build())
         .addService(ServerInterceptors.intercept(service, recordAuthorization))
         .build()
         .start();
