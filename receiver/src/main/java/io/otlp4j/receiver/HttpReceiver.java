@@ -21,8 +21,12 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.wire.OtlpWalker;
+import io.otlp4j.wire.Signal;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -85,9 +89,13 @@ public final class HttpReceiver {
     final int maxRequestBytes;
     final Duration retryAfter;
     final InFlight inFlight;
+    /** The URL path of each signal; read-only. */
+    final Map<String, Signal> paths;
 
-    Shared(InFlight inFlight, RequestDispatch dispatch, MemoryBudget budget, BearerAuth auth, int maxRequestBytes, Duration retryAfter) {
+    Shared(InFlight inFlight, RequestDispatch dispatch, MemoryBudget budget, BearerAuth auth, int maxRequestBytes,
+        Duration retryAfter, Map<String, Signal> paths) {
       this.inFlight = inFlight;
+      this.paths = paths;
       this.dispatch = dispatch;
       this.budget = budget;
       this.auth = auth;
@@ -103,7 +111,8 @@ public final class HttpReceiver {
     InFlight inFlight = new InFlight();
     this.shared = new Shared(inFlight,
         new RequestDispatch(b.sink, new ReceiverMetrics(registry, b.name, "http", inFlight::count)), budget,
-        b.bearerToken != null ? BearerAuth.of(b.bearerToken) : BearerAuth.none(), b.maxRequestBytes, b.retryAfter);
+        b.bearerToken != null ? BearerAuth.of(b.bearerToken) : BearerAuth.none(), b.maxRequestBytes, b.retryAfter,
+        b.pathsBySignal());
     this.sslContext = b.tls != null ? sslContext(b.tls) : null;
   }
 
@@ -229,6 +238,7 @@ public final class HttpReceiver {
     private Duration retryAfter = DEFAULT_RETRY_AFTER;
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     private int ioThreads = DEFAULT_IO_THREADS;
+    private final Map<Signal, String> paths = new EnumMap<>(Signal.class);
 
     private Builder(ReceiverSink sink) {
       this.sink = Objects.requireNonNull(sink, "sink");
@@ -318,8 +328,37 @@ public final class HttpReceiver {
       return this;
     }
 
+    /**
+     * The URL path {@code signal} is served at (default {@link Signal#httpPath()}, {@code /v1/traces}
+     * etc.), as the Collector's {@code traces_url_path}. Another path answers 404.
+     *
+     * @throws IllegalArgumentException when {@code path} does not start with {@code /} or has a query
+     */
+    public Builder path(Signal signal, String path) {
+      Objects.requireNonNull(signal, "signal");
+      if (path == null || !path.startsWith("/") || path.indexOf('?') >= 0 || path.indexOf('#') >= 0) {
+        throw new IllegalArgumentException("path must start with / and have no query, was " + path);
+      }
+      paths.put(signal, path);
+      return this;
+    }
+
+    /** Each signal's path, checked to be distinct. */
+    private Map<String, Signal> pathsBySignal() {
+      Map<String, Signal> bySignal = new HashMap<>();
+      for (Signal signal : Signal.values()) {
+        Signal previous = bySignal.put(paths.getOrDefault(signal, signal.httpPath()), signal);
+        if (previous != null) {
+          throw new IllegalArgumentException(previous.id() + " and " + signal.id() + " share the path "
+              + paths.getOrDefault(signal, signal.httpPath()));
+        }
+      }
+      return Map.copyOf(bySignal);
+    }
+
     private Builder copy() {
       Builder c = new Builder(sink);
+      c.paths.putAll(paths);
       c.host = host;
       c.port = port;
       c.maxRequestBytes = maxRequestBytes;

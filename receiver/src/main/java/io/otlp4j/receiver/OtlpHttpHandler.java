@@ -116,10 +116,11 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     String uri = req.uri();
     int query = uri.indexOf('?');
     String path = query >= 0 ? uri.substring(0, query) : uri;
-    signal = signalOf(path);
+    signal = shared.paths.get(path);
     if (signal == null) {
       refuse(ctx, req, RequestResult.NOT_FOUND, status(HttpResponseStatus.NOT_FOUND, OtlpResponses.CODE_NOT_FOUND,
-          "no OTLP endpoint at " + path + " (expected /v1/traces, /v1/metrics or /v1/logs)"));
+          "no OTLP endpoint at " + path + " (expected one of " + new java.util.TreeSet<>(shared.paths.keySet())
+              + ")"));
       return;
     }
     if (!HttpMethod.POST.equals(req.method())) {
@@ -488,15 +489,6 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
   }
 
   // ------------------------------------------------------------------------------------------ parsing
-
-  static Signal signalOf(String path) {
-    for (Signal s : Signal.values()) {
-      if (s.httpPath().equals(path)) {
-        return s;
-      }
-    }
-    return null;
-  }
 
   static boolean isJson(String contentType) {
     return JSON.equals(mediaType(contentType));

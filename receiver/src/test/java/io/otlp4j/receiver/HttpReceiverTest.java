@@ -105,6 +105,26 @@ class HttpReceiverTest {
     return client.send(b.build(), BodyHandlers.ofByteArray());
   }
 
+  @Test
+  void configuredUrlPathsServeTheirSignalAndOthersAnswer404() throws Exception {
+    start(HttpReceiver.builder(sink).path(Signal.TRACES, "/ingest/traces").path(Signal.LOGS, "/v1/logs/"));
+    byte[] traces = OtlpGenerator.realisticTraces(2).toByteArray();
+    byte[] logs = OtlpGenerator.realisticLogs(2).toByteArray();
+    byte[] metrics = OtlpGenerator.realisticMetrics(2).toByteArray();
+    assertThat(post("/ingest/traces", PROTOBUF, null, traces).statusCode()).isEqualTo(200);
+    assertThat(post("/v1/logs/", PROTOBUF, null, logs).statusCode()).isEqualTo(200);
+    assertThat(post("/v1/metrics", PROTOBUF, null, metrics).statusCode()).isEqualTo(200);
+    HttpResponse<byte[]> oldPath = post("/v1/traces", PROTOBUF, null, traces);
+    assertThat(oldPath.statusCode()).isEqualTo(404);
+    assertThat(new String(oldPath.body(), java.nio.charset.StandardCharsets.UTF_8)).contains("/ingest/traces");
+    assertThat(sink.received).extracting(RecordingSink.Received::signal)
+        .containsExactly(Signal.TRACES, Signal.LOGS, Signal.METRICS);
+    assertThat(sink.bytesOf(Signal.TRACES)).containsExactly(traces);
+    assertThatThrownBy(() -> HttpReceiver.builder(sink).path(Signal.LOGS, "logs")).hasMessageContaining("path");
+    assertThatThrownBy(() -> HttpReceiver.builder(sink).path(Signal.LOGS, "/v1/traces").build())
+        .hasMessageContaining("share the path");
+  }
+
   static Stream<Arguments> signalsAndCompressions() {
     List<Arguments> args = new ArrayList<>();
     for (Signal s : Signal.values()) {

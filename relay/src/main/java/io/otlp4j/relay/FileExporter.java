@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -25,15 +26,21 @@ import java.util.stream.Stream;
 
 /**
  * The {@code file} exporter, the relay's embedded default: writes every export request as one line
- * of OTLP/JSON (as the OpenTelemetry Collector's file exporter does), appending to a file that is
- * rotated when it grows past a size, keeping a bounded number of rotated files.
+ * of OTLP/JSON (as the OpenTelemetry Collector's file exporter does), or with {@link Format#PROTO} as
+ * the request's protobuf bytes preceded by their length as a 4-byte big-endian unsigned integer (the
+ * Collector's {@code format: proto} framing), to a file that is rotated when it grows past a size,
+ * keeping a bounded number of rotated files (and, optionally, none older than a maximum age).
  *
  * <p>Two layouts: {@link Builder#path(Path) one file} for every signal (the Collector's {@code path}),
  * or {@link Builder#directory(Path) a directory} with {@code traces.jsonl}, {@code metrics.jsonl} and
- * {@code logs.jsonl}. A rotated file is renamed {@code NAME-yyyyMMdd'T'HHmmss.SSS-NNN.jsonl} next to it; the
- * oldest rotated files beyond {@link Builder#maxBackups(int)} are deleted.
+ * {@code logs.jsonl} ({@code .binpb} for protobuf). A rotated file is renamed {@code
+ * NAME-yyyyMMdd'T'HHmmss.SSS-NNN.EXT} next to it (the stamp in UTC unless {@link Builder#localTime}); the
+ * oldest rotated files beyond {@link Builder#maxBackups(int)}, and those last written more than {@link
+ * Builder#maxAge} ago, are deleted at each rotation.
  *
- * <p>Each request is flushed to the operating system when written (no fsync).
+ * <p>Each request is flushed to the operating system when written (no fsync): at least as often as
+ * any Collector {@code flush_interval}. An existing file is appended to, or with {@link
+ * Builder#append(boolean) append(false)} truncated when the exporter first writes to it.
  *
  * <p><b>Buffer ownership:</b> {@link #export} releases the request before it returns.
  *
@@ -47,22 +54,32 @@ public final class FileExporter implements RelayExporter {
   /** Default number of rotated files kept (the Collector's default). */
   public static final int DEFAULT_MAX_BACKUPS = 100;
 
+  /** How requests are written. */
+  public enum Format {
+    /** One OTLP/JSON line per request. */
+    JSON,
+    /** Per request: its length as a 4-byte big-endian unsigned integer, then its protobuf bytes. */
+    PROTO
+  }
+
   private static final DateTimeFormatter ROTATED_STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS");
 
   private final String id;
+  private final Format format;
   private final Map<Signal, RotatingFile> files = new EnumMap<>(Signal.class);
 
   private FileExporter(Builder builder) {
     this.id = builder.id;
+    this.format = builder.format;
     if (builder.path != null) {
-      RotatingFile shared = new RotatingFile(builder.path, builder.maxBytes, builder.maxBackups);
+      RotatingFile shared = new RotatingFile(builder.path, builder);
       for (Signal signal : Signal.values()) {
         files.put(signal, shared);
       }
     } else {
+      String ext = format == Format.PROTO ? ".binpb" : ".jsonl";
       for (Signal signal : Signal.values()) {
-        files.put(signal, new RotatingFile(builder.directory.resolve(signal.id() + ".jsonl"), builder.maxBytes,
-            builder.maxBackups));
+        files.put(signal, new RotatingFile(builder.directory.resolve(signal.id() + ext), builder));
       }
     }
   }
@@ -84,6 +101,18 @@ public final class FileExporter implements RelayExporter {
 
   @Override
   public CompletableFuture<Boolean> export(Signal signal, ByteBuf request, long itemCount) {
+    if (format == Format.PROTO) {
+      try {
+        files.get(signal).appendFramed(request);
+        return CompletableFuture.completedFuture(true);
+      } catch (RuntimeException | IOException e) {
+        LOG.log(System.Logger.Level.WARNING, () -> id + ": could not write " + itemCount + " " + signal.id()
+            + " items to " + files.get(signal).path, e);
+        return CompletableFuture.completedFuture(false);
+      } finally {
+        request.release();
+      }
+    }
     byte[] protobuf;
     try {
       protobuf = ByteBufUtil.getBytes(request);
@@ -114,14 +143,44 @@ public final class FileExporter implements RelayExporter {
     final Path path;
     final long maxBytes;
     final int maxBackups;
+    final Duration maxAge;
+    final boolean localTime;
+    private boolean truncateOnOpen;
     private OutputStream out;
     private long size;
     private boolean closed;
 
-    RotatingFile(Path path, long maxBytes, int maxBackups) {
+    RotatingFile(Path path, Builder builder) {
       this.path = path;
-      this.maxBytes = maxBytes;
-      this.maxBackups = maxBackups;
+      this.maxBytes = builder.maxBytes;
+      this.maxBackups = builder.maxBackups;
+      this.maxAge = builder.maxAge;
+      this.localTime = builder.localTime;
+      this.truncateOnOpen = !builder.append;
+    }
+
+    /** Writes the 4-byte big-endian length of {@code request}, then its bytes; the caller keeps the buffer. */
+    synchronized void appendFramed(ByteBuf request) throws IOException {
+      int length = request.readableBytes();
+      prepare(4L + length);
+      out.write(length >>> 24);
+      out.write(length >>> 16);
+      out.write(length >>> 8);
+      out.write(length);
+      request.getBytes(request.readerIndex(), out, length);
+      out.flush();
+      size += 4L + length;
+    }
+
+    private void prepare(long bytes) throws IOException {
+      if (closed) {
+        throw new IOException("file exporter is shut down");
+      }
+      if (out == null) {
+        open();
+      } else if (size > 0 && size + bytes > maxBytes) {
+        rotate();
+      }
     }
 
     synchronized void append(byte[] json) throws IOException {
@@ -144,8 +203,10 @@ public final class FileExporter implements RelayExporter {
       if (parent != null) {
         Files.createDirectories(parent);
       }
-      out = new BufferedOutputStream(Files.newOutputStream(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND),
-          64 * 1024);
+      StandardOpenOption mode = truncateOnOpen ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND;
+      truncateOnOpen = false;
+      out = new BufferedOutputStream(Files.newOutputStream(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          mode), 64 * 1024);
       size = Files.size(path);
     }
 
@@ -156,7 +217,7 @@ public final class FileExporter implements RelayExporter {
       int dot = name.lastIndexOf('.');
       String base = dot > 0 ? name.substring(0, dot) : name;
       String ext = dot > 0 ? name.substring(dot) : "";
-      String stamp = LocalDateTime.now().format(ROTATED_STAMP);
+      String stamp = (localTime ? LocalDateTime.now() : LocalDateTime.now(ZoneOffset.UTC)).format(ROTATED_STAMP);
       // A sequence number after the stamp keeps names unique and in order within one millisecond.
       Path target = path.resolveSibling(base + "-" + stamp + "-000" + ext);
       for (int n = 1; Files.exists(target); n++) {
@@ -178,8 +239,13 @@ public final class FileExporter implements RelayExporter {
       }
       // Names sort by time: the stamp, then the sequence number.
       backups.sort(Comparator.comparing(p -> p.getFileName().toString()));
-      for (int i = 0; i < backups.size() - maxBackups; i++) {
-        Files.deleteIfExists(backups.get(i));
+      int excess = backups.size() - maxBackups;
+      long oldest = maxAge == null ? Long.MIN_VALUE : System.currentTimeMillis() - maxAge.toMillis();
+      for (int i = 0; i < backups.size(); i++) {
+        Path backup = backups.get(i);
+        if (i < excess || (maxAge != null && Files.getLastModifiedTime(backup).toMillis() < oldest)) {
+          Files.deleteIfExists(backup);
+        }
       }
     }
 
@@ -204,6 +270,10 @@ public final class FileExporter implements RelayExporter {
     private Path directory;
     private long maxBytes = DEFAULT_MAX_BYTES;
     private int maxBackups = DEFAULT_MAX_BACKUPS;
+    private Format format = Format.JSON;
+    private Duration maxAge;
+    private boolean localTime;
+    private boolean append = true;
 
     private Builder(String id) {
       this.id = Objects.requireNonNull(id, "id");
@@ -238,6 +308,33 @@ public final class FileExporter implements RelayExporter {
         throw new IllegalArgumentException("maxBackups must not be negative, was " + maxBackups);
       }
       this.maxBackups = maxBackups;
+      return this;
+    }
+
+    /** How requests are written (default {@link Format#JSON}). */
+    public Builder format(Format format) {
+      this.format = Objects.requireNonNull(format, "format");
+      return this;
+    }
+
+    /** Rotated files last written longer ago than this are deleted at the next rotation (default: kept). */
+    public Builder maxAge(Duration maxAge) {
+      if (maxAge != null && (maxAge.isNegative() || maxAge.isZero())) {
+        throw new IllegalArgumentException("maxAge must be positive, was " + maxAge);
+      }
+      this.maxAge = maxAge;
+      return this;
+    }
+
+    /** Whether rotated files are stamped with the local time rather than UTC (default false, UTC). */
+    public Builder localTime(boolean localTime) {
+      this.localTime = localTime;
+      return this;
+    }
+
+    /** Whether an existing file is appended to (default) or truncated when first written. */
+    public Builder append(boolean append) {
+      this.append = append;
       return this;
     }
 

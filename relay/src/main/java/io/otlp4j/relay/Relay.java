@@ -9,6 +9,7 @@ import io.otlp4j.receiver.GrpcReceiver;
 import io.otlp4j.receiver.HttpReceiver;
 import io.otlp4j.receiver.ReceiveOutcome;
 import io.otlp4j.receiver.ReceiverSink;
+import io.otlp4j.receiver.ReceiverTls;
 import io.otlp4j.wire.ResourceRewrite;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
@@ -82,12 +83,10 @@ public final class Relay implements AutoCloseable {
         }
         ReceiverSink sink = new Router(route);
         if (r.grpc() != null) {
-          grpcReceivers.put(r.id(), GrpcReceiver.builder(sink).host(r.grpc().host()).port(r.grpc().port())
-              .memoryBudget(budget).metrics(metrics).name(r.id()).build().start());
+          grpcReceivers.put(r.id(), grpcReceiver(r, sink).start());
         }
         if (r.http() != null) {
-          httpReceivers.put(r.id(), HttpReceiver.builder(sink).host(r.http().host()).port(r.http().port())
-              .memoryBudget(budget).metrics(metrics).name(r.id()).build().start());
+          httpReceivers.put(r.id(), httpReceiver(r, sink).start());
         }
       }
     } catch (RuntimeException e) {
@@ -106,21 +105,55 @@ public final class Relay implements AutoCloseable {
     return new Relay(config);
   }
 
+  private GrpcReceiver grpcReceiver(RelayConfig.ReceiverConfig r, ReceiverSink sink) {
+    RelayConfig.ServerOptions o = r.grpcOptions();
+    GrpcReceiver.Builder b = GrpcReceiver.builder(sink).host(r.grpc().host()).port(r.grpc().port())
+        .memoryBudget(budget).metrics(metrics).name(r.id());
+    if (o.tls() != null) {
+      b.tls(receiverTls(o.tls()));
+    }
+    if (o.bearerToken() != null) {
+      b.bearerToken(o.bearerToken().reveal());
+    }
+    if (o.maxRequestBytes() > 0) {
+      b.maxMessageBytes(o.maxRequestBytes());
+    }
+    if (o.maxConcurrentStreams() > 0) {
+      b.maxConcurrentStreams(o.maxConcurrentStreams());
+    }
+    return b.build();
+  }
+
+  private HttpReceiver httpReceiver(RelayConfig.ReceiverConfig r, ReceiverSink sink) {
+    RelayConfig.ServerOptions o = r.httpOptions();
+    HttpReceiver.Builder b = HttpReceiver.builder(sink).host(r.http().host()).port(r.http().port())
+        .memoryBudget(budget).metrics(metrics).name(r.id());
+    if (o.tls() != null) {
+      b.tls(receiverTls(o.tls()));
+    }
+    if (o.bearerToken() != null) {
+      b.bearerToken(o.bearerToken().reveal());
+    }
+    if (o.maxRequestBytes() > 0) {
+      b.maxRequestBytes(o.maxRequestBytes());
+    }
+    o.urlPaths().forEach(b::path);
+    return b.build();
+  }
+
+  private static ReceiverTls receiverTls(RelayConfig.ServerTls tls) {
+    ReceiverTls t = ReceiverTls.server(tls.certFile(), tls.keyFile());
+    return tls.clientCaFile() == null ? t : t.requireClientCertificates(tls.clientCaFile());
+  }
+
   private RelayExporter createExporter(RelayConfig.ExporterConfig config) {
     if (config instanceof RelayConfig.OtlpExporterConfig o) {
-      OtlpExporter.Builder b = OtlpExporter.builder()
-          .name(o.id())
-          .protocol(o.http() ? Protocol.HTTP_PROTOBUF : Protocol.GRPC)
-          .endpoint(o.endpoint())
-          .insecure(o.insecure())
-          .compression(o.compression())
-          .timeout(o.timeout())
-          .metricsRegistry(metrics);
-      o.headers().forEach(b::header);
-      return new UpstreamExporter(o.id(), b.build());
+      return new UpstreamExporter(o.id(), otlpExporter(o).build());
     }
     if (config instanceof RelayConfig.FileExporterConfig f) {
-      FileExporter.Builder b = FileExporter.builder(f.id()).maxBytes(f.maxBytes()).maxBackups(f.maxBackups());
+      FileExporter.Builder b = FileExporter.builder(f.id()).maxBytes(f.maxBytes()).maxBackups(f.maxBackups())
+          .format(f.proto() ? FileExporter.Format.PROTO : FileExporter.Format.JSON).maxAge(f.maxAge())
+          .localTime(f.localTime()).append(f.append());
       if (f.path() != null) {
         b.path(f.path());
       } else {
@@ -128,7 +161,34 @@ public final class Relay implements AutoCloseable {
       }
       return b.build();
     }
-    return new DebugExporter(config.id());
+    return new DebugExporter(config.id(), ((RelayConfig.DebugExporterConfig) config).verbosity());
+  }
+
+  /** The {@code otlp}/{@code otlphttp} exporter's builder with everything the configuration sets. */
+  private OtlpExporter.Builder otlpExporter(RelayConfig.OtlpExporterConfig o) {
+    OtlpExporter.Builder b = OtlpExporter.builder()
+        .name(o.id())
+        .protocol(o.http() ? Protocol.HTTP_PROTOBUF : Protocol.GRPC)
+        .insecure(o.insecure())
+        .compression(o.compression())
+        .timeout(o.timeout())
+        .metricsRegistry(metrics);
+    if (o.endpoint() != null) {
+      b.endpoint(o.endpoint());
+    }
+    o.signalEndpoints().forEach(b::endpoint);
+    o.headers().forEach(b::header);
+    if (o.authorization() != null) {
+      b.header("authorization", "Bearer " + o.authorization().reveal());
+    }
+    RelayConfig.ClientTls tls = o.tls();
+    if (tls.caFile() != null) {
+      b.trustedCertificates(tls.caFile());
+    }
+    if (tls.certFile() != null && tls.keyFile() != null) {
+      b.clientCertificate(tls.certFile(), tls.keyFile());
+    }
+    return b;
   }
 
   private Pipeline createPipeline(RelayConfig config, RelayConfig.PipelineConfig p) {

@@ -48,7 +48,17 @@ import java.util.regex.Pattern;
  *     traces: { receivers: [otlp], processors: [memory_limiter, batch], exporters: [otlp, file] }
  * }</pre>
  *
- * Component ids may carry a {@code /name} suffix ({@code otlp/upstream}); a component listed with no
+ * <p>Security and limits use the Collector's {@code configtls}, {@code configgrpc} and {@code confighttp}
+ * keys: receiver {@code tls} ({@code cert_file}, {@code key_file}, {@code client_ca_file}), {@code
+ * max_recv_msg_size_mib}, {@code max_concurrent_streams}, {@code max_request_body_size} and {@code
+ * auth.authenticator}; exporter {@code tls} ({@code insecure}, {@code ca_file}, {@code cert_file}, {@code
+ * key_file}), {@code auth.authenticator} and otlphttp's {@code traces_endpoint} etc. The one
+ * authenticator is the {@code bearertokenauth} extension ({@code token} or {@code filename}), which must
+ * be listed in {@code service.extensions} as in the Collector; its token never appears in a {@code
+ * toString} or an error. A Collector key that otlp4j does not implement is an error saying so. Relative
+ * file paths resolve against the configuration file's directory.
+ *
+ * <p>Component ids may carry a {@code /name} suffix ({@code otlp/upstream}); a component listed with no
  * value takes its defaults; {@code ${env:VAR}} (and {@code ${VAR}}, {@code ${env:VAR:-default}}) is
  * replaced in every string. An unknown component, key or value is an error naming it and its line;
  * all errors are reported together.
@@ -73,7 +83,68 @@ public final class RelayConfig {
     }
   }
 
-  record ReceiverConfig(String id, HostPort grpc, HostPort http) {}
+  /**
+   * One receiver: where its protocols listen ({@code null} when off) and their server options ({@link
+   * ServerOptions#DEFAULTS} when nothing is set).
+   */
+  record ReceiverConfig(String id, HostPort grpc, HostPort http, ServerOptions grpcOptions,
+      ServerOptions httpOptions) {
+    ReceiverConfig(String id, HostPort grpc, HostPort http) {
+      this(id, grpc, http, ServerOptions.DEFAULTS, ServerOptions.DEFAULTS);
+    }
+  }
+
+  /**
+   * A receiver protocol's options from the Collector's {@code configgrpc}/{@code confighttp} server
+   * settings: TLS, the bearer token of its {@code auth.authenticator} (null when none), the largest
+   * request in bytes, the concurrent streams per connection (0: the receiver's default) and, for
+   * OTLP/HTTP, the URL paths set by {@code traces_url_path} etc.
+   */
+  record ServerOptions(ServerTls tls, String authenticator, Secret bearerToken, int maxRequestBytes,
+      int maxConcurrentStreams, Map<Signal, String> urlPaths) {
+    static final ServerOptions DEFAULTS = new ServerOptions(null, null, null, 0, 0, Map.of());
+  }
+
+  /** A server's PEM certificate chain and key, and the CA bundle client certificates must chain to (or null). */
+  record ServerTls(Path certFile, Path keyFile, Path clientCaFile) {}
+
+  /** A client's TLS files (each may be null: the JDK's trust store, no client certificate). */
+  record ClientTls(Path caFile, Path certFile, Path keyFile) {
+    static final ClientTls NONE = new ClientTls(null, null, null);
+  }
+
+  /**
+   * A secret from the configuration (a bearer token): never part of a {@code toString}, an error or a
+   * log line. Immutable.
+   */
+  static final class Secret {
+    private final String value;
+
+    Secret(String value) {
+      this.value = java.util.Objects.requireNonNull(value, "value");
+    }
+
+    /** The secret itself, for the one place that sends or checks it. */
+    String reveal() {
+      return value;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Secret other && other.value.equals(value);
+    }
+
+    @Override
+    public int hashCode() {
+      return value.hashCode();
+    }
+
+    @Override
+    public String toString() {
+      return "[redacted]";
+    }
+  }
+
 
   sealed interface ExporterConfig permits OtlpExporterConfig, FileExporterConfig, DebugExporterConfig {
     String id();
@@ -81,13 +152,37 @@ public final class RelayConfig {
     int queueSize();
   }
 
+  /**
+   * An {@code otlp} or {@code otlphttp} exporter. {@code signalEndpoints} are otlphttp's {@code
+   * traces_endpoint} etc.; {@code authorization} is the bearer token of its {@code auth.authenticator}
+   * (null when none), sent as {@code Authorization: Bearer}.
+   */
   record OtlpExporterConfig(String id, boolean http, String endpoint, boolean insecure, Map<String, String> headers,
-      Compression compression, Duration timeout, int queueSize) implements ExporterConfig {}
+      Compression compression, Duration timeout, int queueSize, ClientTls tls, Map<Signal, String> signalEndpoints,
+      Secret authorization) implements ExporterConfig {
+    OtlpExporterConfig(String id, boolean http, String endpoint, boolean insecure, Map<String, String> headers,
+        Compression compression, Duration timeout, int queueSize) {
+      this(id, http, endpoint, insecure, headers, compression, timeout, queueSize, ClientTls.NONE, Map.of(), null);
+    }
+  }
 
-  record FileExporterConfig(String id, Path path, Path directory, long maxBytes, int maxBackups, int queueSize)
-      implements ExporterConfig {}
+  /**
+   * A {@code file} exporter: one {@code path} or a {@code directory} with a file per signal; {@code proto}
+   * writes the Collector's length-prefixed protobuf instead of JSON lines; {@code maxAge} (null: no
+   * limit) is rotation's {@code max_days}.
+   */
+  record FileExporterConfig(String id, Path path, Path directory, long maxBytes, int maxBackups, int queueSize,
+      boolean proto, Duration maxAge, boolean localTime, boolean append) implements ExporterConfig {
+    FileExporterConfig(String id, Path path, Path directory, long maxBytes, int maxBackups, int queueSize) {
+      this(id, path, directory, maxBytes, maxBackups, queueSize, false, null, false, true);
+    }
+  }
 
-  record DebugExporterConfig(String id, int queueSize) implements ExporterConfig {}
+  record DebugExporterConfig(String id, int queueSize, DebugExporter.Verbosity verbosity) implements ExporterConfig {
+    DebugExporterConfig(String id, int queueSize) {
+      this(id, queueSize, DebugExporter.Verbosity.BASIC);
+    }
+  }
 
   sealed interface ProcessorConfig permits BatchConfig, MemoryLimiterConfig, ResourceConfig {
     String id();
@@ -255,6 +350,15 @@ public final class RelayConfig {
 
     private final Path baseDir;
     private final List<String> errors = new ArrayList<>();
+    /** bearertokenauth extensions by id. */
+    private final Map<String, Secret> bearerTokens = new LinkedHashMap<>();
+    /** Every extension id defined under {@code extensions}. */
+    private final Set<String> definedExtensions = new java.util.LinkedHashSet<>();
+    /** The ids listed in {@code service.extensions}, or null when that list is absent. */
+    private Set<String> enabledExtensions;
+    private final List<AuthenticatorUse> authenticatorUses = new ArrayList<>();
+
+    private record AuthenticatorUse(String id, String where, int line) {}
 
     Reader(Path baseDir) {
       this.baseDir = baseDir;
@@ -270,6 +374,7 @@ public final class RelayConfig {
       if (top != null) {
         checkKeys(top, "the configuration", "receivers", "processors", "exporters", "extensions", "connectors",
             "service");
+        readExtensions(top.get("extensions"));
         forEachComponent(top.get("receivers"), "receivers", RECEIVER_TYPES, (id, type, node) -> {
           ReceiverConfig r = receiver(id, node);
           if (r != null) {
@@ -288,7 +393,6 @@ public final class RelayConfig {
             exporters.put(id, e);
           }
         });
-        forEachComponent(top.get("extensions"), "extensions", Set.of(), (id, type, node) -> { });
         forEachComponent(top.get("connectors"), "connectors", Set.of(), (id, type, node) -> { });
         ConfigNode service = top.get("service");
         if (service == null) {
@@ -297,16 +401,14 @@ public final class RelayConfig {
           Map<String, ConfigNode> s = map(service, "service");
           if (s != null) {
             checkKeys(s, "service", "pipelines", "telemetry", "extensions");
-            ConfigNode ext = s.get("extensions");
-            if (ext != null && ext.list() != null && !ext.list().isEmpty()) {
-              errors.add(at(ext.line, "service.extensions", "unknown extension '" + ext.list().get(0).value + "'"));
-            }
+            serviceExtensions(s.get("extensions"));
             HostPort a = telemetry(s.get("telemetry"));
             if (a != null) {
               admin = a;
             }
             pipelines(s.get("pipelines"), receivers.keySet(), processors.keySet(), exporters.keySet(), pipelines,
                 service.line);
+            checkAuthenticatorsEnabled();
           }
         }
       }
@@ -358,12 +460,22 @@ public final class RelayConfig {
         return null;
       }
       checkKeys(p, where + ".protocols", "grpc", "http");
-      HostPort grpc = protocol(p.get("grpc"), where + ".protocols.grpc", DEFAULT_GRPC_ENDPOINT);
-      HostPort http = protocol(p.get("http"), where + ".protocols.http", DEFAULT_HTTP_ENDPOINT);
-      return new ReceiverConfig(id, grpc, http);
+      ServerOptions[] grpcOptions = {ServerOptions.DEFAULTS};
+      ServerOptions[] httpOptions = {ServerOptions.DEFAULTS};
+      HostPort grpc = protocol(p.get("grpc"), where + ".protocols.grpc", DEFAULT_GRPC_ENDPOINT, true, grpcOptions);
+      HostPort http = protocol(p.get("http"), where + ".protocols.http", DEFAULT_HTTP_ENDPOINT, false, httpOptions);
+      return new ReceiverConfig(id, grpc, http, grpcOptions[0], httpOptions[0]);
     }
 
-    private HostPort protocol(ConfigNode node, String where, String defaultEndpoint) {
+    /** The Collector's {@code configgrpc}/{@code confighttp} server keys that otlp4j does not implement. */
+    private static final List<String> UNSUPPORTED_GRPC_SERVER_KEYS = List.of("keepalive", "read_buffer_size",
+        "write_buffer_size", "include_metadata", "transport");
+    private static final List<String> UNSUPPORTED_HTTP_SERVER_KEYS = List.of("cors", "include_metadata",
+        "response_headers", "compression_algorithms", "read_timeout", "read_header_timeout", "write_timeout",
+        "idle_timeout", "keepalive");
+
+    private HostPort protocol(ConfigNode node, String where, String defaultEndpoint, boolean grpc,
+        ServerOptions[] options) {
       if (node == null) {
         return null;
       }
@@ -371,11 +483,288 @@ public final class RelayConfig {
       if (m == null) {
         return null;
       }
-      checkKeys(m, where, "endpoint");
+      List<String> known = new ArrayList<>(List.of("endpoint", "tls", "auth"));
+      if (grpc) {
+        known.addAll(List.of("max_recv_msg_size_mib", "max_concurrent_streams"));
+      } else {
+        known.addAll(List.of("max_request_body_size", "traces_url_path", "metrics_url_path", "logs_url_path"));
+      }
+      checkKeys(m, where, grpc ? UNSUPPORTED_GRPC_SERVER_KEYS : UNSUPPORTED_HTTP_SERVER_KEYS,
+          known.toArray(String[]::new));
+      ServerTls tls = serverTls(m.get("tls"), where + ".tls");
+      String authenticator = authenticator(m.get("auth"), where + ".auth");
+      int maxBytes = 0;
+      int maxStreams = 0;
+      Map<Signal, String> urlPaths = new java.util.EnumMap<>(Signal.class);
+      if (grpc) {
+        int mib = intValue(m.get("max_recv_msg_size_mib"), where + ".max_recv_msg_size_mib", 0, 1);
+        if (mib > 2047) {
+          errors.add(at(m.get("max_recv_msg_size_mib").line, where + ".max_recv_msg_size_mib",
+              "must be at most 2047, was " + mib));
+        } else {
+          maxBytes = mib * 1024 * 1024;
+        }
+        maxStreams = intValue(m.get("max_concurrent_streams"), where + ".max_concurrent_streams", 0, 1);
+      } else {
+        long bytes = longValue(m.get("max_request_body_size"), where + ".max_request_body_size", 0, 1);
+        if (bytes > Integer.MAX_VALUE - 8) {
+          errors.add(at(m.get("max_request_body_size").line, where + ".max_request_body_size",
+              "must be below 2 GiB, was " + bytes));
+        } else {
+          maxBytes = (int) bytes;
+        }
+        for (Signal signal : Signal.values()) {
+          String key = signal.id() + "_url_path";
+          ConfigNode path = m.get(key);
+          String text = path == null ? null : string(path, where + "." + key);
+          if (text == null) {
+            continue;
+          }
+          // As the Collector: a missing leading slash is added.
+          String sanitized = text.startsWith("/") ? text : "/" + text;
+          if (text.isEmpty() || sanitized.indexOf('?') >= 0 || sanitized.indexOf('#') >= 0) {
+            errors.add(at(path.line, where + "." + key, "'" + text + "' is not a URL path"));
+          } else if (urlPaths.containsValue(sanitized)) {
+            errors.add(at(path.line, where + "." + key, "'" + sanitized + "' is already another signal's path"));
+          } else {
+            urlPaths.put(signal, sanitized);
+          }
+        }
+      }
+      options[0] = new ServerOptions(tls, authenticator, authenticator == null ? null : bearerTokens.get(authenticator),
+          maxBytes, maxStreams, Map.copyOf(urlPaths));
       ConfigNode endpoint = m.get("endpoint");
       String text = endpoint == null ? defaultEndpoint : string(endpoint, where + ".endpoint");
       return text == null ? null : hostPort(text, where + ".endpoint", endpoint == null ? node.line : endpoint.line,
           errors);
+    }
+
+    private ServerTls serverTls(ConfigNode node, String where) {
+      if (node == null || node.isNull()) {
+        return null;
+      }
+      Map<String, ConfigNode> m = map(node, where);
+      if (m == null) {
+        return null;
+      }
+      checkKeys(m, where, List.of("cert_pem", "key_pem", "ca_pem", "client_ca_file_reload", "reload_interval",
+          "cipher_suites", "include_system_ca_certs_pool", "curve_preferences"),
+          "cert_file", "key_file", "client_ca_file", "ca_file", "min_version", "max_version");
+      tlsVersions(m, where);
+      Path cert = file(m.get("cert_file"), where + ".cert_file");
+      Path key = file(m.get("key_file"), where + ".key_file");
+      Path clientCa = file(m.get("client_ca_file"), where + ".client_ca_file");
+      // ca_file: read by the Collector into a server's root CAs, which a server never uses; accepted.
+      file(m.get("ca_file"), where + ".ca_file");
+      if (cert == null || key == null) {
+        if (m.get("cert_file") == null || m.get("key_file") == null) {
+          errors.add(at(node.line, where, "a server needs cert_file and key_file"));
+        }
+        return null;
+      }
+      return new ServerTls(cert, key, clientCa);
+    }
+
+    private ClientTls clientTls(ConfigNode node, String where, boolean[] insecure) {
+      if (node == null || node.isNull()) {
+        return ClientTls.NONE;
+      }
+      Map<String, ConfigNode> m = map(node, where);
+      if (m == null) {
+        return ClientTls.NONE;
+      }
+      checkKeys(m, where, List.of("cert_pem", "key_pem", "ca_pem", "reload_interval", "cipher_suites",
+          "include_system_ca_certs_pool", "curve_preferences"), "insecure", "insecure_skip_verify", "ca_file",
+          "cert_file", "key_file", "server_name_override", "min_version", "max_version");
+      tlsVersions(m, where);
+      insecure[0] = bool(m.get("insecure"), where + ".insecure", false);
+      ConfigNode skip = m.get("insecure_skip_verify");
+      if (bool(skip, where + ".insecure_skip_verify", false)) {
+        errors.add(at(skip.line, where + ".insecure_skip_verify", "true is not supported: otlp4j always verifies "
+            + "the server's certificate (give its CA in ca_file)"));
+      }
+      ConfigNode sni = m.get("server_name_override");
+      if (sni != null && sni.text() != null && !sni.text().isEmpty()) {
+        errors.add(at(sni.line, where + ".server_name_override", "is not supported: the certificate must name the "
+            + "endpoint's host"));
+      }
+      Path ca = file(m.get("ca_file"), where + ".ca_file");
+      Path cert = file(m.get("cert_file"), where + ".cert_file");
+      Path key = file(m.get("key_file"), where + ".key_file");
+      if ((m.get("cert_file") == null) != (m.get("key_file") == null)) {
+        errors.add(at(node.line, where, "cert_file and key_file must be given together"));
+      }
+      return new ClientTls(ca, cert, key);
+    }
+
+    /** min_version/max_version: otlp4j speaks TLS 1.2 and 1.3, the Collector's default range. */
+    private void tlsVersions(Map<String, ConfigNode> m, String where) {
+      ConfigNode min = m.get("min_version");
+      if (min != null && !"1.2".equals(min.text())) {
+        errors.add(at(min.line, where + ".min_version", "'" + min.value + "' is not supported (supported: 1.2, "
+            + "the default: otlp4j accepts TLS 1.2 and 1.3)"));
+      }
+      ConfigNode max = m.get("max_version");
+      if (max != null && !"1.3".equals(max.text()) && !"".equals(max.text())) {
+        errors.add(at(max.line, where + ".max_version", "'" + max.value + "' is not supported (supported: 1.3)"));
+      }
+    }
+
+    /** A readable file's path, resolved against the configuration's directory; null (and an error) if not. */
+    private Path file(ConfigNode node, String where) {
+      if (node == null) {
+        return null;
+      }
+      String text = string(node, where);
+      if (text == null || text.isEmpty()) {
+        if (text != null) {
+          errors.add(at(node.line, where, "must not be empty"));
+        }
+        return null;
+      }
+      Path path = baseDir.resolve(text);
+      if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+        errors.add(at(node.line, where, "'" + text + "' is not a readable file"));
+        return null;
+      }
+      return path;
+    }
+
+    /** {@code auth: {authenticator: <extension id>}}: the id, remembered to be resolved once all is read. */
+    private String authenticator(ConfigNode node, String where) {
+      if (node == null || node.isNull()) {
+        return null;
+      }
+      Map<String, ConfigNode> m = map(node, where);
+      if (m == null) {
+        return null;
+      }
+      checkKeys(m, where, "authenticator");
+      ConfigNode a = m.get("authenticator");
+      if (a == null) {
+        errors.add(at(node.line, where + ".authenticator", "is required"));
+        return null;
+      }
+      String id = string(a, where + ".authenticator");
+      if (id == null) {
+        return null;
+      }
+      if (!bearerTokens.containsKey(id)) {
+        errors.add(at(a.line, where + ".authenticator", definedExtensions.contains(id)
+            ? "extension '" + id + "' is not an authenticator (supported: bearertokenauth)"
+            : "extension '" + id + "' is not defined"));
+        return null;
+      }
+      authenticatorUses.add(new AuthenticatorUse(id, where + ".authenticator", a.line));
+      return id;
+    }
+
+    // ------------------------------------------------------------------------------ extensions
+
+    /**
+     * How each extension type is read, by type. Readers record what they define; a type missing here
+     * is an unknown extension (an error naming it).
+     */
+    private Map<String, ComponentReader> extensionReaders() {
+      Map<String, ComponentReader> readers = new LinkedHashMap<>();
+      readers.put("bearertokenauth", this::bearerTokenAuth);
+      return readers;
+    }
+
+    private void readExtensions(ConfigNode section) {
+      Map<String, ComponentReader> readers = extensionReaders();
+      forEachComponent(section, "extensions", readers.keySet(), (id, type, node) -> {
+        definedExtensions.add(id);
+        readers.get(type).read(id, type, node);
+      });
+    }
+
+    /**
+     * {@code bearertokenauth}: {@code token} or {@code filename} (read now, trimmed). The token never
+     * appears in an error.
+     */
+    private void bearerTokenAuth(String id, String type, ConfigNode node) {
+      String where = "extensions." + id;
+      Map<String, ConfigNode> m = mapOrEmpty(node, where);
+      if (m == null) {
+        return;
+      }
+      checkKeys(m, where, List.of("tokens"), "scheme", "header", "token", "filename");
+      ConfigNode scheme = m.get("scheme");
+      if (scheme != null && !"Bearer".equals(scheme.text())) {
+        errors.add(at(scheme.line, where + ".scheme", "'" + scheme.value + "' is not supported (supported: Bearer)"));
+      }
+      ConfigNode header = m.get("header");
+      if (header != null && (header.text() == null || !header.text().equalsIgnoreCase("Authorization"))) {
+        errors.add(at(header.line, where + ".header", "'" + header.value
+            + "' is not supported (supported: Authorization)"));
+      }
+      ConfigNode token = m.get("token");
+      ConfigNode filename = m.get("filename");
+      if ((token == null) == (filename == null)) {
+        errors.add(at(node.line, where, "set exactly one of token and filename"));
+        return;
+      }
+      String value;
+      int line;
+      if (token != null) {
+        value = token.text();
+        line = token.line;
+        if (value == null) {
+          errors.add(at(line, where + ".token", "must be a string"));
+          return;
+        }
+      } else {
+        Path file = file(filename, where + ".filename");
+        if (file == null) {
+          return;
+        }
+        line = filename.line;
+        try {
+          value = Files.readString(file, StandardCharsets.UTF_8).trim();
+        } catch (IOException | RuntimeException e) {
+          errors.add(at(line, where + ".filename", "cannot read '" + filename.value + "': " + e.getClass()
+              .getSimpleName()));
+          return;
+        }
+      }
+      if (value.isBlank()) {
+        errors.add(at(line, where + (token != null ? ".token" : ".filename"), "the token is empty"));
+        return;
+      }
+      bearerTokens.put(id, new Secret(value));
+    }
+
+    /** {@code service.extensions}: each id must be defined. */
+    private void serviceExtensions(ConfigNode node) {
+      if (node == null || node.isNull()) {
+        return;
+      }
+      enabledExtensions = new java.util.LinkedHashSet<>();
+      if (node.list() == null) {
+        errors.add(at(node.line, "service.extensions", "must be a list of extension ids"));
+        return;
+      }
+      for (ConfigNode n : node.list()) {
+        String id = n.text();
+        if (id == null) {
+          errors.add(at(n.line, "service.extensions", "must be a list of extension ids"));
+        } else if (!definedExtensions.contains(id)) {
+          errors.add(at(n.line, "service.extensions", "extension '" + id + "' is not defined"));
+        } else {
+          enabledExtensions.add(id);
+        }
+      }
+    }
+
+    /** As in the Collector, an authenticator a component uses must be enabled in service.extensions. */
+    private void checkAuthenticatorsEnabled() {
+      for (AuthenticatorUse use : authenticatorUses) {
+        if (enabledExtensions == null || !enabledExtensions.contains(use.id())) {
+          errors.add(at(use.line(), use.where(), "extension '" + use.id()
+              + "' must be listed in service.extensions"));
+        }
+      }
     }
 
     private ProcessorConfig processor(String id, String type, ConfigNode node) {
@@ -421,6 +810,85 @@ public final class RelayConfig {
       }
     }
 
+    private static final String RESOURCE_ACTIONS = "insert, update, upsert, delete";
+
+    /** An entry with {@code from_attribute}: insert, update or upsert with another attribute's value. */
+    private void fromAttribute(ResourceRewrite.Builder rewrite, String key, String action, ConfigNode from,
+        ConfigNode value, int actionLine, String w) {
+      String source = from.text();
+      if (source == null || source.isEmpty()) {
+        errors.add(at(from.line, w + ".from_attribute", "must be an attribute name"));
+        return;
+      }
+      if (value != null) {
+        errors.add(at(value.line, w + ".value", "give value or from_attribute, not both"));
+        return;
+      }
+      switch (action) {
+        case "insert" -> rewrite.insertFromAttribute(key, source);
+        case "update" -> rewrite.updateFromAttribute(key, source);
+        case "upsert" -> rewrite.upsertFromAttribute(key, source);
+        default -> errors.add(at(actionLine, w + ".action", "'" + action
+            + "' does not take from_attribute (insert, update, upsert do)"));
+      }
+    }
+
+    /** One {@code attributes} entry of the {@code resource} processor, added to {@code rewrite}. */
+    private void resourceAction(ResourceRewrite.Builder rewrite, String key, String action, ConfigNode v,
+        int actionLine, int line, String w) {
+      switch (action) {
+        case "delete" -> rewrite.delete(key);
+        case "insert", "update", "upsert" -> {
+          if (v == null || v.isNull() || v.text() == null) {
+            errors.add(at(v == null ? line : v.line, w + ".value", "is required for " + action
+                + " (a string, number or boolean)"));
+            return;
+          }
+          switch (v.kind) {
+            case VALUE_NUMBER_INT -> {
+              try {
+                long n = Long.parseLong(v.text());
+                switch (action) {
+                  case "insert" -> rewrite.insert(key, n);
+                  case "update" -> rewrite.update(key, n);
+                  default -> rewrite.upsert(key, n);
+                }
+              } catch (NumberFormatException e) {
+                errors.add(at(v.line, w + ".value", "'" + v.text() + "' does not fit a 64-bit integer"));
+              }
+            }
+            case VALUE_NUMBER_FLOAT -> {
+              double d = Double.parseDouble(v.text());
+              switch (action) {
+                case "insert" -> rewrite.insert(key, d);
+                case "update" -> rewrite.update(key, d);
+                default -> rewrite.upsert(key, d);
+              }
+            }
+            case VALUE_TRUE, VALUE_FALSE -> {
+              boolean b = Boolean.parseBoolean(v.text());
+              switch (action) {
+                case "insert" -> rewrite.insert(key, b);
+                case "update" -> rewrite.update(key, b);
+                default -> rewrite.upsert(key, b);
+              }
+            }
+            default -> {
+              switch (action) {
+                case "insert" -> rewrite.insert(key, v.text());
+                case "update" -> rewrite.update(key, v.text());
+                default -> rewrite.upsert(key, v.text());
+              }
+            }
+          }
+        }
+        case "hash", "extract", "convert" -> errors.add(at(actionLine, w + ".action",
+            "'" + action + "' is not supported by otlp4j (supported: " + RESOURCE_ACTIONS + ")"));
+        default -> errors.add(at(actionLine, w + ".action", "unknown action '" + action
+            + "' (supported: " + RESOURCE_ACTIONS + ")"));
+      }
+    }
+
     private ProcessorConfig resource(String id, String where, Map<String, ConfigNode> m, int line) {
       checkKeys(m, where, "attributes");
       ConfigNode attributes = m.get("attributes");
@@ -437,7 +905,8 @@ public final class RelayConfig {
         if (am == null) {
           continue;
         }
-        checkKeys(am, w, "key", "value", "action");
+        checkKeys(am, w, List.of("from_context", "pattern", "converted_type"), "key", "value", "action",
+            "from_attribute");
         String key = am.get("key") == null ? null : string(am.get("key"), w + ".key");
         String action = am.get("action") == null ? null : string(am.get("action"), w + ".action");
         if (key == null || key.isEmpty()) {
@@ -445,34 +914,14 @@ public final class RelayConfig {
           continue;
         }
         if (action == null) {
-          errors.add(at(a.line, w + ".action", "is required (upsert or delete)"));
+          errors.add(at(a.line, w + ".action", "is required (" + RESOURCE_ACTIONS + ")"));
           continue;
         }
-        switch (action) {
-          case "delete" -> rewrite.delete(key);
-          case "upsert" -> {
-            ConfigNode v = am.get("value");
-            if (v == null || v.isNull() || v.text() == null) {
-              errors.add(at(a.line, w + ".value", "is required for upsert"));
-              continue;
-            }
-            switch (v.kind) {
-              case VALUE_NUMBER_INT -> {
-                try {
-                  rewrite.upsert(key, Long.parseLong(v.text()));
-                } catch (NumberFormatException e) {
-                  rewrite.upsert(key, v.text());
-                }
-              }
-              case VALUE_NUMBER_FLOAT -> rewrite.upsert(key, Double.parseDouble(v.text()));
-              case VALUE_TRUE, VALUE_FALSE -> rewrite.upsert(key, Boolean.parseBoolean(v.text()));
-              default -> rewrite.upsert(key, v.text());
-            }
-          }
-          case "insert", "update" -> errors.add(at(am.get("action").line, w + ".action",
-              "'" + action + "' is not supported yet (supported: upsert, delete)"));
-          default -> errors.add(at(am.get("action").line, w + ".action", "unknown action '" + action
-              + "' (supported: upsert, delete)"));
+        ConfigNode from = am.get("from_attribute");
+        if (from != null) {
+          fromAttribute(rewrite, key, action, from, am.get("value"), am.get("action").line, w);
+        } else {
+          resourceAction(rewrite, key, action, am.get("value"), am.get("action").line, a.line, w);
         }
       }
       return new ResourceConfig(id, rewrite.build());
@@ -486,95 +935,231 @@ public final class RelayConfig {
       }
       switch (type) {
         case "otlp", "otlphttp" -> {
-          checkKeys(m, where, "endpoint", "tls", "headers", "compression", "timeout", "sending_queue");
-          ConfigNode e = m.get("endpoint");
-          if (e == null) {
-            errors.add(at(node.line, where + ".endpoint", "is required"));
-            return null;
-          }
-          String endpoint = string(e, where + ".endpoint");
-          boolean insecure = false;
-          ConfigNode tls = m.get("tls");
-          if (tls != null) {
-            Map<String, ConfigNode> t = mapOrEmpty(tls, where + ".tls");
-            if (t != null) {
-              checkKeys(t, where + ".tls", "insecure");
-              insecure = bool(t.get("insecure"), where + ".tls.insecure", false);
-            }
-          }
-          Map<String, String> headers = new LinkedHashMap<>();
-          ConfigNode h = m.get("headers");
-          if (h != null && !h.isNull()) {
-            Map<String, ConfigNode> hm = map(h, where + ".headers");
-            if (hm != null) {
-              hm.forEach((k, v) -> {
-                String value = string(v, where + ".headers." + k);
-                if (value != null) {
-                  headers.put(k, value);
-                }
-              });
-            }
-          }
-          Compression compression = Compression.GZIP;
-          ConfigNode c = m.get("compression");
-          if (c != null) {
-            String name = string(c, where + ".compression");
-            if (name != null) {
-              switch (name.toLowerCase(Locale.ROOT)) {
-                case "gzip" -> compression = Compression.GZIP;
-                case "zstd" -> compression = Compression.ZSTD;
-                case "none", "" -> compression = Compression.NONE;
-                default -> errors.add(at(c.line, where + ".compression", "unknown compression '" + name
-                    + "' (supported: gzip, zstd, none)"));
-              }
-            }
-          }
-          Duration timeout = duration(m.get("timeout"), where + ".timeout", Duration.ofSeconds(5));
+          checkKeys(m, where, OTLP_EXPORTER_UNSUPPORTED, concat(OTLP_EXPORTER_KEYS, "sending_queue"));
           int queueSize = sendingQueue(m.get("sending_queue"), where);
-          if (endpoint == null || timeout == null) {
-            return null;
-          }
-          return new OtlpExporterConfig(id, type.equals("otlphttp"), endpoint, insecure, headers, compression,
-              timeout, queueSize);
+          return otlpExporter(id, type, where, m, node, queueSize);
         }
         case "file" -> {
-          checkKeys(m, where, "path", "rotation", "format", "sending_queue");
-          ConfigNode p = m.get("path");
-          if (p == null) {
-            errors.add(at(node.line, where + ".path", "is required"));
-            return null;
-          }
-          String path = string(p, where + ".path");
-          ConfigNode f = m.get("format");
-          if (f != null && !"json".equals(f.text())) {
-            errors.add(at(f.line, where + ".format", "unknown format '" + f.value + "' (supported: json)"));
-          }
-          long maxBytes = FileExporter.DEFAULT_MAX_BYTES;
-          int maxBackups = FileExporter.DEFAULT_MAX_BACKUPS;
-          ConfigNode r = m.get("rotation");
-          if (r != null) {
-            Map<String, ConfigNode> rm = mapOrEmpty(r, where + ".rotation");
-            if (rm != null) {
-              checkKeys(rm, where + ".rotation", "max_megabytes", "max_backups");
-              maxBytes = intValue(rm.get("max_megabytes"), where + ".rotation.max_megabytes", 100, 1) * 1024L * 1024L;
-              maxBackups = intValue(rm.get("max_backups"), where + ".rotation.max_backups",
-                  FileExporter.DEFAULT_MAX_BACKUPS, 0);
-            }
-          }
+          checkKeys(m, where, List.of("compression", "encoding", "group_by"),
+              concat(FILE_EXPORTER_KEYS, "sending_queue"));
           int queueSize = sendingQueue(m.get("sending_queue"), where);
-          return path == null ? null
-              : new FileExporterConfig(id, baseDir.resolve(path), null, maxBytes, maxBackups, queueSize);
+          return fileExporter(id, where, m, node, queueSize);
         }
         default -> {
-          checkKeys(m, where, "verbosity", "sending_queue");
-          ConfigNode v = m.get("verbosity");
-          if (v != null && !Set.of("basic", "normal", "detailed").contains(String.valueOf(v.value))) {
-            errors.add(at(v.line, where + ".verbosity", "unknown verbosity '" + v.value
-                + "' (basic, normal, detailed)"));
-          }
-          return new DebugExporterConfig(id, sendingQueue(m.get("sending_queue"), where));
+          checkKeys(m, where, "verbosity", "sampling_initial", "sampling_thereafter", "use_internal_logger",
+              "sending_queue");
+          int queueSize = sendingQueue(m.get("sending_queue"), where);
+          return debugExporter(id, where, m, queueSize);
         }
       }
+    }
+
+    private static String[] concat(String[] keys, String... more) {
+      String[] all = java.util.Arrays.copyOf(keys, keys.length + more.length);
+      System.arraycopy(more, 0, all, keys.length, more.length);
+      return all;
+    }
+
+    // ------------------------------------------------------------------------------ exporter options
+
+    private static final String[] OTLP_EXPORTER_KEYS = {"endpoint", "tls", "headers", "compression", "timeout",
+        "auth", "traces_endpoint", "metrics_endpoint", "logs_endpoint", "encoding"};
+    /** The Collector's client keys otlp4j does not implement (its own pool and keepalive settings apply). */
+    private static final List<String> OTLP_EXPORTER_UNSUPPORTED = List.of("keepalive", "read_buffer_size",
+        "write_buffer_size", "wait_for_ready", "balancer_name", "authority", "proxy_url", "max_idle_conns",
+        "max_idle_conns_per_host", "max_conns_per_host", "idle_conn_timeout", "disable_keep_alives",
+        "http2_read_idle_timeout", "http2_ping_timeout", "cookies", "profiles_endpoint", "batcher");
+    private static final String[] FILE_EXPORTER_KEYS = {"path", "rotation", "format", "flush_interval", "append"};
+
+    private ExporterConfig otlpExporter(String id, String type, String where, Map<String, ConfigNode> m,
+        ConfigNode node, int queueSize) {
+      boolean http = type.equals("otlphttp");
+      ConfigNode e = m.get("endpoint");
+      Map<Signal, String> signalEndpoints = new java.util.EnumMap<>(Signal.class);
+      if (http) {
+        for (Signal signal : Signal.values()) {
+          ConfigNode se = m.get(signal.id() + "_endpoint");
+          String url = se == null ? null : string(se, where + "." + signal.id() + "_endpoint");
+          if (url != null && checkUrl(url, true, se.line, where + "." + signal.id() + "_endpoint")) {
+            signalEndpoints.put(signal, url);
+          }
+        }
+        ConfigNode encoding = m.get("encoding");
+        if (encoding != null && !"proto".equals(encoding.text())) {
+          errors.add(at(encoding.line, where + ".encoding", "'" + encoding.value
+              + "' is not supported (supported: proto)"));
+        }
+      } else {
+        for (String key : new String[] {"traces_endpoint", "metrics_endpoint", "logs_endpoint", "encoding"}) {
+          if (m.get(key) != null) {
+            errors.add(at(m.get(key).line, where + "." + key, "unknown key '" + key + "' (an otlphttp key)"));
+          }
+        }
+      }
+      String endpoint = null;
+      if (e == null) {
+        if (!http || signalEndpoints.size() < Signal.values().length) {
+          errors.add(at(node.line, where + ".endpoint", "is required"));
+          return null;
+        }
+      } else {
+        endpoint = string(e, where + ".endpoint");
+        if (endpoint != null) {
+          if (!http) {
+            endpoint = grpcTarget(endpoint);
+          }
+          if (!checkUrl(endpoint, http, e.line, where + ".endpoint")) {
+            endpoint = null;
+          }
+        }
+      }
+      boolean[] insecure = {false};
+      ClientTls tls = clientTls(m.get("tls"), where + ".tls", insecure);
+      Map<String, String> headers = new LinkedHashMap<>();
+      ConfigNode h = m.get("headers");
+      if (h != null && !h.isNull()) {
+        Map<String, ConfigNode> hm = map(h, where + ".headers");
+        if (hm != null) {
+          hm.forEach((k, v) -> {
+            String value = v.isNull() ? null : v.text();
+            if (value == null) {
+              errors.add(at(v.line, where + ".headers." + k, "must be a string"));
+            } else {
+              headers.put(k, value);
+            }
+          });
+        }
+      }
+      Compression compression = Compression.GZIP;
+      ConfigNode c = m.get("compression");
+      if (c != null) {
+        String name = c.isNull() ? "" : string(c, where + ".compression");
+        if (name != null) {
+          switch (name.toLowerCase(Locale.ROOT)) {
+            case "gzip" -> compression = Compression.GZIP;
+            case "zstd" -> compression = Compression.ZSTD;
+            case "none", "" -> compression = Compression.NONE;
+            default -> errors.add(at(c.line, where + ".compression", "unknown compression '" + name
+                + "' (supported: gzip, zstd, none)"));
+          }
+        }
+      }
+      // The Collector's defaults: 5 s for otlp (exporterhelper), 30 s for otlphttp (its HTTP client).
+      Duration timeout = duration(m.get("timeout"), where + ".timeout",
+          http ? Duration.ofSeconds(30) : Duration.ofSeconds(5));
+      if (timeout != null && timeout.isZero()) {
+        errors.add(at(m.get("timeout").line, where + ".timeout", "must be positive"));
+        timeout = null;
+      }
+      String authenticator = authenticator(m.get("auth"), where + ".auth");
+      Secret authorization = authenticator == null ? null : bearerTokens.get(authenticator);
+      if ((endpoint == null && e != null) || timeout == null) {
+        return null;
+      }
+      return new OtlpExporterConfig(id, http, endpoint, insecure[0], headers, compression, timeout, queueSize, tls,
+          signalEndpoints, authorization);
+    }
+
+    /**
+     * A gRPC target as the Collector takes it: {@code host:port}, {@code dns:///host:port} or a URL; the
+     * {@code dns}/{@code passthrough} resolver prefixes are dropped (the exporter resolves names itself).
+     */
+    private static String grpcTarget(String endpoint) {
+      for (String prefix : new String[] {"dns:///", "dns:", "passthrough:///"}) {
+        if (endpoint.startsWith(prefix)) {
+          return endpoint.substring(prefix.length());
+        }
+      }
+      return endpoint;
+    }
+
+    /** Whether {@code endpoint} is {@code host:port} (gRPC only) or an http(s) URL with a host; else an error. */
+    private boolean checkUrl(String endpoint, boolean http, int line, String where) {
+      String url = endpoint.contains("://") ? endpoint : "http://" + endpoint;
+      try {
+        java.net.URI uri = new java.net.URI(url);
+        String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+          errors.add(at(line, where, "'" + endpoint + "' must use http or https"));
+          return false;
+        }
+        if (uri.getHost() == null || uri.getHost().isEmpty()) {
+          errors.add(at(line, where, "'" + endpoint + "' has no host"));
+          return false;
+        }
+        if (!http && !endpoint.contains("://") && uri.getPort() < 0) {
+          errors.add(at(line, where, "'" + endpoint + "' must be host:port or a URL"));
+          return false;
+        }
+        return true;
+      } catch (java.net.URISyntaxException | RuntimeException x) {
+        errors.add(at(line, where, "'" + endpoint + "' is not a valid endpoint"));
+        return false;
+      }
+    }
+
+    private ExporterConfig fileExporter(String id, String where, Map<String, ConfigNode> m, ConfigNode node,
+        int queueSize) {
+      ConfigNode p = m.get("path");
+      if (p == null) {
+        errors.add(at(node.line, where + ".path", "is required"));
+        return null;
+      }
+      String path = string(p, where + ".path");
+      boolean proto = false;
+      ConfigNode f = m.get("format");
+      if (f != null) {
+        if ("proto".equals(f.text())) {
+          proto = true;
+        } else if (!"json".equals(f.text())) {
+          errors.add(at(f.line, where + ".format", "unknown format '" + f.value + "' (supported: json, proto)"));
+        }
+      }
+      Duration flush = duration(m.get("flush_interval"), where + ".flush_interval", Duration.ofSeconds(1));
+      if (flush != null && flush.isZero()) {
+        errors.add(at(m.get("flush_interval").line, where + ".flush_interval", "must be positive"));
+      }
+      boolean append = bool(m.get("append"), where + ".append", false);
+      long maxBytes = FileExporter.DEFAULT_MAX_BYTES;
+      int maxBackups = FileExporter.DEFAULT_MAX_BACKUPS;
+      Duration maxAge = null;
+      boolean localTime = false;
+      ConfigNode r = m.get("rotation");
+      if (r != null) {
+        Map<String, ConfigNode> rm = mapOrEmpty(r, where + ".rotation");
+        if (rm != null) {
+          checkKeys(rm, where + ".rotation", "max_megabytes", "max_days", "max_backups", "localtime");
+          maxBytes = intValue(rm.get("max_megabytes"), where + ".rotation.max_megabytes", 100, 1) * 1024L * 1024L;
+          maxBackups = intValue(rm.get("max_backups"), where + ".rotation.max_backups",
+              FileExporter.DEFAULT_MAX_BACKUPS, 0);
+          int days = intValue(rm.get("max_days"), where + ".rotation.max_days", 0, 0);
+          maxAge = days == 0 ? null : Duration.ofDays(days);
+          localTime = bool(rm.get("localtime"), where + ".rotation.localtime", false);
+        }
+        // The Collector's lumberjack rotation always appends to an existing file.
+        append = true;
+      }
+      return path == null ? null : new FileExporterConfig(id, baseDir.resolve(path), null, maxBytes, maxBackups,
+          queueSize, proto, maxAge, localTime, append);
+    }
+
+    private ExporterConfig debugExporter(String id, String where, Map<String, ConfigNode> m, int queueSize) {
+      DebugExporter.Verbosity verbosity = DebugExporter.Verbosity.BASIC;
+      ConfigNode v = m.get("verbosity");
+      if (v != null) {
+        switch (String.valueOf(v.value)) {
+          case "basic" -> verbosity = DebugExporter.Verbosity.BASIC;
+          case "normal" -> verbosity = DebugExporter.Verbosity.NORMAL;
+          case "detailed" -> verbosity = DebugExporter.Verbosity.DETAILED;
+          default -> errors.add(at(v.line, where + ".verbosity", "unknown verbosity '" + v.value
+              + "' (basic, normal, detailed)"));
+        }
+      }
+      // Accepted for compatibility: the relay logs through its own logger, unsampled.
+      intValue(m.get("sampling_initial"), where + ".sampling_initial", 2, 0);
+      intValue(m.get("sampling_thereafter"), where + ".sampling_thereafter", 1, 1);
+      bool(m.get("use_internal_logger"), where + ".use_internal_logger", true);
+      return new DebugExporterConfig(id, queueSize, verbosity);
     }
 
     private int sendingQueue(ConfigNode node, String where) {
@@ -672,6 +1257,40 @@ public final class RelayConfig {
     }
 
     // ------------------------------------------------------------------------------ scalar helpers
+
+    /**
+     * As {@link #checkKeys(Map, String, String...)}, naming the keys in {@code unsupported} (the
+     * Collector's, not implemented by otlp4j) as such rather than as unknown.
+     */
+    private void checkKeys(Map<String, ConfigNode> m, String where, List<String> unsupported, String... known) {
+      Map<String, ConfigNode> rest = new LinkedHashMap<>();
+      for (Map.Entry<String, ConfigNode> e : m.entrySet()) {
+        if (unsupported.contains(e.getKey())) {
+          errors.add(at(e.getValue().line, where + "." + e.getKey(), "'" + e.getKey()
+              + "' is not supported by otlp4j"));
+        } else {
+          rest.put(e.getKey(), e.getValue());
+        }
+      }
+      checkKeys(rest, where, known);
+    }
+
+    private long longValue(ConfigNode node, String where, long defaultValue, long min) {
+      if (node == null) {
+        return defaultValue;
+      }
+      try {
+        long v = Long.parseLong(String.valueOf(node.value).trim());
+        if (v < min) {
+          errors.add(at(node.line, where, "must be at least " + min + ", was " + v));
+          return defaultValue;
+        }
+        return v;
+      } catch (NumberFormatException e) {
+        errors.add(at(node.line, where, "must be a whole number, was '" + node.value + "'"));
+        return defaultValue;
+      }
+    }
 
     private void checkKeys(Map<String, ConfigNode> m, String where, String... known) {
       Set<String> k = Set.of(known);

@@ -102,7 +102,7 @@ class RelayConfigTest {
       "unknown top-level key        | exporters:\\n  debug:\\nrecievers:\\n  otlp:\\n                     | line 3: recievers: unknown key 'recievers'",
       "bad value                    | exporters:\\n  otlp:\\n    endpoint: x:1\\n    compression: lz4\\n    | line 4: exporters.otlp.compression: unknown compression 'lz4'",
       "bad duration                 | processors:\\n  batch:\\n    timeout: soon\\nexporters:\\n  debug:\\n | line 3: processors.batch.timeout: must be a duration",
-      "unsupported resource action  | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        value: b\\n        action: insert\\nexporters:\\n  debug:\\n | line 6: processors.resource.attributes[0].action: 'insert' is not supported yet"})
+      "unsupported resource action  | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        value: b\\n        action: extract\\nexporters:\\n  debug:\\n | line 6: processors.resource.attributes[0].action: 'extract' is not supported by otlp4j"})
   void unknownComponentKeyOrValueIsAnErrorNamingItAndItsLine(String name, String head, String expected) {
     String yaml = head.replace("\\n", "\n") + """
         service:

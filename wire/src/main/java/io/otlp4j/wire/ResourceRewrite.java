@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Sets and deletes resource attributes in every resource of an encoded OTLP export request, touching
+ * Inserts, updates, upserts and deletes resource attributes in every resource of an encoded OTLP export request, touching
  * only the bytes that change: each {@code Resource} message is re-encoded (with its {@code Resource*}
  * length prefix), and everything else (scopes, items, unknown fields at every level) is passed on as
  * retained slices of the input.
@@ -32,7 +32,16 @@ import java.util.Map;
  *       later attributes with the same key are removed; a resource without the key gets it appended
  *       (several in the order of their upserts). A Resource* without a resource gets one holding the
  *       upserted attributes.
+ *   <li>{@code update(key, value)}: as upsert for a resource that has the key; a resource without it is
+ *       left without it.
+ *   <li>{@code insert(key, value)}: a resource without the key gets it appended (a Resource* without a
+ *       resource gets one); a resource that has it keeps every attribute with the key as it was.
  *   <li>{@code delete(key)}: every attribute with the key is removed.
+ *   <li>The {@code *FromAttribute(key, source)} forms take the value of the resource's first attribute
+ *       named {@code source} (as the resource arrived, before any operation); a resource without {@code
+ *       source} is left as it is for that operation (the Collector's {@code from_attribute}).
+ *   <li>These are the OpenTelemetry Collector {@code resource} processor's actions. Operations on
+ *       different keys are independent, so their order does not matter.
  *   <li>A later operation on a key replaces an earlier one on the same key in the builder.
  *   <li>A Resource* carrying its {@code resource} field more than once (protobuf merges them) gets one
  *       re-encoded resource holding the merged content, where the first one was.
@@ -52,30 +61,50 @@ public final class ResourceRewrite {
   private static final int RESOURCE_TAG = (1 << 3) | LENGTH_DELIMITED;
   private static final int SCOPE_TAG = (2 << 3) | LENGTH_DELIMITED;
 
+  private static final byte UPSERT = 0;
+  private static final byte UPDATE = 1;
+  private static final byte INSERT = 2;
+  private static final byte DELETE = 3;
+
   private final byte[][] keys;
-  /** For each key: the encoded KeyValue field (tag, length, content) to upsert, or null to delete. */
+  /** For each key: its operation. */
+  private final byte[] kinds;
+  /** For each key: the encoded KeyValue field (tag, length, content) to append, or null to delete. */
   private final byte[][] replacements;
   /** For each upserted key: the encoded value field (KeyValue field 2: tag, length, AnyValue). */
   private final byte[][] values;
-  private final boolean anyUpsert;
+  /** For each key: the attribute its value is copied from, or null. */
+  private final byte[][] sources;
+  /** For each key: its encoded key field (KeyValue field 1), for appending a copied value. */
+  private final byte[][] keyFields;
+  /** Whether some operation may add an attribute to a Resource* that has no resource. */
+  private final boolean anyAppend;
   private final OtlpWalker walker;
   private final boolean validate;
 
   private ResourceRewrite(Builder builder) {
     int n = builder.operations.size();
     keys = new byte[n][];
+    kinds = new byte[n];
     replacements = new byte[n][];
     values = new byte[n][];
+    sources = new byte[n][];
+    keyFields = new byte[n][];
     int i = 0;
-    boolean upserts = false;
+    boolean appends = false;
     for (Map.Entry<String, byte[]> op : builder.operations.entrySet()) {
       keys[i] = op.getKey().getBytes(StandardCharsets.UTF_8);
+      kinds[i] = builder.kinds.get(op.getKey());
       replacements[i] = op.getValue();
       values[i] = builder.values.get(op.getKey());
-      upserts |= op.getValue() != null;
+      String source = builder.sources.get(op.getKey());
+      sources[i] = source == null ? null : source.getBytes(StandardCharsets.UTF_8);
+      keyFields[i] = new ProtoWriter().string(1, op.getKey()).toByteArray();
+      // A copied value needs a resource to copy from: it never creates one.
+      appends |= (kinds[i] == UPSERT || kinds[i] == INSERT) && source == null;
       i++;
     }
-    anyUpsert = upserts;
+    anyAppend = appends;
     walker = builder.walker;
     validate = builder.validate;
   }
@@ -111,6 +140,9 @@ public final class ResourceRewrite {
     /** Per resource field of the current Resource*: tag position, content start, end. */
     private int[] occurrences = new int[12];
     private final boolean[] written = new boolean[keys.length];
+    /** Per operation with a source, in the current Resource*: where the source's value field is, or -1. */
+    private final int[] sourceStart = new int[keys.length];
+    private final int[] sourceEnd = new int[keys.length];
 
     Run(ByteBuf input) {
       this.input = input;
@@ -194,7 +226,7 @@ public final class ResourceRewrite {
           count++;
         }
       }
-      if (count == 0 && !anyUpsert) {
+      if (count == 0 && !anyAppend) {
         int prefixStart = out.writerIndex();
         out.writeByte(RESOURCE_TAG);
         RequestSplitter.writeVarint(out, end - start);
@@ -205,12 +237,21 @@ public final class ResourceRewrite {
       // The new resource content, then its field prefix, then the entry prefix, all into `out`.
       int contentStart = out.writerIndex();
       Arrays.fill(written, false);
+      findSources(count);
       for (int i = 0; i < count; i++) {
         resourceContent(occurrences[3 * i + 1], occurrences[3 * i + 2]);
       }
       for (int k = 0; k < keys.length; k++) {
-        if (replacements[k] != null && !written[k]) {
-          out.writeBytes(replacements[k]);
+        if ((kinds[k] == UPSERT || kinds[k] == INSERT) && !written[k]) {
+          if (sources[k] == null) {
+            out.writeBytes(replacements[k]);
+          } else if (sourceStart[k] >= 0) {
+            int valueLength = sourceEnd[k] - sourceStart[k];
+            out.writeByte(KEY_VALUE_TAG);
+            RequestSplitter.writeVarint(out, keyFields[k].length + valueLength);
+            out.writeBytes(keyFields[k]);
+            copy(sourceStart[k], sourceEnd[k]);
+          }
         }
       }
       int contentLength = out.writerIndex() - contentStart;
@@ -262,11 +303,19 @@ public final class ResourceRewrite {
           long lr = readLength(b, pos(r), end, base);
           op = operationFor(pos(lr), p);
         }
-        if (op < 0) {
+        if (op < 0 || (sources[op] != null && sourceStart[op] < 0)) {
+          copy(tagPos, p); // no operation, or one whose source this resource lacks
+        } else if (kinds[op] == INSERT) {
+          // Present already: kept as it is, every copy of it; `written` means "nothing to append".
           copy(tagPos, p);
-        } else if (replacements[op] != null && !written[op]) {
+          written[op] = true;
+        } else if (kinds[op] != DELETE && !written[op]) {
           long lr = readLength(b, pos(r), end, base);
-          replaceValue(pos(lr), p, values[op]);
+          if (sources[op] == null) {
+            replaceValue(pos(lr), p, values[op], 0, 0);
+          } else {
+            replaceValue(pos(lr), p, null, sourceStart[op], sourceEnd[op]);
+          }
           written[op] = true;
         }
       }
@@ -276,12 +325,13 @@ public final class ResourceRewrite {
      * Writes the KeyValue whose content is {@code [start, end)} with its value replaced: its other fields
      * (the key, unknown fields) are kept as they are.
      */
-    private void replaceValue(int start, int end, byte[] valueField) {
+    private void replaceValue(int start, int end, byte[] valueField, int valueStart, int valueEnd) {
+      int valueLength = valueField != null ? valueField.length : valueEnd - valueStart;
       int kept = 0;
       for (int pass = 0; pass < 2; pass++) {
         if (pass == 1) {
           out.writeByte(KEY_VALUE_TAG);
-          RequestSplitter.writeVarint(out, kept + valueField.length);
+          RequestSplitter.writeVarint(out, kept + valueLength);
         }
         int p = start;
         while (p < end) {
@@ -299,7 +349,68 @@ public final class ResourceRewrite {
           }
         }
       }
-      out.writeBytes(valueField);
+      if (valueField != null) {
+        out.writeBytes(valueField);
+      } else {
+        copy(valueStart, valueEnd);
+      }
+    }
+
+    /**
+     * For each operation with a source: the value field (tag, length, AnyValue; empty when the
+     * attribute has none) of the first attribute named by it in this entry's resource, or -1.
+     */
+    private void findSources(int count) {
+      for (int k = 0; k < keys.length; k++) {
+        sourceStart[k] = -1;
+        if (sources[k] == null) {
+          continue;
+        }
+        for (int i = 0; i < count && sourceStart[k] < 0; i++) {
+          int p = occurrences[3 * i + 1];
+          int end = occurrences[3 * i + 2];
+          while (p < end && sourceStart[k] < 0) {
+            int tagPos = p;
+            long r = readTag(b, p, end, base);
+            p = pos(r);
+            int tag = value(r);
+            p = skipValue(b, tag & 7, tagPos, p, end, base);
+            if (tag == KEY_VALUE_TAG) {
+              long lr = readLength(b, pos(r), end, base);
+              keyValueMatching(pos(lr), p, sources[k], k);
+            }
+          }
+        }
+      }
+    }
+
+    /** If the KeyValue {@code [start, end)} is named {@code key}: records its (last) value field for {@code k}. */
+    private void keyValueMatching(int start, int end, byte[] key, int k) {
+      int keyStart = start;
+      int keyLength = 0;
+      int valueStart = end;
+      int valueEnd = end;
+      int p = start;
+      while (p < end) {
+        int tagPos = p;
+        long r = readTag(b, p, end, base);
+        p = pos(r);
+        int tag = value(r);
+        p = skipValue(b, tag & 7, tagPos, p, end, base);
+        if (tag == ((1 << 3) | LENGTH_DELIMITED)) {
+          long lr = readLength(b, pos(r), end, base);
+          keyStart = pos(lr);
+          keyLength = value(lr);
+        } else if (tag == ((2 << 3) | LENGTH_DELIMITED)) {
+          // Protobuf merges repeated message fields; the relay's inputs carry one value, the last kept.
+          valueStart = tagPos;
+          valueEnd = p;
+        }
+      }
+      if (WireReader.bytesEqual(b, keyStart, keyLength, key)) {
+        sourceStart[k] = valueStart;
+        sourceEnd[k] = valueEnd;
+      }
     }
 
     private void copy(int start, int end) {
@@ -336,6 +447,8 @@ public final class ResourceRewrite {
   public static final class Builder {
     private final Map<String, byte[]> operations = new LinkedHashMap<>();
     private final Map<String, byte[]> values = new HashMap<>();
+    private final Map<String, Byte> kinds = new HashMap<>();
+    private final Map<String, String> sources = new HashMap<>();
     private OtlpWalker walker = OtlpWalker.create();
     private boolean validate = true;
 
@@ -354,23 +467,62 @@ public final class ResourceRewrite {
 
     /** Sets the attribute {@code key} to the string {@code value}. */
     public Builder upsert(String key, String value) {
-      requireNonNull(value, "value");
-      return put(key, new ProtoWriter().string(1, value));
+      return put(key, UPSERT, string(value));
     }
 
     /** Sets the attribute {@code key} to the boolean {@code value}. */
     public Builder upsert(String key, boolean value) {
-      return put(key, new ProtoWriter().bool(2, value));
+      return put(key, UPSERT, new ProtoWriter().bool(2, value));
     }
 
     /** Sets the attribute {@code key} to the integer {@code value}. */
     public Builder upsert(String key, long value) {
-      return put(key, new ProtoWriter().int64(3, value));
+      return put(key, UPSERT, new ProtoWriter().int64(3, value));
     }
 
     /** Sets the attribute {@code key} to the double {@code value}. */
     public Builder upsert(String key, double value) {
-      return put(key, new ProtoWriter().doubleField(4, value));
+      return put(key, UPSERT, new ProtoWriter().doubleField(4, value));
+    }
+
+    /** Changes the attribute {@code key} to the string {@code value} where a resource has it. */
+    public Builder update(String key, String value) {
+      return put(key, UPDATE, string(value));
+    }
+
+    /** Changes the attribute {@code key} to the boolean {@code value} where a resource has it. */
+    public Builder update(String key, boolean value) {
+      return put(key, UPDATE, new ProtoWriter().bool(2, value));
+    }
+
+    /** Changes the attribute {@code key} to the integer {@code value} where a resource has it. */
+    public Builder update(String key, long value) {
+      return put(key, UPDATE, new ProtoWriter().int64(3, value));
+    }
+
+    /** Changes the attribute {@code key} to the double {@code value} where a resource has it. */
+    public Builder update(String key, double value) {
+      return put(key, UPDATE, new ProtoWriter().doubleField(4, value));
+    }
+
+    /** Adds the attribute {@code key} with the string {@code value} where a resource lacks it. */
+    public Builder insert(String key, String value) {
+      return put(key, INSERT, string(value));
+    }
+
+    /** Adds the attribute {@code key} with the boolean {@code value} where a resource lacks it. */
+    public Builder insert(String key, boolean value) {
+      return put(key, INSERT, new ProtoWriter().bool(2, value));
+    }
+
+    /** Adds the attribute {@code key} with the integer {@code value} where a resource lacks it. */
+    public Builder insert(String key, long value) {
+      return put(key, INSERT, new ProtoWriter().int64(3, value));
+    }
+
+    /** Adds the attribute {@code key} with the double {@code value} where a resource lacks it. */
+    public Builder insert(String key, double value) {
+      return put(key, INSERT, new ProtoWriter().doubleField(4, value));
     }
 
     /** Removes every attribute named {@code key}. */
@@ -378,7 +530,40 @@ public final class ResourceRewrite {
       requireKey(key);
       operations.remove(key);
       operations.put(key, null);
+      kinds.put(key, DELETE);
+      sources.remove(key);
       return this;
+    }
+
+    /** Upserts {@code key} with the value of the resource's attribute {@code source}, where it has one. */
+    public Builder upsertFromAttribute(String key, String source) {
+      return copy(key, UPSERT, source);
+    }
+
+    /** Updates {@code key} with the value of the resource's attribute {@code source}, where it has both. */
+    public Builder updateFromAttribute(String key, String source) {
+      return copy(key, UPDATE, source);
+    }
+
+    /** Inserts {@code key} with the value of the resource's attribute {@code source}, where it has one. */
+    public Builder insertFromAttribute(String key, String source) {
+      return copy(key, INSERT, source);
+    }
+
+    private Builder copy(String key, byte kind, String source) {
+      requireKey(key);
+      requireKey(source);
+      operations.remove(key);
+      operations.put(key, new byte[0]);
+      kinds.put(key, kind);
+      sources.put(key, source);
+      values.remove(key);
+      return this;
+    }
+
+    private static ProtoWriter string(String value) {
+      requireNonNull(value, "value");
+      return new ProtoWriter().string(1, value);
     }
 
     /** The walker that validates each request first (default {@link OtlpWalker#create()}). */
@@ -392,8 +577,10 @@ public final class ResourceRewrite {
       return new ResourceRewrite(this);
     }
 
-    private Builder put(String key, ProtoWriter anyValue) {
+    private Builder put(String key, byte kind, ProtoWriter anyValue) {
       requireKey(key);
+      kinds.put(key, kind);
+      sources.remove(key);
       byte[] value = anyValue.toByteArray();
       byte[] keyValue = new ProtoWriter().string(1, key).bytes(2, value).toByteArray();
       byte[] field = new ProtoWriter().bytes(1, keyValue).toByteArray();
@@ -421,7 +608,13 @@ public final class ResourceRewrite {
   public String toString() {
     List<String> ops = new ArrayList<>();
     for (int k = 0; k < keys.length; k++) {
-      ops.add((replacements[k] == null ? "delete " : "upsert ") + new String(keys[k], StandardCharsets.UTF_8));
+      String kind = switch (kinds[k]) {
+        case UPSERT -> "upsert ";
+        case UPDATE -> "update ";
+        case INSERT -> "insert ";
+        default -> "delete ";
+      };
+      ops.add(kind + new String(keys[k], StandardCharsets.UTF_8));
     }
     return "ResourceRewrite" + ops;
   }

@@ -117,6 +117,182 @@ class ResourceRewriteTest {
     return resource.toBuilder().clearAttributes().addAllAttributes(attributes).build();
   }
 
+  /** Insert, update, upsert and delete together, as the Collector's resource processor applies them. */
+  private static final ResourceRewrite ALL_ACTIONS = ResourceRewrite.builder()
+      .insert("service.name", "inserted")
+      .insert("deployment.environment", "staging")
+      .update("url.path", "/redacted")
+      .update("user.id", 42L)
+      .update("absent.everywhere", true)
+      .upsert("db.system", 0.5)
+      .delete("thread.name")
+      .build();
+
+  @ParameterizedTest
+  @EnumSource(Signal.class)
+  void insertAndUpdateEqualTheCollectorSemanticsAppliedWithTheOfficialBuilders(Signal signal) throws Exception {
+    OtlpGenerator generator = new OtlpGenerator(signal.ordinal() * 31L + 7).withUnknownFields(true);
+    for (int i = 0; i < 100; i++) {
+      Message request = generator.request(signal);
+      byte[] bytes = request.toByteArray();
+      ByteBuf input = (i & 1) == 0 ? Unpooled.wrappedBuffer(bytes)
+          : PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
+      ByteBuf rewritten = ALL_ACTIONS.apply(signal, input);
+      try {
+        Message parsed = OfficialView.parse(signal, ByteBufUtil.getBytes(rewritten));
+        assertThat(parsed).isEqualTo(expectedForAllActions(request));
+      } finally {
+        rewritten.release();
+        input.release();
+      }
+    }
+  }
+
+  private static Message expectedForAllActions(Message request) {
+    Message.Builder out = request.toBuilder();
+    FieldDescriptor entries = request.getDescriptorForType().findFieldByNumber(1);
+    for (int i = 0; i < out.getRepeatedFieldCount(entries); i++) {
+      Message entry = (Message) out.getRepeatedField(entries, i);
+      FieldDescriptor resourceField = entry.getDescriptorForType().findFieldByNumber(1);
+      Resource resource = (Resource) entry.getField(resourceField);
+      Map<String, AnyValue> changes = new LinkedHashMap<>();
+      changes.put("url.path", AnyValue.newBuilder().setStringValue("/redacted").build());
+      changes.put("user.id", AnyValue.newBuilder().setIntValue(42).build());
+      changes.put("absent.everywhere", AnyValue.newBuilder().setBoolValue(true).build());
+      changes.put("db.system", AnyValue.newBuilder().setDoubleValue(0.5).build());
+      List<KeyValue> attributes = new ArrayList<>();
+      List<String> seen = new ArrayList<>();
+      for (KeyValue kv : resource.getAttributesList()) {
+        String key = kv.getKey();
+        boolean firstOfKey = !seen.contains(key);
+        seen.add(key);
+        if (key.equals("thread.name")) {
+          continue; // delete
+        }
+        AnyValue change = changes.get(key);
+        if (change == null) {
+          attributes.add(kv); // untouched, or an insert's key that is present: every copy kept
+        } else if (firstOfKey) {
+          attributes.add(kv.toBuilder().setValue(change).build()); // update/upsert in place
+        } // later copies of an updated key are dropped
+      }
+      Map<String, AnyValue> appended = new LinkedHashMap<>();
+      appended.put("service.name", AnyValue.newBuilder().setStringValue("inserted").build());
+      appended.put("deployment.environment", AnyValue.newBuilder().setStringValue("staging").build());
+      appended.put("db.system", AnyValue.newBuilder().setDoubleValue(0.5).build());
+      // The builder's key order: insert service.name, insert deployment.environment, ..., upsert db.system.
+      appended.forEach((key, value) -> {
+        if (!seen.contains(key)) {
+          attributes.add(KeyValue.newBuilder().setKey(key).setValue(value).build());
+        }
+      });
+      Resource rewritten = resource.toBuilder().clearAttributes().addAllAttributes(attributes).build();
+      out.setRepeatedField(entries, i, entry.toBuilder().setField(resourceField, rewritten).build());
+    }
+    return out.build();
+  }
+
+  /** Values copied from other attributes (the Collector's from_attribute), mixed with a plain delete. */
+  private static final ResourceRewrite FROM_ATTRIBUTE = ResourceRewrite.builder()
+      .insertFromAttribute("copied.service", "service.name")
+      .updateFromAttribute("url.path", "user.id")
+      .upsertFromAttribute("db.system", "k8s.pod.name")
+      .insertFromAttribute("service.name", "thread.name")
+      .delete("thread.name")
+      .build();
+
+  @ParameterizedTest
+  @EnumSource(Signal.class)
+  void fromAttributeCopiesTheSourceValueAsTheOfficialBuildersWould(Signal signal) throws Exception {
+    OtlpGenerator generator = new OtlpGenerator(signal.ordinal() * 17L + 11).withUnknownFields(true);
+    for (int i = 0; i < 100; i++) {
+      Message request = generator.request(signal);
+      ByteBuf input = Unpooled.wrappedBuffer(request.toByteArray());
+      ByteBuf rewritten = FROM_ATTRIBUTE.apply(signal, input);
+      try {
+        assertThat(OfficialView.parse(signal, ByteBufUtil.getBytes(rewritten))).isEqualTo(expectedFromAttribute(request));
+      } finally {
+        rewritten.release();
+        input.release();
+      }
+    }
+  }
+
+  private static Message expectedFromAttribute(Message request) {
+    Message.Builder out = request.toBuilder();
+    FieldDescriptor entries = request.getDescriptorForType().findFieldByNumber(1);
+    for (int i = 0; i < out.getRepeatedFieldCount(entries); i++) {
+      Message entry = (Message) out.getRepeatedField(entries, i);
+      FieldDescriptor resourceField = entry.getDescriptorForType().findFieldByNumber(1);
+      if (!entry.hasField(resourceField)) {
+        continue; // nothing to copy from: no resource is created
+      }
+      Resource resource = (Resource) entry.getField(resourceField);
+      Map<String, KeyValue> firstByKey = new LinkedHashMap<>();
+      for (KeyValue kv : resource.getAttributesList()) {
+        firstByKey.putIfAbsent(kv.getKey(), kv);
+      }
+      // target -> [source, action]
+      String[][] ops = {{"copied.service", "service.name", "insert"}, {"url.path", "user.id", "update"},
+          {"db.system", "k8s.pod.name", "upsert"}, {"service.name", "thread.name", "insert"}};
+      List<KeyValue> attributes = new ArrayList<>();
+      List<String> seen = new ArrayList<>();
+      for (KeyValue kv : resource.getAttributesList()) {
+        String key = kv.getKey();
+        boolean first = !seen.contains(key);
+        seen.add(key);
+        if (key.equals("thread.name")) {
+          continue;
+        }
+        String[] op = null;
+        for (String[] o : ops) {
+          if (o[0].equals(key) && !o[2].equals("insert") && firstByKey.containsKey(o[1])) {
+            op = o;
+          }
+        }
+        if (op == null) {
+          attributes.add(kv);
+        } else if (first) {
+          attributes.add(withValueOf(kv.toBuilder(), firstByKey.get(op[1])).build());
+        }
+      }
+      for (String[] o : ops) {
+        if (!o[2].equals("update") && !seen.contains(o[0]) && firstByKey.containsKey(o[1])) {
+          attributes.add(withValueOf(KeyValue.newBuilder().setKey(o[0]), firstByKey.get(o[1])).build());
+        }
+      }
+      Resource rewritten = resource.toBuilder().clearAttributes().addAllAttributes(attributes).build();
+      out.setRepeatedField(entries, i, entry.toBuilder().setField(resourceField, rewritten).build());
+    }
+    return out.build();
+  }
+
+  private static KeyValue.Builder withValueOf(KeyValue.Builder target, KeyValue source) {
+    return source.hasValue() ? target.setValue(source.getValue()) : target.clearValue();
+  }
+
+  @Test
+  void insertKeepsAPresentKeyAndUpdateNeverAddsOne() throws Exception {
+    ExportTraceServiceRequest request = ExportTraceServiceRequest.newBuilder()
+        .addResourceSpans(ResourceSpans.newBuilder().setResource(Resource.newBuilder()
+            .addAttributes(kv("env", "dev")).addAttributes(kv("env", "dev2"))))
+        .addResourceSpans(ResourceSpans.newBuilder().setSchemaUrl("no resource"))
+        .build();
+    ByteBuf input = Unpooled.wrappedBuffer(request.toByteArray());
+    ResourceRewrite rewrite = ResourceRewrite.builder().insert("env", "prod").update("region", "eu").build();
+    ByteBuf out = rewrite.apply(Signal.TRACES, input);
+    try {
+      ExportTraceServiceRequest parsed = ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(out));
+      assertThat(parsed.getResourceSpans(0).getResource().getAttributesList())
+          .containsExactly(kv("env", "dev"), kv("env", "dev2"));
+      assertThat(parsed.getResourceSpans(1).getResource().getAttributesList()).containsExactly(kv("env", "prod"));
+      assertThat(rewrite).hasToString("ResourceRewrite[insert env, update region]");
+    } finally {
+      out.release();
+      input.release();
+    }
+  }
+
   @Test
   void duplicatesOfAnUpsertedKeyAreRemovedAndTheFirstReplacedInPlace() throws Exception {
     ExportTraceServiceRequest request = ExportTraceServiceRequest.newBuilder()
