@@ -302,7 +302,10 @@ public final class DurableQueue implements AutoCloseable {
                 return new AppendResult.Refused(
                     "queue writer backlog is full: " + error.getMessage(), true);
               }
-              return new AppendResult.Refused("queue is closed", false);
+              if (closed.get()) {
+                return new AppendResult.Refused("queue is closed", false);
+              }
+              return new AppendResult.Refused("append failed: " + error, true);
             });
   }
 
@@ -348,7 +351,7 @@ public final class DurableQueue implements AutoCloseable {
     }
     coalescer.shutdown(Duration.ofSeconds(30)).join();
     if (intervalForcer != null) {
-      intervalForcer.shutdownNow();
+      intervalForcer.shutdown(); // no interrupt: it would close the segment's channel mid-force
       try {
         intervalForcer.awaitTermination(10, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
@@ -482,6 +485,14 @@ public final class DurableQueue implements AutoCloseable {
           "record of " + frame + " bytes (with its header) exceeds the queue's maxBytes " + maxBytes,
           false);
     }
+    ByteBuffer[] payload;
+    try {
+      payload =
+          append.length == 0 ? new ByteBuffer[0] : append.payload.nioBuffers(append.index, append.length);
+    } catch (RuntimeException e) { // released or otherwise unreadable: this caller's bug alone
+      refusedRecords.increment();
+      return new AppendResult.Refused("payload cannot be read: " + e, false);
+    }
     if (!makeRoom(frame, write)) {
       refusedRecords.increment();
       return new AppendResult.Refused(
@@ -493,8 +504,6 @@ public final class DurableQueue implements AutoCloseable {
       roll(write);
       segment = active;
     }
-    ByteBuffer[] payload =
-        append.length == 0 ? new ByteBuffer[0] : append.payload.nioBuffers(append.index, append.length);
     int headerStart = headers.position();
     RecordFormat.writeHeader(headers, append.kind, append.itemCount, append.appendedAtMillis, payload);
     write.run.add(headers.slice(headerStart, RecordFormat.HEADER_BYTES));

@@ -23,9 +23,10 @@ import java.util.zip.CRC32C;
  * One consumer's view of a {@link DurableQueue}: it reads the records after its read position and
  * persists a checkpoint when told they are done. Obtain it with {@link DurableQueue#consumer(String)}.
  *
- * <p><b>Thread-safety:</b> {@link #poll}, {@link #commit} and {@link #awaitRecords()} are for one
- * thread at a time (one exporter loop); {@link #pendingBytes()} and {@link #pendingRecords()} may be
- * read from any thread.
+ * <p><b>Thread-safety:</b> meant for one exporter loop, but safe from any thread: {@link #poll},
+ * {@link #commit} and {@link #awaitRecords()} serialize on this consumer (so a commit from an export
+ * callback may race a poll on the loop thread); {@link #pendingBytes()} and {@link
+ * #pendingRecords()} never block.
  *
  * <p><b>Delivery:</b> at-least-once. The read position starts at the persisted checkpoint when the
  * queue opens; records polled but not committed before a restart are polled again. Commits need not
@@ -78,7 +79,7 @@ public final class QueueConsumer {
    *
    * @throws IllegalArgumentException if {@code maxRecords} or {@code maxBytes} is not positive
    */
-  public List<QueueRecord> poll(int maxRecords, long maxBytes) {
+  public synchronized List<QueueRecord> poll(int maxRecords, long maxBytes) {
     if (maxRecords < 1) {
       throw new IllegalArgumentException("maxRecords must be positive, was " + maxRecords);
     }
@@ -174,7 +175,7 @@ public final class QueueConsumer {
    * queue's writer thread: continue with an {@code *Async} stage for real work. Fails with an {@link
    * IllegalStateException} when the queue closes.
    */
-  public CompletableFuture<Void> awaitRecords() {
+  public synchronized CompletableFuture<Void> awaitRecords() {
     if (readPosition < queue.publishedTail) {
       return CompletableFuture.completedFuture(null);
     }
@@ -202,8 +203,14 @@ public final class QueueConsumer {
    * @throws IllegalArgumentException if {@code position} is beyond what was polled
    */
   public void commit(long position) {
+    if (advanceFromPolled(position)) {
+      queue.reclaim(); // outside this consumer's lock: the writer takes the segments lock first
+    }
+  }
+
+  private synchronized boolean advanceFromPolled(long position) {
     if (position <= checkpoint) {
-      return;
+      return false;
     }
     if (position > readPosition) {
       throw new IllegalArgumentException(
@@ -220,7 +227,7 @@ public final class QueueConsumer {
       ordinal = polled.pollFirst()[1];
     }
     advanceTo(position, ordinal);
-    queue.reclaim();
+    return true;
   }
 
   /** Bytes queued after the checkpoint (record headers included). */
@@ -274,7 +281,9 @@ public final class QueueConsumer {
     if (future != null) {
       future.completeExceptionally(new IllegalStateException("queue is closed"));
     }
-    closeReadChannel();
+    synchronized (this) {
+      closeReadChannel();
+    }
   }
 
   /** Moves the read position past segments deleted by DROP_OLDEST; false if none is left. */
