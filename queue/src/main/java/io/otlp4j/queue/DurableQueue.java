@@ -415,6 +415,8 @@ public final class DurableQueue implements AutoCloseable {
     boolean startWritten;
     final List<Segment> created = new ArrayList<>(1);
     final List<ByteBuffer> run = new ArrayList<>();
+    /** Records this group placed in the active segment: {index in group, end offset, payload bytes}. */
+    final List<long[]> inActive = new ArrayList<>();
     long bytesAdded;
     long recordsAdded;
     long payloadBytes;
@@ -445,24 +447,29 @@ public final class DurableQueue implements AutoCloseable {
         headers = ByteBuffer.allocateDirect(Math.max(need, headers.capacity() * 2));
       }
       headers.clear();
-      for (int i = 0; i < results.length; i++) {
-        results[i] = place(group.get(i), write);
+    } catch (IOException | RuntimeException e) {
+      return failGroup(write, results, e);
+    }
+    int placed = 0;
+    try {
+      for (; placed < results.length; placed++) {
+        results[placed] = place(group.get(placed), placed, write);
       }
       flushRun(write);
+    } catch (IOException e) {
+      // A full disk, typically: keep the records written whole, refuse the rest.
+      if (!salvage(write, results, placed, e)) {
+        return failGroup(write, results, e);
+      }
+    } catch (RuntimeException e) {
+      return failGroup(write, results, e);
+    }
+    try {
       if (fsync.mode() == FsyncPolicy.Mode.PER_BATCH) {
         forceGroup(write);
       }
     } catch (IOException | RuntimeException e) {
-      rollback(write, e);
-      String reason = "write failed, nothing stored: " + e;
-      for (int i = 0; i < results.length; i++) {
-        if (results[i] == null || results[i].appended()) {
-          results[i] = new AppendResult.Refused(reason, true);
-          refusedRecords.increment();
-        }
-      }
-      groupStartBase = Long.MAX_VALUE;
-      return CompletableFuture.completedFuture(GroupResult.perPayload(Arrays.asList(results)));
+      return failGroup(write, results, e);
     }
     publish(write);
     groupStartBase = Long.MAX_VALUE;
@@ -476,8 +483,76 @@ public final class DurableQueue implements AutoCloseable {
     return CompletableFuture.completedFuture(GroupResult.perPayload(Arrays.asList(results)));
   }
 
+  /** Rolls the whole group back and refuses every append of it that was not refused already. */
+  private CompletionStage<GroupResult<AppendResult>> failGroup(
+      GroupWrite write, AppendResult[] results, Exception cause) {
+    rollback(write, cause);
+    String reason = "write failed, nothing stored: " + cause;
+    for (int i = 0; i < results.length; i++) {
+      if (results[i] == null || results[i].appended()) {
+        results[i] = new AppendResult.Refused(reason, true);
+        refusedRecords.increment();
+      }
+    }
+    groupStartBase = Long.MAX_VALUE;
+    return CompletableFuture.completedFuture(GroupResult.perPayload(Arrays.asList(results)));
+  }
+
+  /**
+   * After a write to the active segment failed part-way (the disk filled): truncates the segment to
+   * the end of the last record written whole and refuses the records after it and every record the
+   * group had not placed yet. Returns false if the segment cannot be repaired (roll back instead).
+   */
+  private boolean salvage(GroupWrite write, AppendResult[] results, int failedAt, IOException cause) {
+    if (!loggedWriteFailure) {
+      loggedWriteFailure = true;
+      LOGGER.log(
+          System.Logger.Level.WARNING,
+          "queue " + directory + ": write failed, refusing appends until writes succeed again",
+          cause);
+    }
+    Segment segment = active;
+    String reason = "write failed, record not stored: " + cause;
+    try {
+      long written = segment.channel.position();
+      long keepEnd = segment == write.start ? write.startLength : 0;
+      long dropped = 0;
+      for (long[] record : write.inActive) {
+        if (record[1] <= written && dropped == 0) {
+          keepEnd = record[1];
+          continue;
+        }
+        dropped++;
+        results[(int) record[0]] = new AppendResult.Refused(reason, true);
+        refusedRecords.increment();
+        write.recordsAdded--;
+        write.payloadBytes -= record[2];
+      }
+      segment.channel.truncate(keepEnd);
+      segment.channel.position(keepEnd);
+      sizeBytes.addAndGet(-(segment.writeLength - keepEnd));
+      write.bytesAdded -= segment.writeLength - keepEnd;
+      segment.writeLength = keepEnd;
+      segment.writeRecords -= dropped;
+      if (segment == write.start && keepEnd == write.startLength) {
+        write.startWritten = false;
+      }
+    } catch (IOException | RuntimeException e) {
+      cause.addSuppressed(e);
+      return false;
+    }
+    write.run.clear();
+    for (int i = failedAt; i < results.length; i++) {
+      if (results[i] == null || results[i].appended()) {
+        results[i] = new AppendResult.Refused(reason, true);
+        refusedRecords.increment();
+      }
+    }
+    return true;
+  }
+
   /** Plans one record into the current run (rolling or making room first); returns its result. */
-  private AppendResult place(PendingAppend append, GroupWrite write) throws IOException {
+  private AppendResult place(PendingAppend append, int index, GroupWrite write) throws IOException {
     long frame = RecordFormat.HEADER_BYTES + (long) append.length;
     if (frame > maxBytes) {
       refusedRecords.increment();
@@ -513,6 +588,7 @@ public final class DurableQueue implements AutoCloseable {
     }
     segment.writeLength += frame;
     segment.writeRecords++;
+    write.inActive.add(new long[] {index, segment.writeLength, append.length});
     sizeBytes.addAndGet(frame);
     write.bytesAdded += frame;
     write.recordsAdded++;
@@ -550,6 +626,7 @@ public final class DurableQueue implements AutoCloseable {
       write.created.add(next);
       active = next;
     }
+    write.inActive.clear(); // the previous segment's records were written whole by flushRun
   }
 
   /** Deletes whole segments (reclaiming, or dropping when so configured) until frame fits. */
@@ -866,8 +943,6 @@ public final class DurableQueue implements AutoCloseable {
         long base = Segment.parseBase(name);
         if (base >= 0) {
           files.put(base, path);
-        } else if (name.endsWith(QueueConsumer.TEMP_SUFFIX)) {
-          Files.deleteIfExists(path);
         }
       }
     }

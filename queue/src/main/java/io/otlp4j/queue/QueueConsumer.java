@@ -6,11 +6,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -37,7 +35,6 @@ import java.util.zip.CRC32C;
  */
 public final class QueueConsumer {
 
-  static final String TEMP_SUFFIX = ".tmp";
   private static final int CHECKPOINT_BYTES = 12;
 
   private final DurableQueue queue;
@@ -56,6 +53,8 @@ public final class QueueConsumer {
   private Segment readSegment;
   private FileChannel readChannel;
   private final ByteBuffer header = ByteBuffer.allocate(RecordFormat.HEADER_BYTES);
+  /** Guarded by this. */
+  private FileChannel checkpointChannel;
 
   private final AtomicReference<CompletableFuture<Void>> waiter = new AtomicReference<>();
 
@@ -195,8 +194,8 @@ public final class QueueConsumer {
 
   /**
    * Everything up to and including {@code position} (a polled record's {@link
-   * QueueRecord#position()}) is done — exported or given up. Persists the checkpoint (a small file
-   * replaced atomically, not forced: after a power loss an older checkpoint may come back, which
+   * QueueRecord#position()}) is done — exported or given up. Persists the checkpoint (12 bytes
+   * overwritten in place, not forced: after a power loss an older checkpoint may come back, which
    * only means redelivery) and deletes whole segments every consumer is past. A position at or
    * before the checkpoint is ignored.
    *
@@ -261,12 +260,17 @@ public final class QueueConsumer {
     persist(position);
   }
 
-  /** After recovery, before any other thread sees this consumer. */
-  void recovered(long checkpoint, long checkpointOrdinal) {
+  /**
+   * After recovery, before any other thread sees this consumer: starts reading at the recovered
+   * checkpoint and persists it (it may have been clamped or snapped; this also creates the file
+   * while the disk has room, so later commits only overwrite it).
+   */
+  synchronized void recovered(long checkpoint, long checkpointOrdinal) {
     this.checkpoint = checkpoint;
     this.checkpointOrdinal = checkpointOrdinal;
     this.readPosition = checkpoint;
     this.readOrdinal = checkpointOrdinal;
+    persist(checkpoint);
   }
 
   void signalRecords() {
@@ -283,6 +287,8 @@ public final class QueueConsumer {
     }
     synchronized (this) {
       closeReadChannel();
+      DurableQueue.closeQuietly(checkpointChannel);
+      checkpointChannel = null;
     }
   }
 
@@ -365,22 +371,28 @@ public final class QueueConsumer {
     }
   }
 
+  /**
+   * Overwrites the checkpoint file in place: one 12-byte positional write (position and its CRC32C)
+   * that needs no new disk space, so commits keep working on a full disk. A write torn by a power
+   * loss fails the CRC on open, which means redelivery from the oldest record, never loss.
+   */
   private void persist(long position) {
     ByteBuffer buffer = ByteBuffer.allocate(CHECKPOINT_BYTES);
     buffer.putLong(0, position);
     CRC32C crc = new CRC32C();
     crc.update(buffer.array(), 0, 8);
     buffer.putInt(8, (int) crc.getValue());
-    Path temp = checkpointPath.resolveSibling(checkpointPath.getFileName() + TEMP_SUFFIX);
     try {
-      Files.write(temp, buffer.array());
-      try {
-        Files.move(
-            temp, checkpointPath, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temp, checkpointPath, StandardCopyOption.REPLACE_EXISTING);
+      if (checkpointChannel == null) {
+        checkpointChannel =
+            FileChannel.open(checkpointPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      }
+      while (buffer.hasRemaining()) {
+        checkpointChannel.write(buffer, buffer.position());
       }
     } catch (IOException e) {
+      DurableQueue.closeQuietly(checkpointChannel);
+      checkpointChannel = null;
       // Not fatal: an older checkpoint means redelivery after a restart (at-least-once).
       DurableQueue.LOGGER.log(
           System.Logger.Level.WARNING,

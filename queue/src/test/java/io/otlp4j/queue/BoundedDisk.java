@@ -17,10 +17,13 @@ import java.util.stream.Stream;
  * IOException("No space left on device")} as the kernel's ENOSPC does. Used where no small real
  * filesystem can be mounted.
  */
-final class BoundedDisk implements SegmentChannels {
+class BoundedDisk implements SegmentChannels {
 
   private final Path directory;
   private volatile long capacity;
+  private final java.util.concurrent.atomic.AtomicLong forces = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.ConcurrentHashMap<Path, Long> forcedLength =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   BoundedDisk(Path directory, long capacity) {
     this.directory = directory;
@@ -41,15 +44,27 @@ final class BoundedDisk implements SegmentChannels {
     }
   }
 
+  /** How many times a segment was forced. */
+  long forces() {
+    return forces.get();
+  }
+
+  /** The length {@code segment} had when it was last forced, 0 if never. */
+  long forcedLength(Path segment) {
+    return forcedLength.getOrDefault(segment, 0L);
+  }
+
   @Override
   public FileChannel openForWrite(Path path) throws IOException {
-    return new Channel(SegmentChannels.DEFAULT.openForWrite(path));
+    return new Channel(path, SegmentChannels.DEFAULT.openForWrite(path));
   }
 
   private final class Channel extends FileChannel {
+    private final Path path;
     private final FileChannel delegate;
 
-    Channel(FileChannel delegate) {
+    Channel(Path path, FileChannel delegate) {
+      this.path = path;
       this.delegate = delegate;
     }
 
@@ -124,7 +139,10 @@ final class BoundedDisk implements SegmentChannels {
 
     @Override
     public void force(boolean metaData) throws IOException {
+      long length = delegate.size();
       delegate.force(metaData);
+      forces.incrementAndGet();
+      forcedLength.merge(path, length, Math::max);
     }
 
     @Override

@@ -9,7 +9,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.nio.file.Files;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,15 +37,38 @@ class DiskFullTest {
         .open();
   }
 
-  @Test
-  void aFullDiskRefusesRetryablyLeavesNoPartialRecordAndRecoversWhenSpaceReturns() throws Exception {
-    BoundedDisk disk = new BoundedDisk(dir, 10_000);
+  /**
+   * The disks to fill: always the bounded-disk seam; also a real small filesystem when {@code
+   * -Dotlp4j.queue.smallFilesystem=/mount/point} names one (for example a 64 KiB tmpfs), where the
+   * kernel itself answers ENOSPC.
+   */
+  static Stream<String> disks() {
+    String real = System.getProperty("otlp4j.queue.smallFilesystem", "");
+    return real.isEmpty() ? Stream.of("seam") : Stream.of("seam", real);
+  }
+
+  @ParameterizedTest
+  @MethodSource("disks")
+  void aFullDiskRefusesRetryablyLeavesNoPartialRecordAndRecoversWhenSpaceReturns(String where)
+      throws Exception {
+    BoundedDisk disk;
+    if (where.equals("seam")) {
+      disk = new BoundedDisk(dir, 10_000);
+    } else {
+      dir = Files.createTempDirectory(Path.of(where), "queue-");
+      disk = new BoundedDisk(dir, Long.MAX_VALUE) { // the filesystem's own bound
+        @Override
+        public java.nio.channels.FileChannel openForWrite(Path path) throws IOException {
+          return SegmentChannels.DEFAULT.openForWrite(path);
+        }
+      };
+    }
     int appended = 0;
     try (DurableQueue queue = open(disk)) {
       AppendResult result;
       while ((result = DurableQueueTest.append(queue, 0, appended, SIZE)).appended()) {
         appended++;
-        assertThat(appended).isLessThan(50);
+        assertThat(appended).isLessThan(5000);
       }
       assertThat(result).isInstanceOf(AppendResult.Refused.class);
       AppendResult.Refused refused = (AppendResult.Refused) result;

@@ -452,6 +452,119 @@ class DurableQueueTest {
         .isInstanceOf(IllegalArgumentException.class);
   }
 
+  @Test
+  void withPerBatchEveryAppendCompletesOnlyAfterAForceCoveringItAndConcurrentAppendsShareForces()
+      throws Exception {
+    BoundedDisk disk = new BoundedDisk(dir, Long.MAX_VALUE);
+    int appends = 400;
+    List<String> violations = java.util.Collections.synchronizedList(new ArrayList<>());
+    try (DurableQueue queue = builder().segmentChannels(disk).open()) {
+      Path segment = dir.resolve(Segment.fileName(0));
+      List<CompletableFuture<AppendResult>> futures = new ArrayList<>();
+      for (int i = 0; i < appends; i++) {
+        ByteBuf payload = TestRecords.buffer(0, i, 300);
+        futures.add(
+            queue
+                .append((byte) 0, 1, payload)
+                .whenComplete(
+                    (result, error) -> {
+                      payload.release();
+                      long position = ((AppendResult.Appended) result).position();
+                      if (disk.forcedLength(segment) < position) {
+                        violations.add("acknowledged " + position + " before a force covered it");
+                      }
+                    }));
+      }
+      for (CompletableFuture<AppendResult> future : futures) {
+        assertThat(future.get(30, TimeUnit.SECONDS).appended()).isTrue();
+      }
+      assertThat(violations).isEmpty();
+      assertThat(disk.forces()).isBetween(1L, appends - 1L); // groups shared forces
+    }
+  }
+
+  @Test
+  void withIntervalAndNeverAppendsDoNotWaitForAForce() throws Exception {
+    for (FsyncPolicy policy : List.of(FsyncPolicy.never(), FsyncPolicy.interval(Duration.ofHours(1)))) {
+      BoundedDisk disk = new BoundedDisk(dir, Long.MAX_VALUE);
+      try (DurableQueue queue = builder().fsyncPolicy(policy).segmentChannels(disk).open()) {
+        for (int i = 0; i < 20; i++) {
+          assertThat(append(queue, 0, i, 100).appended()).isTrue();
+        }
+        assertThat(disk.forces()).isZero();
+      }
+      assertThat(disk.forces()).as("close forces").isEqualTo(1);
+      java.nio.file.Files.walk(dir)
+          .filter(java.nio.file.Files::isRegularFile)
+          .forEach(p -> p.toFile().delete());
+    }
+  }
+
+  @Test
+  void aConsumerReadingWhileProducersAppendSeesEveryRecordOnceInOrder() throws Exception {
+    int producers = 4;
+    int perProducer = 300;
+    try (DurableQueue queue =
+        builder().segmentBytes(16 * 1024).maxBytes(64 * 1024 * 1024).open()) {
+      QueueConsumer consumer = queue.consumer("a");
+      List<Thread> threads = new ArrayList<>();
+      for (int p = 0; p < producers; p++) {
+        int producer = p;
+        Thread thread =
+            new Thread(
+                () -> {
+                  for (int seq = 0; seq < perProducer; seq++) {
+                    if (!append(queue, producer, seq, 100 + seq % 900).appended()) {
+                      throw new AssertionError("refused");
+                    }
+                  }
+                });
+        thread.start();
+        threads.add(thread);
+      }
+      long[] next = new long[producers];
+      int read = 0;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (read < producers * perProducer) {
+        assertThat(System.nanoTime()).isLessThan(deadline);
+        consumer.awaitRecords().get(30, TimeUnit.SECONDS);
+        for (long[] record : TestRecords.drain(consumer, true)) {
+          assertThat(record[1]).isEqualTo(next[(int) record[0]]);
+          next[(int) record[0]]++;
+          read++;
+        }
+      }
+      for (Thread thread : threads) {
+        thread.join(30_000);
+      }
+      assertThat(consumer.poll(10, 1 << 20)).isEmpty();
+      assertThat(consumer.pendingRecords()).isZero();
+      assertThat(segmentFiles()).isLessThanOrEqualTo(2); // reclaimed while running
+    }
+  }
+
+  @Test
+  void dropOldestSparesAConsumerThatIsAlreadyPastTheDroppedSegment() throws IOException {
+    try (DurableQueue queue =
+        DurableQueue.builder(dir)
+            .consumers("fast", "slow")
+            .segmentBytes(4096)
+            .maxBytes(4 * 4096)
+            .whenFull(FullPolicy.DROP_OLDEST)
+            .open()) {
+      List<long[]> fast = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        assertThat(append(queue, 0, i, 1000).appended()).isTrue();
+        fast.addAll(TestRecords.drain(queue.consumer("fast"), true));
+      }
+      assertThat(fast).extracting(r -> r[1]).containsExactlyElementsOf(
+          java.util.stream.LongStream.range(0, 30).boxed().toList());
+      List<long[]> slow = TestRecords.drain(queue.consumer("slow"), true);
+      assertThat(slow.size()).isLessThan(30);
+      assertThat(slow).extracting(r -> r[1]).last().isEqualTo(29L);
+    }
+  }
+
   private long segmentFiles() throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
       return files.filter(p -> p.toString().endsWith(".seg")).count();
