@@ -47,10 +47,12 @@ import java.util.function.LongSupplier;
  * {@link #append} may be called from any number of threads and never blocks: appends are handed to
  * one writer thread (core's {@link RequestCoalescer}), which takes everything that arrived while the
  * previous group was being written and forced, writes it with one gathering write, forces once,
- * and completes every future of the group. Futures complete <em>on the writer thread</em>: dependent
- * stages that do real work should use the {@code *Async} variants. Each consumer ({@link
- * QueueConsumer}) is used by one thread at a time; consumers never block the writer (they read
- * published segment lengths, which the writer updates only after a group is durable).
+ * and completes every future of the group. Append futures complete <em>on the writer thread</em>:
+ * dependent stages that do more than hand the answer on should use the {@code *Async} variants, or
+ * they delay the next group. Each consumer ({@link QueueConsumer}) serves one exporter loop;
+ * consumers never block the writer: they read only below the published tail, which the writer
+ * advances after a group is durable, and are woken off the writer thread. Do not call {@link
+ * #close()} from an append's completion stage (it waits for the writer).
  *
  * <h2>Durability</h2>
  * With {@link FsyncPolicy#perBatch()} (the default) an append completes with {@link

@@ -170,9 +170,9 @@ public final class QueueConsumer {
   }
 
   /**
-   * Completes when a record beyond the read position exists (at once if one does). Completes on the
-   * queue's writer thread: continue with an {@code *Async} stage for real work. Fails with an {@link
-   * IllegalStateException} when the queue closes.
+   * Completes when a record beyond the read position exists (at once if one does). When it had to
+   * wait, it completes on the common fork-join pool, never on the queue's writer thread. Fails with an
+   * {@link IllegalStateException} when the queue closes.
    */
   public synchronized CompletableFuture<Void> awaitRecords() {
     if (readPosition < queue.publishedTail) {
@@ -273,10 +273,11 @@ public final class QueueConsumer {
     persist(checkpoint);
   }
 
+  /** From the writer thread: wakes a waiting consumer off that thread, so its work never delays a force. */
   void signalRecords() {
     CompletableFuture<Void> future = waiter.getAndSet(null);
     if (future != null) {
-      future.complete(null);
+      future.completeAsync(() -> null);
     }
   }
 

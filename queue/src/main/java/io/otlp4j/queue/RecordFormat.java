@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.zip.CRC32C;
 
 /**
- * The on-disk frame of one record. Little-endian is not used: all fields are big-endian.
+ * The on-disk frame of one record; all fields big-endian.
  *
  * <pre>
  *   offset  size  field
