@@ -754,7 +754,10 @@ public final class DurableQueue implements AutoCloseable {
           cause);
     }
     synchronized (segmentsLock) {
-      for (int i = write.created.size() - 1; i >= 0; i--) {
+      // If the group deleted its start segment (reclaimed or dropped after a roll), the first
+      // segment it created stays, emptied, as the active one: positions never go back.
+      int keep = write.start.deleted && !write.created.isEmpty() ? 1 : 0;
+      for (int i = write.created.size() - 1; i >= keep; i--) {
         Segment created = write.created.get(i);
         created.deleted = true;
         segments.remove(created.base);
@@ -767,22 +770,23 @@ public final class DurableQueue implements AutoCloseable {
           LOGGER.log(System.Logger.Level.WARNING, "could not delete segment " + created.path, e);
         }
       }
-      Segment start = write.start;
-      sizeBytes.addAndGet(-(start.writeLength - write.startLength));
-      start.writeLength = write.startLength;
-      start.writeRecords = write.startRecords;
-      active = start;
+      Segment restored = keep == 1 ? write.created.get(0) : write.start;
+      long length = keep == 1 ? 0 : write.startLength;
+      sizeBytes.addAndGet(-(restored.writeLength - length));
+      restored.writeLength = length;
+      restored.writeRecords = keep == 1 ? 0 : write.startRecords;
+      active = restored;
       try {
-        if (start.channel == null) {
-          start.channel = channels.openForWrite(start.path);
+        if (restored.channel == null) {
+          restored.channel = channels.openForWrite(restored.path);
         }
-        start.channel.truncate(write.startLength);
-        start.channel.position(write.startLength);
+        restored.channel.truncate(length);
+        restored.channel.position(length);
       } catch (IOException e) {
-        // The channel is unusable; reopen it on the next group. Readers never see past visibleLength.
-        LOGGER.log(System.Logger.Level.WARNING, "could not truncate " + start.path, e);
-        closeQuietly(start.channel);
-        start.channel = null;
+        // The channel is unusable; the next group reopens it. Readers never see past visibleLength.
+        LOGGER.log(System.Logger.Level.WARNING, "could not truncate " + restored.path, e);
+        closeQuietly(restored.channel);
+        restored.channel = null;
       }
     }
     write.run.clear();

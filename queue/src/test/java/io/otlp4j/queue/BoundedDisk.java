@@ -21,6 +21,7 @@ class BoundedDisk implements SegmentChannels {
 
   private final Path directory;
   private volatile long capacity;
+  private volatile boolean failForces;
   private final java.util.concurrent.atomic.AtomicLong forces = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.ConcurrentHashMap<Path, Long> forcedLength =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -42,6 +43,11 @@ class BoundedDisk implements SegmentChannels {
       }
       return sum;
     }
+  }
+
+  /** Makes every force fail with an I/O error, as a failing device does. */
+  void failForces(boolean fail) {
+    failForces = fail;
   }
 
   /** How many times a segment was forced. */
@@ -139,6 +145,9 @@ class BoundedDisk implements SegmentChannels {
 
     @Override
     public void force(boolean metaData) throws IOException {
+      if (failForces) {
+        throw new IOException("Input/output error");
+      }
       long length = delegate.size();
       delegate.force(metaData);
       forces.incrementAndGet();

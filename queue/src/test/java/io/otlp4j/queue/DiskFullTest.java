@@ -131,4 +131,46 @@ class DiskFullTest {
           .containsExactlyElementsOf(acknowledged);
     }
   }
+
+  @Test
+  void aFailedForceRefusesTheWholeGroupAndNothingOfItIsReadOrKept() throws Exception {
+    BoundedDisk disk = new BoundedDisk(dir, Long.MAX_VALUE);
+    List<Long> acknowledged = new ArrayList<>();
+    try (DurableQueue queue =
+        DurableQueue.builder(dir)
+            .consumers("a")
+            .segmentBytes(4096)
+            .maxBytes(4096) // one segment: room comes only from sealing the consumed active one
+            .segmentChannels(disk)
+            .open()) {
+      QueueConsumer consumer = queue.consumer("a");
+      for (long seq = 0; seq < 3; seq++) {
+        assertThat(DurableQueueTest.append(queue, 0, seq, SIZE).appended()).isTrue();
+        acknowledged.add(seq);
+      }
+      assertThat(TestRecords.drain(consumer, true)).hasSize(3);
+      long sizeBefore = queue.sizeBytes();
+
+      disk.failForces(true); // the next append seals and deletes the consumed segment, then fails
+      AppendResult failed = DurableQueueTest.append(queue, 0, 3, SIZE);
+      assertThat(failed).isInstanceOf(AppendResult.Refused.class);
+      assertThat(((AppendResult.Refused) failed).retryable()).isTrue();
+      assertThat(((AppendResult.Refused) failed).reason()).contains("Input/output error");
+      assertThat(consumer.poll(10, 1 << 20)).isEmpty();
+      assertThat(queue.sizeBytes()).isLessThanOrEqualTo(sizeBefore);
+      assertThat(disk.used()).isEqualTo(queue.sizeBytes());
+
+      disk.failForces(false);
+      for (long seq = 4; seq < 7; seq++) { // a segment's worth
+        assertThat(DurableQueueTest.append(queue, 0, seq, SIZE).appended()).isTrue();
+        acknowledged.add(seq);
+      }
+      assertThat(TestRecords.drain(consumer, false)).extracting(r -> r[1]).containsExactly(4L, 5L, 6L);
+    }
+    try (DurableQueue queue = open(new BoundedDisk(dir, Long.MAX_VALUE))) {
+      assertThat(TestRecords.drain(queue.consumer("a"), true))
+          .extracting(r -> r[1])
+          .containsExactly(4L, 5L, 6L);
+    }
+  }
 }
