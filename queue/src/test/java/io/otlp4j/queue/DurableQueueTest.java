@@ -208,6 +208,7 @@ class DurableQueueTest {
       records.forEach(r -> r.payload().release());
       assertThat(segmentFiles()).isEqualTo(segmentsBefore - 3); // records 0..8 were in 3 segments
       assertThat(queue.sizeBytes()).isEqualTo(totalSegmentBytes());
+      assertInvariants(queue);
     }
     try (DurableQueue queue =
         DurableQueue.builder(dir).consumers("fast", "slow").segmentBytes(4096).open()) {
@@ -263,6 +264,7 @@ class DurableQueueTest {
         assertThat(append(queue, 0, appended + i, 1000).appended()).isTrue();
         TestRecords.drain(consumer, true);
       }
+      assertInvariants(queue);
     }
   }
 
@@ -286,6 +288,7 @@ class DurableQueueTest {
       assertThat(read).extracting(r -> r[1]).last().isEqualTo(29L);
       assertThat(read.get(0)[1]).isEqualTo(dropped);
       assertThat(prometheus(metrics)).contains("otlp4j_queue_dropped_records_total{queue=\"q\"} " + dropped);
+      assertInvariants(queue);
     }
   }
 
@@ -334,11 +337,21 @@ class DurableQueueTest {
     }
   }
 
-  @Test
-  void concurrentAppendersAllCompleteAndReadBackExactlyOnceInPerProducerOrder() throws Exception {
+  static Stream<Arguments> writerConfigurations() {
+    return Stream.of(
+        Arguments.of(FsyncPolicy.perBatch(), 256 * 1024),
+        Arguments.of(FsyncPolicy.perBatch(), 8 * 1024), // rolls inside groups
+        Arguments.of(FsyncPolicy.interval(Duration.ofMillis(5)), 64 * 1024),
+        Arguments.of(FsyncPolicy.never(), 8 * 1024));
+  }
+
+  @ParameterizedTest
+  @MethodSource("writerConfigurations")
+  void concurrentAppendersAllCompleteAndReadBackExactlyOnceInPerProducerOrder(
+      FsyncPolicy policy, int segmentBytes) throws Exception {
     int producers = 8;
     int perProducer = 400;
-    try (DurableQueue queue = builder().segmentBytes(256 * 1024).open()) {
+    try (DurableQueue queue = builder().fsyncPolicy(policy).segmentBytes(segmentBytes).open()) {
       List<Thread> threads = new ArrayList<>();
       List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
       for (int p = 0; p < producers; p++) {
@@ -373,6 +386,7 @@ class DurableQueueTest {
         thread.join(60_000);
       }
       assertThat(failures).isEmpty();
+      assertInvariants(queue);
       List<long[]> read = TestRecords.drain(queue.consumer("a"), true);
       assertThat(read).hasSize(producers * perProducer);
       long[] next = new long[producers];
@@ -540,6 +554,7 @@ class DurableQueueTest {
       assertThat(consumer.poll(10, 1 << 20)).isEmpty();
       assertThat(consumer.pendingRecords()).isZero();
       assertThat(segmentFiles()).isLessThanOrEqualTo(2); // reclaimed while running
+      assertInvariants(queue);
     }
   }
 
@@ -562,6 +577,18 @@ class DurableQueueTest {
       List<long[]> slow = TestRecords.drain(queue.consumer("slow"), true);
       assertThat(slow.size()).isLessThan(30);
       assertThat(slow).extracting(r -> r[1]).last().isEqualTo(29L);
+    }
+  }
+
+  /** What must hold between operations: the size is the files' size, positions match records. */
+  private void assertInvariants(DurableQueue queue) throws IOException {
+    assertThat(queue.sizeBytes()).isEqualTo(totalSegmentBytes());
+    for (String name : queue.consumerNames()) {
+      QueueConsumer consumer = queue.consumer(name);
+      assertThat(consumer.pendingBytes()).isGreaterThanOrEqualTo(0);
+      assertThat(consumer.pendingRecords() == 0).isEqualTo(consumer.pendingBytes() == 0);
+      assertThat(consumer.pendingBytes())
+          .isGreaterThanOrEqualTo(consumer.pendingRecords() * RecordFormat.HEADER_BYTES);
     }
   }
 
