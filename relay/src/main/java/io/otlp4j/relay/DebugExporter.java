@@ -29,12 +29,12 @@ public final class DebugExporter implements RelayExporter {
   }
 
   @Override
-  public CompletableFuture<Boolean> export(Signal signal, ByteBuf request, long itemCount) {
+  public CompletableFuture<ExportOutcome> export(Signal signal, ByteBuf request, long itemCount) {
     int bytes = request.readableBytes();
     request.release();
     items.add(itemCount);
     LOG.log(System.Logger.Level.INFO, () -> id + ": " + signal.id() + " " + itemCount + " items, " + bytes + " bytes");
-    return CompletableFuture.completedFuture(true);
+    return CompletableFuture.completedFuture(ExportOutcome.delivered());
   }
 
   /** Items logged so far. */

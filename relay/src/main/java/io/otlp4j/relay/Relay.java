@@ -115,6 +115,7 @@ public final class Relay implements AutoCloseable {
           .insecure(o.insecure())
           .compression(o.compression())
           .timeout(o.timeout())
+          .retryPolicy(o.retry())
           .metricsRegistry(metrics);
       o.headers().forEach(b::header);
       return new UpstreamExporter(o.id(), b.build());
@@ -143,13 +144,12 @@ public final class Relay implements AutoCloseable {
       }
       // memory_limiter: the one shared budget, set up in the constructor.
     }
-    List<RelayExporter> targets = new ArrayList<>();
-    int queueSize = Integer.MAX_VALUE;
+    Pipeline.Builder b = Pipeline.builder(p.id(), p.signal()).ackMode(config.ackMode).memoryBudget(budget)
+        .processors(rewrites).batch(batch).metrics(metrics);
     for (String id : p.exporters()) {
-      targets.add(exporters.get(id));
-      queueSize = Math.min(queueSize, config.exporters.get(id).queueSize());
+      b.exporter(exporters.get(id), config.exporters.get(id).sendingQueue());
     }
-    return new Pipeline(p.id(), p.signal(), budget, rewrites, targets, batch.withQueueSize(queueSize), metrics);
+    return b.build();
   }
 
   /** Where receiver {@code id}'s OTLP/gRPC server listens. */
@@ -326,13 +326,40 @@ public final class Relay implements AutoCloseable {
         request.release();
       }
       return CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).thenApply(v -> {
+        ReceiveOutcome worst = ReceiveOutcome.accepted();
         for (CompletableFuture<ReceiveOutcome> o : outcomes) {
-          if (o.join().kind() != ReceiveOutcome.Kind.ACCEPTED) {
-            return o.join();
-          }
+          worst = worse(worst, o.join());
         }
-        return ReceiveOutcome.accepted();
+        return worst;
       });
+    }
+
+    /**
+     * The worse of two pipelines' answers, as the Collector's fan-out combines errors: permanent over
+     * retryable (the longer delay) over partially accepted over accepted.
+     */
+    static ReceiveOutcome worse(ReceiveOutcome a, ReceiveOutcome b) {
+      int ra = rank(a.kind());
+      int rb = rank(b.kind());
+      if (ra != rb) {
+        return ra > rb ? a : b;
+      }
+      if (a.kind() == ReceiveOutcome.Kind.RETRYABLE) {
+        return b.retryAfter().compareTo(a.retryAfter()) > 0 ? b : a;
+      }
+      if (a.kind() == ReceiveOutcome.Kind.PARTIALLY_ACCEPTED) {
+        return b.rejectedItems() > a.rejectedItems() ? b : a;
+      }
+      return a;
+    }
+
+    private static int rank(ReceiveOutcome.Kind kind) {
+      return switch (kind) {
+        case ACCEPTED -> 0;
+        case PARTIALLY_ACCEPTED -> 1;
+        case RETRYABLE -> 2;
+        case PERMANENT -> 3;
+      };
     }
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.otlp4j.core.RetryPolicy;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.ResourceRewrite;
 import io.otlp4j.wire.Signal;
@@ -78,16 +79,49 @@ public final class RelayConfig {
   sealed interface ExporterConfig permits OtlpExporterConfig, FileExporterConfig, DebugExporterConfig {
     String id();
 
-    int queueSize();
+    /** The exporter's {@code sending_queue}. */
+    SendingQueueSettings sendingQueue();
   }
 
+  /** @param retry the {@code retry_on_failure} policy (one attempt when disabled) */
   record OtlpExporterConfig(String id, boolean http, String endpoint, boolean insecure, Map<String, String> headers,
-      Compression compression, Duration timeout, int queueSize) implements ExporterConfig {}
-
-  record FileExporterConfig(String id, Path path, Path directory, long maxBytes, int maxBackups, int queueSize)
+      Compression compression, Duration timeout, SendingQueueSettings sendingQueue, RetryPolicy retry)
       implements ExporterConfig {}
 
-  record DebugExporterConfig(String id, int queueSize) implements ExporterConfig {}
+  record FileExporterConfig(String id, Path path, Path directory, long maxBytes, int maxBackups,
+      SendingQueueSettings sendingQueue) implements ExporterConfig {}
+
+  record DebugExporterConfig(String id, SendingQueueSettings sendingQueue) implements ExporterConfig {}
+
+  /** How a durable queue forces its writes to disk ({@code file_storage.fsync}). */
+  enum FsyncMode {
+    /** Every group of concurrent appends is forced before it is acknowledged (the default). */
+    BATCH,
+    /** Forced on an interval: an acknowledged record may be lost in a machine crash within it. */
+    INTERVAL,
+    /** Never forced by the relay (unsafe: the operating system decides). */
+    NEVER
+  }
+
+  /**
+   * A {@code file_storage} extension: where durable queues live, and their bounds.
+   *
+   * @param directory created when missing
+   * @param maxBytes the bound on disk of each pipeline's queue ({@code max_size_mib})
+   * @param segmentBytes the size of one segment file ({@code segment_size_mib})
+   * @param fsyncInterval for {@link FsyncMode#INTERVAL}
+   * @param dropOldest when full: drop the oldest records ({@code when_full: drop_oldest}) instead of
+   *     refusing new ones with a retryable answer ({@code refuse}, the default)
+   */
+  record FileStorageConfig(String id, Path directory, long maxBytes, long segmentBytes, FsyncMode fsync,
+      Duration fsyncInterval, boolean dropOldest) {}
+
+  /** The default bound on disk of one pipeline's durable queue. */
+  public static final int DEFAULT_QUEUE_MAX_SIZE_MIB = 1024;
+  /** The default size of one durable queue segment file. */
+  public static final int DEFAULT_QUEUE_SEGMENT_SIZE_MIB = 64;
+  /** The default interval of {@code fsync: interval}. */
+  public static final Duration DEFAULT_FSYNC_INTERVAL = Duration.ofSeconds(1);
 
   sealed interface ProcessorConfig permits BatchConfig, MemoryLimiterConfig, ResourceConfig {
     String id();
@@ -108,30 +142,61 @@ public final class RelayConfig {
   final List<PipelineConfig> pipelines;
   final HostPort admin;
   final AckMode ackMode;
+  /** The {@code file_storage} extensions listed in {@code service.extensions}. */
+  final Map<String, FileStorageConfig> storages;
 
   private RelayConfig(Map<String, ReceiverConfig> receivers, Map<String, ProcessorConfig> processors,
       Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines, HostPort admin) {
-    this(receivers, processors, exporters, pipelines, admin, AckMode.RECEIVED);
+    this(receivers, processors, exporters, pipelines, admin, AckMode.RECEIVED, Map.of());
   }
 
   private RelayConfig(Map<String, ReceiverConfig> receivers, Map<String, ProcessorConfig> processors,
-      Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines, HostPort admin, AckMode ackMode) {
+      Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines, HostPort admin, AckMode ackMode,
+      Map<String, FileStorageConfig> storages) {
     this.receivers = Map.copyOf(receivers);
     this.processors = Map.copyOf(processors);
     this.exporters = Map.copyOf(exporters);
     this.pipelines = List.copyOf(pipelines);
     this.admin = admin;
     this.ackMode = ackMode;
+    this.storages = Map.copyOf(storages);
   }
 
-  /** When the relay answers its clients. */
+  /**
+   * When the relay answers its clients ({@code service.ack_mode}; default {@code durable} when an
+   * exporter keeps its queue in a {@code file_storage}, else {@code received}).
+   */
   public AckMode ackMode() {
     return ackMode;
   }
 
-  /** The same configuration answering clients in {@code mode}. */
+  /**
+   * The same configuration answering clients in {@code mode}.
+   *
+   * @throws IllegalArgumentException when the exporters' queues cannot give that promise ({@code
+   *     durable} needs a queue in a {@code file_storage}; {@code received} and {@code delivered} need
+   *     none)
+   */
   public RelayConfig withAckMode(AckMode mode) {
-    return new RelayConfig(receivers, processors, exporters, pipelines, admin, java.util.Objects.requireNonNull(mode));
+    String problem = ackModeProblem(java.util.Objects.requireNonNull(mode, "mode"), exporters);
+    if (problem != null) {
+      throw new IllegalArgumentException("ack mode " + mode.id() + ": " + problem);
+    }
+    return new RelayConfig(receivers, processors, exporters, pipelines, admin, mode, storages);
+  }
+
+  /** Why {@code mode} does not fit these exporters, or null when it does. */
+  private static String ackModeProblem(AckMode mode, Map<String, ExporterConfig> exporters) {
+    List<String> durable = exporters.values().stream().filter(e -> e.sendingQueue().durable())
+        .map(ExporterConfig::id).sorted().toList();
+    if (mode == AckMode.DURABLE && durable.isEmpty()) {
+      return "needs an exporter whose sending_queue has a storage (a file_storage extension)";
+    }
+    if (mode != AckMode.DURABLE && !durable.isEmpty()) {
+      return "exporters " + durable + " keep their queue in a file_storage, which is only used with ack mode "
+          + "durable";
+    }
+    return null;
   }
 
   /**
@@ -153,7 +218,7 @@ public final class RelayConfig {
       throw new IllegalArgumentException(String.join("; ", errors));
     }
     ExporterConfig file = new FileExporterConfig("file", null, dataDir, FileExporter.DEFAULT_MAX_BYTES,
-        FileExporter.DEFAULT_MAX_BACKUPS, BatchSettings.DEFAULT_QUEUE_SIZE);
+        FileExporter.DEFAULT_MAX_BACKUPS, SendingQueueSettings.DEFAULTS);
     ProcessorConfig batch = new BatchConfig("batch", new BatchSettings(BatchSettings.DEFAULT_SEND_BATCH_SIZE, 0,
         BatchSettings.DEFAULT_TIMEOUT, BatchSettings.DEFAULT_QUEUE_SIZE, true));
     List<PipelineConfig> pipelines = new ArrayList<>();
@@ -253,8 +318,13 @@ public final class RelayConfig {
     private static final Set<String> PROCESSOR_TYPES = Set.of("batch", "memory_limiter", "resource");
     private static final Set<String> EXPORTER_TYPES = Set.of("otlp", "otlphttp", "file", "debug");
 
+    private static final Set<String> EXTENSION_TYPES = Set.of("file_storage");
+
     private final Path baseDir;
     private final List<String> errors = new ArrayList<>();
+    /** Exporter id → the line of its {@code sending_queue.storage}, for checks once extensions are known. */
+    private final Map<String, Integer> storageLines = new LinkedHashMap<>();
+    private final Map<String, Integer> pipelineLines = new LinkedHashMap<>();
 
     Reader(Path baseDir) {
       this.baseDir = baseDir;
@@ -266,6 +336,10 @@ public final class RelayConfig {
       Map<String, ProcessorConfig> processors = new LinkedHashMap<>();
       Map<String, ExporterConfig> exporters = new LinkedHashMap<>();
       List<PipelineConfig> pipelines = new ArrayList<>();
+      Map<String, FileStorageConfig> extensions = new LinkedHashMap<>();
+      Map<String, FileStorageConfig> storages = new LinkedHashMap<>();
+      AckMode ackMode = null;
+      int ackModeLine = 0;
       HostPort admin = new HostPort("127.0.0.1", 8888);
       if (top != null) {
         checkKeys(top, "the configuration", "receivers", "processors", "exporters", "extensions", "connectors",
@@ -288,7 +362,12 @@ public final class RelayConfig {
             exporters.put(id, e);
           }
         });
-        forEachComponent(top.get("extensions"), "extensions", Set.of(), (id, type, node) -> { });
+        forEachComponent(top.get("extensions"), "extensions", EXTENSION_TYPES, (id, type, node) -> {
+          FileStorageConfig f = fileStorage(id, node);
+          if (f != null) {
+            extensions.put(id, f);
+          }
+        });
         forEachComponent(top.get("connectors"), "connectors", Set.of(), (id, type, node) -> { });
         ConfigNode service = top.get("service");
         if (service == null) {
@@ -296,10 +375,24 @@ public final class RelayConfig {
         } else {
           Map<String, ConfigNode> s = map(service, "service");
           if (s != null) {
-            checkKeys(s, "service", "pipelines", "telemetry", "extensions");
+            checkKeys(s, "service", "pipelines", "telemetry", "extensions", "ack_mode");
             ConfigNode ext = s.get("extensions");
-            if (ext != null && ext.list() != null && !ext.list().isEmpty()) {
-              errors.add(at(ext.line, "service.extensions", "unknown extension '" + ext.list().get(0).value + "'"));
+            Set<String> definedExtensions = top.get("extensions") == null || top.get("extensions").map() == null
+                ? Set.of() : top.get("extensions").map().keySet();
+            for (String e : ids(ext, "service.extensions", definedExtensions, "extension", false, service.line)) {
+              if (extensions.containsKey(e)) {
+                storages.put(e, extensions.get(e));
+              }
+            }
+            ConfigNode mode = s.get("ack_mode");
+            if (mode != null) {
+              ackModeLine = mode.line;
+              String text = string(mode, "service.ack_mode");
+              ackMode = text == null ? null : AckMode.fromId(text);
+              if (text != null && ackMode == null) {
+                errors.add(at(mode.line, "service.ack_mode", "unknown ack mode '" + text
+                    + "' (received, delivered, durable)"));
+              }
             }
             HostPort a = telemetry(s.get("telemetry"));
             if (a != null) {
@@ -310,10 +403,103 @@ public final class RelayConfig {
           }
         }
       }
+      storageLines.forEach((exporter, line) -> {
+        String storage = exporters.containsKey(exporter) ? exporters.get(exporter).sendingQueue().storage() : null;
+        if (storage == null) {
+          return;
+        }
+        String where = "exporters." + exporter + ".sending_queue.storage";
+        if (!extensions.containsKey(storage)) {
+          errors.add(at(line, where, "extension '" + storage + "' is not defined (a file_storage extension "
+              + "under extensions)"));
+        } else if (!storages.containsKey(storage)) {
+          errors.add(at(line, where, "extension '" + storage + "' must be listed in service.extensions"));
+        }
+      });
+      for (PipelineConfig p : pipelines) {
+        List<String> used = p.exporters().stream().map(exporters::get)
+            .filter(e -> e != null && e.sendingQueue().durable()).map(e -> e.sendingQueue().storage())
+            .distinct().toList();
+        if (used.size() > 1) {
+          errors.add(at(pipelineLines.getOrDefault(p.id(), 0), "service.pipelines." + p.id(), "its exporters keep their queues in different "
+              + "file_storage extensions " + used + "; a pipeline has one durable queue: use one"));
+        }
+      }
+      if (ackMode == null) {
+        boolean anyDurable = exporters.values().stream().anyMatch(e -> e.sendingQueue().durable());
+        ackMode = anyDurable ? AckMode.DURABLE : AckMode.RECEIVED;
+      } else if (errors.isEmpty()) {
+        String problem = ackModeProblem(ackMode, exporters);
+        if (problem != null) {
+          errors.add(at(ackModeLine, "service.ack_mode", ackMode.id() + " " + problem));
+        }
+      }
       if (!errors.isEmpty()) {
         throw new RelayConfigException(errors);
       }
-      return new RelayConfig(receivers, processors, exporters, pipelines, admin);
+      return new RelayConfig(receivers, processors, exporters, pipelines, admin, ackMode, storages);
+    }
+
+    private FileStorageConfig fileStorage(String id, ConfigNode node) {
+      String where = "extensions." + id;
+      Map<String, ConfigNode> m = mapOrEmpty(node, where);
+      if (m == null) {
+        return null;
+      }
+      // timeout, create_directory and compaction are the Collector's (bbolt) keys: accepted, not needed.
+      checkKeys(m, where, "directory", "max_size_mib", "segment_size_mib", "fsync", "fsync_interval", "when_full",
+          "timeout", "create_directory", "compaction");
+      ConfigNode d = m.get("directory");
+      if (d == null) {
+        errors.add(at(node.line, where + ".directory", "is required"));
+        return null;
+      }
+      String directory = string(d, where + ".directory");
+      if (directory != null && directory.isBlank()) {
+        errors.add(at(d.line, where + ".directory", "must not be empty"));
+        directory = null;
+      }
+      int maxMib = intValue(m.get("max_size_mib"), where + ".max_size_mib", DEFAULT_QUEUE_MAX_SIZE_MIB, 1);
+      int segmentMib = intValue(m.get("segment_size_mib"), where + ".segment_size_mib",
+          DEFAULT_QUEUE_SEGMENT_SIZE_MIB, 1);
+      if (m.get("segment_size_mib") != null && segmentMib > maxMib) {
+        errors.add(at(m.get("segment_size_mib").line, where + ".segment_size_mib", "must not exceed max_size_mib ("
+            + maxMib + "), was " + segmentMib));
+      }
+      FsyncMode fsync = FsyncMode.BATCH;
+      ConfigNode f = m.get("fsync");
+      if (f != null) {
+        String t = String.valueOf(f.value).trim().toLowerCase(Locale.ROOT);
+        switch (t) {
+          case "batch", "true" -> fsync = FsyncMode.BATCH;
+          case "interval" -> fsync = FsyncMode.INTERVAL;
+          case "never", "false" -> fsync = FsyncMode.NEVER;
+          default -> errors.add(at(f.line, where + ".fsync", "unknown fsync policy '" + f.value
+              + "' (batch, interval, never)"));
+        }
+      }
+      Duration interval = duration(m.get("fsync_interval"), where + ".fsync_interval", DEFAULT_FSYNC_INTERVAL);
+      if (interval != null && interval.isZero()) {
+        errors.add(at(m.get("fsync_interval").line, where + ".fsync_interval", "must be positive"));
+      }
+      boolean dropOldest = false;
+      ConfigNode w = m.get("when_full");
+      if (w != null) {
+        String t = String.valueOf(w.value).trim();
+        switch (t) {
+          case "refuse" -> dropOldest = false;
+          case "drop_oldest" -> dropOldest = true;
+          default -> errors.add(at(w.line, where + ".when_full", "unknown policy '" + w.value
+              + "' (refuse, drop_oldest)"));
+        }
+      }
+      bool(m.get("create_directory"), where + ".create_directory", true);
+      duration(m.get("timeout"), where + ".timeout", Duration.ofSeconds(1));
+      if (directory == null) {
+        return null;
+      }
+      return new FileStorageConfig(id, baseDir.resolve(directory), maxMib * 1024L * 1024L,
+          segmentMib * 1024L * 1024L, fsync, interval == null ? DEFAULT_FSYNC_INTERVAL : interval, dropOldest);
     }
 
     interface ComponentReader {
@@ -486,7 +672,8 @@ public final class RelayConfig {
       }
       switch (type) {
         case "otlp", "otlphttp" -> {
-          checkKeys(m, where, "endpoint", "tls", "headers", "compression", "timeout", "sending_queue");
+          checkKeys(m, where, "endpoint", "tls", "headers", "compression", "timeout", "sending_queue",
+              "retry_on_failure");
           ConfigNode e = m.get("endpoint");
           if (e == null) {
             errors.add(at(node.line, where + ".endpoint", "is required"));
@@ -530,12 +717,13 @@ public final class RelayConfig {
             }
           }
           Duration timeout = duration(m.get("timeout"), where + ".timeout", Duration.ofSeconds(5));
-          int queueSize = sendingQueue(m.get("sending_queue"), where);
-          if (endpoint == null || timeout == null) {
+          SendingQueueSettings queue = sendingQueue(id, m.get("sending_queue"), where);
+          RetryPolicy retry = retryOnFailure(m.get("retry_on_failure"), where + ".retry_on_failure");
+          if (endpoint == null || timeout == null || retry == null) {
             return null;
           }
           return new OtlpExporterConfig(id, type.equals("otlphttp"), endpoint, insecure, headers, compression,
-              timeout, queueSize);
+              timeout, queue, retry);
         }
         case "file" -> {
           checkKeys(m, where, "path", "rotation", "format", "sending_queue");
@@ -561,9 +749,9 @@ public final class RelayConfig {
                   FileExporter.DEFAULT_MAX_BACKUPS, 0);
             }
           }
-          int queueSize = sendingQueue(m.get("sending_queue"), where);
+          SendingQueueSettings queue = sendingQueue(id, m.get("sending_queue"), where);
           return path == null ? null
-              : new FileExporterConfig(id, baseDir.resolve(path), null, maxBytes, maxBackups, queueSize);
+              : new FileExporterConfig(id, baseDir.resolve(path), null, maxBytes, maxBackups, queue);
         }
         default -> {
           checkKeys(m, where, "verbosity", "sending_queue");
@@ -572,21 +760,112 @@ public final class RelayConfig {
             errors.add(at(v.line, where + ".verbosity", "unknown verbosity '" + v.value
                 + "' (basic, normal, detailed)"));
           }
-          return new DebugExporterConfig(id, sendingQueue(m.get("sending_queue"), where));
+          return new DebugExporterConfig(id, sendingQueue(id, m.get("sending_queue"), where));
         }
       }
     }
 
-    private int sendingQueue(ConfigNode node, String where) {
+    /** The Collector's {@code sending_queue}: enabled, num_consumers, queue_size, storage. */
+    private SendingQueueSettings sendingQueue(String exporterId, ConfigNode node, String where) {
       if (node == null) {
-        return BatchSettings.DEFAULT_QUEUE_SIZE;
+        return SendingQueueSettings.DEFAULTS;
       }
-      Map<String, ConfigNode> m = mapOrEmpty(node, where + ".sending_queue");
+      String w = where + ".sending_queue";
+      Map<String, ConfigNode> m = mapOrEmpty(node, w);
       if (m == null) {
-        return BatchSettings.DEFAULT_QUEUE_SIZE;
+        return SendingQueueSettings.DEFAULTS;
       }
-      checkKeys(m, where + ".sending_queue", "queue_size");
-      return intValue(m.get("queue_size"), where + ".sending_queue.queue_size", BatchSettings.DEFAULT_QUEUE_SIZE, 1);
+      checkKeys(m, w, "enabled", "num_consumers", "queue_size", "storage");
+      boolean enabled = bool(m.get("enabled"), w + ".enabled", true);
+      int consumers = intValue(m.get("num_consumers"), w + ".num_consumers",
+          SendingQueueSettings.DEFAULT_NUM_CONSUMERS, 1);
+      int size = intValue(m.get("queue_size"), w + ".queue_size", SendingQueueSettings.DEFAULT_QUEUE_SIZE, 1);
+      String storage = null;
+      ConfigNode st = m.get("storage");
+      if (st != null && !st.isNull()) {
+        storage = string(st, w + ".storage");
+        if (storage != null && !enabled) {
+          errors.add(at(st.line, w + ".storage", "a disabled sending_queue (enabled: false) has no storage"));
+          storage = null;
+        } else if (storage != null) {
+          storageLines.put(exporterId, st.line);
+        }
+      }
+      return new SendingQueueSettings(enabled, consumers, size, storage);
+    }
+
+    /**
+     * The Collector's {@code retry_on_failure}, with its defaults (5s initial interval, 0.5 randomization,
+     * 1.5 multiplier, 30s max interval, 5m max elapsed time; {@code 0} max elapsed time retries without
+     * end). A randomization factor above 0 spreads each delay uniformly over [delay/2, delay] (the core
+     * policy's equal jitter); 0 turns jitter off. Disabled: one attempt, no retry.
+     */
+    private RetryPolicy retryOnFailure(ConfigNode node, String where) {
+      Map<String, ConfigNode> m = node == null ? Map.of() : mapOrEmpty(node, where);
+      if (m == null) {
+        return null;
+      }
+      checkKeys(m, where, "enabled", "initial_interval", "randomization_factor", "multiplier", "max_interval",
+          "max_elapsed_time");
+      boolean enabled = bool(m.get("enabled"), where + ".enabled", true);
+      Duration initial = duration(m.get("initial_interval"), where + ".initial_interval", Duration.ofSeconds(5));
+      Duration maxInterval = duration(m.get("max_interval"), where + ".max_interval", Duration.ofSeconds(30));
+      Duration maxElapsed = duration(m.get("max_elapsed_time"), where + ".max_elapsed_time", Duration.ofMinutes(5));
+      double randomization = number(m.get("randomization_factor"), where + ".randomization_factor", 0.5, 0, 1);
+      double multiplier = number(m.get("multiplier"), where + ".multiplier", 1.5, 1, 1000);
+      boolean ok = initial != null && maxInterval != null && maxElapsed != null && !Double.isNaN(randomization)
+          && !Double.isNaN(multiplier);
+      if (initial != null && initial.isZero()) {
+        errors.add(at(m.get("initial_interval").line, where + ".initial_interval", "must be positive"));
+        ok = false;
+      }
+      if (maxInterval != null && maxInterval.isZero()) {
+        errors.add(at(m.get("max_interval").line, where + ".max_interval", "must be positive"));
+        ok = false;
+      } else if (ok && maxInterval.compareTo(initial) < 0) {
+        errors.add(at(m.containsKey("max_interval") ? m.get("max_interval").line : m.get("initial_interval").line,
+            where + ".max_interval", "must be at least initial_interval (" + initial + "), was " + maxInterval));
+        ok = false;
+      }
+      if (!ok) {
+        return null;
+      }
+      if (!enabled) {
+        return RetryPolicy.builder().maxAttempts(1).build();
+      }
+      return RetryPolicy.builder()
+          .initialDelay(initial)
+          .maxDelay(maxInterval)
+          .multiplier(multiplier)
+          .maxElapsed(maxElapsed.isZero() ? UNLIMITED_ELAPSED : maxElapsed)
+          .maxAttempts(Integer.MAX_VALUE)
+          .jitter(randomization == 0 ? RetryPolicy.Jitter.NONE : RetryPolicy.Jitter.EQUAL)
+          .build();
+    }
+
+    /** {@code max_elapsed_time: 0}: retry for as long as the relay runs (a century). */
+    private static final Duration UNLIMITED_ELAPSED = Duration.ofDays(36_500);
+
+    private double number(ConfigNode node, String where, double defaultValue, double min, double max) {
+      if (node == null) {
+        return defaultValue;
+      }
+      try {
+        double v = Double.parseDouble(String.valueOf(node.value).trim());
+        if (!(v >= min && v <= max)) {
+          errors.add(at(node.line, where, "must be between " + fmt(min) + " and " + fmt(max) + ", was "
+              + node.value));
+          return Double.NaN;
+        }
+        return v;
+      } catch (NumberFormatException e) {
+        errors.add(at(node.line, where, "must be a number, was '" + node.value + "'"));
+        return Double.NaN;
+      }
+    }
+
+    private static String fmt(double d) {
+      return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
     }
 
     private HostPort telemetry(ConfigNode node) {
@@ -633,6 +912,7 @@ public final class RelayConfig {
         if (m == null) {
           continue;
         }
+        pipelineLines.put(id, e.getValue().line);
         checkKeys(m, where, "receivers", "processors", "exporters");
         List<String> r = ids(m.get("receivers"), where + ".receivers", receivers, "receiver", true, e.getValue().line);
         List<String> p = ids(m.get("processors"), where + ".processors", processors, "processor", false,

@@ -1,5 +1,6 @@
 package io.otlp4j.relay.cli;
 
+import io.otlp4j.relay.AckMode;
 import io.otlp4j.relay.Relay;
 import io.otlp4j.relay.RelayConfig;
 import io.otlp4j.relay.RelayConfigException;
@@ -47,6 +48,12 @@ final class RunCommand implements Callable<Integer> {
       description = "Admin address of the default configuration (default: ${DEFAULT-VALUE}).")
   String adminEndpoint;
 
+  @Option(names = "--ack-mode", paramLabel = "MODE",
+      description = "When clients are answered: received (queued in memory), delivered (accepted upstream) or "
+          + "durable (written and fsynced to the queue). Overrides service.ack_mode; the default follows the "
+          + "configuration (durable when an exporter keeps its queue in a file_storage).")
+  String ackMode;
+
   @Option(names = "--shutdown-timeout", paramLabel = "SECONDS", defaultValue = "10",
       description = "How long a stop may take to drain the queues (default: ${DEFAULT-VALUE}).")
   long shutdownSeconds;
@@ -76,6 +83,17 @@ final class RunCommand implements Callable<Integer> {
         relayConfig = RelayConfig.defaults(dataDir, grpcEndpoint, httpEndpoint, adminEndpoint);
       } catch (IllegalArgumentException e) {
         throw new BadInputException(e.getMessage());
+      }
+    }
+    if (ackMode != null) {
+      AckMode mode = AckMode.fromId(ackMode);
+      if (mode == null) {
+        throw new BadInputException("--ack-mode: unknown ack mode '" + ackMode + "' (received, delivered, durable)");
+      }
+      try {
+        relayConfig = relayConfig.withAckMode(mode);
+      } catch (IllegalArgumentException e) {
+        throw new BadInputException("--ack-mode: " + e.getMessage());
       }
     }
     Relay relay;
