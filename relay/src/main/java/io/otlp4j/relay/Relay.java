@@ -43,6 +43,7 @@ public final class Relay implements AutoCloseable {
 
   private final MetricsRegistry metrics = MetricsRegistry.create();
   private final MemoryBudget budget;
+  private final AckMode ackMode;
   private final Map<String, RelayExporter> exporters = new LinkedHashMap<>();
   private final List<Pipeline> pipelines = new ArrayList<>();
   private final Map<String, GrpcReceiver> grpcReceivers = new LinkedHashMap<>();
@@ -54,6 +55,10 @@ public final class Relay implements AutoCloseable {
   private boolean cleanShutdown;
 
   private Relay(RelayConfig config) {
+    this.ackMode = config.ackMode;
+    if (ackMode == AckMode.DURABLE) {
+      throw new UnsupportedOperationException("ack mode durable is not available yet");
+    }
     long limit = config.processors.values().stream()
         .filter(p -> p instanceof RelayConfig.MemoryLimiterConfig)
         .mapToLong(p -> ((RelayConfig.MemoryLimiterConfig) p).limitBytes())
@@ -191,6 +196,11 @@ public final class Relay implements AutoCloseable {
   /** Whether every receiver is bound and the pipelines run (false once draining). */
   public boolean isReady() {
     return ready;
+  }
+
+  /** When this relay answers its clients. */
+  public AckMode ackMode() {
+    return ackMode;
   }
 
   /** The relay's metrics (receivers, pipelines, queues, exporters). */
