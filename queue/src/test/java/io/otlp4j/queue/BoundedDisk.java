@@ -1,0 +1,170 @@
+package io.otlp4j.queue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/**
+ * A disk of {@code capacity} bytes for one queue directory, through the {@link SegmentChannels}
+ * seam: a write that would grow the segment files past it writes what fits, then fails with {@code
+ * IOException("No space left on device")} as the kernel's ENOSPC does. Used where no small real
+ * filesystem can be mounted.
+ */
+final class BoundedDisk implements SegmentChannels {
+
+  private final Path directory;
+  private volatile long capacity;
+
+  BoundedDisk(Path directory, long capacity) {
+    this.directory = directory;
+    this.capacity = capacity;
+  }
+
+  void capacity(long bytes) {
+    capacity = bytes;
+  }
+
+  long used() throws IOException {
+    try (Stream<Path> files = Files.list(directory)) {
+      long sum = 0;
+      for (Path p : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".seg"))::iterator) {
+        sum += Files.size(p);
+      }
+      return sum;
+    }
+  }
+
+  @Override
+  public FileChannel openForWrite(Path path) throws IOException {
+    return new Channel(SegmentChannels.DEFAULT.openForWrite(path));
+  }
+
+  private final class Channel extends FileChannel {
+    private final FileChannel delegate;
+
+    Channel(FileChannel delegate) {
+      this.delegate = delegate;
+    }
+
+    /** Bytes a write at the current position may add before the disk is full. */
+    private long room(long position) throws IOException {
+      long growth = capacity - used();
+      return Math.max(0, delegate.size() - position) + Math.max(0, growth);
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+      return (int) write(new ByteBuffer[] {src}, 0, 1);
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+      long room = room(delegate.position());
+      long wanted = 0;
+      for (int i = offset; i < offset + length; i++) {
+        wanted += srcs[i].remaining();
+      }
+      if (wanted <= room) {
+        return delegate.write(srcs, offset, length);
+      }
+      long written = 0;
+      for (int i = offset; i < offset + length && room > 0; i++) { // a partial write first
+        ByteBuffer part = srcs[i].duplicate();
+        int take = (int) Math.min(room, part.remaining());
+        part.limit(part.position() + take);
+        int n = delegate.write(part);
+        srcs[i].position(srcs[i].position() + n);
+        written += n;
+        room -= n;
+      }
+      if (written > 0) {
+        return written;
+      }
+      throw new IOException("No space left on device");
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+      return delegate.read(dst);
+    }
+
+    @Override
+    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+      return delegate.read(dsts, offset, length);
+    }
+
+    @Override
+    public long position() throws IOException {
+      return delegate.position();
+    }
+
+    @Override
+    public FileChannel position(long newPosition) throws IOException {
+      delegate.position(newPosition);
+      return this;
+    }
+
+    @Override
+    public long size() throws IOException {
+      return delegate.size();
+    }
+
+    @Override
+    public FileChannel truncate(long size) throws IOException {
+      delegate.truncate(size);
+      return this;
+    }
+
+    @Override
+    public void force(boolean metaData) throws IOException {
+      delegate.force(metaData);
+    }
+
+    @Override
+    public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) throws IOException {
+      return delegate.read(dst, position);
+    }
+
+    @Override
+    public int write(ByteBuffer src, long position) throws IOException {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public FileLock lock(long position, long size, boolean shared) throws IOException {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    protected void implCloseChannel() throws IOException {
+      delegate.close();
+    }
+  }
+}
