@@ -43,6 +43,11 @@ import java.util.function.Consumer;
 final class ExporterQueue {
   private static final System.Logger LOG = System.getLogger(ExporterQueue.class.getName());
 
+  static final String QUEUE_SIZE_HELP =
+      "Size of the exporter's queue: requests waiting in memory, or bytes for a queue on disk";
+  static final String QUEUE_CAPACITY_HELP =
+      "Capacity of the exporter's queue: requests in memory, or bytes for a queue on disk";
+
   /** A queued request: its buffer, items, and what to tell once it is exported or given up. */
   record Entry(ByteBuf request, long items, Consumer<ExportOutcome> onDone) {}
 
@@ -102,9 +107,9 @@ final class ExporterQueue {
           "exporter", exporter.id());
     }
     String[] labels = {"exporter", exporter.id(), "data_type", signal.id(), "pipeline", pipelineId};
-    metrics.gauge("otelcol_exporter_queue_size", "Requests waiting in the exporter's queue",
+    metrics.gauge("otelcol_exporter_queue_size", QUEUE_SIZE_HELP,
         () -> batcher == null ? 0 : batcher.queuedCount(), labels);
-    metrics.gauge("otelcol_exporter_queue_capacity", "Capacity of the exporter's queue, in requests",
+    metrics.gauge("otelcol_exporter_queue_capacity", QUEUE_CAPACITY_HELP,
         () -> queueSize, labels);
   }
 

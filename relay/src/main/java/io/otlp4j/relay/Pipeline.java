@@ -3,6 +3,9 @@ package io.otlp4j.relay;
 import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
+import io.otlp4j.core.RetryPolicy;
+import io.otlp4j.queue.AppendResult;
+import io.otlp4j.queue.DurableQueue;
 import io.otlp4j.receiver.ReceiveOutcome;
 import io.otlp4j.receiver.ReceiverSink;
 import io.otlp4j.wire.ResourceRewrite;
@@ -17,6 +20,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -58,6 +63,10 @@ public final class Pipeline implements ReceiverSink {
   private final List<ResourceRewrite> processors;
   private final List<ExporterQueue> queues;
   private final int awaitedInReceivedMode;
+  private final DurableQueue durable; // null unless some exporter keeps its queue on disk
+  private final List<DurableExportLoop> loops;
+  private final ScheduledExecutorService loopScheduler;
+  private volatile boolean closing;
   private final MetricsRegistry.Counter refused;
   private final MetricsRegistry.Counter queued;
 
@@ -85,8 +94,13 @@ public final class Pipeline implements ReceiverSink {
       throw new IllegalArgumentException("pipeline " + id + " has no exporter");
     }
     List<ExporterQueue> q = new ArrayList<>();
+    List<RelayExporter> onDisk = new ArrayList<>();
     int direct = 0;
     for (Map.Entry<RelayExporter, SendingQueueSettings> e : b.exporters.entrySet()) {
+      if (e.getValue().durable()) {
+        onDisk.add(e.getKey());
+        continue;
+      }
       ExporterQueue queue = new ExporterQueue(id, signal, e.getKey(), b.batch, e.getValue(), b.metrics);
       q.add(queue);
       if (queue.answersAfterExport()) {
@@ -95,6 +109,41 @@ public final class Pipeline implements ReceiverSink {
     }
     this.queues = List.copyOf(q);
     this.awaitedInReceivedMode = direct;
+    if (onDisk.isEmpty()) {
+      this.durable = null;
+      this.loops = List.of();
+      this.loopScheduler = null;
+    } else {
+      if (b.durableQueue == null) {
+        throw new IllegalArgumentException("pipeline " + id + ": exporters " + onDisk.stream().map(
+            RelayExporter::id).toList() + " keep their queue on disk, but the pipeline has no durable queue");
+      }
+      if (ackMode != AckMode.DURABLE) {
+        throw new IllegalArgumentException("pipeline " + id + ": a durable queue needs ack mode durable, not "
+            + ackMode.id());
+      }
+      this.durable = b.durableQueue;
+      this.loopScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "otlp4j-durable-" + id);
+        t.setDaemon(true);
+        return t;
+      });
+      List<DurableExportLoop> l = new ArrayList<>();
+      for (RelayExporter exporter : onDisk) {
+        DurableExportLoop loop = new DurableExportLoop(id, signal, exporter, durable.consumer(exporter.id()),
+            b.batch, b.backoffs.getOrDefault(exporter, DurableExportLoop.DEFAULT_BACKOFF), loopScheduler, b.metrics);
+        String[] labels = {"exporter", exporter.id(), "data_type", signal.id(), "pipeline", id};
+        // The Collector's names; for a queue on disk both are bytes, so size / capacity is how full it is.
+        b.metrics.gauge("otelcol_exporter_queue_size", ExporterQueue.QUEUE_SIZE_HELP,
+            () -> loop.consumer().pendingBytes(), labels);
+        long capacity = b.durableCapacityBytes;
+        b.metrics.gauge("otelcol_exporter_queue_capacity", ExporterQueue.QUEUE_CAPACITY_HELP,
+            () -> capacity, labels);
+        l.add(loop);
+      }
+      this.loops = List.copyOf(l);
+      loops.forEach(DurableExportLoop::start);
+    }
     this.refused = b.metrics.counter("otlp4j_pipeline_refused_" + signal.id(),
         "Items refused by the pipeline (memory limit or full queue), retryable for the client", "pipeline", id);
     this.queued = b.metrics.counter("otlp4j_pipeline_queued_" + signal.id(),
@@ -148,14 +197,17 @@ public final class Pipeline implements ReceiverSink {
       return done(ReceiveOutcome.permanent(e.getMessage()));
     }
     boolean delivered = ackMode == AckMode.DELIVERED;
-    // In delivered mode the receiver's reservation covers the request until it is answered.
-    long bytes = delivered ? 0 : current.readableBytes();
+    // In delivered mode the receiver's reservation covers the request until it is answered, and so it
+    // does for a durable queue, which is done with the request once the append completes.
+    long bytes = delivered || queues.isEmpty() ? 0 : current.readableBytes();
     if (bytes > 0 && !budget.tryAcquire(bytes)) {
       current.release();
       refused.add(items);
       return done(ReceiveOutcome.retryable(ReceiveOutcome.DEFAULT_RETRY_AFTER, "memory limit reached"));
     }
-    Acks acks = new Acks(budget, bytes, queues.size(), delivered ? queues.size() : awaitedInReceivedMode);
+    int onDisk = durable == null ? 0 : 1;
+    Acks acks = new Acks(budget, bytes, queues.size() + onDisk,
+        (delivered ? queues.size() : awaitedInReceivedMode) + onDisk);
     boolean full = false;
     try {
       for (ExporterQueue queue : queues) {
@@ -173,15 +225,45 @@ public final class Pipeline implements ReceiverSink {
           full = true;
         }
       }
+      if (durable != null) {
+        append(current.retain(), items, acks);
+      }
     } finally {
       current.release();
     }
     if (full) {
       refused.add(items);
-    } else {
+    } else if (durable == null) {
       queued.add(items);
     }
     return acks.offered();
+  }
+
+  /** Writes the request to the durable queue once, for every exporter keeping its queue there. */
+  private void append(ByteBuf request, long items, Acks acks) {
+    CompletableFuture<AppendResult> appended;
+    try {
+      appended = durable.append((byte) signal.ordinal(), items, request);
+    } catch (RuntimeException e) {
+      request.release();
+      acks.awaitedDone(ExportOutcome.retryable("durable queue failed: " + e));
+      return;
+    }
+    appended.whenComplete((result, error) -> {
+      request.release(); // the queue is done with the bytes: on disk now, or refused
+      ExportOutcome outcome;
+      if (result instanceof AppendResult.Appended) {
+        queued.add(items);
+        outcome = ExportOutcome.delivered();
+      } else {
+        refused.add(items);
+        AppendResult.Refused r = result instanceof AppendResult.Refused x ? x
+            : new AppendResult.Refused(String.valueOf(error), true);
+        outcome = r.retryable() || closing ? ExportOutcome.retryable("durable queue refused the request: "
+            + r.reason()) : ExportOutcome.permanent("durable queue refused the request: " + r.reason());
+      }
+      acks.awaitedDone(outcome);
+    });
   }
 
   private static CompletableFuture<ReceiveOutcome> done(ReceiveOutcome outcome) {
@@ -193,12 +275,28 @@ public final class Pipeline implements ReceiverSink {
    * true} when everything was sent in time.
    */
   public CompletableFuture<Boolean> shutdown(Duration deadline) {
+    closing = true;
     List<CompletableFuture<Boolean>> all = new ArrayList<>();
     for (ExporterQueue queue : queues) {
       all.add(queue.shutdown(deadline));
     }
-    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+    CompletableFuture<Boolean> memory = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
         .thenApply(v -> all.stream().allMatch(CompletableFuture::join));
+    if (durable == null) {
+      return memory;
+    }
+    // What is on disk stays there for the next start; only the batches in flight are waited for.
+    List<CompletableFuture<Boolean>> stops = new ArrayList<>();
+    for (DurableExportLoop loop : loops) {
+      stops.add(loop.stop(deadline));
+    }
+    CompletableFuture<Boolean> loopsStopped = CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new))
+        .thenApplyAsync(v -> {
+          durable.close();
+          loopScheduler.shutdown();
+          return stops.stream().allMatch(CompletableFuture::join);
+        });
+    return memory.thenCombine(loopsStopped, (a, c) -> a && c);
   }
 
   @Override
@@ -274,6 +372,9 @@ public final class Pipeline implements ReceiverSink {
     private final Map<RelayExporter, SendingQueueSettings> exporters = new LinkedHashMap<>();
     private BatchSettings batch = BatchSettings.UNBATCHED;
     private MetricsRegistry metrics = MetricsRegistry.create();
+    private DurableQueue durableQueue;
+    private long durableCapacityBytes;
+    private final Map<RelayExporter, RetryPolicy> backoffs = new LinkedHashMap<>();
 
     private Builder(String id, Signal signal) {
       this.id = Objects.requireNonNull(id, "id");
@@ -323,6 +424,29 @@ public final class Pipeline implements ReceiverSink {
     /** Where the pipeline's and its queues' metrics go (default a registry of its own). */
     public Builder metrics(MetricsRegistry metrics) {
       this.metrics = Objects.requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    /**
+     * The queue on disk that the exporters with a {@link SendingQueueSettings#storage() storage} read,
+     * each as the consumer named by its id; the pipeline then owns it and closes it at shutdown. Needs
+     * the {@code durable} ack mode.
+     *
+     * @param capacityBytes its bound on disk, for the queue capacity metric
+     */
+    public Builder durableQueue(DurableQueue queue, long capacityBytes) {
+      this.durableQueue = Objects.requireNonNull(queue, "queue");
+      this.durableCapacityBytes = capacityBytes;
+      return this;
+    }
+
+    /**
+     * How long {@code exporter}'s durable queue consumer waits before sending a batch again after a
+     * retryable failure (by attempt; where the policy gives up, it goes on at most 30 s apart). Default
+     * 1 s growing to 30 s.
+     */
+    public Builder durableBackoff(RelayExporter exporter, RetryPolicy backoff) {
+      backoffs.put(Objects.requireNonNull(exporter, "exporter"), Objects.requireNonNull(backoff, "backoff"));
       return this;
     }
 

@@ -12,7 +12,14 @@ import io.otlp4j.receiver.ReceiverSink;
 import io.otlp4j.wire.ResourceRewrite;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
+import io.otlp4j.queue.DurableQueue;
+import io.otlp4j.queue.FsyncPolicy;
+import io.otlp4j.queue.FullPolicy;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -56,9 +63,6 @@ public final class Relay implements AutoCloseable {
 
   private Relay(RelayConfig config) {
     this.ackMode = config.ackMode;
-    if (ackMode == AckMode.DURABLE) {
-      throw new UnsupportedOperationException("ack mode durable is not available yet");
-    }
     long limit = config.processors.values().stream()
         .filter(p -> p instanceof RelayConfig.MemoryLimiterConfig)
         .mapToLong(p -> ((RelayConfig.MemoryLimiterConfig) p).limitBytes())
@@ -151,10 +155,69 @@ public final class Relay implements AutoCloseable {
     }
     Pipeline.Builder b = Pipeline.builder(p.id(), p.signal()).ackMode(config.ackMode).memoryBudget(budget)
         .processors(rewrites).batch(batch).metrics(metrics);
+    List<String> onDisk = new ArrayList<>();
+    String storage = null;
     for (String id : p.exporters()) {
-      b.exporter(exporters.get(id), config.exporters.get(id).sendingQueue());
+      RelayConfig.ExporterConfig e = config.exporters.get(id);
+      b.exporter(exporters.get(id), e.sendingQueue());
+      if (e.sendingQueue().durable()) {
+        onDisk.add(id);
+        storage = e.sendingQueue().storage();
+        if (e instanceof RelayConfig.OtlpExporterConfig o) {
+          b.durableBackoff(exporters.get(id), o.retry());
+        }
+      }
+    }
+    if (!onDisk.isEmpty()) {
+      RelayConfig.FileStorageConfig s = config.storages.get(storage);
+      b.durableQueue(openQueue(s, p.id(), onDisk), s.maxBytes());
     }
     return b.build();
+  }
+
+  /**
+   * Opens (creating or recovering) pipeline {@code pipelineId}'s queue in its own directory under the
+   * storage's, one consumer per exporter.
+   */
+  private DurableQueue openQueue(RelayConfig.FileStorageConfig storage, String pipelineId, List<String> consumers) {
+    Path directory = storage.directory().resolve(fileNameSafe(pipelineId));
+    FsyncPolicy fsync = switch (storage.fsync()) {
+      case BATCH -> FsyncPolicy.perBatch();
+      case INTERVAL -> FsyncPolicy.interval(storage.fsyncInterval());
+      case NEVER -> FsyncPolicy.never();
+    };
+    try {
+      Files.createDirectories(storage.directory());
+      DurableQueue queue = DurableQueue.builder(directory)
+          .maxBytes(storage.maxBytes())
+          .segmentBytes(Math.min(storage.segmentBytes(), storage.maxBytes()))
+          .fsyncPolicy(fsync)
+          .whenFull(storage.dropOldest() ? FullPolicy.DROP_OLDEST : FullPolicy.REFUSE)
+          .consumers(consumers.toArray(String[]::new))
+          .metrics(metrics, pipelineId)
+          .open();
+      LOG.log(System.Logger.Level.INFO, () -> "pipeline " + pipelineId + ": durable queue in " + directory + " ("
+          + queue.sizeBytes() + " bytes on disk)");
+      return queue;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open the durable queue of pipeline " + pipelineId + " in "
+          + directory + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A pipeline id as one file name: letters, digits, '.', '-' and '_' kept, anything else as %XX. */
+  static String fileNameSafe(String id) {
+    StringBuilder out = new StringBuilder();
+    for (byte b : id.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      char c = (char) (b & 0xFF);
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'
+          || (c == '.' && out.length() > 0)) {
+        out.append(c);
+      } else {
+        out.append('%').append(String.format("%02X", b & 0xFF));
+      }
+    }
+    return out.toString();
   }
 
   /** Where receiver {@code id}'s OTLP/gRPC server listens. */

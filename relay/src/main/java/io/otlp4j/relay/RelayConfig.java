@@ -202,7 +202,9 @@ public final class RelayConfig {
   /**
    * The configuration of {@code otlp4j run} without a file: OTLP/gRPC and OTLP/HTTP on their default
    * addresses, every signal to the {@code file} exporter writing {@code traces.jsonl}, {@code
-   * metrics.jsonl} and {@code logs.jsonl} under {@code dataDir}, admin on {@link #DEFAULT_ADMIN_ENDPOINT}.
+   * metrics.jsonl} and {@code logs.jsonl} under {@code dataDir}, admin on {@link #DEFAULT_ADMIN_ENDPOINT};
+   * every request is written to a durable queue under {@code dataDir/queue} before it is acknowledged
+   * (ack mode {@code durable}, fsync per batch).
    */
   public static RelayConfig defaults(Path dataDir) {
     return defaults(dataDir, DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, DEFAULT_ADMIN_ENDPOINT);
@@ -217,8 +219,12 @@ public final class RelayConfig {
     if (!errors.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", errors));
     }
+    FileStorageConfig storage = new FileStorageConfig("file_storage", dataDir.resolve("queue"),
+        DEFAULT_QUEUE_MAX_SIZE_MIB * 1024L * 1024L, DEFAULT_QUEUE_SEGMENT_SIZE_MIB * 1024L * 1024L, FsyncMode.BATCH,
+        DEFAULT_FSYNC_INTERVAL, false);
     ExporterConfig file = new FileExporterConfig("file", null, dataDir, FileExporter.DEFAULT_MAX_BYTES,
-        FileExporter.DEFAULT_MAX_BACKUPS, SendingQueueSettings.DEFAULTS);
+        FileExporter.DEFAULT_MAX_BACKUPS, new SendingQueueSettings(true, SendingQueueSettings.DEFAULT_NUM_CONSUMERS,
+            SendingQueueSettings.DEFAULT_QUEUE_SIZE, storage.id()));
     ProcessorConfig batch = new BatchConfig("batch", new BatchSettings(BatchSettings.DEFAULT_SEND_BATCH_SIZE, 0,
         BatchSettings.DEFAULT_TIMEOUT, BatchSettings.DEFAULT_QUEUE_SIZE, true));
     List<PipelineConfig> pipelines = new ArrayList<>();
@@ -226,7 +232,7 @@ public final class RelayConfig {
       pipelines.add(new PipelineConfig(signal.id(), signal, List.of("otlp"), List.of("batch"), List.of("file")));
     }
     return new RelayConfig(Map.of("otlp", new ReceiverConfig("otlp", grpc, http)), Map.of("batch", batch),
-        Map.of("file", file), pipelines, admin);
+        Map.of("file", file), pipelines, admin, AckMode.DURABLE, Map.of(storage.id(), storage));
   }
 
   /** Reads {@code file}, substituting environment variables from the process environment. */

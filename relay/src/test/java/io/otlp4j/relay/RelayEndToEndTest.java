@@ -146,7 +146,7 @@ class RelayEndToEndTest {
   }
 
   static Stream<Arguments> ackModesAndProtocols() {
-    return Stream.of(AckMode.RECEIVED, AckMode.DELIVERED).flatMap(m -> Stream.of(Arguments.of(m, "grpc"),
+    return Stream.of(AckMode.values()).flatMap(m -> Stream.of(Arguments.of(m, "grpc"),
         Arguments.of(m, "http/protobuf")));
   }
 
@@ -206,9 +206,10 @@ class RelayEndToEndTest {
           .setSeverityText("sev-" + i).setAttribute(AttributeKey.longKey("i"), (long) i)
           .setTimestamp(1_700_000_000_000L + i, TimeUnit.MILLISECONDS).emit();
     }
-    assertThat(tracerProvider.shutdown().join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
-    assertThat(meterProvider.shutdown().join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
-    assertThat(loggerProvider.shutdown().join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
+    // Generous bounds: the first case of a cold JVM loads the SDK, OkHttp, gRPC and Netty (paranoid).
+    assertThat(tracerProvider.shutdown().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
+    assertThat(meterProvider.shutdown().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
+    assertThat(loggerProvider.shutdown().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
     assertThat(recording.sent).hasSize(SPANS);
     assertThat(recordingLogs.sent).hasSize(LOG_RECORDS);
 

@@ -20,8 +20,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
         "Runs the relay until SIGTERM or Ctrl-C, then stops accepting, drains the queues and exits 0.",
-        "Without --config: OTLP/gRPC on 127.0.0.1:4317, OTLP/HTTP on 127.0.0.1:4318, every signal written",
-        "as OTLP/JSON lines to DATA_DIR/{traces,metrics,logs}.jsonl, admin (/metrics, /healthz) on 127.0.0.1:8888."})
+        "Without --config: OTLP/gRPC on 127.0.0.1:4317, OTLP/HTTP on 127.0.0.1:4318, every request written and",
+        "fsynced to a durable queue in DATA_DIR/queue before it is acknowledged, then as OTLP/JSON lines to",
+        "DATA_DIR/{traces,metrics,logs}.jsonl; admin (/metrics, /healthz) on 127.0.0.1:8888."})
 final class RunCommand implements Callable<Integer> {
 
   /** Told about every relay this command starts, once it is ready (tests drive the command through it). */
