@@ -20,6 +20,8 @@ public final class UpstreamExporter implements RelayExporter {
 
   private final String id;
   private final OtlpExporter exporter;
+  private static final long WARNING_INTERVAL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+  private final java.util.concurrent.atomic.AtomicLong lastWarning = new java.util.concurrent.atomic.AtomicLong();
 
   /** Wraps {@code exporter}, which this object then owns and shuts down. */
   public UpstreamExporter(String id, OtlpExporter exporter) {
@@ -42,8 +44,13 @@ public final class UpstreamExporter implements RelayExporter {
         return ExportOutcome.retryable(id + ": export failed: " + error);
       }
       if (!result.isSuccess()) {
-        LOG.log(System.Logger.Level.WARNING, () -> id + ": gave up on " + items + " " + signal.id() + " items: "
-            + result);
+        // A durable queue sends the same batch again and again while the upstream is down: one warning
+        // per interval, the rest at DEBUG.
+        long now = System.nanoTime();
+        long last = lastWarning.get();
+        boolean warn = (now - last >= WARNING_INTERVAL_NANOS || last == 0) && lastWarning.compareAndSet(last, now);
+        LOG.log(warn ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG, () -> id + ": gave up on " + items
+            + " " + signal.id() + " items: " + result);
       }
       return outcome(result);
     });
