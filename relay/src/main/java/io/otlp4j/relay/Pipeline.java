@@ -37,13 +37,22 @@ import java.util.concurrent.atomic.AtomicReference;
  * without a queue ({@code sending_queue.enabled: false}) is always waited for, as in the Collector. A
  * full queue is a retryable refusal in every mode.
  *
+ * <p><b>Durable queue</b> ({@code durable} ack mode): the exporters whose {@code sending_queue} names a
+ * {@code file_storage} share one {@link DurableQueue} per pipeline; each request is appended to it once
+ * (the bytes as they are) and the client is answered when the append completes, after the fsync that
+ * covers it (a full queue or disk is a retryable refusal). Each such exporter reads the queue through its
+ * own consumer loop (its own checkpoint), so a slow or unreachable upstream leaves data on
+ * disk, not in memory, and never holds back another exporter. Exporters of the same pipeline without a
+ * storage keep their in-memory queues, answered as in {@code received} mode.
+ *
  * <p><b>Memory:</b> in {@code received} mode every queued request holds its size in the shared {@link
  * MemoryBudget} (the one the receivers reserve from) until the last exporter is done with it; a request
  * that does not fit is refused with a retryable answer, and so is one that finds an exporter's queue
  * full. (While a request is being accepted the receiver's own reservation for it is held too, so for
  * that moment it counts twice: a request larger than half the budget is refused.) In {@code delivered}
  * mode the pipeline reserves nothing itself: the receiver's reservation is held until the answer, and
- * the answer comes only after every exporter is done with the request. (When several exporters share
+ * the answer comes only after every exporter is done with the request; so too for a durable queue, which
+ * is done with the request once the append completes. (When several exporters share
  * the pipeline and only some queues are full, the request is already queued for the others: a retrying
  * client may duplicate data there, as in the Collector's fan-out.)
  *

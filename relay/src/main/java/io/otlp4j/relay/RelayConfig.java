@@ -49,6 +49,22 @@ import java.util.regex.Pattern;
  *     traces: { receivers: [otlp], processors: [memory_limiter, batch], exporters: [otlp, file] }
  * }</pre>
  *
+ * Delivery guarantees (otlp4j's own {@code service.ack_mode}; see {@link AckMode}) and the Collector's
+ * queue and retry keys:
+ *
+ * <pre>{@code
+ * extensions:
+ *   file_storage: { directory: /var/lib/otlp4j, max_size_mib: 1024, fsync: batch, when_full: refuse }
+ * exporters:
+ *   otlp:
+ *     endpoint: collector:4317
+ *     retry_on_failure: { initial_interval: 5s, max_interval: 30s, max_elapsed_time: 5m }
+ *     sending_queue: { num_consumers: 10, queue_size: 1000, storage: file_storage }
+ * service:
+ *   ack_mode: durable      # received | delivered | durable; durable is the default with a storage
+ *   extensions: [file_storage]
+ * }</pre>
+ *
  * Component ids may carry a {@code /name} suffix ({@code otlp/upstream}); a component listed with no
  * value takes its defaults; {@code ${env:VAR}} (and {@code ${VAR}}, {@code ${env:VAR:-default}}) is
  * replaced in every string. An unknown component, key or value is an error naming it and its line;

@@ -7,7 +7,9 @@ package io.otlp4j.relay;
  *
  * @param enabled {@code false}: no queue, every request goes straight to the exporter and its client's
  *     answer waits for the export (as the Collector does without a queue)
- * @param numConsumers exports of this exporter in flight at once (the Collector's consumers)
+ * @param numConsumers exports of this exporter in flight at once from its in-memory queue (the
+ *     Collector's consumers); a queue on disk is read by one consumer sending one batch at a time, in
+ *     order
  * @param queueSize the most requests waiting in memory; a request that finds the queue full is refused
  *     with a retryable answer
  * @param storage the id of the {@code file_storage} extension that keeps the queue on disk, or {@code
