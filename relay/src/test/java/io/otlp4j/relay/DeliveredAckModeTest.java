@@ -161,6 +161,37 @@ class DeliveredAckModeTest {
   }
 
   @Test
+  void withSeveralPipelinesTheWorstOutcomeIsTheAnswer() throws Exception {
+    upstream = UpstreamOtlpServer.start();
+    try (UpstreamOtlpServer rejecting = UpstreamOtlpServer.start()) {
+      rejecting.failWith = Status.INVALID_ARGUMENT.withDescription("tenant over quota");
+      String yaml = """
+          receivers:
+            otlp:
+              protocols:
+                http: { endpoint: "127.0.0.1:0" }
+          exporters:
+            otlp/good: { endpoint: "%s", tls: { insecure: true } }
+            otlp/bad: { endpoint: "%s", tls: { insecure: true } }
+          service:
+            ack_mode: delivered
+            telemetry: { metrics: { address: "127.0.0.1:0" } }
+            pipelines:
+              traces/good: { receivers: [otlp], exporters: [otlp/good] }
+              traces/bad: { receivers: [otlp], exporters: [otlp/bad] }
+          """.formatted(upstream.endpoint(), rejecting.endpoint());
+      relay = Relay.start(RelayConfig.parse(yaml, v -> null, dir));
+      HttpResponse<byte[]> response = post(spans("fanned out")).get(20, TimeUnit.SECONDS);
+      assertThat(response.statusCode()).isEqualTo(400);
+      assertThat(com.google.rpc.Status.parseFrom(response.body()).getMessage()).contains("tenant over quota");
+      // The other pipeline delivered it all the same, before the answer.
+      assertThat(upstream.spans()).extracting(Span::getName).containsExactly("fanned out");
+      relay.shutdown(Duration.ofSeconds(5));
+      relay = null;
+    }
+  }
+
+  @Test
   void upstreamThatComesBackAcceptsWhatTheClientSendsAgain() throws Exception {
     int port = UpstreamOtlpServer.freePort();
     startRelay("http://127.0.0.1:" + port);
