@@ -38,7 +38,13 @@ import java.util.concurrent.TimeUnit;
  * that cannot be queued) and the relay is ready; {@link #shutdown} marks it draining ({@code /healthz}
  * answers 503), stops the receivers (requests in flight are answered), drains every queue up to the
  * deadline, shuts the exporters down (flushing files) and stops the admin server. Data still queued
- * when the deadline passes is dropped and logged.
+ * in memory when the deadline passes is dropped and logged; data in a durable queue stays on disk (only
+ * the batch in flight is waited for) and is sent first after the next start.
+ *
+ * <p>Durable queues: {@link #start} opens (or recovers) one queue per pipeline whose exporters keep
+ * their queue in a {@code file_storage}, in {@code <directory>/<pipeline id>} (the id with {@code /} and
+ * other characters unsafe in file names as {@code %XX}); a queue directory is locked by one relay at a
+ * time.
  *
  * <p>Thread-safe. Must be shut down (or closed) to free its threads and ports.
  */
