@@ -85,12 +85,12 @@ public final class DebugExporter implements RelayExporter {
   }
 
   @Override
-  public CompletableFuture<Boolean> export(Signal signal, ByteBuf request, long itemCount) {
+  public CompletableFuture<ExportOutcome> export(Signal signal, ByteBuf request, long itemCount) {
     try {
       items.add(itemCount);
       if (verbosity == Verbosity.BASIC) {
         out.accept(id + ": " + signal.id() + ": " + itemCount + " " + itemName(signal));
-        return CompletableFuture.completedFuture(true);
+        return CompletableFuture.completedFuture(ExportOutcome.delivered());
       }
       WalkSummary summary;
       try {
@@ -98,14 +98,14 @@ public final class DebugExporter implements RelayExporter {
       } catch (RuntimeException e) {
         out.accept(id + ": " + signal.id() + ": " + request.readableBytes() + " bytes that are not valid OTLP: "
             + e.getMessage());
-        return CompletableFuture.completedFuture(true);
+        return CompletableFuture.completedFuture(ExportOutcome.delivered());
       }
       out.accept(id + ": " + signal.id() + ": " + summary.resourceCount() + " resources, " + summary.scopeCount()
           + " scopes, " + summary.itemCount() + " " + itemName(signal) + ", " + request.readableBytes() + " bytes");
       if (verbosity == Verbosity.DETAILED) {
         detailed(signal, request, summary.itemCount());
       }
-      return CompletableFuture.completedFuture(true);
+      return CompletableFuture.completedFuture(ExportOutcome.delivered());
     } finally {
       request.release();
     }

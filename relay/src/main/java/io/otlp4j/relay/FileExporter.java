@@ -100,15 +100,16 @@ public final class FileExporter implements RelayExporter {
   }
 
   @Override
-  public CompletableFuture<Boolean> export(Signal signal, ByteBuf request, long itemCount) {
+  public CompletableFuture<ExportOutcome> export(Signal signal, ByteBuf request, long itemCount) {
     if (format == Format.PROTO) {
       try {
         files.get(signal).appendFramed(request);
-        return CompletableFuture.completedFuture(true);
+        return CompletableFuture.completedFuture(ExportOutcome.delivered());
       } catch (RuntimeException | IOException e) {
         LOG.log(System.Logger.Level.WARNING, () -> id + ": could not write " + itemCount + " " + signal.id()
             + " items to " + files.get(signal).path, e);
-        return CompletableFuture.completedFuture(false);
+        return CompletableFuture.completedFuture(ExportOutcome.retryable("could not write to "
+            + files.get(signal).path + ": " + e.getMessage()));
       } finally {
         request.release();
       }
@@ -122,11 +123,13 @@ public final class FileExporter implements RelayExporter {
     try {
       byte[] json = OtlpJson.toJson(signal, protobuf);
       files.get(signal).append(json);
-      return CompletableFuture.completedFuture(true);
+      return CompletableFuture.completedFuture(ExportOutcome.delivered());
     } catch (RuntimeException | IOException e) {
       LOG.log(System.Logger.Level.WARNING, () -> id + ": could not write " + itemCount + " " + signal.id() + " items to "
           + files.get(signal).path, e);
-      return CompletableFuture.completedFuture(false);
+      // A local write that failed (a full disk, say) may succeed later: the client may send again.
+      return CompletableFuture.completedFuture(ExportOutcome.retryable("could not write to "
+          + files.get(signal).path + ": " + e.getMessage()));
     }
   }
 

@@ -3,6 +3,9 @@ package io.otlp4j.relay;
 import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
+import io.otlp4j.core.RetryPolicy;
+import io.otlp4j.queue.AppendResult;
+import io.otlp4j.queue.DurableQueue;
 import io.otlp4j.receiver.ReceiveOutcome;
 import io.otlp4j.receiver.ReceiverSink;
 import io.otlp4j.wire.ResourceRewrite;
@@ -11,24 +14,47 @@ import io.otlp4j.wire.WalkSummary;
 import io.otlp4j.wire.WireFormatException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One pipeline of one signal: memory budget → resource processors → one bounded queue per exporter →
- * batching → exporters. Acknowledges in the {@code received} mode: a request is accepted once every
- * exporter's queue holds it in memory.
+ * batching → exporters.
  *
- * <p><b>Memory:</b> every queued request holds its size in the shared {@link MemoryBudget} (the one
- * the receivers reserve from) until the last exporter is done with it; a request that does not fit is
- * refused with a retryable answer, and so is one that finds an exporter's queue full. (While a request
- * is being accepted the receiver's own reservation for it is held too, so for that moment it counts
- * twice: a request larger than half the budget is refused.) (When several
- * exporters share the pipeline and only some queues are full, the request is already queued for the
- * others: a retrying client may duplicate data there, as in the Collector's fan-out.)
+ * <p><b>Ack modes</b> ({@link AckMode}): in {@code received} a request is accepted once every
+ * exporter's queue holds it in memory; in {@code delivered} the answer waits until every exporter has
+ * sent the batch that carried it and is that batch's outcome ({@link ExportOutcome#worst worst} over the
+ * exporters: an upstream that rejected it permanently makes a permanent error with the reason, one that
+ * gave up retryably or whose circuit is open a retryable refusal with a retry delay). An exporter
+ * without a queue ({@code sending_queue.enabled: false}) is always waited for, as in the Collector. A
+ * full queue is a retryable refusal in every mode.
+ *
+ * <p><b>Durable queue</b> ({@code durable} ack mode): the exporters whose {@code sending_queue} names a
+ * {@code file_storage} share one {@link DurableQueue} per pipeline; each request is appended to it once
+ * (the bytes as they are) and the client is answered when the append completes, after the fsync that
+ * covers it (a full queue or disk is a retryable refusal). Each such exporter reads the queue through its
+ * own consumer loop (its own checkpoint), so a slow or unreachable upstream leaves data on
+ * disk, not in memory, and never holds back another exporter. Exporters of the same pipeline without a
+ * storage keep their in-memory queues, answered as in {@code received} mode.
+ *
+ * <p><b>Memory:</b> in {@code received} mode every queued request holds its size in the shared {@link
+ * MemoryBudget} (the one the receivers reserve from) until the last exporter is done with it; a request
+ * that does not fit is refused with a retryable answer, and so is one that finds an exporter's queue
+ * full. (While a request is being accepted the receiver's own reservation for it is held too, so for
+ * that moment it counts twice: a request larger than half the budget is refused.) In {@code delivered}
+ * mode the pipeline reserves nothing itself: the receiver's reservation is held until the answer, and
+ * the answer comes only after every exporter is done with the request; so too for a durable queue, which
+ * is done with the request once the append completes. (When several exporters share
+ * the pipeline and only some queues are full, the request is already queued for the others: a retrying
+ * client may duplicate data there, as in the Collector's fan-out.)
  *
  * <p><b>Buffer ownership:</b> {@link #accept} takes ownership of the request (see {@link ReceiverSink});
  * each exporter's queue holds its own reference (one {@code retain} per exporter, no copy), so the
@@ -41,35 +67,101 @@ public final class Pipeline implements ReceiverSink {
 
   private final String id;
   private final Signal signal;
+  private final AckMode ackMode;
   private final MemoryBudget budget;
   private final List<ResourceRewrite> processors;
   private final List<ExporterQueue> queues;
+  private final int awaitedInReceivedMode;
+  private final DurableQueue durable; // null unless some exporter keeps its queue on disk
+  private final List<DurableExportLoop> loops;
+  private final ScheduledExecutorService loopScheduler;
+  private volatile boolean closing;
   private final MetricsRegistry.Counter refused;
   private final MetricsRegistry.Counter queued;
 
   /**
+   * A pipeline in the {@code received} ack mode whose exporters each get an in-memory queue of {@code
+   * batch.queueSize()} requests.
+   *
    * @param id the pipeline id, such as {@code traces} or {@code traces/2}
    * @param processors applied in order to every request
    * @param exporters each gets its own queue
    */
   public Pipeline(String id, Signal signal, MemoryBudget budget, List<ResourceRewrite> processors,
       List<RelayExporter> exporters, BatchSettings batch, MetricsRegistry metrics) {
-    this.id = Objects.requireNonNull(id, "id");
-    this.signal = Objects.requireNonNull(signal, "signal");
-    this.budget = Objects.requireNonNull(budget, "budget");
-    this.processors = List.copyOf(processors);
-    if (exporters.isEmpty()) {
+    this(builder(id, signal).memoryBudget(budget).processors(processors).batch(batch).metrics(metrics)
+        .exporters(exporters, SendingQueueSettings.inMemory(batch.queueSize())));
+  }
+
+  private Pipeline(Builder b) {
+    this.id = b.id;
+    this.signal = b.signal;
+    this.ackMode = b.ackMode;
+    this.budget = Objects.requireNonNull(b.budget, "memoryBudget");
+    this.processors = List.copyOf(b.processors);
+    if (b.exporters.isEmpty()) {
       throw new IllegalArgumentException("pipeline " + id + " has no exporter");
     }
     List<ExporterQueue> q = new ArrayList<>();
-    for (RelayExporter exporter : exporters) {
-      q.add(new ExporterQueue(id, signal, exporter, batch, metrics));
+    List<RelayExporter> onDisk = new ArrayList<>();
+    int direct = 0;
+    for (Map.Entry<RelayExporter, SendingQueueSettings> e : b.exporters.entrySet()) {
+      if (e.getValue().durable()) {
+        onDisk.add(e.getKey());
+        continue;
+      }
+      ExporterQueue queue = new ExporterQueue(id, signal, e.getKey(), b.batch, e.getValue(), b.metrics);
+      q.add(queue);
+      if (queue.answersAfterExport()) {
+        direct++;
+      }
     }
     this.queues = List.copyOf(q);
-    this.refused = metrics.counter("otlp4j_pipeline_refused_" + signal.id(),
+    this.awaitedInReceivedMode = direct;
+    if (onDisk.isEmpty()) {
+      this.durable = null;
+      this.loops = List.of();
+      this.loopScheduler = null;
+    } else {
+      if (b.durableQueue == null) {
+        throw new IllegalArgumentException("pipeline " + id + ": exporters " + onDisk.stream().map(
+            RelayExporter::id).toList() + " keep their queue on disk, but the pipeline has no durable queue");
+      }
+      if (ackMode != AckMode.DURABLE) {
+        throw new IllegalArgumentException("pipeline " + id + ": a durable queue needs ack mode durable, not "
+            + ackMode.id());
+      }
+      this.durable = b.durableQueue;
+      this.loopScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "otlp4j-durable-" + id);
+        t.setDaemon(true);
+        return t;
+      });
+      List<DurableExportLoop> l = new ArrayList<>();
+      for (RelayExporter exporter : onDisk) {
+        DurableExportLoop loop = new DurableExportLoop(id, signal, exporter, durable.consumer(exporter.id()),
+            b.batch, b.backoffs.getOrDefault(exporter, DurableExportLoop.DEFAULT_BACKOFF), loopScheduler, b.metrics);
+        String[] labels = {"exporter", exporter.id(), "data_type", signal.id(), "pipeline", id};
+        // The Collector's names; for a queue on disk both are bytes, so size / capacity is how full it is.
+        b.metrics.gauge("otelcol_exporter_queue_size", ExporterQueue.QUEUE_SIZE_HELP,
+            () -> loop.consumer().pendingBytes(), labels);
+        long capacity = b.durableCapacityBytes;
+        b.metrics.gauge("otelcol_exporter_queue_capacity", ExporterQueue.QUEUE_CAPACITY_HELP,
+            () -> capacity, labels);
+        l.add(loop);
+      }
+      this.loops = List.copyOf(l);
+      loops.forEach(DurableExportLoop::start);
+    }
+    this.refused = b.metrics.counter("otlp4j_pipeline_refused_" + signal.id(),
         "Items refused by the pipeline (memory limit or full queue), retryable for the client", "pipeline", id);
-    this.queued = metrics.counter("otlp4j_pipeline_queued_" + signal.id(),
+    this.queued = b.metrics.counter("otlp4j_pipeline_queued_" + signal.id(),
         "Items queued by the pipeline for its exporters", "pipeline", id);
+  }
+
+  /** Starts a builder for pipeline {@code id} of {@code signal}. */
+  public static Builder builder(String id, Signal signal) {
+    return new Builder(id, signal);
   }
 
   public String id() {
@@ -80,10 +172,15 @@ public final class Pipeline implements ReceiverSink {
     return signal;
   }
 
+  /** When this pipeline answers its clients. */
+  public AckMode ackMode() {
+    return ackMode;
+  }
+
   @Override
   public CompletionStage<ReceiveOutcome> accept(Signal requestSignal, ByteBuf request, WalkSummary summary) {
     try {
-      return CompletableFuture.completedFuture(enqueue(requestSignal, request, summary.itemCount()));
+      return enqueue(requestSignal, request, summary.itemCount());
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.ERROR, () -> id + ": unexpected failure", e);
       return CompletableFuture.completedFuture(ReceiveOutcome.retryable(ReceiveOutcome.DEFAULT_RETRY_AFTER,
@@ -92,10 +189,10 @@ public final class Pipeline implements ReceiverSink {
   }
 
   /** Takes ownership of {@code request}. */
-  private ReceiveOutcome enqueue(Signal requestSignal, ByteBuf request, long items) {
+  private CompletionStage<ReceiveOutcome> enqueue(Signal requestSignal, ByteBuf request, long items) {
     if (requestSignal != signal) {
       request.release();
-      return ReceiveOutcome.permanent("pipeline " + id + " does not take " + requestSignal.id());
+      return done(ReceiveOutcome.permanent("pipeline " + id + " does not take " + requestSignal.id()));
     }
     ByteBuf current = request;
     try {
@@ -106,39 +203,80 @@ public final class Pipeline implements ReceiverSink {
       }
     } catch (WireFormatException e) {
       current.release();
-      return ReceiveOutcome.permanent(e.getMessage());
+      return done(ReceiveOutcome.permanent(e.getMessage()));
     }
-    long bytes = current.readableBytes();
-    if (!budget.tryAcquire(bytes)) {
+    boolean delivered = ackMode == AckMode.DELIVERED;
+    // In delivered mode the receiver's reservation covers the request until it is answered, and so it
+    // does for a durable queue, which is done with the request once the append completes.
+    long bytes = delivered || queues.isEmpty() ? 0 : current.readableBytes();
+    if (bytes > 0 && !budget.tryAcquire(bytes)) {
       current.release();
       refused.add(items);
-      return ReceiveOutcome.retryable(ReceiveOutcome.DEFAULT_RETRY_AFTER, "memory limit reached");
+      return done(ReceiveOutcome.retryable(ReceiveOutcome.DEFAULT_RETRY_AFTER, "memory limit reached"));
     }
-    AtomicInteger pending = new AtomicInteger(queues.size());
-    Runnable onDone = () -> {
-      if (pending.decrementAndGet() == 0) {
-        budget.release(bytes);
-      }
-    };
+    int onDisk = durable == null ? 0 : 1;
+    Acks acks = new Acks(budget, bytes, queues.size() + onDisk,
+        (delivered ? queues.size() : awaitedInReceivedMode) + onDisk);
     boolean full = false;
     try {
       for (ExporterQueue queue : queues) {
-        ExporterQueue.Entry entry = new ExporterQueue.Entry(current.retain(), items, onDone);
+        boolean awaited = delivered || queue.answersAfterExport();
+        ExporterQueue.Entry entry = new ExporterQueue.Entry(current.retain(), items,
+            awaited ? acks::awaitedDone : acks::done);
         if (!queue.offer(entry)) {
           current.release();
-          onDone.run();
+          ExportOutcome refusal = ExportOutcome.retryable("exporter " + queue.exporterId() + "'s queue is full");
+          if (awaited) {
+            acks.awaitedDone(refusal);
+          } else {
+            acks.refuse(refusal);
+          }
           full = true;
         }
+      }
+      if (durable != null) {
+        append(current.retain(), items, acks);
       }
     } finally {
       current.release();
     }
     if (full) {
       refused.add(items);
-      return ReceiveOutcome.retryable(ReceiveOutcome.DEFAULT_RETRY_AFTER, "exporter queue is full");
+    } else if (durable == null) {
+      queued.add(items);
     }
-    queued.add(items);
-    return ReceiveOutcome.accepted();
+    return acks.offered();
+  }
+
+  /** Writes the request to the durable queue once, for every exporter keeping its queue there. */
+  private void append(ByteBuf request, long items, Acks acks) {
+    CompletableFuture<AppendResult> appended;
+    try {
+      appended = durable.append((byte) signal.ordinal(), items, request);
+    } catch (RuntimeException e) {
+      request.release();
+      acks.awaitedDone(ExportOutcome.retryable("durable queue failed: " + e));
+      return;
+    }
+    appended.whenComplete((result, error) -> {
+      request.release(); // the queue is done with the bytes: on disk now, or refused
+      ExportOutcome outcome;
+      if (result instanceof AppendResult.Appended) {
+        queued.add(items);
+        outcome = ExportOutcome.delivered();
+      } else {
+        refused.add(items);
+        AppendResult.Refused r = result instanceof AppendResult.Refused x ? x
+            : new AppendResult.Refused(String.valueOf(error), true);
+        outcome = r.retryable() || closing ? ExportOutcome.retryable("durable queue refused the request: "
+            + r.reason()) : ExportOutcome.permanent("durable queue refused the request: " + r.reason());
+      }
+      acks.awaitedDone(outcome);
+    });
+  }
+
+  private static CompletableFuture<ReceiveOutcome> done(ReceiveOutcome outcome) {
+    return CompletableFuture.completedFuture(outcome);
   }
 
   /**
@@ -146,16 +284,183 @@ public final class Pipeline implements ReceiverSink {
    * true} when everything was sent in time.
    */
   public CompletableFuture<Boolean> shutdown(Duration deadline) {
+    closing = true;
     List<CompletableFuture<Boolean>> all = new ArrayList<>();
     for (ExporterQueue queue : queues) {
       all.add(queue.shutdown(deadline));
     }
-    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+    CompletableFuture<Boolean> memory = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
         .thenApply(v -> all.stream().allMatch(CompletableFuture::join));
+    if (durable == null) {
+      return memory;
+    }
+    // What is on disk stays there for the next start; only the batches in flight are waited for.
+    List<CompletableFuture<Boolean>> stops = new ArrayList<>();
+    for (DurableExportLoop loop : loops) {
+      stops.add(loop.stop(deadline));
+    }
+    CompletableFuture<Boolean> loopsStopped = CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new))
+        .thenApplyAsync(v -> {
+          durable.close();
+          loopScheduler.shutdown();
+          return stops.stream().allMatch(CompletableFuture::join);
+        });
+    return memory.thenCombine(loopsStopped, (a, c) -> a && c);
   }
 
   @Override
   public String toString() {
-    return "Pipeline{" + id + "}";
+    return "Pipeline{" + id + ", " + ackMode.id() + "}";
+  }
+
+  /**
+   * One request's way through the exporters: frees its budget once every exporter is done with it and
+   * answers the client once every awaited exporter is (the worst outcome wins). Both counts start one
+   * above the exporters' number, and {@link #offered} takes that one away, so nothing completes while
+   * the request is still being offered.
+   */
+  private static final class Acks {
+    private final MemoryBudget budget;
+    private final long bytes;
+    private final AtomicInteger remaining;
+    private final AtomicInteger awaited;
+    private final AtomicReference<ExportOutcome> worst = new AtomicReference<>();
+    private final CompletableFuture<ReceiveOutcome> answer = new CompletableFuture<>();
+
+    Acks(MemoryBudget budget, long bytes, int targets, int awaitedTargets) {
+      this.budget = budget;
+      this.bytes = bytes;
+      this.remaining = new AtomicInteger(targets + 1);
+      this.awaited = new AtomicInteger(awaitedTargets + 1);
+    }
+
+    /** An exporter the answer does not wait for is done with the request. */
+    void done(ExportOutcome ignored) {
+      if (remaining.decrementAndGet() == 0 && bytes > 0) {
+        budget.release(bytes);
+      }
+    }
+
+    /** An exporter the answer does not wait for refused the request (its queue was full). */
+    void refuse(ExportOutcome outcome) {
+      worst.accumulateAndGet(outcome, ExportOutcome::worst);
+      done(outcome);
+    }
+
+    /** An exporter the answer waits for is done with the request. */
+    void awaitedDone(ExportOutcome outcome) {
+      worst.accumulateAndGet(outcome, ExportOutcome::worst);
+      done(outcome);
+      if (awaited.decrementAndGet() == 0) {
+        answer();
+      }
+    }
+
+    /** The request was offered to every exporter: the answer, now or later. */
+    CompletableFuture<ReceiveOutcome> offered() {
+      done(null);
+      if (awaited.decrementAndGet() == 0) {
+        answer();
+      }
+      return answer;
+    }
+
+    private void answer() {
+      ExportOutcome outcome = worst.get();
+      answer.complete(outcome == null ? ReceiveOutcome.accepted() : outcome.toReceiveOutcome());
+    }
+  }
+
+  /** Configures a {@link Pipeline}. Not thread-safe. */
+  public static final class Builder {
+    private final String id;
+    private final Signal signal;
+    private AckMode ackMode = AckMode.RECEIVED;
+    private MemoryBudget budget;
+    private List<ResourceRewrite> processors = List.of();
+    private final Map<RelayExporter, SendingQueueSettings> exporters = new LinkedHashMap<>();
+    private BatchSettings batch = BatchSettings.UNBATCHED;
+    private MetricsRegistry metrics = MetricsRegistry.create();
+    private DurableQueue durableQueue;
+    private long durableCapacityBytes;
+    private final Map<RelayExporter, RetryPolicy> backoffs = new LinkedHashMap<>();
+
+    private Builder(String id, Signal signal) {
+      this.id = Objects.requireNonNull(id, "id");
+      this.signal = Objects.requireNonNull(signal, "signal");
+    }
+
+    /** When clients are answered (default {@code received}). */
+    public Builder ackMode(AckMode mode) {
+      this.ackMode = Objects.requireNonNull(mode, "ackMode");
+      return this;
+    }
+
+    /** The budget shared with the receivers (required). */
+    public Builder memoryBudget(MemoryBudget budget) {
+      this.budget = Objects.requireNonNull(budget, "memoryBudget");
+      return this;
+    }
+
+    /** Applied in order to every request (default none). */
+    public Builder processors(List<ResourceRewrite> processors) {
+      this.processors = List.copyOf(processors);
+      return this;
+    }
+
+    /** Adds an exporter with its sending queue. */
+    public Builder exporter(RelayExporter exporter, SendingQueueSettings queue) {
+      Objects.requireNonNull(exporter, "exporter");
+      Objects.requireNonNull(queue, "queue");
+      if (exporters.putIfAbsent(exporter, queue) != null) {
+        throw new IllegalArgumentException("exporter " + exporter.id() + " is in pipeline " + id + " twice");
+      }
+      return this;
+    }
+
+    /** Adds exporters sharing one kind of sending queue. */
+    public Builder exporters(List<RelayExporter> list, SendingQueueSettings queue) {
+      list.forEach(e -> exporter(e, queue));
+      return this;
+    }
+
+    /** The batch processor's settings (default {@link BatchSettings#UNBATCHED}). */
+    public Builder batch(BatchSettings batch) {
+      this.batch = Objects.requireNonNull(batch, "batch");
+      return this;
+    }
+
+    /** Where the pipeline's and its queues' metrics go (default a registry of its own). */
+    public Builder metrics(MetricsRegistry metrics) {
+      this.metrics = Objects.requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    /**
+     * The queue on disk that the exporters with a {@link SendingQueueSettings#storage() storage} read,
+     * each as the consumer named by its id; the pipeline then owns it and closes it at shutdown. Needs
+     * the {@code durable} ack mode.
+     *
+     * @param capacityBytes its bound on disk, for the queue capacity metric
+     */
+    public Builder durableQueue(DurableQueue queue, long capacityBytes) {
+      this.durableQueue = Objects.requireNonNull(queue, "queue");
+      this.durableCapacityBytes = capacityBytes;
+      return this;
+    }
+
+    /**
+     * How long {@code exporter}'s durable queue consumer waits before sending a batch again after a
+     * retryable failure (by attempt; where the policy gives up, it goes on at most 30 s apart). Default
+     * 1 s growing to 30 s.
+     */
+    public Builder durableBackoff(RelayExporter exporter, RetryPolicy backoff) {
+      backoffs.put(Objects.requireNonNull(exporter, "exporter"), Objects.requireNonNull(backoff, "backoff"));
+      return this;
+    }
+
+    public Pipeline build() {
+      return new Pipeline(this);
+    }
   }
 }

@@ -13,7 +13,14 @@ import io.otlp4j.receiver.ReceiverTls;
 import io.otlp4j.wire.ResourceRewrite;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
+import io.otlp4j.queue.DurableQueue;
+import io.otlp4j.queue.FsyncPolicy;
+import io.otlp4j.queue.FullPolicy;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -32,7 +39,13 @@ import java.util.concurrent.TimeUnit;
  * that cannot be queued) and the relay is ready; {@link #shutdown} marks it draining ({@code /healthz}
  * answers 503), stops the receivers (requests in flight are answered), drains every queue up to the
  * deadline, shuts the exporters down (flushing files) and stops the admin server. Data still queued
- * when the deadline passes is dropped and logged.
+ * in memory when the deadline passes is dropped and logged; data in a durable queue stays on disk (only
+ * the batch in flight is waited for) and is sent first after the next start.
+ *
+ * <p>Durable queues: {@link #start} opens (or recovers) one queue per pipeline whose exporters keep
+ * their queue in a {@code file_storage}, in {@code <directory>/<pipeline id>} (the id with {@code /} and
+ * other characters unsafe in file names as {@code %XX}); a queue directory is locked by one relay at a
+ * time.
  *
  * <p>Thread-safe. Must be shut down (or closed) to free its threads and ports.
  */
@@ -44,6 +57,7 @@ public final class Relay implements AutoCloseable {
 
   private final MetricsRegistry metrics = MetricsRegistry.create();
   private final MemoryBudget budget;
+  private final AckMode ackMode;
   private final Map<String, RelayExporter> exporters = new LinkedHashMap<>();
   private final List<Pipeline> pipelines = new ArrayList<>();
   private final Map<String, GrpcReceiver> grpcReceivers = new LinkedHashMap<>();
@@ -55,6 +69,7 @@ public final class Relay implements AutoCloseable {
   private boolean cleanShutdown;
 
   private Relay(RelayConfig config) {
+    this.ackMode = config.ackMode;
     long limit = config.processors.values().stream()
         .filter(p -> p instanceof RelayConfig.MemoryLimiterConfig)
         .mapToLong(p -> ((RelayConfig.MemoryLimiterConfig) p).limitBytes())
@@ -172,6 +187,7 @@ public final class Relay implements AutoCloseable {
         .insecure(o.insecure())
         .compression(o.compression())
         .timeout(o.timeout())
+        .retryPolicy(o.retry())
         .metricsRegistry(metrics);
     if (o.endpoint() != null) {
       b.endpoint(o.endpoint());
@@ -203,13 +219,71 @@ public final class Relay implements AutoCloseable {
       }
       // memory_limiter: the one shared budget, set up in the constructor.
     }
-    List<RelayExporter> targets = new ArrayList<>();
-    int queueSize = Integer.MAX_VALUE;
+    Pipeline.Builder b = Pipeline.builder(p.id(), p.signal()).ackMode(config.ackMode).memoryBudget(budget)
+        .processors(rewrites).batch(batch).metrics(metrics);
+    List<String> onDisk = new ArrayList<>();
+    String storage = null;
     for (String id : p.exporters()) {
-      targets.add(exporters.get(id));
-      queueSize = Math.min(queueSize, config.exporters.get(id).queueSize());
+      RelayConfig.ExporterConfig e = config.exporters.get(id);
+      b.exporter(exporters.get(id), e.sendingQueue());
+      if (e.sendingQueue().durable()) {
+        onDisk.add(id);
+        storage = e.sendingQueue().storage();
+        if (e instanceof RelayConfig.OtlpExporterConfig o) {
+          b.durableBackoff(exporters.get(id), o.retry());
+        }
+      }
     }
-    return new Pipeline(p.id(), p.signal(), budget, rewrites, targets, batch.withQueueSize(queueSize), metrics);
+    if (!onDisk.isEmpty()) {
+      RelayConfig.FileStorageConfig s = config.storages.get(storage);
+      b.durableQueue(openQueue(s, p.id(), onDisk), s.maxBytes());
+    }
+    return b.build();
+  }
+
+  /**
+   * Opens (creating or recovering) pipeline {@code pipelineId}'s queue in its own directory under the
+   * storage's, one consumer per exporter.
+   */
+  private DurableQueue openQueue(RelayConfig.FileStorageConfig storage, String pipelineId, List<String> consumers) {
+    Path directory = storage.directory().resolve(fileNameSafe(pipelineId));
+    FsyncPolicy fsync = switch (storage.fsync()) {
+      case BATCH -> FsyncPolicy.perBatch();
+      case INTERVAL -> FsyncPolicy.interval(storage.fsyncInterval());
+      case NEVER -> FsyncPolicy.never();
+    };
+    try {
+      Files.createDirectories(storage.directory());
+      DurableQueue queue = DurableQueue.builder(directory)
+          .maxBytes(storage.maxBytes())
+          .segmentBytes(Math.min(storage.segmentBytes(), storage.maxBytes()))
+          .fsyncPolicy(fsync)
+          .whenFull(storage.dropOldest() ? FullPolicy.DROP_OLDEST : FullPolicy.REFUSE)
+          .consumers(consumers.toArray(String[]::new))
+          .metrics(metrics, pipelineId)
+          .open();
+      LOG.log(System.Logger.Level.INFO, () -> "pipeline " + pipelineId + ": durable queue in " + directory + " ("
+          + queue.sizeBytes() + " bytes on disk)");
+      return queue;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open the durable queue of pipeline " + pipelineId + " in "
+          + directory + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A pipeline id as one file name: letters, digits, '.', '-' and '_' kept, anything else as %XX. */
+  static String fileNameSafe(String id) {
+    StringBuilder out = new StringBuilder();
+    for (byte b : id.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      char c = (char) (b & 0xFF);
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'
+          || (c == '.' && out.length() > 0)) {
+        out.append(c);
+      } else {
+        out.append('%').append(String.format("%02X", b & 0xFF));
+      }
+    }
+    return out.toString();
   }
 
   /** Where receiver {@code id}'s OTLP/gRPC server listens. */
@@ -251,6 +325,11 @@ public final class Relay implements AutoCloseable {
   /** Whether every receiver is bound and the pipelines run (false once draining). */
   public boolean isReady() {
     return ready;
+  }
+
+  /** When this relay answers its clients. */
+  public AckMode ackMode() {
+    return ackMode;
   }
 
   /** The relay's metrics (receivers, pipelines, queues, exporters). */
@@ -386,13 +465,40 @@ public final class Relay implements AutoCloseable {
         request.release();
       }
       return CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).thenApply(v -> {
+        ReceiveOutcome worst = ReceiveOutcome.accepted();
         for (CompletableFuture<ReceiveOutcome> o : outcomes) {
-          if (o.join().kind() != ReceiveOutcome.Kind.ACCEPTED) {
-            return o.join();
-          }
+          worst = worse(worst, o.join());
         }
-        return ReceiveOutcome.accepted();
+        return worst;
       });
+    }
+
+    /**
+     * The worse of two pipelines' answers, as the Collector's fan-out combines errors: permanent over
+     * retryable (the longer delay) over partially accepted over accepted.
+     */
+    static ReceiveOutcome worse(ReceiveOutcome a, ReceiveOutcome b) {
+      int ra = rank(a.kind());
+      int rb = rank(b.kind());
+      if (ra != rb) {
+        return ra > rb ? a : b;
+      }
+      if (a.kind() == ReceiveOutcome.Kind.RETRYABLE) {
+        return b.retryAfter().compareTo(a.retryAfter()) > 0 ? b : a;
+      }
+      if (a.kind() == ReceiveOutcome.Kind.PARTIALLY_ACCEPTED) {
+        return b.rejectedItems() > a.rejectedItems() ? b : a;
+      }
+      return a;
+    }
+
+    private static int rank(ReceiveOutcome.Kind kind) {
+      return switch (kind) {
+        case ACCEPTED -> 0;
+        case PARTIALLY_ACCEPTED -> 1;
+        case RETRYABLE -> 2;
+        case PERMANENT -> 3;
+      };
     }
   }
 }

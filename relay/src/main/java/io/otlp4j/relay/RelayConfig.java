@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.otlp4j.core.RetryPolicy;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.ResourceRewrite;
 import io.otlp4j.wire.Signal;
@@ -57,6 +58,22 @@ import java.util.regex.Pattern;
  * be listed in {@code service.extensions} as in the Collector; its token never appears in a {@code
  * toString} or an error. A Collector key that otlp4j does not implement is an error saying so. Relative
  * file paths resolve against the configuration file's directory.
+ *
+ * <p>Delivery guarantees (otlp4j's own {@code service.ack_mode}; see {@link AckMode}) and the Collector's
+ * queue and retry keys:
+ *
+ * <pre>{@code
+ * extensions:
+ *   file_storage: { directory: /var/lib/otlp4j, max_size_mib: 1024, fsync: batch, when_full: refuse }
+ * exporters:
+ *   otlp:
+ *     endpoint: collector:4317
+ *     retry_on_failure: { initial_interval: 5s, max_interval: 30s, max_elapsed_time: 5m }
+ *     sending_queue: { num_consumers: 10, queue_size: 1000, storage: file_storage }
+ * service:
+ *   ack_mode: durable      # received | delivered | durable; durable is the default with a storage
+ *   extensions: [file_storage]
+ * }</pre>
  *
  * <p>Component ids may carry a {@code /name} suffix ({@code otlp/upstream}); a component listed with no
  * value takes its defaults; {@code ${env:VAR}} (and {@code ${VAR}}, {@code ${env:VAR:-default}}) is
@@ -149,7 +166,8 @@ public final class RelayConfig {
   sealed interface ExporterConfig permits OtlpExporterConfig, FileExporterConfig, DebugExporterConfig {
     String id();
 
-    int queueSize();
+    /** The exporter's {@code sending_queue}. */
+    SendingQueueSettings sendingQueue();
   }
 
   /**
@@ -158,12 +176,8 @@ public final class RelayConfig {
    * (null when none), sent as {@code Authorization: Bearer}.
    */
   record OtlpExporterConfig(String id, boolean http, String endpoint, boolean insecure, Map<String, String> headers,
-      Compression compression, Duration timeout, int queueSize, ClientTls tls, Map<Signal, String> signalEndpoints,
-      Secret authorization) implements ExporterConfig {
-    OtlpExporterConfig(String id, boolean http, String endpoint, boolean insecure, Map<String, String> headers,
-        Compression compression, Duration timeout, int queueSize) {
-      this(id, http, endpoint, insecure, headers, compression, timeout, queueSize, ClientTls.NONE, Map.of(), null);
-    }
+      Compression compression, Duration timeout, SendingQueueSettings sendingQueue, RetryPolicy retry, ClientTls tls,
+      Map<Signal, String> signalEndpoints, Secret authorization) implements ExporterConfig {
   }
 
   /**
@@ -171,18 +185,47 @@ public final class RelayConfig {
    * writes the Collector's length-prefixed protobuf instead of JSON lines; {@code maxAge} (null: no
    * limit) is rotation's {@code max_days}.
    */
-  record FileExporterConfig(String id, Path path, Path directory, long maxBytes, int maxBackups, int queueSize,
+  record FileExporterConfig(String id, Path path, Path directory, long maxBytes, int maxBackups,
+      SendingQueueSettings sendingQueue,
       boolean proto, Duration maxAge, boolean localTime, boolean append) implements ExporterConfig {
-    FileExporterConfig(String id, Path path, Path directory, long maxBytes, int maxBackups, int queueSize) {
-      this(id, path, directory, maxBytes, maxBackups, queueSize, false, null, false, true);
+    FileExporterConfig(String id, Path path, Path directory, long maxBytes, int maxBackups,
+        SendingQueueSettings sendingQueue) {
+      this(id, path, directory, maxBytes, maxBackups, sendingQueue, false, null, false, true);
     }
   }
 
-  record DebugExporterConfig(String id, int queueSize, DebugExporter.Verbosity verbosity) implements ExporterConfig {
-    DebugExporterConfig(String id, int queueSize) {
-      this(id, queueSize, DebugExporter.Verbosity.BASIC);
-    }
+  record DebugExporterConfig(String id, SendingQueueSettings sendingQueue, DebugExporter.Verbosity verbosity)
+      implements ExporterConfig {}
+  /** How a durable queue forces its writes to disk ({@code file_storage.fsync}). */
+  enum FsyncMode {
+    /** Every group of concurrent appends is forced before it is acknowledged (the default). */
+    BATCH,
+    /** Forced on an interval: an acknowledged record may be lost in a machine crash within it. */
+    INTERVAL,
+    /** Never forced by the relay (unsafe: the operating system decides). */
+    NEVER
   }
+
+  /**
+   * A {@code file_storage} extension: where durable queues live, and their bounds.
+   *
+   * @param directory created when missing
+   * @param maxBytes the bound on disk of each pipeline's queue ({@code max_size_mib})
+   * @param segmentBytes the size of one segment file ({@code segment_size_mib})
+   * @param fsyncInterval for {@link FsyncMode#INTERVAL}
+   * @param dropOldest when full: drop the oldest records ({@code when_full: drop_oldest}) instead of
+   *     refusing new ones with a retryable answer ({@code refuse}, the default)
+   */
+  record FileStorageConfig(String id, Path directory, long maxBytes, long segmentBytes, FsyncMode fsync,
+      Duration fsyncInterval, boolean dropOldest) {}
+
+  /** The default bound on disk of one pipeline's durable queue. */
+  public static final int DEFAULT_QUEUE_MAX_SIZE_MIB = 1024;
+  /** The default size of one durable queue segment file. */
+  public static final int DEFAULT_QUEUE_SEGMENT_SIZE_MIB = 64;
+  /** The default interval of {@code fsync: interval}. */
+  public static final Duration DEFAULT_FSYNC_INTERVAL = Duration.ofSeconds(1);
+
 
   sealed interface ProcessorConfig permits BatchConfig, MemoryLimiterConfig, ResourceConfig {
     String id();
@@ -203,36 +246,69 @@ public final class RelayConfig {
   final List<PipelineConfig> pipelines;
   final HostPort admin;
   final AckMode ackMode;
+  /** The {@code file_storage} extensions listed in {@code service.extensions}. */
+  final Map<String, FileStorageConfig> storages;
 
   private RelayConfig(Map<String, ReceiverConfig> receivers, Map<String, ProcessorConfig> processors,
       Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines, HostPort admin) {
-    this(receivers, processors, exporters, pipelines, admin, AckMode.RECEIVED);
+    this(receivers, processors, exporters, pipelines, admin, AckMode.RECEIVED, Map.of());
   }
 
   private RelayConfig(Map<String, ReceiverConfig> receivers, Map<String, ProcessorConfig> processors,
-      Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines, HostPort admin, AckMode ackMode) {
+      Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines, HostPort admin, AckMode ackMode,
+      Map<String, FileStorageConfig> storages) {
     this.receivers = Map.copyOf(receivers);
     this.processors = Map.copyOf(processors);
     this.exporters = Map.copyOf(exporters);
     this.pipelines = List.copyOf(pipelines);
     this.admin = admin;
     this.ackMode = ackMode;
+    this.storages = Map.copyOf(storages);
   }
 
-  /** When the relay answers its clients. */
+  /**
+   * When the relay answers its clients ({@code service.ack_mode}; default {@code durable} when an
+   * exporter keeps its queue in a {@code file_storage}, else {@code received}).
+   */
   public AckMode ackMode() {
     return ackMode;
   }
 
-  /** The same configuration answering clients in {@code mode}. */
+  /**
+   * The same configuration answering clients in {@code mode}.
+   *
+   * @throws IllegalArgumentException when the exporters' queues cannot give that promise ({@code
+   *     durable} needs a queue in a {@code file_storage}; {@code received} and {@code delivered} need
+   *     none)
+   */
   public RelayConfig withAckMode(AckMode mode) {
-    return new RelayConfig(receivers, processors, exporters, pipelines, admin, java.util.Objects.requireNonNull(mode));
+    String problem = ackModeProblem(java.util.Objects.requireNonNull(mode, "mode"), exporters);
+    if (problem != null) {
+      throw new IllegalArgumentException("ack mode " + mode.id() + ": " + problem);
+    }
+    return new RelayConfig(receivers, processors, exporters, pipelines, admin, mode, storages);
+  }
+
+  /** Why {@code mode} does not fit these exporters, or null when it does. */
+  private static String ackModeProblem(AckMode mode, Map<String, ExporterConfig> exporters) {
+    List<String> durable = exporters.values().stream().filter(e -> e.sendingQueue().durable())
+        .map(ExporterConfig::id).sorted().toList();
+    if (mode == AckMode.DURABLE && durable.isEmpty()) {
+      return "needs an exporter whose sending_queue has a storage (a file_storage extension)";
+    }
+    if (mode != AckMode.DURABLE && !durable.isEmpty()) {
+      return "exporters " + durable + " keep their queue in a file_storage, which is only used with ack mode "
+          + "durable";
+    }
+    return null;
   }
 
   /**
    * The configuration of {@code otlp4j run} without a file: OTLP/gRPC and OTLP/HTTP on their default
    * addresses, every signal to the {@code file} exporter writing {@code traces.jsonl}, {@code
-   * metrics.jsonl} and {@code logs.jsonl} under {@code dataDir}, admin on {@link #DEFAULT_ADMIN_ENDPOINT}.
+   * metrics.jsonl} and {@code logs.jsonl} under {@code dataDir}, admin on {@link #DEFAULT_ADMIN_ENDPOINT};
+   * every request is written to a durable queue under {@code dataDir/queue} before it is acknowledged
+   * (ack mode {@code durable}, fsync per batch).
    */
   public static RelayConfig defaults(Path dataDir) {
     return defaults(dataDir, DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, DEFAULT_ADMIN_ENDPOINT);
@@ -247,8 +323,12 @@ public final class RelayConfig {
     if (!errors.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", errors));
     }
+    FileStorageConfig storage = new FileStorageConfig("file_storage", dataDir.resolve("queue"),
+        DEFAULT_QUEUE_MAX_SIZE_MIB * 1024L * 1024L, DEFAULT_QUEUE_SEGMENT_SIZE_MIB * 1024L * 1024L, FsyncMode.BATCH,
+        DEFAULT_FSYNC_INTERVAL, false);
     ExporterConfig file = new FileExporterConfig("file", null, dataDir, FileExporter.DEFAULT_MAX_BYTES,
-        FileExporter.DEFAULT_MAX_BACKUPS, BatchSettings.DEFAULT_QUEUE_SIZE);
+        FileExporter.DEFAULT_MAX_BACKUPS, new SendingQueueSettings(true, SendingQueueSettings.DEFAULT_NUM_CONSUMERS,
+            SendingQueueSettings.DEFAULT_QUEUE_SIZE, storage.id()));
     ProcessorConfig batch = new BatchConfig("batch", new BatchSettings(BatchSettings.DEFAULT_SEND_BATCH_SIZE, 0,
         BatchSettings.DEFAULT_TIMEOUT, BatchSettings.DEFAULT_QUEUE_SIZE, true));
     List<PipelineConfig> pipelines = new ArrayList<>();
@@ -256,7 +336,7 @@ public final class RelayConfig {
       pipelines.add(new PipelineConfig(signal.id(), signal, List.of("otlp"), List.of("batch"), List.of("file")));
     }
     return new RelayConfig(Map.of("otlp", new ReceiverConfig("otlp", grpc, http)), Map.of("batch", batch),
-        Map.of("file", file), pipelines, admin);
+        Map.of("file", file), pipelines, admin, AckMode.DURABLE, Map.of(storage.id(), storage));
   }
 
   /** Reads {@code file}, substituting environment variables from the process environment. */
@@ -360,6 +440,12 @@ public final class RelayConfig {
 
     private record AuthenticatorUse(String id, String where, int line) {}
 
+    /** file_storage extensions by id. */
+    private final Map<String, FileStorageConfig> fileStorages = new LinkedHashMap<>();
+    /** Exporter id → the line of its {@code sending_queue.storage}, for checks once extensions are known. */
+    private final Map<String, Integer> storageLines = new LinkedHashMap<>();
+    private final Map<String, Integer> pipelineLines = new LinkedHashMap<>();
+
     Reader(Path baseDir) {
       this.baseDir = baseDir;
     }
@@ -370,6 +456,9 @@ public final class RelayConfig {
       Map<String, ProcessorConfig> processors = new LinkedHashMap<>();
       Map<String, ExporterConfig> exporters = new LinkedHashMap<>();
       List<PipelineConfig> pipelines = new ArrayList<>();
+      Map<String, FileStorageConfig> storages = new LinkedHashMap<>();
+      AckMode ackMode = null;
+      int ackModeLine = 0;
       HostPort admin = new HostPort("127.0.0.1", 8888);
       if (top != null) {
         checkKeys(top, "the configuration", "receivers", "processors", "exporters", "extensions", "connectors",
@@ -400,8 +489,25 @@ public final class RelayConfig {
         } else {
           Map<String, ConfigNode> s = map(service, "service");
           if (s != null) {
-            checkKeys(s, "service", "pipelines", "telemetry", "extensions");
+            checkKeys(s, "service", "pipelines", "telemetry", "extensions", "ack_mode");
             serviceExtensions(s.get("extensions"));
+            if (enabledExtensions != null) {
+              for (String e : enabledExtensions) {
+                if (fileStorages.containsKey(e)) {
+                  storages.put(e, fileStorages.get(e));
+                }
+              }
+            }
+            ConfigNode mode = s.get("ack_mode");
+            if (mode != null) {
+              ackModeLine = mode.line;
+              String text = string(mode, "service.ack_mode");
+              ackMode = text == null ? null : AckMode.fromId(text);
+              if (text != null && ackMode == null) {
+                errors.add(at(mode.line, "service.ack_mode", "unknown ack mode '" + text
+                    + "' (received, delivered, durable)"));
+              }
+            }
             HostPort a = telemetry(s.get("telemetry"));
             if (a != null) {
               admin = a;
@@ -412,10 +518,41 @@ public final class RelayConfig {
           }
         }
       }
+      storageLines.forEach((exporter, line) -> {
+        String storage = exporters.containsKey(exporter) ? exporters.get(exporter).sendingQueue().storage() : null;
+        if (storage == null) {
+          return;
+        }
+        String where = "exporters." + exporter + ".sending_queue.storage";
+        if (!fileStorages.containsKey(storage)) {
+          errors.add(at(line, where, "extension '" + storage + "' is not defined (a file_storage extension "
+              + "under extensions)"));
+        } else if (!storages.containsKey(storage)) {
+          errors.add(at(line, where, "extension '" + storage + "' must be listed in service.extensions"));
+        }
+      });
+      for (PipelineConfig p : pipelines) {
+        List<String> used = p.exporters().stream().map(exporters::get)
+            .filter(e -> e != null && e.sendingQueue().durable()).map(e -> e.sendingQueue().storage())
+            .distinct().toList();
+        if (used.size() > 1) {
+          errors.add(at(pipelineLines.getOrDefault(p.id(), 0), "service.pipelines." + p.id(), "its exporters keep their queues in different "
+              + "file_storage extensions " + used + "; a pipeline has one durable queue: use one"));
+        }
+      }
+      if (ackMode == null) {
+        boolean anyDurable = exporters.values().stream().anyMatch(e -> e.sendingQueue().durable());
+        ackMode = anyDurable ? AckMode.DURABLE : AckMode.RECEIVED;
+      } else if (errors.isEmpty()) {
+        String problem = ackModeProblem(ackMode, exporters);
+        if (problem != null) {
+          errors.add(at(ackModeLine, "service.ack_mode", ackMode.id() + " " + problem));
+        }
+      }
       if (!errors.isEmpty()) {
         throw new RelayConfigException(errors);
       }
-      return new RelayConfig(receivers, processors, exporters, pipelines, admin);
+      return new RelayConfig(receivers, processors, exporters, pipelines, admin, ackMode, storages);
     }
 
     interface ComponentReader {
@@ -668,6 +805,12 @@ public final class RelayConfig {
     private Map<String, ComponentReader> extensionReaders() {
       Map<String, ComponentReader> readers = new LinkedHashMap<>();
       readers.put("bearertokenauth", this::bearerTokenAuth);
+      readers.put("file_storage", (id, type, node) -> {
+        FileStorageConfig f = fileStorage(id, node);
+        if (f != null) {
+          fileStorages.put(id, f);
+        }
+      });
       return readers;
     }
 
@@ -733,6 +876,68 @@ public final class RelayConfig {
         return;
       }
       bearerTokens.put(id, new Secret(value));
+    }
+
+    private FileStorageConfig fileStorage(String id, ConfigNode node) {
+      String where = "extensions." + id;
+      Map<String, ConfigNode> m = mapOrEmpty(node, where);
+      if (m == null) {
+        return null;
+      }
+      // timeout, create_directory and compaction are the Collector's (bbolt) keys: accepted, not needed.
+      checkKeys(m, where, "directory", "max_size_mib", "segment_size_mib", "fsync", "fsync_interval", "when_full",
+          "timeout", "create_directory", "compaction");
+      ConfigNode d = m.get("directory");
+      if (d == null) {
+        errors.add(at(node.line, where + ".directory", "is required"));
+        return null;
+      }
+      String directory = string(d, where + ".directory");
+      if (directory != null && directory.isBlank()) {
+        errors.add(at(d.line, where + ".directory", "must not be empty"));
+        directory = null;
+      }
+      int maxMib = intValue(m.get("max_size_mib"), where + ".max_size_mib", DEFAULT_QUEUE_MAX_SIZE_MIB, 1);
+      int segmentMib = intValue(m.get("segment_size_mib"), where + ".segment_size_mib",
+          DEFAULT_QUEUE_SEGMENT_SIZE_MIB, 1);
+      if (m.get("segment_size_mib") != null && segmentMib > maxMib) {
+        errors.add(at(m.get("segment_size_mib").line, where + ".segment_size_mib", "must not exceed max_size_mib ("
+            + maxMib + "), was " + segmentMib));
+      }
+      FsyncMode fsync = FsyncMode.BATCH;
+      ConfigNode f = m.get("fsync");
+      if (f != null) {
+        String t = String.valueOf(f.value).trim().toLowerCase(Locale.ROOT);
+        switch (t) {
+          case "batch", "true" -> fsync = FsyncMode.BATCH;
+          case "interval" -> fsync = FsyncMode.INTERVAL;
+          case "never", "false" -> fsync = FsyncMode.NEVER;
+          default -> errors.add(at(f.line, where + ".fsync", "unknown fsync policy '" + f.value
+              + "' (batch, interval, never)"));
+        }
+      }
+      Duration interval = duration(m.get("fsync_interval"), where + ".fsync_interval", DEFAULT_FSYNC_INTERVAL);
+      if (interval != null && interval.isZero()) {
+        errors.add(at(m.get("fsync_interval").line, where + ".fsync_interval", "must be positive"));
+      }
+      boolean dropOldest = false;
+      ConfigNode w = m.get("when_full");
+      if (w != null) {
+        String t = String.valueOf(w.value).trim();
+        switch (t) {
+          case "refuse" -> dropOldest = false;
+          case "drop_oldest" -> dropOldest = true;
+          default -> errors.add(at(w.line, where + ".when_full", "unknown policy '" + w.value
+              + "' (refuse, drop_oldest)"));
+        }
+      }
+      bool(m.get("create_directory"), where + ".create_directory", true);
+      duration(m.get("timeout"), where + ".timeout", Duration.ofSeconds(1));
+      if (directory == null) {
+        return null;
+      }
+      return new FileStorageConfig(id, baseDir.resolve(directory), maxMib * 1024L * 1024L,
+          segmentMib * 1024L * 1024L, fsync, interval == null ? DEFAULT_FSYNC_INTERVAL : interval, dropOldest);
     }
 
     /** {@code service.extensions}: each id must be defined. */
@@ -935,21 +1140,23 @@ public final class RelayConfig {
       }
       switch (type) {
         case "otlp", "otlphttp" -> {
-          checkKeys(m, where, OTLP_EXPORTER_UNSUPPORTED, concat(OTLP_EXPORTER_KEYS, "sending_queue"));
-          int queueSize = sendingQueue(m.get("sending_queue"), where);
-          return otlpExporter(id, type, where, m, node, queueSize);
+          checkKeys(m, where, OTLP_EXPORTER_UNSUPPORTED, concat(OTLP_EXPORTER_KEYS, "sending_queue",
+              "retry_on_failure"));
+          SendingQueueSettings queue = sendingQueue(id, m.get("sending_queue"), where);
+          RetryPolicy retry = retryOnFailure(m.get("retry_on_failure"), where + ".retry_on_failure");
+          return otlpExporter(id, type, where, m, node, queue, retry);
         }
         case "file" -> {
           checkKeys(m, where, List.of("compression", "encoding", "group_by"),
               concat(FILE_EXPORTER_KEYS, "sending_queue"));
-          int queueSize = sendingQueue(m.get("sending_queue"), where);
-          return fileExporter(id, where, m, node, queueSize);
+          SendingQueueSettings queue = sendingQueue(id, m.get("sending_queue"), where);
+          return fileExporter(id, where, m, node, queue);
         }
         default -> {
           checkKeys(m, where, "verbosity", "sampling_initial", "sampling_thereafter", "use_internal_logger",
               "sending_queue");
-          int queueSize = sendingQueue(m.get("sending_queue"), where);
-          return debugExporter(id, where, m, queueSize);
+          SendingQueueSettings queue = sendingQueue(id, m.get("sending_queue"), where);
+          return debugExporter(id, where, m, queue);
         }
       }
     }
@@ -972,7 +1179,7 @@ public final class RelayConfig {
     private static final String[] FILE_EXPORTER_KEYS = {"path", "rotation", "format", "flush_interval", "append"};
 
     private ExporterConfig otlpExporter(String id, String type, String where, Map<String, ConfigNode> m,
-        ConfigNode node, int queueSize) {
+        ConfigNode node, SendingQueueSettings queue, RetryPolicy retry) {
       boolean http = type.equals("otlphttp");
       ConfigNode e = m.get("endpoint");
       Map<Signal, String> signalEndpoints = new java.util.EnumMap<>(Signal.class);
@@ -1053,11 +1260,11 @@ public final class RelayConfig {
       }
       String authenticator = authenticator(m.get("auth"), where + ".auth");
       Secret authorization = authenticator == null ? null : bearerTokens.get(authenticator);
-      if ((endpoint == null && e != null) || timeout == null) {
+      if ((endpoint == null && e != null) || timeout == null || retry == null) {
         return null;
       }
-      return new OtlpExporterConfig(id, http, endpoint, insecure[0], headers, compression, timeout, queueSize, tls,
-          signalEndpoints, authorization);
+      return new OtlpExporterConfig(id, http, endpoint, insecure[0], headers, compression, timeout, queue, retry,
+          tls, signalEndpoints, authorization);
     }
 
     /**
@@ -1099,7 +1306,7 @@ public final class RelayConfig {
     }
 
     private ExporterConfig fileExporter(String id, String where, Map<String, ConfigNode> m, ConfigNode node,
-        int queueSize) {
+        SendingQueueSettings queue) {
       ConfigNode p = m.get("path");
       if (p == null) {
         errors.add(at(node.line, where + ".path", "is required"));
@@ -1140,10 +1347,11 @@ public final class RelayConfig {
         append = true;
       }
       return path == null ? null : new FileExporterConfig(id, baseDir.resolve(path), null, maxBytes, maxBackups,
-          queueSize, proto, maxAge, localTime, append);
+          queue, proto, maxAge, localTime, append);
     }
 
-    private ExporterConfig debugExporter(String id, String where, Map<String, ConfigNode> m, int queueSize) {
+    private ExporterConfig debugExporter(String id, String where, Map<String, ConfigNode> m,
+        SendingQueueSettings queue) {
       DebugExporter.Verbosity verbosity = DebugExporter.Verbosity.BASIC;
       ConfigNode v = m.get("verbosity");
       if (v != null) {
@@ -1159,19 +1367,110 @@ public final class RelayConfig {
       intValue(m.get("sampling_initial"), where + ".sampling_initial", 2, 0);
       intValue(m.get("sampling_thereafter"), where + ".sampling_thereafter", 1, 1);
       bool(m.get("use_internal_logger"), where + ".use_internal_logger", true);
-      return new DebugExporterConfig(id, queueSize, verbosity);
+      return new DebugExporterConfig(id, queue, verbosity);
     }
 
-    private int sendingQueue(ConfigNode node, String where) {
+    /** The Collector's {@code sending_queue}: enabled, num_consumers, queue_size, storage. */
+    private SendingQueueSettings sendingQueue(String exporterId, ConfigNode node, String where) {
       if (node == null) {
-        return BatchSettings.DEFAULT_QUEUE_SIZE;
+        return SendingQueueSettings.DEFAULTS;
       }
-      Map<String, ConfigNode> m = mapOrEmpty(node, where + ".sending_queue");
+      String w = where + ".sending_queue";
+      Map<String, ConfigNode> m = mapOrEmpty(node, w);
       if (m == null) {
-        return BatchSettings.DEFAULT_QUEUE_SIZE;
+        return SendingQueueSettings.DEFAULTS;
       }
-      checkKeys(m, where + ".sending_queue", "queue_size");
-      return intValue(m.get("queue_size"), where + ".sending_queue.queue_size", BatchSettings.DEFAULT_QUEUE_SIZE, 1);
+      checkKeys(m, w, "enabled", "num_consumers", "queue_size", "storage");
+      boolean enabled = bool(m.get("enabled"), w + ".enabled", true);
+      int consumers = intValue(m.get("num_consumers"), w + ".num_consumers",
+          SendingQueueSettings.DEFAULT_NUM_CONSUMERS, 1);
+      int size = intValue(m.get("queue_size"), w + ".queue_size", SendingQueueSettings.DEFAULT_QUEUE_SIZE, 1);
+      String storage = null;
+      ConfigNode st = m.get("storage");
+      if (st != null && !st.isNull()) {
+        storage = string(st, w + ".storage");
+        if (storage != null && !enabled) {
+          errors.add(at(st.line, w + ".storage", "a disabled sending_queue (enabled: false) has no storage"));
+          storage = null;
+        } else if (storage != null) {
+          storageLines.put(exporterId, st.line);
+        }
+      }
+      return new SendingQueueSettings(enabled, consumers, size, storage);
+    }
+
+    /**
+     * The Collector's {@code retry_on_failure}, with its defaults (5s initial interval, 0.5 randomization,
+     * 1.5 multiplier, 30s max interval, 5m max elapsed time; {@code 0} max elapsed time retries without
+     * end). A randomization factor above 0 spreads each delay uniformly over [delay/2, delay] (the core
+     * policy's equal jitter); 0 turns jitter off. Disabled: one attempt, no retry.
+     */
+    private RetryPolicy retryOnFailure(ConfigNode node, String where) {
+      Map<String, ConfigNode> m = node == null ? Map.of() : mapOrEmpty(node, where);
+      if (m == null) {
+        return null;
+      }
+      checkKeys(m, where, "enabled", "initial_interval", "randomization_factor", "multiplier", "max_interval",
+          "max_elapsed_time");
+      boolean enabled = bool(m.get("enabled"), where + ".enabled", true);
+      Duration initial = duration(m.get("initial_interval"), where + ".initial_interval", Duration.ofSeconds(5));
+      Duration maxInterval = duration(m.get("max_interval"), where + ".max_interval", Duration.ofSeconds(30));
+      Duration maxElapsed = duration(m.get("max_elapsed_time"), where + ".max_elapsed_time", Duration.ofMinutes(5));
+      double randomization = number(m.get("randomization_factor"), where + ".randomization_factor", 0.5, 0, 1);
+      double multiplier = number(m.get("multiplier"), where + ".multiplier", 1.5, 1, 1000);
+      boolean ok = initial != null && maxInterval != null && maxElapsed != null && !Double.isNaN(randomization)
+          && !Double.isNaN(multiplier);
+      if (initial != null && initial.isZero()) {
+        errors.add(at(m.get("initial_interval").line, where + ".initial_interval", "must be positive"));
+        ok = false;
+      }
+      if (maxInterval != null && maxInterval.isZero()) {
+        errors.add(at(m.get("max_interval").line, where + ".max_interval", "must be positive"));
+        ok = false;
+      } else if (ok && maxInterval.compareTo(initial) < 0) {
+        errors.add(at(m.containsKey("max_interval") ? m.get("max_interval").line : m.get("initial_interval").line,
+            where + ".max_interval", "must be at least initial_interval (" + initial + "), was " + maxInterval));
+        ok = false;
+      }
+      if (!ok) {
+        return null;
+      }
+      if (!enabled) {
+        return RetryPolicy.builder().maxAttempts(1).build();
+      }
+      return RetryPolicy.builder()
+          .initialDelay(initial)
+          .maxDelay(maxInterval)
+          .multiplier(multiplier)
+          .maxElapsed(maxElapsed.isZero() ? UNLIMITED_ELAPSED : maxElapsed)
+          .maxAttempts(Integer.MAX_VALUE)
+          .jitter(randomization == 0 ? RetryPolicy.Jitter.NONE : RetryPolicy.Jitter.EQUAL)
+          .build();
+    }
+
+    /** {@code max_elapsed_time: 0}: retry for as long as the relay runs (a century). */
+    private static final Duration UNLIMITED_ELAPSED = Duration.ofDays(36_500);
+
+    private double number(ConfigNode node, String where, double defaultValue, double min, double max) {
+      if (node == null) {
+        return defaultValue;
+      }
+      try {
+        double v = Double.parseDouble(String.valueOf(node.value).trim());
+        if (!(v >= min && v <= max)) {
+          errors.add(at(node.line, where, "must be between " + fmt(min) + " and " + fmt(max) + ", was "
+              + node.value));
+          return Double.NaN;
+        }
+        return v;
+      } catch (NumberFormatException e) {
+        errors.add(at(node.line, where, "must be a number, was '" + node.value + "'"));
+        return Double.NaN;
+      }
+    }
+
+    private static String fmt(double d) {
+      return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
     }
 
     private HostPort telemetry(ConfigNode node) {
@@ -1218,6 +1517,7 @@ public final class RelayConfig {
         if (m == null) {
           continue;
         }
+        pipelineLines.put(id, e.getValue().line);
         checkKeys(m, where, "receivers", "processors", "exporters");
         List<String> r = ids(m.get("receivers"), where + ".receivers", receivers, "receiver", true, e.getValue().line);
         List<String> p = ids(m.get("processors"), where + ".processors", processors, "processor", false,

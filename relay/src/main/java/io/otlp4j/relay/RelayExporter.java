@@ -24,10 +24,10 @@ public interface RelayExporter {
    *
    * @param request the protobuf bytes between reader and writer index; ownership is transferred
    * @param itemCount spans, data points or log records in the request
-   * @return completes (never exceptionally) with {@code true} when the data was delivered, {@code
-   *     false} when it was given up (already logged and counted by the exporter)
+   * @return completes (never exceptionally) with what became of the data: delivered, or given up
+   *     (retryable or permanent; already logged and counted by the exporter)
    */
-  CompletableFuture<Boolean> export(Signal signal, ByteBuf request, long itemCount);
+  CompletableFuture<ExportOutcome> export(Signal signal, ByteBuf request, long itemCount);
 
   /** Finishes pending exports within {@code deadline}, flushes and frees resources. Idempotent. */
   CompletableFuture<Void> shutdown(Duration deadline);

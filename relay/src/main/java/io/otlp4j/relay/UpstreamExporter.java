@@ -1,6 +1,7 @@
 package io.otlp4j.relay;
 
 import io.netty.buffer.ByteBuf;
+import io.otlp4j.exporter.ExportResult;
 import io.otlp4j.exporter.OtlpExporter;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;
@@ -19,6 +20,8 @@ public final class UpstreamExporter implements RelayExporter {
 
   private final String id;
   private final OtlpExporter exporter;
+  private static final long WARNING_INTERVAL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+  private final java.util.concurrent.atomic.AtomicLong lastWarning = new java.util.concurrent.atomic.AtomicLong();
 
   /** Wraps {@code exporter}, which this object then owns and shuts down. */
   public UpstreamExporter(String id, OtlpExporter exporter) {
@@ -32,20 +35,35 @@ public final class UpstreamExporter implements RelayExporter {
   }
 
   @Override
-  public CompletableFuture<Boolean> export(Signal signal, ByteBuf request, long itemCount) {
+  public CompletableFuture<ExportOutcome> export(Signal signal, ByteBuf request, long itemCount) {
     int items = (int) Math.min(Integer.MAX_VALUE, itemCount);
     return exporter.export(signal, request, items).handle((result, error) -> {
       if (error != null) {
         LOG.log(System.Logger.Level.WARNING, () -> id + ": export of " + items + " " + signal.id() + " items failed",
             error);
-        return false;
+        return ExportOutcome.retryable(id + ": export failed: " + error);
       }
       if (!result.isSuccess()) {
-        LOG.log(System.Logger.Level.WARNING, () -> id + ": dropped " + items + " " + signal.id() + " items: " + result);
-        return false;
+        // A durable queue sends the same batch again and again while the upstream is down: one warning
+        // per interval, the rest at DEBUG.
+        long now = System.nanoTime();
+        long last = lastWarning.get();
+        boolean warn = (now - last >= WARNING_INTERVAL_NANOS || last == 0) && lastWarning.compareAndSet(last, now);
+        LOG.log(warn ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG, () -> id + ": gave up on " + items
+            + " " + signal.id() + " items: " + result);
       }
-      return true;
+      return outcome(result);
     });
+  }
+
+  /** The relay's view of an exporter result: a partial success is delivered (the upstream kept it). */
+  static ExportOutcome outcome(ExportResult result) {
+    if (result.isSuccess()) {
+      return ExportOutcome.delivered();
+    }
+    String message = result.message().isEmpty() ? result.status().toString() : result.message();
+    return result.isRetryable() ? ExportOutcome.retryable("upstream unavailable: " + message)
+        : ExportOutcome.permanent("upstream rejected the data: " + message);
   }
 
   @Override

@@ -53,7 +53,7 @@ class DebugExporterTest {
     List<String> lines = new ArrayList<>();
     DebugExporter exporter = new DebugExporter("debug", DebugExporter.Verbosity.DETAILED, lines::add);
     ByteBuf buf = direct(request.toByteArray());
-    assertThat(exporter.export(Signal.TRACES, buf, 250).join()).isTrue();
+    assertThat(exporter.export(Signal.TRACES, buf, 250).join().isDelivered()).isTrue();
     assertThat(buf.refCnt()).isZero();
 
     assertThat(lines.get(0)).startsWith("debug: traces: ").contains("250 spans");

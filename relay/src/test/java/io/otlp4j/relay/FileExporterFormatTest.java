@@ -66,7 +66,7 @@ class FileExporterFormatTest {
       Message request = generator.request(signal);
       sent.add(request);
       ByteBuf buf = direct(request.toByteArray());
-      assertThat(exporter.export(signal, buf, 1).join()).isTrue();
+      assertThat(exporter.export(signal, buf, 1).join().isDelivered()).isTrue();
       assertThat(buf.refCnt()).isZero();
     }
     exporter.shutdown(Duration.ofSeconds(1)).join();

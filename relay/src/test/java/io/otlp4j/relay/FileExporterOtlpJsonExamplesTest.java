@@ -85,7 +85,7 @@ class FileExporterOtlpJsonExamplesTest {
     FileExporter exporter = FileExporter.builder("file").path(dir.resolve("spans.jsonl"))
         .maxBytes(2L * lineBytes).maxBackups(2).build();
     for (int i = 0; i < 9; i++) {
-      assertThat(exporter.export(Signal.TRACES, io.netty.buffer.Unpooled.wrappedBuffer(protobuf), 1).join()).isTrue();
+      assertThat(exporter.export(Signal.TRACES, io.netty.buffer.Unpooled.wrappedBuffer(protobuf), 1).join().isDelivered()).isTrue();
     }
     exporter.shutdown(Duration.ofSeconds(1)).join();
     List<Path> files;

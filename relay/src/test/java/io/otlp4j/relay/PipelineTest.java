@@ -30,7 +30,7 @@ class PipelineTest {
     final String id;
     final boolean hold;
     final ConcurrentLinkedQueue<ExportTraceServiceRequest> received = new ConcurrentLinkedQueue<>();
-    final ConcurrentLinkedQueue<CompletableFuture<Boolean>> pending = new ConcurrentLinkedQueue<>();
+    final ConcurrentLinkedQueue<CompletableFuture<ExportOutcome>> pending = new ConcurrentLinkedQueue<>();
 
     FakeExporter(String id, boolean hold) {
       this.id = id;
@@ -43,7 +43,7 @@ class PipelineTest {
     }
 
     @Override
-    public CompletableFuture<Boolean> export(Signal signal, ByteBuf request, long itemCount) {
+    public CompletableFuture<ExportOutcome> export(Signal signal, ByteBuf request, long itemCount) {
       try {
         received.add(ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(request)));
       } catch (Exception e) {
@@ -51,19 +51,19 @@ class PipelineTest {
       } finally {
         request.release();
       }
-      CompletableFuture<Boolean> done = new CompletableFuture<>();
+      CompletableFuture<ExportOutcome> done = new CompletableFuture<>();
       if (hold) {
         pending.add(done);
       } else {
-        done.complete(true);
+        done.complete(ExportOutcome.delivered());
       }
       return done;
     }
 
     void completeAll() {
-      CompletableFuture<Boolean> f;
+      CompletableFuture<ExportOutcome> f;
       while ((f = pending.poll()) != null) {
-        f.complete(true);
+        f.complete(ExportOutcome.delivered());
       }
     }
 

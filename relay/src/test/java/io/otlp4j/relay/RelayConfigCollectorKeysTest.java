@@ -100,7 +100,7 @@ class RelayConfigCollectorKeysTest {
         .isEqualTo(DebugExporter.Verbosity.BASIC);
     RelayConfig.FileExporterConfig file = (RelayConfig.FileExporterConfig) config.exporters.get("file/proto");
     assertThat(file).isEqualTo(new RelayConfig.FileExporterConfig("file/proto", dir.resolve("./data/traces.binpb"),
-        null, 50L * 1024 * 1024, 7, file.queueSize(), true, Duration.ofDays(3), true, true));
+        null, 50L * 1024 * 1024, 7, file.sendingQueue(), true, Duration.ofDays(3), true, true));
 
     assertResourceActions(((RelayConfig.ResourceConfig) config.processors.get("resource/env")).rewrite());
     assertThat(config.toString() + config.receivers + config.exporters).doesNotContain(INGEST_TOKEN, BACKEND_TOKEN);

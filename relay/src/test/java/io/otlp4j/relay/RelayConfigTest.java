@@ -57,7 +57,7 @@ class RelayConfigTest {
     assertThat(otlp.headers()).containsExactly(Map.entry("x-api-key", "s3cret"));
     assertThat(otlp.compression()).isEqualTo(Compression.ZSTD);
     assertThat(otlp.timeout()).isEqualTo(Duration.ofSeconds(10));
-    assertThat(otlp.queueSize()).isEqualTo(5000);
+    assertThat(otlp.sendingQueue().queueSize()).isEqualTo(5000);
     RelayConfig.OtlpExporterConfig backup = (RelayConfig.OtlpExporterConfig) config.exporters.get("otlphttp/backup");
     assertThat(backup.http()).isTrue();
     assertThat(backup.compression()).isEqualTo(Compression.GZIP);

@@ -6,6 +6,23 @@ import static org.awaitility.Awaitility.await;
 import com.google.protobuf.ByteString;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.logs.Severity;
+import io.opentelemetry.api.metrics.LongCounter;
+import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.exporter.otlp.http.logs.OtlpHttpLogRecordExporter;
+import io.opentelemetry.exporter.otlp.http.metrics.OtlpHttpMetricExporter;
+import io.opentelemetry.exporter.otlp.logs.OtlpGrpcLogRecordExporter;
+import io.opentelemetry.exporter.otlp.metrics.OtlpGrpcMetricExporter;
+import io.opentelemetry.sdk.logs.SdkLoggerProvider;
+import io.opentelemetry.sdk.logs.data.LogRecordData;
+import io.opentelemetry.sdk.logs.export.BatchLogRecordProcessor;
+import io.opentelemetry.sdk.logs.export.LogRecordExporter;
+import io.opentelemetry.sdk.metrics.SdkMeterProvider;
+import io.opentelemetry.sdk.metrics.export.MetricExporter;
+import io.opentelemetry.sdk.metrics.export.PeriodicMetricReader;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
@@ -38,24 +55,35 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The OpenTelemetry Java SDK sends spans to the relay, which forwards them to a grpc-java server on
- * the official stubs: every span arrives exactly once, with its fields intact.
+ * The OpenTelemetry Java SDK sends spans, metrics and logs to the relay, which forwards them to a
+ * grpc-java server on the official stubs: in every ack mode, every span, metric point and log record
+ * arrives exactly once, with its fields intact.
  */
 class RelayEndToEndTest {
   private static final int SPANS = 300;
+  private static final int LOG_RECORDS = 200;
+  private static final int COUNTERS = 10;
+  private static final int SERIES_PER_COUNTER = 5;
 
   @TempDir
   Path dir;
 
-  private UpstreamTraceServer upstream;
+  private UpstreamOtlpServer upstream;
   private Relay relay;
 
   @BeforeEach
-  void startUpstreamAndRelay() throws Exception {
-    upstream = new UpstreamTraceServer();
+  void startUpstream() throws Exception {
+    upstream = UpstreamOtlpServer.start();
+  }
+
+  /** The relay in {@code mode}: traces batched and rewritten, metrics and logs straight through. */
+  private Relay startRelay(AckMode mode) throws Exception {
+    String storage = mode == AckMode.DURABLE ? """
+            sending_queue:
+              storage: file_storage
+        """ : "";
     String yaml = """
         receivers:
           otlp:
@@ -80,8 +108,14 @@ class RelayEndToEndTest {
             tls:
               insecure: true
             compression: gzip
+        %s
           debug:
+        extensions:
+          file_storage:
+            directory: queue
         service:
+          extensions: [file_storage]
+          ack_mode: %s
           telemetry:
             metrics:
               address: 127.0.0.1:0
@@ -90,9 +124,17 @@ class RelayEndToEndTest {
               receivers: [otlp]
               processors: [batch, resource]
               exporters: [otlp/upstream, debug]
-        """;
+            metrics:
+              receivers: [otlp]
+              exporters: [otlp/upstream]
+            logs:
+              receivers: [otlp]
+              processors: [batch]
+              exporters: [otlp/upstream]
+        """.formatted(storage.stripTrailing(), mode.id());
     RelayConfig config = RelayConfig.parse(yaml, Map.of("UPSTREAM", upstream.endpoint())::get, dir);
     relay = Relay.start(config);
+    return relay;
   }
 
   @AfterEach
@@ -103,21 +145,45 @@ class RelayEndToEndTest {
     upstream.close();
   }
 
-  @ParameterizedTest
-  @ValueSource(strings = {"grpc", "http/protobuf"})
-  void everySdkSpanArrivesUpstreamExactlyOnceWithItsFields(String protocol) {
-    InetSocketAddress grpc = relay.grpcAddress("otlp");
-    InetSocketAddress http = relay.httpAddress("otlp");
-    SpanExporter otlp = protocol.equals("grpc")
-        ? OtlpGrpcSpanExporter.builder().setEndpoint("http://127.0.0.1:" + grpc.getPort()).build()
-        : OtlpHttpSpanExporter.builder().setEndpoint("http://127.0.0.1:" + http.getPort() + "/v1/traces").build();
-    RecordingExporter recording = new RecordingExporter(otlp);
-    SdkTracerProvider provider = SdkTracerProvider.builder()
-        .setResource(Resource.create(Attributes.of(AttributeKey.stringKey("service.name"), "e2e-" + protocol)))
+  static Stream<Arguments> ackModesAndProtocols() {
+    return Stream.of(AckMode.values()).flatMap(m -> Stream.of(Arguments.of(m, "grpc"),
+        Arguments.of(m, "http/protobuf")));
+  }
+
+  @ParameterizedTest(name = "{0} over {1}")
+  @MethodSource("ackModesAndProtocols")
+  void everySdkSpanMetricPointAndLogRecordArrivesUpstreamExactlyOnceWithItsFields(AckMode mode, String protocol)
+      throws Exception {
+    startRelay(mode);
+    int grpc = relay.grpcAddress("otlp").getPort();
+    int http = relay.httpAddress("otlp").getPort();
+    boolean overGrpc = protocol.equals("grpc");
+    Resource resource = Resource.create(Attributes.of(AttributeKey.stringKey("service.name"), "e2e-" + protocol));
+
+    SpanExporter otlpSpans = overGrpc
+        ? OtlpGrpcSpanExporter.builder().setEndpoint("http://127.0.0.1:" + grpc).build()
+        : OtlpHttpSpanExporter.builder().setEndpoint("http://127.0.0.1:" + http + "/v1/traces").build();
+    RecordingExporter recording = new RecordingExporter(otlpSpans);
+    SdkTracerProvider tracerProvider = SdkTracerProvider.builder().setResource(resource)
         .addSpanProcessor(BatchSpanProcessor.builder(recording).setMaxExportBatchSize(50)
             .setScheduleDelay(Duration.ofMillis(20)).build())
         .build();
-    Tracer tracer = provider.get("relay-e2e", "1.2.3");
+    MetricExporter otlpMetrics = overGrpc
+        ? OtlpGrpcMetricExporter.builder().setEndpoint("http://127.0.0.1:" + grpc).build()
+        : OtlpHttpMetricExporter.builder().setEndpoint("http://127.0.0.1:" + http + "/v1/metrics").build();
+    SdkMeterProvider meterProvider = SdkMeterProvider.builder().setResource(resource)
+        .registerMetricReader(PeriodicMetricReader.builder(otlpMetrics).setInterval(Duration.ofHours(1)).build())
+        .build();
+    LogRecordExporter otlpLogs = overGrpc
+        ? OtlpGrpcLogRecordExporter.builder().setEndpoint("http://127.0.0.1:" + grpc).build()
+        : OtlpHttpLogRecordExporter.builder().setEndpoint("http://127.0.0.1:" + http + "/v1/logs").build();
+    RecordingLogExporter recordingLogs = new RecordingLogExporter(otlpLogs);
+    SdkLoggerProvider loggerProvider = SdkLoggerProvider.builder().setResource(resource)
+        .addLogRecordProcessor(BatchLogRecordProcessor.builder(recordingLogs).setMaxExportBatchSize(40)
+            .setScheduleDelay(Duration.ofMillis(20)).build())
+        .build();
+
+    Tracer tracer = tracerProvider.get("relay-e2e", "1.2.3");
     for (int i = 0; i < SPANS; i++) {
       tracer.spanBuilder("op-" + i)
           .setSpanKind(SpanKind.values()[i % SpanKind.values().length])
@@ -126,43 +192,121 @@ class RelayEndToEndTest {
           .startSpan()
           .end();
     }
-    assertThat(provider.shutdown().join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
+    Meter meter = meterProvider.get("relay-e2e-metrics");
+    for (int c = 0; c < COUNTERS; c++) {
+      LongCounter counter = meter.counterBuilder("requests." + c).setDescription("requests " + c).setUnit("{r}")
+          .build();
+      for (int s = 0; s < SERIES_PER_COUNTER; s++) {
+        counter.add(100L * c + s + 1, Attributes.of(AttributeKey.longKey("series"), (long) s));
+      }
+    }
+    io.opentelemetry.api.logs.Logger logger = loggerProvider.get("relay-e2e-logs");
+    for (int i = 0; i < LOG_RECORDS; i++) {
+      logger.logRecordBuilder().setBody("log-" + i).setSeverity(Severity.values()[1 + i % 24])
+          .setSeverityText("sev-" + i).setAttribute(AttributeKey.longKey("i"), (long) i)
+          .setTimestamp(1_700_000_000_000L + i, TimeUnit.MILLISECONDS).emit();
+    }
+    // Generous bounds: the first case of a cold JVM loads the SDK, OkHttp, gRPC and Netty (paranoid).
+    assertThat(tracerProvider.shutdown().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
+    assertThat(meterProvider.shutdown().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
+    assertThat(loggerProvider.shutdown().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
     assertThat(recording.sent).hasSize(SPANS);
+    assertThat(recordingLogs.sent).hasSize(LOG_RECORDS);
 
-    await().atMost(Duration.ofSeconds(15)).until(() -> upstream.spans().size() >= SPANS);
+    if (mode == AckMode.DELIVERED) {
+      // Every SDK export was answered only once the upstream had it: nothing is still on its way.
+      assertThat(upstream.spans()).hasSize(SPANS);
+      assertThat(upstream.logRecords()).hasSize(LOG_RECORDS);
+    }
+    await().atMost(Duration.ofSeconds(15)).until(() -> upstream.spans().size() >= SPANS
+        && upstream.logRecords().size() >= LOG_RECORDS && upstream.metrics().size() >= COUNTERS);
     assertThat(relay.shutdown(Duration.ofSeconds(10))).isTrue();
     relay = null;
 
-    List<UpstreamTraceServer.ReceivedSpan> received = upstream.spans();
+    assertSpansIntact(recording.sent, "e2e-" + protocol);
+    assertMetricsIntact();
+    assertLogsIntact(recordingLogs.sent);
+  }
+
+  private void assertSpansIntact(Collection<SpanData> sent, String serviceName) {
+    List<UpstreamSpan> received = new ArrayList<>();
+    for (var request : upstream.traces) {
+      for (var rs : request.getResourceSpansList()) {
+        for (var ss : rs.getScopeSpansList()) {
+          for (var span : ss.getSpansList()) {
+            received.add(new UpstreamSpan(rs, ss, span));
+          }
+        }
+      }
+    }
     assertThat(received).hasSize(SPANS);
-    Map<String, UpstreamTraceServer.ReceivedSpan> byId = received.stream()
+    Map<String, UpstreamSpan> byId = received.stream()
         .collect(Collectors.toMap(r -> hex(r.span().getSpanId()), Function.identity()));
     assertThat(byId).hasSize(SPANS);
-    for (SpanData sent : recording.sent) {
-      UpstreamTraceServer.ReceivedSpan got = byId.get(sent.getSpanId());
-      assertThat(got).as("span %s", sent.getName()).isNotNull();
-      assertThat(got.span().getName()).isEqualTo(sent.getName());
-      assertThat(hex(got.span().getTraceId())).isEqualTo(sent.getTraceId());
-      assertThat(got.span().getStartTimeUnixNano()).isEqualTo(sent.getStartEpochNanos());
-      assertThat(got.span().getEndTimeUnixNano()).isEqualTo(sent.getEndEpochNanos());
-      assertThat(got.span().getKind().getNumber()).isEqualTo(sent.getKind().ordinal() + 1);
+    for (SpanData s : sent) {
+      UpstreamSpan got = byId.get(s.getSpanId());
+      assertThat(got).as("span %s", s.getName()).isNotNull();
+      assertThat(got.span().getName()).isEqualTo(s.getName());
+      assertThat(hex(got.span().getTraceId())).isEqualTo(s.getTraceId());
+      assertThat(got.span().getStartTimeUnixNano()).isEqualTo(s.getStartEpochNanos());
+      assertThat(got.span().getEndTimeUnixNano()).isEqualTo(s.getEndEpochNanos());
+      assertThat(got.span().getKind().getNumber()).isEqualTo(s.getKind().ordinal() + 1);
       assertThat(attributes(got.span().getAttributesList())).containsEntry("i",
-          String.valueOf(sent.getAttributes().get(AttributeKey.longKey("i")))).containsEntry("tag",
-          sent.getAttributes().get(AttributeKey.stringKey("tag")));
+          String.valueOf(s.getAttributes().get(AttributeKey.longKey("i")))).containsEntry("tag",
+          s.getAttributes().get(AttributeKey.stringKey("tag")));
       assertThat(got.scope().getScope().getName()).isEqualTo("relay-e2e");
       assertThat(got.scope().getScope().getVersion()).isEqualTo("1.2.3");
       assertThat(attributes(got.resource().getResource().getAttributesList()))
-          .containsEntry("service.name", "e2e-" + protocol)
+          .containsEntry("service.name", serviceName)
           .containsEntry("relayed.by", "otlp4j");
     }
-    // The batch processor merged requests: fewer upstream requests than SDK exports, none over the max.
-    assertThat(upstream.requests).allSatisfy(r -> assertThat(r.getResourceSpansList().stream()
+    // The batch processor merged requests: none over send_batch_max_size.
+    assertThat(upstream.traces).allSatisfy(r -> assertThat(r.getResourceSpansList().stream()
         .flatMap(rs -> rs.getScopeSpansList().stream()).mapToInt(ss -> ss.getSpansCount()).sum())
         .isLessThanOrEqualTo(100));
   }
 
+  private void assertMetricsIntact() {
+    List<io.opentelemetry.proto.metrics.v1.Metric> metrics = upstream.metrics();
+    assertThat(metrics).hasSize(COUNTERS);
+    for (var metric : metrics) {
+      int c = Integer.parseInt(metric.getName().substring("requests.".length()));
+      assertThat(metric.getDescription()).isEqualTo("requests " + c);
+      assertThat(metric.getUnit()).isEqualTo("{r}");
+      assertThat(metric.getSum().getIsMonotonic()).isTrue();
+      assertThat(metric.getSum().getDataPointsList()).hasSize(SERIES_PER_COUNTER);
+      for (var point : metric.getSum().getDataPointsList()) {
+        long series = point.getAttributes(0).getValue().getIntValue();
+        assertThat(point.getAttributes(0).getKey()).isEqualTo("series");
+        assertThat(point.getAsInt()).isEqualTo(100L * c + series + 1);
+        assertThat(point.getTimeUnixNano()).isGreaterThan(point.getStartTimeUnixNano()).isPositive();
+      }
+    }
+  }
+
+  private void assertLogsIntact(Collection<LogRecordData> sent) {
+    List<io.opentelemetry.proto.logs.v1.LogRecord> received = upstream.logRecords();
+    assertThat(received).hasSize(LOG_RECORDS);
+    Map<String, io.opentelemetry.proto.logs.v1.LogRecord> byBody = received.stream()
+        .collect(Collectors.toMap(r -> r.getBody().getStringValue(), Function.identity()));
+    assertThat(byBody).hasSize(LOG_RECORDS);
+    for (LogRecordData s : sent) {
+      var got = byBody.get(s.getBodyValue().asString());
+      assertThat(got).as("log %s", s.getBodyValue().asString()).isNotNull();
+      assertThat(got.getSeverityNumberValue()).isEqualTo(s.getSeverity().getSeverityNumber());
+      assertThat(got.getSeverityText()).isEqualTo(s.getSeverityText());
+      assertThat(got.getTimeUnixNano()).isEqualTo(s.getTimestampEpochNanos());
+      assertThat(got.getAttributes(0).getValue().getIntValue())
+          .isEqualTo(s.getAttributes().get(AttributeKey.longKey("i")));
+    }
+  }
+
+  record UpstreamSpan(io.opentelemetry.proto.trace.v1.ResourceSpans resource,
+      io.opentelemetry.proto.trace.v1.ScopeSpans scope, io.opentelemetry.proto.trace.v1.Span span) {}
+
   @Test
   void adminServesHealthAndMetrics() throws Exception {
+    startRelay(AckMode.RECEIVED);
     HttpClient client = HttpClient.newHttpClient();
     URI base = URI.create("http://127.0.0.1:" + relay.adminAddress().getPort());
     HttpResponse<String> health = client.send(HttpRequest.newBuilder(base.resolve("/healthz")).build(),
@@ -258,6 +402,38 @@ class RelayEndToEndTest {
     public CompletableResultCode export(Collection<SpanData> spans) {
       List<SpanData> copy = new ArrayList<>(spans);
       CompletableResultCode result = delegate.export(spans);
+      result.whenComplete(() -> {
+        if (result.isSuccess()) {
+          sent.addAll(copy);
+        }
+      });
+      return result;
+    }
+
+    @Override
+    public CompletableResultCode flush() {
+      return delegate.flush();
+    }
+
+    @Override
+    public CompletableResultCode shutdown() {
+      return delegate.shutdown();
+    }
+  }
+
+  /** Records the log records the SDK exported successfully, then passes them on. */
+  private static final class RecordingLogExporter implements LogRecordExporter {
+    final ConcurrentLinkedQueue<LogRecordData> sent = new ConcurrentLinkedQueue<>();
+    private final LogRecordExporter delegate;
+
+    RecordingLogExporter(LogRecordExporter delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public CompletableResultCode export(Collection<LogRecordData> logs) {
+      List<LogRecordData> copy = new ArrayList<>(logs);
+      CompletableResultCode result = delegate.export(logs);
       result.whenComplete(() -> {
         if (result.isSuccess()) {
           sent.addAll(copy);

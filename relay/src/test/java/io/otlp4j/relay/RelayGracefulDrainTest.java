@@ -96,6 +96,8 @@ class RelayGracefulDrainTest {
             endpoint: ${env:UPSTREAM}
             tls: { insecure: true }
             timeout: 30s
+            # one export in flight, so that batches wait in the queue while the upstream holds
+            sending_queue: { num_consumers: 1 }
         service:
           telemetry: { metrics: { address: "127.0.0.1:0" } }
           pipelines:

@@ -1,5 +1,6 @@
 package io.otlp4j.relay.cli;
 
+import io.otlp4j.relay.AckMode;
 import io.otlp4j.relay.Relay;
 import io.otlp4j.relay.RelayConfig;
 import io.otlp4j.relay.RelayConfigException;
@@ -19,8 +20,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
         "Runs the relay until SIGTERM or Ctrl-C, then stops accepting, drains the queues and exits 0.",
-        "Without --config: OTLP/gRPC on 127.0.0.1:4317, OTLP/HTTP on 127.0.0.1:4318, every signal written",
-        "as OTLP/JSON lines to DATA_DIR/{traces,metrics,logs}.jsonl, admin (/metrics, /healthz) on 127.0.0.1:8888."})
+        "Without --config: OTLP/gRPC on 127.0.0.1:4317, OTLP/HTTP on 127.0.0.1:4318, every request written and",
+        "fsynced to a durable queue in DATA_DIR/queue before it is acknowledged, then as OTLP/JSON lines to",
+        "DATA_DIR/{traces,metrics,logs}.jsonl; admin (/metrics, /healthz) on 127.0.0.1:8888."})
 final class RunCommand implements Callable<Integer> {
 
   /** Told about every relay this command starts, once it is ready (tests drive the command through it). */
@@ -46,6 +48,12 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--admin-endpoint", paramLabel = "HOST:PORT", defaultValue = RelayConfig.DEFAULT_ADMIN_ENDPOINT,
       description = "Admin address of the default configuration (default: ${DEFAULT-VALUE}).")
   String adminEndpoint;
+
+  @Option(names = "--ack-mode", paramLabel = "MODE",
+      description = "When clients are answered: received (queued in memory), delivered (accepted upstream) or "
+          + "durable (written and fsynced to the queue). Overrides service.ack_mode; the default follows the "
+          + "configuration (durable when an exporter keeps its queue in a file_storage).")
+  String ackMode;
 
   @Option(names = "--shutdown-timeout", paramLabel = "SECONDS", defaultValue = "10",
       description = "How long a stop may take to drain the queues (default: ${DEFAULT-VALUE}).")
@@ -76,6 +84,17 @@ final class RunCommand implements Callable<Integer> {
         relayConfig = RelayConfig.defaults(dataDir, grpcEndpoint, httpEndpoint, adminEndpoint);
       } catch (IllegalArgumentException e) {
         throw new BadInputException(e.getMessage());
+      }
+    }
+    if (ackMode != null) {
+      AckMode mode = AckMode.fromId(ackMode);
+      if (mode == null) {
+        throw new BadInputException("--ack-mode: unknown ack mode '" + ackMode + "' (received, delivered, durable)");
+      }
+      try {
+        relayConfig = relayConfig.withAckMode(mode);
+      } catch (IllegalArgumentException e) {
+        throw new BadInputException("--ack-mode: " + e.getMessage());
       }
     }
     Relay relay;
