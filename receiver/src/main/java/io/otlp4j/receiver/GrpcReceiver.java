@@ -283,8 +283,10 @@ public final class GrpcReceiver {
           observer.onCompleted();
           break;
         case RETRYABLE:
-          observer.onError(error(Status.UNAVAILABLE, OtlpResponses.CODE_UNAVAILABLE, outcome.message(),
-              outcome.retryAfter()));
+          observer.onError(outcome.isOverload()
+              ? error(Status.RESOURCE_EXHAUSTED, OtlpResponses.CODE_RESOURCE_EXHAUSTED, outcome.message(),
+                  outcome.retryAfter())
+              : error(Status.UNAVAILABLE, OtlpResponses.CODE_UNAVAILABLE, outcome.message(), outcome.retryAfter()));
           break;
         default:
           observer.onError(error(Status.INVALID_ARGUMENT, OtlpResponses.CODE_INVALID_ARGUMENT, outcome.message(),

@@ -331,8 +331,11 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
         byte[] bytes = j ? OtlpResponses.exportResponseJson(s, outcome) : OtlpResponses.exportResponse(outcome);
         return response(HttpResponseStatus.OK, j, bytes);
       case RETRYABLE:
-        FullHttpResponse r = response(HttpResponseStatus.SERVICE_UNAVAILABLE, j,
-            statusBody(j, OtlpResponses.CODE_UNAVAILABLE, outcome.message(), outcome.retryAfter()));
+        FullHttpResponse r = outcome.isOverload()
+            ? response(HttpResponseStatus.TOO_MANY_REQUESTS, j,
+                statusBody(j, OtlpResponses.CODE_RESOURCE_EXHAUSTED, outcome.message(), outcome.retryAfter()))
+            : response(HttpResponseStatus.SERVICE_UNAVAILABLE, j,
+                statusBody(j, OtlpResponses.CODE_UNAVAILABLE, outcome.message(), outcome.retryAfter()));
         r.headers().set(HttpHeaderNames.RETRY_AFTER, OtlpResponses.retryAfterSeconds(outcome.retryAfter()));
         return r;
       default:

@@ -14,6 +14,8 @@ import java.util.Objects;
  *     {@code partial_success}</td></tr>
  * <tr><td>{@link Kind#RETRYABLE}</td><td>UNAVAILABLE with {@code RetryInfo}</td><td>503 with
  *     {@code Retry-After}</td></tr>
+ * <tr><td>{@link Kind#RETRYABLE}, {@link #isOverload() overload}</td><td>RESOURCE_EXHAUSTED with
+ *     {@code RetryInfo}</td><td>429 with {@code Retry-After}</td></tr>
  * <tr><td>{@link Kind#PERMANENT}</td><td>INVALID_ARGUMENT</td><td>400</td></tr>
  * </table>
  *
@@ -42,12 +44,18 @@ public final class ReceiveOutcome {
   private final long rejectedItems;
   private final String message;
   private final Duration retryAfter;
+  private final boolean overload;
 
   private ReceiveOutcome(Kind kind, long rejectedItems, String message, Duration retryAfter) {
+    this(kind, rejectedItems, message, retryAfter, false);
+  }
+
+  private ReceiveOutcome(Kind kind, long rejectedItems, String message, Duration retryAfter, boolean overload) {
     this.kind = kind;
     this.rejectedItems = rejectedItems;
     this.message = message;
     this.retryAfter = retryAfter;
+    this.overload = overload;
   }
 
   /** All accepted. */
@@ -81,6 +89,20 @@ public final class ReceiveOutcome {
     return new ReceiveOutcome(Kind.RETRYABLE, 0, Objects.requireNonNull(message, "message"), retryAfter);
   }
 
+  /**
+   * Refused for now because the memory budget is spent: retryable like {@link #retryable}, but answered
+   * as the memory limit is (gRPC {@code RESOURCE_EXHAUSTED}, HTTP 429), so that clients back off.
+   */
+  public static ReceiveOutcome overloaded(Duration retryAfter, String message) {
+    ReceiveOutcome r = retryable(retryAfter, message);
+    return new ReceiveOutcome(Kind.RETRYABLE, 0, r.message, r.retryAfter, true);
+  }
+
+  /** Whether this retryable refusal is for want of memory ({@link #overloaded}). */
+  public boolean isOverload() {
+    return overload;
+  }
+
   /** Refused for good: the data is unacceptable and must not be retried. */
   public static ReceiveOutcome permanent(String message) {
     return new ReceiveOutcome(Kind.PERMANENT, 0, Objects.requireNonNull(message, "message"), Duration.ZERO);
@@ -110,6 +132,7 @@ public final class ReceiveOutcome {
   public String toString() {
     return "ReceiveOutcome{" + kind + (rejectedItems > 0 ? ", rejected=" + rejectedItems : "")
         + (message.isEmpty() ? "" : ", " + message) + (kind == Kind.RETRYABLE ? ", retryAfter=" + retryAfter : "")
+        + (overload ? ", overload" : "")
         + "}";
   }
 }

@@ -356,6 +356,18 @@ class GrpcReceiverTest {
           }
         });
 
+    sink.answer = r -> ReceiveOutcome.overloaded(Duration.ofSeconds(2), "memory limit reached");
+    assertThatThrownBy(() -> export(ch, Signal.TRACES, request, null))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+          try {
+            RetryInfo info = StatusProto.fromThrowable(e).getDetails(0).unpack(RetryInfo.class);
+            assertThat(info.getRetryDelay().getSeconds()).isEqualTo(2);
+          } catch (com.google.protobuf.InvalidProtocolBufferException x) {
+            throw new AssertionError(x);
+          }
+        });
+
     sink.answer = r -> ReceiveOutcome.permanent("not for us");
     assertThatThrownBy(() -> export(ch, Signal.TRACES, request, null))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
@@ -371,8 +383,8 @@ class GrpcReceiverTest {
     // 5 spans per request: 3 accepted of the partial one, the rest refused
     String text = scrape(registry);
     assertThat(text).contains("otelcol_receiver_accepted_spans_total{receiver=\"otlp\",transport=\"grpc\"} 3.0");
-    assertThat(text).contains("otelcol_receiver_refused_spans_total{receiver=\"otlp\",transport=\"grpc\"} 17.0");
-    assertThat(text).contains("outcome=\"refused_retryable\",receiver=\"otlp\",transport=\"grpc\"} 2.0");
+    assertThat(text).contains("otelcol_receiver_refused_spans_total{receiver=\"otlp\",transport=\"grpc\"} 22.0");
+    assertThat(text).contains("outcome=\"refused_retryable\",receiver=\"otlp\",transport=\"grpc\"} 3.0");
   }
 
   @Test

@@ -216,6 +216,12 @@ class HttpReceiverTest {
     assertThat(status.getMessage()).isEqualTo("queue full");
     assertThat(status.getDetails(0).unpack(com.google.rpc.RetryInfo.class).getRetryDelay().getSeconds()).isEqualTo(2);
 
+    sink.answer = r -> ReceiveOutcome.overloaded(Duration.ofSeconds(2), "memory limit reached");
+    HttpResponse<byte[]> overloaded = post("/v1/traces", PROTOBUF, null, request);
+    assertThat(overloaded.statusCode()).isEqualTo(429);
+    assertThat(overloaded.headers().firstValue("retry-after")).hasValue("2");
+    assertThat(com.google.rpc.Status.parseFrom(overloaded.body()).getCode()).isEqualTo(8);
+
     sink.answer = r -> ReceiveOutcome.permanent("nope");
     HttpResponse<byte[]> permanent = post("/v1/traces", JSON, null, json);
     assertThat(permanent.statusCode()).isEqualTo(400);

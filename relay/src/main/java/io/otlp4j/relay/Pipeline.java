@@ -212,7 +212,7 @@ public final class Pipeline implements ReceiverSink {
     if (bytes > 0 && !budget.tryAcquire(bytes)) {
       current.release();
       refused.add(items);
-      return done(ReceiveOutcome.retryable(ReceiveOutcome.DEFAULT_RETRY_AFTER, "memory limit reached"));
+      return done(ReceiveOutcome.overloaded(ReceiveOutcome.DEFAULT_RETRY_AFTER, "memory limit reached"));
     }
     int onDisk = durable == null ? 0 : 1;
     Acks acks = new Acks(budget, bytes, queues.size() + onDisk,
