@@ -327,7 +327,28 @@ public final class ProtoWriter {
 
   public ProtoWriter rawVarint32(int value) {
     ensure(5);
+    if ((value & ~0x7F) == 0) {
+      // One byte: every tag below field 16 and most lengths; kept out of the loop on the hot path.
+      buf[pos++] = (byte) value;
+      return this;
+    }
     pos = putVarint32(buf, pos, value);
+    return this;
+  }
+
+  /**
+   * The UTF-8 bytes of {@code value} with no tag and no length, for callers that wrote the length
+   * themselves; {@code utf8Length} must be {@link #utf8Length(CharSequence) utf8Length(value)}.
+   * Lets a caller size a small message (a key-value pair, say) up front and write its header directly
+   * instead of opening a nested message.
+   */
+  public ProtoWriter rawUtf8(CharSequence value, int utf8Length) {
+    ensure(utf8Length);
+    int start = pos;
+    pos = encodeUtf8(value, buf, start);
+    if (pos - start != utf8Length) {
+      throw new IllegalArgumentException("utf8Length " + utf8Length + " is not the UTF-8 length of the value, " + (pos - start));
+    }
     return this;
   }
 

@@ -88,6 +88,17 @@ class ProtoWriterTest {
   }
 
   @Test
+  void rawUtf8AfterAHandWrittenLengthEqualsString() {
+    for (String s : new String[] {"", "ascii", "h\u00e9llo \uD83D\uDE00 \u4e16", "lone \uD800 surrogate", "x".repeat(300)}) {
+      ProtoWriter expected = new ProtoWriter().string(3, s);
+      int length = ProtoWriter.utf8Length(s);
+      ProtoWriter w = new ProtoWriter().tag(3, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(length).rawUtf8(s, length);
+      assertThat(w.toByteArray()).isEqualTo(expected.toByteArray());
+    }
+    assertThatThrownBy(() -> new ProtoWriter().rawUtf8("\u00e9", 1)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void unbalancedEndIsRefused() {
     ProtoWriter w = new ProtoWriter();
     assertThatThrownBy(w::end).isInstanceOf(IllegalStateException.class);
