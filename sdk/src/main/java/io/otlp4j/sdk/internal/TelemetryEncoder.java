@@ -5,6 +5,7 @@ import io.opentelemetry.api.common.AttributeType;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.KeyValue;
 import io.opentelemetry.api.common.Value;
+import io.opentelemetry.api.common.ValueType;
 import io.opentelemetry.api.internal.InternalAttributeKeyImpl;
 import io.opentelemetry.api.logs.Severity;
 import io.opentelemetry.api.trace.SpanContext;
@@ -637,9 +638,13 @@ final class TelemetryEncoder implements BiConsumer<AttributeKey<?>, Object> {
     string(3, log.getSeverityText());
     Value<?> body = log.getBodyValue();
     if (body != null) {
-      w.begin(5);
-      anyValueContent(body);
-      w.end();
+      if (body.getType() == ValueType.STRING) {
+        stringInMessage(5, ANY_STRING, (String) body.getValue());
+      } else {
+        w.begin(5);
+        anyValueContent(body);
+        w.end();
+      }
     }
     Attributes attributes = log.getAttributes();
     attributes(6, attributes);
@@ -703,13 +708,22 @@ final class TelemetryEncoder implements BiConsumer<AttributeKey<?>, Object> {
       }
     }
     AttributeType type = key.getType();
-    int stringLength = 0;
+    if (type == AttributeType.STRING) {
+      String text = (String) value;
+      // One pass for ASCII text: sized as if ASCII, rewritten exactly only when it is not.
+      int mark = w.size();
+      stringAttribute(name, keyUtf8, keyLength, text.length());
+      if (w.rawAscii(text)) {
+        return;
+      }
+      w.truncate(mark);
+      int utf8Length = ProtoWriter.utf8Length(text);
+      stringAttribute(name, keyUtf8, keyLength, utf8Length);
+      w.rawUtf8(text, utf8Length);
+      return;
+    }
     int anyLength;
     switch (type) {
-      case STRING:
-        stringLength = ProtoWriter.utf8Length((String) value);
-        anyLength = 1 + ProtoWriter.varintSize(stringLength) + stringLength;
-        break;
       case BOOLEAN:
         anyLength = 2;
         break;
@@ -734,9 +748,6 @@ final class TelemetryEncoder implements BiConsumer<AttributeKey<?>, Object> {
     key(name, keyUtf8, keyLength);
     w.tag(KEY_VALUE_VALUE, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(anyLength);
     switch (type) {
-      case STRING:
-        w.tag(ANY_STRING, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(stringLength).rawUtf8((String) value, stringLength);
-        break;
       case BOOLEAN:
         w.bool(ANY_BOOL, (Boolean) value);
         break;
@@ -747,6 +758,18 @@ final class TelemetryEncoder implements BiConsumer<AttributeKey<?>, Object> {
         w.doubleField(ANY_DOUBLE, (Double) value);
         break;
     }
+  }
+
+  /** A string attribute's headers up to its text, for text of {@code utf8Length} bytes. */
+  private void stringAttribute(String name, byte[] keyUtf8, int keyLength, int utf8Length) {
+    int anyLength = 1 + ProtoWriter.varintSize(utf8Length) + utf8Length;
+    int keyField = name.isEmpty() ? 0 : 1 + ProtoWriter.varintSize(keyLength) + keyLength;
+    ProtoWriter w = out;
+    w.tag(attributeField, ProtoWriter.WIRETYPE_LENGTH_DELIMITED)
+        .rawVarint32(keyField + 1 + ProtoWriter.varintSize(anyLength) + anyLength);
+    key(name, keyUtf8, keyLength);
+    w.tag(KEY_VALUE_VALUE, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(anyLength);
+    w.tag(ANY_STRING, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(utf8Length);
   }
 
   /** The key field of a {@code KeyValue}: the API's cached UTF-8 bytes where it has them; none if empty. */
@@ -863,6 +886,25 @@ final class TelemetryEncoder implements BiConsumer<AttributeKey<?>, Object> {
   }
 
   // ================================================================ scalars (proto3 defaults skipped)
+
+  /**
+   * A message in {@code field} holding only {@code text} in its field {@code inner} (an AnyValue with a
+   * string, say), sized up front; one pass for ASCII text.
+   */
+  private void stringInMessage(int field, int inner, String text) {
+    ProtoWriter w = out;
+    int mark = w.size();
+    int n = text.length();
+    w.tag(field, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(1 + ProtoWriter.varintSize(n) + n);
+    w.tag(inner, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(n);
+    if (w.rawAscii(text)) {
+      return;
+    }
+    w.truncate(mark);
+    int length = ProtoWriter.utf8Length(text);
+    w.tag(field, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(1 + ProtoWriter.varintSize(length) + length);
+    w.tag(inner, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(length).rawUtf8(text, length);
+  }
 
   private void string(int field, String value) {
     if (value != null && !value.isEmpty()) {
