@@ -323,6 +323,7 @@ public class MarshalBenchmark {
   }
 
   /** {@code n} log records from a {@code SdkLoggerProvider}, emitted inside a span. */
+  @SuppressWarnings("try") // the scope only makes a span current
   static List<LogRecordData> realisticLogs(int n) {
     InMemoryLogRecordExporter exporter = InMemoryLogRecordExporter.create();
     SdkLoggerProvider provider =

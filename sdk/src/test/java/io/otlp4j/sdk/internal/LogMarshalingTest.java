@@ -117,6 +117,7 @@ class LogMarshalingTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the scope only makes a span current
   void logsFromARealLoggerProviderMatch() {
     InMemoryLogRecordExporter exporter = InMemoryLogRecordExporter.create();
     SdkLoggerProvider provider =

@@ -187,6 +187,7 @@ class MetricMarshalingTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the scope only makes a span current
   void metricsFromARealMeterProviderMatch() {
     InMemoryMetricReader cumulative = InMemoryMetricReader.create();
     InMemoryMetricReader delta = InMemoryMetricReader.builder().setAggregationTemporalitySelector(t -> AggregationTemporality.DELTA).setMemoryMode(MemoryMode.REUSABLE_DATA).build();
