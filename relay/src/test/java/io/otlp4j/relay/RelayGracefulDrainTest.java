@@ -31,7 +31,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The SIGTERM path ({@link Relay#shutdown} with a deadline) while the OpenTelemetry SDK's data is
@@ -79,7 +79,9 @@ class RelayGracefulDrainTest {
   }
 
   @ParameterizedTest(name = "ack mode {0}")
-  @MethodSource("io.otlp4j.relay.RelayUnderTest#ackModes")
+  // received only: under delivered the SDK's exporters (one export in flight) wait for each answer, so
+  // their data never piles up in the relay's queues; DeliveredAckModeTest covers answers in that mode.
+  @EnumSource(value = AckMode.class, names = "RECEIVED")
   void shutdownDrainsQueuedDataToTheUpstreamAndRefusesNewRequests(AckMode ackMode) throws Exception {
     upstream = OtlpUpstream.started();
     upstream.hold();

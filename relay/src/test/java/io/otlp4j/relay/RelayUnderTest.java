@@ -76,7 +76,7 @@ final class RelayUnderTest implements AutoCloseable {
 
   /** The ack modes the relay implements: every relay scenario test runs once per mode listed here. */
   static Stream<AckMode> ackModes() {
-    return Stream.of(AckMode.RECEIVED);
+    return Stream.of(AckMode.RECEIVED, AckMode.DELIVERED);
   }
 
   URI httpUri(String receiverId, String path) {
