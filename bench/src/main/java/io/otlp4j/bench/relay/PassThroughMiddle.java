@@ -18,6 +18,7 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -87,9 +88,10 @@ public final class PassThroughMiddle {
       }
       case "relay" -> {
         Relay relay;
+        Path queueDirectory = ack == AckMode.DURABLE ? Files.createTempDirectory("otlp4j-bench-queue") : null;
         try {
-          RelayConfig config = RelayConfig.parse(relayYaml(grpc, upstreamPort, batchSize, batchTimeoutMs), v -> null,
-              Path.of(""));
+          RelayConfig config = RelayConfig.parse(relayYaml(grpc, upstreamPort, batchSize, batchTimeoutMs,
+              queueDirectory), v -> null, Path.of(""));
           relay = Relay.start(config.withAckMode(ack));
         } catch (UnsupportedOperationException | IllegalArgumentException | IllegalStateException e) {
           System.out.println("UNSUPPORTED ack mode " + ack.id() + ": " + e.getMessage());
@@ -97,7 +99,12 @@ public final class PassThroughMiddle {
           System.exit(EXIT_UNSUPPORTED);
           return;
         }
-        running = () -> relay.shutdown(Duration.ofSeconds(2));
+        running = () -> {
+          relay.shutdown(Duration.ofSeconds(2));
+          if (queueDirectory != null) {
+            deleteRecursively(queueDirectory);
+          }
+        };
         InetSocketAddress listen = grpc ? relay.grpcAddress("otlp") : relay.httpAddress("otlp");
         ready = "READY port=" + listen.getPort() + " admin=" + relay.adminAddress().getPort();
       }
@@ -130,8 +137,15 @@ public final class PassThroughMiddle {
    * The relay's configuration, in the Collector's shape: one OTLP receiver (the asked protocol only), the
    * Collector's batch processor, one exporter without compression to the sink, admin on a free port.
    */
-  static String relayYaml(boolean grpc, int upstreamPort, int batchSize, long batchTimeoutMs) {
+  static String relayYaml(boolean grpc, int upstreamPort, int batchSize, long batchTimeoutMs,
+      Path queueDirectory) {
     String exporter = grpc ? "otlp" : "otlphttp";
+    // Ack mode durable: the exporter's queue in a file_storage (fsync per batch), bounded at 512 MiB.
+    String storage = queueDirectory == null ? "" : """
+            sending_queue: { storage: file_storage }
+        extensions:
+          file_storage: { directory: "%s", max_size_mib: 512 }
+        """.formatted(queueDirectory.toString().replace("\\", "/"));
     return """
         receivers:
           otlp:
@@ -147,14 +161,25 @@ public final class PassThroughMiddle {
             endpoint: http://127.0.0.1:%d
             tls: { insecure: true }
             compression: none
+        %s
         service:
+          %s
           telemetry: { metrics: { address: "127.0.0.1:0" } }
           pipelines:
             traces:
               receivers: [otlp]
               processors: [batch]
               exporters: [%s]
-        """.formatted(grpc ? "grpc" : "http", batchSize, batchTimeoutMs, exporter, upstreamPort, exporter);
+        """.formatted(grpc ? "grpc" : "http", batchSize, batchTimeoutMs, exporter, upstreamPort, storage.stripTrailing(),
+        queueDirectory == null ? "" : "extensions: [file_storage]", exporter);
+  }
+
+  private static void deleteRecursively(Path directory) {
+    try (java.util.stream.Stream<Path> paths = Files.walk(directory)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException e) {
+      System.err.println("could not delete " + directory + ": " + e.getMessage());
+    }
   }
 
   private static String required(Map<String, String> options, String name) {
