@@ -66,6 +66,7 @@ final class BatchExportCore<I, D> {
   private final Duration shutdownTimeout;
   private final DropReporter drops;
   private final LongAdder handedToExporter = new LongAdder();
+  private final LongAdder refusedAfterShutdown = new LongAdder();
   private final AtomicBoolean shutdown = new AtomicBoolean();
   private final CompletableResultCode shutdownResult = new CompletableResultCode();
   private final Supplier<MeterProvider> meterProvider;
@@ -109,7 +110,11 @@ final class BatchExportCore<I, D> {
 
   /** The application-thread path: no lock, no allocation (see the class comment). */
   void offer(I item) {
-    if (batcher.offer(item) != Batcher.OfferResult.ACCEPTED) {
+    Batcher.OfferResult result = batcher.offer(item);
+    if (result != Batcher.OfferResult.ACCEPTED) {
+      if (result == Batcher.OfferResult.CLOSED) {
+        refusedAfterShutdown.increment();
+      }
       drops.dropped();
       String warning = drops.report(); // a clock read; a message at most once per interval
       if (warning != null) {
@@ -158,7 +163,7 @@ final class BatchExportCore<I, D> {
             + " [dropped=true if they were dropped because the queue was full]")
         .buildWithCallback(m -> {
           m.record(handedToExporter.sum(), exportedAttributes);
-          m.record(drops.total(), droppedAttributes);
+          m.record(droppedCount(), droppedAttributes);
         });
     queueGauge = meter.gaugeBuilder("queueSize").ofLongs().setUnit("1")
         .setDescription("The number of items queued")
@@ -193,7 +198,7 @@ final class BatchExportCore<I, D> {
         } else {
           if (!Boolean.TRUE.equals(drained)) {
             LOG.log(Level.WARNING, processorType + ": shutdown timed out after " + shutdownTimeout
-                + "; queued items were dropped (" + drops.total() + " dropped in total)");
+                + "; the items still queued were dropped (" + droppedCount() + " dropped in total)");
           }
           shutdownResult.fail();
         }
@@ -211,9 +216,9 @@ final class BatchExportCore<I, D> {
     }
   }
 
-  /** Items refused by {@link #offer}: queue full, or offered after shutdown. */
+  /** Items dropped: queue full, offered after shutdown, or still queued when shutdown timed out. */
   long droppedCount() {
-    return drops.total();
+    return batcher.droppedCount() + refusedAfterShutdown.sum();
   }
 
   long exportedCount() {

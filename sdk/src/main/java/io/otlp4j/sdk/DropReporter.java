@@ -56,7 +56,7 @@ final class DropReporter {
       return null;
     }
     long since = sum - reported.getAndSet(sum);
-    return since + " " + what + " dropped since the last report (" + sum + " in total) because the queue was full; "
-        + advice;
+    return since + " " + what + " dropped since the last report (" + sum
+        + " in total): the queue was full (or the processor shut down); " + advice;
   }
 }
