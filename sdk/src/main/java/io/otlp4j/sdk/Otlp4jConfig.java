@@ -74,7 +74,8 @@ final class Otlp4jConfig {
         builder.transport(t -> t.maxConnections(connections));
       }
     } catch (IllegalArgumentException e) {
-      throw new ConfigurationException("otlp4j exporter: " + e.getMessage(), e);
+      throw new ConfigurationException(
+          "otlp4j exporter: invalid otel.exporter.otlp4j.* / otel.exporter.otlp.* setting: " + e.getMessage(), e);
     }
     return builder;
   }

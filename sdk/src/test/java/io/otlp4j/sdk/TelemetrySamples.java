@@ -209,7 +209,7 @@ final class TelemetrySamples {
           for (double v : new double[] {0.001, 1, 2, 3, 1000, 0}) {
             exp.record(v);
           }
-          other.histogramBuilder("empty attrs").ofLongs().build().record(3, Attributes.empty());
+          other.histogramBuilder("empty_attrs").ofLongs().build().record(3, Attributes.empty());
         }
         span.end();
       }
