@@ -62,7 +62,7 @@ class AutoConfigureTest {
     OpenTelemetrySdk sdk = autoconfigure(Map.of(
         "otel.traces.exporter", "otlp4j", "otel.metrics.exporter", "otlp4j", "otel.logs.exporter", "otlp4j",
         "otel.exporter.otlp4j.protocol", "grpc", "otel.exporter.otlp4j.endpoint", server.grpcEndpoint(),
-        "otel.exporter.otlp4j.max.in.flight", "3"));
+        "otel.exporter.otlp4j.max.in.flight", "3", "otel.bsp.schedule.delay", "10"));
     try {
       assertThat(sdk.getSdkTracerProvider().toString()).contains("Otlp4jBatchSpanProcessor")
           .contains("Otlp4jSpanExporter").doesNotContainPattern(SDK_PROCESSOR);
@@ -70,6 +70,8 @@ class AutoConfigureTest {
 
       Span span = sdk.getTracer("app").spanBuilder("handled").startSpan();
       span.end();
+      // otel.bsp.schedule.delay=10 ms sends it without a flush (the SDK default would wait 5 s).
+      await().atMost(Duration.ofSeconds(10)).until(() -> server.spans.get() == 1);
       sdk.getLogsBridge().get("app").logRecordBuilder().setBody("hello").emit();
       sdk.getMeter("app").counterBuilder("hits").build().add(3, Attributes.empty());
       assertThat(sdk.getSdkMeterProvider().forceFlush().join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
@@ -88,6 +90,13 @@ class AutoConfigureTest {
     assertThat(server.metrics).anySatisfy(m -> assertThat(m.request().getResourceMetrics(0)
         .getScopeMetricsList()).anySatisfy(sm -> assertThat(sm.getMetricsList())
             .anySatisfy(metric -> assertThat(metric.getName()).isEqualTo("hits"))));
+    // The processor's own metrics went to the autoconfigured MeterProvider (AutoConfigureListener).
+    assertThat(server.metrics).anySatisfy(m -> assertThat(m.request().getResourceMetrics(0)
+        .getScopeMetricsList()).anySatisfy(sm -> {
+          assertThat(sm.getScope().getName()).isEqualTo("io.otlp4j.sdk");
+          assertThat(sm.getMetricsList()).anySatisfy(
+              metric -> assertThat(metric.getName()).isEqualTo("processedSpans"));
+        }));
   }
 
   @Test
