@@ -36,7 +36,9 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * End-to-end SDK pipeline benchmark: application threads create spans through a real {@code
  * SdkTracerProvider} → span processor → OTLP exporter → a loopback OTLP sink in a separate JVM
- * ({@link LoopbackSink}: otlp4j's receivers, counting spans). Compared, with default settings each,
+ * ({@link LoopbackSink}: otlp4j's receivers, counting spans). All pipelines run one after the other in
+ * this JVM; each gets its own warm-up (default 10 s: a cold marshaler and transport take seconds to
+ * JIT on a busy machine, and a short warm-up measures class loading, not the pipeline). Compared, with default settings each,
  * on the same sink and the same span shape:
  * <ul>
  *   <li>{@code otlp4j-grpc}, {@code otlp4j-http}: {@link Otlp4jBatchSpanProcessor} + {@link
@@ -58,7 +60,7 @@ import java.util.concurrent.locks.LockSupport;
  * <p><b>Run</b> (after {@code ./mvnw -B -q -pl bench -am package -DskipTests}):
  * <pre>
  * java -cp bench/target/benchmarks.jar io.otlp4j.bench.sdk.SdkPipelineScenario \
- *     --threads 1,2 --warmup 5s --duration 10s --pipelines otlp4j-grpc,otlp4j-http,sdk-grpc,sdk-http
+ *     --threads 1,2 --warmup 10s --duration 10s --pipelines otlp4j-grpc,otlp4j-http,sdk-grpc,sdk-http
  * </pre>
  * {@code --rate N} paces the producers to N spans/s in total (0, the default: as fast as they can);
  * {@code --sink-warmup 10s} first warms the fresh sink JVM up with the SDK's exporters.
@@ -87,7 +89,7 @@ public final class SdkPipelineScenario {
       threads.add(Integer.parseInt(t.trim()));
     }
     String[] pipelines = opts.getOrDefault("pipelines", "otlp4j-grpc,otlp4j-http,sdk-grpc,sdk-http").split(",");
-    Duration warmup = duration(opts.getOrDefault("warmup", "5s"));
+    Duration warmup = duration(opts.getOrDefault("warmup", "10s"));
     Duration window = duration(opts.getOrDefault("duration", "10s"));
     long rate = Long.parseLong(opts.getOrDefault("rate", "0"));
     Duration sinkWarmup = duration(opts.getOrDefault("sink-warmup", "10s"));
@@ -134,9 +136,6 @@ public final class SdkPipelineScenario {
       failed += grpc.export(batch).join(30, TimeUnit.SECONDS).isSuccess() ? 0 : 1;
       failed += http.export(batch).join(30, TimeUnit.SECONDS).isSuccess() ? 0 : 1;
       rounds++;
-      if (System.getenv("SINK_DEBUG") != null) {
-        System.out.println("round " + rounds + " ports " + sink.grpcPort + "/" + sink.httpPort + " count " + sink.count());
-      }
     }
     grpc.shutdown().join(10, TimeUnit.SECONDS);
     http.shutdown().join(10, TimeUnit.SECONDS);
@@ -361,9 +360,6 @@ public final class SdkPipelineScenario {
       String line = answers.readLine();
       if (line == null) {
         throw new IOException("the sink JVM ended");
-      }
-      if (System.getenv("SINK_DEBUG") != null) {
-        System.out.println("sink: " + line);
       }
       return Long.parseLong(line.trim().split(" ")[0]);
     }
