@@ -219,13 +219,61 @@ public final class ProtoWriter {
     return fixed64(field, Double.doubleToRawLongBits(value));
   }
 
-  /** A string field, encoded as UTF-8 straight into the buffer (unpaired surrogates become '?'). */
+  /**
+   * A string field, encoded as UTF-8 straight into the buffer (unpaired surrogates become '?'). ASCII
+   * text, the common case, takes one pass: its length is its char count, so it is written at once
+   * and only a string with other characters is measured and written again.
+   */
   public ProtoWriter string(int field, CharSequence value) {
     tag(field, WIRETYPE_LENGTH_DELIMITED);
+    int afterTag = pos;
+    rawVarint32(value.length());
+    if (rawAscii(value)) {
+      return this;
+    }
+    pos = afterTag;
     int length = utf8Length(value);
     rawVarint32(length);
     ensure(length);
     pos = encodeUtf8(value, buf, pos);
+    return this;
+  }
+
+  /**
+   * Writes the chars of {@code value} as single bytes and returns true when every one is ASCII (below
+   * 0x80), its UTF-8 encoding; otherwise writes nothing and returns false. With {@link #truncate(int)}
+   * it lets a caller that sized a message for ASCII text fall back when the text is not ASCII.
+   */
+  public boolean rawAscii(CharSequence value) {
+    int n = value.length();
+    ensure(n);
+    byte[] b = buf;
+    int p = pos;
+    for (int i = 0; i < n; i++) {
+      char c = value.charAt(i);
+      if (c >= 0x80) {
+        return false;
+      }
+      b[p + i] = (byte) c;
+    }
+    pos = p + n;
+    return true;
+  }
+
+  /**
+   * Drops what was written after the writer's {@link #size()} was {@code mark}, to rewrite it.
+   *
+   * @throws IllegalStateException when a nested message was begun after {@code mark} (its length slot
+   *     would be lost), or when {@code mark} is not between 0 and {@link #size()}
+   */
+  public ProtoWriter truncate(int mark) {
+    if (mark < 0 || mark > pos) {
+      throw new IllegalStateException("mark " + mark + " is not within the " + pos + " bytes written");
+    }
+    if (fixups > 0 && slotPos[fixups - 1] >= mark) {
+      throw new IllegalStateException("a nested message was begun after mark " + mark);
+    }
+    pos = mark;
     return this;
   }
 
@@ -327,7 +375,28 @@ public final class ProtoWriter {
 
   public ProtoWriter rawVarint32(int value) {
     ensure(5);
+    if ((value & ~0x7F) == 0) {
+      // One byte: every tag below field 16 and most lengths; kept out of the loop on the hot path.
+      buf[pos++] = (byte) value;
+      return this;
+    }
     pos = putVarint32(buf, pos, value);
+    return this;
+  }
+
+  /**
+   * The UTF-8 bytes of {@code value} with no tag and no length, for callers that wrote the length
+   * themselves; {@code utf8Length} must be {@link #utf8Length(CharSequence) utf8Length(value)}.
+   * Lets a caller size a small message (a key-value pair, say) up front and write its header directly
+   * instead of opening a nested message.
+   */
+  public ProtoWriter rawUtf8(CharSequence value, int utf8Length) {
+    ensure(utf8Length);
+    int start = pos;
+    pos = encodeUtf8(value, buf, start);
+    if (pos - start != utf8Length) {
+      throw new IllegalArgumentException("utf8Length " + utf8Length + " is not the UTF-8 length of the value, " + (pos - start));
+    }
     return this;
   }
 

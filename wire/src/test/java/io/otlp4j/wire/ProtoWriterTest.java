@@ -88,6 +88,54 @@ class ProtoWriterTest {
   }
 
   @Test
+  void rawUtf8AfterAHandWrittenLengthEqualsString() {
+    for (String s : new String[] {"", "ascii", "h\u00e9llo \uD83D\uDE00 \u4e16", "lone \uD800 surrogate", "x".repeat(300)}) {
+      ProtoWriter expected = new ProtoWriter().string(3, s);
+      int length = ProtoWriter.utf8Length(s);
+      ProtoWriter w = new ProtoWriter().tag(3, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(length).rawUtf8(s, length);
+      assertThat(w.toByteArray()).isEqualTo(expected.toByteArray());
+    }
+    assertThatThrownBy(() -> new ProtoWriter().rawUtf8("\u00e9", 1)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void stringsOfEveryLengthAndKindEncodeAsProtobufJavaDoes() throws Exception {
+    String[] kinds = {"a", "\u00e9", "\u4e16", "\uD83D\uDE00", "\uD800"};
+    for (int length : new int[] {0, 1, 127, 128, 16_383, 16_384}) {
+      for (String kind : kinds) {
+        // ASCII up to the last char, then one of each kind: the one-pass guess fails as late as it can.
+        String s = "x".repeat(Math.max(0, length - 1)) + (length == 0 ? "" : kind);
+        ByteString.Output out = ByteString.newOutput();
+        com.google.protobuf.CodedOutputStream cos = com.google.protobuf.CodedOutputStream.newInstance(out);
+        cos.writeString(5, s);
+        cos.flush();
+        ProtoWriter w = new ProtoWriter(16).begin(1).string(5, s).end();
+        ProtoWriter expected = new ProtoWriter(16).begin(1).raw(out.toByteString().toByteArray(), 0, out.size()).end();
+        assertThat(w.toByteArray()).as("length %d, last %s", length, kind).isEqualTo(expected.toByteArray());
+      }
+    }
+  }
+
+  @Test
+  void rawAsciiWritesOnlyAsciiAndTruncateRewindsToAMark() {
+    ProtoWriter w = new ProtoWriter();
+    w.uint32(1, 7);
+    int mark = w.size();
+    assertThat(w.rawAscii("plain")).isTrue();
+    assertThat(w.size()).isEqualTo(mark + 5);
+    int before = w.size();
+    assertThat(w.rawAscii("caf\u00e9")).isFalse();
+    assertThat(w.size()).as("nothing written for non-ASCII").isEqualTo(before);
+    w.truncate(mark);
+    assertThat(w.toByteArray()).isEqualTo(new ProtoWriter().uint32(1, 7).toByteArray());
+    w.begin(2);
+    int inside = w.size();
+    assertThatThrownBy(() -> w.truncate(mark)).isInstanceOf(IllegalStateException.class).hasMessageContaining("nested");
+    w.truncate(inside);
+    assertThatThrownBy(() -> w.truncate(w.size() + 1)).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
   void unbalancedEndIsRefused() {
     ProtoWriter w = new ProtoWriter();
     assertThatThrownBy(w::end).isInstanceOf(IllegalStateException.class);

@@ -5,6 +5,7 @@ import io.opentelemetry.api.common.AttributeType;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.KeyValue;
 import io.opentelemetry.api.common.Value;
+import io.opentelemetry.api.common.ValueType;
 import io.opentelemetry.api.internal.InternalAttributeKeyImpl;
 import io.opentelemetry.api.logs.Severity;
 import io.opentelemetry.api.trace.SpanContext;
@@ -344,26 +345,36 @@ final class TelemetryEncoder implements BiConsumer<AttributeKey<?>, Object> {
       w.end();
     }
     uint32(14, span.getTotalRecordedLinks() - links.size());
+    // Status: sized up front (message, code) instead of opened as a nested message.
     StatusData status = span.getStatus();
-    w.begin(15);
-    string(2, status.getDescription());
-    switch (status.getStatusCode()) {
-      case OK:
-        w.uint32(3, 1);
-        break;
-      case ERROR:
-        w.uint32(3, 2);
-        break;
-      default:
-        break;
+    String description = status.getDescription();
+    int descriptionLength = description == null ? 0 : ProtoWriter.utf8Length(description);
+    int code = statusCode(status.getStatusCode());
+    int statusLength = (descriptionLength == 0 ? 0 : 1 + ProtoWriter.varintSize(descriptionLength) + descriptionLength) + (code == 0 ? 0 : 2);
+    w.tag(15, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(statusLength);
+    if (descriptionLength != 0) {
+      w.tag(2, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(descriptionLength).rawUtf8(description, descriptionLength);
     }
-    w.end();
+    if (code != 0) {
+      w.uint32(3, code);
+    }
     w.fixed32(16, flagsWithRemoteBits(context.getTraceFlags().asByte(), parent.isRemote()));
   }
 
   private static int flagsWithRemoteBits(byte traceFlags, boolean remote) {
     int flags = (traceFlags & 0xff) | CONTEXT_HAS_IS_REMOTE_BIT;
     return remote ? flags | CONTEXT_IS_REMOTE_BIT : flags;
+  }
+
+  private static int statusCode(io.opentelemetry.api.trace.StatusCode code) {
+    switch (code) {
+      case OK:
+        return 1;
+      case ERROR:
+        return 2;
+      default:
+        return 0;
+    }
   }
 
   private static int spanKind(io.opentelemetry.api.trace.SpanKind kind) {
@@ -627,9 +638,13 @@ final class TelemetryEncoder implements BiConsumer<AttributeKey<?>, Object> {
     string(3, log.getSeverityText());
     Value<?> body = log.getBodyValue();
     if (body != null) {
-      w.begin(5);
-      anyValueContent(body);
-      w.end();
+      if (body.getType() == ValueType.STRING) {
+        stringInMessage(5, ANY_STRING, (String) body.getValue());
+      } else {
+        w.begin(5);
+        anyValueContent(body);
+        w.end();
+      }
     }
     Attributes attributes = log.getAttributes();
     attributes(6, attributes);
@@ -672,23 +687,103 @@ final class TelemetryEncoder implements BiConsumer<AttributeKey<?>, Object> {
     attributeField = saved;
   }
 
-  /** One attribute as a {@code KeyValue}: the callback of {@link Attributes#forEach}. */
+  /**
+   * One attribute as a {@code KeyValue}: the callback of {@link Attributes#forEach}. A scalar value's
+   * {@code KeyValue} and {@code AnyValue} are sized up front and their headers written directly, so
+   * the writer has no nested lengths to close for them (the most common messages of a request);
+   * arrays and complex values are opened as nested messages.
+   */
   @Override
   public void accept(AttributeKey<?> key, Object value) {
     ProtoWriter w = out;
-    w.begin(attributeField);
     String name = key.getKey();
+    byte[] keyUtf8 = null;
+    int keyLength = 0;
     if (!name.isEmpty()) {
       if (key instanceof InternalAttributeKeyImpl) {
-        w.bytes(KEY_VALUE_KEY, ((InternalAttributeKeyImpl<?>) key).getKeyUtf8());
+        keyUtf8 = ((InternalAttributeKeyImpl<?>) key).getKeyUtf8();
+        keyLength = keyUtf8.length;
       } else {
-        w.string(KEY_VALUE_KEY, name);
+        keyLength = ProtoWriter.utf8Length(name);
       }
     }
-    w.begin(KEY_VALUE_VALUE);
-    attributeValue(key.getType(), value);
-    w.end();
-    w.end();
+    AttributeType type = key.getType();
+    if (type == AttributeType.STRING) {
+      String text = (String) value;
+      // One pass for ASCII text: sized as if ASCII, rewritten exactly only when it is not.
+      int mark = w.size();
+      stringAttribute(name, keyUtf8, keyLength, text.length());
+      if (w.rawAscii(text)) {
+        return;
+      }
+      w.truncate(mark);
+      int utf8Length = ProtoWriter.utf8Length(text);
+      stringAttribute(name, keyUtf8, keyLength, utf8Length);
+      w.rawUtf8(text, utf8Length);
+      return;
+    }
+    int anyLength;
+    switch (type) {
+      case BOOLEAN:
+        anyLength = 2;
+        break;
+      case LONG:
+        anyLength = 1 + ProtoWriter.varintSize((long) (Long) value);
+        break;
+      case DOUBLE:
+        anyLength = 9;
+        break;
+      default:
+        w.begin(attributeField);
+        key(name, keyUtf8, keyLength);
+        w.begin(KEY_VALUE_VALUE);
+        attributeValue(type, value);
+        w.end();
+        w.end();
+        return;
+    }
+    int keyField = name.isEmpty() ? 0 : 1 + ProtoWriter.varintSize(keyLength) + keyLength;
+    w.tag(attributeField, ProtoWriter.WIRETYPE_LENGTH_DELIMITED)
+        .rawVarint32(keyField + 1 + ProtoWriter.varintSize(anyLength) + anyLength);
+    key(name, keyUtf8, keyLength);
+    w.tag(KEY_VALUE_VALUE, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(anyLength);
+    switch (type) {
+      case BOOLEAN:
+        w.bool(ANY_BOOL, (Boolean) value);
+        break;
+      case LONG:
+        w.int64(ANY_INT, (Long) value);
+        break;
+      default:
+        w.doubleField(ANY_DOUBLE, (Double) value);
+        break;
+    }
+  }
+
+  /** A string attribute's headers up to its text, for text of {@code utf8Length} bytes. */
+  private void stringAttribute(String name, byte[] keyUtf8, int keyLength, int utf8Length) {
+    int anyLength = 1 + ProtoWriter.varintSize(utf8Length) + utf8Length;
+    int keyField = name.isEmpty() ? 0 : 1 + ProtoWriter.varintSize(keyLength) + keyLength;
+    ProtoWriter w = out;
+    w.tag(attributeField, ProtoWriter.WIRETYPE_LENGTH_DELIMITED)
+        .rawVarint32(keyField + 1 + ProtoWriter.varintSize(anyLength) + anyLength);
+    key(name, keyUtf8, keyLength);
+    w.tag(KEY_VALUE_VALUE, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(anyLength);
+    w.tag(ANY_STRING, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(utf8Length);
+  }
+
+  /** The key field of a {@code KeyValue}: the API's cached UTF-8 bytes where it has them; none if empty. */
+  private void key(String name, byte[] keyUtf8, int keyLength) {
+    if (name.isEmpty()) {
+      return;
+    }
+    ProtoWriter w = out;
+    w.tag(KEY_VALUE_KEY, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(keyLength);
+    if (keyUtf8 != null) {
+      w.raw(keyUtf8, 0, keyLength);
+    } else {
+      w.rawUtf8(name, keyLength);
+    }
   }
 
   private void attributeValue(AttributeType type, Object value) {
@@ -791,6 +886,25 @@ final class TelemetryEncoder implements BiConsumer<AttributeKey<?>, Object> {
   }
 
   // ================================================================ scalars (proto3 defaults skipped)
+
+  /**
+   * A message in {@code field} holding only {@code text} in its field {@code inner} (an AnyValue with a
+   * string, say), sized up front; one pass for ASCII text.
+   */
+  private void stringInMessage(int field, int inner, String text) {
+    ProtoWriter w = out;
+    int mark = w.size();
+    int n = text.length();
+    w.tag(field, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(1 + ProtoWriter.varintSize(n) + n);
+    w.tag(inner, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(n);
+    if (w.rawAscii(text)) {
+      return;
+    }
+    w.truncate(mark);
+    int length = ProtoWriter.utf8Length(text);
+    w.tag(field, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(1 + ProtoWriter.varintSize(length) + length);
+    w.tag(inner, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(length).rawUtf8(text, length);
+  }
 
   private void string(int field, String value) {
     if (value != null && !value.isEmpty()) {
