@@ -249,12 +249,16 @@ public final class ProtoWriter {
     ensure(n);
     byte[] b = buf;
     int p = pos;
+    // No early exit: the loop stays a plain copy the JIT unrolls; non-ASCII is rare and only costs the
+    // bytes written past pos, which the next write overwrites.
+    int seen = 0;
     for (int i = 0; i < n; i++) {
       char c = value.charAt(i);
-      if (c >= 0x80) {
-        return false;
-      }
+      seen |= c;
       b[p + i] = (byte) c;
+    }
+    if (seen >= 0x80) {
+      return false;
     }
     pos = p + n;
     return true;

@@ -11,7 +11,8 @@ import java.util.Collection;
 /**
  * Encodes the SDK's telemetry data into OTLP {@code Export*ServiceRequest} protobuf bytes, straight
  * from {@link SpanData} / {@link MetricData} / {@link LogRecordData} with the wire module's
- * {@link ProtoWriter}: no protobuf-java, no intermediate marshaler tree, no size pass.
+ * {@link ProtoWriter}: no protobuf-java, no intermediate marshaler tree, no separate size pass.
+ * Measured by {@code io.otlp4j.bench.sdk.MarshalBenchmark} in the bench module.
  *
  * <p>The output parses (with the official opentelemetry-proto classes) to the message the SDK's own
  * OTLP marshalers write for the same data, with resources and scopes in first-seen order (the SDK

@@ -47,8 +47,11 @@ import java.util.function.BiConsumer;
 /**
  * Writes the SDK's {@link SpanData}, {@link MetricData} and {@link LogRecordData} as OTLP
  * {@code Export*ServiceRequest} messages into a {@link ProtoWriter}, field by field, straight from the
- * SDK objects: no intermediate marshaler tree and no size pass (the writer closes nested lengths in one
- * compaction pass).
+ * SDK objects: no intermediate marshaler tree and no separate size pass. Containers (resource, scope,
+ * span, event, metric, point) are opened with {@link ProtoWriter#begin(int)} and the writer closes
+ * their lengths in one compaction pass; the small leaf messages that are most of a request (scalar
+ * attributes, span status, string log bodies) are sized as they are written, ASCII text in one pass,
+ * so they leave nothing to close.
  *
  * <h2>Equivalence with the SDK</h2>
  * Field for field what the SDK's own {@code *RequestMarshaler}s (opentelemetry-exporter-otlp-common

@@ -20,6 +20,8 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.sdk.common.InstrumentationScopeInfo;
 import io.opentelemetry.sdk.resources.Resource;
+import io.opentelemetry.sdk.resources.internal.Entity;
+import io.opentelemetry.sdk.resources.internal.EntityUtil;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.testing.trace.TestSpanData;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
@@ -184,6 +186,20 @@ class SpanMarshalingTest {
                 .setEndEpochNanos(0)
                 .build(),
             span().setResource(Resource.create(Attributes.empty())).setInstrumentationScopeInfo(InstrumentationScopeInfo.empty()).build()));
+  }
+
+  @Test
+  void resourceEntityRefsMatch() {
+    Resource withEntities =
+        EntityUtil.createResource(
+            List.of(
+                Entity.builder("service", Attributes.of(AttributeKey.stringKey("service.name"), "checkout"))
+                    .setDescription(Attributes.of(AttributeKey.stringKey("service.version"), "1.0", AttributeKey.longKey("service.pid"), 7L))
+                    .setSchemaUrl("https://opentelemetry.io/schemas/1.26.0")
+                    .build(),
+                Entity.builder("host", Attributes.of(AttributeKey.stringKey("host.id"), "h-1")).build()));
+    ExportTraceServiceRequest parsed = assertSpansMatch(List.of(span().setResource(withEntities).build()));
+    assertThat(parsed.getResourceSpans(0).getResource().getEntityRefsCount()).isEqualTo(2);
   }
 
   @Test
