@@ -1,0 +1,265 @@
+package io.otlp4j.sdk;
+
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.metrics.MeterProvider;
+import io.opentelemetry.api.metrics.ObservableLongCounter;
+import io.opentelemetry.api.metrics.ObservableLongGauge;
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.otlp4j.core.Batcher;
+import io.otlp4j.core.NanoClock;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The engine of both otlp4j batch processors: core's {@link Batcher} (lock-free MPSC queue, one
+ * drainer thread, up to {@code maxConcurrentExports} exports in flight) in front of an SDK exporter.
+ *
+ * <p><b>Concurrency.</b> Application threads only call {@link #offer}: a CAS on the queue's producer
+ * index, and on a full queue one {@link LongAdder} increment; no lock, no allocation. The drainer
+ * thread converts each batch to SDK data ({@code toSpanData()}), calls the exporter, and gets a
+ * permit back when the exporter's result arrives or the export timeout passes, whichever is first.
+ *
+ * <p><b>Backpressure.</b> The queue holds {@code maxQueueSize} items rounded up to a power of two; when
+ * it is full the newest item is dropped, counted (metric and {@link #droppedCount()}) and reported in
+ * a warning at most once per interval.
+ *
+ * <p><b>Metrics</b> (the SDK's legacy processor metrics, through the SDK {@link MeterProvider}
+ * given to the builder): {@code processed<Items>} (an asynchronous counter with {@code
+ * processorType} and {@code dropped} attributes: items handed to the exporter, and items dropped) and
+ * {@code queueSize} (gauge). The meter provider is resolved on the first export, on the drainer.
+ *
+ * @param <I> what the SDK hands the processor ({@code ReadableSpan}, {@code ReadWriteLogRecord})
+ * @param <D> what the exporter takes ({@code SpanData}, {@code LogRecordData})
+ */
+final class BatchExportCore<I, D> {
+
+  private static final System.Logger LOG = System.getLogger(BatchExportCore.class.getName());
+  private static final AttributeKey<String> PROCESSOR_TYPE = AttributeKey.stringKey("processorType");
+  private static final AttributeKey<Boolean> DROPPED = AttributeKey.booleanKey("dropped");
+
+  /** What the core needs to know about the exporter behind it. */
+  interface Target<D> {
+    CompletableResultCode export(Collection<D> batch);
+
+    CompletableResultCode flush();
+
+    CompletableResultCode shutdown();
+  }
+
+  private final String processorType;
+  private final Batcher<I> batcher;
+  private final Function<? super I, ? extends D> toData;
+  private final Target<D> target;
+  private final long exportTimeoutNanos;
+  private final Duration shutdownTimeout;
+  private final DropReporter drops;
+  private final LongAdder handedToExporter = new LongAdder();
+  private final LongAdder refusedAfterShutdown = new LongAdder();
+  private final AtomicBoolean shutdown = new AtomicBoolean();
+  private final CompletableResultCode shutdownResult = new CompletableResultCode();
+  private final Supplier<MeterProvider> meterProvider;
+  private final String itemMetric;
+  private volatile boolean metricsResolved;
+  private ObservableLongCounter processedCounter; // drainer-confined until shutdown
+  private ObservableLongGauge queueGauge;
+  private final Attributes exportedAttributes;
+  private final Attributes droppedAttributes;
+  private final Attributes typeAttributes;
+
+  BatchExportCore(Settings settings, Function<? super I, ? extends D> toData, Target<D> target) {
+    this.processorType = settings.processorType;
+    this.toData = toData;
+    this.target = target;
+    this.exportTimeoutNanos = settings.exportTimeout.toNanos();
+    this.shutdownTimeout = settings.shutdownTimeout;
+    this.meterProvider = settings.meterProvider;
+    this.itemMetric = settings.itemMetric;
+    this.drops = new DropReporter(settings.itemName, settings.dropAdvice, settings.clock,
+        settings.dropWarningInterval.toNanos());
+    this.typeAttributes = Attributes.of(PROCESSOR_TYPE, processorType);
+    this.exportedAttributes = Attributes.of(PROCESSOR_TYPE, processorType, DROPPED, false);
+    this.droppedAttributes = Attributes.of(PROCESSOR_TYPE, processorType, DROPPED, true);
+    String threadName = settings.threadName;
+    this.batcher = Batcher.<I>builder(this::exportBatch)
+        .strategy(Batcher.Strategy.TIME)
+        .overflow(Batcher.Overflow.DROP_NEWEST)
+        .capacity(settings.maxQueueSize)
+        .maxBatchSize(settings.maxExportBatchSize)
+        .maxDelay(settings.scheduleDelay)
+        .maxInFlight(settings.maxConcurrentExports)
+        .clock(settings.clock)
+        .threadFactory(runnable -> {
+          Thread thread = new Thread(runnable, threadName);
+          thread.setDaemon(true);
+          return thread;
+        })
+        .build();
+  }
+
+  /** The application-thread path: no lock, no allocation (see the class comment). */
+  void offer(I item) {
+    Batcher.OfferResult result = batcher.offer(item);
+    if (result != Batcher.OfferResult.ACCEPTED) {
+      if (result == Batcher.OfferResult.CLOSED) {
+        refusedAfterShutdown.increment();
+      }
+      drops.dropped();
+      String warning = drops.report(); // a clock read; a message at most once per interval
+      if (warning != null) {
+        LOG.log(Level.WARNING, processorType + ": " + warning);
+      }
+    }
+  }
+
+  /** Drainer thread: one batch to the exporter. */
+  private CompletionStage<?> exportBatch(List<I> batch) {
+    if (!metricsResolved) {
+      registerMetrics();
+    }
+    String warning = drops.report();
+    if (warning != null) {
+      LOG.log(Level.WARNING, processorType + ": " + warning);
+    }
+    ArrayList<D> data = new ArrayList<>(batch.size());
+    for (I item : batch) {
+      data.add(toData.apply(item));
+    }
+    handedToExporter.add(data.size());
+    CompletableResultCode code = target.export(data);
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    code.whenComplete(() -> {
+      if (code.isSuccess()) {
+        done.complete(null);
+      } else {
+        Throwable cause = code.getFailureThrowable();
+        done.completeExceptionally(cause != null ? cause : new IllegalStateException("export failed"));
+      }
+    });
+    // The permit comes back after the export timeout even if the exporter never answers.
+    return done.orTimeout(exportTimeoutNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private void registerMetrics() {
+    metricsResolved = true;
+    MeterProvider provider = meterProvider.get();
+    if (provider == null) {
+      return;
+    }
+    Meter meter = provider.meterBuilder("io.otlp4j.sdk").build();
+    processedCounter = meter.counterBuilder(itemMetric).setUnit("1")
+        .setDescription("Items processed by the " + processorType
+            + " [dropped=true if they were dropped because the queue was full]")
+        .buildWithCallback(m -> {
+          m.record(handedToExporter.sum(), exportedAttributes);
+          m.record(droppedCount(), droppedAttributes);
+        });
+    queueGauge = meter.gaugeBuilder("queueSize").ofLongs().setUnit("1")
+        .setDescription("The number of items queued")
+        .buildWithCallback(m -> m.record(batcher.queuedCount(), typeAttributes));
+  }
+
+  CompletableResultCode forceFlush() {
+    CompletableResultCode result = new CompletableResultCode();
+    batcher.flush().whenComplete((v, e) -> {
+      CompletableResultCode exporterFlush = target.flush();
+      exporterFlush.whenComplete(() -> {
+        if (exporterFlush.isSuccess()) {
+          result.succeed();
+        } else {
+          result.fail();
+        }
+      });
+    });
+    return result;
+  }
+
+  CompletableResultCode shutdown() {
+    if (!shutdown.compareAndSet(false, true)) {
+      return shutdownResult;
+    }
+    batcher.shutdown(shutdownTimeout).whenComplete((drained, e) -> {
+      CompletableResultCode exporterShutdown = target.shutdown();
+      exporterShutdown.whenComplete(() -> {
+        closeMetrics();
+        if (Boolean.TRUE.equals(drained) && exporterShutdown.isSuccess()) {
+          shutdownResult.succeed();
+        } else {
+          if (!Boolean.TRUE.equals(drained)) {
+            LOG.log(Level.WARNING, processorType + ": shutdown timed out after " + shutdownTimeout
+                + "; the items still queued were dropped (" + droppedCount() + " dropped in total)");
+          }
+          shutdownResult.fail();
+        }
+      });
+    });
+    return shutdownResult;
+  }
+
+  private void closeMetrics() {
+    if (processedCounter != null) {
+      processedCounter.close();
+    }
+    if (queueGauge != null) {
+      queueGauge.close();
+    }
+  }
+
+  /** Items dropped: queue full, offered after shutdown, or still queued when shutdown timed out. */
+  long droppedCount() {
+    return batcher.droppedCount() + refusedAfterShutdown.sum();
+  }
+
+  long exportedCount() {
+    return handedToExporter.sum();
+  }
+
+  long failedCount() {
+    return batcher.itemsFailed();
+  }
+
+  int queuedCount() {
+    return batcher.queuedCount();
+  }
+
+  int inFlightCount() {
+    return batcher.inFlightCount();
+  }
+
+  int capacity() {
+    return batcher.capacity();
+  }
+
+  Batcher<I> batcher() {
+    return batcher;
+  }
+
+  /** The validated settings of one processor. */
+  static final class Settings {
+    String processorType;
+    String itemName;
+    String itemMetric;
+    String threadName;
+    String dropAdvice;
+    Duration scheduleDelay;
+    int maxQueueSize;
+    int maxExportBatchSize;
+    Duration exportTimeout;
+    int maxConcurrentExports;
+    Duration shutdownTimeout;
+    Duration dropWarningInterval;
+    Supplier<MeterProvider> meterProvider;
+    NanoClock clock;
+  }
+}

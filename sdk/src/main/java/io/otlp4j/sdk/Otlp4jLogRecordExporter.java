@@ -1,0 +1,80 @@
+package io.otlp4j.sdk;
+
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.logs.data.LogRecordData;
+import io.opentelemetry.sdk.logs.export.LogRecordExporter;
+import io.otlp4j.exporter.OtlpExporter;
+import io.otlp4j.sdk.internal.OtlpMarshaler;
+import io.otlp4j.wire.Signal;
+import java.util.Collection;
+
+/**
+ * An OpenTelemetry SDK {@link LogRecordExporter} that sends log records over OTLP/gRPC or OTLP/HTTP
+ * through otlp4j's {@link OtlpExporter}. Results, flush and shutdown behave as {@link
+ * Otlp4jSpanExporter}'s do.
+ *
+ * <p><b>Buffer ownership:</b> each export's marshaled buffer passes to {@link OtlpExporter#export},
+ * which releases it.
+ *
+ * <p>Thread-safe; {@code export} may be called concurrently.
+ */
+public final class Otlp4jLogRecordExporter implements LogRecordExporter {
+
+  private final ExportBridge bridge;
+
+  private Otlp4jLogRecordExporter(ExportBridge bridge) {
+    this.bridge = bridge;
+  }
+
+  /** A builder with otlp4j's defaults (http/protobuf to {@code http://localhost:4318}). */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** An exporter configured from the {@code OTEL_EXPORTER_OTLP_*} environment variables. */
+  public static Otlp4jLogRecordExporter fromEnvironment() {
+    return builder().fromEnvironment().build();
+  }
+
+  @Override
+  public CompletableResultCode export(Collection<LogRecordData> logs) {
+    return bridge.export(logs, OtlpMarshaler::encodeLogs, logs.size());
+  }
+
+  @Override
+  public CompletableResultCode flush() {
+    return bridge.flush();
+  }
+
+  @Override
+  public CompletableResultCode shutdown() {
+    return bridge.shutdown();
+  }
+
+  /** The transport, for its self-metrics and state; owned by this exporter (do not shut it down). */
+  public OtlpExporter transport() {
+    return bridge.transport();
+  }
+
+  Otlp4jLogRecordExporter handOver() {
+    return new Otlp4jLogRecordExporter(bridge.handOver());
+  }
+
+  @Override
+  public String toString() {
+    return "Otlp4jLogRecordExporter" + bridge;
+  }
+
+  /** Configures an {@link Otlp4jLogRecordExporter}; not thread-safe. */
+  public static final class Builder extends Otlp4jExporterBuilder<Builder> {
+    private Builder() {
+      super(Signal.LOGS);
+    }
+
+    /** Builds the exporter; it opens its I/O threads now and connects on first use. */
+    public Otlp4jLogRecordExporter build() {
+      return new Otlp4jLogRecordExporter(new ExportBridge(
+          "otlp4j log record exporter", transport.build(), signal, allocator, shutdownTimeout));
+    }
+  }
+}
