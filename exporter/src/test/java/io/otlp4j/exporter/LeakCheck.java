@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * listens to the detector's log, and after the class collects garbage and allocates, so that
  * buffers collected without release are reported, then asserts none was.
  */
-final class LeakCheck implements BeforeAllCallback, AfterAllCallback {
+public final class LeakCheck implements BeforeAllCallback, AfterAllCallback {
 
   private static final Logger DETECTOR = Logger.getLogger("io.netty.util.ResourceLeakDetector");
   private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
@@ -51,10 +52,14 @@ final class LeakCheck implements BeforeAllCallback, AfterAllCallback {
     for (int round = 0; round < 3; round++) {
       System.gc();
       for (int i = 0; i < 64; i++) {
-        ByteBuf probe = ByteBufAllocator.DEFAULT.directBuffer(64); // tracking it reports collected leaks
-        probe.release();
-        ByteBuf heap = ByteBufAllocator.DEFAULT.heapBuffer(64);
-        heap.release();
+        // Tracking new buffers makes the detector report those collected without release.
+        for (ByteBufAllocator alloc : new ByteBufAllocator[] {ByteBufAllocator.DEFAULT,
+            PooledByteBufAllocator.DEFAULT}) {
+          ByteBuf direct = alloc.directBuffer(64);
+          direct.release();
+          ByteBuf heap = alloc.heapBuffer(64);
+          heap.release();
+        }
       }
     }
     assertThat(LEAKS).as("Netty leak reports").isEmpty();

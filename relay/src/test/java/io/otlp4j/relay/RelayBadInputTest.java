@@ -1,5 +1,6 @@
 package io.otlp4j.relay;
 
+import io.otlp4j.wire.testing.LeakDetection;
 import static io.otlp4j.relay.RelayUnderTest.JSON;
 import static io.otlp4j.relay.RelayUnderTest.PROTOBUF;
 import static org.assertj.core.api.Assertions.assertThat;

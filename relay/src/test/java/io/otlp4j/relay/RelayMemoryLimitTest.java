@@ -1,5 +1,6 @@
 package io.otlp4j.relay;
 
+import io.otlp4j.wire.testing.LeakDetection;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -1,5 +1,6 @@
 package io.otlp4j.sdk;
 
+import io.otlp4j.exporter.LeakCheck;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;

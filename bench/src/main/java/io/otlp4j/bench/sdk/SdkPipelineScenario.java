@@ -63,6 +63,8 @@ import java.util.concurrent.locks.LockSupport;
  *     --threads 1,2 --warmup 10s --duration 10s --pipelines otlp4j-grpc,otlp4j-http,sdk-grpc,sdk-http
  * </pre>
  * {@code --rate N} paces the producers to N spans/s in total (0, the default: as fast as they can);
+ * {@code --repeat R} runs every pipeline R times, interleaved, and adds mean ± stddev;
+ * {@code --out PATH} also writes the tables to PATH.txt;
  * {@code --sink-warmup 10s} first warms the fresh sink JVM up with the SDK's exporters.
  * Output: one line per run, then a table.
  */
@@ -93,21 +95,51 @@ public final class SdkPipelineScenario {
     Duration window = duration(opts.getOrDefault("duration", "10s"));
     long rate = Long.parseLong(opts.getOrDefault("rate", "0"));
     Duration sinkWarmup = duration(opts.getOrDefault("sink-warmup", "10s"));
+    int repeat = Integer.parseInt(opts.getOrDefault("repeat", "1"));
+    String out = opts.get("out");
 
     try (Sink sink = Sink.start()) {
       warmUpSink(sink, sinkWarmup);
       List<Result> results = new ArrayList<>();
-      for (int n : threads) {
-        for (String pipeline : pipelines) {
-          Result r = run(pipeline.trim(), n, rate, warmup, window, sink);
-          System.out.println(r.line());
-          results.add(r);
+      List<String> summary = new ArrayList<>();
+      // Rounds interleave the pipelines, so that a slow phase of the shared machine hits them alike.
+      Map<String, List<Result>> byRun = new java.util.LinkedHashMap<>();
+      for (int round = 0; round < repeat; round++) {
+        for (int n : threads) {
+          for (String pipeline : pipelines) {
+            Result r = run(pipeline.trim(), n, rate, warmup, window, sink);
+            System.out.println(r.line());
+            results.add(r);
+            byRun.computeIfAbsent(pipeline.trim() + " " + n, k -> new ArrayList<>()).add(r);
+          }
         }
       }
+      summary.add(Result.HEADER);
+      results.forEach(r -> summary.add(r.line()));
+      summary.add("");
+      summary.add(String.format(Locale.ROOT, "%-12s %3s %22s %10s %18s %18s", "pipeline", "thr",
+          "received/s (mean±sd)", "dropped%", "expCPUus/span", "expB/span"));
+      byRun.forEach((key, rs) -> {
+        String[] k = key.split(" ");
+        summary.add(String.format(Locale.ROOT, "%-12s %3s %22s %10.1f %18s %18s", k[0], k[1],
+            meanSd(rs.stream().mapToDouble(Result::receivedPerSec).toArray(), "%.0f"),
+            rs.stream().mapToDouble(Result::droppedPercent).average().orElse(0),
+            meanSd(rs.stream().mapToDouble(Result::exportCpuUsPerSpan).toArray(), "%.2f"),
+            meanSd(rs.stream().mapToDouble(Result::exportBytesPerSpan).toArray(), "%.0f")));
+      });
       System.out.println();
-      System.out.println(Result.HEADER);
-      results.forEach(r -> System.out.println(r.line()));
+      summary.forEach(System.out::println);
+      if (out != null) {
+        java.nio.file.Files.write(java.nio.file.Path.of(out + ".txt"), summary);
+      }
     }
+  }
+
+  private static String meanSd(double[] values, String format) {
+    double mean = java.util.Arrays.stream(values).average().orElse(0);
+    double var = java.util.Arrays.stream(values).map(v -> (v - mean) * (v - mean)).sum()
+        / Math.max(1, values.length - 1);
+    return String.format(Locale.ROOT, format + " ± " + format, mean, Math.sqrt(var));
   }
 
   /**
@@ -317,8 +349,12 @@ public final class SdkPipelineScenario {
           (double) exportBytes / received, (double) producerBytes / created);
     }
 
+    double droppedPercent() {
+      return createdTotal == 0 ? 0 : 100.0 * (createdTotal - receivedTotal) / createdTotal;
+    }
+
     String line() {
-      double dropped = createdTotal == 0 ? 0 : 100.0 * (createdTotal - receivedTotal) / createdTotal;
+      double dropped = droppedPercent();
       return String.format(Locale.ROOT, "%-12s %3d %9s %12.0f %12.0f %12d %12d %8.2f %9.2f %9.2f %10.0f %10.0f",
           pipeline, producers, rate == 0 ? "max" : Long.toString(rate), createdPerSec, receivedPerSec,
           createdTotal, receivedTotal, dropped, processCpuUsPerSpan, exportCpuUsPerSpan, exportBytesPerSpan,

@@ -1,4 +1,4 @@
-package io.otlp4j.relay;
+package io.otlp4j.wire.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -13,16 +13,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * Makes Netty's leak detector (paranoid in tests) fail the tests instead of only logging: every leak
  * report is recorded, and {@link #assertNoLeaks()} collects garbage, lets the detector poll, and
  * asserts nothing was reported. {@link #install()} must run before Netty's buffer classes load: each
- * test class calls it from its static initializer. (The same as the receiver module's test fixture.)
+ * test class calls it from its static initializer.
  */
-final class LeakDetection {
+public final class LeakDetection {
 
   private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
   private static volatile boolean installed;
 
   private LeakDetection() {}
 
-  static synchronized void install() {
+  public static synchronized void install() {
     if (installed) {
       return;
     }
@@ -50,7 +50,7 @@ final class LeakDetection {
   }
 
   /** Best effort: a leak is found only once its buffer was collected; never a false alarm. */
-  static void assertNoLeaks() {
+  public static void assertNoLeaks() {
     for (int i = 0; i < 3; i++) {
       System.gc();
       System.runFinalization();
