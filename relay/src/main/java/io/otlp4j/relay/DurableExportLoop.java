@@ -68,6 +68,7 @@ final class DurableExportLoop {
   private List<QueueRecord> batch = List.of();
   private List<Part> parts = List.of();
   private int attempts;
+  private final MetricsRegistry.Histogram batchSizes;
   private volatile boolean stopped;
   private final CompletableFuture<Void> idle = new CompletableFuture<>();
   private boolean exporting;
@@ -111,6 +112,7 @@ final class DurableExportLoop {
           "Number of " + item.replace('_', ' ') + " in failed attempts to send to destination.",
           "exporter", exporter.id());
     }
+    batchSizes = ExporterQueue.batchSizes(metrics, pipelineId, exporter.id());
     retries = metrics.counter("otlp4j_exporter_queue_retries",
         "Batches read from a durable queue that were sent again after a retryable failure",
         "exporter", exporter.id(), "pipeline", pipelineId);
@@ -274,6 +276,9 @@ final class DurableExportLoop {
     for (Part part : parts) {
       if (!part.done) {
         sending.add(part);
+        if (attempts == 1) {
+          batchSizes.record(part.items);
+        }
         CompletableFuture<ExportOutcome> f;
         try {
           f = exporter.export(signal, part.bytes.retainedDuplicate(), part.items);

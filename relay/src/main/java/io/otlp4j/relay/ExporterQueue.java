@@ -90,6 +90,7 @@ final class ExporterQueue {
       this.direct = ConcurrentHashMap.newKeySet();
     }
     this.queueSize = queue.enabled() ? queue.queueSize() : 0;
+    this.batchSizes = batchSizes(metrics, pipelineId, exporter.id());
     if (exporter instanceof UpstreamExporter) {
       // OtlpExporter counts sent and failed items itself, under the same names.
       sentItems = null;
@@ -114,8 +115,20 @@ final class ExporterQueue {
   }
 
   private final int queueSize;
+  private final MetricsRegistry.Histogram batchSizes;
   private final MetricsRegistry.Counter sentItems;
   private final MetricsRegistry.Counter failedItems;
+
+  /** Upper bounds of {@code otlp4j_exporter_batch_send_size}: the Collector's batch size buckets. */
+  private static final double[] BATCH_SIZE_BOUNDS = {10, 25, 50, 75, 100, 250, 500, 750, 1000, 2000, 3000, 4000,
+      5000, 6000, 7000, 8000, 9000, 10000, 20000, 30000, 50000, 100000};
+
+  /** Items per request handed to {@code exporterId}, as the Collector's batch_send_size histogram. */
+  static MetricsRegistry.Histogram batchSizes(MetricsRegistry metrics, String pipelineId, String exporterId) {
+    return metrics.histogram("otlp4j_exporter_batch_send_size",
+        "Items (spans, data points, log records) in each request handed to the exporter, after batching and "
+            + "splitting", BATCH_SIZE_BOUNDS, "exporter", exporterId, "pipeline", pipelineId);
+  }
 
   /** Queues {@code entry}; {@code false} (the caller keeps the entry) when the queue is full or closed. */
   boolean offer(Entry entry) {
@@ -228,6 +241,7 @@ final class ExporterQueue {
   }
 
   private CompletableFuture<ExportOutcome> count(CompletableFuture<ExportOutcome> export, long items) {
+    batchSizes.record(items);
     if (sentItems == null) {
       return export;
     }

@@ -996,7 +996,11 @@ public final class RelayConfig {
             }
             return null;
           }
-          return new BatchConfig(id, new BatchSettings(size, max, timeout, BatchSettings.DEFAULT_QUEUE_SIZE, true));
+          // Without a timeout, batches form adaptively: a batch leaves as soon as the exporter has a free
+          // slot, holding what queued up meanwhile (up to send_batch_size); with one, a batch's first
+          // request waits up to the timeout for more, as in the Collector.
+          return new BatchConfig(id, new BatchSettings(size, max, timeout, BatchSettings.DEFAULT_QUEUE_SIZE,
+              m.get("timeout") != null));
         }
         case "memory_limiter" -> {
           checkKeys(m, where, "check_interval", "limit_mib", "spike_limit_mib");

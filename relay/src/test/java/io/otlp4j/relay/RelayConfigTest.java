@@ -47,6 +47,8 @@ class RelayConfigTest {
         .isEqualTo(new BatchSettings(8192, 10000, Duration.ofMillis(200), BatchSettings.DEFAULT_QUEUE_SIZE, true));
     assertThat(((RelayConfig.BatchConfig) config.processors.get("batch/small")).settings().sendBatchSize())
         .isEqualTo(BatchSettings.DEFAULT_SEND_BATCH_SIZE);
+    assertThat(((RelayConfig.BatchConfig) config.processors.get("batch/small")).settings().batching())
+        .as("no timeout: adaptive batching").isFalse();
     assertThat(((RelayConfig.MemoryLimiterConfig) config.processors.get("memory_limiter")).limitBytes())
         .isEqualTo(1024L * 1024 * 1024);
     assertResourceProcessorRewrites(((RelayConfig.ResourceConfig) config.processors.get("resource")).rewrite());

@@ -140,6 +140,11 @@ class RelaySelfMetricsTest {
     assertThat(sample(text, "otelcol_exporter_sent_spans_total", "exporter", "debug")).isEqualTo(31);
     assertThat(sample(text, "otelcol_exporter_sent_metric_points_total", "exporter", "otlp")).isEqualTo(3 * points);
     assertThat(sample(text, "otelcol_exporter_sent_log_records_total", "exporter", "otlp")).isEqualTo(10);
+    // Every span handed to an exporter is in its batch size histogram (sum: items, count: requests).
+    assertThat(sample(text, "otlp4j_exporter_batch_send_size_sum", "exporter", "otlp", "pipeline", "traces"))
+        .isEqualTo(31);
+    assertThat(sample(text, "otlp4j_exporter_batch_send_size_count", "exporter", "debug", "pipeline", "traces"))
+        .isPositive();
     for (String item : List.of("spans", "metric_points", "log_records")) {
       assertThat(sample(text, "otelcol_exporter_send_failed_" + item + "_total", "exporter", "otlp")).isZero();
     }

@@ -155,7 +155,7 @@ public final class PassThroughMiddle {
         processors:
           batch:
             send_batch_size: %d
-            timeout: %dms
+            %s
         exporters:
           %s:
             endpoint: http://127.0.0.1:%d
@@ -170,7 +170,9 @@ public final class PassThroughMiddle {
               receivers: [otlp]
               processors: [batch]
               exporters: [%s]
-        """.formatted(grpc ? "grpc" : "http", batchSize, batchTimeoutMs, exporter, upstreamPort, storage.stripTrailing(),
+        """.formatted(grpc ? "grpc" : "http", batchSize,
+        // 0: no timeout, so the batch processor batches adaptively (a batch leaves when the exporter is free)
+        batchTimeoutMs > 0 ? "timeout: " + batchTimeoutMs + "ms" : "", exporter, upstreamPort, storage.stripTrailing(),
         queueDirectory == null ? "" : "extensions: [file_storage]", exporter);
   }
 
@@ -214,8 +216,9 @@ public final class PassThroughMiddle {
           .timeout(Duration.ofSeconds(5))
           .metricsRegistry(metrics)
           .build();
-      BatchSettings batch = new BatchSettings(batchSize, 0, Duration.ofMillis(batchTimeoutMs),
-          BatchSettings.DEFAULT_QUEUE_SIZE, true);
+      BatchSettings batch = new BatchSettings(batchSize, 0,
+          batchTimeoutMs > 0 ? Duration.ofMillis(batchTimeoutMs) : BatchSettings.DEFAULT_TIMEOUT,
+          BatchSettings.DEFAULT_QUEUE_SIZE, batchTimeoutMs > 0);
       exporter = new UpstreamExporter(exporterId, otlp);
       pipeline = new Pipeline("traces", Signal.TRACES, budget, List.of(), List.of(exporter), batch, metrics);
       DecodeReencodeSink sink = new DecodeReencodeSink(pipeline);

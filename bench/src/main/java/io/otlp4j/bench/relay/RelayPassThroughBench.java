@@ -663,7 +663,7 @@ public final class RelayPassThroughBench {
           --latency-load 0.5       open-loop rate for latency, as a fraction of the measured max (0: skip)
           --down-seconds 10        seconds of upstream-down sampling for the relay (0: skip)
           --batch-size 8192        batch processor send_batch_size (relay and naive)
-          --batch-timeout-ms 200   batch processor timeout (relay and naive)
+          --batch-timeout-ms 200   batch processor timeout (relay and naive; 0: none, adaptive batching)
           --middle-jvm "-Xmx1g"    JVM options of the middle's child JVM
           --middle-cpus LIST       pin the middle with taskset -c LIST (e.g. 1; pin this JVM with taskset too)
           --load-threads 2         load generator event loop threads
@@ -737,7 +737,12 @@ public final class RelayPassThroughBench {
           case "latency-load" -> o.latencyLoad = Double.parseDouble(v);
           case "down-seconds" -> o.downSeconds = Integer.parseInt(v);
           case "batch-size" -> o.batchSize = positive(k, v);
-          case "batch-timeout-ms" -> o.batchTimeoutMs = positive(k, v);
+          case "batch-timeout-ms" -> {
+            o.batchTimeoutMs = Integer.parseInt(v);
+            if (o.batchTimeoutMs < 0) {
+              throw new IllegalArgumentException("--batch-timeout-ms must be 0 or positive, was " + v);
+            }
+          }
           case "middle-jvm" -> o.middleJvmArgs = v.isBlank() ? List.of() : Arrays.asList(v.trim().split("\\s+"));
           case "middle-cpus" -> o.middleCpus = v;
           case "load-threads" -> o.loadThreads = positive(k, v);
