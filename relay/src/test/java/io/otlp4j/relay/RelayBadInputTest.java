@@ -1,6 +1,5 @@
 package io.otlp4j.relay;
 
-import io.otlp4j.wire.testing.LeakDetection;
 import static io.otlp4j.relay.RelayUnderTest.JSON;
 import static io.otlp4j.relay.RelayUnderTest.PROTOBUF;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,7 +29,6 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,9 +40,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -58,10 +53,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * authentication keys, so a bad or missing bearer token is left to the receiver module's tests until
  * it does.
  */
-class RelayBadInputTest {
-  static {
-    LeakDetection.install();
-  }
+class RelayBadInputTest extends RelayScenarioTest {
 
   private static final int LIMIT = HttpReceiver.DEFAULT_MAX_REQUEST_BYTES;
   private static final int GOOD_TRACE_REQUESTS = 30;
@@ -69,32 +61,13 @@ class RelayBadInputTest {
   private static final int GOOD_LOG_REQUESTS = 10;
   private static final int GOOD_METRIC_REQUESTS = 10;
 
-  @TempDir
-  Path dir;
-
   private OtlpUpstream upstream;
-  private RelayUnderTest relay;
-
-  @AfterEach
-  void stop() throws Exception {
-    if (relay != null) {
-      relay.close();
-    }
-    if (upstream != null) {
-      upstream.close();
-    }
-  }
-
-  @AfterAll
-  static void noBufferLeaked() {
-    LeakDetection.assertNoLeaks();
-  }
 
   @ParameterizedTest(name = "ack mode {0}")
   @MethodSource("io.otlp4j.relay.RelayUnderTest#ackModes")
   void everyBadRequestGetsItsAnswerWhileWellBehavedClientsLoseNothing(AckMode ackMode) throws Exception {
     assertThat(GrpcReceiver.DEFAULT_MAX_MESSAGE_BYTES).isEqualTo(LIMIT);
-    upstream = OtlpUpstream.started();
+    upstream = startUpstream();
     relay = RelayUnderTest.start("""
         receivers:
           otlp:

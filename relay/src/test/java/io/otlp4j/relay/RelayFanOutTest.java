@@ -1,6 +1,5 @@
 package io.otlp4j.relay;
 
-import io.otlp4j.wire.testing.LeakDetection;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -11,16 +10,12 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -30,46 +25,21 @@ import org.junit.jupiter.params.provider.MethodSource;
  * counted, and once the slow upstream answers it gets exactly what was accepted, and every byte of
  * the memory budget comes back.
  */
-class RelayFanOutTest {
-  static {
-    LeakDetection.install();
-  }
+class RelayFanOutTest extends RelayScenarioTest {
 
   private static final int QUEUE_SIZE = 3;
   private static final int REQUESTS = 24;
   private static final int SPANS = 4;
 
-  @TempDir
-  Path dir;
-
   private OtlpUpstream fast;
   private OtlpUpstream slow;
-  private RelayUnderTest relay;
-
-  @AfterEach
-  void stop() throws Exception {
-    if (relay != null) {
-      relay.close();
-    }
-    if (fast != null) {
-      fast.close();
-    }
-    if (slow != null) {
-      slow.close();
-    }
-  }
-
-  @AfterAll
-  static void noBufferLeaked() {
-    LeakDetection.assertNoLeaks();
-  }
 
   @ParameterizedTest(name = "ack mode {0}")
   @MethodSource("io.otlp4j.relay.RelayUnderTest#ackModes")
   void slowExporterFillsOnlyItsOwnQueueAndIsRefusedRetryablyWhileTheFastOneKeepsUp(AckMode ackMode)
       throws Exception {
-    fast = OtlpUpstream.started();
-    slow = OtlpUpstream.started();
+    fast = startUpstream();
+    slow = startUpstream();
     slow.hold();
     relay = RelayUnderTest.start("""
         receivers:

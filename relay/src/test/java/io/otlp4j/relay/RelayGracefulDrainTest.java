@@ -1,6 +1,5 @@
 package io.otlp4j.relay;
 
-import io.otlp4j.wire.testing.LeakDetection;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -21,16 +20,13 @@ import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -39,24 +35,17 @@ import org.junit.jupiter.params.provider.EnumSource;
  * still queued in the relay behind a stalled upstream: {@code /healthz} answers 503 while draining,
  * new requests are refused, and everything queued reaches the upstream, once, before the relay exits.
  */
-class RelayGracefulDrainTest {
-  static {
-    LeakDetection.install();
-  }
+class RelayGracefulDrainTest extends RelayScenarioTest {
 
   private static final int SPANS = 200;
   private static final int LOG_RECORDS = 50;
 
-  @TempDir
-  Path dir;
-
   private OtlpUpstream upstream;
-  private RelayUnderTest relay;
   private SdkTracerProvider tracerProvider;
   private SdkLoggerProvider loggerProvider;
 
   @AfterEach
-  void stop() throws Exception {
+  void shutDownSdk() {
     if (upstream != null) {
       upstream.release();
     }
@@ -66,17 +55,6 @@ class RelayGracefulDrainTest {
     if (loggerProvider != null) {
       loggerProvider.shutdown().join(5, TimeUnit.SECONDS);
     }
-    if (relay != null) {
-      relay.close();
-    }
-    if (upstream != null) {
-      upstream.close();
-    }
-  }
-
-  @AfterAll
-  static void noBufferLeaked() {
-    LeakDetection.assertNoLeaks();
   }
 
   @ParameterizedTest(name = "ack mode {0}")
@@ -84,7 +62,7 @@ class RelayGracefulDrainTest {
   // their data never piles up in the relay's queues; DeliveredAckModeTest covers answers in that mode.
   @EnumSource(value = AckMode.class, names = "RECEIVED")
   void shutdownDrainsQueuedDataToTheUpstreamAndRefusesNewRequests(AckMode ackMode) throws Exception {
-    upstream = OtlpUpstream.started();
+    upstream = startUpstream();
     upstream.hold();
     relay = RelayUnderTest.start("""
         receivers:

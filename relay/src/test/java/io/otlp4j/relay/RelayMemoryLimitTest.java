@@ -1,6 +1,5 @@
 package io.otlp4j.relay;
 
-import io.otlp4j.wire.testing.LeakDetection;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -11,7 +10,6 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,9 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -34,10 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code RetryInfo}) instead of growing; {@code otlp4j_memory_used_bytes} never passes the limit; once
  * the upstream answers, everything accepted arrives exactly once and new requests are accepted again.
  */
-class RelayMemoryLimitTest {
-  static {
-    LeakDetection.install();
-  }
+class RelayMemoryLimitTest extends RelayScenarioTest {
 
   private static final long LIMIT = 1024 * 1024;
   private static final int SPANS = 8;
@@ -45,35 +37,13 @@ class RelayMemoryLimitTest {
   private static final int MAX_FILL_REQUESTS = 40;
   private static final int OVERLOAD_REQUESTS_PER_TRANSPORT = 10;
 
-  @TempDir
-  Path dir;
-
   private OtlpUpstream upstream;
-  private RelayUnderTest relay;
-
-  @AfterEach
-  void stop() throws Exception {
-    if (upstream != null) {
-      upstream.release();
-    }
-    if (relay != null) {
-      relay.close();
-    }
-    if (upstream != null) {
-      upstream.close();
-    }
-  }
-
-  @AfterAll
-  static void noBufferLeaked() {
-    LeakDetection.assertNoLeaks();
-  }
 
   @ParameterizedTest(name = "ack mode {0}")
   @MethodSource("io.otlp4j.relay.RelayUnderTest#ackModes")
   void overloadIsRefusedRetryablyWithinTheBudgetAndAcceptedDataArrivesOnceTheUpstreamResumes(AckMode ackMode)
       throws Exception {
-    upstream = OtlpUpstream.started();
+    upstream = startUpstream();
     upstream.hold();
     relay = RelayUnderTest.start("""
         receivers:

@@ -1,6 +1,5 @@
 package io.otlp4j.relay;
 
-import io.otlp4j.wire.testing.LeakDetection;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,16 +7,12 @@ import io.opentelemetry.proto.collector.logs.v1.LogsServiceGrpc;
 import io.opentelemetry.proto.collector.metrics.v1.MetricsServiceGrpc;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -26,39 +21,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * with exact values: items accepted and refused per receiver and transport, items sent per exporter,
  * and the exporter queue's size while an upstream is stalled.
  */
-class RelaySelfMetricsTest {
-  static {
-    LeakDetection.install();
-  }
-
-  @TempDir
-  Path dir;
+class RelaySelfMetricsTest extends RelayScenarioTest {
 
   private OtlpUpstream upstream;
-  private RelayUnderTest relay;
-
-  @AfterEach
-  void stop() throws Exception {
-    if (upstream != null) {
-      upstream.release();
-    }
-    if (relay != null) {
-      relay.close();
-    }
-    if (upstream != null) {
-      upstream.close();
-    }
-  }
-
-  @AfterAll
-  static void noBufferLeaked() {
-    LeakDetection.assertNoLeaks();
-  }
 
   @ParameterizedTest(name = "ack mode {0}")
   @MethodSource("io.otlp4j.relay.RelayUnderTest#ackModes")
   void collectorMetricNamesCountAKnownWorkloadOnEverySignal(AckMode ackMode) throws Exception {
-    upstream = OtlpUpstream.started();
+    upstream = startUpstream();
     relay = RelayUnderTest.start("""
         receivers:
           otlp:

@@ -1,6 +1,5 @@
 package io.otlp4j.relay;
 
-import io.otlp4j.wire.testing.LeakDetection;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,7 +9,6 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,9 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -30,42 +25,20 @@ import org.junit.jupiter.params.provider.MethodSource;
  * arrives exactly once, and {@code otelcol_exporter_sent_*} / {@code send_failed_*} say so; data the
  * upstream refuses permanently is counted as failed and not retried.
  */
-class RelayUpstreamOutageTest {
-  static {
-    LeakDetection.install();
-  }
+class RelayUpstreamOutageTest extends RelayScenarioTest {
 
   private static final int TRACE_REQUESTS = 5;
   private static final int SPANS = 10;
   private static final int LOG_REQUESTS = 2;
   private static final int RECORDS = 3;
 
-  @TempDir
-  Path dir;
-
   private OtlpUpstream upstream;
-  private RelayUnderTest relay;
-
-  @AfterEach
-  void stop() throws Exception {
-    if (relay != null) {
-      relay.close();
-    }
-    if (upstream != null) {
-      upstream.close();
-    }
-  }
-
-  @AfterAll
-  static void noBufferLeaked() {
-    LeakDetection.assertNoLeaks();
-  }
 
   @ParameterizedTest(name = "ack mode {0}")
   @MethodSource("io.otlp4j.relay.RelayUnderTest#ackModes")
   void dataSentWhileTheUpstreamIsDownArrivesOnceWhenItComesBackOnTheSamePort(AckMode ackMode) throws Exception {
     // OtlpExporter.Builder.DEFAULT_RETRY_POLICY: 5 attempts within a minute, long enough for this outage.
-    upstream = OtlpUpstream.started();
+    upstream = startUpstream();
     upstream.stop();
     relay = RelayUnderTest.start("""
         receivers:
