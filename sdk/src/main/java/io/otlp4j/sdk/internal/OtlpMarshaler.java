@@ -7,6 +7,7 @@ import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.otlp4j.wire.ProtoWriter;
 import java.util.Collection;
+import java.util.function.BiConsumer;
 
 /**
  * Encodes the SDK's telemetry data into OTLP {@code Export*ServiceRequest} protobuf bytes, straight
@@ -43,13 +44,7 @@ public final class OtlpMarshaler {
 
   /** An {@code ExportTraceServiceRequest} holding {@code spans}; the caller must release it. */
   public static ByteBuf encodeSpans(Collection<SpanData> spans, ByteBufAllocator alloc) {
-    TelemetryEncoder encoder = acquire();
-    try {
-      encoder.writeSpans(spans);
-      return copyOut(encoder.out, alloc);
-    } finally {
-      release(encoder);
-    }
+    return newBuffer(TelemetryEncoder::writeSpans, spans, alloc);
   }
 
   /**
@@ -57,24 +52,12 @@ public final class OtlpMarshaler {
    * caller's) and returns the number of bytes written.
    */
   public static int encodeSpans(Collection<SpanData> spans, ByteBuf out) {
-    TelemetryEncoder encoder = acquire();
-    try {
-      encoder.writeSpans(spans);
-      return appendTo(encoder.out, out);
-    } finally {
-      release(encoder);
-    }
+    return append(TelemetryEncoder::writeSpans, spans, out);
   }
 
   /** An {@code ExportMetricsServiceRequest} holding {@code metrics}; the caller must release it. */
   public static ByteBuf encodeMetrics(Collection<MetricData> metrics, ByteBufAllocator alloc) {
-    TelemetryEncoder encoder = acquire();
-    try {
-      encoder.writeMetrics(metrics);
-      return copyOut(encoder.out, alloc);
-    } finally {
-      release(encoder);
-    }
+    return newBuffer(TelemetryEncoder::writeMetrics, metrics, alloc);
   }
 
   /**
@@ -82,24 +65,12 @@ public final class OtlpMarshaler {
    * the caller's) and returns the number of bytes written.
    */
   public static int encodeMetrics(Collection<MetricData> metrics, ByteBuf out) {
-    TelemetryEncoder encoder = acquire();
-    try {
-      encoder.writeMetrics(metrics);
-      return appendTo(encoder.out, out);
-    } finally {
-      release(encoder);
-    }
+    return append(TelemetryEncoder::writeMetrics, metrics, out);
   }
 
   /** An {@code ExportLogsServiceRequest} holding {@code logs}; the caller must release it. */
   public static ByteBuf encodeLogs(Collection<LogRecordData> logs, ByteBufAllocator alloc) {
-    TelemetryEncoder encoder = acquire();
-    try {
-      encoder.writeLogs(logs);
-      return copyOut(encoder.out, alloc);
-    } finally {
-      release(encoder);
-    }
+    return newBuffer(TelemetryEncoder::writeLogs, logs, alloc);
   }
 
   /**
@@ -107,13 +78,7 @@ public final class OtlpMarshaler {
    * caller's) and returns the number of bytes written.
    */
   public static int encodeLogs(Collection<LogRecordData> logs, ByteBuf out) {
-    TelemetryEncoder encoder = acquire();
-    try {
-      encoder.writeLogs(logs);
-      return appendTo(encoder.out, out);
-    } finally {
-      release(encoder);
-    }
+    return append(TelemetryEncoder::writeLogs, logs, out);
   }
 
   /** The data points in {@code metrics}: what OTLP counts as items of a metrics request. */
@@ -123,6 +88,28 @@ public final class OtlpMarshaler {
       n += m.getData().getPoints().size();
     }
     return n;
+  }
+
+  /** Encodes {@code items} with this thread's encoder into a new buffer the caller must release. */
+  private static <T> ByteBuf newBuffer(BiConsumer<TelemetryEncoder, T> write, T items, ByteBufAllocator alloc) {
+    TelemetryEncoder encoder = acquire();
+    try {
+      write.accept(encoder, items);
+      return copyOut(encoder.out, alloc);
+    } finally {
+      release(encoder);
+    }
+  }
+
+  /** Encodes {@code items} with this thread's encoder onto the end of {@code out}; returns the bytes written. */
+  private static <T> int append(BiConsumer<TelemetryEncoder, T> write, T items, ByteBuf out) {
+    TelemetryEncoder encoder = acquire();
+    try {
+      write.accept(encoder, items);
+      return appendTo(encoder.out, out);
+    } finally {
+      release(encoder);
+    }
   }
 
   private static TelemetryEncoder acquire() {

@@ -144,26 +144,7 @@ final class TelemetryEncoder implements BiConsumer<AttributeKey<?>, Object> {
       for (SpanData span : spans) {
         g.add(span.getResource(), span.getInstrumentationScopeInfo(), span);
       }
-      g.seal();
-      for (int r = 0; r < g.resourceCount(); r++) {
-        Resource resource = g.resource(r);
-        out.begin(REQUEST_RESOURCE);
-        writeResourceHeader(resource);
-        for (int s = g.firstGroup(r); s >= 0; s = g.nextGroup(s)) {
-          InstrumentationScopeInfo scope = g.scope(s);
-          out.begin(RESOURCE_SCOPES);
-          writeScopeHeader(scope);
-          for (int i = g.groupStart(s), end = g.groupEnd(s); i < end; i++) {
-            out.begin(SCOPE_ITEMS);
-            writeSpan((SpanData) g.item(i));
-            out.end();
-          }
-          string(SCOPE_SCHEMA_URL, scope.getSchemaUrl());
-          out.end();
-        }
-        string(RESOURCE_SCHEMA_URL, resource.getSchemaUrl());
-        out.end();
-      }
+      writeGroups(SPANS);
     } finally {
       g.clear();
     }
@@ -176,24 +157,7 @@ final class TelemetryEncoder implements BiConsumer<AttributeKey<?>, Object> {
       for (MetricData metric : metrics) {
         g.add(metric.getResource(), metric.getInstrumentationScopeInfo(), metric);
       }
-      g.seal();
-      for (int r = 0; r < g.resourceCount(); r++) {
-        Resource resource = g.resource(r);
-        out.begin(REQUEST_RESOURCE);
-        writeResourceHeader(resource);
-        for (int s = g.firstGroup(r); s >= 0; s = g.nextGroup(s)) {
-          InstrumentationScopeInfo scope = g.scope(s);
-          out.begin(RESOURCE_SCOPES);
-          writeScopeHeader(scope);
-          for (int i = g.groupStart(s), end = g.groupEnd(s); i < end; i++) {
-            writeMetric((MetricData) g.item(i));
-          }
-          string(SCOPE_SCHEMA_URL, scope.getSchemaUrl());
-          out.end();
-        }
-        string(RESOURCE_SCHEMA_URL, resource.getSchemaUrl());
-        out.end();
-      }
+      writeGroups(METRICS);
     } finally {
       g.clear();
     }
@@ -206,28 +170,52 @@ final class TelemetryEncoder implements BiConsumer<AttributeKey<?>, Object> {
       for (LogRecordData log : logs) {
         g.add(log.getResource(), log.getInstrumentationScopeInfo(), log);
       }
-      g.seal();
-      for (int r = 0; r < g.resourceCount(); r++) {
-        Resource resource = g.resource(r);
-        out.begin(REQUEST_RESOURCE);
-        writeResourceHeader(resource);
-        for (int s = g.firstGroup(r); s >= 0; s = g.nextGroup(s)) {
-          InstrumentationScopeInfo scope = g.scope(s);
-          out.begin(RESOURCE_SCOPES);
-          writeScopeHeader(scope);
-          for (int i = g.groupStart(s), end = g.groupEnd(s); i < end; i++) {
-            out.begin(SCOPE_ITEMS);
-            writeLog((LogRecordData) g.item(i));
-            out.end();
-          }
-          string(SCOPE_SCHEMA_URL, scope.getSchemaUrl());
-          out.end();
-        }
-        string(RESOURCE_SCHEMA_URL, resource.getSchemaUrl());
-        out.end();
-      }
+      writeGroups(LOGS);
     } finally {
       g.clear();
+    }
+  }
+
+  private static final int SPANS = 0;
+  private static final int METRICS = 1;
+  private static final int LOGS = 2;
+
+  /**
+   * Writes the grouped items as {@code Resource*} / {@code Scope*} messages, one header per resource
+   * and per scope. {@code signal} picks the item writer with a switch rather than a callback, so the
+   * hot loop allocates nothing.
+   */
+  private void writeGroups(int signal) {
+    ResourceScopeGroups g = groups;
+    g.seal();
+    for (int r = 0; r < g.resourceCount(); r++) {
+      Resource resource = g.resource(r);
+      out.begin(REQUEST_RESOURCE);
+      writeResourceHeader(resource);
+      for (int s = g.firstGroup(r); s >= 0; s = g.nextGroup(s)) {
+        InstrumentationScopeInfo scope = g.scope(s);
+        out.begin(RESOURCE_SCOPES);
+        writeScopeHeader(scope);
+        for (int i = g.groupStart(s), end = g.groupEnd(s); i < end; i++) {
+          switch (signal) {
+            case SPANS -> {
+              out.begin(SCOPE_ITEMS);
+              writeSpan((SpanData) g.item(i));
+              out.end();
+            }
+            case METRICS -> writeMetric((MetricData) g.item(i)); // opens its own item: it skips unknown types
+            default -> {
+              out.begin(SCOPE_ITEMS);
+              writeLog((LogRecordData) g.item(i));
+              out.end();
+            }
+          }
+        }
+        string(SCOPE_SCHEMA_URL, scope.getSchemaUrl());
+        out.end();
+      }
+      string(RESOURCE_SCHEMA_URL, resource.getSchemaUrl());
+      out.end();
     }
   }
 
