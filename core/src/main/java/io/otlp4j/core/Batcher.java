@@ -227,6 +227,7 @@ public final class Batcher<T> {
   private final AtomicLong batchesSent = new AtomicLong();
   private final AtomicLong itemsSent = new AtomicLong();
   private final AtomicLong batchesFailed = new AtomicLong();
+  private final AtomicLong drainerFailures = new AtomicLong();
   private final AtomicLong itemsFailed = new AtomicLong();
   private volatile int lastBatchSize;
   private volatile int largestBatchSize;
@@ -481,7 +482,17 @@ public final class Batcher<T> {
     try {
       while (!terminateRequested) {
         state = RUNNING;
-        int sent = step(clock.nanoTime());
+        int sent;
+        try {
+          sent = step(clock.nanoTime());
+        } catch (Throwable e) {
+          // Our own failure (an allocation under memory pressure, a listener's bug): the drainer must
+          // outlive it, or every queued item would be swept and no later one ever sent. Items stay in
+          // the queue; the drainer backs off briefly and goes on.
+          onDrainerFailure(e);
+          LockSupport.parkNanos(this, DRAINER_FAILURE_BACKOFF_NANOS);
+          continue;
+        }
         if (terminateRequested) {
           break;
         }
@@ -513,6 +524,25 @@ public final class Batcher<T> {
         shutdownResult.complete(outcome);
       }
     }
+  }
+
+  /** How long the drainer waits after a failure of its own before it tries again. */
+  private static final long DRAINER_FAILURE_BACKOFF_NANOS = 10_000_000L;
+
+  private void onDrainerFailure(Throwable e) {
+    try {
+      if (drainerFailures.getAndIncrement() == 0) {
+        LOGGER.log(System.Logger.Level.ERROR, "batcher drainer failed; it goes on (further failures are only "
+            + "counted: drainerFailures)", e);
+      }
+    } catch (Throwable ignored) {
+      // even logging failed (out of memory): carrying on is what matters
+    }
+  }
+
+  /** Failures of the drainer's own code that it survived (see {@link #runDrainer}). */
+  public long drainerFailures() {
+    return drainerFailures.get();
   }
 
   private void completeAllFlushes() {
@@ -618,7 +648,13 @@ public final class Batcher<T> {
         waitKind = WAKE_ON_COMPLETION;
         return sent;
       }
-      List<T> batch = takeBatch(pending);
+      List<T> batch;
+      try {
+        batch = takeBatch(pending);
+      } catch (Throwable e) {
+        inFlight.decrementAndGet(); // nothing was taken (the list is allocated before the first poll)
+        throw e;
+      }
       if (batch.isEmpty()) {
         inFlight.decrementAndGet();
         continue;
@@ -660,25 +696,35 @@ public final class Batcher<T> {
   }
 
   private List<T> takeBatch(int pending) {
-    ArrayList<T> batch = new ArrayList<>(Math.min(pending, maxBatchSize));
+    // The list never grows past its first allocation: once an item is polled nothing can fail.
+    int limit = Math.min(pending, maxBatchSize);
+    ArrayList<T> batch = new ArrayList<>(limit);
     if (weigher == null) {
       T item;
-      while (batch.size() < maxBatchSize && (item = queue.poll()) != null) {
+      while (batch.size() < limit && (item = queue.poll()) != null) {
         batch.add(item);
       }
     } else {
       long bytes = 0;
       T item;
-      while (batch.size() < maxBatchSize && (item = queue.peek()) != null) {
-        long weight = weigher.applyAsLong(item);
-        if (!batch.isEmpty() && bytes + weight > maxBatchBytes) {
-          break;
+      try {
+        while (batch.size() < limit && (item = queue.peek()) != null) {
+          long weight = weigher.applyAsLong(item);
+          if (!batch.isEmpty() && bytes + weight > maxBatchBytes) {
+            break;
+          }
+          queue.poll();
+          bytes += weight;
+          batch.add(item);
         }
-        queue.poll();
-        bytes += weight;
-        batch.add(item);
+      } catch (Throwable e) {
+        if (batch.isEmpty()) {
+          throw e; // nothing taken: the item stays queued
+        }
+        // else send what was taken; the item the weigher failed on stays queued
+      } finally {
+        pendingBytes.addAndGet(-bytes);
       }
-      pendingBytes.addAndGet(-bytes);
     }
     taken += batch.size();
     if (blockedProducers.get() > 0) {
@@ -696,44 +742,76 @@ public final class Batcher<T> {
     }
   }
 
+  /**
+   * Hands {@code batch} (taken from the queue, with an in-flight permit held) to the exporter. The
+   * permit is given back exactly once, whatever throws: if anything fails before the exporter has the
+   * batch, the items go to the discard listener rather than vanish; after that they are the
+   * exporter's.
+   */
   private void send(List<T> batch) {
     int size = batch.size();
-    batchesSent.incrementAndGet();
-    itemsSent.addAndGet(size);
-    lastBatchSize = size;
-    if (size > largestBatchSize) {
-      largestBatchSize = size;
-    }
     CompletableFuture<Void> finished = new CompletableFuture<>();
-    unfinishedBatches.removeIf(CompletableFuture::isDone); // at most maxInFlight entries survive
-    unfinishedBatches.add(finished);
-    CompletionStage<?> stage;
+    boolean handed = false;
+    boolean completionRegistered = false;
     try {
-      stage = exporter.apply(Collections.unmodifiableList(batch));
-      if (stage == null) {
-        stage = CompletableFuture.failedFuture(new NullPointerException("exporter returned null"));
+      batchesSent.incrementAndGet();
+      itemsSent.addAndGet(size);
+      lastBatchSize = size;
+      if (size > largestBatchSize) {
+        largestBatchSize = size;
       }
-    } catch (RuntimeException | Error e) {
-      stage = CompletableFuture.failedFuture(e);
+      unfinishedBatches.removeIf(CompletableFuture::isDone); // at most maxInFlight entries survive
+      unfinishedBatches.add(finished);
+      List<T> view = Collections.unmodifiableList(batch);
+      CompletionStage<?> stage;
+      try {
+        handed = true;
+        stage = exporter.apply(view);
+        if (stage == null) {
+          stage = CompletableFuture.failedFuture(new NullPointerException("exporter returned null"));
+        }
+      } catch (Throwable e) {
+        stage = CompletableFuture.failedFuture(e);
+      }
+      stage.whenComplete((result, error) -> onExportComplete(size, error, finished));
+      completionRegistered = true;
+    } finally {
+      if (!completionRegistered) {
+        if (!handed) {
+          for (T item : batch) {
+            dropped.increment();
+            try {
+              discardListener.accept(item);
+            } catch (Throwable ignored) {
+              // a listener's failure must not strand the remaining items
+            }
+          }
+        }
+        onExportComplete(size, null, finished);
+      }
     }
-    stage.whenComplete((result, error) -> onExportComplete(size, error, finished));
   }
 
   private void onExportComplete(int size, Throwable error, CompletableFuture<Void> finished) {
-    if (error != null) {
-      if (batchesFailed.getAndIncrement() == 0 && logFirstFailure) {
-        LOGGER.log(
-            System.Logger.Level.WARNING,
-            "batch export failed ("
-                + size
-                + " items); further failures are only counted (batchesFailed, itemsFailed)",
-            error);
+    try {
+      if (error != null) {
+        itemsFailed.addAndGet(size);
+        if (batchesFailed.getAndIncrement() == 0 && logFirstFailure) {
+          LOGGER.log(
+              System.Logger.Level.WARNING,
+              "batch export failed ("
+                  + size
+                  + " items); further failures are only counted (batchesFailed, itemsFailed)",
+              error);
+        }
       }
-      itemsFailed.addAndGet(size);
+    } catch (Throwable ignored) {
+      // counting or logging failed (out of memory): the permit below must still come back
+    } finally {
+      inFlight.decrementAndGet();
+      finished.complete(null);
+      wakeUnconditionally(); // at most once per batch; the drainer re-checks what it waits for
     }
-    inFlight.decrementAndGet();
-    finished.complete(null);
-    wakeUnconditionally(); // at most once per batch; the drainer re-checks what it waits for
   }
 
   private void completeWaitingFlushes(boolean all) {
