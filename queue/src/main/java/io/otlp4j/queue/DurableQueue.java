@@ -47,9 +47,12 @@ import java.util.function.LongSupplier;
  * {@link #append} may be called from any number of threads and never blocks: appends are handed to
  * one writer thread (core's {@link RequestCoalescer}), which takes everything that arrived while the
  * previous group was being written and forced, writes it with one gathering write, forces once,
- * and completes every future of the group. Append futures complete <em>on the writer thread</em>:
- * dependent stages that do more than hand the answer on should use the {@code *Async} variants, or
- * they delay the next group. Each consumer ({@link QueueConsumer}) serves one exporter loop;
+ * and then hands the group's answers to the queue's acknowledgement thread ({@code
+ * otlp4j-queue-ack-<name>}), which completes the append futures: their dependent stages (a client's
+ * answer, a gRPC {@code onNext}/{@code onCompleted}) run there, never on the writer, so they cannot
+ * delay the next write and force. That thread's backlog is bounded ({@link #ACK_BACKLOG} answers);
+ * when it is full, the writer completes the futures itself (back-pressure, nothing is
+ * lost). Each consumer ({@link QueueConsumer}) serves one exporter loop;
  * consumers never block the writer: they read only below the published tail, which the writer
  * advances after a group is durable, and are woken off the writer thread. Do not call {@link
  * #close()} from an append's completion stage (it waits for the writer).
@@ -144,6 +147,14 @@ public final class DurableQueue implements AutoCloseable {
 
   private final RequestCoalescer<PendingAppend, AppendResult> coalescer;
   private final ScheduledExecutorService intervalForcer;
+  /** Completes the append futures off the writer thread; see "Concurrency". */
+  private final java.util.concurrent.ThreadPoolExecutor acks;
+
+  /**
+   * The acknowledgement thread's backlog: answers waiting to be handed on. When full, the writer hands
+   * them on itself (so the bound is back-pressure on the writer, never a loss).
+   */
+  static final int ACK_BACKLOG = RequestCoalescer.DEFAULT_MAX_PENDING;
   private final FileChannel lockChannel;
   private final FileLock lock;
   private ByteBuffer headers = ByteBuffer.allocateDirect(64 * 1024);
@@ -235,6 +246,20 @@ public final class DurableQueue implements AutoCloseable {
           consumer.name());
     }
 
+    this.acks =
+        new java.util.concurrent.ThreadPoolExecutor(
+            1,
+            1,
+            0,
+            TimeUnit.MILLISECONDS,
+            new java.util.concurrent.ArrayBlockingQueue<>(ACK_BACKLOG),
+            runnable -> {
+              Thread thread = new Thread(runnable, "otlp4j-queue-ack-" + queueName);
+              thread.setDaemon(true);
+              return thread;
+            },
+            // Backlog full, or the queue closing: the caller (the writer) completes the future itself.
+            (runnable, executor) -> runnable.run());
     this.coalescer =
         RequestCoalescer.<PendingAppend, AppendResult>builder(this::writeGroup)
             .threadFactory(
@@ -294,7 +319,7 @@ public final class DurableQueue implements AutoCloseable {
             millisClock.getAsLong());
     return coalescer
         .submit(pending, RecordFormat.HEADER_BYTES + (long) pending.length)
-        .handle(
+        .handleAsync(
             (result, error) -> {
               if (error == null) {
                 return result;
@@ -308,7 +333,8 @@ public final class DurableQueue implements AutoCloseable {
                 return new AppendResult.Refused("queue is closed", false);
               }
               return new AppendResult.Refused("append failed: " + error, true);
-            });
+            },
+            acks);
   }
 
   /** Bytes of segment files on disk (including bytes written and not yet forced). */
@@ -352,6 +378,7 @@ public final class DurableQueue implements AutoCloseable {
       return;
     }
     coalescer.shutdown(Duration.ofSeconds(30)).join();
+    acks.shutdown(); // what is queued still runs; later answers run on the caller (the rejection handler)
     if (intervalForcer != null) {
       intervalForcer.shutdown(); // no interrupt: it would close the segment's channel mid-force
       try {
