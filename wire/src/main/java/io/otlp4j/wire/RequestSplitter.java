@@ -84,17 +84,35 @@ public final class RequestSplitter {
    * @throws WireFormatException when the request is not valid; nothing is allocated then
    */
   public List<ByteBuf> split(Signal signal, ByteBuf request) {
+    return split(signal, request, null);
+  }
+
+  /**
+   * Like {@link #split(Signal, ByteBuf)}, and adds each part's item count to {@code itemCounts} (when
+   * not {@code null}), in the parts' order, so that the caller need not walk the parts again.
+   */
+  public List<ByteBuf> split(Signal signal, ByteBuf request, List<Long> itemCounts) {
     List<ByteBuf> parts = new ArrayList<>();
-    if (validate && fits(walker.walk(signal, request))) {
-      parts.add(request.retainedSlice());
-      return parts;
+    if (validate) {
+      WalkSummary summary = walker.walk(signal, request);
+      if (fits(summary)) {
+        parts.add(request.retainedSlice());
+        if (itemCounts != null) {
+          itemCounts.add(summary.itemCount());
+        }
+        return parts;
+      }
     }
+    int countsBefore = itemCounts == null ? 0 : itemCounts.size();
     try {
-      new Cut(signal, request, parts).run();
+      new Cut(signal, request, parts, itemCounts).run();
       return parts;
     } catch (RuntimeException | Error e) {
       for (ByteBuf part : parts) {
         part.release();
+      }
+      if (itemCounts != null) {
+        itemCounts.subList(countsBefore, itemCounts.size()).clear();
       }
       throw e;
     }
@@ -126,6 +144,7 @@ public final class RequestSplitter {
     private final boolean metrics;
     private final ByteBufAllocator alloc;
     private final List<ByteBuf> parts;
+    private final List<Long> itemCounts; // null when the caller does not want them
 
     // Header bytes of the level instances being cut, as a stack: level k at hdrOff[k].
     private byte[] scratch = new byte[256];
@@ -144,7 +163,8 @@ public final class RequestSplitter {
     private long partClosed;
     private long partItems;
 
-    Cut(Signal signal, ByteBuf input, List<ByteBuf> parts) {
+    Cut(Signal signal, ByteBuf input, List<ByteBuf> parts, List<Long> itemCounts) {
+      this.itemCounts = itemCounts;
       this.input = input;
       this.b = WireReader.view(input);
       this.base = b.position();
@@ -458,6 +478,9 @@ public final class RequestSplitter {
         headers.release();
       }
       parts.add(part);
+      if (itemCounts != null) {
+        itemCounts.add(partItems);
+      }
       tokenCount = 0;
       arenaLen = 0;
       partClosed = 0;

@@ -126,6 +126,18 @@ public final class ResourceRewrite {
     return new Run(request).run();
   }
 
+  /**
+   * Like {@link #apply(Signal, ByteBuf)} for a request that was walked already ({@code walked} is its
+   * summary, or that of the request it was rewritten from): it is not walked again, whatever the
+   * validation setting. Ownership as for {@link #apply(Signal, ByteBuf)}.
+   *
+   * @throws WireFormatException when the request is not valid after all; nothing is allocated then
+   */
+  public ByteBuf apply(Signal signal, ByteBuf request, WalkSummary walked) {
+    java.util.Objects.requireNonNull(walked, "walked");
+    return new Run(request).run();
+  }
+
   /** One application: the pieces of the output, in order, as (source, start, length) triples. */
   private final class Run {
     private static final int FROM_INPUT = 0;

@@ -43,15 +43,18 @@ class RequestSplitterTest {
           .setValidation(i % 3 != 0).build();
       ByteBuf input = (i & 1) == 0 ? Unpooled.wrappedBuffer(bytes)
           : PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
-      List<ByteBuf> parts = splitter.split(signal, input);
+      List<Long> counts = new java.util.ArrayList<>();
+      List<ByteBuf> parts = splitter.split(signal, input, counts);
       try {
+        assertThat(counts).as("one item count per part").hasSameSizeAs(parts);
         assertThat(input.readerIndex()).isZero();
         assertThat(input.readableBytes()).isEqualTo(bytes.length);
         ByteArrayOutputStream joined = new ByteArrayOutputStream();
         long items = 0;
-        for (ByteBuf part : parts) {
-          byte[] partBytes = ByteBufUtil.getBytes(part);
+        for (int p = 0; p < parts.size(); p++) {
+          byte[] partBytes = ByteBufUtil.getBytes(parts.get(p));
           WalkSummary summary = OtlpWalker.create().walk(signal, partBytes);
+          assertThat(counts.get(p)).as("the split's count is the walker's").isEqualTo(summary.itemCount());
           items += summary.itemCount();
           assertThat(summary.itemCount()).isLessThanOrEqualTo(limits[0]);
           if (summary.byteCount() > limits[1]) {
