@@ -1,56 +1,48 @@
 package io.otlp4j.exporter;
 
+import io.otlp4j.core.Outcome;
+
 /**
- * What one request to the upstream came to, as a transport reports it to the {@link ExportCall}
- * that retries it. Immutable.
+ * What one request to the upstream came to, as a transport reports it to the {@link ExportCall}:
+ * the {@link Outcome} itself, plus whether the circuit breaker counts it as the endpoint failing
+ * (unreachable, 5xx, deadline), which is the transport's to judge and no concern of the caller's.
+ * Immutable.
  */
 final class AttemptOutcome {
 
-  enum Kind {
-    /** The server took the request; {@link #rejected} items of it may have been refused (partial success). */
-    SUCCESS,
-    /** Not taken; the OTLP specification lets the exporter send it again. */
-    RETRYABLE,
-    /** Not taken; sending it again cannot help. */
-    PERMANENT
-  }
+  static final long NO_DELAY_HINT = Outcome.NO_DELAY;
 
-  static final long NO_DELAY_HINT = -1;
+  private static final AttemptOutcome FULL_SUCCESS = new AttemptOutcome(Outcome.accepted(), false);
 
-  final Kind kind;
-  final long rejected;
-  final String message;
-  final Throwable cause;
-  /** The server's RetryInfo / Retry-After delay in nanoseconds, or {@link #NO_DELAY_HINT}. */
-  final long retryAfterNanos;
+  final Outcome outcome;
   /** Whether the circuit breaker counts this as the endpoint failing (unreachable, 5xx, deadline). */
   final boolean endpointFault;
 
-  private AttemptOutcome(Kind kind, long rejected, String message, Throwable cause, long retryAfterNanos,
-      boolean endpointFault) {
-    this.kind = kind;
-    this.rejected = rejected;
-    this.message = message;
-    this.cause = cause;
-    this.retryAfterNanos = retryAfterNanos;
+  private AttemptOutcome(Outcome outcome, boolean endpointFault) {
+    this.outcome = outcome;
     this.endpointFault = endpointFault;
   }
-
-  private static final AttemptOutcome FULL_SUCCESS = new AttemptOutcome(Kind.SUCCESS, 0, "", null, NO_DELAY_HINT, false);
 
   static AttemptOutcome success(PartialSuccess partial) {
     if (partial == null || (partial.rejected == 0 && partial.message.isEmpty())) {
       return FULL_SUCCESS;
     }
-    return new AttemptOutcome(Kind.SUCCESS, Math.max(0, partial.rejected), partial.message, null, NO_DELAY_HINT, false);
+    return new AttemptOutcome(Outcome.partiallyAccepted(partial.rejected, partial.message), false);
   }
 
+  /** Retryable per the OTLP specification; {@code retryAfterNanos}: the server's delay or {@link #NO_DELAY_HINT}. */
   static AttemptOutcome retryable(String message, Throwable cause, long retryAfterNanos, boolean endpointFault) {
-    return new AttemptOutcome(Kind.RETRYABLE, 0, message, cause, retryAfterNanos, endpointFault);
+    return new AttemptOutcome(Outcome.retryable(message, cause, retryAfterNanos), endpointFault);
   }
 
+  /** The upstream's own refusal, not retryable per the OTLP specification. */
   static AttemptOutcome permanent(String message, Throwable cause, boolean endpointFault) {
-    return new AttemptOutcome(Kind.PERMANENT, 0, message, cause, NO_DELAY_HINT, endpointFault);
+    return new AttemptOutcome(Outcome.permanent(message, cause), endpointFault);
+  }
+
+  /** Our own code failed before or while sending; never the endpoint's fault. */
+  static AttemptOutcome localFailure(String message, Throwable cause) {
+    return new AttemptOutcome(Outcome.localFailure(message, cause), false);
   }
 
   /** A non-empty partial_success: rejected item count and error message. */
@@ -66,6 +58,6 @@ final class AttemptOutcome {
 
   @Override
   public String toString() {
-    return kind + (message.isEmpty() ? "" : " " + message);
+    return outcome.toString();
   }
 }

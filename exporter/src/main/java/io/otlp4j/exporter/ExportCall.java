@@ -2,6 +2,7 @@ package io.otlp4j.exporter;
 
 import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.CircuitBreaker;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.core.RetryPolicy;
 import io.otlp4j.wire.Signal;
 import java.util.concurrent.CompletableFuture;
@@ -15,6 +16,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * attempt, sends through the transport, and on a retryable outcome schedules the next attempt as the
  * {@link RetryPolicy} decides (a server's RetryInfo / Retry-After delay overrides the backoff). No
  * thread waits: attempts and retries are callbacks and scheduled tasks.
+ *
+ * <p><b>One retry owner:</b> a call made by {@link OtlpExporter#exportOnce} makes exactly one attempt
+ * and reports its outcome unchanged (the server's delay included), so that the caller, which keeps the
+ * data (a durable queue), owns the retries; a call made by {@link OtlpExporter#export} retries itself.
+ *
+ * <p><b>Local failures:</b> anything our own code throws while sending (a {@link Throwable}, an
+ * {@link Error} such as an {@link OutOfMemoryError} included) is a {@link Outcome.Kind#LOCAL_FAILURE}:
+ * counted ({@code otlp4j_exporter_local_failures_total}), logged at most once per interval, and retried
+ * like a retryable answer; it is never reported as the upstream's permanent rejection. Only the
+ * upstream's own answer is permanent.
  *
  * <h2>Invariants</h2>
  * The result is completed exactly once ({@link #finished}); the in-flight permit is released and the
@@ -33,19 +44,22 @@ final class ExportCall {
   private final Signal signal;
   private final ByteBuf payload;
   private final int items;
-  final CompletableFuture<ExportResult> result = new CompletableFuture<>();
+  private final boolean retries;
+  final CompletableFuture<Outcome> result = new CompletableFuture<>();
   private final AtomicBoolean finished = new AtomicBoolean();
   private final long startNanos;
   private volatile int attempts; // written by one attempt at a time; read by abort() from any thread
   private volatile ScheduledFuture<?> retryTimer;
   private volatile boolean aborted;
 
-  ExportCall(OtlpExporter exporter, OtlpExporter.EndpointState endpoint, Signal signal, ByteBuf payload, int items) {
+  ExportCall(OtlpExporter exporter, OtlpExporter.EndpointState endpoint, Signal signal, ByteBuf payload, int items,
+      boolean retries) {
     this.exporter = exporter;
     this.endpoint = endpoint;
     this.signal = signal;
     this.payload = payload;
     this.items = items;
+    this.retries = retries;
     this.startNanos = exporter.settings.clock.nanoTime();
   }
 
@@ -55,68 +69,95 @@ final class ExportCall {
   }
 
   private void attempt() {
-    if (aborted) {
-      finish(ExportResult.failedRetryable("exporter shut down before the export completed", null, attempts));
-      return;
-    }
-    CircuitBreaker breaker = endpoint.breaker;
-    if (!breaker.tryAcquirePermission()) {
-      finish(ExportResult.failedRetryable("circuit open for " + endpoint.key + ": failing fast", null, attempts));
-      return;
-    }
-    attempts++;
-    long attemptStart = exporter.settings.clock.nanoTime();
     try {
-      exporter.transport.send(signal, payload, exporter.settings.timeoutNanos,
-          outcome -> onOutcome(outcome, attemptStart));
-    } catch (RuntimeException e) {
-      breaker.onIgnored();
-      finish(ExportResult.failedPermanent("exporter failed to send: " + e, e, attempts));
+      if (aborted) {
+        finish(Outcome.retryable("exporter shut down before the export completed"));
+        return;
+      }
+      CircuitBreaker breaker = endpoint.breaker;
+      if (!breaker.tryAcquirePermission()) {
+        finish(Outcome.retryable("circuit open for " + endpoint.key + ": failing fast"));
+        return;
+      }
+      attempts++;
+      long attemptStart = exporter.settings.clock.nanoTime();
+      try {
+        exporter.transport.send(signal, payload, exporter.settings.timeoutNanos,
+            outcome -> onOutcome(outcome, attemptStart));
+      } catch (Throwable e) {
+        breaker.onIgnored();
+        onLocalFailure(e);
+      }
+    } catch (Throwable e) {
+      onLocalFailure(e);
     }
   }
 
-  private void onOutcome(AttemptOutcome outcome, long attemptStart) {
-    long now = exporter.settings.clock.nanoTime();
-    long duration = now - attemptStart;
-    exporter.metrics.requestDuration(duration);
-    CircuitBreaker breaker = endpoint.breaker;
-    if (outcome.endpointFault) {
-      breaker.onError(duration);
-    } else {
-      breaker.onSuccess(duration);
+  /** Our own code threw: count, log (throttled), and retry like a retryable answer; never permanent. */
+  private void onLocalFailure(Throwable e) {
+    try {
+      exporter.onLocalFailure(signal, e);
+      retryOrFinish(Outcome.localFailure("exporter failed to send: " + e, e));
+    } catch (Throwable again) {
+      finish(Outcome.localFailure("exporter failed to send: " + e, e));
     }
-    switch (outcome.kind) {
-      case SUCCESS:
-        if (outcome.rejected > 0 || !outcome.message.isEmpty()) {
-          exporter.onPartialSuccess(signal, outcome.rejected, outcome.message);
-          finish(ExportResult.partiallyAccepted(outcome.rejected, outcome.message, attempts));
-        } else {
-          finish(ExportResult.accepted(attempts));
-        }
-        return;
-      case PERMANENT:
-        finish(ExportResult.failedPermanent(outcome.message, outcome.cause, attempts));
-        return;
-      default:
-        break;
+  }
+
+  private void onOutcome(AttemptOutcome attempt, long attemptStart) {
+    try {
+      long now = exporter.settings.clock.nanoTime();
+      long duration = now - attemptStart;
+      exporter.metrics.requestDuration(duration);
+      CircuitBreaker breaker = endpoint.breaker;
+      if (attempt.endpointFault) {
+        breaker.onError(duration);
+      } else {
+        breaker.onSuccess(duration);
+      }
+      Outcome outcome = attempt.outcome;
+      switch (outcome.kind()) {
+        case PARTIALLY_ACCEPTED:
+          exporter.onPartialSuccess(signal, outcome.rejectedItems(), outcome.message());
+          finish(outcome);
+          return;
+        case ACCEPTED:
+        case PERMANENT:
+          finish(outcome);
+          return;
+        case LOCAL_FAILURE:
+          exporter.onLocalFailure(signal, outcome.cause());
+          retryOrFinish(outcome);
+          return;
+        default:
+          retryOrFinish(outcome);
+      }
+    } catch (Throwable e) {
+      onLocalFailure(e);
     }
-    if (aborted) {
-      finish(ExportResult.failedRetryable(outcome.message + " (exporter shutting down: not retried)",
-          outcome.cause, attempts));
+  }
+
+  /** A retryable outcome or a local failure: schedules the next attempt, or finishes with it. */
+  private void retryOrFinish(Outcome outcome) {
+    if (!retries) {
+      finish(outcome); // the caller owns the retries: it gets the server's delay unchanged
       return;
     }
+    if (aborted) {
+      finish(outcome.withMessageSuffix(" (exporter shutting down: not retried)"));
+      return;
+    }
+    long now = exporter.settings.clock.nanoTime();
     RetryPolicy.RetryDecision decision =
-        exporter.settings.retryPolicy.decide(attempts, now - startNanos, outcome.retryAfterNanos);
+        exporter.settings.retryPolicy.decide(Math.max(1, attempts), now - startNanos, outcome.retryAfterNanos());
     if (!decision.shouldRetry()) {
-      finish(ExportResult.failedRetryable(outcome.message + " (gave up after " + attempts + " attempt"
-          + (attempts == 1 ? "" : "s") + ": " + decision.giveUpReason() + ")", outcome.cause, attempts));
+      finish(outcome.withMessageSuffix(" (gave up after " + attempts + " attempt"
+          + (attempts == 1 ? "" : "s") + ": " + decision.giveUpReason() + ")"));
       return;
     }
     try {
       retryTimer = exporter.scheduler.schedule(this::attempt, decision.delayNanos(), TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException closing) {
-      finish(ExportResult.failedRetryable(outcome.message + " (exporter shut down: not retried)",
-          outcome.cause, attempts));
+      finish(outcome.withMessageSuffix(" (exporter shut down: not retried)"));
       return;
     }
     if (aborted) {
@@ -129,30 +170,40 @@ final class ExportCall {
     aborted = true;
     ScheduledFuture<?> timer = retryTimer;
     if (timer != null && timer.cancel(false)) {
-      finish(ExportResult.failedRetryable("exporter shut down before the export completed", null, attempts));
+      finish(Outcome.retryable("exporter shut down before the export completed"));
     }
   }
 
-  private void finish(ExportResult r) {
+  private void finish(Outcome r) {
     if (!finished.compareAndSet(false, true)) {
       return;
     }
-    switch (r.status()) {
-      case ACCEPTED:
-        exporter.metrics.sent(signal, items);
-        break;
-      case PARTIALLY_ACCEPTED:
-        long rejected = Math.min(items, r.rejectedItems());
-        exporter.metrics.sent(signal, items - rejected);
-        exporter.metrics.rejected(signal, rejected);
-        break;
-      default:
-        exporter.metrics.failed(signal, items);
-        break;
+    Outcome outcome = r.withAttempts(attempts);
+    try {
+      switch (outcome.kind()) {
+        case ACCEPTED:
+          exporter.metrics.sent(signal, items);
+          break;
+        case PARTIALLY_ACCEPTED:
+          long rejected = Math.min(items, outcome.rejectedItems());
+          exporter.metrics.sent(signal, items - rejected);
+          exporter.metrics.rejected(signal, rejected);
+          break;
+        default:
+          if (retries || !outcome.isRetryable()) {
+            // an exportOnce caller sends retryable data again: counted when it is given up or sent
+            exporter.metrics.failed(signal, items);
+          }
+          break;
+      }
+    } finally {
+      try {
+        payload.release();
+        endpoint.limiter.release();
+        exporter.callFinished(this);
+      } finally {
+        result.complete(outcome);
+      }
     }
-    payload.release();
-    endpoint.limiter.release();
-    exporter.callFinished(this);
-    result.complete(r);
   }
 }

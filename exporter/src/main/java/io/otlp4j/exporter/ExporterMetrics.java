@@ -11,7 +11,8 @@ import java.util.Map;
  * exporter names and label {@code exporter}: {@code otelcol_exporter_sent_<items>} and
  * {@code otelcol_exporter_send_failed_<items>} for spans, metric_points and log_records (exposed with
  * the {@code _total} suffix, as the Collector's Prometheus endpoint shows them), the request latency
- * histogram {@code otlp4j_exporter_request_duration_seconds} (one observation per attempt), and the
+ * histogram {@code otlp4j_exporter_request_duration_seconds} (one observation per attempt), the count of
+ * failures in our own code {@code otlp4j_exporter_local_failures_total} (each retried), and the
  * breaker state gauge {@code otlp4j_exporter_circuit_state} (label {@code endpoint}; 0 closed,
  * 1 half-open, 2 open).
  *
@@ -28,6 +29,7 @@ final class ExporterMetrics {
   private final Map<Signal, MetricsRegistry.Counter> sent = new EnumMap<>(Signal.class);
   private final Map<Signal, MetricsRegistry.Counter> failed = new EnumMap<>(Signal.class);
   private final MetricsRegistry.Histogram latency;
+  private final MetricsRegistry.Counter localFailures;
 
   ExporterMetrics(String exporter, MetricsRegistry registry) {
     this.exporter = exporter;
@@ -40,8 +42,22 @@ final class ExporterMetrics {
           "Number of " + item.replace('_', ' ') + " in failed attempts to send to destination.",
           "exporter", exporter));
     }
+    localFailures = registry.counter(LOCAL_FAILURES,
+        LOCAL_FAILURES_HELP, "exporter", exporter);
     latency = registry.histogram("otlp4j_exporter_request_duration_seconds",
         "Duration of one export request (one attempt), in seconds.", LATENCY_BUCKETS, "exporter", exporter);
+  }
+
+  static final String LOCAL_FAILURES = OtlpExporter.LOCAL_FAILURES_METRIC;
+  static final String LOCAL_FAILURES_HELP = OtlpExporter.LOCAL_FAILURES_HELP;
+
+  /** An exception in our own code on the export path: counted, and the export retried. */
+  void localFailure() {
+    localFailures.increment();
+  }
+
+  long localFailures() {
+    return localFailures.get();
   }
 
   MetricsRegistry registry() {

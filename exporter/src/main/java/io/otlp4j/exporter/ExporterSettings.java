@@ -47,9 +47,11 @@ final class ExporterSettings {
   final NanoClock clock;
   final Clock wallClock;
   final MetricsRegistry metricsRegistry;
+  final java.util.function.UnaryOperator<Transport> transportDecorator;
 
   ExporterSettings(OtlpExporter.Builder b, Map<Signal, Endpoint> endpoints) {
     this.protocol = b.protocol;
+    this.transportDecorator = b.transportDecorator;
     this.name = b.name != null ? b.name : (b.protocol == Protocol.GRPC ? "otlp" : "otlphttp");
     this.endpoints = Collections.unmodifiableMap(new EnumMap<>(endpoints));
     this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));

@@ -136,8 +136,12 @@ final class HttpTransport implements Transport {
     ByteBuf body;
     try {
       body = encode(signal, payload);
-    } catch (RuntimeException e) {
+    } catch (io.otlp4j.wire.WireFormatException e) {
+      // The payload itself is not a valid request: sending it again cannot help.
       done.accept(AttemptOutcome.permanent("cannot encode the " + signal.id() + " request: " + e.getMessage(), e, false));
+      return;
+    } catch (RuntimeException e) {
+      done.accept(AttemptOutcome.localFailure("cannot encode the " + signal.id() + " request: " + e, e));
       return;
     }
     target.pool.acquire((connection, error) -> {

@@ -11,6 +11,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.otlp4j.core.CircuitBreaker;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.NanoClock;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.core.RetryPolicy;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.Signal;
@@ -66,12 +67,24 @@ import javax.net.ssl.SSLException;
  * #shutdown} (or {@link #close}) must be called to release them.
  *
  * <h2>Results</h2>
- * See {@link ExportResult}: a retryable failure (retries given up, circuit open, too many exports
- * queued, shut down) leaves the data to the caller, to queue or spill.
+ * An {@link Outcome}: a retryable failure (retries given up, circuit open, too many exports
+ * queued, shut down) or a local failure (our own code threw; see {@link ExportCall}) leaves the data to
+ * the caller, to queue or spill; only the upstream's own refusal is {@link Outcome.Kind#PERMANENT}.
+ * {@link #export} retries as the retry policy says; {@link #exportOnce} makes one attempt and leaves
+ * the retries, with the server's RetryInfo / Retry-After delay, to a caller that keeps the data.
  */
 public final class OtlpExporter implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(OtlpExporter.class.getName());
+
+  /**
+   * The counter (label {@code exporter}, exposed with {@code _total}) of failures in otlp4j's own code on
+   * the export path, each retried; shared with the relay's queues, which count theirs in the same series.
+   */
+  public static final String LOCAL_FAILURES_METRIC = "otlp4j_exporter_local_failures";
+  /** The help text of {@link #LOCAL_FAILURES_METRIC}. */
+  public static final String LOCAL_FAILURES_HELP =
+      "Exports that failed in otlp4j's own code (an exception, not the upstream's answer); each is retried.";
   /** Partial successes are logged at WARNING at most once per this interval; the rest at DEBUG. */
   private static final long PARTIAL_SUCCESS_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
@@ -85,6 +98,7 @@ public final class OtlpExporter implements AutoCloseable {
   private final Set<ExportCall> active = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
   private final AtomicLong lastPartialSuccessLog = new AtomicLong(Long.MIN_VALUE);
+  private final AtomicLong lastLocalFailureLog = new AtomicLong(Long.MIN_VALUE);
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
   private OtlpExporter(ExporterSettings settings) {
@@ -96,9 +110,9 @@ public final class OtlpExporter implements AutoCloseable {
     this.scheduler = group;
     try {
       SslContext ssl = settings.anyTls() ? sslContext(settings) : null;
-      this.transport = settings.protocol == Protocol.GRPC
+      this.transport = settings.transportDecorator.apply(settings.protocol == Protocol.GRPC
           ? new GrpcTransport(settings, group, ssl)
-          : new HttpTransport(settings, group, ssl);
+          : new HttpTransport(settings, group, ssl));
     } catch (RuntimeException e) {
       group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       throw e;
@@ -125,7 +139,23 @@ public final class OtlpExporter implements AutoCloseable {
    * @param itemCount the spans, metric data points or log records it holds, for the self-metrics
    * @return the result; never completes exceptionally
    */
-  public CompletableFuture<ExportResult> export(Signal signal, ByteBuf payload, int itemCount) {
+  public CompletableFuture<Outcome> export(Signal signal, ByteBuf payload, int itemCount) {
+    return export(signal, payload, itemCount, true);
+  }
+
+  /**
+   * Like {@link #export}, but makes exactly one attempt and reports its outcome as the upstream gave
+   * it, its RetryInfo / Retry-After delay included ({@link Outcome#retryAfterNanos()}): for a caller
+   * that owns the retries of data it keeps (a durable queue), so that retries are not nested.
+   *
+   * @param payload ownership is transferred, as for {@link #export}
+   * @return the outcome of the one attempt; never completes exceptionally
+   */
+  public CompletableFuture<Outcome> exportOnce(Signal signal, ByteBuf payload, int itemCount) {
+    return export(signal, payload, itemCount, false);
+  }
+
+  private CompletableFuture<Outcome> export(Signal signal, ByteBuf payload, int itemCount, boolean retries) {
     Objects.requireNonNull(signal, "signal");
     Objects.requireNonNull(payload, "payload");
     if (itemCount < 0) {
@@ -135,19 +165,18 @@ public final class OtlpExporter implements AutoCloseable {
     if (shuttingDown) {
       payload.release();
       metrics.failed(signal, itemCount);
-      return CompletableFuture.completedFuture(
-          ExportResult.failedRetryable("exporter is shut down", null, 0));
+      return CompletableFuture.completedFuture(Outcome.retryable("exporter is shut down"));
     }
     EndpointState endpoint = bySignal.get(signal);
-    ExportCall call = new ExportCall(this, endpoint, signal, payload, itemCount);
+    ExportCall call = new ExportCall(this, endpoint, signal, payload, itemCount, retries);
     active.add(call);
     if (!endpoint.limiter.submit(call::start)) {
       payload.release();
       metrics.failed(signal, itemCount);
       callFinished(call);
-      return CompletableFuture.completedFuture(ExportResult.failedRetryable(
+      return CompletableFuture.completedFuture(Outcome.retryable(
           "too many exports in flight to " + endpoint.key + " (" + settings.maxInFlight + " sending, "
-              + settings.maxQueued + " queued)", null, 0));
+              + settings.maxQueued + " queued)"));
     }
     if (shuttingDown) {
       call.abort(); // raced with shutdown: do not leave the call behind the drain
@@ -160,6 +189,18 @@ public final class OtlpExporter implements AutoCloseable {
     if (shuttingDown && active.isEmpty()) {
       closeTransport();
     }
+  }
+
+  /** Counts a failure in our own code and logs it at WARNING at most once per interval, else at DEBUG. */
+  void onLocalFailure(Signal signal, Throwable error) {
+    metrics.localFailure();
+    long now = settings.clock.nanoTime();
+    long last = lastLocalFailureLog.get();
+    boolean warn = (last == Long.MIN_VALUE || now - last >= PARTIAL_SUCCESS_LOG_INTERVAL_NANOS)
+        && lastLocalFailureLog.compareAndSet(last, now);
+    LOG.log(warn ? Level.WARNING : Level.DEBUG, () -> settings.name + ": exporting a " + signal.id()
+        + " request failed in otlp4j's own code; the export is retried (counted in "
+        + ExporterMetrics.LOCAL_FAILURES + "_total)", error);
   }
 
   void onPartialSuccess(Signal signal, long rejected, String message) {
@@ -394,6 +435,7 @@ public final class OtlpExporter implements AutoCloseable {
     int ioThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     MetricsRegistry metricsRegistry;
     NanoClock clock = NanoClock.system();
+    java.util.function.UnaryOperator<Transport> transportDecorator = java.util.function.UnaryOperator.identity();
     Clock wallClock = Clock.systemUTC();
 
     private Builder() {}
@@ -620,6 +662,12 @@ public final class OtlpExporter implements AutoCloseable {
           return b.equals("true");
         }));
       }
+      return this;
+    }
+
+    /** Test seam: wraps the exporter's transport (fault injection). Not public API. */
+    Builder transportDecorator(java.util.function.UnaryOperator<Transport> decorator) {
+      this.transportDecorator = Objects.requireNonNull(decorator, "decorator");
       return this;
     }
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.otlp4j.core.CircuitBreaker;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.Signal;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -48,8 +49,8 @@ class CircuitBreakerRecoveryTest {
         .ioThreads(1).build()) {
       // Down: every export fails, retryably; after three failed attempts the breaker fails the rest fast.
       for (String tag : new ArrayList<>(pending.subList(0, 6))) {
-        ExportResult r = exporter.export(Signal.LOGS, buffer(tagged(tag, 10)), 1).get(60, TimeUnit.SECONDS);
-        assertThat(r.status()).as(r.toString()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+        Outcome r = exporter.export(Signal.LOGS, buffer(tagged(tag, 10)), 1).get(60, TimeUnit.SECONDS);
+        assertThat(r.kind()).as(r.toString()).isEqualTo(Outcome.Kind.RETRYABLE);
         if (r.message().contains("circuit open") && r.attempts() == 0) {
           sawCircuitOpen = true; // failed fast: nothing was sent
         }
@@ -64,7 +65,7 @@ class CircuitBreakerRecoveryTest {
       try {
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
           for (String tag : new ArrayList<>(pending)) {
-            ExportResult r = exporter.export(Signal.LOGS, buffer(tagged(tag, 10)), 1).get(60, TimeUnit.SECONDS);
+            Outcome r = exporter.export(Signal.LOGS, buffer(tagged(tag, 10)), 1).get(60, TimeUnit.SECONDS);
             if (r.isSuccess()) {
               assertThat(acknowledged.add(tag)).isTrue();
               pending.remove(tag);

@@ -6,6 +6,7 @@ import static io.otlp4j.exporter.TestRequests.tagged;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.otlp4j.core.Outcome;
 import io.otlp4j.exporter.HttpTestServer.Reply;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;
@@ -38,7 +39,7 @@ class ConnectionPoolTest {
     return ((HttpTransport) exporter.transport).pool(Signal.LOGS);
   }
 
-  private static ExportResult export(OtlpExporter e, String tag) throws Exception {
+  private static Outcome export(OtlpExporter e, String tag) throws Exception {
     return e.export(Signal.LOGS, buffer(tagged(tag, 100)), 1).get(60, TimeUnit.SECONDS);
   }
 
@@ -68,8 +69,8 @@ class ConnectionPoolTest {
       proxy.dropAll(); // the server side closes the pooled connection
       await().atMost(Duration.ofSeconds(5)).until(() -> pool(exporter).openConnections() == 0);
 
-      ExportResult again = export(exporter, "b"); // no retries allowed: a dead connection would fail it
-      assertThat(again.status()).isEqualTo(ExportResult.Status.ACCEPTED);
+      Outcome again = export(exporter, "b"); // no retries allowed: a dead connection would fail it
+      assertThat(again.kind()).isEqualTo(Outcome.Kind.ACCEPTED);
       assertThat(pool(exporter).connectionsCreated()).isEqualTo(2);
       assertThat(proxy.accepted.get()).isEqualTo(2);
     }
@@ -93,13 +94,13 @@ class ConnectionPoolTest {
     }
     try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.endpoint())
         .maxConnections(4).maxInFlight(256, 0).acquireTimeout(Duration.ofSeconds(20)).ioThreads(2).build()) {
-      List<CompletableFuture<ExportResult>> results = new ArrayList<>();
+      List<CompletableFuture<Outcome>> results = new ArrayList<>();
       for (int i = 0; i < 200; i++) {
         results.add(exporter.export(Signal.LOGS, buffer(tagged("c" + i, 100)), 1));
       }
-      for (CompletableFuture<ExportResult> f : results) {
-        ExportResult r = f.get(30, TimeUnit.SECONDS);
-        assertThat(r.status()).as(r.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
+      for (CompletableFuture<Outcome> f : results) {
+        Outcome r = f.get(30, TimeUnit.SECONDS);
+        assertThat(r.kind()).as(r.toString()).isEqualTo(Outcome.Kind.ACCEPTED);
       }
       assertThat(server.acceptedCount()).isEqualTo(200);
       assertThat(server.remotePorts).hasSizeLessThanOrEqualTo(4);
@@ -113,12 +114,12 @@ class ConnectionPoolTest {
     server.script.add(Reply.ok().after(Duration.ofSeconds(2)));
     try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.endpoint())
         .maxConnections(1).acquireTimeout(Duration.ofMillis(200)).retryPolicy(fastRetries(1)).ioThreads(1).build()) {
-      CompletableFuture<ExportResult> slow = exporter.export(Signal.LOGS, buffer(tagged("slow", 10)), 1);
+      CompletableFuture<Outcome> slow = exporter.export(Signal.LOGS, buffer(tagged("slow", 10)), 1);
       await().atMost(Duration.ofSeconds(5)).until(() -> server.requests.get() == 1);
 
-      ExportResult waited = export(exporter, "waits");
+      Outcome waited = export(exporter, "waits");
 
-      assertThat(waited.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+      assertThat(waited.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
       assertThat(waited.message()).contains("no connection").contains("acquire timeout");
       assertThat(slow.get(60, TimeUnit.SECONDS).isSuccess()).isTrue();
     }

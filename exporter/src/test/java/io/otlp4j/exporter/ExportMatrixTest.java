@@ -6,6 +6,7 @@ import com.google.protobuf.Message;
 import io.grpc.Metadata;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.testing.OtlpGenerator;
@@ -74,9 +75,9 @@ class ExportMatrixTest {
       for (Signal signal : Signal.values()) {
         Message sent = OfficialDecoding.realistic(signal, 40);
         int before = received(protocol);
-        ExportResult result = exporter.export(signal, direct(sent.toByteArray()), 40).get(60, TimeUnit.SECONDS);
+        Outcome result = exporter.export(signal, direct(sent.toByteArray()), 40).get(60, TimeUnit.SECONDS);
 
-        assertThat(result.status()).as(result.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
+        assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.ACCEPTED);
         assertThat(result.attempts()).isEqualTo(1);
         assertThat(received(protocol)).isEqualTo(before + 1);
         if (protocol == Protocol.GRPC) {
@@ -122,8 +123,8 @@ class ExportMatrixTest {
         Signal signal = Signal.values()[i % 3];
         Message sent = generator.request(signal);
         int before = received(protocol);
-        ExportResult result = exporter.export(signal, direct(sent.toByteArray()), 1).get(60, TimeUnit.SECONDS);
-        assertThat(result.status()).as(result.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
+        Outcome result = exporter.export(signal, direct(sent.toByteArray()), 1).get(60, TimeUnit.SECONDS);
+        assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.ACCEPTED);
         Message got = protocol == Protocol.GRPC ? grpc.received.get(before).request : http.received.get(before).request;
         assertThat(got.toByteArray()).isEqualTo(sent.toByteArray());
       }

@@ -6,6 +6,7 @@ import static io.otlp4j.exporter.TestRequests.tagged;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.Status;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.exporter.GrpcTestServer.Reply;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;
@@ -37,7 +38,7 @@ class GrpcFaultTest {
     server.close();
   }
 
-  private ExportResult export(String tag) throws Exception {
+  private Outcome export(String tag) throws Exception {
     return exporter.export(Signal.LOGS, buffer(tagged(tag, 100)), 1).get(60, TimeUnit.SECONDS);
   }
 
@@ -46,8 +47,8 @@ class GrpcFaultTest {
     try (OtlpExporter three = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.endpoint())
         .grpcChannels(3).ioThreads(1).build()) {
       for (int i = 0; i < 6; i++) {
-        ExportResult r = three.export(Signal.LOGS, buffer(tagged("rr" + i, 10)), 1).get(60, TimeUnit.SECONDS);
-        assertThat(r.status()).isEqualTo(ExportResult.Status.ACCEPTED);
+        Outcome r = three.export(Signal.LOGS, buffer(tagged("rr" + i, 10)), 1).get(60, TimeUnit.SECONDS);
+        assertThat(r.kind()).isEqualTo(Outcome.Kind.ACCEPTED);
       }
     }
     assertThat(server.peers).hasSize(3);
@@ -58,9 +59,9 @@ class GrpcFaultTest {
     server.script.add(Reply.status(Status.UNAVAILABLE));
     server.script.add(Reply.status(Status.UNAVAILABLE));
 
-    ExportResult result = export("a");
+    Outcome result = export("a");
 
-    assertThat(result.status()).isEqualTo(ExportResult.Status.ACCEPTED);
+    assertThat(result.kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     assertThat(result.attempts()).isEqualTo(3);
     assertThat(server.acceptedCount()).isEqualTo(1);
   }
@@ -69,9 +70,9 @@ class GrpcFaultTest {
   void resourceExhaustedWithoutRetryInfoIsNotRetried() throws Exception {
     server.script.add(Reply.status(Status.RESOURCE_EXHAUSTED));
 
-    ExportResult result = export("a");
+    Outcome result = export("a");
 
-    assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_PERMANENT);
+    assertThat(result.kind()).isEqualTo(Outcome.Kind.PERMANENT);
     assertThat(result.attempts()).isEqualTo(1);
     assertThat(result.message()).contains("RESOURCE_EXHAUSTED");
     assertThat(server.calls.get()).isEqualTo(1);
@@ -82,9 +83,9 @@ class GrpcFaultTest {
     server.script.add(Reply.statusWithRetryInfo(Status.RESOURCE_EXHAUSTED, Duration.ofMillis(400)));
     long start = System.nanoTime();
 
-    ExportResult result = export("a");
+    Outcome result = export("a");
 
-    assertThat(result.status()).isEqualTo(ExportResult.Status.ACCEPTED);
+    assertThat(result.kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     assertThat(result.attempts()).isEqualTo(2);
     // The policy's own backoff is at most 50 ms: only RetryInfo explains the wait.
     assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(400));
@@ -97,9 +98,9 @@ class GrpcFaultTest {
   void nonRetryableCodesFailPermanentlyAfterOneAttempt(Status.Code code) throws Exception {
     server.script.add(Reply.status(Status.fromCode(code)));
 
-    ExportResult result = export("a");
+    Outcome result = export("a");
 
-    assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_PERMANENT);
+    assertThat(result.kind()).isEqualTo(Outcome.Kind.PERMANENT);
     assertThat(result.attempts()).isEqualTo(1);
     assertThat(result.cause()).isNotNull();
     assertThat(server.calls.get()).isEqualTo(1);
@@ -111,9 +112,9 @@ class GrpcFaultTest {
       server.script.add(Reply.status(Status.UNAVAILABLE));
     }
 
-    ExportResult result = export("a");
+    Outcome result = export("a");
 
-    assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+    assertThat(result.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
     assertThat(result.attempts()).isEqualTo(4);
     assertThat(result.message()).contains("UNAVAILABLE").contains("MAX_ATTEMPTS");
     assertThat(exporter.failedItems(Signal.LOGS)).isEqualTo(1);
@@ -124,9 +125,9 @@ class GrpcFaultTest {
   void partialSuccessIsReportedCountedAndNotRetried() throws Exception {
     server.script.add(Reply.partial(1, "dropped one record: too old"));
 
-    ExportResult result = export("a");
+    Outcome result = export("a");
 
-    assertThat(result.status()).isEqualTo(ExportResult.Status.PARTIALLY_ACCEPTED);
+    assertThat(result.kind()).isEqualTo(Outcome.Kind.PARTIALLY_ACCEPTED);
     assertThat(result.rejectedItems()).isEqualTo(1);
     assertThat(result.message()).isEqualTo("dropped one record: too old");
     assertThat(server.calls.get()).isEqualTo(1);
@@ -140,13 +141,13 @@ class GrpcFaultTest {
     for (int i = 0; i < 4; i++) {
       server.script.add(Reply.ok().after(Duration.ofSeconds(3)));
     }
-    ExportResult result;
+    Outcome result;
     try (OtlpExporter impatient = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.endpoint())
         .retryPolicy(fastRetries(4)).timeout(Duration.ofMillis(200)).ioThreads(1).build()) {
       result = impatient.export(Signal.LOGS, buffer(tagged("a", 100)), 1).get(60, TimeUnit.SECONDS);
     }
 
-    assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+    assertThat(result.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
     assertThat(result.message()).contains("DEADLINE_EXCEEDED");
     assertThat(result.attempts()).isEqualTo(4);
   }

@@ -5,6 +5,7 @@ import static io.otlp4j.exporter.TestRequests.fastRetries;
 import static io.otlp4j.exporter.TestRequests.tagged;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.otlp4j.core.Outcome;
 import io.otlp4j.exporter.HttpTestServer.Reply;
 import io.otlp4j.wire.Signal;
 import java.time.Clock;
@@ -45,7 +46,7 @@ class HttpFaultTest {
     server.close();
   }
 
-  private ExportResult export(OtlpExporter e, String tag) throws Exception {
+  private Outcome export(OtlpExporter e, String tag) throws Exception {
     return e.export(Signal.LOGS, buffer(tagged(tag, 100)), 1).get(60, TimeUnit.SECONDS);
   }
 
@@ -55,9 +56,9 @@ class HttpFaultTest {
     server.script.add(Reply.status(status));
     server.script.add(Reply.status(status));
 
-    ExportResult result = export(exporter, "a");
+    Outcome result = export(exporter, "a");
 
-    assertThat(result.status()).isEqualTo(ExportResult.Status.ACCEPTED);
+    assertThat(result.kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     assertThat(result.attempts()).isEqualTo(3);
     assertThat(server.acceptedCount()).isEqualTo(1);
   }
@@ -67,9 +68,9 @@ class HttpFaultTest {
     server.script.add(Reply.status(429, "Retry-After", "1"));
     long start = System.nanoTime();
 
-    ExportResult result = export(exporter, "a");
+    Outcome result = export(exporter, "a");
 
-    assertThat(result.status()).isEqualTo(ExportResult.Status.ACCEPTED);
+    assertThat(result.kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     assertThat(result.attempts()).isEqualTo(2);
     assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.SECONDS.toNanos(1));
   }
@@ -83,8 +84,8 @@ class HttpFaultTest {
     try (OtlpExporter e = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.endpoint())
         .retryPolicy(fastRetries(4)).wallClock(Clock.fixed(now, ZoneOffset.UTC)).ioThreads(1).build()) {
       long start = System.nanoTime();
-      ExportResult result = export(e, "a");
-      assertThat(result.status()).isEqualTo(ExportResult.Status.ACCEPTED);
+      Outcome result = export(e, "a");
+      assertThat(result.kind()).isEqualTo(Outcome.Kind.ACCEPTED);
       assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.SECONDS.toNanos(1));
     }
   }
@@ -93,9 +94,9 @@ class HttpFaultTest {
   void aRetryAfterBeyondTheRetryBudgetGivesUpAtOnce() throws Exception {
     server.script.add(Reply.status(429, "Retry-After", "3600"));
 
-    ExportResult result = export(exporter, "a");
+    Outcome result = export(exporter, "a");
 
-    assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+    assertThat(result.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
     assertThat(result.attempts()).isEqualTo(1);
     assertThat(result.message()).contains("HTTP 429").contains("SERVER_DELAY_EXCEEDS_BUDGET");
   }
@@ -105,9 +106,9 @@ class HttpFaultTest {
   void otherStatusesFailPermanentlyAfterOneAttempt(int status) throws Exception {
     server.script.add(Reply.status(status));
 
-    ExportResult result = export(exporter, "a");
+    Outcome result = export(exporter, "a");
 
-    assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_PERMANENT);
+    assertThat(result.kind()).isEqualTo(Outcome.Kind.PERMANENT);
     assertThat(result.attempts()).isEqualTo(1);
     assertThat(result.message()).startsWith("HTTP " + status);
     assertThat(server.requests.get()).isEqualTo(1);
@@ -118,9 +119,9 @@ class HttpFaultTest {
   void partialSuccessIsParsedFromTheResponseAndNotRetried(Protocol protocol) throws Exception {
     server.script.add(Reply.partial(1, "one record too large"));
     try (OtlpExporter e = exporter(protocol, server.endpoint(), Duration.ofSeconds(15))) {
-      ExportResult result = export(e, "a");
+      Outcome result = export(e, "a");
 
-      assertThat(result.status()).isEqualTo(ExportResult.Status.PARTIALLY_ACCEPTED);
+      assertThat(result.kind()).isEqualTo(Outcome.Kind.PARTIALLY_ACCEPTED);
       assertThat(result.rejectedItems()).isEqualTo(1);
       assertThat(result.message()).isEqualTo("one record too large");
       assertThat(server.requests.get()).isEqualTo(1);
@@ -137,9 +138,9 @@ class HttpFaultTest {
       server.script.add(Reply.ok().after(Duration.ofMillis(1500)));
     }
     try (OtlpExporter impatient = exporter(Protocol.HTTP_PROTOBUF, server.endpoint(), Duration.ofMillis(200))) {
-      ExportResult result = export(impatient, "slow");
+      Outcome result = export(impatient, "slow");
 
-      assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+      assertThat(result.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
       assertThat(result.attempts()).isEqualTo(4);
       assertThat(result.message()).contains("no response within 200 ms");
     }
@@ -155,9 +156,9 @@ class HttpFaultTest {
       proxy.resetAfterBytes = 20_000;
       proxy.connectionsToReset.set(1);
 
-      ExportResult result = e.export(Signal.LOGS, buffer(tagged("big", 100_000)), 1).get(60, TimeUnit.SECONDS);
+      Outcome result = e.export(Signal.LOGS, buffer(tagged("big", 100_000)), 1).get(60, TimeUnit.SECONDS);
 
-      assertThat(result.status()).as(result.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
+      assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.ACCEPTED);
       assertThat(result.attempts()).isEqualTo(2);
       assertThat(proxy.resets.get()).isEqualTo(1);
       long accepted = grpc != null ? grpc.acceptedCount() : server.acceptedCount();

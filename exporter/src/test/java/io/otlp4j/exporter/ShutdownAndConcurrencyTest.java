@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.Status;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.core.RetryPolicy;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;
@@ -30,16 +31,16 @@ class ShutdownAndConcurrencyTest {
       http.script.add(HttpTestServer.Reply.ok().after(Duration.ofMillis(300)));
       OtlpExporter exporter = OtlpExporter.builder().protocol(protocol)
           .endpoint(protocol == Protocol.GRPC ? grpc.endpoint() : http.endpoint()).ioThreads(1).build();
-      CompletableFuture<ExportResult> inFlight = exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
+      CompletableFuture<Outcome> inFlight = exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
       await().atMost(Duration.ofSeconds(5))
           .until(() -> (protocol == Protocol.GRPC ? grpc.calls.get() : http.requests.get()) == 1);
 
       CompletableFuture<Void> done = exporter.shutdown(Duration.ofSeconds(5));
-      ExportResult refused = exporter.export(Signal.LOGS, buffer(tagged("b", 10)), 1).get(1, TimeUnit.SECONDS);
+      Outcome refused = exporter.export(Signal.LOGS, buffer(tagged("b", 10)), 1).get(1, TimeUnit.SECONDS);
 
-      assertThat(refused.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+      assertThat(refused.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
       assertThat(refused.message()).contains("shut down");
-      assertThat(inFlight.get(5, TimeUnit.SECONDS).status()).isEqualTo(ExportResult.Status.ACCEPTED);
+      assertThat(inFlight.get(5, TimeUnit.SECONDS).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
       done.get(10, TimeUnit.SECONDS);
     }
   }
@@ -52,13 +53,13 @@ class ShutdownAndConcurrencyTest {
           .retryPolicy(RetryPolicy.builder().initialDelay(Duration.ofSeconds(30)).maxDelay(Duration.ofSeconds(30))
               .jitter(RetryPolicy.Jitter.NONE).maxElapsed(Duration.ofMinutes(5)).build())
           .ioThreads(1).build();
-      CompletableFuture<ExportResult> waiting = exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
+      CompletableFuture<Outcome> waiting = exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
       await().atMost(Duration.ofSeconds(5)).until(() -> grpc.calls.get() == 1);
 
       exporter.shutdown(Duration.ofMillis(200)).get(10, TimeUnit.SECONDS);
 
-      ExportResult r = waiting.get(1, TimeUnit.SECONDS);
-      assertThat(r.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+      Outcome r = waiting.get(1, TimeUnit.SECONDS);
+      assertThat(r.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
       assertThat(r.message()).contains("shut down");
       assertThat(grpc.calls.get()).isEqualTo(1);
     }
@@ -73,15 +74,15 @@ class ShutdownAndConcurrencyTest {
       OtlpExporter exporter = OtlpExporter.builder().protocol(protocol)
           .endpoint(protocol == Protocol.GRPC ? grpc.endpoint() : http.endpoint())
           .timeout(Duration.ofSeconds(30)).ioThreads(1).build();
-      CompletableFuture<ExportResult> onTheWire = exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
+      CompletableFuture<Outcome> onTheWire = exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
       await().atMost(Duration.ofSeconds(5))
           .until(() -> (protocol == Protocol.GRPC ? grpc.calls.get() : http.requests.get()) == 1);
       long start = System.nanoTime();
 
       exporter.shutdown(Duration.ofMillis(200)).get(10, TimeUnit.SECONDS);
 
-      ExportResult r = onTheWire.get(1, TimeUnit.SECONDS);
-      assertThat(r.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+      Outcome r = onTheWire.get(1, TimeUnit.SECONDS);
+      assertThat(r.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
       assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(4));
     }
   }
@@ -94,7 +95,7 @@ class ShutdownAndConcurrencyTest {
       }
       try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(http.endpoint())
           .maxInFlight(3, 30).maxConnections(16).ioThreads(1).build()) {
-        List<CompletableFuture<ExportResult>> results = new ArrayList<>();
+        List<CompletableFuture<Outcome>> results = new ArrayList<>();
         long start = System.nanoTime();
         for (int i = 0; i < 40; i++) {
           results.add(exporter.export(Signal.LOGS, buffer(tagged("c" + i, 10)), 1));
@@ -103,12 +104,12 @@ class ShutdownAndConcurrencyTest {
         assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(2));
         int accepted = 0;
         int refused = 0;
-        for (CompletableFuture<ExportResult> f : results) {
-          ExportResult r = f.get(20, TimeUnit.SECONDS);
+        for (CompletableFuture<Outcome> f : results) {
+          Outcome r = f.get(20, TimeUnit.SECONDS);
           if (r.isSuccess()) {
             accepted++;
           } else {
-            assertThat(r.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+            assertThat(r.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
             assertThat(r.message()).contains("too many exports in flight");
             refused++;
           }

@@ -12,6 +12,7 @@ import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.Signal;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -72,7 +73,7 @@ class TlsTest {
     return "https://127.0.0.1:" + port;
   }
 
-  private static ExportResult export(OtlpExporter.Builder builder) throws Exception {
+  private static Outcome export(OtlpExporter.Builder builder) throws Exception {
     try (OtlpExporter exporter = builder.retryPolicy(fastRetries(1)).timeout(Duration.ofSeconds(5))
         .ioThreads(1).build()) {
       return exporter.export(Signal.LOGS, buffer(tagged("tls", 100)), 1).get(60, TimeUnit.SECONDS);
@@ -82,25 +83,25 @@ class TlsTest {
   @ParameterizedTest
   @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
   void serverAuthenticatedTlsWithTheTrustedCa(Protocol protocol) throws Exception {
-    ExportResult result = export(OtlpExporter.builder().protocol(protocol).endpoint(endpoint(protocol, false))
+    Outcome result = export(OtlpExporter.builder().protocol(protocol).endpoint(endpoint(protocol, false))
         .trustedCertificates(certs.caCert));
 
-    assertThat(result.status()).as(result.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
+    assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.ACCEPTED);
   }
 
   @ParameterizedTest
   @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
   void mutualTlsWithAClientCertificate(Protocol protocol) throws Exception {
-    ExportResult result = export(OtlpExporter.builder().protocol(protocol).endpoint(endpoint(protocol, true))
+    Outcome result = export(OtlpExporter.builder().protocol(protocol).endpoint(endpoint(protocol, true))
         .trustedCertificates(certs.caCert).clientCertificate(certs.clientCert, certs.clientKey));
 
-    assertThat(result.status()).as(result.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
+    assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.ACCEPTED);
   }
 
   @ParameterizedTest
   @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
   void aServerRequiringClientCertificatesRefusesAClientWithout(Protocol protocol) throws Exception {
-    ExportResult result = export(OtlpExporter.builder().protocol(protocol).endpoint(endpoint(protocol, true))
+    Outcome result = export(OtlpExporter.builder().protocol(protocol).endpoint(endpoint(protocol, true))
         .trustedCertificates(certs.caCert));
 
     assertThat(result.isSuccess()).as(result.toString()).isFalse();
@@ -109,10 +110,10 @@ class TlsTest {
   @ParameterizedTest
   @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
   void aServerCertificateFromAnotherCaIsRefusedWithAClearError(Protocol protocol) throws Exception {
-    ExportResult result = export(OtlpExporter.builder().protocol(protocol).endpoint(endpoint(protocol, false))
+    Outcome result = export(OtlpExporter.builder().protocol(protocol).endpoint(endpoint(protocol, false))
         .trustedCertificates(certs.otherCaCert));
 
-    assertThat(result.status()).isEqualTo(ExportResult.Status.FAILED_RETRYABLE);
+    assertThat(result.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
     assertThat(result.message()).contains("certification path");
     assertThat(result.cause()).isNotNull();
   }
@@ -127,9 +128,9 @@ class TlsTest {
         "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", certs.clientCert.toString(),
         "OTEL_EXPORTER_OTLP_CLIENT_KEY", certs.clientKey.toString());
 
-    ExportResult result = export(OtlpExporter.builder().fromEnvironment(env::get, null));
+    Outcome result = export(OtlpExporter.builder().fromEnvironment(env::get, null));
 
-    assertThat(result.status()).as(result.toString()).isEqualTo(ExportResult.Status.ACCEPTED);
+    assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.ACCEPTED);
   }
 
   @Test

@@ -1,8 +1,13 @@
 package io.otlp4j.queue;
 
+import io.otlp4j.core.Outcome;
+
 /**
  * The outcome of {@link DurableQueue#append}: {@link Appended} once the record is as durable as the
  * fsync policy says, or {@link Refused} with a reason and whether trying again later may succeed.
+ *
+ * <p>It stays a type of its own, beside the one {@link Outcome}, because an appended record has a
+ * position the consumer commits; {@link #outcome()} is its answer as an {@link Outcome}.
  *
  * <p>Immutable and thread-safe.
  */
@@ -10,6 +15,9 @@ public sealed interface AppendResult permits AppendResult.Appended, AppendResult
 
   /** Whether the record was appended (and, with {@link FsyncPolicy#perBatch()}, forced to disk). */
   boolean appended();
+
+  /** This result as the one outcome type: accepted, retryable, or permanent (a record that can never fit). */
+  Outcome outcome();
 
   /**
    * The record is in the queue.
@@ -21,6 +29,11 @@ public sealed interface AppendResult permits AppendResult.Appended, AppendResult
     @Override
     public boolean appended() {
       return true;
+    }
+
+    @Override
+    public Outcome outcome() {
+      return Outcome.accepted();
     }
   }
 
@@ -36,6 +49,12 @@ public sealed interface AppendResult permits AppendResult.Appended, AppendResult
     @Override
     public boolean appended() {
       return false;
+    }
+
+    @Override
+    public Outcome outcome() {
+      String why = "durable queue refused the request: " + reason;
+      return retryable ? Outcome.retryable(why) : Outcome.permanent(why);
     }
   }
 }

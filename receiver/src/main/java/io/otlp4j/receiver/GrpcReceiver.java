@@ -21,6 +21,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.exporter.internal.ZstdCodec;
 import io.otlp4j.wire.OtlpWalker;
 import io.otlp4j.wire.Signal;
@@ -46,7 +47,7 @@ import java.util.concurrent.TimeUnit;
  * enforces it on the decompressed stream), reserved in the {@link MemoryBudget} (refused at once with
  * {@code RESOURCE_EXHAUSTED} and {@code RetryInfo} when it does not fit), walked ({@code
  * INVALID_ARGUMENT} naming the offset and reason when malformed), and handed to the sink. Answers: see
- * {@link ReceiveOutcome}; a bad or missing bearer token is {@code UNAUTHENTICATED}.
+ * {@link Outcome}; a bad or missing bearer token is {@code UNAUTHENTICATED}.
  *
  * <p><b>Lifecycle:</b> {@link #start()} once, then {@link #shutdown(Duration)} once. <b>Thread-safety:</b>
  * thread-safe; immutable configuration. <b>Buffer ownership:</b> each request's buffer is created
@@ -274,7 +275,7 @@ public final class GrpcReceiver {
     });
   }
 
-  private static void answer(ReceiveOutcome outcome, StreamObserver<byte[]> observer) {
+  private static void answer(Outcome outcome, StreamObserver<byte[]> observer) {
     try {
       switch (outcome.kind()) {
         case ACCEPTED:
@@ -283,6 +284,7 @@ public final class GrpcReceiver {
           observer.onCompleted();
           break;
         case RETRYABLE:
+        case LOCAL_FAILURE: // our own failure: the client sends again
           observer.onError(outcome.isOverload()
               ? error(Status.RESOURCE_EXHAUSTED, OtlpResponses.CODE_RESOURCE_EXHAUSTED, outcome.message(),
                   outcome.retryAfter())

@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
@@ -324,13 +325,14 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private FullHttpResponse outcomeAnswer(Signal s, boolean j, ReceiveOutcome outcome) {
+  private FullHttpResponse outcomeAnswer(Signal s, boolean j, Outcome outcome) {
     switch (outcome.kind()) {
       case ACCEPTED:
       case PARTIALLY_ACCEPTED:
         byte[] bytes = j ? OtlpResponses.exportResponseJson(s, outcome) : OtlpResponses.exportResponse(outcome);
         return response(HttpResponseStatus.OK, j, bytes);
       case RETRYABLE:
+      case LOCAL_FAILURE: // our own failure: the client sends again
         FullHttpResponse r = outcome.isOverload()
             ? response(HttpResponseStatus.TOO_MANY_REQUESTS, j,
                 statusBody(j, OtlpResponses.CODE_RESOURCE_EXHAUSTED, outcome.message(), outcome.retryAfter()))

@@ -2,6 +2,7 @@ package io.otlp4j.receiver;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.ProtoWriter;
 import io.otlp4j.wire.Signal;
 import java.io.ByteArrayOutputStream;
@@ -39,8 +40,8 @@ final class OtlpResponses {
    * three signals put {@code partial_success} in field 1 and its rejected count and error message in
    * fields 1 and 2.
    */
-  static byte[] exportResponse(ReceiveOutcome outcome) {
-    if (outcome.kind() != ReceiveOutcome.Kind.PARTIALLY_ACCEPTED) {
+  static byte[] exportResponse(Outcome outcome) {
+    if (outcome.kind() != Outcome.Kind.PARTIALLY_ACCEPTED) {
       return EMPTY;
     }
     ProtoWriter w = new ProtoWriter(64 + outcome.message().length() * 3);
@@ -56,8 +57,8 @@ final class OtlpResponses {
   }
 
   /** The OTLP/JSON {@code Export*ServiceResponse}: {@code {}} or {@code {"partialSuccess":{...}}}. */
-  static byte[] exportResponseJson(Signal signal, ReceiveOutcome outcome) {
-    if (outcome.kind() != ReceiveOutcome.Kind.PARTIALLY_ACCEPTED) {
+  static byte[] exportResponseJson(Signal signal, Outcome outcome) {
+    if (outcome.kind() != Outcome.Kind.PARTIALLY_ACCEPTED) {
       return EMPTY_JSON.clone();
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream(64 + outcome.message().length());

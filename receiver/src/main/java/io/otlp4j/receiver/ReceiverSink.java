@@ -1,6 +1,7 @@
 package io.otlp4j.receiver;
 
 import io.netty.buffer.ByteBuf;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
 import java.util.concurrent.CompletionStage;
@@ -35,5 +36,5 @@ public interface ReceiverSink {
    * @return the outcome the client is told; a stage completed exceptionally is answered as a
    *     retryable refusal
    */
-  CompletionStage<ReceiveOutcome> accept(Signal signal, ByteBuf request, WalkSummary summary);
+  CompletionStage<Outcome> accept(Signal signal, ByteBuf request, WalkSummary summary);
 }

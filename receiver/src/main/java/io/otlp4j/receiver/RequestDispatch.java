@@ -1,6 +1,7 @@
 package io.otlp4j.receiver;
 
 import io.netty.buffer.ByteBuf;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
 import java.lang.System.Logger;
@@ -36,9 +37,9 @@ final class RequestDispatch {
    * normally, always, with the outcome to answer (a sink that throws or fails its stage is answered
    * as a retryable refusal); by then {@code reservation} has been released.
    */
-  CompletableFuture<ReceiveOutcome> dispatch(Signal signal, ByteBuf request, WalkSummary summary,
+  CompletableFuture<Outcome> dispatch(Signal signal, ByteBuf request, WalkSummary summary,
       BudgetReservation reservation) {
-    CompletionStage<ReceiveOutcome> stage;
+    CompletionStage<Outcome> stage;
     try {
       stage = sink.accept(signal, request, summary);
       if (stage == null) {
@@ -50,24 +51,25 @@ final class RequestDispatch {
     }
     return stage.handle((outcome, error) -> {
       reservation.release();
-      ReceiveOutcome answer = outcome;
+      Outcome answer = outcome;
       if (error != null || outcome == null) {
         LOG.log(Level.WARNING, "the receiver sink failed a " + signal.id() + " request; answering retryable",
             error);
-        answer = ReceiveOutcome.retryable(ReceiveOutcome.DEFAULT_RETRY_AFTER, "the pipeline failed to take the data");
+        answer = Outcome.localFailure("the pipeline failed to take the data", error);
       }
       metrics.items(signal, summary.itemCount(), resultOf(answer), answer.rejectedItems());
       return answer;
     }).toCompletableFuture();
   }
 
-  static RequestResult resultOf(ReceiveOutcome outcome) {
+  static RequestResult resultOf(Outcome outcome) {
     switch (outcome.kind()) {
       case ACCEPTED:
         return RequestResult.ACCEPTED;
       case PARTIALLY_ACCEPTED:
         return RequestResult.PARTIALLY_ACCEPTED;
       case RETRYABLE:
+      case LOCAL_FAILURE:
         return RequestResult.REFUSED_RETRYABLE;
       default:
         return RequestResult.REFUSED_PERMANENT;

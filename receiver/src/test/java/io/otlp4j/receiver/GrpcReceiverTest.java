@@ -1,5 +1,6 @@
 package io.otlp4j.receiver;
 
+import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.testing.LeakDetection;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -338,12 +339,12 @@ class GrpcReceiverTest {
     ManagedChannel ch = channel();
     ExportTraceServiceRequest request = OtlpGenerator.realisticTraces(5);
 
-    sink.answer = r -> ReceiveOutcome.partiallyAccepted(2, "two spans had no name");
+    sink.answer = r -> Outcome.partiallyAccepted(2, "two spans had no name");
     ExportTraceServiceResponse partial = (ExportTraceServiceResponse) export(ch, Signal.TRACES, request, null);
     assertThat(partial.getPartialSuccess().getRejectedSpans()).isEqualTo(2);
     assertThat(partial.getPartialSuccess().getErrorMessage()).isEqualTo("two spans had no name");
 
-    sink.answer = r -> ReceiveOutcome.retryable(Duration.ofMillis(1500), "queue full");
+    sink.answer = r -> Outcome.retryable(Duration.ofMillis(1500), "queue full");
     assertThatThrownBy(() -> export(ch, Signal.TRACES, request, null))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
           assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
@@ -357,7 +358,7 @@ class GrpcReceiverTest {
           }
         });
 
-    sink.answer = r -> ReceiveOutcome.overloaded(Duration.ofSeconds(2), "memory limit reached");
+    sink.answer = r -> Outcome.overloaded(Duration.ofSeconds(2), "memory limit reached");
     assertThatThrownBy(() -> export(ch, Signal.TRACES, request, null))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
           assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
@@ -369,7 +370,7 @@ class GrpcReceiverTest {
           }
         });
 
-    sink.answer = r -> ReceiveOutcome.permanent("not for us");
+    sink.answer = r -> Outcome.permanent("not for us");
     assertThatThrownBy(() -> export(ch, Signal.TRACES, request, null))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));

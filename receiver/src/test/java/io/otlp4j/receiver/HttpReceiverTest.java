@@ -1,5 +1,6 @@
 package io.otlp4j.receiver;
 
+import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.testing.LeakDetection;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -198,7 +199,7 @@ class HttpReceiverTest {
     byte[] request = OtlpGenerator.realisticTraces(4).toByteArray();
     byte[] json = OtlpJson.toJson(Signal.TRACES, request);
 
-    sink.answer = r -> ReceiveOutcome.partiallyAccepted(3, "3 spans too old");
+    sink.answer = r -> Outcome.partiallyAccepted(3, "3 spans too old");
     HttpResponse<byte[]> proto = post("/v1/traces", PROTOBUF, null, request);
     assertThat(proto.statusCode()).isEqualTo(200);
     ExportTraceServiceResponse parsed = ExportTraceServiceResponse.parseFrom(proto.body());
@@ -209,7 +210,7 @@ class HttpReceiverTest {
     JsonFormat.parser().merge(new String(viaJson.body(), StandardCharsets.UTF_8), fromJson);
     assertThat(fromJson.build()).isEqualTo(parsed);
 
-    sink.answer = r -> ReceiveOutcome.retryable(Duration.ofMillis(2500), "queue full");
+    sink.answer = r -> Outcome.retryable(Duration.ofMillis(2500), "queue full");
     HttpResponse<byte[]> retry = post("/v1/traces", PROTOBUF, null, request);
     assertThat(retry.statusCode()).isEqualTo(503);
     assertThat(retry.headers().firstValue("retry-after")).hasValue("3");
@@ -217,13 +218,13 @@ class HttpReceiverTest {
     assertThat(status.getMessage()).isEqualTo("queue full");
     assertThat(status.getDetails(0).unpack(com.google.rpc.RetryInfo.class).getRetryDelay().getSeconds()).isEqualTo(2);
 
-    sink.answer = r -> ReceiveOutcome.overloaded(Duration.ofSeconds(2), "memory limit reached");
+    sink.answer = r -> Outcome.overloaded(Duration.ofSeconds(2), "memory limit reached");
     HttpResponse<byte[]> overloaded = post("/v1/traces", PROTOBUF, null, request);
     assertThat(overloaded.statusCode()).isEqualTo(429);
     assertThat(overloaded.headers().firstValue("retry-after")).hasValue("2");
     assertThat(com.google.rpc.Status.parseFrom(overloaded.body()).getCode()).isEqualTo(8);
 
-    sink.answer = r -> ReceiveOutcome.permanent("nope");
+    sink.answer = r -> Outcome.permanent("nope");
     HttpResponse<byte[]> permanent = post("/v1/traces", JSON, null, json);
     assertThat(permanent.statusCode()).isEqualTo(400);
     com.google.rpc.Status.Builder jsonStatus = com.google.rpc.Status.newBuilder();

@@ -8,6 +8,7 @@ import com.google.rpc.RetryInfo;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.Signal;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -31,7 +32,7 @@ class OtlpResponsesTest {
   @ParameterizedTest
   @EnumSource(Signal.class)
   void partialSuccessMatchesTheOfficialEncodingInProtobufAndJson(Signal signal) throws Exception {
-    ReceiveOutcome outcome = ReceiveOutcome.partiallyAccepted(1234567890123L, "some were bad \u00e9");
+    Outcome outcome = Outcome.partiallyAccepted(1234567890123L, "some were bad \u00e9");
     Message.Builder fromProto = responseBuilder(signal).mergeFrom(OtlpResponses.exportResponse(outcome));
     Message.Builder fromJson = responseBuilder(signal);
     JsonFormat.parser().merge(new String(OtlpResponses.exportResponseJson(signal, outcome), StandardCharsets.UTF_8),
@@ -46,8 +47,8 @@ class OtlpResponsesTest {
   @ParameterizedTest
   @EnumSource(Signal.class)
   void acceptedIsTheEmptyResponse(Signal signal) {
-    assertThat(OtlpResponses.exportResponse(ReceiveOutcome.accepted())).isEmpty();
-    assertThat(new String(OtlpResponses.exportResponseJson(signal, ReceiveOutcome.accepted()), StandardCharsets.UTF_8))
+    assertThat(OtlpResponses.exportResponse(Outcome.accepted())).isEmpty();
+    assertThat(new String(OtlpResponses.exportResponseJson(signal, Outcome.accepted()), StandardCharsets.UTF_8))
         .isEqualTo("{}");
   }
 

@@ -2,6 +2,7 @@ package io.otlp4j.receiver;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
 import java.util.List;
@@ -22,12 +23,12 @@ final class RecordingSink implements ReceiverSink {
   record Received(Signal signal, byte[] bytes, WalkSummary summary) { }
 
   final List<Received> received = new CopyOnWriteArrayList<>();
-  private final Queue<CompletableFuture<ReceiveOutcome>> held = new ConcurrentLinkedQueue<>();
-  volatile Function<Received, ReceiveOutcome> answer = r -> ReceiveOutcome.accepted();
+  private final Queue<CompletableFuture<Outcome>> held = new ConcurrentLinkedQueue<>();
+  volatile Function<Received, Outcome> answer = r -> Outcome.accepted();
   volatile boolean hold;
 
   @Override
-  public CompletionStage<ReceiveOutcome> accept(Signal signal, ByteBuf request, WalkSummary summary) {
+  public CompletionStage<Outcome> accept(Signal signal, ByteBuf request, WalkSummary summary) {
     Received r;
     try {
       r = new Received(signal, ByteBufUtil.getBytes(request), summary);
@@ -36,7 +37,7 @@ final class RecordingSink implements ReceiverSink {
     }
     received.add(r);
     if (hold) {
-      CompletableFuture<ReceiveOutcome> f = new CompletableFuture<>();
+      CompletableFuture<Outcome> f = new CompletableFuture<>();
       held.add(f);
       return f;
     }
@@ -50,9 +51,9 @@ final class RecordingSink implements ReceiverSink {
   /** Stops holding and completes every held request as accepted. */
   void releaseHeld() {
     hold = false;
-    CompletableFuture<ReceiveOutcome> f;
+    CompletableFuture<Outcome> f;
     while ((f = held.poll()) != null) {
-      f.complete(ReceiveOutcome.accepted());
+      f.complete(Outcome.accepted());
     }
   }
 

@@ -1,6 +1,7 @@
 package io.otlp4j.relay;
 
 import io.netty.buffer.ByteBuf;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.OtlpWalker;
 import io.otlp4j.wire.RequestSplitter;
@@ -85,12 +86,12 @@ public final class DebugExporter implements RelayExporter {
   }
 
   @Override
-  public CompletableFuture<ExportOutcome> export(Signal signal, ByteBuf request, long itemCount) {
+  public CompletableFuture<Outcome> export(Signal signal, ByteBuf request, long itemCount) {
     try {
       items.add(itemCount);
       if (verbosity == Verbosity.BASIC) {
         out.accept(id + ": " + signal.id() + ": " + itemCount + " " + itemName(signal));
-        return CompletableFuture.completedFuture(ExportOutcome.delivered());
+        return CompletableFuture.completedFuture(Outcome.accepted());
       }
       WalkSummary summary;
       try {
@@ -98,14 +99,14 @@ public final class DebugExporter implements RelayExporter {
       } catch (RuntimeException e) {
         out.accept(id + ": " + signal.id() + ": " + request.readableBytes() + " bytes that are not valid OTLP: "
             + e.getMessage());
-        return CompletableFuture.completedFuture(ExportOutcome.delivered());
+        return CompletableFuture.completedFuture(Outcome.accepted());
       }
       out.accept(id + ": " + signal.id() + ": " + summary.resourceCount() + " resources, " + summary.scopeCount()
           + " scopes, " + summary.itemCount() + " " + itemName(signal) + ", " + request.readableBytes() + " bytes");
       if (verbosity == Verbosity.DETAILED) {
         detailed(signal, request, summary.itemCount());
       }
-      return CompletableFuture.completedFuture(ExportOutcome.delivered());
+      return CompletableFuture.completedFuture(Outcome.accepted());
     } finally {
       request.release();
     }

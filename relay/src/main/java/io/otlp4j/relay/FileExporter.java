@@ -2,6 +2,7 @@ package io.otlp4j.relay;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
 import java.io.BufferedOutputStream;
@@ -100,15 +101,15 @@ public final class FileExporter implements RelayExporter {
   }
 
   @Override
-  public CompletableFuture<ExportOutcome> export(Signal signal, ByteBuf request, long itemCount) {
+  public CompletableFuture<Outcome> export(Signal signal, ByteBuf request, long itemCount) {
     if (format == Format.PROTO) {
       try {
         files.get(signal).appendFramed(request);
-        return CompletableFuture.completedFuture(ExportOutcome.delivered());
+        return CompletableFuture.completedFuture(Outcome.accepted());
       } catch (RuntimeException | IOException e) {
         LOG.log(System.Logger.Level.WARNING, () -> id + ": could not write " + itemCount + " " + signal.id()
             + " items to " + files.get(signal).path, e);
-        return CompletableFuture.completedFuture(ExportOutcome.retryable("could not write to "
+        return CompletableFuture.completedFuture(Outcome.retryable("could not write to "
             + files.get(signal).path + ": " + e.getMessage()));
       } finally {
         request.release();
@@ -123,12 +124,12 @@ public final class FileExporter implements RelayExporter {
     try {
       byte[] json = OtlpJson.toJson(signal, protobuf);
       files.get(signal).append(json);
-      return CompletableFuture.completedFuture(ExportOutcome.delivered());
+      return CompletableFuture.completedFuture(Outcome.accepted());
     } catch (RuntimeException | IOException e) {
       LOG.log(System.Logger.Level.WARNING, () -> id + ": could not write " + itemCount + " " + signal.id() + " items to "
           + files.get(signal).path, e);
       // A local write that failed (a full disk, say) may succeed later: the client may send again.
-      return CompletableFuture.completedFuture(ExportOutcome.retryable("could not write to "
+      return CompletableFuture.completedFuture(Outcome.retryable("could not write to "
           + files.get(signal).path + ": " + e.getMessage()));
     }
   }

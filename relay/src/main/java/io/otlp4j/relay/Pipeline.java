@@ -3,10 +3,10 @@ package io.otlp4j.relay;
 import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.core.RetryPolicy;
 import io.otlp4j.queue.AppendResult;
 import io.otlp4j.queue.DurableQueue;
-import io.otlp4j.receiver.ReceiveOutcome;
 import io.otlp4j.receiver.ReceiverSink;
 import io.otlp4j.wire.ResourceRewrite;
 import io.otlp4j.wire.Signal;
@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p><b>Ack modes</b> ({@link AckMode}): in {@code received} a request is accepted once every
  * exporter's queue holds it in memory; in {@code delivered} the answer waits until every exporter has
- * sent the batch that carried it and is that batch's outcome ({@link ExportOutcome#worst worst} over the
+ * sent the batch that carried it and is that batch's outcome ({@link Outcome#worst worst} over the
  * exporters: an upstream that rejected it permanently makes a permanent error with the reason, one that
  * gave up retryably or whose circuit is open a retryable refusal with a retry delay). An exporter
  * without a queue ({@code sending_queue.enabled: false}) is always waited for, as in the Collector. A
@@ -73,8 +73,11 @@ public final class Pipeline implements ReceiverSink {
   private final List<ExporterQueue> queues;
   private final int awaitedInReceivedMode;
   private final DurableQueue durable; // null unless some exporter keeps its queue on disk
-  private final List<DurableExportLoop> loops;
-  private final ScheduledExecutorService loopScheduler;
+  private final List<RelayExporter> onDisk;
+  private final Builder settings;
+  private volatile List<DurableExportLoop> loops = List.of();
+  private volatile ScheduledExecutorService scheduler; // durable loops, local-failure retries; set by start()
+  private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
   private volatile boolean closing;
   private final MetricsRegistry.Counter refused;
   private final MetricsRegistry.Counter queued;
@@ -91,23 +94,45 @@ public final class Pipeline implements ReceiverSink {
       List<RelayExporter> exporters, BatchSettings batch, MetricsRegistry metrics) {
     this(builder(id, signal).memoryBudget(budget).processors(processors).batch(batch).metrics(metrics)
         .exporters(exporters, SendingQueueSettings.inMemory(batch.queueSize())));
+    start();
   }
 
+  /**
+   * Checks the configuration and sets up the queues' bookkeeping; starts no thread ({@link #start}
+   * does), so a configuration error leaves nothing running.
+   */
   private Pipeline(Builder b) {
     this.id = b.id;
     this.signal = b.signal;
     this.ackMode = b.ackMode;
     this.budget = Objects.requireNonNull(b.budget, "memoryBudget");
     this.processors = List.copyOf(b.processors);
+    this.settings = b;
     if (b.exporters.isEmpty()) {
       throw new IllegalArgumentException("pipeline " + id + " has no exporter");
     }
+    List<RelayExporter> disk = new ArrayList<>();
+    for (Map.Entry<RelayExporter, SendingQueueSettings> e : b.exporters.entrySet()) {
+      if (e.getValue().durable()) {
+        disk.add(e.getKey());
+      }
+    }
+    if (!disk.isEmpty()) {
+      if (b.durableQueue == null) {
+        throw new IllegalArgumentException("pipeline " + id + ": exporters " + disk.stream().map(
+            RelayExporter::id).toList() + " keep their queue on disk, but the pipeline has no durable queue");
+      }
+      if (ackMode != AckMode.DURABLE) {
+        throw new IllegalArgumentException("pipeline " + id + ": a durable queue needs ack mode durable, not "
+            + ackMode.id());
+      }
+    }
+    this.onDisk = List.copyOf(disk);
+    this.durable = disk.isEmpty() ? null : b.durableQueue;
     List<ExporterQueue> q = new ArrayList<>();
-    List<RelayExporter> onDisk = new ArrayList<>();
     int direct = 0;
     for (Map.Entry<RelayExporter, SendingQueueSettings> e : b.exporters.entrySet()) {
       if (e.getValue().durable()) {
-        onDisk.add(e.getKey());
         continue;
       }
       ExporterQueue queue = new ExporterQueue(id, signal, e.getKey(), b.batch, e.getValue(), b.metrics);
@@ -118,29 +143,38 @@ public final class Pipeline implements ReceiverSink {
     }
     this.queues = List.copyOf(q);
     this.awaitedInReceivedMode = direct;
-    if (onDisk.isEmpty()) {
-      this.durable = null;
-      this.loops = List.of();
-      this.loopScheduler = null;
-    } else {
-      if (b.durableQueue == null) {
-        throw new IllegalArgumentException("pipeline " + id + ": exporters " + onDisk.stream().map(
-            RelayExporter::id).toList() + " keep their queue on disk, but the pipeline has no durable queue");
-      }
-      if (ackMode != AckMode.DURABLE) {
-        throw new IllegalArgumentException("pipeline " + id + ": a durable queue needs ack mode durable, not "
-            + ackMode.id());
-      }
-      this.durable = b.durableQueue;
-      this.loopScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "otlp4j-durable-" + id);
-        t.setDaemon(true);
-        return t;
-      });
+    this.refused = b.metrics.counter("otlp4j_pipeline_refused_" + signal.id(),
+        "Items refused by the pipeline (memory limit or full queue), retryable for the client", "pipeline", id);
+    this.queued = b.metrics.counter("otlp4j_pipeline_queued_" + signal.id(),
+        "Items queued by the pipeline for its exporters", "pipeline", id);
+  }
+
+  /**
+   * Starts the queues' threads and the durable queue's consumer loops; {@link Builder#build()} calls
+   * it. Idempotent.
+   *
+   * @return this pipeline
+   */
+  public Pipeline start() {
+    if (!started.compareAndSet(false, true)) {
+      return this;
+    }
+    ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "otlp4j-pipeline-" + id);
+      t.setDaemon(true);
+      return t;
+    });
+    this.scheduler = s;
+    for (ExporterQueue queue : queues) {
+      queue.start(s);
+    }
+    if (durable != null) {
+      Builder b = settings;
       List<DurableExportLoop> l = new ArrayList<>();
       for (RelayExporter exporter : onDisk) {
-        DurableExportLoop loop = new DurableExportLoop(id, signal, exporter, durable.consumer(exporter.id()),
-            b.batch, b.backoffs.getOrDefault(exporter, DurableExportLoop.DEFAULT_BACKOFF), loopScheduler, b.metrics);
+        DurableExportLoop loop = new DurableExportLoop(id, signal, CountingExporter.wrap(exporter, signal, b.metrics),
+            durable.consumer(exporter.id()), b.batch, b.backoffs.getOrDefault(exporter,
+            DurableExportLoop.DEFAULT_BACKOFF), s, b.metrics);
         String[] labels = {"exporter", exporter.id(), "data_type", signal.id(), "pipeline", id};
         // The Collector's names; for a queue on disk both are bytes, so size / capacity is how full it is.
         b.metrics.gauge("otelcol_exporter_queue_size", ExporterQueue.QUEUE_SIZE_HELP,
@@ -153,10 +187,7 @@ public final class Pipeline implements ReceiverSink {
       this.loops = List.copyOf(l);
       loops.forEach(DurableExportLoop::start);
     }
-    this.refused = b.metrics.counter("otlp4j_pipeline_refused_" + signal.id(),
-        "Items refused by the pipeline (memory limit or full queue), retryable for the client", "pipeline", id);
-    this.queued = b.metrics.counter("otlp4j_pipeline_queued_" + signal.id(),
-        "Items queued by the pipeline for its exporters", "pipeline", id);
+    return this;
   }
 
   /** Starts a builder for pipeline {@code id} of {@code signal}. */
@@ -178,32 +209,41 @@ public final class Pipeline implements ReceiverSink {
   }
 
   @Override
-  public CompletionStage<ReceiveOutcome> accept(Signal requestSignal, ByteBuf request, WalkSummary summary) {
+  public CompletionStage<Outcome> accept(Signal requestSignal, ByteBuf request, WalkSummary summary) {
     try {
-      return enqueue(requestSignal, request, summary.itemCount());
+      return enqueue(requestSignal, request, summary);
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.ERROR, () -> id + ": unexpected failure", e);
-      return CompletableFuture.completedFuture(ReceiveOutcome.retryable(ReceiveOutcome.DEFAULT_RETRY_AFTER,
-          "internal error"));
+      return CompletableFuture.completedFuture(Outcome.localFailure("internal error: " + e, e));
     }
   }
 
-  /** Takes ownership of {@code request}. */
-  private CompletionStage<ReceiveOutcome> enqueue(Signal requestSignal, ByteBuf request, long items) {
+  /**
+   * Takes ownership of {@code request}; {@code summary} is the receiver's walk of it, so nothing here
+   * walks it again (the processors rewrite without validating again, the splitter takes counts from
+   * its cut).
+   */
+  private CompletionStage<Outcome> enqueue(Signal requestSignal, ByteBuf request, WalkSummary summary) {
+    long items = summary.itemCount();
     if (requestSignal != signal) {
       request.release();
-      return done(ReceiveOutcome.permanent("pipeline " + id + " does not take " + requestSignal.id()));
+      return done(Outcome.permanent("pipeline " + id + " does not take " + requestSignal.id()));
     }
     ByteBuf current = request;
     try {
       for (ResourceRewrite rewrite : processors) {
-        ByteBuf next = rewrite.apply(signal, current);
+        ByteBuf next = rewrite.apply(signal, current, summary);
         current.release();
         current = next;
       }
     } catch (WireFormatException e) {
       current.release();
-      return done(ReceiveOutcome.permanent(e.getMessage()));
+      return done(Outcome.permanent(e.getMessage()));
+    } catch (Throwable e) {
+      // A processor's bug: the data is fine, the client may send it again; nothing is held.
+      current.release();
+      LOG.log(System.Logger.Level.ERROR, () -> id + ": a processor failed", e);
+      return done(Outcome.localFailure("a processor failed: " + e, e));
     }
     boolean delivered = ackMode == AckMode.DELIVERED;
     // In delivered mode the receiver's reservation covers the request until it is answered, and so it
@@ -212,7 +252,7 @@ public final class Pipeline implements ReceiverSink {
     if (bytes > 0 && !budget.tryAcquire(bytes)) {
       current.release();
       refused.add(items);
-      return done(ReceiveOutcome.overloaded(ReceiveOutcome.DEFAULT_RETRY_AFTER, "memory limit reached"));
+      return done(Outcome.overloaded(Outcome.DEFAULT_RETRY_AFTER, "memory limit reached"));
     }
     int onDisk = durable == null ? 0 : 1;
     Acks acks = new Acks(budget, bytes, queues.size() + onDisk,
@@ -221,11 +261,20 @@ public final class Pipeline implements ReceiverSink {
     try {
       for (ExporterQueue queue : queues) {
         boolean awaited = delivered || queue.answersAfterExport();
-        ExporterQueue.Entry entry = new ExporterQueue.Entry(current.retain(), items,
-            awaited ? acks::awaitedDone : acks::done);
-        if (!queue.offer(entry)) {
-          current.release();
-          ExportOutcome refusal = ExportOutcome.retryable("exporter " + queue.exporterId() + "'s queue is full");
+        Outcome refusal = null;
+        ByteBuf held = current.retain();
+        try {
+          ExporterQueue.Entry entry = new ExporterQueue.Entry(held, items, awaited ? acks::awaitedDone : acks::done);
+          if (!queue.offer(entry)) {
+            refusal = Outcome.retryable("exporter " + queue.exporterId() + "'s queue is full");
+          }
+        } catch (Throwable e) {
+          // offer keeps nothing when it does not accept: the reference is still ours
+          LOG.log(System.Logger.Level.ERROR, () -> id + ": queueing for " + queue.exporterId() + " failed", e);
+          refusal = Outcome.localFailure("queueing for exporter " + queue.exporterId() + " failed: " + e, e);
+        }
+        if (refusal != null) {
+          held.release();
           if (awaited) {
             acks.awaitedDone(refusal);
           } else {
@@ -255,27 +304,30 @@ public final class Pipeline implements ReceiverSink {
       appended = durable.append((byte) signal.ordinal(), items, request);
     } catch (RuntimeException e) {
       request.release();
-      acks.awaitedDone(ExportOutcome.retryable("durable queue failed: " + e));
+      acks.awaitedDone(Outcome.localFailure("durable queue failed: " + e, e));
       return;
     }
     appended.whenComplete((result, error) -> {
       request.release(); // the queue is done with the bytes: on disk now, or refused
-      ExportOutcome outcome;
-      if (result instanceof AppendResult.Appended) {
+      Outcome outcome;
+      if (result == null) {
+        outcome = Outcome.localFailure("durable queue failed: " + error, error);
+      } else {
+        outcome = result.outcome();
+        if (outcome.kind() == Outcome.Kind.PERMANENT && closing) {
+          outcome = Outcome.retryable(outcome.message()); // refused because we are stopping: send again
+        }
+      }
+      if (result != null && result.appended()) {
         queued.add(items);
-        outcome = ExportOutcome.delivered();
       } else {
         refused.add(items);
-        AppendResult.Refused r = result instanceof AppendResult.Refused x ? x
-            : new AppendResult.Refused(String.valueOf(error), true);
-        outcome = r.retryable() || closing ? ExportOutcome.retryable("durable queue refused the request: "
-            + r.reason()) : ExportOutcome.permanent("durable queue refused the request: " + r.reason());
       }
       acks.awaitedDone(outcome);
     });
   }
 
-  private static CompletableFuture<ReceiveOutcome> done(ReceiveOutcome outcome) {
+  private static CompletableFuture<Outcome> done(Outcome outcome) {
     return CompletableFuture.completedFuture(outcome);
   }
 
@@ -285,27 +337,28 @@ public final class Pipeline implements ReceiverSink {
    */
   public CompletableFuture<Boolean> shutdown(Duration deadline) {
     closing = true;
+    ScheduledExecutorService s = scheduler;
     List<CompletableFuture<Boolean>> all = new ArrayList<>();
     for (ExporterQueue queue : queues) {
       all.add(queue.shutdown(deadline));
     }
     CompletableFuture<Boolean> memory = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
         .thenApply(v -> all.stream().allMatch(CompletableFuture::join));
-    if (durable == null) {
-      return memory;
-    }
     // What is on disk stays there for the next start; only the batches in flight are waited for.
     List<CompletableFuture<Boolean>> stops = new ArrayList<>();
     for (DurableExportLoop loop : loops) {
       stops.add(loop.stop(deadline));
     }
     CompletableFuture<Boolean> loopsStopped = CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new))
-        .thenApplyAsync(v -> {
-          durable.close();
-          loopScheduler.shutdown();
-          return stops.stream().allMatch(CompletableFuture::join);
-        });
-    return memory.thenCombine(loopsStopped, (a, c) -> a && c);
+        .thenApply(v -> stops.stream().allMatch(CompletableFuture::join));
+    return memory.thenCombine(loopsStopped, (a, c) -> a && c).whenComplete((ok, error) -> {
+      if (durable != null) {
+        durable.close();
+      }
+      if (s != null) {
+        s.shutdown();
+      }
+    });
   }
 
   @Override
@@ -324,8 +377,8 @@ public final class Pipeline implements ReceiverSink {
     private final long bytes;
     private final AtomicInteger remaining;
     private final AtomicInteger awaited;
-    private final AtomicReference<ExportOutcome> worst = new AtomicReference<>();
-    private final CompletableFuture<ReceiveOutcome> answer = new CompletableFuture<>();
+    private final AtomicReference<Outcome> worst = new AtomicReference<>();
+    private final CompletableFuture<Outcome> answer = new CompletableFuture<>();
 
     Acks(MemoryBudget budget, long bytes, int targets, int awaitedTargets) {
       this.budget = budget;
@@ -335,21 +388,21 @@ public final class Pipeline implements ReceiverSink {
     }
 
     /** An exporter the answer does not wait for is done with the request. */
-    void done(ExportOutcome ignored) {
+    void done(Outcome ignored) {
       if (remaining.decrementAndGet() == 0 && bytes > 0) {
         budget.release(bytes);
       }
     }
 
     /** An exporter the answer does not wait for refused the request (its queue was full). */
-    void refuse(ExportOutcome outcome) {
-      worst.accumulateAndGet(outcome, ExportOutcome::worst);
+    void refuse(Outcome outcome) {
+      worst.accumulateAndGet(outcome, Outcome::worst);
       done(outcome);
     }
 
     /** An exporter the answer waits for is done with the request. */
-    void awaitedDone(ExportOutcome outcome) {
-      worst.accumulateAndGet(outcome, ExportOutcome::worst);
+    void awaitedDone(Outcome outcome) {
+      worst.accumulateAndGet(outcome, Outcome::worst);
       done(outcome);
       if (awaited.decrementAndGet() == 0) {
         answer();
@@ -357,7 +410,7 @@ public final class Pipeline implements ReceiverSink {
     }
 
     /** The request was offered to every exporter: the answer, now or later. */
-    CompletableFuture<ReceiveOutcome> offered() {
+    CompletableFuture<Outcome> offered() {
       done(null);
       if (awaited.decrementAndGet() == 0) {
         answer();
@@ -366,8 +419,8 @@ public final class Pipeline implements ReceiverSink {
     }
 
     private void answer() {
-      ExportOutcome outcome = worst.get();
-      answer.complete(outcome == null ? ReceiveOutcome.accepted() : outcome.toReceiveOutcome());
+      Outcome outcome = worst.get();
+      answer.complete(outcome == null ? Outcome.accepted() : outcome);
     }
   }
 
@@ -459,8 +512,9 @@ public final class Pipeline implements ReceiverSink {
       return this;
     }
 
+    /** Checks the configuration, then starts the pipeline ({@link Pipeline#start()}). */
     public Pipeline build() {
-      return new Pipeline(this);
+      return new Pipeline(this).start();
     }
   }
 }

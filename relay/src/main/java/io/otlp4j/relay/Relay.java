@@ -3,11 +3,11 @@ package io.otlp4j.relay;
 import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.exporter.OtlpExporter;
 import io.otlp4j.exporter.Protocol;
 import io.otlp4j.receiver.GrpcReceiver;
 import io.otlp4j.receiver.HttpReceiver;
-import io.otlp4j.receiver.ReceiveOutcome;
 import io.otlp4j.receiver.ReceiverSink;
 import io.otlp4j.receiver.ReceiverTls;
 import io.otlp4j.wire.ResourceRewrite;
@@ -447,16 +447,16 @@ public final class Relay implements AutoCloseable {
     }
 
     @Override
-    public CompletionStage<ReceiveOutcome> accept(Signal signal, ByteBuf request, WalkSummary summary) {
+    public CompletionStage<Outcome> accept(Signal signal, ByteBuf request, WalkSummary summary) {
       List<Pipeline> targets = routes.get(signal);
       if (targets == null) {
         request.release();
-        return CompletableFuture.completedFuture(ReceiveOutcome.permanent("no pipeline takes " + signal.id()));
+        return CompletableFuture.completedFuture(Outcome.permanent("no pipeline takes " + signal.id()));
       }
       if (targets.size() == 1) {
         return targets.get(0).accept(signal, request, summary);
       }
-      List<CompletableFuture<ReceiveOutcome>> outcomes = new ArrayList<>(targets.size());
+      List<CompletableFuture<Outcome>> outcomes = new ArrayList<>(targets.size());
       try {
         for (Pipeline p : targets) {
           outcomes.add(p.accept(signal, request.retain(), summary).toCompletableFuture());
@@ -465,40 +465,12 @@ public final class Relay implements AutoCloseable {
         request.release();
       }
       return CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).thenApply(v -> {
-        ReceiveOutcome worst = ReceiveOutcome.accepted();
-        for (CompletableFuture<ReceiveOutcome> o : outcomes) {
-          worst = worse(worst, o.join());
+        Outcome worst = Outcome.accepted();
+        for (CompletableFuture<Outcome> o : outcomes) {
+          worst = Outcome.worst(worst, o.join());
         }
         return worst;
       });
-    }
-
-    /**
-     * The worse of two pipelines' answers, as the Collector's fan-out combines errors: permanent over
-     * retryable (the longer delay) over partially accepted over accepted.
-     */
-    static ReceiveOutcome worse(ReceiveOutcome a, ReceiveOutcome b) {
-      int ra = rank(a.kind());
-      int rb = rank(b.kind());
-      if (ra != rb) {
-        return ra > rb ? a : b;
-      }
-      if (a.kind() == ReceiveOutcome.Kind.RETRYABLE) {
-        return b.retryAfter().compareTo(a.retryAfter()) > 0 ? b : a;
-      }
-      if (a.kind() == ReceiveOutcome.Kind.PARTIALLY_ACCEPTED) {
-        return b.rejectedItems() > a.rejectedItems() ? b : a;
-      }
-      return a;
-    }
-
-    private static int rank(ReceiveOutcome.Kind kind) {
-      return switch (kind) {
-        case ACCEPTED -> 0;
-        case PARTIALLY_ACCEPTED -> 1;
-        case RETRYABLE -> 2;
-        case PERMANENT -> 3;
-      };
     }
   }
 }

@@ -1,7 +1,7 @@
 package io.otlp4j.relay;
 
 import io.netty.buffer.ByteBuf;
-import io.otlp4j.exporter.ExportResult;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.exporter.OtlpExporter;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;
@@ -35,35 +35,55 @@ public final class UpstreamExporter implements RelayExporter {
   }
 
   @Override
-  public CompletableFuture<ExportOutcome> export(Signal signal, ByteBuf request, long itemCount) {
+  public CompletableFuture<Outcome> export(Signal signal, ByteBuf request, long itemCount) {
     int items = (int) Math.min(Integer.MAX_VALUE, itemCount);
-    return exporter.export(signal, request, items).handle((result, error) -> {
+    return observe(exporter.export(signal, request, items), signal, items);
+  }
+
+  /**
+   * One attempt, no retries of the exporter's own: the durable loop owns the retries of what it keeps
+   * on disk and gets the upstream's RetryInfo / Retry-After delay in the outcome.
+   */
+  @Override
+  public CompletableFuture<Outcome> exportOnce(Signal signal, ByteBuf request, long itemCount) {
+    int items = (int) Math.min(Integer.MAX_VALUE, itemCount);
+    return observe(exporter.exportOnce(signal, request, items), signal, items);
+  }
+
+  /** Logs a failure (throttled: a durable queue sends the same batch again and again); the outcome unchanged. */
+  private CompletableFuture<Outcome> observe(CompletableFuture<Outcome> export, Signal signal, int items) {
+    return export.handle((result, error) -> {
       if (error != null) {
         LOG.log(System.Logger.Level.WARNING, () -> id + ": export of " + items + " " + signal.id() + " items failed",
             error);
-        return ExportOutcome.retryable(id + ": export failed: " + error);
+        return Outcome.localFailure(id + ": export failed: " + error, error);
       }
       if (!result.isSuccess()) {
-        // A durable queue sends the same batch again and again while the upstream is down: one warning
-        // per interval, the rest at DEBUG.
         long now = System.nanoTime();
         long last = lastWarning.get();
         boolean warn = (now - last >= WARNING_INTERVAL_NANOS || last == 0) && lastWarning.compareAndSet(last, now);
         LOG.log(warn ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG, () -> id + ": gave up on " + items
             + " " + signal.id() + " items: " + result);
       }
-      return outcome(result);
+      return withContext(result);
     });
   }
 
-  /** The relay's view of an exporter result: a partial success is delivered (the upstream kept it). */
-  static ExportOutcome outcome(ExportResult result) {
-    if (result.isSuccess()) {
-      return ExportOutcome.delivered();
-    }
-    String message = result.message().isEmpty() ? result.status().toString() : result.message();
-    return result.isRetryable() ? ExportOutcome.retryable("upstream unavailable: " + message)
-        : ExportOutcome.permanent("upstream rejected the data: " + message);
+  /** The outcome unchanged but for a message that says whose answer it was, for the client. */
+  static Outcome withContext(Outcome result) {
+    String message = result.message().isEmpty() ? result.kind().toString() : result.message();
+    return switch (result.kind()) {
+      case ACCEPTED, PARTIALLY_ACCEPTED -> result;
+      case RETRYABLE -> result.withMessage("upstream unavailable: " + message);
+      case LOCAL_FAILURE -> result.withMessage("the relay failed to export: " + message);
+      case PERMANENT -> result.withMessage("upstream rejected the data: " + message);
+    };
+  }
+
+  /** Counts sent and failed items itself ({@link OtlpExporter}), under the Collector's names. */
+  @Override
+  public boolean countsItems() {
+    return true;
   }
 
   @Override

@@ -10,9 +10,9 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.core.RetryPolicy;
 import io.otlp4j.queue.DurableQueue;
-import io.otlp4j.receiver.ReceiveOutcome;
 import io.otlp4j.wire.OtlpWalker;
 import io.otlp4j.wire.Signal;
 import java.nio.file.Path;
@@ -36,7 +36,7 @@ class DurableExportLoopTest {
 
   /** Answers each export with the next scripted outcome (delivered once the script is used up). */
   private static final class ScriptedExporter implements RelayExporter {
-    final LinkedBlockingQueue<ExportOutcome> script = new LinkedBlockingQueue<>();
+    final LinkedBlockingQueue<Outcome> script = new LinkedBlockingQueue<>();
     final ConcurrentLinkedQueue<byte[]> calls = new ConcurrentLinkedQueue<>();
 
     @Override
@@ -45,14 +45,14 @@ class DurableExportLoopTest {
     }
 
     @Override
-    public CompletableFuture<ExportOutcome> export(Signal signal, ByteBuf request, long itemCount) {
+    public CompletableFuture<Outcome> export(Signal signal, ByteBuf request, long itemCount) {
       try {
         calls.add(ByteBufUtil.getBytes(request));
       } finally {
         request.release();
       }
-      ExportOutcome next = script.poll();
-      return CompletableFuture.completedFuture(next == null ? ExportOutcome.delivered() : next);
+      Outcome next = script.poll();
+      return CompletableFuture.completedFuture(next == null ? Outcome.accepted() : next);
     }
 
     @Override
@@ -85,7 +85,7 @@ class DurableExportLoopTest {
         .build();
   }
 
-  private static ReceiveOutcome send(Pipeline pipeline, String name, int spans) {
+  private static Outcome send(Pipeline pipeline, String name, int spans) {
     ByteBuf buf = Unpooled.copiedBuffer(DurableAckModeTest.spans(name, spans, 10).toByteArray());
     return pipeline.accept(Signal.TRACES, buf, OtlpWalker.create().walk(Signal.TRACES, buf)).toCompletableFuture()
         .join();
@@ -94,21 +94,21 @@ class DurableExportLoopTest {
   @Test
   void retryableFailureResendsTheSameBytesAndPermanentRejectionIsCommittedAndCounted() throws Exception {
     ScriptedExporter exporter = new ScriptedExporter();
-    exporter.script.add(ExportOutcome.retryable("down"));
-    exporter.script.add(ExportOutcome.retryable("still down"));
+    exporter.script.add(Outcome.retryable("down"));
+    exporter.script.add(Outcome.retryable("still down"));
     Pipeline pipeline = pipeline(exporter);
-    assertThat(send(pipeline, "a", 2).kind()).isEqualTo(ReceiveOutcome.Kind.ACCEPTED);
+    assertThat(send(pipeline, "a", 2).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     await().atMost(Duration.ofSeconds(10)).until(() -> exporter.calls.size() == 3);
     List<byte[]> calls = new ArrayList<>(exporter.calls);
     assertThat(calls.get(1)).isEqualTo(calls.get(0));
     assertThat(calls.get(2)).isEqualTo(calls.get(0));
 
-    exporter.script.add(ExportOutcome.permanent("rejected"));
+    exporter.script.add(Outcome.permanent("rejected"));
     MetricsRegistry.Counter failed = metrics.counter("otelcol_exporter_send_failed_spans",
         "Number of spans in failed attempts to send to destination.", "exporter", "scripted");
-    assertThat(send(pipeline, "b", 3).kind()).isEqualTo(ReceiveOutcome.Kind.ACCEPTED);
+    assertThat(send(pipeline, "b", 3).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     await().atMost(Duration.ofSeconds(10)).until(() -> failed.get() == 3);
-    assertThat(send(pipeline, "c", 1).kind()).isEqualTo(ReceiveOutcome.Kind.ACCEPTED);
+    assertThat(send(pipeline, "c", 1).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     await().atMost(Duration.ofSeconds(10)).until(() -> exporter.spanNames().contains("c-0"));
     // "b" was rejected for good: sent once, counted as failed, committed, never sent again.
     assertThat(exporter.spanNames().stream().filter(n -> n.startsWith("b-"))).hasSize(3);
@@ -121,11 +121,11 @@ class DurableExportLoopTest {
     ScriptedExporter first = new ScriptedExporter();
     // Everything fails until the pipeline stops: nothing is committed.
     for (int i = 0; i < 100_000; i++) {
-      first.script.add(ExportOutcome.retryable("down"));
+      first.script.add(Outcome.retryable("down"));
     }
     Pipeline pipeline = pipeline(first);
     for (int r = 0; r < 6; r++) {
-      assertThat(send(pipeline, "r" + r, r == 5 ? 9 : 1).kind()).isEqualTo(ReceiveOutcome.Kind.ACCEPTED);
+      assertThat(send(pipeline, "r" + r, r == 5 ? 9 : 1).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> first.calls.size() >= 2);
     assertThat(pipeline.shutdown(Duration.ofSeconds(5)).join()).isTrue();

@@ -8,6 +8,7 @@ import com.google.protobuf.Message;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
 import java.io.IOException;
@@ -85,7 +86,7 @@ class FileExporterOtlpJsonExamplesTest {
     FileExporter exporter = FileExporter.builder("file").path(dir.resolve("spans.jsonl"))
         .maxBytes(2L * lineBytes).maxBackups(2).build();
     for (int i = 0; i < 9; i++) {
-      assertThat(exporter.export(Signal.TRACES, io.netty.buffer.Unpooled.wrappedBuffer(protobuf), 1).join().isDelivered()).isTrue();
+      assertThat(exporter.export(Signal.TRACES, io.netty.buffer.Unpooled.wrappedBuffer(protobuf), 1).join().isSuccess()).isTrue();
     }
     exporter.shutdown(Duration.ofSeconds(1)).join();
     List<Path> files;

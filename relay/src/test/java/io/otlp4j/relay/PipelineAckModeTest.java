@@ -10,7 +10,7 @@ import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.otlp4j.core.MemoryBudget;
-import io.otlp4j.receiver.ReceiveOutcome;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.OtlpWalker;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;
@@ -25,7 +25,7 @@ class PipelineAckModeTest {
   /** Holds every export until the test completes it with an outcome. */
   private static final class HeldExporter implements RelayExporter {
     final String id;
-    final ConcurrentLinkedQueue<CompletableFuture<ExportOutcome>> pending = new ConcurrentLinkedQueue<>();
+    final ConcurrentLinkedQueue<CompletableFuture<Outcome>> pending = new ConcurrentLinkedQueue<>();
 
     HeldExporter(String id) {
       this.id = id;
@@ -37,15 +37,15 @@ class PipelineAckModeTest {
     }
 
     @Override
-    public CompletableFuture<ExportOutcome> export(Signal signal, ByteBuf request, long itemCount) {
+    public CompletableFuture<Outcome> export(Signal signal, ByteBuf request, long itemCount) {
       request.release();
-      CompletableFuture<ExportOutcome> done = new CompletableFuture<>();
+      CompletableFuture<Outcome> done = new CompletableFuture<>();
       pending.add(done);
       return done;
     }
 
-    void completeAll(ExportOutcome outcome) {
-      CompletableFuture<ExportOutcome> f;
+    void completeAll(Outcome outcome) {
+      CompletableFuture<Outcome> f;
       while ((f = pending.poll()) != null) {
         f.complete(outcome);
       }
@@ -64,7 +64,7 @@ class PipelineAckModeTest {
         .exporters(List.of(exporters), queue).build();
   }
 
-  private static CompletableFuture<ReceiveOutcome> send(Pipeline pipeline) {
+  private static CompletableFuture<Outcome> send(Pipeline pipeline) {
     ExportTraceServiceRequest request = ExportTraceServiceRequest.newBuilder().addResourceSpans(
         ResourceSpans.newBuilder().addScopeSpans(ScopeSpans.newBuilder().addSpans(Span.newBuilder().setName("s")
             .setTraceId(com.google.protobuf.ByteString.copyFrom(new byte[16]))
@@ -78,23 +78,23 @@ class PipelineAckModeTest {
     HeldExporter a = new HeldExporter("a");
     HeldExporter b = new HeldExporter("b");
     Pipeline p = pipeline(AckMode.DELIVERED, SendingQueueSettings.DEFAULTS, a, b);
-    CompletableFuture<ReceiveOutcome> answer = send(p);
+    CompletableFuture<Outcome> answer = send(p);
     await().atMost(Duration.ofSeconds(5)).until(() -> a.pending.size() == 1 && b.pending.size() == 1);
     // The receiver's reservation covers the request until it is answered: no second one.
     assertThat(budget.usedBytes()).isZero();
-    a.completeAll(ExportOutcome.delivered());
+    a.completeAll(Outcome.accepted());
     assertThat(answer).isNotDone();
-    b.completeAll(ExportOutcome.retryable(Duration.ofSeconds(7), "upstream b unavailable"));
-    ReceiveOutcome outcome = answer.join();
-    assertThat(outcome.kind()).isEqualTo(ReceiveOutcome.Kind.RETRYABLE);
+    b.completeAll(Outcome.retryable(Duration.ofSeconds(7), "upstream b unavailable"));
+    Outcome outcome = answer.join();
+    assertThat(outcome.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
     assertThat(outcome.retryAfter()).isEqualTo(Duration.ofSeconds(7));
     assertThat(outcome.message()).isEqualTo("upstream b unavailable");
 
-    CompletableFuture<ReceiveOutcome> second = send(p);
+    CompletableFuture<Outcome> second = send(p);
     await().atMost(Duration.ofSeconds(5)).until(() -> a.pending.size() == 1 && b.pending.size() == 1);
-    a.completeAll(ExportOutcome.permanent("a says no"));
-    b.completeAll(ExportOutcome.retryable("b is down"));
-    assertThat(second.join().kind()).isEqualTo(ReceiveOutcome.Kind.PERMANENT);
+    a.completeAll(Outcome.permanent("a says no"));
+    b.completeAll(Outcome.retryable("b is down"));
+    assertThat(second.join().kind()).isEqualTo(Outcome.Kind.PERMANENT);
     assertThat(second.join().message()).isEqualTo("a says no");
     p.shutdown(Duration.ofSeconds(1)).join();
   }
@@ -103,10 +103,10 @@ class PipelineAckModeTest {
   void receivedAnswersAtOnceAndHoldsTheBudgetUntilExported() {
     HeldExporter a = new HeldExporter("a");
     Pipeline p = pipeline(AckMode.RECEIVED, SendingQueueSettings.DEFAULTS, a);
-    assertThat(send(p).join().kind()).isEqualTo(ReceiveOutcome.Kind.ACCEPTED);
+    assertThat(send(p).join().kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     assertThat(budget.usedBytes()).isPositive();
     await().atMost(Duration.ofSeconds(5)).until(() -> a.pending.size() == 1);
-    a.completeAll(ExportOutcome.permanent("dropped upstream"));
+    a.completeAll(Outcome.permanent("dropped upstream"));
     assertThat(budget.usedBytes()).isZero();
     p.shutdown(Duration.ofSeconds(1)).join();
   }
@@ -115,12 +115,12 @@ class PipelineAckModeTest {
   void exporterWithoutQueueIsAwaitedEvenInReceivedMode() {
     HeldExporter a = new HeldExporter("a");
     Pipeline p = pipeline(AckMode.RECEIVED, new SendingQueueSettings(false, 1, 1, null), a);
-    CompletableFuture<ReceiveOutcome> answer = send(p);
+    CompletableFuture<Outcome> answer = send(p);
     // Sent at once by the receiving thread, no queue in between.
     assertThat(a.pending).hasSize(1);
     assertThat(answer).isNotDone();
-    a.completeAll(ExportOutcome.permanent("rejected upstream"));
-    assertThat(answer.join().kind()).isEqualTo(ReceiveOutcome.Kind.PERMANENT);
+    a.completeAll(Outcome.permanent("rejected upstream"));
+    assertThat(answer.join().kind()).isEqualTo(Outcome.Kind.PERMANENT);
     assertThat(budget.usedBytes()).isZero();
     p.shutdown(Duration.ofSeconds(1)).join();
   }
@@ -132,27 +132,27 @@ class PipelineAckModeTest {
     Pipeline p = Pipeline.builder("traces", Signal.TRACES).ackMode(AckMode.DELIVERED).memoryBudget(budget)
         .exporter(a, new SendingQueueSettings(true, 1, 1, null))
         .exporter(b, new SendingQueueSettings(true, 1, 100, null)).build();
-    CompletableFuture<ReceiveOutcome> first = send(p); // in flight at a
+    CompletableFuture<Outcome> first = send(p); // in flight at a
     await().atMost(Duration.ofSeconds(5)).until(() -> a.pending.size() == 1);
-    CompletableFuture<ReceiveOutcome> second = send(p); // waits in a's queue of one
-    CompletableFuture<ReceiveOutcome> third = send(p); // finds a's queue full; b takes it
+    CompletableFuture<Outcome> second = send(p); // waits in a's queue of one
+    CompletableFuture<Outcome> third = send(p); // finds a's queue full; b takes it
     await().atMost(Duration.ofSeconds(5)).until(() -> b.pending.size() >= 1);
     // b still holds the third request: its answer waits for b, then tells the client to retry.
     assertThat(third).isNotDone();
-    b.completeAll(ExportOutcome.delivered());
+    b.completeAll(Outcome.accepted());
     await().atMost(Duration.ofSeconds(5)).until(() -> {
-      b.completeAll(ExportOutcome.delivered());
+      b.completeAll(Outcome.accepted());
       return third.isDone();
     });
-    assertThat(third.join().kind()).isEqualTo(ReceiveOutcome.Kind.RETRYABLE);
+    assertThat(third.join().kind()).isEqualTo(Outcome.Kind.RETRYABLE);
     assertThat(third.join().message()).contains("exporter a's queue is full");
     await().atMost(Duration.ofSeconds(5)).until(() -> {
-      a.completeAll(ExportOutcome.delivered());
-      b.completeAll(ExportOutcome.delivered());
+      a.completeAll(Outcome.accepted());
+      b.completeAll(Outcome.accepted());
       return first.isDone() && second.isDone();
     });
-    assertThat(first.join().kind()).isEqualTo(ReceiveOutcome.Kind.ACCEPTED);
-    assertThat(second.join().kind()).isEqualTo(ReceiveOutcome.Kind.ACCEPTED);
+    assertThat(first.join().kind()).isEqualTo(Outcome.Kind.ACCEPTED);
+    assertThat(second.join().kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     p.shutdown(Duration.ofSeconds(1)).join();
   }
 }

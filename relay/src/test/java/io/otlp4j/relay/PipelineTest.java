@@ -12,7 +12,7 @@ import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
-import io.otlp4j.receiver.ReceiveOutcome;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.OtlpWalker;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;
@@ -30,7 +30,7 @@ class PipelineTest {
     final String id;
     final boolean hold;
     final ConcurrentLinkedQueue<ExportTraceServiceRequest> received = new ConcurrentLinkedQueue<>();
-    final ConcurrentLinkedQueue<CompletableFuture<ExportOutcome>> pending = new ConcurrentLinkedQueue<>();
+    final ConcurrentLinkedQueue<CompletableFuture<Outcome>> pending = new ConcurrentLinkedQueue<>();
 
     FakeExporter(String id, boolean hold) {
       this.id = id;
@@ -43,7 +43,7 @@ class PipelineTest {
     }
 
     @Override
-    public CompletableFuture<ExportOutcome> export(Signal signal, ByteBuf request, long itemCount) {
+    public CompletableFuture<Outcome> export(Signal signal, ByteBuf request, long itemCount) {
       try {
         received.add(ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(request)));
       } catch (Exception e) {
@@ -51,19 +51,19 @@ class PipelineTest {
       } finally {
         request.release();
       }
-      CompletableFuture<ExportOutcome> done = new CompletableFuture<>();
+      CompletableFuture<Outcome> done = new CompletableFuture<>();
       if (hold) {
         pending.add(done);
       } else {
-        done.complete(ExportOutcome.delivered());
+        done.complete(Outcome.accepted());
       }
       return done;
     }
 
     void completeAll() {
-      CompletableFuture<ExportOutcome> f;
+      CompletableFuture<Outcome> f;
       while ((f = pending.poll()) != null) {
-        f.complete(ExportOutcome.delivered());
+        f.complete(Outcome.accepted());
       }
     }
 
@@ -88,7 +88,7 @@ class PipelineTest {
         .build();
   }
 
-  private static ReceiveOutcome send(Pipeline pipeline, ExportTraceServiceRequest request, List<ByteBuf> sent) {
+  private static Outcome send(Pipeline pipeline, ExportTraceServiceRequest request, List<ByteBuf> sent) {
     ByteBuf buf = Unpooled.copiedBuffer(request.toByteArray());
     sent.add(buf);
     return pipeline.accept(Signal.TRACES, buf, OtlpWalker.create().walk(Signal.TRACES, buf)).toCompletableFuture()
@@ -104,7 +104,7 @@ class PipelineTest {
     Pipeline fastPipeline = new Pipeline("traces", Signal.TRACES, budget, List.of(), List.of(fast, slow),
         UNBATCHED_QUEUE_OF_4, MetricsRegistry.create());
     List<ByteBuf> sent = new ArrayList<>();
-    List<ReceiveOutcome> outcomes = new ArrayList<>();
+    List<Outcome> outcomes = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
       outcomes.add(send(fastPipeline, request(2), sent));
       int expected = i + 1;
@@ -112,9 +112,9 @@ class PipelineTest {
       await().atMost(Duration.ofSeconds(5)).until(() -> fast.received.size() == expected);
     }
     // The slow exporter holds a batch in flight plus a full queue: later requests are refused, retryably.
-    assertThat(outcomes).anySatisfy(o -> assertThat(o.kind()).isEqualTo(ReceiveOutcome.Kind.RETRYABLE));
-    assertThat(outcomes.get(0).kind()).isEqualTo(ReceiveOutcome.Kind.ACCEPTED);
-    long accepted = outcomes.stream().filter(o -> o.kind() == ReceiveOutcome.Kind.ACCEPTED).count();
+    assertThat(outcomes).anySatisfy(o -> assertThat(o.kind()).isEqualTo(Outcome.Kind.RETRYABLE));
+    assertThat(outcomes.get(0).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
+    long accepted = outcomes.stream().filter(o -> o.kind() == Outcome.Kind.ACCEPTED).count();
     // The fast exporter got every request (refused ones too: fan-out queues them where there is room).
     assertThat(fast.spans()).isEqualTo(80);
     assertThat(budget.usedBytes()).isPositive();
@@ -137,16 +137,16 @@ class PipelineTest {
     Pipeline pipeline = new Pipeline("traces", Signal.TRACES, budget, List.of(), List.of(exporter),
         UNBATCHED_QUEUE_OF_4, MetricsRegistry.create());
     List<ByteBuf> sent = new ArrayList<>();
-    assertThat(send(pipeline, big, sent).kind()).isEqualTo(ReceiveOutcome.Kind.ACCEPTED);
-    ReceiveOutcome refused = send(pipeline, big, sent);
-    assertThat(refused.kind()).isEqualTo(ReceiveOutcome.Kind.RETRYABLE);
+    assertThat(send(pipeline, big, sent).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
+    Outcome refused = send(pipeline, big, sent);
+    assertThat(refused.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
     assertThat(refused.message()).contains("memory limit");
     assertThat(sent.get(1).refCnt()).isZero();
 
     await().atMost(Duration.ofSeconds(5)).until(() -> exporter.pending.size() == 1);
     exporter.completeAll();
     await().atMost(Duration.ofSeconds(5)).until(() -> budget.usedBytes() == 0);
-    assertThat(send(pipeline, big, sent).kind()).isEqualTo(ReceiveOutcome.Kind.ACCEPTED);
+    assertThat(send(pipeline, big, sent).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     await().atMost(Duration.ofSeconds(5)).until(() -> {
       exporter.completeAll();
       return exporter.spans() == 100 && budget.usedBytes() == 0;

@@ -3,7 +3,7 @@ package io.otlp4j.sdk;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.opentelemetry.sdk.common.CompletableResultCode;
-import io.otlp4j.exporter.ExportResult;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.exporter.OtlpExporter;
 import io.otlp4j.wire.Signal;
 import java.lang.System.Logger.Level;
@@ -81,7 +81,7 @@ final class ExportBridge {
     }
     CompletableResultCode code = new CompletableResultCode();
     pending.add(code);
-    CompletableFuture<ExportResult> future;
+    CompletableFuture<Outcome> future;
     try {
       // Ownership of payload passes to the exporter here, whatever happens next.
       future = exporter.export(signal, payload, (int) Math.min(Integer.MAX_VALUE, itemCount));

@@ -2,7 +2,7 @@ package io.otlp4j.bench.exporter;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.otlp4j.exporter.ExportResult;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.exporter.OtlpExporter;
 import io.otlp4j.exporter.Protocol;
 import io.otlp4j.wire.Signal;
@@ -141,9 +141,9 @@ public class ExporterThroughputBenchmark {
     for (int i = 0; i < WINDOW; i++) {
       window[i] = shared.exporter.export(Signal.TRACES, shared.payload.retainedDuplicate(), 1);
     }
-    ExportResult last = null;
+    Outcome last = null;
     for (CompletableFuture<?> f : window) {
-      last = (ExportResult) f.get();
+      last = (Outcome) f.get();
       if (!last.isSuccess()) {
         throw new IllegalStateException(last.toString());
       }

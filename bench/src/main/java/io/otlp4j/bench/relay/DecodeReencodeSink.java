@@ -7,7 +7,7 @@ import io.netty.buffer.Unpooled;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
-import io.otlp4j.receiver.ReceiveOutcome;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.receiver.ReceiverSink;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
@@ -35,12 +35,12 @@ final class DecodeReencodeSink implements ReceiverSink {
   }
 
   @Override
-  public CompletionStage<ReceiveOutcome> accept(Signal signal, ByteBuf request, WalkSummary summary) {
+  public CompletionStage<Outcome> accept(Signal signal, ByteBuf request, WalkSummary summary) {
     byte[] reencoded;
     try {
       reencoded = decode(signal, request).toByteArray();
     } catch (InvalidProtocolBufferException e) {
-      return CompletableFuture.completedFuture(ReceiveOutcome.permanent(e.getMessage()));
+      return CompletableFuture.completedFuture(Outcome.permanent(e.getMessage()));
     } finally {
       request.release();
     }

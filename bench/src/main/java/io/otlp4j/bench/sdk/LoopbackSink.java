@@ -1,9 +1,9 @@
 package io.otlp4j.bench.sdk;
 
 import io.otlp4j.core.MemoryBudget;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.receiver.GrpcReceiver;
 import io.otlp4j.receiver.HttpReceiver;
-import io.otlp4j.receiver.ReceiveOutcome;
 import io.otlp4j.receiver.ReceiverSink;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -32,7 +32,7 @@ public final class LoopbackSink {
       requests.increment();
       items.add(summary.itemCount());
       request.release();
-      return CompletableFuture.completedFuture(ReceiveOutcome.accepted());
+      return CompletableFuture.completedFuture(Outcome.accepted());
     };
     MemoryBudget budget = MemoryBudget.builder(1L << 30).build();
     GrpcReceiver grpc = GrpcReceiver.builder(sink).host("127.0.0.1").port(0).memoryBudget(budget).build().start();

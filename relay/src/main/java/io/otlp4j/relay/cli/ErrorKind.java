@@ -3,7 +3,7 @@ package io.otlp4j.relay.cli;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.netty.channel.ConnectTimeoutException;
-import io.otlp4j.exporter.ExportResult;
+import io.otlp4j.core.Outcome;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.nio.channels.UnresolvedAddressException;
@@ -33,8 +33,8 @@ final class ErrorKind {
   private ErrorKind() {}
 
   /** The kind of {@code result}, which must not be a full success. */
-  static String of(ExportResult result) {
-    if (result.status() == ExportResult.Status.PARTIALLY_ACCEPTED) {
+  static String of(Outcome result) {
+    if (result.kind() == Outcome.Kind.PARTIALLY_ACCEPTED) {
       return PARTIAL_SUCCESS;
     }
     Throwable cause = result.cause();

@@ -1,7 +1,7 @@
 package io.otlp4j.relay.cli;
 
 import io.netty.buffer.ByteBuf;
-import io.otlp4j.exporter.ExportResult;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.exporter.OtlpExporter;
 import io.otlp4j.wire.Signal;
 import java.util.Map;
@@ -193,7 +193,7 @@ final class LoadRun {
 
   // ------------------------------------------------------------------------------- answer threads
 
-  private void onAnswer(long dueNanos, int size, ExportResult result) {
+  private void onAnswer(long dueNanos, int size, Outcome result) {
     long micros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - dueNanos);
     inFlight.decrementAndGet();
     if (result == null) { // the exporter promises never to complete exceptionally; count it if it does
@@ -203,7 +203,7 @@ final class LoadRun {
       succeeded.increment();
       items.add(itemsPerRequest - Math.min(itemsPerRequest, result.rejectedItems()));
       bytes.add(size);
-      if (result.status() == ExportResult.Status.PARTIALLY_ACCEPTED) {
+      if (result.kind() == Outcome.Kind.PARTIALLY_ACCEPTED) {
         // In the error table (items were lost), but the request itself succeeded.
         rejectedItems.add(result.rejectedItems());
         countError(ErrorKind.PARTIAL_SUCCESS, result.rejectedItems() + " rejected: " + result.message());
