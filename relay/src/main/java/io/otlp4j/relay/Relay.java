@@ -10,6 +10,7 @@ import io.otlp4j.receiver.GrpcReceiver;
 import io.otlp4j.receiver.HttpReceiver;
 import io.otlp4j.receiver.ReceiverSink;
 import io.otlp4j.receiver.ReceiverTls;
+import io.otlp4j.relay.pipeline.Pipeline;
 import io.otlp4j.wire.ResourceRewrite;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;

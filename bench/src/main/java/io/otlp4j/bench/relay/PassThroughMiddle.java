@@ -8,7 +8,7 @@ import io.otlp4j.receiver.GrpcReceiver;
 import io.otlp4j.receiver.HttpReceiver;
 import io.otlp4j.relay.AckMode;
 import io.otlp4j.relay.BatchSettings;
-import io.otlp4j.relay.Pipeline;
+import io.otlp4j.relay.pipeline.Pipeline;
 import io.otlp4j.relay.Relay;
 import io.otlp4j.relay.RelayConfig;
 import io.otlp4j.relay.UpstreamExporter;

@@ -1,4 +1,4 @@
-package io.otlp4j.relay;
+package io.otlp4j.relay.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -11,6 +11,9 @@ import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.Outcome;
+import io.otlp4j.relay.AckMode;
+import io.otlp4j.relay.RelayExporter;
+import io.otlp4j.relay.SendingQueueSettings;
 import io.otlp4j.wire.OtlpWalker;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.otlp4j.relay;
+package io.otlp4j.relay.pipeline;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;

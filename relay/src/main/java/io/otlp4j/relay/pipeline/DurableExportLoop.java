@@ -1,4 +1,4 @@
-package io.otlp4j.relay;
+package io.otlp4j.relay.pipeline;
 
 import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.MetricsRegistry;
@@ -6,6 +6,8 @@ import io.otlp4j.core.Outcome;
 import io.otlp4j.core.RetryPolicy;
 import io.otlp4j.queue.QueueConsumer;
 import io.otlp4j.queue.QueueRecord;
+import io.otlp4j.relay.BatchSettings;
+import io.otlp4j.relay.RelayExporter;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WireFormatException;
 import java.time.Duration;

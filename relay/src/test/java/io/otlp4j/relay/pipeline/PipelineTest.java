@@ -1,4 +1,4 @@
-package io.otlp4j.relay;
+package io.otlp4j.relay.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -13,6 +13,8 @@ import io.opentelemetry.proto.trace.v1.Span;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.Outcome;
+import io.otlp4j.relay.BatchSettings;
+import io.otlp4j.relay.RelayExporter;
 import io.otlp4j.wire.OtlpWalker;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;

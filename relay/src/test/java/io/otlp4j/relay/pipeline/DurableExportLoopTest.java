@@ -1,4 +1,4 @@
-package io.otlp4j.relay;
+package io.otlp4j.relay.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -13,6 +13,10 @@ import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.Outcome;
 import io.otlp4j.core.RetryPolicy;
 import io.otlp4j.queue.DurableQueue;
+import io.otlp4j.relay.AckMode;
+import io.otlp4j.relay.BatchSettings;
+import io.otlp4j.relay.RelayExporter;
+import io.otlp4j.relay.SendingQueueSettings;
 import io.otlp4j.wire.OtlpWalker;
 import io.otlp4j.wire.Signal;
 import java.nio.file.Path;
@@ -86,7 +90,7 @@ class DurableExportLoopTest {
   }
 
   private static Outcome send(Pipeline pipeline, String name, int spans) {
-    ByteBuf buf = Unpooled.copiedBuffer(DurableAckModeTest.spans(name, spans, 10).toByteArray());
+    ByteBuf buf = Unpooled.copiedBuffer(TestSpans.spans(name, spans, 10).toByteArray());
     return pipeline.accept(Signal.TRACES, buf, OtlpWalker.create().walk(Signal.TRACES, buf)).toCompletableFuture()
         .join();
   }

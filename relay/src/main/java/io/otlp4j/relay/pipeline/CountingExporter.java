@@ -1,8 +1,9 @@
-package io.otlp4j.relay;
+package io.otlp4j.relay.pipeline;
 
 import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.Outcome;
+import io.otlp4j.relay.RelayExporter;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;

@@ -1,4 +1,4 @@
-package io.otlp4j.relay;
+package io.otlp4j.relay.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -25,6 +25,11 @@ import io.otlp4j.core.RetryPolicy;
 import io.otlp4j.exporter.OtlpExporter;
 import io.otlp4j.exporter.Protocol;
 import io.otlp4j.queue.DurableQueue;
+import io.otlp4j.relay.AckMode;
+import io.otlp4j.relay.BatchSettings;
+import io.otlp4j.relay.RelayExporter;
+import io.otlp4j.relay.SendingQueueSettings;
+import io.otlp4j.relay.UpstreamExporter;
 import io.otlp4j.wire.OtlpWalker;
 import io.otlp4j.wire.Signal;
 import java.net.InetSocketAddress;
@@ -148,7 +153,7 @@ class ExportFailureTest {
   }
 
   private static Outcome send(Pipeline pipeline, String name, int spans) throws Exception {
-    ByteBuf buf = Unpooled.copiedBuffer(DurableAckModeTest.spans(name, spans, 10).toByteArray());
+    ByteBuf buf = Unpooled.copiedBuffer(TestSpans.spans(name, spans, 10).toByteArray());
     return pipeline.accept(Signal.TRACES, buf, OtlpWalker.create().walk(Signal.TRACES, buf)).toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
   }
@@ -287,7 +292,7 @@ class ExportFailureTest {
         .memoryBudget(MemoryBudget.builder(1 << 20).build()).metrics(metrics)
         .processors(List.of(io.otlp4j.wire.ResourceRewrite.builder().upsert("k", "v").build()))
         .exporter(exporter, SendingQueueSettings.inMemory(100)).build();
-    byte[] bytes = DurableAckModeTest.spans("p", 2, 10).toByteArray();
+    byte[] bytes = TestSpans.spans("p", 2, 10).toByteArray();
     // The request's own buffer comes from the allocator; the processor's allocation then fails.
     ByteBuf request = new FailingAllocator(1, error).heapBuffer(bytes.length).writeBytes(bytes);
     Outcome answer = pipeline.accept(Signal.TRACES, request, OtlpWalker.create().walk(Signal.TRACES, request))
@@ -337,7 +342,7 @@ class ExportFailureTest {
     RecordingScheduler scheduler = new RecordingScheduler();
     DurableQueue queue = DurableQueue.builder(dir.resolve("q")).consumers("up").open();
     try {
-      ByteBuf request = Unpooled.copiedBuffer(DurableAckModeTest.spans("d", 2, 10).toByteArray());
+      ByteBuf request = Unpooled.copiedBuffer(TestSpans.spans("d", 2, 10).toByteArray());
       try {
         assertThat(queue.append((byte) Signal.TRACES.ordinal(), 2, request).join().appended()).isTrue();
       } finally {

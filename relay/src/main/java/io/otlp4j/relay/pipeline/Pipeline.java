@@ -1,4 +1,4 @@
-package io.otlp4j.relay;
+package io.otlp4j.relay.pipeline;
 
 import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.MemoryBudget;
@@ -8,6 +8,10 @@ import io.otlp4j.core.RetryPolicy;
 import io.otlp4j.queue.AppendResult;
 import io.otlp4j.queue.DurableQueue;
 import io.otlp4j.receiver.ReceiverSink;
+import io.otlp4j.relay.AckMode;
+import io.otlp4j.relay.BatchSettings;
+import io.otlp4j.relay.RelayExporter;
+import io.otlp4j.relay.SendingQueueSettings;
 import io.otlp4j.wire.ResourceRewrite;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
@@ -56,9 +60,22 @@ import java.util.concurrent.atomic.AtomicReference;
  * the pipeline and only some queues are full, the request is already queued for the others: a retrying
  * client may duplicate data there, as in the Collector's fan-out.)
  *
+ * <p><b>Answers:</b> the client's answer is the {@link Outcome} as the exporters reported it (the
+ * worst of them), mapped to a gRPC or HTTP status by the receiver only. A failure in our own code (a
+ * processor's bug, a queue that throws) is a {@link Outcome.Kind#LOCAL_FAILURE}: the client is asked to
+ * send again and nothing of the request is held.
+ *
+ * <p><b>Walked once:</b> the receiver's {@link WalkSummary} travels with the request; processors
+ * rewrite without walking again and batches are split with item counts taken from the cut.
+ *
+ * <p><b>Lifecycle:</b> building checks the configuration and starts nothing; {@link #start()}
+ * ({@link Builder#build()} calls it) starts the queues' threads and the durable loops; {@link #shutdown}
+ * stops them.
+ *
  * <p><b>Buffer ownership:</b> {@link #accept} takes ownership of the request (see {@link ReceiverSink});
  * each exporter's queue holds its own reference (one {@code retain} per exporter, no copy), so the
- * bytes are freed when the slowest exporter has sent them.
+ * bytes are freed when the slowest exporter has sent them. Every path that does not hand a reference
+ * on releases it, a processor's or a queue's exception included.
  *
  * <p><b>Thread-safety:</b> thread-safe; {@link #accept} never blocks.
  */
