@@ -197,12 +197,16 @@ final class ExportCall {
           break;
       }
     } finally {
+      // Each step on its own: whatever one throws, the permit comes back and the result completes.
       try {
         payload.release();
-        endpoint.limiter.release();
-        exporter.callFinished(this);
       } finally {
-        result.complete(outcome);
+        try {
+          endpoint.limiter.release();
+          exporter.callFinished(this);
+        } finally {
+          result.complete(outcome);
+        }
       }
     }
   }
