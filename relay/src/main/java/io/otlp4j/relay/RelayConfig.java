@@ -316,6 +316,18 @@ public final class RelayConfig {
 
   /** {@link #defaults(Path)} with other listening addresses ({@code host:port}, port 0 for any). */
   public static RelayConfig defaults(Path dataDir, String grpcEndpoint, String httpEndpoint, String adminEndpoint) {
+    return defaults(dataDir, grpcEndpoint, httpEndpoint, adminEndpoint, AckMode.DURABLE);
+  }
+
+  /**
+   * {@link #defaults(Path, String, String, String)} answering clients in {@code ackMode}: in {@code
+   * durable} the {@code file} exporter's queue is kept in a {@code file_storage} under {@code
+   * dataDir/queue}; in {@code received} and {@code delivered} it is the Collector's in-memory queue and
+   * nothing but the output files is written.
+   */
+  public static RelayConfig defaults(Path dataDir, String grpcEndpoint, String httpEndpoint, String adminEndpoint,
+      AckMode ackMode) {
+    java.util.Objects.requireNonNull(ackMode, "ackMode");
     List<String> errors = new ArrayList<>();
     HostPort grpc = hostPort(grpcEndpoint, "--grpc-endpoint", 0, errors);
     HostPort http = hostPort(httpEndpoint, "--http-endpoint", 0, errors);
@@ -323,12 +335,14 @@ public final class RelayConfig {
     if (!errors.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", errors));
     }
+    boolean durable = ackMode == AckMode.DURABLE;
     FileStorageConfig storage = new FileStorageConfig("file_storage", dataDir.resolve("queue"),
         DEFAULT_QUEUE_MAX_SIZE_MIB * 1024L * 1024L, DEFAULT_QUEUE_SEGMENT_SIZE_MIB * 1024L * 1024L, FsyncMode.BATCH,
         DEFAULT_FSYNC_INTERVAL, false);
+    SendingQueueSettings queue = durable ? new SendingQueueSettings(true, SendingQueueSettings.DEFAULT_NUM_CONSUMERS,
+        SendingQueueSettings.DEFAULT_QUEUE_SIZE, storage.id()) : SendingQueueSettings.DEFAULTS;
     ExporterConfig file = new FileExporterConfig("file", null, dataDir, FileExporter.DEFAULT_MAX_BYTES,
-        FileExporter.DEFAULT_MAX_BACKUPS, new SendingQueueSettings(true, SendingQueueSettings.DEFAULT_NUM_CONSUMERS,
-            SendingQueueSettings.DEFAULT_QUEUE_SIZE, storage.id()));
+        FileExporter.DEFAULT_MAX_BACKUPS, queue);
     ProcessorConfig batch = new BatchConfig("batch", new BatchSettings(BatchSettings.DEFAULT_SEND_BATCH_SIZE, 0,
         BatchSettings.DEFAULT_TIMEOUT, BatchSettings.DEFAULT_QUEUE_SIZE, true));
     List<PipelineConfig> pipelines = new ArrayList<>();
@@ -336,7 +350,7 @@ public final class RelayConfig {
       pipelines.add(new PipelineConfig(signal.id(), signal, List.of("otlp"), List.of("batch"), List.of("file")));
     }
     return new RelayConfig(Map.of("otlp", new ReceiverConfig("otlp", grpc, http)), Map.of("batch", batch),
-        Map.of("file", file), pipelines, admin, AckMode.DURABLE, Map.of(storage.id(), storage));
+        Map.of("file", file), pipelines, admin, ackMode, durable ? Map.of(storage.id(), storage) : Map.of());
   }
 
   /** Reads {@code file}, substituting environment variables from the process environment. */
