@@ -8,7 +8,7 @@ import io.otlp4j.queue.AppendResult;
 import io.otlp4j.queue.DurableQueue;
 import io.otlp4j.receiver.ReceiveOutcome;
 import io.otlp4j.receiver.ReceiverSink;
-import io.otlp4j.wire.ResourceRewrite;
+import io.otlp4j.relay.component.RelayProcessor;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
 import io.otlp4j.wire.WireFormatException;
@@ -69,7 +69,7 @@ public final class Pipeline implements ReceiverSink {
   private final Signal signal;
   private final AckMode ackMode;
   private final MemoryBudget budget;
-  private final List<ResourceRewrite> processors;
+  private final List<RelayProcessor> processors;
   private final List<ExporterQueue> queues;
   private final int awaitedInReceivedMode;
   private final DurableQueue durable; // null unless some exporter keeps its queue on disk
@@ -87,7 +87,7 @@ public final class Pipeline implements ReceiverSink {
    * @param processors applied in order to every request
    * @param exporters each gets its own queue
    */
-  public Pipeline(String id, Signal signal, MemoryBudget budget, List<ResourceRewrite> processors,
+  public Pipeline(String id, Signal signal, MemoryBudget budget, List<RelayProcessor> processors,
       List<RelayExporter> exporters, BatchSettings batch, MetricsRegistry metrics) {
     this(builder(id, signal).memoryBudget(budget).processors(processors).batch(batch).metrics(metrics)
         .exporters(exporters, SendingQueueSettings.inMemory(batch.queueSize())));
@@ -180,7 +180,7 @@ public final class Pipeline implements ReceiverSink {
   @Override
   public CompletionStage<ReceiveOutcome> accept(Signal requestSignal, ByteBuf request, WalkSummary summary) {
     try {
-      return enqueue(requestSignal, request, summary.itemCount());
+      return enqueue(requestSignal, request, summary);
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.ERROR, () -> id + ": unexpected failure", e);
       return CompletableFuture.completedFuture(ReceiveOutcome.retryable(ReceiveOutcome.DEFAULT_RETRY_AFTER,
@@ -189,22 +189,28 @@ public final class Pipeline implements ReceiverSink {
   }
 
   /** Takes ownership of {@code request}. */
-  private CompletionStage<ReceiveOutcome> enqueue(Signal requestSignal, ByteBuf request, long items) {
+  private CompletionStage<ReceiveOutcome> enqueue(Signal requestSignal, ByteBuf request, WalkSummary summary) {
     if (requestSignal != signal) {
       request.release();
       return done(ReceiveOutcome.permanent("pipeline " + id + " does not take " + requestSignal.id()));
     }
     ByteBuf current = request;
+    WalkSummary walked = summary;
     try {
-      for (ResourceRewrite rewrite : processors) {
-        ByteBuf next = rewrite.apply(signal, current);
-        current.release();
-        current = next;
+      for (RelayProcessor processor : processors) {
+        // The processor owns current from here on, also when it throws.
+        RelayProcessor.Result result = processor.process(signal, current, walked);
+        if (result instanceof RelayProcessor.Forward forward) {
+          current = forward.request();
+          walked = forward.summary();
+        } else {
+          return done(ReceiveOutcome.accepted()); // nothing left to export
+        }
       }
     } catch (WireFormatException e) {
-      current.release();
       return done(ReceiveOutcome.permanent(e.getMessage()));
     }
+    long items = walked.itemCount();
     boolean delivered = ackMode == AckMode.DELIVERED;
     // In delivered mode the receiver's reservation covers the request until it is answered, and so it
     // does for a durable queue, which is done with the request once the append completes.
@@ -377,7 +383,7 @@ public final class Pipeline implements ReceiverSink {
     private final Signal signal;
     private AckMode ackMode = AckMode.RECEIVED;
     private MemoryBudget budget;
-    private List<ResourceRewrite> processors = List.of();
+    private List<RelayProcessor> processors = List.of();
     private final Map<RelayExporter, SendingQueueSettings> exporters = new LinkedHashMap<>();
     private BatchSettings batch = BatchSettings.UNBATCHED;
     private MetricsRegistry metrics = MetricsRegistry.create();
@@ -403,7 +409,7 @@ public final class Pipeline implements ReceiverSink {
     }
 
     /** Applied in order to every request (default none). */
-    public Builder processors(List<ResourceRewrite> processors) {
+    public Builder processors(List<RelayProcessor> processors) {
       this.processors = List.copyOf(processors);
       return this;
     }

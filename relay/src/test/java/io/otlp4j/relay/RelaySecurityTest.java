@@ -1,5 +1,6 @@
 package io.otlp4j.relay;
 
+import io.otlp4j.relay.config.RelayConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -135,8 +136,8 @@ class RelaySecurityTest {
         """.formatted(upstream.getPort());
     RelayConfig config = RelayConfig.parse(yaml, Map.of("CLIENT_TOKEN", CLIENT_TOKEN)::get, dir);
     assertThat(config.toString()).doesNotContain(CLIENT_TOKEN, UPSTREAM_TOKEN);
-    assertThat(config.receivers.get("otlp").toString()).doesNotContain(CLIENT_TOKEN);
-    assertThat(config.exporters.get("otlp/upstream").toString()).doesNotContain(UPSTREAM_TOKEN);
+    assertThat(config.receivers().get("otlp").toString()).doesNotContain(CLIENT_TOKEN);
+    assertThat(config.exporters().get("otlp/upstream").toString()).doesNotContain(UPSTREAM_TOKEN);
     relay = Relay.start(config);
 
     // OTLP/gRPC over TLS: the official stub with and without the token.

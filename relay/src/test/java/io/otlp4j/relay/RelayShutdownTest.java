@@ -1,5 +1,6 @@
 package io.otlp4j.relay;
 
+import io.otlp4j.relay.config.RelayConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

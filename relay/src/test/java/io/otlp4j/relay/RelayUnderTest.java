@@ -1,5 +1,7 @@
 package io.otlp4j.relay;
 
+import io.otlp4j.relay.config.RelayConfig;
+import io.otlp4j.relay.config.RelayConfigException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.InvalidProtocolBufferException;

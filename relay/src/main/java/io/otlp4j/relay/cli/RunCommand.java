@@ -2,8 +2,8 @@ package io.otlp4j.relay.cli;
 
 import io.otlp4j.relay.AckMode;
 import io.otlp4j.relay.Relay;
-import io.otlp4j.relay.RelayConfig;
-import io.otlp4j.relay.RelayConfigException;
+import io.otlp4j.relay.config.RelayConfig;
+import io.otlp4j.relay.config.RelayConfigException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
