@@ -57,7 +57,8 @@ import java.util.concurrent.TimeUnit;
  * time.
  *
  * <p>Components: each exporter, processor and extension is built by its type's factory in {@link
- * Components#builtIn()}; the receivers are built here from their configuration.
+ * RelayConfig#components()} (the registry the configuration was read with, {@link Components#builtIn()}
+ * unless the embedder added its own); the receivers are built here from their configuration.
  *
  * <p>Thread-safe. Must be shut down (or closed) to free its threads and ports.
  */
@@ -70,7 +71,7 @@ public final class Relay implements AutoCloseable {
   private final MetricsRegistry metrics = MetricsRegistry.create();
   private final MemoryBudget budget;
   private final AckMode ackMode;
-  private final Components components = Components.builtIn();
+  private final Components components;
   private final ComponentContext context = new ComponentContext(metrics);
   private final Map<String, RelayExporter> exporters = new LinkedHashMap<>();
   private final List<AutoCloseable> extensions = new ArrayList<>();
@@ -85,6 +86,7 @@ public final class Relay implements AutoCloseable {
 
   private Relay(RelayConfig config) {
     this.ackMode = config.ackMode();
+    this.components = config.components();
     long limit = config.processors().values().stream()
         .filter(p -> p instanceof MemoryLimiterConfig)
         .mapToLong(p -> ((MemoryLimiterConfig) p).limitBytes())

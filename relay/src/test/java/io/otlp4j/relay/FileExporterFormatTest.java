@@ -1,6 +1,5 @@
 package io.otlp4j.relay;
 
-import io.otlp4j.relay.config.RelayConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Message;
@@ -9,6 +8,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.otlp4j.relay.config.RelayConfig;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.testing.OtlpGenerator;
 import java.io.DataInputStream;

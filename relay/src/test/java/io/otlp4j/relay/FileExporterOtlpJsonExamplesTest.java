@@ -1,6 +1,5 @@
 package io.otlp4j.relay;
 
-import io.otlp4j.relay.config.RelayConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -9,6 +8,7 @@ import com.google.protobuf.Message;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.otlp4j.relay.config.RelayConfig;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
 import java.io.IOException;

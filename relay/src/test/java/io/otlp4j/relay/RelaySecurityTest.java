@@ -1,6 +1,5 @@
 package io.otlp4j.relay;
 
-import io.otlp4j.relay.config.RelayConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -31,6 +30,7 @@ import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.otlp4j.exporter.TestCertificates;
+import io.otlp4j.relay.config.RelayConfig;
 import io.otlp4j.wire.testing.OtlpGenerator;
 import java.net.InetSocketAddress;
 import java.net.URI;

@@ -46,8 +46,19 @@ public final class Components {
         .build();
   }
 
+  /** An empty registry's builder. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /** A builder holding these types, to add more (an embedding application's own components). */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.receivers.putAll(receivers);
+    b.processors.putAll(processors);
+    b.exporters.putAll(exporters);
+    b.extensions.putAll(extensions);
+    return b;
   }
 
   /** The factory of receiver type {@code type}, or null. */

@@ -105,10 +105,11 @@ public final class RelayConfig {
   private final AckMode ackMode;
   /** The extensions listed in {@code service.extensions}. */
   private final Map<String, ExtensionConfig> extensions;
+  private final Components components;
 
   private RelayConfig(Map<String, ReceiverConfig> receivers, Map<String, ProcessorConfig> processors,
       Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines, HostPort admin, AckMode ackMode,
-      Map<String, ExtensionConfig> extensions) {
+      Map<String, ExtensionConfig> extensions, Components components) {
     this.receivers = Collections.unmodifiableMap(new LinkedHashMap<>(receivers));
     this.processors = Collections.unmodifiableMap(new LinkedHashMap<>(processors));
     this.exporters = Collections.unmodifiableMap(new LinkedHashMap<>(exporters));
@@ -116,6 +117,7 @@ public final class RelayConfig {
     this.admin = admin;
     this.ackMode = ackMode;
     this.extensions = Collections.unmodifiableMap(new LinkedHashMap<>(extensions));
+    this.components = Objects.requireNonNull(components, "components");
   }
 
   /**
@@ -162,6 +164,11 @@ public final class RelayConfig {
     return out;
   }
 
+  /** The component types this configuration was read with; the relay builds its components with them. */
+  public Components components() {
+    return components;
+  }
+
   /** The admin server's address. */
   public HostPort admin() {
     return admin;
@@ -179,7 +186,7 @@ public final class RelayConfig {
     if (problem != null) {
       throw new IllegalArgumentException("ack mode " + mode.id() + ": " + problem);
     }
-    return new RelayConfig(receivers, processors, exporters, pipelines, admin, mode, extensions);
+    return new RelayConfig(receivers, processors, exporters, pipelines, admin, mode, extensions, components);
   }
 
   /** Why {@code mode} does not fit these exporters, or null when it does. */
@@ -243,7 +250,8 @@ public final class RelayConfig {
       pipelines.add(new PipelineConfig(signal.id(), signal, List.of("otlp"), List.of("batch"), List.of("file")));
     }
     return new RelayConfig(Map.of("otlp", new ReceiverConfig("otlp", grpc, http)), Map.of("batch", batch),
-        Map.of("file", file), pipelines, admin, ackMode, durable ? Map.<String, ExtensionConfig>of(storage.id(), storage) : Map.of());
+        Map.of("file", file), pipelines, admin, ackMode, durable ? Map.<String, ExtensionConfig>of(storage.id(), storage) : Map.of(),
+        Components.builtIn());
   }
 
   /** Reads {@code file}, substituting environment variables from the process environment. */
@@ -252,13 +260,24 @@ public final class RelayConfig {
   }
 
   /**
-   * Parses YAML text.
+   * Parses YAML text with otlp4j's components ({@link Components#builtIn()}).
    *
    * @param env looks up {@code ${env:VAR}} (null when unset, which substitutes the empty string)
    * @param baseDir relative file paths resolve against it
    * @throws RelayConfigException with every error found, each naming its line
    */
   public static RelayConfig parse(String yaml, Function<String, String> env, Path baseDir) throws RelayConfigException {
+    return parse(yaml, env, baseDir, Components.builtIn());
+  }
+
+  /**
+   * Parses YAML text with the component types of {@code components} (an embedding application's own
+   * next to the built-in ones); the relay started from the result builds its components with them.
+   *
+   * @throws RelayConfigException with every error found, each naming its line
+   */
+  public static RelayConfig parse(String yaml, Function<String, String> env, Path baseDir, Components components)
+      throws RelayConfigException {
     ConfigNode root;
     try (JsonParser parser = new YAMLFactory().createParser(yaml)) {
       JsonToken first = parser.nextToken();
@@ -272,7 +291,7 @@ public final class RelayConfig {
     } catch (IOException e) {
       throw new RelayConfigException(List.of("line 0: " + e.getMessage()));
     }
-    return read(root, new ConfigReader(baseDir == null ? Path.of("") : baseDir), Components.builtIn());
+    return read(root, new ConfigReader(baseDir == null ? Path.of("") : baseDir), components);
   }
 
   /** One pass over the tree: extensions first (components refer to them), then the other sections. */
@@ -322,7 +341,8 @@ public final class RelayConfig {
       throw new RelayConfigException(in.errors());
     }
     HostPort admin = service.admin != null ? service.admin : new HostPort("127.0.0.1", 8888);
-    return new RelayConfig(receivers, processors, exporters, service.pipelines, admin, ackMode, enabled);
+    return new RelayConfig(receivers, processors, exporters, service.pipelines, admin, ackMode, enabled,
+        components);
   }
 
   /**

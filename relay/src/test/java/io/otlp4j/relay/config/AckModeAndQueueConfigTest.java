@@ -1,12 +1,12 @@
 package io.otlp4j.relay.config;
 
-import io.otlp4j.relay.AckMode;
-import io.otlp4j.relay.SendingQueueSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.otlp4j.core.RetryPolicy;
+import io.otlp4j.relay.AckMode;
+import io.otlp4j.relay.SendingQueueSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;

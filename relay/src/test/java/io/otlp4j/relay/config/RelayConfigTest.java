@@ -1,6 +1,5 @@
 package io.otlp4j.relay.config;
 
-import io.otlp4j.relay.BatchSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -13,6 +12,7 @@ import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.resource.v1.Resource;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import io.otlp4j.relay.BatchSettings;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.Signal;
 import java.io.IOException;
