@@ -34,10 +34,12 @@ final class ComponentSectionReader {
     return read(section, "exporters", components::exporter);
   }
 
-  /** Every extension defined, also those with errors (as null), so references to them say the right thing. */
+  /**
+   * The extensions read without errors. Every extension defined, also one with errors, is recorded in
+   * the {@link ConfigReader} so a reference to it says the right thing.
+   */
   Map<String, ExtensionConfig> extensions(ConfigNode section) {
-    Map<String, ExtensionConfig> out = read(section, "extensions", components::extension);
-    return out;
+    return read(section, "extensions", components::extension);
   }
 
   /** Connectors: none are supported; each one is an error. */
