@@ -81,7 +81,10 @@ public final class Components {
     return extensions.get(type);
   }
 
-  /** The known types of a section ({@code receivers}, {@code processors}, {@code exporters}, {@code extensions}), sorted. */
+  /**
+   * The known types of a section ({@code receivers}, {@code processors}, {@code exporters}, {@code
+   * extensions}), sorted.
+   */
   public List<String> types(String section) {
     Map<String, ?> m = switch (section) {
       case "receivers" -> receivers;

@@ -59,7 +59,8 @@ final class FileStorageExtensionFactory implements ExtensionFactory<FileStorageC
             + "' (batch, interval, never)");
       }
     }
-    Duration interval = in.duration(m.get("fsync_interval"), where + ".fsync_interval", FileStorageConfig.DEFAULT_FSYNC_INTERVAL);
+    Duration interval = in.duration(m.get("fsync_interval"), where + ".fsync_interval",
+        FileStorageConfig.DEFAULT_FSYNC_INTERVAL);
     if (interval != null && interval.isZero()) {
       in.error(m.get("fsync_interval").line(), where + ".fsync_interval", "must be positive");
     }
@@ -80,6 +81,7 @@ final class FileStorageExtensionFactory implements ExtensionFactory<FileStorageC
       return null;
     }
     return new FileStorageConfig(id, in.baseDir().resolve(directory), maxMib * 1024L * 1024L,
-        segmentMib * 1024L * 1024L, fsync, interval == null ? FileStorageConfig.DEFAULT_FSYNC_INTERVAL : interval, dropOldest);
+        segmentMib * 1024L * 1024L, fsync, interval == null ? FileStorageConfig.DEFAULT_FSYNC_INTERVAL : interval,
+        dropOldest);
   }
 }

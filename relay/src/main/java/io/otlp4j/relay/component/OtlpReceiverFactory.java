@@ -43,8 +43,10 @@ final class OtlpReceiverFactory implements ReceiverFactory {
     in.checkKeys(p, where + ".protocols", "grpc", "http");
     ReceiverConfig.ServerOptions[] grpcOptions = {ReceiverConfig.ServerOptions.DEFAULTS};
     ReceiverConfig.ServerOptions[] httpOptions = {ReceiverConfig.ServerOptions.DEFAULTS};
-    HostPort grpc = protocol(in, p.get("grpc"), where + ".protocols.grpc", RelayConfig.DEFAULT_GRPC_ENDPOINT, true, grpcOptions);
-    HostPort http = protocol(in, p.get("http"), where + ".protocols.http", RelayConfig.DEFAULT_HTTP_ENDPOINT, false, httpOptions);
+    HostPort grpc = protocol(in, p.get("grpc"), where + ".protocols.grpc", RelayConfig.DEFAULT_GRPC_ENDPOINT, true,
+        grpcOptions);
+    HostPort http = protocol(in, p.get("http"), where + ".protocols.http", RelayConfig.DEFAULT_HTTP_ENDPOINT, false,
+        httpOptions);
     return new ReceiverConfig(id, grpc, http, grpcOptions[0], httpOptions[0]);
   }
 
@@ -112,7 +114,7 @@ final class OtlpReceiverFactory implements ReceiverFactory {
         }
       }
     }
-    options[0] = new ReceiverConfig.ServerOptions(tls, authenticator, authenticator == null ? null : in.bearerToken(authenticator),
+    options[0] = new ReceiverConfig.ServerOptions(tls, authenticator, in.bearerToken(authenticator),
         maxBytes, maxStreams, Map.copyOf(urlPaths));
     ConfigNode endpoint = m.get("endpoint");
     String text = endpoint == null ? defaultEndpoint : in.string(endpoint, where + ".endpoint");

@@ -25,8 +25,8 @@ final class ResourceProcessorFactory implements ProcessorFactory<ResourceConfig>
   private static final String RESOURCE_ACTIONS = "insert, update, upsert, delete";
 
   /** An entry with {@code from_attribute}: insert, update or upsert with another attribute's value. */
-  private static void fromAttribute(ConfigReader in, ResourceRewrite.Builder rewrite, String key, String action, ConfigNode from,
-      ConfigNode value, int actionLine, String w) {
+  private static void fromAttribute(ConfigReader in, ResourceRewrite.Builder rewrite, String key, String action,
+      ConfigNode from, ConfigNode value, int actionLine, String w) {
     String source = from.text();
     if (source == null || source.isEmpty()) {
       in.error(from.line(), w + ".from_attribute", "must be an attribute name");
@@ -46,8 +46,8 @@ final class ResourceProcessorFactory implements ProcessorFactory<ResourceConfig>
   }
 
   /** One {@code attributes} entry of the {@code resource} processor, added to {@code rewrite}. */
-  private static void resourceAction(ConfigReader in, ResourceRewrite.Builder rewrite, String key, String action, ConfigNode v,
-      int actionLine, int line, String w) {
+  private static void resourceAction(ConfigReader in, ResourceRewrite.Builder rewrite, String key, String action,
+      ConfigNode v, int actionLine, int line, String w) {
     switch (action) {
       case "delete" -> rewrite.delete(key);
       case "insert", "update", "upsert" -> {

@@ -59,7 +59,7 @@ import java.util.function.Function;
  * toString} or an error. A Collector key that otlp4j does not implement is an error saying so. Relative
  * file paths resolve against the configuration file's directory.
  *
- * <p>Delivery guarantees (otlp4j's own {@code service.ack_mode}; see {@link io.otlp4j.relay.AckMode}) and the Collector's
+ * <p>Delivery guarantees (otlp4j's own {@code service.ack_mode}; see {@link AckMode}) and the Collector's
  * queue and retry keys:
  *
  * <pre>{@code
@@ -236,9 +236,10 @@ public final class RelayConfig {
       throw new IllegalArgumentException(String.join("; ", errors));
     }
     boolean durable = ackMode == AckMode.DURABLE;
+    long mib = 1024L * 1024L;
     FileStorageConfig storage = new FileStorageConfig("file_storage", dataDir.resolve("queue"),
-        FileStorageConfig.DEFAULT_MAX_SIZE_MIB * 1024L * 1024L, FileStorageConfig.DEFAULT_SEGMENT_SIZE_MIB * 1024L * 1024L, FileStorageConfig.FsyncMode.BATCH,
-        FileStorageConfig.DEFAULT_FSYNC_INTERVAL, false);
+        FileStorageConfig.DEFAULT_MAX_SIZE_MIB * mib, FileStorageConfig.DEFAULT_SEGMENT_SIZE_MIB * mib,
+        FileStorageConfig.FsyncMode.BATCH, FileStorageConfig.DEFAULT_FSYNC_INTERVAL, false);
     SendingQueueSettings queue = durable ? new SendingQueueSettings(true, SendingQueueSettings.DEFAULT_NUM_CONSUMERS,
         SendingQueueSettings.DEFAULT_QUEUE_SIZE, storage.id()) : SendingQueueSettings.DEFAULTS;
     ExporterConfig file = new FileExporterConfig("file", null, dataDir, FileExporter.DEFAULT_MAX_BYTES,
@@ -249,9 +250,9 @@ public final class RelayConfig {
     for (Signal signal : Signal.values()) {
       pipelines.add(new PipelineConfig(signal.id(), signal, List.of("otlp"), List.of("batch"), List.of("file")));
     }
+    Map<String, ExtensionConfig> extensions = durable ? Map.of(storage.id(), storage) : Map.of();
     return new RelayConfig(Map.of("otlp", new ReceiverConfig("otlp", grpc, http)), Map.of("batch", batch),
-        Map.of("file", file), pipelines, admin, ackMode, durable ? Map.<String, ExtensionConfig>of(storage.id(), storage) : Map.of(),
-        Components.builtIn());
+        Map.of("file", file), pipelines, admin, ackMode, extensions, Components.builtIn());
   }
 
   /** Reads {@code file}, substituting environment variables from the process environment. */

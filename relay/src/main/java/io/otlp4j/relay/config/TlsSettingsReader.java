@@ -4,7 +4,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-/** Reads the Collector's {@code configtls} settings of a server (a receiver) and of a client (an exporter). Stateless. */
+/**
+ * Reads the Collector's {@code configtls} settings of a server (a receiver) and of a client (an
+ * exporter). Stateless.
+ */
 public final class TlsSettingsReader {
   private TlsSettingsReader() {}
 
