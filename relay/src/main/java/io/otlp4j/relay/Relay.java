@@ -12,6 +12,18 @@ import io.otlp4j.receiver.ReceiverSink;
 import io.otlp4j.receiver.ReceiverTls;
 import io.otlp4j.relay.pipeline.Pipeline;
 import io.otlp4j.wire.ResourceRewrite;
+import io.otlp4j.relay.component.ComponentContext;
+import io.otlp4j.relay.component.Components;
+import io.otlp4j.relay.component.RelayProcessor;
+import io.otlp4j.relay.config.BatchConfig;
+import io.otlp4j.relay.config.ExporterConfig;
+import io.otlp4j.relay.config.ExtensionConfig;
+import io.otlp4j.relay.config.FileStorageConfig;
+import io.otlp4j.relay.config.MemoryLimiterConfig;
+import io.otlp4j.relay.config.PipelineConfig;
+import io.otlp4j.relay.config.ProcessorConfig;
+import io.otlp4j.relay.config.ReceiverConfig;
+import io.otlp4j.relay.config.RelayConfig;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
 import io.otlp4j.queue.DurableQueue;
@@ -48,6 +60,10 @@ import java.util.concurrent.TimeUnit;
  * other characters unsafe in file names as {@code %XX}); a queue directory is locked by one relay at a
  * time.
  *
+ * <p>Components: each exporter, processor and extension is built by its type's factory in {@link
+ * RelayConfig#components()} (the registry the configuration was read with, {@link Components#builtIn()}
+ * unless the embedder added its own); the receivers are built here from their configuration.
+ *
  * <p>Thread-safe. Must be shut down (or closed) to free its threads and ports.
  */
 public final class Relay implements AutoCloseable {
@@ -59,7 +75,10 @@ public final class Relay implements AutoCloseable {
   private final MetricsRegistry metrics = MetricsRegistry.create();
   private final MemoryBudget budget;
   private final AckMode ackMode;
+  private final Components components;
+  private final ComponentContext context = new ComponentContext(metrics);
   private final Map<String, RelayExporter> exporters = new LinkedHashMap<>();
+  private final List<AutoCloseable> extensions = new ArrayList<>();
   private final List<Pipeline> pipelines = new ArrayList<>();
   private final Map<String, GrpcReceiver> grpcReceivers = new LinkedHashMap<>();
   private final Map<String, HttpReceiver> httpReceivers = new LinkedHashMap<>();
@@ -70,20 +89,27 @@ public final class Relay implements AutoCloseable {
   private boolean cleanShutdown;
 
   private Relay(RelayConfig config) {
-    this.ackMode = config.ackMode;
-    long limit = config.processors.values().stream()
-        .filter(p -> p instanceof RelayConfig.MemoryLimiterConfig)
-        .mapToLong(p -> ((RelayConfig.MemoryLimiterConfig) p).limitBytes())
+    this.ackMode = config.ackMode();
+    this.components = config.components();
+    long limit = config.processors().values().stream()
+        .filter(p -> p instanceof MemoryLimiterConfig)
+        .mapToLong(p -> ((MemoryLimiterConfig) p).limitBytes())
         .min().orElse(RelayConfig.DEFAULT_MEMORY_LIMIT_BYTES);
     budget = MemoryBudget.builder(limit).build();
     metrics.gauge("otlp4j_memory_used_bytes", "Bytes held by requests in the relay", () -> budget.usedBytes());
     metrics.gauge("otlp4j_memory_limit_bytes", "The relay's memory budget", () -> budget.limitBytes());
     try {
-      for (RelayConfig.ExporterConfig e : config.exporters.values()) {
-        exporters.put(e.id(), createExporter(e));
+      for (ExtensionConfig e : config.extensions().values()) {
+        AutoCloseable running = components.startExtension(e, context);
+        if (running != null) {
+          extensions.add(running);
+        }
+      }
+      for (ExporterConfig e : config.exporters().values()) {
+        exporters.put(e.id(), components.createExporter(e, context));
       }
       Map<String, Map<Signal, List<Pipeline>>> routes = new LinkedHashMap<>();
-      for (RelayConfig.PipelineConfig p : config.pipelines) {
+      for (PipelineConfig p : config.pipelines()) {
         Pipeline pipeline = createPipeline(config, p);
         pipelines.add(pipeline);
         for (String r : p.receivers()) {
@@ -91,8 +117,8 @@ public final class Relay implements AutoCloseable {
               .computeIfAbsent(p.signal(), k -> new ArrayList<>()).add(pipeline);
         }
       }
-      admin = new AdminServer(config.admin.host(), config.admin.port(), metrics, () -> ready);
-      for (RelayConfig.ReceiverConfig r : config.receivers.values()) {
+      admin = new AdminServer(config.admin().host(), config.admin().port(), metrics, () -> ready);
+      for (ReceiverConfig r : config.receivers().values()) {
         Map<Signal, List<Pipeline>> route = routes.get(r.id());
         if (route == null) {
           continue; // defined but in no pipeline, as the Collector ignores it
@@ -121,8 +147,8 @@ public final class Relay implements AutoCloseable {
     return new Relay(config);
   }
 
-  private GrpcReceiver grpcReceiver(RelayConfig.ReceiverConfig r, ReceiverSink sink) {
-    RelayConfig.ServerOptions o = r.grpcOptions();
+  private GrpcReceiver grpcReceiver(ReceiverConfig r, ReceiverSink sink) {
+    ReceiverConfig.ServerOptions o = r.grpcOptions();
     GrpcReceiver.Builder b = GrpcReceiver.builder(sink).host(r.grpc().host()).port(r.grpc().port())
         .memoryBudget(budget).metrics(metrics).name(r.id());
     if (o.tls() != null) {
@@ -140,8 +166,8 @@ public final class Relay implements AutoCloseable {
     return b.build();
   }
 
-  private HttpReceiver httpReceiver(RelayConfig.ReceiverConfig r, ReceiverSink sink) {
-    RelayConfig.ServerOptions o = r.httpOptions();
+  private HttpReceiver httpReceiver(ReceiverConfig r, ReceiverSink sink) {
+    ReceiverConfig.ServerOptions o = r.httpOptions();
     HttpReceiver.Builder b = HttpReceiver.builder(sink).host(r.http().host()).port(r.http().port())
         .memoryBudget(budget).metrics(metrics).name(r.id());
     if (o.tls() != null) {
@@ -157,86 +183,42 @@ public final class Relay implements AutoCloseable {
     return b.build();
   }
 
-  private static ReceiverTls receiverTls(RelayConfig.ServerTls tls) {
+  private static ReceiverTls receiverTls(ReceiverConfig.ServerTls tls) {
     ReceiverTls t = ReceiverTls.server(tls.certFile(), tls.keyFile());
     return tls.clientCaFile() == null ? t : t.requireClientCertificates(tls.clientCaFile());
   }
 
-  private RelayExporter createExporter(RelayConfig.ExporterConfig config) {
-    if (config instanceof RelayConfig.OtlpExporterConfig o) {
-      return new UpstreamExporter(o.id(), otlpExporter(o).build());
-    }
-    if (config instanceof RelayConfig.FileExporterConfig f) {
-      FileExporter.Builder b = FileExporter.builder(f.id()).maxBytes(f.maxBytes()).maxBackups(f.maxBackups())
-          .format(f.proto() ? FileExporter.Format.PROTO : FileExporter.Format.JSON).maxAge(f.maxAge())
-          .localTime(f.localTime()).append(f.append());
-      if (f.path() != null) {
-        b.path(f.path());
-      } else {
-        b.directory(f.directory());
-      }
-      return b.build();
-    }
-    return new DebugExporter(config.id(), ((RelayConfig.DebugExporterConfig) config).verbosity());
-  }
-
-  /** The {@code otlp}/{@code otlphttp} exporter's builder with everything the configuration sets. */
-  private OtlpExporter.Builder otlpExporter(RelayConfig.OtlpExporterConfig o) {
-    OtlpExporter.Builder b = OtlpExporter.builder()
-        .name(o.id())
-        .protocol(o.http() ? Protocol.HTTP_PROTOBUF : Protocol.GRPC)
-        .insecure(o.insecure())
-        .compression(o.compression())
-        .timeout(o.timeout())
-        .retryPolicy(o.retry())
-        .metricsRegistry(metrics);
-    if (o.endpoint() != null) {
-      b.endpoint(o.endpoint());
-    }
-    o.signalEndpoints().forEach(b::endpoint);
-    o.headers().forEach(b::header);
-    if (o.authorization() != null) {
-      b.header("authorization", "Bearer " + o.authorization().reveal());
-    }
-    RelayConfig.ClientTls tls = o.tls();
-    if (tls.caFile() != null) {
-      b.trustedCertificates(tls.caFile());
-    }
-    if (tls.certFile() != null && tls.keyFile() != null) {
-      b.clientCertificate(tls.certFile(), tls.keyFile());
-    }
-    return b;
-  }
-
-  private Pipeline createPipeline(RelayConfig config, RelayConfig.PipelineConfig p) {
+  private Pipeline createPipeline(RelayConfig config, PipelineConfig p) {
     BatchSettings batch = BatchSettings.UNBATCHED;
-    List<ResourceRewrite> rewrites = new ArrayList<>();
+    List<RelayProcessor> steps = new ArrayList<>();
     for (String id : p.processors()) {
-      RelayConfig.ProcessorConfig processor = config.processors.get(id);
-      if (processor instanceof RelayConfig.BatchConfig b) {
+      ProcessorConfig processor = config.processors().get(id);
+      if (processor instanceof BatchConfig b) {
         batch = b.settings();
-      } else if (processor instanceof RelayConfig.ResourceConfig r) {
-        rewrites.add(r.rewrite());
       }
-      // memory_limiter: the one shared budget, set up in the constructor.
+      // memory_limiter: the one shared budget, set up in the constructor; neither adds a step.
+      RelayProcessor step = components.createProcessor(processor, context);
+      if (step != null) {
+        steps.add(step);
+      }
     }
-    Pipeline.Builder b = Pipeline.builder(p.id(), p.signal()).ackMode(config.ackMode).memoryBudget(budget)
-        .processors(rewrites).batch(batch).metrics(metrics);
+    Pipeline.Builder b = Pipeline.builder(p.id(), p.signal()).ackMode(config.ackMode()).memoryBudget(budget)
+        .processors(steps).batch(batch).metrics(metrics);
     List<String> onDisk = new ArrayList<>();
     String storage = null;
     for (String id : p.exporters()) {
-      RelayConfig.ExporterConfig e = config.exporters.get(id);
+      ExporterConfig e = config.exporters().get(id);
       b.exporter(exporters.get(id), e.sendingQueue());
       if (e.sendingQueue().durable()) {
         onDisk.add(id);
         storage = e.sendingQueue().storage();
-        if (e instanceof RelayConfig.OtlpExporterConfig o) {
-          b.durableBackoff(exporters.get(id), o.retry());
+        if (e.retryOnFailure() != null) {
+          b.durableBackoff(exporters.get(id), e.retryOnFailure());
         }
       }
     }
     if (!onDisk.isEmpty()) {
-      RelayConfig.FileStorageConfig s = config.storages.get(storage);
+      FileStorageConfig s = config.storages().get(storage);
       b.durableQueue(openQueue(s, p.id(), onDisk), s.maxBytes());
     }
     return b.build();
@@ -246,7 +228,7 @@ public final class Relay implements AutoCloseable {
    * Opens (creating or recovering) pipeline {@code pipelineId}'s queue in its own directory under the
    * storage's, one consumer per exporter.
    */
-  private DurableQueue openQueue(RelayConfig.FileStorageConfig storage, String pipelineId, List<String> consumers) {
+  private DurableQueue openQueue(FileStorageConfig storage, String pipelineId, List<String> consumers) {
     Path directory = storage.directory().resolve(fileNameSafe(pipelineId));
     FsyncPolicy fsync = switch (storage.fsync()) {
       case BATCH -> FsyncPolicy.perBatch();
@@ -384,6 +366,7 @@ public final class Relay implements AutoCloseable {
     for (CompletableFuture<Void> f : flushes) {
       clean &= await(f.thenApply(v -> true), end + TimeUnit.SECONDS.toNanos(1));
     }
+    closeExtensions();
     if (admin != null) {
       admin.stop();
     }
@@ -418,6 +401,18 @@ public final class Relay implements AutoCloseable {
     for (RelayExporter e : exporters.values()) {
       e.shutdown(Duration.ZERO);
     }
+    closeExtensions();
+  }
+
+  private void closeExtensions() {
+    for (AutoCloseable e : extensions) {
+      try {
+        e.close();
+      } catch (Exception x) {
+        LOG.log(System.Logger.Level.WARNING, () -> "an extension failed to stop: " + x);
+      }
+    }
+    extensions.clear();
   }
 
   private static Duration remaining(long end) {

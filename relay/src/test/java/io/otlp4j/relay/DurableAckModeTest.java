@@ -11,6 +11,7 @@ import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.otlp4j.relay.cli.Cli;
+import io.otlp4j.relay.config.RelayConfig;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -199,8 +200,25 @@ class DurableAckModeTest {
         new ByteArrayInputStream(new byte[0]), new PrintStream(new ByteArrayOutputStream()), errStream);
     assertThat(bogus).isEqualTo(Cli.EXIT_BAD_INPUT);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("--ack-mode: unknown ack mode 'eventually'");
-    // The embedded default keeps its queue on disk: only durable fits it.
-    int delivered = Cli.execute(concat(new String[] {"run", "--ack-mode", "delivered"}, common),
+    // A configuration that keeps a queue on disk: only durable fits it. (Without --config the embedded
+    // default follows the flag instead: RunCommandTest.runWithoutConfigFollowsTheAckModeFlag.)
+    Path config = dir.resolve("relay.yaml");
+    Files.writeString(config, """
+        extensions:
+          file_storage: { directory: ./queue }
+        receivers:
+          otlp:
+            protocols:
+              grpc: { endpoint: "127.0.0.1:0" }
+        exporters:
+          file: { path: ./traces.jsonl, sending_queue: { storage: file_storage } }
+        service:
+          extensions: [file_storage]
+          telemetry: { metrics: { address: "127.0.0.1:0" } }
+          pipelines:
+            traces: { receivers: [otlp], exporters: [file] }
+        """);
+    int delivered = Cli.execute(new String[] {"run", "--config", config.toString(), "--ack-mode", "delivered"},
         new ByteArrayInputStream(new byte[0]), new PrintStream(new ByteArrayOutputStream()), errStream);
     assertThat(delivered).isEqualTo(Cli.EXIT_BAD_INPUT);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("--ack-mode: ack mode delivered: exporters [file] "

@@ -9,6 +9,7 @@ import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.otlp4j.core.Outcome;
+import io.otlp4j.relay.config.RelayConfig;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
 import java.io.IOException;

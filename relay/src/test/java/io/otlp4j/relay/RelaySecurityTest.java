@@ -30,6 +30,7 @@ import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.otlp4j.exporter.TestCertificates;
+import io.otlp4j.relay.config.RelayConfig;
 import io.otlp4j.wire.testing.OtlpGenerator;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -135,8 +136,8 @@ class RelaySecurityTest {
         """.formatted(upstream.getPort());
     RelayConfig config = RelayConfig.parse(yaml, Map.of("CLIENT_TOKEN", CLIENT_TOKEN)::get, dir);
     assertThat(config.toString()).doesNotContain(CLIENT_TOKEN, UPSTREAM_TOKEN);
-    assertThat(config.receivers.get("otlp").toString()).doesNotContain(CLIENT_TOKEN);
-    assertThat(config.exporters.get("otlp/upstream").toString()).doesNotContain(UPSTREAM_TOKEN);
+    assertThat(config.receivers().get("otlp").toString()).doesNotContain(CLIENT_TOKEN);
+    assertThat(config.exporters().get("otlp/upstream").toString()).doesNotContain(UPSTREAM_TOKEN);
     relay = Relay.start(config);
 
     // OTLP/gRPC over TLS: the official stub with and without the token.

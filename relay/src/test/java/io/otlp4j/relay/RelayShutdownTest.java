@@ -7,6 +7,7 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
+import io.otlp4j.relay.config.RelayConfig;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -8,6 +8,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.StatusProto;
+import io.otlp4j.relay.config.RelayConfig;
+import io.otlp4j.relay.config.RelayConfigException;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
 import java.io.IOException;

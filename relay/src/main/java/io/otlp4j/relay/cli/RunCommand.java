@@ -2,8 +2,8 @@ package io.otlp4j.relay.cli;
 
 import io.otlp4j.relay.AckMode;
 import io.otlp4j.relay.Relay;
-import io.otlp4j.relay.RelayConfig;
-import io.otlp4j.relay.RelayConfigException;
+import io.otlp4j.relay.config.RelayConfig;
+import io.otlp4j.relay.config.RelayConfigException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
         "Runs the relay until SIGTERM or Ctrl-C, then stops accepting, drains the queues and exits 0.",
         "Without --config: OTLP/gRPC on 127.0.0.1:4317, OTLP/HTTP on 127.0.0.1:4318, every request written and",
         "fsynced to a durable queue in DATA_DIR/queue before it is acknowledged, then as OTLP/JSON lines to",
-        "DATA_DIR/{traces,metrics,logs}.jsonl; admin (/metrics, /healthz) on 127.0.0.1:8888."})
+        "DATA_DIR/{traces,metrics,logs}.jsonl; admin (/metrics, /healthz) on 127.0.0.1:8888.",
+        "With --ack-mode received or delivered and no --config, the queue is kept in memory instead."})
 final class RunCommand implements Callable<Integer> {
 
   /** Told about every relay this command starts, once it is ready (tests drive the command through it). */
@@ -52,7 +53,8 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--ack-mode", paramLabel = "MODE",
       description = "When clients are answered: received (queued in memory), delivered (accepted upstream) or "
           + "durable (written and fsynced to the queue). Overrides service.ack_mode; the default follows the "
-          + "configuration (durable when an exporter keeps its queue in a file_storage).")
+          + "configuration (durable when an exporter keeps its queue in a file_storage); without --config the "
+          + "default configuration follows it (a queue on disk only in durable mode).")
   String ackMode;
 
   @Option(names = "--shutdown-timeout", paramLabel = "SECONDS", defaultValue = "10",
@@ -69,6 +71,13 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException, InterruptedException {
+    AckMode mode = null;
+    if (ackMode != null) {
+      mode = AckMode.fromId(ackMode);
+      if (mode == null) {
+        throw new BadInputException("--ack-mode: unknown ack mode '" + ackMode + "' (received, delivered, durable)");
+      }
+    }
     RelayConfig relayConfig;
     if (config != null) {
       try {
@@ -79,22 +88,20 @@ final class RunCommand implements Callable<Integer> {
         }
         return Cli.EXIT_BAD_INPUT;
       }
+      if (mode != null) {
+        try {
+          relayConfig = relayConfig.withAckMode(mode);
+        } catch (IllegalArgumentException e) {
+          throw new BadInputException("--ack-mode: " + e.getMessage());
+        }
+      }
     } else {
+      // The embedded default follows the flag: a queue on disk only in durable mode.
       try {
-        relayConfig = RelayConfig.defaults(dataDir, grpcEndpoint, httpEndpoint, adminEndpoint);
+        relayConfig = RelayConfig.defaults(dataDir, grpcEndpoint, httpEndpoint, adminEndpoint,
+            mode == null ? AckMode.DURABLE : mode);
       } catch (IllegalArgumentException e) {
         throw new BadInputException(e.getMessage());
-      }
-    }
-    if (ackMode != null) {
-      AckMode mode = AckMode.fromId(ackMode);
-      if (mode == null) {
-        throw new BadInputException("--ack-mode: unknown ack mode '" + ackMode + "' (received, delivered, durable)");
-      }
-      try {
-        relayConfig = relayConfig.withAckMode(mode);
-      } catch (IllegalArgumentException e) {
-        throw new BadInputException("--ack-mode: " + e.getMessage());
       }
     }
     Relay relay;

@@ -1,7 +1,7 @@
 package io.otlp4j.relay.cli;
 
-import io.otlp4j.relay.RelayConfig;
-import io.otlp4j.relay.RelayConfigException;
+import io.otlp4j.relay.config.RelayConfig;
+import io.otlp4j.relay.config.RelayConfigException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

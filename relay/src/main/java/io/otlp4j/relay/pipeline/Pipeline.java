@@ -12,7 +12,7 @@ import io.otlp4j.relay.AckMode;
 import io.otlp4j.relay.BatchSettings;
 import io.otlp4j.relay.RelayExporter;
 import io.otlp4j.relay.SendingQueueSettings;
-import io.otlp4j.wire.ResourceRewrite;
+import io.otlp4j.relay.component.RelayProcessor;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
 import io.otlp4j.wire.WireFormatException;
@@ -86,7 +86,7 @@ public final class Pipeline implements ReceiverSink {
   private final Signal signal;
   private final AckMode ackMode;
   private final MemoryBudget budget;
-  private final List<ResourceRewrite> processors;
+  private final List<RelayProcessor> processors;
   private final List<ExporterQueue> queues;
   private final int awaitedInReceivedMode;
   private final DurableQueue durable; // null unless some exporter keeps its queue on disk
@@ -107,7 +107,7 @@ public final class Pipeline implements ReceiverSink {
    * @param processors applied in order to every request
    * @param exporters each gets its own queue
    */
-  public Pipeline(String id, Signal signal, MemoryBudget budget, List<ResourceRewrite> processors,
+  public Pipeline(String id, Signal signal, MemoryBudget budget, List<RelayProcessor> processors,
       List<RelayExporter> exporters, BatchSettings batch, MetricsRegistry metrics) {
     this(builder(id, signal).memoryBudget(budget).processors(processors).batch(batch).metrics(metrics)
         .exporters(exporters, SendingQueueSettings.inMemory(batch.queueSize())));
@@ -237,31 +237,35 @@ public final class Pipeline implements ReceiverSink {
 
   /**
    * Takes ownership of {@code request}; {@code summary} is the receiver's walk of it, so nothing here
-   * walks it again (the processors rewrite without validating again, the splitter takes counts from
-   * its cut).
+   * walks it again (processors get the summary and give one back, the splitter takes counts from its
+   * cut).
    */
   private CompletionStage<Outcome> enqueue(Signal requestSignal, ByteBuf request, WalkSummary summary) {
-    long items = summary.itemCount();
     if (requestSignal != signal) {
       request.release();
       return done(Outcome.permanent("pipeline " + id + " does not take " + requestSignal.id()));
     }
     ByteBuf current = request;
+    WalkSummary walked = summary;
     try {
-      for (ResourceRewrite rewrite : processors) {
-        ByteBuf next = rewrite.apply(signal, current, summary);
-        current.release();
-        current = next;
+      for (RelayProcessor processor : processors) {
+        // The processor owns current from here on, also when it throws: nothing to release below.
+        RelayProcessor.Result result = processor.process(signal, current, walked);
+        if (result instanceof RelayProcessor.Forward forward) {
+          current = forward.request();
+          walked = forward.summary();
+        } else {
+          return done(Outcome.accepted()); // nothing left to export
+        }
       }
     } catch (WireFormatException e) {
-      current.release();
       return done(Outcome.permanent(e.getMessage()));
     } catch (Throwable e) {
-      // A processor's bug: the data is fine, the client may send it again; nothing is held.
-      current.release();
+      // A processor's bug: the data is fine, the client may send it again; the processor released it.
       LOG.log(System.Logger.Level.ERROR, () -> id + ": a processor failed", e);
       return done(Outcome.localFailure("a processor failed: " + e, e));
     }
+    long items = walked.itemCount();
     boolean delivered = ackMode == AckMode.DELIVERED;
     // In delivered mode the receiver's reservation covers the request until it is answered, and so it
     // does for a durable queue, which is done with the request once the append completes.
@@ -447,7 +451,7 @@ public final class Pipeline implements ReceiverSink {
     private final Signal signal;
     private AckMode ackMode = AckMode.RECEIVED;
     private MemoryBudget budget;
-    private List<ResourceRewrite> processors = List.of();
+    private List<RelayProcessor> processors = List.of();
     private final Map<RelayExporter, SendingQueueSettings> exporters = new LinkedHashMap<>();
     private BatchSettings batch = BatchSettings.UNBATCHED;
     private MetricsRegistry metrics = MetricsRegistry.create();
@@ -473,7 +477,7 @@ public final class Pipeline implements ReceiverSink {
     }
 
     /** Applied in order to every request (default none). */
-    public Builder processors(List<ResourceRewrite> processors) {
+    public Builder processors(List<RelayProcessor> processors) {
       this.processors = List.copyOf(processors);
       return this;
     }

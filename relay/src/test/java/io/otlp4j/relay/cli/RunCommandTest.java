@@ -10,6 +10,7 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import io.otlp4j.relay.AckMode;
 import io.otlp4j.relay.Relay;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
@@ -31,6 +32,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@code otlp4j run} with the default configuration, and {@code otlp4j validate}, driven in-process. */
 class RunCommandTest {
@@ -92,6 +95,38 @@ class RunCommandTest {
     }
     assertThat(spans).isEqualTo(5);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("otlp4j: stopped");
+  }
+
+  @ParameterizedTest(name = "--ack-mode {0}")
+  @ValueSource(strings = {"received", "delivered", "durable"})
+  void runWithoutConfigFollowsTheAckModeFlag(String mode) throws Exception {
+    AtomicReference<Relay> started = new AtomicReference<>();
+    RunCommand.startedListener = started::set;
+    Path data = dir.resolve("data");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> Cli.execute(new String[] {
+        "run", "--ack-mode", mode, "--data-dir", data.toString(), "--grpc-endpoint", "127.0.0.1:0",
+        "--http-endpoint", "127.0.0.1:0", "--admin-endpoint", "127.0.0.1:0"}, new ByteArrayInputStream(new byte[0]),
+        new PrintStream(new ByteArrayOutputStream(), true), new PrintStream(err, true)));
+    await().atMost(Duration.ofSeconds(20)).until(() -> started.get() != null || exit.isDone());
+    Relay relay = started.get();
+    assertThat(relay).as(err.toString(StandardCharsets.UTF_8)).isNotNull();
+    assertThat(relay.ackMode()).isEqualTo(AckMode.fromId(mode));
+
+    SdkTracerProvider provider = SdkTracerProvider.builder()
+        .addSpanProcessor(SimpleSpanProcessor.create(OtlpGrpcSpanExporter.builder()
+            .setEndpoint("http://127.0.0.1:" + relay.grpcAddress("otlp").getPort()).build()))
+        .build();
+    for (int i = 0; i < 3; i++) {
+      provider.get("run-test").spanBuilder("span-" + i).startSpan().end();
+    }
+    assertThat(provider.shutdown().join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
+    assertThat(relay.shutdown(Duration.ofSeconds(10))).isTrue();
+    assertThat(exit.get(20, TimeUnit.SECONDS)).isEqualTo(Cli.EXIT_OK);
+
+    assertThat(Files.readAllLines(data.resolve("traces.jsonl"), StandardCharsets.UTF_8)).isNotEmpty();
+    // Only the durable mode keeps a queue on disk.
+    assertThat(Files.exists(data.resolve("queue"))).isEqualTo(mode.equals("durable"));
   }
 
   @Test

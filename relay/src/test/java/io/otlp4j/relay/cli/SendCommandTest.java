@@ -15,7 +15,7 @@ import io.opentelemetry.proto.logs.v1.LogRecord;
 import io.opentelemetry.proto.metrics.v1.Metric;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.otlp4j.relay.Relay;
-import io.otlp4j.relay.RelayConfig;
+import io.otlp4j.relay.config.RelayConfig;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
 import java.io.ByteArrayInputStream;

@@ -284,13 +284,32 @@ class ExportFailureTest {
     }
   }
 
+  /** A processor applying {@code rewrite} the way the resource processor does (it owns the request). */
+  private static io.otlp4j.relay.component.RelayProcessor rewriting(io.otlp4j.wire.ResourceRewrite rewrite) {
+    return new io.otlp4j.relay.component.RelayProcessor() {
+      @Override
+      public String id() {
+        return "resource";
+      }
+
+      @Override
+      public Result process(Signal signal, ByteBuf request, io.otlp4j.wire.WalkSummary summary) {
+        try {
+          return io.otlp4j.relay.component.RelayProcessor.forward(rewrite.apply(signal, request, summary), summary);
+        } finally {
+          request.release();
+        }
+      }
+    };
+  }
+
   @ParameterizedTest
   @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
   void aProcessorThatFailsInOurOwnCodeLeaksNothingAndTheClientMaySendAgain(boolean error) throws Exception {
     ScriptedExporter exporter = new ScriptedExporter("after-processor");
     Pipeline pipeline = Pipeline.builder("traces", Signal.TRACES).ackMode(AckMode.RECEIVED)
         .memoryBudget(MemoryBudget.builder(1 << 20).build()).metrics(metrics)
-        .processors(List.of(io.otlp4j.wire.ResourceRewrite.builder().upsert("k", "v").build()))
+        .processors(List.of(rewriting(io.otlp4j.wire.ResourceRewrite.builder().upsert("k", "v").build())))
         .exporter(exporter, SendingQueueSettings.inMemory(100)).build();
     byte[] bytes = TestSpans.spans("p", 2, 10).toByteArray();
     // The request's own buffer comes from the allocator; the processor's allocation then fails.

@@ -1,10 +1,12 @@
-package io.otlp4j.relay;
+package io.otlp4j.relay.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.otlp4j.core.RetryPolicy;
+import io.otlp4j.relay.AckMode;
+import io.otlp4j.relay.SendingQueueSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -39,7 +41,7 @@ class AckModeAndQueueConfigTest {
             endpoint: collector:4317
         """ + PIPELINE);
     assertThat(config.ackMode()).isEqualTo(AckMode.RECEIVED);
-    RelayConfig.OtlpExporterConfig otlp = (RelayConfig.OtlpExporterConfig) config.exporters.get("otlp");
+    OtlpExporterConfig otlp = (OtlpExporterConfig) config.exporters().get("otlp");
     assertThat(otlp.sendingQueue()).isEqualTo(new SendingQueueSettings(true, 10, 1000, null));
     RetryPolicy retry = otlp.retry();
     // 5s initial interval, 1.5 multiplier, 30s cap, 5 minutes in all, no bound on attempts.
@@ -90,15 +92,15 @@ class AckModeAndQueueConfigTest {
         """);
     // A queue on disk makes durable the default.
     assertThat(config.ackMode()).isEqualTo(AckMode.DURABLE);
-    RelayConfig.OtlpExporterConfig otlp = (RelayConfig.OtlpExporterConfig) config.exporters.get("otlp");
+    OtlpExporterConfig otlp = (OtlpExporterConfig) config.exporters().get("otlp");
     assertThat(otlp.sendingQueue()).isEqualTo(new SendingQueueSettings(true, 3, 77, "file_storage/wal"));
     assertThat(otlp.retry().decide(1, 0, -1).delayNanos()).isEqualTo(Duration.ofMillis(100).toNanos());
     assertThat(otlp.retry().decide(3, 0, -1).delayNanos()).isEqualTo(Duration.ofMillis(400).toNanos());
     assertThat(otlp.retry().decide(10, 0, -1).delayNanos()).isEqualTo(Duration.ofSeconds(1).toNanos());
     // max_elapsed_time: 0 retries without end.
     assertThat(otlp.retry().decide(1_000, Duration.ofDays(365).toNanos(), -1).shouldRetry()).isTrue();
-    assertThat(config.storages.get("file_storage/wal")).isEqualTo(new RelayConfig.FileStorageConfig(
-        "file_storage/wal", BASE.resolve("./queue"), 16L << 20, 4L << 20, RelayConfig.FsyncMode.INTERVAL,
+    assertThat(config.storages().get("file_storage/wal")).isEqualTo(new FileStorageConfig(
+        "file_storage/wal", BASE.resolve("./queue"), 16L << 20, 4L << 20, FileStorageConfig.FsyncMode.INTERVAL,
         Duration.ofMillis(250), true));
   }
 
@@ -113,7 +115,7 @@ class AckModeAndQueueConfigTest {
             sending_queue:
               enabled: false
         """ + PIPELINE);
-    RelayConfig.OtlpExporterConfig otlp = (RelayConfig.OtlpExporterConfig) config.exporters.get("otlp");
+    OtlpExporterConfig otlp = (OtlpExporterConfig) config.exporters().get("otlp");
     assertThat(otlp.retry().maxAttempts()).isEqualTo(1);
     assertThat(otlp.sendingQueue().enabled()).isFalse();
   }

@@ -1,4 +1,4 @@
-package io.otlp4j.relay;
+package io.otlp4j.relay.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -12,6 +12,7 @@ import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.resource.v1.Resource;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import io.otlp4j.relay.BatchSettings;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.Signal;
 import java.io.IOException;
@@ -39,20 +40,20 @@ class RelayConfigTest {
         Map.of("ENVIRONMENT", "prod", "API_KEY", "s3cret")::get, BASE);
 
     assertThat(config.pipelineIds()).containsExactly("traces", "traces/backup", "metrics", "logs");
-    assertThat(config.receivers.get("otlp").grpc()).isEqualTo(new RelayConfig.HostPort("0.0.0.0", 4317));
-    assertThat(config.receivers.get("otlp").http()).isEqualTo(new RelayConfig.HostPort("0.0.0.0", 4318));
-    assertThat(config.receivers.get("otlp/internal").grpc()).isEqualTo(new RelayConfig.HostPort("127.0.0.1", 4317));
-    assertThat(config.receivers.get("otlp/internal").http()).isNull();
-    assertThat(((RelayConfig.BatchConfig) config.processors.get("batch")).settings())
+    assertThat(config.receivers().get("otlp").grpc()).isEqualTo(new HostPort("0.0.0.0", 4317));
+    assertThat(config.receivers().get("otlp").http()).isEqualTo(new HostPort("0.0.0.0", 4318));
+    assertThat(config.receivers().get("otlp/internal").grpc()).isEqualTo(new HostPort("127.0.0.1", 4317));
+    assertThat(config.receivers().get("otlp/internal").http()).isNull();
+    assertThat(((BatchConfig) config.processors().get("batch")).settings())
         .isEqualTo(new BatchSettings(8192, 10000, Duration.ofMillis(200), BatchSettings.DEFAULT_QUEUE_SIZE, true));
-    assertThat(((RelayConfig.BatchConfig) config.processors.get("batch/small")).settings().sendBatchSize())
+    assertThat(((BatchConfig) config.processors().get("batch/small")).settings().sendBatchSize())
         .isEqualTo(BatchSettings.DEFAULT_SEND_BATCH_SIZE);
-    assertThat(((RelayConfig.BatchConfig) config.processors.get("batch/small")).settings().batching())
+    assertThat(((BatchConfig) config.processors().get("batch/small")).settings().batching())
         .as("no timeout: adaptive batching").isFalse();
-    assertThat(((RelayConfig.MemoryLimiterConfig) config.processors.get("memory_limiter")).limitBytes())
+    assertThat(((MemoryLimiterConfig) config.processors().get("memory_limiter")).limitBytes())
         .isEqualTo(1024L * 1024 * 1024);
-    assertResourceProcessorRewrites(((RelayConfig.ResourceConfig) config.processors.get("resource")).rewrite());
-    RelayConfig.OtlpExporterConfig otlp = (RelayConfig.OtlpExporterConfig) config.exporters.get("otlp");
+    assertResourceProcessorRewrites(((ResourceConfig) config.processors().get("resource")).rewrite());
+    OtlpExporterConfig otlp = (OtlpExporterConfig) config.exporters().get("otlp");
     assertThat(otlp.http()).isFalse();
     assertThat(otlp.endpoint()).isEqualTo("collector.example.com:4317");
     assertThat(otlp.insecure()).isTrue();
@@ -60,15 +61,15 @@ class RelayConfigTest {
     assertThat(otlp.compression()).isEqualTo(Compression.ZSTD);
     assertThat(otlp.timeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(otlp.sendingQueue().queueSize()).isEqualTo(5000);
-    RelayConfig.OtlpExporterConfig backup = (RelayConfig.OtlpExporterConfig) config.exporters.get("otlphttp/backup");
+    OtlpExporterConfig backup = (OtlpExporterConfig) config.exporters().get("otlphttp/backup");
     assertThat(backup.http()).isTrue();
     assertThat(backup.compression()).isEqualTo(Compression.GZIP);
-    RelayConfig.FileExporterConfig file = (RelayConfig.FileExporterConfig) config.exporters.get("file");
+    FileExporterConfig file = (FileExporterConfig) config.exporters().get("file");
     assertThat(file.path()).isEqualTo(BASE.resolve("./otlp4j-data/spans.jsonl"));
     assertThat(file.maxBytes()).isEqualTo(10L * 1024 * 1024);
     assertThat(file.maxBackups()).isEqualTo(3);
-    assertThat(config.exporters.get("debug")).isInstanceOf(RelayConfig.DebugExporterConfig.class);
-    assertThat(config.pipelines.get(0)).isEqualTo(new RelayConfig.PipelineConfig("traces", Signal.TRACES,
+    assertThat(config.exporters().get("debug")).isInstanceOf(DebugExporterConfig.class);
+    assertThat(config.pipelines().get(0)).isEqualTo(new PipelineConfig("traces", Signal.TRACES,
         java.util.List.of("otlp", "otlp/internal"), java.util.List.of("memory_limiter", "resource", "batch"),
         java.util.List.of("otlp", "file")));
     assertThat(config.adminEndpoint()).isEqualTo("127.0.0.1:8888");

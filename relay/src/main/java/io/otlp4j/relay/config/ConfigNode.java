@@ -1,4 +1,4 @@
-package io.otlp4j.relay;
+package io.otlp4j.relay.config;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -15,12 +15,12 @@ import java.util.regex.Pattern;
  * A YAML value with the line it starts on: a map, a list, a scalar (kept as text with its token
  * kind) or null. Built from Jackson's streaming parser so every error can name its line. Immutable.
  */
-final class ConfigNode {
+public final class ConfigNode {
   private static final Pattern ENV = Pattern.compile("\\$\\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
 
-  final Object value;
-  final JsonToken kind;
-  final int line;
+  private final Object value;
+  private final JsonToken kind;
+  private final int line;
 
   private ConfigNode(Object value, JsonToken kind, int line) {
     this.value = value;
@@ -82,21 +82,39 @@ final class ConfigNode {
     return out.toString();
   }
 
-  boolean isNull() {
+  /** The line the value (for a map entry: its key) starts on, 1-based. */
+  public int line() {
+    return line;
+  }
+
+  /** The value: a {@code Map<String, ConfigNode>}, a {@code List<ConfigNode>}, a scalar's text, or null. */
+  public Object value() {
+    return value;
+  }
+
+  /** The YAML token the value started with (a scalar's kind: string, number, boolean). */
+  public JsonToken kind() {
+    return kind;
+  }
+
+  public boolean isNull() {
     return value == null;
   }
 
+  /** The entries when this is a mapping, in order; else null. */
   @SuppressWarnings("unchecked")
-  Map<String, ConfigNode> map() {
+  public Map<String, ConfigNode> map() {
     return value instanceof Map ? (Map<String, ConfigNode>) value : null;
   }
 
+  /** The elements when this is a list; else null. */
   @SuppressWarnings("unchecked")
-  List<ConfigNode> list() {
+  public List<ConfigNode> list() {
     return value instanceof List ? (List<ConfigNode>) value : null;
   }
 
-  String text() {
+  /** The text when this is a scalar; else null. */
+  public String text() {
     return value instanceof String s ? s : null;
   }
 }

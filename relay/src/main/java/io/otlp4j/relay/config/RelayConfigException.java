@@ -1,4 +1,4 @@
-package io.otlp4j.relay;
+package io.otlp4j.relay.config;
 
 import java.util.List;
 

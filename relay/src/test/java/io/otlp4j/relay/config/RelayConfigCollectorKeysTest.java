@@ -1,4 +1,4 @@
-package io.otlp4j.relay;
+package io.otlp4j.relay.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -11,6 +11,7 @@ import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.resource.v1.Resource;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import io.otlp4j.relay.DebugExporter;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.Signal;
 import java.io.IOException;
@@ -62,48 +63,48 @@ class RelayConfigCollectorKeysTest {
         Map.of("INGEST_TOKEN", INGEST_TOKEN)::get, dir);
 
     assertThat(config.pipelineIds()).containsExactly("traces", "metrics/1", "logs");
-    RelayConfig.ReceiverConfig otlp = config.receivers.get("otlp");
-    assertThat(otlp.grpc()).isEqualTo(new RelayConfig.HostPort("0.0.0.0", 4317));
-    assertThat(otlp.grpcOptions()).isEqualTo(new RelayConfig.ServerOptions(
-        new RelayConfig.ServerTls(dir.resolve("certs/server.pem"), dir.resolve("certs/server.key"),
+    ReceiverConfig otlp = config.receivers().get("otlp");
+    assertThat(otlp.grpc()).isEqualTo(new HostPort("0.0.0.0", 4317));
+    assertThat(otlp.grpcOptions()).isEqualTo(new ReceiverConfig.ServerOptions(
+        new ReceiverConfig.ServerTls(dir.resolve("certs/server.pem"), dir.resolve("certs/server.key"),
             dir.resolve("certs/ca.pem")),
-        "bearertokenauth", new RelayConfig.Secret(INGEST_TOKEN), 32 * 1024 * 1024, 200, Map.of()));
-    assertThat(otlp.httpOptions()).isEqualTo(new RelayConfig.ServerOptions(
-        new RelayConfig.ServerTls(dir.resolve("certs/server.pem"), dir.resolve("certs/server.key"), null),
-        "bearertokenauth", new RelayConfig.Secret(INGEST_TOKEN), 10 * 1024 * 1024, 0,
+        "bearertokenauth", new Secret(INGEST_TOKEN), 32 * 1024 * 1024, 200, Map.of()));
+    assertThat(otlp.httpOptions()).isEqualTo(new ReceiverConfig.ServerOptions(
+        new ReceiverConfig.ServerTls(dir.resolve("certs/server.pem"), dir.resolve("certs/server.key"), null),
+        "bearertokenauth", new Secret(INGEST_TOKEN), 10 * 1024 * 1024, 0,
         Map.of(Signal.TRACES, "/v1/traces", Signal.LOGS, "/ingest/logs")));
 
-    RelayConfig.OtlpExporterConfig primary = (RelayConfig.OtlpExporterConfig) config.exporters.get("otlp/primary");
+    OtlpExporterConfig primary = (OtlpExporterConfig) config.exporters().get("otlp/primary");
     assertThat(primary.endpoint()).isEqualTo("backend.example.com:4317");
     assertThat(primary.insecure()).isFalse();
     assertThat(primary.compression()).isEqualTo(Compression.ZSTD);
     assertThat(primary.timeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(primary.headers()).containsExactly(Map.entry("x-tenant", "acme"));
-    assertThat(primary.tls()).isEqualTo(new RelayConfig.ClientTls(dir.resolve("certs/ca.pem"),
+    assertThat(primary.tls()).isEqualTo(new ClientTls(dir.resolve("certs/ca.pem"),
         dir.resolve("certs/client.pem"), dir.resolve("certs/client.key")));
-    assertThat(primary.authorization()).isEqualTo(new RelayConfig.Secret(BACKEND_TOKEN));
-    RelayConfig.OtlpExporterConfig archive = (RelayConfig.OtlpExporterConfig) config.exporters.get("otlphttp/archive");
+    assertThat(primary.authorization()).isEqualTo(new Secret(BACKEND_TOKEN));
+    OtlpExporterConfig archive = (OtlpExporterConfig) config.exporters().get("otlphttp/archive");
     assertThat(archive.http()).isTrue();
     assertThat(archive.compression()).isEqualTo(Compression.NONE);
     assertThat(archive.timeout()).as("otlphttp's default").isEqualTo(Duration.ofSeconds(30));
     assertThat(archive.signalEndpoints())
         .containsExactly(Map.entry(Signal.TRACES, "https://archive.example.com/custom/traces"));
     assertThat(archive.authorization()).isNull();
-    RelayConfig.OtlpExporterConfig insecure = (RelayConfig.OtlpExporterConfig) config.exporters.get("otlp/insecure");
+    OtlpExporterConfig insecure = (OtlpExporterConfig) config.exporters().get("otlp/insecure");
     assertThat(insecure.insecure()).isTrue();
     assertThat(insecure.timeout()).as("otlp's default").isEqualTo(Duration.ofSeconds(5));
     assertThat(insecure.compression()).as("the Collector's default").isEqualTo(Compression.GZIP);
 
-    assertThat(((RelayConfig.DebugExporterConfig) config.exporters.get("debug/detailed")).verbosity())
+    assertThat(((DebugExporterConfig) config.exporters().get("debug/detailed")).verbosity())
         .isEqualTo(DebugExporter.Verbosity.DETAILED);
-    assertThat(((RelayConfig.DebugExporterConfig) config.exporters.get("debug")).verbosity())
+    assertThat(((DebugExporterConfig) config.exporters().get("debug")).verbosity())
         .isEqualTo(DebugExporter.Verbosity.BASIC);
-    RelayConfig.FileExporterConfig file = (RelayConfig.FileExporterConfig) config.exporters.get("file/proto");
-    assertThat(file).isEqualTo(new RelayConfig.FileExporterConfig("file/proto", dir.resolve("./data/traces.binpb"),
+    FileExporterConfig file = (FileExporterConfig) config.exporters().get("file/proto");
+    assertThat(file).isEqualTo(new FileExporterConfig("file/proto", dir.resolve("./data/traces.binpb"),
         null, 50L * 1024 * 1024, 7, file.sendingQueue(), true, Duration.ofDays(3), true, true));
 
-    assertResourceActions(((RelayConfig.ResourceConfig) config.processors.get("resource/env")).rewrite());
-    assertThat(config.toString() + config.receivers + config.exporters).doesNotContain(INGEST_TOKEN, BACKEND_TOKEN);
+    assertResourceActions(((ResourceConfig) config.processors().get("resource/env")).rewrite());
+    assertThat(config.toString() + config.receivers() + config.exporters()).doesNotContain(INGEST_TOKEN, BACKEND_TOKEN);
   }
 
   private static void assertResourceActions(io.otlp4j.wire.ResourceRewrite rewrite) throws Exception {
@@ -238,6 +239,6 @@ class RelayConfigCollectorKeysTest {
     assertThat(e.errors()).hasSizeGreaterThanOrEqualTo(4)
         .noneSatisfy(error -> assertThat(error).containsAnyOf("SECRET"));
     assertThat(e.getMessage()).doesNotContain("SECRET");
-    assertThat(new RelayConfig.Secret("s3cret")).hasToString("[redacted]");
+    assertThat(new Secret("s3cret")).hasToString("[redacted]");
   }
 }

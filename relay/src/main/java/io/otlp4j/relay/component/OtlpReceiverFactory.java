@@ -1,0 +1,124 @@
+package io.otlp4j.relay.component;
+
+import io.otlp4j.relay.config.ConfigNode;
+import io.otlp4j.relay.config.ConfigReader;
+import io.otlp4j.relay.config.HostPort;
+import io.otlp4j.relay.config.ReceiverConfig;
+import io.otlp4j.relay.config.RelayConfig;
+import io.otlp4j.relay.config.TlsSettingsReader;
+import io.otlp4j.wire.Signal;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code otlp} receiver: {@code protocols.grpc} and {@code protocols.http} with the Collector's
+ * {@code configgrpc}/{@code confighttp} server keys (endpoint, tls, auth, message and body size limits,
+ * concurrent streams, URL paths).
+ */
+final class OtlpReceiverFactory implements ReceiverFactory {
+
+  @Override
+  public String type() {
+    return "otlp";
+  }
+
+  @Override
+  public ReceiverConfig read(String id, ConfigNode node, String where, ConfigReader in) {
+    Map<String, ConfigNode> m = in.mapOrEmpty(node, where);
+    if (m == null) {
+      return null;
+    }
+    in.checkKeys(m, where, "protocols");
+    ConfigNode protocols = m.get("protocols");
+    if (protocols == null || protocols.isNull() || (protocols.map() != null && protocols.map().isEmpty())) {
+      in.error(node.line(), where + ".protocols", "must enable grpc, http or both");
+      return null;
+    }
+    Map<String, ConfigNode> p = in.map(protocols, where + ".protocols");
+    if (p == null) {
+      return null;
+    }
+    in.checkKeys(p, where + ".protocols", "grpc", "http");
+    ReceiverConfig.ServerOptions[] grpcOptions = {ReceiverConfig.ServerOptions.DEFAULTS};
+    ReceiverConfig.ServerOptions[] httpOptions = {ReceiverConfig.ServerOptions.DEFAULTS};
+    HostPort grpc = protocol(in, p.get("grpc"), where + ".protocols.grpc", RelayConfig.DEFAULT_GRPC_ENDPOINT, true,
+        grpcOptions);
+    HostPort http = protocol(in, p.get("http"), where + ".protocols.http", RelayConfig.DEFAULT_HTTP_ENDPOINT, false,
+        httpOptions);
+    return new ReceiverConfig(id, grpc, http, grpcOptions[0], httpOptions[0]);
+  }
+
+  /** The Collector's {@code configgrpc}/{@code confighttp} server keys that otlp4j does not implement. */
+  private static final List<String> UNSUPPORTED_GRPC_SERVER_KEYS = List.of("keepalive", "read_buffer_size",
+      "write_buffer_size", "include_metadata", "transport");
+  private static final List<String> UNSUPPORTED_HTTP_SERVER_KEYS = List.of("cors", "include_metadata",
+      "response_headers", "compression_algorithms", "read_timeout", "read_header_timeout", "write_timeout",
+      "idle_timeout", "keepalive");
+
+  private static HostPort protocol(ConfigReader in, ConfigNode node, String where, String defaultEndpoint, boolean grpc,
+      ReceiverConfig.ServerOptions[] options) {
+    if (node == null) {
+      return null;
+    }
+    Map<String, ConfigNode> m = in.mapOrEmpty(node, where);
+    if (m == null) {
+      return null;
+    }
+    List<String> known = new ArrayList<>(List.of("endpoint", "tls", "auth"));
+    if (grpc) {
+      known.addAll(List.of("max_recv_msg_size_mib", "max_concurrent_streams"));
+    } else {
+      known.addAll(List.of("max_request_body_size", "traces_url_path", "metrics_url_path", "logs_url_path"));
+    }
+    in.checkKeys(m, where, grpc ? UNSUPPORTED_GRPC_SERVER_KEYS : UNSUPPORTED_HTTP_SERVER_KEYS,
+        known.toArray(String[]::new));
+    ReceiverConfig.ServerTls tls = TlsSettingsReader.serverTls(in, m.get("tls"), where + ".tls");
+    String authenticator = in.authenticator(m.get("auth"), where + ".auth");
+    int maxBytes = 0;
+    int maxStreams = 0;
+    Map<Signal, String> urlPaths = new EnumMap<>(Signal.class);
+    if (grpc) {
+      int mib = in.intValue(m.get("max_recv_msg_size_mib"), where + ".max_recv_msg_size_mib", 0, 1);
+      if (mib > 2047) {
+        in.error(m.get("max_recv_msg_size_mib").line(), where + ".max_recv_msg_size_mib",
+            "must be at most 2047, was " + mib);
+      } else {
+        maxBytes = mib * 1024 * 1024;
+      }
+      maxStreams = in.intValue(m.get("max_concurrent_streams"), where + ".max_concurrent_streams", 0, 1);
+    } else {
+      long bytes = in.longValue(m.get("max_request_body_size"), where + ".max_request_body_size", 0, 1);
+      if (bytes > Integer.MAX_VALUE - 8) {
+        in.error(m.get("max_request_body_size").line(), where + ".max_request_body_size",
+            "must be below 2 GiB, was " + bytes);
+      } else {
+        maxBytes = (int) bytes;
+      }
+      for (Signal signal : Signal.values()) {
+        String key = signal.id() + "_url_path";
+        ConfigNode path = m.get(key);
+        String text = path == null ? null : in.string(path, where + "." + key);
+        if (text == null) {
+          continue;
+        }
+        // As the Collector: a missing leading slash is added.
+        String sanitized = text.startsWith("/") ? text : "/" + text;
+        if (text.isEmpty() || sanitized.indexOf('?') >= 0 || sanitized.indexOf('#') >= 0) {
+          in.error(path.line(), where + "." + key, "'" + text + "' is not a URL path");
+        } else if (urlPaths.containsValue(sanitized)) {
+          in.error(path.line(), where + "." + key, "'" + sanitized + "' is already another signal's path");
+        } else {
+          urlPaths.put(signal, sanitized);
+        }
+      }
+    }
+    options[0] = new ReceiverConfig.ServerOptions(tls, authenticator, in.bearerToken(authenticator),
+        maxBytes, maxStreams, Map.copyOf(urlPaths));
+    ConfigNode endpoint = m.get("endpoint");
+    String text = endpoint == null ? defaultEndpoint : in.string(endpoint, where + ".endpoint");
+    return text == null ? null : in.hostPort(text, where + ".endpoint",
+        endpoint == null ? node.line() : endpoint.line());
+  }
+}

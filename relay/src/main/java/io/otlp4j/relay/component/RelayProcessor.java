@@ -1,0 +1,74 @@
+package io.otlp4j.relay.component;
+
+import io.netty.buffer.ByteBuf;
+import io.otlp4j.wire.Signal;
+import io.otlp4j.wire.WalkSummary;
+import io.otlp4j.wire.WireFormatException;
+import java.util.Objects;
+
+/**
+ * One step of a pipeline that may change requests: it gets each request still encoded, with what the
+ * receiver's walk counted, and returns the request to pass on (the same bytes, or new ones with
+ * attributes changed or items removed) or says that nothing is left of it.
+ *
+ * <p><b>Buffer ownership:</b> {@link #process} takes ownership of {@code request}, on every path: it
+ * releases the request (or hands it on inside its result) exactly once, also when it throws. The buffer
+ * of a {@link Forward} result belongs to the caller. A processor that changes a part rewrites only that
+ * part and slices the rest ({@code retainedSlice}, a composite buffer), as {@code ResourceRewrite} does.
+ *
+ * <p><b>Errors:</b> a {@link WireFormatException} rejects the request as malformed (a permanent error
+ * for the client); any other exception is our own failure (the client gets a retryable answer).
+ *
+ * <p><b>Thread-safety:</b> implementations are thread-safe: {@code process} is called concurrently by
+ * the receivers' threads, and must not block.
+ */
+public interface RelayProcessor {
+
+  /** The component id from the configuration, such as {@code resource/env}. */
+  String id();
+
+  /**
+   * Processes one encoded {@code Export*ServiceRequest} of {@code signal}.
+   *
+   * @param request the protobuf bytes between reader and writer index; ownership is transferred
+   * @param summary what the walk of {@code request} counted (items, resources, bytes)
+   * @return what to pass on: {@link #forward} or {@link #dropped}
+   * @throws WireFormatException when the request is malformed (the request has been released)
+   */
+  Result process(Signal signal, ByteBuf request, WalkSummary summary);
+
+  /** What became of a request. */
+  sealed interface Result permits Forward, Dropped {}
+
+  /**
+   * Pass {@code request} on, described by {@code summary}.
+   *
+   * @param request owned by the caller from now on (may be the processed request itself)
+   * @param summary the request's counts; a processor that removes items must give the counts of what
+   *     it returns (walk the new bytes), one that only changes attributes may pass the summary it got
+   */
+  record Forward(ByteBuf request, WalkSummary summary) implements Result {
+    public Forward {
+      Objects.requireNonNull(request, "request");
+      Objects.requireNonNull(summary, "summary");
+    }
+  }
+
+  /**
+   * Nothing of the request is left (every item was filtered or sampled out); the processor has released
+   * it. The client is answered as if the request had been exported, as the Collector does.
+   *
+   * @param items how many items were dropped, for the pipeline's counts
+   */
+  record Dropped(long items) implements Result {}
+
+  /** {@link Forward}: pass {@code request} (ownership to the caller) on. */
+  static Result forward(ByteBuf request, WalkSummary summary) {
+    return new Forward(request, summary);
+  }
+
+  /** {@link Dropped}: nothing left of a request of {@code items} items; the processor released it. */
+  static Result dropped(long items) {
+    return new Dropped(items);
+  }
+}

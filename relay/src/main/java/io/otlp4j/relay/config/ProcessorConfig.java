@@ -1,0 +1,4 @@
+package io.otlp4j.relay.config;
+
+/** A processor's configuration, as its factory read it. Implementations are immutable. */
+public interface ProcessorConfig extends ComponentConfig {}

@@ -1,0 +1,31 @@
+package io.otlp4j.relay.config;
+
+import io.otlp4j.wire.Signal;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * One receiver: where its protocols listen ({@code null} when off) and their server options ({@link
+ * ServerOptions#DEFAULTS} when nothing is set). Immutable.
+ */
+public record ReceiverConfig(String id, HostPort grpc, HostPort http, ServerOptions grpcOptions,
+    ServerOptions httpOptions) implements ComponentConfig {
+
+  public ReceiverConfig(String id, HostPort grpc, HostPort http) {
+    this(id, grpc, http, ServerOptions.DEFAULTS, ServerOptions.DEFAULTS);
+  }
+
+  /**
+   * A receiver protocol's options from the Collector's {@code configgrpc}/{@code confighttp} server
+   * settings: TLS, the bearer token of its {@code auth.authenticator} (null when none), the largest
+   * request in bytes, the concurrent streams per connection (0: the receiver's default) and, for
+   * OTLP/HTTP, the URL paths set by {@code traces_url_path} etc.
+   */
+  public record ServerOptions(ServerTls tls, String authenticator, Secret bearerToken, int maxRequestBytes,
+      int maxConcurrentStreams, Map<Signal, String> urlPaths) {
+    public static final ServerOptions DEFAULTS = new ServerOptions(null, null, null, 0, 0, Map.of());
+  }
+
+  /** A server's PEM certificate chain and key, and the CA bundle client certificates must chain to (or null). */
+  public record ServerTls(Path certFile, Path keyFile, Path clientCaFile) {}
+}
