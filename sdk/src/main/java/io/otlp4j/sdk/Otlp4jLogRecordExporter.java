@@ -60,6 +60,11 @@ public final class Otlp4jLogRecordExporter implements LogRecordExporter {
     return new Otlp4jLogRecordExporter(bridge.handOver());
   }
 
+  /** Owns the transport again after a {@link #handOver} whose new owner could not be put in place. */
+  void takeBack() {
+    bridge.takeBack();
+  }
+
   @Override
   public String toString() {
     return "Otlp4jLogRecordExporter" + bridge;
@@ -71,10 +76,12 @@ public final class Otlp4jLogRecordExporter implements LogRecordExporter {
       super(Signal.LOGS);
     }
 
-    /** Builds the exporter; it opens its I/O threads now and connects on first use. */
+    /**
+     * Builds the exporter; it opens its I/O threads now and connects on first use. If they cannot
+     * start, it logs why once and returns an exporter whose every export, flush and shutdown fails.
+     */
     public Otlp4jLogRecordExporter build() {
-      return new Otlp4jLogRecordExporter(new ExportBridge(
-          "otlp4j log record exporter", transport.build(), signal, allocator, shutdownTimeout));
+      return new Otlp4jLogRecordExporter(bridge("otlp4j log record exporter"));
     }
   }
 }

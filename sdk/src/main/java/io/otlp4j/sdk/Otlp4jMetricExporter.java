@@ -127,10 +127,12 @@ public final class Otlp4jMetricExporter implements MetricExporter {
       return this;
     }
 
-    /** Builds the exporter; it opens its I/O threads now and connects on first use. */
+    /**
+     * Builds the exporter; it opens its I/O threads now and connects on first use. If they cannot
+     * start, it logs why once and returns an exporter whose every export, flush and shutdown fails.
+     */
     public Otlp4jMetricExporter build() {
-      return new Otlp4jMetricExporter(new ExportBridge(
-          "otlp4j metric exporter", transport.build(), signal, allocator, shutdownTimeout), this);
+      return new Otlp4jMetricExporter(bridge("otlp4j metric exporter"), this);
     }
   }
 }

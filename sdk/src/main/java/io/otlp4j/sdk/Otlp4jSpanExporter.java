@@ -75,6 +75,11 @@ public final class Otlp4jSpanExporter implements SpanExporter {
     return new Otlp4jSpanExporter(bridge.handOver());
   }
 
+  /** Owns the transport again after a {@link #handOver} whose new owner could not be put in place. */
+  void takeBack() {
+    bridge.takeBack();
+  }
+
   @Override
   public String toString() {
     return "Otlp4jSpanExporter" + bridge;
@@ -86,10 +91,13 @@ public final class Otlp4jSpanExporter implements SpanExporter {
       super(Signal.TRACES);
     }
 
-    /** Builds the exporter; it opens its I/O threads now and connects on first use. */
+    /**
+     * Builds the exporter; it opens its I/O threads now and connects on first use. If they cannot
+     * start, it logs why once and returns an exporter whose every export, flush and shutdown fails.
+     */
     public Otlp4jSpanExporter build() {
       return new Otlp4jSpanExporter(
-          new ExportBridge("otlp4j span exporter", transport.build(), signal, allocator, shutdownTimeout));
+          bridge("otlp4j span exporter"));
     }
   }
 }
