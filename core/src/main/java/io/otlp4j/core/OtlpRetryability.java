@@ -36,44 +36,4 @@ public final class OtlpRetryability {
   public static boolean isRetryableHttpStatus(int status) {
     return status == 429 || status == 502 || status == 503 || status == 504;
   }
-
-  /**
-   * The {@link Retrier} verdict for a gRPC status: {@code OK(0)} succeeds; a retryable code retries
-   * after the RetryInfo delay when there is one (else the policy's backoff); any other code is
-   * permanent.
-   *
-   * @param retryInfoDelayNanos the {@code RetryInfo.retry_delay}, or a negative value when the
-   *     status carried no RetryInfo
-   */
-  public static Retrier.Verdict grpcVerdict(int code, long retryInfoDelayNanos) {
-    if (code == 0) {
-      return Retrier.Verdict.SUCCESS;
-    }
-    boolean hasRetryInfo = retryInfoDelayNanos >= 0;
-    if (!isRetryableGrpcStatus(code, hasRetryInfo)) {
-      return Retrier.Verdict.PERMANENT;
-    }
-    return hasRetryInfo
-        ? Retrier.Verdict.retryableAfter(retryInfoDelayNanos)
-        : Retrier.Verdict.RETRYABLE;
-  }
-
-  /**
-   * The {@link Retrier} verdict for an HTTP response: 2xx succeeds; 429/502/503/504 retry after
-   * the {@code Retry-After} delay when the header is present and well-formed (else the policy's
-   * backoff); any other status is permanent.
-   *
-   * @param retryAfter the {@code Retry-After} header value, or {@code null}
-   * @param nowEpochMillis the wall clock, for an HTTP-date {@code Retry-After}
-   */
-  public static Retrier.Verdict httpVerdict(int status, String retryAfter, long nowEpochMillis) {
-    if (status >= 200 && status < 300) {
-      return Retrier.Verdict.SUCCESS;
-    }
-    if (!isRetryableHttpStatus(status)) {
-      return Retrier.Verdict.PERMANENT;
-    }
-    long delay = RetryAfterHeader.parseDelayNanos(retryAfter, nowEpochMillis);
-    return delay >= 0 ? Retrier.Verdict.retryableAfter(delay) : Retrier.Verdict.RETRYABLE;
-  }
 }

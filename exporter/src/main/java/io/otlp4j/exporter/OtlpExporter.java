@@ -110,6 +110,9 @@ public final class OtlpExporter implements AutoCloseable {
     }
     this.endpoints = Collections.unmodifiableMap(states);
     endpoints.forEach((key, state) -> metrics.circuit(key, state.breaker));
+    if (transport instanceof HttpTransport) {
+      ((HttpTransport) transport).registerMetrics(metrics);
+    }
   }
 
   /** A builder with every default (see its constants). */
