@@ -95,7 +95,7 @@ final class DurableExportLoop {
     this.backoff = backoff;
     this.sendBatchSize = batch.sendBatchSize();
     this.splitter = batch.sendBatchMaxSize() > 0
-        ? RequestSplitter.builder().setMaxItems(batch.sendBatchMaxSize()).setValidation(false).build()
+        ? RequestSplitter.builder().maxItems(batch.sendBatchMaxSize()).validation(false).build()
         : null;
     String item = switch (signal) {
       case TRACES -> "spans";

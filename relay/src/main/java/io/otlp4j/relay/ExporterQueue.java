@@ -63,7 +63,7 @@ final class ExporterQueue {
     this.signal = signal;
     this.exporter = exporter;
     this.splitter = settings.sendBatchMaxSize() > 0
-        ? RequestSplitter.builder().setMaxItems(settings.sendBatchMaxSize()).setValidation(false).build()
+        ? RequestSplitter.builder().maxItems(settings.sendBatchMaxSize()).validation(false).build()
         : null;
     if (queue.enabled()) {
       Batcher.Builder<Entry> builder = Batcher.<Entry>builder(this::exportBatch)

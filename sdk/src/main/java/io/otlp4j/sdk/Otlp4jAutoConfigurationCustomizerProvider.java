@@ -52,7 +52,7 @@ public final class Otlp4jAutoConfigurationCustomizerProvider
       SpanProcessor replacement;
       try {
         replacement = Otlp4jBatchSpanProcessor.builder(original.handOver()).fromConfig(config)
-            .setMeterProvider(meterProvider::get).build();
+            .meterProvider(meterProvider::get).build();
       } catch (RuntimeException | LinkageError e) {
         original.takeBack();
         return keep(processor, e);
@@ -72,7 +72,7 @@ public final class Otlp4jAutoConfigurationCustomizerProvider
       LogRecordProcessor replacement;
       try {
         replacement = Otlp4jBatchLogRecordProcessor.builder(original.handOver()).fromConfig(config)
-            .setMeterProvider(meterProvider::get).build();
+            .meterProvider(meterProvider::get).build();
       } catch (RuntimeException | LinkageError e) {
         original.takeBack();
         return keep(processor, e);

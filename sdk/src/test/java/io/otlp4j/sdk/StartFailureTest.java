@@ -157,7 +157,7 @@ class StartFailureTest {
   @Test
   void anExporterThatThrowsLinkageErrorsFailsFlushAndShutdownInsteadOfHanging() {
     Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(new BrokenExporter())
-        .setExporterTimeout(Duration.ofMillis(300)).setShutdownTimeout(Duration.ofMillis(300)).build();
+        .exporterTimeout(Duration.ofMillis(300)).shutdownTimeout(Duration.ofMillis(300)).build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
     provider.get("test").spanBuilder("span").startSpan().end();
 
@@ -174,7 +174,7 @@ class StartFailureTest {
   @Test
   void anExporterThatNeverAnswersFailsFlushWithinTheExportTimeoutAndShutdownWithinItsTimeout() {
     Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(new SilentExporter())
-        .setExporterTimeout(Duration.ofMillis(300)).setShutdownTimeout(Duration.ofMillis(300)).build();
+        .exporterTimeout(Duration.ofMillis(300)).shutdownTimeout(Duration.ofMillis(300)).build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
     provider.get("test").spanBuilder("span").startSpan().end();
 

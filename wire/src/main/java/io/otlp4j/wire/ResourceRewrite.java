@@ -460,7 +460,7 @@ public final class ResourceRewrite {
      * bounds and throws {@link WireFormatException} where they are broken, but does not look inside
      * scopes and items.
      */
-    public Builder setValidation(boolean validate) {
+    public Builder validation(boolean validate) {
       this.validate = validate;
       return this;
     }
@@ -567,7 +567,7 @@ public final class ResourceRewrite {
     }
 
     /** The walker that validates each request first (default {@link OtlpWalker#create()}). */
-    public Builder setWalker(OtlpWalker walker) {
+    public Builder walker(OtlpWalker walker) {
       requireNonNull(walker, "walker");
       this.walker = walker;
       return this;
