@@ -65,8 +65,11 @@ public final class Otlp4jSpanExporter implements SpanExporter {
     return bridge.shutdown();
   }
 
-  /** The transport, for its self-metrics and state; owned by this exporter (do not shut it down). */
-  public OtlpExporter transport() {
+  /**
+   * The transport this exporter owns (tests). Not public: a caller could shut it down under the
+   * exporter; self-metrics go to the registry given to the builder ({@link Otlp4jExporterBuilder#metricsRegistry}).
+   */
+  OtlpExporter transport() {
     return bridge.transport();
   }
 
