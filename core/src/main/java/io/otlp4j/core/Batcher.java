@@ -1052,7 +1052,7 @@ public final class Batcher<T> {
     }
 
     /** Whether the first failed export is logged (a user that reports failures itself turns it off). */
-    Builder<T> logFirstFailure(boolean logFirstFailure) {
+    public Builder<T> logFirstFailure(boolean logFirstFailure) {
       this.logFirstFailure = logFirstFailure;
       return this;
     }

@@ -14,7 +14,7 @@ import java.util.Map;
  * histogram {@code otlp4j_exporter_request_duration_seconds} (one observation per attempt), the count of
  * failures in our own code {@code otlp4j_exporter_local_failures_total} (each retried), and the
  * breaker state gauge {@code otlp4j_exporter_circuit_state} (label {@code endpoint}; 0 closed,
- * 1 half-open, 2 open).
+ * 1 half-open, 2 open), and for OTLP/HTTP the connection pool's gauges (see {@link #connectionPool}).
  *
  * <p>Thread-safe and lock-free (the registry's cells are adders).
  */
@@ -69,6 +69,20 @@ final class ExporterMetrics {
     registry.gauge("otlp4j_exporter_circuit_state",
         "Circuit breaker state per endpoint: 0 closed, 1 half-open, 2 open.",
         () -> stateValue(breaker.state()), "exporter", exporter, "endpoint", endpoint);
+  }
+
+  /**
+   * Publishes the OTLP/HTTP connection pool of {@code endpoint} (scheme://host:port), read on each scrape:
+   * {@code otlp4j_exporter_connections_open} (open or opening), {@code otlp4j_exporter_connections_idle}
+   * (waiting in the pool) and {@code otlp4j_exporter_connections_created} (opened since start; rises).
+   */
+  void connectionPool(String endpoint, ConnectionPool pool) {
+    registry.gauge("otlp4j_exporter_connections_open", "OTLP/HTTP connections open or opening.",
+        pool::openConnections, "exporter", exporter, "endpoint", endpoint);
+    registry.gauge("otlp4j_exporter_connections_idle", "OTLP/HTTP connections waiting in the pool.",
+        pool::idleConnections, "exporter", exporter, "endpoint", endpoint);
+    registry.gauge("otlp4j_exporter_connections_created", "OTLP/HTTP connections opened since start.",
+        pool::connectionsCreated, "exporter", exporter, "endpoint", endpoint);
   }
 
   void sent(Signal signal, long items) {

@@ -61,6 +61,7 @@ final class HttpTransport implements Transport {
 
   private final Map<Signal, Target> targets = new EnumMap<>(Signal.class);
   private final List<ConnectionPool> pools = new ArrayList<>();
+  private final Map<String, ConnectionPool> poolsByAuthority;
   private final Compression compression;
   private final boolean json;
   private final ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
@@ -78,6 +79,12 @@ final class HttpTransport implements Transport {
       targets.put(signal, new Target(endpoint, pool, headers(settings, endpoint, json, compression)));
     }
     pools.addAll(byAuthority.values());
+    this.poolsByAuthority = byAuthority;
+  }
+
+  /** Publishes each connection pool's gauges, labelled with its scheme://host:port. */
+  void registerMetrics(ExporterMetrics metrics) {
+    poolsByAuthority.forEach(metrics::connectionPool);
   }
 
   private static ConnectionPool newPool(ExporterSettings settings, Endpoint endpoint, EventLoopGroup group,

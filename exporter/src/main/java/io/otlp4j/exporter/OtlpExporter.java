@@ -13,6 +13,7 @@ import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.NanoClock;
 import io.otlp4j.core.Outcome;
 import io.otlp4j.core.RetryPolicy;
+import io.otlp4j.core.ThrottledLog;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.Signal;
 import java.io.File;
@@ -97,12 +98,14 @@ public final class OtlpExporter implements AutoCloseable {
   private final Map<Signal, EndpointState> bySignal = new EnumMap<>(Signal.class);
   private final Set<ExportCall> active = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
-  private final AtomicLong lastPartialSuccessLog = new AtomicLong(Long.MIN_VALUE);
-  private final AtomicLong lastLocalFailureLog = new AtomicLong(Long.MIN_VALUE);
+  private final ThrottledLog partialSuccessLog;
+  private final ThrottledLog localFailureLog;
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
   private OtlpExporter(ExporterSettings settings) {
     this.settings = settings;
+    this.partialSuccessLog = ThrottledLog.every(Duration.ofNanos(PARTIAL_SUCCESS_LOG_INTERVAL_NANOS), settings.clock);
+    this.localFailureLog = ThrottledLog.every(Duration.ofNanos(PARTIAL_SUCCESS_LOG_INTERVAL_NANOS), settings.clock);
     this.metrics = new ExporterMetrics(settings.name,
         settings.metricsRegistry != null ? settings.metricsRegistry : MetricsRegistry.create());
     this.group = new MultiThreadIoEventLoopGroup(settings.ioThreads,
@@ -124,6 +127,9 @@ public final class OtlpExporter implements AutoCloseable {
     }
     this.endpoints = Collections.unmodifiableMap(states);
     endpoints.forEach((key, state) -> metrics.circuit(key, state.breaker));
+    if (transport instanceof HttpTransport) {
+      ((HttpTransport) transport).registerMetrics(metrics);
+    }
   }
 
   /** A builder with every default (see its constants). */
@@ -194,21 +200,13 @@ public final class OtlpExporter implements AutoCloseable {
   /** Counts a failure in our own code and logs it at WARNING at most once per interval, else at DEBUG. */
   void onLocalFailure(Signal signal, Throwable error) {
     metrics.localFailure();
-    long now = settings.clock.nanoTime();
-    long last = lastLocalFailureLog.get();
-    boolean warn = (last == Long.MIN_VALUE || now - last >= PARTIAL_SUCCESS_LOG_INTERVAL_NANOS)
-        && lastLocalFailureLog.compareAndSet(last, now);
-    LOG.log(warn ? Level.WARNING : Level.DEBUG, () -> settings.name + ": exporting a " + signal.id()
+    LOG.log(localFailureLog.level(Level.WARNING), () -> settings.name + ": exporting a " + signal.id()
         + " request failed in otlp4j's own code; the export is retried (counted in "
         + ExporterMetrics.LOCAL_FAILURES + "_total)", error);
   }
 
   void onPartialSuccess(Signal signal, long rejected, String message) {
-    long now = settings.clock.nanoTime();
-    long last = lastPartialSuccessLog.get();
-    boolean warn = (last == Long.MIN_VALUE || now - last >= PARTIAL_SUCCESS_LOG_INTERVAL_NANOS)
-        && lastPartialSuccessLog.compareAndSet(last, now);
-    LOG.log(warn ? Level.WARNING : Level.DEBUG, "{0}: upstream partially accepted a {1} request: {2} {3} "
+    LOG.log(partialSuccessLog.level(Level.WARNING), "{0}: upstream partially accepted a {1} request: {2} {3} "
         + "rejected: {4}", settings.name, signal.id(), rejected, ExporterMetrics.itemName(signal), message);
   }
 
@@ -286,8 +284,11 @@ public final class OtlpExporter implements AutoCloseable {
     return metrics.failedItems(signal);
   }
 
-  /** The state of the circuit breaker guarding {@code signal}'s endpoint. */
-  public CircuitBreaker.State circuitState(Signal signal) {
+  /**
+   * The state of the circuit breaker guarding {@code signal}'s endpoint (tests; users read the
+   * {@code otlp4j_exporter_circuit_state} gauge: core's breaker type stays out of the public API).
+   */
+  CircuitBreaker.State circuitState(Signal signal) {
     return bySignal.get(signal).breaker.state();
   }
 

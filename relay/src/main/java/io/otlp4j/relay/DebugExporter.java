@@ -52,7 +52,7 @@ public final class DebugExporter implements RelayExporter {
 
   private static final OtlpWalker WALKER = OtlpWalker.create();
   private static final RequestSplitter SPLITTER = RequestSplitter.builder()
-      .setMaxItems(DETAILED_ITEMS_PER_LINE).setMaxBytes(Integer.MAX_VALUE).setValidation(false).build();
+      .maxItems(DETAILED_ITEMS_PER_LINE).maxBytes(Integer.MAX_VALUE).validation(false).build();
 
   private final String id;
   private final Verbosity verbosity;

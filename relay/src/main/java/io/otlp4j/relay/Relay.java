@@ -98,6 +98,7 @@ public final class Relay implements AutoCloseable {
     budget = MemoryBudget.builder(limit).build();
     metrics.gauge("otlp4j_memory_used_bytes", "Bytes held by requests in the relay", () -> budget.usedBytes());
     metrics.gauge("otlp4j_memory_limit_bytes", "The relay's memory budget", () -> budget.limitBytes());
+    BufferPoolMetrics.register(metrics, io.netty.buffer.ByteBufAllocator.DEFAULT);
     try {
       for (ExtensionConfig e : config.extensions().values()) {
         AutoCloseable running = components.startExtension(e, context);

@@ -2,6 +2,7 @@ package io.otlp4j.relay;
 
 import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.Outcome;
+import io.otlp4j.core.ThrottledLog;
 import io.otlp4j.exporter.OtlpExporter;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;
@@ -20,8 +21,7 @@ public final class UpstreamExporter implements RelayExporter {
 
   private final String id;
   private final OtlpExporter exporter;
-  private static final long WARNING_INTERVAL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-  private final java.util.concurrent.atomic.AtomicLong lastWarning = new java.util.concurrent.atomic.AtomicLong();
+  private final ThrottledLog givingUp = ThrottledLog.every(Duration.ofSeconds(10));
 
   /** Wraps {@code exporter}, which this object then owns and shuts down. */
   public UpstreamExporter(String id, OtlpExporter exporter) {
@@ -59,10 +59,9 @@ public final class UpstreamExporter implements RelayExporter {
         return Outcome.localFailure(id + ": export failed: " + error, error);
       }
       if (!result.isSuccess()) {
-        long now = System.nanoTime();
-        long last = lastWarning.get();
-        boolean warn = (now - last >= WARNING_INTERVAL_NANOS || last == 0) && lastWarning.compareAndSet(last, now);
-        LOG.log(warn ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG, () -> id + ": gave up on " + items
+        // A durable queue sends the same batch again and again while the upstream is down: one warning
+        // per interval, the rest at DEBUG.
+        LOG.log(givingUp.level(System.Logger.Level.WARNING), () -> id + ": gave up on " + items
             + " " + signal.id() + " items: " + result);
       }
       return withContext(result);

@@ -108,6 +108,9 @@ class RelaySelfMetricsTest extends RelayScenarioTest {
     assertThat(sample(text, "otelcol_receiver_accepted_spans_total", "receiver", "otlp/traces_only")).isZero();
     assertThat(sample(text, "otelcol_exporter_sent_spans_total", "exporter", "otlp")).isEqualTo(31);
     assertThat(sample(text, "otelcol_exporter_sent_spans_total", "exporter", "debug")).isEqualTo(31);
+    // The buffers of all this traffic came from Netty's allocator (4.2's default: adaptive), which holds them.
+    assertThat(sample(text, "otlp4j_buffer_pool_used_bytes", "allocator", "adaptive", "memory", "direct"))
+        .isPositive();
     assertThat(sample(text, "otelcol_exporter_sent_metric_points_total", "exporter", "otlp")).isEqualTo(3 * points);
     assertThat(sample(text, "otelcol_exporter_sent_log_records_total", "exporter", "otlp")).isEqualTo(10);
     // Every span handed to an exporter is in its batch size histogram (sum: items, count: requests).

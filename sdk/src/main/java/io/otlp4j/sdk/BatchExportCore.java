@@ -9,6 +9,7 @@ import io.opentelemetry.api.metrics.ObservableLongGauge;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.otlp4j.core.Batcher;
 import io.otlp4j.core.NanoClock;
+import io.otlp4j.core.ThrottledLog;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
@@ -39,6 +41,14 @@ import java.util.function.Supplier;
  * given to the builder): {@code processed<Items>} (an asynchronous counter with {@code
  * processorType} and {@code dropped} attributes: items handed to the exporter, and items dropped) and
  * {@code queueSize} (gauge). The meter provider is resolved on the first export, on the drainer.
+ *
+ * <p><b>Failures never hang the caller.</b> Whatever the exporter does (throws, even a {@link
+ * LinkageError} from a class that cannot load; fails; never answers), {@link #forceFlush} completes
+ * within the export timeout after its batches went and {@link #shutdown} within the shutdown timeout
+ * plus the export timeout, failed when something went wrong. An exporter that throws is reported in
+ * one WARNING per drop-warning interval; a failed result is the exporter's to report (otlp4j's
+ * exporters log their own failures), and a batch without an answer within the export timeout is
+ * reported like a throw.
  *
  * @param <I> what the SDK hands the processor ({@code ReadableSpan}, {@code ReadWriteLogRecord})
  * @param <D> what the exporter takes ({@code SpanData}, {@code LogRecordData})
@@ -67,6 +77,7 @@ final class BatchExportCore<I, D> {
   private final DropReporter drops;
   private final LongAdder handedToExporter = new LongAdder();
   private final LongAdder refusedAfterShutdown = new LongAdder();
+  private final ThrottledLog exporterTrouble;
   private final AtomicBoolean shutdown = new AtomicBoolean();
   private final CompletableResultCode shutdownResult = new CompletableResultCode();
   private final Supplier<MeterProvider> meterProvider;
@@ -88,6 +99,7 @@ final class BatchExportCore<I, D> {
     this.itemMetric = settings.itemMetric;
     this.drops = new DropReporter(settings.itemName, settings.dropAdvice, settings.clock,
         settings.dropWarningInterval.toNanos());
+    this.exporterTrouble = ThrottledLog.every(settings.dropWarningInterval, settings.clock);
     this.typeAttributes = Attributes.of(PROCESSOR_TYPE, processorType);
     this.exportedAttributes = Attributes.of(PROCESSOR_TYPE, processorType, DROPPED, false);
     this.droppedAttributes = Attributes.of(PROCESSOR_TYPE, processorType, DROPPED, true);
@@ -100,6 +112,7 @@ final class BatchExportCore<I, D> {
         .maxDelay(settings.scheduleDelay)
         .maxInFlight(settings.maxConcurrentExports)
         .clock(settings.clock)
+        .logFirstFailure(false) // reported here (exceptions, timeouts) or by the exporter (failures)
         .threadFactory(runnable -> {
           Thread thread = new Thread(runnable, threadName);
           thread.setDaemon(true);
@@ -132,12 +145,18 @@ final class BatchExportCore<I, D> {
     if (warning != null) {
       LOG.log(Level.WARNING, processorType + ": " + warning);
     }
-    ArrayList<D> data = new ArrayList<>(batch.size());
-    for (I item : batch) {
-      data.add(toData.apply(item));
+    CompletableResultCode code;
+    try {
+      ArrayList<D> data = new ArrayList<>(batch.size());
+      for (I item : batch) {
+        data.add(toData.apply(item));
+      }
+      handedToExporter.add(data.size());
+      code = target.export(data);
+    } catch (RuntimeException | LinkageError e) {
+      reportTrouble("export of " + batch.size() + " items threw", e);
+      return CompletableFuture.failedFuture(e);
     }
-    handedToExporter.add(data.size());
-    CompletableResultCode code = target.export(data);
     CompletableFuture<Void> done = new CompletableFuture<>();
     code.whenComplete(() -> {
       if (code.isSuccess()) {
@@ -148,7 +167,49 @@ final class BatchExportCore<I, D> {
       }
     });
     // The permit comes back after the export timeout even if the exporter never answers.
-    return done.orTimeout(exportTimeoutNanos, TimeUnit.NANOSECONDS);
+    return done.orTimeout(exportTimeoutNanos, TimeUnit.NANOSECONDS).whenComplete((v, e) -> {
+      if (e instanceof TimeoutException) {
+        reportTrouble("export of " + batch.size() + " items had no result within the export timeout ("
+            + Duration.ofNanos(exportTimeoutNanos) + ")", null);
+      }
+    });
+  }
+
+  /** One WARNING per interval about an exporter that throws or never answers; the rest at DEBUG. */
+  private void reportTrouble(String what, Throwable error) {
+    Level level = exporterTrouble.level(Level.WARNING);
+    String message = processorType + ": " + what + (error == null ? "" : ": " + error)
+        + (level == Level.WARNING ? " (" + exporterTrouble.quietPhrase() + ")" : "");
+    LOG.log(level, message, error);
+  }
+
+  /**
+   * Calls {@code step} (an exporter's flush or shutdown) and completes {@code result} from its result,
+   * failed if it throws or has none within {@code timeoutNanos}.
+   */
+  private void completeFrom(Supplier<CompletableResultCode> step, String what, CompletableResultCode result,
+      long timeoutNanos, boolean succeeded) {
+    CompletableResultCode code;
+    try {
+      code = step.get();
+    } catch (RuntimeException | LinkageError e) {
+      reportTrouble(what + " threw", e);
+      result.fail();
+      return;
+    }
+    CompletableFuture.delayedExecutor(timeoutNanos, TimeUnit.NANOSECONDS).execute(() -> {
+      if (!code.isDone()) {
+        reportTrouble(what + " had no result within " + Duration.ofNanos(timeoutNanos), null);
+        result.fail();
+      }
+    });
+    code.whenComplete(() -> {
+      if (succeeded && code.isSuccess()) {
+        result.succeed();
+      } else {
+        result.fail();
+      }
+    });
   }
 
   private void registerMetrics() {
@@ -170,18 +231,15 @@ final class BatchExportCore<I, D> {
         .buildWithCallback(m -> m.record(batcher.queuedCount(), typeAttributes));
   }
 
+  /**
+   * Exports what was queued before the call and flushes the exporter. Fails if the exporter's flush
+   * fails, throws or has no result within the export timeout; never waits longer than the export
+   * timeout after the batches went (each of which has the export timeout too).
+   */
   CompletableResultCode forceFlush() {
     CompletableResultCode result = new CompletableResultCode();
-    batcher.flush().whenComplete((v, e) -> {
-      CompletableResultCode exporterFlush = target.flush();
-      exporterFlush.whenComplete(() -> {
-        if (exporterFlush.isSuccess()) {
-          result.succeed();
-        } else {
-          result.fail();
-        }
-      });
-    });
+    batcher.flush().whenComplete((v, e) -> completeFrom(target::flush, "the exporter's flush", result,
+        exportTimeoutNanos, true));
     return result;
   }
 
@@ -190,19 +248,13 @@ final class BatchExportCore<I, D> {
       return shutdownResult;
     }
     batcher.shutdown(shutdownTimeout).whenComplete((drained, e) -> {
-      CompletableResultCode exporterShutdown = target.shutdown();
-      exporterShutdown.whenComplete(() -> {
-        closeMetrics();
-        if (Boolean.TRUE.equals(drained) && exporterShutdown.isSuccess()) {
-          shutdownResult.succeed();
-        } else {
-          if (!Boolean.TRUE.equals(drained)) {
-            LOG.log(Level.WARNING, processorType + ": shutdown timed out after " + shutdownTimeout
-                + "; the items still queued were dropped (" + droppedCount() + " dropped in total)");
-          }
-          shutdownResult.fail();
-        }
-      });
+      if (!Boolean.TRUE.equals(drained)) {
+        LOG.log(Level.WARNING, processorType + ": shutdown timed out after " + shutdownTimeout
+            + "; the items still queued were dropped (" + droppedCount() + " dropped in total)");
+      }
+      completeFrom(target::shutdown, "the exporter's shutdown", shutdownResult, shutdownTimeout.toNanos(),
+          Boolean.TRUE.equals(drained));
+      shutdownResult.whenComplete(this::closeMetrics);
     });
     return shutdownResult;
   }

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.otlp4j.core.Outcome;
+import io.otlp4j.core.ThrottledLog;
 import io.otlp4j.exporter.OtlpExporter;
 import io.otlp4j.wire.Signal;
 import java.lang.System.Logger.Level;
@@ -13,9 +14,7 @@ import java.util.Collection;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What the three SDK exporters share: marshal a collection on the calling thread, hand the buffer to
@@ -24,6 +23,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p><b>Buffer ownership:</b> the marshaled buffer is created here and its ownership passes to {@link
  * OtlpExporter#export} at once; nothing here holds a buffer afterwards.
+ *
+ * <p><b>An exporter that could not start</b> (its transport could not be built: a class that cannot
+ * load, threads that cannot start) is a bridge {@linkplain #failedToStart without a transport}: every
+ * export, flush and shutdown fails at once, so that no caller waits for an answer that cannot come;
+ * the builder has logged why, once.
  *
  * <p><b>Thread-safety:</b> thread-safe; {@code export} may be called concurrently (the otlp4j batch
  * processors keep several exports in flight).
@@ -38,7 +42,7 @@ final class ExportBridge {
 
   private static final System.Logger LOG = System.getLogger(ExportBridge.class.getName());
   /** Failures are logged at WARNING at most once per this interval; the rest at DEBUG. */
-  static final long FAILURE_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+  static final Duration FAILURE_LOG_INTERVAL = Duration.ofSeconds(10);
 
   private final String name;
   private final OtlpExporter exporter;
@@ -48,7 +52,8 @@ final class ExportBridge {
   private final Set<CompletableResultCode> pending = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean shutdown = new AtomicBoolean();
   private final CompletableResultCode shutdownResult = new CompletableResultCode();
-  private final AtomicLong lastFailureLog = new AtomicLong(Long.MIN_VALUE);
+  private final ThrottledLog failures = ThrottledLog.every(FAILURE_LOG_INTERVAL);
+  private final Throwable startFailure; // non-null: no transport, everything fails at once
   private volatile boolean ownsTransport = true;
 
   ExportBridge(String name, OtlpExporter exporter, Signal signal, ByteBufAllocator allocator,
@@ -58,8 +63,25 @@ final class ExportBridge {
     this.signal = signal;
     this.allocator = allocator;
     this.shutdownTimeout = shutdownTimeout;
+    this.startFailure = null;
   }
 
+  private ExportBridge(String name, Signal signal, Throwable startFailure) {
+    this.name = name;
+    this.exporter = null;
+    this.signal = signal;
+    this.allocator = null;
+    this.shutdownTimeout = Duration.ZERO;
+    this.startFailure = startFailure;
+    this.ownsTransport = false;
+  }
+
+  /** A bridge whose transport could not be built because of {@code cause}: everything fails at once. */
+  static ExportBridge failedToStart(String name, Signal signal, Throwable cause) {
+    return new ExportBridge(name, signal, cause);
+  }
+
+  /** The transport, or {@code null} when it could not start. */
   OtlpExporter transport() {
     return exporter;
   }
@@ -69,13 +91,17 @@ final class ExportBridge {
       LOG.log(Level.DEBUG, "{0}: export after shutdown refused", name);
       return CompletableResultCode.ofFailure();
     }
+    if (startFailure != null) {
+      LOG.log(Level.DEBUG, "{0}: not started, export of {1} items refused", name, items.size());
+      return CompletableResultCode.ofExceptionalFailure(startFailure);
+    }
     if (items.isEmpty()) {
       return CompletableResultCode.ofSuccess();
     }
     ByteBuf payload;
     try {
       payload = encoder.encode(items, allocator);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       logFailure("could not marshal " + items.size() + " " + signal.id() + " items", e);
       return CompletableResultCode.ofExceptionalFailure(e);
     }
@@ -85,7 +111,7 @@ final class ExportBridge {
     try {
       // Ownership of payload passes to the exporter here, whatever happens next.
       future = exporter.export(signal, payload, (int) Math.min(Integer.MAX_VALUE, itemCount));
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       pending.remove(code);
       logFailure("export failed", e);
       code.failExceptionally(e);
@@ -106,6 +132,9 @@ final class ExportBridge {
 
   /** Completes when every export in flight at the time of the call has its result. */
   CompletableResultCode flush() {
+    if (startFailure != null) {
+      return CompletableResultCode.ofExceptionalFailure(startFailure);
+    }
     if (pending.isEmpty()) {
       return CompletableResultCode.ofSuccess();
     }
@@ -118,6 +147,10 @@ final class ExportBridge {
    */
   CompletableResultCode shutdown() {
     if (!shutdown.compareAndSet(false, true)) {
+      return shutdownResult;
+    }
+    if (startFailure != null) {
+      shutdownResult.failExceptionally(startFailure);
       return shutdownResult;
     }
     if (!ownsTransport) {
@@ -140,21 +173,29 @@ final class ExportBridge {
     if (shutdown.get()) {
       throw new IllegalStateException(name + " is already shut down");
     }
+    if (startFailure != null) {
+      return new ExportBridge(name, signal, startFailure);
+    }
     ownsTransport = false;
     return new ExportBridge(name, exporter, signal, allocator, shutdownTimeout);
   }
 
+  /** Undoes {@link #handOver} when the new owner could not be put in place: this one owns it again. */
+  void takeBack() {
+    ownsTransport = startFailure == null;
+  }
+
   private void logFailure(String message, Throwable error) {
-    long now = System.nanoTime();
-    long last = lastFailureLog.get();
-    boolean warn = (last == Long.MIN_VALUE || now - last >= FAILURE_LOG_INTERVAL_NANOS)
-        && lastFailureLog.compareAndSet(last, now);
-    LOG.log(warn ? Level.WARNING : Level.DEBUG, name + ": " + message
-        + (warn ? " (further failures within 10 s are logged at DEBUG)" : ""), error);
+    Level level = failures.level(Level.WARNING);
+    LOG.log(level, name + ": " + message
+        + (level == Level.WARNING ? " (" + failures.quietPhrase() + ")" : ""), error);
   }
 
   @Override
   public String toString() {
+    if (startFailure != null) {
+      return name + "{not started: " + startFailure + "}";
+    }
     return name + "{protocol=" + exporter.protocol().configName() + ", endpoint="
         + exporter.endpoint(signal) + ", compression=" + exporter.compression() + "}";
   }

@@ -10,6 +10,7 @@ import io.opentelemetry.sdk.logs.LogRecordProcessor;
 import io.opentelemetry.sdk.logs.export.BatchLogRecordProcessor;
 import io.opentelemetry.sdk.trace.SpanProcessor;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import java.lang.System.Logger.Level;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -32,6 +33,9 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class Otlp4jAutoConfigurationCustomizerProvider
     implements AutoConfigurationCustomizerProvider, AutoConfigureListener {
 
+  private static final System.Logger LOG =
+      System.getLogger(Otlp4jAutoConfigurationCustomizerProvider.class.getName());
+
   private final AtomicReference<MeterProvider> meterProvider = new AtomicReference<>(MeterProvider.noop());
 
   @Override
@@ -44,11 +48,17 @@ public final class Otlp4jAutoConfigurationCustomizerProvider
     if (config.getBoolean(Otlp4jConfig.REPLACE_PROCESSORS, true)
         && processor instanceof BatchSpanProcessor
         && ((BatchSpanProcessor) processor).getSpanExporter() instanceof Otlp4jSpanExporter) {
-      Otlp4jSpanExporter exporter =
-          ((Otlp4jSpanExporter) ((BatchSpanProcessor) processor).getSpanExporter()).handOver();
+      Otlp4jSpanExporter original = (Otlp4jSpanExporter) ((BatchSpanProcessor) processor).getSpanExporter();
+      SpanProcessor replacement;
+      try {
+        replacement = Otlp4jBatchSpanProcessor.builder(original.handOver()).fromConfig(config)
+            .meterProvider(meterProvider::get).build();
+      } catch (RuntimeException | LinkageError e) {
+        original.takeBack();
+        return keep(processor, e);
+      }
       processor.shutdown();
-      return Otlp4jBatchSpanProcessor.builder(exporter).fromConfig(config)
-          .setMeterProvider(meterProvider::get).build();
+      return replacement;
     }
     return processor;
   }
@@ -57,12 +67,32 @@ public final class Otlp4jAutoConfigurationCustomizerProvider
     if (config.getBoolean(Otlp4jConfig.REPLACE_PROCESSORS, true)
         && processor instanceof BatchLogRecordProcessor
         && ((BatchLogRecordProcessor) processor).getLogRecordExporter() instanceof Otlp4jLogRecordExporter) {
-      Otlp4jLogRecordExporter exporter =
-          ((Otlp4jLogRecordExporter) ((BatchLogRecordProcessor) processor).getLogRecordExporter()).handOver();
+      Otlp4jLogRecordExporter original =
+          (Otlp4jLogRecordExporter) ((BatchLogRecordProcessor) processor).getLogRecordExporter();
+      LogRecordProcessor replacement;
+      try {
+        replacement = Otlp4jBatchLogRecordProcessor.builder(original.handOver()).fromConfig(config)
+            .meterProvider(meterProvider::get).build();
+      } catch (RuntimeException | LinkageError e) {
+        original.takeBack();
+        return keep(processor, e);
+      }
       processor.shutdown();
-      return Otlp4jBatchLogRecordProcessor.builder(exporter).fromConfig(config)
-          .setMeterProvider(meterProvider::get).build();
+      return replacement;
     }
+    return processor;
+  }
+
+  /**
+   * The SDK's processor stays when the otlp4j one cannot be built: a configuration error is thrown
+   * on (autoconfigure reports it), anything else (a class that cannot load) is logged once.
+   */
+  private static <P> P keep(P processor, Throwable error) {
+    if (error instanceof IllegalArgumentException) {
+      throw (IllegalArgumentException) error;
+    }
+    LOG.log(Level.ERROR, "otlp4j batch processor cannot start (" + error + "); the SDK's "
+        + processor.getClass().getSimpleName() + " stays in its place", error);
     return processor;
   }
 

@@ -13,7 +13,9 @@ import java.util.function.Supplier;
 
 /**
  * The settings both otlp4j batch processors share, named as the SDK's {@code BatchSpanProcessorBuilder}
- * names them so that a switch is a rename, plus otlp4j's own ({@link #setMaxConcurrentExports}).
+ * names them less the {@code set} prefix (otlp4j's builders follow one convention, OkHttp's {@code
+ * x(...)}): {@code setScheduleDelay(d)} becomes {@code scheduleDelay(d)}; plus otlp4j's own ({@link
+ * #maxConcurrentExports}).
  * Setters validate and name a bad parameter.
  *
  * <p>Not thread-safe. Only this package's processor builders extend it.
@@ -34,7 +36,7 @@ public abstract class Otlp4jBatchProcessorBuilder<B extends Otlp4jBatchProcessor
   public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
   /** Default shortest time between two warnings about dropped items: 60 s. */
   public static final Duration DEFAULT_DROP_WARNING_INTERVAL = Duration.ofSeconds(60);
-  /** The {@code otel.exporter.otlp4j.*} property that sets {@link #setMaxConcurrentExports}. */
+  /** The {@code otel.exporter.otlp4j.*} property that sets {@link #maxConcurrentExports}. */
   public static final String MAX_IN_FLIGHT_PROPERTY = "otel.exporter.otlp4j.max.in.flight";
 
   private static final System.Logger LOG = System.getLogger(Otlp4jBatchProcessorBuilder.class.getName());
@@ -61,27 +63,27 @@ public abstract class Otlp4jBatchProcessorBuilder<B extends Otlp4jBatchProcessor
   }
 
   /** The longest an item waits for its batch to fill before the batch goes anyway. */
-  public B setScheduleDelay(Duration delay) {
+  public B scheduleDelay(Duration delay) {
     this.scheduleDelay = positive(delay, "scheduleDelay");
     return self();
   }
 
-  /** As {@link #setScheduleDelay(Duration)}. */
-  public B setScheduleDelay(long delay, TimeUnit unit) {
-    return setScheduleDelay(Duration.ofNanos(Objects.requireNonNull(unit, "unit").toNanos(delay)));
+  /** As {@link #scheduleDelay(Duration)}. */
+  public B scheduleDelay(long delay, TimeUnit unit) {
+    return scheduleDelay(Duration.ofNanos(Objects.requireNonNull(unit, "unit").toNanos(delay)));
   }
 
   /**
    * The queue's capacity, rounded up to a power of two; when it is full new items are dropped and
    * counted.
    */
-  public B setMaxQueueSize(int maxQueueSize) {
+  public B maxQueueSize(int maxQueueSize) {
     this.maxQueueSize = positive(maxQueueSize, "maxQueueSize");
     return self();
   }
 
   /** The most items in one export; clamped to the queue size (with a warning), as the SDK does. */
-  public B setMaxExportBatchSize(int maxExportBatchSize) {
+  public B maxExportBatchSize(int maxExportBatchSize) {
     this.maxExportBatchSize = positive(maxExportBatchSize, "maxExportBatchSize");
     return self();
   }
@@ -90,43 +92,43 @@ public abstract class Otlp4jBatchProcessorBuilder<B extends Otlp4jBatchProcessor
    * How long an export may take before its slot is given to the next batch (the export itself is
    * bounded by the exporter's own timeout and retries).
    */
-  public B setExporterTimeout(Duration timeout) {
+  public B exporterTimeout(Duration timeout) {
     this.exportTimeout = positive(timeout, "exporterTimeout");
     return self();
   }
 
-  /** As {@link #setExporterTimeout(Duration)}. */
-  public B setExporterTimeout(long timeout, TimeUnit unit) {
-    return setExporterTimeout(Duration.ofNanos(Objects.requireNonNull(unit, "unit").toNanos(timeout)));
+  /** As {@link #exporterTimeout(Duration)}. */
+  public B exporterTimeout(long timeout, TimeUnit unit) {
+    return exporterTimeout(Duration.ofNanos(Objects.requireNonNull(unit, "unit").toNanos(timeout)));
   }
 
   /** Exports in flight at once (default {@value #DEFAULT_MAX_CONCURRENT_EXPORTS}). */
-  public B setMaxConcurrentExports(int maxConcurrentExports) {
+  public B maxConcurrentExports(int maxConcurrentExports) {
     this.maxConcurrentExports = positive(maxConcurrentExports, "maxConcurrentExports");
     return self();
   }
 
   /** How long {@code shutdown()} lets the queue drain before it drops the rest. */
-  public B setShutdownTimeout(Duration timeout) {
+  public B shutdownTimeout(Duration timeout) {
     this.shutdownTimeout = positive(timeout, "shutdownTimeout");
     return self();
   }
 
   /** The shortest time between two warnings about dropped items. */
-  public B setDropWarningInterval(Duration interval) {
+  public B dropWarningInterval(Duration interval) {
     this.dropWarningInterval = positive(interval, "dropWarningInterval");
     return self();
   }
 
   /** Where the processor's metrics go (default: none), as the SDK's processor. */
-  public B setMeterProvider(MeterProvider meterProvider) {
+  public B meterProvider(MeterProvider meterProvider) {
     Objects.requireNonNull(meterProvider, "meterProvider");
     this.meterProvider = () -> meterProvider;
     return self();
   }
 
-  /** As {@link #setMeterProvider(MeterProvider)}, resolved on the first export (not at build). */
-  public B setMeterProvider(Supplier<MeterProvider> meterProvider) {
+  /** As {@link #meterProvider(MeterProvider)}, resolved on the first export (not at build). */
+  public B meterProvider(Supplier<MeterProvider> meterProvider) {
     this.meterProvider = Objects.requireNonNull(meterProvider, "meterProvider");
     return self();
   }
@@ -140,23 +142,23 @@ public abstract class Otlp4jBatchProcessorBuilder<B extends Otlp4jBatchProcessor
     Objects.requireNonNull(config, "config");
     Duration delay = config.getDuration(propertyPrefix + "schedule.delay");
     if (delay != null) {
-      setScheduleDelay(delay);
+      scheduleDelay(delay);
     }
     Integer queue = config.getInt(propertyPrefix + "max.queue.size");
     if (queue != null) {
-      setMaxQueueSize(queue);
+      maxQueueSize(queue);
     }
     Integer batch = config.getInt(propertyPrefix + "max.export.batch.size");
     if (batch != null) {
-      setMaxExportBatchSize(batch);
+      maxExportBatchSize(batch);
     }
     Duration timeout = config.getDuration(propertyPrefix + "export.timeout");
     if (timeout != null) {
-      setExporterTimeout(timeout);
+      exporterTimeout(timeout);
     }
     Integer inFlight = config.getInt(MAX_IN_FLIGHT_PROPERTY);
     if (inFlight != null) {
-      setMaxConcurrentExports(inFlight);
+      maxConcurrentExports(inFlight);
     }
     return self();
   }
@@ -179,29 +181,29 @@ public abstract class Otlp4jBatchProcessorBuilder<B extends Otlp4jBatchProcessor
     String prefix = propertyPrefix.toUpperCase(Locale.ROOT).replace('.', '_');
     Long delay = envLong(env, prefix + "SCHEDULE_DELAY");
     if (delay != null) {
-      setScheduleDelay(Duration.ofMillis(delay));
+      scheduleDelay(Duration.ofMillis(delay));
     }
     Long queue = envLong(env, prefix + "MAX_QUEUE_SIZE");
     if (queue != null) {
-      setMaxQueueSize(Math.toIntExact(queue));
+      maxQueueSize(Math.toIntExact(queue));
     }
     Long batch = envLong(env, prefix + "MAX_EXPORT_BATCH_SIZE");
     if (batch != null) {
-      setMaxExportBatchSize(Math.toIntExact(batch));
+      maxExportBatchSize(Math.toIntExact(batch));
     }
     Long timeout = envLong(env, prefix + "EXPORT_TIMEOUT");
     if (timeout != null) {
-      setExporterTimeout(Duration.ofMillis(timeout));
+      exporterTimeout(Duration.ofMillis(timeout));
     }
     Long inFlight = envLong(env, "OTEL_EXPORTER_OTLP4J_MAX_IN_FLIGHT");
     if (inFlight != null) {
-      setMaxConcurrentExports(Math.toIntExact(inFlight));
+      maxConcurrentExports(Math.toIntExact(inFlight));
     }
     return self();
   }
 
   /** The clock for batch delays and drop warnings (tests). */
-  B setClock(NanoClock clock) {
+  B clock(NanoClock clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
     return self();
   }

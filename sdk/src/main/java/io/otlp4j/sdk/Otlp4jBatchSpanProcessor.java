@@ -14,7 +14,7 @@ import java.util.Objects;
 /**
  * A drop-in replacement for the SDK's {@code BatchSpanProcessor}, on otlp4j's core {@code Batcher}:
  * ended spans are queued lock-free on the application thread, and a drainer thread hands batches to
- * the exporter with up to {@link Builder#setMaxConcurrentExports several exports in flight} (the
+ * the exporter with up to {@link Builder#maxConcurrentExports several exports in flight} (the
  * SDK's processor waits for each export before it starts the next).
  *
  * <h2>Application thread</h2>
@@ -159,7 +159,7 @@ public final class Otlp4jBatchSpanProcessor implements SpanProcessor {
     }
 
     /** Whether spans that are recorded but not sampled are exported too (default false). */
-    public Builder setExportUnsampledSpans(boolean exportUnsampledSpans) {
+    public Builder exportUnsampledSpans(boolean exportUnsampledSpans) {
       this.exportUnsampledSpans = exportUnsampledSpans;
       return this;
     }

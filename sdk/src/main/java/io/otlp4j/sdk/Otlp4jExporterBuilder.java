@@ -8,6 +8,7 @@ import io.otlp4j.exporter.OtlpExporter;
 import io.otlp4j.exporter.Protocol;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.Signal;
+import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -27,6 +28,8 @@ import java.util.function.Function;
  * @param <B> the concrete builder, returned by every setter
  */
 public abstract class Otlp4jExporterBuilder<B extends Otlp4jExporterBuilder<B>> {
+
+  private static final System.Logger LOG = System.getLogger(Otlp4jExporterBuilder.class.getName());
 
   /** How long {@code shutdown()} lets exports in flight finish before it cancels them: 10 s. */
   public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
@@ -197,5 +200,28 @@ public abstract class Otlp4jExporterBuilder<B extends Otlp4jExporterBuilder<B>> 
   B allocator(ByteBufAllocator allocator) {
     this.allocator = Objects.requireNonNull(allocator, "allocator");
     return self();
+  }
+
+  /**
+   * The bridge over a newly built transport. A configuration error throws (as every setter does); a
+   * transport that cannot start (a class that cannot load, I/O threads that cannot start) gives a
+   * bridge that fails everything at once, after one ERROR line that says why: an application must
+   * never wait on an exporter that does not exist.
+   */
+  ExportBridge bridge(String name) {
+    OtlpExporter built;
+    try {
+      built = transport.build();
+    } catch (IllegalArgumentException configuration) {
+      throw configuration;
+    } catch (RuntimeException | LinkageError e) {
+      LOG.log(Level.ERROR, name + " cannot start, so every " + signal.id() + " export will fail at once: " + e
+          + (e instanceof LinkageError ? ". A class cannot load: a dependency of otlp4j-sdk is missing or of"
+              + " another version, or the agent-extension jar (classifier 'agent', for"
+              + " -Dotel.javaagent.extensions only) is on the application's class path in place of"
+              + " otlp4j-sdk and its dependencies" : ""), e);
+      return ExportBridge.failedToStart(name, signal, e);
+    }
+    return new ExportBridge(name, built, signal, allocator, shutdownTimeout);
   }
 }

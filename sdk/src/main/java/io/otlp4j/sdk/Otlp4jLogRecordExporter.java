@@ -51,13 +51,21 @@ public final class Otlp4jLogRecordExporter implements LogRecordExporter {
     return bridge.shutdown();
   }
 
-  /** The transport, for its self-metrics and state; owned by this exporter (do not shut it down). */
-  public OtlpExporter transport() {
+  /**
+   * The transport this exporter owns (tests). Not public: a caller could shut it down under the
+   * exporter; self-metrics go to the registry given to the builder ({@link Otlp4jExporterBuilder#metricsRegistry}).
+   */
+  OtlpExporter transport() {
     return bridge.transport();
   }
 
   Otlp4jLogRecordExporter handOver() {
     return new Otlp4jLogRecordExporter(bridge.handOver());
+  }
+
+  /** Owns the transport again after a {@link #handOver} whose new owner could not be put in place. */
+  void takeBack() {
+    bridge.takeBack();
   }
 
   @Override
@@ -71,10 +79,12 @@ public final class Otlp4jLogRecordExporter implements LogRecordExporter {
       super(Signal.LOGS);
     }
 
-    /** Builds the exporter; it opens its I/O threads now and connects on first use. */
+    /**
+     * Builds the exporter; it opens its I/O threads now and connects on first use. If they cannot
+     * start, it logs why once and returns an exporter whose every export, flush and shutdown fails.
+     */
     public Otlp4jLogRecordExporter build() {
-      return new Otlp4jLogRecordExporter(new ExportBridge(
-          "otlp4j log record exporter", transport.build(), signal, allocator, shutdownTimeout));
+      return new Otlp4jLogRecordExporter(bridge("otlp4j log record exporter"));
     }
   }
 }

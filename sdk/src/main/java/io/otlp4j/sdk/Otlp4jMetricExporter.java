@@ -83,8 +83,11 @@ public final class Otlp4jMetricExporter implements MetricExporter {
     return bridge.shutdown();
   }
 
-  /** The transport, for its self-metrics and state; owned by this exporter (do not shut it down). */
-  public OtlpExporter transport() {
+  /**
+   * The transport this exporter owns (tests). Not public: a caller could shut it down under the
+   * exporter; self-metrics go to the registry given to the builder ({@link Otlp4jExporterBuilder#metricsRegistry}).
+   */
+  OtlpExporter transport() {
     return bridge.transport();
   }
 
@@ -127,10 +130,12 @@ public final class Otlp4jMetricExporter implements MetricExporter {
       return this;
     }
 
-    /** Builds the exporter; it opens its I/O threads now and connects on first use. */
+    /**
+     * Builds the exporter; it opens its I/O threads now and connects on first use. If they cannot
+     * start, it logs why once and returns an exporter whose every export, flush and shutdown fails.
+     */
     public Otlp4jMetricExporter build() {
-      return new Otlp4jMetricExporter(new ExportBridge(
-          "otlp4j metric exporter", transport.build(), signal, allocator, shutdownTimeout), this);
+      return new Otlp4jMetricExporter(bridge("otlp4j metric exporter"), this);
     }
   }
 }

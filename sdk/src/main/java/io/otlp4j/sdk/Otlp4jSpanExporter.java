@@ -65,14 +65,22 @@ public final class Otlp4jSpanExporter implements SpanExporter {
     return bridge.shutdown();
   }
 
-  /** The transport, for its self-metrics and state; owned by this exporter (do not shut it down). */
-  public OtlpExporter transport() {
+  /**
+   * The transport this exporter owns (tests). Not public: a caller could shut it down under the
+   * exporter; self-metrics go to the registry given to the builder ({@link Otlp4jExporterBuilder#metricsRegistry}).
+   */
+  OtlpExporter transport() {
     return bridge.transport();
   }
 
   /** An exporter over the same transport that takes over its ownership (see {@link ExportBridge#handOver}). */
   Otlp4jSpanExporter handOver() {
     return new Otlp4jSpanExporter(bridge.handOver());
+  }
+
+  /** Owns the transport again after a {@link #handOver} whose new owner could not be put in place. */
+  void takeBack() {
+    bridge.takeBack();
   }
 
   @Override
@@ -86,10 +94,13 @@ public final class Otlp4jSpanExporter implements SpanExporter {
       super(Signal.TRACES);
     }
 
-    /** Builds the exporter; it opens its I/O threads now and connects on first use. */
+    /**
+     * Builds the exporter; it opens its I/O threads now and connects on first use. If they cannot
+     * start, it logs why once and returns an exporter whose every export, flush and shutdown fails.
+     */
     public Otlp4jSpanExporter build() {
       return new Otlp4jSpanExporter(
-          new ExportBridge("otlp4j span exporter", transport.build(), signal, allocator, shutdownTimeout));
+          bridge("otlp4j span exporter"));
     }
   }
 }

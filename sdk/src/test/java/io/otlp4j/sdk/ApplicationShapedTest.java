@@ -50,8 +50,8 @@ class ApplicationShapedTest {
         .endpoint(protocol.equals("grpc") ? server.grpcEndpoint() : server.httpEndpoint()).build();
     int total = THREADS * REQUESTS_PER_THREAD * 3;
     Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(exporter)
-        .setMaxQueueSize(total) // no drops by construction: every span must arrive
-        .setScheduleDelay(Duration.ofMillis(50)).setMaxConcurrentExports(3).build();
+        .maxQueueSize(total) // no drops by construction: every span must arrive
+        .scheduleDelay(Duration.ofMillis(50)).maxConcurrentExports(3).build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
     Tracer tracer = provider.get("app");
     CountDownLatch go = new CountDownLatch(1);

@@ -62,8 +62,8 @@ class Otlp4jBatchLogRecordProcessorTest {
   void fullQueueDropsAreCountedAndShutdownDeliversTheRest() {
     GatedLogExporter exporter = new GatedLogExporter();
     Otlp4jBatchLogRecordProcessor processor = Otlp4jBatchLogRecordProcessor.builder(exporter)
-        .setMaxQueueSize(4).setMaxExportBatchSize(4).setMaxConcurrentExports(1)
-        .setScheduleDelay(Duration.ofHours(1)).build();
+        .maxQueueSize(4).maxExportBatchSize(4).maxConcurrentExports(1)
+        .scheduleDelay(Duration.ofHours(1)).build();
     SdkLoggerProvider provider = SdkLoggerProvider.builder().addLogRecordProcessor(processor).build();
     Logger logger = provider.get("test");
 

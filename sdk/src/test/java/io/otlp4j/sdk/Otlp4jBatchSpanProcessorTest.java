@@ -39,8 +39,8 @@ class Otlp4jBatchSpanProcessorTest {
     InMemoryMetricReader reader = InMemoryMetricReader.create();
     SdkMeterProvider meters = SdkMeterProvider.builder().registerMetricReader(reader).build();
     Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(exporter)
-        .setMaxQueueSize(8).setMaxExportBatchSize(8).setMaxConcurrentExports(1)
-        .setScheduleDelay(Duration.ofHours(1)).setMeterProvider(meters).build();
+        .maxQueueSize(8).maxExportBatchSize(8).maxConcurrentExports(1)
+        .scheduleDelay(Duration.ofHours(1)).meterProvider(meters).build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
     Tracer tracer = tracer(provider);
 
@@ -78,8 +78,8 @@ class Otlp4jBatchSpanProcessorTest {
   void exportsInFlightNeverExceedMaxConcurrentExports() {
     GatedSpanExporter exporter = new GatedSpanExporter(false);
     Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(exporter)
-        .setMaxQueueSize(1024).setMaxExportBatchSize(10).setMaxConcurrentExports(3)
-        .setScheduleDelay(Duration.ofHours(1)).build();
+        .maxQueueSize(1024).maxExportBatchSize(10).maxConcurrentExports(3)
+        .scheduleDelay(Duration.ofHours(1)).build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
 
     endSpans(tracer(provider), 100);
@@ -99,7 +99,7 @@ class Otlp4jBatchSpanProcessorTest {
   void forceFlushExportsEverythingQueuedWithoutWaitingForTheScheduleDelay() {
     GatedSpanExporter exporter = new GatedSpanExporter(true);
     Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(exporter)
-        .setScheduleDelay(Duration.ofHours(1)).build();
+        .scheduleDelay(Duration.ofHours(1)).build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
 
     endSpans(tracer(provider), 100);
@@ -114,7 +114,7 @@ class Otlp4jBatchSpanProcessorTest {
   void shutdownExportsWhatIsQueuedThenShutsTheExporterDownAndRefusesNewSpans() {
     GatedSpanExporter exporter = new GatedSpanExporter(true);
     Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(exporter)
-        .setScheduleDelay(Duration.ofHours(1)).build();
+        .scheduleDelay(Duration.ofHours(1)).build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
     Tracer tracer = tracer(provider);
     endSpans(tracer, 300);
@@ -132,8 +132,8 @@ class Otlp4jBatchSpanProcessorTest {
   void shutdownThatCannotDrainInTimeFailsAndDropsTheRest() {
     GatedSpanExporter exporter = new GatedSpanExporter(false);
     Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(exporter)
-        .setMaxExportBatchSize(10).setMaxConcurrentExports(1).setScheduleDelay(Duration.ofHours(1))
-        .setExporterTimeout(Duration.ofHours(1)).setShutdownTimeout(Duration.ofMillis(200)).build();
+        .maxExportBatchSize(10).maxConcurrentExports(1).scheduleDelay(Duration.ofHours(1))
+        .exporterTimeout(Duration.ofHours(1)).shutdownTimeout(Duration.ofMillis(200)).build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
     endSpans(tracer(provider), 50);
 
@@ -146,8 +146,8 @@ class Otlp4jBatchSpanProcessorTest {
   void anExportWithoutAnswerGivesItsSlotBackAfterTheExporterTimeout() {
     GatedSpanExporter exporter = new GatedSpanExporter(false);
     Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(exporter)
-        .setMaxExportBatchSize(5).setMaxConcurrentExports(1).setScheduleDelay(Duration.ofHours(1))
-        .setExporterTimeout(Duration.ofMillis(50)).build();
+        .maxExportBatchSize(5).maxConcurrentExports(1).scheduleDelay(Duration.ofHours(1))
+        .exporterTimeout(Duration.ofMillis(50)).build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
     endSpans(tracer(provider), 10);
 
@@ -163,7 +163,7 @@ class Otlp4jBatchSpanProcessorTest {
     GatedSpanExporter keeping = new GatedSpanExporter(true);
     Otlp4jBatchSpanProcessor skip = Otlp4jBatchSpanProcessor.builder(skipping).build();
     Otlp4jBatchSpanProcessor keep = Otlp4jBatchSpanProcessor.builder(keeping)
-        .setExportUnsampledSpans(true).build();
+        .exportUnsampledSpans(true).build();
     SdkTracerProvider provider = SdkTracerProvider.builder()
         .setSampler(Sampler.alwaysOff()).addSpanProcessor(skip).addSpanProcessor(keep).build();
     // alwaysOff does not record either: record-only spans need a sampler that records.
@@ -206,9 +206,9 @@ class Otlp4jBatchSpanProcessorTest {
     assertThatThrownBy(() -> Otlp4jBatchSpanProcessor.builder(exporter)
         .fromEnvironment(Map.of("OTEL_BSP_MAX_QUEUE_SIZE", "lots")::get))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("OTEL_BSP_MAX_QUEUE_SIZE");
-    assertThatThrownBy(() -> Otlp4jBatchSpanProcessor.builder(exporter).setMaxConcurrentExports(0))
+    assertThatThrownBy(() -> Otlp4jBatchSpanProcessor.builder(exporter).maxConcurrentExports(0))
         .hasMessageContaining("maxConcurrentExports");
-    assertThatThrownBy(() -> Otlp4jBatchSpanProcessor.builder(exporter).setScheduleDelay(Duration.ZERO))
+    assertThatThrownBy(() -> Otlp4jBatchSpanProcessor.builder(exporter).scheduleDelay(Duration.ZERO))
         .hasMessageContaining("scheduleDelay");
   }
 
@@ -216,7 +216,7 @@ class Otlp4jBatchSpanProcessorTest {
   void batchLargerThanQueueIsClampedToTheQueueSize() {
     GatedSpanExporter exporter = new GatedSpanExporter(true);
     Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(exporter)
-        .setMaxQueueSize(16).setMaxExportBatchSize(512).setScheduleDelay(Duration.ofHours(1)).build();
+        .maxQueueSize(16).maxExportBatchSize(512).scheduleDelay(Duration.ofHours(1)).build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
     endSpans(tracer(provider), 16); // a full queue is a full batch: goes without a flush
     await().atMost(WAIT).until(() -> exporter.spanCount() == 16);

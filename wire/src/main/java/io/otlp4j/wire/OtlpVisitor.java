@@ -32,7 +32,7 @@ public interface OtlpVisitor {
 
   /**
    * The UTF-8 bytes of the string value of the resource attribute named by
-   * {@link OtlpWalker.Builder#setResourceAttributeKey(String)}, once per Resource* at most: the first
+   * {@link OtlpWalker.Builder#resourceAttributeKey(String)}, once per Resource* at most: the first
    * attribute with that key decides, and nothing is reported when its value is not a string.
    */
   default void resourceAttribute(int start, int end) {}

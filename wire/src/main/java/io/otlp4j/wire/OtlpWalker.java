@@ -368,7 +368,7 @@ public final class OtlpWalker {
      * The deepest message nesting accepted, the request being depth 0 (default
      * {@value #DEFAULT_MAX_DEPTH}); at most {@value #MAX_DEPTH_LIMIT}, protobuf-java's own limit.
      */
-    public Builder setMaxDepth(int maxDepth) {
+    public Builder maxDepth(int maxDepth) {
       if (maxDepth < 3 || maxDepth > MAX_DEPTH_LIMIT) {
         throw new IllegalArgumentException("maxDepth must be between 3 and " + MAX_DEPTH_LIMIT + ", was " + maxDepth);
       }
@@ -381,7 +381,7 @@ public final class OtlpWalker {
      * {@link OtlpVisitor#resourceAttribute(int, int)} for every Resource*; {@code null} for none
      * (the default).
      */
-    public Builder setResourceAttributeKey(String key) {
+    public Builder resourceAttributeKey(String key) {
       if (key != null && key.isEmpty()) {
         throw new IllegalArgumentException("resource attribute key must not be empty");
       }

@@ -16,8 +16,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Cuts one encoded OTLP export request into parts of at most {@link Builder#setMaxItems(int) N items}
- * and at most {@link Builder#setMaxBytes(int) B bytes} each, at item boundaries, without decoding or
+ * Cuts one encoded OTLP export request into parts of at most {@link Builder#maxItems(int) N items}
+ * and at most {@link Builder#maxBytes(int) B bytes} each, at item boundaries, without decoding or
  * re-encoding the items.
  *
  * <h2>How</h2>
@@ -515,13 +515,13 @@ public final class RequestSplitter {
      * field's tag and length within bounds and throws {@link WireFormatException} where they are broken,
      * but does not look inside items, so it cannot tell a malformed item from a valid one.
      */
-    public Builder setValidation(boolean validate) {
+    public Builder validation(boolean validate) {
       this.validate = validate;
       return this;
     }
 
     /** The most items (spans, data points, log records) in one part; default {@value #DEFAULT_MAX_ITEMS}. */
-    public Builder setMaxItems(int maxItems) {
+    public Builder maxItems(int maxItems) {
       if (maxItems < 1) {
         throw new IllegalArgumentException("maxItems must be at least 1, was " + maxItems);
       }
@@ -532,7 +532,7 @@ public final class RequestSplitter {
     /**
      * The most bytes in one part, unless a single item needs more; default {@value #DEFAULT_MAX_BYTES}.
      */
-    public Builder setMaxBytes(int maxBytes) {
+    public Builder maxBytes(int maxBytes) {
       if (maxBytes < 1) {
         throw new IllegalArgumentException("maxBytes must be at least 1, was " + maxBytes);
       }
@@ -541,7 +541,7 @@ public final class RequestSplitter {
     }
 
     /** The walker that validates each request before it is cut (default {@link OtlpWalker#create()}). */
-    public Builder setWalker(OtlpWalker walker) {
+    public Builder walker(OtlpWalker walker) {
       if (walker == null) {
         throw new IllegalArgumentException("walker must not be null");
       }

@@ -472,7 +472,7 @@ public final class ResourceRewrite {
      * bounds and throws {@link WireFormatException} where they are broken, but does not look inside
      * scopes and items.
      */
-    public Builder setValidation(boolean validate) {
+    public Builder validation(boolean validate) {
       this.validate = validate;
       return this;
     }
@@ -579,7 +579,7 @@ public final class ResourceRewrite {
     }
 
     /** The walker that validates each request first (default {@link OtlpWalker#create()}). */
-    public Builder setWalker(OtlpWalker walker) {
+    public Builder walker(OtlpWalker walker) {
       requireNonNull(walker, "walker");
       this.walker = walker;
       return this;

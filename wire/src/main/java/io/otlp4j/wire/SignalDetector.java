@@ -1,30 +1,47 @@
 package io.otlp4j.wire;
 
+import static io.otlp4j.wire.OtlpSchema.BYTES;
+import static io.otlp4j.wire.OtlpSchema.CHILD;
+import static io.otlp4j.wire.OtlpSchema.FIELDS;
+import static io.otlp4j.wire.OtlpSchema.FIXED32;
+import static io.otlp4j.wire.OtlpSchema.FIXED64;
+import static io.otlp4j.wire.OtlpSchema.KIND;
+import static io.otlp4j.wire.OtlpSchema.REPEATED_FIXED64;
+import static io.otlp4j.wire.OtlpSchema.REPEATED_VARINT;
+import static io.otlp4j.wire.OtlpSchema.STRING;
+import static io.otlp4j.wire.OtlpSchema.TRACE_ID;
+import static io.otlp4j.wire.OtlpSchema.UNKNOWN;
+import static io.otlp4j.wire.OtlpSchema.VARINT;
+
 import java.nio.ByteBuffer;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
- * Guesses which signal an encoded OTLP request (protobuf) carries, for tools that are handed a file
+ * Tells which signal an encoded OTLP request (protobuf) carries, for tools that are handed a file
  * without being told (the {@code convert} and {@code inspect} commands).
  *
- * <p>The three export requests share their outer shape, so only the items tell them apart: it looks
- * at the fields of the first items and scores each signal by how many field numbers arrive with the
- * wire type that signal's schema gives them (a span's times are fixed64 where a metric has messages,
- * a log record's field 1 is fixed64 where a span's is bytes). A request without items carries no
- * such evidence, and neither does malformed input: then the answer is {@code null} and the caller
- * must be told the signal. Servers never need this: the path or gRPC method names the signal.
+ * <p>The three export requests share their outer shape, so only the items tell them apart. A signal
+ * is a candidate when {@link OtlpWalker} accepts the bytes as that signal's request; among the
+ * candidates, those that read the bytes with the fewest <em>misfits</em> win. A misfit is a field
+ * whose number the message defines (or leaves out of a range it uses, below {@code 17}) but that
+ * arrives with another wire type or is absent from the schema: protobuf-java would keep it as an unknown
+ * field. A request of one signal read as another is full of misfits at some depth (a metric's
+ * {@code summary} is field 11 as a span's {@code events} is, but a summary's data points are
+ * length-delimited where an event's time is fixed64), so a request that reads cleanly as exactly one
+ * signal is detected as it. Field numbers above every OTLP message's (extensions, newer versions) say
+ * nothing and are not counted.
  *
- * <p>Stateless and thread-safe. Never reads outside the buffer's remaining bytes and never throws
- * for malformed input (it reads with the walker's bounds-checked {@code WireReader}).
+ * <p>A request without items, or whose items carry only fields that mean the same in two signals
+ * (a metric with only a name reads as a span with a trace id), is ambiguous: {@link #candidates}
+ * then names every signal it could be and {@link #detect} answers {@code null}. Malformed input has
+ * no candidate. Servers never need this: the path or gRPC method names the signal.
+ *
+ * <p>Cost: up to three walks and three schema reads of the request; meant for tools, not for a data
+ * path. Stateless and thread-safe. Never reads outside the buffer's remaining bytes and never throws
+ * for malformed input.
  */
 public final class SignalDetector {
-  private static final int ITEMS_TO_EXAMINE = 8;
-
-  // Wire type per field number of Span, Metric and LogRecord (-1: no such field).
-  private static final int[] SPAN = wireTypes(
-      1, 2, 2, 2, 3, 2, 4, 2, 5, 2, 6, 0, 7, 1, 8, 1, 9, 2, 10, 0, 11, 2, 12, 0, 13, 2, 14, 0, 15, 2, 16, 5);
-  private static final int[] METRIC = wireTypes(1, 2, 2, 2, 3, 2, 5, 2, 7, 2, 9, 2, 10, 2, 11, 2, 12, 2);
-  private static final int[] LOG_RECORD = wireTypes(
-      1, 1, 2, 0, 3, 2, 5, 2, 6, 2, 7, 0, 8, 5, 9, 2, 10, 2, 11, 1, 12, 2);
 
   private SignalDetector() {}
 
@@ -35,93 +52,107 @@ public final class SignalDetector {
 
   /**
    * Detects the signal of the encoded request in the remaining bytes of {@code request} (its position
-   * is not changed), or returns {@code null} if it cannot tell.
+   * is not changed), or returns {@code null} if it cannot tell: then {@link #candidates(ByteBuffer)}
+   * says whether it is malformed (none) or ambiguous (several).
    */
   public static Signal detect(ByteBuffer request) {
-    int[] scores = new int[3];
-    int[] itemsSeen = new int[1];
-    try {
-      forEachField(request, request.position(), request.limit(), 1, (rStart, rEnd) ->
-          forEachField(request, rStart, rEnd, 2, (sStart, sEnd) ->
-              forEachField(request, sStart, sEnd, 2, (iStart, iEnd) -> {
-                if (itemsSeen[0]++ < ITEMS_TO_EXAMINE) {
-                  score(request, iStart, iEnd, scores);
-                }
-              })));
-    } catch (WireFormatException malformed) {
-      return null;
-    }
-    int best = -1;
-    boolean tie = false;
-    for (int i = 0; i < 3; i++) {
-      if (best < 0 || scores[i] > scores[best]) {
-        best = i;
-        tie = false;
-      } else if (scores[i] == scores[best]) {
-        tie = true;
+    Set<Signal> candidates = candidates(request);
+    return candidates.size() == 1 ? candidates.iterator().next() : null;
+  }
+
+  /** As {@link #candidates(ByteBuffer)} for the whole array. */
+  public static Set<Signal> candidates(byte[] bytes) {
+    return candidates(ByteBuffer.wrap(bytes));
+  }
+
+  /**
+   * The signals the remaining bytes of {@code request} could be a request of (see the class comment):
+   * empty when they are no valid request of any signal, one when the signal is known, several when
+   * the bytes fit each of them equally well. The buffer's position and limit are not changed.
+   */
+  public static Set<Signal> candidates(ByteBuffer request) {
+    ByteBuffer view = request.duplicate();
+    int start = view.position();
+    int end = view.limit();
+    EnumSet<Signal> best = EnumSet.noneOf(Signal.class);
+    long fewest = Long.MAX_VALUE;
+    for (Signal signal : Signal.values()) {
+      long misfits;
+      try {
+        OtlpWalker.create().walk(signal, view, OtlpVisitor.NONE);
+        misfits = misfits(view, start, start, end, OtlpSchema.requestType(signal), 0);
+      } catch (WireFormatException malformed) {
+        continue; // not a valid request of this signal
+      }
+      if (misfits < fewest) {
+        fewest = misfits;
+        best.clear();
+      }
+      if (misfits == fewest) {
+        best.add(signal);
       }
     }
-    if (tie || scores[best] <= 0) {
-      return null;
-    }
-    return Signal.values()[best];
+    return best;
   }
 
-  private interface RangeConsumer {
-    void accept(int start, int end);
-  }
-
-  /** Calls {@code consumer} with the content range of each length-delimited field {@code wanted}. */
-  private static void forEachField(ByteBuffer b, int start, int end, int wanted, RangeConsumer consumer) {
-    int p = start;
+  /**
+   * Counts the misfits of the message of {@code type} in {@code [p, end)}, recursively. Only called on
+   * bytes the walker accepted for the same signal, so the nesting is within the walker's limit.
+   */
+  private static long misfits(ByteBuffer b, int base, int p, int end, int type, int depth) {
+    final int row = type * FIELDS;
+    long misfits = 0;
     while (p < end) {
       int tagPos = p;
-      long tag = WireReader.readTag(b, p, end, 0);
-      p = WireReader.pos(tag);
-      int wireType = WireReader.value(tag) & 7;
-      if (wireType == WireReader.LENGTH_DELIMITED && WireReader.value(tag) >>> 3 == wanted) {
-        long length = WireReader.readLength(b, p, end, 0);
-        p = WireReader.pos(length);
-        consumer.accept(p, p + WireReader.value(length));
-        p += WireReader.value(length);
-      } else {
-        p = WireReader.skipValue(b, wireType, tagPos, p, end, 0);
-      }
-    }
-  }
-
-  private static void score(ByteBuffer b, int start, int end, int[] scores) {
-    int[][] schemas = {SPAN, METRIC, LOG_RECORD};
-    int p = start;
-    while (p < end) {
-      int tagPos = p;
-      long tag = WireReader.readTag(b, p, end, 0);
+      long tag = WireReader.readTag(b, p, end, base);
       p = WireReader.pos(tag);
       int field = WireReader.value(tag) >>> 3;
       int wireType = WireReader.value(tag) & 7;
-      for (int s = 0; s < 3; s++) {
-        int[] schema = schemas[s];
-        int expected = field < schema.length ? schema[field] : -1;
-        if (expected == wireType) {
-          scores[s] += 1;
-        } else if (expected >= 0) {
-          scores[s] -= 2;
+      int next;
+      int start = p;
+      int stop = p;
+      if (wireType == WireReader.LENGTH_DELIMITED) {
+        long length = WireReader.readLength(b, p, end, base);
+        start = WireReader.pos(length);
+        stop = start + WireReader.value(length);
+        next = stop;
+      } else {
+        next = WireReader.skipValue(b, wireType, tagPos, p, end, base);
+      }
+      if (field < FIELDS) {
+        byte kind = KIND[row + field];
+        if (!fits(kind, wireType)) {
+          misfits++;
+        } else if (wireType == WireReader.LENGTH_DELIMITED && isMessage(kind)) {
+          misfits += misfits(b, base, start, stop, CHILD[row + field], depth + 1);
         }
       }
-      p = WireReader.skipValue(b, wireType, tagPos, p, end, 0);
+      p = next;
+    }
+    return misfits;
+  }
+
+  private static boolean fits(byte kind, int wireType) {
+    switch (kind) {
+      case UNKNOWN:
+        return false;
+      case VARINT:
+        return wireType == WireReader.VARINT;
+      case FIXED64:
+        return wireType == WireReader.FIXED64;
+      case FIXED32:
+        return wireType == 5;
+      case REPEATED_FIXED64:
+        return wireType == WireReader.FIXED64 || wireType == WireReader.LENGTH_DELIMITED;
+      case REPEATED_VARINT:
+        return wireType == WireReader.VARINT || wireType == WireReader.LENGTH_DELIMITED;
+      default: // strings, bytes and messages
+        return wireType == WireReader.LENGTH_DELIMITED;
     }
   }
 
-  private static int[] wireTypes(int... fieldAndType) {
-    int max = 0;
-    for (int i = 0; i < fieldAndType.length; i += 2) {
-      max = Math.max(max, fieldAndType[i]);
-    }
-    int[] types = new int[max + 1];
-    java.util.Arrays.fill(types, -1);
-    for (int i = 0; i < fieldAndType.length; i += 2) {
-      types[fieldAndType[i]] = fieldAndType[i + 1];
-    }
-    return types;
+  private static boolean isMessage(byte kind) {
+    return kind != STRING && kind != BYTES && kind != TRACE_ID && kind != REPEATED_FIXED64
+        && kind != REPEATED_VARINT;
   }
 }

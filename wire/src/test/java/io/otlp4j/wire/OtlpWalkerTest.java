@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 class OtlpWalkerTest {
   private static final int MESSAGES_PER_SIGNAL = 2_000;
-  private static final OtlpWalker WALKER = OtlpWalker.builder().setResourceAttributeKey("service.name").build();
+  private static final OtlpWalker WALKER = OtlpWalker.builder().resourceAttributeKey("service.name").build();
 
   @ParameterizedTest
   @EnumSource(Signal.class)
@@ -283,7 +283,7 @@ class OtlpWalkerTest {
       assertThatThrownBy(() -> WALKER.walk(signal, deep))
           .isInstanceOf(WireFormatException.class).hasMessageContaining("nested deeper than 64");
     }
-    assertThatThrownBy(() -> OtlpWalker.builder().setMaxDepth(101)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> OtlpWalker.builder().maxDepth(101)).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

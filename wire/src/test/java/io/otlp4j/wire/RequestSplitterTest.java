@@ -39,8 +39,8 @@ class RequestSplitterTest {
       byte[] bytes = request.toByteArray();
       int[] limits = LIMITS[i % LIMITS.length];
       // Every third request is cut without the validating walk first, as for already-walked input.
-      RequestSplitter splitter = RequestSplitter.builder().setMaxItems(limits[0]).setMaxBytes(limits[1])
-          .setValidation(i % 3 != 0).build();
+      RequestSplitter splitter = RequestSplitter.builder().maxItems(limits[0]).maxBytes(limits[1])
+          .validation(i % 3 != 0).build();
       ByteBuf input = (i & 1) == 0 ? Unpooled.wrappedBuffer(bytes)
           : PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
       List<Long> counts = new java.util.ArrayList<>();
@@ -90,7 +90,7 @@ class RequestSplitterTest {
   void realisticTracesSplitIntoEqualPartsWithOneSliceOfSpansEach() throws Exception {
     byte[] bytes = OtlpGenerator.realisticTraces(512).toByteArray();
     ByteBuf input = Unpooled.wrappedBuffer(bytes);
-    List<ByteBuf> parts = RequestSplitter.builder().setMaxItems(64).build().split(Signal.TRACES, input);
+    List<ByteBuf> parts = RequestSplitter.builder().maxItems(64).build().split(Signal.TRACES, input);
     try {
       assertThat(parts).hasSize(8);
       for (ByteBuf part : parts) {
@@ -116,7 +116,7 @@ class RequestSplitterTest {
                 .addMetrics(Metric.newBuilder().setName("requests").setUnit("1").setDescription("d").setSum(sum))))
         .build();
     ByteBuf input = Unpooled.wrappedBuffer(request.toByteArray());
-    List<ByteBuf> parts = RequestSplitter.builder().setMaxItems(4).build().split(Signal.METRICS, input);
+    List<ByteBuf> parts = RequestSplitter.builder().maxItems(4).build().split(Signal.METRICS, input);
     try {
       assertThat(parts).hasSize(3);
       int next = 0;
@@ -142,7 +142,7 @@ class RequestSplitterTest {
   @Test
   void malformedInputIsRefusedAndNothingLeaks() {
     ByteBuf input = Unpooled.wrappedBuffer(new byte[] {0x0A, 0x05, 0x12});
-    assertThatThrownBy(() -> RequestSplitter.builder().setMaxItems(1).build().split(Signal.LOGS, input))
+    assertThatThrownBy(() -> RequestSplitter.builder().maxItems(1).build().split(Signal.LOGS, input))
         .isInstanceOf(WireFormatException.class);
     assertThat(input.refCnt()).isEqualTo(1);
     input.release();
@@ -150,8 +150,8 @@ class RequestSplitterTest {
 
   @Test
   void limitsAreValidated() {
-    assertThatThrownBy(() -> RequestSplitter.builder().setMaxItems(0)).hasMessageContaining("maxItems");
-    assertThatThrownBy(() -> RequestSplitter.builder().setMaxBytes(0)).hasMessageContaining("maxBytes");
+    assertThatThrownBy(() -> RequestSplitter.builder().maxItems(0)).hasMessageContaining("maxItems");
+    assertThatThrownBy(() -> RequestSplitter.builder().maxBytes(0)).hasMessageContaining("maxBytes");
   }
 
   @ParameterizedTest

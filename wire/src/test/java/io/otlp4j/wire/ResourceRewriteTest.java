@@ -43,7 +43,7 @@ class ResourceRewriteTest {
       .upsert("weight", 0.25)
       .delete("host.name")
       .delete("http.request.method")
-      .setValidation(false)
+      .validation(false)
       .build();
 
   /** The same operations, as they are applied with the official builders. */

@@ -30,13 +30,13 @@ class RobustnessTest {
   private static final long MAX_WALK_ALLOCATION = 1024;
 
   private static final OtlpWalker WALKER = OtlpWalker.create();
-  private static final RequestSplitter SPLITTER = RequestSplitter.builder().setMaxItems(2).setMaxBytes(200).build();
+  private static final RequestSplitter SPLITTER = RequestSplitter.builder().maxItems(2).maxBytes(200).build();
   private static final ResourceRewrite REWRITE = ResourceRewrite.builder()
       .upsert("service.name", "x").upsert("n", 1L).delete("host.name").build();
-  private static final RequestSplitter UNCHECKED_SPLITTER = RequestSplitter.builder().setMaxItems(3)
-      .setValidation(false).build();
+  private static final RequestSplitter UNCHECKED_SPLITTER = RequestSplitter.builder().maxItems(3)
+      .validation(false).build();
   private static final ResourceRewrite UNCHECKED_REWRITE = ResourceRewrite.builder()
-      .upsert("service.name", "x").delete("host.name").setValidation(false).build();
+      .upsert("service.name", "x").delete("host.name").validation(false).build();
 
   @Test
   @Timeout(value = 90, unit = TimeUnit.SECONDS)

@@ -75,8 +75,8 @@ public class SplitMergeBenchmark {
   public void setUp() {
     byte[] bytes = OtlpGenerator.realisticTraces(spans).toByteArray();
     request = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
-    splitter = RequestSplitter.builder().setMaxItems(spansPerPart).build();
-    for (ByteBuf part : RequestSplitter.builder().setMaxItems(Math.max(1, spans / 8)).build()
+    splitter = RequestSplitter.builder().maxItems(spansPerPart).build();
+    for (ByteBuf part : RequestSplitter.builder().maxItems(Math.max(1, spans / 8)).build()
         .split(Signal.TRACES, request)) {
       ByteBuf copy = PooledByteBufAllocator.DEFAULT.directBuffer(part.readableBytes()).writeBytes(part);
       part.release();

@@ -10,6 +10,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * One OTLP export request as the commands read it: from a file or standard input, OTLP/JSON or
@@ -65,13 +67,33 @@ final class Payload {
     Format format = isJson(bytes) ? Format.JSON : Format.PROTOBUF;
     Signal signal = givenSignal;
     if (signal == null) {
-      signal = format == Format.JSON ? OtlpJson.detectJsonSignal(bytes) : SignalDetector.detect(bytes);
-      if (signal == null) {
-        throw new BadInputException(name + ": cannot tell which signal this "
-            + (format == Format.JSON ? "OTLP/JSON" : "protobuf") + " request holds; give it with --signal traces|metrics|logs");
+      if (format == Format.JSON) {
+        signal = OtlpJson.detectJsonSignal(bytes);
+        if (signal == null) {
+          throw new BadInputException(name + ": cannot tell which signal this OTLP/JSON request holds;"
+              + " give it with --signal traces|metrics|logs");
+        }
+      } else {
+        Set<Signal> candidates = SignalDetector.candidates(bytes);
+        if (candidates.size() != 1) {
+          throw new BadInputException(name + ": " + undecided(candidates));
+        }
+        signal = candidates.iterator().next();
       }
     }
     return new Payload(name, format, compression, signal, raw.length, bytes);
+  }
+
+  /** Why a protobuf request's signal is not known: no signal reads it, or several read it equally well. */
+  private static String undecided(Set<Signal> candidates) {
+    if (candidates.isEmpty()) {
+      return "not a valid protobuf request of any signal (traces, metrics or logs); give the signal with"
+          + " --signal traces|metrics|logs to see where it breaks";
+    }
+    return "this protobuf request could be "
+        + candidates.stream().map(Signal::id).collect(Collectors.joining(" or "))
+        + " (it has no item that tells them apart); give it with --signal "
+        + candidates.stream().map(Signal::id).collect(Collectors.joining("|"));
   }
 
   /** The payload as an encoded protobuf export request (transcoded if it was JSON). */

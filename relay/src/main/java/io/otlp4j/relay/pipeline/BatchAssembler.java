@@ -32,7 +32,7 @@ final class BatchAssembler {
   BatchAssembler(Signal signal, int sendBatchMaxSize) {
     this.signal = signal;
     this.splitter = sendBatchMaxSize > 0
-        ? RequestSplitter.builder().setMaxItems(sendBatchMaxSize).setValidation(false).build()
+        ? RequestSplitter.builder().maxItems(sendBatchMaxSize).validation(false).build()
         : null;
   }
 

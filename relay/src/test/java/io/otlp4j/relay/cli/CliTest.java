@@ -180,12 +180,57 @@ class CliTest {
   }
 
   @Test
+  void protobufMetricsWithSummaryPointsAreInspectedAndConvertedWithoutSignalOption() throws IOException {
+    io.opentelemetry.proto.metrics.v1.SummaryDataPoint point =
+        io.opentelemetry.proto.metrics.v1.SummaryDataPoint.newBuilder()
+            .setTimeUnixNano(2).setCount(3).setSum(4.5)
+            .addQuantileValues(io.opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile.newBuilder()
+                .setQuantile(0.99).setValue(7.0))
+            .build();
+    byte[] proto = ExportMetricsServiceRequest.newBuilder()
+        .addResourceMetrics(io.opentelemetry.proto.metrics.v1.ResourceMetrics.newBuilder()
+            .addScopeMetrics(io.opentelemetry.proto.metrics.v1.ScopeMetrics.newBuilder()
+                .addMetrics(io.opentelemetry.proto.metrics.v1.Metric.newBuilder().setName("rpc.duration")
+                    .setUnit("ms").setSummary(io.opentelemetry.proto.metrics.v1.Summary.newBuilder()
+                        .addDataPoints(point)))))
+        .build().toByteArray();
+    Path file = dir.resolve("summary.pb");
+    Files.write(file, proto);
+    Run inspect = run("inspect", "--json", file.toString());
+    assertThat(inspect.err).isEmpty();
+    assertThat(inspect.outText()).startsWith("{\"signal\":\"metrics\"");
+    Path json = dir.resolve("summary.json");
+    Run convert = run("convert", "--to", "json", file.toString(), json.toString());
+    assertThat(convert.err).isEmpty();
+    assertThat(Files.readString(json)).startsWith("{\"resourceMetrics\":[");
+  }
+
+  @Test
+  void everyGeneratedProtobufRequestWithItemsIsInspectedAsItsSignal() throws IOException {
+    OtlpGenerator generator = new OtlpGenerator(5);
+    Path file = dir.resolve("generated.pb");
+    for (Signal signal : Signal.values()) {
+      for (int i = 0; i < 50; i++) {
+        byte[] proto = generator.request(signal).toByteArray();
+        Files.write(file, proto);
+        Run run = run("inspect", "--json", file.toString());
+        if (run.exit == 0) {
+          assertThat(run.outText()).startsWith("{\"signal\":\"" + signal.id() + "\"");
+        } else {
+          // Only a truly ambiguous request is refused, naming the signals it could be (its own among them).
+          assertThat(run.err).contains("could be").contains(signal.id()).contains("--signal");
+        }
+      }
+    }
+  }
+
+  @Test
   void undetectableSignalAsksForSignalOption() throws IOException {
     Path file = dir.resolve("empty.pb");
     Files.write(file, new byte[0]);
     Run run = run("inspect", file.toString());
     assertThat(run.exit).isEqualTo(2);
-    assertThat(run.err).contains("--signal");
+    assertThat(run.err).contains("--signal").contains("could be traces or metrics or logs");
     assertThat(run("inspect", "--signal", "logs", "--json", file.toString()).outText().trim())
         .isEqualTo("{\"signal\":\"logs\",\"resources\":0,\"scopes\":0,\"items\":0,\"bytes\":0}");
   }
