@@ -21,7 +21,9 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
-import io.otlp4j.exporter.internal.ZstdCodec;
+import io.otlp4j.grpc.ByteArrayMarshaller;
+import io.otlp4j.grpc.RpcStatus;
+import io.otlp4j.grpc.ZstdCodec;
 import io.otlp4j.wire.OtlpWalker;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
@@ -71,8 +73,6 @@ public final class GrpcReceiver {
 
   static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-  static final Metadata.Key<byte[]> STATUS_DETAILS =
-      Metadata.Key.of("grpc-status-details-bin", Metadata.BINARY_BYTE_MARSHALLER);
 
   /**
    * A request as read off the wire: its bytes, or the error grpc-java raised while reading them (a
@@ -103,22 +103,6 @@ public final class GrpcReceiver {
         return new Inbound(stream.readAllBytes(), null);
       } catch (StatusRuntimeException e) {
         return new Inbound(null, e);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
-
-  private static final MethodDescriptor.Marshaller<byte[]> RESPONSE = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -225,7 +209,7 @@ public final class GrpcReceiver {
         .setType(MethodDescriptor.MethodType.UNARY)
         .setFullMethodName(MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
         .setRequestMarshaller(REQUEST)
-        .setResponseMarshaller(RESPONSE)
+        .setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
         .build();
     return ServerServiceDefinition.builder(signal.grpcService())
         .addMethod(method, ServerCalls.asyncUnaryCall((request, observer) -> export(signal, request, observer)))
@@ -299,9 +283,7 @@ public final class GrpcReceiver {
   }
 
   private static RuntimeException error(Status status, int code, String message, Duration retryDelay) {
-    Metadata trailers = new Metadata();
-    trailers.put(STATUS_DETAILS, OtlpResponses.status(code, message, retryDelay));
-    return status.withDescription(message).asRuntimeException(trailers);
+    return status.withDescription(message).asRuntimeException(RpcStatus.trailers(code, message, retryDelay));
   }
 
   private static SslContext sslContext(ReceiverTls tls) {

@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import io.otlp4j.grpc.RpcStatus;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
@@ -440,7 +441,7 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
   }
 
   private static byte[] statusBody(boolean json, int code, String message, java.time.Duration retryDelay) {
-    return json ? OtlpResponses.statusJson(code, message) : OtlpResponses.status(code, message, retryDelay);
+    return json ? OtlpResponses.statusJson(code, message) : RpcStatus.encode(code, message, retryDelay);
   }
 
   private static FullHttpResponse response(HttpResponseStatus status, boolean json, byte[] body) {
