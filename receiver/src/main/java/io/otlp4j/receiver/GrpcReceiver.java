@@ -8,6 +8,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.ServerStreamTracer;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.GrpcSslContexts;
@@ -65,6 +66,11 @@ public final class GrpcReceiver {
   public static final int DEFAULT_MAX_CONCURRENT_STREAMS = 256;
   /** Concurrent calls across all connections; more are refused at once with {@code RESOURCE_EXHAUSTED}. */
   public static final int DEFAULT_MAX_CONCURRENT_CALLS = 1024;
+  /**
+   * The HTTP/2 flow-control window of each stream and connection, fixed (no auto-tuning) so that the
+   * bytes a client can push before the receiver reads them stay bounded: see {@link GrpcAdmission}.
+   */
+  public static final int FLOW_CONTROL_WINDOW = 1024 * 1024;
   /** The memory budget of a receiver that is given none. */
   public static final long DEFAULT_MEMORY_LIMIT_BYTES = 512L * 1024 * 1024;
   /** The delay suggested to a client the memory budget refuses. */
@@ -161,9 +167,13 @@ public final class GrpcReceiver {
     NettyServerBuilder nb = NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))
         .maxInboundMessageSize(b.maxMessageBytes)
         .maxConcurrentCallsPerConnection(b.maxConcurrentStreams)
+        .flowControlWindow(FLOW_CONTROL_WINDOW)
         .addStreamTracerFactory(admission.tracerFactory())
         .compressorRegistry(ZstdCodec.compressors())
         .decompressorRegistry(ZstdCodec.decompressors());
+    if (b.streamObserver != null) {
+      nb.addStreamTracerFactory(b.streamObserver);
+    }
     if (b.tls != null) {
       nb.sslContext(sslContext(b.tls));
     }
@@ -467,6 +477,7 @@ public final class GrpcReceiver {
     private ReceiverTls tls;
     private String bearerToken;
     private Duration retryAfter = DEFAULT_RETRY_AFTER;
+    private ServerStreamTracer.Factory streamObserver;
 
     private Builder(ReceiverSink sink) {
       this.sink = Objects.requireNonNull(sink, "sink");
@@ -560,6 +571,12 @@ public final class GrpcReceiver {
       return this;
     }
 
+    /** For tests: a tracer that observes every stream beside the receiver's own (what grpc-java read). */
+    Builder observeStreams(ServerStreamTracer.Factory observer) {
+      this.streamObserver = Objects.requireNonNull(observer, "observer");
+      return this;
+    }
+
     private Builder copy() {
       Builder c = new Builder(sink);
       c.host = host;
@@ -573,6 +590,7 @@ public final class GrpcReceiver {
       c.tls = tls;
       c.bearerToken = bearerToken;
       c.retryAfter = retryAfter;
+      c.streamObserver = streamObserver;
       return c;
     }
 
