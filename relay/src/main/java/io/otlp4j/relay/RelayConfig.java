@@ -51,7 +51,8 @@ import java.util.regex.Pattern;
  *
  * <p>Security and limits use the Collector's {@code configtls}, {@code configgrpc} and {@code confighttp}
  * keys: receiver {@code tls} ({@code cert_file}, {@code key_file}, {@code client_ca_file}), {@code
- * max_recv_msg_size_mib}, {@code max_concurrent_streams}, {@code max_request_body_size} and {@code
+ * max_recv_msg_size_mib}, {@code max_concurrent_streams} (and otlp4j's {@code max_concurrent_calls}), {@code
+ * max_request_body_size} and {@code
  * auth.authenticator}; exporter {@code tls} ({@code insecure}, {@code ca_file}, {@code cert_file}, {@code
  * key_file}), {@code auth.authenticator} and otlphttp's {@code traces_endpoint} etc. The one
  * authenticator is the {@code bearertokenauth} extension ({@code token} or {@code filename}), which must
@@ -114,12 +115,18 @@ public final class RelayConfig {
   /**
    * A receiver protocol's options from the Collector's {@code configgrpc}/{@code confighttp} server
    * settings: TLS, the bearer token of its {@code auth.authenticator} (null when none), the largest
-   * request in bytes, the concurrent streams per connection (0: the receiver's default) and, for
-   * OTLP/HTTP, the URL paths set by {@code traces_url_path} etc.
+   * request in bytes, the concurrent streams per connection (0: the receiver's default), for OTLP/HTTP
+   * the URL paths set by {@code traces_url_path} etc., and for OTLP/gRPC otlp4j's {@code
+   * max_concurrent_calls}, concurrent calls across all connections (0: the receiver's default).
    */
   record ServerOptions(ServerTls tls, String authenticator, Secret bearerToken, int maxRequestBytes,
-      int maxConcurrentStreams, Map<Signal, String> urlPaths) {
+      int maxConcurrentStreams, Map<Signal, String> urlPaths, int maxConcurrentCalls) {
     static final ServerOptions DEFAULTS = new ServerOptions(null, null, null, 0, 0, Map.of());
+
+    ServerOptions(ServerTls tls, String authenticator, Secret bearerToken, int maxRequestBytes,
+        int maxConcurrentStreams, Map<Signal, String> urlPaths) {
+      this(tls, authenticator, bearerToken, maxRequestBytes, maxConcurrentStreams, urlPaths, 0);
+    }
   }
 
   /** A server's PEM certificate chain and key, and the CA bundle client certificates must chain to (or null). */
@@ -622,7 +629,7 @@ public final class RelayConfig {
       }
       List<String> known = new ArrayList<>(List.of("endpoint", "tls", "auth"));
       if (grpc) {
-        known.addAll(List.of("max_recv_msg_size_mib", "max_concurrent_streams"));
+        known.addAll(List.of("max_recv_msg_size_mib", "max_concurrent_streams", "max_concurrent_calls"));
       } else {
         known.addAll(List.of("max_request_body_size", "traces_url_path", "metrics_url_path", "logs_url_path"));
       }
@@ -632,6 +639,7 @@ public final class RelayConfig {
       String authenticator = authenticator(m.get("auth"), where + ".auth");
       int maxBytes = 0;
       int maxStreams = 0;
+      int maxCalls = 0;
       Map<Signal, String> urlPaths = new java.util.EnumMap<>(Signal.class);
       if (grpc) {
         int mib = intValue(m.get("max_recv_msg_size_mib"), where + ".max_recv_msg_size_mib", 0, 1);
@@ -642,6 +650,7 @@ public final class RelayConfig {
           maxBytes = mib * 1024 * 1024;
         }
         maxStreams = intValue(m.get("max_concurrent_streams"), where + ".max_concurrent_streams", 0, 1);
+        maxCalls = intValue(m.get("max_concurrent_calls"), where + ".max_concurrent_calls", 0, 1);
       } else {
         long bytes = longValue(m.get("max_request_body_size"), where + ".max_request_body_size", 0, 1);
         if (bytes > Integer.MAX_VALUE - 8) {
@@ -669,7 +678,7 @@ public final class RelayConfig {
         }
       }
       options[0] = new ServerOptions(tls, authenticator, authenticator == null ? null : bearerTokens.get(authenticator),
-          maxBytes, maxStreams, Map.copyOf(urlPaths));
+          maxBytes, maxStreams, Map.copyOf(urlPaths), maxCalls);
       ConfigNode endpoint = m.get("endpoint");
       String text = endpoint == null ? defaultEndpoint : string(endpoint, where + ".endpoint");
       return text == null ? null : hostPort(text, where + ".endpoint", endpoint == null ? node.line : endpoint.line,
