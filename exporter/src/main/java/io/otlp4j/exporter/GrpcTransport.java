@@ -13,7 +13,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.otlp4j.core.OtlpRetryability;
-import io.otlp4j.exporter.internal.ZstdCodec;
+import io.otlp4j.grpc.ByteArrayMarshaller;
+import io.otlp4j.grpc.ByteBufMarshaller;
+import io.otlp4j.grpc.RpcStatus;
+import io.otlp4j.grpc.ZstdCodec;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.Signal;
 import java.util.ArrayList;
@@ -28,7 +31,7 @@ import java.util.function.Consumer;
 
 /**
  * OTLP/gRPC on grpc-java: unary {@code Export} calls whose request is the caller's encoded bytes
- * ({@link PayloadMarshaller}), spread round-robin over several channels per endpoint so that one
+ * ({@link ByteBufMarshaller}), spread round-robin over several channels per endpoint so that one
  * HTTP/2 connection and its event loop are not the limit.
  *
  * <h2>Outcomes</h2>
@@ -41,8 +44,6 @@ import java.util.function.Consumer;
  */
 final class GrpcTransport implements Transport {
 
-  static final Metadata.Key<byte[]> STATUS_DETAILS =
-      Metadata.Key.of("grpc-status-details-bin", Metadata.BINARY_BYTE_MARSHALLER);
   /** Largest response accepted; an Export*ServiceResponse is tiny. */
   static final int MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
@@ -63,8 +64,8 @@ final class GrpcTransport implements Transport {
       methods.put(signal, MethodDescriptor.<ByteBuf, byte[]>newBuilder()
           .setType(MethodDescriptor.MethodType.UNARY)
           .setFullMethodName(MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
-          .setRequestMarshaller(PayloadMarshaller.INSTANCE)
-          .setResponseMarshaller(PayloadMarshaller.ResponseMarshaller.INSTANCE)
+          .setRequestMarshaller(ByteBufMarshaller.INSTANCE)
+          .setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
           .build());
     }
     distinct.addAll(byAuthority.values());
@@ -151,7 +152,7 @@ final class GrpcTransport implements Transport {
     if (code == Status.Code.OK) {
       return AttemptOutcome.success(ResponseParsing.partialSuccessFromProtobuf(response));
     }
-    byte[] details = trailers == null ? null : trailers.get(STATUS_DETAILS);
+    byte[] details = trailers == null ? null : trailers.get(RpcStatus.DETAILS_KEY);
     long retryAfter = ResponseParsing.retryInfoDelayNanos(details);
     String message = "gRPC " + code + (status.getDescription() == null ? "" : ": " + status.getDescription());
     Throwable root = status.getCause();

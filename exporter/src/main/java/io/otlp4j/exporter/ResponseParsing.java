@@ -3,20 +3,21 @@ package io.otlp4j.exporter;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.otlp4j.grpc.RpcStatus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
  * Reads the few response fields an exporter needs, by hand, so that main code carries no protobuf
  * runtime: {@code Export*ServiceResponse.partial_success} (protobuf and OTLP/JSON),
- * {@code google.rpc.Status.message} and the {@code google.rpc.RetryInfo} among its details.
+ * and, through the shared {@link RpcStatus} codec, {@code google.rpc.Status.message} and the {@code
+ * google.rpc.RetryInfo} among its details.
  *
  * <p>Unknown fields are skipped; a malformed response yields {@code null} (the request was still
  * accepted: a garbled response body must not make the exporter send the data twice). Stateless.
  */
 final class ResponseParsing {
 
-  static final String RETRY_INFO_TYPE = "type.googleapis.com/google.rpc.RetryInfo";
   private static final JsonFactory JSON = new JsonFactory();
 
   private ResponseParsing() {}
@@ -103,107 +104,15 @@ final class ResponseParsing {
 
   /** The message (field 2) of a serialized {@code google.rpc.Status}; empty when absent or malformed. */
   static String statusMessage(byte[] status) {
-    if (status == null) {
-      return "";
-    }
-    try {
-      Reader r = new Reader(status, 0, status.length);
-      while (r.hasMore()) {
-        int tag = r.tag();
-        if (tag == ((2 << 3) | 2)) {
-          int len = r.length();
-          return new String(status, r.pos, len, StandardCharsets.UTF_8);
-        }
-        r.skip(tag);
-      }
-    } catch (RuntimeException malformed) {
-      // fall through
-    }
-    return "";
+    return RpcStatus.message(status);
   }
 
   /**
-   * The {@code retry_delay} of a {@code google.rpc.RetryInfo} among the details (field 3, repeated
-   * {@code google.protobuf.Any}) of a serialized {@code google.rpc.Status}, in nanoseconds; -1 when there
-   * is none (or it is malformed or negative).
+   * The {@code retry_delay} of a {@code google.rpc.RetryInfo} among the details of a serialized {@code
+   * google.rpc.Status}, in nanoseconds; -1 when there is none (see {@link RpcStatus#retryDelayNanos}).
    */
   static long retryInfoDelayNanos(byte[] status) {
-    if (status == null) {
-      return -1;
-    }
-    try {
-      Reader r = new Reader(status, 0, status.length);
-      while (r.hasMore()) {
-        int tag = r.tag();
-        if (tag != ((3 << 3) | 2)) {
-          r.skip(tag);
-          continue;
-        }
-        int len = r.length();
-        Reader any = new Reader(status, r.pos, r.pos + len);
-        r.pos += len;
-        String typeUrl = null;
-        int valueStart = -1;
-        int valueLen = 0;
-        while (any.hasMore()) {
-          int t = any.tag();
-          if (t == ((1 << 3) | 2)) {
-            int l = any.length();
-            typeUrl = new String(status, any.pos, l, StandardCharsets.UTF_8);
-            any.pos += l;
-          } else if (t == ((2 << 3) | 2)) {
-            valueLen = any.length();
-            valueStart = any.pos;
-            any.pos += valueLen;
-          } else {
-            any.skip(t);
-          }
-        }
-        if (RETRY_INFO_TYPE.equals(typeUrl)) {
-          if (valueStart < 0) {
-            return 0; // RetryInfo present but empty: retry with the exporter's own backoff
-          }
-          return retryDelay(status, valueStart, valueStart + valueLen);
-        }
-      }
-    } catch (RuntimeException malformed) {
-      // fall through
-    }
-    return -1;
-  }
-
-  /** RetryInfo { retry_delay = 1 (Duration { seconds = 1, nanos = 2 }) }. */
-  private static long retryDelay(byte[] buf, int start, int end) {
-    Reader r = new Reader(buf, start, end);
-    long seconds = 0;
-    long nanos = 0;
-    while (r.hasMore()) {
-      int tag = r.tag();
-      if (tag == ((1 << 3) | 2)) {
-        int len = r.length();
-        Reader d = new Reader(buf, r.pos, r.pos + len);
-        r.pos += len;
-        while (d.hasMore()) {
-          int t = d.tag();
-          if (t == ((1 << 3) | 0)) {
-            seconds = d.varint();
-          } else if (t == ((2 << 3) | 0)) {
-            nanos = (int) d.varint();
-          } else {
-            d.skip(t);
-          }
-        }
-      } else {
-        r.skip(tag);
-      }
-    }
-    if (seconds < 0 || nanos < 0) {
-      return 0;
-    }
-    if (seconds > Long.MAX_VALUE / 1_000_000_000L - 1) {
-      return Long.MAX_VALUE;
-    }
-    return seconds * 1_000_000_000L + nanos;
+    return RpcStatus.retryDelayNanos(status);
   }
 
   /** A bounds-checked protobuf cursor over {@code buf[pos, end)}; throws IllegalStateException when malformed. */

@@ -2,16 +2,15 @@ package io.otlp4j.exporter;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.Duration;
-import com.google.rpc.ErrorInfo;
-import com.google.rpc.RetryInfo;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** The hand-written response readers, checked against responses built with the official classes. */
+/**
+ * The hand-written response readers, checked against responses built with the official classes (the
+ * {@code google.rpc.Status} reader is the grpc module's {@code RpcStatus}, tested there).
+ */
 class ResponseParsingTest {
 
   @Test
@@ -43,26 +42,5 @@ class ResponseParsingTest {
 
     byte[] numeric = "{\"partialSuccess\":{\"rejectedSpans\":3}}".getBytes(StandardCharsets.UTF_8);
     assertThat(ResponseParsing.partialSuccessFromJson(numeric).rejected).isEqualTo(3);
-  }
-
-  @Test
-  void retryInfoIsFoundAmongOtherStatusDetails() {
-    byte[] status = com.google.rpc.Status.newBuilder().setCode(8).setMessage("slow down")
-        .addDetails(Any.pack(ErrorInfo.newBuilder().setReason("QUOTA").build()))
-        .addDetails(Any.pack(RetryInfo.newBuilder()
-            .setRetryDelay(Duration.newBuilder().setSeconds(2).setNanos(500_000_000)).build()))
-        .build().toByteArray();
-
-    assertThat(ResponseParsing.retryInfoDelayNanos(status)).isEqualTo(2_500_000_000L);
-    assertThat(ResponseParsing.statusMessage(status)).isEqualTo("slow down");
-  }
-
-  @Test
-  void noRetryInfoMeansNoDelay() {
-    byte[] status = com.google.rpc.Status.newBuilder().setCode(8)
-        .addDetails(Any.pack(ErrorInfo.newBuilder().setReason("QUOTA").build())).build().toByteArray();
-    assertThat(ResponseParsing.retryInfoDelayNanos(status)).isEqualTo(-1);
-    assertThat(ResponseParsing.retryInfoDelayNanos(null)).isEqualTo(-1);
-    assertThat(ResponseParsing.retryInfoDelayNanos(new byte[] {0x1a, 0x05})).isEqualTo(-1);
   }
 }

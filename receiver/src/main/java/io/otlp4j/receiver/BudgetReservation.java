@@ -39,6 +39,14 @@ final class BudgetReservation {
     return true;
   }
 
+  /** Takes over {@code acquired} bytes that someone else already holds in the same budget. */
+  void adopt(long acquired) {
+    if (released) {
+      throw new IllegalStateException("reservation already released");
+    }
+    bytes += acquired;
+  }
+
   long bytes() {
     return bytes;
   }

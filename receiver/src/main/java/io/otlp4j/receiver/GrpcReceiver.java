@@ -8,13 +8,11 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.ServerStreamTracer;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyServerBuilder;
-import io.grpc.stub.ServerCallStreamObserver;
-import io.grpc.stub.ServerCalls;
-import io.grpc.stub.StreamObserver;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
@@ -22,7 +20,9 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.Outcome;
-import io.otlp4j.exporter.internal.ZstdCodec;
+import io.otlp4j.grpc.ByteArrayMarshaller;
+import io.otlp4j.grpc.RpcStatus;
+import io.otlp4j.grpc.ZstdCodec;
 import io.otlp4j.wire.OtlpWalker;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
@@ -44,9 +44,11 @@ import java.util.concurrent.TimeUnit;
  * own gzip or zstd decompression), never parsed into protobuf objects.
  *
  * <p>Each request is bounded by {@link Builder#maxMessageBytes(int)} (also after decompression: grpc-java
- * enforces it on the decompressed stream), reserved in the {@link MemoryBudget} (refused at once with
- * {@code RESOURCE_EXHAUSTED} and {@code RetryInfo} when it does not fit), walked ({@code
- * INVALID_ARGUMENT} naming the offset and reason when malformed), and handed to the sink. Answers: see
+ * enforces it on the decompressed stream), admitted before its bytes are buffered ({@link GrpcAdmission}:
+ * at most {@link Builder#maxConcurrentCalls(int)} calls across all connections, and each message's bytes
+ * reserved in the {@link MemoryBudget} as grpc-java reads them off the wire; refused at once with {@code
+ * RESOURCE_EXHAUSTED} and {@code RetryInfo} when either is exhausted), walked ({@code INVALID_ARGUMENT}
+ * naming the offset and reason when malformed), and handed to the sink. Answers: see
  * {@link Outcome}; a bad or missing bearer token is {@code UNAUTHENTICATED}.
  *
  * <p><b>Lifecycle:</b> {@link #start()} once, then {@link #shutdown(Duration)} once. <b>Thread-safety:</b>
@@ -59,10 +61,17 @@ public final class GrpcReceiver {
   public static final String DEFAULT_HOST = "127.0.0.1";
   /** The OTLP/gRPC port. */
   public static final int DEFAULT_PORT = 4317;
-  /** The largest request accepted, compressed or decompressed (the Collector's default is 4 MiB; OTLP batches get big). */
-  public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+  /** The largest request accepted, compressed or decompressed: the Collector's default, 4 MiB. */
+  public static final int DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
   /** Concurrent calls per HTTP/2 connection. */
   public static final int DEFAULT_MAX_CONCURRENT_STREAMS = 256;
+  /** Concurrent calls across all connections; more are refused at once with {@code RESOURCE_EXHAUSTED}. */
+  public static final int DEFAULT_MAX_CONCURRENT_CALLS = 1024;
+  /**
+   * The HTTP/2 flow-control window of each stream and connection, fixed (no auto-tuning) so that the
+   * bytes a client can push before the receiver reads them stay bounded: see {@link GrpcAdmission}.
+   */
+  public static final int FLOW_CONTROL_WINDOW = 1024 * 1024;
   /** The memory budget of a receiver that is given none. */
   public static final long DEFAULT_MEMORY_LIMIT_BYTES = 512L * 1024 * 1024;
   /** The delay suggested to a client the memory budget refuses. */
@@ -72,26 +81,40 @@ public final class GrpcReceiver {
 
   static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-  static final Metadata.Key<byte[]> STATUS_DETAILS =
-      Metadata.Key.of("grpc-status-details-bin", Metadata.BINARY_BYTE_MARSHALLER);
 
   /**
-   * A request as read off the wire: its bytes, or the error grpc-java raised while reading them (a
-   * message that decompresses past the size limit). Carrying the error to the handler lets it answer
-   * {@code RESOURCE_EXHAUSTED} itself; thrown from the marshaller it would reach the client as {@code
-   * UNKNOWN}.
+   * A request as read off the wire: its bytes with their budget reservation, or the error grpc-java
+   * raised while reading them (a message that decompresses past the size limit), or neither when the
+   * memory budget refused it ({@link #refused}). Carrying the error to the handler lets it answer {@code
+   * RESOURCE_EXHAUSTED} itself; thrown from the marshaller it would reach the client as {@code UNKNOWN}.
+   *
+   * <p><b>Ownership:</b> the reservation belongs to whoever holds the Inbound until it is handed, with
+   * the bytes, to the sink; {@link #release()} returns it otherwise.
    */
   private static final class Inbound {
     final byte[] bytes;
     final StatusRuntimeException error;
+    final BudgetReservation reservation;
 
-    Inbound(byte[] bytes, StatusRuntimeException error) {
+    Inbound(byte[] bytes, StatusRuntimeException error, BudgetReservation reservation) {
       this.bytes = bytes;
       this.error = error;
+      this.reservation = reservation;
+    }
+
+    boolean refused() {
+      return bytes == null && error == null;
+    }
+
+    void release() {
+      if (reservation != null) {
+        reservation.release();
+      }
     }
   }
 
-  private static final MethodDescriptor.Marshaller<Inbound> REQUEST = new MethodDescriptor.Marshaller<>() {
+  /** Reads a request out of grpc-java's buffers, reserving the copy first (see {@link GrpcAdmission#read}). */
+  private final class RequestMarshaller implements MethodDescriptor.Marshaller<Inbound> {
     @Override
     public InputStream stream(Inbound value) {
       return new ByteArrayInputStream(value.bytes);
@@ -99,32 +122,33 @@ public final class GrpcReceiver {
 
     @Override
     public Inbound parse(InputStream stream) {
+      GrpcAdmission.Call admitted = GrpcAdmission.CALL.get();
+      if (admitted != null && admitted.refused()) {
+        return new Inbound(null, null, null); // already answered; copy nothing
+      }
+      BudgetReservation reservation = new BudgetReservation(budget);
+      if (admitted != null) {
+        reservation.adopt(admitted.takeWire());
+      }
       try {
-        // grpc-java has already framed (and bounded) the message; this is the one copy out of its buffers.
-        return new Inbound(stream.readAllBytes(), null);
+        byte[] bytes = GrpcAdmission.read(stream, reservation);
+        if (bytes == null) {
+          reservation.release();
+          return new Inbound(null, null, null);
+        }
+        return new Inbound(bytes, null, reservation);
       } catch (StatusRuntimeException e) {
-        return new Inbound(null, e);
+        reservation.release();
+        return new Inbound(null, e, null);
       } catch (IOException e) {
+        reservation.release();
         throw new UncheckedIOException(e);
+      } catch (RuntimeException | Error e) {
+        reservation.release();
+        throw e;
       }
     }
-  };
-
-  private static final MethodDescriptor.Marshaller<byte[]> RESPONSE = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
+  }
 
   private final Builder config;
   private final MemoryBudget budget;
@@ -132,17 +156,25 @@ public final class GrpcReceiver {
   private final OtlpWalker walker = OtlpWalker.create();
   private final Server server;
   private final InFlight inFlight = new InFlight();
+  private final GrpcAdmission admission;
+  private final RequestMarshaller requests = new RequestMarshaller();
 
   private GrpcReceiver(Builder b) {
     this.config = b.copy();
     this.budget = b.budget != null ? b.budget : MemoryBudget.builder(DEFAULT_MEMORY_LIMIT_BYTES).build();
     MetricsRegistry registry = b.metrics != null ? b.metrics : MetricsRegistry.create();
     this.dispatch = new RequestDispatch(b.sink, new ReceiverMetrics(registry, b.name, "grpc", inFlight::count));
+    this.admission = new GrpcAdmission(budget, b.maxConcurrentCalls, b.retryAfter, dispatch.metrics());
     NettyServerBuilder nb = NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))
         .maxInboundMessageSize(b.maxMessageBytes)
         .maxConcurrentCallsPerConnection(b.maxConcurrentStreams)
+        .flowControlWindow(FLOW_CONTROL_WINDOW)
+        .addStreamTracerFactory(admission.tracerFactory())
         .compressorRegistry(ZstdCodec.compressors())
         .decompressorRegistry(ZstdCodec.decompressors());
+    if (b.streamObserver != null) {
+      nb.addStreamTracerFactory(b.streamObserver);
+    }
     if (b.tls != null) {
       nb.sslContext(sslContext(b.tls));
     }
@@ -225,74 +257,160 @@ public final class GrpcReceiver {
     MethodDescriptor<Inbound, byte[]> method = MethodDescriptor.<Inbound, byte[]>newBuilder()
         .setType(MethodDescriptor.MethodType.UNARY)
         .setFullMethodName(MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
-        .setRequestMarshaller(REQUEST)
-        .setResponseMarshaller(RESPONSE)
+        .setRequestMarshaller(requests)
+        .setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
         .build();
     return ServerServiceDefinition.builder(signal.grpcService())
-        .addMethod(method, ServerCalls.asyncUnaryCall((request, observer) -> export(signal, request, observer)))
+        .addMethod(method, (call, headers) -> startCall(signal, call))
         .build();
   }
 
-  private void export(Signal signal, Inbound inbound, StreamObserver<byte[]> observer) {
-    // A client that gives up must not make onNext throw: the answer is then simply dropped.
-    ((ServerCallStreamObserver<byte[]>) observer).setOnCancelHandler(() -> { });
+  /**
+   * Admits a call or refuses it before any of its message is read: a call over the server-wide bound
+   * is answered {@code RESOURCE_EXHAUSTED} at once, without asking grpc-java for its message.
+   */
+  private ServerCall.Listener<Inbound> startCall(Signal signal, ServerCall<Inbound, byte[]> call) {
+    GrpcAdmission.Call admitted = GrpcAdmission.CALL.get();
+    if (admitted == null) {
+      throw new IllegalStateException("the admission tracer is not installed on this server");
+    }
+    if (!admission.beginCall()) {
+      admitted.claimAnswer();
+      dispatch.metrics().request(RequestResult.TOO_MANY_CALLS);
+      admission.refuse(call, admission.tooManyCallsMessage());
+      return new ServerCall.Listener<>() { };
+    }
+    admitted.attach(call);
+    call.request(1);
+    return new UnaryListener(signal, call, admitted);
+  }
+
+  /** One unary call: its one message, then the half-close that starts the export. Serialized by grpc-java. */
+  private final class UnaryListener extends ServerCall.Listener<Inbound> {
+    private final Signal signal;
+    private final ServerCall<Inbound, byte[]> call;
+    private final GrpcAdmission.Call admitted;
+    private Inbound inbound;
+    private boolean handedOver;
+    private boolean finished;
+
+    UnaryListener(Signal signal, ServerCall<Inbound, byte[]> call, GrpcAdmission.Call admitted) {
+      this.signal = signal;
+      this.call = call;
+      this.admitted = admitted;
+    }
+
+    @Override
+    public void onMessage(Inbound message) {
+      if (inbound != null) {
+        message.release(); // a second message on a unary call: grpc-java fails the call
+        return;
+      }
+      inbound = message;
+    }
+
+    @Override
+    public void onHalfClose() {
+      if (inbound == null) {
+        if (admitted.claimAnswer()) {
+          dispatch.metrics().request(RequestResult.MALFORMED);
+          close(call, Status.INVALID_ARGUMENT, OtlpResponses.CODE_INVALID_ARGUMENT, "no request message", null);
+        }
+        return;
+      }
+      handedOver = true;
+      export(signal, inbound, call, admitted);
+    }
+
+    @Override
+    public void onCancel() {
+      finish();
+    }
+
+    @Override
+    public void onComplete() {
+      finish();
+    }
+
+    private void finish() {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      if (inbound != null && !handedOver) {
+        inbound.release();
+      }
+      admitted.releaseWire();
+      admission.endCall();
+    }
+  }
+
+  /** Answers a call's request; takes ownership of {@code inbound}'s reservation. */
+  private void export(Signal signal, Inbound inbound, ServerCall<Inbound, byte[]> call, GrpcAdmission.Call admitted) {
     ReceiverMetrics metrics = dispatch.metrics();
+    if (inbound.refused()) {
+      if (admitted.claimAnswer()) { // else the tracer refused it and answered already
+        metrics.request(RequestResult.MEMORY_LIMITED);
+        admission.refuse(call, admission.memoryLimitedMessage());
+      }
+      return;
+    }
     if (inbound.error != null) {
       Status status = inbound.error.getStatus();
       metrics.request(status.getCode() == Status.Code.RESOURCE_EXHAUSTED
           ? RequestResult.TOO_LARGE : RequestResult.MALFORMED);
-      String message = String.valueOf(status.getDescription());
-      observer.onError(error(status, status.getCode().value(), message, null));
+      if (admitted.claimAnswer()) {
+        close(call, status, status.getCode().value(), String.valueOf(status.getDescription()), null);
+      }
       return;
     }
     byte[] request = inbound.bytes;
-    BudgetReservation reservation = new BudgetReservation(budget);
-    if (!reservation.resize(request.length)) {
-      metrics.request(RequestResult.MEMORY_LIMITED);
-      observer.onError(error(Status.RESOURCE_EXHAUSTED, OtlpResponses.CODE_RESOURCE_EXHAUSTED,
-          "memory limit reached: " + budget.usedBytes() + " of " + budget.limitBytes() + " bytes in use; retry later",
-          config.retryAfter));
-      return;
-    }
+    BudgetReservation reservation = inbound.reservation;
     WalkSummary summary;
     try {
       summary = walker.walk(signal, request);
     } catch (WireFormatException e) {
       reservation.release();
       metrics.request(RequestResult.MALFORMED);
-      observer.onError(error(Status.INVALID_ARGUMENT, OtlpResponses.CODE_INVALID_ARGUMENT,
-          "malformed " + signal.id() + " request: " + e.getMessage(), null));
+      if (admitted.claimAnswer()) {
+        close(call, Status.INVALID_ARGUMENT, OtlpResponses.CODE_INVALID_ARGUMENT,
+            "malformed " + signal.id() + " request: " + e.getMessage(), null);
+      }
       return;
     }
     inFlight.begin();
     // Unpooled heap wrapper: no copy; releasing it is still required by the sink contract.
     dispatch.dispatch(signal, Unpooled.wrappedBuffer(request), summary, reservation).thenAccept(outcome -> {
       try {
-        answer(outcome, observer);
+        if (admitted.claimAnswer()) {
+          answer(outcome, call);
+        }
       } finally {
         inFlight.end();
       }
     });
   }
 
-  private static void answer(Outcome outcome, StreamObserver<byte[]> observer) {
+  private static void answer(Outcome outcome, ServerCall<Inbound, byte[]> call) {
     try {
       switch (outcome.kind()) {
         case ACCEPTED:
         case PARTIALLY_ACCEPTED:
-          observer.onNext(OtlpResponses.exportResponse(outcome));
-          observer.onCompleted();
+          call.sendHeaders(new Metadata());
+          call.sendMessage(OtlpResponses.exportResponse(outcome));
+          call.close(Status.OK, new Metadata());
           break;
         case RETRYABLE:
         case LOCAL_FAILURE: // our own failure: the client sends again
-          observer.onError(outcome.isOverload()
-              ? error(Status.RESOURCE_EXHAUSTED, OtlpResponses.CODE_RESOURCE_EXHAUSTED, outcome.message(),
-                  outcome.retryAfter())
-              : error(Status.UNAVAILABLE, OtlpResponses.CODE_UNAVAILABLE, outcome.message(), outcome.retryAfter()));
+          if (outcome.isOverload()) {
+            close(call, Status.RESOURCE_EXHAUSTED, OtlpResponses.CODE_RESOURCE_EXHAUSTED, outcome.message(),
+                outcome.retryAfter());
+          } else {
+            close(call, Status.UNAVAILABLE, OtlpResponses.CODE_UNAVAILABLE, outcome.message(), outcome.retryAfter());
+          }
           break;
         default:
-          observer.onError(error(Status.INVALID_ARGUMENT, OtlpResponses.CODE_INVALID_ARGUMENT, outcome.message(),
-              null));
+          close(call, Status.INVALID_ARGUMENT, OtlpResponses.CODE_INVALID_ARGUMENT, outcome.message(), null);
           break;
       }
     } catch (RuntimeException e) {
@@ -300,10 +418,12 @@ public final class GrpcReceiver {
     }
   }
 
-  private static RuntimeException error(Status status, int code, String message, Duration retryDelay) {
-    Metadata trailers = new Metadata();
-    trailers.put(STATUS_DETAILS, OtlpResponses.status(code, message, retryDelay));
-    return status.withDescription(message).asRuntimeException(trailers);
+  private static void close(ServerCall<?, ?> call, Status status, int code, String message, Duration retryDelay) {
+    try {
+      call.close(status.withDescription(message), RpcStatus.trailers(code, message, retryDelay));
+    } catch (RuntimeException e) {
+      // the call was cancelled or closed meanwhile: nobody is left to answer
+    }
   }
 
   private static SslContext sslContext(ReceiverTls tls) {
@@ -352,12 +472,14 @@ public final class GrpcReceiver {
     private int port = DEFAULT_PORT;
     private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
     private int maxConcurrentStreams = DEFAULT_MAX_CONCURRENT_STREAMS;
+    private int maxConcurrentCalls = DEFAULT_MAX_CONCURRENT_CALLS;
     private MemoryBudget budget;
     private MetricsRegistry metrics;
     private String name = DEFAULT_NAME;
     private ReceiverTls tls;
     private String bearerToken;
     private Duration retryAfter = DEFAULT_RETRY_AFTER;
+    private ServerStreamTracer.Factory streamObserver;
 
     private Builder(ReceiverSink sink) {
       this.sink = Objects.requireNonNull(sink, "sink");
@@ -393,6 +515,19 @@ public final class GrpcReceiver {
         throw new IllegalArgumentException("maxConcurrentStreams must be positive, was " + streams);
       }
       this.maxConcurrentStreams = streams;
+      return this;
+    }
+
+    /**
+     * Concurrent calls across all connections (default {@value GrpcReceiver#DEFAULT_MAX_CONCURRENT_CALLS});
+     * a call over the bound is answered {@code RESOURCE_EXHAUSTED} with {@code RetryInfo} before any of
+     * its message is read.
+     */
+    public Builder maxConcurrentCalls(int calls) {
+      if (calls <= 0) {
+        throw new IllegalArgumentException("maxConcurrentCalls must be positive, was " + calls);
+      }
+      this.maxConcurrentCalls = calls;
       return this;
     }
 
@@ -438,18 +573,26 @@ public final class GrpcReceiver {
       return this;
     }
 
+    /** For tests: a tracer that observes every stream beside the receiver's own (what grpc-java read). */
+    Builder observeStreams(ServerStreamTracer.Factory observer) {
+      this.streamObserver = Objects.requireNonNull(observer, "observer");
+      return this;
+    }
+
     private Builder copy() {
       Builder c = new Builder(sink);
       c.host = host;
       c.port = port;
       c.maxMessageBytes = maxMessageBytes;
       c.maxConcurrentStreams = maxConcurrentStreams;
+      c.maxConcurrentCalls = maxConcurrentCalls;
       c.budget = budget;
       c.metrics = metrics;
       c.name = name;
       c.tls = tls;
       c.bearerToken = bearerToken;
       c.retryAfter = retryAfter;
+      c.streamObserver = streamObserver;
       return c;
     }
 

@@ -45,9 +45,13 @@ import java.util.concurrent.TimeoutException;
  * type or encoding; 429 with {@code Retry-After} when the {@link MemoryBudget} has no room; 503 with
  * {@code Retry-After} when the sink refuses retryably or the receiver is shutting down.
  *
- * <p><b>Memory:</b> a body's bytes are reserved in the budget as they are read (all at once when the
- * length is declared) and stay reserved until the sink's stage completes; a connection reads no further
- * request while one is being handled, so each connection holds at most one request.
+ * <p><b>Memory:</b> a body's bytes are reserved in the budget before they are read (all at once on the
+ * declared length, chunk by chunk for a chunked body) and stay reserved until the sink's stage completes;
+ * a connection reads no further request while one is being handled, so each connection holds at most
+ * one request. When the budget refuses, the 429 is sent at once, before the rest of the body: the body
+ * is then read and dropped as it arrives (HTTP/1.1 frames the connection by it, and a server that closes
+ * while the client still writes makes the client's TCP stack discard the answer with a reset), and the
+ * connection is reused after it, or closed when it runs past the size limit.
  *
  * <p><b>Lifecycle:</b> {@link #start()} once, then {@link #shutdown(Duration)} once. <b>Thread-safety:</b>
  * thread-safe; immutable configuration. <b>Buffer ownership:</b> body buffers are allocated here and the

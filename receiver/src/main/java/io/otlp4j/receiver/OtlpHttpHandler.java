@@ -19,6 +19,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.otlp4j.core.Outcome;
+import io.otlp4j.grpc.RpcStatus;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
@@ -37,7 +38,9 @@ import java.util.Locale;
  * <p><b>States:</b> IDLE (waiting for a request head) → READING (aggregating an admitted body) →
  * DISPATCHED (in the sink; reading paused) → IDLE after the answer. A refused head goes to DISCARDING,
  * which drops the body (at most the size limit) and answers at its end, keeping the connection; a body
- * too large to drop is answered at once and the connection closed.
+ * too large to drop is answered at once and the connection closed. A request the memory budget refuses
+ * (on its declared length, or as a chunked body outgrows the reservation) is answered 429 at once and
+ * its body dropped as it arrives, in DISCARDING, without holding it ({@link #answerBeforeBody}).
  *
  * <p><b>Buffer ownership:</b> every inbound message is released here, in {@link #channelRead}'s
  * {@code finally}. The aggregated body is owned by {@link #body} until it is decoded; the decoded
@@ -160,8 +163,11 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     }
     reservation = new BudgetReservation(shared.budget);
     if (declared > 0 && !reservation.resize(declared)) {
+      // Refused on the declared length, before a byte of the body is read or held.
       reservation = null;
-      refuse(ctx, req, RequestResult.MEMORY_LIMITED, memoryLimited());
+      shared.dispatch.metrics().request(RequestResult.MEMORY_LIMITED);
+      discarded = 0;
+      answerBeforeBody(ctx, memoryLimited(), false, HttpUtil.is100ContinueExpected(req));
       return;
     }
     body = declared > 0 ? ctx.alloc().heapBuffer((int) declared) : ctx.alloc().heapBuffer(1024);
@@ -209,14 +215,11 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
           return;
         }
         if (size > reservation.bytes() && !reservation.resize(size)) {
+          // Refused as soon as the bytes read so far do not fit; the rest is not held.
           shared.dispatch.metrics().request(RequestResult.MEMORY_LIMITED);
           dropRequest();
-          pendingAnswer = memoryLimited();
           discarded = size;
-          state = State.DISCARDING;
-          if (last) {
-            finishDiscarding(ctx);
-          }
+          answerBeforeBody(ctx, memoryLimited(), last, false);
           return;
         }
         body.writeBytes(data);
@@ -228,6 +231,16 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
         return;
       case DISCARDING:
         discarded += data.readableBytes();
+        if (pendingAnswer == null) {
+          // answered already (answerBeforeBody): the connection is reusable once the body has ended
+          if (last) {
+            state = State.IDLE;
+          } else if (discarded > shared.maxRequestBytes) {
+            state = State.CLOSING;
+            ctx.close();
+          }
+          return;
+        }
         if (discarded > shared.maxRequestBytes) {
           FullHttpResponse answer = pendingAnswer;
           pendingAnswer = null;
@@ -245,6 +258,40 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
         return;
       default:
         // IDLE after a close, or DISPATCHED with a pipelined request: dropped (see onHead).
+    }
+  }
+
+  /**
+   * Answers a refused request at once, before (the rest of) its body arrives, so that a client gets its
+   * answer without sending or waiting for a body the receiver will not hold. HTTP/1.1 still frames the
+   * connection by that body: the rest is read and dropped as it arrives (no byte held) and the connection
+   * is reused after it; a body that runs past the size limit closes the connection instead. A client that
+   * expects {@code 100 Continue} has sent no body: the connection is closed at once. {@code discarded}
+   * must hold the body bytes already read.
+   */
+  private void answerBeforeBody(ChannelHandlerContext ctx, FullHttpResponse answer, boolean last,
+      boolean expectsContinue) {
+    if (expectsContinue) {
+      answerAndClose(ctx, answer);
+      return;
+    }
+    if (last) {
+      state = State.IDLE;
+      answer(ctx, answer);
+      return;
+    }
+    if (!keepAlive || closeAfterAnswer || shared.inFlight.draining()) {
+      answerThenDrain(ctx, answer, false);
+      return;
+    }
+    endRequest();
+    pendingAnswer = null;
+    state = State.DISCARDING;
+    HttpUtil.setKeepAlive(answer, true);
+    if (ctx.channel().isActive()) {
+      ctx.writeAndFlush(answer);
+    } else {
+      answer.release();
     }
   }
 
@@ -442,7 +489,7 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
   }
 
   private static byte[] statusBody(boolean json, int code, String message, java.time.Duration retryDelay) {
-    return json ? OtlpResponses.statusJson(code, message) : OtlpResponses.status(code, message, retryDelay);
+    return json ? OtlpResponses.statusJson(code, message) : RpcStatus.encode(code, message, retryDelay);
   }
 
   private static FullHttpResponse response(HttpResponseStatus status, boolean json, byte[] body) {

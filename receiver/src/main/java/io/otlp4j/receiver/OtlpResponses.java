@@ -12,8 +12,9 @@ import java.time.Duration;
 
 /**
  * Encodes what a receiver answers: {@code Export*ServiceResponse} (empty or with {@code
- * partial_success}) and {@code google.rpc.Status} (with {@code RetryInfo} for retryable refusals), in
- * protobuf and in OTLP/JSON. Stateless and thread-safe; every method returns a new array.
+ * partial_success}) in protobuf and in OTLP/JSON, and {@code google.rpc.Status} in OTLP/JSON (its
+ * protobuf form, with {@code RetryInfo} for retryable refusals, is {@link io.otlp4j.grpc.RpcStatus}).
+ * Stateless and thread-safe; every method returns a new array.
  */
 final class OtlpResponses {
 
@@ -24,8 +25,6 @@ final class OtlpResponses {
   static final int CODE_UNAVAILABLE = 14;
   static final int CODE_NOT_FOUND = 5;
   static final int CODE_UNIMPLEMENTED = 12;
-
-  static final String RETRY_INFO_TYPE_URL = "type.googleapis.com/google.rpc.RetryInfo";
 
   /** For the few small JSON answers written here; thread-safe once built. */
   private static final JsonFactory JSON = JsonFactory.builder().build();
@@ -89,34 +88,6 @@ final class OtlpResponses {
       default:
         return "rejectedLogRecords";
     }
-  }
-
-  /**
-   * A protobuf {@code google.rpc.Status}; with a non-null {@code retryDelay} it carries one {@code
-   * google.rpc.RetryInfo} detail.
-   */
-  static byte[] status(int code, String message, Duration retryDelay) {
-    ProtoWriter w = new ProtoWriter(64 + message.length() * 3);
-    w.int32(1, code);
-    if (!message.isEmpty()) {
-      w.string(2, message);
-    }
-    if (retryDelay != null) {
-      w.begin(3); // Any
-      w.string(1, RETRY_INFO_TYPE_URL);
-      w.begin(2); // RetryInfo
-      w.begin(1); // retry_delay: google.protobuf.Duration
-      if (retryDelay.getSeconds() != 0) {
-        w.int64(1, retryDelay.getSeconds());
-      }
-      if (retryDelay.getNano() != 0) {
-        w.int32(2, retryDelay.getNano());
-      }
-      w.end();
-      w.end();
-      w.end();
-    }
-    return w.toByteArray();
   }
 
   /** A {@code google.rpc.Status} in proto3 JSON: {@code {"code":3,"message":"..."}}. */

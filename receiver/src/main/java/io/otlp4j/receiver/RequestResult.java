@@ -12,6 +12,8 @@ enum RequestResult {
   REFUSED_PERMANENT,
   /** The memory budget had no room: refused retryably before reaching the sink. */
   MEMORY_LIMITED,
+  /** The gRPC server's bound on concurrent calls across all connections was reached: refused retryably. */
+  TOO_MANY_CALLS,
   /** The payload was not a valid OTLP request (protobuf, JSON or compression). */
   MALFORMED,
   TOO_LARGE,

@@ -31,7 +31,7 @@ import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import io.otlp4j.exporter.TestCertificates;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
-import io.otlp4j.exporter.internal.ZstdCodec;
+import io.otlp4j.grpc.ZstdCodec;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.testing.OtlpGenerator;
 import java.io.ByteArrayInputStream;

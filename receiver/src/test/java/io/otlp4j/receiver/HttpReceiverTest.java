@@ -406,6 +406,62 @@ class HttpReceiverTest {
   }
 
   @Test
+  void aDeclaredLengthTheBudgetCannotAdmitIsRefusedBeforeTheBodyArrives() throws Exception {
+    MemoryBudget budget = MemoryBudget.builder(64 * 1024).build();
+    start(HttpReceiver.builder(sink).memoryBudget(budget).retryAfter(Duration.ofSeconds(2)));
+    byte[] small = OtlpGenerator.realisticLogs(2).toByteArray();
+    int declared = 200 * 1024; // under the size limit, over the whole budget
+    try (RawHttp raw = new RawHttp(receiver.address())) {
+      raw.write("POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+          + "Content-Length: " + declared + "\r\n\r\n");
+      raw.write(new byte[100]); // a few bytes of the body; the rest has not been sent
+      RawHttp.Response refused = raw.read();
+      assertThat(refused.status()).isEqualTo(429);
+      assertThat(refused.head().toLowerCase()).contains("retry-after: 2");
+      assertThat(budget.usedBytes()).isZero();
+      assertThat(receiver.inFlightRequests()).isZero();
+      // HTTP/1.1 frames the connection by the declared body: once it has been sent (and dropped),
+      // the connection carries the next request
+      raw.write(new byte[declared - 100]);
+      raw.write("POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+          + "Content-Length: " + small.length + "\r\n\r\n");
+      raw.write(small);
+      assertThat(raw.read().status()).isEqualTo(200);
+    }
+    assertThat(budget.peakBytes()).isLessThan(64 * 1024);
+    assertThat(sink.bytesOf(Signal.LOGS)).containsExactly(small);
+  }
+
+  @Test
+  void aChunkedBodyIsRefusedAsSoonAsItOutgrowsTheBudgetWithoutWaitingForItsEnd() throws Exception {
+    MemoryBudget budget = MemoryBudget.builder(64 * 1024).build();
+    start(HttpReceiver.builder(sink).memoryBudget(budget).maxRequestBytes(256 * 1024)
+        .retryAfter(Duration.ofSeconds(1)));
+    try (RawHttp raw = new RawHttp(receiver.address())) {
+      raw.write("POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+          + "Transfer-Encoding: chunked\r\n\r\n");
+      byte[] chunk = new byte[8 * 1024];
+      for (int i = 0; i < 12; i++) { // 96 KiB: more than the whole budget, and no last chunk
+        raw.write(Integer.toHexString(chunk.length) + "\r\n");
+        raw.write(chunk);
+        raw.write("\r\n");
+      }
+      RawHttp.Response refused = raw.read();
+      assertThat(refused.status()).isEqualTo(429);
+      assertThat(refused.head().toLowerCase()).contains("retry-after: 1");
+      assertThat(budget.usedBytes()).isZero();
+      // a body that keeps going past the size limit is not drained for ever: the connection is closed
+      byte[] more = new byte[64 * 1024];
+      for (int i = 0; i < 8 && raw.write(Integer.toHexString(more.length) + "\r\n"); i++) {
+        raw.write(more);
+        raw.write("\r\n");
+      }
+      assertThat(raw.closedByServer()).isTrue();
+    }
+    assertThat(sink.received).isEmpty();
+  }
+
+  @Test
   void clientThatDisconnectsMidBodyLeavesNothingReserved() throws Exception {
     start(HttpReceiver.builder(sink));
     try (RawHttp raw = new RawHttp(receiver.address())) {

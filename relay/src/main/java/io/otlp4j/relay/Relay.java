@@ -164,6 +164,9 @@ public final class Relay implements AutoCloseable {
     if (o.maxConcurrentStreams() > 0) {
       b.maxConcurrentStreams(o.maxConcurrentStreams());
     }
+    if (o.maxConcurrentCalls() > 0) {
+      b.maxConcurrentCalls(o.maxConcurrentCalls());
+    }
     return b.build();
   }
 

@@ -68,7 +68,7 @@ final class OtlpReceiverFactory implements ReceiverFactory {
     }
     List<String> known = new ArrayList<>(List.of("endpoint", "tls", "auth"));
     if (grpc) {
-      known.addAll(List.of("max_recv_msg_size_mib", "max_concurrent_streams"));
+      known.addAll(List.of("max_recv_msg_size_mib", "max_concurrent_streams", "max_concurrent_calls"));
     } else {
       known.addAll(List.of("max_request_body_size", "traces_url_path", "metrics_url_path", "logs_url_path"));
     }
@@ -78,6 +78,7 @@ final class OtlpReceiverFactory implements ReceiverFactory {
     String authenticator = in.authenticator(m.get("auth"), where + ".auth");
     int maxBytes = 0;
     int maxStreams = 0;
+    int maxCalls = 0;
     Map<Signal, String> urlPaths = new EnumMap<>(Signal.class);
     if (grpc) {
       int mib = in.intValue(m.get("max_recv_msg_size_mib"), where + ".max_recv_msg_size_mib", 0, 1);
@@ -88,6 +89,7 @@ final class OtlpReceiverFactory implements ReceiverFactory {
         maxBytes = mib * 1024 * 1024;
       }
       maxStreams = in.intValue(m.get("max_concurrent_streams"), where + ".max_concurrent_streams", 0, 1);
+      maxCalls = in.intValue(m.get("max_concurrent_calls"), where + ".max_concurrent_calls", 0, 1);
     } else {
       long bytes = in.longValue(m.get("max_request_body_size"), where + ".max_request_body_size", 0, 1);
       if (bytes > Integer.MAX_VALUE - 8) {
@@ -115,7 +117,7 @@ final class OtlpReceiverFactory implements ReceiverFactory {
       }
     }
     options[0] = new ReceiverConfig.ServerOptions(tls, authenticator, in.bearerToken(authenticator),
-        maxBytes, maxStreams, Map.copyOf(urlPaths));
+        maxBytes, maxStreams, Map.copyOf(urlPaths), maxCalls);
     ConfigNode endpoint = m.get("endpoint");
     String text = endpoint == null ? defaultEndpoint : in.string(endpoint, where + ".endpoint");
     return text == null ? null : in.hostPort(text, where + ".endpoint",

@@ -51,7 +51,8 @@ import java.util.function.Function;
  *
  * <p>Security and limits use the Collector's {@code configtls}, {@code configgrpc} and {@code confighttp}
  * keys: receiver {@code tls} ({@code cert_file}, {@code key_file}, {@code client_ca_file}), {@code
- * max_recv_msg_size_mib}, {@code max_concurrent_streams}, {@code max_request_body_size} and {@code
+ * max_recv_msg_size_mib}, {@code max_concurrent_streams} (and otlp4j's {@code max_concurrent_calls}), {@code
+ * max_request_body_size} and {@code
  * auth.authenticator}; exporter {@code tls} ({@code insecure}, {@code ca_file}, {@code cert_file}, {@code
  * key_file}), {@code auth.authenticator} and otlphttp's {@code traces_endpoint} etc. The one
  * authenticator is the {@code bearertokenauth} extension ({@code token} or {@code filename}), which must

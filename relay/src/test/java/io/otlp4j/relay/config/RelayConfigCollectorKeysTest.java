@@ -68,11 +68,11 @@ class RelayConfigCollectorKeysTest {
     assertThat(otlp.grpcOptions()).isEqualTo(new ReceiverConfig.ServerOptions(
         new ReceiverConfig.ServerTls(dir.resolve("certs/server.pem"), dir.resolve("certs/server.key"),
             dir.resolve("certs/ca.pem")),
-        "bearertokenauth", new Secret(INGEST_TOKEN), 32 * 1024 * 1024, 200, Map.of()));
+        "bearertokenauth", new Secret(INGEST_TOKEN), 32 * 1024 * 1024, 200, Map.of(), 0));
     assertThat(otlp.httpOptions()).isEqualTo(new ReceiverConfig.ServerOptions(
         new ReceiverConfig.ServerTls(dir.resolve("certs/server.pem"), dir.resolve("certs/server.key"), null),
         "bearertokenauth", new Secret(INGEST_TOKEN), 10 * 1024 * 1024, 0,
-        Map.of(Signal.TRACES, "/v1/traces", Signal.LOGS, "/ingest/logs")));
+        Map.of(Signal.TRACES, "/v1/traces", Signal.LOGS, "/ingest/logs"), 0));
 
     OtlpExporterConfig primary = (OtlpExporterConfig) config.exporters().get("otlp/primary");
     assertThat(primary.endpoint()).isEqualTo("backend.example.com:4317");

@@ -1,4 +1,4 @@
-package io.otlp4j.exporter;
+package io.otlp4j.grpc;
 
 import io.grpc.Drainable;
 import io.grpc.KnownLength;
@@ -9,22 +9,25 @@ import java.io.InputStream;
 import java.io.OutputStream;
 
 /**
- * gRPC marshallers that pass an encoded OTLP request through as it came: the request "message" is
- * the {@link ByteBuf} itself, streamed to grpc-java's framer with {@link Drainable} (one bulk write
- * into the transport's buffers, no intermediate array, no protobuf parse or re-encode) and
+ * The sending side's gRPC marshaller that passes an encoded OTLP request through as it came: the
+ * "message" is the {@link ByteBuf} itself, streamed to grpc-java's framer with {@link Drainable} (one
+ * bulk write into the transport's buffers, no intermediate array, no protobuf parse or re-encode) and
  * {@link KnownLength} (so the frame length is written up front, without buffering the message).
  *
  * <p><b>Buffer ownership:</b> {@link #stream(ByteBuf)} neither retains nor releases the buffer; it
  * reads a duplicate, so the caller's indexes do not move. The caller must keep its reference until the
- * call has closed (grpc-java may drain the stream later, once the transport is ready).
+ * call has closed (grpc-java may drain the stream later, once the transport is ready). {@link
+ * #parse(InputStream)} is not supported: a receiver reads requests with its own admission-aware
+ * marshaller, and answers are read with {@link ByteArrayMarshaller}.
  *
  * <p>Stateless and thread-safe.
  */
-final class PayloadMarshaller implements MethodDescriptor.Marshaller<ByteBuf> {
+public final class ByteBufMarshaller implements MethodDescriptor.Marshaller<ByteBuf> {
 
-  static final PayloadMarshaller INSTANCE = new PayloadMarshaller();
+  /** The one instance. */
+  public static final ByteBufMarshaller INSTANCE = new ByteBufMarshaller();
 
-  private PayloadMarshaller() {}
+  private ByteBufMarshaller() {}
 
   @Override
   public InputStream stream(ByteBuf value) {
@@ -33,26 +36,7 @@ final class PayloadMarshaller implements MethodDescriptor.Marshaller<ByteBuf> {
 
   @Override
   public ByteBuf parse(InputStream stream) {
-    throw new UnsupportedOperationException("the exporter only sends requests");
-  }
-
-  /** Responses are small (an Export*ServiceResponse); read them whole into an array. */
-  static final class ResponseMarshaller implements MethodDescriptor.Marshaller<byte[]> {
-    static final ResponseMarshaller INSTANCE = new ResponseMarshaller();
-
-    @Override
-    public InputStream stream(byte[] value) {
-      return new java.io.ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    }
+    throw new UnsupportedOperationException("ByteBufMarshaller only sends");
   }
 
   /** A read-once stream over a buffer's readable bytes. Not thread-safe (grpc-java drives it from one thread). */

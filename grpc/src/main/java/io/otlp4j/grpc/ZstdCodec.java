@@ -1,4 +1,4 @@
-package io.otlp4j.exporter.internal;
+package io.otlp4j.grpc;
 
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
@@ -14,8 +14,7 @@ import java.io.OutputStream;
  * hold it beside gzip and identity. Stateless and thread-safe: every stream has its own native context,
  * freed on close.
  *
- * <p>Public in {@code .internal} because the receiver module registers the same codec on its gRPC server;
- * not a supported API.
+ * <p>Registered by both the exporter (client channels) and the receiver (server).
  */
 public final class ZstdCodec implements Codec {
 
