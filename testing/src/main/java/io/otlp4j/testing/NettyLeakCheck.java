@@ -35,6 +35,7 @@ public final class NettyLeakCheck implements BeforeAllCallback, AfterEachCallbac
 
   private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
   private static final Logger DETECTOR_LOG = Logger.getLogger(ResourceLeakDetector.class.getName());
+  private static final ThreadLocal<Boolean> REPORTING = ThreadLocal.withInitial(() -> false);
   private static boolean installed;
 
   static {
@@ -57,13 +58,23 @@ public final class NettyLeakCheck implements BeforeAllCallback, AfterEachCallbac
           @Override
           protected void reportTracedLeak(String resourceType, String records) {
             LEAKS.add("LEAK: " + resourceType + records);
-            super.reportTracedLeak(resourceType, records);
+            REPORTING.set(true); // the log line below is this report: the JUL handler skips it
+            try {
+              super.reportTracedLeak(resourceType, records);
+            } finally {
+              REPORTING.set(false);
+            }
           }
 
           @Override
           protected void reportUntracedLeak(String resourceType) {
             LEAKS.add("LEAK: " + resourceType);
-            super.reportUntracedLeak(resourceType);
+            REPORTING.set(true);
+            try {
+              super.reportUntracedLeak(resourceType);
+            } finally {
+              REPORTING.set(false);
+            }
           }
         };
       }
@@ -72,7 +83,7 @@ public final class NettyLeakCheck implements BeforeAllCallback, AfterEachCallbac
       @Override
       public void publish(LogRecord record) {
         String message = record.getMessage();
-        if (message != null && message.contains("LEAK") && !LEAKS.contains(message)) {
+        if (message != null && message.contains("LEAK") && !REPORTING.get()) {
           LEAKS.add(message);
         }
       }
