@@ -394,10 +394,12 @@ public final class MockOtlpServer implements AutoCloseable {
       remoteAddresses.add(remote);
     }
     maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+    if (answer.gate != null) {
+      held.incrementAndGet(); // before the request is published: whoever takes it sees it held
+    }
     requests.add(request);
     untaken.add(request);
     if (answer.gate != null) {
-      held.incrementAndGet();
       answer.gate.whenComplete((v, e) -> {
         held.decrementAndGet();
         afterDelay(answer, () -> deliver(request, answer, exchange));
