@@ -16,7 +16,9 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -80,6 +82,8 @@ public final class MockOtlpServer implements AutoCloseable {
   private final boolean grpcTls;
   private int grpcPort;
   private int httpPort;
+  /** While stopped: sockets bound (not listening) to the ports, so that no other server takes them. */
+  private final List<Socket> reservations = new ArrayList<>();
   private boolean running;
   private boolean closed;
 
@@ -182,6 +186,7 @@ public final class MockOtlpServer implements AutoCloseable {
     if (running) {
       throw new IllegalStateException("already running");
     }
+    releaseReservations();
     try {
       if (httpPort != 0 && grpcPort == 0) {
         httpPort = http.start(httpPort);
@@ -202,14 +207,48 @@ public final class MockOtlpServer implements AutoCloseable {
     running = true;
   }
 
-  /** Takes both transports down: calls in flight are cancelled, new connections refused. Records stay. */
+  /**
+   * Takes both transports down: calls in flight are cancelled, new connections refused. Records stay.
+   * Until {@link #start()} the ports stay reserved by sockets that are bound but do not listen (a
+   * client connecting is refused as by a closed port): a server binding a free port, the relay's own
+   * receivers say, cannot be given one of them meanwhile.
+   */
   public synchronized void stop() {
+    boolean wasRunning = running;
     running = false;
     try {
       grpc.stop();
       http.stop();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (wasRunning && !closed) {
+      reserve(grpcPort);
+      reserve(httpPort);
+    }
+  }
+
+  private void reserve(int port) {
+    Socket socket = new Socket();
+    try {
+      socket.setReuseAddress(false);
+      socket.bind(new InetSocketAddress("127.0.0.1", port));
+      reservations.add(socket);
+    } catch (IOException e) {
+      closeQuietly(socket); // best effort: the port stays free
+    }
+  }
+
+  private void releaseReservations() {
+    reservations.forEach(MockOtlpServer::closeQuietly);
+    reservations.clear();
+  }
+
+  private static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // nothing holds it any more
     }
   }
 
@@ -220,8 +259,9 @@ public final class MockOtlpServer implements AutoCloseable {
   /** Stops the server for good. */
   @Override
   public synchronized void close() {
-    stop();
     closed = true;
+    stop();
+    releaseReservations();
     timer.shutdownNow();
   }
 

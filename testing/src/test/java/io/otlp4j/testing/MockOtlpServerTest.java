@@ -30,6 +30,9 @@ import io.opentelemetry.proto.trace.v1.Span;
 import io.otlp4j.testing.RecordedRequest.Outcome;
 import io.otlp4j.wire.Signal;
 import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -200,6 +203,11 @@ class MockOtlpServerTest {
     int httpPort = server.httpPort();
     server.stop();
     assertThatThrownBy(() -> post("/v1/logs", logs("down").toByteArray())).isInstanceOf(IOException.class);
+    // Reserved while down: another server cannot be given the ports.
+    for (int port : new int[] {grpcPort, httpPort}) {
+      assertThatThrownBy(() -> new ServerSocket(port, 1, InetAddress.getLoopbackAddress()).close())
+          .isInstanceOf(BindException.class);
+    }
     server.start();
     assertThat(server.grpcPort()).isEqualTo(grpcPort);
     assertThat(server.httpPort()).isEqualTo(httpPort);
