@@ -8,6 +8,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.otlp4j.core.CircuitBreaker;
 import io.otlp4j.core.Outcome;
+import io.otlp4j.testing.MockOtlpServer;
+import io.otlp4j.testing.NettyLeakCheck;
 import io.otlp4j.wire.Signal;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -26,7 +28,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * closes; the caller re-sends what failed; in the end every export the caller was told was accepted
  * reached the server, and none reached it twice.
  */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakCheck.class)
 class CircuitBreakerRecoveryTest {
 
   @ParameterizedTest
@@ -61,7 +63,8 @@ class CircuitBreakerRecoveryTest {
           + port + "\",exporter=\"otlp(http)?\"|exporter=\"otlp(http)?\",endpoint=\"http://127.0.0.1:" + port + "\")\\} 2");
 
       // Up: the caller keeps re-sending what was not accepted until everything is.
-      AutoCloseable server = protocol == Protocol.GRPC ? GrpcTestServer.start(port, null) : HttpTestServer.start(port);
+      MockOtlpServer server = (protocol == Protocol.GRPC ? MockOtlpServer.builder().grpcPort(port)
+          : MockOtlpServer.builder().httpPort(port).requireContentLength()).start();
       try {
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
           for (String tag : new ArrayList<>(pending)) {
@@ -77,11 +80,7 @@ class CircuitBreakerRecoveryTest {
         assertThat(exporter.metricsText()).containsPattern("otlp4j_exporter_circuit_state\\{.*\\} 0");
 
         List<String> received = new ArrayList<>();
-        if (server instanceof GrpcTestServer) {
-          ((GrpcTestServer) server).received.forEach(x -> received.add(TestRequests.tagOf(x.request)));
-        } else {
-          ((HttpTestServer) server).received.forEach(x -> received.add(TestRequests.tagOf(x.request)));
-        }
+        server.requests().forEach(x -> received.add(TestRequests.tagOf(x.message())));
         assertThat(received).doesNotHaveDuplicates();
         assertThat(new HashSet<>(received)).isEqualTo(acknowledged);
         assertThat(acknowledged).hasSize(12);

@@ -7,7 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.otlp4j.core.Outcome;
-import io.otlp4j.exporter.HttpTestServer.Reply;
+import io.otlp4j.testing.Answer;
+import io.otlp4j.testing.MockOtlpServer;
+import io.otlp4j.testing.NettyLeakCheck;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,14 +22,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The OTLP/HTTP connection pool against a real server: idle timeout, dead connections, the bound. */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakCheck.class)
 class ConnectionPoolTest {
 
-  private HttpTestServer server;
+  private MockOtlpServer server;
 
   @BeforeEach
   void start() throws Exception {
-    server = HttpTestServer.start();
+    server = MockOtlpServer.builder().requireContentLength().start();
   }
 
   @AfterEach
@@ -45,7 +47,7 @@ class ConnectionPoolTest {
 
   @Test
   void idleConnectionsAreClosedAfterTheIdleTimeout() throws Exception {
-    try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.endpoint())
+    try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.httpEndpoint())
         .idleTimeout(Duration.ofMillis(300)).ioThreads(1).build()) {
       assertThat(export(exporter, "a").isSuccess()).isTrue();
       assertThat(pool(exporter).idleConnections()).isEqualTo(1);
@@ -60,7 +62,7 @@ class ConnectionPoolTest {
 
   @Test
   void aConnectionTheServerClosedIsReplacedNotUsed() throws Exception {
-    try (FaultyProxy proxy = new FaultyProxy(server.port());
+    try (FaultyProxy proxy = new FaultyProxy(server.httpPort());
         OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF)
             .endpoint("http://127.0.0.1:" + proxy.port()).retryPolicy(fastRetries(1)).ioThreads(1).build()) {
       assertThat(export(exporter, "a").isSuccess()).isTrue();
@@ -78,21 +80,21 @@ class ConnectionPoolTest {
 
   @Test
   void aConnectionOlderThanItsMaxLifetimeIsNotReused() throws Exception {
-    try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.endpoint())
+    try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.httpEndpoint())
         .maxConnectionLifetime(Duration.ofMillis(200)).ioThreads(1).build()) {
       assertThat(export(exporter, "a").isSuccess()).isTrue();
       await().atMost(Duration.ofSeconds(5)).until(() -> pool(exporter).openConnections() == 0);
       assertThat(export(exporter, "b").isSuccess()).isTrue();
-      assertThat(server.remotePorts).hasSize(2);
+      assertThat(server.remoteAddresses()).hasSize(2);
     }
   }
 
   @Test
   void maxConnectionsIsRespectedUnder200ConcurrentExports() throws Exception {
     for (int i = 0; i < 200; i++) {
-      server.script.add(Reply.ok().after(Duration.ofMillis(5)));
+      server.enqueue(Answer.ok().delayed(Duration.ofMillis(5)));
     }
-    try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.endpoint())
+    try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.httpEndpoint())
         .maxConnections(4).maxInFlight(256, 0).acquireTimeout(Duration.ofSeconds(20)).ioThreads(2).build()) {
       List<CompletableFuture<Outcome>> results = new ArrayList<>();
       for (int i = 0; i < 200; i++) {
@@ -103,19 +105,19 @@ class ConnectionPoolTest {
         assertThat(r.kind()).as(r.toString()).isEqualTo(Outcome.Kind.ACCEPTED);
       }
       assertThat(server.acceptedCount()).isEqualTo(200);
-      assertThat(server.remotePorts).hasSizeLessThanOrEqualTo(4);
-      assertThat(server.maxInFlight.get()).isLessThanOrEqualTo(4);
+      assertThat(server.remoteAddresses()).hasSizeLessThanOrEqualTo(4);
+      assertThat(server.maxInFlight()).isLessThanOrEqualTo(4);
       assertThat(pool(exporter).connectionsCreated()).isLessThanOrEqualTo(4);
     }
   }
 
   @Test
   void anAcquireThatWaitsLongerThanTheAcquireTimeoutFailsRetryably() throws Exception {
-    server.script.add(Reply.ok().after(Duration.ofSeconds(2)));
-    try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.endpoint())
+    server.enqueue(Answer.ok().delayed(Duration.ofSeconds(2)));
+    try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.httpEndpoint())
         .maxConnections(1).acquireTimeout(Duration.ofMillis(200)).retryPolicy(fastRetries(1)).ioThreads(1).build()) {
       CompletableFuture<Outcome> slow = exporter.export(Signal.LOGS, buffer(tagged("slow", 10)), 1);
-      await().atMost(Duration.ofSeconds(5)).until(() -> server.requests.get() == 1);
+      await().atMost(Duration.ofSeconds(5)).until(() -> server.requestCount() == 1);
 
       Outcome waited = export(exporter, "waits");
 

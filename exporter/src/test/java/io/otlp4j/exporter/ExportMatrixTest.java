@@ -3,11 +3,14 @@ package io.otlp4j.exporter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Message;
-import io.grpc.Metadata;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.Compression;
+import io.otlp4j.testing.MockOtlpServer;
+import io.otlp4j.testing.NettyLeakCheck;
+import io.otlp4j.testing.RecordedRequest;
+import io.otlp4j.testing.Transport;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.testing.OtlpGenerator;
 import java.time.Duration;
@@ -24,16 +27,16 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Every signal over every protocol with every compression arrives intact at real servers. */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakCheck.class)
 class ExportMatrixTest {
 
-  private static GrpcTestServer grpc;
-  private static HttpTestServer http;
+  private static MockOtlpServer grpc;
+  private static MockOtlpServer http;
 
   @BeforeAll
   static void startServers() throws Exception {
-    grpc = GrpcTestServer.start();
-    http = HttpTestServer.start();
+    grpc = MockOtlpServer.started();
+    http = MockOtlpServer.builder().requireContentLength().start();
   }
 
   @AfterAll
@@ -55,7 +58,7 @@ class ExportMatrixTest {
   static OtlpExporter exporter(Protocol protocol, Compression compression) {
     return OtlpExporter.builder()
         .protocol(protocol)
-        .endpoint(protocol == Protocol.GRPC ? grpc.endpoint() : http.endpoint())
+        .endpoint(protocol == Protocol.GRPC ? grpc.grpcEndpoint() : http.httpEndpoint())
         .compression(compression)
         .header("x-tenant", "acme")
         .timeout(Duration.ofSeconds(20))
@@ -81,24 +84,26 @@ class ExportMatrixTest {
         assertThat(result.attempts()).isEqualTo(1);
         assertThat(received(protocol)).isEqualTo(before + 1);
         if (protocol == Protocol.GRPC) {
-          GrpcTestServer.Received got = grpc.received.get(before);
-          assertThat(got.signal).isEqualTo(signal);
-          assertThat(got.request).isEqualTo(sent);
-          assertThat(got.headers.get(Metadata.Key.of("x-tenant", Metadata.ASCII_STRING_MARSHALLER))).isEqualTo("acme");
-          assertThat(got.headers.get(Metadata.Key.of("user-agent", Metadata.ASCII_STRING_MARSHALLER)))
-              .startsWith("otlp4j/");
-          String encoding = got.headers.get(Metadata.Key.of("grpc-encoding", Metadata.ASCII_STRING_MARSHALLER));
+          RecordedRequest got = grpc.requests().get(before);
+          assertThat(got.transport()).isEqualTo(Transport.GRPC);
+          assertThat(got.signal()).isEqualTo(signal);
+          assertThat(got.message()).isEqualTo(sent);
+          assertThat(got.header("x-tenant")).isEqualTo("acme");
+          assertThat(got.header("user-agent")).startsWith("otlp4j/");
+          String encoding = got.header("grpc-encoding");
           assertThat(encoding == null ? "none" : encoding)
               .isEqualTo(compression == Compression.NONE ? "none" : compression.encoding());
         } else {
-          HttpTestServer.Received got = http.received.get(before);
-          assertThat(got.signal).isEqualTo(signal);
-          assertThat(got.request).isEqualTo(sent);
-          assertThat(got.contentType)
+          RecordedRequest got = http.requests().get(before);
+          assertThat(got.transport()).isEqualTo(Transport.HTTP);
+          assertThat(got.signal()).isEqualTo(signal);
+          assertThat(got.message()).isEqualTo(sent);
+          assertThat(got.header("Content-Type"))
               .isEqualTo(protocol == Protocol.HTTP_JSON ? "application/json" : "application/x-protobuf");
-          assertThat(got.contentEncoding).isEqualTo(compression == Compression.NONE ? null : compression.encoding());
-          assertThat(got.userAgent).startsWith("otlp4j/");
-          assertThat(got.headers.get("X-tenant")).containsExactly("acme");
+          assertThat(got.header("Content-Encoding"))
+              .isEqualTo(compression == Compression.NONE ? null : compression.encoding());
+          assertThat(got.header("User-Agent")).startsWith("otlp4j/");
+          assertThat(got.headers("x-tenant")).containsExactly("acme");
         }
       }
       String exporterName = protocol == Protocol.GRPC ? "otlp" : "otlphttp";
@@ -125,13 +130,13 @@ class ExportMatrixTest {
         int before = received(protocol);
         Outcome result = exporter.export(signal, direct(sent.toByteArray()), 1).get(60, TimeUnit.SECONDS);
         assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.ACCEPTED);
-        Message got = protocol == Protocol.GRPC ? grpc.received.get(before).request : http.received.get(before).request;
+        Message got = (protocol == Protocol.GRPC ? grpc : http).requests().get(before).message();
         assertThat(got.toByteArray()).isEqualTo(sent.toByteArray());
       }
     }
   }
 
   private static int received(Protocol protocol) {
-    return protocol == Protocol.GRPC ? grpc.received.size() : http.received.size();
+    return protocol == Protocol.GRPC ? grpc.requestCount() : http.requestCount();
   }
 }

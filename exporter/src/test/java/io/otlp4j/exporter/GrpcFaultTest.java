@@ -7,7 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.Status;
 import io.otlp4j.core.Outcome;
-import io.otlp4j.exporter.GrpcTestServer.Reply;
+import io.otlp4j.testing.Answer;
+import io.otlp4j.testing.MockOtlpServer;
+import io.otlp4j.testing.NettyLeakCheck;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -19,16 +21,16 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** OTLP/gRPC fault handling, against a grpc-java server scripted to misbehave. */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakCheck.class)
 class GrpcFaultTest {
 
-  private GrpcTestServer server;
+  private MockOtlpServer server;
   private OtlpExporter exporter;
 
   @BeforeEach
   void start() throws Exception {
-    server = GrpcTestServer.start();
-    exporter = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.endpoint())
+    server = MockOtlpServer.started();
+    exporter = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.grpcEndpoint())
         .retryPolicy(fastRetries(4)).timeout(Duration.ofSeconds(15)).ioThreads(1).build();
   }
 
@@ -44,20 +46,20 @@ class GrpcFaultTest {
 
   @Test
   void exportsAreSpreadRoundRobinOverTheConfiguredChannels() throws Exception {
-    try (OtlpExporter three = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.endpoint())
+    try (OtlpExporter three = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.grpcEndpoint())
         .grpcChannels(3).ioThreads(1).build()) {
       for (int i = 0; i < 6; i++) {
         Outcome r = three.export(Signal.LOGS, buffer(tagged("rr" + i, 10)), 1).get(60, TimeUnit.SECONDS);
         assertThat(r.kind()).isEqualTo(Outcome.Kind.ACCEPTED);
       }
     }
-    assertThat(server.peers).hasSize(3);
+    assertThat(server.remoteAddresses()).hasSize(3);
   }
 
   @Test
   void unavailableIsRetriedUntilTheServerAccepts() throws Exception {
-    server.script.add(Reply.status(Status.UNAVAILABLE));
-    server.script.add(Reply.status(Status.UNAVAILABLE));
+    server.enqueue(Answer.grpcStatus(Status.UNAVAILABLE));
+    server.enqueue(Answer.grpcStatus(Status.UNAVAILABLE));
 
     Outcome result = export("a");
 
@@ -68,19 +70,19 @@ class GrpcFaultTest {
 
   @Test
   void resourceExhaustedWithoutRetryInfoIsNotRetried() throws Exception {
-    server.script.add(Reply.status(Status.RESOURCE_EXHAUSTED));
+    server.enqueue(Answer.grpcStatus(Status.RESOURCE_EXHAUSTED));
 
     Outcome result = export("a");
 
     assertThat(result.kind()).isEqualTo(Outcome.Kind.PERMANENT);
     assertThat(result.attempts()).isEqualTo(1);
     assertThat(result.message()).contains("RESOURCE_EXHAUSTED");
-    assertThat(server.calls.get()).isEqualTo(1);
+    assertThat(server.requestCount()).isEqualTo(1);
   }
 
   @Test
   void resourceExhaustedWithRetryInfoIsRetriedAfterTheServersDelay() throws Exception {
-    server.script.add(Reply.statusWithRetryInfo(Status.RESOURCE_EXHAUSTED, Duration.ofMillis(400)));
+    server.enqueue(Answer.grpcStatus(Status.RESOURCE_EXHAUSTED).retryInfo(Duration.ofMillis(400)));
     long start = System.nanoTime();
 
     Outcome result = export("a");
@@ -96,20 +98,20 @@ class GrpcFaultTest {
   @EnumSource(value = Status.Code.class, names = {"INVALID_ARGUMENT", "UNAUTHENTICATED", "PERMISSION_DENIED",
       "UNIMPLEMENTED"})
   void nonRetryableCodesFailPermanentlyAfterOneAttempt(Status.Code code) throws Exception {
-    server.script.add(Reply.status(Status.fromCode(code)));
+    server.enqueue(Answer.grpcStatus(Status.fromCode(code)));
 
     Outcome result = export("a");
 
     assertThat(result.kind()).isEqualTo(Outcome.Kind.PERMANENT);
     assertThat(result.attempts()).isEqualTo(1);
     assertThat(result.cause()).isNotNull();
-    assertThat(server.calls.get()).isEqualTo(1);
+    assertThat(server.requestCount()).isEqualTo(1);
   }
 
   @Test
   void retriesStopAtMaxAttemptsWithARetryableResult() throws Exception {
     for (int i = 0; i < 4; i++) {
-      server.script.add(Reply.status(Status.UNAVAILABLE));
+      server.enqueue(Answer.grpcStatus(Status.UNAVAILABLE));
     }
 
     Outcome result = export("a");
@@ -123,14 +125,14 @@ class GrpcFaultTest {
 
   @Test
   void partialSuccessIsReportedCountedAndNotRetried() throws Exception {
-    server.script.add(Reply.partial(1, "dropped one record: too old"));
+    server.enqueue(Answer.partialSuccess(1, "dropped one record: too old"));
 
     Outcome result = export("a");
 
     assertThat(result.kind()).isEqualTo(Outcome.Kind.PARTIALLY_ACCEPTED);
     assertThat(result.rejectedItems()).isEqualTo(1);
     assertThat(result.message()).isEqualTo("dropped one record: too old");
-    assertThat(server.calls.get()).isEqualTo(1);
+    assertThat(server.requestCount()).isEqualTo(1);
     assertThat(exporter.failedItems(Signal.LOGS)).isEqualTo(1);
     assertThat(exporter.sentItems(Signal.LOGS)).isZero();
   }
@@ -139,10 +141,10 @@ class GrpcFaultTest {
   void aServerSlowerThanTheDeadlineFailsEachAttemptWithDeadlineExceeded() throws Exception {
     export("warm-up"); // connect first: the deadline below must be spent on the slow server only
     for (int i = 0; i < 4; i++) {
-      server.script.add(Reply.ok().after(Duration.ofSeconds(3)));
+      server.enqueue(Answer.ok().delayed(Duration.ofSeconds(3)));
     }
     Outcome result;
-    try (OtlpExporter impatient = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.endpoint())
+    try (OtlpExporter impatient = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.grpcEndpoint())
         .retryPolicy(fastRetries(4)).timeout(Duration.ofMillis(200)).ioThreads(1).build()) {
       result = impatient.export(Signal.LOGS, buffer(tagged("a", 100)), 1).get(60, TimeUnit.SECONDS);
     }

@@ -6,7 +6,9 @@ import static io.otlp4j.exporter.TestRequests.tagged;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.otlp4j.core.Outcome;
-import io.otlp4j.exporter.HttpTestServer.Reply;
+import io.otlp4j.testing.Answer;
+import io.otlp4j.testing.MockOtlpServer;
+import io.otlp4j.testing.NettyLeakCheck;
 import io.otlp4j.wire.Signal;
 import java.time.Clock;
 import java.time.Duration;
@@ -23,16 +25,16 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** OTLP/HTTP fault handling, against a JDK HTTP server scripted to misbehave. */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakCheck.class)
 class HttpFaultTest {
 
-  private HttpTestServer server;
+  private MockOtlpServer server;
   private OtlpExporter exporter;
 
   @BeforeEach
   void start() throws Exception {
-    server = HttpTestServer.start();
-    exporter = exporter(Protocol.HTTP_PROTOBUF, server.endpoint(), Duration.ofSeconds(15));
+    server = MockOtlpServer.builder().requireContentLength().start();
+    exporter = exporter(Protocol.HTTP_PROTOBUF, server.httpEndpoint(), Duration.ofSeconds(15));
   }
 
   private static OtlpExporter exporter(Protocol protocol, String endpoint, Duration timeout) {
@@ -53,8 +55,8 @@ class HttpFaultTest {
   @ParameterizedTest
   @ValueSource(ints = {502, 503, 504})
   void unavailableStatusesAreRetriedUntilAccepted(int status) throws Exception {
-    server.script.add(Reply.status(status));
-    server.script.add(Reply.status(status));
+    server.enqueue(Answer.httpStatus(status));
+    server.enqueue(Answer.httpStatus(status));
 
     Outcome result = export(exporter, "a");
 
@@ -65,7 +67,7 @@ class HttpFaultTest {
 
   @Test
   void tooManyRequestsIsRetriedAfterRetryAfterSeconds() throws Exception {
-    server.script.add(Reply.status(429, "Retry-After", "1"));
+    server.enqueue(Answer.httpStatus(429).header("Retry-After", "1"));
     long start = System.nanoTime();
 
     Outcome result = export(exporter, "a");
@@ -80,8 +82,8 @@ class HttpFaultTest {
     Instant now = Instant.parse("2026-01-01T00:00:00Z");
     String inOneSecond = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", java.util.Locale.US)
         .withZone(ZoneOffset.UTC).format(now.plusSeconds(1));
-    server.script.add(Reply.status(503, "Retry-After", inOneSecond));
-    try (OtlpExporter e = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.endpoint())
+    server.enqueue(Answer.httpStatus(503).header("Retry-After", inOneSecond));
+    try (OtlpExporter e = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.httpEndpoint())
         .retryPolicy(fastRetries(4)).wallClock(Clock.fixed(now, ZoneOffset.UTC)).ioThreads(1).build()) {
       long start = System.nanoTime();
       Outcome result = export(e, "a");
@@ -92,7 +94,7 @@ class HttpFaultTest {
 
   @Test
   void aRetryAfterBeyondTheRetryBudgetGivesUpAtOnce() throws Exception {
-    server.script.add(Reply.status(429, "Retry-After", "3600"));
+    server.enqueue(Answer.httpStatus(429).header("Retry-After", "3600"));
 
     Outcome result = export(exporter, "a");
 
@@ -104,27 +106,27 @@ class HttpFaultTest {
   @ParameterizedTest
   @ValueSource(ints = {400, 401, 403, 404, 413, 500})
   void otherStatusesFailPermanentlyAfterOneAttempt(int status) throws Exception {
-    server.script.add(Reply.status(status));
+    server.enqueue(Answer.httpStatus(status));
 
     Outcome result = export(exporter, "a");
 
     assertThat(result.kind()).isEqualTo(Outcome.Kind.PERMANENT);
     assertThat(result.attempts()).isEqualTo(1);
     assertThat(result.message()).startsWith("HTTP " + status);
-    assertThat(server.requests.get()).isEqualTo(1);
+    assertThat(server.requestCount()).isEqualTo(1);
   }
 
   @ParameterizedTest
   @EnumSource(value = Protocol.class, names = {"HTTP_PROTOBUF", "HTTP_JSON"})
   void partialSuccessIsParsedFromTheResponseAndNotRetried(Protocol protocol) throws Exception {
-    server.script.add(Reply.partial(1, "one record too large"));
-    try (OtlpExporter e = exporter(protocol, server.endpoint(), Duration.ofSeconds(15))) {
+    server.enqueue(Answer.partialSuccess(1, "one record too large"));
+    try (OtlpExporter e = exporter(protocol, server.httpEndpoint(), Duration.ofSeconds(15))) {
       Outcome result = export(e, "a");
 
       assertThat(result.kind()).isEqualTo(Outcome.Kind.PARTIALLY_ACCEPTED);
       assertThat(result.rejectedItems()).isEqualTo(1);
       assertThat(result.message()).isEqualTo("one record too large");
-      assertThat(server.requests.get()).isEqualTo(1);
+      assertThat(server.requestCount()).isEqualTo(1);
       assertThat(e.failedItems(Signal.LOGS)).isEqualTo(1);
       assertThat(e.sentItems(Signal.LOGS)).isZero();
       assertThat(e.metricsText()).contains("otelcol_exporter_send_failed_log_records_total{exporter=\"otlphttp\"} 1");
@@ -135,9 +137,9 @@ class HttpFaultTest {
   void aServerSlowerThanTheTimeoutFailsRetryablyAndItsLateAnswerIsNotTakenForAnother() throws Exception {
     export(exporter, "warm-up");
     for (int i = 0; i < 4; i++) {
-      server.script.add(Reply.ok().after(Duration.ofMillis(1500)));
+      server.enqueue(Answer.ok().delayed(Duration.ofMillis(1500)));
     }
-    try (OtlpExporter impatient = exporter(Protocol.HTTP_PROTOBUF, server.endpoint(), Duration.ofMillis(200))) {
+    try (OtlpExporter impatient = exporter(Protocol.HTTP_PROTOBUF, server.httpEndpoint(), Duration.ofMillis(200))) {
       Outcome result = export(impatient, "slow");
 
       assertThat(result.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
@@ -149,8 +151,7 @@ class HttpFaultTest {
   @ParameterizedTest
   @EnumSource(value = Protocol.class)
   void aConnectionResetMidRequestIsRetriedOnAFreshConnection(Protocol protocol) throws Exception {
-    GrpcTestServer grpc = protocol == Protocol.GRPC ? GrpcTestServer.start() : null;
-    int target = grpc != null ? grpc.port() : server.port();
+    int target = protocol == Protocol.GRPC ? server.grpcPort() : server.httpPort();
     try (FaultyProxy proxy = new FaultyProxy(target);
         OtlpExporter e = exporter(protocol, "http://127.0.0.1:" + proxy.port(), Duration.ofSeconds(15))) {
       proxy.resetAfterBytes = 20_000;
@@ -161,12 +162,7 @@ class HttpFaultTest {
       assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.ACCEPTED);
       assertThat(result.attempts()).isEqualTo(2);
       assertThat(proxy.resets.get()).isEqualTo(1);
-      long accepted = grpc != null ? grpc.acceptedCount() : server.acceptedCount();
-      assertThat(accepted).isEqualTo(1);
-    } finally {
-      if (grpc != null) {
-        grpc.close();
-      }
+      assertThat(server.acceptedCount()).isEqualTo(1);
     }
   }
 }

@@ -9,7 +9,9 @@ import io.grpc.Status;
 import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.Outcome;
-import io.otlp4j.exporter.GrpcTestServer.Reply;
+import io.otlp4j.testing.Answer;
+import io.otlp4j.testing.MockOtlpServer;
+import io.otlp4j.testing.NettyLeakCheck;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -26,7 +28,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * upstream's permanent rejection; and {@link OtlpExporter#exportOnce} leaves the retries, with the
  * server's delay, to its caller. Against a real grpc-java server.
  */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakCheck.class)
 class LocalFailureTest {
 
   /** Throws from {@code send} for the first {@code failures} attempts, as a bug of ours would. */
@@ -69,12 +71,12 @@ class LocalFailureTest {
     }
   }
 
-  private GrpcTestServer server;
+  private MockOtlpServer server;
   private final MetricsRegistry metrics = MetricsRegistry.create();
 
   @BeforeEach
   void start() throws Exception {
-    server = GrpcTestServer.start();
+    server = MockOtlpServer.started();
   }
 
   @AfterEach
@@ -83,7 +85,7 @@ class LocalFailureTest {
   }
 
   private OtlpExporter exporter(int failures, java.util.function.Supplier<Throwable> fault) {
-    return OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.endpoint()).name("local")
+    return OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.grpcEndpoint()).name("local")
         .retryPolicy(fastRetries(5)).timeout(Duration.ofSeconds(15)).ioThreads(1).metricsRegistry(metrics)
         .transportDecorator(t -> new ThrowingTransport(t, failures, fault)).build();
   }
@@ -126,29 +128,29 @@ class LocalFailureTest {
       assertThat(result.isRetryable()).isTrue();
       assertThat(result.cause()).isInstanceOf(IllegalStateException.class);
     }
-    assertThat(server.calls.get()).isZero();
+    assertThat(server.requestCount()).isZero();
     assertThat(localFailures()).isEqualTo(1);
   }
 
   @Test
   void exportOnceMakesOneAttemptAndCarriesTheServersRetryDelay() throws Exception {
-    server.script.add(Reply.statusWithRetryInfo(Status.UNAVAILABLE, Duration.ofSeconds(2)));
+    server.enqueue(Answer.grpcStatus(Status.UNAVAILABLE).retryInfo(Duration.ofSeconds(2)));
     try (OtlpExporter exporter = exporter(0, () -> null)) {
       Outcome result = exporter.exportOnce(Signal.LOGS, buffer(tagged("a", 100)), 1).get(60, TimeUnit.SECONDS);
       assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.RETRYABLE);
       assertThat(result.retryAfterNanos()).isEqualTo(Duration.ofSeconds(2).toNanos());
       assertThat(result.attempts()).isEqualTo(1);
     }
-    assertThat(server.calls.get()).isEqualTo(1);
+    assertThat(server.requestCount()).isEqualTo(1);
   }
 
   @Test
   void anUpstreamPermanentAnswerIsStillPermanent() throws Exception {
-    server.script.add(Reply.status(Status.INVALID_ARGUMENT));
+    server.enqueue(Answer.grpcStatus(Status.INVALID_ARGUMENT));
     try (OtlpExporter exporter = exporter(0, () -> null)) {
       Outcome result = exporter.export(Signal.LOGS, buffer(tagged("a", 100)), 1).get(60, TimeUnit.SECONDS);
       assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.PERMANENT);
     }
-    assertThat(server.calls.get()).isEqualTo(1);
+    assertThat(server.requestCount()).isEqualTo(1);
   }
 }

@@ -8,6 +8,9 @@ import static org.awaitility.Awaitility.await;
 import io.grpc.Status;
 import io.otlp4j.core.Outcome;
 import io.otlp4j.core.RetryPolicy;
+import io.otlp4j.testing.Answer;
+import io.otlp4j.testing.MockOtlpServer;
+import io.otlp4j.testing.NettyLeakCheck;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,20 +23,19 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Shutdown drains to a deadline; the in-flight bound holds; nothing blocks. */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakCheck.class)
 class ShutdownAndConcurrencyTest {
 
   @ParameterizedTest
   @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
   void shutdownLetsInFlightExportsFinishThenRefusesNewOnes(Protocol protocol) throws Exception {
-    try (GrpcTestServer grpc = GrpcTestServer.start(); HttpTestServer http = HttpTestServer.start()) {
-      grpc.script.add(GrpcTestServer.Reply.ok().after(Duration.ofMillis(300)));
-      http.script.add(HttpTestServer.Reply.ok().after(Duration.ofMillis(300)));
+    try (MockOtlpServer server = MockOtlpServer.builder().requireContentLength().start()) {
+      server.enqueue(Answer.ok().delayed(Duration.ofMillis(300)));
       OtlpExporter exporter = OtlpExporter.builder().protocol(protocol)
-          .endpoint(protocol == Protocol.GRPC ? grpc.endpoint() : http.endpoint()).ioThreads(1).build();
+          .endpoint(protocol == Protocol.GRPC ? server.grpcEndpoint() : server.httpEndpoint()).ioThreads(1).build();
       CompletableFuture<Outcome> inFlight = exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
       await().atMost(Duration.ofSeconds(5))
-          .until(() -> (protocol == Protocol.GRPC ? grpc.calls.get() : http.requests.get()) == 1);
+          .until(() -> server.requestCount() == 1);
 
       CompletableFuture<Void> done = exporter.shutdown(Duration.ofSeconds(5));
       Outcome refused = exporter.export(Signal.LOGS, buffer(tagged("b", 10)), 1).get(1, TimeUnit.SECONDS);
@@ -47,36 +49,35 @@ class ShutdownAndConcurrencyTest {
 
   @Test
   void atTheShutdownDeadlineAnExportWaitingToRetryEndsRetryable() throws Exception {
-    try (GrpcTestServer grpc = GrpcTestServer.start()) {
-      grpc.script.add(GrpcTestServer.Reply.status(Status.UNAVAILABLE));
-      OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(grpc.endpoint())
+    try (MockOtlpServer grpc = MockOtlpServer.started()) {
+      grpc.enqueue(Answer.grpcStatus(Status.UNAVAILABLE));
+      OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(grpc.grpcEndpoint())
           .retryPolicy(RetryPolicy.builder().initialDelay(Duration.ofSeconds(30)).maxDelay(Duration.ofSeconds(30))
               .jitter(RetryPolicy.Jitter.NONE).maxElapsed(Duration.ofMinutes(5)).build())
           .ioThreads(1).build();
       CompletableFuture<Outcome> waiting = exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
-      await().atMost(Duration.ofSeconds(5)).until(() -> grpc.calls.get() == 1);
+      await().atMost(Duration.ofSeconds(5)).until(() -> grpc.requestCount() == 1);
 
       exporter.shutdown(Duration.ofMillis(200)).get(10, TimeUnit.SECONDS);
 
       Outcome r = waiting.get(1, TimeUnit.SECONDS);
       assertThat(r.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
       assertThat(r.message()).contains("shut down");
-      assertThat(grpc.calls.get()).isEqualTo(1);
+      assertThat(grpc.requestCount()).isEqualTo(1);
     }
   }
 
   @ParameterizedTest
   @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
   void atTheShutdownDeadlineARequestStillOnTheWireIsCancelledAndEndsRetryable(Protocol protocol) throws Exception {
-    try (GrpcTestServer grpc = GrpcTestServer.start(); HttpTestServer http = HttpTestServer.start()) {
-      grpc.script.add(GrpcTestServer.Reply.ok().after(Duration.ofSeconds(5)));
-      http.script.add(HttpTestServer.Reply.ok().after(Duration.ofSeconds(5)));
+    try (MockOtlpServer server = MockOtlpServer.builder().requireContentLength().start()) {
+      server.enqueue(Answer.ok().delayed(Duration.ofSeconds(5)));
       OtlpExporter exporter = OtlpExporter.builder().protocol(protocol)
-          .endpoint(protocol == Protocol.GRPC ? grpc.endpoint() : http.endpoint())
+          .endpoint(protocol == Protocol.GRPC ? server.grpcEndpoint() : server.httpEndpoint())
           .timeout(Duration.ofSeconds(30)).ioThreads(1).build();
       CompletableFuture<Outcome> onTheWire = exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
       await().atMost(Duration.ofSeconds(5))
-          .until(() -> (protocol == Protocol.GRPC ? grpc.calls.get() : http.requests.get()) == 1);
+          .until(() -> server.requestCount() == 1);
       long start = System.nanoTime();
 
       exporter.shutdown(Duration.ofMillis(200)).get(10, TimeUnit.SECONDS);
@@ -89,11 +90,11 @@ class ShutdownAndConcurrencyTest {
 
   @Test
   void exportsInFlightPerEndpointNeverExceedTheBoundAndTheOverflowFailsFastRetryable() throws Exception {
-    try (HttpTestServer http = HttpTestServer.start()) {
+    try (MockOtlpServer http = MockOtlpServer.builder().requireContentLength().start()) {
       for (int i = 0; i < 40; i++) {
-        http.script.add(HttpTestServer.Reply.ok().after(Duration.ofMillis(20)));
+        http.enqueue(Answer.ok().delayed(Duration.ofMillis(20)));
       }
-      try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(http.endpoint())
+      try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(http.httpEndpoint())
           .maxInFlight(3, 30).maxConnections(16).ioThreads(1).build()) {
         List<CompletableFuture<Outcome>> results = new ArrayList<>();
         long start = System.nanoTime();
@@ -116,7 +117,7 @@ class ShutdownAndConcurrencyTest {
         }
         assertThat(accepted).isGreaterThanOrEqualTo(33);
         assertThat(accepted + refused).isEqualTo(40);
-        assertThat(http.maxInFlight.get()).isLessThanOrEqualTo(3);
+        assertThat(http.maxInFlight()).isLessThanOrEqualTo(3);
       }
     }
   }

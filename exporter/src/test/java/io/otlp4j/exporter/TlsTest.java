@@ -13,6 +13,8 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import io.otlp4j.core.Outcome;
+import io.otlp4j.testing.MockOtlpServer;
+import io.otlp4j.testing.NettyLeakCheck;
 import io.otlp4j.wire.Signal;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,26 +28,27 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** TLS and mutual TLS against real gRPC and HTTPS servers, with certificates made for the test. */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakCheck.class)
 class TlsTest {
 
   @TempDir
   static Path dir;
   private static TestCertificates certs;
-  private static GrpcTestServer grpcServerAuth;
-  private static GrpcTestServer grpcMutual;
-  private static HttpTestServer httpsServerAuth;
-  private static HttpTestServer httpsMutual;
+  /** gRPC over TLS and HTTPS, the server authenticated. */
+  private static MockOtlpServer serverAuth;
+  /** gRPC over TLS and HTTPS, both sides authenticated. */
+  private static MockOtlpServer mutual;
 
   @BeforeAll
   static void start() throws Exception {
     certs = TestCertificates.create(dir);
-    grpcServerAuth = GrpcTestServer.start(0, GrpcSslContexts.forServer(certs.serverCert.toFile(),
-        certs.serverKey.toFile()).build());
-    grpcMutual = GrpcTestServer.start(0, GrpcSslContexts.forServer(certs.serverCert.toFile(),
-        certs.serverKey.toFile()).trustManager(certs.caCert.toFile()).clientAuth(ClientAuth.REQUIRE).build());
-    httpsServerAuth = HttpTestServer.startTls(jdkServerContext(false), false);
-    httpsMutual = HttpTestServer.startTls(jdkServerContext(true), true);
+    serverAuth = MockOtlpServer.builder()
+        .grpcTls(GrpcSslContexts.forServer(certs.serverCert.toFile(), certs.serverKey.toFile()).build())
+        .httpTls(jdkServerContext(false), false).requireContentLength().start();
+    mutual = MockOtlpServer.builder()
+        .grpcTls(GrpcSslContexts.forServer(certs.serverCert.toFile(), certs.serverKey.toFile())
+            .trustManager(certs.caCert.toFile()).clientAuth(ClientAuth.REQUIRE).build())
+        .httpTls(jdkServerContext(true), true).requireContentLength().start();
   }
 
   private static javax.net.ssl.SSLContext jdkServerContext(boolean mutual) throws Exception {
@@ -60,16 +63,13 @@ class TlsTest {
 
   @AfterAll
   static void stop() throws Exception {
-    grpcServerAuth.close();
-    grpcMutual.close();
-    httpsServerAuth.close();
-    httpsMutual.close();
+    serverAuth.close();
+    mutual.close();
   }
 
   private static String endpoint(Protocol protocol, boolean mutual) {
-    int port = protocol == Protocol.GRPC
-        ? (mutual ? grpcMutual : grpcServerAuth).port()
-        : (mutual ? httpsMutual : httpsServerAuth).port();
+    MockOtlpServer server = mutual ? TlsTest.mutual : serverAuth;
+    int port = protocol == Protocol.GRPC ? server.grpcPort() : server.httpPort();
     return "https://127.0.0.1:" + port;
   }
 

@@ -18,7 +18,7 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.wire.Signal;
-import io.otlp4j.wire.testing.LeakDetection;
+import io.otlp4j.testing.NettyLeakCheck;
 import io.otlp4j.wire.testing.OtlpGenerator;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,25 +26,17 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Admission before buffering on the gRPC receiver, against a real grpc-java client: what the server
  * reads off the wire is measured by a second stream tracer (the bytes grpc-java moved into its message
  * buffers on streams still open), independently of the receiver's own accounting.
  */
+@ExtendWith(NettyLeakCheck.class)
 class GrpcAdmissionTest {
-
-  static {
-    LeakDetection.install();
-  }
-
-  @AfterAll
-  static void noBufferLeaked() {
-    LeakDetection.assertNoLeaks();
-  }
 
   private final RecordingSink sink = new RecordingSink();
   private final WireBytes wire = new WireBytes();

@@ -1,7 +1,7 @@
 package io.otlp4j.receiver;
 
 import io.otlp4j.core.Outcome;
-import io.otlp4j.wire.testing.LeakDetection;
+import io.otlp4j.testing.NettyLeakCheck;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -45,24 +45,16 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+@ExtendWith(NettyLeakCheck.class)
 class GrpcReceiverTest {
-
-  static {
-    LeakDetection.install();
-  }
-
-  @AfterAll
-  static void noBufferLeaked() {
-    LeakDetection.assertNoLeaks();
-  }
 
   private final RecordingSink sink = new RecordingSink();
   private final List<AutoCloseable> closeables = new ArrayList<>();

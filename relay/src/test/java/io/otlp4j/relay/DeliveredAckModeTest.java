@@ -15,6 +15,8 @@ import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.otlp4j.relay.config.RelayConfig;
+import io.otlp4j.testing.Answer;
+import io.otlp4j.testing.MockOtlpServer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,7 +24,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -39,7 +40,7 @@ class DeliveredAckModeTest {
   @TempDir
   Path dir;
 
-  private UpstreamOtlpServer upstream;
+  private MockOtlpServer upstream;
   private Relay relay;
   private ManagedChannel channel;
 
@@ -106,16 +107,16 @@ class DeliveredAckModeTest {
 
   @Test
   void answerWaitsUntilTheUpstreamAcceptedTheBatch() throws Exception {
-    upstream = UpstreamOtlpServer.start();
-    CountDownLatch release = new CountDownLatch(1);
-    upstream.hold = release;
-    startRelay(upstream.endpoint());
+    upstream = MockOtlpServer.started();
+    CompletableFuture<Void> release = new CompletableFuture<>();
+    upstream.defaultAnswer(Answer.ok().heldUntil(release));
+    startRelay(upstream.grpcEndpoint());
 
     CompletableFuture<HttpResponse<byte[]>> answer = post(spans("held"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> upstream.arrived.get() == 1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> upstream.requestCount() == 1);
     // The upstream has the request but has not answered: neither has the relay.
     assertThat(answer).isNotDone();
-    release.countDown();
+    release.complete(null);
     assertThat(answer.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     assertThat(upstream.spans()).extracting(Span::getName).containsExactly("held");
   }
@@ -123,9 +124,9 @@ class DeliveredAckModeTest {
   @ParameterizedTest
   @ValueSource(strings = {"grpc", "http"})
   void permanentUpstreamRejectionReachesTheClientWithItsReason(String transport) throws Exception {
-    upstream = UpstreamOtlpServer.start();
-    upstream.failWith = Status.INVALID_ARGUMENT.withDescription("span 7 has no name");
-    startRelay(upstream.endpoint());
+    upstream = MockOtlpServer.started();
+    upstream.failWith(Status.INVALID_ARGUMENT.withDescription("span 7 has no name"));
+    startRelay(upstream.grpcEndpoint());
 
     if (transport.equals("grpc")) {
       StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
@@ -139,13 +140,13 @@ class DeliveredAckModeTest {
       assertThat(com.google.rpc.Status.parseFrom(response.body()).getMessage()).contains("span 7 has no name");
     }
     // Rejected for good: sent once, not retried.
-    assertThat(upstream.arrived.get()).isEqualTo(1);
+    assertThat(upstream.requestCount()).isEqualTo(1);
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"grpc", "http"})
   void unavailableUpstreamGivesTheClientARetryableAnswerWithADelay(String transport) throws Exception {
-    startRelay("http://127.0.0.1:" + UpstreamOtlpServer.freePort());
+    startRelay("http://127.0.0.1:" + MockOtlpServer.freePort());
 
     if (transport.equals("grpc")) {
       StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
@@ -163,9 +164,9 @@ class DeliveredAckModeTest {
 
   @Test
   void withSeveralPipelinesTheWorstOutcomeIsTheAnswer() throws Exception {
-    upstream = UpstreamOtlpServer.start();
-    try (UpstreamOtlpServer rejecting = UpstreamOtlpServer.start()) {
-      rejecting.failWith = Status.INVALID_ARGUMENT.withDescription("tenant over quota");
+    upstream = MockOtlpServer.started();
+    try (MockOtlpServer rejecting = MockOtlpServer.started()) {
+      rejecting.failWith(Status.INVALID_ARGUMENT.withDescription("tenant over quota"));
       String yaml = """
           receivers:
             otlp:
@@ -180,7 +181,7 @@ class DeliveredAckModeTest {
             pipelines:
               traces/good: { receivers: [otlp], exporters: [otlp/good] }
               traces/bad: { receivers: [otlp], exporters: [otlp/bad] }
-          """.formatted(upstream.endpoint(), rejecting.endpoint());
+          """.formatted(upstream.grpcEndpoint(), rejecting.grpcEndpoint());
       relay = Relay.start(RelayConfig.parse(yaml, v -> null, dir));
       HttpResponse<byte[]> response = post(spans("fanned out")).get(20, TimeUnit.SECONDS);
       assertThat(response.statusCode()).isEqualTo(400);
@@ -194,11 +195,11 @@ class DeliveredAckModeTest {
 
   @Test
   void upstreamThatComesBackAcceptsWhatTheClientSendsAgain() throws Exception {
-    int port = UpstreamOtlpServer.freePort();
+    int port = MockOtlpServer.freePort();
     startRelay("http://127.0.0.1:" + port);
     assertThat(post(spans("first try")).get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(503);
 
-    upstream = UpstreamOtlpServer.start(port);
+    upstream = MockOtlpServer.builder().grpcPort(port).start();
     // The exporter's circuit may still be open for a moment: the client retries, as the answer told it.
     await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
         .until(() -> post(spans("retried")).get(20, TimeUnit.SECONDS).statusCode() == 200);

@@ -12,6 +12,7 @@ import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.otlp4j.relay.cli.Cli;
 import io.otlp4j.relay.config.RelayConfig;
+import io.otlp4j.testing.MockOtlpServer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -43,7 +44,7 @@ class DurableAckModeTest {
   Path dir;
 
   private final HttpClient http = HttpClient.newHttpClient();
-  private UpstreamOtlpServer upstream;
+  private MockOtlpServer upstream;
   private Relay relay;
 
   @AfterEach
@@ -125,7 +126,7 @@ class DurableAckModeTest {
 
   @Test
   void acknowledgedDataWaitsOnDiskAcrossARestartAndArrivesOnceTheUpstreamIsBack() throws Exception {
-    int port = UpstreamOtlpServer.freePort();
+    int port = MockOtlpServer.freePort();
     String yaml = config(port, FAST_RETRY, "");
     start(yaml);
     List<ExportTraceServiceRequest> sent = new ArrayList<>();
@@ -141,7 +142,7 @@ class DurableAckModeTest {
     assertThat(relay.shutdown(Duration.ofSeconds(5))).isTrue();
 
     start(yaml);
-    upstream = UpstreamOtlpServer.start(port);
+    upstream = MockOtlpServer.builder().grpcPort(port).start();
     await().atMost(Duration.ofSeconds(30)).until(() -> upstream.spans().size() >= 60);
     Map<String, Span> received = upstream.spans().stream()
         .collect(Collectors.toMap(Span::getName, Function.identity()));
@@ -153,14 +154,14 @@ class DurableAckModeTest {
       }
     }
     // Batches of at most send_batch_max_size spans.
-    assertThat(upstream.traces).allSatisfy(t -> assertThat(t.getResourceSpansList().stream()
+    assertThat(upstream.traceRequests()).allSatisfy(t -> assertThat(t.getResourceSpansList().stream()
         .mapToInt(rs -> rs.getScopeSpans(0).getSpansCount()).sum()).isLessThanOrEqualTo(8));
     await().atMost(Duration.ofSeconds(10)).until(() -> metric("otlp4j_exporter_queue_records") == 0);
   }
 
   @Test
   void fullQueueRefusesRetryablyAndTakesDataAgainOnceItDrains() throws Exception {
-    int port = UpstreamOtlpServer.freePort();
+    int port = MockOtlpServer.freePort();
     // One attempt per export and the queue's own backoff (1 s growing): too few failures to open the
     // exporter's circuit before the upstream is back.
     start(config(port, "{ enabled: false }", "    max_size_mib: 2\n    segment_size_mib: 1"));
@@ -183,7 +184,7 @@ class DurableAckModeTest {
     assertThat(com.google.rpc.Status.parseFrom(refused.body()).getMessage()).contains("durable queue refused");
     assertThat(metric("otlp4j_memory_used_bytes")).isZero();
 
-    upstream = UpstreamOtlpServer.start(port);
+    upstream = MockOtlpServer.builder().grpcPort(port).start();
     await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
         .until(() -> post(big).statusCode() == 200);
     int acceptedBefore = accepted;

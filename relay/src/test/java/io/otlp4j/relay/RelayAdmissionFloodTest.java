@@ -12,6 +12,8 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import io.otlp4j.relay.config.ReceiverConfig;
+import io.otlp4j.testing.Answer;
+import io.otlp4j.testing.MockOtlpServer;
 import io.otlp4j.relay.config.RelayConfig;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -43,11 +45,11 @@ class RelayAdmissionFloodTest extends RelayScenarioTest {
 
   @Test
   void aFloodOfMaximumSizeRequestsIsRefusedRetryablyAndAWellBehavedClientLosesNothing() throws Exception {
-    OtlpUpstream upstream = startUpstream();
+    MockOtlpServer upstream = startUpstream();
     // A slow upstream during the flood, so that queued data holds memory. (With an upstream outage instead,
     // acknowledged data is lost to a different bug: ExportCall ends a retrying export as soon as the
     // endpoint's circuit breaker is open, and in ack mode received nobody sends that batch again.)
-    upstream.delay(Duration.ofMillis(200));
+    upstream.defaultAnswer(Answer.ok().delayed(Duration.ofMillis(200)));
     relay = RelayUnderTest.start("""
         receivers:
           otlp:
@@ -66,7 +68,7 @@ class RelayAdmissionFloodTest extends RelayScenarioTest {
           telemetry: { metrics: { address: "127.0.0.1:0" } }
           pipelines:
             traces: { receivers: [otlp], processors: [memory_limiter], exporters: [otlp] }
-        """, Map.of("UPSTREAM", upstream.endpoint()), AckMode.RECEIVED, dir);
+        """, Map.of("UPSTREAM", upstream.grpcEndpoint()), AckMode.RECEIVED, dir);
     assertThat(relay.metric("otlp4j_memory_limit_bytes")).isEqualTo(LIMIT);
 
     AtomicBoolean flooding = new AtomicBoolean(true);
@@ -152,7 +154,7 @@ class RelayAdmissionFloodTest extends RelayScenarioTest {
     flooding.set(false);
     watched.get(10, TimeUnit.SECONDS);
     assertThat(maxUsed.get()).as("most memory used").isLessThanOrEqualTo(LIMIT);
-    upstream.delay(Duration.ZERO);
+    upstream.defaultAnswer(Answer.ok());
     assertThat(acknowledged).hasSize(30 * 4);
     await().atMost(Duration.ofSeconds(30)).until(() -> upstream.spanNameCounts().keySet().containsAll(acknowledged));
     System.out.printf("flood: grpc refused %d/%d, http refused %d/%d, well-behaved client refused %d times,"

@@ -19,6 +19,7 @@ import io.otlp4j.receiver.HttpReceiver;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
+import io.otlp4j.testing.MockOtlpServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -62,7 +63,7 @@ class RelayBadInputTest extends RelayScenarioTest {
   private static final int GOOD_LOG_REQUESTS = 10;
   private static final int GOOD_METRIC_REQUESTS = 10;
 
-  private OtlpUpstream upstream;
+  private MockOtlpServer upstream;
 
   @ParameterizedTest(name = "ack mode {0}")
   @MethodSource("io.otlp4j.relay.RelayUnderTest#ackModes")
@@ -88,7 +89,7 @@ class RelayBadInputTest extends RelayScenarioTest {
             traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
             metrics: { receivers: [otlp], processors: [batch], exporters: [otlp] }
             logs: { receivers: [otlp], processors: [batch], exporters: [otlp] }
-        """, Map.of("UPSTREAM", upstream.endpoint()), ackMode, dir);
+        """, Map.of("UPSTREAM", upstream.grpcEndpoint()), ackMode, dir);
 
     // Two well-behaved clients, one per transport, each sending a bounded number of requests.
     ManagedChannel goodChannel = relay.grpcChannel();
@@ -150,7 +151,7 @@ class RelayBadInputTest extends RelayScenarioTest {
     }
     await().atMost(Duration.ofSeconds(15)).until(() -> upstream.spans().size() >= expectedSpans.size()
         && upstream.logRecords().size() >= expectedLogs.size()
-        && upstream.metricPoints() >= GOOD_METRIC_REQUESTS * OtlpRequests.POINTS_PER_METRICS_REQUEST);
+        && upstream.pointCount() >= GOOD_METRIC_REQUESTS * OtlpRequests.POINTS_PER_METRICS_REQUEST);
     assertThat(upstream.spanNameCounts()).as("every good span exactly once, nothing else")
         .isEqualTo(expectedSpans);
     assertThat(upstream.logBodyCounts()).isEqualTo(expectedLogs);

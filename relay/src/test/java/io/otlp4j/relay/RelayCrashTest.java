@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.trace.v1.Span;
+import io.otlp4j.testing.MockOtlpServer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -49,7 +50,7 @@ class RelayCrashTest {
 
   private final List<Process> processes = new ArrayList<>();
   private final ConcurrentLinkedQueue<String> output = new ConcurrentLinkedQueue<>();
-  private UpstreamOtlpServer upstream;
+  private MockOtlpServer upstream;
 
   @AfterEach
   void stop() throws Exception {
@@ -93,7 +94,7 @@ class RelayCrashTest {
 
   @Test
   void everyRequestAcknowledgedBeforeASigkillReachesTheUpstreamAfterARestart() throws Exception {
-    int upstreamPort = UpstreamOtlpServer.freePort();
+    int upstreamPort = MockOtlpServer.freePort();
     Path config = dir.resolve("relay.yaml");
     Files.writeString(config, """
         receivers:
@@ -160,7 +161,7 @@ class RelayCrashTest {
     assertThat(acknowledged).hasSizeGreaterThanOrEqualTo(ACKS_BEFORE_KILL);
 
     // The upstream comes back while the relay is down; the restarted relay sends what it acknowledged.
-    upstream = UpstreamOtlpServer.start(upstreamPort);
+    upstream = MockOtlpServer.builder().grpcPort(upstreamPort).start();
     CompletableFuture<Integer> secondPort = new CompletableFuture<>();
     startRelay(config, secondPort);
     secondPort.get(60, TimeUnit.SECONDS);

@@ -21,6 +21,7 @@ import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.export.MetricExporter;
 import io.opentelemetry.sdk.metrics.export.PeriodicMetricReader;
 import io.otlp4j.relay.config.RelayConfig;
+import io.otlp4j.testing.MockOtlpServer;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -71,12 +72,12 @@ class RelayEndToEndTest {
   @TempDir
   Path dir;
 
-  private UpstreamOtlpServer upstream;
+  private MockOtlpServer upstream;
   private Relay relay;
 
   @BeforeEach
   void startUpstream() throws Exception {
-    upstream = UpstreamOtlpServer.start();
+    upstream = MockOtlpServer.started();
   }
 
   /** The relay in {@code mode}: traces batched and rewritten, metrics and logs straight through. */
@@ -133,7 +134,7 @@ class RelayEndToEndTest {
               processors: [batch]
               exporters: [otlp/upstream]
         """.formatted(storage.stripTrailing(), mode.id());
-    RelayConfig config = RelayConfig.parse(yaml, Map.of("UPSTREAM", upstream.endpoint())::get, dir);
+    RelayConfig config = RelayConfig.parse(yaml, Map.of("UPSTREAM", upstream.grpcEndpoint())::get, dir);
     relay = Relay.start(config);
     return relay;
   }
@@ -231,7 +232,7 @@ class RelayEndToEndTest {
 
   private void assertSpansIntact(Collection<SpanData> sent, String serviceName) {
     List<UpstreamSpan> received = new ArrayList<>();
-    for (var request : upstream.traces) {
+    for (var request : upstream.traceRequests()) {
       for (var rs : request.getResourceSpansList()) {
         for (var ss : rs.getScopeSpansList()) {
           for (var span : ss.getSpansList()) {
@@ -262,7 +263,7 @@ class RelayEndToEndTest {
           .containsEntry("relayed.by", "otlp4j");
     }
     // The batch processor merged requests: none over send_batch_max_size.
-    assertThat(upstream.traces).allSatisfy(r -> assertThat(r.getResourceSpansList().stream()
+    assertThat(upstream.traceRequests()).allSatisfy(r -> assertThat(r.getResourceSpansList().stream()
         .flatMap(rs -> rs.getScopeSpansList().stream()).mapToInt(ss -> ss.getSpansCount()).sum())
         .isLessThanOrEqualTo(100));
   }

@@ -9,6 +9,7 @@ import io.grpc.StatusRuntimeException;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
+import io.otlp4j.testing.MockOtlpServer;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,8 +32,8 @@ class RelayFanOutTest extends RelayScenarioTest {
   private static final int REQUESTS = 24;
   private static final int SPANS = 4;
 
-  private OtlpUpstream fast;
-  private OtlpUpstream slow;
+  private MockOtlpServer fast;
+  private MockOtlpServer slow;
 
   @ParameterizedTest(name = "ack mode {0}")
   @MethodSource("io.otlp4j.relay.RelayUnderTest#ackModes")
@@ -40,7 +41,7 @@ class RelayFanOutTest extends RelayScenarioTest {
       throws Exception {
     fast = startUpstream();
     slow = startUpstream();
-    slow.hold();
+    hold(slow);
     relay = RelayUnderTest.start("""
         receivers:
           otlp:
@@ -61,7 +62,7 @@ class RelayFanOutTest extends RelayScenarioTest {
           telemetry: { metrics: { address: "127.0.0.1:0" } }
           pipelines:
             traces: { receivers: [otlp], exporters: [otlp/fast, otlp/slow] }
-        """.formatted(QUEUE_SIZE), Map.of("FAST", fast.endpoint(), "SLOW", slow.endpoint()), ackMode, dir);
+        """.formatted(QUEUE_SIZE), Map.of("FAST", fast.grpcEndpoint(), "SLOW", slow.grpcEndpoint()), ackMode, dir);
 
     // One request at a time, each sent only once the fast upstream has the one before: the fast
     // exporter's queue never holds more than one, so whatever is refused is refused for the slow one.
@@ -75,7 +76,7 @@ class RelayFanOutTest extends RelayScenarioTest {
       RelayUnderTest.promptly(Duration.ofSeconds(5)).until(() -> fast.spans().size() == expected);
     }
     assertThat(fast.spanNameCounts()).as("the fast upstream got every request promptly, once")
-        .isEqualTo(OtlpUpstream.onceEach(names));
+        .isEqualTo(onceEach(names));
     assertThat(slow.spans()).as("the slow upstream answered nothing yet").isEmpty();
     assertThat(slow.heldCount()).isPositive();
 
@@ -100,7 +101,7 @@ class RelayFanOutTest extends RelayScenarioTest {
         });
     await().atMost(Duration.ofSeconds(5)).until(() -> fast.spans().size() == (REQUESTS + 1) * SPANS);
 
-    slow.release();
+    release(slow);
     List<String> accepted = new ArrayList<>();
     int refused = 1; // the gRPC request
     for (int i = 0; i < REQUESTS; i++) {
@@ -118,7 +119,7 @@ class RelayFanOutTest extends RelayScenarioTest {
     assertThat(accepted).as("the slow exporter took a queue's worth and more").hasSizeGreaterThan(QUEUE_SIZE * SPANS);
     await().atMost(Duration.ofSeconds(10)).until(() -> slow.spans().size() >= accepted.size());
     assertThat(slow.spanNameCounts()).as("the slow upstream got exactly what was accepted, once")
-        .isEqualTo(OtlpUpstream.onceEach(accepted));
+        .isEqualTo(onceEach(accepted));
 
     long refusedSpans = (long) refused * SPANS;
     assertThat(relay.metric("otlp4j_pipeline_refused_traces_total", "pipeline", "traces")).isEqualTo(refusedSpans);

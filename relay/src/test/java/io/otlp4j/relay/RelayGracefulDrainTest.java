@@ -17,6 +17,7 @@ import io.opentelemetry.sdk.logs.SdkLoggerProvider;
 import io.opentelemetry.sdk.logs.export.BatchLogRecordProcessor;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.otlp4j.testing.MockOtlpServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -40,14 +41,14 @@ class RelayGracefulDrainTest extends RelayScenarioTest {
   private static final int SPANS = 200;
   private static final int LOG_RECORDS = 50;
 
-  private OtlpUpstream upstream;
+  private MockOtlpServer upstream;
   private SdkTracerProvider tracerProvider;
   private SdkLoggerProvider loggerProvider;
 
   @AfterEach
   void shutDownSdk() {
     if (upstream != null) {
-      upstream.release();
+      release(upstream);
     }
     if (tracerProvider != null) {
       tracerProvider.shutdown().join(5, TimeUnit.SECONDS);
@@ -63,7 +64,7 @@ class RelayGracefulDrainTest extends RelayScenarioTest {
   @EnumSource(value = AckMode.class, names = "RECEIVED")
   void shutdownDrainsQueuedDataToTheUpstreamAndRefusesNewRequests(AckMode ackMode) throws Exception {
     upstream = startUpstream();
-    upstream.hold();
+    hold(upstream);
     relay = RelayUnderTest.start("""
         receivers:
           otlp:
@@ -84,7 +85,7 @@ class RelayGracefulDrainTest extends RelayScenarioTest {
           pipelines:
             traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
             logs: { receivers: [otlp], processors: [batch], exporters: [otlp] }
-        """, Map.of("UPSTREAM", upstream.endpoint()), ackMode, dir);
+        """, Map.of("UPSTREAM", upstream.grpcEndpoint()), ackMode, dir);
     InetSocketAddress grpc = relay.relay.grpcAddress("otlp");
     InetSocketAddress http = relay.relay.httpAddress("otlp");
 
@@ -133,11 +134,11 @@ class RelayGracefulDrainTest extends RelayScenarioTest {
     assertThat(stopped).as("still draining: the upstream holds the data").isNotDone();
     assertThat(upstream.spans()).isEmpty();
 
-    upstream.release();
+    release(upstream);
     assertThat(stopped.get(25, TimeUnit.SECONDS)).as("drained within the deadline").isTrue();
     assertThat(upstream.spanNameCounts()).as("every queued span, once, before exit")
-        .isEqualTo(OtlpUpstream.onceEach(spanNames));
-    assertThat(upstream.logBodyCounts()).isEqualTo(OtlpUpstream.onceEach(logBodies));
+        .isEqualTo(onceEach(spanNames));
+    assertThat(upstream.logBodyCounts()).isEqualTo(onceEach(logBodies));
     assertThat(spansFlushed.join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
     assertThat(logsFlushed.join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
     assertThatThrownBy(relay::health).as("the admin server is gone after exit").isInstanceOf(IOException.class);

@@ -9,6 +9,7 @@ import io.grpc.StatusRuntimeException;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
+import io.otlp4j.testing.MockOtlpServer;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,14 +38,14 @@ class RelayMemoryLimitTest extends RelayScenarioTest {
   private static final int MAX_FILL_REQUESTS = 40;
   private static final int OVERLOAD_REQUESTS_PER_TRANSPORT = 10;
 
-  private OtlpUpstream upstream;
+  private MockOtlpServer upstream;
 
   @ParameterizedTest(name = "ack mode {0}")
   @MethodSource("io.otlp4j.relay.RelayUnderTest#ackModes")
   void overloadIsRefusedRetryablyWithinTheBudgetAndAcceptedDataArrivesOnceTheUpstreamResumes(AckMode ackMode)
       throws Exception {
     upstream = startUpstream();
-    upstream.hold();
+    hold(upstream);
     relay = RelayUnderTest.start("""
         receivers:
           otlp:
@@ -62,7 +63,7 @@ class RelayMemoryLimitTest extends RelayScenarioTest {
           telemetry: { metrics: { address: "127.0.0.1:0" } }
           pipelines:
             traces: { receivers: [otlp], processors: [memory_limiter], exporters: [otlp] }
-        """, Map.of("UPSTREAM", upstream.endpoint()), ackMode, dir);
+        """, Map.of("UPSTREAM", upstream.grpcEndpoint()), ackMode, dir);
     assertThat(relay.metric("otlp4j_memory_limit_bytes")).isEqualTo(LIMIT);
 
     // Watch the budget from /metrics every 10 ms for the whole overload (at most 2000 samples).
@@ -133,7 +134,7 @@ class RelayMemoryLimitTest extends RelayScenarioTest {
         .isPositive();
 
     // The upstream resumes: everything accepted arrives once; the budget empties; requests are accepted again.
-    upstream.release();
+    release(upstream);
     List<String> acceptedNames = new ArrayList<>();
     for (int i = 0; i < fill.size(); i++) {
       if (fill.get(i).get(20, TimeUnit.SECONDS).statusCode() == 200) {
@@ -143,7 +144,7 @@ class RelayMemoryLimitTest extends RelayScenarioTest {
     assertThat(acceptedNames).hasSize(accepted * SPANS);
     await().atMost(Duration.ofSeconds(15)).until(() -> upstream.spans().size() >= acceptedNames.size()
         && relay.metric("otlp4j_memory_used_bytes") == 0);
-    assertThat(upstream.spanNameCounts()).isEqualTo(OtlpUpstream.onceEach(acceptedNames));
+    assertThat(upstream.spanNameCounts()).isEqualTo(onceEach(acceptedNames));
 
     ExportTraceServiceRequest afterHttp = OtlpRequests.spans("after-http", SPANS, PADDING);
     ExportTraceServiceRequest afterGrpc = OtlpRequests.spans("after-grpc", SPANS, PADDING);
@@ -152,7 +153,7 @@ class RelayMemoryLimitTest extends RelayScenarioTest {
     acceptedNames.addAll(OtlpRequests.spanNames(afterHttp));
     acceptedNames.addAll(OtlpRequests.spanNames(afterGrpc));
     await().atMost(Duration.ofSeconds(10)).until(() -> upstream.spans().size() >= acceptedNames.size());
-    assertThat(upstream.spanNameCounts()).isEqualTo(OtlpUpstream.onceEach(acceptedNames));
+    assertThat(upstream.spanNameCounts()).isEqualTo(onceEach(acceptedNames));
     await().atMost(Duration.ofSeconds(10)).until(() -> relay.metric("otlp4j_memory_used_bytes") == 0);
     assertThat(relay.shutdown(Duration.ofSeconds(10))).isTrue();
   }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.opentelemetry.proto.collector.logs.v1.LogsServiceGrpc;
 import io.opentelemetry.proto.collector.metrics.v1.MetricsServiceGrpc;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
+import io.otlp4j.testing.MockOtlpServer;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class RelaySelfMetricsTest extends RelayScenarioTest {
 
-  private OtlpUpstream upstream;
+  private MockOtlpServer upstream;
 
   @ParameterizedTest(name = "ack mode {0}")
   @MethodSource("io.otlp4j.relay.RelayUnderTest#ackModes")
@@ -53,7 +54,7 @@ class RelaySelfMetricsTest extends RelayScenarioTest {
             traces: { receivers: [otlp, otlp/traces_only], exporters: [otlp, debug] }
             metrics: { receivers: [otlp, otlp/metrics_only], exporters: [otlp] }
             logs: { receivers: [otlp], exporters: [otlp] }
-        """, Map.of("UPSTREAM", upstream.endpoint()), ackMode, dir);
+        """, Map.of("UPSTREAM", upstream.grpcEndpoint()), ackMode, dir);
     int points = OtlpRequests.POINTS_PER_METRICS_REQUEST;
 
     var channel = relay.grpcChannel();
@@ -82,7 +83,7 @@ class RelaySelfMetricsTest extends RelayScenarioTest {
         OtlpRequests.metricPoints("nowhere").toByteArray()).statusCode()).isEqualTo(400);
 
     await().atMost(Duration.ofSeconds(10)).until(() -> upstream.spans().size() == 31
-        && upstream.metricPoints() == 3L * points && upstream.logRecords().size() == 10);
+        && upstream.pointCount() == 3L * points && upstream.logRecords().size() == 10);
     await().atMost(Duration.ofSeconds(10)).until(() -> relay.metric("otelcol_exporter_sent_spans_total",
         "exporter", "debug") == 31);
     String text = relay.scrape();
@@ -129,7 +130,7 @@ class RelaySelfMetricsTest extends RelayScenarioTest {
 
     // With the upstream stalled, requests sent one at a time are either in flight (held upstream, one
     // batch each) or waiting in the exporter's queue, which otelcol_exporter_queue_size counts.
-    upstream.hold();
+    hold(upstream);
     List<CompletableFuture<HttpResponse<byte[]>>> held = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       held.add(relay.postAsync("/v1/traces", OtlpRequests.spans("held-" + i, 2).toByteArray()));
@@ -140,7 +141,7 @@ class RelaySelfMetricsTest extends RelayScenarioTest {
     assertThat(relay.metric("otelcol_exporter_queue_size", "exporter", "otlp", "data_type", "traces"))
         .as("in flight: %d", upstream.heldCount()).isPositive();
     assertThat(relay.metric("otelcol_exporter_queue_size", "exporter", "debug", "data_type", "traces")).isZero();
-    upstream.release();
+    release(upstream);
     for (CompletableFuture<HttpResponse<byte[]>> f : held) {
       assertThat(f.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     }

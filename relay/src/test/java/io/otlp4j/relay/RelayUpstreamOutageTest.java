@@ -8,6 +8,7 @@ import io.grpc.Status;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
+import io.otlp4j.testing.MockOtlpServer;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,7 +33,7 @@ class RelayUpstreamOutageTest extends RelayScenarioTest {
   private static final int LOG_REQUESTS = 2;
   private static final int RECORDS = 3;
 
-  private OtlpUpstream upstream;
+  private MockOtlpServer upstream;
 
   @ParameterizedTest(name = "ack mode {0}")
   @MethodSource("io.otlp4j.relay.RelayUnderTest#ackModes")
@@ -56,7 +57,7 @@ class RelayUpstreamOutageTest extends RelayScenarioTest {
           pipelines:
             traces: { receivers: [otlp], exporters: [otlp] }
             logs: { receivers: [otlp], exporters: [otlp] }
-        """, Map.of("UPSTREAM", upstream.endpoint()), ackMode, dir);
+        """, Map.of("UPSTREAM", upstream.grpcEndpoint()), ackMode, dir);
 
     TraceServiceGrpc.TraceServiceFutureStub stub = TraceServiceGrpc.newFutureStub(relay.grpcChannel());
     List<ListenableFuture<ExportTraceServiceResponse>> traceAnswers = new ArrayList<>();
@@ -80,7 +81,7 @@ class RelayUpstreamOutageTest extends RelayScenarioTest {
         "otlp4j_exporter_request_duration_seconds_count", "exporter", "otlp") >= 2);
     assertThat(relay.metric("otelcol_exporter_sent_spans_total", "exporter", "otlp")).isZero();
     assertThat(relay.metric("otelcol_exporter_send_failed_spans_total", "exporter", "otlp")).isZero();
-    assertThat(upstream.calls).hasValue(0);
+    assertThat(upstream.requestCount()).isZero();
 
     upstream.start();
     await().atMost(Duration.ofSeconds(25)).until(() -> upstream.spans().size() >= expectedSpans.size()
@@ -103,12 +104,12 @@ class RelayUpstreamOutageTest extends RelayScenarioTest {
 
     // A permanent refusal is not retried, and counted as failed.
     upstream.failWith(Status.INVALID_ARGUMENT.withDescription("refused by the test"));
-    int callsBefore = upstream.calls.get();
+    int callsBefore = upstream.requestCount();
     CompletableFuture<HttpResponse<byte[]>> refused = relay.postAsync("/v1/traces",
         OtlpRequests.spans("refused", 3).toByteArray());
     await().atMost(Duration.ofSeconds(10)).until(() -> relay.metric("otelcol_exporter_send_failed_spans_total",
         "exporter", "otlp") == 3);
-    assertThat(upstream.calls.get()).as("one attempt, no retry").isEqualTo(callsBefore + 1);
+    assertThat(upstream.requestCount()).as("one attempt, no retry").isEqualTo(callsBefore + 1);
     if (ackMode == AckMode.RECEIVED) {
       assertThat(refused.get(10, TimeUnit.SECONDS).statusCode()).as("acknowledged when queued").isEqualTo(200);
     }

@@ -1,13 +1,17 @@
 package io.otlp4j.sdk;
 
-import io.otlp4j.exporter.LeakCheck;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.google.protobuf.ByteString;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.otlp4j.testing.MockOtlpServer;
+import io.otlp4j.testing.NettyLeakCheck;
+import java.util.Map;
+import java.util.stream.Collectors;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,17 +28,17 @@ import org.junit.jupiter.params.provider.ValueSource;
  * An application's shape: several threads create nested spans through a real SdkTracerProvider with
  * the otlp4j processor and exporter in front of a real OTLP server; every span arrives exactly once.
  */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakCheck.class)
 class ApplicationShapedTest {
 
   private static final int THREADS = 4;
   private static final int REQUESTS_PER_THREAD = 1_000; // a request is a server span with 2 children
 
-  private static CaptureServer server;
+  private static MockOtlpServer server;
 
   @BeforeAll
   static void start() throws Exception {
-    server = new CaptureServer();
+    server = MockOtlpServer.started();
   }
 
   @AfterAll
@@ -89,13 +93,15 @@ class ApplicationShapedTest {
     assertThat(created.get()).isEqualTo(total);
 
     // Delivered without a flush (the schedule delay sends the tail), then shut down cleanly.
-    await().atMost(Duration.ofSeconds(30)).until(() -> server.spans.get() >= total);
+    await().atMost(Duration.ofSeconds(30)).until(() -> server.spanCount() >= total);
     assertThat(provider.shutdown().join(20, TimeUnit.SECONDS).isSuccess()).isTrue();
 
     assertThat(processor.droppedCount()).isZero();
-    assertThat(server.spans.get()).isEqualTo(total);
-    assertThat(server.spansById).hasSize(total);
-    assertThat(server.spansById.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+    assertThat(server.spanCount()).isEqualTo(total);
+    Map<ByteString, Long> spansById = server.spans().stream().collect(Collectors.groupingBy(
+        io.opentelemetry.proto.trace.v1.Span::getSpanId, Collectors.counting()));
+    assertThat(spansById).hasSize(total);
+    assertThat(spansById.values()).allSatisfy(n -> assertThat(n).isEqualTo(1));
     assertThat(exporter.transport().sentItems(io.otlp4j.wire.Signal.TRACES)).isEqualTo(total);
   }
 }

@@ -1,6 +1,5 @@
 package io.otlp4j.sdk;
 
-import io.otlp4j.exporter.LeakCheck;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -18,6 +17,9 @@ import io.opentelemetry.sdk.metrics.data.AggregationTemporality;
 import io.otlp4j.exporter.Protocol;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.Signal;
+import io.otlp4j.testing.MockOtlpServer;
+import io.otlp4j.testing.NettyLeakCheck;
+import io.otlp4j.testing.Transport;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -31,17 +33,17 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * {@code otel.traces.exporter=otlp4j} (and metrics, logs) through the SDK's real autoconfigure, which
  * finds otlp4j's providers in META-INF/services, as an application or a Java agent extension does.
  */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakCheck.class)
 class AutoConfigureTest {
 
   /** The SDK's own BatchSpanProcessor in a toString (not otlp4j's, whose name ends the same). */
   private static final String SDK_PROCESSOR = "(?<!Otlp4j)BatchSpanProcessor\\{";
 
-  private static CaptureServer server;
+  private static MockOtlpServer server;
 
   @BeforeAll
   static void start() throws Exception {
-    server = new CaptureServer();
+    server = MockOtlpServer.started();
   }
 
   @AfterAll
@@ -72,27 +74,27 @@ class AutoConfigureTest {
       Span span = sdk.getTracer("app").spanBuilder("handled").startSpan();
       span.end();
       // otel.bsp.schedule.delay=10 ms sends it without a flush (the SDK default would wait 5 s).
-      await().atMost(Duration.ofSeconds(10)).until(() -> server.spans.get() == 1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> server.spanCount() == 1);
       sdk.getLogsBridge().get("app").logRecordBuilder().setBody("hello").emit();
       sdk.getMeter("app").counterBuilder("hits").build().add(3, Attributes.empty());
       assertThat(sdk.getSdkMeterProvider().forceFlush().join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
     } finally {
       assertThat(sdk.shutdown().join(20, TimeUnit.SECONDS).isSuccess()).isTrue();
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> server.spans.get() == 1 && !server.logs.isEmpty()
-        && !server.metrics.isEmpty());
-    ResourceSpans resourceSpans = server.traces.get(0).request().getResourceSpans(0);
+    await().atMost(Duration.ofSeconds(10)).until(() -> server.spanCount() == 1 && !server.logsRequests().isEmpty()
+        && !server.metricsRequests().isEmpty());
+    ResourceSpans resourceSpans = server.traceRequests().get(0).getResourceSpans(0);
     assertThat(resourceSpans.getScopeSpans(0).getSpans(0).getName()).isEqualTo("handled");
     assertThat(resourceSpans.getResource().getAttributesList())
         .anySatisfy(kv -> assertThat(kv.getValue().getStringValue()).isEqualTo("autoconfigured"));
-    assertThat(server.traces.get(0).transport()).isEqualTo("grpc");
-    assertThat(server.logs.get(0).request().getResourceLogs(0).getScopeLogs(0).getLogRecords(0)
+    assertThat(server.accepted(Signal.TRACES).get(0).transport()).isEqualTo(Transport.GRPC);
+    assertThat(server.logsRequests().get(0).getResourceLogs(0).getScopeLogs(0).getLogRecords(0)
         .getBody().getStringValue()).isEqualTo("hello");
-    assertThat(server.metrics).anySatisfy(m -> assertThat(m.request().getResourceMetrics(0)
+    assertThat(server.metricsRequests()).anySatisfy(m -> assertThat(m.getResourceMetrics(0)
         .getScopeMetricsList()).anySatisfy(sm -> assertThat(sm.getMetricsList())
             .anySatisfy(metric -> assertThat(metric.getName()).isEqualTo("hits"))));
     // The processor's own metrics went to the autoconfigured MeterProvider (AutoConfigureListener).
-    assertThat(server.metrics).anySatisfy(m -> assertThat(m.request().getResourceMetrics(0)
+    assertThat(server.metricsRequests()).anySatisfy(m -> assertThat(m.getResourceMetrics(0)
         .getScopeMetricsList()).anySatisfy(sm -> {
           assertThat(sm.getScope().getName()).isEqualTo("io.otlp4j.sdk");
           assertThat(sm.getMetricsList()).anySatisfy(
@@ -111,8 +113,8 @@ class AutoConfigureTest {
     } finally {
       assertThat(sdk.shutdown().join(20, TimeUnit.SECONDS).isSuccess()).isTrue();
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> server.spans.get() == 1);
-    assertThat(server.traces.get(0).transport()).isEqualTo("http");
+    await().atMost(Duration.ofSeconds(10)).until(() -> server.spanCount() == 1);
+    assertThat(server.accepted(Signal.TRACES).get(0).transport()).isEqualTo(Transport.HTTP);
   }
 
   @Test

@@ -1,6 +1,5 @@
 package io.otlp4j.sdk;
 
-import io.otlp4j.exporter.LeakCheck;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.opentelemetry.sdk.common.CompletableResultCode;
@@ -13,6 +12,8 @@ import io.opentelemetry.sdk.metrics.export.DefaultAggregationSelector;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.otlp4j.exporter.Protocol;
 import io.otlp4j.wire.Signal;
+import io.otlp4j.testing.MockOtlpServer;
+import io.otlp4j.testing.NettyLeakCheck;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
@@ -24,14 +25,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Results, flush, shutdown and configuration of the otlp4j SDK exporters against real servers. */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakCheck.class)
 class Otlp4jExportersTest {
 
-  private static CaptureServer server;
+  private static MockOtlpServer server;
 
   @BeforeAll
   static void start() throws Exception {
-    server = new CaptureServer();
+    server = MockOtlpServer.started();
   }
 
   @AfterAll

@@ -1,6 +1,5 @@
 package io.otlp4j.sdk;
 
-import io.otlp4j.exporter.LeakCheck;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -27,6 +26,11 @@ import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.metrics.export.MetricExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.otlp4j.testing.MockOtlpServer;
+import io.otlp4j.testing.NettyLeakCheck;
+import io.otlp4j.testing.RecordedRequest;
+import io.otlp4j.testing.Transport;
+import io.otlp4j.wire.Signal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -45,14 +49,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * http/protobuf, into one capturing server: the official messages parsed from both are equal (after
  * ordering resources and scopes, which the OTLP data model leaves unordered).
  */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakCheck.class)
 class SdkEquivalenceTest {
 
-  private static CaptureServer server;
+  private static MockOtlpServer server;
 
   @BeforeAll
   static void start() throws Exception {
-    server = new CaptureServer();
+    server = MockOtlpServer.started();
   }
 
   @AfterAll
@@ -82,9 +86,9 @@ class SdkEquivalenceTest {
           TelemetrySamples.randomSpans(7, 200), TelemetrySamples.randomSpans(11, 3));
       for (List<SpanData> spans : inputs) {
         ExportTraceServiceRequest expected =
-            exportOne(() -> sdk.export(spans), server.traces, transport);
+            exportOne(() -> sdk.export(spans), Signal.TRACES, transport);
         ExportTraceServiceRequest actual =
-            exportOne(() -> ours.export(spans), server.traces, transport);
+            exportOne(() -> ours.export(spans), Signal.TRACES, transport);
         assertThat(normalizeTraces(actual)).isEqualTo(normalizeTraces(expected));
       }
     } finally {
@@ -103,9 +107,9 @@ class SdkEquivalenceTest {
     try {
       List<MetricData> metrics = TelemetrySamples.metrics();
       ExportMetricsServiceRequest expected =
-          exportOne(() -> sdk.export(metrics), server.metrics, transport);
+          exportOne(() -> sdk.export(metrics), Signal.METRICS, transport);
       ExportMetricsServiceRequest actual =
-          exportOne(() -> ours.export(metrics), server.metrics, transport);
+          exportOne(() -> ours.export(metrics), Signal.METRICS, transport);
       assertThat(normalizeMetrics(actual)).isEqualTo(normalizeMetrics(expected));
     } finally {
       sdk.shutdown().join(10, TimeUnit.SECONDS);
@@ -122,8 +126,8 @@ class SdkEquivalenceTest {
     Otlp4jLogRecordExporter ours = on(Otlp4jLogRecordExporter.builder(), transport).build();
     try {
       List<LogRecordData> logs = TelemetrySamples.logs();
-      ExportLogsServiceRequest expected = exportOne(() -> sdk.export(logs), server.logs, transport);
-      ExportLogsServiceRequest actual = exportOne(() -> ours.export(logs), server.logs, transport);
+      ExportLogsServiceRequest expected = exportOne(() -> sdk.export(logs), Signal.LOGS, transport);
+      ExportLogsServiceRequest actual = exportOne(() -> ours.export(logs), Signal.LOGS, transport);
       assertThat(normalizeLogs(actual)).isEqualTo(normalizeLogs(expected));
     } finally {
       sdk.shutdown().join(10, TimeUnit.SECONDS);
@@ -132,15 +136,16 @@ class SdkEquivalenceTest {
   }
 
   /** Runs one export, which must succeed, and returns the one request it delivered. */
+  @SuppressWarnings("unchecked")
   private static <T extends Message> T exportOne(java.util.function.Supplier<CompletableResultCode> export,
-      List<CaptureServer.Captured<T>> sink, String transport) {
-    int before = sink.size();
+      Signal signal, String transport) {
+    int before = server.accepted(signal).size();
     CompletableResultCode result = export.get().join(20, TimeUnit.SECONDS);
     assertThat(result.isSuccess()).as("export succeeded: %s", result.getFailureThrowable()).isTrue();
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.size() == before + 1);
-    CaptureServer.Captured<T> captured = sink.get(before);
-    assertThat(captured.transport()).isEqualTo(transport);
-    return captured.request();
+    await().atMost(Duration.ofSeconds(10)).until(() -> server.accepted(signal).size() == before + 1);
+    RecordedRequest captured = server.accepted(signal).get(before);
+    assertThat(captured.transport()).isEqualTo(transport.equals("grpc") ? Transport.GRPC : Transport.HTTP);
+    return (T) captured.message();
   }
 
   private static <T> List<T> sorted(List<T> items, Function<T, String> key) {

@@ -18,6 +18,8 @@ import io.otlp4j.relay.Relay;
 import io.otlp4j.relay.config.RelayConfig;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
+import io.otlp4j.testing.Answer;
+import io.otlp4j.testing.MockOtlpServer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -54,11 +56,11 @@ class SendCommandTest {
   @TempDir
   Path dir;
 
-  private OfficialOtlpServer server;
+  private MockOtlpServer server;
 
   @BeforeEach
   void startServer() throws Exception {
-    server = new OfficialOtlpServer();
+    server = MockOtlpServer.started();
   }
 
   @AfterEach
@@ -69,7 +71,7 @@ class SendCommandTest {
   @ParameterizedTest
   @EnumSource(Signal.class)
   void grpcDeliversExactlyCountRequestsOfItemsThatTheOfficialClassesParse(Signal signal) throws Exception {
-    Result r = send("--endpoint", server.endpoint(), "--signal", signal.id(), "--count", "6",
+    Result r = send("--endpoint", server.grpcEndpoint(), "--signal", signal.id(), "--count", "6",
         "--compression", signal == Signal.METRICS ? "gzip" : "none",
         "--items-per-request", "23", "--rate", "0", "--concurrency", "3", "--json");
 
@@ -86,10 +88,10 @@ class SendCommandTest {
     long bytes = 0;
     switch (signal) {
       case TRACES: {
-        assertThat(server.traces).hasSize(6);
+        assertThat(server.traceRequests()).hasSize(6);
         Set<ByteString> traceIds = new HashSet<>();
         Set<ByteString> spanIds = new HashSet<>();
-        for (ExportTraceServiceRequest request : server.traces) {
+        for (ExportTraceServiceRequest request : server.traceRequests()) {
           bytes += request.getSerializedSize();
           assertThat(request.getResourceSpans(0).getResource().getAttributesList()).extracting(KeyValue::getKey)
               .contains("service.name", "service.instance.id", "telemetry.sdk.language");
@@ -109,8 +111,8 @@ class SendCommandTest {
         break;
       }
       case METRICS:
-        assertThat(server.metrics).hasSize(6);
-        for (ExportMetricsServiceRequest request : server.metrics) {
+        assertThat(server.metricsRequests()).hasSize(6);
+        for (ExportMetricsServiceRequest request : server.metricsRequests()) {
           bytes += request.getSerializedSize();
           long points = 0;
           for (Metric m : request.getResourceMetrics(0).getScopeMetrics(0).getMetricsList()) {
@@ -121,8 +123,8 @@ class SendCommandTest {
         }
         break;
       default:
-        assertThat(server.logs).hasSize(6);
-        for (ExportLogsServiceRequest request : server.logs) {
+        assertThat(server.logsRequests()).hasSize(6);
+        for (ExportLogsServiceRequest request : server.logsRequests()) {
           bytes += request.getSerializedSize();
           List<LogRecord> records = request.getResourceLogs(0).getScopeLogs(0).getLogRecordsList();
           assertThat(records).hasSize(23);
@@ -173,11 +175,11 @@ class SendCommandTest {
     byte[] expected = OtlpJson.toProtobuf(Signal.TRACES, Files.readAllBytes(trace));
     long spansInFile = officialItemCount(Signal.TRACES, expected);
 
-    Result r = send("--endpoint", server.endpoint(), "--file", trace.toString(), "--count", "3", "--rate", "0",
+    Result r = send("--endpoint", server.grpcEndpoint(), "--file", trace.toString(), "--count", "3", "--rate", "0",
         "--json");
 
     assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_OK);
-    assertThat(server.traces).hasSize(3).allSatisfy(request ->
+    assertThat(server.traceRequests()).hasSize(3).allSatisfy(request ->
         assertThat(request).isEqualTo(ExportTraceServiceRequest.parseFrom(expected)));
     assertThat(r.json().get("items").asLong()).isEqualTo(3 * spansInFile);
     assertThat(r.json().get("items_per_request").asLong()).isEqualTo(spansInFile);
@@ -186,11 +188,11 @@ class SendCommandTest {
   @Test
   void anOpenLoopRateIsHeldAndReportedWithProgressLines() throws Exception {
     long started = System.nanoTime();
-    Result r = send("--endpoint", server.endpoint(), "--count", "45", "--rate", "30", "--items-per-request", "5");
+    Result r = send("--endpoint", server.grpcEndpoint(), "--count", "45", "--rate", "30", "--items-per-request", "5");
     double seconds = (System.nanoTime() - started) / 1e9;
 
     assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_OK);
-    assertThat(server.traces).hasSize(45);
+    assertThat(server.traceRequests()).hasSize(45);
     // Request i is due at i/30 s: the last one leaves no earlier than 44/30 s after the first.
     // The upper bound only keeps the run bounded: a cold JVM on a loaded CI machine is slow to start.
     assertThat(seconds).isGreaterThanOrEqualTo(44 / 30.0).isLessThan(60);
@@ -203,14 +205,14 @@ class SendCommandTest {
   @Test
   void aDurationBoundsAClosedLoopRun() throws Exception {
     long started = System.nanoTime();
-    Result r = send("--endpoint", server.endpoint(), "--duration", "400ms", "--rate", "0", "--concurrency", "2",
+    Result r = send("--endpoint", server.grpcEndpoint(), "--duration", "400ms", "--rate", "0", "--concurrency", "2",
         "--items-per-request", "2", "--json");
     double seconds = (System.nanoTime() - started) / 1e9;
 
     assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_OK);
     assertThat(seconds).isGreaterThanOrEqualTo(0.4).isLessThan(60);
     JsonNode summary = r.json();
-    assertThat(summary.get("succeeded").asLong()).isPositive().isEqualTo(server.traces.size());
+    assertThat(summary.get("succeeded").asLong()).isPositive().isEqualTo(server.traceRequests().size());
     assertThat(summary.get("elapsed_seconds").asDouble()).isGreaterThanOrEqualTo(0.4);
   }
 
@@ -233,16 +235,16 @@ class SendCommandTest {
 
   @Test
   void grpcUnavailableIsCountedByKindAndRetriedOnlyWhenAsked() throws Exception {
-    server.failWith = Status.UNAVAILABLE.withDescription("upstream is down");
-    Result r = send("--endpoint", server.endpoint(), "--count", "4", "--rate", "0", "--concurrency", "2", "--json");
+    server.failWith(Status.UNAVAILABLE.withDescription("upstream is down"));
+    Result r = send("--endpoint", server.grpcEndpoint(), "--count", "4", "--rate", "0", "--concurrency", "2", "--json");
     assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_IO_ERROR);
     assertThat(r.json().get("errors").toString()).isEqualTo("{\"UNAVAILABLE\":4}");
     assertThat(r.json().get("error_samples").get("UNAVAILABLE").asText()).contains("upstream is down");
-    assertThat(server.calls.get()).isEqualTo(4);
+    assertThat(server.requestCount()).isEqualTo(4);
 
-    Result retried = send("--endpoint", server.endpoint(), "--count", "2", "--rate", "0", "--retries", "1", "--json");
+    Result retried = send("--endpoint", server.grpcEndpoint(), "--count", "2", "--rate", "0", "--retries", "1", "--json");
     assertThat(retried.json().get("errors").toString()).isEqualTo("{\"UNAVAILABLE\":2}");
-    assertThat(server.calls.get()).isEqualTo(4 + 2 * 2);
+    assertThat(server.requestCount()).isEqualTo(4 + 2 * 2);
   }
 
   @Test
@@ -280,14 +282,14 @@ class SendCommandTest {
 
   @Test
   void anOpenLoopNeverQueuesBeyondItsConcurrencyAndCountsTimeouts() throws Exception {
-    server.silent = true; // the first request hangs until its deadline
-    Result r = send("--endpoint", server.endpoint(), "--count", "10", "--rate", "1000", "--concurrency", "1",
+    server.defaultAnswer(Answer.noAnswer()); // the first request hangs until its deadline
+    Result r = send("--endpoint", server.grpcEndpoint(), "--count", "10", "--rate", "1000", "--concurrency", "1",
         "--timeout", "1s", "--json");
 
     assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_IO_ERROR);
     assertThat(r.json().get("errors").toString()).isEqualTo("{\"client overloaded\":9,\"timeout\":1}");
     assertThat(r.json().get("requests").asLong()).isEqualTo(10);
-    assertThat(server.calls.get()).isEqualTo(1);
+    assertThat(server.requestCount()).isEqualTo(1);
   }
 
   static Stream<Arguments> badOptions() {
@@ -316,7 +318,7 @@ class SendCommandTest {
     assertThat(r.exit).isEqualTo(Cli.EXIT_BAD_INPUT);
     assertThat(r.err).contains(message);
     assertThat(r.out).isEmpty();
-    assertThat(server.calls.get()).isZero();
+    assertThat(server.requestCount()).isZero();
   }
 
   private static long officialItemCount(Signal signal, byte[] protobuf) throws Exception {

@@ -24,7 +24,7 @@ import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.OtlpWalker;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
-import io.otlp4j.wire.testing.LeakDetection;
+import io.otlp4j.testing.NettyLeakCheck;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,25 +36,18 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** The component registry: unknown types, duplicate types, and a processor added as one class and one line. */
+@ExtendWith(NettyLeakCheck.class)
 class ComponentsTest {
-  static {
-    LeakDetection.install();
-  }
 
   @TempDir
   Path dir;
-
-  @AfterAll
-  static void noBufferLeaked() {
-    LeakDetection.assertNoLeaks();
-  }
 
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
