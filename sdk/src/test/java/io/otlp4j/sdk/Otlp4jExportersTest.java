@@ -68,7 +68,7 @@ class Otlp4jExportersTest {
       assertThat(result.isDone()).isTrue();
       assertThat(result.isSuccess()).isFalse();
       assertThat(result.getFailureThrowable()).isInstanceOf(ExportBridge.ExportFailedException.class)
-          .hasMessageContaining("FAILED_RETRYABLE");
+          .hasMessageContaining("Outcome{RETRYABLE");
       assertThat(exporter.transport().failedItems(Signal.TRACES)).isEqualTo(4);
     } finally {
       exporter.shutdown().join(10, TimeUnit.SECONDS);
