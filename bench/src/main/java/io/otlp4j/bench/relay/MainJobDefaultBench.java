@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 import java.util.regex.Matcher;
@@ -33,7 +34,9 @@ import java.util.stream.Stream;
  * {@code otlp4j.jar}, measured in the same run, interleaved) and each rate, {@code --repeat} times,
  * each time with a fresh relay and directory: p50/p99 latency (open loop, from when each request was
  * due), accepted spans/s, errors, and the exporter's backlog ({@code otlp4j_exporter_queue_records})
- * when the load stops. A rate is <i>sustained</i> when every repeat had no error and a backlog of at
+ * when the load stops, and the relay's CPU time (user + system, all threads, from {@link
+ * ProcessHandle.Info#totalCpuDuration()}) per span it accepted over the whole send, warm-up included:
+ * the figure that least depends on what else runs on the machine. A rate is <i>sustained</i> when every repeat had no error and a backlog of at
  * most {@value #SUSTAINED_BACKLOG_RECORDS} records: the file keeps up with what is acknowledged.
  * Rate 0 is flat out (closed loop, 64 in flight): the most the relay accepts, with its backlog.
  *
@@ -51,11 +54,18 @@ public final class MainJobDefaultBench {
   private static final Pattern BACKLOG =
       Pattern.compile("^otlp4j_exporter_queue_records\\{[^}]*data_type=\"traces\"[^}]*} (\\S+)", Pattern.MULTILINE);
 
+  /** Child JVMs still running: ended if this JVM is stopped part-way. */
+  private static final List<Process> CHILDREN = new CopyOnWriteArrayList<>();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> CHILDREN.forEach(Process::destroyForcibly)));
+  }
+
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   /** One measurement: one relay, one rate. */
   record Sample(String relay, double rate, double p50, double p99, double spansPerSecond, long errors,
-      double backlog) {}
+      double backlog, double cpuMicrosPerSpan) {}
 
   public static void main(String[] args) throws Exception {
     List<Double> rates = List.of(100.0, 1000.0, 2000.0, 0.0);
@@ -98,7 +108,8 @@ public final class MainJobDefaultBench {
           Sample s = measure(relay, relay.equals("anchor") ? anchorJar : null, relayJvm, rate, seconds);
           samples.add(s);
           System.out.printf(Locale.ROOT, "%-6s rate %6s  p50 %7.2f ms  p99 %8.2f ms  %,9.0f spans/s  errors %d  "
-                  + "backlog %.0f%n", relay, rateName(rate), s.p50, s.p99, s.spansPerSecond, s.errors, s.backlog);
+                  + "backlog %.0f  relay CPU %.2f us/span%n", relay, rateName(rate), s.p50, s.p99, s.spansPerSecond,
+              s.errors, s.backlog, s.cpuMicrosPerSpan);
         }
       }
     }
@@ -119,6 +130,7 @@ public final class MainJobDefaultBench {
         "--http-endpoint", "127.0.0.1:" + freePort(), "--admin-endpoint", "127.0.0.1:" + admin));
     Process process = new ProcessBuilder(command).directory(dir.toFile())
         .redirectErrorStream(true).redirectOutput(dir.resolve("relay.log").toFile()).start();
+    CHILDREN.add(process);
     try {
       awaitHealthy(admin, process);
       List<String> send = new ArrayList<>();
@@ -126,13 +138,18 @@ public final class MainJobDefaultBench {
       send.addAll(classpathMain());
       send.addAll(List.of("send", "--endpoint", "http://127.0.0.1:" + grpc, "--rate", String.valueOf(rate),
           "--duration", seconds + "s", "--json", "--quiet"));
+      Duration cpuBefore = process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);
       Process sender = new ProcessBuilder(send).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      CHILDREN.add(sender);
       byte[] stdout = sender.getInputStream().readAllBytes();
       if (!sender.waitFor(seconds + 120L, TimeUnit.SECONDS)) {
         sender.destroyForcibly();
         throw new IOException("send did not finish");
       }
+      Duration cpu = process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO).minus(cpuBefore);
       JsonNode j = JSON.readTree(stdout);
+      long spans = j.get("items").asLong() + (j.get("warmup_requests").asLong() - j.get("warmup_failed").asLong())
+          * j.get("items_per_request").asLong();
       JsonNode latency = j.get("latency_ms");
       long errors = 0;
       for (JsonNode n : j.get("errors")) {
@@ -140,13 +157,14 @@ public final class MainJobDefaultBench {
       }
       double backlog = backlog(admin);
       return new Sample(relay, rate, latency.get("p50").asDouble(), latency.get("p99").asDouble(),
-          j.get("items_per_second").asDouble(), errors, backlog);
+          j.get("items_per_second").asDouble(), errors, backlog, cpu.toNanos() / 1e3 / Math.max(1, spans));
     } finally {
       process.destroy(); // SIGTERM: the relay drains and exits
       if (!process.waitFor(30, TimeUnit.SECONDS)) {
         process.destroyForcibly().waitFor();
       }
       deleteTree(dir);
+      CHILDREN.removeIf(p -> !p.isAlive());
     }
   }
 
@@ -224,12 +242,14 @@ public final class MainJobDefaultBench {
           sustained = Math.max(sustained, s.stream().mapToDouble(Sample::spansPerSecond).min().orElse(0));
         }
         text.append(String.format(Locale.ROOT, "%-6s rate %6s  p50 %s ms  p99 %s ms  spans/s %s  errors %d  "
-                + "max backlog %.0f%n", relay, rateName(rate), stat(s, Sample::p50, "%.2f"),
-            stat(s, Sample::p99, "%.1f"), stat(s, Sample::spansPerSecond, "%,.0f"), errors, maxBacklog));
+                + "max backlog %.0f  relay CPU us/span %s%n", relay, rateName(rate), stat(s, Sample::p50, "%.2f"),
+            stat(s, Sample::p99, "%.1f"), stat(s, Sample::spansPerSecond, "%,.0f"), errors, maxBacklog,
+            stat(s, Sample::cpuMicrosPerSpan, "%.2f")));
         json.append(first ? "" : ",").append(String.format(Locale.ROOT,
             "{\"relay\":\"%s\",\"rate\":%.0f,\"p50_ms\":%s,\"p99_ms\":%s,\"spans_per_second\":%s,\"errors\":%d,"
-                + "\"max_backlog\":%.0f}", relay, rate, jsonStat(s, Sample::p50), jsonStat(s, Sample::p99),
-            jsonStat(s, Sample::spansPerSecond), errors, maxBacklog));
+                + "\"max_backlog\":%.0f,\"relay_cpu_us_per_span\":%s}", relay, rate, jsonStat(s, Sample::p50),
+            jsonStat(s, Sample::p99), jsonStat(s, Sample::spansPerSecond), errors, maxBacklog,
+            jsonStat(s, Sample::cpuMicrosPerSpan)));
         first = false;
       }
       text.append(String.format(Locale.ROOT, "%-6s sustained (no errors, backlog <= %d records): %,.0f spans/s%n",
