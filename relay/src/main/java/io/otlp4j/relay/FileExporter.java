@@ -17,12 +17,14 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Stream;
 
 /**
@@ -43,6 +45,18 @@ import java.util.stream.Stream;
  * any Collector {@code flush_interval}. An existing file is appended to, or with {@link
  * Builder#append(boolean) append(false)} truncated when the exporter first writes to it.
  *
+ * <p><b>The JSON path</b> (the embedded default's, so the relay's out-of-the-box throughput): a request
+ * (often a batch of megabytes) is transcoded straight from its buffer's array, or from one copy into
+ * a reused array when it is direct or composite, into a reused line buffer that then goes to the file
+ * in one write, newline included, outside any allocation: no per-request {@code byte[]} of the
+ * protobuf or of the JSON (which, at batch sizes, are humongous objects for G1 and made its pauses the
+ * relay's p99). Transcoding happens outside the file's lock, so signals sharing one {@link
+ * Builder#path(Path) path} still transcode in parallel. {@code bench/run main-job-default} measures it.
+ *
+ * <p><b>Memory:</b> at most {@link #MAX_POOLED_SCRATCH} scratch pairs are kept between requests, and
+ * none that grew past {@link #MAX_POOLED_SCRATCH_BYTES}: a larger one serves its request and is
+ * dropped.
+ *
  * <p><b>Buffer ownership:</b> {@link #export} releases the request before it returns.
  *
  * <p><b>Thread-safety:</b> thread-safe; writes to one file are serialized by a lock per file.
@@ -54,6 +68,10 @@ public final class FileExporter implements RelayExporter {
   public static final long DEFAULT_MAX_BYTES = 100L * 1024 * 1024;
   /** Default number of rotated files kept (the Collector's default). */
   public static final int DEFAULT_MAX_BACKUPS = 100;
+  /** Scratch pairs (protobuf copy, JSON line) kept for reuse: one per thread exporting at once, typically. */
+  static final int MAX_POOLED_SCRATCH = 4;
+  /** A scratch pair that grew past this many bytes is not kept. */
+  static final int MAX_POOLED_SCRATCH_BYTES = 64 * 1024 * 1024;
 
   /** How requests are written. */
   public enum Format {
@@ -68,6 +86,7 @@ public final class FileExporter implements RelayExporter {
   private final String id;
   private final Format format;
   private final Map<Signal, RotatingFile> files = new EnumMap<>(Signal.class);
+  private final ConcurrentLinkedQueue<Scratch> scratchPool = new ConcurrentLinkedQueue<>();
 
   private FileExporter(Builder builder) {
     this.id = builder.id;
@@ -115,15 +134,27 @@ public final class FileExporter implements RelayExporter {
         request.release();
       }
     }
-    byte[] protobuf;
-    try {
-      protobuf = ByteBufUtil.getBytes(request);
-    } finally {
-      request.release();
+    Scratch scratch = scratchPool.poll();
+    if (scratch == null) {
+      scratch = new Scratch();
     }
     try {
-      byte[] json = OtlpJson.toJson(signal, protobuf);
-      files.get(signal).append(json);
+      scratch.line.reset();
+      try {
+        int length = request.readableBytes();
+        if (request.hasArray()) {
+          OtlpJson.toJson(signal, request.array(), request.arrayOffset() + request.readerIndex(), length,
+              scratch.line);
+        } else {
+          byte[] protobuf = scratch.protobuf(length);
+          request.getBytes(request.readerIndex(), protobuf, 0, length);
+          OtlpJson.toJson(signal, protobuf, 0, length, scratch.line);
+        }
+      } finally {
+        request.release();
+      }
+      scratch.line.write('\n');
+      files.get(signal).appendLine(scratch.line.bytes(), scratch.line.size());
       return CompletableFuture.completedFuture(Outcome.accepted());
     } catch (RuntimeException | IOException e) {
       LOG.log(System.Logger.Level.WARNING, () -> id + ": could not write " + itemCount + " " + signal.id() + " items to "
@@ -131,6 +162,69 @@ public final class FileExporter implements RelayExporter {
       // A local write that failed (a full disk, say) may succeed later: the client may send again.
       return CompletableFuture.completedFuture(Outcome.retryable("could not write to "
           + files.get(signal).path + ": " + e.getMessage()));
+    } finally {
+      if (scratch.retainedBytes() <= MAX_POOLED_SCRATCH_BYTES && scratchPool.size() < MAX_POOLED_SCRATCH) {
+        scratchPool.offer(scratch);
+      }
+    }
+  }
+
+  /** One transcoding's reusable arrays; used by one thread at a time (taken from the pool, then offered back). */
+  private static final class Scratch {
+    private byte[] protobuf = new byte[0];
+    final LineBuffer line = new LineBuffer();
+
+    /** An array of at least {@code length} bytes (its content is not kept). */
+    byte[] protobuf(int length) {
+      if (protobuf.length < length) {
+        protobuf = new byte[Math.max(length, (int) Math.min(Integer.MAX_VALUE - 8, protobuf.length * 2L))];
+      }
+      return protobuf;
+    }
+
+    long retainedBytes() {
+      return (long) protobuf.length + line.bytes().length;
+    }
+  }
+
+  /** A growable byte sink whose array is read in place (unlike {@code ByteArrayOutputStream}, no copy out). */
+  private static final class LineBuffer extends OutputStream {
+    private byte[] buf = new byte[64 * 1024];
+    private int size;
+
+    void reset() {
+      size = 0;
+    }
+
+    byte[] bytes() {
+      return buf;
+    }
+
+    int size() {
+      return size;
+    }
+
+    private void ensure(int more) {
+      int needed = size + more;
+      if (needed < 0 || needed > Integer.MAX_VALUE - 8) {
+        throw new IllegalStateException("a JSON line over 2 GiB");
+      }
+      if (needed > buf.length) {
+        buf = Arrays.copyOf(buf, (int) Math.min(Integer.MAX_VALUE - 8, Math.max(needed, buf.length * 2L)));
+      }
+    }
+
+    @Override
+    public void write(int b) {
+      ensure(1);
+      buf[size++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      ensure(len);
+      System.arraycopy(b, off, buf, size, len);
+      size += len;
     }
   }
 
@@ -187,19 +281,12 @@ public final class FileExporter implements RelayExporter {
       }
     }
 
-    synchronized void append(byte[] json) throws IOException {
-      if (closed) {
-        throw new IOException("file exporter is shut down");
-      }
-      if (out == null) {
-        open();
-      } else if (size > 0 && size + json.length + 1 > maxBytes) {
-        rotate();
-      }
-      out.write(json);
-      out.write('\n');
+    /** Writes {@code line[0, length)} (a JSON line, its newline included) and flushes; the caller keeps the array. */
+    synchronized void appendLine(byte[] line, int length) throws IOException {
+      prepare(length);
+      out.write(line, 0, length);
       out.flush();
-      size += json.length + 1;
+      size += length;
     }
 
     private void open() throws IOException {

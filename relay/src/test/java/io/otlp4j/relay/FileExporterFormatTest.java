@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Message;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.otlp4j.core.Outcome;
 import io.otlp4j.relay.config.RelayConfig;
+import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.testing.OtlpGenerator;
 import java.io.DataInputStream;
@@ -30,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The {@code file} exporter's {@code format: proto} (the Collector's framing: a 4-byte big-endian
- * length before each request), {@code append}, and rotation by age, read back with the official classes.
+ * length before each request), {@code append}, and rotation by age, read back with the official classes;
+ * and its JSON lines, the same whatever buffer a request comes in.
  */
 class FileExporterFormatTest {
 
@@ -55,6 +59,77 @@ class FileExporterFormatTest {
         frames.add(in.readNBytes(length));
       }
     }
+  }
+
+  /** The buffers a request reaches the exporter in: heap (at an offset), direct, composite (a merged batch). */
+  private static ByteBuf inKind(int kind, byte[] bytes) {
+    switch (kind) {
+      case 0: {
+        byte[] padded = new byte[bytes.length + 7];
+        System.arraycopy(bytes, 0, padded, 7, bytes.length);
+        return Unpooled.wrappedBuffer(padded).skipBytes(7);
+      }
+      case 1:
+        return direct(bytes);
+      default: {
+        CompositeByteBuf composite = PooledByteBufAllocator.DEFAULT.compositeDirectBuffer();
+        int half = bytes.length / 2;
+        composite.addComponent(true, direct(java.util.Arrays.copyOfRange(bytes, 0, half)));
+        composite.addComponent(true, direct(java.util.Arrays.copyOfRange(bytes, half, bytes.length)));
+        return composite;
+      }
+    }
+  }
+
+  @Test
+  void jsonLinesAreTheTranscodersOutputWhateverTheBufferAndNothingOfAFailedRequest() throws Exception {
+    Path out = dir.resolve("all.jsonl");
+    FileExporter exporter = FileExporter.builder("file").path(out).build();
+    OtlpGenerator generator = new OtlpGenerator(11);
+    List<String> expected = new ArrayList<>();
+    List<Message> sent = new ArrayList<>();
+    for (int i = 0; i < 36; i++) {
+      Signal signal = Signal.values()[i % 3];
+      // Every few requests a large one (a merged batch of many), then small ones again: the reused
+      // buffers grow and must not leak bytes of a longer line into a shorter one.
+      Message request = generator.request(signal);
+      if (i % 7 == 3) {
+        ByteBuf big = Unpooled.buffer();
+        for (int k = 0; k < 200; k++) {
+          big.writeBytes(generator.request(signal).toByteArray());
+        }
+        request = parse(signal, io.netty.buffer.ByteBufUtil.getBytes(big));
+      }
+      byte[] bytes = request.toByteArray();
+      ByteBuf buf = inKind(i % 3, bytes);
+      assertThat(exporter.export(signal, buf, 1).join().isSuccess()).isTrue();
+      assertThat(buf.refCnt()).isZero();
+      expected.add(new String(OtlpJson.toJson(signal, bytes), StandardCharsets.UTF_8));
+      sent.add(request);
+      if (i == 10) {
+        // Truncated: the transcoder fails part-way; not a byte of it may reach the file.
+        ByteBuf bad = inKind(i % 3, new byte[] {0x0A, 0x10, 0x0A, 0x02});
+        assertThat(exporter.export(Signal.TRACES, bad, 1).join().isSuccess()).isFalse();
+        assertThat(bad.refCnt()).isZero();
+      }
+    }
+    exporter.shutdown(Duration.ofSeconds(1)).join();
+
+    List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
+    assertThat(lines).containsExactlyElementsOf(expected);
+    for (int i = 0; i < lines.size(); i++) {
+      Signal signal = Signal.values()[i % 3];
+      assertThat(parse(signal, OtlpJson.toProtobuf(signal, lines.get(i).getBytes(StandardCharsets.UTF_8))))
+          .isEqualTo(sent.get(i));
+    }
+  }
+
+  private static Message parse(Signal signal, byte[] protobuf) throws Exception {
+    return switch (signal) {
+      case TRACES -> ExportTraceServiceRequest.parseFrom(protobuf);
+      case METRICS -> ExportMetricsServiceRequest.parseFrom(protobuf);
+      case LOGS -> ExportLogsServiceRequest.parseFrom(protobuf);
+    };
   }
 
   @Test

@@ -33,8 +33,8 @@ import java.util.Arrays;
  * <h2>Protobuf semantics without a parse</h2>
  * Each message is read in two passes over its direct fields (nested content is skipped by length,
  * so the passes cost one step per field, not per byte). The first validates the structure and
- * records, per field number, the last occurrence and the count; the second writes JSON in wire
- * order, and from the records it applies what a protobuf parser would: a singular field that occurs
+ * records, per field number, the last occurrence and whether there are several; the second writes
+ * JSON in wire order, and from the records it applies what a protobuf parser would: a singular field that occurs
  * more than once takes its last value; of a oneof, the member set last wins; a singular message that
  * occurs more than once is the merge of its occurrences (their concatenation, copied once: only
  * non-canonical input pays for it); the elements of a repeated field, even when interleaved with
@@ -54,8 +54,8 @@ final class ProtobufToJson {
   private boolean utf8Generator;
   private JsonGenerator discard;
   private ProtoReader r;
+  /** Per nesting level, per field number: where its last occurrence starts (valid where the field's bit is seen). */
   private int[] last = new int[FRAME * 12];
-  private int[] count = new int[FRAME * 12];
   private final char[] chars = new char[40];
 
   ProtobufToJson(JsonGenerator generator, byte[] buf, int offset) {
@@ -81,15 +81,16 @@ final class ProtobufToJson {
     int base = frame * FRAME;
     if (base + FRAME > last.length) {
       last = Arrays.copyOf(last, last.length * 2);
-      count = Arrays.copyOf(count, count.length * 2);
     }
-    int maxNumber = type.byNumber.length - 1;
-    Arrays.fill(last, base, base + maxNumber + 1, -1);
-    Arrays.fill(count, base, base + maxNumber + 1, 0);
 
-    // Pass 1: validate this level's structure; record the last occurrence of each known field.
+    // Pass 1: validate this level's structure; record the last occurrence of each known field, and
+    // which fields occur (seen) and which more than once (multiple), as bits: no per-message clearing
+    // of arrays (last[] is only read where its field's bit is seen).
     ProtoReader r = this.r;
     r.pos = start;
+    int oneofTags = 0;
+    long seen = 0;
+    long multiple = 0;
     while (r.pos < end) {
       int tagStart = r.pos;
       int tag = r.readTag(end);
@@ -97,9 +98,16 @@ final class ProtobufToJson {
       Field f = type.field(tag >>> 3);
       if (f != null && f.accepts(tag & 7)) {
         last[base + f.number] = tagStart;
-        count[base + f.number]++;
+        multiple |= seen & f.bit;
+        seen |= f.bit;
+        if (f.oneof >= 0) {
+          oneofTags++;
+        }
       }
     }
+    // With at most one occurrence of any oneof member (every canonical AnyValue, data point...), no
+    // member can be superseded by another: the per-field search of winsOneof is skipped.
+    boolean oneofContest = oneofTags > 1;
 
     // Pass 2: write.
     g.writeStartObject();
@@ -123,7 +131,7 @@ final class ProtobufToJson {
         r.pos = next;
         continue;
       }
-      if (last[base + f.number] != tagStart || !winsOneof(f, tagStart, base)) {
+      if (last[base + f.number] != tagStart || (oneofContest && !winsOneof(f, tagStart, base, seen))) {
         validateSuperseded(f, tag, end, frame);
         continue;
       }
@@ -131,10 +139,10 @@ final class ProtobufToJson {
         int contentEnd = r.readLengthDelimited(end);
         checkNesting(frame, tagStart);
         g.writeFieldName(f.jsonKey);
-        if (count[base + f.number] == 1) {
+        if ((multiple & f.bit) == 0) {
           writeMessage(f.message, r.pos, contentEnd, frame + 1);
         } else {
-          writeMerged(f, type, start, end, base, frame);
+          writeMerged(f, type, start, end, base, seen, frame);
         }
         r.pos = contentEnd;
       } else {
@@ -189,13 +197,13 @@ final class ProtobufToJson {
     }
   }
 
-  /** Whether no other member of f's oneof occurs after {@code at}. */
-  private boolean winsOneof(Field f, int at, int base) {
+  /** Whether no other member of f's oneof occurs after {@code at}; {@code seen}: the fields that occur. */
+  private boolean winsOneof(Field f, int at, int base, long seen) {
     if (f.oneof < 0) {
       return true;
     }
     for (Field member : f.owner.oneofs.get(f.oneof)) {
-      if (member != f && last[base + member.number] > at) {
+      if (member != f && (seen & member.bit) != 0 && last[base + member.number] > at) {
         return false;
       }
     }
@@ -207,12 +215,12 @@ final class ProtobufToJson {
    * the last occurrence of another member of its oneof, which is the message their concatenated
    * contents encode. Offsets in errors inside it are relative to that concatenation.
    */
-  private void writeMerged(Field f, MessageType type, int start, int end, int base, int frame)
+  private void writeMerged(Field f, MessageType type, int start, int end, int base, long seen, int frame)
       throws IOException {
     int after = -1;
     if (f.oneof >= 0) {
       for (Field member : type.oneofs.get(f.oneof)) {
-        if (member != f) {
+        if (member != f && (seen & member.bit) != 0) {
           after = Math.max(after, last[base + member.number]);
         }
       }

@@ -40,10 +40,19 @@ import org.HdrHistogram.Recorder;
  * {@link Recorder} (wait-free for the recording threads); one reader, the thread in {@link #await},
  * takes interval snapshots for the progress line and the summary.
  *
+ * <h2>Warm-up</h2>
+ * For the first {@code warmupNanos} the run sends exactly as it will afterwards (same rate, same
+ * bound on what is in flight) but counts nothing: a request due (open loop) or sent (closed loop)
+ * before the warm-up ends is a warm-up request, and its answer, whenever it comes, goes only into the
+ * warm-up tally ({@link Snapshot#warmupRequests}, {@link Snapshot#warmupFailed}). Without it the first
+ * second of a run measures this client's own cold JIT and connection set-up: late requests that an
+ * open loop charges to the endpoint. The measurement starts when the warm-up ends: its clock, its
+ * rate, {@code maxRequests} and {@code durationNanos} count from there.
+ *
  * <h2>Bounds</h2>
- * The run ends after {@code maxRequests} requests or {@code durationNanos}, whichever comes first;
- * then no new request is sent and the run is over once every request in flight has its answer (the
- * exporter answers each within its timeout and retries).
+ * The run ends after {@code maxRequests} measured requests or {@code durationNanos} after the warm-up,
+ * whichever comes first; then no new request is sent and the run is over once every request in flight
+ * has its answer (the exporter answers each within its timeout and retries).
  *
  * <h2>Buffer ownership</h2>
  * Each payload the source supplies is handed to {@link OtlpExporter#export} with its ownership.
@@ -60,6 +69,7 @@ final class LoadRun {
   private final int concurrency;
   private final long maxRequests;
   private final long durationNanos;
+  private final long warmupNanos;
   private final ScheduledExecutorService dispatcher;
 
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -72,10 +82,12 @@ final class LoadRun {
   private final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, String> errorSamples = new ConcurrentHashMap<>();
   private final AtomicLong completed = new AtomicLong();
+  private final LongAdder warmupFailed = new LongAdder();
   private final CountDownLatch done = new CountDownLatch(1);
 
   private volatile long startNanos;
-  private volatile long dispatched; // written by the dispatch thread only
+  private volatile long dispatched; // written by the dispatch thread only; warm-up requests included
+  private volatile long warmupDispatched; // written by the dispatch thread only
   private volatile boolean stopping;
   private volatile long endNanos;
 
@@ -84,7 +96,7 @@ final class LoadRun {
   private Histogram interval;
 
   LoadRun(OtlpExporter exporter, Signal signal, int itemsPerRequest, Supplier<ByteBuf> payloads, double rate,
-      int concurrency, long maxRequests, long durationNanos) {
+      int concurrency, long maxRequests, long durationNanos, long warmupNanos) {
     this.exporter = exporter;
     this.signal = signal;
     this.itemsPerRequest = itemsPerRequest;
@@ -93,6 +105,7 @@ final class LoadRun {
     this.concurrency = concurrency;
     this.maxRequests = maxRequests;
     this.durationNanos = durationNanos;
+    this.warmupNanos = warmupNanos;
     this.dispatcher = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "otlp4j-send-dispatch");
       t.setDaemon(true);
@@ -135,7 +148,8 @@ final class LoadRun {
     while (!stopping) {
       long n = dispatched;
       long due = startNanos + (long) (n * 1e9 / rate);
-      if (n >= maxRequests || due - startNanos >= durationNanos) {
+      boolean warmup = due - startNanos < warmupNanos;
+      if (!warmup && (n - warmupDispatched >= maxRequests || due - startNanos - warmupNanos >= durationNanos)) {
         stopDispatching();
         return;
       }
@@ -145,13 +159,20 @@ final class LoadRun {
         return;
       }
       dispatched = n + 1;
+      if (warmup) {
+        warmupDispatched = n + 1;
+      }
       if (inFlight.get() >= concurrency) {
-        error(ErrorKind.CLIENT_OVERLOADED, "more than " + concurrency + " requests in flight when request "
-            + (n + 1) + " was due (raise --concurrency, or lower --rate)");
+        if (warmup) {
+          warmupFailed.increment();
+        } else {
+          error(ErrorKind.CLIENT_OVERLOADED, "more than " + concurrency + " requests in flight when request "
+              + (n + 1 - warmupDispatched) + " was due (raise --concurrency, or lower --rate)");
+        }
         completedOne();
         continue;
       }
-      send(due);
+      send(due, warmup);
     }
   }
 
@@ -161,27 +182,41 @@ final class LoadRun {
     }
     long n = dispatched;
     long now = System.nanoTime();
-    if (n >= maxRequests || now - startNanos >= durationNanos) {
+    boolean warmup = now - startNanos < warmupNanos;
+    if (!warmup && (n - warmupDispatched >= maxRequests || now - startNanos - warmupNanos >= durationNanos)) {
       stopDispatching();
       return;
     }
     dispatched = n + 1;
-    send(now);
+    if (warmup) {
+      warmupDispatched = n + 1;
+    }
+    send(now, warmup);
   }
 
-  private void send(long dueNanos) {
+  private void send(long dueNanos, boolean warmup) {
     inFlight.incrementAndGet();
     ByteBuf payload;
     try {
       payload = payloads.get();
     } catch (RuntimeException e) {
       inFlight.decrementAndGet();
-      error("other", "cannot build the request: " + e);
+      if (warmup) {
+        warmupFailed.increment();
+      } else {
+        error("other", "cannot build the request: " + e);
+      }
       completedOne();
       return;
     }
     int size = payload.readableBytes();
-    exporter.export(signal, payload, itemsPerRequest).whenComplete((result, e) -> onAnswer(dueNanos, size, e == null ? result : null));
+    exporter.export(signal, payload, itemsPerRequest).whenComplete((result, e) -> {
+      if (warmup) {
+        onWarmupAnswer(e == null ? result : null);
+      } else {
+        onAnswer(dueNanos, size, e == null ? result : null);
+      }
+    });
   }
 
   private void stopDispatching() {
@@ -192,6 +227,16 @@ final class LoadRun {
   }
 
   // ------------------------------------------------------------------------------- answer threads
+
+  /** A warm-up request's answer: only tallied (and, closed loop, the next request sent). */
+  private void onWarmupAnswer(Outcome result) {
+    inFlight.decrementAndGet();
+    if (result == null || !result.isSuccess()) {
+      warmupFailed.increment();
+    }
+    completedOne();
+    sendNextClosedLoop();
+  }
 
   private void onAnswer(long dueNanos, int size, Outcome result) {
     long micros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - dueNanos);
@@ -212,6 +257,10 @@ final class LoadRun {
       error(ErrorKind.of(result), result.message());
     }
     completedOne();
+    sendNextClosedLoop();
+  }
+
+  private void sendNextClosedLoop() {
     if (rate <= 0 && !stopping) {
       try {
         dispatcher.execute(this::closedLoopNext);
@@ -256,9 +305,11 @@ final class LoadRun {
     long end = done.getCount() == 0 ? endNanos : System.nanoTime();
     Map<String, Long> errorCounts = new TreeMap<>();
     errors.forEach((k, v) -> errorCounts.put(k, v.sum()));
-    return new Snapshot(completed.get() + inFlight.get(), succeeded.sum(), failed.sum(),
-        items.sum(), rejectedItems.sum(), bytes.sum(), Math.max(1, end - startNanos), total.copy(), errorCounts,
-        new TreeMap<>(errorSamples));
+    long warmupSent = warmupDispatched;
+    long measureStart = startNanos + warmupNanos;
+    return new Snapshot(dispatched - warmupSent, succeeded.sum(), failed.sum(),
+        items.sum(), rejectedItems.sum(), bytes.sum(), Math.max(1, end - measureStart), total.copy(), errorCounts,
+        new TreeMap<>(errorSamples), end - startNanos < warmupNanos, warmupNanos, warmupSent, warmupFailed.sum());
   }
 
   /** What a run has done so far. Immutable once taken. */
@@ -273,9 +324,18 @@ final class LoadRun {
     final Histogram latencyMicros;
     final Map<String, Long> errors;
     final Map<String, String> errorSamples;
+    /** Whether the run is still warming up (nothing measured yet). */
+    final boolean warmingUp;
+    /** How long the warm-up lasts (0: none). */
+    final long warmupNanos;
+    /** Warm-up requests sent (or due while the in-flight bound was reached), not counted above. */
+    final long warmupRequests;
+    /** Warm-up requests that failed (so far), not counted above. */
+    final long warmupFailed;
 
     Snapshot(long requests, long succeeded, long failed, long items, long rejectedItems, long bytes,
-        long elapsedNanos, Histogram latencyMicros, Map<String, Long> errors, Map<String, String> errorSamples) {
+        long elapsedNanos, Histogram latencyMicros, Map<String, Long> errors, Map<String, String> errorSamples,
+        boolean warmingUp, long warmupNanos, long warmupRequests, long warmupFailed) {
       this.requests = requests;
       this.succeeded = succeeded;
       this.failed = failed;
@@ -286,8 +346,13 @@ final class LoadRun {
       this.latencyMicros = latencyMicros;
       this.errors = errors;
       this.errorSamples = errorSamples;
+      this.warmingUp = warmingUp;
+      this.warmupNanos = warmupNanos;
+      this.warmupRequests = warmupRequests;
+      this.warmupFailed = warmupFailed;
     }
 
+    /** Seconds measured: from the end of the warm-up. */
     double seconds() {
       return elapsedNanos / 1e9;
     }

@@ -292,6 +292,74 @@ class SendCommandTest {
     assertThat(server.requestCount()).isEqualTo(1);
   }
 
+  @Test
+  void warmupRequestsAreSentButNotCountedAndTheSummarySaysSo() throws Exception {
+    // Open loop at 40/s: requests due at 0, 25, ..., 475 ms are the warm-up (20), then 10 are measured.
+    Result r = send("--endpoint", server.grpcEndpoint(), "--warmup", "500ms", "--rate", "40", "--count", "10",
+        "--items-per-request", "3");
+
+    assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_OK);
+    assertThat(server.traceRequests()).hasSize(20 + 10);
+    assertThat(r.out).contains("requests    10 sent, 10 ok, 0 failed")
+        .contains("(30 spans,")
+        .contains("(of 10 accepted requests, from when each was due)")
+        .contains("warm-up     0.5 s before the above: 20 requests sent, not counted (0 failed)");
+    assertThat(r.err).contains("after a 0.5 s warm-up (sent, not counted)");
+  }
+
+  @Test
+  void aClosedLoopWarmupIsTalliedApartInTheJsonSummary() throws Exception {
+    Result r = send("--endpoint", server.grpcEndpoint(), "--warmup", "300ms", "--rate", "0", "--concurrency", "2",
+        "--count", "5", "--items-per-request", "2", "--json");
+
+    assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_OK);
+    JsonNode summary = r.json();
+    long warmupRequests = summary.get("warmup_requests").asLong();
+    assertThat(warmupRequests).isPositive();
+    assertThat(summary.get("warmup_seconds").asDouble()).isEqualTo(0.3);
+    assertThat(summary.get("warmup_failed").asLong()).isZero();
+    assertThat(summary.get("requests").asLong()).isEqualTo(5);
+    assertThat(summary.get("succeeded").asLong()).isEqualTo(5);
+    assertThat(summary.get("items").asLong()).isEqualTo(10);
+    assertThat(summary.get("latency_ms").get("count").asLong()).isEqualTo(5);
+    assertThat(server.traceRequests()).hasSize((int) (warmupRequests + 5));
+  }
+
+  @Test
+  void aWarmupFailureIsNotCountedAsAMeasuredError() throws Exception {
+    server.failWith(Status.UNAVAILABLE.withDescription("still starting"));
+    Result r = send("--endpoint", server.grpcEndpoint(), "--warmup", "200ms", "--rate", "20", "--count", "1", "--json");
+
+    JsonNode summary = r.json();
+    assertThat(summary.get("warmup_requests").asLong()).isEqualTo(4);
+    assertThat(summary.get("warmup_failed").asLong()).isEqualTo(4);
+    assertThat(summary.get("errors").toString()).isEqualTo("{\"UNAVAILABLE\":1}");
+    assertThat(server.requestCount()).isEqualTo(4 + 1);
+  }
+
+  @Test
+  void theWarmupIsOnByDefault() throws Exception {
+    Result r = sendAsIs("send", "--endpoint", server.grpcEndpoint(), "--rate", "20", "--count", "1", "--json");
+
+    assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_OK);
+    JsonNode summary = r.json();
+    assertThat(summary.get("warmup_seconds").asDouble()).isEqualTo(3.0);
+    assertThat(summary.get("warmup_requests").asLong()).isEqualTo(3 * 20);
+    assertThat(summary.get("succeeded").asLong()).isEqualTo(1);
+    assertThat(server.traceRequests()).hasSize(3 * 20 + 1);
+    assertThat(r.err).contains("after a 3.0 s warm-up (sent, not counted)");
+  }
+
+  @Test
+  void warmupZeroSendsNothingBeforeTheMeasurement() throws Exception {
+    Result r = sendAsIs("send", "--endpoint", server.grpcEndpoint(), "--warmup", "0", "--rate", "20", "--count", "3");
+
+    assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_OK);
+    assertThat(server.traceRequests()).hasSize(3);
+    assertThat(r.out).contains("requests    3 sent, 3 ok, 0 failed").doesNotContain("warm-up");
+    assertThat(r.err).doesNotContain("warm-up");
+  }
+
   static Stream<Arguments> badOptions() {
     return Stream.of(
         Arguments.of(List.of("--rate", "-1"), "--rate"),
@@ -302,6 +370,7 @@ class SendCommandTest {
         Arguments.of(List.of("--count", "0"), "--count"),
         Arguments.of(List.of("--concurrency", "0"), "--concurrency"),
         Arguments.of(List.of("--duration", "soon"), "not a duration"),
+        Arguments.of(List.of("--warmup", "-1s"), "not a duration"),
         Arguments.of(List.of("--header", "novalue"), "novalue"),
         Arguments.of(List.of("--endpoint", "ftp://example.com"), "must use http or https"),
         Arguments.of(List.of("--file", "x.json", "--items-per-request", "5"), "does not go with --file"),
@@ -338,10 +407,23 @@ class SendCommandTest {
     }
   }
 
+  /**
+   * Runs {@code send} with these options and, unless they set one, {@code --warmup 0}: most tests count
+   * exactly the requests a server saw, which a warm-up would add to.
+   */
   private static Result send(String... options) {
-    String[] args = new String[options.length + 1];
-    args[0] = "send";
-    System.arraycopy(options, 0, args, 1, options.length);
+    List<String> args = new ArrayList<>();
+    args.add("send");
+    args.addAll(List.of(options));
+    if (!args.contains("--warmup")) {
+      args.add("--warmup");
+      args.add("0");
+    }
+    return sendAsIs(args.toArray(new String[0]));
+  }
+
+  /** Runs the CLI with exactly these arguments. */
+  private static Result sendAsIs(String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exit = Cli.execute(args, new ByteArrayInputStream(new byte[0]), new PrintStream(out, true),
