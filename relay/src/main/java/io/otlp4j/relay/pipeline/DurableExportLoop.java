@@ -86,7 +86,6 @@ final class DurableExportLoop {
   private List<Part> parts = List.of();
   private int attempts;
   private long batchStartNanos;
-  private long lastDelayHint = Outcome.NO_DELAY;
   /** A skipped record's position, committed after the batch before it. */
   private long carriedSkip = -1;
   private volatile boolean stopped;
@@ -427,7 +426,6 @@ final class DurableExportLoop {
    * where the policy would give up, after at most {@link #DEFAULT_BACKOFF}'s cap: the data is on disk.
    */
   private void scheduleRetry(long serverDelayNanos) {
-    lastDelayHint = serverDelayNanos;
     int n = Math.max(1, attempts);
     long elapsed = batch.isEmpty() ? 0 : System.nanoTime() - batchStartNanos;
     RetryPolicy.RetryDecision d = backoff.decide(n, elapsed, serverDelayNanos);
@@ -444,11 +442,6 @@ final class DurableExportLoop {
     } catch (RejectedExecutionException closed) {
       finish();
     }
-  }
-
-  /** The upstream's delay the last retry honoured, or NO_DELAY (tests). */
-  long lastDelayHint() {
-    return lastDelayHint;
   }
 
   private void releaseBatch() {

@@ -204,12 +204,20 @@ final class ExporterQueue {
       onLocalFailure(e);
       sent = CompletableFuture.completedFuture(Outcome.localFailure("internal error: " + e, e));
     }
-    direct.add(sent);
+    // The exporter owns the buffer now: from here on nothing may throw out of offer (the pipeline
+    // would release a reference it no longer holds).
     CompletableFuture<Outcome> f = sent;
-    sent.whenComplete((outcome, error) -> {
+    try {
+      direct.add(f);
+      f.whenComplete((outcome, error) -> {
+        direct.remove(f);
+        complete(entry, outcome != null ? outcome : Outcome.localFailure("internal error: " + error, error));
+      });
+    } catch (Throwable e) {
+      onLocalFailure(e);
       direct.remove(f);
-      entry.onDone().accept(outcome != null ? outcome : Outcome.localFailure("internal error: " + error, error));
-    });
+      complete(entry, Outcome.localFailure("internal error: " + e, e));
+    }
   }
 
   /** Runs on the drainer thread; owns the entries' buffers. Never throws. */
