@@ -49,6 +49,7 @@ final class ExportCall {
   private final AtomicBoolean finished = new AtomicBoolean();
   private final long startNanos;
   private volatile int attempts; // written by one attempt at a time; read by abort() from any thread
+  private volatile int circuitWaits; // tries that found the circuit open (no attempt made); same threading
   private volatile ScheduledFuture<?> retryTimer;
   private volatile boolean aborted;
 
@@ -76,7 +77,12 @@ final class ExportCall {
       }
       CircuitBreaker breaker = endpoint.breaker;
       if (!breaker.tryAcquirePermission()) {
-        finish(Outcome.retryable("circuit open for " + endpoint.key + ": failing fast"));
+        // Nothing is sent while the circuit is open, but a retrying export is not over: it waits (within
+        // retry_on_failure's bounds, each wait counted like an attempt) for the breaker to let a probe
+        // through. Ending it here dropped data the relay had acknowledged in ack mode received once a
+        // flood or an outage opened the circuit. A caller owning the retries gets the refusal at once.
+        circuitWaits++;
+        retryOrFinish(Outcome.retryable("circuit open for " + endpoint.key + ": failing fast"));
         return;
       }
       attempts++;
@@ -148,7 +154,8 @@ final class ExportCall {
     }
     long now = exporter.settings.clock.nanoTime();
     RetryPolicy.RetryDecision decision =
-        exporter.settings.retryPolicy.decide(Math.max(1, attempts), now - startNanos, outcome.retryAfterNanos());
+        exporter.settings.retryPolicy.decide(Math.max(1, attempts + circuitWaits), now - startNanos,
+            outcome.retryAfterNanos());
     if (!decision.shouldRetry()) {
       finish(outcome.withMessageSuffix(" (gave up after " + attempts + " attempt"
           + (attempts == 1 ? "" : "s") + ": " + decision.giveUpReason() + ")"));

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.otlp4j.core.CircuitBreaker;
 import io.otlp4j.core.Outcome;
+import io.otlp4j.core.RetryPolicy;
 import io.otlp4j.testing.MockOtlpServer;
 import io.otlp4j.testing.NettyLeakCheck;
 import io.otlp4j.wire.Signal;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -84,6 +86,42 @@ class CircuitBreakerRecoveryTest {
         assertThat(received).doesNotHaveDuplicates();
         assertThat(new HashSet<>(received)).isEqualTo(acknowledged);
         assertThat(acknowledged).hasSize(12);
+      } finally {
+        server.close();
+      }
+    }
+  }
+
+  /**
+   * A retrying export that finds the circuit open keeps waiting (within its retry policy) instead of
+   * ending: the relay's in-memory queues in ack mode received rely on it, or an outage that opens the
+   * circuit drops data the clients were told was accepted (issue #12's flood scenario).
+   */
+  @ParameterizedTest
+  @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
+  void aRetryingExportWaitsOutAnOpenCircuitAndIsDeliveredWhenTheServerComesBack(Protocol protocol)
+      throws Exception {
+    int port;
+    try (ServerSocket reserve = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = reserve.getLocalPort();
+    }
+    RetryPolicy patient = RetryPolicy.builder().initialDelay(Duration.ofMillis(50)).maxDelay(Duration.ofMillis(200))
+        .multiplier(1.5).maxAttempts(10_000).maxElapsed(Duration.ofSeconds(60)).build();
+    try (OtlpExporter exporter = OtlpExporter.builder().protocol(protocol).endpoint("http://127.0.0.1:" + port)
+        .retryPolicy(patient).timeout(Duration.ofSeconds(2)).acquireTimeout(Duration.ofSeconds(1))
+        .circuitBreaker(b -> b.consecutiveFailureThreshold(2).openWait(Duration.ofSeconds(1)).halfOpen(1, 1))
+        .ioThreads(1).build()) {
+      CompletableFuture<Outcome> export = exporter.export(Signal.LOGS, buffer(tagged("waits", 10)), 1);
+      await().atMost(Duration.ofSeconds(20)).until(() -> exporter.circuitState(Signal.LOGS) == CircuitBreaker.State.OPEN);
+      // Open: the export's next tries find the circuit open, and it must still be waiting, not failed.
+      await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(2)).until(() -> !export.isDone());
+
+      MockOtlpServer server = (protocol == Protocol.GRPC ? MockOtlpServer.builder().grpcPort(port)
+          : MockOtlpServer.builder().httpPort(port).requireContentLength()).start();
+      try {
+        Outcome r = export.get(60, TimeUnit.SECONDS);
+        assertThat(r.kind()).as(r.toString()).isEqualTo(Outcome.Kind.ACCEPTED);
+        assertThat(server.acceptedCount()).isEqualTo(1);
       } finally {
         server.close();
       }

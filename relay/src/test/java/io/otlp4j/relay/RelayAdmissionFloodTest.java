@@ -26,6 +26,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The admission goal of issue 12, scaled down 16× to stay cheap (the issue's {@code limit_mib: 256} and
@@ -43,13 +45,20 @@ class RelayAdmissionFloodTest extends RelayScenarioTest {
   private static final int MAX_MESSAGE = 1024 * 1024;
   private static final Duration FLOOD_DEADLINE = Duration.ofSeconds(15);
 
-  @Test
-  void aFloodOfMaximumSizeRequestsIsRefusedRetryablyAndAWellBehavedClientLosesNothing() throws Exception {
+  @ParameterizedTest(name = "upstream {0}")
+  @ValueSource(strings = {"slow", "down"})
+  void aFloodOfMaximumSizeRequestsIsRefusedRetryablyAndAWellBehavedClientLosesNothing(String upstreamState)
+      throws Exception {
     MockOtlpServer upstream = startUpstream();
-    // A slow upstream during the flood, so that queued data holds memory. (With an upstream outage instead,
-    // acknowledged data is lost to a different bug: ExportCall ends a retrying export as soon as the
-    // endpoint's circuit breaker is open, and in ack mode received nobody sends that batch again.)
-    upstream.defaultAnswer(Answer.ok().delayed(Duration.ofMillis(200)));
+    if (upstreamState.equals("slow")) {
+      // A slow upstream during the flood, so that queued data holds memory.
+      upstream.defaultAnswer(Answer.ok().delayed(Duration.ofMillis(200)));
+    } else {
+      // The issue's scenario: the upstream fails during the flood, the exporter's circuit opens, and
+      // acknowledged data must still arrive once it is back (a retrying export used to end on an open
+      // circuit, and in ack mode received nobody sent that batch again).
+      upstream.failWith(Status.UNAVAILABLE);
+    }
     relay = RelayUnderTest.start("""
         receivers:
           otlp:
@@ -149,12 +158,14 @@ class RelayAdmissionFloodTest extends RelayScenarioTest {
     // upstream drains the queue meanwhile)
     assertThat(grpcRefused + httpRefused).as("refused flood calls").isPositive();
 
+    // The flood is answered: the upstream is well again (a full budget of queued data waits for it, so
+    // until then the well-behaved client may be refused, retryably).
+    upstream.defaultAnswer(Answer.ok());
     // Everything the well-behaved client was told is safe arrives.
     int refusals = wellBehaved.get(60, TimeUnit.SECONDS);
     flooding.set(false);
     watched.get(10, TimeUnit.SECONDS);
     assertThat(maxUsed.get()).as("most memory used").isLessThanOrEqualTo(LIMIT);
-    upstream.defaultAnswer(Answer.ok());
     assertThat(acknowledged).hasSize(30 * 4);
     await().atMost(Duration.ofSeconds(30)).until(() -> upstream.spanNameCounts().keySet().containsAll(acknowledged));
     System.out.printf("flood: grpc refused %d/%d, http refused %d/%d, well-behaved client refused %d times,"
