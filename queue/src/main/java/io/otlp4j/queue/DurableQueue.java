@@ -148,7 +148,7 @@ public final class DurableQueue implements AutoCloseable {
   private final RequestCoalescer<PendingAppend, AppendResult> coalescer;
   private final ScheduledExecutorService intervalForcer;
   /** Completes the append futures off the writer thread; see "Concurrency". */
-  private final java.util.concurrent.ThreadPoolExecutor acks;
+  final java.util.concurrent.ThreadPoolExecutor acks; // also wakes waiting consumers (QueueConsumer)
 
   /**
    * The acknowledgement thread's backlog: answers waiting to be handed on. When full, the writer hands
