@@ -152,7 +152,8 @@ public final class Retrier {
       if (result.isDone()) {
         return; // cancelled by the caller
       }
-      attempts = attempts + 1; // single writer: attempts never overlap
+      int previous = attempts; // single writer: attempts never overlap, so read-then-write is enough
+      attempts = previous + 1;
       CompletionStage<T> stage;
       try {
         stage = Objects.requireNonNull(attempt.get(), "attempt returned null");
