@@ -64,7 +64,8 @@ final class ExportCall {
       finish(ExportResult.failedRetryable("circuit open for " + endpoint.key + ": failing fast", null, attempts));
       return;
     }
-    attempts++;
+    int previous = attempts; // one attempt at a time writes it: read-then-write is enough
+    attempts = previous + 1;
     long attemptStart = exporter.settings.clock.nanoTime();
     try {
       exporter.transport.send(signal, payload, exporter.settings.timeoutNanos,
