@@ -105,11 +105,13 @@ final class OtlpResponses {
       w.string(1, RETRY_INFO_TYPE_URL);
       w.begin(2); // RetryInfo
       w.begin(1); // retry_delay: google.protobuf.Duration
-      if (retryDelay.getSeconds() != 0) {
-        w.int64(1, retryDelay.getSeconds());
+      long seconds = retryDelay.getSeconds();
+      int nanos = retryDelay.getNano(); // the nanosecond part, as google.protobuf.Duration wants it
+      if (seconds != 0) {
+        w.int64(1, seconds);
       }
-      if (retryDelay.getNano() != 0) {
-        w.int32(2, retryDelay.getNano());
+      if (nanos != 0) {
+        w.int32(2, nanos);
       }
       w.end();
       w.end();
