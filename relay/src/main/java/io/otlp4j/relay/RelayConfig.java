@@ -250,11 +250,6 @@ public final class RelayConfig {
   final Map<String, FileStorageConfig> storages;
 
   private RelayConfig(Map<String, ReceiverConfig> receivers, Map<String, ProcessorConfig> processors,
-      Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines, HostPort admin) {
-    this(receivers, processors, exporters, pipelines, admin, AckMode.RECEIVED, Map.of());
-  }
-
-  private RelayConfig(Map<String, ReceiverConfig> receivers, Map<String, ProcessorConfig> processors,
       Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines, HostPort admin, AckMode ackMode,
       Map<String, FileStorageConfig> storages) {
     this.receivers = Map.copyOf(receivers);
