@@ -471,7 +471,8 @@ public final class Batcher<T> {
         }
       }
       if (count > 0) {
-        taken += count;
+        long t = taken; // single writer (the consumer role, here under sweepLock): read, then publish
+        taken = t + count;
       }
     }
   }
@@ -726,7 +727,8 @@ public final class Batcher<T> {
         pendingBytes.addAndGet(-bytes);
       }
     }
-    taken += batch.size();
+    long t = taken; // single writer (the drainer): read, then publish with one volatile write
+    taken = t + batch.size();
     if (blockedProducers.get() > 0) {
       signalNotFull();
     }

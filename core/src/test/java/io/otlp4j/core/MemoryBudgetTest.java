@@ -122,7 +122,7 @@ class MemoryBudgetTest {
                   long admitted = 0;
                   ThreadLocalRandom random = ThreadLocalRandom.current();
                   for (int i = 0; i < 50_000; i++) {
-                    long bytes = 1 + random.nextInt(1_500);
+                    long bytes = 1L + random.nextInt(1_500);
                     if (b.tryAcquire(bytes)) {
                       admitted++;
                       b.release(bytes);

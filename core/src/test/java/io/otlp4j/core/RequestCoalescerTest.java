@@ -190,6 +190,7 @@ class RequestCoalescerTest {
     coalescer.drainOnce(now.get());
     assertThat(failureOf(bad)).isSameAs(bug);
     assertThat(good).isCompletedWithValue("ok");
+    assertThat(seen).containsExactly(List.of("bad"), List.of("good"));
   }
 
   @Test

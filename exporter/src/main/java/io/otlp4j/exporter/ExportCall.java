@@ -81,11 +81,13 @@ final class ExportCall {
         // retry_on_failure's bounds, each wait counted like an attempt) for the breaker to let a probe
         // through. Ending it here dropped data the relay had acknowledged in ack mode received once a
         // flood or an outage opened the circuit. A caller owning the retries gets the refusal at once.
-        circuitWaits++;
+        int waits = circuitWaits; // one try at a time writes it, as attempts
+        circuitWaits = waits + 1;
         retryOrFinish(Outcome.retryable("circuit open for " + endpoint.key + ": failing fast"));
         return;
       }
-      attempts++;
+      int previous = attempts; // one attempt at a time writes it: read-then-write is enough
+      attempts = previous + 1;
       long attemptStart = exporter.settings.clock.nanoTime();
       try {
         exporter.transport.send(signal, payload, exporter.settings.timeoutNanos,

@@ -446,7 +446,6 @@ public final class DurableQueue implements AutoCloseable {
     final List<ByteBuffer> run = new ArrayList<>();
     /** Records this group placed in the active segment: {index in group, end offset, payload bytes}. */
     final List<long[]> inActive = new ArrayList<>();
-    long bytesAdded;
     long recordsAdded;
     long payloadBytes;
 
@@ -560,7 +559,6 @@ public final class DurableQueue implements AutoCloseable {
       segment.channel.truncate(keepEnd);
       segment.channel.position(keepEnd);
       sizeBytes.addAndGet(-(segment.writeLength - keepEnd));
-      write.bytesAdded -= segment.writeLength - keepEnd;
       segment.writeLength = keepEnd;
       segment.writeRecords -= dropped;
       if (segment == write.start && keepEnd == write.startLength) {
@@ -619,7 +617,6 @@ public final class DurableQueue implements AutoCloseable {
     segment.writeRecords++;
     write.inActive.add(new long[] {index, segment.writeLength, append.length});
     sizeBytes.addAndGet(frame);
-    write.bytesAdded += frame;
     write.recordsAdded++;
     write.payloadBytes += append.length;
     return new AppendResult.Appended(segment.base + segment.writeLength);

@@ -135,7 +135,6 @@ class DiskFullTest {
   @Test
   void aFailedForceRefusesTheWholeGroupAndNothingOfItIsReadOrKept() throws Exception {
     BoundedDisk disk = new BoundedDisk(dir, Long.MAX_VALUE);
-    List<Long> acknowledged = new ArrayList<>();
     try (DurableQueue queue =
         DurableQueue.builder(dir)
             .consumers("a")
@@ -146,7 +145,6 @@ class DiskFullTest {
       QueueConsumer consumer = queue.consumer("a");
       for (long seq = 0; seq < 3; seq++) {
         assertThat(DurableQueueTest.append(queue, 0, seq, SIZE).appended()).isTrue();
-        acknowledged.add(seq);
       }
       assertThat(TestRecords.drain(consumer, true)).hasSize(3);
       long sizeBefore = queue.sizeBytes();
@@ -163,7 +161,6 @@ class DiskFullTest {
       disk.failForces(false);
       for (long seq = 4; seq < 7; seq++) { // a segment's worth
         assertThat(DurableQueueTest.append(queue, 0, seq, SIZE).appended()).isTrue();
-        acknowledged.add(seq);
       }
       assertThat(TestRecords.drain(consumer, false)).extracting(r -> r[1]).containsExactly(4L, 5L, 6L);
     }

@@ -283,7 +283,7 @@ class DurableQueueTest {
       }
       assertThat(queue.sizeBytes()).isLessThanOrEqualTo(4 * 4096);
       List<long[]> read = TestRecords.drain(queue.consumer("a"), true);
-      long dropped = 30 - read.size();
+      long dropped = 30L - read.size();
       assertThat(dropped).isPositive();
       assertThat(read).extracting(r -> r[1]).last().isEqualTo(29L);
       assertThat(read.get(0)[1]).isEqualTo(dropped);
@@ -508,9 +508,9 @@ class DurableQueueTest {
         assertThat(disk.forces()).isZero();
       }
       assertThat(disk.forces()).as("close forces").isEqualTo(1);
-      java.nio.file.Files.walk(dir)
-          .filter(java.nio.file.Files::isRegularFile)
-          .forEach(p -> p.toFile().delete());
+      try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(dir)) {
+        files.filter(java.nio.file.Files::isRegularFile).forEach(p -> p.toFile().delete());
+      }
     }
   }
 

@@ -36,6 +36,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -286,7 +287,7 @@ class HttpReceiverTest {
           + "Content-Type: application/x-protobuf\r\nContent-Length: 1000000000\r\n\r\n");
       RawHttp.Response r = raw.read();
       assertThat(r.status()).isEqualTo(413);
-      assertThat(r.head().toLowerCase()).contains("connection: close");
+      assertThat(r.head().toLowerCase(Locale.ROOT)).contains("connection: close");
     }
     try (RawHttp raw = new RawHttp(receiver.address())) {
       raw.write("POST /v1/traces HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t0ken\r\n"
@@ -385,7 +386,7 @@ class HttpReceiverTest {
       raw.write("0\r\n\r\n");
       RawHttp.Response refused = raw.read();
       assertThat(refused.status()).isEqualTo(429);
-      assertThat(refused.head().toLowerCase()).contains("retry-after: 1");
+      assertThat(refused.head().toLowerCase(Locale.ROOT)).contains("retry-after: 1");
       assertThat(budget.usedBytes()).isZero();
       // the connection carries on with the next request
       raw.write("POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
@@ -521,7 +522,7 @@ class HttpReceiverTest {
       idleConnection.write(request);
       RawHttp.Response refused = idleConnection.read();
       assertThat(refused.status()).isEqualTo(503);
-      assertThat(refused.head().toLowerCase()).contains("retry-after:");
+      assertThat(refused.head().toLowerCase(Locale.ROOT)).contains("retry-after:");
       assertThat(idleConnection.closedByServer()).isTrue();
     }
     assertThat(shutdown).isNotDone();

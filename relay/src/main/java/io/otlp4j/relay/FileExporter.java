@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -308,7 +309,7 @@ public final class FileExporter implements RelayExporter {
       int dot = name.lastIndexOf('.');
       String base = dot > 0 ? name.substring(0, dot) : name;
       String ext = dot > 0 ? name.substring(dot) : "";
-      String stamp = (localTime ? LocalDateTime.now() : LocalDateTime.now(ZoneOffset.UTC)).format(ROTATED_STAMP);
+      String stamp = LocalDateTime.now(localTime ? ZoneId.systemDefault() : ZoneOffset.UTC).format(ROTATED_STAMP);
       // A sequence number after the stamp keeps names unique and in order within one millisecond.
       Path target = path.resolveSibling(base + "-" + stamp + "-000" + ext);
       for (int n = 1; Files.exists(target); n++) {

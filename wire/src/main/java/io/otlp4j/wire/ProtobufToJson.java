@@ -335,7 +335,8 @@ final class ProtobufToJson {
       case ProtoWriter.WIRETYPE_VARINT:
         bits = r.readVarint64(end);
         if (f.kind != INT64 && f.kind != UINT64 && f.kind != BOOL) {
-          bits = (int) bits; // 32-bit fields take the low bits, as protobuf-java does
+          int low32 = (int) bits; // 32-bit fields take the low bits, sign-extended, as protobuf-java does
+          bits = low32;
         }
         break;
       case ProtoWriter.WIRETYPE_FIXED64:

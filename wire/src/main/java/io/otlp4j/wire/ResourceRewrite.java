@@ -59,7 +59,6 @@ import java.util.Map;
 public final class ResourceRewrite {
   private static final int KEY_VALUE_TAG = (1 << 3) | LENGTH_DELIMITED;
   private static final int RESOURCE_TAG = (1 << 3) | LENGTH_DELIMITED;
-  private static final int SCOPE_TAG = (2 << 3) | LENGTH_DELIMITED;
 
   private static final byte UPSERT = 0;
   private static final byte UPDATE = 1;

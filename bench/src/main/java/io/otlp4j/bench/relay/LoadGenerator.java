@@ -157,7 +157,8 @@ final class LoadGenerator implements AutoCloseable {
 
   /** Every connection sends back to back until {@link #stop}. */
   void startClosedLoop() {
-    int p = ++phase;
+    int p = phase + 1; // only the controlling thread starts and stops: read-then-write is enough
+    phase = p;
     running = true;
     for (Connection c : connections) {
       sendClosed(c, p);
@@ -192,7 +193,8 @@ final class LoadGenerator implements AutoCloseable {
     if (!(requestsPerSecond > 0)) {
       throw new IllegalArgumentException("requestsPerSecond must be positive, was " + requestsPerSecond);
     }
-    phase++;
+    int p = phase + 1; // only the controlling thread starts and stops: read-then-write is enough
+    phase = p;
     idle.clear();
     idle.addAll(connections);
     running = true;

@@ -301,7 +301,7 @@ public class MarshalBenchmark {
             Attributes.builder()
                 .put("http.request.method", i % 2 == 0 ? "GET" : "POST")
                 .put("http.route", "/api/route/" + i)
-                .put("http.response.status_code", 200L + (i % 3) * 100)
+                .put("http.response.status_code", 200L + (i % 3) * 100L)
                 .put("url.scheme", "https")
                 .build();
         requests.add(i + 1, attributes);

@@ -2,8 +2,10 @@ package io.otlp4j.relay.cli;
 
 import io.otlp4j.wire.WireFormatException;
 import java.io.InputStream;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.charset.Charset;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -49,8 +51,9 @@ public final class Cli {
         return CommandLine.defaultFactory().create(type);
       }
     });
-    commandLine.setOut(new PrintWriter(out, true));
-    commandLine.setErr(new PrintWriter(err, true));
+    // The platform charset, named: the same one a PrintStream made without a charset encodes with.
+    commandLine.setOut(new PrintWriter(new OutputStreamWriter(out, Charset.defaultCharset()), true));
+    commandLine.setErr(new PrintWriter(new OutputStreamWriter(err, Charset.defaultCharset()), true));
     commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
       String name = cmd.getCommandName();
       if (e instanceof BadInputException || e instanceof WireFormatException) {

@@ -71,7 +71,7 @@ public final class AllocationMeter {
   /**
    * The bytes of heap the current thread allocates while it runs {@code action}.
    *
-   * @throws Exception whatever {@code action} throws (sneakily, so callers need not declare it)
+   * <p>Whatever {@code action} throws is rethrown as it is (sneakily, so callers need not declare it).
    */
   public static long allocatedBytes(Action action) {
     return measure(() -> {
@@ -87,14 +87,15 @@ public final class AllocationMeter {
     try {
       value = action.get();
     } catch (Exception e) {
-      throw AllocationMeter.<RuntimeException>sneaky(e);
+      AllocationMeter.<RuntimeException>sneakyThrow(e);
+      throw new AssertionError("unreachable", e);
     }
     long after = threadAllocatedBytes();
     return new Measured<>(value, Math.max(0, after - before - OVERHEAD));
   }
 
   @SuppressWarnings("unchecked")
-  private static <E extends Throwable> E sneaky(Throwable t) throws E {
+  private static <E extends Throwable> void sneakyThrow(Throwable t) throws E {
     throw (E) t;
   }
 

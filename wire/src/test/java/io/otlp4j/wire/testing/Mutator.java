@@ -146,7 +146,7 @@ public final class Mutator {
         if (len == null) {
           return null;
         }
-        long actual = len.end - len.contentPos;
+        long actual = (long) len.end - len.contentPos;
         long lie;
         switch (random.nextInt(6)) {
           case 0:
@@ -372,7 +372,7 @@ public final class Mutator {
     if (!fixLengths) {
       return out;
     }
-    long delta = insert.length - remove;
+    long delta = (long) insert.length - remove;
     // Enclosing length prefixes all lie before the splice, and inner before outer ones lie later in the
     // input, so fixing from the innermost outwards never moves one still to be fixed.
     for (Field f = container; f != null && delta != 0; f = f.parent) {
