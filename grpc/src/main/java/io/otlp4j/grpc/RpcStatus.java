@@ -40,11 +40,13 @@ public final class RpcStatus {
       w.string(1, RETRY_INFO_TYPE_URL);
       w.begin(2); // RetryInfo
       w.begin(1); // retry_delay: google.protobuf.Duration
-      if (retryDelay.getSeconds() != 0) {
-        w.int64(1, retryDelay.getSeconds());
+      long seconds = retryDelay.getSeconds(); // read together: the nanos adjust these seconds
+      int nanos = retryDelay.getNano();
+      if (seconds != 0) {
+        w.int64(1, seconds);
       }
-      if (retryDelay.getNano() != 0) {
-        w.int32(2, retryDelay.getNano());
+      if (nanos != 0) {
+        w.int32(2, nanos);
       }
       w.end();
       w.end();

@@ -410,7 +410,7 @@ class HttpReceiverTest {
       raw.write(new byte[100]); // a few bytes of the body; the rest has not been sent
       RawHttp.Response refused = raw.read();
       assertThat(refused.status()).isEqualTo(429);
-      assertThat(refused.head().toLowerCase()).contains("retry-after: 2");
+      assertThat(refused.head().toLowerCase(java.util.Locale.ROOT)).contains("retry-after: 2");
       assertThat(budget.usedBytes()).isZero();
       assertThat(receiver.inFlightRequests()).isZero();
       // HTTP/1.1 frames the connection by the declared body: once it has been sent (and dropped),
@@ -441,7 +441,7 @@ class HttpReceiverTest {
       }
       RawHttp.Response refused = raw.read();
       assertThat(refused.status()).isEqualTo(429);
-      assertThat(refused.head().toLowerCase()).contains("retry-after: 1");
+      assertThat(refused.head().toLowerCase(java.util.Locale.ROOT)).contains("retry-after: 1");
       assertThat(budget.usedBytes()).isZero();
       // a body that keeps going past the size limit is not drained for ever: the connection is closed
       byte[] more = new byte[64 * 1024];

@@ -72,7 +72,9 @@ final class BufferPoolMetrics {
     long chunks = 0;
     for (PoolArenaMetric arena : arenas) {
       for (PoolChunkListMetric list : arena.chunkLists()) {
-        for (Object chunk : list) {
+        java.util.Iterator<?> it = list.iterator();
+        while (it.hasNext()) {
+          it.next();
           chunks++;
         }
       }

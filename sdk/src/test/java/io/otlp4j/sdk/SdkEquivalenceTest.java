@@ -86,9 +86,9 @@ class SdkEquivalenceTest {
           TelemetrySamples.randomSpans(7, 200), TelemetrySamples.randomSpans(11, 3));
       for (List<SpanData> spans : inputs) {
         ExportTraceServiceRequest expected =
-            exportOne(() -> sdk.export(spans), Signal.TRACES, transport);
+            exportOne(ExportTraceServiceRequest.class, () -> sdk.export(spans), Signal.TRACES, transport);
         ExportTraceServiceRequest actual =
-            exportOne(() -> ours.export(spans), Signal.TRACES, transport);
+            exportOne(ExportTraceServiceRequest.class, () -> ours.export(spans), Signal.TRACES, transport);
         assertThat(normalizeTraces(actual)).isEqualTo(normalizeTraces(expected));
       }
     } finally {
@@ -107,9 +107,9 @@ class SdkEquivalenceTest {
     try {
       List<MetricData> metrics = TelemetrySamples.metrics();
       ExportMetricsServiceRequest expected =
-          exportOne(() -> sdk.export(metrics), Signal.METRICS, transport);
+          exportOne(ExportMetricsServiceRequest.class, () -> sdk.export(metrics), Signal.METRICS, transport);
       ExportMetricsServiceRequest actual =
-          exportOne(() -> ours.export(metrics), Signal.METRICS, transport);
+          exportOne(ExportMetricsServiceRequest.class, () -> ours.export(metrics), Signal.METRICS, transport);
       assertThat(normalizeMetrics(actual)).isEqualTo(normalizeMetrics(expected));
     } finally {
       sdk.shutdown().join(10, TimeUnit.SECONDS);
@@ -126,8 +126,8 @@ class SdkEquivalenceTest {
     Otlp4jLogRecordExporter ours = on(Otlp4jLogRecordExporter.builder(), transport).build();
     try {
       List<LogRecordData> logs = TelemetrySamples.logs();
-      ExportLogsServiceRequest expected = exportOne(() -> sdk.export(logs), Signal.LOGS, transport);
-      ExportLogsServiceRequest actual = exportOne(() -> ours.export(logs), Signal.LOGS, transport);
+      ExportLogsServiceRequest expected = exportOne(ExportLogsServiceRequest.class, () -> sdk.export(logs), Signal.LOGS, transport);
+      ExportLogsServiceRequest actual = exportOne(ExportLogsServiceRequest.class, () -> ours.export(logs), Signal.LOGS, transport);
       assertThat(normalizeLogs(actual)).isEqualTo(normalizeLogs(expected));
     } finally {
       sdk.shutdown().join(10, TimeUnit.SECONDS);
@@ -136,8 +136,7 @@ class SdkEquivalenceTest {
   }
 
   /** Runs one export, which must succeed, and returns the one request it delivered. */
-  @SuppressWarnings("unchecked")
-  private static <T extends Message> T exportOne(java.util.function.Supplier<CompletableResultCode> export,
+  private static <T extends Message> T exportOne(Class<T> type, java.util.function.Supplier<CompletableResultCode> export,
       Signal signal, String transport) {
     int before = server.accepted(signal).size();
     CompletableResultCode result = export.get().join(20, TimeUnit.SECONDS);
@@ -145,7 +144,7 @@ class SdkEquivalenceTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> server.accepted(signal).size() == before + 1);
     RecordedRequest captured = server.accepted(signal).get(before);
     assertThat(captured.transport()).isEqualTo(transport.equals("grpc") ? Transport.GRPC : Transport.HTTP);
-    return (T) captured.message();
+    return type.cast(captured.message());
   }
 
   private static <T> List<T> sorted(List<T> items, Function<T, String> key) {
