@@ -42,8 +42,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>
  * ./mvnw -B -q -pl bench -am package -DskipTests
  * java -cp bench/target/benchmarks.jar io.otlp4j.bench.relay.AdmissionFloodBench [--limit-mib 256]
- *     [--max-msg-mib 16] [--flood 64] [--rounds 3] [--relay-jvm-args "-Xmx1g"]
+ *     [--max-msg-mib 16] [--flood 64] [--rounds 3] [--relay-jvm-args "-Xmx1g"] [--relay-classpath JAR]
  * </pre>
+ *
+ * <p>{@code --relay-classpath} runs another build's relay (e.g. the previous commit's {@code
+ * relay/target/otlp4j.jar}) against the same flood: the anchor of docs/benchmarks.md's admission row.
  */
 public final class AdmissionFloodBench {
 
@@ -61,6 +64,7 @@ public final class AdmissionFloodBench {
     int flood = Integer.parseInt(o.getOrDefault("flood", "64"));
     int rounds = Integer.parseInt(o.getOrDefault("rounds", "3"));
     String relayJvmArgs = o.getOrDefault("relay-jvm-args", "");
+    String relayClasspath = o.getOrDefault("relay-classpath", System.getProperty("java.class.path"));
 
     byte[] big = requestOfAbout(maxMsgMib * 1024 * 1024 - 64 * 1024);
     try (CountingUpstream upstream = new CountingUpstream(1)) {
@@ -88,7 +92,7 @@ public final class AdmissionFloodBench {
       if (!relayJvmArgs.isBlank()) {
         command.addAll(List.of(relayJvmArgs.trim().split("\\s+")));
       }
-      command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.otlp4j.relay.Main", "run",
+      command.addAll(List.of("-cp", relayClasspath, "io.otlp4j.relay.Main", "run",
           "--config", config.toString()));
       Path log = Files.createTempFile("otlp4j-admission-relay", ".log");
       Process relay = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
