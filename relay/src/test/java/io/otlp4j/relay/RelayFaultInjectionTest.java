@@ -47,7 +47,7 @@ class RelayFaultInjectionTest extends RelayScenarioTest {
       for (Stage stage : Stage.values()) {
         boolean durableOnly = stage == Stage.QUEUE_APPEND || stage == Stage.CHECKPOINT;
         boolean memoryOnly = stage == Stage.ENQUEUE; // a queue on disk has no in-memory queue to offer to
-        if (durableOnly && mode != AckMode.DURABLE || memoryOnly && mode == AckMode.DURABLE) {
+        if ((durableOnly && mode != AckMode.DURABLE) || (memoryOnly && mode == AckMode.DURABLE)) {
           continue;
         }
         all.add(Arguments.of(stage, mode));
