@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * the server says {@code Connection: close}, a response arrives unasked, or the channel fails.
  *
  * <p><b>Buffer ownership:</b> {@link #execute} takes ownership of the request (Netty releases it
- * once written, or on failure); responses are released here after their body has been copied out.
+ * once written, or on failure; it is released here when the event loop refuses the task, and the
+ * exchange then fails); responses are released here after their body has been copied out.
  *
  * <p>Thread-safety: the exchange state is confined to the channel's event loop; the pool's fields
  * ({@link #lastUsedNanos}, {@link #forgotten}) are guarded by the pool's lock or volatile.
@@ -59,7 +61,14 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
   /** Sends {@code request} (ownership transferred) and reports to {@code exchange} once. */
   void execute(FullHttpRequest request, long timeoutNanos, Exchange exchange) {
     if (!channel.eventLoop().inEventLoop()) {
-      channel.eventLoop().execute(() -> execute(request, timeoutNanos, exchange));
+      try {
+        channel.eventLoop().execute(() -> execute(request, timeoutNanos, exchange));
+      } catch (RejectedExecutionException e) {
+        // The event loop is shutting down: the task, and with it the request, would never run.
+        ReferenceCountUtil.release(request);
+        reusable = false;
+        exchange.onFailure("connection to " + channel.remoteAddress() + " is shutting down", e, false);
+      }
       return;
     }
     if (current != null || !channel.isActive()) {

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.GroupResult;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.RequestCoalescer;
+import io.otlp4j.core.internal.FaultInjection;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -309,6 +310,7 @@ public final class DurableQueue implements AutoCloseable {
     if (itemCount < 0) {
       throw new IllegalArgumentException("itemCount must not be negative, was " + itemCount);
     }
+    FaultInjection.check(FaultInjection.Stage.QUEUE_APPEND);
     if (closed.get()) {
       refusedRecords.increment();
       return CompletableFuture.completedFuture(new AppendResult.Refused("queue is closed", false));

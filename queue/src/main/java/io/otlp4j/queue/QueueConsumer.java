@@ -2,6 +2,7 @@ package io.otlp4j.queue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.otlp4j.core.internal.FaultInjection;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -202,6 +203,7 @@ public final class QueueConsumer {
    * @throws IllegalArgumentException if {@code position} is beyond what was polled
    */
   public void commit(long position) {
+    FaultInjection.check(FaultInjection.Stage.CHECKPOINT);
     if (advanceFromPolled(position)) {
       queue.reclaim(); // outside this consumer's lock: the writer takes the segments lock first
     }

@@ -20,6 +20,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.Outcome;
+import io.otlp4j.core.internal.FaultInjection;
 import io.otlp4j.grpc.ByteArrayMarshaller;
 import io.otlp4j.grpc.RpcStatus;
 import io.otlp4j.grpc.ZstdCodec;
@@ -56,6 +57,7 @@ import java.util.concurrent.TimeUnit;
  * here and passed, with ownership, to the sink.
  */
 public final class GrpcReceiver {
+  private static final System.Logger LOG = System.getLogger(GrpcReceiver.class.getName());
 
   /** The default bind address: loopback only. */
   public static final String DEFAULT_HOST = "127.0.0.1";
@@ -368,6 +370,8 @@ public final class GrpcReceiver {
     BudgetReservation reservation = inbound.reservation;
     WalkSummary summary;
     try {
+      FaultInjection.check(FaultInjection.Stage.RECEIVE);
+      FaultInjection.check(FaultInjection.Stage.WALK);
       summary = walker.walk(signal, request);
     } catch (WireFormatException e) {
       reservation.release();
@@ -375,6 +379,16 @@ public final class GrpcReceiver {
       if (admitted.claimAnswer()) {
         close(call, Status.INVALID_ARGUMENT, OtlpResponses.CODE_INVALID_ARGUMENT,
             "malformed " + signal.id() + " request: " + e.getMessage(), null);
+      }
+      return;
+    } catch (Throwable e) {
+      // Our own failure (a bug, out of memory): thrown on to grpc-java it would answer UNKNOWN, which a
+      // client does not retry, and the reservation would never come back.
+      reservation.release();
+      LOG.log(System.Logger.Level.WARNING, "OTLP/gRPC request failed unexpectedly; answering retryable", e);
+      metrics.request(RequestResult.REFUSED_RETRYABLE);
+      if (admitted.claimAnswer()) {
+        close(call, Status.UNAVAILABLE, OtlpResponses.CODE_UNAVAILABLE, "internal error: " + e, null);
       }
       return;
     }

@@ -19,6 +19,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.otlp4j.core.Outcome;
+import io.otlp4j.core.internal.FaultInjection;
 import io.otlp4j.grpc.RpcStatus;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.OtlpJson;
@@ -311,6 +312,12 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     reservation = null;
     // From here payload is owned by this method until it is released or handed to the sink.
     try {
+      try {
+        FaultInjection.check(FaultInjection.Stage.RECEIVE);
+      } catch (Throwable e) {
+        payload.release();
+        throw e;
+      }
       if (compression != Compression.NONE) {
         ByteBuf out;
         try {
@@ -346,8 +353,9 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
       }
       WalkSummary summary;
       try {
+        FaultInjection.check(FaultInjection.Stage.WALK);
         summary = shared.walker.walk(signal, payload);
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
         payload.release();
         throw e;
       }
@@ -364,11 +372,14 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
           ? tooLarge("decompressed body of more than " + shared.maxRequestBytes + " bytes")
           : status(HttpResponseStatus.BAD_REQUEST, OtlpResponses.CODE_INVALID_ARGUMENT,
               "malformed " + signal.id() + " request" + (json ? " (JSON)" : "") + ": " + e.getMessage()));
-    } catch (RuntimeException e) {
-      // not expected: a bug or an exhausted allocator; the payload was released where it was owned
+    } catch (Throwable e) {
+      // Not expected: a bug or an exhausted allocator; the payload was released where it was owned. Our
+      // own failure, so the client is asked to send again (503; a 500 is not retried by OTLP clients).
       held.release();
-      LOG.log(Level.WARNING, "OTLP/HTTP request failed unexpectedly", e);
-      answerRequest(ctx, status(HttpResponseStatus.INTERNAL_SERVER_ERROR, 13, "internal error"));
+      LOG.log(Level.WARNING, "OTLP/HTTP request failed unexpectedly; answering retryable", e);
+      shared.dispatch.metrics().request(RequestResult.REFUSED_RETRYABLE);
+      answerRequest(ctx, status(HttpResponseStatus.SERVICE_UNAVAILABLE, OtlpResponses.CODE_UNAVAILABLE,
+          "internal error: " + e));
     }
   }
 

@@ -2,6 +2,7 @@ package io.otlp4j.relay.pipeline;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.otlp4j.core.internal.FaultInjection;
 import io.otlp4j.wire.RequestMerger;
 import io.otlp4j.wire.RequestSplitter;
 import io.otlp4j.wire.Signal;
@@ -42,6 +43,7 @@ final class BatchAssembler {
    * @return at least one part; each holds its own reference, which the caller must pass on or release
    */
   List<Part> assemble(List<ByteBuf> requests, long items) {
+    FaultInjection.check(FaultInjection.Stage.BATCH);
     ByteBuf merged = requests.size() == 1 ? requests.get(0).retainedDuplicate()
         : RequestMerger.merge(ByteBufAllocator.DEFAULT, requests);
     if (splitter == null || items <= splitter.maxItems()) {
@@ -55,6 +57,7 @@ final class BatchAssembler {
     List<ByteBuf> pieces;
     List<Long> counts = new ArrayList<>();
     try {
+      FaultInjection.check(FaultInjection.Stage.SPLIT);
       pieces = splitter.split(signal, merged, counts);
     } finally {
       merged.release(); // the pieces hold retained slices

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.Outcome;
 import io.otlp4j.core.RetryPolicy;
+import io.otlp4j.core.internal.FaultInjection;
 import io.otlp4j.queue.QueueConsumer;
 import io.otlp4j.queue.QueueRecord;
 import io.otlp4j.relay.BatchSettings;
@@ -345,6 +346,7 @@ final class DurableExportLoop {
         if (attempts == 1) {
           batchSizes.record(part.items);
         }
+        FaultInjection.check(FaultInjection.Stage.EXPORT);
         f = exporter.exportOnce(signal, part.bytes.retainedDuplicate(), part.items);
       } catch (Throwable e) {
         f = CompletableFuture.completedFuture(Outcome.localFailure("export failed: " + e, e));

@@ -5,6 +5,7 @@ import io.otlp4j.core.Batcher;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.Outcome;
 import io.otlp4j.core.RetryPolicy;
+import io.otlp4j.core.internal.FaultInjection;
 import io.otlp4j.relay.BatchSettings;
 import io.otlp4j.relay.RelayExporter;
 import io.otlp4j.relay.SendingQueueSettings;
@@ -154,6 +155,7 @@ final class ExporterQueue {
 
   /** Queues {@code entry}; {@code false} (the caller keeps the entry) when the queue is full or closed. */
   boolean offer(Entry entry) {
+    FaultInjection.check(FaultInjection.Stage.ENQUEUE);
     if (!queue.enabled()) {
       if (closed) {
         return false;
@@ -290,6 +292,7 @@ final class ExporterQueue {
           if (attempt == 1) {
             batchSizes.record(part.items());
           }
+          FaultInjection.check(FaultInjection.Stage.EXPORT);
           sent[i] = exporter.export(signal, part.bytes().retainedDuplicate(), part.items());
         } catch (Throwable e) {
           onLocalFailure(e);

@@ -5,6 +5,7 @@ import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.Outcome;
 import io.otlp4j.core.RetryPolicy;
+import io.otlp4j.core.internal.FaultInjection;
 import io.otlp4j.queue.AppendResult;
 import io.otlp4j.queue.DurableQueue;
 import io.otlp4j.receiver.ReceiverSink;
@@ -249,6 +250,7 @@ public final class Pipeline implements ReceiverSink {
     WalkSummary walked = summary;
     try {
       for (RelayProcessor processor : processors) {
+        processorFault(current);
         // The processor owns current from here on, also when it throws: nothing to release below.
         RelayProcessor.Result result = processor.process(signal, current, walked);
         if (result instanceof RelayProcessor.Forward forward) {
@@ -323,7 +325,7 @@ public final class Pipeline implements ReceiverSink {
     CompletableFuture<AppendResult> appended;
     try {
       appended = durable.append((byte) signal.ordinal(), items, request);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
       request.release();
       acks.awaitedDone(Outcome.localFailure("durable queue failed: " + e, e));
       return;
@@ -346,6 +348,16 @@ public final class Pipeline implements ReceiverSink {
       }
       acks.awaitedDone(outcome);
     });
+  }
+
+  /** The fault seam before a processor ({@link FaultInjection}): {@code current} is still ours if it fires. */
+  private static void processorFault(ByteBuf current) {
+    try {
+      FaultInjection.check(FaultInjection.Stage.PROCESSOR);
+    } catch (Throwable e) {
+      current.release();
+      throw e;
+    }
   }
 
   private static CompletableFuture<Outcome> done(Outcome outcome) {
