@@ -1,0 +1,593 @@
+package io.otlp4j.wire;
+
+import static io.otlp4j.wire.WireReader.pos;
+import static io.otlp4j.wire.WireReader.readLength;
+import static io.otlp4j.wire.WireReader.readTag;
+import static io.otlp4j.wire.WireReader.skipValue;
+import static io.otlp4j.wire.WireReader.value;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.otlp4j.wire.EditPolicy.Decision;
+import io.otlp4j.wire.ElementView.Kind;
+import io.otlp4j.wire.ElementView.MetricType;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * Edits an encoded OTLP export request in place, as an {@link EditPolicy} decides element by element:
+ * drops resources, scopes, spans, span events, span links, metrics, data points and log records, and
+ * replaces the attribute list of any of them, touching only the bytes that change. The generalisation
+ * of {@link ResourceRewrite}, and what the processors that filter, sample and rewrite attributes are
+ * built on.
+ *
+ * <h2>What comes out</h2>
+ * A valid request of the same signal in which:
+ * <ul>
+ *   <li>dropped elements are gone, with everything they hold;
+ *   <li>a container that <em>becomes</em> empty is gone too: a metric that had data points and has none
+ *       left, a {@code Scope*} that had spans (metrics, log records) and has none left, a {@code Resource*}
+ *       that had {@code Scope*}s and has none left. A container that arrived empty stays, and a span whose
+ *       events or links are all dropped stays;
+ *   <li>an element whose attributes the policy changed is re-encoded: its kept attributes are still slices
+ *       of the input, its new ones are copied in, and its length prefix and every enclosing one are new.
+ *       Its other fields, unknown ones included, are kept as they were (a resource or scope message that
+ *       arrived more than once gets the new list in the first and none in the others, so that protobuf's
+ *       merge gives exactly the new list; a {@code Resource*} / {@code Scope*} without one gets one when
+ *       the new list is not empty);
+ *   <li>everything else (untouched elements, unknown fields at every level, the order of fields) is
+ *       passed on as retained slices of the input, adjacent ones as one slice: the only new bytes are the
+ *       length prefixes of changed containers and the added attributes.
+ * </ul>
+ * A policy that drops nothing and changes nothing gets the input back as one retained slice.
+ *
+ * <h2>Cost</h2>
+ * One pass over the request down to the items (and to events, links and data points); an element's
+ * fields are read only when the policy asks for them. Per request: a few reusable views and the output
+ * composite; per element nothing, beyond the output's slices and the bytes the policy adds
+ * ({@code EditorBenchmark} measures it with {@code -prof gc}). Nesting is fixed by the OTLP schema (at
+ * most request, {@code Resource*}, {@code Scope*}, item, data container, data point): no recursion.
+ *
+ * <h2>Buffer ownership</h2>
+ * {@link #edit} only reads the input: its indexes and reference count are unchanged and the caller keeps
+ * (and releases) it. The returned buffer is owned by the caller and must be released; it holds retained
+ * slices of the input (and of one heap buffer with the new bytes, from {@code request.alloc()}), so the
+ * input's memory stays alive until it is released. On an exception, from malformed input or from the
+ * policy, nothing is left allocated.
+ *
+ * <p>Immutable and thread-safe; build once, edit any number of requests from any threads.
+ */
+public final class RequestEditor {
+  private static final RequestEditor DEFAULT = builder().build();
+
+  private final OtlpWalker walker;
+  private final boolean validate;
+
+  private RequestEditor(Builder builder) {
+    this.walker = builder.walker;
+    this.validate = builder.validate;
+  }
+
+  /** The editor with default settings: it validates each request with {@link OtlpWalker#create()}. */
+  public static RequestEditor create() {
+    return DEFAULT;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns {@code request} edited by {@code policy}; see the class comment for what comes out and who
+   * owns which buffer.
+   *
+   * @throws WireFormatException when the request is not valid (when validating: before the policy sees
+   *     anything; otherwise possibly after it saw some elements); nothing is allocated then
+   */
+  public ByteBuf edit(Signal signal, ByteBuf request, EditPolicy policy) {
+    if (signal == null || request == null || policy == null) {
+      throw new IllegalArgumentException("signal, request and policy must not be null");
+    }
+    if (validate) {
+      walker.walk(signal, request);
+    }
+    return new EditRun(signal, request, policy).run();
+  }
+
+  /** One edit: the output as pieces (source, start, length), and a heap buffer with the new bytes. */
+  private static final class EditRun {
+    private static final int INPUT = 0;
+    private static final int OUT = 1;
+    /** A container's prefix, written once its content is known; holds the marks to roll back to. */
+    private static final int HOLE = 2;
+
+    private static final int UNCHANGED = 0;
+    private static final int CHANGED = 1;
+    private static final int DROPPED = 2;
+
+    private static final int TAG_1 = (1 << 3) | 2;
+    private static final int TAG_2 = (2 << 3) | 2;
+    private static final int TAG_EVENT = (11 << 3) | 2;
+    private static final int TAG_LINK = (13 << 3) | 2;
+
+    private final ByteBuf input;
+    private final ByteBuffer b;
+    private final int base;
+    private final EditPolicy policy;
+    private final ByteBuf out;
+    private final Kind itemKind;
+    private final int itemType;
+    private final int itemAttributes;
+    private int[] pieces = new int[3 * 64];
+    private int pieceCount;
+    /** Bytes of output so far. */
+    private int emitted;
+    private int pointsSeen;
+    private int pointsKept;
+    private final ElementView resource = new ElementView(null);
+    private final ElementView scope = new ElementView(resource);
+    private final ElementView item = new ElementView(scope);
+    private final ElementView sub = new ElementView(item);
+
+    EditRun(Signal signal, ByteBuf input, EditPolicy policy) {
+      this.input = input;
+      this.b = WireReader.view(input);
+      this.base = b.position();
+      this.policy = policy;
+      switch (signal) {
+        case TRACES -> {
+          itemKind = Kind.SPAN;
+          itemType = OtlpSchema.SPAN;
+          itemAttributes = 9;
+        }
+        case METRICS -> {
+          itemKind = Kind.METRIC;
+          itemType = OtlpSchema.METRIC;
+          itemAttributes = 12;
+        }
+        default -> {
+          itemKind = Kind.LOG_RECORD;
+          itemType = OtlpSchema.LOG_RECORD;
+          itemAttributes = 6;
+        }
+      }
+      this.out = input.alloc().heapBuffer(256);
+    }
+
+    ByteBuf run() {
+      try {
+        if (request() == UNCHANGED) {
+          return input.retainedSlice();
+        }
+        return assemble();
+      } finally {
+        out.release();
+      }
+    }
+
+    private ByteBuf assemble() {
+      int readerIndex = input.readerIndex();
+      if (pieceCount == 1 && pieces[0] == INPUT) {
+        return input.retainedSlice(readerIndex + pieces[1] - base, pieces[2]);
+      }
+      CompositeByteBuf result = input.alloc().compositeBuffer(Math.max(2, pieceCount));
+      try {
+        for (int i = 0; i < pieceCount; i++) {
+          int start = pieces[3 * i + 1];
+          int length = pieces[3 * i + 2];
+          result.addComponent(true, pieces[3 * i] == INPUT
+              ? input.retainedSlice(readerIndex + start - base, length)
+              : out.retainedSlice(start, length));
+        }
+        return result;
+      } catch (RuntimeException | Error e) {
+        result.release();
+        throw e;
+      }
+    }
+
+    private int request() {
+      boolean changed = false;
+      int end = b.limit();
+      int p = base;
+      while (p < end) {
+        int tagPos = p;
+        long r = readTag(b, p, end, base);
+        p = pos(r);
+        int tag = value(r);
+        p = skipValue(b, tag & 7, tagPos, p, end, base);
+        if (tag == TAG_1) {
+          changed |= resourceEntry(tagPos, pos(readLength(b, pos(r), end, base)), p) != UNCHANGED;
+        } else {
+          inputPiece(tagPos, p);
+        }
+      }
+      return changed ? CHANGED : UNCHANGED;
+    }
+
+    /** A {@code Resource*} whose content is {@code [start, end)}. */
+    private int resourceEntry(int tagPos, int start, int end) {
+      resource.reset(b, base, Kind.RESOURCE, OtlpSchema.T_RESOURCE, 1);
+      segments(resource, start, end);
+      if (policy.resource(resource) == Decision.DROP) {
+        return DROPPED;
+      }
+      int hole = open();
+      boolean modified = resource.attributesModified();
+      boolean changed = modified;
+      if (modified && resource.segmentCount == 0) {
+        newMessage(TAG_1, resource);
+      }
+      int occurrence = 0;
+      int seen = 0;
+      int kept = 0;
+      int p = start;
+      while (p < end) {
+        int fieldStart = p;
+        long r = readTag(b, p, end, base);
+        p = pos(r);
+        int tag = value(r);
+        p = skipValue(b, tag & 7, fieldStart, p, end, base);
+        if (tag == TAG_1 && modified) {
+          reencode(TAG_1, pos(readLength(b, pos(r), end, base)), p, resource, occurrence++ == 0);
+        } else if (tag == TAG_2) {
+          seen++;
+          int s = scopeEntry(fieldStart, pos(readLength(b, pos(r), end, base)), p);
+          kept += s == DROPPED ? 0 : 1;
+          changed |= s != UNCHANGED;
+        } else {
+          inputPiece(fieldStart, p);
+        }
+      }
+      if (seen > 0 && kept == 0) {
+        rollback(hole);
+        return DROPPED;
+      }
+      return close(hole, TAG_1, tagPos, end, changed);
+    }
+
+    /** A {@code Scope*} whose content is {@code [start, end)}. */
+    private int scopeEntry(int tagPos, int start, int end) {
+      scope.reset(b, base, Kind.SCOPE, OtlpSchema.T_SCOPE, 3);
+      segments(scope, start, end);
+      if (policy.scope(scope) == Decision.DROP) {
+        return DROPPED;
+      }
+      int hole = open();
+      boolean modified = scope.attributesModified();
+      boolean changed = modified;
+      if (modified && scope.segmentCount == 0) {
+        newMessage(TAG_1, scope);
+      }
+      int occurrence = 0;
+      int seen = 0;
+      int kept = 0;
+      int p = start;
+      while (p < end) {
+        int fieldStart = p;
+        long r = readTag(b, p, end, base);
+        p = pos(r);
+        int tag = value(r);
+        p = skipValue(b, tag & 7, fieldStart, p, end, base);
+        if (tag == TAG_1 && modified) {
+          reencode(TAG_1, pos(readLength(b, pos(r), end, base)), p, scope, occurrence++ == 0);
+        } else if (tag == TAG_2) {
+          seen++;
+          int s = item(fieldStart, pos(readLength(b, pos(r), end, base)), p);
+          kept += s == DROPPED ? 0 : 1;
+          changed |= s != UNCHANGED;
+        } else {
+          inputPiece(fieldStart, p);
+        }
+      }
+      if (seen > 0 && kept == 0) {
+        rollback(hole);
+        return DROPPED;
+      }
+      return close(hole, TAG_2, tagPos, end, changed);
+    }
+
+    /** A span, metric or log record whose content is {@code [start, end)}. */
+    private int item(int tagPos, int start, int end) {
+      item.reset(b, base, itemKind, itemType, itemAttributes);
+      item.addSegment(start, end);
+      Decision decision = switch (itemKind) {
+        case SPAN -> policy.span(item);
+        case METRIC -> policy.metric(item);
+        default -> policy.logRecord(item);
+      };
+      if (decision == Decision.DROP) {
+        return DROPPED;
+      }
+      int hole = open();
+      boolean modified = item.attributesModified();
+      boolean changed = modified;
+      boolean attributesDone = false;
+      int attributeTag = (itemAttributes << 3) | 2;
+      int seenPoints = 0;
+      int keptPoints = 0;
+      int p = start;
+      while (p < end) {
+        int fieldStart = p;
+        long r = readTag(b, p, end, base);
+        p = pos(r);
+        int tag = value(r);
+        p = skipValue(b, tag & 7, fieldStart, p, end, base);
+        if (tag == attributeTag && modified) {
+          if (!attributesDone) {
+            emitAttributes(item);
+            attributesDone = true;
+          }
+        } else if (itemKind == Kind.SPAN && (tag == TAG_EVENT || tag == TAG_LINK)) {
+          boolean event = tag == TAG_EVENT;
+          changed |= leaf(tag, fieldStart, pos(readLength(b, pos(r), end, base)), p,
+              event ? Kind.SPAN_EVENT : Kind.SPAN_LINK, event ? OtlpSchema.EVENT : OtlpSchema.LINK, event ? 3 : 4,
+              MetricType.NONE) != UNCHANGED;
+        } else if (itemKind == Kind.METRIC && (tag & 7) == 2 && OtlpSchema.isMetricData(tag >>> 3)) {
+          changed |= dataContainer(tag, fieldStart, pos(readLength(b, pos(r), end, base)), p) != UNCHANGED;
+          seenPoints += pointsSeen;
+          keptPoints += pointsKept;
+        } else {
+          inputPiece(fieldStart, p);
+        }
+      }
+      if (modified && !attributesDone) {
+        emitAttributes(item);
+      }
+      if (seenPoints > 0 && keptPoints == 0) {
+        rollback(hole);
+        return DROPPED;
+      }
+      return close(hole, TAG_2, tagPos, end, changed);
+    }
+
+    /** A metric's gauge, sum, histogram, exponential histogram or summary; counts its points. */
+    private int dataContainer(int tag, int tagPos, int start, int end) {
+      MetricType type = ElementView.metricTypeOf(tag >>> 3);
+      int pointType;
+      int attributeField;
+      switch (type) {
+        case HISTOGRAM -> {
+          pointType = OtlpSchema.HISTOGRAM_DATA_POINT;
+          attributeField = 9;
+        }
+        case EXPONENTIAL_HISTOGRAM -> {
+          pointType = OtlpSchema.EXPONENTIAL_HISTOGRAM_DATA_POINT;
+          attributeField = 1;
+        }
+        case SUMMARY -> {
+          pointType = OtlpSchema.SUMMARY_DATA_POINT;
+          attributeField = 7;
+        }
+        default -> {
+          pointType = OtlpSchema.NUMBER_DATA_POINT;
+          attributeField = 7;
+        }
+      }
+      int hole = open();
+      boolean changed = false;
+      int seen = 0;
+      int kept = 0;
+      int p = start;
+      while (p < end) {
+        int fieldStart = p;
+        long r = readTag(b, p, end, base);
+        p = pos(r);
+        int t = value(r);
+        p = skipValue(b, t & 7, fieldStart, p, end, base);
+        if (t == TAG_1) {
+          seen++;
+          int s = leaf(TAG_1, fieldStart, pos(readLength(b, pos(r), end, base)), p, Kind.DATA_POINT, pointType,
+              attributeField, type);
+          kept += s == DROPPED ? 0 : 1;
+          changed |= s != UNCHANGED;
+        } else {
+          inputPiece(fieldStart, p);
+        }
+      }
+      pointsSeen = seen;
+      pointsKept = kept;
+      return close(hole, tag, tagPos, end, changed);
+    }
+
+    /** An event, link or data point: an element with nothing inside that the policy visits. */
+    private int leaf(int tag, int tagPos, int start, int end, Kind kind, int type, int attributeField,
+        MetricType metricType) {
+      sub.reset(b, base, kind, type, attributeField);
+      sub.addSegment(start, end);
+      sub.metricType(metricType);
+      Decision decision = switch (kind) {
+        case SPAN_EVENT -> policy.spanEvent(sub);
+        case SPAN_LINK -> policy.spanLink(sub);
+        default -> policy.dataPoint(sub);
+      };
+      if (decision == Decision.DROP) {
+        return DROPPED;
+      }
+      if (!sub.attributesModified()) {
+        inputPiece(tagPos, end);
+        return UNCHANGED;
+      }
+      reencode(tag, start, end, sub, true);
+      return CHANGED;
+    }
+
+    /** The occurrences of field 1 (a resource, a scope) in {@code [start, end)} as the view's segments. */
+    private void segments(ElementView view, int start, int end) {
+      int p = start;
+      while (p < end) {
+        int fieldStart = p;
+        long r = readTag(b, p, end, base);
+        p = pos(r);
+        int tag = value(r);
+        p = skipValue(b, tag & 7, fieldStart, p, end, base);
+        if (tag == TAG_1) {
+          view.addSegment(pos(readLength(b, pos(r), end, base)), p);
+        }
+      }
+    }
+
+    /**
+     * The message {@code [start, end)} again under {@code tag}, with its attribute fields replaced by the
+     * view's edited list ({@code withAttributes}) or removed.
+     */
+    private void reencode(int tag, int start, int end, ElementView view, boolean withAttributes) {
+      int hole = open();
+      int attributeTag = (view.attributeField << 3) | 2;
+      boolean done = !withAttributes;
+      int p = start;
+      while (p < end) {
+        int fieldStart = p;
+        long r = readTag(b, p, end, base);
+        p = pos(r);
+        int t = value(r);
+        p = skipValue(b, t & 7, fieldStart, p, end, base);
+        if (t == attributeTag) {
+          if (!done) {
+            emitAttributes(view);
+            done = true;
+          }
+        } else {
+          inputPiece(fieldStart, p);
+        }
+      }
+      if (!done) {
+        emitAttributes(view);
+      }
+      closeChanged(hole, tag);
+    }
+
+    /** A new message under {@code tag} holding only the view's edited attributes (if there are any). */
+    private void newMessage(int tag, ElementView view) {
+      if (view.loadedAttributes().size() == 0) {
+        return;
+      }
+      int hole = open();
+      emitAttributes(view);
+      closeChanged(hole, tag);
+    }
+
+    private void emitAttributes(ElementView view) {
+      AttributeList list = view.loadedAttributes();
+      int tag = (view.attributeField << 3) | 2;
+      for (int i = 0; i < list.size(); i++) {
+        if (list.fromInput(i)) {
+          inputPiece(list.fieldStart(i), list.end(i));
+        } else {
+          byte[] keyValue = list.added(i).keyValueBytes();
+          int at = out.writerIndex();
+          out.writeByte(tag);
+          RequestSplitter.writeVarint(out, keyValue.length);
+          out.writeBytes(keyValue);
+          outPiece(at, out.writerIndex() - at);
+        }
+      }
+    }
+
+    // ---- pieces
+
+    private int open() {
+      int h = add(HOLE, emitted, out.writerIndex());
+      return h;
+    }
+
+    private void rollback(int hole) {
+      emitted = pieces[3 * hole + 1];
+      out.writerIndex(pieces[3 * hole + 2]);
+      pieceCount = hole;
+    }
+
+    /** Closes a container: unchanged, it is one slice of the input again; changed, it gets a new prefix. */
+    private int close(int hole, int tag, int tagPos, int end, boolean changed) {
+      if (!changed) {
+        rollback(hole);
+        inputPiece(tagPos, end);
+        return UNCHANGED;
+      }
+      closeChanged(hole, tag);
+      return CHANGED;
+    }
+
+    private void closeChanged(int hole, int tag) {
+      int length = emitted - pieces[3 * hole + 1];
+      int at = out.writerIndex();
+      out.writeByte(tag); // every tag here is a field below 16: one byte
+      RequestSplitter.writeVarint(out, length);
+      int n = out.writerIndex() - at;
+      pieces[3 * hole] = OUT;
+      pieces[3 * hole + 1] = at;
+      pieces[3 * hole + 2] = n;
+      emitted += n;
+    }
+
+    /** Input bytes {@code [start, end)} as the next piece (joined to the previous one when adjacent). */
+    private void inputPiece(int start, int end) {
+      piece(INPUT, start, end - start);
+    }
+
+    private void outPiece(int start, int length) {
+      piece(OUT, start, length);
+    }
+
+    private void piece(int source, int start, int length) {
+      if (length == 0) {
+        return;
+      }
+      emitted += length;
+      int last = 3 * (pieceCount - 1);
+      if (last >= 0 && pieces[last] == source && pieces[last + 1] + pieces[last + 2] == start) {
+        pieces[last + 2] += length;
+        return;
+      }
+      add(source, start, length);
+    }
+
+    private int add(int source, int start, int length) {
+      int at = 3 * pieceCount;
+      if (at + 3 > pieces.length) {
+        pieces = Arrays.copyOf(pieces, pieces.length * 2);
+      }
+      pieces[at] = source;
+      pieces[at + 1] = start;
+      pieces[at + 2] = length;
+      return pieceCount++;
+    }
+  }
+
+  /** Configures a {@link RequestEditor}. Not thread-safe; the editor it builds is. */
+  public static final class Builder {
+    private OtlpWalker walker = OtlpWalker.create();
+    private boolean validate = true;
+
+    private Builder() {}
+
+    /**
+     * Whether {@link #edit} walks (validates) each request first (default true). Turn it off only for
+     * requests this process has already walked: the editor reads what it passes through within bounds
+     * and throws {@link WireFormatException} where that is broken, but does not look inside what the
+     * policy does not read.
+     */
+    public Builder validation(boolean validate) {
+      this.validate = validate;
+      return this;
+    }
+
+    /** The walker that validates each request first (default {@link OtlpWalker#create()}). */
+    public Builder walker(OtlpWalker walker) {
+      if (walker == null) {
+        throw new IllegalArgumentException("walker must not be null");
+      }
+      this.walker = walker;
+      return this;
+    }
+
+    public RequestEditor build() {
+      return new RequestEditor(this);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RequestEditor[validation=" + validate + "]";
+  }
+}
