@@ -22,7 +22,7 @@ public final class ValueView {
   public enum Type {
     /** No such attribute (or no body). */
     ABSENT,
-    /** Present, with no member of the oneof set. */
+    /** Present, with no member of the oneof set (or only the profiles-only {@code string_value_strindex}). */
     EMPTY,
     STRING,
     BOOL,
@@ -67,6 +67,8 @@ public final class ValueView {
         case (5 << 3) | 2 -> Type.ARRAY;
         case (6 << 3) | 2 -> Type.KVLIST;
         case (7 << 3) | 2 -> Type.BYTES;
+        // string_value_strindex: profiles only; other signals treat the value as empty (the spec's advice)
+        case (8 << 3) -> Type.EMPTY;
         default -> null;
       };
       if (t != null) {
