@@ -105,6 +105,9 @@ public final class RequestEditor {
     private static final int CHANGED = 1;
     private static final int DROPPED = 2;
 
+    /** A changed container of at most this many bytes is copied whole rather than sliced (see {@link #copyWhole}). */
+    private static final int COPY_LIMIT = 1024;
+
     private static final int TAG_1 = (1 << 3) | 2;
     private static final int TAG_2 = (2 << 3) | 2;
     private static final int TAG_EVENT = (11 << 3) | 2;
@@ -510,6 +513,10 @@ public final class RequestEditor {
 
     private void closeChanged(int hole, int tag) {
       int length = emitted - pieces[3 * hole + 1];
+      if (length <= COPY_LIMIT) {
+        copyWhole(hole, tag, length);
+        return;
+      }
       int at = out.writerIndex();
       out.writeByte(tag); // every tag here is a field below 16: one byte
       RequestSplitter.writeVarint(out, length);
@@ -518,6 +525,41 @@ public final class RequestEditor {
       pieces[3 * hole + 1] = at;
       pieces[3 * hole + 2] = n;
       emitted += n;
+    }
+
+    /**
+     * Writes a small changed container whole (prefix, then its pieces copied) into {@code out} where its
+     * own new bytes began, as one piece: a changed span costs one copy of at most {@link #COPY_LIMIT}
+     * bytes instead of a handful of slices, and neighbouring changed ones join into one piece.
+     */
+    private void copyWhole(int hole, int tag, int length) {
+      int emittedMark = pieces[3 * hole + 1];
+      int outMark = pieces[3 * hole + 2];
+      int at = out.writerIndex();
+      out.ensureWritable(6 + length);
+      out.writeByte(tag);
+      RequestSplitter.writeVarint(out, length);
+      int readerIndex = input.readerIndex();
+      for (int i = hole + 1; i < pieceCount; i++) {
+        int start = pieces[3 * i + 1];
+        int n = pieces[3 * i + 2];
+        if (pieces[3 * i] == INPUT) {
+          out.writeBytes(input, readerIndex + start - base, n);
+        } else {
+          out.writeBytes(out, start, n);
+        }
+      }
+      int n = out.writerIndex() - at;
+      // Move it down over the children's new bytes, which it now holds (an overlapping copy, in place).
+      if (out.hasArray()) {
+        System.arraycopy(out.array(), out.arrayOffset() + at, out.array(), out.arrayOffset() + outMark, n);
+        out.writerIndex(outMark + n);
+      } else {
+        outMark = at; // (heap buffers all have an array; otherwise the copy simply stays where it is)
+      }
+      pieceCount = hole;
+      emitted = emittedMark;
+      outPiece(outMark, n);
     }
 
     /** Input bytes {@code [start, end)} as the next piece (joined to the previous one when adjacent). */

@@ -155,12 +155,15 @@ class RequestEditorTest {
         }
       }
       int dropped = request.getResourceSpans(0).getScopeSpans(0).getSpans(10).getSerializedSize();
-      // New bytes: the added attribute, span 20's prefix, its Scope*'s and Resource*'s prefixes (a tag and
-      // a varint length each).
-      assertThat(fresh).isBetween(addedFieldBytes + 6, addedFieldBytes + 3 * 6);
-      assertThat(fromInput).isGreaterThan(bytes.length - dropped - 16);
-      // Five runs of input (up to span 10, to span 20's attributes, the rest of span 20, the rest) and the new parts.
-      assertThat(((CompositeByteBuf) edited).numComponents()).isLessThanOrEqualTo(12);
+      int changed = request.getResourceSpans(0).getScopeSpans(0).getSpans(20).getSerializedSize();
+      // New bytes: span 20, changed, is written whole (it is small), and its Scope*'s and Resource*'s new
+      // prefixes (a tag and a varint length each); everything else is the input's own memory.
+      assertThat(fresh).isBetween(changed + addedFieldBytes + 2, changed + addedFieldBytes + 3 * 6);
+      // Less than the input: the two spans (with their 3-byte field prefixes), the old Scope* and Resource*
+      // prefixes (4 bytes each).
+      assertThat(fromInput).isEqualTo(bytes.length - (dropped + 3) - (changed + 3) - 4 - 4);
+      // Runs of input (to span 10, to span 20, the rest), the new span and the new prefixes.
+      assertThat(((CompositeByteBuf) edited).numComponents()).isLessThanOrEqualTo(8);
       Span span20 = request.getResourceSpans(0).getScopeSpans(0).getSpans(20);
       ExportTraceServiceRequest parsed = ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(edited));
       assertThat(parsed.getResourceSpans(0).getScopeSpans(0).getSpansCount()).isEqualTo(63);
