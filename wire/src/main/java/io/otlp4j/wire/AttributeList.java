@@ -32,6 +32,9 @@ public final class AttributeList {
   private int[] tagPos = new int[8];
   private int[] start = new int[8];
   private int[] end = new int[8];
+  /** Where each attribute's key (its last key field, as protobuf reads it) starts, or -1 without one. */
+  private int[] keyStart = new int[8];
+  private int[] keyLength = new int[8];
   private final TextView key = new TextView();
   private final TextView probe = new TextView();
   private final ValueView value = new ValueView();
@@ -106,7 +109,7 @@ public final class AttributeList {
   /** The index of the first attribute whose key is {@code keyUtf8}, or -1. */
   public int indexOf(byte[] keyUtf8) {
     for (int i = 0; i < size; i++) {
-      if (keyOf(i, probe).contentEquals(keyUtf8)) {
+      if (keyIs(i, keyUtf8)) {
         return i;
       }
     }
@@ -132,6 +135,8 @@ public final class AttributeList {
     System.arraycopy(tagPos, i + 1, tagPos, i, tail);
     System.arraycopy(start, i + 1, start, i, tail);
     System.arraycopy(end, i + 1, end, i, tail);
+    System.arraycopy(keyStart, i + 1, keyStart, i, tail);
+    System.arraycopy(keyLength, i + 1, keyLength, i, tail);
     buffers[--size] = null;
     added[size] = null;
     modified = true;
@@ -141,7 +146,7 @@ public final class AttributeList {
   public int removeAll(byte[] keyUtf8) {
     int removed = 0;
     for (int i = size - 1; i >= 0; i--) {
-      if (keyOf(i, probe).contentEquals(keyUtf8)) {
+      if (keyIs(i, keyUtf8)) {
         remove(i);
         removed++;
       }
@@ -176,6 +181,7 @@ public final class AttributeList {
     tagPos[i] = -1;
     start[i] = 0;
     end[i] = attribute.keyValueBytes().length;
+    findKey(i);
     modified = true;
   }
 
@@ -247,11 +253,21 @@ public final class AttributeList {
   }
 
   private TextView keyOf(int i, TextView into) {
+    return keyStart[i] < 0 ? into.absent() : into.set(buffers[i], keyStart[i], keyLength[i]);
+  }
+
+  private boolean keyIs(int i, byte[] keyUtf8) {
+    return keyStart[i] < 0 ? keyUtf8.length == 0 : WireReader.bytesEqual(buffers[i], keyStart[i], keyLength[i], keyUtf8);
+  }
+
+  /** Finds attribute {@code i}'s key, once, when it joins the list. */
+  private void findKey(int i) {
     ByteBuffer b = buffers[i];
     int p = start[i];
     int e = end[i];
     int errorBase = b == input ? base : 0;
-    into.absent();
+    keyStart[i] = -1;
+    keyLength[i] = 0;
     while (p < e) {
       int fieldStart = p;
       long r = readTag(b, p, e, errorBase);
@@ -261,10 +277,10 @@ public final class AttributeList {
       p = skipValue(b, t & 7, fieldStart, p, e, errorBase);
       if (t == ((1 << 3) | 2)) {
         long lr = readLength(b, valueStart, e, errorBase);
-        into.set(b, pos(lr), WireReader.value(lr));
+        keyStart[i] = pos(lr);
+        keyLength[i] = WireReader.value(lr);
       }
     }
-    return into;
   }
 
   private void append(ByteBuffer b, int fieldStart, int contentStart, int contentEnd) {
@@ -275,12 +291,15 @@ public final class AttributeList {
       tagPos = Arrays.copyOf(tagPos, n);
       start = Arrays.copyOf(start, n);
       end = Arrays.copyOf(end, n);
+      keyStart = Arrays.copyOf(keyStart, n);
+      keyLength = Arrays.copyOf(keyLength, n);
     }
     buffers[size] = b;
     added[size] = null;
     tagPos[size] = fieldStart;
     start[size] = contentStart;
     end[size] = contentEnd;
+    findKey(size);
     size++;
   }
 

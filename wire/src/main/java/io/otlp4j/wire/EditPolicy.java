@@ -23,6 +23,16 @@ public interface EditPolicy {
     DROP
   }
 
+  /**
+   * Whether the editor calls this policy for elements of {@code kind} at all (default: for every kind).
+   * Answering false for the kinds a policy has no use for lets the editor pass those elements on, and what
+   * only they lead to, without looking inside: for a policy that visits only spans, an unchanged span is
+   * one slice, its fields never read for events and links. Asked once per edit; a kind not visited is kept.
+   */
+  default boolean visits(ElementView.Kind kind) {
+    return true;
+  }
+
   /** A {@code Resource*}'s resource; dropping it drops the whole {@code Resource*}. */
   default Decision resource(ElementView resource) {
     return Decision.KEEP;

@@ -49,6 +49,9 @@ public final class ElementView {
   private MetricType metricType = MetricType.NONE;
   int[] segments = new int[2];
   int segmentCount;
+  /** A {@code Resource*} / {@code Scope*} whose resource / scope occurrences are not looked for yet, or -1. */
+  private int entryStart = -1;
+  private int entryEnd;
   private boolean indexed;
   private final int[] valueAt = new int[FIELDS];
   private final AttributeList attributes = new AttributeList();
@@ -72,6 +75,7 @@ public final class ElementView {
     this.type = type;
     this.attributeField = attributeField;
     this.segmentCount = 0;
+    this.entryStart = -1;
     this.indexed = false;
     if (attributesLoaded) {
       attributes.reset();
@@ -86,6 +90,35 @@ public final class ElementView {
     segments[2 * segmentCount] = start;
     segments[2 * segmentCount + 1] = end;
     segmentCount++;
+  }
+
+  /**
+   * Points a resource or scope view at the {@code Resource*} / {@code Scope*} whose content is
+   * {@code [start, end)}: its segments, the occurrences of field 1, are found when first needed.
+   */
+  void entry(int start, int end) {
+    entryStart = start;
+    entryEnd = end;
+  }
+
+  private void resolve() {
+    if (entryStart < 0) {
+      return;
+    }
+    int p = entryStart;
+    int end = entryEnd;
+    entryStart = -1;
+    while (p < end) {
+      int fieldStart = p;
+      long r = readTag(b, p, end, base);
+      p = pos(r);
+      int t = value(r);
+      int valueStart = p;
+      p = skipValue(b, t & 7, fieldStart, p, end, base);
+      if (t == ((1 << 3) | 2)) {
+        addSegment(pos(readLength(b, valueStart, end, base)), p);
+      }
+    }
   }
 
   void metricType(MetricType type) {
@@ -117,6 +150,7 @@ public final class ElementView {
 
   /** Whether a resource or scope message was present (always true for the other kinds). */
   public boolean isPresent() {
+    resolve();
     return segmentCount > 0;
   }
 
@@ -127,6 +161,7 @@ public final class ElementView {
    */
   public AttributeList attributes() {
     if (!attributesLoaded) {
+      resolve();
       attributes.load(b, base, segments, segmentCount, attributeField);
       attributesLoaded = true;
     }
@@ -140,6 +175,7 @@ public final class ElementView {
 
   /** As {@link #attribute(byte[])}, into a view the caller owns. */
   public ValueView attribute(byte[] keyUtf8, ValueView into) {
+    resolve();
     int tag = (attributeField << 3) | 2;
     for (int s = 0; s < segmentCount; s++) {
       int p = segments[2 * s];
@@ -401,6 +437,7 @@ public final class ElementView {
     if (indexed) {
       return;
     }
+    resolve();
     Arrays.fill(valueAt, -1);
     for (int s = 0; s < segmentCount; s++) {
       int p = segments[2 * s];

@@ -131,6 +131,16 @@ public final class RequestEditor {
     private final ElementView scope = new ElementView(resource);
     private final ElementView item = new ElementView(scope);
     private final ElementView sub = new ElementView(item);
+    // Which kinds the policy visits, and so how deep the edit must look.
+    private final boolean visitResource;
+    private final boolean visitScope;
+    private final boolean visitItem;
+    private final boolean visitEvent;
+    private final boolean visitLink;
+    private final boolean visitPoint;
+    private final boolean descendScopes;
+    private final boolean descendItems;
+    private final boolean descendSub;
 
     EditRun(Signal signal, ByteBuf input, EditPolicy policy) {
       this.input = input;
@@ -154,6 +164,15 @@ public final class RequestEditor {
           itemAttributes = 6;
         }
       }
+      visitResource = policy.visits(Kind.RESOURCE);
+      visitScope = policy.visits(Kind.SCOPE);
+      visitItem = policy.visits(itemKind);
+      visitEvent = signal == Signal.TRACES && policy.visits(Kind.SPAN_EVENT);
+      visitLink = signal == Signal.TRACES && policy.visits(Kind.SPAN_LINK);
+      visitPoint = signal == Signal.METRICS && policy.visits(Kind.DATA_POINT);
+      descendSub = visitEvent || visitLink || visitPoint;
+      descendItems = visitItem || descendSub;
+      descendScopes = visitScope || descendItems;
       this.out = input.alloc().heapBuffer(256);
     }
 
@@ -199,7 +218,7 @@ public final class RequestEditor {
         p = pos(r);
         int tag = value(r);
         p = skipValue(b, tag & 7, tagPos, p, end, base);
-        if (tag == TAG_1) {
+        if (tag == TAG_1 && (visitResource || descendScopes)) {
           changed |= resourceEntry(tagPos, pos(readLength(b, pos(r), end, base)), p) != UNCHANGED;
         } else {
           inputPiece(tagPos, p);
@@ -211,14 +230,16 @@ public final class RequestEditor {
     /** A {@code Resource*} whose content is {@code [start, end)}. */
     private int resourceEntry(int tagPos, int start, int end) {
       resource.reset(b, base, Kind.RESOURCE, OtlpSchema.T_RESOURCE, 1);
-      segments(resource, start, end);
-      if (policy.resource(resource) == Decision.DROP) {
-        return DROPPED;
+      resource.entry(start, end);
+      if (visitResource) {
+        if (policy.resource(resource) == Decision.DROP) {
+          return DROPPED;
+        }
       }
       int hole = open();
       boolean modified = resource.attributesModified();
       boolean changed = modified;
-      if (modified && resource.segmentCount == 0) {
+      if (modified && !resource.isPresent()) {
         newMessage(TAG_1, resource);
       }
       int occurrence = 0;
@@ -233,7 +254,7 @@ public final class RequestEditor {
         p = skipValue(b, tag & 7, fieldStart, p, end, base);
         if (tag == TAG_1 && modified) {
           reencode(TAG_1, pos(readLength(b, pos(r), end, base)), p, resource, occurrence++ == 0);
-        } else if (tag == TAG_2) {
+        } else if (tag == TAG_2 && descendScopes) {
           seen++;
           int s = scopeEntry(fieldStart, pos(readLength(b, pos(r), end, base)), p);
           kept += s == DROPPED ? 0 : 1;
@@ -252,14 +273,16 @@ public final class RequestEditor {
     /** A {@code Scope*} whose content is {@code [start, end)}. */
     private int scopeEntry(int tagPos, int start, int end) {
       scope.reset(b, base, Kind.SCOPE, OtlpSchema.T_SCOPE, 3);
-      segments(scope, start, end);
-      if (policy.scope(scope) == Decision.DROP) {
-        return DROPPED;
+      scope.entry(start, end);
+      if (visitScope) {
+        if (policy.scope(scope) == Decision.DROP) {
+          return DROPPED;
+        }
       }
       int hole = open();
       boolean modified = scope.attributesModified();
       boolean changed = modified;
-      if (modified && scope.segmentCount == 0) {
+      if (modified && !scope.isPresent()) {
         newMessage(TAG_1, scope);
       }
       int occurrence = 0;
@@ -274,7 +297,7 @@ public final class RequestEditor {
         p = skipValue(b, tag & 7, fieldStart, p, end, base);
         if (tag == TAG_1 && modified) {
           reencode(TAG_1, pos(readLength(b, pos(r), end, base)), p, scope, occurrence++ == 0);
-        } else if (tag == TAG_2) {
+        } else if (tag == TAG_2 && descendItems) {
           seen++;
           int s = item(fieldStart, pos(readLength(b, pos(r), end, base)), p);
           kept += s == DROPPED ? 0 : 1;
@@ -294,16 +317,22 @@ public final class RequestEditor {
     private int item(int tagPos, int start, int end) {
       item.reset(b, base, itemKind, itemType, itemAttributes);
       item.addSegment(start, end);
-      Decision decision = switch (itemKind) {
-        case SPAN -> policy.span(item);
-        case METRIC -> policy.metric(item);
-        default -> policy.logRecord(item);
-      };
-      if (decision == Decision.DROP) {
-        return DROPPED;
+      if (visitItem) {
+        Decision decision = switch (itemKind) {
+          case SPAN -> policy.span(item);
+          case METRIC -> policy.metric(item);
+          default -> policy.logRecord(item);
+        };
+        if (decision == Decision.DROP) {
+          return DROPPED;
+        }
+      }
+      boolean modified = item.attributesModified();
+      if (!modified && !descendSub) {
+        inputPiece(tagPos, end); // nothing inside to visit: passed on without reading its fields
+        return UNCHANGED;
       }
       int hole = open();
-      boolean modified = item.attributesModified();
       boolean changed = modified;
       boolean attributesDone = false;
       int attributeTag = (itemAttributes << 3) | 2;
@@ -321,12 +350,12 @@ public final class RequestEditor {
             emitAttributes(item);
             attributesDone = true;
           }
-        } else if (itemKind == Kind.SPAN && (tag == TAG_EVENT || tag == TAG_LINK)) {
+        } else if (descendSub && itemKind == Kind.SPAN && (tag == TAG_EVENT || tag == TAG_LINK)) {
           boolean event = tag == TAG_EVENT;
           changed |= leaf(tag, fieldStart, pos(readLength(b, pos(r), end, base)), p,
               event ? Kind.SPAN_EVENT : Kind.SPAN_LINK, event ? OtlpSchema.EVENT : OtlpSchema.LINK, event ? 3 : 4,
               MetricType.NONE) != UNCHANGED;
-        } else if (itemKind == Kind.METRIC && (tag & 7) == 2 && OtlpSchema.isMetricData(tag >>> 3)) {
+        } else if (descendSub && itemKind == Kind.METRIC && (tag & 7) == 2 && OtlpSchema.isMetricData(tag >>> 3)) {
           changed |= dataContainer(tag, fieldStart, pos(readLength(b, pos(r), end, base)), p) != UNCHANGED;
           seenPoints += pointsSeen;
           keptPoints += pointsKept;
@@ -396,6 +425,10 @@ public final class RequestEditor {
     /** An event, link or data point: an element with nothing inside that the policy visits. */
     private int leaf(int tag, int tagPos, int start, int end, Kind kind, int type, int attributeField,
         MetricType metricType) {
+      if (kind == Kind.SPAN_EVENT ? !visitEvent : kind == Kind.SPAN_LINK ? !visitLink : !visitPoint) {
+        inputPiece(tagPos, end);
+        return UNCHANGED;
+      }
       sub.reset(b, base, kind, type, attributeField);
       sub.addSegment(start, end);
       sub.metricType(metricType);
@@ -413,21 +446,6 @@ public final class RequestEditor {
       }
       reencode(tag, start, end, sub, true);
       return CHANGED;
-    }
-
-    /** The occurrences of field 1 (a resource, a scope) in {@code [start, end)} as the view's segments. */
-    private void segments(ElementView view, int start, int end) {
-      int p = start;
-      while (p < end) {
-        int fieldStart = p;
-        long r = readTag(b, p, end, base);
-        p = pos(r);
-        int tag = value(r);
-        p = skipValue(b, tag & 7, fieldStart, p, end, base);
-        if (tag == TAG_1) {
-          view.addSegment(pos(readLength(b, pos(r), end, base)), p);
-        }
-      }
     }
 
     /**

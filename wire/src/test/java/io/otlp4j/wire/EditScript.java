@@ -7,6 +7,7 @@ import io.opentelemetry.proto.common.v1.KeyValue;
 import io.otlp4j.wire.ElementView.Kind;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 
@@ -29,7 +30,15 @@ final class EditScript {
   final Map<Kind, int[]> emptied = new EnumMap<>(Kind.class);
   private int counter;
 
+  /** The kinds the policy visits ({@link EditPolicy#visits}); the others are kept as they are. */
+  private final EnumSet<Kind> visited;
+
   EditScript(long seed, int dropPercent, int editPercent) {
+    this(seed, dropPercent, editPercent, EnumSet.allOf(Kind.class));
+  }
+
+  EditScript(long seed, int dropPercent, int editPercent, EnumSet<Kind> visited) {
+    this.visited = visited;
     this.seed = seed;
     this.dropPercent = dropPercent;
     this.editPercent = editPercent;
@@ -57,6 +66,11 @@ final class EditScript {
   /** The policy: numbers elements as it meets them. Call {@link #restart()} before each request. */
   EditPolicy policy() {
     return new EditPolicy() {
+      @Override
+      public boolean visits(Kind kind) {
+        return visited.contains(kind);
+      }
+
       private Decision decide(ElementView view) {
         int n = counter++;
         Action action = action(view.kind(), n);
@@ -173,7 +187,7 @@ final class EditScript {
   }
 
   private Message resourceEntry(Signal signal, Message entry) {
-    Action action = count(Kind.RESOURCE, action(Kind.RESOURCE, counter++));
+    Action action = next(Kind.RESOURCE);
     if (action == Action.DROP) {
       return null;
     }
@@ -198,7 +212,7 @@ final class EditScript {
   }
 
   private Message scopeEntry(Signal signal, Message entry) {
-    Action action = count(Kind.SCOPE, action(Kind.SCOPE, counter++));
+    Action action = next(Kind.SCOPE);
     if (action == Action.DROP) {
       return null;
     }
@@ -276,8 +290,8 @@ final class EditScript {
   }
 
   private Message leaf(Message element, Kind kind, int attributeField) {
-    int n = counter++;
-    Action action = count(kind, action(kind, n));
+    Action action = next(kind);
+    int n = counter - 1;
     if (action == Action.DROP) {
       return null;
     }
@@ -314,6 +328,14 @@ final class EditScript {
       sb.addRepeatedField(attributes, kv);
     }
     b.setField(field, sb.build());
+  }
+
+  /** The action for the next element of {@code kind}, as the policy numbers them (only visited kinds count). */
+  private Action next(Kind kind) {
+    if (!visited.contains(kind)) {
+      return Action.KEEP;
+    }
+    return count(kind, action(kind, counter++));
   }
 
   private Action count(Kind kind, Action action) {

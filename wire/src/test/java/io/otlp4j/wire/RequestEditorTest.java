@@ -18,6 +18,7 @@ import io.otlp4j.wire.testing.LeakDetection;
 import io.otlp4j.wire.testing.OtlpGenerator;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -94,6 +95,68 @@ class RequestEditorTest {
       if (signal == Signal.METRICS) {
         assertThat(script.emptied.get(Kind.METRIC)[0]).as("metrics emptied").isPositive();
       }
+    }
+  }
+
+  static Stream<Arguments> partialVisits() {
+    List<Arguments> out = new ArrayList<>();
+    for (Signal signal : Signal.values()) {
+      out.add(Arguments.of(signal, EnumSet.of(Kind.SPAN, Kind.METRIC, Kind.LOG_RECORD)));
+      out.add(Arguments.of(signal, EnumSet.of(Kind.SPAN_EVENT, Kind.DATA_POINT, Kind.LOG_RECORD)));
+      out.add(Arguments.of(signal, EnumSet.of(Kind.RESOURCE, Kind.SCOPE)));
+      out.add(Arguments.of(signal, EnumSet.of(Kind.SCOPE, Kind.SPAN_LINK)));
+    }
+    return out.stream();
+  }
+
+  @ParameterizedTest(name = "{0} visiting {1}")
+  @MethodSource("partialVisits")
+  void kindsThePolicyDoesNotVisitAreKeptAsTheyAre(Signal signal, EnumSet<Kind> visited) throws Exception {
+    OtlpGenerator generator = new OtlpGenerator(signal.ordinal() * 17L + visited.hashCode()).withUnknownFields(true);
+    EditScript script = new EditScript(visited.size() * 7L, 30, 30, visited);
+    EditPolicy policy = script.policy();
+    for (int i = 0; i < 150; i++) {
+      Message request = generator.request(signal);
+      ByteBuf input = Unpooled.wrappedBuffer(request.toByteArray());
+      script.restart();
+      ByteBuf edited = UNCHECKED.edit(signal, input, policy);
+      try {
+        assertThat(OfficialView.parse(signal, ByteBufUtil.getBytes(edited))).as("request %d", i)
+            .isEqualTo(script.expected(signal, request));
+      } finally {
+        edited.release();
+        input.release();
+      }
+    }
+  }
+
+  @Test
+  void aPolicyThatVisitsOnlySpansStillReadsTheirScopeAndResource() {
+    byte[] bytes = OtlpGenerator.realisticTraces(16).toByteArray();
+    ExportTraceServiceRequest request = OtlpGenerator.realisticTraces(16);
+    String scopeName = request.getResourceSpans(0).getScopeSpans(0).getScope().getName();
+    String service = request.getResourceSpans(0).getResource().getAttributesList().stream()
+        .filter(kv -> kv.getKey().equals("service.name")).findFirst().orElseThrow().getValue().getStringValue();
+    ByteBuf input = Unpooled.wrappedBuffer(bytes);
+    List<String> seen = new ArrayList<>();
+    ByteBuf edited = EDITOR.edit(Signal.TRACES, input, new EditPolicy() {
+      @Override
+      public boolean visits(Kind kind) {
+        return kind == Kind.SPAN;
+      }
+
+      @Override
+      public Decision span(ElementView span) {
+        seen.add(span.parent().name() + "/" + span.parent().parent()
+            .attribute("service.name".getBytes(java.nio.charset.StandardCharsets.UTF_8)).stringValue());
+        return Decision.KEEP;
+      }
+    });
+    try {
+      assertThat(seen).hasSize(16).containsOnly(scopeName + "/" + service);
+    } finally {
+      edited.release();
+      input.release();
     }
   }
 

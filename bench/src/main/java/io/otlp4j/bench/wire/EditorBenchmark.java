@@ -86,6 +86,11 @@ public class EditorBenchmark {
     private final EncodedAttribute inserted = EncodedAttribute.of(INSERTED, "otlp4j");
 
     @Override
+    public boolean visits(ElementView.Kind kind) {
+      return kind == ElementView.Kind.SPAN;
+    }
+
+    @Override
     public Decision span(ElementView span) {
       AttributeList list = span.attributes();
       list.removeAll(deleted);
@@ -96,6 +101,11 @@ public class EditorBenchmark {
 
   private final EditPolicy filter = new EditPolicy() {
     private final byte[] key = FILTERED.getBytes(StandardCharsets.UTF_8);
+
+    @Override
+    public boolean visits(ElementView.Kind kind) {
+      return kind == ElementView.Kind.SPAN;
+    }
 
     @Override
     public Decision span(ElementView span) {
