@@ -122,6 +122,8 @@ public final class RequestEditor {
     private final int itemType;
     private final int itemAttributes;
     private int[] pieces = new int[3 * 64];
+    /** Where {@link #copyWhole} keeps a container's new bytes while it rewrites them. */
+    private byte[] scratch = new byte[256];
     private int pieceCount;
     /** Bytes of output so far. */
     private int emitted;
@@ -553,7 +555,14 @@ public final class RequestEditor {
     private void copyWhole(int hole, int tag, int length) {
       int emittedMark = pieces[3 * hole + 1];
       int outMark = pieces[3 * hole + 2];
-      int at = out.writerIndex();
+      // The children's new bytes (all written since the container opened) are about to be overwritten:
+      // keep them aside first; they are few (added attributes, nested prefixes).
+      int fresh = out.writerIndex() - outMark;
+      if (fresh > scratch.length) {
+        scratch = new byte[Math.max(fresh, 2 * scratch.length)];
+      }
+      out.getBytes(outMark, scratch, 0, fresh);
+      out.writerIndex(outMark);
       out.ensureWritable(6 + length);
       out.writeByte(tag);
       RequestSplitter.writeVarint(out, length);
@@ -564,20 +573,12 @@ public final class RequestEditor {
         if (pieces[3 * i] == INPUT) {
           out.writeBytes(input, readerIndex + start - base, n);
         } else {
-          out.writeBytes(out, start, n);
+          out.writeBytes(scratch, start - outMark, n);
         }
-      }
-      int n = out.writerIndex() - at;
-      // Move it down over the children's new bytes, which it now holds (an overlapping copy, in place).
-      if (out.hasArray()) {
-        System.arraycopy(out.array(), out.arrayOffset() + at, out.array(), out.arrayOffset() + outMark, n);
-        out.writerIndex(outMark + n);
-      } else {
-        outMark = at; // (heap buffers all have an array; otherwise the copy simply stays where it is)
       }
       pieceCount = hole;
       emitted = emittedMark;
-      outPiece(outMark, n);
+      outPiece(outMark, out.writerIndex() - outMark);
     }
 
     /** Input bytes {@code [start, end)} as the next piece (joined to the previous one when adjacent). */
