@@ -7,12 +7,10 @@ import static io.otlp4j.wire.WireReader.skipValue;
 import static io.otlp4j.wire.WireReader.value;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
 import io.otlp4j.wire.EditPolicy.Decision;
 import io.otlp4j.wire.ElementView.Kind;
 import io.otlp4j.wire.ElementView.MetricType;
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 
 /**
  * Edits an encoded OTLP export request in place, as an {@link EditPolicy} decides element by element:
@@ -96,37 +94,22 @@ public final class RequestEditor {
 
   /** One edit: the output as pieces (source, start, length), and a heap buffer with the new bytes. */
   private static final class EditRun {
-    private static final int INPUT = 0;
-    private static final int OUT = 1;
-    /** A container's prefix, written once its content is known; holds the marks to roll back to. */
-    private static final int HOLE = 2;
-
     private static final int UNCHANGED = 0;
     private static final int CHANGED = 1;
     private static final int DROPPED = 2;
-
-    /** A changed container of at most this many bytes is copied whole rather than sliced (see {@link #copyWhole}). */
-    private static final int COPY_LIMIT = 1024;
 
     private static final int TAG_1 = (1 << 3) | 2;
     private static final int TAG_2 = (2 << 3) | 2;
     private static final int TAG_EVENT = (11 << 3) | 2;
     private static final int TAG_LINK = (13 << 3) | 2;
 
-    private final ByteBuf input;
     private final ByteBuffer b;
     private final int base;
     private final EditPolicy policy;
-    private final ByteBuf out;
+    private final EditOutput output;
     private final Kind itemKind;
     private final int itemType;
     private final int itemAttributes;
-    private int[] pieces = new int[3 * 64];
-    /** Where {@link #copyWhole} keeps a container's new bytes while it rewrites them. */
-    private byte[] scratch = new byte[256];
-    private int pieceCount;
-    /** Bytes of output so far. */
-    private int emitted;
     private int pointsSeen;
     private int pointsKept;
     private final ElementView resource = new ElementView(null);
@@ -145,7 +128,6 @@ public final class RequestEditor {
     private final boolean descendSub;
 
     EditRun(Signal signal, ByteBuf input, EditPolicy policy) {
-      this.input = input;
       this.b = WireReader.view(input);
       this.base = b.position();
       this.policy = policy;
@@ -175,38 +157,14 @@ public final class RequestEditor {
       descendSub = visitEvent || visitLink || visitPoint;
       descendItems = visitItem || descendSub;
       descendScopes = visitScope || descendItems;
-      this.out = input.alloc().heapBuffer(256);
+      this.output = new EditOutput(input, base);
     }
 
     ByteBuf run() {
       try {
-        if (request() == UNCHANGED) {
-          return input.retainedSlice();
-        }
-        return assemble();
+        return output.finish(request() != UNCHANGED);
       } finally {
-        out.release();
-      }
-    }
-
-    private ByteBuf assemble() {
-      int readerIndex = input.readerIndex();
-      if (pieceCount == 1 && pieces[0] == INPUT) {
-        return input.retainedSlice(readerIndex + pieces[1] - base, pieces[2]);
-      }
-      CompositeByteBuf result = input.alloc().compositeBuffer(Math.max(2, pieceCount));
-      try {
-        for (int i = 0; i < pieceCount; i++) {
-          int start = pieces[3 * i + 1];
-          int length = pieces[3 * i + 2];
-          result.addComponent(true, pieces[3 * i] == INPUT
-              ? input.retainedSlice(readerIndex + start - base, length)
-              : out.retainedSlice(start, length));
-        }
-        return result;
-      } catch (RuntimeException | Error e) {
-        result.release();
-        throw e;
+        output.release();
       }
     }
 
@@ -223,7 +181,7 @@ public final class RequestEditor {
         if (tag == TAG_1 && (visitResource || descendScopes)) {
           changed |= resourceEntry(tagPos, pos(readLength(b, pos(r), end, base)), p) != UNCHANGED;
         } else {
-          inputPiece(tagPos, p);
+          output.inputPiece(tagPos, p);
         }
       }
       return changed ? CHANGED : UNCHANGED;
@@ -238,7 +196,7 @@ public final class RequestEditor {
           return DROPPED;
         }
       }
-      int hole = open();
+      int hole = output.open();
       boolean modified = resource.attributesModified();
       boolean changed = modified;
       if (modified && !resource.isPresent()) {
@@ -262,14 +220,14 @@ public final class RequestEditor {
           kept += s == DROPPED ? 0 : 1;
           changed |= s != UNCHANGED;
         } else {
-          inputPiece(fieldStart, p);
+          output.inputPiece(fieldStart, p);
         }
       }
       if (seen > 0 && kept == 0) {
-        rollback(hole);
+        output.rollback(hole);
         return DROPPED;
       }
-      return close(hole, TAG_1, tagPos, end, changed);
+      return output.close(hole, TAG_1, tagPos, end, changed) ? CHANGED : UNCHANGED;
     }
 
     /** A {@code Scope*} whose content is {@code [start, end)}. */
@@ -281,7 +239,7 @@ public final class RequestEditor {
           return DROPPED;
         }
       }
-      int hole = open();
+      int hole = output.open();
       boolean modified = scope.attributesModified();
       boolean changed = modified;
       if (modified && !scope.isPresent()) {
@@ -305,14 +263,14 @@ public final class RequestEditor {
           kept += s == DROPPED ? 0 : 1;
           changed |= s != UNCHANGED;
         } else {
-          inputPiece(fieldStart, p);
+          output.inputPiece(fieldStart, p);
         }
       }
       if (seen > 0 && kept == 0) {
-        rollback(hole);
+        output.rollback(hole);
         return DROPPED;
       }
-      return close(hole, TAG_2, tagPos, end, changed);
+      return output.close(hole, TAG_2, tagPos, end, changed) ? CHANGED : UNCHANGED;
     }
 
     /** A span, metric or log record whose content is {@code [start, end)}. */
@@ -331,10 +289,10 @@ public final class RequestEditor {
       }
       boolean modified = item.attributesModified();
       if (!modified && !descendSub) {
-        inputPiece(tagPos, end); // nothing inside to visit: passed on without reading its fields
+        output.inputPiece(tagPos, end); // nothing inside to visit: passed on without reading its fields
         return UNCHANGED;
       }
-      int hole = open();
+      int hole = output.open();
       boolean changed = modified;
       boolean attributesDone = false;
       int attributeTag = (itemAttributes << 3) | 2;
@@ -362,17 +320,17 @@ public final class RequestEditor {
           seenPoints += pointsSeen;
           keptPoints += pointsKept;
         } else {
-          inputPiece(fieldStart, p);
+          output.inputPiece(fieldStart, p);
         }
       }
       if (modified && !attributesDone) {
         emitAttributes(item);
       }
       if (seenPoints > 0 && keptPoints == 0) {
-        rollback(hole);
+        output.rollback(hole);
         return DROPPED;
       }
-      return close(hole, TAG_2, tagPos, end, changed);
+      return output.close(hole, TAG_2, tagPos, end, changed) ? CHANGED : UNCHANGED;
     }
 
     /** A metric's gauge, sum, histogram, exponential histogram or summary; counts its points. */
@@ -398,7 +356,7 @@ public final class RequestEditor {
           attributeField = 7;
         }
       }
-      int hole = open();
+      int hole = output.open();
       boolean changed = false;
       int seen = 0;
       int kept = 0;
@@ -416,19 +374,19 @@ public final class RequestEditor {
           kept += s == DROPPED ? 0 : 1;
           changed |= s != UNCHANGED;
         } else {
-          inputPiece(fieldStart, p);
+          output.inputPiece(fieldStart, p);
         }
       }
       pointsSeen = seen;
       pointsKept = kept;
-      return close(hole, tag, tagPos, end, changed);
+      return output.close(hole, tag, tagPos, end, changed) ? CHANGED : UNCHANGED;
     }
 
     /** An event, link or data point: an element with nothing inside that the policy visits. */
     private int leaf(int tag, int tagPos, int start, int end, Kind kind, int type, int attributeField,
         MetricType metricType) {
       if (kind == Kind.SPAN_EVENT ? !visitEvent : kind == Kind.SPAN_LINK ? !visitLink : !visitPoint) {
-        inputPiece(tagPos, end);
+        output.inputPiece(tagPos, end);
         return UNCHANGED;
       }
       sub.reset(b, base, kind, type, attributeField);
@@ -443,7 +401,7 @@ public final class RequestEditor {
         return DROPPED;
       }
       if (!sub.attributesModified()) {
-        inputPiece(tagPos, end);
+        output.inputPiece(tagPos, end);
         return UNCHANGED;
       }
       reencode(tag, start, end, sub, true);
@@ -455,7 +413,7 @@ public final class RequestEditor {
      * view's edited list ({@code withAttributes}) or removed.
      */
     private void reencode(int tag, int start, int end, ElementView view, boolean withAttributes) {
-      int hole = open();
+      int hole = output.open();
       int attributeTag = (view.attributeField << 3) | 2;
       boolean done = !withAttributes;
       int p = start;
@@ -471,13 +429,13 @@ public final class RequestEditor {
             done = true;
           }
         } else {
-          inputPiece(fieldStart, p);
+          output.inputPiece(fieldStart, p);
         }
       }
       if (!done) {
         emitAttributes(view);
       }
-      closeChanged(hole, tag);
+      output.closeChanged(hole, tag);
     }
 
     /** A new message under {@code tag} holding only the view's edited attributes (if there are any). */
@@ -485,9 +443,9 @@ public final class RequestEditor {
       if (view.loadedAttributes().size() == 0) {
         return;
       }
-      int hole = open();
+      int hole = output.open();
       emitAttributes(view);
-      closeChanged(hole, tag);
+      output.closeChanged(hole, tag);
     }
 
     private void emitAttributes(ElementView view) {
@@ -495,123 +453,11 @@ public final class RequestEditor {
       int tag = (view.attributeField << 3) | 2;
       for (int i = 0; i < list.size(); i++) {
         if (list.fromInput(i)) {
-          inputPiece(list.fieldStart(i), list.end(i));
+          output.inputPiece(list.fieldStart(i), list.end(i));
         } else {
-          byte[] keyValue = list.added(i).keyValueBytes();
-          int at = out.writerIndex();
-          out.writeByte(tag);
-          RequestSplitter.writeVarint(out, keyValue.length);
-          out.writeBytes(keyValue);
-          outPiece(at, out.writerIndex() - at);
+          output.newField(tag, list.added(i).keyValueBytes());
         }
       }
-    }
-
-    // ---- pieces
-
-    private int open() {
-      int h = add(HOLE, emitted, out.writerIndex());
-      return h;
-    }
-
-    private void rollback(int hole) {
-      emitted = pieces[3 * hole + 1];
-      out.writerIndex(pieces[3 * hole + 2]);
-      pieceCount = hole;
-    }
-
-    /** Closes a container: unchanged, it is one slice of the input again; changed, it gets a new prefix. */
-    private int close(int hole, int tag, int tagPos, int end, boolean changed) {
-      if (!changed) {
-        rollback(hole);
-        inputPiece(tagPos, end);
-        return UNCHANGED;
-      }
-      closeChanged(hole, tag);
-      return CHANGED;
-    }
-
-    private void closeChanged(int hole, int tag) {
-      int length = emitted - pieces[3 * hole + 1];
-      if (length <= COPY_LIMIT) {
-        copyWhole(hole, tag, length);
-        return;
-      }
-      int at = out.writerIndex();
-      out.writeByte(tag); // every tag here is a field below 16: one byte
-      RequestSplitter.writeVarint(out, length);
-      int n = out.writerIndex() - at;
-      pieces[3 * hole] = OUT;
-      pieces[3 * hole + 1] = at;
-      pieces[3 * hole + 2] = n;
-      emitted += n;
-    }
-
-    /**
-     * Writes a small changed container whole (prefix, then its pieces copied) into {@code out} where its
-     * own new bytes began, as one piece: a changed span costs one copy of at most {@link #COPY_LIMIT}
-     * bytes instead of a handful of slices, and neighbouring changed ones join into one piece.
-     */
-    private void copyWhole(int hole, int tag, int length) {
-      int emittedMark = pieces[3 * hole + 1];
-      int outMark = pieces[3 * hole + 2];
-      // The children's new bytes (all written since the container opened) are about to be overwritten:
-      // keep them aside first; they are few (added attributes, nested prefixes).
-      int fresh = out.writerIndex() - outMark;
-      if (fresh > scratch.length) {
-        scratch = new byte[Math.max(fresh, 2 * scratch.length)];
-      }
-      out.getBytes(outMark, scratch, 0, fresh);
-      out.writerIndex(outMark);
-      out.ensureWritable(6 + length);
-      out.writeByte(tag);
-      RequestSplitter.writeVarint(out, length);
-      int readerIndex = input.readerIndex();
-      for (int i = hole + 1; i < pieceCount; i++) {
-        int start = pieces[3 * i + 1];
-        int n = pieces[3 * i + 2];
-        if (pieces[3 * i] == INPUT) {
-          out.writeBytes(input, readerIndex + start - base, n);
-        } else {
-          out.writeBytes(scratch, start - outMark, n);
-        }
-      }
-      pieceCount = hole;
-      emitted = emittedMark;
-      outPiece(outMark, out.writerIndex() - outMark);
-    }
-
-    /** Input bytes {@code [start, end)} as the next piece (joined to the previous one when adjacent). */
-    private void inputPiece(int start, int end) {
-      piece(INPUT, start, end - start);
-    }
-
-    private void outPiece(int start, int length) {
-      piece(OUT, start, length);
-    }
-
-    private void piece(int source, int start, int length) {
-      if (length == 0) {
-        return;
-      }
-      emitted += length;
-      int last = 3 * (pieceCount - 1);
-      if (last >= 0 && pieces[last] == source && pieces[last + 1] + pieces[last + 2] == start) {
-        pieces[last + 2] += length;
-        return;
-      }
-      add(source, start, length);
-    }
-
-    private int add(int source, int start, int length) {
-      int at = 3 * pieceCount;
-      if (at + 3 > pieces.length) {
-        pieces = Arrays.copyOf(pieces, pieces.length * 2);
-      }
-      pieces[at] = source;
-      pieces[at + 1] = start;
-      pieces[at + 2] = length;
-      return pieceCount++;
     }
   }
 
