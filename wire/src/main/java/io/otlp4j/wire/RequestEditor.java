@@ -27,31 +27,39 @@ import java.nio.ByteBuffer;
  *       left, a {@code Scope*} that had spans (metrics, log records) and has none left, a {@code Resource*}
  *       that had {@code Scope*}s and has none left. A container that arrived empty stays, and a span whose
  *       events or links are all dropped stays;
- *   <li>an element whose attributes the policy changed is re-encoded: its kept attributes are still slices
- *       of the input, its new ones are copied in, and its length prefix and every enclosing one are new.
- *       Its other fields, unknown ones included, are kept as they were (a resource or scope message that
- *       arrived more than once gets the new list in the first and none in the others, so that protobuf's
- *       merge gives exactly the new list; a {@code Resource*} / {@code Scope*} without one gets one when
- *       the new list is not empty);
+ *   <li>an element whose attributes the policy changed is re-encoded: its other fields, unknown ones
+ *       included, are kept as they were, its attribute list is the policy's (kept attributes as they
+ *       arrived, byte for byte), and its length prefix and every enclosing one are new. A resource or scope
+ *       message that arrived more than once gets the new list in the first and none in the others, so that
+ *       protobuf's merge gives exactly the new list; a {@code Resource*} / {@code Scope*} without one gets
+ *       one when the new list is not empty;
  *   <li>everything else (untouched elements, unknown fields at every level, the order of fields) is
- *       passed on as retained slices of the input, adjacent ones as one slice: the only new bytes are the
- *       length prefixes of changed containers and the added attributes.
+ *       passed on as retained slices of the input, adjacent ones as one slice.
  * </ul>
- * A policy that drops nothing and changes nothing gets the input back as one retained slice.
+ * The new bytes are the added attributes and the length prefixes of changed containers, with one
+ * exception that bounds the output's fragmentation: a changed container of at most
+ * {@value EditOutput#COPY_LIMIT} bytes (a span, a data point, a log record with a changed attribute list)
+ * is copied whole, so that it is one piece instead of a handful of slices, and neighbouring changed ones
+ * join into one piece. Bigger changed containers keep their untouched parts as slices. A policy that drops
+ * nothing and changes nothing gets the input back as one retained slice.
  *
  * <h2>Cost</h2>
- * One pass over the request down to the items (and to events, links and data points); an element's
- * fields are read only when the policy asks for them. Per request: a few reusable views and the output
- * composite; per element nothing, beyond the output's slices and the bytes the policy adds
- * ({@code EditorBenchmark} measures it with {@code -prof gc}). Nesting is fixed by the OTLP schema (at
- * most request, {@code Resource*}, {@code Scope*}, item, data container, data point): no recursion.
+ * One pass over the request down to the items, and into them only where the policy visits what they hold
+ * ({@link EditPolicy#visits}): for a policy that visits spans only, an unchanged span is passed on without
+ * its fields being read. An element's fields are read only when the policy asks for them. Per request: a
+ * few reusable views and the output composite; per element nothing beyond the output's pieces and the
+ * bytes the policy adds ({@code EditorBenchmark} measures it with {@code -prof gc}; {@code ElementViewTest}
+ * checks that reading allocates nothing per span). Nesting is fixed by the OTLP schema (at most request,
+ * {@code Resource*}, {@code Scope*}, item, data container, data point): no recursion.
  *
  * <h2>Buffer ownership</h2>
- * {@link #edit} only reads the input: its indexes and reference count are unchanged and the caller keeps
- * (and releases) it. The returned buffer is owned by the caller and must be released; it holds retained
- * slices of the input (and of one heap buffer with the new bytes, from {@code request.alloc()}), so the
- * input's memory stays alive until it is released. On an exception, from malformed input or from the
- * policy, nothing is left allocated.
+ * {@link #edit} only reads the input and does not take ownership: its indexes are unchanged and the caller
+ * keeps (and releases) it. The returned buffer is owned by the caller and must be released; it holds
+ * retained slices of the input (which raise the input's reference count until it is released) and of one
+ * heap buffer of new bytes from {@code request.alloc()}. On an exception, from malformed input or from the
+ * policy, nothing is left allocated and the input's reference count is as it was. A composite input of
+ * several components is read through one temporary copy (as {@link OtlpWalker#walk} does); the output
+ * still slices the input itself.
  *
  * <p>Immutable and thread-safe; build once, edit any number of requests from any threads.
  */

@@ -61,7 +61,7 @@ class RequestEditorTest {
     for (int i = 0; i < 300; i++) {
       Message request = generator.request(signal);
       byte[] bytes = request.toByteArray();
-      ByteBuf input = (i & 1) == 0 ? Unpooled.wrappedBuffer(bytes)
+      ByteBuf input = i % 5 == 4 ? composite(bytes) : (i & 1) == 0 ? Unpooled.wrappedBuffer(bytes)
           : PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
       script.restart();
       ByteBuf edited = (i % 3 == 0 ? UNCHECKED : EDITOR).edit(signal, input, policy);
@@ -158,6 +158,16 @@ class RequestEditorTest {
       edited.release();
       input.release();
     }
+  }
+
+  /** The bytes in a composite of two pooled components, the second with a non-zero reader index. */
+  private static ByteBuf composite(byte[] bytes) {
+    int half = bytes.length / 2;
+    ByteBuf first = PooledByteBufAllocator.DEFAULT.heapBuffer(half).writeBytes(bytes, 0, half);
+    ByteBuf second = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length - half + 3).writeZero(3)
+        .writeBytes(bytes, half, bytes.length - half);
+    second.readerIndex(3);
+    return Unpooled.compositeBuffer().addComponents(true, first, second);
   }
 
   @ParameterizedTest
