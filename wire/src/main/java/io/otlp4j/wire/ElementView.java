@@ -134,11 +134,6 @@ public final class ElementView {
     return attributes;
   }
 
-  /** Drops references to the request. */
-  void clear() {
-    reset(null, 0, kind, type, attributeField);
-  }
-
   public Kind kind() {
     return kind;
   }
