@@ -51,6 +51,18 @@ public final class EncodedAttribute {
   }
 
   /**
+   * {@code key} with a copy of {@code value}, as it arrived (any type, nested values included), such as
+   * another attribute's value; the value's bytes were walked with the request they came from.
+   */
+  public static EncodedAttribute of(String key, ValueView value) {
+    requireNonNull(value, "value");
+    if (!value.isPresent()) {
+      throw new IllegalArgumentException("value must be present");
+    }
+    return build(key, value.encoded());
+  }
+
+  /**
    * An attribute from the encoding of a {@code KeyValue} message (its fields, without a tag or length
    * before them), such as {@code KeyValue.toByteArray()}; the array is copied.
    *
@@ -84,8 +96,11 @@ public final class EncodedAttribute {
   }
 
   private static EncodedAttribute build(String key, ProtoWriter anyValue) {
+    return build(key, anyValue.toByteArray());
+  }
+
+  private static EncodedAttribute build(String key, byte[] value) {
     requireNonNull(key, "key");
-    byte[] value = anyValue.toByteArray();
     byte[] keyValue = new ProtoWriter().string(1, key).bytes(2, value).toByteArray();
     return new EncodedAttribute(keyValue, key.getBytes(StandardCharsets.UTF_8));
   }

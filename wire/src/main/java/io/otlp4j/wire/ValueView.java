@@ -37,6 +37,9 @@ public final class ValueView {
   private Type type = Type.ABSENT;
   private int valuePos;
   private int valueLength;
+  /** The whole AnyValue's content, for {@link #encoded()}. */
+  private int anyStart;
+  private int anyEnd;
   private final TextView text = new TextView();
 
   /** An empty ({@link Type#ABSENT}) view to pass to {@link ElementView#attribute(byte[], ValueView)}. */
@@ -51,6 +54,8 @@ public final class ValueView {
   ValueView set(ByteBuffer b, int start, int end, int base) {
     this.b = b;
     type = Type.EMPTY;
+    anyStart = start;
+    anyEnd = end;
     int p = start;
     while (p < end) {
       int tagPos = p;
@@ -112,6 +117,18 @@ public final class ValueView {
   /** The double value; 0 unless {@link #type()} is {@link Type#DOUBLE}. */
   public double doubleValue() {
     return type == Type.DOUBLE ? Double.longBitsToDouble(fixed64(b, valuePos)) : 0;
+  }
+
+  /** A copy of the encoded {@code AnyValue} message (its fields, no tag or length); empty when absent. */
+  byte[] encoded() {
+    if (type == Type.ABSENT) {
+      return new byte[0];
+    }
+    byte[] copy = new byte[anyEnd - anyStart];
+    for (int i = 0; i < copy.length; i++) {
+      copy[i] = b.get(anyStart + i);
+    }
+    return copy;
   }
 
   /** A varint already bounds-checked by {@link WireReader#skipValue} (at most ten bytes, inside the message). */

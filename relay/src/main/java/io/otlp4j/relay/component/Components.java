@@ -37,6 +37,7 @@ public final class Components {
         .processor(new BatchProcessorFactory())
         .processor(new MemoryLimiterProcessorFactory())
         .processor(new ResourceProcessorFactory())
+        .processor(new AttributesProcessorFactory())
         .exporter(new OtlpExporterFactory(OtlpExporterFactory.OTLP))
         .exporter(new OtlpExporterFactory(OtlpExporterFactory.OTLPHTTP))
         .exporter(new FileExporterFactory())
