@@ -19,7 +19,8 @@ import java.util.regex.Matcher;
 
 /**
  * The compiled {@code actions} of an {@code attributes} processor (the Collector's {@code attraction}):
- * insert, update, upsert (with {@code value} or {@code from_attribute}), delete and hash (by {@code key}
+ * insert, update, upsert (with {@code value} or {@code from_attribute}, and {@code default_value} where the
+ * source attribute is missing), delete and hash (by {@code key}
  * and/or {@code pattern}), extract (named groups of {@code pattern} into string attributes) and convert
  * ({@code converted_type} int, double, string), applied in order to one attribute list.
  *
@@ -31,14 +32,14 @@ import java.util.regex.Matcher;
 final class AttributeActions {
   static final String ACTIONS = "insert, update, upsert, delete, hash, extract, convert";
   private static final List<String> KEYS = List.of("key", "value", "from_attribute", "from_context", "pattern",
-      "action", "converted_type");
+      "action", "converted_type", "default_value");
   private static final HexFormat HEX = HexFormat.of();
 
   enum Op { INSERT, UPDATE, UPSERT, DELETE, HASH, EXTRACT, CONVERT }
 
   /** One action; fields not used by its {@code op} are null / -1. */
   record Action(Op op, String key, byte[] keyUtf8, EncodedAttribute value, byte[] fromAttribute, int patternId,
-      String[] groupNames, String convertedType) {}
+      String[] groupNames, String convertedType, EncodedAttribute defaultValue) {}
 
   private final Action[] actions;
 
@@ -101,6 +102,13 @@ final class AttributeActions {
     }
     int from = list.indexOf(a.fromAttribute);
     if (from < 0) {
+      if (a.defaultValue != null) {
+        switch (a.op) {
+          case INSERT -> list.insert(a.defaultValue);
+          case UPDATE -> list.update(a.defaultValue);
+          default -> list.upsert(a.defaultValue);
+        }
+      }
       return;
     }
     int target = list.indexOf(a.keyUtf8);
@@ -240,6 +248,8 @@ final class AttributeActions {
     String converted = text(m, "converted_type", w, in);
     ConfigNode value = m.get("value");
     boolean hasValue = value != null && !value.isNull();
+    ConfigNode defaultNode = m.get("default_value");
+    boolean hasDefault = defaultNode != null && !defaultNode.isNull();
     int line = node.line();
     if (name == null || name.isEmpty()) {
       in.error(line, w + ".action", "is required (" + ACTIONS + ")");
@@ -265,10 +275,18 @@ final class AttributeActions {
       return null;
     }
     int sources = (hasValue ? 1 : 0) + (from != null ? 1 : 0);
+    if (hasDefault && op != Op.INSERT && op != Op.UPDATE && op != Op.UPSERT) {
+      in.error(defaultNode.line(), w + ".default_value", "is only used by insert, update and upsert");
+      return null;
+    }
     switch (op) {
       case INSERT, UPDATE, UPSERT -> {
-        if (sources == 0) {
-          in.error(line, w, "missing required field \"value\" or \"from_attribute\" for action \"" + name + "\"");
+        if (sources == 0 && hasDefault) { // the default is all there is: it is always used
+          Object v = scalar(defaultNode, w + ".default_value", in);
+          return v == null ? null : new Action(op, key, utf8(key), encoded(key, v), null, -1, null, null, null);
+        } else if (sources == 0) {
+          in.error(line, w, "missing required field \"value\", \"from_attribute\" or \"default_value\" for action \""
+              + name + "\"");
         } else if (sources > 1) {
           in.error(line, w, "multiple value sources (give one of value, from_attribute)");
         } else if (pattern != null || converted != null) {
@@ -276,9 +294,17 @@ final class AttributeActions {
               + "\" does not use \"" + (pattern != null ? "pattern" : "converted_type") + "\"");
         } else if (hasValue) {
           Object v = scalar(value, w + ".value", in);
-          return v == null ? null : new Action(op, key, utf8(key), encoded(key, v), null, -1, null, null);
+          return v == null ? null : new Action(op, key, utf8(key), encoded(key, v), null, -1, null, null, null);
         } else {
-          return new Action(op, key, utf8(key), null, utf8(from), -1, null, null);
+          EncodedAttribute fallback = null;
+          if (hasDefault) {
+            Object d = scalar(defaultNode, w + ".default_value", in);
+            if (d == null) {
+              return null;
+            }
+            fallback = encoded(key, d);
+          }
+          return new Action(op, key, utf8(key), null, utf8(from), -1, null, null, fallback);
         }
         return null;
       }
@@ -295,7 +321,7 @@ final class AttributeActions {
             return null;
           }
         }
-        return new Action(op, key == null ? "" : key, utf8(key == null ? "" : key), null, null, id, null, null);
+        return new Action(op, key == null ? "" : key, utf8(key == null ? "" : key), null, null, id, null, null, null);
       }
       case EXTRACT -> {
         if (sources > 0 || converted != null) {
@@ -322,7 +348,7 @@ final class AttributeActions {
           return null;
         }
         return new Action(op, key, utf8(key), null, null, patterns.add(regex.pattern()),
-            regex.groupNames().toArray(new String[0]), null);
+            regex.groupNames().toArray(new String[0]), null, null);
       }
       default -> { // CONVERT
         if (sources > 0 || pattern != null) {
@@ -338,7 +364,7 @@ final class AttributeActions {
               + "\" (int, double, string)");
           return null;
         }
-        return new Action(op, key, utf8(key), null, null, -1, null, converted);
+        return new Action(op, key, utf8(key), null, null, -1, null, converted, null);
       }
     }
   }
@@ -395,7 +421,9 @@ final class AttributeActions {
         yield n.longValue();
       }
       case VALUE_NUMBER_FLOAT -> Double.parseDouble(v.text());
-      case VALUE_TRUE, VALUE_FALSE -> Boolean.parseBoolean(v.text());
+      // YAML 1.1 reads yes/no/on/off as booleans; the Collector's YAML 1.2 only true/false (any of 3 cases)
+      case VALUE_TRUE, VALUE_FALSE -> List.of("true", "True", "TRUE", "false", "False", "FALSE").contains(v.text())
+          ? (Object) Boolean.valueOf(v.text().equalsIgnoreCase("true")) : v.text();
       default -> v.text();
     };
   }

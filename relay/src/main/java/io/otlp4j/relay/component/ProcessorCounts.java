@@ -12,14 +12,16 @@ import io.otlp4j.wire.Signal;
 final class ProcessorCounts {
   static final String INCOMING = "otelcol_processor_incoming_items";
   static final String OUTGOING = "otelcol_processor_outgoing_items";
+  static final String INCOMING_HELP = "Items that came into the processor.";
+  static final String OUTGOING_HELP = "Items that the processor passed on.";
   private final MetricsRegistry.Counter[] incoming = new MetricsRegistry.Counter[Signal.values().length];
   private final MetricsRegistry.Counter[] outgoing = new MetricsRegistry.Counter[Signal.values().length];
 
   ProcessorCounts(MetricsRegistry metrics, String processorId) {
     for (Signal s : Signal.values()) {
-      incoming[s.ordinal()] = metrics.counter(INCOMING, "Items that came into the processor.", "processor",
+      incoming[s.ordinal()] = metrics.counter(INCOMING, INCOMING_HELP, "processor",
           processorId, "otel_signal", s.id());
-      outgoing[s.ordinal()] = metrics.counter(OUTGOING, "Items that the processor passed on.", "processor",
+      outgoing[s.ordinal()] = metrics.counter(OUTGOING, OUTGOING_HELP, "processor",
           processorId, "otel_signal", s.id());
     }
   }
