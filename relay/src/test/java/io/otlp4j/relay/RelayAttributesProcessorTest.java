@@ -1,0 +1,121 @@
+package io.otlp4j.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
+import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.trace.v1.Span;
+import io.opentelemetry.sdk.resources.Resource;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.otlp4j.testing.MockOtlpServer;
+import io.otlp4j.testing.NettyLeakCheck;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The OpenTelemetry Java SDK sends spans through a relay whose pipeline has an {@code attributes}
+ * processor: what arrives upstream is what the Collector would have forwarded, and the processor's item
+ * counts are on {@code /metrics}.
+ */
+@ExtendWith(NettyLeakCheck.class)
+class RelayAttributesProcessorTest {
+  private static final int SPANS = 60;
+
+  @TempDir
+  Path dir;
+
+  private MockOtlpServer upstream;
+  private RelayUnderTest relay;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (relay != null) {
+      relay.close();
+    }
+    if (upstream != null) {
+      upstream.close();
+    }
+  }
+
+  @Test
+  void sdkSpansArriveUpstreamWithTheActionsApplied() throws Exception {
+    upstream = MockOtlpServer.started();
+    relay = RelayUnderTest.start("""
+        receivers:
+          otlp:
+            protocols:
+              http: { endpoint: "127.0.0.1:0" }
+        processors:
+          attributes/e2e:
+            include:
+              match_type: strict
+              span_kinds: [SPAN_KIND_SERVER]
+            actions:
+              - { key: user.email, action: hash }
+              - { key: db.statement, action: delete }
+              - { key: env, value: prod, action: insert }
+        exporters:
+          otlp/upstream:
+            endpoint: ${env:UPSTREAM}
+            tls: { insecure: true }
+        service:
+          telemetry: { metrics: { address: "127.0.0.1:0" } }
+          pipelines:
+            traces: { receivers: [otlp], processors: [attributes/e2e], exporters: [otlp/upstream] }
+        """, Map.of("UPSTREAM", upstream.grpcEndpoint()), AckMode.DELIVERED, dir);
+
+    SdkTracerProvider tracerProvider = SdkTracerProvider.builder()
+        .setResource(Resource.create(Attributes.of(AttributeKey.stringKey("service.name"), "e2e")))
+        .addSpanProcessor(BatchSpanProcessor.builder(OtlpHttpSpanExporter.builder()
+            .setEndpoint(relay.httpUri("otlp", "/v1/traces").toString()).build())
+            .setMaxExportBatchSize(20).setScheduleDelay(Duration.ofMillis(20)).build())
+        .build();
+    Tracer tracer = tracerProvider.get("e2e");
+    for (int i = 0; i < SPANS; i++) {
+      tracer.spanBuilder("op-" + i).setSpanKind(i % 2 == 0 ? SpanKind.SERVER : SpanKind.CLIENT)
+          .setAttribute("user.email", "user" + i + "@example.com")
+          .setAttribute("db.statement", "select " + i)
+          .startSpan().end();
+    }
+    assertThat(tracerProvider.shutdown().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
+
+    // Delivered mode: each SDK export was answered once the upstream had it.
+    List<Span> spans = upstream.spans();
+    assertThat(spans).hasSize(SPANS);
+    for (Span span : spans) {
+      int i = Integer.parseInt(span.getName().substring(3));
+      Map<String, String> attributes = span.getAttributesList().stream()
+          .collect(Collectors.toMap(KeyValue::getKey, kv -> kv.getValue().getStringValue()));
+      if (i % 2 == 0) {
+        assertThat(attributes).containsOnly(Map.entry("user.email", sha256("user" + i + "@example.com")),
+            Map.entry("env", "prod"));
+      } else {
+        assertThat(attributes).containsOnly(Map.entry("user.email", "user" + i + "@example.com"),
+            Map.entry("db.statement", "select " + i));
+      }
+    }
+    assertThat(relay.metric("otelcol_processor_incoming_items_total", "processor", "attributes/e2e",
+        "otel_signal", "traces")).isEqualTo(SPANS);
+    assertThat(relay.metric("otelcol_processor_outgoing_items_total", "processor", "attributes/e2e",
+        "otel_signal", "traces")).isEqualTo(SPANS);
+  }
+
+  static String sha256(String s) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes("UTF-8")));
+  }
+}
