@@ -38,6 +38,7 @@ public final class Components {
         .processor(new MemoryLimiterProcessorFactory())
         .processor(new ResourceProcessorFactory())
         .processor(new AttributesProcessorFactory())
+        .processor(new FilterProcessorFactory())
         .exporter(new OtlpExporterFactory(OtlpExporterFactory.OTLP))
         .exporter(new OtlpExporterFactory(OtlpExporterFactory.OTLPHTTP))
         .exporter(new FileExporterFactory())

@@ -200,12 +200,33 @@ final class MatchProperties {
    * @param patterns where its regular expressions are collected
    */
   static MatchProperties read(ConfigNode node, String where, ConfigReader in, MatchScratch.Patterns patterns) {
-    Map<String, ConfigNode> m = in.map(node, where);
-    if (m == null) {
+    return read(node, where, in, patterns, Map.of());
+  }
+
+  /**
+   * As {@link #read(ConfigNode, String, ConfigReader, MatchScratch.Patterns)}, for a section whose keys have
+   * other names (the filter processor's {@code logs} and {@code metrics} sections): {@code names} maps each
+   * of its keys to the {@code attributes} processor's; only those keys (and {@code match_type}) are known.
+   */
+  static MatchProperties read(ConfigNode node, String where, ConfigReader in, MatchScratch.Patterns patterns,
+      Map<String, String> names) {
+    Map<String, ConfigNode> given = in.map(node, where);
+    if (given == null) {
       return null;
     }
     int errors = in.errorCount();
-    in.checkKeys(m, where, KEYS.toArray(new String[0]));
+    Map<String, ConfigNode> m = given;
+    if (names.isEmpty()) {
+      in.checkKeys(m, where, KEYS.toArray(new String[0]));
+    } else {
+      List<String> known = new ArrayList<>(names.keySet());
+      known.add("match_type");
+      in.checkKeys(given, where, known.toArray(new String[0]));
+      m = new java.util.LinkedHashMap<>();
+      for (Map.Entry<String, ConfigNode> e : given.entrySet()) {
+        m.put(names.getOrDefault(e.getKey(), e.getKey()), e.getValue());
+      }
+    }
     ConfigNode matchType = m.get("match_type");
     String type = matchType == null ? null : matchType.text();
     if (!"strict".equals(type) && !"regexp".equals(type)) {
