@@ -28,12 +28,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The OpenTelemetry Java SDK sends spans through a relay whose pipeline has an {@code attributes}
- * processor: what arrives upstream is what the Collector would have forwarded, and the processor's item
- * counts are on {@code /metrics}.
+ * The OpenTelemetry Java SDK sends spans through a relay whose pipeline has an {@code attributes} or a
+ * {@code filter} processor: what arrives upstream is what the Collector would have forwarded, the
+ * processor's item counts are on {@code /metrics}, and dropped spans are answered as accepted.
  */
 @ExtendWith(NettyLeakCheck.class)
-class RelayAttributesProcessorTest {
+class RelayProcessorsTest {
   private static final int SPANS = 60;
 
   @TempDir
@@ -113,6 +113,56 @@ class RelayAttributesProcessorTest {
         "otel_signal", "traces")).isEqualTo(SPANS);
     assertThat(relay.metric("otelcol_processor_outgoing_items_total", "processor", "attributes/e2e",
         "otel_signal", "traces")).isEqualTo(SPANS);
+  }
+
+  @Test
+  void filteredSpansAreDroppedAndTheClientIsAnsweredAsIfExported() throws Exception {
+    upstream = MockOtlpServer.started();
+    relay = RelayUnderTest.start("""
+        receivers:
+          otlp:
+            protocols:
+              http: { endpoint: "127.0.0.1:0" }
+        processors:
+          filter/health:
+            error_mode: ignore
+            traces:
+              span:
+                - 'attributes["http.target"] == "/health"'
+        exporters:
+          otlp/upstream:
+            endpoint: ${env:UPSTREAM}
+            tls: { insecure: true }
+        service:
+          telemetry: { metrics: { address: "127.0.0.1:0" } }
+          pipelines:
+            traces: { receivers: [otlp], processors: [filter/health], exporters: [otlp/upstream] }
+        """, Map.of("UPSTREAM", upstream.grpcEndpoint()), AckMode.DELIVERED, dir);
+    SdkTracerProvider tracerProvider = SdkTracerProvider.builder()
+        .addSpanProcessor(BatchSpanProcessor.builder(OtlpHttpSpanExporter.builder()
+            .setEndpoint(relay.httpUri("otlp", "/v1/traces").toString()).build())
+            .setMaxExportBatchSize(10).setScheduleDelay(Duration.ofMillis(20)).build())
+        .build();
+    Tracer tracer = tracerProvider.get("e2e");
+    // batches of 10: the first 30 spans are all health checks (whole requests dropped), then half are
+    for (int i = 0; i < SPANS; i++) {
+      tracer.spanBuilder("op-" + i)
+          .setAttribute("http.target", i < 30 || i % 2 == 0 ? "/health" : "/api")
+          .startSpan().end();
+      if (i == 29) {
+        assertThat(tracerProvider.forceFlush().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
+      }
+    }
+    assertThat(tracerProvider.shutdown().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
+
+    List<Span> spans = upstream.spans();
+    assertThat(spans).hasSize((SPANS - 30) / 2);
+    assertThat(spans).allSatisfy(s -> assertThat(s.getAttributes(0).getValue().getStringValue()).isEqualTo("/api"));
+    assertThat(relay.metric("otelcol_processor_incoming_items_total", "processor", "filter/health",
+        "otel_signal", "traces")).isEqualTo(SPANS);
+    assertThat(relay.metric("otelcol_processor_outgoing_items_total", "processor", "filter/health",
+        "otel_signal", "traces")).isEqualTo((SPANS - 30) / 2);
+    assertThat(relay.metric("otlp4j_pipeline_refused_traces_total", "pipeline", "traces")).isZero();
   }
 
   static String sha256(String s) throws Exception {
