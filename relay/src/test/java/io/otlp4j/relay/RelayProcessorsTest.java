@@ -165,6 +165,41 @@ class RelayProcessorsTest {
     assertThat(relay.metric("otlp4j_pipeline_refused_traces_total", "pipeline", "traces")).isZero();
   }
 
+  /** Malformed requests are refused before the processors see them; valid ones around them go through. */
+  @Test
+  void badInputIsRefusedWithBothProcessorsInThePipeline() throws Exception {
+    upstream = MockOtlpServer.started();
+    relay = RelayUnderTest.start("""
+        receivers:
+          otlp:
+            protocols:
+              http: { endpoint: "127.0.0.1:0" }
+        processors:
+          attributes: { actions: [ { key: relay.seen, value: true, action: upsert } ] }
+          filter: { traces: { span: ['name == "drop-0"'] } }
+        exporters:
+          otlp/upstream:
+            endpoint: ${env:UPSTREAM}
+            tls: { insecure: true }
+        service:
+          telemetry: { metrics: { address: "127.0.0.1:0" } }
+          pipelines:
+            traces: { receivers: [otlp], processors: [filter, attributes], exporters: [otlp/upstream] }
+        """, Map.of("UPSTREAM", upstream.grpcEndpoint()), AckMode.DELIVERED, dir);
+    byte[] valid = OtlpRequests.spans("drop", 4).toByteArray();
+    byte[] garbage = new byte[256];
+    new java.util.Random(7).nextBytes(garbage);
+    assertThat(relay.post("/v1/traces", java.util.Arrays.copyOf(valid, valid.length - 3)).statusCode()).isEqualTo(400);
+    assertThat(relay.post("/v1/traces", garbage).statusCode()).isEqualTo(400);
+    assertThat(relay.post("/v1/traces", valid).statusCode()).isEqualTo(200);
+    List<Span> spans = upstream.spans();
+    assertThat(spans).extracting(Span::getName).containsExactly("drop-1", "drop-2", "drop-3");
+    assertThat(spans).allSatisfy(s -> assertThat(s.getAttributesList()).anySatisfy(kv -> {
+      assertThat(kv.getKey()).isEqualTo("relay.seen");
+      assertThat(kv.getValue().getBoolValue()).isTrue();
+    }));
+  }
+
   static String sha256(String s) throws Exception {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes("UTF-8")));
   }
