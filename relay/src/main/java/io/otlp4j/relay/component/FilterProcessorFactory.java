@@ -304,6 +304,20 @@ final class FilterProcessorFactory implements ProcessorFactory<FilterProcessorFa
       }
       WalkSummary walked;
       try {
+        if (edited.nioBufferCount() != 1) {
+          // The walker would copy a composite onto the heap; one pooled copy instead serves the walk and
+          // the exporters, and lets the input go now rather than when the last slice of it is exported.
+          int n = edited.readableBytes();
+          ByteBuf flat = edited.alloc().directBuffer(n, n);
+          try {
+            flat.writeBytes(edited, edited.readerIndex(), n);
+          } catch (RuntimeException e) {
+            flat.release();
+            throw e;
+          }
+          edited.release();
+          edited = flat;
+        }
         walked = OtlpWalker.create().walk(signal, edited);
       } catch (RuntimeException e) {
         edited.release();
