@@ -316,7 +316,7 @@ final class AttributeActions {
         }
         int id = -1;
         if (pattern != null) {
-          id = compile(pattern, m.get("pattern").line(), w + ".pattern", in, patterns, false);
+          id = compile(pattern, m.get("pattern").line(), w + ".pattern", in, patterns);
           if (id < 0) {
             return null;
           }
@@ -369,8 +369,8 @@ final class AttributeActions {
     }
   }
 
-  private static int compile(String regex, int line, String where, ConfigReader in, MatchScratch.Patterns patterns,
-      boolean named) {
+  private static int compile(String regex, int line, String where, ConfigReader in,
+      MatchScratch.Patterns patterns) {
     try {
       return patterns.add(GoRegex.compile(regex).pattern());
     } catch (IllegalArgumentException e) {
