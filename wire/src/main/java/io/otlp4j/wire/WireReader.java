@@ -93,6 +93,13 @@ final class WireReader {
       if (x >= 0) {
         return ((long) (p + 1) << 32) | x;
       }
+      // Two bytes (lengths 128..16383: most items and long strings), also without the general loop.
+      if (p + 1 < end) {
+        int y = b.get(p + 1);
+        if (y >= 0) {
+          return ((long) (p + 2) << 32) | (x & 0x7F) | (y << 7);
+        }
+      }
     }
     return readVarint32Slow(b, p, end, base);
   }

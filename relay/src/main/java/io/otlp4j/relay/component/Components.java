@@ -37,6 +37,8 @@ public final class Components {
         .processor(new BatchProcessorFactory())
         .processor(new MemoryLimiterProcessorFactory())
         .processor(new ResourceProcessorFactory())
+        .processor(new AttributesProcessorFactory())
+        .processor(new FilterProcessorFactory())
         .exporter(new OtlpExporterFactory(OtlpExporterFactory.OTLP))
         .exporter(new OtlpExporterFactory(OtlpExporterFactory.OTLPHTTP))
         .exporter(new FileExporterFactory())

@@ -51,7 +51,7 @@ class ComponentsTest {
 
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
-      "processors | attributes | unknown processor type 'attributes' (known: batch, memory_limiter, resource)",
+      "processors | tail_sampling | unknown processor type 'tail_sampling' (known: attributes, batch, filter, memory_limiter, resource)",
       "exporters  | kafka      | unknown exporter type 'kafka' (known: debug, file, otlp, otlphttp)",
       "extensions | zpages     | unknown extension type 'zpages' (known: bearertokenauth, file_storage)",
       "receivers  | jaeger     | unknown receiver type 'jaeger' (known: otlp)",
