@@ -89,7 +89,7 @@ public final class AttributeList {
     int e = end[i];
     int at = -1;
     int atEnd = -1;
-    int errorBase = b == input ? base : 0;
+    int errorBase = isInput(b) ? base : 0;
     while (p < e) {
       int fieldStart = p;
       long r = readTag(b, p, e, errorBase);
@@ -260,12 +260,21 @@ public final class AttributeList {
     return keyStart[i] < 0 ? keyUtf8.length == 0 : WireReader.bytesEqual(buffers[i], keyStart[i], keyLength[i], keyUtf8);
   }
 
+  /**
+   * Whether {@code b} is the input buffer itself (identity, not content: an added attribute's bytes may
+   * equal the input's and still have no offset in the input).
+   */
+  @SuppressWarnings("ReferenceEquality") // identity is the question asked
+  private boolean isInput(ByteBuffer b) {
+    return b == input;
+  }
+
   /** Finds attribute {@code i}'s key, once, when it joins the list. */
   private void findKey(int i) {
     ByteBuffer b = buffers[i];
     int p = start[i];
     int e = end[i];
-    int errorBase = b == input ? base : 0;
+    int errorBase = isInput(b) ? base : 0;
     keyStart[i] = -1;
     keyLength[i] = 0;
     while (p < e) {

@@ -23,28 +23,20 @@ import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.otlp4j.wire.testing.AllocationMeter;
-import io.otlp4j.wire.testing.LeakDetection;
+import io.otlp4j.testing.NettyLeakCheck;
 import io.otlp4j.wire.testing.OtlpGenerator;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** What an {@link EditPolicy} reads through {@link ElementView} is what protobuf-java reads, for every element of every signal. */
+@ExtendWith(NettyLeakCheck.class)
 class ElementViewTest {
-  static {
-    LeakDetection.install();
-  }
-
-  @AfterAll
-  static void noLeaks() {
-    LeakDetection.assertNoLeaks();
-  }
-
   @ParameterizedTest
   @EnumSource(Signal.class)
   void viewsReadWhatProtobufReads(Signal signal) {

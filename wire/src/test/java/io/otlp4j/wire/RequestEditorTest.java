@@ -14,32 +14,24 @@ import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.otlp4j.wire.ElementView.Kind;
-import io.otlp4j.wire.testing.LeakDetection;
+import io.otlp4j.testing.NettyLeakCheck;
 import io.otlp4j.wire.testing.OtlpGenerator;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(NettyLeakCheck.class)
 class RequestEditorTest {
-  static {
-    LeakDetection.install();
-  }
-
   private static final RequestEditor EDITOR = RequestEditor.create();
   private static final RequestEditor UNCHECKED = RequestEditor.builder().validation(false).build();
-
-  @AfterAll
-  static void noLeaks() {
-    LeakDetection.assertNoLeaks();
-  }
 
   static Stream<Arguments> scripts() {
     List<Arguments> out = new ArrayList<>();
