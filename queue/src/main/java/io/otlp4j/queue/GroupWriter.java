@@ -111,7 +111,7 @@ final class GroupWriter {
     boolean startWritten;
     final List<Segment> created = new ArrayList<>(1);
     final List<ByteBuffer> run = new ArrayList<>();
-    /** Records this group placed in the queue.active segment: {index in group, end offset, payload bytes}. */
+    /** Records this group placed in the active segment: {index in group, end offset, payload bytes}. */
     final List<long[]> inActive = new ArrayList<>();
     long recordsAdded;
     long payloadBytes;
@@ -194,7 +194,7 @@ final class GroupWriter {
   }
 
   /**
-   * After a write to the queue.active segment failed part-way (the disk filled): truncates the segment to
+   * After a write to the active segment failed part-way (the disk filled): truncates the segment to
    * the end of the last record written whole and refuses the records after it and every record the
    * group had not placed yet. Returns false if the segment cannot be repaired (roll back instead).
    */
@@ -289,7 +289,7 @@ final class GroupWriter {
     return new AppendResult.Appended(segment.base + segment.writeLength);
   }
 
-  /** Writes the planned buffers to the queue.active segment. */
+  /** Writes the planned buffers to the active segment. */
   private void flushRun(GroupWrite write) throws IOException {
     if (write.run.isEmpty()) {
       return;
@@ -306,7 +306,7 @@ final class GroupWriter {
     }
   }
 
-  /** Seals the queue.active segment and starts a new one at its end. */
+  /** Seals the active segment and starts a new one at its end. */
   private void roll(GroupWrite write) throws IOException {
     Segment old = queue.active;
     long base = old.base + old.writeLength;
@@ -336,7 +336,7 @@ final class GroupWriter {
     return true;
   }
 
-  /** One step of reclamation from the writer, which may also seal a fully consumed queue.active segment. */
+  /** One step of reclamation from the writer, which may also seal a fully consumed active segment. */
   private boolean reclaimForWriter(GroupWrite write) throws IOException {
     Segment first = segments.firstEntry().getValue();
     if (write.touched(first)) {
@@ -421,7 +421,7 @@ final class GroupWriter {
     }
     synchronized (segmentsLock) {
       // If the group deleted its start segment (reclaimed or dropped after a roll), the first
-      // segment it created stays, emptied, as the queue.active one: positions never go back.
+      // segment it created stays, emptied, as the active one: positions never go back.
       int keep = write.start.deleted && !write.created.isEmpty() ? 1 : 0;
       for (int i = write.created.size() - 1; i >= keep; i--) {
         Segment created = write.created.get(i);
