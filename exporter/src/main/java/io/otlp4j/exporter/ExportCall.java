@@ -40,7 +40,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class ExportCall {
 
   private final OtlpExporter exporter;
-  private final OtlpExporter.EndpointState endpoint;
+  private final EndpointState endpoint;
   private final Signal signal;
   private final ByteBuf payload;
   private final int items;
@@ -53,7 +53,7 @@ final class ExportCall {
   private volatile ScheduledFuture<?> retryTimer;
   private volatile boolean aborted;
 
-  ExportCall(OtlpExporter exporter, OtlpExporter.EndpointState endpoint, Signal signal, ByteBuf payload, int items,
+  ExportCall(OtlpExporter exporter, EndpointState endpoint, Signal signal, ByteBuf payload, int items,
       boolean retries) {
     this.exporter = exporter;
     this.endpoint = endpoint;
@@ -104,7 +104,7 @@ final class ExportCall {
   /** Our own code threw: count, log (throttled), and retry like a retryable answer; never permanent. */
   private void onLocalFailure(Throwable e) {
     try {
-      exporter.onLocalFailure(signal, e);
+      exporter.failureLog.onLocalFailure(signal, e);
       retryOrFinish(Outcome.localFailure("exporter failed to send: " + e, e));
     } catch (Throwable again) {
       finish(Outcome.localFailure("exporter failed to send: " + e, e));
@@ -125,7 +125,7 @@ final class ExportCall {
       Outcome outcome = attempt.outcome;
       switch (outcome.kind()) {
         case PARTIALLY_ACCEPTED:
-          exporter.onPartialSuccess(signal, outcome.rejectedItems(), outcome.message());
+          exporter.failureLog.onPartialSuccess(signal, outcome.rejectedItems(), outcome.message());
           finish(outcome);
           return;
         case ACCEPTED:
@@ -133,7 +133,7 @@ final class ExportCall {
           finish(outcome);
           return;
         case LOCAL_FAILURE:
-          exporter.onLocalFailure(signal, outcome.cause());
+          exporter.failureLog.onLocalFailure(signal, outcome.cause());
           retryOrFinish(outcome);
           return;
         default:

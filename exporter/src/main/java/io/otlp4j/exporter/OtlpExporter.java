@@ -1,27 +1,23 @@
 package io.otlp4j.exporter;
 
-import io.grpc.netty.GrpcSslContexts;
+import static io.otlp4j.exporter.ExporterConfig.requirePositive;
+import static io.otlp4j.exporter.ExporterConfig.requireText;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.otlp4j.core.CircuitBreaker;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.NanoClock;
 import io.otlp4j.core.Outcome;
 import io.otlp4j.core.RetryPolicy;
-import io.otlp4j.core.ThrottledLog;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.Signal;
-import java.io.File;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -31,15 +27,11 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
-import javax.net.ssl.SSLException;
 
 /**
  * Sends encoded OTLP export requests upstream over OTLP/gRPC or OTLP/HTTP (protobuf or JSON), with
@@ -76,8 +68,6 @@ import javax.net.ssl.SSLException;
  */
 public final class OtlpExporter implements AutoCloseable {
 
-  private static final System.Logger LOG = System.getLogger(OtlpExporter.class.getName());
-
   /**
    * The counter (label {@code exporter}, exposed with {@code _total}) of failures in otlp4j's own code on
    * the export path, each retried; shared with the relay's queues, which count theirs in the same series.
@@ -86,8 +76,6 @@ public final class OtlpExporter implements AutoCloseable {
   /** The help text of {@link #LOCAL_FAILURES_METRIC}. */
   public static final String LOCAL_FAILURES_HELP =
       "Exports that failed in otlp4j's own code (an exception, not the upstream's answer); each is retried.";
-  /** Partial successes are logged at WARNING at most once per this interval; the rest at DEBUG. */
-  private static final long PARTIAL_SUCCESS_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   final ExporterSettings settings;
   final Transport transport;
@@ -96,23 +84,19 @@ public final class OtlpExporter implements AutoCloseable {
   private final EventLoopGroup group;
   private final Map<String, EndpointState> endpoints;
   private final Map<Signal, EndpointState> bySignal = new EnumMap<>(Signal.class);
-  private final Set<ExportCall> active = ConcurrentHashMap.newKeySet();
-  private volatile boolean shuttingDown;
-  private final ThrottledLog partialSuccessLog;
-  private final ThrottledLog localFailureLog;
-  private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+  final ExportFailureLog failureLog;
+  private final ExportLifecycle lifecycle;
 
   private OtlpExporter(ExporterSettings settings) {
     this.settings = settings;
-    this.partialSuccessLog = ThrottledLog.every(Duration.ofNanos(PARTIAL_SUCCESS_LOG_INTERVAL_NANOS), settings.clock);
-    this.localFailureLog = ThrottledLog.every(Duration.ofNanos(PARTIAL_SUCCESS_LOG_INTERVAL_NANOS), settings.clock);
     this.metrics = new ExporterMetrics(settings.name,
         settings.metricsRegistry != null ? settings.metricsRegistry : MetricsRegistry.create());
+    this.failureLog = new ExportFailureLog(settings, metrics);
     this.group = new MultiThreadIoEventLoopGroup(settings.ioThreads,
         new DefaultThreadFactory("otlp4j-exporter-" + settings.name, true), NioIoHandler.newFactory());
     this.scheduler = group;
     try {
-      SslContext ssl = settings.anyTls() ? sslContext(settings) : null;
+      SslContext ssl = settings.anyTls() ? ExporterTls.sslContext(settings) : null;
       this.transport = settings.transportDecorator.apply(settings.protocol == Protocol.GRPC
           ? new GrpcTransport(settings, group, ssl)
           : new HttpTransport(settings, group, ssl));
@@ -120,6 +104,7 @@ public final class OtlpExporter implements AutoCloseable {
       group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       throw e;
     }
+    this.lifecycle = new ExportLifecycle(transport, group);
     Map<String, EndpointState> states = new LinkedHashMap<>();
     for (Signal signal : Signal.values()) {
       String key = transport.endpointKey(signal);
@@ -168,14 +153,14 @@ public final class OtlpExporter implements AutoCloseable {
       payload.release();
       throw new IllegalArgumentException("itemCount must be >= 0: " + itemCount);
     }
-    if (shuttingDown) {
+    if (lifecycle.shuttingDown()) {
       payload.release();
       metrics.failed(signal, itemCount);
       return CompletableFuture.completedFuture(Outcome.retryable("exporter is shut down"));
     }
     EndpointState endpoint = bySignal.get(signal);
     ExportCall call = new ExportCall(this, endpoint, signal, payload, itemCount, retries);
-    active.add(call);
+    lifecycle.add(call);
     if (!endpoint.limiter.submit(call::start)) {
       payload.release();
       metrics.failed(signal, itemCount);
@@ -184,30 +169,14 @@ public final class OtlpExporter implements AutoCloseable {
           "too many exports in flight to " + endpoint.key + " (" + settings.maxInFlight + " sending, "
               + settings.maxQueued + " queued)"));
     }
-    if (shuttingDown) {
+    if (lifecycle.shuttingDown()) {
       call.abort(); // raced with shutdown: do not leave the call behind the drain
     }
     return call.result;
   }
 
   void callFinished(ExportCall call) {
-    active.remove(call);
-    if (shuttingDown && active.isEmpty()) {
-      closeTransport();
-    }
-  }
-
-  /** Counts a failure in our own code and logs it at WARNING at most once per interval, else at DEBUG. */
-  void onLocalFailure(Signal signal, Throwable error) {
-    metrics.localFailure();
-    LOG.log(localFailureLog.level(Level.WARNING), () -> settings.name + ": exporting a " + signal.id()
-        + " request failed in otlp4j's own code; the export is retried (counted in "
-        + ExporterMetrics.LOCAL_FAILURES + "_total)", error);
-  }
-
-  void onPartialSuccess(Signal signal, long rejected, String message) {
-    LOG.log(partialSuccessLog.level(Level.WARNING), "{0}: upstream partially accepted a {1} request: {2} {3} "
-        + "rejected: {4}", settings.name, signal.id(), rejected, ExporterMetrics.itemName(signal), message);
+    lifecycle.callFinished(call);
   }
 
   /**
@@ -219,37 +188,7 @@ public final class OtlpExporter implements AutoCloseable {
    */
   public CompletableFuture<Void> shutdown(Duration deadline) {
     Objects.requireNonNull(deadline, "deadline");
-    if (!shuttingDown) {
-      shuttingDown = true;
-      if (active.isEmpty()) {
-        closeTransport();
-      } else {
-        scheduler.schedule(this::forceShutdown, deadline.toNanos(), TimeUnit.NANOSECONDS);
-      }
-    }
-    return terminated;
-  }
-
-  private void forceShutdown() {
-    for (ExportCall call : active) {
-      call.abort();
-    }
-    if (!active.isEmpty()) {
-      transport.shutdownNow(); // the calls on the wire fail now, and report their outcome
-    }
-  }
-
-  private final AtomicLong closing = new AtomicLong();
-
-  private void closeTransport() {
-    if (closing.getAndIncrement() != 0) {
-      return;
-    }
-    transport.shutdown().whenComplete((v, e) -> {
-      transport.shutdownNow();
-      group.shutdownGracefully(0, 1, TimeUnit.SECONDS)
-          .addListener(f -> terminated.complete(null));
-    });
+    return lifecycle.shutdown(deadline);
   }
 
   /** Shuts down with a 10 second deadline and waits for it. */
@@ -325,54 +264,6 @@ public final class OtlpExporter implements AutoCloseable {
 
   EndpointState endpointState(Signal signal) {
     return bySignal.get(signal);
-  }
-
-  private static SslContext sslContext(ExporterSettings s) {
-    try {
-      SslContextBuilder b = SslContextBuilder.forClient();
-      if (s.trustedCertificates != null) {
-        b.trustManager(readable(s.trustedCertificates, "trusted certificates").toFile());
-      }
-      if (s.clientCertificate != null) {
-        File cert = readable(s.clientCertificate, "client certificate").toFile();
-        File key = readable(s.clientKey, "client key").toFile();
-        b.keyManager(cert, key);
-      }
-      if (s.protocol == Protocol.GRPC) {
-        GrpcSslContexts.configure(b);
-      }
-      return b.build();
-    } catch (SSLException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("cannot set up TLS for the exporter: " + e.getMessage(), e);
-    }
-  }
-
-  private static Path readable(Path p, String what) {
-    if (!Files.isReadable(p)) {
-      throw new IllegalArgumentException(what + " file '" + p + "' does not exist or is not readable");
-    }
-    return p;
-  }
-
-  /** Per endpoint: its circuit breaker and in-flight bound. */
-  static final class EndpointState {
-    final String key;
-    final CircuitBreaker breaker;
-    final InFlightLimiter limiter;
-
-    EndpointState(String key, ExporterSettings settings, EventLoopGroup group, Transport transport) {
-      this.key = key;
-      CircuitBreaker.Builder b = CircuitBreaker.builder(settings.name + " " + key).clock(settings.clock)
-          .addListener((from, to) -> {
-            if (to == CircuitBreaker.State.HALF_OPEN) {
-              transport.probing(key);
-            }
-            LOG.log(to == CircuitBreaker.State.OPEN ? Level.WARNING : Level.INFO,
-                "{0}: circuit for {1} went from {2} to {3}", settings.name, key, from, to);
-          });
-      this.breaker = settings.breakerConfig.apply(b).build();
-      this.limiter = new InFlightLimiter(settings.maxInFlight, settings.maxQueued, group);
-    }
   }
 
   /**
@@ -608,61 +499,7 @@ public final class OtlpExporter implements AutoCloseable {
      */
     public Builder fromEnvironment(Function<String, String> env, Signal signal) {
       Objects.requireNonNull(env, "env");
-      String protocolValue = lookup(env, signal, "PROTOCOL");
-      if (protocolValue != null) {
-        protocol(parse("PROTOCOL", protocolValue, Protocol::fromConfigName));
-      }
-      String endpointValue = get(env, "OTEL_EXPORTER_OTLP_ENDPOINT");
-      if (endpointValue != null) {
-        endpoint(endpointValue);
-      }
-      for (Signal s : Signal.values()) {
-        String v = get(env, "OTEL_EXPORTER_OTLP_" + s.name() + "_ENDPOINT");
-        if (v != null) {
-          endpoint(s, v);
-        }
-      }
-      String headerValue = lookup(env, signal, "HEADERS");
-      if (headerValue != null) {
-        parseHeaders(headerValue).forEach(this::header);
-      }
-      String timeoutValue = lookup(env, signal, "TIMEOUT");
-      if (timeoutValue != null) {
-        timeout(Duration.ofMillis(parse("TIMEOUT", timeoutValue, v -> {
-          long ms = Long.parseLong(v.trim());
-          if (ms <= 0) {
-            throw new IllegalArgumentException("must be > 0");
-          }
-          return ms;
-        })));
-      }
-      String compressionValue = lookup(env, signal, "COMPRESSION");
-      if (compressionValue != null) {
-        compression(parse("COMPRESSION", compressionValue, Compression::fromEncoding));
-      }
-      String ca = lookup(env, signal, "CERTIFICATE");
-      if (ca != null) {
-        trustedCertificates(Path.of(ca.trim()));
-      }
-      String clientKeyValue = lookup(env, signal, "CLIENT_KEY");
-      String clientCertValue = lookup(env, signal, "CLIENT_CERTIFICATE");
-      if (clientKeyValue != null || clientCertValue != null) {
-        if (clientKeyValue == null || clientCertValue == null) {
-          throw new IllegalArgumentException(
-              "OTEL_EXPORTER_OTLP_CLIENT_KEY and OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE must be set together");
-        }
-        clientCertificate(Path.of(clientCertValue.trim()), Path.of(clientKeyValue.trim()));
-      }
-      String insecureValue = lookup(env, signal, "INSECURE");
-      if (insecureValue != null) {
-        insecure(parse("INSECURE", insecureValue, v -> {
-          String b = v.trim().toLowerCase(Locale.ROOT);
-          if (!b.equals("true") && !b.equals("false")) {
-            throw new IllegalArgumentException("expected true or false");
-          }
-          return b.equals("true");
-        }));
-      }
+      ExporterConfig.applyEnvironment(this, env, signal);
       return this;
     }
 
@@ -679,100 +516,10 @@ public final class OtlpExporter implements AutoCloseable {
       }
       Map<Signal, Endpoint> resolved = new EnumMap<>(Signal.class);
       for (Signal s : Signal.values()) {
-        resolved.put(s, resolveEndpoint(s));
+        resolved.put(s, ExporterConfig.resolveEndpoint(this, s));
       }
       return new OtlpExporter(new ExporterSettings(this, resolved));
     }
-
-    private Endpoint resolveEndpoint(Signal signal) {
-      String own = signalEndpoints.get(signal);
-      if (protocol == Protocol.GRPC) {
-        String url = own != null ? own : endpoint != null ? endpoint : DEFAULT_GRPC_ENDPOINT;
-        Endpoint e = Endpoint.parse("endpoint", url, protocol.defaultPort());
-        if (!url.trim().contains("://")) {
-          e = e.withTls(!Boolean.TRUE.equals(insecure));
-        }
-        return e.withPath("");
-      }
-      if (own != null) {
-        Endpoint e = Endpoint.parse(signal.id() + " endpoint", own, protocol.defaultPort());
-        return e.path.isEmpty() ? e.withPath("/") : e;
-      }
-      String base = endpoint != null ? endpoint : DEFAULT_HTTP_ENDPOINT;
-      Endpoint e = Endpoint.parse("endpoint", base, protocol.defaultPort());
-      String path = e.path.endsWith("/") ? e.path.substring(0, e.path.length() - 1) : e.path;
-      return e.withPath(path + signal.httpPath());
-    }
-
-    private static String lookup(Function<String, String> env, Signal signal, String suffix) {
-      if (signal != null) {
-        String v = get(env, "OTEL_EXPORTER_OTLP_" + signal.name() + "_" + suffix);
-        if (v != null) {
-          return v;
-        }
-      }
-      return get(env, "OTEL_EXPORTER_OTLP_" + suffix);
-    }
-
-    private static String get(Function<String, String> env, String name) {
-      String v = env.apply(name);
-      return v == null || v.isBlank() ? null : v;
-    }
-
-    private static <T> T parse(String variable, String value, Function<String, T> parser) {
-      try {
-        return parser.apply(value);
-      } catch (RuntimeException e) {
-        throw new IllegalArgumentException(
-            "OTEL_EXPORTER_OTLP_" + variable + "='" + value + "' is invalid: " + e.getMessage(), e);
-      }
-    }
-
-    /** {@code k=v,k2=v2} with URL-encoded values (W3C Baggage-like, as the OTLP exporter spec says). */
-    static Map<String, String> parseHeaders(String value) {
-      Map<String, String> out = new LinkedHashMap<>();
-      for (String part : value.split(",")) {
-        if (part.isBlank()) {
-          continue;
-        }
-        int eq = part.indexOf('=');
-        if (eq <= 0) {
-          throw new IllegalArgumentException(
-              "OTEL_EXPORTER_OTLP_HEADERS entry '" + part.trim() + "' is not key=value");
-        }
-        String key = part.substring(0, eq).trim();
-        String raw = part.substring(eq + 1).trim();
-        try {
-          out.put(key, URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8));
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(
-              "OTEL_EXPORTER_OTLP_HEADERS value of '" + key + "' is not URL-encoded: " + e.getMessage(), e);
-        }
-      }
-      return out;
-    }
-
-    private static String requireText(String value, String what) {
-      if (value == null || value.isBlank()) {
-        throw new IllegalArgumentException(what + " must not be null or blank");
-      }
-      return value;
-    }
-
-    private static Duration requirePositive(Duration d, String what) {
-      Objects.requireNonNull(d, what);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(what + " must be positive: " + d);
-      }
-      return d;
-    }
-
-    private static int requirePositive(int n, String what) {
-      if (n <= 0) {
-        throw new IllegalArgumentException(what + " must be > 0: " + n);
-      }
-      return n;
-    }
   }
-
 }
+

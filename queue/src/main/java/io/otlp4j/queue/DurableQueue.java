@@ -1,33 +1,25 @@
 package io.otlp4j.queue;
 
 import io.netty.buffer.ByteBuf;
-import io.otlp4j.core.GroupResult;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.RequestCoalescer;
 import io.otlp4j.core.internal.FaultInjection;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -118,35 +110,30 @@ public final class DurableQueue implements AutoCloseable {
 
   static final System.Logger LOGGER = System.getLogger(DurableQueue.class.getName());
   private static final String LOCK_FILE = "queue.lock";
-  private static final double[] FSYNC_SECONDS_BOUNDS = {
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
-  };
-  private static final double[] GROUP_SIZE_BOUNDS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
 
   final Path directory;
-  private final long segmentBytes;
-  private final long maxBytes;
   private final FsyncPolicy fsync;
-  private final FullPolicy whenFull;
-  private final SegmentChannels channels;
+  final SegmentChannels channels;
   final LongSupplier millisClock;
 
   final ConcurrentSkipListMap<Long, Segment> segments = new ConcurrentSkipListMap<>();
   final Object segmentsLock = new Object();
-  private final Map<String, QueueConsumer> consumers = new LinkedHashMap<>();
-  private final AtomicLong sizeBytes = new AtomicLong();
+  final Map<String, QueueConsumer> consumers = new LinkedHashMap<>();
+  final AtomicLong sizeBytes = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** The segment being written; changed by the writer under segmentsLock. */
-  private volatile Segment active;
+  volatile Segment active;
   /** Base of the segment the writer's current group started in; Long.MAX_VALUE between groups. */
-  private volatile long groupStartBase = Long.MAX_VALUE;
+  volatile long groupStartBase = Long.MAX_VALUE;
   /** Log offset below which everything is durable and readable. */
   volatile long publishedTail;
   /** Records below publishedTail (ordinal of the next record). */
   volatile long publishedRecords;
 
-  private final RequestCoalescer<PendingAppend, AppendResult> coalescer;
+  private final RequestCoalescer<GroupWriter.PendingAppend, AppendResult> coalescer;
+  private final GroupWriter writer;
+  final SegmentReclaimer reclaimer = new SegmentReclaimer(this);
   private final ScheduledExecutorService intervalForcer;
   /** Completes the append futures off the writer thread; see "Concurrency". */
   final java.util.concurrent.ThreadPoolExecutor acks; // also wakes waiting consumers (QueueConsumer)
@@ -158,22 +145,11 @@ public final class DurableQueue implements AutoCloseable {
   static final int ACK_BACKLOG = RequestCoalescer.DEFAULT_MAX_PENDING;
   private final FileChannel lockChannel;
   private final FileLock lock;
-  private ByteBuffer headers = ByteBuffer.allocateDirect(64 * 1024);
-
-  private final MetricsRegistry.Counter droppedRecords;
   private final MetricsRegistry.Counter refusedRecords;
-  private final MetricsRegistry.Counter appendedRecords;
-  private final MetricsRegistry.Counter appendedBytes;
-  private final MetricsRegistry.Histogram fsyncSeconds;
-  private final MetricsRegistry.Histogram groupSize;
-  private boolean loggedWriteFailure;
 
   private DurableQueue(Builder builder, FileChannel lockChannel, FileLock lock) throws IOException {
     this.directory = builder.directory;
-    this.segmentBytes = builder.segmentBytes;
-    this.maxBytes = builder.maxBytes;
     this.fsync = builder.fsyncPolicy;
-    this.whenFull = builder.whenFull;
     this.channels = builder.channels;
     this.millisClock = builder.millisClock;
     this.lockChannel = lockChannel;
@@ -181,71 +157,16 @@ public final class DurableQueue implements AutoCloseable {
     MetricsRegistry registry =
         builder.metrics != null ? builder.metrics : MetricsRegistry.create();
     String queueName = builder.queueName;
-    this.droppedRecords =
-        registry.counter(
-            "otlp4j_queue_dropped_records",
-            "Records deleted unread by the DROP_OLDEST policy",
-            "queue",
-            queueName);
-    this.refusedRecords =
-        registry.counter(
-            "otlp4j_queue_refused_records",
-            "Appends refused (queue full, disk full or failed, backlog full, closed)",
-            "queue",
-            queueName);
-    this.appendedRecords =
-        registry.counter(
-            "otlp4j_queue_appended_records", "Records appended", "queue", queueName);
-    this.appendedBytes =
-        registry.counter(
-            "otlp4j_queue_appended_bytes", "Payload bytes appended", "queue", queueName);
-    this.fsyncSeconds =
-        registry.histogram(
-            "otlp4j_queue_fsync_seconds",
-            "Time one force() of a segment took",
-            FSYNC_SECONDS_BOUNDS,
-            "queue",
-            queueName);
-    this.groupSize =
-        registry.histogram(
-            "otlp4j_queue_group_size",
-            "Appends carried by one group commit (one write, one force)",
-            GROUP_SIZE_BOUNDS,
-            "queue",
-            queueName);
-    registry.gauge(
-        "otlp4j_queue_size_bytes", "Bytes of segment files on disk", sizeBytes::get, "queue", queueName);
+    QueueMetrics metrics = new QueueMetrics(registry, queueName, sizeBytes);
+    this.refusedRecords = metrics.refusedRecords;
 
     for (String name : builder.consumerNames) {
       consumers.put(name, new QueueConsumer(this, name));
     }
-    recover();
-    for (QueueConsumer consumer : consumers.values()) {
-      registry.gauge(
-          "otlp4j_queue_pending_bytes",
-          "Bytes queued that the consumer has not committed",
-          consumer::pendingBytes,
-          "queue",
-          queueName,
-          "consumer",
-          consumer.name());
-      registry.gauge(
-          "otlp4j_queue_pending_records",
-          "Records queued that the consumer has not committed",
-          consumer::pendingRecords,
-          "queue",
-          queueName,
-          "consumer",
-          consumer.name());
-      registry.gauge(
-          "otlp4j_queue_oldest_record_age_seconds",
-          "Age of the oldest record the consumer has not committed, 0 when none",
-          () -> oldestPendingAgeSeconds(consumer),
-          "queue",
-          queueName,
-          "consumer",
-          consumer.name());
-    }
+    new QueueRecovery(this).recover();
+    metrics.registerConsumers(this);
+    this.writer =
+        new GroupWriter(this, builder.segmentBytes, builder.maxBytes, fsync, builder.whenFull, metrics);
 
     this.acks =
         new java.util.concurrent.ThreadPoolExecutor(
@@ -262,7 +183,7 @@ public final class DurableQueue implements AutoCloseable {
             // Backlog full, or the queue closing: the caller (the writer) completes the future itself.
             (runnable, executor) -> runnable.run());
     this.coalescer =
-        RequestCoalescer.<PendingAppend, AppendResult>builder(this::writeGroup)
+        RequestCoalescer.<GroupWriter.PendingAppend, AppendResult>builder(writer::writeGroup)
             .threadFactory(
                 runnable -> {
                   Thread thread = new Thread(runnable, "otlp4j-queue-writer-" + queueName);
@@ -279,7 +200,7 @@ public final class DurableQueue implements AutoCloseable {
                 return thread;
               });
       long nanos = fsync.intervalDuration().toNanos();
-      intervalForcer.scheduleWithFixedDelay(this::forceActive, nanos, nanos, TimeUnit.NANOSECONDS);
+      intervalForcer.scheduleWithFixedDelay(writer::forceActive, nanos, nanos, TimeUnit.NANOSECONDS);
     } else {
       intervalForcer = null;
     }
@@ -315,8 +236,8 @@ public final class DurableQueue implements AutoCloseable {
       refusedRecords.increment();
       return CompletableFuture.completedFuture(new AppendResult.Refused("queue is closed", false));
     }
-    PendingAppend pending =
-        new PendingAppend(
+    GroupWriter.PendingAppend pending =
+        new GroupWriter.PendingAppend(
             kind, itemCount, payload, payload.readerIndex(), payload.readableBytes(),
             millisClock.getAsLong());
     return coalescer
@@ -416,350 +337,9 @@ public final class DurableQueue implements AutoCloseable {
     return closed.get();
   }
 
-  // ------------------------------------------------------------------------------------ the writer
+  // ------------------------------------------------------------------------------------ segments
 
-  /** One append waiting for the writer. The payload is only read, never retained or released. */
-  private static final class PendingAppend {
-    final byte kind;
-    final long itemCount;
-    final ByteBuf payload;
-    final int index;
-    final int length;
-    final long appendedAtMillis;
-
-    PendingAppend(
-        byte kind, long itemCount, ByteBuf payload, int index, int length, long appendedAtMillis) {
-      this.kind = kind;
-      this.itemCount = itemCount;
-      this.payload = payload;
-      this.index = index;
-      this.length = length;
-      this.appendedAtMillis = appendedAtMillis;
-    }
-  }
-
-  /** The writer's bookkeeping for one group, so that a failure can be rolled back. */
-  private static final class GroupWrite {
-    final Segment start;
-    final long startLength;
-    final long startRecords;
-    boolean startWritten;
-    final List<Segment> created = new ArrayList<>(1);
-    final List<ByteBuffer> run = new ArrayList<>();
-    /** Records this group placed in the active segment: {index in group, end offset, payload bytes}. */
-    final List<long[]> inActive = new ArrayList<>();
-    long recordsAdded;
-    long payloadBytes;
-
-    GroupWrite(Segment start) {
-      this.start = start;
-      this.startLength = start.writeLength;
-      this.startRecords = start.writeRecords;
-    }
-
-    boolean touched(Segment segment) {
-      return (segment == start && startWritten) || created.contains(segment);
-    }
-  }
-
-  private CompletionStage<GroupResult<AppendResult>> writeGroup(List<PendingAppend> group) {
-    AppendResult[] results = new AppendResult[group.size()];
-    GroupWrite write = new GroupWrite(active);
-    groupStartBase = write.start.base;
-    try {
-      if (write.start.channel == null) { // a failed rollback closed it
-        write.start.channel = channels.openForWrite(write.start.path);
-        write.start.channel.truncate(write.start.writeLength);
-        write.start.channel.position(write.start.writeLength);
-      }
-      int need = group.size() * RecordFormat.HEADER_BYTES;
-      if (headers.capacity() < need) {
-        headers = ByteBuffer.allocateDirect(Math.max(need, headers.capacity() * 2));
-      }
-      headers.clear();
-    } catch (IOException | RuntimeException e) {
-      return failGroup(write, results, e);
-    }
-    int placed = 0;
-    try {
-      for (; placed < results.length; placed++) {
-        results[placed] = place(group.get(placed), placed, write);
-      }
-      flushRun(write);
-    } catch (IOException e) {
-      // A full disk, typically: keep the records written whole, refuse the rest.
-      if (!salvage(write, results, placed, e)) {
-        return failGroup(write, results, e);
-      }
-    } catch (RuntimeException e) {
-      return failGroup(write, results, e);
-    }
-    try {
-      if (fsync.mode() == FsyncPolicy.Mode.PER_BATCH) {
-        forceGroup(write);
-      }
-    } catch (IOException | RuntimeException e) {
-      return failGroup(write, results, e);
-    }
-    publish(write);
-    groupStartBase = Long.MAX_VALUE;
-    groupSize.record(group.size());
-    appendedRecords.add(write.recordsAdded);
-    appendedBytes.add(write.payloadBytes);
-    if (loggedWriteFailure && write.recordsAdded > 0) {
-      loggedWriteFailure = false;
-      LOGGER.log(System.Logger.Level.INFO, "queue " + directory + ": writes succeed again");
-    }
-    return CompletableFuture.completedFuture(GroupResult.perPayload(Arrays.asList(results)));
-  }
-
-  /** Rolls the whole group back and refuses every append of it that was not refused already. */
-  private CompletionStage<GroupResult<AppendResult>> failGroup(
-      GroupWrite write, AppendResult[] results, Exception cause) {
-    rollback(write, cause);
-    String reason = "write failed, nothing stored: " + cause;
-    for (int i = 0; i < results.length; i++) {
-      if (results[i] == null || results[i].appended()) {
-        results[i] = new AppendResult.Refused(reason, true);
-        refusedRecords.increment();
-      }
-    }
-    groupStartBase = Long.MAX_VALUE;
-    return CompletableFuture.completedFuture(GroupResult.perPayload(Arrays.asList(results)));
-  }
-
-  /**
-   * After a write to the active segment failed part-way (the disk filled): truncates the segment to
-   * the end of the last record written whole and refuses the records after it and every record the
-   * group had not placed yet. Returns false if the segment cannot be repaired (roll back instead).
-   */
-  private boolean salvage(GroupWrite write, AppendResult[] results, int failedAt, IOException cause) {
-    if (!loggedWriteFailure) {
-      loggedWriteFailure = true;
-      LOGGER.log(
-          System.Logger.Level.WARNING,
-          "queue " + directory + ": write failed, refusing appends until writes succeed again",
-          cause);
-    }
-    Segment segment = active;
-    String reason = "write failed, record not stored: " + cause;
-    try {
-      long written = segment.channel.position();
-      long keepEnd = segment == write.start ? write.startLength : 0;
-      long dropped = 0;
-      for (long[] record : write.inActive) {
-        if (record[1] <= written && dropped == 0) {
-          keepEnd = record[1];
-          continue;
-        }
-        dropped++;
-        results[(int) record[0]] = new AppendResult.Refused(reason, true);
-        refusedRecords.increment();
-        write.recordsAdded--;
-        write.payloadBytes -= record[2];
-      }
-      segment.channel.truncate(keepEnd);
-      segment.channel.position(keepEnd);
-      sizeBytes.addAndGet(-(segment.writeLength - keepEnd));
-      segment.writeLength = keepEnd;
-      segment.writeRecords -= dropped;
-      if (segment == write.start && keepEnd == write.startLength) {
-        write.startWritten = false;
-      }
-    } catch (IOException | RuntimeException e) {
-      cause.addSuppressed(e);
-      return false;
-    }
-    write.run.clear();
-    for (int i = failedAt; i < results.length; i++) {
-      if (results[i] == null || results[i].appended()) {
-        results[i] = new AppendResult.Refused(reason, true);
-        refusedRecords.increment();
-      }
-    }
-    return true;
-  }
-
-  /** Plans one record into the current run (rolling or making room first); returns its result. */
-  private AppendResult place(PendingAppend append, int index, GroupWrite write) throws IOException {
-    long frame = RecordFormat.HEADER_BYTES + (long) append.length;
-    if (frame > maxBytes) {
-      refusedRecords.increment();
-      return new AppendResult.Refused(
-          "record of " + frame + " bytes (with its header) exceeds the queue's maxBytes " + maxBytes,
-          false);
-    }
-    ByteBuffer[] payload;
-    try {
-      payload =
-          append.length == 0 ? new ByteBuffer[0] : append.payload.nioBuffers(append.index, append.length);
-    } catch (RuntimeException e) { // released or otherwise unreadable: this caller's bug alone
-      refusedRecords.increment();
-      return new AppendResult.Refused("payload cannot be read: " + e, false);
-    }
-    if (!makeRoom(frame, write)) {
-      refusedRecords.increment();
-      return new AppendResult.Refused(
-          "queue is full: " + sizeBytes.get() + " of " + maxBytes + " bytes on disk", true);
-    }
-    Segment segment = active;
-    if (segment.writeLength > 0 && segment.writeLength + frame > segmentBytes) {
-      flushRun(write);
-      roll(write);
-      segment = active;
-    }
-    int headerStart = headers.position();
-    RecordFormat.writeHeader(headers, append.kind, append.itemCount, append.appendedAtMillis, payload);
-    write.run.add(headers.slice(headerStart, RecordFormat.HEADER_BYTES));
-    Collections.addAll(write.run, payload);
-    if (segment == write.start) {
-      write.startWritten = true;
-    }
-    segment.writeLength += frame;
-    segment.writeRecords++;
-    write.inActive.add(new long[] {index, segment.writeLength, append.length});
-    sizeBytes.addAndGet(frame);
-    write.recordsAdded++;
-    write.payloadBytes += append.length;
-    return new AppendResult.Appended(segment.base + segment.writeLength);
-  }
-
-  /** Writes the planned buffers to the active segment. */
-  private void flushRun(GroupWrite write) throws IOException {
-    if (write.run.isEmpty()) {
-      return;
-    }
-    ByteBuffer[] buffers = write.run.toArray(new ByteBuffer[0]);
-    write.run.clear();
-    FileChannel channel = active.channel;
-    int first = 0;
-    while (first < buffers.length) {
-      channel.write(buffers, first, buffers.length - first);
-      while (first < buffers.length && !buffers[first].hasRemaining()) {
-        first++;
-      }
-    }
-  }
-
-  /** Seals the active segment and starts a new one at its end. */
-  private void roll(GroupWrite write) throws IOException {
-    Segment old = active;
-    long base = old.base + old.writeLength;
-    Segment next =
-        new Segment(base, directory.resolve(Segment.fileName(base)), old.firstOrdinal + old.writeRecords);
-    Files.deleteIfExists(next.path); // a leftover of a rolled-back group
-    next.channel = channels.openForWrite(next.path);
-    synchronized (segmentsLock) {
-      segments.put(base, next);
-      write.created.add(next);
-      active = next;
-    }
-    write.inActive.clear(); // the previous segment's records were written whole by flushRun
-  }
-
-  /** Deletes whole segments (reclaiming, or dropping when so configured) until frame fits. */
-  private boolean makeRoom(long frame, GroupWrite write) throws IOException {
-    while (sizeBytes.get() + frame > maxBytes) {
-      if (reclaimForWriter(write)) {
-        continue;
-      }
-      if (whenFull == FullPolicy.DROP_OLDEST && dropOldest(write)) {
-        continue;
-      }
-      return false;
-    }
-    return true;
-  }
-
-  /** One step of reclamation from the writer, which may also seal a fully consumed active segment. */
-  private boolean reclaimForWriter(GroupWrite write) throws IOException {
-    Segment first = segments.firstEntry().getValue();
-    if (write.touched(first)) {
-      return false;
-    }
-    long min = minCheckpoint();
-    if (first != active) {
-      if (first.visibleEnd() <= min) {
-        synchronized (segmentsLock) {
-          delete(first);
-        }
-        return true;
-      }
-      return false;
-    }
-    if (first.writeLength > 0 && first.base + first.writeLength <= min) {
-      flushRun(write);
-      roll(write);
-      synchronized (segmentsLock) {
-        delete(first);
-      }
-      return true;
-    }
-    return false;
-  }
-
-  /** Deletes the oldest segment even if consumers lag, unless the current group wrote to it. */
-  private boolean dropOldest(GroupWrite write) throws IOException {
-    Segment first = segments.firstEntry().getValue();
-    if (write.touched(first) || first.writeLength == 0) {
-      return false;
-    }
-    if (first == active) {
-      flushRun(write);
-      roll(write);
-    }
-    long end = first.base + first.writeLength;
-    long endOrdinal = first.firstOrdinal + first.writeRecords;
-    long lost = 0;
-    synchronized (segmentsLock) {
-      for (QueueConsumer consumer : consumers.values()) {
-        lost = Math.max(lost, endOrdinal - Math.max(consumer.checkpointOrdinal(), first.firstOrdinal));
-        consumer.advanceTo(end, endOrdinal);
-      }
-      delete(first);
-    }
-    if (lost > 0) {
-      droppedRecords.add(lost);
-      LOGGER.log(
-          System.Logger.Level.WARNING,
-          "queue " + directory + " is full: dropped " + lost + " unconsumed records of " + first);
-    }
-    return true;
-  }
-
-  /** Deletes {@code segment}'s file. Caller holds segmentsLock; never the active segment. */
-  private void delete(Segment segment) {
-    segment.deleted = true;
-    segments.remove(segment.base);
-    closeQuietly(segment.channel);
-    segment.channel = null;
-    sizeBytes.addAndGet(-Math.max(segment.writeLength, segment.visibleLength));
-    try {
-      Files.deleteIfExists(segment.path);
-    } catch (IOException e) {
-      LOGGER.log(System.Logger.Level.WARNING, "could not delete segment " + segment.path, e);
-    }
-  }
-
-  private void forceGroup(GroupWrite write) throws IOException {
-    if (write.startWritten) {
-      force(write.start.channel);
-    }
-    for (Segment segment : write.created) {
-      force(segment.channel);
-    }
-    if (!write.created.isEmpty()) {
-      forceDirectory();
-    }
-  }
-
-  private void force(FileChannel channel) throws IOException {
-    long start = System.nanoTime();
-    channel.force(false);
-    fsyncSeconds.record((System.nanoTime() - start) / 1e9);
-  }
-
-  private void forceDirectory() throws IOException {
+  void forceDirectory() throws IOException {
     try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
       dir.force(true);
     } catch (IOException e) {
@@ -770,127 +350,11 @@ public final class DurableQueue implements AutoCloseable {
     }
   }
 
-  /** Undoes a failed group: truncates what it wrote, deletes the segments it created. */
-  private void rollback(GroupWrite write, Exception cause) {
-    if (!loggedWriteFailure) {
-      loggedWriteFailure = true;
-      LOGGER.log(
-          System.Logger.Level.WARNING,
-          "queue " + directory + ": write failed, refusing appends until writes succeed again",
-          cause);
-    }
-    synchronized (segmentsLock) {
-      // If the group deleted its start segment (reclaimed or dropped after a roll), the first
-      // segment it created stays, emptied, as the active one: positions never go back.
-      int keep = write.start.deleted && !write.created.isEmpty() ? 1 : 0;
-      for (int i = write.created.size() - 1; i >= keep; i--) {
-        Segment created = write.created.get(i);
-        created.deleted = true;
-        segments.remove(created.base);
-        closeQuietly(created.channel);
-        created.channel = null;
-        sizeBytes.addAndGet(-created.writeLength);
-        try {
-          Files.deleteIfExists(created.path);
-        } catch (IOException e) {
-          LOGGER.log(System.Logger.Level.WARNING, "could not delete segment " + created.path, e);
-        }
-      }
-      Segment restored = keep == 1 ? write.created.get(0) : write.start;
-      long length = keep == 1 ? 0 : write.startLength;
-      sizeBytes.addAndGet(-(restored.writeLength - length));
-      restored.writeLength = length;
-      restored.writeRecords = keep == 1 ? 0 : write.startRecords;
-      active = restored;
-      try {
-        if (restored.channel == null) {
-          restored.channel = channels.openForWrite(restored.path);
-        }
-        restored.channel.truncate(length);
-        restored.channel.position(length);
-      } catch (IOException e) {
-        // The channel is unusable; the next group reopens it. Readers never see past visibleLength.
-        LOGGER.log(System.Logger.Level.WARNING, "could not truncate " + restored.path, e);
-        closeQuietly(restored.channel);
-        restored.channel = null;
-      }
-    }
-    write.run.clear();
-  }
-
-  /** Makes a durable group visible to consumers and seals the segments it rolled past. */
-  private void publish(GroupWrite write) {
-    List<Segment> touched = new ArrayList<>(1 + write.created.size());
-    touched.add(write.start);
-    touched.addAll(write.created);
-    for (Segment segment : touched) {
-      segment.visibleRecords = segment.writeRecords;
-      segment.visibleLength = segment.writeLength;
-    }
-    Segment current = active;
-    publishedRecords = current.firstOrdinal + current.writeRecords;
-    publishedTail = current.base + current.writeLength; // volatile store publishes the lengths
-    for (Segment segment : touched) {
-      if (segment != current && segment.channel != null) {
-        if (fsync.mode() == FsyncPolicy.Mode.INTERVAL) {
-          try {
-            segment.channel.force(false);
-          } catch (IOException e) {
-            LOGGER.log(System.Logger.Level.WARNING, "force of sealed segment " + segment + " failed", e);
-          }
-        }
-        closeQuietly(segment.channel);
-        segment.channel = null;
-      }
-    }
-    if (write.recordsAdded > 0) {
-      for (QueueConsumer consumer : consumers.values()) {
-        consumer.signalRecords();
-      }
-    }
-  }
-
-  private void forceActive() {
-    Segment segment = active;
-    FileChannel channel = segment.channel;
-    if (channel == null) {
-      return;
-    }
-    try {
-      force(channel);
-    } catch (ClosedChannelException e) {
-      // rolled or closed meanwhile; the roll forced it
-    } catch (IOException e) {
-      LOGGER.log(System.Logger.Level.WARNING, "interval force of " + segment + " failed", e);
-    }
-  }
-
   // ------------------------------------------------------------------------------------ consumers
-
-  long minCheckpoint() {
-    long min = Long.MAX_VALUE;
-    for (QueueConsumer consumer : consumers.values()) {
-      min = Math.min(min, consumer.checkpoint());
-    }
-    return min;
-  }
 
   /** Deletes every whole segment all consumers have committed past (called after a commit). */
   void reclaim() {
-    synchronized (segmentsLock) {
-      long min = minCheckpoint();
-      while (true) {
-        Map.Entry<Long, Segment> first = segments.firstEntry();
-        if (first == null) {
-          return;
-        }
-        Segment segment = first.getValue();
-        if (segment == active || segment.base >= groupStartBase || segment.visibleEnd() > min) {
-          return;
-        }
-        delete(segment);
-      }
-    }
+    reclaimer.reclaim();
   }
 
   /** The segment holding {@code position}, or null if it is below the first segment. */
@@ -909,39 +373,6 @@ public final class DurableQueue implements AutoCloseable {
     return entry == null ? null : entry.getValue();
   }
 
-  private double oldestPendingAgeSeconds(QueueConsumer consumer) {
-    long position = consumer.checkpoint();
-    if (position >= publishedTail) {
-      return 0;
-    }
-    for (int attempt = 0; attempt < 3; attempt++) {
-      Segment segment = segmentAt(position);
-      if (segment == null) {
-        segment = firstSegment();
-        if (segment == null) {
-          return 0;
-        }
-        position = segment.base;
-      }
-      if (position >= segment.visibleEnd()) {
-        Segment next = segmentAfter(segment);
-        if (next == null) {
-          return 0;
-        }
-        position = next.base;
-        continue;
-      }
-      try (FileChannel channel = FileChannel.open(segment.path, StandardOpenOption.READ)) {
-        ByteBuffer header = ByteBuffer.allocate(RecordFormat.HEADER_BYTES);
-        readFully(channel, header, position - segment.base);
-        long age = millisClock.getAsLong() - RecordFormat.appendedAtMillis(header);
-        return Math.max(0, age) / 1000.0;
-      } catch (IOException e) {
-        position = consumer.checkpoint(); // deleted meanwhile: look again
-      }
-    }
-    return 0;
-  }
 
   static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
     long at = position;
@@ -962,170 +393,6 @@ public final class DurableQueue implements AutoCloseable {
       closeable.close();
     } catch (Exception e) {
       LOGGER.log(System.Logger.Level.DEBUG, "close failed", e);
-    }
-  }
-
-  // ------------------------------------------------------------------------------------ recovery
-
-  private void recover() throws IOException {
-    TreeMap<Long, Path> files = new TreeMap<>();
-    try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory)) {
-      for (Path path : stream) {
-        String name = path.getFileName().toString();
-        long base = Segment.parseBase(name);
-        if (base >= 0) {
-          files.put(base, path);
-        }
-      }
-    }
-    long[] checkpoints = new long[consumers.size()];
-    int c = 0;
-    long maxCheckpoint = 0;
-    for (QueueConsumer consumer : consumers.values()) {
-      checkpoints[c] = consumer.readPersistedCheckpoint();
-      maxCheckpoint = Math.max(maxCheckpoint, checkpoints[c]);
-      c++;
-    }
-    if (files.isEmpty()) {
-      long base = maxCheckpoint;
-      Segment segment = new Segment(base, directory.resolve(Segment.fileName(base)), 0);
-      segment.channel = channels.openForWrite(segment.path);
-      segments.put(base, segment);
-      active = segment;
-      forceDirectory();
-      for (QueueConsumer consumer : consumers.values()) {
-        consumer.recovered(base, 0);
-      }
-      publishedTail = base;
-      publishedRecords = 0;
-      return;
-    }
-    long firstBase = files.firstKey();
-    long min = Long.MAX_VALUE;
-    for (int i = 0; i < checkpoints.length; i++) {
-      checkpoints[i] = checkpoints[i] < 0 ? firstBase : Math.max(firstBase, checkpoints[i]);
-      min = Math.min(min, checkpoints[i]);
-    }
-    // Whole segments every consumer is past (deleted just before a crash, or not yet): remove.
-    boolean removed = false;
-    while (files.size() > 1 && files.higherKey(files.firstKey()) <= min) {
-      Files.deleteIfExists(files.pollFirstEntry().getValue());
-      removed = true;
-    }
-    long[] checkpointOrdinals = new long[checkpoints.length];
-    Arrays.fill(checkpointOrdinals, -1);
-    long ordinal = 0;
-    boolean truncated = false;
-    Segment last = null;
-    for (Map.Entry<Long, Path> file : files.entrySet()) {
-      Segment segment = new Segment(file.getKey(), file.getValue(), ordinal);
-      truncated |= scan(segment, checkpoints, checkpointOrdinals);
-      ordinal = segment.firstOrdinal + segment.writeRecords;
-      segment.visibleLength = segment.writeLength;
-      segment.visibleRecords = segment.writeRecords;
-      segments.put(segment.base, segment);
-      sizeBytes.addAndGet(segment.writeLength);
-      last = segment;
-    }
-    long tail = last.base + last.writeLength;
-    c = 0;
-    for (QueueConsumer consumer : consumers.values()) {
-      long checkpoint = Math.min(checkpoints[c], tail);
-      long checkpointOrdinal = checkpointOrdinals[c] < 0 ? ordinal : checkpointOrdinals[c];
-      consumer.recovered(checkpoint, checkpointOrdinal);
-      c++;
-    }
-    last.channel = channels.openForWrite(last.path);
-    last.channel.position(last.writeLength);
-    active = last;
-    publishedRecords = ordinal;
-    publishedTail = tail;
-    if (removed || truncated) {
-      forceDirectory();
-    }
-  }
-
-  /**
-   * Verifies every record of {@code segment}'s file, truncating it at the first torn or corrupt one;
-   * fills the segment's lengths and snaps each checkpoint that falls inside a record to its start.
-   * Returns whether the file was truncated.
-   */
-  private boolean scan(Segment segment, long[] checkpoints, long[] checkpointOrdinals)
-      throws IOException {
-    try (FileChannel channel =
-        FileChannel.open(segment.path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      long size = channel.size();
-      long offset = 0;
-      long records = 0;
-      ByteBuffer header = ByteBuffer.allocate(RecordFormat.HEADER_BYTES);
-      ByteBuffer payload = ByteBuffer.allocate(64 * 1024);
-      String problem = null;
-      while (offset < size) {
-        if (size - offset < RecordFormat.HEADER_BYTES) {
-          problem = "torn header";
-          break;
-        }
-        header.clear();
-        readFully(channel, header, offset);
-        int length = RecordFormat.payloadLength(header);
-        if (length < 0) {
-          problem = "bad record header";
-          break;
-        }
-        if (offset + RecordFormat.HEADER_BYTES + length > size) {
-          problem = "torn record (" + length + " bytes declared)";
-          break;
-        }
-        if (payload.capacity() < length) {
-          payload = ByteBuffer.allocate(Math.max(length, payload.capacity() * 2));
-        }
-        payload.clear().limit(length);
-        readFully(channel, payload, offset + RecordFormat.HEADER_BYTES);
-        payload.flip();
-        if (!RecordFormat.crcMatches(header, payload)) {
-          problem = "CRC mismatch";
-          break;
-        }
-        long start = segment.base + offset;
-        long end = start + RecordFormat.HEADER_BYTES + length;
-        long ordinal = segment.firstOrdinal + records;
-        for (int i = 0; i < checkpoints.length; i++) {
-          if (checkpointOrdinals[i] >= 0) {
-            continue;
-          }
-          if (start >= checkpoints[i]) {
-            checkpointOrdinals[i] = ordinal;
-          } else if (checkpoints[i] < end) {
-            checkpoints[i] = start; // inside a record: deliver it again
-            checkpointOrdinals[i] = ordinal;
-          }
-        }
-        offset = end - segment.base;
-        records++;
-      }
-      segment.writeLength = offset;
-      segment.writeRecords = records;
-      if (problem != null) {
-        LOGGER.log(
-            System.Logger.Level.WARNING,
-            "queue "
-                + directory
-                + ": "
-                + problem
-                + " at offset "
-                + offset
-                + " of "
-                + segment.path.getFileName()
-                + " ("
-                + (size - offset)
-                + " bytes); truncating them, "
-                + records
-                + " records before it are kept");
-        channel.truncate(offset);
-        channel.force(true);
-        return true;
-      }
-      return false;
     }
   }
 

@@ -10,7 +10,6 @@ import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServerStreamTracer;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.buffer.Unpooled;
@@ -22,15 +21,12 @@ import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.Outcome;
 import io.otlp4j.core.internal.FaultInjection;
 import io.otlp4j.grpc.ByteArrayMarshaller;
-import io.otlp4j.grpc.RpcStatus;
 import io.otlp4j.grpc.ZstdCodec;
 import io.otlp4j.wire.OtlpWalker;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
 import io.otlp4j.wire.WireFormatException;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -84,73 +80,6 @@ public final class GrpcReceiver {
   static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
-  /**
-   * A request as read off the wire: its bytes with their budget reservation, or the error grpc-java
-   * raised while reading them (a message that decompresses past the size limit), or neither when the
-   * memory budget refused it ({@link #refused}). Carrying the error to the handler lets it answer {@code
-   * RESOURCE_EXHAUSTED} itself; thrown from the marshaller it would reach the client as {@code UNKNOWN}.
-   *
-   * <p><b>Ownership:</b> the reservation belongs to whoever holds the Inbound until it is handed, with
-   * the bytes, to the sink; {@link #release()} returns it otherwise.
-   */
-  private static final class Inbound {
-    final byte[] bytes;
-    final StatusRuntimeException error;
-    final BudgetReservation reservation;
-
-    Inbound(byte[] bytes, StatusRuntimeException error, BudgetReservation reservation) {
-      this.bytes = bytes;
-      this.error = error;
-      this.reservation = reservation;
-    }
-
-    boolean refused() {
-      return bytes == null && error == null;
-    }
-
-    void release() {
-      if (reservation != null) {
-        reservation.release();
-      }
-    }
-  }
-
-  /** Reads a request out of grpc-java's buffers, reserving the copy first (see {@link GrpcAdmission#read}). */
-  private final class RequestMarshaller implements MethodDescriptor.Marshaller<Inbound> {
-    @Override
-    public InputStream stream(Inbound value) {
-      return new ByteArrayInputStream(value.bytes);
-    }
-
-    @Override
-    public Inbound parse(InputStream stream) {
-      GrpcAdmission.Call admitted = GrpcAdmission.CALL.get();
-      if (admitted != null && admitted.refused()) {
-        return new Inbound(null, null, null); // already answered; copy nothing
-      }
-      BudgetReservation reservation = new BudgetReservation(budget);
-      if (admitted != null) {
-        reservation.adopt(admitted.takeWire());
-      }
-      try {
-        byte[] bytes = GrpcAdmission.read(stream, reservation);
-        if (bytes == null) {
-          reservation.release();
-          return new Inbound(null, null, null);
-        }
-        return new Inbound(bytes, null, reservation);
-      } catch (StatusRuntimeException e) {
-        reservation.release();
-        return new Inbound(null, e, null);
-      } catch (IOException e) {
-        reservation.release();
-        throw new UncheckedIOException(e);
-      } catch (RuntimeException | Error e) {
-        reservation.release();
-        throw e;
-      }
-    }
-  }
 
   private final Builder config;
   private final MemoryBudget budget;
@@ -159,7 +88,7 @@ public final class GrpcReceiver {
   private final Server server;
   private final InFlight inFlight = new InFlight();
   private final GrpcAdmission admission;
-  private final RequestMarshaller requests = new RequestMarshaller();
+  private final GrpcInbound.Marshaller requests;
 
   private GrpcReceiver(Builder b) {
     this.config = b.copy();
@@ -167,6 +96,7 @@ public final class GrpcReceiver {
     MetricsRegistry registry = b.metrics != null ? b.metrics : MetricsRegistry.create();
     this.dispatch = new RequestDispatch(b.sink, new ReceiverMetrics(registry, b.name, "grpc", inFlight::count));
     this.admission = new GrpcAdmission(budget, b.maxConcurrentCalls, b.retryAfter, dispatch.metrics());
+    this.requests = new GrpcInbound.Marshaller(budget);
     NettyServerBuilder nb = NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))
         .maxInboundMessageSize(b.maxMessageBytes)
         .maxConcurrentCallsPerConnection(b.maxConcurrentStreams)
@@ -256,7 +186,7 @@ public final class GrpcReceiver {
   }
 
   private ServerServiceDefinition service(Signal signal) {
-    MethodDescriptor<Inbound, byte[]> method = MethodDescriptor.<Inbound, byte[]>newBuilder()
+    MethodDescriptor<GrpcInbound, byte[]> method = MethodDescriptor.<GrpcInbound, byte[]>newBuilder()
         .setType(MethodDescriptor.MethodType.UNARY)
         .setFullMethodName(MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
         .setRequestMarshaller(requests)
@@ -271,7 +201,7 @@ public final class GrpcReceiver {
    * Admits a call or refuses it before any of its message is read: a call over the server-wide bound
    * is answered {@code RESOURCE_EXHAUSTED} at once, without asking grpc-java for its message.
    */
-  private ServerCall.Listener<Inbound> startCall(Signal signal, ServerCall<Inbound, byte[]> call) {
+  private ServerCall.Listener<GrpcInbound> startCall(Signal signal, ServerCall<GrpcInbound, byte[]> call) {
     GrpcAdmission.Call admitted = GrpcAdmission.CALL.get();
     if (admitted == null) {
       throw new IllegalStateException("the admission tracer is not installed on this server");
@@ -288,22 +218,22 @@ public final class GrpcReceiver {
   }
 
   /** One unary call: its one message, then the half-close that starts the export. Serialized by grpc-java. */
-  private final class UnaryListener extends ServerCall.Listener<Inbound> {
+  private final class UnaryListener extends ServerCall.Listener<GrpcInbound> {
     private final Signal signal;
-    private final ServerCall<Inbound, byte[]> call;
+    private final ServerCall<GrpcInbound, byte[]> call;
     private final GrpcAdmission.Call admitted;
-    private Inbound inbound;
+    private GrpcInbound inbound;
     private boolean handedOver;
     private boolean finished;
 
-    UnaryListener(Signal signal, ServerCall<Inbound, byte[]> call, GrpcAdmission.Call admitted) {
+    UnaryListener(Signal signal, ServerCall<GrpcInbound, byte[]> call, GrpcAdmission.Call admitted) {
       this.signal = signal;
       this.call = call;
       this.admitted = admitted;
     }
 
     @Override
-    public void onMessage(Inbound message) {
+    public void onMessage(GrpcInbound message) {
       if (inbound != null) {
         message.release(); // a second message on a unary call: grpc-java fails the call
         return;
@@ -316,7 +246,7 @@ public final class GrpcReceiver {
       if (inbound == null) {
         if (admitted.claimAnswer()) {
           dispatch.metrics().request(RequestResult.MALFORMED);
-          close(call, Status.INVALID_ARGUMENT, OtlpResponses.CODE_INVALID_ARGUMENT, "no request message", null);
+          GrpcAnswers.close(call, Status.INVALID_ARGUMENT, OtlpResponses.CODE_INVALID_ARGUMENT, "no request message", null);
         }
         return;
       }
@@ -348,7 +278,7 @@ public final class GrpcReceiver {
   }
 
   /** Answers a call's request; takes ownership of {@code inbound}'s reservation. */
-  private void export(Signal signal, Inbound inbound, ServerCall<Inbound, byte[]> call, GrpcAdmission.Call admitted) {
+  private void export(Signal signal, GrpcInbound inbound, ServerCall<GrpcInbound, byte[]> call, GrpcAdmission.Call admitted) {
     ReceiverMetrics metrics = dispatch.metrics();
     if (inbound.refused()) {
       if (admitted.claimAnswer()) { // else the tracer refused it and answered already
@@ -362,7 +292,7 @@ public final class GrpcReceiver {
       metrics.request(status.getCode() == Status.Code.RESOURCE_EXHAUSTED
           ? RequestResult.TOO_LARGE : RequestResult.MALFORMED);
       if (admitted.claimAnswer()) {
-        close(call, status, status.getCode().value(), String.valueOf(status.getDescription()), null);
+        GrpcAnswers.close(call, status, status.getCode().value(), String.valueOf(status.getDescription()), null);
       }
       return;
     }
@@ -377,7 +307,7 @@ public final class GrpcReceiver {
       reservation.release();
       metrics.request(RequestResult.MALFORMED);
       if (admitted.claimAnswer()) {
-        close(call, Status.INVALID_ARGUMENT, OtlpResponses.CODE_INVALID_ARGUMENT,
+        GrpcAnswers.close(call, Status.INVALID_ARGUMENT, OtlpResponses.CODE_INVALID_ARGUMENT,
             "malformed " + signal.id() + " request: " + e.getMessage(), null);
       }
       return;
@@ -388,7 +318,7 @@ public final class GrpcReceiver {
       LOG.log(System.Logger.Level.WARNING, "OTLP/gRPC request failed unexpectedly; answering retryable", e);
       metrics.request(RequestResult.REFUSED_RETRYABLE);
       if (admitted.claimAnswer()) {
-        close(call, Status.UNAVAILABLE, OtlpResponses.CODE_UNAVAILABLE, "internal error: " + e, null);
+        GrpcAnswers.close(call, Status.UNAVAILABLE, OtlpResponses.CODE_UNAVAILABLE, "internal error: " + e, null);
       }
       return;
     }
@@ -397,7 +327,7 @@ public final class GrpcReceiver {
     dispatch.dispatch(signal, Unpooled.wrappedBuffer(request), summary, reservation).thenAccept(outcome -> {
       try {
         if (admitted.claimAnswer()) {
-          answer(outcome, call);
+          GrpcAnswers.answer(outcome, call);
         }
       } finally {
         inFlight.end();
@@ -405,40 +335,6 @@ public final class GrpcReceiver {
     });
   }
 
-  private static void answer(Outcome outcome, ServerCall<Inbound, byte[]> call) {
-    try {
-      switch (outcome.kind()) {
-        case ACCEPTED:
-        case PARTIALLY_ACCEPTED:
-          call.sendHeaders(new Metadata());
-          call.sendMessage(OtlpResponses.exportResponse(outcome));
-          call.close(Status.OK, new Metadata());
-          break;
-        case RETRYABLE:
-        case LOCAL_FAILURE: // our own failure: the client sends again
-          if (outcome.isOverload()) {
-            close(call, Status.RESOURCE_EXHAUSTED, OtlpResponses.CODE_RESOURCE_EXHAUSTED, outcome.message(),
-                outcome.retryAfter());
-          } else {
-            close(call, Status.UNAVAILABLE, OtlpResponses.CODE_UNAVAILABLE, outcome.message(), outcome.retryAfter());
-          }
-          break;
-        default:
-          close(call, Status.INVALID_ARGUMENT, OtlpResponses.CODE_INVALID_ARGUMENT, outcome.message(), null);
-          break;
-      }
-    } catch (RuntimeException e) {
-      // the call was cancelled or closed meanwhile: nobody is left to answer
-    }
-  }
-
-  private static void close(ServerCall<?, ?> call, Status status, int code, String message, Duration retryDelay) {
-    try {
-      call.close(status.withDescription(message), RpcStatus.trailers(code, message, retryDelay));
-    } catch (RuntimeException e) {
-      // the call was cancelled or closed meanwhile: nobody is left to answer
-    }
-  }
 
   private static SslContext sslContext(ReceiverTls tls) {
     try {

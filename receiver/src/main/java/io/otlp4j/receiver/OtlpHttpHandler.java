@@ -1,5 +1,11 @@
 package io.otlp4j.receiver;
 
+import static io.otlp4j.receiver.HttpAnswers.isJson;
+import static io.otlp4j.receiver.HttpAnswers.isProtobuf;
+import static io.otlp4j.receiver.HttpAnswers.outcomeAnswer;
+import static io.otlp4j.receiver.HttpAnswers.response;
+import static io.otlp4j.receiver.HttpAnswers.statusBody;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -9,7 +15,6 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -18,9 +23,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
-import io.otlp4j.core.Outcome;
 import io.otlp4j.core.internal.FaultInjection;
-import io.otlp4j.grpc.RpcStatus;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
@@ -28,7 +31,6 @@ import io.otlp4j.wire.WalkSummary;
 import io.otlp4j.wire.WireFormatException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.util.Locale;
 
 /**
  * One connection's OTLP/HTTP request handling, after {@code HttpServerCodec}: checks the head (path,
@@ -383,26 +385,6 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private FullHttpResponse outcomeAnswer(Signal s, boolean j, Outcome outcome) {
-    switch (outcome.kind()) {
-      case ACCEPTED:
-      case PARTIALLY_ACCEPTED:
-        byte[] bytes = j ? OtlpResponses.exportResponseJson(s, outcome) : OtlpResponses.exportResponse(outcome);
-        return response(HttpResponseStatus.OK, j, bytes);
-      case RETRYABLE:
-      case LOCAL_FAILURE: // our own failure: the client sends again
-        FullHttpResponse r = outcome.isOverload()
-            ? response(HttpResponseStatus.TOO_MANY_REQUESTS, j,
-                statusBody(j, OtlpResponses.CODE_RESOURCE_EXHAUSTED, outcome.message(), outcome.retryAfter()))
-            : response(HttpResponseStatus.SERVICE_UNAVAILABLE, j,
-                statusBody(j, OtlpResponses.CODE_UNAVAILABLE, outcome.message(), outcome.retryAfter()));
-        r.headers().set(HttpHeaderNames.RETRY_AFTER, OtlpResponses.retryAfterSeconds(outcome.retryAfter()));
-        return r;
-      default:
-        return response(HttpResponseStatus.BAD_REQUEST, j,
-            statusBody(j, OtlpResponses.CODE_INVALID_ARGUMENT, outcome.message(), null));
-    }
-  }
 
   // ------------------------------------------------------------------------------------------ answers
 
@@ -499,16 +481,6 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     return response(httpStatus, json, statusBody(json, code, message, null));
   }
 
-  private static byte[] statusBody(boolean json, int code, String message, java.time.Duration retryDelay) {
-    return json ? OtlpResponses.statusJson(code, message) : RpcStatus.encode(code, message, retryDelay);
-  }
-
-  private static FullHttpResponse response(HttpResponseStatus status, boolean json, byte[] body) {
-    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
-    r.headers().set(HttpHeaderNames.CONTENT_TYPE, json ? JSON : PROTOBUF);
-    r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
-    return r;
-  }
 
   // ------------------------------------------------------------------------------------------ lifecycle
 
@@ -549,24 +521,5 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     LOG.log(Level.DEBUG, "OTLP/HTTP connection " + ctx.channel().remoteAddress() + " failed; closing", cause);
     ctx.close();
-  }
-
-  // ------------------------------------------------------------------------------------------ parsing
-
-  static boolean isJson(String contentType) {
-    return JSON.equals(mediaType(contentType));
-  }
-
-  static boolean isProtobuf(String contentType) {
-    String media = mediaType(contentType);
-    return PROTOBUF.equals(media) || "application/protobuf".equals(media);
-  }
-
-  private static String mediaType(String contentType) {
-    if (contentType == null) {
-      return "";
-    }
-    int semicolon = contentType.indexOf(';');
-    return (semicolon >= 0 ? contentType.substring(0, semicolon) : contentType).trim().toLowerCase(Locale.ROOT);
   }
 }
