@@ -31,38 +31,46 @@ import java.util.function.ToLongFunction;
  * exporter, with a bounded number of batches in flight.
  *
  * <h2>Roles</h2>
+ *
  * <ul>
  *   <li><b>Producers</b>: any number of threads call {@link #offer(Object)}. It never throws for an
  *       expected condition; it returns an {@link OfferResult}.
- *   <li><b>Drainer</b>: one thread (started by {@link Builder#build()}) takes items out of the queue,
- *       forms batches and calls the exporter. The exporter runs on the drainer thread and should only
- *       <em>start</em> the export and return its {@link CompletionStage}; the stage may complete on
- *       any thread.
+ *   <li><b>Drainer</b>: one thread (started by {@link Builder#build()}) takes items out of the
+ *       queue, forms batches and calls the exporter. The exporter runs on the drainer thread and
+ *       should only <em>start</em> the export and return its {@link CompletionStage}; the stage may
+ *       complete on any thread.
  * </ul>
  *
  * <h2>When a batch goes</h2>
+ *
  * A batch never holds more than {@link Builder#maxBatchSize(int) maxBatchSize} items nor (with a
- * weigher) more than {@link Builder#maxBatchBytes(long, ToLongFunction) maxBatchBytes} bytes, except
- * that a single item heavier than the byte limit goes alone. A batch is sent when a permit is free
- * (at most {@link Builder#maxInFlight(int) maxInFlight} exports run at once) and one of these holds:
+ * weigher) more than {@link Builder#maxBatchBytes(long, ToLongFunction) maxBatchBytes} bytes,
+ * except that a single item heavier than the byte limit goes alone. A batch is sent when a permit
+ * is free (at most {@link Builder#maxInFlight(int) maxInFlight} exports run at once) and one of
+ * these holds:
+ *
  * <ul>
  *   <li>it is full (item or byte limit reached) — every strategy;
  *   <li>{@link Strategy#TIME}, {@link Strategy#HYBRID}: its first item has waited {@code maxDelay};
- *   <li>{@link Strategy#ADAPTIVE}: no export is in flight (a lone item goes at once; under load items
- *       accumulate while exports run, so batches grow with load and no timer adds latency);
+ *   <li>{@link Strategy#ADAPTIVE}: no export is in flight (a lone item goes at once; under load
+ *       items accumulate while exports run, so batches grow with load and no timer adds latency);
  *   <li>a {@link #flush()} or {@link #shutdown(Duration)} covers its items.
  * </ul>
- * The delay of a batch counts from the moment the drainer first sees its first item: an idle drainer
- * of a timed strategy is woken by the first item of a batch (one wake-up per batch, not per item).
+ *
+ * The delay of a batch counts from the moment the drainer first sees its first item: an idle
+ * drainer of a timed strategy is woken by the first item of a batch (one wake-up per batch, not per
+ * item).
  *
  * <h2>When the queue is full</h2>
+ *
  * The queue holds {@link #capacity()} items (the configured capacity rounded up to a power of two).
  * {@link Overflow#REJECT} returns {@link OfferResult#REJECTED} and the caller keeps the item;
  * {@link Overflow#DROP_NEWEST} returns {@link OfferResult#DROPPED} and counts it (the batcher took
- * responsibility and discarded it); {@link Overflow#BLOCK} waits up to the block timeout for space and
- * returns {@link OfferResult#TIMED_OUT} if none came.
+ * responsibility and discarded it); {@link Overflow#BLOCK} waits up to the block timeout for space
+ * and returns {@link OfferResult#TIMED_OUT} if none came.
  *
  * <h2>Ownership</h2>
+ *
  * The batcher never inspects, copies or releases items (reference-counted buffers included). An
  * {@link OfferResult#ACCEPTED ACCEPTED} item belongs to the batcher until it is handed to the
  * exporter (which then owns it: ownership is transferred with the batch list) or, after a timed-out
@@ -70,9 +78,10 @@ import java.util.function.ToLongFunction;
  * the caller.
  *
  * <h2>Thread-safety and invariants</h2>
- * Thread-safe. Every accepted item is handed to the exporter exactly once, or — only when
- * {@link #shutdown(Duration)} times out — counted as dropped and passed to the discard listener. Items
- * are exported in the order the queue received them; batches may complete in any order.
+ *
+ * Thread-safe. Every accepted item is handed to the exporter exactly once, or — only when {@link
+ * #shutdown(Duration)} times out — counted as dropped and passed to the discard listener. Items are
+ * exported in the order the queue received them; batches may complete in any order.
  *
  * @param <T> the item type
  */
@@ -113,7 +122,10 @@ public final class Batcher<T> {
 
   /** Which condition, besides fullness, makes a batch go. */
   public enum Strategy {
-    /** Only a full batch goes (or a flush/shutdown). A lone item waits: choose HYBRID for a latency bound. */
+    /**
+     * Only a full batch goes (or a flush/shutdown). A lone item waits: choose HYBRID for a latency
+     * bound.
+     */
     SIZE,
     /** A batch goes when its first item has waited {@code maxDelay}, or when full. */
     TIME,
@@ -133,15 +145,26 @@ public final class Batcher<T> {
     REJECT
   }
 
-  /** The outcome of {@link #offer(Object)}; only {@link #ACCEPTED} means the batcher owns the item. */
+  /**
+   * The outcome of {@link #offer(Object)}; only {@link #ACCEPTED} means the batcher owns the item.
+   */
   public enum OfferResult {
     /** Queued: it will be exported (or, if shutdown times out, counted as dropped). */
     ACCEPTED,
-    /** The queue was full and the item was discarded (DROP_NEWEST); counted in {@link #droppedCount()}. */
+    /**
+     * The queue was full and the item was discarded (DROP_NEWEST); counted in {@link
+     * #droppedCount()}.
+     */
     DROPPED,
-    /** The queue was full and the caller keeps the item (REJECT); counted in {@link #rejectedCount()}. */
+    /**
+     * The queue was full and the caller keeps the item (REJECT); counted in {@link
+     * #rejectedCount()}.
+     */
     REJECTED,
-    /** The queue stayed full for the whole block timeout (BLOCK); counted in {@link #timedOutCount()}. */
+    /**
+     * The queue stayed full for the whole block timeout (BLOCK); counted in {@link
+     * #timedOutCount()}.
+     */
     TIMED_OUT,
     /** The batcher is shut down. */
     CLOSED;
@@ -265,7 +288,8 @@ public final class Batcher<T> {
   }
 
   /** Starts a builder whose batches go to {@code exporter}. */
-  public static <T> Builder<T> builder(Function<? super List<T>, ? extends CompletionStage<?>> exporter) {
+  public static <T> Builder<T> builder(
+      Function<? super List<T>, ? extends CompletionStage<?>> exporter) {
     return new Builder<>(exporter);
   }
 
@@ -411,11 +435,11 @@ public final class Batcher<T> {
   }
 
   /**
-   * Refuses new items ({@link OfferResult#CLOSED}) and exports everything already queued. The future
-   * completes with {@code true} when all of it was exported (the exports finished) within
-   * {@code timeout}, or with {@code false} when the timeout passed first; then the items still queued
-   * are counted as dropped and passed to the discard listener, and the drainer thread ends. Calling it
-   * again returns the same future.
+   * Refuses new items ({@link OfferResult#CLOSED}) and exports everything already queued. The
+   * future completes with {@code true} when all of it was exported (the exports finished) within
+   * {@code timeout}, or with {@code false} when the timeout passed first; then the items still
+   * queued are counted as dropped and passed to the discard listener, and the drainer thread ends.
+   * Calling it again returns the same future.
    */
   public CompletableFuture<Boolean> shutdown(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout");
@@ -471,7 +495,8 @@ public final class Batcher<T> {
         }
       }
       if (count > 0) {
-        long t = taken; // single writer (the consumer role, here under sweepLock): read, then publish
+        long t =
+            taken; // single writer (the consumer role, here under sweepLock): read, then publish
         taken = t + count;
       }
     }
@@ -487,8 +512,10 @@ public final class Batcher<T> {
         try {
           sent = step(clock.nanoTime());
         } catch (Throwable e) {
-          // Our own failure (an allocation under memory pressure, a listener's bug): the drainer must
-          // outlive it, or every queued item would be swept and no later one ever sent. Items stay in
+          // Our own failure (an allocation under memory pressure, a listener's bug): the drainer
+          // must
+          // outlive it, or every queued item would be swept and no later one ever sent. Items stay
+          // in
           // the queue; the drainer backs off briefly and goes on.
           onDrainerFailure(e);
           LockSupport.parkNanos(this, DRAINER_FAILURE_BACKOFF_NANOS);
@@ -533,8 +560,11 @@ public final class Batcher<T> {
   private void onDrainerFailure(Throwable e) {
     try {
       if (drainerFailures.getAndIncrement() == 0) {
-        LOGGER.log(System.Logger.Level.ERROR, "batcher drainer failed; it goes on (further failures are only "
-            + "counted: drainerFailures)", e);
+        LOGGER.log(
+            System.Logger.Level.ERROR,
+            "batcher drainer failed; it goes on (further failures are only "
+                + "counted: drainerFailures)",
+            e);
       }
     } catch (Throwable ignored) {
       // even logging failed (out of memory): carrying on is what matters
@@ -653,7 +683,8 @@ public final class Batcher<T> {
       try {
         batch = takeBatch(pending);
       } catch (Throwable e) {
-        inFlight.decrementAndGet(); // nothing was taken (the list is allocated before the first poll)
+        inFlight
+            .decrementAndGet(); // nothing was taken (the list is allocated before the first poll)
         throw e;
       }
       if (batch.isEmpty()) {
@@ -746,8 +777,8 @@ public final class Batcher<T> {
 
   /**
    * Hands {@code batch} (taken from the queue, with an in-flight permit held) to the exporter. The
-   * permit is given back exactly once, whatever throws: if anything fails before the exporter has the
-   * batch, the items go to the discard listener rather than vanish; after that they are the
+   * permit is given back exactly once, whatever throws: if anything fails before the exporter has
+   * the batch, the items go to the discard listener rather than vanish; after that they are the
    * exporter's.
    */
   private void send(List<T> batch) {
@@ -770,7 +801,8 @@ public final class Batcher<T> {
         handed = true;
         stage = exporter.apply(view);
         if (stage == null) {
-          stage = CompletableFuture.failedFuture(new NullPointerException("exporter returned null"));
+          stage =
+              CompletableFuture.failedFuture(new NullPointerException("exporter returned null"));
         }
       } catch (Throwable e) {
         stage = CompletableFuture.failedFuture(e);
@@ -828,8 +860,7 @@ public final class Batcher<T> {
       if (all || taken >= request.target) {
         it.remove();
         if (allSent == null) {
-          allSent =
-              CompletableFuture.allOf(unfinishedBatches.toArray(new CompletableFuture<?>[0]));
+          allSent = CompletableFuture.allOf(unfinishedBatches.toArray(new CompletableFuture<?>[0]));
         }
         allSent.whenComplete((v, e) -> request.future.complete(null));
       }
@@ -932,8 +963,8 @@ public final class Batcher<T> {
   // ------------------------------------------------------------------------------------ builder
 
   /**
-   * Configures a {@link Batcher}. Not thread-safe; every setter validates its argument and names it in
-   * the exception.
+   * Configures a {@link Batcher}. Not thread-safe; every setter validates its argument and names it
+   * in the exception.
    */
   public static final class Builder<T> {
     private final Function<? super List<T>, ? extends CompletionStage<?>> exporter;
@@ -997,7 +1028,9 @@ public final class Batcher<T> {
       return this;
     }
 
-    /** The longest a batch's first item waits (TIME and HYBRID); default {@link #DEFAULT_MAX_DELAY}. */
+    /**
+     * The longest a batch's first item waits (TIME and HYBRID); default {@link #DEFAULT_MAX_DELAY}.
+     */
     public Builder<T> maxDelay(Duration maxDelay) {
       Objects.requireNonNull(maxDelay, "maxDelay");
       if (maxDelay.isNegative() || maxDelay.isZero()) {
@@ -1023,13 +1056,14 @@ public final class Batcher<T> {
     }
 
     /**
-     * How long {@link Overflow#BLOCK} waits for space, in wall-clock time (a blocked thread waits on a
-     * condition, not on the {@link NanoClock}); default {@link #DEFAULT_BLOCK_TIMEOUT}.
+     * How long {@link Overflow#BLOCK} waits for space, in wall-clock time (a blocked thread waits
+     * on a condition, not on the {@link NanoClock}); default {@link #DEFAULT_BLOCK_TIMEOUT}.
      */
     public Builder<T> blockTimeout(Duration blockTimeout) {
       Objects.requireNonNull(blockTimeout, "blockTimeout");
       if (blockTimeout.isNegative()) {
-        throw new IllegalArgumentException("blockTimeout must not be negative, was " + blockTimeout);
+        throw new IllegalArgumentException(
+            "blockTimeout must not be negative, was " + blockTimeout);
       }
       this.blockTimeout = blockTimeout;
       return this;
@@ -1053,7 +1087,9 @@ public final class Batcher<T> {
       return this;
     }
 
-    /** Whether the first failed export is logged (a user that reports failures itself turns it off). */
+    /**
+     * Whether the first failed export is logged (a user that reports failures itself turns it off).
+     */
     public Builder<T> logFirstFailure(boolean logFirstFailure) {
       this.logFirstFailure = logFirstFailure;
       return this;

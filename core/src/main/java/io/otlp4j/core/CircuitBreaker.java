@@ -13,8 +13,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A lock-free circuit breaker: CLOSED admits every call and watches a sliding window of outcomes;
- * OPEN rejects every call for a wait that grows on repeated trips; HALF_OPEN admits a bounded number
- * of probe calls and closes after enough of them succeed.
+ * OPEN rejects every call for a wait that grows on repeated trips; HALF_OPEN admits a bounded
+ * number of probe calls and closes after enough of them succeed.
  *
  * <p>Usage: {@code if (breaker.tryAcquirePermission()) { ...; breaker.onSuccess(nanos) or
  * breaker.onError(nanos) or breaker.onIgnored(); } else { reject }}. Every granted permission must
@@ -111,26 +111,37 @@ public final class CircuitBreaker {
 
   /** Default failure-rate threshold, in percent. */
   public static final float DEFAULT_FAILURE_RATE_THRESHOLD = 50f;
+
   /** Default slow-call-rate threshold, in percent (only used when a slow-call duration is set). */
   public static final float DEFAULT_SLOW_CALL_RATE_THRESHOLD = 100f;
+
   /** Default sliding-window size: the last 100 calls, or 100 buckets for a time-based window. */
   public static final int DEFAULT_WINDOW_SIZE = 100;
+
   /** Default number of buckets of a time-based window. */
   public static final int DEFAULT_BUCKET_COUNT = 10;
+
   /** Default duration of one bucket of a time-based window. */
   public static final Duration DEFAULT_BUCKET_DURATION = Duration.ofSeconds(1);
+
   /** Default number of calls the window must hold before a rate can trip the breaker. */
   public static final int DEFAULT_MINIMUM_CALLS = 20;
+
   /** Default consecutive-failure threshold; 0 disables it. */
   public static final int DEFAULT_CONSECUTIVE_FAILURE_THRESHOLD = 0;
+
   /** Default first wait in OPEN before a probe is allowed. */
   public static final Duration DEFAULT_OPEN_WAIT = Duration.ofSeconds(5);
+
   /** Default growth of the open wait on each trip that follows a failed recovery. */
   public static final double DEFAULT_OPEN_WAIT_MULTIPLIER = 2.0;
+
   /** Default cap of the open wait. */
   public static final Duration DEFAULT_MAX_OPEN_WAIT = Duration.ofSeconds(60);
+
   /** Default number of probes HALF_OPEN admits. */
   public static final int DEFAULT_PERMITTED_CALLS_IN_HALF_OPEN = 5;
+
   /** Default number of successful probes that close the breaker. */
   public static final int DEFAULT_SUCCESSES_TO_CLOSE = 5;
 
@@ -275,8 +286,8 @@ public final class CircuitBreaker {
    * configured number of probes.
    *
    * <p>Permissions carry no token (that would allocate), so an outcome is attributed to the phase
-   * current when it is reported: a call admitted while CLOSED that completes during HALF_OPEN counts
-   * as a probe outcome, as in Resilience4j.
+   * current when it is reported: a call admitted while CLOSED that completes during HALF_OPEN
+   * counts as a probe outcome, as in Resilience4j.
    */
   public void onIgnored() {
     ignored.increment();
@@ -347,7 +358,9 @@ public final class CircuitBreaker {
             : new TimeWindow(config));
   }
 
-  /** Opens the breaker from {@code from}; {@code previousTrips} trips preceded it without a close. */
+  /**
+   * Opens the breaker from {@code from}; {@code previousTrips} trips preceded it without a close.
+   */
   private void trip(Phase from, int previousTrips) {
     int trips = previousTrips + 1;
     transition(from, new Open(clock.nanoTime(), config.openWaitNanos(trips), trips));
@@ -535,6 +548,7 @@ public final class CircuitBreaker {
    */
   static final class ThreadOwnedCounter {
     private static final VarHandle CELLS = MethodHandles.arrayElementVarHandle(long[].class);
+
     /** 16 longs = 128 bytes per cell: owner at +0, count at +1, no false sharing. */
     private static final int STRIDE = 16;
 
@@ -553,8 +567,7 @@ public final class CircuitBreaker {
       long owner = Thread.currentThread().getId() + 1; // 0 marks a free cell
       int i = ((int) owner & mask) * STRIDE;
       long current = (long) CELLS.getOpaque(cells, i);
-      if (current == owner
-          || (current == 0 && CELLS.compareAndSet(cells, i, 0L, owner))) {
+      if (current == owner || (current == 0 && CELLS.compareAndSet(cells, i, 0L, owner))) {
         // Single writer: a plain read of our own count, an opaque store for the readers.
         CELLS.setOpaque(cells, i + 1, (long) CELLS.get(cells, i + 1) + 1);
         return;
@@ -648,6 +661,7 @@ public final class CircuitBreaker {
 
     private final Config config;
     private final byte[] slots;
+
     /** The aggregate of a full window of fast successes: recording one more changes nothing. */
     private final long fullAndHealthy;
 
@@ -732,11 +746,13 @@ public final class CircuitBreaker {
   static final class TimeWindow extends Window {
     /** A power of two at least the number of CPUs (at most 16). */
     private static final int STRIPES = stripes(Runtime.getRuntime().availableProcessors());
+
     /** 16 longs = 128 bytes between stripes: no false sharing, even with adjacent-line prefetch. */
     private static final int STRIDE = 16;
 
     private final Config config;
     private final AtomicReferenceArray<Bucket> buckets;
+
     /** The latest epoch that recorded a failure or a slow call; written only by such outcomes. */
     private final AtomicLong lastBadEpoch = new AtomicLong(Long.MIN_VALUE);
 
@@ -801,6 +817,7 @@ public final class CircuitBreaker {
 
     private static final class Bucket {
       final long epoch;
+
       /** Per stripe: calls, failures, slow calls at offsets 0, 1, 2. */
       final AtomicLongArray cells = new AtomicLongArray(STRIPES * STRIDE);
 
@@ -905,7 +922,8 @@ public final class CircuitBreaker {
     public Builder openWait(Duration initial, double multiplier, Duration max) {
       requirePositive(initial, "openWait");
       if (!(multiplier >= 1.0) || Double.isInfinite(multiplier)) {
-        throw new IllegalArgumentException("openWaitMultiplier must be finite and >= 1: " + multiplier);
+        throw new IllegalArgumentException(
+            "openWaitMultiplier must be finite and >= 1: " + multiplier);
       }
       requirePositive(max, "maxOpenWait");
       if (max.compareTo(initial) < 0) {
@@ -929,7 +947,8 @@ public final class CircuitBreaker {
      */
     public Builder halfOpen(int permittedCalls, int successesToClose) {
       if (permittedCalls < 1) {
-        throw new IllegalArgumentException("permittedCallsInHalfOpen must be >= 1: " + permittedCalls);
+        throw new IllegalArgumentException(
+            "permittedCallsInHalfOpen must be >= 1: " + permittedCalls);
       }
       if (successesToClose < 1 || successesToClose > permittedCalls) {
         throw new IllegalArgumentException(

@@ -5,15 +5,16 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The outcome of one {@link RequestCoalescer} operation, attributed to the payloads it carried: either
- * one value for all of them ({@link #uniform(Object)}), or one outcome per payload, aligned with the
- * list the operation received ({@link #perPayload(List)}, {@link #builder(int)}).
+ * The outcome of one {@link RequestCoalescer} operation, attributed to the payloads it carried:
+ * either one value for all of them ({@link #uniform(Object)}), or one outcome per payload, aligned
+ * with the list the operation received ({@link #perPayload(List)}, {@link #builder(int)}).
  *
  * <p>Partial success is expressed per payload: an operation that learns that part of a group was
  * refused (an OTLP {@code partial_success} with a rejected count, a write that stored only some
- * records) either fails the payloads it can name ({@link Builder#fail(int, Throwable)}) or gives each
- * payload a value that carries its share (for example its own rejected count, when the operation can
- * attribute it, or the group's counts when it cannot). The coalescer does not interpret {@code R}.
+ * records) either fails the payloads it can name ({@link Builder#fail(int, Throwable)}) or gives
+ * each payload a value that carries its share (for example its own rejected count, when the
+ * operation can attribute it, or the group's counts when it cannot). The coalescer does not
+ * interpret {@code R}.
  *
  * <p>Immutable and thread-safe once built.
  *
@@ -31,7 +32,10 @@ public final class GroupResult<R> {
     this.outcomes = outcomes;
   }
 
-  /** Every payload of the group gets {@code value} (may be {@code null}, for example for {@code Void}). */
+  /**
+   * Every payload of the group gets {@code value} (may be {@code null}, for example for {@code
+   * Void}).
+   */
   public static <R> GroupResult<R> uniform(R value) {
     return new GroupResult<>(value, UNIFORM);
   }

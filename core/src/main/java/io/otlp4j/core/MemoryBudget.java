@@ -13,9 +13,9 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>A request larger than the whole limit can never succeed; {@link #isOversized(long)} tells a
  * caller so it can answer "too large" (HTTP 413) rather than "retry later" (429).
  *
- * <p><b>Thread-safety:</b> lock-free and thread-safe. <b>Invariants:</b> {@code 0 <= usedBytes()
- * <= limitBytes()} at every instant; releasing more than is held is a caller bug and throws
- * {@link IllegalStateException} without changing the budget.
+ * <p><b>Thread-safety:</b> lock-free and thread-safe. <b>Invariants:</b> {@code 0 <= usedBytes() <=
+ * limitBytes()} at every instant; releasing more than is held is a caller bug and throws {@link
+ * IllegalStateException} without changing the budget.
  */
 public final class MemoryBudget {
 
@@ -31,6 +31,7 @@ public final class MemoryBudget {
 
   /** Default high water mark as a fraction of the limit. */
   public static final double DEFAULT_HIGH_WATER_RATIO = 0.9;
+
   /** Default low water mark as a fraction of the limit. */
   public static final double DEFAULT_LOW_WATER_RATIO = 0.8;
 
@@ -163,8 +164,13 @@ public final class MemoryBudget {
 
   @Override
   public String toString() {
-    return "MemoryBudget{used=" + usedBytes() + ", limit=" + limit + ", refusing="
-        + isOverHighWater() + "}";
+    return "MemoryBudget{used="
+        + usedBytes()
+        + ", limit="
+        + limit
+        + ", refusing="
+        + isOverHighWater()
+        + "}";
   }
 
   private void updatePeak(long used) {

@@ -74,11 +74,12 @@ public final class MetricsRegistry {
 
   /** The counter {@code name} with the given label name/value pairs, created on first use. */
   public Counter counter(String name, String help, String... labelPairs) {
-    String base = name != null && name.endsWith("_total")
-        ? name.substring(0, name.length() - "_total".length())
-        : name;
-    return (Counter) family(base, help, Type.COUNTER, null, labelPairs)
-        .series(labelPairs, Counter::new);
+    String base =
+        name != null && name.endsWith("_total")
+            ? name.substring(0, name.length() - "_total".length())
+            : name;
+    return (Counter)
+        family(base, help, Type.COUNTER, null, labelPairs).series(labelPairs, Counter::new);
   }
 
   /** The settable gauge {@code name} with the given label name/value pairs. */
@@ -127,14 +128,21 @@ public final class MetricsRegistry {
       throw new IllegalArgumentException("name is not a valid metric name: " + name);
     }
     String[] labelNames = labelNames(labelPairs);
-    Family family = families.computeIfAbsent(name, n -> new Family(n, help, type, bounds, labelNames));
+    Family family =
+        families.computeIfAbsent(name, n -> new Family(n, help, type, bounds, labelNames));
     if (family.type != type
         || !family.help.equals(help)
         || !Arrays.equals(family.labelNames, labelNames)
         || (bounds != null && !Arrays.equals(family.bounds, bounds))) {
       throw new IllegalArgumentException(
-          "metric " + name + " is already registered as a " + family.type + " with help \""
-              + family.help + "\", labels " + Arrays.toString(family.labelNames)
+          "metric "
+              + name
+              + " is already registered as a "
+              + family.type
+              + " with help \""
+              + family.help
+              + "\", labels "
+              + Arrays.toString(family.labelNames)
               + (family.bounds != null ? " and bounds " + Arrays.toString(family.bounds) : ""));
     }
     return family;

@@ -2,10 +2,11 @@ package io.otlp4j.core;
 
 /**
  * A source of monotonic time in nanoseconds, injectable so that every time-driven transition (a
- * breaker's open wait, a batch's max delay, a backoff) is tested with a fake clock instead of sleeps.
+ * breaker's open wait, a batch's max delay, a backoff) is tested with a fake clock instead of
+ * sleeps.
  *
- * <p>Implementations must be thread-safe; values are only meaningful as differences, like
- * {@link System#nanoTime()}.
+ * <p>Implementations must be thread-safe; values are only meaningful as differences, like {@link
+ * System#nanoTime()}.
  */
 @FunctionalInterface
 public interface NanoClock {

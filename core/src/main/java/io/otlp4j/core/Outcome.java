@@ -49,12 +49,16 @@ public final class Outcome {
     RETRYABLE,
     /** Our own code failed; the data is intact and is retried, never treated as a rejection. */
     LOCAL_FAILURE,
-    /** Refused for good by the upstream (or the receiver): sending the same bytes cannot succeed. */
+    /**
+     * Refused for good by the upstream (or the receiver): sending the same bytes cannot succeed.
+     */
     PERMANENT
   }
 
-  private static final Outcome ACCEPTED = new Outcome(Kind.ACCEPTED, 0, "", null, NO_DELAY, false, 0);
-  private static final Outcome ACCEPTED_ONE_ATTEMPT = new Outcome(Kind.ACCEPTED, 0, "", null, NO_DELAY, false, 1);
+  private static final Outcome ACCEPTED =
+      new Outcome(Kind.ACCEPTED, 0, "", null, NO_DELAY, false, 0);
+  private static final Outcome ACCEPTED_ONE_ATTEMPT =
+      new Outcome(Kind.ACCEPTED, 0, "", null, NO_DELAY, false, 1);
 
   private final Kind kind;
   private final long rejectedItems;
@@ -64,8 +68,14 @@ public final class Outcome {
   private final boolean overload;
   private final int attempts;
 
-  private Outcome(Kind kind, long rejectedItems, String message, Throwable cause, long retryAfterNanos,
-      boolean overload, int attempts) {
+  private Outcome(
+      Kind kind,
+      long rejectedItems,
+      String message,
+      Throwable cause,
+      long retryAfterNanos,
+      boolean overload,
+      int attempts) {
     this.kind = kind;
     this.rejectedItems = rejectedItems;
     this.message = Objects.requireNonNull(message, "message");
@@ -85,7 +95,8 @@ public final class Outcome {
    * {@code partial_success.error_message}.
    */
   public static Outcome partiallyAccepted(long rejectedItems, String message) {
-    return new Outcome(Kind.PARTIALLY_ACCEPTED, Math.max(0, rejectedItems), message, null, NO_DELAY, false, 0);
+    return new Outcome(
+        Kind.PARTIALLY_ACCEPTED, Math.max(0, rejectedItems), message, null, NO_DELAY, false, 0);
   }
 
   /** Not taken now, with no delay of its own (a client is told {@link #DEFAULT_RETRY_AFTER}). */
@@ -103,7 +114,14 @@ public final class Outcome {
    * {@link #NO_DELAY}.
    */
   public static Outcome retryable(String reason, Throwable cause, long retryAfterNanos) {
-    return new Outcome(Kind.RETRYABLE, 0, reason, cause, retryAfterNanos < 0 ? NO_DELAY : retryAfterNanos, false, 0);
+    return new Outcome(
+        Kind.RETRYABLE,
+        0,
+        reason,
+        cause,
+        retryAfterNanos < 0 ? NO_DELAY : retryAfterNanos,
+        false,
+        0);
   }
 
   /**
@@ -153,7 +171,10 @@ public final class Outcome {
     return withMessage(message + suffix);
   }
 
-  /** This outcome with another message (same kind, counts, delay and cause), for context on the way up. */
+  /**
+   * This outcome with another message (same kind, counts, delay and cause), for context on the way
+   * up.
+   */
   public Outcome withMessage(String message) {
     return new Outcome(kind, rejectedItems, message, cause, retryAfterNanos, overload, attempts);
   }
@@ -202,12 +223,17 @@ public final class Outcome {
     return retryAfterNanos;
   }
 
-  /** The delay a client is told: the named one, or {@link #DEFAULT_RETRY_AFTER} when there is none. */
+  /**
+   * The delay a client is told: the named one, or {@link #DEFAULT_RETRY_AFTER} when there is none.
+   */
   public Duration retryAfter() {
     return retryAfterNanos >= 0 ? Duration.ofNanos(retryAfterNanos) : DEFAULT_RETRY_AFTER;
   }
 
-  /** Requests sent to the upstream to come to this outcome (0 where none was sent or it is not known). */
+  /**
+   * Requests sent to the upstream to come to this outcome (0 where none was sent or it is not
+   * known).
+   */
   public int attempts() {
     return attempts;
   }

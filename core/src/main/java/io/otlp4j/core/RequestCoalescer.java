@@ -16,37 +16,44 @@ import java.util.function.Function;
  * gives each caller its own answer ("group commit").
  *
  * <h2>Roles</h2>
- * Any number of callers {@link #submit(Object, long)}; one dispatcher thread forms groups and starts
- * the operation, which receives the payloads in submission order and returns a stage of a
+ *
+ * Any number of callers {@link #submit(Object, long)}; one dispatcher thread forms groups and
+ * starts the operation, which receives the payloads in submission order and returns a stage of a
  * {@link GroupResult}. The operation runs on the dispatcher thread and should only start the work.
  *
  * <h2>Grouping</h2>
- * A group holds at most {@code maxGroupSize} payloads and {@code maxGroupBytes} bytes (a payload larger
- * than the byte limit goes alone). With {@code linger} zero (the default) grouping is adaptive: when
- * no operation runs a lone request goes at once, and requests that arrive while one runs join the
- * next group, so groups grow with load and a quiet system adds no latency. With a positive
- * {@code linger} a group also waits up to that long from its first request to gather more. At most
- * {@code maxInFlight} operations run at once (default 1: the next group forms while one runs).
+ *
+ * A group holds at most {@code maxGroupSize} payloads and {@code maxGroupBytes} bytes (a payload
+ * larger than the byte limit goes alone). With {@code linger} zero (the default) grouping is
+ * adaptive: when no operation runs a lone request goes at once, and requests that arrive while one
+ * runs join the next group, so groups grow with load and a quiet system adds no latency. With a
+ * positive {@code linger} a group also waits up to that long from its first request to gather more.
+ * At most {@code maxInFlight} operations run at once (default 1: the next group forms while one
+ * runs).
  *
  * <h2>Outcome contract</h2>
+ *
  * Every future returned by {@code submit} completes exactly once, with the outcome of the one
- * operation that carried its payload: its value in the {@link GroupResult}, or the operation's failure
- * (the same cause, unwrapped from {@link CompletionException}), or its own failure in a per-payload
- * result. An operation that throws, returns {@code null}, or returns a per-payload result of the
- * wrong size fails every future of its group (with an {@link IllegalStateException} naming the sizes
- * in the last case).
+ * operation that carried its payload: its value in the {@link GroupResult}, or the operation's
+ * failure (the same cause, unwrapped from {@link CompletionException}), or its own failure in a
+ * per-payload result. An operation that throws, returns {@code null}, or returns a per-payload
+ * result of the wrong size fails every future of its group (with an {@link IllegalStateException}
+ * naming the sizes in the last case).
  *
  * <h2>When full</h2>
- * At most {@code maxPending} submissions wait (rounded up to a power of two); beyond that
- * {@code submit} returns a future already failed with a {@link RejectedExecutionException} — a
- * retryable condition — and counts it. After {@link #shutdown(Duration)} submissions fail with an
- * {@link IllegalStateException}; submissions still waiting when a shutdown times out fail with a
- * {@link RejectedExecutionException}.
+ *
+ * At most {@code maxPending} submissions wait (rounded up to a power of two); beyond that {@code
+ * submit} returns a future already failed with a {@link RejectedExecutionException} — a retryable
+ * condition — and counts it. After {@link #shutdown(Duration)} submissions fail with an {@link
+ * IllegalStateException}; submissions still waiting when a shutdown times out fail with a {@link
+ * RejectedExecutionException}.
  *
  * <h2>Ownership</h2>
+ *
  * Payloads (reference-counted buffers included) pass through untouched: an accepted payload is
- * handed to the operation, which owns it from then on; a payload whose future fails at submit (full,
- * shut down) or at a timed-out shutdown was never handed over, and its caller must release it.
+ * handed to the operation, which owns it from then on; a payload whose future fails at submit
+ * (full, shut down) or at a timed-out shutdown was never handed over, and its caller must release
+ * it.
  *
  * <p>Thread-safe.
  *
@@ -141,14 +148,17 @@ public final class RequestCoalescer<P, R> {
     return submission.future;
   }
 
-  /** Starts the operations for everything submitted before this call; completes when they finish. */
+  /**
+   * Starts the operations for everything submitted before this call; completes when they finish.
+   */
   public CompletableFuture<Void> flush() {
     return batcher.flush();
   }
 
   /**
-   * Refuses new submissions and carries the pending ones; completes with {@code true} if all of them
-   * finished within {@code timeout}, else {@code false} (the rest fail, see the class comment).
+   * Refuses new submissions and carries the pending ones; completes with {@code true} if all of
+   * them finished within {@code timeout}, else {@code false} (the rest fail, see the class
+   * comment).
    */
   public CompletableFuture<Boolean> shutdown(Duration timeout) {
     return batcher.shutdown(timeout);
@@ -277,7 +287,10 @@ public final class RequestCoalescer<P, R> {
 
   // ------------------------------------------------------------------------------------ builder
 
-  /** Configures a {@link RequestCoalescer}. Not thread-safe; setters validate and name the bad parameter. */
+  /**
+   * Configures a {@link RequestCoalescer}. Not thread-safe; setters validate and name the bad
+   * parameter.
+   */
   public static final class Builder<P, R> {
     private final Function<? super List<P>, ? extends CompletionStage<GroupResult<R>>> operation;
     private int maxGroupSize = DEFAULT_MAX_GROUP_SIZE;
@@ -335,7 +348,10 @@ public final class RequestCoalescer<P, R> {
       return this;
     }
 
-    /** The most submissions waiting (rounded up to a power of two); default {@link #DEFAULT_MAX_PENDING}. */
+    /**
+     * The most submissions waiting (rounded up to a power of two); default {@link
+     * #DEFAULT_MAX_PENDING}.
+     */
     public Builder<P, R> maxPending(int maxPending) {
       if (maxPending < 1) {
         throw new IllegalArgumentException("maxPending must be positive, was " + maxPending);

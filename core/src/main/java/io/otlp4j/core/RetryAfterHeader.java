@@ -16,9 +16,9 @@ import java.util.concurrent.TimeUnit;
  * Parses an HTTP {@code Retry-After} header value (RFC 9110 §10.2.3) into a delay: either
  * delta-seconds ({@code "120"}) or an HTTP-date in the preferred IMF-fixdate form ({@code "Sun, 06
  * Nov 1994 08:49:37 GMT"}) or the obsolete RFC 850 ({@code "Sunday, 06-Nov-94 08:49:37 GMT"}) and
- * asctime ({@code "Sun Nov  6 08:49:37 1994"}) forms, relative to a wall clock. A date in the past
- * gives a zero delay. A malformed value gives {@link #NO_DELAY}, meaning "ignore the header".
- * RFC 850's two-digit years are read in 1970–2069.
+ * asctime ({@code "Sun Nov 6 08:49:37 1994"}) forms, relative to a wall clock. A date in the past
+ * gives a zero delay. A malformed value gives {@link #NO_DELAY}, meaning "ignore the header". RFC
+ * 850's two-digit years are read in 1970–2069.
  *
  * <p><b>Thread-safety:</b> stateless; the formatters are immutable.
  */
@@ -48,7 +48,10 @@ public final class RetryAfterHeader {
 
   private RetryAfterHeader() {}
 
-  /** Parses {@code value} relative to {@code wallClock}; the delay in nanoseconds or {@link #NO_DELAY}. */
+  /**
+   * Parses {@code value} relative to {@code wallClock}; the delay in nanoseconds or {@link
+   * #NO_DELAY}.
+   */
   public static long parseDelayNanos(String value, Clock wallClock) {
     return parseDelayNanos(value, wallClock.millis());
   }

@@ -17,8 +17,8 @@ import java.util.function.DoubleSupplier;
  * next attempt would start after the elapsed-time budget (whether the delay is ours or the
  * server's).
  *
- * <p><b>Thread-safety:</b> immutable and thread-safe (the random source must be too; the default
- * is {@link ThreadLocalRandom}).
+ * <p><b>Thread-safety:</b> immutable and thread-safe (the random source must be too; the default is
+ * {@link ThreadLocalRandom}).
  */
 public final class RetryPolicy {
 
@@ -46,14 +46,21 @@ public final class RetryPolicy {
 
   /** Default first delay (the Collector's {@code retry_on_failure.initial_interval}). */
   public static final Duration DEFAULT_INITIAL_DELAY = Duration.ofSeconds(5);
+
   /** Default growth per attempt (the Collector's backoff multiplier). */
   public static final double DEFAULT_MULTIPLIER = 1.5;
+
   /** Default cap of a single delay (the Collector's {@code max_interval}). */
   public static final Duration DEFAULT_MAX_DELAY = Duration.ofSeconds(30);
-  /** Default elapsed-time budget, first attempt included (the Collector's {@code max_elapsed_time}). */
+
+  /**
+   * Default elapsed-time budget, first attempt included (the Collector's {@code max_elapsed_time}).
+   */
   public static final Duration DEFAULT_MAX_ELAPSED = Duration.ofMinutes(5);
+
   /** Default maximum number of attempts, the first included. */
   public static final int DEFAULT_MAX_ATTEMPTS = 100;
+
   /** Default jitter. */
   public static final Jitter DEFAULT_JITTER = Jitter.EQUAL;
 

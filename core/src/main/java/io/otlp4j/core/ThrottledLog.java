@@ -7,9 +7,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Decides which occurrences of a repeated condition (an export that keeps failing, an upstream that
- * keeps rejecting part of each request) are logged loudly: the first, then at most one per interval;
- * the others go to {@code DEBUG}. A retry loop against a dead upstream then writes one warning per
- * interval instead of one per attempt.
+ * keeps rejecting part of each request) are logged loudly: the first, then at most one per
+ * interval; the others go to {@code DEBUG}. A retry loop against a dead upstream then writes one
+ * warning per interval instead of one per attempt.
  *
  * <pre>{@code
  * private final ThrottledLog failures = ThrottledLog.every(Duration.ofSeconds(10));
@@ -54,14 +54,20 @@ public final class ThrottledLog {
     return (last == NEVER || now - last >= intervalNanos) && lastLoud.compareAndSet(last, now);
   }
 
-  /** {@code loud} for an occurrence that {@link #loud()} lets through, {@code DEBUG} for the others. */
+  /**
+   * {@code loud} for an occurrence that {@link #loud()} lets through, {@code DEBUG} for the others.
+   */
   public Level level(Level loud) {
     return loud() ? loud : Level.DEBUG;
   }
 
-  /** The interval, as a phrase for the loud message ("further ones within 10 s are logged at DEBUG"). */
+  /**
+   * The interval, as a phrase for the loud message ("further ones within 10 s are logged at
+   * DEBUG").
+   */
   public String quietPhrase() {
-    return "further ones within " + Duration.ofNanos(intervalNanos).toString().substring(2).toLowerCase(java.util.Locale.ROOT)
+    return "further ones within "
+        + Duration.ofNanos(intervalNanos).toString().substring(2).toLowerCase(java.util.Locale.ROOT)
         + " are logged at DEBUG";
   }
 }

@@ -13,8 +13,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * The drainer outlives failures of its own work (an {@link Error} such as an {@link OutOfMemoryError}
- * from an allocation under memory pressure): no item is swept or lost, and later items still go.
+ * The drainer outlives failures of its own work (an {@link Error} such as an {@link
+ * OutOfMemoryError} from an allocation under memory pressure): no item is swept or lost, and later
+ * items still go.
  */
 class BatcherFailureTest {
 
@@ -25,29 +26,36 @@ class BatcherFailureTest {
     List<Integer> exported = new CopyOnWriteArrayList<>();
     List<Integer> discarded = new CopyOnWriteArrayList<>();
     AtomicInteger failuresLeft = new AtomicInteger(3);
-    Batcher<Integer> batcher = Batcher.<Integer>builder(batch -> {
-      exported.addAll(batch);
-      return CompletableFuture.completedFuture(null);
-    })
-        .strategy(Strategy.ADAPTIVE)
-        .maxBatchSize(8)
-        .maxBatchBytes(1_000, item -> {
-          // The weigher runs on producers and on the drainer; fail only the drainer, as an allocation
-          // of its own would.
-          if (Thread.currentThread().getName().equals(DRAINER) && failuresLeft.getAndDecrement() > 0) {
-            throw new OutOfMemoryError("injected: the drainer could not allocate");
-          }
-          return 1;
-        })
-        .discardListener(discarded::add)
-        .threadFactory(r -> new Thread(r, DRAINER))
-        .build();
+    Batcher<Integer> batcher =
+        Batcher.<Integer>builder(
+                batch -> {
+                  exported.addAll(batch);
+                  return CompletableFuture.completedFuture(null);
+                })
+            .strategy(Strategy.ADAPTIVE)
+            .maxBatchSize(8)
+            .maxBatchBytes(
+                1_000,
+                item -> {
+                  // The weigher runs on producers and on the drainer; fail only the drainer, as an
+                  // allocation
+                  // of its own would.
+                  if (Thread.currentThread().getName().equals(DRAINER)
+                      && failuresLeft.getAndDecrement() > 0) {
+                    throw new OutOfMemoryError("injected: the drainer could not allocate");
+                  }
+                  return 1;
+                })
+            .discardListener(discarded::add)
+            .threadFactory(r -> new Thread(r, DRAINER))
+            .build();
     try {
       for (int i = 0; i < 100; i++) {
         assertThat(batcher.offer(i).accepted()).isTrue();
       }
       await().atMost(Duration.ofSeconds(10)).until(() -> exported.size() == 100);
-      assertThat(exported).containsExactlyElementsOf(java.util.stream.IntStream.range(0, 100).boxed().toList());
+      assertThat(exported)
+          .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 100).boxed().toList());
       assertThat(discarded).isEmpty();
       assertThat(batcher.drainerFailures()).isEqualTo(3);
       // and it still sends what comes later
@@ -62,13 +70,20 @@ class BatcherFailureTest {
   void anExporterThatThrowsAnErrorFailsOnlyItsBatchAndGivesThePermitBack() throws Exception {
     List<Integer> exported = new CopyOnWriteArrayList<>();
     AtomicInteger calls = new AtomicInteger();
-    Batcher<Integer> batcher = Batcher.<Integer>builder(batch -> {
-      if (calls.getAndIncrement() == 0) {
-        throw new OutOfMemoryError("injected: the exporter could not allocate");
-      }
-      exported.addAll(batch);
-      return CompletableFuture.completedFuture(null);
-    }).strategy(Strategy.ADAPTIVE).maxBatchSize(1).maxInFlight(1).logFirstFailure(false).build();
+    Batcher<Integer> batcher =
+        Batcher.<Integer>builder(
+                batch -> {
+                  if (calls.getAndIncrement() == 0) {
+                    throw new OutOfMemoryError("injected: the exporter could not allocate");
+                  }
+                  exported.addAll(batch);
+                  return CompletableFuture.completedFuture(null);
+                })
+            .strategy(Strategy.ADAPTIVE)
+            .maxBatchSize(1)
+            .maxInFlight(1)
+            .logFirstFailure(false)
+            .build();
     try {
       for (int i = 0; i < 10; i++) {
         assertThat(batcher.offer(i).accepted()).isTrue();

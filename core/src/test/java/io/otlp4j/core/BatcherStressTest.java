@@ -86,7 +86,9 @@ class BatcherStressTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Overflow.class, names = {"DROP_NEWEST", "REJECT"})
+  @EnumSource(
+      value = Overflow.class,
+      names = {"DROP_NEWEST", "REJECT"})
   void itemsRefusedWhenFullAreCountedAndNeverExported(Overflow overflow) throws Exception {
     AsyncExporter exporter = new AsyncExporter();
     Batcher<Long> batcher =

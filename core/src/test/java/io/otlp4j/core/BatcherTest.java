@@ -151,8 +151,12 @@ class BatcherTest {
   @Test
   void hybridSendsWhenByteLimitIsReachedAndNeverExceedsIt() {
     Batcher<String> batcher =
-        track(builder(Strategy.HYBRID).maxBatchSize(100).capacity(128).maxBatchBytes(10, String::length)
-            .buildManual());
+        track(
+            builder(Strategy.HYBRID)
+                .maxBatchSize(100)
+                .capacity(128)
+                .maxBatchBytes(10, String::length)
+                .buildManual());
     offerAll(batcher, "aaaa", "bbbb");
     assertThat(batcher.drainOnce(now.get())).isZero(); // 8 bytes < 10
     offerAll(batcher, "cccc"); // 12 bytes
@@ -183,7 +187,8 @@ class BatcherTest {
 
   @Test
   void hybridWithoutWeigherIsAConfigurationError() {
-    assertThatThrownBy(() -> Batcher.<String>builder(exporter::export).strategy(Strategy.HYBRID).build())
+    assertThatThrownBy(
+            () -> Batcher.<String>builder(exporter::export).strategy(Strategy.HYBRID).build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("maxBatchBytes");
   }
@@ -242,8 +247,8 @@ class BatcherTest {
     assertThat(batcher.drainOnce(now.get())).isEqualTo(2);
     exporter.completeAll();
     assertThat(batcher.inFlightCount()).isZero();
-    assertThat(exporter.batches).containsExactly(
-        List.of("a"), List.of("b"), List.of("c"), List.of("d"), List.of("e"));
+    assertThat(exporter.batches)
+        .containsExactly(List.of("a"), List.of("b"), List.of("c"), List.of("d"), List.of("e"));
   }
 
   @Test
@@ -306,11 +311,12 @@ class BatcherTest {
   @Test
   void blockGivesUpAfterTheTimeout() {
     Batcher<String> batcher =
-        track(builder(Strategy.SIZE)
-            .capacity(4)
-            .overflow(Overflow.BLOCK)
-            .blockTimeout(Duration.ofMillis(20))
-            .buildManual());
+        track(
+            builder(Strategy.SIZE)
+                .capacity(4)
+                .overflow(Overflow.BLOCK)
+                .blockTimeout(Duration.ofMillis(20))
+                .buildManual());
     offerAll(batcher, "a", "b", "c", "d");
     assertThat(batcher.offer("e")).isEqualTo(OfferResult.TIMED_OUT);
     assertThat(batcher.timedOutCount()).isEqualTo(1);
@@ -320,13 +326,15 @@ class BatcherTest {
   @Test
   void blockWaitsUntilTheDrainerMakesSpace() throws Exception {
     Batcher<String> batcher =
-        track(builder(Strategy.SIZE)
-            .capacity(4)
-            .overflow(Overflow.BLOCK)
-            .blockTimeout(Duration.ofSeconds(30))
-            .buildManual());
+        track(
+            builder(Strategy.SIZE)
+                .capacity(4)
+                .overflow(Overflow.BLOCK)
+                .blockTimeout(Duration.ofSeconds(30))
+                .buildManual());
     offerAll(batcher, "a", "b", "c", "d");
-    CompletableFuture<OfferResult> blocked = CompletableFuture.supplyAsync(() -> batcher.offer("e"));
+    CompletableFuture<OfferResult> blocked =
+        CompletableFuture.supplyAsync(() -> batcher.offer("e"));
     await().atMost(Duration.ofSeconds(10)).until(() -> batcher.blockedProducerCount() == 1);
     assertThat(blocked).isNotDone();
 
@@ -338,14 +346,16 @@ class BatcherTest {
   @Test
   void shutdownReleasesBlockedProducersWithClosed() throws Exception {
     Batcher<String> batcher =
-        track(builder(Strategy.SIZE)
-            .capacity(4)
-            .maxInFlight(1)
-            .overflow(Overflow.BLOCK)
-            .blockTimeout(Duration.ofSeconds(30))
-            .buildManual());
+        track(
+            builder(Strategy.SIZE)
+                .capacity(4)
+                .maxInFlight(1)
+                .overflow(Overflow.BLOCK)
+                .blockTimeout(Duration.ofSeconds(30))
+                .buildManual());
     offerAll(batcher, "a", "b", "c", "d");
-    CompletableFuture<OfferResult> blocked = CompletableFuture.supplyAsync(() -> batcher.offer("e"));
+    CompletableFuture<OfferResult> blocked =
+        CompletableFuture.supplyAsync(() -> batcher.offer("e"));
     await().atMost(Duration.ofSeconds(10)).until(() -> batcher.blockedProducerCount() == 1);
     batcher.shutdown(Duration.ofSeconds(30));
     assertThat(blocked.get(10, TimeUnit.SECONDS)).isEqualTo(OfferResult.CLOSED);
@@ -420,7 +430,8 @@ class BatcherTest {
     assertThat(batcher.offer("late")).isEqualTo(OfferResult.CLOSED);
   }
 
-  // ------------------------------------------------------------------------------ with a drainer thread
+  // ------------------------------------------------------------------------------ with a drainer
+  // thread
 
   @Test
   void drainerThreadSendsALoneAdaptiveItemWithoutATimer() {

@@ -8,16 +8,16 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Model-checks the {@link CircuitBreaker}'s state transitions: every concurrent history of
- * permission requests, outcomes and state reads must be explainable by some sequential order of
- * the same calls. Lincheck explores the interleavings at every shared-memory access, so a
- * transition decided on a stale phase, a lost CAS, or more HALF_OPEN probes admitted than
- * configured shows up as a result no sequential order produces.
+ * permission requests, outcomes and state reads must be explainable by some sequential order of the
+ * same calls. Lincheck explores the interleavings at every shared-memory access, so a transition
+ * decided on a stale phase, a lost CAS, or more HALF_OPEN probes admitted than configured shows up
+ * as a result no sequential order produces.
  *
  * <p>The configuration makes every transition reachable in a few calls and deterministic: one
  * failure in CLOSED trips it (consecutive-failure threshold 1; the rate window needs 100 calls and
  * never decides here); the clock advances by one nanosecond at every read and the open wait is one
- * nanosecond, so the first permission request after a trip moves OPEN to HALF_OPEN; HALF_OPEN admits
- * one probe, whose success closes the breaker and whose failure reopens it.
+ * nanosecond, so the first permission request after a trip moves OPEN to HALF_OPEN; HALF_OPEN
+ * admits one probe, whose success closes the breaker and whose failure reopens it.
  *
  * <p>{@code state()} is not an operation here. The move from OPEN to HALF_OPEN is made lazily by a
  * permission request, and a request that makes it may still be refused because a concurrent one

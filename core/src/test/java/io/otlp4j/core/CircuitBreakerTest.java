@@ -143,11 +143,7 @@ class CircuitBreakerTest {
   @Test
   void consecutiveFailuresTripBeforeTheRateCan() {
     CircuitBreaker b =
-        builder()
-            .countBasedWindow(100)
-            .minimumCalls(100)
-            .consecutiveFailureThreshold(3)
-            .build();
+        builder().countBasedWindow(100).minimumCalls(100).consecutiveFailureThreshold(3).build();
     fail(b, 2);
     succeed(b, 1); // resets the run
     fail(b, 2);
@@ -274,8 +270,7 @@ class CircuitBreakerTest {
     b.onError(FAST);
     assertThat(b.state()).isEqualTo(State.OPEN);
     assertThat(b.tryAcquirePermission()).isFalse();
-    assertThat(transitions)
-        .containsExactly("CLOSED->OPEN", "OPEN->HALF_OPEN", "HALF_OPEN->OPEN");
+    assertThat(transitions).containsExactly("CLOSED->OPEN", "OPEN->HALF_OPEN", "HALF_OPEN->OPEN");
   }
 
   @Test
@@ -409,7 +404,8 @@ class CircuitBreakerTest {
     assertThatThrownBy(() -> b.timeBasedWindow(2, Duration.ZERO))
         .hasMessageContaining("bucketDuration");
     assertThatThrownBy(() -> b.minimumCalls(0)).hasMessageContaining("minimumCalls");
-    assertThatThrownBy(() -> b.failureRateThreshold(0)).hasMessageContaining("failureRateThreshold");
+    assertThatThrownBy(() -> b.failureRateThreshold(0))
+        .hasMessageContaining("failureRateThreshold");
     assertThatThrownBy(() -> b.failureRateThreshold(101))
         .hasMessageContaining("failureRateThreshold");
     assertThatThrownBy(() -> b.slowCallRateThreshold(Float.NaN))

@@ -20,9 +20,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * 8 threads submit concurrently against a real dispatcher and an operation that completes on another
- * thread and fails every fifth group: every future completes exactly once, with the outcome of the one
- * operation that carried its payload, and no group exceeds its bounds.
+ * 8 threads submit concurrently against a real dispatcher and an operation that completes on
+ * another thread and fails every fifth group: every future completes exactly once, with the outcome
+ * of the one operation that carried its payload, and no group exceeds its bounds.
  */
 class RequestCoalescerStressTest {
 
@@ -50,7 +50,8 @@ class RequestCoalescerStressTest {
                 payloads -> {
                   long op = operationIds.incrementAndGet();
                   maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
-                  long bytes = payloads.stream().mapToLong(RequestCoalescerStressTest::bytesOf).sum();
+                  long bytes =
+                      payloads.stream().mapToLong(RequestCoalescerStressTest::bytesOf).sum();
                   if (payloads.size() > MAX_GROUP || (payloads.size() > 1 && bytes > MAX_BYTES)) {
                     boundViolations.incrementAndGet();
                   }

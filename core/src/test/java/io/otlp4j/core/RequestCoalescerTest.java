@@ -109,7 +109,8 @@ class RequestCoalescerTest {
 
   @Test
   void aFailedOperationFailsExactlyTheCallersItCarriedWithTheSameCause() {
-    RequestCoalescer<String, String> coalescer = builder().maxInFlight(2).maxGroupSize(2).buildManual();
+    RequestCoalescer<String, String> coalescer =
+        builder().maxInFlight(2).maxGroupSize(2).buildManual();
     CompletableFuture<String> a = coalescer.submit("a", 1);
     CompletableFuture<String> b = coalescer.submit("b", 1);
     CompletableFuture<String> c = coalescer.submit("c", 1);
@@ -144,7 +145,8 @@ class RequestCoalescerTest {
     CompletableFuture<String> c = coalescer.submit("c", 1);
     coalescer.drainOnce(now.get());
     RuntimeException rejected = new RuntimeException("2 spans rejected");
-    operations.get(0)
+    operations
+        .get(0)
         .complete(
             GroupResult.<String>builder(3)
                 .succeed(0, "ok")
@@ -252,7 +254,8 @@ class RequestCoalescerTest {
   @Test
   void configurationErrorsNameTheParameter() {
     assertThatThrownBy(() -> builder().maxGroupSize(0)).hasMessageContaining("maxGroupSize");
-    assertThatThrownBy(() -> builder().linger(Duration.ofMillis(-1))).hasMessageContaining("linger");
+    assertThatThrownBy(() -> builder().linger(Duration.ofMillis(-1)))
+        .hasMessageContaining("linger");
     RequestCoalescer<String, String> coalescer = builder().buildManual();
     assertThatThrownBy(() -> coalescer.submit("a", -1)).hasMessageContaining("bytes");
     assertThatThrownBy(() -> GroupResult.builder(2).succeed(0, "x").build())

@@ -33,7 +33,8 @@ class RetryAfterHeaderTest {
 
   @Test
   void imfFixdateIsRelativeToTheWallClock() {
-    assertThat(RetryAfterHeader.parseDelayNanos("Sun, 06 Nov 1994 08:49:37 GMT", TEN_SECONDS_BEFORE))
+    assertThat(
+            RetryAfterHeader.parseDelayNanos("Sun, 06 Nov 1994 08:49:37 GMT", TEN_SECONDS_BEFORE))
         .isEqualTo(TimeUnit.SECONDS.toNanos(10));
   }
 

@@ -30,7 +30,9 @@ class RetryPolicyTest {
     for (int attempts = 1; attempts <= expected.length; attempts++) {
       RetryDecision d = policy.decide(attempts, 0, -1);
       assertThat(d.shouldRetry()).isTrue();
-      assertThat(d.delayNanos()).as("after %d attempts", attempts).isEqualTo(expected[attempts - 1] * SECOND);
+      assertThat(d.delayNanos())
+          .as("after %d attempts", attempts)
+          .isEqualTo(expected[attempts - 1] * SECOND);
     }
   }
 

@@ -33,18 +33,20 @@ class ThrottledLogTest {
     CountDownLatch go = new CountDownLatch(1);
     Thread[] threads = new Thread[4];
     for (int t = 0; t < threads.length; t++) {
-      threads[t] = new Thread(() -> {
-        try {
-          go.await();
-        } catch (InterruptedException e) {
-          return;
-        }
-        for (int i = 0; i < 1_000; i++) {
-          if (log.loud()) {
-            loud.incrementAndGet();
-          }
-        }
-      });
+      threads[t] =
+          new Thread(
+              () -> {
+                try {
+                  go.await();
+                } catch (InterruptedException e) {
+                  return;
+                }
+                for (int i = 0; i < 1_000; i++) {
+                  if (log.loud()) {
+                    loud.incrementAndGet();
+                  }
+                }
+              });
       threads[t].start();
     }
     go.countDown();

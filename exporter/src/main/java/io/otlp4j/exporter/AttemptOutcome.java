@@ -15,7 +15,10 @@ final class AttemptOutcome {
   private static final AttemptOutcome FULL_SUCCESS = new AttemptOutcome(Outcome.accepted(), false);
 
   final Outcome outcome;
-  /** Whether the circuit breaker counts this as the endpoint failing (unreachable, 5xx, deadline). */
+
+  /**
+   * Whether the circuit breaker counts this as the endpoint failing (unreachable, 5xx, deadline).
+   */
   final boolean endpointFault;
 
   private AttemptOutcome(Outcome outcome, boolean endpointFault) {
@@ -30,8 +33,12 @@ final class AttemptOutcome {
     return new AttemptOutcome(Outcome.partiallyAccepted(partial.rejected, partial.message), false);
   }
 
-  /** Retryable per the OTLP specification; {@code retryAfterNanos}: the server's delay or {@link #NO_DELAY_HINT}. */
-  static AttemptOutcome retryable(String message, Throwable cause, long retryAfterNanos, boolean endpointFault) {
+  /**
+   * Retryable per the OTLP specification; {@code retryAfterNanos}: the server's delay or {@link
+   * #NO_DELAY_HINT}.
+   */
+  static AttemptOutcome retryable(
+      String message, Throwable cause, long retryAfterNanos, boolean endpointFault) {
     return new AttemptOutcome(Outcome.retryable(message, cause, retryAfterNanos), endpointFault);
   }
 

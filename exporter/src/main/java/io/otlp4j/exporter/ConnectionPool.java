@@ -20,23 +20,26 @@ import java.util.function.BiConsumer;
  * A bounded pool of HTTP/1.1 connections to one endpoint.
  *
  * <h2>Invariants</h2>
+ *
  * At most {@code maxConnections} connections are open or opening. A connection is handed out to one
- * caller at a time, and only when it passes the health check: the channel is active (a connection the
- * server closed or half-closed is closed by Netty and so fails it), it has not outlived its max lifetime,
- * and it has not sat idle past the idle timeout. A connection that fails is closed and replaced, never
- * used. Idle connections are handed out most recently used first, so the rest age out; a reaper closes
- * those idle past the idle timeout or older than the max lifetime, and a connection closed by the server
- * while idle leaves the pool as soon as Netty sees the close.
+ * caller at a time, and only when it passes the health check: the channel is active (a connection
+ * the server closed or half-closed is closed by Netty and so fails it), it has not outlived its max
+ * lifetime, and it has not sat idle past the idle timeout. A connection that fails is closed and
+ * replaced, never used. Idle connections are handed out most recently used first, so the rest age
+ * out; a reaper closes those idle past the idle timeout or older than the max lifetime, and a
+ * connection closed by the server while idle leaves the pool as soon as Netty sees the close.
  *
  * <h2>Backpressure</h2>
- * An acquire that finds no idle connection waits (no thread blocks: it is a queued callback) for a new
- * connection, if the pool may open one, or for a release; after the acquire timeout it fails with a
- * {@link TimeoutException}. Waiters are served first come, first served. The queue is bounded by the
- * exporter's in-flight bound.
+ *
+ * An acquire that finds no idle connection waits (no thread blocks: it is a queued callback) for a
+ * new connection, if the pool may open one, or for a release; after the acquire timeout it fails
+ * with a {@link TimeoutException}. Waiters are served first come, first served. The queue is
+ * bounded by the exporter's in-flight bound.
  *
  * <h2>Concurrency</h2>
- * One lock guards the idle deque, the waiter queue and the counts; it is held for a few field updates
- * only, never across I/O or a callback. Callbacks run on event loop threads.
+ *
+ * One lock guards the idle deque, the waiter queue and the counts; it is held for a few field
+ * updates only, never across I/O or a callback. Callbacks run on event loop threads.
  */
 final class ConnectionPool {
 
@@ -58,8 +61,15 @@ final class ConnectionPool {
   private boolean closed; // guarded by lock
   private final ScheduledFuture<?> reaper;
 
-  ConnectionPool(Bootstrap bootstrap, Endpoint endpoint, int maxConnections, long acquireTimeoutNanos,
-      long idleTimeoutNanos, long maxLifetimeNanos, ScheduledExecutorService scheduler, NanoClock clock) {
+  ConnectionPool(
+      Bootstrap bootstrap,
+      Endpoint endpoint,
+      int maxConnections,
+      long acquireTimeoutNanos,
+      long idleTimeoutNanos,
+      long maxLifetimeNanos,
+      ScheduledExecutorService scheduler,
+      NanoClock clock) {
     this.bootstrap = bootstrap;
     this.endpoint = endpoint;
     this.maxConnections = maxConnections;
@@ -68,8 +78,11 @@ final class ConnectionPool {
     this.maxLifetimeNanos = maxLifetimeNanos;
     this.scheduler = scheduler;
     this.clock = clock;
-    long period = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(idleTimeoutNanos, maxLifetimeNanos) / 4);
-    this.reaper = scheduler.scheduleWithFixedDelay(this::closeExpired, period, period, TimeUnit.NANOSECONDS);
+    long period =
+        Math.max(
+            TimeUnit.MILLISECONDS.toNanos(10), Math.min(idleTimeoutNanos, maxLifetimeNanos) / 4);
+    this.reaper =
+        scheduler.scheduleWithFixedDelay(this::closeExpired, period, period, TimeUnit.NANOSECONDS);
   }
 
   /**
@@ -133,7 +146,8 @@ final class ConnectionPool {
   }
 
   private boolean isHealthy(HttpConnection c, long now) {
-    return c.channel.isActive() && c.isReusable()
+    return c.channel.isActive()
+        && c.isReusable()
         && now - c.createdNanos < maxLifetimeNanos
         && now - c.lastUsedNanos < idleTimeoutNanos;
   }
@@ -144,48 +158,62 @@ final class ConnectionPool {
       removed = waiters.remove(w);
     }
     if (removed) {
-      w.callback.accept(null, new TimeoutException(
-          "no connection to " + endpoint.authority() + " within the acquire timeout of "
-              + TimeUnit.NANOSECONDS.toMillis(acquireTimeoutNanos) + " ms (" + maxConnections + " max)"));
+      w.callback.accept(
+          null,
+          new TimeoutException(
+              "no connection to "
+                  + endpoint.authority()
+                  + " within the acquire timeout of "
+                  + TimeUnit.NANOSECONDS.toMillis(acquireTimeoutNanos)
+                  + " ms ("
+                  + maxConnections
+                  + " max)"));
     }
   }
 
   private void connect() {
     ChannelFuture f = bootstrap.connect(endpoint.host, endpoint.port);
-    f.addListener(done -> {
-      if (!done.isSuccess()) {
-        connectFailed(done.cause());
-        return;
-      }
-      Channel ch = f.channel();
-      HttpConnection c = ch.pipeline().get(HttpConnection.class);
-      boolean closedMeanwhile;
-      synchronized (lock) {
-        all.add(c);
-        closedMeanwhile = closed;
-      }
-      if (closedMeanwhile) {
-        ch.close();
-      }
-      c.createdNanos = clock.nanoTime();
-      c.lastUsedNanos = c.createdNanos;
-      ch.closeFuture().addListener(x -> forget(c));
-      SslHandler ssl = ch.pipeline().get(SslHandler.class);
-      if (ssl == null) {
-        handOff(c);
-      } else {
-        ssl.handshakeFuture().addListener(h -> {
-          if (h.isSuccess()) {
+    f.addListener(
+        done -> {
+          if (!done.isSuccess()) {
+            connectFailed(done.cause());
+            return;
+          }
+          Channel ch = f.channel();
+          HttpConnection c = ch.pipeline().get(HttpConnection.class);
+          boolean closedMeanwhile;
+          synchronized (lock) {
+            all.add(c);
+            closedMeanwhile = closed;
+          }
+          if (closedMeanwhile) {
+            ch.close();
+          }
+          c.createdNanos = clock.nanoTime();
+          c.lastUsedNanos = c.createdNanos;
+          ch.closeFuture().addListener(x -> forget(c));
+          SslHandler ssl = ch.pipeline().get(SslHandler.class);
+          if (ssl == null) {
             handOff(c);
           } else {
-            ch.close();
-            failOneWaiter(new javax.net.ssl.SSLHandshakeException(
-                "TLS handshake with " + endpoint.authority() + " failed: " + h.cause().getMessage()),
-                h.cause());
+            ssl.handshakeFuture()
+                .addListener(
+                    h -> {
+                      if (h.isSuccess()) {
+                        handOff(c);
+                      } else {
+                        ch.close();
+                        failOneWaiter(
+                            new javax.net.ssl.SSLHandshakeException(
+                                "TLS handshake with "
+                                    + endpoint.authority()
+                                    + " failed: "
+                                    + h.cause().getMessage()),
+                            h.cause());
+                      }
+                    });
           }
         });
-      }
-    });
   }
 
   private void connectFailed(Throwable cause) {
@@ -257,7 +285,9 @@ final class ConnectionPool {
     }
   }
 
-  /** Runs once per connection, when its channel closes: frees its slot, and opens one for a waiter. */
+  /**
+   * Runs once per connection, when its channel closes: frees its slot, and opens one for a waiter.
+   */
   private void forget(HttpConnection c) {
     boolean connect = false;
     synchronized (lock) {

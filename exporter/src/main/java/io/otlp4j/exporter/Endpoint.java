@@ -23,7 +23,8 @@ final class Endpoint {
 
   /**
    * Parses {@code url}; a URL without a scheme ({@code host:port}) is taken as {@code http}. A URL
-   * with a scheme but no port gets the scheme's port (80, 443); a bare host gets {@code defaultPort}.
+   * with a scheme but no port gets the scheme's port (80, 443); a bare host gets {@code
+   * defaultPort}.
    *
    * @throws IllegalArgumentException naming {@code what} and the value when it is not a usable URL
    */
@@ -37,7 +38,8 @@ final class Endpoint {
     try {
       uri = new URI(s);
     } catch (URISyntaxException e) {
-      throw new IllegalArgumentException(what + " '" + url + "' is not a URL: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          what + " '" + url + "' is not a URL: " + e.getMessage(), e);
     }
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
     if (!scheme.equals("http") && !scheme.equals("https")) {
@@ -51,7 +53,10 @@ final class Endpoint {
       host = host.substring(1, host.length() - 1);
     }
     // A URL without a port means its scheme's (RFC 3986); a bare host[:port] the protocol's.
-    int port = uri.getPort() != -1 ? uri.getPort() : !schemeGiven ? defaultPort : scheme.equals("https") ? 443 : 80;
+    int port =
+        uri.getPort() != -1
+            ? uri.getPort()
+            : !schemeGiven ? defaultPort : scheme.equals("https") ? 443 : 80;
     String path = uri.getRawPath() == null ? "" : uri.getRawPath();
     if (uri.getRawQuery() != null) {
       path = path + "?" + uri.getRawQuery();

@@ -15,14 +15,22 @@ final class EndpointState {
 
   EndpointState(String key, ExporterSettings settings, EventLoopGroup group, Transport transport) {
     this.key = key;
-    CircuitBreaker.Builder b = CircuitBreaker.builder(settings.name + " " + key).clock(settings.clock)
-        .addListener((from, to) -> {
-          if (to == CircuitBreaker.State.HALF_OPEN) {
-            transport.probing(key);
-          }
-          LOG.log(to == CircuitBreaker.State.OPEN ? Level.WARNING : Level.INFO,
-              "{0}: circuit for {1} went from {2} to {3}", settings.name, key, from, to);
-        });
+    CircuitBreaker.Builder b =
+        CircuitBreaker.builder(settings.name + " " + key)
+            .clock(settings.clock)
+            .addListener(
+                (from, to) -> {
+                  if (to == CircuitBreaker.State.HALF_OPEN) {
+                    transport.probing(key);
+                  }
+                  LOG.log(
+                      to == CircuitBreaker.State.OPEN ? Level.WARNING : Level.INFO,
+                      "{0}: circuit for {1} went from {2} to {3}",
+                      settings.name,
+                      key,
+                      from,
+                      to);
+                });
     this.breaker = settings.breakerConfig.apply(b).build();
     this.limiter = new InFlightLimiter(settings.maxInFlight, settings.maxQueued, group);
   }

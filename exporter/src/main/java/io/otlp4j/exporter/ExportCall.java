@@ -12,28 +12,31 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One export, from its first attempt to its result: asks the endpoint's circuit breaker before every
- * attempt, sends through the transport, and on a retryable outcome schedules the next attempt as the
- * {@link RetryPolicy} decides (a server's RetryInfo / Retry-After delay overrides the backoff). No
- * thread waits: attempts and retries are callbacks and scheduled tasks.
+ * One export, from its first attempt to its result: asks the endpoint's circuit breaker before
+ * every attempt, sends through the transport, and on a retryable outcome schedules the next attempt
+ * as the {@link RetryPolicy} decides (a server's RetryInfo / Retry-After delay overrides the
+ * backoff). No thread waits: attempts and retries are callbacks and scheduled tasks.
  *
- * <p><b>One retry owner:</b> a call made by {@link OtlpExporter#exportOnce} makes exactly one attempt
- * and reports its outcome unchanged (the server's delay included), so that the caller, which keeps the
- * data (a durable queue), owns the retries; a call made by {@link OtlpExporter#export} retries itself.
+ * <p><b>One retry owner:</b> a call made by {@link OtlpExporter#exportOnce} makes exactly one
+ * attempt and reports its outcome unchanged (the server's delay included), so that the caller,
+ * which keeps the data (a durable queue), owns the retries; a call made by {@link
+ * OtlpExporter#export} retries itself.
  *
  * <p><b>Local failures:</b> anything our own code throws while sending (a {@link Throwable}, an
- * {@link Error} such as an {@link OutOfMemoryError} included) is a {@link Outcome.Kind#LOCAL_FAILURE}:
- * counted ({@code otlp4j_exporter_local_failures_total}), logged at most once per interval, and retried
- * like a retryable answer; it is never reported as the upstream's permanent rejection. Only the
- * upstream's own answer is permanent.
+ * {@link Error} such as an {@link OutOfMemoryError} included) is a {@link
+ * Outcome.Kind#LOCAL_FAILURE}: counted ({@code otlp4j_exporter_local_failures_total}), logged at
+ * most once per interval, and retried like a retryable answer; it is never reported as the
+ * upstream's permanent rejection. Only the upstream's own answer is permanent.
  *
  * <h2>Invariants</h2>
- * The result is completed exactly once ({@link #finished}); the in-flight permit is released and the
- * payload reference dropped just before that, and never before the last attempt reported. A success
- * is never retried, so a request the server acknowledged is not sent again; a partial success is
- * final too.
+ *
+ * The result is completed exactly once ({@link #finished}); the in-flight permit is released and
+ * the payload reference dropped just before that, and never before the last attempt reported. A
+ * success is never retried, so a request the server acknowledged is not sent again; a partial
+ * success is final too.
  *
  * <h2>Buffer ownership</h2>
+ *
  * Owns one reference to the payload, taken over from the caller of {@link OtlpExporter#export};
  * released when the result completes.
  */
@@ -48,12 +51,19 @@ final class ExportCall {
   final CompletableFuture<Outcome> result = new CompletableFuture<>();
   private final AtomicBoolean finished = new AtomicBoolean();
   private final long startNanos;
-  private volatile int attempts; // written by one attempt at a time; read by abort() from any thread
-  private volatile int circuitWaits; // tries that found the circuit open (no attempt made); same threading
+  private volatile int
+      attempts; // written by one attempt at a time; read by abort() from any thread
+  private volatile int
+      circuitWaits; // tries that found the circuit open (no attempt made); same threading
   private volatile ScheduledFuture<?> retryTimer;
   private volatile boolean aborted;
 
-  ExportCall(OtlpExporter exporter, EndpointState endpoint, Signal signal, ByteBuf payload, int items,
+  ExportCall(
+      OtlpExporter exporter,
+      EndpointState endpoint,
+      Signal signal,
+      ByteBuf payload,
+      int items,
       boolean retries) {
     this.exporter = exporter;
     this.endpoint = endpoint;
@@ -77,10 +87,14 @@ final class ExportCall {
       }
       CircuitBreaker breaker = endpoint.breaker;
       if (!breaker.tryAcquirePermission()) {
-        // Nothing is sent while the circuit is open, but a retrying export is not over: it waits (within
-        // retry_on_failure's bounds, each wait counted like an attempt) for the breaker to let a probe
-        // through. Ending it here dropped data the relay had acknowledged in ack mode received once a
-        // flood or an outage opened the circuit. A caller owning the retries gets the refusal at once.
+        // Nothing is sent while the circuit is open, but a retrying export is not over: it waits
+        // (within
+        // retry_on_failure's bounds, each wait counted like an attempt) for the breaker to let a
+        // probe
+        // through. Ending it here dropped data the relay had acknowledged in ack mode received once
+        // a
+        // flood or an outage opened the circuit. A caller owning the retries gets the refusal at
+        // once.
         int waits = circuitWaits; // one try at a time writes it, as attempts
         circuitWaits = waits + 1;
         retryOrFinish(Outcome.retryable("circuit open for " + endpoint.key + ": failing fast"));
@@ -90,7 +104,10 @@ final class ExportCall {
       attempts = previous + 1;
       long attemptStart = exporter.settings.clock.nanoTime();
       try {
-        exporter.transport.send(signal, payload, exporter.settings.timeoutNanos,
+        exporter.transport.send(
+            signal,
+            payload,
+            exporter.settings.timeoutNanos,
             outcome -> onOutcome(outcome, attemptStart));
       } catch (Throwable e) {
         breaker.onIgnored();
@@ -101,7 +118,9 @@ final class ExportCall {
     }
   }
 
-  /** Our own code threw: count, log (throttled), and retry like a retryable answer; never permanent. */
+  /**
+   * Our own code threw: count, log (throttled), and retry like a retryable answer; never permanent.
+   */
   private void onLocalFailure(Throwable e) {
     try {
       exporter.failureLog.onLocalFailure(signal, e);
@@ -156,15 +175,23 @@ final class ExportCall {
     }
     long now = exporter.settings.clock.nanoTime();
     RetryPolicy.RetryDecision decision =
-        exporter.settings.retryPolicy.decide(Math.max(1, attempts + circuitWaits), now - startNanos,
-            outcome.retryAfterNanos());
+        exporter.settings.retryPolicy.decide(
+            Math.max(1, attempts + circuitWaits), now - startNanos, outcome.retryAfterNanos());
     if (!decision.shouldRetry()) {
-      finish(outcome.withMessageSuffix(" (gave up after " + attempts + " attempt"
-          + (attempts == 1 ? "" : "s") + ": " + decision.giveUpReason() + ")"));
+      finish(
+          outcome.withMessageSuffix(
+              " (gave up after "
+                  + attempts
+                  + " attempt"
+                  + (attempts == 1 ? "" : "s")
+                  + ": "
+                  + decision.giveUpReason()
+                  + ")"));
       return;
     }
     try {
-      retryTimer = exporter.scheduler.schedule(this::attempt, decision.delayNanos(), TimeUnit.NANOSECONDS);
+      retryTimer =
+          exporter.scheduler.schedule(this::attempt, decision.delayNanos(), TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException closing) {
       finish(outcome.withMessageSuffix(" (exporter shut down: not retried)"));
       return;
@@ -174,7 +201,9 @@ final class ExportCall {
     }
   }
 
-  /** Ends a call waiting for its retry timer now; an attempt in flight ends when its outcome comes. */
+  /**
+   * Ends a call waiting for its retry timer now; an attempt in flight ends when its outcome comes.
+   */
   void abort() {
     aborted = true;
     ScheduledFuture<?> timer = retryTimer;

@@ -7,13 +7,14 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Logs an exporter's partial successes and local failures, each at WARNING at most once per interval
- * and the rest at DEBUG, so that a flood of them does not flood the log. Thread-safe.
+ * Logs an exporter's partial successes and local failures, each at WARNING at most once per
+ * interval and the rest at DEBUG, so that a flood of them does not flood the log. Thread-safe.
  */
 final class ExportFailureLog {
 
   /** Logs under the exporter's name, where these lines were logged before. */
   private static final System.Logger LOG = System.getLogger(OtlpExporter.class.getName());
+
   /** Partial successes are logged at WARNING at most once per this interval; the rest at DEBUG. */
   private static final long PARTIAL_SUCCESS_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
@@ -25,20 +26,38 @@ final class ExportFailureLog {
   ExportFailureLog(ExporterSettings settings, ExporterMetrics metrics) {
     this.settings = settings;
     this.metrics = metrics;
-    this.partialSuccessLog = ThrottledLog.every(Duration.ofNanos(PARTIAL_SUCCESS_LOG_INTERVAL_NANOS), settings.clock);
-    this.localFailureLog = ThrottledLog.every(Duration.ofNanos(PARTIAL_SUCCESS_LOG_INTERVAL_NANOS), settings.clock);
+    this.partialSuccessLog =
+        ThrottledLog.every(Duration.ofNanos(PARTIAL_SUCCESS_LOG_INTERVAL_NANOS), settings.clock);
+    this.localFailureLog =
+        ThrottledLog.every(Duration.ofNanos(PARTIAL_SUCCESS_LOG_INTERVAL_NANOS), settings.clock);
   }
 
-  /** Counts a failure in our own code and logs it at WARNING at most once per interval, else at DEBUG. */
+  /**
+   * Counts a failure in our own code and logs it at WARNING at most once per interval, else at
+   * DEBUG.
+   */
   void onLocalFailure(Signal signal, Throwable error) {
     metrics.localFailure();
-    LOG.log(localFailureLog.level(Level.WARNING), () -> settings.name + ": exporting a " + signal.id()
-        + " request failed in otlp4j's own code; the export is retried (counted in "
-        + ExporterMetrics.LOCAL_FAILURES + "_total)", error);
+    LOG.log(
+        localFailureLog.level(Level.WARNING),
+        () ->
+            settings.name
+                + ": exporting a "
+                + signal.id()
+                + " request failed in otlp4j's own code; the export is retried (counted in "
+                + ExporterMetrics.LOCAL_FAILURES
+                + "_total)",
+        error);
   }
 
   void onPartialSuccess(Signal signal, long rejected, String message) {
-    LOG.log(partialSuccessLog.level(Level.WARNING), "{0}: upstream partially accepted a {1} request: {2} {3} "
-        + "rejected: {4}", settings.name, signal.id(), rejected, ExporterMetrics.itemName(signal), message);
+    LOG.log(
+        partialSuccessLog.level(Level.WARNING),
+        "{0}: upstream partially accepted a {1} request: {2} {3} " + "rejected: {4}",
+        settings.name,
+        signal.id(),
+        rejected,
+        ExporterMetrics.itemName(signal),
+        message);
   }
 }

@@ -15,9 +15,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * threads (once).
  *
  * <h2>Concurrency</h2>
- * Thread-safe. {@code shuttingDown} is volatile and set once; a call is {@link #add added} before its
- * exporter checks {@link #shuttingDown()} a second time, so a call racing with {@link #shutdown} is
- * either seen by the drain or aborted by its exporter. {@code closing} makes the close run once.
+ *
+ * Thread-safe. {@code shuttingDown} is volatile and set once; a call is {@link #add added} before
+ * its exporter checks {@link #shuttingDown()} a second time, so a call racing with {@link
+ * #shutdown} is either seen by the drain or aborted by its exporter. {@code closing} makes the
+ * close run once.
  */
 final class ExportLifecycle {
 
@@ -77,10 +79,14 @@ final class ExportLifecycle {
     if (closing.getAndIncrement() != 0) {
       return;
     }
-    transport.shutdown().whenComplete((v, e) -> {
-      transport.shutdownNow();
-      group.shutdownGracefully(0, 1, TimeUnit.SECONDS)
-          .addListener(f -> terminated.complete(null));
-    });
+    transport
+        .shutdown()
+        .whenComplete(
+            (v, e) -> {
+              transport.shutdownNow();
+              group
+                  .shutdownGracefully(0, 1, TimeUnit.SECONDS)
+                  .addListener(f -> terminated.complete(null));
+            });
   }
 }

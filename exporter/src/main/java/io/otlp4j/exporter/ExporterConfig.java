@@ -22,7 +22,8 @@ final class ExporterConfig {
   private ExporterConfig() {}
 
   /** Applies the variables to {@code b}; see {@link OtlpExporter.Builder#fromEnvironment}. */
-  static void applyEnvironment(OtlpExporter.Builder builder, Function<String, String> env, Signal signal) {
+  static void applyEnvironment(
+      OtlpExporter.Builder builder, Function<String, String> env, Signal signal) {
     String protocolValue = lookup(env, signal, "PROTOCOL");
     if (protocolValue != null) {
       builder.protocol(parse("PROTOCOL", protocolValue, Protocol::fromConfigName));
@@ -43,13 +44,18 @@ final class ExporterConfig {
     }
     String timeoutValue = lookup(env, signal, "TIMEOUT");
     if (timeoutValue != null) {
-      builder.timeout(Duration.ofMillis(parse("TIMEOUT", timeoutValue, v -> {
-        long ms = Long.parseLong(v.trim());
-        if (ms <= 0) {
-          throw new IllegalArgumentException("must be > 0");
-        }
-        return ms;
-      })));
+      builder.timeout(
+          Duration.ofMillis(
+              parse(
+                  "TIMEOUT",
+                  timeoutValue,
+                  v -> {
+                    long ms = Long.parseLong(v.trim());
+                    if (ms <= 0) {
+                      throw new IllegalArgumentException("must be > 0");
+                    }
+                    return ms;
+                  })));
     }
     String compressionValue = lookup(env, signal, "COMPRESSION");
     if (compressionValue != null) {
@@ -70,20 +76,27 @@ final class ExporterConfig {
     }
     String insecureValue = lookup(env, signal, "INSECURE");
     if (insecureValue != null) {
-      builder.insecure(parse("INSECURE", insecureValue, v -> {
-        String b = v.trim().toLowerCase(Locale.ROOT);
-        if (!b.equals("true") && !b.equals("false")) {
-          throw new IllegalArgumentException("expected true or false");
-        }
-        return b.equals("true");
-      }));
+      builder.insecure(
+          parse(
+              "INSECURE",
+              insecureValue,
+              v -> {
+                String b = v.trim().toLowerCase(Locale.ROOT);
+                if (!b.equals("true") && !b.equals("false")) {
+                  throw new IllegalArgumentException("expected true or false");
+                }
+                return b.equals("true");
+              }));
     }
   }
 
   static Endpoint resolveEndpoint(OtlpExporter.Builder b, Signal signal) {
     String own = b.signalEndpoints.get(signal);
     if (b.protocol == Protocol.GRPC) {
-      String url = own != null ? own : b.endpoint != null ? b.endpoint : OtlpExporter.Builder.DEFAULT_GRPC_ENDPOINT;
+      String url =
+          own != null
+              ? own
+              : b.endpoint != null ? b.endpoint : OtlpExporter.Builder.DEFAULT_GRPC_ENDPOINT;
       Endpoint e = Endpoint.parse("endpoint", url, b.protocol.defaultPort());
       if (!url.trim().contains("://")) {
         e = e.withTls(!Boolean.TRUE.equals(b.insecure));
@@ -124,7 +137,9 @@ final class ExporterConfig {
     }
   }
 
-  /** {@code k=v,k2=v2} with URL-encoded values (W3C Baggage-like, as the OTLP exporter spec says). */
+  /**
+   * {@code k=v,k2=v2} with URL-encoded values (W3C Baggage-like, as the OTLP exporter spec says).
+   */
   static Map<String, String> parseHeaders(String value) {
     Map<String, String> out = new LinkedHashMap<>();
     for (String part : value.split(",")) {
@@ -142,7 +157,11 @@ final class ExporterConfig {
         out.put(key, URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
-            "OTEL_EXPORTER_OTLP_HEADERS value of '" + key + "' is not URL-encoded: " + e.getMessage(), e);
+            "OTEL_EXPORTER_OTLP_HEADERS value of '"
+                + key
+                + "' is not URL-encoded: "
+                + e.getMessage(),
+            e);
       }
     }
     return out;

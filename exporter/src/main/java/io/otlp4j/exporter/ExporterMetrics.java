@@ -7,14 +7,15 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * The exporter's self-metrics in the core {@link MetricsRegistry}, with the OpenTelemetry Collector's
- * exporter names and label {@code exporter}: {@code otelcol_exporter_sent_<items>} and
- * {@code otelcol_exporter_send_failed_<items>} for spans, metric_points and log_records (exposed with
- * the {@code _total} suffix, as the Collector's Prometheus endpoint shows them), the request latency
- * histogram {@code otlp4j_exporter_request_duration_seconds} (one observation per attempt), the count of
- * failures in our own code {@code otlp4j_exporter_local_failures_total} (each retried), and the
- * breaker state gauge {@code otlp4j_exporter_circuit_state} (label {@code endpoint}; 0 closed,
- * 1 half-open, 2 open), and for OTLP/HTTP the connection pool's gauges (see {@link #connectionPool}).
+ * The exporter's self-metrics in the core {@link MetricsRegistry}, with the OpenTelemetry
+ * Collector's exporter names and label {@code exporter}: {@code otelcol_exporter_sent_<items>} and
+ * {@code otelcol_exporter_send_failed_<items>} for spans, metric_points and log_records (exposed
+ * with the {@code _total} suffix, as the Collector's Prometheus endpoint shows them), the request
+ * latency histogram {@code otlp4j_exporter_request_duration_seconds} (one observation per attempt),
+ * the count of failures in our own code {@code otlp4j_exporter_local_failures_total} (each
+ * retried), and the breaker state gauge {@code otlp4j_exporter_circuit_state} (label {@code
+ * endpoint}; 0 closed, 1 half-open, 2 open), and for OTLP/HTTP the connection pool's gauges (see
+ * {@link #connectionPool}).
  *
  * <p>Thread-safe and lock-free (the registry's cells are adders).
  */
@@ -22,7 +23,8 @@ final class ExporterMetrics {
 
   /** Histogram bucket upper bounds, seconds. */
   static final double[] LATENCY_BUCKETS = {
-      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
+  };
 
   private final String exporter;
   private final MetricsRegistry registry;
@@ -36,16 +38,29 @@ final class ExporterMetrics {
     this.registry = registry;
     for (Signal s : Signal.values()) {
       String item = itemName(s);
-      sent.put(s, registry.counter("otelcol_exporter_sent_" + item,
-          "Number of " + item.replace('_', ' ') + " successfully sent to destination.", "exporter", exporter));
-      failed.put(s, registry.counter("otelcol_exporter_send_failed_" + item,
-          "Number of " + item.replace('_', ' ') + " in failed attempts to send to destination.",
-          "exporter", exporter));
+      sent.put(
+          s,
+          registry.counter(
+              "otelcol_exporter_sent_" + item,
+              "Number of " + item.replace('_', ' ') + " successfully sent to destination.",
+              "exporter",
+              exporter));
+      failed.put(
+          s,
+          registry.counter(
+              "otelcol_exporter_send_failed_" + item,
+              "Number of " + item.replace('_', ' ') + " in failed attempts to send to destination.",
+              "exporter",
+              exporter));
     }
-    localFailures = registry.counter(LOCAL_FAILURES,
-        LOCAL_FAILURES_HELP, "exporter", exporter);
-    latency = registry.histogram("otlp4j_exporter_request_duration_seconds",
-        "Duration of one export request (one attempt), in seconds.", LATENCY_BUCKETS, "exporter", exporter);
+    localFailures = registry.counter(LOCAL_FAILURES, LOCAL_FAILURES_HELP, "exporter", exporter);
+    latency =
+        registry.histogram(
+            "otlp4j_exporter_request_duration_seconds",
+            "Duration of one export request (one attempt), in seconds.",
+            LATENCY_BUCKETS,
+            "exporter",
+            exporter);
   }
 
   static final String LOCAL_FAILURES = OtlpExporter.LOCAL_FAILURES_METRIC;
@@ -66,23 +81,47 @@ final class ExporterMetrics {
 
   /** Publishes {@code breaker}'s state for {@code endpoint}, read on each scrape. */
   void circuit(String endpoint, CircuitBreaker breaker) {
-    registry.gauge("otlp4j_exporter_circuit_state",
+    registry.gauge(
+        "otlp4j_exporter_circuit_state",
         "Circuit breaker state per endpoint: 0 closed, 1 half-open, 2 open.",
-        () -> stateValue(breaker.state()), "exporter", exporter, "endpoint", endpoint);
+        () -> stateValue(breaker.state()),
+        "exporter",
+        exporter,
+        "endpoint",
+        endpoint);
   }
 
   /**
-   * Publishes the OTLP/HTTP connection pool of {@code endpoint} (scheme://host:port), read on each scrape:
-   * {@code otlp4j_exporter_connections_open} (open or opening), {@code otlp4j_exporter_connections_idle}
-   * (waiting in the pool) and {@code otlp4j_exporter_connections_created} (opened since start; rises).
+   * Publishes the OTLP/HTTP connection pool of {@code endpoint} (scheme://host:port), read on each
+   * scrape: {@code otlp4j_exporter_connections_open} (open or opening), {@code
+   * otlp4j_exporter_connections_idle} (waiting in the pool) and {@code
+   * otlp4j_exporter_connections_created} (opened since start; rises).
    */
   void connectionPool(String endpoint, ConnectionPool pool) {
-    registry.gauge("otlp4j_exporter_connections_open", "OTLP/HTTP connections open or opening.",
-        pool::openConnections, "exporter", exporter, "endpoint", endpoint);
-    registry.gauge("otlp4j_exporter_connections_idle", "OTLP/HTTP connections waiting in the pool.",
-        pool::idleConnections, "exporter", exporter, "endpoint", endpoint);
-    registry.gauge("otlp4j_exporter_connections_created", "OTLP/HTTP connections opened since start.",
-        pool::connectionsCreated, "exporter", exporter, "endpoint", endpoint);
+    registry.gauge(
+        "otlp4j_exporter_connections_open",
+        "OTLP/HTTP connections open or opening.",
+        pool::openConnections,
+        "exporter",
+        exporter,
+        "endpoint",
+        endpoint);
+    registry.gauge(
+        "otlp4j_exporter_connections_idle",
+        "OTLP/HTTP connections waiting in the pool.",
+        pool::idleConnections,
+        "exporter",
+        exporter,
+        "endpoint",
+        endpoint);
+    registry.gauge(
+        "otlp4j_exporter_connections_created",
+        "OTLP/HTTP connections opened since start.",
+        pool::connectionsCreated,
+        "exporter",
+        exporter,
+        "endpoint",
+        endpoint);
   }
 
   void sent(Signal signal, long items) {
@@ -93,7 +132,9 @@ final class ExporterMetrics {
     failed.get(signal).add(items);
   }
 
-  /** Items a server refused in a partial success: counted as failed (the Collector does the same). */
+  /**
+   * Items a server refused in a partial success: counted as failed (the Collector does the same).
+   */
   void rejected(Signal signal, long items) {
     failed.get(signal).add(items);
   }

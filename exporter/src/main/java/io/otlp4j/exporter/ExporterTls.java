@@ -8,7 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.net.ssl.SSLException;
 
-/** Builds the exporter's client TLS context from its settings; fails fast, naming the unreadable file. */
+/**
+ * Builds the exporter's client TLS context from its settings; fails fast, naming the unreadable
+ * file.
+ */
 final class ExporterTls {
 
   private ExporterTls() {}
@@ -29,13 +32,15 @@ final class ExporterTls {
       }
       return b.build();
     } catch (SSLException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("cannot set up TLS for the exporter: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot set up TLS for the exporter: " + e.getMessage(), e);
     }
   }
 
   private static Path readable(Path p, String what) {
     if (!Files.isReadable(p)) {
-      throw new IllegalArgumentException(what + " file '" + p + "' does not exist or is not readable");
+      throw new IllegalArgumentException(
+          what + " file '" + p + "' does not exist or is not readable");
     }
     return p;
   }

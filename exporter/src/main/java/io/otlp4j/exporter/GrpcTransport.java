@@ -35,10 +35,12 @@ import java.util.function.Consumer;
  * HTTP/2 connection and its event loop are not the limit.
  *
  * <h2>Outcomes</h2>
+ *
  * As the OTLP specification says: {@code CANCELLED}, {@code DEADLINE_EXCEEDED}, {@code ABORTED},
- * {@code OUT_OF_RANGE}, {@code UNAVAILABLE} and {@code DATA_LOSS} are retryable; {@code RESOURCE_EXHAUSTED}
- * only when the server sent a {@code RetryInfo} (in {@code grpc-status-details-bin}), whose delay is then
- * honoured; every other code is permanent. {@code OK} carries the response's {@code partial_success}.
+ * {@code OUT_OF_RANGE}, {@code UNAVAILABLE} and {@code DATA_LOSS} are retryable; {@code
+ * RESOURCE_EXHAUSTED} only when the server sent a {@code RetryInfo} (in {@code
+ * grpc-status-details-bin}), whose delay is then honoured; every other code is permanent. {@code
+ * OK} carries the response's {@code partial_success}.
  *
  * <p>Thread-safe; never blocks.
  */
@@ -49,7 +51,8 @@ final class GrpcTransport implements Transport {
 
   private final Map<Signal, Target> targets = new EnumMap<>(Signal.class);
   private final List<Target> distinct = new ArrayList<>();
-  private final Map<Signal, MethodDescriptor<ByteBuf, byte[]>> methods = new EnumMap<>(Signal.class);
+  private final Map<Signal, MethodDescriptor<ByteBuf, byte[]>> methods =
+      new EnumMap<>(Signal.class);
   private final Metadata headers;
   private final String compressor;
   private final EventLoopGroup group;
@@ -58,40 +61,47 @@ final class GrpcTransport implements Transport {
     Map<String, Target> byAuthority = new LinkedHashMap<>();
     for (Signal signal : Signal.values()) {
       Endpoint endpoint = settings.endpoint(signal);
-      Target target = byAuthority.computeIfAbsent(endpoint.authority(),
-          a -> new Target(a, openChannels(settings, endpoint, group, sslContext)));
+      Target target =
+          byAuthority.computeIfAbsent(
+              endpoint.authority(),
+              a -> new Target(a, openChannels(settings, endpoint, group, sslContext)));
       targets.put(signal, target);
-      methods.put(signal, MethodDescriptor.<ByteBuf, byte[]>newBuilder()
-          .setType(MethodDescriptor.MethodType.UNARY)
-          .setFullMethodName(MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
-          .setRequestMarshaller(ByteBufMarshaller.INSTANCE)
-          .setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
-          .build());
+      methods.put(
+          signal,
+          MethodDescriptor.<ByteBuf, byte[]>newBuilder()
+              .setType(MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(
+                  MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
+              .setRequestMarshaller(ByteBufMarshaller.INSTANCE)
+              .setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
+              .build());
     }
     distinct.addAll(byAuthority.values());
     headers = new Metadata();
-    settings.headers.forEach((k, v) -> headers.put(Metadata.Key.of(k, Metadata.ASCII_STRING_MARSHALLER), v));
+    settings.headers.forEach(
+        (k, v) -> headers.put(Metadata.Key.of(k, Metadata.ASCII_STRING_MARSHALLER), v));
     compressor = settings.compression == Compression.NONE ? null : settings.compression.encoding();
     this.group = group;
   }
 
-  private static ManagedChannel[] openChannels(ExporterSettings settings, Endpoint endpoint,
-      EventLoopGroup group, SslContext sslContext) {
+  private static ManagedChannel[] openChannels(
+      ExporterSettings settings, Endpoint endpoint, EventLoopGroup group, SslContext sslContext) {
     ManagedChannel[] channels = new ManagedChannel[settings.grpcChannels];
     for (int i = 0; i < channels.length; i++) {
-      NettyChannelBuilder builder = NettyChannelBuilder.forAddress(endpoint.host, endpoint.port)
-          .eventLoopGroup(group)
-          .channelType(NioSocketChannel.class)
-          .withOption(ChannelOption.TCP_NODELAY, true)
-          .compressorRegistry(ZstdCodec.compressors())
-          .decompressorRegistry(ZstdCodec.decompressors())
-          .userAgent(ExporterSettings.USER_AGENT)
-          .maxInboundMessageSize(MAX_RESPONSE_BYTES)
-          .directExecutor() // listeners only complete futures: no hop to another pool
-          .disableRetry() // ExportCall retries, as OTLP says, with the breaker in the loop
-          .keepAliveTime(settings.keepAliveNanos, TimeUnit.NANOSECONDS)
-          .keepAliveTimeout(settings.keepAliveTimeoutNanos, TimeUnit.NANOSECONDS)
-          .keepAliveWithoutCalls(false);
+      NettyChannelBuilder builder =
+          NettyChannelBuilder.forAddress(endpoint.host, endpoint.port)
+              .eventLoopGroup(group)
+              .channelType(NioSocketChannel.class)
+              .withOption(ChannelOption.TCP_NODELAY, true)
+              .compressorRegistry(ZstdCodec.compressors())
+              .decompressorRegistry(ZstdCodec.decompressors())
+              .userAgent(ExporterSettings.USER_AGENT)
+              .maxInboundMessageSize(MAX_RESPONSE_BYTES)
+              .directExecutor() // listeners only complete futures: no hop to another pool
+              .disableRetry() // ExportCall retries, as OTLP says, with the breaker in the loop
+              .keepAliveTime(settings.keepAliveNanos, TimeUnit.NANOSECONDS)
+              .keepAliveTimeout(settings.keepAliveTimeoutNanos, TimeUnit.NANOSECONDS)
+              .keepAliveWithoutCalls(false);
       if (endpoint.tls) {
         builder.sslContext(sslContext).negotiationType(io.grpc.netty.NegotiationType.TLS);
       } else {
@@ -108,7 +118,8 @@ final class GrpcTransport implements Transport {
   }
 
   @Override
-  public void send(Signal signal, ByteBuf payload, long timeoutNanos, Consumer<AttemptOutcome> done) {
+  public void send(
+      Signal signal, ByteBuf payload, long timeoutNanos, Consumer<AttemptOutcome> done) {
     Target target = targets.get(signal);
     CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
     if (compressor != null) {
@@ -154,7 +165,8 @@ final class GrpcTransport implements Transport {
     }
     byte[] details = trailers == null ? null : trailers.get(RpcStatus.DETAILS_KEY);
     long retryAfter = ResponseParsing.retryInfoDelayNanos(details);
-    String message = "gRPC " + code + (status.getDescription() == null ? "" : ": " + status.getDescription());
+    String message =
+        "gRPC " + code + (status.getDescription() == null ? "" : ": " + status.getDescription());
     Throwable root = status.getCause();
     while (root != null && root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
@@ -163,8 +175,12 @@ final class GrpcTransport implements Transport {
       message += " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
     }
     Throwable cause = status.asRuntimeException(trailers);
-    boolean endpointFault = code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED
-        || code == Status.Code.INTERNAL || code == Status.Code.UNKNOWN || code == Status.Code.DATA_LOSS;
+    boolean endpointFault =
+        code == Status.Code.UNAVAILABLE
+            || code == Status.Code.DEADLINE_EXCEEDED
+            || code == Status.Code.INTERNAL
+            || code == Status.Code.UNKNOWN
+            || code == Status.Code.DATA_LOSS;
     if (!OtlpRetryability.isRetryableGrpcStatus(code.value(), retryAfter >= 0)) {
       return AttemptOutcome.permanent(message, cause, endpointFault);
     }
@@ -197,12 +213,14 @@ final class GrpcTransport implements Transport {
   }
 
   /** Completes {@code f} when the channel has terminated, without blocking a thread. */
-  private static void awaitTermination(ManagedChannel channel, CompletableFuture<Void> f, EventLoopGroup group) {
+  private static void awaitTermination(
+      ManagedChannel channel, CompletableFuture<Void> f, EventLoopGroup group) {
     if (channel.isTerminated()) {
       f.complete(null);
       return;
     }
-    // A shut-down channel changes state no more, so poll (cheaply, on the event loop) until it terminates.
+    // A shut-down channel changes state no more, so poll (cheaply, on the event loop) until it
+    // terminates.
     group.schedule(() -> awaitTermination(channel, f, group), 5, TimeUnit.MILLISECONDS);
   }
 

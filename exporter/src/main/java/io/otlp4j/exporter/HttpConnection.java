@@ -16,8 +16,8 @@ import java.util.concurrent.TimeUnit;
  * One pooled HTTP/1.1 connection, the last handler of its pipeline: it runs one request/response
  * exchange at a time (no pipelining) and reports the response, or why there was none.
  *
- * <p>A connection becomes unusable (and is closed, never handed out again) when an exchange times out,
- * the server says {@code Connection: close}, a response arrives unasked, or the channel fails.
+ * <p>A connection becomes unusable (and is closed, never handed out again) when an exchange times
+ * out, the server says {@code Connection: close}, a response arrives unasked, or the channel fails.
  *
  * <p><b>Buffer ownership:</b> {@link #execute} takes ownership of the request (Netty releases it
  * once written, or on failure; it is released here when the event loop refuses the task, and the
@@ -40,8 +40,10 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
   private final ConnectionPool pool;
   volatile long createdNanos;
   volatile long lastUsedNanos;
+
   /** Set once the pool has dropped it; guarded by the pool's lock. */
   boolean forgotten;
+
   private volatile boolean reusable = true;
 
   // Event-loop confined.
@@ -67,7 +69,8 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         // The event loop is shutting down: the task, and with it the request, would never run.
         ReferenceCountUtil.release(request);
         reusable = false;
-        exchange.onFailure("connection to " + channel.remoteAddress() + " is shutting down", e, false);
+        exchange.onFailure(
+            "connection to " + channel.remoteAddress() + " is shutting down", e, false);
       }
       return;
     }
@@ -75,26 +78,39 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(request);
       reusable = false;
       channel.close();
-      exchange.onFailure("connection to " + channel.remoteAddress() + " was not usable", lastError, false);
+      exchange.onFailure(
+          "connection to " + channel.remoteAddress() + " was not usable", lastError, false);
       return;
     }
     current = exchange;
-    timeout = channel.eventLoop().schedule(() -> {
-      if (current == exchange) {
-        current = null;
-        reusable = false; // a late response would be taken for the next request's: never reuse
-        channel.close();
-        exchange.onFailure("no response within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms",
-            null, true);
-      }
-    }, timeoutNanos, TimeUnit.NANOSECONDS);
-    channel.writeAndFlush(request).addListener(f -> {
-      if (!f.isSuccess()) {
-        lastError = f.cause();
-        reusable = false;
-        channel.close(); // channelInactive reports the exchange
-      }
-    });
+    timeout =
+        channel
+            .eventLoop()
+            .schedule(
+                () -> {
+                  if (current == exchange) {
+                    current = null;
+                    reusable =
+                        false; // a late response would be taken for the next request's: never reuse
+                    channel.close();
+                    exchange.onFailure(
+                        "no response within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms",
+                        null,
+                        true);
+                  }
+                },
+                timeoutNanos,
+                TimeUnit.NANOSECONDS);
+    channel
+        .writeAndFlush(request)
+        .addListener(
+            f -> {
+              if (!f.isSuccess()) {
+                lastError = f.cause();
+                reusable = false;
+                channel.close(); // channelInactive reports the exchange
+              }
+            });
   }
 
   @Override

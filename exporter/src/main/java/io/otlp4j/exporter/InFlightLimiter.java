@@ -9,11 +9,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * permit taken waits as a queued task, started (on {@code executor}) when a permit frees.
  *
  * <h2>Concurrency</h2>
- * Permits are an {@link AtomicInteger} taken by CAS. Every path that adds a task or returns a permit
- * then runs {@link #drain()}, which takes a permit and a task together (giving the permit back when
- * the queue turns out empty), so a task queued while another export finishes is never stranded.
+ *
+ * Permits are an {@link AtomicInteger} taken by CAS. Every path that adds a task or returns a
+ * permit then runs {@link #drain()}, which takes a permit and a task together (giving the permit
+ * back when the queue turns out empty), so a task queued while another export finishes is never
+ * stranded.
  *
  * <h2>Backpressure</h2>
+ *
  * At most {@code maxQueued} tasks wait; {@link #submit} refuses more (returns false) so that the
  * caller answers at once with a retryable result instead of growing a queue without bound.
  */
@@ -62,7 +65,8 @@ final class InFlightLimiter {
     while (!waiting.isEmpty() && tryAcquire()) {
       Runnable next = waiting.poll();
       if (next == null) {
-        inFlight.decrementAndGet(); // lost the race for the last task: give the permit back, look again
+        inFlight
+            .decrementAndGet(); // lost the race for the last task: give the permit back, look again
         continue;
       }
       queued.decrementAndGet();

@@ -35,8 +35,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * Sends encoded OTLP export requests upstream over OTLP/gRPC or OTLP/HTTP (protobuf or JSON), with
- * retries as the OTLP specification prescribes, a circuit breaker and an in-flight bound per endpoint,
- * pooled connections and TLS.
+ * retries as the OTLP specification prescribes, a circuit breaker and an in-flight bound per
+ * endpoint, pooled connections and TLS.
  *
  * <pre>{@code
  * OtlpExporter exporter = OtlpExporter.builder()
@@ -49,30 +49,37 @@ import java.util.function.UnaryOperator;
  * }</pre>
  *
  * <h2>Buffer ownership</h2>
+ *
  * {@link #export} takes ownership of the payload's reference: the exporter releases it once the
  * returned future has its result (whatever the result), and never earlier. The caller must not
- * release it, nor change its bytes or indexes, after the call. To keep the bytes for a retry of its own
- * after a retryable result, the caller passes {@code payload.retain()} (or a retained duplicate).
+ * release it, nor change its bytes or indexes, after the call. To keep the bytes for a retry of its
+ * own after a retryable result, the caller passes {@code payload.retain()} (or a retained
+ * duplicate).
  *
  * <h2>Threads</h2>
+ *
  * Thread-safe; {@link #export} never blocks and the futures complete on the exporter's I/O threads,
  * so callbacks must not block either. The exporter owns its I/O threads and connections; {@link
  * #shutdown} (or {@link #close}) must be called to release them.
  *
  * <h2>Results</h2>
- * An {@link Outcome}: a retryable failure (retries given up, circuit open, too many exports
- * queued, shut down) or a local failure (our own code threw; see {@link ExportCall}) leaves the data to
- * the caller, to queue or spill; only the upstream's own refusal is {@link Outcome.Kind#PERMANENT}.
- * {@link #export} retries as the retry policy says; {@link #exportOnce} makes one attempt and leaves
- * the retries, with the server's RetryInfo / Retry-After delay, to a caller that keeps the data.
+ *
+ * An {@link Outcome}: a retryable failure (retries given up, circuit open, too many exports queued,
+ * shut down) or a local failure (our own code threw; see {@link ExportCall}) leaves the data to the
+ * caller, to queue or spill; only the upstream's own refusal is {@link Outcome.Kind#PERMANENT}.
+ * {@link #export} retries as the retry policy says; {@link #exportOnce} makes one attempt and
+ * leaves the retries, with the server's RetryInfo / Retry-After delay, to a caller that keeps the
+ * data.
  */
 public final class OtlpExporter implements AutoCloseable {
 
   /**
-   * The counter (label {@code exporter}, exposed with {@code _total}) of failures in otlp4j's own code on
-   * the export path, each retried; shared with the relay's queues, which count theirs in the same series.
+   * The counter (label {@code exporter}, exposed with {@code _total}) of failures in otlp4j's own
+   * code on the export path, each retried; shared with the relay's queues, which count theirs in
+   * the same series.
    */
   public static final String LOCAL_FAILURES_METRIC = "otlp4j_exporter_local_failures";
+
   /** The help text of {@link #LOCAL_FAILURES_METRIC}. */
   public static final String LOCAL_FAILURES_HELP =
       "Exports that failed in otlp4j's own code (an exception, not the upstream's answer); each is retried.";
@@ -89,17 +96,24 @@ public final class OtlpExporter implements AutoCloseable {
 
   private OtlpExporter(ExporterSettings settings) {
     this.settings = settings;
-    this.metrics = new ExporterMetrics(settings.name,
-        settings.metricsRegistry != null ? settings.metricsRegistry : MetricsRegistry.create());
+    this.metrics =
+        new ExporterMetrics(
+            settings.name,
+            settings.metricsRegistry != null ? settings.metricsRegistry : MetricsRegistry.create());
     this.failureLog = new ExportFailureLog(settings, metrics);
-    this.group = new MultiThreadIoEventLoopGroup(settings.ioThreads,
-        new DefaultThreadFactory("otlp4j-exporter-" + settings.name, true), NioIoHandler.newFactory());
+    this.group =
+        new MultiThreadIoEventLoopGroup(
+            settings.ioThreads,
+            new DefaultThreadFactory("otlp4j-exporter-" + settings.name, true),
+            NioIoHandler.newFactory());
     this.scheduler = group;
     try {
       SslContext ssl = settings.anyTls() ? ExporterTls.sslContext(settings) : null;
-      this.transport = settings.transportDecorator.apply(settings.protocol == Protocol.GRPC
-          ? new GrpcTransport(settings, group, ssl)
-          : new HttpTransport(settings, group, ssl));
+      this.transport =
+          settings.transportDecorator.apply(
+              settings.protocol == Protocol.GRPC
+                  ? new GrpcTransport(settings, group, ssl)
+                  : new HttpTransport(settings, group, ssl));
     } catch (RuntimeException e) {
       group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       throw e;
@@ -108,7 +122,9 @@ public final class OtlpExporter implements AutoCloseable {
     Map<String, EndpointState> states = new LinkedHashMap<>();
     for (Signal signal : Signal.values()) {
       String key = transport.endpointKey(signal);
-      bySignal.put(signal, states.computeIfAbsent(key, k -> new EndpointState(k, settings, group, transport)));
+      bySignal.put(
+          signal,
+          states.computeIfAbsent(key, k -> new EndpointState(k, settings, group, transport)));
     }
     this.endpoints = Collections.unmodifiableMap(states);
     endpoints.forEach((key, state) -> metrics.circuit(key, state.breaker));
@@ -125,8 +141,8 @@ public final class OtlpExporter implements AutoCloseable {
   /**
    * Sends one encoded {@code Export*ServiceRequest} of {@code signal}.
    *
-   * @param payload the request's protobuf encoding (its readable bytes); ownership is transferred to
-   *     the exporter, which releases it when the result is known (see the class Javadoc)
+   * @param payload the request's protobuf encoding (its readable bytes); ownership is transferred
+   *     to the exporter, which releases it when the result is known (see the class Javadoc)
    * @param itemCount the spans, metric data points or log records it holds, for the self-metrics
    * @return the result; never completes exceptionally
    */
@@ -135,9 +151,10 @@ public final class OtlpExporter implements AutoCloseable {
   }
 
   /**
-   * Like {@link #export}, but makes exactly one attempt and reports its outcome as the upstream gave
-   * it, its RetryInfo / Retry-After delay included ({@link Outcome#retryAfterNanos()}): for a caller
-   * that owns the retries of data it keeps (a durable queue), so that retries are not nested.
+   * Like {@link #export}, but makes exactly one attempt and reports its outcome as the upstream
+   * gave it, its RetryInfo / Retry-After delay included ({@link Outcome#retryAfterNanos()}): for a
+   * caller that owns the retries of data it keeps (a durable queue), so that retries are not
+   * nested.
    *
    * @param payload ownership is transferred, as for {@link #export}
    * @return the outcome of the one attempt; never completes exceptionally
@@ -146,7 +163,8 @@ public final class OtlpExporter implements AutoCloseable {
     return export(signal, payload, itemCount, false);
   }
 
-  private CompletableFuture<Outcome> export(Signal signal, ByteBuf payload, int itemCount, boolean retries) {
+  private CompletableFuture<Outcome> export(
+      Signal signal, ByteBuf payload, int itemCount, boolean retries) {
     Objects.requireNonNull(signal, "signal");
     Objects.requireNonNull(payload, "payload");
     if (itemCount < 0) {
@@ -165,9 +183,15 @@ public final class OtlpExporter implements AutoCloseable {
       payload.release();
       metrics.failed(signal, itemCount);
       callFinished(call);
-      return CompletableFuture.completedFuture(Outcome.retryable(
-          "too many exports in flight to " + endpoint.key + " (" + settings.maxInFlight + " sending, "
-              + settings.maxQueued + " queued)"));
+      return CompletableFuture.completedFuture(
+          Outcome.retryable(
+              "too many exports in flight to "
+                  + endpoint.key
+                  + " ("
+                  + settings.maxInFlight
+                  + " sending, "
+                  + settings.maxQueued
+                  + " queued)"));
     }
     if (lifecycle.shuttingDown()) {
       call.abort(); // raced with shutdown: do not leave the call behind the drain
@@ -182,7 +206,8 @@ public final class OtlpExporter implements AutoCloseable {
   /**
    * Stops taking exports (new ones fail at once, retryable) and lets the ones in flight finish,
    * retries included, until {@code deadline}; then ends those still waiting for a retry with a
-   * retryable result, cancels requests still on the wire, and closes every connection and I/O thread.
+   * retryable result, cancels requests still on the wire, and closes every connection and I/O
+   * thread.
    *
    * @return completes when everything is closed
    */
@@ -208,7 +233,9 @@ public final class OtlpExporter implements AutoCloseable {
     return out.toString(StandardCharsets.UTF_8);
   }
 
-  /** The registry holding this exporter's self-metrics (the one given to the builder, or its own). */
+  /**
+   * The registry holding this exporter's self-metrics (the one given to the builder, or its own).
+   */
   public MetricsRegistry metricsRegistry() {
     return metrics.registry();
   }
@@ -218,7 +245,9 @@ public final class OtlpExporter implements AutoCloseable {
     return metrics.sentItems(signal);
   }
 
-  /** Items of {@code signal} that failed or were rejected ({@code otelcol_exporter_send_failed_*}). */
+  /**
+   * Items of {@code signal} that failed or were rejected ({@code otelcol_exporter_send_failed_*}).
+   */
   public long failedItems(Signal signal) {
     return metrics.failedItems(signal);
   }
@@ -268,37 +297,59 @@ public final class OtlpExporter implements AutoCloseable {
 
   /**
    * Configures an {@link OtlpExporter}. Every setter validates its argument and names it when it is
-   * wrong. Not thread-safe; {@link #build()} may be called more than once (each exporter is independent).
+   * wrong. Not thread-safe; {@link #build()} may be called more than once (each exporter is
+   * independent).
    */
   public static final class Builder {
     /** Default protocol: {@code http/protobuf}, the OTLP specification's default. */
     public static final Protocol DEFAULT_PROTOCOL = Protocol.HTTP_PROTOBUF;
+
     /** Default gRPC endpoint. */
     public static final String DEFAULT_GRPC_ENDPOINT = "http://localhost:4317";
+
     /** Default OTLP/HTTP base endpoint ({@code /v1/<signal>} is appended). */
     public static final String DEFAULT_HTTP_ENDPOINT = "http://localhost:4318";
+
     /** Default time one request (attempt) may take: 10 s, as the OTLP specification says. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
-    /** Default retry policy: 1 s initial backoff growing 1.5x to 5 s, equal jitter, 5 attempts within 1 min. */
-    public static final RetryPolicy DEFAULT_RETRY_POLICY = RetryPolicy.builder()
-        .initialDelay(Duration.ofSeconds(1)).multiplier(1.5).maxDelay(Duration.ofSeconds(5))
-        .maxAttempts(5).maxElapsed(Duration.ofMinutes(1)).build();
+
+    /**
+     * Default retry policy: 1 s initial backoff growing 1.5x to 5 s, equal jitter, 5 attempts
+     * within 1 min.
+     */
+    public static final RetryPolicy DEFAULT_RETRY_POLICY =
+        RetryPolicy.builder()
+            .initialDelay(Duration.ofSeconds(1))
+            .multiplier(1.5)
+            .maxDelay(Duration.ofSeconds(5))
+            .maxAttempts(5)
+            .maxElapsed(Duration.ofMinutes(1))
+            .build();
+
     /** Default bound of exports in flight per endpoint. */
     public static final int DEFAULT_MAX_IN_FLIGHT = 64;
+
     /** Default bound of exports waiting for an in-flight slot per endpoint. */
     public static final int DEFAULT_MAX_QUEUED = 4096;
+
     /** Default gRPC channels (HTTP/2 connections) per endpoint. */
     public static final int DEFAULT_GRPC_CHANNELS = 2;
+
     /** Default gRPC keepalive ping interval. */
     public static final Duration DEFAULT_KEEP_ALIVE = Duration.ofSeconds(30);
+
     /** Default time to wait for a keepalive ping's answer. */
     public static final Duration DEFAULT_KEEP_ALIVE_TIMEOUT = Duration.ofSeconds(10);
+
     /** Default max HTTP connections per endpoint. */
     public static final int DEFAULT_MAX_CONNECTIONS = 16;
+
     /** Default wait for a pooled HTTP connection (also the connect timeout). */
     public static final Duration DEFAULT_ACQUIRE_TIMEOUT = Duration.ofSeconds(10);
+
     /** Default time an idle HTTP connection stays open. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+
     /** Default max age of an HTTP connection. */
     public static final Duration DEFAULT_MAX_CONNECTION_LIFETIME = Duration.ofMinutes(10);
 
@@ -327,7 +378,8 @@ public final class OtlpExporter implements AutoCloseable {
     int ioThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     MetricsRegistry metricsRegistry;
     NanoClock clock = NanoClock.system();
-    java.util.function.UnaryOperator<Transport> transportDecorator = java.util.function.UnaryOperator.identity();
+    java.util.function.UnaryOperator<Transport> transportDecorator =
+        java.util.function.UnaryOperator.identity();
     Clock wallClock = Clock.systemUTC();
 
     private Builder() {}
@@ -338,24 +390,31 @@ public final class OtlpExporter implements AutoCloseable {
       return this;
     }
 
-    /** The {@code exporter} label of the self-metrics (default {@code otlp} for gRPC, {@code otlphttp} for HTTP). */
+    /**
+     * The {@code exporter} label of the self-metrics (default {@code otlp} for gRPC, {@code
+     * otlphttp} for HTTP).
+     */
     public Builder name(String name) {
       this.name = requireText(name, "name");
       return this;
     }
 
     /**
-     * The endpoint for every signal: for gRPC {@code scheme://host:port}; for HTTP a base URL to which
-     * {@code /v1/traces}, {@code /v1/metrics} or {@code /v1/logs} is appended. {@code https} turns TLS on.
+     * The endpoint for every signal: for gRPC {@code scheme://host:port}; for HTTP a base URL to
+     * which {@code /v1/traces}, {@code /v1/metrics} or {@code /v1/logs} is appended. {@code https}
+     * turns TLS on.
      */
     public Builder endpoint(String endpoint) {
       this.endpoint = requireText(endpoint, "endpoint");
       return this;
     }
 
-    /** The endpoint for one signal, overriding {@link #endpoint}; for HTTP the URL is used as it is. */
+    /**
+     * The endpoint for one signal, overriding {@link #endpoint}; for HTTP the URL is used as it is.
+     */
     public Builder endpoint(Signal signal, String endpoint) {
-      signalEndpoints.put(Objects.requireNonNull(signal, "signal"), requireText(endpoint, "endpoint"));
+      signalEndpoints.put(
+          Objects.requireNonNull(signal, "signal"), requireText(endpoint, "endpoint"));
       return this;
     }
 
@@ -366,7 +425,9 @@ public final class OtlpExporter implements AutoCloseable {
       return this;
     }
 
-    /** The time one request may take before it fails (retryable) (default {@link #DEFAULT_TIMEOUT}). */
+    /**
+     * The time one request may take before it fails (retryable) (default {@link #DEFAULT_TIMEOUT}).
+     */
     public Builder timeout(Duration timeout) {
       this.timeout = requirePositive(timeout, "timeout");
       return this;
@@ -378,7 +439,10 @@ public final class OtlpExporter implements AutoCloseable {
       return this;
     }
 
-    /** PEM file of the CA certificates trusted to sign the server's certificate (default: the JDK's). */
+    /**
+     * PEM file of the CA certificates trusted to sign the server's certificate (default: the
+     * JDK's).
+     */
     public Builder trustedCertificates(Path pemFile) {
       this.trustedCertificates = Objects.requireNonNull(pemFile, "trustedCertificates");
       return this;
@@ -393,7 +457,8 @@ public final class OtlpExporter implements AutoCloseable {
 
     /**
      * For a gRPC endpoint given without a scheme: plaintext when true, TLS when false (the default,
-     * as {@code OTEL_EXPORTER_OTLP_INSECURE} says). An explicit {@code http}/{@code https} scheme wins.
+     * as {@code OTEL_EXPORTER_OTLP_INSECURE} says). An explicit {@code http}/{@code https} scheme
+     * wins.
      */
     public Builder insecure(boolean insecure) {
       this.insecure = insecure;
@@ -425,7 +490,10 @@ public final class OtlpExporter implements AutoCloseable {
       return this;
     }
 
-    /** gRPC channels (connections) per endpoint, used round-robin (default {@value #DEFAULT_GRPC_CHANNELS}). */
+    /**
+     * gRPC channels (connections) per endpoint, used round-robin (default {@value
+     * #DEFAULT_GRPC_CHANNELS}).
+     */
     public Builder grpcChannels(int channels) {
       this.grpcChannels = requirePositive(channels, "grpcChannels");
       return this;
@@ -468,7 +536,9 @@ public final class OtlpExporter implements AutoCloseable {
       return this;
     }
 
-    /** Registers the self-metrics in {@code registry} (default: a registry of the exporter's own). */
+    /**
+     * Registers the self-metrics in {@code registry} (default: a registry of the exporter's own).
+     */
     public Builder metricsRegistry(MetricsRegistry registry) {
       this.metricsRegistry = Objects.requireNonNull(registry, "metricsRegistry");
       return this;
@@ -489,10 +559,10 @@ public final class OtlpExporter implements AutoCloseable {
     /**
      * Applies the {@code OTEL_EXPORTER_OTLP_*} variables that {@code env} returns (null or blank:
      * unset), over what the builder holds: {@code PROTOCOL}, {@code ENDPOINT}, {@code HEADERS}
-     * ({@code k=v,k2=v2}, values URL-decoded), {@code TIMEOUT} (ms), {@code COMPRESSION}
-     * ({@code none|gzip|zstd}), {@code CERTIFICATE}, {@code CLIENT_KEY}, {@code CLIENT_CERTIFICATE},
-     * {@code INSECURE}; and each signal's endpoint {@code OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT}.
-     * When {@code signal} is given, its {@code OTEL_EXPORTER_OTLP_<SIGNAL>_*} forms of every variable
+     * ({@code k=v,k2=v2}, values URL-decoded), {@code TIMEOUT} (ms), {@code COMPRESSION} ({@code
+     * none|gzip|zstd}), {@code CERTIFICATE}, {@code CLIENT_KEY}, {@code CLIENT_CERTIFICATE}, {@code
+     * INSECURE}; and each signal's endpoint {@code OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT}. When
+     * {@code signal} is given, its {@code OTEL_EXPORTER_OTLP_<SIGNAL>_*} forms of every variable
      * win over the generic ones (for an exporter dedicated to that signal).
      *
      * @throws IllegalArgumentException naming the variable when a value is malformed
@@ -522,4 +592,3 @@ public final class OtlpExporter implements AutoCloseable {
     }
   }
 }
-

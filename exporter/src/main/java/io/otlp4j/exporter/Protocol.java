@@ -2,7 +2,10 @@ package io.otlp4j.exporter;
 
 import java.util.Locale;
 
-/** The OTLP transports, named as {@code OTEL_EXPORTER_OTLP_PROTOCOL} names them. Immutable, thread-safe. */
+/**
+ * The OTLP transports, named as {@code OTEL_EXPORTER_OTLP_PROTOCOL} names them. Immutable,
+ * thread-safe.
+ */
 public enum Protocol {
   /** OTLP/gRPC ({@code grpc}), default port 4317. */
   GRPC("grpc", 4317),

@@ -9,8 +9,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Reads the few response fields an exporter needs, by hand, so that main code carries no protobuf
- * runtime: {@code Export*ServiceResponse.partial_success} (protobuf and OTLP/JSON),
- * and, through the shared {@link RpcStatus} codec, {@code google.rpc.Status.message} and the {@code
+ * runtime: {@code Export*ServiceResponse.partial_success} (protobuf and OTLP/JSON), and, through
+ * the shared {@link RpcStatus} codec, {@code google.rpc.Status.message} and the {@code
  * google.rpc.RetryInfo} among its details.
  *
  * <p>Unknown fields are skipped; a malformed response yields {@code null} (the request was still
@@ -77,14 +77,18 @@ final class ResponseParsing {
       while (p.nextToken() == JsonToken.FIELD_NAME) {
         String name = p.currentName();
         JsonToken value = p.nextToken();
-        if (("partialSuccess".equals(name) || "partial_success".equals(name)) && value == JsonToken.START_OBJECT) {
+        if (("partialSuccess".equals(name) || "partial_success".equals(name))
+            && value == JsonToken.START_OBJECT) {
           long rejected = 0;
           String message = "";
           while (p.nextToken() == JsonToken.FIELD_NAME) {
             String field = p.currentName();
             JsonToken v = p.nextToken();
             if (field.startsWith("rejected")) {
-              rejected = v == JsonToken.VALUE_STRING ? Long.parseLong(p.getText().trim()) : p.getLongValue();
+              rejected =
+                  v == JsonToken.VALUE_STRING
+                      ? Long.parseLong(p.getText().trim())
+                      : p.getLongValue();
             } else if ("errorMessage".equals(field) || "error_message".equals(field)) {
               message = p.getText();
             } else {
@@ -102,20 +106,27 @@ final class ResponseParsing {
     }
   }
 
-  /** The message (field 2) of a serialized {@code google.rpc.Status}; empty when absent or malformed. */
+  /**
+   * The message (field 2) of a serialized {@code google.rpc.Status}; empty when absent or
+   * malformed.
+   */
   static String statusMessage(byte[] status) {
     return RpcStatus.message(status);
   }
 
   /**
-   * The {@code retry_delay} of a {@code google.rpc.RetryInfo} among the details of a serialized {@code
-   * google.rpc.Status}, in nanoseconds; -1 when there is none (see {@link RpcStatus#retryDelayNanos}).
+   * The {@code retry_delay} of a {@code google.rpc.RetryInfo} among the details of a serialized
+   * {@code google.rpc.Status}, in nanoseconds; -1 when there is none (see {@link
+   * RpcStatus#retryDelayNanos}).
    */
   static long retryInfoDelayNanos(byte[] status) {
     return RpcStatus.retryDelayNanos(status);
   }
 
-  /** A bounds-checked protobuf cursor over {@code buf[pos, end)}; throws IllegalStateException when malformed. */
+  /**
+   * A bounds-checked protobuf cursor over {@code buf[pos, end)}; throws IllegalStateException when
+   * malformed.
+   */
   private static final class Reader {
     final byte[] buf;
     final int end;

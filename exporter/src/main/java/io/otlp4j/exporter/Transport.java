@@ -13,25 +13,30 @@ import java.util.function.Consumer;
  */
 interface Transport {
 
-  /** The endpoint (scheme, host and port) that requests for {@code signal} go to: the breaker's key. */
+  /**
+   * The endpoint (scheme, host and port) that requests for {@code signal} go to: the breaker's key.
+   */
   String endpointKey(Signal signal);
 
   /**
    * Sends {@code payload} once and reports exactly one outcome, on some I/O thread.
    *
-   * <p><b>Buffer ownership:</b> the payload is borrowed: the caller keeps its reference and must not
-   * release it before {@code done} has run; the transport retains whatever it hands to the network
-   * beyond that point and neither moves the payload's indexes nor releases the caller's reference.
+   * <p><b>Buffer ownership:</b> the payload is borrowed: the caller keeps its reference and must
+   * not release it before {@code done} has run; the transport retains whatever it hands to the
+   * network beyond that point and neither moves the payload's indexes nor releases the caller's
+   * reference.
    */
   void send(Signal signal, ByteBuf payload, long timeoutNanos, Consumer<AttemptOutcome> done);
 
   /**
-   * The circuit breaker of endpoint {@code key} is about to let probe requests through: the transport
-   * should connect at once rather than after its own reconnect backoff.
+   * The circuit breaker of endpoint {@code key} is about to let probe requests through: the
+   * transport should connect at once rather than after its own reconnect backoff.
    */
   default void probing(String key) {}
 
-  /** Closes connections once in-flight requests finish; the future completes when all are closed. */
+  /**
+   * Closes connections once in-flight requests finish; the future completes when all are closed.
+   */
   CompletableFuture<Void> shutdown();
 
   /** Closes every connection now. */

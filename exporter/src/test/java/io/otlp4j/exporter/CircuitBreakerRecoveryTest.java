@@ -34,9 +34,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 class CircuitBreakerRecoveryTest {
 
   @ParameterizedTest
-  @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
-  void breakerOpensFailsFastThenClosesWhenTheServerComesBackAndNothingIsLostOrDuplicated(Protocol protocol)
-      throws Exception {
+  @EnumSource(
+      value = Protocol.class,
+      names = {"GRPC", "HTTP_PROTOBUF"})
+  void breakerOpensFailsFastThenClosesWhenTheServerComesBackAndNothingIsLostOrDuplicated(
+      Protocol protocol) throws Exception {
     int port;
     try (ServerSocket reserve = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = reserve.getLocalPort();
@@ -47,13 +49,25 @@ class CircuitBreakerRecoveryTest {
     }
     Set<String> acknowledged = new HashSet<>();
     boolean sawCircuitOpen = false;
-    try (OtlpExporter exporter = OtlpExporter.builder().protocol(protocol).endpoint("http://127.0.0.1:" + port)
-        .retryPolicy(fastRetries(2)).timeout(Duration.ofSeconds(2)).acquireTimeout(Duration.ofSeconds(1))
-        .circuitBreaker(b -> b.consecutiveFailureThreshold(3).openWait(Duration.ofMillis(300)).halfOpen(1, 1))
-        .ioThreads(1).build()) {
-      // Down: every export fails, retryably; after three failed attempts the breaker fails the rest fast.
+    try (OtlpExporter exporter =
+        OtlpExporter.builder()
+            .protocol(protocol)
+            .endpoint("http://127.0.0.1:" + port)
+            .retryPolicy(fastRetries(2))
+            .timeout(Duration.ofSeconds(2))
+            .acquireTimeout(Duration.ofSeconds(1))
+            .circuitBreaker(
+                b ->
+                    b.consecutiveFailureThreshold(3)
+                        .openWait(Duration.ofMillis(300))
+                        .halfOpen(1, 1))
+            .ioThreads(1)
+            .build()) {
+      // Down: every export fails, retryably; after three failed attempts the breaker fails the rest
+      // fast.
       for (String tag : new ArrayList<>(pending.subList(0, 6))) {
-        Outcome r = exporter.export(Signal.LOGS, buffer(tagged(tag, 10)), 1).get(60, TimeUnit.SECONDS);
+        Outcome r =
+            exporter.export(Signal.LOGS, buffer(tagged(tag, 10)), 1).get(60, TimeUnit.SECONDS);
         assertThat(r.kind()).as(r.toString()).isEqualTo(Outcome.Kind.RETRYABLE);
         if (r.message().contains("circuit open") && r.attempts() == 0) {
           sawCircuitOpen = true; // failed fast: nothing was sent
@@ -61,25 +75,41 @@ class CircuitBreakerRecoveryTest {
       }
       assertThat(sawCircuitOpen).isTrue();
       assertThat(exporter.circuitState(Signal.LOGS)).isEqualTo(CircuitBreaker.State.OPEN);
-      assertThat(exporter.metricsText()).containsPattern("otlp4j_exporter_circuit_state\\{(endpoint=\"http://127.0.0.1:"
-          + port + "\",exporter=\"otlp(http)?\"|exporter=\"otlp(http)?\",endpoint=\"http://127.0.0.1:" + port + "\")\\} 2");
+      assertThat(exporter.metricsText())
+          .containsPattern(
+              "otlp4j_exporter_circuit_state\\{(endpoint=\"http://127.0.0.1:"
+                  + port
+                  + "\",exporter=\"otlp(http)?\"|exporter=\"otlp(http)?\",endpoint=\"http://127.0.0.1:"
+                  + port
+                  + "\")\\} 2");
 
       // Up: the caller keeps re-sending what was not accepted until everything is.
-      MockOtlpServer server = (protocol == Protocol.GRPC ? MockOtlpServer.builder().grpcPort(port)
-          : MockOtlpServer.builder().httpPort(port).requireContentLength()).start();
+      MockOtlpServer server =
+          (protocol == Protocol.GRPC
+                  ? MockOtlpServer.builder().grpcPort(port)
+                  : MockOtlpServer.builder().httpPort(port).requireContentLength())
+              .start();
       try {
-        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
-          for (String tag : new ArrayList<>(pending)) {
-            Outcome r = exporter.export(Signal.LOGS, buffer(tagged(tag, 10)), 1).get(60, TimeUnit.SECONDS);
-            if (r.isSuccess()) {
-              assertThat(acknowledged.add(tag)).isTrue();
-              pending.remove(tag);
-            }
-          }
-          return pending.isEmpty();
-        });
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .pollInterval(Duration.ofMillis(50))
+            .until(
+                () -> {
+                  for (String tag : new ArrayList<>(pending)) {
+                    Outcome r =
+                        exporter
+                            .export(Signal.LOGS, buffer(tagged(tag, 10)), 1)
+                            .get(60, TimeUnit.SECONDS);
+                    if (r.isSuccess()) {
+                      assertThat(acknowledged.add(tag)).isTrue();
+                      pending.remove(tag);
+                    }
+                  }
+                  return pending.isEmpty();
+                });
         assertThat(exporter.circuitState(Signal.LOGS)).isEqualTo(CircuitBreaker.State.CLOSED);
-        assertThat(exporter.metricsText()).containsPattern("otlp4j_exporter_circuit_state\\{.*\\} 0");
+        assertThat(exporter.metricsText())
+            .containsPattern("otlp4j_exporter_circuit_state\\{.*\\} 0");
 
         List<String> received = new ArrayList<>();
         server.requests().forEach(x -> received.add(TestRequests.tagOf(x.message())));
@@ -93,31 +123,57 @@ class CircuitBreakerRecoveryTest {
   }
 
   /**
-   * A retrying export that finds the circuit open keeps waiting (within its retry policy) instead of
-   * ending: the relay's in-memory queues in ack mode received rely on it, or an outage that opens the
-   * circuit drops data the clients were told was accepted (issue #12's flood scenario).
+   * A retrying export that finds the circuit open keeps waiting (within its retry policy) instead
+   * of ending: the relay's in-memory queues in ack mode received rely on it, or an outage that
+   * opens the circuit drops data the clients were told was accepted (issue #12's flood scenario).
    */
   @ParameterizedTest
-  @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
+  @EnumSource(
+      value = Protocol.class,
+      names = {"GRPC", "HTTP_PROTOBUF"})
   void aRetryingExportWaitsOutAnOpenCircuitAndIsDeliveredWhenTheServerComesBack(Protocol protocol)
       throws Exception {
     int port;
     try (ServerSocket reserve = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = reserve.getLocalPort();
     }
-    RetryPolicy patient = RetryPolicy.builder().initialDelay(Duration.ofMillis(50)).maxDelay(Duration.ofMillis(200))
-        .multiplier(1.5).maxAttempts(10_000).maxElapsed(Duration.ofSeconds(60)).build();
-    try (OtlpExporter exporter = OtlpExporter.builder().protocol(protocol).endpoint("http://127.0.0.1:" + port)
-        .retryPolicy(patient).timeout(Duration.ofSeconds(2)).acquireTimeout(Duration.ofSeconds(1))
-        .circuitBreaker(b -> b.consecutiveFailureThreshold(2).openWait(Duration.ofSeconds(1)).halfOpen(1, 1))
-        .ioThreads(1).build()) {
-      CompletableFuture<Outcome> export = exporter.export(Signal.LOGS, buffer(tagged("waits", 10)), 1);
-      await().atMost(Duration.ofSeconds(20)).until(() -> exporter.circuitState(Signal.LOGS) == CircuitBreaker.State.OPEN);
-      // Open: the export's next tries find the circuit open, and it must still be waiting, not failed.
-      await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(2)).until(() -> !export.isDone());
+    RetryPolicy patient =
+        RetryPolicy.builder()
+            .initialDelay(Duration.ofMillis(50))
+            .maxDelay(Duration.ofMillis(200))
+            .multiplier(1.5)
+            .maxAttempts(10_000)
+            .maxElapsed(Duration.ofSeconds(60))
+            .build();
+    try (OtlpExporter exporter =
+        OtlpExporter.builder()
+            .protocol(protocol)
+            .endpoint("http://127.0.0.1:" + port)
+            .retryPolicy(patient)
+            .timeout(Duration.ofSeconds(2))
+            .acquireTimeout(Duration.ofSeconds(1))
+            .circuitBreaker(
+                b ->
+                    b.consecutiveFailureThreshold(2).openWait(Duration.ofSeconds(1)).halfOpen(1, 1))
+            .ioThreads(1)
+            .build()) {
+      CompletableFuture<Outcome> export =
+          exporter.export(Signal.LOGS, buffer(tagged("waits", 10)), 1);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> exporter.circuitState(Signal.LOGS) == CircuitBreaker.State.OPEN);
+      // Open: the export's next tries find the circuit open, and it must still be waiting, not
+      // failed.
+      await()
+          .during(Duration.ofMillis(800))
+          .atMost(Duration.ofSeconds(2))
+          .until(() -> !export.isDone());
 
-      MockOtlpServer server = (protocol == Protocol.GRPC ? MockOtlpServer.builder().grpcPort(port)
-          : MockOtlpServer.builder().httpPort(port).requireContentLength()).start();
+      MockOtlpServer server =
+          (protocol == Protocol.GRPC
+                  ? MockOtlpServer.builder().grpcPort(port)
+                  : MockOtlpServer.builder().httpPort(port).requireContentLength())
+              .start();
       try {
         Outcome r = export.get(60, TimeUnit.SECONDS);
         assertThat(r.kind()).as(r.toString()).isEqualTo(Outcome.Kind.ACCEPTED);

@@ -15,25 +15,37 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The OTLP/HTTP connection pool's gauges in the exporter's registry, against a real HTTP server (the JDK's). */
+/**
+ * The OTLP/HTTP connection pool's gauges in the exporter's registry, against a real HTTP server
+ * (the JDK's).
+ */
 class ConnectionPoolMetricsTest {
 
   @Test
   void openIdleAndCreatedConnectionsAreGaugesPerEndpoint() throws Exception {
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext("/", exchange -> {
-      exchange.getRequestBody().readAllBytes();
-      exchange.getResponseHeaders().set("Content-Type", "application/x-protobuf");
-      exchange.sendResponseHeaders(200, -1); // an empty ExportLogsServiceResponse
-      exchange.close();
-    });
+    server.createContext(
+        "/",
+        exchange -> {
+          exchange.getRequestBody().readAllBytes();
+          exchange.getResponseHeaders().set("Content-Type", "application/x-protobuf");
+          exchange.sendResponseHeaders(200, -1); // an empty ExportLogsServiceResponse
+          exchange.close();
+        });
     server.start();
     String endpoint = "http://127.0.0.1:" + server.getAddress().getPort();
     MetricsRegistry registry = MetricsRegistry.create();
-    try (OtlpExporter exporter = OtlpExporter.builder().name("pooled").protocol(Protocol.HTTP_PROTOBUF)
-        .endpoint(endpoint).metricsRegistry(registry).ioThreads(1).build()) {
+    try (OtlpExporter exporter =
+        OtlpExporter.builder()
+            .name("pooled")
+            .protocol(Protocol.HTTP_PROTOBUF)
+            .endpoint(endpoint)
+            .metricsRegistry(registry)
+            .ioThreads(1)
+            .build()) {
       assertThat(gauge(registry, "otlp4j_exporter_connections_created", endpoint)).isZero();
-      Outcome result = exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1).get(10, TimeUnit.SECONDS);
+      Outcome result =
+          exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1).get(10, TimeUnit.SECONDS);
       assertThat(result.isSuccess()).isTrue();
       assertThat(gauge(registry, "otlp4j_exporter_connections_created", endpoint)).isEqualTo(1);
       assertThat(gauge(registry, "otlp4j_exporter_connections_open", endpoint)).isEqualTo(1);
@@ -43,7 +55,8 @@ class ConnectionPoolMetricsTest {
     }
   }
 
-  private static double gauge(MetricsRegistry registry, String name, String endpoint) throws IOException {
+  private static double gauge(MetricsRegistry registry, String name, String endpoint)
+      throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     registry.writePrometheusText(out);
     String wanted = name + "{endpoint=\"" + endpoint + "\",exporter=\"pooled\"} ";

@@ -16,12 +16,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The OTLP/HTTP connection pool against a real server: idle timeout, dead connections, the bound. */
+/**
+ * The OTLP/HTTP connection pool against a real server: idle timeout, dead connections, the bound.
+ */
 @ExtendWith(NettyLeakCheck.class)
 class ConnectionPoolTest {
 
@@ -47,8 +49,13 @@ class ConnectionPoolTest {
 
   @Test
   void idleConnectionsAreClosedAfterTheIdleTimeout() throws Exception {
-    try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.httpEndpoint())
-        .idleTimeout(Duration.ofMillis(300)).ioThreads(1).build()) {
+    try (OtlpExporter exporter =
+        OtlpExporter.builder()
+            .protocol(Protocol.HTTP_PROTOBUF)
+            .endpoint(server.httpEndpoint())
+            .idleTimeout(Duration.ofMillis(300))
+            .ioThreads(1)
+            .build()) {
       assertThat(export(exporter, "a").isSuccess()).isTrue();
       assertThat(pool(exporter).idleConnections()).isEqualTo(1);
 
@@ -63,8 +70,13 @@ class ConnectionPoolTest {
   @Test
   void aConnectionTheServerClosedIsReplacedNotUsed() throws Exception {
     try (FaultyProxy proxy = new FaultyProxy(server.httpPort());
-        OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF)
-            .endpoint("http://127.0.0.1:" + proxy.port()).retryPolicy(fastRetries(1)).ioThreads(1).build()) {
+        OtlpExporter exporter =
+            OtlpExporter.builder()
+                .protocol(Protocol.HTTP_PROTOBUF)
+                .endpoint("http://127.0.0.1:" + proxy.port())
+                .retryPolicy(fastRetries(1))
+                .ioThreads(1)
+                .build()) {
       assertThat(export(exporter, "a").isSuccess()).isTrue();
       assertThat(pool(exporter).idleConnections()).isEqualTo(1);
 
@@ -80,8 +92,13 @@ class ConnectionPoolTest {
 
   @Test
   void aConnectionOlderThanItsMaxLifetimeIsNotReused() throws Exception {
-    try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.httpEndpoint())
-        .maxConnectionLifetime(Duration.ofMillis(200)).ioThreads(1).build()) {
+    try (OtlpExporter exporter =
+        OtlpExporter.builder()
+            .protocol(Protocol.HTTP_PROTOBUF)
+            .endpoint(server.httpEndpoint())
+            .maxConnectionLifetime(Duration.ofMillis(200))
+            .ioThreads(1)
+            .build()) {
       assertThat(export(exporter, "a").isSuccess()).isTrue();
       await().atMost(Duration.ofSeconds(5)).until(() -> pool(exporter).openConnections() == 0);
       assertThat(export(exporter, "b").isSuccess()).isTrue();
@@ -94,8 +111,15 @@ class ConnectionPoolTest {
     for (int i = 0; i < 200; i++) {
       server.enqueue(Answer.ok().delayed(Duration.ofMillis(5)));
     }
-    try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.httpEndpoint())
-        .maxConnections(4).maxInFlight(256, 0).acquireTimeout(Duration.ofSeconds(20)).ioThreads(2).build()) {
+    try (OtlpExporter exporter =
+        OtlpExporter.builder()
+            .protocol(Protocol.HTTP_PROTOBUF)
+            .endpoint(server.httpEndpoint())
+            .maxConnections(4)
+            .maxInFlight(256, 0)
+            .acquireTimeout(Duration.ofSeconds(20))
+            .ioThreads(2)
+            .build()) {
       List<CompletableFuture<Outcome>> results = new ArrayList<>();
       for (int i = 0; i < 200; i++) {
         results.add(exporter.export(Signal.LOGS, buffer(tagged("c" + i, 100)), 1));
@@ -114,8 +138,15 @@ class ConnectionPoolTest {
   @Test
   void anAcquireThatWaitsLongerThanTheAcquireTimeoutFailsRetryably() throws Exception {
     server.enqueue(Answer.ok().delayed(Duration.ofSeconds(2)));
-    try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.httpEndpoint())
-        .maxConnections(1).acquireTimeout(Duration.ofMillis(200)).retryPolicy(fastRetries(1)).ioThreads(1).build()) {
+    try (OtlpExporter exporter =
+        OtlpExporter.builder()
+            .protocol(Protocol.HTTP_PROTOBUF)
+            .endpoint(server.httpEndpoint())
+            .maxConnections(1)
+            .acquireTimeout(Duration.ofMillis(200))
+            .retryPolicy(fastRetries(1))
+            .ioThreads(1)
+            .build()) {
       CompletableFuture<Outcome> slow = exporter.export(Signal.LOGS, buffer(tagged("slow", 10)), 1);
       await().atMost(Duration.ofSeconds(5)).until(() -> server.requestCount() == 1);
 

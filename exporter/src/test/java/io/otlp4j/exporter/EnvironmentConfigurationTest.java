@@ -11,7 +11,9 @@ import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
-/** The OTEL_EXPORTER_OTLP_* variables, read through an injected lookup (never the real environment). */
+/**
+ * The OTEL_EXPORTER_OTLP_* variables, read through an injected lookup (never the real environment).
+ */
 class EnvironmentConfigurationTest {
 
   private static OtlpExporter fromEnv(Map<String, String> env, Signal signal) {
@@ -48,7 +50,8 @@ class EnvironmentConfigurationTest {
     try (OtlpExporter e = fromEnv(env, null)) {
       assertThat(e.protocol()).isEqualTo(Protocol.HTTP_JSON);
       assertThat(e.endpoint(Signal.TRACES)).isEqualTo("http://traces.example:7000/custom/path");
-      assertThat(e.endpoint(Signal.METRICS)).isEqualTo("https://collector.example:9000/otlp/v1/metrics");
+      assertThat(e.endpoint(Signal.METRICS))
+          .isEqualTo("https://collector.example:9000/otlp/v1/metrics");
       assertThat(e.endpoint(Signal.LOGS)).isEqualTo("https://collector.example:9000/otlp/v1/logs");
     }
   }
@@ -60,7 +63,9 @@ class EnvironmentConfigurationTest {
     env.put("OTEL_EXPORTER_OTLP_TIMEOUT", "2500");
     env.put("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip");
     try (OtlpExporter e = fromEnv(env, null)) {
-      assertThat(e.headers()).containsEntry("api-key", "secret==").containsEntry("x-scope", "a b,c")
+      assertThat(e.headers())
+          .containsEntry("api-key", "secret==")
+          .containsEntry("x-scope", "a b,c")
           .containsEntry("empty", "");
       assertThat(e.timeout()).isEqualTo(Duration.ofMillis(2500));
       assertThat(e.compression()).isEqualTo(Compression.GZIP);
@@ -94,7 +99,8 @@ class EnvironmentConfigurationTest {
       assertThat(e.endpoint(Signal.TRACES)).isEqualTo("https://collector.example:443/v1/traces");
       assertThat(e.endpoint(Signal.LOGS)).isEqualTo("http://logs.example:80/v1/logs");
     }
-    try (OtlpExporter e = fromEnv(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "collector.example"), null)) {
+    try (OtlpExporter e =
+        fromEnv(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "collector.example"), null)) {
       assertThat(e.endpoint(Signal.TRACES)).isEqualTo("http://collector.example:4318/v1/traces");
     }
   }
@@ -116,7 +122,8 @@ class EnvironmentConfigurationTest {
   @Test
   void malformedValuesFailNamingTheVariable() {
     assertThatThrownBy(() -> fromEnv(Map.of("OTEL_EXPORTER_OTLP_PROTOCOL", "thrift"), null))
-        .hasMessageContaining("OTEL_EXPORTER_OTLP_PROTOCOL").hasMessageContaining("thrift");
+        .hasMessageContaining("OTEL_EXPORTER_OTLP_PROTOCOL")
+        .hasMessageContaining("thrift");
     assertThatThrownBy(() -> fromEnv(Map.of("OTEL_EXPORTER_OTLP_TIMEOUT", "soon"), null))
         .hasMessageContaining("OTEL_EXPORTER_OTLP_TIMEOUT");
     assertThatThrownBy(() -> fromEnv(Map.of("OTEL_EXPORTER_OTLP_COMPRESSION", "brotli"), null))

@@ -6,11 +6,11 @@ import com.google.protobuf.Message;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.otlp4j.core.Outcome;
-import io.otlp4j.wire.Compression;
 import io.otlp4j.testing.MockOtlpServer;
 import io.otlp4j.testing.NettyLeakCheck;
 import io.otlp4j.testing.RecordedRequest;
 import io.otlp4j.testing.Transport;
+import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.testing.OtlpGenerator;
 import java.time.Duration;
@@ -18,9 +18,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -72,13 +72,14 @@ class ExportMatrixTest {
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("matrix")
-  void everySignalArrivesIntactAsTheOfficialClassesDecodeIt(Protocol protocol, Compression compression)
-      throws Exception {
+  void everySignalArrivesIntactAsTheOfficialClassesDecodeIt(
+      Protocol protocol, Compression compression) throws Exception {
     try (OtlpExporter exporter = exporter(protocol, compression)) {
       for (Signal signal : Signal.values()) {
         Message sent = OfficialDecoding.realistic(signal, 40);
         int before = received(protocol);
-        Outcome result = exporter.export(signal, direct(sent.toByteArray()), 40).get(60, TimeUnit.SECONDS);
+        Outcome result =
+            exporter.export(signal, direct(sent.toByteArray()), 40).get(60, TimeUnit.SECONDS);
 
         assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.ACCEPTED);
         assertThat(result.attempts()).isEqualTo(1);
@@ -99,7 +100,8 @@ class ExportMatrixTest {
           assertThat(got.signal()).isEqualTo(signal);
           assertThat(got.message()).isEqualTo(sent);
           assertThat(got.header("Content-Type"))
-              .isEqualTo(protocol == Protocol.HTTP_JSON ? "application/json" : "application/x-protobuf");
+              .isEqualTo(
+                  protocol == Protocol.HTTP_JSON ? "application/json" : "application/x-protobuf");
           assertThat(got.header("Content-Encoding"))
               .isEqualTo(compression == Compression.NONE ? null : compression.encoding());
           assertThat(got.header("User-Agent")).startsWith("otlp4j/");
@@ -112,23 +114,31 @@ class ExportMatrixTest {
       assertThat(exporter.sentItems(Signal.LOGS)).isEqualTo(40);
       assertThat(exporter.metricsText())
           .contains("otelcol_exporter_sent_spans_total{exporter=\"" + exporterName + "\"} 40")
-          .contains("otelcol_exporter_sent_metric_points_total{exporter=\"" + exporterName + "\"} 40")
+          .contains(
+              "otelcol_exporter_sent_metric_points_total{exporter=\"" + exporterName + "\"} 40")
           .contains("otelcol_exporter_sent_log_records_total{exporter=\"" + exporterName + "\"} 40")
           .contains("otelcol_exporter_send_failed_spans_total{exporter=\"" + exporterName + "\"} 0")
-          .contains("otlp4j_exporter_request_duration_seconds_count{exporter=\"" + exporterName + "\"} 3");
+          .contains(
+              "otlp4j_exporter_request_duration_seconds_count{exporter=\""
+                  + exporterName
+                  + "\"} 3");
     }
   }
 
   @ParameterizedTest
-  @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
-  void protobufPayloadsPassThroughUnchangedWithUnknownFieldsAndEdgeValues(Protocol protocol) throws Exception {
+  @EnumSource(
+      value = Protocol.class,
+      names = {"GRPC", "HTTP_PROTOBUF"})
+  void protobufPayloadsPassThroughUnchangedWithUnknownFieldsAndEdgeValues(Protocol protocol)
+      throws Exception {
     OtlpGenerator generator = new OtlpGenerator(42).withUnknownFields(true);
     try (OtlpExporter exporter = exporter(protocol, Compression.NONE)) {
       for (int i = 0; i < 30; i++) {
         Signal signal = Signal.values()[i % 3];
         Message sent = generator.request(signal);
         int before = received(protocol);
-        Outcome result = exporter.export(signal, direct(sent.toByteArray()), 1).get(60, TimeUnit.SECONDS);
+        Outcome result =
+            exporter.export(signal, direct(sent.toByteArray()), 1).get(60, TimeUnit.SECONDS);
         assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.ACCEPTED);
         Message got = (protocol == Protocol.GRPC ? grpc : http).requests().get(before).message();
         assertThat(got.toByteArray()).isEqualTo(sent.toByteArray());

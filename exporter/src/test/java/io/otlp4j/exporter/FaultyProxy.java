@@ -14,16 +14,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A TCP proxy on 127.0.0.1 in front of a real server, for faults no server API offers: it can reset
  * (RST) the next connections once a number of request bytes has passed (a connection reset
- * mid-request), and close every open connection at once (a server dropping pooled connections).
- * Two daemon threads per connection; bounded by the tests' connection counts.
+ * mid-request), and close every open connection at once (a server dropping pooled connections). Two
+ * daemon threads per connection; bounded by the tests' connection counts.
  */
 final class FaultyProxy implements AutoCloseable {
 
   private final ServerSocket listener;
   private final int targetPort;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+
   /** Connections still to reset once {@link #resetAfterBytes} client bytes have passed. */
   final AtomicInteger connectionsToReset = new AtomicInteger();
+
   volatile int resetAfterBytes = 1;
   final AtomicInteger accepted = new AtomicInteger();
   final AtomicInteger resets = new AtomicInteger();
@@ -74,7 +76,8 @@ final class FaultyProxy implements AutoCloseable {
   private void pipe(Socket from, Socket to, int resetAfter) {
     byte[] buf = new byte[8192];
     long total = 0;
-    try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+    try (InputStream in = from.getInputStream();
+        OutputStream out = to.getOutputStream()) {
       int n;
       while ((n = in.read(buf)) >= 0) {
         if (resetAfter >= 0 && total + n >= resetAfter) {

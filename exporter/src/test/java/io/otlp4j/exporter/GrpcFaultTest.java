@@ -13,10 +13,10 @@ import io.otlp4j.testing.NettyLeakCheck;
 import io.otlp4j.wire.Signal;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -30,8 +30,14 @@ class GrpcFaultTest {
   @BeforeEach
   void start() throws Exception {
     server = MockOtlpServer.started();
-    exporter = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.grpcEndpoint())
-        .retryPolicy(fastRetries(4)).timeout(Duration.ofSeconds(15)).ioThreads(1).build();
+    exporter =
+        OtlpExporter.builder()
+            .protocol(Protocol.GRPC)
+            .endpoint(server.grpcEndpoint())
+            .retryPolicy(fastRetries(4))
+            .timeout(Duration.ofSeconds(15))
+            .ioThreads(1)
+            .build();
   }
 
   @AfterEach
@@ -46,10 +52,16 @@ class GrpcFaultTest {
 
   @Test
   void exportsAreSpreadRoundRobinOverTheConfiguredChannels() throws Exception {
-    try (OtlpExporter three = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.grpcEndpoint())
-        .grpcChannels(3).ioThreads(1).build()) {
+    try (OtlpExporter three =
+        OtlpExporter.builder()
+            .protocol(Protocol.GRPC)
+            .endpoint(server.grpcEndpoint())
+            .grpcChannels(3)
+            .ioThreads(1)
+            .build()) {
       for (int i = 0; i < 6; i++) {
-        Outcome r = three.export(Signal.LOGS, buffer(tagged("rr" + i, 10)), 1).get(60, TimeUnit.SECONDS);
+        Outcome r =
+            three.export(Signal.LOGS, buffer(tagged("rr" + i, 10)), 1).get(60, TimeUnit.SECONDS);
         assertThat(r.kind()).isEqualTo(Outcome.Kind.ACCEPTED);
       }
     }
@@ -90,13 +102,15 @@ class GrpcFaultTest {
     assertThat(result.kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     assertThat(result.attempts()).isEqualTo(2);
     // The policy's own backoff is at most 50 ms: only RetryInfo explains the wait.
-    assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(400));
+    assertThat(System.nanoTime() - start)
+        .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(400));
     assertThat(server.acceptedCount()).isEqualTo(1);
   }
 
   @ParameterizedTest
-  @EnumSource(value = Status.Code.class, names = {"INVALID_ARGUMENT", "UNAUTHENTICATED", "PERMISSION_DENIED",
-      "UNIMPLEMENTED"})
+  @EnumSource(
+      value = Status.Code.class,
+      names = {"INVALID_ARGUMENT", "UNAUTHENTICATED", "PERMISSION_DENIED", "UNIMPLEMENTED"})
   void nonRetryableCodesFailPermanentlyAfterOneAttempt(Status.Code code) throws Exception {
     server.enqueue(Answer.grpcStatus(Status.fromCode(code)));
 
@@ -144,8 +158,14 @@ class GrpcFaultTest {
       server.enqueue(Answer.ok().delayed(Duration.ofSeconds(3)));
     }
     Outcome result;
-    try (OtlpExporter impatient = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.grpcEndpoint())
-        .retryPolicy(fastRetries(4)).timeout(Duration.ofMillis(200)).ioThreads(1).build()) {
+    try (OtlpExporter impatient =
+        OtlpExporter.builder()
+            .protocol(Protocol.GRPC)
+            .endpoint(server.grpcEndpoint())
+            .retryPolicy(fastRetries(4))
+            .timeout(Duration.ofMillis(200))
+            .ioThreads(1)
+            .build()) {
       result = impatient.export(Signal.LOGS, buffer(tagged("a", 100)), 1).get(60, TimeUnit.SECONDS);
     }
 

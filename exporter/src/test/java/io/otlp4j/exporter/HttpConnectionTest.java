@@ -25,23 +25,30 @@ class HttpConnectionTest {
     DefaultEventLoopGroup group = new DefaultEventLoopGroup(1);
     LocalChannel channel = new LocalChannel();
     group.register(channel).sync();
-    group.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync(); // execute() now throws RejectedExecutionException
+    group
+        .shutdownGracefully(0, 0, TimeUnit.SECONDS)
+        .sync(); // execute() now throws RejectedExecutionException
     HttpConnection connection = new HttpConnection(channel, null);
-    FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/v1/traces",
-        Unpooled.buffer(16).writeZero(16));
+    FullHttpRequest request =
+        new DefaultFullHttpRequest(
+            HttpVersion.HTTP_1_1, HttpMethod.POST, "/v1/traces", Unpooled.buffer(16).writeZero(16));
     CompletableFuture<String> failure = new CompletableFuture<>();
 
-    connection.execute(request, TimeUnit.SECONDS.toNanos(5), new HttpConnection.Exchange() {
-      @Override
-      public void onResponse(FullHttpResponse response, byte[] body, boolean connectionReusable) {
-        failure.completeExceptionally(new AssertionError("a response without a request"));
-      }
+    connection.execute(
+        request,
+        TimeUnit.SECONDS.toNanos(5),
+        new HttpConnection.Exchange() {
+          @Override
+          public void onResponse(
+              FullHttpResponse response, byte[] body, boolean connectionReusable) {
+            failure.completeExceptionally(new AssertionError("a response without a request"));
+          }
 
-      @Override
-      public void onFailure(String what, Throwable cause, boolean timedOut) {
-        failure.complete(what);
-      }
-    });
+          @Override
+          public void onFailure(String what, Throwable cause, boolean timedOut) {
+            failure.complete(what);
+          }
+        });
 
     assertThat(failure).isCompletedWithValueMatching(what -> what.contains("shutting down"));
     assertThat(request.refCnt()).isZero();

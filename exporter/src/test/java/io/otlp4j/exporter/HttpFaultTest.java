@@ -16,10 +16,10 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -38,8 +38,13 @@ class HttpFaultTest {
   }
 
   private static OtlpExporter exporter(Protocol protocol, String endpoint, Duration timeout) {
-    return OtlpExporter.builder().protocol(protocol).endpoint(endpoint)
-        .retryPolicy(fastRetries(4)).timeout(timeout).ioThreads(1).build();
+    return OtlpExporter.builder()
+        .protocol(protocol)
+        .endpoint(endpoint)
+        .retryPolicy(fastRetries(4))
+        .timeout(timeout)
+        .ioThreads(1)
+        .build();
   }
 
   @AfterEach
@@ -80,11 +85,19 @@ class HttpFaultTest {
   @Test
   void retryAfterAsAnHttpDateIsReadAgainstTheWallClock() throws Exception {
     Instant now = Instant.parse("2026-01-01T00:00:00Z");
-    String inOneSecond = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", java.util.Locale.US)
-        .withZone(ZoneOffset.UTC).format(now.plusSeconds(1));
+    String inOneSecond =
+        DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", java.util.Locale.US)
+            .withZone(ZoneOffset.UTC)
+            .format(now.plusSeconds(1));
     server.enqueue(Answer.httpStatus(503).header("Retry-After", inOneSecond));
-    try (OtlpExporter e = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(server.httpEndpoint())
-        .retryPolicy(fastRetries(4)).wallClock(Clock.fixed(now, ZoneOffset.UTC)).ioThreads(1).build()) {
+    try (OtlpExporter e =
+        OtlpExporter.builder()
+            .protocol(Protocol.HTTP_PROTOBUF)
+            .endpoint(server.httpEndpoint())
+            .retryPolicy(fastRetries(4))
+            .wallClock(Clock.fixed(now, ZoneOffset.UTC))
+            .ioThreads(1)
+            .build()) {
       long start = System.nanoTime();
       Outcome result = export(e, "a");
       assertThat(result.kind()).isEqualTo(Outcome.Kind.ACCEPTED);
@@ -117,7 +130,9 @@ class HttpFaultTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Protocol.class, names = {"HTTP_PROTOBUF", "HTTP_JSON"})
+  @EnumSource(
+      value = Protocol.class,
+      names = {"HTTP_PROTOBUF", "HTTP_JSON"})
   void partialSuccessIsParsedFromTheResponseAndNotRetried(Protocol protocol) throws Exception {
     server.enqueue(Answer.partialSuccess(1, "one record too large"));
     try (OtlpExporter e = exporter(protocol, server.httpEndpoint(), Duration.ofSeconds(15))) {
@@ -129,17 +144,20 @@ class HttpFaultTest {
       assertThat(server.requestCount()).isEqualTo(1);
       assertThat(e.failedItems(Signal.LOGS)).isEqualTo(1);
       assertThat(e.sentItems(Signal.LOGS)).isZero();
-      assertThat(e.metricsText()).contains("otelcol_exporter_send_failed_log_records_total{exporter=\"otlphttp\"} 1");
+      assertThat(e.metricsText())
+          .contains("otelcol_exporter_send_failed_log_records_total{exporter=\"otlphttp\"} 1");
     }
   }
 
   @Test
-  void aServerSlowerThanTheTimeoutFailsRetryablyAndItsLateAnswerIsNotTakenForAnother() throws Exception {
+  void aServerSlowerThanTheTimeoutFailsRetryablyAndItsLateAnswerIsNotTakenForAnother()
+      throws Exception {
     export(exporter, "warm-up");
     for (int i = 0; i < 4; i++) {
       server.enqueue(Answer.ok().delayed(Duration.ofMillis(1500)));
     }
-    try (OtlpExporter impatient = exporter(Protocol.HTTP_PROTOBUF, server.httpEndpoint(), Duration.ofMillis(200))) {
+    try (OtlpExporter impatient =
+        exporter(Protocol.HTTP_PROTOBUF, server.httpEndpoint(), Duration.ofMillis(200))) {
       Outcome result = export(impatient, "slow");
 
       assertThat(result.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
@@ -153,11 +171,13 @@ class HttpFaultTest {
   void aConnectionResetMidRequestIsRetriedOnAFreshConnection(Protocol protocol) throws Exception {
     int target = protocol == Protocol.GRPC ? server.grpcPort() : server.httpPort();
     try (FaultyProxy proxy = new FaultyProxy(target);
-        OtlpExporter e = exporter(protocol, "http://127.0.0.1:" + proxy.port(), Duration.ofSeconds(15))) {
+        OtlpExporter e =
+            exporter(protocol, "http://127.0.0.1:" + proxy.port(), Duration.ofSeconds(15))) {
       proxy.resetAfterBytes = 20_000;
       proxy.connectionsToReset.set(1);
 
-      Outcome result = e.export(Signal.LOGS, buffer(tagged("big", 100_000)), 1).get(60, TimeUnit.SECONDS);
+      Outcome result =
+          e.export(Signal.LOGS, buffer(tagged("big", 100_000)), 1).get(60, TimeUnit.SECONDS);
 
       assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.ACCEPTED);
       assertThat(result.attempts()).isEqualTo(2);

@@ -23,20 +23,24 @@ class InFlightLimiterTest {
       int perThread = 2_000;
       CountDownLatch done = new CountDownLatch(8 * perThread);
       for (int t = 0; t < 8; t++) {
-        pool.execute(() -> {
-          for (int i = 0; i < perThread; i++) {
-            boolean accepted = limiter.submit(() -> {
-              int now = running.incrementAndGet();
-              maxRunning.accumulateAndGet(now, Math::max);
-              completer.execute(() -> { // the export ends later, on another thread
-                running.decrementAndGet();
-                limiter.release();
-                done.countDown();
-              });
+        pool.execute(
+            () -> {
+              for (int i = 0; i < perThread; i++) {
+                boolean accepted =
+                    limiter.submit(
+                        () -> {
+                          int now = running.incrementAndGet();
+                          maxRunning.accumulateAndGet(now, Math::max);
+                          completer.execute(
+                              () -> { // the export ends later, on another thread
+                                running.decrementAndGet();
+                                limiter.release();
+                                done.countDown();
+                              });
+                        });
+                assertThat(accepted).isTrue();
+              }
             });
-            assertThat(accepted).isTrue();
-          }
-        });
       }
       assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
       assertThat(maxRunning.get()).isLessThanOrEqualTo(3);

@@ -49,7 +49,8 @@ class LocalFailureTest {
     }
 
     @Override
-    public void send(Signal signal, ByteBuf payload, long timeoutNanos, Consumer<AttemptOutcome> done) {
+    public void send(
+        Signal signal, ByteBuf payload, long timeoutNanos, Consumer<AttemptOutcome> done) {
       if (failuresLeft.getAndDecrement() > 0) {
         Throwable t = fault.get();
         if (t instanceof Error e) {
@@ -85,20 +86,33 @@ class LocalFailureTest {
   }
 
   private OtlpExporter exporter(int failures, java.util.function.Supplier<Throwable> fault) {
-    return OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(server.grpcEndpoint()).name("local")
-        .retryPolicy(fastRetries(5)).timeout(Duration.ofSeconds(15)).ioThreads(1).metricsRegistry(metrics)
-        .transportDecorator(t -> new ThrowingTransport(t, failures, fault)).build();
+    return OtlpExporter.builder()
+        .protocol(Protocol.GRPC)
+        .endpoint(server.grpcEndpoint())
+        .name("local")
+        .retryPolicy(fastRetries(5))
+        .timeout(Duration.ofSeconds(15))
+        .ioThreads(1)
+        .metricsRegistry(metrics)
+        .transportDecorator(t -> new ThrowingTransport(t, failures, fault))
+        .build();
   }
 
   private long localFailures() {
-    return metrics.counter(OtlpExporter.LOCAL_FAILURES_METRIC, OtlpExporter.LOCAL_FAILURES_HELP,
-        "exporter", "local").get();
+    return metrics
+        .counter(
+            OtlpExporter.LOCAL_FAILURES_METRIC,
+            OtlpExporter.LOCAL_FAILURES_HELP,
+            "exporter",
+            "local")
+        .get();
   }
 
   @Test
   void aRuntimeExceptionFromTheTransportIsRetriedAndTheUpstreamGetsTheData() throws Exception {
     try (OtlpExporter exporter = exporter(2, () -> new IllegalStateException("injected bug"))) {
-      Outcome result = exporter.export(Signal.LOGS, buffer(tagged("a", 100)), 1).get(60, TimeUnit.SECONDS);
+      Outcome result =
+          exporter.export(Signal.LOGS, buffer(tagged("a", 100)), 1).get(60, TimeUnit.SECONDS);
       assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.ACCEPTED);
       assertThat(result.attempts()).isEqualTo(3);
     }
@@ -108,12 +122,18 @@ class LocalFailureTest {
 
   @Test
   void anErrorFromTheTransportIsALocalFailureTooAndReleasesThePermit() throws Exception {
-    try (OtlpExporter exporter = exporter(1, () -> new OutOfMemoryError("injected: cannot allocate"))) {
-      Outcome result = exporter.export(Signal.LOGS, buffer(tagged("a", 100)), 1).get(60, TimeUnit.SECONDS);
+    try (OtlpExporter exporter =
+        exporter(1, () -> new OutOfMemoryError("injected: cannot allocate"))) {
+      Outcome result =
+          exporter.export(Signal.LOGS, buffer(tagged("a", 100)), 1).get(60, TimeUnit.SECONDS);
       assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.ACCEPTED);
       // the in-flight permit came back: later exports go through
       for (int i = 0; i < 3; i++) {
-        assertThat(exporter.export(Signal.LOGS, buffer(tagged("b" + i, 10)), 1).get(60, TimeUnit.SECONDS).kind())
+        assertThat(
+                exporter
+                    .export(Signal.LOGS, buffer(tagged("b" + i, 10)), 1)
+                    .get(60, TimeUnit.SECONDS)
+                    .kind())
             .isEqualTo(Outcome.Kind.ACCEPTED);
       }
     }
@@ -123,7 +143,8 @@ class LocalFailureTest {
   @Test
   void exportOnceReportsALocalFailureNeverAPermanentRejection() throws Exception {
     try (OtlpExporter exporter = exporter(1, () -> new IllegalStateException("injected bug"))) {
-      Outcome result = exporter.exportOnce(Signal.LOGS, buffer(tagged("a", 100)), 1).get(60, TimeUnit.SECONDS);
+      Outcome result =
+          exporter.exportOnce(Signal.LOGS, buffer(tagged("a", 100)), 1).get(60, TimeUnit.SECONDS);
       assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.LOCAL_FAILURE);
       assertThat(result.isRetryable()).isTrue();
       assertThat(result.cause()).isInstanceOf(IllegalStateException.class);
@@ -136,7 +157,8 @@ class LocalFailureTest {
   void exportOnceMakesOneAttemptAndCarriesTheServersRetryDelay() throws Exception {
     server.enqueue(Answer.grpcStatus(Status.UNAVAILABLE).retryInfo(Duration.ofSeconds(2)));
     try (OtlpExporter exporter = exporter(0, () -> null)) {
-      Outcome result = exporter.exportOnce(Signal.LOGS, buffer(tagged("a", 100)), 1).get(60, TimeUnit.SECONDS);
+      Outcome result =
+          exporter.exportOnce(Signal.LOGS, buffer(tagged("a", 100)), 1).get(60, TimeUnit.SECONDS);
       assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.RETRYABLE);
       assertThat(result.retryAfterNanos()).isEqualTo(Duration.ofSeconds(2).toNanos());
       assertThat(result.attempts()).isEqualTo(1);
@@ -148,7 +170,8 @@ class LocalFailureTest {
   void anUpstreamPermanentAnswerIsStillPermanent() throws Exception {
     server.enqueue(Answer.grpcStatus(Status.INVALID_ARGUMENT));
     try (OtlpExporter exporter = exporter(0, () -> null)) {
-      Outcome result = exporter.export(Signal.LOGS, buffer(tagged("a", 100)), 1).get(60, TimeUnit.SECONDS);
+      Outcome result =
+          exporter.export(Signal.LOGS, buffer(tagged("a", 100)), 1).get(60, TimeUnit.SECONDS);
       assertThat(result.kind()).as(result.toString()).isEqualTo(Outcome.Kind.PERMANENT);
     }
     assertThat(server.requestCount()).isEqualTo(1);

@@ -15,9 +15,14 @@ class ResponseParsingTest {
 
   @Test
   void partialSuccessIsReadFromAnOfficialResponse() {
-    byte[] response = ExportMetricsServiceResponse.newBuilder().setPartialSuccess(
-        ExportMetricsPartialSuccess.newBuilder().setRejectedDataPoints(42).setErrorMessage("héllo")).build()
-        .toByteArray();
+    byte[] response =
+        ExportMetricsServiceResponse.newBuilder()
+            .setPartialSuccess(
+                ExportMetricsPartialSuccess.newBuilder()
+                    .setRejectedDataPoints(42)
+                    .setErrorMessage("héllo"))
+            .build()
+            .toByteArray();
 
     AttemptOutcome.PartialSuccess p = ResponseParsing.partialSuccessFromProtobuf(response);
 
@@ -29,13 +34,15 @@ class ResponseParsingTest {
   void anEmptyOrMalformedResponseHasNoPartialSuccess() {
     assertThat(ResponseParsing.partialSuccessFromProtobuf(new byte[0])).isNull();
     assertThat(ResponseParsing.partialSuccessFromProtobuf(new byte[] {0x0a, 0x7f, 0x01})).isNull();
-    assertThat(ResponseParsing.partialSuccessFromJson("not json".getBytes(StandardCharsets.UTF_8))).isNull();
+    assertThat(ResponseParsing.partialSuccessFromJson("not json".getBytes(StandardCharsets.UTF_8)))
+        .isNull();
   }
 
   @Test
   void jsonPartialSuccessAcceptsStringAndNumberCountsAndIgnoresUnknownKeys() {
-    byte[] json = "{\"extra\":{\"a\":[1,2]},\"partialSuccess\":{\"rejectedLogRecords\":\"7\",\"errorMessage\":\"x\",\"z\":1}}"
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] json =
+        "{\"extra\":{\"a\":[1,2]},\"partialSuccess\":{\"rejectedLogRecords\":\"7\",\"errorMessage\":\"x\",\"z\":1}}"
+            .getBytes(StandardCharsets.UTF_8);
     AttemptOutcome.PartialSuccess p = ResponseParsing.partialSuccessFromJson(json);
     assertThat(p.rejected).isEqualTo(7);
     assertThat(p.message).isEqualTo("x");

@@ -17,8 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -27,18 +27,25 @@ import org.junit.jupiter.params.provider.EnumSource;
 class ShutdownAndConcurrencyTest {
 
   @ParameterizedTest
-  @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
+  @EnumSource(
+      value = Protocol.class,
+      names = {"GRPC", "HTTP_PROTOBUF"})
   void shutdownLetsInFlightExportsFinishThenRefusesNewOnes(Protocol protocol) throws Exception {
     try (MockOtlpServer server = MockOtlpServer.builder().requireContentLength().start()) {
       server.enqueue(Answer.ok().delayed(Duration.ofMillis(300)));
-      OtlpExporter exporter = OtlpExporter.builder().protocol(protocol)
-          .endpoint(protocol == Protocol.GRPC ? server.grpcEndpoint() : server.httpEndpoint()).ioThreads(1).build();
-      CompletableFuture<Outcome> inFlight = exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
-      await().atMost(Duration.ofSeconds(5))
-          .until(() -> server.requestCount() == 1);
+      OtlpExporter exporter =
+          OtlpExporter.builder()
+              .protocol(protocol)
+              .endpoint(protocol == Protocol.GRPC ? server.grpcEndpoint() : server.httpEndpoint())
+              .ioThreads(1)
+              .build();
+      CompletableFuture<Outcome> inFlight =
+          exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
+      await().atMost(Duration.ofSeconds(5)).until(() -> server.requestCount() == 1);
 
       CompletableFuture<Void> done = exporter.shutdown(Duration.ofSeconds(5));
-      Outcome refused = exporter.export(Signal.LOGS, buffer(tagged("b", 10)), 1).get(1, TimeUnit.SECONDS);
+      Outcome refused =
+          exporter.export(Signal.LOGS, buffer(tagged("b", 10)), 1).get(1, TimeUnit.SECONDS);
 
       assertThat(refused.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
       assertThat(refused.message()).contains("shut down");
@@ -51,10 +58,19 @@ class ShutdownAndConcurrencyTest {
   void atTheShutdownDeadlineAnExportWaitingToRetryEndsRetryable() throws Exception {
     try (MockOtlpServer grpc = MockOtlpServer.started()) {
       grpc.enqueue(Answer.grpcStatus(Status.UNAVAILABLE));
-      OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.GRPC).endpoint(grpc.grpcEndpoint())
-          .retryPolicy(RetryPolicy.builder().initialDelay(Duration.ofSeconds(30)).maxDelay(Duration.ofSeconds(30))
-              .jitter(RetryPolicy.Jitter.NONE).maxElapsed(Duration.ofMinutes(5)).build())
-          .ioThreads(1).build();
+      OtlpExporter exporter =
+          OtlpExporter.builder()
+              .protocol(Protocol.GRPC)
+              .endpoint(grpc.grpcEndpoint())
+              .retryPolicy(
+                  RetryPolicy.builder()
+                      .initialDelay(Duration.ofSeconds(30))
+                      .maxDelay(Duration.ofSeconds(30))
+                      .jitter(RetryPolicy.Jitter.NONE)
+                      .maxElapsed(Duration.ofMinutes(5))
+                      .build())
+              .ioThreads(1)
+              .build();
       CompletableFuture<Outcome> waiting = exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
       await().atMost(Duration.ofSeconds(5)).until(() -> grpc.requestCount() == 1);
 
@@ -68,16 +84,23 @@ class ShutdownAndConcurrencyTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Protocol.class, names = {"GRPC", "HTTP_PROTOBUF"})
-  void atTheShutdownDeadlineARequestStillOnTheWireIsCancelledAndEndsRetryable(Protocol protocol) throws Exception {
+  @EnumSource(
+      value = Protocol.class,
+      names = {"GRPC", "HTTP_PROTOBUF"})
+  void atTheShutdownDeadlineARequestStillOnTheWireIsCancelledAndEndsRetryable(Protocol protocol)
+      throws Exception {
     try (MockOtlpServer server = MockOtlpServer.builder().requireContentLength().start()) {
       server.enqueue(Answer.ok().delayed(Duration.ofSeconds(5)));
-      OtlpExporter exporter = OtlpExporter.builder().protocol(protocol)
-          .endpoint(protocol == Protocol.GRPC ? server.grpcEndpoint() : server.httpEndpoint())
-          .timeout(Duration.ofSeconds(30)).ioThreads(1).build();
-      CompletableFuture<Outcome> onTheWire = exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
-      await().atMost(Duration.ofSeconds(5))
-          .until(() -> server.requestCount() == 1);
+      OtlpExporter exporter =
+          OtlpExporter.builder()
+              .protocol(protocol)
+              .endpoint(protocol == Protocol.GRPC ? server.grpcEndpoint() : server.httpEndpoint())
+              .timeout(Duration.ofSeconds(30))
+              .ioThreads(1)
+              .build();
+      CompletableFuture<Outcome> onTheWire =
+          exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
+      await().atMost(Duration.ofSeconds(5)).until(() -> server.requestCount() == 1);
       long start = System.nanoTime();
 
       exporter.shutdown(Duration.ofMillis(200)).get(10, TimeUnit.SECONDS);
@@ -89,19 +112,27 @@ class ShutdownAndConcurrencyTest {
   }
 
   @Test
-  void exportsInFlightPerEndpointNeverExceedTheBoundAndTheOverflowFailsFastRetryable() throws Exception {
+  void exportsInFlightPerEndpointNeverExceedTheBoundAndTheOverflowFailsFastRetryable()
+      throws Exception {
     try (MockOtlpServer http = MockOtlpServer.builder().requireContentLength().start()) {
       for (int i = 0; i < 40; i++) {
         http.enqueue(Answer.ok().delayed(Duration.ofMillis(20)));
       }
-      try (OtlpExporter exporter = OtlpExporter.builder().protocol(Protocol.HTTP_PROTOBUF).endpoint(http.httpEndpoint())
-          .maxInFlight(3, 30).maxConnections(16).ioThreads(1).build()) {
+      try (OtlpExporter exporter =
+          OtlpExporter.builder()
+              .protocol(Protocol.HTTP_PROTOBUF)
+              .endpoint(http.httpEndpoint())
+              .maxInFlight(3, 30)
+              .maxConnections(16)
+              .ioThreads(1)
+              .build()) {
         List<CompletableFuture<Outcome>> results = new ArrayList<>();
         long start = System.nanoTime();
         for (int i = 0; i < 40; i++) {
           results.add(exporter.export(Signal.LOGS, buffer(tagged("c" + i, 10)), 1));
         }
-        // export() returned for all 40 without waiting for a response (3 x 20 ms would be the minimum).
+        // export() returned for all 40 without waiting for a response (3 x 20 ms would be the
+        // minimum).
         assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(2));
         int accepted = 0;
         int refused = 0;

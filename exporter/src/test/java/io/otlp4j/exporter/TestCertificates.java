@@ -35,24 +35,74 @@ public final class TestCertificates {
     TestCertificates c = new TestCertificates(dir);
     selfSigned(dir, "ca", "/CN=otlp4j test CA");
     selfSigned(dir, "other-ca", "/CN=some other CA");
-    signed(dir, "server", "/CN=localhost", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
+    signed(
+        dir,
+        "server",
+        "/CN=localhost",
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
     signed(dir, "client", "/CN=otlp4j test client", "extendedKeyUsage=clientAuth\n");
     return c;
   }
 
-  private static void selfSigned(Path dir, String name, String subject) throws IOException, InterruptedException {
-    openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", name + ".key", "-out", name + ".pem", "-days", "2", "-subj", subject,
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+  private static void selfSigned(Path dir, String name, String subject)
+      throws IOException, InterruptedException {
+    openssl(
+        dir,
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        name + ".key",
+        "-out",
+        name + ".pem",
+        "-days",
+        "2",
+        "-subj",
+        subject,
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign");
   }
 
   private static void signed(Path dir, String name, String subject, String extensions)
       throws IOException, InterruptedException {
-    openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", name + ".key", "-out", name + ".csr", "-subj", subject);
+    openssl(
+        dir,
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        name + ".key",
+        "-out",
+        name + ".csr",
+        "-subj",
+        subject);
     Files.writeString(dir.resolve(name + ".ext"), extensions, StandardCharsets.US_ASCII);
-    openssl(dir, "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext");
+    openssl(
+        dir,
+        "x509",
+        "-req",
+        "-in",
+        name + ".csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        name + ".pem",
+        "-days",
+        "2",
+        "-extfile",
+        name + ".ext");
   }
 
   private static void openssl(Path dir, String... args) throws IOException, InterruptedException {
@@ -63,12 +113,16 @@ public final class TestCertificates {
     try {
       p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
     } catch (IOException e) {
-      throw new IllegalStateException("the TLS tests need the openssl command on the PATH: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "the TLS tests need the openssl command on the PATH: " + e.getMessage(), e);
     }
     byte[] output = p.getInputStream().readAllBytes();
     if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      throw new IllegalStateException("openssl " + String.join(" ", args) + " failed:\n"
-          + new String(output, StandardCharsets.UTF_8));
+      throw new IllegalStateException(
+          "openssl "
+              + String.join(" ", args)
+              + " failed:\n"
+              + new String(output, StandardCharsets.UTF_8));
     }
   }
 }

@@ -16,24 +16,37 @@ final class TestRequests {
 
   /** Short backoffs for tests: 20 ms growing to 50 ms, {@code attempts} attempts within 5 s. */
   static RetryPolicy fastRetries(int attempts) {
-    return RetryPolicy.builder().initialDelay(Duration.ofMillis(20)).maxDelay(Duration.ofMillis(50))
-        .multiplier(1.5).maxAttempts(attempts).maxElapsed(Duration.ofSeconds(5)).build();
+    return RetryPolicy.builder()
+        .initialDelay(Duration.ofMillis(20))
+        .maxDelay(Duration.ofMillis(50))
+        .multiplier(1.5)
+        .maxAttempts(attempts)
+        .maxElapsed(Duration.ofSeconds(5))
+        .build();
   }
 
   /** One log record whose body is {@code tag}, padded with {@code padding} bytes of attribute. */
   static ExportLogsServiceRequest tagged(String tag, int padding) {
-    LogRecord.Builder record = LogRecord.newBuilder().setBody(AnyValue.newBuilder().setStringValue(tag));
+    LogRecord.Builder record =
+        LogRecord.newBuilder().setBody(AnyValue.newBuilder().setStringValue(tag));
     if (padding > 0) {
-      record.addAttributes(io.opentelemetry.proto.common.v1.KeyValue.newBuilder().setKey("pad")
-          .setValue(AnyValue.newBuilder().setStringValue("x".repeat(padding))));
+      record.addAttributes(
+          io.opentelemetry.proto.common.v1.KeyValue.newBuilder()
+              .setKey("pad")
+              .setValue(AnyValue.newBuilder().setStringValue("x".repeat(padding))));
     }
     return ExportLogsServiceRequest.newBuilder()
-        .addResourceLogs(ResourceLogs.newBuilder().addScopeLogs(ScopeLogs.newBuilder().addLogRecords(record)))
+        .addResourceLogs(
+            ResourceLogs.newBuilder().addScopeLogs(ScopeLogs.newBuilder().addLogRecords(record)))
         .build();
   }
 
   static String tagOf(com.google.protobuf.Message request) {
-    return ((ExportLogsServiceRequest) request).getResourceLogs(0).getScopeLogs(0).getLogRecords(0).getBody()
+    return ((ExportLogsServiceRequest) request)
+        .getResourceLogs(0)
+        .getScopeLogs(0)
+        .getLogRecords(0)
+        .getBody()
         .getStringValue();
   }
 

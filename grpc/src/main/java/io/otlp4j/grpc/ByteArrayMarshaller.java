@@ -8,8 +8,8 @@ import java.io.UncheckedIOException;
 
 /**
  * A gRPC marshaller whose message is the encoded bytes themselves: {@code Export*ServiceResponse}s
- * both ways (the receiver writes them, the exporter reads them), never parsed into protobuf objects.
- * For small messages: {@link #parse(InputStream)} copies the whole message into one array.
+ * both ways (the receiver writes them, the exporter reads them), never parsed into protobuf
+ * objects. For small messages: {@link #parse(InputStream)} copies the whole message into one array.
  *
  * <p>Stateless and thread-safe; the arrays are neither copied on {@link #stream} nor kept.
  */

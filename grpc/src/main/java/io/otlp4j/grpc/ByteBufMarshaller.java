@@ -10,13 +10,14 @@ import java.io.OutputStream;
 
 /**
  * The sending side's gRPC marshaller that passes an encoded OTLP request through as it came: the
- * "message" is the {@link ByteBuf} itself, streamed to grpc-java's framer with {@link Drainable} (one
- * bulk write into the transport's buffers, no intermediate array, no protobuf parse or re-encode) and
- * {@link KnownLength} (so the frame length is written up front, without buffering the message).
+ * "message" is the {@link ByteBuf} itself, streamed to grpc-java's framer with {@link Drainable}
+ * (one bulk write into the transport's buffers, no intermediate array, no protobuf parse or
+ * re-encode) and {@link KnownLength} (so the frame length is written up front, without buffering
+ * the message).
  *
  * <p><b>Buffer ownership:</b> {@link #stream(ByteBuf)} neither retains nor releases the buffer; it
- * reads a duplicate, so the caller's indexes do not move. The caller must keep its reference until the
- * call has closed (grpc-java may drain the stream later, once the transport is ready). {@link
+ * reads a duplicate, so the caller's indexes do not move. The caller must keep its reference until
+ * the call has closed (grpc-java may drain the stream later, once the transport is ready). {@link
  * #parse(InputStream)} is not supported: a receiver reads requests with its own admission-aware
  * marshaller, and answers are read with {@link ByteArrayMarshaller}.
  *
@@ -39,7 +40,10 @@ public final class ByteBufMarshaller implements MethodDescriptor.Marshaller<Byte
     throw new UnsupportedOperationException("ByteBufMarshaller only sends");
   }
 
-  /** A read-once stream over a buffer's readable bytes. Not thread-safe (grpc-java drives it from one thread). */
+  /**
+   * A read-once stream over a buffer's readable bytes. Not thread-safe (grpc-java drives it from
+   * one thread).
+   */
   static final class PayloadStream extends InputStream implements Drainable, KnownLength {
     private final ByteBuf buf;
 

@@ -6,20 +6,21 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
- * The one codec of {@code google.rpc.Status} with a {@code google.rpc.RetryInfo} detail, written and
- * read by hand so that main code carries no protobuf runtime: the receiver encodes its refusals with
- * {@link #encode}, the exporter reads an upstream's with {@link #message} and {@link #retryDelayNanos}.
- * On gRPC the status travels in the {@link #DETAILS_KEY} trailer; on OTLP/HTTP it is the body of an
- * error answer.
+ * The one codec of {@code google.rpc.Status} with a {@code google.rpc.RetryInfo} detail, written
+ * and read by hand so that main code carries no protobuf runtime: the receiver encodes its refusals
+ * with {@link #encode}, the exporter reads an upstream's with {@link #message} and {@link
+ * #retryDelayNanos}. On gRPC the status travels in the {@link #DETAILS_KEY} trailer; on OTLP/HTTP
+ * it is the body of an error answer.
  *
- * <p>Reading skips unknown fields and never throws: a malformed status reads as having no message and
- * no delay. Stateless and thread-safe; every encode returns a new array.
+ * <p>Reading skips unknown fields and never throws: a malformed status reads as having no message
+ * and no delay. Stateless and thread-safe; every encode returns a new array.
  */
 public final class RpcStatus {
 
   /** The trailer that carries a serialized {@code google.rpc.Status} beside {@code grpc-status}. */
   public static final Metadata.Key<byte[]> DETAILS_KEY =
       Metadata.Key.of("grpc-status-details-bin", Metadata.BINARY_BYTE_MARSHALLER);
+
   /** The {@code google.protobuf.Any} type URL of a {@code RetryInfo} detail. */
   public static final String RETRY_INFO_TYPE_URL = "type.googleapis.com/google.rpc.RetryInfo";
 
@@ -62,7 +63,10 @@ public final class RpcStatus {
     return trailers;
   }
 
-  /** The message (field 2) of a serialized {@code google.rpc.Status}; empty when absent or malformed. */
+  /**
+   * The message (field 2) of a serialized {@code google.rpc.Status}; empty when absent or
+   * malformed.
+   */
   public static String message(byte[] status) {
     if (status == null) {
       return "";
@@ -85,8 +89,8 @@ public final class RpcStatus {
 
   /**
    * The {@code retry_delay} of a {@code google.rpc.RetryInfo} among the details (field 3, repeated
-   * {@code google.protobuf.Any}) of a serialized {@code google.rpc.Status}, in nanoseconds; -1 when there
-   * is none (or it is malformed or negative).
+   * {@code google.protobuf.Any}) of a serialized {@code google.rpc.Status}, in nanoseconds; -1 when
+   * there is none (or it is malformed or negative).
    */
   public static long retryDelayNanos(byte[] status) {
     if (status == null) {
@@ -167,7 +171,10 @@ public final class RpcStatus {
     return seconds * 1_000_000_000L + nanos;
   }
 
-  /** A bounds-checked protobuf cursor over {@code buf[pos, end)}; throws IllegalStateException when malformed. */
+  /**
+   * A bounds-checked protobuf cursor over {@code buf[pos, end)}; throws IllegalStateException when
+   * malformed.
+   */
   private static final class Reader {
     final byte[] buf;
     final int end;

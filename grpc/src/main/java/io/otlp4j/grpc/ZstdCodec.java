@@ -11,8 +11,8 @@ import java.io.OutputStream;
 
 /**
  * The {@code zstd} message encoding for grpc-java (zstd-jni streams, level 3), and registries that
- * hold it beside gzip and identity. Stateless and thread-safe: every stream has its own native context,
- * freed on close.
+ * hold it beside gzip and identity. Stateless and thread-safe: every stream has its own native
+ * context, freed on close.
  *
  * <p>Registered by both the exporter (client channels) and the receiver (server).
  */
@@ -20,6 +20,7 @@ public final class ZstdCodec implements Codec {
 
   /** The one instance. */
   public static final ZstdCodec INSTANCE = new ZstdCodec();
+
   /** The compression level. */
   public static final int LEVEL = 3;
 

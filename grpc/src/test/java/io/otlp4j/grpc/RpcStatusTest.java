@@ -8,13 +8,16 @@ import com.google.rpc.RetryInfo;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** The hand-written {@code google.rpc.Status} codec, checked against the official classes both ways. */
+/**
+ * The hand-written {@code google.rpc.Status} codec, checked against the official classes both ways.
+ */
 class RpcStatusTest {
 
   @Test
   void statusWithRetryInfoParsesWithTheOfficialClasses() throws Exception {
-    com.google.rpc.Status status = com.google.rpc.Status.parseFrom(
-        RpcStatus.encode(8, "memory limit reached", Duration.ofMillis(2300)));
+    com.google.rpc.Status status =
+        com.google.rpc.Status.parseFrom(
+            RpcStatus.encode(8, "memory limit reached", Duration.ofMillis(2300)));
     assertThat(status.getCode()).isEqualTo(8);
     assertThat(status.getMessage()).isEqualTo("memory limit reached");
     RetryInfo info = status.getDetails(0).unpack(RetryInfo.class);
@@ -24,7 +27,8 @@ class RpcStatusTest {
 
   @Test
   void statusWithoutDelayHasNoDetails() throws Exception {
-    com.google.rpc.Status status = com.google.rpc.Status.parseFrom(RpcStatus.encode(3, "bad", null));
+    com.google.rpc.Status status =
+        com.google.rpc.Status.parseFrom(RpcStatus.encode(3, "bad", null));
     assertThat(status.getCode()).isEqualTo(3);
     assertThat(status.getDetailsCount()).isZero();
     assertThat(RpcStatus.retryDelayNanos(RpcStatus.encode(3, "bad", null))).isEqualTo(-1);
@@ -41,11 +45,21 @@ class RpcStatusTest {
 
   @Test
   void retryInfoIsFoundAmongOtherStatusDetails() {
-    byte[] status = com.google.rpc.Status.newBuilder().setCode(8).setMessage("slow down")
-        .addDetails(Any.pack(ErrorInfo.newBuilder().setReason("QUOTA").build()))
-        .addDetails(Any.pack(RetryInfo.newBuilder()
-            .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(2).setNanos(500_000_000)).build()))
-        .build().toByteArray();
+    byte[] status =
+        com.google.rpc.Status.newBuilder()
+            .setCode(8)
+            .setMessage("slow down")
+            .addDetails(Any.pack(ErrorInfo.newBuilder().setReason("QUOTA").build()))
+            .addDetails(
+                Any.pack(
+                    RetryInfo.newBuilder()
+                        .setRetryDelay(
+                            com.google.protobuf.Duration.newBuilder()
+                                .setSeconds(2)
+                                .setNanos(500_000_000))
+                        .build()))
+            .build()
+            .toByteArray();
 
     assertThat(RpcStatus.retryDelayNanos(status)).isEqualTo(2_500_000_000L);
     assertThat(RpcStatus.message(status)).isEqualTo("slow down");
@@ -53,8 +67,12 @@ class RpcStatusTest {
 
   @Test
   void noRetryInfoMeansNoDelay() {
-    byte[] status = com.google.rpc.Status.newBuilder().setCode(8)
-        .addDetails(Any.pack(ErrorInfo.newBuilder().setReason("QUOTA").build())).build().toByteArray();
+    byte[] status =
+        com.google.rpc.Status.newBuilder()
+            .setCode(8)
+            .addDetails(Any.pack(ErrorInfo.newBuilder().setReason("QUOTA").build()))
+            .build()
+            .toByteArray();
     assertThat(RpcStatus.retryDelayNanos(status)).isEqualTo(-1);
     assertThat(RpcStatus.retryDelayNanos(null)).isEqualTo(-1);
     assertThat(RpcStatus.retryDelayNanos(new byte[] {0x1a, 0x05})).isEqualTo(-1);

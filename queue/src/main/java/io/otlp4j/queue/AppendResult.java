@@ -16,7 +16,10 @@ public sealed interface AppendResult permits AppendResult.Appended, AppendResult
   /** Whether the record was appended (and, with {@link FsyncPolicy#perBatch()}, forced to disk). */
   boolean appended();
 
-  /** This result as the one outcome type: accepted, retryable, or permanent (a record that can never fit). */
+  /**
+   * This result as the one outcome type: accepted, retryable, or permanent (a record that can never
+   * fit).
+   */
   Outcome outcome();
 
   /**
@@ -42,8 +45,8 @@ public sealed interface AppendResult permits AppendResult.Appended, AppendResult
    *
    * @param reason what happened, for logs and errors
    * @param retryable whether the same append may succeed later (the queue was full, the disk was
-   *     full or failed, the writer's backlog was full); {@code false} for a record that can never fit
-   *     or a closed queue
+   *     full or failed, the writer's backlog was full); {@code false} for a record that can never
+   *     fit or a closed queue
    */
   record Refused(String reason, boolean retryable) implements AppendResult {
     @Override

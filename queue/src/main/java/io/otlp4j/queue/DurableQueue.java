@@ -30,27 +30,29 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
- * A durable write-ahead queue on local disk: records are appended to segment files, forced to stable
- * storage in groups, and read by named consumers that each keep a persisted checkpoint.
+ * A durable write-ahead queue on local disk: records are appended to segment files, forced to
+ * stable storage in groups, and read by named consumers that each keep a persisted checkpoint.
  *
  * <p>Open one with {@link #builder(Path)}; {@link #close()} it when done (idempotent). At most one
  * open queue may use a directory at a time (a lock file enforces it, across processes too).
  *
  * <h2>Concurrency</h2>
+ *
  * {@link #append} may be called from any number of threads and never blocks: appends are handed to
- * one writer thread (core's {@link RequestCoalescer}), which takes everything that arrived while the
- * previous group was being written and forced, writes it with one gathering write, forces once,
+ * one writer thread (core's {@link RequestCoalescer}), which takes everything that arrived while
+ * the previous group was being written and forced, writes it with one gathering write, forces once,
  * and then hands the group's answers to the queue's acknowledgement thread ({@code
  * otlp4j-queue-ack-<name>}), which completes the append futures: their dependent stages (a client's
  * answer, a gRPC {@code onNext}/{@code onCompleted}) run there, never on the writer, so they cannot
  * delay the next write and force. That thread's backlog is bounded ({@link #ACK_BACKLOG} answers);
- * when it is full, the writer completes the futures itself (back-pressure, nothing is
- * lost). Each consumer ({@link QueueConsumer}) serves one exporter loop;
- * consumers never block the writer: they read only below the published tail, which the writer
- * advances after a group is durable, and are woken off the writer thread. Do not call {@link
- * #close()} from an append's completion stage (it waits for the writer).
+ * when it is full, the writer completes the futures itself (back-pressure, nothing is lost). Each
+ * consumer ({@link QueueConsumer}) serves one exporter loop; consumers never block the writer: they
+ * read only below the published tail, which the writer advances after a group is durable, and are
+ * woken off the writer thread. Do not call {@link #close()} from an append's completion stage (it
+ * waits for the writer).
  *
  * <h2>Durability</h2>
+ *
  * With {@link FsyncPolicy#perBatch()} (the default) an append completes with {@link
  * AppendResult.Appended} only after the {@code force} covering its record (and, for a new segment,
  * its directory entry) returned: an acknowledged record survives a process crash or a power loss.
@@ -63,18 +65,20 @@ import java.util.function.LongSupplier;
  * consumer name new to an existing directory starts at the oldest record still on disk.
  *
  * <h2>Backpressure</h2>
+ *
  * The queue holds at most {@code maxBytes} of segment files. Space is reclaimed in whole segments,
  * once every consumer has committed past one. When an append would exceed the bound, {@link
  * FullPolicy#REFUSE} (the default) answers {@link AppendResult.Refused} with {@code retryable =
  * true}; {@link FullPolicy#DROP_OLDEST} deletes the oldest segment instead, advancing lagging
  * consumers and counting the lost records. An I/O error while writing or forcing — such as {@code
  * No space left on device} — is handled like a full queue: the group's partial writes are truncated
- * away, its appends are refused as retryable, and later appends succeed once space returns. At
- * most {@link RequestCoalescer#DEFAULT_MAX_PENDING} appends wait for the writer; beyond that an
- * append is refused as retryable at once. A record larger than {@code maxBytes} is refused as not
+ * away, its appends are refused as retryable, and later appends succeed once space returns. At most
+ * {@link RequestCoalescer#DEFAULT_MAX_PENDING} appends wait for the writer; beyond that an append
+ * is refused as retryable at once. A record larger than {@code maxBytes} is refused as not
  * retryable.
  *
  * <h2>Buffer ownership</h2>
+ *
  * {@code append} never takes ownership of its payload: the caller keeps it alive and unmodified
  * until the returned stage completes and releases it afterwards. Payloads returned by {@link
  * QueueConsumer#poll} belong to the caller, who must release them.
@@ -105,6 +109,7 @@ public final class DurableQueue implements AutoCloseable {
 
   /** Default size of one segment file: 64 MiB. */
   public static final long DEFAULT_SEGMENT_BYTES = 64L * 1024 * 1024;
+
   /** Default bound on the segment files' total size: 1 GiB. */
   public static final long DEFAULT_MAX_BYTES = 1024L * 1024 * 1024;
 
@@ -124,10 +129,13 @@ public final class DurableQueue implements AutoCloseable {
 
   /** The segment being written; changed by the writer under segmentsLock. */
   volatile Segment active;
+
   /** Base of the segment the writer's current group started in; Long.MAX_VALUE between groups. */
   volatile long groupStartBase = Long.MAX_VALUE;
+
   /** Log offset below which everything is durable and readable. */
   volatile long publishedTail;
+
   /** Records below publishedTail (ordinal of the next record). */
   volatile long publishedRecords;
 
@@ -135,14 +143,17 @@ public final class DurableQueue implements AutoCloseable {
   private final GroupWriter writer;
   final SegmentReclaimer reclaimer = new SegmentReclaimer(this);
   private final ScheduledExecutorService intervalForcer;
+
   /** Completes the append futures off the writer thread; see "Concurrency". */
-  final java.util.concurrent.ThreadPoolExecutor acks; // also wakes waiting consumers (QueueConsumer)
+  final java.util.concurrent.ThreadPoolExecutor
+      acks; // also wakes waiting consumers (QueueConsumer)
 
   /**
-   * The acknowledgement thread's backlog: answers waiting to be handed on. When full, the writer hands
-   * them on itself (so the bound is back-pressure on the writer, never a loss).
+   * The acknowledgement thread's backlog: answers waiting to be handed on. When full, the writer
+   * hands them on itself (so the bound is back-pressure on the writer, never a loss).
    */
   static final int ACK_BACKLOG = RequestCoalescer.DEFAULT_MAX_PENDING;
+
   private final FileChannel lockChannel;
   private final FileLock lock;
   private final MetricsRegistry.Counter refusedRecords;
@@ -154,8 +165,7 @@ public final class DurableQueue implements AutoCloseable {
     this.millisClock = builder.millisClock;
     this.lockChannel = lockChannel;
     this.lock = lock;
-    MetricsRegistry registry =
-        builder.metrics != null ? builder.metrics : MetricsRegistry.create();
+    MetricsRegistry registry = builder.metrics != null ? builder.metrics : MetricsRegistry.create();
     String queueName = builder.queueName;
     QueueMetrics metrics = new QueueMetrics(registry, queueName, sizeBytes);
     this.refusedRecords = metrics.refusedRecords;
@@ -166,7 +176,8 @@ public final class DurableQueue implements AutoCloseable {
     new QueueRecovery(this).recover();
     metrics.registerConsumers(this);
     this.writer =
-        new GroupWriter(this, builder.segmentBytes, builder.maxBytes, fsync, builder.whenFull, metrics);
+        new GroupWriter(
+            this, builder.segmentBytes, builder.maxBytes, fsync, builder.whenFull, metrics);
 
     this.acks =
         new java.util.concurrent.ThreadPoolExecutor(
@@ -180,7 +191,8 @@ public final class DurableQueue implements AutoCloseable {
               thread.setDaemon(true);
               return thread;
             },
-            // Backlog full, or the queue closing: the caller (the writer) completes the future itself.
+            // Backlog full, or the queue closing: the caller (the writer) completes the future
+            // itself.
             (runnable, executor) -> runnable.run());
     this.coalescer =
         RequestCoalescer.<GroupWriter.PendingAppend, AppendResult>builder(writer::writeGroup)
@@ -200,7 +212,8 @@ public final class DurableQueue implements AutoCloseable {
                 return thread;
               });
       long nanos = fsync.intervalDuration().toNanos();
-      intervalForcer.scheduleWithFixedDelay(writer::forceActive, nanos, nanos, TimeUnit.NANOSECONDS);
+      intervalForcer.scheduleWithFixedDelay(
+          writer::forceActive, nanos, nanos, TimeUnit.NANOSECONDS);
     } else {
       intervalForcer = null;
     }
@@ -238,7 +251,11 @@ public final class DurableQueue implements AutoCloseable {
     }
     GroupWriter.PendingAppend pending =
         new GroupWriter.PendingAppend(
-            kind, itemCount, payload, payload.readerIndex(), payload.readableBytes(),
+            kind,
+            itemCount,
+            payload,
+            payload.readerIndex(),
+            payload.readableBytes(),
             millisClock.getAsLong());
     return coalescer
         .submit(pending, RecordFormat.HEADER_BYTES + (long) pending.length)
@@ -301,7 +318,8 @@ public final class DurableQueue implements AutoCloseable {
       return;
     }
     coalescer.shutdown(Duration.ofSeconds(30)).join();
-    acks.shutdown(); // what is queued still runs; later answers run on the caller (the rejection handler)
+    acks.shutdown(); // what is queued still runs; later answers run on the caller (the rejection
+    // handler)
     if (intervalForcer != null) {
       intervalForcer.shutdown(); // no interrupt: it would close the segment's channel mid-force
       try {
@@ -316,7 +334,8 @@ public final class DurableQueue implements AutoCloseable {
         try {
           segment.channel.force(false);
         } catch (IOException e) {
-          LOGGER.log(System.Logger.Level.WARNING, "queue " + directory + ": force on close failed", e);
+          LOGGER.log(
+              System.Logger.Level.WARNING, "queue " + directory + ": force on close failed", e);
         }
         closeQuietly(segment.channel);
         segment.channel = null;
@@ -372,7 +391,6 @@ public final class DurableQueue implements AutoCloseable {
     Map.Entry<Long, Segment> entry = segments.firstEntry();
     return entry == null ? null : entry.getValue();
   }
-
 
   static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
     long at = position;
@@ -495,10 +513,11 @@ public final class DurableQueue implements AutoCloseable {
     }
 
     /**
-     * Creates the directory if needed, locks it, recovers what is there (verifying every record from
-     * the oldest checkpoint on and truncating a torn or corrupt tail) and starts the writer.
+     * Creates the directory if needed, locks it, recovers what is there (verifying every record
+     * from the oldest checkpoint on and truncating a torn or corrupt tail) and starts the writer.
      *
-     * @throws IOException if the directory cannot be created or read, or another open queue holds it
+     * @throws IOException if the directory cannot be created or read, or another open queue holds
+     *     it
      * @throws IllegalStateException if no consumer was configured or maxBytes &lt; segmentBytes
      */
     public DurableQueue open() throws IOException {

@@ -11,11 +11,11 @@ import java.util.Objects;
  *       once; each append completes only after the force that covers it. An acknowledged record
  *       survives a process crash and a power loss.
  *   <li>{@link #interval(Duration)}: appends complete once written (in the page cache); the active
- *       segment is forced on that interval. Survives a process crash; a power loss may lose the last
- *       interval's records.
+ *       segment is forced on that interval. Survives a process crash; a power loss may lose the
+ *       last interval's records.
  *   <li>{@link #never()}: <b>unsafe</b> — appends complete once written and the queue forces only
- *       when it closes. Survives a process crash; a power loss or kernel panic may lose any amount of
- *       acknowledged data. For tests and benchmarks.
+ *       when it closes. Survives a process crash; a power loss or kernel panic may lose any amount
+ *       of acknowledged data. For tests and benchmarks.
  * </ul>
  *
  * <p>Immutable and thread-safe.

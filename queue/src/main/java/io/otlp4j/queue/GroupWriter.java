@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * reclaims or drops segments to make room; a failed group is salvaged or rolled back whole.
  *
  * <h2>Concurrency</h2>
+ *
  * Only the writer thread (the coalescer's dispatcher) calls {@link #writeGroup}, and with it every
  * other method here, except {@link #forceActive} (the interval forcer's thread, which only forces
  * the active segment's channel). The writer alone writes segments, rolls them and changes Segment's
@@ -36,6 +37,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * happen under the queue's segmentsLock; see the design notes in {@link DurableQueue}.
  *
  * <h2>Buffer ownership</h2>
+ *
  * The writer only reads the appends' payloads (through {@code nioBuffers}); it never retains or
  * releases them: they stay the appending callers'.
  */
@@ -62,7 +64,12 @@ final class GroupWriter {
   private final MetricsRegistry.Histogram groupSize;
   private boolean loggedWriteFailure;
 
-  GroupWriter(DurableQueue queue, long segmentBytes, long maxBytes, FsyncPolicy fsync, FullPolicy whenFull,
+  GroupWriter(
+      DurableQueue queue,
+      long segmentBytes,
+      long maxBytes,
+      FsyncPolicy fsync,
+      FullPolicy whenFull,
       QueueMetrics metrics) {
     this.queue = queue;
     this.directory = queue.directory;
@@ -111,8 +118,12 @@ final class GroupWriter {
     boolean startWritten;
     final List<Segment> created = new ArrayList<>(1);
     final List<ByteBuffer> run = new ArrayList<>();
-    /** Records this group placed in the active segment: {index in group, end offset, payload bytes}. */
+
+    /**
+     * Records this group placed in the active segment: {index in group, end offset, payload bytes}.
+     */
     final List<long[]> inActive = new ArrayList<>();
+
     long recordsAdded;
     long payloadBytes;
 
@@ -198,7 +209,8 @@ final class GroupWriter {
    * the end of the last record written whole and refuses the records after it and every record the
    * group had not placed yet. Returns false if the segment cannot be repaired (roll back instead).
    */
-  private boolean salvage(GroupWrite write, AppendResult[] results, int failedAt, IOException cause) {
+  private boolean salvage(
+      GroupWrite write, AppendResult[] results, int failedAt, IOException cause) {
     if (!loggedWriteFailure) {
       loggedWriteFailure = true;
       LOGGER.log(
@@ -251,13 +263,18 @@ final class GroupWriter {
     if (frame > maxBytes) {
       refusedRecords.increment();
       return new AppendResult.Refused(
-          "record of " + frame + " bytes (with its header) exceeds the queue's maxBytes " + maxBytes,
+          "record of "
+              + frame
+              + " bytes (with its header) exceeds the queue's maxBytes "
+              + maxBytes,
           false);
     }
     ByteBuffer[] payload;
     try {
       payload =
-          append.length == 0 ? new ByteBuffer[0] : append.payload.nioBuffers(append.index, append.length);
+          append.length == 0
+              ? new ByteBuffer[0]
+              : append.payload.nioBuffers(append.index, append.length);
     } catch (RuntimeException e) { // released or otherwise unreadable: this caller's bug alone
       refusedRecords.increment();
       return new AppendResult.Refused("payload cannot be read: " + e, false);
@@ -274,7 +291,8 @@ final class GroupWriter {
       segment = queue.active;
     }
     int headerStart = headers.position();
-    RecordFormat.writeHeader(headers, append.kind, append.itemCount, append.appendedAtMillis, payload);
+    RecordFormat.writeHeader(
+        headers, append.kind, append.itemCount, append.appendedAtMillis, payload);
     write.run.add(headers.slice(headerStart, RecordFormat.HEADER_BYTES));
     Collections.addAll(write.run, payload);
     if (segment == write.start) {
@@ -311,7 +329,8 @@ final class GroupWriter {
     Segment old = queue.active;
     long base = old.base + old.writeLength;
     Segment next =
-        new Segment(base, directory.resolve(Segment.fileName(base)), old.firstOrdinal + old.writeRecords);
+        new Segment(
+            base, directory.resolve(Segment.fileName(base)), old.firstOrdinal + old.writeRecords);
     Files.deleteIfExists(next.path); // a leftover of a rolled-back group
     next.channel = channels.openForWrite(next.path);
     synchronized (segmentsLock) {
@@ -336,7 +355,9 @@ final class GroupWriter {
     return true;
   }
 
-  /** One step of reclamation from the writer, which may also seal a fully consumed active segment. */
+  /**
+   * One step of reclamation from the writer, which may also seal a fully consumed active segment.
+   */
   private boolean reclaimForWriter(GroupWrite write) throws IOException {
     Segment first = segments.firstEntry().getValue();
     if (write.touched(first)) {
@@ -378,7 +399,8 @@ final class GroupWriter {
     long lost = 0;
     synchronized (segmentsLock) {
       for (QueueConsumer consumer : consumers.values()) {
-        lost = Math.max(lost, endOrdinal - Math.max(consumer.checkpointOrdinal(), first.firstOrdinal));
+        lost =
+            Math.max(lost, endOrdinal - Math.max(consumer.checkpointOrdinal(), first.firstOrdinal));
         consumer.advanceTo(end, endOrdinal);
       }
       queue.reclaimer.delete(first);
@@ -469,14 +491,16 @@ final class GroupWriter {
     }
     Segment current = queue.active;
     queue.publishedRecords = current.firstOrdinal + current.writeRecords;
-    queue.publishedTail = current.base + current.writeLength; // volatile store publishes the lengths
+    queue.publishedTail =
+        current.base + current.writeLength; // volatile store publishes the lengths
     for (Segment segment : touched) {
       if (segment != current && segment.channel != null) {
         if (fsync.mode() == FsyncPolicy.Mode.INTERVAL) {
           try {
             segment.channel.force(false);
           } catch (IOException e) {
-            LOGGER.log(System.Logger.Level.WARNING, "force of sealed segment " + segment + " failed", e);
+            LOGGER.log(
+                System.Logger.Level.WARNING, "force of sealed segment " + segment + " failed", e);
           }
         }
         closeQuietly(segment.channel);

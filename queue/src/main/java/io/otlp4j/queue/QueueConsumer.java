@@ -20,11 +20,12 @@ import java.util.zip.CRC32C;
 
 /**
  * One consumer's view of a {@link DurableQueue}: it reads the records after its read position and
- * persists a checkpoint when told they are done. Obtain it with {@link DurableQueue#consumer(String)}.
+ * persists a checkpoint when told they are done. Obtain it with {@link
+ * DurableQueue#consumer(String)}.
  *
  * <p><b>Thread-safety:</b> meant for one exporter loop, but safe from any thread: {@link #poll},
- * {@link #commit} and {@link #awaitRecords()} serialize on this consumer (so a commit from an export
- * callback may race a poll on the loop thread); {@link #pendingBytes()} and {@link
+ * {@link #commit} and {@link #awaitRecords()} serialize on this consumer (so a commit from an
+ * export callback may race a poll on the loop thread); {@link #pendingBytes()} and {@link
  * #pendingRecords()} never block.
  *
  * <p><b>Delivery:</b> at-least-once. The read position starts at the persisted checkpoint when the
@@ -44,6 +45,7 @@ public final class QueueConsumer {
 
   /** Persisted read position; only grows (commits, drops). Guarded by this for writes. */
   private volatile long checkpoint;
+
   /** Records before the checkpoint. */
   private volatile long checkpointOrdinal;
 
@@ -54,6 +56,7 @@ public final class QueueConsumer {
   private Segment readSegment;
   private FileChannel readChannel;
   private final ByteBuffer header = ByteBuffer.allocate(RecordFormat.HEADER_BYTES);
+
   /** Guarded by this. */
   private FileChannel checkpointChannel;
 
@@ -73,9 +76,9 @@ public final class QueueConsumer {
   /**
    * Reads up to {@code maxRecords} records, and about {@code maxBytes} of payload (always at least
    * one record when one is there), after the read position without blocking, and advances the
-   * in-memory read position past them; empty when none. Each record's payload is a buffer the caller
-   * must release. A record that fails its CRC (the disk changed under a running queue) is skipped
-   * with its segment's rest, and logged.
+   * in-memory read position past them; empty when none. Each record's payload is a buffer the
+   * caller must release. A record that fails its CRC (the disk changed under a running queue) is
+   * skipped with its segment's rest, and logged.
    *
    * @throws IllegalArgumentException if {@code maxRecords} or {@code maxBytes} is not positive
    */
@@ -172,8 +175,8 @@ public final class QueueConsumer {
 
   /**
    * Completes when a record beyond the read position exists (at once if one does). When it had to
-   * wait, it completes on the queue's ack thread, never on its writer thread. Fails with an
-   * {@link IllegalStateException} when the queue closes.
+   * wait, it completes on the queue's ack thread, never on its writer thread. Fails with an {@link
+   * IllegalStateException} when the queue closes.
    */
   public synchronized CompletableFuture<Void> awaitRecords() {
     if (readPosition < queue.publishedTail) {
@@ -276,9 +279,10 @@ public final class QueueConsumer {
   }
 
   /**
-   * From the writer thread: wakes a waiting consumer off that thread (on the queue's ack thread), so its
-   * work never delays a force. Not the common fork-join pool: with fewer than three cores its async
-   * methods start a new thread for every task (thousands a minute at 10k spans/s on 2 cores).
+   * From the writer thread: wakes a waiting consumer off that thread (on the queue's ack thread),
+   * so its work never delays a force. Not the common fork-join pool: with fewer than three cores
+   * its async methods start a new thread for every task (thousands a minute at 10k spans/s on 2
+   * cores).
    */
   void signalRecords() {
     CompletableFuture<Void> future = waiter.getAndSet(null);

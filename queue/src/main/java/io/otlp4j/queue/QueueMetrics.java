@@ -48,8 +48,7 @@ final class QueueMetrics {
             "queue",
             queueName);
     this.appendedRecords =
-        registry.counter(
-            "otlp4j_queue_appended_records", "Records appended", "queue", queueName);
+        registry.counter("otlp4j_queue_appended_records", "Records appended", "queue", queueName);
     this.appendedBytes =
         registry.counter(
             "otlp4j_queue_appended_bytes", "Payload bytes appended", "queue", queueName);
@@ -68,10 +67,16 @@ final class QueueMetrics {
             "queue",
             queueName);
     registry.gauge(
-        "otlp4j_queue_size_bytes", "Bytes of segment files on disk", sizeBytes::get, "queue", queueName);
+        "otlp4j_queue_size_bytes",
+        "Bytes of segment files on disk",
+        sizeBytes::get,
+        "queue",
+        queueName);
   }
 
-  /** Registers the per-consumer gauges of {@code queue}'s consumers (after recovery placed them). */
+  /**
+   * Registers the per-consumer gauges of {@code queue}'s consumers (after recovery placed them).
+   */
   void registerConsumers(DurableQueue queue) {
     for (QueueConsumer consumer : queue.consumers.values()) {
       registry.gauge(

@@ -5,8 +5,8 @@ import io.netty.buffer.ByteBuf;
 /**
  * One record read by {@link QueueConsumer#poll(int, long)}.
  *
- * <p><b>Buffer ownership:</b> {@code payload} belongs to the caller of {@code poll}, who must release
- * it exactly once.
+ * <p><b>Buffer ownership:</b> {@code payload} belongs to the caller of {@code poll}, who must
+ * release it exactly once.
  *
  * @param position the log offset just past this record; commit it with {@link
  *     QueueConsumer#commit(long)} once the record is done

@@ -17,11 +17,11 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Opens a {@link DurableQueue}'s directory: finds the segment files, deletes the whole segments every
- * consumer is past, verifies every record's CRC32C from the oldest checkpoint on and truncates a torn
- * or corrupt tail, then places each consumer at its persisted checkpoint (snapped to a record's start)
- * and the writer at the end of the last segment. Runs once, in the queue's constructor, before the
- * writer and the consumers start: single-threaded.
+ * Opens a {@link DurableQueue}'s directory: finds the segment files, deletes the whole segments
+ * every consumer is past, verifies every record's CRC32C from the oldest checkpoint on and
+ * truncates a torn or corrupt tail, then places each consumer at its persisted checkpoint (snapped
+ * to a record's start) and the writer at the end of the last segment. Runs once, in the queue's
+ * constructor, before the writer and the consumers start: single-threaded.
  */
 final class QueueRecovery {
 
@@ -120,9 +120,9 @@ final class QueueRecovery {
   }
 
   /**
-   * Verifies every record of {@code segment}'s file, truncating it at the first torn or corrupt one;
-   * fills the segment's lengths and snaps each checkpoint that falls inside a record to its start.
-   * Returns whether the file was truncated.
+   * Verifies every record of {@code segment}'s file, truncating it at the first torn or corrupt
+   * one; fills the segment's lengths and snaps each checkpoint that falls inside a record to its
+   * start. Returns whether the file was truncated.
    */
   private boolean scan(Segment segment, long[] checkpoints, long[] checkpointOrdinals)
       throws IOException {

@@ -27,7 +27,9 @@ final class RecordFormat {
 
   private RecordFormat() {}
 
-  /** Writes the header at {@code header}'s position (advancing it) with the CRC over the payload. */
+  /**
+   * Writes the header at {@code header}'s position (advancing it) with the CRC over the payload.
+   */
   static void writeHeader(
       ByteBuffer header, byte kind, long itemCount, long appendedAtMillis, ByteBuffer[] payload) {
     int start = header.position();
@@ -35,7 +37,13 @@ final class RecordFormat {
     for (ByteBuffer b : payload) {
       length += b.remaining();
     }
-    header.putInt(length).putInt(0).put(MAGIC).put(kind).putLong(itemCount).putLong(appendedAtMillis);
+    header
+        .putInt(length)
+        .putInt(0)
+        .put(MAGIC)
+        .put(kind)
+        .putLong(itemCount)
+        .putLong(appendedAtMillis);
     CRC32C crc = new CRC32C();
     crc.update(header.duplicate().position(start + CHECKED_FROM).limit(start + HEADER_BYTES));
     for (ByteBuffer b : payload) {

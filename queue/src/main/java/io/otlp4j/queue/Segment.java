@@ -14,20 +14,25 @@ final class Segment {
 
   final long base;
   final Path path;
+
   /** Ordinal (count of records in the log before it) of this segment's first record. */
   final long firstOrdinal;
 
   /** Writer: bytes written (durable or not). */
   long writeLength;
+
   /** Writer: records written. */
   long writeRecords;
+
   /** Writer: the channel while this segment is written; null once sealed. */
   FileChannel channel;
 
   /** Published length: consumers read only below {@code base + visibleLength}. */
   volatile long visibleLength;
+
   /** Published record count. */
   volatile long visibleRecords;
+
   /** Set (under the queue's segments lock) when the file is deleted. */
   volatile boolean deleted;
 

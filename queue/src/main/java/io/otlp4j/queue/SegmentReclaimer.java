@@ -14,10 +14,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * consumer has committed past them, and keeps the queue's size in bytes in step with the files.
  *
  * <h2>Concurrency</h2>
- * {@link #reclaim} runs on any consumer's thread after a commit, {@link #delete} on the writer (under
- * segmentsLock) too; both hold the queue's segmentsLock while they remove segments. Reclamation never
- * deletes the active segment nor any segment at or after the base where the writer's current group
- * started (groupStartBase), so it cannot delete bytes written but not yet published.
+ *
+ * {@link #reclaim} runs on any consumer's thread after a commit, {@link #delete} on the writer
+ * (under segmentsLock) too; both hold the queue's segmentsLock while they remove segments.
+ * Reclamation never deletes the active segment nor any segment at or after the base where the
+ * writer's current group started (groupStartBase), so it cannot delete bytes written but not yet
+ * published.
  */
 final class SegmentReclaimer {
 
@@ -53,14 +55,15 @@ final class SegmentReclaimer {
           return;
         }
         Segment segment = first.getValue();
-        if (segment == queue.active || segment.base >= queue.groupStartBase || segment.visibleEnd() > min) {
+        if (segment == queue.active
+            || segment.base >= queue.groupStartBase
+            || segment.visibleEnd() > min) {
           return;
         }
         delete(segment);
       }
     }
   }
-
 
   /** Deletes {@code segment}'s file. Caller holds segmentsLock; never the active segment. */
   void delete(Segment segment) {

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Append futures complete off the writer thread: what a caller does when its record is durable (answer
- * a client, run a gRPC {@code onNext}) never holds back the next write and force.
+ * Append futures complete off the writer thread: what a caller does when its record is durable
+ * (answer a client, run a gRPC {@code onNext}) never holds back the next write and force.
  */
 class AppendCompletionTest {
   @TempDir Path dir;
@@ -31,22 +31,24 @@ class AppendCompletionTest {
     CountDownLatch unblock = new CountDownLatch(1);
     try (DurableQueue queue = DurableQueue.builder(dir).consumers("c").open()) {
       AtomicReference<String> blockedOn = new AtomicReference<>();
-      // Attach a blocking stage to an append that is still in flight (the attempt is repeated in the
+      // Attach a blocking stage to an append that is still in flight (the attempt is repeated in
+      // the
       // rare case the record was durable before the stage was attached, so it ran on this thread).
       for (int i = 0; i < 100 && blockedOn.get() == null; i++) {
         ByteBuf first = payload("first-" + i);
         CompletableFuture<AppendResult> f = queue.append((byte) 1, 1, first);
-        f.thenRun(() -> {
-          if (Thread.currentThread() == test) {
-            return; // completed before the stage was attached: inconclusive, try again
-          }
-          blockedOn.set(Thread.currentThread().getName());
-          try {
-            unblock.await(30, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        });
+        f.thenRun(
+            () -> {
+              if (Thread.currentThread() == test) {
+                return; // completed before the stage was attached: inconclusive, try again
+              }
+              blockedOn.set(Thread.currentThread().getName());
+              try {
+                unblock.await(30, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
         f.join();
         first.release();
       }
@@ -73,8 +75,11 @@ class AppendCompletionTest {
             }
           }
         }
-        assertThat(seen).as("the second record was written while the first's stage blocked").isTrue();
-        second.release(); // kept alive until written, as append requires; the stage may complete later
+        assertThat(seen)
+            .as("the second record was written while the first's stage blocked")
+            .isTrue();
+        second.release(); // kept alive until written, as append requires; the stage may complete
+        // later
       } finally {
         unblock.countDown();
       }

@@ -22,7 +22,8 @@ class BoundedDisk implements SegmentChannels {
   private final Path directory;
   private volatile long capacity;
   private volatile boolean failForces;
-  private final java.util.concurrent.atomic.AtomicLong forces = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong forces =
+      new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.ConcurrentHashMap<Path, Long> forcedLength =
       new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -155,12 +156,14 @@ class BoundedDisk implements SegmentChannels {
     }
 
     @Override
-    public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+    public long transferTo(long position, long count, WritableByteChannel target)
+        throws IOException {
       throw new UnsupportedOperationException();
     }
 
     @Override
-    public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
+    public long transferFrom(ReadableByteChannel src, long position, long count)
+        throws IOException {
       throw new UnsupportedOperationException();
     }
 

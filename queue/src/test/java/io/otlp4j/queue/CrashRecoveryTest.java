@@ -65,11 +65,13 @@ class CrashRecoveryTest {
       Process child = builder.start();
       try {
         BufferedReader out =
-            new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            new BufferedReader(
+                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
         if (run % 5 != 4) { // every fifth child dies while opening or just after
           String line = out.readLine();
           assertThat(line).as("child output, seed %d", seed).isEqualTo("READY");
-          long target = acksBefore + 20 + random.nextInt(2500); // ack-log bytes: about 2 to 250 acks
+          long target =
+              acksBefore + 20 + random.nextInt(2500); // ack-log bytes: about 2 to 250 acks
           Awaitility.await()
               .atMost(Duration.ofSeconds(20))
               .pollInterval(Duration.ofMillis(2))
@@ -108,13 +110,16 @@ class CrashRecoveryTest {
       List<Long> seqs = entry.getValue();
       for (int i = 0; i < seqs.size(); i++) {
         // in order, no gaps, no duplicates: every producer appended 0, 1, 2, ... one at a time
-        assertThat(seqs.get(i)).as("producer %d record %d, seed %d", entry.getKey(), i, seed).isEqualTo(i);
+        assertThat(seqs.get(i))
+            .as("producer %d record %d, seed %d", entry.getKey(), i, seed)
+            .isEqualTo(i);
       }
     }
     for (Map.Entry<Integer, Long> acked : lastAcked.entrySet()) {
       List<Long> seqs = stored.getOrDefault(acked.getKey(), List.of());
       assertThat((long) seqs.size())
-          .as("records of producer %d on disk vs. acknowledged up to %d, seed %d",
+          .as(
+              "records of producer %d on disk vs. acknowledged up to %d, seed %d",
               acked.getKey(), acked.getValue(), seed)
           .isGreaterThan(acked.getValue());
     }

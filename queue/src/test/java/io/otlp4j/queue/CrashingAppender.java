@@ -10,9 +10,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The child process of {@link CrashRecoveryTest}: opens the queue, then appends from several
- * producer threads until it is killed, writing "producer seq" to the ack log (one write(2) per line,
- * so the line survives SIGKILL in the page cache) only after the append's future completed with
- * {@link AppendResult.Appended}.
+ * producer threads until it is killed, writing "producer seq" to the ack log (one write(2) per
+ * line, so the line survives SIGKILL in the page cache) only after the append's future completed
+ * with {@link AppendResult.Appended}.
  *
  * <p>Arguments: queue directory, ack log, first producer id, producers, payload size.
  */
@@ -32,7 +32,8 @@ public final class CrashingAppender {
             .segmentBytes(CrashRecoveryTest.SEGMENT_BYTES)
             .open();
     FileChannel acks =
-        FileChannel.open(ackLog, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        FileChannel.open(
+            ackLog, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     System.out.println("READY");
     System.out.flush();
     Thread[] threads = new Thread[producers];

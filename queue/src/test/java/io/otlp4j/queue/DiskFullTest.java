@@ -4,17 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.nio.file.Files;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * "No space left on device" while writing is handled like a full queue: a retryable refusal, the
@@ -56,12 +56,13 @@ class DiskFullTest {
       disk = new BoundedDisk(dir, 10_000);
     } else {
       dir = Files.createTempDirectory(Path.of(where), "queue-");
-      disk = new BoundedDisk(dir, Long.MAX_VALUE) { // the filesystem's own bound
-        @Override
-        public java.nio.channels.FileChannel openForWrite(Path path) throws IOException {
-          return SegmentChannels.DEFAULT.openForWrite(path);
-        }
-      };
+      disk =
+          new BoundedDisk(dir, Long.MAX_VALUE) { // the filesystem's own bound
+            @Override
+            public java.nio.channels.FileChannel openForWrite(Path path) throws IOException {
+              return SegmentChannels.DEFAULT.openForWrite(path);
+            }
+          };
     }
     int appended = 0;
     try (DurableQueue queue = open(disk)) {
@@ -96,7 +97,8 @@ class DiskFullTest {
   }
 
   @Test
-  void concurrentAppendsOnAFullDiskAreRefusedAndLaterOnesSucceedWhenTheDiskGrows() throws Exception {
+  void concurrentAppendsOnAFullDiskAreRefusedAndLaterOnesSucceedWhenTheDiskGrows()
+      throws Exception {
     BoundedDisk disk = new BoundedDisk(dir, 30_000);
     List<Long> acknowledged = new ArrayList<>();
     try (DurableQueue queue = open(disk)) {
@@ -162,7 +164,9 @@ class DiskFullTest {
       for (long seq = 4; seq < 7; seq++) { // a segment's worth
         assertThat(DurableQueueTest.append(queue, 0, seq, SIZE).appended()).isTrue();
       }
-      assertThat(TestRecords.drain(consumer, false)).extracting(r -> r[1]).containsExactly(4L, 5L, 6L);
+      assertThat(TestRecords.drain(consumer, false))
+          .extracting(r -> r[1])
+          .containsExactly(4L, 5L, 6L);
     }
     try (DurableQueue queue = open(new BoundedDisk(dir, Long.MAX_VALUE))) {
       assertThat(TestRecords.drain(queue.consumer("a"), true))

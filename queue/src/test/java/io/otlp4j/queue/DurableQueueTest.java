@@ -90,7 +90,8 @@ class DurableQueueTest {
       assertThat(queue.append((byte) 1, 0, empty).get().appended()).isTrue();
       List<QueueRecord> records = queue.consumer("a").poll(10, 1 << 20);
       assertThat(records).hasSize(2);
-      assertThat(records.get(0).payload().toString(StandardCharsets.UTF_8)).isEqualTo("durable world");
+      assertThat(records.get(0).payload().toString(StandardCharsets.UTF_8))
+          .isEqualTo("durable world");
       assertThat(records.get(1).payload().readableBytes()).isZero();
       records.forEach(r -> r.payload().release());
     }
@@ -239,8 +240,7 @@ class DurableQueueTest {
 
   @Test
   void sizeCapRefusesWithARetryableResultAndRecoversWhenConsumersFreeSpace() throws IOException {
-    try (DurableQueue queue =
-        builder().segmentBytes(4096).maxBytes(4 * 4096).open()) {
+    try (DurableQueue queue = builder().segmentBytes(4096).maxBytes(4 * 4096).open()) {
       int appended = 0;
       AppendResult result;
       while ((result = append(queue, 0, appended, 1000)).appended()) {
@@ -258,7 +258,10 @@ class DurableQueueTest {
       consumer.commit(records.get(2).position()); // the first segment is now free
       records.forEach(r -> r.payload().release());
       assertThat(append(queue, 0, appended, 1000).appended()).isTrue();
-      assertThat(TestRecords.drain(consumer, true)).extracting(r -> r[1]).last().isEqualTo((long) appended);
+      assertThat(TestRecords.drain(consumer, true))
+          .extracting(r -> r[1])
+          .last()
+          .isEqualTo((long) appended);
       // every consumer caught up: even the active segment is reclaimed when room is needed
       for (int i = 1; i <= appended + 3; i++) {
         assertThat(append(queue, 0, appended + i, 1000).appended()).isTrue();
@@ -287,7 +290,8 @@ class DurableQueueTest {
       assertThat(dropped).isPositive();
       assertThat(read).extracting(r -> r[1]).last().isEqualTo(29L);
       assertThat(read.get(0)[1]).isEqualTo(dropped);
-      assertThat(prometheus(metrics)).contains("otlp4j_queue_dropped_records_total{queue=\"q\"} " + dropped);
+      assertThat(prometheus(metrics))
+          .contains("otlp4j_queue_dropped_records_total{queue=\"q\"} " + dropped);
       assertInvariants(queue);
     }
   }
@@ -301,7 +305,9 @@ class DurableQueueTest {
       // a record larger than a segment but within maxBytes goes alone into a segment
       assertThat(append(queue, 0, 1, 2000).appended()).isTrue();
       assertThat(append(queue, 0, 2, 10).appended()).isTrue();
-      assertThat(TestRecords.drain(queue.consumer("a"), true)).extracting(r -> r[1]).containsExactly(1L, 2L);
+      assertThat(TestRecords.drain(queue.consumer("a"), true))
+          .extracting(r -> r[1])
+          .containsExactly(1L, 2L);
     }
   }
 
@@ -326,14 +332,16 @@ class DurableQueueTest {
       } else {
         org.awaitility.Awaitility.await()
             .atMost(Duration.ofSeconds(10))
-            .until(() -> !prometheus(metrics).contains("otlp4j_queue_fsync_seconds_count{queue=\"q\"} 0"));
+            .until(
+                () ->
+                    !prometheus(metrics)
+                        .contains("otlp4j_queue_fsync_seconds_count{queue=\"q\"} 0"));
       }
     }
     try (DurableQueue queue = builder().fsyncPolicy(policy).segmentBytes(8192).open()) {
       assertThat(TestRecords.drain(queue.consumer("a"), true))
           .extracting(r -> r[1])
-          .containsExactlyElementsOf(
-              java.util.stream.LongStream.range(0, 50).boxed().toList());
+          .containsExactlyElementsOf(java.util.stream.LongStream.range(0, 50).boxed().toList());
     }
   }
 
@@ -364,7 +372,9 @@ class DurableQueueTest {
                     for (int seq = 0; seq < perProducer; seq++) {
                       ByteBuf payload = TestRecords.buffer(producer, seq, 64 + seq % 700);
                       inFlight.add(
-                          queue.append((byte) 0, 1, payload).whenComplete((r, e) -> payload.release()));
+                          queue
+                              .append((byte) 0, 1, payload)
+                              .whenComplete((r, e) -> payload.release()));
                       if (inFlight.size() == 16) {
                         for (CompletableFuture<AppendResult> f : inFlight) {
                           assertThat(f.get(30, TimeUnit.SECONDS).appended()).isTrue();
@@ -499,7 +509,8 @@ class DurableQueueTest {
 
   @Test
   void withIntervalAndNeverAppendsDoNotWaitForAForce() throws Exception {
-    for (FsyncPolicy policy : List.of(FsyncPolicy.never(), FsyncPolicy.interval(Duration.ofHours(1)))) {
+    for (FsyncPolicy policy :
+        List.of(FsyncPolicy.never(), FsyncPolicy.interval(Duration.ofHours(1)))) {
       BoundedDisk disk = new BoundedDisk(dir, Long.MAX_VALUE);
       try (DurableQueue queue = builder().fsyncPolicy(policy).segmentChannels(disk).open()) {
         for (int i = 0; i < 20; i++) {
@@ -518,8 +529,7 @@ class DurableQueueTest {
   void aConsumerReadingWhileProducersAppendSeesEveryRecordOnceInOrder() throws Exception {
     int producers = 4;
     int perProducer = 300;
-    try (DurableQueue queue =
-        builder().segmentBytes(16 * 1024).maxBytes(64 * 1024 * 1024).open()) {
+    try (DurableQueue queue = builder().segmentBytes(16 * 1024).maxBytes(64 * 1024 * 1024).open()) {
       QueueConsumer consumer = queue.consumer("a");
       List<Thread> threads = new ArrayList<>();
       for (int p = 0; p < producers; p++) {
@@ -572,8 +582,9 @@ class DurableQueueTest {
         assertThat(append(queue, 0, i, 1000).appended()).isTrue();
         fast.addAll(TestRecords.drain(queue.consumer("fast"), true));
       }
-      assertThat(fast).extracting(r -> r[1]).containsExactlyElementsOf(
-          java.util.stream.LongStream.range(0, 30).boxed().toList());
+      assertThat(fast)
+          .extracting(r -> r[1])
+          .containsExactlyElementsOf(java.util.stream.LongStream.range(0, 30).boxed().toList());
       List<long[]> slow = TestRecords.drain(queue.consumer("slow"), true);
       assertThat(slow.size()).isLessThan(30);
       assertThat(slow).extracting(r -> r[1]).last().isEqualTo(29L);

@@ -40,7 +40,11 @@ class RecoveryTest {
 
   private Path lastSegment() throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
-      return files.filter(p -> p.toString().endsWith(".seg")).sorted().reduce((a, b) -> b).orElseThrow();
+      return files
+          .filter(p -> p.toString().endsWith(".seg"))
+          .sorted()
+          .reduce((a, b) -> b)
+          .orElseThrow();
     }
   }
 
@@ -50,7 +54,9 @@ class RecoveryTest {
     }
   }
 
-  /** Reopens, checks the surviving records are exactly 0..survivors-1, appends one more, reads it. */
+  /**
+   * Reopens, checks the surviving records are exactly 0..survivors-1, appends one more, reads it.
+   */
   private void assertSurvivors(int survivors) throws IOException {
     try (DurableQueue queue = open()) {
       assertThat(TestRecords.drain(queue.consumer("a"), false))
@@ -67,7 +73,14 @@ class RecoveryTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {1, RecordFormat.HEADER_BYTES - 1, RecordFormat.HEADER_BYTES, RecordFormat.HEADER_BYTES + 7, FRAME - 1})
+  @ValueSource(
+      ints = {
+        1,
+        RecordFormat.HEADER_BYTES - 1,
+        RecordFormat.HEADER_BYTES,
+        RecordFormat.HEADER_BYTES + 7,
+        FRAME - 1
+      })
   void aTruncatedLastRecordIsCutAwayAndEarlierRecordsSurvive(int cut) throws IOException {
     write(20);
     Path last = lastSegment();
@@ -81,8 +94,20 @@ class RecoveryTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {0, 4, 8, 9, 12, 20, RecordFormat.HEADER_BYTES, RecordFormat.HEADER_BYTES + 150, FRAME - 1})
-  void aFlippedByteInTheLastSegmentTruncatesFromThatRecordOn(int offsetInRecord) throws IOException {
+  @ValueSource(
+      ints = {
+        0,
+        4,
+        8,
+        9,
+        12,
+        20,
+        RecordFormat.HEADER_BYTES,
+        RecordFormat.HEADER_BYTES + 150,
+        FRAME - 1
+      })
+  void aFlippedByteInTheLastSegmentTruncatesFromThatRecordOn(int offsetInRecord)
+      throws IOException {
     write(20); // the last segment holds records 16..19
     Path last = lastSegment();
     long recordStart = 1L * FRAME; // record 17
@@ -117,7 +142,8 @@ class RecoveryTest {
       List<long[]> read = TestRecords.drain(queue.consumer("a"), true);
       assertThat(read)
           .extracting(r -> r[1])
-          .containsExactly(0L, 1L, 2L, 3L, 4L, 8L, 9L, 10L, 11L, 12L, 13L, 14L, 15L, 16L, 17L, 18L, 19L);
+          .containsExactly(
+              0L, 1L, 2L, 3L, 4L, 8L, 9L, 10L, 11L, 12L, 13L, 14L, 15L, 16L, 17L, 18L, 19L);
       assertThat(queue.consumer("a").pendingRecords()).isZero();
     }
   }
@@ -165,12 +191,16 @@ class RecoveryTest {
     Files.write(dir.resolve("consumer-a.checkpoint"), checkpoint.array());
     try (DurableQueue queue = open()) {
       assertThat(Files.exists(first)).isFalse();
-      assertThat(TestRecords.drain(queue.consumer("a"), true)).extracting(r -> r[1]).first().isEqualTo(8L);
+      assertThat(TestRecords.drain(queue.consumer("a"), true))
+          .extracting(r -> r[1])
+          .first()
+          .isEqualTo(8L);
     }
   }
 
   private static void flip(Path file, long offset) throws IOException {
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+    try (FileChannel channel =
+        FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ByteBuffer one = ByteBuffer.allocate(1);
       channel.read(one, offset);
       one.put(0, (byte) (one.get(0) ^ 0x5A)).clear();

@@ -12,7 +12,9 @@ final class TestRecords {
 
   private TestRecords() {}
 
-  /** A payload of {@code size} bytes (at least 16) whose content is a function of producer and seq. */
+  /**
+   * A payload of {@code size} bytes (at least 16) whose content is a function of producer and seq.
+   */
   static byte[] payload(int producer, long seq, int size) {
     byte[] bytes = new byte[Math.max(16, size)];
     long header = ((long) producer << 40) | seq;

@@ -5,9 +5,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /**
- * Checks {@code Authorization: Bearer <token>} values against the configured token in constant time:
- * both sides are hashed with SHA-256 first, so neither the content nor the length of the token leaks
- * through timing. The token is never logged or included in {@link #toString()}.
+ * Checks {@code Authorization: Bearer <token>} values against the configured token in constant
+ * time: both sides are hashed with SHA-256 first, so neither the content nor the length of the
+ * token leaks through timing. The token is never logged or included in {@link #toString()}.
  *
  * <p>Immutable and thread-safe.
  */
@@ -42,11 +42,13 @@ final class BearerAuth {
     if (expectedDigest == null) {
       return true;
     }
-    if (authorization == null || authorization.length() < SCHEME.length()
+    if (authorization == null
+        || authorization.length() < SCHEME.length()
         || !authorization.regionMatches(true, 0, SCHEME, 0, SCHEME.length())) {
       return false;
     }
-    byte[] presented = authorization.substring(SCHEME.length()).trim().getBytes(StandardCharsets.UTF_8);
+    byte[] presented =
+        authorization.substring(SCHEME.length()).trim().getBytes(StandardCharsets.UTF_8);
     return MessageDigest.isEqual(expectedDigest, sha256(presented));
   }
 

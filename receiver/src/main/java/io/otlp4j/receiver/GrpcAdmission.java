@@ -17,36 +17,39 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Admission of gRPC calls before their bytes are buffered: a bound on concurrent calls across every
- * connection of the server, and a {@link MemoryBudget} reservation of each message's bytes as grpc-java
- * reads them off the wire, not after it has buffered the whole message.
+ * connection of the server, and a {@link MemoryBudget} reservation of each message's bytes as
+ * grpc-java reads them off the wire, not after it has buffered the whole message.
  *
- * <p><b>How the bytes are seen in time.</b> grpc-java moves a message's body from the HTTP/2 stream into
- * its own frame buffer only while the application has asked for a message, and it returns HTTP/2
- * flow-control credit to the client only for bytes it has moved. Each move is reported to the stream's
- * {@link ServerStreamTracer#inboundWireSize(long)} <em>before</em> the client is allowed to send more.
- * {@link Call} reserves those bytes in the budget there; when the budget refuses, the call is answered at
- * once with {@code RESOURCE_EXHAUSTED} and a {@code RetryInfo}, its reservation is returned, and grpc-java
- * resets the stream, dropping what it had buffered. So a call holds at most what the budget admitted, plus
- * one HTTP/2 flow-control window that has not been read yet (grpc-java's 1 MiB per stream, bounded per
- * connection by the connection window). The parser's copy of an admitted message ({@link #read}) takes
- * the message's wire reservation over and grows it to the copy's size before the copy is made (a
- * decompressed message is larger); while the copy is made, grpc-java's frame buffers and the copy
- * coexist, for one message per call being parsed.
+ * <p><b>How the bytes are seen in time.</b> grpc-java moves a message's body from the HTTP/2 stream
+ * into its own frame buffer only while the application has asked for a message, and it returns
+ * HTTP/2 flow-control credit to the client only for bytes it has moved. Each move is reported to
+ * the stream's {@link ServerStreamTracer#inboundWireSize(long)} <em>before</em> the client is
+ * allowed to send more. {@link Call} reserves those bytes in the budget there; when the budget
+ * refuses, the call is answered at once with {@code RESOURCE_EXHAUSTED} and a {@code RetryInfo},
+ * its reservation is returned, and grpc-java resets the stream, dropping what it had buffered. So a
+ * call holds at most what the budget admitted, plus one HTTP/2 flow-control window that has not
+ * been read yet (grpc-java's 1 MiB per stream, bounded per connection by the connection window).
+ * The parser's copy of an admitted message ({@link #read}) takes the message's wire reservation
+ * over and grows it to the copy's size before the copy is made (a decompressed message is larger);
+ * while the copy is made, grpc-java's frame buffers and the copy coexist, for one message per call
+ * being parsed.
  *
- * <p>A refused call gives its bytes back, so under a flood every refusal makes room and the calls that
- * fit complete: the budget is never exceeded and no call waits for room.
+ * <p>A refused call gives its bytes back, so under a flood every refusal makes room and the calls
+ * that fit complete: the budget is never exceeded and no call waits for room.
  *
  * <p><b>Concurrency:</b> the tracer runs on the transport's thread, the call's listener on the
- * application executor, the sink's completion on any thread. Each {@link Call}'s reservation is guarded
- * by its monitor; the answer is sent once, by whichever side wins {@link Call#claimAnswer()}.
- * Thread-safe.
+ * application executor, the sink's completion on any thread. Each {@link Call}'s reservation is
+ * guarded by its monitor; the answer is sent once, by whichever side wins {@link
+ * Call#claimAnswer()}. Thread-safe.
  */
 final class GrpcAdmission {
 
   /** Carries a call's {@link Call} from its tracer to the handler and the marshaller. */
   static final Context.Key<Call> CALL = Context.key("otlp4j-grpc-admission");
 
-  /** Bytes reserved ahead of each read of a message whose length is not known (a compressed one). */
+  /**
+   * Bytes reserved ahead of each read of a message whose length is not known (a compressed one).
+   */
   private static final int READ_CHUNK = 64 * 1024;
 
   private final MemoryBudget budget;
@@ -55,7 +58,8 @@ final class GrpcAdmission {
   private final ReceiverMetrics metrics;
   private final AtomicInteger calls = new AtomicInteger();
 
-  GrpcAdmission(MemoryBudget budget, int maxConcurrentCalls, Duration retryAfter, ReceiverMetrics metrics) {
+  GrpcAdmission(
+      MemoryBudget budget, int maxConcurrentCalls, Duration retryAfter, ReceiverMetrics metrics) {
     this.budget = budget;
     this.maxConcurrentCalls = maxConcurrentCalls;
     this.retryAfter = retryAfter;
@@ -78,8 +82,8 @@ final class GrpcAdmission {
   }
 
   /**
-   * Takes one of the server-wide call slots; false (taking nothing) when all are in use. A true return
-   * must be matched by one {@link #endCall()}.
+   * Takes one of the server-wide call slots; false (taking nothing) when all are in use. A true
+   * return must be matched by one {@link #endCall()}.
    */
   boolean beginCall() {
     if (calls.incrementAndGet() > maxConcurrentCalls) {
@@ -94,18 +98,27 @@ final class GrpcAdmission {
   }
 
   String tooManyCallsMessage() {
-    return "too many concurrent calls (" + maxConcurrentCalls + " across all connections); retry later";
+    return "too many concurrent calls ("
+        + maxConcurrentCalls
+        + " across all connections); retry later";
   }
 
   String memoryLimitedMessage() {
-    return "memory limit reached: " + budget.usedBytes() + " of " + budget.limitBytes()
+    return "memory limit reached: "
+        + budget.usedBytes()
+        + " of "
+        + budget.limitBytes()
         + " bytes in use; retry later";
   }
 
-  /** Closes {@code call} with {@code RESOURCE_EXHAUSTED} and a {@code RetryInfo} of the configured delay. */
+  /**
+   * Closes {@code call} with {@code RESOURCE_EXHAUSTED} and a {@code RetryInfo} of the configured
+   * delay.
+   */
   void refuse(ServerCall<?, ?> call, String message) {
     try {
-      call.close(Status.RESOURCE_EXHAUSTED.withDescription(message),
+      call.close(
+          Status.RESOURCE_EXHAUSTED.withDescription(message),
           RpcStatus.trailers(OtlpResponses.CODE_RESOURCE_EXHAUSTED, message, retryAfter));
     } catch (RuntimeException e) {
       // already closed by the transport (a cancelled call): nobody is left to answer
@@ -113,12 +126,12 @@ final class GrpcAdmission {
   }
 
   /**
-   * Copies a message out of grpc-java's buffers, reserving the copy in the budget before it is made.
-   * Returns null, having read nothing more, when the budget refuses; otherwise the bytes, with
-   * {@code reservation} grown to exactly their length.
+   * Copies a message out of grpc-java's buffers, reserving the copy in the budget before it is
+   * made. Returns null, having read nothing more, when the budget refuses; otherwise the bytes,
+   * with {@code reservation} grown to exactly their length.
    *
-   * @throws IOException from the stream (grpc-java's decompression and size checks throw
-   *     {@link io.grpc.StatusRuntimeException})
+   * @throws IOException from the stream (grpc-java's decompression and size checks throw {@link
+   *     io.grpc.StatusRuntimeException})
    */
   static byte[] read(InputStream stream, BudgetReservation reservation) throws IOException {
     if (stream instanceof KnownLength) {
@@ -129,7 +142,8 @@ final class GrpcAdmission {
       byte[] bytes = stream.readAllBytes();
       return reservation.resize(bytes.length) ? bytes : null;
     }
-    // a decompressing stream (bounded by grpc-java's size limit): reserve each array before allocating it
+    // a decompressing stream (bounded by grpc-java's size limit): reserve each array before
+    // allocating it
     byte[] buf = new byte[0];
     int size = 0;
     while (true) {
@@ -151,9 +165,9 @@ final class GrpcAdmission {
   }
 
   /**
-   * One call's admission state: the wire bytes reserved while grpc-java buffers its message, whether
-   * the budget refused it, and who answers it. Created by the tracer factory, published in the call's
-   * {@link Context} ({@link #CALL}).
+   * One call's admission state: the wire bytes reserved while grpc-java buffers its message,
+   * whether the budget refused it, and who answers it. Created by the tracer factory, published in
+   * the call's {@link Context} ({@link #CALL}).
    */
   final class Call extends ServerStreamTracer {
     private final AtomicBoolean answered = new AtomicBoolean();
@@ -206,9 +220,9 @@ final class GrpcAdmission {
     }
 
     /**
-     * Hands the wire bytes reserved so far to the caller (who must adopt them into a reservation): the
-     * parser's copy takes them over, since grpc-java frees the frame buffers as soon as the copy is
-     * delivered.
+     * Hands the wire bytes reserved so far to the caller (who must adopt them into a reservation):
+     * the parser's copy takes them over, since grpc-java frees the frame buffers as soon as the
+     * copy is delivered.
      */
     synchronized long takeWire() {
       long taken = wireBytes;

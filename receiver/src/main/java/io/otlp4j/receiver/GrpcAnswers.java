@@ -8,9 +8,9 @@ import io.otlp4j.grpc.RpcStatus;
 import java.time.Duration;
 
 /**
- * How {@link GrpcReceiver} ends a call: an export's {@link Outcome} as the OTLP/gRPC status (with the
- * {@code google.rpc.Status} trailers and {@code RetryInfo} that {@link RpcStatus} writes). A call
- * cancelled or closed meanwhile is left alone: nobody is left to answer. Stateless; called on
+ * How {@link GrpcReceiver} ends a call: an export's {@link Outcome} as the OTLP/gRPC status (with
+ * the {@code google.rpc.Status} trailers and {@code RetryInfo} that {@link RpcStatus} writes). A
+ * call cancelled or closed meanwhile is left alone: nobody is left to answer. Stateless; called on
  * whichever thread completes the export.
  */
 final class GrpcAnswers {
@@ -29,14 +29,28 @@ final class GrpcAnswers {
         case RETRYABLE:
         case LOCAL_FAILURE: // our own failure: the client sends again
           if (outcome.isOverload()) {
-            close(call, Status.RESOURCE_EXHAUSTED, OtlpResponses.CODE_RESOURCE_EXHAUSTED, outcome.message(),
+            close(
+                call,
+                Status.RESOURCE_EXHAUSTED,
+                OtlpResponses.CODE_RESOURCE_EXHAUSTED,
+                outcome.message(),
                 outcome.retryAfter());
           } else {
-            close(call, Status.UNAVAILABLE, OtlpResponses.CODE_UNAVAILABLE, outcome.message(), outcome.retryAfter());
+            close(
+                call,
+                Status.UNAVAILABLE,
+                OtlpResponses.CODE_UNAVAILABLE,
+                outcome.message(),
+                outcome.retryAfter());
           }
           break;
         default:
-          close(call, Status.INVALID_ARGUMENT, OtlpResponses.CODE_INVALID_ARGUMENT, outcome.message(), null);
+          close(
+              call,
+              Status.INVALID_ARGUMENT,
+              OtlpResponses.CODE_INVALID_ARGUMENT,
+              outcome.message(),
+              null);
           break;
       }
     } catch (RuntimeException e) {
@@ -44,7 +58,8 @@ final class GrpcAnswers {
     }
   }
 
-  static void close(ServerCall<?, ?> call, Status status, int code, String message, Duration retryDelay) {
+  static void close(
+      ServerCall<?, ?> call, Status status, int code, String message, Duration retryDelay) {
     try {
       call.close(status.withDescription(message), RpcStatus.trailers(code, message, retryDelay));
     } catch (RuntimeException e) {

@@ -11,11 +11,12 @@ import java.io.UncheckedIOException;
 /**
  * A request as read off the wire: its bytes with their budget reservation, or the error grpc-java
  * raised while reading them (a message that decompresses past the size limit), or neither when the
- * memory budget refused it ({@link #refused}). Carrying the error to the handler lets it answer {@code
- * RESOURCE_EXHAUSTED} itself; thrown from the marshaller it would reach the client as {@code UNKNOWN}.
+ * memory budget refused it ({@link #refused}). Carrying the error to the handler lets it answer
+ * {@code RESOURCE_EXHAUSTED} itself; thrown from the marshaller it would reach the client as {@code
+ * UNKNOWN}.
  *
- * <p><b>Ownership:</b> the reservation belongs to whoever holds the GrpcInbound until it is handed, with
- * the bytes, to the sink; {@link #release()} returns it otherwise.
+ * <p><b>Ownership:</b> the reservation belongs to whoever holds the GrpcInbound until it is handed,
+ * with the bytes, to the sink; {@link #release()} returns it otherwise.
  */
 final class GrpcInbound {
   final byte[] bytes;
@@ -38,7 +39,10 @@ final class GrpcInbound {
     }
   }
 
-  /** Reads a request out of grpc-java's buffers, reserving the copy first (see {@link GrpcAdmission#read}). */
+  /**
+   * Reads a request out of grpc-java's buffers, reserving the copy first (see {@link
+   * GrpcAdmission#read}).
+   */
   static final class Marshaller implements MethodDescriptor.Marshaller<GrpcInbound> {
     private final MemoryBudget budget;
 

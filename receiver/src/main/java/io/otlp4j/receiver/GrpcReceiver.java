@@ -37,49 +37,60 @@ import java.util.concurrent.TimeUnit;
 /**
  * The OTLP/gRPC receiver: the three OTLP services ({@code TraceService}, {@code MetricsService},
  * {@code LogsService}, method {@code Export}) on grpc-java's Netty server, with byte-passthrough
- * marshallers: a request reaches the {@link ReceiverSink} as the bytes the client sent (after gRPC's
- * own gzip or zstd decompression), never parsed into protobuf objects.
+ * marshallers: a request reaches the {@link ReceiverSink} as the bytes the client sent (after
+ * gRPC's own gzip or zstd decompression), never parsed into protobuf objects.
  *
- * <p>Each request is bounded by {@link Builder#maxMessageBytes(int)} (also after decompression: grpc-java
- * enforces it on the decompressed stream), admitted before its bytes are buffered ({@link GrpcAdmission}:
- * at most {@link Builder#maxConcurrentCalls(int)} calls across all connections, and each message's bytes
- * reserved in the {@link MemoryBudget} as grpc-java reads them off the wire; refused at once with {@code
- * RESOURCE_EXHAUSTED} and {@code RetryInfo} when either is exhausted), walked ({@code INVALID_ARGUMENT}
- * naming the offset and reason when malformed), and handed to the sink. Answers: see
- * {@link Outcome}; a bad or missing bearer token is {@code UNAUTHENTICATED}.
+ * <p>Each request is bounded by {@link Builder#maxMessageBytes(int)} (also after decompression:
+ * grpc-java enforces it on the decompressed stream), admitted before its bytes are buffered ({@link
+ * GrpcAdmission}: at most {@link Builder#maxConcurrentCalls(int)} calls across all connections, and
+ * each message's bytes reserved in the {@link MemoryBudget} as grpc-java reads them off the wire;
+ * refused at once with {@code RESOURCE_EXHAUSTED} and {@code RetryInfo} when either is exhausted),
+ * walked ({@code INVALID_ARGUMENT} naming the offset and reason when malformed), and handed to the
+ * sink. Answers: see {@link Outcome}; a bad or missing bearer token is {@code UNAUTHENTICATED}.
  *
- * <p><b>Lifecycle:</b> {@link #start()} once, then {@link #shutdown(Duration)} once. <b>Thread-safety:</b>
- * thread-safe; immutable configuration. <b>Buffer ownership:</b> each request's buffer is created
- * here and passed, with ownership, to the sink.
+ * <p><b>Lifecycle:</b> {@link #start()} once, then {@link #shutdown(Duration)} once.
+ * <b>Thread-safety:</b> thread-safe; immutable configuration. <b>Buffer ownership:</b> each
+ * request's buffer is created here and passed, with ownership, to the sink.
  */
 public final class GrpcReceiver {
   private static final System.Logger LOG = System.getLogger(GrpcReceiver.class.getName());
 
   /** The default bind address: loopback only. */
   public static final String DEFAULT_HOST = "127.0.0.1";
+
   /** The OTLP/gRPC port. */
   public static final int DEFAULT_PORT = 4317;
+
   /** The largest request accepted, compressed or decompressed: the Collector's default, 4 MiB. */
   public static final int DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
   /** Concurrent calls per HTTP/2 connection. */
   public static final int DEFAULT_MAX_CONCURRENT_STREAMS = 256;
-  /** Concurrent calls across all connections; more are refused at once with {@code RESOURCE_EXHAUSTED}. */
-  public static final int DEFAULT_MAX_CONCURRENT_CALLS = 1024;
+
   /**
-   * The HTTP/2 flow-control window of each stream and connection, fixed (no auto-tuning) so that the
-   * bytes a client can push before the receiver reads them stay bounded: see {@link GrpcAdmission}.
+   * Concurrent calls across all connections; more are refused at once with {@code
+   * RESOURCE_EXHAUSTED}.
+   */
+  public static final int DEFAULT_MAX_CONCURRENT_CALLS = 1024;
+
+  /**
+   * The HTTP/2 flow-control window of each stream and connection, fixed (no auto-tuning) so that
+   * the bytes a client can push before the receiver reads them stay bounded: see {@link
+   * GrpcAdmission}.
    */
   public static final int FLOW_CONTROL_WINDOW = 1024 * 1024;
+
   /** The memory budget of a receiver that is given none. */
   public static final long DEFAULT_MEMORY_LIMIT_BYTES = 512L * 1024 * 1024;
+
   /** The delay suggested to a client the memory budget refuses. */
   public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(1);
+
   /** The {@code receiver} label of the metrics. */
   public static final String DEFAULT_NAME = "otlp";
 
   static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-
 
   private final Builder config;
   private final MemoryBudget budget;
@@ -92,18 +103,22 @@ public final class GrpcReceiver {
 
   private GrpcReceiver(Builder b) {
     this.config = b.copy();
-    this.budget = b.budget != null ? b.budget : MemoryBudget.builder(DEFAULT_MEMORY_LIMIT_BYTES).build();
+    this.budget =
+        b.budget != null ? b.budget : MemoryBudget.builder(DEFAULT_MEMORY_LIMIT_BYTES).build();
     MetricsRegistry registry = b.metrics != null ? b.metrics : MetricsRegistry.create();
-    this.dispatch = new RequestDispatch(b.sink, new ReceiverMetrics(registry, b.name, "grpc", inFlight::count));
-    this.admission = new GrpcAdmission(budget, b.maxConcurrentCalls, b.retryAfter, dispatch.metrics());
+    this.dispatch =
+        new RequestDispatch(b.sink, new ReceiverMetrics(registry, b.name, "grpc", inFlight::count));
+    this.admission =
+        new GrpcAdmission(budget, b.maxConcurrentCalls, b.retryAfter, dispatch.metrics());
     this.requests = new GrpcInbound.Marshaller(budget);
-    NettyServerBuilder nb = NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))
-        .maxInboundMessageSize(b.maxMessageBytes)
-        .maxConcurrentCallsPerConnection(b.maxConcurrentStreams)
-        .flowControlWindow(FLOW_CONTROL_WINDOW)
-        .addStreamTracerFactory(admission.tracerFactory())
-        .compressorRegistry(ZstdCodec.compressors())
-        .decompressorRegistry(ZstdCodec.decompressors());
+    NettyServerBuilder nb =
+        NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))
+            .maxInboundMessageSize(b.maxMessageBytes)
+            .maxConcurrentCallsPerConnection(b.maxConcurrentStreams)
+            .flowControlWindow(FLOW_CONTROL_WINDOW)
+            .addStreamTracerFactory(admission.tracerFactory())
+            .compressorRegistry(ZstdCodec.compressors())
+            .decompressorRegistry(ZstdCodec.decompressors());
     if (b.streamObserver != null) {
       nb.addStreamTracerFactory(b.streamObserver);
     }
@@ -113,7 +128,10 @@ public final class GrpcReceiver {
     BearerAuth auth = b.bearerToken != null ? BearerAuth.of(b.bearerToken) : BearerAuth.none();
     for (Signal signal : Signal.values()) {
       ServerServiceDefinition service = service(signal);
-      nb.addService(auth.enabled() ? ServerInterceptors.intercept(service, new AuthInterceptor(auth)) : service);
+      nb.addService(
+          auth.enabled()
+              ? ServerInterceptors.intercept(service, new AuthInterceptor(auth))
+              : service);
     }
     this.server = nb.build();
   }
@@ -133,7 +151,8 @@ public final class GrpcReceiver {
     try {
       server.start();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot bind OTLP/gRPC receiver to " + config.host + ":" + config.port, e);
+      throw new UncheckedIOException(
+          "cannot bind OTLP/gRPC receiver to " + config.host + ":" + config.port, e);
     }
     return this;
   }
@@ -186,22 +205,25 @@ public final class GrpcReceiver {
   }
 
   private ServerServiceDefinition service(Signal signal) {
-    MethodDescriptor<GrpcInbound, byte[]> method = MethodDescriptor.<GrpcInbound, byte[]>newBuilder()
-        .setType(MethodDescriptor.MethodType.UNARY)
-        .setFullMethodName(MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
-        .setRequestMarshaller(requests)
-        .setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
-        .build();
+    MethodDescriptor<GrpcInbound, byte[]> method =
+        MethodDescriptor.<GrpcInbound, byte[]>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName(
+                MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
+            .setRequestMarshaller(requests)
+            .setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
+            .build();
     return ServerServiceDefinition.builder(signal.grpcService())
         .addMethod(method, (call, headers) -> startCall(signal, call))
         .build();
   }
 
   /**
-   * Admits a call or refuses it before any of its message is read: a call over the server-wide bound
-   * is answered {@code RESOURCE_EXHAUSTED} at once, without asking grpc-java for its message.
+   * Admits a call or refuses it before any of its message is read: a call over the server-wide
+   * bound is answered {@code RESOURCE_EXHAUSTED} at once, without asking grpc-java for its message.
    */
-  private ServerCall.Listener<GrpcInbound> startCall(Signal signal, ServerCall<GrpcInbound, byte[]> call) {
+  private ServerCall.Listener<GrpcInbound> startCall(
+      Signal signal, ServerCall<GrpcInbound, byte[]> call) {
     GrpcAdmission.Call admitted = GrpcAdmission.CALL.get();
     if (admitted == null) {
       throw new IllegalStateException("the admission tracer is not installed on this server");
@@ -210,14 +232,17 @@ public final class GrpcReceiver {
       admitted.claimAnswer();
       dispatch.metrics().request(RequestResult.TOO_MANY_CALLS);
       admission.refuse(call, admission.tooManyCallsMessage());
-      return new ServerCall.Listener<>() { };
+      return new ServerCall.Listener<>() {};
     }
     admitted.attach(call);
     call.request(1);
     return new UnaryListener(signal, call, admitted);
   }
 
-  /** One unary call: its one message, then the half-close that starts the export. Serialized by grpc-java. */
+  /**
+   * One unary call: its one message, then the half-close that starts the export. Serialized by
+   * grpc-java.
+   */
   private final class UnaryListener extends ServerCall.Listener<GrpcInbound> {
     private final Signal signal;
     private final ServerCall<GrpcInbound, byte[]> call;
@@ -226,7 +251,8 @@ public final class GrpcReceiver {
     private boolean handedOver;
     private boolean finished;
 
-    UnaryListener(Signal signal, ServerCall<GrpcInbound, byte[]> call, GrpcAdmission.Call admitted) {
+    UnaryListener(
+        Signal signal, ServerCall<GrpcInbound, byte[]> call, GrpcAdmission.Call admitted) {
       this.signal = signal;
       this.call = call;
       this.admitted = admitted;
@@ -246,7 +272,12 @@ public final class GrpcReceiver {
       if (inbound == null) {
         if (admitted.claimAnswer()) {
           dispatch.metrics().request(RequestResult.MALFORMED);
-          GrpcAnswers.close(call, Status.INVALID_ARGUMENT, OtlpResponses.CODE_INVALID_ARGUMENT, "no request message", null);
+          GrpcAnswers.close(
+              call,
+              Status.INVALID_ARGUMENT,
+              OtlpResponses.CODE_INVALID_ARGUMENT,
+              "no request message",
+              null);
         }
         return;
       }
@@ -278,7 +309,11 @@ public final class GrpcReceiver {
   }
 
   /** Answers a call's request; takes ownership of {@code inbound}'s reservation. */
-  private void export(Signal signal, GrpcInbound inbound, ServerCall<GrpcInbound, byte[]> call, GrpcAdmission.Call admitted) {
+  private void export(
+      Signal signal,
+      GrpcInbound inbound,
+      ServerCall<GrpcInbound, byte[]> call,
+      GrpcAdmission.Call admitted) {
     ReceiverMetrics metrics = dispatch.metrics();
     if (inbound.refused()) {
       if (admitted.claimAnswer()) { // else the tracer refused it and answered already
@@ -289,10 +324,13 @@ public final class GrpcReceiver {
     }
     if (inbound.error != null) {
       Status status = inbound.error.getStatus();
-      metrics.request(status.getCode() == Status.Code.RESOURCE_EXHAUSTED
-          ? RequestResult.TOO_LARGE : RequestResult.MALFORMED);
+      metrics.request(
+          status.getCode() == Status.Code.RESOURCE_EXHAUSTED
+              ? RequestResult.TOO_LARGE
+              : RequestResult.MALFORMED);
       if (admitted.claimAnswer()) {
-        GrpcAnswers.close(call, status, status.getCode().value(), String.valueOf(status.getDescription()), null);
+        GrpcAnswers.close(
+            call, status, status.getCode().value(), String.valueOf(status.getDescription()), null);
       }
       return;
     }
@@ -307,49 +345,65 @@ public final class GrpcReceiver {
       reservation.release();
       metrics.request(RequestResult.MALFORMED);
       if (admitted.claimAnswer()) {
-        GrpcAnswers.close(call, Status.INVALID_ARGUMENT, OtlpResponses.CODE_INVALID_ARGUMENT,
-            "malformed " + signal.id() + " request: " + e.getMessage(), null);
+        GrpcAnswers.close(
+            call,
+            Status.INVALID_ARGUMENT,
+            OtlpResponses.CODE_INVALID_ARGUMENT,
+            "malformed " + signal.id() + " request: " + e.getMessage(),
+            null);
       }
       return;
     } catch (Throwable e) {
-      // Our own failure (a bug, out of memory): thrown on to grpc-java it would answer UNKNOWN, which a
+      // Our own failure (a bug, out of memory): thrown on to grpc-java it would answer UNKNOWN,
+      // which a
       // client does not retry, and the reservation would never come back.
       reservation.release();
-      LOG.log(System.Logger.Level.WARNING, "OTLP/gRPC request failed unexpectedly; answering retryable", e);
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "OTLP/gRPC request failed unexpectedly; answering retryable",
+          e);
       metrics.request(RequestResult.REFUSED_RETRYABLE);
       if (admitted.claimAnswer()) {
-        GrpcAnswers.close(call, Status.UNAVAILABLE, OtlpResponses.CODE_UNAVAILABLE, "internal error: " + e, null);
+        GrpcAnswers.close(
+            call, Status.UNAVAILABLE, OtlpResponses.CODE_UNAVAILABLE, "internal error: " + e, null);
       }
       return;
     }
     inFlight.begin();
     // Unpooled heap wrapper: no copy; releasing it is still required by the sink contract.
-    dispatch.dispatch(signal, Unpooled.wrappedBuffer(request), summary, reservation).thenAccept(outcome -> {
-      try {
-        if (admitted.claimAnswer()) {
-          GrpcAnswers.answer(outcome, call);
-        }
-      } finally {
-        inFlight.end();
-      }
-    });
+    dispatch
+        .dispatch(signal, Unpooled.wrappedBuffer(request), summary, reservation)
+        .thenAccept(
+            outcome -> {
+              try {
+                if (admitted.claimAnswer()) {
+                  GrpcAnswers.answer(outcome, call);
+                }
+              } finally {
+                inFlight.end();
+              }
+            });
   }
-
 
   private static SslContext sslContext(ReceiverTls tls) {
     try {
-      SslContextBuilder b = GrpcSslContexts.configure(
-          SslContextBuilder.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile()));
+      SslContextBuilder b =
+          GrpcSslContexts.configure(
+              SslContextBuilder.forServer(
+                  tls.certificateChain().toFile(), tls.privateKey().toFile()));
       if (tls.clientCa().isPresent()) {
         b.trustManager(tls.clientCa().get().toFile()).clientAuth(ClientAuth.REQUIRE);
       }
       return b.build();
     } catch (IOException | RuntimeException e) {
-      throw new IllegalArgumentException("cannot load TLS material " + tls + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot load TLS material " + tls + ": " + e.getMessage(), e);
     }
   }
 
-  /** Refuses calls whose {@code authorization} metadata does not carry the configured bearer token. */
+  /**
+   * Refuses calls whose {@code authorization} metadata does not carry the configured bearer token.
+   */
   private final class AuthInterceptor implements ServerInterceptor {
     private final BearerAuth auth;
 
@@ -358,21 +412,28 @@ public final class GrpcReceiver {
     }
 
     @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-        ServerCallHandler<Q, R> next) {
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+        ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
       if (auth.permits(headers.get(AUTHORIZATION))) {
         return next.startCall(call, headers);
       }
       dispatch.metrics().request(RequestResult.UNAUTHENTICATED);
-      call.close(Status.UNAUTHENTICATED.withDescription("missing or invalid bearer token"), new Metadata());
-      return new ServerCall.Listener<>() { };
+      call.close(
+          Status.UNAUTHENTICATED.withDescription("missing or invalid bearer token"),
+          new Metadata());
+      return new ServerCall.Listener<>() {};
     }
   }
 
   @Override
   public String toString() {
-    return "GrpcReceiver{" + config.host + ":" + config.port + (config.tls != null ? ", tls" : "")
-        + (config.bearerToken != null ? ", bearer auth" : "") + "}";
+    return "GrpcReceiver{"
+        + config.host
+        + ":"
+        + config.port
+        + (config.tls != null ? ", tls" : "")
+        + (config.bearerToken != null ? ", bearer auth" : "")
+        + "}";
   }
 
   /** Configures a {@link GrpcReceiver}. Not thread-safe; the built receiver keeps a copy. */
@@ -401,7 +462,10 @@ public final class GrpcReceiver {
       return this;
     }
 
-    /** The port (default {@value GrpcReceiver#DEFAULT_PORT}; 0 picks a free one, see {@link GrpcReceiver#address()}). */
+    /**
+     * The port (default {@value GrpcReceiver#DEFAULT_PORT}; 0 picks a free one, see {@link
+     * GrpcReceiver#address()}).
+     */
     public Builder port(int port) {
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException("port must be 0..65535, was " + port);
@@ -410,7 +474,10 @@ public final class GrpcReceiver {
       return this;
     }
 
-    /** The largest request, compressed or not (default {@value GrpcReceiver#DEFAULT_MAX_MESSAGE_BYTES}). */
+    /**
+     * The largest request, compressed or not (default {@value
+     * GrpcReceiver#DEFAULT_MAX_MESSAGE_BYTES}).
+     */
     public Builder maxMessageBytes(int bytes) {
       if (bytes <= 0) {
         throw new IllegalArgumentException("maxMessageBytes must be positive, was " + bytes);
@@ -419,7 +486,10 @@ public final class GrpcReceiver {
       return this;
     }
 
-    /** Concurrent calls per connection (default {@value GrpcReceiver#DEFAULT_MAX_CONCURRENT_STREAMS}). */
+    /**
+     * Concurrent calls per connection (default {@value
+     * GrpcReceiver#DEFAULT_MAX_CONCURRENT_STREAMS}).
+     */
     public Builder maxConcurrentStreams(int streams) {
       if (streams <= 0) {
         throw new IllegalArgumentException("maxConcurrentStreams must be positive, was " + streams);
@@ -429,9 +499,9 @@ public final class GrpcReceiver {
     }
 
     /**
-     * Concurrent calls across all connections (default {@value GrpcReceiver#DEFAULT_MAX_CONCURRENT_CALLS});
-     * a call over the bound is answered {@code RESOURCE_EXHAUSTED} with {@code RetryInfo} before any of
-     * its message is read.
+     * Concurrent calls across all connections (default {@value
+     * GrpcReceiver#DEFAULT_MAX_CONCURRENT_CALLS}); a call over the bound is answered {@code
+     * RESOURCE_EXHAUSTED} with {@code RetryInfo} before any of its message is read.
      */
     public Builder maxConcurrentCalls(int calls) {
       if (calls <= 0) {
@@ -441,7 +511,10 @@ public final class GrpcReceiver {
       return this;
     }
 
-    /** The shared budget requests are reserved in (default: one of {@value GrpcReceiver#DEFAULT_MEMORY_LIMIT_BYTES} bytes). */
+    /**
+     * The shared budget requests are reserved in (default: one of {@value
+     * GrpcReceiver#DEFAULT_MEMORY_LIMIT_BYTES} bytes).
+     */
     public Builder memoryBudget(MemoryBudget budget) {
       this.budget = Objects.requireNonNull(budget, "budget");
       return this;
@@ -477,13 +550,17 @@ public final class GrpcReceiver {
     /** The delay suggested in {@code RetryInfo} when the memory budget refuses (default 1 s). */
     public Builder retryAfter(Duration delay) {
       if (delay == null || delay.isNegative()) {
-        throw new IllegalArgumentException("retryAfter must be a non-negative duration, was " + delay);
+        throw new IllegalArgumentException(
+            "retryAfter must be a non-negative duration, was " + delay);
       }
       this.retryAfter = delay;
       return this;
     }
 
-    /** For tests: a tracer that observes every stream beside the receiver's own (what grpc-java read). */
+    /**
+     * For tests: a tracer that observes every stream beside the receiver's own (what grpc-java
+     * read).
+     */
     Builder observeStreams(ServerStreamTracer.Factory observer) {
       this.streamObserver = Objects.requireNonNull(observer, "observer");
       return this;

@@ -33,46 +33,57 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The OTLP/HTTP receiver on Netty (HTTP/1.1, keep-alive): {@code POST /v1/traces}, {@code /v1/metrics}
- * and {@code /v1/logs} with {@code application/x-protobuf} or {@code application/json} bodies on the
- * same port, {@code Content-Encoding} gzip or zstd, answered in the request's content type.
+ * The OTLP/HTTP receiver on Netty (HTTP/1.1, keep-alive): {@code POST /v1/traces}, {@code
+ * /v1/metrics} and {@code /v1/logs} with {@code application/x-protobuf} or {@code application/json}
+ * bodies on the same port, {@code Content-Encoding} gzip or zstd, answered in the request's content
+ * type.
  *
- * <p>Answers: 200 (with {@code partial_success} when the sink rejected some items); 400 for malformed
- * data (a {@code google.rpc.Status} whose message names the offset and the reason); 401 for a bad or
- * missing bearer token; 404 for another path; 405 (with {@code Allow: POST}) for another method; 413
- * when the body is larger than {@link Builder#maxRequestBytes(int)} (checked against {@code Content-Length}
- * before reading, while reading a chunked body, and while decompressing); 415 for another content
- * type or encoding; 429 with {@code Retry-After} when the {@link MemoryBudget} has no room; 503 with
- * {@code Retry-After} when the sink refuses retryably or the receiver is shutting down.
+ * <p>Answers: 200 (with {@code partial_success} when the sink rejected some items); 400 for
+ * malformed data (a {@code google.rpc.Status} whose message names the offset and the reason); 401
+ * for a bad or missing bearer token; 404 for another path; 405 (with {@code Allow: POST}) for
+ * another method; 413 when the body is larger than {@link Builder#maxRequestBytes(int)} (checked
+ * against {@code Content-Length} before reading, while reading a chunked body, and while
+ * decompressing); 415 for another content type or encoding; 429 with {@code Retry-After} when the
+ * {@link MemoryBudget} has no room; 503 with {@code Retry-After} when the sink refuses retryably or
+ * the receiver is shutting down.
  *
- * <p><b>Memory:</b> a body's bytes are reserved in the budget before they are read (all at once on the
- * declared length, chunk by chunk for a chunked body) and stay reserved until the sink's stage completes;
- * a connection reads no further request while one is being handled, so each connection holds at most
- * one request. When the budget refuses, the 429 is sent at once, before the rest of the body: the body
- * is then read and dropped as it arrives (HTTP/1.1 frames the connection by it, and a server that closes
- * while the client still writes makes the client's TCP stack discard the answer with a reset), and the
- * connection is reused after it, or closed when it runs past the size limit.
+ * <p><b>Memory:</b> a body's bytes are reserved in the budget before they are read (all at once on
+ * the declared length, chunk by chunk for a chunked body) and stay reserved until the sink's stage
+ * completes; a connection reads no further request while one is being handled, so each connection
+ * holds at most one request. When the budget refuses, the 429 is sent at once, before the rest of
+ * the body: the body is then read and dropped as it arrives (HTTP/1.1 frames the connection by it,
+ * and a server that closes while the client still writes makes the client's TCP stack discard the
+ * answer with a reset), and the connection is reused after it, or closed when it runs past the size
+ * limit.
  *
- * <p><b>Lifecycle:</b> {@link #start()} once, then {@link #shutdown(Duration)} once. <b>Thread-safety:</b>
- * thread-safe; immutable configuration. <b>Buffer ownership:</b> body buffers are allocated here and the
- * decoded request is passed, with ownership, to the sink; everything else is released here.
+ * <p><b>Lifecycle:</b> {@link #start()} once, then {@link #shutdown(Duration)} once.
+ * <b>Thread-safety:</b> thread-safe; immutable configuration. <b>Buffer ownership:</b> body buffers
+ * are allocated here and the decoded request is passed, with ownership, to the sink; everything
+ * else is released here.
  */
 public final class HttpReceiver {
 
   /** The default bind address: loopback only. */
   public static final String DEFAULT_HOST = "127.0.0.1";
+
   /** The OTLP/HTTP port. */
   public static final int DEFAULT_PORT = 4318;
+
   /** The largest body accepted, compressed and again after decompression. */
   public static final int DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+
   /** The memory budget of a receiver that is given none. */
   public static final long DEFAULT_MEMORY_LIMIT_BYTES = 512L * 1024 * 1024;
+
   /** The delay suggested in {@code Retry-After} when the memory budget refuses. */
   public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(1);
+
   /** A connection idle this long (not waiting for the sink) is closed. */
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+
   /** Event-loop threads; 0 lets Netty choose (twice the cores). */
   public static final int DEFAULT_IO_THREADS = 0;
+
   /** The {@code receiver} label of the metrics. */
   public static final String DEFAULT_NAME = "otlp";
 
@@ -82,7 +93,8 @@ public final class HttpReceiver {
   private EventLoopGroup group;
   private Channel serverChannel;
   private boolean stopped;
-  private final ChannelGroup connections = new DefaultChannelGroup("otlp-http", GlobalEventExecutor.INSTANCE);
+  private final ChannelGroup connections =
+      new DefaultChannelGroup("otlp-http", GlobalEventExecutor.INSTANCE);
 
   /** What every connection's handler shares. Immutable apart from the thread-safe counters. */
   static final class Shared {
@@ -93,11 +105,18 @@ public final class HttpReceiver {
     final int maxRequestBytes;
     final Duration retryAfter;
     final InFlight inFlight;
+
     /** The URL path of each signal; read-only. */
     final Map<String, Signal> paths;
 
-    Shared(InFlight inFlight, RequestDispatch dispatch, MemoryBudget budget, BearerAuth auth, int maxRequestBytes,
-        Duration retryAfter, Map<String, Signal> paths) {
+    Shared(
+        InFlight inFlight,
+        RequestDispatch dispatch,
+        MemoryBudget budget,
+        BearerAuth auth,
+        int maxRequestBytes,
+        Duration retryAfter,
+        Map<String, Signal> paths) {
       this.inFlight = inFlight;
       this.paths = paths;
       this.dispatch = dispatch;
@@ -110,13 +129,20 @@ public final class HttpReceiver {
 
   private HttpReceiver(Builder b) {
     this.config = b.copy();
-    MemoryBudget budget = b.budget != null ? b.budget : MemoryBudget.builder(DEFAULT_MEMORY_LIMIT_BYTES).build();
+    MemoryBudget budget =
+        b.budget != null ? b.budget : MemoryBudget.builder(DEFAULT_MEMORY_LIMIT_BYTES).build();
     MetricsRegistry registry = b.metrics != null ? b.metrics : MetricsRegistry.create();
     InFlight inFlight = new InFlight();
-    this.shared = new Shared(inFlight,
-        new RequestDispatch(b.sink, new ReceiverMetrics(registry, b.name, "http", inFlight::count)), budget,
-        b.bearerToken != null ? BearerAuth.of(b.bearerToken) : BearerAuth.none(), b.maxRequestBytes, b.retryAfter,
-        b.pathsBySignal());
+    this.shared =
+        new Shared(
+            inFlight,
+            new RequestDispatch(
+                b.sink, new ReceiverMetrics(registry, b.name, "http", inFlight::count)),
+            budget,
+            b.bearerToken != null ? BearerAuth.of(b.bearerToken) : BearerAuth.none(),
+            b.maxRequestBytes,
+            b.retryAfter,
+            b.pathsBySignal());
     this.sslContext = b.tls != null ? sslContext(b.tls) : null;
   }
 
@@ -136,28 +162,36 @@ public final class HttpReceiver {
     }
     group = new MultiThreadIoEventLoopGroup(config.ioThreads, NioIoHandler.newFactory());
     long idleMillis = config.idleTimeout.toMillis();
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(group)
-        .channel(NioServerSocketChannel.class)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            connections.add(ch);
-            ChannelPipeline p = ch.pipeline();
-            if (sslContext != null) {
-              p.addLast("tls", sslContext.newHandler(ch.alloc()));
-            }
-            p.addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
-            p.addLast("http", new HttpServerCodec());
-            p.addLast("otlp", new OtlpHttpHandler(shared));
-          }
-        });
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(group)
+            .channel(NioServerSocketChannel.class)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    connections.add(ch);
+                    ChannelPipeline p = ch.pipeline();
+                    if (sslContext != null) {
+                      p.addLast("tls", sslContext.newHandler(ch.alloc()));
+                    }
+                    p.addLast(
+                        "idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+                    p.addLast("http", new HttpServerCodec());
+                    p.addLast("otlp", new OtlpHttpHandler(shared));
+                  }
+                });
     try {
-      serverChannel = bootstrap.bind(new InetSocketAddress(config.host, config.port)).syncUninterruptibly().channel();
+      serverChannel =
+          bootstrap
+              .bind(new InetSocketAddress(config.host, config.port))
+              .syncUninterruptibly()
+              .channel();
     } catch (RuntimeException e) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-      throw new IllegalStateException("cannot bind OTLP/HTTP receiver to " + config.host + ":" + config.port, e);
+      throw new IllegalStateException(
+          "cannot bind OTLP/HTTP receiver to " + config.host + ":" + config.port, e);
     }
     return this;
   }
@@ -183,8 +217,8 @@ public final class HttpReceiver {
 
   /**
    * Stops accepting connections, answers new requests on open connections with 503 and closes them,
-   * lets requests in flight finish until {@code deadline}, then closes every connection. Blocks until
-   * done. Later calls return true at once.
+   * lets requests in flight finish until {@code deadline}, then closes every connection. Blocks
+   * until done. Later calls return true at once.
    *
    * @return true if every request in flight was answered before the deadline
    */
@@ -212,20 +246,27 @@ public final class HttpReceiver {
 
   private static SslContext sslContext(ReceiverTls tls) {
     try {
-      SslContextBuilder b = SslContextBuilder.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile());
+      SslContextBuilder b =
+          SslContextBuilder.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile());
       if (tls.clientCa().isPresent()) {
         b.trustManager(tls.clientCa().get().toFile()).clientAuth(ClientAuth.REQUIRE);
       }
       return b.build();
     } catch (Exception e) {
-      throw new IllegalArgumentException("cannot load TLS material " + tls + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot load TLS material " + tls + ": " + e.getMessage(), e);
     }
   }
 
   @Override
   public String toString() {
-    return "HttpReceiver{" + config.host + ":" + config.port + (config.tls != null ? ", tls" : "")
-        + (config.bearerToken != null ? ", bearer auth" : "") + "}";
+    return "HttpReceiver{"
+        + config.host
+        + ":"
+        + config.port
+        + (config.tls != null ? ", tls" : "")
+        + (config.bearerToken != null ? ", bearer auth" : "")
+        + "}";
   }
 
   /** Configures an {@link HttpReceiver}. Not thread-safe; the built receiver keeps a copy. */
@@ -254,7 +295,10 @@ public final class HttpReceiver {
       return this;
     }
 
-    /** The port (default {@value HttpReceiver#DEFAULT_PORT}; 0 picks a free one, see {@link HttpReceiver#address()}). */
+    /**
+     * The port (default {@value HttpReceiver#DEFAULT_PORT}; 0 picks a free one, see {@link
+     * HttpReceiver#address()}).
+     */
     public Builder port(int port) {
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException("port must be 0..65535, was " + port);
@@ -263,7 +307,10 @@ public final class HttpReceiver {
       return this;
     }
 
-    /** The largest body, compressed and decompressed (default {@value HttpReceiver#DEFAULT_MAX_REQUEST_BYTES}). */
+    /**
+     * The largest body, compressed and decompressed (default {@value
+     * HttpReceiver#DEFAULT_MAX_REQUEST_BYTES}).
+     */
     public Builder maxRequestBytes(int bytes) {
       if (bytes <= 0) {
         throw new IllegalArgumentException("maxRequestBytes must be positive, was " + bytes);
@@ -272,7 +319,10 @@ public final class HttpReceiver {
       return this;
     }
 
-    /** The shared budget bodies are reserved in (default: one of {@value HttpReceiver#DEFAULT_MEMORY_LIMIT_BYTES} bytes). */
+    /**
+     * The shared budget bodies are reserved in (default: one of {@value
+     * HttpReceiver#DEFAULT_MEMORY_LIMIT_BYTES} bytes).
+     */
     public Builder memoryBudget(MemoryBudget budget) {
       this.budget = Objects.requireNonNull(budget, "budget");
       return this;
@@ -308,13 +358,17 @@ public final class HttpReceiver {
     /** The delay suggested in {@code Retry-After} when the memory budget refuses (default 1 s). */
     public Builder retryAfter(Duration delay) {
       if (delay == null || delay.isNegative()) {
-        throw new IllegalArgumentException("retryAfter must be a non-negative duration, was " + delay);
+        throw new IllegalArgumentException(
+            "retryAfter must be a non-negative duration, was " + delay);
       }
       this.retryAfter = delay;
       return this;
     }
 
-    /** Closes connections idle this long (default 60 s); a connection waiting for the sink is not idle. */
+    /**
+     * Closes connections idle this long (default 60 s); a connection waiting for the sink is not
+     * idle.
+     */
     public Builder idleTimeout(Duration timeout) {
       if (timeout == null || timeout.isNegative() || timeout.isZero()) {
         throw new IllegalArgumentException("idleTimeout must be positive, was " + timeout);
@@ -333,14 +387,18 @@ public final class HttpReceiver {
     }
 
     /**
-     * The URL path {@code signal} is served at (default {@link Signal#httpPath()}, {@code /v1/traces}
-     * etc.), as the Collector's {@code traces_url_path}. Another path answers 404.
+     * The URL path {@code signal} is served at (default {@link Signal#httpPath()}, {@code
+     * /v1/traces} etc.), as the Collector's {@code traces_url_path}. Another path answers 404.
      *
-     * @throws IllegalArgumentException when {@code path} does not start with {@code /} or has a query
+     * @throws IllegalArgumentException when {@code path} does not start with {@code /} or has a
+     *     query
      */
     public Builder path(Signal signal, String path) {
       Objects.requireNonNull(signal, "signal");
-      if (path == null || !path.startsWith("/") || path.indexOf('?') >= 0 || path.indexOf('#') >= 0) {
+      if (path == null
+          || !path.startsWith("/")
+          || path.indexOf('?') >= 0
+          || path.indexOf('#') >= 0) {
         throw new IllegalArgumentException("path must start with / and have no query, was " + path);
       }
       paths.put(signal, path);
@@ -353,8 +411,12 @@ public final class HttpReceiver {
       for (Signal signal : Signal.values()) {
         Signal previous = bySignal.put(paths.getOrDefault(signal, signal.httpPath()), signal);
         if (previous != null) {
-          throw new IllegalArgumentException(previous.id() + " and " + signal.id() + " share the path "
-              + paths.getOrDefault(signal, signal.httpPath()));
+          throw new IllegalArgumentException(
+              previous.id()
+                  + " and "
+                  + signal.id()
+                  + " share the path "
+                  + paths.getOrDefault(signal, signal.httpPath()));
         }
       }
       return Map.copyOf(bySignal);

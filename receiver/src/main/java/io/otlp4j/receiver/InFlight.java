@@ -20,7 +20,8 @@ final class InFlight {
   }
 
   void end() {
-    // Read draining after the decrement: drain() sets it before reading the count, so one of the two
+    // Read draining after the decrement: drain() sets it before reading the count, so one of the
+    // two
     // sides sees the other and the future cannot be missed.
     if (count.decrementAndGet() == 0 && draining) {
       drained.complete(null);

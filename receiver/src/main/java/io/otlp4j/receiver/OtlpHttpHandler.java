@@ -33,17 +33,18 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 
 /**
- * One connection's OTLP/HTTP request handling, after {@code HttpServerCodec}: checks the head (path,
- * method, token, content type, encoding, declared length) before any body is read, aggregates the body
- * under the size limit and the memory budget, decompresses, transcodes JSON, walks, dispatches to the
- * sink and answers.
+ * One connection's OTLP/HTTP request handling, after {@code HttpServerCodec}: checks the head
+ * (path, method, token, content type, encoding, declared length) before any body is read,
+ * aggregates the body under the size limit and the memory budget, decompresses, transcodes JSON,
+ * walks, dispatches to the sink and answers.
  *
  * <p><b>States:</b> IDLE (waiting for a request head) → READING (aggregating an admitted body) →
- * DISPATCHED (in the sink; reading paused) → IDLE after the answer. A refused head goes to DISCARDING,
- * which drops the body (at most the size limit) and answers at its end, keeping the connection; a body
- * too large to drop is answered at once and the connection closed. A request the memory budget refuses
- * (on its declared length, or as a chunked body outgrows the reservation) is answered 429 at once and
- * its body dropped as it arrives, in DISCARDING, without holding it ({@link #answerBeforeBody}).
+ * DISPATCHED (in the sink; reading paused) → IDLE after the answer. A refused head goes to
+ * DISCARDING, which drops the body (at most the size limit) and answers at its end, keeping the
+ * connection; a body too large to drop is answered at once and the connection closed. A request the
+ * memory budget refuses (on its declared length, or as a chunked body outgrows the reservation) is
+ * answered 429 at once and its body dropped as it arrives, in DISCARDING, without holding it
+ * ({@link #answerBeforeBody}).
  *
  * <p><b>Buffer ownership:</b> every inbound message is released here, in {@link #channelRead}'s
  * {@code finally}. The aggregated body is owned by {@link #body} until it is decoded; the decoded
@@ -58,7 +59,14 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
   static final String PROTOBUF = "application/x-protobuf";
   static final String JSON = "application/json";
 
-  private enum State { IDLE, READING, DISCARDING, DISPATCHED, DRAINING, CLOSING }
+  private enum State {
+    IDLE,
+    READING,
+    DISCARDING,
+    DISPATCHED,
+    DRAINING,
+    CLOSING
+  }
 
   private final HttpReceiver.Shared shared;
 
@@ -99,7 +107,8 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     if (state != State.IDLE) {
-      // A pipelined request while one is being handled: not supported; answer the first, then close.
+      // A pipelined request while one is being handled: not supported; answer the first, then
+      // close.
       closeAfterAnswer = true;
       return;
     }
@@ -108,15 +117,23 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     json = isJson(req.headers().get(HttpHeaderNames.CONTENT_TYPE));
     if (req.decoderResult().isFailure()) {
       shared.dispatch.metrics().request(RequestResult.MALFORMED);
-      answerAndClose(ctx, status(HttpResponseStatus.BAD_REQUEST, OtlpResponses.CODE_INVALID_ARGUMENT,
-          "malformed HTTP request: " + req.decoderResult().cause()));
+      answerAndClose(
+          ctx,
+          status(
+              HttpResponseStatus.BAD_REQUEST,
+              OtlpResponses.CODE_INVALID_ARGUMENT,
+              "malformed HTTP request: " + req.decoderResult().cause()));
       return;
     }
     if (shared.inFlight.draining()) {
       shared.dispatch.metrics().request(RequestResult.SHUTTING_DOWN);
-      FullHttpResponse r = status(HttpResponseStatus.SERVICE_UNAVAILABLE, OtlpResponses.CODE_UNAVAILABLE,
-          "the receiver is shutting down");
-      r.headers().set(HttpHeaderNames.RETRY_AFTER, OtlpResponses.retryAfterSeconds(shared.retryAfter));
+      FullHttpResponse r =
+          status(
+              HttpResponseStatus.SERVICE_UNAVAILABLE,
+              OtlpResponses.CODE_UNAVAILABLE,
+              "the receiver is shutting down");
+      r.headers()
+          .set(HttpHeaderNames.RETRY_AFTER, OtlpResponses.retryAfterSeconds(shared.retryAfter));
       answerAndClose(ctx, r);
       return;
     }
@@ -125,43 +142,78 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     String path = query >= 0 ? uri.substring(0, query) : uri;
     signal = shared.paths.get(path);
     if (signal == null) {
-      refuse(ctx, req, RequestResult.NOT_FOUND, status(HttpResponseStatus.NOT_FOUND, OtlpResponses.CODE_NOT_FOUND,
-          "no OTLP endpoint at " + path + " (expected one of " + new java.util.TreeSet<>(shared.paths.keySet())
-              + ")"));
+      refuse(
+          ctx,
+          req,
+          RequestResult.NOT_FOUND,
+          status(
+              HttpResponseStatus.NOT_FOUND,
+              OtlpResponses.CODE_NOT_FOUND,
+              "no OTLP endpoint at "
+                  + path
+                  + " (expected one of "
+                  + new java.util.TreeSet<>(shared.paths.keySet())
+                  + ")"));
       return;
     }
     if (!HttpMethod.POST.equals(req.method())) {
-      FullHttpResponse r = status(HttpResponseStatus.METHOD_NOT_ALLOWED, OtlpResponses.CODE_UNIMPLEMENTED,
-          req.method() + " is not allowed on " + path + "; use POST");
+      FullHttpResponse r =
+          status(
+              HttpResponseStatus.METHOD_NOT_ALLOWED,
+              OtlpResponses.CODE_UNIMPLEMENTED,
+              req.method() + " is not allowed on " + path + "; use POST");
       r.headers().set(HttpHeaderNames.ALLOW, "POST");
       refuse(ctx, req, RequestResult.METHOD_NOT_ALLOWED, r);
       return;
     }
     if (!shared.auth.permits(req.headers().get(HttpHeaderNames.AUTHORIZATION))) {
-      FullHttpResponse r = status(HttpResponseStatus.UNAUTHORIZED, OtlpResponses.CODE_UNAUTHENTICATED,
-          "missing or invalid bearer token");
+      FullHttpResponse r =
+          status(
+              HttpResponseStatus.UNAUTHORIZED,
+              OtlpResponses.CODE_UNAUTHENTICATED,
+              "missing or invalid bearer token");
       r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
       refuse(ctx, req, RequestResult.UNAUTHENTICATED, r);
       return;
     }
     String contentType = req.headers().get(HttpHeaderNames.CONTENT_TYPE);
     if (!json && !isProtobuf(contentType)) {
-      refuse(ctx, req, RequestResult.UNSUPPORTED_MEDIA_TYPE, status(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE,
-          OtlpResponses.CODE_INVALID_ARGUMENT, "unsupported content type '" + contentType
-              + "' (expected " + PROTOBUF + " or " + JSON + ")"));
+      refuse(
+          ctx,
+          req,
+          RequestResult.UNSUPPORTED_MEDIA_TYPE,
+          status(
+              HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE,
+              OtlpResponses.CODE_INVALID_ARGUMENT,
+              "unsupported content type '"
+                  + contentType
+                  + "' (expected "
+                  + PROTOBUF
+                  + " or "
+                  + JSON
+                  + ")"));
       return;
     }
     try {
       compression = Compression.fromEncoding(req.headers().get(HttpHeaderNames.CONTENT_ENCODING));
     } catch (IllegalArgumentException e) {
-      refuse(ctx, req, RequestResult.UNSUPPORTED_MEDIA_TYPE, status(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE,
-          OtlpResponses.CODE_INVALID_ARGUMENT, e.getMessage()));
+      refuse(
+          ctx,
+          req,
+          RequestResult.UNSUPPORTED_MEDIA_TYPE,
+          status(
+              HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE,
+              OtlpResponses.CODE_INVALID_ARGUMENT,
+              e.getMessage()));
       return;
     }
     long declared = HttpUtil.getContentLength(req, -1L);
     if (declared > shared.maxRequestBytes) {
       shared.dispatch.metrics().request(RequestResult.TOO_LARGE);
-      answerThenDrain(ctx, tooLarge("declared Content-Length " + declared), HttpUtil.is100ContinueExpected(req));
+      answerThenDrain(
+          ctx,
+          tooLarge("declared Content-Length " + declared),
+          HttpUtil.is100ContinueExpected(req));
       return;
     }
     reservation = new BudgetReservation(shared.budget);
@@ -178,16 +230,22 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     shared.inFlight.begin();
     counted = true;
     if (HttpUtil.is100ContinueExpected(req)) {
-      ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
-          Unpooled.EMPTY_BUFFER));
+      ctx.writeAndFlush(
+          new DefaultFullHttpResponse(
+              HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
     }
   }
 
-  /** Answers {@code answer} after dropping the request's body (bounded), or at once when there is none to wait for. */
-  private void refuse(ChannelHandlerContext ctx, HttpRequest req, RequestResult result, FullHttpResponse answer) {
+  /**
+   * Answers {@code answer} after dropping the request's body (bounded), or at once when there is
+   * none to wait for.
+   */
+  private void refuse(
+      ChannelHandlerContext ctx, HttpRequest req, RequestResult result, FullHttpResponse answer) {
     shared.dispatch.metrics().request(result);
     if (HttpUtil.is100ContinueExpected(req)) {
-      // The client waits for our word before sending the body: answer now and do not reuse the connection.
+      // The client waits for our word before sending the body: answer now and do not reuse the
+      // connection.
       answerAndClose(ctx, answer);
       return;
     }
@@ -206,15 +264,20 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
         if (content.decoderResult().isFailure()) {
           shared.dispatch.metrics().request(RequestResult.MALFORMED);
           dropRequest();
-          answerAndClose(ctx, status(HttpResponseStatus.BAD_REQUEST, OtlpResponses.CODE_INVALID_ARGUMENT,
-              "malformed HTTP body: " + content.decoderResult().cause()));
+          answerAndClose(
+              ctx,
+              status(
+                  HttpResponseStatus.BAD_REQUEST,
+                  OtlpResponses.CODE_INVALID_ARGUMENT,
+                  "malformed HTTP body: " + content.decoderResult().cause()));
           return;
         }
         long size = (long) body.readableBytes() + data.readableBytes();
         if (size > shared.maxRequestBytes) {
           shared.dispatch.metrics().request(RequestResult.TOO_LARGE);
           dropRequest();
-          answerThenDrain(ctx, tooLarge("body of more than " + shared.maxRequestBytes + " bytes"), last);
+          answerThenDrain(
+              ctx, tooLarge("body of more than " + shared.maxRequestBytes + " bytes"), last);
           return;
         }
         if (size > reservation.bytes() && !reservation.resize(size)) {
@@ -265,15 +328,15 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Answers a refused request at once, before (the rest of) its body arrives, so that a client gets its
-   * answer without sending or waiting for a body the receiver will not hold. HTTP/1.1 still frames the
-   * connection by that body: the rest is read and dropped as it arrives (no byte held) and the connection
-   * is reused after it; a body that runs past the size limit closes the connection instead. A client that
-   * expects {@code 100 Continue} has sent no body: the connection is closed at once. {@code discarded}
-   * must hold the body bytes already read.
+   * Answers a refused request at once, before (the rest of) its body arrives, so that a client gets
+   * its answer without sending or waiting for a body the receiver will not hold. HTTP/1.1 still
+   * frames the connection by that body: the rest is read and dropped as it arrives (no byte held)
+   * and the connection is reused after it; a body that runs past the size limit closes the
+   * connection instead. A client that expects {@code 100 Continue} has sent no body: the connection
+   * is closed at once. {@code discarded} must hold the body bytes already read.
    */
-  private void answerBeforeBody(ChannelHandlerContext ctx, FullHttpResponse answer, boolean last,
-      boolean expectsContinue) {
+  private void answerBeforeBody(
+      ChannelHandlerContext ctx, FullHttpResponse answer, boolean last, boolean expectsContinue) {
     if (expectsContinue) {
       answerAndClose(ctx, answer);
       return;
@@ -305,7 +368,8 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     answer(ctx, answer);
   }
 
-  // ------------------------------------------------------------------------------------------ decode
+  // ------------------------------------------------------------------------------------------
+  // decode
 
   private void decodeAndDispatch(ChannelHandlerContext ctx) {
     ByteBuf payload = body;
@@ -363,30 +427,52 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
       }
       Signal s = signal;
       boolean j = json;
-      shared.dispatch.dispatch(s, payload, summary, held)
-          .thenAccept(outcome -> ctx.executor().execute(() -> answerRequest(ctx, outcomeAnswer(s, j, outcome))));
+      shared
+          .dispatch
+          .dispatch(s, payload, summary, held)
+          .thenAccept(
+              outcome ->
+                  ctx.executor().execute(() -> answerRequest(ctx, outcomeAnswer(s, j, outcome))));
     } catch (WireFormatException e) {
       // payload has been released on every path that throws this
       held.release();
       boolean tooLarge = e.reason().startsWith("decompressed size exceeds");
-      shared.dispatch.metrics().request(tooLarge ? RequestResult.TOO_LARGE : RequestResult.MALFORMED);
-      answerRequest(ctx, tooLarge
-          ? tooLarge("decompressed body of more than " + shared.maxRequestBytes + " bytes")
-          : status(HttpResponseStatus.BAD_REQUEST, OtlpResponses.CODE_INVALID_ARGUMENT,
-              "malformed " + signal.id() + " request" + (json ? " (JSON)" : "") + ": " + e.getMessage()));
+      shared
+          .dispatch
+          .metrics()
+          .request(tooLarge ? RequestResult.TOO_LARGE : RequestResult.MALFORMED);
+      answerRequest(
+          ctx,
+          tooLarge
+              ? tooLarge("decompressed body of more than " + shared.maxRequestBytes + " bytes")
+              : status(
+                  HttpResponseStatus.BAD_REQUEST,
+                  OtlpResponses.CODE_INVALID_ARGUMENT,
+                  "malformed "
+                      + signal.id()
+                      + " request"
+                      + (json ? " (JSON)" : "")
+                      + ": "
+                      + e.getMessage()));
     } catch (Throwable e) {
-      // Not expected: a bug or an exhausted allocator; the payload was released where it was owned. Our
-      // own failure, so the client is asked to send again (503; a 500 is not retried by OTLP clients).
+      // Not expected: a bug or an exhausted allocator; the payload was released where it was owned.
+      // Our
+      // own failure, so the client is asked to send again (503; a 500 is not retried by OTLP
+      // clients).
       held.release();
       LOG.log(Level.WARNING, "OTLP/HTTP request failed unexpectedly; answering retryable", e);
       shared.dispatch.metrics().request(RequestResult.REFUSED_RETRYABLE);
-      answerRequest(ctx, status(HttpResponseStatus.SERVICE_UNAVAILABLE, OtlpResponses.CODE_UNAVAILABLE,
-          "internal error: " + e));
+      answerRequest(
+          ctx,
+          status(
+              HttpResponseStatus.SERVICE_UNAVAILABLE,
+              OtlpResponses.CODE_UNAVAILABLE,
+              "internal error: " + e));
     }
   }
 
-
-  // ------------------------------------------------------------------------------------------ answers
+  // ------------------------------------------------------------------------------------------
+  // answers
 
   /** Answers the request that was READING or DISPATCHED and resumes reading the connection. */
   private void answerRequest(ChannelHandlerContext ctx, FullHttpResponse answer) {
@@ -428,7 +514,8 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
    * Answers at once and closes the connection after reading (and dropping) at most the size limit
    * more of the body, so that a client still sending can read the answer instead of a reset.
    */
-  private void answerThenDrain(ChannelHandlerContext ctx, FullHttpResponse answer, boolean closeNow) {
+  private void answerThenDrain(
+      ChannelHandlerContext ctx, FullHttpResponse answer, boolean closeNow) {
     if (closeNow) {
       answerAndClose(ctx, answer);
       return;
@@ -464,16 +551,26 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
   }
 
   private FullHttpResponse tooLarge(String what) {
-    return status(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, OtlpResponses.CODE_RESOURCE_EXHAUSTED,
+    return status(
+        HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+        OtlpResponses.CODE_RESOURCE_EXHAUSTED,
         what + " exceeds the limit of " + shared.maxRequestBytes + " bytes");
   }
 
   private FullHttpResponse memoryLimited() {
-    String message = "memory limit reached: " + shared.budget.usedBytes() + " of " + shared.budget.limitBytes()
-        + " bytes in use; retry later";
-    FullHttpResponse r = response(HttpResponseStatus.TOO_MANY_REQUESTS, json,
-        statusBody(json, OtlpResponses.CODE_RESOURCE_EXHAUSTED, message, shared.retryAfter));
-    r.headers().set(HttpHeaderNames.RETRY_AFTER, OtlpResponses.retryAfterSeconds(shared.retryAfter));
+    String message =
+        "memory limit reached: "
+            + shared.budget.usedBytes()
+            + " of "
+            + shared.budget.limitBytes()
+            + " bytes in use; retry later";
+    FullHttpResponse r =
+        response(
+            HttpResponseStatus.TOO_MANY_REQUESTS,
+            json,
+            statusBody(json, OtlpResponses.CODE_RESOURCE_EXHAUSTED, message, shared.retryAfter));
+    r.headers()
+        .set(HttpHeaderNames.RETRY_AFTER, OtlpResponses.retryAfterSeconds(shared.retryAfter));
     return r;
   }
 
@@ -481,8 +578,8 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     return response(httpStatus, json, statusBody(json, code, message, null));
   }
 
-
-  // ------------------------------------------------------------------------------------------ lifecycle
+  // ------------------------------------------------------------------------------------------
+  // lifecycle
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
@@ -519,7 +616,10 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    LOG.log(Level.DEBUG, "OTLP/HTTP connection " + ctx.channel().remoteAddress() + " failed; closing", cause);
+    LOG.log(
+        Level.DEBUG,
+        "OTLP/HTTP connection " + ctx.channel().remoteAddress() + " failed; closing",
+        cause);
     ctx.close();
   }
 }

@@ -13,13 +13,14 @@ import java.time.Duration;
 /**
  * Encodes what a receiver answers: {@code Export*ServiceResponse} (empty or with {@code
  * partial_success}) in protobuf and in OTLP/JSON, and {@code google.rpc.Status} in OTLP/JSON (its
- * protobuf form, with {@code RetryInfo} for retryable refusals, is {@link io.otlp4j.grpc.RpcStatus}).
- * Stateless and thread-safe; every method returns a new array.
+ * protobuf form, with {@code RetryInfo} for retryable refusals, is {@link
+ * io.otlp4j.grpc.RpcStatus}). Stateless and thread-safe; every method returns a new array.
  */
 final class OtlpResponses {
 
   /** {@code google.rpc.Code} values used here. */
   static final int CODE_INVALID_ARGUMENT = 3;
+
   static final int CODE_RESOURCE_EXHAUSTED = 8;
   static final int CODE_UNAUTHENTICATED = 16;
   static final int CODE_UNAVAILABLE = 14;
@@ -36,8 +37,8 @@ final class OtlpResponses {
 
   /**
    * The protobuf {@code Export*ServiceResponse} for an accepted or partially accepted outcome. All
-   * three signals put {@code partial_success} in field 1 and its rejected count and error message in
-   * fields 1 and 2.
+   * three signals put {@code partial_success} in field 1 and its rejected count and error message
+   * in fields 1 and 2.
    */
   static byte[] exportResponse(Outcome outcome) {
     if (outcome.kind() != Outcome.Kind.PARTIALLY_ACCEPTED) {
@@ -55,7 +56,9 @@ final class OtlpResponses {
     return w.toByteArray();
   }
 
-  /** The OTLP/JSON {@code Export*ServiceResponse}: {@code {}} or {@code {"partialSuccess":{...}}}. */
+  /**
+   * The OTLP/JSON {@code Export*ServiceResponse}: {@code {}} or {@code {"partialSuccess":{...}}}.
+   */
   static byte[] exportResponseJson(Signal signal, Outcome outcome) {
     if (outcome.kind() != Outcome.Kind.PARTIALLY_ACCEPTED) {
       return EMPTY_JSON.clone();

@@ -23,23 +23,55 @@ final class ReceiverMetrics {
   private final Map<Signal, Counter> refused = new EnumMap<>(Signal.class);
   private final Map<RequestResult, Counter> requests = new EnumMap<>(RequestResult.class);
 
-  /** Also registers {@code otlp4j_receiver_in_flight_requests}, read from {@code inFlight} on each scrape. */
-  ReceiverMetrics(MetricsRegistry registry, String receiver, String transport, IntSupplier inFlight) {
-    registry.gauge("otlp4j_receiver_in_flight_requests", "Requests being read or in the pipeline, not yet answered.",
-        inFlight::getAsInt, "receiver", receiver, "transport", transport);
+  /**
+   * Also registers {@code otlp4j_receiver_in_flight_requests}, read from {@code inFlight} on each
+   * scrape.
+   */
+  ReceiverMetrics(
+      MetricsRegistry registry, String receiver, String transport, IntSupplier inFlight) {
+    registry.gauge(
+        "otlp4j_receiver_in_flight_requests",
+        "Requests being read or in the pipeline, not yet answered.",
+        inFlight::getAsInt,
+        "receiver",
+        receiver,
+        "transport",
+        transport);
     for (Signal signal : Signal.values()) {
       String unit = itemName(signal);
-      accepted.put(signal, registry.counter("otelcol_receiver_accepted_" + unit,
-          "Number of " + unit.replace('_', ' ') + " successfully pushed into the pipeline.",
-          "receiver", receiver, "transport", transport));
-      refused.put(signal, registry.counter("otelcol_receiver_refused_" + unit,
-          "Number of " + unit.replace('_', ' ') + " that could not be pushed into the pipeline.",
-          "receiver", receiver, "transport", transport));
+      accepted.put(
+          signal,
+          registry.counter(
+              "otelcol_receiver_accepted_" + unit,
+              "Number of " + unit.replace('_', ' ') + " successfully pushed into the pipeline.",
+              "receiver",
+              receiver,
+              "transport",
+              transport));
+      refused.put(
+          signal,
+          registry.counter(
+              "otelcol_receiver_refused_" + unit,
+              "Number of "
+                  + unit.replace('_', ' ')
+                  + " that could not be pushed into the pipeline.",
+              "receiver",
+              receiver,
+              "transport",
+              transport));
     }
     for (RequestResult result : RequestResult.values()) {
-      requests.put(result, registry.counter("otlp4j_receiver_requests_total",
-          "OTLP export requests received, by how they ended.",
-          "receiver", receiver, "transport", transport, "outcome", result.label()));
+      requests.put(
+          result,
+          registry.counter(
+              "otlp4j_receiver_requests_total",
+              "OTLP export requests received, by how they ended.",
+              "receiver",
+              receiver,
+              "transport",
+              transport,
+              "outcome",
+              result.label()));
     }
   }
 

@@ -30,10 +30,13 @@ public final class ReceiverTls {
    * @throws IllegalArgumentException naming the file when one is not a readable file
    */
   public static ReceiverTls server(Path certificateChain, Path privateKey) {
-    return new ReceiverTls(readable(certificateChain, "certificateChain"), readable(privateKey, "privateKey"), null);
+    return new ReceiverTls(
+        readable(certificateChain, "certificateChain"), readable(privateKey, "privateKey"), null);
   }
 
-  /** A copy that requires client certificates issued by the CAs in {@code clientCa} (mutual TLS). */
+  /**
+   * A copy that requires client certificates issued by the CAs in {@code clientCa} (mutual TLS).
+   */
   public ReceiverTls requireClientCertificates(Path clientCa) {
     return new ReceiverTls(certificateChain, privateKey, readable(clientCa, "clientCa"));
   }
@@ -63,7 +66,11 @@ public final class ReceiverTls {
 
   @Override
   public String toString() {
-    return "ReceiverTls{cert=" + certificateChain + ", key=" + privateKey
-        + (clientCa != null ? ", clientCa=" + clientCa : "") + "}";
+    return "ReceiverTls{cert="
+        + certificateChain
+        + ", key="
+        + privateKey
+        + (clientCa != null ? ", clientCa=" + clientCa : "")
+        + "}";
   }
 }

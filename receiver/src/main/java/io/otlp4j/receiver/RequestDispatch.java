@@ -37,29 +37,35 @@ final class RequestDispatch {
    * normally, always, with the outcome to answer (a sink that throws or fails its stage is answered
    * as a retryable refusal); by then {@code reservation} has been released.
    */
-  CompletableFuture<Outcome> dispatch(Signal signal, ByteBuf request, WalkSummary summary,
-      BudgetReservation reservation) {
+  CompletableFuture<Outcome> dispatch(
+      Signal signal, ByteBuf request, WalkSummary summary, BudgetReservation reservation) {
     CompletionStage<Outcome> stage;
     try {
       stage = sink.accept(signal, request, summary);
       if (stage == null) {
-        stage = CompletableFuture.failedFuture(new NullPointerException("the sink returned no stage"));
+        stage =
+            CompletableFuture.failedFuture(new NullPointerException("the sink returned no stage"));
       }
     } catch (RuntimeException | Error e) {
       // The sink owns the buffer from the call on, even when it throws.
       stage = CompletableFuture.failedFuture(e);
     }
-    return stage.handle((outcome, error) -> {
-      reservation.release();
-      Outcome answer = outcome;
-      if (error != null || outcome == null) {
-        LOG.log(Level.WARNING, "the receiver sink failed a " + signal.id() + " request; answering retryable",
-            error);
-        answer = Outcome.localFailure("the pipeline failed to take the data", error);
-      }
-      metrics.items(signal, summary.itemCount(), resultOf(answer), answer.rejectedItems());
-      return answer;
-    }).toCompletableFuture();
+    return stage
+        .handle(
+            (outcome, error) -> {
+              reservation.release();
+              Outcome answer = outcome;
+              if (error != null || outcome == null) {
+                LOG.log(
+                    Level.WARNING,
+                    "the receiver sink failed a " + signal.id() + " request; answering retryable",
+                    error);
+                answer = Outcome.localFailure("the pipeline failed to take the data", error);
+              }
+              metrics.items(signal, summary.itemCount(), resultOf(answer), answer.rejectedItems());
+              return answer;
+            })
+        .toCompletableFuture();
   }
 
   static RequestResult resultOf(Outcome outcome) {

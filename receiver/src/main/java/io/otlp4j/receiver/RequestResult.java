@@ -2,7 +2,10 @@ package io.otlp4j.receiver;
 
 import java.util.Locale;
 
-/** How a receiver finished one request; the {@code outcome} label of {@code otlp4j_receiver_requests_total}. */
+/**
+ * How a receiver finished one request; the {@code outcome} label of {@code
+ * otlp4j_receiver_requests_total}.
+ */
 enum RequestResult {
   ACCEPTED,
   PARTIALLY_ACCEPTED,
@@ -12,7 +15,10 @@ enum RequestResult {
   REFUSED_PERMANENT,
   /** The memory budget had no room: refused retryably before reaching the sink. */
   MEMORY_LIMITED,
-  /** The gRPC server's bound on concurrent calls across all connections was reached: refused retryably. */
+  /**
+   * The gRPC server's bound on concurrent calls across all connections was reached: refused
+   * retryably.
+   */
   TOO_MANY_CALLS,
   /** The payload was not a valid OTLP request (protobuf, JSON or compression). */
   MALFORMED,

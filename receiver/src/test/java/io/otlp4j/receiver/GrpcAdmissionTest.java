@@ -17,8 +17,8 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import io.otlp4j.core.MemoryBudget;
-import io.otlp4j.wire.Signal;
 import io.otlp4j.testing.NettyLeakCheck;
+import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.testing.OtlpGenerator;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,8 +32,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Admission before buffering on the gRPC receiver, against a real grpc-java client: what the server
- * reads off the wire is measured by a second stream tracer (the bytes grpc-java moved into its message
- * buffers on streams still open), independently of the receiver's own accounting.
+ * reads off the wire is measured by a second stream tracer (the bytes grpc-java moved into its
+ * message buffers on streams still open), independently of the receiver's own accounting.
  */
 @ExtendWith(NettyLeakCheck.class)
 class GrpcAdmissionTest {
@@ -58,8 +58,11 @@ class GrpcAdmissionTest {
 
   private void start(GrpcReceiver.Builder builder) {
     receiver = builder.port(0).observeStreams(wire).build().start();
-    channel = NettyChannelBuilder.forAddress(receiver.address()).usePlaintext()
-        .maxInboundMessageSize(64 * 1024 * 1024).build();
+    channel =
+        NettyChannelBuilder.forAddress(receiver.address())
+            .usePlaintext()
+            .maxInboundMessageSize(64 * 1024 * 1024)
+            .build();
   }
 
   /** A request of at most {@code bytes}, and not much less. */
@@ -75,25 +78,31 @@ class GrpcAdmissionTest {
   }
 
   private static int countSpans(ExportTraceServiceRequest r) {
-    return r.getResourceSpansList().stream().flatMap(rs -> rs.getScopeSpansList().stream())
-        .mapToInt(ss -> ss.getSpansCount()).sum();
+    return r.getResourceSpansList().stream()
+        .flatMap(rs -> rs.getScopeSpansList().stream())
+        .mapToInt(ss -> ss.getSpansCount())
+        .sum();
   }
 
   private static void assertRetryableRefusal(Throwable error, long retrySeconds) {
     assertThat(error).isInstanceOf(StatusRuntimeException.class);
     StatusRuntimeException e = (StatusRuntimeException) error;
-    assertThat(e.getStatus().getCode()).as(e.getStatus().toString()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(e.getStatus().getCode())
+        .as(e.getStatus().toString())
+        .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     com.google.rpc.Status status = StatusProto.fromThrowable(e);
     assertThat(status).as("google.rpc.Status in grpc-status-details-bin").isNotNull();
     try {
-      assertThat(status.getDetails(0).unpack(RetryInfo.class).getRetryDelay().getSeconds()).isEqualTo(retrySeconds);
+      assertThat(status.getDetails(0).unpack(RetryInfo.class).getRetryDelay().getSeconds())
+          .isEqualTo(retrySeconds);
     } catch (com.google.protobuf.InvalidProtocolBufferException x) {
       throw new AssertionError(x);
     }
   }
 
   @Test
-  void aFloodOfLargeCallsOnOneConnectionIsRefusedAtOnceAndNeverBufferedPastTheBudget() throws Exception {
+  void aFloodOfLargeCallsOnOneConnectionIsRefusedAtOnceAndNeverBufferedPastTheBudget()
+      throws Exception {
     long limit = 8L * 1024 * 1024;
     MemoryBudget budget = MemoryBudget.builder(limit).build();
     int maxMessage = 4 * 1024 * 1024;
@@ -104,24 +113,37 @@ class GrpcAdmissionTest {
     int calls = 24;
     List<ListenableFuture<ExportTraceServiceResponse>> futures = new ArrayList<>();
     for (int i = 0; i < calls; i++) {
-      futures.add(TraceServiceGrpc.newFutureStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS).export(big));
+      futures.add(
+          TraceServiceGrpc.newFutureStub(channel)
+              .withDeadlineAfter(20, TimeUnit.SECONDS)
+              .export(big));
     }
-    // every call is either held by the sink (admitted) or answered (refused), well before the deadline
-    await().atMost(Duration.ofSeconds(15)).until(
-        () -> sink.heldCount() + futures.stream().filter(ListenableFuture::isDone).count() == calls);
+    // every call is either held by the sink (admitted) or answered (refused), well before the
+    // deadline
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .until(
+            () ->
+                sink.heldCount() + futures.stream().filter(ListenableFuture::isDone).count()
+                    == calls);
     int refused = 0;
     for (ListenableFuture<ExportTraceServiceResponse> f : futures) {
       if (f.isDone()) {
         refused++;
-        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, f::get);
+        ExecutionException e =
+            org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, f::get);
         assertRetryableRefusal(e.getCause(), GrpcReceiver.DEFAULT_RETRY_AFTER.getSeconds());
       }
     }
-    assertThat(sink.heldCount()).as("admitted").isBetween(1, (int) (limit / big.getSerializedSize()));
+    assertThat(sink.heldCount())
+        .as("admitted")
+        .isBetween(1, (int) (limit / big.getSerializedSize()));
     assertThat(refused).isEqualTo(calls - sink.heldCount());
-    // what grpc-java held in message buffers at any moment: the budget plus one flow-control window of
+    // what grpc-java held in message buffers at any moment: the budget plus one flow-control window
+    // of
     // bytes that were on their way when a call was refused
-    assertThat(wire.peak()).as("peak bytes buffered by the server")
+    assertThat(wire.peak())
+        .as("peak bytes buffered by the server")
         .isLessThanOrEqualTo(limit + GrpcReceiver.FLOW_CONTROL_WINDOW);
 
     sink.releaseHeld();
@@ -147,16 +169,19 @@ class GrpcAdmissionTest {
   void theDefaultMessageLimitIsTheCollectorsFourMebibytes() {
     assertThat(GrpcReceiver.DEFAULT_MAX_MESSAGE_BYTES).isEqualTo(4 * 1024 * 1024);
     start(GrpcReceiver.builder(sink));
-    ExportTraceServiceRequest fits = requestOfAbout(GrpcReceiver.DEFAULT_MAX_MESSAGE_BYTES - 16 * 1024);
+    ExportTraceServiceRequest fits =
+        requestOfAbout(GrpcReceiver.DEFAULT_MAX_MESSAGE_BYTES - 16 * 1024);
     GrpcReceiverTest.export(channel, Signal.TRACES, fits, null);
-    ExportTraceServiceRequest tooBig = requestOfAbout(GrpcReceiver.DEFAULT_MAX_MESSAGE_BYTES + 512 * 1024);
+    ExportTraceServiceRequest tooBig =
+        requestOfAbout(GrpcReceiver.DEFAULT_MAX_MESSAGE_BYTES + 512 * 1024);
     if (tooBig.getSerializedSize() <= GrpcReceiver.DEFAULT_MAX_MESSAGE_BYTES) {
       tooBig = OtlpGenerator.realisticTraces(countSpans(tooBig) * 2);
     }
     assertThat(tooBig.getSerializedSize()).isGreaterThan(GrpcReceiver.DEFAULT_MAX_MESSAGE_BYTES);
     ExportTraceServiceRequest finalTooBig = tooBig;
     assertThatThrownBy(() -> GrpcReceiverTest.export(channel, Signal.TRACES, finalTooBig, null))
-        .isInstanceOfSatisfying(StatusRuntimeException.class,
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
     assertThat(sink.received).hasSize(1);
   }
@@ -168,10 +193,17 @@ class GrpcAdmissionTest {
     sink.hold = true;
     List<ListenableFuture<ExportTraceServiceResponse>> held = new ArrayList<>();
     // two connections: the bound is across all of them, not per connection
-    ManagedChannel second = NettyChannelBuilder.forAddress(receiver.address()).usePlaintext().build();
+    ManagedChannel second =
+        NettyChannelBuilder.forAddress(receiver.address()).usePlaintext().build();
     try {
-      held.add(TraceServiceGrpc.newFutureStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS).export(small));
-      held.add(TraceServiceGrpc.newFutureStub(second).withDeadlineAfter(20, TimeUnit.SECONDS).export(small));
+      held.add(
+          TraceServiceGrpc.newFutureStub(channel)
+              .withDeadlineAfter(20, TimeUnit.SECONDS)
+              .export(small));
+      held.add(
+          TraceServiceGrpc.newFutureStub(second)
+              .withDeadlineAfter(20, TimeUnit.SECONDS)
+              .export(small));
       await().atMost(Duration.ofSeconds(10)).until(() -> sink.heldCount() == 2);
       long before = wire.total();
       for (ManagedChannel ch : List.of(channel, second)) {

@@ -1,7 +1,5 @@
 package io.otlp4j.receiver;
 
-import io.otlp4j.core.Outcome;
-import io.otlp4j.testing.NettyLeakCheck;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -13,11 +11,12 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
-import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
-import io.otlp4j.exporter.TestCertificates;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
+import io.otlp4j.core.Outcome;
+import io.otlp4j.exporter.TestCertificates;
+import io.otlp4j.testing.NettyLeakCheck;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
@@ -57,8 +56,11 @@ class HttpReceiverTest {
 
   private final RecordingSink sink = new RecordingSink();
   private HttpReceiver receiver;
-  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient client =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
 
   @AfterEach
   void tearDown() {
@@ -79,15 +81,24 @@ class HttpReceiverTest {
     return URI.create("http://127.0.0.1:" + receiver.address().getPort() + path);
   }
 
-  private HttpResponse<byte[]> post(String path, String contentType, String encoding, byte[] body, String... headers)
+  private HttpResponse<byte[]> post(
+      String path, String contentType, String encoding, byte[] body, String... headers)
       throws IOException, InterruptedException {
     return post(client, uri(path), contentType, encoding, body, headers);
   }
 
-  static HttpResponse<byte[]> post(HttpClient client, URI uri, String contentType, String encoding, byte[] body,
-      String... headers) throws IOException, InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
-        .POST(BodyPublishers.ofByteArray(body));
+  static HttpResponse<byte[]> post(
+      HttpClient client,
+      URI uri,
+      String contentType,
+      String encoding,
+      byte[] body,
+      String... headers)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(uri)
+            .timeout(Duration.ofSeconds(10))
+            .POST(BodyPublishers.ofByteArray(body));
     if (contentType != null) {
       b.header("Content-Type", contentType);
     }
@@ -102,7 +113,10 @@ class HttpReceiverTest {
 
   @Test
   void configuredUrlPathsServeTheirSignalAndOthersAnswer404() throws Exception {
-    start(HttpReceiver.builder(sink).path(Signal.TRACES, "/ingest/traces").path(Signal.LOGS, "/v1/logs/"));
+    start(
+        HttpReceiver.builder(sink)
+            .path(Signal.TRACES, "/ingest/traces")
+            .path(Signal.LOGS, "/v1/logs/"));
     byte[] traces = OtlpGenerator.realisticTraces(2).toByteArray();
     byte[] logs = OtlpGenerator.realisticLogs(2).toByteArray();
     byte[] metrics = OtlpGenerator.realisticMetrics(2).toByteArray();
@@ -111,11 +125,14 @@ class HttpReceiverTest {
     assertThat(post("/v1/metrics", PROTOBUF, null, metrics).statusCode()).isEqualTo(200);
     HttpResponse<byte[]> oldPath = post("/v1/traces", PROTOBUF, null, traces);
     assertThat(oldPath.statusCode()).isEqualTo(404);
-    assertThat(new String(oldPath.body(), java.nio.charset.StandardCharsets.UTF_8)).contains("/ingest/traces");
-    assertThat(sink.received).extracting(RecordingSink.Received::signal)
+    assertThat(new String(oldPath.body(), java.nio.charset.StandardCharsets.UTF_8))
+        .contains("/ingest/traces");
+    assertThat(sink.received)
+        .extracting(RecordingSink.Received::signal)
         .containsExactly(Signal.TRACES, Signal.LOGS, Signal.METRICS);
     assertThat(sink.bytesOf(Signal.TRACES)).containsExactly(traces);
-    assertThatThrownBy(() -> HttpReceiver.builder(sink).path(Signal.LOGS, "logs")).hasMessageContaining("path");
+    assertThatThrownBy(() -> HttpReceiver.builder(sink).path(Signal.LOGS, "logs"))
+        .hasMessageContaining("path");
     assertThatThrownBy(() -> HttpReceiver.builder(sink).path(Signal.LOGS, "/v1/traces").build())
         .hasMessageContaining("share the path");
   }
@@ -132,23 +149,29 @@ class HttpReceiverTest {
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("signalsAndCompressions")
-  void protobufRequestArrivesAsTheSameBytes(Signal signal, Compression compression) throws Exception {
+  void protobufRequestArrivesAsTheSameBytes(Signal signal, Compression compression)
+      throws Exception {
     MetricsRegistry registry = MetricsRegistry.create();
     start(HttpReceiver.builder(sink).metrics(registry));
     OtlpGenerator gen = new OtlpGenerator(signal.ordinal() * 7L + compression.ordinal());
     List<byte[]> sent = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       byte[] request = gen.request(signal).toByteArray();
-      HttpResponse<byte[]> response = post(signal.httpPath(), PROTOBUF,
-          compression == Compression.NONE ? null : compression.encoding(), compression.compress(request));
+      HttpResponse<byte[]> response =
+          post(
+              signal.httpPath(),
+              PROTOBUF,
+              compression == Compression.NONE ? null : compression.encoding(),
+              compression.compress(request));
       assertThat(response.statusCode()).isEqualTo(200);
       assertThat(response.headers().firstValue("content-type")).hasValue(PROTOBUF);
       assertThat(parseResponse(signal, response.body()).toByteArray()).isEmpty();
       sent.add(request);
     }
     assertThat(sink.bytesOf(signal)).containsExactlyElementsOf(sent);
-    assertThat(GrpcReceiverTest.scrape(registry)).contains(
-        "otlp4j_receiver_requests_total{outcome=\"accepted\",receiver=\"otlp\",transport=\"http\"} 5.0");
+    assertThat(GrpcReceiverTest.scrape(registry))
+        .contains(
+            "otlp4j_receiver_requests_total{outcome=\"accepted\",receiver=\"otlp\",transport=\"http\"} 5.0");
   }
 
   static Message parseResponse(Signal signal, byte[] body) throws IOException {
@@ -163,13 +186,17 @@ class HttpReceiverTest {
   }
 
   static Stream<Arguments> jsonExamples() {
-    return Stream.of(Arguments.of(Signal.TRACES, "trace.json"), Arguments.of(Signal.METRICS, "metrics.json"),
-        Arguments.of(Signal.LOGS, "logs.json"), Arguments.of(Signal.LOGS, "events.json"));
+    return Stream.of(
+        Arguments.of(Signal.TRACES, "trace.json"),
+        Arguments.of(Signal.METRICS, "metrics.json"),
+        Arguments.of(Signal.LOGS, "logs.json"),
+        Arguments.of(Signal.LOGS, "events.json"));
   }
 
   @ParameterizedTest(name = "{1}")
   @MethodSource("jsonExamples")
-  void officialJsonExampleArrivesAsTheTranscodersProtobuf(Signal signal, String file) throws Exception {
+  void officialJsonExampleArrivesAsTheTranscodersProtobuf(Signal signal, String file)
+      throws Exception {
     start(HttpReceiver.builder(sink));
     byte[] json;
     try (InputStream in = HttpReceiverTest.class.getResourceAsStream("/otlp-json/" + file)) {
@@ -177,13 +204,19 @@ class HttpReceiverTest {
     }
     byte[] expected = OtlpJson.toProtobuf(signal, json);
     for (Compression compression : Compression.values()) {
-      HttpResponse<byte[]> response = post(signal.httpPath(), JSON + "; charset=utf-8",
-          compression == Compression.NONE ? null : compression.encoding(), compression.compress(json));
+      HttpResponse<byte[]> response =
+          post(
+              signal.httpPath(),
+              JSON + "; charset=utf-8",
+              compression == Compression.NONE ? null : compression.encoding(),
+              compression.compress(json));
       assertThat(response.statusCode()).isEqualTo(200);
       assertThat(response.headers().firstValue("content-type")).hasValue(JSON);
       assertThat(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo("{}");
     }
-    assertThat(sink.bytesOf(signal)).hasSize(3).allSatisfy(bytes -> assertThat(bytes).isEqualTo(expected));
+    assertThat(sink.bytesOf(signal))
+        .hasSize(3)
+        .allSatisfy(bytes -> assertThat(bytes).isEqualTo(expected));
   }
 
   @Test
@@ -209,7 +242,13 @@ class HttpReceiverTest {
     assertThat(retry.headers().firstValue("retry-after")).hasValue("3");
     com.google.rpc.Status status = com.google.rpc.Status.parseFrom(retry.body());
     assertThat(status.getMessage()).isEqualTo("queue full");
-    assertThat(status.getDetails(0).unpack(com.google.rpc.RetryInfo.class).getRetryDelay().getSeconds()).isEqualTo(2);
+    assertThat(
+            status
+                .getDetails(0)
+                .unpack(com.google.rpc.RetryInfo.class)
+                .getRetryDelay()
+                .getSeconds())
+        .isEqualTo(2);
 
     sink.answer = r -> Outcome.overloaded(Duration.ofSeconds(2), "memory limit reached");
     HttpResponse<byte[]> overloaded = post("/v1/traces", PROTOBUF, null, request);
@@ -237,23 +276,32 @@ class HttpReceiverTest {
     int goodCount = 150;
     List<byte[]> goodRequests = new ArrayList<>();
     for (int i = 0; i < goodCount; i++) {
-      goodRequests.add(OtlpGenerator.realisticLogs(1 + i % 5).toBuilder()
-          .setResourceLogs(0, OtlpGenerator.realisticLogs(1).getResourceLogs(0).toBuilder()
-              .setSchemaUrl("good-" + i)).build().toByteArray());
+      goodRequests.add(
+          OtlpGenerator.realisticLogs(1 + i % 5).toBuilder()
+              .setResourceLogs(
+                  0,
+                  OtlpGenerator.realisticLogs(1).getResourceLogs(0).toBuilder()
+                      .setSchemaUrl("good-" + i))
+              .build()
+              .toByteArray());
     }
     HttpClient goodClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     URI logs = uri("/v1/logs");
-    CompletableFuture<List<Integer>> good = CompletableFuture.supplyAsync(() -> {
-      List<Integer> codes = new ArrayList<>();
-      for (byte[] r : goodRequests) {
-        try {
-          codes.add(post(goodClient, logs, PROTOBUF, "gzip", Compression.GZIP.compress(r), auth).statusCode());
-        } catch (IOException | InterruptedException e) {
-          throw new IllegalStateException(e);
-        }
-      }
-      return codes;
-    });
+    CompletableFuture<List<Integer>> good =
+        CompletableFuture.supplyAsync(
+            () -> {
+              List<Integer> codes = new ArrayList<>();
+              for (byte[] r : goodRequests) {
+                try {
+                  codes.add(
+                      post(goodClient, logs, PROTOBUF, "gzip", Compression.GZIP.compress(r), auth)
+                          .statusCode());
+                } catch (IOException | InterruptedException e) {
+                  throw new IllegalStateException(e);
+                }
+              }
+              return codes;
+            });
 
     byte[] valid = OtlpGenerator.realisticTraces(10).toByteArray();
     byte[] truncated = Arrays.copyOf(valid, valid.length - 5);
@@ -265,33 +313,47 @@ class HttpReceiverTest {
     corruptZstd[corruptZstd.length / 2] ^= 0x55;
 
     assertStatus(post("/v1/traces", PROTOBUF, null, truncated, auth), 400, "offset");
-    assertStatus(post("/v1/traces", PROTOBUF, null, garbage, auth), 400, "malformed traces request");
-    assertStatus(post("/v1/traces", JSON, null, "{\"resourceSpans\":[{]".getBytes(StandardCharsets.UTF_8), auth),
-        400, "malformed traces request (JSON)");
-    assertStatus(post("/v1/traces", "text/plain", null, valid, auth), 415, "unsupported content type");
+    assertStatus(
+        post("/v1/traces", PROTOBUF, null, garbage, auth), 400, "malformed traces request");
+    assertStatus(
+        post(
+            "/v1/traces",
+            JSON,
+            null,
+            "{\"resourceSpans\":[{]".getBytes(StandardCharsets.UTF_8),
+            auth),
+        400,
+        "malformed traces request (JSON)");
+    assertStatus(
+        post("/v1/traces", "text/plain", null, valid, auth), 415, "unsupported content type");
     assertStatus(post("/v1/traces", PROTOBUF, "br", valid, auth), 415, "unsupported compression");
     assertStatus(post("/v1/traces", PROTOBUF, "gzip", bomb, auth), 413, "decompressed");
     assertStatus(post("/v1/traces", PROTOBUF, "zstd", zstdBomb, auth), 413, "decompressed");
     assertStatus(post("/v1/traces", PROTOBUF, "zstd", corruptZstd, auth), 400, "malformed");
-    assertStatus(post("/v1/traces", PROTOBUF, null, new byte[limit + 1], auth), 413, "exceeds the limit");
+    assertStatus(
+        post("/v1/traces", PROTOBUF, null, new byte[limit + 1], auth), 413, "exceeds the limit");
     assertStatus(post("/v1/spans", PROTOBUF, null, valid, auth), 404, "/v1/spans");
-    HttpResponse<byte[]> get = client.send(HttpRequest.newBuilder(uri("/v1/traces")).GET().build(),
-        BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> get =
+        client.send(
+            HttpRequest.newBuilder(uri("/v1/traces")).GET().build(), BodyHandlers.ofByteArray());
     assertStatus(get, 405, "POST");
     assertThat(get.headers().firstValue("allow")).hasValue("POST");
     assertStatus(post("/v1/traces", PROTOBUF, null, valid), 401, "bearer");
-    assertStatus(post("/v1/traces", PROTOBUF, null, valid, "Authorization", "Bearer t0ken!"), 401, "bearer");
+    assertStatus(
+        post("/v1/traces", PROTOBUF, null, valid, "Authorization", "Bearer t0ken!"), 401, "bearer");
 
     try (RawHttp raw = new RawHttp(receiver.address())) {
-      raw.write("POST /v1/traces HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t0ken\r\n"
-          + "Content-Type: application/x-protobuf\r\nContent-Length: 1000000000\r\n\r\n");
+      raw.write(
+          "POST /v1/traces HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t0ken\r\n"
+              + "Content-Type: application/x-protobuf\r\nContent-Length: 1000000000\r\n\r\n");
       RawHttp.Response r = raw.read();
       assertThat(r.status()).isEqualTo(413);
       assertThat(r.head().toLowerCase(Locale.ROOT)).contains("connection: close");
     }
     try (RawHttp raw = new RawHttp(receiver.address())) {
-      raw.write("POST /v1/traces HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t0ken\r\n"
-          + "Content-Type: application/x-protobuf\r\nTransfer-Encoding: chunked\r\n\r\n");
+      raw.write(
+          "POST /v1/traces HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t0ken\r\n"
+              + "Content-Type: application/x-protobuf\r\nTransfer-Encoding: chunked\r\n\r\n");
       byte[] chunk = new byte[16 * 1024];
       String chunkHead = Integer.toHexString(chunk.length) + "\r\n";
       for (int sent = 0; sent <= limit + chunk.length; sent += chunk.length) {
@@ -316,10 +378,12 @@ class HttpReceiverTest {
     assertThat(sink.bytesOf(Signal.TRACES)).isEmpty();
     String text = GrpcReceiverTest.scrape(registry);
     assertThat(text).contains("outcome=\"too_large\",receiver=\"otlp\",transport=\"http\"} 5.0");
-    assertThat(text).contains("outcome=\"unauthenticated\",receiver=\"otlp\",transport=\"http\"} 2.0");
+    assertThat(text)
+        .contains("outcome=\"unauthenticated\",receiver=\"otlp\",transport=\"http\"} 2.0");
   }
 
-  private static void assertStatus(HttpResponse<byte[]> response, int status, String messagePart) throws IOException {
+  private static void assertStatus(HttpResponse<byte[]> response, int status, String messagePart)
+      throws IOException {
     assertThat(response.statusCode()).as("status").isEqualTo(status);
     String contentType = response.headers().firstValue("content-type").orElse("");
     String message;
@@ -337,15 +401,27 @@ class HttpReceiverTest {
   @Test
   void fullBudgetAnswers429WithRetryAfterAndRecovers() throws Exception {
     byte[] request = OtlpGenerator.realisticMetrics(30).toByteArray();
-    MemoryBudget budget = MemoryBudget.builder(request.length * 3L).highWaterBytes(request.length * 3L)
-        .lowWaterBytes(request.length * 2L).build();
+    MemoryBudget budget =
+        MemoryBudget.builder(request.length * 3L)
+            .highWaterBytes(request.length * 3L)
+            .lowWaterBytes(request.length * 2L)
+            .build();
     MetricsRegistry registry = MetricsRegistry.create();
-    start(HttpReceiver.builder(sink).memoryBudget(budget).retryAfter(Duration.ofSeconds(4)).metrics(registry));
+    start(
+        HttpReceiver.builder(sink)
+            .memoryBudget(budget)
+            .retryAfter(Duration.ofSeconds(4))
+            .metrics(registry));
     sink.hold = true;
     List<CompletableFuture<HttpResponse<byte[]>>> pending = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      pending.add(client.sendAsync(HttpRequest.newBuilder(uri("/v1/metrics")).header("Content-Type", PROTOBUF)
-          .POST(BodyPublishers.ofByteArray(request)).build(), BodyHandlers.ofByteArray()));
+      pending.add(
+          client.sendAsync(
+              HttpRequest.newBuilder(uri("/v1/metrics"))
+                  .header("Content-Type", PROTOBUF)
+                  .POST(BodyPublishers.ofByteArray(request))
+                  .build(),
+              BodyHandlers.ofByteArray()));
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> sink.heldCount() == 3);
     assertThat(budget.usedBytes()).isEqualTo(request.length * 3L);
@@ -371,12 +447,14 @@ class HttpReceiverTest {
 
   @Test
   void chunkedBodyIsReservedAsItArrivesAndRefusedWhenTheBudgetRunsOut() throws Exception {
-    MemoryBudget budget = MemoryBudget.builder(64 * 1024).highWaterBytes(64 * 1024).lowWaterBytes(32 * 1024).build();
+    MemoryBudget budget =
+        MemoryBudget.builder(64 * 1024).highWaterBytes(64 * 1024).lowWaterBytes(32 * 1024).build();
     start(HttpReceiver.builder(sink).memoryBudget(budget).retryAfter(Duration.ofSeconds(1)));
     byte[] small = OtlpGenerator.realisticLogs(2).toByteArray();
     try (RawHttp raw = new RawHttp(receiver.address())) {
-      raw.write("POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
-          + "Transfer-Encoding: chunked\r\n\r\n");
+      raw.write(
+          "POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+              + "Transfer-Encoding: chunked\r\n\r\n");
       byte[] chunk = new byte[8 * 1024];
       for (int i = 0; i < 12; i++) { // 96 KiB: more than the whole budget
         raw.write(Integer.toHexString(chunk.length) + "\r\n");
@@ -389,8 +467,11 @@ class HttpReceiverTest {
       assertThat(refused.head().toLowerCase(Locale.ROOT)).contains("retry-after: 1");
       assertThat(budget.usedBytes()).isZero();
       // the connection carries on with the next request
-      raw.write("POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
-          + "Transfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(small.length) + "\r\n");
+      raw.write(
+          "POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+              + "Transfer-Encoding: chunked\r\n\r\n"
+              + Integer.toHexString(small.length)
+              + "\r\n");
       raw.write(small);
       raw.write("\r\n0\r\n\r\n");
       assertThat(raw.read().status()).isEqualTo(200);
@@ -405,8 +486,11 @@ class HttpReceiverTest {
     byte[] small = OtlpGenerator.realisticLogs(2).toByteArray();
     int declared = 200 * 1024; // under the size limit, over the whole budget
     try (RawHttp raw = new RawHttp(receiver.address())) {
-      raw.write("POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
-          + "Content-Length: " + declared + "\r\n\r\n");
+      raw.write(
+          "POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+              + "Content-Length: "
+              + declared
+              + "\r\n\r\n");
       raw.write(new byte[100]); // a few bytes of the body; the rest has not been sent
       RawHttp.Response refused = raw.read();
       assertThat(refused.status()).isEqualTo(429);
@@ -416,8 +500,11 @@ class HttpReceiverTest {
       // HTTP/1.1 frames the connection by the declared body: once it has been sent (and dropped),
       // the connection carries the next request
       raw.write(new byte[declared - 100]);
-      raw.write("POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
-          + "Content-Length: " + small.length + "\r\n\r\n");
+      raw.write(
+          "POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+              + "Content-Length: "
+              + small.length
+              + "\r\n\r\n");
       raw.write(small);
       assertThat(raw.read().status()).isEqualTo(200);
     }
@@ -428,11 +515,15 @@ class HttpReceiverTest {
   @Test
   void aChunkedBodyIsRefusedAsSoonAsItOutgrowsTheBudgetWithoutWaitingForItsEnd() throws Exception {
     MemoryBudget budget = MemoryBudget.builder(64 * 1024).build();
-    start(HttpReceiver.builder(sink).memoryBudget(budget).maxRequestBytes(256 * 1024)
-        .retryAfter(Duration.ofSeconds(1)));
+    start(
+        HttpReceiver.builder(sink)
+            .memoryBudget(budget)
+            .maxRequestBytes(256 * 1024)
+            .retryAfter(Duration.ofSeconds(1)));
     try (RawHttp raw = new RawHttp(receiver.address())) {
-      raw.write("POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
-          + "Transfer-Encoding: chunked\r\n\r\n");
+      raw.write(
+          "POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+              + "Transfer-Encoding: chunked\r\n\r\n");
       byte[] chunk = new byte[8 * 1024];
       for (int i = 0; i < 12; i++) { // 96 KiB: more than the whole budget, and no last chunk
         raw.write(Integer.toHexString(chunk.length) + "\r\n");
@@ -443,7 +534,8 @@ class HttpReceiverTest {
       assertThat(refused.status()).isEqualTo(429);
       assertThat(refused.head().toLowerCase(java.util.Locale.ROOT)).contains("retry-after: 1");
       assertThat(budget.usedBytes()).isZero();
-      // a body that keeps going past the size limit is not drained for ever: the connection is closed
+      // a body that keeps going past the size limit is not drained for ever: the connection is
+      // closed
       byte[] more = new byte[64 * 1024];
       for (int i = 0; i < 8 && raw.write(Integer.toHexString(more.length) + "\r\n"); i++) {
         raw.write(more);
@@ -458,22 +550,29 @@ class HttpReceiverTest {
   void clientThatDisconnectsMidBodyLeavesNothingReserved() throws Exception {
     start(HttpReceiver.builder(sink));
     try (RawHttp raw = new RawHttp(receiver.address())) {
-      raw.write("POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
-          + "Content-Length: 100000\r\n\r\n");
+      raw.write(
+          "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+              + "Content-Length: 100000\r\n\r\n");
       raw.write(new byte[1000]);
-      await().atMost(Duration.ofSeconds(10)).until(() -> receiver.memoryBudget().usedBytes() == 100_000);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> receiver.memoryBudget().usedBytes() == 100_000);
       assertThat(receiver.inFlightRequests()).isEqualTo(1);
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> receiver.memoryBudget().usedBytes() == 0
-        && receiver.inFlightRequests() == 0);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> receiver.memoryBudget().usedBytes() == 0 && receiver.inFlightRequests() == 0);
     assertThat(sink.received).isEmpty();
   }
 
   @Test
   void tlsAndMutualTls(@TempDir Path dir) throws Exception {
     TestCertificates certs = TestCertificates.create(dir);
-    start(HttpReceiver.builder(sink).tls(ReceiverTls.server(certs.serverCert, certs.serverKey)
-        .requireClientCertificates(certs.caCert)));
+    start(
+        HttpReceiver.builder(sink)
+            .tls(
+                ReceiverTls.server(certs.serverCert, certs.serverKey)
+                    .requireClientCertificates(certs.caCert)));
     URI uri = URI.create("https://localhost:" + receiver.address().getPort() + "/v1/traces");
     byte[] request = OtlpGenerator.realisticTraces(2).toByteArray();
 
@@ -481,41 +580,60 @@ class HttpReceiverTest {
     assertThat(post(good, uri, PROTOBUF, null, request).statusCode()).isEqualTo(200);
 
     HttpClient noClientCert = tlsClient(certs.caCert, null, null);
-    assertThatThrownBy(() -> post(noClientCert, uri, PROTOBUF, null, request)).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> post(noClientCert, uri, PROTOBUF, null, request))
+        .isInstanceOf(IOException.class);
     HttpClient wrongCa = tlsClient(certs.otherCaCert, certs.clientCert, certs.clientKey);
-    assertThatThrownBy(() -> post(wrongCa, uri, PROTOBUF, null, request)).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> post(wrongCa, uri, PROTOBUF, null, request))
+        .isInstanceOf(IOException.class);
     assertThat(sink.received).hasSize(1);
   }
 
   private static HttpClient tlsClient(Path ca, Path cert, Path key) throws Exception {
-    SslContextBuilder b = SslContextBuilder.forClient().sslProvider(SslProvider.JDK).trustManager(ca.toFile());
+    SslContextBuilder b =
+        SslContextBuilder.forClient().sslProvider(SslProvider.JDK).trustManager(ca.toFile());
     if (cert != null) {
       b.keyManager(cert.toFile(), key.toFile());
     }
     SSLContext context = ((JdkSslContext) b.build()).context();
-    return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(context)
-        .connectTimeout(Duration.ofSeconds(5)).build();
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .sslContext(context)
+        .connectTimeout(Duration.ofSeconds(5))
+        .build();
   }
 
   @Test
   void shutdownLetsRequestsInFlightFinish() throws Exception {
     start(HttpReceiver.builder(sink));
     byte[] request = OtlpGenerator.realisticTraces(3).toByteArray();
-    String head = "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: "
-        + request.length + "\r\n\r\n";
+    String head =
+        "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: "
+            + request.length
+            + "\r\n\r\n";
     RawHttp idleConnection = new RawHttp(receiver.address());
     idleConnection.write(head);
     idleConnection.write(request);
     assertThat(idleConnection.read().status()).isEqualTo(200);
     sink.received.clear();
     sink.hold = true;
-    CompletableFuture<HttpResponse<byte[]>> inFlight = client.sendAsync(HttpRequest.newBuilder(uri("/v1/traces"))
-        .header("Content-Type", PROTOBUF).POST(BodyPublishers.ofByteArray(request)).build(), BodyHandlers.ofByteArray());
+    CompletableFuture<HttpResponse<byte[]>> inFlight =
+        client.sendAsync(
+            HttpRequest.newBuilder(uri("/v1/traces"))
+                .header("Content-Type", PROTOBUF)
+                .POST(BodyPublishers.ofByteArray(request))
+                .build(),
+            BodyHandlers.ofByteArray());
     await().atMost(Duration.ofSeconds(10)).until(() -> sink.heldCount() == 1);
     URI after = uri("/v1/traces");
-    CompletableFuture<Boolean> shutdown = CompletableFuture.supplyAsync(() -> receiver.shutdown(Duration.ofSeconds(10)));
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThatThrownBy(
-        () -> post(HttpClient.newHttpClient(), after, PROTOBUF, null, request)).isInstanceOf(IOException.class));
+    CompletableFuture<Boolean> shutdown =
+        CompletableFuture.supplyAsync(() -> receiver.shutdown(Duration.ofSeconds(10)));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThatThrownBy(
+                        () -> post(HttpClient.newHttpClient(), after, PROTOBUF, null, request))
+                    .isInstanceOf(IOException.class));
     // a request on a connection opened before is answered 503 and the connection closed
     try (idleConnection) {
       idleConnection.write(head);
@@ -538,18 +656,24 @@ class HttpReceiverTest {
     byte[] request = OtlpGenerator.realisticLogs(2).toByteArray();
     try (RawHttp raw = new RawHttp(receiver.address())) {
       for (int i = 0; i < 3; i++) {
-        raw.write("POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: "
-            + request.length + "\r\n\r\n");
+        raw.write(
+            "POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: "
+                + request.length
+                + "\r\n\r\n");
         raw.write(request);
         assertThat(raw.read().status()).isEqualTo(200);
       }
       // a refusal with a body keeps the connection too
-      raw.write("POST /v1/nothing HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: "
-          + request.length + "\r\n\r\n");
+      raw.write(
+          "POST /v1/nothing HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: "
+              + request.length
+              + "\r\n\r\n");
       raw.write(request);
       assertThat(raw.read().status()).isEqualTo(404);
-      raw.write("POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: "
-          + request.length + "\r\n\r\n");
+      raw.write(
+          "POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: "
+              + request.length
+              + "\r\n\r\n");
       raw.write(request);
       assertThat(raw.read().status()).isEqualTo(200);
     }
@@ -559,10 +683,13 @@ class HttpReceiverTest {
   @Test
   void builderRejectsBadSettings() {
     assertThatThrownBy(() -> HttpReceiver.builder(sink).port(-1)).hasMessageContaining("port");
-    assertThatThrownBy(() -> HttpReceiver.builder(sink).maxRequestBytes(0)).hasMessageContaining("maxRequestBytes");
-    assertThatThrownBy(() -> HttpReceiver.builder(sink).idleTimeout(Duration.ZERO)).hasMessageContaining("idleTimeout");
+    assertThatThrownBy(() -> HttpReceiver.builder(sink).maxRequestBytes(0))
+        .hasMessageContaining("maxRequestBytes");
+    assertThatThrownBy(() -> HttpReceiver.builder(sink).idleTimeout(Duration.ZERO))
+        .hasMessageContaining("idleTimeout");
     assertThat(HttpReceiver.DEFAULT_PORT).isEqualTo(4318);
     assertThat(HttpReceiver.DEFAULT_HOST).isEqualTo("127.0.0.1");
-    assertThat(HttpReceiver.builder(sink).bearerToken("abc").build().toString()).doesNotContain("abc");
+    assertThat(HttpReceiver.builder(sink).bearerToken("abc").build().toString())
+        .doesNotContain("abc");
   }
 }

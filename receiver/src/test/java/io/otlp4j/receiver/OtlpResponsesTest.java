@@ -32,13 +32,18 @@ class OtlpResponsesTest {
   @EnumSource(Signal.class)
   void partialSuccessMatchesTheOfficialEncodingInProtobufAndJson(Signal signal) throws Exception {
     Outcome outcome = Outcome.partiallyAccepted(1234567890123L, "some were bad \u00e9");
-    Message.Builder fromProto = responseBuilder(signal).mergeFrom(OtlpResponses.exportResponse(outcome));
+    Message.Builder fromProto =
+        responseBuilder(signal).mergeFrom(OtlpResponses.exportResponse(outcome));
     Message.Builder fromJson = responseBuilder(signal);
-    JsonFormat.parser().merge(new String(OtlpResponses.exportResponseJson(signal, outcome), StandardCharsets.UTF_8),
-        fromJson);
+    JsonFormat.parser()
+        .merge(
+            new String(OtlpResponses.exportResponseJson(signal, outcome), StandardCharsets.UTF_8),
+            fromJson);
     assertThat(fromJson.build()).isEqualTo(fromProto.build());
     String officialJson = JsonFormat.printer().omittingInsignificantWhitespace().print(fromProto);
-    assertThat(officialJson).contains(OtlpResponses.rejectedJsonName(signal)).contains("1234567890123");
+    assertThat(officialJson)
+        .contains(OtlpResponses.rejectedJsonName(signal))
+        .contains("1234567890123");
     // byte for byte what protobuf-java writes
     assertThat(OtlpResponses.exportResponse(outcome)).isEqualTo(fromProto.build().toByteArray());
   }
@@ -47,14 +52,19 @@ class OtlpResponsesTest {
   @EnumSource(Signal.class)
   void acceptedIsTheEmptyResponse(Signal signal) {
     assertThat(OtlpResponses.exportResponse(Outcome.accepted())).isEmpty();
-    assertThat(new String(OtlpResponses.exportResponseJson(signal, Outcome.accepted()), StandardCharsets.UTF_8))
+    assertThat(
+            new String(
+                OtlpResponses.exportResponseJson(signal, Outcome.accepted()),
+                StandardCharsets.UTF_8))
         .isEqualTo("{}");
   }
 
   @Test
   void jsonStatusParsesWithTheOfficialClasses() throws Exception {
     com.google.rpc.Status.Builder json = com.google.rpc.Status.newBuilder();
-    JsonFormat.parser().merge(new String(OtlpResponses.statusJson(3, "bad \"input\""), StandardCharsets.UTF_8), json);
+    JsonFormat.parser()
+        .merge(
+            new String(OtlpResponses.statusJson(3, "bad \"input\""), StandardCharsets.UTF_8), json);
     assertThat(json.getCode()).isEqualTo(3);
     assertThat(json.getMessage()).isEqualTo("bad \"input\"");
   }

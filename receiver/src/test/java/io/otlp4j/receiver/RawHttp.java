@@ -10,8 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
 /**
- * A plain-socket HTTP/1.1 client for requests no well-behaved client sends (a huge declared length, an
- * endless chunked body). Reads one response: status line, headers and a Content-Length body.
+ * A plain-socket HTTP/1.1 client for requests no well-behaved client sends (a huge declared length,
+ * an endless chunked body). Reads one response: status line, headers and a Content-Length body.
  */
 final class RawHttp implements AutoCloseable {
 

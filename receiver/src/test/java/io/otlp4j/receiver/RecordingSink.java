@@ -15,12 +15,13 @@ import java.util.function.Function;
 
 /**
  * A {@link ReceiverSink} for tests: copies and releases every request, records it, and answers with
- * what {@link #answer} says (by default: accepted), or holds the answer until {@link #releaseHeld()}.
+ * what {@link #answer} says (by default: accepted), or holds the answer until {@link
+ * #releaseHeld()}.
  */
 final class RecordingSink implements ReceiverSink {
 
   /** One request as the sink saw it. */
-  record Received(Signal signal, byte[] bytes, WalkSummary summary) { }
+  record Received(Signal signal, byte[] bytes, WalkSummary summary) {}
 
   final List<Received> received = new CopyOnWriteArrayList<>();
   private final Queue<CompletableFuture<Outcome>> held = new ConcurrentLinkedQueue<>();

@@ -14,9 +14,9 @@ import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 
 /**
- * The admin endpoint: {@code GET /metrics} (the registry in the Prometheus text format) and {@code GET
- * /healthz} (200 while the relay is ready, 503 otherwise, such as while draining). Runs on the JDK's
- * HTTP server with one thread. Thread-safe.
+ * The admin endpoint: {@code GET /metrics} (the registry in the Prometheus text format) and {@code
+ * GET /healthz} (200 while the relay is ready, 503 otherwise, such as while draining). Runs on the
+ * JDK's HTTP server with one thread. Thread-safe.
  */
 final class AdminServer {
   private final HttpServer server;
@@ -28,22 +28,31 @@ final class AdminServer {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot bind the admin server to " + host + ":" + port, e);
     }
-    executor = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "otlp4j-admin");
-      t.setDaemon(true);
-      return t;
-    });
+    executor =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "otlp4j-admin");
+              t.setDaemon(true);
+              return t;
+            });
     server.setExecutor(executor);
-    server.createContext("/metrics", exchange -> {
-      ByteArrayOutputStream body = new ByteArrayOutputStream();
-      metrics.writePrometheusText(body);
-      respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", body.toByteArray());
-    });
-    server.createContext("/healthz", exchange -> {
-      boolean ok = ready.getAsBoolean();
-      respond(exchange, ok ? 200 : 503, "text/plain; charset=utf-8",
-          (ok ? "ok\n" : "unavailable\n").getBytes(StandardCharsets.UTF_8));
-    });
+    server.createContext(
+        "/metrics",
+        exchange -> {
+          ByteArrayOutputStream body = new ByteArrayOutputStream();
+          metrics.writePrometheusText(body);
+          respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", body.toByteArray());
+        });
+    server.createContext(
+        "/healthz",
+        exchange -> {
+          boolean ok = ready.getAsBoolean();
+          respond(
+              exchange,
+              ok ? 200 : 503,
+              "text/plain; charset=utf-8",
+              (ok ? "ok\n" : "unavailable\n").getBytes(StandardCharsets.UTF_8));
+        });
     server.start();
   }
 
@@ -56,7 +65,8 @@ final class AdminServer {
     executor.shutdownNow();
   }
 
-  private static void respond(HttpExchange exchange, int status, String type, byte[] body) throws IOException {
+  private static void respond(HttpExchange exchange, int status, String type, byte[] body)
+      throws IOException {
     try (exchange) {
       exchange.getResponseHeaders().set("Content-Type", type);
       boolean head = "HEAD".equals(exchange.getRequestMethod());

@@ -3,26 +3,28 @@ package io.otlp4j.relay;
 import java.time.Duration;
 
 /**
- * How a pipeline's exporter queues batch (the Collector's {@code batch} processor) and how long they
- * are. Immutable and thread-safe.
+ * How a pipeline's exporter queues batch (the Collector's {@code batch} processor) and how long
+ * they are. Immutable and thread-safe.
  *
- * @param sendBatchSize items (spans, data points, log records) at which a batch goes at once; a batch of
- *     several requests never holds more (the Collector lets the last request overshoot it; here that
- *     request starts the next batch), a single larger request goes alone
- * @param sendBatchMaxSize the most items in one exported request (larger batches are split); 0 means
- *     no limit
+ * @param sendBatchSize items (spans, data points, log records) at which a batch goes at once; a
+ *     batch of several requests never holds more (the Collector lets the last request overshoot it;
+ *     here that request starts the next batch), a single larger request goes alone
+ * @param sendBatchMaxSize the most items in one exported request (larger batches are split); 0
+ *     means no limit
  * @param timeout how long a batch's first request waits for more
- * @param queueSize the most requests waiting in one exporter's queue; a request that finds it full is
- *     refused with a retryable answer
+ * @param queueSize the most requests waiting in one exporter's queue; a request that finds it full
+ *     is refused with a retryable answer
  * @param batching whether requests are held to form batches; when {@code false} a request goes as
  *     soon as the exporter is free, merged only with what queued up meanwhile
  */
-public record BatchSettings(int sendBatchSize, int sendBatchMaxSize, Duration timeout, int queueSize,
-    boolean batching) {
+public record BatchSettings(
+    int sendBatchSize, int sendBatchMaxSize, Duration timeout, int queueSize, boolean batching) {
 
   /** The Collector's batch processor defaults. */
   public static final int DEFAULT_SEND_BATCH_SIZE = 8192;
+
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(200);
+
   /** The Collector's sending queue default, in requests. */
   public static final int DEFAULT_QUEUE_SIZE = 1000;
 

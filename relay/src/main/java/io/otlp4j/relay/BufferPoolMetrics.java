@@ -12,23 +12,23 @@ import java.util.Locale;
 import java.util.function.ToLongFunction;
 
 /**
- * The relay's buffer pool in {@code /metrics}: the Netty allocator that the receivers, the batches and
- * the exporters draw every request buffer from (the object pool of the relay; otlp4j keeps no pool of
- * its own). Gauges, read on each scrape, labelled {@code allocator} (the allocator's kind: {@code
- * adaptive}, Netty 4.2's default, or {@code pooled}) and {@code memory} ({@code heap} or {@code
- * direct}):
+ * The relay's buffer pool in {@code /metrics}: the Netty allocator that the receivers, the batches
+ * and the exporters draw every request buffer from (the object pool of the relay; otlp4j keeps no
+ * pool of its own). Gauges, read on each scrape, labelled {@code allocator} (the allocator's kind:
+ * {@code adaptive}, Netty 4.2's default, or {@code pooled}) and {@code memory} ({@code heap} or
+ * {@code direct}):
  *
  * <ul>
- *   <li>{@code otlp4j_buffer_pool_used_bytes}: memory the allocator holds from the JVM or the OS (its
- *       chunks, whether or not a buffer uses them now);
+ *   <li>{@code otlp4j_buffer_pool_used_bytes}: memory the allocator holds from the JVM or the OS
+ *       (its chunks, whether or not a buffer uses them now);
  *   <li>for a {@code PooledByteBufAllocator} also {@code otlp4j_buffer_pool_arenas}, {@code
- *       otlp4j_buffer_pool_chunks}, {@code otlp4j_buffer_pool_active_allocations} (buffers allocated
- *       and not yet released), {@code otlp4j_buffer_pool_chunk_size_bytes} and {@code
+ *       otlp4j_buffer_pool_chunks}, {@code otlp4j_buffer_pool_active_allocations} (buffers
+ *       allocated and not yet released), {@code otlp4j_buffer_pool_chunk_size_bytes} and {@code
  *       otlp4j_buffer_pool_thread_caches}.
  * </ul>
  *
- * <p>A scrape walks the arenas' chunk lists (a few dozen objects); nothing is read on the data path.
- * Stateless; the gauges are thread-safe as Netty's metric objects are.
+ * <p>A scrape walks the arenas' chunk lists (a few dozen objects); nothing is read on the data
+ * path. Stateless; the gauges are thread-safe as Netty's metric objects are.
  */
 final class BufferPoolMetrics {
 
@@ -41,31 +41,75 @@ final class BufferPoolMetrics {
     }
     ByteBufAllocatorMetric metric = ((ByteBufAllocatorMetricProvider) allocator).metric();
     String kind = kind(allocator);
-    registry.gauge("otlp4j_buffer_pool_used_bytes", "Bytes the buffer allocator holds (its chunks).",
-        metric::usedHeapMemory, "allocator", kind, "memory", "heap");
-    registry.gauge("otlp4j_buffer_pool_used_bytes", "Bytes the buffer allocator holds (its chunks).",
-        metric::usedDirectMemory, "allocator", kind, "memory", "direct");
+    registry.gauge(
+        "otlp4j_buffer_pool_used_bytes",
+        "Bytes the buffer allocator holds (its chunks).",
+        metric::usedHeapMemory,
+        "allocator",
+        kind,
+        "memory",
+        "heap");
+    registry.gauge(
+        "otlp4j_buffer_pool_used_bytes",
+        "Bytes the buffer allocator holds (its chunks).",
+        metric::usedDirectMemory,
+        "allocator",
+        kind,
+        "memory",
+        "direct");
     if (!(metric instanceof PooledByteBufAllocatorMetric)) {
       return;
     }
     PooledByteBufAllocatorMetric pooled = (PooledByteBufAllocatorMetric) metric;
-    perMemory(registry, kind, "otlp4j_buffer_pool_arenas", "Arenas of the pooled allocator.",
-        pooled.heapArenas(), pooled.directArenas(), arenas -> arenas.size());
-    perMemory(registry, kind, "otlp4j_buffer_pool_chunks", "Chunks the pooled allocator's arenas hold.",
-        pooled.heapArenas(), pooled.directArenas(), BufferPoolMetrics::chunks);
-    perMemory(registry, kind, "otlp4j_buffer_pool_active_allocations",
+    perMemory(
+        registry,
+        kind,
+        "otlp4j_buffer_pool_arenas",
+        "Arenas of the pooled allocator.",
+        pooled.heapArenas(),
+        pooled.directArenas(),
+        arenas -> arenas.size());
+    perMemory(
+        registry,
+        kind,
+        "otlp4j_buffer_pool_chunks",
+        "Chunks the pooled allocator's arenas hold.",
+        pooled.heapArenas(),
+        pooled.directArenas(),
+        BufferPoolMetrics::chunks);
+    perMemory(
+        registry,
+        kind,
+        "otlp4j_buffer_pool_active_allocations",
         "Buffers allocated from the pooled allocator and not yet released.",
-        pooled.heapArenas(), pooled.directArenas(), BufferPoolMetrics::activeAllocations);
-    registry.gauge("otlp4j_buffer_pool_chunk_size_bytes", "Size of one chunk of the pooled allocator.",
-        pooled::chunkSize, "allocator", kind);
-    registry.gauge("otlp4j_buffer_pool_thread_caches", "Thread-local caches of the pooled allocator.",
-        pooled::numThreadLocalCaches, "allocator", kind);
+        pooled.heapArenas(),
+        pooled.directArenas(),
+        BufferPoolMetrics::activeAllocations);
+    registry.gauge(
+        "otlp4j_buffer_pool_chunk_size_bytes",
+        "Size of one chunk of the pooled allocator.",
+        pooled::chunkSize,
+        "allocator",
+        kind);
+    registry.gauge(
+        "otlp4j_buffer_pool_thread_caches",
+        "Thread-local caches of the pooled allocator.",
+        pooled::numThreadLocalCaches,
+        "allocator",
+        kind);
   }
 
-  private static void perMemory(MetricsRegistry registry, String kind, String name, String help,
-      List<PoolArenaMetric> heap, List<PoolArenaMetric> direct, ToLongFunction<List<PoolArenaMetric>> value) {
+  private static void perMemory(
+      MetricsRegistry registry,
+      String kind,
+      String name,
+      String help,
+      List<PoolArenaMetric> heap,
+      List<PoolArenaMetric> direct,
+      ToLongFunction<List<PoolArenaMetric>> value) {
     registry.gauge(name, help, () -> value.applyAsLong(heap), "allocator", kind, "memory", "heap");
-    registry.gauge(name, help, () -> value.applyAsLong(direct), "allocator", kind, "memory", "direct");
+    registry.gauge(
+        name, help, () -> value.applyAsLong(direct), "allocator", kind, "memory", "direct");
   }
 
   private static long chunks(List<PoolArenaMetric> arenas) {
@@ -90,7 +134,9 @@ final class BufferPoolMetrics {
     return active;
   }
 
-  /** {@code adaptive}, {@code pooled}, {@code unpooled}: the allocator's class name less its suffix. */
+  /**
+   * {@code adaptive}, {@code pooled}, {@code unpooled}: the allocator's class name less its suffix.
+   */
   static String kind(ByteBufAllocator allocator) {
     String name = allocator.getClass().getSimpleName();
     if (name.endsWith("ByteBufAllocator")) {

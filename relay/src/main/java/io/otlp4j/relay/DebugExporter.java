@@ -22,8 +22,8 @@ import java.util.function.Consumer;
  * <ul>
  *   <li>{@link Verbosity#BASIC}: one line per batch with the number of items;
  *   <li>{@link Verbosity#NORMAL}: one line per batch with the resources, scopes, items and bytes;
- *   <li>{@link Verbosity#DETAILED}: that line, then every item rendered as OTLP/JSON, in lines of at
- *       most {@link #DETAILED_ITEMS_PER_LINE} items. The JSON of one batch is bounded by {@link
+ *   <li>{@link Verbosity#DETAILED}: that line, then every item rendered as OTLP/JSON, in lines of
+ *       at most {@link #DETAILED_ITEMS_PER_LINE} items. The JSON of one batch is bounded by {@link
  *       #DETAILED_MAX_CHARS_PER_BATCH}: past it the rest of the batch is summarized in one line ("N
  *       more items not shown"), so one huge batch cannot flood the log.
  * </ul>
@@ -37,6 +37,7 @@ public final class DebugExporter implements RelayExporter {
 
   /** Items rendered per OTLP/JSON line at {@link Verbosity#DETAILED}. */
   public static final int DETAILED_ITEMS_PER_LINE = 100;
+
   /** The most OTLP/JSON characters logged for one batch at {@link Verbosity#DETAILED}. */
   public static final int DETAILED_MAX_CHARS_PER_BATCH = 1024 * 1024;
 
@@ -51,8 +52,12 @@ public final class DebugExporter implements RelayExporter {
   }
 
   private static final OtlpWalker WALKER = OtlpWalker.create();
-  private static final RequestSplitter SPLITTER = RequestSplitter.builder()
-      .maxItems(DETAILED_ITEMS_PER_LINE).maxBytes(Integer.MAX_VALUE).validation(false).build();
+  private static final RequestSplitter SPLITTER =
+      RequestSplitter.builder()
+          .maxItems(DETAILED_ITEMS_PER_LINE)
+          .maxBytes(Integer.MAX_VALUE)
+          .validation(false)
+          .build();
 
   private final String id;
   private final Verbosity verbosity;
@@ -97,12 +102,31 @@ public final class DebugExporter implements RelayExporter {
       try {
         summary = WALKER.walk(signal, request);
       } catch (RuntimeException e) {
-        out.accept(id + ": " + signal.id() + ": " + request.readableBytes() + " bytes that are not valid OTLP: "
-            + e.getMessage());
+        out.accept(
+            id
+                + ": "
+                + signal.id()
+                + ": "
+                + request.readableBytes()
+                + " bytes that are not valid OTLP: "
+                + e.getMessage());
         return CompletableFuture.completedFuture(Outcome.accepted());
       }
-      out.accept(id + ": " + signal.id() + ": " + summary.resourceCount() + " resources, " + summary.scopeCount()
-          + " scopes, " + summary.itemCount() + " " + itemName(signal) + ", " + request.readableBytes() + " bytes");
+      out.accept(
+          id
+              + ": "
+              + signal.id()
+              + ": "
+              + summary.resourceCount()
+              + " resources, "
+              + summary.scopeCount()
+              + " scopes, "
+              + summary.itemCount()
+              + " "
+              + itemName(signal)
+              + ", "
+              + request.readableBytes()
+              + " bytes");
       if (verbosity == Verbosity.DETAILED) {
         detailed(signal, request, summary.itemCount());
       }
@@ -135,8 +159,16 @@ public final class DebugExporter implements RelayExporter {
       }
     }
     if (shown < total) {
-      out.accept(id + ": " + (total - shown) + " more " + itemName(signal) + " not shown (the detailed output "
-          + "of one batch is bounded to " + DETAILED_MAX_CHARS_PER_BATCH + " characters)");
+      out.accept(
+          id
+              + ": "
+              + (total - shown)
+              + " more "
+              + itemName(signal)
+              + " not shown (the detailed output "
+              + "of one batch is bounded to "
+              + DETAILED_MAX_CHARS_PER_BATCH
+              + " characters)");
     }
   }
 

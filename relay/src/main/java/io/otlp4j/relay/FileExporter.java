@@ -1,7 +1,6 @@
 package io.otlp4j.relay;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
@@ -30,32 +29,33 @@ import java.util.stream.Stream;
 
 /**
  * The {@code file} exporter, the relay's embedded default: writes every export request as one line
- * of OTLP/JSON (as the OpenTelemetry Collector's file exporter does), or with {@link Format#PROTO} as
- * the request's protobuf bytes preceded by their length as a 4-byte big-endian unsigned integer (the
- * Collector's {@code format: proto} framing), to a file that is rotated when it grows past a size,
- * keeping a bounded number of rotated files (and, optionally, none older than a maximum age).
+ * of OTLP/JSON (as the OpenTelemetry Collector's file exporter does), or with {@link Format#PROTO}
+ * as the request's protobuf bytes preceded by their length as a 4-byte big-endian unsigned integer
+ * (the Collector's {@code format: proto} framing), to a file that is rotated when it grows past a
+ * size, keeping a bounded number of rotated files (and, optionally, none older than a maximum age).
  *
- * <p>Two layouts: {@link Builder#path(Path) one file} for every signal (the Collector's {@code path}),
- * or {@link Builder#directory(Path) a directory} with {@code traces.jsonl}, {@code metrics.jsonl} and
- * {@code logs.jsonl} ({@code .binpb} for protobuf). A rotated file is renamed {@code
- * NAME-yyyyMMdd'T'HHmmss.SSS-NNN.EXT} next to it (the stamp in UTC unless {@link Builder#localTime}); the
- * oldest rotated files beyond {@link Builder#maxBackups(int)}, and those last written more than {@link
- * Builder#maxAge} ago, are deleted at each rotation.
+ * <p>Two layouts: {@link Builder#path(Path) one file} for every signal (the Collector's {@code
+ * path}), or {@link Builder#directory(Path) a directory} with {@code traces.jsonl}, {@code
+ * metrics.jsonl} and {@code logs.jsonl} ({@code .binpb} for protobuf). A rotated file is renamed
+ * {@code NAME-yyyyMMdd'T'HHmmss.SSS-NNN.EXT} next to it (the stamp in UTC unless {@link
+ * Builder#localTime}); the oldest rotated files beyond {@link Builder#maxBackups(int)}, and those
+ * last written more than {@link Builder#maxAge} ago, are deleted at each rotation.
  *
  * <p>Each request is flushed to the operating system when written (no fsync): at least as often as
  * any Collector {@code flush_interval}. An existing file is appended to, or with {@link
  * Builder#append(boolean) append(false)} truncated when the exporter first writes to it.
  *
- * <p><b>The JSON path</b> (the embedded default's, so the relay's out-of-the-box throughput): a request
- * (often a batch of megabytes) is transcoded straight from its buffer's array, or from one copy into
- * a reused array when it is direct or composite, into a reused line buffer that then goes to the file
- * in one write, newline included, outside any allocation: no per-request {@code byte[]} of the
- * protobuf or of the JSON (which, at batch sizes, are humongous objects for G1 and made its pauses the
- * relay's p99). Transcoding happens outside the file's lock, so signals sharing one {@link
- * Builder#path(Path) path} still transcode in parallel. {@code bench/run main-job-default} measures it.
+ * <p><b>The JSON path</b> (the embedded default's, so the relay's out-of-the-box throughput): a
+ * request (often a batch of megabytes) is transcoded straight from its buffer's array, or from one
+ * copy into a reused array when it is direct or composite, into a reused line buffer that then goes
+ * to the file in one write, newline included, outside any allocation: no per-request {@code byte[]}
+ * of the protobuf or of the JSON (which, at batch sizes, are humongous objects for G1 and made its
+ * pauses the relay's p99). Transcoding happens outside the file's lock, so signals sharing one
+ * {@link Builder#path(Path) path} still transcode in parallel. {@code bench/run main-job-default}
+ * measures it.
  *
- * <p><b>Memory:</b> at most {@link #MAX_POOLED_SCRATCH} scratch pairs are kept between requests, and
- * none that grew past {@link #MAX_POOLED_SCRATCH_BYTES}: a larger one serves its request and is
+ * <p><b>Memory:</b> at most {@link #MAX_POOLED_SCRATCH} scratch pairs are kept between requests,
+ * and none that grew past {@link #MAX_POOLED_SCRATCH_BYTES}: a larger one serves its request and is
  * dropped.
  *
  * <p><b>Buffer ownership:</b> {@link #export} releases the request before it returns.
@@ -67,10 +67,16 @@ public final class FileExporter implements RelayExporter {
 
   /** Default size at which a file is rotated (the Collector's default, 100 MiB). */
   public static final long DEFAULT_MAX_BYTES = 100L * 1024 * 1024;
+
   /** Default number of rotated files kept (the Collector's default). */
   public static final int DEFAULT_MAX_BACKUPS = 100;
-  /** Scratch pairs (protobuf copy, JSON line) kept for reuse: one per thread exporting at once, typically. */
+
+  /**
+   * Scratch pairs (protobuf copy, JSON line) kept for reuse: one per thread exporting at once,
+   * typically.
+   */
   static final int MAX_POOLED_SCRATCH = 4;
+
   /** A scratch pair that grew past this many bytes is not kept. */
   static final int MAX_POOLED_SCRATCH_BYTES = 64 * 1024 * 1024;
 
@@ -82,7 +88,8 @@ public final class FileExporter implements RelayExporter {
     PROTO
   }
 
-  private static final DateTimeFormatter ROTATED_STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS");
+  private static final DateTimeFormatter ROTATED_STAMP =
+      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS");
 
   private final String id;
   private final Format format;
@@ -127,10 +134,20 @@ public final class FileExporter implements RelayExporter {
         files.get(signal).appendFramed(request);
         return CompletableFuture.completedFuture(Outcome.accepted());
       } catch (RuntimeException | IOException e) {
-        LOG.log(System.Logger.Level.WARNING, () -> id + ": could not write " + itemCount + " " + signal.id()
-            + " items to " + files.get(signal).path, e);
-        return CompletableFuture.completedFuture(Outcome.retryable("could not write to "
-            + files.get(signal).path + ": " + e.getMessage()));
+        LOG.log(
+            System.Logger.Level.WARNING,
+            () ->
+                id
+                    + ": could not write "
+                    + itemCount
+                    + " "
+                    + signal.id()
+                    + " items to "
+                    + files.get(signal).path,
+            e);
+        return CompletableFuture.completedFuture(
+            Outcome.retryable(
+                "could not write to " + files.get(signal).path + ": " + e.getMessage()));
       } finally {
         request.release();
       }
@@ -144,7 +161,11 @@ public final class FileExporter implements RelayExporter {
       try {
         int length = request.readableBytes();
         if (request.hasArray()) {
-          OtlpJson.toJson(signal, request.array(), request.arrayOffset() + request.readerIndex(), length,
+          OtlpJson.toJson(
+              signal,
+              request.array(),
+              request.arrayOffset() + request.readerIndex(),
+              length,
               scratch.line);
         } else {
           byte[] protobuf = scratch.protobuf(length);
@@ -158,19 +179,33 @@ public final class FileExporter implements RelayExporter {
       files.get(signal).appendLine(scratch.line.bytes(), scratch.line.size());
       return CompletableFuture.completedFuture(Outcome.accepted());
     } catch (RuntimeException | IOException e) {
-      LOG.log(System.Logger.Level.WARNING, () -> id + ": could not write " + itemCount + " " + signal.id() + " items to "
-          + files.get(signal).path, e);
+      LOG.log(
+          System.Logger.Level.WARNING,
+          () ->
+              id
+                  + ": could not write "
+                  + itemCount
+                  + " "
+                  + signal.id()
+                  + " items to "
+                  + files.get(signal).path,
+          e);
       // A local write that failed (a full disk, say) may succeed later: the client may send again.
-      return CompletableFuture.completedFuture(Outcome.retryable("could not write to "
-          + files.get(signal).path + ": " + e.getMessage()));
+      return CompletableFuture.completedFuture(
+          Outcome.retryable(
+              "could not write to " + files.get(signal).path + ": " + e.getMessage()));
     } finally {
-      if (scratch.retainedBytes() <= MAX_POOLED_SCRATCH_BYTES && scratchPool.size() < MAX_POOLED_SCRATCH) {
+      if (scratch.retainedBytes() <= MAX_POOLED_SCRATCH_BYTES
+          && scratchPool.size() < MAX_POOLED_SCRATCH) {
         scratchPool.offer(scratch);
       }
     }
   }
 
-  /** One transcoding's reusable arrays; used by one thread at a time (taken from the pool, then offered back). */
+  /**
+   * One transcoding's reusable arrays; used by one thread at a time (taken from the pool, then
+   * offered back).
+   */
   private static final class Scratch {
     private byte[] protobuf = new byte[0];
     final LineBuffer line = new LineBuffer();
@@ -178,7 +213,8 @@ public final class FileExporter implements RelayExporter {
     /** An array of at least {@code length} bytes (its content is not kept). */
     byte[] protobuf(int length) {
       if (protobuf.length < length) {
-        protobuf = new byte[Math.max(length, (int) Math.min(Integer.MAX_VALUE - 8, protobuf.length * 2L))];
+        protobuf =
+            new byte[Math.max(length, (int) Math.min(Integer.MAX_VALUE - 8, protobuf.length * 2L))];
       }
       return protobuf;
     }
@@ -188,7 +224,10 @@ public final class FileExporter implements RelayExporter {
     }
   }
 
-  /** A growable byte sink whose array is read in place (unlike {@code ByteArrayOutputStream}, no copy out). */
+  /**
+   * A growable byte sink whose array is read in place (unlike {@code ByteArrayOutputStream}, no
+   * copy out).
+   */
   private static final class LineBuffer extends OutputStream {
     private byte[] buf = new byte[64 * 1024];
     private int size;
@@ -211,7 +250,9 @@ public final class FileExporter implements RelayExporter {
         throw new IllegalStateException("a JSON line over 2 GiB");
       }
       if (needed > buf.length) {
-        buf = Arrays.copyOf(buf, (int) Math.min(Integer.MAX_VALUE - 8, Math.max(needed, buf.length * 2L)));
+        buf =
+            Arrays.copyOf(
+                buf, (int) Math.min(Integer.MAX_VALUE - 8, Math.max(needed, buf.length * 2L)));
       }
     }
 
@@ -258,7 +299,10 @@ public final class FileExporter implements RelayExporter {
       this.truncateOnOpen = !builder.append;
     }
 
-    /** Writes the 4-byte big-endian length of {@code request}, then its bytes; the caller keeps the buffer. */
+    /**
+     * Writes the 4-byte big-endian length of {@code request}, then its bytes; the caller keeps the
+     * buffer.
+     */
     synchronized void appendFramed(ByteBuf request) throws IOException {
       int length = request.readableBytes();
       prepare(4L + length);
@@ -282,7 +326,10 @@ public final class FileExporter implements RelayExporter {
       }
     }
 
-    /** Writes {@code line[0, length)} (a JSON line, its newline included) and flushes; the caller keeps the array. */
+    /**
+     * Writes {@code line[0, length)} (a JSON line, its newline included) and flushes; the caller
+     * keeps the array.
+     */
     synchronized void appendLine(byte[] line, int length) throws IOException {
       prepare(length);
       out.write(line, 0, length);
@@ -295,10 +342,14 @@ public final class FileExporter implements RelayExporter {
       if (parent != null) {
         Files.createDirectories(parent);
       }
-      StandardOpenOption mode = truncateOnOpen ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND;
+      StandardOpenOption mode =
+          truncateOnOpen ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND;
       truncateOnOpen = false;
-      out = new BufferedOutputStream(Files.newOutputStream(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          mode), 64 * 1024);
+      out =
+          new BufferedOutputStream(
+              Files.newOutputStream(
+                  path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, mode),
+              64 * 1024);
       size = Files.size(path);
     }
 
@@ -309,7 +360,9 @@ public final class FileExporter implements RelayExporter {
       int dot = name.lastIndexOf('.');
       String base = dot > 0 ? name.substring(0, dot) : name;
       String ext = dot > 0 ? name.substring(dot) : "";
-      String stamp = LocalDateTime.now(localTime ? ZoneId.systemDefault() : ZoneOffset.UTC).format(ROTATED_STAMP);
+      String stamp =
+          LocalDateTime.now(localTime ? ZoneId.systemDefault() : ZoneOffset.UTC)
+              .format(ROTATED_STAMP);
       // A sequence number after the stamp keeps names unique and in order within one millisecond.
       Path target = path.resolveSibling(base + "-" + stamp + "-000" + ext);
       for (int n = 1; Files.exists(target); n++) {
@@ -324,18 +377,24 @@ public final class FileExporter implements RelayExporter {
       Path dir = path.toAbsolutePath().getParent();
       List<Path> backups = new ArrayList<>();
       try (Stream<Path> list = Files.list(dir)) {
-        list.filter(p -> {
-          String n = p.getFileName().toString();
-          return n.startsWith(base + "-") && n.endsWith(ext) && !p.equals(path.toAbsolutePath());
-        }).forEach(backups::add);
+        list.filter(
+                p -> {
+                  String n = p.getFileName().toString();
+                  return n.startsWith(base + "-")
+                      && n.endsWith(ext)
+                      && !p.equals(path.toAbsolutePath());
+                })
+            .forEach(backups::add);
       }
       // Names sort by time: the stamp, then the sequence number.
       backups.sort(Comparator.comparing(p -> p.getFileName().toString()));
       int excess = backups.size() - maxBackups;
-      long oldest = maxAge == null ? Long.MIN_VALUE : System.currentTimeMillis() - maxAge.toMillis();
+      long oldest =
+          maxAge == null ? Long.MIN_VALUE : System.currentTimeMillis() - maxAge.toMillis();
       for (int i = 0; i < backups.size(); i++) {
         Path backup = backups.get(i);
-        if (i < excess || (maxAge != null && Files.getLastModifiedTime(backup).toMillis() < oldest)) {
+        if (i < excess
+            || (maxAge != null && Files.getLastModifiedTime(backup).toMillis() < oldest)) {
           Files.deleteIfExists(backup);
         }
       }
@@ -409,7 +468,10 @@ public final class FileExporter implements RelayExporter {
       return this;
     }
 
-    /** Rotated files last written longer ago than this are deleted at the next rotation (default: kept). */
+    /**
+     * Rotated files last written longer ago than this are deleted at the next rotation (default:
+     * kept).
+     */
     public Builder maxAge(Duration maxAge) {
       if (maxAge != null && (maxAge.isNegative() || maxAge.isZero())) {
         throw new IllegalArgumentException("maxAge must be positive, was " + maxAge);
@@ -418,7 +480,9 @@ public final class FileExporter implements RelayExporter {
       return this;
     }
 
-    /** Whether rotated files are stamped with the local time rather than UTC (default false, UTC). */
+    /**
+     * Whether rotated files are stamped with the local time rather than UTC (default false, UTC).
+     */
     public Builder localTime(boolean localTime) {
       this.localTime = localTime;
       return this;

@@ -4,14 +4,13 @@ import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.Outcome;
-import io.otlp4j.exporter.OtlpExporter;
-import io.otlp4j.exporter.Protocol;
+import io.otlp4j.queue.DurableQueue;
+import io.otlp4j.queue.FsyncPolicy;
+import io.otlp4j.queue.FullPolicy;
 import io.otlp4j.receiver.GrpcReceiver;
 import io.otlp4j.receiver.HttpReceiver;
 import io.otlp4j.receiver.ReceiverSink;
 import io.otlp4j.receiver.ReceiverTls;
-import io.otlp4j.relay.pipeline.Pipeline;
-import io.otlp4j.wire.ResourceRewrite;
 import io.otlp4j.relay.component.ComponentContext;
 import io.otlp4j.relay.component.Components;
 import io.otlp4j.relay.component.RelayProcessor;
@@ -24,11 +23,9 @@ import io.otlp4j.relay.config.PipelineConfig;
 import io.otlp4j.relay.config.ProcessorConfig;
 import io.otlp4j.relay.config.ReceiverConfig;
 import io.otlp4j.relay.config.RelayConfig;
+import io.otlp4j.relay.pipeline.Pipeline;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
-import io.otlp4j.queue.DurableQueue;
-import io.otlp4j.queue.FsyncPolicy;
-import io.otlp4j.queue.FullPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -48,21 +45,23 @@ import java.util.concurrent.TimeUnit;
 /**
  * A running relay: the receivers, pipelines, exporters and admin server of one {@link RelayConfig}.
  *
- * <p>Lifecycle: {@link #start} binds everything (exporters first, receivers last, so nothing is accepted
- * that cannot be queued) and the relay is ready; {@link #shutdown} marks it draining ({@code /healthz}
- * answers 503), stops the receivers (requests in flight are answered), drains every queue up to the
- * deadline, shuts the exporters down (flushing files) and stops the admin server. Data still queued
- * in memory when the deadline passes is dropped and logged; data in a durable queue stays on disk (only
- * the batch in flight is waited for) and is sent first after the next start.
+ * <p>Lifecycle: {@link #start} binds everything (exporters first, receivers last, so nothing is
+ * accepted that cannot be queued) and the relay is ready; {@link #shutdown} marks it draining
+ * ({@code /healthz} answers 503), stops the receivers (requests in flight are answered), drains
+ * every queue up to the deadline, shuts the exporters down (flushing files) and stops the admin
+ * server. Data still queued in memory when the deadline passes is dropped and logged; data in a
+ * durable queue stays on disk (only the batch in flight is waited for) and is sent first after the
+ * next start.
  *
  * <p>Durable queues: {@link #start} opens (or recovers) one queue per pipeline whose exporters keep
- * their queue in a {@code file_storage}, in {@code <directory>/<pipeline id>} (the id with {@code /} and
- * other characters unsafe in file names as {@code %XX}); a queue directory is locked by one relay at a
- * time.
+ * their queue in a {@code file_storage}, in {@code <directory>/<pipeline id>} (the id with {@code
+ * /} and other characters unsafe in file names as {@code %XX}); a queue directory is locked by one
+ * relay at a time.
  *
  * <p>Components: each exporter, processor and extension is built by its type's factory in {@link
- * RelayConfig#components()} (the registry the configuration was read with, {@link Components#builtIn()}
- * unless the embedder added its own); the receivers are built here from their configuration.
+ * RelayConfig#components()} (the registry the configuration was read with, {@link
+ * Components#builtIn()} unless the embedder added its own); the receivers are built here from their
+ * configuration.
  *
  * <p>Thread-safe. Must be shut down (or closed) to free its threads and ports.
  */
@@ -91,13 +90,19 @@ public final class Relay implements AutoCloseable {
   private Relay(RelayConfig config) {
     this.ackMode = config.ackMode();
     this.components = config.components();
-    long limit = config.processors().values().stream()
-        .filter(p -> p instanceof MemoryLimiterConfig)
-        .mapToLong(p -> ((MemoryLimiterConfig) p).limitBytes())
-        .min().orElse(RelayConfig.DEFAULT_MEMORY_LIMIT_BYTES);
+    long limit =
+        config.processors().values().stream()
+            .filter(p -> p instanceof MemoryLimiterConfig)
+            .mapToLong(p -> ((MemoryLimiterConfig) p).limitBytes())
+            .min()
+            .orElse(RelayConfig.DEFAULT_MEMORY_LIMIT_BYTES);
     budget = MemoryBudget.builder(limit).build();
-    metrics.gauge("otlp4j_memory_used_bytes", "Bytes held by requests in the relay", () -> budget.usedBytes());
-    metrics.gauge("otlp4j_memory_limit_bytes", "The relay's memory budget", () -> budget.limitBytes());
+    metrics.gauge(
+        "otlp4j_memory_used_bytes",
+        "Bytes held by requests in the relay",
+        () -> budget.usedBytes());
+    metrics.gauge(
+        "otlp4j_memory_limit_bytes", "The relay's memory budget", () -> budget.limitBytes());
     BufferPoolMetrics.register(metrics, io.netty.buffer.ByteBufAllocator.DEFAULT);
     try {
       for (ExtensionConfig e : config.extensions().values()) {
@@ -114,8 +119,10 @@ public final class Relay implements AutoCloseable {
         Pipeline pipeline = createPipeline(config, p);
         pipelines.add(pipeline);
         for (String r : p.receivers()) {
-          routes.computeIfAbsent(r, k -> new EnumMap<>(Signal.class))
-              .computeIfAbsent(p.signal(), k -> new ArrayList<>()).add(pipeline);
+          routes
+              .computeIfAbsent(r, k -> new EnumMap<>(Signal.class))
+              .computeIfAbsent(p.signal(), k -> new ArrayList<>())
+              .add(pipeline);
         }
       }
       admin = new AdminServer(config.admin().host(), config.admin().port(), metrics, () -> ready);
@@ -142,7 +149,8 @@ public final class Relay implements AutoCloseable {
   /**
    * Starts a relay.
    *
-   * @throws java.io.UncheckedIOException or {@link IllegalStateException} when an address cannot be bound
+   * @throws java.io.UncheckedIOException or {@link IllegalStateException} when an address cannot be
+   *     bound
    */
   public static Relay start(RelayConfig config) {
     return new Relay(config);
@@ -150,8 +158,13 @@ public final class Relay implements AutoCloseable {
 
   private GrpcReceiver grpcReceiver(ReceiverConfig r, ReceiverSink sink) {
     ReceiverConfig.ServerOptions o = r.grpcOptions();
-    GrpcReceiver.Builder b = GrpcReceiver.builder(sink).host(r.grpc().host()).port(r.grpc().port())
-        .memoryBudget(budget).metrics(metrics).name(r.id());
+    GrpcReceiver.Builder b =
+        GrpcReceiver.builder(sink)
+            .host(r.grpc().host())
+            .port(r.grpc().port())
+            .memoryBudget(budget)
+            .metrics(metrics)
+            .name(r.id());
     if (o.tls() != null) {
       b.tls(receiverTls(o.tls()));
     }
@@ -172,8 +185,13 @@ public final class Relay implements AutoCloseable {
 
   private HttpReceiver httpReceiver(ReceiverConfig r, ReceiverSink sink) {
     ReceiverConfig.ServerOptions o = r.httpOptions();
-    HttpReceiver.Builder b = HttpReceiver.builder(sink).host(r.http().host()).port(r.http().port())
-        .memoryBudget(budget).metrics(metrics).name(r.id());
+    HttpReceiver.Builder b =
+        HttpReceiver.builder(sink)
+            .host(r.http().host())
+            .port(r.http().port())
+            .memoryBudget(budget)
+            .metrics(metrics)
+            .name(r.id());
     if (o.tls() != null) {
       b.tls(receiverTls(o.tls()));
     }
@@ -206,8 +224,13 @@ public final class Relay implements AutoCloseable {
         steps.add(step);
       }
     }
-    Pipeline.Builder b = Pipeline.builder(p.id(), p.signal()).ackMode(config.ackMode()).memoryBudget(budget)
-        .processors(steps).batch(batch).metrics(metrics);
+    Pipeline.Builder b =
+        Pipeline.builder(p.id(), p.signal())
+            .ackMode(config.ackMode())
+            .memoryBudget(budget)
+            .processors(steps)
+            .batch(batch)
+            .metrics(metrics);
     List<String> onDisk = new ArrayList<>();
     String storage = null;
     for (String id : p.exporters()) {
@@ -229,41 +252,64 @@ public final class Relay implements AutoCloseable {
   }
 
   /**
-   * Opens (creating or recovering) pipeline {@code pipelineId}'s queue in its own directory under the
-   * storage's, one consumer per exporter.
+   * Opens (creating or recovering) pipeline {@code pipelineId}'s queue in its own directory under
+   * the storage's, one consumer per exporter.
    */
-  private DurableQueue openQueue(FileStorageConfig storage, String pipelineId, List<String> consumers) {
+  private DurableQueue openQueue(
+      FileStorageConfig storage, String pipelineId, List<String> consumers) {
     Path directory = storage.directory().resolve(fileNameSafe(pipelineId));
-    FsyncPolicy fsync = switch (storage.fsync()) {
-      case BATCH -> FsyncPolicy.perBatch();
-      case INTERVAL -> FsyncPolicy.interval(storage.fsyncInterval());
-      case NEVER -> FsyncPolicy.never();
-    };
+    FsyncPolicy fsync =
+        switch (storage.fsync()) {
+          case BATCH -> FsyncPolicy.perBatch();
+          case INTERVAL -> FsyncPolicy.interval(storage.fsyncInterval());
+          case NEVER -> FsyncPolicy.never();
+        };
     try {
       Files.createDirectories(storage.directory());
-      DurableQueue queue = DurableQueue.builder(directory)
-          .maxBytes(storage.maxBytes())
-          .segmentBytes(Math.min(storage.segmentBytes(), storage.maxBytes()))
-          .fsyncPolicy(fsync)
-          .whenFull(storage.dropOldest() ? FullPolicy.DROP_OLDEST : FullPolicy.REFUSE)
-          .consumers(consumers.toArray(String[]::new))
-          .metrics(metrics, pipelineId)
-          .open();
-      LOG.log(System.Logger.Level.INFO, () -> "pipeline " + pipelineId + ": durable queue in " + directory + " ("
-          + queue.sizeBytes() + " bytes on disk)");
+      DurableQueue queue =
+          DurableQueue.builder(directory)
+              .maxBytes(storage.maxBytes())
+              .segmentBytes(Math.min(storage.segmentBytes(), storage.maxBytes()))
+              .fsyncPolicy(fsync)
+              .whenFull(storage.dropOldest() ? FullPolicy.DROP_OLDEST : FullPolicy.REFUSE)
+              .consumers(consumers.toArray(String[]::new))
+              .metrics(metrics, pipelineId)
+              .open();
+      LOG.log(
+          System.Logger.Level.INFO,
+          () ->
+              "pipeline "
+                  + pipelineId
+                  + ": durable queue in "
+                  + directory
+                  + " ("
+                  + queue.sizeBytes()
+                  + " bytes on disk)");
       return queue;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot open the durable queue of pipeline " + pipelineId + " in "
-          + directory + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot open the durable queue of pipeline "
+              + pipelineId
+              + " in "
+              + directory
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 
-  /** A pipeline id as one file name: letters, digits, '.', '-' and '_' kept, anything else as %XX. */
+  /**
+   * A pipeline id as one file name: letters, digits, '.', '-' and '_' kept, anything else as %XX.
+   */
   static String fileNameSafe(String id) {
     StringBuilder out = new StringBuilder();
     for (byte b : id.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
       char c = (char) (b & 0xFF);
-      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'
+      if ((c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z')
+          || (c >= '0' && c <= '9')
+          || c == '-'
+          || c == '_'
           || (c == '.' && out.length() > 0)) {
         out.append(c);
       } else {
@@ -299,8 +345,10 @@ public final class Relay implements AutoCloseable {
   /** One line per listener, such as {@code OTLP/gRPC receiver otlp listening on 127.0.0.1:4317}. */
   public List<String> listenerDescriptions() {
     List<String> lines = new ArrayList<>();
-    grpcReceivers.forEach((id, r) -> lines.add("OTLP/gRPC receiver " + id + " listening on " + format(r.address())));
-    httpReceivers.forEach((id, r) -> lines.add("OTLP/HTTP receiver " + id + " listening on " + format(r.address())));
+    grpcReceivers.forEach(
+        (id, r) -> lines.add("OTLP/gRPC receiver " + id + " listening on " + format(r.address())));
+    httpReceivers.forEach(
+        (id, r) -> lines.add("OTLP/HTTP receiver " + id + " listening on " + format(r.address())));
     lines.add("admin (/metrics, /healthz) listening on http://" + format(admin.address()));
     return lines;
   }
@@ -330,8 +378,8 @@ public final class Relay implements AutoCloseable {
   }
 
   /**
-   * Stops accepting, drains the queues and flushes the exporters, all within {@code deadline}; blocks
-   * until done. Later calls return the first call's result at once.
+   * Stops accepting, drains the queues and flushes the exporters, all within {@code deadline};
+   * blocks until done. Later calls return the first call's result at once.
    *
    * @return whether everything queued was exported in time
    */
@@ -435,9 +483,9 @@ public final class Relay implements AutoCloseable {
   }
 
   /**
-   * A receiver's sink: hands each request to the pipelines of its signal that list the receiver. With
-   * several pipelines each gets its own reference to the one buffer. Buffer ownership as {@link
-   * ReceiverSink}.
+   * A receiver's sink: hands each request to the pipelines of its signal that list the receiver.
+   * With several pipelines each gets its own reference to the one buffer. Buffer ownership as
+   * {@link ReceiverSink}.
    */
   private static final class Router implements ReceiverSink {
     private final Map<Signal, List<Pipeline>> routes;
@@ -451,7 +499,8 @@ public final class Relay implements AutoCloseable {
       List<Pipeline> targets = routes.get(signal);
       if (targets == null) {
         request.release();
-        return CompletableFuture.completedFuture(Outcome.permanent("no pipeline takes " + signal.id()));
+        return CompletableFuture.completedFuture(
+            Outcome.permanent("no pipeline takes " + signal.id()));
       }
       if (targets.size() == 1) {
         return targets.get(0).accept(signal, request, summary);
@@ -464,13 +513,15 @@ public final class Relay implements AutoCloseable {
       } finally {
         request.release();
       }
-      return CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).thenApply(v -> {
-        Outcome worst = Outcome.accepted();
-        for (CompletableFuture<Outcome> o : outcomes) {
-          worst = Outcome.worst(worst, o.join());
-        }
-        return worst;
-      });
+      return CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new))
+          .thenApply(
+              v -> {
+                Outcome worst = Outcome.accepted();
+                for (CompletableFuture<Outcome> o : outcomes) {
+                  worst = Outcome.worst(worst, o.join());
+                }
+                return worst;
+              });
     }
   }
 }

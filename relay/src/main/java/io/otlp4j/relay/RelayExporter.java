@@ -32,9 +32,9 @@ public interface RelayExporter {
 
   /**
    * Exports like {@link #export}, but with one attempt and no retries of the exporter's own: for a
-   * caller that owns the retries because it keeps the data (the durable queue's loop), which gets the
-   * upstream's retry delay in the outcome. The default is {@link #export}, for exporters that do not
-   * retry.
+   * caller that owns the retries because it keeps the data (the durable queue's loop), which gets
+   * the upstream's retry delay in the outcome. The default is {@link #export}, for exporters that
+   * do not retry.
    *
    * @param request ownership is transferred, as for {@link #export}
    */

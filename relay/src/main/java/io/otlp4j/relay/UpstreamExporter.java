@@ -10,8 +10,8 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The {@code otlp} (gRPC) and {@code otlphttp} exporters: an {@link OtlpExporter} behind the relay's
- * exporter contract. Retries, circuit breaking and metrics are the {@link OtlpExporter}'s.
+ * The {@code otlp} (gRPC) and {@code otlphttp} exporters: an {@link OtlpExporter} behind the
+ * relay's exporter contract. Retries, circuit breaking and metrics are the {@link OtlpExporter}'s.
  *
  * <p><b>Buffer ownership:</b> {@link #export} passes the request's reference on to {@link
  * OtlpExporter#export}, which releases it. Thread-safe.
@@ -41,8 +41,8 @@ public final class UpstreamExporter implements RelayExporter {
   }
 
   /**
-   * One attempt, no retries of the exporter's own: the durable loop owns the retries of what it keeps
-   * on disk and gets the upstream's RetryInfo / Retry-After delay in the outcome.
+   * One attempt, no retries of the exporter's own: the durable loop owns the retries of what it
+   * keeps on disk and gets the upstream's RetryInfo / Retry-After delay in the outcome.
    */
   @Override
   public CompletableFuture<Outcome> exportOnce(Signal signal, ByteBuf request, long itemCount) {
@@ -50,22 +50,31 @@ public final class UpstreamExporter implements RelayExporter {
     return observe(exporter.exportOnce(signal, request, items), signal, items);
   }
 
-  /** Logs a failure (throttled: a durable queue sends the same batch again and again); the outcome unchanged. */
-  private CompletableFuture<Outcome> observe(CompletableFuture<Outcome> export, Signal signal, int items) {
-    return export.handle((result, error) -> {
-      if (error != null) {
-        LOG.log(System.Logger.Level.WARNING, () -> id + ": export of " + items + " " + signal.id() + " items failed",
-            error);
-        return Outcome.localFailure(id + ": export failed: " + error, error);
-      }
-      if (!result.isSuccess()) {
-        // A durable queue sends the same batch again and again while the upstream is down: one warning
-        // per interval, the rest at DEBUG.
-        LOG.log(givingUp.level(System.Logger.Level.WARNING), () -> id + ": gave up on " + items
-            + " " + signal.id() + " items: " + result);
-      }
-      return withContext(result);
-    });
+  /**
+   * Logs a failure (throttled: a durable queue sends the same batch again and again); the outcome
+   * unchanged.
+   */
+  private CompletableFuture<Outcome> observe(
+      CompletableFuture<Outcome> export, Signal signal, int items) {
+    return export.handle(
+        (result, error) -> {
+          if (error != null) {
+            LOG.log(
+                System.Logger.Level.WARNING,
+                () -> id + ": export of " + items + " " + signal.id() + " items failed",
+                error);
+            return Outcome.localFailure(id + ": export failed: " + error, error);
+          }
+          if (!result.isSuccess()) {
+            // A durable queue sends the same batch again and again while the upstream is down: one
+            // warning
+            // per interval, the rest at DEBUG.
+            LOG.log(
+                givingUp.level(System.Logger.Level.WARNING),
+                () -> id + ": gave up on " + items + " " + signal.id() + " items: " + result);
+          }
+          return withContext(result);
+        });
   }
 
   /** The outcome unchanged but for a message that says whose answer it was, for the client. */

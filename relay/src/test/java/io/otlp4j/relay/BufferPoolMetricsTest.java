@@ -30,8 +30,13 @@ class BufferPoolMetricsTest {
     MetricsRegistry registry = MetricsRegistry.create();
     BufferPoolMetrics.register(registry, allocator);
     String before = scrape(registry);
-    assertThat(sample(before, "otlp4j_buffer_pool_used_bytes", "allocator", "pooled", "memory", "direct")).isZero();
-    assertThat(sample(before, "otlp4j_buffer_pool_arenas", "allocator", "pooled", "memory", "direct")).isEqualTo(1);
+    assertThat(
+            sample(
+                before, "otlp4j_buffer_pool_used_bytes", "allocator", "pooled", "memory", "direct"))
+        .isZero();
+    assertThat(
+            sample(before, "otlp4j_buffer_pool_arenas", "allocator", "pooled", "memory", "direct"))
+        .isEqualTo(1);
     assertThat(sample(before, "otlp4j_buffer_pool_chunk_size_bytes", "allocator", "pooled"))
         .isEqualTo(allocator.metric().chunkSize());
 
@@ -39,20 +44,50 @@ class BufferPoolMetricsTest {
     ByteBuf second = allocator.directBuffer(1_000);
     try {
       String during = scrape(registry);
-      assertThat(sample(during, "otlp4j_buffer_pool_used_bytes", "allocator", "pooled", "memory", "direct"))
+      assertThat(
+              sample(
+                  during,
+                  "otlp4j_buffer_pool_used_bytes",
+                  "allocator",
+                  "pooled",
+                  "memory",
+                  "direct"))
           .isGreaterThanOrEqualTo(100_000);
-      assertThat(sample(during, "otlp4j_buffer_pool_chunks", "allocator", "pooled", "memory", "direct"))
+      assertThat(
+              sample(
+                  during, "otlp4j_buffer_pool_chunks", "allocator", "pooled", "memory", "direct"))
           .isGreaterThanOrEqualTo(1);
-      assertThat(sample(during, "otlp4j_buffer_pool_active_allocations", "allocator", "pooled", "memory", "direct"))
+      assertThat(
+              sample(
+                  during,
+                  "otlp4j_buffer_pool_active_allocations",
+                  "allocator",
+                  "pooled",
+                  "memory",
+                  "direct"))
           .isEqualTo(2);
-      assertThat(sample(during, "otlp4j_buffer_pool_active_allocations", "allocator", "pooled", "memory", "heap"))
+      assertThat(
+              sample(
+                  during,
+                  "otlp4j_buffer_pool_active_allocations",
+                  "allocator",
+                  "pooled",
+                  "memory",
+                  "heap"))
           .isZero();
     } finally {
       first.release();
       second.release();
     }
-    assertThat(sample(scrape(registry), "otlp4j_buffer_pool_active_allocations", "allocator", "pooled",
-        "memory", "direct")).isZero();
+    assertThat(
+            sample(
+                scrape(registry),
+                "otlp4j_buffer_pool_active_allocations",
+                "allocator",
+                "pooled",
+                "memory",
+                "direct"))
+        .isZero();
   }
 
   @Test
@@ -62,8 +97,15 @@ class BufferPoolMetricsTest {
     BufferPoolMetrics.register(registry, allocator);
     ByteBuf buffer = allocator.directBuffer(50_000);
     try {
-      assertThat(sample(scrape(registry), "otlp4j_buffer_pool_used_bytes", "allocator", "adaptive",
-          "memory", "direct")).isGreaterThanOrEqualTo(50_000);
+      assertThat(
+              sample(
+                  scrape(registry),
+                  "otlp4j_buffer_pool_used_bytes",
+                  "allocator",
+                  "adaptive",
+                  "memory",
+                  "direct"))
+          .isGreaterThanOrEqualTo(50_000);
     } finally {
       buffer.release();
     }

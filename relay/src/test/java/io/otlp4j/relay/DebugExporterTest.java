@@ -10,7 +10,6 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
-import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.testing.OtlpGenerator;
 import java.util.ArrayList;
@@ -52,7 +51,8 @@ class DebugExporterTest {
   void detailedLogsEverySpanAsOtlpJson() {
     ExportTraceServiceRequest request = uniquelyNamed(250);
     List<String> lines = new ArrayList<>();
-    DebugExporter exporter = new DebugExporter("debug", DebugExporter.Verbosity.DETAILED, lines::add);
+    DebugExporter exporter =
+        new DebugExporter("debug", DebugExporter.Verbosity.DETAILED, lines::add);
     ByteBuf buf = direct(request.toByteArray());
     assertThat(exporter.export(Signal.TRACES, buf, 250).join().isSuccess()).isTrue();
     assertThat(buf.refCnt()).isZero();
@@ -64,20 +64,24 @@ class DebugExporterTest {
     }
     // Rendered in lines of at most DETAILED_ITEMS_PER_LINE spans, each a whole OTLP/JSON request.
     assertThat(lines).hasSizeGreaterThanOrEqualTo(1 + 250 / DebugExporter.DETAILED_ITEMS_PER_LINE);
-    assertThat(lines.subList(1, lines.size())).allSatisfy(l -> assertThat(l).startsWith("{\"resourceSpans\":"));
+    assertThat(lines.subList(1, lines.size()))
+        .allSatisfy(l -> assertThat(l).startsWith("{\"resourceSpans\":"));
   }
 
   @Test
   void detailedOutputOfOneBatchIsBounded() {
     ExportTraceServiceRequest request = uniquelyNamed(6000);
     List<String> lines = new ArrayList<>();
-    DebugExporter exporter = new DebugExporter("debug", DebugExporter.Verbosity.DETAILED, lines::add);
+    DebugExporter exporter =
+        new DebugExporter("debug", DebugExporter.Verbosity.DETAILED, lines::add);
     exporter.export(Signal.TRACES, Unpooled.wrappedBuffer(request.toByteArray()), 6000).join();
 
     long chars = lines.stream().mapToLong(String::length).sum();
     assertThat(chars).isLessThan(DebugExporter.DETAILED_MAX_CHARS_PER_BATCH + 512 * 1024);
     assertThat(lines.get(lines.size() - 1)).matches("debug: \\d+ more spans not shown .*");
-    assertThat(String.join("\n", lines)).contains("\"span-0-end\"").doesNotContain("\"span-5999-end\"");
+    assertThat(String.join("\n", lines))
+        .contains("\"span-0-end\"")
+        .doesNotContain("\"span-5999-end\"");
   }
 
   @Test
@@ -85,9 +89,15 @@ class DebugExporterTest {
     ExportLogsServiceRequest logs = OtlpGenerator.realisticLogs(40);
     List<String> normal = new ArrayList<>();
     new DebugExporter("debug/n", DebugExporter.Verbosity.NORMAL, normal::add)
-        .export(Signal.LOGS, Unpooled.wrappedBuffer(logs.toByteArray()), 40).join();
-    assertThat(normal).singleElement().asString()
-        .matches("debug/n: logs: \\d+ resources, \\d+ scopes, 40 log records, " + logs.getSerializedSize() + " bytes");
+        .export(Signal.LOGS, Unpooled.wrappedBuffer(logs.toByteArray()), 40)
+        .join();
+    assertThat(normal)
+        .singleElement()
+        .asString()
+        .matches(
+            "debug/n: logs: \\d+ resources, \\d+ scopes, 40 log records, "
+                + logs.getSerializedSize()
+                + " bytes");
 
     List<String> basic = new ArrayList<>();
     DebugExporter exporter = new DebugExporter("debug", DebugExporter.Verbosity.BASIC, basic::add);
@@ -100,7 +110,9 @@ class DebugExporterTest {
   void invalidBytesAreReportedNotRendered() {
     List<String> lines = new ArrayList<>();
     ByteBuf garbage = Unpooled.wrappedBuffer(new byte[] {0x0A, 0x05, 0x01});
-    new DebugExporter("debug", DebugExporter.Verbosity.DETAILED, lines::add).export(Signal.TRACES, garbage, 0).join();
+    new DebugExporter("debug", DebugExporter.Verbosity.DETAILED, lines::add)
+        .export(Signal.TRACES, garbage, 0)
+        .join();
     assertThat(lines).singleElement().asString().contains("not valid OTLP");
     assertThat(garbage.refCnt()).isZero();
   }

@@ -32,13 +32,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * In the {@code delivered} ack mode a client's answer waits for the upstream and says what the upstream
- * said: accepted, rejected for good (with the reason), or unavailable (retryable, with a retry delay).
- * Real peers on both sides: a grpc-java or JDK HTTP client, a grpc-java upstream on the official stubs.
+ * In the {@code delivered} ack mode a client's answer waits for the upstream and says what the
+ * upstream said: accepted, rejected for good (with the reason), or unavailable (retryable, with a
+ * retry delay). Real peers on both sides: a grpc-java or JDK HTTP client, a grpc-java upstream on
+ * the official stubs.
  */
 class DeliveredAckModeTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private MockOtlpServer upstream;
   private Relay relay;
@@ -58,7 +58,8 @@ class DeliveredAckModeTest {
   }
 
   private void startRelay(String upstreamEndpoint) throws Exception {
-    String yaml = """
+    String yaml =
+        """
         receivers:
           otlp:
             protocols:
@@ -79,30 +80,46 @@ class DeliveredAckModeTest {
           telemetry: { metrics: { address: "127.0.0.1:0" } }
           pipelines:
             traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
-        """.formatted(upstreamEndpoint);
+        """
+            .formatted(upstreamEndpoint);
     relay = Relay.start(RelayConfig.parse(yaml, v -> null, dir));
     assertThat(relay.ackMode()).isEqualTo(AckMode.DELIVERED);
   }
 
   private static ExportTraceServiceRequest spans(String name) {
-    return ExportTraceServiceRequest.newBuilder().addResourceSpans(ResourceSpans.newBuilder().addScopeSpans(
-        ScopeSpans.newBuilder().addSpans(Span.newBuilder().setName(name)
-            .setTraceId(ByteString.copyFrom(new byte[16])).setSpanId(ByteString.copyFrom(new byte[8])))))
+    return ExportTraceServiceRequest.newBuilder()
+        .addResourceSpans(
+            ResourceSpans.newBuilder()
+                .addScopeSpans(
+                    ScopeSpans.newBuilder()
+                        .addSpans(
+                            Span.newBuilder()
+                                .setName(name)
+                                .setTraceId(ByteString.copyFrom(new byte[16]))
+                                .setSpanId(ByteString.copyFrom(new byte[8])))))
         .build();
   }
 
   private CompletableFuture<HttpResponse<byte[]>> post(ExportTraceServiceRequest request) {
-    return HttpClient.newHttpClient().sendAsync(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + relay.httpAddress("otlp").getPort() + "/v1/traces"))
-        .header("Content-Type", "application/x-protobuf")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(request.toByteArray())).build(),
-        HttpResponse.BodyHandlers.ofByteArray());
+    return HttpClient.newHttpClient()
+        .sendAsync(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:" + relay.httpAddress("otlp").getPort() + "/v1/traces"))
+                .header("Content-Type", "application/x-protobuf")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(request.toByteArray()))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
   }
 
   private void exportOverGrpc(ExportTraceServiceRequest request) {
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", relay.grpcAddress("otlp").getPort()).usePlaintext()
-        .build();
-    TraceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS).export(request);
+    channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", relay.grpcAddress("otlp").getPort())
+            .usePlaintext()
+            .build();
+    TraceServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(20, TimeUnit.SECONDS)
+        .export(request);
   }
 
   @Test
@@ -129,15 +146,17 @@ class DeliveredAckModeTest {
     startRelay(upstream.grpcEndpoint());
 
     if (transport.equals("grpc")) {
-      StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
-          () -> exportOverGrpc(spans("rejected")));
+      StatusRuntimeException e =
+          catchThrowableOfType(
+              StatusRuntimeException.class, () -> exportOverGrpc(spans("rejected")));
       assertThat(e).isNotNull();
       assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
       assertThat(e.getStatus().getDescription()).contains("span 7 has no name");
     } else {
       HttpResponse<byte[]> response = post(spans("rejected")).get(20, TimeUnit.SECONDS);
       assertThat(response.statusCode()).isEqualTo(400);
-      assertThat(com.google.rpc.Status.parseFrom(response.body()).getMessage()).contains("span 7 has no name");
+      assertThat(com.google.rpc.Status.parseFrom(response.body()).getMessage())
+          .contains("span 7 has no name");
     }
     // Rejected for good: sent once, not retried.
     assertThat(upstream.requestCount()).isEqualTo(1);
@@ -145,20 +164,21 @@ class DeliveredAckModeTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"grpc", "http"})
-  void unavailableUpstreamGivesTheClientARetryableAnswerWithADelay(String transport) throws Exception {
+  void unavailableUpstreamGivesTheClientARetryableAnswerWithADelay(String transport)
+      throws Exception {
     startRelay("http://127.0.0.1:" + MockOtlpServer.freePort());
 
     if (transport.equals("grpc")) {
-      StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
-          () -> exportOverGrpc(spans("unsent")));
+      StatusRuntimeException e =
+          catchThrowableOfType(StatusRuntimeException.class, () -> exportOverGrpc(spans("unsent")));
       assertThat(e).isNotNull();
       assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
       assertThat(e.getStatus().getDescription()).contains("upstream unavailable");
     } else {
       HttpResponse<byte[]> response = post(spans("unsent")).get(20, TimeUnit.SECONDS);
       assertThat(response.statusCode()).isEqualTo(503);
-      assertThat(response.headers().firstValue("Retry-After")).hasValueSatisfying(
-          v -> assertThat(Integer.parseInt(v)).isPositive());
+      assertThat(response.headers().firstValue("Retry-After"))
+          .hasValueSatisfying(v -> assertThat(Integer.parseInt(v)).isPositive());
     }
   }
 
@@ -167,7 +187,8 @@ class DeliveredAckModeTest {
     upstream = MockOtlpServer.started();
     try (MockOtlpServer rejecting = MockOtlpServer.started()) {
       rejecting.failWith(Status.INVALID_ARGUMENT.withDescription("tenant over quota"));
-      String yaml = """
+      String yaml =
+          """
           receivers:
             otlp:
               protocols:
@@ -181,11 +202,13 @@ class DeliveredAckModeTest {
             pipelines:
               traces/good: { receivers: [otlp], exporters: [otlp/good] }
               traces/bad: { receivers: [otlp], exporters: [otlp/bad] }
-          """.formatted(upstream.grpcEndpoint(), rejecting.grpcEndpoint());
+          """
+              .formatted(upstream.grpcEndpoint(), rejecting.grpcEndpoint());
       relay = Relay.start(RelayConfig.parse(yaml, v -> null, dir));
       HttpResponse<byte[]> response = post(spans("fanned out")).get(20, TimeUnit.SECONDS);
       assertThat(response.statusCode()).isEqualTo(400);
-      assertThat(com.google.rpc.Status.parseFrom(response.body()).getMessage()).contains("tenant over quota");
+      assertThat(com.google.rpc.Status.parseFrom(response.body()).getMessage())
+          .contains("tenant over quota");
       // The other pipeline delivered it all the same, before the answer.
       assertThat(upstream.spans()).extracting(Span::getName).containsExactly("fanned out");
       relay.shutdown(Duration.ofSeconds(5));
@@ -200,9 +223,15 @@ class DeliveredAckModeTest {
     assertThat(post(spans("first try")).get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(503);
 
     upstream = MockOtlpServer.builder().grpcPort(port).start();
-    // The exporter's circuit may still be open for a moment: the client retries, as the answer told it.
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+    // The exporter's circuit may still be open for a moment: the client retries, as the answer told
+    // it.
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(200))
         .until(() -> post(spans("retried")).get(20, TimeUnit.SECONDS).statusCode() == 200);
-    assertThat(upstream.spans()).extracting(Span::getName).contains("retried").doesNotContain("first try");
+    assertThat(upstream.spans())
+        .extracting(Span::getName)
+        .contains("retried")
+        .doesNotContain("first try");
   }
 }

@@ -34,14 +34,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The {@code durable} ack mode in one process: acknowledged data waits on disk while the upstream is
- * down, survives a restart of the relay and is delivered once the upstream is back; memory stays flat
- * meanwhile; a full queue refuses with a retryable answer and takes data again once it drains. (The
- * same across a SIGKILL: {@link RelayCrashTest}.)
+ * The {@code durable} ack mode in one process: acknowledged data waits on disk while the upstream
+ * is down, survives a restart of the relay and is delivered once the upstream is back; memory stays
+ * flat meanwhile; a full queue refuses with a retryable answer and takes data again once it drains.
+ * (The same across a SIGKILL: {@link RelayCrashTest}.)
  */
 class DurableAckModeTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final HttpClient http = HttpClient.newHttpClient();
   private MockOtlpServer upstream;
@@ -57,7 +56,8 @@ class DurableAckModeTest {
     }
   }
 
-  private static final String FAST_RETRY = "{ initial_interval: 20ms, max_interval: 100ms, max_elapsed_time: 200ms }";
+  private static final String FAST_RETRY =
+      "{ initial_interval: 20ms, max_interval: 100ms, max_elapsed_time: 200ms }";
 
   private static String config(int upstreamPort, String retry, String storageSettings) {
     return """
@@ -82,7 +82,8 @@ class DurableAckModeTest {
           telemetry: { metrics: { address: "127.0.0.1:0" } }
           pipelines:
             traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
-        """.formatted(storageSettings, upstreamPort, retry);
+        """
+        .formatted(storageSettings, upstreamPort, retry);
   }
 
   private Relay start(String yaml) throws Exception {
@@ -96,20 +97,31 @@ class DurableAckModeTest {
     for (int i = 0; i < count; i++) {
       byte[] spanId = new byte[8];
       spanId[7] = (byte) (i + 1);
-      scope.addSpans(Span.newBuilder().setName(prefix + "-" + i).setTraceId(ByteString.copyFrom(new byte[16]))
-          .setSpanId(ByteString.copyFrom(spanId)).setStartTimeUnixNano(1_000L + i).setEndTimeUnixNano(2_000L + i)
-          .addAttributes(KeyValue.newBuilder().setKey("pad")
-              .setValue(AnyValue.newBuilder().setStringValue("x".repeat(padding)))));
+      scope.addSpans(
+          Span.newBuilder()
+              .setName(prefix + "-" + i)
+              .setTraceId(ByteString.copyFrom(new byte[16]))
+              .setSpanId(ByteString.copyFrom(spanId))
+              .setStartTimeUnixNano(1_000L + i)
+              .setEndTimeUnixNano(2_000L + i)
+              .addAttributes(
+                  KeyValue.newBuilder()
+                      .setKey("pad")
+                      .setValue(AnyValue.newBuilder().setStringValue("x".repeat(padding)))));
     }
-    return ExportTraceServiceRequest.newBuilder().addResourceSpans(ResourceSpans.newBuilder().addScopeSpans(scope))
+    return ExportTraceServiceRequest.newBuilder()
+        .addResourceSpans(ResourceSpans.newBuilder().addScopeSpans(scope))
         .build();
   }
 
   private HttpResponse<byte[]> post(ExportTraceServiceRequest request) throws Exception {
-    return http.send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + relay.httpAddress("otlp").getPort() + "/v1/traces"))
-        .header("Content-Type", "application/x-protobuf")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(request.toByteArray())).build(),
+    return http.send(
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://127.0.0.1:" + relay.httpAddress("otlp").getPort() + "/v1/traces"))
+            .header("Content-Type", "application/x-protobuf")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(request.toByteArray()))
+            .build(),
         HttpResponse.BodyHandlers.ofByteArray());
   }
 
@@ -135,17 +147,20 @@ class DurableAckModeTest {
       assertThat(post(request).statusCode()).as("request %d", r).isEqualTo(200);
       sent.add(request);
     }
-    // Answered after the fsync: the relay holds nothing in memory, the queue on disk holds everything.
+    // Answered after the fsync: the relay holds nothing in memory, the queue on disk holds
+    // everything.
     assertThat(metric("otlp4j_memory_used_bytes")).isZero();
-    await().atMost(Duration.ofSeconds(10)).until(() -> metric("otlp4j_exporter_queue_records") == 20);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> metric("otlp4j_exporter_queue_records") == 20);
     assertThat(metric("otelcol_exporter_queue_size")).isPositive();
     assertThat(relay.shutdown(Duration.ofSeconds(5))).isTrue();
 
     start(yaml);
     upstream = MockOtlpServer.builder().grpcPort(port).start();
     await().atMost(Duration.ofSeconds(30)).until(() -> upstream.spans().size() >= 60);
-    Map<String, Span> received = upstream.spans().stream()
-        .collect(Collectors.toMap(Span::getName, Function.identity()));
+    Map<String, Span> received =
+        upstream.spans().stream().collect(Collectors.toMap(Span::getName, Function.identity()));
     // Nothing was delivered before the restart, so nothing is delivered twice.
     assertThat(upstream.spans()).hasSize(60);
     for (ExportTraceServiceRequest request : sent) {
@@ -154,15 +169,24 @@ class DurableAckModeTest {
       }
     }
     // Batches of at most send_batch_max_size spans.
-    assertThat(upstream.traceRequests()).allSatisfy(t -> assertThat(t.getResourceSpansList().stream()
-        .mapToInt(rs -> rs.getScopeSpans(0).getSpansCount()).sum()).isLessThanOrEqualTo(8));
-    await().atMost(Duration.ofSeconds(10)).until(() -> metric("otlp4j_exporter_queue_records") == 0);
+    assertThat(upstream.traceRequests())
+        .allSatisfy(
+            t ->
+                assertThat(
+                        t.getResourceSpansList().stream()
+                            .mapToInt(rs -> rs.getScopeSpans(0).getSpansCount())
+                            .sum())
+                    .isLessThanOrEqualTo(8));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> metric("otlp4j_exporter_queue_records") == 0);
   }
 
   @Test
   void fullQueueRefusesRetryablyAndTakesDataAgainOnceItDrains() throws Exception {
     int port = MockOtlpServer.freePort();
-    // One attempt per export and the queue's own backoff (1 s growing): too few failures to open the
+    // One attempt per export and the queue's own backoff (1 s growing): too few failures to open
+    // the
     // exporter's circuit before the upstream is back.
     start(config(port, "{ enabled: false }", "    max_size_mib: 2\n    segment_size_mib: 1"));
     ExportTraceServiceRequest big = spans("big", 1, 100_000);
@@ -181,30 +205,51 @@ class DurableAckModeTest {
     assertThat(refused).isNotNull();
     assertThat(refused.statusCode()).isEqualTo(503);
     assertThat(refused.headers().firstValue("Retry-After")).isPresent();
-    assertThat(com.google.rpc.Status.parseFrom(refused.body()).getMessage()).contains("durable queue refused");
+    assertThat(com.google.rpc.Status.parseFrom(refused.body()).getMessage())
+        .contains("durable queue refused");
     assertThat(metric("otlp4j_memory_used_bytes")).isZero();
 
     upstream = MockOtlpServer.builder().grpcPort(port).start();
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(200))
         .until(() -> post(big).statusCode() == 200);
     int acceptedBefore = accepted;
-    await().atMost(Duration.ofSeconds(30)).until(() -> upstream.spans().size() >= acceptedBefore + 1);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> upstream.spans().size() >= acceptedBefore + 1);
   }
 
   @Test
   void runAckModeOptionIsCheckedAgainstTheConfiguration() throws Exception {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8);
-    String[] common = {"--data-dir", dir.toString(), "--grpc-endpoint", "127.0.0.1:0", "--http-endpoint",
-        "127.0.0.1:0", "--admin-endpoint", "127.0.0.1:0"};
-    int bogus = Cli.execute(concat(new String[] {"run", "--ack-mode", "eventually"}, common),
-        new ByteArrayInputStream(new byte[0]), new PrintStream(new ByteArrayOutputStream()), errStream);
+    String[] common = {
+      "--data-dir",
+      dir.toString(),
+      "--grpc-endpoint",
+      "127.0.0.1:0",
+      "--http-endpoint",
+      "127.0.0.1:0",
+      "--admin-endpoint",
+      "127.0.0.1:0"
+    };
+    int bogus =
+        Cli.execute(
+            concat(new String[] {"run", "--ack-mode", "eventually"}, common),
+            new ByteArrayInputStream(new byte[0]),
+            new PrintStream(new ByteArrayOutputStream()),
+            errStream);
     assertThat(bogus).isEqualTo(Cli.EXIT_BAD_INPUT);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--ack-mode: unknown ack mode 'eventually'");
-    // A configuration that keeps a queue on disk: only durable fits it. (Without --config the embedded
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--ack-mode: unknown ack mode 'eventually'");
+    // A configuration that keeps a queue on disk: only durable fits it. (Without --config the
+    // embedded
     // default follows the flag instead: RunCommandTest.runWithoutConfigFollowsTheAckModeFlag.)
     Path config = dir.resolve("relay.yaml");
-    Files.writeString(config, """
+    Files.writeString(
+        config,
+        """
         extensions:
           file_storage: { directory: ./queue }
         receivers:
@@ -219,11 +264,17 @@ class DurableAckModeTest {
           pipelines:
             traces: { receivers: [otlp], exporters: [file] }
         """);
-    int delivered = Cli.execute(new String[] {"run", "--config", config.toString(), "--ack-mode", "delivered"},
-        new ByteArrayInputStream(new byte[0]), new PrintStream(new ByteArrayOutputStream()), errStream);
+    int delivered =
+        Cli.execute(
+            new String[] {"run", "--config", config.toString(), "--ack-mode", "delivered"},
+            new ByteArrayInputStream(new byte[0]),
+            new PrintStream(new ByteArrayOutputStream()),
+            errStream);
     assertThat(delivered).isEqualTo(Cli.EXIT_BAD_INPUT);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--ack-mode: ack mode delivered: exporters [file] "
-        + "keep their queue in a file_storage");
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains(
+            "--ack-mode: ack mode delivered: exporters [file] "
+                + "keep their queue in a file_storage");
     assertThat(Files.exists(dir.resolve("queue"))).isFalse();
   }
 

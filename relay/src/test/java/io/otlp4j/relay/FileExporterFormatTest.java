@@ -10,7 +10,6 @@ import io.netty.buffer.Unpooled;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
-import io.otlp4j.core.Outcome;
 import io.otlp4j.relay.config.RelayConfig;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
@@ -33,19 +32,20 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The {@code file} exporter's {@code format: proto} (the Collector's framing: a 4-byte big-endian
- * length before each request), {@code append}, and rotation by age, read back with the official classes;
- * and its JSON lines, the same whatever buffer a request comes in.
+ * length before each request), {@code append}, and rotation by age, read back with the official
+ * classes; and its JSON lines, the same whatever buffer a request comes in.
  */
 class FileExporterFormatTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static ByteBuf direct(byte[] bytes) {
     return PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
   }
 
-  /** Reads the Collector's framing: uint32 big-endian length, then that many protobuf bytes, to EOF. */
+  /**
+   * Reads the Collector's framing: uint32 big-endian length, then that many protobuf bytes, to EOF.
+   */
   private static List<byte[]> frames(Path file) throws Exception {
     List<byte[]> frames = new ArrayList<>();
     try (DataInputStream in = new DataInputStream(Files.newInputStream(file))) {
@@ -61,28 +61,35 @@ class FileExporterFormatTest {
     }
   }
 
-  /** The buffers a request reaches the exporter in: heap (at an offset), direct, composite (a merged batch). */
+  /**
+   * The buffers a request reaches the exporter in: heap (at an offset), direct, composite (a merged
+   * batch).
+   */
   private static ByteBuf inKind(int kind, byte[] bytes) {
     switch (kind) {
-      case 0: {
-        byte[] padded = new byte[bytes.length + 7];
-        System.arraycopy(bytes, 0, padded, 7, bytes.length);
-        return Unpooled.wrappedBuffer(padded).skipBytes(7);
-      }
+      case 0:
+        {
+          byte[] padded = new byte[bytes.length + 7];
+          System.arraycopy(bytes, 0, padded, 7, bytes.length);
+          return Unpooled.wrappedBuffer(padded).skipBytes(7);
+        }
       case 1:
         return direct(bytes);
-      default: {
-        CompositeByteBuf composite = PooledByteBufAllocator.DEFAULT.compositeDirectBuffer();
-        int half = bytes.length / 2;
-        composite.addComponent(true, direct(java.util.Arrays.copyOfRange(bytes, 0, half)));
-        composite.addComponent(true, direct(java.util.Arrays.copyOfRange(bytes, half, bytes.length)));
-        return composite;
-      }
+      default:
+        {
+          CompositeByteBuf composite = PooledByteBufAllocator.DEFAULT.compositeDirectBuffer();
+          int half = bytes.length / 2;
+          composite.addComponent(true, direct(java.util.Arrays.copyOfRange(bytes, 0, half)));
+          composite.addComponent(
+              true, direct(java.util.Arrays.copyOfRange(bytes, half, bytes.length)));
+          return composite;
+        }
     }
   }
 
   @Test
-  void jsonLinesAreTheTranscodersOutputWhateverTheBufferAndNothingOfAFailedRequest() throws Exception {
+  void jsonLinesAreTheTranscodersOutputWhateverTheBufferAndNothingOfAFailedRequest()
+      throws Exception {
     Path out = dir.resolve("all.jsonl");
     FileExporter exporter = FileExporter.builder("file").path(out).build();
     OtlpGenerator generator = new OtlpGenerator(11);
@@ -119,7 +126,10 @@ class FileExporterFormatTest {
     assertThat(lines).containsExactlyElementsOf(expected);
     for (int i = 0; i < lines.size(); i++) {
       Signal signal = Signal.values()[i % 3];
-      assertThat(parse(signal, OtlpJson.toProtobuf(signal, lines.get(i).getBytes(StandardCharsets.UTF_8))))
+      assertThat(
+              parse(
+                  signal,
+                  OtlpJson.toProtobuf(signal, lines.get(i).getBytes(StandardCharsets.UTF_8))))
           .isEqualTo(sent.get(i));
     }
   }
@@ -135,7 +145,8 @@ class FileExporterFormatTest {
   @Test
   void protoFormatIsReadBackWithTheOfficialClasses() throws Exception {
     Path out = dir.resolve("all.binpb");
-    FileExporter exporter = FileExporter.builder("file").path(out).format(FileExporter.Format.PROTO).build();
+    FileExporter exporter =
+        FileExporter.builder("file").path(out).format(FileExporter.Format.PROTO).build();
     OtlpGenerator generator = new OtlpGenerator(5);
     List<Message> sent = new ArrayList<>();
     for (int i = 0; i < 30; i++) {
@@ -151,18 +162,20 @@ class FileExporterFormatTest {
     List<byte[]> frames = frames(out);
     assertThat(frames).hasSize(30);
     for (int i = 0; i < 30; i++) {
-      Message parsed = switch (Signal.values()[i % 3]) {
-        case TRACES -> ExportTraceServiceRequest.parseFrom(frames.get(i));
-        case METRICS -> ExportMetricsServiceRequest.parseFrom(frames.get(i));
-        case LOGS -> ExportLogsServiceRequest.parseFrom(frames.get(i));
-      };
+      Message parsed =
+          switch (Signal.values()[i % 3]) {
+            case TRACES -> ExportTraceServiceRequest.parseFrom(frames.get(i));
+            case METRICS -> ExportMetricsServiceRequest.parseFrom(frames.get(i));
+            case LOGS -> ExportLogsServiceRequest.parseFrom(frames.get(i));
+          };
       assertThat(parsed).isEqualTo(sent.get(i));
     }
   }
 
   @Test
   void relayWithFormatProtoWritesTheCollectorsFraming() throws Exception {
-    String yaml = """
+    String yaml =
+        """
         receivers:
           otlp:
             protocols:
@@ -192,7 +205,8 @@ class FileExporterFormatTest {
       file.export(Signal.TRACES, direct(request.toByteArray()), 20).join();
       file.export(Signal.TRACES, direct(request.toByteArray()), 20).join();
     }
-    assertThat(frames(dir.resolve("traces.binpb"))).hasSize(2)
+    assertThat(frames(dir.resolve("traces.binpb")))
+        .hasSize(2)
         .allSatisfy(f -> assertThat(ExportTraceServiceRequest.parseFrom(f)).isEqualTo(request));
   }
 
@@ -223,8 +237,13 @@ class FileExporterFormatTest {
     Files.writeString(recent, "y");
     Files.setLastModifiedTime(old, FileTime.from(Instant.now().minus(Duration.ofDays(4))));
     byte[] request = OtlpGenerator.realisticTraces(50).toByteArray();
-    FileExporter exporter = FileExporter.builder("file").path(out).format(FileExporter.Format.PROTO)
-        .maxBytes(request.length + 10).maxAge(Duration.ofDays(3)).build();
+    FileExporter exporter =
+        FileExporter.builder("file")
+            .path(out)
+            .format(FileExporter.Format.PROTO)
+            .maxBytes(request.length + 10)
+            .maxAge(Duration.ofDays(3))
+            .build();
     exporter.export(Signal.TRACES, direct(request), 50).join();
     exporter.export(Signal.TRACES, direct(request), 50).join(); // rotates
     exporter.shutdown(Duration.ofSeconds(1)).join();
@@ -232,13 +251,18 @@ class FileExporterFormatTest {
     assertThat(old).doesNotExist();
     assertThat(recent).exists();
     try (Stream<Path> files = Files.list(dir)) {
-      List<Path> rotated = files.filter(p -> p.getFileName().toString().startsWith("t-2")
-          && !p.equals(recent)).toList();
-      assertThat(rotated).singleElement().satisfies(p -> {
-        try (InputStream in = Files.newInputStream(p)) {
-          assertThat(in.readAllBytes()).hasSize(4 + request.length);
-        }
-      });
+      List<Path> rotated =
+          files
+              .filter(p -> p.getFileName().toString().startsWith("t-2") && !p.equals(recent))
+              .toList();
+      assertThat(rotated)
+          .singleElement()
+          .satisfies(
+              p -> {
+                try (InputStream in = Files.newInputStream(p)) {
+                  assertThat(in.readAllBytes()).hasSize(4 + request.length);
+                }
+              });
     }
     assertThat(frames(out)).singleElement().satisfies(f -> assertThat(f).isEqualTo(request));
   }

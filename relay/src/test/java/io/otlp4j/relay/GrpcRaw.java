@@ -15,79 +15,97 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.concurrent.TimeUnit;
 
-/** gRPC calls with bytes no official client sends: arbitrary request bodies, unknown methods, huge messages. */
+/**
+ * gRPC calls with bytes no official client sends: arbitrary request bodies, unknown methods, huge
+ * messages.
+ */
 final class GrpcRaw {
   private GrpcRaw() {}
 
-  static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
+  static final MethodDescriptor.Marshaller<byte[]> BYTES =
+      new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(byte[] value) {
+          return new ByteArrayInputStream(value);
+        }
 
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
+        @Override
+        public byte[] parse(InputStream stream) {
+          try {
+            return stream.readAllBytes();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+      };
 
   /** A request of so many zero bytes, produced as they are sent (never held in memory at once). */
-  static final MethodDescriptor.Marshaller<Long> ZEROS = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(Long length) {
-      return new Zeros(length);
-    }
+  static final MethodDescriptor.Marshaller<Long> ZEROS =
+      new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(Long length) {
+          return new Zeros(length);
+        }
 
-    @Override
-    public Long parse(InputStream stream) {
-      throw new UnsupportedOperationException();
-    }
-  };
+        @Override
+        public Long parse(InputStream stream) {
+          throw new UnsupportedOperationException();
+        }
+      };
 
   /** Sends {@code bytes} as the request of {@code signal}'s Export method. */
   static byte[] export(Channel channel, Signal signal, byte[] bytes) {
-    return call(channel, MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"), bytes, null);
+    return call(
+        channel,
+        MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"),
+        bytes,
+        null);
   }
 
   static byte[] call(Channel channel, String fullMethodName, byte[] bytes, String compression) {
-    MethodDescriptor<byte[], byte[]> method = MethodDescriptor.<byte[], byte[]>newBuilder()
-        .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName(fullMethodName)
-        .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+    MethodDescriptor<byte[], byte[]> method =
+        MethodDescriptor.<byte[], byte[]>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName(fullMethodName)
+            .setRequestMarshaller(BYTES)
+            .setResponseMarshaller(BYTES)
+            .build();
     return ClientCalls.blockingUnaryCall(channel, method, options(compression), bytes);
   }
 
   /** Sends {@code length} zero bytes as the request of {@code signal}'s Export method. */
   static byte[] exportZeros(Channel channel, Signal signal, long length, String compression) {
-    MethodDescriptor<Long, byte[]> method = MethodDescriptor.<Long, byte[]>newBuilder()
-        .setType(MethodDescriptor.MethodType.UNARY)
-        .setFullMethodName(MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
-        .setRequestMarshaller(ZEROS).setResponseMarshaller(BYTES).build();
+    MethodDescriptor<Long, byte[]> method =
+        MethodDescriptor.<Long, byte[]>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName(
+                MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
+            .setRequestMarshaller(ZEROS)
+            .setResponseMarshaller(BYTES)
+            .build();
     return ClientCalls.blockingUnaryCall(channel, method, options(compression), length);
   }
 
   /**
-   * A channel option set whose {@code gzip} compressor sends the caller's bytes as they are: the caller
-   * passes bytes that are gzip already (a compression bomb made once, cheaply), and the server sees an
-   * ordinary gzip-compressed gRPC message.
+   * A channel option set whose {@code gzip} compressor sends the caller's bytes as they are: the
+   * caller passes bytes that are gzip already (a compression bomb made once, cheaply), and the
+   * server sees an ordinary gzip-compressed gRPC message.
    */
   static final CompressorRegistry PRECOMPRESSED_GZIP = CompressorRegistry.newEmptyInstance();
 
   static {
-    PRECOMPRESSED_GZIP.register(new Compressor() {
-      @Override
-      public String getMessageEncoding() {
-        return "gzip";
-      }
+    PRECOMPRESSED_GZIP.register(
+        new Compressor() {
+          @Override
+          public String getMessageEncoding() {
+            return "gzip";
+          }
 
-      @Override
-      public OutputStream compress(OutputStream os) {
-        return os;
-      }
-    });
+          @Override
+          public OutputStream compress(OutputStream os) {
+            return os;
+          }
+        });
   }
 
   private static CallOptions options(String compression) {

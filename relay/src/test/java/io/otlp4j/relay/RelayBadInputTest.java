@@ -8,18 +8,18 @@ import static org.awaitility.Awaitility.await;
 
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
-import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
 import io.opentelemetry.proto.collector.logs.v1.LogsServiceGrpc;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import io.otlp4j.receiver.GrpcReceiver;
 import io.otlp4j.receiver.HttpReceiver;
+import io.otlp4j.testing.MockOtlpServer;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
-import io.otlp4j.testing.MockOtlpServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -51,8 +51,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>The relay's configuration has no request size keys, so "oversized" is measured against the
  * receivers' default limit of 64 MiB (the OTLP specification's recommendation); nor has it
- * authentication keys, so a bad or missing bearer token is left to the receiver module's tests until
- * it does.
+ * authentication keys, so a bad or missing bearer token is left to the receiver module's tests
+ * until it does.
  */
 class RelayBadInputTest extends RelayScenarioTest {
 
@@ -67,10 +67,15 @@ class RelayBadInputTest extends RelayScenarioTest {
 
   @ParameterizedTest(name = "ack mode {0}")
   @MethodSource("io.otlp4j.relay.RelayUnderTest#ackModes")
-  void everyBadRequestGetsItsAnswerWhileWellBehavedClientsLoseNothing(AckMode ackMode) throws Exception {
-    assertThat(GRPC_LIMIT).as("the gzip bomb, one byte over LIMIT, is over both limits").isLessThanOrEqualTo(LIMIT);
+  void everyBadRequestGetsItsAnswerWhileWellBehavedClientsLoseNothing(AckMode ackMode)
+      throws Exception {
+    assertThat(GRPC_LIMIT)
+        .as("the gzip bomb, one byte over LIMIT, is over both limits")
+        .isLessThanOrEqualTo(LIMIT);
     upstream = startUpstream();
-    relay = RelayUnderTest.start("""
+    relay =
+        RelayUnderTest.start(
+            """
         receivers:
           otlp:
             protocols:
@@ -89,46 +94,74 @@ class RelayBadInputTest extends RelayScenarioTest {
             traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
             metrics: { receivers: [otlp], processors: [batch], exporters: [otlp] }
             logs: { receivers: [otlp], processors: [batch], exporters: [otlp] }
-        """, Map.of("UPSTREAM", upstream.grpcEndpoint()), ackMode, dir);
+        """,
+            Map.of("UPSTREAM", upstream.grpcEndpoint()),
+            ackMode,
+            dir);
 
     // Two well-behaved clients, one per transport, each sending a bounded number of requests.
     ManagedChannel goodChannel = relay.grpcChannel();
-    CompletableFuture<Integer> goodGrpc = CompletableFuture.supplyAsync(() -> {
-      TraceServiceGrpc.TraceServiceBlockingStub traces = TraceServiceGrpc.newBlockingStub(goodChannel);
-      LogsServiceGrpc.LogsServiceBlockingStub logs = LogsServiceGrpc.newBlockingStub(goodChannel);
-      int ok = 0;
-      for (int i = 0; i < GOOD_TRACE_REQUESTS; i++) {
-        traces.withDeadlineAfter(20, TimeUnit.SECONDS).export(OtlpRequests.spans("grpc-" + i, SPANS_PER_REQUEST));
-        ok++;
-        if (i < GOOD_LOG_REQUESTS) {
-          logs.withDeadlineAfter(20, TimeUnit.SECONDS).export(OtlpRequests.logs("grpc-" + i, 3));
-          ok++;
-        }
-      }
-      return ok;
-    });
-    CompletableFuture<List<Integer>> goodHttp = CompletableFuture.supplyAsync(() -> {
-      List<Integer> statuses = new ArrayList<>();
-      for (int i = 0; i < GOOD_TRACE_REQUESTS; i++) {
-        byte[] request = OtlpRequests.spans("http-" + i, SPANS_PER_REQUEST).toByteArray();
-        HttpResponse<byte[]> r = switch (i % 3) {
-          case 0 -> relay.post("/v1/traces", request);
-          case 1 -> relay.post(relay.httpUri("/v1/traces"), JSON, null, OtlpJson.toJson(Signal.TRACES, request));
-          default -> relay.post(relay.httpUri("/v1/traces"), PROTOBUF, "gzip", Compression.GZIP.compress(request));
-        };
-        statuses.add(r.statusCode());
-        if (i < GOOD_METRIC_REQUESTS) {
-          statuses.add(relay.post("/v1/metrics", OtlpRequests.metricPoints("http-" + i).toByteArray()).statusCode());
-        }
-      }
-      return statuses;
-    });
+    CompletableFuture<Integer> goodGrpc =
+        CompletableFuture.supplyAsync(
+            () -> {
+              TraceServiceGrpc.TraceServiceBlockingStub traces =
+                  TraceServiceGrpc.newBlockingStub(goodChannel);
+              LogsServiceGrpc.LogsServiceBlockingStub logs =
+                  LogsServiceGrpc.newBlockingStub(goodChannel);
+              int ok = 0;
+              for (int i = 0; i < GOOD_TRACE_REQUESTS; i++) {
+                traces
+                    .withDeadlineAfter(20, TimeUnit.SECONDS)
+                    .export(OtlpRequests.spans("grpc-" + i, SPANS_PER_REQUEST));
+                ok++;
+                if (i < GOOD_LOG_REQUESTS) {
+                  logs.withDeadlineAfter(20, TimeUnit.SECONDS)
+                      .export(OtlpRequests.logs("grpc-" + i, 3));
+                  ok++;
+                }
+              }
+              return ok;
+            });
+    CompletableFuture<List<Integer>> goodHttp =
+        CompletableFuture.supplyAsync(
+            () -> {
+              List<Integer> statuses = new ArrayList<>();
+              for (int i = 0; i < GOOD_TRACE_REQUESTS; i++) {
+                byte[] request = OtlpRequests.spans("http-" + i, SPANS_PER_REQUEST).toByteArray();
+                HttpResponse<byte[]> r =
+                    switch (i % 3) {
+                      case 0 -> relay.post("/v1/traces", request);
+                      case 1 ->
+                          relay.post(
+                              relay.httpUri("/v1/traces"),
+                              JSON,
+                              null,
+                              OtlpJson.toJson(Signal.TRACES, request));
+                      default ->
+                          relay.post(
+                              relay.httpUri("/v1/traces"),
+                              PROTOBUF,
+                              "gzip",
+                              Compression.GZIP.compress(request));
+                    };
+                statuses.add(r.statusCode());
+                if (i < GOOD_METRIC_REQUESTS) {
+                  statuses.add(
+                      relay
+                          .post("/v1/metrics", OtlpRequests.metricPoints("http-" + i).toByteArray())
+                          .statusCode());
+                }
+              }
+              return statuses;
+            });
 
     httpBadInputs();
     grpcBadInputs();
 
-    assertThat(goodGrpc.get(30, TimeUnit.SECONDS)).isEqualTo(GOOD_TRACE_REQUESTS + GOOD_LOG_REQUESTS);
-    assertThat(goodHttp.get(30, TimeUnit.SECONDS)).hasSize(GOOD_TRACE_REQUESTS + GOOD_METRIC_REQUESTS)
+    assertThat(goodGrpc.get(30, TimeUnit.SECONDS))
+        .isEqualTo(GOOD_TRACE_REQUESTS + GOOD_LOG_REQUESTS);
+    assertThat(goodHttp.get(30, TimeUnit.SECONDS))
+        .hasSize(GOOD_TRACE_REQUESTS + GOOD_METRIC_REQUESTS)
         .containsOnly(200);
 
     Map<String, Long> expectedSpans = new HashMap<>();
@@ -146,29 +179,52 @@ class RelayBadInputTest extends RelayScenarioTest {
       }
     }
     for (int i = 0; i < GOOD_METRIC_REQUESTS; i++) {
-      expectedPoints.putAll(Map.of("http-" + i + ".gauge", 2L, "http-" + i + ".sum", 3L, "http-" + i + ".histogram",
-          1L, "http-" + i + ".exp_histogram", 1L, "http-" + i + ".summary", 1L));
+      expectedPoints.putAll(
+          Map.of(
+              "http-" + i + ".gauge",
+              2L,
+              "http-" + i + ".sum",
+              3L,
+              "http-" + i + ".histogram",
+              1L,
+              "http-" + i + ".exp_histogram",
+              1L,
+              "http-" + i + ".summary",
+              1L));
     }
-    await().atMost(Duration.ofSeconds(15)).until(() -> upstream.spans().size() >= expectedSpans.size()
-        && upstream.logRecords().size() >= expectedLogs.size()
-        && upstream.pointCount() >= GOOD_METRIC_REQUESTS * OtlpRequests.POINTS_PER_METRICS_REQUEST);
-    assertThat(upstream.spanNameCounts()).as("every good span exactly once, nothing else")
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .until(
+            () ->
+                upstream.spans().size() >= expectedSpans.size()
+                    && upstream.logRecords().size() >= expectedLogs.size()
+                    && upstream.pointCount()
+                        >= GOOD_METRIC_REQUESTS * OtlpRequests.POINTS_PER_METRICS_REQUEST);
+    assertThat(upstream.spanNameCounts())
+        .as("every good span exactly once, nothing else")
         .isEqualTo(expectedSpans);
     assertThat(upstream.logBodyCounts()).isEqualTo(expectedLogs);
     assertThat(upstream.metricPointCounts()).isEqualTo(expectedPoints);
 
     // Only the good requests' items were accepted; the bad ones never reached a pipeline.
     long spansPerTransport = (long) GOOD_TRACE_REQUESTS * SPANS_PER_REQUEST;
-    assertThat(relay.metric("otelcol_receiver_accepted_spans_total", "receiver", "otlp", "transport", "grpc"))
+    assertThat(
+            relay.metric(
+                "otelcol_receiver_accepted_spans_total", "receiver", "otlp", "transport", "grpc"))
         .isEqualTo(spansPerTransport);
-    assertThat(relay.metric("otelcol_receiver_accepted_spans_total", "receiver", "otlp", "transport", "http"))
+    assertThat(
+            relay.metric(
+                "otelcol_receiver_accepted_spans_total", "receiver", "otlp", "transport", "http"))
         .isEqualTo(spansPerTransport);
     assertThat(relay.metric("otelcol_receiver_accepted_log_records_total", "transport", "grpc"))
         .isEqualTo(GOOD_LOG_REQUESTS * 3);
     assertThat(relay.metric("otelcol_receiver_accepted_metric_points_total", "transport", "http"))
         .isEqualTo(GOOD_METRIC_REQUESTS * OtlpRequests.POINTS_PER_METRICS_REQUEST);
-    assertThat(relay.metric("otelcol_exporter_sent_spans_total", "exporter", "otlp")).isEqualTo(2 * spansPerTransport);
-    await().atMost(Duration.ofSeconds(10)).until(() -> relay.metric("otlp4j_memory_used_bytes") == 0);
+    assertThat(relay.metric("otelcol_exporter_sent_spans_total", "exporter", "otlp"))
+        .isEqualTo(2 * spansPerTransport);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> relay.metric("otlp4j_memory_used_bytes") == 0);
   }
 
   private void httpBadInputs() throws Exception {
@@ -177,25 +233,42 @@ class RelayBadInputTest extends RelayScenarioTest {
     new Random(7).nextBytes(garbage);
     URI traces = relay.httpUri("/v1/traces");
 
-    assertHttp(relay.post(traces, PROTOBUF, null, Arrays.copyOf(valid, valid.length - 5)), 400, 3, PROTOBUF);
+    assertHttp(
+        relay.post(traces, PROTOBUF, null, Arrays.copyOf(valid, valid.length - 5)),
+        400,
+        3,
+        PROTOBUF);
     assertHttp(relay.post(traces, PROTOBUF, null, garbage), 400, 3, PROTOBUF);
-    assertHttp(relay.post(traces, JSON, null, "{\"resourceSpans\":[{]".getBytes(StandardCharsets.UTF_8)), 400, 3,
+    assertHttp(
+        relay.post(traces, JSON, null, "{\"resourceSpans\":[{]".getBytes(StandardCharsets.UTF_8)),
+        400,
+        3,
         JSON);
-    assertHttp(relay.post(traces, JSON, null, "[1, 2".getBytes(StandardCharsets.UTF_8)), 400, 3, JSON);
+    assertHttp(
+        relay.post(traces, JSON, null, "[1, 2".getBytes(StandardCharsets.UTF_8)), 400, 3, JSON);
     assertHttp(relay.post(traces, "text/plain", null, valid), 415, 3, PROTOBUF);
     assertHttp(relay.post(traces, PROTOBUF, "br", valid), 415, 3, PROTOBUF);
     // A gzip bomb: about 300 KiB on the wire, one byte over the limit once inflated.
     assertHttp(relay.post(traces, PROTOBUF, "gzip", gzipBomb()), 413, 8, PROTOBUF);
     assertHttp(relay.post(relay.httpUri("/v1/spans"), PROTOBUF, null, valid), 404, 5, PROTOBUF);
-    HttpResponse<byte[]> get = relay.http.send(HttpRequest.newBuilder(traces).timeout(Duration.ofSeconds(10)).GET()
-        .build(), HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> get =
+        relay.http.send(
+            HttpRequest.newBuilder(traces).timeout(Duration.ofSeconds(10)).GET().build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     assertHttp(get, 405, 12, PROTOBUF);
     assertThat(get.headers().firstValue("allow")).hasValue("POST");
 
     InetSocketAddress address = relay.relay.httpAddress("otlp");
-    // Oversized: a declared body over the limit is refused before it is read, and the connection closed.
-    String tooLarge = rawExchange(address, "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: "
-        + PROTOBUF + "\r\nContent-Length: " + (LIMIT + 1L) + "\r\n\r\n");
+    // Oversized: a declared body over the limit is refused before it is read, and the connection
+    // closed.
+    String tooLarge =
+        rawExchange(
+            address,
+            "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                + PROTOBUF
+                + "\r\nContent-Length: "
+                + (LIMIT + 1L)
+                + "\r\n\r\n");
     assertThat(tooLarge).startsWith("HTTP/1.1 413").containsIgnoringCase("connection: close");
     assertThat(rawExchange(address, "this is not HTTP at all\r\n\r\n")).startsWith("HTTP/1.1 400");
   }
@@ -206,30 +279,59 @@ class RelayBadInputTest extends RelayScenarioTest {
     byte[] garbage = new byte[512];
     new Random(11).nextBytes(garbage);
 
-    assertGrpc(() -> GrpcRaw.export(channel, Signal.TRACES, Arrays.copyOf(valid, valid.length - 5)),
+    assertGrpc(
+        () -> GrpcRaw.export(channel, Signal.TRACES, Arrays.copyOf(valid, valid.length - 5)),
         Status.Code.INVALID_ARGUMENT);
     assertGrpc(() -> GrpcRaw.export(channel, Signal.TRACES, garbage), Status.Code.INVALID_ARGUMENT);
-    assertGrpc(() -> GrpcRaw.export(channel, Signal.TRACES, OtlpJson.toJson(Signal.TRACES, valid)),
+    assertGrpc(
+        () -> GrpcRaw.export(channel, Signal.TRACES, OtlpJson.toJson(Signal.TRACES, valid)),
         Status.Code.INVALID_ARGUMENT);
-    // Oversized: one byte over the limit, uncompressed; and the gzip bomb as a gzip-compressed gRPC message.
-    assertGrpc(() -> GrpcRaw.exportZeros(channel, Signal.TRACES, GRPC_LIMIT + 1L, null), Status.Code.RESOURCE_EXHAUSTED);
+    // Oversized: one byte over the limit, uncompressed; and the gzip bomb as a gzip-compressed gRPC
+    // message.
+    assertGrpc(
+        () -> GrpcRaw.exportZeros(channel, Signal.TRACES, GRPC_LIMIT + 1L, null),
+        Status.Code.RESOURCE_EXHAUSTED);
     byte[] bomb = gzipBomb();
-    ManagedChannel precompressed = relay.grpcChannel(NettyChannelBuilder.forAddress(relay.relay.grpcAddress("otlp"))
-        .usePlaintext().compressorRegistry(GrpcRaw.PRECOMPRESSED_GZIP));
-    assertGrpc(() -> GrpcRaw.call(precompressed, MethodDescriptor.generateFullMethodName(Signal.LOGS.grpcService(),
-        "Export"), bomb, "gzip"), Status.Code.RESOURCE_EXHAUSTED);
-    assertGrpc(() -> GrpcRaw.call(channel, "opentelemetry.proto.collector.trace.v1.TraceService/Upload", valid, null),
+    ManagedChannel precompressed =
+        relay.grpcChannel(
+            NettyChannelBuilder.forAddress(relay.relay.grpcAddress("otlp"))
+                .usePlaintext()
+                .compressorRegistry(GrpcRaw.PRECOMPRESSED_GZIP));
+    assertGrpc(
+        () ->
+            GrpcRaw.call(
+                precompressed,
+                MethodDescriptor.generateFullMethodName(Signal.LOGS.grpcService(), "Export"),
+                bomb,
+                "gzip"),
+        Status.Code.RESOURCE_EXHAUSTED);
+    assertGrpc(
+        () ->
+            GrpcRaw.call(
+                channel, "opentelemetry.proto.collector.trace.v1.TraceService/Upload", valid, null),
         Status.Code.UNIMPLEMENTED);
-    assertGrpc(() -> GrpcRaw.call(channel, "opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export",
-        valid, null), Status.Code.UNIMPLEMENTED);
+    assertGrpc(
+        () ->
+            GrpcRaw.call(
+                channel,
+                "opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export",
+                valid,
+                null),
+        Status.Code.UNIMPLEMENTED);
     // The channel carries on after all of that.
-    assertThat(TraceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-        .export(ExportTraceServiceRequest.getDefaultInstance()).getSerializedSize()).isZero();
+    assertThat(
+            TraceServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(10, TimeUnit.SECONDS)
+                .export(ExportTraceServiceRequest.getDefaultInstance())
+                .getSerializedSize())
+        .isZero();
   }
 
-  private static void assertHttp(HttpResponse<byte[]> response, int status, int grpcCode, String contentType) {
+  private static void assertHttp(
+      HttpResponse<byte[]> response, int status, int grpcCode, String contentType) {
     assertThat(response.statusCode()).as("HTTP status").isEqualTo(status);
-    assertThat(response.headers().firstValue("content-type")).as("answered in the request's content type")
+    assertThat(response.headers().firstValue("content-type"))
+        .as("answered in the request's content type")
         .hasValue(contentType);
     com.google.rpc.Status body = RelayUnderTest.statusBody(response);
     assertThat(body.getCode()).as("OTLP Status code").isEqualTo(grpcCode);
@@ -237,8 +339,10 @@ class RelayBadInputTest extends RelayScenarioTest {
   }
 
   private static void assertGrpc(Runnable call, Status.Code code) {
-    assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class,
-        e -> assertThat(e.getStatus().getCode()).as(e.getStatus().toString()).isEqualTo(code));
+    assertThatThrownBy(call::run)
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).as(e.getStatus().toString()).isEqualTo(code));
   }
 
   private static byte[] gzipBomb;
@@ -249,11 +353,12 @@ class RelayBadInputTest extends RelayScenarioTest {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       byte[] zeros = new byte[1024 * 1024];
       long n = LIMIT + 1L;
-      try (GZIPOutputStream gzip = new GZIPOutputStream(out, 64 * 1024) {
-        {
-          def.setLevel(Deflater.BEST_SPEED);
-        }
-      }) {
+      try (GZIPOutputStream gzip =
+          new GZIPOutputStream(out, 64 * 1024) {
+            {
+              def.setLevel(Deflater.BEST_SPEED);
+            }
+          }) {
         for (long written = 0; written < n; written += zeros.length) {
           gzip.write(zeros, 0, (int) Math.min(zeros.length, n - written));
         }

@@ -35,18 +35,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The relay as a real process ({@code otlp4j run --config ...} in a child JVM), with its upstream down,
- * acknowledges requests from concurrent clients in the {@code durable} ack mode, is killed with SIGKILL
- * while they keep sending, and is started again; then the upstream comes up: every request the relay
- * acknowledged reaches the upstream, intact.
+ * The relay as a real process ({@code otlp4j run --config ...} in a child JVM), with its upstream
+ * down, acknowledges requests from concurrent clients in the {@code durable} ack mode, is killed
+ * with SIGKILL while they keep sending, and is started again; then the upstream comes up: every
+ * request the relay acknowledged reaches the upstream, intact.
  */
 class RelayCrashTest {
-  private static final Pattern LISTENING = Pattern.compile("OTLP/HTTP receiver otlp listening on 127\\.0\\.0\\.1:(\\d+)");
+  private static final Pattern LISTENING =
+      Pattern.compile("OTLP/HTTP receiver otlp listening on 127\\.0\\.0\\.1:(\\d+)");
   private static final int ACKS_BEFORE_KILL = 30;
   private static final int CLIENTS = 4;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final List<Process> processes = new ArrayList<>();
   private final ConcurrentLinkedQueue<String> output = new ConcurrentLinkedQueue<>();
@@ -66,27 +66,42 @@ class RelayCrashTest {
   /** Starts {@code otlp4j run --config config} and returns its OTLP/HTTP port once it listens. */
   private Process startRelay(Path config, CompletableFuture<Integer> port) throws IOException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    Process process = new ProcessBuilder(java.toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-        "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run", "--config", config.toString())
-        .redirectErrorStream(true).start();
+    Process process =
+        new ProcessBuilder(
+                java.toString(),
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName(),
+                "run",
+                "--config",
+                config.toString())
+            .redirectErrorStream(true)
+            .start();
     processes.add(process);
-    Thread reader = new Thread(() -> {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
-          StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = in.readLine()) != null) {
-          output.add(line);
-          Matcher m = LISTENING.matcher(line);
-          if (m.find()) {
-            port.complete(Integer.parseInt(m.group(1)));
-          }
-        }
-      } catch (IOException e) {
-        // the process died
-      }
-      port.completeExceptionally(new AssertionError("relay exited before listening:\n"
-          + String.join("\n", output)));
-    }, "relay-output");
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                  new BufferedReader(
+                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                  output.add(line);
+                  Matcher m = LISTENING.matcher(line);
+                  if (m.find()) {
+                    port.complete(Integer.parseInt(m.group(1)));
+                  }
+                }
+              } catch (IOException e) {
+                // the process died
+              }
+              port.completeExceptionally(
+                  new AssertionError(
+                      "relay exited before listening:\n" + String.join("\n", output)));
+            },
+            "relay-output");
     reader.setDaemon(true);
     reader.start();
     return process;
@@ -96,7 +111,9 @@ class RelayCrashTest {
   void everyRequestAcknowledgedBeforeASigkillReachesTheUpstreamAfterARestart() throws Exception {
     int upstreamPort = MockOtlpServer.freePort();
     Path config = dir.resolve("relay.yaml");
-    Files.writeString(config, """
+    Files.writeString(
+        config,
+        """
         receivers:
           otlp:
             protocols:
@@ -117,7 +134,8 @@ class RelayCrashTest {
           telemetry: { metrics: { address: "127.0.0.1:0" } }
           pipelines:
             traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
-        """.formatted(dir.resolve("queue"), upstreamPort));
+        """
+            .formatted(dir.resolve("queue"), upstreamPort));
 
     CompletableFuture<Integer> firstPort = new CompletableFuture<>();
     Process first = startRelay(config, firstPort);
@@ -131,27 +149,31 @@ class RelayCrashTest {
     ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
     for (int c = 0; c < CLIENTS; c++) {
       int client = c;
-      clients.execute(() -> {
-        for (int i = 0; i < 10_000; i++) {
-          String name = "c" + client + "-r" + i;
-          ExportTraceServiceRequest request = DurableAckModeTest.spans(name, 2, 64);
-          requests.put(name, request);
-          try {
-            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + port + "/v1/traces"))
-                .timeout(Duration.ofSeconds(10))
-                .header("Content-Type", "application/x-protobuf")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(request.toByteArray())).build(),
-                HttpResponse.BodyHandlers.discarding());
-            if (response.statusCode() == 200) {
-              acknowledged.add(name);
-              acks.incrementAndGet();
+      clients.execute(
+          () -> {
+            for (int i = 0; i < 10_000; i++) {
+              String name = "c" + client + "-r" + i;
+              ExportTraceServiceRequest request = DurableAckModeTest.spans(name, 2, 64);
+              requests.put(name, request);
+              try {
+                HttpResponse<Void> response =
+                    http.send(
+                        HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + port + "/v1/traces"))
+                            .timeout(Duration.ofSeconds(10))
+                            .header("Content-Type", "application/x-protobuf")
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(request.toByteArray()))
+                            .build(),
+                        HttpResponse.BodyHandlers.discarding());
+                if (response.statusCode() == 200) {
+                  acknowledged.add(name);
+                  acks.incrementAndGet();
+                }
+              } catch (IOException | InterruptedException e) {
+                return; // the relay is gone
+              }
             }
-          } catch (IOException | InterruptedException e) {
-            return; // the relay is gone
-          }
-        }
-      });
+          });
     }
     await().atMost(Duration.ofSeconds(60)).until(() -> acks.get() >= ACKS_BEFORE_KILL);
     first.destroyForcibly(); // SIGKILL, while the clients are still sending
@@ -160,19 +182,29 @@ class RelayCrashTest {
     assertThat(clients.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
     assertThat(acknowledged).hasSizeGreaterThanOrEqualTo(ACKS_BEFORE_KILL);
 
-    // The upstream comes back while the relay is down; the restarted relay sends what it acknowledged.
+    // The upstream comes back while the relay is down; the restarted relay sends what it
+    // acknowledged.
     upstream = MockOtlpServer.builder().grpcPort(upstreamPort).start();
     CompletableFuture<Integer> secondPort = new CompletableFuture<>();
     startRelay(config, secondPort);
     secondPort.get(60, TimeUnit.SECONDS);
 
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> names().containsAll(
-        acknowledged.stream().flatMap(n -> List.of(n + "-0", n + "-1").stream()).toList()));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                names()
+                    .containsAll(
+                        acknowledged.stream()
+                            .flatMap(n -> List.of(n + "-0", n + "-1").stream())
+                            .toList()));
     // Intact: each acknowledged span arrived exactly as sent (at-least-once: a batch sent but not
     // committed before the kill may come twice, never changed).
     for (Span span : upstream.spans()) {
       String request = span.getName().substring(0, span.getName().lastIndexOf('-'));
-      assertThat(requests.get(request).getResourceSpans(0).getScopeSpans(0).getSpansList()).contains(span);
+      assertThat(requests.get(request).getResourceSpans(0).getScopeSpans(0).getSpansList())
+          .contains(span);
     }
   }
 

@@ -42,7 +42,9 @@ class RelayFanOutTest extends RelayScenarioTest {
     fast = startUpstream();
     slow = startUpstream();
     hold(slow);
-    relay = RelayUnderTest.start("""
+    relay =
+        RelayUnderTest.start(
+            """
         receivers:
           otlp:
             protocols:
@@ -62,10 +64,15 @@ class RelayFanOutTest extends RelayScenarioTest {
           telemetry: { metrics: { address: "127.0.0.1:0" } }
           pipelines:
             traces: { receivers: [otlp], exporters: [otlp/fast, otlp/slow] }
-        """.formatted(QUEUE_SIZE), Map.of("FAST", fast.grpcEndpoint(), "SLOW", slow.grpcEndpoint()), ackMode, dir);
+        """
+                .formatted(QUEUE_SIZE),
+            Map.of("FAST", fast.grpcEndpoint(), "SLOW", slow.grpcEndpoint()),
+            ackMode,
+            dir);
 
     // One request at a time, each sent only once the fast upstream has the one before: the fast
-    // exporter's queue never holds more than one, so whatever is refused is refused for the slow one.
+    // exporter's queue never holds more than one, so whatever is refused is refused for the slow
+    // one.
     List<String> names = new ArrayList<>();
     List<CompletableFuture<HttpResponse<byte[]>>> responses = new ArrayList<>();
     for (int i = 0; i < REQUESTS; i++) {
@@ -75,31 +82,52 @@ class RelayFanOutTest extends RelayScenarioTest {
       int expected = (i + 1) * SPANS;
       RelayUnderTest.promptly(Duration.ofSeconds(5)).until(() -> fast.spans().size() == expected);
     }
-    assertThat(fast.spanNameCounts()).as("the fast upstream got every request promptly, once")
+    assertThat(fast.spanNameCounts())
+        .as("the fast upstream got every request promptly, once")
         .isEqualTo(onceEach(names));
     assertThat(slow.spans()).as("the slow upstream answered nothing yet").isEmpty();
     assertThat(slow.heldCount()).isPositive();
 
     // The slow exporter's queue is full: requests are refused with a retryable answer.
-    await().atMost(Duration.ofSeconds(10)).until(() -> responses.stream().filter(CompletableFuture::isDone)
-        .anyMatch(r -> r.join().statusCode() == 503));
-    assertThat(relay.metric("otelcol_exporter_queue_size", "exporter", "otlp/slow")).isEqualTo(QUEUE_SIZE);
-    assertThat(relay.metric("otelcol_exporter_queue_capacity", "exporter", "otlp/slow")).isEqualTo(QUEUE_SIZE);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                responses.stream()
+                    .filter(CompletableFuture::isDone)
+                    .anyMatch(r -> r.join().statusCode() == 503));
+    assertThat(relay.metric("otelcol_exporter_queue_size", "exporter", "otlp/slow"))
+        .isEqualTo(QUEUE_SIZE);
+    assertThat(relay.metric("otelcol_exporter_queue_capacity", "exporter", "otlp/slow"))
+        .isEqualTo(QUEUE_SIZE);
     assertThat(relay.metric("otelcol_exporter_queue_size", "exporter", "otlp/fast")).isZero();
-    HttpResponse<byte[]> refusal = responses.stream().filter(CompletableFuture::isDone).map(CompletableFuture::join)
-        .filter(r -> r.statusCode() == 503).findFirst().orElseThrow();
+    HttpResponse<byte[]> refusal =
+        responses.stream()
+            .filter(CompletableFuture::isDone)
+            .map(CompletableFuture::join)
+            .filter(r -> r.statusCode() == 503)
+            .findFirst()
+            .orElseThrow();
     assertThat(refusal.headers().firstValue("retry-after")).isPresent();
-    assertThat(RelayUnderTest.statusBody(refusal).getCode()).isEqualTo(Status.Code.UNAVAILABLE.value());
+    assertThat(RelayUnderTest.statusBody(refusal).getCode())
+        .isEqualTo(Status.Code.UNAVAILABLE.value());
     assertThat(RelayUnderTest.statusBody(refusal).getMessage()).contains("queue");
     // The same over gRPC: UNAVAILABLE with RetryInfo.
     ExportTraceServiceRequest overGrpc = OtlpRequests.spans("fan-grpc", SPANS);
-    assertThatThrownBy(() -> TraceServiceGrpc.newBlockingStub(relay.grpcChannel())
-        .withDeadlineAfter(10, TimeUnit.SECONDS).export(overGrpc))
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
-          assertThat(RelayUnderTest.retryDelay(e)).isPositive();
-        });
-    await().atMost(Duration.ofSeconds(5)).until(() -> fast.spans().size() == (REQUESTS + 1) * SPANS);
+    assertThatThrownBy(
+            () ->
+                TraceServiceGrpc.newBlockingStub(relay.grpcChannel())
+                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .export(overGrpc))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+              assertThat(RelayUnderTest.retryDelay(e)).isPositive();
+            });
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> fast.spans().size() == (REQUESTS + 1) * SPANS);
 
     release(slow);
     List<String> accepted = new ArrayList<>();
@@ -116,23 +144,37 @@ class RelayFanOutTest extends RelayScenarioTest {
         refused++;
       }
     }
-    assertThat(accepted).as("the slow exporter took a queue's worth and more").hasSizeGreaterThan(QUEUE_SIZE * SPANS);
+    assertThat(accepted)
+        .as("the slow exporter took a queue's worth and more")
+        .hasSizeGreaterThan(QUEUE_SIZE * SPANS);
     await().atMost(Duration.ofSeconds(10)).until(() -> slow.spans().size() >= accepted.size());
-    assertThat(slow.spanNameCounts()).as("the slow upstream got exactly what was accepted, once")
+    assertThat(slow.spanNameCounts())
+        .as("the slow upstream got exactly what was accepted, once")
         .isEqualTo(onceEach(accepted));
 
     long refusedSpans = (long) refused * SPANS;
-    assertThat(relay.metric("otlp4j_pipeline_refused_traces_total", "pipeline", "traces")).isEqualTo(refusedSpans);
-    assertThat(relay.metric("otelcol_receiver_refused_spans_total", "transport", "http") + relay.metric(
-        "otelcol_receiver_refused_spans_total", "transport", "grpc")).isEqualTo(refusedSpans);
+    assertThat(relay.metric("otlp4j_pipeline_refused_traces_total", "pipeline", "traces"))
+        .isEqualTo(refusedSpans);
+    assertThat(
+            relay.metric("otelcol_receiver_refused_spans_total", "transport", "http")
+                + relay.metric("otelcol_receiver_refused_spans_total", "transport", "grpc"))
+        .isEqualTo(refusedSpans);
     assertThat(relay.metric("otelcol_receiver_accepted_spans_total", "transport", "http"))
         .isEqualTo(accepted.size());
     assertThat(relay.metric("otelcol_exporter_sent_spans_total", "exporter", "otlp/fast"))
         .isEqualTo((REQUESTS + 1) * SPANS);
-    await().atMost(Duration.ofSeconds(10)).until(() -> relay.metric("otelcol_exporter_sent_spans_total",
-        "exporter", "otlp/slow") == accepted.size());
-    await().atMost(Duration.ofSeconds(10)).until(() -> relay.metric("otlp4j_memory_used_bytes") == 0
-        && relay.metric("otelcol_exporter_queue_size", "exporter", "otlp/slow") == 0);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                relay.metric("otelcol_exporter_sent_spans_total", "exporter", "otlp/slow")
+                    == accepted.size());
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                relay.metric("otlp4j_memory_used_bytes") == 0
+                    && relay.metric("otelcol_exporter_queue_size", "exporter", "otlp/slow") == 0);
     assertThat(relay.shutdown(Duration.ofSeconds(10))).isTrue();
   }
 }

@@ -27,18 +27,19 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every stage of the data path fails while traffic flows ({@link FaultInjection}: every second call at
- * the stage throws, every third of those an {@link OutOfMemoryError}), in every ack mode the stage is
- * on: clients send over OTLP/gRPC and OTLP/HTTP at once during the fault and after it. Then no buffer
- * leaked (Netty's paranoid detector, after a collection), no budget reservation is left, every client
- * got an answer in time that is either OK or retryable (our own failure is never a permanent refusal),
- * and every request answered OK reached the upstream.
+ * Every stage of the data path fails while traffic flows ({@link FaultInjection}: every second call
+ * at the stage throws, every third of those an {@link OutOfMemoryError}), in every ack mode the
+ * stage is on: clients send over OTLP/gRPC and OTLP/HTTP at once during the fault and after it.
+ * Then no buffer leaked (Netty's paranoid detector, after a collection), no budget reservation is
+ * left, every client got an answer in time that is either OK or retryable (our own failure is never
+ * a permanent refusal), and every request answered OK reached the upstream.
  */
 class RelayFaultInjectionTest extends RelayScenarioTest {
 
   private static final int DURING_FAULT = 8; // requests per client while the fault fires
   private static final int AFTER_FAULT = 2; // requests per client once it stopped
-  private static final int SPANS_PER_REQUEST = 3; // more than send_batch_max_size: every batch is split
+  private static final int SPANS_PER_REQUEST =
+      3; // more than send_batch_max_size: every batch is split
 
   /** Each stage in each ack mode where it is on the data path. */
   static Stream<Arguments> stagesAndModes() {
@@ -46,7 +47,8 @@ class RelayFaultInjectionTest extends RelayScenarioTest {
     for (AckMode mode : List.of(AckMode.RECEIVED, AckMode.DELIVERED, AckMode.DURABLE)) {
       for (Stage stage : Stage.values()) {
         boolean durableOnly = stage == Stage.QUEUE_APPEND || stage == Stage.CHECKPOINT;
-        boolean memoryOnly = stage == Stage.ENQUEUE; // a queue on disk has no in-memory queue to offer to
+        boolean memoryOnly =
+            stage == Stage.ENQUEUE; // a queue on disk has no in-memory queue to offer to
         if ((durableOnly && mode != AckMode.DURABLE) || (memoryOnly && mode == AckMode.DURABLE)) {
           continue;
         }
@@ -81,12 +83,17 @@ class RelayFaultInjectionTest extends RelayScenarioTest {
           telemetry: { metrics: { address: "127.0.0.1:0" } }
           pipelines:
             traces: { receivers: [otlp], processors: [resource, batch], exporters: [otlp] }
-        """.formatted(durable ? "extensions:\n  file_storage: { directory: queue }" : "",
-        durable ? "sending_queue: { storage: file_storage }" : "",
-        durable ? "extensions: [file_storage]" : "");
+        """
+        .formatted(
+            durable ? "extensions:\n  file_storage: { directory: queue }" : "",
+            durable ? "sending_queue: { storage: file_storage }" : "",
+            durable ? "extensions: [file_storage]" : "");
   }
 
-  /** Throws at {@code target}'s every second call while {@link #firing}; every third fault is an Error. */
+  /**
+   * Throws at {@code target}'s every second call while {@link #firing}; every third fault is an
+   * Error.
+   */
   private static final class Fault implements FaultInjection.Hook {
     final Stage target;
     final AtomicInteger calls = new AtomicInteger();
@@ -118,40 +125,55 @@ class RelayFaultInjectionTest extends RelayScenarioTest {
   }
 
   /** What became of one client request. */
-  private record Sent(String transport, List<String> spanNames, String answer, boolean acknowledged) {}
+  private record Sent(
+      String transport, List<String> spanNames, String answer, boolean acknowledged) {}
 
   @ParameterizedTest(name = "{0} in {1} mode")
   @MethodSource("stagesAndModes")
-  void aFaultAtEveryStageLeaksNothingAnswersEveryClientAndLosesNothingAcknowledged(Stage stage, AckMode mode)
-      throws Exception {
+  void aFaultAtEveryStageLeaksNothingAnswersEveryClientAndLosesNothingAcknowledged(
+      Stage stage, AckMode mode) throws Exception {
     MockOtlpServer upstream = startUpstream();
-    relay = RelayUnderTest.start(config(mode), Map.of("UPSTREAM", upstream.grpcEndpoint()), mode, dir);
-    TraceServiceGrpc.TraceServiceBlockingStub grpc = TraceServiceGrpc.newBlockingStub(relay.grpcChannel());
+    relay =
+        RelayUnderTest.start(config(mode), Map.of("UPSTREAM", upstream.grpcEndpoint()), mode, dir);
+    TraceServiceGrpc.TraceServiceBlockingStub grpc =
+        TraceServiceGrpc.newBlockingStub(relay.grpcChannel());
     List<Sent> sent = Collections.synchronizedList(new ArrayList<>());
     Fault fault = new Fault(stage);
     ExecutorService clients = Executors.newFixedThreadPool(2);
     try (FaultInjection.Installed installed = FaultInjection.install(fault)) {
-      List<CompletableFuture<Void>> running = List.of(
-          CompletableFuture.runAsync(() -> sendGrpc(grpc, "grpc-during", DURING_FAULT, sent), clients),
-          CompletableFuture.runAsync(() -> sendHttp("http-during", DURING_FAULT, sent), clients));
+      List<CompletableFuture<Void>> running =
+          List.of(
+              CompletableFuture.runAsync(
+                  () -> sendGrpc(grpc, "grpc-during", DURING_FAULT, sent), clients),
+              CompletableFuture.runAsync(
+                  () -> sendHttp("http-during", DURING_FAULT, sent), clients));
       CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
       fault.firing = false;
-      running = List.of(
-          CompletableFuture.runAsync(() -> sendGrpc(grpc, "grpc-after", AFTER_FAULT, sent), clients),
-          CompletableFuture.runAsync(() -> sendHttp("http-after", AFTER_FAULT, sent), clients));
+      running =
+          List.of(
+              CompletableFuture.runAsync(
+                  () -> sendGrpc(grpc, "grpc-after", AFTER_FAULT, sent), clients),
+              CompletableFuture.runAsync(() -> sendHttp("http-after", AFTER_FAULT, sent), clients));
       CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
 
       assertThat(fault.thrown.get()).as("faults injected at %s", stage).isPositive();
       assertThat(sent).as("every client call answered").hasSize(2 * (DURING_FAULT + AFTER_FAULT));
-      assertThat(sent).as("answers once the fault stopped").filteredOn(s -> s.spanNames().get(0).contains("after"))
+      assertThat(sent)
+          .as("answers once the fault stopped")
+          .filteredOn(s -> s.spanNames().get(0).contains("after"))
           .allMatch(Sent::acknowledged);
-      List<String> acknowledged = sent.stream().filter(Sent::acknowledged).flatMap(s -> s.spanNames().stream())
-          .toList();
-      RelayUnderTest.promptly(Duration.ofSeconds(30)).untilAsserted(() ->
-          assertThat(upstream.spanNameCounts()).as("acknowledged spans at the upstream")
-              .containsKeys(acknowledged.toArray(String[]::new)));
-      RelayUnderTest.promptly(Duration.ofSeconds(10)).untilAsserted(() ->
-          assertThat(relay.metric("otlp4j_memory_used_bytes")).as("budget held").isZero());
+      List<String> acknowledged =
+          sent.stream().filter(Sent::acknowledged).flatMap(s -> s.spanNames().stream()).toList();
+      RelayUnderTest.promptly(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(upstream.spanNameCounts())
+                      .as("acknowledged spans at the upstream")
+                      .containsKeys(acknowledged.toArray(String[]::new)));
+      RelayUnderTest.promptly(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(relay.metric("otlp4j_memory_used_bytes")).as("budget held").isZero());
     } finally {
       clients.shutdownNow();
     }
@@ -160,8 +182,8 @@ class RelayFaultInjectionTest extends RelayScenarioTest {
     NettyLeakCheck.assertNoLeaks();
   }
 
-  private static void sendGrpc(TraceServiceGrpc.TraceServiceBlockingStub stub, String prefix, int count,
-      List<Sent> sent) {
+  private static void sendGrpc(
+      TraceServiceGrpc.TraceServiceBlockingStub stub, String prefix, int count, List<Sent> sent) {
     for (int i = 0; i < count; i++) {
       ExportTraceServiceRequest request = OtlpRequests.spans(prefix + i, SPANS_PER_REQUEST);
       List<String> names = OtlpRequests.spanNames(request);
@@ -170,7 +192,8 @@ class RelayFaultInjectionTest extends RelayScenarioTest {
         sent.add(new Sent("grpc", names, "OK", true));
       } catch (StatusRuntimeException e) {
         Status.Code code = e.getStatus().getCode();
-        assertThat(code).as("%s answered %s", prefix + i, e.getStatus())
+        assertThat(code)
+            .as("%s answered %s", prefix + i, e.getStatus())
             .isIn(Status.Code.UNAVAILABLE, Status.Code.RESOURCE_EXHAUSTED);
         sent.add(new Sent("grpc", names, e.getStatus().toString(), false));
       }

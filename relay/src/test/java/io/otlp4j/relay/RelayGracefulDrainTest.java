@@ -34,7 +34,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The SIGTERM path ({@link Relay#shutdown} with a deadline) while the OpenTelemetry SDK's data is
  * still queued in the relay behind a stalled upstream: {@code /healthz} answers 503 while draining,
- * new requests are refused, and everything queued reaches the upstream, once, before the relay exits.
+ * new requests are refused, and everything queued reaches the upstream, once, before the relay
+ * exits.
  */
 class RelayGracefulDrainTest extends RelayScenarioTest {
 
@@ -59,13 +60,18 @@ class RelayGracefulDrainTest extends RelayScenarioTest {
   }
 
   @ParameterizedTest(name = "ack mode {0}")
-  // received only: under delivered the SDK's exporters (one export in flight) wait for each answer, so
-  // their data never piles up in the relay's queues; DeliveredAckModeTest covers answers in that mode.
+  // received only: under delivered the SDK's exporters (one export in flight) wait for each answer,
+  // so
+  // their data never piles up in the relay's queues; DeliveredAckModeTest covers answers in that
+  // mode.
   @EnumSource(value = AckMode.class, names = "RECEIVED")
-  void shutdownDrainsQueuedDataToTheUpstreamAndRefusesNewRequests(AckMode ackMode) throws Exception {
+  void shutdownDrainsQueuedDataToTheUpstreamAndRefusesNewRequests(AckMode ackMode)
+      throws Exception {
     upstream = startUpstream();
     hold(upstream);
-    relay = RelayUnderTest.start("""
+    relay =
+        RelayUnderTest.start(
+            """
         receivers:
           otlp:
             protocols:
@@ -85,17 +91,36 @@ class RelayGracefulDrainTest extends RelayScenarioTest {
           pipelines:
             traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
             logs: { receivers: [otlp], processors: [batch], exporters: [otlp] }
-        """, Map.of("UPSTREAM", upstream.grpcEndpoint()), ackMode, dir);
+        """,
+            Map.of("UPSTREAM", upstream.grpcEndpoint()),
+            ackMode,
+            dir);
     InetSocketAddress grpc = relay.relay.grpcAddress("otlp");
     InetSocketAddress http = relay.relay.httpAddress("otlp");
 
     // The SDK sends spans over OTLP/gRPC and log records over OTLP/HTTP.
-    tracerProvider = SdkTracerProvider.builder().addSpanProcessor(BatchSpanProcessor.builder(
-            OtlpGrpcSpanExporter.builder().setEndpoint("http://127.0.0.1:" + grpc.getPort()).build())
-        .setMaxExportBatchSize(25).setScheduleDelay(Duration.ofMillis(10)).build()).build();
-    loggerProvider = SdkLoggerProvider.builder().addLogRecordProcessor(BatchLogRecordProcessor.builder(
-            OtlpHttpLogRecordExporter.builder().setEndpoint("http://127.0.0.1:" + http.getPort() + "/v1/logs").build())
-        .setMaxExportBatchSize(10).setScheduleDelay(Duration.ofMillis(10)).build()).build();
+    tracerProvider =
+        SdkTracerProvider.builder()
+            .addSpanProcessor(
+                BatchSpanProcessor.builder(
+                        OtlpGrpcSpanExporter.builder()
+                            .setEndpoint("http://127.0.0.1:" + grpc.getPort())
+                            .build())
+                    .setMaxExportBatchSize(25)
+                    .setScheduleDelay(Duration.ofMillis(10))
+                    .build())
+            .build();
+    loggerProvider =
+        SdkLoggerProvider.builder()
+            .addLogRecordProcessor(
+                BatchLogRecordProcessor.builder(
+                        OtlpHttpLogRecordExporter.builder()
+                            .setEndpoint("http://127.0.0.1:" + http.getPort() + "/v1/logs")
+                            .build())
+                    .setMaxExportBatchSize(10)
+                    .setScheduleDelay(Duration.ofMillis(10))
+                    .build())
+            .build();
     Tracer tracer = tracerProvider.get("drain");
     Logger logger = loggerProvider.get("drain");
     List<String> spanNames = new ArrayList<>();
@@ -112,35 +137,54 @@ class RelayGracefulDrainTest extends RelayScenarioTest {
     CompletableResultCode logsFlushed = loggerProvider.forceFlush();
 
     // Everything is queued in the relay; the upstream holds what the exporter sent so far.
-    await().atMost(Duration.ofSeconds(15)).until(() -> relay.metric("otlp4j_pipeline_queued_traces_total") == SPANS
-        && relay.metric("otlp4j_pipeline_queued_logs_total") == LOG_RECORDS && upstream.heldCount() > 0);
-    assertThat(relay.metric("otelcol_exporter_queue_size", "exporter", "otlp", "pipeline", "traces"))
-        .as("batches still waiting in the queue").isPositive();
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .until(
+            () ->
+                relay.metric("otlp4j_pipeline_queued_traces_total") == SPANS
+                    && relay.metric("otlp4j_pipeline_queued_logs_total") == LOG_RECORDS
+                    && upstream.heldCount() > 0);
+    assertThat(
+            relay.metric("otelcol_exporter_queue_size", "exporter", "otlp", "pipeline", "traces"))
+        .as("batches still waiting in the queue")
+        .isPositive();
     assertThat(relay.health()).isEqualTo(200);
 
-    CompletableFuture<Boolean> stopped = CompletableFuture.supplyAsync(() -> relay.relay.shutdown(
-        Duration.ofSeconds(20)));
+    CompletableFuture<Boolean> stopped =
+        CompletableFuture.supplyAsync(() -> relay.relay.shutdown(Duration.ofSeconds(20)));
     await().atMost(Duration.ofSeconds(10)).until(() -> relay.health() == 503);
     assertThat(relay.relay.isReady()).isFalse();
 
     // New requests are refused: the listeners are closed.
     byte[] late = OtlpRequests.spans("late", 2).toByteArray();
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThatThrownBy(() -> relay.post("/v1/traces", late))
-        .isInstanceOf(UncheckedIOException.class));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThatThrownBy(() -> relay.post("/v1/traces", late))
+                    .isInstanceOf(UncheckedIOException.class));
     var lateChannel = relay.grpcChannel(NettyChannelBuilder.forAddress(grpc).usePlaintext());
-    assertThatThrownBy(() -> TraceServiceGrpc.newBlockingStub(lateChannel).withDeadlineAfter(10, TimeUnit.SECONDS)
-        .export(OtlpRequests.spans("late-grpc", 2))).isInstanceOfSatisfying(StatusRuntimeException.class,
+    assertThatThrownBy(
+            () ->
+                TraceServiceGrpc.newBlockingStub(lateChannel)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .export(OtlpRequests.spans("late-grpc", 2)))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
     assertThat(stopped).as("still draining: the upstream holds the data").isNotDone();
     assertThat(upstream.spans()).isEmpty();
 
     release(upstream);
     assertThat(stopped.get(25, TimeUnit.SECONDS)).as("drained within the deadline").isTrue();
-    assertThat(upstream.spanNameCounts()).as("every queued span, once, before exit")
+    assertThat(upstream.spanNameCounts())
+        .as("every queued span, once, before exit")
         .isEqualTo(onceEach(spanNames));
     assertThat(upstream.logBodyCounts()).isEqualTo(onceEach(logBodies));
     assertThat(spansFlushed.join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
     assertThat(logsFlushed.join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
-    assertThatThrownBy(relay::health).as("the admin server is gone after exit").isInstanceOf(IOException.class);
+    assertThatThrownBy(relay::health)
+        .as("the admin server is gone after exit")
+        .isInstanceOf(IOException.class);
   }
 }

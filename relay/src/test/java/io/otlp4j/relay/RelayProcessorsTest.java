@@ -28,16 +28,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The OpenTelemetry Java SDK sends spans through a relay whose pipeline has an {@code attributes} or a
- * {@code filter} processor: what arrives upstream is what the Collector would have forwarded, the
- * processor's item counts are on {@code /metrics}, and dropped spans are answered as accepted.
+ * The OpenTelemetry Java SDK sends spans through a relay whose pipeline has an {@code attributes}
+ * or a {@code filter} processor: what arrives upstream is what the Collector would have forwarded,
+ * the processor's item counts are on {@code /metrics}, and dropped spans are answered as accepted.
  */
 @ExtendWith(NettyLeakCheck.class)
 class RelayProcessorsTest {
   private static final int SPANS = 60;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private MockOtlpServer upstream;
   private RelayUnderTest relay;
@@ -55,7 +54,9 @@ class RelayProcessorsTest {
   @Test
   void sdkSpansArriveUpstreamWithTheActionsApplied() throws Exception {
     upstream = MockOtlpServer.started();
-    relay = RelayUnderTest.start("""
+    relay =
+        RelayUnderTest.start(
+            """
         receivers:
           otlp:
             protocols:
@@ -77,20 +78,33 @@ class RelayProcessorsTest {
           telemetry: { metrics: { address: "127.0.0.1:0" } }
           pipelines:
             traces: { receivers: [otlp], processors: [attributes/e2e], exporters: [otlp/upstream] }
-        """, Map.of("UPSTREAM", upstream.grpcEndpoint()), AckMode.DELIVERED, dir);
+        """,
+            Map.of("UPSTREAM", upstream.grpcEndpoint()),
+            AckMode.DELIVERED,
+            dir);
 
-    SdkTracerProvider tracerProvider = SdkTracerProvider.builder()
-        .setResource(Resource.create(Attributes.of(AttributeKey.stringKey("service.name"), "e2e")))
-        .addSpanProcessor(BatchSpanProcessor.builder(OtlpHttpSpanExporter.builder()
-            .setEndpoint(relay.httpUri("otlp", "/v1/traces").toString()).build())
-            .setMaxExportBatchSize(20).setScheduleDelay(Duration.ofMillis(20)).build())
-        .build();
+    SdkTracerProvider tracerProvider =
+        SdkTracerProvider.builder()
+            .setResource(
+                Resource.create(Attributes.of(AttributeKey.stringKey("service.name"), "e2e")))
+            .addSpanProcessor(
+                BatchSpanProcessor.builder(
+                        OtlpHttpSpanExporter.builder()
+                            .setEndpoint(relay.httpUri("otlp", "/v1/traces").toString())
+                            .build())
+                    .setMaxExportBatchSize(20)
+                    .setScheduleDelay(Duration.ofMillis(20))
+                    .build())
+            .build();
     Tracer tracer = tracerProvider.get("e2e");
     for (int i = 0; i < SPANS; i++) {
-      tracer.spanBuilder("op-" + i).setSpanKind(i % 2 == 0 ? SpanKind.SERVER : SpanKind.CLIENT)
+      tracer
+          .spanBuilder("op-" + i)
+          .setSpanKind(i % 2 == 0 ? SpanKind.SERVER : SpanKind.CLIENT)
           .setAttribute("user.email", "user" + i + "@example.com")
           .setAttribute("db.statement", "select " + i)
-          .startSpan().end();
+          .startSpan()
+          .end();
     }
     assertThat(tracerProvider.shutdown().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
 
@@ -99,26 +113,45 @@ class RelayProcessorsTest {
     assertThat(spans).hasSize(SPANS);
     for (Span span : spans) {
       int i = Integer.parseInt(span.getName().substring(3));
-      Map<String, String> attributes = span.getAttributesList().stream()
-          .collect(Collectors.toMap(KeyValue::getKey, kv -> kv.getValue().getStringValue()));
+      Map<String, String> attributes =
+          span.getAttributesList().stream()
+              .collect(Collectors.toMap(KeyValue::getKey, kv -> kv.getValue().getStringValue()));
       if (i % 2 == 0) {
-        assertThat(attributes).containsOnly(Map.entry("user.email", sha256("user" + i + "@example.com")),
-            Map.entry("env", "prod"));
+        assertThat(attributes)
+            .containsOnly(
+                Map.entry("user.email", sha256("user" + i + "@example.com")),
+                Map.entry("env", "prod"));
       } else {
-        assertThat(attributes).containsOnly(Map.entry("user.email", "user" + i + "@example.com"),
-            Map.entry("db.statement", "select " + i));
+        assertThat(attributes)
+            .containsOnly(
+                Map.entry("user.email", "user" + i + "@example.com"),
+                Map.entry("db.statement", "select " + i));
       }
     }
-    assertThat(relay.metric("otelcol_processor_incoming_items_total", "processor", "attributes/e2e",
-        "otel_signal", "traces")).isEqualTo(SPANS);
-    assertThat(relay.metric("otelcol_processor_outgoing_items_total", "processor", "attributes/e2e",
-        "otel_signal", "traces")).isEqualTo(SPANS);
+    assertThat(
+            relay.metric(
+                "otelcol_processor_incoming_items_total",
+                "processor",
+                "attributes/e2e",
+                "otel_signal",
+                "traces"))
+        .isEqualTo(SPANS);
+    assertThat(
+            relay.metric(
+                "otelcol_processor_outgoing_items_total",
+                "processor",
+                "attributes/e2e",
+                "otel_signal",
+                "traces"))
+        .isEqualTo(SPANS);
   }
 
   @Test
   void filteredSpansAreDroppedAndTheClientIsAnsweredAsIfExported() throws Exception {
     upstream = MockOtlpServer.started();
-    relay = RelayUnderTest.start("""
+    relay =
+        RelayUnderTest.start(
+            """
         receivers:
           otlp:
             protocols:
@@ -137,18 +170,30 @@ class RelayProcessorsTest {
           telemetry: { metrics: { address: "127.0.0.1:0" } }
           pipelines:
             traces: { receivers: [otlp], processors: [filter/health], exporters: [otlp/upstream] }
-        """, Map.of("UPSTREAM", upstream.grpcEndpoint()), AckMode.DELIVERED, dir);
-    SdkTracerProvider tracerProvider = SdkTracerProvider.builder()
-        .addSpanProcessor(BatchSpanProcessor.builder(OtlpHttpSpanExporter.builder()
-            .setEndpoint(relay.httpUri("otlp", "/v1/traces").toString()).build())
-            .setMaxExportBatchSize(10).setScheduleDelay(Duration.ofMillis(20)).build())
-        .build();
+        """,
+            Map.of("UPSTREAM", upstream.grpcEndpoint()),
+            AckMode.DELIVERED,
+            dir);
+    SdkTracerProvider tracerProvider =
+        SdkTracerProvider.builder()
+            .addSpanProcessor(
+                BatchSpanProcessor.builder(
+                        OtlpHttpSpanExporter.builder()
+                            .setEndpoint(relay.httpUri("otlp", "/v1/traces").toString())
+                            .build())
+                    .setMaxExportBatchSize(10)
+                    .setScheduleDelay(Duration.ofMillis(20))
+                    .build())
+            .build();
     Tracer tracer = tracerProvider.get("e2e");
-    // batches of 10: the first 30 spans are all health checks (whole requests dropped), then half are
+    // batches of 10: the first 30 spans are all health checks (whole requests dropped), then half
+    // are
     for (int i = 0; i < SPANS; i++) {
-      tracer.spanBuilder("op-" + i)
+      tracer
+          .spanBuilder("op-" + i)
           .setAttribute("http.target", i < 30 || i % 2 == 0 ? "/health" : "/api")
-          .startSpan().end();
+          .startSpan()
+          .end();
       if (i == 29) {
         assertThat(tracerProvider.forceFlush().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
       }
@@ -157,19 +202,38 @@ class RelayProcessorsTest {
 
     List<Span> spans = upstream.spans();
     assertThat(spans).hasSize((SPANS - 30) / 2);
-    assertThat(spans).allSatisfy(s -> assertThat(s.getAttributes(0).getValue().getStringValue()).isEqualTo("/api"));
-    assertThat(relay.metric("otelcol_processor_incoming_items_total", "processor", "filter/health",
-        "otel_signal", "traces")).isEqualTo(SPANS);
-    assertThat(relay.metric("otelcol_processor_outgoing_items_total", "processor", "filter/health",
-        "otel_signal", "traces")).isEqualTo((SPANS - 30) / 2);
+    assertThat(spans)
+        .allSatisfy(
+            s -> assertThat(s.getAttributes(0).getValue().getStringValue()).isEqualTo("/api"));
+    assertThat(
+            relay.metric(
+                "otelcol_processor_incoming_items_total",
+                "processor",
+                "filter/health",
+                "otel_signal",
+                "traces"))
+        .isEqualTo(SPANS);
+    assertThat(
+            relay.metric(
+                "otelcol_processor_outgoing_items_total",
+                "processor",
+                "filter/health",
+                "otel_signal",
+                "traces"))
+        .isEqualTo((SPANS - 30) / 2);
     assertThat(relay.metric("otlp4j_pipeline_refused_traces_total", "pipeline", "traces")).isZero();
   }
 
-  /** Malformed requests are refused before the processors see them; valid ones around them go through. */
+  /**
+   * Malformed requests are refused before the processors see them; valid ones around them go
+   * through.
+   */
   @Test
   void badInputIsRefusedWithBothProcessorsInThePipeline() throws Exception {
     upstream = MockOtlpServer.started();
-    relay = RelayUnderTest.start("""
+    relay =
+        RelayUnderTest.start(
+            """
         receivers:
           otlp:
             protocols:
@@ -185,22 +249,33 @@ class RelayProcessorsTest {
           telemetry: { metrics: { address: "127.0.0.1:0" } }
           pipelines:
             traces: { receivers: [otlp], processors: [filter, attributes], exporters: [otlp/upstream] }
-        """, Map.of("UPSTREAM", upstream.grpcEndpoint()), AckMode.DELIVERED, dir);
+        """,
+            Map.of("UPSTREAM", upstream.grpcEndpoint()),
+            AckMode.DELIVERED,
+            dir);
     byte[] valid = OtlpRequests.spans("drop", 4).toByteArray();
     byte[] garbage = new byte[256];
     new java.util.Random(7).nextBytes(garbage);
-    assertThat(relay.post("/v1/traces", java.util.Arrays.copyOf(valid, valid.length - 3)).statusCode()).isEqualTo(400);
+    assertThat(
+            relay.post("/v1/traces", java.util.Arrays.copyOf(valid, valid.length - 3)).statusCode())
+        .isEqualTo(400);
     assertThat(relay.post("/v1/traces", garbage).statusCode()).isEqualTo(400);
     assertThat(relay.post("/v1/traces", valid).statusCode()).isEqualTo(200);
     List<Span> spans = upstream.spans();
     assertThat(spans).extracting(Span::getName).containsExactly("drop-1", "drop-2", "drop-3");
-    assertThat(spans).allSatisfy(s -> assertThat(s.getAttributesList()).anySatisfy(kv -> {
-      assertThat(kv.getKey()).isEqualTo("relay.seen");
-      assertThat(kv.getValue().getBoolValue()).isTrue();
-    }));
+    assertThat(spans)
+        .allSatisfy(
+            s ->
+                assertThat(s.getAttributesList())
+                    .anySatisfy(
+                        kv -> {
+                          assertThat(kv.getKey()).isEqualTo("relay.seen");
+                          assertThat(kv.getValue().getBoolValue()).isTrue();
+                        }));
   }
 
   static String sha256(String s) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes("UTF-8")));
+    return HexFormat.of()
+        .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes("UTF-8")));
   }
 }

@@ -19,15 +19,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * What every relay scenario test shares: Netty leak detection that fails the test and the class, a
  * temporary directory, the relay under test and the upstreams it sends to (fake OTLP/gRPC receivers
- * that accept only what they answered OK, and can {@linkplain #hold hold} their answers). After each
- * test the upstreams are released (held calls answered), the relay is stopped, then the upstreams are
- * closed.
+ * that accept only what they answered OK, and can {@linkplain #hold hold} their answers). After
+ * each test the upstreams are released (held calls answered), the relay is stopped, then the
+ * upstreams are closed.
  */
 @ExtendWith(NettyLeakCheck.class)
 abstract class RelayScenarioTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   /** The relay under test; a test assigns it, the base class closes it. */
   RelayUnderTest relay;

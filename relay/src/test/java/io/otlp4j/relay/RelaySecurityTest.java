@@ -53,19 +53,20 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A relay configured as a Collector gateway with TLS and {@code bearertokenauth} on both receivers
- * and on its {@code otlp} exporter: clients with the right token get through, clients without it get
- * 401 / UNAUTHENTICATED, and the exporter reaches a mutual-TLS grpc-java upstream with its own token.
+ * and on its {@code otlp} exporter: clients with the right token get through, clients without it
+ * get 401 / UNAUTHENTICATED, and the exporter reaches a mutual-TLS grpc-java upstream with its own
+ * token.
  */
 class RelaySecurityTest {
   private static final String CLIENT_TOKEN = "client-token-7f3a";
   private static final String UPSTREAM_TOKEN = "upstream-token-91c2";
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private Server upstream;
   private Relay relay;
-  private final ConcurrentLinkedQueue<ExportTraceServiceRequest> received = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<ExportTraceServiceRequest> received =
+      new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<String> upstreamAuthorization = new ConcurrentLinkedQueue<>();
   private final List<ManagedChannel> channels = new ArrayList<>();
 
@@ -87,7 +88,8 @@ class RelaySecurityTest {
     TestCertificates certs = TestCertificates.create(dir);
     startTlsUpstream(certs);
     Files.writeString(dir.resolve("upstream.token"), UPSTREAM_TOKEN + "\n", StandardCharsets.UTF_8);
-    String yaml = """
+    String yaml =
+        """
         extensions:
           bearertokenauth/clients:
             scheme: Bearer
@@ -133,7 +135,8 @@ class RelaySecurityTest {
             traces:
               receivers: [otlp]
               exporters: [otlp/upstream]
-        """.formatted(upstream.getPort());
+        """
+            .formatted(upstream.getPort());
     RelayConfig config = RelayConfig.parse(yaml, Map.of("CLIENT_TOKEN", CLIENT_TOKEN)::get, dir);
     assertThat(config.toString()).doesNotContain(CLIENT_TOKEN, UPSTREAM_TOKEN);
     assertThat(config.receivers().get("otlp").toString()).doesNotContain(CLIENT_TOKEN);
@@ -143,37 +146,55 @@ class RelaySecurityTest {
     // OTLP/gRPC over TLS: the official stub with and without the token.
     ExportTraceServiceRequest grpcRequest = named("grpc-", 3);
     ManagedChannel channel = tlsChannel(certs, relay.grpcAddress("otlp"));
-    TraceServiceGrpc.TraceServiceBlockingStub stub = TraceServiceGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(10, TimeUnit.SECONDS);
-    assertThatThrownBy(() -> stub.export(grpcRequest)).isInstanceOfSatisfying(StatusRuntimeException.class,
-        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+    TraceServiceGrpc.TraceServiceBlockingStub stub =
+        TraceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    assertThatThrownBy(() -> stub.export(grpcRequest))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
     Metadata wrong = new Metadata();
-    wrong.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + UPSTREAM_TOKEN);
-    assertThatThrownBy(() -> stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(wrong))
-        .export(grpcRequest)).isInstanceOfSatisfying(StatusRuntimeException.class,
+    wrong.put(
+        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
+        "Bearer " + UPSTREAM_TOKEN);
+    assertThatThrownBy(
+            () ->
+                stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(wrong))
+                    .export(grpcRequest))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
     Metadata right = new Metadata();
-    right.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + CLIENT_TOKEN);
+    right.put(
+        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
+        "Bearer " + CLIENT_TOKEN);
     stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(right)).export(grpcRequest);
 
     // OTLP/HTTP over TLS: a raw client, 401 without the token, 200 with it.
     ExportTraceServiceRequest httpRequest = named("http-", 4);
     HttpClient client = tlsHttpClient(certs);
-    URI uri = URI.create("https://127.0.0.1:" + relay.httpAddress("otlp").getPort() + "/secure/traces");
-    HttpRequest.Builder post = HttpRequest.newBuilder(uri).header("Content-Type", "application/x-protobuf")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(httpRequest.toByteArray()));
+    URI uri =
+        URI.create("https://127.0.0.1:" + relay.httpAddress("otlp").getPort() + "/secure/traces");
+    HttpRequest.Builder post =
+        HttpRequest.newBuilder(uri)
+            .header("Content-Type", "application/x-protobuf")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(httpRequest.toByteArray()));
     HttpResponse<String> refused = client.send(post.build(), HttpResponse.BodyHandlers.ofString());
     assertThat(refused.statusCode()).isEqualTo(401);
     assertThat(refused.body()).doesNotContain(CLIENT_TOKEN);
-    HttpResponse<String> accepted = client.send(post.header("Authorization", "Bearer " + CLIENT_TOKEN).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> accepted =
+        client.send(
+            post.header("Authorization", "Bearer " + CLIENT_TOKEN).build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(accepted.statusCode()).isEqualTo(200);
 
     // The exporter reached the TLS upstream, presenting its own token; every span arrived once.
     await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(spanNames()).hasSize(7));
-    assertThat(spanNames()).containsExactlyInAnyOrder("grpc-0", "grpc-1", "grpc-2", "http-0", "http-1", "http-2",
-        "http-3");
-    assertThat(upstreamAuthorization).isNotEmpty().allSatisfy(a -> assertThat(a).isEqualTo("Bearer " + UPSTREAM_TOKEN));
+    assertThat(spanNames())
+        .containsExactlyInAnyOrder(
+            "grpc-0", "grpc-1", "grpc-2", "http-0", "http-1", "http-2", "http-3");
+    assertThat(upstreamAuthorization)
+        .isNotEmpty()
+        .allSatisfy(a -> assertThat(a).isEqualTo("Bearer " + UPSTREAM_TOKEN));
   }
 
   private List<String> spanNames() {
@@ -204,43 +225,63 @@ class RelaySecurityTest {
   }
 
   private void startTlsUpstream(TestCertificates certs) throws Exception {
-    ServerInterceptor recordAuthorization = new ServerInterceptor() {
-      @Override
-      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-          ServerCallHandler<Q, R> next) {
-        String a = headers.get(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER));
-        upstreamAuthorization.add(String.valueOf(a));
-        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {};
-      }
-    };
-    TraceServiceGrpc.TraceServiceImplBase service = new TraceServiceGrpc.TraceServiceImplBase() {
-      @Override
-      public void export(ExportTraceServiceRequest request, StreamObserver<ExportTraceServiceResponse> response) {
-        received.add(request);
-        response.onNext(ExportTraceServiceResponse.getDefaultInstance());
-        response.onCompleted();
-      }
-    };
-    upstream = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .sslContext(GrpcSslContexts.forServer(certs.serverCert.toFile(), certs.serverKey.toFile())
-            .trustManager(certs.caCert.toFile()).clientAuth(ClientAuth.REQUIRE).build())
-        .addService(ServerInterceptors.intercept(service, recordAuthorization))
-        .build()
-        .start();
+    ServerInterceptor recordAuthorization =
+        new ServerInterceptor() {
+          @Override
+          public <Q, R> ServerCall.Listener<Q> interceptCall(
+              ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+            String a =
+                headers.get(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER));
+            upstreamAuthorization.add(String.valueOf(a));
+            return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
+                next.startCall(call, headers)) {};
+          }
+        };
+    TraceServiceGrpc.TraceServiceImplBase service =
+        new TraceServiceGrpc.TraceServiceImplBase() {
+          @Override
+          public void export(
+              ExportTraceServiceRequest request,
+              StreamObserver<ExportTraceServiceResponse> response) {
+            received.add(request);
+            response.onNext(ExportTraceServiceResponse.getDefaultInstance());
+            response.onCompleted();
+          }
+        };
+    upstream =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .sslContext(
+                GrpcSslContexts.forServer(certs.serverCert.toFile(), certs.serverKey.toFile())
+                    .trustManager(certs.caCert.toFile())
+                    .clientAuth(ClientAuth.REQUIRE)
+                    .build())
+            .addService(ServerInterceptors.intercept(service, recordAuthorization))
+            .build()
+            .start();
   }
 
-  private ManagedChannel tlsChannel(TestCertificates certs, InetSocketAddress address) throws Exception {
-    ManagedChannel channel = NettyChannelBuilder.forAddress(address.getHostString(), address.getPort())
-        .sslContext(GrpcSslContexts.forClient().trustManager(certs.caCert.toFile()).build())
-        .build();
+  private ManagedChannel tlsChannel(TestCertificates certs, InetSocketAddress address)
+      throws Exception {
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress(address.getHostString(), address.getPort())
+            .sslContext(GrpcSslContexts.forClient().trustManager(certs.caCert.toFile()).build())
+            .build();
     channels.add(channel);
     return channel;
   }
 
   private static HttpClient tlsHttpClient(TestCertificates certs) throws Exception {
-    SSLContext context = ((JdkSslContext) SslContextBuilder.forClient().sslProvider(SslProvider.JDK)
-        .trustManager(certs.caCert.toFile()).build()).context();
-    return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(context)
-        .connectTimeout(Duration.ofSeconds(5)).build();
+    SSLContext context =
+        ((JdkSslContext)
+                SslContextBuilder.forClient()
+                    .sslProvider(SslProvider.JDK)
+                    .trustManager(certs.caCert.toFile())
+                    .build())
+            .context();
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .sslContext(context)
+        .connectTimeout(Duration.ofSeconds(5))
+        .build();
   }
 }

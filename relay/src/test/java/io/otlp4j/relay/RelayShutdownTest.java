@@ -21,16 +21,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 class RelayShutdownTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void healthIsUnavailableWhileDrainingAndDataStuckPastTheDeadlineIsGivenUp() throws Exception {
     int deadPort;
     try (ServerSocket socket = new ServerSocket(0)) {
-      deadPort = socket.getLocalPort(); // closed again: connections are refused, the exporter keeps retrying
+      deadPort =
+          socket
+              .getLocalPort(); // closed again: connections are refused, the exporter keeps retrying
     }
-    String yaml = """
+    String yaml =
+        """
         receivers:
           otlp:
             protocols:
@@ -45,25 +47,51 @@ class RelayShutdownTest {
             traces:
               receivers: [otlp]
               exporters: [otlphttp]
-        """.formatted(deadPort);
+        """
+            .formatted(deadPort);
     Relay relay = Relay.start(RelayConfig.parse(yaml, v -> null, dir));
     HttpClient client = HttpClient.newHttpClient();
     URI health = URI.create("http://127.0.0.1:" + relay.adminAddress().getPort() + "/healthz");
-    assertThat(client.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString())
-        .statusCode()).isEqualTo(200);
+    assertThat(
+            client
+                .send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString())
+                .statusCode())
+        .isEqualTo(200);
 
-    byte[] request = ExportTraceServiceRequest.newBuilder().addResourceSpans(ResourceSpans.newBuilder()
-        .addScopeSpans(ScopeSpans.newBuilder().addSpans(Span.newBuilder().setName("stuck")))).build().toByteArray();
-    HttpResponse<String> accepted = client.send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + relay.httpAddress("otlp").getPort() + "/v1/traces"))
-        .header("Content-Type", "application/x-protobuf").POST(HttpRequest.BodyPublishers.ofByteArray(request))
-        .build(), HttpResponse.BodyHandlers.ofString());
+    byte[] request =
+        ExportTraceServiceRequest.newBuilder()
+            .addResourceSpans(
+                ResourceSpans.newBuilder()
+                    .addScopeSpans(
+                        ScopeSpans.newBuilder().addSpans(Span.newBuilder().setName("stuck"))))
+            .build()
+            .toByteArray();
+    HttpResponse<String> accepted =
+        client.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:" + relay.httpAddress("otlp").getPort() + "/v1/traces"))
+                .header("Content-Type", "application/x-protobuf")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(request))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(accepted.statusCode()).as("ack mode received: queued in memory").isEqualTo(200);
 
-    CompletableFuture<Boolean> stopped = CompletableFuture.supplyAsync(() -> relay.shutdown(Duration.ofSeconds(2)));
-    await().atMost(Duration.ofSeconds(5)).until(() -> client.send(HttpRequest.newBuilder(health).build(),
-        HttpResponse.BodyHandlers.ofString()).statusCode() == 503);
+    CompletableFuture<Boolean> stopped =
+        CompletableFuture.supplyAsync(() -> relay.shutdown(Duration.ofSeconds(2)));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                client
+                        .send(
+                            HttpRequest.newBuilder(health).build(),
+                            HttpResponse.BodyHandlers.ofString())
+                        .statusCode()
+                    == 503);
     assertThat(relay.isReady()).isFalse();
-    assertThat(stopped.get()).as("the upstream never answered, so draining could not finish").isFalse();
+    assertThat(stopped.get())
+        .as("the upstream never answered, so draining could not finish")
+        .isFalse();
   }
 }

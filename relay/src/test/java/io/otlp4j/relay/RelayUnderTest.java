@@ -10,8 +10,6 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.otlp4j.relay.config.RelayConfig;
 import io.otlp4j.relay.config.RelayConfigException;
-import org.awaitility.Awaitility;
-import org.awaitility.core.ConditionFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -29,11 +27,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
 
 /**
- * A {@link Relay} started from Collector-shaped YAML (endpoints on port 0) in a chosen {@link AckMode},
- * with the clients a test talks to it through: JDK {@link HttpClient} for OTLP/HTTP and the admin
- * endpoint, grpc-java channels for OTLP/gRPC, and a reader of {@code /metrics}.
+ * A {@link Relay} started from Collector-shaped YAML (endpoints on port 0) in a chosen {@link
+ * AckMode}, with the clients a test talks to it through: JDK {@link HttpClient} for OTLP/HTTP and
+ * the admin endpoint, grpc-java channels for OTLP/gRPC, and a reader of {@code /metrics}.
  *
  * <p>Closing it shuts the relay down (if the test has not) and closes the channels. Thread-safe.
  */
@@ -41,13 +41,18 @@ final class RelayUnderTest implements AutoCloseable {
   static final String PROTOBUF = "application/x-protobuf";
   static final String JSON = "application/json";
 
-  private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})?\\s+(\\S+)$");
-  private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
+  private static final Pattern SAMPLE =
+      Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})?\\s+(\\S+)$");
+  private static final Pattern LABEL =
+      Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
   final Relay relay;
   final AckMode ackMode;
-  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
   private final List<ManagedChannel> channels = new ArrayList<>();
   private final URI admin;
 
@@ -73,10 +78,15 @@ final class RelayUnderTest implements AutoCloseable {
    * default first poll comes after 100 ms), bounded by {@code atMost}.
    */
   static ConditionFactory promptly(Duration atMost) {
-    return Awaitility.await().atMost(atMost).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10));
+    return Awaitility.await()
+        .atMost(atMost)
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(10));
   }
 
-  /** The ack modes the relay implements: every relay scenario test runs once per mode listed here. */
+  /**
+   * The ack modes the relay implements: every relay scenario test runs once per mode listed here.
+   */
   static Stream<AckMode> ackModes() {
     return Stream.of(AckMode.RECEIVED, AckMode.DELIVERED);
   }
@@ -89,9 +99,13 @@ final class RelayUnderTest implements AutoCloseable {
     return httpUri("otlp", path);
   }
 
-  /** A plaintext grpc-java channel to receiver {@code receiverId}'s OTLP/gRPC port, closed with this object. */
+  /**
+   * A plaintext grpc-java channel to receiver {@code receiverId}'s OTLP/gRPC port, closed with this
+   * object.
+   */
   synchronized ManagedChannel grpcChannel(String receiverId) {
-    return grpcChannel(NettyChannelBuilder.forAddress(relay.grpcAddress(receiverId)).usePlaintext());
+    return grpcChannel(
+        NettyChannelBuilder.forAddress(relay.grpcAddress(receiverId)).usePlaintext());
   }
 
   /** {@code builder}'s channel, closed with this object. */
@@ -107,7 +121,8 @@ final class RelayUnderTest implements AutoCloseable {
 
   HttpResponse<byte[]> post(URI uri, String contentType, String encoding, byte[] body) {
     try {
-      return http.send(request(uri, contentType, encoding, body), HttpResponse.BodyHandlers.ofByteArray());
+      return http.send(
+          request(uri, contentType, encoding, body), HttpResponse.BodyHandlers.ofByteArray());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
@@ -121,12 +136,15 @@ final class RelayUnderTest implements AutoCloseable {
   }
 
   CompletableFuture<HttpResponse<byte[]>> postAsync(String path, byte[] protobuf) {
-    return http.sendAsync(request(httpUri(path), PROTOBUF, null, protobuf), HttpResponse.BodyHandlers.ofByteArray());
+    return http.sendAsync(
+        request(httpUri(path), PROTOBUF, null, protobuf), HttpResponse.BodyHandlers.ofByteArray());
   }
 
   static HttpRequest request(URI uri, String contentType, String encoding, byte[] body) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20))
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(uri)
+            .timeout(Duration.ofSeconds(20))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     if (contentType != null) {
       b.header("Content-Type", contentType);
     }
@@ -138,15 +156,23 @@ final class RelayUnderTest implements AutoCloseable {
 
   /** The status {@code /healthz} answers. */
   int health() throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(admin.resolve("/healthz")).timeout(Duration.ofSeconds(5)).build(),
-        HttpResponse.BodyHandlers.discarding()).statusCode();
+    return http.send(
+            HttpRequest.newBuilder(admin.resolve("/healthz"))
+                .timeout(Duration.ofSeconds(5))
+                .build(),
+            HttpResponse.BodyHandlers.discarding())
+        .statusCode();
   }
 
   /** {@code /metrics}, as the admin endpoint serves it. */
   String scrape() {
     try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(admin.resolve("/metrics"))
-          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(admin.resolve("/metrics"))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) {
         throw new AssertionError("/metrics answered " + r.statusCode());
       }
@@ -160,8 +186,8 @@ final class RelayUnderTest implements AutoCloseable {
   }
 
   /**
-   * The value of the sample {@code name} in {@code /metrics} whose labels include {@code labelPairs}
-   * (name, value, name, value…); fails when there is none or more than one.
+   * The value of the sample {@code name} in {@code /metrics} whose labels include {@code
+   * labelPairs} (name, value, name, value…); fails when there is none or more than one.
    */
   double metric(String name, String... labelPairs) {
     return sample(scrape(), name, labelPairs);
@@ -193,20 +219,33 @@ final class RelayUnderTest implements AutoCloseable {
       }
     }
     if (found.size() != 1) {
-      throw new AssertionError("expected one sample " + name + " with " + List.of(labelPairs) + ", found "
-          + found + " in\n" + text);
+      throw new AssertionError(
+          "expected one sample "
+              + name
+              + " with "
+              + List.of(labelPairs)
+              + ", found "
+              + found
+              + " in\n"
+              + text);
     }
     return found.get(0);
   }
 
-  /** The {@code google.rpc.Status} in an OTLP/HTTP error response, protobuf or JSON as its content type says. */
+  /**
+   * The {@code google.rpc.Status} in an OTLP/HTTP error response, protobuf or JSON as its content
+   * type says.
+   */
   static com.google.rpc.Status statusBody(HttpResponse<byte[]> response) {
     String type = response.headers().firstValue("content-type").orElse("");
     try {
       if (type.startsWith(JSON)) {
-        JsonNode node = new ObjectMapper().readTree(new String(response.body(), StandardCharsets.UTF_8));
-        com.google.rpc.Status.Builder b = com.google.rpc.Status.newBuilder().setCode(node.path("code").asInt())
-            .setMessage(node.path("message").asText());
+        JsonNode node =
+            new ObjectMapper().readTree(new String(response.body(), StandardCharsets.UTF_8));
+        com.google.rpc.Status.Builder b =
+            com.google.rpc.Status.newBuilder()
+                .setCode(node.path("code").asInt())
+                .setMessage(node.path("message").asText());
         return b.build();
       }
       if (!type.equals(PROTOBUF)) {
@@ -218,7 +257,10 @@ final class RelayUnderTest implements AutoCloseable {
     }
   }
 
-  /** The {@code RetryInfo} delay a gRPC error carries in its status details; null when there is none. */
+  /**
+   * The {@code RetryInfo} delay a gRPC error carries in its status details; null when there is
+   * none.
+   */
   static Duration retryDelay(StatusRuntimeException e) {
     com.google.rpc.Status status = StatusProto.fromThrowable(e);
     if (status == null) {
@@ -237,7 +279,9 @@ final class RelayUnderTest implements AutoCloseable {
     return null;
   }
 
-  /** Closes the test's gRPC channels, then shuts the relay down; returns whether it drained in time. */
+  /**
+   * Closes the test's gRPC channels, then shuts the relay down; returns whether it drained in time.
+   */
   boolean shutdown(Duration deadline) throws InterruptedException {
     closeChannels();
     return relay.shutdown(deadline);

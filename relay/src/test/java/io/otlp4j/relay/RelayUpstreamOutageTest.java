@@ -22,9 +22,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The upstream is down when data arrives and comes back on the same port: with the exporter's
- * default retry policy (the relay's configuration has no {@code retry_on_failure} keys yet) the data
- * arrives exactly once, and {@code otelcol_exporter_sent_*} / {@code send_failed_*} say so; data the
- * upstream refuses permanently is counted as failed and not retried.
+ * default retry policy (the relay's configuration has no {@code retry_on_failure} keys yet) the
+ * data arrives exactly once, and {@code otelcol_exporter_sent_*} / {@code send_failed_*} say so;
+ * data the upstream refuses permanently is counted as failed and not retried.
  */
 class RelayUpstreamOutageTest extends RelayScenarioTest {
 
@@ -37,11 +37,15 @@ class RelayUpstreamOutageTest extends RelayScenarioTest {
 
   @ParameterizedTest(name = "ack mode {0}")
   @MethodSource("io.otlp4j.relay.RelayUnderTest#ackModes")
-  void dataSentWhileTheUpstreamIsDownArrivesOnceWhenItComesBackOnTheSamePort(AckMode ackMode) throws Exception {
-    // OtlpExporter.Builder.DEFAULT_RETRY_POLICY: 5 attempts within a minute, long enough for this outage.
+  void dataSentWhileTheUpstreamIsDownArrivesOnceWhenItComesBackOnTheSamePort(AckMode ackMode)
+      throws Exception {
+    // OtlpExporter.Builder.DEFAULT_RETRY_POLICY: 5 attempts within a minute, long enough for this
+    // outage.
     upstream = startUpstream();
     upstream.stop();
-    relay = RelayUnderTest.start("""
+    relay =
+        RelayUnderTest.start(
+            """
         receivers:
           otlp:
             protocols:
@@ -57,9 +61,13 @@ class RelayUpstreamOutageTest extends RelayScenarioTest {
           pipelines:
             traces: { receivers: [otlp], exporters: [otlp] }
             logs: { receivers: [otlp], exporters: [otlp] }
-        """, Map.of("UPSTREAM", upstream.grpcEndpoint()), ackMode, dir);
+        """,
+            Map.of("UPSTREAM", upstream.grpcEndpoint()),
+            ackMode,
+            dir);
 
-    TraceServiceGrpc.TraceServiceFutureStub stub = TraceServiceGrpc.newFutureStub(relay.grpcChannel());
+    TraceServiceGrpc.TraceServiceFutureStub stub =
+        TraceServiceGrpc.newFutureStub(relay.grpcChannel());
     List<ListenableFuture<ExportTraceServiceResponse>> traceAnswers = new ArrayList<>();
     List<CompletableFuture<HttpResponse<byte[]>>> logAnswers = new ArrayList<>();
     Map<String, Long> expectedSpans = new HashMap<>();
@@ -70,22 +78,32 @@ class RelayUpstreamOutageTest extends RelayScenarioTest {
       traceAnswers.add(stub.withDeadlineAfter(30, TimeUnit.SECONDS).export(request));
     }
     for (int i = 0; i < LOG_REQUESTS; i++) {
-      logAnswers.add(relay.postAsync("/v1/logs", OtlpRequests.logs("outage-" + i, RECORDS).toByteArray()));
+      logAnswers.add(
+          relay.postAsync("/v1/logs", OtlpRequests.logs("outage-" + i, RECORDS).toByteArray()));
       for (int r = 0; r < RECORDS; r++) {
         expectedLogs.put("outage-" + i + "-" + r, 1L);
       }
     }
 
     // The exporter has tried and failed (connection refused); nothing was sent, nothing given up.
-    await().atMost(Duration.ofSeconds(10)).until(() -> relay.metric(
-        "otlp4j_exporter_request_duration_seconds_count", "exporter", "otlp") >= 2);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                relay.metric("otlp4j_exporter_request_duration_seconds_count", "exporter", "otlp")
+                    >= 2);
     assertThat(relay.metric("otelcol_exporter_sent_spans_total", "exporter", "otlp")).isZero();
-    assertThat(relay.metric("otelcol_exporter_send_failed_spans_total", "exporter", "otlp")).isZero();
+    assertThat(relay.metric("otelcol_exporter_send_failed_spans_total", "exporter", "otlp"))
+        .isZero();
     assertThat(upstream.requestCount()).isZero();
 
     upstream.start();
-    await().atMost(Duration.ofSeconds(25)).until(() -> upstream.spans().size() >= expectedSpans.size()
-        && upstream.logRecords().size() >= expectedLogs.size());
+    await()
+        .atMost(Duration.ofSeconds(25))
+        .until(
+            () ->
+                upstream.spans().size() >= expectedSpans.size()
+                    && upstream.logRecords().size() >= expectedLogs.size());
     for (ListenableFuture<ExportTraceServiceResponse> answer : traceAnswers) {
       assertThat(answer.get(30, TimeUnit.SECONDS).hasPartialSuccess()).isFalse();
     }
@@ -99,22 +117,31 @@ class RelayUpstreamOutageTest extends RelayScenarioTest {
     assertThat(relay.metric("otelcol_exporter_sent_log_records_total", "exporter", "otlp"))
         .isEqualTo(LOG_REQUESTS * RECORDS);
     assertThat(relay.metric("otelcol_exporter_send_failed_spans_total", "exporter", "otlp"))
-        .as("retried until delivered: not a failure").isZero();
-    assertThat(relay.metric("otelcol_exporter_send_failed_log_records_total", "exporter", "otlp")).isZero();
+        .as("retried until delivered: not a failure")
+        .isZero();
+    assertThat(relay.metric("otelcol_exporter_send_failed_log_records_total", "exporter", "otlp"))
+        .isZero();
 
     // A permanent refusal is not retried, and counted as failed.
     upstream.failWith(Status.INVALID_ARGUMENT.withDescription("refused by the test"));
     int callsBefore = upstream.requestCount();
-    CompletableFuture<HttpResponse<byte[]>> refused = relay.postAsync("/v1/traces",
-        OtlpRequests.spans("refused", 3).toByteArray());
-    await().atMost(Duration.ofSeconds(10)).until(() -> relay.metric("otelcol_exporter_send_failed_spans_total",
-        "exporter", "otlp") == 3);
+    CompletableFuture<HttpResponse<byte[]>> refused =
+        relay.postAsync("/v1/traces", OtlpRequests.spans("refused", 3).toByteArray());
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                relay.metric("otelcol_exporter_send_failed_spans_total", "exporter", "otlp") == 3);
     assertThat(upstream.requestCount()).as("one attempt, no retry").isEqualTo(callsBefore + 1);
     if (ackMode == AckMode.RECEIVED) {
-      assertThat(refused.get(10, TimeUnit.SECONDS).statusCode()).as("acknowledged when queued").isEqualTo(200);
+      assertThat(refused.get(10, TimeUnit.SECONDS).statusCode())
+          .as("acknowledged when queued")
+          .isEqualTo(200);
     }
     assertThat(upstream.spans()).hasSize(TRACE_REQUESTS * SPANS);
-    await().atMost(Duration.ofSeconds(10)).until(() -> relay.metric("otlp4j_memory_used_bytes") == 0);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> relay.metric("otlp4j_memory_used_bytes") == 0);
     assertThat(relay.shutdown(Duration.ofSeconds(10))).isTrue();
   }
 }

@@ -26,29 +26,32 @@ import java.util.function.Supplier;
 
 /**
  * The engine of both otlp4j batch processors: core's {@link Batcher} (lock-free MPSC queue, one
- * drainer thread, up to {@code maxConcurrentExports} exports in flight) in front of an SDK exporter.
+ * drainer thread, up to {@code maxConcurrentExports} exports in flight) in front of an SDK
+ * exporter.
  *
- * <p><b>Concurrency.</b> Application threads only call {@link #offer}: a CAS on the queue's producer
- * index, and on a full queue one {@link LongAdder} increment; no lock, no allocation. The drainer
- * thread converts each batch to SDK data ({@code toSpanData()}), calls the exporter, and gets a
- * permit back when the exporter's result arrives or the export timeout passes, whichever is first.
+ * <p><b>Concurrency.</b> Application threads only call {@link #offer}: a CAS on the queue's
+ * producer index, and on a full queue one {@link LongAdder} increment; no lock, no allocation. The
+ * drainer thread converts each batch to SDK data ({@code toSpanData()}), calls the exporter, and
+ * gets a permit back when the exporter's result arrives or the export timeout passes, whichever is
+ * first.
  *
- * <p><b>Backpressure.</b> The queue holds {@code maxQueueSize} items rounded up to a power of two; when
- * it is full the newest item is dropped, counted (metric and {@link #droppedCount()}) and reported in
- * a warning at most once per interval.
+ * <p><b>Backpressure.</b> The queue holds {@code maxQueueSize} items rounded up to a power of two;
+ * when it is full the newest item is dropped, counted (metric and {@link #droppedCount()}) and
+ * reported in a warning at most once per interval.
  *
  * <p><b>Metrics</b> (the SDK's legacy processor metrics, through the SDK {@link MeterProvider}
  * given to the builder): {@code processed<Items>} (an asynchronous counter with {@code
- * processorType} and {@code dropped} attributes: items handed to the exporter, and items dropped) and
- * {@code queueSize} (gauge). The meter provider is resolved on the first export, on the drainer.
+ * processorType} and {@code dropped} attributes: items handed to the exporter, and items dropped)
+ * and {@code queueSize} (gauge). The meter provider is resolved on the first export, on the
+ * drainer.
  *
  * <p><b>Failures never hang the caller.</b> Whatever the exporter does (throws, even a {@link
  * LinkageError} from a class that cannot load; fails; never answers), {@link #forceFlush} completes
- * within the export timeout after its batches went and {@link #shutdown} within the shutdown timeout
- * plus the export timeout, failed when something went wrong. An exporter that throws is reported in
- * one WARNING per drop-warning interval; a failed result is the exporter's to report (otlp4j's
- * exporters log their own failures), and a batch without an answer within the export timeout is
- * reported like a throw.
+ * within the export timeout after its batches went and {@link #shutdown} within the shutdown
+ * timeout plus the export timeout, failed when something went wrong. An exporter that throws is
+ * reported in one WARNING per drop-warning interval; a failed result is the exporter's to report
+ * (otlp4j's exporters log their own failures), and a batch without an answer within the export
+ * timeout is reported like a throw.
  *
  * @param <I> what the SDK hands the processor ({@code ReadableSpan}, {@code ReadWriteLogRecord})
  * @param <D> what the exporter takes ({@code SpanData}, {@code LogRecordData})
@@ -56,7 +59,8 @@ import java.util.function.Supplier;
 final class BatchExportCore<I, D> {
 
   private static final System.Logger LOG = System.getLogger(BatchExportCore.class.getName());
-  private static final AttributeKey<String> PROCESSOR_TYPE = AttributeKey.stringKey("processorType");
+  private static final AttributeKey<String> PROCESSOR_TYPE =
+      AttributeKey.stringKey("processorType");
   private static final AttributeKey<Boolean> DROPPED = AttributeKey.booleanKey("dropped");
 
   /** What the core needs to know about the exporter behind it. */
@@ -97,28 +101,35 @@ final class BatchExportCore<I, D> {
     this.shutdownTimeout = settings.shutdownTimeout;
     this.meterProvider = settings.meterProvider;
     this.itemMetric = settings.itemMetric;
-    this.drops = new DropReporter(settings.itemName, settings.dropAdvice, settings.clock,
-        settings.dropWarningInterval.toNanos());
+    this.drops =
+        new DropReporter(
+            settings.itemName,
+            settings.dropAdvice,
+            settings.clock,
+            settings.dropWarningInterval.toNanos());
     this.exporterTrouble = ThrottledLog.every(settings.dropWarningInterval, settings.clock);
     this.typeAttributes = Attributes.of(PROCESSOR_TYPE, processorType);
     this.exportedAttributes = Attributes.of(PROCESSOR_TYPE, processorType, DROPPED, false);
     this.droppedAttributes = Attributes.of(PROCESSOR_TYPE, processorType, DROPPED, true);
     String threadName = settings.threadName;
-    this.batcher = Batcher.<I>builder(this::exportBatch)
-        .strategy(Batcher.Strategy.TIME)
-        .overflow(Batcher.Overflow.DROP_NEWEST)
-        .capacity(settings.maxQueueSize)
-        .maxBatchSize(settings.maxExportBatchSize)
-        .maxDelay(settings.scheduleDelay)
-        .maxInFlight(settings.maxConcurrentExports)
-        .clock(settings.clock)
-        .logFirstFailure(false) // reported here (exceptions, timeouts) or by the exporter (failures)
-        .threadFactory(runnable -> {
-          Thread thread = new Thread(runnable, threadName);
-          thread.setDaemon(true);
-          return thread;
-        })
-        .build();
+    this.batcher =
+        Batcher.<I>builder(this::exportBatch)
+            .strategy(Batcher.Strategy.TIME)
+            .overflow(Batcher.Overflow.DROP_NEWEST)
+            .capacity(settings.maxQueueSize)
+            .maxBatchSize(settings.maxExportBatchSize)
+            .maxDelay(settings.scheduleDelay)
+            .maxInFlight(settings.maxConcurrentExports)
+            .clock(settings.clock)
+            .logFirstFailure(
+                false) // reported here (exceptions, timeouts) or by the exporter (failures)
+            .threadFactory(
+                runnable -> {
+                  Thread thread = new Thread(runnable, threadName);
+                  thread.setDaemon(true);
+                  return thread;
+                })
+            .build();
   }
 
   /** The application-thread path: no lock, no allocation (see the class comment). */
@@ -158,37 +169,54 @@ final class BatchExportCore<I, D> {
       return CompletableFuture.failedFuture(e);
     }
     CompletableFuture<Void> done = new CompletableFuture<>();
-    code.whenComplete(() -> {
-      if (code.isSuccess()) {
-        done.complete(null);
-      } else {
-        Throwable cause = code.getFailureThrowable();
-        done.completeExceptionally(cause != null ? cause : new IllegalStateException("export failed"));
-      }
-    });
+    code.whenComplete(
+        () -> {
+          if (code.isSuccess()) {
+            done.complete(null);
+          } else {
+            Throwable cause = code.getFailureThrowable();
+            done.completeExceptionally(
+                cause != null ? cause : new IllegalStateException("export failed"));
+          }
+        });
     // The permit comes back after the export timeout even if the exporter never answers.
-    return done.orTimeout(exportTimeoutNanos, TimeUnit.NANOSECONDS).whenComplete((v, e) -> {
-      if (e instanceof TimeoutException) {
-        reportTrouble("export of " + batch.size() + " items had no result within the export timeout ("
-            + Duration.ofNanos(exportTimeoutNanos) + ")", null);
-      }
-    });
+    return done.orTimeout(exportTimeoutNanos, TimeUnit.NANOSECONDS)
+        .whenComplete(
+            (v, e) -> {
+              if (e instanceof TimeoutException) {
+                reportTrouble(
+                    "export of "
+                        + batch.size()
+                        + " items had no result within the export timeout ("
+                        + Duration.ofNanos(exportTimeoutNanos)
+                        + ")",
+                    null);
+              }
+            });
   }
 
   /** One WARNING per interval about an exporter that throws or never answers; the rest at DEBUG. */
   private void reportTrouble(String what, Throwable error) {
     Level level = exporterTrouble.level(Level.WARNING);
-    String message = processorType + ": " + what + (error == null ? "" : ": " + error)
-        + (level == Level.WARNING ? " (" + exporterTrouble.quietPhrase() + ")" : "");
+    String message =
+        processorType
+            + ": "
+            + what
+            + (error == null ? "" : ": " + error)
+            + (level == Level.WARNING ? " (" + exporterTrouble.quietPhrase() + ")" : "");
     LOG.log(level, message, error);
   }
 
   /**
-   * Calls {@code step} (an exporter's flush or shutdown) and completes {@code result} from its result,
-   * failed if it throws or has none within {@code timeoutNanos}.
+   * Calls {@code step} (an exporter's flush or shutdown) and completes {@code result} from its
+   * result, failed if it throws or has none within {@code timeoutNanos}.
    */
-  private void completeFrom(Supplier<CompletableResultCode> step, String what, CompletableResultCode result,
-      long timeoutNanos, boolean succeeded) {
+  private void completeFrom(
+      Supplier<CompletableResultCode> step,
+      String what,
+      CompletableResultCode result,
+      long timeoutNanos,
+      boolean succeeded) {
     CompletableResultCode code;
     try {
       code = step.get();
@@ -197,19 +225,23 @@ final class BatchExportCore<I, D> {
       result.fail();
       return;
     }
-    CompletableFuture.delayedExecutor(timeoutNanos, TimeUnit.NANOSECONDS).execute(() -> {
-      if (!code.isDone()) {
-        reportTrouble(what + " had no result within " + Duration.ofNanos(timeoutNanos), null);
-        result.fail();
-      }
-    });
-    code.whenComplete(() -> {
-      if (succeeded && code.isSuccess()) {
-        result.succeed();
-      } else {
-        result.fail();
-      }
-    });
+    CompletableFuture.delayedExecutor(timeoutNanos, TimeUnit.NANOSECONDS)
+        .execute(
+            () -> {
+              if (!code.isDone()) {
+                reportTrouble(
+                    what + " had no result within " + Duration.ofNanos(timeoutNanos), null);
+                result.fail();
+              }
+            });
+    code.whenComplete(
+        () -> {
+          if (succeeded && code.isSuccess()) {
+            result.succeed();
+          } else {
+            result.fail();
+          }
+        });
   }
 
   private void registerMetrics() {
@@ -219,16 +251,26 @@ final class BatchExportCore<I, D> {
       return;
     }
     Meter meter = provider.meterBuilder("io.otlp4j.sdk").build();
-    processedCounter = meter.counterBuilder(itemMetric).setUnit("1")
-        .setDescription("Items processed by the " + processorType
-            + " [dropped=true if they were dropped because the queue was full]")
-        .buildWithCallback(m -> {
-          m.record(handedToExporter.sum(), exportedAttributes);
-          m.record(droppedCount(), droppedAttributes);
-        });
-    queueGauge = meter.gaugeBuilder("queueSize").ofLongs().setUnit("1")
-        .setDescription("The number of items queued")
-        .buildWithCallback(m -> m.record(batcher.queuedCount(), typeAttributes));
+    processedCounter =
+        meter
+            .counterBuilder(itemMetric)
+            .setUnit("1")
+            .setDescription(
+                "Items processed by the "
+                    + processorType
+                    + " [dropped=true if they were dropped because the queue was full]")
+            .buildWithCallback(
+                m -> {
+                  m.record(handedToExporter.sum(), exportedAttributes);
+                  m.record(droppedCount(), droppedAttributes);
+                });
+    queueGauge =
+        meter
+            .gaugeBuilder("queueSize")
+            .ofLongs()
+            .setUnit("1")
+            .setDescription("The number of items queued")
+            .buildWithCallback(m -> m.record(batcher.queuedCount(), typeAttributes));
   }
 
   /**
@@ -238,8 +280,12 @@ final class BatchExportCore<I, D> {
    */
   CompletableResultCode forceFlush() {
     CompletableResultCode result = new CompletableResultCode();
-    batcher.flush().whenComplete((v, e) -> completeFrom(target::flush, "the exporter's flush", result,
-        exportTimeoutNanos, true));
+    batcher
+        .flush()
+        .whenComplete(
+            (v, e) ->
+                completeFrom(
+                    target::flush, "the exporter's flush", result, exportTimeoutNanos, true));
     return result;
   }
 
@@ -247,15 +293,28 @@ final class BatchExportCore<I, D> {
     if (!shutdown.compareAndSet(false, true)) {
       return shutdownResult;
     }
-    batcher.shutdown(shutdownTimeout).whenComplete((drained, e) -> {
-      if (!Boolean.TRUE.equals(drained)) {
-        LOG.log(Level.WARNING, processorType + ": shutdown timed out after " + shutdownTimeout
-            + "; the items still queued were dropped (" + droppedCount() + " dropped in total)");
-      }
-      completeFrom(target::shutdown, "the exporter's shutdown", shutdownResult, shutdownTimeout.toNanos(),
-          Boolean.TRUE.equals(drained));
-      shutdownResult.whenComplete(this::closeMetrics);
-    });
+    batcher
+        .shutdown(shutdownTimeout)
+        .whenComplete(
+            (drained, e) -> {
+              if (!Boolean.TRUE.equals(drained)) {
+                LOG.log(
+                    Level.WARNING,
+                    processorType
+                        + ": shutdown timed out after "
+                        + shutdownTimeout
+                        + "; the items still queued were dropped ("
+                        + droppedCount()
+                        + " dropped in total)");
+              }
+              completeFrom(
+                  target::shutdown,
+                  "the exporter's shutdown",
+                  shutdownResult,
+                  shutdownTimeout.toNanos(),
+                  Boolean.TRUE.equals(drained));
+              shutdownResult.whenComplete(this::closeMetrics);
+            });
     return shutdownResult;
   }
 

@@ -28,7 +28,8 @@ final class DropReporter {
     this.advice = advice;
     this.clock = clock;
     this.intervalNanos = intervalNanos;
-    this.lastReport = new AtomicLong(clock.nanoTime() - intervalNanos); // the first drop reports at once
+    this.lastReport =
+        new AtomicLong(clock.nanoTime() - intervalNanos); // the first drop reports at once
   }
 
   /** Counts one dropped item. */
@@ -42,8 +43,8 @@ final class DropReporter {
   }
 
   /**
-   * The warning to log now, or {@code null}: there are drops not yet reported and the last report is
-   * at least one interval old. At most one caller per interval gets a message.
+   * The warning to log now, or {@code null}: there are drops not yet reported and the last report
+   * is at least one interval old. At most one caller per interval gets a message.
    */
   String report() {
     long now = clock.nanoTime();
@@ -56,7 +57,12 @@ final class DropReporter {
       return null;
     }
     long since = sum - reported.getAndSet(sum);
-    return since + " " + what + " dropped since the last report (" + sum
-        + " in total): the queue was full (or the processor shut down); " + advice;
+    return since
+        + " "
+        + what
+        + " dropped since the last report ("
+        + sum
+        + " in total): the queue was full (or the processor shut down); "
+        + advice;
   }
 }

@@ -17,17 +17,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * What the three SDK exporters share: marshal a collection on the calling thread, hand the buffer to
- * the {@link OtlpExporter}, and complete a {@link CompletableResultCode} from its future; flush waits
- * for the exports in flight; shutdown is idempotent.
+ * What the three SDK exporters share: marshal a collection on the calling thread, hand the buffer
+ * to the {@link OtlpExporter}, and complete a {@link CompletableResultCode} from its future; flush
+ * waits for the exports in flight; shutdown is idempotent.
  *
- * <p><b>Buffer ownership:</b> the marshaled buffer is created here and its ownership passes to {@link
- * OtlpExporter#export} at once; nothing here holds a buffer afterwards.
+ * <p><b>Buffer ownership:</b> the marshaled buffer is created here and its ownership passes to
+ * {@link OtlpExporter#export} at once; nothing here holds a buffer afterwards.
  *
  * <p><b>An exporter that could not start</b> (its transport could not be built: a class that cannot
- * load, threads that cannot start) is a bridge {@linkplain #failedToStart without a transport}: every
- * export, flush and shutdown fails at once, so that no caller waits for an answer that cannot come;
- * the builder has logged why, once.
+ * load, threads that cannot start) is a bridge {@linkplain #failedToStart without a transport}:
+ * every export, flush and shutdown fails at once, so that no caller waits for an answer that cannot
+ * come; the builder has logged why, once.
  *
  * <p><b>Thread-safety:</b> thread-safe; {@code export} may be called concurrently (the otlp4j batch
  * processors keep several exports in flight).
@@ -41,6 +41,7 @@ final class ExportBridge {
   }
 
   private static final System.Logger LOG = System.getLogger(ExportBridge.class.getName());
+
   /** Failures are logged at WARNING at most once per this interval; the rest at DEBUG. */
   static final Duration FAILURE_LOG_INTERVAL = Duration.ofSeconds(10);
 
@@ -56,7 +57,11 @@ final class ExportBridge {
   private final Throwable startFailure; // non-null: no transport, everything fails at once
   private volatile boolean ownsTransport = true;
 
-  ExportBridge(String name, OtlpExporter exporter, Signal signal, ByteBufAllocator allocator,
+  ExportBridge(
+      String name,
+      OtlpExporter exporter,
+      Signal signal,
+      ByteBufAllocator allocator,
       Duration shutdownTimeout) {
     this.name = name;
     this.exporter = exporter;
@@ -76,7 +81,9 @@ final class ExportBridge {
     this.ownsTransport = false;
   }
 
-  /** A bridge whose transport could not be built because of {@code cause}: everything fails at once. */
+  /**
+   * A bridge whose transport could not be built because of {@code cause}: everything fails at once.
+   */
   static ExportBridge failedToStart(String name, Signal signal, Throwable cause) {
     return new ExportBridge(name, signal, cause);
   }
@@ -117,16 +124,19 @@ final class ExportBridge {
       code.failExceptionally(e);
       return code;
     }
-    future.whenComplete((result, error) -> {
-      pending.remove(code);
-      if (error == null && result.isSuccess()) {
-        code.succeed();
-      } else {
-        String what = error != null ? error.toString() : result.toString();
-        logFailure("export of " + itemCount + " " + signal.id() + " items failed: " + what, error);
-        code.failExceptionally(new ExportFailedException(what, error != null ? error : result.cause()));
-      }
-    });
+    future.whenComplete(
+        (result, error) -> {
+          pending.remove(code);
+          if (error == null && result.isSuccess()) {
+            code.succeed();
+          } else {
+            String what = error != null ? error.toString() : result.toString();
+            logFailure(
+                "export of " + itemCount + " " + signal.id() + " items failed: " + what, error);
+            code.failExceptionally(
+                new ExportFailedException(what, error != null ? error : result.cause()));
+          }
+        });
     return code;
   }
 
@@ -180,15 +190,19 @@ final class ExportBridge {
     return new ExportBridge(name, exporter, signal, allocator, shutdownTimeout);
   }
 
-  /** Undoes {@link #handOver} when the new owner could not be put in place: this one owns it again. */
+  /**
+   * Undoes {@link #handOver} when the new owner could not be put in place: this one owns it again.
+   */
   void takeBack() {
     ownsTransport = startFailure == null;
   }
 
   private void logFailure(String message, Throwable error) {
     Level level = failures.level(Level.WARNING);
-    LOG.log(level, name + ": " + message
-        + (level == Level.WARNING ? " (" + failures.quietPhrase() + ")" : ""), error);
+    LOG.log(
+        level,
+        name + ": " + message + (level == Level.WARNING ? " (" + failures.quietPhrase() + ")" : ""),
+        error);
   }
 
   @Override
@@ -196,8 +210,14 @@ final class ExportBridge {
     if (startFailure != null) {
       return name + "{not started: " + startFailure + "}";
     }
-    return name + "{protocol=" + exporter.protocol().configName() + ", endpoint="
-        + exporter.endpoint(signal) + ", compression=" + exporter.compression() + "}";
+    return name
+        + "{protocol="
+        + exporter.protocol().configName()
+        + ", endpoint="
+        + exporter.endpoint(signal)
+        + ", compression="
+        + exporter.compression()
+        + "}";
   }
 
   /** The cause a failed export's {@link CompletableResultCode} carries. */

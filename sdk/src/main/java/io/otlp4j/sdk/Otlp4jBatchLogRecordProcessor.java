@@ -12,9 +12,9 @@ import java.util.Objects;
 
 /**
  * A drop-in replacement for the SDK's {@code BatchLogRecordProcessor}, on otlp4j's core {@code
- * Batcher}; it behaves as {@link Otlp4jBatchSpanProcessor} does (lock-free enqueue in {@link #onEmit},
- * several exports in flight, drops counted in {@code processedLogs} and warned about once per
- * interval, flush and shutdown export what is queued), with the {@code otel.blrp.*} settings.
+ * Batcher}; it behaves as {@link Otlp4jBatchSpanProcessor} does (lock-free enqueue in {@link
+ * #onEmit}, several exports in flight, drops counted in {@code processedLogs} and warned about once
+ * per interval, flush and shutdown export what is queued), with the {@code otel.blrp.*} settings.
  *
  * <p>Thread-safe.
  */
@@ -25,25 +25,27 @@ public final class Otlp4jBatchLogRecordProcessor implements LogRecordProcessor {
 
   private Otlp4jBatchLogRecordProcessor(Builder b) {
     this.exporter = b.exporter;
-    this.core = new BatchExportCore<>(
-        b.settings("Otlp4jBatchLogRecordProcessor", "log records", "processedLogs", "otlp4j-blrp"),
-        ReadWriteLogRecord::toLogRecordData,
-        new BatchExportCore.Target<>() {
-          @Override
-          public CompletableResultCode export(Collection<LogRecordData> batch) {
-            return exporter.export(batch);
-          }
+    this.core =
+        new BatchExportCore<>(
+            b.settings(
+                "Otlp4jBatchLogRecordProcessor", "log records", "processedLogs", "otlp4j-blrp"),
+            ReadWriteLogRecord::toLogRecordData,
+            new BatchExportCore.Target<>() {
+              @Override
+              public CompletableResultCode export(Collection<LogRecordData> batch) {
+                return exporter.export(batch);
+              }
 
-          @Override
-          public CompletableResultCode flush() {
-            return exporter.flush();
-          }
+              @Override
+              public CompletableResultCode flush() {
+                return exporter.flush();
+              }
 
-          @Override
-          public CompletableResultCode shutdown() {
-            return exporter.shutdown();
-          }
-        });
+              @Override
+              public CompletableResultCode shutdown() {
+                return exporter.shutdown();
+              }
+            });
   }
 
   /** A builder for a processor in front of {@code exporter}, with the SDK's defaults. */

@@ -12,11 +12,11 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * The settings both otlp4j batch processors share, named as the SDK's {@code BatchSpanProcessorBuilder}
- * names them less the {@code set} prefix (otlp4j's builders follow one convention, OkHttp's {@code
- * x(...)}): {@code setScheduleDelay(d)} becomes {@code scheduleDelay(d)}; plus otlp4j's own ({@link
- * #maxConcurrentExports}).
- * Setters validate and name a bad parameter.
+ * The settings both otlp4j batch processors share, named as the SDK's {@code
+ * BatchSpanProcessorBuilder} names them less the {@code set} prefix (otlp4j's builders follow one
+ * convention, OkHttp's {@code x(...)}): {@code setScheduleDelay(d)} becomes {@code
+ * scheduleDelay(d)}; plus otlp4j's own ({@link #maxConcurrentExports}). Setters validate and name a
+ * bad parameter.
  *
  * <p>Not thread-safe. Only this package's processor builders extend it.
  *
@@ -26,20 +26,27 @@ public abstract class Otlp4jBatchProcessorBuilder<B extends Otlp4jBatchProcessor
 
   /** Default queue capacity: 2048, as the SDK's. */
   public static final int DEFAULT_MAX_QUEUE_SIZE = 2048;
+
   /** Default most items per export: 512, as the SDK's. */
   public static final int DEFAULT_MAX_EXPORT_BATCH_SIZE = 512;
+
   /** Default export timeout: 30 s, as the SDK's. */
   public static final Duration DEFAULT_EXPORT_TIMEOUT = Duration.ofSeconds(30);
+
   /** Default exports in flight at once: 4 (the SDK's processors have one). */
   public static final int DEFAULT_MAX_CONCURRENT_EXPORTS = 4;
+
   /** Default time {@code shutdown()} gives the queue to drain: 10 s. */
   public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
+
   /** Default shortest time between two warnings about dropped items: 60 s. */
   public static final Duration DEFAULT_DROP_WARNING_INTERVAL = Duration.ofSeconds(60);
+
   /** The {@code otel.exporter.otlp4j.*} property that sets {@link #maxConcurrentExports}. */
   public static final String MAX_IN_FLIGHT_PROPERTY = "otel.exporter.otlp4j.max.in.flight";
 
-  private static final System.Logger LOG = System.getLogger(Otlp4jBatchProcessorBuilder.class.getName());
+  private static final System.Logger LOG =
+      System.getLogger(Otlp4jBatchProcessorBuilder.class.getName());
 
   private final String propertyPrefix; // otel.bsp. or otel.blrp.
   Duration scheduleDelay;
@@ -134,8 +141,8 @@ public abstract class Otlp4jBatchProcessorBuilder<B extends Otlp4jBatchProcessor
   }
 
   /**
-   * Applies the SDK's autoconfigure properties ({@code otel.bsp.*} for spans, {@code otel.blrp.*} for
-   * logs: {@code schedule.delay}, {@code max.queue.size}, {@code max.export.batch.size}, {@code
+   * Applies the SDK's autoconfigure properties ({@code otel.bsp.*} for spans, {@code otel.blrp.*}
+   * for logs: {@code schedule.delay}, {@code max.queue.size}, {@code max.export.batch.size}, {@code
    * export.timeout}) and {@value #MAX_IN_FLIGHT_PROPERTY}; absent ones leave the builder as it is.
    */
   public B fromConfig(ConfigProperties config) {
@@ -208,12 +215,16 @@ public abstract class Otlp4jBatchProcessorBuilder<B extends Otlp4jBatchProcessor
     return self();
   }
 
-  BatchExportCore.Settings settings(String processorType, String itemName, String itemMetric,
-      String threadName) {
+  BatchExportCore.Settings settings(
+      String processorType, String itemName, String itemMetric, String threadName) {
     int batch = maxExportBatchSize;
     if (batch > maxQueueSize) {
-      LOG.log(Level.WARNING, "{0}: maxExportBatchSize ({1}) exceeds maxQueueSize ({2}); using {2}",
-          processorType, batch, maxQueueSize);
+      LOG.log(
+          Level.WARNING,
+          "{0}: maxExportBatchSize ({1}) exceeds maxQueueSize ({2}); using {2}",
+          processorType,
+          batch,
+          maxQueueSize);
       batch = maxQueueSize;
     }
     BatchExportCore.Settings s = new BatchExportCore.Settings();
@@ -221,8 +232,16 @@ public abstract class Otlp4jBatchProcessorBuilder<B extends Otlp4jBatchProcessor
     s.itemName = itemName;
     s.itemMetric = itemMetric;
     s.threadName = threadName;
-    s.dropAdvice = "raise " + propertyPrefix + "max.queue.size (" + maxQueueSize + ") or "
-        + MAX_IN_FLIGHT_PROPERTY + " (" + maxConcurrentExports + "), or export faster";
+    s.dropAdvice =
+        "raise "
+            + propertyPrefix
+            + "max.queue.size ("
+            + maxQueueSize
+            + ") or "
+            + MAX_IN_FLIGHT_PROPERTY
+            + " ("
+            + maxConcurrentExports
+            + "), or export faster";
     s.scheduleDelay = scheduleDelay;
     s.maxQueueSize = maxQueueSize;
     s.maxExportBatchSize = batch;

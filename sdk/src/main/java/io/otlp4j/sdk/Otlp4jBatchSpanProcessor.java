@@ -14,29 +14,33 @@ import java.util.Objects;
 /**
  * A drop-in replacement for the SDK's {@code BatchSpanProcessor}, on otlp4j's core {@code Batcher}:
  * ended spans are queued lock-free on the application thread, and a drainer thread hands batches to
- * the exporter with up to {@link Builder#maxConcurrentExports several exports in flight} (the
- * SDK's processor waits for each export before it starts the next).
+ * the exporter with up to {@link Builder#maxConcurrentExports several exports in flight} (the SDK's
+ * processor waits for each export before it starts the next).
  *
  * <h2>Application thread</h2>
+ *
  * {@link #onEnd} checks the sampled flag and offers the span to a bounded MPSC queue: one CAS, no
  * lock, no allocation. The span is turned into {@link SpanData} on the drainer thread.
  *
  * <h2>When a batch goes</h2>
+ *
  * As the SDK's: when {@code maxExportBatchSize} spans are queued, when the oldest queued span has
  * waited {@code scheduleDelay}, or on {@link #forceFlush}/{@link #shutdown} — and, here, only while
  * fewer than {@code maxConcurrentExports} exports are in flight. An export that has no result after
  * {@code exporterTimeout} gives its slot back.
  *
  * <h2>When the queue is full</h2>
+ *
  * The span is dropped and counted: {@link #droppedCount()}, the {@code processedSpans} metric with
  * {@code dropped=true} (SDK {@code MeterProvider}, as the SDK's processor), and a WARNING at most
  * once per drop-warning interval saying how many were dropped since the last one.
  *
  * <h2>Flush and shutdown</h2>
+ *
  * {@link #forceFlush} exports every span ended before the call and completes when those exports
- * have finished and the exporter has flushed. {@link #shutdown} refuses new spans, exports the queued
- * ones (within the shutdown timeout; the rest are dropped and the result fails), then shuts the
- * exporter down; it is idempotent.
+ * have finished and the exporter has flushed. {@link #shutdown} refuses new spans, exports the
+ * queued ones (within the shutdown timeout; the rest are dropped and the result fails), then shuts
+ * the exporter down; it is idempotent.
  *
  * <p>Thread-safe.
  */
@@ -49,25 +53,26 @@ public final class Otlp4jBatchSpanProcessor implements SpanProcessor {
   private Otlp4jBatchSpanProcessor(Builder b) {
     this.exporter = b.exporter;
     this.exportUnsampledSpans = b.exportUnsampledSpans;
-    this.core = new BatchExportCore<>(
-        b.settings("Otlp4jBatchSpanProcessor", "spans", "processedSpans", "otlp4j-bsp"),
-        ReadableSpan::toSpanData,
-        new BatchExportCore.Target<>() {
-          @Override
-          public CompletableResultCode export(Collection<SpanData> batch) {
-            return exporter.export(batch);
-          }
+    this.core =
+        new BatchExportCore<>(
+            b.settings("Otlp4jBatchSpanProcessor", "spans", "processedSpans", "otlp4j-bsp"),
+            ReadableSpan::toSpanData,
+            new BatchExportCore.Target<>() {
+              @Override
+              public CompletableResultCode export(Collection<SpanData> batch) {
+                return exporter.export(batch);
+              }
 
-          @Override
-          public CompletableResultCode flush() {
-            return exporter.flush();
-          }
+              @Override
+              public CompletableResultCode flush() {
+                return exporter.flush();
+              }
 
-          @Override
-          public CompletableResultCode shutdown() {
-            return exporter.shutdown();
-          }
-        });
+              @Override
+              public CompletableResultCode shutdown() {
+                return exporter.shutdown();
+              }
+            });
   }
 
   /** A builder for a processor in front of {@code exporter}, with the SDK's defaults. */

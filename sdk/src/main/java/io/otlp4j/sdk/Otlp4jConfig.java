@@ -12,16 +12,21 @@ import java.util.Locale;
 import java.util.function.Function;
 
 /**
- * Reads otlp4j's exporter settings from the SDK's autoconfigure {@link ConfigProperties}: the standard
- * {@code otel.exporter.otlp.*} properties (and their {@code otel.exporter.otlp.<signal>.*} forms),
- * overridden by the same names under {@code otel.exporter.otlp4j.*}, plus otlp4j's own options.
+ * Reads otlp4j's exporter settings from the SDK's autoconfigure {@link ConfigProperties}: the
+ * standard {@code otel.exporter.otlp.*} properties (and their {@code otel.exporter.otlp.<signal>.*}
+ * forms), overridden by the same names under {@code otel.exporter.otlp4j.*}, plus otlp4j's own
+ * options.
  *
  * <p>Stateless; thread-safe.
  */
 final class Otlp4jConfig {
 
   static final String PREFIX = "otel.exporter.otlp4j.";
-  /** Whether the otlp4j batch processors replace the SDK's in front of otlp4j exporters (default true). */
+
+  /**
+   * Whether the otlp4j batch processors replace the SDK's in front of otlp4j exporters (default
+   * true).
+   */
   static final String REPLACE_PROCESSORS = PREFIX + "batch.processor.enabled";
 
   private static final String ENV_STANDARD = "OTEL_EXPORTER_OTLP_";
@@ -31,13 +36,16 @@ final class Otlp4jConfig {
 
   /** {@code OTEL_EXPORTER_OTLP_X} → {@code OTEL_EXPORTER_OTLP4J_X}; other names unchanged. */
   static String otlp4jName(String envName) {
-    return envName.startsWith(ENV_STANDARD) ? ENV_OTLP4J + envName.substring(ENV_STANDARD.length()) : envName;
+    return envName.startsWith(ENV_STANDARD)
+        ? ENV_OTLP4J + envName.substring(ENV_STANDARD.length())
+        : envName;
   }
 
   /**
-   * The environment-variable view of {@code config} that {@code OtlpExporter.Builder.fromEnvironment}
-   * reads: {@code OTEL_EXPORTER_OTLP_TRACES_ENDPOINT} is {@code otel.exporter.otlp.traces.endpoint}; a
-   * timeout is read as a duration ({@code 10s} or milliseconds) and passed on in milliseconds.
+   * The environment-variable view of {@code config} that {@code
+   * OtlpExporter.Builder.fromEnvironment} reads: {@code OTEL_EXPORTER_OTLP_TRACES_ENDPOINT} is
+   * {@code otel.exporter.otlp.traces.endpoint}; a timeout is read as a duration ({@code 10s} or
+   * milliseconds) and passed on in milliseconds.
    */
   static Function<String, String> asEnvironment(ConfigProperties config) {
     return name -> {
@@ -75,13 +83,16 @@ final class Otlp4jConfig {
       }
     } catch (IllegalArgumentException e) {
       throw new ConfigurationException(
-          "otlp4j exporter: invalid otel.exporter.otlp4j.* / otel.exporter.otlp.* setting: " + e.getMessage(), e);
+          "otlp4j exporter: invalid otel.exporter.otlp4j.* / otel.exporter.otlp.* setting: "
+              + e.getMessage(),
+          e);
     }
     return builder;
   }
 
   /** Temporality, default aggregation and memory mode of the metric exporter. */
-  static Otlp4jMetricExporter.Builder configureMetrics(Otlp4jMetricExporter.Builder b, ConfigProperties config) {
+  static Otlp4jMetricExporter.Builder configureMetrics(
+      Otlp4jMetricExporter.Builder b, ConfigProperties config) {
     String temporality = either(config, "metrics.temporality.preference");
     if (temporality != null) {
       switch (temporality.trim().toLowerCase(Locale.ROOT)) {
@@ -95,8 +106,10 @@ final class Otlp4jConfig {
           b.aggregationTemporalitySelector(AggregationTemporalitySelector.lowMemory());
           break;
         default:
-          throw new ConfigurationException("Unrecognized aggregation temporality: '" + temporality
-              + "' (expected cumulative, delta or lowmemory)");
+          throw new ConfigurationException(
+              "Unrecognized aggregation temporality: '"
+                  + temporality
+                  + "' (expected cumulative, delta or lowmemory)");
       }
     }
     String histogram = either(config, "metrics.default.histogram.aggregation");
@@ -106,12 +119,15 @@ final class Otlp4jConfig {
           b.defaultAggregationSelector(DefaultAggregationSelector.getDefault());
           break;
         case "base2_exponential_bucket_histogram":
-          b.defaultAggregationSelector(DefaultAggregationSelector.getDefault()
-              .with(InstrumentType.HISTOGRAM, Aggregation.base2ExponentialBucketHistogram()));
+          b.defaultAggregationSelector(
+              DefaultAggregationSelector.getDefault()
+                  .with(InstrumentType.HISTOGRAM, Aggregation.base2ExponentialBucketHistogram()));
           break;
         default:
-          throw new ConfigurationException("Unrecognized default histogram aggregation: '" + histogram
-              + "' (expected explicit_bucket_histogram or base2_exponential_bucket_histogram)");
+          throw new ConfigurationException(
+              "Unrecognized default histogram aggregation: '"
+                  + histogram
+                  + "' (expected explicit_bucket_histogram or base2_exponential_bucket_histogram)");
       }
     }
     String memoryMode = config.getString("otel.java.exporter.memory_mode");
@@ -119,8 +135,11 @@ final class Otlp4jConfig {
       try {
         b.memoryMode(MemoryMode.valueOf(memoryMode.trim().toUpperCase(Locale.ROOT)));
       } catch (IllegalArgumentException e) {
-        throw new ConfigurationException("Unrecognized otel.java.exporter.memory_mode: '" + memoryMode
-            + "' (expected immutable_data or reusable_data)", e);
+        throw new ConfigurationException(
+            "Unrecognized otel.java.exporter.memory_mode: '"
+                + memoryMode
+                + "' (expected immutable_data or reusable_data)",
+            e);
       }
     }
     return b;

@@ -75,7 +75,10 @@ public abstract class Otlp4jExporterBuilder<B extends Otlp4jExporterBuilder<B>> 
     return self();
   }
 
-  /** The transport by its configuration name: {@code grpc}, {@code http/protobuf} or {@code http/json}. */
+  /**
+   * The transport by its configuration name: {@code grpc}, {@code http/protobuf} or {@code
+   * http/json}.
+   */
   public B protocol(String configName) {
     transport.protocol(Protocol.fromConfigName(Objects.requireNonNull(configName, "protocol")));
     return self();
@@ -101,12 +104,15 @@ public abstract class Otlp4jExporterBuilder<B extends Otlp4jExporterBuilder<B>> 
 
   /** Request body compression by name: {@code none}, {@code gzip} or {@code zstd}. */
   public B compression(String name) {
-    transport.compression(Compression.fromEncoding(Objects.requireNonNull(name, "compression")
-        .trim().toLowerCase(Locale.ROOT)));
+    transport.compression(
+        Compression.fromEncoding(
+            Objects.requireNonNull(name, "compression").trim().toLowerCase(Locale.ROOT)));
     return self();
   }
 
-  /** The time one request attempt may take (default {@link OtlpExporter.Builder#DEFAULT_TIMEOUT}). */
+  /**
+   * The time one request attempt may take (default {@link OtlpExporter.Builder#DEFAULT_TIMEOUT}).
+   */
   public B timeout(Duration timeout) {
     transport.timeout(timeout);
     return self();
@@ -142,7 +148,10 @@ public abstract class Otlp4jExporterBuilder<B extends Otlp4jExporterBuilder<B>> 
     return self();
   }
 
-  /** Exports in flight to the endpoint, and how many more may wait for a slot (then fail, retryable). */
+  /**
+   * Exports in flight to the endpoint, and how many more may wait for a slot (then fail,
+   * retryable).
+   */
   public B maxInFlight(int maxInFlight, int maxQueued) {
     transport.maxInFlight(maxInFlight, maxQueued);
     return self();
@@ -160,13 +169,18 @@ public abstract class Otlp4jExporterBuilder<B extends Otlp4jExporterBuilder<B>> 
     return self();
   }
 
-  /** Any other transport setting (gRPC channels, HTTP connections, keepalive, circuit breaker...). */
+  /**
+   * Any other transport setting (gRPC channels, HTTP connections, keepalive, circuit breaker...).
+   */
   public B transport(Consumer<OtlpExporter.Builder> configure) {
     Objects.requireNonNull(configure, "transport").accept(transport);
     return self();
   }
 
-  /** How long {@code shutdown()} waits for exports in flight (default {@link #DEFAULT_SHUTDOWN_TIMEOUT}). */
+  /**
+   * How long {@code shutdown()} waits for exports in flight (default {@link
+   * #DEFAULT_SHUTDOWN_TIMEOUT}).
+   */
   public B shutdownTimeout(Duration timeout) {
     Objects.requireNonNull(timeout, "shutdownTimeout");
     if (timeout.isNegative()) {
@@ -176,16 +190,19 @@ public abstract class Otlp4jExporterBuilder<B extends Otlp4jExporterBuilder<B>> 
     return self();
   }
 
-  /** Applies the process's {@code OTEL_EXPORTER_OTLP_*} environment variables (see the other overload). */
+  /**
+   * Applies the process's {@code OTEL_EXPORTER_OTLP_*} environment variables (see the other
+   * overload).
+   */
   public B fromEnvironment() {
     return fromEnvironment(System::getenv);
   }
 
   /**
-   * Applies the {@code OTEL_EXPORTER_OTLP_*} variables {@code env} returns (null or blank: unset) over
-   * what the builder holds, with this signal's {@code OTEL_EXPORTER_OTLP_<SIGNAL>_*} forms winning over
-   * the generic ones (see {@link OtlpExporter.Builder#fromEnvironment}); then the same names with the
-   * prefix {@code OTEL_EXPORTER_OTLP4J_}, which win over the standard ones.
+   * Applies the {@code OTEL_EXPORTER_OTLP_*} variables {@code env} returns (null or blank: unset)
+   * over what the builder holds, with this signal's {@code OTEL_EXPORTER_OTLP_<SIGNAL>_*} forms
+   * winning over the generic ones (see {@link OtlpExporter.Builder#fromEnvironment}); then the same
+   * names with the prefix {@code OTEL_EXPORTER_OTLP4J_}, which win over the standard ones.
    *
    * @throws IllegalArgumentException naming the variable when a value is malformed
    */
@@ -215,11 +232,20 @@ public abstract class Otlp4jExporterBuilder<B extends Otlp4jExporterBuilder<B>> 
     } catch (IllegalArgumentException configuration) {
       throw configuration;
     } catch (RuntimeException | LinkageError e) {
-      LOG.log(Level.ERROR, name + " cannot start, so every " + signal.id() + " export will fail at once: " + e
-          + (e instanceof LinkageError ? ". A class cannot load: a dependency of otlp4j-sdk is missing or of"
-              + " another version, or the agent-extension jar (classifier 'agent', for"
-              + " -Dotel.javaagent.extensions only) is on the application's class path in place of"
-              + " otlp4j-sdk and its dependencies" : ""), e);
+      LOG.log(
+          Level.ERROR,
+          name
+              + " cannot start, so every "
+              + signal.id()
+              + " export will fail at once: "
+              + e
+              + (e instanceof LinkageError
+                  ? ". A class cannot load: a dependency of otlp4j-sdk is missing or of"
+                      + " another version, or the agent-extension jar (classifier 'agent', for"
+                      + " -Dotel.javaagent.extensions only) is on the application's class path in place of"
+                      + " otlp4j-sdk and its dependencies"
+                  : ""),
+          e);
       return ExportBridge.failedToStart(name, signal, e);
     }
     return new ExportBridge(name, built, signal, allocator, shutdownTimeout);

@@ -53,7 +53,8 @@ public final class Otlp4jLogRecordExporter implements LogRecordExporter {
 
   /**
    * The transport this exporter owns (tests). Not public: a caller could shut it down under the
-   * exporter; self-metrics go to the registry given to the builder ({@link Otlp4jExporterBuilder#metricsRegistry}).
+   * exporter; self-metrics go to the registry given to the builder ({@link
+   * Otlp4jExporterBuilder#metricsRegistry}).
    */
   OtlpExporter transport() {
     return bridge.transport();
@@ -63,7 +64,9 @@ public final class Otlp4jLogRecordExporter implements LogRecordExporter {
     return new Otlp4jLogRecordExporter(bridge.handOver());
   }
 
-  /** Owns the transport again after a {@link #handOver} whose new owner could not be put in place. */
+  /**
+   * Owns the transport again after a {@link #handOver} whose new owner could not be put in place.
+   */
   void takeBack() {
     bridge.takeBack();
   }

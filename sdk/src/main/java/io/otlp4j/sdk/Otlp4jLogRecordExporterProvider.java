@@ -8,7 +8,8 @@ import io.opentelemetry.sdk.logs.export.LogRecordExporter;
  * Autoconfigure SPI: {@code otel.logs.exporter=otlp4j} selects an {@link Otlp4jLogRecordExporter}
  * (see {@link Otlp4jSpanExporterProvider}). Stateless; thread-safe.
  */
-public final class Otlp4jLogRecordExporterProvider implements ConfigurableLogRecordExporterProvider {
+public final class Otlp4jLogRecordExporterProvider
+    implements ConfigurableLogRecordExporterProvider {
 
   @Override
   public LogRecordExporter createExporter(ConfigProperties config) {

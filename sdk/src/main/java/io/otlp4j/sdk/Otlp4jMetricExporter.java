@@ -16,13 +16,14 @@ import java.util.Collection;
 import java.util.Objects;
 
 /**
- * An OpenTelemetry SDK {@link MetricExporter} that sends metrics over OTLP/gRPC or OTLP/HTTP through
- * otlp4j's {@link OtlpExporter}, with the temporality selector, default aggregation selector and
- * memory mode the SDK's {@code OtlpGrpcMetricExporter} offers (defaults: cumulative, the SDK's default
- * aggregations, immutable data). Results, flush and shutdown behave as {@link Otlp4jSpanExporter}'s do.
+ * An OpenTelemetry SDK {@link MetricExporter} that sends metrics over OTLP/gRPC or OTLP/HTTP
+ * through otlp4j's {@link OtlpExporter}, with the temporality selector, default aggregation
+ * selector and memory mode the SDK's {@code OtlpGrpcMetricExporter} offers (defaults: cumulative,
+ * the SDK's default aggregations, immutable data). Results, flush and shutdown behave as {@link
+ * Otlp4jSpanExporter}'s do.
  *
- * <p><b>Memory mode:</b> {@link MemoryMode#REUSABLE_DATA} is safe: {@link #export} marshals the points
- * before it returns and never reads them afterwards.
+ * <p><b>Memory mode:</b> {@link MemoryMode#REUSABLE_DATA} is safe: {@link #export} marshals the
+ * points before it returns and never reads them afterwards.
  *
  * <p><b>Buffer ownership:</b> each export's marshaled buffer passes to {@link OtlpExporter#export},
  * which releases it.
@@ -70,7 +71,8 @@ public final class Otlp4jMetricExporter implements MetricExporter {
 
   @Override
   public CompletableResultCode export(Collection<MetricData> metrics) {
-    return bridge.export(metrics, OtlpMarshaler::encodeMetrics, OtlpMarshaler.countDataPoints(metrics));
+    return bridge.export(
+        metrics, OtlpMarshaler::encodeMetrics, OtlpMarshaler.countDataPoints(metrics));
   }
 
   @Override
@@ -85,7 +87,8 @@ public final class Otlp4jMetricExporter implements MetricExporter {
 
   /**
    * The transport this exporter owns (tests). Not public: a caller could shut it down under the
-   * exporter; self-metrics go to the registry given to the builder ({@link Otlp4jExporterBuilder#metricsRegistry}).
+   * exporter; self-metrics go to the registry given to the builder ({@link
+   * Otlp4jExporterBuilder#metricsRegistry}).
    */
   OtlpExporter transport() {
     return bridge.transport();
@@ -101,6 +104,7 @@ public final class Otlp4jMetricExporter implements MetricExporter {
     /** Default temporality: cumulative for every instrument. */
     public static final AggregationTemporalitySelector DEFAULT_TEMPORALITY =
         AggregationTemporalitySelector.alwaysCumulative();
+
     /** Default memory mode: immutable data, as the SDK's exporters. */
     public static final MemoryMode DEFAULT_MEMORY_MODE = MemoryMode.IMMUTABLE_DATA;
 
@@ -112,7 +116,10 @@ public final class Otlp4jMetricExporter implements MetricExporter {
       super(Signal.METRICS);
     }
 
-    /** Which temporality each instrument type asks for ({@link AggregationTemporalitySelector#deltaPreferred()}...). */
+    /**
+     * Which temporality each instrument type asks for ({@link
+     * AggregationTemporalitySelector#deltaPreferred()}...).
+     */
     public Builder aggregationTemporalitySelector(AggregationTemporalitySelector selector) {
       this.temporalitySelector = Objects.requireNonNull(selector, "aggregationTemporalitySelector");
       return this;

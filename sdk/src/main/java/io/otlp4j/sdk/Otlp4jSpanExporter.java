@@ -10,8 +10,9 @@ import java.util.Collection;
 
 /**
  * An OpenTelemetry SDK {@link SpanExporter} that sends spans over OTLP/gRPC or OTLP/HTTP through
- * otlp4j's {@link OtlpExporter}: spans are marshaled straight into a pooled buffer (no protobuf-java),
- * retried as the OTLP specification says, behind a circuit breaker, with several exports in flight.
+ * otlp4j's {@link OtlpExporter}: spans are marshaled straight into a pooled buffer (no
+ * protobuf-java), retried as the OTLP specification says, behind a circuit breaker, with several
+ * exports in flight.
  *
  * <pre>{@code
  * SpanExporter exporter = Otlp4jSpanExporter.builder()
@@ -21,11 +22,11 @@ import java.util.Collection;
  * }</pre>
  *
  * <p><b>Results:</b> {@link #export} marshals on the calling thread and returns at once; its result
- * succeeds when the endpoint accepted the spans (a partial success counts as success and is logged),
- * and fails when they were refused or every retry failed. {@link #flush} completes when the exports in
- * flight at the time of the call have their results. {@link #shutdown} refuses further exports (they
- * fail at once), lets those in flight finish until the shutdown timeout, then closes connections and
- * I/O threads; it is idempotent.
+ * succeeds when the endpoint accepted the spans (a partial success counts as success and is
+ * logged), and fails when they were refused or every retry failed. {@link #flush} completes when
+ * the exports in flight at the time of the call have their results. {@link #shutdown} refuses
+ * further exports (they fail at once), lets those in flight finish until the shutdown timeout, then
+ * closes connections and I/O threads; it is idempotent.
  *
  * <p><b>Buffer ownership:</b> each export's marshaled buffer passes to {@link OtlpExporter#export},
  * which releases it; the spans themselves are only read, during {@code export}.
@@ -67,18 +68,24 @@ public final class Otlp4jSpanExporter implements SpanExporter {
 
   /**
    * The transport this exporter owns (tests). Not public: a caller could shut it down under the
-   * exporter; self-metrics go to the registry given to the builder ({@link Otlp4jExporterBuilder#metricsRegistry}).
+   * exporter; self-metrics go to the registry given to the builder ({@link
+   * Otlp4jExporterBuilder#metricsRegistry}).
    */
   OtlpExporter transport() {
     return bridge.transport();
   }
 
-  /** An exporter over the same transport that takes over its ownership (see {@link ExportBridge#handOver}). */
+  /**
+   * An exporter over the same transport that takes over its ownership (see {@link
+   * ExportBridge#handOver}).
+   */
   Otlp4jSpanExporter handOver() {
     return new Otlp4jSpanExporter(bridge.handOver());
   }
 
-  /** Owns the transport again after a {@link #handOver} whose new owner could not be put in place. */
+  /**
+   * Owns the transport again after a {@link #handOver} whose new owner could not be put in place.
+   */
   void takeBack() {
     bridge.takeBack();
   }
@@ -99,8 +106,7 @@ public final class Otlp4jSpanExporter implements SpanExporter {
      * start, it logs why once and returns an exporter whose every export, flush and shutdown fails.
      */
     public Otlp4jSpanExporter build() {
-      return new Otlp4jSpanExporter(
-          bridge("otlp4j span exporter"));
+      return new Otlp4jSpanExporter(bridge("otlp4j span exporter"));
     }
   }
 }

@@ -19,7 +19,8 @@ class DropReporterTest {
     assertThat(reporter.report()).as("nothing dropped").isNull();
 
     reporter.dropped();
-    assertThat(reporter.report()).startsWith("1 spans dropped since the last report (1 in total)")
+    assertThat(reporter.report())
+        .startsWith("1 spans dropped since the last report (1 in total)")
         .contains("raise the queue");
     for (int i = 0; i < 99; i++) {
       reporter.dropped();
@@ -28,7 +29,8 @@ class DropReporterTest {
     now.addAndGet(interval - 1);
     assertThat(reporter.report()).isNull();
     now.addAndGet(1);
-    assertThat(reporter.report()).startsWith("99 spans dropped since the last report (100 in total)");
+    assertThat(reporter.report())
+        .startsWith("99 spans dropped since the last report (100 in total)");
     now.addAndGet(interval * 5);
     assertThat(reporter.report()).as("no new drops, no report").isNull();
     assertThat(reporter.total()).isEqualTo(100);
@@ -41,14 +43,16 @@ class DropReporterTest {
     AtomicLong reports = new AtomicLong();
     Thread[] threads = new Thread[4];
     for (int t = 0; t < threads.length; t++) {
-      threads[t] = new Thread(() -> {
-        for (int i = 0; i < 10_000; i++) {
-          reporter.dropped();
-          if (reporter.report() != null) {
-            reports.incrementAndGet();
-          }
-        }
-      });
+      threads[t] =
+          new Thread(
+              () -> {
+                for (int i = 0; i < 10_000; i++) {
+                  reporter.dropped();
+                  if (reporter.report() != null) {
+                    reports.incrementAndGet();
+                  }
+                }
+              });
       threads[t].start();
     }
     for (Thread t : threads) {

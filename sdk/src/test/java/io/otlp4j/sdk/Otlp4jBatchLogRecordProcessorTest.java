@@ -61,10 +61,15 @@ class Otlp4jBatchLogRecordProcessorTest {
   @Test
   void fullQueueDropsAreCountedAndShutdownDeliversTheRest() {
     GatedLogExporter exporter = new GatedLogExporter();
-    Otlp4jBatchLogRecordProcessor processor = Otlp4jBatchLogRecordProcessor.builder(exporter)
-        .maxQueueSize(4).maxExportBatchSize(4).maxConcurrentExports(1)
-        .scheduleDelay(Duration.ofHours(1)).build();
-    SdkLoggerProvider provider = SdkLoggerProvider.builder().addLogRecordProcessor(processor).build();
+    Otlp4jBatchLogRecordProcessor processor =
+        Otlp4jBatchLogRecordProcessor.builder(exporter)
+            .maxQueueSize(4)
+            .maxExportBatchSize(4)
+            .maxConcurrentExports(1)
+            .scheduleDelay(Duration.ofHours(1))
+            .build();
+    SdkLoggerProvider provider =
+        SdkLoggerProvider.builder().addLogRecordProcessor(processor).build();
     Logger logger = provider.get("test");
 
     for (int i = 0; i < 4; i++) {
@@ -86,13 +91,23 @@ class Otlp4jBatchLogRecordProcessorTest {
   void blrpEnvironmentVariablesAndConfigurationApply() {
     GatedLogExporter exporter = new GatedLogExporter();
     exporter.openGate();
-    Otlp4jBatchLogRecordProcessor processor = Otlp4jBatchLogRecordProcessor.builder(exporter)
-        .fromEnvironment(Map.of("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "3", "OTEL_BLRP_SCHEDULE_DELAY", "10",
-            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "999")::get)
-        .fromConfig(io.opentelemetry.sdk.autoconfigure.spi.internal.DefaultConfigProperties.createFromMap(
-            Map.of("otel.blrp.max.queue.size", "64")))
-        .build();
-    SdkLoggerProvider provider = SdkLoggerProvider.builder().addLogRecordProcessor(processor).build();
+    Otlp4jBatchLogRecordProcessor processor =
+        Otlp4jBatchLogRecordProcessor.builder(exporter)
+            .fromEnvironment(
+                Map.of(
+                        "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE",
+                        "3",
+                        "OTEL_BLRP_SCHEDULE_DELAY",
+                        "10",
+                        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+                        "999")
+                    ::get)
+            .fromConfig(
+                io.opentelemetry.sdk.autoconfigure.spi.internal.DefaultConfigProperties
+                    .createFromMap(Map.of("otel.blrp.max.queue.size", "64")))
+            .build();
+    SdkLoggerProvider provider =
+        SdkLoggerProvider.builder().addLogRecordProcessor(processor).build();
     for (int i = 0; i < 10; i++) {
       provider.get("t").logRecordBuilder().setBody("r" + i).emit();
     }

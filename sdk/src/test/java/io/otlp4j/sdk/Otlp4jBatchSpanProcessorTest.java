@@ -38,9 +38,14 @@ class Otlp4jBatchSpanProcessorTest {
     GatedSpanExporter exporter = new GatedSpanExporter(false);
     InMemoryMetricReader reader = InMemoryMetricReader.create();
     SdkMeterProvider meters = SdkMeterProvider.builder().registerMetricReader(reader).build();
-    Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(exporter)
-        .maxQueueSize(8).maxExportBatchSize(8).maxConcurrentExports(1)
-        .scheduleDelay(Duration.ofHours(1)).meterProvider(meters).build();
+    Otlp4jBatchSpanProcessor processor =
+        Otlp4jBatchSpanProcessor.builder(exporter)
+            .maxQueueSize(8)
+            .maxExportBatchSize(8)
+            .maxConcurrentExports(1)
+            .scheduleDelay(Duration.ofHours(1))
+            .meterProvider(meters)
+            .build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
     Tracer tracer = tracer(provider);
 
@@ -63,8 +68,11 @@ class Otlp4jBatchSpanProcessorTest {
   }
 
   private static Map<Boolean, Long> processedSpans(java.util.Collection<MetricData> metrics) {
-    MetricData processed = metrics.stream().filter(m -> m.getName().equals("processedSpans"))
-        .findFirst().orElseThrow();
+    MetricData processed =
+        metrics.stream()
+            .filter(m -> m.getName().equals("processedSpans"))
+            .findFirst()
+            .orElseThrow();
     java.util.HashMap<Boolean, Long> out = new java.util.HashMap<>();
     for (LongPointData p : processed.getLongSumData().getPoints()) {
       assertThat(p.getAttributes().get(AttributeKey.stringKey("processorType")))
@@ -77,9 +85,13 @@ class Otlp4jBatchSpanProcessorTest {
   @Test
   void exportsInFlightNeverExceedMaxConcurrentExports() {
     GatedSpanExporter exporter = new GatedSpanExporter(false);
-    Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(exporter)
-        .maxQueueSize(1024).maxExportBatchSize(10).maxConcurrentExports(3)
-        .scheduleDelay(Duration.ofHours(1)).build();
+    Otlp4jBatchSpanProcessor processor =
+        Otlp4jBatchSpanProcessor.builder(exporter)
+            .maxQueueSize(1024)
+            .maxExportBatchSize(10)
+            .maxConcurrentExports(3)
+            .scheduleDelay(Duration.ofHours(1))
+            .build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
 
     endSpans(tracer(provider), 100);
@@ -98,8 +110,8 @@ class Otlp4jBatchSpanProcessorTest {
   @Test
   void forceFlushExportsEverythingQueuedWithoutWaitingForTheScheduleDelay() {
     GatedSpanExporter exporter = new GatedSpanExporter(true);
-    Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(exporter)
-        .scheduleDelay(Duration.ofHours(1)).build();
+    Otlp4jBatchSpanProcessor processor =
+        Otlp4jBatchSpanProcessor.builder(exporter).scheduleDelay(Duration.ofHours(1)).build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
 
     endSpans(tracer(provider), 100);
@@ -113,8 +125,8 @@ class Otlp4jBatchSpanProcessorTest {
   @Test
   void shutdownExportsWhatIsQueuedThenShutsTheExporterDownAndRefusesNewSpans() {
     GatedSpanExporter exporter = new GatedSpanExporter(true);
-    Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(exporter)
-        .scheduleDelay(Duration.ofHours(1)).build();
+    Otlp4jBatchSpanProcessor processor =
+        Otlp4jBatchSpanProcessor.builder(exporter).scheduleDelay(Duration.ofHours(1)).build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
     Tracer tracer = tracer(provider);
     endSpans(tracer, 300);
@@ -124,16 +136,22 @@ class Otlp4jBatchSpanProcessorTest {
     assertThat(exporter.shutdownCalled).isTrue();
     assertThat(processor.shutdown().isSuccess()).as("idempotent").isTrue();
 
-    processor.onEnd((io.opentelemetry.sdk.trace.ReadableSpan) tracer.spanBuilder("late").startSpan());
+    processor.onEnd(
+        (io.opentelemetry.sdk.trace.ReadableSpan) tracer.spanBuilder("late").startSpan());
     assertThat(processor.droppedCount()).isEqualTo(1);
   }
 
   @Test
   void shutdownThatCannotDrainInTimeFailsAndDropsTheRest() {
     GatedSpanExporter exporter = new GatedSpanExporter(false);
-    Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(exporter)
-        .maxExportBatchSize(10).maxConcurrentExports(1).scheduleDelay(Duration.ofHours(1))
-        .exporterTimeout(Duration.ofHours(1)).shutdownTimeout(Duration.ofMillis(200)).build();
+    Otlp4jBatchSpanProcessor processor =
+        Otlp4jBatchSpanProcessor.builder(exporter)
+            .maxExportBatchSize(10)
+            .maxConcurrentExports(1)
+            .scheduleDelay(Duration.ofHours(1))
+            .exporterTimeout(Duration.ofHours(1))
+            .shutdownTimeout(Duration.ofMillis(200))
+            .build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
     endSpans(tracer(provider), 50);
 
@@ -145,9 +163,13 @@ class Otlp4jBatchSpanProcessorTest {
   @Test
   void anExportWithoutAnswerGivesItsSlotBackAfterTheExporterTimeout() {
     GatedSpanExporter exporter = new GatedSpanExporter(false);
-    Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(exporter)
-        .maxExportBatchSize(5).maxConcurrentExports(1).scheduleDelay(Duration.ofHours(1))
-        .exporterTimeout(Duration.ofMillis(50)).build();
+    Otlp4jBatchSpanProcessor processor =
+        Otlp4jBatchSpanProcessor.builder(exporter)
+            .maxExportBatchSize(5)
+            .maxConcurrentExports(1)
+            .scheduleDelay(Duration.ofHours(1))
+            .exporterTimeout(Duration.ofMillis(50))
+            .build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
     endSpans(tracer(provider), 10);
 
@@ -162,13 +184,21 @@ class Otlp4jBatchSpanProcessorTest {
     GatedSpanExporter skipping = new GatedSpanExporter(true);
     GatedSpanExporter keeping = new GatedSpanExporter(true);
     Otlp4jBatchSpanProcessor skip = Otlp4jBatchSpanProcessor.builder(skipping).build();
-    Otlp4jBatchSpanProcessor keep = Otlp4jBatchSpanProcessor.builder(keeping)
-        .exportUnsampledSpans(true).build();
-    SdkTracerProvider provider = SdkTracerProvider.builder()
-        .setSampler(Sampler.alwaysOff()).addSpanProcessor(skip).addSpanProcessor(keep).build();
+    Otlp4jBatchSpanProcessor keep =
+        Otlp4jBatchSpanProcessor.builder(keeping).exportUnsampledSpans(true).build();
+    SdkTracerProvider provider =
+        SdkTracerProvider.builder()
+            .setSampler(Sampler.alwaysOff())
+            .addSpanProcessor(skip)
+            .addSpanProcessor(keep)
+            .build();
     // alwaysOff does not record either: record-only spans need a sampler that records.
-    SdkTracerProvider recording = SdkTracerProvider.builder()
-        .setSampler(new RecordOnlySampler()).addSpanProcessor(skip).addSpanProcessor(keep).build();
+    SdkTracerProvider recording =
+        SdkTracerProvider.builder()
+            .setSampler(new RecordOnlySampler())
+            .addSpanProcessor(skip)
+            .addSpanProcessor(keep)
+            .build();
     endSpans(tracer(provider), 3);
     endSpans(tracer(recording), 4);
 
@@ -182,11 +212,18 @@ class Otlp4jBatchSpanProcessorTest {
   @Test
   void environmentVariablesSetQueueBatchAndDelay() {
     GatedSpanExporter exporter = new GatedSpanExporter(true);
-    Map<String, String> env = Map.of("OTEL_BSP_MAX_QUEUE_SIZE", "100",
-        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "7", "OTEL_BSP_SCHEDULE_DELAY", "20",
-        "OTEL_BSP_EXPORT_TIMEOUT", "1000");
-    Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(exporter)
-        .fromEnvironment(env::get).build();
+    Map<String, String> env =
+        Map.of(
+            "OTEL_BSP_MAX_QUEUE_SIZE",
+            "100",
+            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+            "7",
+            "OTEL_BSP_SCHEDULE_DELAY",
+            "20",
+            "OTEL_BSP_EXPORT_TIMEOUT",
+            "1000");
+    Otlp4jBatchSpanProcessor processor =
+        Otlp4jBatchSpanProcessor.builder(exporter).fromEnvironment(env::get).build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
 
     assertThat(processor.capacity()).isEqualTo(128);
@@ -203,20 +240,28 @@ class Otlp4jBatchSpanProcessorTest {
   @Test
   void malformedSettingsAreRefusedWithTheirName() {
     GatedSpanExporter exporter = new GatedSpanExporter(true);
-    assertThatThrownBy(() -> Otlp4jBatchSpanProcessor.builder(exporter)
-        .fromEnvironment(Map.of("OTEL_BSP_MAX_QUEUE_SIZE", "lots")::get))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("OTEL_BSP_MAX_QUEUE_SIZE");
+    assertThatThrownBy(
+            () ->
+                Otlp4jBatchSpanProcessor.builder(exporter)
+                    .fromEnvironment(Map.of("OTEL_BSP_MAX_QUEUE_SIZE", "lots")::get))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("OTEL_BSP_MAX_QUEUE_SIZE");
     assertThatThrownBy(() -> Otlp4jBatchSpanProcessor.builder(exporter).maxConcurrentExports(0))
         .hasMessageContaining("maxConcurrentExports");
-    assertThatThrownBy(() -> Otlp4jBatchSpanProcessor.builder(exporter).scheduleDelay(Duration.ZERO))
+    assertThatThrownBy(
+            () -> Otlp4jBatchSpanProcessor.builder(exporter).scheduleDelay(Duration.ZERO))
         .hasMessageContaining("scheduleDelay");
   }
 
   @Test
   void batchLargerThanQueueIsClampedToTheQueueSize() {
     GatedSpanExporter exporter = new GatedSpanExporter(true);
-    Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(exporter)
-        .maxQueueSize(16).maxExportBatchSize(512).scheduleDelay(Duration.ofHours(1)).build();
+    Otlp4jBatchSpanProcessor processor =
+        Otlp4jBatchSpanProcessor.builder(exporter)
+            .maxQueueSize(16)
+            .maxExportBatchSize(512)
+            .scheduleDelay(Duration.ofHours(1))
+            .build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
     endSpans(tracer(provider), 16); // a full queue is a full batch: goes without a flush
     await().atMost(WAIT).until(() -> exporter.spanCount() == 16);
@@ -227,8 +272,11 @@ class Otlp4jBatchSpanProcessorTest {
   private static final class RecordOnlySampler implements Sampler {
     @Override
     public io.opentelemetry.sdk.trace.samplers.SamplingResult shouldSample(
-        io.opentelemetry.context.Context parentContext, String traceId, String name,
-        io.opentelemetry.api.trace.SpanKind spanKind, io.opentelemetry.api.common.Attributes attributes,
+        io.opentelemetry.context.Context parentContext,
+        String traceId,
+        String name,
+        io.opentelemetry.api.trace.SpanKind spanKind,
+        io.opentelemetry.api.common.Attributes attributes,
         List<io.opentelemetry.sdk.trace.data.LinkData> parentLinks) {
       return io.opentelemetry.sdk.trace.samplers.SamplingResult.recordOnly();
     }

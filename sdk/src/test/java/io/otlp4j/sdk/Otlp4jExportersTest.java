@@ -11,9 +11,9 @@ import io.opentelemetry.sdk.metrics.export.AggregationTemporalitySelector;
 import io.opentelemetry.sdk.metrics.export.DefaultAggregationSelector;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.otlp4j.exporter.Protocol;
-import io.otlp4j.wire.Signal;
 import io.otlp4j.testing.MockOtlpServer;
 import io.otlp4j.testing.NettyLeakCheck;
+import io.otlp4j.wire.Signal;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
@@ -42,7 +42,8 @@ class Otlp4jExportersTest {
 
   @Test
   void acceptedExportSucceedsAndCountsItsItems() {
-    Otlp4jSpanExporter exporter = Otlp4jSpanExporter.builder().endpoint(server.httpEndpoint()).build();
+    Otlp4jSpanExporter exporter =
+        Otlp4jSpanExporter.builder().endpoint(server.httpEndpoint()).build();
     List<SpanData> spans = TelemetrySamples.randomSpans(3, 25);
     try {
       assertThat(exporter.export(spans).join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
@@ -60,14 +61,19 @@ class Otlp4jExportersTest {
     try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       closedPort = socket.getLocalPort();
     }
-    Otlp4jSpanExporter exporter = Otlp4jSpanExporter.builder().endpoint("http://127.0.0.1:" + closedPort)
-        .noRetries().timeout(Duration.ofSeconds(2)).build();
+    Otlp4jSpanExporter exporter =
+        Otlp4jSpanExporter.builder()
+            .endpoint("http://127.0.0.1:" + closedPort)
+            .noRetries()
+            .timeout(Duration.ofSeconds(2))
+            .build();
     try {
-      CompletableResultCode result = exporter.export(TelemetrySamples.randomSpans(5, 4))
-          .join(20, TimeUnit.SECONDS);
+      CompletableResultCode result =
+          exporter.export(TelemetrySamples.randomSpans(5, 4)).join(20, TimeUnit.SECONDS);
       assertThat(result.isDone()).isTrue();
       assertThat(result.isSuccess()).isFalse();
-      assertThat(result.getFailureThrowable()).isInstanceOf(ExportBridge.ExportFailedException.class)
+      assertThat(result.getFailureThrowable())
+          .isInstanceOf(ExportBridge.ExportFailedException.class)
           .hasMessageContaining("Outcome{RETRYABLE");
       assertThat(exporter.transport().failedItems(Signal.TRACES)).isEqualTo(4);
     } finally {
@@ -77,9 +83,13 @@ class Otlp4jExportersTest {
 
   @Test
   void shutdownIsIdempotentAndLaterExportsFailAtOnce() {
-    Otlp4jLogRecordExporter exporter = Otlp4jLogRecordExporter.builder().protocol(Protocol.GRPC)
-        .endpoint(server.grpcEndpoint()).build();
-    assertThat(exporter.export(TelemetrySamples.logs()).join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
+    Otlp4jLogRecordExporter exporter =
+        Otlp4jLogRecordExporter.builder()
+            .protocol(Protocol.GRPC)
+            .endpoint(server.grpcEndpoint())
+            .build();
+    assertThat(exporter.export(TelemetrySamples.logs()).join(10, TimeUnit.SECONDS).isSuccess())
+        .isTrue();
     CompletableResultCode first = exporter.shutdown();
     assertThat(first.join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
     assertThat(exporter.shutdown()).isSameAs(first);
@@ -91,11 +101,14 @@ class Otlp4jExportersTest {
   @Test
   void metricExporterReportsItsSelectorsAndMemoryMode() {
     Otlp4jMetricExporter defaults = Otlp4jMetricExporter.builder().build();
-    Otlp4jMetricExporter tuned = Otlp4jMetricExporter.builder()
-        .aggregationTemporalitySelector(AggregationTemporalitySelector.deltaPreferred())
-        .defaultAggregationSelector(DefaultAggregationSelector.getDefault()
-            .with(InstrumentType.HISTOGRAM, Aggregation.base2ExponentialBucketHistogram()))
-        .memoryMode(MemoryMode.REUSABLE_DATA).build();
+    Otlp4jMetricExporter tuned =
+        Otlp4jMetricExporter.builder()
+            .aggregationTemporalitySelector(AggregationTemporalitySelector.deltaPreferred())
+            .defaultAggregationSelector(
+                DefaultAggregationSelector.getDefault()
+                    .with(InstrumentType.HISTOGRAM, Aggregation.base2ExponentialBucketHistogram()))
+            .memoryMode(MemoryMode.REUSABLE_DATA)
+            .build();
     try {
       assertThat(defaults.getAggregationTemporality(InstrumentType.COUNTER))
           .isEqualTo(AggregationTemporality.CUMULATIVE);
@@ -117,17 +130,19 @@ class Otlp4jExportersTest {
 
   @Test
   void environmentVariablesConfigureTheExporterAndOtlp4jOnesWin() {
-    Map<String, String> env = Map.of(
-        "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc",
-        "OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317",
-        "OTEL_EXPORTER_OTLP_HEADERS", "api-key=s%3Dcret",
-        "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip",
-        "OTEL_EXPORTER_OTLP_TIMEOUT", "2500",
-        "OTEL_EXPORTER_OTLP4J_ENDPOINT", "http://otlp4j-collector:4317");
+    Map<String, String> env =
+        Map.of(
+            "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc",
+            "OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317",
+            "OTEL_EXPORTER_OTLP_HEADERS", "api-key=s%3Dcret",
+            "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip",
+            "OTEL_EXPORTER_OTLP_TIMEOUT", "2500",
+            "OTEL_EXPORTER_OTLP4J_ENDPOINT", "http://otlp4j-collector:4317");
     Otlp4jSpanExporter exporter = Otlp4jSpanExporter.builder().fromEnvironment(env::get).build();
     try {
       assertThat(exporter.transport().protocol()).isEqualTo(Protocol.GRPC);
-      assertThat(exporter.transport().endpoint(Signal.TRACES)).isEqualTo("http://otlp4j-collector:4317");
+      assertThat(exporter.transport().endpoint(Signal.TRACES))
+          .isEqualTo("http://otlp4j-collector:4317");
       assertThat(exporter.transport().headers()).containsEntry("api-key", "s=cret");
       assertThat(exporter.transport().compression().name()).isEqualTo("GZIP");
       assertThat(exporter.transport().timeout()).isEqualTo(Duration.ofMillis(2500));

@@ -77,18 +77,29 @@ class SdkEquivalenceTest {
   @ParameterizedTest
   @MethodSource("transports")
   void spansEqualTheSdkExportersOutput(String transport) {
-    SpanExporter sdk = transport.equals("grpc")
-        ? OtlpGrpcSpanExporter.builder().setEndpoint(server.grpcEndpoint()).build()
-        : OtlpHttpSpanExporter.builder().setEndpoint(server.httpEndpoint() + "/v1/traces").build();
+    SpanExporter sdk =
+        transport.equals("grpc")
+            ? OtlpGrpcSpanExporter.builder().setEndpoint(server.grpcEndpoint()).build()
+            : OtlpHttpSpanExporter.builder()
+                .setEndpoint(server.httpEndpoint() + "/v1/traces")
+                .build();
     Otlp4jSpanExporter ours = on(Otlp4jSpanExporter.builder(), transport).build();
     try {
-      List<List<SpanData>> inputs = List.of(TelemetrySamples.spans(),
-          TelemetrySamples.randomSpans(7, 200), TelemetrySamples.randomSpans(11, 3));
+      List<List<SpanData>> inputs =
+          List.of(
+              TelemetrySamples.spans(),
+              TelemetrySamples.randomSpans(7, 200),
+              TelemetrySamples.randomSpans(11, 3));
       for (List<SpanData> spans : inputs) {
         ExportTraceServiceRequest expected =
-            exportOne(ExportTraceServiceRequest.class, () -> sdk.export(spans), Signal.TRACES, transport);
+            exportOne(
+                ExportTraceServiceRequest.class, () -> sdk.export(spans), Signal.TRACES, transport);
         ExportTraceServiceRequest actual =
-            exportOne(ExportTraceServiceRequest.class, () -> ours.export(spans), Signal.TRACES, transport);
+            exportOne(
+                ExportTraceServiceRequest.class,
+                () -> ours.export(spans),
+                Signal.TRACES,
+                transport);
         assertThat(normalizeTraces(actual)).isEqualTo(normalizeTraces(expected));
       }
     } finally {
@@ -100,16 +111,27 @@ class SdkEquivalenceTest {
   @ParameterizedTest
   @MethodSource("transports")
   void metricsEqualTheSdkExportersOutput(String transport) {
-    MetricExporter sdk = transport.equals("grpc")
-        ? OtlpGrpcMetricExporter.builder().setEndpoint(server.grpcEndpoint()).build()
-        : OtlpHttpMetricExporter.builder().setEndpoint(server.httpEndpoint() + "/v1/metrics").build();
+    MetricExporter sdk =
+        transport.equals("grpc")
+            ? OtlpGrpcMetricExporter.builder().setEndpoint(server.grpcEndpoint()).build()
+            : OtlpHttpMetricExporter.builder()
+                .setEndpoint(server.httpEndpoint() + "/v1/metrics")
+                .build();
     Otlp4jMetricExporter ours = on(Otlp4jMetricExporter.builder(), transport).build();
     try {
       List<MetricData> metrics = TelemetrySamples.metrics();
       ExportMetricsServiceRequest expected =
-          exportOne(ExportMetricsServiceRequest.class, () -> sdk.export(metrics), Signal.METRICS, transport);
+          exportOne(
+              ExportMetricsServiceRequest.class,
+              () -> sdk.export(metrics),
+              Signal.METRICS,
+              transport);
       ExportMetricsServiceRequest actual =
-          exportOne(ExportMetricsServiceRequest.class, () -> ours.export(metrics), Signal.METRICS, transport);
+          exportOne(
+              ExportMetricsServiceRequest.class,
+              () -> ours.export(metrics),
+              Signal.METRICS,
+              transport);
       assertThat(normalizeMetrics(actual)).isEqualTo(normalizeMetrics(expected));
     } finally {
       sdk.shutdown().join(10, TimeUnit.SECONDS);
@@ -120,14 +142,20 @@ class SdkEquivalenceTest {
   @ParameterizedTest
   @MethodSource("transports")
   void logRecordsEqualTheSdkExportersOutput(String transport) {
-    LogRecordExporter sdk = transport.equals("grpc")
-        ? OtlpGrpcLogRecordExporter.builder().setEndpoint(server.grpcEndpoint()).build()
-        : OtlpHttpLogRecordExporter.builder().setEndpoint(server.httpEndpoint() + "/v1/logs").build();
+    LogRecordExporter sdk =
+        transport.equals("grpc")
+            ? OtlpGrpcLogRecordExporter.builder().setEndpoint(server.grpcEndpoint()).build()
+            : OtlpHttpLogRecordExporter.builder()
+                .setEndpoint(server.httpEndpoint() + "/v1/logs")
+                .build();
     Otlp4jLogRecordExporter ours = on(Otlp4jLogRecordExporter.builder(), transport).build();
     try {
       List<LogRecordData> logs = TelemetrySamples.logs();
-      ExportLogsServiceRequest expected = exportOne(ExportLogsServiceRequest.class, () -> sdk.export(logs), Signal.LOGS, transport);
-      ExportLogsServiceRequest actual = exportOne(ExportLogsServiceRequest.class, () -> ours.export(logs), Signal.LOGS, transport);
+      ExportLogsServiceRequest expected =
+          exportOne(ExportLogsServiceRequest.class, () -> sdk.export(logs), Signal.LOGS, transport);
+      ExportLogsServiceRequest actual =
+          exportOne(
+              ExportLogsServiceRequest.class, () -> ours.export(logs), Signal.LOGS, transport);
       assertThat(normalizeLogs(actual)).isEqualTo(normalizeLogs(expected));
     } finally {
       sdk.shutdown().join(10, TimeUnit.SECONDS);
@@ -136,14 +164,22 @@ class SdkEquivalenceTest {
   }
 
   /** Runs one export, which must succeed, and returns the one request it delivered. */
-  private static <T extends Message> T exportOne(Class<T> type, java.util.function.Supplier<CompletableResultCode> export,
-      Signal signal, String transport) {
+  private static <T extends Message> T exportOne(
+      Class<T> type,
+      java.util.function.Supplier<CompletableResultCode> export,
+      Signal signal,
+      String transport) {
     int before = server.accepted(signal).size();
     CompletableResultCode result = export.get().join(20, TimeUnit.SECONDS);
-    assertThat(result.isSuccess()).as("export succeeded: %s", result.getFailureThrowable()).isTrue();
-    await().atMost(Duration.ofSeconds(10)).until(() -> server.accepted(signal).size() == before + 1);
+    assertThat(result.isSuccess())
+        .as("export succeeded: %s", result.getFailureThrowable())
+        .isTrue();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> server.accepted(signal).size() == before + 1);
     RecordedRequest captured = server.accepted(signal).get(before);
-    assertThat(captured.transport()).isEqualTo(transport.equals("grpc") ? Transport.GRPC : Transport.HTTP);
+    assertThat(captured.transport())
+        .isEqualTo(transport.equals("grpc") ? Transport.GRPC : Transport.HTTP);
     return type.cast(captured.message());
   }
 
@@ -156,11 +192,17 @@ class SdkEquivalenceTest {
   static ExportTraceServiceRequest normalizeTraces(ExportTraceServiceRequest request) {
     List<ResourceSpans> resources = new ArrayList<>();
     for (ResourceSpans rs : request.getResourceSpansList()) {
-      resources.add(rs.toBuilder().clearScopeSpans().addAllScopeSpans(sorted(rs.getScopeSpansList(),
-          (ScopeSpans s) -> s.getScope() + s.getSchemaUrl())).build());
+      resources.add(
+          rs.toBuilder()
+              .clearScopeSpans()
+              .addAllScopeSpans(
+                  sorted(rs.getScopeSpansList(), (ScopeSpans s) -> s.getScope() + s.getSchemaUrl()))
+              .build());
     }
-    return request.toBuilder().clearResourceSpans()
-        .addAllResourceSpans(sorted(resources, r -> r.getResource() + r.getSchemaUrl())).build();
+    return request.toBuilder()
+        .clearResourceSpans()
+        .addAllResourceSpans(sorted(resources, r -> r.getResource() + r.getSchemaUrl()))
+        .build();
   }
 
   static ExportMetricsServiceRequest normalizeMetrics(ExportMetricsServiceRequest request) {
@@ -168,23 +210,37 @@ class SdkEquivalenceTest {
     for (ResourceMetrics rm : request.getResourceMetricsList()) {
       List<ScopeMetrics> scopes = new ArrayList<>();
       for (ScopeMetrics sm : rm.getScopeMetricsList()) {
-        scopes.add(sm.toBuilder().clearMetrics()
-            .addAllMetrics(sorted(sm.getMetricsList(), m -> m.getName() + m.getDataCase())).build());
+        scopes.add(
+            sm.toBuilder()
+                .clearMetrics()
+                .addAllMetrics(sorted(sm.getMetricsList(), m -> m.getName() + m.getDataCase()))
+                .build());
       }
-      resources.add(rm.toBuilder().clearScopeMetrics()
-          .addAllScopeMetrics(sorted(scopes, s -> s.getScope() + s.getSchemaUrl())).build());
+      resources.add(
+          rm.toBuilder()
+              .clearScopeMetrics()
+              .addAllScopeMetrics(sorted(scopes, s -> s.getScope() + s.getSchemaUrl()))
+              .build());
     }
-    return request.toBuilder().clearResourceMetrics()
-        .addAllResourceMetrics(sorted(resources, r -> r.getResource() + r.getSchemaUrl())).build();
+    return request.toBuilder()
+        .clearResourceMetrics()
+        .addAllResourceMetrics(sorted(resources, r -> r.getResource() + r.getSchemaUrl()))
+        .build();
   }
 
   static ExportLogsServiceRequest normalizeLogs(ExportLogsServiceRequest request) {
     List<ResourceLogs> resources = new ArrayList<>();
     for (ResourceLogs rl : request.getResourceLogsList()) {
-      resources.add(rl.toBuilder().clearScopeLogs().addAllScopeLogs(sorted(rl.getScopeLogsList(),
-          (ScopeLogs s) -> s.getScope() + s.getSchemaUrl())).build());
+      resources.add(
+          rl.toBuilder()
+              .clearScopeLogs()
+              .addAllScopeLogs(
+                  sorted(rl.getScopeLogsList(), (ScopeLogs s) -> s.getScope() + s.getSchemaUrl()))
+              .build());
     }
-    return request.toBuilder().clearResourceLogs()
-        .addAllResourceLogs(sorted(resources, r -> r.getResource() + r.getSchemaUrl())).build();
+    return request.toBuilder()
+        .clearResourceLogs()
+        .addAllResourceLogs(sorted(resources, r -> r.getResource() + r.getSchemaUrl()))
+        .build();
   }
 }

@@ -8,9 +8,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * An application as {@link StartFailureTest} runs it inside a class loader that cannot load some
- * class: autoconfigure with {@code otel.traces.exporter=otlp4j}, one span, then {@code forceFlush} and
- * {@code shutdown} of the tracer provider, each waited for at most {@code waitMillis}. Loaded and run
- * through reflection only; answers in a string so that no type crosses the class loaders.
+ * class: autoconfigure with {@code otel.traces.exporter=otlp4j}, one span, then {@code forceFlush}
+ * and {@code shutdown} of the tracer provider, each waited for at most {@code waitMillis}. Loaded
+ * and run through reflection only; answers in a string so that no type crosses the class loaders.
  */
 public final class StartFailureScenario {
 
@@ -19,21 +19,26 @@ public final class StartFailureScenario {
   public static String run(long waitMillis) {
     OpenTelemetrySdk sdk;
     try {
-      sdk = AutoConfiguredOpenTelemetrySdk.builder()
-          .addPropertiesSupplier(() -> Map.of(
-              "otel.traces.exporter", "otlp4j",
-              "otel.metrics.exporter", "none",
-              "otel.logs.exporter", "none",
-              "otel.exporter.otlp.endpoint", "http://127.0.0.1:1"))
-          .disableShutdownHook()
-          .build()
-          .getOpenTelemetrySdk();
+      sdk =
+          AutoConfiguredOpenTelemetrySdk.builder()
+              .addPropertiesSupplier(
+                  () ->
+                      Map.of(
+                          "otel.traces.exporter", "otlp4j",
+                          "otel.metrics.exporter", "none",
+                          "otel.logs.exporter", "none",
+                          "otel.exporter.otlp.endpoint", "http://127.0.0.1:1"))
+              .disableShutdownHook()
+              .build()
+              .getOpenTelemetrySdk();
     } catch (Throwable e) {
       return "start threw " + e;
     }
     sdk.getTracerProvider().get("scenario").spanBuilder("span").startSpan().end();
-    CompletableResultCode flush = sdk.getSdkTracerProvider().forceFlush().join(waitMillis, TimeUnit.MILLISECONDS);
-    CompletableResultCode shutdown = sdk.getSdkTracerProvider().shutdown().join(waitMillis, TimeUnit.MILLISECONDS);
+    CompletableResultCode flush =
+        sdk.getSdkTracerProvider().forceFlush().join(waitMillis, TimeUnit.MILLISECONDS);
+    CompletableResultCode shutdown =
+        sdk.getSdkTracerProvider().shutdown().join(waitMillis, TimeUnit.MILLISECONDS);
     return "flush " + outcome(flush) + ", shutdown " + outcome(shutdown);
   }
 

@@ -26,28 +26,31 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Whatever goes wrong when the SDK integration starts or runs (a class that cannot load, an exporter
- * that cannot be built, an exporter that throws or never answers), {@code forceFlush} and {@code
- * shutdown} complete, failed, within their timeouts, and the application gets one clear log line.
+ * Whatever goes wrong when the SDK integration starts or runs (a class that cannot load, an
+ * exporter that cannot be built, an exporter that throws or never answers), {@code forceFlush} and
+ * {@code shutdown} complete, failed, within their timeouts, and the application gets one clear log
+ * line.
  */
 class StartFailureTest {
 
   private final List<LogRecord> warnings = new CopyOnWriteArrayList<>();
-  private final Handler capture = new Handler() {
-    @Override
-    public void publish(LogRecord record) {
-      if (record.getLevel().intValue() >= Level.WARNING.intValue()
-          && record.getLoggerName() != null && record.getLoggerName().startsWith("io.otlp4j")) {
-        warnings.add(record);
-      }
-    }
+  private final Handler capture =
+      new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+          if (record.getLevel().intValue() >= Level.WARNING.intValue()
+              && record.getLoggerName() != null
+              && record.getLoggerName().startsWith("io.otlp4j")) {
+            warnings.add(record);
+          }
+        }
 
-    @Override
-    public void flush() {}
+        @Override
+        public void flush() {}
 
-    @Override
-    public void close() {}
-  };
+        @Override
+        public void close() {}
+      };
 
   @BeforeEach
   void captureLogs() {
@@ -93,8 +96,10 @@ class StartFailureTest {
   }
 
   @Test
-  void anExporterWhoseTransportClassCannotLoadFailsFlushAndShutdownAndSaysSoOnce() throws Exception {
-    try (HidingClassLoader loader = new HidingClassLoader(Set.of("io.netty.channel.nio.NioIoHandler"))) {
+  void anExporterWhoseTransportClassCannotLoadFailsFlushAndShutdownAndSaysSoOnce()
+      throws Exception {
+    try (HidingClassLoader loader =
+        new HidingClassLoader(Set.of("io.netty.channel.nio.NioIoHandler"))) {
       Class<?> scenario = loader.loadClass(StartFailureScenario.class.getName());
       assertThat(scenario.getClassLoader()).isSameAs(loader);
       Method run = scenario.getMethod("run", long.class);
@@ -114,7 +119,9 @@ class StartFailureTest {
     assertThat(warnings).hasSize(1);
     LogRecord line = warnings.get(0);
     String text = line.getMessage() + (line.getThrown() != null ? " " + line.getThrown() : "");
-    assertThat(text).contains("otlp4j span exporter").contains("cannot start")
+    assertThat(text)
+        .contains("otlp4j span exporter")
+        .contains("cannot start")
         .contains("io/netty/channel/nio/NioIoHandler");
   }
 
@@ -156,8 +163,11 @@ class StartFailureTest {
 
   @Test
   void anExporterThatThrowsLinkageErrorsFailsFlushAndShutdownInsteadOfHanging() {
-    Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(new BrokenExporter())
-        .exporterTimeout(Duration.ofMillis(300)).shutdownTimeout(Duration.ofMillis(300)).build();
+    Otlp4jBatchSpanProcessor processor =
+        Otlp4jBatchSpanProcessor.builder(new BrokenExporter())
+            .exporterTimeout(Duration.ofMillis(300))
+            .shutdownTimeout(Duration.ofMillis(300))
+            .build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
     provider.get("test").spanBuilder("span").startSpan().end();
 
@@ -168,13 +178,18 @@ class StartFailureTest {
     assertThat(shutdown.isDone()).as("shutdown completed").isTrue();
     assertThat(shutdown.isSuccess()).isFalse();
     assertThat(warnings).hasSize(1);
-    assertThat(warnings.get(0).getMessage()).contains("Otlp4jBatchSpanProcessor").contains("NoClassDefFoundError");
+    assertThat(warnings.get(0).getMessage())
+        .contains("Otlp4jBatchSpanProcessor")
+        .contains("NoClassDefFoundError");
   }
 
   @Test
   void anExporterThatNeverAnswersFailsFlushWithinTheExportTimeoutAndShutdownWithinItsTimeout() {
-    Otlp4jBatchSpanProcessor processor = Otlp4jBatchSpanProcessor.builder(new SilentExporter())
-        .exporterTimeout(Duration.ofMillis(300)).shutdownTimeout(Duration.ofMillis(300)).build();
+    Otlp4jBatchSpanProcessor processor =
+        Otlp4jBatchSpanProcessor.builder(new SilentExporter())
+            .exporterTimeout(Duration.ofMillis(300))
+            .shutdownTimeout(Duration.ofMillis(300))
+            .build();
     SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(processor).build();
     provider.get("test").spanBuilder("span").startSpan().end();
 

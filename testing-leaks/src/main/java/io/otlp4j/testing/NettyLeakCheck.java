@@ -19,19 +19,20 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Fails tests on any Netty leak report ({@code @ExtendWith(NettyLeakCheck.class)}): Netty's leak
- * detector runs at {@code PARANOID} (every buffer tracked), every report is recorded, a test fails if a
- * report came in while it ran, and after the class the check collects garbage and allocates so that
- * buffers collected without release are reported, then fails the class if any was.
+ * detector runs at {@code PARANOID} (every buffer tracked), every report is recorded, a test fails
+ * if a report came in while it ran, and after the class the check collects garbage and allocates so
+ * that buffers collected without release are reported, then fails the class if any was.
  *
  * <p>Reports are caught two ways, so that neither the order in which classes load nor the logging
  * backend can hide one: a {@link ResourceLeakDetectorFactory} whose detectors record every report
  * (installed before the first test class by {@link LeakCheckSessionListener}, a JUnit Platform
  * launcher-session listener registered in this jar, or else when this class loads; it covers every
  * detector created after it), and a handler on the detector's {@code java.util.logging} logger (for
- * detectors created earlier, when Netty logs through JUL). Best effort, as any leak detection: a leak
- * is seen only once its buffer was collected; never a false alarm.
+ * detectors created earlier, when Netty logs through JUL). Best effort, as any leak detection: a
+ * leak is seen only once its buffer was collected; never a false alarm.
  */
-public final class NettyLeakCheck implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
+public final class NettyLeakCheck
+    implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
 
   private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
   private static final Logger DETECTOR_LOG = Logger.getLogger(ResourceLeakDetector.class.getName());
@@ -49,51 +50,53 @@ public final class NettyLeakCheck implements BeforeAllCallback, AfterEachCallbac
     }
     installed = true;
     ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
-    ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new ResourceLeakDetectorFactory() {
-      @Override
-      @SuppressWarnings("deprecation")
-      public <T> ResourceLeakDetector<T> newResourceLeakDetector(Class<T> resource, int samplingInterval,
-          long maxActive) {
-        return new ResourceLeakDetector<T>(resource, samplingInterval) {
+    ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(
+        new ResourceLeakDetectorFactory() {
           @Override
-          protected void reportTracedLeak(String resourceType, String records) {
-            LEAKS.add("LEAK: " + resourceType + records);
-            REPORTING.set(true); // the log line below is this report: the JUL handler skips it
-            try {
-              super.reportTracedLeak(resourceType, records);
-            } finally {
-              REPORTING.set(false);
+          @SuppressWarnings("deprecation")
+          public <T> ResourceLeakDetector<T> newResourceLeakDetector(
+              Class<T> resource, int samplingInterval, long maxActive) {
+            return new ResourceLeakDetector<T>(resource, samplingInterval) {
+              @Override
+              protected void reportTracedLeak(String resourceType, String records) {
+                LEAKS.add("LEAK: " + resourceType + records);
+                REPORTING.set(true); // the log line below is this report: the JUL handler skips it
+                try {
+                  super.reportTracedLeak(resourceType, records);
+                } finally {
+                  REPORTING.set(false);
+                }
+              }
+
+              @Override
+              protected void reportUntracedLeak(String resourceType) {
+                LEAKS.add("LEAK: " + resourceType);
+                REPORTING.set(true);
+                try {
+                  super.reportUntracedLeak(resourceType);
+                } finally {
+                  REPORTING.set(false);
+                }
+              }
+            };
+          }
+        });
+    DETECTOR_LOG.addHandler(
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            String message = record.getMessage();
+            if (message != null && message.contains("LEAK") && !REPORTING.get()) {
+              LEAKS.add(message);
             }
           }
 
           @Override
-          protected void reportUntracedLeak(String resourceType) {
-            LEAKS.add("LEAK: " + resourceType);
-            REPORTING.set(true);
-            try {
-              super.reportUntracedLeak(resourceType);
-            } finally {
-              REPORTING.set(false);
-            }
-          }
-        };
-      }
-    });
-    DETECTOR_LOG.addHandler(new Handler() {
-      @Override
-      public void publish(LogRecord record) {
-        String message = record.getMessage();
-        if (message != null && message.contains("LEAK") && !REPORTING.get()) {
-          LEAKS.add(message);
-        }
-      }
+          public void flush() {}
 
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    });
+          @Override
+          public void close() {}
+        });
   }
 
   /** Leak reports so far (the recorded ones are kept until {@link #clear()}). */
@@ -107,15 +110,20 @@ public final class NettyLeakCheck implements BeforeAllCallback, AfterEachCallbac
   }
 
   /**
-   * Collects garbage and allocates from Netty's allocators (pooled and unpooled, heap and direct), so
-   * that the detectors poll for buffers collected without release, then fails if any leak was reported.
+   * Collects garbage and allocates from Netty's allocators (pooled and unpooled, heap and direct),
+   * so that the detectors poll for buffers collected without release, then fails if any leak was
+   * reported.
    */
   public static void assertNoLeaks() {
     for (int round = 0; round < 3; round++) {
       System.gc();
       for (int i = 0; i < 64; i++) {
-        for (ByteBufAllocator alloc : new ByteBufAllocator[] {ByteBufAllocator.DEFAULT,
-            PooledByteBufAllocator.DEFAULT, UnpooledByteBufAllocator.DEFAULT}) {
+        for (ByteBufAllocator alloc :
+            new ByteBufAllocator[] {
+              ByteBufAllocator.DEFAULT,
+              PooledByteBufAllocator.DEFAULT,
+              UnpooledByteBufAllocator.DEFAULT
+            }) {
           ByteBuf direct = alloc.directBuffer(16);
           direct.release();
           ByteBuf heap = alloc.heapBuffer(16);

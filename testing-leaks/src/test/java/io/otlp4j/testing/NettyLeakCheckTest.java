@@ -18,8 +18,10 @@ class NettyLeakCheckTest {
     NettyLeakCheck.assertNoLeaks();
 
     leak();
-    assertThatThrownBy(NettyLeakCheck::assertNoLeaks).isInstanceOf(AssertionError.class)
-        .hasMessageContaining("Netty leak reports (1)").hasMessageContaining("LEAK");
+    assertThatThrownBy(NettyLeakCheck::assertNoLeaks)
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("Netty leak reports (1)")
+        .hasMessageContaining("LEAK");
     NettyLeakCheck.assertNoLeaks(); // a report fails once
   }
 

@@ -19,24 +19,41 @@ import java.util.concurrent.CompletionStage;
  */
 public final class Answer {
 
-  enum Kind { RESPOND, DROP_CONNECTION, NO_ANSWER }
+  enum Kind {
+    RESPOND,
+    DROP_CONNECTION,
+    NO_ANSWER
+  }
 
   final Kind kind;
+
   /** The gRPC status; OK for a success. */
   final Status.Code grpcCode;
+
   /** The HTTP status; 0 when derived from {@link #grpcCode}. */
   final int httpStatus;
+
   /** The status description of a failure, or the partial success's error message. */
   final String message;
+
   /** Rejected items of a partial success; -1 for a plain success. */
   final long rejected;
+
   final Duration retryDelay;
   final Map<String, String> httpHeaders;
   final Duration delay;
   final CompletionStage<?> gate;
 
-  private Answer(Kind kind, Status.Code grpcCode, int httpStatus, String message, long rejected,
-      Duration retryDelay, Map<String, String> httpHeaders, Duration delay, CompletionStage<?> gate) {
+  private Answer(
+      Kind kind,
+      Status.Code grpcCode,
+      int httpStatus,
+      String message,
+      long rejected,
+      Duration retryDelay,
+      Map<String, String> httpHeaders,
+      Duration delay,
+      CompletionStage<?> gate) {
     this.kind = kind;
     this.grpcCode = grpcCode;
     this.httpStatus = httpStatus;
@@ -49,7 +66,8 @@ public final class Answer {
   }
 
   private static Answer respond(Status.Code code, int http, String message, long rejected) {
-    return new Answer(Kind.RESPOND, code, http, message, rejected, null, Map.of(), Duration.ZERO, null);
+    return new Answer(
+        Kind.RESPOND, code, http, message, rejected, null, Map.of(), Duration.ZERO, null);
   }
 
   /** Success: an empty Export response (HTTP 200). */
@@ -57,9 +75,13 @@ public final class Answer {
     return respond(Status.Code.OK, 200, "", -1);
   }
 
-  /** Success with {@code partial_success}: {@code rejected} items refused, with {@code errorMessage}. */
+  /**
+   * Success with {@code partial_success}: {@code rejected} items refused, with {@code
+   * errorMessage}.
+   */
   public static Answer partialSuccess(long rejected, String errorMessage) {
-    return respond(Status.Code.OK, 200, Objects.requireNonNull(errorMessage, "errorMessage"), rejected);
+    return respond(
+        Status.Code.OK, 200, Objects.requireNonNull(errorMessage, "errorMessage"), rejected);
   }
 
   /** A failure with a gRPC status (its description, if any, is the message). */
@@ -81,38 +103,75 @@ public final class Answer {
 
   /** Closes the connection the request came on without answering. */
   public static Answer dropConnection() {
-    return new Answer(Kind.DROP_CONNECTION, Status.Code.UNAVAILABLE, 0, "", -1, null, Map.of(), Duration.ZERO,
+    return new Answer(
+        Kind.DROP_CONNECTION,
+        Status.Code.UNAVAILABLE,
+        0,
+        "",
+        -1,
+        null,
+        Map.of(),
+        Duration.ZERO,
         null);
   }
 
   /** Never answers: the request waits until the client gives up or the server stops. */
   public static Answer noAnswer() {
-    return new Answer(Kind.NO_ANSWER, Status.Code.UNAVAILABLE, 0, "", -1, null, Map.of(), Duration.ZERO, null);
+    return new Answer(
+        Kind.NO_ANSWER, Status.Code.UNAVAILABLE, 0, "", -1, null, Map.of(), Duration.ZERO, null);
   }
 
   /**
    * This failure with a {@code google.rpc.RetryInfo} detail of {@code retryDelay} (gRPC), or a
-   * {@code Retry-After} header of its whole seconds, rounded up (HTTP, unless set with {@link #header}).
+   * {@code Retry-After} header of its whole seconds, rounded up (HTTP, unless set with {@link
+   * #header}).
    */
   public Answer retryInfo(Duration retryDelay) {
     if (grpcCode == Status.Code.OK || kind != Kind.RESPOND) {
       throw new IllegalStateException("retryInfo: only a failure carries a retry delay");
     }
-    return new Answer(kind, grpcCode, httpStatus, message, rejected, Objects.requireNonNull(retryDelay), httpHeaders,
-        delay, gate);
+    return new Answer(
+        kind,
+        grpcCode,
+        httpStatus,
+        message,
+        rejected,
+        Objects.requireNonNull(retryDelay),
+        httpHeaders,
+        delay,
+        gate);
   }
 
-  /** The description (gRPC) or the body's {@code google.rpc.Status} message (HTTP) of this failure. */
+  /**
+   * The description (gRPC) or the body's {@code google.rpc.Status} message (HTTP) of this failure.
+   */
   public Answer message(String text) {
-    return new Answer(kind, grpcCode, httpStatus, Objects.requireNonNull(text), rejected, retryDelay, httpHeaders,
-        delay, gate);
+    return new Answer(
+        kind,
+        grpcCode,
+        httpStatus,
+        Objects.requireNonNull(text),
+        rejected,
+        retryDelay,
+        httpHeaders,
+        delay,
+        gate);
   }
 
   /** An HTTP response header sent with this answer (HTTP only). */
   public Answer header(String name, String value) {
     Map<String, String> headers = new LinkedHashMap<>(httpHeaders);
     headers.put(name, value);
-    return new Answer(kind, grpcCode, httpStatus, message, rejected, retryDelay, Map.copyOf(headers), delay, gate);
+    return new Answer(
+        kind,
+        grpcCode,
+        httpStatus,
+        message,
+        rejected,
+        retryDelay,
+        Map.copyOf(headers),
+        delay,
+        gate);
   }
 
   /** Gives this answer {@code d} after the request arrived (scheduled, never slept). */
@@ -120,7 +179,8 @@ public final class Answer {
     if (d.isNegative()) {
       throw new IllegalArgumentException("delay: negative " + d);
     }
-    return new Answer(kind, grpcCode, httpStatus, message, rejected, retryDelay, httpHeaders, d, gate);
+    return new Answer(
+        kind, grpcCode, httpStatus, message, rejected, retryDelay, httpHeaders, d, gate);
   }
 
   /**
@@ -128,7 +188,15 @@ public final class Answer {
    * request counts in {@link MockOtlpServer#heldCount()} while it waits.
    */
   public Answer heldUntil(CompletionStage<?> gate) {
-    return new Answer(kind, grpcCode, httpStatus, message, rejected, retryDelay, httpHeaders, delay,
+    return new Answer(
+        kind,
+        grpcCode,
+        httpStatus,
+        message,
+        rejected,
+        retryDelay,
+        httpHeaders,
+        delay,
         Objects.requireNonNull(gate, "gate"));
   }
 
@@ -167,14 +235,23 @@ public final class Answer {
 
   @Override
   public String toString() {
-    String what = switch (kind) {
-      case DROP_CONNECTION -> "drop connection";
-      case NO_ANSWER -> "no answer";
-      case RESPOND -> grpcCode == Status.Code.OK
-          ? (rejected < 0 ? "ok" : "partial success (" + rejected + " rejected: " + message + ")")
-          : grpcCode + "/" + httpStatus + (message.isEmpty() ? "" : " " + message)
-              + (retryDelay == null ? "" : " retry in " + retryDelay);
-    };
-    return what + (delay.isZero() ? "" : " after " + delay) + (gate == null ? "" : " when released");
+    String what =
+        switch (kind) {
+          case DROP_CONNECTION -> "drop connection";
+          case NO_ANSWER -> "no answer";
+          case RESPOND ->
+              grpcCode == Status.Code.OK
+                  ? (rejected < 0
+                      ? "ok"
+                      : "partial success (" + rejected + " rejected: " + message + ")")
+                  : grpcCode
+                      + "/"
+                      + httpStatus
+                      + (message.isEmpty() ? "" : " " + message)
+                      + (retryDelay == null ? "" : " retry in " + retryDelay);
+        };
+    return what
+        + (delay.isZero() ? "" : " after " + delay)
+        + (gate == null ? "" : " when released");
   }
 }

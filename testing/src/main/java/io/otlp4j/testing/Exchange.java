@@ -1,6 +1,9 @@
 package io.otlp4j.testing;
 
-/** One request waiting for its answer, as a transport front end holds it. Called by one thread at a time. */
+/**
+ * One request waiting for its answer, as a transport front end holds it. Called by one thread at a
+ * time.
+ */
 interface Exchange {
 
   /** True when the client gave up on the request (a cancelled gRPC call). */

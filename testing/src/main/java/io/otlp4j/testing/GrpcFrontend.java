@@ -49,9 +49,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The OTLP/gRPC side of {@link MockOtlpServer}: a real grpc-java Netty server with the three
- * {@code Export} methods as byte passthroughs (so the server keeps the exact bytes and decodes them
- * with the official classes itself). It accepts gzip and zstd. Accepted connections are tracked, so a
+ * The OTLP/gRPC side of {@link MockOtlpServer}: a real grpc-java Netty server with the three {@code
+ * Export} methods as byte passthroughs (so the server keeps the exact bytes and decodes them with
+ * the official classes itself). It accepts gzip and zstd. Accepted connections are tracked, so a
  * scripted {@link Answer#dropConnection()} can close the one a call came on.
  */
 final class GrpcFrontend {
@@ -73,24 +73,29 @@ final class GrpcFrontend {
   int start(int port) throws IOException {
     boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
-        .channelFactory(() -> new TrackingServerChannel(connections))
-        .bossEventLoopGroup(boss)
-        .workerEventLoopGroup(workers)
-        .decompressorRegistry(DecompressorRegistry.getDefaultInstance().with(new Zstd(), true))
-        .maxInboundMessageSize(MAX_MESSAGE);
+    NettyServerBuilder builder =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+            .channelFactory(() -> new TrackingServerChannel(connections))
+            .bossEventLoopGroup(boss)
+            .workerEventLoopGroup(workers)
+            .decompressorRegistry(DecompressorRegistry.getDefaultInstance().with(new Zstd(), true))
+            .maxInboundMessageSize(MAX_MESSAGE);
     if (tls != null) {
       builder.sslContext(tls);
     }
     for (Signal signal : Signal.values()) {
-      MethodDescriptor<byte[], byte[]> method = MethodDescriptor.<byte[], byte[]>newBuilder()
-          .setType(MethodDescriptor.MethodType.UNARY)
-          .setFullMethodName(MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
-          .setRequestMarshaller(BYTES)
-          .setResponseMarshaller(BYTES)
-          .build();
-      builder.addService(ServerServiceDefinition.builder(signal.grpcService())
-          .addMethod(method, new Handler(signal)).build());
+      MethodDescriptor<byte[], byte[]> method =
+          MethodDescriptor.<byte[], byte[]>newBuilder()
+              .setType(MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(
+                  MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
+              .setRequestMarshaller(BYTES)
+              .setResponseMarshaller(BYTES)
+              .build();
+      builder.addService(
+          ServerServiceDefinition.builder(signal.grpcService())
+              .addMethod(method, new Handler(signal))
+              .build());
     }
     try {
       server = builder.build().start();
@@ -133,7 +138,8 @@ final class GrpcFrontend {
     }
 
     @Override
-    public ServerCall.Listener<byte[]> startCall(ServerCall<byte[], byte[]> call, Metadata headers) {
+    public ServerCall.Listener<byte[]> startCall(
+        ServerCall<byte[], byte[]> call, Metadata headers) {
       call.request(2);
       return new ServerCall.Listener<>() {
         private byte[] message;
@@ -157,8 +163,15 @@ final class GrpcFrontend {
           } catch (IllegalArgumentException e) {
             error = String.valueOf(e.getCause());
           }
-          core.arrived(Transport.GRPC, signal, headersOf(headers), message, decoded, error,
-              peer instanceof InetSocketAddress a ? a : null, new GrpcExchange(signal, call, peer));
+          core.arrived(
+              Transport.GRPC,
+              signal,
+              headersOf(headers),
+              message,
+              decoded,
+              error,
+              peer instanceof InetSocketAddress a ? a : null,
+              new GrpcExchange(signal, call, peer));
         }
       };
     }
@@ -197,10 +210,17 @@ final class GrpcFrontend {
         call.close(Status.fromCode(answer.grpcCode).withDescription(description), new Metadata());
         return;
       }
-      com.google.rpc.Status.Builder details = com.google.rpc.Status.newBuilder()
-          .setCode(answer.grpcCode.value())
-          .addDetails(Any.pack(RetryInfo.newBuilder().setRetryDelay(com.google.protobuf.Duration.newBuilder()
-              .setSeconds(answer.retryDelay.getSeconds()).setNanos(answer.retryDelay.getNano())).build()));
+      com.google.rpc.Status.Builder details =
+          com.google.rpc.Status.newBuilder()
+              .setCode(answer.grpcCode.value())
+              .addDetails(
+                  Any.pack(
+                      RetryInfo.newBuilder()
+                          .setRetryDelay(
+                              com.google.protobuf.Duration.newBuilder()
+                                  .setSeconds(answer.retryDelay.getSeconds())
+                                  .setNanos(answer.retryDelay.getNano()))
+                          .build()));
       if (description != null) {
         details.setMessage(description);
       }
@@ -213,7 +233,8 @@ final class GrpcFrontend {
     public void dropConnection() {
       for (Channel c : connections) {
         if (c.remoteAddress() != null && c.remoteAddress().equals(peer)) {
-          // Below the HTTP/2 handler, whose close() would wait for the streams in flight (a GOAWAY).
+          // Below the HTTP/2 handler, whose close() would wait for the streams in flight (a
+          // GOAWAY).
           ChannelHandlerContext first = c.pipeline().firstContext();
           if (first != null) {
             first.close();
@@ -231,13 +252,30 @@ final class GrpcFrontend {
       return new byte[0];
     }
     return switch (signal) {
-      case TRACES -> ExportTraceServiceResponse.newBuilder().setPartialSuccess(ExportTracePartialSuccess.newBuilder()
-          .setRejectedSpans(answer.rejected).setErrorMessage(answer.message)).build().toByteArray();
-      case METRICS -> ExportMetricsServiceResponse.newBuilder().setPartialSuccess(
-          ExportMetricsPartialSuccess.newBuilder().setRejectedDataPoints(answer.rejected)
-              .setErrorMessage(answer.message)).build().toByteArray();
-      case LOGS -> ExportLogsServiceResponse.newBuilder().setPartialSuccess(ExportLogsPartialSuccess.newBuilder()
-          .setRejectedLogRecords(answer.rejected).setErrorMessage(answer.message)).build().toByteArray();
+      case TRACES ->
+          ExportTraceServiceResponse.newBuilder()
+              .setPartialSuccess(
+                  ExportTracePartialSuccess.newBuilder()
+                      .setRejectedSpans(answer.rejected)
+                      .setErrorMessage(answer.message))
+              .build()
+              .toByteArray();
+      case METRICS ->
+          ExportMetricsServiceResponse.newBuilder()
+              .setPartialSuccess(
+                  ExportMetricsPartialSuccess.newBuilder()
+                      .setRejectedDataPoints(answer.rejected)
+                      .setErrorMessage(answer.message))
+              .build()
+              .toByteArray();
+      case LOGS ->
+          ExportLogsServiceResponse.newBuilder()
+              .setPartialSuccess(
+                  ExportLogsPartialSuccess.newBuilder()
+                      .setRejectedLogRecords(answer.rejected)
+                      .setErrorMessage(answer.message))
+              .build()
+              .toByteArray();
     };
   }
 
@@ -246,12 +284,14 @@ final class GrpcFrontend {
     for (String key : metadata.keys()) {
       List<String> values = new ArrayList<>();
       if (key.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
-        Iterable<byte[]> all = metadata.getAll(Metadata.Key.of(key, Metadata.BINARY_BYTE_MARSHALLER));
+        Iterable<byte[]> all =
+            metadata.getAll(Metadata.Key.of(key, Metadata.BINARY_BYTE_MARSHALLER));
         if (all != null) {
           all.forEach(v -> values.add(Base64.getEncoder().encodeToString(v)));
         }
       } else {
-        Iterable<String> all = metadata.getAll(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER));
+        Iterable<String> all =
+            metadata.getAll(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER));
         if (all != null) {
           all.forEach(values::add);
         }
@@ -261,21 +301,22 @@ final class GrpcFrontend {
     return Map.copyOf(out);
   }
 
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
+  private static final MethodDescriptor.Marshaller<byte[]> BYTES =
+      new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(byte[] value) {
+          return new ByteArrayInputStream(value);
+        }
 
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
+        @Override
+        public byte[] parse(InputStream stream) {
+          try {
+            return stream.readAllBytes();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+      };
 
   /** Records every accepted connection until it closes. */
   static final class TrackingServerChannel extends NioServerSocketChannel {

@@ -24,10 +24,10 @@ import javax.net.ssl.SSLParameters;
 
 /**
  * The OTLP/HTTP side of {@link MockOtlpServer}: the JDK's HTTP server on 127.0.0.1, POST of
- * protobuf or OTLP/JSON (gzip, zstd or plain) to {@code /v1/traces}, {@code /v1/metrics},
- * {@code /v1/logs}. A body that cannot be decoded is answered 400 with the reason; another path 404;
- * another method 405. With {@code requireContentLength}, a body without a {@code Content-Length} equal
- * to its size is answered 400 too.
+ * protobuf or OTLP/JSON (gzip, zstd or plain) to {@code /v1/traces}, {@code /v1/metrics}, {@code
+ * /v1/logs}. A body that cannot be decoded is answered 400 with the reason; another path 404;
+ * another method 405. With {@code requireContentLength}, a body without a {@code Content-Length}
+ * equal to its size is answered 400 too.
  */
 final class HttpFrontend {
   private final MockOtlpServer core;
@@ -37,7 +37,8 @@ final class HttpFrontend {
   private HttpServer server;
   private ExecutorService executor;
 
-  HttpFrontend(MockOtlpServer core, SSLContext tls, boolean needClientAuth, boolean requireContentLength) {
+  HttpFrontend(
+      MockOtlpServer core, SSLContext tls, boolean needClientAuth, boolean requireContentLength) {
     this.core = core;
     this.tls = tls;
     this.needClientAuth = needClientAuth;
@@ -53,23 +54,27 @@ final class HttpFrontend {
     InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
     if (tls != null) {
       HttpsServer s = HttpsServer.create(address, 64);
-      s.setHttpsConfigurator(new HttpsConfigurator(tls) {
-        @Override
-        public void configure(HttpsParameters params) {
-          SSLParameters p = tls.getDefaultSSLParameters();
-          p.setNeedClientAuth(needClientAuth);
-          params.setSSLParameters(p);
-        }
-      });
+      s.setHttpsConfigurator(
+          new HttpsConfigurator(tls) {
+            @Override
+            public void configure(HttpsParameters params) {
+              SSLParameters p = tls.getDefaultSSLParameters();
+              p.setNeedClientAuth(needClientAuth);
+              params.setSSLParameters(p);
+            }
+          });
       server = s;
     } else {
       server = HttpServer.create(address, 64);
     }
-    executor = Executors.newFixedThreadPool(8, r -> {
-      Thread t = new Thread(r, "mock-otlp-http");
-      t.setDaemon(true);
-      return t;
-    });
+    executor =
+        Executors.newFixedThreadPool(
+            8,
+            r -> {
+              Thread t = new Thread(r, "mock-otlp-http");
+              t.setDaemon(true);
+              return t;
+            });
     server.setExecutor(executor);
     server.createContext("/", this::handle);
     server.start();
@@ -105,19 +110,34 @@ final class HttpFrontend {
     try {
       String declared = exchange.getRequestHeaders().getFirst("Content-Length");
       if (requireContentLength && (declared == null || Integer.parseInt(declared) != body.length)) {
-        throw new IllegalArgumentException("Content-Length " + declared + " but " + body.length + " bytes");
+        throw new IllegalArgumentException(
+            "Content-Length " + declared + " but " + body.length + " bytes");
       }
       if (!json && (type == null || !type.startsWith("application/x-protobuf"))) {
         throw new IllegalArgumentException("unexpected Content-Type " + type);
       }
-      byte[] plain = OfficialDecoding.decompress(exchange.getRequestHeaders().getFirst("Content-Encoding"), body);
-      decoded = json ? OfficialDecoding.parseJson(signal, plain) : OfficialDecoding.parseProtobuf(signal, plain);
+      byte[] plain =
+          OfficialDecoding.decompress(
+              exchange.getRequestHeaders().getFirst("Content-Encoding"), body);
+      decoded =
+          json
+              ? OfficialDecoding.parseJson(signal, plain)
+              : OfficialDecoding.parseProtobuf(signal, plain);
     } catch (RuntimeException e) {
       error = e.toString();
     }
     Map<String, List<String>> headers = new LinkedHashMap<>();
-    exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
-    core.arrived(Transport.HTTP, signal, Map.copyOf(headers), body, decoded, error, exchange.getRemoteAddress(),
+    exchange
+        .getRequestHeaders()
+        .forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
+    core.arrived(
+        Transport.HTTP,
+        signal,
+        Map.copyOf(headers),
+        body,
+        decoded,
+        error,
+        exchange.getRemoteAddress(),
         new JdkExchange(exchange, signal, json));
   }
 
@@ -154,12 +174,15 @@ final class HttpFrontend {
           return;
         }
         answer.httpHeaders.forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
-        if (answer.retryDelay != null && !exchange.getResponseHeaders().containsKey("Retry-After")) {
+        if (answer.retryDelay != null
+            && !exchange.getResponseHeaders().containsKey("Retry-After")) {
           Duration d = answer.retryDelay;
           long seconds = d.getSeconds() + (d.getNano() > 0 ? 1 : 0);
           exchange.getResponseHeaders().add("Retry-After", Long.toString(seconds));
         }
-        exchange.getResponseHeaders().add("Content-Type", json ? "application/json" : "application/x-protobuf");
+        exchange
+            .getResponseHeaders()
+            .add("Content-Type", json ? "application/json" : "application/x-protobuf");
         byte[] out = answer.isSuccess() ? success(answer) : failure(answer);
         exchange.sendResponseHeaders(answer.httpStatus, out.length == 0 ? -1 : out.length);
         if (out.length > 0) {
@@ -179,13 +202,20 @@ final class HttpFrontend {
       if (answer.rejected < 0) {
         return "{}".getBytes(StandardCharsets.UTF_8);
       }
-      String rejectedField = switch (signal) {
-        case TRACES -> "rejectedSpans";
-        case METRICS -> "rejectedDataPoints";
-        case LOGS -> "rejectedLogRecords";
-      };
-      return ("{\"partialSuccess\":{\"" + rejectedField + "\":\"" + answer.rejected + "\",\"errorMessage\":\""
-          + jsonEscape(answer.message) + "\"}}").getBytes(StandardCharsets.UTF_8);
+      String rejectedField =
+          switch (signal) {
+            case TRACES -> "rejectedSpans";
+            case METRICS -> "rejectedDataPoints";
+            case LOGS -> "rejectedLogRecords";
+          };
+      return ("{\"partialSuccess\":{\""
+              + rejectedField
+              + "\":\""
+              + answer.rejected
+              + "\",\"errorMessage\":\""
+              + jsonEscape(answer.message)
+              + "\"}}")
+          .getBytes(StandardCharsets.UTF_8);
     }
 
     /** Empty, or a {@code google.rpc.Status} with the answer's message. */
@@ -194,11 +224,18 @@ final class HttpFrontend {
         return new byte[0];
       }
       if (json) {
-        return ("{\"code\":" + answer.grpcCode.value() + ",\"message\":\"" + jsonEscape(answer.message) + "\"}")
+        return ("{\"code\":"
+                + answer.grpcCode.value()
+                + ",\"message\":\""
+                + jsonEscape(answer.message)
+                + "\"}")
             .getBytes(StandardCharsets.UTF_8);
       }
-      return com.google.rpc.Status.newBuilder().setCode(answer.grpcCode.value()).setMessage(answer.message)
-          .build().toByteArray();
+      return com.google.rpc.Status.newBuilder()
+          .setCode(answer.grpcCode.value())
+          .setMessage(answer.message)
+          .build()
+          .toByteArray();
     }
 
     @Override

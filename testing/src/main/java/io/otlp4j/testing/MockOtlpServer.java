@@ -42,20 +42,20 @@ import javax.net.ssl.SSLContext;
  * grpc-java server (OTLP/gRPC) and a real JDK HTTP server (OTLP/HTTP, protobuf and JSON) on
  * 127.0.0.1, for traces, metrics and logs.
  *
- * <p><b>Script.</b> Each request takes the next {@linkplain #enqueue enqueued} {@link Answer}, or the
- * {@linkplain #defaultAnswer(Answer) default answer} (OK unless set) when the queue is empty; both
- * transports share the queue. Delays and gates are scheduled on a timer, never slept.
+ * <p><b>Script.</b> Each request takes the next {@linkplain #enqueue enqueued} {@link Answer}, or
+ * the {@linkplain #defaultAnswer(Answer) default answer} (OK unless set) when the queue is empty;
+ * both transports share the queue. Delays and gates are scheduled on a timer, never slept.
  *
- * <p><b>Records.</b> Every request is recorded when it arrives ({@link #takeRequest}, {@link #requests()}),
- * decoded by the official opentelemetry-proto classes. A request answered with success is
- * <em>accepted</em>: it is added to {@link #accepted()} just before its answer is sent (so a client that
- * saw the answer finds it there), and its items count in {@link #spanCount()}, {@link #pointCount()},
- * {@link #logCount()}. A gRPC call the client cancelled before the answer is not accepted. Records are
- * kept until {@link #clear()}: a test's load must be bounded.
+ * <p><b>Records.</b> Every request is recorded when it arrives ({@link #takeRequest}, {@link
+ * #requests()}), decoded by the official opentelemetry-proto classes. A request answered with
+ * success is <em>accepted</em>: it is added to {@link #accepted()} just before its answer is sent
+ * (so a client that saw the answer finds it there), and its items count in {@link #spanCount()},
+ * {@link #pointCount()}, {@link #logCount()}. A gRPC call the client cancelled before the answer is
+ * not accepted. Records are kept until {@link #clear()}: a test's load must be bounded.
  *
  * <p><b>Life cycle.</b> {@link #start()} binds (the ports chosen at the first start are kept, so an
- * upstream that {@link #stop() stops} comes back on the same ports), {@link #stop()} cancels the calls
- * in flight and refuses connections, {@link #close()} stops for good. Thread-safe.
+ * upstream that {@link #stop() stops} comes back on the same ports), {@link #stop()} cancels the
+ * calls in flight and refuses connections, {@link #close()} stops for good. Thread-safe.
  */
 public final class MockOtlpServer implements AutoCloseable {
 
@@ -74,16 +74,22 @@ public final class MockOtlpServer implements AutoCloseable {
   private final AtomicLong spans = new AtomicLong();
   private final AtomicLong points = new AtomicLong();
   private final AtomicLong logs = new AtomicLong();
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "mock-otlp-timer");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "mock-otlp-timer");
+            t.setDaemon(true);
+            return t;
+          });
   private final boolean grpcTls;
   private int grpcPort;
   private int httpPort;
-  /** While stopped: sockets bound (not listening) to the ports, so that no other server takes them. */
+
+  /**
+   * While stopped: sockets bound (not listening) to the ports, so that no other server takes them.
+   */
   private final List<Socket> reservations = new ArrayList<>();
+
   private boolean running;
   private boolean closed;
 
@@ -144,7 +150,9 @@ public final class MockOtlpServer implements AutoCloseable {
       return this;
     }
 
-    /** Serves HTTPS with {@code context}, requiring a client certificate if {@code needClientAuth}. */
+    /**
+     * Serves HTTPS with {@code context}, requiring a client certificate if {@code needClientAuth}.
+     */
     public Builder httpTls(SSLContext context, boolean needClientAuth) {
       httpTls = context;
       this.needClientAuth = needClientAuth;
@@ -202,16 +210,17 @@ public final class MockOtlpServer implements AutoCloseable {
       } catch (InterruptedException ie) {
         Thread.currentThread().interrupt();
       }
-      throw new UncheckedIOException("cannot bind gRPC port " + grpcPort + " / HTTP port " + httpPort, e);
+      throw new UncheckedIOException(
+          "cannot bind gRPC port " + grpcPort + " / HTTP port " + httpPort, e);
     }
     running = true;
   }
 
   /**
-   * Takes both transports down: calls in flight are cancelled, new connections refused. Records stay.
-   * Until {@link #start()} the ports stay reserved by sockets that are bound but do not listen (a
-   * client connecting is refused as by a closed port): a server binding a free port, the relay's own
-   * receivers say, cannot be given one of them meanwhile.
+   * Takes both transports down: calls in flight are cancelled, new connections refused. Records
+   * stay. Until {@link #start()} the ports stay reserved by sockets that are bound but do not
+   * listen (a client connecting is refused as by a closed port): a server binding a free port, the
+   * relay's own receivers say, cannot be given one of them meanwhile.
    */
   public synchronized void stop() {
     boolean wasRunning = running;
@@ -293,7 +302,9 @@ public final class MockOtlpServer implements AutoCloseable {
     defaultAnswer = Objects.requireNonNull(answer, "answer");
   }
 
-  /** Every later request (once the queue is empty) fails with {@code status}; null: answer OK again. */
+  /**
+   * Every later request (once the queue is empty) fails with {@code status}; null: answer OK again.
+   */
   public void failWith(Status status) {
     defaultAnswer(status == null ? Answer.ok() : Answer.grpcStatus(status));
   }
@@ -376,20 +387,29 @@ public final class MockOtlpServer implements AutoCloseable {
 
   /** Every accepted span, in the order accepted. */
   public List<Span> spans() {
-    return traceRequests().stream().flatMap(r -> r.getResourceSpansList().stream())
-        .flatMap(rs -> rs.getScopeSpansList().stream()).flatMap(ss -> ss.getSpansList().stream()).toList();
+    return traceRequests().stream()
+        .flatMap(r -> r.getResourceSpansList().stream())
+        .flatMap(rs -> rs.getScopeSpansList().stream())
+        .flatMap(ss -> ss.getSpansList().stream())
+        .toList();
   }
 
   /** Every accepted metric (one entry per metric in each request). */
   public List<Metric> metrics() {
-    return metricsRequests().stream().flatMap(r -> r.getResourceMetricsList().stream())
-        .flatMap(rm -> rm.getScopeMetricsList().stream()).flatMap(sm -> sm.getMetricsList().stream()).toList();
+    return metricsRequests().stream()
+        .flatMap(r -> r.getResourceMetricsList().stream())
+        .flatMap(rm -> rm.getScopeMetricsList().stream())
+        .flatMap(sm -> sm.getMetricsList().stream())
+        .toList();
   }
 
   /** Every accepted log record. */
   public List<LogRecord> logRecords() {
-    return logsRequests().stream().flatMap(r -> r.getResourceLogsList().stream())
-        .flatMap(rl -> rl.getScopeLogsList().stream()).flatMap(sl -> sl.getLogRecordsList().stream()).toList();
+    return logsRequests().stream()
+        .flatMap(r -> r.getResourceLogsList().stream())
+        .flatMap(rl -> rl.getScopeLogsList().stream())
+        .flatMap(sl -> sl.getLogRecordsList().stream())
+        .toList();
   }
 
   /** How often each span name was accepted. */
@@ -399,14 +419,16 @@ public final class MockOtlpServer implements AutoCloseable {
 
   /** How often each log record body (a string) was accepted. */
   public Map<String, Long> logBodyCounts() {
-    return logRecords().stream().collect(Collectors.groupingBy(r -> r.getBody().getStringValue(),
-        Collectors.counting()));
+    return logRecords().stream()
+        .collect(Collectors.groupingBy(r -> r.getBody().getStringValue(), Collectors.counting()));
   }
 
   /** Accepted data points per metric name. */
   public Map<String, Long> metricPointCounts() {
-    return metrics().stream().collect(Collectors.groupingBy(Metric::getName,
-        Collectors.summingLong(OfficialDecoding::dataPoints)));
+    return metrics().stream()
+        .collect(
+            Collectors.groupingBy(
+                Metric::getName, Collectors.summingLong(OfficialDecoding::dataPoints)));
   }
 
   /** Forgets every request and resets the counters (the script stays). */
@@ -423,10 +445,25 @@ public final class MockOtlpServer implements AutoCloseable {
   }
 
   /** Called by a front end for each request, on its thread. */
-  void arrived(Transport transport, Signal signal, Map<String, List<String>> headers, byte[] body, Message decoded,
-      String decodeError, InetSocketAddress remote, Exchange exchange) {
-    RecordedRequest request = new RecordedRequest(sequence.getAndIncrement(), transport, signal, headers, body,
-        decoded, decodeError, remote);
+  void arrived(
+      Transport transport,
+      Signal signal,
+      Map<String, List<String>> headers,
+      byte[] body,
+      Message decoded,
+      String decodeError,
+      InetSocketAddress remote,
+      Exchange exchange) {
+    RecordedRequest request =
+        new RecordedRequest(
+            sequence.getAndIncrement(),
+            transport,
+            signal,
+            headers,
+            body,
+            decoded,
+            decodeError,
+            remote);
     Answer polled = script.poll();
     Answer answer = polled == null ? defaultAnswer : polled;
     request.answer(answer);
@@ -440,10 +477,11 @@ public final class MockOtlpServer implements AutoCloseable {
     requests.add(request);
     untaken.add(request);
     if (answer.gate != null) {
-      answer.gate.whenComplete((v, e) -> {
-        held.decrementAndGet();
-        afterDelay(answer, () -> deliver(request, answer, exchange));
-      });
+      answer.gate.whenComplete(
+          (v, e) -> {
+            held.decrementAndGet();
+            afterDelay(answer, () -> deliver(request, answer, exchange));
+          });
     } else {
       afterDelay(answer, () -> deliver(request, answer, exchange));
     }
@@ -476,7 +514,7 @@ public final class MockOtlpServer implements AutoCloseable {
         exchange.dropConnection();
         return;
       }
-      case RESPOND -> { }
+      case RESPOND -> {}
     }
     inFlight.decrementAndGet();
     if (exchange.isCancelled()) {
@@ -513,8 +551,14 @@ public final class MockOtlpServer implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "MockOtlpServer[grpc " + grpcEndpoint() + ", http " + httpEndpoint() + ", " + requests.size()
-        + " requests, " + accepted.size() + " accepted]";
+    return "MockOtlpServer[grpc "
+        + grpcEndpoint()
+        + ", http "
+        + httpEndpoint()
+        + ", "
+        + requests.size()
+        + " requests, "
+        + accepted.size()
+        + " accepted]";
   }
-
 }

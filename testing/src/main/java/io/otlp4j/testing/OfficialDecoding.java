@@ -35,7 +35,9 @@ public final class OfficialDecoding {
 
   private OfficialDecoding() {}
 
-  /** The signal of an OTLP/HTTP path ({@code /v1/traces}, ...); IllegalArgumentException otherwise. */
+  /**
+   * The signal of an OTLP/HTTP path ({@code /v1/traces}, ...); IllegalArgumentException otherwise.
+   */
   public static Signal signalOfPath(String path) {
     for (Signal s : Signal.values()) {
       if (path.equals(s.httpPath())) {
@@ -50,9 +52,12 @@ public final class OfficialDecoding {
     if (encoding == null || encoding.isEmpty() || encoding.equals("identity")) {
       return body;
     }
-    try (InputStream in = encoding.equals("gzip")
-        ? new GZIPInputStream(new ByteArrayInputStream(body))
-        : encoding.equals("zstd") ? new ZstdInputStream(new ByteArrayInputStream(body)) : null) {
+    try (InputStream in =
+        encoding.equals("gzip")
+            ? new GZIPInputStream(new ByteArrayInputStream(body))
+            : encoding.equals("zstd")
+                ? new ZstdInputStream(new ByteArrayInputStream(body))
+                : null) {
       if (in == null) {
         throw new IllegalArgumentException("unexpected encoding " + encoding);
       }
@@ -62,7 +67,9 @@ public final class OfficialDecoding {
     }
   }
 
-  /** The Export request of {@code signal} in {@code bytes}; IllegalArgumentException if malformed. */
+  /**
+   * The Export request of {@code signal} in {@code bytes}; IllegalArgumentException if malformed.
+   */
   public static Message parseProtobuf(Signal signal, byte[] bytes) {
     try {
       return switch (signal) {
@@ -75,13 +82,17 @@ public final class OfficialDecoding {
     }
   }
 
-  /** The Export request of {@code signal} in OTLP/JSON {@code json}; IllegalArgumentException if malformed. */
+  /**
+   * The Export request of {@code signal} in OTLP/JSON {@code json}; IllegalArgumentException if
+   * malformed.
+   */
   public static Message parseJson(Signal signal, byte[] json) {
-    Message.Builder builder = switch (signal) {
-      case TRACES -> ExportTraceServiceRequest.newBuilder();
-      case METRICS -> ExportMetricsServiceRequest.newBuilder();
-      case LOGS -> ExportLogsServiceRequest.newBuilder();
-    };
+    Message.Builder builder =
+        switch (signal) {
+          case TRACES -> ExportTraceServiceRequest.newBuilder();
+          case METRICS -> ExportMetricsServiceRequest.newBuilder();
+          case LOGS -> ExportLogsServiceRequest.newBuilder();
+        };
     try {
       JsonElement tree = JsonParser.parseString(new String(json, StandardCharsets.UTF_8));
       hexIdsToBase64(tree);
@@ -95,18 +106,26 @@ public final class OfficialDecoding {
   /** Spans, data points or log records in an Export request. */
   public static long items(Message request) {
     if (request instanceof ExportTraceServiceRequest t) {
-      return t.getResourceSpansList().stream().flatMap(rs -> rs.getScopeSpansList().stream())
-          .mapToLong(ss -> ss.getSpansCount()).sum();
+      return t.getResourceSpansList().stream()
+          .flatMap(rs -> rs.getScopeSpansList().stream())
+          .mapToLong(ss -> ss.getSpansCount())
+          .sum();
     }
     if (request instanceof ExportMetricsServiceRequest m) {
-      return m.getResourceMetricsList().stream().flatMap(rm -> rm.getScopeMetricsList().stream())
-          .flatMap(sm -> sm.getMetricsList().stream()).mapToLong(OfficialDecoding::dataPoints).sum();
+      return m.getResourceMetricsList().stream()
+          .flatMap(rm -> rm.getScopeMetricsList().stream())
+          .flatMap(sm -> sm.getMetricsList().stream())
+          .mapToLong(OfficialDecoding::dataPoints)
+          .sum();
     }
     if (request instanceof ExportLogsServiceRequest l) {
-      return l.getResourceLogsList().stream().flatMap(rl -> rl.getScopeLogsList().stream())
-          .mapToLong(sl -> sl.getLogRecordsCount()).sum();
+      return l.getResourceLogsList().stream()
+          .flatMap(rl -> rl.getScopeLogsList().stream())
+          .mapToLong(sl -> sl.getLogRecordsCount())
+          .sum();
     }
-    throw new IllegalArgumentException("not an OTLP Export request: " + request.getClass().getName());
+    throw new IllegalArgumentException(
+        "not an OTLP Export request: " + request.getClass().getName());
   }
 
   /** Data points of a metric, over every metric type. */
@@ -131,8 +150,9 @@ public final class OfficialDecoding {
       for (Map.Entry<String, JsonElement> entry : o.entrySet()) {
         JsonElement v = entry.getValue();
         if (ID_KEYS.contains(entry.getKey()) && v.isJsonPrimitive()) {
-          entry.setValue(new JsonPrimitive(
-              Base64.getEncoder().encodeToString(HexFormat.of().parseHex(v.getAsString()))));
+          entry.setValue(
+              new JsonPrimitive(
+                  Base64.getEncoder().encodeToString(HexFormat.of().parseHex(v.getAsString()))));
         } else {
           hexIdsToBase64(v);
         }

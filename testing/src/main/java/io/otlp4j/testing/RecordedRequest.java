@@ -13,8 +13,8 @@ import java.util.Map;
 /**
  * One request the {@link MockOtlpServer} received: how it came, its headers, its bytes, its Export
  * request as the official opentelemetry-proto classes decode it, the answer the script gave it and
- * what became of that answer. Recorded when the request arrives; {@link #outcome()} changes once it is
- * answered. Thread-safe.
+ * what became of that answer. Recorded when the request arrives; {@link #outcome()} changes once it
+ * is answered. Thread-safe.
  */
 public final class RecordedRequest {
 
@@ -43,8 +43,15 @@ public final class RecordedRequest {
   private volatile Answer answer;
   private volatile Outcome outcome = Outcome.PENDING;
 
-  RecordedRequest(int sequence, Transport transport, Signal signal, Map<String, List<String>> headers, byte[] body,
-      Message message, String decodeError, InetSocketAddress remoteAddress) {
+  RecordedRequest(
+      int sequence,
+      Transport transport,
+      Signal signal,
+      Map<String, List<String>> headers,
+      byte[] body,
+      Message message,
+      String decodeError,
+      InetSocketAddress remoteAddress) {
     this.sequence = sequence;
     this.transport = transport;
     this.signal = signal;
@@ -55,7 +62,10 @@ public final class RecordedRequest {
     this.remoteAddress = remoteAddress;
   }
 
-  /** 0 for the first request since the server was built (or {@linkplain MockOtlpServer#clear() cleared}). */
+  /**
+   * 0 for the first request since the server was built (or {@linkplain MockOtlpServer#clear()
+   * cleared}).
+   */
   public int sequence() {
     return sequence;
   }
@@ -88,14 +98,17 @@ public final class RecordedRequest {
   }
 
   /**
-   * The body as it arrived: for HTTP the bytes on the wire (still compressed if the client compressed
-   * them); for gRPC the message after grpc-java's decompression. A copy.
+   * The body as it arrived: for HTTP the bytes on the wire (still compressed if the client
+   * compressed them); for gRPC the message after grpc-java's decompression. A copy.
    */
   public byte[] body() {
     return body.clone();
   }
 
-  /** The Export request, decoded by the official classes (from protobuf or OTLP/JSON); null if it was not decodable. */
+  /**
+   * The Export request, decoded by the official classes (from protobuf or OTLP/JSON); null if it
+   * was not decodable.
+   */
   public Message message() {
     return message;
   }
@@ -147,7 +160,20 @@ public final class RecordedRequest {
 
   @Override
   public String toString() {
-    return "#" + sequence + " " + transport + " " + signal + " " + body.length + " bytes from " + remoteAddress
-        + ": " + answer + ", " + outcome + (decodeError == null ? "" : " (" + decodeError + ")");
+    return "#"
+        + sequence
+        + " "
+        + transport
+        + " "
+        + signal
+        + " "
+        + body.length
+        + " bytes from "
+        + remoteAddress
+        + ": "
+        + answer
+        + ", "
+        + outcome
+        + (decodeError == null ? "" : " (" + decodeError + ")");
   }
 }

@@ -44,7 +44,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The fake server against real clients: grpc-java on the official stubs, and the JDK's HttpClient. */
+/**
+ * The fake server against real clients: grpc-java on the official stubs, and the JDK's HttpClient.
+ */
 class MockOtlpServerTest {
   private final HttpClient http = HttpClient.newHttpClient();
   private MockOtlpServer server;
@@ -65,7 +67,8 @@ class MockOtlpServerTest {
     for (String n : names) {
       scope.addSpans(Span.newBuilder().setName(n));
     }
-    return ExportTraceServiceRequest.newBuilder().addResourceSpans(ResourceSpans.newBuilder().addScopeSpans(scope))
+    return ExportTraceServiceRequest.newBuilder()
+        .addResourceSpans(ResourceSpans.newBuilder().addScopeSpans(scope))
         .build();
   }
 
@@ -74,15 +77,25 @@ class MockOtlpServerTest {
     for (int i = 0; i < n; i++) {
       gauge.addDataPoints(NumberDataPoint.newBuilder().setAsInt(i));
     }
-    return ExportMetricsServiceRequest.newBuilder().addResourceMetrics(ResourceMetrics.newBuilder()
-        .addScopeMetrics(ScopeMetrics.newBuilder().addMetrics(Metric.newBuilder().setName(name).setGauge(gauge))))
+    return ExportMetricsServiceRequest.newBuilder()
+        .addResourceMetrics(
+            ResourceMetrics.newBuilder()
+                .addScopeMetrics(
+                    ScopeMetrics.newBuilder()
+                        .addMetrics(Metric.newBuilder().setName(name).setGauge(gauge))))
         .build();
   }
 
   private static ExportLogsServiceRequest logs(String body) {
-    return ExportLogsServiceRequest.newBuilder().addResourceLogs(ResourceLogs.newBuilder().addScopeLogs(
-        ScopeLogs.newBuilder().addLogRecords(LogRecord.newBuilder().setBody(AnyValue.newBuilder()
-            .setStringValue(body))))).build();
+    return ExportLogsServiceRequest.newBuilder()
+        .addResourceLogs(
+            ResourceLogs.newBuilder()
+                .addScopeLogs(
+                    ScopeLogs.newBuilder()
+                        .addLogRecords(
+                            LogRecord.newBuilder()
+                                .setBody(AnyValue.newBuilder().setStringValue(body)))))
+        .build();
   }
 
   private TraceServiceGrpc.TraceServiceBlockingStub traceStub() {
@@ -91,9 +104,13 @@ class MockOtlpServerTest {
   }
 
   private HttpResponse<byte[]> post(String path, byte[] body) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(server.httpEndpoint() + path))
-        .header("Content-Type", "application/x-protobuf").header("x-tenant", "acme")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    return http.send(
+        HttpRequest.newBuilder(URI.create(server.httpEndpoint() + path))
+            .header("Content-Type", "application/x-protobuf")
+            .header("x-tenant", "acme")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofByteArray());
   }
 
   @Test
@@ -132,10 +149,12 @@ class MockOtlpServerTest {
   @Test
   void answersFollowTheScriptThenTheDefault() throws Exception {
     server = MockOtlpServer.started();
-    server.enqueue(Answer.partialSuccess(1, "one too old"),
+    server.enqueue(
+        Answer.partialSuccess(1, "one too old"),
         Answer.grpcStatus(Status.RESOURCE_EXHAUSTED).retryInfo(Duration.ofMillis(1500)),
         Answer.httpStatus(503).header("Retry-After", "7"),
-        Answer.grpcStatus(Status.UNAVAILABLE.withDescription("later")).retryInfo(Duration.ofMillis(1500)));
+        Answer.grpcStatus(Status.UNAVAILABLE.withDescription("later"))
+            .retryInfo(Duration.ofMillis(1500)));
     server.defaultAnswer(Answer.grpcStatus(Status.INVALID_ARGUMENT.withDescription("no")));
     TraceServiceGrpc.TraceServiceBlockingStub stub = traceStub();
 
@@ -154,12 +173,19 @@ class MockOtlpServerTest {
     assertThat(later.statusCode()).isEqualTo(503);
     assertThat(later.headers().firstValue("Retry-After")).hasValue("2");
     assertThat(com.google.rpc.Status.parseFrom(later.body()).getMessage()).isEqualTo("later");
-    assertThat(catchGrpc(() -> stub.export(spans("e"))).getStatus().getDescription()).isEqualTo("no");
+    assertThat(catchGrpc(() -> stub.export(spans("e"))).getStatus().getDescription())
+        .isEqualTo("no");
 
     assertThat(server.accepted()).hasSize(1);
     assertThat(server.spanNameCounts()).isEqualTo(Map.of("a", 1L));
-    assertThat(server.requests()).extracting(RecordedRequest::outcome).containsExactly(Outcome.ACCEPTED,
-        Outcome.REJECTED, Outcome.REJECTED, Outcome.REJECTED, Outcome.REJECTED);
+    assertThat(server.requests())
+        .extracting(RecordedRequest::outcome)
+        .containsExactly(
+            Outcome.ACCEPTED,
+            Outcome.REJECTED,
+            Outcome.REJECTED,
+            Outcome.REJECTED,
+            Outcome.REJECTED);
   }
 
   @Test
@@ -168,9 +194,11 @@ class MockOtlpServerTest {
     server.enqueue(Answer.dropConnection(), Answer.dropConnection());
     assertThat(catchGrpc(() -> traceStub().export(spans("a"))).getStatus().getCode())
         .isEqualTo(Status.Code.UNAVAILABLE);
-    assertThatThrownBy(() -> post("/v1/traces", spans("b").toByteArray())).isInstanceOf(IOException.class);
-    assertThat(server.requests()).extracting(RecordedRequest::outcome).containsExactly(Outcome.DROPPED,
-        Outcome.DROPPED);
+    assertThatThrownBy(() -> post("/v1/traces", spans("b").toByteArray()))
+        .isInstanceOf(IOException.class);
+    assertThat(server.requests())
+        .extracting(RecordedRequest::outcome)
+        .containsExactly(Outcome.DROPPED, Outcome.DROPPED);
     assertThat(server.spanCount()).isZero();
   }
 
@@ -179,10 +207,13 @@ class MockOtlpServerTest {
     server = MockOtlpServer.started();
     CompletableFuture<Void> gate = new CompletableFuture<>();
     server.enqueue(Answer.ok().heldUntil(gate), Answer.ok().delayed(Duration.ofMillis(100)));
-    CompletableFuture<HttpResponse<byte[]>> held = http.sendAsync(HttpRequest.newBuilder(
-        URI.create(server.httpEndpoint() + "/v1/traces")).header("Content-Type", "application/x-protobuf")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(spans("held").toByteArray())).build(),
-        HttpResponse.BodyHandlers.ofByteArray());
+    CompletableFuture<HttpResponse<byte[]>> held =
+        http.sendAsync(
+            HttpRequest.newBuilder(URI.create(server.httpEndpoint() + "/v1/traces"))
+                .header("Content-Type", "application/x-protobuf")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(spans("held").toByteArray()))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     assertThat(server.takeRequest(Duration.ofSeconds(5)).outcome()).isEqualTo(Outcome.PENDING);
     assertThat(server.heldCount()).isEqualTo(1);
     assertThat(post("/v1/traces", spans("delayed").toByteArray()).statusCode()).isEqualTo(200);
@@ -202,7 +233,8 @@ class MockOtlpServerTest {
     int grpcPort = server.grpcPort();
     int httpPort = server.httpPort();
     server.stop();
-    assertThatThrownBy(() -> post("/v1/logs", logs("down").toByteArray())).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> post("/v1/logs", logs("down").toByteArray()))
+        .isInstanceOf(IOException.class);
     // Reserved while down: another server cannot be given the ports.
     for (int port : new int[] {grpcPort, httpPort}) {
       assertThatThrownBy(() -> new ServerSocket(port, 1, InetAddress.getLoopbackAddress()).close())

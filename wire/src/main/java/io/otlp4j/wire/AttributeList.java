@@ -9,14 +9,15 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * The attribute list of the element an {@link EditPolicy} is looking at, as an editable list: obtained
- * from {@link ElementView#attributes()}, it starts as the element's attributes in their order, and
- * whatever the policy changes in it becomes the element's attribute list in the edited request.
+ * The attribute list of the element an {@link EditPolicy} is looking at, as an editable list:
+ * obtained from {@link ElementView#attributes()}, it starts as the element's attributes in their
+ * order, and whatever the policy changes in it becomes the element's attribute list in the edited
+ * request.
  *
- * <p>The attributes that arrived are held as positions in the input, not copies: kept ones go into the
- * output as slices of the input, and only added or set ones ({@link EncodedAttribute}s, encoded once
- * beforehand) are copied. Editing allocates nothing once the list has grown to the largest element's
- * size. Where a key occurs more than once, lookups find the first.
+ * <p>The attributes that arrived are held as positions in the input, not copies: kept ones go into
+ * the output as slices of the input, and only added or set ones ({@link EncodedAttribute}s, encoded
+ * once beforehand) are copied. Editing allocates nothing once the list has grown to the largest
+ * element's size. Where a key occurs more than once, lookups find the first.
  *
  * <p>Valid only during the callback that obtained it. Not thread-safe.
  */
@@ -26,14 +27,24 @@ public final class AttributeList {
   private int size;
   private boolean modified;
   private ByteBuffer[] buffers = new ByteBuffer[8];
+
   /** For an added attribute: it; for one from the input: null. */
   private EncodedAttribute[] added = new EncodedAttribute[8];
-  /** Where the field (tag included) starts in the input, or -1 for an added attribute (no tag yet). */
+
+  /**
+   * Where the field (tag included) starts in the input, or -1 for an added attribute (no tag yet).
+   */
   private int[] tagPos = new int[8];
+
   private int[] start = new int[8];
   private int[] end = new int[8];
-  /** Where each attribute's key (its last key field, as protobuf reads it) starts, or -1 without one. */
+
+  /**
+   * Where each attribute's key (its last key field, as protobuf reads it) starts, or -1 without
+   * one.
+   */
   private int[] keyStart = new int[8];
+
   private int[] keyLength = new int[8];
   private final TextView key = new TextView();
   private final TextView probe = new TextView();
@@ -116,7 +127,10 @@ public final class AttributeList {
     return -1;
   }
 
-  /** The index of the first attribute whose key is {@code key}, or -1; allocates nothing for ASCII keys. */
+  /**
+   * The index of the first attribute whose key is {@code key}, or -1; allocates nothing for ASCII
+   * keys.
+   */
   public int indexOf(CharSequence key) {
     for (int i = 0; i < size; i++) {
       if (keyOf(i, probe).contentEquals(key)) {
@@ -185,7 +199,10 @@ public final class AttributeList {
     modified = true;
   }
 
-  /** Sets the first attribute with {@code attribute}'s key to it, or appends it (the Collector's upsert). */
+  /**
+   * Sets the first attribute with {@code attribute}'s key to it, or appends it (the Collector's
+   * upsert).
+   */
   public void upsert(EncodedAttribute attribute) {
     int i = indexOf(attribute.keyBytes());
     if (i < 0) {
@@ -202,7 +219,10 @@ public final class AttributeList {
     }
   }
 
-  /** Sets the first attribute with {@code attribute}'s key to it, where there is one (the Collector's update). */
+  /**
+   * Sets the first attribute with {@code attribute}'s key to it, where there is one (the
+   * Collector's update).
+   */
   public void update(EncodedAttribute attribute) {
     int i = indexOf(attribute.keyBytes());
     if (i >= 0) {
@@ -257,12 +277,14 @@ public final class AttributeList {
   }
 
   private boolean keyIs(int i, byte[] keyUtf8) {
-    return keyStart[i] < 0 ? keyUtf8.length == 0 : WireReader.bytesEqual(buffers[i], keyStart[i], keyLength[i], keyUtf8);
+    return keyStart[i] < 0
+        ? keyUtf8.length == 0
+        : WireReader.bytesEqual(buffers[i], keyStart[i], keyLength[i], keyUtf8);
   }
 
   /**
-   * Whether {@code b} is the input buffer itself (identity, not content: an added attribute's bytes may
-   * equal the input's and still have no offset in the input).
+   * Whether {@code b} is the input buffer itself (identity, not content: an added attribute's bytes
+   * may equal the input's and still have no offset in the input).
    */
   @SuppressWarnings("ReferenceEquality") // identity is the question asked
   private boolean isInput(ByteBuffer b) {

@@ -22,31 +22,35 @@ import java.util.zip.Inflater;
  * streaming decompression that is safe against compression bombs.
  *
  * <h2>Decompression limits</h2>
- * {@link #decompress(ByteBuf, ByteBufAllocator, long)} stops as soon as the output passes
- * {@code maxDecompressedBytes} and throws; it never allocates more than the limit plus one byte of
- * output buffers, whatever sizes the stream declares. A declared size (gzip's ISIZE trailer, zstd's frame
- * content size) is used only as a hint for the first buffer, capped at {@value #HINT_RATIO} times the
- * input, so a lying header costs at most that much. Zstd's window (native memory) is capped at the larger
- * of 8 MiB and the limit (at most 128 MiB); a frame that needs more is refused as corrupt.
+ *
+ * {@link #decompress(ByteBuf, ByteBufAllocator, long)} stops as soon as the output passes {@code
+ * maxDecompressedBytes} and throws; it never allocates more than the limit plus one byte of output
+ * buffers, whatever sizes the stream declares. A declared size (gzip's ISIZE trailer, zstd's frame
+ * content size) is used only as a hint for the first buffer, capped at {@value #HINT_RATIO} times
+ * the input, so a lying header costs at most that much. Zstd's window (native memory) is capped at
+ * the larger of 8 MiB and the limit (at most 128 MiB); a frame that needs more is refused as
+ * corrupt.
  *
  * <h2>Strictness</h2>
+ *
  * Gzip: concatenated members are decoded one after another (RFC 1952 §2.2); the header's optional
- * fields are skipped and its CRC-16 checked; every member's CRC-32 and length are verified; reserved
- * flag bits, a compression method other than deflate, trailing bytes that are not a member, and an
- * empty input are refused. Zstd: concatenated and skippable frames are accepted; an empty input and a
- * truncated frame are refused. Every refusal is a {@link WireFormatException} whose offset is the
- * input position (from its reader index) where the problem was found, or {@code -1} where none applies
- * (the limit).
+ * fields are skipped and its CRC-16 checked; every member's CRC-32 and length are verified;
+ * reserved flag bits, a compression method other than deflate, trailing bytes that are not a
+ * member, and an empty input are refused. Zstd: concatenated and skippable frames are accepted; an
+ * empty input and a truncated frame are refused. Every refusal is a {@link WireFormatException}
+ * whose offset is the input position (from its reader index) where the problem was found, or {@code
+ * -1} where none applies (the limit).
  *
  * <h2>Buffer ownership</h2>
- * The caller keeps ownership of every input buffer: it is not released and its indexes are unchanged,
- * whether the call succeeds or throws. The caller owns, and must release, every buffer returned. A
- * decompressed result may be a {@link io.netty.buffer.CompositeByteBuf} when the output did not fit the
- * first buffer. {@link #NONE} returns a retained slice of the input (no copy): release it as any other
- * result. On any exception everything the call allocated has been released.
  *
- * <p>Thread-safe: every method is stateless; codec state (Inflater, Deflater, zstd contexts) is created
- * per call and freed before it returns.
+ * The caller keeps ownership of every input buffer: it is not released and its indexes are
+ * unchanged, whether the call succeeds or throws. The caller owns, and must release, every buffer
+ * returned. A decompressed result may be a {@link io.netty.buffer.CompositeByteBuf} when the output
+ * did not fit the first buffer. {@link #NONE} returns a retained slice of the input (no copy):
+ * release it as any other result. On any exception everything the call allocated has been released.
+ *
+ * <p>Thread-safe: every method is stateless; codec state (Inflater, Deflater, zstd contexts) is
+ * created per call and freed before it returns.
  */
 public enum Compression {
   /** No compression: no {@code Content-Encoding} header, gRPC's identity. */
@@ -58,9 +62,14 @@ public enum Compression {
 
   /** The gzip level {@link #compress} uses. */
   public static final int GZIP_LEVEL = 6;
+
   /** The zstd level {@link #compress} uses. */
   public static final int ZSTD_LEVEL = 3;
-  /** A declared decompressed size sizes the first output buffer only up to this many times the input. */
+
+  /**
+   * A declared decompressed size sizes the first output buffer only up to this many times the
+   * input.
+   */
   public static final int HINT_RATIO = 16;
 
   private static final int GZIP_HEADER = 10;
@@ -69,7 +78,8 @@ public enum Compression {
   private static final int FEXTRA = 4;
   private static final int FNAME = 8;
   private static final int FCOMMENT = 16;
-  private static final int ZSTD_MIN_WINDOW_LOG = 23; // 8 MiB: what zstd asks every decoder to support
+  private static final int ZSTD_MIN_WINDOW_LOG =
+      23; // 8 MiB: what zstd asks every decoder to support
   private static final int ZSTD_MAX_WINDOW_LOG = 27; // zstd's own default limit
   private static final int COMPRESS_CHUNK = 8192;
 
@@ -212,7 +222,8 @@ public enum Compression {
     }
   }
 
-  private static boolean zstdInto(ZstdCompressCtx ctx, ByteBuf out, ByteBuffer src, EndDirective end) {
+  private static boolean zstdInto(
+      ZstdCompressCtx ctx, ByteBuf out, ByteBuffer src, EndDirective end) {
     out.ensureWritable(COMPRESS_CHUNK);
     ByteBuffer dst = out.internalNioBuffer(out.writerIndex(), out.writableBytes());
     int start = dst.position();
@@ -224,20 +235,21 @@ public enum Compression {
   // ================================================================ decompress
 
   /**
-   * Decompresses the readable bytes of {@code input}, refusing output larger than
-   * {@code maxDecompressedBytes}.
+   * Decompresses the readable bytes of {@code input}, refusing output larger than {@code
+   * maxDecompressedBytes}.
    *
    * @param input not released, indexes unchanged
-   * @param maxDecompressedBytes the most output accepted (at most {@code Integer.MAX_VALUE - 1}; larger
-   *     values are treated as that)
+   * @param maxDecompressedBytes the most output accepted (at most {@code Integer.MAX_VALUE - 1};
+   *     larger values are treated as that)
    * @return a new buffer the caller must release ({@link #NONE}: a retained slice of {@code input})
-   * @throws WireFormatException for a corrupt or truncated stream, or output past the limit
-   *     ({@code "decompressed size exceeds the limit of N bytes"}); nothing allocated stays allocated
+   * @throws WireFormatException for a corrupt or truncated stream, or output past the limit ({@code
+   *     "decompressed size exceeds the limit of N bytes"}); nothing allocated stays allocated
    * @throws IllegalArgumentException when {@code maxDecompressedBytes} is negative
    */
   public ByteBuf decompress(ByteBuf input, ByteBufAllocator alloc, long maxDecompressedBytes) {
     if (maxDecompressedBytes < 0) {
-      throw new IllegalArgumentException("maxDecompressedBytes must not be negative, was " + maxDecompressedBytes);
+      throw new IllegalArgumentException(
+          "maxDecompressedBytes must not be negative, was " + maxDecompressedBytes);
     }
     long limit = Math.min(maxDecompressedBytes, Integer.MAX_VALUE - 1);
     switch (this) {
@@ -253,7 +265,10 @@ public enum Compression {
     }
   }
 
-  /** Decompresses {@code input} into a new array; see {@link #decompress(ByteBuf, ByteBufAllocator, long)}. */
+  /**
+   * Decompresses {@code input} into a new array; see {@link #decompress(ByteBuf, ByteBufAllocator,
+   * long)}.
+   */
   public byte[] decompress(byte[] input, long maxDecompressedBytes) {
     ByteBuf in = Unpooled.wrappedBuffer(input);
     try {
@@ -297,13 +312,15 @@ public enum Compression {
         while (!inflater.finished()) {
           if (inflater.needsInput()) {
             if (++part >= parts.length) {
-              throw new WireFormatException(end - base, "truncated gzip stream: the deflate data ends early");
+              throw new WireFormatException(
+                  end - base, "truncated gzip stream: the deflate data ends early");
             }
             inflater.setInput(usable(parts[part]));
             continue;
           }
           if (inflater.needsDictionary()) {
-            throw new WireFormatException(dataStart - base + inflater.getBytesRead(),
+            throw new WireFormatException(
+                dataStart - base + inflater.getBytesRead(),
                 "corrupt gzip stream: deflate data asks for a preset dictionary");
           }
           ByteBuffer dst = out.writable();
@@ -313,20 +330,26 @@ public enum Compression {
           try {
             n = inflater.inflate(dst);
           } catch (DataFormatException e) {
-            throw new WireFormatException(dataStart - base + inflater.getBytesRead(),
-                "corrupt gzip stream: " + e.getMessage(), e);
+            throw new WireFormatException(
+                dataStart - base + inflater.getBytesRead(),
+                "corrupt gzip stream: " + e.getMessage(),
+                e);
           }
           if (n > 0) {
             dst.limit(start + n).position(start);
             crc.update(dst);
             out.advance(n);
-          } else if (inflater.getBytesRead() == readBefore && !inflater.finished() && !inflater.needsInput()) {
-            throw new WireFormatException(dataStart - base + readBefore, "corrupt gzip stream: no progress");
+          } else if (inflater.getBytesRead() == readBefore
+              && !inflater.finished()
+              && !inflater.needsInput()) {
+            throw new WireFormatException(
+                dataStart - base + readBefore, "corrupt gzip stream: no progress");
           }
         }
         long trailer = dataStart + inflater.getBytesRead();
         if (end - trailer < GZIP_TRAILER) {
-          throw new WireFormatException(end - base, "truncated gzip stream: the trailer is missing");
+          throw new WireFormatException(
+              end - base, "truncated gzip stream: the trailer is missing");
         }
         int t = (int) trailer;
         if (input.getIntLE(t) != (int) crc.getValue()) {
@@ -355,22 +378,28 @@ public enum Compression {
       throw new WireFormatException(pos - base, "not a gzip stream: bad magic number");
     }
     if (in.getUnsignedByte(pos + 2) != 8) {
-      throw new WireFormatException(pos + 2 - base, "unsupported gzip compression method "
-          + in.getUnsignedByte(pos + 2) + " (only 8, deflate)");
+      throw new WireFormatException(
+          pos + 2 - base,
+          "unsupported gzip compression method "
+              + in.getUnsignedByte(pos + 2)
+              + " (only 8, deflate)");
     }
     int flags = in.getUnsignedByte(pos + 3);
     if ((flags & 0xE0) != 0) {
-      throw new WireFormatException(pos + 3 - base, "corrupt gzip stream: reserved header flags set");
+      throw new WireFormatException(
+          pos + 3 - base, "corrupt gzip stream: reserved header flags set");
     }
     int p = pos + GZIP_HEADER;
     if ((flags & FEXTRA) != 0) {
       if (end - p < 2) {
-        throw new WireFormatException(p - base, "truncated gzip stream: the extra field is cut short");
+        throw new WireFormatException(
+            p - base, "truncated gzip stream: the extra field is cut short");
       }
       int xlen = in.getUnsignedShortLE(p);
       p += 2;
       if (end - p < xlen) {
-        throw new WireFormatException(p - base, "truncated gzip stream: the extra field is cut short");
+        throw new WireFormatException(
+            p - base, "truncated gzip stream: the extra field is cut short");
       }
       p += xlen;
     }
@@ -382,7 +411,8 @@ public enum Compression {
     }
     if ((flags & FHCRC) != 0) {
       if (end - p < 2) {
-        throw new WireFormatException(p - base, "truncated gzip stream: the header CRC is cut short");
+        throw new WireFormatException(
+            p - base, "truncated gzip stream: the header CRC is cut short");
       }
       CRC32 crc = new CRC32();
       for (int i = pos; i < p; i++) {
@@ -399,7 +429,8 @@ public enum Compression {
   private static int afterZeroTerminated(ByteBuf in, int base, int p, int end, String what) {
     int zero = in.forEachByte(p, end - p, ByteProcessor.FIND_NUL);
     if (zero < 0) {
-      throw new WireFormatException(end - base, "truncated gzip stream: the header " + what + " is not terminated");
+      throw new WireFormatException(
+          end - base, "truncated gzip stream: the header " + what + " is not terminated");
     }
     return zero + 1;
   }
@@ -412,7 +443,8 @@ public enum Compression {
     if (length == 0) {
       throw new WireFormatException(0, "empty zstd stream");
     }
-    DecompressedOutput out = new DecompressedOutput(alloc, limit, zstdContentSize(input), length, HINT_RATIO);
+    DecompressedOutput out =
+        new DecompressedOutput(alloc, limit, zstdContentSize(input), length, HINT_RATIO);
     ZstdDecompressCtx ctx = null;
     long consumed = 0;
     try {
@@ -460,7 +492,10 @@ public enum Compression {
     }
   }
 
-  /** The first frame's declared content size, or -1 when unknown or unreadable: a hint, never trusted. */
+  /**
+   * The first frame's declared content size, or -1 when unknown or unreadable: a hint, never
+   * trusted.
+   */
   private static long zstdContentSize(ByteBuf input) {
     byte[] header = new byte[Math.min(18, input.readableBytes())];
     input.getBytes(input.readerIndex(), header);

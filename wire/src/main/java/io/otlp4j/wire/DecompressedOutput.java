@@ -7,16 +7,19 @@ import java.nio.ByteBuffer;
 
 /**
  * Where a decompressor writes: a list of chunks allocated on demand whose capacities together never
- * exceed the limit plus one byte, so output past the limit is detected (the one spare byte fills) without
- * a byte more being allocated.
+ * exceed the limit plus one byte, so output past the limit is detected (the one spare byte fills)
+ * without a byte more being allocated.
  *
  * <h2>Chunk sizes</h2>
- * The first chunk is sized from a hint (the stream's declared size plus one, capped in proportion to the
- * input, or four times the input when nothing is declared), so a typical payload decompresses into one
- * contiguous buffer; later chunks double the total so far, up to {@link #MAX_CHUNK} each. No chunk is
- * ever copied or grown, and every chunk is clamped to what is left of the budget.
+ *
+ * The first chunk is sized from a hint (the stream's declared size plus one, capped in proportion
+ * to the input, or four times the input when nothing is declared), so a typical payload
+ * decompresses into one contiguous buffer; later chunks double the total so far, up to {@link
+ * #MAX_CHUNK} each. No chunk is ever copied or grown, and every chunk is clamped to what is left of
+ * the budget.
  *
  * <h2>Buffer ownership</h2>
+ *
  * The chunks belong to this object until {@link #finish()} hands them to the caller as one buffer;
  * {@link #release()} frees them after a failure. Not thread-safe.
  */
@@ -38,27 +41,31 @@ final class DecompressedOutput {
    *     negative number when it declares none: a hint, capped at {@code maxRatio} times the input
    * @param inputSize the compressed size
    */
-  DecompressedOutput(ByteBufAllocator alloc, long limit, long declaredSize, int inputSize, int maxRatio) {
+  DecompressedOutput(
+      ByteBufAllocator alloc, long limit, long declaredSize, int inputSize, int maxRatio) {
     this.alloc = alloc;
     this.limit = limit;
     this.budget = limit + 1;
-    long guess = declaredSize >= 0
-        // One byte more than declared, so a decoder that fills its buffer exactly can report its end
-        // without a second chunk.
-        ? Math.min(declaredSize + 1, (long) maxRatio * inputSize)
-        : 4L * inputSize;
+    long guess =
+        declaredSize >= 0
+            // One byte more than declared, so a decoder that fills its buffer exactly can report
+            // its end
+            // without a second chunk.
+            ? Math.min(declaredSize + 1, (long) maxRatio * inputSize)
+            : 4L * inputSize;
     this.nextChunk = (int) Math.max(MIN_CHUNK, Math.min(guess, MAX_CHUNK));
   }
 
   /**
-   * A writable view of the current chunk with at least one byte of room, allocating a chunk if needed.
-   * Write into it, then call {@link #advance(int)} with the number of bytes written.
+   * A writable view of the current chunk with at least one byte of room, allocating a chunk if
+   * needed. Write into it, then call {@link #advance(int)} with the number of bytes written.
    */
   ByteBuffer writable() {
     ByteBuf chunk = count == 0 ? null : chunks[count - 1];
     if (chunk == null || !chunk.isWritable()) {
       long room = budget - allocated;
-      // room > 0 always holds: advance() throws as soon as written exceeds limit, i.e. fills the budget.
+      // room > 0 always holds: advance() throws as soon as written exceeds limit, i.e. fills the
+      // budget.
       int size = (int) Math.min(nextChunk, room);
       chunk = alloc.buffer(size, size);
       if (count == chunks.length) {
@@ -92,7 +99,10 @@ final class DecompressedOutput {
     return written;
   }
 
-  /** Hands the output to the caller, who must release it: one chunk as it is, several as a composite. */
+  /**
+   * Hands the output to the caller, who must release it: one chunk as it is, several as a
+   * composite.
+   */
   ByteBuf finish() {
     // A chunk allocated only for the decoder to report its end holds nothing: drop it.
     int kept = 0;
@@ -143,6 +153,7 @@ final class DecompressedOutput {
   }
 
   static WireFormatException limitExceeded(long limit) {
-    return new WireFormatException(-1, "decompressed size exceeds the limit of " + limit + " bytes");
+    return new WireFormatException(
+        -1, "decompressed size exceeds the limit of " + limit + " bytes");
   }
 }

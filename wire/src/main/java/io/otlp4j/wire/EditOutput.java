@@ -5,35 +5,48 @@ import io.netty.buffer.CompositeByteBuf;
 import java.util.Arrays;
 
 /**
- * The output of one {@link RequestEditor} edit while it is being made: a list of pieces, each a range of
- * the input or of one heap buffer of new bytes, turned into a composite of retained slices at the end.
+ * The output of one {@link RequestEditor} edit while it is being made: a list of pieces, each a
+ * range of the input or of one heap buffer of new bytes, turned into a composite of retained slices
+ * at the end.
  *
- * <p>A container (a {@code Resource*}, a span, ...) is opened with a <em>hole</em> for its length prefix,
- * which is only known once its content is; {@link #close} then either rolls its pieces back into one slice
- * of the input (nothing inside changed), or writes its new prefix into the hole. Adjacent pieces of one
- * source join, so that untouched runs stay one slice however many elements they span.
+ * <p>A container (a {@code Resource*}, a span, ...) is opened with a <em>hole</em> for its length
+ * prefix, which is only known once its content is; {@link #close} then either rolls its pieces back
+ * into one slice of the input (nothing inside changed), or writes its new prefix into the hole.
+ * Adjacent pieces of one source join, so that untouched runs stay one slice however many elements
+ * they span.
  *
  * <h2>Buffer ownership</h2>
- * Holds one heap buffer of new bytes from the input's allocator, released by {@link #release()} (always,
- * in a {@code finally}); {@link #finish} returns a buffer the caller owns, holding retained slices of the
- * input and of that buffer. The input is only read. Not thread-safe: one per edit.
+ *
+ * Holds one heap buffer of new bytes from the input's allocator, released by {@link #release()}
+ * (always, in a {@code finally}); {@link #finish} returns a buffer the caller owns, holding
+ * retained slices of the input and of that buffer. The input is only read. Not thread-safe: one per
+ * edit.
  */
 final class EditOutput {
   private static final int INPUT = 0;
   private static final int OUT = 1;
+
   /** A container's prefix, written once its content is known; holds the marks to roll back to. */
   private static final int HOLE = 2;
-  /** A changed container of at most this many bytes is copied whole rather than sliced (see {@link #copyWhole}). */
+
+  /**
+   * A changed container of at most this many bytes is copied whole rather than sliced (see {@link
+   * #copyWhole}).
+   */
   static final int COPY_LIMIT = 1024;
 
   private final ByteBuf input;
+
   /** The index of the input's first readable byte in the positions pieces use. */
   private final int base;
+
   private final ByteBuf out;
   private int[] pieces = new int[3 * 64];
   private int pieceCount;
+
   /** Bytes of output so far. */
   private int emitted;
+
   /** Where {@link #copyWhole} keeps a container's new bytes while it rewrites them. */
   private byte[] scratch = new byte[256];
 
@@ -44,8 +57,8 @@ final class EditOutput {
   }
 
   /**
-   * The edited request: the input itself (as a retained slice) when nothing changed, else the pieces.
-   * The caller owns the result.
+   * The edited request: the input itself (as a retained slice) when nothing changed, else the
+   * pieces. The caller owns the result.
    */
   ByteBuf finish(boolean changed) {
     return changed ? assemble() : input.retainedSlice();
@@ -75,9 +88,11 @@ final class EditOutput {
       for (int i = 0; i < pieceCount; i++) {
         int start = pieces[3 * i + 1];
         int length = pieces[3 * i + 2];
-        result.addComponent(true, pieces[3 * i] == INPUT
-            ? input.retainedSlice(readerIndex + start - base, length)
-            : out.retainedSlice(start, length));
+        result.addComponent(
+            true,
+            pieces[3 * i] == INPUT
+                ? input.retainedSlice(readerIndex + start - base, length)
+                : out.retainedSlice(start, length));
       }
       return result;
     } catch (RuntimeException | Error e) {
@@ -98,7 +113,10 @@ final class EditOutput {
     pieceCount = hole;
   }
 
-  /** Closes a container: unchanged, it is one slice of the input again; changed, it gets a new prefix. */
+  /**
+   * Closes a container: unchanged, it is one slice of the input again; changed, it gets a new
+   * prefix.
+   */
   boolean close(int hole, int tag, int tagPos, int end, boolean changed) {
     if (!changed) {
       rollback(hole);
@@ -109,7 +127,10 @@ final class EditOutput {
     return true;
   }
 
-  /** Closes a changed container: its new prefix, or, when it is small, all of it copied (see {@link #copyWhole}). */
+  /**
+   * Closes a changed container: its new prefix, or, when it is small, all of it copied (see {@link
+   * #copyWhole}).
+   */
   void closeChanged(int hole, int tag) {
     int length = emitted - pieces[3 * hole + 1];
     if (length <= COPY_LIMIT) {
@@ -127,14 +148,16 @@ final class EditOutput {
   }
 
   /**
-   * Writes a small changed container whole (prefix, then its pieces copied) into {@code out} where its
-   * own new bytes began, as one piece: a changed span costs one copy of at most {@link #COPY_LIMIT}
-   * bytes instead of a handful of slices, and neighbouring changed ones join into one piece.
+   * Writes a small changed container whole (prefix, then its pieces copied) into {@code out} where
+   * its own new bytes began, as one piece: a changed span costs one copy of at most {@link
+   * #COPY_LIMIT} bytes instead of a handful of slices, and neighbouring changed ones join into one
+   * piece.
    */
   private void copyWhole(int hole, int tag, int length) {
     int emittedMark = pieces[3 * hole + 1];
     int outMark = pieces[3 * hole + 2];
-    // The children's new bytes (all written since the container opened) are about to be overwritten:
+    // The children's new bytes (all written since the container opened) are about to be
+    // overwritten:
     // keep them aside first; they are few (added attributes, nested prefixes).
     int fresh = out.writerIndex() - outMark;
     if (fresh > scratch.length) {
@@ -160,7 +183,9 @@ final class EditOutput {
     outPiece(outMark, out.writerIndex() - outMark);
   }
 
-  /** Input bytes {@code [start, end)} as the next piece (joined to the previous one when adjacent). */
+  /**
+   * Input bytes {@code [start, end)} as the next piece (joined to the previous one when adjacent).
+   */
   void inputPiece(int start, int end) {
     piece(INPUT, start, end - start);
   }

@@ -12,45 +12,73 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * A read-only cursor over one element of an encoded OTLP request, which {@link RequestEditor} moves from
- * element to element and hands to the {@link EditPolicy}: a resource, a scope, a span, a span event, a
- * span link, a metric, a data point (of any kind) or a log record. Its accessors read the fields straight
- * from the request's bytes, without allocating: strings come back as {@link TextView}s, values as
- * {@link ValueView}s, both reused. The first scalar accessor indexes the element's fields in one pass.
+ * A read-only cursor over one element of an encoded OTLP request, which {@link RequestEditor} moves
+ * from element to element and hands to the {@link EditPolicy}: a resource, a scope, a span, a span
+ * event, a span link, a metric, a data point (of any kind) or a log record. Its accessors read the
+ * fields straight from the request's bytes, without allocating: strings come back as {@link
+ * TextView}s, values as {@link ValueView}s, both reused. The first scalar accessor indexes the
+ * element's fields in one pass.
  *
- * <p>Every accessor may be called on any kind; a field the kind does not have reads as absent (empty
- * text, 0). Where a field arrived more than once, the last one counts, as in protobuf; where a
- * resource or scope message arrived more than once in its {@code Resource*} / {@code Scope*}, the view
- * covers all of them, merged as protobuf merges them.
+ * <p>Every accessor may be called on any kind; a field the kind does not have reads as absent
+ * (empty text, 0). Where a field arrived more than once, the last one counts, as in protobuf; where
+ * a resource or scope message arrived more than once in its {@code Resource*} / {@code Scope*}, the
+ * view covers all of them, merged as protobuf merges them.
  *
- * <p>{@link #parent()} is the enclosing element, positioned at it while its children are visited: a span's,
- * metric's or log record's scope, a scope's resource, an event's or link's span, a data point's metric.
+ * <p>{@link #parent()} is the enclosing element, positioned at it while its children are visited: a
+ * span's, metric's or log record's scope, a scope's resource, an event's or link's span, a data
+ * point's metric.
  *
- * <p>A view, and whatever it returns, is valid only during the callback it is passed to. Not thread-safe.
- * Malformed bytes inside the element (possible only when the editor does not validate first) throw
- * {@link WireFormatException}.
+ * <p>A view, and whatever it returns, is valid only during the callback it is passed to. Not
+ * thread-safe. Malformed bytes inside the element (possible only when the editor does not validate
+ * first) throw {@link WireFormatException}.
  */
 public final class ElementView {
   /** What an element is. */
-  public enum Kind { RESOURCE, SCOPE, SPAN, SPAN_EVENT, SPAN_LINK, METRIC, DATA_POINT, LOG_RECORD }
+  public enum Kind {
+    RESOURCE,
+    SCOPE,
+    SPAN,
+    SPAN_EVENT,
+    SPAN_LINK,
+    METRIC,
+    DATA_POINT,
+    LOG_RECORD
+  }
 
-  /** A metric's data kind (the member of its {@code data} oneof), and so the kind of its data points. */
-  public enum MetricType { NONE, GAUGE, SUM, HISTOGRAM, EXPONENTIAL_HISTOGRAM, SUMMARY }
+  /**
+   * A metric's data kind (the member of its {@code data} oneof), and so the kind of its data
+   * points.
+   */
+  public enum MetricType {
+    NONE,
+    GAUGE,
+    SUM,
+    HISTOGRAM,
+    EXPONENTIAL_HISTOGRAM,
+    SUMMARY
+  }
 
   private static final int[] METRIC_DATA_FIELDS = {5, 7, 9, 10, 11};
 
   ByteBuffer b;
   int base;
   Kind kind;
+
   /** The OtlpSchema message type. */
   private int type;
+
   int attributeField;
   private final ElementView parent;
   private MetricType metricType = MetricType.NONE;
   int[] segments = new int[2];
   int segmentCount;
-  /** A {@code Resource*} / {@code Scope*} whose resource / scope occurrences are not looked for yet, or -1. */
+
+  /**
+   * A {@code Resource*} / {@code Scope*} whose resource / scope occurrences are not looked for yet,
+   * or -1.
+   */
   private int entryStart = -1;
+
   private int entryEnd;
   private boolean indexed;
   private final int[] valueAt = new int[FIELDS];
@@ -150,9 +178,9 @@ public final class ElementView {
   }
 
   /**
-   * The attributes as an editable list (a resource's, scope's, span's, event's, link's, data point's or
-   * log record's attributes; a metric's {@code metadata}). Changing the list replaces the element's
-   * attributes in the edited request; a list that is only read changes nothing.
+   * The attributes as an editable list (a resource's, scope's, span's, event's, link's, data
+   * point's or log record's attributes; a metric's {@code metadata}). Changing the list replaces
+   * the element's attributes in the edited request; a list that is only read changes nothing.
    */
   public AttributeList attributes() {
     if (!attributesLoaded) {
@@ -163,7 +191,10 @@ public final class ElementView {
     return attributes;
   }
 
-  /** The value of the first attribute (as the element arrived) named {@code keyUtf8}; {@link ValueView.Type#ABSENT} if none. */
+  /**
+   * The value of the first attribute (as the element arrived) named {@code keyUtf8}; {@link
+   * ValueView.Type#ABSENT} if none.
+   */
   public ValueView attribute(byte[] keyUtf8) {
     return attribute(keyUtf8, attribute);
   }
@@ -193,7 +224,9 @@ public final class ElementView {
     return into.absent();
   }
 
-  /** Whether the KeyValue {@code [start, end)} has the key; if so {@code into} is set to its value. */
+  /**
+   * Whether the KeyValue {@code [start, end)} has the key; if so {@code into} is set to its value.
+   */
   private boolean keyValueMatches(int start, int end, byte[] key, ValueView into) {
     probe.absent();
     int valueStart = -1;
@@ -382,11 +415,12 @@ public final class ElementView {
   }
 
   private int traceIdAt() {
-    int field = switch (kind) {
-      case SPAN, SPAN_LINK -> 1;
-      case LOG_RECORD -> 9;
-      default -> 0;
-    };
+    int field =
+        switch (kind) {
+          case SPAN, SPAN_LINK -> 1;
+          case LOG_RECORD -> 9;
+          default -> 0;
+        };
     if (field == 0) {
       return -1;
     }
@@ -422,7 +456,10 @@ public final class ElementView {
     return at < 0 ? 0 : ValueView.readVarint64(b, at);
   }
 
-  /** Where the value (after the tag) of the last occurrence of {@code field} with its declared wire type is, or -1. */
+  /**
+   * Where the value (after the tag) of the last occurrence of {@code field} with its declared wire
+   * type is, or -1.
+   */
   private int at(int field) {
     index();
     return valueAt[field];

@@ -11,8 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * One attribute (an OTLP {@code KeyValue}) encoded once, to be added to or set in an
- * {@link AttributeList} any number of times: adding it copies its bytes into the edited request and
+ * One attribute (an OTLP {@code KeyValue}) encoded once, to be added to or set in an {@link
+ * AttributeList} any number of times: adding it copies its bytes into the edited request and
  * allocates nothing. Build these when configuring a processor, not per item.
  *
  * <p>Immutable and thread-safe.
@@ -20,7 +20,10 @@ import java.util.Arrays;
 public final class EncodedAttribute {
   private final byte[] keyValue;
   private final byte[] key;
-  /** A view of {@link #keyValue} for reading it like input; only absolute reads, so shared safely. */
+
+  /**
+   * A view of {@link #keyValue} for reading it like input; only absolute reads, so shared safely.
+   */
   final ByteBuffer buffer;
 
   private EncodedAttribute(byte[] keyValue, byte[] key) {
@@ -51,8 +54,9 @@ public final class EncodedAttribute {
   }
 
   /**
-   * {@code key} with a copy of {@code value}, as it arrived (any type, nested values included), such as
-   * another attribute's value; the value's bytes were walked with the request they came from.
+   * {@code key} with a copy of {@code value}, as it arrived (any type, nested values included),
+   * such as another attribute's value; the value's bytes were walked with the request they came
+   * from.
    */
   public static EncodedAttribute of(String key, ValueView value) {
     requireNonNull(value, "value");
@@ -63,8 +67,8 @@ public final class EncodedAttribute {
   }
 
   /**
-   * An attribute from the encoding of a {@code KeyValue} message (its fields, without a tag or length
-   * before them), such as {@code KeyValue.toByteArray()}; the array is copied.
+   * An attribute from the encoding of a {@code KeyValue} message (its fields, without a tag or
+   * length before them), such as {@code KeyValue.toByteArray()}; the array is copied.
    *
    * @throws WireFormatException when the bytes are not a well-formed message with a key field
    */

@@ -8,8 +8,8 @@ import java.io.IOException;
  * Turns the characters of a JSON string token into the bytes of a protobuf field for {@link
  * JsonToProtobuf}: UTF-8 text, hexadecimal trace and span ids, base64 {@code bytes}. The result is
  * left in {@link #scratch}, an array reused across values (grown, never shrunk), so that no {@code
- * String} or {@code byte[]} is allocated per value; it is valid until the next call. Not thread-safe:
- * one instance per transcoding.
+ * String} or {@code byte[]} is allocated per value; it is valid until the next call. Not
+ * thread-safe: one instance per transcoding.
  */
 final class JsonStringDecoder {
 
@@ -20,7 +20,10 @@ final class JsonStringDecoder {
     this.p = parser;
   }
 
-  /** Encodes chars as UTF-8 into {@link #scratch}; an unpaired surrogate becomes '?', as in String.getBytes. */
+  /**
+   * Encodes chars as UTF-8 into {@link #scratch}; an unpaired surrogate becomes '?', as in
+   * String.getBytes.
+   */
   int encodeUtf8(char[] c, int off, int len) {
     byte[] b = scratch(len * 3);
     int p = 0;
@@ -61,7 +64,13 @@ final class JsonStringDecoder {
 
   void decodeHex(Field f, char[] c, int off, int len) throws IOException {
     if (len != f.idLength * 2) {
-      throw error(f.describe() + " must be " + f.idLength * 2 + " hex digits, found " + len + " characters");
+      throw error(
+          f.describe()
+              + " must be "
+              + f.idLength * 2
+              + " hex digits, found "
+              + len
+              + " characters");
     }
     byte[] b = scratch(f.idLength);
     for (int i = 0; i < f.idLength; i++) {
@@ -101,7 +110,9 @@ final class JsonStringDecoder {
     BASE64['_'] = 63;
   }
 
-  /** Decodes standard or URL-safe base64, padded or not, into {@link #scratch}; returns the length. */
+  /**
+   * Decodes standard or URL-safe base64, padded or not, into {@link #scratch}; returns the length.
+   */
   int decodeBase64(Field f, char[] c, int off, int len) throws IOException {
     int end = off + len;
     int pad = 0;

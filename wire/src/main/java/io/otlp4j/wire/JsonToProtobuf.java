@@ -33,7 +33,8 @@ import java.math.BigInteger;
  * (arrays and key-value lists inside values); it is capped at {@link OtlpJson#MAX_NESTING_DEPTH}.
  * Values of unknown keys are skipped by Jackson's iterative {@code skipChildren}, whose nesting the
  * factory's read constraints bound. Strings reach the writer through a reused scratch array rather
- * than a {@code String} per value (see {@link JsonStringDecoder}). Not thread-safe: one instance per call.
+ * than a {@code String} per value (see {@link JsonStringDecoder}). Not thread-safe: one instance
+ * per call.
  */
 final class JsonToProtobuf {
   private static final int MAX_NUMBER_TEXT = 128;
@@ -78,7 +79,8 @@ final class JsonToProtobuf {
       Field f = type.field(name);
       JsonToken t = p.nextToken();
       if (f == null) {
-        // Unknown key: skip its value whatever it is (iteratively, bounded by the read constraints).
+        // Unknown key: skip its value whatever it is (iteratively, bounded by the read
+        // constraints).
         p.skipChildren();
         continue;
       }
@@ -92,7 +94,8 @@ final class JsonToProtobuf {
       if (f.oneof >= 0) {
         int groupBit = 1 << f.oneof;
         if ((oneofsSeen & groupBit) != 0) {
-          throw error("more than one field of a oneof set in " + type.name + " (at " + f.jsonName + ")");
+          throw error(
+              "more than one field of a oneof set in " + type.name + " (at " + f.jsonName + ")");
         }
         oneofsSeen |= groupBit;
       }
@@ -141,11 +144,12 @@ final class JsonToProtobuf {
         case FIXED32:
           out.rawFixed32((int) readInteger(f, t));
           break;
-        case SINT32: {
-          int v = (int) readInteger(f, t);
-          out.rawVarint32((v << 1) ^ (v >> 31));
-          break;
-        }
+        case SINT32:
+          {
+            int v = (int) readInteger(f, t);
+            out.rawVarint32((v << 1) ^ (v >> 31));
+            break;
+          }
         case BOOL:
           out.rawVarint32(readBool(f, t) ? 1 : 0);
           break;
@@ -162,70 +166,83 @@ final class JsonToProtobuf {
 
   /** Reads one value of field {@code f} (a singular field, or one element of a repeated one). */
   private void readSingle(Field f, JsonToken t, int depth) throws IOException {
-    // A repeated element is always written; a singular field without presence only when not default.
+    // A repeated element is always written; a singular field without presence only when not
+    // default.
     boolean always = f.presence || f.repeated;
     switch (f.kind) {
-      case MESSAGE: {
-        if (t != JsonToken.START_OBJECT) {
-          throw error(f.describe() + " must be an object, found " + describe(t));
+      case MESSAGE:
+        {
+          if (t != JsonToken.START_OBJECT) {
+            throw error(f.describe() + " must be an object, found " + describe(t));
+          }
+          if (depth >= OtlpJson.MAX_NESTING_DEPTH) {
+            throw error(
+                "messages nested deeper than "
+                    + OtlpJson.MAX_NESTING_DEPTH
+                    + " levels (at "
+                    + f.describe()
+                    + ")");
+          }
+          out.begin(f.number);
+          readMessage(f.message, depth + 1);
+          out.end();
+          return;
         }
-        if (depth >= OtlpJson.MAX_NESTING_DEPTH) {
-          throw error("messages nested deeper than " + OtlpJson.MAX_NESTING_DEPTH + " levels (at "
-              + f.describe() + ")");
+      case STRING:
+        {
+          expectString(f, t);
+          int length = p.getTextLength();
+          if (length > 0 || always) {
+            int n = strings.encodeUtf8(p.getTextCharacters(), p.getTextOffset(), length);
+            out.bytes(f.number, strings.scratch, 0, n);
+          }
+          return;
         }
-        out.begin(f.number);
-        readMessage(f.message, depth + 1);
-        out.end();
-        return;
-      }
-      case STRING: {
-        expectString(f, t);
-        int length = p.getTextLength();
-        if (length > 0 || always) {
-          int n = strings.encodeUtf8(p.getTextCharacters(), p.getTextOffset(), length);
-          out.bytes(f.number, strings.scratch, 0, n);
+      case HEX_ID:
+        {
+          expectString(f, t);
+          int length = p.getTextLength();
+          if (length > 0) {
+            strings.decodeHex(f, p.getTextCharacters(), p.getTextOffset(), length);
+            out.bytes(f.number, strings.scratch, 0, f.idLength);
+          }
+          return;
         }
-        return;
-      }
-      case HEX_ID: {
-        expectString(f, t);
-        int length = p.getTextLength();
-        if (length > 0) {
-          strings.decodeHex(f, p.getTextCharacters(), p.getTextOffset(), length);
-          out.bytes(f.number, strings.scratch, 0, f.idLength);
+      case BYTES:
+        {
+          expectString(f, t);
+          int n =
+              strings.decodeBase64(f, p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+          if (n > 0 || always) {
+            out.bytes(f.number, strings.scratch, 0, n);
+          }
+          return;
         }
-        return;
-      }
-      case BYTES: {
-        expectString(f, t);
-        int n = strings.decodeBase64(f, p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
-        if (n > 0 || always) {
-          out.bytes(f.number, strings.scratch, 0, n);
+      case BOOL:
+        {
+          boolean v = readBool(f, t);
+          if (v || always) {
+            out.bool(f.number, v);
+          }
+          return;
         }
-        return;
-      }
-      case BOOL: {
-        boolean v = readBool(f, t);
-        if (v || always) {
-          out.bool(f.number, v);
+      case DOUBLE:
+        {
+          double v = readDouble(f, t);
+          // proto3 omits exactly +0.0; -0.0 has a bit set and is written.
+          if (Double.doubleToRawLongBits(v) != 0 || always) {
+            out.doubleField(f.number, v);
+          }
+          return;
         }
-        return;
-      }
-      case DOUBLE: {
-        double v = readDouble(f, t);
-        // proto3 omits exactly +0.0; -0.0 has a bit set and is written.
-        if (Double.doubleToRawLongBits(v) != 0 || always) {
-          out.doubleField(f.number, v);
+      case ENUM:
+        {
+          long v = readEnum(f, t);
+          if (v != 0 || always) {
+            out.int32(f.number, (int) v);
+          }
+          return;
         }
-        return;
-      }
-      case ENUM: {
-        long v = readEnum(f, t);
-        if (v != 0 || always) {
-          out.int32(f.number, (int) v);
-        }
-        return;
-      }
       default:
         break;
     }
@@ -294,7 +311,8 @@ final class JsonToProtobuf {
         return number;
       }
       if (!looksNumeric()) {
-        // A name from a newer schema: ignored, as protobuf's JSON parser does when ignoring unknown fields.
+        // A name from a newer schema: ignored, as protobuf's JSON parser does when ignoring unknown
+        // fields.
         return 0;
       }
     }
@@ -303,7 +321,8 @@ final class JsonToProtobuf {
 
   /**
    * An integer field's value from a JSON number or a decimal string, range-checked for the field's
-   * type. 64-bit unsigned values above {@code Long.MAX_VALUE} come back as their two's-complement bits.
+   * type. 64-bit unsigned values above {@code Long.MAX_VALUE} come back as their two's-complement
+   * bits.
    */
   private long readInteger(Field f, JsonToken t) throws IOException {
     if (t == JsonToken.VALUE_NUMBER_INT) {
@@ -323,12 +342,13 @@ final class JsonToProtobuf {
     if (t == JsonToken.VALUE_NUMBER_FLOAT) {
       return checkRange(f, integralValue(f));
     }
-    throw error(f.describe() + " must be an integer (a number or a decimal string), found " + describe(t));
+    throw error(
+        f.describe() + " must be an integer (a number or a decimal string), found " + describe(t));
   }
 
   /**
-   * The value of a plain decimal of at most 19 digits (every OTLP timestamp), or Long.MIN_VALUE when
-   * the text is anything else or beyond the signed range: those take the exact, slower path.
+   * The value of a plain decimal of at most 19 digits (every OTLP timestamp), or Long.MIN_VALUE
+   * when the text is anything else or beyond the signed range: those take the exact, slower path.
    */
   private static long parseSmallDecimal(char[] c, int off, int len) {
     int i = off;
@@ -356,7 +376,9 @@ final class JsonToProtobuf {
     return negative ? -v : v;
   }
 
-  /** The current token's text as an exact integer (it may be "1e3", "5.0", a long decimal string). */
+  /**
+   * The current token's text as an exact integer (it may be "1e3", "5.0", a long decimal string).
+   */
   private BigInteger integralValue(Field f) throws IOException {
     int len = p.getTextLength();
     if (len > MAX_NUMBER_TEXT) {
@@ -460,7 +482,12 @@ final class JsonToProtobuf {
     }
     for (int i = off; i < off + len; i++) {
       char ch = c[i];
-      if (!((ch >= '0' && ch <= '9') || ch == '-' || ch == '+' || ch == '.' || ch == 'e' || ch == 'E')) {
+      if (!((ch >= '0' && ch <= '9')
+          || ch == '-'
+          || ch == '+'
+          || ch == '.'
+          || ch == 'e'
+          || ch == 'E')) {
         return false;
       }
     }
@@ -481,7 +508,6 @@ final class JsonToProtobuf {
     }
     return true;
   }
-
 
   // ---------------------------------------------------------------- errors
 

@@ -11,9 +11,9 @@ import java.util.Map;
  * message its fields with number, kind, JSON names, presence and oneof group. Built once, immutable
  * after class initialisation, shared by every thread.
  *
- * <p>One table drives both directions of {@link OtlpJson}, so a field cannot be known to one direction
- * and missing from the other. Profiles-only fields of the common messages ({@code key_strindex},
- * {@code string_value_strindex}) are included, as the official classes have them.
+ * <p>One table drives both directions of {@link OtlpJson}, so a field cannot be known to one
+ * direction and missing from the other. Profiles-only fields of the common messages ({@code
+ * key_strindex}, {@code string_value_strindex}) are included, as the official classes have them.
  */
 final class OtlpJsonSchema {
 
@@ -57,19 +57,34 @@ final class OtlpJsonSchema {
     final SerializedString jsonKey;
     final int kind;
     final boolean repeated;
+
     /** Written even when it holds the default value: oneof members and proto3 {@code optional}. */
     final boolean presence;
+
     /** The oneof group's index within the message, or -1. */
     final int oneof;
+
     final long bit;
     final int wireType;
+
     /** For HEX_ID: the required length in bytes (16 for a trace id, 8 for a span id). */
     final int idLength;
+
     final EnumType enumType;
     final MessageType message;
 
-    Field(MessageType owner, int number, String protoName, int kind, boolean repeated, boolean presence,
-        int oneof, int idLength, EnumType enumType, MessageType message, int index) {
+    Field(
+        MessageType owner,
+        int number,
+        String protoName,
+        int kind,
+        boolean repeated,
+        boolean presence,
+        int oneof,
+        int idLength,
+        EnumType enumType,
+        MessageType message,
+        int index) {
       this.owner = owner;
       this.number = number;
       this.protoName = protoName;
@@ -91,7 +106,10 @@ final class OtlpJsonSchema {
       return kind != STRING && kind != BYTES && kind != HEX_ID && kind != MESSAGE;
     }
 
-    /** Whether a field with this number and {@code wireType} on the wire is this field (else: unknown). */
+    /**
+     * Whether a field with this number and {@code wireType} on the wire is this field (else:
+     * unknown).
+     */
     boolean accepts(int wireType) {
       return wireType == this.wireType
           || (repeated && wireType == ProtoWriter.WIRETYPE_LENGTH_DELIMITED && packable());
@@ -107,6 +125,7 @@ final class OtlpJsonSchema {
     Field[] byNumber = new Field[0];
     final List<Field> fields = new ArrayList<>();
     final Map<String, Field> byName = new HashMap<>();
+
     /** The members of each oneof group, by group index. */
     final List<Field[]> oneofs = new ArrayList<>();
 
@@ -167,13 +186,32 @@ final class OtlpJsonSchema {
       return add(number, protoName, MESSAGE, false, true, oneofs.size() - 1, 0, null, type);
     }
 
-    private MessageType add(int number, String protoName, int kind, boolean repeated, boolean presence,
-        int oneof, int idLength, EnumType enumType, MessageType message) {
+    private MessageType add(
+        int number,
+        String protoName,
+        int kind,
+        boolean repeated,
+        boolean presence,
+        int oneof,
+        int idLength,
+        EnumType enumType,
+        MessageType message) {
       if (number > MAX_FIELD_NUMBER || fields.size() >= 64) {
         throw new IllegalStateException("schema limits exceeded by " + name + "." + protoName);
       }
-      Field f = new Field(this, number, protoName, kind, repeated, presence, oneof, idLength, enumType,
-          message, fields.size());
+      Field f =
+          new Field(
+              this,
+              number,
+              protoName,
+              kind,
+              repeated,
+              presence,
+              oneof,
+              idLength,
+              enumType,
+              message,
+              fields.size());
       fields.add(f);
       if (number >= byNumber.length) {
         Field[] grown = new Field[number + 1];
@@ -196,21 +234,51 @@ final class OtlpJsonSchema {
 
   // ---------------------------------------------------------------- enums
 
-  static final EnumType SPAN_KIND = new EnumType("SpanKind", "SPAN_KIND_UNSPECIFIED",
-      "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER", "SPAN_KIND_CLIENT", "SPAN_KIND_PRODUCER",
-      "SPAN_KIND_CONSUMER");
-  static final EnumType STATUS_CODE = new EnumType("StatusCode", "STATUS_CODE_UNSET", "STATUS_CODE_OK",
-      "STATUS_CODE_ERROR");
-  static final EnumType AGGREGATION_TEMPORALITY = new EnumType("AggregationTemporality",
-      "AGGREGATION_TEMPORALITY_UNSPECIFIED", "AGGREGATION_TEMPORALITY_DELTA",
-      "AGGREGATION_TEMPORALITY_CUMULATIVE");
-  static final EnumType SEVERITY_NUMBER = new EnumType("SeverityNumber", "SEVERITY_NUMBER_UNSPECIFIED",
-      "SEVERITY_NUMBER_TRACE", "SEVERITY_NUMBER_TRACE2", "SEVERITY_NUMBER_TRACE3", "SEVERITY_NUMBER_TRACE4",
-      "SEVERITY_NUMBER_DEBUG", "SEVERITY_NUMBER_DEBUG2", "SEVERITY_NUMBER_DEBUG3", "SEVERITY_NUMBER_DEBUG4",
-      "SEVERITY_NUMBER_INFO", "SEVERITY_NUMBER_INFO2", "SEVERITY_NUMBER_INFO3", "SEVERITY_NUMBER_INFO4",
-      "SEVERITY_NUMBER_WARN", "SEVERITY_NUMBER_WARN2", "SEVERITY_NUMBER_WARN3", "SEVERITY_NUMBER_WARN4",
-      "SEVERITY_NUMBER_ERROR", "SEVERITY_NUMBER_ERROR2", "SEVERITY_NUMBER_ERROR3", "SEVERITY_NUMBER_ERROR4",
-      "SEVERITY_NUMBER_FATAL", "SEVERITY_NUMBER_FATAL2", "SEVERITY_NUMBER_FATAL3", "SEVERITY_NUMBER_FATAL4");
+  static final EnumType SPAN_KIND =
+      new EnumType(
+          "SpanKind",
+          "SPAN_KIND_UNSPECIFIED",
+          "SPAN_KIND_INTERNAL",
+          "SPAN_KIND_SERVER",
+          "SPAN_KIND_CLIENT",
+          "SPAN_KIND_PRODUCER",
+          "SPAN_KIND_CONSUMER");
+  static final EnumType STATUS_CODE =
+      new EnumType("StatusCode", "STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR");
+  static final EnumType AGGREGATION_TEMPORALITY =
+      new EnumType(
+          "AggregationTemporality",
+          "AGGREGATION_TEMPORALITY_UNSPECIFIED",
+          "AGGREGATION_TEMPORALITY_DELTA",
+          "AGGREGATION_TEMPORALITY_CUMULATIVE");
+  static final EnumType SEVERITY_NUMBER =
+      new EnumType(
+          "SeverityNumber",
+          "SEVERITY_NUMBER_UNSPECIFIED",
+          "SEVERITY_NUMBER_TRACE",
+          "SEVERITY_NUMBER_TRACE2",
+          "SEVERITY_NUMBER_TRACE3",
+          "SEVERITY_NUMBER_TRACE4",
+          "SEVERITY_NUMBER_DEBUG",
+          "SEVERITY_NUMBER_DEBUG2",
+          "SEVERITY_NUMBER_DEBUG3",
+          "SEVERITY_NUMBER_DEBUG4",
+          "SEVERITY_NUMBER_INFO",
+          "SEVERITY_NUMBER_INFO2",
+          "SEVERITY_NUMBER_INFO3",
+          "SEVERITY_NUMBER_INFO4",
+          "SEVERITY_NUMBER_WARN",
+          "SEVERITY_NUMBER_WARN2",
+          "SEVERITY_NUMBER_WARN3",
+          "SEVERITY_NUMBER_WARN4",
+          "SEVERITY_NUMBER_ERROR",
+          "SEVERITY_NUMBER_ERROR2",
+          "SEVERITY_NUMBER_ERROR3",
+          "SEVERITY_NUMBER_ERROR4",
+          "SEVERITY_NUMBER_FATAL",
+          "SEVERITY_NUMBER_FATAL2",
+          "SEVERITY_NUMBER_FATAL3",
+          "SEVERITY_NUMBER_FATAL4");
 
   // ---------------------------------------------------------------- common, resource
 
@@ -260,7 +328,8 @@ final class OtlpJsonSchema {
   static final MessageType LOG_RECORD = new MessageType("LogRecord");
 
   static {
-    ANY_VALUE.oneof()
+    ANY_VALUE
+        .oneof()
         .member(1, "string_value", STRING)
         .member(2, "bool_value", BOOL)
         .member(3, "int_value", INT64)
@@ -299,8 +368,7 @@ final class OtlpJsonSchema {
         .message(1, "scope", SCOPE)
         .repeatedMessage(2, "spans", SPAN)
         .scalar(3, "schema_url", STRING);
-    SPAN
-        .id(1, "trace_id", 16)
+    SPAN.id(1, "trace_id", 16)
         .id(2, "span_id", 8)
         .scalar(3, "trace_state", STRING)
         .id(4, "parent_span_id", 8)
@@ -328,9 +396,7 @@ final class OtlpJsonSchema {
         .repeatedMessage(4, "attributes", KEY_VALUE)
         .scalar(5, "dropped_attributes_count", UINT32)
         .scalar(6, "flags", FIXED32);
-    STATUS
-        .scalar(2, "message", STRING)
-        .enumField(3, "code", STATUS_CODE);
+    STATUS.scalar(2, "message", STRING).enumField(3, "code", STATUS_CODE);
 
     METRICS_REQUEST.repeatedMessage(1, "resource_metrics", RESOURCE_METRICS);
     RESOURCE_METRICS
@@ -353,8 +419,7 @@ final class OtlpJsonSchema {
         .memberMessage(11, "summary", SUMMARY)
         .repeatedMessage(12, "metadata", KEY_VALUE);
     GAUGE.repeatedMessage(1, "data_points", NUMBER_DATA_POINT);
-    SUM
-        .repeatedMessage(1, "data_points", NUMBER_DATA_POINT)
+    SUM.repeatedMessage(1, "data_points", NUMBER_DATA_POINT)
         .enumField(2, "aggregation_temporality", AGGREGATION_TEMPORALITY)
         .scalar(3, "is_monotonic", BOOL);
     HISTOGRAM
@@ -400,9 +465,7 @@ final class OtlpJsonSchema {
         .optional(12, "min", DOUBLE)
         .optional(13, "max", DOUBLE)
         .scalar(14, "zero_threshold", DOUBLE);
-    BUCKETS
-        .scalar(1, "offset", SINT32)
-        .repeated(2, "bucket_counts", UINT64);
+    BUCKETS.scalar(1, "offset", SINT32).repeated(2, "bucket_counts", UINT64);
     SUMMARY_DATA_POINT
         .repeatedMessage(7, "attributes", KEY_VALUE)
         .scalar(2, "start_time_unix_nano", FIXED64)
@@ -411,9 +474,7 @@ final class OtlpJsonSchema {
         .scalar(5, "sum", DOUBLE)
         .repeatedMessage(6, "quantile_values", VALUE_AT_QUANTILE)
         .scalar(8, "flags", UINT32);
-    VALUE_AT_QUANTILE
-        .scalar(1, "quantile", DOUBLE)
-        .scalar(2, "value", DOUBLE);
+    VALUE_AT_QUANTILE.scalar(1, "quantile", DOUBLE).scalar(2, "value", DOUBLE);
     EXEMPLAR
         .repeatedMessage(7, "filtered_attributes", KEY_VALUE)
         .scalar(2, "time_unix_nano", FIXED64)
@@ -448,7 +509,10 @@ final class OtlpJsonSchema {
 
   private OtlpJsonSchema() {}
 
-  /** The export request message of {@code signal}: field 1 is its repeated {@code Resource*} message. */
+  /**
+   * The export request message of {@code signal}: field 1 is its repeated {@code Resource*}
+   * message.
+   */
   static MessageType request(Signal signal) {
     switch (signal) {
       case TRACES:

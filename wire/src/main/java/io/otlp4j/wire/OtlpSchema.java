@@ -1,12 +1,12 @@
 package io.otlp4j.wire;
 
 /**
- * The OTLP message types (opentelemetry-proto 1.11) as a table the walker interprets: for each message
- * type and field number, what kind of field it is and, for message fields, the type of the nested
- * message. Field numbers not in the table are unknown fields.
+ * The OTLP message types (opentelemetry-proto 1.11) as a table the walker interprets: for each
+ * message type and field number, what kind of field it is and, for message fields, the type of the
+ * nested message. Field numbers not in the table are unknown fields.
  *
- * <p>The table is two flat arrays indexed by {@code type * FIELDS + fieldNumber}, so a lookup is one
- * array load and the walker's loop stays small and branch-predictable.
+ * <p>The table is two flat arrays indexed by {@code type * FIELDS + fieldNumber}, so a lookup is
+ * one array load and the walker's loop stays small and branch-predictable.
  */
 final class OtlpSchema {
   /** Highest field number any OTLP message uses, plus one. */
@@ -20,19 +20,28 @@ final class OtlpSchema {
   static final byte STRING = 4;
   static final byte BYTES = 5;
   static final byte MESSAGE = 6;
-  /** repeated fixed64 / double: unpacked (wire type 1) or packed (wire type 2, length a multiple of 8). */
+
+  /**
+   * repeated fixed64 / double: unpacked (wire type 1) or packed (wire type 2, length a multiple of
+   * 8).
+   */
   static final byte REPEATED_FIXED64 = 7;
+
   /** repeated uint64: unpacked (wire type 0) or packed (wire type 2, a run of whole varints). */
   static final byte REPEATED_VARINT = 8;
+
   /** bytes trace_id of a span or log record, reported to the visitor. */
   static final byte TRACE_ID = 9;
+
   static final byte RESOURCE_ENTRY = 10;
   static final byte RESOURCE = 11;
   static final byte SCOPE_ENTRY = 12;
   static final byte SCOPE = 13;
   static final byte ITEM = 14;
+
   /** One of Metric's data oneof members (gauge, sum, histogram, exponential_histogram, summary). */
   static final byte METRIC_DATA = 15;
+
   static final byte DATA_POINT = 16;
 
   // ---- message types
@@ -77,6 +86,7 @@ final class OtlpSchema {
 
   /** Field numbers shared by all three signals' request shape. */
   static final int REQUEST_RESOURCES = 1;
+
   static final int ENTRY_HEADER_MESSAGE = 1;
   static final int ENTRY_CHILDREN = 2;
   static final int METRIC_DATA_POINTS = 1;
@@ -118,9 +128,10 @@ final class OtlpSchema {
     m(LOGS_REQUEST, 1, RESOURCE_ENTRY, RESOURCE_LOGS);
 
     int[][] levels = {
-        {RESOURCE_SPANS, SCOPE_SPANS, SPAN},
-        {RESOURCE_METRICS, SCOPE_METRICS, METRIC},
-        {RESOURCE_LOGS, SCOPE_LOGS, LOG_RECORD}};
+      {RESOURCE_SPANS, SCOPE_SPANS, SPAN},
+      {RESOURCE_METRICS, SCOPE_METRICS, METRIC},
+      {RESOURCE_LOGS, SCOPE_LOGS, LOG_RECORD}
+    };
     for (int[] level : levels) {
       m(level[0], 1, RESOURCE, T_RESOURCE);
       m(level[0], 2, SCOPE_ENTRY, level[1]);

@@ -30,38 +30,41 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Validates and counts an encoded OTLP export request ({@code ExportTraceServiceRequest},
- * {@code ExportMetricsServiceRequest} or {@code ExportLogsServiceRequest}) in place, without building
+ * Validates and counts an encoded OTLP export request ({@code ExportTraceServiceRequest}, {@code
+ * ExportMetricsServiceRequest} or {@code ExportLogsServiceRequest}) in place, without building
  * objects, and reports its structure to an {@link OtlpVisitor}.
  *
  * <h2>What is checked</h2>
- * The full wire structure of every message OTLP defines, recursively: every tag (field number 0 is
- * refused; wire types 0, 1, 2 and 5 are accepted, groups (3, 4) and 6, 7 refused), varints of at most
- * ten bytes, every length within its enclosing message, packed repeated fields made of whole elements
- * ({@code HistogramDataPoint.bucket_counts} and {@code explicit_bounds}, {@code Buckets.bucket_counts};
- * the unpacked form is accepted too, as protobuf does), proto3 {@code string} fields valid UTF-8, and
- * messages nested at most {@link #DEFAULT_MAX_DEPTH} deep (the request itself is depth 0, a Resource*
- * depth 1). Unknown fields are skipped with their structure checked but their content not interpreted.
- * A known field that arrives with another wire type than its declared one is an unknown field, as in
- * protobuf-java.
  *
- * <p>The property this buys: <em>if the walker accepts the bytes, protobuf-java's
- * {@code Export*ServiceRequest.parseFrom} accepts them too</em> ({@code RobustnessTest} checks it on
- * over 100,000 mutated requests). The walker is never more lenient; it is stricter only where
- * protobuf-java is lenient: unknown groups (parsed by protobuf-java, refused here), varint tags or lengths
- * carrying bits above 32 (truncated by protobuf-java), and some varints of more than ten bytes that
- * protobuf-java's fast path lets through. A relay that concatenates many clients' requests into one upstream batch relies on
- * this: a request that the upstream would reject is refused here, on its own, instead of costing every
- * client in the batch its data.
+ * The full wire structure of every message OTLP defines, recursively: every tag (field number 0 is
+ * refused; wire types 0, 1, 2 and 5 are accepted, groups (3, 4) and 6, 7 refused), varints of at
+ * most ten bytes, every length within its enclosing message, packed repeated fields made of whole
+ * elements ({@code HistogramDataPoint.bucket_counts} and {@code explicit_bounds}, {@code
+ * Buckets.bucket_counts}; the unpacked form is accepted too, as protobuf does), proto3 {@code
+ * string} fields valid UTF-8, and messages nested at most {@link #DEFAULT_MAX_DEPTH} deep (the
+ * request itself is depth 0, a Resource* depth 1). Unknown fields are skipped with their structure
+ * checked but their content not interpreted. A known field that arrives with another wire type than
+ * its declared one is an unknown field, as in protobuf-java.
+ *
+ * <p>The property this buys: <em>if the walker accepts the bytes, protobuf-java's {@code
+ * Export*ServiceRequest.parseFrom} accepts them too</em> ({@code RobustnessTest} checks it on over
+ * 100,000 mutated requests). The walker is never more lenient; it is stricter only where
+ * protobuf-java is lenient: unknown groups (parsed by protobuf-java, refused here), varint tags or
+ * lengths carrying bits above 32 (truncated by protobuf-java), and some varints of more than ten
+ * bytes that protobuf-java's fast path lets through. A relay that concatenates many clients'
+ * requests into one upstream batch relies on this: a request that the upstream would reject is
+ * refused here, on its own, instead of costing every client in the batch its data.
  *
  * <h2>Cost</h2>
+ *
  * One pass over the bytes; ASCII in strings is checked eight bytes per step. The walk allocates one
- * {@link WalkSummary} per call, plus a {@link ByteBuffer} view of a {@code byte[]} or {@code ByteBuf}
- * input: about 100 B per call for an array, 170 B for a direct buffer, whatever the request's size
- * (measured with {@code -prof gc}). No boxing, no per-field objects, no lambdas.
+ * {@link WalkSummary} per call, plus a {@link ByteBuffer} view of a {@code byte[]} or {@code
+ * ByteBuf} input: about 100 B per call for an array, 170 B for a direct buffer, whatever the
+ * request's size (measured with {@code -prof gc}). No boxing, no per-field objects, no lambdas.
  * {@code WalkerBenchmark} measures it against {@code parseFrom}.
  *
  * <h2>Errors</h2>
+ *
  * Malformed input throws {@link WireFormatException} whose offset is relative to the first byte of
  * the input. The walker never reads outside the input's readable bytes.
  *
@@ -70,7 +73,11 @@ import java.nio.charset.StandardCharsets;
 public final class OtlpWalker {
   /** The default limit on message nesting, below protobuf-java's 100. */
   public static final int DEFAULT_MAX_DEPTH = 64;
-  /** The highest nesting limit allowed: protobuf-java's own, so that walker-accepted input always parses. */
+
+  /**
+   * The highest nesting limit allowed: protobuf-java's own, so that walker-accepted input always
+   * parses.
+   */
   public static final int MAX_DEPTH_LIMIT = 100;
 
   private static final OtlpWalker DEFAULT = builder().build();
@@ -83,7 +90,10 @@ public final class OtlpWalker {
     this.attributeKey = builder.attributeKey;
   }
 
-  /** The walker with default settings: nesting limit {@value #DEFAULT_MAX_DEPTH}, no attribute lookup. */
+  /**
+   * The walker with default settings: nesting limit {@value #DEFAULT_MAX_DEPTH}, no attribute
+   * lookup.
+   */
   public static OtlpWalker create() {
     return DEFAULT;
   }
@@ -131,12 +141,24 @@ public final class OtlpWalker {
     int base = request.position();
     int end = request.limit();
     WalkSummary summary = new WalkSummary(signal, end - base);
-    message(request, WireReader.array(request), base, visitor, summary, OtlpSchema.requestType(signal), base, end, 0);
+    message(
+        request,
+        WireReader.array(request),
+        base,
+        visitor,
+        summary,
+        OtlpSchema.requestType(signal),
+        base,
+        end,
+        0);
     return summary;
   }
 
-  /** Validates and counts {@code request[offset, offset + length)}, reporting to {@code visitor}. */
-  public WalkSummary walk(Signal signal, byte[] request, int offset, int length, OtlpVisitor visitor) {
+  /**
+   * Validates and counts {@code request[offset, offset + length)}, reporting to {@code visitor}.
+   */
+  public WalkSummary walk(
+      Signal signal, byte[] request, int offset, int length, OtlpVisitor visitor) {
     return walk(signal, ByteBuffer.wrap(request, offset, length), visitor);
   }
 
@@ -146,10 +168,18 @@ public final class OtlpWalker {
   }
 
   /**
-   * Walks the message of {@code type} in {@code [p, end)}; returns the number of data points directly in
-   * it (non-zero only for a metric data message: Gauge, Sum, ...).
+   * Walks the message of {@code type} in {@code [p, end)}; returns the number of data points
+   * directly in it (non-zero only for a metric data message: Gauge, Sum, ...).
    */
-  private int message(ByteBuffer b, byte[] a, int base, OtlpVisitor v, WalkSummary s, int type, int p, int end,
+  private int message(
+      ByteBuffer b,
+      byte[] a,
+      int base,
+      OtlpVisitor v,
+      WalkSummary s,
+      int type,
+      int p,
+      int end,
       int depth) {
     if (depth > maxDepth) {
       throw error(p, base, "messages nested deeper than " + maxDepth);
@@ -161,7 +191,8 @@ public final class OtlpWalker {
     boolean attributeSeen = false;
     while (p < end) {
       int tagPos = p;
-      // One-byte tags (fields 1..15) inline: a byte of 8..127 is a complete tag with a non-zero field.
+      // One-byte tags (fields 1..15) inline: a byte of 8..127 is a complete tag with a non-zero
+      // field.
       int tag = WireReader.byteAt(b, a, p);
       if (tag >= 8) {
         p++;
@@ -172,7 +203,8 @@ public final class OtlpWalker {
       }
       int wireType = tag & 7;
       if (wireType != LENGTH_DELIMITED) {
-        // Scalars of every kind, and known fields with another wire type than declared (unknown fields,
+        // Scalars of every kind, and known fields with another wire type than declared (unknown
+        // fields,
         // as in protobuf-java); unpacked repeated scalars are plain scalars too.
         if (wireType == WireReader.FIXED64 && end - p >= 8) {
           p += 8;
@@ -209,8 +241,14 @@ public final class OtlpWalker {
           break;
         case REPEATED_FIXED64:
           if (((stop - start) & 7) != 0) {
-            throw error(p, base, "packed fixed64 field " + field + " has length " + (stop - start)
-                + ", not a multiple of 8");
+            throw error(
+                p,
+                base,
+                "packed fixed64 field "
+                    + field
+                    + " has length "
+                    + (stop - start)
+                    + ", not a multiple of 8");
           }
           break;
         case REPEATED_VARINT:
@@ -244,24 +282,26 @@ public final class OtlpWalker {
           v.item(start - base, stop - base);
           message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
           break;
-        case METRIC_DATA: {
-          // A oneof: a member replaces a different earlier member, and merges with an equal one.
-          int n = message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
-          if (field == liveData) {
-            livePoints += n;
-          } else {
-            liveData = field;
-            livePoints = n;
+        case METRIC_DATA:
+          {
+            // A oneof: a member replaces a different earlier member, and merges with an equal one.
+            int n = message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
+            if (field == liveData) {
+              livePoints += n;
+            } else {
+              liveData = field;
+              livePoints = n;
+            }
+            break;
           }
-          break;
-        }
         case DATA_POINT:
           points++;
           v.dataPoint(start - base, stop - base);
           message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
           break;
         default:
-          // bytes, unknown fields, and scalars sent length-delimited (unknown): content not interpreted.
+          // bytes, unknown fields, and scalars sent length-delimited (unknown): content not
+          // interpreted.
           break;
       }
       p = stop;
@@ -355,9 +395,7 @@ public final class OtlpWalker {
     }
   }
 
-  /**
-   * Configures an {@link OtlpWalker}. Not thread-safe; the walker it builds is.
-   */
+  /** Configures an {@link OtlpWalker}. Not thread-safe; the walker it builds is. */
   public static final class Builder {
     private int maxDepth = DEFAULT_MAX_DEPTH;
     private byte[] attributeKey;
@@ -365,21 +403,22 @@ public final class OtlpWalker {
     private Builder() {}
 
     /**
-     * The deepest message nesting accepted, the request being depth 0 (default
-     * {@value #DEFAULT_MAX_DEPTH}); at most {@value #MAX_DEPTH_LIMIT}, protobuf-java's own limit.
+     * The deepest message nesting accepted, the request being depth 0 (default {@value
+     * #DEFAULT_MAX_DEPTH}); at most {@value #MAX_DEPTH_LIMIT}, protobuf-java's own limit.
      */
     public Builder maxDepth(int maxDepth) {
       if (maxDepth < 3 || maxDepth > MAX_DEPTH_LIMIT) {
-        throw new IllegalArgumentException("maxDepth must be between 3 and " + MAX_DEPTH_LIMIT + ", was " + maxDepth);
+        throw new IllegalArgumentException(
+            "maxDepth must be between 3 and " + MAX_DEPTH_LIMIT + ", was " + maxDepth);
       }
       this.maxDepth = maxDepth;
       return this;
     }
 
     /**
-     * The resource attribute (for example {@code service.name}) whose string value is reported through
-     * {@link OtlpVisitor#resourceAttribute(int, int)} for every Resource*; {@code null} for none
-     * (the default).
+     * The resource attribute (for example {@code service.name}) whose string value is reported
+     * through {@link OtlpVisitor#resourceAttribute(int, int)} for every Resource*; {@code null} for
+     * none (the default).
      */
     public Builder resourceAttributeKey(String key) {
       if (key != null && key.isEmpty()) {

@@ -79,16 +79,26 @@ final class ProtoReader {
       throw error(p, "fixed32 runs past the end of the message");
     }
     pos = p + 4;
-    return (buf[p] & 0xFF) | (buf[p + 1] & 0xFF) << 8 | (buf[p + 2] & 0xFF) << 16 | (buf[p + 3] & 0xFF) << 24;
+    return (buf[p] & 0xFF)
+        | (buf[p + 1] & 0xFF) << 8
+        | (buf[p + 2] & 0xFF) << 16
+        | (buf[p + 3] & 0xFF) << 24;
   }
 
-  /** Reads a length prefix and returns the end index of the content, which starts at {@link #pos}. */
+  /**
+   * Reads a length prefix and returns the end index of the content, which starts at {@link #pos}.
+   */
   int readLengthDelimited(int limit) {
     int start = pos;
     int length = (int) readVarint64(limit); // the low 32 bits, as protobuf-java reads a length
     if (length < 0 || length > limit - pos) {
-      throw error(start, "length " + length + " runs past the end of the message (" + (limit - pos)
-          + " bytes left)");
+      throw error(
+          start,
+          "length "
+              + length
+              + " runs past the end of the message ("
+              + (limit - pos)
+              + " bytes left)");
     }
     return pos + length;
   }
@@ -132,7 +142,8 @@ final class ProtoReader {
         open[depth++] = tag >>> 3;
       } else if (wireType == 4) {
         if (open[--depth] != tag >>> 3) {
-          throw error(tagStart, "end-group tag for field " + (tag >>> 3) + " closes group " + open[depth]);
+          throw error(
+              tagStart, "end-group tag for field " + (tag >>> 3) + " closes group " + open[depth]);
         }
       } else {
         skipValue(tag, limit);

@@ -5,23 +5,25 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * Encodes protobuf messages field by field into a growable byte array, with nested messages opened by
- * {@link #begin(int)} and closed by {@link #end()}, and no object tree and no size pass.
+ * Encodes protobuf messages field by field into a growable byte array, with nested messages opened
+ * by {@link #begin(int)} and closed by {@link #end()}, and no object tree and no size pass.
  *
  * <h2>How nested lengths come out right</h2>
- * A nested message's length is not known until it ends, and protobuf writes it before the content as a
- * varint of 1 to 5 bytes. {@code begin} reserves the widest slot (5 bytes); {@code end} records the
- * message's final length, which is its raw length less what the slots inside it will shrink by.
- * {@link #finish()} then closes every gap in one forward pass, writing each length as a minimal varint
- * and moving each run of content once. The cost is one sequential copy of the output in total,
- * whatever the nesting depth, instead of a size pass over the whole tree (the OpenTelemetry SDK's
- * approach) or one shift per nested message. The output is the canonical encoding: byte for byte
- * what protobuf-java writes for the same fields in the same order.
+ *
+ * A nested message's length is not known until it ends, and protobuf writes it before the content
+ * as a varint of 1 to 5 bytes. {@code begin} reserves the widest slot (5 bytes); {@code end}
+ * records the message's final length, which is its raw length less what the slots inside it will
+ * shrink by. {@link #finish()} then closes every gap in one forward pass, writing each length as a
+ * minimal varint and moving each run of content once. The cost is one sequential copy of the output
+ * in total, whatever the nesting depth, instead of a size pass over the whole tree (the
+ * OpenTelemetry SDK's approach) or one shift per nested message. The output is the canonical
+ * encoding: byte for byte what protobuf-java writes for the same fields in the same order.
  *
  * <h2>Use</h2>
+ *
  * Fields are written in the order the caller writes them; proto3 default values are written if the
- * caller writes them (official encoders skip them, so callers that want identical bytes skip them too).
- * After the last field call {@link #finish()} (or one of the methods that finish implicitly:
+ * caller writes them (official encoders skip them, so callers that want identical bytes skip them
+ * too). After the last field call {@link #finish()} (or one of the methods that finish implicitly:
  * {@link #toByteArray()}, {@link #writeTo(ByteBuf)}, {@link #array()}). {@link #reset()} makes the
  * writer ready for the next message and keeps its arrays, so a writer is cheap to pool.
  *
@@ -34,8 +36,9 @@ public final class ProtoWriter {
   public static final int WIRETYPE_FIXED32 = 5;
 
   /**
-   * The most messages {@link #begin(int)} may have open at once. OTLP needs about ten, nested AnyValues
-   * more; protobuf-java refuses input nested deeper than 100, so this bound only stops a runaway caller.
+   * The most messages {@link #begin(int)} may have open at once. OTLP needs about ten, nested
+   * AnyValues more; protobuf-java refuses input nested deeper than 100, so this bound only stops a
+   * runaway caller.
    */
   public static final int MAX_DEPTH = 1024;
 
@@ -62,7 +65,8 @@ public final class ProtoWriter {
 
   public ProtoWriter(int initialCapacity) {
     if (initialCapacity < 16) {
-      throw new IllegalArgumentException("initialCapacity must be at least 16, was " + initialCapacity);
+      throw new IllegalArgumentException(
+          "initialCapacity must be at least 16, was " + initialCapacity);
     }
     buf = new byte[initialCapacity];
   }
@@ -77,7 +81,10 @@ public final class ProtoWriter {
 
   // ---------------------------------------------------------------- nested messages
 
-  /** Opens a length-delimited field {@code field} whose content is the fields written until {@link #end()}. */
+  /**
+   * Opens a length-delimited field {@code field} whose content is the fields written until {@link
+   * #end()}.
+   */
   public ProtoWriter begin(int field) {
     if (depth == MAX_DEPTH) {
       throw new IllegalStateException("more than " + MAX_DEPTH + " nested messages open");
@@ -124,7 +131,8 @@ public final class ProtoWriter {
 
   /**
    * Closes the gaps left for nested lengths; afterwards {@link #size()} is the encoded size and the
-   * first {@code size()} bytes of {@link #array()} are the message. Writing may continue afterwards.
+   * first {@code size()} bytes of {@link #array()} are the message. Writing may continue
+   * afterwards.
    *
    * @throws IllegalStateException when a message is still open
    */
@@ -166,7 +174,10 @@ public final class ProtoWriter {
     return rawVarint32((field << 3) | wireType);
   }
 
-  /** A varint field holding an unsigned 32-bit value (uint32, or an enum/int32 that is not negative). */
+  /**
+   * A varint field holding an unsigned 32-bit value (uint32, or an enum/int32 that is not
+   * negative).
+   */
   public ProtoWriter uint32(int field, int value) {
     tag(field, WIRETYPE_VARINT);
     return rawVarint32(value);
@@ -220,9 +231,9 @@ public final class ProtoWriter {
   }
 
   /**
-   * A string field, encoded as UTF-8 straight into the buffer (unpaired surrogates become '?'). ASCII
-   * text, the common case, takes one pass: its length is its char count, so it is written at once
-   * and only a string with other characters is measured and written again.
+   * A string field, encoded as UTF-8 straight into the buffer (unpaired surrogates become '?').
+   * ASCII text, the common case, takes one pass: its length is its char count, so it is written at
+   * once and only a string with other characters is measured and written again.
    */
   public ProtoWriter string(int field, CharSequence value) {
     tag(field, WIRETYPE_LENGTH_DELIMITED);
@@ -240,16 +251,18 @@ public final class ProtoWriter {
   }
 
   /**
-   * Writes the chars of {@code value} as single bytes and returns true when every one is ASCII (below
-   * 0x80), its UTF-8 encoding; otherwise writes nothing and returns false. With {@link #truncate(int)}
-   * it lets a caller that sized a message for ASCII text fall back when the text is not ASCII.
+   * Writes the chars of {@code value} as single bytes and returns true when every one is ASCII
+   * (below 0x80), its UTF-8 encoding; otherwise writes nothing and returns false. With {@link
+   * #truncate(int)} it lets a caller that sized a message for ASCII text fall back when the text is
+   * not ASCII.
    */
   public boolean rawAscii(CharSequence value) {
     int n = value.length();
     ensure(n);
     byte[] b = buf;
     int p = pos;
-    // No early exit: the loop stays a plain copy the JIT unrolls; non-ASCII is rare and only costs the
+    // No early exit: the loop stays a plain copy the JIT unrolls; non-ASCII is rare and only costs
+    // the
     // bytes written past pos, which the next write overwrites.
     int seen = 0;
     for (int i = 0; i < n; i++) {
@@ -267,12 +280,13 @@ public final class ProtoWriter {
   /**
    * Drops what was written after the writer's {@link #size()} was {@code mark}, to rewrite it.
    *
-   * @throws IllegalStateException when a nested message was begun after {@code mark} (its length slot
-   *     would be lost), or when {@code mark} is not between 0 and {@link #size()}
+   * @throws IllegalStateException when a nested message was begun after {@code mark} (its length
+   *     slot would be lost), or when {@code mark} is not between 0 and {@link #size()}
    */
   public ProtoWriter truncate(int mark) {
     if (mark < 0 || mark > pos) {
-      throw new IllegalStateException("mark " + mark + " is not within the " + pos + " bytes written");
+      throw new IllegalStateException(
+          "mark " + mark + " is not within the " + pos + " bytes written");
     }
     if (fixups > 0 && slotPos[fixups - 1] >= mark) {
       throw new IllegalStateException("a nested message was begun after mark " + mark);
@@ -291,7 +305,10 @@ public final class ProtoWriter {
     return raw(value, offset, length);
   }
 
-  /** A length-delimited field copied from the readable bytes of {@code value}; the buffer is not released. */
+  /**
+   * A length-delimited field copied from the readable bytes of {@code value}; the buffer is not
+   * released.
+   */
   public ProtoWriter bytes(int field, ByteBuf value) {
     tag(field, WIRETYPE_LENGTH_DELIMITED);
     int length = value.readableBytes();
@@ -302,7 +319,10 @@ public final class ProtoWriter {
     return this;
   }
 
-  /** A length-delimited field copied from the remaining bytes of {@code value}; its position is unchanged. */
+  /**
+   * A length-delimited field copied from the remaining bytes of {@code value}; its position is
+   * unchanged.
+   */
   public ProtoWriter bytes(int field, ByteBuffer value) {
     tag(field, WIRETYPE_LENGTH_DELIMITED);
     int length = value.remaining();
@@ -391,15 +411,16 @@ public final class ProtoWriter {
   /**
    * The UTF-8 bytes of {@code value} with no tag and no length, for callers that wrote the length
    * themselves; {@code utf8Length} must be {@link #utf8Length(CharSequence) utf8Length(value)}.
-   * Lets a caller size a small message (a key-value pair, say) up front and write its header directly
-   * instead of opening a nested message.
+   * Lets a caller size a small message (a key-value pair, say) up front and write its header
+   * directly instead of opening a nested message.
    */
   public ProtoWriter rawUtf8(CharSequence value, int utf8Length) {
     ensure(utf8Length);
     int start = pos;
     pos = Utf8Text.encodeUtf8(value, buf, start);
     if (pos - start != utf8Length) {
-      throw new IllegalArgumentException("utf8Length " + utf8Length + " is not the UTF-8 length of the value, " + (pos - start));
+      throw new IllegalArgumentException(
+          "utf8Length " + utf8Length + " is not the UTF-8 length of the value, " + (pos - start));
     }
     return this;
   }
@@ -462,7 +483,10 @@ public final class ProtoWriter {
     return Arrays.copyOf(buf, pos);
   }
 
-  /** Finishes and writes the encoded message into {@code out}; ownership of {@code out} stays with the caller. */
+  /**
+   * Finishes and writes the encoded message into {@code out}; ownership of {@code out} stays with
+   * the caller.
+   */
   public ByteBuf writeTo(ByteBuf out) {
     finish();
     return out.writeBytes(buf, 0, pos);
@@ -513,7 +537,9 @@ public final class ProtoWriter {
     return (bits + 6) / 7;
   }
 
-  /** The number of bytes {@code s} takes in UTF-8; an unpaired surrogate counts as one byte ('?'). */
+  /**
+   * The number of bytes {@code s} takes in UTF-8; an unpaired surrogate counts as one byte ('?').
+   */
   public static int utf8Length(CharSequence s) {
     return Utf8Text.utf8Length(s);
   }

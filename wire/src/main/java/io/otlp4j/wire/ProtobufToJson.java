@@ -31,15 +31,16 @@ import java.util.Arrays;
  * writes JSON tokens to a Jackson generator, with no object tree in between.
  *
  * <h2>Protobuf semantics without a parse</h2>
+ *
  * Each message is read in two passes over its direct fields (nested content is skipped by length,
  * so the passes cost one step per field, not per byte). The first validates the structure and
  * records, per field number, the last occurrence and whether there are several; the second writes
- * JSON in wire order, and from the records it applies what a protobuf parser would: a singular field that occurs
- * more than once takes its last value; of a oneof, the member set last wins; a singular message that
- * occurs more than once is the merge of its occurrences (their concatenation, copied once: only
- * non-canonical input pays for it); the elements of a repeated field, even when interleaved with
- * other fields or mixing packed and unpacked encodings, become one JSON array at the first
- * occurrence. Known field numbers with an unexpected wire type are unknown fields, as in
+ * JSON in wire order, and from the records it applies what a protobuf parser would: a singular
+ * field that occurs more than once takes its last value; of a oneof, the member set last wins; a
+ * singular message that occurs more than once is the merge of its occurrences (their concatenation,
+ * copied once: only non-canonical input pays for it); the elements of a repeated field, even when
+ * interleaved with other fields or mixing packed and unpacked encodings, become one JSON array at
+ * the first occurrence. Known field numbers with an unexpected wire type are unknown fields, as in
  * protobuf-java, and unknown fields are dropped (JSON has no form for them).
  *
  * <p>Strings are validated as UTF-8 (proto3 requires it; the official classes refuse invalid UTF-8)
@@ -54,8 +55,13 @@ final class ProtobufToJson {
   private boolean utf8Generator;
   private JsonGenerator discard;
   private ProtoReader r;
-  /** Per nesting level, per field number: where its last occurrence starts (valid where the field's bit is seen). */
+
+  /**
+   * Per nesting level, per field number: where its last occurrence starts (valid where the field's
+   * bit is seen).
+   */
   private int[] last = new int[FRAME * 12];
+
   private final char[] chars = new char[40];
 
   ProtobufToJson(JsonGenerator generator, byte[] buf, int offset) {
@@ -76,7 +82,10 @@ final class ProtobufToJson {
 
   // ---------------------------------------------------------------- messages
 
-  /** Writes the message encoded in {@code [start, end)}; {@code frame} is its nesting level (the request is 0). */
+  /**
+   * Writes the message encoded in {@code [start, end)}; {@code frame} is its nesting level (the
+   * request is 0).
+   */
   private void writeMessage(MessageType type, int start, int end, int frame) throws IOException {
     int base = frame * FRAME;
     if (base + FRAME > last.length) {
@@ -84,7 +93,8 @@ final class ProtobufToJson {
     }
 
     // Pass 1: validate this level's structure; record the last occurrence of each known field, and
-    // which fields occur (seen) and which more than once (multiple), as bits: no per-message clearing
+    // which fields occur (seen) and which more than once (multiple), as bits: no per-message
+    // clearing
     // of arrays (last[] is only read where its field's bit is seen).
     ProtoReader r = this.r;
     r.pos = start;
@@ -131,7 +141,8 @@ final class ProtobufToJson {
         r.pos = next;
         continue;
       }
-      if (last[base + f.number] != tagStart || (oneofContest && !winsOneof(f, tagStart, base, seen))) {
+      if (last[base + f.number] != tagStart
+          || (oneofContest && !winsOneof(f, tagStart, base, seen))) {
         validateSuperseded(f, tag, end, frame);
         continue;
       }
@@ -153,8 +164,8 @@ final class ProtobufToJson {
   }
 
   /**
-   * An occurrence that a later one replaces is not written, but protobuf-java parses it all the same
-   * and refuses the whole input if it is malformed: its strings are checked for UTF-8 and its
+   * An occurrence that a later one replaces is not written, but protobuf-java parses it all the
+   * same and refuses the whole input if it is malformed: its strings are checked for UTF-8 and its
    * messages walked (into a generator that discards), so that refusals match. Only non-canonical
    * input has such occurrences.
    */
@@ -190,14 +201,20 @@ final class ProtobufToJson {
     r.pos = contentEnd;
   }
 
-  /** Refuses a message nested in the one at level {@code frame} beyond the limit protobuf-java has too. */
+  /**
+   * Refuses a message nested in the one at level {@code frame} beyond the limit protobuf-java has
+   * too.
+   */
   private void checkNesting(int frame, int at) {
     if (frame >= OtlpJson.MAX_NESTING_DEPTH) {
       throw r.error(at, "messages nested deeper than " + OtlpJson.MAX_NESTING_DEPTH + " levels");
     }
   }
 
-  /** Whether no other member of f's oneof occurs after {@code at}; {@code seen}: the fields that occur. */
+  /**
+   * Whether no other member of f's oneof occurs after {@code at}; {@code seen}: the fields that
+   * occur.
+   */
   private boolean winsOneof(Field f, int at, int base, long seen) {
     if (f.oneof < 0) {
       return true;
@@ -215,7 +232,8 @@ final class ProtobufToJson {
    * the last occurrence of another member of its oneof, which is the message their concatenated
    * contents encode. Offsets in errors inside it are relative to that concatenation.
    */
-  private void writeMerged(Field f, MessageType type, int start, int end, int base, long seen, int frame)
+  private void writeMerged(
+      Field f, MessageType type, int start, int end, int base, long seen, int frame)
       throws IOException {
     int after = -1;
     if (f.oneof >= 0) {
@@ -232,7 +250,9 @@ final class ProtobufToJson {
     while (outer.pos < end) {
       int tagStart = outer.pos;
       int tag = outer.readTag(end);
-      if (tag >>> 3 == f.number && (tag & 7) == ProtoWriter.WIRETYPE_LENGTH_DELIMITED && tagStart > after) {
+      if (tag >>> 3 == f.number
+          && (tag & 7) == ProtoWriter.WIRETYPE_LENGTH_DELIMITED
+          && tagStart > after) {
         int contentEnd = outer.readLengthDelimited(end);
         System.arraycopy(outer.buf, outer.pos, merged, length, contentEnd - outer.pos);
         length += contentEnd - outer.pos;
@@ -298,7 +318,10 @@ final class ProtobufToJson {
 
   // ---------------------------------------------------------------- scalars
 
-  /** A singular scalar field whose tag was just read; proto3 defaults are left out unless it has presence. */
+  /**
+   * A singular scalar field whose tag was just read; proto3 defaults are left out unless it has
+   * presence.
+   */
   private void writeSingleScalar(Field f, int wireType, int end) throws IOException {
     ProtoReader r = this.r;
     if (wireType == ProtoWriter.WIRETYPE_LENGTH_DELIMITED) {
@@ -316,7 +339,8 @@ final class ProtobufToJson {
           return;
         case HEX_ID:
           if (length != f.idLength) {
-            throw r.error(start, f.describe() + " has " + length + " bytes; OTLP ids have " + f.idLength);
+            throw r.error(
+                start, f.describe() + " has " + length + " bytes; OTLP ids have " + f.idLength);
           }
           g.writeFieldName(f.jsonKey);
           writeHex(r.buf, start, length);
@@ -335,7 +359,8 @@ final class ProtobufToJson {
       case ProtoWriter.WIRETYPE_VARINT:
         bits = r.readVarint64(end);
         if (f.kind != INT64 && f.kind != UINT64 && f.kind != BOOL) {
-          int low32 = (int) bits; // 32-bit fields take the low bits, sign-extended, as protobuf-java does
+          int low32 =
+              (int) bits; // 32-bit fields take the low bits, sign-extended, as protobuf-java does
           bits = low32;
         }
         break;
@@ -368,11 +393,12 @@ final class ProtobufToJson {
       case UINT32:
         g.writeNumber(((int) r.readVarint64(limit)) & 0xFFFF_FFFFL);
         return;
-      case SINT32: {
-        int v = (int) r.readVarint64(limit);
-        g.writeNumber((v >>> 1) ^ -(v & 1));
-        return;
-      }
+      case SINT32:
+        {
+          int v = (int) r.readVarint64(limit);
+          g.writeNumber((v >>> 1) ^ -(v & 1));
+          return;
+        }
       case FIXED32:
         g.writeNumber(r.readFixed32(limit) & 0xFFFF_FFFFL);
         return;
@@ -388,15 +414,16 @@ final class ProtobufToJson {
       case SFIXED64:
         writeDecimal(r.readFixed64(limit), false);
         return;
-      case DOUBLE: {
-        double d = Double.longBitsToDouble(r.readFixed64(limit));
-        if (Double.isFinite(d)) {
-          g.writeNumber(d);
-        } else {
-          g.writeString(Double.isNaN(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+      case DOUBLE:
+        {
+          double d = Double.longBitsToDouble(r.readFixed64(limit));
+          if (Double.isFinite(d)) {
+            g.writeNumber(d);
+          } else {
+            g.writeString(Double.isNaN(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+          }
+          return;
         }
-        return;
-      }
       default:
         throw new AssertionError("kind " + f.kind);
     }
@@ -476,7 +503,8 @@ final class ProtobufToJson {
           return i;
         }
         int c1 = b[i + 1] & 0xFF;
-        if ((c1 & 0xC0) != 0x80 || (b[i + 2] & 0xC0) != 0x80
+        if ((c1 & 0xC0) != 0x80
+            || (b[i + 2] & 0xC0) != 0x80
             || (c == 0xE0 && c1 < 0xA0) // overlong
             || (c == 0xED && c1 >= 0xA0)) { // surrogate
           return i;
@@ -487,7 +515,9 @@ final class ProtobufToJson {
           return i;
         }
         int c1 = b[i + 1] & 0xFF;
-        if ((c1 & 0xC0) != 0x80 || (b[i + 2] & 0xC0) != 0x80 || (b[i + 3] & 0xC0) != 0x80
+        if ((c1 & 0xC0) != 0x80
+            || (b[i + 2] & 0xC0) != 0x80
+            || (b[i + 3] & 0xC0) != 0x80
             || (c == 0xF0 && c1 < 0x90) // overlong
             || (c == 0xF4 && c1 >= 0x90)) { // above U+10FFFF
           return i;

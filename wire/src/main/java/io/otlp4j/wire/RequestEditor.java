@@ -13,53 +13,59 @@ import io.otlp4j.wire.ElementView.MetricType;
 import java.nio.ByteBuffer;
 
 /**
- * Edits an encoded OTLP export request in place, as an {@link EditPolicy} decides element by element:
- * drops resources, scopes, spans, span events, span links, metrics, data points and log records, and
- * replaces the attribute list of any of them, touching only the bytes that change. The generalisation
- * of {@link ResourceRewrite}, and what the processors that filter, sample and rewrite attributes are
- * built on.
+ * Edits an encoded OTLP export request in place, as an {@link EditPolicy} decides element by
+ * element: drops resources, scopes, spans, span events, span links, metrics, data points and log
+ * records, and replaces the attribute list of any of them, touching only the bytes that change. The
+ * generalisation of {@link ResourceRewrite}, and what the processors that filter, sample and
+ * rewrite attributes are built on.
  *
  * <h2>What comes out</h2>
+ *
  * A valid request of the same signal in which:
+ *
  * <ul>
  *   <li>dropped elements are gone, with everything they hold;
- *   <li>a container that <em>becomes</em> empty is gone too: a metric that had data points and has none
- *       left, a {@code Scope*} that had spans (metrics, log records) and has none left, a {@code Resource*}
- *       that had {@code Scope*}s and has none left. A container that arrived empty stays, and a span whose
- *       events or links are all dropped stays;
- *   <li>an element whose attributes the policy changed is re-encoded: its other fields, unknown ones
- *       included, are kept as they were, its attribute list is the policy's (kept attributes as they
- *       arrived, byte for byte), and its length prefix and every enclosing one are new. A resource or scope
- *       message that arrived more than once gets the new list in the first and none in the others, so that
- *       protobuf's merge gives exactly the new list; a {@code Resource*} / {@code Scope*} without one gets
- *       one when the new list is not empty;
+ *   <li>a container that <em>becomes</em> empty is gone too: a metric that had data points and has
+ *       none left, a {@code Scope*} that had spans (metrics, log records) and has none left, a
+ *       {@code Resource*} that had {@code Scope*}s and has none left. A container that arrived
+ *       empty stays, and a span whose events or links are all dropped stays;
+ *   <li>an element whose attributes the policy changed is re-encoded: its other fields, unknown
+ *       ones included, are kept as they were, its attribute list is the policy's (kept attributes
+ *       as they arrived, byte for byte), and its length prefix and every enclosing one are new. A
+ *       resource or scope message that arrived more than once gets the new list in the first and
+ *       none in the others, so that protobuf's merge gives exactly the new list; a {@code
+ *       Resource*} / {@code Scope*} without one gets one when the new list is not empty;
  *   <li>everything else (untouched elements, unknown fields at every level, the order of fields) is
  *       passed on as retained slices of the input, adjacent ones as one slice.
  * </ul>
+ *
  * The new bytes are the added attributes and the length prefixes of changed containers, with one
- * exception that bounds the output's fragmentation: a changed container of at most
- * {@value EditOutput#COPY_LIMIT} bytes (a span, a data point, a log record with a changed attribute list)
- * is copied whole, so that it is one piece instead of a handful of slices, and neighbouring changed ones
- * join into one piece. Bigger changed containers keep their untouched parts as slices. A policy that drops
- * nothing and changes nothing gets the input back as one retained slice.
+ * exception that bounds the output's fragmentation: a changed container of at most {@value
+ * EditOutput#COPY_LIMIT} bytes (a span, a data point, a log record with a changed attribute list)
+ * is copied whole, so that it is one piece instead of a handful of slices, and neighbouring changed
+ * ones join into one piece. Bigger changed containers keep their untouched parts as slices. A
+ * policy that drops nothing and changes nothing gets the input back as one retained slice.
  *
  * <h2>Cost</h2>
- * One pass over the request down to the items, and into them only where the policy visits what they hold
- * ({@link EditPolicy#visits}): for a policy that visits spans only, an unchanged span is passed on without
- * its fields being read. An element's fields are read only when the policy asks for them. Per request: a
- * few reusable views and the output composite; per element nothing beyond the output's pieces and the
- * bytes the policy adds ({@code EditorBenchmark} measures it with {@code -prof gc}; {@code ElementViewTest}
- * checks that reading allocates nothing per span). Nesting is fixed by the OTLP schema (at most request,
- * {@code Resource*}, {@code Scope*}, item, data container, data point): no recursion.
+ *
+ * One pass over the request down to the items, and into them only where the policy visits what they
+ * hold ({@link EditPolicy#visits}): for a policy that visits spans only, an unchanged span is
+ * passed on without its fields being read. An element's fields are read only when the policy asks
+ * for them. Per request: a few reusable views and the output composite; per element nothing beyond
+ * the output's pieces and the bytes the policy adds ({@code EditorBenchmark} measures it with
+ * {@code -prof gc}; {@code ElementViewTest} checks that reading allocates nothing per span).
+ * Nesting is fixed by the OTLP schema (at most request, {@code Resource*}, {@code Scope*}, item,
+ * data container, data point): no recursion.
  *
  * <h2>Buffer ownership</h2>
- * {@link #edit} only reads the input and does not take ownership: its indexes are unchanged and the caller
- * keeps (and releases) it. The returned buffer is owned by the caller and must be released; it holds
- * retained slices of the input (which raise the input's reference count until it is released) and of one
- * heap buffer of new bytes from {@code request.alloc()}. On an exception, from malformed input or from the
- * policy, nothing is left allocated and the input's reference count is as it was. A composite input of
- * several components is read through one temporary copy (as {@link OtlpWalker#walk} does); the output
- * still slices the input itself.
+ *
+ * {@link #edit} only reads the input and does not take ownership: its indexes are unchanged and the
+ * caller keeps (and releases) it. The returned buffer is owned by the caller and must be released;
+ * it holds retained slices of the input (which raise the input's reference count until it is
+ * released) and of one heap buffer of new bytes from {@code request.alloc()}. On an exception, from
+ * malformed input or from the policy, nothing is left allocated and the input's reference count is
+ * as it was. A composite input of several components is read through one temporary copy (as {@link
+ * OtlpWalker#walk} does); the output still slices the input itself.
  *
  * <p>Immutable and thread-safe; build once, edit any number of requests from any threads.
  */
@@ -74,7 +80,9 @@ public final class RequestEditor {
     this.validate = builder.validate;
   }
 
-  /** The editor with default settings: it validates each request with {@link OtlpWalker#create()}. */
+  /**
+   * The editor with default settings: it validates each request with {@link OtlpWalker#create()}.
+   */
   public static RequestEditor create() {
     return DEFAULT;
   }
@@ -84,11 +92,11 @@ public final class RequestEditor {
   }
 
   /**
-   * Returns {@code request} edited by {@code policy}; see the class comment for what comes out and who
-   * owns which buffer.
+   * Returns {@code request} edited by {@code policy}; see the class comment for what comes out and
+   * who owns which buffer.
    *
-   * @throws WireFormatException when the request is not valid (when validating: before the policy sees
-   *     anything; otherwise possibly after it saw some elements); nothing is allocated then
+   * @throws WireFormatException when the request is not valid (when validating: before the policy
+   *     sees anything; otherwise possibly after it saw some elements); nothing is allocated then
    */
   public ByteBuf edit(Signal signal, ByteBuf request, EditPolicy policy) {
     if (signal == null || request == null || policy == null) {
@@ -100,7 +108,9 @@ public final class RequestEditor {
     return new EditRun(signal, request, policy).run();
   }
 
-  /** One edit: the output as pieces (source, start, length), and a heap buffer with the new bytes. */
+  /**
+   * One edit: the output as pieces (source, start, length), and a heap buffer with the new bytes.
+   */
   private static final class EditRun {
     private static final int UNCHANGED = 0;
     private static final int CHANGED = 1;
@@ -286,18 +296,20 @@ public final class RequestEditor {
       item.reset(b, base, itemKind, itemType, itemAttributes);
       item.addSegment(start, end);
       if (visitItem) {
-        Decision decision = switch (itemKind) {
-          case SPAN -> policy.span(item);
-          case METRIC -> policy.metric(item);
-          default -> policy.logRecord(item);
-        };
+        Decision decision =
+            switch (itemKind) {
+              case SPAN -> policy.span(item);
+              case METRIC -> policy.metric(item);
+              default -> policy.logRecord(item);
+            };
         if (decision == Decision.DROP) {
           return DROPPED;
         }
       }
       boolean modified = item.attributesModified();
       if (!modified && !descendSub) {
-        output.inputPiece(tagPos, end); // nothing inside to visit: passed on without reading its fields
+        output.inputPiece(
+            tagPos, end); // nothing inside to visit: passed on without reading its fields
         return UNCHANGED;
       }
       int hole = output.open();
@@ -320,11 +332,23 @@ public final class RequestEditor {
           }
         } else if (descendSub && itemKind == Kind.SPAN && (tag == TAG_EVENT || tag == TAG_LINK)) {
           boolean event = tag == TAG_EVENT;
-          changed |= leaf(tag, fieldStart, pos(readLength(b, pos(r), end, base)), p,
-              event ? Kind.SPAN_EVENT : Kind.SPAN_LINK, event ? OtlpSchema.EVENT : OtlpSchema.LINK, event ? 3 : 4,
-              MetricType.NONE) != UNCHANGED;
-        } else if (descendSub && itemKind == Kind.METRIC && (tag & 7) == 2 && OtlpSchema.isMetricData(tag >>> 3)) {
-          changed |= dataContainer(tag, fieldStart, pos(readLength(b, pos(r), end, base)), p) != UNCHANGED;
+          changed |=
+              leaf(
+                      tag,
+                      fieldStart,
+                      pos(readLength(b, pos(r), end, base)),
+                      p,
+                      event ? Kind.SPAN_EVENT : Kind.SPAN_LINK,
+                      event ? OtlpSchema.EVENT : OtlpSchema.LINK,
+                      event ? 3 : 4,
+                      MetricType.NONE)
+                  != UNCHANGED;
+        } else if (descendSub
+            && itemKind == Kind.METRIC
+            && (tag & 7) == 2
+            && OtlpSchema.isMetricData(tag >>> 3)) {
+          changed |=
+              dataContainer(tag, fieldStart, pos(readLength(b, pos(r), end, base)), p) != UNCHANGED;
           seenPoints += pointsSeen;
           keptPoints += pointsKept;
         } else {
@@ -377,8 +401,16 @@ public final class RequestEditor {
         p = skipValue(b, t & 7, fieldStart, p, end, base);
         if (t == TAG_1) {
           seen++;
-          int s = leaf(TAG_1, fieldStart, pos(readLength(b, pos(r), end, base)), p, Kind.DATA_POINT, pointType,
-              attributeField, type);
+          int s =
+              leaf(
+                  TAG_1,
+                  fieldStart,
+                  pos(readLength(b, pos(r), end, base)),
+                  p,
+                  Kind.DATA_POINT,
+                  pointType,
+                  attributeField,
+                  type);
           kept += s == DROPPED ? 0 : 1;
           changed |= s != UNCHANGED;
         } else {
@@ -391,20 +423,30 @@ public final class RequestEditor {
     }
 
     /** An event, link or data point: an element with nothing inside that the policy visits. */
-    private int leaf(int tag, int tagPos, int start, int end, Kind kind, int type, int attributeField,
+    private int leaf(
+        int tag,
+        int tagPos,
+        int start,
+        int end,
+        Kind kind,
+        int type,
+        int attributeField,
         MetricType metricType) {
-      if (kind == Kind.SPAN_EVENT ? !visitEvent : kind == Kind.SPAN_LINK ? !visitLink : !visitPoint) {
+      if (kind == Kind.SPAN_EVENT
+          ? !visitEvent
+          : kind == Kind.SPAN_LINK ? !visitLink : !visitPoint) {
         output.inputPiece(tagPos, end);
         return UNCHANGED;
       }
       sub.reset(b, base, kind, type, attributeField);
       sub.addSegment(start, end);
       sub.metricType(metricType);
-      Decision decision = switch (kind) {
-        case SPAN_EVENT -> policy.spanEvent(sub);
-        case SPAN_LINK -> policy.spanLink(sub);
-        default -> policy.dataPoint(sub);
-      };
+      Decision decision =
+          switch (kind) {
+            case SPAN_EVENT -> policy.spanEvent(sub);
+            case SPAN_LINK -> policy.spanLink(sub);
+            default -> policy.dataPoint(sub);
+          };
       if (decision == Decision.DROP) {
         return DROPPED;
       }
@@ -417,8 +459,8 @@ public final class RequestEditor {
     }
 
     /**
-     * The message {@code [start, end)} again under {@code tag}, with its attribute fields replaced by the
-     * view's edited list ({@code withAttributes}) or removed.
+     * The message {@code [start, end)} again under {@code tag}, with its attribute fields replaced
+     * by the view's edited list ({@code withAttributes}) or removed.
      */
     private void reencode(int tag, int start, int end, ElementView view, boolean withAttributes) {
       int hole = output.open();
@@ -446,7 +488,9 @@ public final class RequestEditor {
       output.closeChanged(hole, tag);
     }
 
-    /** A new message under {@code tag} holding only the view's edited attributes (if there are any). */
+    /**
+     * A new message under {@code tag} holding only the view's edited attributes (if there are any).
+     */
     private void newMessage(int tag, ElementView view) {
       if (view.loadedAttributes().size() == 0) {
         return;
@@ -477,10 +521,10 @@ public final class RequestEditor {
     private Builder() {}
 
     /**
-     * Whether {@link #edit} walks (validates) each request first (default true). Turn it off only for
-     * requests this process has already walked: the editor reads what it passes through within bounds
-     * and throws {@link WireFormatException} where that is broken, but does not look inside what the
-     * policy does not read.
+     * Whether {@link #edit} walks (validates) each request first (default true). Turn it off only
+     * for requests this process has already walked: the editor reads what it passes through within
+     * bounds and throws {@link WireFormatException} where that is broken, but does not look inside
+     * what the policy does not read.
      */
     public Builder validation(boolean validate) {
       this.validate = validate;

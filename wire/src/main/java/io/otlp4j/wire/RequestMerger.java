@@ -11,18 +11,22 @@ import java.util.List;
  * the requests' bytes one after another, as a {@link CompositeByteBuf} of retained slices.
  *
  * <h2>Why concatenation is a merge</h2>
- * An export request has a single field, the repeated {@code resource_spans} / {@code resource_metrics}
- * / {@code resource_logs} (field 1), and protobuf parses a message's fields in any order, appending the
- * elements of a repeated field as they come. So the concatenation of two encoded requests parses to one
- * request whose Resource* list is the first request's followed by the second's (and whose unknown
- * fields are both requests' unknown fields). No length prefix covers the request itself (gRPC and
- * OTLP/HTTP frame the whole message), so nothing needs rewriting. The inputs must be requests of the
- * same signal, each valid on its own ({@link OtlpWalker} checks that); the merge does not look at them.
+ *
+ * An export request has a single field, the repeated {@code resource_spans} / {@code
+ * resource_metrics} / {@code resource_logs} (field 1), and protobuf parses a message's fields in
+ * any order, appending the elements of a repeated field as they come. So the concatenation of two
+ * encoded requests parses to one request whose Resource* list is the first request's followed by
+ * the second's (and whose unknown fields are both requests' unknown fields). No length prefix
+ * covers the request itself (gRPC and OTLP/HTTP frame the whole message), so nothing needs
+ * rewriting. The inputs must be requests of the same signal, each valid on its own ({@link
+ * OtlpWalker} checks that); the merge does not look at them.
  *
  * <h2>Buffer ownership</h2>
- * The inputs are only sliced: their indexes and reference counts as the caller sees them are unchanged
- * and the caller keeps (and releases) them. The returned buffer is owned by the caller and must be
- * released; it holds a retained slice of every input, so their memory lives until it is released.
+ *
+ * The inputs are only sliced: their indexes and reference counts as the caller sees them are
+ * unchanged and the caller keeps (and releases) them. The returned buffer is owned by the caller
+ * and must be released; it holds a retained slice of every input, so their memory lives until it is
+ * released.
  *
  * <p>Stateless and thread-safe.
  */

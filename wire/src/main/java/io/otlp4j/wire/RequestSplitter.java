@@ -21,34 +21,38 @@ import java.util.List;
  * re-encoding the items.
  *
  * <h2>How</h2>
+ *
  * Items are spans, log records and, for metrics, data points. Each part is a complete request: the
- * enclosing {@code Resource*} and {@code Scope*} messages are written again for every part they reach,
- * with all their other fields copied byte for byte (the resource, the scope, {@code schema_url},
- * unknown fields). A metric whose data points fall into several parts becomes several {@code Metric}
- * messages, each with the metric's own fields (name, description, unit, metadata, unknown fields) and
- * its data message's fields (temporality, monotonicity, unknown fields) copied again; a data member that
- * a later member of the metric's {@code data} oneof replaces is dropped, as protobuf drops it. Items
- * themselves are retained slices of the input (consecutive items one slice), and the copied header
- * bytes and new length prefixes sit in one small buffer per part; each part is a {@link CompositeByteBuf}
- * of those. Request-level unknown fields go into the part that is current when they are met, empty
- * {@code Resource*}, {@code Scope*} and metrics into the current part too. Concatenating the parts gives a
- * request that protobuf-java parses to the original items, in the original order.
+ * enclosing {@code Resource*} and {@code Scope*} messages are written again for every part they
+ * reach, with all their other fields copied byte for byte (the resource, the scope, {@code
+ * schema_url}, unknown fields). A metric whose data points fall into several parts becomes several
+ * {@code Metric} messages, each with the metric's own fields (name, description, unit, metadata,
+ * unknown fields) and its data message's fields (temporality, monotonicity, unknown fields) copied
+ * again; a data member that a later member of the metric's {@code data} oneof replaces is dropped,
+ * as protobuf drops it. Items themselves are retained slices of the input (consecutive items one
+ * slice), and the copied header bytes and new length prefixes sit in one small buffer per part;
+ * each part is a {@link CompositeByteBuf} of those. Request-level unknown fields go into the part
+ * that is current when they are met, empty {@code Resource*}, {@code Scope*} and metrics into the
+ * current part too. Concatenating the parts gives a request that protobuf-java parses to the
+ * original items, in the original order.
  *
  * <p>A part holds at least one item: an item that is larger than {@code B} on its own (with its
- * headers) goes alone into a part larger than {@code B}. A request within both limits comes back whole,
- * as one retained slice.
+ * headers) goes alone into a part larger than {@code B}. A request within both limits comes back
+ * whole, as one retained slice.
  *
  * <h2>Buffer ownership</h2>
+ *
  * {@link #split} only reads the input: its indexes and reference count are unchanged and the caller
- * keeps (and releases) it. Every returned part is owned by the caller, who must release it; parts hold
- * retained slices of the input, so the input's memory lives until the last part is released. On an
- * exception nothing is left allocated.
+ * keeps (and releases) it. Every returned part is owned by the caller, who must release it; parts
+ * hold retained slices of the input, so the input's memory lives until the last part is released.
+ * On an exception nothing is left allocated.
  *
  * <p>Immutable and thread-safe.
  */
 public final class RequestSplitter {
   /** Default item limit per part: the Collector's default {@code send_batch_size}. */
   public static final int DEFAULT_MAX_ITEMS = 8192;
+
   /** Default byte limit per part: gRPC's default maximum message size, 4 MiB. */
   public static final int DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 
@@ -77,8 +81,8 @@ public final class RequestSplitter {
   }
 
   /**
-   * Validates {@code request} with the configured walker and cuts it into parts; see the class comment
-   * for ownership. The parts use {@code request.alloc()} for their small header buffers.
+   * Validates {@code request} with the configured walker and cuts it into parts; see the class
+   * comment for ownership. The parts use {@code request.alloc()} for their small header buffers.
    *
    * @return at least one part, in order
    * @throws WireFormatException when the request is not valid; nothing is allocated then
@@ -88,8 +92,8 @@ public final class RequestSplitter {
   }
 
   /**
-   * Like {@link #split(Signal, ByteBuf)}, and adds each part's item count to {@code itemCounts} (when
-   * not {@code null}), in the parts' order, so that the caller need not walk the parts again.
+   * Like {@link #split(Signal, ByteBuf)}, and adds each part's item count to {@code itemCounts}
+   * (when not {@code null}), in the parts' order, so that the caller need not walk the parts again.
    */
   public List<ByteBuf> split(Signal signal, ByteBuf request, List<Long> itemCounts) {
     List<ByteBuf> parts = new ArrayList<>();
@@ -133,9 +137,9 @@ public final class RequestSplitter {
   }
 
   /**
-   * One split. Levels: 0 Resource*, 1 Scope*, and for metrics 2 Metric, 3 its data message. A part is
-   * planned as a list of tokens (open a level with its header, a run of input bytes, close a level) and
-   * written when it is full, so that every length prefix is known before it is written.
+   * One split. Levels: 0 Resource*, 1 Scope*, and for metrics 2 Metric, 3 its data message. A part
+   * is planned as a list of tokens (open a level with its header, a run of input bytes, close a
+   * level) and written when it is full, so that every length prefix is known before it is written.
    */
   private final class Cut {
     private final ByteBuf input;
@@ -233,7 +237,9 @@ public final class RequestSplitter {
       endLevel(1);
     }
 
-    /** Starts level {@code k} with every field of {@code [start, end)} but its children as header. */
+    /**
+     * Starts level {@code k} with every field of {@code [start, end)} but its children as header.
+     */
     private void container(int k, int fieldNumber, int start, int end) {
       beginHeader(k, fieldNumber);
       int p = start;
@@ -251,7 +257,8 @@ public final class RequestSplitter {
 
     private void metric(int start, int end) {
       beginHeader(2, OtlpSchema.ENTRY_CHILDREN);
-      // Which data member survives protobuf's oneof semantics: the last one, from where its run began.
+      // Which data member survives protobuf's oneof semantics: the last one, from where its run
+      // began.
       int live = 0;
       int liveFrom = start;
       int p = start;
@@ -328,7 +335,9 @@ public final class RequestSplitter {
       hdrLen[k] += length;
     }
 
-    /** The size of the part if a unit of {@code extra} bytes were added inside levels 0..depth-1. */
+    /**
+     * The size of the part if a unit of {@code extra} bytes were added inside levels 0..depth-1.
+     */
     private long sizeWith(long extra, int depth) {
       long s = extra;
       for (int k = depth - 1; k >= 0; k--) {
@@ -439,14 +448,15 @@ public final class RequestSplitter {
               sizes[sp - 1] += tokens[t + 2] - tokens[t + 1];
             }
             break;
-          default: {
-            long c = sizes[--sp];
-            tokens[stack[sp] + 4] = (int) c;
-            if (sp > 0) {
-              sizes[sp - 1] += 1 + varintSize(c) + c;
+          default:
+            {
+              long c = sizes[--sp];
+              tokens[stack[sp] + 4] = (int) c;
+              if (sp > 0) {
+                sizes[sp - 1] += 1 + varintSize(c) + c;
+              }
+              break;
             }
-            break;
-          }
         }
       }
       CompositeByteBuf part = alloc.compositeBuffer(Integer.MAX_VALUE);
@@ -462,10 +472,13 @@ public final class RequestSplitter {
             headers.writeBytes(arena, tokens[t + 2], tokens[t + 3]);
           } else if (tokens[t] == RUN) {
             if (headers.writerIndex() > pending) {
-              part.addComponent(true, headers.retainedSlice(pending, headers.writerIndex() - pending));
+              part.addComponent(
+                  true, headers.retainedSlice(pending, headers.writerIndex() - pending));
               pending = headers.writerIndex();
             }
-            part.addComponent(true, input.retainedSlice(readerIndex + tokens[t + 1], tokens[t + 2] - tokens[t + 1]));
+            part.addComponent(
+                true,
+                input.retainedSlice(readerIndex + tokens[t + 1], tokens[t + 2] - tokens[t + 1]));
           }
         }
         if (headers.writerIndex() > pending) {
@@ -510,17 +523,21 @@ public final class RequestSplitter {
     private Builder() {}
 
     /**
-     * Whether {@link #split} walks (validates) each request first (default true). Turn it off only for
-     * requests this process has already walked, to save the second pass: the cut itself reads every
-     * field's tag and length within bounds and throws {@link WireFormatException} where they are broken,
-     * but does not look inside items, so it cannot tell a malformed item from a valid one.
+     * Whether {@link #split} walks (validates) each request first (default true). Turn it off only
+     * for requests this process has already walked, to save the second pass: the cut itself reads
+     * every field's tag and length within bounds and throws {@link WireFormatException} where they
+     * are broken, but does not look inside items, so it cannot tell a malformed item from a valid
+     * one.
      */
     public Builder validation(boolean validate) {
       this.validate = validate;
       return this;
     }
 
-    /** The most items (spans, data points, log records) in one part; default {@value #DEFAULT_MAX_ITEMS}. */
+    /**
+     * The most items (spans, data points, log records) in one part; default {@value
+     * #DEFAULT_MAX_ITEMS}.
+     */
     public Builder maxItems(int maxItems) {
       if (maxItems < 1) {
         throw new IllegalArgumentException("maxItems must be at least 1, was " + maxItems);
@@ -530,7 +547,8 @@ public final class RequestSplitter {
     }
 
     /**
-     * The most bytes in one part, unless a single item needs more; default {@value #DEFAULT_MAX_BYTES}.
+     * The most bytes in one part, unless a single item needs more; default {@value
+     * #DEFAULT_MAX_BYTES}.
      */
     public Builder maxBytes(int maxBytes) {
       if (maxBytes < 1) {
@@ -540,7 +558,10 @@ public final class RequestSplitter {
       return this;
     }
 
-    /** The walker that validates each request before it is cut (default {@link OtlpWalker#create()}). */
+    /**
+     * The walker that validates each request before it is cut (default {@link
+     * OtlpWalker#create()}).
+     */
     public Builder walker(OtlpWalker walker) {
       if (walker == null) {
         throw new IllegalArgumentException("walker must not be null");

@@ -12,39 +12,42 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Inserts, updates, upserts and deletes resource attributes in every resource of an encoded OTLP export request, touching
- * only the bytes that change: each {@code Resource} message is re-encoded (with its {@code Resource*}
- * length prefix), and everything else (scopes, items, unknown fields at every level) is passed on as
- * retained slices of the input.
+ * Inserts, updates, upserts and deletes resource attributes in every resource of an encoded OTLP
+ * export request, touching only the bytes that change: each {@code Resource} message is re-encoded
+ * (with its {@code Resource*} length prefix), and everything else (scopes, items, unknown fields at
+ * every level) is passed on as retained slices of the input.
  *
  * <h2>Semantics</h2>
+ *
  * <ul>
- *   <li>{@code upsert(key, value)}: the first attribute with the key gets the new value, in place (its
- *       other fields, unknown ones included, kept);
- *       later attributes with the same key are removed; a resource without the key gets it appended
- *       (several in the order of their upserts). A Resource* without a resource gets one holding the
- *       upserted attributes.
- *   <li>{@code update(key, value)}: as upsert for a resource that has the key; a resource without it is
- *       left without it.
- *   <li>{@code insert(key, value)}: a resource without the key gets it appended (a Resource* without a
- *       resource gets one); a resource that has it keeps every attribute with the key as it was.
+ *   <li>{@code upsert(key, value)}: the first attribute with the key gets the new value, in place
+ *       (its other fields, unknown ones included, kept); later attributes with the same key are
+ *       removed; a resource without the key gets it appended (several in the order of their
+ *       upserts). A Resource* without a resource gets one holding the upserted attributes.
+ *   <li>{@code update(key, value)}: as upsert for a resource that has the key; a resource without
+ *       it is left without it.
+ *   <li>{@code insert(key, value)}: a resource without the key gets it appended (a Resource*
+ *       without a resource gets one); a resource that has it keeps every attribute with the key as
+ *       it was.
  *   <li>{@code delete(key)}: every attribute with the key is removed.
- *   <li>The {@code *FromAttribute(key, source)} forms take the value of the resource's first attribute
- *       named {@code source} (as the resource arrived, before any operation); a resource without {@code
- *       source} is left as it is for that operation (the Collector's {@code from_attribute}).
+ *   <li>The {@code *FromAttribute(key, source)} forms take the value of the resource's first
+ *       attribute named {@code source} (as the resource arrived, before any operation); a resource
+ *       without {@code source} is left as it is for that operation (the Collector's {@code
+ *       from_attribute}).
  *   <li>These are the OpenTelemetry Collector {@code resource} processor's actions. Operations on
  *       different keys are independent, so their order does not matter.
  *   <li>A later operation on a key replaces an earlier one on the same key in the builder.
- *   <li>A Resource* carrying its {@code resource} field more than once (protobuf merges them) gets one
- *       re-encoded resource holding the merged content, where the first one was.
- *   <li>The resource's other fields ({@code dropped_attributes_count}, entity refs, unknown fields) are
- *       kept byte for byte. {@code dropped_attributes_count} is not changed.
+ *   <li>A Resource* carrying its {@code resource} field more than once (protobuf merges them) gets
+ *       one re-encoded resource holding the merged content, where the first one was.
+ *   <li>The resource's other fields ({@code dropped_attributes_count}, entity refs, unknown fields)
+ *       are kept byte for byte. {@code dropped_attributes_count} is not changed.
  * </ul>
  *
  * <h2>Buffer ownership</h2>
+ *
  * {@link #apply} only reads the input: its indexes and reference count are unchanged and the caller
- * keeps (and releases) it. The returned buffer is owned by the caller and must be released; it holds
- * retained slices of the input. On an exception nothing is left allocated.
+ * keeps (and releases) it. The returned buffer is owned by the caller and must be released; it
+ * holds retained slices of the input. On an exception nothing is left allocated.
  *
  * <p>Immutable and thread-safe; build once, apply to any number of requests from any threads.
  */
@@ -58,18 +61,27 @@ public final class ResourceRewrite {
   static final byte DELETE = 3;
 
   final byte[][] keys;
+
   /** For each key: its operation. */
   final byte[] kinds;
-  /** For each key: the encoded KeyValue field (tag, length, content) to append, or null to delete. */
+
+  /**
+   * For each key: the encoded KeyValue field (tag, length, content) to append, or null to delete.
+   */
   final byte[][] replacements;
+
   /** For each upserted key: the encoded value field (KeyValue field 2: tag, length, AnyValue). */
   final byte[][] values;
+
   /** For each key: the attribute its value is copied from, or null. */
   final byte[][] sources;
+
   /** For each key: its encoded key field (KeyValue field 1), for appending a copied value. */
   final byte[][] keyFields;
+
   /** Whether some operation may add an attribute to a Resource* that has no resource. */
   final boolean anyAppend;
+
   private final OtlpWalker walker;
   private final boolean validate;
 
@@ -105,8 +117,8 @@ public final class ResourceRewrite {
   }
 
   /**
-   * Validates {@code request} and returns it with every resource rewritten; see the class comment for
-   * ownership. New bytes are allocated from {@code request.alloc()}.
+   * Validates {@code request} and returns it with every resource rewritten; see the class comment
+   * for ownership. New bytes are allocated from {@code request.alloc()}.
    *
    * @throws WireFormatException when the request is not valid; nothing is allocated then
    */
@@ -118,9 +130,9 @@ public final class ResourceRewrite {
   }
 
   /**
-   * Like {@link #apply(Signal, ByteBuf)} for a request that was walked already ({@code walked} is its
-   * summary, or that of the request it was rewritten from): it is not walked again, whatever the
-   * validation setting. Ownership as for {@link #apply(Signal, ByteBuf)}.
+   * Like {@link #apply(Signal, ByteBuf)} for a request that was walked already ({@code walked} is
+   * its summary, or that of the request it was rewritten from): it is not walked again, whatever
+   * the validation setting. Ownership as for {@link #apply(Signal, ByteBuf)}.
    *
    * @throws WireFormatException when the request is not valid after all; nothing is allocated then
    */
@@ -141,10 +153,10 @@ public final class ResourceRewrite {
     private Builder() {}
 
     /**
-     * Whether {@link #apply} walks (validates) each request first (default true). Turn it off only for
-     * requests this process has already walked: the rewrite itself reads the fields it passes within
-     * bounds and throws {@link WireFormatException} where they are broken, but does not look inside
-     * scopes and items.
+     * Whether {@link #apply} walks (validates) each request first (default true). Turn it off only
+     * for requests this process has already walked: the rewrite itself reads the fields it passes
+     * within bounds and throws {@link WireFormatException} where they are broken, but does not look
+     * inside scopes and items.
      */
     public Builder validation(boolean validate) {
       this.validate = validate;
@@ -221,17 +233,26 @@ public final class ResourceRewrite {
       return this;
     }
 
-    /** Upserts {@code key} with the value of the resource's attribute {@code source}, where it has one. */
+    /**
+     * Upserts {@code key} with the value of the resource's attribute {@code source}, where it has
+     * one.
+     */
     public Builder upsertFromAttribute(String key, String source) {
       return copy(key, UPSERT, source);
     }
 
-    /** Updates {@code key} with the value of the resource's attribute {@code source}, where it has both. */
+    /**
+     * Updates {@code key} with the value of the resource's attribute {@code source}, where it has
+     * both.
+     */
     public Builder updateFromAttribute(String key, String source) {
       return copy(key, UPDATE, source);
     }
 
-    /** Inserts {@code key} with the value of the resource's attribute {@code source}, where it has one. */
+    /**
+     * Inserts {@code key} with the value of the resource's attribute {@code source}, where it has
+     * one.
+     */
     public Builder insertFromAttribute(String key, String source) {
       return copy(key, INSERT, source);
     }
@@ -294,12 +315,13 @@ public final class ResourceRewrite {
   public String toString() {
     List<String> ops = new ArrayList<>();
     for (int k = 0; k < keys.length; k++) {
-      String kind = switch (kinds[k]) {
-        case UPSERT -> "upsert ";
-        case UPDATE -> "update ";
-        case INSERT -> "insert ";
-        default -> "delete ";
-      };
+      String kind =
+          switch (kinds[k]) {
+            case UPSERT -> "upsert ";
+            case UPDATE -> "update ";
+            case INSERT -> "insert ";
+            default -> "delete ";
+          };
       ops.add(kind + new String(keys[k], StandardCharsets.UTF_8));
     }
     return "ResourceRewrite" + ops;

@@ -25,6 +25,7 @@ import java.util.Arrays;
  * prefix).
  *
  * <h2>Buffer ownership</h2>
+ *
  * Only reads the input: its indexes and reference count are unchanged and the caller keeps it.
  * {@link #run()} returns a buffer the caller owns and must release, holding retained slices of the
  * input; on an exception it releases what it allocated, so nothing is left allocated.
@@ -41,11 +42,18 @@ final class ResourceRewriteRun {
   private final ByteBuf out;
   private int[] pieces = new int[3 * 16];
   private int pieceCount;
+
   /** Per resource field of the current Resource*: tag position, content start, end. */
   private int[] occurrences = new int[12];
+
   private final boolean[] written;
-  /** Per operation with a source, in the current Resource*: where the source's value field is, or -1. */
+
+  /**
+   * Per operation with a source, in the current Resource*: where the source's value field is, or
+   * -1.
+   */
   private final int[] sourceStart;
+
   private final int[] sourceEnd;
   private final byte[][] keys;
   private final byte[] kinds;
@@ -98,9 +106,11 @@ final class ResourceRewriteRun {
         int source = pieces[3 * i];
         int start = pieces[3 * i + 1];
         int length = pieces[3 * i + 2];
-        result.addComponent(true, source == FROM_INPUT
-            ? input.retainedSlice(readerIndex + start - base, length)
-            : out.retainedSlice(start, length));
+        result.addComponent(
+            true,
+            source == FROM_INPUT
+                ? input.retainedSlice(readerIndex + start - base, length)
+                : out.retainedSlice(start, length));
       }
       return result;
     } catch (RuntimeException | Error e) {
@@ -243,8 +253,8 @@ final class ResourceRewriteRun {
   }
 
   /**
-   * Writes the KeyValue whose content is {@code [start, end)} with its value replaced: its other fields
-   * (the key, unknown fields) are kept as they are.
+   * Writes the KeyValue whose content is {@code [start, end)} with its value replaced: its other
+   * fields (the key, unknown fields) are kept as they are.
    */
   private void replaceValue(int start, int end, byte[] valueField, int valueStart, int valueEnd) {
     int valueLength = valueField != null ? valueField.length : valueEnd - valueStart;
@@ -305,7 +315,10 @@ final class ResourceRewriteRun {
     }
   }
 
-  /** If the KeyValue {@code [start, end)} is named {@code key}: records its (last) value field for {@code k}. */
+  /**
+   * If the KeyValue {@code [start, end)} is named {@code key}: records its (last) value field for
+   * {@code k}.
+   */
   private void keyValueMatching(int start, int end, byte[] key, int k) {
     int keyStart = start;
     int keyLength = 0;
@@ -323,7 +336,8 @@ final class ResourceRewriteRun {
         keyStart = pos(lr);
         keyLength = value(lr);
       } else if (tag == ((2 << 3) | LENGTH_DELIMITED)) {
-        // Protobuf merges repeated message fields; the relay's inputs carry one value, the last kept.
+        // Protobuf merges repeated message fields; the relay's inputs carry one value, the last
+        // kept.
         valueStart = tagPos;
         valueEnd = p;
       }

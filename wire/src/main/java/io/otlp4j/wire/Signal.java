@@ -3,18 +3,33 @@ package io.otlp4j.wire;
 /**
  * The three OTLP signals, with the names each one has on the wire and in the specification.
  *
- * <p>Every OTLP export request has the same three-level shape: field 1 of the request is the repeated
- * {@code Resource*} message, field 2 of that is the repeated {@code Scope*} message, and field 2 of
- * that is the repeated item (span, metric or log record). The walker, split, merge and rewrite rely
- * on this shared shape.
+ * <p>Every OTLP export request has the same three-level shape: field 1 of the request is the
+ * repeated {@code Resource*} message, field 2 of that is the repeated {@code Scope*} message, and
+ * field 2 of that is the repeated item (span, metric or log record). The walker, split, merge and
+ * rewrite rely on this shared shape.
  */
 public enum Signal {
-  TRACES("traces", "/v1/traces", "opentelemetry.proto.collector.trace.v1.TraceService",
-      "resourceSpans", "scopeSpans", "spans"),
-  METRICS("metrics", "/v1/metrics", "opentelemetry.proto.collector.metrics.v1.MetricsService",
-      "resourceMetrics", "scopeMetrics", "metrics"),
-  LOGS("logs", "/v1/logs", "opentelemetry.proto.collector.logs.v1.LogsService",
-      "resourceLogs", "scopeLogs", "logRecords");
+  TRACES(
+      "traces",
+      "/v1/traces",
+      "opentelemetry.proto.collector.trace.v1.TraceService",
+      "resourceSpans",
+      "scopeSpans",
+      "spans"),
+  METRICS(
+      "metrics",
+      "/v1/metrics",
+      "opentelemetry.proto.collector.metrics.v1.MetricsService",
+      "resourceMetrics",
+      "scopeMetrics",
+      "metrics"),
+  LOGS(
+      "logs",
+      "/v1/logs",
+      "opentelemetry.proto.collector.logs.v1.LogsService",
+      "resourceLogs",
+      "scopeLogs",
+      "logRecords");
 
   private final String id;
   private final String httpPath;
@@ -23,8 +38,13 @@ public enum Signal {
   private final String scopeJsonName;
   private final String itemJsonName;
 
-  Signal(String id, String httpPath, String grpcService, String resourceJsonName,
-      String scopeJsonName, String itemJsonName) {
+  Signal(
+      String id,
+      String httpPath,
+      String grpcService,
+      String resourceJsonName,
+      String scopeJsonName,
+      String itemJsonName) {
     this.id = id;
     this.httpPath = httpPath;
     this.grpcService = grpcService;
@@ -48,7 +68,9 @@ public enum Signal {
     return grpcService;
   }
 
-  /** The OTLP/JSON key of the request's top-level repeated field, for example {@code resourceSpans}. */
+  /**
+   * The OTLP/JSON key of the request's top-level repeated field, for example {@code resourceSpans}.
+   */
   public String resourceJsonName() {
     return resourceJsonName;
   }
@@ -74,6 +96,7 @@ public enum Signal {
         return signal;
       }
     }
-    throw new IllegalArgumentException("unknown signal '" + id + "' (expected traces, metrics or logs)");
+    throw new IllegalArgumentException(
+        "unknown signal '" + id + "' (expected traces, metrics or logs)");
   }
 }

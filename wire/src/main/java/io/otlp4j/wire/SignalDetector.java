@@ -25,35 +25,38 @@ import java.util.Set;
  * is a candidate when {@link OtlpWalker} accepts the bytes as that signal's request; among the
  * candidates, those that read the bytes with the fewest <em>misfits</em> win. A misfit is a field
  * whose number the message defines (or leaves out of a range it uses, below {@code 17}) but that
- * arrives with another wire type or is absent from the schema: protobuf-java would keep it as an unknown
- * field. A request of one signal read as another is full of misfits at some depth (a metric's
- * {@code summary} is field 11 as a span's {@code events} is, but a summary's data points are
- * length-delimited where an event's time is fixed64), so a request that reads cleanly as exactly one
- * signal is detected as it. Field numbers above every OTLP message's (extensions, newer versions) say
- * nothing and are not counted.
+ * arrives with another wire type or is absent from the schema: protobuf-java would keep it as an
+ * unknown field. A request of one signal read as another is full of misfits at some depth (a
+ * metric's {@code summary} is field 11 as a span's {@code events} is, but a summary's data points
+ * are length-delimited where an event's time is fixed64), so a request that reads cleanly as
+ * exactly one signal is detected as it. Field numbers above every OTLP message's (extensions, newer
+ * versions) say nothing and are not counted.
  *
- * <p>A request without items, or whose items carry only fields that mean the same in two signals
- * (a metric with only a name reads as a span with a trace id), is ambiguous: {@link #candidates}
- * then names every signal it could be and {@link #detect} answers {@code null}. Malformed input has
- * no candidate. Servers never need this: the path or gRPC method names the signal.
+ * <p>A request without items, or whose items carry only fields that mean the same in two signals (a
+ * metric with only a name reads as a span with a trace id), is ambiguous: {@link #candidates} then
+ * names every signal it could be and {@link #detect} answers {@code null}. Malformed input has no
+ * candidate. Servers never need this: the path or gRPC method names the signal.
  *
  * <p>Cost: up to three walks and three schema reads of the request; meant for tools, not for a data
- * path. Stateless and thread-safe. Never reads outside the buffer's remaining bytes and never throws
- * for malformed input.
+ * path. Stateless and thread-safe. Never reads outside the buffer's remaining bytes and never
+ * throws for malformed input.
  */
 public final class SignalDetector {
 
   private SignalDetector() {}
 
-  /** Detects the signal of the encoded request in {@code bytes}, or returns {@code null} if it cannot tell. */
+  /**
+   * Detects the signal of the encoded request in {@code bytes}, or returns {@code null} if it
+   * cannot tell.
+   */
   public static Signal detect(byte[] bytes) {
     return detect(ByteBuffer.wrap(bytes));
   }
 
   /**
-   * Detects the signal of the encoded request in the remaining bytes of {@code request} (its position
-   * is not changed), or returns {@code null} if it cannot tell: then {@link #candidates(ByteBuffer)}
-   * says whether it is malformed (none) or ambiguous (several).
+   * Detects the signal of the encoded request in the remaining bytes of {@code request} (its
+   * position is not changed), or returns {@code null} if it cannot tell: then {@link
+   * #candidates(ByteBuffer)} says whether it is malformed (none) or ambiguous (several).
    */
   public static Signal detect(ByteBuffer request) {
     Set<Signal> candidates = candidates(request);
@@ -66,9 +69,10 @@ public final class SignalDetector {
   }
 
   /**
-   * The signals the remaining bytes of {@code request} could be a request of (see the class comment):
-   * empty when they are no valid request of any signal, one when the signal is known, several when
-   * the bytes fit each of them equally well. The buffer's position and limit are not changed.
+   * The signals the remaining bytes of {@code request} could be a request of (see the class
+   * comment): empty when they are no valid request of any signal, one when the signal is known,
+   * several when the bytes fit each of them equally well. The buffer's position and limit are not
+   * changed.
    */
   public static Set<Signal> candidates(ByteBuffer request) {
     ByteBuffer view = request.duplicate();
@@ -96,8 +100,8 @@ public final class SignalDetector {
   }
 
   /**
-   * Counts the misfits of the message of {@code type} in {@code [p, end)}, recursively. Only called on
-   * bytes the walker accepted for the same signal, so the nesting is within the walker's limit.
+   * Counts the misfits of the message of {@code type} in {@code [p, end)}, recursively. Only called
+   * on bytes the walker accepted for the same signal, so the nesting is within the walker's limit.
    */
   private static long misfits(ByteBuffer b, int base, int p, int end, int type, int depth) {
     final int row = type * FIELDS;
@@ -152,7 +156,10 @@ public final class SignalDetector {
   }
 
   private static boolean isMessage(byte kind) {
-    return kind != STRING && kind != BYTES && kind != TRACE_ID && kind != REPEATED_FIXED64
+    return kind != STRING
+        && kind != BYTES
+        && kind != TRACE_ID
+        && kind != REPEATED_FIXED64
         && kind != REPEATED_VARINT;
   }
 }

@@ -5,21 +5,23 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A reusable, read-only {@link CharSequence} over a UTF-8 string field of an encoded message, for
- * {@link ElementView}'s accessors: comparing it ({@link #contentEquals(byte[])}), matching a regex on it
- * or reading it character by character allocates nothing. ASCII (the usual case for names and keys) is
- * read straight from the bytes; other text is decoded once into a reusable {@code char[]}.
+ * {@link ElementView}'s accessors: comparing it ({@link #contentEquals(byte[])}), matching a regex
+ * on it or reading it character by character allocates nothing. ASCII (the usual case for names and
+ * keys) is read straight from the bytes; other text is decoded once into a reusable {@code char[]}.
  *
- * <p>A view is only valid during the {@link EditPolicy} callback that obtained it, and until the accessor
- * that returned it is called again; {@link #toString()} makes a copy that may be kept. An absent field
- * reads as the empty string ({@link #isPresent()} tells them apart). Not thread-safe.
+ * <p>A view is only valid during the {@link EditPolicy} callback that obtained it, and until the
+ * accessor that returned it is called again; {@link #toString()} makes a copy that may be kept. An
+ * absent field reads as the empty string ({@link #isPresent()} tells them apart). Not thread-safe.
  */
 public final class TextView implements CharSequence {
   private ByteBuffer b;
   private int start;
   private int length;
   private boolean present;
+
   /** -1 not yet known, 0 all ASCII, 1 decoded into {@link #chars}. */
   private int state;
+
   private char[] chars = new char[0];
   private int charCount;
 
@@ -142,7 +144,10 @@ public final class TextView implements CharSequence {
     return state == 0;
   }
 
-  /** Decodes non-ASCII text into {@link #chars} (the walker or the input guarantees valid UTF-8, or U+FFFD). */
+  /**
+   * Decodes non-ASCII text into {@link #chars} (the walker or the input guarantees valid UTF-8, or
+   * U+FFFD).
+   */
   private void decode() {
     if (charCount >= 0) {
       return;

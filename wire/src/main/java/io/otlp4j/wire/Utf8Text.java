@@ -1,15 +1,17 @@
 package io.otlp4j.wire;
 
 /**
- * UTF-8 for {@link ProtoWriter}: the encoded length of a {@code CharSequence} and its encoding into a
- * byte array, both without a {@code String} or {@code byte[]} per value, and both treating an unpaired
- * surrogate as {@code '?'} (one byte), as {@code String.getBytes(UTF_8)} does. Stateless.
+ * UTF-8 for {@link ProtoWriter}: the encoded length of a {@code CharSequence} and its encoding into
+ * a byte array, both without a {@code String} or {@code byte[]} per value, and both treating an
+ * unpaired surrogate as {@code '?'} (one byte), as {@code String.getBytes(UTF_8)} does. Stateless.
  */
 final class Utf8Text {
 
   private Utf8Text() {}
 
-  /** The number of bytes {@code s} takes in UTF-8; an unpaired surrogate counts as one byte ('?'). */
+  /**
+   * The number of bytes {@code s} takes in UTF-8; an unpaired surrogate counts as one byte ('?').
+   */
   static int utf8Length(CharSequence s) {
     int n = s.length();
     int length = n;
@@ -20,7 +22,9 @@ final class Utf8Text {
       }
       if (c < 0x800) {
         length += 1;
-      } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < n
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
         length += 2; // 4 bytes for 2 chars
         i++;
       } else if (Character.isSurrogate(c)) {
@@ -51,7 +55,9 @@ final class Utf8Text {
         b[p++] = (byte) (0xC0 | (c >>> 6));
         b[p++] = (byte) (0x80 | (c & 0x3F));
       } else if (Character.isSurrogate(c)) {
-        if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+        if (Character.isHighSurrogate(c)
+            && i + 1 < n
+            && Character.isLowSurrogate(s.charAt(i + 1))) {
           int cp = Character.toCodePoint(c, s.charAt(++i));
           b[p++] = (byte) (0xF0 | (cp >>> 18));
           b[p++] = (byte) (0x80 | ((cp >>> 12) & 0x3F));

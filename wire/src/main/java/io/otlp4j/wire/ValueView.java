@@ -9,20 +9,23 @@ import static io.otlp4j.wire.WireReader.value;
 import java.nio.ByteBuffer;
 
 /**
- * A reusable, read-only view of an encoded {@code AnyValue} (an attribute's value or a log body), for
- * {@link ElementView}: reading its type and scalar value allocates nothing. As protobuf does, the last
- * member of the {@code value} oneof that arrived wins.
+ * A reusable, read-only view of an encoded {@code AnyValue} (an attribute's value or a log body),
+ * for {@link ElementView}: reading its type and scalar value allocates nothing. As protobuf does,
+ * the last member of the {@code value} oneof that arrived wins.
  *
- * <p>A view is valid during the {@link EditPolicy} callback that filled it, until it is filled again.
- * {@link #ValueView()} makes a spare one for {@link ElementView#attribute(byte[], ValueView)}, so that a
- * policy can hold two values at once. Not thread-safe.
+ * <p>A view is valid during the {@link EditPolicy} callback that filled it, until it is filled
+ * again. {@link #ValueView()} makes a spare one for {@link ElementView#attribute(byte[],
+ * ValueView)}, so that a policy can hold two values at once. Not thread-safe.
  */
 public final class ValueView {
   /** The member of the {@code value} oneof that is set. */
   public enum Type {
     /** No such attribute (or no body). */
     ABSENT,
-    /** Present, with no member of the oneof set (or only the profiles-only {@code string_value_strindex}). */
+    /**
+     * Present, with no member of the oneof set (or only the profiles-only {@code
+     * string_value_strindex}).
+     */
     EMPTY,
     STRING,
     BOOL,
@@ -37,12 +40,17 @@ public final class ValueView {
   private Type type = Type.ABSENT;
   private int valuePos;
   private int valueLength;
+
   /** The whole AnyValue's content, for {@link #encoded()}. */
   private int anyStart;
+
   private int anyEnd;
   private final TextView text = new TextView();
 
-  /** An empty ({@link Type#ABSENT}) view to pass to {@link ElementView#attribute(byte[], ValueView)}. */
+  /**
+   * An empty ({@link Type#ABSENT}) view to pass to {@link ElementView#attribute(byte[],
+   * ValueView)}.
+   */
   public ValueView() {}
 
   ValueView absent() {
@@ -50,7 +58,9 @@ public final class ValueView {
     return this;
   }
 
-  /** Points the view at the AnyValue whose content is {@code [start, end)} (already bounds-checked). */
+  /**
+   * Points the view at the AnyValue whose content is {@code [start, end)} (already bounds-checked).
+   */
   ValueView set(ByteBuffer b, int start, int end, int base) {
     this.b = b;
     type = Type.EMPTY;
@@ -64,18 +74,20 @@ public final class ValueView {
       int tag = value(r);
       int valueStart = p;
       p = skipValue(b, tag & 7, tagPos, p, end, base);
-      Type t = switch (tag) {
-        case (1 << 3) | 2 -> Type.STRING;
-        case (2 << 3) -> Type.BOOL;
-        case (3 << 3) -> Type.INT;
-        case (4 << 3) | 1 -> Type.DOUBLE;
-        case (5 << 3) | 2 -> Type.ARRAY;
-        case (6 << 3) | 2 -> Type.KVLIST;
-        case (7 << 3) | 2 -> Type.BYTES;
-        // string_value_strindex: profiles only; other signals treat the value as empty (the spec's advice)
-        case (8 << 3) -> Type.EMPTY;
-        default -> null;
-      };
+      Type t =
+          switch (tag) {
+            case (1 << 3) | 2 -> Type.STRING;
+            case (2 << 3) -> Type.BOOL;
+            case (3 << 3) -> Type.INT;
+            case (4 << 3) | 1 -> Type.DOUBLE;
+            case (5 << 3) | 2 -> Type.ARRAY;
+            case (6 << 3) | 2 -> Type.KVLIST;
+            case (7 << 3) | 2 -> Type.BYTES;
+            // string_value_strindex: profiles only; other signals treat the value as empty (the
+            // spec's advice)
+            case (8 << 3) -> Type.EMPTY;
+            default -> null;
+          };
       if (t != null) {
         type = t;
         if ((tag & 7) == 2) {
@@ -119,7 +131,10 @@ public final class ValueView {
     return type == Type.DOUBLE ? Double.longBitsToDouble(fixed64(b, valuePos)) : 0;
   }
 
-  /** A copy of the encoded {@code AnyValue} message (its fields, no tag or length); empty when absent. */
+  /**
+   * A copy of the encoded {@code AnyValue} message (its fields, no tag or length); empty when
+   * absent.
+   */
   byte[] encoded() {
     if (type == Type.ABSENT) {
       return new byte[0];
@@ -131,7 +146,10 @@ public final class ValueView {
     return copy;
   }
 
-  /** A varint already bounds-checked by {@link WireReader#skipValue} (at most ten bytes, inside the message). */
+  /**
+   * A varint already bounds-checked by {@link WireReader#skipValue} (at most ten bytes, inside the
+   * message).
+   */
   static long readVarint64(ByteBuffer b, int p) {
     long result = 0;
     for (int shift = 0; shift < 64; shift += 7) {

@@ -3,8 +3,8 @@ package io.otlp4j.wire;
 /**
  * What {@link OtlpWalker} counted in one valid export request.
  *
- * <p>Items are counted as the OpenTelemetry Collector counts them (its {@code SpanCount},
- * {@code DataPointCount}, {@code LogRecordCount}): spans, metric data points (of every metric type,
+ * <p>Items are counted as the OpenTelemetry Collector counts them (its {@code SpanCount}, {@code
+ * DataPointCount}, {@code LogRecordCount}): spans, metric data points (of every metric type,
  * following protobuf's oneof semantics when a metric carries more than one data member) and log
  * records. Immutable once returned; safe to share between threads.
  */
@@ -53,7 +53,16 @@ public final class WalkSummary {
 
   @Override
   public String toString() {
-    return signal.id() + "{resources=" + resources + ", scopes=" + scopes + ", items=" + itemCount()
-        + (signal == Signal.METRICS ? ", metrics=" + topItems : "") + ", bytes=" + byteCount + "}";
+    return signal.id()
+        + "{resources="
+        + resources
+        + ", scopes="
+        + scopes
+        + ", items="
+        + itemCount()
+        + (signal == Signal.METRICS ? ", metrics=" + topItems : "")
+        + ", bytes="
+        + byteCount
+        + "}";
   }
 }

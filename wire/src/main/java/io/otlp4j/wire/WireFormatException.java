@@ -1,8 +1,8 @@
 package io.otlp4j.wire;
 
 /**
- * The one exception the wire module throws for malformed input: bad protobuf structure, bad OTLP/JSON,
- * a compressed stream that is corrupt or decompresses past its limit.
+ * The one exception the wire module throws for malformed input: bad protobuf structure, bad
+ * OTLP/JSON, a compressed stream that is corrupt or decompresses past its limit.
  *
  * <p>It carries the byte offset at which the problem was found (relative to the start of the input
  * as the caller gave it; {@code -1} where no offset applies) and a short reason meant for a person,
@@ -23,7 +23,10 @@ public final class WireFormatException extends RuntimeException {
     this.reason = reason;
   }
 
-  /** As {@link #WireFormatException(long, String)}, keeping the lower-level cause (a codec's own error). */
+  /**
+   * As {@link #WireFormatException(long, String)}, keeping the lower-level cause (a codec's own
+   * error).
+   */
   public WireFormatException(long offset, String reason, Throwable cause) {
     super(offset >= 0 ? "offset " + offset + ": " + reason : reason, cause, false, false);
     this.offset = offset;

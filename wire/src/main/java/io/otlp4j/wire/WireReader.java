@@ -10,9 +10,9 @@ import java.nio.ByteOrder;
  * Bounds-checked protobuf primitives over absolute indexes of a {@link ByteBuffer}, shared by the
  * walker, the splitter and the resource rewrite.
  *
- * <p>Every method takes the end of the enclosing message and never reads at or past it, so a hostile
- * length or varint can never make a read leave the message it belongs to. Errors are thrown as
- * {@link WireFormatException} with the offset relative to {@code base} (the index of the input's
+ * <p>Every method takes the end of the enclosing message and never reads at or past it, so a
+ * hostile length or varint can never make a read leave the message it belongs to. Errors are thrown
+ * as {@link WireFormatException} with the offset relative to {@code base} (the index of the input's
  * first byte). Methods that return a position and a value return them packed in one {@code long}
  * (position in the high 32 bits) so that the hot path allocates nothing.
  *
@@ -27,9 +27,13 @@ final class WireReader {
   static final int FIXED32 = 5;
 
   private static final long HIGH_BITS = 0x8080808080808080L;
+
   /** Eight bytes of a byte[] in one load (the ASCII check does not care about their order). */
-  private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
-  private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
+
+  private static final VarHandle INTS =
+      MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
 
   private WireReader() {}
 
@@ -48,15 +52,19 @@ final class WireReader {
   }
 
   /**
-   * The array behind {@code b} when its indexes are the array's own (a writable heap buffer with array
-   * offset 0, as {@link #view(ByteBuf)} and {@code ByteBuffer.wrap} make), else {@code null}. Hot paths
-   * read such an array directly, with the JVM's array bounds check instead of the buffer's index checks.
+   * The array behind {@code b} when its indexes are the array's own (a writable heap buffer with
+   * array offset 0, as {@link #view(ByteBuf)} and {@code ByteBuffer.wrap} make), else {@code null}.
+   * Hot paths read such an array directly, with the JVM's array bounds check instead of the
+   * buffer's index checks.
    */
   static byte[] array(ByteBuffer b) {
     return b.hasArray() && b.arrayOffset() == 0 ? b.array() : null;
   }
 
-  /** The byte at absolute index {@code p}: from {@code a} when it is {@code b}'s array (see {@link #array}). */
+  /**
+   * The byte at absolute index {@code p}: from {@code a} when it is {@code b}'s array (see {@link
+   * #array}).
+   */
   static int byteAt(ByteBuffer b, byte[] a, int p) {
     return a != null ? a[p] : b.get(p);
   }
@@ -84,8 +92,8 @@ final class WireReader {
   }
 
   /**
-   * Reads a varint whose value must fit in 32 unsigned bits (a tag or a length); returns
-   * {@code (newPos << 32) | value}.
+   * Reads a varint whose value must fit in 32 unsigned bits (a tag or a length); returns {@code
+   * (newPos << 32) | value}.
    */
   static long readVarint32(ByteBuffer b, int p, int end, int base) {
     if (p < end) {
@@ -109,7 +117,8 @@ final class WireReader {
     int p = start;
     for (int shift = 0; shift < 70; shift += 7) {
       if (p >= end) {
-        throw error(start, base, "truncated varint (the enclosing message ends at " + (end - base) + ")");
+        throw error(
+            start, base, "truncated varint (the enclosing message ends at " + (end - base) + ")");
       }
       int x = b.get(p++);
       if (shift < 64) {
@@ -117,8 +126,12 @@ final class WireReader {
       }
       if (x >= 0) {
         if (shift >= 35 || (result >>> 32) != 0) {
-          throw error(start, base, "varint value " + Long.toUnsignedString(result)
-              + " does not fit in 32 bits where a tag or length is expected");
+          throw error(
+              start,
+              base,
+              "varint value "
+                  + Long.toUnsignedString(result)
+                  + " does not fit in 32 bits where a tag or length is expected");
         }
         return ((long) p << 32) | result;
       }
@@ -149,15 +162,21 @@ final class WireReader {
     int start = pos(r);
     long length = value(r) & 0xFFFFFFFFL;
     if (length > end - start) {
-      throw error(p, base, "length " + length + " runs past the end of the enclosing message (ends at "
-          + (end - base) + ")");
+      throw error(
+          p,
+          base,
+          "length "
+              + length
+              + " runs past the end of the enclosing message (ends at "
+              + (end - base)
+              + ")");
     }
     return r;
   }
 
   /**
-   * Skips the value of a field of wire type {@code wireType} that starts at {@code p} (after the tag
-   * at {@code tagPos}); returns the position after it. Groups are refused.
+   * Skips the value of a field of wire type {@code wireType} that starts at {@code p} (after the
+   * tag at {@code tagPos}); returns the position after it. Groups are refused.
    */
   static int skipValue(ByteBuffer b, int wireType, int tagPos, int p, int end, int base) {
     switch (wireType) {
@@ -165,15 +184,19 @@ final class WireReader {
         return skipVarint(b, p, end, base);
       case FIXED64:
         return fixed(p, 8, end, base);
-      case LENGTH_DELIMITED: {
-        long r = readLength(b, p, end, base);
-        return pos(r) + value(r);
-      }
+      case LENGTH_DELIMITED:
+        {
+          long r = readLength(b, p, end, base);
+          return pos(r) + value(r);
+        }
       case FIXED32:
         return fixed(p, 4, end, base);
       case START_GROUP:
-        throw error(tagPos, base, "wire type 3 (start group) is not supported: groups are deprecated"
-            + " and never used by OTLP");
+        throw error(
+            tagPos,
+            base,
+            "wire type 3 (start group) is not supported: groups are deprecated"
+                + " and never used by OTLP");
       case END_GROUP:
         throw error(tagPos, base, "wire type 4 (end group) without a matching start group");
       default:
@@ -183,8 +206,14 @@ final class WireReader {
 
   static int fixed(int p, int size, int end, int base) {
     if (end - p < size) {
-      throw error(p, base, "fixed" + (size * 8) + " value runs past the end of the enclosing message (ends at "
-          + (end - base) + ")");
+      throw error(
+          p,
+          base,
+          "fixed"
+              + (size * 8)
+              + " value runs past the end of the enclosing message (ends at "
+              + (end - base)
+              + ")");
     }
     return p + size;
   }
@@ -199,14 +228,16 @@ final class WireReader {
   }
 
   /**
-   * Checks that {@code [p, end)} is well-formed UTF-8 exactly as protobuf-java's {@code Utf8.isValidUtf8}
-   * defines it (no overlong forms, no surrogates, nothing above U+10FFFF). Eight ASCII bytes are checked
-   * per step. {@code a} is {@code b}'s array or {@code null} (see {@link #array}).
+   * Checks that {@code [p, end)} is well-formed UTF-8 exactly as protobuf-java's {@code
+   * Utf8.isValidUtf8} defines it (no overlong forms, no surrogates, nothing above U+10FFFF). Eight
+   * ASCII bytes are checked per step. {@code a} is {@code b}'s array or {@code null} (see {@link
+   * #array}).
    */
   static void checkUtf8(ByteBuffer b, byte[] a, int p, int end, int base, int field) {
     int length = end - p;
     if (length >= 8) {
-      // Whole words, then the last (possibly overlapping) word: all-ASCII strings never take a byte step.
+      // Whole words, then the last (possibly overlapping) word: all-ASCII strings never take a byte
+      // step.
       int lastWord = end - 8;
       while (p < lastWord && (longAt(b, a, p) & HIGH_BITS) == 0) {
         p += 8;
@@ -256,10 +287,12 @@ final class WireReader {
           throw badUtf8(start, base, field);
         }
         int b1 = b.get(p + 1);
-        if (b0 > (byte) 0xF4 || b1 > (byte) 0xBF
+        if (b0 > (byte) 0xF4
+            || b1 > (byte) 0xBF
             || (b0 == (byte) 0xF0 && b1 < (byte) 0x90)
             || (b0 == (byte) 0xF4 && b1 > (byte) 0x8F)
-            || b.get(p + 2) > (byte) 0xBF || b.get(p + 3) > (byte) 0xBF) {
+            || b.get(p + 2) > (byte) 0xBF
+            || b.get(p + 3) > (byte) 0xBF) {
           throw badUtf8(start, base, field);
         }
         p += 4;

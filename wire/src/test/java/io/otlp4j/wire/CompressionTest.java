@@ -34,8 +34,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 class CompressionTest {
 
   private static final ByteBufAllocator ALLOC = ByteBufAllocator.DEFAULT;
-  /** Unpooled heap buffers without the leak detector's records, so AllocationMeter sees only our output. */
-  private static final UnpooledByteBufAllocator MEASURED = new UnpooledByteBufAllocator(false, true);
+
+  /**
+   * Unpooled heap buffers without the leak detector's records, so AllocationMeter sees only our
+   * output.
+   */
+  private static final UnpooledByteBufAllocator MEASURED =
+      new UnpooledByteBufAllocator(false, true);
+
   private static final long GIB = 1L << 30;
 
   private static byte[] gzipBomb;
@@ -55,9 +61,9 @@ class CompressionTest {
   }
 
   /**
-   * {@code mebibytes} MiB of zeros gzipped without the zeros ever existing in memory: one fully flushed
-   * deflate segment of 1 MiB of zeros (flushing resets the dictionary, so segments are independent),
-   * repeated, then a final empty block and the trailer.
+   * {@code mebibytes} MiB of zeros gzipped without the zeros ever existing in memory: one fully
+   * flushed deflate segment of 1 MiB of zeros (flushing resets the dictionary, so segments are
+   * independent), repeated, then a final empty block and the trailer.
    */
   private static byte[] gzippedZeros(int mebibytes) throws IOException {
     byte[] zeros = new byte[1 << 20];
@@ -77,8 +83,15 @@ class CompressionTest {
     gz.write(new byte[] {3, 0}); // final, empty, fixed-Huffman block
     int crcValue = (int) crc.getValue();
     int size = mebibytes << 20;
-    gz.write(new byte[] {(byte) crcValue, (byte) (crcValue >>> 8), (byte) (crcValue >>> 16), (byte) (crcValue >>> 24)});
-    gz.write(new byte[] {(byte) size, (byte) (size >>> 8), (byte) (size >>> 16), (byte) (size >>> 24)});
+    gz.write(
+        new byte[] {
+          (byte) crcValue,
+          (byte) (crcValue >>> 8),
+          (byte) (crcValue >>> 16),
+          (byte) (crcValue >>> 24)
+        });
+    gz.write(
+        new byte[] {(byte) size, (byte) (size >>> 8), (byte) (size >>> 16), (byte) (size >>> 24)});
     return gz.toByteArray();
   }
 
@@ -122,8 +135,11 @@ class CompressionTest {
   // ---------------------------------------------------------------- round trips
 
   @ParameterizedTest
-  @EnumSource(value = Compression.class, names = {"GZIP", "ZSTD"})
-  void generatorPayloadsRoundTripAndAgreeWithTheReferenceImplementations(Compression codec) throws Exception {
+  @EnumSource(
+      value = Compression.class,
+      names = {"GZIP", "ZSTD"})
+  void generatorPayloadsRoundTripAndAgreeWithTheReferenceImplementations(Compression codec)
+      throws Exception {
     OtlpGenerator generator = new OtlpGenerator(21).withUnknownFields(true);
     for (int i = 0; i < 90; i++) {
       Message message = generator.request(Signal.values()[i % 3]);
@@ -145,9 +161,13 @@ class CompressionTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Compression.class, names = {"GZIP", "ZSTD"})
-  void largePayloadsDecompressIntoSeveralChunksWithTheSameBytes(Compression codec) throws IOException {
-    byte[] payload = OtlpGenerator.realisticTraces(12_000).toByteArray(); // ~5 MB: more than one 4 MiB chunk
+  @EnumSource(
+      value = Compression.class,
+      names = {"GZIP", "ZSTD"})
+  void largePayloadsDecompressIntoSeveralChunksWithTheSameBytes(Compression codec)
+      throws IOException {
+    byte[] payload =
+        OtlpGenerator.realisticTraces(12_000).toByteArray(); // ~5 MB: more than one 4 MiB chunk
     // Compressed by the reference without a declared size, so the first chunk is a guess.
     byte[] compressed = referenceCompress(codec, payload);
     ByteBuf in = Unpooled.wrappedBuffer(compressed);
@@ -165,7 +185,9 @@ class CompressionTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Compression.class, names = {"GZIP", "ZSTD"})
+  @EnumSource(
+      value = Compression.class,
+      names = {"GZIP", "ZSTD"})
   void aStreamThatDeclaresItsSizeDecompressesIntoOneContiguousBuffer(Compression codec) {
     byte[] payload = OtlpGenerator.realisticTraces(2000).toByteArray(); // ~800 KB, under one chunk
     ByteBuf in = Unpooled.wrappedBuffer(codec.compress(payload));
@@ -204,7 +226,9 @@ class CompressionTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Compression.class, names = {"GZIP", "ZSTD"})
+  @EnumSource(
+      value = Compression.class,
+      names = {"GZIP", "ZSTD"})
   void aFailedDecompressionLeavesTheInputAsItWasAndReleasesItsOutput(Compression codec) {
     byte[] payload = OtlpGenerator.realisticLogs(200).toByteArray();
     byte[] compressed = codec.compress(payload);
@@ -219,9 +243,13 @@ class CompressionTest {
     }
   }
 
-  /** Heap, direct, read-only and three-component composite views of {@code bytes}, each with an offset. */
+  /**
+   * Heap, direct, read-only and three-component composite views of {@code bytes}, each with an
+   * offset.
+   */
   private static ByteBuf[] shapes(byte[] bytes) {
-    ByteBuf heap = ALLOC.heapBuffer(bytes.length + 3).writeBytes(new byte[] {9, 9, 9}).writeBytes(bytes);
+    ByteBuf heap =
+        ALLOC.heapBuffer(bytes.length + 3).writeBytes(new byte[] {9, 9, 9}).writeBytes(bytes);
     heap.skipBytes(3);
     ByteBuf direct = ALLOC.directBuffer(bytes.length).writeBytes(bytes);
     ByteBuf readOnly = Unpooled.wrappedBuffer(bytes.clone()).asReadOnly();
@@ -253,7 +281,9 @@ class CompressionTest {
   // ---------------------------------------------------------------- limits
 
   @ParameterizedTest
-  @EnumSource(value = Compression.class, names = {"GZIP", "ZSTD"})
+  @EnumSource(
+      value = Compression.class,
+      names = {"GZIP", "ZSTD"})
   void outputOfExactlyTheLimitIsAcceptedAndOneByteMoreRefused(Compression codec) {
     byte[] payload = OtlpGenerator.realisticMetrics(300).toByteArray();
     byte[] compressed = codec.compress(payload);
@@ -261,7 +291,8 @@ class CompressionTest {
     assertThatThrownBy(() -> codec.decompress(compressed, payload.length - 1))
         .isInstanceOf(WireFormatException.class)
         .hasMessage("decompressed size exceeds the limit of " + (payload.length - 1) + " bytes")
-        .extracting(e -> ((WireFormatException) e).offset()).isEqualTo(-1L);
+        .extracting(e -> ((WireFormatException) e).offset())
+        .isEqualTo(-1L);
   }
 
   @ParameterizedTest
@@ -291,20 +322,26 @@ class CompressionTest {
     long limit = 8 << 20;
     ByteBuf in = Unpooled.wrappedBuffer(bomb);
     long before = MEASURED.metric().usedHeapMemory();
-    long allocated = AllocationMeter.allocatedBytes(() -> assertThatThrownBy(() -> codec.decompress(in, MEASURED, limit))
-        .isInstanceOf(WireFormatException.class)
-        .hasMessage("decompressed size exceeds the limit of " + limit + " bytes"));
+    long allocated =
+        AllocationMeter.allocatedBytes(
+            () ->
+                assertThatThrownBy(() -> codec.decompress(in, MEASURED, limit))
+                    .isInstanceOf(WireFormatException.class)
+                    .hasMessage("decompressed size exceeds the limit of " + limit + " bytes"));
     assertThat(allocated).isBetween(limit, limit + (256 << 10));
     assertThat(MEASURED.metric().usedHeapMemory()).isEqualTo(before);
     in.release();
   }
 
   @ParameterizedTest
-  @EnumSource(value = Compression.class, names = {"GZIP", "ZSTD"})
+  @EnumSource(
+      value = Compression.class,
+      names = {"GZIP", "ZSTD"})
   void decompressingAllocatesTheOutputOnceAndLittleElse(Compression codec) {
     byte[] payload = OtlpGenerator.realisticMetrics(3000).toByteArray();
     ByteBuf in = Unpooled.wrappedBuffer(codec.compress(payload));
-    AllocationMeter.Action decompress = () -> codec.decompress(in, MEASURED, payload.length).release();
+    AllocationMeter.Action decompress =
+        () -> codec.decompress(in, MEASURED, payload.length).release();
     AllocationMeter.allocatedBytes(decompress); // warm up
     long allocated = AllocationMeter.allocatedBytes(decompress);
     assertThat(allocated).isBetween((long) payload.length, payload.length + 8192L);
@@ -315,16 +352,18 @@ class CompressionTest {
   void aLyingGzipLengthTrailerCostsAtMostTheHintRatioTimesTheInput() {
     byte[] compressed = Compression.GZIP.compress(new byte[] {1, 2, 3, 4});
     int n = compressed.length;
-    compressed[n - 4] = compressed[n - 3] = compressed[n - 2] = compressed[n - 1] = (byte) 0xFF; // 4 GiB - 1
+    compressed[n - 4] =
+        compressed[n - 3] = compressed[n - 2] = compressed[n - 1] = (byte) 0xFF; // 4 GiB - 1
     ByteBuf in = Unpooled.wrappedBuffer(compressed);
     WireFormatException[] thrown = new WireFormatException[1];
-    AllocationMeter.Action decompress = () -> {
-      try {
-        Compression.GZIP.decompress(in, MEASURED, GIB).release();
-      } catch (WireFormatException e) {
-        thrown[0] = e;
-      }
-    };
+    AllocationMeter.Action decompress =
+        () -> {
+          try {
+            Compression.GZIP.decompress(in, MEASURED, GIB).release();
+          } catch (WireFormatException e) {
+            thrown[0] = e;
+          }
+        };
     AllocationMeter.allocatedBytes(decompress); // warm up: class initialisation allocates once
     long allocated = AllocationMeter.allocatedBytes(decompress);
     assertThat(thrown[0]).hasMessageContaining("length mismatch");
@@ -359,7 +398,9 @@ class CompressionTest {
   // ---------------------------------------------------------------- corrupt and truncated
 
   @ParameterizedTest
-  @EnumSource(value = Compression.class, names = {"GZIP", "ZSTD"})
+  @EnumSource(
+      value = Compression.class,
+      names = {"GZIP", "ZSTD"})
   void everyTruncationOfAValidStreamIsRefused(Compression codec) {
     byte[] payload = new OtlpGenerator(8).logs().toByteArray();
     byte[] compressed = codec.compress(payload);
@@ -372,16 +413,22 @@ class CompressionTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Compression.class, names = {"GZIP", "ZSTD"})
+  @EnumSource(
+      value = Compression.class,
+      names = {"GZIP", "ZSTD"})
   void trailingGarbageIsRefused(Compression codec) {
     byte[] compressed = codec.compress(new byte[] {1, 2, 3});
     byte[] withGarbage = Arrays.copyOf(compressed, compressed.length + 5);
-    assertThatThrownBy(() -> codec.decompress(withGarbage, 100)).isInstanceOf(WireFormatException.class);
+    assertThatThrownBy(() -> codec.decompress(withGarbage, 100))
+        .isInstanceOf(WireFormatException.class);
   }
 
   @ParameterizedTest
-  @EnumSource(value = Compression.class, names = {"GZIP", "ZSTD"})
-  void concatenatedMembersOrFramesDecompressToTheConcatenation(Compression codec) throws IOException {
+  @EnumSource(
+      value = Compression.class,
+      names = {"GZIP", "ZSTD"})
+  void concatenatedMembersOrFramesDecompressToTheConcatenation(Compression codec)
+      throws IOException {
     byte[] a = new OtlpGenerator(1).traces().toByteArray();
     byte[] b = new OtlpGenerator(2).traces().toByteArray();
     byte[] both = concat(codec.compress(a), codec.compress(b));
@@ -393,7 +440,8 @@ class CompressionTest {
   void aZstdSkippableFrameIsIgnored() {
     byte[] payload = {1, 2, 3};
     byte[] skippable = {0x50, 0x2A, 0x4D, 0x18, 4, 0, 0, 0, 9, 9, 9, 9};
-    assertThat(Compression.ZSTD.decompress(concat(skippable, Compression.ZSTD.compress(payload)), 3))
+    assertThat(
+            Compression.ZSTD.decompress(concat(skippable, Compression.ZSTD.compress(payload)), 3))
         .containsExactly(payload);
   }
 
@@ -418,7 +466,8 @@ class CompressionTest {
     byte[] badHeaderCrc = full.clone();
     badHeaderCrc[header.size() - 1] ^= 1;
     assertThatThrownBy(() -> Compression.GZIP.decompress(badHeaderCrc, payload.length))
-        .isInstanceOf(WireFormatException.class).hasMessageContaining("header CRC-16");
+        .isInstanceOf(WireFormatException.class)
+        .hasMessageContaining("header CRC-16");
   }
 
   @Test
@@ -433,7 +482,8 @@ class CompressionTest {
     assertRefused(withByte(good, n - 4, good[n - 4] ^ 1), "length mismatch", n - 4);
     assertRefused(new byte[0], "empty gzip stream", 0);
     assertThatThrownBy(() -> Compression.ZSTD.decompress(new byte[0], 10))
-        .isInstanceOf(WireFormatException.class).hasMessageContaining("empty zstd stream");
+        .isInstanceOf(WireFormatException.class)
+        .hasMessageContaining("empty zstd stream");
   }
 
   @Test
@@ -459,7 +509,8 @@ class CompressionTest {
     assertThatThrownBy(() -> Compression.GZIP.decompress(gzip, 1 << 20))
         .isInstanceOf(WireFormatException.class)
         .hasMessageContaining(reason)
-        .extracting(e -> ((WireFormatException) e).offset()).isEqualTo(offset);
+        .extracting(e -> ((WireFormatException) e).offset())
+        .isEqualTo(offset);
   }
 
   // ---------------------------------------------------------------- helpers
@@ -484,16 +535,18 @@ class CompressionTest {
 
   static byte[] referenceCompress(Compression codec, byte[] payload) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (OutputStream out = codec == Compression.GZIP ? new GZIPOutputStream(bytes) : new ZstdOutputStream(bytes)) {
+    try (OutputStream out =
+        codec == Compression.GZIP ? new GZIPOutputStream(bytes) : new ZstdOutputStream(bytes)) {
       out.write(payload);
     }
     return bytes.toByteArray();
   }
 
   static byte[] referenceDecompress(Compression codec, byte[] compressed) throws IOException {
-    try (InputStream in = codec == Compression.GZIP
-        ? new GZIPInputStream(new ByteArrayInputStream(compressed))
-        : new ZstdInputStream(new ByteArrayInputStream(compressed))) {
+    try (InputStream in =
+        codec == Compression.GZIP
+            ? new GZIPInputStream(new ByteArrayInputStream(compressed))
+            : new ZstdInputStream(new ByteArrayInputStream(compressed))) {
       return in.readAllBytes();
     }
   }

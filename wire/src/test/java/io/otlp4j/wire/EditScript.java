@@ -12,22 +12,28 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A seeded script of edits, applied two ways: as an {@link EditPolicy} to encoded bytes, and with the
- * official protobuf builders to the parsed request ({@link #expected}). Both number the elements in the
- * order the editor visits them (a resource, then each scope, its items, each item's events and links
- * or data points), and the n-th element gets the same action either way: keep, drop, or an attribute
- * edit (remove one, upsert one, insert one, or clear them all).
+ * A seeded script of edits, applied two ways: as an {@link EditPolicy} to encoded bytes, and with
+ * the official protobuf builders to the parsed request ({@link #expected}). Both number the
+ * elements in the order the editor visits them (a resource, then each scope, its items, each item's
+ * events and links or data points), and the n-th element gets the same action either way: keep,
+ * drop, or an attribute edit (remove one, upsert one, insert one, or clear them all).
  */
 final class EditScript {
-  enum Action { KEEP, DROP, EDIT }
+  enum Action {
+    KEEP,
+    DROP,
+    EDIT
+  }
 
   private final long seed;
   private final int dropPercent;
   private final int editPercent;
   final Map<Kind, int[]> drops = new EnumMap<>(Kind.class);
   final Map<Kind, int[]> edits = new EnumMap<>(Kind.class);
+
   /** Containers dropped because they became empty: METRIC, SCOPE, RESOURCE. */
   final Map<Kind, int[]> emptied = new EnumMap<>(Kind.class);
+
   private int counter;
 
   /** The kinds the policy visits ({@link EditPolicy#visits}); the others are kept as they are. */
@@ -148,7 +154,11 @@ final class EditScript {
     if (!list.isEmpty()) {
       list.remove(n % list.size());
     }
-    KeyValue edited = KeyValue.newBuilder().setKey("edited").setValue(AnyValue.newBuilder().setIntValue(n)).build();
+    KeyValue edited =
+        KeyValue.newBuilder()
+            .setKey("edited")
+            .setValue(AnyValue.newBuilder().setIntValue(n))
+            .build();
     int i = indexOf(list, "edited");
     if (i < 0) {
       list.add(edited);
@@ -156,7 +166,11 @@ final class EditScript {
       list.set(i, edited);
     }
     if (indexOf(list, "inserted") < 0) {
-      list.add(KeyValue.newBuilder().setKey("inserted").setValue(AnyValue.newBuilder().setStringValue("v" + n)).build());
+      list.add(
+          KeyValue.newBuilder()
+              .setKey("inserted")
+              .setValue(AnyValue.newBuilder().setStringValue("v" + n))
+              .build());
     }
     return list;
   }
@@ -224,11 +238,12 @@ final class EditScript {
     b.clearField(items);
     List<?> children = (List<?>) entry.getField(items);
     for (Object item : children) {
-      Message kept = switch (signal) {
-        case TRACES -> span((Message) item);
-        case METRICS -> metric((Message) item);
-        default -> leaf((Message) item, Kind.LOG_RECORD, 6);
-      };
+      Message kept =
+          switch (signal) {
+            case TRACES -> span((Message) item);
+            case METRICS -> metric((Message) item);
+            default -> leaf((Message) item, Kind.LOG_RECORD, 6);
+          };
       if (kept != null) {
         b.addRepeatedField(items, kept);
       }
@@ -274,8 +289,12 @@ final class EditScript {
     return b.build();
   }
 
-  /** Rebuilds repeated field {@code number} of {@code from} into {@code b}, leaf by leaf; returns how many were kept. */
-  private int filterRepeated(Message from, Message.Builder b, int number, Kind kind, int attributeField) {
+  /**
+   * Rebuilds repeated field {@code number} of {@code from} into {@code b}, leaf by leaf; returns
+   * how many were kept.
+   */
+  private int filterRepeated(
+      Message from, Message.Builder b, int number, Kind kind, int attributeField) {
     FieldDescriptor f = field(from, number);
     b.clearField(f);
     int kept = 0;
@@ -313,9 +332,13 @@ final class EditScript {
     }
   }
 
-  /** A resource's or scope's attributes edited; an absent one appears only if the new list is not empty. */
+  /**
+   * A resource's or scope's attributes edited; an absent one appears only if the new list is not
+   * empty.
+   */
   @SuppressWarnings("unchecked")
-  private static void editSubmessage(Message.Builder b, FieldDescriptor field, int attributeField, int n) {
+  private static void editSubmessage(
+      Message.Builder b, FieldDescriptor field, int attributeField, int n) {
     Message sub = (Message) b.getField(field);
     FieldDescriptor attributes = field(sub, attributeField);
     List<KeyValue> edited = edit((List<KeyValue>) sub.getField(attributes), n);
@@ -330,7 +353,10 @@ final class EditScript {
     b.setField(field, sb.build());
   }
 
-  /** The action for the next element of {@code kind}, as the policy numbers them (only visited kinds count). */
+  /**
+   * The action for the next element of {@code kind}, as the policy numbers them (only visited kinds
+   * count).
+   */
   private Action next(Kind kind) {
     if (!visited.contains(kind)) {
       return Action.KEEP;

@@ -22,19 +22,22 @@ import io.opentelemetry.proto.metrics.v1.ScopeMetrics;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
-import io.otlp4j.wire.testing.AllocationMeter;
 import io.otlp4j.testing.NettyLeakCheck;
+import io.otlp4j.wire.testing.AllocationMeter;
 import io.otlp4j.wire.testing.OtlpGenerator;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.extension.ExtendWith;
 
-/** What an {@link EditPolicy} reads through {@link ElementView} is what protobuf-java reads, for every element of every signal. */
+/**
+ * What an {@link EditPolicy} reads through {@link ElementView} is what protobuf-java reads, for
+ * every element of every signal.
+ */
 @ExtendWith(NettyLeakCheck.class)
 class ElementViewTest {
   @ParameterizedTest
@@ -44,55 +47,58 @@ class ElementViewTest {
     for (int i = 0; i < 200; i++) {
       Message request = generator.request(signal);
       byte[] bytes = request.toByteArray();
-      ByteBuf input = (i & 1) == 0 ? Unpooled.wrappedBuffer(bytes)
-          : PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
+      ByteBuf input =
+          (i & 1) == 0
+              ? Unpooled.wrappedBuffer(bytes)
+              : PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
       List<String> seen = new ArrayList<>();
-      EditPolicy recorder = new EditPolicy() {
-        private Decision record(ElementView v) {
-          seen.add(describe(v));
-          return Decision.KEEP;
-        }
+      EditPolicy recorder =
+          new EditPolicy() {
+            private Decision record(ElementView v) {
+              seen.add(describe(v));
+              return Decision.KEEP;
+            }
 
-        @Override
-        public Decision resource(ElementView resource) {
-          return record(resource);
-        }
+            @Override
+            public Decision resource(ElementView resource) {
+              return record(resource);
+            }
 
-        @Override
-        public Decision scope(ElementView scope) {
-          return record(scope);
-        }
+            @Override
+            public Decision scope(ElementView scope) {
+              return record(scope);
+            }
 
-        @Override
-        public Decision span(ElementView span) {
-          return record(span);
-        }
+            @Override
+            public Decision span(ElementView span) {
+              return record(span);
+            }
 
-        @Override
-        public Decision spanEvent(ElementView event) {
-          return record(event);
-        }
+            @Override
+            public Decision spanEvent(ElementView event) {
+              return record(event);
+            }
 
-        @Override
-        public Decision spanLink(ElementView link) {
-          return record(link);
-        }
+            @Override
+            public Decision spanLink(ElementView link) {
+              return record(link);
+            }
 
-        @Override
-        public Decision metric(ElementView metric) {
-          return record(metric);
-        }
+            @Override
+            public Decision metric(ElementView metric) {
+              return record(metric);
+            }
 
-        @Override
-        public Decision dataPoint(ElementView point) {
-          return record(point);
-        }
+            @Override
+            public Decision dataPoint(ElementView point) {
+              return record(point);
+            }
 
-        @Override
-        public Decision logRecord(ElementView record) {
-          return record(record);
-        }
-      };
+            @Override
+            public Decision logRecord(ElementView record) {
+              return record(record);
+            }
+          };
       try {
         RequestEditor.create().edit(signal, input, recorder).release();
       } finally {
@@ -106,7 +112,8 @@ class ElementViewTest {
   void readingFieldsAndAttributesAllocatesNothingPerSpan() {
     long small = allocationPerEdit(64);
     long large = allocationPerEdit(512);
-    // The per-request part (the views, the output's slice) is the same for both: 448 more spans cost nothing.
+    // The per-request part (the views, the output's slice) is the same for both: 448 more spans
+    // cost nothing.
     assertThat(large - small).as("64 spans: %d B, 512 spans: %d B", small, large).isLessThan(448);
   }
 
@@ -115,15 +122,23 @@ class ElementViewTest {
     ByteBuf input = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
     byte[] route = "http.route".getBytes(StandardCharsets.UTF_8);
     long[] sink = new long[1];
-    EditPolicy reader = new EditPolicy() {
-      @Override
-      public Decision span(ElementView span) {
-        sink[0] += span.name().length() + span.spanKind() + span.statusCode() + span.endTimeUnixNano()
-            - span.startTimeUnixNano() + span.traceIdHigh() + span.attribute(route).stringValue().length()
-            + span.parent().name().length() + span.attributes().indexOf("http.method");
-        return Decision.KEEP;
-      }
-    };
+    EditPolicy reader =
+        new EditPolicy() {
+          @Override
+          public Decision span(ElementView span) {
+            sink[0] +=
+                span.name().length()
+                    + span.spanKind()
+                    + span.statusCode()
+                    + span.endTimeUnixNano()
+                    - span.startTimeUnixNano()
+                    + span.traceIdHigh()
+                    + span.attribute(route).stringValue().length()
+                    + span.parent().name().length()
+                    + span.attributes().indexOf("http.method");
+            return Decision.KEEP;
+          }
+        };
     RequestEditor editor = RequestEditor.builder().validation(false).build();
     try {
       for (int i = 0; i < 300; i++) { // warm up, so that the loop is compiled
@@ -131,7 +146,11 @@ class ElementViewTest {
       }
       long least = Long.MAX_VALUE;
       for (int i = 0; i < 5; i++) {
-        least = Math.min(least, AllocationMeter.allocatedBytes(() -> editor.edit(Signal.TRACES, input, reader).release()));
+        least =
+            Math.min(
+                least,
+                AllocationMeter.allocatedBytes(
+                    () -> editor.edit(Signal.TRACES, input, reader).release()));
       }
       return least;
     } finally {
@@ -145,19 +164,55 @@ class ElementViewTest {
     StringBuilder s = new StringBuilder(v.kind().name());
     switch (v.kind()) {
       case RESOURCE -> s.append(' ').append(v.isPresent());
-      case SCOPE -> s.append(' ').append(v.isPresent()).append(' ').append(text(v.name())).append(' ')
-          .append(text(v.version()));
-      case SPAN -> s.append(' ').append(text(v.name())).append(' ').append(v.spanKind()).append(' ')
-          .append(v.statusCode()).append(' ').append(v.startTimeUnixNano()).append(' ')
-          .append(v.endTimeUnixNano()).append(' ').append(traceId(v)).append(" in ").append(text(v.parent().name()));
+      case SCOPE ->
+          s.append(' ')
+              .append(v.isPresent())
+              .append(' ')
+              .append(text(v.name()))
+              .append(' ')
+              .append(text(v.version()));
+      case SPAN ->
+          s.append(' ')
+              .append(text(v.name()))
+              .append(' ')
+              .append(v.spanKind())
+              .append(' ')
+              .append(v.statusCode())
+              .append(' ')
+              .append(v.startTimeUnixNano())
+              .append(' ')
+              .append(v.endTimeUnixNano())
+              .append(' ')
+              .append(traceId(v))
+              .append(" in ")
+              .append(text(v.parent().name()));
       case SPAN_EVENT -> s.append(' ').append(text(v.name())).append(' ').append(v.timeUnixNano());
       case SPAN_LINK -> s.append(' ').append(traceId(v));
       case METRIC -> s.append(' ').append(text(v.name())).append(' ').append(v.metricType());
-      case DATA_POINT -> s.append(' ').append(v.metricType()).append(' ').append(v.startTimeUnixNano()).append(' ')
-          .append(v.timeUnixNano()).append(" of ").append(text(v.parent().name()));
-      case LOG_RECORD -> s.append(' ').append(v.timeUnixNano()).append(' ').append(v.observedTimeUnixNano())
-          .append(' ').append(v.severityNumber()).append(' ').append(text(v.severityText())).append(' ')
-          .append(value(v.body())).append(' ').append(traceId(v)).append(' ').append(text(v.name()));
+      case DATA_POINT ->
+          s.append(' ')
+              .append(v.metricType())
+              .append(' ')
+              .append(v.startTimeUnixNano())
+              .append(' ')
+              .append(v.timeUnixNano())
+              .append(" of ")
+              .append(text(v.parent().name()));
+      case LOG_RECORD ->
+          s.append(' ')
+              .append(v.timeUnixNano())
+              .append(' ')
+              .append(v.observedTimeUnixNano())
+              .append(' ')
+              .append(v.severityNumber())
+              .append(' ')
+              .append(text(v.severityText()))
+              .append(' ')
+              .append(value(v.body()))
+              .append(' ')
+              .append(traceId(v))
+              .append(' ')
+              .append(text(v.name()));
       default -> throw new AssertionError();
     }
     AttributeList attributes = v.attributes();
@@ -165,7 +220,9 @@ class ElementViewTest {
       String key = attributes.key(i).toString();
       s.append(" [").append(key).append('=').append(value(attributes.value(i)));
       // By key: the first attribute with it.
-      s.append(" first=").append(value(v.attribute(key.getBytes(StandardCharsets.UTF_8)))).append(']');
+      s.append(" first=")
+          .append(value(v.attribute(key.getBytes(StandardCharsets.UTF_8))))
+          .append(']');
       assertThat(attributes.indexOf(key)).isLessThanOrEqualTo(i);
       assertThat(attributes.key(i).contentEquals(key)).isTrue();
     }
@@ -209,11 +266,29 @@ class ElementViewTest {
         for (ScopeSpans ss : rs.getScopeSpansList()) {
           out.add(scope(ss.hasScope(), ss.getScope()));
           for (Span span : ss.getSpansList()) {
-            out.add("SPAN " + q(span.getName()) + " " + span.getKindValue() + " " + span.getStatus().getCodeValue()
-                + " " + span.getStartTimeUnixNano() + " " + span.getEndTimeUnixNano() + " " + traceId(span.getTraceId())
-                + " in " + q(ss.getScope().getName()) + attributes(span.getAttributesList()));
+            out.add(
+                "SPAN "
+                    + q(span.getName())
+                    + " "
+                    + span.getKindValue()
+                    + " "
+                    + span.getStatus().getCodeValue()
+                    + " "
+                    + span.getStartTimeUnixNano()
+                    + " "
+                    + span.getEndTimeUnixNano()
+                    + " "
+                    + traceId(span.getTraceId())
+                    + " in "
+                    + q(ss.getScope().getName())
+                    + attributes(span.getAttributesList()));
             for (Span.Event e : span.getEventsList()) {
-              out.add("SPAN_EVENT " + q(e.getName()) + " " + e.getTimeUnixNano() + attributes(e.getAttributesList()));
+              out.add(
+                  "SPAN_EVENT "
+                      + q(e.getName())
+                      + " "
+                      + e.getTimeUnixNano()
+                      + attributes(e.getAttributesList()));
             }
             for (Span.Link l : span.getLinksList()) {
               out.add("SPAN_LINK " + traceId(l.getTraceId()) + attributes(l.getAttributesList()));
@@ -227,23 +302,36 @@ class ElementViewTest {
         for (ScopeMetrics sm : rm.getScopeMetricsList()) {
           out.add(scope(sm.hasScope(), sm.getScope()));
           for (Metric m : sm.getMetricsList()) {
-            String type = m.getDataCase() == Metric.DataCase.DATA_NOT_SET ? "NONE" : m.getDataCase().name();
+            String type =
+                m.getDataCase() == Metric.DataCase.DATA_NOT_SET ? "NONE" : m.getDataCase().name();
             out.add("METRIC " + q(m.getName()) + " " + type + attributes(m.getMetadataList()));
-            List<? extends Message> points = switch (m.getDataCase()) {
-              case GAUGE -> m.getGauge().getDataPointsList();
-              case SUM -> m.getSum().getDataPointsList();
-              case HISTOGRAM -> m.getHistogram().getDataPointsList();
-              case EXPONENTIAL_HISTOGRAM -> m.getExponentialHistogram().getDataPointsList();
-              case SUMMARY -> m.getSummary().getDataPointsList();
-              default -> List.of();
-            };
-            int attributeField = m.getDataCase() == Metric.DataCase.HISTOGRAM ? 9
-                : m.getDataCase() == Metric.DataCase.EXPONENTIAL_HISTOGRAM ? 1 : 7;
+            List<? extends Message> points =
+                switch (m.getDataCase()) {
+                  case GAUGE -> m.getGauge().getDataPointsList();
+                  case SUM -> m.getSum().getDataPointsList();
+                  case HISTOGRAM -> m.getHistogram().getDataPointsList();
+                  case EXPONENTIAL_HISTOGRAM -> m.getExponentialHistogram().getDataPointsList();
+                  case SUMMARY -> m.getSummary().getDataPointsList();
+                  default -> List.of();
+                };
+            int attributeField =
+                m.getDataCase() == Metric.DataCase.HISTOGRAM
+                    ? 9
+                    : m.getDataCase() == Metric.DataCase.EXPONENTIAL_HISTOGRAM ? 1 : 7;
             for (Message p : points) {
               @SuppressWarnings("unchecked")
-              List<KeyValue> attrs = (List<KeyValue>) p.getField(EditScript.field(p, attributeField));
-              out.add("DATA_POINT " + type + " " + p.getField(EditScript.field(p, 2)) + " "
-                  + p.getField(EditScript.field(p, 3)) + " of " + q(m.getName()) + attributes(attrs));
+              List<KeyValue> attrs =
+                  (List<KeyValue>) p.getField(EditScript.field(p, attributeField));
+              out.add(
+                  "DATA_POINT "
+                      + type
+                      + " "
+                      + p.getField(EditScript.field(p, 2))
+                      + " "
+                      + p.getField(EditScript.field(p, 3))
+                      + " of "
+                      + q(m.getName())
+                      + attributes(attrs));
             }
           }
         }
@@ -254,10 +342,22 @@ class ElementViewTest {
         for (ScopeLogs sl : rl.getScopeLogsList()) {
           out.add(scope(sl.hasScope(), sl.getScope()));
           for (LogRecord r : sl.getLogRecordsList()) {
-            out.add("LOG_RECORD " + r.getTimeUnixNano() + " " + r.getObservedTimeUnixNano() + " "
-                + r.getSeverityNumberValue() + " " + q(r.getSeverityText()) + " "
-                + (r.hasBody() ? value(r.getBody()) : "ABSENT") + " " + traceId(r.getTraceId()) + " "
-                + q(r.getEventName()) + attributes(r.getAttributesList()));
+            out.add(
+                "LOG_RECORD "
+                    + r.getTimeUnixNano()
+                    + " "
+                    + r.getObservedTimeUnixNano()
+                    + " "
+                    + r.getSeverityNumberValue()
+                    + " "
+                    + q(r.getSeverityText())
+                    + " "
+                    + (r.hasBody() ? value(r.getBody()) : "ABSENT")
+                    + " "
+                    + traceId(r.getTraceId())
+                    + " "
+                    + q(r.getEventName())
+                    + attributes(r.getAttributesList()));
           }
         }
       }
@@ -266,16 +366,27 @@ class ElementViewTest {
   }
 
   private static String scope(boolean present, InstrumentationScope scope) {
-    return "SCOPE " + present + " " + q(scope.getName()) + " " + q(scope.getVersion())
+    return "SCOPE "
+        + present
+        + " "
+        + q(scope.getName())
+        + " "
+        + q(scope.getVersion())
         + attributes(scope.getAttributesList());
   }
 
   private static String attributes(List<KeyValue> list) {
     StringBuilder s = new StringBuilder();
     for (KeyValue kv : list) {
-      KeyValue first = list.stream().filter(x -> x.getKey().equals(kv.getKey())).findFirst().orElseThrow();
-      s.append(" [").append(kv.getKey()).append('=').append(value(kv.getValue())).append(" first=")
-          .append(value(first.getValue())).append(']');
+      KeyValue first =
+          list.stream().filter(x -> x.getKey().equals(kv.getKey())).findFirst().orElseThrow();
+      s.append(" [")
+          .append(kv.getKey())
+          .append('=')
+          .append(value(kv.getValue()))
+          .append(" first=")
+          .append(value(first.getValue()))
+          .append(']');
     }
     return s.toString();
   }

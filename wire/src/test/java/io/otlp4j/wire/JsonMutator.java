@@ -6,23 +6,52 @@ import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;
 
 /**
- * Seeded mutations of valid OTLP/JSON for robustness tests: byte-level damage and mutations aimed at
- * what a JSON reader must survive (truncation, flipped characters, missing quotes and braces, huge
- * numbers, deep nesting, bad hex ids, values of the wrong type). Not thread-safe.
+ * Seeded mutations of valid OTLP/JSON for robustness tests: byte-level damage and mutations aimed
+ * at what a JSON reader must survive (truncation, flipped characters, missing quotes and braces,
+ * huge numbers, deep nesting, bad hex ids, values of the wrong type). Not thread-safe.
  */
 final class JsonMutator {
   private static final byte[] STRUCTURAL = utf8("{}[]\":,\\ 0123456789-+.eEtrufalsn");
   private static final String[] HUGE_NUMBERS = {
-      "1e999999999", "-1e999999999", "1e-999999999", "123456789012345678901234567890",
-      "-99999999999999999999999999999999", "1.7976931348623157E309", "18446744073709551616",
-      "4294967296", "-0", "0.000000000000000000000000000000000001", "9".repeat(2000), "1" + "0".repeat(300),
-      "\"" + "9".repeat(500) + "\"", "\"1e400\"", "\"-\"", "\"NaN\"", "\"Infinity\"", "1E+2147483648",
+    "1e999999999",
+    "-1e999999999",
+    "1e-999999999",
+    "123456789012345678901234567890",
+    "-99999999999999999999999999999999",
+    "1.7976931348623157E309",
+    "18446744073709551616",
+    "4294967296",
+    "-0",
+    "0.000000000000000000000000000000000001",
+    "9".repeat(2000),
+    "1" + "0".repeat(300),
+    "\"" + "9".repeat(500) + "\"",
+    "\"1e400\"",
+    "\"-\"",
+    "\"NaN\"",
+    "\"Infinity\"",
+    "1E+2147483648",
   };
   private static final String[] WRONG_VALUES = {
-      "[]", "{}", "true", "false", "null", "\"x\"", "\"\"", "1.5", "-1", "[{}]", "[[1]]", "{\"a\":[]}",
-      "\"5B8EFFF798038103D269B633813FC6ZZ\"", "\"+/==\"", "\"SPAN_KIND_SERVER\"",
+    "[]",
+    "{}",
+    "true",
+    "false",
+    "null",
+    "\"x\"",
+    "\"\"",
+    "1.5",
+    "-1",
+    "[{}]",
+    "[[1]]",
+    "{\"a\":[]}",
+    "\"5B8EFFF798038103D269B633813FC6ZZ\"",
+    "\"+/==\"",
+    "\"SPAN_KIND_SERVER\"",
   };
-  private static final String[] ID_KEYS = {"\"traceId\":\"", "\"spanId\":\"", "\"parentSpanId\":\""};
+  private static final String[] ID_KEYS = {
+    "\"traceId\":\"", "\"spanId\":\"", "\"parentSpanId\":\""
+  };
 
   private final SplittableRandom random;
   private final Mutator bytes;
@@ -70,8 +99,10 @@ final class JsonMutator {
     byte[] out = json.clone();
     int n = 1 + random.nextInt(3);
     for (int i = 0; i < n; i++) {
-      out[random.nextInt(out.length)] = random.nextInt(4) == 0
-          ? (byte) random.nextInt(256) : STRUCTURAL[random.nextInt(STRUCTURAL.length)];
+      out[random.nextInt(out.length)] =
+          random.nextInt(4) == 0
+              ? (byte) random.nextInt(256)
+              : STRUCTURAL[random.nextInt(STRUCTURAL.length)];
     }
     return out;
   }
@@ -97,7 +128,10 @@ final class JsonMutator {
     return out.toByteArray();
   }
 
-  /** Replaces the value after a random {@code ":"} with {@code replacement} (up to the next , } or ]). */
+  /**
+   * Replaces the value after a random {@code ":"} with {@code replacement} (up to the next , } or
+   * ]).
+   */
   private byte[] replaceValue(byte[] json, String replacement) {
     String s = new String(json, StandardCharsets.ISO_8859_1);
     int at = s.indexOf("\":", random.nextInt(Math.max(1, s.length())));
@@ -171,14 +205,18 @@ final class JsonMutator {
     if (random.nextInt(10) == 0) {
       return DEEP[random.nextInt(DEEP.length)];
     }
-    String open = random.nextBoolean() ? "[" : random.nextBoolean() ? "{\"a\":" : "{\"arrayValue\":{\"values\":[";
+    String open =
+        random.nextBoolean()
+            ? "["
+            : random.nextBoolean() ? "{\"a\":" : "{\"arrayValue\":{\"values\":[";
     return utf8(open.repeat(1 + random.nextInt(400)));
   }
 
   /** 100,000 levels of nesting, built once: the inputs are large and always refused early. */
   private static final byte[][] DEEP = {
-      utf8("[".repeat(100_000)), utf8("{\"a\":".repeat(100_000)),
-      utf8("{\"arrayValue\":{\"values\":[".repeat(20_000)),
+    utf8("[".repeat(100_000)),
+    utf8("{\"a\":".repeat(100_000)),
+    utf8("{\"arrayValue\":{\"values\":[".repeat(20_000)),
   };
 
   private byte[] randomBytes() {

@@ -17,13 +17,15 @@ final class JsonRewriter {
 
   /** Every key turned into its snake_case proto name (lowerCamel → lower_snake). */
   static byte[] snakeCaseKeys(byte[] json) {
-    return rewrite(json, (p, g) -> {
-      if (p.currentToken() == JsonToken.FIELD_NAME) {
-        g.writeFieldName(snake(p.currentName()));
-        return true;
-      }
-      return false;
-    });
+    return rewrite(
+        json,
+        (p, g) -> {
+          if (p.currentToken() == JsonToken.FIELD_NAME) {
+            g.writeFieldName(snake(p.currentName()));
+            return true;
+          }
+          return false;
+        });
   }
 
   static String snake(String camel) {
@@ -45,18 +47,20 @@ final class JsonRewriter {
    */
   static byte[] withUnknownKeys(byte[] json, long seed) {
     SplittableRandom random = new SplittableRandom(seed);
-    return rewrite(json, (p, g) -> {
-      JsonToken t = p.currentToken();
-      if (t == JsonToken.START_OBJECT) {
-        g.writeStartObject();
-        unknownField(g, random);
-        return true;
-      }
-      if (t == JsonToken.END_OBJECT && random.nextBoolean()) {
-        unknownField(g, random);
-      }
-      return false;
-    });
+    return rewrite(
+        json,
+        (p, g) -> {
+          JsonToken t = p.currentToken();
+          if (t == JsonToken.START_OBJECT) {
+            g.writeStartObject();
+            unknownField(g, random);
+            return true;
+          }
+          if (t == JsonToken.END_OBJECT && random.nextBoolean()) {
+            unknownField(g, random);
+          }
+          return false;
+        });
   }
 
   private static void unknownField(JsonGenerator g, SplittableRandom random) throws IOException {
@@ -64,7 +68,8 @@ final class JsonRewriter {
     unknownValue(g, random, 0);
   }
 
-  private static void unknownValue(JsonGenerator g, SplittableRandom random, int depth) throws IOException {
+  private static void unknownValue(JsonGenerator g, SplittableRandom random, int depth)
+      throws IOException {
     switch (random.nextInt(depth > 3 ? 6 : 9)) {
       case 0:
         g.writeNull();
@@ -84,34 +89,40 @@ final class JsonRewriter {
       case 5:
         g.writeString("");
         break;
-      case 6: {
-        g.writeStartArray();
-        int n = random.nextInt(3);
-        for (int i = 0; i < n; i++) {
-          unknownValue(g, random, depth + 1);
+      case 6:
+        {
+          g.writeStartArray();
+          int n = random.nextInt(3);
+          for (int i = 0; i < n; i++) {
+            unknownValue(g, random, depth + 1);
+          }
+          g.writeEndArray();
+          break;
         }
-        g.writeEndArray();
-        break;
-      }
-      default: {
-        g.writeStartObject();
-        // Known OTLP key names inside an unknown value must be skipped like everything else.
-        g.writeFieldName(random.nextBoolean() ? "spans" : "resourceSpans");
-        unknownValue(g, random, depth + 1);
-        g.writeEndObject();
-        break;
-      }
+      default:
+        {
+          g.writeStartObject();
+          // Known OTLP key names inside an unknown value must be skipped like everything else.
+          g.writeFieldName(random.nextBoolean() ? "spans" : "resourceSpans");
+          unknownValue(g, random, depth + 1);
+          g.writeEndObject();
+          break;
+        }
     }
   }
 
   interface Edit {
-    /** Writes a replacement for the parser's current token and returns true, or returns false to copy it. */
+    /**
+     * Writes a replacement for the parser's current token and returns true, or returns false to
+     * copy it.
+     */
     boolean apply(JsonParser p, JsonGenerator g) throws IOException;
   }
 
   static byte[] rewrite(byte[] json, Edit edit) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(json.length * 2);
-    try (JsonParser p = JSON.createParser(json); JsonGenerator g = JSON.createGenerator(out)) {
+    try (JsonParser p = JSON.createParser(json);
+        JsonGenerator g = JSON.createGenerator(out)) {
       while (p.nextToken() != null) {
         if (!edit.apply(p, g)) {
           g.copyCurrentEvent(p);

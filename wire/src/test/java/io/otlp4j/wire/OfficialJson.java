@@ -19,7 +19,10 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Set;
 
-/** The official classes and protobuf-java-util's JsonFormat, as the reference the transcoder is checked against. */
+/**
+ * The official classes and protobuf-java-util's JsonFormat, as the reference the transcoder is
+ * checked against.
+ */
 final class OfficialJson {
   private static final JsonFactory JSON = new JsonFactory();
   private static final Set<String> ID_KEYS =
@@ -74,11 +77,15 @@ final class OfficialJson {
     }
   }
 
-  /** What protobuf-java-util's JsonFormat makes of OTLP/JSON once its hex ids are turned into base64. */
+  /**
+   * What protobuf-java-util's JsonFormat makes of OTLP/JSON once its hex ids are turned into
+   * base64.
+   */
   static Message jsonFormatParse(Signal signal, byte[] otlpJson) {
     Message.Builder builder = builder(signal);
     try {
-      JsonFormat.parser().ignoringUnknownFields()
+      JsonFormat.parser()
+          .ignoringUnknownFields()
           .merge(new String(hexIdsToBase64(otlpJson), StandardCharsets.UTF_8), builder);
     } catch (InvalidProtocolBufferException e) {
       throw new AssertionError(e);
@@ -86,13 +93,18 @@ final class OfficialJson {
     return builder.build();
   }
 
-  /** Rewrites every id value from OTLP/JSON's hex to the base64 that protobuf's JSON mapping expects. */
+  /**
+   * Rewrites every id value from OTLP/JSON's hex to the base64 that protobuf's JSON mapping
+   * expects.
+   */
   static byte[] hexIdsToBase64(byte[] json) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (JsonParser p = JSON.createParser(json); JsonGenerator g = JSON.createGenerator(out)) {
+    try (JsonParser p = JSON.createParser(json);
+        JsonGenerator g = JSON.createGenerator(out)) {
       JsonToken t;
       while ((t = p.nextToken()) != null) {
-        if (t == JsonToken.VALUE_STRING && p.getParsingContext().inObject()
+        if (t == JsonToken.VALUE_STRING
+            && p.getParsingContext().inObject()
             && ID_KEYS.contains(p.currentName())) {
           g.writeString(Base64.getEncoder().encodeToString(HexFormat.of().parseHex(p.getText())));
         } else {
@@ -106,20 +118,22 @@ final class OfficialJson {
   }
 
   /**
-   * A copy of {@code message} with every -0.0 double replaced by 0.0: JsonFormat's parser reads doubles
-   * through BigDecimal, which has no negative zero, so this is what it can give back at best.
+   * A copy of {@code message} with every -0.0 double replaced by 0.0: JsonFormat's parser reads
+   * doubles through BigDecimal, which has no negative zero, so this is what it can give back at
+   * best.
    */
   @SuppressWarnings("unchecked")
   static <M extends Message> M withoutNegativeZeros(M message) {
     Message.Builder builder = message.toBuilder();
-    for (java.util.Map.Entry<com.google.protobuf.Descriptors.FieldDescriptor, Object> entry
-        : message.getAllFields().entrySet()) {
+    for (java.util.Map.Entry<com.google.protobuf.Descriptors.FieldDescriptor, Object> entry :
+        message.getAllFields().entrySet()) {
       com.google.protobuf.Descriptors.FieldDescriptor field = entry.getKey();
       switch (field.getJavaType()) {
         case DOUBLE:
           if (field.isRepeated()) {
             for (int i = 0; i < builder.getRepeatedFieldCount(field); i++) {
-              builder.setRepeatedField(field, i, positiveZero((Double) builder.getRepeatedField(field, i)));
+              builder.setRepeatedField(
+                  field, i, positiveZero((Double) builder.getRepeatedField(field, i)));
             }
           } else {
             builder.setField(field, positiveZero((Double) entry.getValue()));
@@ -128,7 +142,8 @@ final class OfficialJson {
         case MESSAGE:
           if (field.isRepeated()) {
             for (int i = 0; i < builder.getRepeatedFieldCount(field); i++) {
-              builder.setRepeatedField(field, i, withoutNegativeZeros((Message) builder.getRepeatedField(field, i)));
+              builder.setRepeatedField(
+                  field, i, withoutNegativeZeros((Message) builder.getRepeatedField(field, i)));
             }
           } else {
             builder.setField(field, withoutNegativeZeros((Message) entry.getValue()));

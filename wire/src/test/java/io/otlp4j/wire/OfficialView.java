@@ -28,6 +28,7 @@ final class OfficialView {
   final List<Message> items = new ArrayList<>();
   final List<Message> dataPoints = new ArrayList<>();
   final List<ByteString> traceIds = new ArrayList<>();
+
   /** Per Resource*: the string value of the first attribute with the key, or null. */
   final List<String> attributeValues = new ArrayList<>();
 
@@ -55,8 +56,10 @@ final class OfficialView {
         resource = (Message) field(entry, 1);
         view.resources.add(resource);
       }
-      view.attributeValues.add(attributeKey == null || resource == null ? null
-          : stringAttribute((Resource) resource, attributeKey));
+      view.attributeValues.add(
+          attributeKey == null || resource == null
+              ? null
+              : stringAttribute((Resource) resource, attributeKey));
       for (Message scopeEntry : repeated(entry, 2)) {
         view.scopeEntries.add(scopeEntry);
         if (has(scopeEntry, 1)) {
@@ -91,7 +94,9 @@ final class OfficialView {
   static String stringAttribute(Resource resource, String key) {
     for (KeyValue kv : resource.getAttributesList()) {
       if (kv.getKey().equals(key)) {
-        return kv.getValue().getValueCase() == AnyValue.ValueCase.STRING_VALUE ? kv.getValue().getStringValue() : null;
+        return kv.getValue().getValueCase() == AnyValue.ValueCase.STRING_VALUE
+            ? kv.getValue().getStringValue()
+            : null;
       }
     }
     return null;

@@ -33,11 +33,17 @@ class OtlpJsonApiTest {
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void aByteBufIsReadBetweenItsIndexesAndLeftAsItWas(boolean direct) {
-    ByteBuf json = direct ? ByteBufAllocator.DEFAULT.directBuffer() : ByteBufAllocator.DEFAULT.heapBuffer();
-    ByteBuf protobuf = direct ? ByteBufAllocator.DEFAULT.directBuffer() : ByteBufAllocator.DEFAULT.heapBuffer();
+    ByteBuf json =
+        direct ? ByteBufAllocator.DEFAULT.directBuffer() : ByteBufAllocator.DEFAULT.heapBuffer();
+    ByteBuf protobuf =
+        direct ? ByteBufAllocator.DEFAULT.directBuffer() : ByteBufAllocator.DEFAULT.heapBuffer();
     ByteBuf out = ByteBufAllocator.DEFAULT.buffer();
     try {
-      json.writeBytes(new byte[] {'x', 'y'}).writeBytes(JSON).writeByte('z').readerIndex(2).writerIndex(2 + JSON.length);
+      json.writeBytes(new byte[] {'x', 'y'})
+          .writeBytes(JSON)
+          .writeByte('z')
+          .readerIndex(2)
+          .writerIndex(2 + JSON.length);
       protobuf.writeByte(0x7F).writeBytes(PROTOBUF).readerIndex(1);
 
       assertThat(OtlpJson.toProtobuf(Signal.TRACES, json)).isEqualTo(PROTOBUF);
@@ -59,12 +65,13 @@ class OtlpJsonApiTest {
   @Test
   void aStreamIsReadToItsEndAndNotClosed() throws IOException {
     boolean[] closed = {false};
-    InputStream in = new ByteArrayInputStream(JSON) {
-      @Override
-      public void close() {
-        closed[0] = true;
-      }
-    };
+    InputStream in =
+        new ByteArrayInputStream(JSON) {
+          @Override
+          public void close() {
+            closed[0] = true;
+          }
+        };
     ProtoWriter out = new ProtoWriter();
 
     OtlpJson.toProtobuf(Signal.TRACES, in, out);
@@ -75,10 +82,12 @@ class OtlpJsonApiTest {
 
   @Test
   void aMalformedStreamIsAWireFormatExceptionWithTheByteOffset() {
-    InputStream in = new ByteArrayInputStream("{\"resourceSpans\":[}".getBytes(StandardCharsets.UTF_8));
+    InputStream in =
+        new ByteArrayInputStream("{\"resourceSpans\":[}".getBytes(StandardCharsets.UTF_8));
 
     assertThatThrownBy(() -> OtlpJson.toProtobuf(Signal.TRACES, in, new ProtoWriter()))
-        .isInstanceOfSatisfying(WireFormatException.class, e -> assertThat(e.offset()).isEqualTo(18));
+        .isInstanceOfSatisfying(
+            WireFormatException.class, e -> assertThat(e.offset()).isEqualTo(18));
   }
 
   @Test
@@ -96,12 +105,13 @@ class OtlpJsonApiTest {
   @Test
   void anOutputStreamIsWrittenAndNotClosed() throws IOException {
     boolean[] closed = {false};
-    ByteArrayOutputStream out = new ByteArrayOutputStream() {
-      @Override
-      public void close() {
-        closed[0] = true;
-      }
-    };
+    ByteArrayOutputStream out =
+        new ByteArrayOutputStream() {
+          @Override
+          public void close() {
+            closed[0] = true;
+          }
+        };
 
     OtlpJson.toJson(Signal.TRACES, PROTOBUF, 0, PROTOBUF.length, out);
 
@@ -144,18 +154,22 @@ class OtlpJsonApiTest {
     try {
       List<Future<Boolean>> results = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
-        results.add(pool.submit(() -> {
-          for (int round = 0; round < 5; round++) {
-            for (int i = 0; i < protobufs.size(); i++) {
-              Signal signal = Signal.values()[i % 3];
-              if (!java.util.Arrays.equals(OtlpJson.toJson(signal, protobufs.get(i)), jsons.get(i))
-                  || !java.util.Arrays.equals(OtlpJson.toProtobuf(signal, jsons.get(i)), protobufs.get(i))) {
-                return false;
-              }
-            }
-          }
-          return true;
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  for (int round = 0; round < 5; round++) {
+                    for (int i = 0; i < protobufs.size(); i++) {
+                      Signal signal = Signal.values()[i % 3];
+                      if (!java.util.Arrays.equals(
+                              OtlpJson.toJson(signal, protobufs.get(i)), jsons.get(i))
+                          || !java.util.Arrays.equals(
+                              OtlpJson.toProtobuf(signal, jsons.get(i)), protobufs.get(i))) {
+                        return false;
+                      }
+                    }
+                  }
+                  return true;
+                }));
       }
       for (Future<Boolean> result : results) {
         assertThat(result.get(60, TimeUnit.SECONDS)).isTrue();
@@ -167,9 +181,11 @@ class OtlpJsonApiTest {
 
   @Test
   void nullArgumentsAreRefusedNamingThem() {
-    assertThatThrownBy(() -> OtlpJson.toProtobuf(null, JSON)).isInstanceOf(NullPointerException.class)
+    assertThatThrownBy(() -> OtlpJson.toProtobuf(null, JSON))
+        .isInstanceOf(NullPointerException.class)
         .hasMessageContaining("signal");
-    assertThatThrownBy(() -> OtlpJson.toProtobuf(Signal.TRACES, JSON, 0, JSON.length + 1, new ProtoWriter()))
+    assertThatThrownBy(
+            () -> OtlpJson.toProtobuf(Signal.TRACES, JSON, 0, JSON.length + 1, new ProtoWriter()))
         .isInstanceOf(IndexOutOfBoundsException.class);
   }
 }

@@ -13,17 +13,22 @@ import io.opentelemetry.proto.metrics.v1.Metric;
 import io.opentelemetry.proto.trace.v1.Span;
 import java.util.HexFormat;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /** The official OTLP/JSON examples from the opentelemetry-proto repository. */
 class OtlpJsonExamplesTest {
 
   @ParameterizedTest
-  @CsvSource({"/otlp-json/trace.json, TRACES", "/otlp-json/metrics.json, METRICS",
-      "/otlp-json/logs.json, LOGS", "/otlp-json/events.json, LOGS"})
-  void everyExampleTranscodesToTheMessageJsonFormatBuildsFromTheSameJson(String path, Signal signal) {
+  @CsvSource({
+    "/otlp-json/trace.json, TRACES",
+    "/otlp-json/metrics.json, METRICS",
+    "/otlp-json/logs.json, LOGS",
+    "/otlp-json/events.json, LOGS"
+  })
+  void everyExampleTranscodesToTheMessageJsonFormatBuildsFromTheSameJson(
+      String path, Signal signal) {
     byte[] json = resource(path);
 
     byte[] protobuf = OtlpJson.toProtobuf(signal, json);
@@ -33,8 +38,12 @@ class OtlpJsonExamplesTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"/otlp-json/trace.json, TRACES", "/otlp-json/metrics.json, METRICS",
-      "/otlp-json/logs.json, LOGS", "/otlp-json/events.json, LOGS"})
+  @CsvSource({
+    "/otlp-json/trace.json, TRACES",
+    "/otlp-json/metrics.json, METRICS",
+    "/otlp-json/logs.json, LOGS",
+    "/otlp-json/events.json, LOGS"
+  })
   void everyExampleRoundTripsThroughJsonToTheSameBytes(String path, Signal signal) {
     byte[] protobuf = OtlpJson.toProtobuf(signal, resource(path));
 
@@ -46,8 +55,9 @@ class OtlpJsonExamplesTest {
 
   @Test
   void traceExampleHasItsSpanWithIdsDecodedFromHex() throws Exception {
-    ExportTraceServiceRequest request = ExportTraceServiceRequest.parseFrom(
-        OtlpJson.toProtobuf(Signal.TRACES, resource("/otlp-json/trace.json")));
+    ExportTraceServiceRequest request =
+        ExportTraceServiceRequest.parseFrom(
+            OtlpJson.toProtobuf(Signal.TRACES, resource("/otlp-json/trace.json")));
 
     List<Span> spans = request.getResourceSpans(0).getScopeSpans(0).getSpansList();
     assertThat(spans).hasSize(1);
@@ -62,27 +72,41 @@ class OtlpJsonExamplesTest {
 
   @Test
   void metricsExampleHasOneDataPointOfEachKind() throws Exception {
-    ExportMetricsServiceRequest request = ExportMetricsServiceRequest.parseFrom(
-        OtlpJson.toProtobuf(Signal.METRICS, resource("/otlp-json/metrics.json")));
+    ExportMetricsServiceRequest request =
+        ExportMetricsServiceRequest.parseFrom(
+            OtlpJson.toProtobuf(Signal.METRICS, resource("/otlp-json/metrics.json")));
 
     List<Metric> metrics = request.getResourceMetrics(0).getScopeMetrics(0).getMetricsList();
-    assertThat(metrics).extracting(Metric::getDataCase).containsExactly(Metric.DataCase.SUM,
-        Metric.DataCase.GAUGE, Metric.DataCase.HISTOGRAM, Metric.DataCase.EXPONENTIAL_HISTOGRAM);
+    assertThat(metrics)
+        .extracting(Metric::getDataCase)
+        .containsExactly(
+            Metric.DataCase.SUM,
+            Metric.DataCase.GAUGE,
+            Metric.DataCase.HISTOGRAM,
+            Metric.DataCase.EXPONENTIAL_HISTOGRAM);
     assertThat(metrics.get(0).getSum().getDataPointsCount()).isEqualTo(1);
     assertThat(metrics.get(0).getSum().getDataPoints(0).getAsDouble()).isEqualTo(5.0);
     assertThat(metrics.get(1).getGauge().getDataPointsCount()).isEqualTo(1);
     assertThat(metrics.get(2).getHistogram().getDataPointsCount()).isEqualTo(1);
-    assertThat(metrics.get(2).getHistogram().getDataPoints(0).getBucketCountsList()).containsExactly(1L, 1L);
+    assertThat(metrics.get(2).getHistogram().getDataPoints(0).getBucketCountsList())
+        .containsExactly(1L, 1L);
     assertThat(metrics.get(2).getHistogram().getDataPoints(0).hasMin()).isTrue();
     assertThat(metrics.get(3).getExponentialHistogram().getDataPointsCount()).isEqualTo(1);
-    assertThat(metrics.get(3).getExponentialHistogram().getDataPoints(0).getPositive().getBucketCountsList())
+    assertThat(
+            metrics
+                .get(3)
+                .getExponentialHistogram()
+                .getDataPoints(0)
+                .getPositive()
+                .getBucketCountsList())
         .containsExactly(0L, 2L);
   }
 
   @Test
   void logsExampleHasItsRecordWithEveryValueType() throws Exception {
-    ExportLogsServiceRequest request = ExportLogsServiceRequest.parseFrom(
-        OtlpJson.toProtobuf(Signal.LOGS, resource("/otlp-json/logs.json")));
+    ExportLogsServiceRequest request =
+        ExportLogsServiceRequest.parseFrom(
+            OtlpJson.toProtobuf(Signal.LOGS, resource("/otlp-json/logs.json")));
 
     List<LogRecord> records = request.getResourceLogs(0).getScopeLogs(0).getLogRecordsList();
     assertThat(records).hasSize(1);
@@ -93,8 +117,9 @@ class OtlpJsonExamplesTest {
 
   @Test
   void eventsExampleKeepsItsEventName() throws Exception {
-    ExportLogsServiceRequest request = ExportLogsServiceRequest.parseFrom(
-        OtlpJson.toProtobuf(Signal.LOGS, resource("/otlp-json/events.json")));
+    ExportLogsServiceRequest request =
+        ExportLogsServiceRequest.parseFrom(
+            OtlpJson.toProtobuf(Signal.LOGS, resource("/otlp-json/events.json")));
 
     List<LogRecord> records = request.getResourceLogs(0).getScopeLogs(0).getLogRecordsList();
     assertThat(records).hasSize(1);

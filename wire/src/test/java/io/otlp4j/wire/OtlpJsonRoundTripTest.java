@@ -14,13 +14,15 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class OtlpJsonRoundTripTest {
   private static final int MESSAGES = 2_000;
+
   /** For the checks of one reading rule each; the messages cover every field long before this. */
   private static final int FEWER_MESSAGES = 250;
 
   @ParameterizedTest
   @EnumSource(Signal.class)
   void protobufToJsonAndBackGivesTheOfficialMessageWithoutItsUnknownFields(Signal signal) {
-    OtlpGenerator generator = new OtlpGenerator(signal.ordinal() * 1_000_003L).withUnknownFields(true);
+    OtlpGenerator generator =
+        new OtlpGenerator(signal.ordinal() * 1_000_003L).withUnknownFields(true);
     for (int i = 0; i < MESSAGES; i++) {
       Message message = generator.request(signal);
       byte[] bytes1 = message.toByteArray();
@@ -53,7 +55,8 @@ class OtlpJsonRoundTripTest {
 
       byte[] json = OtlpJson.toJson(signal, message.toByteArray());
 
-      assertThat(OfficialJson.jsonFormatParse(signal, json)).as("message %d: %s", i, OfficialJson.utf8(json))
+      assertThat(OfficialJson.jsonFormatParse(signal, json))
+          .as("message %d: %s", i, OfficialJson.utf8(json))
           .isEqualTo(OfficialJson.withoutNegativeZeros(message));
     }
   }
@@ -68,7 +71,8 @@ class OtlpJsonRoundTripTest {
 
       byte[] snake = JsonRewriter.snakeCaseKeys(json);
 
-      assertThat(OtlpJson.toProtobuf(signal, snake)).as("message %d: %s", i, OfficialJson.utf8(snake))
+      assertThat(OtlpJson.toProtobuf(signal, snake))
+          .as("message %d: %s", i, OfficialJson.utf8(snake))
           .isEqualTo(protobuf);
     }
   }
@@ -83,8 +87,9 @@ class OtlpJsonRoundTripTest {
 
       byte[] withUnknown = JsonRewriter.withUnknownKeys(json, i);
 
-      assertThat(OtlpJson.toProtobuf(signal, withUnknown)).as("message %d: %s", i,
-          OfficialJson.utf8(withUnknown)).isEqualTo(protobuf);
+      assertThat(OtlpJson.toProtobuf(signal, withUnknown))
+          .as("message %d: %s", i, OfficialJson.utf8(withUnknown))
+          .isEqualTo(protobuf);
     }
   }
 }

@@ -23,20 +23,28 @@ class ProtoWriterTest {
     int[] sizes = {0, 1, 126, 127, 128, 129, 16_383, 16_384, 16_385, 2_097_151, 2_097_152};
     for (int size : sizes) {
       String value = randomText(random, size);
-      ExportTraceServiceRequest expected = ExportTraceServiceRequest.newBuilder()
-          .addResourceSpans(ResourceSpans.newBuilder()
-              .setResource(Resource.newBuilder().addAttributes(KeyValue.newBuilder()
-                  .setKey("service.name").setValue(AnyValue.newBuilder().setStringValue(value))))
-              .addScopeSpans(ScopeSpans.newBuilder()
-                  .addSpans(Span.newBuilder()
-                      .setTraceId(ByteString.copyFrom(new byte[16]))
-                      .setName(value)
-                      .setKind(Span.SpanKind.SPAN_KIND_SERVER)
-                      .setStartTimeUnixNano(-1L)
-                      .setFlags(0x301))
-                  .setSchemaUrl("s"))
-              .setSchemaUrl(""))
-          .build();
+      ExportTraceServiceRequest expected =
+          ExportTraceServiceRequest.newBuilder()
+              .addResourceSpans(
+                  ResourceSpans.newBuilder()
+                      .setResource(
+                          Resource.newBuilder()
+                              .addAttributes(
+                                  KeyValue.newBuilder()
+                                      .setKey("service.name")
+                                      .setValue(AnyValue.newBuilder().setStringValue(value))))
+                      .addScopeSpans(
+                          ScopeSpans.newBuilder()
+                              .addSpans(
+                                  Span.newBuilder()
+                                      .setTraceId(ByteString.copyFrom(new byte[16]))
+                                      .setName(value)
+                                      .setKind(Span.SpanKind.SPAN_KIND_SERVER)
+                                      .setStartTimeUnixNano(-1L)
+                                      .setFlags(0x301))
+                              .setSchemaUrl("s"))
+                      .setSchemaUrl(""))
+              .build();
 
       ProtoWriter w = new ProtoWriter(16);
       w.begin(1); // resource_spans
@@ -70,7 +78,8 @@ class ProtoWriterTest {
   @Test
   void scalarEncodingsMatchProtobufJava() throws Exception {
     com.google.protobuf.ByteString.Output out = ByteString.newOutput();
-    com.google.protobuf.CodedOutputStream cos = com.google.protobuf.CodedOutputStream.newInstance(out);
+    com.google.protobuf.CodedOutputStream cos =
+        com.google.protobuf.CodedOutputStream.newInstance(out);
     cos.writeInt32(1, -5);
     cos.writeSInt32(2, -5);
     cos.writeSInt64(3, Long.MIN_VALUE);
@@ -82,20 +91,34 @@ class ProtoWriterTest {
     cos.flush();
 
     ProtoWriter w = new ProtoWriter();
-    w.int32(1, -5).sint32(2, -5).sint64(3, Long.MIN_VALUE).int64(4, Long.MAX_VALUE)
-        .doubleField(5, Double.NaN).bool(6, true).string(7, "h\u00e9llo \uD83D\uDE00 \u4e16").rawVarint32(0);
+    w.int32(1, -5)
+        .sint32(2, -5)
+        .sint64(3, Long.MIN_VALUE)
+        .int64(4, Long.MAX_VALUE)
+        .doubleField(5, Double.NaN)
+        .bool(6, true)
+        .string(7, "h\u00e9llo \uD83D\uDE00 \u4e16")
+        .rawVarint32(0);
     assertThat(w.toByteArray()).isEqualTo(out.toByteString().toByteArray());
   }
 
   @Test
   void rawUtf8AfterAHandWrittenLengthEqualsString() {
-    for (String s : new String[] {"", "ascii", "h\u00e9llo \uD83D\uDE00 \u4e16", "lone \uD800 surrogate", "x".repeat(300)}) {
+    for (String s :
+        new String[] {
+          "", "ascii", "h\u00e9llo \uD83D\uDE00 \u4e16", "lone \uD800 surrogate", "x".repeat(300)
+        }) {
       ProtoWriter expected = new ProtoWriter().string(3, s);
       int length = ProtoWriter.utf8Length(s);
-      ProtoWriter w = new ProtoWriter().tag(3, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(length).rawUtf8(s, length);
+      ProtoWriter w =
+          new ProtoWriter()
+              .tag(3, ProtoWriter.WIRETYPE_LENGTH_DELIMITED)
+              .rawVarint32(length)
+              .rawUtf8(s, length);
       assertThat(w.toByteArray()).isEqualTo(expected.toByteArray());
     }
-    assertThatThrownBy(() -> new ProtoWriter().rawUtf8("\u00e9", 1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new ProtoWriter().rawUtf8("\u00e9", 1))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -103,15 +126,20 @@ class ProtoWriterTest {
     String[] kinds = {"a", "\u00e9", "\u4e16", "\uD83D\uDE00", "\uD800"};
     for (int length : new int[] {0, 1, 127, 128, 16_383, 16_384}) {
       for (String kind : kinds) {
-        // ASCII up to the last char, then one of each kind: the one-pass guess fails as late as it can.
+        // ASCII up to the last char, then one of each kind: the one-pass guess fails as late as it
+        // can.
         String s = "x".repeat(Math.max(0, length - 1)) + (length == 0 ? "" : kind);
         ByteString.Output out = ByteString.newOutput();
-        com.google.protobuf.CodedOutputStream cos = com.google.protobuf.CodedOutputStream.newInstance(out);
+        com.google.protobuf.CodedOutputStream cos =
+            com.google.protobuf.CodedOutputStream.newInstance(out);
         cos.writeString(5, s);
         cos.flush();
         ProtoWriter w = new ProtoWriter(16).begin(1).string(5, s).end();
-        ProtoWriter expected = new ProtoWriter(16).begin(1).raw(out.toByteString().toByteArray(), 0, out.size()).end();
-        assertThat(w.toByteArray()).as("length %d, last %s", length, kind).isEqualTo(expected.toByteArray());
+        ProtoWriter expected =
+            new ProtoWriter(16).begin(1).raw(out.toByteString().toByteArray(), 0, out.size()).end();
+        assertThat(w.toByteArray())
+            .as("length %d, last %s", length, kind)
+            .isEqualTo(expected.toByteArray());
       }
     }
   }
@@ -130,7 +158,9 @@ class ProtoWriterTest {
     assertThat(w.toByteArray()).isEqualTo(new ProtoWriter().uint32(1, 7).toByteArray());
     w.begin(2);
     int inside = w.size();
-    assertThatThrownBy(() -> w.truncate(mark)).isInstanceOf(IllegalStateException.class).hasMessageContaining("nested");
+    assertThatThrownBy(() -> w.truncate(mark))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("nested");
     w.truncate(inside);
     assertThatThrownBy(() -> w.truncate(w.size() + 1)).isInstanceOf(IllegalStateException.class);
   }
@@ -140,7 +170,9 @@ class ProtoWriterTest {
     ProtoWriter w = new ProtoWriter();
     assertThatThrownBy(w::end).isInstanceOf(IllegalStateException.class);
     w.begin(1);
-    assertThatThrownBy(w::finish).isInstanceOf(IllegalStateException.class).hasMessageContaining("still open");
+    assertThatThrownBy(w::finish)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("still open");
   }
 
   @Test
@@ -150,14 +182,16 @@ class ProtoWriterTest {
       w.begin(1);
     }
     int size = w.size();
-    assertThatThrownBy(() -> w.begin(1)).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> w.begin(1))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining(String.valueOf(ProtoWriter.MAX_DEPTH));
     assertThat(w.size()).as("nothing written by the refused begin").isEqualTo(size);
     for (int i = 0; i < ProtoWriter.MAX_DEPTH; i++) {
       w.end();
     }
     byte[] encoded = w.toByteArray();
-    // Nested empty messages: each level adds a tag byte and its content's length as a minimal varint.
+    // Nested empty messages: each level adds a tag byte and its content's length as a minimal
+    // varint.
     int expected = 0;
     for (int i = 0; i < ProtoWriter.MAX_DEPTH; i++) {
       expected += 1 + ProtoWriter.varintSize(expected);

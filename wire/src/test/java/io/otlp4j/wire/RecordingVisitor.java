@@ -13,6 +13,7 @@ final class RecordingVisitor implements OtlpVisitor {
   final List<int[]> items = new ArrayList<>();
   final List<int[]> dataPoints = new ArrayList<>();
   final List<int[]> traceIds = new ArrayList<>();
+
   /** Per Resource*: the reported attribute range or null. */
   final List<int[]> attributes = new ArrayList<>();
 

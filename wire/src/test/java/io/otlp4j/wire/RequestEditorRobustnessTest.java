@@ -20,10 +20,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Hostile input into {@link RequestEditor}, with a policy that reads every field it can, drops some
- * elements and edits others' attributes: mutated generated requests, deep nesting, huge declared lengths.
- * With validation, each input either edits to a request protobuf-java parses (exactly when the walker
- * accepts it) or is refused with {@link WireFormatException}; without validation, each edit ends in
- * success or {@link WireFormatException}, never another exception; no buffer leaks either way.
+ * elements and edits others' attributes: mutated generated requests, deep nesting, huge declared
+ * lengths. With validation, each input either edits to a request protobuf-java parses (exactly when
+ * the walker accepts it) or is refused with {@link WireFormatException}; without validation, each
+ * edit ends in success or {@link WireFormatException}, never another exception; no buffer leaks
+ * either way.
  */
 @ExtendWith(NettyLeakCheck.class)
 class RequestEditorRobustnessTest {
@@ -53,7 +54,8 @@ class RequestEditorRobustnessTest {
     int refused = 0;
     for (int i = 0; i < MUTATIONS; i++) {
       Signal signal = signals[i % signals.length];
-      byte[] input = mutator.mutate(bases.get(signal.ordinal()).get((i / signals.length) % BASES_PER_SIGNAL));
+      byte[] input =
+          mutator.mutate(bases.get(signal.ordinal()).get((i / signals.length) % BASES_PER_SIGNAL));
       if (check(signal, input)) {
         accepted++;
       } else {
@@ -70,7 +72,9 @@ class RequestEditorRobustnessTest {
       for (int depth : new int[] {0, 10, 58, 60, 62, 99, 100, 101, 1_000, 100_000}) {
         check(signal, Mutator.deeplyNestedAnyValue(signal, depth));
       }
-      check(signal, new byte[] {0x0A, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07, 1, 2, 3});
+      check(
+          signal,
+          new byte[] {0x0A, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07, 1, 2, 3});
       check(signal, new byte[] {0x0A, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x0F, 1});
       check(signal, new byte[] {0x0A, 0x04, 0x12, 0x02, 0x12, (byte) 0x80});
     }
@@ -92,19 +96,27 @@ class RequestEditorRobustnessTest {
         try {
           edited = editor.edit(signal, buf, new ReadingEverything());
           if (editor == EDITOR) {
-            assertThat(accepted).as("the validating editor accepted what the walker refuses").isTrue();
+            assertThat(accepted)
+                .as("the validating editor accepted what the walker refuses")
+                .isTrue();
           }
           if (accepted) {
             byte[] out = ByteBufUtil.getBytes(edited);
             try {
               OfficialView.parse(signal, out);
             } catch (InvalidProtocolBufferException e) {
-              fail("an edit of a valid request does not parse (" + e.getMessage() + "): " + ByteBufUtil.hexDump(input));
+              fail(
+                  "an edit of a valid request does not parse ("
+                      + e.getMessage()
+                      + "): "
+                      + ByteBufUtil.hexDump(input));
             }
             assertThat(WALKER.walk(signal, out).byteCount()).isEqualTo(out.length);
           }
         } catch (WireFormatException e) {
-          assertThat(accepted).as("refused a request the walker accepts: " + e.getMessage()).isFalse();
+          assertThat(accepted)
+              .as("refused a request the walker accepts: " + e.getMessage())
+              .isFalse();
           assertThat(e.offset()).isBetween(-1L, (long) input.length);
         } finally {
           if (edited != null) {
@@ -119,24 +131,44 @@ class RequestEditorRobustnessTest {
     }
   }
 
-  /** Reads every field the view offers, drops every fifth element and edits every third's attributes. */
+  /**
+   * Reads every field the view offers, drops every fifth element and edits every third's
+   * attributes.
+   */
   private static final class ReadingEverything implements EditPolicy {
     private int n;
     long sink;
 
     private Decision visit(ElementView v) {
-      sink += v.name().length() + v.version().length() + v.spanKind() + v.statusCode() + v.startTimeUnixNano()
-          + v.endTimeUnixNano() + v.timeUnixNano() + v.observedTimeUnixNano() + v.severityNumber()
-          + v.severityText().length() + v.traceIdHigh() + v.traceIdLow() + v.metricType().ordinal()
-          + v.body().type().ordinal() + v.attribute(SERVICE_NAME).stringValue().length();
+      sink +=
+          v.name().length()
+              + v.version().length()
+              + v.spanKind()
+              + v.statusCode()
+              + v.startTimeUnixNano()
+              + v.endTimeUnixNano()
+              + v.timeUnixNano()
+              + v.observedTimeUnixNano()
+              + v.severityNumber()
+              + v.severityText().length()
+              + v.traceIdHigh()
+              + v.traceIdLow()
+              + v.metricType().ordinal()
+              + v.body().type().ordinal()
+              + v.attribute(SERVICE_NAME).stringValue().length();
       AttributeList attributes = v.attributes();
       for (int i = 0; i < attributes.size(); i++) {
         sink += attributes.key(i).length();
         ValueView value = attributes.value(i);
-        sink += value.type().ordinal() + value.intValue() + value.stringValue().length() + (value.boolValue() ? 1 : 0);
+        sink +=
+            value.type().ordinal()
+                + value.intValue()
+                + value.stringValue().length()
+                + (value.boolValue() ? 1 : 0);
       }
       int i = n++;
-      // sink is read (a blackhole: the reads above cannot be optimised away); it never equals MIN_VALUE
+      // sink is read (a blackhole: the reads above cannot be optimised away); it never equals
+      // MIN_VALUE
       if (i % 5 == 4 || sink == Long.MIN_VALUE) {
         return Decision.DROP;
       }

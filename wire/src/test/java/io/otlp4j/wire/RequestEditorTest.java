@@ -13,8 +13,8 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.trace.v1.Span;
-import io.otlp4j.wire.ElementView.Kind;
 import io.otlp4j.testing.NettyLeakCheck;
+import io.otlp4j.wire.ElementView.Kind;
 import io.otlp4j.wire.testing.OtlpGenerator;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -22,11 +22,11 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(NettyLeakCheck.class)
 class RequestEditorTest {
@@ -45,16 +45,21 @@ class RequestEditorTest {
 
   @ParameterizedTest(name = "{0} drop {1}% edit {2}%")
   @MethodSource("scripts")
-  void editsEqualTheSameEditsMadeWithTheOfficialBuilders(Signal signal, int dropPercent, int editPercent)
-      throws Exception {
-    OtlpGenerator generator = new OtlpGenerator(signal.ordinal() * 101L + dropPercent).withUnknownFields(true);
+  void editsEqualTheSameEditsMadeWithTheOfficialBuilders(
+      Signal signal, int dropPercent, int editPercent) throws Exception {
+    OtlpGenerator generator =
+        new OtlpGenerator(signal.ordinal() * 101L + dropPercent).withUnknownFields(true);
     EditScript script = new EditScript(dropPercent * 31L + editPercent, dropPercent, editPercent);
     EditPolicy policy = script.policy();
     for (int i = 0; i < 300; i++) {
       Message request = generator.request(signal);
       byte[] bytes = request.toByteArray();
-      ByteBuf input = i % 5 == 4 ? composite(bytes) : (i & 1) == 0 ? Unpooled.wrappedBuffer(bytes)
-          : PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
+      ByteBuf input =
+          i % 5 == 4
+              ? composite(bytes)
+              : (i & 1) == 0
+                  ? Unpooled.wrappedBuffer(bytes)
+                  : PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
       script.restart();
       ByteBuf edited = (i % 3 == 0 ? UNCHECKED : EDITOR).edit(signal, input, policy);
       try {
@@ -68,11 +73,13 @@ class RequestEditorTest {
       }
     }
     // The script reached every level the signal has.
-    List<Kind> kinds = switch (signal) {
-      case TRACES -> List.of(Kind.RESOURCE, Kind.SCOPE, Kind.SPAN, Kind.SPAN_EVENT, Kind.SPAN_LINK);
-      case METRICS -> List.of(Kind.RESOURCE, Kind.SCOPE, Kind.METRIC, Kind.DATA_POINT);
-      default -> List.of(Kind.RESOURCE, Kind.SCOPE, Kind.LOG_RECORD);
-    };
+    List<Kind> kinds =
+        switch (signal) {
+          case TRACES ->
+              List.of(Kind.RESOURCE, Kind.SCOPE, Kind.SPAN, Kind.SPAN_EVENT, Kind.SPAN_LINK);
+          case METRICS -> List.of(Kind.RESOURCE, Kind.SCOPE, Kind.METRIC, Kind.DATA_POINT);
+          default -> List.of(Kind.RESOURCE, Kind.SCOPE, Kind.LOG_RECORD);
+        };
     for (Kind kind : kinds) {
       if (dropPercent > 0) {
         assertThat(script.drops.get(kind)[0]).as("drops of %s", kind).isPositive();
@@ -103,8 +110,10 @@ class RequestEditorTest {
 
   @ParameterizedTest(name = "{0} visiting {1}")
   @MethodSource("partialVisits")
-  void kindsThePolicyDoesNotVisitAreKeptAsTheyAre(Signal signal, EnumSet<Kind> visited) throws Exception {
-    OtlpGenerator generator = new OtlpGenerator(signal.ordinal() * 17L + visited.hashCode()).withUnknownFields(true);
+  void kindsThePolicyDoesNotVisitAreKeptAsTheyAre(Signal signal, EnumSet<Kind> visited)
+      throws Exception {
+    OtlpGenerator generator =
+        new OtlpGenerator(signal.ordinal() * 17L + visited.hashCode()).withUnknownFields(true);
     EditScript script = new EditScript(visited.size() * 7L, 30, 30, visited);
     EditPolicy policy = script.policy();
     for (int i = 0; i < 150; i++) {
@@ -113,7 +122,8 @@ class RequestEditorTest {
       script.restart();
       ByteBuf edited = UNCHECKED.edit(signal, input, policy);
       try {
-        assertThat(OfficialView.parse(signal, ByteBufUtil.getBytes(edited))).as("request %d", i)
+        assertThat(OfficialView.parse(signal, ByteBufUtil.getBytes(edited)))
+            .as("request %d", i)
             .isEqualTo(script.expected(signal, request));
       } finally {
         edited.release();
@@ -127,23 +137,38 @@ class RequestEditorTest {
     byte[] bytes = OtlpGenerator.realisticTraces(16).toByteArray();
     ExportTraceServiceRequest request = OtlpGenerator.realisticTraces(16);
     String scopeName = request.getResourceSpans(0).getScopeSpans(0).getScope().getName();
-    String service = request.getResourceSpans(0).getResource().getAttributesList().stream()
-        .filter(kv -> kv.getKey().equals("service.name")).findFirst().orElseThrow().getValue().getStringValue();
+    String service =
+        request.getResourceSpans(0).getResource().getAttributesList().stream()
+            .filter(kv -> kv.getKey().equals("service.name"))
+            .findFirst()
+            .orElseThrow()
+            .getValue()
+            .getStringValue();
     ByteBuf input = Unpooled.wrappedBuffer(bytes);
     List<String> seen = new ArrayList<>();
-    ByteBuf edited = EDITOR.edit(Signal.TRACES, input, new EditPolicy() {
-      @Override
-      public boolean visits(Kind kind) {
-        return kind == Kind.SPAN;
-      }
+    ByteBuf edited =
+        EDITOR.edit(
+            Signal.TRACES,
+            input,
+            new EditPolicy() {
+              @Override
+              public boolean visits(Kind kind) {
+                return kind == Kind.SPAN;
+              }
 
-      @Override
-      public Decision span(ElementView span) {
-        seen.add(span.parent().name() + "/" + span.parent().parent()
-            .attribute("service.name".getBytes(java.nio.charset.StandardCharsets.UTF_8)).stringValue());
-        return Decision.KEEP;
-      }
-    });
+              @Override
+              public Decision span(ElementView span) {
+                seen.add(
+                    span.parent().name()
+                        + "/"
+                        + span.parent()
+                            .parent()
+                            .attribute(
+                                "service.name".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                            .stringValue());
+                return Decision.KEEP;
+              }
+            });
     try {
       assertThat(seen).hasSize(16).containsOnly(scopeName + "/" + service);
     } finally {
@@ -156,8 +181,11 @@ class RequestEditorTest {
   private static ByteBuf composite(byte[] bytes) {
     int half = bytes.length / 2;
     ByteBuf first = PooledByteBufAllocator.DEFAULT.heapBuffer(half).writeBytes(bytes, 0, half);
-    ByteBuf second = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length - half + 3).writeZero(3)
-        .writeBytes(bytes, half, bytes.length - half);
+    ByteBuf second =
+        PooledByteBufAllocator.DEFAULT
+            .directBuffer(bytes.length - half + 3)
+            .writeZero(3)
+            .writeBytes(bytes, half, bytes.length - half);
     second.readerIndex(3);
     return Unpooled.compositeBuffer().addComponents(true, first, second);
   }
@@ -167,13 +195,14 @@ class RequestEditorTest {
   void aPolicyThatChangesNothingGetsTheInputBackAsOneSlice(Signal signal) {
     byte[] bytes = new OtlpGenerator(5).withUnknownFields(true).request(signal).toByteArray();
     ByteBuf input = Unpooled.wrappedBuffer(bytes);
-    EditPolicy readsEverything = new EditPolicy() {
-      @Override
-      public Decision span(ElementView span) {
-        span.attributes().indexOf("http.route"); // read, not changed
-        return Decision.KEEP;
-      }
-    };
+    EditPolicy readsEverything =
+        new EditPolicy() {
+          @Override
+          public Decision span(ElementView span) {
+            span.attributes().indexOf("http.route"); // read, not changed
+            return Decision.KEEP;
+          }
+        };
     ByteBuf edited = EDITOR.edit(signal, input, readsEverything);
     try {
       assertThat(edited).isNotInstanceOf(CompositeByteBuf.class);
@@ -192,21 +221,22 @@ class RequestEditorTest {
     EncodedAttribute added = EncodedAttribute.of("k", "v");
     int addedFieldBytes = 2 + added.toByteArray().length;
     ByteBuf input = Unpooled.wrappedBuffer(bytes);
-    EditPolicy policy = new EditPolicy() {
-      int n;
+    EditPolicy policy =
+        new EditPolicy() {
+          int n;
 
-      @Override
-      public Decision span(ElementView span) {
-        int i = n++;
-        if (i == 10) {
-          return Decision.DROP;
-        }
-        if (i == 20) {
-          span.attributes().add(added);
-        }
-        return Decision.KEEP;
-      }
-    };
+          @Override
+          public Decision span(ElementView span) {
+            int i = n++;
+            if (i == 10) {
+              return Decision.DROP;
+            }
+            if (i == 20) {
+              span.attributes().add(added);
+            }
+            return Decision.KEEP;
+          }
+        };
     ByteBuf edited = EDITOR.edit(Signal.TRACES, input, policy);
     try {
       assertThat(edited).isInstanceOf(CompositeByteBuf.class);
@@ -221,20 +251,28 @@ class RequestEditorTest {
       }
       int dropped = request.getResourceSpans(0).getScopeSpans(0).getSpans(10).getSerializedSize();
       int changed = request.getResourceSpans(0).getScopeSpans(0).getSpans(20).getSerializedSize();
-      // New bytes: span 20, changed, is written whole (it is small), and its Scope*'s and Resource*'s new
+      // New bytes: span 20, changed, is written whole (it is small), and its Scope*'s and
+      // Resource*'s new
       // prefixes (a tag and a varint length each); everything else is the input's own memory.
       assertThat(fresh).isBetween(changed + addedFieldBytes + 2, changed + addedFieldBytes + 3 * 6);
-      // Less than the input: the two spans (with their 3-byte field prefixes), the old Scope* and Resource*
+      // Less than the input: the two spans (with their 3-byte field prefixes), the old Scope* and
+      // Resource*
       // prefixes (4 bytes each).
       assertThat(fromInput).isEqualTo(bytes.length - (dropped + 3) - (changed + 3) - 4 - 4);
       // Runs of input (to span 10, to span 20, the rest), the new span and the new prefixes.
       assertThat(((CompositeByteBuf) edited).numComponents()).isLessThanOrEqualTo(8);
       Span span20 = request.getResourceSpans(0).getScopeSpans(0).getSpans(20);
-      ExportTraceServiceRequest parsed = ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(edited));
+      ExportTraceServiceRequest parsed =
+          ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(edited));
       assertThat(parsed.getResourceSpans(0).getScopeSpans(0).getSpansCount()).isEqualTo(63);
-      assertThat(parsed.getResourceSpans(0).getScopeSpans(0).getSpans(19)).isEqualTo(span20.toBuilder()
-          .addAttributes(KeyValue.newBuilder().setKey("k").setValue(AnyValue.newBuilder().setStringValue("v")))
-          .build());
+      assertThat(parsed.getResourceSpans(0).getScopeSpans(0).getSpans(19))
+          .isEqualTo(
+              span20.toBuilder()
+                  .addAttributes(
+                      KeyValue.newBuilder()
+                          .setKey("k")
+                          .setValue(AnyValue.newBuilder().setStringValue("v")))
+                  .build());
     } finally {
       edited.release();
       input.release();
@@ -248,12 +286,16 @@ class RequestEditorTest {
     for (int i = 0; i < 50; i++) {
       Message request = OtlpGenerator.withoutUnknownFields(generator.request(signal));
       ByteBuf input = Unpooled.wrappedBuffer(request.toByteArray());
-      ByteBuf edited = EDITOR.edit(signal, input, new EditPolicy() {
-        @Override
-        public Decision resource(ElementView resource) {
-          return Decision.DROP;
-        }
-      });
+      ByteBuf edited =
+          EDITOR.edit(
+              signal,
+              input,
+              new EditPolicy() {
+                @Override
+                public Decision resource(ElementView resource) {
+                  return Decision.DROP;
+                }
+              });
       try {
         assertThat(edited.readableBytes()).isZero();
       } finally {
@@ -268,20 +310,22 @@ class RequestEditorTest {
     byte[] bytes = OtlpGenerator.realisticTraces(32).toByteArray();
     ByteBuf input = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
     try {
-      EditPolicy failing = new EditPolicy() {
-        int n;
+      EditPolicy failing =
+          new EditPolicy() {
+            int n;
 
-        @Override
-        public Decision span(ElementView span) {
-          span.attributes().add(EncodedAttribute.of("a", 1L));
-          if (++n == 20) {
-            throw new IllegalStateException("policy failed");
-          }
-          return Decision.KEEP;
-        }
-      };
+            @Override
+            public Decision span(ElementView span) {
+              span.attributes().add(EncodedAttribute.of("a", 1L));
+              if (++n == 20) {
+                throw new IllegalStateException("policy failed");
+              }
+              return Decision.KEEP;
+            }
+          };
       assertThatThrownBy(() -> EDITOR.edit(Signal.TRACES, input, failing))
-          .isInstanceOf(IllegalStateException.class).hasMessage("policy failed");
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("policy failed");
       assertThat(input.refCnt()).isEqualTo(1);
     } finally {
       input.release();
@@ -295,21 +339,33 @@ class RequestEditorTest {
     ByteBuf input = Unpooled.wrappedBuffer(truncated);
     int[] visits = new int[1];
     try {
-      assertThatThrownBy(() -> EDITOR.edit(Signal.TRACES, input, new EditPolicy() {
-        @Override
-        public Decision span(ElementView span) {
-          visits[0]++;
-          return Decision.KEEP;
-        }
-      })).isInstanceOf(WireFormatException.class);
+      assertThatThrownBy(
+              () ->
+                  EDITOR.edit(
+                      Signal.TRACES,
+                      input,
+                      new EditPolicy() {
+                        @Override
+                        public Decision span(ElementView span) {
+                          visits[0]++;
+                          return Decision.KEEP;
+                        }
+                      }))
+          .isInstanceOf(WireFormatException.class);
       assertThat(visits[0]).isZero();
-      assertThatThrownBy(() -> UNCHECKED.edit(Signal.TRACES, input, new EditPolicy() {
-        @Override
-        public Decision span(ElementView span) {
-          span.attributes().add(EncodedAttribute.of("a", true));
-          return Decision.KEEP;
-        }
-      })).isInstanceOf(WireFormatException.class);
+      assertThatThrownBy(
+              () ->
+                  UNCHECKED.edit(
+                      Signal.TRACES,
+                      input,
+                      new EditPolicy() {
+                        @Override
+                        public Decision span(ElementView span) {
+                          span.attributes().add(EncodedAttribute.of("a", true));
+                          return Decision.KEEP;
+                        }
+                      }))
+          .isInstanceOf(WireFormatException.class);
       assertThat(input.refCnt()).isEqualTo(1);
     } finally {
       input.release();
@@ -318,11 +374,13 @@ class RequestEditorTest {
 
   @Test
   void encodedAttributesMustBeWellFormed() {
-    KeyValue kv = KeyValue.newBuilder().setKey("k").setValue(AnyValue.newBuilder().setIntValue(3)).build();
+    KeyValue kv =
+        KeyValue.newBuilder().setKey("k").setValue(AnyValue.newBuilder().setIntValue(3)).build();
     assertThat(EncodedAttribute.ofEncoded(kv.toByteArray()).key()).isEqualTo("k");
     assertThatThrownBy(() -> EncodedAttribute.ofEncoded(new byte[] {0x0A, 0x05, 'a'}))
         .isInstanceOf(WireFormatException.class);
     assertThatThrownBy(() -> EncodedAttribute.ofEncoded(new byte[] {0x12, 0x00}))
-        .isInstanceOf(WireFormatException.class).hasMessageContaining("without a key");
+        .isInstanceOf(WireFormatException.class)
+        .hasMessageContaining("without a key");
   }
 }

@@ -7,9 +7,10 @@ import java.util.List;
 
 /**
  * Brings a request into a form where splitting leaves no trace: consecutive Resource* with equal
- * headers (every field but their scopes) become one, likewise consecutive Scope* within a Resource*, and
- * for metrics consecutive Metric messages with equal headers (every field but their data points).
- * Splitting and concatenating a request must give the same normalized request as the original.
+ * headers (every field but their scopes) become one, likewise consecutive Scope* within a
+ * Resource*, and for metrics consecutive Metric messages with equal headers (every field but their
+ * data points). Splitting and concatenating a request must give the same normalized request as the
+ * original.
  */
 final class RequestNormalizer {
   private RequestNormalizer() {}
@@ -62,7 +63,8 @@ final class RequestNormalizer {
     List<Message> result = new ArrayList<>();
     Message lastHeader = null;
     for (Message metric : metrics) {
-      FieldDescriptor data = metric.getOneofFieldDescriptor(metric.getDescriptorForType().getOneofs().get(0));
+      FieldDescriptor data =
+          metric.getOneofFieldDescriptor(metric.getDescriptorForType().getOneofs().get(0));
       Message header = data == null ? metric : withPoints(metric, data, List.of());
       if (data != null && header.equals(lastHeader)) {
         Message last = result.remove(result.size() - 1);

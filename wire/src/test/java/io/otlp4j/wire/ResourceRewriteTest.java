@@ -24,30 +24,33 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 class ResourceRewriteTest {
-  private static final ResourceRewrite REWRITE = ResourceRewrite.builder()
-      .upsert("service.name", "renamed")
-      .upsert("deployment.environment", "prod")
-      .upsert("sampled", true)
-      .upsert("shard", 7L)
-      .upsert("weight", 0.25)
-      .delete("host.name")
-      .delete("http.request.method")
-      .build();
+  private static final ResourceRewrite REWRITE =
+      ResourceRewrite.builder()
+          .upsert("service.name", "renamed")
+          .upsert("deployment.environment", "prod")
+          .upsert("sampled", true)
+          .upsert("shard", 7L)
+          .upsert("weight", 0.25)
+          .delete("host.name")
+          .delete("http.request.method")
+          .build();
 
   /** The same rewrite without the validating walk first, as for already-walked input. */
-  private static final ResourceRewrite UNCHECKED = ResourceRewrite.builder()
-      .upsert("service.name", "renamed")
-      .upsert("deployment.environment", "prod")
-      .upsert("sampled", true)
-      .upsert("shard", 7L)
-      .upsert("weight", 0.25)
-      .delete("host.name")
-      .delete("http.request.method")
-      .validation(false)
-      .build();
+  private static final ResourceRewrite UNCHECKED =
+      ResourceRewrite.builder()
+          .upsert("service.name", "renamed")
+          .upsert("deployment.environment", "prod")
+          .upsert("sampled", true)
+          .upsert("shard", 7L)
+          .upsert("weight", 0.25)
+          .delete("host.name")
+          .delete("http.request.method")
+          .validation(false)
+          .build();
 
   /** The same operations, as they are applied with the official builders. */
   private static final Map<String, AnyValue> UPSERTS = new LinkedHashMap<>();
+
   private static final List<String> DELETES = List.of("host.name", "http.request.method");
 
   static {
@@ -65,8 +68,10 @@ class ResourceRewriteTest {
     for (int i = 0; i < 500; i++) {
       Message request = generator.request(signal);
       byte[] bytes = request.toByteArray();
-      ByteBuf input = (i & 1) == 0 ? Unpooled.wrappedBuffer(bytes)
-          : PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
+      ByteBuf input =
+          (i & 1) == 0
+              ? Unpooled.wrappedBuffer(bytes)
+              : PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
       ByteBuf rewritten = (i % 3 == 0 ? UNCHECKED : REWRITE).apply(signal, input);
       try {
         Message parsed = OfficialView.parse(signal, ByteBufUtil.getBytes(rewritten));
@@ -89,7 +94,8 @@ class ResourceRewriteTest {
         continue;
       }
       Resource resource = (Resource) entry.getField(resourceField);
-      out.setRepeatedField(entries, i, entry.toBuilder().setField(resourceField, rewrite(resource)).build());
+      out.setRepeatedField(
+          entries, i, entry.toBuilder().setField(resourceField, rewrite(resource)).build());
     }
     return out.build();
   }
@@ -109,34 +115,41 @@ class ResourceRewriteTest {
         done.add(kv.getKey());
       }
     }
-    UPSERTS.forEach((key, value) -> {
-      if (!done.contains(key)) {
-        attributes.add(KeyValue.newBuilder().setKey(key).setValue(value).build());
-      }
-    });
+    UPSERTS.forEach(
+        (key, value) -> {
+          if (!done.contains(key)) {
+            attributes.add(KeyValue.newBuilder().setKey(key).setValue(value).build());
+          }
+        });
     return resource.toBuilder().clearAttributes().addAllAttributes(attributes).build();
   }
 
-  /** Insert, update, upsert and delete together, as the Collector's resource processor applies them. */
-  private static final ResourceRewrite ALL_ACTIONS = ResourceRewrite.builder()
-      .insert("service.name", "inserted")
-      .insert("deployment.environment", "staging")
-      .update("url.path", "/redacted")
-      .update("user.id", 42L)
-      .update("absent.everywhere", true)
-      .upsert("db.system", 0.5)
-      .delete("thread.name")
-      .build();
+  /**
+   * Insert, update, upsert and delete together, as the Collector's resource processor applies them.
+   */
+  private static final ResourceRewrite ALL_ACTIONS =
+      ResourceRewrite.builder()
+          .insert("service.name", "inserted")
+          .insert("deployment.environment", "staging")
+          .update("url.path", "/redacted")
+          .update("user.id", 42L)
+          .update("absent.everywhere", true)
+          .upsert("db.system", 0.5)
+          .delete("thread.name")
+          .build();
 
   @ParameterizedTest
   @EnumSource(Signal.class)
-  void insertAndUpdateEqualTheCollectorSemanticsAppliedWithTheOfficialBuilders(Signal signal) throws Exception {
+  void insertAndUpdateEqualTheCollectorSemanticsAppliedWithTheOfficialBuilders(Signal signal)
+      throws Exception {
     OtlpGenerator generator = new OtlpGenerator(signal.ordinal() * 31L + 7).withUnknownFields(true);
     for (int i = 0; i < 100; i++) {
       Message request = generator.request(signal);
       byte[] bytes = request.toByteArray();
-      ByteBuf input = (i & 1) == 0 ? Unpooled.wrappedBuffer(bytes)
-          : PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
+      ByteBuf input =
+          (i & 1) == 0
+              ? Unpooled.wrappedBuffer(bytes)
+              : PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
       ByteBuf rewritten = ALL_ACTIONS.apply(signal, input);
       try {
         Message parsed = OfficialView.parse(signal, ByteBufUtil.getBytes(rewritten));
@@ -178,39 +191,50 @@ class ResourceRewriteTest {
       }
       Map<String, AnyValue> appended = new LinkedHashMap<>();
       appended.put("service.name", AnyValue.newBuilder().setStringValue("inserted").build());
-      appended.put("deployment.environment", AnyValue.newBuilder().setStringValue("staging").build());
+      appended.put(
+          "deployment.environment", AnyValue.newBuilder().setStringValue("staging").build());
       appended.put("db.system", AnyValue.newBuilder().setDoubleValue(0.5).build());
-      // The builder's key order: insert service.name, insert deployment.environment, ..., upsert db.system.
-      appended.forEach((key, value) -> {
-        if (!seen.contains(key)) {
-          attributes.add(KeyValue.newBuilder().setKey(key).setValue(value).build());
-        }
-      });
-      Resource rewritten = resource.toBuilder().clearAttributes().addAllAttributes(attributes).build();
-      out.setRepeatedField(entries, i, entry.toBuilder().setField(resourceField, rewritten).build());
+      // The builder's key order: insert service.name, insert deployment.environment, ..., upsert
+      // db.system.
+      appended.forEach(
+          (key, value) -> {
+            if (!seen.contains(key)) {
+              attributes.add(KeyValue.newBuilder().setKey(key).setValue(value).build());
+            }
+          });
+      Resource rewritten =
+          resource.toBuilder().clearAttributes().addAllAttributes(attributes).build();
+      out.setRepeatedField(
+          entries, i, entry.toBuilder().setField(resourceField, rewritten).build());
     }
     return out.build();
   }
 
-  /** Values copied from other attributes (the Collector's from_attribute), mixed with a plain delete. */
-  private static final ResourceRewrite FROM_ATTRIBUTE = ResourceRewrite.builder()
-      .insertFromAttribute("copied.service", "service.name")
-      .updateFromAttribute("url.path", "user.id")
-      .upsertFromAttribute("db.system", "k8s.pod.name")
-      .insertFromAttribute("service.name", "thread.name")
-      .delete("thread.name")
-      .build();
+  /**
+   * Values copied from other attributes (the Collector's from_attribute), mixed with a plain
+   * delete.
+   */
+  private static final ResourceRewrite FROM_ATTRIBUTE =
+      ResourceRewrite.builder()
+          .insertFromAttribute("copied.service", "service.name")
+          .updateFromAttribute("url.path", "user.id")
+          .upsertFromAttribute("db.system", "k8s.pod.name")
+          .insertFromAttribute("service.name", "thread.name")
+          .delete("thread.name")
+          .build();
 
   @ParameterizedTest
   @EnumSource(Signal.class)
   void fromAttributeCopiesTheSourceValueAsTheOfficialBuildersWould(Signal signal) throws Exception {
-    OtlpGenerator generator = new OtlpGenerator(signal.ordinal() * 17L + 11).withUnknownFields(true);
+    OtlpGenerator generator =
+        new OtlpGenerator(signal.ordinal() * 17L + 11).withUnknownFields(true);
     for (int i = 0; i < 100; i++) {
       Message request = generator.request(signal);
       ByteBuf input = Unpooled.wrappedBuffer(request.toByteArray());
       ByteBuf rewritten = FROM_ATTRIBUTE.apply(signal, input);
       try {
-        assertThat(OfficialView.parse(signal, ByteBufUtil.getBytes(rewritten))).isEqualTo(expectedFromAttribute(request));
+        assertThat(OfficialView.parse(signal, ByteBufUtil.getBytes(rewritten)))
+            .isEqualTo(expectedFromAttribute(request));
       } finally {
         rewritten.release();
         input.release();
@@ -233,8 +257,12 @@ class ResourceRewriteTest {
         firstByKey.putIfAbsent(kv.getKey(), kv);
       }
       // target -> [source, action]
-      String[][] ops = {{"copied.service", "service.name", "insert"}, {"url.path", "user.id", "update"},
-          {"db.system", "k8s.pod.name", "upsert"}, {"service.name", "thread.name", "insert"}};
+      String[][] ops = {
+        {"copied.service", "service.name", "insert"},
+        {"url.path", "user.id", "update"},
+        {"db.system", "k8s.pod.name", "upsert"},
+        {"service.name", "thread.name", "insert"}
+      };
       List<KeyValue> attributes = new ArrayList<>();
       List<String> seen = new ArrayList<>();
       for (KeyValue kv : resource.getAttributesList()) {
@@ -258,11 +286,14 @@ class ResourceRewriteTest {
       }
       for (String[] o : ops) {
         if (!o[2].equals("update") && !seen.contains(o[0]) && firstByKey.containsKey(o[1])) {
-          attributes.add(withValueOf(KeyValue.newBuilder().setKey(o[0]), firstByKey.get(o[1])).build());
+          attributes.add(
+              withValueOf(KeyValue.newBuilder().setKey(o[0]), firstByKey.get(o[1])).build());
         }
       }
-      Resource rewritten = resource.toBuilder().clearAttributes().addAllAttributes(attributes).build();
-      out.setRepeatedField(entries, i, entry.toBuilder().setField(resourceField, rewritten).build());
+      Resource rewritten =
+          resource.toBuilder().clearAttributes().addAllAttributes(attributes).build();
+      out.setRepeatedField(
+          entries, i, entry.toBuilder().setField(resourceField, rewritten).build());
     }
     return out.build();
   }
@@ -273,19 +304,27 @@ class ResourceRewriteTest {
 
   @Test
   void insertKeepsAPresentKeyAndUpdateNeverAddsOne() throws Exception {
-    ExportTraceServiceRequest request = ExportTraceServiceRequest.newBuilder()
-        .addResourceSpans(ResourceSpans.newBuilder().setResource(Resource.newBuilder()
-            .addAttributes(kv("env", "dev")).addAttributes(kv("env", "dev2"))))
-        .addResourceSpans(ResourceSpans.newBuilder().setSchemaUrl("no resource"))
-        .build();
+    ExportTraceServiceRequest request =
+        ExportTraceServiceRequest.newBuilder()
+            .addResourceSpans(
+                ResourceSpans.newBuilder()
+                    .setResource(
+                        Resource.newBuilder()
+                            .addAttributes(kv("env", "dev"))
+                            .addAttributes(kv("env", "dev2"))))
+            .addResourceSpans(ResourceSpans.newBuilder().setSchemaUrl("no resource"))
+            .build();
     ByteBuf input = Unpooled.wrappedBuffer(request.toByteArray());
-    ResourceRewrite rewrite = ResourceRewrite.builder().insert("env", "prod").update("region", "eu").build();
+    ResourceRewrite rewrite =
+        ResourceRewrite.builder().insert("env", "prod").update("region", "eu").build();
     ByteBuf out = rewrite.apply(Signal.TRACES, input);
     try {
-      ExportTraceServiceRequest parsed = ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(out));
+      ExportTraceServiceRequest parsed =
+          ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(out));
       assertThat(parsed.getResourceSpans(0).getResource().getAttributesList())
           .containsExactly(kv("env", "dev"), kv("env", "dev2"));
-      assertThat(parsed.getResourceSpans(1).getResource().getAttributesList()).containsExactly(kv("env", "prod"));
+      assertThat(parsed.getResourceSpans(1).getResource().getAttributesList())
+          .containsExactly(kv("env", "prod"));
       assertThat(rewrite).hasToString("ResourceRewrite[insert env, update region]");
     } finally {
       out.release();
@@ -295,22 +334,35 @@ class ResourceRewriteTest {
 
   @Test
   void duplicatesOfAnUpsertedKeyAreRemovedAndTheFirstReplacedInPlace() throws Exception {
-    ExportTraceServiceRequest request = ExportTraceServiceRequest.newBuilder()
-        .addResourceSpans(ResourceSpans.newBuilder().setResource(Resource.newBuilder()
-            .addAttributes(kv("a", "1")).addAttributes(kv("service.name", "x")).addAttributes(kv("b", "2"))
-            .addAttributes(kv("service.name", "y")).addAttributes(kv("host.name", "h"))
-            .setDroppedAttributesCount(3)))
-        .addResourceSpans(ResourceSpans.newBuilder().setSchemaUrl("no resource"))
-        .build();
+    ExportTraceServiceRequest request =
+        ExportTraceServiceRequest.newBuilder()
+            .addResourceSpans(
+                ResourceSpans.newBuilder()
+                    .setResource(
+                        Resource.newBuilder()
+                            .addAttributes(kv("a", "1"))
+                            .addAttributes(kv("service.name", "x"))
+                            .addAttributes(kv("b", "2"))
+                            .addAttributes(kv("service.name", "y"))
+                            .addAttributes(kv("host.name", "h"))
+                            .setDroppedAttributesCount(3)))
+            .addResourceSpans(ResourceSpans.newBuilder().setSchemaUrl("no resource"))
+            .build();
     ByteBuf input = Unpooled.wrappedBuffer(request.toByteArray());
-    ByteBuf out = ResourceRewrite.builder().upsert("service.name", "z").delete("host.name").build()
-        .apply(Signal.TRACES, input);
+    ByteBuf out =
+        ResourceRewrite.builder()
+            .upsert("service.name", "z")
+            .delete("host.name")
+            .build()
+            .apply(Signal.TRACES, input);
     try {
-      ExportTraceServiceRequest parsed = ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(out));
+      ExportTraceServiceRequest parsed =
+          ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(out));
       assertThat(parsed.getResourceSpans(0).getResource().getAttributesList())
           .containsExactly(kv("a", "1"), kv("service.name", "z"), kv("b", "2"));
       assertThat(parsed.getResourceSpans(0).getResource().getDroppedAttributesCount()).isEqualTo(3);
-      assertThat(parsed.getResourceSpans(1).getResource().getAttributesList()).containsExactly(kv("service.name", "z"));
+      assertThat(parsed.getResourceSpans(1).getResource().getAttributesList())
+          .containsExactly(kv("service.name", "z"));
       assertThat(parsed.getResourceSpans(1).getSchemaUrl()).isEqualTo("no resource");
     } finally {
       out.release();
@@ -321,13 +373,18 @@ class ResourceRewriteTest {
   @Test
   void aResourceSentTwiceIsMergedAsProtobufMergesIt() throws Exception {
     Resource first = Resource.newBuilder().addAttributes(kv("a", "1")).build();
-    Resource second = Resource.newBuilder().addAttributes(kv("host.name", "h")).addAttributes(kv("c", "3")).build();
+    Resource second =
+        Resource.newBuilder()
+            .addAttributes(kv("host.name", "h"))
+            .addAttributes(kv("c", "3"))
+            .build();
     ProtoWriter w = new ProtoWriter();
     w.begin(1).bytes(1, first.toByteArray()).string(3, "s").bytes(1, second.toByteArray()).end();
     ByteBuf input = Unpooled.wrappedBuffer(w.toByteArray());
     ByteBuf out = ResourceRewrite.builder().delete("host.name").build().apply(Signal.TRACES, input);
     try {
-      ExportTraceServiceRequest parsed = ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(out));
+      ExportTraceServiceRequest parsed =
+          ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(out));
       assertThat(parsed.getResourceSpans(0).getResource().getAttributesList())
           .containsExactly(kv("a", "1"), kv("c", "3"));
       assertThat(parsed.getResourceSpans(0).getSchemaUrl()).isEqualTo("s");
@@ -340,14 +397,19 @@ class ResourceRewriteTest {
   @Test
   void malformedInputIsRefusedAndBuilderArgumentsChecked() {
     ByteBuf input = Unpooled.wrappedBuffer(new byte[] {0x0A, 0x02, 0x0A, 0x05});
-    assertThatThrownBy(() -> REWRITE.apply(Signal.TRACES, input)).isInstanceOf(WireFormatException.class);
+    assertThatThrownBy(() -> REWRITE.apply(Signal.TRACES, input))
+        .isInstanceOf(WireFormatException.class);
     assertThat(input.refCnt()).isEqualTo(1);
     input.release();
     assertThatThrownBy(() -> ResourceRewrite.builder().upsert("", "v")).hasMessageContaining("key");
-    assertThatThrownBy(() -> ResourceRewrite.builder().upsert("k", (String) null)).hasMessageContaining("value");
+    assertThatThrownBy(() -> ResourceRewrite.builder().upsert("k", (String) null))
+        .hasMessageContaining("value");
   }
 
   private static KeyValue kv(String key, String value) {
-    return KeyValue.newBuilder().setKey(key).setValue(AnyValue.newBuilder().setStringValue(value)).build();
+    return KeyValue.newBuilder()
+        .setKey(key)
+        .setValue(AnyValue.newBuilder().setStringValue(value))
+        .build();
   }
 }

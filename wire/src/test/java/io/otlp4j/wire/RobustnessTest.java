@@ -18,25 +18,36 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Hostile input: mutated generated requests, deep nesting and huge declared lengths go into the walker,
- * the splitter and the resource rewrite (with and without their validating walk). Each must either succeed or throw {@link WireFormatException}
- * (nothing else, and quickly); whatever the walker accepts, protobuf-java accepts too; and walking
- * allocates a bounded amount whatever the input.
+ * Hostile input: mutated generated requests, deep nesting and huge declared lengths go into the
+ * walker, the splitter and the resource rewrite (with and without their validating walk). Each must
+ * either succeed or throw {@link WireFormatException} (nothing else, and quickly); whatever the
+ * walker accepts, protobuf-java accepts too; and walking allocates a bounded amount whatever the
+ * input.
  */
 class RobustnessTest {
   private static final int MUTATIONS = 102_000;
   private static final int BASES_PER_SIGNAL = 150;
+
   /** Per walk: the summary, a ByteBuffer view, and on refusal the exception with its message. */
   private static final long MAX_WALK_ALLOCATION = 1024;
 
   private static final OtlpWalker WALKER = OtlpWalker.create();
-  private static final RequestSplitter SPLITTER = RequestSplitter.builder().maxItems(2).maxBytes(200).build();
-  private static final ResourceRewrite REWRITE = ResourceRewrite.builder()
-      .upsert("service.name", "x").upsert("n", 1L).delete("host.name").build();
-  private static final RequestSplitter UNCHECKED_SPLITTER = RequestSplitter.builder().maxItems(3)
-      .validation(false).build();
-  private static final ResourceRewrite UNCHECKED_REWRITE = ResourceRewrite.builder()
-      .upsert("service.name", "x").delete("host.name").validation(false).build();
+  private static final RequestSplitter SPLITTER =
+      RequestSplitter.builder().maxItems(2).maxBytes(200).build();
+  private static final ResourceRewrite REWRITE =
+      ResourceRewrite.builder()
+          .upsert("service.name", "x")
+          .upsert("n", 1L)
+          .delete("host.name")
+          .build();
+  private static final RequestSplitter UNCHECKED_SPLITTER =
+      RequestSplitter.builder().maxItems(3).validation(false).build();
+  private static final ResourceRewrite UNCHECKED_REWRITE =
+      ResourceRewrite.builder()
+          .upsert("service.name", "x")
+          .delete("host.name")
+          .validation(false)
+          .build();
 
   @Test
   @Timeout(value = 90, unit = TimeUnit.SECONDS)
@@ -66,13 +77,15 @@ class RobustnessTest {
         refused++;
       }
       if (i % 16 == 0) {
-        long allocated = AllocationMeter.allocatedBytes(() -> {
-          try {
-            WALKER.walk(signal, input);
-          } catch (WireFormatException expected) {
-            // refusal is a normal outcome
-          }
-        });
+        long allocated =
+            AllocationMeter.allocatedBytes(
+                () -> {
+                  try {
+                    WALKER.walk(signal, input);
+                  } catch (WireFormatException expected) {
+                    // refusal is a normal outcome
+                  }
+                });
         worstAllocation = Math.max(worstAllocation, allocated);
       }
     }
@@ -84,20 +97,43 @@ class RobustnessTest {
   @Test
   void deepNestingAndHugeLengthsAreRefusedCleanly() throws Exception {
     for (Signal signal : Signal.values()) {
-      for (int depth : new int[] {0, 10, 55, 58, 59, 60, 61, 62, 90, 98, 99, 100, 101, 1_000, 100_000}) {
+      for (int depth :
+          new int[] {0, 10, 55, 58, 59, 60, 61, 62, 90, 98, 99, 100, 101, 1_000, 100_000}) {
         check(signal, Mutator.deeplyNestedAnyValue(signal, depth), true);
       }
       // Resource* claiming 2 GiB, 4 GiB and a 10-byte length, then a few bytes.
-      check(signal, new byte[] {0x0A, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07, 1, 2, 3}, true);
-      check(signal, new byte[] {0x0A, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x0F, 1}, true);
-      check(signal, new byte[] {0x0A, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF,
-          (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x01, 0}, true);
+      check(
+          signal,
+          new byte[] {0x0A, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07, 1, 2, 3},
+          true);
+      check(
+          signal,
+          new byte[] {0x0A, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x0F, 1},
+          true);
+      check(
+          signal,
+          new byte[] {
+            0x0A,
+            (byte) 0xFF,
+            (byte) 0xFF,
+            (byte) 0xFF,
+            (byte) 0xFF,
+            (byte) 0xFF,
+            (byte) 0xFF,
+            (byte) 0xFF,
+            (byte) 0xFF,
+            (byte) 0xFF,
+            0x01,
+            0
+          },
+          true);
     }
   }
 
   /**
-   * Runs the walker (on a ByteBuf, so that its bounds are checked by Netty too), and the splitter and the
-   * rewrite; returns whether the walker accepted. With {@code deep}, accepted output is parsed too.
+   * Runs the walker (on a ByteBuf, so that its bounds are checked by Netty too), and the splitter
+   * and the rewrite; returns whether the walker accepted. With {@code deep}, accepted output is
+   * parsed too.
    */
   private static boolean check(Signal signal, byte[] input, boolean deep) throws Exception {
     boolean accepted;
@@ -115,8 +151,11 @@ class RobustnessTest {
         try {
           OfficialView.parse(signal, input);
         } catch (InvalidProtocolBufferException e) {
-          fail("the walker accepted what protobuf-java refuses (" + e.getMessage() + "): "
-              + ByteBufUtil.hexDump(input));
+          fail(
+              "the walker accepted what protobuf-java refuses ("
+                  + e.getMessage()
+                  + "): "
+                  + ByteBufUtil.hexDump(input));
         }
       }
       List<ByteBuf> parts = null;
@@ -151,7 +190,8 @@ class RobustnessTest {
           rewritten.release();
         }
       }
-      // Without the validating walk, hostile input must still end in success or WireFormatException.
+      // Without the validating walk, hostile input must still end in success or
+      // WireFormatException.
       try {
         UNCHECKED_SPLITTER.split(signal, buf).forEach(ByteBuf::release);
       } catch (WireFormatException e) {

@@ -26,9 +26,12 @@ class SignalDetectorTest {
   @Test
   void realisticRequestsOfEachSignalAreDetected() {
     for (int n : new int[] {1, 2, 50}) {
-      assertThat(SignalDetector.detect(OtlpGenerator.realisticTraces(n).toByteArray())).isEqualTo(Signal.TRACES);
-      assertThat(SignalDetector.detect(OtlpGenerator.realisticMetrics(n).toByteArray())).isEqualTo(Signal.METRICS);
-      assertThat(SignalDetector.detect(OtlpGenerator.realisticLogs(n).toByteArray())).isEqualTo(Signal.LOGS);
+      assertThat(SignalDetector.detect(OtlpGenerator.realisticTraces(n).toByteArray()))
+          .isEqualTo(Signal.TRACES);
+      assertThat(SignalDetector.detect(OtlpGenerator.realisticMetrics(n).toByteArray()))
+          .isEqualTo(Signal.METRICS);
+      assertThat(SignalDetector.detect(OtlpGenerator.realisticLogs(n).toByteArray()))
+          .isEqualTo(Signal.LOGS);
     }
   }
 
@@ -61,8 +64,9 @@ class SignalDetectorTest {
   }
 
   /**
-   * The reference: the signals as whose request protobuf-java parses the bytes with no unknown field at
-   * any depth (a known field number arriving with another wire type is an unknown field there).
+   * The reference: the signals as whose request protobuf-java parses the bytes with no unknown
+   * field at any depth (a known field number arriving with another wire type is an unknown field
+   * there).
    */
   private static Set<Signal> cleanParses(byte[] bytes) {
     Set<Signal> clean = EnumSet.noneOf(Signal.class);
@@ -93,8 +97,10 @@ class SignalDetectorTest {
     if (message.getUnknownFields().asMap().size() > 0) {
       return true;
     }
-    for (Map.Entry<com.google.protobuf.Descriptors.FieldDescriptor, Object> e : message.getAllFields().entrySet()) {
-      if (e.getKey().getJavaType() != com.google.protobuf.Descriptors.FieldDescriptor.JavaType.MESSAGE) {
+    for (Map.Entry<com.google.protobuf.Descriptors.FieldDescriptor, Object> e :
+        message.getAllFields().entrySet()) {
+      if (e.getKey().getJavaType()
+          != com.google.protobuf.Descriptors.FieldDescriptor.JavaType.MESSAGE) {
         continue;
       }
       if (e.getKey().isRepeated()) {
@@ -112,15 +118,29 @@ class SignalDetectorTest {
 
   @Test
   void metricsWithOnlySummaryDataPointsAreMetrics() {
-    SummaryDataPoint point = SummaryDataPoint.newBuilder()
-        .setStartTimeUnixNano(1).setTimeUnixNano(2).setCount(3).setSum(4.5)
-        .addQuantileValues(SummaryDataPoint.ValueAtQuantile.newBuilder().setQuantile(0.5).setValue(1.0))
-        .build();
-    byte[] request = ExportMetricsServiceRequest.newBuilder()
-        .addResourceMetrics(ResourceMetrics.newBuilder().addScopeMetrics(ScopeMetrics.newBuilder()
-            .addMetrics(Metric.newBuilder().setName("rpc.duration").setDescription("d").setUnit("ms")
-                .setSummary(Summary.newBuilder().addDataPoints(point)))))
-        .build().toByteArray();
+    SummaryDataPoint point =
+        SummaryDataPoint.newBuilder()
+            .setStartTimeUnixNano(1)
+            .setTimeUnixNano(2)
+            .setCount(3)
+            .setSum(4.5)
+            .addQuantileValues(
+                SummaryDataPoint.ValueAtQuantile.newBuilder().setQuantile(0.5).setValue(1.0))
+            .build();
+    byte[] request =
+        ExportMetricsServiceRequest.newBuilder()
+            .addResourceMetrics(
+                ResourceMetrics.newBuilder()
+                    .addScopeMetrics(
+                        ScopeMetrics.newBuilder()
+                            .addMetrics(
+                                Metric.newBuilder()
+                                    .setName("rpc.duration")
+                                    .setDescription("d")
+                                    .setUnit("ms")
+                                    .setSummary(Summary.newBuilder().addDataPoints(point)))))
+            .build()
+            .toByteArray();
     assertThat(cleanParses(request)).containsExactly(Signal.METRICS);
     assertThat(SignalDetector.detect(request)).isEqualTo(Signal.METRICS);
   }
@@ -128,8 +148,8 @@ class SignalDetectorTest {
   /**
    * Random requests of every signal, every metric data kind among them (gauge, sum, histogram,
    * exponential histogram, summary, and none): whenever exactly one signal parses the bytes cleanly
-   * (official classes, no unknown field), that signal is detected; when several do, the detector names
-   * exactly those.
+   * (official classes, no unknown field), that signal is detected; when several do, the detector
+   * names exactly those.
    */
   @ParameterizedTest
   @EnumSource(Signal.class)

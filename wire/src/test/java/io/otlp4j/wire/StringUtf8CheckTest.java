@@ -14,9 +14,10 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /**
- * The word-at-a-time ASCII check of proto3 strings must agree with protobuf-java byte for byte, whatever
- * the string's length and wherever its first non-ASCII byte sits (inside a word, in the overlapping last
- * word, in a string too short for a word), for every form of input (array, read-only buffer, direct ByteBuf).
+ * The word-at-a-time ASCII check of proto3 strings must agree with protobuf-java byte for byte,
+ * whatever the string's length and wherever its first non-ASCII byte sits (inside a word, in the
+ * overlapping last word, in a string too short for a word), for every form of input (array,
+ * read-only buffer, direct ByteBuf).
  */
 class StringUtf8CheckTest {
   private static final int MAX_LENGTH = 40;
@@ -47,8 +48,13 @@ class StringUtf8CheckTest {
           assertThat(parsesWithProtobufJava(request)).isEqualTo(valid);
 
           assertAgrees(valid, () -> walker.walk(Signal.TRACES, request));
-          assertAgrees(valid, () -> walker.walk(Signal.TRACES,
-              ByteBuffer.wrap(request).asReadOnlyBuffer(), OtlpVisitor.NONE));
+          assertAgrees(
+              valid,
+              () ->
+                  walker.walk(
+                      Signal.TRACES,
+                      ByteBuffer.wrap(request).asReadOnlyBuffer(),
+                      OtlpVisitor.NONE));
           ByteBuf direct = Unpooled.directBuffer(request.length).writeBytes(request);
           try {
             assertAgrees(valid, () -> walker.walk(Signal.TRACES, direct));
@@ -60,7 +66,8 @@ class StringUtf8CheckTest {
       }
       byte[] ascii = new byte[length];
       Arrays.fill(ascii, (byte) 'z');
-      assertThat(walker.walk(Signal.TRACES, requestWithSchemaUrl(ascii)).resourceCount()).isEqualTo(1);
+      assertThat(walker.walk(Signal.TRACES, requestWithSchemaUrl(ascii)).resourceCount())
+          .isEqualTo(1);
     }
     assertThat(checked).isGreaterThan(2_000);
   }
@@ -70,7 +77,9 @@ class StringUtf8CheckTest {
     if (valid) {
       assertThat(thrown).isNull();
     } else {
-      assertThat(thrown).isInstanceOf(WireFormatException.class).hasMessageContaining("invalid UTF-8");
+      assertThat(thrown)
+          .isInstanceOf(WireFormatException.class)
+          .hasMessageContaining("invalid UTF-8");
     }
   }
 
@@ -83,7 +92,10 @@ class StringUtf8CheckTest {
     }
   }
 
-  /** An ExportTraceServiceRequest of one ResourceSpans whose schema_url (a string, field 3) is {@code string}. */
+  /**
+   * An ExportTraceServiceRequest of one ResourceSpans whose schema_url (a string, field 3) is
+   * {@code string}.
+   */
   private static byte[] requestWithSchemaUrl(byte[] string) {
     ByteArrayOutputStream resourceSpans = new ByteArrayOutputStream();
     resourceSpans.write(3 << 3 | 2);

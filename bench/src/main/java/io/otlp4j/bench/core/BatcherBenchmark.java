@@ -37,26 +37,26 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.ThreadParams;
 
 /**
- * Enqueue throughput of one ended span, from producer threads into a batching pipeline whose drainer
- * converts each span to {@code SpanData} (as an exporter would) and discards the batch:
+ * Enqueue throughput of one ended span, from producer threads into a batching pipeline whose
+ * drainer converts each span to {@code SpanData} (as an exporter would) and discards the batch:
  *
  * <ul>
  *   <li>{@code otlp4j-time}: {@link Batcher}, TIME strategy with the BatchSpanProcessor's defaults
  *       (queue 2048, batch 512, delay 5 s), DROP_NEWEST;
  *   <li>{@code otlp4j-adaptive}: the same, ADAPTIVE strategy;
- *   <li>{@code otel-bsp}: the OpenTelemetry SDK's {@link BatchSpanProcessor#onEnd} with its defaults
- *       (queue 2048, batch 512, delay 5 s) and a discarding exporter;
+ *   <li>{@code otel-bsp}: the OpenTelemetry SDK's {@link BatchSpanProcessor#onEnd} with its
+ *       defaults (queue 2048, batch 512, delay 5 s) and a discarding exporter;
  *   <li>{@code array-blocking-queue}: {@link ArrayBlockingQueue#offer} (2048) with a drainer thread
  *       doing {@code poll} + {@code drainTo(512)}.
  * </ul>
  *
- * The spans are real {@link ReadableSpan}s ended once, in setup, by an {@link SdkTracerProvider}, and
- * offered again and again. All pipelines drop when their queue is full, so the primary score alone
- * can flatter a pipeline whose drainer cannot keep up: the auxiliary counters {@code accepted} and
- * {@code dropped} (ops/s, summed over threads) say how much of it was real. For {@code otel-bsp},
- * which does not report drops to the caller, {@code dropped} is derived at the end of each
- * iteration as spans offered minus spans exported (see {@code claimBspDrops}). Goal at 2 producer
- * threads: otlp4j at least 2x {@code otel-bsp} in accepted spans per second.
+ * The spans are real {@link ReadableSpan}s ended once, in setup, by an {@link SdkTracerProvider},
+ * and offered again and again. All pipelines drop when their queue is full, so the primary score
+ * alone can flatter a pipeline whose drainer cannot keep up: the auxiliary counters {@code
+ * accepted} and {@code dropped} (ops/s, summed over threads) say how much of it was real. For
+ * {@code otel-bsp}, which does not report drops to the caller, {@code dropped} is derived at the
+ * end of each iteration as spans offered minus spans exported (see {@code claimBspDrops}). Goal at
+ * 2 producer threads: otlp4j at least 2x {@code otel-bsp} in accepted spans per second.
  *
  * <p>Run (from the repository root):
  *
@@ -205,8 +205,8 @@ public class BatcherBenchmark {
   /**
    * BatchSpanProcessor does not tell the caller about a drop, and its own drop counter is reset by
    * every export, so drops are derived: spans offered in the iteration minus spans it exported. The
-   * last thread to finish the iteration gets them all (JMH sums the counter over threads); the error
-   * is at most what sat in the queue at the iteration's edges (about 2,048 spans).
+   * last thread to finish the iteration gets them all (JMH sums the counter over threads); the
+   * error is at most what sat in the queue at the iteration's edges (about 2,048 spans).
    */
   synchronized long claimBspDrops(long offeredByThread, int threadCount) {
     bspOffered += offeredByThread;

@@ -20,9 +20,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The overhead of coalescing per request: {@code submit} until the caller's future completes, with a
- * trivial synchronous operation (an already-completed {@link GroupResult}), so what is measured is
- * the coalescer itself — the queue, the hand-off to the dispatcher thread and back, the grouping.
+ * The overhead of coalescing per request: {@code submit} until the caller's future completes, with
+ * a trivial synchronous operation (an already-completed {@link GroupResult}), so what is measured
+ * is the coalescer itself — the queue, the hand-off to the dispatcher thread and back, the
+ * grouping.
  *
  * <ul>
  *   <li>{@code coalescer}: {@link RequestCoalescer} with linger 0 (adaptive group commit), one
@@ -31,8 +32,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       thread: what a request costs without coalescing.
  * </ul>
  *
- * With one thread the coalescer's score is the dispatcher round trip (a wake-up each way); with more
- * threads requests share operations, which is where it pays for a real fsync or upstream call.
+ * With one thread the coalescer's score is the dispatcher round trip (a wake-up each way); with
+ * more threads requests share operations, which is where it pays for a real fsync or upstream call.
  *
  * <p>Run (from the repository root):
  *
@@ -64,7 +65,8 @@ public class RequestCoalescerBenchmark {
   @Setup
   public void setUp() {
     if (implementation.equals("coalescer")) {
-      coalescer = RequestCoalescer.<Long, Long>builder(RequestCoalescerBenchmark::operation).build();
+      coalescer =
+          RequestCoalescer.<Long, Long>builder(RequestCoalescerBenchmark::operation).build();
     } else if (!implementation.equals("direct")) {
       throw new IllegalArgumentException("unknown implementation " + implementation);
     }

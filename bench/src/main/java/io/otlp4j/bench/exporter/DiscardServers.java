@@ -31,87 +31,114 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Loopback servers that read and drop every byte, answering as cheaply as their protocol allows, so a
- * benchmark measures the client: an OTLP/gRPC server (byte-draining marshaller, empty response), an
- * OTLP/HTTP server (Netty, 200 with no body) and a raw TCP sink (the physical limit's other end).
+ * Loopback servers that read and drop every byte, answering as cheaply as their protocol allows, so
+ * a benchmark measures the client: an OTLP/gRPC server (byte-draining marshaller, empty response),
+ * an OTLP/HTTP server (Netty, 200 with no body) and a raw TCP sink (the physical limit's other
+ * end).
  */
 final class DiscardServers implements AutoCloseable {
 
-  private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+  private final EventLoopGroup group =
+      new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
   private final Server grpc;
   private final Channel http;
   private final Channel sink;
 
   DiscardServers() throws IOException, InterruptedException {
-    MethodDescriptor.Marshaller<Object> discard = new MethodDescriptor.Marshaller<>() {
-      @Override
-      public InputStream stream(Object value) {
-        return new ByteArrayInputStream(new byte[0]);
-      }
-
-      @Override
-      public Object parse(InputStream stream) {
-        try {
-          stream.skip(Long.MAX_VALUE);
-          while (stream.read() >= 0) {
-            stream.skip(Long.MAX_VALUE);
-          }
-          return Boolean.TRUE;
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      }
-    };
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .maxInboundMessageSize(64 * 1024 * 1024)
-        .withChildOption(ChannelOption.TCP_NODELAY, true)
-        .directExecutor();
-    for (Signal signal : Signal.values()) {
-      MethodDescriptor<Object, Object> method = MethodDescriptor.newBuilder(discard, discard)
-          .setType(MethodDescriptor.MethodType.UNARY)
-          .setFullMethodName(MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
-          .build();
-      builder.addService(ServerServiceDefinition.builder(signal.grpcService())
-          .addMethod(method, ServerCalls.asyncUnaryCall((request, response) -> {
-            response.onNext(Boolean.TRUE);
-            response.onCompleted();
-          })).build());
-    }
-    grpc = builder.build().start();
-    http = bind(new ChannelInitializer<Channel>() {
-      @Override
-      protected void initChannel(Channel ch) {
-        ch.pipeline().addLast(new HttpServerCodec(), new ChannelInboundHandlerAdapter() {
+    MethodDescriptor.Marshaller<Object> discard =
+        new MethodDescriptor.Marshaller<>() {
           @Override
-          public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            boolean last = msg instanceof LastHttpContent;
-            ReferenceCountUtil.release(msg);
-            if (last) {
-              DefaultFullHttpResponse ok = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-              ok.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
-              ctx.writeAndFlush(ok);
+          public InputStream stream(Object value) {
+            return new ByteArrayInputStream(new byte[0]);
+          }
+
+          @Override
+          public Object parse(InputStream stream) {
+            try {
+              stream.skip(Long.MAX_VALUE);
+              while (stream.read() >= 0) {
+                stream.skip(Long.MAX_VALUE);
+              }
+              return Boolean.TRUE;
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
             }
           }
-        });
-      }
-    });
-    sink = bind(new ChannelInitializer<Channel>() {
-      @Override
-      protected void initChannel(Channel ch) {
-        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-          @Override
-          public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ReferenceCountUtil.release(msg);
-          }
-        });
-      }
-    });
+        };
+    NettyServerBuilder builder =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .maxInboundMessageSize(64 * 1024 * 1024)
+            .withChildOption(ChannelOption.TCP_NODELAY, true)
+            .directExecutor();
+    for (Signal signal : Signal.values()) {
+      MethodDescriptor<Object, Object> method =
+          MethodDescriptor.newBuilder(discard, discard)
+              .setType(MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(
+                  MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
+              .build();
+      builder.addService(
+          ServerServiceDefinition.builder(signal.grpcService())
+              .addMethod(
+                  method,
+                  ServerCalls.asyncUnaryCall(
+                      (request, response) -> {
+                        response.onNext(Boolean.TRUE);
+                        response.onCompleted();
+                      }))
+              .build());
+    }
+    grpc = builder.build().start();
+    http =
+        bind(
+            new ChannelInitializer<Channel>() {
+              @Override
+              protected void initChannel(Channel ch) {
+                ch.pipeline()
+                    .addLast(
+                        new HttpServerCodec(),
+                        new ChannelInboundHandlerAdapter() {
+                          @Override
+                          public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            boolean last = msg instanceof LastHttpContent;
+                            ReferenceCountUtil.release(msg);
+                            if (last) {
+                              DefaultFullHttpResponse ok =
+                                  new DefaultFullHttpResponse(
+                                      HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                              ok.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+                              ctx.writeAndFlush(ok);
+                            }
+                          }
+                        });
+              }
+            });
+    sink =
+        bind(
+            new ChannelInitializer<Channel>() {
+              @Override
+              protected void initChannel(Channel ch) {
+                ch.pipeline()
+                    .addLast(
+                        new ChannelInboundHandlerAdapter() {
+                          @Override
+                          public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            ReferenceCountUtil.release(msg);
+                          }
+                        });
+              }
+            });
   }
 
   private Channel bind(ChannelInitializer<Channel> init) throws InterruptedException {
-    return new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
-        .childOption(ChannelOption.TCP_NODELAY, true).childHandler(init)
-        .bind("127.0.0.1", 0).sync().channel();
+    return new ServerBootstrap()
+        .group(group)
+        .channel(NioServerSocketChannel.class)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(init)
+        .bind("127.0.0.1", 0)
+        .sync()
+        .channel();
   }
 
   int grpcPort() {

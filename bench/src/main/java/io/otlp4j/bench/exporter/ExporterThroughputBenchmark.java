@@ -33,15 +33,16 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Export throughput over loopback to a discard server, OTLP/gRPC and OTLP/HTTP (protobuf, no
  * compression), against the physical limit measured in the same run: a plain blocking socket writer
- * pushing the same bytes to a discard sink ({@code transport=SOCKET}). Each of the 4 benchmark threads
- * keeps a window of 16 exports in flight and waits for all their answers (the socket writer waits for
- * nothing); an operation is one export, so {@code ops/s} is requests/s and the {@code bytes} counter is
- * payload bytes/s (divide by 2^20 for MiB/s).
- * The goal: at 64 KiB, gRPC and HTTP reach at least half the socket's bytes/s.
+ * pushing the same bytes to a discard sink ({@code transport=SOCKET}). Each of the 4 benchmark
+ * threads keeps a window of 16 exports in flight and waits for all their answers (the socket writer
+ * waits for nothing); an operation is one export, so {@code ops/s} is requests/s and the {@code
+ * bytes} counter is payload bytes/s (divide by 2^20 for MiB/s). The goal: at 64 KiB, gRPC and HTTP
+ * reach at least half the socket's bytes/s.
  *
- * <p>Allocation per export: run with {@code -prof gc} and read {@code gc.alloc.rate.norm} (bytes per
- * operation): it should not grow with {@code payloadBytes}, as the payload is never copied onto the heap.
- * The discard servers run in the same JVM, so the figure includes their per-request allocation too.
+ * <p>Allocation per export: run with {@code -prof gc} and read {@code gc.alloc.rate.norm} (bytes
+ * per operation): it should not grow with {@code payloadBytes}, as the payload is never copied onto
+ * the heap. The discard servers run in the same JVM, so the figure includes their per-request
+ * allocation too.
  *
  * <pre>
  * ./mvnw -B -q -pl bench -am package -DskipTests
@@ -53,12 +54,18 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 @Threads(4)
 public class ExporterThroughputBenchmark {
 
   /** What sends the bytes. */
-  public enum Transport { GRPC, HTTP_PROTOBUF, SOCKET }
+  public enum Transport {
+    GRPC,
+    HTTP_PROTOBUF,
+    SOCKET
+  }
 
   @State(Scope.Benchmark)
   public static class Shared {
@@ -81,8 +88,14 @@ public class ExporterThroughputBenchmark {
       if (transport != Transport.SOCKET) {
         Protocol protocol = transport == Transport.GRPC ? Protocol.GRPC : Protocol.HTTP_PROTOBUF;
         int port = protocol == Protocol.GRPC ? servers.grpcPort() : servers.httpPort();
-        exporter = OtlpExporter.builder().protocol(protocol).endpoint("http://127.0.0.1:" + port)
-            .grpcChannels(2).maxConnections(8).ioThreads(2).build();
+        exporter =
+            OtlpExporter.builder()
+                .protocol(protocol)
+                .endpoint("http://127.0.0.1:" + port)
+                .grpcChannels(2)
+                .maxConnections(8)
+                .ioThreads(2)
+                .build();
       }
     }
 
@@ -120,7 +133,10 @@ public class ExporterThroughputBenchmark {
     }
   }
 
-  /** Exports each benchmark thread keeps in flight: the exporter pipelines, as a batcher upstream of it would. */
+  /**
+   * Exports each benchmark thread keeps in flight: the exporter pipelines, as a batcher upstream of
+   * it would.
+   */
   static final int WINDOW = 16;
 
   @Benchmark

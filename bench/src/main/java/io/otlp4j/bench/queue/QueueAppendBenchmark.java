@@ -37,13 +37,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * after the {@code force} covering it — against the disk's own limits, measured in the same run:
  *
  * <ul>
- *   <li>{@code append_1}, {@code append_8}, {@code append_64}: that many producer threads each append
- *       a {@code recordBytes} record and wait for its acknowledgement (group commit shares one write
- *       and one force among the records that arrive together). Throughput mode gives records/s per
- *       per millisecond and, through the {@code bytes} counter, payload bytes per millisecond (= kB/s;
- *       divide by 1000 for MB/s); SampleTime mode gives the append-to-ack latency percentiles in ms.
- *   <li>{@code anchor_rawChunkedWrite}: one thread writes the same payload bytes with a plain {@link
- *       FileChannel} in 1 MiB chunks and forces after each chunk — the disk's durable-write
+ *   <li>{@code append_1}, {@code append_8}, {@code append_64}: that many producer threads each
+ *       append a {@code recordBytes} record and wait for its acknowledgement (group commit shares
+ *       one write and one force among the records that arrive together). Throughput mode gives
+ *       records/s per per millisecond and, through the {@code bytes} counter, payload bytes per
+ *       millisecond (= kB/s; divide by 1000 for MB/s); SampleTime mode gives the append-to-ack
+ *       latency percentiles in ms.
+ *   <li>{@code anchor_rawChunkedWrite}: one thread writes the same payload bytes with a plain
+ *       {@link FileChannel} in 1 MiB chunks and forces after each chunk — the disk's durable-write
  *       bandwidth (compare {@code bytes}/s with {@code append_64}; goal: at least 80%).
  *   <li>{@code anchor_writeForceOneRecord}: one thread writes one framed record and forces — the
  *       latency of the cheapest durable write (compare with {@code append_1}'s SampleTime
@@ -54,8 +55,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code target} if present in the working directory, else {@code java.io.tmpdir}; avoid a tmpfs,
  * where force is free) and are deleted after each trial. The queue uses 64 MiB segments, 1 GiB
  * maxBytes and {@link FullPolicy#DROP_OLDEST}, so that it never refuses during a long run (dropping
- * deletes a whole segment, as a consumer's commit would); the anchors rotate their file every 64 MiB
- * likewise.
+ * deletes a whole segment, as a consumer's commit would); the anchors rotate their file every 64
+ * MiB likewise.
  *
  * <p>Run (from the repository root):
  *
@@ -73,13 +74,16 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode({Mode.Throughput, Mode.SampleTime})
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xmx2g"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class QueueAppendBenchmark {
 
   private static final long SEGMENT_BYTES = 64L * 1024 * 1024;
   private static final int CHUNK_BYTES = 1024 * 1024;
+
   /** The queue's per-record header, so the one-record anchor writes as many bytes as a record. */
   private static final int RECORD_HEADER_BYTES = 26;
 

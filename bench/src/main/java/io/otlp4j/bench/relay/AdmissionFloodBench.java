@@ -2,7 +2,6 @@ package io.otlp4j.bench.relay;
 
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
@@ -32,12 +31,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The admission scenario of issue 12, measured from outside: the relay runs in its own JVM ({@code otlp4j
- * run}) with ack mode {@code received}, {@code memory_limiter limit_mib} (default 256) and gRPC {@code
- * max_recv_msg_size_mib} (default 16), exporting to a {@link CountingUpstream}; this JVM floods it with
- * {@code --flood} (64) concurrent maximum-size gRPC requests on ONE connection and as many maximum-size
- * HTTP bodies, {@code --rounds} times, while sampling the relay's RSS every 100 ms. Prints the RSS before
- * and at the peak, and how every flood call ended (accepted, refused and how, timed out).
+ * The admission scenario of issue 12, measured from outside: the relay runs in its own JVM ({@code
+ * otlp4j run}) with ack mode {@code received}, {@code memory_limiter limit_mib} (default 256) and
+ * gRPC {@code max_recv_msg_size_mib} (default 16), exporting to a {@link CountingUpstream}; this
+ * JVM floods it with {@code --flood} (64) concurrent maximum-size gRPC requests on ONE connection
+ * and as many maximum-size HTTP bodies, {@code --rounds} times, while sampling the relay's RSS
+ * every 100 ms. Prints the RSS before and at the peak, and how every flood call ended (accepted,
+ * refused and how, timed out).
  *
  * <pre>
  * ./mvnw -B -q -pl bench -am package -DskipTests
@@ -46,7 +46,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * </pre>
  *
  * <p>{@code --relay-classpath} runs another build's relay (e.g. the previous commit's {@code
- * relay/target/otlp4j.jar}) against the same flood: the anchor of docs/benchmarks.md's admission row.
+ * relay/target/otlp4j.jar}) against the same flood: the anchor of docs/benchmarks.md's admission
+ * row.
  */
 public final class AdmissionFloodBench {
 
@@ -64,14 +65,17 @@ public final class AdmissionFloodBench {
     int flood = Integer.parseInt(o.getOrDefault("flood", "64"));
     int rounds = Integer.parseInt(o.getOrDefault("rounds", "3"));
     String relayJvmArgs = o.getOrDefault("relay-jvm-args", "");
-    String relayClasspath = o.getOrDefault("relay-classpath", System.getProperty("java.class.path"));
+    String relayClasspath =
+        o.getOrDefault("relay-classpath", System.getProperty("java.class.path"));
 
     byte[] big = requestOfAbout(maxMsgMib * 1024 * 1024 - 64 * 1024);
     try (CountingUpstream upstream = new CountingUpstream(1)) {
       int grpcPort = freePort();
       int httpPort = freePort();
       Path config = Files.createTempFile("otlp4j-admission", ".yaml");
-      Files.writeString(config, """
+      Files.writeString(
+          config,
+          """
           receivers:
             otlp:
               protocols:
@@ -86,32 +90,54 @@ public final class AdmissionFloodBench {
             telemetry: { metrics: { address: "127.0.0.1:0" } }
             pipelines:
               traces: { receivers: [otlp], processors: [memory_limiter], exporters: [otlp] }
-          """.formatted(grpcPort, maxMsgMib, httpPort, maxMsgMib * 1024 * 1024, limitMib, upstream.grpcPort()));
-      List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-          .toString()));
+          """
+              .formatted(
+                  grpcPort,
+                  maxMsgMib,
+                  httpPort,
+                  maxMsgMib * 1024 * 1024,
+                  limitMib,
+                  upstream.grpcPort()));
+      List<String> command =
+          new ArrayList<>(
+              List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
       if (!relayJvmArgs.isBlank()) {
         command.addAll(List.of(relayJvmArgs.trim().split("\\s+")));
       }
-      command.addAll(List.of("-cp", relayClasspath, "io.otlp4j.relay.Main", "run",
-          "--config", config.toString()));
+      command.addAll(
+          List.of(
+              "-cp", relayClasspath, "io.otlp4j.relay.Main", "run", "--config", config.toString()));
       Path log = Files.createTempFile("otlp4j-admission-relay", ".log");
-      Process relay = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      Process relay =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .start();
       try {
         awaitListening(grpcPort, relay, log);
         awaitListening(httpPort, relay, log);
         long before = rss(relay.pid());
         AtomicLong peak = new AtomicLong(before);
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
-        sampler.scheduleAtFixedRate(() -> peak.accumulateAndGet(rss(relay.pid()), Math::max), 0, 100,
+        sampler.scheduleAtFixedRate(
+            () -> peak.accumulateAndGet(rss(relay.pid()), Math::max),
+            0,
+            100,
             TimeUnit.MILLISECONDS);
-        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext()
-            .maxInboundMessageSize(4 * 1024 * 1024).build();
+        ManagedChannel channel =
+            NettyChannelBuilder.forAddress("127.0.0.1", grpcPort)
+                .usePlaintext()
+                .maxInboundMessageSize(4 * 1024 * 1024)
+                .build();
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        MethodDescriptor<byte[], byte[]> export = MethodDescriptor.<byte[], byte[]>newBuilder()
-            .setType(MethodDescriptor.MethodType.UNARY)
-            .setFullMethodName(MethodDescriptor.generateFullMethodName(Signal.TRACES.grpcService(), "Export"))
-            .setRequestMarshaller(ByteArrayMarshaller.INSTANCE).setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
-            .build();
+        MethodDescriptor<byte[], byte[]> export =
+            MethodDescriptor.<byte[], byte[]>newBuilder()
+                .setType(MethodDescriptor.MethodType.UNARY)
+                .setFullMethodName(
+                    MethodDescriptor.generateFullMethodName(Signal.TRACES.grpcService(), "Export"))
+                .setRequestMarshaller(ByteArrayMarshaller.INSTANCE)
+                .setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
+                .build();
         java.util.concurrent.ExecutorService callers = Executors.newCachedThreadPool();
         Map<String, Integer> outcomes = new TreeMap<>();
         long slowestNanos = 0;
@@ -119,22 +145,45 @@ public final class AdmissionFloodBench {
           long start = System.nanoTime();
           List<CompletableFuture<String>> calls = new ArrayList<>();
           for (int i = 0; i < flood; i++) {
-            calls.add(CompletableFuture.supplyAsync(() -> {
-              try {
-                ClientCalls.blockingUnaryCall(channel, export,
-                    io.grpc.CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS), big);
-                return "grpc OK";
-              } catch (StatusRuntimeException e) {
-                return "grpc " + e.getStatus().getCode() + (e.getTrailers() != null
-                    && e.getTrailers().containsKey(io.otlp4j.grpc.RpcStatus.DETAILS_KEY) ? " +details" : "");
-              }
-            }, callers));
-            calls.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/v1/traces"))
-                    .header("Content-Type", "application/x-protobuf").timeout(Duration.ofSeconds(60))
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(), HttpResponse.BodyHandlers.discarding())
-                .handle((r, e) -> e != null ? "http " + e.getClass().getSimpleName()
-                    : "http " + r.statusCode() + (r.headers().firstValue("retry-after").isPresent() ? " +retry-after"
-                        : "")));
+            calls.add(
+                CompletableFuture.supplyAsync(
+                    () -> {
+                      try {
+                        ClientCalls.blockingUnaryCall(
+                            channel,
+                            export,
+                            io.grpc.CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS),
+                            big);
+                        return "grpc OK";
+                      } catch (StatusRuntimeException e) {
+                        return "grpc "
+                            + e.getStatus().getCode()
+                            + (e.getTrailers() != null
+                                    && e.getTrailers()
+                                        .containsKey(io.otlp4j.grpc.RpcStatus.DETAILS_KEY)
+                                ? " +details"
+                                : "");
+                      }
+                    },
+                    callers));
+            calls.add(
+                http.sendAsync(
+                        HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + httpPort + "/v1/traces"))
+                            .header("Content-Type", "application/x-protobuf")
+                            .timeout(Duration.ofSeconds(60))
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(big))
+                            .build(),
+                        HttpResponse.BodyHandlers.discarding())
+                    .handle(
+                        (r, e) ->
+                            e != null
+                                ? "http " + e.getClass().getSimpleName()
+                                : "http "
+                                    + r.statusCode()
+                                    + (r.headers().firstValue("retry-after").isPresent()
+                                        ? " +retry-after"
+                                        : "")));
           }
           for (CompletableFuture<String> c : calls) {
             String outcome;
@@ -150,9 +199,12 @@ public final class AdmissionFloodBench {
         sampler.shutdownNow();
         callers.shutdownNow();
         channel.shutdownNow();
-        System.out.printf("admission flood: %d rounds of %d gRPC calls on one connection + %d HTTP bodies of %.1f MiB,"
-            + " limit_mib %d, max_recv_msg_size_mib %d%n", rounds, flood, flood, big.length / MIB, limitMib, maxMsgMib);
-        System.out.printf("relay RSS: %.0f MiB before, %.0f MiB at the peak (budget %d MiB); slowest round %.1f s%n",
+        System.out.printf(
+            "admission flood: %d rounds of %d gRPC calls on one connection + %d HTTP bodies of %.1f MiB,"
+                + " limit_mib %d, max_recv_msg_size_mib %d%n",
+            rounds, flood, flood, big.length / MIB, limitMib, maxMsgMib);
+        System.out.printf(
+            "relay RSS: %.0f MiB before, %.0f MiB at the peak (budget %d MiB); slowest round %.1f s%n",
             before / MIB, peak.get() / MIB, limitMib, slowestNanos / 1e9);
         outcomes.forEach((k, v) -> System.out.printf("  %-40s %d%n", k, v));
         System.out.printf("upstream received %d requests%n", upstream.requests());
@@ -195,7 +247,8 @@ public final class AdmissionFloodBench {
         Thread.sleep(100);
       }
     }
-    throw new IllegalStateException("the relay did not listen on " + port + ": " + Files.readString(log));
+    throw new IllegalStateException(
+        "the relay did not listen on " + port + ": " + Files.readString(log));
   }
 
   private static long rss(long pid) {

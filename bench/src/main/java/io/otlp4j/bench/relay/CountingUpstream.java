@@ -37,95 +37,120 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The upstream end of the pass-through benchmark: an OTLP/gRPC server (grpc-java, a byte-counting
- * marshaller that never parses) and an OTLP/HTTP server (Netty, 200 with an empty body) that drop every
- * payload and count its bytes and the requests. Spans are not walked here (that would spend the CPU the
- * middle needs on a 2-core machine): every middle forwards the load generator's request bytes unchanged
- * (the relay concatenates whole requests, the naive relay re-encodes to the same length, the forwarder
- * copies bytes), so spans = payload bytes × spans per request / bytes per request.
+ * marshaller that never parses) and an OTLP/HTTP server (Netty, 200 with an empty body) that drop
+ * every payload and count its bytes and the requests. Spans are not walked here (that would spend
+ * the CPU the middle needs on a 2-core machine): every middle forwards the load generator's request
+ * bytes unchanged (the relay concatenates whole requests, the naive relay re-encodes to the same
+ * length, the forwarder copies bytes), so spans = payload bytes × spans per request / bytes per
+ * request.
  *
- * <p>Thread-safe; counters may be read at any time. {@link #close()} stops both servers and drops their
- * connections: the benchmark's "upstream down" phase.
+ * <p>Thread-safe; counters may be read at any time. {@link #close()} stops both servers and drops
+ * their connections: the benchmark's "upstream down" phase.
  */
 final class CountingUpstream implements AutoCloseable {
 
-  private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[64 * 1024]);
+  private static final ThreadLocal<byte[]> SCRATCH =
+      ThreadLocal.withInitial(() -> new byte[64 * 1024]);
 
   private final EventLoopGroup group;
   private final Server grpc;
   private final Channel http;
-  private final ChannelGroup httpConnections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final ChannelGroup httpConnections =
+      new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final LongAdder bytes = new LongAdder();
   private final LongAdder requests = new LongAdder();
 
   CountingUpstream(int ioThreads) throws IOException, InterruptedException {
     group = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
-    MethodDescriptor.Marshaller<Object> counting = new MethodDescriptor.Marshaller<>() {
-      @Override
-      public InputStream stream(Object value) {
-        return new ByteArrayInputStream(new byte[0]);
-      }
-
-      @Override
-      public Object parse(InputStream stream) {
-        try {
-          // bulk reads into a per-thread scratch array: the bytes are only counted
-          byte[] scratch = SCRATCH.get();
-          long n = 0;
-          for (int r; (r = stream.read(scratch)) > 0; ) {
-            n += r;
+    MethodDescriptor.Marshaller<Object> counting =
+        new MethodDescriptor.Marshaller<>() {
+          @Override
+          public InputStream stream(Object value) {
+            return new ByteArrayInputStream(new byte[0]);
           }
-          bytes.add(n);
-          requests.increment();
-          return Boolean.TRUE;
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      }
-    };
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .bossEventLoopGroup(group).workerEventLoopGroup(group).channelType(NioServerSocketChannel.class)
-        .maxInboundMessageSize(256 * 1024 * 1024)
-        .withChildOption(ChannelOption.TCP_NODELAY, true)
-        .directExecutor();
+
+          @Override
+          public Object parse(InputStream stream) {
+            try {
+              // bulk reads into a per-thread scratch array: the bytes are only counted
+              byte[] scratch = SCRATCH.get();
+              long n = 0;
+              for (int r; (r = stream.read(scratch)) > 0; ) {
+                n += r;
+              }
+              bytes.add(n);
+              requests.increment();
+              return Boolean.TRUE;
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          }
+        };
+    NettyServerBuilder builder =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .bossEventLoopGroup(group)
+            .workerEventLoopGroup(group)
+            .channelType(NioServerSocketChannel.class)
+            .maxInboundMessageSize(256 * 1024 * 1024)
+            .withChildOption(ChannelOption.TCP_NODELAY, true)
+            .directExecutor();
     for (Signal signal : Signal.values()) {
-      MethodDescriptor<Object, Object> method = MethodDescriptor.newBuilder(counting, counting)
-          .setType(MethodDescriptor.MethodType.UNARY)
-          .setFullMethodName(MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
-          .build();
-      builder.addService(ServerServiceDefinition.builder(signal.grpcService())
-          .addMethod(method, ServerCalls.asyncUnaryCall((request, response) -> {
-            response.onNext(Boolean.TRUE);
-            response.onCompleted();
-          })).build());
+      MethodDescriptor<Object, Object> method =
+          MethodDescriptor.newBuilder(counting, counting)
+              .setType(MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(
+                  MethodDescriptor.generateFullMethodName(signal.grpcService(), "Export"))
+              .build();
+      builder.addService(
+          ServerServiceDefinition.builder(signal.grpcService())
+              .addMethod(
+                  method,
+                  ServerCalls.asyncUnaryCall(
+                      (request, response) -> {
+                        response.onNext(Boolean.TRUE);
+                        response.onCompleted();
+                      }))
+              .build());
     }
     grpc = builder.build().start();
-    http = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            httpConnections.add(ch);
-            ch.pipeline().addLast(new HttpServerCodec(), new ChannelInboundHandlerAdapter() {
-              @Override
-              public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                if (msg instanceof HttpContent content) {
-                  bytes.add(content.content().readableBytes());
-                }
-                boolean last = msg instanceof LastHttpContent;
-                ReferenceCountUtil.release(msg);
-                if (last) {
-                  requests.increment();
-                  DefaultFullHttpResponse ok =
-                      new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-                  ok.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/x-protobuf");
-                  ok.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
-                  ctx.writeAndFlush(ok);
-                }
-              }
-            });
-          }
-        })
-        .bind("127.0.0.1", 0).sync().channel();
+    http =
+        new ServerBootstrap()
+            .group(group)
+            .channel(NioServerSocketChannel.class)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    httpConnections.add(ch);
+                    ch.pipeline()
+                        .addLast(
+                            new HttpServerCodec(),
+                            new ChannelInboundHandlerAdapter() {
+                              @Override
+                              public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                if (msg instanceof HttpContent content) {
+                                  bytes.add(content.content().readableBytes());
+                                }
+                                boolean last = msg instanceof LastHttpContent;
+                                ReferenceCountUtil.release(msg);
+                                if (last) {
+                                  requests.increment();
+                                  DefaultFullHttpResponse ok =
+                                      new DefaultFullHttpResponse(
+                                          HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                                  ok.headers()
+                                      .set(HttpHeaderNames.CONTENT_TYPE, "application/x-protobuf");
+                                  ok.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+                                  ctx.writeAndFlush(ok);
+                                }
+                              }
+                            });
+                  }
+                })
+            .bind("127.0.0.1", 0)
+            .sync()
+            .channel();
   }
 
   int grpcPort() {

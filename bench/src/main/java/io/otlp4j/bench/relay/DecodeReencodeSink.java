@@ -16,14 +16,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * What a naive Java relay does with every request, put in front of otlp4j's own pipeline: decode it into
- * protobuf-java's object tree ({@code Export*ServiceRequest.parseFrom}) and encode it again ({@code
- * toByteArray}) before handing the new bytes on. Everything else (receiver, walk, memory budget, queue,
- * batcher, exporter) is the relay's, so the difference to the relay is exactly the decode/re-encode.
+ * What a naive Java relay does with every request, put in front of otlp4j's own pipeline: decode it
+ * into protobuf-java's object tree ({@code Export*ServiceRequest.parseFrom}) and encode it again
+ * ({@code toByteArray}) before handing the new bytes on. Everything else (receiver, walk, memory
+ * budget, queue, batcher, exporter) is the relay's, so the difference to the relay is exactly the
+ * decode/re-encode.
  *
- * <p><b>Buffer ownership:</b> {@link #accept} takes ownership of the request (as {@link ReceiverSink}
- * says) and releases it once decoded; the re-encoded bytes go on to {@code next} in a new heap buffer
- * whose ownership is transferred.
+ * <p><b>Buffer ownership:</b> {@link #accept} takes ownership of the request (as {@link
+ * ReceiverSink} says) and releases it once decoded; the re-encoded bytes go on to {@code next} in a
+ * new heap buffer whose ownership is transferred.
  *
  * <p>Thread-safe if {@code next} is.
  */

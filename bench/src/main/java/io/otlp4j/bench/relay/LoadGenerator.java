@@ -49,27 +49,31 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * The load generator of the pass-through benchmark: {@code connections} OTLP clients (each its own TCP
- * connection: a grpc-java channel with a byte-passthrough marshaller, or a Netty HTTP/1.1 keep-alive
- * connection), each with at most one export in flight, all sending the same pre-encoded request.
+ * The load generator of the pass-through benchmark: {@code connections} OTLP clients (each its own
+ * TCP connection: a grpc-java channel with a byte-passthrough marshaller, or a Netty HTTP/1.1
+ * keep-alive connection), each with at most one export in flight, all sending the same pre-encoded
+ * request.
  *
  * <ul>
- *   <li><b>Closed loop</b> ({@link #startClosedLoop}): each connection sends its next request as soon as
- *       the last is answered — the maximum rate. After a refusal it waits {@code retryBackoff} (as an
- *       OTLP client honouring {@code Retry-After} would, shortened) instead of hammering.
- *   <li><b>Open loop</b> ({@link #startOpenLoop}): requests are due at a fixed rate whatever the answers
- *       (a 1 ms scheduler tick releases every request due); a due request takes an idle connection or
- *       waits for one, and its latency counts from the time it was due, so queueing is not hidden
- *       (no coordinated omission). At most {@link #MAX_PENDING} requests wait; more are counted as
- *       dropped.
+ *   <li><b>Closed loop</b> ({@link #startClosedLoop}): each connection sends its next request as
+ *       soon as the last is answered — the maximum rate. After a refusal it waits {@code
+ *       retryBackoff} (as an OTLP client honouring {@code Retry-After} would, shortened) instead of
+ *       hammering.
+ *   <li><b>Open loop</b> ({@link #startOpenLoop}): requests are due at a fixed rate whatever the
+ *       answers (a 1 ms scheduler tick releases every request due); a due request takes an idle
+ *       connection or waits for one, and its latency counts from the time it was due, so queueing
+ *       is not hidden (no coordinated omission). At most {@link #MAX_PENDING} requests wait; more
+ *       are counted as dropped.
  * </ul>
  *
- * <p>Thread-safety: start, stop and read counters from one driver thread; answers arrive on I/O threads.
+ * <p>Thread-safety: start, stop and read counters from one driver thread; answers arrive on I/O
+ * threads.
  */
 final class LoadGenerator implements AutoCloseable {
 
   /** Due requests waiting for a free connection in the open loop before more are dropped. */
   static final int MAX_PENDING = 100_000;
+
   /** How long one export may take before it counts as failed. */
   static final long EXPORT_TIMEOUT_MS = 10_000;
 
@@ -90,11 +94,13 @@ final class LoadGenerator implements AutoCloseable {
 
   private final List<Connection> connections = new ArrayList<>();
   private final EventLoopGroup group;
-  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "load-scheduler");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService scheduler =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "load-scheduler");
+            t.setDaemon(true);
+            return t;
+          });
   private final long retryBackoffMs;
 
   private final LongAdder succeeded = new LongAdder();
@@ -105,8 +111,13 @@ final class LoadGenerator implements AutoCloseable {
   private final Object idleLock = new Object();
 
   private volatile boolean running;
-  /** Bumped by every start, so a closed-loop retry scheduled in an earlier phase never fires in a later one. */
+
+  /**
+   * Bumped by every start, so a closed-loop retry scheduled in an earlier phase never fires in a
+   * later one.
+   */
   private volatile int phase;
+
   private final ConcurrentLinkedQueue<Connection> idle = new ConcurrentLinkedQueue<>();
   private final ArrayDeque<Long> pending = new ArrayDeque<>(); // due times, guarded by itself
   private ScheduledFuture<?> ticker;
@@ -117,7 +128,8 @@ final class LoadGenerator implements AutoCloseable {
   }
 
   /** {@code connections} OTLP/gRPC clients of {@code 127.0.0.1:port}. */
-  static LoadGenerator grpc(int port, int connections, byte[] payload, int ioThreads, long retryBackoffMs) {
+  static LoadGenerator grpc(
+      int port, int connections, byte[] payload, int ioThreads, long retryBackoffMs) {
     LoadGenerator g = new LoadGenerator(ioThreads, retryBackoffMs);
     for (int i = 0; i < connections; i++) {
       g.connections.add(new GrpcConnection(g.group, port, payload));
@@ -125,8 +137,11 @@ final class LoadGenerator implements AutoCloseable {
     return g;
   }
 
-  /** {@code connections} OTLP/HTTP (protobuf) clients of {@code http://127.0.0.1:port/v1/traces}. */
-  static LoadGenerator http(int port, int connections, byte[] payload, int ioThreads, long retryBackoffMs)
+  /**
+   * {@code connections} OTLP/HTTP (protobuf) clients of {@code http://127.0.0.1:port/v1/traces}.
+   */
+  static LoadGenerator http(
+      int port, int connections, byte[] payload, int ioThreads, long retryBackoffMs)
       throws InterruptedException {
     LoadGenerator g = new LoadGenerator(ioThreads, retryBackoffMs);
     for (int i = 0; i < connections; i++) {
@@ -150,7 +165,9 @@ final class LoadGenerator implements AutoCloseable {
     return dropped.sum();
   }
 
-  /** The latencies (ns, from the due time) of the successful open-loop exports since the last call. */
+  /**
+   * The latencies (ns, from the due time) of the successful open-loop exports since the last call.
+   */
   Histogram takeLatencies() {
     return latency.getIntervalHistogram();
   }
@@ -170,28 +187,30 @@ final class LoadGenerator implements AutoCloseable {
       return;
     }
     inFlight.incrementAndGet();
-    c.send(success -> {
-      if (success) {
-        succeeded.increment();
-      } else {
-        failed.increment();
-      }
-      finished();
-      if (!running) {
-        return;
-      }
-      if (success) {
-        sendClosed(c, p);
-      } else {
-        scheduler.schedule(() -> sendClosed(c, p), retryBackoffMs, TimeUnit.MILLISECONDS);
-      }
-    });
+    c.send(
+        success -> {
+          if (success) {
+            succeeded.increment();
+          } else {
+            failed.increment();
+          }
+          finished();
+          if (!running) {
+            return;
+          }
+          if (success) {
+            sendClosed(c, p);
+          } else {
+            scheduler.schedule(() -> sendClosed(c, p), retryBackoffMs, TimeUnit.MILLISECONDS);
+          }
+        });
   }
 
   /** Requests fall due at {@code requestsPerSecond} until {@link #stop}. */
   void startOpenLoop(double requestsPerSecond) {
     if (!(requestsPerSecond > 0)) {
-      throw new IllegalArgumentException("requestsPerSecond must be positive, was " + requestsPerSecond);
+      throw new IllegalArgumentException(
+          "requestsPerSecond must be positive, was " + requestsPerSecond);
     }
     int p = phase + 1; // only the controlling thread starts and stops: read-then-write is enough
     phase = p;
@@ -201,20 +220,25 @@ final class LoadGenerator implements AutoCloseable {
     long start = System.nanoTime();
     double intervalNs = 1e9 / requestsPerSecond;
     long[] issued = {0};
-    ticker = scheduler.scheduleAtFixedRate(() -> {
-      long now = System.nanoTime();
-      long due = (long) ((now - start) / intervalNs) + 1;
-      synchronized (pending) {
-        for (; issued[0] < due; issued[0]++) {
-          if (pending.size() >= MAX_PENDING) {
-            dropped.increment();
-          } else {
-            pending.add(start + (long) (issued[0] * intervalNs));
-          }
-        }
-      }
-      dispatchPending();
-    }, 0, 1, TimeUnit.MILLISECONDS);
+    ticker =
+        scheduler.scheduleAtFixedRate(
+            () -> {
+              long now = System.nanoTime();
+              long due = (long) ((now - start) / intervalNs) + 1;
+              synchronized (pending) {
+                for (; issued[0] < due; issued[0]++) {
+                  if (pending.size() >= MAX_PENDING) {
+                    dropped.increment();
+                  } else {
+                    pending.add(start + (long) (issued[0] * intervalNs));
+                  }
+                }
+              }
+              dispatchPending();
+            },
+            0,
+            1,
+            TimeUnit.MILLISECONDS);
   }
 
   /** Sends waiting requests on idle connections; called by the ticker and after every answer. */
@@ -230,7 +254,8 @@ final class LoadGenerator implements AutoCloseable {
       }
       if (dueAt == null) {
         idle.add(c);
-        // a request may have become pending after the poll: the ticker dispatches it on its next tick
+        // a request may have become pending after the poll: the ticker dispatches it on its next
+        // tick
         return;
       }
       sendOpen(c, dueAt);
@@ -239,17 +264,18 @@ final class LoadGenerator implements AutoCloseable {
 
   private void sendOpen(Connection c, long dueAt) {
     inFlight.incrementAndGet();
-    c.send(success -> {
-      if (success) {
-        latency.recordValue(Math.max(0, System.nanoTime() - dueAt));
-        succeeded.increment();
-      } else {
-        failed.increment();
-      }
-      idle.add(c);
-      finished();
-      dispatchPending();
-    });
+    c.send(
+        success -> {
+          if (success) {
+            latency.recordValue(Math.max(0, System.nanoTime() - dueAt));
+            succeeded.increment();
+          } else {
+            failed.increment();
+          }
+          idle.add(c);
+          finished();
+          dispatchPending();
+        });
   }
 
   private void finished() {
@@ -293,7 +319,8 @@ final class LoadGenerator implements AutoCloseable {
   // ------------------------------------------------------------------------------------------ gRPC
 
   /** The request bytes, written by grpc-java straight from the array (known length, drainable). */
-  private static final class PayloadStream extends ByteArrayInputStream implements KnownLength, Drainable {
+  private static final class PayloadStream extends ByteArrayInputStream
+      implements KnownLength, Drainable {
     PayloadStream(byte[] bytes) {
       super(bytes);
     }
@@ -307,70 +334,81 @@ final class LoadGenerator implements AutoCloseable {
     }
   }
 
-  private static final MethodDescriptor.Marshaller<byte[]> REQUEST = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new PayloadStream(value);
-    }
+  private static final MethodDescriptor.Marshaller<byte[]> REQUEST =
+      new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(byte[] value) {
+          return new PayloadStream(value);
+        }
 
-    @Override
-    public byte[] parse(InputStream stream) {
-      throw new UnsupportedOperationException("client side only");
-    }
-  };
+        @Override
+        public byte[] parse(InputStream stream) {
+          throw new UnsupportedOperationException("client side only");
+        }
+      };
 
-  private static final MethodDescriptor.Marshaller<Boolean> RESPONSE = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(Boolean value) {
-      throw new UnsupportedOperationException("client side only");
-    }
+  private static final MethodDescriptor.Marshaller<Boolean> RESPONSE =
+      new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(Boolean value) {
+          throw new UnsupportedOperationException("client side only");
+        }
 
-    @Override
-    public Boolean parse(InputStream stream) {
-      try {
-        stream.transferTo(OutputStream.nullOutputStream());
-        return Boolean.TRUE;
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
+        @Override
+        public Boolean parse(InputStream stream) {
+          try {
+            stream.transferTo(OutputStream.nullOutputStream());
+            return Boolean.TRUE;
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+      };
 
-  static final MethodDescriptor<byte[], Boolean> EXPORT_TRACES = MethodDescriptor.newBuilder(REQUEST, RESPONSE)
-      .setType(MethodDescriptor.MethodType.UNARY)
-      .setFullMethodName(MethodDescriptor.generateFullMethodName(Signal.TRACES.grpcService(), "Export"))
-      .build();
+  static final MethodDescriptor<byte[], Boolean> EXPORT_TRACES =
+      MethodDescriptor.newBuilder(REQUEST, RESPONSE)
+          .setType(MethodDescriptor.MethodType.UNARY)
+          .setFullMethodName(
+              MethodDescriptor.generateFullMethodName(Signal.TRACES.grpcService(), "Export"))
+          .build();
 
   private static final class GrpcConnection implements Connection {
     private final ManagedChannel channel;
     private final byte[] payload;
 
     GrpcConnection(EventLoopGroup group, int port, byte[] payload) {
-      this.channel = NettyChannelBuilder.forAddress("127.0.0.1", port)
-          .eventLoopGroup(group).channelType(NioSocketChannel.class)
-          .usePlaintext().directExecutor()
-          .maxInboundMessageSize(4 * 1024 * 1024)
-          .build();
+      this.channel =
+          NettyChannelBuilder.forAddress("127.0.0.1", port)
+              .eventLoopGroup(group)
+              .channelType(NioSocketChannel.class)
+              .usePlaintext()
+              .directExecutor()
+              .maxInboundMessageSize(4 * 1024 * 1024)
+              .build();
       this.payload = payload;
     }
 
     @Override
     public void send(Answer answer) {
-      CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(EXPORT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-      ClientCalls.asyncUnaryCall(channel.newCall(EXPORT_TRACES, options), payload, new StreamObserver<Boolean>() {
-        @Override
-        public void onNext(Boolean value) {}
+      CallOptions options =
+          CallOptions.DEFAULT.withDeadlineAfter(EXPORT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      ClientCalls.asyncUnaryCall(
+          channel.newCall(EXPORT_TRACES, options),
+          payload,
+          new StreamObserver<Boolean>() {
+            @Override
+            public void onNext(Boolean value) {}
 
-        @Override
-        public void onError(Throwable t) {
-          answer.answered(false);
-        }
+            @Override
+            public void onError(Throwable t) {
+              answer.answered(false);
+            }
 
-        @Override
-        public void onCompleted() {
-          answer.answered(true);
-        }
-      });
+            @Override
+            public void onCompleted() {
+              answer.answered(true);
+            }
+          });
     }
 
     @Override
@@ -382,8 +420,9 @@ final class LoadGenerator implements AutoCloseable {
   // ------------------------------------------------------------------------------------------ HTTP
 
   /**
-   * One HTTP/1.1 keep-alive connection, reconnected on demand. Not pipelined: one request at a time.
-   * The request body wraps the shared payload array (no copy); the response is aggregated and released.
+   * One HTTP/1.1 keep-alive connection, reconnected on demand. Not pipelined: one request at a
+   * time. The request body wraps the shared payload array (no copy); the response is aggregated and
+   * released.
    */
   private static final class HttpConnection extends SimpleChannelInboundHandler<FullHttpResponse>
       implements Connection {
@@ -397,15 +436,21 @@ final class LoadGenerator implements AutoCloseable {
       this.payload = payload;
       this.host = "127.0.0.1:" + port;
       HttpConnection self = this;
-      this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
-          .option(ChannelOption.TCP_NODELAY, true)
-          .remoteAddress("127.0.0.1", port)
-          .handler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-              ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(1024 * 1024), self);
-            }
-          });
+      this.bootstrap =
+          new Bootstrap()
+              .group(group)
+              .channel(NioSocketChannel.class)
+              .option(ChannelOption.TCP_NODELAY, true)
+              .remoteAddress("127.0.0.1", port)
+              .handler(
+                  new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                      ch.pipeline()
+                          .addLast(
+                              new HttpClientCodec(), new HttpObjectAggregator(1024 * 1024), self);
+                    }
+                  });
       this.channel = bootstrap.connect().sync().channel();
     }
 
@@ -422,30 +467,42 @@ final class LoadGenerator implements AutoCloseable {
         write(ch);
         return;
       }
-      bootstrap.connect().addListener((ChannelFutureListener) f -> {
-        if (f.isSuccess()) {
-          channel = f.channel();
-          write(f.channel());
-        } else {
-          complete(false);
-        }
-      });
+      bootstrap
+          .connect()
+          .addListener(
+              (ChannelFutureListener)
+                  f -> {
+                    if (f.isSuccess()) {
+                      channel = f.channel();
+                      write(f.channel());
+                    } else {
+                      complete(false);
+                    }
+                  });
     }
 
     private void write(Channel ch) {
-      FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
-          Signal.TRACES.httpPath(), Unpooled.wrappedBuffer(payload));
-      request.headers()
+      FullHttpRequest request =
+          new DefaultFullHttpRequest(
+              HttpVersion.HTTP_1_1,
+              HttpMethod.POST,
+              Signal.TRACES.httpPath(),
+              Unpooled.wrappedBuffer(payload));
+      request
+          .headers()
           .set(HttpHeaderNames.HOST, host)
           .set(HttpHeaderNames.CONTENT_TYPE, "application/x-protobuf")
           .setInt(HttpHeaderNames.CONTENT_LENGTH, payload.length)
           .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-      ch.writeAndFlush(request).addListener((ChannelFutureListener) f -> {
-        if (!f.isSuccess()) {
-          f.channel().close();
-          complete(false);
-        }
-      });
+      ch.writeAndFlush(request)
+          .addListener(
+              (ChannelFutureListener)
+                  f -> {
+                    if (!f.isSuccess()) {
+                      f.channel().close();
+                      complete(false);
+                    }
+                  });
     }
 
     private void complete(boolean success) {

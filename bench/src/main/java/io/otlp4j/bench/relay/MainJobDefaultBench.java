@@ -30,15 +30,16 @@ import java.util.stream.Stream;
  * directory, as a child JVM, driven by {@code otlp4j send} (another child JVM, with its default
  * warm-up) at fixed rates and flat out. What a new user sees, measured from outside.
  *
- * <p>For each relay (this build's, and an {@code --anchor-jar} such as the previous commit's
- * {@code otlp4j.jar}, measured in the same run, interleaved) and each rate, {@code --repeat} times,
- * each time with a fresh relay and directory: p50/p99 latency (open loop, from when each request was
- * due), accepted spans/s, errors, and the exporter's backlog ({@code otlp4j_exporter_queue_records})
- * when the load stops, and the relay's CPU time (user + system, all threads, from {@link
- * ProcessHandle.Info#totalCpuDuration()}) per span it accepted over the whole send, warm-up included:
- * the figure that least depends on what else runs on the machine. A rate is <i>sustained</i> when every repeat had no error and a backlog of at
- * most {@value #SUSTAINED_BACKLOG_RECORDS} records: the file keeps up with what is acknowledged.
- * Rate 0 is flat out (closed loop, 64 in flight): the most the relay accepts, with its backlog.
+ * <p>For each relay (this build's, and an {@code --anchor-jar} such as the previous commit's {@code
+ * otlp4j.jar}, measured in the same run, interleaved) and each rate, {@code --repeat} times, each
+ * time with a fresh relay and directory: p50/p99 latency (open loop, from when each request was
+ * due), accepted spans/s, errors, and the exporter's backlog ({@code
+ * otlp4j_exporter_queue_records}) when the load stops, and the relay's CPU time (user + system, all
+ * threads, from {@link ProcessHandle.Info#totalCpuDuration()}) per span it accepted over the whole
+ * send, warm-up included: the figure that least depends on what else runs on the machine. A rate is
+ * <i>sustained</i> when every repeat had no error and a backlog of at most {@value
+ * #SUSTAINED_BACKLOG_RECORDS} records: the file keeps up with what is acknowledged. Rate 0 is flat
+ * out (closed loop, 64 in flight): the most the relay accepts, with its backlog.
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar io.otlp4j.bench.relay.MainJobDefaultBench \
@@ -52,20 +53,31 @@ public final class MainJobDefaultBench {
   static final int SUSTAINED_BACKLOG_RECORDS = 100;
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern BACKLOG =
-      Pattern.compile("^otlp4j_exporter_queue_records\\{[^}]*data_type=\"traces\"[^}]*} (\\S+)", Pattern.MULTILINE);
+      Pattern.compile(
+          "^otlp4j_exporter_queue_records\\{[^}]*data_type=\"traces\"[^}]*} (\\S+)",
+          Pattern.MULTILINE);
 
   /** Child JVMs still running: ended if this JVM is stopped part-way. */
   private static final List<Process> CHILDREN = new CopyOnWriteArrayList<>();
 
   static {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> CHILDREN.forEach(Process::destroyForcibly)));
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(() -> CHILDREN.forEach(Process::destroyForcibly)));
   }
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   /** One measurement: one relay, one rate. */
-  record Sample(String relay, double rate, double p50, double p99, double spansPerSecond, long errors,
-      double backlog, double cpuMicrosPerSpan) {}
+  record Sample(
+      String relay,
+      double rate,
+      double p50,
+      double p99,
+      double spansPerSecond,
+      long errors,
+      double backlog,
+      double cpuMicrosPerSpan) {}
 
   public static void main(String[] args) throws Exception {
     List<Double> rates = List.of(100.0, 1000.0, 2000.0, 0.0);
@@ -83,7 +95,8 @@ public final class MainJobDefaultBench {
         case "--relay-jvm" -> relayJvm = args[++i];
         case "--out" -> out = args[++i];
         default -> {
-          System.err.println("""
+          System.err.println(
+              """
               usage: MainJobDefaultBench [--rates 100,1000,2000,0] [--seconds 20] [--repeat 3]
                      [--anchor-jar PATH] [--relay-jvm "-Xmx1g"] [--out bench/results/main-job-default]
                 rates in requests/s of 100 spans (0: flat out); each run of `send` adds its 3 s warm-up""");
@@ -94,7 +107,8 @@ public final class MainJobDefaultBench {
     new MainJobDefaultBench().run(rates, seconds, repeat, anchorJar, relayJvm, out);
   }
 
-  private void run(List<Double> rates, int seconds, int repeat, String anchorJar, String relayJvm, String out)
+  private void run(
+      List<Double> rates, int seconds, int repeat, String anchorJar, String relayJvm, String out)
       throws Exception {
     List<String> relays = new ArrayList<>();
     relays.add("this");
@@ -105,18 +119,29 @@ public final class MainJobDefaultBench {
     for (double rate : rates) {
       for (int r = 0; r < repeat; r++) {
         for (String relay : relays) { // interleaved, so both see the same machine
-          Sample s = measure(relay, relay.equals("anchor") ? anchorJar : null, relayJvm, rate, seconds);
+          Sample s =
+              measure(relay, relay.equals("anchor") ? anchorJar : null, relayJvm, rate, seconds);
           samples.add(s);
-          System.out.printf(Locale.ROOT, "%-6s rate %6s  p50 %7.2f ms  p99 %8.2f ms  %,9.0f spans/s  errors %d  "
-                  + "backlog %.0f  relay CPU %.2f us/span%n", relay, rateName(rate), s.p50, s.p99, s.spansPerSecond,
-              s.errors, s.backlog, s.cpuMicrosPerSpan);
+          System.out.printf(
+              Locale.ROOT,
+              "%-6s rate %6s  p50 %7.2f ms  p99 %8.2f ms  %,9.0f spans/s  errors %d  "
+                  + "backlog %.0f  relay CPU %.2f us/span%n",
+              relay,
+              rateName(rate),
+              s.p50,
+              s.p99,
+              s.spansPerSecond,
+              s.errors,
+              s.backlog,
+              s.cpuMicrosPerSpan);
         }
       }
     }
     report(samples, relays, rates, seconds, repeat, anchorJar, out);
   }
 
-  private Sample measure(String relay, String jar, String relayJvm, double rate, int seconds) throws Exception {
+  private Sample measure(String relay, String jar, String relayJvm, double rate, int seconds)
+      throws Exception {
     Path dir = Files.createTempDirectory("otlp4j-main-job-");
     int grpc = freePort();
     int admin = freePort();
@@ -126,38 +151,69 @@ public final class MainJobDefaultBench {
       command.addAll(List.of(relayJvm.trim().split("\\s+")));
     }
     command.addAll(jar != null ? List.of("-jar", jar) : classpathMain());
-    command.addAll(List.of("run", "--grpc-endpoint", "127.0.0.1:" + grpc,
-        "--http-endpoint", "127.0.0.1:" + freePort(), "--admin-endpoint", "127.0.0.1:" + admin));
-    Process process = new ProcessBuilder(command).directory(dir.toFile())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("relay.log").toFile()).start();
+    command.addAll(
+        List.of(
+            "run",
+            "--grpc-endpoint",
+            "127.0.0.1:" + grpc,
+            "--http-endpoint",
+            "127.0.0.1:" + freePort(),
+            "--admin-endpoint",
+            "127.0.0.1:" + admin));
+    Process process =
+        new ProcessBuilder(command)
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("relay.log").toFile())
+            .start();
     CHILDREN.add(process);
     try {
       awaitHealthy(admin, process);
       List<String> send = new ArrayList<>();
       send.add(javaBin());
       send.addAll(classpathMain());
-      send.addAll(List.of("send", "--endpoint", "http://127.0.0.1:" + grpc, "--rate", String.valueOf(rate),
-          "--duration", seconds + "s", "--json", "--quiet"));
+      send.addAll(
+          List.of(
+              "send",
+              "--endpoint",
+              "http://127.0.0.1:" + grpc,
+              "--rate",
+              String.valueOf(rate),
+              "--duration",
+              seconds + "s",
+              "--json",
+              "--quiet"));
       Duration cpuBefore = process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);
-      Process sender = new ProcessBuilder(send).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      Process sender =
+          new ProcessBuilder(send).redirectError(ProcessBuilder.Redirect.DISCARD).start();
       CHILDREN.add(sender);
       byte[] stdout = sender.getInputStream().readAllBytes();
       if (!sender.waitFor(seconds + 120L, TimeUnit.SECONDS)) {
         sender.destroyForcibly();
         throw new IOException("send did not finish");
       }
-      Duration cpu = process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO).minus(cpuBefore);
+      Duration cpu =
+          process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO).minus(cpuBefore);
       JsonNode j = JSON.readTree(stdout);
-      long spans = j.get("items").asLong() + (j.get("warmup_requests").asLong() - j.get("warmup_failed").asLong())
-          * j.get("items_per_request").asLong();
+      long spans =
+          j.get("items").asLong()
+              + (j.get("warmup_requests").asLong() - j.get("warmup_failed").asLong())
+                  * j.get("items_per_request").asLong();
       JsonNode latency = j.get("latency_ms");
       long errors = 0;
       for (JsonNode n : j.get("errors")) {
         errors += n.asLong();
       }
       double backlog = backlog(admin);
-      return new Sample(relay, rate, latency.get("p50").asDouble(), latency.get("p99").asDouble(),
-          j.get("items_per_second").asDouble(), errors, backlog, cpu.toNanos() / 1e3 / Math.max(1, spans));
+      return new Sample(
+          relay,
+          rate,
+          latency.get("p50").asDouble(),
+          latency.get("p99").asDouble(),
+          j.get("items_per_second").asDouble(),
+          errors,
+          backlog,
+          cpu.toNanos() / 1e3 / Math.max(1, spans));
     } finally {
       process.destroy(); // SIGTERM: the relay drains and exits
       if (!process.waitFor(30, TimeUnit.SECONDS)) {
@@ -177,8 +233,10 @@ public final class MainJobDefaultBench {
   }
 
   private void awaitHealthy(int admin, Process process) throws Exception {
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/healthz"))
-        .timeout(Duration.ofSeconds(2)).build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/healthz"))
+            .timeout(Duration.ofSeconds(2))
+            .build();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
@@ -197,9 +255,12 @@ public final class MainJobDefaultBench {
   }
 
   private double backlog(int admin) throws Exception {
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/metrics"))
-        .timeout(Duration.ofSeconds(5)).build();
-    String text = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8)).body();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/metrics"))
+            .timeout(Duration.ofSeconds(5))
+            .build();
+    String text =
+        http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8)).body();
     Matcher m = BACKLOG.matcher(text);
     return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
   }
@@ -224,36 +285,74 @@ public final class MainJobDefaultBench {
 
   // ------------------------------------------------------------------------------------ report
 
-  private static void report(List<Sample> samples, List<String> relays, List<Double> rates, int seconds, int repeat,
-      String anchorJar, String out) throws IOException {
+  private static void report(
+      List<Sample> samples,
+      List<String> relays,
+      List<Double> rates,
+      int seconds,
+      int repeat,
+      String anchorJar,
+      String out)
+      throws IOException {
     StringBuilder text = new StringBuilder();
-    text.append(String.format(Locale.ROOT, "main-job-default: otlp4j run (no config) <- otlp4j send, %d s + 3 s "
-        + "warm-up per run, %d repeats, mean [min..max]%s%n", seconds, repeat,
-        anchorJar == null ? "" : "; anchor " + anchorJar));
-    StringBuilder json = new StringBuilder("{\"seconds\":" + seconds + ",\"repeat\":" + repeat + ",\"results\":[");
+    text.append(
+        String.format(
+            Locale.ROOT,
+            "main-job-default: otlp4j run (no config) <- otlp4j send, %d s + 3 s "
+                + "warm-up per run, %d repeats, mean [min..max]%s%n",
+            seconds,
+            repeat,
+            anchorJar == null ? "" : "; anchor " + anchorJar));
+    StringBuilder json =
+        new StringBuilder("{\"seconds\":" + seconds + ",\"repeat\":" + repeat + ",\"results\":[");
     boolean first = true;
     for (String relay : relays) {
       double sustained = 0;
       for (double rate : rates) {
-        List<Sample> s = samples.stream().filter(x -> x.relay.equals(relay) && x.rate == rate).toList();
+        List<Sample> s =
+            samples.stream().filter(x -> x.relay.equals(relay) && x.rate == rate).toList();
         long errors = s.stream().mapToLong(Sample::errors).sum();
         double maxBacklog = s.stream().mapToDouble(Sample::backlog).max().orElse(Double.NaN);
         if (rate > 0 && errors == 0 && maxBacklog <= SUSTAINED_BACKLOG_RECORDS) {
-          sustained = Math.max(sustained, s.stream().mapToDouble(Sample::spansPerSecond).min().orElse(0));
+          sustained =
+              Math.max(sustained, s.stream().mapToDouble(Sample::spansPerSecond).min().orElse(0));
         }
-        text.append(String.format(Locale.ROOT, "%-6s rate %6s  p50 %s ms  p99 %s ms  spans/s %s  errors %d  "
-                + "max backlog %.0f  relay CPU us/span %s%n", relay, rateName(rate), stat(s, Sample::p50, "%.2f"),
-            stat(s, Sample::p99, "%.1f"), stat(s, Sample::spansPerSecond, "%,.0f"), errors, maxBacklog,
-            stat(s, Sample::cpuMicrosPerSpan, "%.2f")));
-        json.append(first ? "" : ",").append(String.format(Locale.ROOT,
-            "{\"relay\":\"%s\",\"rate\":%.0f,\"p50_ms\":%s,\"p99_ms\":%s,\"spans_per_second\":%s,\"errors\":%d,"
-                + "\"max_backlog\":%.0f,\"relay_cpu_us_per_span\":%s}", relay, rate, jsonStat(s, Sample::p50),
-            jsonStat(s, Sample::p99), jsonStat(s, Sample::spansPerSecond), errors, maxBacklog,
-            jsonStat(s, Sample::cpuMicrosPerSpan)));
+        text.append(
+            String.format(
+                Locale.ROOT,
+                "%-6s rate %6s  p50 %s ms  p99 %s ms  spans/s %s  errors %d  "
+                    + "max backlog %.0f  relay CPU us/span %s%n",
+                relay,
+                rateName(rate),
+                stat(s, Sample::p50, "%.2f"),
+                stat(s, Sample::p99, "%.1f"),
+                stat(s, Sample::spansPerSecond, "%,.0f"),
+                errors,
+                maxBacklog,
+                stat(s, Sample::cpuMicrosPerSpan, "%.2f")));
+        json.append(first ? "" : ",")
+            .append(
+                String.format(
+                    Locale.ROOT,
+                    "{\"relay\":\"%s\",\"rate\":%.0f,\"p50_ms\":%s,\"p99_ms\":%s,\"spans_per_second\":%s,\"errors\":%d,"
+                        + "\"max_backlog\":%.0f,\"relay_cpu_us_per_span\":%s}",
+                    relay,
+                    rate,
+                    jsonStat(s, Sample::p50),
+                    jsonStat(s, Sample::p99),
+                    jsonStat(s, Sample::spansPerSecond),
+                    errors,
+                    maxBacklog,
+                    jsonStat(s, Sample::cpuMicrosPerSpan)));
         first = false;
       }
-      text.append(String.format(Locale.ROOT, "%-6s sustained (no errors, backlog <= %d records): %,.0f spans/s%n",
-          relay, SUSTAINED_BACKLOG_RECORDS, sustained));
+      text.append(
+          String.format(
+              Locale.ROOT,
+              "%-6s sustained (no errors, backlog <= %d records): %,.0f spans/s%n",
+              relay,
+              SUSTAINED_BACKLOG_RECORDS,
+              sustained));
     }
     json.append("]}\n");
     System.out.print(text);
@@ -276,8 +375,11 @@ public final class MainJobDefaultBench {
 
   private static String jsonStat(List<Sample> s, ToDoubleFunction<Sample> f) {
     double[] v = s.stream().mapToDouble(f).toArray();
-    return String.format(Locale.ROOT, "{\"mean\":%.3f,\"min\":%.3f,\"max\":%.3f}",
-        Arrays.stream(v).average().orElse(Double.NaN), Arrays.stream(v).min().orElse(Double.NaN),
+    return String.format(
+        Locale.ROOT,
+        "{\"mean\":%.3f,\"min\":%.3f,\"max\":%.3f}",
+        Arrays.stream(v).average().orElse(Double.NaN),
+        Arrays.stream(v).min().orElse(Double.NaN),
         Arrays.stream(v).max().orElse(Double.NaN));
   }
 }

@@ -21,9 +21,9 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A {@link PassThroughMiddle} in a child JVM ({@code java -cp <this classpath> ...}), and what is
- * measured of it from outside: its CPU time ({@link ProcessHandle.Info#totalCpuDuration()}, user and
- * system, all threads), its resident set ({@code VmRSS} in {@code /proc/<pid>/status}) and, for the
- * relay, its {@code otlp4j_memory_used_bytes} from the admin {@code /metrics} endpoint.
+ * measured of it from outside: its CPU time ({@link ProcessHandle.Info#totalCpuDuration()}, user
+ * and system, all threads), its resident set ({@code VmRSS} in {@code /proc/<pid>/status}) and, for
+ * the relay, its {@code otlp4j_memory_used_bytes} from the admin {@code /metrics} endpoint.
  *
  * <p>Its standard output and error go to {@code log}. Not thread-safe: one driver thread.
  */
@@ -40,7 +40,8 @@ final class MiddleProcess implements AutoCloseable {
   private final ProcessHandle handle;
   private final int port;
   private final int adminPort;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private MiddleProcess(Process process, int port, int adminPort) {
     this.process = process;
@@ -65,12 +66,14 @@ final class MiddleProcess implements AutoCloseable {
     }
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmArgs);
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), PassThroughMiddle.class.getName()));
+    command.addAll(
+        List.of("-cp", System.getProperty("java.class.path"), PassThroughMiddle.class.getName()));
     command.addAll(args);
     Files.createDirectories(log.toAbsolutePath().getParent());
-    Process process = new ProcessBuilder(command)
-        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .start();
+    Process process =
+        new ProcessBuilder(command)
+            .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
     CompletableFuture<String> ready = new CompletableFuture<>();
     Thread reader = new Thread(() -> pump(process, log, ready), "middle-stdout");
     reader.setDaemon(true);
@@ -98,12 +101,21 @@ final class MiddleProcess implements AutoCloseable {
     return new MiddleProcess(process, port, admin);
   }
 
-  /** Completes {@code ready} with the first protocol line; copies every other line to {@code log}. */
+  /**
+   * Completes {@code ready} with the first protocol line; copies every other line to {@code log}.
+   */
   private static void pump(Process process, Path log, CompletableFuture<String> ready) {
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
-        StandardCharsets.UTF_8));
-         PrintWriter out = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8,
-             java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND), true)) {
+    try (BufferedReader in =
+            new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        PrintWriter out =
+            new PrintWriter(
+                Files.newBufferedWriter(
+                    log,
+                    StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND),
+                true)) {
       String line;
       while ((line = in.readLine()) != null) {
         if (!ready.isDone() && (line.startsWith("READY ") || line.startsWith("UNSUPPORTED"))) {
@@ -112,7 +124,8 @@ final class MiddleProcess implements AutoCloseable {
           out.println(line);
         }
       }
-      ready.completeExceptionally(new IOException("the middle exited with status " + process.waitFor()));
+      ready.completeExceptionally(
+          new IOException("the middle exited with status " + process.waitFor()));
     } catch (IOException | InterruptedException e) {
       ready.completeExceptionally(e);
     }
@@ -135,7 +148,8 @@ final class MiddleProcess implements AutoCloseable {
   /** The child's resident set in bytes, or -1 where {@code /proc} is not available. */
   long rssBytes() {
     try {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(handle.pid()), "status"))) {
+      for (String line :
+          Files.readAllLines(Path.of("/proc", Long.toString(handle.pid()), "status"))) {
         if (line.startsWith("VmRSS:")) {
           String[] parts = line.substring(6).trim().split("\\s+");
           return Long.parseLong(parts[0]) * 1024;
@@ -147,7 +161,9 @@ final class MiddleProcess implements AutoCloseable {
     return -1;
   }
 
-  /** The relay's {@code otlp4j_memory_used_bytes}, or -1 (no admin endpoint, or it did not answer). */
+  /**
+   * The relay's {@code otlp4j_memory_used_bytes}, or -1 (no admin endpoint, or it did not answer).
+   */
   long memoryUsedBytes() {
     return scrape("otlp4j_memory_used_bytes")[0];
   }
@@ -163,23 +179,26 @@ final class MiddleProcess implements AutoCloseable {
       return values;
     }
     try {
-      HttpResponse<java.util.stream.Stream<String>> response = http.send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics"))
-              .timeout(Duration.ofSeconds(2)).build(),
-          HttpResponse.BodyHandlers.ofLines());
+      HttpResponse<java.util.stream.Stream<String>> response =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics"))
+                  .timeout(Duration.ofSeconds(2))
+                  .build(),
+              HttpResponse.BodyHandlers.ofLines());
       try (java.util.stream.Stream<String> lines = response.body()) {
-        lines.forEach(line -> {
-          for (int i = 0; i < names.length; i++) {
-            String rest = line.startsWith(names[i]) ? line.substring(names[i].length()) : "";
-            if (rest.startsWith("_total")) {
-              rest = rest.substring("_total".length());
-            }
-            if (rest.startsWith(" ") || rest.startsWith("{")) {
-              long v = (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-              values[i] = Math.max(values[i], v);
-            }
-          }
-        });
+        lines.forEach(
+            line -> {
+              for (int i = 0; i < names.length; i++) {
+                String rest = line.startsWith(names[i]) ? line.substring(names[i].length()) : "";
+                if (rest.startsWith("_total")) {
+                  rest = rest.substring("_total".length());
+                }
+                if (rest.startsWith(" ") || rest.startsWith("{")) {
+                  long v = (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                  values[i] = Math.max(values[i], v);
+                }
+              }
+            });
       }
     } catch (IOException | RuntimeException e) {
       return values;

@@ -8,10 +8,10 @@ import io.otlp4j.receiver.GrpcReceiver;
 import io.otlp4j.receiver.HttpReceiver;
 import io.otlp4j.relay.AckMode;
 import io.otlp4j.relay.BatchSettings;
-import io.otlp4j.relay.pipeline.Pipeline;
 import io.otlp4j.relay.Relay;
 import io.otlp4j.relay.UpstreamExporter;
 import io.otlp4j.relay.config.RelayConfig;
+import io.otlp4j.relay.pipeline.Pipeline;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.Signal;
 import java.io.BufferedReader;
@@ -26,20 +26,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The middle of the pass-through benchmark, run in its own JVM by {@link RelayPassThroughBench} so that
- * its CPU time and RSS are measured apart from the load generator and the upstream sink:
+ * The middle of the pass-through benchmark, run in its own JVM by {@link RelayPassThroughBench} so
+ * that its CPU time and RSS are measured apart from the load generator and the upstream sink:
  *
  * <ul>
- *   <li>{@code relay}: the otlp4j relay ({@link Relay#start}), receiver → {@code batch} → {@code otlp}
- *       (gRPC) or {@code otlphttp} exporter, in the given ack mode;
+ *   <li>{@code relay}: the otlp4j relay ({@link Relay#start}), receiver → {@code batch} → {@code
+ *       otlp} (gRPC) or {@code otlphttp} exporter, in the given ack mode;
  *   <li>{@code naive}: the same receiver, pipeline and exporter, with every request decoded by
  *       protobuf-java and re-encoded first ({@link DecodeReencodeSink});
  *   <li>{@code raw}: a {@link RawTcpForwarder} of the same bytes, the physical limit.
  * </ul>
  *
- * <p>Protocol on standard streams: once listening it prints {@code READY port=<p> admin=<a>} (admin -1
- * where there is none); where the relay cannot start in the asked ack mode it prints {@code UNSUPPORTED
- * <reason>} and exits with status 3. It stops when standard input closes (or reads {@code stop}).
+ * <p>Protocol on standard streams: once listening it prints {@code READY port=<p> admin=<a>} (admin
+ * -1 where there is none); where the relay cannot start in the asked ack mode it prints {@code
+ * UNSUPPORTED <reason>} and exits with status 3. It stops when standard input closes (or reads
+ * {@code stop}).
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar io.otlp4j.bench.relay.PassThroughMiddle \
@@ -63,54 +64,70 @@ public final class PassThroughMiddle {
       options.put(args[i].substring(2), args[i + 1]);
     }
     String kind = required(options, "kind");
-    boolean grpc = switch (required(options, "protocol")) {
-      case "grpc" -> true;
-      case "http" -> false;
-      default -> throw new IllegalArgumentException("--protocol must be grpc or http");
-    };
+    boolean grpc =
+        switch (required(options, "protocol")) {
+          case "grpc" -> true;
+          case "http" -> false;
+          default -> throw new IllegalArgumentException("--protocol must be grpc or http");
+        };
     int upstreamPort = Integer.parseInt(required(options, "upstream-port"));
     String ackId = options.getOrDefault("ack-mode", AckMode.RECEIVED.id());
     AckMode ack = AckMode.fromId(ackId);
     if (ack == null) {
       throw new IllegalArgumentException("unknown --ack-mode " + ackId);
     }
-    int batchSize = Integer.parseInt(options.getOrDefault("batch-size", "" + BatchSettings.DEFAULT_SEND_BATCH_SIZE));
-    long batchTimeoutMs = Long.parseLong(options.getOrDefault("batch-timeout-ms",
-        "" + BatchSettings.DEFAULT_TIMEOUT.toMillis()));
+    int batchSize =
+        Integer.parseInt(
+            options.getOrDefault("batch-size", "" + BatchSettings.DEFAULT_SEND_BATCH_SIZE));
+    long batchTimeoutMs =
+        Long.parseLong(
+            options.getOrDefault(
+                "batch-timeout-ms", "" + BatchSettings.DEFAULT_TIMEOUT.toMillis()));
 
     AutoCloseable running;
     String ready;
     switch (kind) {
       case "raw" -> {
-        RawTcpForwarder forwarder = RawTcpForwarder.start(new InetSocketAddress("127.0.0.1", upstreamPort), 0);
+        RawTcpForwarder forwarder =
+            RawTcpForwarder.start(new InetSocketAddress("127.0.0.1", upstreamPort), 0);
         running = forwarder;
         ready = "READY port=" + forwarder.port() + " admin=-1";
       }
       case "relay" -> {
         Relay relay;
-        Path queueDirectory = ack == AckMode.DURABLE ? Files.createTempDirectory("otlp4j-bench-queue") : null;
+        Path queueDirectory =
+            ack == AckMode.DURABLE ? Files.createTempDirectory("otlp4j-bench-queue") : null;
         try {
-          RelayConfig config = RelayConfig.parse(relayYaml(grpc, upstreamPort, batchSize, batchTimeoutMs,
-              queueDirectory), v -> null, Path.of(""));
+          RelayConfig config =
+              RelayConfig.parse(
+                  relayYaml(grpc, upstreamPort, batchSize, batchTimeoutMs, queueDirectory),
+                  v -> null,
+                  Path.of(""));
           relay = Relay.start(config.withAckMode(ack));
-        } catch (UnsupportedOperationException | IllegalArgumentException | IllegalStateException e) {
+        } catch (UnsupportedOperationException
+            | IllegalArgumentException
+            | IllegalStateException e) {
           System.out.println("UNSUPPORTED ack mode " + ack.id() + ": " + e.getMessage());
           System.out.flush();
           System.exit(EXIT_UNSUPPORTED);
           return;
         }
-        running = () -> {
-          relay.shutdown(Duration.ofSeconds(2));
-          if (queueDirectory != null) {
-            deleteRecursively(queueDirectory);
-          }
-        };
+        running =
+            () -> {
+              relay.shutdown(Duration.ofSeconds(2));
+              if (queueDirectory != null) {
+                deleteRecursively(queueDirectory);
+              }
+            };
         InetSocketAddress listen = grpc ? relay.grpcAddress("otlp") : relay.httpAddress("otlp");
         ready = "READY port=" + listen.getPort() + " admin=" + relay.adminAddress().getPort();
       }
       case "naive" -> {
         if (ack != AckMode.RECEIVED) {
-          System.out.println("UNSUPPORTED ack mode " + ack.id() + ": the naive relay acknowledges on receipt only");
+          System.out.println(
+              "UNSUPPORTED ack mode "
+                  + ack.id()
+                  + ": the naive relay acknowledges on receipt only");
           System.out.flush();
           System.exit(EXIT_UNSUPPORTED);
           return;
@@ -123,7 +140,8 @@ public final class PassThroughMiddle {
     }
     System.out.println(ready);
     System.out.flush();
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null && !line.trim().equals("stop")) {
         // wait for the parent to close standard input
@@ -134,18 +152,24 @@ public final class PassThroughMiddle {
   }
 
   /**
-   * The relay's configuration, in the Collector's shape: one OTLP receiver (the asked protocol only), the
-   * Collector's batch processor, one exporter without compression to the sink, admin on a free port.
+   * The relay's configuration, in the Collector's shape: one OTLP receiver (the asked protocol
+   * only), the Collector's batch processor, one exporter without compression to the sink, admin on
+   * a free port.
    */
-  static String relayYaml(boolean grpc, int upstreamPort, int batchSize, long batchTimeoutMs,
-      Path queueDirectory) {
+  static String relayYaml(
+      boolean grpc, int upstreamPort, int batchSize, long batchTimeoutMs, Path queueDirectory) {
     String exporter = grpc ? "otlp" : "otlphttp";
-    // Ack mode durable: the exporter's queue in a file_storage (fsync per batch), bounded at 512 MiB.
-    String storage = queueDirectory == null ? "" : """
+    // Ack mode durable: the exporter's queue in a file_storage (fsync per batch), bounded at 512
+    // MiB.
+    String storage =
+        queueDirectory == null
+            ? ""
+            : """
             sending_queue: { storage: file_storage }
         extensions:
           file_storage: { directory: "%s", max_size_mib: 512 }
-        """.formatted(queueDirectory.toString().replace("\\", "/"));
+        """
+                .formatted(queueDirectory.toString().replace("\\", "/"));
     return """
         receivers:
           otlp:
@@ -170,10 +194,18 @@ public final class PassThroughMiddle {
               receivers: [otlp]
               processors: [batch]
               exporters: [%s]
-        """.formatted(grpc ? "grpc" : "http", batchSize,
-        // 0: no timeout, so the batch processor batches adaptively (a batch leaves when the exporter is free)
-        batchTimeoutMs > 0 ? "timeout: " + batchTimeoutMs + "ms" : "", exporter, upstreamPort, storage.stripTrailing(),
-        queueDirectory == null ? "" : "extensions: [file_storage]", exporter);
+        """
+        .formatted(
+            grpc ? "grpc" : "http",
+            batchSize,
+            // 0: no timeout, so the batch processor batches adaptively (a batch leaves when the
+            // exporter is free)
+            batchTimeoutMs > 0 ? "timeout: " + batchTimeoutMs + "ms" : "",
+            exporter,
+            upstreamPort,
+            storage.stripTrailing(),
+            queueDirectory == null ? "" : "extensions: [file_storage]",
+            exporter);
   }
 
   private static void deleteRecursively(Path directory) {
@@ -193,9 +225,9 @@ public final class PassThroughMiddle {
   }
 
   /**
-   * The naive relay: the relay's receiver, pipeline and exporter built from their public API, exactly as
-   * {@link Relay} builds them for {@link #relayYaml}, with {@link DecodeReencodeSink} in front of the
-   * pipeline.
+   * The naive relay: the relay's receiver, pipeline and exporter built from their public API,
+   * exactly as {@link Relay} builds them for {@link #relayYaml}, with {@link DecodeReencodeSink} in
+   * front of the pipeline.
    */
   private static final class NaiveRelay implements AutoCloseable {
     private final Pipeline pipeline;
@@ -207,34 +239,59 @@ public final class PassThroughMiddle {
       MetricsRegistry metrics = MetricsRegistry.create();
       MemoryBudget budget = MemoryBudget.builder(RelayConfig.DEFAULT_MEMORY_LIMIT_BYTES).build();
       String exporterId = grpc ? "otlp" : "otlphttp";
-      OtlpExporter otlp = OtlpExporter.builder()
-          .name(exporterId)
-          .protocol(grpc ? Protocol.GRPC : Protocol.HTTP_PROTOBUF)
-          .endpoint("http://127.0.0.1:" + upstreamPort)
-          .insecure(true)
-          .compression(Compression.NONE)
-          .timeout(Duration.ofSeconds(5))
-          .metricsRegistry(metrics)
-          .build();
-      BatchSettings batch = new BatchSettings(batchSize, 0,
-          batchTimeoutMs > 0 ? Duration.ofMillis(batchTimeoutMs) : BatchSettings.DEFAULT_TIMEOUT,
-          BatchSettings.DEFAULT_QUEUE_SIZE, batchTimeoutMs > 0);
+      OtlpExporter otlp =
+          OtlpExporter.builder()
+              .name(exporterId)
+              .protocol(grpc ? Protocol.GRPC : Protocol.HTTP_PROTOBUF)
+              .endpoint("http://127.0.0.1:" + upstreamPort)
+              .insecure(true)
+              .compression(Compression.NONE)
+              .timeout(Duration.ofSeconds(5))
+              .metricsRegistry(metrics)
+              .build();
+      BatchSettings batch =
+          new BatchSettings(
+              batchSize,
+              0,
+              batchTimeoutMs > 0
+                  ? Duration.ofMillis(batchTimeoutMs)
+                  : BatchSettings.DEFAULT_TIMEOUT,
+              BatchSettings.DEFAULT_QUEUE_SIZE,
+              batchTimeoutMs > 0);
       exporter = new UpstreamExporter(exporterId, otlp);
-      pipeline = new Pipeline("traces", Signal.TRACES, budget, List.of(), List.of(exporter), batch, metrics);
+      pipeline =
+          new Pipeline(
+              "traces", Signal.TRACES, budget, List.of(), List.of(exporter), batch, metrics);
       DecodeReencodeSink sink = new DecodeReencodeSink(pipeline);
       if (grpc) {
-        grpcReceiver = GrpcReceiver.builder(sink).host("127.0.0.1").port(0).memoryBudget(budget).metrics(metrics)
-            .name("otlp").build().start();
+        grpcReceiver =
+            GrpcReceiver.builder(sink)
+                .host("127.0.0.1")
+                .port(0)
+                .memoryBudget(budget)
+                .metrics(metrics)
+                .name("otlp")
+                .build()
+                .start();
         httpReceiver = null;
       } else {
-        httpReceiver = HttpReceiver.builder(sink).host("127.0.0.1").port(0).memoryBudget(budget).metrics(metrics)
-            .name("otlp").build().start();
+        httpReceiver =
+            HttpReceiver.builder(sink)
+                .host("127.0.0.1")
+                .port(0)
+                .memoryBudget(budget)
+                .metrics(metrics)
+                .name("otlp")
+                .build()
+                .start();
         grpcReceiver = null;
       }
     }
 
     int port() {
-      return grpcReceiver != null ? grpcReceiver.address().getPort() : httpReceiver.address().getPort();
+      return grpcReceiver != null
+          ? grpcReceiver.address().getPort()
+          : httpReceiver.address().getPort();
     }
 
     @Override

@@ -29,17 +29,19 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The relay's {@code attributes} and {@code filter} processors, built from their configuration as the relay
- * builds them, on the same request and edits as {@code EditorBenchmark} (whose {@code *_anchor} methods are
- * the protobuf-java anchor: run both in one invocation):
+ * The relay's {@code attributes} and {@code filter} processors, built from their configuration as
+ * the relay builds them, on the same request and edits as {@code EditorBenchmark} (whose {@code
+ * *_anchor} methods are the protobuf-java anchor: run both in one invocation):
+ *
  * <ul>
- *   <li>{@code attributes}: {@code - {key: server.address, action: delete}} and
- *       {@code - {key: processed.by, value: otlp4j, action: insert}} on every span;
- *   <li>{@code filter}: {@code traces: span: ['attributes["app.cache.hit"] == true']} (about half the spans),
- *       the new bytes walked for the summary the processor passes on.
+ *   <li>{@code attributes}: {@code - {key: server.address, action: delete}} and {@code - {key:
+ *       processed.by, value: otlp4j, action: insert}} on every span;
+ *   <li>{@code filter}: {@code traces: span: ['attributes["app.cache.hit"] == true']} (about half
+ *       the spans), the new bytes walked for the summary the processor passes on.
  * </ul>
- * Each op gives the processor a retained reference to the request (the processor releases it) and releases
- * what it forwards.
+ *
+ * Each op gives the processor a retained reference to the request (the processor releases it) and
+ * releases what it forwards.
  *
  * <pre>
  * ./mvnw -B -q -pl bench -am package -DskipTests
@@ -49,7 +51,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(
+    value = 2,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 @Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class ProcessorBenchmark {
@@ -66,7 +70,9 @@ public class ProcessorBenchmark {
     byte[] bytes = OtlpGenerator.realisticTraces(spans).toByteArray();
     request = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
     summary = OtlpWalker.create().walk(Signal.TRACES, request);
-    RelayConfig config = RelayConfig.parse("""
+    RelayConfig config =
+        RelayConfig.parse(
+            """
         receivers: { otlp: { protocols: { http: { endpoint: "127.0.0.1:0" } } } }
         processors:
           attributes:
@@ -80,7 +86,9 @@ public class ProcessorBenchmark {
         service:
           pipelines:
             traces: { receivers: [otlp], processors: [attributes, filter], exporters: [debug] }
-        """, v -> null, Path.of("."));
+        """,
+            v -> null,
+            Path.of("."));
     attributes = create(config, "attributes");
     filter = create(config, "filter");
   }
@@ -88,7 +96,9 @@ public class ProcessorBenchmark {
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static RelayProcessor create(RelayConfig config, String id) {
     ProcessorFactory factory = config.components().processor(id);
-    return factory.create((ProcessorConfig) config.processors().get(id), new ComponentContext(MetricsRegistry.create()));
+    return factory.create(
+        (ProcessorConfig) config.processors().get(id),
+        new ComponentContext(MetricsRegistry.create()));
   }
 
   @TearDown(Level.Trial)

@@ -19,15 +19,17 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The physical limit of a relay: a TCP forwarder that copies bytes between each client connection and
- * its own upstream connection (one upstream connection per client connection), in both directions,
- * without looking at them. OTLP/gRPC and OTLP/HTTP pass through it unchanged because it never parses.
+ * The physical limit of a relay: a TCP forwarder that copies bytes between each client connection
+ * and its own upstream connection (one upstream connection per client connection), in both
+ * directions, without looking at them. OTLP/gRPC and OTLP/HTTP pass through it unchanged because it
+ * never parses.
  *
- * <p>Backpressure: each side reads only after its last read was written to the other side (auto-read
- * off, one read per completed write), so a slow peer stalls its sender instead of filling memory.
+ * <p>Backpressure: each side reads only after its last read was written to the other side
+ * (auto-read off, one read per completed write), so a slow peer stalls its sender instead of
+ * filling memory.
  *
- * <p><b>Buffer ownership:</b> every buffer read from one side is handed to {@code writeAndFlush} on the
- * other, which releases it; a buffer read after the other side closed is released here.
+ * <p><b>Buffer ownership:</b> every buffer read from one side is handed to {@code writeAndFlush} on
+ * the other, which releases it; a buffer read after the other side closed is released here.
  *
  * <p>Thread-safe; each connection pair lives on one event loop. Must be closed.
  */
@@ -47,19 +49,26 @@ final class RawTcpForwarder implements AutoCloseable {
    *
    * @param ioThreads event loop threads (0: Netty's default, twice the cores)
    */
-  static RawTcpForwarder start(InetSocketAddress upstream, int ioThreads) throws InterruptedException {
+  static RawTcpForwarder start(InetSocketAddress upstream, int ioThreads)
+      throws InterruptedException {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
     try {
-      Channel server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
-          .childOption(ChannelOption.TCP_NODELAY, true)
-          .childOption(ChannelOption.AUTO_READ, false)
-          .childHandler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-              ch.pipeline().addLast(new ClientSide(upstream));
-            }
-          })
-          .bind("127.0.0.1", 0).sync().channel();
+      Channel server =
+          new ServerBootstrap()
+              .group(group)
+              .channel(NioServerSocketChannel.class)
+              .childOption(ChannelOption.TCP_NODELAY, true)
+              .childOption(ChannelOption.AUTO_READ, false)
+              .childHandler(
+                  new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                      ch.pipeline().addLast(new ClientSide(upstream));
+                    }
+                  })
+              .bind("127.0.0.1", 0)
+              .sync()
+              .channel();
       return new RawTcpForwarder(group, server);
     } catch (InterruptedException | RuntimeException e) {
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
@@ -90,20 +99,25 @@ final class RawTcpForwarder implements AutoCloseable {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
       Channel client = ctx.channel();
-      ChannelFuture connect = new Bootstrap().group(client.eventLoop()).channel(NioSocketChannel.class)
-          .option(ChannelOption.TCP_NODELAY, true)
-          .option(ChannelOption.AUTO_READ, false)
-          .handler(new UpstreamSide(client))
-          .connect(upstream);
+      ChannelFuture connect =
+          new Bootstrap()
+              .group(client.eventLoop())
+              .channel(NioSocketChannel.class)
+              .option(ChannelOption.TCP_NODELAY, true)
+              .option(ChannelOption.AUTO_READ, false)
+              .handler(new UpstreamSide(client))
+              .connect(upstream);
       upstreamChannel = connect.channel();
-      connect.addListener((ChannelFutureListener) f -> {
-        if (f.isSuccess()) {
-          client.read();
-          f.channel().read();
-        } else {
-          client.close();
-        }
-      });
+      connect.addListener(
+          (ChannelFutureListener)
+              f -> {
+                if (f.isSuccess()) {
+                  client.read();
+                  f.channel().read();
+                } else {
+                  client.close();
+                }
+              });
     }
 
     @Override
@@ -148,21 +162,27 @@ final class RawTcpForwarder implements AutoCloseable {
     }
   }
 
-  /** Writes {@code msg} (ownership transferred) to {@code to}, then reads the next chunk from {@code from}. */
+  /**
+   * Writes {@code msg} (ownership transferred) to {@code to}, then reads the next chunk from {@code
+   * from}.
+   */
   private static void forward(Object msg, Channel from, Channel to) {
     if (!to.isActive()) {
       io.netty.util.ReferenceCountUtil.release(msg);
       closeOnFlush(from);
       return;
     }
-    to.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
-      if (f.isSuccess()) {
-        from.read();
-      } else {
-        f.channel().close();
-        closeOnFlush(from);
-      }
-    });
+    to.writeAndFlush(msg)
+        .addListener(
+            (ChannelFutureListener)
+                f -> {
+                  if (f.isSuccess()) {
+                    from.read();
+                  } else {
+                    f.channel().close();
+                    closeOnFlush(from);
+                  }
+                });
   }
 
   private static void closeOnFlush(Channel ch) {

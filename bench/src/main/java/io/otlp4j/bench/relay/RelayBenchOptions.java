@@ -1,16 +1,16 @@
 package io.otlp4j.bench.relay;
 
-import static io.otlp4j.bench.relay.RelayPassThroughBench.log;
-
-import io.otlp4j.wire.testing.OtlpGenerator;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The command line of {@link RelayPassThroughBench} ({@link #USAGE}); parsed once, then read-only. */
+/**
+ * The command line of {@link RelayPassThroughBench} ({@link #USAGE}); parsed once, then read-only.
+ */
 final class RelayBenchOptions {
-  static final String USAGE = """
+  static final String USAGE =
+      """
       java -cp bench/target/benchmarks.jar io.otlp4j.bench.relay.RelayPassThroughBench [options]
         --quick                  smoke run: 2 x 3 s after 5 s warm-up, 6 s upstream down
         --protocols grpc,http    scenarios: OTLP/gRPC -> OTLP/gRPC, OTLP/HTTP -> OTLP/HTTP
@@ -86,43 +86,48 @@ final class RelayBenchOptions {
       o.seconds = 3;
       o.downSeconds = 6;
     }
-    values.forEach((k, v) -> {
-      switch (k) {
-        case "protocols" -> o.protocols = list(v, "grpc", "http");
-        case "middles" -> o.middles = list(v, "raw", "naive", "relay");
-        case "ack-modes" -> o.ackModes = list(v, "received", "delivered", "durable");
-        case "clients" -> o.clients = positive(k, v);
-        case "spans" -> o.spansPerRequest = positive(k, v);
-        case "warmup" -> o.warmupSeconds = Integer.parseInt(v);
-        case "iterations" -> o.iterations = positive(k, v);
-        case "seconds" -> o.seconds = positive(k, v);
-        case "latency-load" -> o.latencyLoad = Double.parseDouble(v);
-        case "down-seconds" -> o.downSeconds = Integer.parseInt(v);
-        case "batch-size" -> o.batchSize = positive(k, v);
-        case "batch-timeout-ms" -> {
-          o.batchTimeoutMs = Integer.parseInt(v);
-          if (o.batchTimeoutMs < 0) {
-            throw new IllegalArgumentException("--batch-timeout-ms must be 0 or positive, was " + v);
+    values.forEach(
+        (k, v) -> {
+          switch (k) {
+            case "protocols" -> o.protocols = list(v, "grpc", "http");
+            case "middles" -> o.middles = list(v, "raw", "naive", "relay");
+            case "ack-modes" -> o.ackModes = list(v, "received", "delivered", "durable");
+            case "clients" -> o.clients = positive(k, v);
+            case "spans" -> o.spansPerRequest = positive(k, v);
+            case "warmup" -> o.warmupSeconds = Integer.parseInt(v);
+            case "iterations" -> o.iterations = positive(k, v);
+            case "seconds" -> o.seconds = positive(k, v);
+            case "latency-load" -> o.latencyLoad = Double.parseDouble(v);
+            case "down-seconds" -> o.downSeconds = Integer.parseInt(v);
+            case "batch-size" -> o.batchSize = positive(k, v);
+            case "batch-timeout-ms" -> {
+              o.batchTimeoutMs = Integer.parseInt(v);
+              if (o.batchTimeoutMs < 0) {
+                throw new IllegalArgumentException(
+                    "--batch-timeout-ms must be 0 or positive, was " + v);
+              }
+            }
+            case "middle-jvm" ->
+                o.middleJvmArgs = v.isBlank() ? List.of() : Arrays.asList(v.trim().split("\\s+"));
+            case "middle-cpus" -> o.middleCpus = v;
+            case "load-threads" -> o.loadThreads = positive(k, v);
+            case "sink-threads" -> o.sinkThreads = positive(k, v);
+            case "retry-backoff-ms" -> o.retryBackoffMs = positive(k, v);
+            case "out" -> o.out = v;
+            case "middle-log" -> o.middleLog = v;
+            default -> throw new IllegalArgumentException("unknown option --" + k + "\n" + USAGE);
           }
-        }
-        case "middle-jvm" -> o.middleJvmArgs = v.isBlank() ? List.of() : Arrays.asList(v.trim().split("\\s+"));
-        case "middle-cpus" -> o.middleCpus = v;
-        case "load-threads" -> o.loadThreads = positive(k, v);
-        case "sink-threads" -> o.sinkThreads = positive(k, v);
-        case "retry-backoff-ms" -> o.retryBackoffMs = positive(k, v);
-        case "out" -> o.out = v;
-        case "middle-log" -> o.middleLog = v;
-        default -> throw new IllegalArgumentException("unknown option --" + k + "\n" + USAGE);
-      }
-    });
+        });
     return o;
   }
 
   private static List<String> list(String value, String... allowed) {
-    List<String> items = Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    List<String> items =
+        Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
     for (String item : items) {
       if (!Arrays.asList(allowed).contains(item)) {
-        throw new IllegalArgumentException("'" + item + "' is not one of " + Arrays.toString(allowed));
+        throw new IllegalArgumentException(
+            "'" + item + "' is not one of " + Arrays.toString(allowed));
       }
     }
     return items;

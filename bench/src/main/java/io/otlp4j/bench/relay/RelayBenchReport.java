@@ -20,8 +20,8 @@ import java.util.Map;
 
 /**
  * Writes the results of {@link RelayPassThroughBench}: {@code <out>.json} and {@code <out>.txt}
- * (mean ± standard deviation per middle, the ratios against the goals, the upstream-down samples, the
- * modes skipped). Runs once, on the driver thread, after every measurement.
+ * (mean ± standard deviation per middle, the ratios against the goals, the upstream-down samples,
+ * the modes skipped). Runs once, on the driver thread, after every measurement.
  */
 final class RelayBenchReport {
 
@@ -32,8 +32,13 @@ final class RelayBenchReport {
   private final List<DownRun> downRuns;
   private final Map<String, Double> direct;
 
-  RelayBenchReport(RelayBenchOptions o, byte[] payload, List<Run> runs, List<String> skipped,
-      List<DownRun> downRuns, Map<String, Double> direct) {
+  RelayBenchReport(
+      RelayBenchOptions o,
+      byte[] payload,
+      List<Run> runs,
+      List<String> skipped,
+      List<DownRun> downRuns,
+      Map<String, Double> direct) {
     this.o = o;
     this.payload = payload;
     this.runs = runs;
@@ -43,8 +48,14 @@ final class RelayBenchReport {
   }
 
   private Run find(String protocol, String middle, String ackMode) {
-    return runs.stream().filter(r -> r.protocol.equals(protocol) && r.middle.equals(middle)
-        && (ackMode == null || r.ackMode.equals(ackMode))).findFirst().orElse(null);
+    return runs.stream()
+        .filter(
+            r ->
+                r.protocol.equals(protocol)
+                    && r.middle.equals(middle)
+                    && (ackMode == null || r.ackMode.equals(ackMode)))
+        .findFirst()
+        .orElse(null);
   }
 
   private static double ratio(Run a, Run b, Metric metric) {
@@ -67,60 +78,128 @@ final class RelayBenchReport {
   }
 
   private String machineNote() {
-    return Runtime.getRuntime().availableProcessors() + " cores shared by the load generator and sink (this JVM)"
-        + " and the middle (child JVM" + (o.middleCpus == null ? "" : ", pinned to CPUs " + o.middleCpus) + ")";
+    return Runtime.getRuntime().availableProcessors()
+        + " cores shared by the load generator and sink (this JVM)"
+        + " and the middle (child JVM"
+        + (o.middleCpus == null ? "" : ", pinned to CPUs " + o.middleCpus)
+        + ")";
   }
 
   private String text() {
     StringBuilder b = new StringBuilder();
     b.append("Relay pass-through on loopback (").append(machineNote()).append(")\n");
-    b.append(String.format(Locale.ROOT, "%d spans (%d bytes) per request, %d connections, %d x %d s after %d s "
-            + "warm-up, mean ± stddev; middle JVM %s%s%n", o.spansPerRequest, payload.length, o.clients,
-        o.iterations, o.seconds, o.warmupSeconds, String.join(" ", o.middleJvmArgs),
-        o.quick ? "; QUICK SMOKE RUN" : ""));
-    b.append(String.format(Locale.ROOT, "%-5s %-6s %-9s %24s %16s %16s %14s %12s | %-26s %18s %18s%n", "proto",
-        "middle", "ack", "spans/s", "MB/s", "CPU us/span", "driver us/span", "max RSS MiB", "latency at", "p50 ms",
-        "p99 ms"));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "%d spans (%d bytes) per request, %d connections, %d x %d s after %d s "
+                + "warm-up, mean ± stddev; middle JVM %s%s%n",
+            o.spansPerRequest,
+            payload.length,
+            o.clients,
+            o.iterations,
+            o.seconds,
+            o.warmupSeconds,
+            String.join(" ", o.middleJvmArgs),
+            o.quick ? "; QUICK SMOKE RUN" : ""));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "%-5s %-6s %-9s %24s %16s %16s %14s %12s | %-26s %18s %18s%n",
+            "proto",
+            "middle",
+            "ack",
+            "spans/s",
+            "MB/s",
+            "CPU us/span",
+            "driver us/span",
+            "max RSS MiB",
+            "latency at",
+            "p50 ms",
+            "p99 ms"));
     for (Run r : runs) {
-      b.append(String.format(Locale.ROOT, "%-5s %-6s %-9s %24s %16s %16s %14s %12s | %-26s %18s %18s%n",
-          r.protocol, r.middle, r.ackMode,
-          pm(r.throughput, Window::spansPerSecond, "%,.0f"),
-          pm(r.throughput, Window::mbPerSecond, "%.1f"),
-          pm(r.throughput, Window::middleCpuMicrosPerSpan, "%.2f"),
-          String.format(Locale.ROOT, "%.2f", mean(r.throughput, Window::driverCpuMicrosPerSpan)),
-          String.format(Locale.ROOT, "%.0f", r.throughput.stream().mapToDouble(Window::maxRssMiB).max().orElse(-1)),
-          r.latency.isEmpty() ? "-" : String.format(Locale.ROOT, "%.0f req/s (%.0f%% of max)", r.latencyRate,
-              100 * o.latencyLoad),
-          pm(r.latency, w -> w.latencyMs(50), "%.2f"),
-          pm(r.latency, w -> w.latencyMs(99), "%.2f")));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "%-5s %-6s %-9s %24s %16s %16s %14s %12s | %-26s %18s %18s%n",
+              r.protocol,
+              r.middle,
+              r.ackMode,
+              pm(r.throughput, Window::spansPerSecond, "%,.0f"),
+              pm(r.throughput, Window::mbPerSecond, "%.1f"),
+              pm(r.throughput, Window::middleCpuMicrosPerSpan, "%.2f"),
+              String.format(
+                  Locale.ROOT, "%.2f", mean(r.throughput, Window::driverCpuMicrosPerSpan)),
+              String.format(
+                  Locale.ROOT,
+                  "%.0f",
+                  r.throughput.stream().mapToDouble(Window::maxRssMiB).max().orElse(-1)),
+              r.latency.isEmpty()
+                  ? "-"
+                  : String.format(
+                      Locale.ROOT,
+                      "%.0f req/s (%.0f%% of max)",
+                      r.latencyRate,
+                      100 * o.latencyLoad),
+              pm(r.latency, w -> w.latencyMs(50), "%.2f"),
+              pm(r.latency, w -> w.latencyMs(99), "%.2f")));
     }
-    direct.forEach((protocol, rate) -> b.append(String.format(Locale.ROOT, "%-5s direct   (no middle)  %,14.0f "
-        + "spans/s: the load generator and sink alone, one window after warm-up%n", protocol, rate)));
-    b.append("\nratios (spans/s; CPU per span: naive/relay), goals: relay >= 5x naive, relay >= 0.5x raw\n");
+    direct.forEach(
+        (protocol, rate) ->
+            b.append(
+                String.format(
+                    Locale.ROOT,
+                    "%-5s direct   (no middle)  %,14.0f "
+                        + "spans/s: the load generator and sink alone, one window after warm-up%n",
+                    protocol,
+                    rate)));
+    b.append(
+        "\nratios (spans/s; CPU per span: naive/relay), goals: relay >= 5x naive, relay >= 0.5x raw\n");
     for (String protocol : o.protocols) {
       Run relay = find(protocol, "relay", "received");
       Run naive = find(protocol, "naive", null);
       Run raw = find(protocol, "raw", null);
-      b.append(String.format(Locale.ROOT, "%-5s relay/naive %sx   relay/raw %s   CPU per span naive/relay %sx"
-              + "   CPU per span relay/raw %sx%n", protocol,
-          twoDecimals(ratio(relay, naive, Window::spansPerSecond)),
-          twoDecimals(ratio(relay, raw, Window::spansPerSecond)),
-          twoDecimals(ratio(naive, relay, Window::middleCpuMicrosPerSpan)),
-          twoDecimals(ratio(relay, raw, Window::middleCpuMicrosPerSpan))));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "%-5s relay/naive %sx   relay/raw %s   CPU per span naive/relay %sx"
+                  + "   CPU per span relay/raw %sx%n",
+              protocol,
+              twoDecimals(ratio(relay, naive, Window::spansPerSecond)),
+              twoDecimals(ratio(relay, raw, Window::spansPerSecond)),
+              twoDecimals(ratio(naive, relay, Window::middleCpuMicrosPerSpan)),
+              twoDecimals(ratio(relay, raw, Window::middleCpuMicrosPerSpan))));
     }
     for (DownRun d : downRuns) {
-      b.append(String.format(Locale.ROOT, "%nupstream down (%s, relay ack=received, offered %.0f req/s): before "
-              + "RSS %.0f MiB, memory_used %.1f MiB; during %d s: max RSS %.0f MiB, max memory_used %.1f MiB, "
-              + "RSS growth over the last half %+.1f MiB; first refusal: %s (an exporter queue holds %d "
-              + "requests)%n", d.protocol, d.rate, d.before.rss() / MIB,
-          d.before.memoryUsed() / MIB, d.seconds, d.maxRss() / MIB, d.maxMemoryUsed() / MIB,
-          d.rssGrowthSecondHalf() / MIB,
-          d.firstRefusalSecond() < 0 ? "none" : "after " + d.firstRefusalSecond() + " s",
-          io.otlp4j.relay.BatchSettings.DEFAULT_QUEUE_SIZE));
-      b.append("  s  RSS MiB  memory_used MiB  accepted/s  refused/s  spans dropped by exporter/s\n");
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "%nupstream down (%s, relay ack=received, offered %.0f req/s): before "
+                  + "RSS %.0f MiB, memory_used %.1f MiB; during %d s: max RSS %.0f MiB, max memory_used %.1f MiB, "
+                  + "RSS growth over the last half %+.1f MiB; first refusal: %s (an exporter queue holds %d "
+                  + "requests)%n",
+              d.protocol,
+              d.rate,
+              d.before.rss() / MIB,
+              d.before.memoryUsed() / MIB,
+              d.seconds,
+              d.maxRss() / MIB,
+              d.maxMemoryUsed() / MIB,
+              d.rssGrowthSecondHalf() / MIB,
+              d.firstRefusalSecond() < 0 ? "none" : "after " + d.firstRefusalSecond() + " s",
+              io.otlp4j.relay.BatchSettings.DEFAULT_QUEUE_SIZE));
+      b.append(
+          "  s  RSS MiB  memory_used MiB  accepted/s  refused/s  spans dropped by exporter/s\n");
       for (DownSample s : d.samples) {
-        b.append(String.format(Locale.ROOT, "%3d %8.0f %16.1f %11d %10d %28d%n", s.second(), s.rss() / MIB,
-            s.memoryUsed() / MIB, s.accepted(), s.refused(), s.droppedSpans()));
+        b.append(
+            String.format(
+                Locale.ROOT,
+                "%3d %8.0f %16.1f %11d %10d %28d%n",
+                s.second(),
+                s.rss() / MIB,
+                s.memoryUsed() / MIB,
+                s.accepted(),
+                s.refused(),
+                s.droppedSpans()));
       }
     }
     for (String s : skipped) {
@@ -129,9 +208,10 @@ final class RelayBenchReport {
     if (!skipped.isEmpty()) {
       b.append("\n");
     }
-    b.append("\nspans/s and MB/s: arriving at the upstream sink (MB = 10^6 bytes of OTLP payload). CPU us/span: the "
-        + "middle's user+system CPU over spans delivered; driver: this JVM (load generator + sink). Latency: "
-        + "ack latency in an open loop, from when each request was due.\n");
+    b.append(
+        "\nspans/s and MB/s: arriving at the upstream sink (MB = 10^6 bytes of OTLP payload). CPU us/span: the "
+            + "middle's user+system CPU over spans delivered; driver: this JVM (load generator + sink). Latency: "
+            + "ack latency in an open loop, from when each request was due.\n");
     return b.toString();
   }
 
@@ -143,7 +223,8 @@ final class RelayBenchReport {
     if (windows.isEmpty()) {
       return "-";
     }
-    return String.format(Locale.ROOT, format + " ± " + format, mean(windows, metric), stddev(windows, metric));
+    return String.format(
+        Locale.ROOT, format + " ± " + format, mean(windows, metric), stddev(windows, metric));
   }
 
   private String json() {

@@ -37,7 +37,9 @@ final class RelayBenchResults {
       return bytes / 1e6 / seconds;
     }
 
-    /** Requests per second arriving upstream (bytes over request size: batching merges requests). */
+    /**
+     * Requests per second arriving upstream (bytes over request size: batching merges requests).
+     */
     double requestsPerSecond() {
       return spansPerSecond() / spansPerRequest;
     }
@@ -51,7 +53,8 @@ final class RelayBenchResults {
     }
 
     double latencyMs(double percentile) {
-      return latency == null || latency.getTotalCount() == 0 ? Double.NaN
+      return latency == null || latency.getTotalCount() == 0
+          ? Double.NaN
           : latency.getValueAtPercentile(percentile) / 1e6;
     }
 
@@ -80,8 +83,11 @@ final class RelayBenchResults {
     }
   }
 
-  /** One second of the upstream-down phase: accepted/refused exports, spans the exporter gave up. */
-  record DownSample(int second, long rss, long memoryUsed, long accepted, long refused, long droppedSpans) {}
+  /**
+   * One second of the upstream-down phase: accepted/refused exports, spans the exporter gave up.
+   */
+  record DownSample(
+      int second, long rss, long memoryUsed, long accepted, long refused, long droppedSpans) {}
 
   static final class DownRun {
     final String protocol;
@@ -111,7 +117,11 @@ final class RelayBenchResults {
 
     /** The first second of the down phase in which the relay refused, or -1. */
     int firstRefusalSecond() {
-      return samples.stream().filter(s -> s.refused > 0).mapToInt(DownSample::second).findFirst().orElse(-1);
+      return samples.stream()
+          .filter(s -> s.refused > 0)
+          .mapToInt(DownSample::second)
+          .findFirst()
+          .orElse(-1);
     }
 
     long maxMemoryUsed() {

@@ -27,34 +27,36 @@ import java.util.function.LongSupplier;
 
 /**
  * The relay's system benchmark (issue 5): OTLP pass-through on loopback, OTLP/gRPC → OTLP/gRPC and
- * OTLP/HTTP → OTLP/HTTP, through three middles, each in its own JVM so its CPU and memory are measured
- * apart from the load generator and the sink that run in this JVM:
+ * OTLP/HTTP → OTLP/HTTP, through three middles, each in its own JVM so its CPU and memory are
+ * measured apart from the load generator and the sink that run in this JVM:
  *
  * <ul>
  *   <li>{@code raw}: a TCP forwarder of the same bytes — the physical limit;
- *   <li>{@code naive}: otlp4j's receiver, pipeline and exporter with a protobuf-java decode → re-encode
- *       of every request — what a naive Java relay does;
+ *   <li>{@code naive}: otlp4j's receiver, pipeline and exporter with a protobuf-java decode →
+ *       re-encode of every request — what a naive Java relay does;
  *   <li>{@code relay}: the otlp4j relay, {@code otlp} receiver → {@code batch} → {@code otlp} /
- *       {@code otlphttp} exporter, once per ack mode asked for (modes the relay rejects are skipped with
- *       a message).
+ *       {@code otlphttp} exporter, once per ack mode asked for (modes the relay rejects are skipped
+ *       with a message).
  * </ul>
  *
- * <p>First, per protocol, the load generator sends straight to the sink (no middle): this warms this
- * JVM up and measures the ceiling of the load generator and sink, which share the cores with the middle.
- * Then for each middle: the maximum rate (closed loop, {@code --clients} connections each with one export in
- * flight, pre-encoded realistic 100-span requests), reported as spans/s and MB/s arriving upstream, CPU
- * µs per span of the middle, max RSS of the middle; then the ack latency p50/p99 in an open loop at
- * {@code --latency-load} (50%) of that maximum (HdrHistogram, counted from when each request was due).
- * Each measurement is repeated ({@code --iterations} × {@code --seconds} after {@code --warmup}) and
- * reported as mean ± standard deviation. Finally the relay's memory while the upstream is down: the sink
- * stops, the offered load goes on, and the RSS and {@code otlp4j_memory_used_bytes} are sampled each
- * second (they should stay flat while the relay refuses, retryably).
+ * <p>First, per protocol, the load generator sends straight to the sink (no middle): this warms
+ * this JVM up and measures the ceiling of the load generator and sink, which share the cores with
+ * the middle. Then for each middle: the maximum rate (closed loop, {@code --clients} connections
+ * each with one export in flight, pre-encoded realistic 100-span requests), reported as spans/s and
+ * MB/s arriving upstream, CPU µs per span of the middle, max RSS of the middle; then the ack
+ * latency p50/p99 in an open loop at {@code --latency-load} (50%) of that maximum (HdrHistogram,
+ * counted from when each request was due). Each measurement is repeated ({@code --iterations} ×
+ * {@code --seconds} after {@code --warmup}) and reported as mean ± standard deviation. Finally the
+ * relay's memory while the upstream is down: the sink stops, the offered load goes on, and the RSS
+ * and {@code otlp4j_memory_used_bytes} are sampled each second (they should stay flat while the
+ * relay refuses, retryably).
  *
  * <p>Goals (issue 5): relay ≥ 5× naive, relay ≥ 50% of raw.
  *
- * <p>Ack modes: a mode is skipped when the relay refuses to start in it ({@code Relay.start} throwing
- * {@link UnsupportedOperationException}, {@link IllegalArgumentException} or {@link
- * IllegalStateException}). A relay that accepts a mode it does not implement is measured as it behaves.
+ * <p>Ack modes: a mode is skipped when the relay refuses to start in it ({@code Relay.start}
+ * throwing {@link UnsupportedOperationException}, {@link IllegalArgumentException} or {@link
+ * IllegalStateException}). A relay that accepts a mode it does not implement is measured as it
+ * behaves.
  *
  * <pre>
  * ./mvnw -B -q -pl bench -am package -DskipTests
@@ -68,15 +70,19 @@ import java.util.function.LongSupplier;
 public final class RelayPassThroughBench {
 
   /** Scraped from the relay's admin endpoint while the upstream is down. */
-  private static final String[] DOWN_METRICS = {"otlp4j_memory_used_bytes", "otelcol_exporter_send_failed_spans"};
+  private static final String[] DOWN_METRICS = {
+    "otlp4j_memory_used_bytes", "otelcol_exporter_send_failed_spans"
+  };
 
   private final RelayBenchOptions o;
   private final byte[] payload;
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "bench-timer");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "bench-timer");
+            t.setDaemon(true);
+            return t;
+          });
   private final List<Run> runs = new ArrayList<>();
   private final List<String> skipped = new ArrayList<>();
   private final List<DownRun> downRuns = new ArrayList<>();
@@ -98,9 +104,16 @@ public final class RelayPassThroughBench {
   }
 
   private void run() throws Exception {
-    log("payload: %d spans, %d bytes per request; %d connections; %d x %d s after %d s warm-up; %d cores "
-            + "shared by load generator, middle and sink", o.spansPerRequest, payload.length, o.clients,
-        o.iterations, o.seconds, o.warmupSeconds, Runtime.getRuntime().availableProcessors());
+    log(
+        "payload: %d spans, %d bytes per request; %d connections; %d x %d s after %d s warm-up; %d cores "
+            + "shared by load generator, middle and sink",
+        o.spansPerRequest,
+        payload.length,
+        o.clients,
+        o.iterations,
+        o.seconds,
+        o.warmupSeconds,
+        Runtime.getRuntime().availableProcessors());
     Path middleLog = Path.of(o.middleLog);
     Files.deleteIfExists(middleLog);
     for (String protocol : o.protocols) {
@@ -119,9 +132,11 @@ public final class RelayPassThroughBench {
     new RelayBenchReport(o, payload, runs, skipped, downRuns, direct).write();
   }
 
-  // ------------------------------------------------------------------------------------ measurement
+  // ------------------------------------------------------------------------------------
+  // measurement
 
-  private void measure(String protocol, String middle, String mode, Path middleLog) throws Exception {
+  private void measure(String protocol, String middle, String mode, Path middleLog)
+      throws Exception {
     String label = protocol + " " + middle + (middle.equals("relay") ? " ack=" + mode : "");
     try (CountingUpstream upstream = new CountingUpstream(o.sinkThreads)) {
       MiddleProcess m;
@@ -133,7 +148,8 @@ public final class RelayPassThroughBench {
         skipped.add(message);
         return;
       }
-      try (m; LoadGenerator load = load(protocol, m.port())) {
+      try (m;
+          LoadGenerator load = load(protocol, m.port())) {
         Run run = new Run(protocol, middle, middle.equals("raw") ? "-" : mode);
         log("%s: pid %d, warm-up %d s, closed loop", label, m.pid(), o.warmupSeconds);
         load.startClosedLoop();
@@ -141,9 +157,18 @@ public final class RelayPassThroughBench {
         for (int i = 0; i < o.iterations; i++) {
           Window w = window(m, upstream, load, o.seconds * 1000L);
           run.throughput.add(w);
-          log("%s: max rate %d/%d: %,.0f spans/s, %.1f MB/s, %.2f us/span (middle), %.2f us/span (this JVM), "
-                  + "RSS %.0f MiB, %d refused", label, i + 1, o.iterations, w.spansPerSecond(), w.mbPerSecond(),
-              w.middleCpuMicrosPerSpan(), w.driverCpuMicrosPerSpan(), w.maxRss / MIB, w.failed);
+          log(
+              "%s: max rate %d/%d: %,.0f spans/s, %.1f MB/s, %.2f us/span (middle), %.2f us/span (this JVM), "
+                  + "RSS %.0f MiB, %d refused",
+              label,
+              i + 1,
+              o.iterations,
+              w.spansPerSecond(),
+              w.mbPerSecond(),
+              w.middleCpuMicrosPerSpan(),
+              w.driverCpuMicrosPerSpan(),
+              w.maxRss / MIB,
+              w.failed);
         }
         load.stop();
         double maxRequestsPerSecond = mean(run.throughput, Window::requestsPerSecond);
@@ -158,9 +183,17 @@ public final class RelayPassThroughBench {
             Window w = window(m, upstream, load, o.seconds * 1000L);
             w.latency = load.takeLatencies();
             run.latency.add(w);
-            log("%s: latency %d/%d: p50 %.2f ms, p99 %.2f ms, max %.2f ms, %.0f requests/s, %d refused, %d dropped",
-                label, i + 1, o.iterations, w.latencyMs(50), w.latencyMs(99), w.latency.getMaxValue() / 1e6,
-                w.requestsPerSecond(), w.failed, w.dropped);
+            log(
+                "%s: latency %d/%d: p50 %.2f ms, p99 %.2f ms, max %.2f ms, %.0f requests/s, %d refused, %d dropped",
+                label,
+                i + 1,
+                o.iterations,
+                w.latencyMs(50),
+                w.latencyMs(99),
+                w.latency.getMaxValue() / 1e6,
+                w.requestsPerSecond(),
+                w.failed,
+                w.dropped);
           }
           load.stop();
         }
@@ -170,32 +203,48 @@ public final class RelayPassThroughBench {
   }
 
   /**
-   * Warms this JVM's load generator and sink up (JIT) with no middle, and measures their own ceiling:
-   * a middle cannot look faster than this.
+   * Warms this JVM's load generator and sink up (JIT) with no middle, and measures their own
+   * ceiling: a middle cannot look faster than this.
    */
   private void measureDirect(String protocol) throws Exception {
     try (CountingUpstream upstream = new CountingUpstream(o.sinkThreads);
-         LoadGenerator load = load(protocol, protocol.equals("grpc") ? upstream.grpcPort() : upstream.httpPort())) {
-      log("%s direct (no middle): warm-up of load generator and sink, %d s", protocol, o.warmupSeconds);
+        LoadGenerator load =
+            load(protocol, protocol.equals("grpc") ? upstream.grpcPort() : upstream.httpPort())) {
+      log(
+          "%s direct (no middle): warm-up of load generator and sink, %d s",
+          protocol, o.warmupSeconds);
       load.startClosedLoop();
       hold(o.warmupSeconds * 1000L);
       long bytes0 = upstream.bytes();
       long t0 = System.nanoTime();
       hold(o.seconds * 1000L);
-      double spansPerSecond = (double) (upstream.bytes() - bytes0) * o.spansPerRequest / payload.length
-          / ((System.nanoTime() - t0) / 1e9);
+      double spansPerSecond =
+          (double) (upstream.bytes() - bytes0)
+              * o.spansPerRequest
+              / payload.length
+              / ((System.nanoTime() - t0) / 1e9);
       load.stop();
       direct.put(protocol, spansPerSecond);
-      log("%s direct (no middle): %,.0f spans/s, the ceiling of this load generator and sink", protocol,
-          spansPerSecond);
+      log(
+          "%s direct (no middle): %,.0f spans/s, the ceiling of this load generator and sink",
+          protocol, spansPerSecond);
     }
   }
 
   private void measureUpstreamDown(String protocol, Path middleLog) throws Exception {
-    Run relay = runs.stream().filter(r -> r.protocol.equals(protocol) && r.middle.equals("relay")
-        && r.ackMode.equals("received")).findFirst().orElse(null);
+    Run relay =
+        runs.stream()
+            .filter(
+                r ->
+                    r.protocol.equals(protocol)
+                        && r.middle.equals("relay")
+                        && r.ackMode.equals("received"))
+            .findFirst()
+            .orElse(null);
     if (relay == null || relay.throughput.isEmpty()) {
-      skipped.add(protocol + " upstream down: skipped, no maximum rate of the relay (ack=received) measured");
+      skipped.add(
+          protocol
+              + " upstream down: skipped, no maximum rate of the relay (ack=received) measured");
       return;
     }
     double rate = Math.max(1, 0.5 * mean(relay.throughput, Window::requestsPerSecond));
@@ -203,9 +252,11 @@ public final class RelayPassThroughBench {
     CountingUpstream upstream = new CountingUpstream(o.sinkThreads);
     boolean upstreamOpen = true;
     try (MiddleProcess m = startMiddle("relay", protocol, "received", upstream, middleLog);
-         LoadGenerator load = load(protocol, m.port())) {
+        LoadGenerator load = load(protocol, m.port())) {
       DownRun down = new DownRun(protocol, rate, o.downSeconds);
-      log("%s: open loop at %.0f requests/s, upstream up for %d s", label, rate, Math.max(2, o.warmupSeconds / 2));
+      log(
+          "%s: open loop at %.0f requests/s, upstream up for %d s",
+          label, rate, Math.max(2, o.warmupSeconds / 2));
       load.startOpenLoop(rate);
       hold(Math.max(2, o.warmupSeconds / 2) * 1000L);
       long[] m0 = m.scrape(DOWN_METRICS);
@@ -220,15 +271,23 @@ public final class RelayPassThroughBench {
         long ok2 = load.succeeded();
         long failed2 = load.failed();
         long[] ms = m.scrape(DOWN_METRICS);
-        DownSample sample = new DownSample(s, m.rssBytes(), ms[0], ok2 - ok, failed2 - failed,
-            Math.max(0, ms[1]) - dropped);
+        DownSample sample =
+            new DownSample(
+                s, m.rssBytes(), ms[0], ok2 - ok, failed2 - failed, Math.max(0, ms[1]) - dropped);
         dropped = Math.max(0, ms[1]);
         ok = ok2;
         failed = failed2;
         down.samples.add(sample);
-        log("%s: %2d s: RSS %.0f MiB, otlp4j_memory_used_bytes %.1f MiB, %d accepted, %d refused, %d spans "
-                + "dropped by the exporter", label, s, sample.rss() / MIB, sample.memoryUsed() / MIB, sample.accepted(),
-            sample.refused(), sample.droppedSpans());
+        log(
+            "%s: %2d s: RSS %.0f MiB, otlp4j_memory_used_bytes %.1f MiB, %d accepted, %d refused, %d spans "
+                + "dropped by the exporter",
+            label,
+            s,
+            sample.rss() / MIB,
+            sample.memoryUsed() / MIB,
+            sample.accepted(),
+            sample.refused(),
+            sample.droppedSpans());
       }
       load.stop();
       downRuns.add(down);
@@ -241,11 +300,24 @@ public final class RelayPassThroughBench {
     }
   }
 
-  private MiddleProcess startMiddle(String middle, String protocol, String mode, CountingUpstream upstream,
-      Path middleLog) throws IOException, InterruptedException, MiddleProcess.UnsupportedModeException {
+  private MiddleProcess startMiddle(
+      String middle, String protocol, String mode, CountingUpstream upstream, Path middleLog)
+      throws IOException, InterruptedException, MiddleProcess.UnsupportedModeException {
     int upstreamPort = protocol.equals("grpc") ? upstream.grpcPort() : upstream.httpPort();
-    List<String> args = List.of("--kind", middle, "--protocol", protocol, "--upstream-port", "" + upstreamPort,
-        "--ack-mode", mode, "--batch-size", "" + o.batchSize, "--batch-timeout-ms", "" + o.batchTimeoutMs);
+    List<String> args =
+        List.of(
+            "--kind",
+            middle,
+            "--protocol",
+            protocol,
+            "--upstream-port",
+            "" + upstreamPort,
+            "--ack-mode",
+            mode,
+            "--batch-size",
+            "" + o.batchSize,
+            "--batch-timeout-ms",
+            "" + o.batchTimeoutMs);
     return MiddleProcess.start(o.middleJvmArgs, o.middleCpus, args, middleLog);
   }
 
@@ -259,10 +331,19 @@ public final class RelayPassThroughBench {
   private Window window(MiddleProcess m, CountingUpstream upstream, LoadGenerator load, long millis)
       throws InterruptedException, ExecutionException {
     AtomicLong maxRss = new AtomicLong(m.rssBytes());
-    ScheduledFuture<?> sampler = timer.scheduleAtFixedRate(() -> maxRss.accumulateAndGet(m.rssBytes(), Math::max),
-        100, 100, TimeUnit.MILLISECONDS);
-    LongSupplier driverCpu = () -> ProcessHandle.current().info().totalCpuDuration()
-        .map(java.time.Duration::toNanos).orElse(-1L);
+    ScheduledFuture<?> sampler =
+        timer.scheduleAtFixedRate(
+            () -> maxRss.accumulateAndGet(m.rssBytes(), Math::max),
+            100,
+            100,
+            TimeUnit.MILLISECONDS);
+    LongSupplier driverCpu =
+        () ->
+            ProcessHandle.current()
+                .info()
+                .totalCpuDuration()
+                .map(java.time.Duration::toNanos)
+                .orElse(-1L);
     long t0 = System.nanoTime();
     long bytes0 = upstream.bytes();
     long cpu0 = m.cpuNanos();
@@ -289,11 +370,14 @@ public final class RelayPassThroughBench {
 
   /** Waits {@code millis} by scheduling the end of the wait on the timer. */
   private void hold(long millis) throws InterruptedException, ExecutionException {
-    timer.schedule(() -> { }, millis, TimeUnit.MILLISECONDS).get();
+    timer.schedule(() -> {}, millis, TimeUnit.MILLISECONDS).get();
   }
 
   static void log(String format, Object... args) {
-    System.out.printf(Locale.ROOT, "%s %s%n", Instant.now().toString().substring(11, 19),
+    System.out.printf(
+        Locale.ROOT,
+        "%s %s%n",
+        Instant.now().toString().substring(11, 19),
         String.format(Locale.ROOT, format, args));
     System.out.flush();
   }

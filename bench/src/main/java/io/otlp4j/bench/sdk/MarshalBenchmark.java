@@ -59,40 +59,47 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What it costs to turn one batch of the OpenTelemetry SDK's telemetry into the bytes of an OTLP
  * export request: otlp4j's {@link OtlpMarshaler} against the SDK's own marshalers from
- * opentelemetry-exporter-otlp-common, the {@code LowAllocation*RequestMarshaler} its exporters use by
- * default ({@code MemoryMode.REUSABLE_DATA}) and the object-tree {@code *RequestMarshaler}
+ * opentelemetry-exporter-otlp-common, the {@code LowAllocation*RequestMarshaler} its exporters use
+ * by default ({@code MemoryMode.REUSABLE_DATA}) and the object-tree {@code *RequestMarshaler}
  * ({@code IMMUTABLE_DATA}).
  *
  * <h2>What is measured</h2>
+ *
  * One operation encodes one batch of 512 items, produced once at setup by a real SDK provider:
+ *
  * <ul>
  *   <li>{@code TRACES}: 512 spans from a {@code SdkTracerProvider} — one resource (service, host,
  *       process and SDK attributes), two scopes, ten attributes per span, two or three events, a
- *       parent, and an error status on some;</li>
- *   <li>{@code METRICS}: 512 data points from a {@code SdkMeterProvider} — counters, up-down counters
- *       and histograms, each with 128 attribute sets;</li>
- *   <li>{@code LOGS}: 512 log records from a {@code SdkLoggerProvider} — string bodies, severity, five
- *       attributes and the trace context of a current span.</li>
+ *       parent, and an error status on some;
+ *   <li>{@code METRICS}: 512 data points from a {@code SdkMeterProvider} — counters, up-down
+ *       counters and histograms, each with 128 attribute sets;
+ *   <li>{@code LOGS}: 512 log records from a {@code SdkLoggerProvider} — string bodies, severity,
+ *       five attributes and the trace context of a current span.
  * </ul>
+ *
  * Every implementation writes into a reusable output that is cleared before each operation: otlp4j
- * into a heap {@code ByteBuf} ({@code otlp4j}) or into a new pooled buffer that is released
- * ({@code otlp4jPooled}, the path the exporters take); the SDK's into a {@code ByteArrayOutputStream}
- * (the low-allocation marshaler is reset and reused, as its exporters do). Run with {@code -prof gc}
- * and read {@code gc.alloc.rate.norm} for the bytes allocated per batch.
+ * into a heap {@code ByteBuf} ({@code otlp4j}) or into a new pooled buffer that is released ({@code
+ * otlp4jPooled}, the path the exporters take); the SDK's into a {@code ByteArrayOutputStream} (the
+ * low-allocation marshaler is reset and reused, as its exporters do). Run with {@code -prof gc} and
+ * read {@code gc.alloc.rate.norm} for the bytes allocated per batch.
  *
  * <h2>How to run</h2>
+ *
  * <pre>
  * ./mvnw -B -q -pl bench -am package -DskipTests
  * java -jar bench/target/benchmarks.jar MarshalBenchmark -prof gc
  * # quick smoke run:
  * java -jar bench/target/benchmarks.jar MarshalBenchmark -f 1 -wi 1 -i 2 -w 1s -r 1s -prof gc
  * </pre>
+ *
  * The goal: otlp4j faster than {@code sdkLowAllocation} and fewer bytes allocated per batch.
  */
 @State(org.openjdk.jmh.annotations.Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(
+    value = 2,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 @Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class MarshalBenchmark {
@@ -116,8 +123,10 @@ public class MarshalBenchmark {
 
   private ByteBuf heap;
   private final ByteArrayOutputStream stream = new ByteArrayOutputStream(1 << 20);
-  private final LowAllocationTraceRequestMarshaler lowTraces = new LowAllocationTraceRequestMarshaler();
-  private final LowAllocationMetricsRequestMarshaler lowMetrics = new LowAllocationMetricsRequestMarshaler();
+  private final LowAllocationTraceRequestMarshaler lowTraces =
+      new LowAllocationTraceRequestMarshaler();
+  private final LowAllocationMetricsRequestMarshaler lowMetrics =
+      new LowAllocationMetricsRequestMarshaler();
   private final LowAllocationLogsRequestMarshaler lowLogs = new LowAllocationLogsRequestMarshaler();
 
   @Setup(Level.Trial)
@@ -136,7 +145,9 @@ public class MarshalBenchmark {
     }
     stream.reset();
     encode();
-    System.out.printf("%n%s %s: %d items, %d bytes per request%n", signal, marshaler, ITEMS, Math.max(heap.readableBytes(), stream.size()));
+    System.out.printf(
+        "%n%s %s: %d items, %d bytes per request%n",
+        signal, marshaler, ITEMS, Math.max(heap.readableBytes(), stream.size()));
   }
 
   @TearDown(Level.Trial)
@@ -153,7 +164,8 @@ public class MarshalBenchmark {
             heap.clear();
             return OtlpMarshaler.encodeSpans(spans, heap);
           case "otlp4jPooled":
-            return releaseReturningSize(OtlpMarshaler.encodeSpans(spans, PooledByteBufAllocator.DEFAULT));
+            return releaseReturningSize(
+                OtlpMarshaler.encodeSpans(spans, PooledByteBufAllocator.DEFAULT));
           case "sdkLowAllocation":
             lowTraces.initialize(spans);
             try {
@@ -170,7 +182,8 @@ public class MarshalBenchmark {
             heap.clear();
             return OtlpMarshaler.encodeMetrics(metrics, heap);
           case "otlp4jPooled":
-            return releaseReturningSize(OtlpMarshaler.encodeMetrics(metrics, PooledByteBufAllocator.DEFAULT));
+            return releaseReturningSize(
+                OtlpMarshaler.encodeMetrics(metrics, PooledByteBufAllocator.DEFAULT));
           case "sdkLowAllocation":
             lowMetrics.initialize(metrics);
             try {
@@ -187,7 +200,8 @@ public class MarshalBenchmark {
             heap.clear();
             return OtlpMarshaler.encodeLogs(logs, heap);
           case "otlp4jPooled":
-            return releaseReturningSize(OtlpMarshaler.encodeLogs(logs, PooledByteBufAllocator.DEFAULT));
+            return releaseReturningSize(
+                OtlpMarshaler.encodeLogs(logs, PooledByteBufAllocator.DEFAULT));
           case "sdkLowAllocation":
             lowLogs.initialize(logs);
             try {
@@ -213,7 +227,8 @@ public class MarshalBenchmark {
     return size;
   }
 
-  // ---------------------------------------------------------------- realistic data from the real SDK
+  // ---------------------------------------------------------------- realistic data from the real
+  // SDK
 
   static Resource resource() {
     return Resource.getDefault()
@@ -235,10 +250,21 @@ public class MarshalBenchmark {
   static List<SpanData> realisticSpans(int n) {
     InMemorySpanExporter exporter = InMemorySpanExporter.create();
     SdkTracerProvider provider =
-        SdkTracerProvider.builder().setResource(resource()).addSpanProcessor(SimpleSpanProcessor.create(exporter)).build();
+        SdkTracerProvider.builder()
+            .setResource(resource())
+            .addSpanProcessor(SimpleSpanProcessor.create(exporter))
+            .build();
     try {
-      Tracer http = provider.tracerBuilder("io.opentelemetry.netty-4.1").setInstrumentationVersion("2.10.0").build();
-      Tracer jdbc = provider.tracerBuilder("io.opentelemetry.jdbc").setInstrumentationVersion("2.10.0").build();
+      Tracer http =
+          provider
+              .tracerBuilder("io.opentelemetry.netty-4.1")
+              .setInstrumentationVersion("2.10.0")
+              .build();
+      Tracer jdbc =
+          provider
+              .tracerBuilder("io.opentelemetry.jdbc")
+              .setInstrumentationVersion("2.10.0")
+              .build();
       for (int i = 0; i < n; i += 2) {
         Span server =
             http.spanBuilder("GET /api/orders/{id}")
@@ -250,7 +276,8 @@ public class MarshalBenchmark {
                 .setAttribute("server.address", "shop.example.com")
                 .setAttribute("server.port", 443L)
                 .setAttribute("client.address", "203.0.113." + (i % 250))
-                .setAttribute("user_agent.original", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36")
+                .setAttribute(
+                    "user_agent.original", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36")
                 .setAttribute("network.protocol.version", "1.1")
                 .setAttribute("http.response.status_code", i % 17 == 0 ? 500L : 200L)
                 .startSpan();
@@ -270,7 +297,10 @@ public class MarshalBenchmark {
                 .setAttribute("thread.id", 40L + i % 16)
                 .setAttribute("code.function", "OrderRepository.findById")
                 .startSpan();
-        query.addEvent("connection.acquired").addEvent("statement.executed", Attributes.of(AttributeKey.longKey("rows"), (long) (i % 5)));
+        query
+            .addEvent("connection.acquired")
+            .addEvent(
+                "statement.executed", Attributes.of(AttributeKey.longKey("rows"), (long) (i % 5)));
         query.end();
         if (i % 17 == 0) {
           server.recordException(new IllegalStateException("order " + i + " not found"));
@@ -286,15 +316,26 @@ public class MarshalBenchmark {
     }
   }
 
-  /** {@code n} data points from counters, up-down counters and histograms of a {@code SdkMeterProvider}. */
+  /**
+   * {@code n} data points from counters, up-down counters and histograms of a {@code
+   * SdkMeterProvider}.
+   */
   static List<MetricData> realisticMetrics(int n) {
     InMemoryMetricReader reader = InMemoryMetricReader.create();
-    SdkMeterProvider provider = SdkMeterProvider.builder().setResource(resource()).registerMetricReader(reader).build();
+    SdkMeterProvider provider =
+        SdkMeterProvider.builder().setResource(resource()).registerMetricReader(reader).build();
     try {
-      Meter meter = provider.meterBuilder("io.opentelemetry.netty-4.1").setInstrumentationVersion("2.10.0").build();
-      LongCounter requests = meter.counterBuilder("http.server.requests").setUnit("{request}").build();
-      LongUpDownCounter active = meter.upDownCounterBuilder("http.server.active_requests").setUnit("{request}").build();
-      DoubleHistogram duration = meter.histogramBuilder("http.server.request.duration").setUnit("s").build();
+      Meter meter =
+          provider
+              .meterBuilder("io.opentelemetry.netty-4.1")
+              .setInstrumentationVersion("2.10.0")
+              .build();
+      LongCounter requests =
+          meter.counterBuilder("http.server.requests").setUnit("{request}").build();
+      LongUpDownCounter active =
+          meter.upDownCounterBuilder("http.server.active_requests").setUnit("{request}").build();
+      DoubleHistogram duration =
+          meter.histogramBuilder("http.server.request.duration").setUnit("s").build();
       int setsPerInstrument = n / 4;
       for (int i = 0; i < setsPerInstrument; i++) {
         Attributes attributes =
@@ -311,9 +352,11 @@ public class MarshalBenchmark {
         }
       }
       // A fourth instrument's worth of points from a second histogram.
-      DoubleHistogram size = meter.histogramBuilder("http.server.response.body.size").setUnit("By").build();
+      DoubleHistogram size =
+          meter.histogramBuilder("http.server.response.body.size").setUnit("By").build();
       for (int i = 0; i < setsPerInstrument; i++) {
-        size.record(100.0 * i, Attributes.of(AttributeKey.stringKey("http.route"), "/api/route/" + i));
+        size.record(
+            100.0 * i, Attributes.of(AttributeKey.stringKey("http.route"), "/api/route/" + i));
       }
       Collection<MetricData> collected = reader.collectAllMetrics();
       return new ArrayList<>(collected);
@@ -327,7 +370,10 @@ public class MarshalBenchmark {
   static List<LogRecordData> realisticLogs(int n) {
     InMemoryLogRecordExporter exporter = InMemoryLogRecordExporter.create();
     SdkLoggerProvider provider =
-        SdkLoggerProvider.builder().setResource(resource()).addLogRecordProcessor(SimpleLogRecordProcessor.create(exporter)).build();
+        SdkLoggerProvider.builder()
+            .setResource(resource())
+            .addLogRecordProcessor(SimpleLogRecordProcessor.create(exporter))
+            .build();
     SdkTracerProvider tracerProvider = SdkTracerProvider.builder().build();
     try {
       Logger logger = provider.loggerBuilder("com.example.checkout.OrderService").build();
@@ -338,10 +384,17 @@ public class MarshalBenchmark {
               .logRecordBuilder()
               .setSeverity(i % 10 == 0 ? Severity.WARN : Severity.INFO)
               .setSeverityText(i % 10 == 0 ? "WARN" : "INFO")
-              .setBody("Order " + (100000 + i) + " processed in " + (i % 97) + " ms for customer c-" + (i % 1000))
+              .setBody(
+                  "Order "
+                      + (100000 + i)
+                      + " processed in "
+                      + (i % 97)
+                      + " ms for customer c-"
+                      + (i % 1000))
               .setAttribute(AttributeKey.stringKey("thread.name"), "http-nio-8080-exec-" + (i % 16))
               .setAttribute(AttributeKey.longKey("thread.id"), 40L + i % 16)
-              .setAttribute(AttributeKey.stringKey("code.namespace"), "com.example.checkout.OrderService")
+              .setAttribute(
+                  AttributeKey.stringKey("code.namespace"), "com.example.checkout.OrderService")
               .setAttribute(AttributeKey.stringKey("code.function"), "process")
               .setAttribute(AttributeKey.longKey("order.items"), (long) (i % 9))
               .emit();

@@ -8,9 +8,9 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
 import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
 import io.opentelemetry.sdk.resources.Resource;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.SpanProcessor;
-import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
@@ -36,10 +36,11 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * End-to-end SDK pipeline benchmark: application threads create spans through a real {@code
  * SdkTracerProvider} → span processor → OTLP exporter → a loopback OTLP sink in a separate JVM
- * ({@link LoopbackSink}: otlp4j's receivers, counting spans). All pipelines run one after the other in
- * this JVM; each gets its own warm-up (default 10 s: a cold marshaler and transport take seconds to
- * JIT on a busy machine, and a short warm-up measures class loading, not the pipeline). Compared, with default settings each,
- * on the same sink and the same span shape:
+ * ({@link LoopbackSink}: otlp4j's receivers, counting spans). All pipelines run one after the other
+ * in this JVM; each gets its own warm-up (default 10 s: a cold marshaler and transport take seconds
+ * to JIT on a busy machine, and a short warm-up measures class loading, not the pipeline).
+ * Compared, with default settings each, on the same sink and the same span shape:
+ *
  * <ul>
  *   <li>{@code otlp4j-grpc}, {@code otlp4j-http}: {@link Otlp4jBatchSpanProcessor} + {@link
  *       Otlp4jSpanExporter} (gRPC, http/protobuf);
@@ -47,39 +48,41 @@ import java.util.concurrent.locks.LockSupport;
  *       OtlpGrpcSpanExporter} / {@code OtlpHttpSpanExporter}.
  * </ul>
  *
- * <p><b>Why a scenario and not JMH:</b> the quantity is spans <em>received by the sink</em> per second
- * while producers run open-loop, with drops; JMH measures the producer's operation rate, which for a
- * dropping processor says nothing about delivery. Each (pipeline, producer count) run warms up, then
- * measures a window: spans created and received per second, and from {@code ThreadMXBean} the CPU
- * time and bytes allocated by the producer threads and by every other thread of this JVM (the export
- * path: processor, marshaling, transport), per delivered span; the process CPU time
- * ({@code OperatingSystemMXBean}) includes JIT and GC. After the window the producers stop, the
- * provider shuts down (flushing what is queued) and the sink's count settles: created − received is
- * what the pipeline dropped.
+ * <p><b>Why a scenario and not JMH:</b> the quantity is spans <em>received by the sink</em> per
+ * second while producers run open-loop, with drops; JMH measures the producer's operation rate,
+ * which for a dropping processor says nothing about delivery. Each (pipeline, producer count) run
+ * warms up, then measures a window: spans created and received per second, and from {@code
+ * ThreadMXBean} the CPU time and bytes allocated by the producer threads and by every other thread
+ * of this JVM (the export path: processor, marshaling, transport), per delivered span; the process
+ * CPU time ({@code OperatingSystemMXBean}) includes JIT and GC. After the window the producers
+ * stop, the provider shuts down (flushing what is queued) and the sink's count settles: created −
+ * received is what the pipeline dropped.
  *
  * <p><b>Run</b> (after {@code ./mvnw -B -q -pl bench -am package -DskipTests}):
+ *
  * <pre>
  * java -cp bench/target/benchmarks.jar io.otlp4j.bench.sdk.SdkPipelineScenario \
  *     --threads 1,2 --warmup 10s --duration 10s --pipelines otlp4j-grpc,otlp4j-http,sdk-grpc,sdk-http
  * </pre>
+ *
  * {@code --rate N} paces the producers to N spans/s in total (0, the default: as fast as they can);
- * {@code --repeat R} runs every pipeline R times, interleaved, and adds mean ± stddev;
- * {@code --out PATH} also writes the tables to PATH.txt;
- * {@code --sink-warmup 10s} first warms the fresh sink JVM up with the SDK's exporters.
- * Output: one line per run, then a table.
+ * {@code --repeat R} runs every pipeline R times, interleaved, and adds mean ± stddev; {@code --out
+ * PATH} also writes the tables to PATH.txt; {@code --sink-warmup 10s} first warms the fresh sink
+ * JVM up with the SDK's exporters. Output: one line per run, then a table.
  */
 public final class SdkPipelineScenario {
 
-  private static final Attributes SPAN_ATTRIBUTES = Attributes.builder()
-      .put("http.request.method", "GET")
-      .put("url.path", "/api/v1/items/4711")
-      .put("http.route", "/api/v1/items/{id}")
-      .put("http.response.status_code", 200L)
-      .put("server.address", "shop.example.com")
-      .put("client.address", "10.1.2.3")
-      .put("user_agent.original", "Mozilla/5.0 (X11; Linux x86_64) bench")
-      .put("app.cache_hit", true)
-      .build();
+  private static final Attributes SPAN_ATTRIBUTES =
+      Attributes.builder()
+          .put("http.request.method", "GET")
+          .put("url.path", "/api/v1/items/4711")
+          .put("http.route", "/api/v1/items/{id}")
+          .put("http.response.status_code", 200L)
+          .put("server.address", "shop.example.com")
+          .put("client.address", "10.1.2.3")
+          .put("user_agent.original", "Mozilla/5.0 (X11; Linux x86_64) bench")
+          .put("app.cache_hit", true)
+          .build();
   private static final AttributeKey<Long> ITEM = AttributeKey.longKey("app.item_id");
 
   private SdkPipelineScenario() {}
@@ -90,7 +93,8 @@ public final class SdkPipelineScenario {
     for (String t : opts.getOrDefault("threads", "1,2").split(",")) {
       threads.add(Integer.parseInt(t.trim()));
     }
-    String[] pipelines = opts.getOrDefault("pipelines", "otlp4j-grpc,otlp4j-http,sdk-grpc,sdk-http").split(",");
+    String[] pipelines =
+        opts.getOrDefault("pipelines", "otlp4j-grpc,otlp4j-http,sdk-grpc,sdk-http").split(",");
     Duration warmup = duration(opts.getOrDefault("warmup", "10s"));
     Duration window = duration(opts.getOrDefault("duration", "10s"));
     long rate = Long.parseLong(opts.getOrDefault("rate", "0"));
@@ -102,7 +106,8 @@ public final class SdkPipelineScenario {
       warmUpSink(sink, sinkWarmup);
       List<Result> results = new ArrayList<>();
       List<String> summary = new ArrayList<>();
-      // Rounds interleave the pipelines, so that a slow phase of the shared machine hits them alike.
+      // Rounds interleave the pipelines, so that a slow phase of the shared machine hits them
+      // alike.
       Map<String, List<Result>> byRun = new java.util.LinkedHashMap<>();
       for (int round = 0; round < repeat; round++) {
         for (int n : threads) {
@@ -117,16 +122,30 @@ public final class SdkPipelineScenario {
       summary.add(Result.HEADER);
       results.forEach(r -> summary.add(r.line()));
       summary.add("");
-      summary.add(String.format(Locale.ROOT, "%-12s %3s %22s %10s %18s %18s", "pipeline", "thr",
-          "received/s (mean±sd)", "dropped%", "expCPUus/span", "expB/span"));
-      byRun.forEach((key, rs) -> {
-        String[] k = key.split(" ");
-        summary.add(String.format(Locale.ROOT, "%-12s %3s %22s %10.1f %18s %18s", k[0], k[1],
-            meanSd(rs.stream().mapToDouble(Result::receivedPerSec).toArray(), "%.0f"),
-            rs.stream().mapToDouble(Result::droppedPercent).average().orElse(0),
-            meanSd(rs.stream().mapToDouble(Result::exportCpuUsPerSpan).toArray(), "%.2f"),
-            meanSd(rs.stream().mapToDouble(Result::exportBytesPerSpan).toArray(), "%.0f")));
-      });
+      summary.add(
+          String.format(
+              Locale.ROOT,
+              "%-12s %3s %22s %10s %18s %18s",
+              "pipeline",
+              "thr",
+              "received/s (mean±sd)",
+              "dropped%",
+              "expCPUus/span",
+              "expB/span"));
+      byRun.forEach(
+          (key, rs) -> {
+            String[] k = key.split(" ");
+            summary.add(
+                String.format(
+                    Locale.ROOT,
+                    "%-12s %3s %22s %10.1f %18s %18s",
+                    k[0],
+                    k[1],
+                    meanSd(rs.stream().mapToDouble(Result::receivedPerSec).toArray(), "%.0f"),
+                    rs.stream().mapToDouble(Result::droppedPercent).average().orElse(0),
+                    meanSd(rs.stream().mapToDouble(Result::exportCpuUsPerSpan).toArray(), "%.2f"),
+                    meanSd(rs.stream().mapToDouble(Result::exportBytesPerSpan).toArray(), "%.0f")));
+          });
       System.out.println();
       summary.forEach(System.out::println);
       if (out != null) {
@@ -137,8 +156,9 @@ public final class SdkPipelineScenario {
 
   private static String meanSd(double[] values, String format) {
     double mean = java.util.Arrays.stream(values).average().orElse(0);
-    double var = java.util.Arrays.stream(values).map(v -> (v - mean) * (v - mean)).sum()
-        / Math.max(1, values.length - 1);
+    double var =
+        java.util.Arrays.stream(values).map(v -> (v - mean) * (v - mean)).sum()
+            / Math.max(1, values.length - 1);
     return String.format(Locale.ROOT, format + " ± " + format, mean, Math.sqrt(var));
   }
 
@@ -150,16 +170,25 @@ public final class SdkPipelineScenario {
   private static void warmUpSink(Sink sink, Duration time) throws IOException {
     InMemorySpanExporter memory = InMemorySpanExporter.create();
     List<SpanData> batch;
-    try (SdkTracerProvider provider = SdkTracerProvider.builder()
-        .addSpanProcessor(SimpleSpanProcessor.create(memory)).build()) {
+    try (SdkTracerProvider provider =
+        SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(memory)).build()) {
       for (int i = 0; i < 200; i++) {
-        provider.get("warmup").spanBuilder("warmup").setAllAttributes(SPAN_ATTRIBUTES).startSpan().end();
+        provider
+            .get("warmup")
+            .spanBuilder("warmup")
+            .setAllAttributes(SPAN_ATTRIBUTES)
+            .startSpan()
+            .end();
       }
-      batch = List.copyOf(memory.getFinishedSpanItems()); // before close: shutdown clears the exporter
+      batch =
+          List.copyOf(memory.getFinishedSpanItems()); // before close: shutdown clears the exporter
     }
-    SpanExporter grpc = OtlpGrpcSpanExporter.builder().setEndpoint("http://127.0.0.1:" + sink.grpcPort).build();
-    SpanExporter http = OtlpHttpSpanExporter.builder()
-        .setEndpoint("http://127.0.0.1:" + sink.httpPort + "/v1/traces").build();
+    SpanExporter grpc =
+        OtlpGrpcSpanExporter.builder().setEndpoint("http://127.0.0.1:" + sink.grpcPort).build();
+    SpanExporter http =
+        OtlpHttpSpanExporter.builder()
+            .setEndpoint("http://127.0.0.1:" + sink.httpPort + "/v1/traces")
+            .build();
     long deadline = System.nanoTime() + time.toNanos();
     long before = sink.count();
     int rounds = 0;
@@ -171,8 +200,14 @@ public final class SdkPipelineScenario {
     }
     grpc.shutdown().join(10, TimeUnit.SECONDS);
     http.shutdown().join(10, TimeUnit.SECONDS);
-    System.out.println("sink warm-up: " + rounds + " rounds, " + failed + " exports failed, "
-        + (sink.count() - before) + " spans received");
+    System.out.println(
+        "sink warm-up: "
+            + rounds
+            + " rounds, "
+            + failed
+            + " exports failed, "
+            + (sink.count() - before)
+            + " spans received");
   }
 
   private static SpanProcessor processor(String pipeline, Sink sink) {
@@ -181,28 +216,40 @@ public final class SdkPipelineScenario {
     switch (pipeline) {
       case "otlp4j-grpc":
         return Otlp4jBatchSpanProcessor.builder(
-            Otlp4jSpanExporter.builder().protocol("grpc").endpoint(grpc).build()).build();
+                Otlp4jSpanExporter.builder().protocol("grpc").endpoint(grpc).build())
+            .build();
       case "otlp4j-http":
         return Otlp4jBatchSpanProcessor.builder(
-            Otlp4jSpanExporter.builder().protocol("http/protobuf").endpoint(http).build()).build();
+                Otlp4jSpanExporter.builder().protocol("http/protobuf").endpoint(http).build())
+            .build();
       case "sdk-grpc":
-        return BatchSpanProcessor.builder(OtlpGrpcSpanExporter.builder().setEndpoint(grpc).build()).build();
+        return BatchSpanProcessor.builder(OtlpGrpcSpanExporter.builder().setEndpoint(grpc).build())
+            .build();
       case "sdk-http":
         return BatchSpanProcessor.builder(
-            OtlpHttpSpanExporter.builder().setEndpoint(http + "/v1/traces").build()).build();
+                OtlpHttpSpanExporter.builder().setEndpoint(http + "/v1/traces").build())
+            .build();
       default:
-        throw new IllegalArgumentException("unknown pipeline '" + pipeline
-            + "' (expected otlp4j-grpc, otlp4j-http, sdk-grpc or sdk-http)");
+        throw new IllegalArgumentException(
+            "unknown pipeline '"
+                + pipeline
+                + "' (expected otlp4j-grpc, otlp4j-http, sdk-grpc or sdk-http)");
     }
   }
 
-  private static Result run(String pipeline, int producers, long rate, Duration warmup, Duration window,
-      Sink sink) throws Exception {
+  private static Result run(
+      String pipeline, int producers, long rate, Duration warmup, Duration window, Sink sink)
+      throws Exception {
     long receivedAtStart = sink.count();
-    SdkTracerProvider provider = SdkTracerProvider.builder()
-        .setResource(Resource.getDefault().merge(Resource.create(Attributes.of(
-            AttributeKey.stringKey("service.name"), "bench"))))
-        .addSpanProcessor(processor(pipeline, sink)).build();
+    SdkTracerProvider provider =
+        SdkTracerProvider.builder()
+            .setResource(
+                Resource.getDefault()
+                    .merge(
+                        Resource.create(
+                            Attributes.of(AttributeKey.stringKey("service.name"), "bench"))))
+            .addSpanProcessor(processor(pipeline, sink))
+            .build();
     Tracer tracer = provider.get("io.otlp4j.bench");
     Producers load = new Producers(tracer, producers, rate);
     load.start();
@@ -215,7 +262,8 @@ public final class SdkPipelineScenario {
     load.stop();
     provider.shutdown().join(60, TimeUnit.SECONDS);
     long settled = sink.awaitSettled();
-    return Result.of(pipeline, producers, rate, before, after, load.created(), settled - receivedAtStart);
+    return Result.of(
+        pipeline, producers, rate, before, after, load.created(), settled - receivedAtStart);
   }
 
   /** Producer threads ending root spans of one shape, open-loop or paced. */
@@ -249,8 +297,13 @@ public final class SdkPipelineScenario {
       long n = 0;
       long next = System.nanoTime();
       while (running) {
-        Span span = tracer.spanBuilder("GET /api/v1/items/{id}").setSpanKind(SpanKind.SERVER)
-            .setAllAttributes(SPAN_ATTRIBUTES).setAttribute(ITEM, n).startSpan();
+        Span span =
+            tracer
+                .spanBuilder("GET /api/v1/items/{id}")
+                .setSpanKind(SpanKind.SERVER)
+                .setAllAttributes(SPAN_ATTRIBUTES)
+                .setAttribute(ITEM, n)
+                .startSpan();
         span.end();
         counter.lazySet(++n);
         if (nanosPerSpan > 0) {
@@ -259,7 +312,9 @@ public final class SdkPipelineScenario {
           if (ahead > 50_000) {
             LockSupport.parkNanos(ahead);
           } else if (ahead < -10_000_000) {
-            next = System.nanoTime(); // fell behind (GC, a busy machine): no catch-up burst above the rate
+            next =
+                System.nanoTime(); // fell behind (GC, a busy machine): no catch-up burst above the
+            // rate
           }
         }
       }
@@ -290,7 +345,9 @@ public final class SdkPipelineScenario {
     }
   }
 
-  /** CPU and allocation of this JVM's threads, split into producers and the rest, at one instant. */
+  /**
+   * CPU and allocation of this JVM's threads, split into producers and the rest, at one instant.
+   */
   private static final class Snapshot {
     long nanos;
     long created;
@@ -299,7 +356,8 @@ public final class SdkPipelineScenario {
     final Map<Long, long[]> threads = new HashMap<>(); // id -> {cpu, allocated, producer?1:0}
 
     static Snapshot take(Producers load, Sink sink) throws IOException {
-      com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+      com.sun.management.ThreadMXBean mx =
+          (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
       com.sun.management.OperatingSystemMXBean os =
           (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       Snapshot s = new Snapshot();
@@ -311,22 +369,53 @@ public final class SdkPipelineScenario {
       long[] cpu = mx.getThreadCpuTime(ids);
       long[] allocated = mx.getThreadAllocatedBytes(ids);
       for (int i = 0; i < ids.length; i++) {
-        s.threads.put(ids[i], new long[] {Math.max(0, cpu[i]), Math.max(0, allocated[i]),
-            load.isProducer(ids[i]) ? 1 : 0});
+        s.threads.put(
+            ids[i],
+            new long[] {
+              Math.max(0, cpu[i]), Math.max(0, allocated[i]), load.isProducer(ids[i]) ? 1 : 0
+            });
       }
       return s;
     }
   }
 
-  private record Result(String pipeline, int producers, long rate, double createdPerSec,
-      double receivedPerSec, long createdTotal, long receivedTotal, double processCpuUsPerSpan,
-      double exportCpuUsPerSpan, double exportBytesPerSpan, double producerBytesPerSpan) {
+  private record Result(
+      String pipeline,
+      int producers,
+      long rate,
+      double createdPerSec,
+      double receivedPerSec,
+      long createdTotal,
+      long receivedTotal,
+      double processCpuUsPerSpan,
+      double exportCpuUsPerSpan,
+      double exportBytesPerSpan,
+      double producerBytesPerSpan) {
 
-    static final String HEADER = String.format(Locale.ROOT, "%-12s %3s %9s %12s %12s %12s %12s %8s %9s %9s %10s %10s",
-        "pipeline", "thr", "rate", "created/s", "received/s", "created", "received", "dropped%",
-        "procCPUus", "expCPUus", "expB/span", "prodB/span");
+    static final String HEADER =
+        String.format(
+            Locale.ROOT,
+            "%-12s %3s %9s %12s %12s %12s %12s %8s %9s %9s %10s %10s",
+            "pipeline",
+            "thr",
+            "rate",
+            "created/s",
+            "received/s",
+            "created",
+            "received",
+            "dropped%",
+            "procCPUus",
+            "expCPUus",
+            "expB/span",
+            "prodB/span");
 
-    static Result of(String pipeline, int producers, long rate, Snapshot a, Snapshot b, long createdTotal,
+    static Result of(
+        String pipeline,
+        int producers,
+        long rate,
+        Snapshot a,
+        Snapshot b,
+        long createdTotal,
         long receivedTotal) {
       double seconds = (b.nanos - a.nanos) / 1e9;
       long received = Math.max(1, b.received - a.received);
@@ -344,9 +433,18 @@ public final class SdkPipelineScenario {
           exportBytes += end[1] - start[1];
         }
       }
-      return new Result(pipeline, producers, rate, created / seconds, received / seconds, createdTotal,
-          receivedTotal, (b.processCpu - a.processCpu) / 1e3 / received, exportCpu / 1e3 / received,
-          (double) exportBytes / received, (double) producerBytes / created);
+      return new Result(
+          pipeline,
+          producers,
+          rate,
+          created / seconds,
+          received / seconds,
+          createdTotal,
+          receivedTotal,
+          (b.processCpu - a.processCpu) / 1e3 / received,
+          exportCpu / 1e3 / received,
+          (double) exportBytes / received,
+          (double) producerBytes / created);
     }
 
     double droppedPercent() {
@@ -355,9 +453,20 @@ public final class SdkPipelineScenario {
 
     String line() {
       double dropped = droppedPercent();
-      return String.format(Locale.ROOT, "%-12s %3d %9s %12.0f %12.0f %12d %12d %8.2f %9.2f %9.2f %10.0f %10.0f",
-          pipeline, producers, rate == 0 ? "max" : Long.toString(rate), createdPerSec, receivedPerSec,
-          createdTotal, receivedTotal, dropped, processCpuUsPerSpan, exportCpuUsPerSpan, exportBytesPerSpan,
+      return String.format(
+          Locale.ROOT,
+          "%-12s %3d %9s %12.0f %12.0f %12d %12d %8.2f %9.2f %9.2f %10.0f %10.0f",
+          pipeline,
+          producers,
+          rate == 0 ? "max" : Long.toString(rate),
+          createdPerSec,
+          receivedPerSec,
+          createdTotal,
+          receivedTotal,
+          dropped,
+          processCpuUsPerSpan,
+          exportCpuUsPerSpan,
+          exportBytesPerSpan,
           producerBytesPerSpan);
     }
   }
@@ -373,7 +482,9 @@ public final class SdkPipelineScenario {
     private Sink(Process process) throws IOException {
       this.process = process;
       this.commands = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
-      this.answers = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      this.answers =
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
       String line;
       while ((line = answers.readLine()) != null && !line.startsWith("PORTS ")) {
         System.err.println("sink: " + line);
@@ -388,8 +499,15 @@ public final class SdkPipelineScenario {
 
     static Sink start() throws IOException {
       String java = ProcessHandle.current().info().command().orElse("java");
-      Process p = new ProcessBuilder(java, "-Xmx2g", "-cp", System.getProperty("java.class.path"),
-          LoopbackSink.class.getName()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      Process p =
+          new ProcessBuilder(
+                  java,
+                  "-Xmx2g",
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  LoopbackSink.class.getName())
+              .redirectError(ProcessBuilder.Redirect.INHERIT)
+              .start();
       return new Sink(p);
     }
 

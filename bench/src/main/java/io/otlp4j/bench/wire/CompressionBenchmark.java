@@ -31,19 +31,20 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * {@link Compression}'s bounded streaming codecs against the JDK's and zstd-jni's own streams (the
- * anchor a user would otherwise pick), on a realistic trace request of {@code spans} spans (about 400
- * bytes each, {@link OtlpGenerator#realisticTraces(int)}).
+ * anchor a user would otherwise pick), on a realistic trace request of {@code spans} spans (about
+ * 400 bytes each, {@link OtlpGenerator#realisticTraces(int)}).
  *
  * <ul>
- *   <li>{@code decompress}: {@link Compression#decompress(ByteBuf, ByteBufAllocator, long)} into pooled
- *       heap buffers, released each time; the anchor is {@code decompressReference}
- *       ({@code GZIPInputStream.readAllBytes()} / {@code ZstdInputStream.readAllBytes()}, no limit).
+ *   <li>{@code decompress}: {@link Compression#decompress(ByteBuf, ByteBufAllocator, long)} into
+ *       pooled heap buffers, released each time; the anchor is {@code decompressReference} ({@code
+ *       GZIPInputStream.readAllBytes()} / {@code ZstdInputStream.readAllBytes()}, no limit).
  *   <li>{@code compress}: {@link Compression#compress(ByteBuf, ByteBufAllocator)}; the anchor is
  *       {@code compressReference} ({@code GZIPOutputStream} / {@code Zstd.compress}, level 3).
  * </ul>
  *
- * <p>Run: {@code ./mvnw -B -q -pl bench -am package -DskipTests && java -jar bench/target/benchmarks.jar
- * CompressionBenchmark} (smoke: add {@code -f 1 -wi 1 -i 2 -w 1s -r 1s}).
+ * <p>Run: {@code ./mvnw -B -q -pl bench -am package -DskipTests && java -jar
+ * bench/target/benchmarks.jar CompressionBenchmark} (smoke: add {@code -f 1 -wi 1 -i 2 -w 1s -r
+ * 1s}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -89,9 +90,10 @@ public class CompressionBenchmark {
 
   @Benchmark
   public int decompressReference() throws IOException {
-    try (InputStream in = codec == Compression.GZIP
-        ? new GZIPInputStream(new ByteArrayInputStream(compressed))
-        : new ZstdInputStream(new ByteArrayInputStream(compressed))) {
+    try (InputStream in =
+        codec == Compression.GZIP
+            ? new GZIPInputStream(new ByteArrayInputStream(compressed))
+            : new ZstdInputStream(new ByteArrayInputStream(compressed))) {
       return in.readAllBytes().length;
     }
   }

@@ -36,26 +36,32 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * What the edits that the {@code attributes} and {@code filter} processors make cost with
- * {@link RequestEditor} on the encoded bytes, against the anchor: the same edit the usual JVM way
+ * What the edits that the {@code attributes} and {@code filter} processors make cost with {@link
+ * RequestEditor} on the encoded bytes, against the anchor: the same edit the usual JVM way
  * (protobuf-java {@code parseFrom}, change the objects through builders, {@code toByteArray}).
  *
  * <h2>What is measured</h2>
+ *
  * On a realistic trace request of {@code spans} spans in a pooled direct {@code ByteBuf}:
+ *
  * <ul>
- *   <li>{@code attributes_*}: on every span, {@code server.address} deleted and {@code processed.by}
- *       inserted (the Collector {@code attributes} processor's delete and insert actions);
- *   <li>{@code filter_*}: every span whose {@code app.cache.hit} attribute is true dropped (about half of
- *       them; the count is printed at setup), with scopes and resources left empty dropped too;
- *   <li>{@code *_editor}: {@link RequestEditor} with its validating walk (as for a request straight from
- *       a client); {@code *_editorWalked}: without it (as in the relay, where the receiver has walked the
- *       request already); {@code *_anchor}: protobuf-java. Each result is released (editor) or its size
- *       read (anchor).
+ *   <li>{@code attributes_*}: on every span, {@code server.address} deleted and {@code
+ *       processed.by} inserted (the Collector {@code attributes} processor's delete and insert
+ *       actions);
+ *   <li>{@code filter_*}: every span whose {@code app.cache.hit} attribute is true dropped (about
+ *       half of them; the count is printed at setup), with scopes and resources left empty dropped
+ *       too;
+ *   <li>{@code *_editor}: {@link RequestEditor} with its validating walk (as for a request straight
+ *       from a client); {@code *_editorWalked}: without it (as in the relay, where the receiver has
+ *       walked the request already); {@code *_anchor}: protobuf-java. Each result is released
+ *       (editor) or its size read (anchor).
  * </ul>
- * {@code -prof gc} shows the allocation per op: the editor's is the output composite and its slices,
- * nothing per span beyond them; the anchor's is the object tree and the output array.
+ *
+ * {@code -prof gc} shows the allocation per op: the editor's is the output composite and its
+ * slices, nothing per span beyond them; the anchor's is the object tree and the output array.
  *
  * <h2>How to run</h2>
+ *
  * <pre>
  * ./mvnw -B -q -pl bench -am package -DskipTests
  * java -jar bench/target/benchmarks.jar EditorBenchmark -prof gc
@@ -66,7 +72,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(
+    value = 2,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 @Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class EditorBenchmark {
@@ -81,50 +89,65 @@ public class EditorBenchmark {
   private final RequestEditor editor = RequestEditor.create();
   private final RequestEditor walkedEditor = RequestEditor.builder().validation(false).build();
 
-  private final EditPolicy attributes = new EditPolicy() {
-    private final byte[] deleted = DELETED.getBytes(StandardCharsets.UTF_8);
-    private final EncodedAttribute inserted = EncodedAttribute.of(INSERTED, "otlp4j");
+  private final EditPolicy attributes =
+      new EditPolicy() {
+        private final byte[] deleted = DELETED.getBytes(StandardCharsets.UTF_8);
+        private final EncodedAttribute inserted = EncodedAttribute.of(INSERTED, "otlp4j");
 
-    @Override
-    public boolean visits(ElementView.Kind kind) {
-      return kind == ElementView.Kind.SPAN;
-    }
+        @Override
+        public boolean visits(ElementView.Kind kind) {
+          return kind == ElementView.Kind.SPAN;
+        }
 
-    @Override
-    public Decision span(ElementView span) {
-      AttributeList list = span.attributes();
-      list.removeAll(deleted);
-      list.insert(inserted);
-      return Decision.KEEP;
-    }
-  };
+        @Override
+        public Decision span(ElementView span) {
+          AttributeList list = span.attributes();
+          list.removeAll(deleted);
+          list.insert(inserted);
+          return Decision.KEEP;
+        }
+      };
 
-  private final EditPolicy filter = new EditPolicy() {
-    private final byte[] key = FILTERED.getBytes(StandardCharsets.UTF_8);
+  private final EditPolicy filter =
+      new EditPolicy() {
+        private final byte[] key = FILTERED.getBytes(StandardCharsets.UTF_8);
 
-    @Override
-    public boolean visits(ElementView.Kind kind) {
-      return kind == ElementView.Kind.SPAN;
-    }
+        @Override
+        public boolean visits(ElementView.Kind kind) {
+          return kind == ElementView.Kind.SPAN;
+        }
 
-    @Override
-    public Decision span(ElementView span) {
-      return span.attribute(key).boolValue() ? Decision.DROP : Decision.KEEP;
-    }
-  };
+        @Override
+        public Decision span(ElementView span) {
+          return span.attribute(key).boolValue() ? Decision.DROP : Decision.KEEP;
+        }
+      };
 
-  private static final KeyValue INSERTED_KV = KeyValue.newBuilder().setKey(INSERTED)
-      .setValue(AnyValue.newBuilder().setStringValue("otlp4j")).build();
+  private static final KeyValue INSERTED_KV =
+      KeyValue.newBuilder()
+          .setKey(INSERTED)
+          .setValue(AnyValue.newBuilder().setStringValue("otlp4j"))
+          .build();
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
     byte[] bytes = OtlpGenerator.realisticTraces(spans).toByteArray();
     request = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
     ByteBuf filtered = editor.edit(Signal.TRACES, request, filter);
-    int kept = ExportTraceServiceRequest.parseFrom(filtered.nioBuffer()).getResourceSpans(0).getScopeSpans(0)
-        .getSpansCount();
+    int kept =
+        ExportTraceServiceRequest.parseFrom(filtered.nioBuffer())
+            .getResourceSpans(0)
+            .getScopeSpans(0)
+            .getSpansCount();
     filtered.release();
-    System.out.println("\nspans=" + spans + ": bytes per op = " + bytes.length + "; filter keeps " + kept + " spans");
+    System.out.println(
+        "\nspans="
+            + spans
+            + ": bytes per op = "
+            + bytes.length
+            + "; filter keeps "
+            + kept
+            + " spans");
   }
 
   @TearDown(Level.Trial)
@@ -144,7 +167,8 @@ public class EditorBenchmark {
 
   @Benchmark
   public int attributes_anchor() throws IOException {
-    ExportTraceServiceRequest.Builder b = ExportTraceServiceRequest.parseFrom(request.nioBuffer()).toBuilder();
+    ExportTraceServiceRequest.Builder b =
+        ExportTraceServiceRequest.parseFrom(request.nioBuffer()).toBuilder();
     for (ResourceSpans.Builder rs : b.getResourceSpansBuilderList()) {
       for (ScopeSpans.Builder ss : rs.getScopeSpansBuilderList()) {
         for (Span.Builder span : ss.getSpansBuilderList()) {
@@ -178,7 +202,8 @@ public class EditorBenchmark {
 
   @Benchmark
   public int filter_anchor() throws IOException {
-    ExportTraceServiceRequest.Builder b = ExportTraceServiceRequest.parseFrom(request.nioBuffer()).toBuilder();
+    ExportTraceServiceRequest.Builder b =
+        ExportTraceServiceRequest.parseFrom(request.nioBuffer()).toBuilder();
     Iterator<ResourceSpans.Builder> resources = b.getResourceSpansBuilderList().iterator();
     List<ResourceSpans> keptResources = new ArrayList<>();
     while (resources.hasNext()) {

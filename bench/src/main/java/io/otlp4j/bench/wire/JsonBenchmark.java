@@ -24,31 +24,36 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * OTLP/JSON transcoding of a realistic 512-span trace request ({@link OtlpGenerator#realisticTraces(int)},
- * about 200 KB of protobuf), both ways, {@link OtlpJson} against protobuf-java-util's {@link JsonFormat}
- * (the anchor: what a Java receiver or exporter would otherwise use).
+ * OTLP/JSON transcoding of a realistic 512-span trace request ({@link
+ * OtlpGenerator#realisticTraces(int)}, about 200 KB of protobuf), both ways, {@link OtlpJson}
+ * against protobuf-java-util's {@link JsonFormat} (the anchor: what a Java receiver or exporter
+ * would otherwise use).
  *
  * <h2>What each benchmark does (one operation = one whole request)</h2>
+ *
  * <ul>
- *   <li>{@code jsonToProtobuf_otlp4j}: UTF-8 OTLP/JSON bytes → protobuf {@code byte[]}
- *       ({@link OtlpJson#toProtobuf(Signal, byte[])}, a fresh writer and output array per call).</li>
- *   <li>{@code jsonToProtobuf_otlp4jReusedWriter}: the same into a {@link ProtoWriter} reset and reused
- *       across calls, as a server handling request after request on one thread would.</li>
+ *   <li>{@code jsonToProtobuf_otlp4j}: UTF-8 OTLP/JSON bytes → protobuf {@code byte[]} ({@link
+ *       OtlpJson#toProtobuf(Signal, byte[])}, a fresh writer and output array per call).
+ *   <li>{@code jsonToProtobuf_otlp4jReusedWriter}: the same into a {@link ProtoWriter} reset and
+ *       reused across calls, as a server handling request after request on one thread would.
  *   <li>{@code jsonToProtobuf_jsonFormat}: UTF-8 JSON bytes → {@code String} → {@code
- *       JsonFormat.parser().merge(json, builder)} → {@code build().toByteArray()}. JsonFormat gets the
- *       same request printed by its own printer (ids in base64, the form protobuf's JSON mapping gives
- *       {@code bytes}; it cannot read OTLP's hex ids), compact, so both parsers read the same content
- *       in the encoding each understands (the JsonFormat input is slightly smaller: base64 ids are
- *       shorter than hex).</li>
- *   <li>{@code protobufToJson_otlp4j}: protobuf {@code byte[]} → UTF-8 OTLP/JSON, written into a reused
- *       {@code ByteArrayOutputStream}.</li>
+ *       JsonFormat.parser().merge(json, builder)} → {@code build().toByteArray()}. JsonFormat gets
+ *       the same request printed by its own printer (ids in base64, the form protobuf's JSON
+ *       mapping gives {@code bytes}; it cannot read OTLP's hex ids), compact, so both parsers read
+ *       the same content in the encoding each understands (the JsonFormat input is slightly
+ *       smaller: base64 ids are shorter than hex).
+ *   <li>{@code protobufToJson_otlp4j}: protobuf {@code byte[]} → UTF-8 OTLP/JSON, written into a
+ *       reused {@code ByteArrayOutputStream}.
  *   <li>{@code protobufToJson_jsonFormat}: protobuf {@code byte[]} → {@code parseFrom} → {@code
- *       JsonFormat.printer().omittingInsignificantWhitespace().print} → UTF-8 bytes.</li>
+ *       JsonFormat.printer().omittingInsignificantWhitespace().print} → UTF-8 bytes.
  * </ul>
- * The goal is at least 3× JsonFormat's speed (a third of its time per operation) in both directions; {@code -prof gc} shows the
- * allocation per operation ({@code gc.alloc.rate.norm}) as well.
+ *
+ * The goal is at least 3× JsonFormat's speed (a third of its time per operation) in both
+ * directions; {@code -prof gc} shows the allocation per operation ({@code gc.alloc.rate.norm}) as
+ * well.
  *
  * <h2>How to run</h2>
+ *
  * <pre>
  * ./mvnw -B -q -pl bench -am package -DskipTests
  * java -jar bench/target/benchmarks.jar JsonBenchmark -prof gc
@@ -59,7 +64,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(
+    value = 2,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 @Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class JsonBenchmark {
@@ -85,7 +92,8 @@ public class JsonBenchmark {
     jsonOut = new ByteArrayOutputStream(otlpJson.length + 1024);
 
     // Both sides must stand for the same message, or the comparison means nothing.
-    if (!ExportTraceServiceRequest.parseFrom(OtlpJson.toProtobuf(Signal.TRACES, otlpJson)).equals(request)
+    if (!ExportTraceServiceRequest.parseFrom(OtlpJson.toProtobuf(Signal.TRACES, otlpJson))
+            .equals(request)
         || !ExportTraceServiceRequest.parseFrom(jsonToProtobuf_jsonFormat()).equals(request)) {
       throw new IllegalStateException("the benchmark inputs do not encode the same request");
     }
@@ -119,6 +127,8 @@ public class JsonBenchmark {
 
   @Benchmark
   public byte[] protobufToJson_jsonFormat() throws InvalidProtocolBufferException {
-    return jsonFormatPrinter.print(ExportTraceServiceRequest.parseFrom(protobuf)).getBytes(StandardCharsets.UTF_8);
+    return jsonFormatPrinter
+        .print(ExportTraceServiceRequest.parseFrom(protobuf))
+        .getBytes(StandardCharsets.UTF_8);
   }
 }

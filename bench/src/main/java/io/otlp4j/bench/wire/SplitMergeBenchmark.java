@@ -27,23 +27,26 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What it costs to cut a request into parts ({@link RequestSplitter}), to merge requests into one
- * ({@link RequestMerger}) and to rewrite resource attributes ({@link ResourceRewrite}), all zero-copy
- * for the items, on a realistic trace request held in a pooled direct {@code ByteBuf}.
+ * ({@link RequestMerger}) and to rewrite resource attributes ({@link ResourceRewrite}), all
+ * zero-copy for the items, on a realistic trace request held in a pooled direct {@code ByteBuf}.
  *
  * <h2>What is measured</h2>
+ *
  * <ul>
- *   <li>{@code split}: a request of {@code spans} spans cut into parts of {@code spansPerPart} spans
- *       (including its validation by the walker), and the parts released;
- *   <li>{@code merge}: the same request's bytes as eight separate requests merged into one composite
- *       buffer, and released;
- *   <li>{@code rewrite}: {@code service.name} upserted and {@code host.name} deleted in every resource
- *       (including validation), and the result released.
+ *   <li>{@code split}: a request of {@code spans} spans cut into parts of {@code spansPerPart}
+ *       spans (including its validation by the walker), and the parts released;
+ *   <li>{@code merge}: the same request's bytes as eight separate requests merged into one
+ *       composite buffer, and released;
+ *   <li>{@code rewrite}: {@code service.name} upserted and {@code host.name} deleted in every
+ *       resource (including validation), and the result released.
  * </ul>
+ *
  * Each operation handles the whole request once, so its size is the bytes per op, printed at setup:
- * cost per MB = score (µs/op) × 1,048,576 / bytes per op. {@code -prof gc} shows the allocation per op
- * (composite buffers and slices, independent of the items' size).
+ * cost per MB = score (µs/op) × 1,048,576 / bytes per op. {@code -prof gc} shows the allocation per
+ * op (composite buffers and slices, independent of the items' size).
  *
  * <h2>How to run</h2>
+ *
  * <pre>
  * ./mvnw -B -q -pl bench -am package -DskipTests
  * java -jar bench/target/benchmarks.jar SplitMergeBenchmark -prof gc
@@ -54,7 +57,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(
+    value = 2,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 @Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class SplitMergeBenchmark {
@@ -68,22 +73,35 @@ public class SplitMergeBenchmark {
   private ByteBuf request;
   private final List<ByteBuf> pieces = new ArrayList<>();
   private RequestSplitter splitter;
-  private final ResourceRewrite rewrite = ResourceRewrite.builder()
-      .upsert("service.name", "renamed-service").delete("host.name").build();
+  private final ResourceRewrite rewrite =
+      ResourceRewrite.builder()
+          .upsert("service.name", "renamed-service")
+          .delete("host.name")
+          .build();
 
   @Setup(Level.Trial)
   public void setUp() {
     byte[] bytes = OtlpGenerator.realisticTraces(spans).toByteArray();
     request = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
     splitter = RequestSplitter.builder().maxItems(spansPerPart).build();
-    for (ByteBuf part : RequestSplitter.builder().maxItems(Math.max(1, spans / 8)).build()
-        .split(Signal.TRACES, request)) {
-      ByteBuf copy = PooledByteBufAllocator.DEFAULT.directBuffer(part.readableBytes()).writeBytes(part);
+    for (ByteBuf part :
+        RequestSplitter.builder()
+            .maxItems(Math.max(1, spans / 8))
+            .build()
+            .split(Signal.TRACES, request)) {
+      ByteBuf copy =
+          PooledByteBufAllocator.DEFAULT.directBuffer(part.readableBytes()).writeBytes(part);
       part.release();
       pieces.add(copy);
     }
-    System.out.println("\nspans=" + spans + ": bytes per op = " + bytes.length + " (merge: " + pieces.size()
-        + " requests)");
+    System.out.println(
+        "\nspans="
+            + spans
+            + ": bytes per op = "
+            + bytes.length
+            + " (merge: "
+            + pieces.size()
+            + " requests)");
   }
 
   @TearDown(Level.Trial)

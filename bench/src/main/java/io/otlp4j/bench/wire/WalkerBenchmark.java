@@ -27,34 +27,39 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * What it costs to validate and count an encoded OTLP export request with {@link OtlpWalker}, against
- * the anchor a user would otherwise pick: protobuf-java's {@code Export*ServiceRequest.parseFrom} on
- * the same bytes.
+ * What it costs to validate and count an encoded OTLP export request with {@link OtlpWalker},
+ * against the anchor a user would otherwise pick: protobuf-java's {@code
+ * Export*ServiceRequest.parseFrom} on the same bytes.
  *
  * <h2>What is measured</h2>
- * One operation is one whole request: the realistic payloads of {@link OtlpGenerator}
- * ({@code realisticTraces}, {@code realisticMetrics}, {@code realisticLogs}) with {@code items} spans,
- * data points or log records (1, 64, 512). The walker reads the request from a {@code byte[]} (as
- * {@code parseFrom} does) and from a pooled direct {@code ByteBuf} (as the relay holds it); both do the
- * full validation (structure, UTF-8 of every string, nesting) and the counting. Scores are per request
- * (microseconds per op); divide by {@code items} for the cost per item, and read the request size
- * printed at setup ({@code bytes per op}) for the throughput in MB/s. Run with {@code -prof gc} to see
- * {@code gc.alloc.rate.norm}: the walker allocates only its summary and a {@code ByteBuffer} view
- * (under 150 B per request), {@code parseFrom} the whole object tree.
+ *
+ * One operation is one whole request: the realistic payloads of {@link OtlpGenerator} ({@code
+ * realisticTraces}, {@code realisticMetrics}, {@code realisticLogs}) with {@code items} spans, data
+ * points or log records (1, 64, 512). The walker reads the request from a {@code byte[]} (as {@code
+ * parseFrom} does) and from a pooled direct {@code ByteBuf} (as the relay holds it); both do the
+ * full validation (structure, UTF-8 of every string, nesting) and the counting. Scores are per
+ * request (microseconds per op); divide by {@code items} for the cost per item, and read the
+ * request size printed at setup ({@code bytes per op}) for the throughput in MB/s. Run with {@code
+ * -prof gc} to see {@code gc.alloc.rate.norm}: the walker allocates only its summary and a {@code
+ * ByteBuffer} view (under 150 B per request), {@code parseFrom} the whole object tree.
  *
  * <h2>How to run</h2>
+ *
  * <pre>
  * ./mvnw -B -q -pl bench -am package -DskipTests
  * java -jar bench/target/benchmarks.jar WalkerBenchmark -prof gc
  * # quick smoke run:
  * java -jar bench/target/benchmarks.jar WalkerBenchmark -f 1 -wi 1 -i 2 -w 1s -r 1s -prof gc
  * </pre>
+ *
  * The goal: the walker at least 50 times faster than {@code parseFrom}, and about 0 B/op.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(
+    value = 2,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 @Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class WalkerBenchmark {
@@ -86,7 +91,8 @@ public class WalkerBenchmark {
     bytes = request.toByteArray();
     direct = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
     WalkSummary summary = walker.walk(signal, bytes);
-    System.out.println("\n" + signal + " items=" + items + ": bytes per op = " + bytes.length + ", " + summary);
+    System.out.println(
+        "\n" + signal + " items=" + items + ": bytes per op = " + bytes.length + ", " + summary);
   }
 
   @TearDown(Level.Trial)

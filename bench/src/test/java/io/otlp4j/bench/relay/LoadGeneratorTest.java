@@ -11,8 +11,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The report's spans and MB/s are counted at the upstream sink from payload bytes; that is only right
- * if every export the load generator counts as a success arrived there whole, once.
+ * The report's spans and MB/s are counted at the upstream sink from payload bytes; that is only
+ * right if every export the load generator counts as a success arrived there whole, once.
  */
 @Timeout(60)
 class LoadGeneratorTest {
@@ -24,9 +24,10 @@ class LoadGeneratorTest {
     byte[] payload = request.toByteArray();
     try (CountingUpstream upstream = new CountingUpstream(1)) {
       int port = protocol.equals("grpc") ? upstream.grpcPort() : upstream.httpPort();
-      try (LoadGenerator load = protocol.equals("grpc")
-          ? LoadGenerator.grpc(port, 4, payload, 1, 50)
-          : LoadGenerator.http(port, 4, payload, 1, 50)) {
+      try (LoadGenerator load =
+          protocol.equals("grpc")
+              ? LoadGenerator.grpc(port, 4, payload, 1, 50)
+              : LoadGenerator.http(port, 4, payload, 1, 50)) {
         load.startClosedLoop();
         await().atMost(Duration.ofSeconds(30)).until(() -> load.succeeded() >= 50);
         load.stop();
@@ -43,9 +44,10 @@ class LoadGeneratorTest {
     byte[] payload = OtlpGenerator.realisticTraces(10).toByteArray();
     try (CountingUpstream upstream = new CountingUpstream(1)) {
       int port = protocol.equals("grpc") ? upstream.grpcPort() : upstream.httpPort();
-      try (LoadGenerator load = protocol.equals("grpc")
-          ? LoadGenerator.grpc(port, 2, payload, 1, 50)
-          : LoadGenerator.http(port, 2, payload, 1, 50)) {
+      try (LoadGenerator load =
+          protocol.equals("grpc")
+              ? LoadGenerator.grpc(port, 2, payload, 1, 50)
+              : LoadGenerator.http(port, 2, payload, 1, 50)) {
         load.startOpenLoop(200);
         await().atMost(Duration.ofSeconds(30)).until(() -> load.succeeded() >= 40);
         load.stop();

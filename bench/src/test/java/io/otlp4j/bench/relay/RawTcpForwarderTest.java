@@ -36,24 +36,28 @@ class RawTcpForwarderTest {
   void startEchoUpstream() throws IOException {
     echo = new ServerSocket();
     echo.bind(new InetSocketAddress("127.0.0.1", 0));
-    threads.submit(() -> {
-      while (!echo.isClosed()) {
-        Socket s;
-        try {
-          s = echo.accept();
-        } catch (IOException closed) {
-          return null;
-        }
-        upstreamConnections.incrementAndGet();
-        threads.submit(() -> {
-          try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
-            in.transferTo(out); // echo until the client half-closes
+    threads.submit(
+        () -> {
+          while (!echo.isClosed()) {
+            Socket s;
+            try {
+              s = echo.accept();
+            } catch (IOException closed) {
+              return null;
+            }
+            upstreamConnections.incrementAndGet();
+            threads.submit(
+                () -> {
+                  try (s;
+                      InputStream in = s.getInputStream();
+                      OutputStream out = s.getOutputStream()) {
+                    in.transferTo(out); // echo until the client half-closes
+                  }
+                  return null;
+                });
           }
           return null;
         });
-      }
-      return null;
-    });
   }
 
   @AfterEach
@@ -65,27 +69,34 @@ class RawTcpForwarderTest {
 
   @Test
   void forwardsEveryByteUnchangedBothWaysOverOneUpstreamConnectionPerClient() throws Exception {
-    try (RawTcpForwarder forwarder = RawTcpForwarder.start((InetSocketAddress) echo.getLocalSocketAddress(), 2)) {
+    try (RawTcpForwarder forwarder =
+        RawTcpForwarder.start((InetSocketAddress) echo.getLocalSocketAddress(), 2)) {
       List<Future<byte[][]>> exchanges = new ArrayList<>();
       for (int c = 0; c < CLIENTS; c++) {
         byte[] sent = new byte[BYTES];
         new Random(c).nextBytes(sent);
-        exchanges.add(threads.submit(() -> {
-          try (Socket s = new Socket("127.0.0.1", forwarder.port())) {
-            Future<?> writer = threads.submit(() -> {
-              OutputStream out = s.getOutputStream();
-              for (int off = 0; off < sent.length; off += 7919) { // odd chunks, split across reads
-                out.write(sent, off, Math.min(7919, sent.length - off));
-              }
-              out.flush();
-              return null;
-            });
-            byte[] received = new byte[BYTES];
-            new DataInputStream(s.getInputStream()).readFully(received);
-            writer.get();
-            return new byte[][] {sent, received};
-          }
-        }));
+        exchanges.add(
+            threads.submit(
+                () -> {
+                  try (Socket s = new Socket("127.0.0.1", forwarder.port())) {
+                    Future<?> writer =
+                        threads.submit(
+                            () -> {
+                              OutputStream out = s.getOutputStream();
+                              for (int off = 0;
+                                  off < sent.length;
+                                  off += 7919) { // odd chunks, split across reads
+                                out.write(sent, off, Math.min(7919, sent.length - off));
+                              }
+                              out.flush();
+                              return null;
+                            });
+                    byte[] received = new byte[BYTES];
+                    new DataInputStream(s.getInputStream()).readFully(received);
+                    writer.get();
+                    return new byte[][] {sent, received};
+                  }
+                }));
       }
       for (Future<byte[][]> exchange : exchanges) {
         byte[][] pair = exchange.get(20, TimeUnit.SECONDS);

@@ -11,8 +11,8 @@ import org.jctools.queues.MpscArrayQueue;
  *
  * <p>Every queue returned here is bounded and array-backed, with its capacity rounded up to a power
  * of two (JCTools indexes with a mask). {@link Queue#offer} returns {@code false} when the queue is
- * full and never blocks or allocates; {@code null} elements are refused with a
- * {@link NullPointerException}. {@link Queue#size()} is an estimate while producers and consumers run.
+ * full and never blocks or allocates; {@code null} elements are refused with a {@link
+ * NullPointerException}. {@link Queue#size()} is an estimate while producers and consumers run.
  *
  * <p>Not part of the public API: free to change between releases.
  */
@@ -27,9 +27,9 @@ public final class Queues {
   private Queues() {}
 
   /**
-   * A bounded queue for many producers and <em>one</em> consumer. Any thread may call
-   * {@code offer}; {@code poll}, {@code peek} and {@code clear} must be called by one consumer thread
-   * at a time (a handover between consumers needs a happens-before edge, such as a lock or a volatile
+   * A bounded queue for many producers and <em>one</em> consumer. Any thread may call {@code
+   * offer}; {@code poll}, {@code peek} and {@code clear} must be called by one consumer thread at a
+   * time (a handover between consumers needs a happens-before edge, such as a lock or a volatile
    * flag). When full, {@code offer} returns {@code false}.
    */
   public static <E> Queue<E> mpscArray(int capacity) {
@@ -44,7 +44,10 @@ public final class Queues {
     return new MpmcArrayQueue<>(roundCapacity(capacity));
   }
 
-  /** The capacity a queue created with {@code requested} actually has: the next power of two, at least 2. */
+  /**
+   * The capacity a queue created with {@code requested} actually has: the next power of two, at
+   * least 2.
+   */
   public static int roundCapacity(int requested) {
     if (requested < 1 || requested > MAX_CAPACITY) {
       throw new IllegalArgumentException(

@@ -21,12 +21,14 @@ class FaultInjectionTest {
   @Test
   void anInstalledHookSeesEveryCheckAndThrowsUntilClosed() {
     List<Stage> seen = new ArrayList<>();
-    try (FaultInjection.Installed installed = FaultInjection.install(stage -> {
-      seen.add(stage);
-      if (stage == Stage.SPLIT) {
-        throw new IllegalStateException("injected");
-      }
-    })) {
+    try (FaultInjection.Installed installed =
+        FaultInjection.install(
+            stage -> {
+              seen.add(stage);
+              if (stage == Stage.SPLIT) {
+                throw new IllegalStateException("injected");
+              }
+            })) {
       FaultInjection.check(Stage.BATCH);
       assertThatThrownBy(() -> FaultInjection.check(Stage.SPLIT)).hasMessage("injected");
     }
@@ -36,9 +38,10 @@ class FaultInjectionTest {
 
   @Test
   void oneHookAtATime() {
-    try (FaultInjection.Installed installed = FaultInjection.install(stage -> { })) {
-      assertThatThrownBy(() -> FaultInjection.install(stage -> { })).isInstanceOf(IllegalStateException.class);
+    try (FaultInjection.Installed installed = FaultInjection.install(stage -> {})) {
+      assertThatThrownBy(() -> FaultInjection.install(stage -> {}))
+          .isInstanceOf(IllegalStateException.class);
     }
-    FaultInjection.install(stage -> { }).close(); // the first one's close freed the seam
+    FaultInjection.install(stage -> {}).close(); // the first one's close freed the seam
   }
 }

@@ -18,8 +18,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Cli.Version.class,
     description = "A fast, resilient OpenTelemetry Protocol (OTLP) pipeline for the JVM.",
-    subcommands = {RunCommand.class, ValidateCommand.class, InspectCommand.class, ConvertCommand.class,
-        SendCommand.class})
+    subcommands = {
+      RunCommand.class,
+      ValidateCommand.class,
+      InspectCommand.class,
+      ConvertCommand.class,
+      SendCommand.class
+    })
 public final class Cli {
   public static final int EXIT_OK = 0;
   public static final int EXIT_IO_ERROR = 1;
@@ -27,50 +32,63 @@ public final class Cli {
 
   private Cli() {}
 
-  /** Runs the command line with the given streams and returns the exit code; never calls System.exit. */
+  /**
+   * Runs the command line with the given streams and returns the exit code; never calls
+   * System.exit.
+   */
   public static int execute(String[] args, InputStream in, PrintStream out, PrintStream err) {
     Streams streams = new Streams(in, out, err);
-    CommandLine commandLine = new CommandLine(new Cli(), new CommandLine.IFactory() {
-      @Override
-      public <K> K create(Class<K> type) throws Exception {
-        if (type == InspectCommand.class) {
-          return type.cast(new InspectCommand(streams));
-        }
-        if (type == ConvertCommand.class) {
-          return type.cast(new ConvertCommand(streams));
-        }
-        if (type == RunCommand.class) {
-          return type.cast(new RunCommand(streams));
-        }
-        if (type == SendCommand.class) {
-          return type.cast(new SendCommand(streams));
-        }
-        if (type == ValidateCommand.class) {
-          return type.cast(new ValidateCommand(streams));
-        }
-        return CommandLine.defaultFactory().create(type);
-      }
-    });
+    CommandLine commandLine =
+        new CommandLine(
+            new Cli(),
+            new CommandLine.IFactory() {
+              @Override
+              public <K> K create(Class<K> type) throws Exception {
+                if (type == InspectCommand.class) {
+                  return type.cast(new InspectCommand(streams));
+                }
+                if (type == ConvertCommand.class) {
+                  return type.cast(new ConvertCommand(streams));
+                }
+                if (type == RunCommand.class) {
+                  return type.cast(new RunCommand(streams));
+                }
+                if (type == SendCommand.class) {
+                  return type.cast(new SendCommand(streams));
+                }
+                if (type == ValidateCommand.class) {
+                  return type.cast(new ValidateCommand(streams));
+                }
+                return CommandLine.defaultFactory().create(type);
+              }
+            });
     // The platform charset, named: the same one a PrintStream made without a charset encodes with.
-    commandLine.setOut(new PrintWriter(new OutputStreamWriter(out, Charset.defaultCharset()), true));
-    commandLine.setErr(new PrintWriter(new OutputStreamWriter(err, Charset.defaultCharset()), true));
-    commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      String name = cmd.getCommandName();
-      if (e instanceof BadInputException || e instanceof WireFormatException) {
-        err.println("otlp4j " + name + ": " + e.getMessage());
-        return EXIT_BAD_INPUT;
-      }
-      if (e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException) {
-        err.println("otlp4j " + name + ": " + e.getMessage());
-        return EXIT_IO_ERROR;
-      }
-      throw e;
-    });
-    commandLine.setParameterExceptionHandler((e, args2) -> {
-      err.println("otlp4j: " + e.getMessage());
-      err.println("Try 'otlp4j " + e.getCommandLine().getCommandName() + " --help' for more information.");
-      return EXIT_BAD_INPUT;
-    });
+    commandLine.setOut(
+        new PrintWriter(new OutputStreamWriter(out, Charset.defaultCharset()), true));
+    commandLine.setErr(
+        new PrintWriter(new OutputStreamWriter(err, Charset.defaultCharset()), true));
+    commandLine.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          String name = cmd.getCommandName();
+          if (e instanceof BadInputException || e instanceof WireFormatException) {
+            err.println("otlp4j " + name + ": " + e.getMessage());
+            return EXIT_BAD_INPUT;
+          }
+          if (e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException) {
+            err.println("otlp4j " + name + ": " + e.getMessage());
+            return EXIT_IO_ERROR;
+          }
+          throw e;
+        });
+    commandLine.setParameterExceptionHandler(
+        (e, args2) -> {
+          err.println("otlp4j: " + e.getMessage());
+          err.println(
+              "Try 'otlp4j "
+                  + e.getCommandLine().getCommandName()
+                  + " --help' for more information.");
+          return EXIT_BAD_INPUT;
+        });
     if (args.length == 0) {
       commandLine.usage(out);
       return EXIT_BAD_INPUT;

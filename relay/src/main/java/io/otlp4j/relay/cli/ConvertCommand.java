@@ -17,24 +17,37 @@ import picocli.CommandLine.Parameters;
     name = "convert",
     mixinStandardHelpOptions = true,
     description = {
-        "Converts one OTLP export request (traces, metrics or logs) between OTLP/JSON and protobuf.",
-        "The input is validated first; the output is written only when the whole input is good."})
+      "Converts one OTLP export request (traces, metrics or logs) between OTLP/JSON and protobuf.",
+      "The input is validated first; the output is written only when the whole input is good."
+    })
 final class ConvertCommand implements Callable<Integer> {
-  enum Target { json, proto }
+  enum Target {
+    json,
+    proto
+  }
 
   private final Cli.Streams streams;
 
   @Option(names = "--to", required = true, paramLabel = "FORMAT", description = "json or proto.")
   Target to;
 
-  @Option(names = "--signal", paramLabel = "SIGNAL", converter = SignalConverter.class,
+  @Option(
+      names = "--signal",
+      paramLabel = "SIGNAL",
+      converter = SignalConverter.class,
       description = "traces, metrics or logs (default: detected from the content).")
   Signal signal;
 
-  @Parameters(index = "0", paramLabel = "IN", description = "The input file, or - for standard input.")
+  @Parameters(
+      index = "0",
+      paramLabel = "IN",
+      description = "The input file, or - for standard input.")
   String in;
 
-  @Parameters(index = "1", paramLabel = "OUT", description = "The output file, or - for standard output.")
+  @Parameters(
+      index = "1",
+      paramLabel = "OUT",
+      description = "The output file, or - for standard output.")
   String out;
 
   ConvertCommand(Cli.Streams streams) {
@@ -49,7 +62,8 @@ final class ConvertCommand implements Callable<Integer> {
     try {
       // Validate the whole request before writing anything: a converted file is a good file.
       OtlpWalker.create().walk(payload.signal, protobuf);
-      result = to == Target.proto ? protobuf : io.otlp4j.wire.OtlpJson.toJson(payload.signal, protobuf);
+      result =
+          to == Target.proto ? protobuf : io.otlp4j.wire.OtlpJson.toJson(payload.signal, protobuf);
     } catch (WireFormatException e) {
       throw new BadInputException(payload.name + ": " + e.getMessage());
     }
@@ -70,7 +84,8 @@ final class ConvertCommand implements Callable<Integer> {
             os.write('\n');
           }
         }
-        Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+            temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       } finally {
         Files.deleteIfExists(temp);
       }

@@ -27,7 +27,9 @@ final class ErrorKind {
   static final String TIMEOUT = "timeout";
   static final String PARTIAL_SUCCESS = "partial success";
 
-  /** The exporter describes an HTTP answer as "HTTP 429: ..." (its status exception is not public). */
+  /**
+   * The exporter describes an HTTP answer as "HTTP 429: ..." (its status exception is not public).
+   */
   private static final Pattern HTTP_STATUS = Pattern.compile("^HTTP (\\d{3})\\b");
 
   private ErrorKind() {}
@@ -56,13 +58,15 @@ final class ErrorKind {
       Status.Code code = ((StatusRuntimeException) cause).getStatus().getCode();
       return code == Status.Code.DEADLINE_EXCEEDED ? TIMEOUT : code.name();
     }
-    String message = cause != null && cause.getMessage() != null ? cause.getMessage() : result.message();
+    String message =
+        cause != null && cause.getMessage() != null ? cause.getMessage() : result.message();
     Matcher http = HTTP_STATUS.matcher(message);
     if (http.find()) {
       return "HTTP " + http.group(1);
     }
     String m = result.message().toLowerCase(Locale.ROOT);
-    if (m.startsWith("no response within") || (cause != null && cause.getClass().getSimpleName().contains("Timeout"))) {
+    if (m.startsWith("no response within")
+        || (cause != null && cause.getClass().getSimpleName().contains("Timeout"))) {
       return TIMEOUT;
     }
     if (m.startsWith("too many exports in flight")) {

@@ -14,21 +14,30 @@ import picocli.CommandLine.Parameters;
     name = "inspect",
     mixinStandardHelpOptions = true,
     description = {
-        "Prints what an OTLP export request holds: signal, resources, scopes, items and bytes.",
-        "Items are spans, metric data points (counted as the Collector counts them) or log records;",
-        "bytes is the size of the request's protobuf encoding (after transcoding, for OTLP/JSON input).",
-        "The input may be OTLP/JSON or protobuf, plain or gzip/zstd compressed."})
+      "Prints what an OTLP export request holds: signal, resources, scopes, items and bytes.",
+      "Items are spans, metric data points (counted as the Collector counts them) or log records;",
+      "bytes is the size of the request's protobuf encoding (after transcoding, for OTLP/JSON input).",
+      "The input may be OTLP/JSON or protobuf, plain or gzip/zstd compressed."
+    })
 final class InspectCommand implements Callable<Integer> {
   private final Cli.Streams streams;
 
-  @Option(names = "--json", description = "Print one JSON object with the keys signal, resources, scopes, items, bytes.")
+  @Option(
+      names = "--json",
+      description = "Print one JSON object with the keys signal, resources, scopes, items, bytes.")
   boolean json;
 
-  @Option(names = "--signal", paramLabel = "SIGNAL", converter = SignalConverter.class,
+  @Option(
+      names = "--signal",
+      paramLabel = "SIGNAL",
+      converter = SignalConverter.class,
       description = "traces, metrics or logs (default: detected from the content).")
   Signal signal;
 
-  @Parameters(index = "0", paramLabel = "FILE", description = "The payload file, or - for standard input.")
+  @Parameters(
+      index = "0",
+      paramLabel = "FILE",
+      description = "The payload file, or - for standard input.")
   String file;
 
   InspectCommand(Cli.Streams streams) {
@@ -46,18 +55,27 @@ final class InspectCommand implements Callable<Integer> {
       throw new BadInputException(payload.name + ": " + e.getMessage());
     }
     if (json) {
-      streams.out.printf("{\"signal\":\"%s\",\"resources\":%d,\"scopes\":%d,\"items\":%d,\"bytes\":%d}%n",
-          payload.signal.id(), summary.resourceCount(), summary.scopeCount(), summary.itemCount(),
+      streams.out.printf(
+          "{\"signal\":\"%s\",\"resources\":%d,\"scopes\":%d,\"items\":%d,\"bytes\":%d}%n",
+          payload.signal.id(),
+          summary.resourceCount(),
+          summary.scopeCount(),
+          summary.itemCount(),
           summary.byteCount());
     } else {
-      streams.out.printf("file:      %s (%s%s, %d bytes)%n", payload.name,
+      streams.out.printf(
+          "file:      %s (%s%s, %d bytes)%n",
+          payload.name,
           payload.format == Payload.Format.JSON ? "OTLP/JSON" : "protobuf",
-          payload.compression.encoding().equals("none") ? "" : ", " + payload.compression.encoding(),
+          payload.compression.encoding().equals("none")
+              ? ""
+              : ", " + payload.compression.encoding(),
           payload.inputBytes);
       streams.out.printf("signal:    %s%n", payload.signal.id());
       streams.out.printf("resources: %d%n", summary.resourceCount());
       streams.out.printf("scopes:    %d%n", summary.scopeCount());
-      streams.out.printf("items:     %d %s%n", summary.itemCount(), itemNoun(payload.signal, summary.itemCount()));
+      streams.out.printf(
+          "items:     %d %s%n", summary.itemCount(), itemNoun(payload.signal, summary.itemCount()));
       if (payload.signal == Signal.METRICS) {
         streams.out.printf("metrics:   %d%n", summary.metricCount());
       }

@@ -24,37 +24,42 @@ import org.HdrHistogram.Recorder;
  * fixed rate (open loop) or as fast as answers come (closed loop), and records what came back.
  *
  * <h2>Load models</h2>
- * <b>Open loop</b> ({@code rate > 0}): request {@code i} is due at {@code start + i / rate}; a task on
- * the dispatch thread sends every request that is due and schedules itself for the next one. Latency
- * is measured from the <i>due</i> time, not from when the request actually left, so a server (or a
- * client) that falls behind shows up as latency instead of silently lowering the rate (no coordinated
- * omission). At most {@code concurrency} requests are in flight: a request due while the bound is
- * reached is not sent and counts as a {@value ErrorKind#CLIENT_OVERLOADED} error, so the client never
- * queues without bound. <b>Closed loop</b> ({@code rate == 0}): {@code concurrency} requests in flight,
- * each answer sending the next; latency is measured from the send.
+ *
+ * <b>Open loop</b> ({@code rate > 0}): request {@code i} is due at {@code start + i / rate}; a task
+ * on the dispatch thread sends every request that is due and schedules itself for the next one.
+ * Latency is measured from the <i>due</i> time, not from when the request actually left, so a
+ * server (or a client) that falls behind shows up as latency instead of silently lowering the rate
+ * (no coordinated omission). At most {@code concurrency} requests are in flight: a request due
+ * while the bound is reached is not sent and counts as a {@value ErrorKind#CLIENT_OVERLOADED}
+ * error, so the client never queues without bound. <b>Closed loop</b> ({@code rate == 0}): {@code
+ * concurrency} requests in flight, each answer sending the next; latency is measured from the send.
  *
  * <h2>Threads</h2>
- * Requests are built and sent on one dispatch thread (the payload source is not thread-safe); answers
- * arrive on the exporter's I/O threads, which only count, record and hand the next closed-loop send
- * back to the dispatch thread. Counters are {@link LongAdder}s and the latency histogram an HdrHistogram
- * {@link Recorder} (wait-free for the recording threads); one reader, the thread in {@link #await},
- * takes interval snapshots for the progress line and the summary.
+ *
+ * Requests are built and sent on one dispatch thread (the payload source is not thread-safe);
+ * answers arrive on the exporter's I/O threads, which only count, record and hand the next
+ * closed-loop send back to the dispatch thread. Counters are {@link LongAdder}s and the latency
+ * histogram an HdrHistogram {@link Recorder} (wait-free for the recording threads); one reader, the
+ * thread in {@link #await}, takes interval snapshots for the progress line and the summary.
  *
  * <h2>Warm-up</h2>
+ *
  * For the first {@code warmupNanos} the run sends exactly as it will afterwards (same rate, same
  * bound on what is in flight) but counts nothing: a request due (open loop) or sent (closed loop)
- * before the warm-up ends is a warm-up request, and its answer, whenever it comes, goes only into the
- * warm-up tally ({@link Snapshot#warmupRequests}, {@link Snapshot#warmupFailed}). Without it the first
- * second of a run measures this client's own cold JIT and connection set-up: late requests that an
- * open loop charges to the endpoint. The measurement starts when the warm-up ends: its clock, its
- * rate, {@code maxRequests} and {@code durationNanos} count from there.
+ * before the warm-up ends is a warm-up request, and its answer, whenever it comes, goes only into
+ * the warm-up tally ({@link Snapshot#warmupRequests}, {@link Snapshot#warmupFailed}). Without it
+ * the first second of a run measures this client's own cold JIT and connection set-up: late
+ * requests that an open loop charges to the endpoint. The measurement starts when the warm-up ends:
+ * its clock, its rate, {@code maxRequests} and {@code durationNanos} count from there.
  *
  * <h2>Bounds</h2>
- * The run ends after {@code maxRequests} measured requests or {@code durationNanos} after the warm-up,
- * whichever comes first; then no new request is sent and the run is over once every request in flight
- * has its answer (the exporter answers each within its timeout and retries).
+ *
+ * The run ends after {@code maxRequests} measured requests or {@code durationNanos} after the
+ * warm-up, whichever comes first; then no new request is sent and the run is over once every
+ * request in flight has its answer (the exporter answers each within its timeout and retries).
  *
  * <h2>Buffer ownership</h2>
+ *
  * Each payload the source supplies is handed to {@link OtlpExporter#export} with its ownership.
  */
 final class LoadRun {
@@ -86,7 +91,8 @@ final class LoadRun {
   private final CountDownLatch done = new CountDownLatch(1);
 
   private volatile long startNanos;
-  private volatile long dispatched; // written by the dispatch thread only; warm-up requests included
+  private volatile long
+      dispatched; // written by the dispatch thread only; warm-up requests included
   private volatile long warmupDispatched; // written by the dispatch thread only
   private volatile boolean stopping;
   private volatile long endNanos;
@@ -95,8 +101,16 @@ final class LoadRun {
   private final Histogram total = new Histogram(1, MAX_LATENCY_MICROS, 3);
   private Histogram interval;
 
-  LoadRun(OtlpExporter exporter, Signal signal, int itemsPerRequest, Supplier<ByteBuf> payloads, double rate,
-      int concurrency, long maxRequests, long durationNanos, long warmupNanos) {
+  LoadRun(
+      OtlpExporter exporter,
+      Signal signal,
+      int itemsPerRequest,
+      Supplier<ByteBuf> payloads,
+      double rate,
+      int concurrency,
+      long maxRequests,
+      long durationNanos,
+      long warmupNanos) {
     this.exporter = exporter;
     this.signal = signal;
     this.itemsPerRequest = itemsPerRequest;
@@ -106,25 +120,28 @@ final class LoadRun {
     this.maxRequests = maxRequests;
     this.durationNanos = durationNanos;
     this.warmupNanos = warmupNanos;
-    this.dispatcher = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "otlp4j-send-dispatch");
-      t.setDaemon(true);
-      return t;
-    });
+    this.dispatcher =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "otlp4j-send-dispatch");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   /** Starts sending; returns at once. */
   void start() {
-    dispatcher.execute(() -> {
-      startNanos = System.nanoTime();
-      if (rate > 0) {
-        openLoopTick();
-      } else {
-        for (int i = 0; i < concurrency; i++) {
-          closedLoopNext();
-        }
-      }
-    });
+    dispatcher.execute(
+        () -> {
+          startNanos = System.nanoTime();
+          if (rate > 0) {
+            openLoopTick();
+          } else {
+            for (int i = 0; i < concurrency; i++) {
+              closedLoopNext();
+            }
+          }
+        });
   }
 
   /** Sends no more requests; those in flight still count. Any thread. */
@@ -149,7 +166,9 @@ final class LoadRun {
       long n = dispatched;
       long due = startNanos + (long) (n * 1e9 / rate);
       boolean warmup = due - startNanos < warmupNanos;
-      if (!warmup && (n - warmupDispatched >= maxRequests || due - startNanos - warmupNanos >= durationNanos)) {
+      if (!warmup
+          && (n - warmupDispatched >= maxRequests
+              || due - startNanos - warmupNanos >= durationNanos)) {
         stopDispatching();
         return;
       }
@@ -166,8 +185,13 @@ final class LoadRun {
         if (warmup) {
           warmupFailed.increment();
         } else {
-          error(ErrorKind.CLIENT_OVERLOADED, "more than " + concurrency + " requests in flight when request "
-              + (n + 1 - warmupDispatched) + " was due (raise --concurrency, or lower --rate)");
+          error(
+              ErrorKind.CLIENT_OVERLOADED,
+              "more than "
+                  + concurrency
+                  + " requests in flight when request "
+                  + (n + 1 - warmupDispatched)
+                  + " was due (raise --concurrency, or lower --rate)");
         }
         completedOne();
         continue;
@@ -183,7 +207,9 @@ final class LoadRun {
     long n = dispatched;
     long now = System.nanoTime();
     boolean warmup = now - startNanos < warmupNanos;
-    if (!warmup && (n - warmupDispatched >= maxRequests || now - startNanos - warmupNanos >= durationNanos)) {
+    if (!warmup
+        && (n - warmupDispatched >= maxRequests
+            || now - startNanos - warmupNanos >= durationNanos)) {
       stopDispatching();
       return;
     }
@@ -210,13 +236,16 @@ final class LoadRun {
       return;
     }
     int size = payload.readableBytes();
-    exporter.export(signal, payload, itemsPerRequest).whenComplete((result, e) -> {
-      if (warmup) {
-        onWarmupAnswer(e == null ? result : null);
-      } else {
-        onAnswer(dueNanos, size, e == null ? result : null);
-      }
-    });
+    exporter
+        .export(signal, payload, itemsPerRequest)
+        .whenComplete(
+            (result, e) -> {
+              if (warmup) {
+                onWarmupAnswer(e == null ? result : null);
+              } else {
+                onAnswer(dueNanos, size, e == null ? result : null);
+              }
+            });
   }
 
   private void stopDispatching() {
@@ -241,7 +270,8 @@ final class LoadRun {
   private void onAnswer(long dueNanos, int size, Outcome result) {
     long micros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - dueNanos);
     inFlight.decrementAndGet();
-    if (result == null) { // the exporter promises never to complete exceptionally; count it if it does
+    if (result
+        == null) { // the exporter promises never to complete exceptionally; count it if it does
       error("other", "the export failed without a result");
     } else if (result.isSuccess()) {
       latency.recordValue(Math.max(1, Math.min(MAX_LATENCY_MICROS, micros)));
@@ -251,7 +281,8 @@ final class LoadRun {
       if (result.kind() == Outcome.Kind.PARTIALLY_ACCEPTED) {
         // In the error table (items were lost), but the request itself succeeded.
         rejectedItems.add(result.rejectedItems());
-        countError(ErrorKind.PARTIAL_SUCCESS, result.rejectedItems() + " rejected: " + result.message());
+        countError(
+            ErrorKind.PARTIAL_SUCCESS, result.rejectedItems() + " rejected: " + result.message());
       }
     } else {
       error(ErrorKind.of(result), result.message());
@@ -307,9 +338,21 @@ final class LoadRun {
     errors.forEach((k, v) -> errorCounts.put(k, v.sum()));
     long warmupSent = warmupDispatched;
     long measureStart = startNanos + warmupNanos;
-    return new Snapshot(dispatched - warmupSent, succeeded.sum(), failed.sum(),
-        items.sum(), rejectedItems.sum(), bytes.sum(), Math.max(1, end - measureStart), total.copy(), errorCounts,
-        new TreeMap<>(errorSamples), end - startNanos < warmupNanos, warmupNanos, warmupSent, warmupFailed.sum());
+    return new Snapshot(
+        dispatched - warmupSent,
+        succeeded.sum(),
+        failed.sum(),
+        items.sum(),
+        rejectedItems.sum(),
+        bytes.sum(),
+        Math.max(1, end - measureStart),
+        total.copy(),
+        errorCounts,
+        new TreeMap<>(errorSamples),
+        end - startNanos < warmupNanos,
+        warmupNanos,
+        warmupSent,
+        warmupFailed.sum());
   }
 
   /** What a run has done so far. Immutable once taken. */
@@ -324,18 +367,34 @@ final class LoadRun {
     final Histogram latencyMicros;
     final Map<String, Long> errors;
     final Map<String, String> errorSamples;
+
     /** Whether the run is still warming up (nothing measured yet). */
     final boolean warmingUp;
+
     /** How long the warm-up lasts (0: none). */
     final long warmupNanos;
+
     /** Warm-up requests sent (or due while the in-flight bound was reached), not counted above. */
     final long warmupRequests;
+
     /** Warm-up requests that failed (so far), not counted above. */
     final long warmupFailed;
 
-    Snapshot(long requests, long succeeded, long failed, long items, long rejectedItems, long bytes,
-        long elapsedNanos, Histogram latencyMicros, Map<String, Long> errors, Map<String, String> errorSamples,
-        boolean warmingUp, long warmupNanos, long warmupRequests, long warmupFailed) {
+    Snapshot(
+        long requests,
+        long succeeded,
+        long failed,
+        long items,
+        long rejectedItems,
+        long bytes,
+        long elapsedNanos,
+        Histogram latencyMicros,
+        Map<String, Long> errors,
+        Map<String, String> errorSamples,
+        boolean warmingUp,
+        long warmupNanos,
+        long warmupRequests,
+        long warmupFailed) {
       this.requests = requests;
       this.succeeded = succeeded;
       this.failed = failed;

@@ -19,21 +19,34 @@ import java.util.stream.Collectors;
  * or detected.
  */
 final class Payload {
-  /** The most a command reads or decompresses: a guard against a compression bomb on the command line. */
+  /**
+   * The most a command reads or decompresses: a guard against a compression bomb on the command
+   * line.
+   */
   static final long MAX_BYTES = 1L << 30;
 
-  enum Format { JSON, PROTOBUF }
+  enum Format {
+    JSON,
+    PROTOBUF
+  }
 
   final String name;
   final Format format;
   final Compression compression;
   final Signal signal;
+
   /** The bytes as read, before decompression. */
   final long inputBytes;
+
   /** The payload, decompressed, in its own format. */
   final byte[] bytes;
 
-  private Payload(String name, Format format, Compression compression, Signal signal, long inputBytes,
+  private Payload(
+      String name,
+      Format format,
+      Compression compression,
+      Signal signal,
+      long inputBytes,
       byte[] bytes) {
     this.name = name;
     this.format = format;
@@ -70,8 +83,10 @@ final class Payload {
       if (format == Format.JSON) {
         signal = OtlpJson.detectJsonSignal(bytes);
         if (signal == null) {
-          throw new BadInputException(name + ": cannot tell which signal this OTLP/JSON request holds;"
-              + " give it with --signal traces|metrics|logs");
+          throw new BadInputException(
+              name
+                  + ": cannot tell which signal this OTLP/JSON request holds;"
+                  + " give it with --signal traces|metrics|logs");
         }
       } else {
         Set<Signal> candidates = SignalDetector.candidates(bytes);
@@ -84,7 +99,10 @@ final class Payload {
     return new Payload(name, format, compression, signal, raw.length, bytes);
   }
 
-  /** Why a protobuf request's signal is not known: no signal reads it, or several read it equally well. */
+  /**
+   * Why a protobuf request's signal is not known: no signal reads it, or several read it equally
+   * well.
+   */
   private static String undecided(Set<Signal> candidates) {
     if (candidates.isEmpty()) {
       return "not a valid protobuf request of any signal (traces, metrics or logs); give the signal with"
@@ -105,7 +123,10 @@ final class Payload {
     if (b.length >= 2 && (b[0] & 0xFF) == 0x1F && (b[1] & 0xFF) == 0x8B) {
       return Compression.GZIP;
     }
-    if (b.length >= 4 && (b[0] & 0xFF) == 0x28 && (b[1] & 0xFF) == 0xB5 && (b[2] & 0xFF) == 0x2F
+    if (b.length >= 4
+        && (b[0] & 0xFF) == 0x28
+        && (b[1] & 0xFF) == 0xB5
+        && (b[2] & 0xFF) == 0x2F
         && (b[3] & 0xFF) == 0xFD) {
       return Compression.ZSTD;
     }
@@ -113,8 +134,8 @@ final class Payload {
   }
 
   /**
-   * OTLP/JSON is an object, so its first non-blank byte is '{'; a protobuf export request cannot start
-   * with that byte (0x7B would be field 15 with the deprecated group wire type).
+   * OTLP/JSON is an object, so its first non-blank byte is '{'; a protobuf export request cannot
+   * start with that byte (0x7B would be field 15 with the deprecated group wire type).
    */
   private static boolean isJson(byte[] b) {
     int i = 0;

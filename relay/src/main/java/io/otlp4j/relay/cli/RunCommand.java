@@ -19,45 +19,70 @@ import picocli.CommandLine.Option;
     name = "run",
     mixinStandardHelpOptions = true,
     description = {
-        "Runs the relay until SIGTERM or Ctrl-C, then stops accepting, drains the queues and exits 0.",
-        "Without --config: OTLP/gRPC on 127.0.0.1:4317, OTLP/HTTP on 127.0.0.1:4318, every request written and",
-        "fsynced to a durable queue in DATA_DIR/queue before it is acknowledged, then as OTLP/JSON lines to",
-        "DATA_DIR/{traces,metrics,logs}.jsonl; admin (/metrics, /healthz) on 127.0.0.1:8888.",
-        "With --ack-mode received or delivered and no --config, the queue is kept in memory instead."})
+      "Runs the relay until SIGTERM or Ctrl-C, then stops accepting, drains the queues and exits 0.",
+      "Without --config: OTLP/gRPC on 127.0.0.1:4317, OTLP/HTTP on 127.0.0.1:4318, every request written and",
+      "fsynced to a durable queue in DATA_DIR/queue before it is acknowledged, then as OTLP/JSON lines to",
+      "DATA_DIR/{traces,metrics,logs}.jsonl; admin (/metrics, /healthz) on 127.0.0.1:8888.",
+      "With --ack-mode received or delivered and no --config, the queue is kept in memory instead."
+    })
 final class RunCommand implements Callable<Integer> {
 
-  /** Told about every relay this command starts, once it is ready (tests drive the command through it). */
-  static volatile Consumer<Relay> startedListener = relay -> { };
+  /**
+   * Told about every relay this command starts, once it is ready (tests drive the command through
+   * it).
+   */
+  static volatile Consumer<Relay> startedListener = relay -> {};
 
   private final Cli.Streams streams;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "A Collector-shaped YAML configuration file.")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "A Collector-shaped YAML configuration file.")
   Path config;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "otlp4j-data",
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      defaultValue = "otlp4j-data",
       description = "Where the default configuration writes (default: ${DEFAULT-VALUE}).")
   Path dataDir;
 
-  @Option(names = "--grpc-endpoint", paramLabel = "HOST:PORT", defaultValue = RelayConfig.DEFAULT_GRPC_ENDPOINT,
+  @Option(
+      names = "--grpc-endpoint",
+      paramLabel = "HOST:PORT",
+      defaultValue = RelayConfig.DEFAULT_GRPC_ENDPOINT,
       description = "OTLP/gRPC address of the default configuration (default: ${DEFAULT-VALUE}).")
   String grpcEndpoint;
 
-  @Option(names = "--http-endpoint", paramLabel = "HOST:PORT", defaultValue = RelayConfig.DEFAULT_HTTP_ENDPOINT,
+  @Option(
+      names = "--http-endpoint",
+      paramLabel = "HOST:PORT",
+      defaultValue = RelayConfig.DEFAULT_HTTP_ENDPOINT,
       description = "OTLP/HTTP address of the default configuration (default: ${DEFAULT-VALUE}).")
   String httpEndpoint;
 
-  @Option(names = "--admin-endpoint", paramLabel = "HOST:PORT", defaultValue = RelayConfig.DEFAULT_ADMIN_ENDPOINT,
+  @Option(
+      names = "--admin-endpoint",
+      paramLabel = "HOST:PORT",
+      defaultValue = RelayConfig.DEFAULT_ADMIN_ENDPOINT,
       description = "Admin address of the default configuration (default: ${DEFAULT-VALUE}).")
   String adminEndpoint;
 
-  @Option(names = "--ack-mode", paramLabel = "MODE",
-      description = "When clients are answered: received (queued in memory), delivered (accepted upstream) or "
-          + "durable (written and fsynced to the queue). Overrides service.ack_mode; the default follows the "
-          + "configuration (durable when an exporter keeps its queue in a file_storage); without --config the "
-          + "default configuration follows it (a queue on disk only in durable mode).")
+  @Option(
+      names = "--ack-mode",
+      paramLabel = "MODE",
+      description =
+          "When clients are answered: received (queued in memory), delivered (accepted upstream) or "
+              + "durable (written and fsynced to the queue). Overrides service.ack_mode; the default follows the "
+              + "configuration (durable when an exporter keeps its queue in a file_storage); without --config the "
+              + "default configuration follows it (a queue on disk only in durable mode).")
   String ackMode;
 
-  @Option(names = "--shutdown-timeout", paramLabel = "SECONDS", defaultValue = "10",
+  @Option(
+      names = "--shutdown-timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "10",
       description = "How long a stop may take to drain the queues (default: ${DEFAULT-VALUE}).")
   long shutdownSeconds;
 
@@ -75,7 +100,8 @@ final class RunCommand implements Callable<Integer> {
     if (ackMode != null) {
       mode = AckMode.fromId(ackMode);
       if (mode == null) {
-        throw new BadInputException("--ack-mode: unknown ack mode '" + ackMode + "' (received, delivered, durable)");
+        throw new BadInputException(
+            "--ack-mode: unknown ack mode '" + ackMode + "' (received, delivered, durable)");
       }
     }
     RelayConfig relayConfig;
@@ -98,8 +124,13 @@ final class RunCommand implements Callable<Integer> {
     } else {
       // The embedded default follows the flag: a queue on disk only in durable mode.
       try {
-        relayConfig = RelayConfig.defaults(dataDir, grpcEndpoint, httpEndpoint, adminEndpoint,
-            mode == null ? AckMode.DURABLE : mode);
+        relayConfig =
+            RelayConfig.defaults(
+                dataDir,
+                grpcEndpoint,
+                httpEndpoint,
+                adminEndpoint,
+                mode == null ? AckMode.DURABLE : mode);
       } catch (IllegalArgumentException e) {
         throw new BadInputException(e.getMessage());
       }
@@ -114,14 +145,17 @@ final class RunCommand implements Callable<Integer> {
     Duration deadline = Duration.ofSeconds(shutdownSeconds);
     Thread hook = new Thread(() -> relay.shutdown(deadline), "otlp4j-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
-    // SIGTERM and Ctrl-C stop the relay and let call() return, so the process exits 0 (a JVM ended by
+    // SIGTERM and Ctrl-C stop the relay and let call() return, so the process exits 0 (a JVM ended
+    // by
     // the signal's default action exits 143); the shutdown hook covers other ways the JVM stops.
     List<Restorer> restorers = new ArrayList<>();
     for (String name : new String[] {"TERM", "INT"}) {
       try {
         sun.misc.Signal signal = new sun.misc.Signal(name);
-        sun.misc.SignalHandler previous = sun.misc.Signal.handle(signal,
-            s -> new Thread(() -> relay.shutdown(deadline), "otlp4j-shutdown-" + name).start());
+        sun.misc.SignalHandler previous =
+            sun.misc.Signal.handle(
+                signal,
+                s -> new Thread(() -> relay.shutdown(deadline), "otlp4j-shutdown-" + name).start());
         restorers.add(() -> sun.misc.Signal.handle(signal, previous));
       } catch (IllegalArgumentException | UnsupportedOperationException unavailable) {
         // Not on this platform, or the JVM reserves it: the shutdown hook still stops the relay.

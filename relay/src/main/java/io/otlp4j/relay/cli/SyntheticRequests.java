@@ -9,11 +9,12 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Builds synthetic OTLP export requests for {@code otlp4j send}: one resource with the attributes an
- * OpenTelemetry SDK sets, one scope, and {@code items} spans, metric data points or log records with
- * attributes of realistic size (an HTTP server's: method, route, URL, status, user agent...).
+ * Builds synthetic OTLP export requests for {@code otlp4j send}: one resource with the attributes
+ * an OpenTelemetry SDK sets, one scope, and {@code items} spans, metric data points or log records
+ * with attributes of realistic size (an HTTP server's: method, route, URL, status, user agent...).
  *
  * <h2>Cost</h2>
+ *
  * Every request is new: fresh random trace and span ids (one trace per {@value #SPANS_PER_TRACE}
  * spans, the first its root and parent of the others) and the current time. What does not change is
  * encoded once: the resource and scope messages and a few variants of each item's attribute block
@@ -25,16 +26,19 @@ import java.util.concurrent.TimeUnit;
 final class SyntheticRequests {
   /** Spans that share one trace id. */
   static final int SPANS_PER_TRACE = 10;
+
   /** Data points per metric. */
   static final int POINTS_PER_METRIC = 10;
 
   private static final int VARIANTS = 8;
   private static final String[] ROUTES = {
-      "/api/v1/cart/items", "/api/v1/checkout", "/api/v1/products/{id}", "/api/v1/users/{id}/orders",
-      "/api/v1/search", "/api/v1/recommendations", "/api/v1/payments/{id}", "/health"};
+    "/api/v1/cart/items", "/api/v1/checkout", "/api/v1/products/{id}", "/api/v1/users/{id}/orders",
+    "/api/v1/search", "/api/v1/recommendations", "/api/v1/payments/{id}", "/health"
+  };
   private static final String[] METHODS = {"GET", "POST", "GET", "GET", "GET", "GET", "PUT", "GET"};
-  private static final String USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-      + "Chrome/126.0.0.0 Safari/537.36";
+  private static final String USER_AGENT =
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+          + "Chrome/126.0.0.0 Safari/537.36";
 
   private final Signal signal;
   private final int items;
@@ -59,7 +63,8 @@ final class SyntheticRequests {
     // Resource { attributes = 1 }
     keyValue(w, 1, "service.name", "otlp4j-send");
     keyValue(w, 1, "service.version", "1.4.2");
-    keyValue(w, 1, "service.instance.id", new UUID(random.nextLong(), random.nextLong()).toString());
+    keyValue(
+        w, 1, "service.instance.id", new UUID(random.nextLong(), random.nextLong()).toString());
     keyValue(w, 1, "deployment.environment.name", "load-test");
     keyValue(w, 1, "host.name", "loadgen-" + Integer.toHexString(random.nextInt(0x10000)));
     keyValue(w, 1, "os.type", "linux");
@@ -81,15 +86,24 @@ final class SyntheticRequests {
       keyValue(w, attributesField, "server.address", "shop.example.com");
       keyValue(w, attributesField, "url.scheme", "https");
       if (signal != Signal.METRICS) { // metric attributes stay low-cardinality, as they should
-        keyValue(w, attributesField, "url.full", "https://shop.example.com" + route.replace("{id}", "4711")
-            + "?session=" + Long.toHexString(random.nextLong()));
+        keyValue(
+            w,
+            attributesField,
+            "url.full",
+            "https://shop.example.com"
+                + route.replace("{id}", "4711")
+                + "?session="
+                + Long.toHexString(random.nextLong()));
         keyValue(w, attributesField, "user_agent.original", USER_AGENT);
         keyValue(w, attributesField, "client.address", "10.1." + v + "." + (17 + v));
       }
       itemAttributes[v] = w.toByteArray();
-      names[v] = signal == Signal.TRACES ? METHODS[v] + " " + route
-          : signal == Signal.METRICS ? "http.server.request.count"
-          : METHODS[v] + " " + route + " answered in " + (3 + v * 7) + " ms";
+      names[v] =
+          signal == Signal.TRACES
+              ? METHODS[v] + " " + route
+              : signal == Signal.METRICS
+                  ? "http.server.request.count"
+                  : METHODS[v] + " " + route + " answered in " + (3 + v * 7) + " ms";
     }
   }
 
@@ -149,7 +163,9 @@ final class SyntheticRequests {
       w.uint32(6, root ? 2 : 3); // SPAN_KIND_SERVER, SPAN_KIND_CLIENT
       w.fixed64(7, now - duration).fixed64(8, now);
       w.raw(itemAttributes[v], 0, itemAttributes[v].length);
-      w.begin(15).uint32(3, v == 5 ? 2 : 1).end(); // Status.code: ERROR for the 503 variant, else OK
+      w.begin(15)
+          .uint32(3, v == 5 ? 2 : 1)
+          .end(); // Status.code: ERROR for the 503 variant, else OK
       w.fixed32(16, 0x100 | 1); // flags: sampled, parent-is-remote known
       w.end();
     }
@@ -184,7 +200,8 @@ final class SyntheticRequests {
       int v = i % VARIANTS;
       w.begin(2); // ScopeLogs.log_records
       w.fixed64(1, now).fixed64(11, now);
-      w.uint32(2, v == 5 ? 17 : 9).string(3, v == 5 ? "ERROR" : "INFO"); // SEVERITY_NUMBER_ERROR / _INFO
+      w.uint32(2, v == 5 ? 17 : 9)
+          .string(3, v == 5 ? "ERROR" : "INFO"); // SEVERITY_NUMBER_ERROR / _INFO
       w.begin(5).string(1, names[v]).end(); // body: AnyValue.string_value
       w.raw(itemAttributes[v], 0, itemAttributes[v].length);
       w.fixed32(8, 1); // flags: sampled

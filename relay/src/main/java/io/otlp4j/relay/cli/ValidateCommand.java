@@ -12,12 +12,17 @@ import picocli.CommandLine.Option;
     name = "validate",
     mixinStandardHelpOptions = true,
     description = {
-        "Checks a relay configuration file without starting anything.",
-        "Exit code 0 when it is valid; 2 with every error (each naming its line) on stderr."})
+      "Checks a relay configuration file without starting anything.",
+      "Exit code 0 when it is valid; 2 with every error (each naming its line) on stderr."
+    })
 final class ValidateCommand implements Callable<Integer> {
   private final Cli.Streams streams;
 
-  @Option(names = "--config", required = true, paramLabel = "FILE", description = "The YAML configuration file.")
+  @Option(
+      names = "--config",
+      required = true,
+      paramLabel = "FILE",
+      description = "The YAML configuration file.")
   Path config;
 
   ValidateCommand(Cli.Streams streams) {

@@ -18,28 +18,52 @@ import java.util.Map;
 import java.util.regex.Matcher;
 
 /**
- * The compiled {@code actions} of an {@code attributes} processor (the Collector's {@code attraction}):
- * insert, update, upsert (with {@code value} or {@code from_attribute}, and {@code default_value} where the
- * source attribute is missing), delete and hash (by {@code key}
- * and/or {@code pattern}), extract (named groups of {@code pattern} into string attributes) and convert
+ * The compiled {@code actions} of an {@code attributes} processor (the Collector's {@code
+ * attraction}): insert, update, upsert (with {@code value} or {@code from_attribute}, and {@code
+ * default_value} where the source attribute is missing), delete and hash (by {@code key} and/or
+ * {@code pattern}), extract (named groups of {@code pattern} into string attributes) and convert
  * ({@code converted_type} int, double, string), applied in order to one attribute list.
  *
- * <p>A configured value is encoded once, when the configuration is read; applying an action to an element
- * it does not change allocates nothing (keys are compared as bytes, patterns through the edit's reusable
- * matchers). Only a new value made from the element (copied, hashed, extracted, converted) is encoded per
- * element. Immutable, thread-safe.
+ * <p>A configured value is encoded once, when the configuration is read; applying an action to an
+ * element it does not change allocates nothing (keys are compared as bytes, patterns through the
+ * edit's reusable matchers). Only a new value made from the element (copied, hashed, extracted,
+ * converted) is encoded per element. Immutable, thread-safe.
  */
 final class AttributeActions {
   static final String ACTIONS = "insert, update, upsert, delete, hash, extract, convert";
-  private static final List<String> KEYS = List.of("key", "value", "from_attribute", "from_context", "pattern",
-      "action", "converted_type", "default_value");
+  private static final List<String> KEYS =
+      List.of(
+          "key",
+          "value",
+          "from_attribute",
+          "from_context",
+          "pattern",
+          "action",
+          "converted_type",
+          "default_value");
   private static final HexFormat HEX = HexFormat.of();
 
-  enum Op { INSERT, UPDATE, UPSERT, DELETE, HASH, EXTRACT, CONVERT }
+  enum Op {
+    INSERT,
+    UPDATE,
+    UPSERT,
+    DELETE,
+    HASH,
+    EXTRACT,
+    CONVERT
+  }
 
   /** One action; fields not used by its {@code op} are null / -1. */
-  record Action(Op op, String key, byte[] keyUtf8, EncodedAttribute value, byte[] fromAttribute, int patternId,
-      String[] groupNames, String convertedType, EncodedAttribute defaultValue) {}
+  record Action(
+      Op op,
+      String key,
+      byte[] keyUtf8,
+      EncodedAttribute value,
+      byte[] fromAttribute,
+      int patternId,
+      String[] groupNames,
+      String convertedType,
+      EncodedAttribute defaultValue) {}
 
   private final Action[] actions;
 
@@ -149,50 +173,57 @@ final class AttributeActions {
       return;
     }
     ValueView v = list.value(i);
-    EncodedAttribute converted = switch (a.convertedType) {
-      case "int" -> switch (v.type()) {
-        case DOUBLE -> EncodedAttribute.of(a.key, (long) v.doubleValue());
-        case BOOL -> EncodedAttribute.of(a.key, v.boolValue() ? 1L : 0L);
-        case STRING -> {
-          try {
-            yield EncodedAttribute.of(a.key, Long.parseLong(v.stringValue().toString()));
-          } catch (NumberFormatException e) {
-            yield null; // the Collector leaves the value as it is
+    EncodedAttribute converted =
+        switch (a.convertedType) {
+          case "int" ->
+              switch (v.type()) {
+                case DOUBLE -> EncodedAttribute.of(a.key, (long) v.doubleValue());
+                case BOOL -> EncodedAttribute.of(a.key, v.boolValue() ? 1L : 0L);
+                case STRING -> {
+                  try {
+                    yield EncodedAttribute.of(a.key, Long.parseLong(v.stringValue().toString()));
+                  } catch (NumberFormatException e) {
+                    yield null; // the Collector leaves the value as it is
+                  }
+                }
+                default -> null;
+              };
+          case "double" ->
+              switch (v.type()) {
+                case INT -> EncodedAttribute.of(a.key, (double) v.intValue());
+                case BOOL -> EncodedAttribute.of(a.key, v.boolValue() ? 1.0 : 0.0);
+                case STRING -> {
+                  Double d = ValueText.parseGoFloat(v.stringValue().toString());
+                  yield d == null ? null : EncodedAttribute.of(a.key, d);
+                }
+                default -> null;
+              };
+          default -> {
+            if (v.type() == ValueView.Type.STRING) {
+              yield null;
+            }
+            CharSequence text = ValueText.asString(v);
+            yield text == null ? null : EncodedAttribute.of(a.key, text.toString());
           }
-        }
-        default -> null;
-      };
-      case "double" -> switch (v.type()) {
-        case INT -> EncodedAttribute.of(a.key, (double) v.intValue());
-        case BOOL -> EncodedAttribute.of(a.key, v.boolValue() ? 1.0 : 0.0);
-        case STRING -> {
-          Double d = ValueText.parseGoFloat(v.stringValue().toString());
-          yield d == null ? null : EncodedAttribute.of(a.key, d);
-        }
-        default -> null;
-      };
-      default -> {
-        if (v.type() == ValueView.Type.STRING) {
-          yield null;
-        }
-        CharSequence text = ValueText.asString(v);
-        yield text == null ? null : EncodedAttribute.of(a.key, text.toString());
-      }
-    };
+        };
     if (converted != null) {
       list.set(i, converted);
     }
   }
 
-  /** The Collector's SHA-256 hash of a value, as lowercase hex; the empty string for other than scalars. */
+  /**
+   * The Collector's SHA-256 hash of a value, as lowercase hex; the empty string for other than
+   * scalars.
+   */
   static String hash(ValueView v) {
-    byte[] bytes = switch (v.type()) {
-      case STRING -> v.stringValue().toString().getBytes(StandardCharsets.UTF_8);
-      case BOOL -> new byte[] {(byte) (v.boolValue() ? 1 : 0)};
-      case INT -> littleEndian(v.intValue());
-      case DOUBLE -> littleEndian(Double.doubleToRawLongBits(v.doubleValue()));
-      default -> new byte[0];
-    };
+    byte[] bytes =
+        switch (v.type()) {
+          case STRING -> v.stringValue().toString().getBytes(StandardCharsets.UTF_8);
+          case BOOL -> new byte[] {(byte) (v.boolValue() ? 1 : 0)};
+          case INT -> littleEndian(v.intValue());
+          case DOUBLE -> littleEndian(Double.doubleToRawLongBits(v.doubleValue()));
+          default -> new byte[0];
+        };
     if (bytes.length == 0) {
       return "";
     }
@@ -214,12 +245,16 @@ final class AttributeActions {
   // ------------------------------------------------------------------------------------ reading
 
   /**
-   * Reads {@code actions}; null (with errors in {@code in}) when any is wrong. The Collector's checks, with
-   * its YAML line.
+   * Reads {@code actions}; null (with errors in {@code in}) when any is wrong. The Collector's
+   * checks, with its YAML line.
    */
-  static AttributeActions read(ConfigNode node, String where, ConfigReader in, MatchScratch.Patterns patterns) {
+  static AttributeActions read(
+      ConfigNode node, String where, ConfigReader in, MatchScratch.Patterns patterns) {
     if (node == null || node.list() == null || node.list().isEmpty()) {
-      in.error(node == null ? 0 : node.line(), where, "missing required field \"actions\" (a non-empty list)");
+      in.error(
+          node == null ? 0 : node.line(),
+          where,
+          "missing required field \"actions\" (a non-empty list)");
       return null;
     }
     int errors = in.errorCount();
@@ -238,7 +273,11 @@ final class AttributeActions {
     return in.errorCount() == errors ? new AttributeActions(actions) : null;
   }
 
-  private static Action action(ConfigNode node, Map<String, ConfigNode> m, String w, ConfigReader in,
+  private static Action action(
+      ConfigNode node,
+      Map<String, ConfigNode> m,
+      String w,
+      ConfigReader in,
       MatchScratch.Patterns patterns) {
     in.checkKeys(m, w, KEYS.toArray(new String[0]));
     String key = text(m, "key", w, in);
@@ -264,37 +303,59 @@ final class AttributeActions {
       return null;
     }
     if (m.get("from_context") != null) {
-      in.error(m.get("from_context").line(), w + ".from_context", "is not supported by otlp4j: its processors "
-          + "do not see the client's request (client metadata, auth, address); use value or from_attribute");
+      in.error(
+          m.get("from_context").line(),
+          w + ".from_context",
+          "is not supported by otlp4j: its processors "
+              + "do not see the client's request (client metadata, auth, address); use value or from_attribute");
       return null;
     }
     boolean byPattern = op == Op.DELETE || op == Op.HASH;
     if (byPattern ? key == null && pattern == null : key == null) {
-      in.error(line, w + ".key", byPattern ? "missing required field (at least one of \"key\" and \"pattern\")"
-          : "missing required field \"key\"");
+      in.error(
+          line,
+          w + ".key",
+          byPattern
+              ? "missing required field (at least one of \"key\" and \"pattern\")"
+              : "missing required field \"key\"");
       return null;
     }
     int sources = (hasValue ? 1 : 0) + (from != null ? 1 : 0);
     if (hasDefault && op != Op.INSERT && op != Op.UPDATE && op != Op.UPSERT) {
-      in.error(defaultNode.line(), w + ".default_value", "is only used by insert, update and upsert");
+      in.error(
+          defaultNode.line(), w + ".default_value", "is only used by insert, update and upsert");
       return null;
     }
     switch (op) {
       case INSERT, UPDATE, UPSERT -> {
         if (sources == 0 && hasDefault) { // the default is all there is: it is always used
           Object v = scalar(defaultNode, w + ".default_value", in);
-          return v == null ? null : new Action(op, key, utf8(key), encoded(key, v), null, -1, null, null, null);
+          return v == null
+              ? null
+              : new Action(op, key, utf8(key), encoded(key, v), null, -1, null, null, null);
         } else if (sources == 0) {
-          in.error(line, w, "missing required field \"value\", \"from_attribute\" or \"default_value\" for action \""
-              + name + "\"");
+          in.error(
+              line,
+              w,
+              "missing required field \"value\", \"from_attribute\" or \"default_value\" for action \""
+                  + name
+                  + "\"");
         } else if (sources > 1) {
           in.error(line, w, "multiple value sources (give one of value, from_attribute)");
         } else if (pattern != null || converted != null) {
-          in.error(m.get(pattern != null ? "pattern" : "converted_type").line(), w, "action \"" + name
-              + "\" does not use \"" + (pattern != null ? "pattern" : "converted_type") + "\"");
+          in.error(
+              m.get(pattern != null ? "pattern" : "converted_type").line(),
+              w,
+              "action \""
+                  + name
+                  + "\" does not use \""
+                  + (pattern != null ? "pattern" : "converted_type")
+                  + "\"");
         } else if (hasValue) {
           Object v = scalar(value, w + ".value", in);
-          return v == null ? null : new Action(op, key, utf8(key), encoded(key, v), null, -1, null, null, null);
+          return v == null
+              ? null
+              : new Action(op, key, utf8(key), encoded(key, v), null, -1, null, null, null);
         } else {
           EncodedAttribute fallback = null;
           if (hasDefault) {
@@ -310,8 +371,13 @@ final class AttributeActions {
       }
       case DELETE, HASH -> {
         if (sources > 0 || converted != null) {
-          in.error(line, w, "action \"" + name + "\" does not use value sources, \"from_attribute\" or "
-              + "\"converted_type\"");
+          in.error(
+              line,
+              w,
+              "action \""
+                  + name
+                  + "\" does not use value sources, \"from_attribute\" or "
+                  + "\"converted_type\"");
           return null;
         }
         int id = -1;
@@ -321,7 +387,16 @@ final class AttributeActions {
             return null;
           }
         }
-        return new Action(op, key == null ? "" : key, utf8(key == null ? "" : key), null, null, id, null, null, null);
+        return new Action(
+            op,
+            key == null ? "" : key,
+            utf8(key == null ? "" : key),
+            null,
+            null,
+            id,
+            null,
+            null,
+            null);
       }
       case EXTRACT -> {
         if (sources > 0 || converted != null) {
@@ -329,7 +404,8 @@ final class AttributeActions {
           return null;
         }
         if (pattern == null) {
-          in.error(line, w + ".pattern", "missing required field \"pattern\" for action \"extract\"");
+          in.error(
+              line, w + ".pattern", "missing required field \"pattern\" for action \"extract\"");
           return null;
         }
         GoRegex regex;
@@ -344,11 +420,22 @@ final class AttributeActions {
           return null;
         }
         if (regex.groupNames().contains(null)) {
-          in.error(m.get("pattern").line(), w + ".pattern", "contains at least one unnamed matcher group");
+          in.error(
+              m.get("pattern").line(),
+              w + ".pattern",
+              "contains at least one unnamed matcher group");
           return null;
         }
-        return new Action(op, key, utf8(key), null, null, patterns.add(regex.pattern()),
-            regex.groupNames().toArray(new String[0]), null, null);
+        return new Action(
+            op,
+            key,
+            utf8(key),
+            null,
+            null,
+            patterns.add(regex.pattern()),
+            regex.groupNames().toArray(new String[0]),
+            null,
+            null);
       }
       default -> { // CONVERT
         if (sources > 0 || pattern != null) {
@@ -356,12 +443,17 @@ final class AttributeActions {
           return null;
         }
         if (converted == null) {
-          in.error(line, w + ".converted_type", "missing required field \"converted_type\" (int, double, string)");
+          in.error(
+              line,
+              w + ".converted_type",
+              "missing required field \"converted_type\" (int, double, string)");
           return null;
         }
         if (!List.of("int", "double", "string").contains(converted)) {
-          in.error(m.get("converted_type").line(), w + ".converted_type", "invalid value \"" + converted
-              + "\" (int, double, string)");
+          in.error(
+              m.get("converted_type").line(),
+              w + ".converted_type",
+              "invalid value \"" + converted + "\" (int, double, string)");
           return null;
         }
         return new Action(op, key, utf8(key), null, null, -1, null, converted, null);
@@ -369,8 +461,8 @@ final class AttributeActions {
     }
   }
 
-  private static int compile(String regex, int line, String where, ConfigReader in,
-      MatchScratch.Patterns patterns) {
+  private static int compile(
+      String regex, int line, String where, ConfigReader in, MatchScratch.Patterns patterns) {
     try {
       return patterns.add(GoRegex.compile(regex).pattern());
     } catch (IllegalArgumentException e) {
@@ -405,10 +497,16 @@ final class AttributeActions {
     return EncodedAttribute.of(key, (String) v);
   }
 
-  /** A YAML scalar as the Collector types it: Long, Double, Boolean or String; null (with an error) otherwise. */
+  /**
+   * A YAML scalar as the Collector types it: Long, Double, Boolean or String; null (with an error)
+   * otherwise.
+   */
   static Object scalar(ConfigNode v, String where, ConfigReader in) {
     if (v.text() == null) {
-      in.error(v.line(), where, "must be a string, number or boolean (otlp4j takes no list or map values here)");
+      in.error(
+          v.line(),
+          where,
+          "must be a string, number or boolean (otlp4j takes no list or map values here)");
       return null;
     }
     return switch (v.kind()) {
@@ -421,9 +519,12 @@ final class AttributeActions {
         yield n.longValue();
       }
       case VALUE_NUMBER_FLOAT -> Double.parseDouble(v.text());
-      // YAML 1.1 reads yes/no/on/off as booleans; the Collector's YAML 1.2 only true/false (any of 3 cases)
-      case VALUE_TRUE, VALUE_FALSE -> List.of("true", "True", "TRUE", "false", "False", "FALSE").contains(v.text())
-          ? (Object) Boolean.valueOf(v.text().equalsIgnoreCase("true")) : v.text();
+      // YAML 1.1 reads yes/no/on/off as booleans; the Collector's YAML 1.2 only true/false (any of
+      // 3 cases)
+      case VALUE_TRUE, VALUE_FALSE ->
+          List.of("true", "True", "TRUE", "false", "False", "FALSE").contains(v.text())
+              ? (Object) Boolean.valueOf(v.text().equalsIgnoreCase("true"))
+              : v.text();
       default -> v.text();
     };
   }

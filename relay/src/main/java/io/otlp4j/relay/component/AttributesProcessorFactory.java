@@ -13,20 +13,27 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * The {@code attributes} processor, with the Collector's keys and semantics: {@code actions} applied in
- * order to the attributes of every span, log record and metric data point that {@code include} matches and
- * {@code exclude} does not (for metrics both look at the data point's metric: {@code metric_names} and
- * {@code resources}). As in the Collector, span events, links, resources and scopes are left alone.
+ * The {@code attributes} processor, with the Collector's keys and semantics: {@code actions}
+ * applied in order to the attributes of every span, log record and metric data point that {@code
+ * include} matches and {@code exclude} does not (for metrics both look at the data point's metric:
+ * {@code metric_names} and {@code resources}). As in the Collector, span events, links, resources
+ * and scopes are left alone.
  *
- * <p>The request is edited where it lies with {@link RequestEditor}: a changed item's attribute list is
- * re-encoded, everything else is passed on as slices of the request; an item no action changes costs a look
- * at its attributes and no allocation.
+ * <p>The request is edited where it lies with {@link RequestEditor}: a changed item's attribute
+ * list is re-encoded, everything else is passed on as slices of the request; an item no action
+ * changes costs a look at its attributes and no allocation.
  */
-final class AttributesProcessorFactory implements ProcessorFactory<AttributesProcessorFactory.AttributesConfig> {
+final class AttributesProcessorFactory
+    implements ProcessorFactory<AttributesProcessorFactory.AttributesConfig> {
 
   /** The {@code attributes} processor's configuration, compiled. Immutable. */
-  record AttributesConfig(String id, AttributeActions actions, MatchProperties include, MatchProperties exclude,
-      Pattern[] patterns) implements ProcessorConfig {}
+  record AttributesConfig(
+      String id,
+      AttributeActions actions,
+      MatchProperties include,
+      MatchProperties exclude,
+      Pattern[] patterns)
+      implements ProcessorConfig {}
 
   @Override
   public String type() {
@@ -47,11 +54,17 @@ final class AttributesProcessorFactory implements ProcessorFactory<AttributesPro
       return null;
     }
     AttributeActions compiled = AttributeActions.read(actions, where + ".actions", in, patterns);
-    MatchProperties include = m.get("include") == null ? null
-        : MatchProperties.read(m.get("include"), where + ".include", in, patterns);
-    MatchProperties exclude = m.get("exclude") == null ? null
-        : MatchProperties.read(m.get("exclude"), where + ".exclude", in, patterns);
-    return compiled == null ? null : new AttributesConfig(id, compiled, include, exclude, patterns.toArray());
+    MatchProperties include =
+        m.get("include") == null
+            ? null
+            : MatchProperties.read(m.get("include"), where + ".include", in, patterns);
+    MatchProperties exclude =
+        m.get("exclude") == null
+            ? null
+            : MatchProperties.read(m.get("exclude"), where + ".exclude", in, patterns);
+    return compiled == null
+        ? null
+        : new AttributesConfig(id, compiled, include, exclude, patterns.toArray());
   }
 
   @Override
@@ -60,9 +73,9 @@ final class AttributesProcessorFactory implements ProcessorFactory<AttributesPro
   }
 
   /**
-   * Applies the actions through one {@link RequestEditor} pass per request. The receiver walked the request
-   * already, so the editor does not validate it again; the item counts do not change, so the summary is
-   * passed on.
+   * Applies the actions through one {@link RequestEditor} pass per request. The receiver walked the
+   * request already, so the editor does not validate it again; the item counts do not change, so
+   * the summary is passed on.
    */
   static final class AttributesProcessor implements RelayProcessor {
     private static final RequestEditor EDITOR = RequestEditor.builder().validation(false).build();
@@ -97,13 +110,16 @@ final class AttributesProcessorFactory implements ProcessorFactory<AttributesPro
     }
   }
 
-  /** One request's pass: the actions on every item the include/exclude sections select. One thread. */
+  /**
+   * One request's pass: the actions on every item the include/exclude sections select. One thread.
+   */
   private static final class Policy implements EditPolicy {
     private final Signal signal;
     private final AttributeActions actions;
     private final MatchProperties include;
     private final MatchProperties exclude;
     private final MatchScratch scratch;
+
     /** For metrics: whether the data points of the metric being visited are skipped. */
     private boolean metricSkipped;
 
@@ -144,8 +160,9 @@ final class AttributesProcessorFactory implements ProcessorFactory<AttributesPro
 
     @Override
     public Decision metric(ElementView metric) {
-      metricSkipped = (include != null && !include.matchesMetric(metric, scratch))
-          || (exclude != null && exclude.matchesMetric(metric, scratch));
+      metricSkipped =
+          (include != null && !include.matchesMetric(metric, scratch))
+              || (exclude != null && exclude.matchesMetric(metric, scratch));
       return Decision.KEEP;
     }
 

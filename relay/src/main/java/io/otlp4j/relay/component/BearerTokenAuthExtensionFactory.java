@@ -12,8 +12,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code bearertokenauth} extension: {@code token} or {@code filename} (read now, trimmed). Receivers
- * check it and exporters send it ({@code auth.authenticator}); the token never appears in an error.
+ * The {@code bearertokenauth} extension: {@code token} or {@code filename} (read now, trimmed).
+ * Receivers check it and exporters send it ({@code auth.authenticator}); the token never appears in
+ * an error.
  */
 final class BearerTokenAuthExtensionFactory implements ExtensionFactory<BearerTokenAuthConfig> {
 
@@ -31,12 +32,18 @@ final class BearerTokenAuthExtensionFactory implements ExtensionFactory<BearerTo
     in.checkKeys(m, where, List.of("tokens"), "scheme", "header", "token", "filename");
     ConfigNode scheme = m.get("scheme");
     if (scheme != null && !"Bearer".equals(scheme.text())) {
-      in.error(scheme.line(), where + ".scheme", "'" + scheme.value() + "' is not supported (supported: Bearer)");
+      in.error(
+          scheme.line(),
+          where + ".scheme",
+          "'" + scheme.value() + "' is not supported (supported: Bearer)");
     }
     ConfigNode header = m.get("header");
-    if (header != null && (header.text() == null || !header.text().equalsIgnoreCase("Authorization"))) {
-      in.error(header.line(), where + ".header", "'" + header.value()
-          + "' is not supported (supported: Authorization)");
+    if (header != null
+        && (header.text() == null || !header.text().equalsIgnoreCase("Authorization"))) {
+      in.error(
+          header.line(),
+          where + ".header",
+          "'" + header.value() + "' is not supported (supported: Authorization)");
     }
     ConfigNode token = m.get("token");
     ConfigNode filename = m.get("filename");
@@ -62,8 +69,10 @@ final class BearerTokenAuthExtensionFactory implements ExtensionFactory<BearerTo
       try {
         value = Files.readString(file, StandardCharsets.UTF_8).trim();
       } catch (IOException | RuntimeException e) {
-        in.error(line, where + ".filename", "cannot read '" + filename.value() + "': " + e.getClass()
-            .getSimpleName());
+        in.error(
+            line,
+            where + ".filename",
+            "cannot read '" + filename.value() + "': " + e.getClass().getSimpleName());
         return null;
       }
     }

@@ -5,8 +5,8 @@ import io.otlp4j.relay.config.ConfigNode;
 import io.otlp4j.relay.config.ConfigReader;
 
 /**
- * What every component factory does, as the Collector's factories do: it names its type and reads its
- * own configuration section. Implementations are stateless and thread-safe.
+ * What every component factory does, as the Collector's factories do: it names its type and reads
+ * its own configuration section. Implementations are stateless and thread-safe.
  *
  * @param <C> the configuration it reads
  */
@@ -16,9 +16,9 @@ public interface ComponentFactory<C extends ComponentConfig> {
   String type();
 
   /**
-   * Reads component {@code id}'s section (with a {@code /name} suffix when the configuration gives one).
-   * Every problem goes to {@code in} with its line ({@link ConfigReader#error}); never throws for a bad
-   * configuration.
+   * Reads component {@code id}'s section (with a {@code /name} suffix when the configuration gives
+   * one). Every problem goes to {@code in} with its line ({@link ConfigReader#error}); never throws
+   * for a bad configuration.
    *
    * @param node the section's value: a mapping, or null-valued when the component is listed with no
    *     value (it then takes its defaults)

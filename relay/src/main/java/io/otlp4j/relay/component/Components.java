@@ -88,24 +88,29 @@ public final class Components {
    * extensions}), sorted.
    */
   public List<String> types(String section) {
-    Map<String, ?> m = switch (section) {
-      case "receivers" -> receivers;
-      case "processors" -> processors;
-      case "exporters" -> exporters;
-      case "extensions" -> extensions;
-      default -> Map.of();
-    };
+    Map<String, ?> m =
+        switch (section) {
+          case "receivers" -> receivers;
+          case "processors" -> processors;
+          case "exporters" -> exporters;
+          case "extensions" -> extensions;
+          default -> Map.of();
+        };
     return m.keySet().stream().sorted().toList();
   }
 
   /** Builds exporter {@code config} with the factory of its type. */
   @SuppressWarnings("unchecked")
   public RelayExporter createExporter(ExporterConfig config, ComponentContext context) {
-    ExporterFactory<ExporterConfig> f = (ExporterFactory<ExporterConfig>) factory(exporters, config, "exporter");
+    ExporterFactory<ExporterConfig> f =
+        (ExporterFactory<ExporterConfig>) factory(exporters, config, "exporter");
     return f.create(config, context);
   }
 
-  /** The step processor {@code config} adds to a pipeline, or null (see {@link ProcessorFactory#create}). */
+  /**
+   * The step processor {@code config} adds to a pipeline, or null (see {@link
+   * ProcessorFactory#create}).
+   */
   @SuppressWarnings("unchecked")
   public RelayProcessor createProcessor(ProcessorConfig config, ComponentContext context) {
     ProcessorFactory<ProcessorConfig> f =
@@ -113,7 +118,10 @@ public final class Components {
     return f.create(config, context);
   }
 
-  /** Starts extension {@code config} (see {@link ExtensionFactory#start}); null when it runs nothing. */
+  /**
+   * Starts extension {@code config} (see {@link ExtensionFactory#start}); null when it runs
+   * nothing.
+   */
   @SuppressWarnings("unchecked")
   public AutoCloseable startExtension(ExtensionConfig config, ComponentContext context) {
     ExtensionFactory<ExtensionConfig> f =
@@ -125,8 +133,14 @@ public final class Components {
     String type = ComponentConfig.typeOf(config.id());
     F f = factories.get(type);
     if (f == null) {
-      throw new IllegalArgumentException("unknown " + kind + " type '" + type + "' (known: "
-          + String.join(", ", factories.keySet().stream().sorted().toList()) + ")");
+      throw new IllegalArgumentException(
+          "unknown "
+              + kind
+              + " type '"
+              + type
+              + "' (known: "
+              + String.join(", ", factories.keySet().stream().sorted().toList())
+              + ")");
     }
     return f;
   }
@@ -160,10 +174,12 @@ public final class Components {
       return this;
     }
 
-    private static <F extends ComponentFactory<?>> void put(Map<String, F> m, F factory, String kind) {
+    private static <F extends ComponentFactory<?>> void put(
+        Map<String, F> m, F factory, String kind) {
       Objects.requireNonNull(factory, kind);
       if (m.putIfAbsent(factory.type(), factory) != null) {
-        throw new IllegalArgumentException(kind + " type '" + factory.type() + "' is registered twice");
+        throw new IllegalArgumentException(
+            kind + " type '" + factory.type() + "' is registered twice");
       }
     }
 

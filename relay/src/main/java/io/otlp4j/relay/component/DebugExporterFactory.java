@@ -9,7 +9,10 @@ import io.otlp4j.relay.config.DebugExporterConfig;
 import io.otlp4j.relay.config.ExporterHelperReader;
 import java.util.Map;
 
-/** The {@code debug} exporter: {@code verbosity} (basic, normal, detailed). Builds a {@link DebugExporter}. */
+/**
+ * The {@code debug} exporter: {@code verbosity} (basic, normal, detailed). Builds a {@link
+ * DebugExporter}.
+ */
 final class DebugExporterFactory implements ExporterFactory<DebugExporterConfig> {
 
   @Override
@@ -23,9 +26,16 @@ final class DebugExporterFactory implements ExporterFactory<DebugExporterConfig>
     if (m == null) {
       return null;
     }
-    in.checkKeys(m, where, "verbosity", "sampling_initial", "sampling_thereafter", "use_internal_logger",
+    in.checkKeys(
+        m,
+        where,
+        "verbosity",
+        "sampling_initial",
+        "sampling_thereafter",
+        "use_internal_logger",
         "sending_queue");
-    SendingQueueSettings queue = ExporterHelperReader.sendingQueue(in, id, m.get("sending_queue"), where);
+    SendingQueueSettings queue =
+        ExporterHelperReader.sendingQueue(in, id, m.get("sending_queue"), where);
     DebugExporter.Verbosity verbosity = DebugExporter.Verbosity.BASIC;
     ConfigNode v = m.get("verbosity");
     if (v != null) {
@@ -33,8 +43,11 @@ final class DebugExporterFactory implements ExporterFactory<DebugExporterConfig>
         case "basic" -> verbosity = DebugExporter.Verbosity.BASIC;
         case "normal" -> verbosity = DebugExporter.Verbosity.NORMAL;
         case "detailed" -> verbosity = DebugExporter.Verbosity.DETAILED;
-        default -> in.error(v.line(), where + ".verbosity", "unknown verbosity '" + v.value()
-            + "' (basic, normal, detailed)");
+        default ->
+            in.error(
+                v.line(),
+                where + ".verbosity",
+                "unknown verbosity '" + v.value() + "' (basic, normal, detailed)");
       }
     }
     // Accepted for compatibility: the relay logs through its own logger, unsampled.

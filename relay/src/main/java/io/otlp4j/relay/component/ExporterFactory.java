@@ -4,8 +4,8 @@ import io.otlp4j.relay.RelayExporter;
 import io.otlp4j.relay.config.ExporterConfig;
 
 /**
- * An exporter type: reads its section and builds the exporter. One exporter is built per exporter id
- * and shared by the pipelines that list it; the relay queues for it as its {@link
+ * An exporter type: reads its section and builds the exporter. One exporter is built per exporter
+ * id and shared by the pipelines that list it; the relay queues for it as its {@link
  * ExporterConfig#sendingQueue() sending_queue} says and shuts it down at the end.
  *
  * @param <C> the configuration it reads

@@ -10,9 +10,9 @@ import java.util.Map;
 
 /**
  * The {@code file_storage} extension: where the durable queues of the exporters whose {@code
- * sending_queue.storage} names it live ({@code directory}), their bounds ({@code max_size_mib}, {@code
- * segment_size_mib}), how they force writes ({@code fsync}, {@code fsync_interval}) and what happens
- * when full ({@code when_full}). The relay opens one queue per pipeline in it.
+ * sending_queue.storage} names it live ({@code directory}), their bounds ({@code max_size_mib},
+ * {@code segment_size_mib}), how they force writes ({@code fsync}, {@code fsync_interval}) and what
+ * happens when full ({@code when_full}). The relay opens one queue per pipeline in it.
  */
 final class FileStorageExtensionFactory implements ExtensionFactory<FileStorageConfig> {
 
@@ -27,9 +27,20 @@ final class FileStorageExtensionFactory implements ExtensionFactory<FileStorageC
     if (m == null) {
       return null;
     }
-    // timeout, create_directory and compaction are the Collector's (bbolt) keys: accepted, not needed.
-    in.checkKeys(m, where, "directory", "max_size_mib", "segment_size_mib", "fsync", "fsync_interval", "when_full",
-        "timeout", "create_directory", "compaction");
+    // timeout, create_directory and compaction are the Collector's (bbolt) keys: accepted, not
+    // needed.
+    in.checkKeys(
+        m,
+        where,
+        "directory",
+        "max_size_mib",
+        "segment_size_mib",
+        "fsync",
+        "fsync_interval",
+        "when_full",
+        "timeout",
+        "create_directory",
+        "compaction");
     ConfigNode d = m.get("directory");
     if (d == null) {
       in.error(node.line(), where + ".directory", "is required");
@@ -40,12 +51,23 @@ final class FileStorageExtensionFactory implements ExtensionFactory<FileStorageC
       in.error(d.line(), where + ".directory", "must not be empty");
       directory = null;
     }
-    int maxMib = in.intValue(m.get("max_size_mib"), where + ".max_size_mib", FileStorageConfig.DEFAULT_MAX_SIZE_MIB, 1);
-    int segmentMib = in.intValue(m.get("segment_size_mib"), where + ".segment_size_mib",
-        FileStorageConfig.DEFAULT_SEGMENT_SIZE_MIB, 1);
+    int maxMib =
+        in.intValue(
+            m.get("max_size_mib"),
+            where + ".max_size_mib",
+            FileStorageConfig.DEFAULT_MAX_SIZE_MIB,
+            1);
+    int segmentMib =
+        in.intValue(
+            m.get("segment_size_mib"),
+            where + ".segment_size_mib",
+            FileStorageConfig.DEFAULT_SEGMENT_SIZE_MIB,
+            1);
     if (m.get("segment_size_mib") != null && segmentMib > maxMib) {
-      in.error(m.get("segment_size_mib").line(), where + ".segment_size_mib", "must not exceed max_size_mib ("
-          + maxMib + "), was " + segmentMib);
+      in.error(
+          m.get("segment_size_mib").line(),
+          where + ".segment_size_mib",
+          "must not exceed max_size_mib (" + maxMib + "), was " + segmentMib);
     }
     FsyncMode fsync = FsyncMode.BATCH;
     ConfigNode f = m.get("fsync");
@@ -55,12 +77,18 @@ final class FileStorageExtensionFactory implements ExtensionFactory<FileStorageC
         case "batch", "true" -> fsync = FsyncMode.BATCH;
         case "interval" -> fsync = FsyncMode.INTERVAL;
         case "never", "false" -> fsync = FsyncMode.NEVER;
-        default -> in.error(f.line(), where + ".fsync", "unknown fsync policy '" + f.value()
-            + "' (batch, interval, never)");
+        default ->
+            in.error(
+                f.line(),
+                where + ".fsync",
+                "unknown fsync policy '" + f.value() + "' (batch, interval, never)");
       }
     }
-    Duration interval = in.duration(m.get("fsync_interval"), where + ".fsync_interval",
-        FileStorageConfig.DEFAULT_FSYNC_INTERVAL);
+    Duration interval =
+        in.duration(
+            m.get("fsync_interval"),
+            where + ".fsync_interval",
+            FileStorageConfig.DEFAULT_FSYNC_INTERVAL);
     if (interval != null && interval.isZero()) {
       in.error(m.get("fsync_interval").line(), where + ".fsync_interval", "must be positive");
     }
@@ -71,8 +99,11 @@ final class FileStorageExtensionFactory implements ExtensionFactory<FileStorageC
       switch (t) {
         case "refuse" -> dropOldest = false;
         case "drop_oldest" -> dropOldest = true;
-        default -> in.error(w.line(), where + ".when_full", "unknown policy '" + w.value()
-            + "' (refuse, drop_oldest)");
+        default ->
+            in.error(
+                w.line(),
+                where + ".when_full",
+                "unknown policy '" + w.value() + "' (refuse, drop_oldest)");
       }
     }
     in.bool(m.get("create_directory"), where + ".create_directory", true);
@@ -80,8 +111,13 @@ final class FileStorageExtensionFactory implements ExtensionFactory<FileStorageC
     if (directory == null) {
       return null;
     }
-    return new FileStorageConfig(id, in.baseDir().resolve(directory), maxMib * 1024L * 1024L,
-        segmentMib * 1024L * 1024L, fsync, interval == null ? FileStorageConfig.DEFAULT_FSYNC_INTERVAL : interval,
+    return new FileStorageConfig(
+        id,
+        in.baseDir().resolve(directory),
+        maxMib * 1024L * 1024L,
+        segmentMib * 1024L * 1024L,
+        fsync,
+        interval == null ? FileStorageConfig.DEFAULT_FSYNC_INTERVAL : interval,
         dropOldest);
   }
 }

@@ -19,29 +19,54 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * The {@code filter} processor: drops the resources, spans, span events, metrics, data points and log
- * records that an OTTL condition matches (the subset {@link OttlParser} reads), in the Collector's
- * {@code traces: span/spanevent/resource}, {@code metrics: metric/datapoint/resource} and
- * {@code logs: log_record/resource} shape and its newer {@code trace_conditions} / {@code metric_conditions}
- * / {@code log_conditions} (flat, the context taken from the path prefixes, or {@code {context, conditions}}),
- * plus the legacy {@code spans}, {@code logs} and {@code metrics} {@code include} / {@code exclude}.
+ * The {@code filter} processor: drops the resources, spans, span events, metrics, data points and
+ * log records that an OTTL condition matches (the subset {@link OttlParser} reads), in the
+ * Collector's {@code traces: span/spanevent/resource}, {@code metrics: metric/datapoint/resource}
+ * and {@code logs: log_record/resource} shape and its newer {@code trace_conditions} / {@code
+ * metric_conditions} / {@code log_conditions} (flat, the context taken from the path prefixes, or
+ * {@code {context, conditions}}), plus the legacy {@code spans}, {@code logs} and {@code metrics}
+ * {@code include} / {@code exclude}.
  *
- * <p>Conditions compile once, when the configuration is read; a request is edited where it lies with
- * {@link RequestEditor}: kept items are slices of it, and containers left empty are dropped. When nothing is
- * left, the result is {@link RelayProcessor#dropped}; the client is answered as if the items were exported.
+ * <p>Conditions compile once, when the configuration is read; a request is edited where it lies
+ * with {@link RequestEditor}: kept items are slices of it, and containers left empty are dropped.
+ * When nothing is left, the result is {@link RelayProcessor#dropped}; the client is answered as if
+ * the items were exported.
  */
-final class FilterProcessorFactory implements ProcessorFactory<FilterProcessorFactory.FilterConfig> {
+final class FilterProcessorFactory
+    implements ProcessorFactory<FilterProcessorFactory.FilterConfig> {
   static final List<String> ERROR_MODES = List.of("ignore", "silent", "propagate");
-  private static final Map<String, String> LOG_KEYS = Map.of("resource_attributes", "resources", "record_attributes",
-      "attributes", "severity_texts", "log_severity_texts", "severity_number", "log_severity_number", "bodies",
-      "log_bodies");
-  private static final Map<String, String> METRIC_KEYS = Map.of("metric_names", "metric_names",
-      "resource_attributes", "resources");
-  private static final Map<String, Level> CONTEXTS = Map.of("resource", Level.RESOURCE, "span", Level.SPAN,
-      "spanevent", Level.SPANEVENT, "metric", Level.METRIC, "datapoint", Level.DATAPOINT, "log", Level.LOG);
+  private static final Map<String, String> LOG_KEYS =
+      Map.of(
+          "resource_attributes",
+          "resources",
+          "record_attributes",
+          "attributes",
+          "severity_texts",
+          "log_severity_texts",
+          "severity_number",
+          "log_severity_number",
+          "bodies",
+          "log_bodies");
+  private static final Map<String, String> METRIC_KEYS =
+      Map.of("metric_names", "metric_names", "resource_attributes", "resources");
+  private static final Map<String, Level> CONTEXTS =
+      Map.of(
+          "resource",
+          Level.RESOURCE,
+          "span",
+          Level.SPAN,
+          "spanevent",
+          Level.SPANEVENT,
+          "metric",
+          Level.METRIC,
+          "datapoint",
+          Level.DATAPOINT,
+          "log",
+          Level.LOG);
 
   /** A signal's compiled conditions, by the level of element they drop. */
-  record Conditions(Map<Level, OttlCondition[]> byLevel, MatchProperties include, MatchProperties exclude) {
+  record Conditions(
+      Map<Level, OttlCondition[]> byLevel, MatchProperties include, MatchProperties exclude) {
     OttlCondition[] at(Level level) {
       return byLevel.getOrDefault(level, new OttlCondition[0]);
     }
@@ -52,7 +77,8 @@ final class FilterProcessorFactory implements ProcessorFactory<FilterProcessorFa
   }
 
   /** The {@code filter} processor's configuration, compiled. Immutable. */
-  record FilterConfig(String id, String errorMode, Map<Signal, Conditions> bySignal, Pattern[] patterns, int slots)
+  record FilterConfig(
+      String id, String errorMode, Map<Signal, Conditions> bySignal, Pattern[] patterns, int slots)
       implements ProcessorConfig {}
 
   @Override
@@ -67,14 +93,26 @@ final class FilterProcessorFactory implements ProcessorFactory<FilterProcessorFa
       return null;
     }
     int errors = in.errorCount();
-    in.checkKeys(m, where, List.of("profiles", "profile_conditions"), "error_mode", "traces", "metrics", "logs",
-        "spans", "trace_conditions", "metric_conditions", "log_conditions");
+    in.checkKeys(
+        m,
+        where,
+        List.of("profiles", "profile_conditions"),
+        "error_mode",
+        "traces",
+        "metrics",
+        "logs",
+        "spans",
+        "trace_conditions",
+        "metric_conditions",
+        "log_conditions");
     String errorMode = "propagate";
     if (m.get("error_mode") != null) {
       errorMode = in.string(m.get("error_mode"), where + ".error_mode");
       if (errorMode != null && !ERROR_MODES.contains(errorMode)) {
-        in.error(m.get("error_mode").line(), where + ".error_mode", "'" + errorMode + "' is not one of "
-            + String.join(", ", ERROR_MODES));
+        in.error(
+            m.get("error_mode").line(),
+            where + ".error_mode",
+            "'" + errorMode + "' is not one of " + String.join(", ", ERROR_MODES));
       }
     }
     MatchScratch.Patterns patterns = new MatchScratch.Patterns();
@@ -94,12 +132,21 @@ final class FilterProcessorFactory implements ProcessorFactory<FilterProcessorFa
     Map<String, ConfigNode> spans = section(m, "spans", where, in);
     if (spans != null) {
       in.checkKeys(spans, where + ".spans", "include", "exclude");
-      spanInclude = spans.get("include") == null ? null
-          : MatchProperties.read(spans.get("include"), where + ".spans.include", in, patterns);
-      spanExclude = spans.get("exclude") == null ? null
-          : MatchProperties.read(spans.get("exclude"), where + ".spans.exclude", in, patterns);
+      spanInclude =
+          spans.get("include") == null
+              ? null
+              : MatchProperties.read(spans.get("include"), where + ".spans.include", in, patterns);
+      spanExclude =
+          spans.get("exclude") == null
+              ? null
+              : MatchProperties.read(spans.get("exclude"), where + ".spans.exclude", in, patterns);
     }
-    r.newStyle(m.get("trace_conditions"), where + ".trace_conditions", traces, Level.RESOURCE, Level.SPAN,
+    r.newStyle(
+        m.get("trace_conditions"),
+        where + ".trace_conditions",
+        traces,
+        Level.RESOURCE,
+        Level.SPAN,
         Level.SPANEVENT);
     bySignal.put(Signal.TRACES, conditions(traces, spanInclude, spanExclude));
     // metrics
@@ -108,14 +155,29 @@ final class FilterProcessorFactory implements ProcessorFactory<FilterProcessorFa
     MatchProperties metricExclude = null;
     Map<String, ConfigNode> mm = section(m, "metrics", where, in);
     if (mm != null) {
-      in.checkKeys(mm, where + ".metrics", "resource", "metric", "datapoint", "include", "exclude", "regexp");
+      in.checkKeys(
+          mm,
+          where + ".metrics",
+          "resource",
+          "metric",
+          "datapoint",
+          "include",
+          "exclude",
+          "regexp");
       r.list(mm.get("resource"), where + ".metrics.resource", Level.RESOURCE, metrics);
       r.list(mm.get("metric"), where + ".metrics.metric", Level.METRIC, metrics);
       r.list(mm.get("datapoint"), where + ".metrics.datapoint", Level.DATAPOINT, metrics);
-      metricInclude = legacy(mm.get("include"), where + ".metrics.include", in, patterns, METRIC_KEYS);
-      metricExclude = legacy(mm.get("exclude"), where + ".metrics.exclude", in, patterns, METRIC_KEYS);
+      metricInclude =
+          legacy(mm.get("include"), where + ".metrics.include", in, patterns, METRIC_KEYS);
+      metricExclude =
+          legacy(mm.get("exclude"), where + ".metrics.exclude", in, patterns, METRIC_KEYS);
     }
-    r.newStyle(m.get("metric_conditions"), where + ".metric_conditions", metrics, Level.RESOURCE, Level.METRIC,
+    r.newStyle(
+        m.get("metric_conditions"),
+        where + ".metric_conditions",
+        metrics,
+        Level.RESOURCE,
+        Level.METRIC,
         Level.DATAPOINT);
     bySignal.put(Signal.METRICS, conditions(metrics, metricInclude, metricExclude));
     // logs
@@ -138,21 +200,27 @@ final class FilterProcessorFactory implements ProcessorFactory<FilterProcessorFa
     return new FilterConfig(id, errorMode, bySignal, patterns.toArray(), r.slots);
   }
 
-  private static Map<String, ConfigNode> section(Map<String, ConfigNode> m, String key, String where,
-      ConfigReader in) {
+  private static Map<String, ConfigNode> section(
+      Map<String, ConfigNode> m, String key, String where, ConfigReader in) {
     ConfigNode n = m.get(key);
     return n == null || n.isNull() ? null : in.map(n, where + "." + key);
   }
 
-  private static MatchProperties legacy(ConfigNode node, String where, ConfigReader in,
-      MatchScratch.Patterns patterns, Map<String, String> names) {
+  private static MatchProperties legacy(
+      ConfigNode node,
+      String where,
+      ConfigReader in,
+      MatchScratch.Patterns patterns,
+      Map<String, String> names) {
     if (node == null || node.isNull()) {
       return null;
     }
     Map<String, ConfigNode> m = node.map();
     if (m != null && m.get("match_type") != null && "expr".equals(m.get("match_type").text())) {
-      in.error(m.get("match_type").line(), where + ".match_type", "'expr' is not supported by otlp4j (strict, "
-          + "regexp; or OTTL conditions)");
+      in.error(
+          m.get("match_type").line(),
+          where + ".match_type",
+          "'expr' is not supported by otlp4j (strict, " + "regexp; or OTTL conditions)");
       return null;
     }
     if (m != null && m.get("expressions") != null) {
@@ -162,8 +230,8 @@ final class FilterProcessorFactory implements ProcessorFactory<FilterProcessorFa
     return MatchProperties.read(node, where, in, patterns, names);
   }
 
-  private static Conditions conditions(Map<Level, List<OttlCondition>> byLevel, MatchProperties include,
-      MatchProperties exclude) {
+  private static Conditions conditions(
+      Map<Level, List<OttlCondition>> byLevel, MatchProperties include, MatchProperties exclude) {
     Map<Level, OttlCondition[]> compiled = new EnumMap<>(Level.class);
     byLevel.forEach((level, list) -> compiled.put(level, list.toArray(new OttlCondition[0])));
     return new Conditions(compiled, include, exclude);
@@ -195,13 +263,18 @@ final class FilterProcessorFactory implements ProcessorFactory<FilterProcessorFa
       }
     }
 
-    /** {@code trace_conditions} and the like: strings (context from their prefixes) or {context, conditions}. */
-    void newStyle(ConfigNode node, String where, Map<Level, List<OttlCondition>> into, Level... allowed) {
+    /**
+     * {@code trace_conditions} and the like: strings (context from their prefixes) or {context,
+     * conditions}.
+     */
+    void newStyle(
+        ConfigNode node, String where, Map<Level, List<OttlCondition>> into, Level... allowed) {
       if (node == null || node.isNull()) {
         return;
       }
       if (node.list() == null) {
-        in.error(node.line(), where, "must be a list of OTTL conditions or of {context, conditions}");
+        in.error(
+            node.line(), where, "must be a list of OTTL conditions or of {context, conditions}");
         return;
       }
       int i = 0;
@@ -217,17 +290,32 @@ final class FilterProcessorFactory implements ProcessorFactory<FilterProcessorFa
         }
         in.checkKeys(m, w, "context", "conditions", "error_mode");
         ConfigNode ctx = m.get("context");
-        Level level = ctx == null || ctx.text() == null ? null : CONTEXTS.get(ctx.text().toLowerCase(Locale.ROOT));
-        if (ctx != null && ctx.text() != null && !ctx.text().isEmpty() && (level == null
-            || !List.of(allowed).contains(level))) {
-          in.error(ctx.line(), w + ".context", "'" + ctx.text() + "' is not one of this signal's contexts ("
-              + String.join(", ", List.of(allowed).stream().map(l -> l.name().toLowerCase(Locale.ROOT)).toList())
-              + ")");
+        Level level =
+            ctx == null || ctx.text() == null
+                ? null
+                : CONTEXTS.get(ctx.text().toLowerCase(Locale.ROOT));
+        if (ctx != null
+            && ctx.text() != null
+            && !ctx.text().isEmpty()
+            && (level == null || !List.of(allowed).contains(level))) {
+          in.error(
+              ctx.line(),
+              w + ".context",
+              "'"
+                  + ctx.text()
+                  + "' is not one of this signal's contexts ("
+                  + String.join(
+                      ", ",
+                      List.of(allowed).stream()
+                          .map(l -> l.name().toLowerCase(Locale.ROOT))
+                          .toList())
+                  + ")");
           continue;
         }
         ConfigNode mode = m.get("error_mode");
         if (mode != null && (mode.text() == null || !ERROR_MODES.contains(mode.text()))) {
-          in.error(mode.line(), w + ".error_mode", "must be one of " + String.join(", ", ERROR_MODES));
+          in.error(
+              mode.line(), w + ".error_mode", "must be one of " + String.join(", ", ERROR_MODES));
         }
         ConfigNode conditions = m.get("conditions");
         if (conditions == null || conditions.list() == null) {
@@ -236,13 +324,21 @@ final class FilterProcessorFactory implements ProcessorFactory<FilterProcessorFa
         }
         int j = 0;
         for (ConfigNode cond : conditions.list()) {
-          compile(cond, w + ".conditions[" + j++ + "]", level, level == null ? List.of(allowed) : List.of(level),
+          compile(
+              cond,
+              w + ".conditions[" + j++ + "]",
+              level,
+              level == null ? List.of(allowed) : List.of(level),
               into);
         }
       }
     }
 
-    private void compile(ConfigNode c, String where, Level context, List<Level> allowed,
+    private void compile(
+        ConfigNode c,
+        String where,
+        Level context,
+        List<Level> allowed,
         Map<Level, List<OttlCondition>> into) {
       String text = c.text();
       if (text == null) {
@@ -265,8 +361,8 @@ final class FilterProcessorFactory implements ProcessorFactory<FilterProcessorFa
   }
 
   /**
-   * Drops what the conditions match through one {@link RequestEditor} pass per request; when anything was
-   * dropped, the new bytes are walked for the summary passed on.
+   * Drops what the conditions match through one {@link RequestEditor} pass per request; when
+   * anything was dropped, the new bytes are walked for the summary passed on.
    */
   static final class FilterProcessor implements RelayProcessor {
     private static final RequestEditor EDITOR = RequestEditor.builder().validation(false).build();
@@ -305,8 +401,10 @@ final class FilterProcessorFactory implements ProcessorFactory<FilterProcessorFa
       WalkSummary walked;
       try {
         if (edited.nioBufferCount() != 1) {
-          // The walker would copy a composite onto the heap; one pooled copy instead serves the walk and
-          // the exporters, and lets the input go now rather than when the last slice of it is exported.
+          // The walker would copy a composite onto the heap; one pooled copy instead serves the
+          // walk and
+          // the exporters, and lets the input go now rather than when the last slice of it is
+          // exported.
           int n = edited.readableBytes();
           ByteBuf flat = edited.alloc().directBuffer(n, n);
           try {
@@ -372,7 +470,8 @@ final class FilterProcessorFactory implements ProcessorFactory<FilterProcessorFa
     public boolean visits(ElementView.Kind kind) {
       return switch (kind) {
         case RESOURCE -> resource.length > 0;
-        case SPAN, METRIC, LOG_RECORD -> items.length > 0 || c.include() != null || c.exclude() != null;
+        case SPAN, METRIC, LOG_RECORD ->
+            items.length > 0 || c.include() != null || c.exclude() != null;
         case SPAN_EVENT -> signal == Signal.TRACES && sub.length > 0;
         case DATA_POINT -> signal == Signal.METRICS && sub.length > 0;
         default -> false;
@@ -405,8 +504,10 @@ final class FilterProcessorFactory implements ProcessorFactory<FilterProcessorFa
     @Override
     public Decision span(ElementView span) {
       MatchScratch s = eval.matchers;
-      if (legacy(c.include() != null && !c.include().matchesSpan(span, s),
-          c.exclude() != null && c.exclude().matchesSpan(span, s)) == Decision.DROP) {
+      if (legacy(
+              c.include() != null && !c.include().matchesSpan(span, s),
+              c.exclude() != null && c.exclude().matchesSpan(span, s))
+          == Decision.DROP) {
         return Decision.DROP;
       }
       return any(items, span);
@@ -420,8 +521,10 @@ final class FilterProcessorFactory implements ProcessorFactory<FilterProcessorFa
     @Override
     public Decision metric(ElementView metric) {
       MatchScratch s = eval.matchers;
-      if (legacy(c.include() != null && !c.include().matchesMetric(metric, s),
-          c.exclude() != null && c.exclude().matchesMetric(metric, s)) == Decision.DROP) {
+      if (legacy(
+              c.include() != null && !c.include().matchesMetric(metric, s),
+              c.exclude() != null && c.exclude().matchesMetric(metric, s))
+          == Decision.DROP) {
         return Decision.DROP;
       }
       return any(items, metric);
@@ -435,8 +538,10 @@ final class FilterProcessorFactory implements ProcessorFactory<FilterProcessorFa
     @Override
     public Decision logRecord(ElementView record) {
       MatchScratch s = eval.matchers;
-      if (legacy(c.include() != null && !c.include().matchesLogRecord(record, s),
-          c.exclude() != null && c.exclude().matchesLogRecord(record, s)) == Decision.DROP) {
+      if (legacy(
+              c.include() != null && !c.include().matchesLogRecord(record, s),
+              c.exclude() != null && c.exclude().matchesLogRecord(record, s))
+          == Decision.DROP) {
         return Decision.DROP;
       }
       return any(items, record);

@@ -7,10 +7,10 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * A regular expression written for the Collector (Go's RE2 syntax) compiled with {@link Pattern}: Go's
- * named groups {@code (?P<name>...)} and names Java does not allow ({@code http_method}) become plain
- * groups whose names are kept here, in order. Matching is unanchored, as Go's {@code MatchString}: use
- * {@link java.util.regex.Matcher#find()}. Immutable.
+ * A regular expression written for the Collector (Go's RE2 syntax) compiled with {@link Pattern}:
+ * Go's named groups {@code (?P<name>...)} and names Java does not allow ({@code http_method})
+ * become plain groups whose names are kept here, in order. Matching is unanchored, as Go's {@code
+ * MatchString}: use {@link java.util.regex.Matcher#find()}. Immutable.
  *
  * @param pattern the compiled expression
  * @param groupNames the name of each capturing group in order (null for an unnamed one)
@@ -59,7 +59,8 @@ record GoRegex(Pattern pattern, List<String> groupNames) {
         int nameStart = -1;
         if (regex.startsWith("?P<", i + 1)) {
           nameStart = i + 4;
-        } else if (regex.startsWith("?<", i + 1) && !regex.startsWith("?<=", i + 1)
+        } else if (regex.startsWith("?<", i + 1)
+            && !regex.startsWith("?<=", i + 1)
             && !regex.startsWith("?<!", i + 1)) {
           nameStart = i + 3;
         }
@@ -87,7 +88,8 @@ record GoRegex(Pattern pattern, List<String> groupNames) {
       }
       return new GoRegex(p, Collections.unmodifiableList(names));
     } catch (PatternSyntaxException e) {
-      throw new IllegalArgumentException("invalid regular expression '" + regex + "': " + e.getDescription(), e);
+      throw new IllegalArgumentException(
+          "invalid regular expression '" + regex + "': " + e.getDescription(), e);
     }
   }
 }

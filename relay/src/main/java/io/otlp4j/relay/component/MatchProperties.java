@@ -12,24 +12,42 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A compiled {@code include} or {@code exclude} section of the Collector's {@code attributes} processor
- * (its {@code filterconfig.MatchProperties}): {@code match_type} strict or regexp (unanchored, as Go's
- * {@code MatchString}) over {@code services}, {@code span_names}, {@code span_kinds}, {@code attributes},
- * {@code resources}, {@code libraries}, {@code log_bodies}, {@code log_severity_texts},
- * {@code log_severity_number} and {@code metric_names}. Every property given must match; within a list of
- * names one entry must, of {@code attributes}, {@code resources} and {@code libraries} every entry must.
+ * A compiled {@code include} or {@code exclude} section of the Collector's {@code attributes}
+ * processor (its {@code filterconfig.MatchProperties}): {@code match_type} strict or regexp
+ * (unanchored, as Go's {@code MatchString}) over {@code services}, {@code span_names}, {@code
+ * span_kinds}, {@code attributes}, {@code resources}, {@code libraries}, {@code log_bodies}, {@code
+ * log_severity_texts}, {@code log_severity_number} and {@code metric_names}. Every property given
+ * must match; within a list of names one entry must, of {@code attributes}, {@code resources} and
+ * {@code libraries} every entry must.
  *
  * <p>Matching reads the element's fields from the request's bytes and allocates nothing for string
  * values (a number compared with a regular expression is formatted first). Immutable, thread-safe.
  */
 final class MatchProperties {
-  static final String[] SPAN_KINDS = {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER",
-      "SPAN_KIND_CLIENT", "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"};
+  static final String[] SPAN_KINDS = {
+    "SPAN_KIND_UNSPECIFIED",
+    "SPAN_KIND_INTERNAL",
+    "SPAN_KIND_SERVER",
+    "SPAN_KIND_CLIENT",
+    "SPAN_KIND_PRODUCER",
+    "SPAN_KIND_CONSUMER"
+  };
   private static final byte[] SERVICE_NAME = "service.name".getBytes(StandardCharsets.UTF_8);
   private static final String NIL_SERVICE_NAME = "<nil-service-name>";
-  static final List<String> KEYS = List.of("match_type", "regexp", "services", "span_names", "span_kinds",
-      "attributes", "resources", "libraries", "log_bodies", "log_severity_texts", "log_severity_number",
-      "metric_names");
+  static final List<String> KEYS =
+      List.of(
+          "match_type",
+          "regexp",
+          "services",
+          "span_names",
+          "span_kinds",
+          "attributes",
+          "resources",
+          "libraries",
+          "log_bodies",
+          "log_severity_texts",
+          "log_severity_number",
+          "metric_names");
 
   private final TextSet services;
   private final TextSet spanNames;
@@ -41,8 +59,10 @@ final class MatchProperties {
   private final Condition[] resources;
   private final TextSet[] libraryNames;
   private final TextSet[] libraryVersions;
+
   /** log_severity_number's min, or -1 without one. */
   private final int severityMin;
+
   private final boolean severityMatchUndefined;
 
   private MatchProperties(Builder b) {
@@ -104,7 +124,10 @@ final class MatchProperties {
     return matchesCommon(record, scope, scope.parent(), s);
   }
 
-  /** Whether a metric matches (the Collector's {@code filtermetric}: {@code metric_names} and {@code resources}). */
+  /**
+   * Whether a metric matches (the Collector's {@code filtermetric}: {@code metric_names} and {@code
+   * resources}).
+   */
   boolean matchesMetric(ElementView metric, MatchScratch s) {
     if (metricNames != null && !metricNames.matches(metric.name(), s)) {
       return false;
@@ -112,7 +135,8 @@ final class MatchProperties {
     return all(resources, metric.parent().parent(), s);
   }
 
-  private boolean matchesCommon(ElementView item, ElementView scope, ElementView resource, MatchScratch s) {
+  private boolean matchesCommon(
+      ElementView item, ElementView scope, ElementView resource, MatchScratch s) {
     for (int i = 0; i < libraryNames.length; i++) {
       if (!libraryNames[i].matches(scope.name(), s)) {
         return false;
@@ -133,12 +157,17 @@ final class MatchProperties {
     return true;
   }
 
-  /** Names compared exactly ({@code strict}) or patterns looked for ({@code regexp}); one must match. */
+  /**
+   * Names compared exactly ({@code strict}) or patterns looked for ({@code regexp}); one must
+   * match.
+   */
   record TextSet(String[] strict, int[] patternIds) {
     boolean matches(CharSequence text, MatchScratch s) {
       if (strict != null) {
         for (String v : strict) {
-          if (text instanceof TextView t ? t.contentEquals(v) : CharSequence.compare(text, v) == 0) {
+          if (text instanceof TextView t
+              ? t.contentEquals(v)
+              : CharSequence.compare(text, v) == 0) {
             return true;
           }
         }
@@ -153,7 +182,10 @@ final class MatchProperties {
     }
   }
 
-  /** One {@code {key, value}} entry: the key must be there, with the value (strict) or matching it (regexp). */
+  /**
+   * One {@code {key, value}} entry: the key must be there, with the value (strict) or matching it
+   * (regexp).
+   */
   record Condition(byte[] key, Object expected, int patternId) {
     boolean matches(ElementView element, MatchScratch s) {
       ValueView v = element.attribute(key, s.value);
@@ -195,20 +227,27 @@ final class MatchProperties {
   }
 
   /**
-   * Reads an {@code include} / {@code exclude} section; null (with errors in {@code in}) when it is wrong.
+   * Reads an {@code include} / {@code exclude} section; null (with errors in {@code in}) when it is
+   * wrong.
    *
    * @param patterns where its regular expressions are collected
    */
-  static MatchProperties read(ConfigNode node, String where, ConfigReader in, MatchScratch.Patterns patterns) {
+  static MatchProperties read(
+      ConfigNode node, String where, ConfigReader in, MatchScratch.Patterns patterns) {
     return read(node, where, in, patterns, Map.of());
   }
 
   /**
-   * As {@link #read(ConfigNode, String, ConfigReader, MatchScratch.Patterns)}, for a section whose keys have
-   * other names (the filter processor's {@code logs} and {@code metrics} sections): {@code names} maps each
-   * of its keys to the {@code attributes} processor's; only those keys (and {@code match_type}) are known.
+   * As {@link #read(ConfigNode, String, ConfigReader, MatchScratch.Patterns)}, for a section whose
+   * keys have other names (the filter processor's {@code logs} and {@code metrics} sections):
+   * {@code names} maps each of its keys to the {@code attributes} processor's; only those keys (and
+   * {@code match_type}) are known.
    */
-  static MatchProperties read(ConfigNode node, String where, ConfigReader in, MatchScratch.Patterns patterns,
+  static MatchProperties read(
+      ConfigNode node,
+      String where,
+      ConfigReader in,
+      MatchScratch.Patterns patterns,
       Map<String, String> names) {
     Map<String, ConfigNode> given = in.map(node, where);
     if (given == null) {
@@ -230,8 +269,11 @@ final class MatchProperties {
     ConfigNode matchType = m.get("match_type");
     String type = matchType == null ? null : matchType.text();
     if (!"strict".equals(type) && !"regexp".equals(type)) {
-      in.error(matchType == null ? node.line() : matchType.line(), where + ".match_type",
-          (type == null ? "is required" : "unrecognized match_type '" + type + "'") + " (strict, regexp)");
+      in.error(
+          matchType == null ? node.line() : matchType.line(),
+          where + ".match_type",
+          (type == null ? "is required" : "unrecognized match_type '" + type + "'")
+              + " (strict, regexp)");
       return null;
     }
     boolean regexp = type.equals("regexp");
@@ -240,13 +282,20 @@ final class MatchProperties {
     b.spanNames = texts(m.get("span_names"), where + ".span_names", regexp, in, patterns);
     b.spanKinds = texts(m.get("span_kinds"), where + ".span_kinds", regexp, in, patterns);
     b.logBodies = texts(m.get("log_bodies"), where + ".log_bodies", regexp, in, patterns);
-    b.severityTexts = texts(m.get("log_severity_texts"), where + ".log_severity_texts", regexp, in, patterns);
+    b.severityTexts =
+        texts(m.get("log_severity_texts"), where + ".log_severity_texts", regexp, in, patterns);
     b.metricNames = texts(m.get("metric_names"), where + ".metric_names", regexp, in, patterns);
     if (b.spanKinds != null && !regexp) {
       for (String k : b.spanKinds.strict()) {
         if (!List.of(SPAN_KINDS).subList(1, SPAN_KINDS.length).contains(k)) {
-          in.error(m.get("span_kinds").line(), where + ".span_kinds", "'" + k + "' is not a span kind (one of "
-              + String.join(", ", List.of(SPAN_KINDS).subList(1, SPAN_KINDS.length)) + ")");
+          in.error(
+              m.get("span_kinds").line(),
+              where + ".span_kinds",
+              "'"
+                  + k
+                  + "' is not a span kind (one of "
+                  + String.join(", ", List.of(SPAN_KINDS).subList(1, SPAN_KINDS.length))
+                  + ")");
         }
       }
     }
@@ -254,17 +303,31 @@ final class MatchProperties {
     conditions(m.get("resources"), where + ".resources", regexp, in, patterns, b.resources);
     libraries(m.get("libraries"), where + ".libraries", regexp, in, patterns, b);
     severity(m.get("log_severity_number"), where + ".log_severity_number", in, b);
-    boolean any = b.services != null || b.spanNames != null || b.spanKinds != null || b.logBodies != null
-        || b.severityTexts != null || b.metricNames != null || !b.attributes.isEmpty() || !b.resources.isEmpty()
-        || !b.libraryNames.isEmpty() || b.severityMin >= 0;
+    boolean any =
+        b.services != null
+            || b.spanNames != null
+            || b.spanKinds != null
+            || b.logBodies != null
+            || b.severityTexts != null
+            || b.metricNames != null
+            || !b.attributes.isEmpty()
+            || !b.resources.isEmpty()
+            || !b.libraryNames.isEmpty()
+            || b.severityMin >= 0;
     if (!any && in.errorCount() == errors) {
-      in.error(node.line(), where, "at least one of " + String.join(", ", KEYS.subList(2, KEYS.size()))
-          + " must be given");
+      in.error(
+          node.line(),
+          where,
+          "at least one of " + String.join(", ", KEYS.subList(2, KEYS.size())) + " must be given");
     }
     return in.errorCount() == errors ? new MatchProperties(b) : null;
   }
 
-  private static TextSet texts(ConfigNode node, String where, boolean regexp, ConfigReader in,
+  private static TextSet texts(
+      ConfigNode node,
+      String where,
+      boolean regexp,
+      ConfigReader in,
       MatchScratch.Patterns patterns) {
     if (node == null || node.isNull()) {
       return null;
@@ -289,12 +352,15 @@ final class MatchProperties {
     }
     int[] ids = new int[values.size()];
     for (int i = 0; i < ids.length; i++) {
-      ids[i] = pattern(values.get(i), list.get(Math.min(i, list.size() - 1)).line(), where, in, patterns);
+      ids[i] =
+          pattern(
+              values.get(i), list.get(Math.min(i, list.size() - 1)).line(), where, in, patterns);
     }
     return new TextSet(null, ids);
   }
 
-  private static int pattern(String regex, int line, String where, ConfigReader in, MatchScratch.Patterns patterns) {
+  private static int pattern(
+      String regex, int line, String where, ConfigReader in, MatchScratch.Patterns patterns) {
     try {
       return patterns.add(GoRegex.compile(regex).pattern());
     } catch (IllegalArgumentException e) {
@@ -303,8 +369,13 @@ final class MatchProperties {
     }
   }
 
-  private static void conditions(ConfigNode node, String where, boolean regexp, ConfigReader in,
-      MatchScratch.Patterns patterns, List<Condition> into) {
+  private static void conditions(
+      ConfigNode node,
+      String where,
+      boolean regexp,
+      ConfigReader in,
+      MatchScratch.Patterns patterns,
+      List<Condition> into) {
     if (node == null || node.isNull()) {
       return;
     }
@@ -333,7 +404,8 @@ final class MatchProperties {
         in.error(v.line(), w + ".value", "must be a string, number or boolean");
       } else if (regexp) {
         if (v.kind() != com.fasterxml.jackson.core.JsonToken.VALUE_STRING) {
-          in.error(v.line(), w + ".value", "match_type=regexp for '" + key + "' only supports a string");
+          in.error(
+              v.line(), w + ".value", "match_type=regexp for '" + key + "' only supports a string");
         } else {
           into.add(new Condition(k, null, pattern(v.text(), v.line(), w + ".value", in, patterns)));
         }
@@ -346,8 +418,13 @@ final class MatchProperties {
     }
   }
 
-  private static void libraries(ConfigNode node, String where, boolean regexp, ConfigReader in,
-      MatchScratch.Patterns patterns, Builder b) {
+  private static void libraries(
+      ConfigNode node,
+      String where,
+      boolean regexp,
+      ConfigReader in,
+      MatchScratch.Patterns patterns,
+      Builder b) {
     if (node == null || node.isNull()) {
       return;
     }
@@ -366,14 +443,22 @@ final class MatchProperties {
       String name = m.get("name") == null ? "" : in.string(m.get("name"), w + ".name");
       ConfigNode version = m.get("version");
       String v = version == null || version.isNull() ? null : in.string(version, w + ".version");
-      b.libraryNames.add(one(name == null ? "" : name, c.line(), w + ".name", regexp, in, patterns));
-      b.libraryVersions.add(v == null ? null : one(v, version.line(), w + ".version", regexp, in, patterns));
+      b.libraryNames.add(
+          one(name == null ? "" : name, c.line(), w + ".name", regexp, in, patterns));
+      b.libraryVersions.add(
+          v == null ? null : one(v, version.line(), w + ".version", regexp, in, patterns));
     }
   }
 
-  private static TextSet one(String value, int line, String where, boolean regexp, ConfigReader in,
+  private static TextSet one(
+      String value,
+      int line,
+      String where,
+      boolean regexp,
+      ConfigReader in,
       MatchScratch.Patterns patterns) {
-    return regexp ? new TextSet(null, new int[] {pattern(value, line, where, in, patterns)})
+    return regexp
+        ? new TextSet(null, new int[] {pattern(value, line, where, in, patterns)})
         : new TextSet(new String[] {value}, null);
   }
 
@@ -389,7 +474,9 @@ final class MatchProperties {
     ConfigNode min = m.get("min");
     int n = min == null || min.text() == null ? -1 : severityNumber(min.text());
     if (n < 0) {
-      in.error(min == null ? node.line() : min.line(), where + ".min",
+      in.error(
+          min == null ? node.line() : min.line(),
+          where + ".min",
           "must be a severity (TRACE, TRACE2..4, DEBUG, INFO, WARN, ERROR, FATAL and their 2..4, or 1..24)");
       return;
     }
@@ -397,7 +484,10 @@ final class MatchProperties {
     b.severityMatchUndefined = in.bool(m.get("match_undefined"), where + ".match_undefined", false);
   }
 
-  /** A severity name (TRACE .. FATAL4, any case) or number as {@code log_severity_number.min} takes it; -1 if none. */
+  /**
+   * A severity name (TRACE .. FATAL4, any case) or number as {@code log_severity_number.min} takes
+   * it; -1 if none.
+   */
   static int severityNumber(String text) {
     String[] names = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
     String t = text.trim().toUpperCase(Locale.ROOT);

@@ -7,9 +7,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * What one edit needs to match items without allocating per item: a {@link Matcher} per pattern of the
- * processor's configuration, made on first use and reset for each text after that, and spare value views.
- * One per edit, used by one thread.
+ * What one edit needs to match items without allocating per item: a {@link Matcher} per pattern of
+ * the processor's configuration, made on first use and reset for each text after that, and spare
+ * value views. One per edit, used by one thread.
  */
 final class MatchScratch {
   private final Pattern[] patterns;
@@ -38,7 +38,10 @@ final class MatchScratch {
     return matcher(id, text).find();
   }
 
-  /** Collects a configuration's patterns, each given the id the scratch knows it by. Not thread-safe. */
+  /**
+   * Collects a configuration's patterns, each given the id the scratch knows it by. Not
+   * thread-safe.
+   */
   static final class Patterns {
     private final List<Pattern> list = new ArrayList<>();
 

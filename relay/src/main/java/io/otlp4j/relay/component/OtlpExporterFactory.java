@@ -26,9 +26,9 @@ import java.util.Map;
 
 /**
  * The {@code otlp} (OTLP/gRPC) and {@code otlphttp} (OTLP/HTTP protobuf) exporters: endpoint, tls,
- * headers, compression, timeout, auth, otlphttp's per-signal endpoints, and the {@code sending_queue}
- * and {@code retry_on_failure} every exporter has. Builds an {@link UpstreamExporter} over an {@link
- * OtlpExporter}.
+ * headers, compression, timeout, auth, otlphttp's per-signal endpoints, and the {@code
+ * sending_queue} and {@code retry_on_failure} every exporter has. Builds an {@link
+ * UpstreamExporter} over an {@link OtlpExporter}.
  */
 final class OtlpExporterFactory implements ExporterFactory<OtlpExporterConfig> {
   static final String OTLP = "otlp";
@@ -36,7 +36,9 @@ final class OtlpExporterFactory implements ExporterFactory<OtlpExporterConfig> {
 
   private final boolean http;
 
-  /** @param type {@link #OTLP} or {@link #OTLPHTTP} */
+  /**
+   * @param type {@link #OTLP} or {@link #OTLPHTTP}
+   */
   OtlpExporterFactory(String type) {
     if (!type.equals(OTLP) && !type.equals(OTLPHTTP)) {
       throw new IllegalArgumentException("not an OTLP exporter type: " + type);
@@ -55,13 +57,42 @@ final class OtlpExporterFactory implements ExporterFactory<OtlpExporterConfig> {
     return all;
   }
 
-  private static final String[] OTLP_EXPORTER_KEYS = {"endpoint", "tls", "headers", "compression", "timeout",
-      "auth", "traces_endpoint", "metrics_endpoint", "logs_endpoint", "encoding"};
-  /** The Collector's client keys otlp4j does not implement (its own pool and keepalive settings apply). */
-  private static final List<String> OTLP_EXPORTER_UNSUPPORTED = List.of("keepalive", "read_buffer_size",
-      "write_buffer_size", "wait_for_ready", "balancer_name", "authority", "proxy_url", "max_idle_conns",
-      "max_idle_conns_per_host", "max_conns_per_host", "idle_conn_timeout", "disable_keep_alives",
-      "http2_read_idle_timeout", "http2_ping_timeout", "cookies", "profiles_endpoint", "batcher");
+  private static final String[] OTLP_EXPORTER_KEYS = {
+    "endpoint",
+    "tls",
+    "headers",
+    "compression",
+    "timeout",
+    "auth",
+    "traces_endpoint",
+    "metrics_endpoint",
+    "logs_endpoint",
+    "encoding"
+  };
+
+  /**
+   * The Collector's client keys otlp4j does not implement (its own pool and keepalive settings
+   * apply).
+   */
+  private static final List<String> OTLP_EXPORTER_UNSUPPORTED =
+      List.of(
+          "keepalive",
+          "read_buffer_size",
+          "write_buffer_size",
+          "wait_for_ready",
+          "balancer_name",
+          "authority",
+          "proxy_url",
+          "max_idle_conns",
+          "max_idle_conns_per_host",
+          "max_conns_per_host",
+          "idle_conn_timeout",
+          "disable_keep_alives",
+          "http2_read_idle_timeout",
+          "http2_ping_timeout",
+          "cookies",
+          "profiles_endpoint",
+          "batcher");
 
   @Override
   public OtlpExporterConfig read(String id, ConfigNode node, String where, ConfigReader in) {
@@ -69,29 +100,40 @@ final class OtlpExporterFactory implements ExporterFactory<OtlpExporterConfig> {
     if (m == null) {
       return null;
     }
-    in.checkKeys(m, where, OTLP_EXPORTER_UNSUPPORTED, concat(OTLP_EXPORTER_KEYS, "sending_queue",
-        "retry_on_failure"));
-    SendingQueueSettings queue = ExporterHelperReader.sendingQueue(in, id, m.get("sending_queue"), where);
-    RetryPolicy retry = ExporterHelperReader.retryOnFailure(in, m.get("retry_on_failure"), where + ".retry_on_failure");
+    in.checkKeys(
+        m,
+        where,
+        OTLP_EXPORTER_UNSUPPORTED,
+        concat(OTLP_EXPORTER_KEYS, "sending_queue", "retry_on_failure"));
+    SendingQueueSettings queue =
+        ExporterHelperReader.sendingQueue(in, id, m.get("sending_queue"), where);
+    RetryPolicy retry =
+        ExporterHelperReader.retryOnFailure(
+            in, m.get("retry_on_failure"), where + ".retry_on_failure");
     ConfigNode e = m.get("endpoint");
     Map<Signal, String> signalEndpoints = new EnumMap<>(Signal.class);
     if (http) {
       for (Signal signal : Signal.values()) {
         ConfigNode se = m.get(signal.id() + "_endpoint");
         String url = se == null ? null : in.string(se, where + "." + signal.id() + "_endpoint");
-        if (url != null && in.checkEndpoint(url, true, se.line(), where + "." + signal.id() + "_endpoint")) {
+        if (url != null
+            && in.checkEndpoint(url, true, se.line(), where + "." + signal.id() + "_endpoint")) {
           signalEndpoints.put(signal, url);
         }
       }
       ConfigNode encoding = m.get("encoding");
       if (encoding != null && !"proto".equals(encoding.text())) {
-        in.error(encoding.line(), where + ".encoding", "'" + encoding.value()
-            + "' is not supported (supported: proto)");
+        in.error(
+            encoding.line(),
+            where + ".encoding",
+            "'" + encoding.value() + "' is not supported (supported: proto)");
       }
     } else {
-      for (String key : new String[] {"traces_endpoint", "metrics_endpoint", "logs_endpoint", "encoding"}) {
+      for (String key :
+          new String[] {"traces_endpoint", "metrics_endpoint", "logs_endpoint", "encoding"}) {
         if (m.get(key) != null) {
-          in.error(m.get(key).line(), where + "." + key, "unknown key '" + key + "' (an otlphttp key)");
+          in.error(
+              m.get(key).line(), where + "." + key, "unknown key '" + key + "' (an otlphttp key)");
         }
       }
     }
@@ -119,14 +161,15 @@ final class OtlpExporterFactory implements ExporterFactory<OtlpExporterConfig> {
     if (h != null && !h.isNull()) {
       Map<String, ConfigNode> hm = in.map(h, where + ".headers");
       if (hm != null) {
-        hm.forEach((k, v) -> {
-          String value = v.isNull() ? null : v.text();
-          if (value == null) {
-            in.error(v.line(), where + ".headers." + k, "must be a string");
-          } else {
-            headers.put(k, value);
-          }
-        });
+        hm.forEach(
+            (k, v) -> {
+              String value = v.isNull() ? null : v.text();
+              if (value == null) {
+                in.error(v.line(), where + ".headers." + k, "must be a string");
+              } else {
+                headers.put(k, value);
+              }
+            });
       }
     }
     Compression compression = Compression.GZIP;
@@ -138,14 +181,20 @@ final class OtlpExporterFactory implements ExporterFactory<OtlpExporterConfig> {
           case "gzip" -> compression = Compression.GZIP;
           case "zstd" -> compression = Compression.ZSTD;
           case "none", "" -> compression = Compression.NONE;
-          default -> in.error(c.line(), where + ".compression", "unknown compression '" + name
-              + "' (supported: gzip, zstd, none)");
+          default ->
+              in.error(
+                  c.line(),
+                  where + ".compression",
+                  "unknown compression '" + name + "' (supported: gzip, zstd, none)");
         }
       }
     }
     // The Collector's defaults: 5 s for otlp (exporterhelper), 30 s for otlphttp (its HTTP client).
-    Duration timeout = in.duration(m.get("timeout"), where + ".timeout",
-        http ? Duration.ofSeconds(30) : Duration.ofSeconds(5));
+    Duration timeout =
+        in.duration(
+            m.get("timeout"),
+            where + ".timeout",
+            http ? Duration.ofSeconds(30) : Duration.ofSeconds(5));
     if (timeout != null && timeout.isZero()) {
       in.error(m.get("timeout").line(), where + ".timeout", "must be positive");
       timeout = null;
@@ -155,20 +204,32 @@ final class OtlpExporterFactory implements ExporterFactory<OtlpExporterConfig> {
     if ((endpoint == null && e != null) || timeout == null || retry == null) {
       return null;
     }
-    return new OtlpExporterConfig(id, http, endpoint, insecure[0], headers, compression, timeout, queue, retry,
-        tls, signalEndpoints, authorization);
+    return new OtlpExporterConfig(
+        id,
+        http,
+        endpoint,
+        insecure[0],
+        headers,
+        compression,
+        timeout,
+        queue,
+        retry,
+        tls,
+        signalEndpoints,
+        authorization);
   }
 
   @Override
   public RelayExporter create(OtlpExporterConfig o, ComponentContext context) {
-    OtlpExporter.Builder b = OtlpExporter.builder()
-        .name(o.id())
-        .protocol(o.http() ? Protocol.HTTP_PROTOBUF : Protocol.GRPC)
-        .insecure(o.insecure())
-        .compression(o.compression())
-        .timeout(o.timeout())
-        .retryPolicy(o.retry())
-        .metricsRegistry(context.metrics());
+    OtlpExporter.Builder b =
+        OtlpExporter.builder()
+            .name(o.id())
+            .protocol(o.http() ? Protocol.HTTP_PROTOBUF : Protocol.GRPC)
+            .insecure(o.insecure())
+            .compression(o.compression())
+            .timeout(o.timeout())
+            .retryPolicy(o.retry())
+            .metricsRegistry(context.metrics());
     if (o.endpoint() != null) {
       b.endpoint(o.endpoint());
     }

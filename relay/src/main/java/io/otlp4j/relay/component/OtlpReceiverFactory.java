@@ -14,8 +14,8 @@ import java.util.Map;
 
 /**
  * The {@code otlp} receiver: {@code protocols.grpc} and {@code protocols.http} with the Collector's
- * {@code configgrpc}/{@code confighttp} server keys (endpoint, tls, auth, message and body size limits,
- * concurrent streams, URL paths).
+ * {@code configgrpc}/{@code confighttp} server keys (endpoint, tls, auth, message and body size
+ * limits, concurrent streams, URL paths).
  */
 final class OtlpReceiverFactory implements ReceiverFactory {
 
@@ -32,7 +32,9 @@ final class OtlpReceiverFactory implements ReceiverFactory {
     }
     in.checkKeys(m, where, "protocols");
     ConfigNode protocols = m.get("protocols");
-    if (protocols == null || protocols.isNull() || (protocols.map() != null && protocols.map().isEmpty())) {
+    if (protocols == null
+        || protocols.isNull()
+        || (protocols.map() != null && protocols.map().isEmpty())) {
       in.error(node.line(), where + ".protocols", "must enable grpc, http or both");
       return null;
     }
@@ -43,21 +45,51 @@ final class OtlpReceiverFactory implements ReceiverFactory {
     in.checkKeys(p, where + ".protocols", "grpc", "http");
     ReceiverConfig.ServerOptions[] grpcOptions = {ReceiverConfig.ServerOptions.DEFAULTS};
     ReceiverConfig.ServerOptions[] httpOptions = {ReceiverConfig.ServerOptions.DEFAULTS};
-    HostPort grpc = protocol(in, p.get("grpc"), where + ".protocols.grpc", RelayConfig.DEFAULT_GRPC_ENDPOINT, true,
-        grpcOptions);
-    HostPort http = protocol(in, p.get("http"), where + ".protocols.http", RelayConfig.DEFAULT_HTTP_ENDPOINT, false,
-        httpOptions);
+    HostPort grpc =
+        protocol(
+            in,
+            p.get("grpc"),
+            where + ".protocols.grpc",
+            RelayConfig.DEFAULT_GRPC_ENDPOINT,
+            true,
+            grpcOptions);
+    HostPort http =
+        protocol(
+            in,
+            p.get("http"),
+            where + ".protocols.http",
+            RelayConfig.DEFAULT_HTTP_ENDPOINT,
+            false,
+            httpOptions);
     return new ReceiverConfig(id, grpc, http, grpcOptions[0], httpOptions[0]);
   }
 
-  /** The Collector's {@code configgrpc}/{@code confighttp} server keys that otlp4j does not implement. */
-  private static final List<String> UNSUPPORTED_GRPC_SERVER_KEYS = List.of("keepalive", "read_buffer_size",
-      "write_buffer_size", "include_metadata", "transport");
-  private static final List<String> UNSUPPORTED_HTTP_SERVER_KEYS = List.of("cors", "include_metadata",
-      "response_headers", "compression_algorithms", "read_timeout", "read_header_timeout", "write_timeout",
-      "idle_timeout", "keepalive");
+  /**
+   * The Collector's {@code configgrpc}/{@code confighttp} server keys that otlp4j does not
+   * implement.
+   */
+  private static final List<String> UNSUPPORTED_GRPC_SERVER_KEYS =
+      List.of(
+          "keepalive", "read_buffer_size", "write_buffer_size", "include_metadata", "transport");
 
-  private static HostPort protocol(ConfigReader in, ConfigNode node, String where, String defaultEndpoint, boolean grpc,
+  private static final List<String> UNSUPPORTED_HTTP_SERVER_KEYS =
+      List.of(
+          "cors",
+          "include_metadata",
+          "response_headers",
+          "compression_algorithms",
+          "read_timeout",
+          "read_header_timeout",
+          "write_timeout",
+          "idle_timeout",
+          "keepalive");
+
+  private static HostPort protocol(
+      ConfigReader in,
+      ConfigNode node,
+      String where,
+      String defaultEndpoint,
+      boolean grpc,
       ReceiverConfig.ServerOptions[] options) {
     if (node == null) {
       return null;
@@ -68,11 +100,16 @@ final class OtlpReceiverFactory implements ReceiverFactory {
     }
     List<String> known = new ArrayList<>(List.of("endpoint", "tls", "auth"));
     if (grpc) {
-      known.addAll(List.of("max_recv_msg_size_mib", "max_concurrent_streams", "max_concurrent_calls"));
+      known.addAll(
+          List.of("max_recv_msg_size_mib", "max_concurrent_streams", "max_concurrent_calls"));
     } else {
-      known.addAll(List.of("max_request_body_size", "traces_url_path", "metrics_url_path", "logs_url_path"));
+      known.addAll(
+          List.of("max_request_body_size", "traces_url_path", "metrics_url_path", "logs_url_path"));
     }
-    in.checkKeys(m, where, grpc ? UNSUPPORTED_GRPC_SERVER_KEYS : UNSUPPORTED_HTTP_SERVER_KEYS,
+    in.checkKeys(
+        m,
+        where,
+        grpc ? UNSUPPORTED_GRPC_SERVER_KEYS : UNSUPPORTED_HTTP_SERVER_KEYS,
         known.toArray(String[]::new));
     ReceiverConfig.ServerTls tls = TlsSettingsReader.serverTls(in, m.get("tls"), where + ".tls");
     String authenticator = in.authenticator(m.get("auth"), where + ".auth");
@@ -83,17 +120,23 @@ final class OtlpReceiverFactory implements ReceiverFactory {
     if (grpc) {
       int mib = in.intValue(m.get("max_recv_msg_size_mib"), where + ".max_recv_msg_size_mib", 0, 1);
       if (mib > 2047) {
-        in.error(m.get("max_recv_msg_size_mib").line(), where + ".max_recv_msg_size_mib",
+        in.error(
+            m.get("max_recv_msg_size_mib").line(),
+            where + ".max_recv_msg_size_mib",
             "must be at most 2047, was " + mib);
       } else {
         maxBytes = mib * 1024 * 1024;
       }
-      maxStreams = in.intValue(m.get("max_concurrent_streams"), where + ".max_concurrent_streams", 0, 1);
+      maxStreams =
+          in.intValue(m.get("max_concurrent_streams"), where + ".max_concurrent_streams", 0, 1);
       maxCalls = in.intValue(m.get("max_concurrent_calls"), where + ".max_concurrent_calls", 0, 1);
     } else {
-      long bytes = in.longValue(m.get("max_request_body_size"), where + ".max_request_body_size", 0, 1);
+      long bytes =
+          in.longValue(m.get("max_request_body_size"), where + ".max_request_body_size", 0, 1);
       if (bytes > Integer.MAX_VALUE - 8) {
-        in.error(m.get("max_request_body_size").line(), where + ".max_request_body_size",
+        in.error(
+            m.get("max_request_body_size").line(),
+            where + ".max_request_body_size",
             "must be below 2 GiB, was " + bytes);
       } else {
         maxBytes = (int) bytes;
@@ -110,17 +153,28 @@ final class OtlpReceiverFactory implements ReceiverFactory {
         if (text.isEmpty() || sanitized.indexOf('?') >= 0 || sanitized.indexOf('#') >= 0) {
           in.error(path.line(), where + "." + key, "'" + text + "' is not a URL path");
         } else if (urlPaths.containsValue(sanitized)) {
-          in.error(path.line(), where + "." + key, "'" + sanitized + "' is already another signal's path");
+          in.error(
+              path.line(),
+              where + "." + key,
+              "'" + sanitized + "' is already another signal's path");
         } else {
           urlPaths.put(signal, sanitized);
         }
       }
     }
-    options[0] = new ReceiverConfig.ServerOptions(tls, authenticator, in.bearerToken(authenticator),
-        maxBytes, maxStreams, Map.copyOf(urlPaths), maxCalls);
+    options[0] =
+        new ReceiverConfig.ServerOptions(
+            tls,
+            authenticator,
+            in.bearerToken(authenticator),
+            maxBytes,
+            maxStreams,
+            Map.copyOf(urlPaths),
+            maxCalls);
     ConfigNode endpoint = m.get("endpoint");
     String text = endpoint == null ? defaultEndpoint : in.string(endpoint, where + ".endpoint");
-    return text == null ? null : in.hostPort(text, where + ".endpoint",
-        endpoint == null ? node.line() : endpoint.line());
+    return text == null
+        ? null
+        : in.hostPort(text, where + ".endpoint", endpoint == null ? node.line() : endpoint.line());
   }
 }

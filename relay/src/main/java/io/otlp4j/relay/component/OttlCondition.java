@@ -4,16 +4,24 @@ import io.otlp4j.wire.ElementView;
 import io.otlp4j.wire.ValueView;
 
 /**
- * A compiled OTTL condition (the subset {@link OttlParser} reads): a tree of boolean nodes over value
- * nodes that read an element's fields straight from the request's bytes. Evaluating one allocates nothing
- * for string, int, double and bool values: every value lands in a {@link Slot} of the {@link Eval} the
- * caller passes, one slot per value node, numbered when the condition was compiled. Immutable and
- * thread-safe; the {@link Eval} is per thread.
+ * A compiled OTTL condition (the subset {@link OttlParser} reads): a tree of boolean nodes over
+ * value nodes that read an element's fields straight from the request's bytes. Evaluating one
+ * allocates nothing for string, int, double and bool values: every value lands in a {@link Slot} of
+ * the {@link Eval} the caller passes, one slot per value node, numbered when the condition was
+ * compiled. Immutable and thread-safe; the {@link Eval} is per thread.
  */
 final class OttlCondition {
-  /** An element level, from the resource down; a condition's context is the deepest level it reads. */
+  /**
+   * An element level, from the resource down; a condition's context is the deepest level it reads.
+   */
   enum Level {
-    RESOURCE(0), SCOPE(1), SPAN(2), SPANEVENT(3), METRIC(2), DATAPOINT(3), LOG(2);
+    RESOURCE(0),
+    SCOPE(1),
+    SPAN(2),
+    SPANEVENT(3),
+    METRIC(2),
+    DATAPOINT(3),
+    LOG(2);
 
     final int depth;
 
@@ -29,7 +37,9 @@ final class OttlCondition {
       if (other.depth < 2) {
         return true;
       }
-      return other == this || (this == SPANEVENT && other == SPAN) || (this == DATAPOINT && other == METRIC);
+      return other == this
+          || (this == SPANEVENT && other == SPAN)
+          || (this == DATAPOINT && other == METRIC);
     }
   }
 
@@ -38,6 +48,7 @@ final class OttlCondition {
   static final int INT = 2;
   static final int DOUBLE = 3;
   static final int BOOL = 4;
+
   /** An array, map or bytes value: equal to nothing scalar. */
   static final int OTHER = 5;
 
@@ -97,7 +108,10 @@ final class OttlCondition {
     }
   }
 
-  /** What evaluating needs: a slot per value node and the pattern matchers. One per thread at a time. */
+  /**
+   * What evaluating needs: a slot per value node and the pattern matchers. One per thread at a
+   * time.
+   */
   static final class Eval {
     final Slot[] slots;
     final MatchScratch matchers;
@@ -164,18 +178,22 @@ final class OttlCondition {
     }
   }
 
-  /** {@code IsMatch(target, "pattern")}: the pattern found in the target's text (a number or bool formatted). */
+  /**
+   * {@code IsMatch(target, "pattern")}: the pattern found in the target's text (a number or bool
+   * formatted).
+   */
   record IsMatch(Value target, int patternId) implements Bool {
     @Override
     public boolean test(ElementView e, Eval s) {
       Slot v = target.eval(e, s);
-      CharSequence text = switch (v.type) {
-        case STRING -> v.text;
-        case INT -> Long.toString(v.i);
-        case DOUBLE -> ValueText.plain(v.d);
-        case BOOL -> v.b ? "true" : "false";
-        default -> null;
-      };
+      CharSequence text =
+          switch (v.type) {
+            case STRING -> v.text;
+            case INT -> Long.toString(v.i);
+            case DOUBLE -> ValueText.plain(v.d);
+            case BOOL -> v.b ? "true" : "false";
+            default -> null;
+          };
       return text != null && s.matchers.find(patternId, text);
     }
   }
@@ -195,8 +213,10 @@ final class OttlCondition {
     }
     int c;
     if ((a.type == INT || a.type == DOUBLE) && (b.type == INT || b.type == DOUBLE)) {
-      c = a.type == INT && b.type == INT ? Long.compare(a.i, b.i)
-          : Double.compare(a.type == INT ? a.i : a.d, b.type == INT ? b.i : b.d);
+      c =
+          a.type == INT && b.type == INT
+              ? Long.compare(a.i, b.i)
+              : Double.compare(a.type == INT ? a.i : a.d, b.type == INT ? b.i : b.d);
       if (a.type != INT || b.type != INT) {
         double x = a.type == INT ? a.i : a.d;
         double y = b.type == INT ? b.i : b.d;
@@ -294,8 +314,20 @@ final class OttlCondition {
   }
 
   /** The fields a path can read. */
-  enum Field { ATTRIBUTE, NAME, VERSION, KIND, STATUS_CODE, START, END, DURATION, SEVERITY_NUMBER, SEVERITY_TEXT,
-    BODY, METRIC_TYPE }
+  enum Field {
+    ATTRIBUTE,
+    NAME,
+    VERSION,
+    KIND,
+    STATUS_CODE,
+    START,
+    END,
+    DURATION,
+    SEVERITY_NUMBER,
+    SEVERITY_TEXT,
+    BODY,
+    METRIC_TYPE
+  }
 
   static final class Path extends Value {
     private final Level level;

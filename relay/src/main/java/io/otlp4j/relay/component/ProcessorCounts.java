@@ -4,25 +4,27 @@ import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.wire.Signal;
 
 /**
- * A processor's {@code otelcol_processor_incoming_items} and {@code otelcol_processor_outgoing_items}, per
- * signal, labelled as the Collector labels them ({@code processor}, {@code otel_signal}): what it dropped
- * is the difference. A dropped item is not a refusal: the client was answered as if it had been exported.
- * Thread-safe.
+ * A processor's {@code otelcol_processor_incoming_items} and {@code
+ * otelcol_processor_outgoing_items}, per signal, labelled as the Collector labels them ({@code
+ * processor}, {@code otel_signal}): what it dropped is the difference. A dropped item is not a
+ * refusal: the client was answered as if it had been exported. Thread-safe.
  */
 final class ProcessorCounts {
   static final String INCOMING = "otelcol_processor_incoming_items";
   static final String OUTGOING = "otelcol_processor_outgoing_items";
   static final String INCOMING_HELP = "Items that came into the processor.";
   static final String OUTGOING_HELP = "Items that the processor passed on.";
-  private final MetricsRegistry.Counter[] incoming = new MetricsRegistry.Counter[Signal.values().length];
-  private final MetricsRegistry.Counter[] outgoing = new MetricsRegistry.Counter[Signal.values().length];
+  private final MetricsRegistry.Counter[] incoming =
+      new MetricsRegistry.Counter[Signal.values().length];
+  private final MetricsRegistry.Counter[] outgoing =
+      new MetricsRegistry.Counter[Signal.values().length];
 
   ProcessorCounts(MetricsRegistry metrics, String processorId) {
     for (Signal s : Signal.values()) {
-      incoming[s.ordinal()] = metrics.counter(INCOMING, INCOMING_HELP, "processor",
-          processorId, "otel_signal", s.id());
-      outgoing[s.ordinal()] = metrics.counter(OUTGOING, OUTGOING_HELP, "processor",
-          processorId, "otel_signal", s.id());
+      incoming[s.ordinal()] =
+          metrics.counter(INCOMING, INCOMING_HELP, "processor", processorId, "otel_signal", s.id());
+      outgoing[s.ordinal()] =
+          metrics.counter(OUTGOING, OUTGOING_HELP, "processor", processorId, "otel_signal", s.id());
     }
   }
 

@@ -11,9 +11,9 @@ public interface ProcessorFactory<C extends ProcessorConfig> extends ComponentFa
 
   /**
    * The step this processor adds to a pipeline, or null when it adds none: {@code batch} and {@code
-   * memory_limiter} shape the pipeline itself (its exporter queues' batching, the relay's memory budget)
-   * and are read from their configuration by the relay. Called once per pipeline that lists the
-   * processor.
+   * memory_limiter} shape the pipeline itself (its exporter queues' batching, the relay's memory
+   * budget) and are read from their configuration by the relay. Called once per pipeline that lists
+   * the processor.
    */
   RelayProcessor create(C config, ComponentContext context);
 }

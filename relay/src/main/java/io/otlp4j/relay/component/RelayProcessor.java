@@ -7,20 +7,22 @@ import io.otlp4j.wire.WireFormatException;
 import java.util.Objects;
 
 /**
- * One step of a pipeline that may change requests: it gets each request still encoded, with what the
- * receiver's walk counted, and returns the request to pass on (the same bytes, or new ones with
+ * One step of a pipeline that may change requests: it gets each request still encoded, with what
+ * the receiver's walk counted, and returns the request to pass on (the same bytes, or new ones with
  * attributes changed or items removed) or says that nothing is left of it.
  *
- * <p><b>Buffer ownership:</b> {@link #process} takes ownership of {@code request}, on every path: it
- * releases the request (or hands it on inside its result) exactly once, also when it throws. The buffer
- * of a {@link Forward} result belongs to the caller. A processor that changes a part rewrites only that
- * part and slices the rest ({@code retainedSlice}, a composite buffer), as {@code ResourceRewrite} does.
+ * <p><b>Buffer ownership:</b> {@link #process} takes ownership of {@code request}, on every path:
+ * it releases the request (or hands it on inside its result) exactly once, also when it throws. The
+ * buffer of a {@link Forward} result belongs to the caller. A processor that changes a part
+ * rewrites only that part and slices the rest ({@code retainedSlice}, a composite buffer), as
+ * {@code ResourceRewrite} does.
  *
- * <p><b>Errors:</b> a {@link WireFormatException} rejects the request as malformed (a permanent error
- * for the client); any other exception is our own failure (the client gets a retryable answer).
+ * <p><b>Errors:</b> a {@link WireFormatException} rejects the request as malformed (a permanent
+ * error for the client); any other exception is our own failure (the client gets a retryable
+ * answer).
  *
- * <p><b>Thread-safety:</b> implementations are thread-safe: {@code process} is called concurrently by
- * the receivers' threads, and must not block.
+ * <p><b>Thread-safety:</b> implementations are thread-safe: {@code process} is called concurrently
+ * by the receivers' threads, and must not block.
  */
 public interface RelayProcessor {
 
@@ -44,8 +46,9 @@ public interface RelayProcessor {
    * Pass {@code request} on, described by {@code summary}.
    *
    * @param request owned by the caller from now on (may be the processed request itself)
-   * @param summary the request's counts; a processor that removes items must give the counts of what
-   *     it returns (walk the new bytes), one that only changes attributes may pass the summary it got
+   * @param summary the request's counts; a processor that removes items must give the counts of
+   *     what it returns (walk the new bytes), one that only changes attributes may pass the summary
+   *     it got
    */
   record Forward(ByteBuf request, WalkSummary summary) implements Result {
     public Forward {
@@ -55,8 +58,8 @@ public interface RelayProcessor {
   }
 
   /**
-   * Nothing of the request is left (every item was filtered or sampled out); the processor has released
-   * it. The client is answered as if the request had been exported, as the Collector does.
+   * Nothing of the request is left (every item was filtered or sampled out); the processor has
+   * released it. The client is answered as if the request had been exported, as the Collector does.
    *
    * @param items how many items were dropped, for the pipeline's counts
    */
@@ -67,7 +70,9 @@ public interface RelayProcessor {
     return new Forward(request, summary);
   }
 
-  /** {@link Dropped}: nothing left of a request of {@code items} items; the processor released it. */
+  /**
+   * {@link Dropped}: nothing left of a request of {@code items} items; the processor released it.
+   */
   static Result dropped(long items) {
     return new Dropped(items);
   }

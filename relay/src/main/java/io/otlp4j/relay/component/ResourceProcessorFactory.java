@@ -11,9 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code resource} processor: {@code attributes} entries of {@code key}, {@code value} or {@code
- * from_attribute}, and {@code action} (insert, update, upsert, delete), applied to every request's
- * resources by rewriting only the resource headers.
+ * The {@code resource} processor: {@code attributes} entries of {@code key}, {@code value} or
+ * {@code from_attribute}, and {@code action} (insert, update, upsert, delete), applied to every
+ * request's resources by rewriting only the resource headers.
  */
 final class ResourceProcessorFactory implements ProcessorFactory<ResourceConfig> {
 
@@ -24,9 +24,18 @@ final class ResourceProcessorFactory implements ProcessorFactory<ResourceConfig>
 
   private static final String RESOURCE_ACTIONS = "insert, update, upsert, delete";
 
-  /** An entry with {@code from_attribute}: insert, update or upsert with another attribute's value. */
-  private static void fromAttribute(ConfigReader in, ResourceRewrite.Builder rewrite, String key, String action,
-      ConfigNode from, ConfigNode value, int actionLine, String w) {
+  /**
+   * An entry with {@code from_attribute}: insert, update or upsert with another attribute's value.
+   */
+  private static void fromAttribute(
+      ConfigReader in,
+      ResourceRewrite.Builder rewrite,
+      String key,
+      String action,
+      ConfigNode from,
+      ConfigNode value,
+      int actionLine,
+      String w) {
     String source = from.text();
     if (source == null || source.isEmpty()) {
       in.error(from.line(), w + ".from_attribute", "must be an attribute name");
@@ -40,20 +49,32 @@ final class ResourceProcessorFactory implements ProcessorFactory<ResourceConfig>
       case "insert" -> rewrite.insertFromAttribute(key, source);
       case "update" -> rewrite.updateFromAttribute(key, source);
       case "upsert" -> rewrite.upsertFromAttribute(key, source);
-      default -> in.error(actionLine, w + ".action", "'" + action
-          + "' does not take from_attribute (insert, update, upsert do)");
+      default ->
+          in.error(
+              actionLine,
+              w + ".action",
+              "'" + action + "' does not take from_attribute (insert, update, upsert do)");
     }
   }
 
   /** One {@code attributes} entry of the {@code resource} processor, added to {@code rewrite}. */
-  private static void resourceAction(ConfigReader in, ResourceRewrite.Builder rewrite, String key, String action,
-      ConfigNode v, int actionLine, int line, String w) {
+  private static void resourceAction(
+      ConfigReader in,
+      ResourceRewrite.Builder rewrite,
+      String key,
+      String action,
+      ConfigNode v,
+      int actionLine,
+      int line,
+      String w) {
     switch (action) {
       case "delete" -> rewrite.delete(key);
       case "insert", "update", "upsert" -> {
         if (v == null || v.isNull() || v.text() == null) {
-          in.error(v == null ? line : v.line(), w + ".value", "is required for " + action
-              + " (a string, number or boolean)");
+          in.error(
+              v == null ? line : v.line(),
+              w + ".value",
+              "is required for " + action + " (a string, number or boolean)");
           return;
         }
         switch (v.kind()) {
@@ -94,10 +115,16 @@ final class ResourceProcessorFactory implements ProcessorFactory<ResourceConfig>
           }
         }
       }
-      case "hash", "extract", "convert" -> in.error(actionLine, w + ".action",
-          "'" + action + "' is not supported by otlp4j (supported: " + RESOURCE_ACTIONS + ")");
-      default -> in.error(actionLine, w + ".action", "unknown action '" + action
-          + "' (supported: " + RESOURCE_ACTIONS + ")");
+      case "hash", "extract", "convert" ->
+          in.error(
+              actionLine,
+              w + ".action",
+              "'" + action + "' is not supported by otlp4j (supported: " + RESOURCE_ACTIONS + ")");
+      default ->
+          in.error(
+              actionLine,
+              w + ".action",
+              "unknown action '" + action + "' (supported: " + RESOURCE_ACTIONS + ")");
     }
   }
 
@@ -111,7 +138,9 @@ final class ResourceProcessorFactory implements ProcessorFactory<ResourceConfig>
     in.checkKeys(m, where, "attributes");
     ConfigNode attributes = m.get("attributes");
     if (attributes == null || attributes.list() == null || attributes.list().isEmpty()) {
-      in.error(attributes == null ? line : attributes.line(), where + ".attributes",
+      in.error(
+          attributes == null ? line : attributes.line(),
+          where + ".attributes",
           "must be a non-empty list of {key, value, action}");
       return null;
     }
@@ -123,7 +152,13 @@ final class ResourceProcessorFactory implements ProcessorFactory<ResourceConfig>
       if (am == null) {
         continue;
       }
-      in.checkKeys(am, w, List.of("from_context", "pattern", "converted_type"), "key", "value", "action",
+      in.checkKeys(
+          am,
+          w,
+          List.of("from_context", "pattern", "converted_type"),
+          "key",
+          "value",
+          "action",
           "from_attribute");
       String key = am.get("key") == null ? null : in.string(am.get("key"), w + ".key");
       String action = am.get("action") == null ? null : in.string(am.get("action"), w + ".action");
@@ -139,7 +174,8 @@ final class ResourceProcessorFactory implements ProcessorFactory<ResourceConfig>
       if (from != null) {
         fromAttribute(in, rewrite, key, action, from, am.get("value"), am.get("action").line(), w);
       } else {
-        resourceAction(in, rewrite, key, action, am.get("value"), am.get("action").line(), a.line(), w);
+        resourceAction(
+            in, rewrite, key, action, am.get("value"), am.get("action").line(), a.line(), w);
       }
     }
     return new ResourceConfig(id, rewrite.build());
@@ -150,7 +186,9 @@ final class ResourceProcessorFactory implements ProcessorFactory<ResourceConfig>
     return new ResourceProcessor(config.id(), config.rewrite());
   }
 
-  /** Applies a {@link ResourceRewrite}; the item counts do not change, so the summary is passed on. */
+  /**
+   * Applies a {@link ResourceRewrite}; the item counts do not change, so the summary is passed on.
+   */
   private record ResourceProcessor(String id, ResourceRewrite rewrite) implements RelayProcessor {
     @Override
     public Result process(Signal signal, ByteBuf request, WalkSummary summary) {

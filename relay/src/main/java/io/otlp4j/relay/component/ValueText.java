@@ -11,8 +11,8 @@ final class ValueText {
   private ValueText() {}
 
   /**
-   * A value as the Collector's {@code AsString} writes it, for the scalar types; null for an array, a
-   * map or bytes (not written here). A string value is its view (no copy); other types allocate.
+   * A value as the Collector's {@code AsString} writes it, for the scalar types; null for an array,
+   * a map or bytes (not written here). A string value is its view (no copy); other types allocate.
    */
   static CharSequence asString(ValueView v) {
     return switch (v.type()) {
@@ -25,7 +25,10 @@ final class ValueText {
     };
   }
 
-  /** A double as the Collector's {@code AsString}: the shortest decimal, an exponent below 1e-6 and from 1e21. */
+  /**
+   * A double as the Collector's {@code AsString}: the shortest decimal, an exponent below 1e-6 and
+   * from 1e21.
+   */
   static String asString(double d) {
     if (Double.isNaN(d)) {
       return "json: unsupported value: NaN";
@@ -41,13 +44,17 @@ final class ValueText {
       BigDecimal bd = new BigDecimal(Double.toString(d)).stripTrailingZeros();
       String digits = bd.unscaledValue().abs().toString();
       int exponent = digits.length() - 1 - bd.scale();
-      String mantissa = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
+      String mantissa =
+          digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
       return (d < 0 ? "-" : "") + mantissa + "e" + (exponent < 0 ? "-" : "+") + Math.abs(exponent);
     }
     return plain(d);
   }
 
-  /** A double as Go's {@code strconv.FormatFloat(d, 'f', -1, 64)}: the shortest decimal, no exponent. */
+  /**
+   * A double as Go's {@code strconv.FormatFloat(d, 'f', -1, 64)}: the shortest decimal, no
+   * exponent.
+   */
   static String plain(double d) {
     if (Double.isNaN(d)) {
       return "NaN";
@@ -62,8 +69,8 @@ final class ValueText {
   }
 
   /**
-   * A scalar as the Collector's attribute matchers compare it with a regular expression (string, bool,
-   * {@code 'f'}-formatted double, int); null for other types, which never match.
+   * A scalar as the Collector's attribute matchers compare it with a regular expression (string,
+   * bool, {@code 'f'}-formatted double, int); null for other types, which never match.
    */
   static CharSequence forRegexp(ValueView v) {
     return switch (v.type()) {
@@ -75,7 +82,10 @@ final class ValueText {
     };
   }
 
-  /** Go's {@code strconv.ParseFloat(s, 64)} for the forms it accepts (decimal, exponent, inf, nan); null if not. */
+  /**
+   * Go's {@code strconv.ParseFloat(s, 64)} for the forms it accepts (decimal, exponent, inf, nan);
+   * null if not.
+   */
   static Double parseGoFloat(String s) {
     String t = s.startsWith("+") || s.startsWith("-") ? s.substring(1) : s;
     String lower = t.toLowerCase(java.util.Locale.ROOT);

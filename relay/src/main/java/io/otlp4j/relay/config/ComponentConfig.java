@@ -1,6 +1,9 @@
 package io.otlp4j.relay.config;
 
-/** What every component's configuration has: its id from the configuration, such as {@code otlp/upstream}. */
+/**
+ * What every component's configuration has: its id from the configuration, such as {@code
+ * otlp/upstream}.
+ */
 public interface ComponentConfig {
   String id();
 

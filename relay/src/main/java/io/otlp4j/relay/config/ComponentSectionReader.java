@@ -8,10 +8,10 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * Reads one of the component sections ({@code receivers}, {@code processors}, {@code exporters}, {@code
- * extensions}, {@code connectors}): each entry's type is its id up to a {@code /}; the factory
- * registered for that type in {@link Components} reads the entry. An unknown type is an error naming
- * it and the known types. Not thread-safe; used once.
+ * Reads one of the component sections ({@code receivers}, {@code processors}, {@code exporters},
+ * {@code extensions}, {@code connectors}): each entry's type is its id up to a {@code /}; the
+ * factory registered for that type in {@link Components} reads the entry. An unknown type is an
+ * error naming it and the known types. Not thread-safe; used once.
  */
 final class ComponentSectionReader {
   private final ConfigReader in;
@@ -35,8 +35,8 @@ final class ComponentSectionReader {
   }
 
   /**
-   * The extensions read without errors. Every extension defined, also one with errors, is recorded in
-   * the {@link ConfigReader} so a reference to it says the right thing.
+   * The extensions read without errors. Every extension defined, also one with errors, is recorded
+   * in the {@link ConfigReader} so a reference to it says the right thing.
    */
   Map<String, ExtensionConfig> extensions(ConfigNode section) {
     return read(section, "extensions", components::extension);
@@ -47,7 +47,9 @@ final class ComponentSectionReader {
     read(section, "connectors", type -> null);
   }
 
-  private <C extends ComponentConfig> Map<String, C> read(ConfigNode section, String where,
+  private <C extends ComponentConfig> Map<String, C> read(
+      ConfigNode section,
+      String where,
       Function<String, ? extends ComponentFactory<? extends C>> factories) {
     Map<String, C> out = new LinkedHashMap<>();
     if (section == null || section.isNull()) {
@@ -63,9 +65,17 @@ final class ComponentSectionReader {
       ComponentFactory<? extends C> factory = factories.apply(type);
       if (factory == null) {
         List<String> types = components.types(where);
-        in.error(e.getValue().line(), where + "." + id, "unknown " + where.substring(0, where.length() - 1)
-            + " type '" + type + "'" + (types.isEmpty() ? " (none are supported yet)" : " (known: "
-            + String.join(", ", types) + ")"));
+        in.error(
+            e.getValue().line(),
+            where + "." + id,
+            "unknown "
+                + where.substring(0, where.length() - 1)
+                + " type '"
+                + type
+                + "'"
+                + (types.isEmpty()
+                    ? " (none are supported yet)"
+                    : " (known: " + String.join(", ", types) + ")"));
         continue;
       }
       C config = factory.read(id, e.getValue(), where + "." + id, in);

@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  * kind) or null. Built from Jackson's streaming parser so every error can name its line. Immutable.
  */
 public final class ConfigNode {
-  private static final Pattern ENV = Pattern.compile("\\$\\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
+  private static final Pattern ENV =
+      Pattern.compile("\\$\\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
 
   private final Object value;
   private final JsonToken kind;
@@ -87,7 +88,10 @@ public final class ConfigNode {
     return line;
   }
 
-  /** The value: a {@code Map<String, ConfigNode>}, a {@code List<ConfigNode>}, a scalar's text, or null. */
+  /**
+   * The value: a {@code Map<String, ConfigNode>}, a {@code List<ConfigNode>}, a scalar's text, or
+   * null.
+   */
   public Object value() {
     return value;
   }

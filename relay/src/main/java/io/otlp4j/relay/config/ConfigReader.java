@@ -12,8 +12,8 @@ import java.util.Set;
 
 /**
  * One read of a configuration: the errors found so far, each naming its YAML line ({@code line N:
- * key: reason}), and the readers of values that add one when a value is wrong. A reader that finds an
- * error adds it and returns a default or null, so that every error is reported together.
+ * key: reason}), and the readers of values that add one when a value is wrong. A reader that finds
+ * an error adds it and returns a default or null, so that every error is reported together.
  *
  * <p>It also remembers what components refer to across sections: the extensions defined (an
  * authenticator a component names must be one), the authenticators used and the {@code
@@ -24,13 +24,21 @@ import java.util.Set;
 public final class ConfigReader {
   private final Path baseDir;
   private final List<String> errors = new ArrayList<>();
-  /** Every extension defined under {@code extensions}, by id (its config, or null when it had errors). */
+
+  /**
+   * Every extension defined under {@code extensions}, by id (its config, or null when it had
+   * errors).
+   */
   private final Map<String, ExtensionConfig> extensions = new LinkedHashMap<>();
+
   private final List<Use> authenticatorUses = new ArrayList<>();
+
   /** Exporter id → the line of its {@code sending_queue.storage}. */
   private final Map<String, Integer> storageLines = new LinkedHashMap<>();
 
-  /** A reference to an extension from a component: where it is, for the error if it is not enabled. */
+  /**
+   * A reference to an extension from a component: where it is, for the error if it is not enabled.
+   */
   record Use(String id, String where, int line) {}
 
   ConfigReader(Path baseDir) {
@@ -51,7 +59,10 @@ public final class ConfigReader {
     return errors;
   }
 
-  /** How many errors were found so far (a reader compares before and after to tell whether it added one). */
+  /**
+   * How many errors were found so far (a reader compares before and after to tell whether it added
+   * one).
+   */
   public int errorCount() {
     return errors.size();
   }
@@ -83,8 +94,10 @@ public final class ConfigReader {
     for (Map.Entry<String, ConfigNode> e : m.entrySet()) {
       if (!k.contains(e.getKey())) {
         String path = where.equals("the configuration") ? e.getKey() : where + "." + e.getKey();
-        error(e.getValue().line(), path, "unknown key '" + e.getKey() + "' (known: " + String.join(", ", known)
-            + ")");
+        error(
+            e.getValue().line(),
+            path,
+            "unknown key '" + e.getKey() + "' (known: " + String.join(", ", known) + ")");
       }
     }
   }
@@ -93,11 +106,15 @@ public final class ConfigReader {
    * As {@link #checkKeys(Map, String, String...)}, naming the keys in {@code unsupported} (the
    * Collector's, not implemented by otlp4j) as such rather than as unknown.
    */
-  public void checkKeys(Map<String, ConfigNode> m, String where, List<String> unsupported, String... known) {
+  public void checkKeys(
+      Map<String, ConfigNode> m, String where, List<String> unsupported, String... known) {
     Map<String, ConfigNode> rest = new LinkedHashMap<>();
     for (Map.Entry<String, ConfigNode> e : m.entrySet()) {
       if (unsupported.contains(e.getKey())) {
-        error(e.getValue().line(), where + "." + e.getKey(), "'" + e.getKey() + "' is not supported by otlp4j");
+        error(
+            e.getValue().line(),
+            where + "." + e.getKey(),
+            "'" + e.getKey() + "' is not supported by otlp4j");
       } else {
         rest.put(e.getKey(), e.getValue());
       }
@@ -116,7 +133,10 @@ public final class ConfigReader {
     return t;
   }
 
-  /** A whole number of at least {@code min}; {@code defaultValue} when absent or (with an error) wrong. */
+  /**
+   * A whole number of at least {@code min}; {@code defaultValue} when absent or (with an error)
+   * wrong.
+   */
   public int intValue(ConfigNode node, String where, int defaultValue, int min) {
     if (node == null) {
       return defaultValue;
@@ -152,7 +172,10 @@ public final class ConfigReader {
     }
   }
 
-  /** A number in {@code [min, max]}; {@code defaultValue} when absent, NaN (and an error) when wrong. */
+  /**
+   * A number in {@code [min, max]}; {@code defaultValue} when absent, NaN (and an error) when
+   * wrong.
+   */
   public double number(ConfigNode node, String where, double defaultValue, double min, double max) {
     if (node == null) {
       return defaultValue;
@@ -160,8 +183,15 @@ public final class ConfigReader {
     try {
       double v = Double.parseDouble(String.valueOf(node.value()).trim());
       if (!(v >= min && v <= max)) {
-        error(node.line(), where, "must be between " + ConfigValues.format(min) + " and "
-            + ConfigValues.format(max) + ", was " + node.value());
+        error(
+            node.line(),
+            where,
+            "must be between "
+                + ConfigValues.format(min)
+                + " and "
+                + ConfigValues.format(max)
+                + ", was "
+                + node.value());
         return Double.NaN;
       }
       return v;
@@ -184,24 +214,35 @@ public final class ConfigReader {
     return defaultValue;
   }
 
-  /** A Go duration ({@link ConfigValues#parseDuration}); {@code defaultValue} when absent, null when wrong. */
+  /**
+   * A Go duration ({@link ConfigValues#parseDuration}); {@code defaultValue} when absent, null when
+   * wrong.
+   */
   public Duration duration(ConfigNode node, String where, Duration defaultValue) {
     if (node == null) {
       return defaultValue;
     }
     Duration d = ConfigValues.parseDuration(String.valueOf(node.value()).trim());
     if (d == null) {
-      error(node.line(), where, "must be a duration such as 200ms, 5s or 1m30s, was '" + node.value() + "'");
+      error(
+          node.line(),
+          where,
+          "must be a duration such as 200ms, 5s or 1m30s, was '" + node.value() + "'");
     }
     return d;
   }
 
-  /** A listening address ({@link ConfigValues#hostPort}); null (and an error) when it is not one. */
+  /**
+   * A listening address ({@link ConfigValues#hostPort}); null (and an error) when it is not one.
+   */
   public HostPort hostPort(String text, String where, int line) {
     return ConfigValues.hostPort(text, where, line, errors);
   }
 
-  /** Whether {@code endpoint} is a valid endpoint ({@link ConfigValues#endpointProblem}); else an error. */
+  /**
+   * Whether {@code endpoint} is a valid endpoint ({@link ConfigValues#endpointProblem}); else an
+   * error.
+   */
   public boolean checkEndpoint(String endpoint, boolean http, int line, String where) {
     String problem = ConfigValues.endpointProblem(endpoint, http);
     if (problem != null) {
@@ -210,7 +251,10 @@ public final class ConfigReader {
     return problem == null;
   }
 
-  /** A readable file's path, resolved against the configuration's directory; null (and an error) if not. */
+  /**
+   * A readable file's path, resolved against the configuration's directory; null (and an error) if
+   * not.
+   */
   public Path file(ConfigNode node, String where) {
     if (node == null) {
       return null;
@@ -241,9 +285,9 @@ public final class ConfigReader {
   }
 
   /**
-   * {@code auth: {authenticator: <extension id>}}: the authenticator's id, or null (with an error when
-   * the id names no authenticator). The extension must also be listed in {@code service.extensions},
-   * which is checked once that is read.
+   * {@code auth: {authenticator: <extension id>}}: the authenticator's id, or null (with an error
+   * when the id names no authenticator). The extension must also be listed in {@code
+   * service.extensions}, which is checked once that is read.
    */
   public String authenticator(ConfigNode node, String where) {
     if (node == null || node.isNull()) {
@@ -264,18 +308,26 @@ public final class ConfigReader {
       return null;
     }
     if (!(extensions.get(id) instanceof BearerTokenAuthConfig)) {
-      error(a.line(), where + ".authenticator", extensions.containsKey(id)
-          ? "extension '" + id + "' is not an authenticator (supported: bearertokenauth)"
-          : "extension '" + id + "' is not defined");
+      error(
+          a.line(),
+          where + ".authenticator",
+          extensions.containsKey(id)
+              ? "extension '" + id + "' is not an authenticator (supported: bearertokenauth)"
+              : "extension '" + id + "' is not defined");
       return null;
     }
     authenticatorUses.add(new Use(id, where + ".authenticator", a.line()));
     return id;
   }
 
-  /** The token of authenticator {@code id} (as {@link #authenticator} returned it), or null for null. */
+  /**
+   * The token of authenticator {@code id} (as {@link #authenticator} returned it), or null for
+   * null.
+   */
   public Secret bearerToken(String id) {
-    return id != null && extensions.get(id) instanceof BearerTokenAuthConfig auth ? auth.token() : null;
+    return id != null && extensions.get(id) instanceof BearerTokenAuthConfig auth
+        ? auth.token()
+        : null;
   }
 
   List<Use> authenticatorUses() {

@@ -9,16 +9,19 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Parsers of the configuration's value syntaxes: Go durations, {@code host:port} listening addresses,
- * gRPC targets and http(s) endpoints. Each returns null (or adds an error) for a bad value and never
- * throws. Stateless.
+ * Parsers of the configuration's value syntaxes: Go durations, {@code host:port} listening
+ * addresses, gRPC targets and http(s) endpoints. Each returns null (or adds an error) for a bad
+ * value and never throws. Stateless.
  */
 public final class ConfigValues {
   private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
 
   private ConfigValues() {}
 
-  /** Go's duration syntax (what the Collector reads): {@code 1h2m3s}, {@code 200ms}, {@code 0}; null if not one. */
+  /**
+   * Go's duration syntax (what the Collector reads): {@code 1h2m3s}, {@code 200ms}, {@code 0}; null
+   * if not one.
+   */
   public static Duration parseDuration(String text) {
     if (text.equals("0")) {
       return Duration.ZERO;
@@ -31,14 +34,16 @@ public final class ConfigValues {
         return null;
       }
       double n = Double.parseDouble(m.group(1));
-      nanos += n * switch (m.group(2)) {
-        case "ns" -> 1;
-        case "us", "µs" -> 1e3;
-        case "ms" -> 1e6;
-        case "s" -> 1e9;
-        case "m" -> 60e9;
-        default -> 3600e9;
-      };
+      nanos +=
+          n
+              * switch (m.group(2)) {
+                case "ns" -> 1;
+                case "us", "µs" -> 1e3;
+                case "ms" -> 1e6;
+                case "s" -> 1e9;
+                case "m" -> 60e9;
+                default -> 3600e9;
+              };
       at = m.end();
     }
     return at == 0 ? null : Duration.ofNanos((long) nanos);
@@ -75,8 +80,9 @@ public final class ConfigValues {
   }
 
   /**
-   * A gRPC target as the Collector takes it: {@code host:port}, {@code dns:///host:port} or a URL; the
-   * {@code dns}/{@code passthrough} resolver prefixes are dropped (the exporter resolves names itself).
+   * A gRPC target as the Collector takes it: {@code host:port}, {@code dns:///host:port} or a URL;
+   * the {@code dns}/{@code passthrough} resolver prefixes are dropped (the exporter resolves names
+   * itself).
    */
   public static String grpcTarget(String endpoint) {
     for (String prefix : new String[] {"dns:///", "dns:", "passthrough:///"}) {
@@ -88,8 +94,8 @@ public final class ConfigValues {
   }
 
   /**
-   * Why {@code endpoint} is not {@code host:port} (gRPC only) or an http(s) URL with a host, or null
-   * when it is one.
+   * Why {@code endpoint} is not {@code host:port} (gRPC only) or an http(s) URL with a host, or
+   * null when it is one.
    */
   public static String endpointProblem(String endpoint, boolean http) {
     String url = endpoint.contains("://") ? endpoint : "http://" + endpoint;

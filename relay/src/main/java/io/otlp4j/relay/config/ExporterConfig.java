@@ -10,8 +10,8 @@ public interface ExporterConfig extends ComponentConfig {
   SendingQueueSettings sendingQueue();
 
   /**
-   * The exporter's {@code retry_on_failure}, or null when it has none: a durable queue's consumer waits
-   * by it before sending a batch again.
+   * The exporter's {@code retry_on_failure}, or null when it has none: a durable queue's consumer
+   * waits by it before sending a batch again.
    */
   default RetryPolicy retryOnFailure() {
     return null;

@@ -13,13 +13,22 @@ import java.time.Duration;
  * @param dropOldest when full: drop the oldest records ({@code when_full: drop_oldest}) instead of
  *     refusing new ones with a retryable answer ({@code refuse}, the default)
  */
-public record FileStorageConfig(String id, Path directory, long maxBytes, long segmentBytes, FsyncMode fsync,
-    Duration fsyncInterval, boolean dropOldest) implements ExtensionConfig {
+public record FileStorageConfig(
+    String id,
+    Path directory,
+    long maxBytes,
+    long segmentBytes,
+    FsyncMode fsync,
+    Duration fsyncInterval,
+    boolean dropOldest)
+    implements ExtensionConfig {
 
   /** The default bound on disk of one pipeline's durable queue. */
   public static final int DEFAULT_MAX_SIZE_MIB = 1024;
+
   /** The default size of one durable queue segment file. */
   public static final int DEFAULT_SEGMENT_SIZE_MIB = 64;
+
   /** The default interval of {@code fsync: interval}. */
   public static final Duration DEFAULT_FSYNC_INTERVAL = Duration.ofSeconds(1);
 

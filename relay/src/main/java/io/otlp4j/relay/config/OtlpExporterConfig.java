@@ -9,12 +9,22 @@ import java.util.Map;
 
 /**
  * An {@code otlp} or {@code otlphttp} exporter. {@code signalEndpoints} are otlphttp's {@code
- * traces_endpoint} etc.; {@code authorization} is the bearer token of its {@code auth.authenticator}
- * (null when none), sent as {@code Authorization: Bearer}. Immutable.
+ * traces_endpoint} etc.; {@code authorization} is the bearer token of its {@code
+ * auth.authenticator} (null when none), sent as {@code Authorization: Bearer}. Immutable.
  */
-public record OtlpExporterConfig(String id, boolean http, String endpoint, boolean insecure,
-    Map<String, String> headers, Compression compression, Duration timeout, SendingQueueSettings sendingQueue,
-    RetryPolicy retry, ClientTls tls, Map<Signal, String> signalEndpoints, Secret authorization)
+public record OtlpExporterConfig(
+    String id,
+    boolean http,
+    String endpoint,
+    boolean insecure,
+    Map<String, String> headers,
+    Compression compression,
+    Duration timeout,
+    SendingQueueSettings sendingQueue,
+    RetryPolicy retry,
+    ClientTls tls,
+    Map<Signal, String> signalEndpoints,
+    Secret authorization)
     implements ExporterConfig {
 
   @Override

@@ -8,8 +8,9 @@ import java.util.Map;
  * One receiver: where its protocols listen ({@code null} when off) and their server options ({@link
  * ServerOptions#DEFAULTS} when nothing is set). Immutable.
  */
-public record ReceiverConfig(String id, HostPort grpc, HostPort http, ServerOptions grpcOptions,
-    ServerOptions httpOptions) implements ComponentConfig {
+public record ReceiverConfig(
+    String id, HostPort grpc, HostPort http, ServerOptions grpcOptions, ServerOptions httpOptions)
+    implements ComponentConfig {
 
   public ReceiverConfig(String id, HostPort grpc, HostPort http) {
     this(id, grpc, http, ServerOptions.DEFAULTS, ServerOptions.DEFAULTS);
@@ -18,15 +19,25 @@ public record ReceiverConfig(String id, HostPort grpc, HostPort http, ServerOpti
   /**
    * A receiver protocol's options from the Collector's {@code configgrpc}/{@code confighttp} server
    * settings: TLS, the bearer token of its {@code auth.authenticator} (null when none), the largest
-   * request in bytes, the concurrent streams per connection (0: the receiver's default), for OTLP/HTTP
-   * the URL paths set by {@code traces_url_path} etc., and for OTLP/gRPC otlp4j's {@code
+   * request in bytes, the concurrent streams per connection (0: the receiver's default), for
+   * OTLP/HTTP the URL paths set by {@code traces_url_path} etc., and for OTLP/gRPC otlp4j's {@code
    * max_concurrent_calls}, concurrent calls across all connections (0: the receiver's default).
    */
-  public record ServerOptions(ServerTls tls, String authenticator, Secret bearerToken, int maxRequestBytes,
-      int maxConcurrentStreams, Map<Signal, String> urlPaths, int maxConcurrentCalls) {
-    public static final ServerOptions DEFAULTS = new ServerOptions(null, null, null, 0, 0, Map.of(), 0);
+  public record ServerOptions(
+      ServerTls tls,
+      String authenticator,
+      Secret bearerToken,
+      int maxRequestBytes,
+      int maxConcurrentStreams,
+      Map<Signal, String> urlPaths,
+      int maxConcurrentCalls) {
+    public static final ServerOptions DEFAULTS =
+        new ServerOptions(null, null, null, 0, 0, Map.of(), 0);
   }
 
-  /** A server's PEM certificate chain and key, and the CA bundle client certificates must chain to (or null). */
+  /**
+   * A server's PEM certificate chain and key, and the CA bundle client certificates must chain to
+   * (or null).
+   */
   public record ServerTls(Path certFile, Path keyFile, Path clientCaFile) {}
 }

@@ -49,19 +49,19 @@ import java.util.function.Function;
  *     traces: { receivers: [otlp], processors: [memory_limiter, batch], exporters: [otlp, file] }
  * }</pre>
  *
- * <p>Security and limits use the Collector's {@code configtls}, {@code configgrpc} and {@code confighttp}
- * keys: receiver {@code tls} ({@code cert_file}, {@code key_file}, {@code client_ca_file}), {@code
- * max_recv_msg_size_mib}, {@code max_concurrent_streams} (and otlp4j's {@code max_concurrent_calls}), {@code
- * max_request_body_size} and {@code
- * auth.authenticator}; exporter {@code tls} ({@code insecure}, {@code ca_file}, {@code cert_file}, {@code
- * key_file}), {@code auth.authenticator} and otlphttp's {@code traces_endpoint} etc. The one
- * authenticator is the {@code bearertokenauth} extension ({@code token} or {@code filename}), which must
- * be listed in {@code service.extensions} as in the Collector; its token never appears in a {@code
- * toString} or an error. A Collector key that otlp4j does not implement is an error saying so. Relative
- * file paths resolve against the configuration file's directory.
+ * <p>Security and limits use the Collector's {@code configtls}, {@code configgrpc} and {@code
+ * confighttp} keys: receiver {@code tls} ({@code cert_file}, {@code key_file}, {@code
+ * client_ca_file}), {@code max_recv_msg_size_mib}, {@code max_concurrent_streams} (and otlp4j's
+ * {@code max_concurrent_calls}), {@code max_request_body_size} and {@code auth.authenticator};
+ * exporter {@code tls} ({@code insecure}, {@code ca_file}, {@code cert_file}, {@code key_file}),
+ * {@code auth.authenticator} and otlphttp's {@code traces_endpoint} etc. The one authenticator is
+ * the {@code bearertokenauth} extension ({@code token} or {@code filename}), which must be listed
+ * in {@code service.extensions} as in the Collector; its token never appears in a {@code toString}
+ * or an error. A Collector key that otlp4j does not implement is an error saying so. Relative file
+ * paths resolve against the configuration file's directory.
  *
- * <p>Delivery guarantees (otlp4j's own {@code service.ack_mode}; see {@link AckMode}) and the Collector's
- * queue and retry keys:
+ * <p>Delivery guarantees (otlp4j's own {@code service.ack_mode}; see {@link AckMode}) and the
+ * Collector's queue and retry keys:
  *
  * <pre>{@code
  * extensions:
@@ -76,14 +76,14 @@ import java.util.function.Function;
  *   extensions: [file_storage]
  * }</pre>
  *
- * <p>Component ids may carry a {@code /name} suffix ({@code otlp/upstream}); a component listed with no
- * value takes its defaults; {@code ${env:VAR}} (and {@code ${VAR}}, {@code ${env:VAR:-default}}) is
- * replaced in every string. An unknown component, key or value is an error naming it and its line;
- * all errors are reported together.
+ * <p>Component ids may carry a {@code /name} suffix ({@code otlp/upstream}); a component listed
+ * with no value takes its defaults; {@code ${env:VAR}} (and {@code ${VAR}}, {@code
+ * ${env:VAR:-default}}) is replaced in every string. An unknown component, key or value is an error
+ * naming it and its line; all errors are reported together.
  *
- * <p>Each component type is read by its factory in {@link Components} (the {@code component} package);
- * this package holds the records, the {@link ConfigReader} that collects errors with their lines, the
- * value parsers ({@link ConfigValues}) and the section readers.
+ * <p>Each component type is read by its factory in {@link Components} (the {@code component}
+ * package); this package holds the records, the {@link ConfigReader} that collects errors with
+ * their lines, the value parsers ({@link ConfigValues}) and the section readers.
  *
  * <p>Immutable and thread-safe.
  */
@@ -91,10 +91,13 @@ public final class RelayConfig {
 
   /** The admin server's default address. */
   public static final String DEFAULT_ADMIN_ENDPOINT = "127.0.0.1:8888";
+
   /** The OTLP/gRPC receiver's default address. */
   public static final String DEFAULT_GRPC_ENDPOINT = "127.0.0.1:4317";
+
   /** The OTLP/HTTP receiver's default address. */
   public static final String DEFAULT_HTTP_ENDPOINT = "127.0.0.1:4318";
+
   /** The shared memory budget when no {@code memory_limiter} sets one. */
   public static final long DEFAULT_MEMORY_LIMIT_BYTES = 512L * 1024 * 1024;
 
@@ -104,13 +107,21 @@ public final class RelayConfig {
   private final List<PipelineConfig> pipelines;
   private final HostPort admin;
   private final AckMode ackMode;
+
   /** The extensions listed in {@code service.extensions}. */
   private final Map<String, ExtensionConfig> extensions;
+
   private final Components components;
 
-  private RelayConfig(Map<String, ReceiverConfig> receivers, Map<String, ProcessorConfig> processors,
-      Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines, HostPort admin, AckMode ackMode,
-      Map<String, ExtensionConfig> extensions, Components components) {
+  private RelayConfig(
+      Map<String, ReceiverConfig> receivers,
+      Map<String, ProcessorConfig> processors,
+      Map<String, ExporterConfig> exporters,
+      List<PipelineConfig> pipelines,
+      HostPort admin,
+      AckMode ackMode,
+      Map<String, ExtensionConfig> extensions,
+      Components components) {
     this.receivers = Collections.unmodifiableMap(new LinkedHashMap<>(receivers));
     this.processors = Collections.unmodifiableMap(new LinkedHashMap<>(processors));
     this.exporters = Collections.unmodifiableMap(new LinkedHashMap<>(exporters));
@@ -157,15 +168,19 @@ public final class RelayConfig {
   /** The {@code file_storage} extensions in use, by id. */
   public Map<String, FileStorageConfig> storages() {
     Map<String, FileStorageConfig> out = new LinkedHashMap<>();
-    extensions.forEach((id, e) -> {
-      if (e instanceof FileStorageConfig f) {
-        out.put(id, f);
-      }
-    });
+    extensions.forEach(
+        (id, e) -> {
+          if (e instanceof FileStorageConfig f) {
+            out.put(id, f);
+          }
+        });
     return out;
   }
 
-  /** The component types this configuration was read with; the relay builds its components with them. */
+  /**
+   * The component types this configuration was read with; the relay builds its components with
+   * them.
+   */
   public Components components() {
     return components;
   }
@@ -179,54 +194,66 @@ public final class RelayConfig {
    * The same configuration answering clients in {@code mode}.
    *
    * @throws IllegalArgumentException when the exporters' queues cannot give that promise ({@code
-   *     durable} needs a queue in a {@code file_storage}; {@code received} and {@code delivered} need
-   *     none)
+   *     durable} needs a queue in a {@code file_storage}; {@code received} and {@code delivered}
+   *     need none)
    */
   public RelayConfig withAckMode(AckMode mode) {
     String problem = ackModeProblem(Objects.requireNonNull(mode, "mode"), exporters);
     if (problem != null) {
       throw new IllegalArgumentException("ack mode " + mode.id() + ": " + problem);
     }
-    return new RelayConfig(receivers, processors, exporters, pipelines, admin, mode, extensions, components);
+    return new RelayConfig(
+        receivers, processors, exporters, pipelines, admin, mode, extensions, components);
   }
 
   /** Why {@code mode} does not fit these exporters, or null when it does. */
   private static String ackModeProblem(AckMode mode, Map<String, ExporterConfig> exporters) {
-    List<String> durable = exporters.values().stream().filter(e -> e.sendingQueue().durable())
-        .map(ExporterConfig::id).sorted().toList();
+    List<String> durable =
+        exporters.values().stream()
+            .filter(e -> e.sendingQueue().durable())
+            .map(ExporterConfig::id)
+            .sorted()
+            .toList();
     if (mode == AckMode.DURABLE && durable.isEmpty()) {
       return "needs an exporter whose sending_queue has a storage (a file_storage extension)";
     }
     if (mode != AckMode.DURABLE && !durable.isEmpty()) {
-      return "exporters " + durable + " keep their queue in a file_storage, which is only used with ack mode "
+      return "exporters "
+          + durable
+          + " keep their queue in a file_storage, which is only used with ack mode "
           + "durable";
     }
     return null;
   }
 
   /**
-   * The configuration of {@code otlp4j run} without a file: OTLP/gRPC and OTLP/HTTP on their default
-   * addresses, every signal to the {@code file} exporter writing {@code traces.jsonl}, {@code
-   * metrics.jsonl} and {@code logs.jsonl} under {@code dataDir}, admin on {@link #DEFAULT_ADMIN_ENDPOINT};
-   * every request is written to a durable queue under {@code dataDir/queue} before it is acknowledged
-   * (ack mode {@code durable}, fsync per batch).
+   * The configuration of {@code otlp4j run} without a file: OTLP/gRPC and OTLP/HTTP on their
+   * default addresses, every signal to the {@code file} exporter writing {@code traces.jsonl},
+   * {@code metrics.jsonl} and {@code logs.jsonl} under {@code dataDir}, admin on {@link
+   * #DEFAULT_ADMIN_ENDPOINT}; every request is written to a durable queue under {@code
+   * dataDir/queue} before it is acknowledged (ack mode {@code durable}, fsync per batch).
    */
   public static RelayConfig defaults(Path dataDir) {
     return defaults(dataDir, DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, DEFAULT_ADMIN_ENDPOINT);
   }
 
   /** {@link #defaults(Path)} with other listening addresses ({@code host:port}, port 0 for any). */
-  public static RelayConfig defaults(Path dataDir, String grpcEndpoint, String httpEndpoint, String adminEndpoint) {
+  public static RelayConfig defaults(
+      Path dataDir, String grpcEndpoint, String httpEndpoint, String adminEndpoint) {
     return defaults(dataDir, grpcEndpoint, httpEndpoint, adminEndpoint, AckMode.DURABLE);
   }
 
   /**
    * {@link #defaults(Path, String, String, String)} answering clients in {@code ackMode}: in {@code
    * durable} the {@code file} exporter's queue is kept in a {@code file_storage} under {@code
-   * dataDir/queue}; in {@code received} and {@code delivered} it is the Collector's in-memory queue and
-   * nothing but the output files is written.
+   * dataDir/queue}; in {@code received} and {@code delivered} it is the Collector's in-memory queue
+   * and nothing but the output files is written.
    */
-  public static RelayConfig defaults(Path dataDir, String grpcEndpoint, String httpEndpoint, String adminEndpoint,
+  public static RelayConfig defaults(
+      Path dataDir,
+      String grpcEndpoint,
+      String httpEndpoint,
+      String adminEndpoint,
       AckMode ackMode) {
     Objects.requireNonNull(ackMode, "ackMode");
     List<String> errors = new ArrayList<>();
@@ -238,27 +265,64 @@ public final class RelayConfig {
     }
     boolean durable = ackMode == AckMode.DURABLE;
     long mib = 1024L * 1024L;
-    FileStorageConfig storage = new FileStorageConfig("file_storage", dataDir.resolve("queue"),
-        FileStorageConfig.DEFAULT_MAX_SIZE_MIB * mib, FileStorageConfig.DEFAULT_SEGMENT_SIZE_MIB * mib,
-        FileStorageConfig.FsyncMode.BATCH, FileStorageConfig.DEFAULT_FSYNC_INTERVAL, false);
-    SendingQueueSettings queue = durable ? new SendingQueueSettings(true, SendingQueueSettings.DEFAULT_NUM_CONSUMERS,
-        SendingQueueSettings.DEFAULT_QUEUE_SIZE, storage.id()) : SendingQueueSettings.DEFAULTS;
-    ExporterConfig file = new FileExporterConfig("file", null, dataDir, FileExporter.DEFAULT_MAX_BYTES,
-        FileExporter.DEFAULT_MAX_BACKUPS, queue);
-    ProcessorConfig batch = new BatchConfig("batch", new BatchSettings(BatchSettings.DEFAULT_SEND_BATCH_SIZE, 0,
-        BatchSettings.DEFAULT_TIMEOUT, BatchSettings.DEFAULT_QUEUE_SIZE, true));
+    FileStorageConfig storage =
+        new FileStorageConfig(
+            "file_storage",
+            dataDir.resolve("queue"),
+            FileStorageConfig.DEFAULT_MAX_SIZE_MIB * mib,
+            FileStorageConfig.DEFAULT_SEGMENT_SIZE_MIB * mib,
+            FileStorageConfig.FsyncMode.BATCH,
+            FileStorageConfig.DEFAULT_FSYNC_INTERVAL,
+            false);
+    SendingQueueSettings queue =
+        durable
+            ? new SendingQueueSettings(
+                true,
+                SendingQueueSettings.DEFAULT_NUM_CONSUMERS,
+                SendingQueueSettings.DEFAULT_QUEUE_SIZE,
+                storage.id())
+            : SendingQueueSettings.DEFAULTS;
+    ExporterConfig file =
+        new FileExporterConfig(
+            "file",
+            null,
+            dataDir,
+            FileExporter.DEFAULT_MAX_BYTES,
+            FileExporter.DEFAULT_MAX_BACKUPS,
+            queue);
+    ProcessorConfig batch =
+        new BatchConfig(
+            "batch",
+            new BatchSettings(
+                BatchSettings.DEFAULT_SEND_BATCH_SIZE,
+                0,
+                BatchSettings.DEFAULT_TIMEOUT,
+                BatchSettings.DEFAULT_QUEUE_SIZE,
+                true));
     List<PipelineConfig> pipelines = new ArrayList<>();
     for (Signal signal : Signal.values()) {
-      pipelines.add(new PipelineConfig(signal.id(), signal, List.of("otlp"), List.of("batch"), List.of("file")));
+      pipelines.add(
+          new PipelineConfig(
+              signal.id(), signal, List.of("otlp"), List.of("batch"), List.of("file")));
     }
     Map<String, ExtensionConfig> extensions = durable ? Map.of(storage.id(), storage) : Map.of();
-    return new RelayConfig(Map.of("otlp", new ReceiverConfig("otlp", grpc, http)), Map.of("batch", batch),
-        Map.of("file", file), pipelines, admin, ackMode, extensions, Components.builtIn());
+    return new RelayConfig(
+        Map.of("otlp", new ReceiverConfig("otlp", grpc, http)),
+        Map.of("batch", batch),
+        Map.of("file", file),
+        pipelines,
+        admin,
+        ackMode,
+        extensions,
+        Components.builtIn());
   }
 
   /** Reads {@code file}, substituting environment variables from the process environment. */
   public static RelayConfig load(Path file) throws IOException, RelayConfigException {
-    return parse(Files.readString(file, StandardCharsets.UTF_8), System::getenv, file.toAbsolutePath().getParent());
+    return parse(
+        Files.readString(file, StandardCharsets.UTF_8),
+        System::getenv,
+        file.toAbsolutePath().getParent());
   }
 
   /**
@@ -268,7 +332,8 @@ public final class RelayConfig {
    * @param baseDir relative file paths resolve against it
    * @throws RelayConfigException with every error found, each naming its line
    */
-  public static RelayConfig parse(String yaml, Function<String, String> env, Path baseDir) throws RelayConfigException {
+  public static RelayConfig parse(String yaml, Function<String, String> env, Path baseDir)
+      throws RelayConfigException {
     return parse(yaml, env, baseDir, Components.builtIn());
   }
 
@@ -278,7 +343,8 @@ public final class RelayConfig {
    *
    * @throws RelayConfigException with every error found, each naming its line
    */
-  public static RelayConfig parse(String yaml, Function<String, String> env, Path baseDir, Components components)
+  public static RelayConfig parse(
+      String yaml, Function<String, String> env, Path baseDir, Components components)
       throws RelayConfigException {
     ConfigNode root;
     try (JsonParser parser = new YAMLFactory().createParser(yaml)) {
@@ -289,14 +355,17 @@ public final class RelayConfig {
       root = ConfigNode.read(parser, env);
     } catch (JsonProcessingException e) {
       int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
-      throw new RelayConfigException(List.of("line " + line + ": not valid YAML: " + e.getOriginalMessage()));
+      throw new RelayConfigException(
+          List.of("line " + line + ": not valid YAML: " + e.getOriginalMessage()));
     } catch (IOException e) {
       throw new RelayConfigException(List.of("line 0: " + e.getMessage()));
     }
     return read(root, new ConfigReader(baseDir == null ? Path.of("") : baseDir), components);
   }
 
-  /** One pass over the tree: extensions first (components refer to them), then the other sections. */
+  /**
+   * One pass over the tree: extensions first (components refer to them), then the other sections.
+   */
   private static RelayConfig read(ConfigNode root, ConfigReader in, Components components)
       throws RelayConfigException {
     Map<String, ConfigNode> top = in.map(root, "the configuration");
@@ -306,7 +375,14 @@ public final class RelayConfig {
     ServiceSectionReader service = new ServiceSectionReader(in);
     Map<String, ExtensionConfig> enabled = new LinkedHashMap<>();
     if (top != null) {
-      in.checkKeys(top, "the configuration", "receivers", "processors", "exporters", "extensions", "connectors",
+      in.checkKeys(
+          top,
+          "the configuration",
+          "receivers",
+          "processors",
+          "exporters",
+          "extensions",
+          "connectors",
           "service");
       ComponentSectionReader sections = new ComponentSectionReader(in, components);
       Map<String, ExtensionConfig> defined = sections.extensions(top.get("extensions"));
@@ -343,37 +419,63 @@ public final class RelayConfig {
       throw new RelayConfigException(in.errors());
     }
     HostPort admin = service.admin != null ? service.admin : new HostPort("127.0.0.1", 8888);
-    return new RelayConfig(receivers, processors, exporters, service.pipelines, admin, ackMode, enabled,
-        components);
+    return new RelayConfig(
+        receivers, processors, exporters, service.pipelines, admin, ackMode, enabled, components);
   }
 
   /**
    * Each exporter's {@code sending_queue.storage} must name a {@code file_storage} in use, and a
-   * pipeline's exporters may keep their queues in one storage only (a pipeline has one durable queue).
+   * pipeline's exporters may keep their queues in one storage only (a pipeline has one durable
+   * queue).
    */
-  private static void checkStorages(ConfigReader in, Map<String, ExporterConfig> exporters,
-      Map<String, ExtensionConfig> enabled, ServiceSectionReader service) {
-    in.storageLines().forEach((exporter, line) -> {
-      String storage = exporters.containsKey(exporter) ? exporters.get(exporter).sendingQueue().storage() : null;
-      if (storage == null) {
-        return;
-      }
-      String where = "exporters." + exporter + ".sending_queue.storage";
-      if (!(in.extensions().get(storage) instanceof FileStorageConfig)) {
-        in.error(line, where, "extension '" + storage + "' is not defined (a file_storage extension "
-            + "under extensions)");
-      } else if (!enabled.containsKey(storage)) {
-        in.error(line, where, "extension '" + storage + "' must be listed in service.extensions");
-      }
-    });
+  private static void checkStorages(
+      ConfigReader in,
+      Map<String, ExporterConfig> exporters,
+      Map<String, ExtensionConfig> enabled,
+      ServiceSectionReader service) {
+    in.storageLines()
+        .forEach(
+            (exporter, line) -> {
+              String storage =
+                  exporters.containsKey(exporter)
+                      ? exporters.get(exporter).sendingQueue().storage()
+                      : null;
+              if (storage == null) {
+                return;
+              }
+              String where = "exporters." + exporter + ".sending_queue.storage";
+              if (!(in.extensions().get(storage) instanceof FileStorageConfig)) {
+                in.error(
+                    line,
+                    where,
+                    "extension '"
+                        + storage
+                        + "' is not defined (a file_storage extension "
+                        + "under extensions)");
+              } else if (!enabled.containsKey(storage)) {
+                in.error(
+                    line,
+                    where,
+                    "extension '" + storage + "' must be listed in service.extensions");
+              }
+            });
     for (PipelineConfig p : service.pipelines) {
-      List<String> used = p.exporters().stream().map(exporters::get)
-          .filter(e -> e != null && e.sendingQueue().durable()).map(e -> e.sendingQueue().storage())
-          .distinct().toList();
+      List<String> used =
+          p.exporters().stream()
+              .map(exporters::get)
+              .filter(e -> e != null && e.sendingQueue().durable())
+              .map(e -> e.sendingQueue().storage())
+              .distinct()
+              .toList();
       if (used.size() > 1) {
-        in.error(service.pipelineLines.getOrDefault(p.id(), 0), "service.pipelines." + p.id(), "its exporters "
-            + "keep their queues in different file_storage extensions " + used + "; a pipeline has one durable "
-            + "queue: use one");
+        in.error(
+            service.pipelineLines.getOrDefault(p.id(), 0),
+            "service.pipelines." + p.id(),
+            "its exporters "
+                + "keep their queues in different file_storage extensions "
+                + used
+                + "; a pipeline has one durable "
+                + "queue: use one");
       }
     }
   }
@@ -395,7 +497,16 @@ public final class RelayConfig {
 
   @Override
   public String toString() {
-    return "RelayConfig{receivers=" + receivers.keySet() + ", processors=" + processors.keySet() + ", exporters="
-        + exporters.keySet() + ", pipelines=" + pipelineIds() + ", admin=" + admin + "}";
+    return "RelayConfig{receivers="
+        + receivers.keySet()
+        + ", processors="
+        + processors.keySet()
+        + ", exporters="
+        + exporters.keySet()
+        + ", pipelines="
+        + pipelineIds()
+        + ", admin="
+        + admin
+        + "}";
   }
 }

@@ -16,8 +16,10 @@ import java.util.Set;
 final class ServiceSectionReader {
   private final ConfigReader in;
   final List<PipelineConfig> pipelines = new ArrayList<>();
+
   /** The ids listed in {@code service.extensions}, or null when that list is absent. */
   Set<String> enabledExtensions;
+
   AckMode ackMode;
   int ackModeLine;
   HostPort admin;
@@ -27,7 +29,8 @@ final class ServiceSectionReader {
     this.in = in;
   }
 
-  void read(ConfigNode service, Set<String> receivers, Set<String> processors, Set<String> exporters) {
+  void read(
+      ConfigNode service, Set<String> receivers, Set<String> processors, Set<String> exporters) {
     Map<String, ConfigNode> s = in.map(service, "service");
     if (s == null) {
       return;
@@ -40,7 +43,10 @@ final class ServiceSectionReader {
       String text = in.string(mode, "service.ack_mode");
       ackMode = text == null ? null : AckMode.fromId(text);
       if (text != null && ackMode == null) {
-        in.error(mode.line(), "service.ack_mode", "unknown ack mode '" + text + "' (received, delivered, durable)");
+        in.error(
+            mode.line(),
+            "service.ack_mode",
+            "unknown ack mode '" + text + "' (received, delivered, durable)");
       }
     }
     admin = telemetry(s.get("telemetry"));
@@ -70,11 +76,16 @@ final class ServiceSectionReader {
     }
   }
 
-  /** As in the Collector, an authenticator a component uses must be enabled in service.extensions. */
+  /**
+   * As in the Collector, an authenticator a component uses must be enabled in service.extensions.
+   */
   private void checkAuthenticatorsEnabled() {
     for (ConfigReader.Use use : in.authenticatorUses()) {
       if (enabledExtensions == null || !enabledExtensions.contains(use.id())) {
-        in.error(use.line(), use.where(), "extension '" + use.id() + "' must be listed in service.extensions");
+        in.error(
+            use.line(),
+            use.where(),
+            "extension '" + use.id() + "' must be listed in service.extensions");
       }
     }
   }
@@ -102,10 +113,17 @@ final class ServiceSectionReader {
     return text == null ? null : in.hostPort(text, "service.telemetry.metrics.address", a.line());
   }
 
-  private void pipelines(ConfigNode node, Set<String> receivers, Set<String> processors, Set<String> exporters,
+  private void pipelines(
+      ConfigNode node,
+      Set<String> receivers,
+      Set<String> processors,
+      Set<String> exporters,
       int serviceLine) {
     if (node == null || node.map() == null || node.map().isEmpty()) {
-      in.error(node == null ? serviceLine : node.line(), "service.pipelines", "must define at least one pipeline");
+      in.error(
+          node == null ? serviceLine : node.line(),
+          "service.pipelines",
+          "must define at least one pipeline");
       return;
     }
     for (Map.Entry<String, ConfigNode> e : node.map().entrySet()) {
@@ -116,7 +134,8 @@ final class ServiceSectionReader {
       try {
         signal = Signal.fromId(type);
       } catch (IllegalArgumentException x) {
-        in.error(e.getValue().line(), where, "unknown signal '" + type + "' (traces, metrics, logs)");
+        in.error(
+            e.getValue().line(), where, "unknown signal '" + type + "' (traces, metrics, logs)");
         continue;
       }
       Map<String, ConfigNode> m = in.map(e.getValue(), where);
@@ -126,15 +145,18 @@ final class ServiceSectionReader {
       pipelineLines.put(id, e.getValue().line());
       in.checkKeys(m, where, "receivers", "processors", "exporters");
       int line = e.getValue().line();
-      List<String> r = ids(m.get("receivers"), where + ".receivers", receivers, "receiver", true, line);
-      List<String> p = ids(m.get("processors"), where + ".processors", processors, "processor", false, line);
-      List<String> x = ids(m.get("exporters"), where + ".exporters", exporters, "exporter", true, line);
+      List<String> r =
+          ids(m.get("receivers"), where + ".receivers", receivers, "receiver", true, line);
+      List<String> p =
+          ids(m.get("processors"), where + ".processors", processors, "processor", false, line);
+      List<String> x =
+          ids(m.get("exporters"), where + ".exporters", exporters, "exporter", true, line);
       pipelines.add(new PipelineConfig(id, signal, r, p, x));
     }
   }
 
-  private List<String> ids(ConfigNode node, String where, Set<String> defined, String kind, boolean required,
-      int line) {
+  private List<String> ids(
+      ConfigNode node, String where, Set<String> defined, String kind, boolean required, int line) {
     List<String> ids = new ArrayList<>();
     if (node == null || node.isNull()) {
       if (required) {

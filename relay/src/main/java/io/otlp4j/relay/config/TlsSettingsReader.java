@@ -20,9 +20,24 @@ public final class TlsSettingsReader {
     if (m == null) {
       return null;
     }
-    in.checkKeys(m, where, List.of("cert_pem", "key_pem", "ca_pem", "client_ca_file_reload", "reload_interval",
-        "cipher_suites", "include_system_ca_certs_pool", "curve_preferences"),
-        "cert_file", "key_file", "client_ca_file", "ca_file", "min_version", "max_version");
+    in.checkKeys(
+        m,
+        where,
+        List.of(
+            "cert_pem",
+            "key_pem",
+            "ca_pem",
+            "client_ca_file_reload",
+            "reload_interval",
+            "cipher_suites",
+            "include_system_ca_certs_pool",
+            "curve_preferences"),
+        "cert_file",
+        "key_file",
+        "client_ca_file",
+        "ca_file",
+        "min_version",
+        "max_version");
     tlsVersions(in, m, where);
     Path cert = in.file(m.get("cert_file"), where + ".cert_file");
     Path key = in.file(m.get("key_file"), where + ".key_file");
@@ -39,7 +54,8 @@ public final class TlsSettingsReader {
   }
 
   /** A client's {@code tls}; {@code insecure[0]} is set to its {@code insecure}. */
-  public static ClientTls clientTls(ConfigReader in, ConfigNode node, String where, boolean[] insecure) {
+  public static ClientTls clientTls(
+      ConfigReader in, ConfigNode node, String where, boolean[] insecure) {
     if (node == null || node.isNull()) {
       return ClientTls.NONE;
     }
@@ -47,20 +63,41 @@ public final class TlsSettingsReader {
     if (m == null) {
       return ClientTls.NONE;
     }
-    in.checkKeys(m, where, List.of("cert_pem", "key_pem", "ca_pem", "reload_interval", "cipher_suites",
-        "include_system_ca_certs_pool", "curve_preferences"), "insecure", "insecure_skip_verify", "ca_file",
-        "cert_file", "key_file", "server_name_override", "min_version", "max_version");
+    in.checkKeys(
+        m,
+        where,
+        List.of(
+            "cert_pem",
+            "key_pem",
+            "ca_pem",
+            "reload_interval",
+            "cipher_suites",
+            "include_system_ca_certs_pool",
+            "curve_preferences"),
+        "insecure",
+        "insecure_skip_verify",
+        "ca_file",
+        "cert_file",
+        "key_file",
+        "server_name_override",
+        "min_version",
+        "max_version");
     tlsVersions(in, m, where);
     insecure[0] = in.bool(m.get("insecure"), where + ".insecure", false);
     ConfigNode skip = m.get("insecure_skip_verify");
     if (in.bool(skip, where + ".insecure_skip_verify", false)) {
-      in.error(skip.line(), where + ".insecure_skip_verify", "true is not supported: otlp4j always verifies "
-          + "the server's certificate (give its CA in ca_file)");
+      in.error(
+          skip.line(),
+          where + ".insecure_skip_verify",
+          "true is not supported: otlp4j always verifies "
+              + "the server's certificate (give its CA in ca_file)");
     }
     ConfigNode sni = m.get("server_name_override");
     if (sni != null && sni.text() != null && !sni.text().isEmpty()) {
-      in.error(sni.line(), where + ".server_name_override", "is not supported: the certificate must name the "
-          + "endpoint's host");
+      in.error(
+          sni.line(),
+          where + ".server_name_override",
+          "is not supported: the certificate must name the " + "endpoint's host");
     }
     Path ca = in.file(m.get("ca_file"), where + ".ca_file");
     Path cert = in.file(m.get("cert_file"), where + ".cert_file");
@@ -75,12 +112,20 @@ public final class TlsSettingsReader {
   private static void tlsVersions(ConfigReader in, Map<String, ConfigNode> m, String where) {
     ConfigNode min = m.get("min_version");
     if (min != null && !"1.2".equals(min.text())) {
-      in.error(min.line(), where + ".min_version", "'" + min.value() + "' is not supported (supported: 1.2, "
-          + "the default: otlp4j accepts TLS 1.2 and 1.3)");
+      in.error(
+          min.line(),
+          where + ".min_version",
+          "'"
+              + min.value()
+              + "' is not supported (supported: 1.2, "
+              + "the default: otlp4j accepts TLS 1.2 and 1.3)");
     }
     ConfigNode max = m.get("max_version");
     if (max != null && !"1.3".equals(max.text()) && !"".equals(max.text())) {
-      in.error(max.line(), where + ".max_version", "'" + max.value() + "' is not supported (supported: 1.3)");
+      in.error(
+          max.line(),
+          where + ".max_version",
+          "'" + max.value() + "' is not supported (supported: 1.3)");
     }
   }
 }

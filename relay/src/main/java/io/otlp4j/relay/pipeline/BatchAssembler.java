@@ -24,7 +24,10 @@ import java.util.List;
  */
 final class BatchAssembler {
 
-  /** One request for the exporter: its bytes (one reference, owned by whoever holds the part) and items. */
+  /**
+   * One request for the exporter: its bytes (one reference, owned by whoever holds the part) and
+   * items.
+   */
   record Part(ByteBuf bytes, long items) {}
 
   private final Signal signal;
@@ -32,20 +35,24 @@ final class BatchAssembler {
 
   BatchAssembler(Signal signal, int sendBatchMaxSize) {
     this.signal = signal;
-    this.splitter = sendBatchMaxSize > 0
-        ? RequestSplitter.builder().maxItems(sendBatchMaxSize).validation(false).build()
-        : null;
+    this.splitter =
+        sendBatchMaxSize > 0
+            ? RequestSplitter.builder().maxItems(sendBatchMaxSize).validation(false).build()
+            : null;
   }
 
   /**
    * The parts to export for {@code requests} (borrowed) holding {@code items} items in all.
    *
-   * @return at least one part; each holds its own reference, which the caller must pass on or release
+   * @return at least one part; each holds its own reference, which the caller must pass on or
+   *     release
    */
   List<Part> assemble(List<ByteBuf> requests, long items) {
     FaultInjection.check(FaultInjection.Stage.BATCH);
-    ByteBuf merged = requests.size() == 1 ? requests.get(0).retainedDuplicate()
-        : RequestMerger.merge(ByteBufAllocator.DEFAULT, requests);
+    ByteBuf merged =
+        requests.size() == 1
+            ? requests.get(0).retainedDuplicate()
+            : RequestMerger.merge(ByteBufAllocator.DEFAULT, requests);
     if (splitter == null || items <= splitter.maxItems()) {
       try {
         return List.of(new Part(merged, items));
@@ -76,7 +83,9 @@ final class BatchAssembler {
     }
   }
 
-  /** Releases the parts from index {@code from} on: those not handed to an exporter. Never throws. */
+  /**
+   * Releases the parts from index {@code from} on: those not handed to an exporter. Never throws.
+   */
   static void releaseFrom(List<Part> parts, int from) {
     for (int i = from; i < parts.size(); i++) {
       try {

@@ -11,9 +11,9 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Counts what an exporter that does not count itself sent and failed to send, under the Collector's
  * names ({@code otelcol_exporter_sent_<items>}, {@code otelcol_exporter_send_failed_<items>}, label
- * {@code exporter}), so that the pipeline's queues need not know which exporter counts and which does
- * not. Wrap with {@link #wrap}: an exporter that {@link RelayExporter#countsItems() counts itself} is
- * returned as it is, so nothing is counted twice.
+ * {@code exporter}), so that the pipeline's queues need not know which exporter counts and which
+ * does not. Wrap with {@link #wrap}: an exporter that {@link RelayExporter#countsItems() counts
+ * itself} is returned as it is, so nothing is counted twice.
  *
  * <p><b>Buffer ownership:</b> as {@link RelayExporter}: the request passes to the wrapped exporter.
  * Thread-safe.
@@ -26,19 +26,30 @@ final class CountingExporter implements RelayExporter {
 
   private CountingExporter(RelayExporter exporter, Signal signal, MetricsRegistry metrics) {
     this.exporter = exporter;
-    String item = switch (signal) {
-      case TRACES -> "spans";
-      case METRICS -> "metric_points";
-      case LOGS -> "log_records";
-    };
-    sent = metrics.counter("otelcol_exporter_sent_" + item,
-        "Number of " + item.replace('_', ' ') + " successfully sent to destination.", "exporter", exporter.id());
-    failed = metrics.counter("otelcol_exporter_send_failed_" + item,
-        "Number of " + item.replace('_', ' ') + " in failed attempts to send to destination.",
-        "exporter", exporter.id());
+    String item =
+        switch (signal) {
+          case TRACES -> "spans";
+          case METRICS -> "metric_points";
+          case LOGS -> "log_records";
+        };
+    sent =
+        metrics.counter(
+            "otelcol_exporter_sent_" + item,
+            "Number of " + item.replace('_', ' ') + " successfully sent to destination.",
+            "exporter",
+            exporter.id());
+    failed =
+        metrics.counter(
+            "otelcol_exporter_send_failed_" + item,
+            "Number of " + item.replace('_', ' ') + " in failed attempts to send to destination.",
+            "exporter",
+            exporter.id());
   }
 
-  /** {@code exporter} counted for {@code signal}, or {@code exporter} itself when it counts its own items. */
+  /**
+   * {@code exporter} counted for {@code signal}, or {@code exporter} itself when it counts its own
+   * items.
+   */
   static RelayExporter wrap(RelayExporter exporter, Signal signal, MetricsRegistry metrics) {
     return exporter.countsItems() ? exporter : new CountingExporter(exporter, signal, metrics);
   }
@@ -56,17 +67,21 @@ final class CountingExporter implements RelayExporter {
   /** A retryable outcome or local failure is not counted: the caller sends the same data again. */
   @Override
   public CompletableFuture<Outcome> exportOnce(Signal signal, ByteBuf request, long itemCount) {
-    return exporter.exportOnce(signal, request, itemCount).whenComplete((o, error) -> {
-      if (o != null && o.isSuccess()) {
-        sent.add(itemCount);
-      } else if (o != null && o.kind() == Outcome.Kind.PERMANENT) {
-        failed.add(itemCount);
-      }
-    });
+    return exporter
+        .exportOnce(signal, request, itemCount)
+        .whenComplete(
+            (o, error) -> {
+              if (o != null && o.isSuccess()) {
+                sent.add(itemCount);
+              } else if (o != null && o.kind() == Outcome.Kind.PERMANENT) {
+                failed.add(itemCount);
+              }
+            });
   }
 
   private CompletableFuture<Outcome> count(CompletableFuture<Outcome> export, long items) {
-    return export.whenComplete((o, error) -> (o != null && o.isSuccess() ? sent : failed).add(items));
+    return export.whenComplete(
+        (o, error) -> (o != null && o.isSuccess() ? sent : failed).add(items));
   }
 
   @Override

@@ -22,28 +22,30 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One exporter's consumer of a pipeline's durable queue: reads a batch of records after its checkpoint
- * (about {@code send_batch_size} items), makes it into requests ({@link BatchAssembler}: merged, cut to
- * {@code send_batch_max_size}), exports them, and commits the batch once every part was accepted or
- * rejected for good by the upstream. A part that failed retryably (the upstream is down, its circuit is
- * open) or locally (an exception in our own code) is sent again, the same bytes, and the batch stays on
- * disk until then: the data waits on disk, not in memory, and never gives up.
+ * One exporter's consumer of a pipeline's durable queue: reads a batch of records after its
+ * checkpoint (about {@code send_batch_size} items), makes it into requests ({@link BatchAssembler}:
+ * merged, cut to {@code send_batch_max_size}), exports them, and commits the batch once every part
+ * was accepted or rejected for good by the upstream. A part that failed retryably (the upstream is
+ * down, its circuit is open) or locally (an exception in our own code) is sent again, the same
+ * bytes, and the batch stays on disk until then: the data waits on disk, not in memory, and never
+ * gives up.
  *
  * <p><b>The one retry owner:</b> this loop owns the retries of what it reads: it calls {@link
- * RelayExporter#exportOnce} (one attempt, no retries of the exporter's own) and waits as the upstream
- * asked (RetryInfo / Retry-After) or else as the exporter's {@code retry_on_failure} policy says; where
- * that policy would give up, it goes on at most {@link #DEFAULT_BACKOFF}'s 30 s apart.
+ * RelayExporter#exportOnce} (one attempt, no retries of the exporter's own) and waits as the
+ * upstream asked (RetryInfo / Retry-After) or else as the exporter's {@code retry_on_failure}
+ * policy says; where that policy would give up, it goes on at most {@link #DEFAULT_BACKOFF}'s 30 s
+ * apart.
  *
- * <p><b>Our own failures</b> (any {@link Throwable} from our code, {@link OutOfMemoryError} included)
- * never end a batch and never stop the loop: they are counted ({@code
- * otlp4j_exporter_local_failures_total}), logged at most once per interval, and retried with backoff.
- * Only the upstream's own permanent answer, or bytes that cannot be made into a request ({@link
- * WireFormatException}), end a batch without delivery.
+ * <p><b>Our own failures</b> (any {@link Throwable} from our code, {@link OutOfMemoryError}
+ * included) never end a batch and never stop the loop: they are counted ({@code
+ * otlp4j_exporter_local_failures_total}), logged at most once per interval, and retried with
+ * backoff. Only the upstream's own permanent answer, or bytes that cannot be made into a request
+ * ({@link WireFormatException}), end a batch without delivery.
  *
  * <p><b>Ordering and restarts:</b> batches go one at a time, in queue order; after a restart the
  * consumer resumes after its last checkpoint, so what was not delivered goes first. Delivery is
- * at-least-once. A loop stopped with a batch in flight commits it only if every part was done before
- * the stop completed; otherwise it stays on disk and is sent again after the next start.
+ * at-least-once. A loop stopped with a batch in flight commits it only if every part was done
+ * before the stop completed; otherwise it stays on disk and is sent again after the next start.
  *
  * <p><b>Memory:</b> at most one batch (a bounded number of records and bytes) is held at a time.
  *
@@ -59,11 +61,19 @@ final class DurableExportLoop {
 
   /** Most records polled at once. */
   static final int MAX_RECORDS_PER_POLL = 512;
+
   /** About the most payload bytes polled at once. */
   static final long MAX_BYTES_PER_POLL = 8L * 1024 * 1024;
+
   /** When the exporter's own policy gives up: the loop keeps trying at most this far apart. */
-  static final RetryPolicy DEFAULT_BACKOFF = RetryPolicy.builder().initialDelay(Duration.ofSeconds(1))
-      .maxDelay(Duration.ofSeconds(30)).maxAttempts(Integer.MAX_VALUE).maxElapsed(Duration.ofDays(36_500)).build();
+  static final RetryPolicy DEFAULT_BACKOFF =
+      RetryPolicy.builder()
+          .initialDelay(Duration.ofSeconds(1))
+          .maxDelay(Duration.ofSeconds(30))
+          .maxAttempts(Integer.MAX_VALUE)
+          .maxElapsed(Duration.ofDays(36_500))
+          .build();
+
   /** Local failures are logged at WARNING at most once per this interval; the rest at DEBUG. */
   private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
@@ -87,8 +97,10 @@ final class DurableExportLoop {
   private List<Part> parts = List.of();
   private int attempts;
   private long batchStartNanos;
+
   /** A skipped record's position, committed after the batch before it. */
   private long carriedSkip = -1;
+
   private volatile boolean stopped;
   private final CompletableFuture<Void> idle = new CompletableFuture<>();
   private boolean exporting;
@@ -108,8 +120,15 @@ final class DurableExportLoop {
   /**
    * @param exporter the exporter as the pipeline counts it ({@link CountingExporter#wrap})
    */
-  DurableExportLoop(String pipelineId, Signal signal, RelayExporter exporter, QueueConsumer consumer,
-      BatchSettings batch, RetryPolicy backoff, ScheduledExecutorService scheduler, MetricsRegistry metrics) {
+  DurableExportLoop(
+      String pipelineId,
+      Signal signal,
+      RelayExporter exporter,
+      QueueConsumer consumer,
+      BatchSettings batch,
+      RetryPolicy backoff,
+      ScheduledExecutorService scheduler,
+      MetricsRegistry metrics) {
     this.pipelineId = pipelineId;
     this.signal = signal;
     this.exporter = exporter;
@@ -118,23 +137,35 @@ final class DurableExportLoop {
     this.backoff = backoff;
     this.sendBatchSize = batch.sendBatchSize();
     this.assembler = new BatchAssembler(signal, batch.sendBatchMaxSize());
-    String item = switch (signal) {
-      case TRACES -> "spans";
-      case METRICS -> "metric_points";
-      case LOGS -> "log_records";
-    };
+    String item =
+        switch (signal) {
+          case TRACES -> "spans";
+          case METRICS -> "metric_points";
+          case LOGS -> "log_records";
+        };
     // Only for records that can never be sent (counted where no exporter saw them).
-    failedItems = metrics.counter("otelcol_exporter_send_failed_" + item,
-        "Number of " + item.replace('_', ' ') + " in failed attempts to send to destination.",
-        "exporter", exporter.id());
+    failedItems =
+        metrics.counter(
+            "otelcol_exporter_send_failed_" + item,
+            "Number of " + item.replace('_', ' ') + " in failed attempts to send to destination.",
+            "exporter",
+            exporter.id());
     batchSizes = ExporterQueue.batchSizes(metrics, pipelineId, exporter.id());
-    retries = metrics.counter("otlp4j_exporter_queue_retries",
-        "Batches read from a durable queue that were sent again after a retryable failure",
-        "exporter", exporter.id(), "pipeline", pipelineId);
+    retries =
+        metrics.counter(
+            "otlp4j_exporter_queue_retries",
+            "Batches read from a durable queue that were sent again after a retryable failure",
+            "exporter",
+            exporter.id(),
+            "pipeline",
+            pipelineId);
     localFailures = ExporterQueue.localFailures(metrics, exporter.id());
     String[] labels = {"exporter", exporter.id(), "data_type", signal.id(), "pipeline", pipelineId};
-    metrics.gauge("otlp4j_exporter_queue_records", "Records waiting in the exporter's durable queue",
-        () -> consumer.pendingRecords(), labels);
+    metrics.gauge(
+        "otlp4j_exporter_queue_records",
+        "Records waiting in the exporter's durable queue",
+        () -> consumer.pendingRecords(),
+        labels);
   }
 
   /** Starts reading (on the scheduler). */
@@ -148,29 +179,35 @@ final class DurableExportLoop {
   }
 
   /**
-   * Stops after the export in flight (if any) finishes, within {@code deadline}; what is not committed
-   * stays in the queue for the next start. Completes with whether the loop was idle in time.
+   * Stops after the export in flight (if any) finishes, within {@code deadline}; what is not
+   * committed stays in the queue for the next start. Completes with whether the loop was idle in
+   * time.
    */
   CompletableFuture<Boolean> stop(Duration deadline) {
     stopped = true;
     try {
-      scheduler.execute(() -> {
-        if (!exporting) {
-          finish();
-        }
-      });
+      scheduler.execute(
+          () -> {
+            if (!exporting) {
+              finish();
+            }
+          });
     } catch (RejectedExecutionException closed) {
       idle.complete(null);
     }
-    return idle.thenApply(v -> true).completeOnTimeout(false, deadline.toNanos(), TimeUnit.NANOSECONDS)
-        .thenApplyAsync(clean -> {
-          if (!clean) {
-            // An export outlived the deadline: it holds its own reference to its bytes, so the loop's
-            // can go; the batch was not committed and is sent again after the next start.
-            finish();
-          }
-          return clean;
-        }, scheduler);
+    return idle.thenApply(v -> true)
+        .completeOnTimeout(false, deadline.toNanos(), TimeUnit.NANOSECONDS)
+        .thenApplyAsync(
+            clean -> {
+              if (!clean) {
+                // An export outlived the deadline: it holds its own reference to its bytes, so the
+                // loop's
+                // can go; the batch was not committed and is sent again after the next start.
+                finish();
+              }
+              return clean;
+            },
+            scheduler);
   }
 
   /** Releases what the loop holds, uncommitted: it stays on disk for the next start. */
@@ -206,11 +243,18 @@ final class DurableExportLoop {
       localFailures.increment();
       long now = System.nanoTime();
       long last = lastLocalFailureLog.get();
-      boolean warn = (last == Long.MIN_VALUE || now - last >= LOG_INTERVAL_NANOS)
-          && lastLocalFailureLog.compareAndSet(last, now);
-      LOG.log(warn ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG, () -> pipelineId + "/"
-          + exporter.id() + ": the durable queue loop failed in otlp4j's own code; the batch stays on disk and "
-          + "is sent again", e);
+      boolean warn =
+          (last == Long.MIN_VALUE || now - last >= LOG_INTERVAL_NANOS)
+              && lastLocalFailureLog.compareAndSet(last, now);
+      LOG.log(
+          warn ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
+          () ->
+              pipelineId
+                  + "/"
+                  + exporter.id()
+                  + ": the durable queue loop failed in otlp4j's own code; the batch stays on disk and "
+                  + "is sent again",
+          e);
     } catch (Throwable ignored) {
       // even logging failed (out of memory): retrying is what matters
     }
@@ -224,13 +268,17 @@ final class DurableExportLoop {
     }
     if (parts.isEmpty() && batch.isEmpty()) {
       if (!fillBatch()) {
-        consumer.awaitRecords().whenCompleteAsync((v, error) -> {
-          if (error == null) {
-            guarded(this::step);
-          } else {
-            finish(); // the queue closed
-          }
-        }, scheduler);
+        consumer
+            .awaitRecords()
+            .whenCompleteAsync(
+                (v, error) -> {
+                  if (error == null) {
+                    guarded(this::step);
+                  } else {
+                    finish(); // the queue closed
+                  }
+                },
+                scheduler);
         return;
       }
       attempts = 0;
@@ -243,8 +291,18 @@ final class DurableExportLoop {
         // The queued bytes cannot be made into a request (they were validated when accepted, so the
         // disk changed under us): sending them again cannot help.
         long items = batch.stream().mapToLong(QueueRecord::itemCount).sum();
-        LOG.log(System.Logger.Level.ERROR, () -> pipelineId + "/" + exporter.id() + ": dropping " + batch.size()
-            + " queued requests (" + items + " items) that cannot be sent", e);
+        LOG.log(
+            System.Logger.Level.ERROR,
+            () ->
+                pipelineId
+                    + "/"
+                    + exporter.id()
+                    + ": dropping "
+                    + batch.size()
+                    + " queued requests ("
+                    + items
+                    + " items) that cannot be sent",
+            e);
         failedItems.add(items);
         commitBatch();
         run(this::step);
@@ -285,8 +343,17 @@ final class DurableExportLoop {
       }
       if (next.kind() != (byte) signal.ordinal()) {
         // Not this pipeline's signal (a directory reused by another pipeline): cannot be sent here.
-        LOG.log(System.Logger.Level.ERROR, () -> pipelineId + "/" + exporter.id() + ": skipping a queued record of "
-            + "kind " + next.kind() + " at position " + next.position());
+        LOG.log(
+            System.Logger.Level.ERROR,
+            () ->
+                pipelineId
+                    + "/"
+                    + exporter.id()
+                    + ": skipping a queued record of "
+                    + "kind "
+                    + next.kind()
+                    + " at position "
+                    + next.position());
         next.payload().release();
         if (records.isEmpty()) {
           consumer.commit(next.position());
@@ -353,19 +420,23 @@ final class DurableExportLoop {
       }
       sent.add(f);
     }
-    CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).whenCompleteAsync(
-        (v, error) -> guarded(() -> onSent(sentBatch, sending, sent)), scheduler);
+    CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new))
+        .whenCompleteAsync(
+            (v, error) -> guarded(() -> onSent(sentBatch, sending, sent)), scheduler);
   }
 
-  private void onSent(List<QueueRecord> sentBatch, List<Part> sending, List<CompletableFuture<Outcome>> sent) {
+  private void onSent(
+      List<QueueRecord> sentBatch, List<Part> sending, List<CompletableFuture<Outcome>> sent) {
     exporting = false;
     if (batch != sentBatch) {
-      return; // the loop was stopped and released the batch meanwhile: it stays on disk, uncommitted
+      return; // the loop was stopped and released the batch meanwhile: it stays on disk,
+      // uncommitted
     }
     Outcome worst = null;
     for (int i = 0; i < sent.size(); i++) {
       CompletableFuture<Outcome> f = sent.get(i);
-      Outcome o = f.isCompletedExceptionally() ? Outcome.localFailure("export failed", null) : f.join();
+      Outcome o =
+          f.isCompletedExceptionally() ? Outcome.localFailure("export failed", null) : f.join();
       worst = Outcome.worst(worst, o);
       if (!o.isRetryable()) {
         sending.get(i).done = true; // accepted, or rejected for good: sending it again cannot help
@@ -377,9 +448,20 @@ final class DurableExportLoop {
       retries.increment();
       Outcome why = worst;
       if (attempts == 1 || attempts % 10 == 0) {
-        LOG.log(System.Logger.Level.WARNING, () -> pipelineId + "/" + exporter.id() + ": a batch of "
-            + batch.size() + " queued requests was not delivered (" + why.message() + "); it stays on disk and "
-            + "is sent again (attempt " + attempts + ")");
+        LOG.log(
+            System.Logger.Level.WARNING,
+            () ->
+                pipelineId
+                    + "/"
+                    + exporter.id()
+                    + ": a batch of "
+                    + batch.size()
+                    + " queued requests was not delivered ("
+                    + why.message()
+                    + "); it stays on disk and "
+                    + "is sent again (attempt "
+                    + attempts
+                    + ")");
       }
       if (stopped) {
         finish();
@@ -424,23 +506,33 @@ final class DurableExportLoop {
   }
 
   /**
-   * Sends the batch again after the upstream's delay when it gave one, else the retry policy's backoff;
-   * where the policy would give up, after at most {@link #DEFAULT_BACKOFF}'s cap: the data is on disk.
+   * Sends the batch again after the upstream's delay when it gave one, else the retry policy's
+   * backoff; where the policy would give up, after at most {@link #DEFAULT_BACKOFF}'s cap: the data
+   * is on disk.
    */
   private void scheduleRetry(long serverDelayNanos) {
     int n = Math.max(1, attempts);
     long elapsed = batch.isEmpty() ? 0 : System.nanoTime() - batchStartNanos;
     RetryPolicy.RetryDecision d = backoff.decide(n, elapsed, serverDelayNanos);
-    long delay = d.shouldRetry() ? d.delayNanos()
-        : serverDelayNanos >= 0 ? serverDelayNanos : DEFAULT_BACKOFF.decide(n, 0, Outcome.NO_DELAY).delayNanos();
+    long delay =
+        d.shouldRetry()
+            ? d.delayNanos()
+            : serverDelayNanos >= 0
+                ? serverDelayNanos
+                : DEFAULT_BACKOFF.decide(n, 0, Outcome.NO_DELAY).delayNanos();
     try {
-      scheduler.schedule(() -> guarded(() -> {
-        if (stopped) {
-          finish();
-        } else {
-          step();
-        }
-      }), delay, TimeUnit.NANOSECONDS);
+      scheduler.schedule(
+          () ->
+              guarded(
+                  () -> {
+                    if (stopped) {
+                      finish();
+                    } else {
+                      step();
+                    }
+                  }),
+          delay,
+          TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException closed) {
       finish();
     }

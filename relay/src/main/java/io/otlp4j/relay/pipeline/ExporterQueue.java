@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,37 +23,39 @@ import java.util.function.Consumer;
 
 /**
  * One exporter's bounded in-memory queue within one pipeline (or, for an exporter whose {@code
- * sending_queue} is disabled, a direct path to it), and the batching in front of the exporter: queued
- * requests are gathered into batches of about {@code send_batch_size} items, made into requests of at
- * most {@code send_batch_max_size} by the {@link BatchAssembler}, and handed to the exporter.
+ * sending_queue} is disabled, a direct path to it), and the batching in front of the exporter:
+ * queued requests are gathered into batches of about {@code send_batch_size} items, made into
+ * requests of at most {@code send_batch_max_size} by the {@link BatchAssembler}, and handed to the
+ * exporter.
  *
  * <p><b>Queue:</b> producers are the receivers' threads ({@link #offer}); the consumer is the
  * batcher's drainer thread. When full, {@link #offer} returns {@code false} and keeps nothing: the
- * pipeline refuses the request with a retryable answer. A slow exporter fills only its own queue. The
- * size check and the enqueue are not one atomic step, so concurrent producers may overshoot the
+ * pipeline refuses the request with a retryable answer. A slow exporter fills only its own queue.
+ * The size check and the enqueue are not one atomic step, so concurrent producers may overshoot the
  * configured size by at most their number (the batcher's ring, at least 1024, is the hard bound).
  *
- * <p><b>Outcomes:</b> every entry's completion is called exactly once, with the outcome of the batch
- * that carried it (the worst of its parts when the batch was split; a partial success only as itself
- * when the batch was that one request, else as accepted, since which client's items the upstream
- * refused cannot be told), or with a retryable outcome when a shutdown timed out before it was sent. In
- * the {@code delivered} ack mode that is the client's answer.
+ * <p><b>Outcomes:</b> every entry's completion is called exactly once, with the outcome of the
+ * batch that carried it (the worst of its parts when the batch was split; a partial success only as
+ * itself when the batch was that one request, else as accepted, since which client's items the
+ * upstream refused cannot be told), or with a retryable outcome when a shutdown timed out before it
+ * was sent. In the {@code delivered} ack mode that is the client's answer.
  *
  * <p><b>Our own failures:</b> whatever our code throws while making a batch into requests ({@link
- * Throwable}, {@link OutOfMemoryError} included) neither kills the batcher's thread nor loses the batch:
- * it is counted ({@code otlp4j_exporter_local_failures_total}), logged at most once per interval, and
- * the same batch is tried again after a backoff ({@link #LOCAL_RETRY}: up to a minute), holding one of
- * the batcher's in-flight permits meanwhile, so the queue in front fills and refuses (retryable) rather
- * than growing. Past that minute the batch's entries are answered with a local failure (retryable for
- * the client). An exporter that throws on part k of n still gets parts k+1..n, and no part leaks.
+ * Throwable}, {@link OutOfMemoryError} included) neither kills the batcher's thread nor loses the
+ * batch: it is counted ({@code otlp4j_exporter_local_failures_total}), logged at most once per
+ * interval, and the same batch is tried again after a backoff ({@link #LOCAL_RETRY}: up to a
+ * minute), holding one of the batcher's in-flight permits meanwhile, so the queue in front fills
+ * and refuses (retryable) rather than growing. Past that minute the batch's entries are answered
+ * with a local failure (retryable for the client). An exporter that throws on part k of n still
+ * gets parts k+1..n, and no part leaks.
  *
- * <p><b>No queue:</b> with {@code sending_queue.enabled: false} an offered request is exported at once,
- * alone, by the offering thread (which only starts the export); {@link #answersAfterExport()} tells the
- * pipeline that its clients must wait for that export, as in the Collector.
+ * <p><b>No queue:</b> with {@code sending_queue.enabled: false} an offered request is exported at
+ * once, alone, by the offering thread (which only starts the export); {@link #answersAfterExport()}
+ * tells the pipeline that its clients must wait for that export, as in the Collector.
  *
- * <p><b>Buffer ownership:</b> {@link #offer} takes ownership of the entry's buffer only when it returns
- * {@code true}; the queue then releases it exactly once (after the export, or on a shutdown that
- * timed out) and calls the entry's completion. Thread-safe.
+ * <p><b>Buffer ownership:</b> {@link #offer} takes ownership of the entry's buffer only when it
+ * returns {@code true}; the queue then releases it exactly once (after the export, or on a shutdown
+ * that timed out) and calls the entry's completion. Thread-safe.
  */
 final class ExporterQueue {
   private static final System.Logger LOG = System.getLogger(ExporterQueue.class.getName());
@@ -63,9 +64,18 @@ final class ExporterQueue {
       "Size of the exporter's queue: requests waiting in memory, or bytes for a queue on disk";
   static final String QUEUE_CAPACITY_HELP =
       "Capacity of the exporter's queue: requests in memory, or bytes for a queue on disk";
-  /** How a batch that failed in our own code is tried again: 100 ms growing to 5 s, for a minute. */
-  static final RetryPolicy LOCAL_RETRY = RetryPolicy.builder().initialDelay(Duration.ofMillis(100))
-      .maxDelay(Duration.ofSeconds(5)).maxAttempts(Integer.MAX_VALUE).maxElapsed(Duration.ofMinutes(1)).build();
+
+  /**
+   * How a batch that failed in our own code is tried again: 100 ms growing to 5 s, for a minute.
+   */
+  static final RetryPolicy LOCAL_RETRY =
+      RetryPolicy.builder()
+          .initialDelay(Duration.ofMillis(100))
+          .maxDelay(Duration.ofSeconds(5))
+          .maxAttempts(Integer.MAX_VALUE)
+          .maxElapsed(Duration.ofMinutes(1))
+          .build();
+
   private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   /** A queued request: its buffer, items, and what to tell once it is exported or given up. */
@@ -86,8 +96,13 @@ final class ExporterQueue {
   private volatile ScheduledExecutorService scheduler; // for local-failure retries; set by start()
   private volatile boolean closed;
 
-  ExporterQueue(String pipelineId, Signal signal, RelayExporter exporter, BatchSettings settings,
-      SendingQueueSettings queue, MetricsRegistry metrics) {
+  ExporterQueue(
+      String pipelineId,
+      Signal signal,
+      RelayExporter exporter,
+      BatchSettings settings,
+      SendingQueueSettings queue,
+      MetricsRegistry metrics) {
     this.pipelineId = pipelineId;
     this.signal = signal;
     this.exporter = CountingExporter.wrap(exporter, signal, metrics);
@@ -99,12 +114,15 @@ final class ExporterQueue {
     this.batchSizes = batchSizes(metrics, pipelineId, exporter.id());
     this.localFailures = localFailures(metrics, exporter.id());
     String[] labels = {"exporter", exporter.id(), "data_type", signal.id(), "pipeline", pipelineId};
-    metrics.gauge("otelcol_exporter_queue_size", QUEUE_SIZE_HELP, () -> {
-      Batcher<Entry> b = batcher;
-      return b == null ? 0 : b.queuedCount();
-    }, labels);
-    metrics.gauge("otelcol_exporter_queue_capacity", QUEUE_CAPACITY_HELP,
-        () -> queueSize, labels);
+    metrics.gauge(
+        "otelcol_exporter_queue_size",
+        QUEUE_SIZE_HELP,
+        () -> {
+          Batcher<Entry> b = batcher;
+          return b == null ? 0 : b.queuedCount();
+        },
+        labels);
+    metrics.gauge("otelcol_exporter_queue_capacity", QUEUE_CAPACITY_HELP, () -> queueSize, labels);
   }
 
   /**
@@ -116,18 +134,20 @@ final class ExporterQueue {
     if (!queue.enabled()) {
       return;
     }
-    Batcher.Builder<Entry> builder = Batcher.<Entry>builder(this::exportBatch)
-        .capacity(Math.max(queue.queueSize(), 1024))
-        .maxBatchSize(1024)
-        .maxBatchBytes(settings.sendBatchSize(), Entry::items)
-        .overflow(Batcher.Overflow.REJECT)
-        .maxInFlight(queue.numConsumers())
-        .discardListener(ExporterQueue::discard)
-        .threadFactory(r -> {
-          Thread t = new Thread(r, "otlp4j-queue-" + pipelineId + "-" + exporter.id());
-          t.setDaemon(true);
-          return t;
-        });
+    Batcher.Builder<Entry> builder =
+        Batcher.<Entry>builder(this::exportBatch)
+            .capacity(Math.max(queue.queueSize(), 1024))
+            .maxBatchSize(1024)
+            .maxBatchBytes(settings.sendBatchSize(), Entry::items)
+            .overflow(Batcher.Overflow.REJECT)
+            .maxInFlight(queue.numConsumers())
+            .discardListener(ExporterQueue::discard)
+            .threadFactory(
+                r -> {
+                  Thread t = new Thread(r, "otlp4j-queue-" + pipelineId + "-" + exporter.id());
+                  t.setDaemon(true);
+                  return t;
+                });
     if (settings.batching()) {
       builder.strategy(Batcher.Strategy.TIME).maxDelay(settings.timeout());
     } else {
@@ -136,24 +156,46 @@ final class ExporterQueue {
     this.batcher = builder.build();
   }
 
-  /** Upper bounds of {@code otlp4j_exporter_batch_send_size}: the Collector's batch size buckets. */
-  private static final double[] BATCH_SIZE_BOUNDS = {10, 25, 50, 75, 100, 250, 500, 750, 1000, 2000, 3000, 4000,
-      5000, 6000, 7000, 8000, 9000, 10000, 20000, 30000, 50000, 100000};
+  /**
+   * Upper bounds of {@code otlp4j_exporter_batch_send_size}: the Collector's batch size buckets.
+   */
+  private static final double[] BATCH_SIZE_BOUNDS = {
+    10, 25, 50, 75, 100, 250, 500, 750, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000,
+    20000, 30000, 50000, 100000
+  };
 
-  /** Items per request handed to {@code exporterId}, as the Collector's batch_send_size histogram. */
-  static MetricsRegistry.Histogram batchSizes(MetricsRegistry metrics, String pipelineId, String exporterId) {
-    return metrics.histogram("otlp4j_exporter_batch_send_size",
+  /**
+   * Items per request handed to {@code exporterId}, as the Collector's batch_send_size histogram.
+   */
+  static MetricsRegistry.Histogram batchSizes(
+      MetricsRegistry metrics, String pipelineId, String exporterId) {
+    return metrics.histogram(
+        "otlp4j_exporter_batch_send_size",
         "Items (spans, data points, log records) in each request handed to the exporter, after batching and "
-            + "splitting", BATCH_SIZE_BOUNDS, "exporter", exporterId, "pipeline", pipelineId);
+            + "splitting",
+        BATCH_SIZE_BOUNDS,
+        "exporter",
+        exporterId,
+        "pipeline",
+        pipelineId);
   }
 
-  /** Failures in our own code on {@code exporterId}'s path: the same series the exporter library counts in. */
+  /**
+   * Failures in our own code on {@code exporterId}'s path: the same series the exporter library
+   * counts in.
+   */
   static MetricsRegistry.Counter localFailures(MetricsRegistry metrics, String exporterId) {
-    return metrics.counter(io.otlp4j.exporter.OtlpExporter.LOCAL_FAILURES_METRIC,
-        io.otlp4j.exporter.OtlpExporter.LOCAL_FAILURES_HELP, "exporter", exporterId);
+    return metrics.counter(
+        io.otlp4j.exporter.OtlpExporter.LOCAL_FAILURES_METRIC,
+        io.otlp4j.exporter.OtlpExporter.LOCAL_FAILURES_HELP,
+        "exporter",
+        exporterId);
   }
 
-  /** Queues {@code entry}; {@code false} (the caller keeps the entry) when the queue is full or closed. */
+  /**
+   * Queues {@code entry}; {@code false} (the caller keeps the entry) when the queue is full or
+   * closed.
+   */
   boolean offer(Entry entry) {
     FaultInjection.check(FaultInjection.Stage.ENQUEUE);
     if (!queue.enabled()) {
@@ -171,7 +213,9 @@ final class ExporterQueue {
     return b.offer(entry).accepted();
   }
 
-  /** Whether a client's answer must wait for this exporter whatever the ack mode (it has no queue). */
+  /**
+   * Whether a client's answer must wait for this exporter whatever the ack mode (it has no queue).
+   */
   boolean answersAfterExport() {
     return !queue.enabled();
   }
@@ -191,8 +235,8 @@ final class ExporterQueue {
     if (direct == null) {
       return CompletableFuture.completedFuture(true); // never started
     }
-    CompletableFuture<Boolean> done = CompletableFuture.allOf(direct.toArray(CompletableFuture[]::new))
-        .thenApply(v -> true);
+    CompletableFuture<Boolean> done =
+        CompletableFuture.allOf(direct.toArray(CompletableFuture[]::new)).thenApply(v -> true);
     return done.completeOnTimeout(false, deadline.toNanos(), TimeUnit.NANOSECONDS);
   }
 
@@ -211,10 +255,15 @@ final class ExporterQueue {
     CompletableFuture<Outcome> f = sent;
     try {
       direct.add(f);
-      f.whenComplete((outcome, error) -> {
-        direct.remove(f);
-        complete(entry, outcome != null ? outcome : Outcome.localFailure("internal error: " + error, error));
-      });
+      f.whenComplete(
+          (outcome, error) -> {
+            direct.remove(f);
+            complete(
+                entry,
+                outcome != null
+                    ? outcome
+                    : Outcome.localFailure("internal error: " + error, error));
+          });
     } catch (Throwable e) {
       onLocalFailure(e);
       direct.remove(f);
@@ -230,11 +279,11 @@ final class ExporterQueue {
   }
 
   /**
-   * One batch on its way out. Holds the entries until the parts exist, then one reference to each part
-   * until every export of it completed (each export gets its own retained duplicate), so that a part
-   * whose export threw in our own code is sent again, from the same bytes, after a backoff ({@link
-   * #LOCAL_RETRY}); only past that is the batch answered with a local failure. Runs on the drainer
-   * thread, then on the scheduler for retries; the steps of one batch never overlap.
+   * One batch on its way out. Holds the entries until the parts exist, then one reference to each
+   * part until every export of it completed (each export gets its own retained duplicate), so that
+   * a part whose export threw in our own code is sent again, from the same bytes, after a backoff
+   * ({@link #LOCAL_RETRY}); only past that is the batch answered with a local failure. Runs on the
+   * drainer thread, then on the scheduler for retries; the steps of one batch never overlap.
    */
   private final class BatchExport {
     final List<Entry> entries;
@@ -248,7 +297,10 @@ final class ExporterQueue {
       this.entries = entries;
     }
 
-    /** Makes the entries into parts; on a failure of our own, tries again later with the entries kept. */
+    /**
+     * Makes the entries into parts; on a failure of our own, tries again later with the entries
+     * kept.
+     */
     void assemble() {
       attempt++;
       List<BatchAssembler.Part> assembled = null;
@@ -313,7 +365,8 @@ final class ExporterQueue {
 
     private void retryLater(Runnable step, Throwable cause) {
       ScheduledExecutorService s = scheduler;
-      RetryPolicy.RetryDecision d = LOCAL_RETRY.decide(attempt, System.nanoTime() - startNanos, Outcome.NO_DELAY);
+      RetryPolicy.RetryDecision d =
+          LOCAL_RETRY.decide(attempt, System.nanoTime() - startNanos, Outcome.NO_DELAY);
       if (s != null && d.shouldRetry()) {
         try {
           s.schedule(step, d.delayNanos(), TimeUnit.NANOSECONDS);
@@ -346,12 +399,18 @@ final class ExporterQueue {
       try {
         Outcome outcome = null;
         for (CompletableFuture<Outcome> part : sent) {
-          Outcome o = part != null && part.isDone() && !part.isCompletedExceptionally() ? part.join() : null;
-          outcome = Outcome.worst(outcome, o == null ? Outcome.localFailure("internal error", null) : o);
+          Outcome o =
+              part != null && part.isDone() && !part.isCompletedExceptionally()
+                  ? part.join()
+                  : null;
+          outcome =
+              Outcome.worst(outcome, o == null ? Outcome.localFailure("internal error", null) : o);
         }
-        if (outcome != null && outcome.kind() == Outcome.Kind.PARTIALLY_ACCEPTED
+        if (outcome != null
+            && outcome.kind() == Outcome.Kind.PARTIALLY_ACCEPTED
             && (entries.size() > 1 || sent.length > 1)) {
-          outcome = Outcome.accepted(); // the upstream kept it; whose items it refused cannot be told
+          outcome =
+              Outcome.accepted(); // the upstream kept it; whose items it refused cannot be told
         }
         BatchAssembler.releaseFrom(parts, 0);
         for (Entry e : entries) {
@@ -368,10 +427,17 @@ final class ExporterQueue {
       localFailures.increment();
       long now = System.nanoTime();
       long last = lastLocalFailureLog.get();
-      boolean warn = (last == Long.MIN_VALUE || now - last >= LOG_INTERVAL_NANOS)
-          && lastLocalFailureLog.compareAndSet(last, now);
-      LOG.log(warn ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG, () -> pipelineId + "/"
-          + exporter.id() + ": exporting a batch failed in otlp4j's own code; it is tried again", e);
+      boolean warn =
+          (last == Long.MIN_VALUE || now - last >= LOG_INTERVAL_NANOS)
+              && lastLocalFailureLog.compareAndSet(last, now);
+      LOG.log(
+          warn ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
+          () ->
+              pipelineId
+                  + "/"
+                  + exporter.id()
+                  + ": exporting a batch failed in otlp4j's own code; it is tried again",
+          e);
     } catch (Throwable ignored) {
       // even logging failed (out of memory): the retry is what matters
     }

@@ -31,52 +31,54 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * One pipeline of one signal: memory budget → resource processors → one bounded queue per exporter →
- * batching → exporters.
+ * One pipeline of one signal: memory budget → resource processors → one bounded queue per exporter
+ * → batching → exporters.
  *
  * <p><b>Ack modes</b> ({@link AckMode}): in {@code received} a request is accepted once every
- * exporter's queue holds it in memory; in {@code delivered} the answer waits until every exporter has
- * sent the batch that carried it and is that batch's outcome ({@link Outcome#worst worst} over the
- * exporters: an upstream that rejected it permanently makes a permanent error with the reason, one that
- * gave up retryably or whose circuit is open a retryable refusal with a retry delay). An exporter
- * without a queue ({@code sending_queue.enabled: false}) is always waited for, as in the Collector. A
- * full queue is a retryable refusal in every mode.
+ * exporter's queue holds it in memory; in {@code delivered} the answer waits until every exporter
+ * has sent the batch that carried it and is that batch's outcome ({@link Outcome#worst worst} over
+ * the exporters: an upstream that rejected it permanently makes a permanent error with the reason,
+ * one that gave up retryably or whose circuit is open a retryable refusal with a retry delay). An
+ * exporter without a queue ({@code sending_queue.enabled: false}) is always waited for, as in the
+ * Collector. A full queue is a retryable refusal in every mode.
  *
- * <p><b>Durable queue</b> ({@code durable} ack mode): the exporters whose {@code sending_queue} names a
- * {@code file_storage} share one {@link DurableQueue} per pipeline; each request is appended to it once
- * (the bytes as they are) and the client is answered when the append completes, after the fsync that
- * covers it (a full queue or disk is a retryable refusal). Each such exporter reads the queue through its
- * own consumer loop (its own checkpoint), so a slow or unreachable upstream leaves data on
- * disk, not in memory, and never holds back another exporter. Exporters of the same pipeline without a
- * storage keep their in-memory queues, answered as in {@code received} mode.
+ * <p><b>Durable queue</b> ({@code durable} ack mode): the exporters whose {@code sending_queue}
+ * names a {@code file_storage} share one {@link DurableQueue} per pipeline; each request is
+ * appended to it once (the bytes as they are) and the client is answered when the append completes,
+ * after the fsync that covers it (a full queue or disk is a retryable refusal). Each such exporter
+ * reads the queue through its own consumer loop (its own checkpoint), so a slow or unreachable
+ * upstream leaves data on disk, not in memory, and never holds back another exporter. Exporters of
+ * the same pipeline without a storage keep their in-memory queues, answered as in {@code received}
+ * mode.
  *
- * <p><b>Memory:</b> in {@code received} mode every queued request holds its size in the shared {@link
- * MemoryBudget} (the one the receivers reserve from) until the last exporter is done with it; a request
- * that does not fit is refused with a retryable answer, and so is one that finds an exporter's queue
- * full. (While a request is being accepted the receiver's own reservation for it is held too, so for
- * that moment it counts twice: a request larger than half the budget is refused.) In {@code delivered}
- * mode the pipeline reserves nothing itself: the receiver's reservation is held until the answer, and
- * the answer comes only after every exporter is done with the request; so too for a durable queue, which
- * is done with the request once the append completes. (When several exporters share
- * the pipeline and only some queues are full, the request is already queued for the others: a retrying
- * client may duplicate data there, as in the Collector's fan-out.)
+ * <p><b>Memory:</b> in {@code received} mode every queued request holds its size in the shared
+ * {@link MemoryBudget} (the one the receivers reserve from) until the last exporter is done with
+ * it; a request that does not fit is refused with a retryable answer, and so is one that finds an
+ * exporter's queue full. (While a request is being accepted the receiver's own reservation for it
+ * is held too, so for that moment it counts twice: a request larger than half the budget is
+ * refused.) In {@code delivered} mode the pipeline reserves nothing itself: the receiver's
+ * reservation is held until the answer, and the answer comes only after every exporter is done with
+ * the request; so too for a durable queue, which is done with the request once the append
+ * completes. (When several exporters share the pipeline and only some queues are full, the request
+ * is already queued for the others: a retrying client may duplicate data there, as in the
+ * Collector's fan-out.)
  *
  * <p><b>Answers:</b> the client's answer is the {@link Outcome} as the exporters reported it (the
- * worst of them), mapped to a gRPC or HTTP status by the receiver only. A failure in our own code (a
- * processor's bug, a queue that throws) is a {@link Outcome.Kind#LOCAL_FAILURE}: the client is asked to
- * send again and nothing of the request is held.
+ * worst of them), mapped to a gRPC or HTTP status by the receiver only. A failure in our own code
+ * (a processor's bug, a queue that throws) is a {@link Outcome.Kind#LOCAL_FAILURE}: the client is
+ * asked to send again and nothing of the request is held.
  *
  * <p><b>Walked once:</b> the receiver's {@link WalkSummary} travels with the request; processors
  * rewrite without walking again and batches are split with item counts taken from the cut.
  *
  * <p><b>Lifecycle:</b> building checks the configuration and starts nothing; {@link #start()}
- * ({@link Builder#build()} calls it) starts the queues' threads and the durable loops; {@link #shutdown}
- * stops them.
+ * ({@link Builder#build()} calls it) starts the queues' threads and the durable loops; {@link
+ * #shutdown} stops them.
  *
- * <p><b>Buffer ownership:</b> {@link #accept} takes ownership of the request (see {@link ReceiverSink});
- * each exporter's queue holds its own reference (one {@code retain} per exporter, no copy), so the
- * bytes are freed when the slowest exporter has sent them. Every path that does not hand a reference
- * on releases it, a processor's or a queue's exception included.
+ * <p><b>Buffer ownership:</b> {@link #accept} takes ownership of the request (see {@link
+ * ReceiverSink}); each exporter's queue holds its own reference (one {@code retain} per exporter,
+ * no copy), so the bytes are freed when the slowest exporter has sent them. Every path that does
+ * not hand a reference on releases it, a processor's or a queue's exception included.
  *
  * <p><b>Thread-safety:</b> thread-safe; {@link #accept} never blocks.
  */
@@ -94,24 +96,37 @@ public final class Pipeline implements ReceiverSink {
   private final List<RelayExporter> onDisk;
   private final Builder settings;
   private volatile List<DurableExportLoop> loops = List.of();
-  private volatile ScheduledExecutorService scheduler; // durable loops, local-failure retries; set by start()
-  private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+  private volatile ScheduledExecutorService
+      scheduler; // durable loops, local-failure retries; set by start()
+  private final java.util.concurrent.atomic.AtomicBoolean started =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private volatile boolean closing;
   private final MetricsRegistry.Counter refused;
   private final MetricsRegistry.Counter queued;
 
   /**
-   * A pipeline in the {@code received} ack mode whose exporters each get an in-memory queue of {@code
-   * batch.queueSize()} requests.
+   * A pipeline in the {@code received} ack mode whose exporters each get an in-memory queue of
+   * {@code batch.queueSize()} requests.
    *
    * @param id the pipeline id, such as {@code traces} or {@code traces/2}
    * @param processors applied in order to every request
    * @param exporters each gets its own queue
    */
-  public Pipeline(String id, Signal signal, MemoryBudget budget, List<RelayProcessor> processors,
-      List<RelayExporter> exporters, BatchSettings batch, MetricsRegistry metrics) {
-    this(builder(id, signal).memoryBudget(budget).processors(processors).batch(batch).metrics(metrics)
-        .exporters(exporters, SendingQueueSettings.inMemory(batch.queueSize())));
+  public Pipeline(
+      String id,
+      Signal signal,
+      MemoryBudget budget,
+      List<RelayProcessor> processors,
+      List<RelayExporter> exporters,
+      BatchSettings batch,
+      MetricsRegistry metrics) {
+    this(
+        builder(id, signal)
+            .memoryBudget(budget)
+            .processors(processors)
+            .batch(batch)
+            .metrics(metrics)
+            .exporters(exporters, SendingQueueSettings.inMemory(batch.queueSize())));
     start();
   }
 
@@ -137,12 +152,16 @@ public final class Pipeline implements ReceiverSink {
     }
     if (!disk.isEmpty()) {
       if (b.durableQueue == null) {
-        throw new IllegalArgumentException("pipeline " + id + ": exporters " + disk.stream().map(
-            RelayExporter::id).toList() + " keep their queue on disk, but the pipeline has no durable queue");
+        throw new IllegalArgumentException(
+            "pipeline "
+                + id
+                + ": exporters "
+                + disk.stream().map(RelayExporter::id).toList()
+                + " keep their queue on disk, but the pipeline has no durable queue");
       }
       if (ackMode != AckMode.DURABLE) {
-        throw new IllegalArgumentException("pipeline " + id + ": a durable queue needs ack mode durable, not "
-            + ackMode.id());
+        throw new IllegalArgumentException(
+            "pipeline " + id + ": a durable queue needs ack mode durable, not " + ackMode.id());
       }
     }
     this.onDisk = List.copyOf(disk);
@@ -153,7 +172,8 @@ public final class Pipeline implements ReceiverSink {
       if (e.getValue().durable()) {
         continue;
       }
-      ExporterQueue queue = new ExporterQueue(id, signal, e.getKey(), b.batch, e.getValue(), b.metrics);
+      ExporterQueue queue =
+          new ExporterQueue(id, signal, e.getKey(), b.batch, e.getValue(), b.metrics);
       q.add(queue);
       if (queue.answersAfterExport()) {
         direct++;
@@ -161,15 +181,23 @@ public final class Pipeline implements ReceiverSink {
     }
     this.queues = List.copyOf(q);
     this.awaitedInReceivedMode = direct;
-    this.refused = b.metrics.counter("otlp4j_pipeline_refused_" + signal.id(),
-        "Items refused by the pipeline (memory limit or full queue), retryable for the client", "pipeline", id);
-    this.queued = b.metrics.counter("otlp4j_pipeline_queued_" + signal.id(),
-        "Items queued by the pipeline for its exporters", "pipeline", id);
+    this.refused =
+        b.metrics.counter(
+            "otlp4j_pipeline_refused_" + signal.id(),
+            "Items refused by the pipeline (memory limit or full queue), retryable for the client",
+            "pipeline",
+            id);
+    this.queued =
+        b.metrics.counter(
+            "otlp4j_pipeline_queued_" + signal.id(),
+            "Items queued by the pipeline for its exporters",
+            "pipeline",
+            id);
   }
 
   /**
-   * Starts the queues' threads and the durable queue's consumer loops; {@link Builder#build()} calls
-   * it. Idempotent.
+   * Starts the queues' threads and the durable queue's consumer loops; {@link Builder#build()}
+   * calls it. Idempotent.
    *
    * @return this pipeline
    */
@@ -177,11 +205,13 @@ public final class Pipeline implements ReceiverSink {
     if (!started.compareAndSet(false, true)) {
       return this;
     }
-    ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "otlp4j-pipeline-" + id);
-      t.setDaemon(true);
-      return t;
-    });
+    ScheduledExecutorService s =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "otlp4j-pipeline-" + id);
+              t.setDaemon(true);
+              return t;
+            });
     this.scheduler = s;
     for (ExporterQueue queue : queues) {
       queue.start(s);
@@ -190,16 +220,30 @@ public final class Pipeline implements ReceiverSink {
       Builder b = settings;
       List<DurableExportLoop> l = new ArrayList<>();
       for (RelayExporter exporter : onDisk) {
-        DurableExportLoop loop = new DurableExportLoop(id, signal, CountingExporter.wrap(exporter, signal, b.metrics),
-            durable.consumer(exporter.id()), b.batch, b.backoffs.getOrDefault(exporter,
-            DurableExportLoop.DEFAULT_BACKOFF), s, b.metrics);
+        DurableExportLoop loop =
+            new DurableExportLoop(
+                id,
+                signal,
+                CountingExporter.wrap(exporter, signal, b.metrics),
+                durable.consumer(exporter.id()),
+                b.batch,
+                b.backoffs.getOrDefault(exporter, DurableExportLoop.DEFAULT_BACKOFF),
+                s,
+                b.metrics);
         String[] labels = {"exporter", exporter.id(), "data_type", signal.id(), "pipeline", id};
-        // The Collector's names; for a queue on disk both are bytes, so size / capacity is how full it is.
-        b.metrics.gauge("otelcol_exporter_queue_size", ExporterQueue.QUEUE_SIZE_HELP,
-            () -> loop.consumer().pendingBytes(), labels);
+        // The Collector's names; for a queue on disk both are bytes, so size / capacity is how full
+        // it is.
+        b.metrics.gauge(
+            "otelcol_exporter_queue_size",
+            ExporterQueue.QUEUE_SIZE_HELP,
+            () -> loop.consumer().pendingBytes(),
+            labels);
         long capacity = b.durableCapacityBytes;
-        b.metrics.gauge("otelcol_exporter_queue_capacity", ExporterQueue.QUEUE_CAPACITY_HELP,
-            () -> capacity, labels);
+        b.metrics.gauge(
+            "otelcol_exporter_queue_capacity",
+            ExporterQueue.QUEUE_CAPACITY_HELP,
+            () -> capacity,
+            labels);
         l.add(loop);
       }
       this.loops = List.copyOf(l);
@@ -227,7 +271,8 @@ public final class Pipeline implements ReceiverSink {
   }
 
   @Override
-  public CompletionStage<Outcome> accept(Signal requestSignal, ByteBuf request, WalkSummary summary) {
+  public CompletionStage<Outcome> accept(
+      Signal requestSignal, ByteBuf request, WalkSummary summary) {
     try {
       return enqueue(requestSignal, request, summary);
     } catch (RuntimeException e) {
@@ -237,11 +282,12 @@ public final class Pipeline implements ReceiverSink {
   }
 
   /**
-   * Takes ownership of {@code request}; {@code summary} is the receiver's walk of it, so nothing here
-   * walks it again (processors get the summary and give one back, the splitter takes counts from its
-   * cut).
+   * Takes ownership of {@code request}; {@code summary} is the receiver's walk of it, so nothing
+   * here walks it again (processors get the summary and give one back, the splitter takes counts
+   * from its cut).
    */
-  private CompletionStage<Outcome> enqueue(Signal requestSignal, ByteBuf request, WalkSummary summary) {
+  private CompletionStage<Outcome> enqueue(
+      Signal requestSignal, ByteBuf request, WalkSummary summary) {
     if (requestSignal != signal) {
       request.release();
       return done(Outcome.permanent("pipeline " + id + " does not take " + requestSignal.id()));
@@ -263,13 +309,15 @@ public final class Pipeline implements ReceiverSink {
     } catch (WireFormatException e) {
       return done(Outcome.permanent(e.getMessage()));
     } catch (Throwable e) {
-      // A processor's bug: the data is fine, the client may send it again; the processor released it.
+      // A processor's bug: the data is fine, the client may send it again; the processor released
+      // it.
       LOG.log(System.Logger.Level.ERROR, () -> id + ": a processor failed", e);
       return done(Outcome.localFailure("a processor failed: " + e, e));
     }
     long items = walked.itemCount();
     boolean delivered = ackMode == AckMode.DELIVERED;
-    // In delivered mode the receiver's reservation covers the request until it is answered, and so it
+    // In delivered mode the receiver's reservation covers the request until it is answered, and so
+    // it
     // does for a durable queue, which is done with the request once the append completes.
     long bytes = delivered || queues.isEmpty() ? 0 : current.readableBytes();
     if (bytes > 0 && !budget.tryAcquire(bytes)) {
@@ -278,8 +326,12 @@ public final class Pipeline implements ReceiverSink {
       return done(Outcome.overloaded(Outcome.DEFAULT_RETRY_AFTER, "memory limit reached"));
     }
     int onDisk = durable == null ? 0 : 1;
-    Acks acks = new Acks(budget, bytes, queues.size() + onDisk,
-        (delivered ? queues.size() : awaitedInReceivedMode) + onDisk);
+    Acks acks =
+        new Acks(
+            budget,
+            bytes,
+            queues.size() + onDisk,
+            (delivered ? queues.size() : awaitedInReceivedMode) + onDisk);
     boolean full = false;
     try {
       for (ExporterQueue queue : queues) {
@@ -287,14 +339,20 @@ public final class Pipeline implements ReceiverSink {
         Outcome refusal = null;
         ByteBuf held = current.retain();
         try {
-          ExporterQueue.Entry entry = new ExporterQueue.Entry(held, items, awaited ? acks::awaitedDone : acks::done);
+          ExporterQueue.Entry entry =
+              new ExporterQueue.Entry(held, items, awaited ? acks::awaitedDone : acks::done);
           if (!queue.offer(entry)) {
             refusal = Outcome.retryable("exporter " + queue.exporterId() + "'s queue is full");
           }
         } catch (Throwable e) {
           // offer keeps nothing when it does not accept: the reference is still ours
-          LOG.log(System.Logger.Level.ERROR, () -> id + ": queueing for " + queue.exporterId() + " failed", e);
-          refusal = Outcome.localFailure("queueing for exporter " + queue.exporterId() + " failed: " + e, e);
+          LOG.log(
+              System.Logger.Level.ERROR,
+              () -> id + ": queueing for " + queue.exporterId() + " failed",
+              e);
+          refusal =
+              Outcome.localFailure(
+                  "queueing for exporter " + queue.exporterId() + " failed: " + e, e);
         }
         if (refusal != null) {
           held.release();
@@ -330,27 +388,33 @@ public final class Pipeline implements ReceiverSink {
       acks.awaitedDone(Outcome.localFailure("durable queue failed: " + e, e));
       return;
     }
-    appended.whenComplete((result, error) -> {
-      request.release(); // the queue is done with the bytes: on disk now, or refused
-      Outcome outcome;
-      if (result == null) {
-        outcome = Outcome.localFailure("durable queue failed: " + error, error);
-      } else {
-        outcome = result.outcome();
-        if (outcome.kind() == Outcome.Kind.PERMANENT && closing) {
-          outcome = Outcome.retryable(outcome.message()); // refused because we are stopping: send again
-        }
-      }
-      if (result != null && result.appended()) {
-        queued.add(items);
-      } else {
-        refused.add(items);
-      }
-      acks.awaitedDone(outcome);
-    });
+    appended.whenComplete(
+        (result, error) -> {
+          request.release(); // the queue is done with the bytes: on disk now, or refused
+          Outcome outcome;
+          if (result == null) {
+            outcome = Outcome.localFailure("durable queue failed: " + error, error);
+          } else {
+            outcome = result.outcome();
+            if (outcome.kind() == Outcome.Kind.PERMANENT && closing) {
+              outcome =
+                  Outcome.retryable(
+                      outcome.message()); // refused because we are stopping: send again
+            }
+          }
+          if (result != null && result.appended()) {
+            queued.add(items);
+          } else {
+            refused.add(items);
+          }
+          acks.awaitedDone(outcome);
+        });
   }
 
-  /** The fault seam before a processor ({@link FaultInjection}): {@code current} is still ours if it fires. */
+  /**
+   * The fault seam before a processor ({@link FaultInjection}): {@code current} is still ours if it
+   * fires.
+   */
   private static void processorFault(ByteBuf current) {
     try {
       FaultInjection.check(FaultInjection.Stage.PROCESSOR);
@@ -375,23 +439,28 @@ public final class Pipeline implements ReceiverSink {
     for (ExporterQueue queue : queues) {
       all.add(queue.shutdown(deadline));
     }
-    CompletableFuture<Boolean> memory = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
-        .thenApply(v -> all.stream().allMatch(CompletableFuture::join));
+    CompletableFuture<Boolean> memory =
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+            .thenApply(v -> all.stream().allMatch(CompletableFuture::join));
     // What is on disk stays there for the next start; only the batches in flight are waited for.
     List<CompletableFuture<Boolean>> stops = new ArrayList<>();
     for (DurableExportLoop loop : loops) {
       stops.add(loop.stop(deadline));
     }
-    CompletableFuture<Boolean> loopsStopped = CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new))
-        .thenApply(v -> stops.stream().allMatch(CompletableFuture::join));
-    return memory.thenCombine(loopsStopped, (a, c) -> a && c).whenComplete((ok, error) -> {
-      if (durable != null) {
-        durable.close();
-      }
-      if (s != null) {
-        s.shutdown();
-      }
-    });
+    CompletableFuture<Boolean> loopsStopped =
+        CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new))
+            .thenApply(v -> stops.stream().allMatch(CompletableFuture::join));
+    return memory
+        .thenCombine(loopsStopped, (a, c) -> a && c)
+        .whenComplete(
+            (ok, error) -> {
+              if (durable != null) {
+                durable.close();
+              }
+              if (s != null) {
+                s.shutdown();
+              }
+            });
   }
 
   @Override
@@ -400,10 +469,10 @@ public final class Pipeline implements ReceiverSink {
   }
 
   /**
-   * One request's way through the exporters: frees its budget once every exporter is done with it and
-   * answers the client once every awaited exporter is (the worst outcome wins). Both counts start one
-   * above the exporters' number, and {@link #offered} takes that one away, so nothing completes while
-   * the request is still being offered.
+   * One request's way through the exporters: frees its budget once every exporter is done with it
+   * and answers the client once every awaited exporter is (the worst outcome wins). Both counts
+   * start one above the exporters' number, and {@link #offered} takes that one away, so nothing
+   * completes while the request is still being offered.
    */
   private static final class Acks {
     private final MemoryBudget budget;
@@ -499,7 +568,8 @@ public final class Pipeline implements ReceiverSink {
       Objects.requireNonNull(exporter, "exporter");
       Objects.requireNonNull(queue, "queue");
       if (exporters.putIfAbsent(exporter, queue) != null) {
-        throw new IllegalArgumentException("exporter " + exporter.id() + " is in pipeline " + id + " twice");
+        throw new IllegalArgumentException(
+            "exporter " + exporter.id() + " is in pipeline " + id + " twice");
       }
       return this;
     }
@@ -523,9 +593,9 @@ public final class Pipeline implements ReceiverSink {
     }
 
     /**
-     * The queue on disk that the exporters with a {@link SendingQueueSettings#storage() storage} read,
-     * each as the consumer named by its id; the pipeline then owns it and closes it at shutdown. Needs
-     * the {@code durable} ack mode.
+     * The queue on disk that the exporters with a {@link SendingQueueSettings#storage() storage}
+     * read, each as the consumer named by its id; the pipeline then owns it and closes it at
+     * shutdown. Needs the {@code durable} ack mode.
      *
      * @param capacityBytes its bound on disk, for the queue capacity metric
      */
@@ -537,11 +607,12 @@ public final class Pipeline implements ReceiverSink {
 
     /**
      * How long {@code exporter}'s durable queue consumer waits before sending a batch again after a
-     * retryable failure (by attempt; where the policy gives up, it goes on at most 30 s apart). Default
-     * 1 s growing to 30 s.
+     * retryable failure (by attempt; where the policy gives up, it goes on at most 30 s apart).
+     * Default 1 s growing to 30 s.
      */
     public Builder durableBackoff(RelayExporter exporter, RetryPolicy backoff) {
-      backoffs.put(Objects.requireNonNull(exporter, "exporter"), Objects.requireNonNull(backoff, "backoff"));
+      backoffs.put(
+          Objects.requireNonNull(exporter, "exporter"), Objects.requireNonNull(backoff, "backoff"));
       return this;
     }
 

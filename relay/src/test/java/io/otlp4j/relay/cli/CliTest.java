@@ -39,8 +39,12 @@ class CliTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Run run = new Run();
-    run.exit = Cli.execute(args, new ByteArrayInputStream(stdin), new PrintStream(out, true),
-        new PrintStream(err, true));
+    run.exit =
+        Cli.execute(
+            args,
+            new ByteArrayInputStream(stdin),
+            new PrintStream(out, true),
+            new PrintStream(err, true));
     run.out = out.toByteArray();
     run.err = err.toString(StandardCharsets.UTF_8);
     return run;
@@ -60,12 +64,13 @@ class CliTest {
 
   @ParameterizedTest
   @CsvSource({
-      "trace.json,   traces,  1, 1, 1",
-      "metrics.json, metrics, 1, 1, 4",
-      "logs.json,    logs,    1, 1, 1",
-      "events.json,  logs,    1, 1, 1"})
-  void inspectJsonPrintsExactlyTheFiveKeysForEachOfficialExample(String file, String signal, int resources,
-      int scopes, int items) throws IOException {
+    "trace.json,   traces,  1, 1, 1",
+    "metrics.json, metrics, 1, 1, 4",
+    "logs.json,    logs,    1, 1, 1",
+    "events.json,  logs,    1, 1, 1"
+  })
+  void inspectJsonPrintsExactlyTheFiveKeysForEachOfficialExample(
+      String file, String signal, int resources, int scopes, int items) throws IOException {
     Path json = example(file);
     Run run = run("inspect", "--json", json.toString());
     assertThat(run.err).isEmpty();
@@ -74,9 +79,11 @@ class CliTest {
     Path proto = dir.resolve(file + ".pb");
     assertThat(run("convert", "--to", "proto", json.toString(), proto.toString()).exit).isZero();
     long bytes = Files.size(proto);
-    assertThat(run.outText().trim()).isEqualTo(String.format(
-        "{\"signal\":\"%s\",\"resources\":%d,\"scopes\":%d,\"items\":%d,\"bytes\":%d}",
-        signal, resources, scopes, items, bytes));
+    assertThat(run.outText().trim())
+        .isEqualTo(
+            String.format(
+                "{\"signal\":\"%s\",\"resources\":%d,\"scopes\":%d,\"items\":%d,\"bytes\":%d}",
+                signal, resources, scopes, items, bytes));
   }
 
   @Test
@@ -92,7 +99,8 @@ class CliTest {
 
   @ParameterizedTest
   @CsvSource({"trace.json", "metrics.json", "logs.json", "events.json"})
-  void convertToProtoGivesWhatTheOfficialClassesParseAndBackToJsonIsStable(String file) throws Exception {
+  void convertToProtoGivesWhatTheOfficialClassesParseAndBackToJsonIsStable(String file)
+      throws Exception {
     Path json = example(file);
     Path proto = dir.resolve("a.pb");
     Path json2 = dir.resolve("b.json");
@@ -105,16 +113,29 @@ class CliTest {
     // The official classes parse it, and nothing is lost in the round trip.
     switch (file) {
       case "trace.json":
-        assertThat(ExportTraceServiceRequest.parseFrom(bytes).getResourceSpans(0).getScopeSpans(0).getSpans(0)
-            .getName()).isNotEmpty();
+        assertThat(
+                ExportTraceServiceRequest.parseFrom(bytes)
+                    .getResourceSpans(0)
+                    .getScopeSpans(0)
+                    .getSpans(0)
+                    .getName())
+            .isNotEmpty();
         break;
       case "metrics.json":
-        assertThat(ExportMetricsServiceRequest.parseFrom(bytes).getResourceMetrics(0).getScopeMetrics(0)
-            .getMetricsCount()).isEqualTo(4);
+        assertThat(
+                ExportMetricsServiceRequest.parseFrom(bytes)
+                    .getResourceMetrics(0)
+                    .getScopeMetrics(0)
+                    .getMetricsCount())
+            .isEqualTo(4);
         break;
       default:
-        assertThat(ExportLogsServiceRequest.parseFrom(bytes).getResourceLogs(0).getScopeLogs(0)
-            .getLogRecordsCount()).isEqualTo(1);
+        assertThat(
+                ExportLogsServiceRequest.parseFrom(bytes)
+                    .getResourceLogs(0)
+                    .getScopeLogs(0)
+                    .getLogRecordsCount())
+            .isEqualTo(1);
     }
   }
 
@@ -151,7 +172,8 @@ class CliTest {
       Files.write(file, compression == Compression.NONE ? proto : compression.compress(proto));
       Run run = run("inspect", "--json", file.toString());
       assertThat(run.err).isEmpty();
-      assertThat(run.outText()).startsWith("{\"signal\":\"" + signalId + "\"")
+      assertThat(run.outText())
+          .startsWith("{\"signal\":\"" + signalId + "\"")
           .contains("\"bytes\":" + proto.length + "}");
     }
   }
@@ -165,13 +187,16 @@ class CliTest {
     Run run = run("inspect", "--signal", "traces", file.toString());
     assertThat(run.exit).isEqualTo(2);
     assertThat(run.out).isEmpty();
-    assertThat(run.err).matches("otlp4j inspect: .*bad\\.pb: offset \\d+: .+\\R").doesNotContain("\tat ");
+    assertThat(run.err)
+        .matches("otlp4j inspect: .*bad\\.pb: offset \\d+: .+\\R")
+        .doesNotContain("\tat ");
   }
 
   @Test
   void malformedJsonGetsOneLineNamingTheOffsetAndNoOutputFile() throws IOException {
     Path file = dir.resolve("bad.json");
-    Files.writeString(file, "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":\"xyz\"}]}]}]}");
+    Files.writeString(
+        file, "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":\"xyz\"}]}]}]}");
     Path out = dir.resolve("out.pb");
     Run run = run("convert", "--to", "proto", file.toString(), out.toString());
     assertThat(run.exit).isEqualTo(2);
@@ -180,20 +205,33 @@ class CliTest {
   }
 
   @Test
-  void protobufMetricsWithSummaryPointsAreInspectedAndConvertedWithoutSignalOption() throws IOException {
+  void protobufMetricsWithSummaryPointsAreInspectedAndConvertedWithoutSignalOption()
+      throws IOException {
     io.opentelemetry.proto.metrics.v1.SummaryDataPoint point =
         io.opentelemetry.proto.metrics.v1.SummaryDataPoint.newBuilder()
-            .setTimeUnixNano(2).setCount(3).setSum(4.5)
-            .addQuantileValues(io.opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile.newBuilder()
-                .setQuantile(0.99).setValue(7.0))
+            .setTimeUnixNano(2)
+            .setCount(3)
+            .setSum(4.5)
+            .addQuantileValues(
+                io.opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile.newBuilder()
+                    .setQuantile(0.99)
+                    .setValue(7.0))
             .build();
-    byte[] proto = ExportMetricsServiceRequest.newBuilder()
-        .addResourceMetrics(io.opentelemetry.proto.metrics.v1.ResourceMetrics.newBuilder()
-            .addScopeMetrics(io.opentelemetry.proto.metrics.v1.ScopeMetrics.newBuilder()
-                .addMetrics(io.opentelemetry.proto.metrics.v1.Metric.newBuilder().setName("rpc.duration")
-                    .setUnit("ms").setSummary(io.opentelemetry.proto.metrics.v1.Summary.newBuilder()
-                        .addDataPoints(point)))))
-        .build().toByteArray();
+    byte[] proto =
+        ExportMetricsServiceRequest.newBuilder()
+            .addResourceMetrics(
+                io.opentelemetry.proto.metrics.v1.ResourceMetrics.newBuilder()
+                    .addScopeMetrics(
+                        io.opentelemetry.proto.metrics.v1.ScopeMetrics.newBuilder()
+                            .addMetrics(
+                                io.opentelemetry.proto.metrics.v1.Metric.newBuilder()
+                                    .setName("rpc.duration")
+                                    .setUnit("ms")
+                                    .setSummary(
+                                        io.opentelemetry.proto.metrics.v1.Summary.newBuilder()
+                                            .addDataPoints(point)))))
+            .build()
+            .toByteArray();
     Path file = dir.resolve("summary.pb");
     Files.write(file, proto);
     Run inspect = run("inspect", "--json", file.toString());
@@ -217,7 +255,8 @@ class CliTest {
         if (run.exit == 0) {
           assertThat(run.outText()).startsWith("{\"signal\":\"" + signal.id() + "\"");
         } else {
-          // Only a truly ambiguous request is refused, naming the signals it could be (its own among them).
+          // Only a truly ambiguous request is refused, naming the signals it could be (its own
+          // among them).
           assertThat(run.err).contains("could be").contains(signal.id()).contains("--signal");
         }
       }

@@ -35,15 +35,17 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** {@code otlp4j run} with the default configuration, and {@code otlp4j validate}, driven in-process. */
+/**
+ * {@code otlp4j run} with the default configuration, and {@code otlp4j validate}, driven
+ * in-process.
+ */
 class RunCommandTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @AfterEach
   void resetListener() {
-    RunCommand.startedListener = relay -> { };
+    RunCommand.startedListener = relay -> {};
   }
 
   @Test
@@ -52,28 +54,57 @@ class RunCommandTest {
     RunCommand.startedListener = started::set;
     Path data = dir.resolve("data");
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> Cli.execute(new String[] {
-        "run", "--data-dir", data.toString(), "--grpc-endpoint", "127.0.0.1:0", "--http-endpoint", "127.0.0.1:0",
-        "--admin-endpoint", "127.0.0.1:0"}, new ByteArrayInputStream(new byte[0]),
-        new PrintStream(new ByteArrayOutputStream(), true), new PrintStream(err, true)));
+    CompletableFuture<Integer> exit =
+        CompletableFuture.supplyAsync(
+            () ->
+                Cli.execute(
+                    new String[] {
+                      "run",
+                      "--data-dir",
+                      data.toString(),
+                      "--grpc-endpoint",
+                      "127.0.0.1:0",
+                      "--http-endpoint",
+                      "127.0.0.1:0",
+                      "--admin-endpoint",
+                      "127.0.0.1:0"
+                    },
+                    new ByteArrayInputStream(new byte[0]),
+                    new PrintStream(new ByteArrayOutputStream(), true),
+                    new PrintStream(err, true)));
     await().atMost(Duration.ofSeconds(20)).until(() -> started.get() != null || exit.isDone());
     Relay relay = started.get();
     assertThat(relay).as(err.toString(StandardCharsets.UTF_8)).isNotNull();
 
     String log = err.toString(StandardCharsets.UTF_8);
-    assertThat(log).contains("OTLP/gRPC receiver otlp listening on 127.0.0.1:" + relay.grpcAddress("otlp").getPort())
-        .contains("OTLP/HTTP receiver otlp listening on 127.0.0.1:" + relay.httpAddress("otlp").getPort())
-        .contains("admin (/metrics, /healthz) listening on http://127.0.0.1:" + relay.adminAddress().getPort());
-    HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + relay.adminAddress().getPort() + "/healthz")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    assertThat(log)
+        .contains(
+            "OTLP/gRPC receiver otlp listening on 127.0.0.1:" + relay.grpcAddress("otlp").getPort())
+        .contains(
+            "OTLP/HTTP receiver otlp listening on 127.0.0.1:" + relay.httpAddress("otlp").getPort())
+        .contains(
+            "admin (/metrics, /healthz) listening on http://127.0.0.1:"
+                + relay.adminAddress().getPort());
+    HttpResponse<String> health =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            "http://127.0.0.1:" + relay.adminAddress().getPort() + "/healthz"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
     assertThat(health.statusCode()).isEqualTo(200);
 
-    SdkTracerProvider provider = SdkTracerProvider.builder()
-        .setResource(Resource.create(Attributes.of(AttributeKey.stringKey("service.name"), "run-test")))
-        .addSpanProcessor(SimpleSpanProcessor.create(OtlpGrpcSpanExporter.builder()
-            .setEndpoint("http://127.0.0.1:" + relay.grpcAddress("otlp").getPort()).build()))
-        .build();
+    SdkTracerProvider provider =
+        SdkTracerProvider.builder()
+            .setResource(
+                Resource.create(Attributes.of(AttributeKey.stringKey("service.name"), "run-test")))
+            .addSpanProcessor(
+                SimpleSpanProcessor.create(
+                    OtlpGrpcSpanExporter.builder()
+                        .setEndpoint("http://127.0.0.1:" + relay.grpcAddress("otlp").getPort())
+                        .build()))
+            .build();
     for (int i = 0; i < 5; i++) {
       provider.get("run-test").spanBuilder("span-" + i).startSpan().end();
     }
@@ -86,10 +117,14 @@ class RunCommandTest {
     List<String> lines = Files.readAllLines(data.resolve("traces.jsonl"), StandardCharsets.UTF_8);
     long spans = 0;
     for (String line : lines) {
-      ExportTraceServiceRequest request = ExportTraceServiceRequest.parseFrom(
-          OtlpJson.toProtobuf(Signal.TRACES, line.getBytes(StandardCharsets.UTF_8)));
-      spans += request.getResourceSpansList().stream().flatMap(rs -> rs.getScopeSpansList().stream())
-          .mapToLong(ss -> ss.getSpansCount()).sum();
+      ExportTraceServiceRequest request =
+          ExportTraceServiceRequest.parseFrom(
+              OtlpJson.toProtobuf(Signal.TRACES, line.getBytes(StandardCharsets.UTF_8)));
+      spans +=
+          request.getResourceSpansList().stream()
+              .flatMap(rs -> rs.getScopeSpansList().stream())
+              .mapToLong(ss -> ss.getSpansCount())
+              .sum();
       assertThat(request.getResourceSpans(0).getResource().getAttributesList())
           .anySatisfy(kv -> assertThat(kv.getValue().getStringValue()).isEqualTo("run-test"));
     }
@@ -104,19 +139,39 @@ class RunCommandTest {
     RunCommand.startedListener = started::set;
     Path data = dir.resolve("data");
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> Cli.execute(new String[] {
-        "run", "--ack-mode", mode, "--data-dir", data.toString(), "--grpc-endpoint", "127.0.0.1:0",
-        "--http-endpoint", "127.0.0.1:0", "--admin-endpoint", "127.0.0.1:0"}, new ByteArrayInputStream(new byte[0]),
-        new PrintStream(new ByteArrayOutputStream(), true), new PrintStream(err, true)));
+    CompletableFuture<Integer> exit =
+        CompletableFuture.supplyAsync(
+            () ->
+                Cli.execute(
+                    new String[] {
+                      "run",
+                      "--ack-mode",
+                      mode,
+                      "--data-dir",
+                      data.toString(),
+                      "--grpc-endpoint",
+                      "127.0.0.1:0",
+                      "--http-endpoint",
+                      "127.0.0.1:0",
+                      "--admin-endpoint",
+                      "127.0.0.1:0"
+                    },
+                    new ByteArrayInputStream(new byte[0]),
+                    new PrintStream(new ByteArrayOutputStream(), true),
+                    new PrintStream(err, true)));
     await().atMost(Duration.ofSeconds(20)).until(() -> started.get() != null || exit.isDone());
     Relay relay = started.get();
     assertThat(relay).as(err.toString(StandardCharsets.UTF_8)).isNotNull();
     assertThat(relay.ackMode()).isEqualTo(AckMode.fromId(mode));
 
-    SdkTracerProvider provider = SdkTracerProvider.builder()
-        .addSpanProcessor(SimpleSpanProcessor.create(OtlpGrpcSpanExporter.builder()
-            .setEndpoint("http://127.0.0.1:" + relay.grpcAddress("otlp").getPort()).build()))
-        .build();
+    SdkTracerProvider provider =
+        SdkTracerProvider.builder()
+            .addSpanProcessor(
+                SimpleSpanProcessor.create(
+                    OtlpGrpcSpanExporter.builder()
+                        .setEndpoint("http://127.0.0.1:" + relay.grpcAddress("otlp").getPort())
+                        .build()))
+            .build();
     for (int i = 0; i < 3; i++) {
       provider.get("run-test").spanBuilder("span-" + i).startSpan().end();
     }
@@ -124,7 +179,8 @@ class RunCommandTest {
     assertThat(relay.shutdown(Duration.ofSeconds(10))).isTrue();
     assertThat(exit.get(20, TimeUnit.SECONDS)).isEqualTo(Cli.EXIT_OK);
 
-    assertThat(Files.readAllLines(data.resolve("traces.jsonl"), StandardCharsets.UTF_8)).isNotEmpty();
+    assertThat(Files.readAllLines(data.resolve("traces.jsonl"), StandardCharsets.UTF_8))
+        .isNotEmpty();
     // Only the durable mode keeps a queue on disk.
     assertThat(Files.exists(data.resolve("queue"))).isEqualTo(mode.equals("durable"));
   }
@@ -132,7 +188,9 @@ class RunCommandTest {
   @Test
   void validateExitsZeroForAValidConfigAndTwoWithErrorsNamingLines() throws Exception {
     Path good = dir.resolve("good.yaml");
-    Files.writeString(good, """
+    Files.writeString(
+        good,
+        """
         receivers:
           otlp:
             protocols:
@@ -146,7 +204,9 @@ class RunCommandTest {
               exporters: [debug]
         """);
     Path bad = dir.resolve("bad.yaml");
-    Files.writeString(bad, """
+    Files.writeString(
+        bad,
+        """
         receivers:
           otlp:
             protocols:
@@ -163,12 +223,22 @@ class RunCommandTest {
         """);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    assertThat(Cli.execute(new String[] {"validate", "--config", good.toString()}, new ByteArrayInputStream(new byte[0]),
-        new PrintStream(out, true), new PrintStream(err, true))).isEqualTo(Cli.EXIT_OK);
+    assertThat(
+            Cli.execute(
+                new String[] {"validate", "--config", good.toString()},
+                new ByteArrayInputStream(new byte[0]),
+                new PrintStream(out, true),
+                new PrintStream(err, true)))
+        .isEqualTo(Cli.EXIT_OK);
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("valid");
 
-    assertThat(Cli.execute(new String[] {"validate", "--config", bad.toString()}, new ByteArrayInputStream(new byte[0]),
-        new PrintStream(out, true), new PrintStream(err, true))).isEqualTo(Cli.EXIT_BAD_INPUT);
+    assertThat(
+            Cli.execute(
+                new String[] {"validate", "--config", bad.toString()},
+                new ByteArrayInputStream(new byte[0]),
+                new PrintStream(out, true),
+                new PrintStream(err, true)))
+        .isEqualTo(Cli.EXIT_BAD_INPUT);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("line 6: receivers.otlp.protocols.grpc.max_streams: unknown key 'max_streams'")
         .contains("line 8: exporters.kafka: unknown exporter type 'kafka'");

@@ -16,10 +16,10 @@ import io.opentelemetry.proto.metrics.v1.Metric;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.otlp4j.relay.Relay;
 import io.otlp4j.relay.config.RelayConfig;
-import io.otlp4j.wire.OtlpJson;
-import io.otlp4j.wire.Signal;
 import io.otlp4j.testing.Answer;
 import io.otlp4j.testing.MockOtlpServer;
+import io.otlp4j.wire.OtlpJson;
+import io.otlp4j.wire.Signal;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -46,15 +46,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@code otlp4j send} against real peers: a grpc-java server decoding with the official OTLP classes,
- * the relay itself (its file exporter's output parsed with the official classes), a JDK HTTP server
- * answering 429, and a port nobody listens on.
+ * {@code otlp4j send} against real peers: a grpc-java server decoding with the official OTLP
+ * classes, the relay itself (its file exporter's output parsed with the official classes), a JDK
+ * HTTP server answering 429, and a port nobody listens on.
  */
 class SendCommandTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private MockOtlpServer server;
 
@@ -70,10 +69,25 @@ class SendCommandTest {
 
   @ParameterizedTest
   @EnumSource(Signal.class)
-  void grpcDeliversExactlyCountRequestsOfItemsThatTheOfficialClassesParse(Signal signal) throws Exception {
-    Result r = send("--endpoint", server.grpcEndpoint(), "--signal", signal.id(), "--count", "6",
-        "--compression", signal == Signal.METRICS ? "gzip" : "none",
-        "--items-per-request", "23", "--rate", "0", "--concurrency", "3", "--json");
+  void grpcDeliversExactlyCountRequestsOfItemsThatTheOfficialClassesParse(Signal signal)
+      throws Exception {
+    Result r =
+        send(
+            "--endpoint",
+            server.grpcEndpoint(),
+            "--signal",
+            signal.id(),
+            "--count",
+            "6",
+            "--compression",
+            signal == Signal.METRICS ? "gzip" : "none",
+            "--items-per-request",
+            "23",
+            "--rate",
+            "0",
+            "--concurrency",
+            "3",
+            "--json");
 
     assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_OK);
     JsonNode summary = r.json();
@@ -87,29 +101,32 @@ class SendCommandTest {
 
     long bytes = 0;
     switch (signal) {
-      case TRACES: {
-        assertThat(server.traceRequests()).hasSize(6);
-        Set<ByteString> traceIds = new HashSet<>();
-        Set<ByteString> spanIds = new HashSet<>();
-        for (ExportTraceServiceRequest request : server.traceRequests()) {
-          bytes += request.getSerializedSize();
-          assertThat(request.getResourceSpans(0).getResource().getAttributesList()).extracting(KeyValue::getKey)
-              .contains("service.name", "service.instance.id", "telemetry.sdk.language");
-          List<Span> spans = request.getResourceSpans(0).getScopeSpans(0).getSpansList();
-          assertThat(spans).hasSize(23);
-          for (Span span : spans) {
-            assertThat(span.getTraceId().size()).isEqualTo(16);
-            assertThat(span.getAttributesList()).hasSizeGreaterThanOrEqualTo(8);
-            assertThat(span.getEndTimeUnixNano()).isGreaterThan(span.getStartTimeUnixNano());
-            traceIds.add(span.getTraceId());
-            spanIds.add(span.getSpanId());
+      case TRACES:
+        {
+          assertThat(server.traceRequests()).hasSize(6);
+          Set<ByteString> traceIds = new HashSet<>();
+          Set<ByteString> spanIds = new HashSet<>();
+          for (ExportTraceServiceRequest request : server.traceRequests()) {
+            bytes += request.getSerializedSize();
+            assertThat(request.getResourceSpans(0).getResource().getAttributesList())
+                .extracting(KeyValue::getKey)
+                .contains("service.name", "service.instance.id", "telemetry.sdk.language");
+            List<Span> spans = request.getResourceSpans(0).getScopeSpans(0).getSpansList();
+            assertThat(spans).hasSize(23);
+            for (Span span : spans) {
+              assertThat(span.getTraceId().size()).isEqualTo(16);
+              assertThat(span.getAttributesList()).hasSizeGreaterThanOrEqualTo(8);
+              assertThat(span.getEndTimeUnixNano()).isGreaterThan(span.getStartTimeUnixNano());
+              traceIds.add(span.getTraceId());
+              spanIds.add(span.getSpanId());
+            }
           }
+          // Fresh ids in every request: a trace per 10 spans (3 per request), every span id
+          // distinct.
+          assertThat(traceIds).hasSize(6 * 3);
+          assertThat(spanIds).hasSize(6 * 23);
+          break;
         }
-        // Fresh ids in every request: a trace per 10 spans (3 per request), every span id distinct.
-        assertThat(traceIds).hasSize(6 * 3);
-        assertThat(spanIds).hasSize(6 * 23);
-        break;
-      }
       case METRICS:
         assertThat(server.metricsRequests()).hasSize(6);
         for (ExportMetricsServiceRequest request : server.metricsRequests()) {
@@ -139,16 +156,60 @@ class SendCommandTest {
   @Test
   void httpProtobufAndHttpJsonDeliverEveryItemThroughTheRelay() throws Exception {
     Path data = dir.resolve("data");
-    Relay relay = Relay.start(RelayConfig.defaults(data, "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"));
+    Relay relay =
+        Relay.start(RelayConfig.defaults(data, "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"));
     List<Result> results = new ArrayList<>();
     try {
       String endpoint = "http://127.0.0.1:" + relay.httpAddress("otlp").getPort();
-      results.add(send("--endpoint", endpoint, "--protocol", "http/protobuf", "--compression", "gzip",
-          "--signal", "traces", "--count", "5", "--items-per-request", "40", "--rate", "0", "--json"));
-      results.add(send("--endpoint", endpoint, "--protocol", "http/json", "--compression", "zstd",
-          "--signal", "logs", "--count", "5", "--items-per-request", "40", "--rate", "0", "--json"));
-      results.add(send("--endpoint", endpoint, "--protocol", "http/json", "--signal", "metrics", "--count", "5",
-          "--items-per-request", "40", "--rate", "0", "--json"));
+      results.add(
+          send(
+              "--endpoint",
+              endpoint,
+              "--protocol",
+              "http/protobuf",
+              "--compression",
+              "gzip",
+              "--signal",
+              "traces",
+              "--count",
+              "5",
+              "--items-per-request",
+              "40",
+              "--rate",
+              "0",
+              "--json"));
+      results.add(
+          send(
+              "--endpoint",
+              endpoint,
+              "--protocol",
+              "http/json",
+              "--compression",
+              "zstd",
+              "--signal",
+              "logs",
+              "--count",
+              "5",
+              "--items-per-request",
+              "40",
+              "--rate",
+              "0",
+              "--json"));
+      results.add(
+          send(
+              "--endpoint",
+              endpoint,
+              "--protocol",
+              "http/json",
+              "--signal",
+              "metrics",
+              "--count",
+              "5",
+              "--items-per-request",
+              "40",
+              "--rate",
+              "0",
+              "--json"));
     } finally {
       assertThat(relay.shutdown(Duration.ofSeconds(10))).isTrue(); // drains into the files
     }
@@ -158,12 +219,16 @@ class SendCommandTest {
       Result r = results.get(i);
       assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_OK);
       JsonNode summary = r.json();
-      assertThat(summary.get("protocol").asText()).isEqualTo(i == 0 ? "http/protobuf" : "http/json");
+      assertThat(summary.get("protocol").asText())
+          .isEqualTo(i == 0 ? "http/protobuf" : "http/json");
       assertThat(summary.get("succeeded").asLong()).isEqualTo(5);
       assertThat(summary.get("items").asLong()).isEqualTo(200);
       long items = 0;
-      for (String line : Files.readAllLines(data.resolve(signals[i].id() + ".jsonl"), StandardCharsets.UTF_8)) {
-        items += officialItemCount(signals[i], OtlpJson.toProtobuf(signals[i], line.getBytes(StandardCharsets.UTF_8)));
+      for (String line :
+          Files.readAllLines(data.resolve(signals[i].id() + ".jsonl"), StandardCharsets.UTF_8)) {
+        items +=
+            officialItemCount(
+                signals[i], OtlpJson.toProtobuf(signals[i], line.getBytes(StandardCharsets.UTF_8)));
       }
       assertThat(items).as(signals[i].id()).isEqualTo(200);
     }
@@ -175,12 +240,24 @@ class SendCommandTest {
     byte[] expected = OtlpJson.toProtobuf(Signal.TRACES, Files.readAllBytes(trace));
     long spansInFile = officialItemCount(Signal.TRACES, expected);
 
-    Result r = send("--endpoint", server.grpcEndpoint(), "--file", trace.toString(), "--count", "3", "--rate", "0",
-        "--json");
+    Result r =
+        send(
+            "--endpoint",
+            server.grpcEndpoint(),
+            "--file",
+            trace.toString(),
+            "--count",
+            "3",
+            "--rate",
+            "0",
+            "--json");
 
     assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_OK);
-    assertThat(server.traceRequests()).hasSize(3).allSatisfy(request ->
-        assertThat(request).isEqualTo(ExportTraceServiceRequest.parseFrom(expected)));
+    assertThat(server.traceRequests())
+        .hasSize(3)
+        .allSatisfy(
+            request ->
+                assertThat(request).isEqualTo(ExportTraceServiceRequest.parseFrom(expected)));
     assertThat(r.json().get("items").asLong()).isEqualTo(3 * spansInFile);
     assertThat(r.json().get("items_per_request").asLong()).isEqualTo(spansInFile);
   }
@@ -188,31 +265,58 @@ class SendCommandTest {
   @Test
   void anOpenLoopRateIsHeldAndReportedWithProgressLines() throws Exception {
     long started = System.nanoTime();
-    Result r = send("--endpoint", server.grpcEndpoint(), "--count", "45", "--rate", "30", "--items-per-request", "5");
+    Result r =
+        send(
+            "--endpoint",
+            server.grpcEndpoint(),
+            "--count",
+            "45",
+            "--rate",
+            "30",
+            "--items-per-request",
+            "5");
     double seconds = (System.nanoTime() - started) / 1e9;
 
     assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_OK);
     assertThat(server.traceRequests()).hasSize(45);
     // Request i is due at i/30 s: the last one leaves no earlier than 44/30 s after the first.
-    // The upper bound only keeps the run bounded: a cold JVM on a loaded CI machine is slow to start.
+    // The upper bound only keeps the run bounded: a cold JVM on a loaded CI machine is slow to
+    // start.
     assertThat(seconds).isGreaterThanOrEqualTo(44 / 30.0).isLessThan(60);
-    assertThat(r.err).contains("open loop at 30.0 requests/s").containsPattern("\\[ +1\\.\\ds\\] .* requests/s");
-    assertThat(r.out).contains("requests    45 sent, 45 ok, 0 failed")
-        .containsPattern("latency ms  p50 [0-9.]+  p90 [0-9.]+  p99 [0-9.]+  p99.9 [0-9.]+  max [0-9.]+")
+    assertThat(r.err)
+        .contains("open loop at 30.0 requests/s")
+        .containsPattern("\\[ +1\\.\\ds\\] .* requests/s");
+    assertThat(r.out)
+        .contains("requests    45 sent, 45 ok, 0 failed")
+        .containsPattern(
+            "latency ms  p50 [0-9.]+  p90 [0-9.]+  p99 [0-9.]+  p99.9 [0-9.]+  max [0-9.]+")
         .contains("errors      none");
   }
 
   @Test
   void aDurationBoundsAClosedLoopRun() throws Exception {
     long started = System.nanoTime();
-    Result r = send("--endpoint", server.grpcEndpoint(), "--duration", "400ms", "--rate", "0", "--concurrency", "2",
-        "--items-per-request", "2", "--json");
+    Result r =
+        send(
+            "--endpoint",
+            server.grpcEndpoint(),
+            "--duration",
+            "400ms",
+            "--rate",
+            "0",
+            "--concurrency",
+            "2",
+            "--items-per-request",
+            "2",
+            "--json");
     double seconds = (System.nanoTime() - started) / 1e9;
 
     assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_OK);
     assertThat(seconds).isGreaterThanOrEqualTo(0.4).isLessThan(60);
     JsonNode summary = r.json();
-    assertThat(summary.get("succeeded").asLong()).isPositive().isEqualTo(server.traceRequests().size());
+    assertThat(summary.get("succeeded").asLong())
+        .isPositive()
+        .isEqualTo(server.traceRequests().size());
     assertThat(summary.get("elapsed_seconds").asDouble()).isGreaterThanOrEqualTo(0.4);
   }
 
@@ -223,8 +327,19 @@ class SendCommandTest {
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort();
     }
-    Result r = send("--endpoint", "http://127.0.0.1:" + port, "--protocol", protocol, "--count", "3", "--rate", "0",
-        "--concurrency", "1", "--json");
+    Result r =
+        send(
+            "--endpoint",
+            "http://127.0.0.1:" + port,
+            "--protocol",
+            protocol,
+            "--count",
+            "3",
+            "--rate",
+            "0",
+            "--concurrency",
+            "1",
+            "--json");
 
     assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_IO_ERROR);
     JsonNode summary = r.json();
@@ -236,13 +351,34 @@ class SendCommandTest {
   @Test
   void grpcUnavailableIsCountedByKindAndRetriedOnlyWhenAsked() throws Exception {
     server.failWith(Status.UNAVAILABLE.withDescription("upstream is down"));
-    Result r = send("--endpoint", server.grpcEndpoint(), "--count", "4", "--rate", "0", "--concurrency", "2", "--json");
+    Result r =
+        send(
+            "--endpoint",
+            server.grpcEndpoint(),
+            "--count",
+            "4",
+            "--rate",
+            "0",
+            "--concurrency",
+            "2",
+            "--json");
     assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_IO_ERROR);
     assertThat(r.json().get("errors").toString()).isEqualTo("{\"UNAVAILABLE\":4}");
-    assertThat(r.json().get("error_samples").get("UNAVAILABLE").asText()).contains("upstream is down");
+    assertThat(r.json().get("error_samples").get("UNAVAILABLE").asText())
+        .contains("upstream is down");
     assertThat(server.requestCount()).isEqualTo(4);
 
-    Result retried = send("--endpoint", server.grpcEndpoint(), "--count", "2", "--rate", "0", "--retries", "1", "--json");
+    Result retried =
+        send(
+            "--endpoint",
+            server.grpcEndpoint(),
+            "--count",
+            "2",
+            "--rate",
+            "0",
+            "--retries",
+            "1",
+            "--json");
     assertThat(retried.json().get("errors").toString()).isEqualTo("{\"UNAVAILABLE\":2}");
     assertThat(server.requestCount()).isEqualTo(4 + 2 * 2);
   }
@@ -251,28 +387,56 @@ class SendCommandTest {
   void http429AndHttpTimeoutsAreCountedByKind() throws Exception {
     HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     AtomicInteger posts = new AtomicInteger();
-    http.createContext("/v1/logs", exchange -> {
-      exchange.getRequestBody().readAllBytes();
-      posts.incrementAndGet();
-      exchange.getResponseHeaders().set("Retry-After", "1");
-      exchange.sendResponseHeaders(429, -1);
-      exchange.close();
-    });
-    http.createContext("/v1/traces", exchange -> {
-      exchange.getRequestBody().readAllBytes();
-      posts.incrementAndGet(); // and never answers
-    });
+    http.createContext(
+        "/v1/logs",
+        exchange -> {
+          exchange.getRequestBody().readAllBytes();
+          posts.incrementAndGet();
+          exchange.getResponseHeaders().set("Retry-After", "1");
+          exchange.sendResponseHeaders(429, -1);
+          exchange.close();
+        });
+    http.createContext(
+        "/v1/traces",
+        exchange -> {
+          exchange.getRequestBody().readAllBytes();
+          posts.incrementAndGet(); // and never answers
+        });
     http.start();
     try {
       String endpoint = "http://127.0.0.1:" + http.getAddress().getPort();
-      Result r = send("--endpoint", endpoint, "--protocol", "http/protobuf", "--signal", "logs", "--count", "3",
-          "--rate", "0", "--json");
+      Result r =
+          send(
+              "--endpoint",
+              endpoint,
+              "--protocol",
+              "http/protobuf",
+              "--signal",
+              "logs",
+              "--count",
+              "3",
+              "--rate",
+              "0",
+              "--json");
       assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_IO_ERROR);
       assertThat(r.json().get("errors").toString()).isEqualTo("{\"HTTP 429\":3}");
       assertThat(posts.get()).isEqualTo(3);
 
-      Result timedOut = send("--endpoint", endpoint, "--protocol", "http/json", "--signal", "traces", "--count", "2",
-          "--rate", "0", "--timeout", "300ms", "--json");
+      Result timedOut =
+          send(
+              "--endpoint",
+              endpoint,
+              "--protocol",
+              "http/json",
+              "--signal",
+              "traces",
+              "--count",
+              "2",
+              "--rate",
+              "0",
+              "--timeout",
+              "300ms",
+              "--json");
       assertThat(timedOut.exit).as(timedOut.err).isEqualTo(Cli.EXIT_IO_ERROR);
       assertThat(timedOut.json().get("errors").toString()).isEqualTo("{\"timeout\":2}");
     } finally {
@@ -283,24 +447,48 @@ class SendCommandTest {
   @Test
   void anOpenLoopNeverQueuesBeyondItsConcurrencyAndCountsTimeouts() throws Exception {
     server.defaultAnswer(Answer.noAnswer()); // the first request hangs until its deadline
-    Result r = send("--endpoint", server.grpcEndpoint(), "--count", "10", "--rate", "1000", "--concurrency", "1",
-        "--timeout", "1s", "--json");
+    Result r =
+        send(
+            "--endpoint",
+            server.grpcEndpoint(),
+            "--count",
+            "10",
+            "--rate",
+            "1000",
+            "--concurrency",
+            "1",
+            "--timeout",
+            "1s",
+            "--json");
 
     assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_IO_ERROR);
-    assertThat(r.json().get("errors").toString()).isEqualTo("{\"client overloaded\":9,\"timeout\":1}");
+    assertThat(r.json().get("errors").toString())
+        .isEqualTo("{\"client overloaded\":9,\"timeout\":1}");
     assertThat(r.json().get("requests").asLong()).isEqualTo(10);
     assertThat(server.requestCount()).isEqualTo(1);
   }
 
   @Test
   void warmupRequestsAreSentButNotCountedAndTheSummarySaysSo() throws Exception {
-    // Open loop at 40/s: requests due at 0, 25, ..., 475 ms are the warm-up (20), then 10 are measured.
-    Result r = send("--endpoint", server.grpcEndpoint(), "--warmup", "500ms", "--rate", "40", "--count", "10",
-        "--items-per-request", "3");
+    // Open loop at 40/s: requests due at 0, 25, ..., 475 ms are the warm-up (20), then 10 are
+    // measured.
+    Result r =
+        send(
+            "--endpoint",
+            server.grpcEndpoint(),
+            "--warmup",
+            "500ms",
+            "--rate",
+            "40",
+            "--count",
+            "10",
+            "--items-per-request",
+            "3");
 
     assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_OK);
     assertThat(server.traceRequests()).hasSize(20 + 10);
-    assertThat(r.out).contains("requests    10 sent, 10 ok, 0 failed")
+    assertThat(r.out)
+        .contains("requests    10 sent, 10 ok, 0 failed")
         .contains("(30 spans,")
         .contains("(of 10 accepted requests, from when each was due)")
         .contains("warm-up     0.5 s before the above: 20 requests sent, not counted (0 failed)");
@@ -309,8 +497,21 @@ class SendCommandTest {
 
   @Test
   void aClosedLoopWarmupIsTalliedApartInTheJsonSummary() throws Exception {
-    Result r = send("--endpoint", server.grpcEndpoint(), "--warmup", "300ms", "--rate", "0", "--concurrency", "2",
-        "--count", "5", "--items-per-request", "2", "--json");
+    Result r =
+        send(
+            "--endpoint",
+            server.grpcEndpoint(),
+            "--warmup",
+            "300ms",
+            "--rate",
+            "0",
+            "--concurrency",
+            "2",
+            "--count",
+            "5",
+            "--items-per-request",
+            "2",
+            "--json");
 
     assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_OK);
     JsonNode summary = r.json();
@@ -328,7 +529,17 @@ class SendCommandTest {
   @Test
   void aWarmupFailureIsNotCountedAsAMeasuredError() throws Exception {
     server.failWith(Status.UNAVAILABLE.withDescription("still starting"));
-    Result r = send("--endpoint", server.grpcEndpoint(), "--warmup", "200ms", "--rate", "20", "--count", "1", "--json");
+    Result r =
+        send(
+            "--endpoint",
+            server.grpcEndpoint(),
+            "--warmup",
+            "200ms",
+            "--rate",
+            "20",
+            "--count",
+            "1",
+            "--json");
 
     JsonNode summary = r.json();
     assertThat(summary.get("warmup_requests").asLong()).isEqualTo(4);
@@ -339,7 +550,9 @@ class SendCommandTest {
 
   @Test
   void theWarmupIsOnByDefault() throws Exception {
-    Result r = sendAsIs("send", "--endpoint", server.grpcEndpoint(), "--rate", "20", "--count", "1", "--json");
+    Result r =
+        sendAsIs(
+            "send", "--endpoint", server.grpcEndpoint(), "--rate", "20", "--count", "1", "--json");
 
     assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_OK);
     JsonNode summary = r.json();
@@ -352,7 +565,17 @@ class SendCommandTest {
 
   @Test
   void warmupZeroSendsNothingBeforeTheMeasurement() throws Exception {
-    Result r = sendAsIs("send", "--endpoint", server.grpcEndpoint(), "--warmup", "0", "--rate", "20", "--count", "3");
+    Result r =
+        sendAsIs(
+            "send",
+            "--endpoint",
+            server.grpcEndpoint(),
+            "--warmup",
+            "0",
+            "--rate",
+            "20",
+            "--count",
+            "3");
 
     assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_OK);
     assertThat(server.traceRequests()).hasSize(3);
@@ -373,14 +596,18 @@ class SendCommandTest {
         Arguments.of(List.of("--warmup", "-1s"), "not a duration"),
         Arguments.of(List.of("--header", "novalue"), "novalue"),
         Arguments.of(List.of("--endpoint", "ftp://example.com"), "must use http or https"),
-        Arguments.of(List.of("--file", "x.json", "--items-per-request", "5"), "does not go with --file"),
-        Arguments.of(List.of("--ca-file", "/nonexistent/ca.pem", "--endpoint", "https://127.0.0.1:1"), "ca.pem"),
+        Arguments.of(
+            List.of("--file", "x.json", "--items-per-request", "5"), "does not go with --file"),
+        Arguments.of(
+            List.of("--ca-file", "/nonexistent/ca.pem", "--endpoint", "https://127.0.0.1:1"),
+            "ca.pem"),
         Arguments.of(List.of("--nonsense"), "nonsense"));
   }
 
   @ParameterizedTest
   @MethodSource("badOptions")
-  void badOptionsExitTwoWithAMessageAndNothingOnStdout(List<String> options, String message) throws Exception {
+  void badOptionsExitTwoWithAMessageAndNothingOnStdout(List<String> options, String message)
+      throws Exception {
     List<String> args = new ArrayList<>(options);
     args.add("--json");
     Result r = send(args.toArray(new String[0]));
@@ -394,22 +621,32 @@ class SendCommandTest {
     switch (signal) {
       case TRACES:
         return ExportTraceServiceRequest.parseFrom(protobuf).getResourceSpansList().stream()
-            .flatMap(rs -> rs.getScopeSpansList().stream()).mapToLong(ss -> ss.getSpansCount()).sum();
+            .flatMap(rs -> rs.getScopeSpansList().stream())
+            .mapToLong(ss -> ss.getSpansCount())
+            .sum();
       case METRICS:
         return ExportMetricsServiceRequest.parseFrom(protobuf).getResourceMetricsList().stream()
-            .flatMap(rm -> rm.getScopeMetricsList().stream()).flatMap(sm -> sm.getMetricsList().stream())
-            .mapToLong(m -> m.getSum().getDataPointsCount() + m.getGauge().getDataPointsCount()
-                + m.getHistogram().getDataPointsCount() + m.getExponentialHistogram().getDataPointsCount()
-                + m.getSummary().getDataPointsCount()).sum();
+            .flatMap(rm -> rm.getScopeMetricsList().stream())
+            .flatMap(sm -> sm.getMetricsList().stream())
+            .mapToLong(
+                m ->
+                    m.getSum().getDataPointsCount()
+                        + m.getGauge().getDataPointsCount()
+                        + m.getHistogram().getDataPointsCount()
+                        + m.getExponentialHistogram().getDataPointsCount()
+                        + m.getSummary().getDataPointsCount())
+            .sum();
       default:
         return ExportLogsServiceRequest.parseFrom(protobuf).getResourceLogsList().stream()
-            .flatMap(rl -> rl.getScopeLogsList().stream()).mapToLong(sl -> sl.getLogRecordsCount()).sum();
+            .flatMap(rl -> rl.getScopeLogsList().stream())
+            .mapToLong(sl -> sl.getLogRecordsCount())
+            .sum();
     }
   }
 
   /**
-   * Runs {@code send} with these options and, unless they set one, {@code --warmup 0}: most tests count
-   * exactly the requests a server saw, which a warm-up would add to.
+   * Runs {@code send} with these options and, unless they set one, {@code --warmup 0}: most tests
+   * count exactly the requests a server saw, which a warm-up would add to.
    */
   private static Result send(String... options) {
     List<String> args = new ArrayList<>();
@@ -426,9 +663,14 @@ class SendCommandTest {
   private static Result sendAsIs(String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exit = Cli.execute(args, new ByteArrayInputStream(new byte[0]), new PrintStream(out, true),
-        new PrintStream(err, true));
-    return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    int exit =
+        Cli.execute(
+            args,
+            new ByteArrayInputStream(new byte[0]),
+            new PrintStream(out, true),
+            new PrintStream(err, true));
+    return new Result(
+        exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   private record Result(int exit, String out, String err) {

@@ -11,15 +11,19 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code otlp4j validate} accepts a gateway config with the {@code attributes} and {@code filter} processors. */
+/**
+ * {@code otlp4j validate} accepts a gateway config with the {@code attributes} and {@code filter}
+ * processors.
+ */
 class ValidateProcessorsTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void validateAcceptsAttributesAndFilterProcessors() throws Exception {
     Path config = dir.resolve("gateway.yaml");
-    Files.writeString(config, """
+    Files.writeString(
+        config,
+        """
         receivers:
           otlp:
             protocols:
@@ -48,8 +52,12 @@ class ValidateProcessorsTest {
         """);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exit = Cli.execute(new String[] {"validate", "--config", config.toString()}, new ByteArrayInputStream(new byte[0]),
-        new PrintStream(out, true), new PrintStream(err, true));
+    int exit =
+        Cli.execute(
+            new String[] {"validate", "--config", config.toString()},
+            new ByteArrayInputStream(new byte[0]),
+            new PrintStream(out, true),
+            new PrintStream(err, true));
     assertThat(err.toString(StandardCharsets.UTF_8)).isEmpty();
     assertThat(exit).isEqualTo(Cli.EXIT_OK);
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("valid");

@@ -39,15 +39,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The {@code filter} processor against the official classes: the Collector README's OTTL example, the
- * newer {@code trace_conditions}, the legacy include/exclude, what is dropped when nothing is left, and
- * configuration errors with their lines.
+ * The {@code filter} processor against the official classes: the Collector README's OTTL example,
+ * the newer {@code trace_conditions}, the legacy include/exclude, what is dropped when nothing is
+ * left, and configuration errors with their lines.
  */
 @ExtendWith(NettyLeakCheck.class)
 class FilterProcessorFactoryTest {
 
   /** The filter processor README's example. */
-  private static final String README_EXAMPLE = """
+  private static final String README_EXAMPLE =
+      """
       error_mode: ignore
       traces:
         span:
@@ -74,26 +75,36 @@ class FilterProcessorFactoryTest {
   void readmeExampleDropsSpansAndEvents() throws Exception {
     ProcessorHarness h = new ProcessorHarness("filter/ottl", README_EXAMPLE);
     Span.Event grpcByName = Span.Event.newBuilder().setName("call grpc server").build();
-    Span.Event grpcByAttribute = Span.Event.newBuilder().setName("x").addAttributes(kv("grpc", true)).build();
-    Span.Event kept = Span.Event.newBuilder().setName("x").addAttributes(kv("grpc", "true")).build();
-    Span keep = span("ok", kv("container.name", "app_container_2")).toBuilder()
-        .addEvents(grpcByName).addEvents(kept).addEvents(grpcByAttribute).build();
+    Span.Event grpcByAttribute =
+        Span.Event.newBuilder().setName("x").addAttributes(kv("grpc", true)).build();
+    Span.Event kept =
+        Span.Event.newBuilder().setName("x").addAttributes(kv("grpc", "true")).build();
+    Span keep =
+        span("ok", kv("container.name", "app_container_2")).toBuilder()
+            .addEvents(grpcByName)
+            .addEvents(kept)
+            .addEvents(grpcByAttribute)
+            .build();
     Span byAttribute = span("ok", kv("container.name", "app_container_1"));
     Span byName = span("app_3");
     ExportTraceServiceRequest in = traces("svc", keep, byAttribute, byName);
 
     ProcessorHarness.Outcome out = h.run(Signal.TRACES, in);
 
-    assertThat(parseTraces(out.bytes())).isEqualTo(traces("svc",
-        keep.toBuilder().clearEvents().addEvents(kept).build()));
+    assertThat(parseTraces(out.bytes()))
+        .isEqualTo(traces("svc", keep.toBuilder().clearEvents().addEvents(kept).build()));
     assertThat(out.summary().itemCount()).isEqualTo(1);
     assertThat(h.counter(ProcessorCounts.INCOMING, "traces")).isEqualTo(3);
     assertThat(h.counter(ProcessorCounts.OUTGOING, "traces")).isEqualTo(1);
 
     // every span of the resource matches: nothing is left, and the request is dropped (not refused)
-    ExportTraceServiceRequest localhost = ExportTraceServiceRequest.newBuilder().addResourceSpans(ResourceSpans
-        .newBuilder().setResource(Resource.newBuilder().addAttributes(kv("host.name", "localhost")))
-        .addScopeSpans(ScopeSpans.newBuilder().addSpans(span("a")).addSpans(span("b")))).build();
+    ExportTraceServiceRequest localhost =
+        ExportTraceServiceRequest.newBuilder()
+            .addResourceSpans(
+                ResourceSpans.newBuilder()
+                    .setResource(Resource.newBuilder().addAttributes(kv("host.name", "localhost")))
+                    .addScopeSpans(ScopeSpans.newBuilder().addSpans(span("a")).addSpans(span("b"))))
+            .build();
     ProcessorHarness.Outcome dropped = h.run(Signal.TRACES, localhost);
     assertThat(dropped.bytes()).isNull();
     assertThat(dropped.dropped()).isEqualTo(2);
@@ -103,27 +114,45 @@ class FilterProcessorFactoryTest {
   void readmeExampleDropsMetricsAndDataPoints() throws Exception {
     ProcessorHarness h = new ProcessorHarness("filter/ottl", README_EXAMPLE);
     NumberDataPoint p = NumberDataPoint.newBuilder().setAsInt(1).build();
-    Metric gauge = Metric.newBuilder().setName("my.metric").setGauge(Gauge.newBuilder().addDataPoints(p)).build();
-    Metric histogram = Metric.newBuilder().setName("h").setHistogram(Histogram.newBuilder()
-        .addDataPoints(HistogramDataPoint.newBuilder().setCount(1))).build();
-    Metric summary = Metric.newBuilder().setName("s").setSummary(Summary.newBuilder()
-        .addDataPoints(SummaryDataPoint.newBuilder().setCount(1))).build();
-    ExportMetricsServiceRequest in = ExportMetricsServiceRequest.newBuilder()
-        .addResourceMetrics(resourceMetrics("abc123", gauge, histogram, summary))
-        .addResourceMetrics(resourceMetrics("other", gauge, summary)).build();
+    Metric gauge =
+        Metric.newBuilder()
+            .setName("my.metric")
+            .setGauge(Gauge.newBuilder().addDataPoints(p))
+            .build();
+    Metric histogram =
+        Metric.newBuilder()
+            .setName("h")
+            .setHistogram(
+                Histogram.newBuilder().addDataPoints(HistogramDataPoint.newBuilder().setCount(1)))
+            .build();
+    Metric summary =
+        Metric.newBuilder()
+            .setName("s")
+            .setSummary(
+                Summary.newBuilder().addDataPoints(SummaryDataPoint.newBuilder().setCount(1)))
+            .build();
+    ExportMetricsServiceRequest in =
+        ExportMetricsServiceRequest.newBuilder()
+            .addResourceMetrics(resourceMetrics("abc123", gauge, histogram, summary))
+            .addResourceMetrics(resourceMetrics("other", gauge, summary))
+            .build();
 
     ProcessorHarness.Outcome out = h.run(Signal.METRICS, in);
 
-    ExportMetricsServiceRequest expected = ExportMetricsServiceRequest.newBuilder()
-        .addResourceMetrics(resourceMetrics("other", gauge)).build();
+    ExportMetricsServiceRequest expected =
+        ExportMetricsServiceRequest.newBuilder()
+            .addResourceMetrics(resourceMetrics("other", gauge))
+            .build();
     assertThat(ExportMetricsServiceRequest.parseFrom(out.bytes())).isEqualTo(expected);
     assertThat(h.counter(ProcessorCounts.INCOMING, "metrics")).isEqualTo(5);
     assertThat(h.counter(ProcessorCounts.OUTGOING, "metrics")).isEqualTo(1);
   }
 
   private static ResourceMetrics resourceMetrics(String label, Metric... metrics) {
-    return ResourceMetrics.newBuilder().setResource(Resource.newBuilder().addAttributes(kv("my_label", label)))
-        .addScopeMetrics(ScopeMetrics.newBuilder().addAllMetrics(List.of(metrics))).build();
+    return ResourceMetrics.newBuilder()
+        .setResource(Resource.newBuilder().addAttributes(kv("my_label", label)))
+        .addScopeMetrics(ScopeMetrics.newBuilder().addAllMetrics(List.of(metrics)))
+        .build();
   }
 
   @Test
@@ -132,15 +161,21 @@ class FilterProcessorFactoryTest {
     LogRecord password = log("the password is x", SeverityNumber.SEVERITY_NUMBER_ERROR);
     LogRecord debug = log("fine", SeverityNumber.SEVERITY_NUMBER_DEBUG);
     LogRecord warn = log("fine", SeverityNumber.SEVERITY_NUMBER_WARN);
-    LogRecord intBody = LogRecord.newBuilder().setBody(AnyValue.newBuilder().setIntValue(7))
-        .setSeverityNumber(SeverityNumber.SEVERITY_NUMBER_ERROR).build();
+    LogRecord intBody =
+        LogRecord.newBuilder()
+            .setBody(AnyValue.newBuilder().setIntValue(7))
+            .setSeverityNumber(SeverityNumber.SEVERITY_NUMBER_ERROR)
+            .build();
     ProcessorHarness.Outcome out = h.run(Signal.LOGS, logs(password, debug, warn, intBody));
     assertThat(ExportLogsServiceRequest.parseFrom(out.bytes())).isEqualTo(logs(warn, intBody));
   }
 
   @Test
   void traceConditionsTakeTheirContextFromThePaths() throws Exception {
-    ProcessorHarness h = new ProcessorHarness("filter", """
+    ProcessorHarness h =
+        new ProcessorHarness(
+            "filter",
+            """
         trace_conditions:
           - 'span.status.code == STATUS_CODE_OK and span.end_time_unix_nano - span.start_time_unix_nano < 1000'
           - 'not (span.kind == SPAN_KIND_SERVER or span.kind == SPAN_KIND_CLIENT) and IsString(span.attributes["q"])'
@@ -148,30 +183,67 @@ class FilterProcessorFactoryTest {
           - context: spanevent
             conditions: ['name == "drop me"', 'span.name == "no-events"']
         """);
-    Span fastOk = timed("fast-ok", 0, 999).toBuilder().setStatus(Status.newBuilder()
-        .setCode(Status.StatusCode.STATUS_CODE_OK)).build();
-    Span slowOk = timed("slow-ok", 0, 1000).toBuilder().setStatus(Status.newBuilder()
-        .setCode(Status.StatusCode.STATUS_CODE_OK)).build();
-    Span internalQ = span("internal", kv("q", "s")).toBuilder().setKind(Span.SpanKind.SPAN_KIND_INTERNAL).build();
+    Span fastOk =
+        timed("fast-ok", 0, 999).toBuilder()
+            .setStatus(Status.newBuilder().setCode(Status.StatusCode.STATUS_CODE_OK))
+            .build();
+    Span slowOk =
+        timed("slow-ok", 0, 1000).toBuilder()
+            .setStatus(Status.newBuilder().setCode(Status.StatusCode.STATUS_CODE_OK))
+            .build();
+    Span internalQ =
+        span("internal", kv("q", "s")).toBuilder()
+            .setKind(Span.SpanKind.SPAN_KIND_INTERNAL)
+            .build();
     Span serverQ = internalQ.toBuilder().setKind(Span.SpanKind.SPAN_KIND_SERVER).build();
-    Span internalIntQ = span("internal", kv("q", 1L)).toBuilder().setKind(Span.SpanKind.SPAN_KIND_INTERNAL).build();
+    Span internalIntQ =
+        span("internal", kv("q", 1L)).toBuilder().setKind(Span.SpanKind.SPAN_KIND_INTERNAL).build();
     Span n3 = span("n3", kv("n", 3L));
     Span n2 = span("n2", kv("n", 2L));
     Span.Event dropMe = Span.Event.newBuilder().setName("drop me").build();
     Span.Event keepMe = Span.Event.newBuilder().setName("keep me").build();
     Span withEvents = span("events").toBuilder().addEvents(dropMe).addEvents(keepMe).build();
     Span noEvents = span("no-events").toBuilder().addEvents(keepMe).build();
-    ExportTraceServiceRequest in = ExportTraceServiceRequest.newBuilder().addResourceSpans(ResourceSpans
-        .newBuilder().addScopeSpans(ScopeSpans.newBuilder().setScope(InstrumentationScope.newBuilder()
-            .setName("noisy")).addAllSpans(List.of(fastOk, slowOk, internalQ, serverQ, internalIntQ, n3, n2,
-                withEvents, noEvents)))).build();
+    ExportTraceServiceRequest in =
+        ExportTraceServiceRequest.newBuilder()
+            .addResourceSpans(
+                ResourceSpans.newBuilder()
+                    .addScopeSpans(
+                        ScopeSpans.newBuilder()
+                            .setScope(InstrumentationScope.newBuilder().setName("noisy"))
+                            .addAllSpans(
+                                List.of(
+                                    fastOk,
+                                    slowOk,
+                                    internalQ,
+                                    serverQ,
+                                    internalIntQ,
+                                    n3,
+                                    n2,
+                                    withEvents,
+                                    noEvents))))
+            .build();
 
     ExportTraceServiceRequest out = parseTraces(h.run(Signal.TRACES, in).bytes());
 
-    ExportTraceServiceRequest expected = in.toBuilder().setResourceSpans(0, in.getResourceSpans(0).toBuilder()
-        .setScopeSpans(0, in.getResourceSpans(0).getScopeSpans(0).toBuilder().clearSpans().addAllSpans(List.of(
-            slowOk, serverQ, internalIntQ, n2, withEvents.toBuilder().clearEvents().addEvents(keepMe).build(),
-            noEvents.toBuilder().clearEvents().build())))).build();
+    ExportTraceServiceRequest expected =
+        in.toBuilder()
+            .setResourceSpans(
+                0,
+                in.getResourceSpans(0).toBuilder()
+                    .setScopeSpans(
+                        0,
+                        in.getResourceSpans(0).getScopeSpans(0).toBuilder()
+                            .clearSpans()
+                            .addAllSpans(
+                                List.of(
+                                    slowOk,
+                                    serverQ,
+                                    internalIntQ,
+                                    n2,
+                                    withEvents.toBuilder().clearEvents().addEvents(keepMe).build(),
+                                    noEvents.toBuilder().clearEvents().build()))))
+            .build();
     assertThat(out).isEqualTo(expected);
   }
 
@@ -181,7 +253,10 @@ class FilterProcessorFactoryTest {
 
   @Test
   void legacyIncludeAndExcludeStillFilter() throws Exception {
-    ProcessorHarness h = new ProcessorHarness("filter", """
+    ProcessorHarness h =
+        new ProcessorHarness(
+            "filter",
+            """
         spans:
           include:
             match_type: strict
@@ -201,27 +276,42 @@ class FilterProcessorFactoryTest {
             metric_names: [hello_world, hello/world]
         """);
     ExportTraceServiceRequest app3 = traces("app_3", span("hello world"), span("other"));
-    assertThat(parseTraces(h.run(Signal.TRACES, app3).bytes())).isEqualTo(traces("app_3", span("other")));
+    assertThat(parseTraces(h.run(Signal.TRACES, app3).bytes()))
+        .isEqualTo(traces("app_3", span("other")));
     assertThat(h.run(Signal.TRACES, traces("app_4", span("other"))).dropped()).isEqualTo(1);
 
-    LogRecord match = log("a", SeverityNumber.SEVERITY_NUMBER_INFO).toBuilder()
-        .addAttributes(kv("record_attr", "prefix_1")).build();
+    LogRecord match =
+        log("a", SeverityNumber.SEVERITY_NUMBER_INFO).toBuilder()
+            .addAttributes(kv("record_attr", "prefix_1"))
+            .build();
     LogRecord miss = log("b", SeverityNumber.SEVERITY_NUMBER_INFO);
     assertThat(ExportLogsServiceRequest.parseFrom(h.run(Signal.LOGS, logs(match, miss)).bytes()))
         .isEqualTo(logs(match));
 
     NumberDataPoint p = NumberDataPoint.newBuilder().setAsInt(1).build();
-    Metric hello = Metric.newBuilder().setName("hello/world").setGauge(Gauge.newBuilder().addDataPoints(p)).build();
+    Metric hello =
+        Metric.newBuilder()
+            .setName("hello/world")
+            .setGauge(Gauge.newBuilder().addDataPoints(p))
+            .build();
     Metric kept = hello.toBuilder().setName("hello.world").build();
-    ExportMetricsServiceRequest metrics = ExportMetricsServiceRequest.newBuilder()
-        .addResourceMetrics(resourceMetrics("x", hello, kept)).build();
+    ExportMetricsServiceRequest metrics =
+        ExportMetricsServiceRequest.newBuilder()
+            .addResourceMetrics(resourceMetrics("x", hello, kept))
+            .build();
     assertThat(ExportMetricsServiceRequest.parseFrom(h.run(Signal.METRICS, metrics).bytes()))
-        .isEqualTo(ExportMetricsServiceRequest.newBuilder().addResourceMetrics(resourceMetrics("x", kept)).build());
+        .isEqualTo(
+            ExportMetricsServiceRequest.newBuilder()
+                .addResourceMetrics(resourceMetrics("x", kept))
+                .build());
   }
 
   @Test
   void aRequestNothingMatchesIsPassedOnAsItCame() throws Exception {
-    ProcessorHarness h = new ProcessorHarness("filter", """
+    ProcessorHarness h =
+        new ProcessorHarness(
+            "filter",
+            """
         traces:
           span: ['attributes["http.target"] == "/health"']
         """);
@@ -231,7 +321,10 @@ class FilterProcessorFactoryTest {
 
   @Test
   void conditionsOutsideTheSubsetAreErrorsWithTheirLine() {
-    assertThat(ProcessorHarness.errors("filter", """
+    assertThat(
+            ProcessorHarness.errors(
+                "filter",
+                """
         error_mode: loud
         traces:
           span:
@@ -245,27 +338,42 @@ class FilterProcessorFactoryTest {
           - 'log.body == "x"'
         logs:
           log_record: ['Concat(body, "x") == "y"']
-        """)).startsWith(
-        "line 7: processors.filter.error_mode: 'loud' is not one of ignore, silent, propagate",
-        "line 11: processors.filter.traces.span[1]: 'HasAttrKeyOnDatapoint' in condition 'HasAttrKeyOnDatapoint(\"x\")'"
-            + " is not supported (supported: " + OttlParser.SUPPORTED + ")",
-        "line 12: processors.filter.traces.span[2]: nested keys are not supported in condition "
-            + "'attributes[\"a\"][\"b\"] == 1' (supported: " + OttlParser.SUPPORTED + ")",
-        "line 13: processors.filter.traces.span[3]: path 'severity_number' in condition 'severity_number > 3' is not"
-            + " supported (supported: " + OttlParser.SUPPORTED + ")",
-        "line 14: processors.filter.traces.span[4]: condition 'name == \"a\" and' ends early",
-        "line 16: processors.filter.trace_conditions[0]: path 'name' in condition 'name == \"x\"' needs a context "
-            + "prefix (span., spanevent., metric., datapoint., log., resource.)",
-        "line 17: processors.filter.trace_conditions[1]: condition 'log.body == \"x\"' is in the log context, not one"
-            + " of this signal's (resource, span, spanevent)",
-        "line 19: processors.filter.logs.log_record[0]: 'Concat' in condition 'Concat(body, \"x\") == \"y\"' is not "
-            + "supported (supported: " + OttlParser.SUPPORTED + ")");
+        """))
+        .startsWith(
+            "line 7: processors.filter.error_mode: 'loud' is not one of ignore, silent, propagate",
+            "line 11: processors.filter.traces.span[1]: 'HasAttrKeyOnDatapoint' in condition 'HasAttrKeyOnDatapoint(\"x\")'"
+                + " is not supported (supported: "
+                + OttlParser.SUPPORTED
+                + ")",
+            "line 12: processors.filter.traces.span[2]: nested keys are not supported in condition "
+                + "'attributes[\"a\"][\"b\"] == 1' (supported: "
+                + OttlParser.SUPPORTED
+                + ")",
+            "line 13: processors.filter.traces.span[3]: path 'severity_number' in condition 'severity_number > 3' is not"
+                + " supported (supported: "
+                + OttlParser.SUPPORTED
+                + ")",
+            "line 14: processors.filter.traces.span[4]: condition 'name == \"a\" and' ends early",
+            "line 16: processors.filter.trace_conditions[0]: path 'name' in condition 'name == \"x\"' needs a context "
+                + "prefix (span., spanevent., metric., datapoint., log., resource.)",
+            "line 17: processors.filter.trace_conditions[1]: condition 'log.body == \"x\"' is in the log context, not one"
+                + " of this signal's (resource, span, spanevent)",
+            "line 19: processors.filter.logs.log_record[0]: 'Concat' in condition 'Concat(body, \"x\") == \"y\"' is not "
+                + "supported (supported: "
+                + OttlParser.SUPPORTED
+                + ")");
   }
 
-  /** Evaluating a condition on a span it does not match allocates nothing: only the per-request views. */
+  /**
+   * Evaluating a condition on a span it does not match allocates nothing: only the per-request
+   * views.
+   */
   @Test
   void unmatchedSpansAllocateNothingEach() throws Exception {
-    ProcessorHarness h = new ProcessorHarness("filter", """
+    ProcessorHarness h =
+        new ProcessorHarness(
+            "filter",
+            """
         traces:
           span:
             - 'attributes["http.method"] == "DELETE" or IsMatch(name, "^health") or kind == SPAN_KIND_CONSUMER'
@@ -275,9 +383,11 @@ class FilterProcessorFactoryTest {
       spans.add(span("span-" + i, kv("http.method", "GET"), kv("n", (long) i)));
     }
     byte[] request = traces("svc", spans.toArray(new Span[0])).toByteArray();
-    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     io.netty.buffer.ByteBuf buf = io.netty.buffer.Unpooled.wrappedBuffer(request);
-    io.otlp4j.wire.WalkSummary summary = io.otlp4j.wire.OtlpWalker.create().walk(Signal.TRACES, buf);
+    io.otlp4j.wire.WalkSummary summary =
+        io.otlp4j.wire.OtlpWalker.create().walk(Signal.TRACES, buf);
     long[] perRequest = new long[50];
     for (int i = 0; i < perRequest.length; i++) {
       long before = threads.getCurrentThreadAllocatedBytes();

@@ -17,22 +17,34 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Builds a processor from a relay configuration, as {@code Relay} does, and runs official-class requests
- * through it in pooled direct buffers (so that the leak detector sees every buffer).
+ * Builds a processor from a relay configuration, as {@code Relay} does, and runs official-class
+ * requests through it in pooled direct buffers (so that the leak detector sees every buffer).
  */
 final class ProcessorHarness {
   final RelayProcessor processor;
   final MetricsRegistry metrics = MetricsRegistry.create();
 
-  /** A configuration whose {@code processors:} section is {@code processors} and whose pipelines use {@code id}. */
+  /**
+   * A configuration whose {@code processors:} section is {@code processors} and whose pipelines use
+   * {@code id}.
+   */
   static String config(String id, String processorBody) {
     return "receivers:\n  otlp:\n    protocols:\n      http: { endpoint: \"127.0.0.1:0\" }\n"
-        + "processors:\n  " + id + ":\n" + processorBody.stripIndent().indent(4)
+        + "processors:\n  "
+        + id
+        + ":\n"
+        + processorBody.stripIndent().indent(4)
         + "exporters:\n  debug:\n"
         + "service:\n  pipelines:\n"
-        + "    traces: { receivers: [otlp], processors: [" + id + "], exporters: [debug] }\n"
-        + "    metrics: { receivers: [otlp], processors: [" + id + "], exporters: [debug] }\n"
-        + "    logs: { receivers: [otlp], processors: [" + id + "], exporters: [debug] }\n";
+        + "    traces: { receivers: [otlp], processors: ["
+        + id
+        + "], exporters: [debug] }\n"
+        + "    metrics: { receivers: [otlp], processors: ["
+        + id
+        + "], exporters: [debug] }\n"
+        + "    logs: { receivers: [otlp], processors: ["
+        + id
+        + "], exporters: [debug] }\n";
   }
 
   static RelayConfig parse(String yaml) throws RelayConfigException {
@@ -53,8 +65,9 @@ final class ProcessorHarness {
     RelayConfig config = parse(config(id, processorBody));
     ProcessorConfig pc = config.processors().get(id);
     @SuppressWarnings({"unchecked", "rawtypes"})
-    ProcessorFactory<ProcessorConfig> factory = (ProcessorFactory) config.components()
-        .processor(id.contains("/") ? id.substring(0, id.indexOf('/')) : id);
+    ProcessorFactory<ProcessorConfig> factory =
+        (ProcessorFactory)
+            config.components().processor(id.contains("/") ? id.substring(0, id.indexOf('/')) : id);
     this.processor = factory.create(pc, new ComponentContext(metrics));
   }
 
@@ -72,7 +85,9 @@ final class ProcessorHarness {
       try {
         byte[] out = ByteBufUtil.getBytes(f.request());
         WalkSummary walked = OtlpWalker.create().walk(signal, out);
-        assertThat(f.summary().itemCount()).as("the summary counts what is forwarded").isEqualTo(walked.itemCount());
+        assertThat(f.summary().itemCount())
+            .as("the summary counts what is forwarded")
+            .isEqualTo(walked.itemCount());
         return new Outcome(out, f.summary(), 0);
       } finally {
         f.request().release();
@@ -83,7 +98,10 @@ final class ProcessorHarness {
   }
 
   long counter(String name, String signal) {
-    String help = name.equals(ProcessorCounts.INCOMING) ? ProcessorCounts.INCOMING_HELP : ProcessorCounts.OUTGOING_HELP;
+    String help =
+        name.equals(ProcessorCounts.INCOMING)
+            ? ProcessorCounts.INCOMING_HELP
+            : ProcessorCounts.OUTGOING_HELP;
     return metrics.counter(name, help, "processor", processor.id(), "otel_signal", signal).get();
   }
 }

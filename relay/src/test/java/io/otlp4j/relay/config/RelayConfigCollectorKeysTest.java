@@ -37,8 +37,7 @@ class RelayConfigCollectorKeysTest {
   private static final String INGEST_TOKEN = "ingest-SECRET-4c1d";
   private static final String BACKEND_TOKEN = "backend-SECRET-77aa";
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @BeforeEach
   void files() throws IOException {
@@ -48,7 +47,8 @@ class RelayConfigCollectorKeysTest {
       Files.writeString(dir.resolve("certs").resolve(name), "PEM", StandardCharsets.US_ASCII);
     }
     Files.writeString(dir.resolve("cert.pem"), "PEM", StandardCharsets.US_ASCII);
-    Files.writeString(dir.resolve("secrets/backend.token"), BACKEND_TOKEN + "\n", StandardCharsets.UTF_8);
+    Files.writeString(
+        dir.resolve("secrets/backend.token"), BACKEND_TOKEN + "\n", StandardCharsets.UTF_8);
   }
 
   private static String resource(String name) throws IOException {
@@ -59,20 +59,39 @@ class RelayConfigCollectorKeysTest {
 
   @Test
   void collectorGatewayWithTlsAuthAndEveryKeyParsesUnchanged() throws Exception {
-    RelayConfig config = RelayConfig.parse(resource("collector-gateway-secure.yaml"),
-        Map.of("INGEST_TOKEN", INGEST_TOKEN)::get, dir);
+    RelayConfig config =
+        RelayConfig.parse(
+            resource("collector-gateway-secure.yaml"),
+            Map.of("INGEST_TOKEN", INGEST_TOKEN)::get,
+            dir);
 
     assertThat(config.pipelineIds()).containsExactly("traces", "metrics/1", "logs");
     ReceiverConfig otlp = config.receivers().get("otlp");
     assertThat(otlp.grpc()).isEqualTo(new HostPort("0.0.0.0", 4317));
-    assertThat(otlp.grpcOptions()).isEqualTo(new ReceiverConfig.ServerOptions(
-        new ReceiverConfig.ServerTls(dir.resolve("certs/server.pem"), dir.resolve("certs/server.key"),
-            dir.resolve("certs/ca.pem")),
-        "bearertokenauth", new Secret(INGEST_TOKEN), 32 * 1024 * 1024, 200, Map.of(), 0));
-    assertThat(otlp.httpOptions()).isEqualTo(new ReceiverConfig.ServerOptions(
-        new ReceiverConfig.ServerTls(dir.resolve("certs/server.pem"), dir.resolve("certs/server.key"), null),
-        "bearertokenauth", new Secret(INGEST_TOKEN), 10 * 1024 * 1024, 0,
-        Map.of(Signal.TRACES, "/v1/traces", Signal.LOGS, "/ingest/logs"), 0));
+    assertThat(otlp.grpcOptions())
+        .isEqualTo(
+            new ReceiverConfig.ServerOptions(
+                new ReceiverConfig.ServerTls(
+                    dir.resolve("certs/server.pem"),
+                    dir.resolve("certs/server.key"),
+                    dir.resolve("certs/ca.pem")),
+                "bearertokenauth",
+                new Secret(INGEST_TOKEN),
+                32 * 1024 * 1024,
+                200,
+                Map.of(),
+                0));
+    assertThat(otlp.httpOptions())
+        .isEqualTo(
+            new ReceiverConfig.ServerOptions(
+                new ReceiverConfig.ServerTls(
+                    dir.resolve("certs/server.pem"), dir.resolve("certs/server.key"), null),
+                "bearertokenauth",
+                new Secret(INGEST_TOKEN),
+                10 * 1024 * 1024,
+                0,
+                Map.of(Signal.TRACES, "/v1/traces", Signal.LOGS, "/ingest/logs"),
+                0));
 
     OtlpExporterConfig primary = (OtlpExporterConfig) config.exporters().get("otlp/primary");
     assertThat(primary.endpoint()).isEqualTo("backend.example.com:4317");
@@ -80,8 +99,12 @@ class RelayConfigCollectorKeysTest {
     assertThat(primary.compression()).isEqualTo(Compression.ZSTD);
     assertThat(primary.timeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(primary.headers()).containsExactly(Map.entry("x-tenant", "acme"));
-    assertThat(primary.tls()).isEqualTo(new ClientTls(dir.resolve("certs/ca.pem"),
-        dir.resolve("certs/client.pem"), dir.resolve("certs/client.key")));
+    assertThat(primary.tls())
+        .isEqualTo(
+            new ClientTls(
+                dir.resolve("certs/ca.pem"),
+                dir.resolve("certs/client.pem"),
+                dir.resolve("certs/client.key")));
     assertThat(primary.authorization()).isEqualTo(new Secret(BACKEND_TOKEN));
     OtlpExporterConfig archive = (OtlpExporterConfig) config.exporters().get("otlphttp/archive");
     assertThat(archive.http()).isTrue();
@@ -100,34 +123,64 @@ class RelayConfigCollectorKeysTest {
     assertThat(((DebugExporterConfig) config.exporters().get("debug")).verbosity())
         .isEqualTo(DebugExporter.Verbosity.BASIC);
     FileExporterConfig file = (FileExporterConfig) config.exporters().get("file/proto");
-    assertThat(file).isEqualTo(new FileExporterConfig("file/proto", dir.resolve("./data/traces.binpb"),
-        null, 50L * 1024 * 1024, 7, file.sendingQueue(), true, Duration.ofDays(3), true, true));
+    assertThat(file)
+        .isEqualTo(
+            new FileExporterConfig(
+                "file/proto",
+                dir.resolve("./data/traces.binpb"),
+                null,
+                50L * 1024 * 1024,
+                7,
+                file.sendingQueue(),
+                true,
+                Duration.ofDays(3),
+                true,
+                true));
 
     assertResourceActions(((ResourceConfig) config.processors().get("resource/env")).rewrite());
-    assertThat(config.toString() + config.receivers() + config.exporters()).doesNotContain(INGEST_TOKEN, BACKEND_TOKEN);
+    assertThat(config.toString() + config.receivers() + config.exporters())
+        .doesNotContain(INGEST_TOKEN, BACKEND_TOKEN);
   }
 
-  private static void assertResourceActions(io.otlp4j.wire.ResourceRewrite rewrite) throws Exception {
-    ExportTraceServiceRequest request = ExportTraceServiceRequest.newBuilder()
-        .addResourceSpans(ResourceSpans.newBuilder().setResource(Resource.newBuilder()
-            .addAttributes(kv("deployment.environment", "dev"))
-            .addAttributes(kv("internal.debug", "on"))
-            .addAttributes(kv("host.name", "node-1"))))
-        .addResourceSpans(ResourceSpans.newBuilder().setResource(Resource.newBuilder()
-            .addAttributes(kv("service.namespace", "old"))))
-        .build();
+  private static void assertResourceActions(io.otlp4j.wire.ResourceRewrite rewrite)
+      throws Exception {
+    ExportTraceServiceRequest request =
+        ExportTraceServiceRequest.newBuilder()
+            .addResourceSpans(
+                ResourceSpans.newBuilder()
+                    .setResource(
+                        Resource.newBuilder()
+                            .addAttributes(kv("deployment.environment", "dev"))
+                            .addAttributes(kv("internal.debug", "on"))
+                            .addAttributes(kv("host.name", "node-1"))))
+            .addResourceSpans(
+                ResourceSpans.newBuilder()
+                    .setResource(
+                        Resource.newBuilder().addAttributes(kv("service.namespace", "old"))))
+            .build();
     ByteBuf in = Unpooled.wrappedBuffer(request.toByteArray());
     ByteBuf out = rewrite.apply(Signal.TRACES, in);
     try {
-      ExportTraceServiceRequest parsed = ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(out));
-      KeyValue replicas = KeyValue.newBuilder().setKey("replicas").setValue(AnyValue.newBuilder().setIntValue(3))
-          .build();
-      assertThat(parsed.getResourceSpans(0).getResource().getAttributesList()).containsExactly(
-          kv("deployment.environment", "dev"), kv("host.name", "node-1"), kv("cloud.region", "eu-west-1"), replicas,
-          kv("service.instance.id", "node-1"));
-      assertThat(parsed.getResourceSpans(1).getResource().getAttributesList()).containsExactly(
-          kv("service.namespace", "shop"), kv("deployment.environment", "production"),
-          kv("cloud.region", "eu-west-1"), replicas);
+      ExportTraceServiceRequest parsed =
+          ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(out));
+      KeyValue replicas =
+          KeyValue.newBuilder()
+              .setKey("replicas")
+              .setValue(AnyValue.newBuilder().setIntValue(3))
+              .build();
+      assertThat(parsed.getResourceSpans(0).getResource().getAttributesList())
+          .containsExactly(
+              kv("deployment.environment", "dev"),
+              kv("host.name", "node-1"),
+              kv("cloud.region", "eu-west-1"),
+              replicas,
+              kv("service.instance.id", "node-1"));
+      assertThat(parsed.getResourceSpans(1).getResource().getAttributesList())
+          .containsExactly(
+              kv("service.namespace", "shop"),
+              kv("deployment.environment", "production"),
+              kv("cloud.region", "eu-west-1"),
+              replicas);
     } finally {
       out.release();
       in.release();
@@ -135,63 +188,74 @@ class RelayConfigCollectorKeysTest {
   }
 
   private static KeyValue kv(String key, String value) {
-    return KeyValue.newBuilder().setKey(key).setValue(AnyValue.newBuilder().setStringValue(value)).build();
+    return KeyValue.newBuilder()
+        .setKey(key)
+        .setValue(AnyValue.newBuilder().setStringValue(value))
+        .build();
   }
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
-      "server tls without a key     | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        tls:\\n          cert_file: cert.pem\\n | line 5: receivers.otlp.protocols.grpc.tls: a server needs cert_file and key_file",
-      "missing certificate file     | receivers:\\n  otlp:\\n    protocols:\\n      http:\\n        tls:\\n          cert_file: nope.pem\\n          key_file: cert.pem\\n | line 6: receivers.otlp.protocols.http.tls.cert_file: 'nope.pem' is not a readable file",
-      "old tls version              | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        tls:\\n          cert_file: cert.pem\\n          key_file: cert.pem\\n          min_version: \"1.0\"\\n | line 8: receivers.otlp.protocols.grpc.tls.min_version: '1.0' is not supported",
-      "bad message size             | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        max_recv_msg_size_mib: lots\\n | line 5: receivers.otlp.protocols.grpc.max_recv_msg_size_mib: must be a whole number",
-      "bad stream limit             | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        max_concurrent_streams: 0\\n | line 5: receivers.otlp.protocols.grpc.max_concurrent_streams: must be at least 1",
-      "bad body size                | receivers:\\n  otlp:\\n    protocols:\\n      http:\\n        max_request_body_size: -1\\n | line 5: receivers.otlp.protocols.http.max_request_body_size: must be at least 1",
-      "unsupported server key       | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        keepalive:\\n | line 5: receivers.otlp.protocols.grpc.keepalive: 'keepalive' is not supported by otlp4j",
-      "shared url path              | receivers:\\n  otlp:\\n    protocols:\\n      http:\\n        traces_url_path: /ingest\\n        logs_url_path: ingest\\n | line 6: receivers.otlp.protocols.http.logs_url_path: '/ingest' is already another signal's path",
-      "url path with query          | receivers:\\n  otlp:\\n    protocols:\\n      http:\\n        logs_url_path: /logs?x=1\\n | line 5: receivers.otlp.protocols.http.logs_url_path: '/logs?x=1' is not a URL path",
-      "http key on grpc             | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        max_request_body_size: 10\\n | line 5: receivers.otlp.protocols.grpc.max_request_body_size: unknown key",
-      "undefined authenticator      | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        auth:\\n          authenticator: bearertokenauth\\n | line 6: receivers.otlp.protocols.grpc.auth.authenticator: extension 'bearertokenauth' is not defined",
-      "authenticator not enabled    | extensions:\\n  bearertokenauth:\\n    token: t\\nreceivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        auth:\\n          authenticator: bearertokenauth\\n | line 9: receivers.otlp.protocols.grpc.auth.authenticator: extension 'bearertokenauth' must be listed in service.extensions",
-      "unknown extension type       | extensions:\\n  oauth2client:\\n    client_id: x\\n | line 2: extensions.oauth2client: unknown extension type 'oauth2client'",
-      "token and filename           | extensions:\\n  bearertokenauth:\\n    token: t\\n    filename: cert.pem\\n | line 2: extensions.bearertokenauth: set exactly one of token and filename",
-      "missing token file           | extensions:\\n  bearertokenauth:\\n    filename: gone.token\\n | line 3: extensions.bearertokenauth.filename: 'gone.token' is not a readable file",
-      "other scheme                 | extensions:\\n  bearertokenauth:\\n    scheme: Basic\\n    token: t\\n | line 3: extensions.bearertokenauth.scheme: 'Basic' is not supported",
-      "several tokens               | extensions:\\n  bearertokenauth:\\n    tokens: [a, b]\\n | line 3: extensions.bearertokenauth.tokens: 'tokens' is not supported by otlp4j",
-      "undefined service extension  | service:\\n  extensions: [health_check]\\n  pipelines:\\n    traces:\\n      receivers: [otlp]\\n      exporters: [debug]\\n | line 2: service.extensions: extension 'health_check' is not defined",
-      "skip verify                  | exporters:\\n  otlp:\\n    endpoint: h:4317\\n    tls:\\n      insecure_skip_verify: true\\n | line 5: exporters.otlp.tls.insecure_skip_verify: true is not supported",
-      "server name override         | exporters:\\n  otlp:\\n    endpoint: h:4317\\n    tls:\\n      server_name_override: other\\n | line 5: exporters.otlp.tls.server_name_override: is not supported",
-      "client cert without key      | exporters:\\n  otlp:\\n    endpoint: h:4317\\n    tls:\\n      cert_file: cert.pem\\n | line 4: exporters.otlp.tls: cert_file and key_file must be given together",
-      "bad insecure                 | exporters:\\n  otlp:\\n    endpoint: h:4317\\n    tls:\\n      insecure: maybe\\n | line 5: exporters.otlp.tls.insecure: must be true or false",
-      "other scheme endpoint        | exporters:\\n  otlphttp:\\n    endpoint: ftp://h:21\\n | line 3: exporters.otlphttp.endpoint: 'ftp://h:21' must use http or https",
-      "grpc endpoint without port   | exporters:\\n  otlp:\\n    endpoint: backend\\n | line 3: exporters.otlp.endpoint: 'backend' must be host:port or a URL",
-      "bad signal endpoint          | exporters:\\n  otlphttp:\\n    endpoint: http://h:4318\\n    logs_endpoint: ftp://h/logs\\n | line 4: exporters.otlphttp.logs_endpoint: 'ftp://h/logs' must use http or https",
-      "json encoding                | exporters:\\n  otlphttp:\\n    endpoint: http://h:4318\\n    encoding: json\\n | line 4: exporters.otlphttp.encoding: 'json' is not supported",
-      "signal endpoint on grpc      | exporters:\\n  otlp:\\n    endpoint: h:4317\\n    traces_endpoint: http://h/t\\n | line 4: exporters.otlp.traces_endpoint: unknown key",
-      "zero timeout                 | exporters:\\n  otlp:\\n    endpoint: h:4317\\n    timeout: 0\\n | line 4: exporters.otlp.timeout: must be positive",
-      "unsupported client key       | exporters:\\n  otlp:\\n    endpoint: h:4317\\n    balancer_name: round_robin\\n | line 4: exporters.otlp.balancer_name: 'balancer_name' is not supported by otlp4j",
-      "exporter authenticator       | exporters:\\n  otlp:\\n    endpoint: h:4317\\n    auth:\\n      authenticator: oidc\\n | line 5: exporters.otlp.auth.authenticator: extension 'oidc' is not defined",
-      "bad verbosity                | exporters:\\n  debug:\\n    verbosity: loud\\n | line 3: exporters.debug.verbosity: unknown verbosity 'loud'",
-      "bad sampling                 | exporters:\\n  debug:\\n    sampling_thereafter: 0\\n | line 3: exporters.debug.sampling_thereafter: must be at least 1",
-      "bad file format              | exporters:\\n  file:\\n    path: out\\n    format: avro\\n | line 4: exporters.file.format: unknown format 'avro' (supported: json, proto)",
-      "negative max_days            | exporters:\\n  file:\\n    path: out\\n    rotation:\\n      max_days: -1\\n | line 5: exporters.file.rotation.max_days: must be at least 0",
-      "bad localtime                | exporters:\\n  file:\\n    path: out\\n    rotation:\\n      localtime: sometimes\\n | line 5: exporters.file.rotation.localtime: must be true or false",
-      "bad flush interval           | exporters:\\n  file:\\n    path: out\\n    flush_interval: often\\n | line 4: exporters.file.flush_interval: must be a duration",
-      "file compression             | exporters:\\n  file:\\n    path: out\\n    compression: zstd\\n | line 4: exporters.file.compression: 'compression' is not supported by otlp4j",
-      "hash action                  | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        action: hash\\n | line 5: processors.resource.attributes[0].action: 'hash' is not supported by otlp4j",
-      "from_attribute and value     | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        from_attribute: b\\n        value: c\\n        action: insert\\n | line 6: processors.resource.attributes[0].value: give value or from_attribute, not both",
-      "delete from_attribute        | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        from_attribute: b\\n        action: delete\\n | line 6: processors.resource.attributes[0].action: 'delete' does not take from_attribute",
-      "insert without value         | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        action: insert\\n | line 4: processors.resource.attributes[0].value: is required for insert",
-      "list value                   | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        value: [1, 2]\\n        action: update\\n | line 5: processors.resource.attributes[0].value: is required for update",
-      "unknown action               | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        value: b\\n        action: replace\\n | line 6: processors.resource.attributes[0].action: unknown action 'replace'"})
+  @CsvSource(
+      delimiter = '|',
+      quoteCharacter = '"',
+      value = {
+        "server tls without a key     | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        tls:\\n          cert_file: cert.pem\\n | line 5: receivers.otlp.protocols.grpc.tls: a server needs cert_file and key_file",
+        "missing certificate file     | receivers:\\n  otlp:\\n    protocols:\\n      http:\\n        tls:\\n          cert_file: nope.pem\\n          key_file: cert.pem\\n | line 6: receivers.otlp.protocols.http.tls.cert_file: 'nope.pem' is not a readable file",
+        "old tls version              | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        tls:\\n          cert_file: cert.pem\\n          key_file: cert.pem\\n          min_version: \"1.0\"\\n | line 8: receivers.otlp.protocols.grpc.tls.min_version: '1.0' is not supported",
+        "bad message size             | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        max_recv_msg_size_mib: lots\\n | line 5: receivers.otlp.protocols.grpc.max_recv_msg_size_mib: must be a whole number",
+        "bad stream limit             | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        max_concurrent_streams: 0\\n | line 5: receivers.otlp.protocols.grpc.max_concurrent_streams: must be at least 1",
+        "bad body size                | receivers:\\n  otlp:\\n    protocols:\\n      http:\\n        max_request_body_size: -1\\n | line 5: receivers.otlp.protocols.http.max_request_body_size: must be at least 1",
+        "unsupported server key       | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        keepalive:\\n | line 5: receivers.otlp.protocols.grpc.keepalive: 'keepalive' is not supported by otlp4j",
+        "shared url path              | receivers:\\n  otlp:\\n    protocols:\\n      http:\\n        traces_url_path: /ingest\\n        logs_url_path: ingest\\n | line 6: receivers.otlp.protocols.http.logs_url_path: '/ingest' is already another signal's path",
+        "url path with query          | receivers:\\n  otlp:\\n    protocols:\\n      http:\\n        logs_url_path: /logs?x=1\\n | line 5: receivers.otlp.protocols.http.logs_url_path: '/logs?x=1' is not a URL path",
+        "http key on grpc             | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        max_request_body_size: 10\\n | line 5: receivers.otlp.protocols.grpc.max_request_body_size: unknown key",
+        "undefined authenticator      | receivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        auth:\\n          authenticator: bearertokenauth\\n | line 6: receivers.otlp.protocols.grpc.auth.authenticator: extension 'bearertokenauth' is not defined",
+        "authenticator not enabled    | extensions:\\n  bearertokenauth:\\n    token: t\\nreceivers:\\n  otlp:\\n    protocols:\\n      grpc:\\n        auth:\\n          authenticator: bearertokenauth\\n | line 9: receivers.otlp.protocols.grpc.auth.authenticator: extension 'bearertokenauth' must be listed in service.extensions",
+        "unknown extension type       | extensions:\\n  oauth2client:\\n    client_id: x\\n | line 2: extensions.oauth2client: unknown extension type 'oauth2client'",
+        "token and filename           | extensions:\\n  bearertokenauth:\\n    token: t\\n    filename: cert.pem\\n | line 2: extensions.bearertokenauth: set exactly one of token and filename",
+        "missing token file           | extensions:\\n  bearertokenauth:\\n    filename: gone.token\\n | line 3: extensions.bearertokenauth.filename: 'gone.token' is not a readable file",
+        "other scheme                 | extensions:\\n  bearertokenauth:\\n    scheme: Basic\\n    token: t\\n | line 3: extensions.bearertokenauth.scheme: 'Basic' is not supported",
+        "several tokens               | extensions:\\n  bearertokenauth:\\n    tokens: [a, b]\\n | line 3: extensions.bearertokenauth.tokens: 'tokens' is not supported by otlp4j",
+        "undefined service extension  | service:\\n  extensions: [health_check]\\n  pipelines:\\n    traces:\\n      receivers: [otlp]\\n      exporters: [debug]\\n | line 2: service.extensions: extension 'health_check' is not defined",
+        "skip verify                  | exporters:\\n  otlp:\\n    endpoint: h:4317\\n    tls:\\n      insecure_skip_verify: true\\n | line 5: exporters.otlp.tls.insecure_skip_verify: true is not supported",
+        "server name override         | exporters:\\n  otlp:\\n    endpoint: h:4317\\n    tls:\\n      server_name_override: other\\n | line 5: exporters.otlp.tls.server_name_override: is not supported",
+        "client cert without key      | exporters:\\n  otlp:\\n    endpoint: h:4317\\n    tls:\\n      cert_file: cert.pem\\n | line 4: exporters.otlp.tls: cert_file and key_file must be given together",
+        "bad insecure                 | exporters:\\n  otlp:\\n    endpoint: h:4317\\n    tls:\\n      insecure: maybe\\n | line 5: exporters.otlp.tls.insecure: must be true or false",
+        "other scheme endpoint        | exporters:\\n  otlphttp:\\n    endpoint: ftp://h:21\\n | line 3: exporters.otlphttp.endpoint: 'ftp://h:21' must use http or https",
+        "grpc endpoint without port   | exporters:\\n  otlp:\\n    endpoint: backend\\n | line 3: exporters.otlp.endpoint: 'backend' must be host:port or a URL",
+        "bad signal endpoint          | exporters:\\n  otlphttp:\\n    endpoint: http://h:4318\\n    logs_endpoint: ftp://h/logs\\n | line 4: exporters.otlphttp.logs_endpoint: 'ftp://h/logs' must use http or https",
+        "json encoding                | exporters:\\n  otlphttp:\\n    endpoint: http://h:4318\\n    encoding: json\\n | line 4: exporters.otlphttp.encoding: 'json' is not supported",
+        "signal endpoint on grpc      | exporters:\\n  otlp:\\n    endpoint: h:4317\\n    traces_endpoint: http://h/t\\n | line 4: exporters.otlp.traces_endpoint: unknown key",
+        "zero timeout                 | exporters:\\n  otlp:\\n    endpoint: h:4317\\n    timeout: 0\\n | line 4: exporters.otlp.timeout: must be positive",
+        "unsupported client key       | exporters:\\n  otlp:\\n    endpoint: h:4317\\n    balancer_name: round_robin\\n | line 4: exporters.otlp.balancer_name: 'balancer_name' is not supported by otlp4j",
+        "exporter authenticator       | exporters:\\n  otlp:\\n    endpoint: h:4317\\n    auth:\\n      authenticator: oidc\\n | line 5: exporters.otlp.auth.authenticator: extension 'oidc' is not defined",
+        "bad verbosity                | exporters:\\n  debug:\\n    verbosity: loud\\n | line 3: exporters.debug.verbosity: unknown verbosity 'loud'",
+        "bad sampling                 | exporters:\\n  debug:\\n    sampling_thereafter: 0\\n | line 3: exporters.debug.sampling_thereafter: must be at least 1",
+        "bad file format              | exporters:\\n  file:\\n    path: out\\n    format: avro\\n | line 4: exporters.file.format: unknown format 'avro' (supported: json, proto)",
+        "negative max_days            | exporters:\\n  file:\\n    path: out\\n    rotation:\\n      max_days: -1\\n | line 5: exporters.file.rotation.max_days: must be at least 0",
+        "bad localtime                | exporters:\\n  file:\\n    path: out\\n    rotation:\\n      localtime: sometimes\\n | line 5: exporters.file.rotation.localtime: must be true or false",
+        "bad flush interval           | exporters:\\n  file:\\n    path: out\\n    flush_interval: often\\n | line 4: exporters.file.flush_interval: must be a duration",
+        "file compression             | exporters:\\n  file:\\n    path: out\\n    compression: zstd\\n | line 4: exporters.file.compression: 'compression' is not supported by otlp4j",
+        "hash action                  | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        action: hash\\n | line 5: processors.resource.attributes[0].action: 'hash' is not supported by otlp4j",
+        "from_attribute and value     | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        from_attribute: b\\n        value: c\\n        action: insert\\n | line 6: processors.resource.attributes[0].value: give value or from_attribute, not both",
+        "delete from_attribute        | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        from_attribute: b\\n        action: delete\\n | line 6: processors.resource.attributes[0].action: 'delete' does not take from_attribute",
+        "insert without value         | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        action: insert\\n | line 4: processors.resource.attributes[0].value: is required for insert",
+        "list value                   | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        value: [1, 2]\\n        action: update\\n | line 5: processors.resource.attributes[0].value: is required for update",
+        "unknown action               | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        value: b\\n        action: replace\\n | line 6: processors.resource.attributes[0].action: unknown action 'replace'"
+      })
   void everyBadValueIsAnErrorNamingItsKeyAndLine(String name, String head, String expected) {
     String yaml = withDefaults(head.replace("\\n", "\n"));
-    RelayConfigException e = catchThrowableOfType(RelayConfigException.class,
-        () -> RelayConfig.parse(yaml, v -> null, dir));
+    RelayConfigException e =
+        catchThrowableOfType(
+            RelayConfigException.class, () -> RelayConfig.parse(yaml, v -> null, dir));
     assertThat(e).as("no error for %s", name).isNotNull();
     assertThat(e.errors()).anySatisfy(error -> assertThat(error).startsWith(expected));
   }
 
-  /** Adds a receiver, an exporter and a pipeline where {@code head} has none, after it (lines unchanged). */
+  /**
+   * Adds a receiver, an exporter and a pipeline where {@code head} has none, after it (lines
+   * unchanged).
+   */
   private static String withDefaults(String head) {
     StringBuilder yaml = new StringBuilder(head);
     if (!head.contains("receivers:\n")) {
@@ -201,7 +265,8 @@ class RelayConfigCollectorKeysTest {
       yaml.append("exporters:\n  debug:\n");
     }
     if (!head.contains("service:\n")) {
-      yaml.append("service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n");
+      yaml.append(
+          "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n");
     }
     return yaml.toString();
   }
@@ -209,7 +274,8 @@ class RelayConfigCollectorKeysTest {
   @Test
   void tokensNeverAppearInErrors() throws Exception {
     Files.writeString(dir.resolve("token.txt"), "from-file-SECRET", StandardCharsets.UTF_8);
-    String yaml = """
+    String yaml =
+        """
         extensions:
           bearertokenauth:
             token: inline-SECRET
@@ -234,9 +300,11 @@ class RelayConfigCollectorKeysTest {
               receivers: [otlp]
               exporters: [otlp]
         """;
-    RelayConfigException e = catchThrowableOfType(RelayConfigException.class,
-        () -> RelayConfig.parse(yaml, v -> null, dir));
-    assertThat(e.errors()).hasSizeGreaterThanOrEqualTo(4)
+    RelayConfigException e =
+        catchThrowableOfType(
+            RelayConfigException.class, () -> RelayConfig.parse(yaml, v -> null, dir));
+    assertThat(e.errors())
+        .hasSizeGreaterThanOrEqualTo(4)
         .noneSatisfy(error -> assertThat(error).containsAnyOf("SECRET"));
     assertThat(e.getMessage()).doesNotContain("SECRET");
     assertThat(new Secret("s3cret")).hasToString("[redacted]");

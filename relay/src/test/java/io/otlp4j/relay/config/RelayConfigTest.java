@@ -36,23 +36,31 @@ class RelayConfigTest {
 
   @Test
   void collectorShapedGatewayConfigParsesWithEveryComponent() throws Exception {
-    RelayConfig config = RelayConfig.parse(resource("collector-gateway.yaml"),
-        Map.of("ENVIRONMENT", "prod", "API_KEY", "s3cret")::get, BASE);
+    RelayConfig config =
+        RelayConfig.parse(
+            resource("collector-gateway.yaml"),
+            Map.of("ENVIRONMENT", "prod", "API_KEY", "s3cret")::get,
+            BASE);
 
     assertThat(config.pipelineIds()).containsExactly("traces", "traces/backup", "metrics", "logs");
     assertThat(config.receivers().get("otlp").grpc()).isEqualTo(new HostPort("0.0.0.0", 4317));
     assertThat(config.receivers().get("otlp").http()).isEqualTo(new HostPort("0.0.0.0", 4318));
-    assertThat(config.receivers().get("otlp/internal").grpc()).isEqualTo(new HostPort("127.0.0.1", 4317));
+    assertThat(config.receivers().get("otlp/internal").grpc())
+        .isEqualTo(new HostPort("127.0.0.1", 4317));
     assertThat(config.receivers().get("otlp/internal").http()).isNull();
     assertThat(((BatchConfig) config.processors().get("batch")).settings())
-        .isEqualTo(new BatchSettings(8192, 10000, Duration.ofMillis(200), BatchSettings.DEFAULT_QUEUE_SIZE, true));
+        .isEqualTo(
+            new BatchSettings(
+                8192, 10000, Duration.ofMillis(200), BatchSettings.DEFAULT_QUEUE_SIZE, true));
     assertThat(((BatchConfig) config.processors().get("batch/small")).settings().sendBatchSize())
         .isEqualTo(BatchSettings.DEFAULT_SEND_BATCH_SIZE);
     assertThat(((BatchConfig) config.processors().get("batch/small")).settings().batching())
-        .as("no timeout: adaptive batching").isFalse();
+        .as("no timeout: adaptive batching")
+        .isFalse();
     assertThat(((MemoryLimiterConfig) config.processors().get("memory_limiter")).limitBytes())
         .isEqualTo(1024L * 1024 * 1024);
-    assertResourceProcessorRewrites(((ResourceConfig) config.processors().get("resource")).rewrite());
+    assertResourceProcessorRewrites(
+        ((ResourceConfig) config.processors().get("resource")).rewrite());
     OtlpExporterConfig otlp = (OtlpExporterConfig) config.exporters().get("otlp");
     assertThat(otlp.http()).isFalse();
     assertThat(otlp.endpoint()).isEqualTo("collector.example.com:4317");
@@ -69,29 +77,55 @@ class RelayConfigTest {
     assertThat(file.maxBytes()).isEqualTo(10L * 1024 * 1024);
     assertThat(file.maxBackups()).isEqualTo(3);
     assertThat(config.exporters().get("debug")).isInstanceOf(DebugExporterConfig.class);
-    assertThat(config.pipelines().get(0)).isEqualTo(new PipelineConfig("traces", Signal.TRACES,
-        java.util.List.of("otlp", "otlp/internal"), java.util.List.of("memory_limiter", "resource", "batch"),
-        java.util.List.of("otlp", "file")));
+    assertThat(config.pipelines().get(0))
+        .isEqualTo(
+            new PipelineConfig(
+                "traces",
+                Signal.TRACES,
+                java.util.List.of("otlp", "otlp/internal"),
+                java.util.List.of("memory_limiter", "resource", "batch"),
+                java.util.List.of("otlp", "file")));
     assertThat(config.adminEndpoint()).isEqualTo("127.0.0.1:8888");
   }
 
-  private static void assertResourceProcessorRewrites(io.otlp4j.wire.ResourceRewrite rewrite) throws Exception {
-    ExportTraceServiceRequest request = ExportTraceServiceRequest.newBuilder()
-        .addResourceSpans(ResourceSpans.newBuilder().setResource(Resource.newBuilder()
-            .addAttributes(KeyValue.newBuilder().setKey("secret").setValue(AnyValue.newBuilder().setStringValue("x")))
-            .addAttributes(KeyValue.newBuilder().setKey("service.name")
-                .setValue(AnyValue.newBuilder().setStringValue("svc")))))
-        .build();
+  private static void assertResourceProcessorRewrites(io.otlp4j.wire.ResourceRewrite rewrite)
+      throws Exception {
+    ExportTraceServiceRequest request =
+        ExportTraceServiceRequest.newBuilder()
+            .addResourceSpans(
+                ResourceSpans.newBuilder()
+                    .setResource(
+                        Resource.newBuilder()
+                            .addAttributes(
+                                KeyValue.newBuilder()
+                                    .setKey("secret")
+                                    .setValue(AnyValue.newBuilder().setStringValue("x")))
+                            .addAttributes(
+                                KeyValue.newBuilder()
+                                    .setKey("service.name")
+                                    .setValue(AnyValue.newBuilder().setStringValue("svc")))))
+            .build();
     ByteBuf in = Unpooled.wrappedBuffer(request.toByteArray());
     ByteBuf out = rewrite.apply(Signal.TRACES, in);
     try {
-      Resource resource = ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(out)).getResourceSpans(0)
-          .getResource();
-      assertThat(resource.getAttributesList()).containsExactlyInAnyOrder(
-          KeyValue.newBuilder().setKey("service.name").setValue(AnyValue.newBuilder().setStringValue("svc")).build(),
-          KeyValue.newBuilder().setKey("deployment.environment")
-              .setValue(AnyValue.newBuilder().setStringValue("prod")).build(),
-          KeyValue.newBuilder().setKey("replicas").setValue(AnyValue.newBuilder().setIntValue(3)).build());
+      Resource resource =
+          ExportTraceServiceRequest.parseFrom(ByteBufUtil.getBytes(out))
+              .getResourceSpans(0)
+              .getResource();
+      assertThat(resource.getAttributesList())
+          .containsExactlyInAnyOrder(
+              KeyValue.newBuilder()
+                  .setKey("service.name")
+                  .setValue(AnyValue.newBuilder().setStringValue("svc"))
+                  .build(),
+              KeyValue.newBuilder()
+                  .setKey("deployment.environment")
+                  .setValue(AnyValue.newBuilder().setStringValue("prod"))
+                  .build(),
+              KeyValue.newBuilder()
+                  .setKey("replicas")
+                  .setValue(AnyValue.newBuilder().setIntValue(3))
+                  .build());
     } finally {
       out.release();
       in.release();
@@ -99,15 +133,22 @@ class RelayConfigTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
-      "unknown exporter type        | exporters:\\n  kafka:\\n    brokers: [a]\\n                        | line 2: exporters.kafka: unknown exporter type 'kafka'",
-      "unknown key in a component   | exporters:\\n  debug:\\n    verbosty: basic\\n                     | line 3: exporters.debug.verbosty: unknown key 'verbosty'",
-      "unknown top-level key        | exporters:\\n  debug:\\nrecievers:\\n  otlp:\\n                     | line 3: recievers: unknown key 'recievers'",
-      "bad value                    | exporters:\\n  otlp:\\n    endpoint: x:1\\n    compression: lz4\\n    | line 4: exporters.otlp.compression: unknown compression 'lz4'",
-      "bad duration                 | processors:\\n  batch:\\n    timeout: soon\\nexporters:\\n  debug:\\n | line 3: processors.batch.timeout: must be a duration",
-      "unsupported resource action  | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        value: b\\n        action: extract\\nexporters:\\n  debug:\\n | line 6: processors.resource.attributes[0].action: 'extract' is not supported by otlp4j"})
-  void unknownComponentKeyOrValueIsAnErrorNamingItAndItsLine(String name, String head, String expected) {
-    String yaml = head.replace("\\n", "\n") + """
+  @CsvSource(
+      delimiter = '|',
+      quoteCharacter = '"',
+      value = {
+        "unknown exporter type        | exporters:\\n  kafka:\\n    brokers: [a]\\n                        | line 2: exporters.kafka: unknown exporter type 'kafka'",
+        "unknown key in a component   | exporters:\\n  debug:\\n    verbosty: basic\\n                     | line 3: exporters.debug.verbosty: unknown key 'verbosty'",
+        "unknown top-level key        | exporters:\\n  debug:\\nrecievers:\\n  otlp:\\n                     | line 3: recievers: unknown key 'recievers'",
+        "bad value                    | exporters:\\n  otlp:\\n    endpoint: x:1\\n    compression: lz4\\n    | line 4: exporters.otlp.compression: unknown compression 'lz4'",
+        "bad duration                 | processors:\\n  batch:\\n    timeout: soon\\nexporters:\\n  debug:\\n | line 3: processors.batch.timeout: must be a duration",
+        "unsupported resource action  | processors:\\n  resource:\\n    attributes:\\n      - key: a\\n        value: b\\n        action: extract\\nexporters:\\n  debug:\\n | line 6: processors.resource.attributes[0].action: 'extract' is not supported by otlp4j"
+      })
+  void unknownComponentKeyOrValueIsAnErrorNamingItAndItsLine(
+      String name, String head, String expected) {
+    String yaml =
+        head.replace("\\n", "\n")
+            + """
         service:
           pipelines:
             traces:
@@ -118,15 +159,17 @@ class RelayConfigTest {
             protocols:
               grpc:
         """;
-    RelayConfigException e = catchThrowableOfType(RelayConfigException.class,
-        () -> RelayConfig.parse(yaml, v -> null, BASE));
+    RelayConfigException e =
+        catchThrowableOfType(
+            RelayConfigException.class, () -> RelayConfig.parse(yaml, v -> null, BASE));
     assertThat(e).as("no error for %s", name).isNotNull();
     assertThat(e.errors()).anySatisfy(error -> assertThat(error).startsWith(expected));
   }
 
   @Test
   void pipelineNamingAnUndefinedComponentIsAnError() {
-    String yaml = """
+    String yaml =
+        """
         receivers:
           otlp:
             protocols:
@@ -143,23 +186,28 @@ class RelayConfigTest {
               receivers: [otlp]
               exporters: [debug]
         """;
-    RelayConfigException e = catchThrowableOfType(RelayConfigException.class,
-        () -> RelayConfig.parse(yaml, v -> null, BASE));
-    assertThat(e.errors()).containsExactly(
-        "line 11: service.pipelines.traces.processors: processor 'batch' is not defined",
-        "line 12: service.pipelines.traces.exporters: exporter 'otlp/missing' is not defined",
-        "line 13: service.pipelines.profiles: unknown signal 'profiles' (traces, metrics, logs)");
+    RelayConfigException e =
+        catchThrowableOfType(
+            RelayConfigException.class, () -> RelayConfig.parse(yaml, v -> null, BASE));
+    assertThat(e.errors())
+        .containsExactly(
+            "line 11: service.pipelines.traces.processors: processor 'batch' is not defined",
+            "line 12: service.pipelines.traces.exporters: exporter 'otlp/missing' is not defined",
+            "line 13: service.pipelines.profiles: unknown signal 'profiles' (traces, metrics, logs)");
   }
 
   @Test
   void malformedYamlNamesItsLine() {
     assertThatThrownBy(() -> RelayConfig.parse("receivers:\n  otlp: [\n", v -> null, BASE))
-        .isInstanceOf(RelayConfigException.class).hasMessageStartingWith("line ").hasMessageContaining("not valid YAML");
+        .isInstanceOf(RelayConfigException.class)
+        .hasMessageStartingWith("line ")
+        .hasMessageContaining("not valid YAML");
   }
 
   @Test
   void environmentVariablesAreSubstitutedWithDefaults() {
-    assertThat(ConfigNode.substitute("a-${env:X}-${Y}-${env:Z:-zed}", Map.of("X", "1", "Y", "2")::get))
+    assertThat(
+            ConfigNode.substitute("a-${env:X}-${Y}-${env:Z:-zed}", Map.of("X", "1", "Y", "2")::get))
         .isEqualTo("a-1-2-zed");
   }
 }

@@ -30,13 +30,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A durable pipeline's consumer loop: a batch that failed retryably is sent again, the same bytes; one
- * rejected for good is committed and counted, not sent again; batches follow send_batch_size and
- * send_batch_max_size; a restarted pipeline resumes after its checkpoint.
+ * A durable pipeline's consumer loop: a batch that failed retryably is sent again, the same bytes;
+ * one rejected for good is committed and counted, not sent again; batches follow send_batch_size
+ * and send_batch_max_size; a restarted pipeline resumes after its checkpoint.
  */
 class DurableExportLoopTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   /** Answers each export with the next scripted outcome (delivered once the script is used up). */
   private static final class ScriptedExporter implements RelayExporter {
@@ -68,8 +67,12 @@ class DurableExportLoopTest {
       List<String> names = new ArrayList<>();
       for (byte[] call : calls) {
         ExportTraceServiceRequest r = ExportTraceServiceRequest.parseFrom(call);
-        r.getResourceSpansList().forEach(rs -> rs.getScopeSpansList().stream().map(ScopeSpans::getSpansList)
-            .forEach(spans -> spans.forEach(s -> names.add(s.getName()))));
+        r.getResourceSpansList()
+            .forEach(
+                rs ->
+                    rs.getScopeSpansList().stream()
+                        .map(ScopeSpans::getSpansList)
+                        .forEach(spans -> spans.forEach(s -> names.add(s.getName()))));
       }
       return names;
     }
@@ -78,25 +81,36 @@ class DurableExportLoopTest {
   private final MetricsRegistry metrics = MetricsRegistry.create();
 
   private Pipeline pipeline(ScriptedExporter exporter) throws Exception {
-    DurableQueue queue = DurableQueue.builder(dir.resolve("traces")).consumers(exporter.id()).open();
-    return Pipeline.builder("traces", Signal.TRACES).ackMode(AckMode.DURABLE)
-        .memoryBudget(MemoryBudget.builder(1 << 20).build()).metrics(metrics)
+    DurableQueue queue =
+        DurableQueue.builder(dir.resolve("traces")).consumers(exporter.id()).open();
+    return Pipeline.builder("traces", Signal.TRACES)
+        .ackMode(AckMode.DURABLE)
+        .memoryBudget(MemoryBudget.builder(1 << 20).build())
+        .metrics(metrics)
         .batch(new BatchSettings(4, 4, Duration.ofMillis(10), 100, true))
         .exporter(exporter, new SendingQueueSettings(true, 1, 1, "file_storage"))
-        .durableBackoff(exporter, RetryPolicy.builder().initialDelay(Duration.ofMillis(5))
-            .maxDelay(Duration.ofMillis(10)).maxAttempts(Integer.MAX_VALUE).build())
+        .durableBackoff(
+            exporter,
+            RetryPolicy.builder()
+                .initialDelay(Duration.ofMillis(5))
+                .maxDelay(Duration.ofMillis(10))
+                .maxAttempts(Integer.MAX_VALUE)
+                .build())
         .durableQueue(queue, 1 << 30)
         .build();
   }
 
   private static Outcome send(Pipeline pipeline, String name, int spans) {
     ByteBuf buf = Unpooled.copiedBuffer(TestSpans.spans(name, spans, 10).toByteArray());
-    return pipeline.accept(Signal.TRACES, buf, OtlpWalker.create().walk(Signal.TRACES, buf)).toCompletableFuture()
+    return pipeline
+        .accept(Signal.TRACES, buf, OtlpWalker.create().walk(Signal.TRACES, buf))
+        .toCompletableFuture()
         .join();
   }
 
   @Test
-  void retryableFailureResendsTheSameBytesAndPermanentRejectionIsCommittedAndCounted() throws Exception {
+  void retryableFailureResendsTheSameBytesAndPermanentRejectionIsCommittedAndCounted()
+      throws Exception {
     ScriptedExporter exporter = new ScriptedExporter();
     exporter.script.add(Outcome.retryable("down"));
     exporter.script.add(Outcome.retryable("still down"));
@@ -108,8 +122,12 @@ class DurableExportLoopTest {
     assertThat(calls.get(2)).isEqualTo(calls.get(0));
 
     exporter.script.add(Outcome.permanent("rejected"));
-    MetricsRegistry.Counter failed = metrics.counter("otelcol_exporter_send_failed_spans",
-        "Number of spans in failed attempts to send to destination.", "exporter", "scripted");
+    MetricsRegistry.Counter failed =
+        metrics.counter(
+            "otelcol_exporter_send_failed_spans",
+            "Number of spans in failed attempts to send to destination.",
+            "exporter",
+            "scripted");
     assertThat(send(pipeline, "b", 3).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     await().atMost(Duration.ofSeconds(10)).until(() -> failed.get() == 3);
     assertThat(send(pipeline, "c", 1).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
@@ -142,8 +160,10 @@ class DurableExportLoopTest {
     assertThat(second.spanNames()).startsWith("r0-0", "r1-0", "r2-0", "r3-0", "r4-0");
     List<Integer> sizes = new ArrayList<>();
     for (byte[] call : second.calls) {
-      sizes.add(ExportTraceServiceRequest.parseFrom(call).getResourceSpansList().stream()
-          .mapToInt(rs -> rs.getScopeSpans(0).getSpansCount()).sum());
+      sizes.add(
+          ExportTraceServiceRequest.parseFrom(call).getResourceSpansList().stream()
+              .mapToInt(rs -> rs.getScopeSpans(0).getSpansCount())
+              .sum());
     }
     assertThat(sizes).containsExactly(4, 1, 4, 4, 1);
     assertThat(restarted.shutdown(Duration.ofSeconds(5)).join()).isTrue();

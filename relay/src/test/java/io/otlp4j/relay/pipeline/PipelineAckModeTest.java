@@ -63,17 +63,32 @@ class PipelineAckModeTest {
   private final MemoryBudget budget = MemoryBudget.builder(1 << 20).build();
 
   private Pipeline pipeline(AckMode mode, SendingQueueSettings queue, RelayExporter... exporters) {
-    return Pipeline.builder("traces", Signal.TRACES).ackMode(mode).memoryBudget(budget)
-        .exporters(List.of(exporters), queue).build();
+    return Pipeline.builder("traces", Signal.TRACES)
+        .ackMode(mode)
+        .memoryBudget(budget)
+        .exporters(List.of(exporters), queue)
+        .build();
   }
 
   private static CompletableFuture<Outcome> send(Pipeline pipeline) {
-    ExportTraceServiceRequest request = ExportTraceServiceRequest.newBuilder().addResourceSpans(
-        ResourceSpans.newBuilder().addScopeSpans(ScopeSpans.newBuilder().addSpans(Span.newBuilder().setName("s")
-            .setTraceId(com.google.protobuf.ByteString.copyFrom(new byte[16]))
-            .setSpanId(com.google.protobuf.ByteString.copyFrom(new byte[8]))))).build();
+    ExportTraceServiceRequest request =
+        ExportTraceServiceRequest.newBuilder()
+            .addResourceSpans(
+                ResourceSpans.newBuilder()
+                    .addScopeSpans(
+                        ScopeSpans.newBuilder()
+                            .addSpans(
+                                Span.newBuilder()
+                                    .setName("s")
+                                    .setTraceId(
+                                        com.google.protobuf.ByteString.copyFrom(new byte[16]))
+                                    .setSpanId(
+                                        com.google.protobuf.ByteString.copyFrom(new byte[8])))))
+            .build();
     ByteBuf buf = Unpooled.copiedBuffer(request.toByteArray());
-    return pipeline.accept(Signal.TRACES, buf, OtlpWalker.create().walk(Signal.TRACES, buf)).toCompletableFuture();
+    return pipeline
+        .accept(Signal.TRACES, buf, OtlpWalker.create().walk(Signal.TRACES, buf))
+        .toCompletableFuture();
   }
 
   @Test
@@ -82,7 +97,9 @@ class PipelineAckModeTest {
     HeldExporter b = new HeldExporter("b");
     Pipeline p = pipeline(AckMode.DELIVERED, SendingQueueSettings.DEFAULTS, a, b);
     CompletableFuture<Outcome> answer = send(p);
-    await().atMost(Duration.ofSeconds(5)).until(() -> a.pending.size() == 1 && b.pending.size() == 1);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> a.pending.size() == 1 && b.pending.size() == 1);
     // The receiver's reservation covers the request until it is answered: no second one.
     assertThat(budget.usedBytes()).isZero();
     a.completeAll(Outcome.accepted());
@@ -94,7 +111,9 @@ class PipelineAckModeTest {
     assertThat(outcome.message()).isEqualTo("upstream b unavailable");
 
     CompletableFuture<Outcome> second = send(p);
-    await().atMost(Duration.ofSeconds(5)).until(() -> a.pending.size() == 1 && b.pending.size() == 1);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> a.pending.size() == 1 && b.pending.size() == 1);
     a.completeAll(Outcome.permanent("a says no"));
     b.completeAll(Outcome.retryable("b is down"));
     assertThat(second.join().kind()).isEqualTo(Outcome.Kind.PERMANENT);
@@ -132,9 +151,13 @@ class PipelineAckModeTest {
   void deliveredFullQueueIsRetryableAndWaitsForTheOtherExporters() {
     HeldExporter a = new HeldExporter("a");
     HeldExporter b = new HeldExporter("b");
-    Pipeline p = Pipeline.builder("traces", Signal.TRACES).ackMode(AckMode.DELIVERED).memoryBudget(budget)
-        .exporter(a, new SendingQueueSettings(true, 1, 1, null))
-        .exporter(b, new SendingQueueSettings(true, 1, 100, null)).build();
+    Pipeline p =
+        Pipeline.builder("traces", Signal.TRACES)
+            .ackMode(AckMode.DELIVERED)
+            .memoryBudget(budget)
+            .exporter(a, new SendingQueueSettings(true, 1, 1, null))
+            .exporter(b, new SendingQueueSettings(true, 1, 100, null))
+            .build();
     CompletableFuture<Outcome> first = send(p); // in flight at a
     await().atMost(Duration.ofSeconds(5)).until(() -> a.pending.size() == 1);
     CompletableFuture<Outcome> second = send(p); // waits in a's queue of one
@@ -143,17 +166,23 @@ class PipelineAckModeTest {
     // b still holds the third request: its answer waits for b, then tells the client to retry.
     assertThat(third).isNotDone();
     b.completeAll(Outcome.accepted());
-    await().atMost(Duration.ofSeconds(5)).until(() -> {
-      b.completeAll(Outcome.accepted());
-      return third.isDone();
-    });
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () -> {
+              b.completeAll(Outcome.accepted());
+              return third.isDone();
+            });
     assertThat(third.join().kind()).isEqualTo(Outcome.Kind.RETRYABLE);
     assertThat(third.join().message()).contains("exporter a's queue is full");
-    await().atMost(Duration.ofSeconds(5)).until(() -> {
-      a.completeAll(Outcome.accepted());
-      b.completeAll(Outcome.accepted());
-      return first.isDone() && second.isDone();
-    });
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () -> {
+              a.completeAll(Outcome.accepted());
+              b.completeAll(Outcome.accepted());
+              return first.isDone() && second.isDone();
+            });
     assertThat(first.join().kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     assertThat(second.join().kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     p.shutdown(Duration.ofSeconds(1)).join();

@@ -25,7 +25,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
 
 class PipelineTest {
-  private static final BatchSettings UNBATCHED_QUEUE_OF_4 = BatchSettings.UNBATCHED.withQueueSize(4);
+  private static final BatchSettings UNBATCHED_QUEUE_OF_4 =
+      BatchSettings.UNBATCHED.withQueueSize(4);
 
   /** Records what it is sent (decoded with the official classes); completes when told to. */
   private static final class FakeExporter implements RelayExporter {
@@ -70,8 +71,11 @@ class PipelineTest {
     }
 
     long spans() {
-      return received.stream().flatMap(r -> r.getResourceSpansList().stream())
-          .flatMap(rs -> rs.getScopeSpansList().stream()).mapToLong(ScopeSpans::getSpansCount).sum();
+      return received.stream()
+          .flatMap(r -> r.getResourceSpansList().stream())
+          .flatMap(rs -> rs.getScopeSpansList().stream())
+          .mapToLong(ScopeSpans::getSpansCount)
+          .sum();
     }
 
     @Override
@@ -83,17 +87,26 @@ class PipelineTest {
   private static ExportTraceServiceRequest request(int spans) {
     ScopeSpans.Builder scope = ScopeSpans.newBuilder();
     for (int i = 0; i < spans; i++) {
-      scope.addSpans(Span.newBuilder().setName("s" + i).setTraceId(com.google.protobuf.ByteString.copyFrom(new byte[16]))
-          .setSpanId(com.google.protobuf.ByteString.copyFrom(new byte[] {0, 0, 0, 0, 0, 0, 0, (byte) (i + 1)})));
+      scope.addSpans(
+          Span.newBuilder()
+              .setName("s" + i)
+              .setTraceId(com.google.protobuf.ByteString.copyFrom(new byte[16]))
+              .setSpanId(
+                  com.google.protobuf.ByteString.copyFrom(
+                      new byte[] {0, 0, 0, 0, 0, 0, 0, (byte) (i + 1)})));
     }
-    return ExportTraceServiceRequest.newBuilder().addResourceSpans(ResourceSpans.newBuilder().addScopeSpans(scope))
+    return ExportTraceServiceRequest.newBuilder()
+        .addResourceSpans(ResourceSpans.newBuilder().addScopeSpans(scope))
         .build();
   }
 
-  private static Outcome send(Pipeline pipeline, ExportTraceServiceRequest request, List<ByteBuf> sent) {
+  private static Outcome send(
+      Pipeline pipeline, ExportTraceServiceRequest request, List<ByteBuf> sent) {
     ByteBuf buf = Unpooled.copiedBuffer(request.toByteArray());
     sent.add(buf);
-    return pipeline.accept(Signal.TRACES, buf, OtlpWalker.create().walk(Signal.TRACES, buf)).toCompletableFuture()
+    return pipeline
+        .accept(Signal.TRACES, buf, OtlpWalker.create().walk(Signal.TRACES, buf))
+        .toCompletableFuture()
         .join();
   }
 
@@ -103,8 +116,15 @@ class PipelineTest {
     FakeExporter slow = new FakeExporter("slow", true);
     MemoryBudget budget = MemoryBudget.builder(1 << 20).build();
     // Each exporter's own queue: the fast one drains at once, the slow one holds.
-    Pipeline fastPipeline = new Pipeline("traces", Signal.TRACES, budget, List.of(), List.of(fast, slow),
-        UNBATCHED_QUEUE_OF_4, MetricsRegistry.create());
+    Pipeline fastPipeline =
+        new Pipeline(
+            "traces",
+            Signal.TRACES,
+            budget,
+            List.of(),
+            List.of(fast, slow),
+            UNBATCHED_QUEUE_OF_4,
+            MetricsRegistry.create());
     List<ByteBuf> sent = new ArrayList<>();
     List<Outcome> outcomes = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
@@ -113,19 +133,24 @@ class PipelineTest {
       // Paced to the fast exporter, whose queue so never fills; the slow one's does.
       await().atMost(Duration.ofSeconds(5)).until(() -> fast.received.size() == expected);
     }
-    // The slow exporter holds a batch in flight plus a full queue: later requests are refused, retryably.
+    // The slow exporter holds a batch in flight plus a full queue: later requests are refused,
+    // retryably.
     assertThat(outcomes).anySatisfy(o -> assertThat(o.kind()).isEqualTo(Outcome.Kind.RETRYABLE));
     assertThat(outcomes.get(0).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     long accepted = outcomes.stream().filter(o -> o.kind() == Outcome.Kind.ACCEPTED).count();
-    // The fast exporter got every request (refused ones too: fan-out queues them where there is room).
+    // The fast exporter got every request (refused ones too: fan-out queues them where there is
+    // room).
     assertThat(fast.spans()).isEqualTo(80);
     assertThat(budget.usedBytes()).isPositive();
 
     slow.completeAll();
-    await().atMost(Duration.ofSeconds(5)).until(() -> {
-      slow.completeAll();
-      return slow.spans() >= accepted * 2 && budget.usedBytes() == 0;
-    });
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () -> {
+              slow.completeAll();
+              return slow.spans() >= accepted * 2 && budget.usedBytes() == 0;
+            });
     assertThat(fastPipeline.shutdown(Duration.ofSeconds(5)).join()).isTrue();
     slow.completeAll();
     assertThat(sent).allSatisfy(b -> assertThat(b.refCnt()).isZero());
@@ -136,8 +161,15 @@ class PipelineTest {
     FakeExporter exporter = new FakeExporter("held", true);
     ExportTraceServiceRequest big = request(50);
     MemoryBudget budget = MemoryBudget.builder(big.getSerializedSize() + 10).build();
-    Pipeline pipeline = new Pipeline("traces", Signal.TRACES, budget, List.of(), List.of(exporter),
-        UNBATCHED_QUEUE_OF_4, MetricsRegistry.create());
+    Pipeline pipeline =
+        new Pipeline(
+            "traces",
+            Signal.TRACES,
+            budget,
+            List.of(),
+            List.of(exporter),
+            UNBATCHED_QUEUE_OF_4,
+            MetricsRegistry.create());
     List<ByteBuf> sent = new ArrayList<>();
     assertThat(send(pipeline, big, sent).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     Outcome refused = send(pipeline, big, sent);
@@ -149,10 +181,13 @@ class PipelineTest {
     exporter.completeAll();
     await().atMost(Duration.ofSeconds(5)).until(() -> budget.usedBytes() == 0);
     assertThat(send(pipeline, big, sent).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
-    await().atMost(Duration.ofSeconds(5)).until(() -> {
-      exporter.completeAll();
-      return exporter.spans() == 100 && budget.usedBytes() == 0;
-    });
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () -> {
+              exporter.completeAll();
+              return exporter.spans() == 100 && budget.usedBytes() == 0;
+            });
     assertThat(pipeline.shutdown(Duration.ofSeconds(5)).join()).isTrue();
     assertThat(sent).allSatisfy(b -> assertThat(b.refCnt()).isZero());
   }
@@ -160,17 +195,32 @@ class PipelineTest {
   @Test
   void batchesAreMergedAndSplitAtSendBatchMaxSize() {
     FakeExporter exporter = new FakeExporter("file", false);
-    Pipeline pipeline = new Pipeline("traces", Signal.TRACES, MemoryBudget.builder(1 << 20).build(), List.of(),
-        List.of(exporter), new BatchSettings(10, 12, Duration.ofMillis(20), 100, true), MetricsRegistry.create());
+    Pipeline pipeline =
+        new Pipeline(
+            "traces",
+            Signal.TRACES,
+            MemoryBudget.builder(1 << 20).build(),
+            List.of(),
+            List.of(exporter),
+            new BatchSettings(10, 12, Duration.ofMillis(20), 100, true),
+            MetricsRegistry.create());
     List<ByteBuf> sent = new ArrayList<>();
     send(pipeline, request(4), sent);
     send(pipeline, request(4), sent);
     send(pipeline, request(30), sent);
     await().atMost(Duration.ofSeconds(5)).until(() -> exporter.spans() == 38);
     assertThat(pipeline.shutdown(Duration.ofSeconds(5)).join()).isTrue();
-    List<Integer> sizes = exporter.received.stream().map(r -> r.getResourceSpansList().stream()
-        .flatMap(rs -> rs.getScopeSpansList().stream()).mapToInt(ScopeSpans::getSpansCount).sum()).toList();
-    // 4 + 4 merged into one request; the 30 alone (over send_batch_size), cut into parts of at most 12.
+    List<Integer> sizes =
+        exporter.received.stream()
+            .map(
+                r ->
+                    r.getResourceSpansList().stream()
+                        .flatMap(rs -> rs.getScopeSpansList().stream())
+                        .mapToInt(ScopeSpans::getSpansCount)
+                        .sum())
+            .toList();
+    // 4 + 4 merged into one request; the 30 alone (over send_batch_size), cut into parts of at most
+    // 12.
     assertThat(sizes).containsExactly(8, 12, 12, 6);
     assertThat(sent).allSatisfy(b -> assertThat(b.refCnt()).isZero());
   }

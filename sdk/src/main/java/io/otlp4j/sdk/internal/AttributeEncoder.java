@@ -13,10 +13,12 @@ import java.util.function.BiConsumer;
 
 /**
  * The part of {@link TelemetryEncoder} every signal shares: the OTLP field numbers of the request
- * structure and of {@code KeyValue}/{@code AnyValue}, attributes and attribute values, and the scalar
- * fields (proto3 defaults skipped, as the SDK's marshalers do), all written into {@link #out}.
+ * structure and of {@code KeyValue}/{@code AnyValue}, attributes and attribute values, and the
+ * scalar fields (proto3 defaults skipped, as the SDK's marshalers do), all written into {@link
+ * #out}.
  *
  * <h2>Allocation</h2>
+ *
  * Walks attributes with itself as the {@link BiConsumer} so that no lambda is allocated; attribute
  * keys are copied from the UTF-8 bytes the API caches in each key; ids are decoded from hex into a
  * scratch array the encoder keeps. Its methods are final, so the subclasses' calls bind statically.
@@ -24,7 +26,8 @@ import java.util.function.BiConsumer;
  * <p>Not thread-safe (one encoder per thread, see {@link OtlpMarshaler}).
  */
 abstract class AttributeEncoder implements BiConsumer<AttributeKey<?>, Object> {
-  // ExportXServiceRequest.resource_x, ResourceX.{resource, scope_x, schema_url}, ScopeX.{scope, items, schema_url}
+  // ExportXServiceRequest.resource_x, ResourceX.{resource, scope_x, schema_url}, ScopeX.{scope,
+  // items, schema_url}
   static final int REQUEST_RESOURCE = 1;
   static final int RESOURCE_RESOURCE = 1;
   static final int RESOURCE_SCOPES = 2;
@@ -80,10 +83,10 @@ abstract class AttributeEncoder implements BiConsumer<AttributeKey<?>, Object> {
   }
 
   /**
-   * One attribute as a {@code KeyValue}: the callback of {@link Attributes#forEach}. A scalar value's
-   * {@code KeyValue} and {@code AnyValue} are sized up front and their headers written directly, so
-   * the writer has no nested lengths to close for them (the most common messages of a request);
-   * arrays and complex values are opened as nested messages.
+   * One attribute as a {@code KeyValue}: the callback of {@link Attributes#forEach}. A scalar
+   * value's {@code KeyValue} and {@code AnyValue} are sized up front and their headers written
+   * directly, so the writer has no nested lengths to close for them (the most common messages of a
+   * request); arrays and complex values are opened as nested messages.
    */
   @Override
   public final void accept(AttributeKey<?> key, Object value) {
@@ -164,7 +167,10 @@ abstract class AttributeEncoder implements BiConsumer<AttributeKey<?>, Object> {
     w.tag(ANY_STRING, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(utf8Length);
   }
 
-  /** The key field of a {@code KeyValue}: the API's cached UTF-8 bytes where it has them; none if empty. */
+  /**
+   * The key field of a {@code KeyValue}: the API's cached UTF-8 bytes where it has them; none if
+   * empty.
+   */
   final void key(String name, byte[] keyUtf8, int keyLength) {
     if (name.isEmpty()) {
       return;
@@ -277,24 +283,27 @@ abstract class AttributeEncoder implements BiConsumer<AttributeKey<?>, Object> {
     }
   }
 
-  // ================================================================ scalars (proto3 defaults skipped)
+  // ================================================================ scalars (proto3 defaults
+  // skipped)
 
   /**
-   * A message in {@code field} holding only {@code text} in its field {@code inner} (an AnyValue with a
-   * string, say), sized up front; one pass for ASCII text.
+   * A message in {@code field} holding only {@code text} in its field {@code inner} (an AnyValue
+   * with a string, say), sized up front; one pass for ASCII text.
    */
   final void stringInMessage(int field, int inner, String text) {
     ProtoWriter w = out;
     int mark = w.size();
     int n = text.length();
-    w.tag(field, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(1 + ProtoWriter.varintSize(n) + n);
+    w.tag(field, ProtoWriter.WIRETYPE_LENGTH_DELIMITED)
+        .rawVarint32(1 + ProtoWriter.varintSize(n) + n);
     w.tag(inner, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(n);
     if (w.rawAscii(text)) {
       return;
     }
     w.truncate(mark);
     int length = ProtoWriter.utf8Length(text);
-    w.tag(field, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(1 + ProtoWriter.varintSize(length) + length);
+    w.tag(field, ProtoWriter.WIRETYPE_LENGTH_DELIMITED)
+        .rawVarint32(1 + ProtoWriter.varintSize(length) + length);
     w.tag(inner, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(length).rawUtf8(text, length);
   }
 

@@ -26,8 +26,8 @@ import java.util.List;
 /**
  * The metrics part of {@link TelemetryEncoder}: one {@code Metric} and its data points (number,
  * histogram, exponential histogram, summary) and exemplars, field for field as the SDK's own
- * marshaler writes them. What it allocates is only the boxing the SDK's data types impose (histogram
- * counts and bounds are {@code List<Long>} and {@code List<Double>}).
+ * marshaler writes them. What it allocates is only the boxing the SDK's data types impose
+ * (histogram counts and bounds are {@code List<Long>} and {@code List<Double>}).
  *
  * <p>Not thread-safe (one encoder per thread, see {@link OtlpMarshaler}).
  */

@@ -11,25 +11,25 @@ import java.util.function.BiConsumer;
 
 /**
  * Encodes the SDK's telemetry data into OTLP {@code Export*ServiceRequest} protobuf bytes, straight
- * from {@link SpanData} / {@link MetricData} / {@link LogRecordData} with the wire module's
- * {@link ProtoWriter}: no protobuf-java, no intermediate marshaler tree, no separate size pass.
- * Measured by {@code io.otlp4j.bench.sdk.MarshalBenchmark} in the bench module.
+ * from {@link SpanData} / {@link MetricData} / {@link LogRecordData} with the wire module's {@link
+ * ProtoWriter}: no protobuf-java, no intermediate marshaler tree, no separate size pass. Measured
+ * by {@code io.otlp4j.bench.sdk.MarshalBenchmark} in the bench module.
  *
  * <p>The output parses (with the official opentelemetry-proto classes) to the message the SDK's own
  * OTLP marshalers write for the same data, with resources and scopes in first-seen order (the SDK
  * groups them by identity in a map without order). See {@link TelemetryEncoder} for the details.
  *
  * <p><b>Allocation:</b> each thread reuses one encoder (its writer array, grouping arrays and the
- * encoded headers of its last few resources and scopes); a writer that grew past
- * {@link #MAX_RETAINED_WRITER_BYTES} for one huge request is dropped afterwards, so an idle thread
- * holds at most that much. The only steady-state allocation is the output buffer.
+ * encoded headers of its last few resources and scopes); a writer that grew past {@link
+ * #MAX_RETAINED_WRITER_BYTES} for one huge request is dropped afterwards, so an idle thread holds
+ * at most that much. The only steady-state allocation is the output buffer.
  *
- * <p><b>Buffer ownership:</b> the {@code encode*(…, ByteBufAllocator)} methods return a new buffer that
- * the caller must release; the {@code encode*(…, ByteBuf)} methods append to a buffer that stays the
- * caller's.
+ * <p><b>Buffer ownership:</b> the {@code encode*(…, ByteBufAllocator)} methods return a new buffer
+ * that the caller must release; the {@code encode*(…, ByteBuf)} methods append to a buffer that
+ * stays the caller's.
  *
- * <p><b>Limits:</b> a request larger than 2 GiB, or values nested deeper than
- * {@link ProtoWriter#MAX_DEPTH}, fail with {@link IllegalStateException}; nothing is written to the
+ * <p><b>Limits:</b> a request larger than 2 GiB, or values nested deeper than {@link
+ * ProtoWriter#MAX_DEPTH}, fail with {@link IllegalStateException}; nothing is written to the
  * caller's buffer then.
  *
  * <p>Thread-safe.
@@ -38,7 +38,8 @@ public final class OtlpMarshaler {
   /** A per-thread writer larger than this after an encode is dropped instead of kept for reuse. */
   public static final int MAX_RETAINED_WRITER_BYTES = 4 * 1024 * 1024;
 
-  private static final ThreadLocal<TelemetryEncoder> ENCODER = ThreadLocal.withInitial(TelemetryEncoder::new);
+  private static final ThreadLocal<TelemetryEncoder> ENCODER =
+      ThreadLocal.withInitial(TelemetryEncoder::new);
 
   private OtlpMarshaler() {}
 
@@ -48,8 +49,8 @@ public final class OtlpMarshaler {
   }
 
   /**
-   * Appends an {@code ExportTraceServiceRequest} holding {@code spans} to {@code out} (which stays the
-   * caller's) and returns the number of bytes written.
+   * Appends an {@code ExportTraceServiceRequest} holding {@code spans} to {@code out} (which stays
+   * the caller's) and returns the number of bytes written.
    */
   public static int encodeSpans(Collection<SpanData> spans, ByteBuf out) {
     return append(TelemetryEncoder::writeSpans, spans, out);
@@ -61,8 +62,8 @@ public final class OtlpMarshaler {
   }
 
   /**
-   * Appends an {@code ExportMetricsServiceRequest} holding {@code metrics} to {@code out} (which stays
-   * the caller's) and returns the number of bytes written.
+   * Appends an {@code ExportMetricsServiceRequest} holding {@code metrics} to {@code out} (which
+   * stays the caller's) and returns the number of bytes written.
    */
   public static int encodeMetrics(Collection<MetricData> metrics, ByteBuf out) {
     return append(TelemetryEncoder::writeMetrics, metrics, out);
@@ -74,8 +75,8 @@ public final class OtlpMarshaler {
   }
 
   /**
-   * Appends an {@code ExportLogsServiceRequest} holding {@code logs} to {@code out} (which stays the
-   * caller's) and returns the number of bytes written.
+   * Appends an {@code ExportLogsServiceRequest} holding {@code logs} to {@code out} (which stays
+   * the caller's) and returns the number of bytes written.
    */
   public static int encodeLogs(Collection<LogRecordData> logs, ByteBuf out) {
     return append(TelemetryEncoder::writeLogs, logs, out);
@@ -91,7 +92,8 @@ public final class OtlpMarshaler {
   }
 
   /** Encodes {@code items} with this thread's encoder into a new buffer the caller must release. */
-  private static <T> ByteBuf newBuffer(BiConsumer<TelemetryEncoder, T> write, T items, ByteBufAllocator alloc) {
+  private static <T> ByteBuf newBuffer(
+      BiConsumer<TelemetryEncoder, T> write, T items, ByteBufAllocator alloc) {
     TelemetryEncoder encoder = acquire();
     try {
       write.accept(encoder, items);
@@ -101,7 +103,10 @@ public final class OtlpMarshaler {
     }
   }
 
-  /** Encodes {@code items} with this thread's encoder onto the end of {@code out}; returns the bytes written. */
+  /**
+   * Encodes {@code items} with this thread's encoder onto the end of {@code out}; returns the bytes
+   * written.
+   */
   private static <T> int append(BiConsumer<TelemetryEncoder, T> write, T items, ByteBuf out) {
     TelemetryEncoder encoder = acquire();
     try {
@@ -120,7 +125,9 @@ public final class OtlpMarshaler {
 
   private static void release(TelemetryEncoder encoder) {
     ProtoWriter w = encoder.out;
-    if (w.depth() != 0 || w.size() > MAX_RETAINED_WRITER_BYTES || w.array().length > MAX_RETAINED_WRITER_BYTES) {
+    if (w.depth() != 0
+        || w.size() > MAX_RETAINED_WRITER_BYTES
+        || w.array().length > MAX_RETAINED_WRITER_BYTES) {
       // Failed half-way (left messages open) or grew for one huge request: start afresh next time.
       ENCODER.remove();
     } else {

@@ -7,13 +7,14 @@ import java.util.IdentityHashMap;
 
 /**
  * Groups telemetry items by {@link Resource} and {@link InstrumentationScopeInfo}, both compared by
- * identity as the SDK's own marshalers do, and lists them resource by resource, scope by scope, each in
- * first-seen order, items in their original order within a scope.
+ * identity as the SDK's own marshalers do, and lists them resource by resource, scope by scope,
+ * each in first-seen order, items in their original order within a scope.
  *
- * <p>Allocation: the arrays are kept between batches ({@link #clear()} only forgets the references),
- * so a steady stream of batches of similar size allocates nothing here. The common case (every item
- * of a batch shares the resource and scope of the item before it) costs two reference comparisons
- * per item. Many distinct resources switch the lookup to an identity map so the cost stays linear.
+ * <p>Allocation: the arrays are kept between batches ({@link #clear()} only forgets the
+ * references), so a steady stream of batches of similar size allocates nothing here. The common
+ * case (every item of a batch shares the resource and scope of the item before it) costs two
+ * reference comparisons per item. Many distinct resources switch the lookup to an identity map so
+ * the cost stays linear.
  *
  * <p>Not thread-safe: one instance per encoder.
  */

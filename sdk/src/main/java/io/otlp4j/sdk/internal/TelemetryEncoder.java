@@ -23,15 +23,16 @@ import java.util.List;
 import java.util.function.BiConsumer;
 
 /**
- * Writes the SDK's {@link SpanData}, {@link MetricData} and {@link LogRecordData} as OTLP
- * {@code Export*ServiceRequest} messages into a {@link ProtoWriter}, field by field, straight from the
- * SDK objects: no intermediate marshaler tree and no separate size pass. Containers (resource, scope,
+ * Writes the SDK's {@link SpanData}, {@link MetricData} and {@link LogRecordData} as OTLP {@code
+ * Export*ServiceRequest} messages into a {@link ProtoWriter}, field by field, straight from the SDK
+ * objects: no intermediate marshaler tree and no separate size pass. Containers (resource, scope,
  * span, event, metric, point) are opened with {@link ProtoWriter#begin(int)} and the writer closes
  * their lengths in one compaction pass; the small leaf messages that are most of a request (scalar
- * attributes, span status, string log bodies) are sized as they are written, ASCII text in one pass,
- * so they leave nothing to close.
+ * attributes, span status, string log bodies) are sized as they are written, ASCII text in one
+ * pass, so they leave nothing to close.
  *
  * <h2>Equivalence with the SDK</h2>
+ *
  * Field for field what the SDK's own {@code *RequestMarshaler}s (opentelemetry-exporter-otlp-common
  * 1.68) write: the same fields skipped when they hold their default, the same always-written oneof
  * members and optional fields, resources and scopes grouped by identity, flags with the
@@ -39,12 +40,14 @@ import java.util.function.BiConsumer;
  * resources and scopes come in first-seen order here, where the SDK's identity map gives no order.
  *
  * <h2>Allocation</h2>
- * The encoder is reused (one per thread, see {@link OtlpMarshaler}); it keeps its writer, its grouping
- * arrays, the encoded bytes of the last few resources and scopes (immutable in the SDK, compared by
- * identity), and walks attributes with itself as the {@link BiConsumer} so that no lambda is
- * allocated. Attribute keys are copied from the UTF-8 bytes the API caches in each key. What is left is
- * the boxing the SDK's own data types impose (histogram counts and bounds are {@code List<Long>} and
- * {@code List<Double>}) and the W3C string of a non-empty trace state (cached for the last one seen).
+ *
+ * The encoder is reused (one per thread, see {@link OtlpMarshaler}); it keeps its writer, its
+ * grouping arrays, the encoded bytes of the last few resources and scopes (immutable in the SDK,
+ * compared by identity), and walks attributes with itself as the {@link BiConsumer} so that no
+ * lambda is allocated. Attribute keys are copied from the UTF-8 bytes the API caches in each key.
+ * What is left is the boxing the SDK's own data types impose (histogram counts and bounds are
+ * {@code List<Long>} and {@code List<Double>}) and the W3C string of a non-empty trace state
+ * (cached for the last one seen).
  *
  * <p>Not thread-safe.
  */
@@ -77,7 +80,10 @@ final class TelemetryEncoder extends MetricEncoder {
 
   // ================================================================ requests
 
-  /** Writes an {@code ExportTraceServiceRequest} holding {@code spans} after whatever the writer holds. */
+  /**
+   * Writes an {@code ExportTraceServiceRequest} holding {@code spans} after whatever the writer
+   * holds.
+   */
   void writeSpans(Collection<SpanData> spans) {
     ResourceScopeGroups g = groups;
     try {
@@ -90,7 +96,10 @@ final class TelemetryEncoder extends MetricEncoder {
     }
   }
 
-  /** Writes an {@code ExportMetricsServiceRequest} holding {@code metrics} after whatever the writer holds. */
+  /**
+   * Writes an {@code ExportMetricsServiceRequest} holding {@code metrics} after whatever the writer
+   * holds.
+   */
   void writeMetrics(Collection<MetricData> metrics) {
     ResourceScopeGroups g = groups;
     try {
@@ -103,7 +112,10 @@ final class TelemetryEncoder extends MetricEncoder {
     }
   }
 
-  /** Writes an {@code ExportLogsServiceRequest} holding {@code logs} after whatever the writer holds. */
+  /**
+   * Writes an {@code ExportLogsServiceRequest} holding {@code logs} after whatever the writer
+   * holds.
+   */
   void writeLogs(Collection<LogRecordData> logs) {
     ResourceScopeGroups g = groups;
     try {
@@ -121,9 +133,9 @@ final class TelemetryEncoder extends MetricEncoder {
   private static final int LOGS = 2;
 
   /**
-   * Writes the grouped items as {@code Resource*} / {@code Scope*} messages, one header per resource
-   * and per scope. {@code signal} picks the item writer with a switch rather than a callback, so the
-   * hot loop allocates nothing.
+   * Writes the grouped items as {@code Resource*} / {@code Scope*} messages, one header per
+   * resource and per scope. {@code signal} picks the item writer with a switch rather than a
+   * callback, so the hot loop allocates nothing.
    */
   private void writeGroups(int signal) {
     ResourceScopeGroups g = groups;
@@ -143,7 +155,8 @@ final class TelemetryEncoder extends MetricEncoder {
               writeSpan((SpanData) g.item(i));
               out.end();
             }
-            case METRICS -> writeMetric((MetricData) g.item(i)); // opens its own item: it skips unknown types
+            case METRICS ->
+                writeMetric((MetricData) g.item(i)); // opens its own item: it skips unknown types
             default -> {
               out.begin(SCOPE_ITEMS);
               writeLog((LogRecordData) g.item(i));
@@ -281,10 +294,16 @@ final class TelemetryEncoder extends MetricEncoder {
     String description = status.getDescription();
     int descriptionLength = description == null ? 0 : ProtoWriter.utf8Length(description);
     int code = statusCode(status.getStatusCode());
-    int statusLength = (descriptionLength == 0 ? 0 : 1 + ProtoWriter.varintSize(descriptionLength) + descriptionLength) + (code == 0 ? 0 : 2);
+    int statusLength =
+        (descriptionLength == 0
+                ? 0
+                : 1 + ProtoWriter.varintSize(descriptionLength) + descriptionLength)
+            + (code == 0 ? 0 : 2);
     w.tag(15, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(statusLength);
     if (descriptionLength != 0) {
-      w.tag(2, ProtoWriter.WIRETYPE_LENGTH_DELIMITED).rawVarint32(descriptionLength).rawUtf8(description, descriptionLength);
+      w.tag(2, ProtoWriter.WIRETYPE_LENGTH_DELIMITED)
+          .rawVarint32(descriptionLength)
+          .rawUtf8(description, descriptionLength);
     }
     if (code != 0) {
       w.uint32(3, code);

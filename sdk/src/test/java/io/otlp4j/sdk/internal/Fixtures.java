@@ -13,7 +13,9 @@ import io.opentelemetry.sdk.resources.Resource;
 import java.util.Arrays;
 import java.util.List;
 
-/** Hand-written values shared by the marshaling tests: the awkward strings, numbers and attributes. */
+/**
+ * Hand-written values shared by the marshaling tests: the awkward strings, numbers and attributes.
+ */
 final class Fixtures {
   private Fixtures() {}
 
@@ -37,11 +39,21 @@ final class Fixtures {
           "\uFFFF max bmp \uDBFF\uDFFF max supplementary");
 
   static final double[] AWKWARD_DOUBLES = {
-    0.0, -0.0, 1.5, -2.25, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY,
-    Double.MIN_VALUE, Double.MAX_VALUE, -Double.MAX_VALUE
+    0.0,
+    -0.0,
+    1.5,
+    -2.25,
+    Double.NaN,
+    Double.POSITIVE_INFINITY,
+    Double.NEGATIVE_INFINITY,
+    Double.MIN_VALUE,
+    Double.MAX_VALUE,
+    -Double.MAX_VALUE
   };
 
-  static final long[] AWKWARD_LONGS = {0, 1, -1, 127, 128, Long.MIN_VALUE, Long.MAX_VALUE, Integer.MIN_VALUE};
+  static final long[] AWKWARD_LONGS = {
+    0, 1, -1, 127, 128, Long.MIN_VALUE, Long.MAX_VALUE, Integer.MIN_VALUE
+  };
 
   static SpanContext spanContext(boolean sampled, boolean remote, TraceState state) {
     TraceFlags flags = sampled ? TraceFlags.getSampled() : TraceFlags.getDefault();
@@ -80,7 +92,10 @@ final class Fixtures {
     return b.build();
   }
 
-  /** An AnyValue of every kind, nested: arrays of maps of arrays, bytes, empty string and empty value. */
+  /**
+   * An AnyValue of every kind, nested: arrays of maps of arrays, bytes, empty string and empty
+   * value.
+   */
   static Value<?> complexValue() {
     return Value.of(
         KeyValue.of("s", Value.of("str")),
@@ -92,13 +107,18 @@ final class Fixtures {
         KeyValue.of("empty", Value.empty()),
         KeyValue.of(
             "array",
-            Value.of(Value.of(1L), Value.of("two"), Value.of(Value.of(KeyValue.of("deep", Value.of(3.5)))), Value.of(new Value<?>[0]))),
+            Value.of(
+                Value.of(1L),
+                Value.of("two"),
+                Value.of(Value.of(KeyValue.of("deep", Value.of(3.5)))),
+                Value.of(new Value<?>[0]))),
         KeyValue.of("map", Value.of(KeyValue.of("inner", Value.of("\uD83D\uDE00")))));
   }
 
   static Resource resource(String serviceName) {
     return Resource.create(
-        Attributes.of(AttributeKey.stringKey("service.name"), serviceName, AttributeKey.longKey("pid"), 42L),
+        Attributes.of(
+            AttributeKey.stringKey("service.name"), serviceName, AttributeKey.longKey("pid"), 42L),
         "https://opentelemetry.io/schemas/1.24.0");
   }
 

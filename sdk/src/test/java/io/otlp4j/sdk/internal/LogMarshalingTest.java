@@ -83,7 +83,8 @@ class LogMarshalingTest {
     }
     logs.add(log().setBodyValue(null).build());
     ExportLogsServiceRequest parsed = assertLogsMatch(logs);
-    List<io.opentelemetry.proto.logs.v1.LogRecord> records = parsed.getResourceLogs(0).getScopeLogs(0).getLogRecordsList();
+    List<io.opentelemetry.proto.logs.v1.LogRecord> records =
+        parsed.getResourceLogs(0).getScopeLogs(0).getLogRecordsList();
     assertThat(records.get(1).getBody().getValueCase()).isEqualTo(AnyValue.ValueCase.STRING_VALUE);
     assertThat(records.get(records.size() - 1).hasBody()).isFalse();
   }
@@ -103,14 +104,23 @@ class LogMarshalingTest {
                 .setObservedTimestamp(Instant.EPOCH)
                 .setSeverity(Severity.UNDEFINED_SEVERITY_NUMBER)
                 .build(),
-            log().setAttributes(Fixtures.everyAttributeType()).setTotalAttributeCount(100).build()));
+            log()
+                .setAttributes(Fixtures.everyAttributeType())
+                .setTotalAttributeCount(100)
+                .build()));
   }
 
   @Test
   void awkwardUnicodeAndHugeBodiesMatch() {
     List<LogRecordData> logs = new ArrayList<>();
     for (String s : Fixtures.AWKWARD_STRINGS) {
-      logs.add(log().setBody(s).setSeverityText(s).setEventName(s).setAttributes(Attributes.of(AttributeKey.stringKey(s), s)).build());
+      logs.add(
+          log()
+              .setBody(s)
+              .setSeverityText(s)
+              .setEventName(s)
+              .setAttributes(Attributes.of(AttributeKey.stringKey(s), s))
+              .build());
     }
     logs.add(log().setBody("\uD83D\uDE00".repeat(1 << 19)).build());
     assertLogsMatch(logs);
@@ -123,13 +133,24 @@ class LogMarshalingTest {
     SdkLoggerProvider provider =
         SdkLoggerProvider.builder()
             .setResource(Resource.getDefault().merge(RESOURCE))
-            .setLogLimits(() -> LogLimits.builder().setMaxNumberOfAttributes(3).setMaxAttributeValueLength(5).build())
+            .setLogLimits(
+                () ->
+                    LogLimits.builder()
+                        .setMaxNumberOfAttributes(3)
+                        .setMaxAttributeValueLength(5)
+                        .build())
             .addLogRecordProcessor(SimpleLogRecordProcessor.create(exporter))
             .build();
     try {
       Logger logger = provider.get("io.otlp4j.test");
-      Logger other = provider.loggerBuilder("other").setInstrumentationVersion("3").setSchemaUrl("https://example.com/s").build();
-      try (Scope ignored = Span.wrap(Fixtures.spanContext(true, false, TraceState.getDefault())).makeCurrent()) {
+      Logger other =
+          provider
+              .loggerBuilder("other")
+              .setInstrumentationVersion("3")
+              .setSchemaUrl("https://example.com/s")
+              .build();
+      try (Scope ignored =
+          Span.wrap(Fixtures.spanContext(true, false, TraceState.getDefault())).makeCurrent()) {
         for (int i = 0; i < 6; i++) {
           (i % 2 == 0 ? logger : other)
               .logRecordBuilder()

@@ -58,20 +58,26 @@ import org.junit.jupiter.params.provider.EnumSource;
 class MetricMarshalingTest {
   private static final Resource RESOURCE = Fixtures.resource("metrics");
   private static final InstrumentationScopeInfo SCOPE = Fixtures.scope("meter");
-  private static final Attributes POINT_ATTRIBUTES = Attributes.of(AttributeKey.stringKey("route"), "/a", AttributeKey.longKey("code"), 200L);
-  private static final SpanContext SAMPLED = Fixtures.spanContext(true, false, TraceState.getDefault());
+  private static final Attributes POINT_ATTRIBUTES =
+      Attributes.of(AttributeKey.stringKey("route"), "/a", AttributeKey.longKey("code"), 200L);
+  private static final SpanContext SAMPLED =
+      Fixtures.spanContext(true, false, TraceState.getDefault());
 
   static List<DoubleExemplarData> doubleExemplars() {
     return List.of(
-        ImmutableDoubleExemplarData.create(Attributes.of(AttributeKey.stringKey("filtered"), "yes"), 5L, SAMPLED, 1.5),
-        ImmutableDoubleExemplarData.create(Attributes.empty(), 0L, SpanContext.getInvalid(), Double.NaN),
+        ImmutableDoubleExemplarData.create(
+            Attributes.of(AttributeKey.stringKey("filtered"), "yes"), 5L, SAMPLED, 1.5),
+        ImmutableDoubleExemplarData.create(
+            Attributes.empty(), 0L, SpanContext.getInvalid(), Double.NaN),
         ImmutableDoubleExemplarData.create(Fixtures.everyAttributeType(), 7L, SAMPLED, -0.0));
   }
 
   static List<LongExemplarData> longExemplars() {
     return List.of(
-        ImmutableLongExemplarData.create(Attributes.of(AttributeKey.stringKey("filtered"), "yes"), 5L, SAMPLED, 0L),
-        ImmutableLongExemplarData.create(Attributes.empty(), 9L, SpanContext.getInvalid(), Long.MIN_VALUE));
+        ImmutableLongExemplarData.create(
+            Attributes.of(AttributeKey.stringKey("filtered"), "yes"), 5L, SAMPLED, 0L),
+        ImmutableLongExemplarData.create(
+            Attributes.empty(), 9L, SpanContext.getInvalid(), Long.MIN_VALUE));
   }
 
   static List<DoublePointData> doublePoints() {
@@ -101,9 +107,17 @@ class MetricMarshalingTest {
   void gaugesMatch() {
     assertMetricsMatch(
         List.of(
-            ImmutableMetricData.createDoubleGauge(RESOURCE, SCOPE, "g.double", "a gauge", "ms", ImmutableGaugeData.create(doublePoints())),
-            ImmutableMetricData.createLongGauge(RESOURCE, SCOPE, "g.long", "", "", ImmutableGaugeData.create(longPoints())),
-            ImmutableMetricData.createLongGauge(RESOURCE, SCOPE, "g.empty", "", "", ImmutableGaugeData.empty())));
+            ImmutableMetricData.createDoubleGauge(
+                RESOURCE,
+                SCOPE,
+                "g.double",
+                "a gauge",
+                "ms",
+                ImmutableGaugeData.create(doublePoints())),
+            ImmutableMetricData.createLongGauge(
+                RESOURCE, SCOPE, "g.long", "", "", ImmutableGaugeData.create(longPoints())),
+            ImmutableMetricData.createLongGauge(
+                RESOURCE, SCOPE, "g.empty", "", "", ImmutableGaugeData.empty())));
   }
 
   @ParameterizedTest
@@ -111,11 +125,41 @@ class MetricMarshalingTest {
   void sumsMatchForEveryTemporalityAndMonotonicity(AggregationTemporality temporality) {
     assertMetricsMatch(
         List.of(
-            ImmutableMetricData.createDoubleSum(RESOURCE, SCOPE, "s.double", "d", "1", ImmutableSumData.create(true, temporality, doublePoints())),
-            ImmutableMetricData.createDoubleSum(RESOURCE, SCOPE, "s.double.updown", "d", "1", ImmutableSumData.create(false, temporality, doublePoints())),
-            ImmutableMetricData.createLongSum(RESOURCE, SCOPE, "s.long", "d", "By", ImmutableSumData.create(true, temporality, longPoints())),
-            ImmutableMetricData.createLongSum(RESOURCE, SCOPE, "s.long.updown", "", "", ImmutableSumData.create(false, temporality, longPoints())),
-            ImmutableMetricData.createLongSum(RESOURCE, SCOPE, "s.empty", "", "", ImmutableSumData.create(false, temporality, List.of()))));
+            ImmutableMetricData.createDoubleSum(
+                RESOURCE,
+                SCOPE,
+                "s.double",
+                "d",
+                "1",
+                ImmutableSumData.create(true, temporality, doublePoints())),
+            ImmutableMetricData.createDoubleSum(
+                RESOURCE,
+                SCOPE,
+                "s.double.updown",
+                "d",
+                "1",
+                ImmutableSumData.create(false, temporality, doublePoints())),
+            ImmutableMetricData.createLongSum(
+                RESOURCE,
+                SCOPE,
+                "s.long",
+                "d",
+                "By",
+                ImmutableSumData.create(true, temporality, longPoints())),
+            ImmutableMetricData.createLongSum(
+                RESOURCE,
+                SCOPE,
+                "s.long.updown",
+                "",
+                "",
+                ImmutableSumData.create(false, temporality, longPoints())),
+            ImmutableMetricData.createLongSum(
+                RESOURCE,
+                SCOPE,
+                "s.empty",
+                "",
+                "",
+                ImmutableSumData.create(false, temporality, List.of()))));
   }
 
   @ParameterizedTest
@@ -123,14 +167,58 @@ class MetricMarshalingTest {
   void histogramsMatch(AggregationTemporality temporality) {
     List<HistogramPointData> points =
         List.of(
-            ImmutableHistogramPointData.create(1L, 2L, POINT_ATTRIBUTES, 12.5, true, -1.0, true, 10.0, List.of(0.0, 5.0, 10.0), List.of(1L, 0L, 3L, 2L), doubleExemplars()),
-            ImmutableHistogramPointData.create(1L, 2L, Attributes.empty(), 0.0, false, 0.0, false, 0.0, List.of(), List.of(0L)),
-            ImmutableHistogramPointData.create(0L, 0L, Attributes.empty(), Double.NaN, true, Double.NEGATIVE_INFINITY, true, Double.POSITIVE_INFINITY, List.of(-0.0), List.of(5L, 7L)),
-            ImmutableHistogramPointData.create(3L, 4L, Attributes.empty(), -0.0, true, 0.0, false, 0.0, List.of(1.0), List.of(0L, 0L)));
+            ImmutableHistogramPointData.create(
+                1L,
+                2L,
+                POINT_ATTRIBUTES,
+                12.5,
+                true,
+                -1.0,
+                true,
+                10.0,
+                List.of(0.0, 5.0, 10.0),
+                List.of(1L, 0L, 3L, 2L),
+                doubleExemplars()),
+            ImmutableHistogramPointData.create(
+                1L, 2L, Attributes.empty(), 0.0, false, 0.0, false, 0.0, List.of(), List.of(0L)),
+            ImmutableHistogramPointData.create(
+                0L,
+                0L,
+                Attributes.empty(),
+                Double.NaN,
+                true,
+                Double.NEGATIVE_INFINITY,
+                true,
+                Double.POSITIVE_INFINITY,
+                List.of(-0.0),
+                List.of(5L, 7L)),
+            ImmutableHistogramPointData.create(
+                3L,
+                4L,
+                Attributes.empty(),
+                -0.0,
+                true,
+                0.0,
+                false,
+                0.0,
+                List.of(1.0),
+                List.of(0L, 0L)));
     assertMetricsMatch(
         List.of(
-            ImmutableMetricData.createDoubleHistogram(RESOURCE, SCOPE, "h", "histogram", "s", ImmutableHistogramData.create(temporality, points)),
-            ImmutableMetricData.createDoubleHistogram(RESOURCE, SCOPE, "h.empty", "", "", ImmutableHistogramData.create(temporality, List.of()))));
+            ImmutableMetricData.createDoubleHistogram(
+                RESOURCE,
+                SCOPE,
+                "h",
+                "histogram",
+                "s",
+                ImmutableHistogramData.create(temporality, points)),
+            ImmutableMetricData.createDoubleHistogram(
+                RESOURCE,
+                SCOPE,
+                "h.empty",
+                "",
+                "",
+                ImmutableHistogramData.create(temporality, List.of()))));
   }
 
   @ParameterizedTest
@@ -139,35 +227,89 @@ class MetricMarshalingTest {
     List<ExponentialHistogramPointData> points =
         List.of(
             ImmutableExponentialHistogramPointData.create(
-                3, 20.5, 2L, true, 0.5, true, 9.0,
-                ImmutableExponentialHistogramBuckets.create(3, -4, List.of(1L, 0L, 300L, Long.MAX_VALUE)),
+                3,
+                20.5,
+                2L,
+                true,
+                0.5,
+                true,
+                9.0,
+                ImmutableExponentialHistogramBuckets.create(
+                    3, -4, List.of(1L, 0L, 300L, Long.MAX_VALUE)),
                 ImmutableExponentialHistogramBuckets.create(3, 7, List.of(2L)),
-                1L, 2L, POINT_ATTRIBUTES, doubleExemplars()),
+                1L,
+                2L,
+                POINT_ATTRIBUTES,
+                doubleExemplars()),
             ImmutableExponentialHistogramPointData.create(
-                0, 0.0, 0L, false, 0.0, false, 0.0,
+                0,
+                0.0,
+                0L,
+                false,
+                0.0,
+                false,
+                0.0,
                 ImmutableExponentialHistogramBuckets.create(0, 0, List.of()),
                 ImmutableExponentialHistogramBuckets.create(0, 0, List.of()),
-                0L, 0L, Attributes.empty(), List.of()),
+                0L,
+                0L,
+                Attributes.empty(),
+                List.of()),
             ImmutableExponentialHistogramPointData.create(
-                -10, Double.NaN, 0L, true, Double.NEGATIVE_INFINITY, true, -0.0,
-                ImmutableExponentialHistogramBuckets.create(-10, Integer.MIN_VALUE, DynamicPrimitiveLongList.of(4L, 0L, 1L)),
-                ImmutableExponentialHistogramBuckets.create(-10, Integer.MAX_VALUE, DynamicPrimitiveLongList.of()),
-                5L, 6L, Attributes.empty(), List.of()));
+                -10,
+                Double.NaN,
+                0L,
+                true,
+                Double.NEGATIVE_INFINITY,
+                true,
+                -0.0,
+                ImmutableExponentialHistogramBuckets.create(
+                    -10, Integer.MIN_VALUE, DynamicPrimitiveLongList.of(4L, 0L, 1L)),
+                ImmutableExponentialHistogramBuckets.create(
+                    -10, Integer.MAX_VALUE, DynamicPrimitiveLongList.of()),
+                5L,
+                6L,
+                Attributes.empty(),
+                List.of()));
     assertMetricsMatch(
-        List.of(ImmutableMetricData.createExponentialHistogram(RESOURCE, SCOPE, "eh", "exp", "s", ImmutableExponentialHistogramData.create(temporality, points))));
+        List.of(
+            ImmutableMetricData.createExponentialHistogram(
+                RESOURCE,
+                SCOPE,
+                "eh",
+                "exp",
+                "s",
+                ImmutableExponentialHistogramData.create(temporality, points))));
   }
 
   @Test
   void summariesMatch() {
     List<SummaryPointData> points =
         List.of(
-            ImmutableSummaryPointData.create(1L, 2L, POINT_ATTRIBUTES, 10L, 55.5,
-                List.of(ImmutableValueAtQuantile.create(0.0, -3.0), ImmutableValueAtQuantile.create(0.5, 4.0), ImmutableValueAtQuantile.create(1.0, Double.NaN))),
+            ImmutableSummaryPointData.create(
+                1L,
+                2L,
+                POINT_ATTRIBUTES,
+                10L,
+                55.5,
+                List.of(
+                    ImmutableValueAtQuantile.create(0.0, -3.0),
+                    ImmutableValueAtQuantile.create(0.5, 4.0),
+                    ImmutableValueAtQuantile.create(1.0, Double.NaN))),
             ImmutableSummaryPointData.create(0L, 0L, Attributes.empty(), 0L, 0.0, List.of()),
-            ImmutableSummaryPointData.create(0L, 0L, Attributes.empty(), 0L, -0.0, List.of(ImmutableValueAtQuantile.create(-0.0, 0.0))),
-            ImmutableSummaryPointData.create(3L, 4L, Attributes.empty(), 1L, Double.POSITIVE_INFINITY, List.of()));
+            ImmutableSummaryPointData.create(
+                0L,
+                0L,
+                Attributes.empty(),
+                0L,
+                -0.0,
+                List.of(ImmutableValueAtQuantile.create(-0.0, 0.0))),
+            ImmutableSummaryPointData.create(
+                3L, 4L, Attributes.empty(), 1L, Double.POSITIVE_INFINITY, List.of()));
     assertMetricsMatch(
-        List.of(ImmutableMetricData.createDoubleSummary(RESOURCE, SCOPE, "sum", "summary", "ms", ImmutableSummaryData.create(points))));
+        List.of(
+            ImmutableMetricData.createDoubleSummary(
+                RESOURCE, SCOPE, "sum", "summary", "ms", ImmutableSummaryData.create(points))));
   }
 
   @Test
@@ -179,8 +321,13 @@ class MetricMarshalingTest {
           ImmutableMetricData.createLongGauge(
               metrics.size() % 2 == 0 ? RESOURCE : other,
               metrics.size() % 3 == 0 ? SCOPE : InstrumentationScopeInfo.create(s),
-              s, s, s,
-              ImmutableGaugeData.create(List.of(ImmutableLongPointData.create(1L, 2L, Attributes.of(AttributeKey.stringKey(s), s), 1L)))));
+              s,
+              s,
+              s,
+              ImmutableGaugeData.create(
+                  List.of(
+                      ImmutableLongPointData.create(
+                          1L, 2L, Attributes.of(AttributeKey.stringKey(s), s), 1L)))));
     }
     assertMetricsMatch(metrics);
     assertThat(OtlpMarshaler.countDataPoints(metrics)).isEqualTo(metrics.size());
@@ -190,19 +337,37 @@ class MetricMarshalingTest {
   @SuppressWarnings("try") // the scope only makes a span current
   void metricsFromARealMeterProviderMatch() {
     InMemoryMetricReader cumulative = InMemoryMetricReader.create();
-    InMemoryMetricReader delta = InMemoryMetricReader.builder().setAggregationTemporalitySelector(t -> AggregationTemporality.DELTA).setMemoryMode(MemoryMode.REUSABLE_DATA).build();
+    InMemoryMetricReader delta =
+        InMemoryMetricReader.builder()
+            .setAggregationTemporalitySelector(t -> AggregationTemporality.DELTA)
+            .setMemoryMode(MemoryMode.REUSABLE_DATA)
+            .build();
     SdkMeterProvider provider =
         SdkMeterProvider.builder()
             .setResource(Resource.getDefault().merge(RESOURCE))
             .setExemplarFilter(ExemplarFilter.alwaysOn())
-            .registerView(InstrumentSelector.builder().setName("latency.exp").build(), View.builder().setAggregation(Aggregation.base2ExponentialBucketHistogram()).build())
+            .registerView(
+                InstrumentSelector.builder().setName("latency.exp").build(),
+                View.builder()
+                    .setAggregation(Aggregation.base2ExponentialBucketHistogram())
+                    .build())
             .registerMetricReader(cumulative)
             .registerMetricReader(delta)
             .build();
     try {
       Meter meter = provider.get("io.otlp4j.test");
-      Meter other = provider.meterBuilder("other").setInstrumentationVersion("2.0").setSchemaUrl("https://example.com/s").build();
-      LongCounter counter = meter.counterBuilder("requests").setDescription("requests served").setUnit("{request}").build();
+      Meter other =
+          provider
+              .meterBuilder("other")
+              .setInstrumentationVersion("2.0")
+              .setSchemaUrl("https://example.com/s")
+              .build();
+      LongCounter counter =
+          meter
+              .counterBuilder("requests")
+              .setDescription("requests served")
+              .setUnit("{request}")
+              .build();
       DoubleHistogram latency = meter.histogramBuilder("latency").setUnit("ms").build();
       DoubleHistogram exponential = other.histogramBuilder("latency.exp").build();
       meter.upDownCounterBuilder("inflight").build().add(-3, POINT_ATTRIBUTES);

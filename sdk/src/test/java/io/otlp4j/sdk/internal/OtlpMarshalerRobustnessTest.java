@@ -8,8 +8,8 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.opentelemetry.api.common.Value;
 import io.opentelemetry.sdk.logs.data.LogRecordData;
-import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.testing.logs.TestLogRecordData;
+import io.opentelemetry.sdk.trace.data.SpanData;
 import io.otlp4j.wire.ProtoWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,7 +43,8 @@ class OtlpMarshalerRobustnessTest {
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining(String.valueOf(ProtoWriter.MAX_DEPTH));
       assertThat(out.readableBytes()).as("nothing appended by the failed encode").isEqualTo(1);
-      assertThatThrownBy(() -> OtlpMarshaler.encodeLogs(List.of(tooDeep), PooledByteBufAllocator.DEFAULT))
+      assertThatThrownBy(
+              () -> OtlpMarshaler.encodeLogs(List.of(tooDeep), PooledByteBufAllocator.DEFAULT))
           .isInstanceOf(IllegalStateException.class);
 
       out.clear();
@@ -74,7 +75,8 @@ class OtlpMarshalerRobustnessTest {
             CompletableFuture.runAsync(
                 () -> {
                   for (int i = 0; i < 200; i++) {
-                    assertThat(SdkReference.oursSpans(batches.get(index))).isEqualTo(expected.get(index));
+                    assertThat(SdkReference.oursSpans(batches.get(index)))
+                        .isEqualTo(expected.get(index));
                   }
                 },
                 pool));
@@ -89,12 +91,20 @@ class OtlpMarshalerRobustnessTest {
   void countDataPointsCountsEveryPointOfEveryMetric() {
     RandomTelemetry random = new RandomTelemetry(3);
     var metrics = random.metrics(20);
-    long expected = SdkReference.normalize(SdkReference.assertMetricsMatch(metrics)).getResourceMetricsList().stream()
-        .flatMap(r -> r.getScopeMetricsList().stream())
-        .flatMap(s -> s.getMetricsList().stream())
-        .mapToLong(m -> m.getGauge().getDataPointsCount() + m.getSum().getDataPointsCount() + m.getHistogram().getDataPointsCount()
-            + m.getExponentialHistogram().getDataPointsCount() + m.getSummary().getDataPointsCount())
-        .sum();
+    long expected =
+        SdkReference.normalize(SdkReference.assertMetricsMatch(metrics))
+            .getResourceMetricsList()
+            .stream()
+            .flatMap(r -> r.getScopeMetricsList().stream())
+            .flatMap(s -> s.getMetricsList().stream())
+            .mapToLong(
+                m ->
+                    m.getGauge().getDataPointsCount()
+                        + m.getSum().getDataPointsCount()
+                        + m.getHistogram().getDataPointsCount()
+                        + m.getExponentialHistogram().getDataPointsCount()
+                        + m.getSummary().getDataPointsCount())
+            .sum();
     assertThat(OtlpMarshaler.countDataPoints(metrics)).isEqualTo(expected);
   }
 }

@@ -70,7 +70,8 @@ final class RandomTelemetry {
   RandomTelemetry(long seed) {
     random = new SplittableRandom(seed);
     for (int i = 0; i < 3; i++) {
-      resources.add(Resource.create(attributes(0, false), i == 0 ? null : "https://example.com/r" + i));
+      resources.add(
+          Resource.create(attributes(0, false), i == 0 ? null : "https://example.com/r" + i));
       scopes.add(
           InstrumentationScopeInfo.builder(string())
               .setVersion(random.nextBoolean() ? null : string())
@@ -82,7 +83,8 @@ final class RandomTelemetry {
     scopes.add(InstrumentationScopeInfo.empty());
     traceStates.add(TraceState.getDefault());
     traceStates.add(TraceState.builder().put("a", "1").build());
-    traceStates.add(TraceState.builder().put("congo", "t61rcWkgMzE").put("rojo", "00f067aa0ba902b7").build());
+    traceStates.add(
+        TraceState.builder().put("congo", "t61rcWkgMzE").put("rojo", "00f067aa0ba902b7").build());
   }
 
   // ---------------------------------------------------------------- spans
@@ -122,7 +124,9 @@ final class RandomTelemetry {
         .setTotalRecordedEvents(events.size() + random.nextInt(3))
         .setLinks(links)
         .setTotalRecordedLinks(links.size() + random.nextInt(3))
-        .setStatus(StatusData.create(CODES[random.nextInt(CODES.length)], random.nextBoolean() ? "" : string()))
+        .setStatus(
+            StatusData.create(
+                CODES[random.nextInt(CODES.length)], random.nextBoolean() ? "" : string()))
         .setHasEnded(true)
         .build();
   }
@@ -147,28 +151,61 @@ final class RandomTelemetry {
     int points = random.nextInt(4);
     switch (random.nextInt(7)) {
       case 0:
-        return ImmutableMetricData.createDoubleGauge(resource, scope, name, description, unit, ImmutableGaugeData.create(doublePoints(points)));
+        return ImmutableMetricData.createDoubleGauge(
+            resource,
+            scope,
+            name,
+            description,
+            unit,
+            ImmutableGaugeData.create(doublePoints(points)));
       case 1:
-        return ImmutableMetricData.createLongGauge(resource, scope, name, description, unit, ImmutableGaugeData.create(longPoints(points)));
+        return ImmutableMetricData.createLongGauge(
+            resource,
+            scope,
+            name,
+            description,
+            unit,
+            ImmutableGaugeData.create(longPoints(points)));
       case 2:
         return ImmutableMetricData.createDoubleSum(
-            resource, scope, name, description, unit, ImmutableSumData.create(random.nextBoolean(), temporality, doublePoints(points)));
+            resource,
+            scope,
+            name,
+            description,
+            unit,
+            ImmutableSumData.create(random.nextBoolean(), temporality, doublePoints(points)));
       case 3:
         return ImmutableMetricData.createLongSum(
-            resource, scope, name, description, unit, ImmutableSumData.create(random.nextBoolean(), temporality, longPoints(points)));
+            resource,
+            scope,
+            name,
+            description,
+            unit,
+            ImmutableSumData.create(random.nextBoolean(), temporality, longPoints(points)));
       case 4:
         List<HistogramPointData> histogram = new ArrayList<>();
         for (int i = 0; i < points; i++) {
           histogram.add(histogramPoint());
         }
-        return ImmutableMetricData.createDoubleHistogram(resource, scope, name, description, unit, ImmutableHistogramData.create(temporality, histogram));
+        return ImmutableMetricData.createDoubleHistogram(
+            resource,
+            scope,
+            name,
+            description,
+            unit,
+            ImmutableHistogramData.create(temporality, histogram));
       case 5:
         List<ExponentialHistogramPointData> exponential = new ArrayList<>();
         for (int i = 0; i < points; i++) {
           exponential.add(exponentialPoint());
         }
         return ImmutableMetricData.createExponentialHistogram(
-            resource, scope, name, description, unit, ImmutableExponentialHistogramData.create(temporality, exponential));
+            resource,
+            scope,
+            name,
+            description,
+            unit,
+            ImmutableExponentialHistogramData.create(temporality, exponential));
       default:
         List<SummaryPointData> summary = new ArrayList<>();
         for (int i = 0; i < points; i++) {
@@ -176,16 +213,26 @@ final class RandomTelemetry {
           for (int q = random.nextInt(4); q > 0; q--) {
             quantiles.add(ImmutableValueAtQuantile.create(awkwardDouble(), awkwardDouble()));
           }
-          summary.add(ImmutableSummaryPointData.create(timestamp(), timestamp(), attributes(0), random.nextLong(), awkwardDouble(), quantiles));
+          summary.add(
+              ImmutableSummaryPointData.create(
+                  timestamp(),
+                  timestamp(),
+                  attributes(0),
+                  random.nextLong(),
+                  awkwardDouble(),
+                  quantiles));
         }
-        return ImmutableMetricData.createDoubleSummary(resource, scope, name, description, unit, ImmutableSummaryData.create(summary));
+        return ImmutableMetricData.createDoubleSummary(
+            resource, scope, name, description, unit, ImmutableSummaryData.create(summary));
     }
   }
 
   private List<DoublePointData> doublePoints(int n) {
     List<DoublePointData> points = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      points.add(ImmutableDoublePointData.create(timestamp(), timestamp(), attributes(0), awkwardDouble(), doubleExemplars()));
+      points.add(
+          ImmutableDoublePointData.create(
+              timestamp(), timestamp(), attributes(0), awkwardDouble(), doubleExemplars()));
     }
     return points;
   }
@@ -195,9 +242,13 @@ final class RandomTelemetry {
     for (int i = 0; i < n; i++) {
       List<LongExemplarData> exemplars = new ArrayList<>();
       for (int e = random.nextInt(3); e > 0; e--) {
-        exemplars.add(ImmutableLongExemplarData.create(attributes(0), timestamp(), exemplarContext(), awkwardLong()));
+        exemplars.add(
+            ImmutableLongExemplarData.create(
+                attributes(0), timestamp(), exemplarContext(), awkwardLong()));
       }
-      points.add(ImmutableLongPointData.create(timestamp(), timestamp(), attributes(0), awkwardLong(), exemplars));
+      points.add(
+          ImmutableLongPointData.create(
+              timestamp(), timestamp(), attributes(0), awkwardLong(), exemplars));
     }
     return points;
   }
@@ -205,7 +256,9 @@ final class RandomTelemetry {
   private List<DoubleExemplarData> doubleExemplars() {
     List<DoubleExemplarData> exemplars = new ArrayList<>();
     for (int e = random.nextInt(3); e > 0; e--) {
-      exemplars.add(ImmutableDoubleExemplarData.create(attributes(0), timestamp(), exemplarContext(), awkwardDouble()));
+      exemplars.add(
+          ImmutableDoubleExemplarData.create(
+              attributes(0), timestamp(), exemplarContext(), awkwardDouble()));
     }
     return exemplars;
   }
@@ -223,17 +276,35 @@ final class RandomTelemetry {
       counts.add((long) random.nextInt(1000));
     }
     return ImmutableHistogramPointData.create(
-        timestamp(), timestamp(), attributes(0), awkwardDouble(),
-        random.nextBoolean(), awkwardDouble(), random.nextBoolean(), awkwardDouble(),
-        boundaries, counts, doubleExemplars());
+        timestamp(),
+        timestamp(),
+        attributes(0),
+        awkwardDouble(),
+        random.nextBoolean(),
+        awkwardDouble(),
+        random.nextBoolean(),
+        awkwardDouble(),
+        boundaries,
+        counts,
+        doubleExemplars());
   }
 
   private ExponentialHistogramPointData exponentialPoint() {
     int scale = random.nextInt(-10, 21);
     return ImmutableExponentialHistogramPointData.create(
-        scale, awkwardDouble(), random.nextLong(0, Long.MAX_VALUE), random.nextBoolean(), awkwardDouble(),
-        random.nextBoolean(), awkwardDouble(), buckets(scale), buckets(scale), timestamp(), timestamp(),
-        attributes(0), doubleExemplars());
+        scale,
+        awkwardDouble(),
+        random.nextLong(0, Long.MAX_VALUE),
+        random.nextBoolean(),
+        awkwardDouble(),
+        random.nextBoolean(),
+        awkwardDouble(),
+        buckets(scale),
+        buckets(scale),
+        timestamp(),
+        timestamp(),
+        attributes(0),
+        doubleExemplars());
   }
 
   private ExponentialHistogramBuckets buckets(int scale) {
@@ -439,11 +510,17 @@ final class RandomTelemetry {
 
   long timestamp() {
     int kind = random.nextInt(4);
-    return kind == 0 ? 0 : kind == 1 ? random.nextLong() : 1_700_000_000_000_000_000L + random.nextInt(1_000_000_000);
+    return kind == 0
+        ? 0
+        : kind == 1
+            ? random.nextLong()
+            : 1_700_000_000_000_000_000L + random.nextInt(1_000_000_000);
   }
 
   long awkwardLong() {
-    return random.nextBoolean() ? Fixtures.AWKWARD_LONGS[random.nextInt(Fixtures.AWKWARD_LONGS.length)] : random.nextLong();
+    return random.nextBoolean()
+        ? Fixtures.AWKWARD_LONGS[random.nextInt(Fixtures.AWKWARD_LONGS.length)]
+        : random.nextLong();
   }
 
   double awkwardDouble() {

@@ -43,7 +43,8 @@ class RandomizedMarshalingTest {
       try {
         check.accept((int) seed);
       } catch (AssertionError | RuntimeException e) {
-        throw new AssertionError("seed " + seed + " (rerun with -Dotlp4j.marshal.seed=" + seed + ")", e);
+        throw new AssertionError(
+            "seed " + seed + " (rerun with -Dotlp4j.marshal.seed=" + seed + ")", e);
       }
     }
   }

@@ -40,11 +40,12 @@ import java.util.List;
  * {@link OtlpMarshaler} writes for the same data.
  *
  * <p>The SDK groups resources and scopes in an identity map, which gives them no defined order, so
- * both sides are compared with their resource and scope lists sorted by their encoded bytes; the order
- * of spans, metrics and log records inside a scope is compared as it is.
+ * both sides are compared with their resource and scope lists sorted by their encoded bytes; the
+ * order of spans, metrics and log records inside a scope is compared as it is.
  */
 final class SdkReference {
-  private static final Comparator<ByteString> BYTES = ByteString.unsignedLexicographicalComparator();
+  private static final Comparator<ByteString> BYTES =
+      ByteString.unsignedLexicographicalComparator();
 
   private SdkReference() {}
 
@@ -54,7 +55,8 @@ final class SdkReference {
   static ExportTraceServiceRequest assertSpansMatch(Collection<SpanData> spans) {
     byte[] ours = oursSpans(spans);
     ExportTraceServiceRequest parsed = parse(ours, ExportTraceServiceRequest::parseFrom);
-    ExportTraceServiceRequest sdk = parse(write(TraceRequestMarshaler.create(spans)), ExportTraceServiceRequest::parseFrom);
+    ExportTraceServiceRequest sdk =
+        parse(write(TraceRequestMarshaler.create(spans)), ExportTraceServiceRequest::parseFrom);
     LowAllocationTraceRequestMarshaler low = new LowAllocationTraceRequestMarshaler();
     low.initialize(spans);
     ExportTraceServiceRequest sdkLow = parse(write(low), ExportTraceServiceRequest::parseFrom);
@@ -90,7 +92,9 @@ final class SdkReference {
   static ExportMetricsServiceRequest assertMetricsMatch(Collection<MetricData> metrics) {
     byte[] ours = oursMetrics(metrics);
     ExportMetricsServiceRequest parsed = parse(ours, ExportMetricsServiceRequest::parseFrom);
-    ExportMetricsServiceRequest sdk = parse(write(MetricsRequestMarshaler.create(metrics)), ExportMetricsServiceRequest::parseFrom);
+    ExportMetricsServiceRequest sdk =
+        parse(
+            write(MetricsRequestMarshaler.create(metrics)), ExportMetricsServiceRequest::parseFrom);
     LowAllocationMetricsRequestMarshaler low = new LowAllocationMetricsRequestMarshaler();
     low.initialize(metrics);
     ExportMetricsServiceRequest sdkLow = parse(write(low), ExportMetricsServiceRequest::parseFrom);
@@ -126,7 +130,8 @@ final class SdkReference {
   static ExportLogsServiceRequest assertLogsMatch(Collection<LogRecordData> logs) {
     byte[] ours = oursLogs(logs);
     ExportLogsServiceRequest parsed = parse(ours, ExportLogsServiceRequest::parseFrom);
-    ExportLogsServiceRequest sdk = parse(write(LogsRequestMarshaler.create(logs)), ExportLogsServiceRequest::parseFrom);
+    ExportLogsServiceRequest sdk =
+        parse(write(LogsRequestMarshaler.create(logs)), ExportLogsServiceRequest::parseFrom);
     LowAllocationLogsRequestMarshaler low = new LowAllocationLogsRequestMarshaler();
     low.initialize(logs);
     ExportLogsServiceRequest sdkLow = parse(write(low), ExportLogsServiceRequest::parseFrom);

@@ -82,16 +82,22 @@ class SpanMarshalingTest {
   @Test
   void parentIsRemoteBitsFollowTheParentContext() {
     SpanContext remoteParent =
-        SpanContext.createFromRemoteParent(TRACE_ID, PARENT_SPAN_ID, TraceFlags.getSampled(), TraceState.getDefault());
-    SpanContext localParent = SpanContext.create(TRACE_ID, PARENT_SPAN_ID, TraceFlags.getDefault(), TraceState.getDefault());
+        SpanContext.createFromRemoteParent(
+            TRACE_ID, PARENT_SPAN_ID, TraceFlags.getSampled(), TraceState.getDefault());
+    SpanContext localParent =
+        SpanContext.create(
+            TRACE_ID, PARENT_SPAN_ID, TraceFlags.getDefault(), TraceState.getDefault());
     ExportTraceServiceRequest parsed =
         assertSpansMatch(
             List.of(
                 span().build(),
                 span().setParentSpanContext(remoteParent).build(),
                 span().setParentSpanContext(localParent).build(),
-                span().setSpanContext(Fixtures.spanContext(false, false, TraceState.getDefault())).build()));
-    List<io.opentelemetry.proto.trace.v1.Span> spans = parsed.getResourceSpans(0).getScopeSpans(0).getSpansList();
+                span()
+                    .setSpanContext(Fixtures.spanContext(false, false, TraceState.getDefault()))
+                    .build()));
+    List<io.opentelemetry.proto.trace.v1.Span> spans =
+        parsed.getResourceSpans(0).getScopeSpans(0).getSpansList();
     assertThat(spans.get(0).getFlags()).isEqualTo(0x101);
     assertThat(spans.get(1).getFlags()).isEqualTo(0x301);
     assertThat(spans.get(2).getFlags()).isEqualTo(0x101);
@@ -103,8 +109,11 @@ class SpanMarshalingTest {
   @Test
   void eventsLinksTraceStateAndDroppedCountsMatch() {
     SpanContext remoteLink =
-        SpanContext.createFromRemoteParent(TRACE_ID, PARENT_SPAN_ID, TraceFlags.getSampled(), Fixtures.traceState());
-    SpanContext localLink = SpanContext.create(TRACE_ID, PARENT_SPAN_ID, TraceFlags.getDefault(), TraceState.getDefault());
+        SpanContext.createFromRemoteParent(
+            TRACE_ID, PARENT_SPAN_ID, TraceFlags.getSampled(), Fixtures.traceState());
+    SpanContext localLink =
+        SpanContext.create(
+            TRACE_ID, PARENT_SPAN_ID, TraceFlags.getDefault(), TraceState.getDefault());
     SpanData span =
         span()
             .setSpanContext(Fixtures.spanContext(true, false, Fixtures.traceState()))
@@ -119,12 +128,14 @@ class SpanMarshalingTest {
             .setLinks(
                 List.of(
                     LinkData.create(remoteLink),
-                    LinkData.create(localLink, Attributes.of(AttributeKey.booleanKey("b"), true), 3),
+                    LinkData.create(
+                        localLink, Attributes.of(AttributeKey.booleanKey("b"), true), 3),
                     LinkData.create(SpanContext.getInvalid())))
             .setTotalRecordedLinks(7)
             .build();
     ExportTraceServiceRequest parsed = assertSpansMatch(List.of(span));
-    io.opentelemetry.proto.trace.v1.Span proto = parsed.getResourceSpans(0).getScopeSpans(0).getSpans(0);
+    io.opentelemetry.proto.trace.v1.Span proto =
+        parsed.getResourceSpans(0).getScopeSpans(0).getSpans(0);
     assertThat(proto.getDroppedAttributesCount()).isEqualTo(4);
     assertThat(proto.getDroppedEventsCount()).isEqualTo(7);
     assertThat(proto.getDroppedLinksCount()).isEqualTo(4);
@@ -149,11 +160,13 @@ class SpanMarshalingTest {
       spans.add(
           span()
               .setName(s)
-              .setAttributes(Attributes.of(AttributeKey.stringKey(s), s, AttributeKey.stringKey("v"), s))
+              .setAttributes(
+                  Attributes.of(AttributeKey.stringKey(s), s, AttributeKey.stringKey("v"), s))
               .setStatus(StatusData.create(StatusCode.ERROR, s))
               .setEvents(List.of(EventData.create(5L, s, Attributes.empty())))
               .setTotalRecordedEvents(1)
-              .setInstrumentationScopeInfo(InstrumentationScopeInfo.builder(s).setVersion(s).build())
+              .setInstrumentationScopeInfo(
+                  InstrumentationScopeInfo.builder(s).setVersion(s).build())
               .build());
     }
     assertSpansMatch(spans);
@@ -185,7 +198,10 @@ class SpanMarshalingTest {
                 .setStartEpochNanos(0)
                 .setEndEpochNanos(0)
                 .build(),
-            span().setResource(Resource.create(Attributes.empty())).setInstrumentationScopeInfo(InstrumentationScopeInfo.empty()).build()));
+            span()
+                .setResource(Resource.create(Attributes.empty()))
+                .setInstrumentationScopeInfo(InstrumentationScopeInfo.empty())
+                .build()));
   }
 
   @Test
@@ -193,12 +209,21 @@ class SpanMarshalingTest {
     Resource withEntities =
         EntityUtil.createResource(
             List.of(
-                Entity.builder("service", Attributes.of(AttributeKey.stringKey("service.name"), "checkout"))
-                    .setDescription(Attributes.of(AttributeKey.stringKey("service.version"), "1.0", AttributeKey.longKey("service.pid"), 7L))
+                Entity.builder(
+                        "service",
+                        Attributes.of(AttributeKey.stringKey("service.name"), "checkout"))
+                    .setDescription(
+                        Attributes.of(
+                            AttributeKey.stringKey("service.version"),
+                            "1.0",
+                            AttributeKey.longKey("service.pid"),
+                            7L))
                     .setSchemaUrl("https://opentelemetry.io/schemas/1.26.0")
                     .build(),
-                Entity.builder("host", Attributes.of(AttributeKey.stringKey("host.id"), "h-1")).build()));
-    ExportTraceServiceRequest parsed = assertSpansMatch(List.of(span().setResource(withEntities).build()));
+                Entity.builder("host", Attributes.of(AttributeKey.stringKey("host.id"), "h-1"))
+                    .build()));
+    ExportTraceServiceRequest parsed =
+        assertSpansMatch(List.of(span().setResource(withEntities).build()));
     assertThat(parsed.getResourceSpans(0).getResource().getEntityRefsCount()).isEqualTo(2);
   }
 
@@ -238,7 +263,10 @@ class SpanMarshalingTest {
   void equalButDistinctResourcesAreSeparateGroupsAsInTheSdk() {
     // The SDK groups by identity; equal copies each get their own ResourceSpans.
     ExportTraceServiceRequest parsed =
-        assertSpansMatch(List.of(span().setResource(Fixtures.resource("same")).build(), span().setResource(Fixtures.resource("same")).build()));
+        assertSpansMatch(
+            List.of(
+                span().setResource(Fixtures.resource("same")).build(),
+                span().setResource(Fixtures.resource("same")).build()));
     assertThat(parsed.getResourceSpansCount()).isEqualTo(2);
   }
 
@@ -284,25 +312,37 @@ class SpanMarshalingTest {
     SdkTracerProvider provider =
         SdkTracerProvider.builder()
             .setResource(Resource.getDefault().merge(Fixtures.resource("real")))
-            .setSpanLimits(SpanLimits.builder().setMaxNumberOfAttributes(4).setMaxNumberOfEvents(2).setMaxNumberOfLinks(1).build())
+            .setSpanLimits(
+                SpanLimits.builder()
+                    .setMaxNumberOfAttributes(4)
+                    .setMaxNumberOfEvents(2)
+                    .setMaxNumberOfLinks(1)
+                    .build())
             .addSpanProcessor(SimpleSpanProcessor.create(exporter))
             .build();
     try {
       Tracer tracer = provider.get("io.otlp4j.test", "0.1");
-      Tracer other = provider.tracerBuilder("other").setSchemaUrl("https://example.com/schema").build();
+      Tracer other =
+          provider.tracerBuilder("other").setSchemaUrl("https://example.com/schema").build();
       Span parent = tracer.spanBuilder("parent").setSpanKind(SpanKind.SERVER).startSpan();
       for (int i = 0; i < 5; i++) {
         Span child =
             (i % 2 == 0 ? tracer : other)
                 .spanBuilder("child " + i)
                 .setParent(Context.current().with(parent))
-                .addLink(parent.getSpanContext(), Attributes.of(AttributeKey.longKey("i"), (long) i))
-                .addLink(SpanContext.createFromRemoteParent(TRACE_ID, PARENT_SPAN_ID, TraceFlags.getSampled(), Fixtures.traceState()))
+                .addLink(
+                    parent.getSpanContext(), Attributes.of(AttributeKey.longKey("i"), (long) i))
+                .addLink(
+                    SpanContext.createFromRemoteParent(
+                        TRACE_ID, PARENT_SPAN_ID, TraceFlags.getSampled(), Fixtures.traceState()))
                 .startSpan();
         for (int a = 0; a < 6; a++) {
           child.setAttribute("attr." + a, a);
         }
-        child.addEvent("ev1").addEvent("ev2", Attributes.of(AttributeKey.stringKey("x"), "y")).addEvent("ev3");
+        child
+            .addEvent("ev1")
+            .addEvent("ev2", Attributes.of(AttributeKey.stringKey("x"), "y"))
+            .addEvent("ev3");
         child.recordException(new IllegalStateException("boom " + i));
         if (i == 3) {
           child.setStatus(StatusCode.ERROR, "failed");
@@ -314,7 +354,13 @@ class SpanMarshalingTest {
               .spanBuilder("remote child")
               .setParent(
                   Context.root()
-                      .with(Span.wrap(SpanContext.createFromRemoteParent(TRACE_ID, PARENT_SPAN_ID, TraceFlags.getSampled(), Fixtures.traceState()))))
+                      .with(
+                          Span.wrap(
+                              SpanContext.createFromRemoteParent(
+                                  TRACE_ID,
+                                  PARENT_SPAN_ID,
+                                  TraceFlags.getSampled(),
+                                  Fixtures.traceState()))))
               .startSpan();
       remoteChild.end();
       parent.setStatus(StatusCode.OK).end();

@@ -3,21 +3,24 @@ package io.otlp4j.wire.testing;
 import java.lang.management.ManagementFactory;
 
 /**
- * Measures the bytes of heap the current thread allocates while it runs an action, for assertions of
- * the form "decoding this input allocated no more than a small multiple of its size".
+ * Measures the bytes of heap the current thread allocates while it runs an action, for assertions
+ * of the form "decoding this input allocated no more than a small multiple of its size".
  *
  * <p>It reads HotSpot's per-thread allocation counter ({@code
  * com.sun.management.ThreadMXBean#getCurrentThreadAllocatedBytes}), which counts every TLAB and
- * outside-TLAB allocation of the thread, so it sees allocations freed again before the action returns.
- * Allocations by other threads (and off-heap memory: direct buffers' contents, native codec memory) are
- * not counted. The reading itself costs a few dozen bytes; {@link #allocatedBytes(Action)} subtracts
- * that overhead as measured once, so the result is accurate to well under a kilobyte.
+ * outside-TLAB allocation of the thread, so it sees allocations freed again before the action
+ * returns. Allocations by other threads (and off-heap memory: direct buffers' contents, native
+ * codec memory) are not counted. The reading itself costs a few dozen bytes; {@link
+ * #allocatedBytes(Action)} subtracts that overhead as measured once, so the result is accurate to
+ * well under a kilobyte.
  *
  * <p>Thread-safe: every method measures the calling thread only.
  */
 public final class AllocationMeter {
 
-  /** An action to measure; it may throw anything, which {@link #allocatedBytes(Action)} rethrows. */
+  /**
+   * An action to measure; it may throw anything, which {@link #allocatedBytes(Action)} rethrows.
+   */
   @FunctionalInterface
   public interface Action {
     void run() throws Exception;
@@ -55,12 +58,19 @@ public final class AllocationMeter {
 
   private AllocationMeter() {}
 
-  /** Whether the JVM can measure per-thread allocation (HotSpot can); every other method throws if not. */
+  /**
+   * Whether the JVM can measure per-thread allocation (HotSpot can); every other method throws if
+   * not.
+   */
   public static boolean isSupported() {
-    return THREADS != null && THREADS.isThreadAllocatedMemorySupported() && THREADS.isThreadAllocatedMemoryEnabled();
+    return THREADS != null
+        && THREADS.isThreadAllocatedMemorySupported()
+        && THREADS.isThreadAllocatedMemoryEnabled();
   }
 
-  /** The bytes the current thread has allocated since it started: take two readings and subtract. */
+  /**
+   * The bytes the current thread has allocated since it started: take two readings and subtract.
+   */
   public static long threadAllocatedBytes() {
     if (!isSupported()) {
       throw new UnsupportedOperationException("this JVM does not measure per-thread allocation");
@@ -71,16 +81,21 @@ public final class AllocationMeter {
   /**
    * The bytes of heap the current thread allocates while it runs {@code action}.
    *
-   * <p>Whatever {@code action} throws is rethrown as it is (sneakily, so callers need not declare it).
+   * <p>Whatever {@code action} throws is rethrown as it is (sneakily, so callers need not declare
+   * it).
    */
   public static long allocatedBytes(Action action) {
-    return measure(() -> {
-      action.run();
-      return null;
-    }).bytes();
+    return measure(
+            () -> {
+              action.run();
+              return null;
+            })
+        .bytes();
   }
 
-  /** Runs {@code action} and returns its value together with the bytes the current thread allocated. */
+  /**
+   * Runs {@code action} and returns its value together with the bytes the current thread allocated.
+   */
   public static <T> Measured<T> measure(ValueAction<T> action) {
     long before = threadAllocatedBytes();
     T value;
@@ -104,7 +119,8 @@ public final class AllocationMeter {
       java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
       if (bean instanceof com.sun.management.ThreadMXBean) {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) bean;
-        if (threads.isThreadAllocatedMemorySupported() && !threads.isThreadAllocatedMemoryEnabled()) {
+        if (threads.isThreadAllocatedMemorySupported()
+            && !threads.isThreadAllocatedMemoryEnabled()) {
           threads.setThreadAllocatedMemoryEnabled(true);
         }
         return threads;

@@ -19,7 +19,7 @@ class AllocationMeterTest {
 
   @Test
   void anActionThatAllocatesNothingMeasuresNearZero() {
-    long bytes = AllocationMeter.allocatedBytes(() -> { });
+    long bytes = AllocationMeter.allocatedBytes(() -> {});
     assertThat(bytes).isLessThan(1024);
   }
 
@@ -32,8 +32,13 @@ class AllocationMeterTest {
 
   @Test
   void anExceptionFromTheActionPropagatesUnchanged() {
-    assertThatThrownBy(() -> AllocationMeter.allocatedBytes(() -> {
-      throw new IOException("boom");
-    })).isInstanceOf(IOException.class).hasMessage("boom");
+    assertThatThrownBy(
+            () ->
+                AllocationMeter.allocatedBytes(
+                    () -> {
+                      throw new IOException("boom");
+                    }))
+        .isInstanceOf(IOException.class)
+        .hasMessage("boom");
   }
 }

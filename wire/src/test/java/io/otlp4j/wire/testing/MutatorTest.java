@@ -33,9 +33,9 @@ class MutatorTest {
   }
 
   /**
-   * protobuf-java's own parser names each kind of damage; seeing all of them proves the mutator produces
-   * lying lengths, over-long varints, bad wire types, field zero, truncation and nesting too deep, as well
-   * as inputs that still parse.
+   * protobuf-java's own parser names each kind of damage; seeing all of them proves the mutator
+   * produces lying lengths, over-long varints, bad wire types, field zero, truncation and nesting
+   * too deep, as well as inputs that still parse.
    */
   @Test
   void mutationsProduceEveryKindOfProtobufDamageAndSomeStillValidInputs() {
@@ -59,8 +59,14 @@ class MutatorTest {
     }
     assertThat(changed).isGreaterThan(4900);
     assertThat(parsed).isBetween(200, 4800);
-    assertThat(reasons).contains("truncated", "negative size", "malformed varint", "invalid tag", "invalid wire type",
-        "recursion limit");
+    assertThat(reasons)
+        .contains(
+            "truncated",
+            "negative size",
+            "malformed varint",
+            "invalid tag",
+            "invalid wire type",
+            "recursion limit");
   }
 
   private static String reason(String message) {
@@ -88,20 +94,35 @@ class MutatorTest {
   @ParameterizedTest
   @EnumSource(Signal.class)
   void deeplyNestedAnyValueIsAValidRequestWithTheRequestedDepth(Signal signal) throws Exception {
-    byte[] bytes = Mutator.deeplyNestedAnyValue(signal, 40); // 80 messages deep: within protobuf's limit
+    byte[] bytes =
+        Mutator.deeplyNestedAnyValue(signal, 40); // 80 messages deep: within protobuf's limit
     KeyValue attribute;
     switch (signal) {
       case TRACES:
-        attribute = ExportTraceServiceRequest.parseFrom(bytes).getResourceSpans(0).getScopeSpans(0).getSpans(0)
-            .getAttributes(0);
+        attribute =
+            ExportTraceServiceRequest.parseFrom(bytes)
+                .getResourceSpans(0)
+                .getScopeSpans(0)
+                .getSpans(0)
+                .getAttributes(0);
         break;
       case METRICS:
-        attribute = ExportMetricsServiceRequest.parseFrom(bytes).getResourceMetrics(0).getScopeMetrics(0)
-            .getMetrics(0).getGauge().getDataPoints(0).getAttributes(0);
+        attribute =
+            ExportMetricsServiceRequest.parseFrom(bytes)
+                .getResourceMetrics(0)
+                .getScopeMetrics(0)
+                .getMetrics(0)
+                .getGauge()
+                .getDataPoints(0)
+                .getAttributes(0);
         break;
       default:
-        attribute = ExportLogsServiceRequest.parseFrom(bytes).getResourceLogs(0).getScopeLogs(0)
-            .getLogRecords(0).getAttributes(0);
+        attribute =
+            ExportLogsServiceRequest.parseFrom(bytes)
+                .getResourceLogs(0)
+                .getScopeLogs(0)
+                .getLogRecords(0)
+                .getAttributes(0);
         break;
     }
     assertThat(attribute.getKey()).isEqualTo("deep");
@@ -128,8 +149,8 @@ class MutatorTest {
   }
 
   /**
-   * Descends, without recursion, into the largest length-delimited field of each level, checking that
-   * every field's length fits its enclosing message; returns the number of levels descended.
+   * Descends, without recursion, into the largest length-delimited field of each level, checking
+   * that every field's length fits its enclosing message; returns the number of levels descended.
    */
   private static int walkLengths(byte[] bytes, int start, int end) throws Exception {
     int depth = 0;

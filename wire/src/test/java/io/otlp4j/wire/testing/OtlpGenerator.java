@@ -41,28 +41,31 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * A seeded random generator of official opentelemetry-proto export requests that, over a few hundred
- * messages, sets every field of every message type reachable from the three request types, every
- * oneof case (and the unset case), and every enum value; {@code OtlpGeneratorCoverageTest} proves it.
+ * A seeded random generator of official opentelemetry-proto export requests that, over a few
+ * hundred messages, sets every field of every message type reachable from the three request types,
+ * every oneof case (and the unset case), and every enum value; {@code OtlpGeneratorCoverageTest}
+ * proves it.
  *
  * <h2>What comes out</h2>
- * Small requests by default (0–3 resources, 0–3 scopes each, 0–5 items each, attributes nested up to
- * {@link #MAX_ANY_VALUE_DEPTH} levels) with edge values mixed in: empty strings, non-ASCII and 4-byte
- * UTF-8, JSON-hostile characters, NaN / ±Infinity / -0.0, negative and extreme integers, unsigned 64-bit
- * times and 32-bit counts at their maximum, unrecognised enum numbers, absent resources and scopes,
- * empty AnyValues, arrays and kvlists, and (rarely) the profiles-only {@code key_strindex} and
- * {@code string_value_strindex} fields, which receivers of other signals must tolerate. Trace ids are
- * 16 bytes and span ids 8 bytes, or absent. Only well-formed UTF-8 is generated (no unpaired surrogates),
- * so every message survives a protobuf and an OTLP/JSON round trip unchanged.
  *
- * <p>With {@link #withUnknownFields(boolean) unknown fields} enabled, random unknown fields (varint,
- * fixed32, fixed64 and length-delimited, numbered 1000 and above) are attached to requests, {@code
- * Resource*}, {@code Scope*}, resources, scopes, items, events, links, data points, exemplars, key-values
- * and AnyValues. {@link #withoutUnknownFields(Message)} strips them again, for comparisons after a JSON
- * round trip.
+ * Small requests by default (0–3 resources, 0–3 scopes each, 0–5 items each, attributes nested up
+ * to {@link #MAX_ANY_VALUE_DEPTH} levels) with edge values mixed in: empty strings, non-ASCII and
+ * 4-byte UTF-8, JSON-hostile characters, NaN / ±Infinity / -0.0, negative and extreme integers,
+ * unsigned 64-bit times and 32-bit counts at their maximum, unrecognised enum numbers, absent
+ * resources and scopes, empty AnyValues, arrays and kvlists, and (rarely) the profiles-only {@code
+ * key_strindex} and {@code string_value_strindex} fields, which receivers of other signals must
+ * tolerate. Trace ids are 16 bytes and span ids 8 bytes, or absent. Only well-formed UTF-8 is
+ * generated (no unpaired surrogates), so every message survives a protobuf and an OTLP/JSON round
+ * trip unchanged.
  *
- * <p>{@link #realisticTraces(int)}, {@link #realisticMetrics(int)} and {@link #realisticLogs(int)} build
- * deterministic, production-like payloads for benchmarks.
+ * <p>With {@link #withUnknownFields(boolean) unknown fields} enabled, random unknown fields
+ * (varint, fixed32, fixed64 and length-delimited, numbered 1000 and above) are attached to
+ * requests, {@code Resource*}, {@code Scope*}, resources, scopes, items, events, links, data
+ * points, exemplars, key-values and AnyValues. {@link #withoutUnknownFields(Message)} strips them
+ * again, for comparisons after a JSON round trip.
+ *
+ * <p>{@link #realisticTraces(int)}, {@link #realisticMetrics(int)} and {@link #realisticLogs(int)}
+ * build deterministic, production-like payloads for benchmarks.
  *
  * <p>Not thread-safe: one generator per thread. The same seed always gives the same sequence.
  */
@@ -88,24 +91,69 @@ public final class OtlpGenerator {
   };
 
   private static final String[] KEYS = {
-    "service.name", "http.request.method", "http.response.status_code", "url.path", "server.address",
-    "db.system", "messaging.system", "user.id", "thread.name", "code.function", "exception.type",
-    "k8s.pod.name", "net.peer.port", "rpc.grpc.status_code",
+    "service.name",
+    "http.request.method",
+    "http.response.status_code",
+    "url.path",
+    "server.address",
+    "db.system",
+    "messaging.system",
+    "user.id",
+    "thread.name",
+    "code.function",
+    "exception.type",
+    "k8s.pod.name",
+    "net.peer.port",
+    "rpc.grpc.status_code",
   };
 
   private static final String[] WORDS = {
-    "alpha", "beta", "gamma", "delta", "GET", "POST", "/api/v1/orders", "checkout", "redis",
-    "postgresql", "kafka", "worker-1", "eu-west-1", "OK",
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "GET",
+    "POST",
+    "/api/v1/orders",
+    "checkout",
+    "redis",
+    "postgresql",
+    "kafka",
+    "worker-1",
+    "eu-west-1",
+    "OK",
   };
 
   private static final long[] EDGE_LONGS = {
-    0L, 1L, -1L, Long.MIN_VALUE, Long.MAX_VALUE, Integer.MIN_VALUE, Integer.MAX_VALUE,
-    0xFFFFFFFFL, 127L, 128L, -128L, 1L << 53, (1L << 53) + 1,
+    0L,
+    1L,
+    -1L,
+    Long.MIN_VALUE,
+    Long.MAX_VALUE,
+    Integer.MIN_VALUE,
+    Integer.MAX_VALUE,
+    0xFFFFFFFFL,
+    127L,
+    128L,
+    -128L,
+    1L << 53,
+    (1L << 53) + 1,
   };
 
   private static final double[] EDGE_DOUBLES = {
-    0.0, -0.0, 1.0, -1.5, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY,
-    Double.MIN_VALUE, Double.MAX_VALUE, -Double.MAX_VALUE, 1e-300, 123456.789, 0.1,
+    0.0,
+    -0.0,
+    1.0,
+    -1.5,
+    Double.NaN,
+    Double.POSITIVE_INFINITY,
+    Double.NEGATIVE_INFINITY,
+    Double.MIN_VALUE,
+    Double.MAX_VALUE,
+    -Double.MAX_VALUE,
+    1e-300,
+    123456.789,
+    0.1,
   };
 
   private static final String[] TRACE_STATES = {
@@ -120,7 +168,9 @@ public final class OtlpGenerator {
     this.random = new SplittableRandom(seed);
   }
 
-  /** Whether to attach random unknown fields at every level (default false); returns this generator. */
+  /**
+   * Whether to attach random unknown fields at every level (default false); returns this generator.
+   */
   public OtlpGenerator withUnknownFields(boolean enabled) {
     this.unknownFields = enabled;
     return this;
@@ -204,10 +254,11 @@ public final class OtlpGenerator {
     }
     int events = between(0, chance(70) ? 0 : 3);
     for (int e = 0; e < events; e++) {
-      Span.Event.Builder event = Span.Event.newBuilder()
-          .setTimeUnixNano(timeNanos())
-          .setName(chance(80) ? "exception" : string())
-          .addAllAttributes(attributes(0));
+      Span.Event.Builder event =
+          Span.Event.newBuilder()
+              .setTimeUnixNano(timeNanos())
+              .setName(chance(80) ? "exception" : string())
+              .addAllAttributes(attributes(0));
       if (chance(20)) {
         event.setDroppedAttributesCount(uint32());
       }
@@ -235,8 +286,9 @@ public final class OtlpGenerator {
       span.setDroppedLinksCount(uint32());
     }
     if (chance(80)) {
-      Status.Builder status = Status.newBuilder()
-          .setCodeValue(enumValue(Status.StatusCode.getDescriptor().getValues().size()));
+      Status.Builder status =
+          Status.newBuilder()
+              .setCodeValue(enumValue(Status.StatusCode.getDescriptor().getValues().size()));
       if (chance(40)) {
         status.setMessage(string());
       }
@@ -319,60 +371,83 @@ public final class OtlpGenerator {
     switch (random.nextInt(21)) {
       case 0: // no data at all: a valid message that receivers must not choke on
         break;
-      case 1: case 2: case 3: case 4: {
-        Gauge.Builder gauge = Gauge.newBuilder();
-        int n = between(0, 3);
-        for (int i = 0; i < n; i++) {
-          gauge.addDataPoints(numberDataPoint());
+      case 1:
+      case 2:
+      case 3:
+      case 4:
+        {
+          Gauge.Builder gauge = Gauge.newBuilder();
+          int n = between(0, 3);
+          for (int i = 0; i < n; i++) {
+            gauge.addDataPoints(numberDataPoint());
+          }
+          unknown(gauge);
+          metric.setGauge(gauge);
+          break;
         }
-        unknown(gauge);
-        metric.setGauge(gauge);
-        break;
-      }
-      case 5: case 6: case 7: case 8: {
-        Sum.Builder sum = Sum.newBuilder()
-            .setAggregationTemporalityValue(enumValue(AggregationTemporality.getDescriptor().getValues().size()))
-            .setIsMonotonic(random.nextBoolean());
-        int n = between(0, 3);
-        for (int i = 0; i < n; i++) {
-          sum.addDataPoints(numberDataPoint());
+      case 5:
+      case 6:
+      case 7:
+      case 8:
+        {
+          Sum.Builder sum =
+              Sum.newBuilder()
+                  .setAggregationTemporalityValue(
+                      enumValue(AggregationTemporality.getDescriptor().getValues().size()))
+                  .setIsMonotonic(random.nextBoolean());
+          int n = between(0, 3);
+          for (int i = 0; i < n; i++) {
+            sum.addDataPoints(numberDataPoint());
+          }
+          unknown(sum);
+          metric.setSum(sum);
+          break;
         }
-        unknown(sum);
-        metric.setSum(sum);
-        break;
-      }
-      case 9: case 10: case 11: case 12: {
-        Histogram.Builder histogram = Histogram.newBuilder()
-            .setAggregationTemporalityValue(enumValue(AggregationTemporality.getDescriptor().getValues().size()));
-        int n = between(0, 3);
-        for (int i = 0; i < n; i++) {
-          histogram.addDataPoints(histogramDataPoint());
+      case 9:
+      case 10:
+      case 11:
+      case 12:
+        {
+          Histogram.Builder histogram =
+              Histogram.newBuilder()
+                  .setAggregationTemporalityValue(
+                      enumValue(AggregationTemporality.getDescriptor().getValues().size()));
+          int n = between(0, 3);
+          for (int i = 0; i < n; i++) {
+            histogram.addDataPoints(histogramDataPoint());
+          }
+          unknown(histogram);
+          metric.setHistogram(histogram);
+          break;
         }
-        unknown(histogram);
-        metric.setHistogram(histogram);
-        break;
-      }
-      case 13: case 14: case 15: case 16: {
-        ExponentialHistogram.Builder histogram = ExponentialHistogram.newBuilder()
-            .setAggregationTemporalityValue(enumValue(AggregationTemporality.getDescriptor().getValues().size()));
-        int n = between(0, 3);
-        for (int i = 0; i < n; i++) {
-          histogram.addDataPoints(exponentialHistogramDataPoint());
+      case 13:
+      case 14:
+      case 15:
+      case 16:
+        {
+          ExponentialHistogram.Builder histogram =
+              ExponentialHistogram.newBuilder()
+                  .setAggregationTemporalityValue(
+                      enumValue(AggregationTemporality.getDescriptor().getValues().size()));
+          int n = between(0, 3);
+          for (int i = 0; i < n; i++) {
+            histogram.addDataPoints(exponentialHistogramDataPoint());
+          }
+          unknown(histogram);
+          metric.setExponentialHistogram(histogram);
+          break;
         }
-        unknown(histogram);
-        metric.setExponentialHistogram(histogram);
-        break;
-      }
-      default: {
-        Summary.Builder summary = Summary.newBuilder();
-        int n = between(0, 3);
-        for (int i = 0; i < n; i++) {
-          summary.addDataPoints(summaryDataPoint());
+      default:
+        {
+          Summary.Builder summary = Summary.newBuilder();
+          int n = between(0, 3);
+          for (int i = 0; i < n; i++) {
+            summary.addDataPoints(summaryDataPoint());
+          }
+          unknown(summary);
+          metric.setSummary(summary);
+          break;
         }
-        unknown(summary);
-        metric.setSummary(summary);
-        break;
-      }
     }
     if (chance(20)) {
       metric.addAllMetadata(attributes(0));
@@ -382,9 +457,8 @@ public final class OtlpGenerator {
   }
 
   private NumberDataPoint numberDataPoint() {
-    NumberDataPoint.Builder point = NumberDataPoint.newBuilder()
-        .addAllAttributes(attributes(0))
-        .setTimeUnixNano(timeNanos());
+    NumberDataPoint.Builder point =
+        NumberDataPoint.newBuilder().addAllAttributes(attributes(0)).setTimeUnixNano(timeNanos());
     if (chance(80)) {
       point.setStartTimeUnixNano(timeNanos());
     }
@@ -404,10 +478,11 @@ public final class OtlpGenerator {
   }
 
   private HistogramDataPoint histogramDataPoint() {
-    HistogramDataPoint.Builder point = HistogramDataPoint.newBuilder()
-        .addAllAttributes(attributes(0))
-        .setTimeUnixNano(timeNanos())
-        .setCount(chance(10) ? -1L : random.nextLong(0, 1_000_000));
+    HistogramDataPoint.Builder point =
+        HistogramDataPoint.newBuilder()
+            .addAllAttributes(attributes(0))
+            .setTimeUnixNano(timeNanos())
+            .setCount(chance(10) ? -1L : random.nextLong(0, 1_000_000));
     if (chance(80)) {
       point.setStartTimeUnixNano(timeNanos());
     }
@@ -417,7 +492,8 @@ public final class OtlpGenerator {
     int bounds = between(0, 6);
     double bound = chance(30) ? Double.NEGATIVE_INFINITY : -10.0;
     for (int i = 0; i < bounds; i++) {
-      bound = (i == 0 && bound == Double.NEGATIVE_INFINITY) ? bound : bound + random.nextDouble() * 100;
+      bound =
+          (i == 0 && bound == Double.NEGATIVE_INFINITY) ? bound : bound + random.nextDouble() * 100;
       point.addExplicitBounds(bound);
     }
     int buckets = bounds == 0 ? between(0, 1) : bounds + 1;
@@ -440,12 +516,16 @@ public final class OtlpGenerator {
   }
 
   private ExponentialHistogramDataPoint exponentialHistogramDataPoint() {
-    ExponentialHistogramDataPoint.Builder point = ExponentialHistogramDataPoint.newBuilder()
-        .addAllAttributes(attributes(0))
-        .setTimeUnixNano(timeNanos())
-        .setCount(random.nextLong(0, 1_000_000))
-        .setScale(chance(10) ? pick(new int[] {Integer.MIN_VALUE, Integer.MAX_VALUE, -10, 20}) : between(-10, 20))
-        .setZeroCount(chance(50) ? 0 : random.nextLong(0, 1000));
+    ExponentialHistogramDataPoint.Builder point =
+        ExponentialHistogramDataPoint.newBuilder()
+            .addAllAttributes(attributes(0))
+            .setTimeUnixNano(timeNanos())
+            .setCount(random.nextLong(0, 1_000_000))
+            .setScale(
+                chance(10)
+                    ? pick(new int[] {Integer.MIN_VALUE, Integer.MAX_VALUE, -10, 20})
+                    : between(-10, 20))
+            .setZeroCount(chance(50) ? 0 : random.nextLong(0, 1000));
     if (chance(80)) {
       point.setStartTimeUnixNano(timeNanos());
     }
@@ -477,8 +557,12 @@ public final class OtlpGenerator {
   }
 
   private ExponentialHistogramDataPoint.Buckets buckets() {
-    ExponentialHistogramDataPoint.Buckets.Builder buckets = ExponentialHistogramDataPoint.Buckets.newBuilder()
-        .setOffset(chance(10) ? pick(new int[] {Integer.MIN_VALUE, Integer.MAX_VALUE, -1}) : between(-50, 50));
+    ExponentialHistogramDataPoint.Buckets.Builder buckets =
+        ExponentialHistogramDataPoint.Buckets.newBuilder()
+            .setOffset(
+                chance(10)
+                    ? pick(new int[] {Integer.MIN_VALUE, Integer.MAX_VALUE, -1})
+                    : between(-50, 50));
     int n = between(0, 6);
     for (int i = 0; i < n; i++) {
       buckets.addBucketCounts(chance(5) ? -1L : random.nextLong(0, 100_000));
@@ -488,20 +572,22 @@ public final class OtlpGenerator {
   }
 
   private SummaryDataPoint summaryDataPoint() {
-    SummaryDataPoint.Builder point = SummaryDataPoint.newBuilder()
-        .addAllAttributes(attributes(0))
-        .setTimeUnixNano(timeNanos())
-        .setCount(random.nextLong(0, 1_000_000))
-        .setSum(doubleValue());
+    SummaryDataPoint.Builder point =
+        SummaryDataPoint.newBuilder()
+            .addAllAttributes(attributes(0))
+            .setTimeUnixNano(timeNanos())
+            .setCount(random.nextLong(0, 1_000_000))
+            .setSum(doubleValue());
     if (chance(80)) {
       point.setStartTimeUnixNano(timeNanos());
     }
     double[] quantiles = {0.0, 0.5, 0.9, 0.99, 1.0};
     int n = between(0, quantiles.length);
     for (int i = 0; i < n; i++) {
-      SummaryDataPoint.ValueAtQuantile.Builder q = SummaryDataPoint.ValueAtQuantile.newBuilder()
-          .setQuantile(quantiles[i])
-          .setValue(chance(90) ? random.nextDouble() * 1000 : doubleValue());
+      SummaryDataPoint.ValueAtQuantile.Builder q =
+          SummaryDataPoint.ValueAtQuantile.newBuilder()
+              .setQuantile(quantiles[i])
+              .setValue(chance(90) ? random.nextDouble() * 1000 : doubleValue());
       unknown(q);
       point.addQuantileValues(q);
     }
@@ -511,9 +597,8 @@ public final class OtlpGenerator {
   }
 
   private Exemplar exemplar() {
-    Exemplar.Builder exemplar = Exemplar.newBuilder()
-        .addAllFilteredAttributes(attributes(0))
-        .setTimeUnixNano(timeNanos());
+    Exemplar.Builder exemplar =
+        Exemplar.newBuilder().addAllFilteredAttributes(attributes(0)).setTimeUnixNano(timeNanos());
     int value = random.nextInt(10);
     if (value < 4) {
       exemplar.setAsDouble(doubleValue());
@@ -582,7 +667,8 @@ public final class OtlpGenerator {
     }
     log.setSeverityNumberValue(enumValue(SeverityNumber.getDescriptor().getValues().size()));
     if (chance(60)) {
-      log.setSeverityText(chance(70) ? pick(new String[] {"INFO", "WARN", "ERROR", "DEBUG"}) : string());
+      log.setSeverityText(
+          chance(70) ? pick(new String[] {"INFO", "WARN", "ERROR", "DEBUG"}) : string());
     }
     if (chance(85)) {
       log.setBody(anyValue(0));
@@ -616,9 +702,10 @@ public final class OtlpGenerator {
     if (chance(30)) {
       int n = between(1, 2);
       for (int i = 0; i < n; i++) {
-        EntityRef.Builder ref = EntityRef.newBuilder()
-            .setType(chance(70) ? "service" : string())
-            .addIdKeys("service.name");
+        EntityRef.Builder ref =
+            EntityRef.newBuilder()
+                .setType(chance(70) ? "service" : string())
+                .addIdKeys("service.name");
         if (chance(50)) {
           ref.setSchemaUrl(schemaUrl());
         }
@@ -750,7 +837,10 @@ public final class OtlpGenerator {
     return values[random.nextInt(values.length)];
   }
 
-  /** An enum number: usually a defined one (0 .. count-1), sometimes one this proto version does not know. */
+  /**
+   * An enum number: usually a defined one (0 .. count-1), sometimes one this proto version does not
+   * know.
+   */
   private int enumValue(int count) {
     return chance(3) ? between(count, count + 100) : random.nextInt(count);
   }
@@ -798,11 +888,15 @@ public final class OtlpGenerator {
   }
 
   private long longValue() {
-    return chance(30) ? EDGE_LONGS[random.nextInt(EDGE_LONGS.length)] : random.nextLong() >> random.nextInt(64);
+    return chance(30)
+        ? EDGE_LONGS[random.nextInt(EDGE_LONGS.length)]
+        : random.nextLong() >> random.nextInt(64);
   }
 
   private double doubleValue() {
-    return chance(30) ? EDGE_DOUBLES[random.nextInt(EDGE_DOUBLES.length)] : (random.nextDouble() - 0.3) * 1e6;
+    return chance(30)
+        ? EDGE_DOUBLES[random.nextInt(EDGE_DOUBLES.length)]
+        : (random.nextDouble() - 0.3) * 1e6;
   }
 
   /** Unsigned 64-bit nanoseconds: mostly recent, sometimes 0 or the unsigned maximum (-1L). */
@@ -854,8 +948,8 @@ public final class OtlpGenerator {
   }
 
   /**
-   * A copy of {@code message} with every unknown field removed at every depth, for comparing a message
-   * with what a transcoding that drops unknown fields (OTLP/JSON) gives back.
+   * A copy of {@code message} with every unknown field removed at every depth, for comparing a
+   * message with what a transcoding that drops unknown fields (OTLP/JSON) gives back.
    */
   @SuppressWarnings("unchecked")
   public static <M extends Message> M withoutUnknownFields(M message) {
@@ -874,7 +968,8 @@ public final class OtlpGenerator {
       if (field.isRepeated()) {
         int n = builder.getRepeatedFieldCount(field);
         for (int i = 0; i < n; i++) {
-          builder.setRepeatedField(field, i, withoutUnknownFields((Message) builder.getRepeatedField(field, i)));
+          builder.setRepeatedField(
+              field, i, withoutUnknownFields((Message) builder.getRepeatedField(field, i)));
         }
       } else {
         builder.setField(field, withoutUnknownFields((Message) entry.getValue()));
@@ -886,19 +981,22 @@ public final class OtlpGenerator {
 
   /**
    * A production-like trace request, the same for the same {@code spans}: one resource with eight
-   * typical attributes, one instrumentation scope, and {@code spans} HTTP-server-like spans (eight trace
-   * ids' worth of parent/child spans, nine or ten attributes of mixed kinds, status, and an exception
-   * event on every tenth span), about 300–500 encoded bytes per span.
+   * typical attributes, one instrumentation scope, and {@code spans} HTTP-server-like spans (eight
+   * trace ids' worth of parent/child spans, nine or ten attributes of mixed kinds, status, and an
+   * exception event on every tenth span), about 300–500 encoded bytes per span.
    */
   public static ExportTraceServiceRequest realisticTraces(int spans) {
     SplittableRandom random = new SplittableRandom(0x7_2ACE5L);
-    ScopeSpans.Builder scope = ScopeSpans.newBuilder()
-        .setScope(realisticScope())
-        .setSchemaUrl("https://opentelemetry.io/schemas/1.26.0");
+    ScopeSpans.Builder scope =
+        ScopeSpans.newBuilder()
+            .setScope(realisticScope())
+            .setSchemaUrl("https://opentelemetry.io/schemas/1.26.0");
     long base = 1_732_000_000_000_000_000L;
     ByteString traceId = ByteString.EMPTY;
     ByteString rootSpanId = ByteString.EMPTY;
-    String[] routes = {"/api/v1/orders/{id}", "/api/v1/cart", "/api/v1/users/{id}", "/health", "/api/v1/search"};
+    String[] routes = {
+      "/api/v1/orders/{id}", "/api/v1/cart", "/api/v1/users/{id}", "/health", "/api/v1/search"
+    };
     String[] methods = {"GET", "GET", "GET", "POST", "PUT", "DELETE"};
     for (int i = 0; i < spans; i++) {
       boolean root = i % 8 == 0;
@@ -910,21 +1008,24 @@ public final class OtlpGenerator {
       String method = methods[random.nextInt(methods.length)];
       int status = random.nextInt(20) == 0 ? 500 : 200;
       long start = base + i * 1_000_000L + random.nextLong(0, 1_000_000L);
-      Span.Builder span = Span.newBuilder()
-          .setTraceId(traceId)
-          .setSpanId(spanId)
-          .setFlags(root ? 0x101 : 0x301)
-          .setName(root ? method + " " + route : "SELECT orders")
-          .setKind(root ? Span.SpanKind.SPAN_KIND_SERVER : Span.SpanKind.SPAN_KIND_CLIENT)
-          .setStartTimeUnixNano(start)
-          .setEndTimeUnixNano(start + random.nextLong(100_000L, 50_000_000L));
+      Span.Builder span =
+          Span.newBuilder()
+              .setTraceId(traceId)
+              .setSpanId(spanId)
+              .setFlags(root ? 0x101 : 0x301)
+              .setName(root ? method + " " + route : "SELECT orders")
+              .setKind(root ? Span.SpanKind.SPAN_KIND_SERVER : Span.SpanKind.SPAN_KIND_CLIENT)
+              .setStartTimeUnixNano(start)
+              .setEndTimeUnixNano(start + random.nextLong(100_000L, 50_000_000L));
       if (!root) {
         span.setParentSpanId(rootSpanId);
         span.addAttributes(stringAttribute("db.system", "postgresql"))
             .addAttributes(stringAttribute("db.namespace", "orders"))
             .addAttributes(stringAttribute("db.operation.name", "SELECT"))
-            .addAttributes(stringAttribute("db.query.text",
-                "SELECT id, customer_id, total, status FROM orders WHERE id = ? LIMIT 1"))
+            .addAttributes(
+                stringAttribute(
+                    "db.query.text",
+                    "SELECT id, customer_id, total, status FROM orders WHERE id = ? LIMIT 1"))
             .addAttributes(stringAttribute("server.address", "orders-db.internal"))
             .addAttributes(intAttribute("server.port", 5432))
             .addAttributes(intAttribute("db.response.returned_rows", random.nextInt(100)))
@@ -934,43 +1035,59 @@ public final class OtlpGenerator {
         rootSpanId = spanId;
         span.addAttributes(stringAttribute("http.request.method", method))
             .addAttributes(stringAttribute("http.route", route))
-            .addAttributes(stringAttribute("url.path", route.replace("{id}", Integer.toString(random.nextInt(100_000)))))
+            .addAttributes(
+                stringAttribute(
+                    "url.path", route.replace("{id}", Integer.toString(random.nextInt(100_000)))))
             .addAttributes(stringAttribute("url.scheme", "https"))
             .addAttributes(intAttribute("http.response.status_code", status))
             .addAttributes(stringAttribute("server.address", "checkout.example.com"))
             .addAttributes(intAttribute("server.port", 443))
-            .addAttributes(stringAttribute("client.address", "10.0." + random.nextInt(256) + "." + random.nextInt(256)))
-            .addAttributes(stringAttribute("user_agent.original",
-                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"))
-            .addAttributes(doubleAttribute("app.cart.total", Math.round(random.nextDouble() * 50_000) / 100.0));
+            .addAttributes(
+                stringAttribute(
+                    "client.address", "10.0." + random.nextInt(256) + "." + random.nextInt(256)))
+            .addAttributes(
+                stringAttribute(
+                    "user_agent.original",
+                    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"))
+            .addAttributes(
+                doubleAttribute(
+                    "app.cart.total", Math.round(random.nextDouble() * 50_000) / 100.0));
       }
       if (status == 500 && root) {
-        span.setStatus(Status.newBuilder().setCode(Status.StatusCode.STATUS_CODE_ERROR).setMessage("Internal Server Error"));
+        span.setStatus(
+            Status.newBuilder()
+                .setCode(Status.StatusCode.STATUS_CODE_ERROR)
+                .setMessage("Internal Server Error"));
       } else {
         span.setStatus(Status.newBuilder().setCode(Status.StatusCode.STATUS_CODE_UNSET));
       }
       if (i % 10 == 9) {
-        span.addEvents(Span.Event.newBuilder()
-            .setTimeUnixNano(start + 50_000)
-            .setName("exception")
-            .addAttributes(stringAttribute("exception.type", "java.sql.SQLTransientConnectionException"))
-            .addAttributes(stringAttribute("exception.message", "Connection is not available, request timed out")));
+        span.addEvents(
+            Span.Event.newBuilder()
+                .setTimeUnixNano(start + 50_000)
+                .setName("exception")
+                .addAttributes(
+                    stringAttribute("exception.type", "java.sql.SQLTransientConnectionException"))
+                .addAttributes(
+                    stringAttribute(
+                        "exception.message", "Connection is not available, request timed out")));
       }
       scope.addSpans(span);
     }
     return ExportTraceServiceRequest.newBuilder()
-        .addResourceSpans(ResourceSpans.newBuilder()
-            .setResource(realisticResource())
-            .addScopeSpans(scope)
-            .setSchemaUrl("https://opentelemetry.io/schemas/1.26.0"))
+        .addResourceSpans(
+            ResourceSpans.newBuilder()
+                .setResource(realisticResource())
+                .addScopeSpans(scope)
+                .setSchemaUrl("https://opentelemetry.io/schemas/1.26.0"))
         .build();
   }
 
   /**
-   * A production-like metrics request, the same for the same {@code points}: one resource, one scope,
-   * and metrics of ten data points each (a monotonic cumulative sum, an explicit-bucket histogram with
-   * fifteen bounds, a gauge, in turn) until {@code points} data points are written, each point carrying
-   * three attributes.
+   * A production-like metrics request, the same for the same {@code points}: one resource, one
+   * scope, and metrics of ten data points each (a monotonic cumulative sum, an explicit-bucket
+   * histogram with fifteen bounds, a gauge, in turn) until {@code points} data points are written,
+   * each point carrying three attributes.
    */
   public static ExportMetricsServiceRequest realisticMetrics(int points) {
     SplittableRandom random = new SplittableRandom(0x3E7_1C5L);
@@ -978,72 +1095,96 @@ public final class OtlpGenerator {
     long start = 1_732_000_000_000_000_000L;
     long now = start + 60_000_000_000L;
     double[] bounds = {0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000};
-    String[] routes = {"/api/v1/orders/{id}", "/api/v1/cart", "/api/v1/users/{id}", "/health", "/api/v1/search"};
+    String[] routes = {
+      "/api/v1/orders/{id}", "/api/v1/cart", "/api/v1/users/{id}", "/health", "/api/v1/search"
+    };
     int written = 0;
     int metricIndex = 0;
     while (written < points) {
       int n = Math.min(10, points - written);
       Metric.Builder metric = Metric.newBuilder();
       switch (metricIndex % 3) {
-        case 0: {
-          Sum.Builder sum = Sum.newBuilder()
-              .setAggregationTemporality(AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE)
-              .setIsMonotonic(true);
-          for (int i = 0; i < n; i++) {
-            sum.addDataPoints(NumberDataPoint.newBuilder()
-                .addAllAttributes(pointAttributes(routes, i))
-                .setStartTimeUnixNano(start).setTimeUnixNano(now)
-                .setAsInt(random.nextLong(0, 1_000_000)));
-          }
-          metric.setName("http.server.request.count." + metricIndex).setUnit("{request}")
-              .setDescription("Number of HTTP server requests.").setSum(sum);
-          break;
-        }
-        case 1: {
-          Histogram.Builder histogram = Histogram.newBuilder()
-              .setAggregationTemporality(AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE);
-          for (int i = 0; i < n; i++) {
-            HistogramDataPoint.Builder point = HistogramDataPoint.newBuilder()
-                .addAllAttributes(pointAttributes(routes, i))
-                .setStartTimeUnixNano(start).setTimeUnixNano(now);
-            long count = 0;
-            for (int b = 0; b <= bounds.length; b++) {
-              long c = random.nextLong(0, 500);
-              count += c;
-              point.addBucketCounts(c);
+        case 0:
+          {
+            Sum.Builder sum =
+                Sum.newBuilder()
+                    .setAggregationTemporality(
+                        AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE)
+                    .setIsMonotonic(true);
+            for (int i = 0; i < n; i++) {
+              sum.addDataPoints(
+                  NumberDataPoint.newBuilder()
+                      .addAllAttributes(pointAttributes(routes, i))
+                      .setStartTimeUnixNano(start)
+                      .setTimeUnixNano(now)
+                      .setAsInt(random.nextLong(0, 1_000_000)));
             }
-            for (double bound : bounds) {
-              point.addExplicitBounds(bound);
+            metric
+                .setName("http.server.request.count." + metricIndex)
+                .setUnit("{request}")
+                .setDescription("Number of HTTP server requests.")
+                .setSum(sum);
+            break;
+          }
+        case 1:
+          {
+            Histogram.Builder histogram =
+                Histogram.newBuilder()
+                    .setAggregationTemporality(
+                        AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE);
+            for (int i = 0; i < n; i++) {
+              HistogramDataPoint.Builder point =
+                  HistogramDataPoint.newBuilder()
+                      .addAllAttributes(pointAttributes(routes, i))
+                      .setStartTimeUnixNano(start)
+                      .setTimeUnixNano(now);
+              long count = 0;
+              for (int b = 0; b <= bounds.length; b++) {
+                long c = random.nextLong(0, 500);
+                count += c;
+                point.addBucketCounts(c);
+              }
+              for (double bound : bounds) {
+                point.addExplicitBounds(bound);
+              }
+              point.setCount(count).setSum(count * 42.5).setMin(0.3).setMax(9000.0);
+              histogram.addDataPoints(point);
             }
-            point.setCount(count).setSum(count * 42.5).setMin(0.3).setMax(9000.0);
-            histogram.addDataPoints(point);
+            metric
+                .setName("http.server.request.duration." + metricIndex)
+                .setUnit("ms")
+                .setDescription("Duration of HTTP server requests.")
+                .setHistogram(histogram);
+            break;
           }
-          metric.setName("http.server.request.duration." + metricIndex).setUnit("ms")
-              .setDescription("Duration of HTTP server requests.").setHistogram(histogram);
-          break;
-        }
-        default: {
-          Gauge.Builder gauge = Gauge.newBuilder();
-          for (int i = 0; i < n; i++) {
-            gauge.addDataPoints(NumberDataPoint.newBuilder()
-                .addAllAttributes(pointAttributes(routes, i))
-                .setTimeUnixNano(now)
-                .setAsDouble(random.nextDouble() * 1e9));
+        default:
+          {
+            Gauge.Builder gauge = Gauge.newBuilder();
+            for (int i = 0; i < n; i++) {
+              gauge.addDataPoints(
+                  NumberDataPoint.newBuilder()
+                      .addAllAttributes(pointAttributes(routes, i))
+                      .setTimeUnixNano(now)
+                      .setAsDouble(random.nextDouble() * 1e9));
+            }
+            metric
+                .setName("jvm.memory.used." + metricIndex)
+                .setUnit("By")
+                .setDescription("Measure of memory used.")
+                .setGauge(gauge);
+            break;
           }
-          metric.setName("jvm.memory.used." + metricIndex).setUnit("By")
-              .setDescription("Measure of memory used.").setGauge(gauge);
-          break;
-        }
       }
       scope.addMetrics(metric);
       written += n;
       metricIndex++;
     }
     return ExportMetricsServiceRequest.newBuilder()
-        .addResourceMetrics(ResourceMetrics.newBuilder()
-            .setResource(realisticResource())
-            .addScopeMetrics(scope)
-            .setSchemaUrl("https://opentelemetry.io/schemas/1.26.0"))
+        .addResourceMetrics(
+            ResourceMetrics.newBuilder()
+                .setResource(realisticResource())
+                .addScopeMetrics(scope)
+                .setSchemaUrl("https://opentelemetry.io/schemas/1.26.0"))
         .build();
   }
 
@@ -1070,33 +1211,49 @@ public final class OtlpGenerator {
     };
     for (int i = 0; i < records; i++) {
       int kind = random.nextInt(10);
-      SeverityNumber severity = kind < 7 ? SeverityNumber.SEVERITY_NUMBER_INFO
-          : kind < 9 ? SeverityNumber.SEVERITY_NUMBER_WARN : SeverityNumber.SEVERITY_NUMBER_ERROR;
+      SeverityNumber severity =
+          kind < 7
+              ? SeverityNumber.SEVERITY_NUMBER_INFO
+              : kind < 9
+                  ? SeverityNumber.SEVERITY_NUMBER_WARN
+                  : SeverityNumber.SEVERITY_NUMBER_ERROR;
       long time = base + i * 1_000_000L;
-      LogRecord.Builder log = LogRecord.newBuilder()
-          .setTimeUnixNano(time)
-          .setObservedTimeUnixNano(time + random.nextLong(1_000, 1_000_000))
-          .setSeverityNumber(severity)
-          .setSeverityText(severity == SeverityNumber.SEVERITY_NUMBER_INFO ? "INFO"
-              : severity == SeverityNumber.SEVERITY_NUMBER_WARN ? "WARN" : "ERROR")
-          .setBody(AnyValue.newBuilder().setStringValue(String.format(java.util.Locale.ROOT,
-              messages[random.nextInt(messages.length)], random.nextInt(1_000_000), random.nextInt(100_000),
-              random.nextInt(1000), random.nextInt(100))))
-          .addAttributes(stringAttribute("thread.name", "http-nio-8080-exec-" + random.nextInt(1, 20)))
-          .addAttributes(intAttribute("thread.id", random.nextInt(20, 200)))
-          .addAttributes(stringAttribute("code.namespace", "com.example.checkout.OrderService"))
-          .addAttributes(stringAttribute("code.function", "placeOrder"))
-          .addAttributes(intAttribute("code.lineno", random.nextInt(1, 500)));
+      LogRecord.Builder log =
+          LogRecord.newBuilder()
+              .setTimeUnixNano(time)
+              .setObservedTimeUnixNano(time + random.nextLong(1_000, 1_000_000))
+              .setSeverityNumber(severity)
+              .setSeverityText(
+                  severity == SeverityNumber.SEVERITY_NUMBER_INFO
+                      ? "INFO"
+                      : severity == SeverityNumber.SEVERITY_NUMBER_WARN ? "WARN" : "ERROR")
+              .setBody(
+                  AnyValue.newBuilder()
+                      .setStringValue(
+                          String.format(
+                              java.util.Locale.ROOT,
+                              messages[random.nextInt(messages.length)],
+                              random.nextInt(1_000_000),
+                              random.nextInt(100_000),
+                              random.nextInt(1000),
+                              random.nextInt(100))))
+              .addAttributes(
+                  stringAttribute("thread.name", "http-nio-8080-exec-" + random.nextInt(1, 20)))
+              .addAttributes(intAttribute("thread.id", random.nextInt(20, 200)))
+              .addAttributes(stringAttribute("code.namespace", "com.example.checkout.OrderService"))
+              .addAttributes(stringAttribute("code.function", "placeOrder"))
+              .addAttributes(intAttribute("code.lineno", random.nextInt(1, 500)));
       if (random.nextInt(10) < 8) {
         log.setTraceId(randomBytes(random, 16)).setSpanId(randomBytes(random, 8)).setFlags(1);
       }
       scope.addLogRecords(log);
     }
     return ExportLogsServiceRequest.newBuilder()
-        .addResourceLogs(ResourceLogs.newBuilder()
-            .setResource(realisticResource())
-            .addScopeLogs(scope)
-            .setSchemaUrl("https://opentelemetry.io/schemas/1.26.0"))
+        .addResourceLogs(
+            ResourceLogs.newBuilder()
+                .setResource(realisticResource())
+                .addScopeLogs(scope)
+                .setSchemaUrl("https://opentelemetry.io/schemas/1.26.0"))
         .build();
   }
 
@@ -1105,7 +1262,8 @@ public final class OtlpGenerator {
         .addAttributes(stringAttribute("service.name", "checkout"))
         .addAttributes(stringAttribute("service.namespace", "shop"))
         .addAttributes(stringAttribute("service.version", "2.14.1"))
-        .addAttributes(stringAttribute("service.instance.id", "8c4f6a1e-3b2d-4e5f-9a7b-1c2d3e4f5a6b"))
+        .addAttributes(
+            stringAttribute("service.instance.id", "8c4f6a1e-3b2d-4e5f-9a7b-1c2d3e4f5a6b"))
         .addAttributes(stringAttribute("deployment.environment.name", "production"))
         .addAttributes(stringAttribute("host.name", "ip-10-0-12-34.eu-west-1.compute.internal"))
         .addAttributes(stringAttribute("telemetry.sdk.language", "java"))
@@ -1129,18 +1287,30 @@ public final class OtlpGenerator {
   }
 
   private static KeyValue stringAttribute(String key, String value) {
-    return KeyValue.newBuilder().setKey(key).setValue(AnyValue.newBuilder().setStringValue(value)).build();
+    return KeyValue.newBuilder()
+        .setKey(key)
+        .setValue(AnyValue.newBuilder().setStringValue(value))
+        .build();
   }
 
   private static KeyValue intAttribute(String key, long value) {
-    return KeyValue.newBuilder().setKey(key).setValue(AnyValue.newBuilder().setIntValue(value)).build();
+    return KeyValue.newBuilder()
+        .setKey(key)
+        .setValue(AnyValue.newBuilder().setIntValue(value))
+        .build();
   }
 
   private static KeyValue doubleAttribute(String key, double value) {
-    return KeyValue.newBuilder().setKey(key).setValue(AnyValue.newBuilder().setDoubleValue(value)).build();
+    return KeyValue.newBuilder()
+        .setKey(key)
+        .setValue(AnyValue.newBuilder().setDoubleValue(value))
+        .build();
   }
 
   private static KeyValue boolAttribute(String key, boolean value) {
-    return KeyValue.newBuilder().setKey(key).setValue(AnyValue.newBuilder().setBoolValue(value)).build();
+    return KeyValue.newBuilder()
+        .setKey(key)
+        .setValue(AnyValue.newBuilder().setBoolValue(value))
+        .build();
   }
 }

@@ -22,9 +22,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Proves, through protobuf descriptors, that {@link OtlpGenerator} reaches every field of every message
- * type under each request, every oneof case and the unset case, and every enum value. A field added
- * to opentelemetry-proto and not generated makes this test fail, naming it.
+ * Proves, through protobuf descriptors, that {@link OtlpGenerator} reaches every field of every
+ * message type under each request, every oneof case and the unset case, and every enum value. A
+ * field added to opentelemetry-proto and not generated makes this test fail, naming it.
  */
 class OtlpGeneratorCoverageTest {
 
@@ -57,10 +57,14 @@ class OtlpGeneratorCoverageTest {
 
     Set<String> missing = new TreeSet<>(expected);
     missing.removeAll(seen);
-    assertThat(missing).as("fields, enum values and unset oneofs the generator never produced").isEmpty();
-    assertThat(expected).as("sanity: the walk found the OTLP types").contains(
-        "opentelemetry.proto.common.v1.AnyValue.kvlist_value",
-        "opentelemetry.proto.resource.v1.Resource.entity_refs");
+    assertThat(missing)
+        .as("fields, enum values and unset oneofs the generator never produced")
+        .isEmpty();
+    assertThat(expected)
+        .as("sanity: the walk found the OTLP types")
+        .contains(
+            "opentelemetry.proto.common.v1.AnyValue.kvlist_value",
+            "opentelemetry.proto.resource.v1.Resource.entity_refs");
   }
 
   @ParameterizedTest
@@ -75,15 +79,25 @@ class OtlpGeneratorCoverageTest {
     Descriptor resourceLevel = root.getFields().get(0).getMessageType();
     Descriptor scopeLevel = resourceLevel.findFieldByNumber(2).getMessageType();
     Descriptor item = scopeLevel.findFieldByNumber(2).getMessageType();
-    for (Descriptor level : new Descriptor[] {root, resourceLevel, scopeLevel, item,
-        io.opentelemetry.proto.common.v1.KeyValue.getDescriptor(),
-        io.opentelemetry.proto.common.v1.AnyValue.getDescriptor(),
-        io.opentelemetry.proto.resource.v1.Resource.getDescriptor(),
-        io.opentelemetry.proto.common.v1.InstrumentationScope.getDescriptor()}) {
+    for (Descriptor level :
+        new Descriptor[] {
+          root,
+          resourceLevel,
+          scopeLevel,
+          item,
+          io.opentelemetry.proto.common.v1.KeyValue.getDescriptor(),
+          io.opentelemetry.proto.common.v1.AnyValue.getDescriptor(),
+          io.opentelemetry.proto.resource.v1.Resource.getDescriptor(),
+          io.opentelemetry.proto.common.v1.InstrumentationScope.getDescriptor()
+        }) {
       assertThat(seen).as("unknown fields on " + level.getName()).contains(level.getFullName());
     }
-    assertThat(seen).contains("wire type varint", "wire type fixed32", "wire type fixed64",
-        "wire type length-delimited");
+    assertThat(seen)
+        .contains(
+            "wire type varint",
+            "wire type fixed32",
+            "wire type fixed64",
+            "wire type length-delimited");
   }
 
   private static Descriptor rootDescriptor(Signal signal) {
@@ -138,7 +152,8 @@ class OtlpGeneratorCoverageTest {
     }
     // An enum field left at 0 is not in getAllFields(); record its default value explicitly.
     for (FieldDescriptor field : message.getDescriptorForType().getFields()) {
-      if (field.getJavaType() == FieldDescriptor.JavaType.ENUM && !field.isRepeated()
+      if (field.getJavaType() == FieldDescriptor.JavaType.ENUM
+          && !field.isRepeated()
           && !message.hasField(field)) {
         seen.add(field.getFullName() + "=" + field.getEnumType().findValueByNumber(0).getName());
       }

@@ -35,7 +35,8 @@ class OtlpGeneratorTest {
 
   @ParameterizedTest
   @EnumSource(Signal.class)
-  void generatedMessagesSurviveAProtobufRoundTripUnknownFieldsIncluded(Signal signal) throws Exception {
+  void generatedMessagesSurviveAProtobufRoundTripUnknownFieldsIncluded(Signal signal)
+      throws Exception {
     OtlpGenerator generator = new OtlpGenerator(11).withUnknownFields(true);
     for (int i = 0; i < 200; i++) {
       Message message = generator.request(signal);
@@ -46,7 +47,8 @@ class OtlpGeneratorTest {
 
   @ParameterizedTest
   @EnumSource(Signal.class)
-  void withoutUnknownFieldsStripsThemAtEveryDepthAndKeepsEverythingElse(Signal signal) throws Exception {
+  void withoutUnknownFieldsStripsThemAtEveryDepthAndKeepsEverythingElse(Signal signal)
+      throws Exception {
     OtlpGenerator withUnknown = new OtlpGenerator(3).withUnknownFields(true);
     OtlpGenerator without = new OtlpGenerator(3);
     int hadUnknown = 0;
@@ -94,10 +96,14 @@ class OtlpGeneratorTest {
   void realisticMetricsHoldExactlyTheRequestedNumberOfPoints() {
     ExportMetricsServiceRequest metrics = OtlpGenerator.realisticMetrics(1003);
     assertThat(OtlpGenerator.realisticMetrics(1003)).isEqualTo(metrics);
-    long points = metrics.getResourceMetrics(0).getScopeMetrics(0).getMetricsList().stream()
-        .mapToLong(m -> m.getSum().getDataPointsCount() + m.getGauge().getDataPointsCount()
-            + m.getHistogram().getDataPointsCount())
-        .sum();
+    long points =
+        metrics.getResourceMetrics(0).getScopeMetrics(0).getMetricsList().stream()
+            .mapToLong(
+                m ->
+                    m.getSum().getDataPointsCount()
+                        + m.getGauge().getDataPointsCount()
+                        + m.getHistogram().getDataPointsCount())
+            .sum();
     assertThat(points).isEqualTo(1003);
   }
 
