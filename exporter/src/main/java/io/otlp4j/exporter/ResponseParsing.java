@@ -3,6 +3,7 @@ package io.otlp4j.exporter;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.otlp4j.grpc.ProtoCursor;
 import io.otlp4j.grpc.RpcStatus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,14 +32,14 @@ final class ResponseParsing {
       return null;
     }
     try {
-      Reader r = new Reader(response, 0, response.length);
+      ProtoCursor r = new ProtoCursor(response, 0, response.length);
       AttemptOutcome.PartialSuccess found = null;
       while (r.hasMore()) {
         int tag = r.tag();
         if (tag == ((1 << 3) | 2)) {
           int len = r.length();
-          Reader inner = new Reader(response, r.pos, r.pos + len);
-          r.pos += len;
+          ProtoCursor inner = new ProtoCursor(response, r.pos(), r.pos() + len);
+          r.advance(len);
           long rejected = 0;
           String message = "";
           while (inner.hasMore()) {
@@ -47,8 +48,8 @@ final class ResponseParsing {
               rejected = inner.varint();
             } else if (t == ((2 << 3) | 2)) {
               int l = inner.length();
-              message = new String(response, inner.pos, l, StandardCharsets.UTF_8);
-              inner.pos += l;
+              message = new String(response, inner.pos(), l, StandardCharsets.UTF_8);
+              inner.advance(l);
             } else {
               inner.skip(t);
             }
@@ -121,85 +122,5 @@ final class ResponseParsing {
    */
   static long retryInfoDelayNanos(byte[] status) {
     return RpcStatus.retryDelayNanos(status);
-  }
-
-  /**
-   * A bounds-checked protobuf cursor over {@code buf[pos, end)}; throws IllegalStateException when
-   * malformed.
-   */
-  private static final class Reader {
-    final byte[] buf;
-    final int end;
-    int pos;
-
-    Reader(byte[] buf, int pos, int end) {
-      if (pos < 0 || end > buf.length || pos > end) {
-        throw new IllegalStateException("length out of range");
-      }
-      this.buf = buf;
-      this.pos = pos;
-      this.end = end;
-    }
-
-    boolean hasMore() {
-      return pos < end;
-    }
-
-    int tag() {
-      long t = varint();
-      if (t <= 0 || t > Integer.MAX_VALUE) {
-        throw new IllegalStateException("bad tag");
-      }
-      return (int) t;
-    }
-
-    long varint() {
-      long result = 0;
-      for (int shift = 0; shift < 64; shift += 7) {
-        if (pos >= end) {
-          throw new IllegalStateException("truncated varint");
-        }
-        byte b = buf[pos++];
-        result |= (long) (b & 0x7F) << shift;
-        if (b >= 0) {
-          return result;
-        }
-      }
-      throw new IllegalStateException("varint too long");
-    }
-
-    int length() {
-      long len = varint();
-      if (len < 0 || len > end - pos) {
-        throw new IllegalStateException("length out of range");
-      }
-      return (int) len;
-    }
-
-    void skip(int tag) {
-      switch (tag & 7) {
-        case 0:
-          varint();
-          break;
-        case 1:
-          advance(8);
-          break;
-        case 2:
-          advance(length());
-          break;
-        case 5:
-          advance(4);
-          break;
-        default:
-          throw new IllegalStateException("unsupported wire type " + (tag & 7));
-      }
-    }
-
-    private void advance(int n) {
-      if (n > end - pos) {
-        throw new IllegalStateException("truncated field");
-      }
-      pos += n;
-    }
   }
 }

@@ -72,12 +72,12 @@ public final class RpcStatus {
       return "";
     }
     try {
-      Reader r = new Reader(status, 0, status.length);
+      ProtoCursor r = new ProtoCursor(status, 0, status.length);
       while (r.hasMore()) {
         int tag = r.tag();
         if (tag == ((2 << 3) | 2)) {
           int len = r.length();
-          return new String(status, r.pos, len, StandardCharsets.UTF_8);
+          return new String(status, r.pos(), len, StandardCharsets.UTF_8);
         }
         r.skip(tag);
       }
@@ -97,7 +97,7 @@ public final class RpcStatus {
       return -1;
     }
     try {
-      Reader r = new Reader(status, 0, status.length);
+      ProtoCursor r = new ProtoCursor(status, 0, status.length);
       while (r.hasMore()) {
         int tag = r.tag();
         if (tag != ((3 << 3) | 2)) {
@@ -105,8 +105,8 @@ public final class RpcStatus {
           continue;
         }
         int len = r.length();
-        Reader any = new Reader(status, r.pos, r.pos + len);
-        r.pos += len;
+        ProtoCursor any = new ProtoCursor(status, r.pos(), r.pos() + len);
+        r.advance(len);
         String typeUrl = null;
         int valueStart = -1;
         int valueLen = 0;
@@ -114,12 +114,12 @@ public final class RpcStatus {
           int t = any.tag();
           if (t == ((1 << 3) | 2)) {
             int l = any.length();
-            typeUrl = new String(status, any.pos, l, StandardCharsets.UTF_8);
-            any.pos += l;
+            typeUrl = new String(status, any.pos(), l, StandardCharsets.UTF_8);
+            any.advance(l);
           } else if (t == ((2 << 3) | 2)) {
             valueLen = any.length();
-            valueStart = any.pos;
-            any.pos += valueLen;
+            valueStart = any.pos();
+            any.advance(valueLen);
           } else {
             any.skip(t);
           }
@@ -139,15 +139,15 @@ public final class RpcStatus {
 
   /** RetryInfo { retry_delay = 1 (Duration { seconds = 1, nanos = 2 }) }. */
   private static long retryDelay(byte[] buf, int start, int end) {
-    Reader r = new Reader(buf, start, end);
+    ProtoCursor r = new ProtoCursor(buf, start, end);
     long seconds = 0;
     long nanos = 0;
     while (r.hasMore()) {
       int tag = r.tag();
       if (tag == ((1 << 3) | 2)) {
         int len = r.length();
-        Reader d = new Reader(buf, r.pos, r.pos + len);
-        r.pos += len;
+        ProtoCursor d = new ProtoCursor(buf, r.pos(), r.pos() + len);
+        r.advance(len);
         while (d.hasMore()) {
           int t = d.tag();
           if (t == ((1 << 3) | 0)) {
@@ -169,85 +169,5 @@ public final class RpcStatus {
       return Long.MAX_VALUE;
     }
     return seconds * 1_000_000_000L + nanos;
-  }
-
-  /**
-   * A bounds-checked protobuf cursor over {@code buf[pos, end)}; throws IllegalStateException when
-   * malformed.
-   */
-  private static final class Reader {
-    final byte[] buf;
-    final int end;
-    int pos;
-
-    Reader(byte[] buf, int pos, int end) {
-      if (pos < 0 || end > buf.length || pos > end) {
-        throw new IllegalStateException("length out of range");
-      }
-      this.buf = buf;
-      this.pos = pos;
-      this.end = end;
-    }
-
-    boolean hasMore() {
-      return pos < end;
-    }
-
-    int tag() {
-      long t = varint();
-      if (t <= 0 || t > Integer.MAX_VALUE) {
-        throw new IllegalStateException("bad tag");
-      }
-      return (int) t;
-    }
-
-    long varint() {
-      long result = 0;
-      for (int shift = 0; shift < 64; shift += 7) {
-        if (pos >= end) {
-          throw new IllegalStateException("truncated varint");
-        }
-        byte b = buf[pos++];
-        result |= (long) (b & 0x7F) << shift;
-        if (b >= 0) {
-          return result;
-        }
-      }
-      throw new IllegalStateException("varint too long");
-    }
-
-    int length() {
-      long len = varint();
-      if (len < 0 || len > end - pos) {
-        throw new IllegalStateException("length out of range");
-      }
-      return (int) len;
-    }
-
-    void skip(int tag) {
-      switch (tag & 7) {
-        case 0:
-          varint();
-          break;
-        case 1:
-          advance(8);
-          break;
-        case 2:
-          advance(length());
-          break;
-        case 5:
-          advance(4);
-          break;
-        default:
-          throw new IllegalStateException("unsupported wire type " + (tag & 7));
-      }
-    }
-
-    private void advance(int n) {
-      if (n > end - pos) {
-        throw new IllegalStateException("truncated field");
-      }
-      pos += n;
-    }
   }
 }
