@@ -4,7 +4,6 @@ import io.otlp4j.core.ThrottledLog;
 import io.otlp4j.wire.Signal;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Logs an exporter's partial successes and local failures, each at WARNING at most once per
@@ -15,8 +14,8 @@ final class ExportFailureLog {
   /** Logs under the exporter's name, where these lines were logged before. */
   private static final System.Logger LOG = System.getLogger(OtlpExporter.class.getName());
 
-  /** Partial successes are logged at WARNING at most once per this interval; the rest at DEBUG. */
-  private static final long PARTIAL_SUCCESS_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+  /** Each kind is logged at WARNING at most once per this interval; the rest at DEBUG. */
+  private static final Duration LOG_INTERVAL = Duration.ofSeconds(10);
 
   private final ExporterSettings settings;
   private final ExporterMetrics metrics;
@@ -26,10 +25,8 @@ final class ExportFailureLog {
   ExportFailureLog(ExporterSettings settings, ExporterMetrics metrics) {
     this.settings = settings;
     this.metrics = metrics;
-    this.partialSuccessLog =
-        ThrottledLog.every(Duration.ofNanos(PARTIAL_SUCCESS_LOG_INTERVAL_NANOS), settings.clock);
-    this.localFailureLog =
-        ThrottledLog.every(Duration.ofNanos(PARTIAL_SUCCESS_LOG_INTERVAL_NANOS), settings.clock);
+    this.partialSuccessLog = ThrottledLog.every(LOG_INTERVAL, settings.clock);
+    this.localFailureLog = ThrottledLog.every(LOG_INTERVAL, settings.clock);
   }
 
   /**
@@ -53,7 +50,7 @@ final class ExportFailureLog {
   void onPartialSuccess(Signal signal, long rejected, String message) {
     LOG.log(
         partialSuccessLog.level(Level.WARNING),
-        "{0}: upstream partially accepted a {1} request: {2} {3} " + "rejected: {4}",
+        "{0}: upstream partially accepted a {1} request: {2} {3} rejected: {4}",
         settings.name,
         signal.id(),
         rejected,

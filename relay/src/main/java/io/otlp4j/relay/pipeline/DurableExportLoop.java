@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.Outcome;
 import io.otlp4j.core.RetryPolicy;
+import io.otlp4j.core.ThrottledLog;
 import io.otlp4j.core.internal.FaultInjection;
 import io.otlp4j.queue.QueueConsumer;
 import io.otlp4j.queue.QueueRecord;
@@ -19,7 +20,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One exporter's consumer of a pipeline's durable queue: reads a batch of records after its
@@ -75,9 +75,8 @@ final class DurableExportLoop {
           .build();
 
   /** Local failures are logged at WARNING at most once per this interval; the rest at DEBUG. */
-  private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
-
   private final String pipelineId;
+
   private final Signal signal;
   private final RelayExporter exporter;
   private final QueueConsumer consumer;
@@ -89,7 +88,7 @@ final class DurableExportLoop {
   private final MetricsRegistry.Counter retries;
   private final MetricsRegistry.Counter localFailures;
   private final MetricsRegistry.Histogram batchSizes;
-  private final AtomicLong lastLocalFailureLog = new AtomicLong(Long.MIN_VALUE);
+  private final ThrottledLog localFailureLog = ThrottledLog.every(Duration.ofSeconds(10));
 
   // Scheduler-thread state.
   private final ArrayDeque<QueueRecord> carried = new ArrayDeque<>();
@@ -241,13 +240,8 @@ final class DurableExportLoop {
     exporting = false;
     try {
       localFailures.increment();
-      long now = System.nanoTime();
-      long last = lastLocalFailureLog.get();
-      boolean warn =
-          (last == Long.MIN_VALUE || now - last >= LOG_INTERVAL_NANOS)
-              && lastLocalFailureLog.compareAndSet(last, now);
       LOG.log(
-          warn ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
+          localFailureLog.level(System.Logger.Level.WARNING),
           () ->
               pipelineId
                   + "/"

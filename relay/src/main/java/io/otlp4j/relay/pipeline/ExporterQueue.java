@@ -5,6 +5,7 @@ import io.otlp4j.core.Batcher;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.Outcome;
 import io.otlp4j.core.RetryPolicy;
+import io.otlp4j.core.ThrottledLog;
 import io.otlp4j.core.internal.FaultInjection;
 import io.otlp4j.relay.BatchSettings;
 import io.otlp4j.relay.RelayExporter;
@@ -18,7 +19,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -76,8 +76,6 @@ final class ExporterQueue {
           .maxElapsed(Duration.ofMinutes(1))
           .build();
 
-  private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
-
   /** A queued request: its buffer, items, and what to tell once it is exported or given up. */
   record Entry(ByteBuf request, long items, Consumer<Outcome> onDone) {}
 
@@ -90,7 +88,7 @@ final class ExporterQueue {
   private final int queueSize;
   private final MetricsRegistry.Histogram batchSizes;
   private final MetricsRegistry.Counter localFailures;
-  private final AtomicLong lastLocalFailureLog = new AtomicLong(Long.MIN_VALUE);
+  private final ThrottledLog localFailureLog = ThrottledLog.every(Duration.ofSeconds(10));
   private final Set<CompletableFuture<Outcome>> direct; // exports in flight without a queue
   private volatile Batcher<Entry> batcher; // null without a queue, or before start()
   private volatile ScheduledExecutorService scheduler; // for local-failure retries; set by start()
@@ -425,13 +423,8 @@ final class ExporterQueue {
   private void onLocalFailure(Throwable e) {
     try {
       localFailures.increment();
-      long now = System.nanoTime();
-      long last = lastLocalFailureLog.get();
-      boolean warn =
-          (last == Long.MIN_VALUE || now - last >= LOG_INTERVAL_NANOS)
-              && lastLocalFailureLog.compareAndSet(last, now);
       LOG.log(
-          warn ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
+          localFailureLog.level(System.Logger.Level.WARNING),
           () ->
               pipelineId
                   + "/"

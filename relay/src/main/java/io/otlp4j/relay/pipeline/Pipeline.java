@@ -5,6 +5,7 @@ import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.Outcome;
 import io.otlp4j.core.RetryPolicy;
+import io.otlp4j.core.ThrottledLog;
 import io.otlp4j.core.internal.FaultInjection;
 import io.otlp4j.queue.AppendResult;
 import io.otlp4j.queue.DurableQueue;
@@ -84,6 +85,11 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class Pipeline implements ReceiverSink {
   private static final System.Logger LOG = System.getLogger(Pipeline.class.getName());
+
+  /**
+   * Our own failures (a processor's, an enqueue's) at ERROR once per interval, the rest at DEBUG.
+   */
+  private final ThrottledLog failureLog = ThrottledLog.every(Duration.ofSeconds(10));
 
   private final String id;
   private final Signal signal;
@@ -276,7 +282,7 @@ public final class Pipeline implements ReceiverSink {
     try {
       return enqueue(requestSignal, request, summary);
     } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.ERROR, () -> id + ": unexpected failure", e);
+      LOG.log(failureLog.level(System.Logger.Level.ERROR), () -> id + ": unexpected failure", e);
       return CompletableFuture.completedFuture(Outcome.localFailure("internal error: " + e, e));
     }
   }
@@ -311,7 +317,7 @@ public final class Pipeline implements ReceiverSink {
     } catch (Throwable e) {
       // A processor's bug: the data is fine, the client may send it again; the processor released
       // it.
-      LOG.log(System.Logger.Level.ERROR, () -> id + ": a processor failed", e);
+      LOG.log(failureLog.level(System.Logger.Level.ERROR), () -> id + ": a processor failed", e);
       return done(Outcome.localFailure("a processor failed: " + e, e));
     }
     long items = walked.itemCount();
@@ -347,7 +353,7 @@ public final class Pipeline implements ReceiverSink {
         } catch (Throwable e) {
           // offer keeps nothing when it does not accept: the reference is still ours
           LOG.log(
-              System.Logger.Level.ERROR,
+              failureLog.level(System.Logger.Level.ERROR),
               () -> id + ": queueing for " + queue.exporterId() + " failed",
               e);
           refusal =
