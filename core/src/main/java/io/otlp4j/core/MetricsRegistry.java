@@ -112,6 +112,14 @@ public final class MetricsRegistry {
     textWriter.write(out, prometheusRegistry.scrape());
   }
 
+  /**
+   * Reads every metric now, as a scrape of {@code /metrics} would (for in-process readers: the
+   * dashboard's series ring, the alert rule evaluator). Allocates the snapshot; never blocks writers.
+   */
+  public MetricSnapshots scrape() {
+    return prometheusRegistry.scrape();
+  }
+
   /** This registry as a prometheus-metrics collector, to register in another PrometheusRegistry. */
   public MultiCollector asPrometheusCollector() {
     return collector;
