@@ -74,12 +74,32 @@ public final class MetricsRegistry {
 
   /** The counter {@code name} with the given label name/value pairs, created on first use. */
   public Counter counter(String name, String help, String... labelPairs) {
-    String base =
-        name != null && name.endsWith("_total")
-            ? name.substring(0, name.length() - "_total".length())
-            : name;
-    return (Counter)
-        family(base, help, Type.COUNTER, null, labelPairs).series(labelPairs, Counter::new);
+    Object cell =
+        family(counterBase(name), help, Type.COUNTER, null, labelPairs)
+            .series(labelPairs, Counter::new);
+    if (!(cell instanceof Counter counter)) {
+      throw new IllegalArgumentException(
+          "counter " + name + " with these labels is read from a supplier");
+    }
+    return counter;
+  }
+
+  private static String counterBase(String name) {
+    return name != null && name.endsWith("_total")
+        ? name.substring(0, name.length() - "_total".length())
+        : name;
+  }
+
+  /**
+   * A counter whose value is read from {@code value} on each scrape (must be fast, thread-safe,
+   * non-blocking and never decrease: a process's CPU seconds, its uptime). Named as {@link
+   * #counter(String, String, String...)}; registering the same name and labels again replaces the
+   * supplier.
+   */
+  public void counter(String name, String help, DoubleSupplier value, String... labelPairs) {
+    Objects.requireNonNull(value, "value");
+    Family family = family(counterBase(name), help, Type.COUNTER, null, labelPairs);
+    family.series.put(labelValues(labelPairs), new CallbackGauge(value));
   }
 
   /** The settable gauge {@code name} with the given label name/value pairs. */
@@ -114,7 +134,8 @@ public final class MetricsRegistry {
 
   /**
    * Reads every metric now, as a scrape of {@code /metrics} would (for in-process readers: the
-   * dashboard's series ring, the alert rule evaluator). Allocates the snapshot; never blocks writers.
+   * dashboard's series ring, the alert rule evaluator). Allocates the snapshot; never blocks
+   * writers.
    */
   public MetricSnapshots scrape() {
     return prometheusRegistry.scrape();
@@ -233,7 +254,10 @@ public final class MetricsRegistry {
                     b.dataPoint(
                         CounterSnapshot.CounterDataPointSnapshot.builder()
                             .labels(labels(values))
-                            .value(((Counter) cell).get())
+                            .value(
+                                cell instanceof Counter
+                                    ? ((Counter) cell).get()
+                                    : ((CallbackGauge) cell).read())
                             .build()));
             return b.build();
           }

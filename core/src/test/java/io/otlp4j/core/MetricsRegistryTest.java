@@ -74,6 +74,24 @@ class MetricsRegistryTest {
   }
 
   @Test
+  void callbackCountersAreReadOnEachScrapeWithTheTotalSuffix() throws IOException {
+    MetricsRegistry registry = MetricsRegistry.create();
+    double[] cpu = {0.25};
+    registry.counter("otelcol_process_cpu_seconds", "CPU seconds.", () -> cpu[0]);
+    registry.counter("otlp4j_gc_total", "GCs.", () -> 3, "gc", "G1 Young");
+    assertThat(scrape(registry))
+        .contains(
+            "# TYPE otelcol_process_cpu_seconds_total counter\n"
+                + "otelcol_process_cpu_seconds_total 0.25\n")
+        .contains("otlp4j_gc_total{gc=\"G1 Young\"} 3.0\n");
+    cpu[0] = 1.5;
+    assertThat(scrape(registry)).contains("otelcol_process_cpu_seconds_total 1.5\n");
+    assertThatThrownBy(() -> registry.counter("otlp4j_gc", "GCs.", "gc", "G1 Young"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("read from a supplier");
+  }
+
+  @Test
   void aThrowingGaugeSupplierDoesNotBreakTheScrape() throws IOException {
     MetricsRegistry registry = MetricsRegistry.create();
     registry.gauge(
