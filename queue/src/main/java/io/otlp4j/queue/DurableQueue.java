@@ -167,7 +167,7 @@ public final class DurableQueue implements AutoCloseable {
     this.lock = lock;
     MetricsRegistry registry = builder.metrics != null ? builder.metrics : MetricsRegistry.create();
     String queueName = builder.queueName;
-    QueueMetrics metrics = new QueueMetrics(registry, queueName, sizeBytes);
+    QueueMetrics metrics = new QueueMetrics(registry, queueName, sizeBytes, builder.maxBytes);
     this.refusedRecords = metrics.refusedRecords;
 
     for (String name : builder.consumerNames) {

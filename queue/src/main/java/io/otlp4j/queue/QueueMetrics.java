@@ -11,10 +11,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A {@link DurableQueue}'s {@code otlp4j_queue_*} self-metrics: the counters and histograms the
- * writer and {@code append} record into, and the gauges read at scrape time (size, and per consumer
- * pending bytes, records and the oldest pending record's age). Thread-safe (the registry's
- * instruments are); the gauges read the queue's volatile state and may race with the writer, which
- * only makes a scrape a little stale.
+ * writer and {@code append} record into, and the gauges read at scrape time (size and capacity, and
+ * per consumer pending bytes, records and the oldest pending record's age). Thread-safe (the
+ * registry's instruments are); the gauges read the queue's volatile state and may race with the
+ * writer, which only makes a scrape a little stale.
  */
 final class QueueMetrics {
 
@@ -32,7 +32,7 @@ final class QueueMetrics {
   final MetricsRegistry.Histogram fsyncSeconds;
   final MetricsRegistry.Histogram groupSize;
 
-  QueueMetrics(MetricsRegistry registry, String queueName, AtomicLong sizeBytes) {
+  QueueMetrics(MetricsRegistry registry, String queueName, AtomicLong sizeBytes, long maxBytes) {
     this.registry = registry;
     this.queueName = queueName;
     this.droppedRecords =
@@ -70,6 +70,12 @@ final class QueueMetrics {
         "otlp4j_queue_size_bytes",
         "Bytes of segment files on disk",
         sizeBytes::get,
+        "queue",
+        queueName);
+    registry.gauge(
+        "otlp4j_queue_capacity_bytes",
+        "The most bytes of segment files the queue may hold (max_size_mib)",
+        () -> maxBytes,
         "queue",
         queueName);
   }

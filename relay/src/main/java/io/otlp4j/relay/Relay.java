@@ -13,7 +13,9 @@ import io.otlp4j.receiver.ReceiverSink;
 import io.otlp4j.receiver.ReceiverTls;
 import io.otlp4j.relay.component.ComponentContext;
 import io.otlp4j.relay.component.Components;
+import io.otlp4j.relay.component.ListeningExtension;
 import io.otlp4j.relay.component.RelayProcessor;
+import io.otlp4j.relay.component.ServiceStatus;
 import io.otlp4j.relay.config.BatchConfig;
 import io.otlp4j.relay.config.ExporterConfig;
 import io.otlp4j.relay.config.ExtensionConfig;
@@ -31,6 +33,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -75,9 +78,10 @@ public final class Relay implements AutoCloseable {
   private final MemoryBudget budget;
   private final AckMode ackMode;
   private final Components components;
-  private final ComponentContext context = new ComponentContext(metrics);
+  private final ServiceStatus status;
+  private final ComponentContext context;
   private final Map<String, RelayExporter> exporters = new LinkedHashMap<>();
-  private final List<AutoCloseable> extensions = new ArrayList<>();
+  private final Map<String, AutoCloseable> extensions = new LinkedHashMap<>();
   private final List<Pipeline> pipelines = new ArrayList<>();
   private final Map<String, GrpcReceiver> grpcReceivers = new LinkedHashMap<>();
   private final Map<String, HttpReceiver> httpReceivers = new LinkedHashMap<>();
@@ -90,6 +94,8 @@ public final class Relay implements AutoCloseable {
   private Relay(RelayConfig config) {
     this.ackMode = config.ackMode();
     this.components = config.components();
+    this.status = new ServiceStatus(config, Clock.systemUTC());
+    this.context = new ComponentContext(metrics, status);
     long limit =
         config.processors().values().stream()
             .filter(p -> p instanceof MemoryLimiterConfig)
@@ -104,11 +110,12 @@ public final class Relay implements AutoCloseable {
     metrics.gauge(
         "otlp4j_memory_limit_bytes", "The relay's memory budget", () -> budget.limitBytes());
     BufferPoolMetrics.register(metrics, io.netty.buffer.ByteBufAllocator.DEFAULT);
+    ProcessMetrics.register(metrics);
     try {
       for (ExtensionConfig e : config.extensions().values()) {
         AutoCloseable running = components.startExtension(e, context);
         if (running != null) {
-          extensions.add(running);
+          extensions.put(e.id(), running);
         }
       }
       for (ExporterConfig e : config.exporters().values()) {
@@ -131,12 +138,13 @@ public final class Relay implements AutoCloseable {
         if (route == null) {
           continue; // defined but in no pipeline, as the Collector ignores it
         }
-        ReceiverSink sink = new Router(route);
         if (r.grpc() != null) {
-          grpcReceivers.put(r.id(), grpcReceiver(r, sink).start());
+          grpcReceivers.put(
+              r.id(), grpcReceiver(r, new Router(route, ackLatency(r.id(), "grpc"))).start());
         }
         if (r.http() != null) {
-          httpReceivers.put(r.id(), httpReceiver(r, sink).start());
+          httpReceivers.put(
+              r.id(), httpReceiver(r, new Router(route, ackLatency(r.id(), "http"))).start());
         }
       }
     } catch (RuntimeException e) {
@@ -144,6 +152,27 @@ public final class Relay implements AutoCloseable {
       throw e;
     }
     ready = true;
+    status.running();
+  }
+
+  /** Upper bounds of {@code otlp4j_receiver_ack_latency_seconds}. */
+  private static final double[] ACK_LATENCY_BOUNDS = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
+  };
+
+  /** Time from a request handed to the pipelines to its answer, per receiver and transport. */
+  private MetricsRegistry.Histogram ackLatency(String receiver, String transport) {
+    return metrics.histogram(
+        "otlp4j_receiver_ack_latency_seconds",
+        "Time from a request read by the receiver to the pipelines' answer to it (what the ack mode"
+            + " waits for: queued, written to disk or delivered), in seconds",
+        ACK_LATENCY_BOUNDS,
+        "receiver",
+        receiver,
+        "transport",
+        transport,
+        "ack_mode",
+        ackMode.id());
   }
 
   /**
@@ -350,7 +379,25 @@ public final class Relay implements AutoCloseable {
     httpReceivers.forEach(
         (id, r) -> lines.add("OTLP/HTTP receiver " + id + " listening on " + format(r.address())));
     lines.add("admin (/metrics, /healthz) listening on http://" + format(admin.address()));
+    extensions.forEach(
+        (id, e) -> {
+          if (e instanceof ListeningExtension l) {
+            lines.add("extension " + id + " listening on http://" + format(l.address()));
+          }
+        });
     return lines;
+  }
+
+  /**
+   * Where extension {@code id} ({@code health_check}, {@code zpages}) listens.
+   *
+   * @throws IllegalArgumentException when no running extension of that id serves an address
+   */
+  public InetSocketAddress extensionAddress(String id) {
+    if (extensions.get(id) instanceof ListeningExtension l) {
+      return l.address();
+    }
+    throw new IllegalArgumentException("no extension '" + id + "' listening on an address");
   }
 
   private static String format(InetSocketAddress a) {
@@ -397,6 +444,7 @@ public final class Relay implements AutoCloseable {
     }
     long end = System.nanoTime() + deadline.toNanos();
     ready = false;
+    status.draining();
     boolean clean = true;
     for (GrpcReceiver r : grpcReceivers.values()) {
       clean &= r.shutdown(remaining(end));
@@ -426,6 +474,7 @@ public final class Relay implements AutoCloseable {
       LOG.log(System.Logger.Level.WARNING, "relay stopped before everything queued was sent");
     }
     cleanShutdown = clean;
+    status.stopped();
     terminated.countDown();
     return clean;
   }
@@ -457,7 +506,7 @@ public final class Relay implements AutoCloseable {
   }
 
   private void closeExtensions() {
-    for (AutoCloseable e : extensions) {
+    for (AutoCloseable e : extensions.values()) {
       try {
         e.close();
       } catch (Exception x) {
@@ -489,13 +538,21 @@ public final class Relay implements AutoCloseable {
    */
   private static final class Router implements ReceiverSink {
     private final Map<Signal, List<Pipeline>> routes;
+    private final MetricsRegistry.Histogram ackLatency;
 
-    Router(Map<Signal, List<Pipeline>> routes) {
+    Router(Map<Signal, List<Pipeline>> routes, MetricsRegistry.Histogram ackLatency) {
       this.routes = routes;
+      this.ackLatency = ackLatency;
     }
 
     @Override
     public CompletionStage<Outcome> accept(Signal signal, ByteBuf request, WalkSummary summary) {
+      long start = System.nanoTime();
+      CompletionStage<Outcome> answer = route(signal, request, summary);
+      return answer.whenComplete((o, e) -> ackLatency.record((System.nanoTime() - start) / 1e9));
+    }
+
+    private CompletionStage<Outcome> route(Signal signal, ByteBuf request, WalkSummary summary) {
       List<Pipeline> targets = routes.get(signal);
       if (targets == null) {
         request.release();

@@ -12,8 +12,8 @@ import io.otlp4j.wire.Signal;
 final class ProcessorCounts {
   static final String INCOMING = "otelcol_processor_incoming_items";
   static final String OUTGOING = "otelcol_processor_outgoing_items";
-  static final String INCOMING_HELP = "Items that came into the processor.";
-  static final String OUTGOING_HELP = "Items that the processor passed on.";
+  static final String INCOMING_HELP = "Number of items passed to the processor.";
+  static final String OUTGOING_HELP = "Number of items emitted from the processor.";
   private final MetricsRegistry.Counter[] incoming =
       new MetricsRegistry.Counter[Signal.values().length];
   private final MetricsRegistry.Counter[] outgoing =

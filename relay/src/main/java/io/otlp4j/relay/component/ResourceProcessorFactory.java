@@ -183,19 +183,23 @@ final class ResourceProcessorFactory implements ProcessorFactory<ResourceConfig>
 
   @Override
   public RelayProcessor create(ResourceConfig config, ComponentContext context) {
-    return new ResourceProcessor(config.id(), config.rewrite());
+    return new ResourceProcessor(
+        config.id(), config.rewrite(), new ProcessorCounts(context.metrics(), config.id()));
   }
 
   /**
    * Applies a {@link ResourceRewrite}; the item counts do not change, so the summary is passed on.
    */
-  private record ResourceProcessor(String id, ResourceRewrite rewrite) implements RelayProcessor {
+  private record ResourceProcessor(String id, ResourceRewrite rewrite, ProcessorCounts counts)
+      implements RelayProcessor {
     @Override
     public Result process(Signal signal, ByteBuf request, WalkSummary summary) {
       try {
         // apply leaves request to us and returns a buffer of its own (slices of request retained);
         // the receiver walked the request already, so it is not walked again.
-        return RelayProcessor.forward(rewrite.apply(signal, request, summary), summary);
+        ByteBuf rewritten = rewrite.apply(signal, request, summary);
+        counts.count(signal, summary.itemCount(), summary.itemCount());
+        return RelayProcessor.forward(rewritten, summary);
       } finally {
         request.release();
       }

@@ -26,12 +26,7 @@ final class CountingExporter implements RelayExporter {
 
   private CountingExporter(RelayExporter exporter, Signal signal, MetricsRegistry metrics) {
     this.exporter = exporter;
-    String item =
-        switch (signal) {
-          case TRACES -> "spans";
-          case METRICS -> "metric_points";
-          case LOGS -> "log_records";
-        };
+    String item = itemName(signal);
     sent =
         metrics.counter(
             "otelcol_exporter_sent_" + item,
@@ -44,6 +39,15 @@ final class CountingExporter implements RelayExporter {
             "Number of " + item.replace('_', ' ') + " in failed attempts to send to destination.",
             "exporter",
             exporter.id());
+  }
+
+  /** The Collector's name for items of {@code signal}: spans, metric_points, log_records. */
+  static String itemName(Signal signal) {
+    return switch (signal) {
+      case TRACES -> "spans";
+      case METRICS -> "metric_points";
+      case LOGS -> "log_records";
+    };
   }
 
   /**

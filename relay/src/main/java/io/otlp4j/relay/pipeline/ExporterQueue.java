@@ -88,6 +88,7 @@ final class ExporterQueue {
   private final int queueSize;
   private final MetricsRegistry.Histogram batchSizes;
   private final MetricsRegistry.Counter localFailures;
+  private final MetricsRegistry.Counter enqueueFailed;
   private final ThrottledLog localFailureLog = ThrottledLog.every(Duration.ofSeconds(10));
   private final Set<CompletableFuture<Outcome>> direct; // exports in flight without a queue
   private volatile Batcher<Entry> batcher; // null without a queue, or before start()
@@ -111,6 +112,7 @@ final class ExporterQueue {
     this.queueSize = queue.enabled() ? queue.queueSize() : 0;
     this.batchSizes = batchSizes(metrics, pipelineId, exporter.id());
     this.localFailures = localFailures(metrics, exporter.id());
+    this.enqueueFailed = enqueueFailed(metrics, exporter.id(), signal);
     String[] labels = {"exporter", exporter.id(), "data_type", signal.id(), "pipeline", pipelineId};
     metrics.gauge(
         "otelcol_exporter_queue_size",
@@ -176,6 +178,26 @@ final class ExporterQueue {
         exporterId,
         "pipeline",
         pipelineId);
+  }
+
+  /**
+   * The Collector's {@code otelcol_exporter_enqueue_failed_<items>}, labelled with the exporter's
+   * id: items its sending queue could not take (full, or failed), refused to the client with a
+   * retryable answer.
+   */
+  static MetricsRegistry.Counter enqueueFailed(
+      MetricsRegistry metrics, String exporterId, Signal signal) {
+    String item = CountingExporter.itemName(signal);
+    return metrics.counter(
+        "otelcol_exporter_enqueue_failed_" + item,
+        "Number of " + item.replace('_', ' ') + " failed to be added to the sending queue.",
+        "exporter",
+        exporterId);
+  }
+
+  /** Counts {@code items} that this exporter's queue could not take. */
+  void enqueueFailed(long items) {
+    enqueueFailed.add(items);
   }
 
   /**

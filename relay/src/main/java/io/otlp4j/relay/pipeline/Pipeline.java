@@ -109,6 +109,7 @@ public final class Pipeline implements ReceiverSink {
   private volatile boolean closing;
   private final MetricsRegistry.Counter refused;
   private final MetricsRegistry.Counter queued;
+  private final List<MetricsRegistry.Counter> durableEnqueueFailed;
 
   /**
    * A pipeline in the {@code received} ack mode whose exporters each get an in-memory queue of
@@ -171,6 +172,8 @@ public final class Pipeline implements ReceiverSink {
       }
     }
     this.onDisk = List.copyOf(disk);
+    this.durableEnqueueFailed =
+        disk.stream().map(e -> ExporterQueue.enqueueFailed(b.metrics, e.id(), signal)).toList();
     this.durable = disk.isEmpty() ? null : b.durableQueue;
     List<ExporterQueue> q = new ArrayList<>();
     int direct = 0;
@@ -361,6 +364,7 @@ public final class Pipeline implements ReceiverSink {
                   "queueing for exporter " + queue.exporterId() + " failed: " + e, e);
         }
         if (refusal != null) {
+          queue.enqueueFailed(items);
           held.release();
           if (awaited) {
             acks.awaitedDone(refusal);
@@ -391,6 +395,7 @@ public final class Pipeline implements ReceiverSink {
       appended = durable.append((byte) signal.ordinal(), items, request);
     } catch (Throwable e) {
       request.release();
+      durableEnqueueFailed.forEach(c -> c.add(items));
       acks.awaitedDone(Outcome.localFailure("durable queue failed: " + e, e));
       return;
     }
@@ -412,6 +417,7 @@ public final class Pipeline implements ReceiverSink {
             queued.add(items);
           } else {
             refused.add(items);
+            durableEnqueueFailed.forEach(c -> c.add(items));
           }
           acks.awaitedDone(outcome);
         });
