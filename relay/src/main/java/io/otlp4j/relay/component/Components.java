@@ -45,6 +45,9 @@ public final class Components {
         .exporter(new DebugExporterFactory())
         .extension(new BearerTokenAuthExtensionFactory())
         .extension(new FileStorageExtensionFactory())
+        .extension(new HealthCheckExtensionFactory())
+        .extension(new ZPagesExtensionFactory())
+        .extension(new PprofExtensionFactory())
         .build();
   }
 

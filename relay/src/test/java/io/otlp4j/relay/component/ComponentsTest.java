@@ -57,7 +57,7 @@ class ComponentsTest {
       value = {
         "processors | tail_sampling | unknown processor type 'tail_sampling' (known: attributes, batch, filter, memory_limiter, resource)",
         "exporters  | kafka      | unknown exporter type 'kafka' (known: debug, file, otlp, otlphttp)",
-        "extensions | zpages     | unknown extension type 'zpages' (known: bearertokenauth, file_storage)",
+        "extensions | oidc       | unknown extension type 'oidc' (known: bearertokenauth, file_storage, health_check, pprof, zpages)",
         "receivers  | jaeger     | unknown receiver type 'jaeger' (known: otlp)",
         "connectors | forward    | unknown connector type 'forward' (none are supported yet)"
       })
