@@ -124,6 +124,8 @@ class FileExporterFormatTest {
 
     List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
     assertThat(lines).containsExactlyElementsOf(expected);
+    // the large ones went to the file in several slices
+    assertThat(lines).anyMatch(line -> line.length() > 2 * FileExporter.WRITE_SLICE);
     for (int i = 0; i < lines.size(); i++) {
       Signal signal = Signal.values()[i % 3];
       assertThat(

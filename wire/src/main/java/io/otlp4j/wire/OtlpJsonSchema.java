@@ -1,6 +1,5 @@
 package io.otlp4j.wire;
 
-import com.fasterxml.jackson.core.io.SerializedString;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -54,7 +53,10 @@ final class OtlpJsonSchema {
     final int number;
     final String protoName;
     final String jsonName;
-    final SerializedString jsonKey;
+
+    /** {@code "jsonName":} in ASCII, as the transcoder writes the key. */
+    final byte[] jsonKey;
+
     final int kind;
     final boolean repeated;
 
@@ -89,7 +91,7 @@ final class OtlpJsonSchema {
       this.number = number;
       this.protoName = protoName;
       this.jsonName = lowerCamel(protoName);
-      this.jsonKey = new SerializedString(jsonName);
+      this.jsonKey = ('"' + jsonName + "\":").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
       this.kind = kind;
       this.repeated = repeated;
       this.presence = presence;
