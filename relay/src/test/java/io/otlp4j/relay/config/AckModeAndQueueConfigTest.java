@@ -270,7 +270,7 @@ class AckModeAndQueueConfigTest {
                 parse(
                     """
         extensions:
-          health_check:
+          sigv4auth:
           file_storage:
             directory: /var/lib/otlp4j
         exporters:
@@ -295,7 +295,7 @@ class AckModeAndQueueConfigTest {
             error ->
                 assertThat(error)
                     .startsWith(
-                        "line 2: extensions.health_check: unknown extension type 'health_check'"));
+                        "line 2: extensions.sigv4auth: unknown extension type 'sigv4auth'"));
     assertThat(e.errors())
         .anySatisfy(
             error ->
