@@ -38,6 +38,38 @@
   function circuit(v) {
     return v === null || v === undefined ? '–' : (CIRCUIT[v] || '?') + ' (' + v + ')';
   }
+  function percentOf100(v) {
+    return v === null || v === undefined || !isFinite(v) ? '–' : v.toFixed(v < 10 ? 1 : 0) + ' %';
+  }
+  // One line per queue: size / capacity in percent (a memory queue counts requests, a durable
+  // one bytes), and "size / capacity" in the stat line.
+  function queueLines(chosen) {
+    var durable = {};
+    state.series.forEach(function (s) {
+      if (s.name === 'durable_queue_bytes') durable[s.labels.queue] = true;
+    });
+    var byQueue = {};
+    chosen.forEach(function (s) {
+      var id = JSON.stringify(s.labels);
+      byQueue[id] = byQueue[id] || { labels: s.labels };
+      byQueue[id][s.name === 'exporter_queue_size' ? 'size' : 'capacity'] = s;
+    });
+    return Object.keys(byQueue).sort().filter(function (id) { return byQueue[id].size; }).map(function (id) {
+      var q = byQueue[id];
+      var cap = q.capacity ? q.capacity.v : [];
+      var v = q.size.v.map(function (x, i) {
+        return x === null || !cap[i] ? null : 100 * x / cap[i];
+      });
+      var name = queueName(q.labels);
+      var size = lastValue(q.size.v);
+      var capacity = q.capacity ? lastValue(q.capacity.v) : null;
+      var unit = durable[q.labels.pipeline] ? bytes : num; // a durable queue counts bytes
+      return {
+        key: 'queue' + id, label: name, v: v,
+        stat: name + ' <b>' + unit(size) + '</b> / ' + unit(capacity) + ' (' + percentOf100(lastValue(v)) + ')'
+      };
+    });
+  }
   function queueName(l) {
     return [l.exporter, l.data_type || l.pipeline].filter(Boolean).join(' ');
   }
@@ -57,10 +89,9 @@
     signalPanel('metrics', 'Metrics: data points per second'),
     signalPanel('logs', 'Logs: log records per second'),
     {
-      id: 'exporter-queue', title: 'Exporter queue: size vs capacity', format: num,
+      id: 'exporter-queue', title: 'Exporter queue: size against capacity (% full)', format: percentOf100,
       match: function (s) { return s.name === 'exporter_queue_size' || s.name === 'exporter_queue_capacity'; },
-      label: function (s) { return (s.name === 'exporter_queue_size' ? 'size ' : 'capacity ') + queueName(s.labels); },
-      dash: function (s) { return s.name === 'exporter_queue_capacity'; }
+      lines: queueLines, range: [0, 100]
     },
     {
       id: 'durable-bytes', title: 'Durable queue: bytes on disk and pending', format: bytes,
@@ -79,7 +110,8 @@
       id: 'circuit', title: 'Circuit breaker state (0 closed, 1 half-open, 2 open)', format: circuit,
       match: function (s) { return s.name === 'circuit_state'; },
       label: function (s) { return s.labels.exporter + ' ' + (s.labels.endpoint || ''); },
-      range: [0, 2]
+      range: [0, 2],
+      axisFormat: function (v) { return CIRCUIT[v] || ''; }
     },
     {
       id: 'memory', title: 'Memory budget: used vs limit', format: bytes,
@@ -115,9 +147,12 @@
     },
     {
       id: 'batch-size', title: 'Batch send size (items per request)', format: num,
-      match: function (s) { return s.name === 'batch_send_size'; },
-      label: function (s) { return s.labels.stat + ' ' + (s.labels.exporter || ''); },
-      order: function (s) { return ['mean', 'p50', 'p99'].indexOf(s.labels.stat); }
+      // mean and p99 per exporter and pipeline (p50 is in /api/v1/series too)
+      match: function (s) { return s.name === 'batch_send_size' && s.labels.stat !== 'p50'; },
+      label: function (s) {
+        return s.labels.stat + ' ' + [s.labels.exporter, s.labels.pipeline].filter(Boolean).join(' ');
+      },
+      order: function (s) { return ['mean', 'p99'].indexOf(s.labels.stat); }
     }
   ];
 
@@ -163,17 +198,18 @@
       if (charts[p.id]) { charts[p.id].chart.destroy(); delete charts[p.id]; }
       return;
     }
-    var scale = p.scale || function (s, v) { return v; };
-    var parts = chosen.map(function (s) {
-      var v = lastValue(s.v);
-      return p.label(s) + ' <b>' + p.format(p.scale ? scale(s, v) : v) + '</b>';
+    var lines = p.lines ? p.lines(chosen) : chosen.map(function (s) {
+      var scale = p.scale || function (x, v) { return v; };
+      var v = p.scale ? s.v.map(function (x) { return scale(s, x); }) : s.v;
+      return {
+        key: s.name + JSON.stringify(s.labels), label: p.label(s), v: v,
+        dash: p.dash && p.dash(s), stat: p.label(s) + ' <b>' + p.format(lastValue(v)) + '</b>'
+      };
     });
-    p.statEl.innerHTML = parts.join(' · ');
+    p.statEl.innerHTML = lines.map(function (l) { return l.stat; }).join(' · ');
     var data = [state.t.map(function (t) { return t / 1000; })];
-    chosen.forEach(function (s) {
-      data.push(p.scale ? s.v.map(function (v) { return scale(s, v); }) : s.v);
-    });
-    var key = chosen.map(function (s) { return s.name + JSON.stringify(s.labels); }).join('|');
+    lines.forEach(function (l) { data.push(l.v); });
+    var key = lines.map(function (l) { return l.key; }).join('|');
     var c = charts[p.id];
     if (c && c.key === key) {
       c.chart.setData(data);
@@ -181,16 +217,17 @@
     }
     if (c) c.chart.destroy();
     var width = Math.max(300, p.chartEl.clientWidth || 400);
+    var axisFormat = p.axisFormat || p.format;
     var opts = {
       width: width, height: 170,
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: p.range ? { range: p.range } : {} },
-      axes: [{}, { size: 70, values: function (u, vals) { return vals.map(function (v) { return p.format(v); }); } }],
-      series: [{}].concat(chosen.map(function (s, i) {
+      axes: [{}, { size: 84, values: function (u, vals) { return vals.map(axisFormat); } }],
+      series: [{}].concat(lines.map(function (l, i) {
         return {
-          label: p.label(s), stroke: COLORS[i % COLORS.length], width: 1.5,
-          dash: p.dash && p.dash(s) ? [6, 4] : undefined, points: { show: false },
+          label: l.label, stroke: COLORS[i % COLORS.length], width: 1.5,
+          dash: l.dash ? [6, 4] : undefined, points: { show: false },
           value: function (u, v) { return p.format(v); }
         };
       }))
