@@ -223,7 +223,7 @@
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: p.range ? { range: p.range } : {} },
-      axes: [{}, { size: 84, values: function (u, vals) { return vals.map(axisFormat); } }],
+      axes: [{ space: 90 }, { size: 84, values: function (u, vals) { return vals.map(axisFormat); } }],
       series: [{}].concat(lines.map(function (l, i) {
         return {
           label: l.label, stroke: COLORS[i % COLORS.length], width: 1.5,
