@@ -3,6 +3,7 @@ package io.otlp4j.relay;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.otlp4j.core.MetricsRegistry;
+import io.otlp4j.relay.dashboard.Dashboard;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -15,12 +16,14 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The admin endpoint: {@code GET /metrics} (the registry in the Prometheus text format) and {@code
- * GET /healthz} (200 while the relay is ready, 503 otherwise, such as while draining). Runs on the
- * JDK's HTTP server with one thread. Thread-safe.
+ * GET /healthz} (200 while the relay is ready, 503 otherwise, such as while draining), and the
+ * {@link Dashboard} ({@code GET /}, {@code /assets/}, {@code /api/v1/series}). Runs on the JDK's
+ * HTTP server with one thread. Thread-safe.
  */
 final class AdminServer {
   private final HttpServer server;
   private final ExecutorService executor;
+  private final Dashboard dashboard;
 
   AdminServer(String host, int port, MetricsRegistry metrics, BooleanSupplier ready) {
     try {
@@ -53,6 +56,14 @@ final class AdminServer {
               "text/plain; charset=utf-8",
               (ok ? "ok\n" : "unavailable\n").getBytes(StandardCharsets.UTF_8));
         });
+    try {
+      dashboard = Dashboard.start(metrics);
+    } catch (RuntimeException e) {
+      server.stop(0);
+      executor.shutdownNow();
+      throw e;
+    }
+    dashboard.register(server);
     server.start();
   }
 
@@ -63,6 +74,7 @@ final class AdminServer {
   void stop() {
     server.stop(0);
     executor.shutdownNow();
+    dashboard.close();
   }
 
   private static void respond(HttpExchange exchange, int status, String type, byte[] body)
