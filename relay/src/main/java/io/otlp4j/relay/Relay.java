@@ -496,6 +496,13 @@ public final class Relay implements AutoCloseable {
 
     @Override
     public CompletionStage<Outcome> accept(Signal signal, ByteBuf request, WalkSummary summary) {
+      return accept(signal, request, summary, Reservation.NONE);
+    }
+
+    /** One pipeline may take the receiver's reservation over; several each reserve their own. */
+    @Override
+    public CompletionStage<Outcome> accept(
+        Signal signal, ByteBuf request, WalkSummary summary, Reservation reservation) {
       List<Pipeline> targets = routes.get(signal);
       if (targets == null) {
         request.release();
@@ -503,7 +510,7 @@ public final class Relay implements AutoCloseable {
             Outcome.permanent("no pipeline takes " + signal.id()));
       }
       if (targets.size() == 1) {
-        return targets.get(0).accept(signal, request, summary);
+        return targets.get(0).accept(signal, request, summary, reservation);
       }
       List<CompletableFuture<Outcome>> outcomes = new ArrayList<>(targets.size());
       try {
