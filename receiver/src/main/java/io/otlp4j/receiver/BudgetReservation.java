@@ -10,7 +10,7 @@ import io.otlp4j.core.MemoryBudget;
  * <p>Not thread-safe: used by one thread at a time, handed over with the request (the sink's
  * completion may run on another thread, after the I/O thread is done with it).
  */
-final class BudgetReservation {
+final class BudgetReservation implements ReceiverSink.Reservation {
 
   private final MemoryBudget budget;
   private long bytes;
@@ -45,6 +45,19 @@ final class BudgetReservation {
       throw new IllegalStateException("reservation already released");
     }
     bytes += acquired;
+  }
+
+  @Override
+  public long takeOver(MemoryBudget into) {
+    if (released) {
+      throw new IllegalStateException("reservation already released");
+    }
+    if (into != budget) {
+      return 0;
+    }
+    long taken = bytes;
+    bytes = 0;
+    return taken;
   }
 
   long bytes() {

@@ -17,25 +17,40 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Admission of gRPC calls before their bytes are buffered: a bound on concurrent calls across every
- * connection of the server, and a {@link MemoryBudget} reservation of each message's bytes as
+ * connection of the server, and a {@link MemoryBudget} reservation of each message's bytes taken as
  * grpc-java reads them off the wire, not after it has buffered the whole message.
  *
  * <p><b>How the bytes are seen in time.</b> grpc-java moves a message's body from the HTTP/2 stream
  * into its own frame buffer only while the application has asked for a message, and it returns
  * HTTP/2 flow-control credit to the client only for bytes it has moved. Each move is reported to
  * the stream's {@link ServerStreamTracer#inboundWireSize(long)} <em>before</em> the client is
- * allowed to send more. {@link Call} reserves those bytes in the budget there; when the budget
- * refuses, the call is answered at once with {@code RESOURCE_EXHAUSTED} and a {@code RetryInfo},
- * its reservation is returned, and grpc-java resets the stream, dropping what it had buffered. So a
- * call holds at most what the budget admitted, plus one HTTP/2 flow-control window that has not
- * been read yet (grpc-java's 1 MiB per stream, bounded per connection by the connection window).
- * The parser's copy of an admitted message ({@link #read}) takes the message's wire reservation
- * over and grows it to the copy's size before the copy is made (a decompressed message is larger);
- * while the copy is made, grpc-java's frame buffers and the copy coexist, for one message per call
- * being parsed.
+ * allowed to send more; the message's declared length (its 5-byte gRPC prefix) is read by
+ * grpc-java's deframer but reaches no public hook, so {@link Call} reserves from these reports.
  *
- * <p>A refused call gives its bytes back, so under a flood every refusal makes room and the calls
- * that fit complete: the budget is never exceeded and no call waits for room.
+ * <p><b>Whole reservations: no partial-message starvation.</b> Reserving only the bytes that have
+ * arrived lets many concurrent large messages fill the budget with parts of themselves, none able
+ * to grow to its end: under a flood almost every call is refused after its bytes were read, and
+ * almost none completes. So a message is reserved exactly as it arrives only up to {@link
+ * #EXACT_BYTES}; once it grows past that, its reservation is raised at once to the largest message
+ * the server accepts ({@code maxMessageBytes}, which bounds the length grpc-java already checked in
+ * the prefix), and when the budget cannot give that, the call is refused then, having held at most
+ * {@link #EXACT_BYTES}. A call whose whole reservation succeeded never asks the budget for more
+ * wire bytes, so it completes whatever the other calls do; when its last byte arrives ({@link
+ * Call#inboundMessageRead}) the reservation shrinks to the message's real size. Parts of messages
+ * not yet raised hold at most {@code EXACT_BYTES} per call ({@code maxConcurrentCalls *
+ * EXACT_BYTES} in all, 64 MiB at the defaults), so they cannot starve the whole reservations of a
+ * budget much larger than that. (A message longer than the whole budget cannot be reserved whole;
+ * it is reserved as it arrives, and refused when that fails.)
+ *
+ * <p><b>Refusal.</b> When the budget refuses, the call is answered at once with {@code
+ * RESOURCE_EXHAUSTED} and a {@code RetryInfo}, its reservation is returned, and grpc-java resets
+ * the stream, dropping what it had buffered. So the receiver holds at most what the budget
+ * admitted, plus the HTTP/2 flow-control window of bytes that have arrived and not been read yet
+ * (grpc-java's 1 MiB per stream, bounded per connection by the 1 MiB connection window). The
+ * parser's copy of an admitted message ({@link #read}) takes the message's reservation over and
+ * grows it to the copy's size before the copy is made (a decompressed message is larger, and
+ * grpc-java enforces {@code maxMessageBytes} on it too); while the copy is made, grpc-java's frame
+ * buffers and the copy coexist, for one message per call being parsed.
  *
  * <p><b>Concurrency:</b> the tracer runs on the transport's thread, the call's listener on the
  * application executor, the sink's completion on any thread. Each {@link Call}'s reservation is
@@ -52,15 +67,27 @@ final class GrpcAdmission {
    */
   private static final int READ_CHUNK = 64 * 1024;
 
+  /**
+   * The bytes of a message reserved exactly as they arrive; past them the message's reservation is
+   * raised to the largest accepted message (see the class comment).
+   */
+  static final int EXACT_BYTES = 64 * 1024;
+
   private final MemoryBudget budget;
+  private final long wholeMessageBytes;
   private final int maxConcurrentCalls;
   private final Duration retryAfter;
   private final ReceiverMetrics metrics;
   private final AtomicInteger calls = new AtomicInteger();
 
   GrpcAdmission(
-      MemoryBudget budget, int maxConcurrentCalls, Duration retryAfter, ReceiverMetrics metrics) {
+      MemoryBudget budget,
+      int maxMessageBytes,
+      int maxConcurrentCalls,
+      Duration retryAfter,
+      ReceiverMetrics metrics) {
     this.budget = budget;
+    this.wholeMessageBytes = Math.min(maxMessageBytes, budget.limitBytes());
     this.maxConcurrentCalls = maxConcurrentCalls;
     this.retryAfter = retryAfter;
     this.metrics = metrics;
@@ -135,12 +162,19 @@ final class GrpcAdmission {
    */
   static byte[] read(InputStream stream, BudgetReservation reservation) throws IOException {
     if (stream instanceof KnownLength) {
-      // an uncompressed message: its length is known before the copy
-      if (!reservation.resize(stream.available())) {
+      // an uncompressed message: its length is known before the copy, which is made into one
+      // array of that length (readAllBytes would copy through chunks: twice the garbage)
+      int length = stream.available();
+      if (!reservation.resize(length)) {
         return null;
       }
-      byte[] bytes = stream.readAllBytes();
-      return reservation.resize(bytes.length) ? bytes : null;
+      byte[] bytes = new byte[length];
+      int size = stream.readNBytes(bytes, 0, length);
+      if (size < length) { // not expected: grpc-java's stream holds exactly available() bytes
+        bytes = Arrays.copyOf(bytes, size);
+        reservation.resize(size);
+      }
+      return bytes;
     }
     // a decompressing stream (bounded by grpc-java's size limit): reserve each array before
     // allocating it
@@ -165,14 +199,15 @@ final class GrpcAdmission {
   }
 
   /**
-   * One call's admission state: the wire bytes reserved while grpc-java buffers its message,
-   * whether the budget refused it, and who answers it. Created by the tracer factory, published in
-   * the call's {@link Context} ({@link #CALL}).
+   * One call's admission state: the bytes reserved while grpc-java buffers its message, whether the
+   * budget refused it, and who answers it. Created by the tracer factory, published in the call's
+   * {@link Context} ({@link #CALL}).
    */
   final class Call extends ServerStreamTracer {
     private final AtomicBoolean answered = new AtomicBoolean();
     private ServerCall<?, ?> call; // guarded by this
-    private long wireBytes; // guarded by this
+    private long wireBytes; // bytes of the message read so far; guarded by this
+    private long reserved; // bytes held in the budget for them, >= wireBytes; guarded by this
     private boolean refused; // guarded by this
 
     @Override
@@ -192,8 +227,11 @@ final class GrpcAdmission {
         if (refused || bytes <= 0) {
           return;
         }
-        if (budget.tryAcquire(bytes)) {
-          wireBytes += bytes;
+        wireBytes += bytes;
+        // exact up to EXACT_BYTES, then the whole message at once (see the class comment)
+        long needed = wireBytes <= EXACT_BYTES ? wireBytes : Math.max(wireBytes, wholeMessageBytes);
+        if (needed <= reserved || budget.tryAcquire(needed - reserved)) {
+          reserved = Math.max(reserved, needed);
           return;
         }
         refused = true;
@@ -206,17 +244,31 @@ final class GrpcAdmission {
       }
     }
 
+    /**
+     * The message's last byte was read: its reservation shrinks from the whole-message bound to
+     * what it really holds.
+     */
+    @Override
+    public synchronized void inboundMessageRead(
+        int seqNo, long optionalWireSize, long optionalUncompressedSize) {
+      if (reserved > wireBytes) {
+        budget.release(reserved - wireBytes);
+        reserved = wireBytes;
+      }
+    }
+
     /** True once the budget refused this call's bytes (it is then being answered, or was). */
     synchronized boolean refused() {
       return refused;
     }
 
-    /** Returns the wire bytes: once the message is copied out, or when the stream ends. */
+    /** Returns the reserved bytes: once the message is copied out, or when the stream ends. */
     synchronized void releaseWire() {
-      if (wireBytes > 0) {
-        budget.release(wireBytes);
-        wireBytes = 0;
+      if (reserved > 0) {
+        budget.release(reserved);
       }
+      reserved = 0;
+      wireBytes = 0;
     }
 
     /**
@@ -225,7 +277,8 @@ final class GrpcAdmission {
      * copy is delivered.
      */
     synchronized long takeWire() {
-      long taken = wireBytes;
+      long taken = reserved;
+      reserved = 0;
       wireBytes = 0;
       return taken;
     }

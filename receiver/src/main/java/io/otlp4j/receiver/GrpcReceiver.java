@@ -43,10 +43,11 @@ import java.util.concurrent.TimeUnit;
  * <p>Each request is bounded by {@link Builder#maxMessageBytes(int)} (also after decompression:
  * grpc-java enforces it on the decompressed stream), admitted before its bytes are buffered ({@link
  * GrpcAdmission}: at most {@link Builder#maxConcurrentCalls(int)} calls across all connections, and
- * each message's bytes reserved in the {@link MemoryBudget} as grpc-java reads them off the wire;
- * refused at once with {@code RESOURCE_EXHAUSTED} and {@code RetryInfo} when either is exhausted),
- * walked ({@code INVALID_ARGUMENT} naming the offset and reason when malformed), and handed to the
- * sink. Answers: see {@link Outcome}; a bad or missing bearer token is {@code UNAUTHENTICATED}.
+ * each message reserved in the {@link MemoryBudget} as grpc-java reads it off the wire, whole once
+ * it outgrows 64 KiB; refused at once with {@code RESOURCE_EXHAUSTED} and {@code RetryInfo} when
+ * either is exhausted), walked ({@code INVALID_ARGUMENT} naming the offset and reason when
+ * malformed), and handed to the sink. Answers: see {@link Outcome}; a bad or missing bearer token
+ * is {@code UNAUTHENTICATED}.
  *
  * <p><b>Lifecycle:</b> {@link #start()} once, then {@link #shutdown(Duration)} once.
  * <b>Thread-safety:</b> thread-safe; immutable configuration. <b>Buffer ownership:</b> each
@@ -109,7 +110,8 @@ public final class GrpcReceiver {
     this.dispatch =
         new RequestDispatch(b.sink, new ReceiverMetrics(registry, b.name, "grpc", inFlight::count));
     this.admission =
-        new GrpcAdmission(budget, b.maxConcurrentCalls, b.retryAfter, dispatch.metrics());
+        new GrpcAdmission(
+            budget, b.maxMessageBytes, b.maxConcurrentCalls, b.retryAfter, dispatch.metrics());
     this.requests = new GrpcInbound.Marshaller(budget);
     NettyServerBuilder nb =
         NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))

@@ -69,8 +69,11 @@ public final class HttpReceiver {
   /** The OTLP/HTTP port. */
   public static final int DEFAULT_PORT = 4318;
 
-  /** The largest body accepted, compressed and again after decompression. */
-  public static final int DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+  /**
+   * The largest body accepted, compressed and again after decompression: the Collector's {@code
+   * confighttp} default ({@code max_request_body_size}), 20 MiB.
+   */
+  public static final int DEFAULT_MAX_REQUEST_BYTES = 20 * 1024 * 1024;
 
   /** The memory budget of a receiver that is given none. */
   public static final long DEFAULT_MEMORY_LIMIT_BYTES = 512L * 1024 * 1024;

@@ -35,13 +35,14 @@ final class RequestDispatch {
   /**
    * Passes {@code request} (ownership transferred) to the sink. The returned stage completes
    * normally, always, with the outcome to answer (a sink that throws or fails its stage is answered
-   * as a retryable refusal); by then {@code reservation} has been released.
+   * as a retryable refusal); by then {@code reservation} has been released, unless the sink took it
+   * over.
    */
   CompletableFuture<Outcome> dispatch(
       Signal signal, ByteBuf request, WalkSummary summary, BudgetReservation reservation) {
     CompletionStage<Outcome> stage;
     try {
-      stage = sink.accept(signal, request, summary);
+      stage = sink.accept(signal, request, summary, reservation);
       if (stage == null) {
         stage =
             CompletableFuture.failedFuture(new NullPointerException("the sink returned no stage"));

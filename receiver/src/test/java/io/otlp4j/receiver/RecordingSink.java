@@ -5,18 +5,20 @@ import io.netty.buffer.ByteBufUtil;
 import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
+import java.time.Duration;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
  * A {@link ReceiverSink} for tests: copies and releases every request, records it, and answers with
- * what {@link #answer} says (by default: accepted), or holds the answer until {@link
- * #releaseHeld()}.
+ * what {@link #answer} says (by default: accepted), after {@link #delay} when set, or holds the
+ * answer until {@link #releaseHeld()}.
  */
 final class RecordingSink implements ReceiverSink {
 
@@ -27,6 +29,9 @@ final class RecordingSink implements ReceiverSink {
   private final Queue<CompletableFuture<Outcome>> held = new ConcurrentLinkedQueue<>();
   volatile Function<Received, Outcome> answer = r -> Outcome.accepted();
   volatile boolean hold;
+
+  /** When set, each answer completes this long after the request arrived (a busy pipeline). */
+  volatile Duration delay;
 
   @Override
   public CompletionStage<Outcome> accept(Signal signal, ByteBuf request, WalkSummary summary) {
@@ -41,6 +46,12 @@ final class RecordingSink implements ReceiverSink {
       CompletableFuture<Outcome> f = new CompletableFuture<>();
       held.add(f);
       return f;
+    }
+    Duration d = delay;
+    if (d != null) {
+      return CompletableFuture.supplyAsync(
+          () -> answer.apply(r),
+          CompletableFuture.delayedExecutor(d.toNanos(), TimeUnit.NANOSECONDS));
     }
     return CompletableFuture.completedFuture(answer.apply(r));
   }

@@ -547,12 +547,20 @@ public final class Relay implements AutoCloseable {
 
     @Override
     public CompletionStage<Outcome> accept(Signal signal, ByteBuf request, WalkSummary summary) {
+      return accept(signal, request, summary, Reservation.NONE);
+    }
+
+    /** One pipeline may take the receiver's reservation over; several each reserve their own. */
+    @Override
+    public CompletionStage<Outcome> accept(
+        Signal signal, ByteBuf request, WalkSummary summary, Reservation reservation) {
       long start = System.nanoTime();
-      CompletionStage<Outcome> answer = route(signal, request, summary);
+      CompletionStage<Outcome> answer = route(signal, request, summary, reservation);
       return answer.whenComplete((o, e) -> ackLatency.record((System.nanoTime() - start) / 1e9));
     }
 
-    private CompletionStage<Outcome> route(Signal signal, ByteBuf request, WalkSummary summary) {
+    private CompletionStage<Outcome> route(
+        Signal signal, ByteBuf request, WalkSummary summary, Reservation reservation) {
       List<Pipeline> targets = routes.get(signal);
       if (targets == null) {
         request.release();
@@ -560,7 +568,7 @@ public final class Relay implements AutoCloseable {
             Outcome.permanent("no pipeline takes " + signal.id()));
       }
       if (targets.size() == 1) {
-        return targets.get(0).accept(signal, request, summary);
+        return targets.get(0).accept(signal, request, summary, reservation);
       }
       List<CompletableFuture<Outcome>> outcomes = new ArrayList<>(targets.size());
       try {

@@ -205,6 +205,57 @@ class RelayAdmissionFloodTest extends RelayScenarioTest {
         grpcRefused, FLOOD, httpRefused, FLOOD, refusals, maxUsed.get(), LIMIT);
   }
 
+  /**
+   * In ack mode {@code received} a queued request stays in the budget after its answer. The
+   * pipeline takes the receiver's reservation over rather than reserving the request a second time
+   * while the receiver still holds it: counted twice, a request over half the budget was refused
+   * (retryably, and so for ever) after the receiver had admitted it whole, and under a flood about
+   * every other admitted request was.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"grpc", "http"})
+  void aRequestTheReceiverAdmitsIsNotRefusedAtTheHandOffToTheQueue(String protocol)
+      throws Exception {
+    MockOtlpServer upstream = startUpstream();
+    relay =
+        RelayUnderTest.start(
+            """
+        receivers:
+          otlp:
+            protocols:
+              grpc: { endpoint: "127.0.0.1:0", max_recv_msg_size_mib: 1 }
+              http: { endpoint: "127.0.0.1:0", max_request_body_size: 1048576 }
+        processors:
+          memory_limiter: { check_interval: 1s, limit_mib: 1 }
+        exporters:
+          otlp: { endpoint: "${env:UPSTREAM}", tls: { insecure: true } }
+        service:
+          telemetry: { metrics: { address: "127.0.0.1:0" } }
+          pipelines:
+            traces: { receivers: [otlp], processors: [memory_limiter], exporters: [otlp] }
+        """,
+            Map.of("UPSTREAM", upstream.grpcEndpoint()),
+            AckMode.RECEIVED,
+            dir);
+    // 0.7 MiB: over half the 1 MiB budget, under its 90 % high-water mark
+    ExportTraceServiceRequest request = OtlpRequests.spans("big-" + protocol, 44, 16_000);
+    assertThat(request.getSerializedSize()).isBetween(600_000, 900_000);
+    if (protocol.equals("grpc")) {
+      TraceServiceGrpc.newBlockingStub(relay.grpcChannel())
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .export(request);
+    } else {
+      assertThat(relay.post("/v1/traces", request.toByteArray()).statusCode()).isEqualTo(200);
+    }
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () -> upstream.spanNameCounts().keySet().containsAll(OtlpRequests.spanNames(request)));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> relay.metric("otlp4j_memory_used_bytes") == 0);
+  }
+
   @Test
   void theServerWideCallBoundIsReadFromTheGrpcProtocolAndAbsentMeansTheReceiversDefault()
       throws Exception {

@@ -50,7 +50,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * while well-behaved clients sending at the same time lose nothing and duplicate nothing upstream.
  *
  * <p>The relay's configuration has no request size keys, so "oversized" is measured against the
- * receivers' default limit of 64 MiB (the OTLP specification's recommendation); nor has it
+ * receivers' default limits (HTTP: 20 MiB, the Collector's {@code confighttp} default); nor has it
  * authentication keys, so a bad or missing bearer token is left to the receiver module's tests
  * until it does.
  */

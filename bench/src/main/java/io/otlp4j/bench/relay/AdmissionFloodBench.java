@@ -43,11 +43,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * ./mvnw -B -q -pl bench -am package -DskipTests
  * java -cp bench/target/benchmarks.jar io.otlp4j.bench.relay.AdmissionFloodBench [--limit-mib 256]
  *     [--max-msg-mib 16] [--flood 64] [--rounds 3] [--relay-jvm-args "-Xmx1g"] [--relay-classpath JAR]
+ *     [--protocols grpc,http]
  * </pre>
  *
  * <p>{@code --relay-classpath} runs another build's relay (e.g. the previous commit's {@code
  * relay/target/otlp4j.jar}) against the same flood: the anchor of docs/benchmarks.md's admission
- * row.
+ * row. {@code --protocols grpc} (or {@code http}) floods with one protocol only: HTTP bodies
+ * reserve their whole declared length on arrival, so in a mixed flood they take the budget before
+ * the gRPC calls' bytes arrive; a gRPC-only flood shows how many gRPC calls the budget lets
+ * complete.
  */
 public final class AdmissionFloodBench {
 
@@ -65,6 +69,9 @@ public final class AdmissionFloodBench {
     int flood = Integer.parseInt(o.getOrDefault("flood", "64"));
     int rounds = Integer.parseInt(o.getOrDefault("rounds", "3"));
     String relayJvmArgs = o.getOrDefault("relay-jvm-args", "");
+    List<String> protocols = List.of(o.getOrDefault("protocols", "grpc,http").split(","));
+    boolean grpc = protocols.contains("grpc");
+    boolean httpFlood = protocols.contains("http");
     String relayClasspath =
         o.getOrDefault("relay-classpath", System.getProperty("java.class.path"));
 
@@ -145,27 +152,32 @@ public final class AdmissionFloodBench {
           long start = System.nanoTime();
           List<CompletableFuture<String>> calls = new ArrayList<>();
           for (int i = 0; i < flood; i++) {
-            calls.add(
-                CompletableFuture.supplyAsync(
-                    () -> {
-                      try {
-                        ClientCalls.blockingUnaryCall(
-                            channel,
-                            export,
-                            io.grpc.CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS),
-                            big);
-                        return "grpc OK";
-                      } catch (StatusRuntimeException e) {
-                        return "grpc "
-                            + e.getStatus().getCode()
-                            + (e.getTrailers() != null
-                                    && e.getTrailers()
-                                        .containsKey(io.otlp4j.grpc.RpcStatus.DETAILS_KEY)
-                                ? " +details"
-                                : "");
-                      }
-                    },
-                    callers));
+            if (grpc) {
+              calls.add(
+                  CompletableFuture.supplyAsync(
+                      () -> {
+                        try {
+                          ClientCalls.blockingUnaryCall(
+                              channel,
+                              export,
+                              io.grpc.CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS),
+                              big);
+                          return "grpc OK";
+                        } catch (StatusRuntimeException e) {
+                          return "grpc "
+                              + e.getStatus().getCode()
+                              + (e.getTrailers() != null
+                                      && e.getTrailers()
+                                          .containsKey(io.otlp4j.grpc.RpcStatus.DETAILS_KEY)
+                                  ? " +details"
+                                  : "");
+                        }
+                      },
+                      callers));
+            }
+            if (!httpFlood) {
+              continue;
+            }
             calls.add(
                 http.sendAsync(
                         HttpRequest.newBuilder(
@@ -202,7 +214,7 @@ public final class AdmissionFloodBench {
         System.out.printf(
             "admission flood: %d rounds of %d gRPC calls on one connection + %d HTTP bodies of %.1f MiB,"
                 + " limit_mib %d, max_recv_msg_size_mib %d%n",
-            rounds, flood, flood, big.length / MIB, limitMib, maxMsgMib);
+            rounds, grpc ? flood : 0, httpFlood ? flood : 0, big.length / MIB, limitMib, maxMsgMib);
         System.out.printf(
             "relay RSS: %.0f MiB before, %.0f MiB at the peak (budget %d MiB); slowest round %.1f s%n",
             before / MIB, peak.get() / MIB, limitMib, slowestNanos / 1e9);

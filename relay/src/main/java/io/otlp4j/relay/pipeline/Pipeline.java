@@ -53,11 +53,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * mode.
  *
  * <p><b>Memory:</b> in {@code received} mode every queued request holds its size in the shared
- * {@link MemoryBudget} (the one the receivers reserve from) until the last exporter is done with
- * it; a request that does not fit is refused with a retryable answer, and so is one that finds an
- * exporter's queue full. (While a request is being accepted the receiver's own reservation for it
- * is held too, so for that moment it counts twice: a request larger than half the budget is
- * refused.) In {@code delivered} mode the pipeline reserves nothing itself: the receiver's
+ * {@link MemoryBudget} (the one the receivers reserve from) until the last exporter is done with it
+ * (the receiver's reservation for it, taken over, see {@link ReceiverSink.Reservation}); a request
+ * that does not fit is refused with a retryable answer, and so is one that finds an exporter's
+ * queue full. In {@code delivered} mode the pipeline reserves nothing itself: the receiver's
  * reservation is held until the answer, and the answer comes only after every exporter is done with
  * the request; so too for a durable queue, which is done with the request once the append
  * completes. (When several exporters share the pipeline and only some queues are full, the request
@@ -282,8 +281,14 @@ public final class Pipeline implements ReceiverSink {
   @Override
   public CompletionStage<Outcome> accept(
       Signal requestSignal, ByteBuf request, WalkSummary summary) {
+    return accept(requestSignal, request, summary, Reservation.NONE);
+  }
+
+  @Override
+  public CompletionStage<Outcome> accept(
+      Signal requestSignal, ByteBuf request, WalkSummary summary, Reservation reservation) {
     try {
-      return enqueue(requestSignal, request, summary);
+      return enqueue(requestSignal, request, summary, reservation);
     } catch (RuntimeException e) {
       LOG.log(failureLog.level(System.Logger.Level.ERROR), () -> id + ": unexpected failure", e);
       return CompletableFuture.completedFuture(Outcome.localFailure("internal error: " + e, e));
@@ -296,7 +301,7 @@ public final class Pipeline implements ReceiverSink {
    * from its cut).
    */
   private CompletionStage<Outcome> enqueue(
-      Signal requestSignal, ByteBuf request, WalkSummary summary) {
+      Signal requestSignal, ByteBuf request, WalkSummary summary, Reservation reservation) {
     if (requestSignal != signal) {
       request.release();
       return done(Outcome.permanent("pipeline " + id + " does not take " + requestSignal.id()));
@@ -329,7 +334,7 @@ public final class Pipeline implements ReceiverSink {
     // it
     // does for a durable queue, which is done with the request once the append completes.
     long bytes = delivered || queues.isEmpty() ? 0 : current.readableBytes();
-    if (bytes > 0 && !budget.tryAcquire(bytes)) {
+    if (bytes > 0 && !reserve(bytes, reservation)) {
       current.release();
       refused.add(items);
       return done(Outcome.overloaded(Outcome.DEFAULT_RETRY_AFTER, "memory limit reached"));
@@ -386,6 +391,23 @@ public final class Pipeline implements ReceiverSink {
       queued.add(items);
     }
     return acks.offered();
+  }
+
+  /**
+   * Holds {@code bytes} in the budget for a queued request: the receiver's reservation taken over
+   * and resized, so that the request is not counted twice at the hand-off.
+   */
+  private boolean reserve(long bytes, Reservation reservation) {
+    long taken = reservation.takeOver(budget);
+    if (taken >= bytes) {
+      budget.release(taken - bytes);
+      return true;
+    }
+    if (budget.tryAcquire(bytes - taken)) {
+      return true;
+    }
+    budget.release(taken);
+    return false;
   }
 
   /** Writes the request to the durable queue once, for every exporter keeping its queue there. */
