@@ -75,7 +75,7 @@ public final class Relay implements AutoCloseable {
   private final MemoryBudget budget;
   private final AckMode ackMode;
   private final Components components;
-  private final ComponentContext context = new ComponentContext(metrics);
+  private final ComponentContext context;
   private final Map<String, RelayExporter> exporters = new LinkedHashMap<>();
   private final List<AutoCloseable> extensions = new ArrayList<>();
   private final List<Pipeline> pipelines = new ArrayList<>();
@@ -97,6 +97,7 @@ public final class Relay implements AutoCloseable {
             .min()
             .orElse(RelayConfig.DEFAULT_MEMORY_LIMIT_BYTES);
     budget = MemoryBudget.builder(limit).build();
+    context = new ComponentContext(metrics, budget);
     metrics.gauge(
         "otlp4j_memory_used_bytes",
         "Bytes held by requests in the relay",
