@@ -625,6 +625,96 @@ class TailSamplingProcessorTest {
   }
 
   @Test
+  void theReadmeExampleSamplesAllButTheDroppedHealthChecks() throws Exception {
+    start(TailSamplingConfigTest.README_SUPPORTED);
+    send(request(span(1, "a").addAttributes(str("url.path", "/health"))));
+    send(request(span(2, "a").addAttributes(str("url.path", "/api"))));
+    send(request(span(3, "a")));
+    decideAfter(Duration.ofSeconds(10));
+    assertThat(sampled()).containsExactly(2, 3);
+  }
+
+  /**
+   * The README's practical example (rules 1 to 7). Its rule 7 puts {@code key} and {@code value}
+   * under {@code string_attribute} for a {@code boolean_attribute} policy, which the Collector's
+   * strict decoding rejects (StringAttributeCfg has no {@code value}); here under {@code
+   * boolean_attribute}.
+   */
+  @Test
+  void theReadmePracticalExampleBehaves() throws Exception {
+    start(
+        """
+        decision_wait: 10s
+        num_traces: 100
+        expected_new_traces_per_sec: 10
+        policies: [
+            {
+              name: backwards-compatibility-policy,
+              type: and,
+              and: { and_sub_policy: [
+                  { name: services-using-tail_sampling-policy, type: string_attribute,
+                    string_attribute: { key: service.name, values: [list, of, services, using, tail_sampling], invert_match: true } },
+                  { name: sample-all-policy, type: always_sample } ] }
+            },
+            {
+              name: team_a-probe, type: and,
+              and: { and_sub_policy: [
+                  { name: service-name-policy, type: string_attribute, string_attribute: { key: service.name, values: [service-1, service-2, service-3] } },
+                  { name: route-live-ready-policy, type: string_attribute, string_attribute: { key: http.route, values: [/live, /ready], enabled_regex_matching: true } },
+                  { name: probabilistic-policy, type: probabilistic, probabilistic: { sampling_percentage: 0.1 } } ] }
+            },
+            {
+              name: team_a-noisy-endpoint-1, type: and,
+              and: { and_sub_policy: [
+                  { name: service-name-policy, type: string_attribute, string_attribute: { key: service.name, values: [service-1] } },
+                  { name: route-name-policy, type: string_attribute, string_attribute: { key: http.route, values: [/v1/name/.+], enabled_regex_matching: true } },
+                  { name: probabilistic-policy, type: probabilistic, probabilistic: { sampling_percentage: 1 } } ] }
+            },
+            {
+              name: team_a-service-1, type: and,
+              and: { and_sub_policy: [
+                  { name: service-name-policy, type: string_attribute, string_attribute: { key: service.name, values: [service-1] } },
+                  { name: route-name-policy, type: string_attribute, string_attribute: { key: http.route, values: [/v1/name/.+], enabled_regex_matching: true, invert_match: true } },
+                  { name: probabilistic-policy, type: probabilistic, probabilistic: { sampling_percentage: 100 } } ] }
+            },
+            {
+              name: team_a-status-policy, type: and,
+              and: { and_sub_policy: [
+                  { name: service-name-policy, type: string_attribute, string_attribute: { key: service.name, values: [list, of, services, using, tail_sampling] } },
+                  { name: trace-status-policy, type: status_code, status_code: { status_codes: [ERROR] } } ] }
+            },
+            { name: team_a-force-sample, type: boolean_attribute, boolean_attribute: { key: app.force_sample, value: true } },
+            {
+              name: do-not-sample, type: drop,
+              drop: { drop_sub_policy: [
+                  { name: team_a-do-not-sample, type: boolean_attribute, boolean_attribute: { key: app.do_not_sample, value: true } } ] }
+            },
+          ]
+        """);
+    Status error = Status.newBuilder().setCode(Status.StatusCode.STATUS_CODE_ERROR).build();
+    // 1: a service not using tail sampling: rule 1
+    send(request(service("other"), span(1, "a")));
+    // 2: a service using it, no error, nothing forced: not sampled
+    send(request(service("tail_sampling"), span(2, "a").addAttributes(str("http.route", "/api"))));
+    // 3: the same with an error: rule 5
+    send(request(service("tail_sampling"), span(3, "a").setStatus(error)));
+    // 4: forced by rule 6
+    send(
+        request(
+            service("tail_sampling"), span(4, "a").addAttributes(bool("app.force_sample", true))));
+    // 5: rule 1 would sample it, rule 7 drops it
+    send(request(service("other"), span(5, "a").addAttributes(bool("app.do_not_sample", true))));
+    // 6: a service using it on a route outside rules 2 to 4: not sampled
+    send(request(service("services"), span(6, "a").addAttributes(str("http.route", "/v1/name/7"))));
+    decideAfter(Duration.ofSeconds(10));
+    assertThat(sampled()).containsExactly(1, 3, 4);
+  }
+
+  static Resource service(String name) {
+    return Resource.newBuilder().addAttributes(str("service.name", name)).build();
+  }
+
+  @Test
   void otherSignalsPassUnchanged() throws Exception {
     start("policies: [{ name: all, type: always_sample }]\n");
     byte[] in =
