@@ -69,6 +69,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * (a processor's bug, a queue that throws) is a {@link Outcome.Kind#LOCAL_FAILURE}: the client is
  * asked to send again and nothing of the request is held.
  *
+ * <p><b>Processors that hold data</b> ({@code tail_sampling}): a processor answers {@link
+ * RelayProcessor.Held} for what it keeps (the client is answered as accepted then) and emits later
+ * through the {@link RelayProcessor.Downstream} that {@link #start} gave it: the processors after
+ * it, then the queues, with the bytes reserved in the budget in every ack mode (no receiver's
+ * reservation covers them) and no client waiting; {@link #shutdown} stops the processors first, so
+ * what they emit then is still queued. {@link RelayProcessor.Refused} is a retryable refusal.
+ *
  * <p><b>Walked once:</b> the receiver's {@link WalkSummary} travels with the request; processors
  * rewrite without walking again and batches are split with item counts taken from the cut.
  *
