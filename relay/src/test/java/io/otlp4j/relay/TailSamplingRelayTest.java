@@ -22,13 +22,15 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The OpenTelemetry Java SDK sends traces through a relay whose pipeline is {@code tail_sampling}
  * then {@code batch}: the client is answered when the spans are held, and what reaches the upstream
- * after {@code decision_wait} is every span of the traces the policies sampled, and nothing else.
+ * after {@code decision_wait} is every span of the traces the policies sampled, and nothing else,
+ * in the {@code delivered} ack mode and through the durable queue in {@code durable}.
  */
 @ExtendWith(NettyLeakCheck.class)
 class TailSamplingRelayTest {
@@ -49,12 +51,15 @@ class TailSamplingRelayTest {
     }
   }
 
-  @Test
-  void onlyTheSampledTracesReachTheUpstreamWhole() throws Exception {
+  @ParameterizedTest
+  @EnumSource(
+      value = AckMode.class,
+      names = {"DELIVERED", "DURABLE"})
+  void onlyTheSampledTracesReachTheUpstreamWhole(AckMode ackMode) throws Exception {
     upstream = MockOtlpServer.started();
-    relay =
-        RelayUnderTest.start(
-            """
+    boolean durable = ackMode == AckMode.DURABLE;
+    String yaml =
+        """
         receivers:
           otlp:
             protocols:
@@ -70,14 +75,23 @@ class TailSamplingRelayTest {
           otlp/upstream:
             endpoint: ${env:UPSTREAM}
             tls: { insecure: true }
+            %s
+        %s
         service:
+          %s
           telemetry: { metrics: { address: "127.0.0.1:0" } }
           pipelines:
             traces: { receivers: [otlp], processors: [tail_sampling, batch], exporters: [otlp/upstream] }
-        """,
-            Map.of("UPSTREAM", upstream.grpcEndpoint()),
-            AckMode.DELIVERED,
-            dir);
+        """
+            .formatted(
+                durable ? "sending_queue: { storage: file_storage }" : "",
+                durable
+                    ? "extensions:\n  file_storage:\n    directory: "
+                        + dir.resolve("queue").toString().replace("\\", "/")
+                    : "",
+                durable ? "extensions: [file_storage]" : "");
+    java.nio.file.Files.createDirectories(dir.resolve("queue"));
+    relay = RelayUnderTest.start(yaml, Map.of("UPSTREAM", upstream.grpcEndpoint()), ackMode, dir);
     SdkTracerProvider tracerProvider =
         SdkTracerProvider.builder()
             .addSpanProcessor(
