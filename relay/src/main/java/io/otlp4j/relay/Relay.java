@@ -95,7 +95,6 @@ public final class Relay implements AutoCloseable {
     this.ackMode = config.ackMode();
     this.components = config.components();
     this.status = new ServiceStatus(config, Clock.systemUTC());
-    this.context = new ComponentContext(metrics, status);
     long limit =
         config.processors().values().stream()
             .filter(p -> p instanceof MemoryLimiterConfig)
@@ -103,6 +102,7 @@ public final class Relay implements AutoCloseable {
             .min()
             .orElse(RelayConfig.DEFAULT_MEMORY_LIMIT_BYTES);
     budget = MemoryBudget.builder(limit).build();
+    context = new ComponentContext(metrics, status, budget);
     metrics.gauge(
         "otlp4j_memory_used_bytes",
         "Bytes held by requests in the relay",

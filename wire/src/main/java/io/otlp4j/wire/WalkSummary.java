@@ -22,6 +22,25 @@ public final class WalkSummary {
     this.byteCount = byteCount;
   }
 
+  /**
+   * The counts of a traces or logs request assembled from parts that were walked already (such as
+   * spans a processor held and now emits), so that it need not be walked again.
+   *
+   * @param items spans or log records
+   * @throws IllegalArgumentException for metrics (whose data points depend on the metric type)
+   */
+  public static WalkSummary counted(
+      Signal signal, int byteCount, int resources, int scopes, long items) {
+    if (signal == Signal.METRICS) {
+      throw new IllegalArgumentException("metrics requests are counted by walking them");
+    }
+    WalkSummary s = new WalkSummary(signal, byteCount);
+    s.resources = resources;
+    s.scopes = scopes;
+    s.topItems = (int) items;
+    return s;
+  }
+
   public Signal signal() {
     return signal;
   }

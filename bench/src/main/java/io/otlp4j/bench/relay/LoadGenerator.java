@@ -130,9 +130,25 @@ final class LoadGenerator implements AutoCloseable {
   /** {@code connections} OTLP/gRPC clients of {@code 127.0.0.1:port}. */
   static LoadGenerator grpc(
       int port, int connections, byte[] payload, int ioThreads, long retryBackoffMs) {
+    return grpc(port, connections, payload, ioThreads, retryBackoffMs, false);
+  }
+
+  /**
+   * As {@link #grpc(int, int, byte[], int, long)}; with {@code freshTraceIds} every export carries
+   * new trace ids ({@link FreshTraceIds}), so that a {@code tail_sampling} middle sees new traces.
+   */
+  static LoadGenerator grpc(
+      int port,
+      int connections,
+      byte[] payload,
+      int ioThreads,
+      long retryBackoffMs,
+      boolean freshTraceIds) {
     LoadGenerator g = new LoadGenerator(ioThreads, retryBackoffMs);
     for (int i = 0; i < connections; i++) {
-      g.connections.add(new GrpcConnection(g.group, port, payload));
+      byte[] p = freshTraceIds ? payload.clone() : payload;
+      Connection c = new GrpcConnection(g.group, port, p);
+      g.connections.add(freshTraceIds ? new FreshTraceIds(c, p, i) : c);
     }
     return g;
   }
@@ -143,11 +159,75 @@ final class LoadGenerator implements AutoCloseable {
   static LoadGenerator http(
       int port, int connections, byte[] payload, int ioThreads, long retryBackoffMs)
       throws InterruptedException {
+    return http(port, connections, payload, ioThreads, retryBackoffMs, false);
+  }
+
+  /** As {@link #grpc(int, int, byte[], int, long, boolean)}, over OTLP/HTTP. */
+  static LoadGenerator http(
+      int port,
+      int connections,
+      byte[] payload,
+      int ioThreads,
+      long retryBackoffMs,
+      boolean freshTraceIds)
+      throws InterruptedException {
     LoadGenerator g = new LoadGenerator(ioThreads, retryBackoffMs);
     for (int i = 0; i < connections; i++) {
-      g.connections.add(new HttpConnection(g.group, port, payload));
+      byte[] p = freshTraceIds ? payload.clone() : payload;
+      Connection c = new HttpConnection(g.group, port, p);
+      g.connections.add(freshTraceIds ? new FreshTraceIds(c, p, i) : c);
     }
     return g;
+  }
+
+  /**
+   * A connection whose payload (its own copy) gets new trace ids before each export: the first 8
+   * bytes of every trace id become the connection's number and a send counter, the last 8 stay (so
+   * the spans of one trace stay together and traces stay apart). Safe because a connection has at
+   * most one export in flight and the previous one was written before it was answered.
+   */
+  static final class FreshTraceIds implements Connection {
+    private final Connection inner;
+    private final byte[] payload;
+    private final int[] offsets;
+    private final long prefix;
+    private long sends;
+
+    FreshTraceIds(Connection inner, byte[] payload, int connection) {
+      this.inner = inner;
+      this.payload = payload;
+      this.prefix = (long) (connection + 1) << 44;
+      List<Integer> found = new ArrayList<>();
+      io.otlp4j.wire.OtlpWalker.create()
+          .walk(
+              Signal.TRACES,
+              java.nio.ByteBuffer.wrap(payload),
+              new io.otlp4j.wire.OtlpVisitor() {
+                @Override
+                public void traceId(int start, int end) {
+                  if (end - start == 16) {
+                    found.add(start);
+                  }
+                }
+              });
+      this.offsets = found.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    @Override
+    public void send(Answer answer) {
+      long id = prefix | ++sends;
+      for (int off : offsets) {
+        for (int i = 0; i < 8; i++) {
+          payload[off + i] = (byte) (id >>> (56 - 8 * i));
+        }
+      }
+      inner.send(answer);
+    }
+
+    @Override
+    public void close() {
+      inner.close();
+    }
   }
 
   /** Successful exports so far. */

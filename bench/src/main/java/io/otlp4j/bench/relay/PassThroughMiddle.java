@@ -93,14 +93,20 @@ public final class PassThroughMiddle {
         running = forwarder;
         ready = "READY port=" + forwarder.port() + " admin=-1";
       }
-      case "relay" -> {
+      case "relay", "relay-tail" -> {
         Relay relay;
         Path queueDirectory =
             ack == AckMode.DURABLE ? Files.createTempDirectory("otlp4j-bench-queue") : null;
         try {
           RelayConfig config =
               RelayConfig.parse(
-                  relayYaml(grpc, upstreamPort, batchSize, batchTimeoutMs, queueDirectory),
+                  relayYaml(
+                      grpc,
+                      upstreamPort,
+                      batchSize,
+                      batchTimeoutMs,
+                      queueDirectory,
+                      kind.equals("relay-tail")),
                   v -> null,
                   Path.of(""));
           relay = Relay.start(config.withAckMode(ack));
@@ -157,7 +163,12 @@ public final class PassThroughMiddle {
    * a free port.
    */
   static String relayYaml(
-      boolean grpc, int upstreamPort, int batchSize, long batchTimeoutMs, Path queueDirectory) {
+      boolean grpc,
+      int upstreamPort,
+      int batchSize,
+      long batchTimeoutMs,
+      Path queueDirectory,
+      boolean tailSampling) {
     String exporter = grpc ? "otlp" : "otlphttp";
     // Ack mode durable: the exporter's queue in a file_storage (fsync per batch), bounded at 512
     // MiB.
@@ -180,6 +191,9 @@ public final class PassThroughMiddle {
           batch:
             send_batch_size: %d
             %s
+          tail_sampling:
+            decision_wait: 1s
+            policies: [{ name: all, type: always_sample }]
         exporters:
           %s:
             endpoint: http://127.0.0.1:%d
@@ -192,7 +206,7 @@ public final class PassThroughMiddle {
           pipelines:
             traces:
               receivers: [otlp]
-              processors: [batch]
+              processors: [%s]
               exporters: [%s]
         """
         .formatted(
@@ -205,6 +219,7 @@ public final class PassThroughMiddle {
             upstreamPort,
             storage.stripTrailing(),
             queueDirectory == null ? "" : "extensions: [file_storage]",
+            tailSampling ? "tail_sampling, batch" : "batch",
             exporter);
   }
 

@@ -14,7 +14,9 @@ final class RelayBenchOptions {
       java -cp bench/target/benchmarks.jar io.otlp4j.bench.relay.RelayPassThroughBench [options]
         --quick                  smoke run: 2 x 3 s after 5 s warm-up, 6 s upstream down
         --protocols grpc,http    scenarios: OTLP/gRPC -> OTLP/gRPC, OTLP/HTTP -> OTLP/HTTP
-        --middles raw,naive,relay
+        --middles raw,naive,relay   (relay-tail: the relay with tail_sampling, always_sample, decision_wait 1s,
+                                 before batch)
+        --fresh-trace-ids        every export carries new trace ids (what tail_sampling needs to see new traces)
         --ack-modes received     relay ack modes, comma-separated (received, delivered, durable); a mode the
                                  relay rejects at start is skipped with a message
         --clients 16             load connections, one export in flight each
@@ -37,6 +39,7 @@ final class RelayBenchOptions {
 
   final List<String> args;
   boolean quick;
+  boolean freshTraceIds;
   List<String> protocols = List.of("grpc", "http");
   List<String> middles = List.of("raw", "naive", "relay");
   List<String> ackModes = List.of("received");
@@ -72,6 +75,7 @@ final class RelayBenchOptions {
           return null;
         }
         case "--quick" -> o.quick = true;
+        case "--fresh-trace-ids" -> o.freshTraceIds = true;
         default -> {
           if (!a.startsWith("--") || i + 1 >= args.length) {
             throw new IllegalArgumentException("unknown or incomplete option " + a + "\n" + USAGE);
@@ -90,7 +94,7 @@ final class RelayBenchOptions {
         (k, v) -> {
           switch (k) {
             case "protocols" -> o.protocols = list(v, "grpc", "http");
-            case "middles" -> o.middles = list(v, "raw", "naive", "relay");
+            case "middles" -> o.middles = list(v, "raw", "naive", "relay", "relay-tail");
             case "ack-modes" -> o.ackModes = list(v, "received", "delivered", "durable");
             case "clients" -> o.clients = positive(k, v);
             case "spans" -> o.spansPerRequest = positive(k, v);

@@ -119,7 +119,7 @@ public final class RelayPassThroughBench {
     for (String protocol : o.protocols) {
       measureDirect(protocol);
       for (String middle : o.middles) {
-        List<String> modes = middle.equals("relay") ? o.ackModes : List.of("received");
+        List<String> modes = middle.startsWith("relay") ? o.ackModes : List.of("received");
         for (String mode : modes) {
           measure(protocol, middle, mode, middleLog);
         }
@@ -137,7 +137,7 @@ public final class RelayPassThroughBench {
 
   private void measure(String protocol, String middle, String mode, Path middleLog)
       throws Exception {
-    String label = protocol + " " + middle + (middle.equals("relay") ? " ack=" + mode : "");
+    String label = protocol + " " + middle + (middle.startsWith("relay") ? " ack=" + mode : "");
     try (CountingUpstream upstream = new CountingUpstream(o.sinkThreads)) {
       MiddleProcess m;
       try {
@@ -323,8 +323,10 @@ public final class RelayPassThroughBench {
 
   private LoadGenerator load(String protocol, int port) throws InterruptedException {
     return protocol.equals("grpc")
-        ? LoadGenerator.grpc(port, o.clients, payload, o.loadThreads, o.retryBackoffMs)
-        : LoadGenerator.http(port, o.clients, payload, o.loadThreads, o.retryBackoffMs);
+        ? LoadGenerator.grpc(
+            port, o.clients, payload, o.loadThreads, o.retryBackoffMs, o.freshTraceIds)
+        : LoadGenerator.http(
+            port, o.clients, payload, o.loadThreads, o.retryBackoffMs, o.freshTraceIds);
   }
 
   /** Measures one window of {@code millis}: counters before and after, RSS sampled every 100 ms. */

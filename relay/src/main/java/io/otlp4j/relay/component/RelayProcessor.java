@@ -1,10 +1,12 @@
 package io.otlp4j.relay.component;
 
 import io.netty.buffer.ByteBuf;
+import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
 import io.otlp4j.wire.WireFormatException;
 import java.util.Objects;
+import java.util.concurrent.CompletionStage;
 
 /**
  * One step of a pipeline that may change requests: it gets each request still encoded, with what
@@ -23,6 +25,13 @@ import java.util.Objects;
  *
  * <p><b>Thread-safety:</b> implementations are thread-safe: {@code process} is called concurrently
  * by the receivers' threads, and must not block.
+ *
+ * <p><b>Holding and emitting later:</b> a processor that keeps data for a while (such as {@code
+ * tail_sampling}, which waits for the rest of a trace) answers {@link Held} and later hands what it
+ * decided to pass on to the {@link Downstream} it got in {@link #start}: the rest of the pipeline
+ * (the processors after it, then the exporters). The pipeline calls {@link #start} once before the
+ * first request and {@link #shutdown} once when it stops, before its exporters' queues close, so
+ * that a processor can emit (or release) everything it still holds.
  */
 public interface RelayProcessor {
 
@@ -39,8 +48,40 @@ public interface RelayProcessor {
    */
   Result process(Signal signal, ByteBuf request, WalkSummary summary);
 
+  /**
+   * Called once by the pipeline before the first {@link #process}: where this processor sends the
+   * requests it emits later. The default does nothing (a processor that never holds data).
+   */
+  default void start(Downstream downstream) {}
+
+  /**
+   * Called once by the pipeline when it stops, after the last {@link #process} and while {@link
+   * Downstream#emit} still works: a processor emits or releases everything it holds before it
+   * returns. The default does nothing.
+   */
+  default void shutdown() {}
+
+  /**
+   * The rest of a pipeline after one processor. Thread-safe.
+   *
+   * <p><b>Buffer ownership:</b> {@link #emit} takes ownership of the request on every path.
+   */
+  interface Downstream {
+    /**
+     * Passes {@code request} through the processors after the emitting one and queues it for the
+     * exporters, as if a client had sent it; no client waits for the outcome. The pipeline holds
+     * the request's bytes in the relay's memory budget until the exporters are done with it (in
+     * every ack mode: no receiver's reservation covers it).
+     *
+     * @param request an encoded {@code Export*ServiceRequest}; ownership is transferred
+     * @param summary its counts
+     * @return the outcome (accepted, or why the exporters' queues refused it); never fails
+     */
+    CompletionStage<Outcome> emit(ByteBuf request, WalkSummary summary);
+  }
+
   /** What became of a request. */
-  sealed interface Result permits Forward, Dropped {}
+  sealed interface Result permits Forward, Dropped, Held, Refused {}
 
   /**
    * Pass {@code request} on, described by {@code summary}.
@@ -64,6 +105,28 @@ public interface RelayProcessor {
    * @param items how many items were dropped, for the pipeline's counts
    */
   record Dropped(long items) implements Result {}
+
+  /**
+   * The processor keeps (the rest of) the request to emit later, or not, through its {@link
+   * Downstream}; it owns the bytes it keeps and has released the request otherwise. The client is
+   * answered as accepted now, as the Collector answers when {@code tail_sampling} holds the spans.
+   *
+   * @param items how many items of the request the processor holds
+   */
+  record Held(long items) implements Result {}
+
+  /**
+   * The processor cannot take the request now (it would exceed the memory budget): the client is
+   * answered with a retryable refusal ({@link Outcome#overloaded}); the processor has released the
+   * request and changed nothing.
+   *
+   * @param reason why, for the client's answer
+   */
+  record Refused(String reason) implements Result {
+    public Refused {
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
 
   /** {@link Forward}: pass {@code request} (ownership to the caller) on. */
   static Result forward(ByteBuf request, WalkSummary summary) {

@@ -68,6 +68,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * (a processor's bug, a queue that throws) is a {@link Outcome.Kind#LOCAL_FAILURE}: the client is
  * asked to send again and nothing of the request is held.
  *
+ * <p><b>Processors that hold data</b> ({@code tail_sampling}): a processor answers {@link
+ * RelayProcessor.Held} for what it keeps (the client is answered as accepted then) and emits later
+ * through the {@link RelayProcessor.Downstream} that {@link #start} gave it: the processors after
+ * it, then the queues, with the bytes reserved in the budget in every ack mode (no receiver's
+ * reservation covers them) and no client waiting; {@link #shutdown} stops the processors first, so
+ * what they emit then is still queued. {@link RelayProcessor.Refused} is a retryable refusal.
+ *
  * <p><b>Walked once:</b> the receiver's {@link WalkSummary} travels with the request; processors
  * rewrite without walking again and batches are split with item counts taken from the cut.
  *
@@ -106,6 +113,8 @@ public final class Pipeline implements ReceiverSink {
   private final java.util.concurrent.atomic.AtomicBoolean started =
       new java.util.concurrent.atomic.AtomicBoolean();
   private volatile boolean closing;
+  private final java.util.concurrent.atomic.AtomicBoolean processorsStopped =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private final MetricsRegistry.Counter refused;
   private final MetricsRegistry.Counter queued;
   private final List<MetricsRegistry.Counter> durableEnqueueFailed;
@@ -224,6 +233,10 @@ public final class Pipeline implements ReceiverSink {
     for (ExporterQueue queue : queues) {
       queue.start(s);
     }
+    for (int i = 0; i < processors.size(); i++) {
+      int next = i + 1;
+      processors.get(i).start((request, summary) -> emit(next, request, summary));
+    }
     if (durable != null) {
       Builder b = settings;
       List<DurableExportLoop> l = new ArrayList<>();
@@ -306,18 +319,50 @@ public final class Pipeline implements ReceiverSink {
       request.release();
       return done(Outcome.permanent("pipeline " + id + " does not take " + requestSignal.id()));
     }
+    return run(0, request, summary, false, reservation);
+  }
+
+  /**
+   * What processor {@code from - 1} emits later ({@link RelayProcessor.Downstream}): the processors
+   * after it, then the queues, with the bytes held in the budget whatever the ack mode. Takes
+   * ownership of {@code request}; never throws.
+   */
+  private CompletionStage<Outcome> emit(int from, ByteBuf request, WalkSummary summary) {
+    try {
+      return run(from, request, summary, true, Reservation.NONE);
+    } catch (RuntimeException e) {
+      LOG.log(failureLog.level(System.Logger.Level.ERROR), () -> id + ": unexpected failure", e);
+      return CompletableFuture.completedFuture(Outcome.localFailure("internal error: " + e, e));
+    }
+  }
+
+  /**
+   * Runs processors {@code from..} on {@code request} (owned), then queues what is left.
+   *
+   * @param emitted whether a processor emits the request later (no receiver's reservation covers
+   *     it: the pipeline reserves its bytes in every ack mode)
+   * @param reservation the receiver's reservation for {@code request}, which the queues take over
+   *     ({@link Reservation#NONE} for what a processor emits)
+   */
+  private CompletionStage<Outcome> run(
+      int from, ByteBuf request, WalkSummary summary, boolean emitted, Reservation reservation) {
     ByteBuf current = request;
     WalkSummary walked = summary;
     try {
-      for (RelayProcessor processor : processors) {
+      for (int i = from; i < processors.size(); i++) {
+        RelayProcessor processor = processors.get(i);
         processorFault(current);
         // The processor owns current from here on, also when it throws: nothing to release below.
         RelayProcessor.Result result = processor.process(signal, current, walked);
         if (result instanceof RelayProcessor.Forward forward) {
           current = forward.request();
           walked = forward.summary();
+        } else if (result instanceof RelayProcessor.Refused r) {
+          refused.add(walked.itemCount());
+          return done(Outcome.overloaded(Outcome.DEFAULT_RETRY_AFTER, r.reason()));
         } else {
-          return done(Outcome.accepted()); // nothing left to export
+          // nothing left to export now (dropped, or held by the processor to emit later)
+          return done(Outcome.accepted());
         }
       }
     } catch (WireFormatException e) {
@@ -333,7 +378,7 @@ public final class Pipeline implements ReceiverSink {
     // In delivered mode the receiver's reservation covers the request until it is answered, and so
     // it
     // does for a durable queue, which is done with the request once the append completes.
-    long bytes = delivered || queues.isEmpty() ? 0 : current.readableBytes();
+    long bytes = (delivered && !emitted) || queues.isEmpty() ? 0 : current.readableBytes();
     if (bytes > 0 && !reserve(bytes, reservation)) {
       current.release();
       refused.add(items);
@@ -467,6 +512,17 @@ public final class Pipeline implements ReceiverSink {
    * true} when everything was sent in time.
    */
   public CompletableFuture<Boolean> shutdown(Duration deadline) {
+    // Processors first, while the queues still take what they emit (tail_sampling's held traces).
+    if (!processorsStopped.getAndSet(true)) {
+      for (RelayProcessor p : processors) {
+        try {
+          p.shutdown();
+        } catch (RuntimeException e) {
+          LOG.log(
+              System.Logger.Level.ERROR, () -> id + ": processor " + p.id() + " failed to stop", e);
+        }
+      }
+    }
     closing = true;
     ScheduledExecutorService s = scheduler;
     List<CompletableFuture<Boolean>> all = new ArrayList<>();
