@@ -2,6 +2,7 @@ package io.otlp4j.relay.alert;
 
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.relay.alert.ExprEvaluator.Sample;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -82,6 +83,7 @@ public final class AlertEvaluator implements AutoCloseable {
 
   private final List<RuleAlerts> rules = new ArrayList<>();
   private final MetricsRegistry metrics;
+  private final java.util.function.Supplier<MetricSnapshots> source;
   private final Clock clock;
   private final Duration interval;
   private final Duration resendDelay;
@@ -95,6 +97,7 @@ public final class AlertEvaluator implements AutoCloseable {
 
   private AlertEvaluator(Builder b) {
     this.metrics = b.metrics;
+    this.source = b.source != null ? b.source : b.metrics::scrape;
     this.clock = b.clock;
     this.interval = b.config.evaluationInterval();
     this.resendDelay = b.resendDelay;
@@ -175,7 +178,7 @@ public final class AlertEvaluator implements AutoCloseable {
   /** Evaluates every rule once, at the clock's now. */
   public synchronized void evaluate() {
     long now = clock.millis();
-    store.update(metrics.scrape(), now);
+    store.update(source.get(), now);
     List<Notice> toAlertmanager = new ArrayList<>();
     List<Alert> active = new ArrayList<>();
     for (RuleAlerts r : rules) {
@@ -467,6 +470,7 @@ public final class AlertEvaluator implements AutoCloseable {
     private int notifierCapacity = HttpNotifier.DEFAULT_CAPACITY;
     private int maxAttempts = HttpNotifier.DEFAULT_MAX_ATTEMPTS;
     private Duration initialBackoff = HttpNotifier.DEFAULT_INITIAL_BACKOFF;
+    private java.util.function.Supplier<MetricSnapshots> source;
 
     private Builder(AlertsConfig config, MetricsRegistry metrics) {
       this.config = Objects.requireNonNull(config, "config");
@@ -491,6 +495,12 @@ public final class AlertEvaluator implements AutoCloseable {
         throw new IllegalArgumentException("resendDelay must not be negative");
       }
       this.resendDelay = resendDelay;
+      return this;
+    }
+
+    /** Reads series from {@code source} instead of the registry (tests replaying series). */
+    Builder source(java.util.function.Supplier<MetricSnapshots> source) {
+      this.source = source;
       return this;
     }
 

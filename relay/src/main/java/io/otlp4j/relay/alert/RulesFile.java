@@ -28,6 +28,7 @@ public final class RulesFile {
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
             .enable(YAMLGenerator.Feature.LITERAL_BLOCK_STYLE)
             .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
+            .disable(YAMLGenerator.Feature.SPLIT_LINES)
             .build();
     try (YAMLGenerator g = (YAMLGenerator) yaml.createGenerator(out)) {
       g.writeStartObject();
