@@ -80,6 +80,9 @@ class RelayAlertmanagerTest extends RelayScenarioTest {
 
         upstream.stop();
         Instant down = Instant.now();
+        // the relay learns of the outage with the first export that fails
+        RelayUnderTest.promptly(Duration.ofSeconds(10)).until(() -> failedSpans(relay) > 0);
+        Instant firstFailure = Instant.now();
         RelayUnderTest.promptly(Duration.ofSeconds(15))
             .pollInterval(Duration.ofMillis(50))
             .until(() -> !alerts(alertmanager).isEmpty());
@@ -89,13 +92,13 @@ class RelayAlertmanagerTest extends RelayScenarioTest {
         assertThat(alert.get("labels").get("severity").asText()).isEqualTo("critical");
         assertThat(alert.get("annotations").get("summary").asText())
             .isEqualTo("Exporter otlphttp is failing to send spans.");
-        // the first failure comes with the next request (250 ms) and its connection attempt;
-        // rate() then needs a second sample (an interval or two), then `for`
-        Duration startsAfter =
-            Duration.between(down, Instant.parse(alert.get("startsAt").asText()));
-        assertThat(startsAfter)
-            .isLessThanOrEqualTo(INTERVAL.multipliedBy(2).plus(FOR).plus(Duration.ofMillis(750)));
-        assertThat(took).isLessThan(startsAfter.plusSeconds(2)); // sent as soon as it fires
+        // rate() needs the failure and one more sample (at most two intervals), then `for`
+        Instant startsAt = Instant.parse(alert.get("startsAt").asText());
+        assertThat(Duration.between(firstFailure, startsAt))
+            .isLessThanOrEqualTo(INTERVAL.multipliedBy(2).plus(FOR).plus(Duration.ofMillis(250)));
+        assertThat(Duration.between(down, startsAt))
+            .isLessThanOrEqualTo(INTERVAL.multipliedBy(2).plus(FOR).plus(Duration.ofSeconds(1)));
+        assertThat(took).isLessThan(Duration.between(down, startsAt).plusSeconds(2));
 
         upstream.start();
         RelayUnderTest.promptly(Duration.ofSeconds(20))
@@ -122,6 +125,10 @@ class RelayAlertmanagerTest extends RelayScenarioTest {
         client.awaitTermination(5, TimeUnit.SECONDS);
       }
     }
+  }
+
+  private static double failedSpans(RelayUnderTest relay) {
+    return relay.metric("otelcol_exporter_send_failed_spans_total", "exporter", "otlphttp");
   }
 
   /** The alerts Alertmanager holds now (resolved ones are left out by its API). */

@@ -152,6 +152,15 @@ public final class AlertEvaluator implements AutoCloseable {
               });
       long period = interval.toMillis();
       executor.scheduleAtFixedRate(this::evaluateSafely, period, period, TimeUnit.MILLISECONDS);
+      LOG.log(
+          System.Logger.Level.INFO,
+          () ->
+              "evaluating "
+                  + rules.size()
+                  + " alert rules every "
+                  + RulesFile.duration(interval)
+                  + (alertmanager == null ? "" : "; alerts to Alertmanager " + alertmanager.uri())
+                  + (webhook == null ? "" : "; alerts to webhook " + webhook.uri()));
     }
     return this;
   }

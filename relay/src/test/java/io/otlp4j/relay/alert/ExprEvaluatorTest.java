@@ -64,6 +64,26 @@ class ExprEvaluatorTest {
   }
 
   @Test
+  void historyIsKeptOnlyForSeriesARangeSelectorMatchesAndAtMostMaxSeries() {
+    for (String exporter : new String[] {"a", "b", "c"}) {
+      metrics.counter("failed", "F.", "exporter", exporter).increment();
+    }
+    metrics.counter("other", "O.").increment();
+    metrics.gauge("size", "S.").set(1);
+    SeriesStore store = new SeriesStore(List.of(matrix("rate(failed_total[1m])")), 2);
+    for (long t = 0; t < 10 * 15_000; t += 15_000) {
+      store.update(metrics.scrape(), t);
+    }
+    assertThat(store.seriesWithHistory()).isEqualTo(2); // not "other", not "size", not the third
+    assertThat(store.droppedSeries()).isPositive();
+    assertThat(store.samplesInHistory()).isEqualTo(2 * 4); // 1m at 15 s: samples after t - 60 s
+  }
+
+  private static Expr.MatrixSelector matrix(String expr) {
+    return ((Expr.Call) ExprParser.parse(expr)).argument();
+  }
+
+  @Test
   void increaseCorrectsACounterResetAndNeedsTwoSamples() {
     double[] values = {100, 110, 5, 15};
     long[] times = {0, 15_000, 30_000, 45_000};
