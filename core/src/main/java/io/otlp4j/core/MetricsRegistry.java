@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -24,6 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.DoubleSupplier;
+import java.util.function.Supplier;
 
 /**
  * A small lock-free registry of self-metrics — counters, gauges and explicit-bucket histograms,
@@ -115,6 +117,31 @@ public final class MetricsRegistry {
     Objects.requireNonNull(value, "value");
     Family family = family(name, help, Type.GAUGE, null, labelPairs);
     family.series.put(labelValues(labelPairs), new CallbackGauge(value));
+  }
+
+  /**
+   * A gauge family whose series are all read from {@code series} on each scrape, for series that
+   * come and go and differ in their label names (the alert evaluator's {@code ALERTS}): a series
+   * the supplier no longer returns is gone from the next scrape, as Prometheus expects of a series
+   * that ends. The supplier must be fast, thread-safe and non-blocking; a series with an invalid
+   * label name, or a supplier that throws, is left out of the scrape rather than failing it.
+   *
+   * @throws IllegalArgumentException when {@code name} is already registered
+   */
+  public void gaugeFamily(String name, String help, Supplier<? extends Collection<Sample>> series) {
+    Objects.requireNonNull(series, "series");
+    Family family = family(name, help, Type.GAUGE, null, new String[0]);
+    if (family.dynamic != null || !family.series.isEmpty()) {
+      throw new IllegalArgumentException("metric " + name + " is already registered");
+    }
+    family.dynamic = series;
+  }
+
+  /** One series of a {@link #gaugeFamily}: its labels (name to value) and its value. */
+  public record Sample(Map<String, String> labels, double value) {
+    public Sample {
+      labels = Map.copyOf(labels);
+    }
   }
 
   /**
@@ -232,6 +259,9 @@ public final class MetricsRegistry {
     final String[] labelNames;
     final Map<List<String>, Object> series = new ConcurrentHashMap<>();
 
+    /** The series of a {@link #gaugeFamily}, or null for a family of cells. */
+    volatile Supplier<? extends Collection<Sample>> dynamic;
+
     Family(String name, String help, Type type, double[] bounds, String[] labelNames) {
       this.name = name;
       this.help = help;
@@ -241,6 +271,9 @@ public final class MetricsRegistry {
     }
 
     Object series(String[] labelPairs, java.util.function.Supplier<Object> factory) {
+      if (dynamic != null) {
+        throw new IllegalArgumentException("metric " + name + " is a gauge family");
+      }
       return series.computeIfAbsent(labelValues(labelPairs), k -> factory.get());
     }
 
@@ -264,6 +297,10 @@ public final class MetricsRegistry {
         case GAUGE:
           {
             GaugeSnapshot.Builder b = GaugeSnapshot.builder().name(name).help(help);
+            Supplier<? extends Collection<Sample>> d = dynamic;
+            if (d != null) {
+              return dynamicSnapshot(d);
+            }
             series.forEach(
                 (values, cell) ->
                     b.dataPoint(
@@ -297,6 +334,33 @@ public final class MetricsRegistry {
                 });
             return b.build();
           }
+      }
+    }
+
+    private MetricSnapshot dynamicSnapshot(Supplier<? extends Collection<Sample>> d) {
+      try {
+        GaugeSnapshot.Builder b = GaugeSnapshot.builder().name(name).help(help);
+        java.util.Set<Labels> seen = new java.util.HashSet<>();
+        for (Sample sample : d.get()) {
+          Labels.Builder lb = Labels.builder();
+          boolean valid = true;
+          for (Map.Entry<String, String> e : sample.labels().entrySet()) {
+            valid &= PrometheusNaming.isValidLegacyLabelName(e.getKey());
+            lb.label(e.getKey(), e.getValue());
+          }
+          Labels labels = lb.build();
+          if (valid && seen.add(labels)) {
+            b.dataPoint(
+                GaugeSnapshot.GaugeDataPointSnapshot.builder()
+                    .labels(labels)
+                    .value(sample.value())
+                    .build());
+          }
+        }
+        return b.build();
+      } catch (RuntimeException e) {
+        // a broken supplier must not break the whole scrape
+        return GaugeSnapshot.builder().name(name).help(help).build();
       }
     }
 

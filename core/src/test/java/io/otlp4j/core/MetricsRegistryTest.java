@@ -106,6 +106,32 @@ class MetricsRegistryTest {
   }
 
   @Test
+  void aGaugeFamilyShowsWhatItsSupplierReturnsAndForgetsSeriesItNoLongerReturns()
+      throws IOException {
+    MetricsRegistry registry = MetricsRegistry.create();
+    List<MetricsRegistry.Sample> alerts = new ArrayList<>();
+    registry.gaugeFamily("ALERTS", "Active alerts.", () -> List.copyOf(alerts));
+    assertThat(scrape(registry)).doesNotContain("ALERTS");
+    alerts.add(
+        new MetricsRegistry.Sample(
+            java.util.Map.of("alertname", "A", "alertstate", "firing", "exporter", "otlp"), 1));
+    alerts.add(new MetricsRegistry.Sample(java.util.Map.of("alertname", "B", "queue", "q"), 1));
+    alerts.add(new MetricsRegistry.Sample(java.util.Map.of("bad-name", "x"), 1));
+    String text = scrape(registry);
+    assertThat(text)
+        .contains("ALERTS{alertname=\"A\",alertstate=\"firing\",exporter=\"otlp\"} 1.0\n")
+        .contains("ALERTS{alertname=\"B\",queue=\"q\"} 1.0\n")
+        .doesNotContain("bad-name");
+    alerts.remove(0);
+    assertThat(scrape(registry)).doesNotContain("alertname=\"A\"").contains("alertname=\"B\"");
+    assertThatThrownBy(() -> registry.gaugeFamily("ALERTS", "Active alerts.", List::of))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ALERTS");
+    assertThatThrownBy(() -> registry.gauge("ALERTS", "Active alerts."))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void sameNameAndLabelsReturnTheSameCell() {
     MetricsRegistry registry = MetricsRegistry.create();
     MetricsRegistry.Counter a = registry.counter("x_total", "h", "k", "v");

@@ -11,6 +11,7 @@ import io.otlp4j.receiver.GrpcReceiver;
 import io.otlp4j.receiver.HttpReceiver;
 import io.otlp4j.receiver.ReceiverSink;
 import io.otlp4j.receiver.ReceiverTls;
+import io.otlp4j.relay.alert.AlertEvaluator;
 import io.otlp4j.relay.component.ComponentContext;
 import io.otlp4j.relay.component.Components;
 import io.otlp4j.relay.component.ListeningExtension;
@@ -86,6 +87,7 @@ public final class Relay implements AutoCloseable {
   private final Map<String, GrpcReceiver> grpcReceivers = new LinkedHashMap<>();
   private final Map<String, HttpReceiver> httpReceivers = new LinkedHashMap<>();
   private final AdminServer admin;
+  private volatile AlertEvaluator alerts;
   private final CountDownLatch terminated = new CountDownLatch(1);
   private volatile boolean ready;
   private boolean shutdownStarted;
@@ -133,6 +135,11 @@ public final class Relay implements AutoCloseable {
         }
       }
       admin = new AdminServer(config.admin().host(), config.admin().port(), metrics, () -> ready);
+      alerts =
+          AlertEvaluator.builder(config.alerts(), metrics)
+              .externalUrl("http://" + format(admin.address()) + "/")
+              .build()
+              .start();
       for (ReceiverConfig r : config.receivers().values()) {
         Map<Signal, List<Pipeline>> route = routes.get(r.id());
         if (route == null) {
@@ -419,6 +426,11 @@ public final class Relay implements AutoCloseable {
     return metrics;
   }
 
+  /** The alert rule evaluator: its rules and the alerts now pending or firing. */
+  public AlertEvaluator alerts() {
+    return alerts;
+  }
+
   /** The exporter {@code id} (for tests and embedding). */
   public RelayExporter exporter(String id) {
     return exporters.get(id);
@@ -466,6 +478,7 @@ public final class Relay implements AutoCloseable {
     for (CompletableFuture<Void> f : flushes) {
       clean &= await(f.thenApply(v -> true), end + TimeUnit.SECONDS.toNanos(1));
     }
+    closeAlerts();
     closeExtensions();
     if (admin != null) {
       admin.stop();
@@ -502,7 +515,15 @@ public final class Relay implements AutoCloseable {
     for (RelayExporter e : exporters.values()) {
       e.shutdown(Duration.ZERO);
     }
+    closeAlerts();
     closeExtensions();
+  }
+
+  private void closeAlerts() {
+    AlertEvaluator a = alerts;
+    if (a != null) {
+      a.close();
+    }
   }
 
   private void closeExtensions() {

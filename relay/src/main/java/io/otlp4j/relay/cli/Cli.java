@@ -23,7 +23,8 @@ import picocli.CommandLine.Command;
       ValidateCommand.class,
       InspectCommand.class,
       ConvertCommand.class,
-      SendCommand.class
+      SendCommand.class,
+      AlertsCommand.class
     })
 public final class Cli {
   public static final int EXIT_OK = 0;
@@ -55,6 +56,9 @@ public final class Cli {
                 }
                 if (type == SendCommand.class) {
                   return type.cast(new SendCommand(streams));
+                }
+                if (type == AlertsCommand.class) {
+                  return type.cast(new AlertsCommand(streams));
                 }
                 if (type == ValidateCommand.class) {
                   return type.cast(new ValidateCommand(streams));

@@ -8,6 +8,7 @@ import io.otlp4j.relay.AckMode;
 import io.otlp4j.relay.BatchSettings;
 import io.otlp4j.relay.FileExporter;
 import io.otlp4j.relay.SendingQueueSettings;
+import io.otlp4j.relay.alert.AlertsConfig;
 import io.otlp4j.relay.component.Components;
 import io.otlp4j.wire.Signal;
 import java.io.IOException;
@@ -107,6 +108,7 @@ public final class RelayConfig {
   private final List<PipelineConfig> pipelines;
   private final HostPort admin;
   private final AckMode ackMode;
+  private final AlertsConfig alerts;
 
   /** The extensions listed in {@code service.extensions}. */
   private final Map<String, ExtensionConfig> extensions;
@@ -121,7 +123,8 @@ public final class RelayConfig {
       HostPort admin,
       AckMode ackMode,
       Map<String, ExtensionConfig> extensions,
-      Components components) {
+      Components components,
+      AlertsConfig alerts) {
     this.receivers = Collections.unmodifiableMap(new LinkedHashMap<>(receivers));
     this.processors = Collections.unmodifiableMap(new LinkedHashMap<>(processors));
     this.exporters = Collections.unmodifiableMap(new LinkedHashMap<>(exporters));
@@ -130,6 +133,15 @@ public final class RelayConfig {
     this.ackMode = ackMode;
     this.extensions = Collections.unmodifiableMap(new LinkedHashMap<>(extensions));
     this.components = Objects.requireNonNull(components, "components");
+    this.alerts = Objects.requireNonNull(alerts, "alerts");
+  }
+
+  /**
+   * The alerting rules and where their alerts go ({@code service.telemetry.alerts}; the default
+   * rules, notifying nobody, when absent).
+   */
+  public AlertsConfig alerts() {
+    return alerts;
   }
 
   /**
@@ -203,7 +215,7 @@ public final class RelayConfig {
       throw new IllegalArgumentException("ack mode " + mode.id() + ": " + problem);
     }
     return new RelayConfig(
-        receivers, processors, exporters, pipelines, admin, mode, extensions, components);
+        receivers, processors, exporters, pipelines, admin, mode, extensions, components, alerts);
   }
 
   /** Why {@code mode} does not fit these exporters, or null when it does. */
@@ -314,7 +326,8 @@ public final class RelayConfig {
         admin,
         ackMode,
         extensions,
-        Components.builtIn());
+        Components.builtIn(),
+        AlertsConfig.DEFAULTS);
   }
 
   /** Reads {@code file}, substituting environment variables from the process environment. */
@@ -420,7 +433,15 @@ public final class RelayConfig {
     }
     HostPort admin = service.admin != null ? service.admin : new HostPort("127.0.0.1", 8888);
     return new RelayConfig(
-        receivers, processors, exporters, service.pipelines, admin, ackMode, enabled, components);
+        receivers,
+        processors,
+        exporters,
+        service.pipelines,
+        admin,
+        ackMode,
+        enabled,
+        components,
+        service.alerts);
   }
 
   /**

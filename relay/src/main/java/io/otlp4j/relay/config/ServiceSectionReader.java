@@ -1,6 +1,7 @@
 package io.otlp4j.relay.config;
 
 import io.otlp4j.relay.AckMode;
+import io.otlp4j.relay.alert.AlertsConfig;
 import io.otlp4j.wire.Signal;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -10,8 +11,9 @@ import java.util.Set;
 
 /**
  * Reads the {@code service} section: {@code pipelines} (each id listed must be defined), {@code
- * extensions} (the extensions in use), {@code telemetry.metrics.address} (the admin server) and
- * otlp4j's {@code ack_mode}. Not thread-safe; used once.
+ * extensions} (the extensions in use), {@code telemetry.metrics.address} (the admin server),
+ * otlp4j's {@code telemetry.alerts} ({@link AlertsConfig}) and otlp4j's {@code ack_mode}. Not
+ * thread-safe; used once.
  */
 final class ServiceSectionReader {
   private final ConfigReader in;
@@ -23,6 +25,7 @@ final class ServiceSectionReader {
   AckMode ackMode;
   int ackModeLine;
   HostPort admin;
+  AlertsConfig alerts = AlertsConfig.DEFAULTS;
   final java.util.Map<String, Integer> pipelineLines = new java.util.LinkedHashMap<>();
 
   ServiceSectionReader(ConfigReader in) {
@@ -98,7 +101,8 @@ final class ServiceSectionReader {
     if (m == null) {
       return null;
     }
-    in.checkKeys(m, "service.telemetry", "metrics");
+    in.checkKeys(m, "service.telemetry", "metrics", "alerts");
+    alerts = AlertsConfig.read(in, m.get("alerts"));
     ConfigNode metrics = m.get("metrics");
     if (metrics == null || metrics.isNull()) {
       return null;
