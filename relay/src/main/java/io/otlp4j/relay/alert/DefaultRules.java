@@ -14,9 +14,14 @@ import java.util.Map;
  */
 public final class DefaultRules {
 
-  /** The signals' item names in the Collector's metric names, and their alert-name forms. */
+  /**
+   * The signals' item names in the Collector's metric names, their alert-name forms and the
+   * signals' {@code otel_signal} label values.
+   */
   private static final String[][] ITEMS = {
-    {"spans", "Spans"}, {"metric_points", "MetricPoints"}, {"log_records", "LogRecords"}
+    {"spans", "Spans", "traces"},
+    {"metric_points", "MetricPoints", "metrics"},
+    {"log_records", "LogRecords", "logs"}
   };
 
   private static final List<AlertRule> RULES = build();
@@ -49,10 +54,17 @@ public final class DefaultRules {
     }
     for (String[] item : ITEMS) {
       String words = item[0].replace('_', ' ');
+      // The Collector counts a processor's items in and out (otel_signal label); what it dropped is
+      // the difference (its otelcol_processor_dropped_* are gone).
+      String signal = "{otel_signal=\"" + item[2] + "\"}";
       r.add(
           rule(
               "ProcessorDropped" + item[1],
-              "rate(otelcol_processor_dropped_" + item[0] + "_total[5m]) > 0",
+              "sum by (processor) (rate(otelcol_processor_incoming_items_total"
+                  + signal
+                  + "[5m])) - sum by (processor) (rate(otelcol_processor_outgoing_items_total"
+                  + signal
+                  + "[5m])) > 0",
               twoMinutes,
               "critical",
               "Processor {{ $labels.processor }} is dropping " + words + ".",

@@ -23,7 +23,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class DefaultRulesEvaluationTest {
   private static final Duration INTERVAL = AlertsConfig.DEFAULT_EVALUATION_INTERVAL;
-  private static final Pattern RATE = Pattern.compile("rate\\(([a-z_]+)_total\\[5m]\\)");
+  private static final Pattern RATE =
+      Pattern.compile("rate\\(([a-z_]+)_total(\\{[^}]*})?\\[5m]\\)");
 
   static Stream<AlertRule> rules() {
     return DefaultRules.rules().stream();
@@ -113,6 +114,35 @@ class DefaultRulesEvaluationTest {
   }
 
   private static Scenario scenario(AlertRule rule, MetricsRegistry metrics) {
+    if (rule.name().startsWith("ProcessorDropped")) {
+      Matcher signal = Pattern.compile("otel_signal=\"(\\w+)\"").matcher(rule.exprText());
+      assertThat(signal.find()).isTrue();
+      MetricsRegistry.Counter in =
+          metrics.counter(
+              "otelcol_processor_incoming_items",
+              "In.",
+              "processor",
+              "filter",
+              "otel_signal",
+              signal.group(1));
+      MetricsRegistry.Counter out =
+          metrics.counter(
+              "otelcol_processor_outgoing_items",
+              "Out.",
+              "processor",
+              "filter",
+              "otel_signal",
+              signal.group(1));
+      // another signal's processor dropping must not raise this signal's alert
+      MetricsRegistry.Counter otherIn =
+          metrics.counter(
+              "otelcol_processor_incoming_items", "In.", "processor", "x", "otel_signal", "other");
+      return problem -> {
+        in.add(10);
+        out.add(problem ? 4 : 10);
+        otherIn.add(10);
+      };
+    }
     Matcher rate = RATE.matcher(rule.exprText());
     if (rate.find()) {
       MetricsRegistry.Counter c =
