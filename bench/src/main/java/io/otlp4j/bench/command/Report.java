@@ -177,6 +177,10 @@ final class Report {
       for (String n : r.notes) {
         b.append("- ").append(n).append('\n');
       }
+      b.append('\n');
+      for (SvgChart c : charts(r)) {
+        b.append("![").append(c.title()).append("](charts/").append(c.id()).append(".svg)\n");
+      }
     }
     return b.toString();
   }
@@ -325,7 +329,7 @@ final class Report {
     if (v == Math.rint(v) && Math.abs(v) < 1e15) {
       return Long.toString((long) v);
     }
-    return String.format(Locale.ROOT, "%.6g", v);
+    return Double.toString(v); // shortest exact form; JSON accepts its exponent notation
   }
 
   static String str(String s) {
