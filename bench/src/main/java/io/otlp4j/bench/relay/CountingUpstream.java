@@ -3,6 +3,7 @@ package io.otlp4j.bench.relay;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ServerCalls;
 import io.netty.bootstrap.ServerBootstrap;
@@ -32,6 +33,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -44,8 +46,13 @@ import java.util.concurrent.atomic.LongAdder;
  * length, the forwarder copies bytes), so spans = payload bytes × spans per request / bytes per
  * request.
  *
+ * <p>Faults: with {@link #failFraction} above 0 that fraction of requests is answered with a
+ * retryable error instead ({@code UNAVAILABLE} over gRPC, {@code 503} with {@code Retry-After: 1}
+ * over HTTP), counted in {@link #refused()} and not in the bytes or requests.
+ *
  * <p>Thread-safe; counters may be read at any time. {@link #close()} stops both servers and drops
- * their connections: the benchmark's "upstream down" phase.
+ * their connections: the benchmark's "upstream down" phase; a new instance on the same ports
+ * ({@link #CountingUpstream(int, int, int)}) brings it back.
  */
 final class CountingUpstream implements AutoCloseable {
 
@@ -59,8 +66,16 @@ final class CountingUpstream implements AutoCloseable {
       new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final LongAdder bytes = new LongAdder();
   private final LongAdder requests = new LongAdder();
+  private final LongAdder refused = new LongAdder();
+  private volatile double failFraction;
 
   CountingUpstream(int ioThreads) throws IOException, InterruptedException {
+    this(ioThreads, 0, 0);
+  }
+
+  /** Listens on the given ports (0: any free port). */
+  CountingUpstream(int ioThreads, int grpcPort, int httpPort)
+      throws IOException, InterruptedException {
     group = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
     MethodDescriptor.Marshaller<Object> counting =
         new MethodDescriptor.Marshaller<>() {
@@ -78,16 +93,15 @@ final class CountingUpstream implements AutoCloseable {
               for (int r; (r = stream.read(scratch)) > 0; ) {
                 n += r;
               }
-              bytes.add(n);
-              requests.increment();
-              return Boolean.TRUE;
+              return n; // counted by the handler, unless it refuses the request
+
             } catch (IOException e) {
               throw new UncheckedIOException(e);
             }
           }
         };
     NettyServerBuilder builder =
-        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", grpcPort))
             .bossEventLoopGroup(group)
             .workerEventLoopGroup(group)
             .channelType(NioServerSocketChannel.class)
@@ -107,6 +121,15 @@ final class CountingUpstream implements AutoCloseable {
                   method,
                   ServerCalls.asyncUnaryCall(
                       (request, response) -> {
+                        if (refuse()) {
+                          response.onError(
+                              Status.UNAVAILABLE
+                                  .withDescription("injected fault")
+                                  .asRuntimeException());
+                          return;
+                        }
+                        bytes.add((Long) request);
+                        requests.increment();
                         response.onNext(Boolean.TRUE);
                         response.onCompleted();
                       }))
@@ -127,18 +150,31 @@ final class CountingUpstream implements AutoCloseable {
                         .addLast(
                             new HttpServerCodec(),
                             new ChannelInboundHandlerAdapter() {
+                              private long body; // bytes of the request being read
+
                               @Override
                               public void channelRead(ChannelHandlerContext ctx, Object msg) {
                                 if (msg instanceof HttpContent content) {
-                                  bytes.add(content.content().readableBytes());
+                                  body += content.content().readableBytes();
                                 }
                                 boolean last = msg instanceof LastHttpContent;
                                 ReferenceCountUtil.release(msg);
                                 if (last) {
-                                  requests.increment();
+                                  boolean fail = refuse();
+                                  if (!fail) {
+                                    bytes.add(body);
+                                    requests.increment();
+                                  }
+                                  body = 0;
                                   DefaultFullHttpResponse ok =
                                       new DefaultFullHttpResponse(
-                                          HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                                          HttpVersion.HTTP_1_1,
+                                          fail
+                                              ? HttpResponseStatus.SERVICE_UNAVAILABLE
+                                              : HttpResponseStatus.OK);
+                                  if (fail) {
+                                    ok.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+                                  }
                                   ok.headers()
                                       .set(HttpHeaderNames.CONTENT_TYPE, "application/x-protobuf");
                                   ok.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
@@ -148,7 +184,7 @@ final class CountingUpstream implements AutoCloseable {
                             });
                   }
                 })
-            .bind("127.0.0.1", 0)
+            .bind("127.0.0.1", httpPort)
             .sync()
             .channel();
   }
@@ -166,9 +202,28 @@ final class CountingUpstream implements AutoCloseable {
     return bytes.sum();
   }
 
-  /** Export requests received so far. */
+  /** Export requests received (and not refused) so far. */
   long requests() {
     return requests.sum();
+  }
+
+  /** Requests answered with an injected retryable error so far. */
+  long refused() {
+    return refused.sum();
+  }
+
+  /** From now on, answer {@code fraction} (0 to 1) of the requests with a retryable error. */
+  void failFraction(double fraction) {
+    this.failFraction = fraction;
+  }
+
+  private boolean refuse() {
+    double f = failFraction;
+    if (f > 0 && ThreadLocalRandom.current().nextDouble() < f) {
+      refused.increment();
+      return true;
+    }
+    return false;
   }
 
   @Override

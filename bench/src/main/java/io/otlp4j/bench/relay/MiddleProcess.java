@@ -1,5 +1,6 @@
 package io.otlp4j.bench.relay;
 
+import io.otlp4j.bench.command.ProcessMeter;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -142,23 +143,12 @@ final class MiddleProcess implements AutoCloseable {
 
   /** CPU time the child has used so far (user + system, all threads), in nanoseconds. */
   long cpuNanos() {
-    return handle.info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
+    return ProcessMeter.cpuNanos(handle);
   }
 
   /** The child's resident set in bytes, or -1 where {@code /proc} is not available. */
   long rssBytes() {
-    try {
-      for (String line :
-          Files.readAllLines(Path.of("/proc", Long.toString(handle.pid()), "status"))) {
-        if (line.startsWith("VmRSS:")) {
-          String[] parts = line.substring(6).trim().split("\\s+");
-          return Long.parseLong(parts[0]) * 1024;
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      return -1;
-    }
-    return -1;
+    return ProcessMeter.rssBytes(handle.pid());
   }
 
   /**

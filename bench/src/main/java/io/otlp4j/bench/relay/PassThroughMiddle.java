@@ -10,6 +10,7 @@ import io.otlp4j.relay.AckMode;
 import io.otlp4j.relay.BatchSettings;
 import io.otlp4j.relay.Relay;
 import io.otlp4j.relay.UpstreamExporter;
+import io.otlp4j.relay.component.Components;
 import io.otlp4j.relay.config.RelayConfig;
 import io.otlp4j.relay.pipeline.Pipeline;
 import io.otlp4j.wire.Compression;
@@ -33,7 +34,9 @@ import java.util.Map;
  *   <li>{@code relay}: the otlp4j relay ({@link Relay#start}), receiver → {@code batch} → {@code
  *       otlp} (gRPC) or {@code otlphttp} exporter, in the given ack mode;
  *   <li>{@code naive}: the same receiver, pipeline and exporter, with every request decoded by
- *       protobuf-java and re-encoded first ({@link DecodeReencodeSink});
+ *       protobuf-java and re-encoded first ({@link DecodeReencodeSink}); in an ack mode other than
+ *       {@code received}, the relay itself with a {@link DecodeReencodeProcessor} before {@code
+ *       batch};
  *   <li>{@code raw}: a {@link RawTcpForwarder} of the same bytes, the physical limit.
  * </ul>
  *
@@ -106,7 +109,7 @@ public final class PassThroughMiddle {
                       batchSize,
                       batchTimeoutMs,
                       queueDirectory,
-                      kind.equals("relay-tail")),
+                      kind.equals("relay-tail") ? "tail_sampling" : null),
                   v -> null,
                   Path.of(""));
           relay = Relay.start(config.withAckMode(ack));
@@ -130,13 +133,34 @@ public final class PassThroughMiddle {
       }
       case "naive" -> {
         if (ack != AckMode.RECEIVED) {
-          System.out.println(
-              "UNSUPPORTED ack mode "
-                  + ack.id()
-                  + ": the naive relay acknowledges on receipt only");
-          System.out.flush();
-          System.exit(EXIT_UNSUPPORTED);
-          return;
+          // the relay itself with a decode_reencode processor: the ack mode is the relay's
+          Path queueDirectory =
+              ack == AckMode.DURABLE ? Files.createTempDirectory("otlp4j-bench-queue") : null;
+          RelayConfig config =
+              RelayConfig.parse(
+                  relayYaml(
+                      grpc,
+                      upstreamPort,
+                      batchSize,
+                      batchTimeoutMs,
+                      queueDirectory,
+                      DecodeReencodeProcessor.TYPE),
+                  v -> null,
+                  Path.of(""),
+                  Components.builtIn().toBuilder()
+                      .processor(new DecodeReencodeProcessor.Factory())
+                      .build());
+          Relay relay = Relay.start(config.withAckMode(ack));
+          running =
+              () -> {
+                relay.shutdown(Duration.ofSeconds(2));
+                if (queueDirectory != null) {
+                  deleteRecursively(queueDirectory);
+                }
+              };
+          InetSocketAddress listen = grpc ? relay.grpcAddress("otlp") : relay.httpAddress("otlp");
+          ready = "READY port=" + listen.getPort() + " admin=" + relay.adminAddress().getPort();
+          break;
         }
         NaiveRelay naive = new NaiveRelay(grpc, upstreamPort, batchSize, batchTimeoutMs);
         running = naive;
@@ -160,7 +184,7 @@ public final class PassThroughMiddle {
   /**
    * The relay's configuration, in the Collector's shape: one OTLP receiver (the asked protocol
    * only), the Collector's batch processor, one exporter without compression to the sink, admin on
-   * a free port.
+   * a free port; {@code extraProcessor}, where not null, runs before {@code batch}.
    */
   static String relayYaml(
       boolean grpc,
@@ -168,7 +192,7 @@ public final class PassThroughMiddle {
       int batchSize,
       long batchTimeoutMs,
       Path queueDirectory,
-      boolean tailSampling) {
+      String extraProcessor) {
     String exporter = grpc ? "otlp" : "otlphttp";
     // Ack mode durable: the exporter's queue in a file_storage (fsync per batch), bounded at 512
     // MiB.
@@ -188,6 +212,7 @@ public final class PassThroughMiddle {
               %s:
                 endpoint: 127.0.0.1:0
         processors:
+          %s
           batch:
             send_batch_size: %d
             %s
@@ -211,6 +236,10 @@ public final class PassThroughMiddle {
         """
         .formatted(
             grpc ? "grpc" : "http",
+            // tail_sampling has its settings below; another extra processor takes its defaults
+            extraProcessor == null || extraProcessor.equals("tail_sampling")
+                ? ""
+                : extraProcessor + ":",
             batchSize,
             // 0: no timeout, so the batch processor batches adaptively (a batch leaves when the
             // exporter is free)
@@ -219,7 +248,7 @@ public final class PassThroughMiddle {
             upstreamPort,
             storage.stripTrailing(),
             queueDirectory == null ? "" : "extensions: [file_storage]",
-            tailSampling ? "tail_sampling, batch" : "batch",
+            extraProcessor == null ? "batch" : extraProcessor + ", batch",
             exporter);
   }
 

@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Recorder;
 
 /**
  * End-to-end SDK pipeline benchmark: application threads create spans through a real {@code
@@ -211,30 +212,39 @@ public final class SdkPipelineScenario {
   }
 
   private static SpanProcessor processor(String pipeline, Sink sink) {
-    String grpc = "http://127.0.0.1:" + sink.grpcPort;
-    String http = "http://127.0.0.1:" + sink.httpPort;
-    switch (pipeline) {
-      case "otlp4j-grpc":
-        return Otlp4jBatchSpanProcessor.builder(
-                Otlp4jSpanExporter.builder().protocol("grpc").endpoint(grpc).build())
-            .build();
-      case "otlp4j-http":
-        return Otlp4jBatchSpanProcessor.builder(
-                Otlp4jSpanExporter.builder().protocol("http/protobuf").endpoint(http).build())
-            .build();
-      case "sdk-grpc":
-        return BatchSpanProcessor.builder(OtlpGrpcSpanExporter.builder().setEndpoint(grpc).build())
-            .build();
-      case "sdk-http":
-        return BatchSpanProcessor.builder(
-                OtlpHttpSpanExporter.builder().setEndpoint(http + "/v1/traces").build())
-            .build();
-      default:
-        throw new IllegalArgumentException(
-            "unknown pipeline '"
-                + pipeline
-                + "' (expected otlp4j-grpc, otlp4j-http, sdk-grpc or sdk-http)");
-    }
+    return processor(
+        pipeline,
+        exporter(
+            pipeline, "http://127.0.0.1:" + sink.grpcPort, "http://127.0.0.1:" + sink.httpPort));
+  }
+
+  /**
+   * The exporter of {@code pipeline} (otlp4j-grpc, otlp4j-http, sdk-grpc or sdk-http), default
+   * settings, sending to {@code grpc} or {@code http} (base URLs).
+   */
+  static SpanExporter exporter(String pipeline, String grpc, String http) {
+    return switch (pipeline) {
+      case "otlp4j-grpc" -> Otlp4jSpanExporter.builder().protocol("grpc").endpoint(grpc).build();
+      case "otlp4j-http" ->
+          Otlp4jSpanExporter.builder().protocol("http/protobuf").endpoint(http).build();
+      case "sdk-grpc" -> OtlpGrpcSpanExporter.builder().setEndpoint(grpc).build();
+      case "sdk-http" -> OtlpHttpSpanExporter.builder().setEndpoint(http + "/v1/traces").build();
+      default ->
+          throw new IllegalArgumentException(
+              "unknown pipeline '"
+                  + pipeline
+                  + "' (expected otlp4j-grpc, otlp4j-http, sdk-grpc or sdk-http)");
+    };
+  }
+
+  /**
+   * The batch processor of {@code pipeline} in front of {@code exporter}, default settings: {@link
+   * Otlp4jBatchSpanProcessor} for otlp4j-*, the SDK's {@code BatchSpanProcessor} for sdk-*.
+   */
+  static SpanProcessor processor(String pipeline, SpanExporter exporter) {
+    return pipeline.startsWith("otlp4j-")
+        ? Otlp4jBatchSpanProcessor.builder(exporter).build()
+        : BatchSpanProcessor.builder(exporter).build();
   }
 
   private static Result run(
@@ -266,16 +276,27 @@ public final class SdkPipelineScenario {
         pipeline, producers, rate, before, after, load.created(), settled - receivedAtStart);
   }
 
-  /** Producer threads ending root spans of one shape, open-loop or paced. */
-  private static final class Producers {
+  /**
+   * Producer threads ending root spans of one shape, open-loop or paced. With an {@code endLatency}
+   * recorder each {@code span.end()} call's duration is recorded (ns), and paced producers sleep
+   * whenever they are ahead (no spinning, so that the process's CPU time is the pipeline's and not
+   * a busy wait's).
+   */
+  static final class Producers {
     private final Tracer tracer;
     private final Thread[] threads;
     private final AtomicLong[] created;
     private final long nanosPerSpan; // per producer; 0: unpaced
+    private final Recorder endLatency; // null: not recorded
     private volatile boolean running = true;
 
     Producers(Tracer tracer, int count, long totalRate) {
+      this(tracer, count, totalRate, null);
+    }
+
+    Producers(Tracer tracer, int count, long totalRate, Recorder endLatency) {
       this.tracer = tracer;
+      this.endLatency = endLatency;
       this.threads = new Thread[count];
       this.created = new AtomicLong[count];
       this.nanosPerSpan = totalRate <= 0 ? 0 : TimeUnit.SECONDS.toNanos(1) * count / totalRate;
@@ -304,12 +325,18 @@ public final class SdkPipelineScenario {
                 .setAllAttributes(SPAN_ATTRIBUTES)
                 .setAttribute(ITEM, n)
                 .startSpan();
-        span.end();
+        if (endLatency != null) {
+          long t0 = System.nanoTime();
+          span.end();
+          endLatency.recordValue(Math.max(0, System.nanoTime() - t0));
+        } else {
+          span.end();
+        }
         counter.lazySet(++n);
         if (nanosPerSpan > 0) {
           next += nanosPerSpan;
           long ahead = next - System.nanoTime();
-          if (ahead > 50_000) {
+          if (ahead > (endLatency != null ? 0 : 50_000)) {
             LockSupport.parkNanos(ahead);
           } else if (ahead < -10_000_000) {
             next =
@@ -472,7 +499,7 @@ public final class SdkPipelineScenario {
   }
 
   /** The {@link LoopbackSink} JVM. */
-  private static final class Sink implements AutoCloseable {
+  static final class Sink implements AutoCloseable {
     final Process process;
     final PrintWriter commands;
     final BufferedReader answers;
@@ -512,12 +539,44 @@ public final class SdkPipelineScenario {
     }
 
     synchronized long count() throws IOException {
-      commands.println("COUNT");
+      return counts()[0];
+    }
+
+    /** {spans, export requests} received so far. */
+    synchronized long[] counts() throws IOException {
+      String[] parts = ask("COUNT").split(" ");
+      return new long[] {Long.parseLong(parts[0]), Long.parseLong(parts[1])};
+    }
+
+    /** From now on the sink refuses {@code fraction} of the requests, retryably. */
+    synchronized void fail(double fraction) throws IOException {
+      ask("FAIL " + fraction);
+    }
+
+    /** Stops the sink's servers (connections are refused) until {@link #up}. */
+    synchronized void down() throws IOException {
+      ask("DOWN");
+    }
+
+    /** Starts the sink's servers again, on the same ports. */
+    synchronized void up() throws IOException {
+      String answer = ask("UP");
+      if (!answer.equals("OK")) {
+        throw new IOException("the sink did not come back: " + answer);
+      }
+    }
+
+    long pid() {
+      return process.pid();
+    }
+
+    private String ask(String command) throws IOException {
+      commands.println(command);
       String line = answers.readLine();
       if (line == null) {
         throw new IOException("the sink JVM ended");
       }
-      return Long.parseLong(line.trim().split(" ")[0]);
+      return line.trim();
     }
 
     /** Waits (at most 10 s) until the count stops moving for 300 ms, and returns it. */
