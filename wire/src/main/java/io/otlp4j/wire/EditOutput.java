@@ -78,6 +78,18 @@ final class EditOutput {
     outPiece(at, out.writerIndex() - at);
   }
 
+  /**
+   * A new field (one-byte {@code tag}, length, {@code content[offset, offset + length)}) as the
+   * next piece.
+   */
+  void newField(int tag, byte[] content, int offset, int length) {
+    int at = out.writerIndex();
+    out.writeByte(tag);
+    RequestSplitter.writeVarint(out, length);
+    out.writeBytes(content, offset, length);
+    outPiece(at, out.writerIndex() - at);
+  }
+
   private ByteBuf assemble() {
     int readerIndex = input.readerIndex();
     if (pieceCount == 1 && pieces[0] == INPUT) {

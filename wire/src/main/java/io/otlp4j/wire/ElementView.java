@@ -90,6 +90,12 @@ public final class ElementView {
   private final ValueView attribute = new ValueView();
   private final ValueView body = new ValueView();
   private final TextView probe = new TextView();
+  private final TextView traceState = new TextView();
+
+  /** A span's new {@code trace_state} ({@link #replaceTraceState}), or null. */
+  private byte[] traceStateReplacement;
+
+  private int traceStateReplacementLength = -1;
 
   ElementView(ElementView parent) {
     this.parent = parent;
@@ -105,6 +111,8 @@ public final class ElementView {
     this.segmentCount = 0;
     this.entryStart = -1;
     this.indexed = false;
+    this.traceStateReplacement = null;
+    this.traceStateReplacementLength = -1;
     if (attributesLoaded) {
       attributes.reset();
       attributesLoaded = false;
@@ -151,6 +159,19 @@ public final class ElementView {
 
   void metricType(MetricType type) {
     this.metricType = type;
+  }
+
+  /** Whether the policy replaced a span's {@code trace_state}. */
+  boolean traceStateReplaced() {
+    return traceStateReplacementLength >= 0;
+  }
+
+  byte[] traceStateReplacement() {
+    return traceStateReplacement;
+  }
+
+  int traceStateReplacementLength() {
+    return traceStateReplacementLength;
   }
 
   /** Whether the policy changed the attribute list. */
@@ -268,6 +289,33 @@ public final class ElementView {
       case LOG_RECORD -> string(12, name);
       default -> name.absent();
     };
+  }
+
+  /** A span's W3C {@code trace_state} as it arrived (absent for other kinds). */
+  public TextView traceState() {
+    return kind == Kind.SPAN ? string(3, traceState) : traceState.absent();
+  }
+
+  /**
+   * Replaces a span's {@code trace_state} in the edited request with the UTF-8 bytes {@code
+   * utf8[0, length)}: every {@code trace_state} field the span arrived with is left out, and one
+   * with the new value takes the place of the first (or comes last when there was none); an empty
+   * value is left out altogether, as protobuf leaves out an empty string. The editor copies the
+   * bytes when the policy's callback returns, before it visits the next element, so the caller may
+   * reuse the array afterwards: replacing allocates nothing. The last call for a span counts.
+   *
+   * @throws IllegalStateException when the element is not a span
+   * @throws IndexOutOfBoundsException when {@code length} is outside {@code utf8}
+   */
+  public void replaceTraceState(byte[] utf8, int length) {
+    if (kind != Kind.SPAN) {
+      throw new IllegalStateException("only a span has a trace_state, not a " + kind);
+    }
+    if (length < 0 || length > utf8.length) {
+      throw new IndexOutOfBoundsException("length " + length + " of " + utf8.length);
+    }
+    traceStateReplacement = utf8;
+    traceStateReplacementLength = length;
   }
 
   /** A scope's version. */

@@ -120,6 +120,7 @@ public final class RequestEditor {
     private static final int TAG_2 = (2 << 3) | 2;
     private static final int TAG_EVENT = (11 << 3) | 2;
     private static final int TAG_LINK = (13 << 3) | 2;
+    private static final int TAG_TRACE_STATE = (3 << 3) | 2;
 
     private final ByteBuffer b;
     private final int base;
@@ -307,14 +308,16 @@ public final class RequestEditor {
         }
       }
       boolean modified = item.attributesModified();
-      if (!modified && !descendSub) {
+      boolean traceState = item.traceStateReplaced();
+      if (!modified && !traceState && !descendSub) {
         output.inputPiece(
             tagPos, end); // nothing inside to visit: passed on without reading its fields
         return UNCHANGED;
       }
       int hole = output.open();
-      boolean changed = modified;
+      boolean changed = modified || traceState;
       boolean attributesDone = false;
+      boolean traceStateDone = false;
       int attributeTag = (itemAttributes << 3) | 2;
       int seenPoints = 0;
       int keptPoints = 0;
@@ -329,6 +332,11 @@ public final class RequestEditor {
           if (!attributesDone) {
             emitAttributes(item);
             attributesDone = true;
+          }
+        } else if (tag == TAG_TRACE_STATE && traceState) {
+          if (!traceStateDone) {
+            emitTraceState(item);
+            traceStateDone = true;
           }
         } else if (descendSub && itemKind == Kind.SPAN && (tag == TAG_EVENT || tag == TAG_LINK)) {
           boolean event = tag == TAG_EVENT;
@@ -357,6 +365,9 @@ public final class RequestEditor {
       }
       if (modified && !attributesDone) {
         emitAttributes(item);
+      }
+      if (traceState && !traceStateDone) {
+        emitTraceState(item);
       }
       if (seenPoints > 0 && keptPoints == 0) {
         output.rollback(hole);
@@ -498,6 +509,14 @@ public final class RequestEditor {
       int hole = output.open();
       emitAttributes(view);
       output.closeChanged(hole, tag);
+    }
+
+    /** A span's replaced {@code trace_state}; none when it is empty (as protobuf writes it). */
+    private void emitTraceState(ElementView span) {
+      int length = span.traceStateReplacementLength();
+      if (length > 0) {
+        output.newField(TAG_TRACE_STATE, span.traceStateReplacement(), 0, length);
+      }
     }
 
     private void emitAttributes(ElementView view) {
