@@ -299,7 +299,8 @@ final class ProbabilisticSamplerProcessorFactory
 
   /** Samples through one {@link RequestEditor} pass per request. */
   static final class SamplerProcessor implements RelayProcessor {
-    private static final RequestEditor EDITOR = RequestEditor.builder().validation(false).build();
+    private static final RequestEditor EDITOR =
+        RequestEditor.builder().validation(false).contiguousOutput(true).build();
     private final SamplerConfig config;
     private final ProbabilisticSampler sampler;
     private final ProcessorCounts counts;
