@@ -55,7 +55,7 @@ class ComponentsTest {
   @CsvSource(
       delimiter = '|',
       value = {
-        "processors | tail_sampling | unknown processor type 'tail_sampling' (known: attributes, batch, filter, memory_limiter, resource)",
+        "processors | tail_sampling | unknown processor type 'tail_sampling' (known: attributes, batch, filter, memory_limiter, probabilistic_sampler, resource)",
         "exporters  | kafka      | unknown exporter type 'kafka' (known: debug, file, otlp, otlphttp)",
         "extensions | zpages     | unknown extension type 'zpages' (known: bearertokenauth, file_storage)",
         "receivers  | jaeger     | unknown receiver type 'jaeger' (known: otlp)",
