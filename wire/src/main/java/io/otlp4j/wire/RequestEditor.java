@@ -78,7 +78,9 @@ public final class RequestEditor {
 
   /**
    * Each thread's views, piece list and scratch arrays, reused edit after edit: an edit allocates
-   * no objects of its own beyond the output's (see the class comment's Cost).
+   * no objects of its own beyond the output's (see the class comment's Cost). Each thread keeps
+   * what its largest request needed (a few ints per element, at most {@value
+   * EditOutput#COPY_LIMIT}-odd scratch bytes) and no reference to any request after its edit.
    */
   private static final ThreadLocal<EditRun> RUNS = ThreadLocal.withInitial(EditRun::new);
 
