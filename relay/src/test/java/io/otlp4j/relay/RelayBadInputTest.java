@@ -6,16 +6,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.logs.v1.LogsServiceGrpc;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
+import io.opentelemetry.proto.common.v1.AnyValue;
+import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.common.v1.KeyValueList;
+import io.opentelemetry.proto.logs.v1.LogRecord;
+import io.opentelemetry.proto.logs.v1.ResourceLogs;
+import io.opentelemetry.proto.logs.v1.ScopeLogs;
+import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import io.opentelemetry.proto.trace.v1.ScopeSpans;
+import io.opentelemetry.proto.trace.v1.Span;
 import io.otlp4j.receiver.GrpcReceiver;
 import io.otlp4j.receiver.HttpReceiver;
+import io.otlp4j.relay.component.Components;
 import io.otlp4j.testing.MockOtlpServer;
 import io.otlp4j.wire.Compression;
 import io.otlp4j.wire.OtlpJson;
@@ -34,20 +46,26 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The bad input matrix on both receivers of a running relay: each hostile or malformed request gets
  * its documented answer (HTTP status and an OTLP {@code google.rpc.Status} body; gRPC status code),
- * while well-behaved clients sending at the same time lose nothing and duplicate nothing upstream.
+ * while well-behaved clients sending at the same time lose nothing and duplicate nothing upstream;
+ * with only {@code batch} in the pipelines, and with every processor type in them ({@link
+ * #EVERY_PROCESSOR}), where valid requests with content hostile to the processors are added.
  *
  * <p>The relay's configuration has no request size keys, so "oversized" is measured against the
  * receivers' default limits (HTTP: 20 MiB, the Collector's {@code confighttp} default); nor has it
@@ -65,24 +83,65 @@ class RelayBadInputTest extends RelayScenarioTest {
 
   private MockOtlpServer upstream;
 
-  @ParameterizedTest(name = "ack mode {0}")
-  @MethodSource("io.otlp4j.relay.RelayUnderTest#ackModes")
-  void everyBadRequestGetsItsAnswerWhileWellBehavedClientsLoseNothing(AckMode ackMode)
-      throws Exception {
-    assertThat(GRPC_LIMIT)
-        .as("the gzip bomb, one byte over LIMIT, is over both limits")
-        .isLessThanOrEqualTo(LIMIT);
-    upstream = startUpstream();
-    relay =
-        RelayUnderTest.start(
-            """
+  /**
+   * Every processor type the relay has, one line each, configured so that the well-behaved clients'
+   * data passes them all (the filter drops only the hostile items below, after the others have
+   * processed them). A new processor type is one more line here; {@link
+   * #everyProcessorTypeIsInTheMatrix} fails until it is added.
+   */
+  static final Map<String, String> EVERY_PROCESSOR = new LinkedHashMap<>();
+
+  static {
+    EVERY_PROCESSOR.put("memory_limiter", "{ check_interval: 1s, limit_mib: 512 }");
+    EVERY_PROCESSOR.put(
+        "resource/all", "{ attributes: [ { key: relay.tier, value: gateway, action: upsert } ] }");
+    EVERY_PROCESSOR.put(
+        "attributes/all", "{ actions: [ { key: relay.seen, value: true, action: upsert } ] }");
+    EVERY_PROCESSOR.put(
+        "probabilistic_sampler/all", "{ sampling_percentage: 100, fail_closed: false }");
+    EVERY_PROCESSOR.put(
+        "filter/all",
+        "{ traces: { span: ['IsMatch(name, \"^hostile\")'] },"
+            + " logs: { log_record: ['IsMatch(body, \"^hostile\")'] } }");
+    EVERY_PROCESSOR.put(
+        "tail_sampling/all",
+        "{ decision_wait: 200ms, policies: [ { name: all, type: always_sample } ] }");
+    EVERY_PROCESSOR.put("batch", "{ send_batch_size: 64, timeout: 10ms }");
+  }
+
+  static Stream<Arguments> matrix() {
+    return RelayUnderTest.ackModes()
+        .flatMap(mode -> Stream.of(Arguments.of(mode, false), Arguments.of(mode, true)));
+  }
+
+  @Test
+  void everyProcessorTypeIsInTheMatrix() {
+    assertThat(
+            EVERY_PROCESSOR.keySet().stream()
+                .map(id -> id.contains("/") ? id.substring(0, id.indexOf('/')) : id))
+        .containsExactlyInAnyOrderElementsOf(Components.builtIn().types("processors"));
+  }
+
+  private static String relayConfig(boolean everyProcessor) {
+    Map<String, String> processors =
+        everyProcessor
+            ? EVERY_PROCESSOR
+            : Map.of("batch", "{ send_batch_size: 64, timeout: 10ms }");
+    StringBuilder section = new StringBuilder();
+    processors.forEach(
+        (id, body) -> section.append("  ").append(id).append(": ").append(body).append('\n'));
+    String list = String.join(", ", processors.keySet());
+    String head =
+        """
         receivers:
           otlp:
             protocols:
               grpc: { endpoint: "127.0.0.1:0" }
               http: { endpoint: "127.0.0.1:0" }
         processors:
-          batch: { send_batch_size: 64, timeout: 10ms }
+        """;
+    String tail =
+        """
         exporters:
           otlp:
             endpoint: ${env:UPSTREAM}
@@ -91,13 +150,24 @@ class RelayBadInputTest extends RelayScenarioTest {
         service:
           telemetry: { metrics: { address: "127.0.0.1:0" } }
           pipelines:
-            traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
-            metrics: { receivers: [otlp], processors: [batch], exporters: [otlp] }
-            logs: { receivers: [otlp], processors: [batch], exporters: [otlp] }
-        """,
-            Map.of("UPSTREAM", upstream.grpcEndpoint()),
-            ackMode,
-            dir);
+            traces: { receivers: [otlp], processors: [%s], exporters: [otlp] }
+            metrics: { receivers: [otlp], processors: [%s], exporters: [otlp] }
+            logs: { receivers: [otlp], processors: [%s], exporters: [otlp] }
+        """;
+    return head + section + tail.formatted(list, list, list);
+  }
+
+  @ParameterizedTest(name = "ack mode {0}, every processor type in the pipelines: {1}")
+  @MethodSource("matrix")
+  void everyBadRequestGetsItsAnswerWhileWellBehavedClientsLoseNothing(
+      AckMode ackMode, boolean everyProcessor) throws Exception {
+    assertThat(GRPC_LIMIT)
+        .as("the gzip bomb, one byte over LIMIT, is over both limits")
+        .isLessThanOrEqualTo(LIMIT);
+    upstream = startUpstream();
+    relay =
+        RelayUnderTest.start(
+            relayConfig(everyProcessor), Map.of("UPSTREAM", upstream.grpcEndpoint()), ackMode, dir);
 
     // Two well-behaved clients, one per transport, each sending a bounded number of requests.
     ManagedChannel goodChannel = relay.grpcChannel();
@@ -157,6 +227,7 @@ class RelayBadInputTest extends RelayScenarioTest {
 
     httpBadInputs();
     grpcBadInputs();
+    int hostileSpans = everyProcessor ? hostileButValidInputs() : 0;
 
     assertThat(goodGrpc.get(30, TimeUnit.SECONDS))
         .isEqualTo(GOOD_TRACE_REQUESTS + GOOD_LOG_REQUESTS);
@@ -215,16 +286,102 @@ class RelayBadInputTest extends RelayScenarioTest {
     assertThat(
             relay.metric(
                 "otelcol_receiver_accepted_spans_total", "receiver", "otlp", "transport", "http"))
-        .isEqualTo(spansPerTransport);
+        .isEqualTo(spansPerTransport + hostileSpans);
     assertThat(relay.metric("otelcol_receiver_accepted_log_records_total", "transport", "grpc"))
         .isEqualTo(GOOD_LOG_REQUESTS * 3);
     assertThat(relay.metric("otelcol_receiver_accepted_metric_points_total", "transport", "http"))
         .isEqualTo(GOOD_METRIC_REQUESTS * OtlpRequests.POINTS_PER_METRICS_REQUEST);
     assertThat(relay.metric("otelcol_exporter_sent_spans_total", "exporter", "otlp"))
         .isEqualTo(2 * spansPerTransport);
+    if (everyProcessor) {
+      // the hostile spans went through the processors before the filter dropped them
+      assertThat(
+              relay.metric(
+                  "otelcol_processor_incoming_items_total",
+                  "processor",
+                  "probabilistic_sampler/all",
+                  "otel_signal",
+                  "traces"))
+          .isEqualTo(2 * spansPerTransport + hostileSpans);
+      assertThat(
+              relay.metric(
+                  "otelcol_processor_outgoing_items_total",
+                  "processor",
+                  "filter/all",
+                  "otel_signal",
+                  "traces"))
+          .isEqualTo(2 * spansPerTransport);
+    }
     await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> relay.metric("otlp4j_memory_used_bytes") == 0);
+  }
+
+  /**
+   * Valid requests whose content is hostile to the processors (a trace state of 100 KB, sampling
+   * attributes of the wrong type and syntax, a priority that is a map, a 64 KB attribute, spans
+   * with no trace id): each is accepted and goes through every processor; the filter, last, drops
+   * them, so nothing of them reaches the upstream. Returns the spans sent.
+   */
+  private int hostileButValidInputs() throws Exception {
+    AnyValue map =
+        AnyValue.newBuilder()
+            .setKvlistValue(
+                KeyValueList.newBuilder()
+                    .addValues(KeyValue.newBuilder().setKey("x").setValue(string("y"))))
+            .build();
+    List<Span> spans = new ArrayList<>();
+    spans.add(
+        Span.newBuilder()
+            .setName("hostile-trace-state")
+            .setTraceId(
+                ByteString.copyFrom(
+                    new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}))
+            .setTraceState("ot=th:" + "f".repeat(100_000))
+            .build());
+    spans.add(
+        Span.newBuilder()
+            .setName("hostile-priority")
+            .setTraceId(
+                ByteString.copyFrom(new byte[] {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9}))
+            .setTraceState("a=b,,,   ,c=d,ot=rv:zz")
+            .addAttributes(KeyValue.newBuilder().setKey("sampling.priority").setValue(map))
+            .addAttributes(
+                KeyValue.newBuilder().setKey("big").setValue(string("x".repeat(64 * 1024))))
+            .build());
+    spans.add(
+        Span.newBuilder().setName("hostile-no-trace-id").setTraceState("\u00e9=\u00e9").build());
+    ExportTraceServiceRequest traces =
+        ExportTraceServiceRequest.newBuilder()
+            .addResourceSpans(
+                ResourceSpans.newBuilder()
+                    .addScopeSpans(ScopeSpans.newBuilder().addAllSpans(spans)))
+            .build();
+    assertThat(relay.post("/v1/traces", traces.toByteArray()).statusCode()).isEqualTo(200);
+    ExportLogsServiceRequest logs =
+        ExportLogsServiceRequest.newBuilder()
+            .addResourceLogs(
+                ResourceLogs.newBuilder()
+                    .addScopeLogs(
+                        ScopeLogs.newBuilder()
+                            .addLogRecords(
+                                LogRecord.newBuilder()
+                                    .setBody(string("hostile-log"))
+                                    .addAttributes(
+                                        KeyValue.newBuilder()
+                                            .setKey("sampling.threshold")
+                                            .setValue(string("not-hex")))
+                                    .addAttributes(
+                                        KeyValue.newBuilder()
+                                            .setKey("sampling.randomness")
+                                            .setValue(map)))))
+            .build();
+    assertThat(relay.post("/v1/logs", logs.toByteArray()).statusCode()).isEqualTo(200);
+    return spans.size();
+  }
+
+  private static AnyValue string(String s) {
+    return AnyValue.newBuilder().setStringValue(s).build();
   }
 
   private void httpBadInputs() throws Exception {

@@ -19,8 +19,8 @@ import java.util.Arrays;
  *
  * Holds one heap buffer of new bytes from the input's allocator, released by {@link #release()}
  * (always, in a {@code finally}); {@link #finish} returns a buffer the caller owns, holding
- * retained slices of the input and of that buffer. The input is only read. Not thread-safe: one per
- * edit.
+ * retained slices of the input and of that buffer ({@link #finishContiguous}: a copy). The input is
+ * only read. Not thread-safe: one edit at a time, {@link #start} to {@link #release}; reused.
  */
 final class EditOutput {
   private static final int INPUT = 0;
@@ -35,12 +35,12 @@ final class EditOutput {
    */
   static final int COPY_LIMIT = 1024;
 
-  private final ByteBuf input;
+  private ByteBuf input;
 
   /** The index of the input's first readable byte in the positions pieces use. */
-  private final int base;
+  private int base;
 
-  private final ByteBuf out;
+  private ByteBuf out;
   private int[] pieces = new int[3 * 64];
   private int pieceCount;
 
@@ -50,9 +50,14 @@ final class EditOutput {
   /** Where {@link #copyWhole} keeps a container's new bytes while it rewrites them. */
   private byte[] scratch = new byte[256];
 
-  EditOutput(ByteBuf input, int base) {
+  EditOutput() {}
+
+  /** Starts the output of one edit of {@code input}; the piece list and scratch are reused. */
+  void start(ByteBuf input, int base) {
     this.input = input;
     this.base = base;
+    this.pieceCount = 0;
+    this.emitted = 0;
     this.out = input.alloc().heapBuffer(256);
   }
 
@@ -64,9 +69,41 @@ final class EditOutput {
     return changed ? assemble() : input.retainedSlice();
   }
 
-  /** Releases the buffer of new bytes (the result's slices keep what they need of it). */
+  /**
+   * As {@link #finish}, but a changed request comes out as one direct buffer of exactly its size,
+   * the pieces copied into it. The caller owns the result.
+   */
+  ByteBuf finishContiguous(boolean changed) {
+    if (!changed) {
+      return input.retainedSlice();
+    }
+    ByteBuf result = input.alloc().directBuffer(emitted, emitted);
+    try {
+      int readerIndex = input.readerIndex();
+      for (int i = 0; i < pieceCount; i++) {
+        int start = pieces[3 * i + 1];
+        int length = pieces[3 * i + 2];
+        if (pieces[3 * i] == INPUT) {
+          result.writeBytes(input, readerIndex + start - base, length);
+        } else {
+          result.writeBytes(out, start, length);
+        }
+      }
+      return result;
+    } catch (RuntimeException | Error e) {
+      result.release();
+      throw e;
+    }
+  }
+
+  /**
+   * Releases the buffer of new bytes (the result's slices keep what they need of it) and forgets
+   * the input.
+   */
   void release() {
     out.release();
+    out = null;
+    input = null;
   }
 
   /** A new field (one-byte {@code tag}, length, {@code content}) as the next piece. */
@@ -75,6 +112,18 @@ final class EditOutput {
     out.writeByte(tag);
     RequestSplitter.writeVarint(out, content.length);
     out.writeBytes(content);
+    outPiece(at, out.writerIndex() - at);
+  }
+
+  /**
+   * A new field (one-byte {@code tag}, length, {@code content[offset, offset + length)}) as the
+   * next piece.
+   */
+  void newField(int tag, byte[] content, int offset, int length) {
+    int at = out.writerIndex();
+    out.writeByte(tag);
+    RequestSplitter.writeVarint(out, length);
+    out.writeBytes(content, offset, length);
     outPiece(at, out.writerIndex() - at);
   }
 

@@ -90,6 +90,12 @@ public final class ElementView {
   private final ValueView attribute = new ValueView();
   private final ValueView body = new ValueView();
   private final TextView probe = new TextView();
+  private final TextView traceState = new TextView();
+
+  /** A span's new {@code trace_state} ({@link #replaceTraceState}), or null. */
+  private byte[] traceStateReplacement;
+
+  private int traceStateReplacementLength = -1;
 
   ElementView(ElementView parent) {
     this.parent = parent;
@@ -105,6 +111,8 @@ public final class ElementView {
     this.segmentCount = 0;
     this.entryStart = -1;
     this.indexed = false;
+    this.traceStateReplacement = null;
+    this.traceStateReplacementLength = -1;
     if (attributesLoaded) {
       attributes.reset();
       attributesLoaded = false;
@@ -151,6 +159,19 @@ public final class ElementView {
 
   void metricType(MetricType type) {
     this.metricType = type;
+  }
+
+  /** Whether the policy replaced a span's {@code trace_state}. */
+  boolean traceStateReplaced() {
+    return traceStateReplacementLength >= 0;
+  }
+
+  byte[] traceStateReplacement() {
+    return traceStateReplacement;
+  }
+
+  int traceStateReplacementLength() {
+    return traceStateReplacementLength;
   }
 
   /** Whether the policy changed the attribute list. */
@@ -259,6 +280,90 @@ public final class ElementView {
     return true;
   }
 
+  /**
+   * Whether any data point of a metric has an attribute named {@code keyUtf8} (the Collector
+   * filter's {@code HasAttrKeyOnDatapoint}) and, when {@code stringValueUtf8} is not null, that
+   * attribute's value is that string ({@code HasAttrOnDatapoint}); false for other kinds. Only the
+   * metric's data member that protobuf keeps (the last one to arrive) counts. Reads the points
+   * where they lie and allocates nothing.
+   */
+  public boolean anyDataPointHasAttribute(byte[] keyUtf8, byte[] stringValueUtf8) {
+    if (kind != Kind.METRIC) {
+      return false;
+    }
+    index();
+    int last = -1;
+    int dataField = 0;
+    for (int f : METRIC_DATA_FIELDS) {
+      if (valueAt[f] > last) {
+        last = valueAt[f];
+        dataField = f;
+      }
+    }
+    if (dataField == 0) {
+      return false;
+    }
+    int containerTag = (dataField << 3) | 2;
+    int pointAttributeTag = ((dataField == 9 ? 9 : dataField == 10 ? 1 : 7) << 3) | 2;
+    for (int s = 0; s < segmentCount; s++) {
+      int p = segments[2 * s];
+      int end = segments[2 * s + 1];
+      while (p < end) {
+        int fieldStart = p;
+        long r = readTag(b, p, end, base);
+        p = pos(r);
+        int t = value(r);
+        int valueStart = p;
+        p = skipValue(b, t & 7, fieldStart, p, end, base);
+        if (t == containerTag
+            && pointsHaveAttribute(
+                pos(readLength(b, valueStart, end, base)),
+                p,
+                pointAttributeTag,
+                keyUtf8,
+                stringValueUtf8)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** The data points in the container {@code [start, end)}: whether one has the attribute. */
+  private boolean pointsHaveAttribute(
+      int start, int end, int attributeTag, byte[] key, byte[] stringValue) {
+    int p = start;
+    while (p < end) {
+      int fieldStart = p;
+      long r = readTag(b, p, end, base);
+      p = pos(r);
+      int t = value(r);
+      int valueStart = p;
+      p = skipValue(b, t & 7, fieldStart, p, end, base);
+      if (t != ((1 << 3) | 2)) {
+        continue;
+      }
+      int q = pos(readLength(b, valueStart, p, base));
+      int pointEnd = p;
+      while (q < pointEnd) {
+        int fs = q;
+        long rr = readTag(b, q, pointEnd, base);
+        q = pos(rr);
+        int tt = value(rr);
+        int vs = q;
+        q = skipValue(b, tt & 7, fs, q, pointEnd, base);
+        if (tt == attributeTag
+            && keyValueMatches(pos(readLength(b, vs, pointEnd, base)), q, key, attribute)
+            && (stringValue == null
+                || (attribute.type() == ValueView.Type.STRING
+                    && attribute.stringValue().contentEquals(stringValue)))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   /** A scope's, span's, event's or metric's name; a log record's {@code event_name}. */
   public TextView name() {
     return switch (kind) {
@@ -268,6 +373,33 @@ public final class ElementView {
       case LOG_RECORD -> string(12, name);
       default -> name.absent();
     };
+  }
+
+  /** A span's W3C {@code trace_state} as it arrived (absent for other kinds). */
+  public TextView traceState() {
+    return kind == Kind.SPAN ? string(3, traceState) : traceState.absent();
+  }
+
+  /**
+   * Replaces a span's {@code trace_state} in the edited request with the UTF-8 bytes {@code utf8[0,
+   * length)}: every {@code trace_state} field the span arrived with is left out, and one with the
+   * new value takes the place of the first (or comes last when there was none); an empty value is
+   * left out altogether, as protobuf leaves out an empty string. The editor copies the bytes when
+   * the policy's callback returns, before it visits the next element, so the caller may reuse the
+   * array afterwards: replacing allocates nothing. The last call for a span counts.
+   *
+   * @throws IllegalStateException when the element is not a span
+   * @throws IndexOutOfBoundsException when {@code length} is outside {@code utf8}
+   */
+  public void replaceTraceState(byte[] utf8, int length) {
+    if (kind != Kind.SPAN) {
+      throw new IllegalStateException("only a span has a trace_state, not a " + kind);
+    }
+    if (length < 0 || length > utf8.length) {
+      throw new IndexOutOfBoundsException("length " + length + " of " + utf8.length);
+    }
+    traceStateReplacement = utf8;
+    traceStateReplacementLength = length;
   }
 
   /** A scope's version. */

@@ -51,33 +51,47 @@ import java.nio.ByteBuffer;
  * One pass over the request down to the items, and into them only where the policy visits what they
  * hold ({@link EditPolicy#visits}): for a policy that visits spans only, an unchanged span is
  * passed on without its fields being read. An element's fields are read only when the policy asks
- * for them. Per request: a few reusable views and the output composite; per element nothing beyond
- * the output's pieces and the bytes the policy adds ({@code EditorBenchmark} measures it with
- * {@code -prof gc}; {@code ElementViewTest} checks that reading allocates nothing per span).
- * Nesting is fixed by the OTLP schema (at most request, {@code Resource*}, {@code Scope*}, item,
- * data container, data point): no recursion.
+ * for them. Per request: the output (a composite, or one buffer with {@link
+ * Builder#contiguousOutput}); the views, the piece list and the scratch arrays are the calling
+ * thread's, reused from edit to edit (a policy that edits from inside an edit gets fresh ones). Per
+ * element nothing beyond the output's pieces and the bytes the policy adds ({@code EditorBenchmark}
+ * and {@code ProcessorBenchmark} measure it with {@code -prof gc}; {@code ElementViewTest} checks
+ * that reading allocates nothing per span). Nesting is fixed by the OTLP schema (at most request,
+ * {@code Resource*}, {@code Scope*}, item, data container, data point): no recursion.
  *
  * <h2>Buffer ownership</h2>
  *
  * {@link #edit} only reads the input and does not take ownership: its indexes are unchanged and the
  * caller keeps (and releases) it. The returned buffer is owned by the caller and must be released;
  * it holds retained slices of the input (which raise the input's reference count until it is
- * released) and of one heap buffer of new bytes from {@code request.alloc()}. On an exception, from
- * malformed input or from the policy, nothing is left allocated and the input's reference count is
- * as it was. A composite input of several components is read through one temporary copy (as {@link
- * OtlpWalker#walk} does); the output still slices the input itself.
+ * released) and of one heap buffer of new bytes from {@code request.alloc()} (with {@link
+ * Builder#contiguousOutput}: a buffer of its own from {@code request.alloc()}, holding no reference
+ * to the input). On an exception, from malformed input or from the policy, nothing is left
+ * allocated and the input's reference count is as it was. A composite input of several components
+ * is read through one temporary copy (as {@link OtlpWalker#walk} does); the output still slices the
+ * input itself.
  *
  * <p>Immutable and thread-safe; build once, edit any number of requests from any threads.
  */
 public final class RequestEditor {
   private static final RequestEditor DEFAULT = builder().build();
 
+  /**
+   * Each thread's views, piece list and scratch arrays, reused edit after edit: an edit allocates
+   * no objects of its own beyond the output's (see the class comment's Cost). Each thread keeps
+   * what its largest request needed (a few ints per element, at most {@value
+   * EditOutput#COPY_LIMIT}-odd scratch bytes) and no reference to any request after its edit.
+   */
+  private static final ThreadLocal<EditRun> RUNS = ThreadLocal.withInitial(EditRun::new);
+
   private final OtlpWalker walker;
   private final boolean validate;
+  private final boolean contiguous;
 
   private RequestEditor(Builder builder) {
     this.walker = builder.walker;
     this.validate = builder.validate;
+    this.contiguous = builder.contiguous;
   }
 
   /**
@@ -105,7 +119,11 @@ public final class RequestEditor {
     if (validate) {
       walker.walk(signal, request);
     }
-    return new EditRun(signal, request, policy).run();
+    EditRun run = RUNS.get();
+    if (run.busy) {
+      run = new EditRun(); // a policy that edits another request from inside its callback
+    }
+    return run.run(signal, request, policy, contiguous);
   }
 
   /**
@@ -120,14 +138,15 @@ public final class RequestEditor {
     private static final int TAG_2 = (2 << 3) | 2;
     private static final int TAG_EVENT = (11 << 3) | 2;
     private static final int TAG_LINK = (13 << 3) | 2;
+    private static final int TAG_TRACE_STATE = (3 << 3) | 2;
 
-    private final ByteBuffer b;
-    private final int base;
-    private final EditPolicy policy;
-    private final EditOutput output;
-    private final Kind itemKind;
-    private final int itemType;
-    private final int itemAttributes;
+    private ByteBuffer b;
+    private int base;
+    private EditPolicy policy;
+    private final EditOutput output = new EditOutput();
+    private Kind itemKind;
+    private int itemType;
+    private int itemAttributes;
     private int pointsSeen;
     private int pointsKept;
     private final ElementView resource = new ElementView(null);
@@ -135,54 +154,68 @@ public final class RequestEditor {
     private final ElementView item = new ElementView(scope);
     private final ElementView sub = new ElementView(item);
     // Which kinds the policy visits, and so how deep the edit must look.
-    private final boolean visitResource;
-    private final boolean visitScope;
-    private final boolean visitItem;
-    private final boolean visitEvent;
-    private final boolean visitLink;
-    private final boolean visitPoint;
-    private final boolean descendScopes;
-    private final boolean descendItems;
-    private final boolean descendSub;
+    private boolean visitResource;
+    private boolean visitScope;
+    private boolean visitItem;
+    private boolean visitEvent;
+    private boolean visitLink;
+    private boolean visitPoint;
+    private boolean descendScopes;
+    private boolean descendItems;
+    private boolean descendSub;
 
-    EditRun(Signal signal, ByteBuf input, EditPolicy policy) {
-      this.b = WireReader.view(input);
-      this.base = b.position();
-      this.policy = policy;
-      switch (signal) {
-        case TRACES -> {
-          itemKind = Kind.SPAN;
-          itemType = OtlpSchema.SPAN;
-          itemAttributes = 9;
-        }
-        case METRICS -> {
-          itemKind = Kind.METRIC;
-          itemType = OtlpSchema.METRIC;
-          itemAttributes = 12;
-        }
-        default -> {
-          itemKind = Kind.LOG_RECORD;
-          itemType = OtlpSchema.LOG_RECORD;
-          itemAttributes = 6;
-        }
-      }
-      visitResource = policy.visits(Kind.RESOURCE);
-      visitScope = policy.visits(Kind.SCOPE);
-      visitItem = policy.visits(itemKind);
-      visitEvent = signal == Signal.TRACES && policy.visits(Kind.SPAN_EVENT);
-      visitLink = signal == Signal.TRACES && policy.visits(Kind.SPAN_LINK);
-      visitPoint = signal == Signal.METRICS && policy.visits(Kind.DATA_POINT);
-      descendSub = visitEvent || visitLink || visitPoint;
-      descendItems = visitItem || descendSub;
-      descendScopes = visitScope || descendItems;
-      this.output = new EditOutput(input, base);
-    }
+    /** Whether an edit on this thread is using this run (a policy that edits inside an edit). */
+    boolean busy;
 
-    ByteBuf run() {
+    /** Edits {@code input}; the views, arrays and piece list are this thread's, reused. */
+    ByteBuf run(Signal signal, ByteBuf input, EditPolicy policy, boolean contiguous) {
+      busy = true;
       try {
-        return output.finish(request() != UNCHANGED);
+        this.b = WireReader.view(input);
+        this.base = b.position();
+        this.policy = policy;
+        switch (signal) {
+          case TRACES -> {
+            itemKind = Kind.SPAN;
+            itemType = OtlpSchema.SPAN;
+            itemAttributes = 9;
+          }
+          case METRICS -> {
+            itemKind = Kind.METRIC;
+            itemType = OtlpSchema.METRIC;
+            itemAttributes = 12;
+          }
+          default -> {
+            itemKind = Kind.LOG_RECORD;
+            itemType = OtlpSchema.LOG_RECORD;
+            itemAttributes = 6;
+          }
+        }
+        visitResource = policy.visits(Kind.RESOURCE);
+        visitScope = policy.visits(Kind.SCOPE);
+        visitItem = policy.visits(itemKind);
+        visitEvent = signal == Signal.TRACES && policy.visits(Kind.SPAN_EVENT);
+        visitLink = signal == Signal.TRACES && policy.visits(Kind.SPAN_LINK);
+        visitPoint = signal == Signal.METRICS && policy.visits(Kind.DATA_POINT);
+        descendSub = visitEvent || visitLink || visitPoint;
+        descendItems = visitItem || descendSub;
+        descendScopes = visitScope || descendItems;
+        output.start(input, base);
+        try {
+          boolean changed = request() != UNCHANGED;
+          return contiguous ? output.finishContiguous(changed) : output.finish(changed);
+        } finally {
+          output.release();
+        }
       } finally {
-        output.release();
+        // Keep nothing of this request (nor the policy) past the edit.
+        b = null;
+        this.policy = null;
+        sub.reset(null, 0, Kind.RESOURCE, 0, 0);
+        item.reset(null, 0, Kind.RESOURCE, 0, 0);
+        scope.reset(null, 0, Kind.RESOURCE, 0, 0);
+        resource.reset(null, 0, Kind.RESOURCE, 0, 0);
+        busy = false;
       }
     }
 
@@ -307,14 +340,16 @@ public final class RequestEditor {
         }
       }
       boolean modified = item.attributesModified();
-      if (!modified && !descendSub) {
+      boolean traceState = item.traceStateReplaced();
+      if (!modified && !traceState && !descendSub) {
         output.inputPiece(
             tagPos, end); // nothing inside to visit: passed on without reading its fields
         return UNCHANGED;
       }
       int hole = output.open();
-      boolean changed = modified;
+      boolean changed = modified || traceState;
       boolean attributesDone = false;
+      boolean traceStateDone = false;
       int attributeTag = (itemAttributes << 3) | 2;
       int seenPoints = 0;
       int keptPoints = 0;
@@ -329,6 +364,11 @@ public final class RequestEditor {
           if (!attributesDone) {
             emitAttributes(item);
             attributesDone = true;
+          }
+        } else if (tag == TAG_TRACE_STATE && traceState) {
+          if (!traceStateDone) {
+            emitTraceState(item);
+            traceStateDone = true;
           }
         } else if (descendSub && itemKind == Kind.SPAN && (tag == TAG_EVENT || tag == TAG_LINK)) {
           boolean event = tag == TAG_EVENT;
@@ -357,6 +397,9 @@ public final class RequestEditor {
       }
       if (modified && !attributesDone) {
         emitAttributes(item);
+      }
+      if (traceState && !traceStateDone) {
+        emitTraceState(item);
       }
       if (seenPoints > 0 && keptPoints == 0) {
         output.rollback(hole);
@@ -500,6 +543,14 @@ public final class RequestEditor {
       output.closeChanged(hole, tag);
     }
 
+    /** A span's replaced {@code trace_state}; none when it is empty (as protobuf writes it). */
+    private void emitTraceState(ElementView span) {
+      int length = span.traceStateReplacementLength();
+      if (length > 0) {
+        output.newField(TAG_TRACE_STATE, span.traceStateReplacement(), 0, length);
+      }
+    }
+
     private void emitAttributes(ElementView view) {
       AttributeList list = view.loadedAttributes();
       int tag = (view.attributeField << 3) | 2;
@@ -517,6 +568,7 @@ public final class RequestEditor {
   public static final class Builder {
     private OtlpWalker walker = OtlpWalker.create();
     private boolean validate = true;
+    private boolean contiguous;
 
     private Builder() {}
 
@@ -540,6 +592,19 @@ public final class RequestEditor {
       return this;
     }
 
+    /**
+     * Whether a changed request comes out as one buffer (default false): the output's pieces copied
+     * into one direct buffer of exactly its size from the input's allocator, instead of a composite
+     * of retained slices. For a caller that reads or copies the whole result anyway (a processor
+     * that drops items walks it for its counts): it saves the composite's objects per piece (a
+     * slice and a component for each run of kept bytes) and frees the input sooner. An unchanged
+     * request is still one retained slice of the input.
+     */
+    public Builder contiguousOutput(boolean contiguous) {
+      this.contiguous = contiguous;
+      return this;
+    }
+
     public RequestEditor build() {
       return new RequestEditor(this);
     }
@@ -547,6 +612,6 @@ public final class RequestEditor {
 
   @Override
   public String toString() {
-    return "RequestEditor[validation=" + validate + "]";
+    return "RequestEditor[validation=" + validate + ", contiguous=" + contiguous + "]";
   }
 }

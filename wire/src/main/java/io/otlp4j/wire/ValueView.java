@@ -116,6 +116,26 @@ public final class ValueView {
     return type == Type.STRING ? text.set(b, valuePos, valueLength) : text.absent();
   }
 
+  /**
+   * The number of content bytes of a string value (its UTF-8 encoding) or a bytes value; 0 for
+   * other types. With {@link #rawByte} it lets a caller hash or compare a value without a copy.
+   */
+  public int rawLength() {
+    return type == Type.STRING || type == Type.BYTES ? valueLength : 0;
+  }
+
+  /**
+   * Content byte {@code i} of a string or bytes value (see {@link #rawLength()}).
+   *
+   * @throws IndexOutOfBoundsException when {@code i} is not below {@link #rawLength()}
+   */
+  public byte rawByte(int i) {
+    if (i < 0 || i >= rawLength()) {
+      throw new IndexOutOfBoundsException(i);
+    }
+    return b.get(valuePos + i);
+  }
+
   /** The bool value; false unless {@link #type()} is {@link Type#BOOL}. */
   public boolean boolValue() {
     return type == Type.BOOL && readVarint64(b, valuePos) != 0;

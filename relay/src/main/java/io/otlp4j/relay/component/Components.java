@@ -39,6 +39,7 @@ public final class Components {
         .processor(new ResourceProcessorFactory())
         .processor(new AttributesProcessorFactory())
         .processor(new FilterProcessorFactory())
+        .processor(new ProbabilisticSamplerProcessorFactory())
         .processor(new TailSamplingProcessorFactory())
         .exporter(new OtlpExporterFactory(OtlpExporterFactory.OTLP))
         .exporter(new OtlpExporterFactory(OtlpExporterFactory.OTLPHTTP))

@@ -365,7 +365,8 @@ final class FilterProcessorFactory
    * anything was dropped, the new bytes are walked for the summary passed on.
    */
   static final class FilterProcessor implements RelayProcessor {
-    private static final RequestEditor EDITOR = RequestEditor.builder().validation(false).build();
+    private static final RequestEditor EDITOR =
+        RequestEditor.builder().validation(false).contiguousOutput(true).build();
     private final FilterConfig config;
     private final ProcessorCounts counts;
 

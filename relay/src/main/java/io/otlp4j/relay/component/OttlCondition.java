@@ -198,6 +198,26 @@ final class OttlCondition {
     }
   }
 
+  /**
+   * The filter processor's {@code HasAttrKeyOnDatapoint(key)} ({@code value} null) and {@code
+   * HasAttrOnDatapoint(key, value)}: a metric with a data point that has the attribute (with that
+   * string value). Read from the metric's bytes; allocates nothing.
+   */
+  static final class DatapointAttribute implements Bool {
+    private final byte[] key;
+    private final byte[] value;
+
+    DatapointAttribute(String key, String value) {
+      this.key = key.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      this.value = value == null ? null : value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public boolean test(ElementView e, Eval s) {
+      return e.anyDataPointHasAttribute(key, value);
+    }
+  }
+
   /** {@code IsString}, {@code IsInt}, {@code IsDouble}, {@code IsBool}. */
   record IsType(Value target, int type) implements Bool {
     @Override

@@ -27,7 +27,8 @@ import java.util.Map;
  *   <li>{@code ==}, {@code !=}, {@code <}, {@code <=}, {@code >}, {@code >=}, {@code -} between two
  *       values, {@code and}, {@code or}, {@code not}, parentheses;
  *   <li>functions {@code IsMatch(value, "regex")}, {@code IsString}, {@code IsInt}, {@code
- *       IsDouble}, {@code IsBool}.
+ *       IsDouble}, {@code IsBool}; in the metric context the filter processor's {@code
+ *       HasAttrKeyOnDatapoint("key")} and {@code HasAttrOnDatapoint("key", "value")}.
  * </ul>
  *
  * Anything else is an {@link IllegalArgumentException} that says what is supported. Not
@@ -38,8 +39,8 @@ final class OttlParser {
       "paths attributes[\"k\"], resource.attributes[\"k\"], instrumentation_scope.name, "
           + "name, kind, status.code, duration, start_time_unix_nano, end_time_unix_nano, severity_number, "
           + "severity_text, body, metric.name, metric.type (with or without a context prefix); ==, !=, <, <=, >, >=, "
-          + "-, and, or, not, ( ); IsMatch, IsString, IsInt, IsDouble, IsBool; string, number, bool, nil and enum "
-          + "literals";
+          + "-, and, or, not, ( ); IsMatch, IsString, IsInt, IsDouble, IsBool; HasAttrKeyOnDatapoint, "
+          + "HasAttrOnDatapoint (metric context); string, number, bool, nil and enum literals";
 
   private static final Map<String, Level> PREFIXES =
       Map.of(
@@ -70,6 +71,9 @@ final class OttlParser {
 
   private final MatchScratch.Patterns patterns;
   private final List<Level> levels = new ArrayList<>();
+
+  /** A datapoint function the condition calls (metric context only), or null. */
+  private String datapointFunction;
 
   private OttlParser(String text, Level context, MatchScratch.Patterns patterns) {
     this.text = text;
@@ -110,6 +114,16 @@ final class OttlParser {
                     allowed.stream().map(l -> l.name().toLowerCase(java.util.Locale.ROOT)).toList())
                 + ")");
       }
+    }
+    if (p.datapointFunction != null && c != Level.METRIC) {
+      throw new IllegalArgumentException(
+          "'"
+              + p.datapointFunction
+              + "' in condition '"
+              + text
+              + "' is only available in the metric context, not the "
+              + c.name().toLowerCase(java.util.Locale.ROOT)
+              + " context");
     }
     if (!allowed.contains(c)) {
       throw new IllegalArgumentException(
@@ -243,6 +257,16 @@ final class OttlParser {
     return terms.size() == 1 ? terms.get(0) : new OttlCondition.And(terms.toArray(new Bool[0]));
   }
 
+  /** A string literal argument of {@code function}, its text. */
+  private String stringArgument(String function) {
+    String token = next();
+    if (!token.startsWith("\"")) {
+      throw new IllegalArgumentException(
+          function + " takes string arguments in condition '" + text + "'");
+    }
+    return token.substring(1);
+  }
+
   private Bool not() {
     if (peek().equals("not")) {
       at++;
@@ -278,6 +302,20 @@ final class OttlParser {
         expect(")");
         return new OttlCondition.IsMatch(
             target, patterns.add(GoRegex.compile(regex.substring(1)).pattern()));
+      }
+      case "HasAttrKeyOnDatapoint", "HasAttrOnDatapoint" -> {
+        at++;
+        expect("(");
+        String key = stringArgument(t);
+        String value = null;
+        if (t.equals("HasAttrOnDatapoint")) {
+          expect(",");
+          value = stringArgument(t);
+        }
+        expect(")");
+        datapointFunction = t;
+        levels.add(Level.METRIC);
+        return new OttlCondition.DatapointAttribute(key, value);
       }
       case "IsString", "IsInt", "IsDouble", "IsBool" -> {
         at++;

@@ -342,9 +342,7 @@ class FilterProcessorFactoryTest {
         .startsWith(
             "line 7: processors.filter.error_mode: 'loud' is not one of ignore, silent, propagate",
             "line 11: processors.filter.traces.span[1]: 'HasAttrKeyOnDatapoint' in condition 'HasAttrKeyOnDatapoint(\"x\")'"
-                + " is not supported (supported: "
-                + OttlParser.SUPPORTED
-                + ")",
+                + " is only available in the metric context, not the span context",
             "line 12: processors.filter.traces.span[2]: nested keys are not supported in condition "
                 + "'attributes[\"a\"][\"b\"] == 1' (supported: "
                 + OttlParser.SUPPORTED
