@@ -26,7 +26,7 @@ import java.util.Base64;
  */
 final class JsonOutput {
   /** With a sink: bytes collected before they are written to it. */
-  static final int CHUNK = 64 * 1024;
+  static final int CHUNK = 16 * 1024;
 
   /** Longest run of string bytes escaped against one capacity check (each may take 6 bytes). */
   private static final int STRING_SEGMENT = 4096;

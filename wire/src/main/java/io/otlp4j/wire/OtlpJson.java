@@ -239,7 +239,8 @@ public final class OtlpJson {
 
   /**
    * Writes the OTLP/JSON form (UTF-8) of {@code protobuf[offset, offset + length)} to {@code out},
-   * not closing it. The JSON goes to the stream in chunks of about 64 KiB as it is made.
+   * not closing it. The JSON goes to the stream as it is made, in chunks of about 16 KiB (more when
+   * one span, metric or log record has a longer JSON: each is written whole).
    */
   public static void toJson(
       Signal signal, byte[] protobuf, int offset, int length, OutputStream out) throws IOException {

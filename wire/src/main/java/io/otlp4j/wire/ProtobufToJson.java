@@ -47,6 +47,14 @@ import java.util.Arrays;
 final class ProtobufToJson {
   private static final int FRAME = MAX_FIELD_NUMBER + 1;
 
+  /**
+   * The nesting level from which messages are tried in one pass: the items (a span, a metric, a log
+   * record) and what they hold. Above it (the request, resource and scope lists: few fields each)
+   * two passes cost little, and the output an attempt holds back to take it back is at most one
+   * item's JSON, not a whole resource's.
+   */
+  static final int ONE_PASS_FROM_FRAME = 3;
+
   private JsonOutput g;
   private JsonOutput discard;
   private ProtoReader r;
@@ -76,13 +84,13 @@ final class ProtobufToJson {
 
   /**
    * Writes the message encoded in {@code [start, end)}; {@code frame} is its nesting level (the
-   * request is 0). Each message below the request is first tried in one pass ({@link
+   * request is 0). Each item and what it holds is first tried in one pass ({@link
    * #writeCanonical}); if it turns out not to be canonical, or not to be valid, what that pass
    * wrote is taken back and the message is written again in two passes ({@link #writeInTwoPasses}),
    * which decide every case (and every error) as they always did.
    */
   private void writeMessage(MessageType type, int start, int end, int frame) throws IOException {
-    if (twoPasses || frame == 0) {
+    if (twoPasses || frame < ONE_PASS_FROM_FRAME) {
       writeInTwoPasses(type, start, end, frame);
       return;
     }

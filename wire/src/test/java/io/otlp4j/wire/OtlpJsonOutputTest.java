@@ -140,9 +140,10 @@ class OtlpJsonOutputTest {
   @Test
   void nonCanonicalInputIsWrittenInTwoPassesAfterTheOnePassGaveUpAlsoIntoASink()
       throws IOException {
-    // Resource spans, each larger than a chunk, whose spans are interleaved with another field and
-    // whose status is given twice: the one-pass attempt gives up on each (after writing part of
-    // it), the output it wrote is taken back, and two passes write the protobuf semantics.
+    // Scope spans whose spans are interleaved with another field (two passes decide that level),
+    // and spans whose status is given twice: the one-pass attempt gives up on each span after
+    // writing part of it, the output it wrote is taken back (also when the stream got chunks
+    // meanwhile), and two passes write the protobuf semantics.
     ProtoWriter w = new ProtoWriter();
     for (int resource = 0; resource < 3; resource++) {
       w.begin(1).begin(2);
