@@ -76,7 +76,8 @@ class PromtoolRulesTest {
       Files.writeString(DOCS.resolve("otlp4j-rules.yaml"), printed);
     }
     assertThat(printed)
-        .as("docs/alerts/otlp4j-rules.yaml is stale: regenerate it with ./otlp4j alerts or -Dotlp4j.rules.regenerate=true")
+        .as(
+            "docs/alerts/otlp4j-rules.yaml is stale: regenerate it with ./otlp4j alerts or -Dotlp4j.rules.regenerate=true")
         .isEqualTo(Files.readString(DOCS.resolve("otlp4j-rules.yaml")));
     Files.writeString(dir.resolve("otlp4j-rules.yaml"), printed);
     String promtool = ExternalTool.PROMTOOL.require().toString();

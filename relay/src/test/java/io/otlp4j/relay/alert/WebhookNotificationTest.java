@@ -35,6 +35,7 @@ class WebhookNotificationTest {
   private final BlockingQueue<JsonNode> received = new LinkedBlockingQueue<>();
   private final AtomicInteger failuresToAnswer = new AtomicInteger();
   private volatile CountDownLatch gate = new CountDownLatch(0);
+  private final CountDownLatch firstArrived = new CountDownLatch(1);
   private HttpServer server;
 
   @BeforeEach
@@ -45,6 +46,7 @@ class WebhookNotificationTest {
         exchange -> {
           try (exchange) {
             byte[] body = exchange.getRequestBody().readAllBytes();
+            firstArrived.countDown();
             gate.await(10, TimeUnit.SECONDS);
             if (failuresToAnswer.getAndDecrement() > 0) {
               exchange.sendResponseHeaders(503, -1);
@@ -190,6 +192,9 @@ class WebhookNotificationTest {
         clock.advance(Duration.ofSeconds(30));
         evaluator.evaluate();
         clock.advance(Duration.ofSeconds(15));
+        if (i == 0) { // the first message reaches the receiver before the others queue up
+          assertThat(firstArrived.await(10, TimeUnit.SECONDS)).isTrue();
+        }
       }
       // one message is with the stuck receiver, 4 wait, the oldest of the rest were dropped
       assertThat(counter("dropped")).isEqualTo(10 - 1 - 4);
