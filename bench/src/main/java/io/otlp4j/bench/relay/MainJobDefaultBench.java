@@ -168,7 +168,7 @@ public final class MainJobDefaultBench {
             .start();
     CHILDREN.add(process);
     try {
-      awaitHealthy(admin, process);
+      awaitHealthy(admin, process, dir.resolve("relay.log"));
       List<String> send = new ArrayList<>();
       send.add(javaBin());
       send.addAll(classpathMain());
@@ -225,14 +225,19 @@ public final class MainJobDefaultBench {
   }
 
   private static List<String> classpathMain() {
-    return List.of("-cp", System.getProperty("java.class.path"), "io.otlp4j.relay.Main");
+    // absolute: the relay runs in its own temporary directory
+    String classpath =
+        Stream.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+            .map(e -> Path.of(e).toAbsolutePath().toString())
+            .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+    return List.of("-cp", classpath, "io.otlp4j.relay.Main");
   }
 
   private static String javaBin() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
-  private void awaitHealthy(int admin, Process process) throws Exception {
+  private void awaitHealthy(int admin, Process process, Path log) throws Exception {
     HttpRequest request =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/healthz"))
             .timeout(Duration.ofSeconds(2))
@@ -240,7 +245,8 @@ public final class MainJobDefaultBench {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IOException("the relay exited with " + process.exitValue());
+        throw new IOException(
+            "the relay exited with " + process.exitValue() + ":\n" + Files.readString(log));
       }
       try {
         if (http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
