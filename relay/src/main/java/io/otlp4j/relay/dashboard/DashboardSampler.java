@@ -49,7 +49,7 @@ import java.util.regex.Pattern;
  * #sample}.
  */
 final class DashboardSampler {
-  /** Samples over which histogram quantiles are computed (5 s at the default interval). */
+  /** Samples over which histogram quantiles are computed (10 s at the default interval). */
   static final int HISTOGRAM_WINDOW = 5;
 
   private static final String[][] UNITS = {
