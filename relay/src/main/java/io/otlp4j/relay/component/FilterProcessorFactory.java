@@ -7,7 +7,6 @@ import io.otlp4j.relay.config.ConfigReader;
 import io.otlp4j.relay.config.ProcessorConfig;
 import io.otlp4j.wire.EditPolicy;
 import io.otlp4j.wire.ElementView;
-import io.otlp4j.wire.OtlpWalker;
 import io.otlp4j.wire.RequestEditor;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
@@ -395,39 +394,7 @@ final class FilterProcessorFactory
       } finally {
         request.release();
       }
-      if (!policy.dropped) {
-        counts.count(signal, summary.itemCount(), summary.itemCount());
-        return RelayProcessor.forward(edited, summary);
-      }
-      WalkSummary walked;
-      try {
-        if (edited.nioBufferCount() != 1) {
-          // The walker would copy a composite onto the heap; one pooled copy instead serves the
-          // walk and
-          // the exporters, and lets the input go now rather than when the last slice of it is
-          // exported.
-          int n = edited.readableBytes();
-          ByteBuf flat = edited.alloc().directBuffer(n, n);
-          try {
-            flat.writeBytes(edited, edited.readerIndex(), n);
-          } catch (RuntimeException e) {
-            flat.release();
-            throw e;
-          }
-          edited.release();
-          edited = flat;
-        }
-        walked = OtlpWalker.create().walk(signal, edited);
-      } catch (RuntimeException e) {
-        edited.release();
-        throw e;
-      }
-      counts.count(signal, summary.itemCount(), walked.itemCount());
-      if (walked.resourceCount() == 0) {
-        edited.release();
-        return RelayProcessor.dropped(summary.itemCount());
-      }
-      return RelayProcessor.forward(edited, walked);
+      return counts.forwardEdited(signal, edited, summary, policy.dropped);
     }
 
     @Override

@@ -7,7 +7,6 @@ import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.relay.config.ConfigNode;
 import io.otlp4j.relay.config.ConfigReader;
 import io.otlp4j.relay.config.ProcessorConfig;
-import io.otlp4j.wire.OtlpWalker;
 import io.otlp4j.wire.RequestEditor;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
@@ -337,58 +336,12 @@ final class ProbabilisticSamplerProcessorFactory
         request.release();
       }
       samplerCounts.add(signal, policy.counts);
-      return forwardEdited(signal, edited, summary, policy.dropped > 0, counts);
+      return counts.forwardEdited(signal, edited, summary, policy.dropped > 0);
     }
 
     @Override
     public String toString() {
       return "probabilistic_sampler[" + config.id() + "]";
     }
-  }
-
-  /**
-   * What a processor that may drop items passes on: {@code edited} with {@code summary} when
-   * nothing was dropped; else the edited bytes (flattened into one pooled buffer when they are
-   * several pieces) with their own walk, or {@link RelayProcessor#dropped} when nothing is left.
-   *
-   * @param edited owned by this method from now on: handed on in the result, or released
-   */
-  static RelayProcessor.Result forwardEdited(
-      Signal signal,
-      ByteBuf edited,
-      WalkSummary summary,
-      boolean anyDropped,
-      ProcessorCounts counts) {
-    if (!anyDropped) {
-      counts.count(signal, summary.itemCount(), summary.itemCount());
-      return RelayProcessor.forward(edited, summary);
-    }
-    WalkSummary walked;
-    try {
-      if (edited.nioBufferCount() != 1) {
-        // The walker would copy a composite onto the heap; one pooled copy instead serves the walk
-        // and the exporters, and lets the input go now rather than when its last slice is exported.
-        int n = edited.readableBytes();
-        ByteBuf flat = edited.alloc().directBuffer(n, n);
-        try {
-          flat.writeBytes(edited, edited.readerIndex(), n);
-        } catch (RuntimeException e) {
-          flat.release();
-          throw e;
-        }
-        edited.release();
-        edited = flat;
-      }
-      walked = OtlpWalker.create().walk(signal, edited);
-    } catch (RuntimeException e) {
-      edited.release();
-      throw e;
-    }
-    counts.count(signal, summary.itemCount(), walked.itemCount());
-    if (walked.resourceCount() == 0) {
-      edited.release();
-      return RelayProcessor.dropped(summary.itemCount());
-    }
-    return RelayProcessor.forward(edited, walked);
   }
 }

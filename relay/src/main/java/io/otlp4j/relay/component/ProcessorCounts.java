@@ -1,7 +1,10 @@
 package io.otlp4j.relay.component;
 
+import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.MetricsRegistry;
+import io.otlp4j.wire.OtlpWalker;
 import io.otlp4j.wire.Signal;
+import io.otlp4j.wire.WalkSummary;
 
 /**
  * A processor's {@code otelcol_processor_incoming_items} and {@code
@@ -31,5 +34,47 @@ final class ProcessorCounts {
   void count(Signal signal, long in, long out) {
     incoming[signal.ordinal()].add(in);
     outgoing[signal.ordinal()].add(out);
+  }
+
+  /**
+   * What a processor that may drop items passes on: {@code edited} with {@code summary} when
+   * nothing was dropped; else the edited bytes (flattened into one pooled buffer when they are
+   * several pieces) with their own walk, or {@link RelayProcessor#dropped} when nothing is left.
+   *
+   * @param edited owned by this method from now on: handed on in the result, or released
+   */
+  RelayProcessor.Result forwardEdited(
+      Signal signal, ByteBuf edited, WalkSummary summary, boolean anyDropped) {
+    if (!anyDropped) {
+      count(signal, summary.itemCount(), summary.itemCount());
+      return RelayProcessor.forward(edited, summary);
+    }
+    WalkSummary walked;
+    try {
+      if (edited.nioBufferCount() != 1) {
+        // The walker would copy a composite onto the heap; one pooled copy instead serves the walk
+        // and the exporters, and lets the input go now rather than when its last slice is exported.
+        int n = edited.readableBytes();
+        ByteBuf flat = edited.alloc().directBuffer(n, n);
+        try {
+          flat.writeBytes(edited, edited.readerIndex(), n);
+        } catch (RuntimeException e) {
+          flat.release();
+          throw e;
+        }
+        edited.release();
+        edited = flat;
+      }
+      walked = OtlpWalker.create().walk(signal, edited);
+    } catch (RuntimeException e) {
+      edited.release();
+      throw e;
+    }
+    count(signal, summary.itemCount(), walked.itemCount());
+    if (walked.resourceCount() == 0) {
+      edited.release();
+      return RelayProcessor.dropped(summary.itemCount());
+    }
+    return RelayProcessor.forward(edited, walked);
   }
 }
