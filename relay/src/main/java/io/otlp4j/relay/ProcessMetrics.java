@@ -1,16 +1,13 @@
 package io.otlp4j.relay;
 
 import io.otlp4j.core.MetricsRegistry;
-import java.io.IOException;
+import io.otlp4j.relay.dashboard.ProcessReadings;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.lang.management.OperatingSystemMXBean;
 import java.lang.management.RuntimeMXBean;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -39,7 +36,6 @@ import java.util.List;
  * <p>Thread-safe: every value is read by the scraping thread from thread-safe MXBeans.
  */
 final class ProcessMetrics {
-  private static final Path PROC_STATUS = Path.of("/proc/self/status");
 
   private ProcessMetrics() {}
 
@@ -62,13 +58,11 @@ final class ProcessMetrics {
           () -> sun.getProcessCpuTime() / 1e9);
     }
 
-    if (residentBytes() >= 0) {
+    if (!Double.isNaN(ProcessReadings.rssBytes())) {
       String rssHelp = "Total physical memory (resident set size)";
-      metrics.gauge("otelcol_process_memory_rss", rssHelp, ProcessMetrics::residentBytes);
+      metrics.gauge("otelcol_process_memory_rss", rssHelp, ProcessReadings::rssBytes);
       metrics.gauge(
-          "otelcol_process_memory_rss_bytes",
-          rssHelp + ", in bytes",
-          ProcessMetrics::residentBytes);
+          "otelcol_process_memory_rss_bytes", rssHelp + ", in bytes", ProcessReadings::rssBytes);
     }
 
     MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
@@ -107,21 +101,5 @@ final class ProcessMetrics {
           "gc",
           gc.getName());
     }
-  }
-
-  /** The resident set size from {@code /proc/self/status} ({@code VmRSS}), or -1 when unknown. */
-  static double residentBytes() {
-    try {
-      for (String line : Files.readAllLines(PROC_STATUS, StandardCharsets.US_ASCII)) {
-        if (line.startsWith("VmRSS:")) {
-          String kb = line.substring("VmRSS:".length()).trim();
-          int space = kb.indexOf(' ');
-          return Long.parseLong(space < 0 ? kb : kb.substring(0, space)) * 1024.0;
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // no /proc (not Linux) or an unexpected shape: unknown
-    }
-    return -1;
   }
 }

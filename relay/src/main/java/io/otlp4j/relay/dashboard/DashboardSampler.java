@@ -161,7 +161,7 @@ final class DashboardSampler {
     double cpu = first(byName.get("otelcol_process_cpu_seconds"));
     ring.put(CPU, rate(totals, CPU, Double.isNaN(cpu) ? process.cpuSeconds() : cpu, seconds));
     double rss = first(byName.get("otelcol_process_memory_rss"));
-    ring.put(RSS, Double.isNaN(rss) ? process.rssBytes() : rss);
+    ring.put(RSS, Double.isNaN(rss) ? ProcessReadings.rssBytes() : rss);
     double heap = first(byName.get("otelcol_process_runtime_heap_alloc_bytes"));
     ring.put(HEAP, Double.isNaN(heap) ? process.heapUsedBytes() : heap);
     ring.put(HEAP_COMMITTED, process.heapCommittedBytes());

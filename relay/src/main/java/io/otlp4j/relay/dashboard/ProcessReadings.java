@@ -15,7 +15,7 @@ import java.util.List;
  * Linux, {@code /proc/self/status} (resident set size). Every method returns NaN when the platform
  * does not give the figure. Thread-safe; each call costs microseconds.
  */
-final class ProcessReadings {
+public final class ProcessReadings {
   private static final Path STATUS = Path.of("/proc/self/status");
 
   private final List<GarbageCollectorMXBean> collectors =
@@ -31,8 +31,13 @@ final class ProcessReadings {
     return Double.NaN;
   }
 
-  /** Resident set size in bytes ({@code VmRSS}), NaN off Linux. */
-  double rssBytes() {
+  ProcessReadings() {}
+
+  /**
+   * Resident set size in bytes ({@code VmRSS} of {@code /proc/self/status}), NaN off Linux or where
+   * the file has another shape. Also what the relay's {@code otelcol_process_memory_rss} reads.
+   */
+  public static double rssBytes() {
     try {
       for (String line : Files.readAllLines(STATUS, StandardCharsets.US_ASCII)) {
         if (line.startsWith("VmRSS:")) {
