@@ -7,9 +7,12 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.otlp4j.relay.AckMode;
 import io.otlp4j.relay.Relay;
 import io.otlp4j.wire.OtlpJson;
@@ -25,8 +28,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -54,6 +59,7 @@ class RunCommandTest {
     RunCommand.startedListener = started::set;
     Path data = dir.resolve("data");
     ByteArrayOutputStream err = new ByteArrayOutputStream();
+    List<String> failures = new CopyOnWriteArrayList<>();
     CompletableFuture<Integer> exit =
         CompletableFuture.supplyAsync(
             () ->
@@ -101,14 +107,19 @@ class RunCommandTest {
                 Resource.create(Attributes.of(AttributeKey.stringKey("service.name"), "run-test")))
             .addSpanProcessor(
                 SimpleSpanProcessor.create(
-                    OtlpGrpcSpanExporter.builder()
-                        .setEndpoint("http://127.0.0.1:" + relay.grpcAddress("otlp").getPort())
-                        .build()))
+                    new FailureRecordingExporter(
+                        OtlpGrpcSpanExporter.builder()
+                            .setEndpoint("http://127.0.0.1:" + relay.grpcAddress("otlp").getPort())
+                            .build(),
+                        failures)))
             .build();
     for (int i = 0; i < 5; i++) {
       provider.get("run-test").spanBuilder("span-" + i).startSpan().end();
     }
-    assertThat(provider.shutdown().join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
+    // The exporter's own timeout is 10 s per attempt and it retries: give a loaded machine time.
+    assertThat(provider.shutdown().join(60, TimeUnit.SECONDS).isSuccess())
+        .as("SDK export failures: %s; relay log: %s", failures, err)
+        .isTrue();
 
     // Stopping drains the queues into the file before run returns.
     assertThat(relay.shutdown(Duration.ofSeconds(10))).isTrue();
@@ -242,5 +253,38 @@ class RunCommandTest {
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("line 6: receivers.otlp.protocols.grpc.max_streams: unknown key 'max_streams'")
         .contains("line 8: exporters.kafka: unknown exporter type 'kafka'");
+  }
+
+  /** Passes spans on and keeps why an export failed, so a failed assertion says it. */
+  private static final class FailureRecordingExporter implements SpanExporter {
+    private final SpanExporter delegate;
+    private final List<String> failures;
+
+    FailureRecordingExporter(SpanExporter delegate, List<String> failures) {
+      this.delegate = delegate;
+      this.failures = failures;
+    }
+
+    @Override
+    public CompletableResultCode export(Collection<SpanData> spans) {
+      CompletableResultCode result = delegate.export(spans);
+      result.whenComplete(
+          () -> {
+            if (!result.isSuccess()) {
+              failures.add(String.valueOf(result.getFailureThrowable()));
+            }
+          });
+      return result;
+    }
+
+    @Override
+    public CompletableResultCode flush() {
+      return delegate.flush();
+    }
+
+    @Override
+    public CompletableResultCode shutdown() {
+      return delegate.shutdown();
+    }
   }
 }
