@@ -113,17 +113,43 @@ public final class RequestEditor {
    *     sees anything; otherwise possibly after it saw some elements); nothing is allocated then
    */
   public ByteBuf edit(Signal signal, ByteBuf request, EditPolicy policy) {
+    return edit(signal, request, policy, run());
+  }
+
+  /**
+   * {@link #edit}, and what the output holds: when the policy visits every span or log record
+   * ({@link EditPolicy#visits} of {@link Kind#SPAN} or {@link Kind#LOG_RECORD}), the editor saw
+   * every element it kept and counts them, so that a processor need not walk its output again to
+   * give the exporters an exact {@link WalkSummary}. Ownership as for {@link #edit}: the caller
+   * owns {@link EditedRequest#request()}.
+   *
+   * @throws WireFormatException as {@link #edit} does
+   */
+  public EditedRequest editCounted(Signal signal, ByteBuf request, EditPolicy policy) {
+    EditRun run = run();
+    ByteBuf edited = edit(signal, request, policy, run);
+    WalkSummary kept =
+        run.counted
+            ? WalkSummary.counted(
+                signal, edited.readableBytes(), run.keptResources, run.keptScopes, run.keptItems)
+            : null;
+    return new EditedRequest(edited, kept);
+  }
+
+  private ByteBuf edit(Signal signal, ByteBuf request, EditPolicy policy, EditRun run) {
     if (signal == null || request == null || policy == null) {
       throw new IllegalArgumentException("signal, request and policy must not be null");
     }
     if (validate) {
       walker.walk(signal, request);
     }
-    EditRun run = RUNS.get();
-    if (run.busy) {
-      run = new EditRun(); // a policy that edits another request from inside its callback
-    }
     return run.run(signal, request, policy, contiguous);
+  }
+
+  /** This thread's run, or a fresh one for a policy that edits another request inside an edit. */
+  private static EditRun run() {
+    EditRun run = RUNS.get();
+    return run.busy ? new EditRun() : run;
   }
 
   /**
@@ -167,6 +193,16 @@ public final class RequestEditor {
     /** Whether an edit on this thread is using this run (a policy that edits inside an edit). */
     boolean busy;
 
+    /**
+     * Whether the last edit saw every item (spans or log records), so that what it kept is counted
+     * exactly in {@link #keptResources}, {@link #keptScopes} and {@link #keptItems}.
+     */
+    boolean counted;
+
+    int keptResources;
+    int keptScopes;
+    long keptItems;
+
     /** Edits {@code input}; the views, arrays and piece list are this thread's, reused. */
     ByteBuf run(Signal signal, ByteBuf input, EditPolicy policy, boolean contiguous) {
       busy = true;
@@ -200,6 +236,10 @@ public final class RequestEditor {
         descendSub = visitEvent || visitLink || visitPoint;
         descendItems = visitItem || descendSub;
         descendScopes = visitScope || descendItems;
+        counted = signal != Signal.METRICS && descendItems;
+        keptResources = 0;
+        keptScopes = 0;
+        keptItems = 0;
         output.start(input, base);
         try {
           boolean changed = request() != UNCHANGED;
@@ -230,7 +270,9 @@ public final class RequestEditor {
         int tag = value(r);
         p = skipValue(b, tag & 7, tagPos, p, end, base);
         if (tag == TAG_1 && (visitResource || descendScopes)) {
-          changed |= resourceEntry(tagPos, pos(readLength(b, pos(r), end, base)), p) != UNCHANGED;
+          int result = resourceEntry(tagPos, pos(readLength(b, pos(r), end, base)), p);
+          keptResources += result == DROPPED ? 0 : 1;
+          changed |= result != UNCHANGED;
         } else {
           output.inputPiece(tagPos, p);
         }
@@ -278,6 +320,7 @@ public final class RequestEditor {
         output.rollback(hole);
         return DROPPED;
       }
+      keptScopes += kept;
       return output.close(hole, TAG_1, tagPos, end, changed) ? CHANGED : UNCHANGED;
     }
 
@@ -321,6 +364,7 @@ public final class RequestEditor {
         output.rollback(hole);
         return DROPPED;
       }
+      keptItems += kept;
       return output.close(hole, TAG_2, tagPos, end, changed) ? CHANGED : UNCHANGED;
     }
 

@@ -61,11 +61,15 @@ class RequestEditorTest {
                   ? Unpooled.wrappedBuffer(bytes)
                   : PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
       script.restart();
-      ByteBuf edited = (i % 3 == 0 ? UNCHECKED : EDITOR).edit(signal, input, policy);
+      EditedRequest result = (i % 3 == 0 ? UNCHECKED : EDITOR).editCounted(signal, input, policy);
+      ByteBuf edited = result.request();
       try {
         Message parsed = OfficialView.parse(signal, ByteBufUtil.getBytes(edited));
         assertThat(parsed).as("request %d", i).isEqualTo(script.expected(signal, request));
         assertThat(input.readerIndex()).isZero();
+        // The policy visits every item of traces and logs: the editor counted what it kept.
+        assertThat(result.summary() != null).isEqualTo(signal != Signal.METRICS);
+        assertCountedAsAWalkCounts(signal, result);
       } finally {
         edited.release();
         assertThat(input.refCnt()).isEqualTo(1);
@@ -120,11 +124,20 @@ class RequestEditorTest {
       Message request = generator.request(signal);
       ByteBuf input = Unpooled.wrappedBuffer(request.toByteArray());
       script.restart();
-      ByteBuf edited = UNCHECKED.edit(signal, input, policy);
+      EditedRequest result = UNCHECKED.editCounted(signal, input, policy);
+      ByteBuf edited = result.request();
       try {
         assertThat(OfficialView.parse(signal, ByteBufUtil.getBytes(edited)))
             .as("request %d", i)
             .isEqualTo(script.expected(signal, request));
+        boolean seesEveryItem =
+            signal != Signal.METRICS
+                && (visited.contains(signal == Signal.TRACES ? Kind.SPAN : Kind.LOG_RECORD)
+                    || (signal == Signal.TRACES
+                        && (visited.contains(Kind.SPAN_EVENT)
+                            || visited.contains(Kind.SPAN_LINK))));
+        assertThat(result.summary() != null).as("counted").isEqualTo(seesEveryItem);
+        assertCountedAsAWalkCounts(signal, result);
       } finally {
         edited.release();
         input.release();
@@ -382,5 +395,18 @@ class RequestEditorTest {
     assertThatThrownBy(() -> EncodedAttribute.ofEncoded(new byte[] {0x12, 0x00}))
         .isInstanceOf(WireFormatException.class)
         .hasMessageContaining("without a key");
+  }
+
+  /** The editor's counts of its output, when it has them, are the walker's. */
+  private static void assertCountedAsAWalkCounts(Signal signal, EditedRequest result) {
+    if (result.summary() == null) {
+      return;
+    }
+    WalkSummary walked = OtlpWalker.create().walk(signal, result.request());
+    WalkSummary counted = result.summary();
+    assertThat(counted.resourceCount()).as("resources").isEqualTo(walked.resourceCount());
+    assertThat(counted.scopeCount()).as("scopes").isEqualTo(walked.scopeCount());
+    assertThat(counted.itemCount()).as("items").isEqualTo(walked.itemCount());
+    assertThat(counted.byteCount()).as("bytes").isEqualTo(walked.byteCount());
   }
 }

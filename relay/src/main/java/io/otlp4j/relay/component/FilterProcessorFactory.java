@@ -6,6 +6,7 @@ import io.otlp4j.relay.config.ConfigNode;
 import io.otlp4j.relay.config.ConfigReader;
 import io.otlp4j.relay.config.ProcessorConfig;
 import io.otlp4j.wire.EditPolicy;
+import io.otlp4j.wire.EditedRequest;
 import io.otlp4j.wire.ElementView;
 import io.otlp4j.wire.RequestEditor;
 import io.otlp4j.wire.Signal;
@@ -386,11 +387,11 @@ final class FilterProcessorFactory
         counts.count(signal, summary.itemCount(), summary.itemCount());
         return RelayProcessor.forward(request, summary);
       }
-      ByteBuf edited;
+      EditedRequest edited;
       FilterPolicy policy = new FilterPolicy(signal, conditions, config);
       try {
         // edit leaves request to us and returns a buffer of its own (slices of request retained)
-        edited = EDITOR.edit(signal, request, policy);
+        edited = EDITOR.editCounted(signal, request, policy);
       } finally {
         request.release();
       }

@@ -7,6 +7,7 @@ import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.relay.config.ConfigNode;
 import io.otlp4j.relay.config.ConfigReader;
 import io.otlp4j.relay.config.ProcessorConfig;
+import io.otlp4j.wire.EditedRequest;
 import io.otlp4j.wire.RequestEditor;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
@@ -328,10 +329,10 @@ final class ProbabilisticSamplerProcessorFactory
         return RelayProcessor.forward(request, summary);
       }
       ProbabilisticSamplingPolicy policy = new ProbabilisticSamplingPolicy(sampler);
-      ByteBuf edited;
+      EditedRequest edited;
       try {
         // edit leaves request to us and returns a buffer of its own (slices of request retained)
-        edited = EDITOR.edit(signal, request, policy);
+        edited = EDITOR.editCounted(signal, request, policy);
       } finally {
         request.release();
       }

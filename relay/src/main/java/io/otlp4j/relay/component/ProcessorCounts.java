@@ -2,6 +2,7 @@ package io.otlp4j.relay.component;
 
 import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.MetricsRegistry;
+import io.otlp4j.wire.EditedRequest;
 import io.otlp4j.wire.OtlpWalker;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
@@ -37,44 +38,50 @@ final class ProcessorCounts {
   }
 
   /**
-   * What a processor that may drop items passes on: {@code edited} with {@code summary} when
-   * nothing was dropped; else the edited bytes (flattened into one pooled buffer when they are
-   * several pieces) with their own walk, or {@link RelayProcessor#dropped} when nothing is left.
+   * What a processor that may drop items passes on: the edited bytes with {@code summary} when
+   * nothing was dropped; else with the counts the editor kept ({@link EditedRequest#summary()}),
+   * or, when it has none, flattened into one pooled buffer when they are several pieces and walked;
+   * or {@link RelayProcessor#dropped} when nothing is left.
    *
-   * @param edited owned by this method from now on: handed on in the result, or released
+   * @param edited its request is owned by this method from now on: handed on in the result, or
+   *     released
    */
   RelayProcessor.Result forwardEdited(
-      Signal signal, ByteBuf edited, WalkSummary summary, boolean anyDropped) {
+      Signal signal, EditedRequest edited, WalkSummary summary, boolean anyDropped) {
+    ByteBuf request = edited.request();
     if (!anyDropped) {
       count(signal, summary.itemCount(), summary.itemCount());
-      return RelayProcessor.forward(edited, summary);
+      return RelayProcessor.forward(request, summary);
     }
-    WalkSummary walked;
-    try {
-      if (edited.nioBufferCount() != 1) {
-        // The walker would copy a composite onto the heap; one pooled copy instead serves the walk
-        // and the exporters, and lets the input go now rather than when its last slice is exported.
-        int n = edited.readableBytes();
-        ByteBuf flat = edited.alloc().directBuffer(n, n);
-        try {
-          flat.writeBytes(edited, edited.readerIndex(), n);
-        } catch (RuntimeException e) {
-          flat.release();
-          throw e;
+    WalkSummary kept = edited.summary();
+    if (kept == null) {
+      try {
+        if (request.nioBufferCount() != 1) {
+          // The walker would copy a composite onto the heap; one pooled copy instead serves the
+          // walk and the exporters, and lets the input go now rather than when its last slice is
+          // exported.
+          int n = request.readableBytes();
+          ByteBuf flat = request.alloc().directBuffer(n, n);
+          try {
+            flat.writeBytes(request, request.readerIndex(), n);
+          } catch (RuntimeException e) {
+            flat.release();
+            throw e;
+          }
+          request.release();
+          request = flat;
         }
-        edited.release();
-        edited = flat;
+        kept = OtlpWalker.create().walk(signal, request);
+      } catch (RuntimeException e) {
+        request.release();
+        throw e;
       }
-      walked = OtlpWalker.create().walk(signal, edited);
-    } catch (RuntimeException e) {
-      edited.release();
-      throw e;
     }
-    count(signal, summary.itemCount(), walked.itemCount());
-    if (walked.resourceCount() == 0) {
-      edited.release();
+    count(signal, summary.itemCount(), kept.itemCount());
+    if (kept.resourceCount() == 0) {
+      request.release();
       return RelayProcessor.dropped(summary.itemCount());
     }
-    return RelayProcessor.forward(edited, walked);
+    return RelayProcessor.forward(request, kept);
   }
 }
