@@ -249,14 +249,16 @@ public final class DurableQueue implements AutoCloseable {
       refusedRecords.increment();
       return CompletableFuture.completedFuture(new AppendResult.Refused("queue is closed", false));
     }
-    GroupWriter.PendingAppend pending =
-        new GroupWriter.PendingAppend(
-            kind,
-            itemCount,
-            payload,
-            payload.readerIndex(),
-            payload.readableBytes(),
-            millisClock.getAsLong());
+    GroupWriter.PendingAppend pending;
+    try {
+      // Framed here, on the caller's thread: the CRC32C of every record would otherwise run
+      // serially on the one writer thread.
+      pending = new GroupWriter.PendingAppend(kind, itemCount, payload, millisClock.getAsLong());
+    } catch (RuntimeException e) { // released or otherwise unreadable: this caller's bug alone
+      refusedRecords.increment();
+      return CompletableFuture.completedFuture(
+          new AppendResult.Refused("payload cannot be read: " + e, false));
+    }
     return coalescer
         .submit(pending, RecordFormat.HEADER_BYTES + (long) pending.length)
         .handleAsync(

@@ -90,23 +90,28 @@ final class GroupWriter {
     this.groupSize = metrics.groupSize;
   }
 
-  /** One append waiting for the writer. The payload is only read, never retained or released. */
+  /**
+   * One append waiting for the writer, framed by the appending thread: the payload's views and the
+   * record's CRC32C ({@link RecordFormat#checksum}) are ready, so the writer only writes. The
+   * payload is only read, never retained or released.
+   */
   static final class PendingAppend {
     final byte kind;
     final long itemCount;
-    final ByteBuf payload;
-    final int index;
+    final ByteBuffer[] payload;
     final int length;
+    final int checksum;
     final long appendedAtMillis;
 
-    PendingAppend(
-        byte kind, long itemCount, ByteBuf payload, int index, int length, long appendedAtMillis) {
+    PendingAppend(byte kind, long itemCount, ByteBuf payload, long appendedAtMillis) {
       this.kind = kind;
       this.itemCount = itemCount;
-      this.payload = payload;
-      this.index = index;
-      this.length = length;
+      this.length = payload.readableBytes();
+      // Throws if the payload was released: the caller's bug, answered at once (see append).
+      this.payload =
+          length == 0 ? new ByteBuffer[0] : payload.nioBuffers(payload.readerIndex(), length);
       this.appendedAtMillis = appendedAtMillis;
+      this.checksum = RecordFormat.checksum(kind, itemCount, appendedAtMillis, this.payload);
     }
   }
 
@@ -269,16 +274,6 @@ final class GroupWriter {
               + maxBytes,
           false);
     }
-    ByteBuffer[] payload;
-    try {
-      payload =
-          append.length == 0
-              ? new ByteBuffer[0]
-              : append.payload.nioBuffers(append.index, append.length);
-    } catch (RuntimeException e) { // released or otherwise unreadable: this caller's bug alone
-      refusedRecords.increment();
-      return new AppendResult.Refused("payload cannot be read: " + e, false);
-    }
     if (!makeRoom(frame, write)) {
       refusedRecords.increment();
       return new AppendResult.Refused(
@@ -292,9 +287,15 @@ final class GroupWriter {
     }
     int headerStart = headers.position();
     RecordFormat.writeHeader(
-        headers, append.kind, append.itemCount, append.appendedAtMillis, payload);
+        headers,
+        append.length,
+        append.checksum,
+        append.kind,
+        append.itemCount,
+        append.appendedAtMillis);
     write.run.add(headers.slice(headerStart, RecordFormat.HEADER_BYTES));
-    Collections.addAll(write.run, payload);
+    // The append's own views (a write advances their positions; an append is placed once).
+    Collections.addAll(write.run, append.payload);
     if (segment == write.start) {
       write.startWritten = true;
     }

@@ -28,28 +28,38 @@ final class RecordFormat {
   private RecordFormat() {}
 
   /**
-   * Writes the header at {@code header}'s position (advancing it) with the CRC over the payload.
+   * The CRC32C of a record: of its header's bytes [8, 26) and of {@code payload} (whose positions
+   * are restored). Computed by the appending thread before the record joins a group, so that the
+   * writer thread, which serves every producer, only copies it into the header.
    */
-  static void writeHeader(
-      ByteBuffer header, byte kind, long itemCount, long appendedAtMillis, ByteBuffer[] payload) {
-    int start = header.position();
-    int length = 0;
+  static int checksum(byte kind, long itemCount, long appendedAtMillis, ByteBuffer[] payload) {
+    CRC32C crc = new CRC32C();
+    byte[] fields = new byte[HEADER_BYTES - CHECKED_FROM];
+    ByteBuffer.wrap(fields).put(MAGIC).put(kind).putLong(itemCount).putLong(appendedAtMillis);
+    crc.update(fields);
     for (ByteBuffer b : payload) {
-      length += b.remaining();
+      int position = b.position();
+      crc.update(b);
+      b.position(position);
     }
+    return (int) crc.getValue();
+  }
+
+  /** Writes a header at {@code header}'s position (advancing it); see {@link #checksum}. */
+  static void writeHeader(
+      ByteBuffer header,
+      int payloadLength,
+      int checksum,
+      byte kind,
+      long itemCount,
+      long appendedAtMillis) {
     header
-        .putInt(length)
-        .putInt(0)
+        .putInt(payloadLength)
+        .putInt(checksum)
         .put(MAGIC)
         .put(kind)
         .putLong(itemCount)
         .putLong(appendedAtMillis);
-    CRC32C crc = new CRC32C();
-    crc.update(header.duplicate().position(start + CHECKED_FROM).limit(start + HEADER_BYTES));
-    for (ByteBuffer b : payload) {
-      crc.update(b.duplicate());
-    }
-    header.putInt(start + 4, (int) crc.getValue());
   }
 
   /** The payload length in {@code header} (positions 0..26), or -1 if the header is malformed. */

@@ -98,6 +98,60 @@ class DurableQueueTest {
   }
 
   @Test
+  void pipelinedAppendsOfOneSharedMultiComponentPayloadSurviveRecoveryWithTheirChecksums()
+      throws Exception {
+    // Each append frames its record (views, CRC32C) on the caller's thread; the same payload in
+    // flight many times at once must give as many intact records, which recovery verifies.
+    ByteBuf payload =
+        Unpooled.wrappedBuffer(
+            Unpooled.copiedBuffer("xx-first part, ", StandardCharsets.UTF_8),
+            Unpooled.directBuffer().writeBytes("second part".getBytes(StandardCharsets.UTF_8)));
+    payload.readerIndex(3);
+    int appends = 64;
+    try (DurableQueue queue = builder().open()) {
+      List<CompletableFuture<AppendResult>> inFlight = new ArrayList<>();
+      for (int i = 0; i < appends; i++) {
+        inFlight.add(queue.append((byte) 2, i, payload));
+      }
+      for (CompletableFuture<AppendResult> append : inFlight) {
+        assertThat(append.get(30, TimeUnit.SECONDS).appended()).isTrue();
+      }
+      assertThat(payload.readerIndex()).isEqualTo(3);
+    } finally {
+      payload.release();
+    }
+    try (DurableQueue reopened = builder().open()) {
+      List<QueueRecord> records = reopened.consumer("a").poll(appends + 1, Long.MAX_VALUE);
+      try {
+        assertThat(records).hasSize(appends);
+        for (int i = 0; i < appends; i++) {
+          assertThat(records.get(i).itemCount()).isEqualTo(i);
+          assertThat(records.get(i).payload().toString(StandardCharsets.UTF_8))
+              .isEqualTo("first part, second part");
+        }
+      } finally {
+        records.forEach(r -> r.payload().release());
+      }
+    }
+  }
+
+  @Test
+  void aReleasedPayloadIsRefusedAtOnceAsNotRetryableAndNothingIsWritten() throws Exception {
+    try (DurableQueue queue = builder().open()) {
+      ByteBuf payload = TestRecords.buffer(0, 0, 10);
+      payload.release();
+      AppendResult result = queue.append((byte) 0, 1, payload).get(30, TimeUnit.SECONDS);
+      assertThat(result.appended()).isFalse();
+      assertThat(result).isInstanceOf(AppendResult.Refused.class);
+      assertThat(((AppendResult.Refused) result).retryable()).isFalse();
+      assertThat(append(queue, 1, 1, 20).appended()).isTrue();
+      List<QueueRecord> records = queue.consumer("a").poll(10, Long.MAX_VALUE);
+      assertThat(records).hasSize(1);
+      records.forEach(r -> r.payload().release());
+    }
+  }
+
+  @Test
   void pollStopsAtMaxRecordsAndMaxBytesButReturnsAtLeastOneRecord() throws IOException {
     try (DurableQueue queue = builder().open()) {
       for (int i = 0; i < 5; i++) {

@@ -1,9 +1,20 @@
 package io.otlp4j.wire;
 
+import static io.otlp4j.wire.MemoryReader.byteAt;
+import static io.otlp4j.wire.MemoryReader.bytesEqual;
+import static io.otlp4j.wire.MemoryReader.checkUtf8;
+import static io.otlp4j.wire.MemoryReader.error;
+import static io.otlp4j.wire.MemoryReader.readLength;
+import static io.otlp4j.wire.MemoryReader.readTag;
+import static io.otlp4j.wire.MemoryReader.skipValue;
+import static io.otlp4j.wire.MemoryReader.skipVarint;
+import static io.otlp4j.wire.OtlpSchema.ARRAY_VALUE;
 import static io.otlp4j.wire.OtlpSchema.CHILD;
 import static io.otlp4j.wire.OtlpSchema.DATA_POINT;
 import static io.otlp4j.wire.OtlpSchema.FIELDS;
 import static io.otlp4j.wire.OtlpSchema.ITEM;
+import static io.otlp4j.wire.OtlpSchema.KEY_VALUE;
+import static io.otlp4j.wire.OtlpSchema.KEY_VALUE_LIST;
 import static io.otlp4j.wire.OtlpSchema.KIND;
 import static io.otlp4j.wire.OtlpSchema.MESSAGE;
 import static io.otlp4j.wire.OtlpSchema.METRIC_DATA;
@@ -17,17 +28,11 @@ import static io.otlp4j.wire.OtlpSchema.STRING;
 import static io.otlp4j.wire.OtlpSchema.TRACE_ID;
 import static io.otlp4j.wire.OtlpSchema.UNKNOWN;
 import static io.otlp4j.wire.WireReader.LENGTH_DELIMITED;
-import static io.otlp4j.wire.WireReader.error;
-import static io.otlp4j.wire.WireReader.pos;
-import static io.otlp4j.wire.WireReader.readLength;
-import static io.otlp4j.wire.WireReader.readTag;
-import static io.otlp4j.wire.WireReader.skipValue;
-import static io.otlp4j.wire.WireReader.skipVarint;
-import static io.otlp4j.wire.WireReader.value;
 
 import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Objects;
 
 /**
  * Validates and counts an encoded OTLP export request ({@code ExportTraceServiceRequest}, {@code
@@ -57,11 +62,13 @@ import java.nio.charset.StandardCharsets;
  *
  * <h2>Cost</h2>
  *
- * One pass over the bytes; ASCII in strings is checked eight bytes per step. The walk allocates one
- * {@link WalkSummary} per call, plus a {@link ByteBuffer} view of a {@code byte[]} or {@code
- * ByteBuf} input: about 100 B per call for an array, 170 B for a direct buffer, whatever the
- * request's size (measured with {@code -prof gc}). No boxing, no per-field objects, no lambdas.
- * {@code WalkerBenchmark} measures it against {@code parseFrom}.
+ * One pass over the bytes, read in place from a heap array or from direct memory through one code
+ * path ({@link ByteAccess}: unchecked reads where every bound was already proven against the
+ * enclosing message's end); ASCII in strings is checked eight bytes per step; a KeyValue and its
+ * AnyValue (attributes, most of every request's messages) are walked in one frame. The walk
+ * allocates one {@link WalkSummary} per call and a small holder for the input's address, whatever
+ * the request's size (measured with {@code -prof gc}). No boxing, no per-field objects, no lambdas.
+ * {@code WalkerBenchmark} measures it against {@code parseFrom} and a plain copy of the same bytes.
  *
  * <h2>Errors</h2>
  *
@@ -81,6 +88,17 @@ public final class OtlpWalker {
   public static final int MAX_DEPTH_LIMIT = 100;
 
   private static final OtlpWalker DEFAULT = builder().build();
+
+  /** KeyValue.key and KeyValue.value, length-delimited. */
+  private static final int KEY_TAG = (1 << 3) | LENGTH_DELIMITED;
+
+  private static final int VALUE_TAG = (2 << 3) | LENGTH_DELIMITED;
+
+  /** AnyValue.string_value, array_value and kvlist_value, length-delimited. */
+  private static final int STRING_VALUE_TAG = (1 << 3) | LENGTH_DELIMITED;
+
+  private static final int ARRAY_VALUE_TAG = (5 << 3) | LENGTH_DELIMITED;
+  private static final int KVLIST_VALUE_TAG = (6 << 3) | LENGTH_DELIMITED;
 
   private final int maxDepth;
   private final byte[] attributeKey;
@@ -119,8 +137,9 @@ public final class OtlpWalker {
    * Validates and counts the readable bytes of {@code request}.
    *
    * <p>Buffer ownership: the buffer is only read; its indexes and reference count are untouched and
-   * the caller keeps ownership. A composite buffer of several components is copied into one
-   * temporary view first (a cost proportional to its size).
+   * the caller keeps ownership. A heap buffer's array and a direct buffer's memory are read in
+   * place; a composite buffer of several components is copied into one temporary array first (a
+   * cost proportional to its size).
    *
    * @throws WireFormatException when the bytes are not a valid request of {@code signal}
    */
@@ -130,59 +149,59 @@ public final class OtlpWalker {
 
   /** As {@link #walk(Signal, ByteBuf)}, reporting the request's structure to {@code visitor}. */
   public WalkSummary walk(Signal signal, ByteBuf request, OtlpVisitor visitor) {
-    return walk(signal, WireReader.view(request), visitor);
+    return walk(signal, ByteAccess.of(request), request.readableBytes(), visitor);
   }
 
   /**
    * Validates and counts the remaining bytes of {@code request} (between its position and limit),
-   * reporting to {@code visitor}; the buffer's position and limit are not changed.
+   * reporting to {@code visitor}; the buffer's position and limit are not changed. A read-only heap
+   * buffer is copied first.
    */
   public WalkSummary walk(Signal signal, ByteBuffer request, OtlpVisitor visitor) {
-    int base = request.position();
-    int end = request.limit();
-    WalkSummary summary = new WalkSummary(signal, end - base);
+    return walk(signal, ByteAccess.of(request), request.remaining(), visitor);
+  }
+
+  /**
+   * Validates and counts {@code request[offset, offset + length)}, reporting to {@code visitor}.
+   *
+   * @throws IndexOutOfBoundsException if the range is not inside {@code request}
+   */
+  public WalkSummary walk(
+      Signal signal, byte[] request, int offset, int length, OtlpVisitor visitor) {
+    Objects.checkFromIndexSize(offset, length, request.length);
+    return walk(signal, ByteAccess.of(request, offset), length, visitor);
+  }
+
+  /** Validates and counts the whole of {@code request}. */
+  public WalkSummary walk(Signal signal, byte[] request) {
+    return walk(signal, ByteAccess.of(request, 0), request.length, OtlpVisitor.NONE);
+  }
+
+  private WalkSummary walk(Signal signal, ByteAccess.Input input, int length, OtlpVisitor visitor) {
+    Objects.requireNonNull(visitor, "visitor");
+    WalkSummary summary = new WalkSummary(signal, length);
     message(
-        request,
-        WireReader.array(request),
-        base,
+        input.base(),
+        input.offset(),
         visitor,
         summary,
         OtlpSchema.requestType(signal),
-        base,
-        end,
+        0,
+        length,
         0);
     return summary;
   }
 
   /**
-   * Validates and counts {@code request[offset, offset + length)}, reporting to {@code visitor}.
-   */
-  public WalkSummary walk(
-      Signal signal, byte[] request, int offset, int length, OtlpVisitor visitor) {
-    return walk(signal, ByteBuffer.wrap(request, offset, length), visitor);
-  }
-
-  /** Validates and counts the whole of {@code request}. */
-  public WalkSummary walk(Signal signal, byte[] request) {
-    return walk(signal, ByteBuffer.wrap(request), OtlpVisitor.NONE);
-  }
-
-  /**
-   * Walks the message of {@code type} in {@code [p, end)}; returns the number of data points
-   * directly in it (non-zero only for a metric data message: Gauge, Sum, ...).
+   * Walks the message of {@code type} in {@code [p, end)} of the input at {@code (o, off)} (see
+   * {@link ByteAccess}); returns the number of data points directly in it (non-zero only for a
+   * metric data message: Gauge, Sum, ...). Every read is below {@code end}, which is at most the
+   * enclosing message's end: the bound behind the unchecked reads.
    */
   private int message(
-      ByteBuffer b,
-      byte[] a,
-      int base,
-      OtlpVisitor v,
-      WalkSummary s,
-      int type,
-      int p,
-      int end,
-      int depth) {
+      Object o, long off, OtlpVisitor v, WalkSummary s, int type, int p, int end, int depth) {
     if (depth > maxDepth) {
-      throw error(p, base, "messages nested deeper than " + maxDepth);
+      throw error(p, "messages nested deeper than " + maxDepth);
     }
     final int row = type * FIELDS;
     int points = 0;
@@ -193,57 +212,96 @@ public final class OtlpWalker {
       int tagPos = p;
       // One-byte tags (fields 1..15) inline: a byte of 8..127 is a complete tag with a non-zero
       // field.
-      int tag = WireReader.byteAt(b, a, p);
+      int tag = byteAt(o, off, p);
       if (tag >= 8) {
         p++;
       } else {
-        long r = readTag(b, p, end, base);
+        long r = readTag(o, off, p, end);
         p = pos(r);
         tag = value(r);
       }
       int wireType = tag & 7;
       if (wireType != LENGTH_DELIMITED) {
         // Scalars of every kind, and known fields with another wire type than declared (unknown
-        // fields,
-        // as in protobuf-java); unpacked repeated scalars are plain scalars too.
-        if (wireType == WireReader.FIXED64 && end - p >= 8) {
-          p += 8;
-        } else if (wireType == WireReader.VARINT && p < end && WireReader.byteAt(b, a, p) >= 0) {
-          p++;
-        } else {
-          p = skipValue(b, wireType, tagPos, p, end, base);
-        }
+        // fields, as in protobuf-java); unpacked repeated scalars are plain scalars too.
+        p = skipScalar(o, off, wireType, tagPos, p, end);
         continue;
       }
       int field = tag >>> 3;
       // One-byte lengths (0..127) inline; longer or out-of-range ones take the checked path.
       int start;
       int stop;
-      int length = p < end ? WireReader.byteAt(b, a, p) : -1;
+      int length = p < end ? byteAt(o, off, p) : -1;
       if (length >= 0 && length < end - p) {
         start = p + 1;
         stop = start + length;
       } else {
-        long lr = readLength(b, p, end, base);
+        long lr = readLength(o, off, p, end);
         start = pos(lr);
         stop = start + value(lr);
       }
       int kind = field < FIELDS ? KIND[row + field] : UNKNOWN;
       switch (kind) {
         case STRING:
-          WireReader.checkUtf8(b, a, start, stop, base, field);
+          checkUtf8(o, off, start, stop, field);
           break;
         case MESSAGE:
-          message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
-          break;
+          {
+            int child = CHILD[row + field];
+            if (child != KEY_VALUE) {
+              message(o, off, v, s, child, start, stop, depth + 1);
+              break;
+            }
+            // A KeyValue, walked here rather than by a call: attributes are the most frequent
+            // message of every signal, and a call per attribute cost more than its bytes (C2 does
+            // not inline a separate method into this big recursive one). Exactly the checks of
+            // message(KEY_VALUE): key (1) a string, value (2) an AnyValue (see anyValue); every
+            // other field, and a known one with another wire type, skipped with its structure
+            // checked.
+            if (depth + 1 > maxDepth) {
+              throw error(start, "messages nested deeper than " + maxDepth);
+            }
+            for (int q = start; q < stop; ) {
+              int kvTagPos = q;
+              int kvTag = byteAt(o, off, q);
+              if (kvTag >= 8) {
+                q++;
+              } else {
+                long r = readTag(o, off, q, stop);
+                q = pos(r);
+                kvTag = value(r);
+              }
+              if ((kvTag & 7) != LENGTH_DELIMITED) {
+                q = skipScalar(o, off, kvTag & 7, kvTagPos, q, stop);
+                continue;
+              }
+              int kvStart;
+              int kvStop;
+              int kvLength = q < stop ? byteAt(o, off, q) : -1;
+              if (kvLength >= 0 && kvLength < stop - q) {
+                kvStart = q + 1;
+                kvStop = kvStart + kvLength;
+              } else {
+                long lr = readLength(o, off, q, stop);
+                kvStart = pos(lr);
+                kvStop = kvStart + value(lr);
+              }
+              if (kvTag == KEY_TAG) {
+                checkUtf8(o, off, kvStart, kvStop, 1);
+              } else if (kvTag == VALUE_TAG) {
+                anyValue(o, off, v, s, kvStart, kvStop, depth + 2);
+              }
+              q = kvStop;
+            }
+            break;
+          }
         case TRACE_ID:
-          v.traceId(start - base, stop - base);
+          v.traceId(start, stop);
           break;
         case REPEATED_FIXED64:
           if (((stop - start) & 7) != 0) {
             throw error(
                 p,
-                base,
                 "packed fixed64 field "
                     + field
                     + " has length "
@@ -253,39 +311,39 @@ public final class OtlpWalker {
           break;
         case REPEATED_VARINT:
           for (int q = start; q < stop; ) {
-            q = skipVarint(b, q, stop, base);
+            q = skipVarint(o, off, q, stop);
           }
           break;
         case RESOURCE_ENTRY:
           s.resources++;
-          v.resource(start - base, stop - base);
-          message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
+          v.resource(start, stop);
+          message(o, off, v, s, CHILD[row + field], start, stop, depth + 1);
           break;
         case RESOURCE:
-          v.resourceMessage(start - base, stop - base);
-          message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
+          v.resourceMessage(start, stop);
+          message(o, off, v, s, CHILD[row + field], start, stop, depth + 1);
           if (attributeKey != null && !attributeSeen) {
-            attributeSeen = findAttribute(b, base, start, stop, v);
+            attributeSeen = findAttribute(o, off, start, stop, v);
           }
           break;
         case SCOPE_ENTRY:
           s.scopes++;
-          v.scope(start - base, stop - base);
-          message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
+          v.scope(start, stop);
+          message(o, off, v, s, CHILD[row + field], start, stop, depth + 1);
           break;
         case SCOPE:
-          v.scopeMessage(start - base, stop - base);
-          message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
+          v.scopeMessage(start, stop);
+          message(o, off, v, s, CHILD[row + field], start, stop, depth + 1);
           break;
         case ITEM:
           s.topItems++;
-          v.item(start - base, stop - base);
-          message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
+          v.item(start, stop);
+          message(o, off, v, s, CHILD[row + field], start, stop, depth + 1);
           break;
         case METRIC_DATA:
           {
             // A oneof: a member replaces a different earlier member, and merges with an equal one.
-            int n = message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
+            int n = message(o, off, v, s, CHILD[row + field], start, stop, depth + 1);
             if (field == liveData) {
               livePoints += n;
             } else {
@@ -296,8 +354,8 @@ public final class OtlpWalker {
           }
         case DATA_POINT:
           points++;
-          v.dataPoint(start - base, stop - base);
-          message(b, a, base, v, s, CHILD[row + field], start, stop, depth + 1);
+          v.dataPoint(start, stop);
+          message(o, off, v, s, CHILD[row + field], start, stop, depth + 1);
           break;
         default:
           // bytes, unknown fields, and scalars sent length-delimited (unknown): content not
@@ -311,20 +369,85 @@ public final class OtlpWalker {
   }
 
   /**
+   * An AnyValue in {@code [p, end)} at {@code depth}: exactly the checks of {@code
+   * message(ANY_VALUE)}: its string (1) UTF-8, its array (5) and kvlist (6) walked by {@link
+   * #message}, every other field skipped with its structure checked.
+   */
+  private void anyValue(
+      Object o, long off, OtlpVisitor v, WalkSummary s, int p, int end, int depth) {
+    if (depth > maxDepth) {
+      throw error(p, "messages nested deeper than " + maxDepth);
+    }
+    while (p < end) {
+      int tagPos = p;
+      int tag = byteAt(o, off, p);
+      if (tag >= 8) {
+        p++;
+      } else {
+        long r = readTag(o, off, p, end);
+        p = pos(r);
+        tag = value(r);
+      }
+      if ((tag & 7) != LENGTH_DELIMITED) {
+        p = skipScalar(o, off, tag & 7, tagPos, p, end);
+        continue;
+      }
+      int start;
+      int stop;
+      int length = p < end ? byteAt(o, off, p) : -1;
+      if (length >= 0 && length < end - p) {
+        start = p + 1;
+        stop = start + length;
+      } else {
+        long lr = readLength(o, off, p, end);
+        start = pos(lr);
+        stop = start + value(lr);
+      }
+      if (tag == STRING_VALUE_TAG) {
+        checkUtf8(o, off, start, stop, 1);
+      } else if (tag == ARRAY_VALUE_TAG) {
+        message(o, off, v, s, ARRAY_VALUE, start, stop, depth + 1);
+      } else if (tag == KVLIST_VALUE_TAG) {
+        message(o, off, v, s, KEY_VALUE_LIST, start, stop, depth + 1);
+      }
+      p = stop;
+    }
+  }
+
+  /** Skips a field that is not length-delimited; the common one-byte varint and fixed64 inline. */
+  private static int skipScalar(Object o, long off, int wireType, int tagPos, int p, int end) {
+    if (wireType == WireReader.FIXED64 && end - p >= 8) {
+      return p + 8;
+    }
+    if (wireType == WireReader.VARINT && p < end && byteAt(o, off, p) >= 0) {
+      return p + 1;
+    }
+    return skipValue(o, off, wireType, tagPos, p, end);
+  }
+
+  private static int pos(long packed) {
+    return (int) (packed >>> 32);
+  }
+
+  private static int value(long packed) {
+    return (int) packed;
+  }
+
+  /**
    * Looks for the configured attribute key in a (valid) Resource message; reports its string value.
    * Returns whether an attribute with the key was found (the first one decides).
    */
-  private boolean findAttribute(ByteBuffer b, int base, int p, int end, OtlpVisitor v) {
+  private boolean findAttribute(Object o, long off, int p, int end, OtlpVisitor v) {
     while (p < end) {
-      long r = readTag(b, p, end, base);
+      long r = readTag(o, off, p, end);
       int tagPos = p;
       p = pos(r);
       int tag = value(r);
       if (tag != ((1 << 3) | LENGTH_DELIMITED)) {
-        p = skipValue(b, tag & 7, tagPos, p, end, base);
+        p = skipValue(o, off, tag & 7, tagPos, p, end);
         continue;
       }
-      long lr = readLength(b, p, end, base);
+      long lr = readLength(o, off, p, end);
       int start = pos(lr);
       int stop = start + value(lr);
       p = stop;
@@ -335,35 +458,35 @@ public final class OtlpWalker {
       int valueEnd = 0;
       int q = start;
       while (q < stop) {
-        long kr = readTag(b, q, stop, base);
+        long kr = readTag(o, off, q, stop);
         int kvTagPos = q;
         q = pos(kr);
         int kvTag = value(kr);
         if ((kvTag & 7) != LENGTH_DELIMITED) {
-          q = skipValue(b, kvTag & 7, kvTagPos, q, stop, base);
+          q = skipValue(o, off, kvTag & 7, kvTagPos, q, stop);
           continue;
         }
-        long klr = readLength(b, q, stop, base);
+        long klr = readLength(o, off, q, stop);
         int fieldStart = pos(klr);
         int fieldEnd = fieldStart + value(klr);
         q = fieldEnd;
         if (kvTag >>> 3 == 1) {
-          keyMatches = WireReader.bytesEqual(b, fieldStart, fieldEnd - fieldStart, attributeKey);
+          keyMatches = bytesEqual(o, off, fieldStart, fieldEnd - fieldStart, attributeKey);
         } else if (kvTag >>> 3 == 2) {
           // AnyValue: the last oneof member set wins.
           int a = fieldStart;
           while (a < fieldEnd) {
-            long ar = readTag(b, a, fieldEnd, base);
+            long ar = readTag(o, off, a, fieldEnd);
             int anyTagPos = a;
             a = pos(ar);
             int anyTag = value(ar);
             int anyField = anyTag >>> 3;
             int anyWire = anyTag & 7;
-            int next = skipValue(b, anyWire, anyTagPos, a, fieldEnd, base);
+            int next = skipValue(o, off, anyWire, anyTagPos, a, fieldEnd);
             if (anyField >= 1 && anyField <= 8 && anyWire == expectedAnyValueWireType(anyField)) {
               valueCase = anyField;
               if (anyField == 1) {
-                long slr = readLength(b, a, fieldEnd, base);
+                long slr = readLength(o, off, a, fieldEnd);
                 valueStart = pos(slr);
                 valueEnd = valueStart + value(slr);
               }
@@ -374,7 +497,7 @@ public final class OtlpWalker {
       }
       if (keyMatches) {
         if (valueCase == 1) {
-          v.resourceAttribute(valueStart - base, valueEnd - base);
+          v.resourceAttribute(valueStart, valueEnd);
         }
         return true;
       }
