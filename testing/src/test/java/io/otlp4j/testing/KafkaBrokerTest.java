@@ -1,0 +1,105 @@
+package io.otlp4j.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+
+/** One broker through its whole life: start, produce, kill, restart, stop, restart, close. */
+class KafkaBrokerTest {
+
+  @Test
+  void acknowledgedRecordsSurviveKillAndCleanRestart() throws Exception {
+    try (KafkaBroker broker = KafkaBroker.builder().partitions(3).start()) {
+      System.out.println("Kafka broker started in " + broker.lastStartup().toMillis() + " ms");
+      String bootstrap = broker.bootstrapServers();
+      broker.createTopic("harness", 2);
+
+      produce(bootstrap, "harness", "a", "b", "c");
+      assertThat(consume(bootstrap, "harness", 3)).containsExactlyInAnyOrder("a", "b", "c");
+
+      broker.kill();
+      assertThat(broker.isRunning()).isFalse();
+      broker.restart();
+      System.out.println(
+          "Kafka broker restarted after SIGKILL in " + broker.lastStartup().toMillis() + " ms");
+      assertThat(broker.bootstrapServers()).isEqualTo(bootstrap);
+      produce(bootstrap, "harness", "d");
+      assertThat(consume(bootstrap, "harness", 4)).containsExactlyInAnyOrder("a", "b", "c", "d");
+
+      broker.stop();
+      broker.restart();
+      // auto-created topics get the builder's partition count
+      produce(bootstrap, "auto", "x");
+      try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrap)) {
+        assertThat(consumer.partitionsFor("auto")).hasSize(3);
+        assertThat(consumer.partitionsFor("harness")).hasSize(2);
+      }
+      assertThat(consume(bootstrap, "harness", 4)).containsExactlyInAnyOrder("a", "b", "c", "d");
+    }
+  }
+
+  private static void produce(String bootstrap, String topic, String... values) throws Exception {
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ProducerConfig.ACKS_CONFIG,
+                "all"),
+            new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+      for (String value : values) {
+        producer
+            .send(new ProducerRecord<>(topic, value.getBytes(StandardCharsets.UTF_8)))
+            .get(30, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static KafkaConsumer<byte[], byte[]> consumer(String bootstrap) {
+    return new KafkaConsumer<>(
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap,
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+            "earliest",
+            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+            "false"),
+        new ByteArrayDeserializer(),
+        new ByteArrayDeserializer());
+  }
+
+  private static List<String> consume(String bootstrap, String topic, int count) {
+    List<String> values = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrap)) {
+      List<TopicPartition> partitions = new ArrayList<>();
+      consumer
+          .partitionsFor(topic)
+          .forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (values.size() < count && System.nanoTime() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          values.add(new String(record.value(), StandardCharsets.UTF_8));
+        }
+      }
+    }
+    return values;
+  }
+}
