@@ -95,6 +95,7 @@ public final class KafkaReceiver implements RelayReceiver {
   private volatile long stopDeadlineNanos;
   private int pausedCount; // consumer thread only; published in pausedGauge
   private volatile int pausedGauge;
+  private volatile int assignedGauge;
   private volatile int inFlightGauge;
   private int inFlight;
   private long nextCommitNanos;
@@ -135,6 +136,12 @@ public final class KafkaReceiver implements RelayReceiver {
         "otlp4j_kafka_receiver_paused_partitions",
         "Partitions the kafka receiver paused (backpressure, a refusal, a stopped partition)",
         () -> pausedGauge,
+        "receiver",
+        config.id());
+    metrics.gauge(
+        "otlp4j_kafka_receiver_assigned_partitions",
+        "Partitions the group assigned to this receiver",
+        () -> assignedGauge,
         "receiver",
         config.id());
     metrics.gauge(
@@ -265,6 +272,7 @@ public final class KafkaReceiver implements RelayReceiver {
     }
     inFlightGauge = inFlight;
     pausedGauge = pausedCount;
+    assignedGauge = partitions.size();
   }
 
   /**
