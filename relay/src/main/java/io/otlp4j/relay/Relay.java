@@ -150,11 +150,21 @@ public final class Relay implements AutoCloseable {
         if (r.settings() != null) {
           Router router = new Router(route, ackLatency(r.id(), "kafka"));
           Map<Signal, ReceiverSink> sinks = new EnumMap<>(Signal.class);
-          route.keySet().forEach(s -> sinks.put(s, router));
+          Map<Signal, Duration> holds = new EnumMap<>(Signal.class);
+          route.forEach(
+              (s, targets) -> {
+                sinks.put(s, router);
+                holds.put(
+                    s,
+                    targets.stream()
+                        .map(Pipeline::maxHold)
+                        .max(Duration::compareTo)
+                        .orElse(Duration.ZERO));
+              });
           RelayReceiver started =
               components
                   .receiver(io.otlp4j.relay.config.ComponentConfig.typeOf(r.id()))
-                  .start(r, sinks, context);
+                  .start(r, sinks, holds, context);
           if (started != null) {
             otherReceivers.put(r.id(), started);
           }

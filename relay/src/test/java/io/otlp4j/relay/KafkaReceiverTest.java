@@ -76,8 +76,7 @@ class KafkaReceiverTest {
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     producer = new KafkaProducer<>(p);
     admin =
-        Admin.create(
-            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
   }
 
   @AfterAll
@@ -115,13 +114,11 @@ class KafkaReceiverTest {
     upstream = MockOtlpServer.started();
     for (int i = 0; i < 10; i++) {
       ProducerRecord<byte[], byte[]> r =
-          new ProducerRecord<>(
-              "sig_spans", OtlpRequests.spans("span" + i, 3).toByteArray());
+          new ProducerRecord<>("sig_spans", OtlpRequests.spans("span" + i, 3).toByteArray());
       r.headers().add("tenant", "blue".getBytes(StandardCharsets.UTF_8));
       producer.send(r);
       producer.send(
-          new ProducerRecord<>(
-              "sig_metrics", OtlpRequests.metricPoints("m" + i).toByteArray()));
+          new ProducerRecord<>("sig_metrics", OtlpRequests.metricPoints("m" + i).toByteArray()));
       byte[] json = OtlpJson.toJson(Signal.LOGS, OtlpRequests.logs("log" + i, 2).toByteArray());
       producer.send(new ProducerRecord<>("sig_logs", json));
     }
@@ -149,8 +146,14 @@ class KafkaReceiverTest {
             """
                 .formatted(broker.bootstrapServers(), upstream.grpcEndpoint()));
 
-    long points = OtlpRequests.metricPoints("x").getResourceMetrics(0).getScopeMetrics(0)
-        .getMetricsList().stream().mapToLong(KafkaReceiverTest::points).sum();
+    long points =
+        OtlpRequests.metricPoints("x")
+            .getResourceMetrics(0)
+            .getScopeMetrics(0)
+            .getMetricsList()
+            .stream()
+            .mapToLong(KafkaReceiverTest::points)
+            .sum();
     await()
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(
@@ -170,7 +173,8 @@ class KafkaReceiverTest {
               rs ->
                   assertThat(rs.getResource().getAttributesList())
                       .extracting(KeyValue::getKey, kv -> kv.getValue().getStringValue())
-                      .contains(org.assertj.core.groups.Tuple.tuple("kafka.header.tenant", "blue")));
+                      .contains(
+                          org.assertj.core.groups.Tuple.tuple("kafka.header.tenant", "blue")));
     }
     Set<String> bodies = new HashSet<>();
     for (ExportLogsServiceRequest r : upstream.logsRequests()) {
@@ -204,11 +208,9 @@ class KafkaReceiverTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> upstream.spanCount() == 4);
     String metrics = scrape(relay);
     assertThat(sample(metrics, "otelcol_kafka_receiver_unmarshal_failed_spans_total")).isEqualTo(1);
-    assertThat(
-            sample(metrics, "otlp4j_kafka_receiver_records_total", "outcome", "invalid"))
+    assertThat(sample(metrics, "otlp4j_kafka_receiver_records_total", "outcome", "invalid"))
         .isEqualTo(1);
-    assertThat(
-            sample(metrics, "otlp4j_kafka_receiver_records_total", "outcome", "accepted"))
+    assertThat(sample(metrics, "otlp4j_kafka_receiver_records_total", "outcome", "accepted"))
         .isEqualTo(2);
     // the garbage record's offset is committed too: the partition goes on
     await().atMost(Duration.ofSeconds(10)).until(() -> lag("g-bad", "bad_spans") == 0);
@@ -217,10 +219,14 @@ class KafkaReceiverTest {
   @Test
   void aRefusingUpstreamPausesThePartitionAndNothingIsLostWhenItAccepts() throws Exception {
     broker.createTopic("bp_spans", 1);
-    upstream = MockOtlpServer.builder().defaultAnswer(Answer.grpcStatus(io.grpc.Status.UNAVAILABLE)).start();
+    upstream =
+        MockOtlpServer.builder()
+            .defaultAnswer(Answer.grpcStatus(io.grpc.Status.UNAVAILABLE))
+            .start();
     int records = 40;
     for (int i = 0; i < records; i++) {
-      producer.send(new ProducerRecord<>("bp_spans", OtlpRequests.spans("bp" + i, 1).toByteArray()));
+      producer.send(
+          new ProducerRecord<>("bp_spans", OtlpRequests.spans("bp" + i, 1).toByteArray()));
     }
     producer.flush();
     // delivered: the pipeline answers only once the upstream accepted the batch
@@ -280,7 +286,9 @@ class KafkaReceiverTest {
     Files.writeString(
         config,
         tracesRelay("kill_spans", "g-kill", upstream.grpcEndpoint(), "delivered")
-            .replace("batch: { send_batch_size: 20, timeout: 20ms }", "batch: { send_batch_size: 20, timeout: 20ms }"));
+            .replace(
+                "batch: { send_batch_size: 20, timeout: 20ms }",
+                "batch: { send_batch_size: 20, timeout: 20ms }"));
     int total = 600;
     CompletableFuture<Void> sending =
         CompletableFuture.runAsync(
@@ -442,7 +450,12 @@ class KafkaReceiverTest {
         admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
     Map<TopicPartition, OffsetSpec> ends = new java.util.HashMap<>();
     for (String t : topics) {
-      admin.describeTopics(List.of(t)).allTopicNames().get().get(t).partitions()
+      admin
+          .describeTopics(List.of(t))
+          .allTopicNames()
+          .get()
+          .get(t)
+          .partitions()
           .forEach(p -> ends.put(new TopicPartition(t, p.partition()), OffsetSpec.latest()));
     }
     long lag = 0;

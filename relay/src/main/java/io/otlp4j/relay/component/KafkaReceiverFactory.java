@@ -57,9 +57,14 @@ final class KafkaReceiverFactory implements ReceiverFactory {
   public RelayReceiver start(
       ReceiverConfig config,
       Map<Signal, ReceiverSink> sinks,
+      Map<Signal, Duration> maxHold,
       ComponentContext context) {
     return KafkaReceiver.start(
-        (KafkaReceiverConfig) config.settings(), sinks, context.memoryBudget(), context.metrics());
+        (KafkaReceiverConfig) config.settings(),
+        sinks,
+        maxHold,
+        context.memoryBudget(),
+        context.metrics());
   }
 
   @Override
@@ -262,13 +267,14 @@ final class KafkaReceiverFactory implements ReceiverFactory {
     }
     if (m.get("exclude_topic") != null && m.get("exclude_topics") != null) {
       in.error(
-          m.get("exclude_topic").line(), where, "both exclude_topic and exclude_topics cannot be set");
+          m.get("exclude_topic").line(),
+          where,
+          "both exclude_topic and exclude_topics cannot be set");
     }
     List<String> topics =
         m.get("topic") != null
             ? List.of(text(in, m.get("topic"), where + ".topic", ""))
-            : strings(
-                in, m.get("topics"), where + ".topics", List.of(DEFAULT_TOPICS.get(signal)));
+            : strings(in, m.get("topics"), where + ".topics", List.of(DEFAULT_TOPICS.get(signal)));
     List<String> exclude =
         m.get("exclude_topic") != null
             ? List.of(text(in, m.get("exclude_topic"), where + ".exclude_topic", ""))
@@ -325,8 +331,7 @@ final class KafkaReceiverFactory implements ReceiverFactory {
     in.checkKeys(m, where, "after", "on_error", "on_permanent_error");
     boolean after = in.bool(m.get("after"), where + ".after", true);
     boolean onError = in.bool(m.get("on_error"), where + ".on_error", false);
-    boolean onPermanent =
-        in.bool(m.get("on_permanent_error"), where + ".on_permanent_error", true);
+    boolean onPermanent = in.bool(m.get("on_permanent_error"), where + ".on_permanent_error", true);
     return new boolean[] {after, onError, onPermanent};
   }
 

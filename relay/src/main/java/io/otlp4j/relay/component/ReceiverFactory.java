@@ -3,6 +3,7 @@ package io.otlp4j.relay.component;
 import io.otlp4j.receiver.ReceiverSink;
 import io.otlp4j.relay.config.ReceiverConfig;
 import io.otlp4j.wire.Signal;
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -19,9 +20,14 @@ public interface ReceiverFactory extends ComponentFactory<ReceiverConfig> {
    *
    * @param sinks for each signal a pipeline of which lists the receiver, where its requests go (the
    *     pipelines' answers are the receiver's acknowledgements, in the relay's ack mode)
+   * @param maxHold for each of those signals, the longest its pipelines may hold data they already
+   *     answered for ({@link RelayProcessor#maxHold})
    */
   default RelayReceiver start(
-      ReceiverConfig config, Map<Signal, ReceiverSink> sinks, ComponentContext context) {
+      ReceiverConfig config,
+      Map<Signal, ReceiverSink> sinks,
+      Map<Signal, Duration> maxHold,
+      ComponentContext context) {
     return null;
   }
 }

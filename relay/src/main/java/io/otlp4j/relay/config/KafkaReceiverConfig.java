@@ -18,9 +18,9 @@ import java.util.Map;
  *     the pipeline (the Collector's default, at most once)
  * @param skipOnError {@code message_marking.on_error}: a record the pipeline refused retryably is
  *     skipped (counted) instead of retried after a pause
- * @param skipOnPermanentError {@code message_marking.on_permanent_error}: a record that is not valid
- *     OTLP or that the pipeline rejected for good is skipped (counted) instead of stopping its
- *     partition
+ * @param skipOnPermanentError {@code message_marking.on_permanent_error}: a record that is not
+ *     valid OTLP or that the pipeline rejected for good is skipped (counted) instead of stopping
+ *     its partition
  * @param errorBackoff {@code error_backoff} when enabled, else null (a fixed {@link
  *     #DEFAULT_PAUSE})
  * @param headers {@code header_extraction.headers} when {@code extract_headers} is true, else empty

@@ -62,7 +62,9 @@ final class KafkaConsumerProperties {
   /** {@code auth.sasl} and {@code tls} as the Java client's security settings. */
   static void security(Properties p, KafkaReceiverConfig.Sasl sasl, ClientTls tls) {
     String protocol =
-        sasl == null ? (tls == null ? "PLAINTEXT" : "SSL") : (tls == null ? "SASL_PLAINTEXT" : "SASL_SSL");
+        sasl == null
+            ? (tls == null ? "PLAINTEXT" : "SSL")
+            : (tls == null ? "SASL_PLAINTEXT" : "SASL_SSL");
     p.put("security.protocol", protocol);
     if (sasl != null) {
       p.put("sasl.mechanism", sasl.mechanism());

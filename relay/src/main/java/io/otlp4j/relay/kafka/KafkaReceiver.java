@@ -40,21 +40,21 @@ import org.apache.kafka.common.header.Header;
  * The {@code kafka} receiver: one {@link KafkaConsumer} in a consumer group reads the signals'
  * topics and hands each record, an encoded {@code Export*ServiceRequest}, to the pipelines.
  *
- * <p><b>Threads.</b> One consumer thread per receiver: {@code KafkaConsumer} is single-threaded,
- * so polling, pausing, seeking and committing all happen on it. The pipelines answer on their own
+ * <p><b>Threads.</b> One consumer thread per receiver: {@code KafkaConsumer} is single-threaded, so
+ * polling, pausing, seeking and committing all happen on it. The pipelines answer on their own
  * threads; an answer is queued ({@code completions}) and applied by the consumer thread on its next
  * turn (at most {@link #POLL} later).
  *
- * <p><b>At least once.</b> An offset is committed only when the pipeline accepted the record in
- * the relay's ack mode (queued in memory, delivered upstream, or fsynced to the durable queue) and
+ * <p><b>At least once.</b> An offset is committed only when the pipeline accepted the record in the
+ * relay's ack mode (queued in memory, delivered upstream, or fsynced to the durable queue) and
  * every earlier record of its partition is done too ({@link PartitionOffsets}); {@code
  * message_marking.after: false} commits a record once it was handed on instead (the Collector's
  * default, at most once). Commits go out every {@code autocommit.interval} (after every turn when
  * {@code autocommit.enable} is false), on a rebalance for the partitions revoked, and at shutdown.
  *
- * <p><b>Backpressure.</b> A record that does not fit the relay's memory budget, or that the pipeline
- * refuses retryably (a full queue, an open circuit, an upstream that failed in {@code delivered}
- * mode), pauses its partition: the consumer seeks back to it and resumes after {@code
+ * <p><b>Backpressure.</b> A record that does not fit the relay's memory budget, or that the
+ * pipeline refuses retryably (a full queue, an open circuit, an upstream that failed in {@code
+ * delivered} mode), pauses its partition: the consumer seeks back to it and resumes after {@code
  * error_backoff} (or {@link KafkaReceiverConfig#DEFAULT_PAUSE}); nothing is dropped, and a paused
  * consumer keeps polling (for its group membership) without fetching. Records in flight are capped
  * at {@link #MAX_IN_FLIGHT}: above it every partition waits until half have been answered.
@@ -65,8 +65,8 @@ import org.apache.kafka.common.header.Header;
  * (until a rebalance or restart) when {@code message_marking.on_permanent_error} is false; it never
  * stops the consumer.
  *
- * <p><b>Buffer ownership.</b> Each record's bytes are wrapped (no copy) into a buffer that is handed
- * to the sink, which owns and releases it.
+ * <p><b>Buffer ownership.</b> Each record's bytes are wrapped (no copy) into a buffer that is
+ * handed to the sink, which owns and releases it.
  */
 public final class KafkaReceiver implements RelayReceiver {
   private static final System.Logger LOG = System.getLogger(KafkaReceiver.class.getName());
@@ -82,6 +82,7 @@ public final class KafkaReceiver implements RelayReceiver {
 
   private final KafkaReceiverConfig config;
   private final Map<Signal, ReceiverSink> sinks;
+  private final Map<Signal, Long> holdNanos = new java.util.EnumMap<>(Signal.class);
   private final MemoryBudget budget;
   private final Consumer<byte[], byte[]> consumer;
   private final OtlpWalker walker = OtlpWalker.create();
@@ -112,6 +113,11 @@ public final class KafkaReceiver implements RelayReceiver {
     int failures; // refusals in a row, for error_backoff
     long lastCommitted = -1;
 
+    /** {time, committable} samples, for a pipeline that holds data (see {@link #safe}). */
+    final java.util.ArrayDeque<long[]> checkpoints = new java.util.ArrayDeque<>();
+
+    long safe = -1;
+
     Partition(TopicPartition tp, Signal signal) {
       this.tp = tp;
       this.signal = signal;
@@ -124,11 +130,13 @@ public final class KafkaReceiver implements RelayReceiver {
   KafkaReceiver(
       KafkaReceiverConfig config,
       Map<Signal, ReceiverSink> sinks,
+      Map<Signal, Duration> maxHold,
       MemoryBudget budget,
       MetricsRegistry metrics,
       Consumer<byte[], byte[]> consumer) {
     this.config = config;
     this.sinks = Map.copyOf(sinks);
+    sinks.keySet().forEach(s -> holdNanos.put(s, maxHold.getOrDefault(s, Duration.ZERO).toNanos()));
     this.budget = budget;
     this.consumer = consumer;
     this.counters = new ReceiverCounters(metrics, config.id());
@@ -158,15 +166,18 @@ public final class KafkaReceiver implements RelayReceiver {
    * Starts a receiver for {@code sinks}' signals: subscribes and starts its consumer thread.
    *
    * @param sinks where each signal's records go (only those signals' topics are read)
+   * @param maxHold per signal, how long its pipelines may hold accepted data before they pass it on
+   *     ({@code tail_sampling}): accepted records become committable only this much later
    */
   public static KafkaReceiver start(
       KafkaReceiverConfig config,
       Map<Signal, ReceiverSink> sinks,
+      Map<Signal, Duration> maxHold,
       MemoryBudget budget,
       MetricsRegistry metrics) {
     KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(KafkaConsumerProperties.of(config));
-    KafkaReceiver r = new KafkaReceiver(config, sinks, budget, metrics, consumer);
+    KafkaReceiver r = new KafkaReceiver(config, sinks, maxHold, budget, metrics, consumer);
     r.startThread();
     return r;
   }
@@ -254,6 +265,9 @@ public final class KafkaReceiver implements RelayReceiver {
     applyAnswers(0);
     resumeDue();
     long now = System.nanoTime();
+    for (Partition p : partitions.values()) {
+      safeOffset(p, now);
+    }
     if (!config.autocommit() || now - nextCommitNanos >= 0) {
       commit(partitions.values(), false);
       nextCommitNanos = now + config.autocommitInterval().toNanos();
@@ -511,11 +525,37 @@ public final class KafkaReceiver implements RelayReceiver {
     }
   }
 
+  /**
+   * What may be committed for {@code p} now: what the pipeline accepted, or, when its pipeline
+   * holds data ({@code tail_sampling}), what it had accepted at least that hold ago, so that data
+   * held in memory by a relay that is killed is read again. Samples the accepted offset at most
+   * every {@link #CHECKPOINT_NANOS}, so the samples kept are bounded by hold / that period.
+   */
+  private long safeOffset(Partition p, long now) {
+    long hold = holdNanos.get(p.signal);
+    long accepted = p.offsets.committable();
+    if (hold <= 0) {
+      return accepted;
+    }
+    long[] last = p.checkpoints.peekLast();
+    if (accepted > (last == null ? p.safe : last[1])
+        && (last == null || now - last[0] >= CHECKPOINT_NANOS)) {
+      p.checkpoints.addLast(new long[] {now, accepted});
+    }
+    while (!p.checkpoints.isEmpty() && now - p.checkpoints.peekFirst()[0] >= hold) {
+      p.safe = p.checkpoints.pollFirst()[1];
+    }
+    return p.safe;
+  }
+
+  static final long CHECKPOINT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
   /** Commits what became committable in {@code which}. */
   private void commit(Collection<Partition> which, boolean sync) {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    long now = System.nanoTime();
     for (Partition p : which) {
-      long c = p.offsets.committable();
+      long c = safeOffset(p, now);
       if (c > p.lastCommitted) {
         offsets.put(p.tp, new OffsetAndMetadata(c));
         p.lastCommitted = c;
@@ -526,7 +566,11 @@ public final class KafkaReceiver implements RelayReceiver {
     }
     if (sync) {
       try {
-        consumer.commitSync(offsets);
+        try {
+          consumer.commitSync(offsets);
+        } catch (WakeupException e) {
+          consumer.commitSync(offsets); // the shutdown's wakeup, not yet consumed by a poll
+        }
       } catch (RuntimeException e) {
         LOG.log(Level.WARNING, "kafka receiver " + config.id() + ": commit failed: " + e);
       }

@@ -46,7 +46,9 @@ final class ReceiverCounters {
           s,
           m.counter(
               "otelcol_receiver_refused_" + unit,
-              "Number of " + unit.replace('_', ' ') + " that could not be pushed into the pipeline.",
+              "Number of "
+                  + unit.replace('_', ' ')
+                  + " that could not be pushed into the pipeline.",
               "receiver",
               receiver,
               "transport",
