@@ -204,6 +204,25 @@ public final class KafkaBroker implements AutoCloseable {
 
   private void awaitReady(long started) {
     long deadline = started + startTimeout.toNanos();
+    // first the listener's port (quietly), then the Admin client (which logs every refused connect)
+    while (!accepts(port)) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException(
+            "the Kafka broker exited with " + process.exitValue() + " while starting:\n" + tail());
+      }
+      if (System.nanoTime() > deadline) {
+        process.destroyForcibly();
+        throw new IllegalStateException(
+            "the Kafka broker did not listen within " + startTimeout + ":\n" + tail());
+      }
+      try {
+        process.waitFor(50, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        process.destroyForcibly();
+        throw new IllegalStateException("interrupted while the Kafka broker started", e);
+      }
+    }
     try (Admin admin = admin()) {
       while (true) {
         if (!process.isAlive()) {
@@ -229,6 +248,15 @@ public final class KafkaBroker implements AutoCloseable {
       Thread.currentThread().interrupt();
       process.destroyForcibly();
       throw new IllegalStateException("interrupted while the Kafka broker started", e);
+    }
+  }
+
+  private static boolean accepts(int port) {
+    try (java.net.Socket socket = new java.net.Socket()) {
+      socket.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+      return true;
+    } catch (IOException e) {
+      return false;
     }
   }
 

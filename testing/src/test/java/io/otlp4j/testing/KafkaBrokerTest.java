@@ -19,11 +19,11 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
-/** One broker through its whole life: start, produce, kill, restart, stop, restart, close. */
+/** A broker starts, takes records with acks=all, gives them back, and stops. */
 class KafkaBrokerTest {
 
   @Test
-  void acknowledgedRecordsSurviveKillAndCleanRestart() throws Exception {
+  void startsProducesAndStops() throws Exception {
     try (KafkaBroker broker = KafkaBroker.builder().partitions(3).start()) {
       System.out.println("Kafka broker started in " + broker.lastStartup().toMillis() + " ms");
       String bootstrap = broker.bootstrapServers();
@@ -32,24 +32,16 @@ class KafkaBrokerTest {
       produce(bootstrap, "harness", "a", "b", "c");
       assertThat(consume(bootstrap, "harness", 3)).containsExactlyInAnyOrder("a", "b", "c");
 
-      broker.kill();
-      assertThat(broker.isRunning()).isFalse();
-      broker.restart();
-      System.out.println(
-          "Kafka broker restarted after SIGKILL in " + broker.lastStartup().toMillis() + " ms");
-      assertThat(broker.bootstrapServers()).isEqualTo(bootstrap);
-      produce(bootstrap, "harness", "d");
-      assertThat(consume(bootstrap, "harness", 4)).containsExactlyInAnyOrder("a", "b", "c", "d");
-
-      broker.stop();
-      broker.restart();
       // auto-created topics get the builder's partition count
       produce(bootstrap, "auto", "x");
       try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrap)) {
         assertThat(consumer.partitionsFor("auto")).hasSize(3);
         assertThat(consumer.partitionsFor("harness")).hasSize(2);
       }
-      assertThat(consume(bootstrap, "harness", 4)).containsExactlyInAnyOrder("a", "b", "c", "d");
+      // kill() and restart() (same port, same log directory, nothing acknowledged lost) are
+      // proved in relay's KafkaExporterTest, whose broker start they share (CI time)
+      broker.stop();
+      assertThat(broker.isRunning()).isFalse();
     }
   }
 

@@ -102,7 +102,7 @@ final class KafkaRecords {
       return;
     }
     byte[] value = OtlpJson.toJson(signal, ByteBufUtil.getBytes(p.bytes));
-    if (value.length <= maxValueBytes || p.items <= 1) {
+    if (value.length <= maxValueBytes) {
       out.add(new Record(p.key, value, p.items));
       return;
     }

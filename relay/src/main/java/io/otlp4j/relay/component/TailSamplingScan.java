@@ -129,8 +129,9 @@ final class TailSamplingScan {
         int tag = tag(limit);
         if (tag == (1 << 3 | 2)) {
           int len = length(limit);
-          resourceSpans(pos, pos + len);
-          pos += len;
+          int end = pos + len;
+          resourceSpans(pos, end); // moves pos (to end)
+          pos = end;
         } else {
           skip(tag, limit);
         }
