@@ -179,8 +179,7 @@ class KafkaScaleOutTest {
             .filter(
                 at ->
                     (at > k - IN_FLIGHT_BEFORE_NANOS && at <= k + IN_FLIGHT_AFTER_NANOS)
-                        || (at > down - IN_FLIGHT_BEFORE_NANOS
-                            && at <= up + IN_FLIGHT_AFTER_NANOS))
+                        || (at > down - IN_FLIGHT_BEFORE_NANOS && at <= up + IN_FLIGHT_AFTER_NANOS))
             .count();
     System.out.printf(
         "scale-out: %d spans acknowledged, %d arrived (%d copies, %d duplicates, bound %d)%n",
