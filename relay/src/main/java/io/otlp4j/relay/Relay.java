@@ -16,6 +16,7 @@ import io.otlp4j.relay.component.ComponentContext;
 import io.otlp4j.relay.component.Components;
 import io.otlp4j.relay.component.ListeningExtension;
 import io.otlp4j.relay.component.RelayProcessor;
+import io.otlp4j.relay.component.RelayReceiver;
 import io.otlp4j.relay.component.ServiceStatus;
 import io.otlp4j.relay.config.BatchConfig;
 import io.otlp4j.relay.config.ExporterConfig;
@@ -86,6 +87,7 @@ public final class Relay implements AutoCloseable {
   private final List<Pipeline> pipelines = new ArrayList<>();
   private final Map<String, GrpcReceiver> grpcReceivers = new LinkedHashMap<>();
   private final Map<String, HttpReceiver> httpReceivers = new LinkedHashMap<>();
+  private final Map<String, RelayReceiver> otherReceivers = new LinkedHashMap<>();
   private final AdminServer admin;
   private volatile AlertEvaluator alerts;
   private final CountDownLatch terminated = new CountDownLatch(1);
@@ -144,6 +146,29 @@ public final class Relay implements AutoCloseable {
         Map<Signal, List<Pipeline>> route = routes.get(r.id());
         if (route == null) {
           continue; // defined but in no pipeline, as the Collector ignores it
+        }
+        if (r.settings() != null) {
+          Router router = new Router(route, ackLatency(r.id(), "kafka"));
+          Map<Signal, ReceiverSink> sinks = new EnumMap<>(Signal.class);
+          Map<Signal, Duration> holds = new EnumMap<>(Signal.class);
+          route.forEach(
+              (s, targets) -> {
+                sinks.put(s, router);
+                holds.put(
+                    s,
+                    targets.stream()
+                        .map(Pipeline::maxHold)
+                        .max(Duration::compareTo)
+                        .orElse(Duration.ZERO));
+              });
+          RelayReceiver started =
+              components
+                  .receiver(io.otlp4j.relay.config.ComponentConfig.typeOf(r.id()))
+                  .start(r, sinks, holds, context);
+          if (started != null) {
+            otherReceivers.put(r.id(), started);
+          }
+          continue;
         }
         if (r.grpc() != null) {
           grpcReceivers.put(
@@ -385,6 +410,7 @@ public final class Relay implements AutoCloseable {
         (id, r) -> lines.add("OTLP/gRPC receiver " + id + " listening on " + format(r.address())));
     httpReceivers.forEach(
         (id, r) -> lines.add("OTLP/HTTP receiver " + id + " listening on " + format(r.address())));
+    otherReceivers.values().forEach(r -> lines.add(r.describe()));
     lines.add("admin (/metrics, /healthz) listening on http://" + format(admin.address()));
     extensions.forEach(
         (id, e) -> {
@@ -464,6 +490,9 @@ public final class Relay implements AutoCloseable {
     for (HttpReceiver r : httpReceivers.values()) {
       clean &= r.shutdown(remaining(end));
     }
+    for (RelayReceiver r : otherReceivers.values()) {
+      clean &= r.shutdown(remaining(end));
+    }
     List<CompletableFuture<Boolean>> drains = new ArrayList<>();
     for (Pipeline p : pipelines) {
       drains.add(p.shutdown(remaining(end)));
@@ -507,6 +536,9 @@ public final class Relay implements AutoCloseable {
       r.shutdown(Duration.ZERO);
     }
     for (HttpReceiver r : httpReceivers.values()) {
+      r.shutdown(Duration.ZERO);
+    }
+    for (RelayReceiver r : otherReceivers.values()) {
       r.shutdown(Duration.ZERO);
     }
     for (Pipeline p : pipelines) {

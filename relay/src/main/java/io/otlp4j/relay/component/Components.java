@@ -34,6 +34,7 @@ public final class Components {
   public static Components builtIn() {
     return builder()
         .receiver(new OtlpReceiverFactory())
+        .receiver(new KafkaReceiverFactory())
         .processor(new BatchProcessorFactory())
         .processor(new MemoryLimiterProcessorFactory())
         .processor(new ResourceProcessorFactory())

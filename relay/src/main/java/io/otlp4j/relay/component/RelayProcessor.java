@@ -5,6 +5,7 @@ import io.otlp4j.core.Outcome;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
 import io.otlp4j.wire.WireFormatException;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 
@@ -53,6 +54,16 @@ public interface RelayProcessor {
    * requests it emits later. The default does nothing (a processor that never holds data).
    */
   default void start(Downstream downstream) {}
+
+  /**
+   * The longest this processor may keep data it answered {@link Held} for before it emits it
+   * ({@link Duration#ZERO}, the default, for one that never holds data). A receiver that can read
+   * data again (the {@code kafka} receiver) keeps such data uncommitted this long, so that a relay
+   * killed while holding it loses nothing.
+   */
+  default Duration maxHold() {
+    return Duration.ZERO;
+  }
 
   /**
    * Called once by the pipeline when it stops, after the last {@link #process} and while {@link

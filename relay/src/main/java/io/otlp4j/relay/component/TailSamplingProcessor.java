@@ -119,6 +119,12 @@ final class TailSamplingProcessor implements RelayProcessor {
     return config.id();
   }
 
+  /** decision_wait, plus the decision timer's period (at most 1 s). */
+  @Override
+  public java.time.Duration maxHold() {
+    return config.decisionWait().plusSeconds(1);
+  }
+
   @Override
   public void start(Downstream next) {
     this.downstream = next;

@@ -6,14 +6,35 @@ import java.util.Map;
 
 /**
  * One receiver: where its protocols listen ({@code null} when off) and their server options ({@link
- * ServerOptions#DEFAULTS} when nothing is set). Immutable.
+ * ServerOptions#DEFAULTS} when nothing is set); or, for a receiver that is no OTLP server (such as
+ * {@code kafka}), its type's own {@code settings}, which its factory starts. Immutable.
  */
 public record ReceiverConfig(
-    String id, HostPort grpc, HostPort http, ServerOptions grpcOptions, ServerOptions httpOptions)
+    String id,
+    HostPort grpc,
+    HostPort http,
+    ServerOptions grpcOptions,
+    ServerOptions httpOptions,
+    ComponentConfig settings)
     implements ComponentConfig {
 
   public ReceiverConfig(String id, HostPort grpc, HostPort http) {
     this(id, grpc, http, ServerOptions.DEFAULTS, ServerOptions.DEFAULTS);
+  }
+
+  public ReceiverConfig(
+      String id,
+      HostPort grpc,
+      HostPort http,
+      ServerOptions grpcOptions,
+      ServerOptions httpOptions) {
+    this(id, grpc, http, grpcOptions, httpOptions, null);
+  }
+
+  /** A receiver that runs no OTLP server: its factory starts it from {@code settings}. */
+  public static ReceiverConfig of(String id, ComponentConfig settings) {
+    return new ReceiverConfig(
+        id, null, null, ServerOptions.DEFAULTS, ServerOptions.DEFAULTS, settings);
   }
 
   /**

@@ -286,6 +286,20 @@ public final class Pipeline implements ReceiverSink {
     return signal;
   }
 
+  /**
+   * The longest a processor of this pipeline may hold data it already answered for ({@link
+   * RelayProcessor#maxHold}); zero when none holds data.
+   */
+  public Duration maxHold() {
+    Duration max = Duration.ZERO;
+    for (RelayProcessor p : processors) {
+      if (p.maxHold().compareTo(max) > 0) {
+        max = p.maxHold();
+      }
+    }
+    return max;
+  }
+
   /** When this pipeline answers its clients. */
   public AckMode ackMode() {
     return ackMode;

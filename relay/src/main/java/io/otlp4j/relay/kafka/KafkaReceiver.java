@@ -1,0 +1,715 @@
+package io.otlp4j.relay.kafka;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.otlp4j.core.MemoryBudget;
+import io.otlp4j.core.MetricsRegistry;
+import io.otlp4j.core.Outcome;
+import io.otlp4j.core.ThrottledLog;
+import io.otlp4j.receiver.ReceiverSink;
+import io.otlp4j.relay.component.RelayReceiver;
+import io.otlp4j.relay.config.KafkaReceiverConfig;
+import io.otlp4j.wire.OtlpJson;
+import io.otlp4j.wire.OtlpWalker;
+import io.otlp4j.wire.ResourceRewrite;
+import io.otlp4j.wire.Signal;
+import io.otlp4j.wire.WalkSummary;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
+
+/**
+ * The {@code kafka} receiver: one {@link KafkaConsumer} in a consumer group reads the signals'
+ * topics and hands each record, an encoded {@code Export*ServiceRequest}, to the pipelines.
+ *
+ * <p><b>Threads.</b> One consumer thread per receiver: {@code KafkaConsumer} is single-threaded, so
+ * polling, pausing, seeking and committing all happen on it. The pipelines answer on their own
+ * threads; an answer is queued ({@code completions}) and applied by the consumer thread on its next
+ * turn (at most {@link #POLL} later).
+ *
+ * <p><b>At least once.</b> An offset is committed only when the pipeline accepted the record in the
+ * relay's ack mode (queued in memory, delivered upstream, or fsynced to the durable queue) and
+ * every earlier record of its partition is done too ({@link PartitionOffsets}); {@code
+ * message_marking.after: false} commits a record once it was handed on instead (the Collector's
+ * default, at most once). Commits go out every {@code autocommit.interval} (after every turn when
+ * {@code autocommit.enable} is false), on a rebalance for the partitions revoked, and at shutdown.
+ *
+ * <p><b>Backpressure.</b> A record that does not fit the relay's memory budget, or that the
+ * pipeline refuses retryably (a full queue, an open circuit, an upstream that failed in {@code
+ * delivered} mode), pauses its partition: the consumer seeks back to it and resumes after {@code
+ * error_backoff} (or {@link KafkaReceiverConfig#DEFAULT_PAUSE}); nothing is dropped, and a paused
+ * consumer keeps polling (for its group membership) without fetching. Records in flight are capped
+ * at {@link #MAX_IN_FLIGHT}: above it every partition waits until half have been answered.
+ *
+ * <p><b>Bad records.</b> A record that is not the signal's OTLP (in the configured encoding) is
+ * counted ({@code otelcol_kafka_receiver_unmarshal_failed_*}, {@code
+ * otlp4j_kafka_receiver_records_total{outcome="invalid"}}) and skipped, or stops its partition
+ * (until a rebalance or restart) when {@code message_marking.on_permanent_error} is false; it never
+ * stops the consumer.
+ *
+ * <p><b>Buffer ownership.</b> Each record's bytes are wrapped (no copy) into a buffer that is
+ * handed to the sink, which owns and releases it.
+ */
+public final class KafkaReceiver implements RelayReceiver {
+  private static final System.Logger LOG = System.getLogger(KafkaReceiver.class.getName());
+
+  /** How long one poll waits for records; also how late an answer may be applied. */
+  static final Duration POLL = Duration.ofMillis(100);
+
+  /** Records handed to the pipelines and not yet answered, at most. */
+  static final int MAX_IN_FLIGHT = 8192;
+
+  /** How long a rebalance waits for the revoked partitions' records in flight to be answered. */
+  static final Duration REVOKE_WAIT = Duration.ofSeconds(2);
+
+  private final KafkaReceiverConfig config;
+  private final Map<Signal, ReceiverSink> sinks;
+  private final Map<Signal, Long> holdNanos = new java.util.EnumMap<>(Signal.class);
+  private final MemoryBudget budget;
+  private final Consumer<byte[], byte[]> consumer;
+  private final OtlpWalker walker = OtlpWalker.create();
+  private final ThrottledLog warnings = ThrottledLog.every(Duration.ofSeconds(10));
+  private final LinkedBlockingQueue<Answer> answers = new LinkedBlockingQueue<>();
+  private final Map<TopicPartition, Partition> partitions = new HashMap<>();
+  private final ReceiverCounters counters;
+  private final Thread thread;
+  private volatile boolean stopping;
+  private volatile boolean cleanStop = true;
+  private volatile long stopDeadlineNanos;
+  private int pausedCount; // consumer thread only; published in pausedGauge
+  private volatile int pausedGauge;
+  private volatile int assignedGauge;
+  private volatile int inFlightGauge;
+  private int inFlight;
+  private long nextCommitNanos;
+
+  /** One assigned partition's state. Consumer thread only. */
+  private static final class Partition {
+    final TopicPartition tp;
+    final Signal signal;
+    final PartitionOffsets offsets = new PartitionOffsets();
+    long resumeAtNanos; // when paused for a refusal
+    boolean paused;
+    boolean waitingForRoom; // paused because too many records are in flight
+    boolean stopped; // a permanent error with on_permanent_error: false
+    int failures; // refusals in a row, for error_backoff
+    long lastCommitted = -1;
+
+    /** {time, committable} samples, for a pipeline that holds data (see {@link #safe}). */
+    final java.util.ArrayDeque<long[]> checkpoints = new java.util.ArrayDeque<>();
+
+    long safe = -1;
+
+    Partition(TopicPartition tp, Signal signal) {
+      this.tp = tp;
+      this.signal = signal;
+    }
+  }
+
+  /** A pipeline's answer to one record, applied on the consumer thread. */
+  private record Answer(Partition partition, long offset, int epoch, long items, Outcome outcome) {}
+
+  KafkaReceiver(
+      KafkaReceiverConfig config,
+      Map<Signal, ReceiverSink> sinks,
+      Map<Signal, Duration> maxHold,
+      MemoryBudget budget,
+      MetricsRegistry metrics,
+      Consumer<byte[], byte[]> consumer) {
+    this.config = config;
+    this.sinks = Map.copyOf(sinks);
+    sinks.keySet().forEach(s -> holdNanos.put(s, maxHold.getOrDefault(s, Duration.ZERO).toNanos()));
+    this.budget = budget;
+    this.consumer = consumer;
+    this.counters = new ReceiverCounters(metrics, config.id());
+    metrics.gauge(
+        "otlp4j_kafka_receiver_paused_partitions",
+        "Partitions the kafka receiver paused (backpressure, a refusal, a stopped partition)",
+        () -> pausedGauge,
+        "receiver",
+        config.id());
+    metrics.gauge(
+        "otlp4j_kafka_receiver_assigned_partitions",
+        "Partitions the group assigned to this receiver",
+        () -> assignedGauge,
+        "receiver",
+        config.id());
+    metrics.gauge(
+        "otlp4j_kafka_receiver_in_flight_records",
+        "Records handed to the pipelines and not yet answered",
+        () -> inFlightGauge,
+        "receiver",
+        config.id());
+    this.thread = new Thread(this::run, "otlp4j-kafka-receiver-" + config.id());
+    thread.setDaemon(true);
+  }
+
+  /**
+   * Starts a receiver for {@code sinks}' signals: subscribes and starts its consumer thread.
+   *
+   * @param sinks where each signal's records go (only those signals' topics are read)
+   * @param maxHold per signal, how long its pipelines may hold accepted data before they pass it on
+   *     ({@code tail_sampling}): accepted records become committable only this much later
+   */
+  public static KafkaReceiver start(
+      KafkaReceiverConfig config,
+      Map<Signal, ReceiverSink> sinks,
+      Map<Signal, Duration> maxHold,
+      MemoryBudget budget,
+      MetricsRegistry metrics) {
+    KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(KafkaConsumerProperties.of(config));
+    KafkaReceiver r = new KafkaReceiver(config, sinks, maxHold, budget, metrics, consumer);
+    r.startThread();
+    return r;
+  }
+
+  void startThread() {
+    thread.start();
+  }
+
+  @Override
+  public String describe() {
+    List<String> topics = new ArrayList<>();
+    for (Signal s : sinks.keySet()) {
+      topics.add(s.id() + " " + config.signals().get(s).topics());
+    }
+    return "Kafka receiver "
+        + config.id()
+        + " consuming "
+        + String.join(", ", topics)
+        + " from "
+        + String.join(",", config.brokers())
+        + " in group "
+        + config.groupId();
+  }
+
+  @Override
+  public boolean shutdown(Duration deadline) {
+    long end = System.nanoTime() + deadline.toNanos();
+    stopDeadlineNanos = end;
+    stopping = true;
+    consumer.wakeup();
+    try {
+      // The thread waits for answers until the deadline, commits, and closes the consumer.
+      thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime())) + 5_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+    return cleanStop && !thread.isAlive();
+  }
+
+  // ------------------------------------------------------------------------------ consumer thread
+
+  private void run() {
+    try {
+      subscribe();
+      nextCommitNanos = System.nanoTime() + config.autocommitInterval().toNanos();
+      while (!stopping) {
+        turn();
+      }
+    } catch (WakeupException e) {
+      // shutdown
+    } catch (RuntimeException | Error e) {
+      LOG.log(Level.ERROR, "kafka receiver " + config.id() + " stopped", e);
+      cleanStop = false;
+    } finally {
+      finish();
+    }
+  }
+
+  private void subscribe() {
+    Listener listener = new Listener();
+    boolean regex = false;
+    List<String> names = new ArrayList<>();
+    for (Signal s : sinks.keySet()) {
+      KafkaReceiverConfig.Topics t = config.signals().get(s);
+      regex |= t.regex();
+      names.addAll(t.topics());
+    }
+    if (regex) {
+      StringBuilder p = new StringBuilder();
+      for (Signal s : sinks.keySet()) {
+        if (p.length() > 0) {
+          p.append('|');
+        }
+        p.append(TopicMatch.pattern(config.signals().get(s)));
+      }
+      consumer.subscribe(Pattern.compile(p.toString()), listener);
+    } else {
+      consumer.subscribe(names, listener);
+    }
+  }
+
+  /** One turn: apply answers, resume what is due, commit when due, poll and hand records on. */
+  void turn() {
+    applyAnswers(0);
+    resumeDue();
+    long now = System.nanoTime();
+    for (Partition p : partitions.values()) {
+      safeOffset(p, now);
+    }
+    if (!config.autocommit() || now - nextCommitNanos >= 0) {
+      commit(partitions.values(), false);
+      nextCommitNanos = now + config.autocommitInterval().toNanos();
+    }
+    ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+    for (TopicPartition tp : records.partitions()) {
+      Partition p = partitions.get(tp);
+      if (p == null) {
+        continue; // revoked during this poll
+      }
+      for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
+        if (p.paused || !handOn(p, r)) {
+          break;
+        }
+      }
+    }
+    inFlightGauge = inFlight;
+    pausedGauge = pausedCount;
+    assignedGauge = partitions.size();
+  }
+
+  /**
+   * Hands {@code r} to its signal's pipeline; false when its partition paused at it (the record
+   * will be read again).
+   */
+  private boolean handOn(Partition p, ConsumerRecord<byte[], byte[]> r) {
+    if (inFlight >= MAX_IN_FLIGHT) {
+      p.waitingForRoom = true;
+      pause(p, r.offset(), 0);
+      return false;
+    }
+    byte[] value = r.value() == null ? new byte[0] : r.value();
+    if (budget.isOversized(value.length)) {
+      invalid(p, r, new IllegalArgumentException("larger than the relay's whole memory budget"));
+      return !p.paused;
+    }
+    if (!budget.tryAcquire(value.length)) {
+      counters.backpressure.increment();
+      pause(p, r.offset(), backoffNanos(p, Outcome.DEFAULT_RETRY_AFTER.toNanos()));
+      return false;
+    }
+    Reservation held = new Reservation(budget, value.length);
+    ByteBuf request = null;
+    WalkSummary summary;
+    try {
+      byte[] proto = value;
+      if (config.signals().get(p.signal).json()) {
+        proto = OtlpJson.toProtobuf(p.signal, value);
+        if (!held.resize(proto.length)) {
+          held.release();
+          counters.backpressure.increment();
+          pause(p, r.offset(), backoffNanos(p, Outcome.DEFAULT_RETRY_AFTER.toNanos()));
+          return false;
+        }
+      }
+      request = Unpooled.wrappedBuffer(proto);
+      summary = walker.walk(p.signal, request);
+      if (!config.headers().isEmpty()) {
+        ByteBuf rewritten = withHeaders(p.signal, request, summary, r);
+        request.release();
+        request = rewritten;
+      }
+    } catch (RuntimeException e) {
+      // Not the signal's OTLP (a WireFormatException, a JSON error): never a reason to stop.
+      if (request != null) {
+        request.release();
+      }
+      held.release();
+      invalid(p, r, e);
+      return !p.paused;
+    }
+    p.offsets.handedOn(r.offset());
+    int epoch = p.offsets.epoch();
+    long offset = r.offset();
+    long items = summary.itemCount();
+    inFlight++;
+    CompletionStage<Outcome> answer;
+    try {
+      answer = sinks.get(p.signal).accept(p.signal, request, summary, held);
+    } catch (RuntimeException e) {
+      answer = java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+    if (!config.afterPipeline()) {
+      p.offsets.done(offset); // the Collector's default: marked once handed on
+    }
+    answer.whenComplete(
+        (o, e) -> {
+          held.release();
+          Outcome outcome =
+              o != null ? o : Outcome.localFailure("the pipeline failed to take the record", e);
+          answers.add(new Answer(p, offset, epoch, items, outcome));
+        });
+    return !p.paused;
+  }
+
+  /** The request with {@code kafka.header.<name>} resource attributes (as the Collector). */
+  private ByteBuf withHeaders(
+      Signal signal, ByteBuf request, WalkSummary summary, ConsumerRecord<byte[], byte[]> r) {
+    ResourceRewrite.Builder b = ResourceRewrite.builder();
+    boolean any = false;
+    for (String name : config.headers()) {
+      Header h = r.headers().lastHeader(name);
+      if (h != null && h.value() != null) {
+        b.upsert("kafka.header." + name, new String(h.value(), StandardCharsets.UTF_8));
+        any = true;
+      }
+    }
+    return any ? b.build().apply(signal, request, summary) : request.retain();
+  }
+
+  private void invalid(Partition p, ConsumerRecord<byte[], byte[]> r, RuntimeException e) {
+    counters.invalid(p.signal);
+    LOG.log(
+        warnings.level(Level.WARNING),
+        () ->
+            "kafka receiver "
+                + config.id()
+                + ": record "
+                + p.tp
+                + "@"
+                + r.offset()
+                + " is not OTLP "
+                + p.signal.id()
+                + " ("
+                + (config.signals().get(p.signal).json() ? "otlp_json" : "otlp_proto")
+                + "): "
+                + e.getMessage()
+                + (config.skipOnPermanentError() ? "; skipped" : "; partition stopped"));
+    if (config.skipOnPermanentError()) {
+      p.offsets.handedOn(r.offset());
+      p.offsets.done(r.offset());
+    } else {
+      stop(p, r.offset());
+    }
+  }
+
+  /** Applies the answers queued so far, waiting up to {@code waitNanos} for the first. */
+  private void applyAnswers(long waitNanos) {
+    Answer a;
+    try {
+      a = waitNanos > 0 ? answers.poll(waitNanos, TimeUnit.NANOSECONDS) : answers.poll();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    while (a != null) {
+      apply(a);
+      a = answers.poll();
+    }
+    if (inFlight <= MAX_IN_FLIGHT / 2) {
+      for (Partition p : partitions.values()) {
+        if (p.waitingForRoom) {
+          p.waitingForRoom = false;
+          p.resumeAtNanos = System.nanoTime();
+        }
+      }
+    }
+  }
+
+  private void apply(Answer a) {
+    inFlight--;
+    Partition p = a.partition;
+    Outcome o = a.outcome;
+    counters.answered(p.signal, a.items, o);
+    boolean current = partitions.get(p.tp) == p;
+    switch (o.kind()) {
+      case ACCEPTED, PARTIALLY_ACCEPTED -> {
+        p.offsets.done(a.offset);
+        p.failures = 0;
+      }
+      case PERMANENT -> {
+        if (config.skipOnPermanentError()) {
+          p.offsets.done(a.offset);
+        } else if (current && p.offsets.isPending(a.offset, a.epoch)) {
+          LOG.log(
+              Level.ERROR,
+              () ->
+                  "kafka receiver "
+                      + config.id()
+                      + ": the pipeline rejected "
+                      + p.tp
+                      + "@"
+                      + a.offset
+                      + " for good ("
+                      + o.message()
+                      + "); partition stopped (message_marking.on_permanent_error: false)");
+          stop(p, a.offset);
+        }
+      }
+      default -> {
+        // retryable: a full queue, an open circuit, an upstream failure, our own failure
+        if (config.skipOnError()) {
+          p.offsets.done(a.offset);
+        } else if (current && p.offsets.isPending(a.offset, a.epoch)) {
+          LOG.log(
+              warnings.level(Level.INFO),
+              () ->
+                  "kafka receiver "
+                      + config.id()
+                      + ": "
+                      + p.tp
+                      + "@"
+                      + a.offset
+                      + " refused ("
+                      + o.message()
+                      + "); partition paused, read again later");
+          long server = o.hasRetryDelay() ? o.retryAfterNanos() : -1;
+          pause(p, a.offset, backoffNanos(p, server));
+        }
+      }
+    }
+  }
+
+  /** The pause after a refusal: error_backoff's next delay, or the default pause. */
+  private long backoffNanos(Partition p, long serverDelayNanos) {
+    p.failures++;
+    if (config.errorBackoff() != null) {
+      long d = config.errorBackoff().decide(p.failures, 0, -1).delayNanos();
+      return Math.max(d, 0);
+    }
+    long dflt = KafkaReceiverConfig.DEFAULT_PAUSE.toNanos();
+    return serverDelayNanos > 0 ? Math.min(serverDelayNanos, 10 * dflt) : dflt;
+  }
+
+  /** Pauses {@code p} and rewinds it to {@code offset}, to be read again after {@code nanos}. */
+  private void pause(Partition p, long offset, long nanos) {
+    p.offsets.rewind(offset);
+    consumer.seek(p.tp, offset);
+    if (!p.paused) {
+      consumer.pause(List.of(p.tp));
+      p.paused = true;
+      pausedCount++;
+    }
+    p.resumeAtNanos = p.waitingForRoom ? Long.MAX_VALUE : System.nanoTime() + nanos;
+  }
+
+  private void stop(Partition p, long offset) {
+    p.stopped = true;
+    pause(p, offset, 0);
+    p.resumeAtNanos = Long.MAX_VALUE;
+  }
+
+  private void resumeDue() {
+    long now = System.nanoTime();
+    List<TopicPartition> resume = new ArrayList<>();
+    for (Partition p : partitions.values()) {
+      if (p.paused && !p.stopped && !p.waitingForRoom && now - p.resumeAtNanos >= 0) {
+        p.paused = false;
+        pausedCount--;
+        resume.add(p.tp);
+      }
+    }
+    if (!resume.isEmpty()) {
+      consumer.resume(resume);
+    }
+  }
+
+  /**
+   * What may be committed for {@code p} now: what the pipeline accepted, or, when its pipeline
+   * holds data ({@code tail_sampling}), what it had accepted at least that hold ago, so that data
+   * held in memory by a relay that is killed is read again. Samples the accepted offset at most
+   * every {@link #CHECKPOINT_NANOS}, so the samples kept are bounded by hold / that period.
+   */
+  private long safeOffset(Partition p, long now) {
+    long hold = holdNanos.get(p.signal);
+    long accepted = p.offsets.committable();
+    if (hold <= 0) {
+      return accepted;
+    }
+    long[] last = p.checkpoints.peekLast();
+    if (accepted > (last == null ? p.safe : last[1])
+        && (last == null || now - last[0] >= CHECKPOINT_NANOS)) {
+      p.checkpoints.addLast(new long[] {now, accepted});
+    }
+    while (!p.checkpoints.isEmpty() && now - p.checkpoints.peekFirst()[0] >= hold) {
+      p.safe = p.checkpoints.pollFirst()[1];
+    }
+    return p.safe;
+  }
+
+  static final long CHECKPOINT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  /** Commits what became committable in {@code which}. */
+  private void commit(Collection<Partition> which, boolean sync) {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    long now = System.nanoTime();
+    for (Partition p : which) {
+      long c = safeOffset(p, now);
+      if (c > p.lastCommitted) {
+        offsets.put(p.tp, new OffsetAndMetadata(c));
+        p.lastCommitted = c;
+      }
+    }
+    if (offsets.isEmpty()) {
+      return;
+    }
+    if (sync) {
+      try {
+        try {
+          consumer.commitSync(offsets);
+        } catch (WakeupException e) {
+          consumer.commitSync(offsets); // the shutdown's wakeup, not yet consumed by a poll
+        }
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "kafka receiver " + config.id() + ": commit failed: " + e);
+      }
+    } else {
+      consumer.commitAsync(
+          offsets,
+          (done, e) -> {
+            if (e != null) {
+              LOG.log(
+                  warnings.level(Level.WARNING),
+                  () -> "kafka receiver " + config.id() + ": commit failed: " + e);
+            }
+          });
+    }
+    counters.commits.increment();
+  }
+
+  /** After the loop: waits for the answers until the deadline, commits, closes the consumer. */
+  private void finish() {
+    try {
+      while (inFlight > 0) {
+        long left = stopDeadlineOrSoon() - System.nanoTime();
+        if (left <= 0) {
+          cleanStop = false;
+          break;
+        }
+        applyAnswers(Math.min(left, POLL.toNanos()));
+      }
+      commit(partitions.values(), true);
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "kafka receiver " + config.id() + ": final commit failed: " + e);
+    } finally {
+      try {
+        consumer.close(Duration.ofSeconds(5));
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "kafka receiver " + config.id() + ": close failed: " + e);
+      }
+    }
+  }
+
+  private long stopDeadlineOrSoon() {
+    long d = stopDeadlineNanos;
+    return d != 0 ? d : System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+  }
+
+  /** Partitions come and go with the group's rebalances; called on the consumer thread in poll. */
+  private final class Listener implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+      List<Partition> gone = new ArrayList<>();
+      for (TopicPartition tp : revoked) {
+        Partition p = partitions.get(tp);
+        if (p != null) {
+          gone.add(p);
+        }
+      }
+      // Let the records in flight be answered (briefly), commit what is done, hand the rest over.
+      long end = System.nanoTime() + REVOKE_WAIT.toNanos();
+      while (gone.stream().anyMatch(p -> p.offsets.pending() > 0 && !p.paused)
+          && System.nanoTime() < end) {
+        applyAnswers(TimeUnit.MILLISECONDS.toNanos(10));
+      }
+      commit(gone, true);
+      drop(revoked);
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> lost) {
+      drop(lost);
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+      for (TopicPartition tp : assigned) {
+        Signal s = signalOf(tp.topic());
+        if (s != null) {
+          partitions.put(tp, new Partition(tp, s));
+        }
+      }
+    }
+
+    private void drop(Collection<TopicPartition> tps) {
+      for (TopicPartition tp : tps) {
+        Partition p = partitions.remove(tp);
+        if (p != null && p.paused) {
+          pausedCount--;
+        }
+      }
+    }
+  }
+
+  private Signal signalOf(String topic) {
+    for (Signal s : sinks.keySet()) {
+      if (TopicMatch.matches(config.signals().get(s), topic)) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  /** The bytes one record holds in the relay's memory budget; released exactly once. */
+  private static final class Reservation implements ReceiverSink.Reservation {
+    private final MemoryBudget budget;
+    private long bytes;
+    private boolean released;
+
+    Reservation(MemoryBudget budget, long bytes) {
+      this.budget = budget;
+      this.bytes = bytes;
+    }
+
+    /** Holds exactly {@code newBytes}; false (nothing changed) when the budget refuses more. */
+    synchronized boolean resize(long newBytes) {
+      if (newBytes > bytes && !budget.tryAcquire(newBytes - bytes)) {
+        return false;
+      }
+      if (newBytes < bytes) {
+        budget.release(bytes - newBytes);
+      }
+      bytes = newBytes;
+      return true;
+    }
+
+    @Override
+    public synchronized long takeOver(MemoryBudget into) {
+      if (into != budget || released) {
+        return 0;
+      }
+      long b = bytes;
+      bytes = 0;
+      return b;
+    }
+
+    synchronized void release() {
+      if (!released) {
+        released = true;
+        budget.release(bytes);
+        bytes = 0;
+      }
+    }
+  }
+}
