@@ -115,13 +115,13 @@ class QueueRecoveryFuzzTest {
         firstBad = valid.length;
       }
       case 1 -> {
-        int from = valid.length == 0 ? 0 : at % (valid.length + 1);
+        int from = Math.floorMod(at, valid.length + 1);
         file = Arrays.copyOf(valid, Math.max(valid.length, from + garbage.length));
         System.arraycopy(garbage, 0, file, from, garbage.length);
         firstBad = firstDifference(valid, file);
       }
       default -> {
-        int cut = valid.length == 0 ? 0 : at % (valid.length + 1);
+        int cut = Math.floorMod(at, valid.length + 1);
         file = Arrays.copyOf(valid, cut);
         firstBad = cut;
       }
