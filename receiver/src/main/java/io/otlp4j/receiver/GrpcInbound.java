@@ -1,19 +1,19 @@
 package io.otlp4j.receiver;
 
 import io.grpc.MethodDescriptor;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.otlp4j.core.MemoryBudget;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 
 /**
- * A request as read off the wire: its bytes with their budget reservation, or the error grpc-java
- * raised while reading them (a message that decompresses past the size limit), or neither when the
- * memory budget refused it ({@link #refused}). Carrying the error to the handler lets it answer
- * {@code RESOURCE_EXHAUSTED} itself; thrown from the marshaller it would reach the client as {@code
- * UNKNOWN}.
+ * A request as read off the wire: its bytes with their budget reservation, or the error raised
+ * while reading them (a message that decompresses past the size limit, or does not decompress), or
+ * neither when the memory budget refused it ({@link #refused}). Carrying the error to the handler
+ * lets it answer {@code RESOURCE_EXHAUSTED} itself; thrown from the marshaller it would reach the
+ * client as {@code UNKNOWN}.
  *
  * <p><b>Ownership:</b> the reservation belongs to whoever holds the GrpcInbound until it is handed,
  * with the bytes, to the sink; {@link #release()} returns it otherwise.
@@ -76,8 +76,17 @@ final class GrpcInbound {
         reservation.release();
         return new GrpcInbound(null, e, null);
       } catch (IOException e) {
+        // A corrupt or truncated compressed message (gzip's ZipException or EOFException, zstd's
+        // ZstdIOException): the client's malformed input, INVALID_ARGUMENT. Thrown on to grpc-java
+        // it was answered UNKNOWN ("Application error processing RPC"), found by fuzzing.
         reservation.release();
-        throw new UncheckedIOException(e);
+        return new GrpcInbound(
+            null,
+            Status.INVALID_ARGUMENT
+                .withDescription("malformed compressed message: " + e.getMessage())
+                .withCause(e)
+                .asRuntimeException(),
+            null);
       } catch (RuntimeException | Error e) {
         reservation.release();
         throw e;

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -213,6 +214,8 @@ public final class OtlpJson {
       new JsonToProtobuf(p, out).readRequest(OtlpJsonSchema.request(signal));
     } catch (JacksonException e) {
       throw wireFormat(e);
+    } catch (CharConversionException e) {
+      throw wireFormat(e);
     }
   }
 
@@ -335,9 +338,22 @@ public final class OtlpJson {
       return null;
     } catch (JacksonException e) {
       throw wireFormat(e);
+    } catch (CharConversionException e) {
+      throw wireFormat(e);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Jackson guesses the encoding from the first bytes (RFC 4627's rule): input that looks like
+   * UTF-32 or UTF-16 is decoded so, and a character that encoding cannot hold is a {@link
+   * CharConversionException}, an IOException that is not a {@link JacksonException}. It is
+   * malformed input like any other (found by fuzzing: {@code 7b 00 00 00 ...} escaped as an
+   * UncheckedIOException).
+   */
+  private static WireFormatException wireFormat(CharConversionException e) {
+    return new WireFormatException(-1, "malformed JSON: " + e.getMessage(), e);
   }
 
   private static WireFormatException wireFormat(JacksonException e) {
