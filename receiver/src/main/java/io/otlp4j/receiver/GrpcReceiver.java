@@ -122,10 +122,6 @@ public final class GrpcReceiver {
             .maxInboundMessageSize(b.maxMessageBytes)
             .maxConcurrentCallsPerConnection(b.maxConcurrentStreams)
             .flowControlWindow(FLOW_CONTROL_WINDOW)
-            // parse (one copy off-heap), walk and dispatch on the connection's event loop, as the
-            // HTTP receiver does (a ReceiverSink must not block): no hop to an executor thread
-            // and back per call
-            .directExecutor()
             .addStreamTracerFactory(admission.tracerFactory())
             .compressorRegistry(ZstdCodec.compressors())
             .decompressorRegistry(ZstdCodec.decompressors());
