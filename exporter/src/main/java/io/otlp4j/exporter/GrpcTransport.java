@@ -54,7 +54,8 @@ final class GrpcTransport implements Transport {
   private final Map<Signal, MethodDescriptor<ByteBuf, byte[]>> methods =
       new EnumMap<>(Signal.class);
   private final Metadata headers;
-  private final String compressor;
+  private final boolean hasHeaders;
+  private final CallOptions baseOptions;
   private final EventLoopGroup group;
 
   GrpcTransport(ExporterSettings settings, EventLoopGroup group, SslContext sslContext) {
@@ -80,7 +81,11 @@ final class GrpcTransport implements Transport {
     headers = new Metadata();
     settings.headers.forEach(
         (k, v) -> headers.put(Metadata.Key.of(k, Metadata.ASCII_STRING_MARSHALLER), v));
-    compressor = settings.compression == Compression.NONE ? null : settings.compression.encoding();
+    hasHeaders = !settings.headers.isEmpty();
+    baseOptions =
+        settings.compression == Compression.NONE
+            ? CallOptions.DEFAULT
+            : CallOptions.DEFAULT.withCompression(settings.compression.encoding());
     this.group = group;
   }
 
@@ -121,13 +126,12 @@ final class GrpcTransport implements Transport {
   public void send(
       Signal signal, ByteBuf payload, long timeoutNanos, Consumer<AttemptOutcome> done) {
     Target target = targets.get(signal);
-    CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
-    if (compressor != null) {
-      options = options.withCompression(compressor);
-    }
+    CallOptions options = baseOptions.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
     ClientCall<ByteBuf, byte[]> call = target.next().newCall(methods.get(signal), options);
     Metadata callHeaders = new Metadata();
-    callHeaders.merge(headers); // start() adds to the headers it is given: never share one instance
+    if (hasHeaders) {
+      callHeaders.merge(headers); // start() adds to the headers it is given: never share one
+    }
     try {
       call.start(new ResponseListener(done), callHeaders);
       call.request(1);

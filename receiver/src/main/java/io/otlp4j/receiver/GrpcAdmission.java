@@ -46,11 +46,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * RESOURCE_EXHAUSTED} and a {@code RetryInfo}, its reservation is returned, and grpc-java resets
  * the stream, dropping what it had buffered. So the receiver holds at most what the budget
  * admitted, plus the HTTP/2 flow-control window of bytes that have arrived and not been read yet
- * (grpc-java's 1 MiB per stream, bounded per connection by the 1 MiB connection window). The
- * parser's copy of an admitted message ({@link #read}) takes the message's reservation over and
- * grows it to the copy's size before the copy is made (a decompressed message is larger, and
- * grpc-java enforces {@code maxMessageBytes} on it too); while the copy is made, grpc-java's frame
- * buffers and the copy coexist, for one message per call being parsed.
+ * (grpc-java's 1 MiB per stream, bounded per connection by the 1 MiB connection window). The parser
+ * takes the message's reservation over and makes it the message's length before it holds the
+ * message: an uncompressed message is taken out of grpc-java's buffers without a heap copy ({@link
+ * io.otlp4j.grpc.ReceivedMessages}: grpc-java's own buffer when it came in one frame, else one copy
+ * into a pooled direct buffer, during which the frames and the copy coexist); a compressed one is
+ * decompressed into an array grown in reserved steps ({@link #read}: a decompressed message is
+ * larger, and grpc-java enforces {@code maxMessageBytes} on it too).
  *
  * <p><b>Concurrency:</b> the tracer runs on the transport's thread, the call's listener on the
  * application executor, the sink's completion on any thread. Each {@link Call}'s reservation is
@@ -153,9 +155,9 @@ final class GrpcAdmission {
   }
 
   /**
-   * Copies a message out of grpc-java's buffers, reserving the copy in the budget before it is
-   * made. Returns null, having read nothing more, when the budget refuses; otherwise the bytes,
-   * with {@code reservation} grown to exactly their length.
+   * Copies a (decompressing) message stream into an array, reserving the copy in the budget before
+   * it is made. Returns null, having read nothing more, when the budget refuses; otherwise the
+   * bytes, with {@code reservation} grown to exactly their length.
    *
    * @throws IOException from the stream (grpc-java's decompression and size checks throw {@link
    *     io.grpc.StatusRuntimeException})

@@ -12,7 +12,9 @@ import io.grpc.ServerStreamTracer;
 import io.grpc.Status;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyServerBuilder;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelOption;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -112,7 +114,9 @@ public final class GrpcReceiver {
     this.admission =
         new GrpcAdmission(
             budget, b.maxMessageBytes, b.maxConcurrentCalls, b.retryAfter, dispatch.metrics());
-    this.requests = new GrpcInbound.Marshaller(budget);
+    this.requests =
+        new GrpcInbound.Marshaller(
+            budget, b.allocator != null ? b.allocator : ByteBufAllocator.DEFAULT);
     NettyServerBuilder nb =
         NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))
             .maxInboundMessageSize(b.maxMessageBytes)
@@ -123,6 +127,9 @@ public final class GrpcReceiver {
             .decompressorRegistry(ZstdCodec.decompressors());
     if (b.streamObserver != null) {
       nb.addStreamTracerFactory(b.streamObserver);
+    }
+    if (b.allocator != null) {
+      nb.withChildOption(ChannelOption.ALLOCATOR, b.allocator);
     }
     if (b.tls != null) {
       nb.sslContext(sslContext(b.tls));
@@ -336,7 +343,7 @@ public final class GrpcReceiver {
       }
       return;
     }
-    byte[] request = inbound.bytes;
+    ByteBuf request = inbound.bytes();
     BudgetReservation reservation = inbound.reservation;
     WalkSummary summary;
     try {
@@ -344,7 +351,7 @@ public final class GrpcReceiver {
       FaultInjection.check(FaultInjection.Stage.WALK);
       summary = walker.walk(signal, request);
     } catch (WireFormatException e) {
-      reservation.release();
+      inbound.release();
       metrics.request(RequestResult.MALFORMED);
       if (admitted.claimAnswer()) {
         GrpcAnswers.close(
@@ -357,9 +364,8 @@ public final class GrpcReceiver {
       return;
     } catch (Throwable e) {
       // Our own failure (a bug, out of memory): thrown on to grpc-java it would answer UNKNOWN,
-      // which a
-      // client does not retry, and the reservation would never come back.
-      reservation.release();
+      // which a client does not retry, and the buffer and reservation would never come back.
+      inbound.release();
       LOG.log(
           System.Logger.Level.WARNING,
           "OTLP/gRPC request failed unexpectedly; answering retryable",
@@ -372,9 +378,10 @@ public final class GrpcReceiver {
       return;
     }
     inFlight.begin();
-    // Unpooled heap wrapper: no copy; releasing it is still required by the sink contract.
+    // the request's buffer (grpc-java's own, or a pooled copy: see GrpcInbound) goes to the sink
+    // with ownership
     dispatch
-        .dispatch(signal, Unpooled.wrappedBuffer(request), summary, reservation)
+        .dispatch(signal, inbound.takeBytes(), summary, reservation)
         .thenAccept(
             outcome -> {
               try {
@@ -453,6 +460,7 @@ public final class GrpcReceiver {
     private String bearerToken;
     private Duration retryAfter = DEFAULT_RETRY_AFTER;
     private ServerStreamTracer.Factory streamObserver;
+    private ByteBufAllocator allocator;
 
     private Builder(ReceiverSink sink) {
       this.sink = Objects.requireNonNull(sink, "sink");
@@ -568,6 +576,15 @@ public final class GrpcReceiver {
       return this;
     }
 
+    /**
+     * For tests: the allocator of the connections' buffers (what grpc-java reads into) and of the
+     * requests' copies, so that a test can see every buffer come back.
+     */
+    Builder allocator(ByteBufAllocator allocator) {
+      this.allocator = Objects.requireNonNull(allocator, "allocator");
+      return this;
+    }
+
     private Builder copy() {
       Builder c = new Builder(sink);
       c.host = host;
@@ -582,6 +599,7 @@ public final class GrpcReceiver {
       c.bearerToken = bearerToken;
       c.retryAfter = retryAfter;
       c.streamObserver = streamObserver;
+      c.allocator = allocator;
       return c;
     }
 
