@@ -55,7 +55,9 @@ class QueueRecoveryFuzzTest {
 
     byte[] encode() {
       ByteBuffer out = ByteBuffer.allocate(size());
-      RecordFormat.writeHeader(out, kind, items, time, new ByteBuffer[] {ByteBuffer.wrap(payload)});
+      ByteBuffer[] body = {ByteBuffer.wrap(payload)};
+      RecordFormat.writeHeader(
+          out, payload.length, RecordFormat.checksum(kind, items, time, body), kind, items, time);
       out.put(payload);
       return out.array();
     }
