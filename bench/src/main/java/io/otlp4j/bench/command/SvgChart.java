@@ -10,10 +10,10 @@ import java.util.Locale;
  * series is a {@code <path class="series">} with a marker per point; a logarithmic y axis where the
  * values span decades (latencies). Immutable once built.
  */
-final class SvgChart {
+public final class SvgChart {
 
   /** One line: a name for the legend, its colour and its points {x, y}. */
-  record Series(String name, String color, List<double[]> points) {}
+  public record Series(String name, String color, List<double[]> points) {}
 
   static final String BEFORE_COLOR = "#d9822b";
   static final String AFTER_COLOR = "#2b6cb0";
@@ -34,7 +34,7 @@ final class SvgChart {
   private final boolean logY;
   private final List<String> categories; // x tick labels at 0, 1, ...; null: numeric x
 
-  SvgChart(
+  public SvgChart(
       String id,
       String title,
       String xLabel,
@@ -76,7 +76,7 @@ final class SvgChart {
   }
 
   /** The chart as an SVG document ({@code standalone}: with the XML namespace). */
-  String svg() {
+  public String svg() {
     double xMin = Double.POSITIVE_INFINITY;
     double xMax = Double.NEGATIVE_INFINITY;
     double yMin = Double.POSITIVE_INFINITY;
