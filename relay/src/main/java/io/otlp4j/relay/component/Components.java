@@ -45,6 +45,7 @@ public final class Components {
         .exporter(new OtlpExporterFactory(OtlpExporterFactory.OTLPHTTP))
         .exporter(new FileExporterFactory())
         .exporter(new DebugExporterFactory())
+        .exporter(new LoadBalancingExporterFactory())
         .extension(new BearerTokenAuthExtensionFactory())
         .extension(new FileStorageExtensionFactory())
         .extension(new HealthCheckExtensionFactory())
