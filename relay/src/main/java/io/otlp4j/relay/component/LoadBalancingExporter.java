@@ -193,10 +193,35 @@ final class LoadBalancingExporter implements RelayExporter {
   }
 
   private CompletableFuture<Outcome> exportAll(Signal signal, ByteBuf request, boolean once) {
+    if (request.nioBufferCount() <= 1) {
+      try {
+        return route(signal, request, once, 0);
+      } finally {
+        request.release();
+      }
+    }
+    // A batch of several requests (a composite): the router's passes would each read it through a
+    // copy of their own (RequestEditor reads one ByteBuffer); one copy here serves them all, and
+    // the parts are slices of it.
+    ByteBuf copy;
     try {
-      return route(signal, request, once, 0);
+      copy = request.alloc().heapBuffer(request.readableBytes());
+    } catch (RuntimeException | Error e) {
+      request.release();
+      throw e;
+    }
+    try {
+      copy.writeBytes(request, request.readerIndex(), request.readableBytes());
+    } catch (RuntimeException | Error e) {
+      copy.release();
+      throw e;
     } finally {
       request.release();
+    }
+    try {
+      return route(signal, copy, once, 0);
+    } finally {
+      copy.release();
     }
   }
 
