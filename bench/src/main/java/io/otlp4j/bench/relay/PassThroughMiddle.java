@@ -96,7 +96,7 @@ public final class PassThroughMiddle {
         running = forwarder;
         ready = "READY port=" + forwarder.port() + " admin=-1";
       }
-      case "relay", "relay-tail" -> {
+      case "relay", "relay-tail", "relay-lb4" -> {
         Relay relay;
         Path queueDirectory =
             ack == AckMode.DURABLE ? Files.createTempDirectory("otlp4j-bench-queue") : null;
@@ -112,6 +112,13 @@ public final class PassThroughMiddle {
                       kind.equals("relay-tail") ? "tail_sampling" : null),
                   v -> null,
                   Path.of(""));
+          if (kind.equals("relay-lb4")) {
+            config =
+                RelayConfig.parse(
+                    loadBalancingYaml(grpc, upstreamPort, batchSize, batchTimeoutMs),
+                    v -> null,
+                    Path.of(""));
+          }
           relay = Relay.start(config.withAckMode(ack));
         } catch (UnsupportedOperationException
             | IllegalArgumentException
@@ -250,6 +257,34 @@ public final class PassThroughMiddle {
             queueDirectory == null ? "" : "extensions: [file_storage]",
             extraProcessor == null ? "batch" : extraProcessor + ", batch",
             exporter);
+  }
+
+  /**
+   * As {@link #relayYaml} without a queue directory or extra processor, but the exporter is a
+   * {@code loadbalancing} exporter (routing by trace id) over four backends: four names of the one
+   * sink ({@code dns:///}, {@code passthrough:///}, {@code dns:} and no prefix: four rings points,
+   * four {@code otlp} exporters with their own connections), so that the sink is the same as for
+   * the single {@code otlp} exporter it is compared with.
+   */
+  static String loadBalancingYaml(
+      boolean grpc, int upstreamPort, int batchSize, long batchTimeoutMs) {
+    String single = relayYaml(grpc, upstreamPort, batchSize, batchTimeoutMs, null, null);
+    String exporter = grpc ? "otlp" : "otlphttp";
+    String target = "127.0.0.1:" + upstreamPort;
+    String lb =
+        """
+          loadbalancing:
+            routing_key: traceID
+            protocol: { otlp: { tls: { insecure: true }, compression: none } }
+            resolver:
+              static:
+                hostnames: [%s, dns:///%s, passthrough:///%s, dns:%s]
+        """
+            .formatted(target, target, target, target);
+    int from = single.indexOf("exporters:\n") + "exporters:\n".length();
+    int to = single.indexOf("service:");
+    return (single.substring(0, from) + lb + single.substring(to))
+        .replace("exporters: [" + exporter + "]", "exporters: [loadbalancing]");
   }
 
   private static void deleteRecursively(Path directory) {

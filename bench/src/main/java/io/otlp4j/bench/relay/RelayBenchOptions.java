@@ -15,7 +15,8 @@ final class RelayBenchOptions {
         --quick                  smoke run: 2 x 3 s after 5 s warm-up, 6 s upstream down
         --protocols grpc,http    scenarios: OTLP/gRPC -> OTLP/gRPC, OTLP/HTTP -> OTLP/HTTP
         --middles raw,naive,relay   (relay-tail: the relay with tail_sampling, always_sample, decision_wait 1s,
-                                 before batch)
+                                 before batch; relay-lb4: the relay with a loadbalancing exporter, routing_key
+                                 traceID, over four backends that are four names of the one sink)
         --fresh-trace-ids        every export carries new trace ids (what tail_sampling needs to see new traces)
         --ack-modes received     relay ack modes, comma-separated (received, delivered, durable); a mode the
                                  relay rejects at start is skipped with a message
@@ -94,7 +95,8 @@ final class RelayBenchOptions {
         (k, v) -> {
           switch (k) {
             case "protocols" -> o.protocols = list(v, "grpc", "http");
-            case "middles" -> o.middles = list(v, "raw", "naive", "relay", "relay-tail");
+            case "middles" ->
+                o.middles = list(v, "raw", "naive", "relay", "relay-tail", "relay-lb4");
             case "ack-modes" -> o.ackModes = list(v, "received", "delivered", "durable");
             case "clients" -> o.clients = positive(k, v);
             case "spans" -> o.spansPerRequest = positive(k, v);

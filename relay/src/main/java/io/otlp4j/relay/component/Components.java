@@ -47,6 +47,7 @@ public final class Components {
         .exporter(new FileExporterFactory())
         .exporter(new DebugExporterFactory())
         .exporter(new KafkaExporterFactory())
+        .exporter(new LoadBalancingExporterFactory())
         .extension(new BearerTokenAuthExtensionFactory())
         .extension(new FileStorageExtensionFactory())
         .extension(new HealthCheckExtensionFactory())

@@ -96,6 +96,16 @@ final class OtlpExporterFactory implements ExporterFactory<OtlpExporterConfig> {
 
   @Override
   public OtlpExporterConfig read(String id, ConfigNode node, String where, ConfigReader in) {
+    return read(id, node, where, in, true);
+  }
+
+  /**
+   * As {@link #read}; with {@code endpointRequired} false a missing {@code endpoint} is no error
+   * (the {@code loadbalancing} exporter's {@code protocol.otlp} template, whose endpoint is each
+   * backend's).
+   */
+  OtlpExporterConfig read(
+      String id, ConfigNode node, String where, ConfigReader in, boolean endpointRequired) {
     Map<String, ConfigNode> m = in.mapOrEmpty(node, where);
     if (m == null) {
       return null;
@@ -139,7 +149,7 @@ final class OtlpExporterFactory implements ExporterFactory<OtlpExporterConfig> {
     }
     String endpoint = null;
     if (e == null) {
-      if (!http || signalEndpoints.size() < Signal.values().length) {
+      if (endpointRequired && (!http || signalEndpoints.size() < Signal.values().length)) {
         in.error(node.line(), where + ".endpoint", "is required");
         return null;
       }
@@ -221,6 +231,11 @@ final class OtlpExporterFactory implements ExporterFactory<OtlpExporterConfig> {
 
   @Override
   public RelayExporter create(OtlpExporterConfig o, ComponentContext context) {
+    return new UpstreamExporter(o.id(), builder(o, context).build());
+  }
+
+  /** The {@link OtlpExporter} that {@code o} configures, as a builder to adjust before building. */
+  static OtlpExporter.Builder builder(OtlpExporterConfig o, ComponentContext context) {
     OtlpExporter.Builder b =
         OtlpExporter.builder()
             .name(o.id())
@@ -245,6 +260,6 @@ final class OtlpExporterFactory implements ExporterFactory<OtlpExporterConfig> {
     if (tls.certFile() != null && tls.keyFile() != null) {
       b.clientCertificate(tls.certFile(), tls.keyFile());
     }
-    return new UpstreamExporter(o.id(), b.build());
+    return b;
   }
 }
