@@ -50,7 +50,7 @@ class RelayHostileClientsTest extends RelayScenarioTest {
   private static final String MARK = "SECRETMARK";
 
   private final List<String> lines = new CopyOnWriteArrayList<>();
-  private ListAppender<ILoggingEvent> appender;
+  private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
   private ch.qos.logback.classic.Logger root;
   private Level rootLevel;
   private Handler julHandler;
@@ -62,7 +62,6 @@ class RelayHostileClientsTest extends RelayScenarioTest {
     root = ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     rootLevel = root.getLevel();
     root.setLevel(Level.DEBUG);
-    appender = new ListAppender<>();
     appender.setContext(ctx);
     appender.start();
     root.addAppender(appender);
