@@ -94,7 +94,9 @@ public final class Batcher<T> {
    * no lock, no allocation). The drainer is the queue's only consumer. Items stay in the queue until
    * a batch is ready, so the queue's size *is* the pending count and producers can see fullness
    * without a counter of their own; only a configured weigher adds one contended AtomicLong (bytes).
-   * Statistics on the hot path cost nothing: "enqueued" is derived (taken + still queued), the
+   * Statistics on the hot path cost nothing: "enqueued" is the queue's producer index (not taken +
+   * still queued: that sum missed the items the drainer had polled and not yet counted, which
+   * RequestCoalescerLincheckTest found), the
    * overflow counters are LongAdders touched only when full.
    *
    * Memory ordering: the drainer publishes *what would wake it* in `state` (a volatile int: RUNNING,
@@ -881,7 +883,7 @@ public final class Batcher<T> {
 
   /** Items accepted so far (exported, queued, or dropped at a timed-out shutdown). */
   public long enqueuedCount() {
-    return taken + queue.size();
+    return Queues.offeredCount(queue);
   }
 
   /** Items waiting in the queue (an estimate while producers run). */

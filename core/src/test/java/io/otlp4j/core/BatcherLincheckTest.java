@@ -7,6 +7,7 @@ import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
+import org.jetbrains.lincheck.datastructures.StressOptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -77,6 +78,17 @@ public class BatcherLincheckTest {
   void offerAndDrainAreLinearizable() {
     new ModelCheckingOptions()
         .iterations(10)
+        .invocationsPerIteration(100)
+        .threads(3)
+        .actorsPerThread(2)
+        .actorsBefore(1)
+        .check(BatcherLincheckTest.class);
+  }
+
+  @Test
+  void offerAndDrainAreLinearizableUnderStress() {
+    new StressOptions()
+        .iterations(2)
         .invocationsPerIteration(100)
         .threads(3)
         .actorsPerThread(2)

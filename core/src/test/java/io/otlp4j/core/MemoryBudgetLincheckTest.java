@@ -4,6 +4,7 @@ import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
+import org.jetbrains.lincheck.datastructures.StressOptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,6 +47,17 @@ public class MemoryBudgetLincheckTest {
   }
 
   @Operation
+  public long refusals() {
+    return budget.refusals();
+  }
+
+  /** A pure function of the limit; an operation so that it is interleaved with the others. */
+  @Operation
+  public boolean isOversized(@Param(name = "bytes") int bytes) {
+    return budget.isOversized(bytes * 3L);
+  }
+
+  @Operation
   public boolean isOverHighWater() {
     return budget.isOverHighWater();
   }
@@ -54,6 +66,17 @@ public class MemoryBudgetLincheckTest {
   void acquireAndReleaseAreLinearizable() {
     new ModelCheckingOptions()
         .iterations(10)
+        .invocationsPerIteration(100)
+        .threads(3)
+        .actorsPerThread(3)
+        .actorsBefore(2)
+        .check(MemoryBudgetLincheckTest.class);
+  }
+
+  @Test
+  void acquireAndReleaseAreLinearizableUnderStress() {
+    new StressOptions()
+        .iterations(2)
         .invocationsPerIteration(100)
         .threads(3)
         .actorsPerThread(3)

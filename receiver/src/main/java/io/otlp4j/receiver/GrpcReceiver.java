@@ -15,9 +15,13 @@ import io.grpc.netty.NettyServerBuilder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.Outcome;
@@ -103,6 +107,9 @@ public final class GrpcReceiver {
   private final InFlight inFlight = new InFlight();
   private final GrpcAdmission admission;
   private final GrpcInbound.Marshaller requests;
+  private final ConnectionLimit connectionLimit;
+  private final EventLoopGroup bossGroup;
+  private final EventLoopGroup workerGroup;
 
   private GrpcReceiver(Builder b) {
     this.config = b.copy();
@@ -117,14 +124,28 @@ public final class GrpcReceiver {
     this.requests =
         new GrpcInbound.Marshaller(
             budget, b.allocator != null ? b.allocator : ByteBufAllocator.DEFAULT);
+    this.connectionLimit =
+        new ConnectionLimit(b.connectionPolicy.maxConnections(), registry, b.name, "grpc");
+    // Own event loops: grpc-java takes a custom server channel only with its groups.
+    this.bossGroup =
+        new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory("otlp-grpc-accept", true), NioIoHandler.newFactory());
+    this.workerGroup =
+        new MultiThreadIoEventLoopGroup(
+            0, new DefaultThreadFactory("otlp-grpc", true), NioIoHandler.newFactory());
+>>>>>>> hostile
     NettyServerBuilder nb =
         NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))
+            .channelFactory(connectionLimit.channelFactory())
+            .bossEventLoopGroup(bossGroup)
+            .workerEventLoopGroup(workerGroup)
             .maxInboundMessageSize(b.maxMessageBytes)
             .maxConcurrentCallsPerConnection(b.maxConcurrentStreams)
             .flowControlWindow(FLOW_CONTROL_WINDOW)
             .addStreamTracerFactory(admission.tracerFactory())
             .compressorRegistry(ZstdCodec.compressors())
             .decompressorRegistry(ZstdCodec.decompressors());
+    b.connectionPolicy.applyTo(nb);
     if (b.streamObserver != null) {
       nb.addStreamTracerFactory(b.streamObserver);
     }
@@ -160,6 +181,8 @@ public final class GrpcReceiver {
     try {
       server.start();
     } catch (IOException e) {
+      bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      workerGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       throw new UncheckedIOException(
           "cannot bind OTLP/gRPC receiver to " + config.host + ":" + config.port, e);
     }
@@ -179,6 +202,11 @@ public final class GrpcReceiver {
   /** The budget requests are reserved in (the configured one, or this receiver's own). */
   public MemoryBudget memoryBudget() {
     return budget;
+  }
+
+  /** TCP connections open now. */
+  public int openConnections() {
+    return connectionLimit.open();
   }
 
   /** Requests started and not yet answered. */
@@ -210,6 +238,10 @@ public final class GrpcReceiver {
         Thread.currentThread().interrupt();
       }
     }
+    bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    workerGroup
+        .shutdownGracefully(0, 1, TimeUnit.SECONDS)
+        .awaitUninterruptibly(5, TimeUnit.SECONDS);
     return clean;
   }
 
@@ -461,6 +493,7 @@ public final class GrpcReceiver {
     private Duration retryAfter = DEFAULT_RETRY_AFTER;
     private ServerStreamTracer.Factory streamObserver;
     private ByteBufAllocator allocator;
+    private GrpcConnectionPolicy connectionPolicy = GrpcConnectionPolicy.defaults();
 
     private Builder(ReceiverSink sink) {
       this.sink = Objects.requireNonNull(sink, "sink");
@@ -568,6 +601,15 @@ public final class GrpcReceiver {
     }
 
     /**
+     * Keepalive, idle, age, handshake and HTTP/2 limits of each connection, and the bound on open
+     * connections (default {@link GrpcConnectionPolicy#defaults()}).
+     */
+    public Builder connectionPolicy(GrpcConnectionPolicy policy) {
+      this.connectionPolicy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
      * For tests: a tracer that observes every stream beside the receiver's own (what grpc-java
      * read).
      */
@@ -600,6 +642,7 @@ public final class GrpcReceiver {
       c.retryAfter = retryAfter;
       c.streamObserver = streamObserver;
       c.allocator = allocator;
+      c.connectionPolicy = connectionPolicy;
       return c;
     }
 

@@ -11,11 +11,10 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.otlp4j.core.MemoryBudget;
@@ -84,6 +83,28 @@ public final class HttpReceiver {
   /** A connection idle this long (not waiting for the sink) is closed. */
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
 
+  /**
+   * The time from a request's first byte to the end of its headers before the connection is closed
+   * (the Collector's {@code confighttp} {@code read_header_timeout} default, 1 minute).
+   */
+  public static final Duration DEFAULT_READ_HEADER_TIMEOUT = Duration.ofMinutes(1);
+
+  /**
+   * The time from a request's first byte to the end of its body before the connection is closed:
+   * zero, none (the Collector's {@code read_timeout} default); a slow body is then bounded by the
+   * idle timeout between its bytes, the memory budget and {@link #DEFAULT_MAX_CONNECTIONS}.
+   */
+  public static final Duration DEFAULT_READ_TIMEOUT = Duration.ZERO;
+
+  /** The time a client has to finish the TLS handshake (Netty's {@code SslHandler} default). */
+  public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+
+  /**
+   * Open connections; one more is closed as soon as it is accepted (see {@link
+   * Builder#maxConnections(int)}).
+   */
+  public static final int DEFAULT_MAX_CONNECTIONS = 4096;
+
   /** Event-loop threads; 0 lets Netty choose (twice the cores). */
   public static final int DEFAULT_IO_THREADS = 0;
 
@@ -93,6 +114,7 @@ public final class HttpReceiver {
   private final Builder config;
   private final Shared shared;
   private final SslContext sslContext;
+  private final ConnectionLimit connectionLimit;
   private EventLoopGroup group;
   private Channel serverChannel;
   private boolean stopped;
@@ -147,6 +169,7 @@ public final class HttpReceiver {
             b.retryAfter,
             b.pathsBySignal());
     this.sslContext = b.tls != null ? sslContext(b.tls) : null;
+    this.connectionLimit = new ConnectionLimit(b.maxConnections, registry, b.name, "http");
   }
 
   /** A builder for a receiver that hands requests to {@code sink}. */
@@ -165,10 +188,11 @@ public final class HttpReceiver {
     }
     group = new MultiThreadIoEventLoopGroup(config.ioThreads, NioIoHandler.newFactory());
     long idleMillis = config.idleTimeout.toMillis();
+    long handshakeMillis = config.handshakeTimeout.toMillis();
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(group)
-            .channel(NioServerSocketChannel.class)
+            .channelFactory(connectionLimit.channelFactory())
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childHandler(
                 new ChannelInitializer<SocketChannel>() {
@@ -177,11 +201,14 @@ public final class HttpReceiver {
                     connections.add(ch);
                     ChannelPipeline p = ch.pipeline();
                     if (sslContext != null) {
-                      p.addLast("tls", sslContext.newHandler(ch.alloc()));
+                      SslHandler tls = sslContext.newHandler(ch.alloc());
+                      tls.setHandshakeTimeoutMillis(handshakeMillis);
+                      p.addLast("tls", tls);
                     }
                     p.addLast(
                         "idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
-                    p.addLast("http", new HttpServerCodec());
+                    p.addLast(
+                        "http", new TimedHttpCodec(config.readHeaderTimeout, config.readTimeout));
                     p.addLast("otlp", new OtlpHttpHandler(shared));
                   }
                 });
@@ -211,6 +238,11 @@ public final class HttpReceiver {
   /** The budget requests are reserved in (the configured one, or this receiver's own). */
   public MemoryBudget memoryBudget() {
     return shared.budget;
+  }
+
+  /** TCP connections open now. */
+  public int openConnections() {
+    return connectionLimit.open();
   }
 
   /** Requests started (body being read or in the sink) and not yet answered. */
@@ -286,6 +318,10 @@ public final class HttpReceiver {
     private Duration retryAfter = DEFAULT_RETRY_AFTER;
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     private int ioThreads = DEFAULT_IO_THREADS;
+    private Duration readHeaderTimeout = DEFAULT_READ_HEADER_TIMEOUT;
+    private Duration readTimeout = DEFAULT_READ_TIMEOUT;
+    private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+    private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private final Map<Signal, String> paths = new EnumMap<>(Signal.class);
 
     private Builder(ReceiverSink sink) {
@@ -380,6 +416,56 @@ public final class HttpReceiver {
       return this;
     }
 
+    /**
+     * The Collector's {@code read_header_timeout}: the time from a request's first byte to the end
+     * of its headers (default 1 minute; zero: none). Past it the connection is closed without an
+     * answer, as Go's server does: this is what ends a slowloris client, whose trickle of bytes
+     * keeps the idle timeout from running out.
+     */
+    public Builder readHeaderTimeout(Duration timeout) {
+      this.readHeaderTimeout = nonNegative(timeout, "readHeaderTimeout");
+      return this;
+    }
+
+    /**
+     * The Collector's {@code read_timeout}: the time from a request's first byte to the end of its
+     * body (default zero: none). Past it the connection is closed without an answer and what the
+     * request held is released.
+     */
+    public Builder readTimeout(Duration timeout) {
+      this.readTimeout = nonNegative(timeout, "readTimeout");
+      return this;
+    }
+
+    /** The time a client has to finish the TLS handshake (default 10 s). */
+    public Builder handshakeTimeout(Duration timeout) {
+      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("handshakeTimeout must be positive, was " + timeout);
+      }
+      this.handshakeTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Open TCP connections (default {@value HttpReceiver#DEFAULT_MAX_CONNECTIONS}); one accepted
+     * while that many are open is closed at once and counted in {@code
+     * otlp4j_receiver_refused_connections_total}. Connections already open carry on.
+     */
+    public Builder maxConnections(int connections) {
+      if (connections <= 0) {
+        throw new IllegalArgumentException("maxConnections must be positive, was " + connections);
+      }
+      this.maxConnections = connections;
+      return this;
+    }
+
+    private static Duration nonNegative(Duration d, String name) {
+      if (d == null || d.isNegative()) {
+        throw new IllegalArgumentException(name + " must not be negative, was " + d);
+      }
+      return d;
+    }
+
     /** Event-loop threads (default 0: Netty's choice). */
     public Builder ioThreads(int threads) {
       if (threads < 0) {
@@ -439,6 +525,10 @@ public final class HttpReceiver {
       c.retryAfter = retryAfter;
       c.idleTimeout = idleTimeout;
       c.ioThreads = ioThreads;
+      c.readHeaderTimeout = readHeaderTimeout;
+      c.readTimeout = readTimeout;
+      c.handshakeTimeout = handshakeTimeout;
+      c.maxConnections = maxConnections;
       return c;
     }
 

@@ -7,6 +7,7 @@ import io.otlp4j.core.Outcome;
 import io.otlp4j.queue.DurableQueue;
 import io.otlp4j.queue.FsyncPolicy;
 import io.otlp4j.queue.FullPolicy;
+import io.otlp4j.receiver.GrpcConnectionPolicy;
 import io.otlp4j.receiver.GrpcReceiver;
 import io.otlp4j.receiver.HttpReceiver;
 import io.otlp4j.receiver.ReceiverSink;
@@ -241,6 +242,7 @@ public final class Relay implements AutoCloseable {
     if (o.maxConcurrentCalls() > 0) {
       b.maxConcurrentCalls(o.maxConcurrentCalls());
     }
+    b.connectionPolicy(connectionPolicy(o.connections()));
     return b.build();
   }
 
@@ -263,7 +265,50 @@ public final class Relay implements AutoCloseable {
       b.maxRequestBytes(o.maxRequestBytes());
     }
     o.urlPaths().forEach(b::path);
+    ReceiverConfig.ConnectionOptions c = o.connections();
+    if (c.maxConnections() > 0) {
+      b.maxConnections(c.maxConnections());
+    }
+    if (c.readHeaderTimeout() != null) {
+      b.readHeaderTimeout(c.readHeaderTimeout());
+    }
+    if (c.readTimeout() != null) {
+      b.readTimeout(c.readTimeout());
+    }
+    if (c.idleTimeout() != null) {
+      b.idleTimeout(c.idleTimeout());
+    }
     return b.build();
+  }
+
+  /** configgrpc's keepalive keys and max_connections; what is not set keeps gRPC's default. */
+  private static GrpcConnectionPolicy connectionPolicy(ReceiverConfig.ConnectionOptions c) {
+    GrpcConnectionPolicy.Builder p = GrpcConnectionPolicy.builder();
+    if (c.maxConnections() > 0) {
+      p.maxConnections(c.maxConnections());
+    }
+    if (c.maxConnectionIdle() != null) {
+      p.maxConnectionIdle(c.maxConnectionIdle());
+    }
+    if (c.maxConnectionAge() != null) {
+      p.maxConnectionAge(c.maxConnectionAge());
+    }
+    if (c.maxConnectionAgeGrace() != null) {
+      p.maxConnectionAgeGrace(c.maxConnectionAgeGrace());
+    }
+    if (c.keepaliveTime() != null) {
+      p.keepAliveTime(c.keepaliveTime());
+    }
+    if (c.keepaliveTimeout() != null) {
+      p.keepAliveTimeout(c.keepaliveTimeout());
+    }
+    if (c.minTime() != null) {
+      p.permitKeepAliveTime(c.minTime());
+    }
+    if (c.permitWithoutStream() != null) {
+      p.permitKeepAliveWithoutCalls(c.permitWithoutStream());
+    }
+    return p.build();
   }
 
   private static ReceiverTls receiverTls(ReceiverConfig.ServerTls tls) {

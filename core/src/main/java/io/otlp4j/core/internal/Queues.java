@@ -3,6 +3,7 @@ package io.otlp4j.core.internal;
 import java.util.Queue;
 import org.jctools.queues.MpmcArrayQueue;
 import org.jctools.queues.MpscArrayQueue;
+import org.jctools.queues.QueueProgressIndicators;
 
 /**
  * The one place where otlp4j reaches JCTools: factories for the bounded lock-free queues that the
@@ -42,6 +43,21 @@ public final class Queues {
    */
   public static <E> Queue<E> mpmcArray(int capacity) {
     return new MpmcArrayQueue<>(roundCapacity(capacity));
+  }
+
+  /**
+   * How many elements were ever offered successfully to {@code queue}, one made here: its producer
+   * index, which the successful {@code offer}'s CAS advances by one, so the count is exact and
+   * moves at the same instant as the queue's contents (a derived count, such as elements taken plus
+   * {@code size()}, misses the elements a consumer has polled but not yet counted).
+   *
+   * @throws IllegalArgumentException for a queue not made here
+   */
+  public static long offeredCount(Queue<?> queue) {
+    if (queue instanceof QueueProgressIndicators) {
+      return ((QueueProgressIndicators) queue).currentProducerIndex();
+    }
+    throw new IllegalArgumentException("not a queue made by Queues: " + queue.getClass());
   }
 
   /**

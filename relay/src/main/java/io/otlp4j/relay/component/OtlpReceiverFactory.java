@@ -69,8 +69,7 @@ final class OtlpReceiverFactory implements ReceiverFactory {
    * implement.
    */
   private static final List<String> UNSUPPORTED_GRPC_SERVER_KEYS =
-      List.of(
-          "keepalive", "read_buffer_size", "write_buffer_size", "include_metadata", "transport");
+      List.of("read_buffer_size", "write_buffer_size", "include_metadata", "transport");
 
   private static final List<String> UNSUPPORTED_HTTP_SERVER_KEYS =
       List.of(
@@ -78,11 +77,84 @@ final class OtlpReceiverFactory implements ReceiverFactory {
           "include_metadata",
           "response_headers",
           "compression_algorithms",
-          "read_timeout",
-          "read_header_timeout",
           "write_timeout",
-          "idle_timeout",
           "keepalive");
+
+  private static ReceiverConfig.ConnectionOptions httpConnections(
+      ConfigReader in, Map<String, ConfigNode> m, String where) {
+    return new ReceiverConfig.ConnectionOptions(
+        in.intValue(m.get("max_connections"), where + ".max_connections", 0, 1),
+        in.duration(m.get("read_header_timeout"), where + ".read_header_timeout", null),
+        in.duration(m.get("read_timeout"), where + ".read_timeout", null),
+        positive(in, m.get("idle_timeout"), where + ".idle_timeout"),
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
+  }
+
+  /**
+   * {@code keepalive.server_parameters} and {@code keepalive.enforcement_policy}, as configgrpc.
+   */
+  private static ReceiverConfig.ConnectionOptions grpcConnections(
+      ConfigReader in, Map<String, ConfigNode> m, String where) {
+    int maxConnections = in.intValue(m.get("max_connections"), where + ".max_connections", 0, 1);
+    Map<String, ConfigNode> keepalive = Map.of();
+    if (m.get("keepalive") != null && !m.get("keepalive").isNull()) {
+      keepalive = in.mapOrEmpty(m.get("keepalive"), where + ".keepalive");
+      if (keepalive == null) {
+        keepalive = Map.of();
+      }
+      in.checkKeys(keepalive, where + ".keepalive", "server_parameters", "enforcement_policy");
+    }
+    String sp = where + ".keepalive.server_parameters";
+    Map<String, ConfigNode> server = section(in, keepalive.get("server_parameters"), sp);
+    in.checkKeys(
+        server,
+        sp,
+        "max_connection_idle",
+        "max_connection_age",
+        "max_connection_age_grace",
+        "time",
+        "timeout");
+    String ep = where + ".keepalive.enforcement_policy";
+    Map<String, ConfigNode> policy = section(in, keepalive.get("enforcement_policy"), ep);
+    in.checkKeys(policy, ep, "min_time", "permit_without_stream");
+    ConfigNode permit = policy.get("permit_without_stream");
+    return new ReceiverConfig.ConnectionOptions(
+        maxConnections,
+        null,
+        null,
+        null,
+        in.duration(server.get("max_connection_idle"), sp + ".max_connection_idle", null),
+        in.duration(server.get("max_connection_age"), sp + ".max_connection_age", null),
+        in.duration(server.get("max_connection_age_grace"), sp + ".max_connection_age_grace", null),
+        in.duration(server.get("time"), sp + ".time", null),
+        in.duration(server.get("timeout"), sp + ".timeout", null),
+        in.duration(policy.get("min_time"), ep + ".min_time", null),
+        permit == null ? null : in.bool(permit, ep + ".permit_without_stream", false));
+  }
+
+  private static Map<String, ConfigNode> section(ConfigReader in, ConfigNode node, String where) {
+    if (node == null || node.isNull()) {
+      return Map.of();
+    }
+    Map<String, ConfigNode> m = in.mapOrEmpty(node, where);
+    return m == null ? Map.of() : m;
+  }
+
+  /** A positive duration, or null when absent or (with an error) not positive. */
+  private static java.time.Duration positive(ConfigReader in, ConfigNode node, String where) {
+    java.time.Duration d = in.duration(node, where, null);
+    if (d != null && (d.isZero() || d.isNegative())) {
+      in.error(node.line(), where, "must be positive");
+      return null;
+    }
+    return d;
+  }
 
   private static HostPort protocol(
       ConfigReader in,
@@ -98,13 +170,24 @@ final class OtlpReceiverFactory implements ReceiverFactory {
     if (m == null) {
       return null;
     }
-    List<String> known = new ArrayList<>(List.of("endpoint", "tls", "auth"));
+    List<String> known = new ArrayList<>(List.of("endpoint", "tls", "auth", "max_connections"));
     if (grpc) {
       known.addAll(
-          List.of("max_recv_msg_size_mib", "max_concurrent_streams", "max_concurrent_calls"));
+          List.of(
+              "max_recv_msg_size_mib",
+              "max_concurrent_streams",
+              "max_concurrent_calls",
+              "keepalive"));
     } else {
       known.addAll(
-          List.of("max_request_body_size", "traces_url_path", "metrics_url_path", "logs_url_path"));
+          List.of(
+              "max_request_body_size",
+              "traces_url_path",
+              "metrics_url_path",
+              "logs_url_path",
+              "read_header_timeout",
+              "read_timeout",
+              "idle_timeout"));
     }
     in.checkKeys(
         m,
@@ -170,7 +253,8 @@ final class OtlpReceiverFactory implements ReceiverFactory {
             maxBytes,
             maxStreams,
             Map.copyOf(urlPaths),
-            maxCalls);
+            maxCalls,
+            grpc ? grpcConnections(in, m, where) : httpConnections(in, m, where));
     ConfigNode endpoint = m.get("endpoint");
     String text = endpoint == null ? defaultEndpoint : in.string(endpoint, where + ".endpoint");
     return text == null

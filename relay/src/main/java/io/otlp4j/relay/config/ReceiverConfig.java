@@ -2,6 +2,7 @@ package io.otlp4j.relay.config;
 
 import io.otlp4j.wire.Signal;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -42,7 +43,8 @@ public record ReceiverConfig(
    * settings: TLS, the bearer token of its {@code auth.authenticator} (null when none), the largest
    * request in bytes, the concurrent streams per connection (0: the receiver's default), for
    * OTLP/HTTP the URL paths set by {@code traces_url_path} etc., and for OTLP/gRPC otlp4j's {@code
-   * max_concurrent_calls}, concurrent calls across all connections (0: the receiver's default).
+   * max_concurrent_calls}, concurrent calls across all connections (0: the receiver's default), and
+   * the connection limits and timeouts ({@link ConnectionOptions}).
    */
   public record ServerOptions(
       ServerTls tls,
@@ -51,9 +53,55 @@ public record ReceiverConfig(
       int maxRequestBytes,
       int maxConcurrentStreams,
       Map<Signal, String> urlPaths,
-      int maxConcurrentCalls) {
+      int maxConcurrentCalls,
+      ConnectionOptions connections) {
     public static final ServerOptions DEFAULTS =
         new ServerOptions(null, null, null, 0, 0, Map.of(), 0);
+
+    /** Options with the receiver's default connection limits and timeouts. */
+    public ServerOptions(
+        ServerTls tls,
+        String authenticator,
+        Secret bearerToken,
+        int maxRequestBytes,
+        int maxConcurrentStreams,
+        Map<Signal, String> urlPaths,
+        int maxConcurrentCalls) {
+      this(
+          tls,
+          authenticator,
+          bearerToken,
+          maxRequestBytes,
+          maxConcurrentStreams,
+          urlPaths,
+          maxConcurrentCalls,
+          ConnectionOptions.DEFAULTS);
+    }
+  }
+
+  /**
+   * A protocol's connection limits and timeouts; null (or 0 for {@code maxConnections}) where not
+   * set, leaving the receiver's default. OTLP/HTTP: the Collector's {@code confighttp} {@code
+   * read_header_timeout}, {@code read_timeout}, {@code idle_timeout}; OTLP/gRPC: {@code configgrpc}
+   * {@code keepalive.server_parameters} ({@code max_connection_idle}, {@code max_connection_age},
+   * {@code max_connection_age_grace}, {@code time}, {@code timeout}) and {@code
+   * keepalive.enforcement_policy} ({@code min_time}, {@code permit_without_stream}); both: otlp4j's
+   * {@code max_connections}.
+   */
+  public record ConnectionOptions(
+      int maxConnections,
+      Duration readHeaderTimeout,
+      Duration readTimeout,
+      Duration idleTimeout,
+      Duration maxConnectionIdle,
+      Duration maxConnectionAge,
+      Duration maxConnectionAgeGrace,
+      Duration keepaliveTime,
+      Duration keepaliveTimeout,
+      Duration minTime,
+      Boolean permitWithoutStream) {
+    public static final ConnectionOptions DEFAULTS =
+        new ConnectionOptions(0, null, null, null, null, null, null, null, null, null, null);
   }
 
   /**
