@@ -56,7 +56,7 @@ class ComponentsTest {
       delimiter = '|',
       value = {
         "processors | k8sattributes | unknown processor type 'k8sattributes' (known: attributes, batch, filter, memory_limiter, probabilistic_sampler, resource, tail_sampling)",
-        "exporters  | kafka      | unknown exporter type 'kafka' (known: debug, file, loadbalancing, otlp, otlphttp)",
+        "exporters  | zipkin     | unknown exporter type 'zipkin' (known: debug, file, kafka, loadbalancing, otlp, otlphttp)",
         "extensions | oidc       | unknown extension type 'oidc' (known: bearertokenauth, file_storage, health_check, pprof, zpages)",
         "receivers  | jaeger     | unknown receiver type 'jaeger' (known: otlp)",
         "connectors | forward    | unknown connector type 'forward' (none are supported yet)"
