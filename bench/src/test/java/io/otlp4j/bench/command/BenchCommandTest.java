@@ -184,7 +184,7 @@ class BenchCommandTest {
         }
         assertThat(metrics.at("/cpu_us_per_item/" + side).asDouble())
             .as(what)
-            .isCloseTo(cpuNanos / 1e3 / items, within(0.5 * cpuNanos / 1e3 / items));
+            .isCloseTo(cpuNanos / 1e3 / items, within(1e-6 * cpuNanos / 1e3 / items));
         // errors: fractions of what the fault run counted
         JsonNode f = raw.get("faults");
         assertThat(f.get("requests").asLong()).as(what).isPositive();
