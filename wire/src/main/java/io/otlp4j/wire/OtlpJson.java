@@ -152,6 +152,8 @@ public final class OtlpJson {
     JsonParser parser;
     try {
       parser = FACTORY.createParser(json, offset, length);
+    } catch (CharConversionException e) {
+      throw wireFormat(e); // the first bytes look like an encoding Jackson cannot read
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -203,6 +205,8 @@ public final class OtlpJson {
     try {
       parser = FACTORY.createParser(json);
     } catch (JacksonException e) {
+      throw wireFormat(e);
+    } catch (CharConversionException e) {
       throw wireFormat(e);
     }
     transcode(signal, parser, out);
