@@ -62,9 +62,13 @@ class KafkaScaleOutTest {
   private static final int SPANS_PER_TRACE = 4;
 
   /**
-   * decision_wait (1 s) + its timer (1 s) + autocommit (1 s) + a poll and an export, rounded up.
+   * What a fault can make be read again: spans acknowledged up to decision_wait (1 s) + its timer
+   * (1 s) + autocommit (1 s) + a poll and an export before it, rounded up.
    */
-  private static final long IN_FLIGHT_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(5);
+  private static final long IN_FLIGHT_BEFORE_NANOS = TimeUnit.SECONDS.toNanos(4);
+
+  /** And those acknowledged just after it, before the consumers noticed. */
+  private static final long IN_FLIGHT_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final List<Process> processes = new ArrayList<>();
   private final ConcurrentLinkedQueue<String> output = new ConcurrentLinkedQueue<>();

@@ -40,7 +40,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * receiver, a batch processor and an {@code otlp} exporter to {@link CountingUpstream} (gRPC, drops
  * the bytes): from the relay's "consuming" line to the upstream having received every record's
  * bytes (the relay concatenates requests, so upstream bytes = record bytes), ack mode {@code
- * received} (offsets committed once queued; {@code --ack-mode delivered} waits for the upstream).
+ * received} (offsets committed once queued; {@code --ack-mode delivered} waits for the upstream),
+ * with the Java consumer's default {@code fetch.max.bytes} (50 MiB) as ConsumerPerformance has.
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar io.otlp4j.bench.relay.KafkaConsumeBench \
@@ -208,6 +209,9 @@ public final class KafkaConsumeBench {
               brokers: [%s]
               group_id: perf-relay-%d
               initial_offset: earliest
+              # the Java consumer's defaults, as ConsumerPerformance runs with (the Collector's
+              # max_fetch_size default is 1 MiB, Kafka's fetch.max.bytes 50 MiB)
+              max_fetch_size: 52428800
               traces: { topics: [%s] }
           processors:
             batch: { send_batch_size: 2048, timeout: 50ms }

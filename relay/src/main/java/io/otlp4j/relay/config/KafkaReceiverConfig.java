@@ -21,7 +21,7 @@ import java.util.Map;
  * @param skipOnPermanentError {@code message_marking.on_permanent_error}: a record that is not
  *     valid OTLP or that the pipeline rejected for good is skipped (counted) instead of stopping
  *     its partition
- * @param errorBackoff {@code error_backoff} when enabled, else null (a fixed {@link
+ * @param errorBackoff {@code error_backoff} when enabled, else null (10 ms doubling up to {@link
  *     #DEFAULT_PAUSE})
  * @param headers {@code header_extraction.headers} when {@code extract_headers} is true, else empty
  * @param sasl {@code auth.sasl} / {@code auth.plain_text}, or null
@@ -53,7 +53,10 @@ public record KafkaReceiverConfig(
     ClientTls tls)
     implements ComponentConfig {
 
-  /** How long a partition pauses after a refusal when {@code error_backoff} is not enabled. */
+  /**
+   * The longest a partition pauses after refusals in a row when {@code error_backoff} is not
+   * enabled (the first pause is 10 ms, doubling).
+   */
   public static final Duration DEFAULT_PAUSE = Duration.ofSeconds(1);
 
   /**

@@ -306,7 +306,7 @@ public final class KafkaReceiver implements RelayReceiver {
     }
     if (!budget.tryAcquire(value.length)) {
       counters.backpressure.increment();
-      pause(p, r.offset(), backoffNanos(p, Outcome.DEFAULT_RETRY_AFTER.toNanos()));
+      pause(p, r.offset(), backoffNanos(p));
       return false;
     }
     Reservation held = new Reservation(budget, value.length);
@@ -319,7 +319,7 @@ public final class KafkaReceiver implements RelayReceiver {
         if (!held.resize(proto.length)) {
           held.release();
           counters.backpressure.increment();
-          pause(p, r.offset(), backoffNanos(p, Outcome.DEFAULT_RETRY_AFTER.toNanos()));
+          pause(p, r.offset(), backoffNanos(p));
           return false;
         }
       }
@@ -474,23 +474,31 @@ public final class KafkaReceiver implements RelayReceiver {
                       + " refused ("
                       + o.message()
                       + "); partition paused, read again later");
-          long server = o.hasRetryDelay() ? o.retryAfterNanos() : -1;
-          pause(p, a.offset, backoffNanos(p, server));
+          pause(p, a.offset, backoffNanos(p));
         }
       }
     }
   }
 
-  /** The pause after a refusal: error_backoff's next delay, or the default pause. */
-  private long backoffNanos(Partition p, long serverDelayNanos) {
+  /**
+   * The pause after a refusal: error_backoff's next delay when it is enabled; else {@link
+   * #FIRST_PAUSE_NANOS}, doubling with each refusal in a row up to {@link
+   * KafkaReceiverConfig#DEFAULT_PAUSE}. A full queue clears within milliseconds, an upstream that
+   * is down takes longer: short first pauses keep the throughput, longer ones keep an idle consumer
+   * from spinning. (A Retry-After meant for remote clients is not used here.)
+   */
+  private long backoffNanos(Partition p) {
     p.failures++;
     if (config.errorBackoff() != null) {
       long d = config.errorBackoff().decide(p.failures, 0, -1).delayNanos();
       return Math.max(d, 0);
     }
-    long dflt = KafkaReceiverConfig.DEFAULT_PAUSE.toNanos();
-    return serverDelayNanos > 0 ? Math.min(serverDelayNanos, 10 * dflt) : dflt;
+    long max = KafkaReceiverConfig.DEFAULT_PAUSE.toNanos();
+    int doublings = Math.min(p.failures - 1, 20);
+    return Math.min(max, FIRST_PAUSE_NANOS << doublings);
   }
+
+  static final long FIRST_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
   /** Pauses {@code p} and rewinds it to {@code offset}, to be read again after {@code nanos}. */
   private void pause(Partition p, long offset, long nanos) {
