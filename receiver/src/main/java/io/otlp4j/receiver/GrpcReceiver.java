@@ -133,7 +133,6 @@ public final class GrpcReceiver {
     this.workerGroup =
         new MultiThreadIoEventLoopGroup(
             0, new DefaultThreadFactory("otlp-grpc", true), NioIoHandler.newFactory());
->>>>>>> hostile
     NettyServerBuilder nb =
         NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))
             .channelFactory(connectionLimit.channelFactory())
