@@ -56,9 +56,9 @@ class ComponentsTest {
       delimiter = '|',
       value = {
         "processors | k8sattributes | unknown processor type 'k8sattributes' (known: attributes, batch, filter, memory_limiter, probabilistic_sampler, resource, tail_sampling)",
-        "exporters  | kafka      | unknown exporter type 'kafka' (known: debug, file, otlp, otlphttp)",
+        "exporters  | zipkin     | unknown exporter type 'zipkin' (known: debug, file, kafka, otlp, otlphttp)",
         "extensions | oidc       | unknown extension type 'oidc' (known: bearertokenauth, file_storage, health_check, pprof, zpages)",
-        "receivers  | jaeger     | unknown receiver type 'jaeger' (known: otlp)",
+        "receivers  | jaeger     | unknown receiver type 'jaeger' (known: kafka, otlp)",
         "connectors | forward    | unknown connector type 'forward' (none are supported yet)"
       })
   void anUnknownTypeIsAnErrorNamingItAndTheKnownTypes(String section, String type, String message) {
