@@ -265,7 +265,7 @@ class KafkaReceiverTest {
     await().atMost(Duration.ofSeconds(20)).until(() -> upstream.spanCount() >= 100);
     Relay second = relay(config); // the group rebalances: partitions move to the new member
     await()
-        .atMost(Duration.ofSeconds(20))
+        .atMost(Duration.ofSeconds(60))
         .until(() -> assigned(second) > 0 && assigned(first) + assigned(second) == 4);
     send("rb_spans", "two", 200);
     await().atMost(Duration.ofSeconds(30)).until(() -> acceptedSpanNames().size() >= 300);
