@@ -278,10 +278,15 @@ public final class KafkaBroker implements AutoCloseable {
     }
     // Kafka's cluster ids are base64url-encoded UUIDs (22 characters), as kafka-storage
     // random-uuid.
-    UUID uuid = UUID.randomUUID();
-    java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(16);
-    bytes.putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits());
-    String id = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes.array());
+    // One in 64 starts with '-', which the storage tool takes for an option (Kafka's own
+    // Uuid.randomUuid draws again then, and so do we).
+    String id;
+    do {
+      UUID uuid = UUID.randomUUID();
+      java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(16);
+      bytes.putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits());
+      id = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes.array());
+    } while (id.startsWith("-"));
     Files.writeString(file, id, StandardCharsets.UTF_8);
     return id;
   }
