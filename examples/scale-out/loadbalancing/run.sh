@@ -4,7 +4,7 @@
 # front, then shows what each back relay received and what the sink got, and stops everything.
 #
 #   examples/scale-out/loadbalancing/run.sh [REQUESTS]     (default 200 requests of 100 spans)
-#   CONCURRENCY=8 ...   requests in flight (default 1; see the README's known issue)
+#   CONCURRENCY=1 ...   requests in flight (default 8)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 otlp4j="$here/../../../otlp4j"
@@ -44,7 +44,7 @@ start front front.yaml && ready 8888
 
 echo "sending $requests requests of 100 spans (10 spans per trace) to the front relay ..."
 "$otlp4j" send --endpoint 127.0.0.1:4317 --insecure --count "$requests" --items-per-request 100 \
-  --rate 0 --concurrency "${CONCURRENCY:-1}" --quiet
+  --rate 0 --concurrency "${CONCURRENCY:-8}" --warmup 0 --quiet
 
 sleep 5 # tail_sampling's decision_wait (2s) and the export to the sink
 b1=$(accepted_spans 18888)
