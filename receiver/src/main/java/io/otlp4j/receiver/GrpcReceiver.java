@@ -108,6 +108,10 @@ public final class GrpcReceiver {
   private final GrpcAdmission admission;
   private final GrpcInbound.Marshaller requests;
   private final ConnectionLimit connectionLimit;
+
+  /** How long the event loops wait for late tasks (answers) before they stop. */
+  private static final long QUIET_PERIOD_MILLIS = 200;
+
   private final EventLoopGroup bossGroup;
   private final EventLoopGroup workerGroup;
 
@@ -237,9 +241,14 @@ public final class GrpcReceiver {
         Thread.currentThread().interrupt();
       }
     }
-    bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    // A quiet period, not none: an answer the pipeline gives just after the server terminated is
+    // still written (to a closed channel, which releases its frame); a loop that stopped at once
+    // would drop the write task and leak the frame's buffer.
+    bossGroup
+        .shutdownGracefully(QUIET_PERIOD_MILLIS, 2000, TimeUnit.MILLISECONDS)
+        .awaitUninterruptibly(5, TimeUnit.SECONDS);
     workerGroup
-        .shutdownGracefully(0, 1, TimeUnit.SECONDS)
+        .shutdownGracefully(QUIET_PERIOD_MILLIS, 2000, TimeUnit.MILLISECONDS)
         .awaitUninterruptibly(5, TimeUnit.SECONDS);
     return clean;
   }
