@@ -225,12 +225,12 @@ class RunCommandTest {
                 endpoint: 127.0.0.1:4317
                 max_streams: 3
         exporters:
-          kafka:
+          zipkin:
         service:
           pipelines:
             logs:
               receivers: [otlp]
-              exporters: [kafka]
+              exporters: [zipkin]
         """);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -252,7 +252,7 @@ class RunCommandTest {
         .isEqualTo(Cli.EXIT_BAD_INPUT);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("line 6: receivers.otlp.protocols.grpc.max_streams: unknown key 'max_streams'")
-        .contains("line 8: exporters.kafka: unknown exporter type 'kafka'");
+        .contains("line 8: exporters.zipkin: unknown exporter type 'zipkin'");
   }
 
   /** Passes spans on and keeps why an export failed, so a failed assertion says it. */

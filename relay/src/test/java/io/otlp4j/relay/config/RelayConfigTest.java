@@ -137,7 +137,7 @@ class RelayConfigTest {
       delimiter = '|',
       quoteCharacter = '"',
       value = {
-        "unknown exporter type        | exporters:\\n  kafka:\\n    brokers: [a]\\n                        | line 2: exporters.kafka: unknown exporter type 'kafka'",
+        "unknown exporter type        | exporters:\\n  zipkin:\\n    endpoint: a\\n                        | line 2: exporters.zipkin: unknown exporter type 'zipkin'",
         "unknown key in a component   | exporters:\\n  debug:\\n    verbosty: basic\\n                     | line 3: exporters.debug.verbosty: unknown key 'verbosty'",
         "unknown top-level key        | exporters:\\n  debug:\\nrecievers:\\n  otlp:\\n                     | line 3: recievers: unknown key 'recievers'",
         "bad value                    | exporters:\\n  otlp:\\n    endpoint: x:1\\n    compression: lz4\\n    | line 4: exporters.otlp.compression: unknown compression 'lz4'",
