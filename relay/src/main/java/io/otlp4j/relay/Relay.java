@@ -47,6 +47,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * A running relay: the receivers, pipelines, exporters and admin server of one {@link RelayConfig}.
@@ -528,16 +529,7 @@ public final class Relay implements AutoCloseable {
     long end = System.nanoTime() + deadline.toNanos();
     ready = false;
     status.draining();
-    boolean clean = true;
-    for (GrpcReceiver r : grpcReceivers.values()) {
-      clean &= r.shutdown(remaining(end));
-    }
-    for (HttpReceiver r : httpReceivers.values()) {
-      clean &= r.shutdown(remaining(end));
-    }
-    for (RelayReceiver r : otherReceivers.values()) {
-      clean &= r.shutdown(remaining(end));
-    }
+    boolean clean = stopReceivers(end);
     List<CompletableFuture<Boolean>> drains = new ArrayList<>();
     for (Pipeline p : pipelines) {
       drains.add(p.shutdown(remaining(end)));
@@ -616,6 +608,41 @@ public final class Relay implements AutoCloseable {
 
   private static Duration remaining(long end) {
     return Duration.ofNanos(Math.max(0, end - System.nanoTime()));
+  }
+
+  /**
+   * Stops every receiver at once, each on its own thread, so that every listener closes now: one
+   * after another, a receiver waiting for its calls in flight (or its event loops' quiet period)
+   * kept the next one accepting new requests while the relay already reported draining.
+   */
+  private boolean stopReceivers(long end) {
+    List<Supplier<Boolean>> stops = new ArrayList<>();
+    grpcReceivers.values().forEach(r -> stops.add(() -> r.shutdown(remaining(end))));
+    httpReceivers.values().forEach(r -> stops.add(() -> r.shutdown(remaining(end))));
+    otherReceivers.values().forEach(r -> stops.add(() -> r.shutdown(remaining(end))));
+    List<CompletableFuture<Boolean>> stopped = new ArrayList<>();
+    for (Supplier<Boolean> stop : stops) {
+      CompletableFuture<Boolean> f = new CompletableFuture<>();
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  f.complete(stop.get());
+                } catch (RuntimeException | Error e) {
+                  f.completeExceptionally(e);
+                }
+              },
+              "otlp4j-stop-receiver");
+      t.setDaemon(true);
+      t.start();
+      stopped.add(f);
+    }
+    boolean clean = true;
+    for (CompletableFuture<Boolean> f : stopped) {
+      // a receiver's own shutdown ends by the deadline; a second more for its last steps
+      clean &= await(f, end + TimeUnit.SECONDS.toNanos(1));
+    }
+    return clean;
   }
 
   private static boolean await(CompletableFuture<Boolean> f, long end) {

@@ -29,6 +29,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
@@ -290,10 +291,21 @@ class KafkaReceiverTest {
                 "batch: { send_batch_size: 20, timeout: 20ms }",
                 "batch: { send_batch_size: 20, timeout: 20ms }"));
     int total = 600;
+    // the second half is produced only once the relay was killed: the kill lands mid-stream
+    // however fast the relay consumes the first half
+    CountDownLatch killed = new CountDownLatch(1);
     CompletableFuture<Void> sending =
         CompletableFuture.runAsync(
             () -> {
               for (int i = 0; i < total; i++) {
+                if (i == total / 2) {
+                  try {
+                    killed.await(60, TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                  }
+                }
                 producer.send(
                     new ProducerRecord<>(
                         "kill_spans",
@@ -318,6 +330,7 @@ class KafkaReceiverTest {
     relay.destroyForcibly(); // SIGKILL
     relay.waitFor(10, TimeUnit.SECONDS);
     long atKill = upstream.spanCount();
+    killed.countDown();
     System.err.printf("killed at %d spans, %d ms%n", atKill, (System.nanoTime() - t0) / 1_000_000);
     childRelay(config);
     System.err.printf("restarted %d ms%n", (System.nanoTime() - t0) / 1_000_000);
