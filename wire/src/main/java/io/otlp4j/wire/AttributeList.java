@@ -46,6 +46,17 @@ public final class AttributeList {
   private int[] keyStart = new int[8];
 
   private int[] keyLength = new int[8];
+
+  /**
+   * Where the attribute fields that arrived lie when {@link #load} found them as one run with no
+   * other field between them, in one segment: {@code [runStart, runEnd)}; {@code runStart} is -1
+   * when there were none, and {@code oneRun} false when they were not one run.
+   */
+  private int runStart;
+
+  private int runEnd;
+  private boolean oneRun;
+
   private final TextView key = new TextView();
   private final TextView probe = new TextView();
   private final ValueView value = new ValueView();
@@ -59,6 +70,9 @@ public final class AttributeList {
     this.size = 0;
     this.modified = false;
     int tag = (field << 3) | 2;
+    runStart = -1;
+    runEnd = -1;
+    oneRun = segmentCount <= 1;
     for (int s = 0; s < segmentCount; s++) {
       int p = segments[2 * s];
       int segmentEnd = segments[2 * s + 1];
@@ -72,6 +86,12 @@ public final class AttributeList {
         if (t == tag) {
           long lr = readLength(b, valueStart, segmentEnd, base);
           append(b, fieldStart, pos(lr), p);
+          if (runStart < 0) {
+            runStart = fieldStart;
+          } else if (runEnd != fieldStart) {
+            oneRun = false;
+          }
+          runEnd = p;
         }
       }
     }
@@ -242,6 +262,25 @@ public final class AttributeList {
 
   // ---- for RequestEditor
 
+  /**
+   * Whether the attribute fields the element arrived with were one run in one segment (or there
+   * were none): then the element is its bytes before {@link #runStart}, the attributes, and its
+   * bytes from {@link #runEnd}.
+   */
+  boolean arrivedAsOneRun() {
+    return oneRun;
+  }
+
+  /** Where the run of attribute fields began (see {@link #arrivedAsOneRun}), or -1 for none. */
+  int runStart() {
+    return runStart;
+  }
+
+  /** Where the run of attribute fields ended (see {@link #arrivedAsOneRun}). */
+  int runEnd() {
+    return runEnd;
+  }
+
   boolean fromInput(int i) {
     return tagPos[i] >= 0;
   }
@@ -296,6 +335,12 @@ public final class AttributeList {
     ByteBuffer b = buffers[i];
     int p = start[i];
     int e = end[i];
+    long simple = WireReader.simpleKey(b, p, e);
+    if (simple >= 0) { // the usual layout, read in a few bytes
+      keyStart[i] = pos(simple);
+      keyLength[i] = WireReader.value(simple);
+      return;
+    }
     int errorBase = isInput(b) ? base : 0;
     keyStart[i] = -1;
     keyLength[i] = 0;

@@ -136,6 +136,20 @@ final class ByteAccess {
   }
 
   /**
+   * Index 0 of {@code buffer}, for reads at its absolute indexes ({@code offset() + index}), when
+   * that needs no copy: a heap array, or direct memory with {@link #UNSAFE}; otherwise null.
+   */
+  static Input atIndexZero(ByteBuffer buffer) {
+    if (buffer.hasArray()) {
+      return of(buffer.array(), buffer.arrayOffset());
+    }
+    if (UNSAFE && buffer.isDirect()) {
+      return new Input(null, PlatformDependent.directBufferAddress(buffer));
+    }
+    return null;
+  }
+
+  /**
    * The remaining bytes of {@code buffer} (its position and limit untouched), without a copy when
    * they are a writable heap array or direct memory (with {@link #UNSAFE}); otherwise a copy.
    */

@@ -64,6 +64,15 @@ public final class ElementView {
   int base;
   Kind kind;
 
+  /**
+   * {@code b}'s bytes for unchecked reads ({@link ByteAccess}: index {@code p} of {@code b} at
+   * {@code memOffset + p}), or null when they cannot be read that way; set per edit by the editor.
+   */
+  private ByteAccess.Input memory;
+
+  /** The buffer {@link #memory} reads; it is used only while the view is on that buffer. */
+  private ByteBuffer memoryOf;
+
   /** The OtlpSchema message type. */
   private int type;
 
@@ -117,6 +126,15 @@ public final class ElementView {
       attributes.reset();
       attributesLoaded = false;
     }
+  }
+
+  /**
+   * {@code b}'s bytes for unchecked reads (see {@link #memory}), or null; kept across resets, used
+   * only while the view is on {@code b}.
+   */
+  void memory(ByteBuffer b, ByteAccess.Input memory) {
+    this.memoryOf = b;
+    this.memory = memory;
   }
 
   void addSegment(int start, int end) {
@@ -223,6 +241,19 @@ public final class ElementView {
   /** As {@link #attribute(byte[])}, into a view the caller owns. */
   public ValueView attribute(byte[] keyUtf8, ValueView into) {
     resolve();
+    if (memory != null && onMemory()) {
+      long found =
+          AttributeFinder.find(
+              memory.base(), memory.offset(), segments, segmentCount, attributeField, keyUtf8);
+      if (found == AttributeFinder.ABSENT) {
+        return into.absent();
+      }
+      if (found >= 0) { // else an unusual layout: read again with every check below
+        int keyEnd = pos(found) + keyUtf8.length;
+        int kvEnd = value(found);
+        return into.set(b, WireReader.simpleValueStart(b, keyEnd, kvEnd), kvEnd, base);
+      }
+    }
     int tag = (attributeField << 3) | 2;
     for (int s = 0; s < segmentCount; s++) {
       int p = segments[2 * s];
@@ -235,14 +266,30 @@ public final class ElementView {
         int valueStart = p;
         p = skipValue(b, t & 7, fieldStart, p, end, base);
         if (t == tag) {
-          long lr = readLength(b, valueStart, end, base);
-          if (keyValueMatches(pos(lr), p, keyUtf8, into)) {
+          int kv = pos(readLength(b, valueStart, end, base));
+          // The usual layout (key, then value) is read in a few bytes, the key compared by length
+          // first; any other goes through the field loop.
+          long key = WireReader.simpleKey(b, kv, p);
+          if (key >= 0) {
+            int keyStart = pos(key);
+            int keyLength = value(key);
+            if (keyLength == keyUtf8.length
+                && WireReader.bytesEqual(b, keyStart, keyLength, keyUtf8)) {
+              return into.set(b, WireReader.simpleValueStart(b, keyStart + keyLength, p), p, base);
+            }
+          } else if (keyValueMatches(kv, p, keyUtf8, into)) {
             return into;
           }
         }
       }
     }
     return into.absent();
+  }
+
+  /** Whether {@link #memory} is {@code b}'s (identity: the same buffer, not equal content). */
+  @SuppressWarnings("ReferenceEquality")
+  private boolean onMemory() {
+    return memoryOf == b;
   }
 
   /**

@@ -209,6 +209,11 @@ public final class RequestEditor {
       try {
         this.b = WireReader.view(input);
         this.base = b.position();
+        ByteAccess.Input memory = ByteAccess.atIndexZero(b);
+        resource.memory(b, memory);
+        scope.memory(b, memory);
+        item.memory(b, memory);
+        sub.memory(b, memory);
         this.policy = policy;
         switch (signal) {
           case TRACES -> {
@@ -240,7 +245,7 @@ public final class RequestEditor {
         keptResources = 0;
         keptScopes = 0;
         keptItems = 0;
-        output.start(input, base);
+        output.start(input, b, base);
         try {
           boolean changed = request() != UNCHANGED;
           return contiguous ? output.finishContiguous(changed) : output.finish(changed);
@@ -251,6 +256,10 @@ public final class RequestEditor {
         // Keep nothing of this request (nor the policy) past the edit.
         b = null;
         this.policy = null;
+        sub.memory(null, null);
+        item.memory(null, null);
+        scope.memory(null, null);
+        resource.memory(null, null);
         sub.reset(null, 0, Kind.RESOURCE, 0, 0);
         item.reset(null, 0, Kind.RESOURCE, 0, 0);
         scope.reset(null, 0, Kind.RESOURCE, 0, 0);
@@ -391,6 +400,18 @@ public final class RequestEditor {
         return UNCHANGED;
       }
       int hole = output.open();
+      if (modified && !traceState && !descendSub && item.loadedAttributes().arrivedAsOneRun()) {
+        // Only the attribute run changes, and the list knows where it was: no second pass over
+        // the item's fields.
+        AttributeList list = item.loadedAttributes();
+        int runStart = list.runStart();
+        output.inputPiece(start, runStart < 0 ? end : runStart);
+        emitAttributes(item);
+        if (runStart >= 0) {
+          output.inputPiece(list.runEnd(), end);
+        }
+        return output.close(hole, TAG_2, tagPos, end, true) ? CHANGED : UNCHANGED;
+      }
       boolean changed = modified || traceState;
       boolean attributesDone = false;
       boolean traceStateDone = false;

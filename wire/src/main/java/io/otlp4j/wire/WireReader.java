@@ -304,6 +304,58 @@ final class WireReader {
     return error(p, base, "invalid UTF-8 in string field " + field);
   }
 
+  /**
+   * The key of the {@code KeyValue} whose content is {@code [start, end)}, read without the general
+   * field loop when the message has the layout protobuf writers give it: the key field first (tag
+   * {@code 0x0A}, a one-byte length), then nothing, or exactly one value field (tag {@code 0x12}, a
+   * one- or two-byte length) that ends exactly at {@code end}. The key field is then the only one,
+   * so it is the key as protobuf reads it (the last key field), and the value field, if any, runs
+   * from {@link #simpleValueStart} to {@code end}. Returns {@code (keyStart << 32) | keyLength}, or
+   * -1 for any other layout, malformed ones included: the caller then reads the fields one by one,
+   * with every check. Reads at most five bytes, all below {@code end}; throws nothing.
+   */
+  static long simpleKey(ByteBuffer b, int start, int end) {
+    if (end - start < 2 || b.get(start) != 0x0A) {
+      return -1;
+    }
+    int length = b.get(start + 1);
+    int keyEnd = start + 2 + length;
+    if (length < 0 || keyEnd > end) {
+      return -1;
+    }
+    if (keyEnd < end) {
+      if (end - keyEnd < 2 || b.get(keyEnd) != 0x12) {
+        return -1;
+      }
+      int x = b.get(keyEnd + 1);
+      int valueEnd;
+      if (x >= 0) {
+        valueEnd = keyEnd + 2 + x;
+      } else {
+        if (end - keyEnd < 3) {
+          return -1;
+        }
+        int y = b.get(keyEnd + 2);
+        if (y < 0) {
+          return -1;
+        }
+        valueEnd = keyEnd + 3 + ((x & 0x7F) | (y << 7));
+      }
+      if (valueEnd != end) {
+        return -1;
+      }
+    }
+    return ((long) (start + 2) << 32) | length;
+  }
+
+  /**
+   * Where the value's content starts in a {@code KeyValue} that {@link #simpleKey} read, given the
+   * end of its key: {@code end} itself when there is no value field.
+   */
+  static int simpleValueStart(ByteBuffer b, int keyEnd, int end) {
+    return keyEnd == end ? end : keyEnd + (b.get(keyEnd + 1) >= 0 ? 2 : 3);
+  }
+
   /** Whether {@code [p, p + key.length)} holds exactly {@code key}. */
   static boolean bytesEqual(ByteBuffer b, int p, int length, byte[] key) {
     if (length != key.length) {

@@ -46,66 +46,88 @@ class ElementViewTest {
     OtlpGenerator generator = new OtlpGenerator(signal.ordinal() * 7L + 11).withUnknownFields(true);
     for (int i = 0; i < 200; i++) {
       Message request = generator.request(signal);
-      byte[] bytes = request.toByteArray();
-      ByteBuf input =
-          (i & 1) == 0
-              ? Unpooled.wrappedBuffer(bytes)
-              : PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
-      List<String> seen = new ArrayList<>();
-      EditPolicy recorder =
-          new EditPolicy() {
-            private Decision record(ElementView v) {
-              seen.add(describe(v));
-              return Decision.KEEP;
-            }
-
-            @Override
-            public Decision resource(ElementView resource) {
-              return record(resource);
-            }
-
-            @Override
-            public Decision scope(ElementView scope) {
-              return record(scope);
-            }
-
-            @Override
-            public Decision span(ElementView span) {
-              return record(span);
-            }
-
-            @Override
-            public Decision spanEvent(ElementView event) {
-              return record(event);
-            }
-
-            @Override
-            public Decision spanLink(ElementView link) {
-              return record(link);
-            }
-
-            @Override
-            public Decision metric(ElementView metric) {
-              return record(metric);
-            }
-
-            @Override
-            public Decision dataPoint(ElementView point) {
-              return record(point);
-            }
-
-            @Override
-            public Decision logRecord(ElementView record) {
-              return record(record);
-            }
-          };
-      try {
-        RequestEditor.create().edit(signal, input, recorder).release();
-      } finally {
-        input.release();
-      }
-      assertThat(seen).as("request %d", i).containsExactlyElementsOf(expected(request));
+      assertViewsRead(signal, request.toByteArray(), request, (i & 1) == 1, "request " + i);
     }
+  }
+
+  /**
+   * Attribute fields split around an item's other fields, and {@code KeyValue}s in every layout a
+   * protobuf reader accepts ({@link FieldScrambler}): the lookup by key ({@link
+   * ElementView#attribute}), whose fast path reads only the usual layout, finds what protobuf
+   * finds, from heap and direct memory.
+   */
+  @ParameterizedTest
+  @EnumSource(Signal.class)
+  void viewsReadWhatProtobufReadsInUnusualLayouts(Signal signal) throws Exception {
+    OtlpGenerator generator = new OtlpGenerator(signal.ordinal() * 5L + 3).withUnknownFields(true);
+    FieldScrambler scrambler = new FieldScrambler(signal.ordinal() + 17L);
+    for (int i = 0; i < 40; i++) {
+      byte[] bytes = scrambler.scramble(signal, generator.request(signal));
+      Message request = OfficialView.parse(signal, bytes);
+      assertViewsRead(signal, bytes, request, (i & 1) == 1, "request " + i);
+    }
+  }
+
+  private static void assertViewsRead(
+      Signal signal, byte[] bytes, Message request, boolean direct, String what) {
+    ByteBuf input =
+        direct
+            ? PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes)
+            : Unpooled.wrappedBuffer(bytes);
+    List<String> seen = new ArrayList<>();
+    EditPolicy recorder =
+        new EditPolicy() {
+          private Decision record(ElementView v) {
+            seen.add(describe(v));
+            return Decision.KEEP;
+          }
+
+          @Override
+          public Decision resource(ElementView resource) {
+            return record(resource);
+          }
+
+          @Override
+          public Decision scope(ElementView scope) {
+            return record(scope);
+          }
+
+          @Override
+          public Decision span(ElementView span) {
+            return record(span);
+          }
+
+          @Override
+          public Decision spanEvent(ElementView event) {
+            return record(event);
+          }
+
+          @Override
+          public Decision spanLink(ElementView link) {
+            return record(link);
+          }
+
+          @Override
+          public Decision metric(ElementView metric) {
+            return record(metric);
+          }
+
+          @Override
+          public Decision dataPoint(ElementView point) {
+            return record(point);
+          }
+
+          @Override
+          public Decision logRecord(ElementView record) {
+            return record(record);
+          }
+        };
+    try {
+      RequestEditor.create().edit(signal, input, recorder).release();
+    } finally {
+      input.release();
+    }
+    assertThat(seen).as(what).containsExactlyElementsOf(expected(request));
   }
 
   @Test

@@ -101,6 +101,53 @@ class RequestEditorTest {
     }
   }
 
+  /**
+   * Items whose attribute fields are split around their other fields, and {@code KeyValue}s in
+   * every layout a protobuf reader accepts ({@link FieldScrambler}): the editor's fast paths (an
+   * item's attribute list rewritten where it lay as one run, keys read from the usual layout) apply
+   * only where they hold, and the result is still what the official builders give, with a policy
+   * that visits only items and with one that visits everything.
+   */
+  @ParameterizedTest
+  @EnumSource(Signal.class)
+  void editsOfUnusualLayoutsEqualTheSameEditsMadeWithTheOfficialBuilders(Signal signal)
+      throws Exception {
+    OtlpGenerator generator = new OtlpGenerator(signal.ordinal() * 13L + 5).withUnknownFields(true);
+    FieldScrambler scrambler = new FieldScrambler(signal.ordinal() + 99L);
+    for (EnumSet<Kind> visited :
+        List.of(EnumSet.of(Kind.SPAN, Kind.METRIC, Kind.LOG_RECORD), EnumSet.allOf(Kind.class))) {
+      EditScript script = new EditScript(visited.size() * 3L, 20, 60, visited);
+      EditPolicy policy = script.policy();
+      for (int i = 0; i < 40; i++) {
+        byte[] bytes = scrambler.scramble(signal, generator.request(signal));
+        Message request = OfficialView.parse(signal, bytes);
+        ByteBuf input =
+            (i & 1) == 0
+                ? Unpooled.wrappedBuffer(bytes)
+                : PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
+        script.restart();
+        ByteBuf edited = (i % 3 == 0 ? EDITOR : UNCHECKED).edit(signal, input, policy);
+        try {
+          assertThat(OfficialView.parse(signal, ByteBufUtil.getBytes(edited)))
+              .as("request %d visiting %s", i, visited)
+              .isEqualTo(script.expected(signal, request));
+        } finally {
+          edited.release();
+          input.release();
+        }
+      }
+      assertThat(
+              script
+                  .edits
+                  .get(
+                      signal == Signal.TRACES
+                          ? Kind.SPAN
+                          : signal == Signal.METRICS ? Kind.METRIC : Kind.LOG_RECORD)[0])
+          .as("items edited")
+          .isPositive();
+    }
+  }
+
   static Stream<Arguments> partialVisits() {
     List<Arguments> out = new ArrayList<>();
     for (Signal signal : Signal.values()) {
