@@ -17,6 +17,8 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
@@ -76,6 +78,8 @@ public final class MainJobDefaultBench {
       double p99,
       double spansPerSecond,
       long errors,
+      Map<String, Long> errorKinds,
+      Map<String, String> errorSamples,
       double backlog,
       double cpuMicrosPerSpan) {}
 
@@ -134,6 +138,14 @@ public final class MainJobDefaultBench {
               s.errors,
               s.backlog,
               s.cpuMicrosPerSpan);
+          s.errorKinds.forEach(
+              (kind, n) ->
+                  System.out.printf(
+                      Locale.ROOT,
+                      "         %-20s %8d  e.g. %s%n",
+                      kind,
+                      n,
+                      s.errorSamples.get(kind)));
         }
       }
     }
@@ -200,10 +212,16 @@ public final class MainJobDefaultBench {
               + (j.get("warmup_requests").asLong() - j.get("warmup_failed").asLong())
                   * j.get("items_per_request").asLong();
       JsonNode latency = j.get("latency_ms");
-      long errors = 0;
-      for (JsonNode n : j.get("errors")) {
-        errors += n.asLong();
-      }
+      // by kind, as `send` names them (a gRPC status code, "client overloaded", "timeout"...)
+      Map<String, Long> errorKinds = new TreeMap<>();
+      j.get("errors")
+          .fields()
+          .forEachRemaining(e -> errorKinds.put(e.getKey(), e.getValue().asLong()));
+      Map<String, String> errorSamples = new TreeMap<>();
+      j.get("error_samples")
+          .fields()
+          .forEachRemaining(e -> errorSamples.put(e.getKey(), e.getValue().asText()));
+      long errors = errorKinds.values().stream().mapToLong(Long::longValue).sum();
       double backlog = backlog(admin);
       return new Sample(
           relay,
@@ -212,6 +230,8 @@ public final class MainJobDefaultBench {
           latency.get("p99").asDouble(),
           j.get("items_per_second").asDouble(),
           errors,
+          errorKinds,
+          errorSamples,
           backlog,
           cpu.toNanos() / 1e3 / Math.max(1, spans));
     } finally {
@@ -318,6 +338,8 @@ public final class MainJobDefaultBench {
         List<Sample> s =
             samples.stream().filter(x -> x.relay.equals(relay) && x.rate == rate).toList();
         long errors = s.stream().mapToLong(Sample::errors).sum();
+        Map<String, Long> kinds = new TreeMap<>();
+        s.forEach(x -> x.errorKinds.forEach((k, n) -> kinds.merge(k, n, Long::sum)));
         double maxBacklog = s.stream().mapToDouble(Sample::backlog).max().orElse(Double.NaN);
         if (rate > 0 && errors == 0 && maxBacklog <= SUSTAINED_BACKLOG_RECORDS) {
           sustained =
@@ -326,7 +348,7 @@ public final class MainJobDefaultBench {
         text.append(
             String.format(
                 Locale.ROOT,
-                "%-6s rate %6s  p50 %s ms  p99 %s ms  spans/s %s  errors %d  "
+                "%-6s rate %6s  p50 %s ms  p99 %s ms  spans/s %s  errors %d%s  "
                     + "max backlog %.0f  relay CPU us/span %s%n",
                 relay,
                 rateName(rate),
@@ -334,6 +356,7 @@ public final class MainJobDefaultBench {
                 stat(s, Sample::p99, "%.1f"),
                 stat(s, Sample::spansPerSecond, "%,.0f"),
                 errors,
+                kinds.isEmpty() ? "" : " " + kinds,
                 maxBacklog,
                 stat(s, Sample::cpuMicrosPerSpan, "%.2f")));
         json.append(first ? "" : ",")
