@@ -37,6 +37,15 @@ class ByteArrayMarshallerTest {
   }
 
   @Test
+  void aPartlyReadStreamDrainsTheRest() throws Exception {
+    InputStream stream = ByteArrayMarshaller.INSTANCE.stream(new byte[] {1, 2, 3, 4});
+    assertThat(stream.read()).isEqualTo(1);
+    ByteArrayOutputStream target = new ByteArrayOutputStream();
+    assertThat(((Drainable) stream).drainTo(target)).isEqualTo(3);
+    assertThat(target.toByteArray()).containsExactly(2, 3, 4);
+  }
+
+  @Test
   void aKnownLengthMessageIsReadIntoAnArrayOfExactlyItsLength() {
     byte[] answer = {8, 1, 18, 3, 'b', 'a', 'd'};
     assertThat(ByteArrayMarshaller.INSTANCE.parse(new KnownLengthStream(answer))).isEqualTo(answer);

@@ -17,6 +17,8 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
@@ -36,7 +38,12 @@ import java.util.stream.Stream;
  * due), accepted spans/s, errors, and the exporter's backlog ({@code
  * otlp4j_exporter_queue_records}) when the load stops, and the relay's CPU time (user + system, all
  * threads, from {@link ProcessHandle.Info#totalCpuDuration()}) per span it accepted over the whole
- * send, warm-up included: the figure that least depends on what else runs on the machine. A rate is
+ * send, warm-up included: the figure that least depends on what else runs on the machine. Beside
+ * the sender's p99, the relay's own (its {@code otlp4j_receiver_ack_latency_seconds} histogram,
+ * from a request's arrival to its answer, after the warm-up; bucket bounds, so coarse) and the
+ * queue's fsync p99: where the tail is, in the relay or outside it. Errors are listed by kind with
+ * an example message, as {@code send} names them, with the relay's own count of appends its durable
+ * queue refused for being full ({@code otlp4j_queue_refused_records_total}). A rate is
  * <i>sustained</i> when every repeat had no error and a backlog of at most {@value
  * #SUSTAINED_BACKLOG_RECORDS} records: the file keeps up with what is acknowledged. Rate 0 is flat
  * out (closed loop, 64 in flight): the most the relay accepts, with its backlog.
@@ -57,6 +64,21 @@ public final class MainJobDefaultBench {
           "^otlp4j_exporter_queue_records\\{[^}]*data_type=\"traces\"[^}]*} (\\S+)",
           Pattern.MULTILINE);
 
+  private static final Pattern ACK_LATENCY =
+      Pattern.compile(
+          "^otlp4j_receiver_ack_latency_seconds_bucket\\{[^}]*transport=\"grpc\"[^}]*le=\"([^\"]+)\"} (\\S+)",
+          Pattern.MULTILINE);
+  private static final Pattern FSYNC =
+      Pattern.compile(
+          "^otlp4j_queue_fsync_seconds_bucket\\{queue=\"traces\",le=\"([^\"]+)\"} (\\S+)",
+          Pattern.MULTILINE);
+  private static final Pattern QUEUE_REFUSED =
+      Pattern.compile(
+          "^otlp4j_queue_refused_records_total\\{queue=\"traces\"} (\\S+)", Pattern.MULTILINE);
+
+  /** When, after the sender starts, the relay's histograms are read as its warm-up ends. */
+  private static final long WARMUP_SCRAPE_MILLIS = 3_500;
+
   /** Child JVMs still running: ended if this JVM is stopped part-way. */
   private static final List<Process> CHILDREN = new CopyOnWriteArrayList<>();
 
@@ -76,6 +98,11 @@ public final class MainJobDefaultBench {
       double p99,
       double spansPerSecond,
       long errors,
+      Map<String, Long> errorKinds,
+      Map<String, String> errorSamples,
+      long queueRefused,
+      double relayAckP99,
+      double fsyncP99,
       double backlog,
       double cpuMicrosPerSpan) {}
 
@@ -124,16 +151,28 @@ public final class MainJobDefaultBench {
           samples.add(s);
           System.out.printf(
               Locale.ROOT,
-              "%-6s rate %6s  p50 %7.2f ms  p99 %8.2f ms  %,9.0f spans/s  errors %d  "
-                  + "backlog %.0f  relay CPU %.2f us/span%n",
+              "%-6s rate %6s  p50 %7.2f ms  p99 %8.2f ms  relay ack p99 <= %.1f ms  fsync p99 <= %.1f"
+                  + " ms  %,9.0f spans/s  errors %d (queue-full refusals %d)  backlog %.0f  relay"
+                  + " CPU %.2f us/span%n",
               relay,
               rateName(rate),
               s.p50,
               s.p99,
+              s.relayAckP99,
+              s.fsyncP99,
               s.spansPerSecond,
               s.errors,
+              s.queueRefused,
               s.backlog,
               s.cpuMicrosPerSpan);
+          s.errorKinds.forEach(
+              (kind, n) ->
+                  System.out.printf(
+                      Locale.ROOT,
+                      "         %-20s %8d  e.g. %s%n",
+                      kind,
+                      n,
+                      s.errorSamples.get(kind)));
         }
       }
     }
@@ -187,6 +226,10 @@ public final class MainJobDefaultBench {
       Process sender =
           new ProcessBuilder(send).redirectError(ProcessBuilder.Redirect.DISCARD).start();
       CHILDREN.add(sender);
+      // The relay's own histograms as the sender's warm-up ends (its JVM start + 3 s, roughly), so
+      // that what they add after it is the measured part.
+      Thread.sleep(WARMUP_SCRAPE_MILLIS);
+      String atWarmupEnd = metrics(admin);
       byte[] stdout = sender.getInputStream().readAllBytes();
       if (!sender.waitFor(seconds + 120L, TimeUnit.SECONDS)) {
         sender.destroyForcibly();
@@ -200,11 +243,21 @@ public final class MainJobDefaultBench {
               + (j.get("warmup_requests").asLong() - j.get("warmup_failed").asLong())
                   * j.get("items_per_request").asLong();
       JsonNode latency = j.get("latency_ms");
-      long errors = 0;
-      for (JsonNode n : j.get("errors")) {
-        errors += n.asLong();
-      }
-      double backlog = backlog(admin);
+      // by kind, as `send` names them (a gRPC status code, "client overloaded", "timeout"...)
+      Map<String, Long> errorKinds = new TreeMap<>();
+      j.get("errors")
+          .fields()
+          .forEachRemaining(e -> errorKinds.put(e.getKey(), e.getValue().asLong()));
+      Map<String, String> errorSamples = new TreeMap<>();
+      j.get("error_samples")
+          .fields()
+          .forEachRemaining(e -> errorSamples.put(e.getKey(), e.getValue().asText()));
+      long errors = errorKinds.values().stream().mapToLong(Long::longValue).sum();
+      String atEnd = metrics(admin);
+      double backlog = backlog(atEnd);
+      double ackP99 = histogramP99(ACK_LATENCY, atWarmupEnd, atEnd);
+      double fsyncP99 = histogramP99(FSYNC, atWarmupEnd, atEnd);
+      long queueRefused = (long) gauge(QUEUE_REFUSED, atEnd);
       return new Sample(
           relay,
           rate,
@@ -212,6 +265,11 @@ public final class MainJobDefaultBench {
           latency.get("p99").asDouble(),
           j.get("items_per_second").asDouble(),
           errors,
+          errorKinds,
+          errorSamples,
+          queueRefused,
+          ackP99,
+          fsyncP99,
           backlog,
           cpu.toNanos() / 1e3 / Math.max(1, spans));
     } finally {
@@ -260,15 +318,57 @@ public final class MainJobDefaultBench {
     throw new IOException("the relay did not become healthy within 60 s");
   }
 
-  private double backlog(int admin) throws Exception {
+  private String metrics(int admin) throws Exception {
     HttpRequest request =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/metrics"))
             .timeout(Duration.ofSeconds(5))
             .build();
-    String text =
-        http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8)).body();
-    Matcher m = BACKLOG.matcher(text);
+    return http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8)).body();
+  }
+
+  private static double backlog(String metrics) {
+    Matcher m = BACKLOG.matcher(metrics);
     return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
+  }
+
+  private static double gauge(Pattern p, String metrics) {
+    Matcher m = p.matcher(metrics);
+    return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
+  }
+
+  /**
+   * The upper bound, in ms, of the histogram bucket that holds the 99th percentile of what {@code
+   * bucket} (matching {@code le} and the cumulative count) counted between two scrapes; NaN when
+   * nothing was counted. Coarse (the buckets are 1, 2.5, 5, 10, 25, 50 ms...), but it is the
+   * relay's own view: from a request's arrival to its answer, without the sender or the network.
+   */
+  static double histogramP99(Pattern bucket, String before, String after) {
+    Map<Double, Double> start = buckets(bucket, before);
+    Map<Double, Double> end = buckets(bucket, after);
+    double total =
+        end.getOrDefault(Double.POSITIVE_INFINITY, 0.0)
+            - start.getOrDefault(Double.POSITIVE_INFINITY, 0.0);
+    if (total <= 0) {
+      return Double.NaN;
+    }
+    for (Map.Entry<Double, Double> e : end.entrySet()) { // sorted by le
+      double n = e.getValue() - start.getOrDefault(e.getKey(), 0.0);
+      if (n >= 0.99 * total) {
+        return e.getKey() * 1000;
+      }
+    }
+    return Double.POSITIVE_INFINITY;
+  }
+
+  private static Map<Double, Double> buckets(Pattern bucket, String metrics) {
+    Map<Double, Double> b = new TreeMap<>();
+    Matcher m = bucket.matcher(metrics);
+    while (m.find()) {
+      double le =
+          m.group(1).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(m.group(1));
+      b.put(le, Double.parseDouble(m.group(2)));
+    }
+    return b;
   }
 
   private static int freePort() throws IOException {
@@ -318,6 +418,8 @@ public final class MainJobDefaultBench {
         List<Sample> s =
             samples.stream().filter(x -> x.relay.equals(relay) && x.rate == rate).toList();
         long errors = s.stream().mapToLong(Sample::errors).sum();
+        Map<String, Long> kinds = new TreeMap<>();
+        s.forEach(x -> x.errorKinds.forEach((k, n) -> kinds.merge(k, n, Long::sum)));
         double maxBacklog = s.stream().mapToDouble(Sample::backlog).max().orElse(Double.NaN);
         if (rate > 0 && errors == 0 && maxBacklog <= SUSTAINED_BACKLOG_RECORDS) {
           sustained =
@@ -326,26 +428,29 @@ public final class MainJobDefaultBench {
         text.append(
             String.format(
                 Locale.ROOT,
-                "%-6s rate %6s  p50 %s ms  p99 %s ms  spans/s %s  errors %d  "
-                    + "max backlog %.0f  relay CPU us/span %s%n",
+                "%-6s rate %6s  p50 %s ms  p99 %s ms  relay ack p99 <= %s ms  spans/s %s  errors"
+                    + " %d%s  max backlog %.0f  relay CPU us/span %s%n",
                 relay,
                 rateName(rate),
                 stat(s, Sample::p50, "%.2f"),
                 stat(s, Sample::p99, "%.1f"),
+                stat(s, Sample::relayAckP99, "%.1f"),
                 stat(s, Sample::spansPerSecond, "%,.0f"),
                 errors,
+                kinds.isEmpty() ? "" : " " + kinds,
                 maxBacklog,
                 stat(s, Sample::cpuMicrosPerSpan, "%.2f")));
         json.append(first ? "" : ",")
             .append(
                 String.format(
                     Locale.ROOT,
-                    "{\"relay\":\"%s\",\"rate\":%.0f,\"p50_ms\":%s,\"p99_ms\":%s,\"spans_per_second\":%s,\"errors\":%d,"
+                    "{\"relay\":\"%s\",\"rate\":%.0f,\"p50_ms\":%s,\"p99_ms\":%s,\"relay_ack_p99_ms\":%s,\"spans_per_second\":%s,\"errors\":%d,"
                         + "\"max_backlog\":%.0f,\"relay_cpu_us_per_span\":%s}",
                     relay,
                     rate,
                     jsonStat(s, Sample::p50),
                     jsonStat(s, Sample::p99),
+                    jsonStat(s, Sample::relayAckP99),
                     jsonStat(s, Sample::spansPerSecond),
                     errors,
                     maxBacklog,

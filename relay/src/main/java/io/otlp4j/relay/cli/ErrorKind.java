@@ -80,4 +80,26 @@ final class ErrorKind {
     }
     return "other";
   }
+
+  /**
+   * Whether {@code result}, of kind {@code kind} ({@link #of}), is the endpoint's own retryable
+   * refusal: it answered, with a gRPC status or an HTTP status, that the request may be sent again
+   * later (a full queue, a memory limit, an upstream that is down: {@code UNAVAILABLE}, {@code
+   * RESOURCE_EXHAUSTED} with {@code RetryInfo}, HTTP 429, 502, 503, 504). Not a timeout, a
+   * connection that failed, or this client's own bound: those are not the endpoint's answer.
+   */
+  static boolean isRetryableRefusal(Outcome result, String kind) {
+    if (!result.isRetryable() || kind.equals(TIMEOUT)) {
+      return false;
+    }
+    if (kind.startsWith("HTTP ")) {
+      return true;
+    }
+    for (Status.Code code : Status.Code.values()) {
+      if (code.name().equals(kind)) {
+        return true;
+      }
+    }
+    return false;
+  }
 }

@@ -5,7 +5,9 @@ import io.otlp4j.core.Outcome;
 import io.otlp4j.exporter.OtlpExporter;
 import io.otlp4j.wire.Signal;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -86,6 +88,11 @@ final class LoadRun {
   private final LongAdder rejectedItems = new LongAdder();
   private final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, String> errorSamples = new ConcurrentHashMap<>();
+  private final LongAdder retryableRefusals = new LongAdder();
+
+  /** The error kinds of which at least one was the endpoint's retryable refusal. */
+  private final Set<String> retryableKinds = ConcurrentHashMap.newKeySet();
+
   private final AtomicLong completed = new AtomicLong();
   private final LongAdder warmupFailed = new LongAdder();
   private final CountDownLatch done = new CountDownLatch(1);
@@ -285,7 +292,12 @@ final class LoadRun {
             ErrorKind.PARTIAL_SUCCESS, result.rejectedItems() + " rejected: " + result.message());
       }
     } else {
-      error(ErrorKind.of(result), result.message());
+      String kind = ErrorKind.of(result);
+      if (ErrorKind.isRetryableRefusal(result, kind)) {
+        retryableRefusals.increment();
+        retryableKinds.add(kind);
+      }
+      error(kind, result.message());
     }
     completedOne();
     sendNextClosedLoop();
@@ -349,6 +361,8 @@ final class LoadRun {
         total.copy(),
         errorCounts,
         new TreeMap<>(errorSamples),
+        retryableRefusals.sum(),
+        new TreeSet<>(retryableKinds),
         end - startNanos < warmupNanos,
         warmupNanos,
         warmupSent,
@@ -367,6 +381,16 @@ final class LoadRun {
     final Histogram latencyMicros;
     final Map<String, Long> errors;
     final Map<String, String> errorSamples;
+
+    /**
+     * Errors that were the endpoint's retryable refusals ({@link ErrorKind#isRetryableRefusal}): it
+     * answered "not now" (a full queue, a memory limit), and a client that retries, as the OTLP
+     * specification asks, would send them again ({@code --retries}).
+     */
+    final long retryableRefusals;
+
+    /** The error kinds of which at least one was a retryable refusal. */
+    final Set<String> retryableKinds;
 
     /** Whether the run is still warming up (nothing measured yet). */
     final boolean warmingUp;
@@ -391,6 +415,8 @@ final class LoadRun {
         Histogram latencyMicros,
         Map<String, Long> errors,
         Map<String, String> errorSamples,
+        long retryableRefusals,
+        Set<String> retryableKinds,
         boolean warmingUp,
         long warmupNanos,
         long warmupRequests,
@@ -405,6 +431,8 @@ final class LoadRun {
       this.latencyMicros = latencyMicros;
       this.errors = errors;
       this.errorSamples = errorSamples;
+      this.retryableRefusals = retryableRefusals;
+      this.retryableKinds = retryableKinds;
       this.warmingUp = warmingUp;
       this.warmupNanos = warmupNanos;
       this.warmupRequests = warmupRequests;

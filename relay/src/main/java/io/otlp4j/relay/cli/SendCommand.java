@@ -456,12 +456,27 @@ final class SendCommand implements Callable<Integer> {
     if (s.errors.isEmpty()) {
       b.append("errors      none\n");
     } else {
-      b.append("errors      ").append(s.errorCount()).append('\n');
+      b.append("errors      ").append(s.errorCount());
+      if (s.retryableRefusals > 0) {
+        b.append(
+            String.format(
+                Locale.ROOT,
+                " (%d of them retryable refusals: the endpoint answered that it cannot take the"
+                    + " request now, and a client that retries, as the OTLP specification asks,"
+                    + " would send it again; --retries N does)",
+                s.retryableRefusals));
+      }
+      b.append('\n');
       s.errors.forEach(
           (kind, n) ->
               b.append(
                   String.format(
-                      Locale.ROOT, "  %-20s %8d  e.g. %s%n", kind, n, s.errorSamples.get(kind))));
+                      Locale.ROOT,
+                      "  %-20s %8d  %se.g. %s%n",
+                      kind,
+                      n,
+                      s.retryableKinds.contains(kind) ? "retryable refusal, " : "",
+                      s.errorSamples.get(kind))));
     }
     streams.out.print(b);
     streams.out.flush();
@@ -508,6 +523,7 @@ final class SendCommand implements Callable<Integer> {
       g.writeNumberField(e.getKey(), e.getValue());
     }
     g.writeEndObject();
+    g.writeNumberField("retryable_refusals", s.retryableRefusals);
     g.writeObjectFieldStart("error_samples");
     for (Map.Entry<String, String> e : s.errorSamples.entrySet()) {
       g.writeStringField(e.getKey(), e.getValue());

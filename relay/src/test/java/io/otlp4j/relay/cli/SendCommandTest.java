@@ -346,6 +346,7 @@ class SendCommandTest {
     assertThat(summary.get("failed").asLong()).isEqualTo(3);
     assertThat(summary.get("succeeded").asLong()).isZero();
     assertThat(summary.get("errors").toString()).isEqualTo("{\"connect refused\":3}");
+    assertThat(summary.get("retryable_refusals").asLong()).as("not the endpoint's answer").isZero();
   }
 
   @Test
@@ -366,6 +367,7 @@ class SendCommandTest {
     assertThat(r.json().get("errors").toString()).isEqualTo("{\"UNAVAILABLE\":4}");
     assertThat(r.json().get("error_samples").get("UNAVAILABLE").asText())
         .contains("upstream is down");
+    assertThat(r.json().get("retryable_refusals").asLong()).isEqualTo(4);
     assertThat(server.requestCount()).isEqualTo(4);
 
     Result retried =
@@ -381,6 +383,65 @@ class SendCommandTest {
             "--json");
     assertThat(retried.json().get("errors").toString()).isEqualTo("{\"UNAVAILABLE\":2}");
     assertThat(server.requestCount()).isEqualTo(4 + 2 * 2);
+  }
+
+  /**
+   * Flat out into a relay whose durable queue is full (its upstream is down), as the main-job
+   * benchmark's flat-out runs were when the file exporter fell a queue's worth (1 GiB) behind: the
+   * relay refuses retryably (UNAVAILABLE, "queue is full") and the summary says that these errors
+   * are the endpoint's retryable refusals, not lost or failed requests of unknown cause.
+   */
+  @Test
+  void aFullDurableQueuesRefusalsAreReportedAsRetryableRefusals() throws Exception {
+    int closed;
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closed = s.getLocalPort();
+    }
+    String yaml =
+        """
+        receivers:
+          otlp: { protocols: { grpc: { endpoint: 127.0.0.1:0 } } }
+        exporters:
+          otlp:
+            endpoint: 127.0.0.1:%d
+            tls: { insecure: true }
+            sending_queue: { storage: file_storage }
+        extensions:
+          file_storage: { directory: %s, max_size_mib: 1, segment_size_mib: 1 }
+        service:
+          ack_mode: durable
+          extensions: [file_storage]
+          telemetry: { metrics: { address: 127.0.0.1:0 } }
+          pipelines:
+            traces: { receivers: [otlp], exporters: [otlp] }
+        """
+            .formatted(closed, dir.resolve("queue"));
+    Relay relay = Relay.start(RelayConfig.parse(yaml, name -> null, dir));
+    Result json;
+    Result text;
+    try {
+      String endpoint = "http://127.0.0.1:" + relay.grpcAddress("otlp").getPort();
+      // ~50 KB per request: about 20 fit in the 1 MiB queue, the rest are refused
+      String[] options = {
+        "--endpoint", endpoint, "--count", "40", "--rate", "0", "--concurrency", "4"
+      };
+      json = send(Stream.concat(Stream.of(options), Stream.of("--json")).toArray(String[]::new));
+      text = send(options);
+    } finally {
+      relay.shutdown(Duration.ofSeconds(5));
+    }
+
+    JsonNode summary = json.json();
+    assertThat(summary.get("failed").asLong()).as(json.out).isPositive();
+    assertThat(summary.get("errors").toString())
+        .isEqualTo("{\"UNAVAILABLE\":" + summary.get("failed").asLong() + "}");
+    assertThat(summary.get("error_samples").get("UNAVAILABLE").asText()).contains("queue is full");
+    assertThat(summary.get("retryable_refusals").asLong())
+        .isEqualTo(summary.get("failed").asLong());
+    assertThat(text.exit).isEqualTo(Cli.EXIT_IO_ERROR);
+    assertThat(text.out)
+        .contains("40 of them retryable refusals: the endpoint answered that it cannot take")
+        .containsPattern("UNAVAILABLE +40  retryable refusal, e.g. .*queue is full");
   }
 
   @Test
@@ -420,6 +481,7 @@ class SendCommandTest {
               "--json");
       assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_IO_ERROR);
       assertThat(r.json().get("errors").toString()).isEqualTo("{\"HTTP 429\":3}");
+      assertThat(r.json().get("retryable_refusals").asLong()).isEqualTo(3);
       assertThat(posts.get()).isEqualTo(3);
 
       Result timedOut =
@@ -439,6 +501,9 @@ class SendCommandTest {
               "--json");
       assertThat(timedOut.exit).as(timedOut.err).isEqualTo(Cli.EXIT_IO_ERROR);
       assertThat(timedOut.json().get("errors").toString()).isEqualTo("{\"timeout\":2}");
+      assertThat(timedOut.json().get("retryable_refusals").asLong())
+          .as("a timeout is no answer")
+          .isZero();
     } finally {
       http.stop(0);
     }
@@ -464,6 +529,7 @@ class SendCommandTest {
     assertThat(r.exit).as(r.err).isEqualTo(Cli.EXIT_IO_ERROR);
     assertThat(r.json().get("errors").toString())
         .isEqualTo("{\"client overloaded\":9,\"timeout\":1}");
+    assertThat(r.json().get("retryable_refusals").asLong()).isZero();
     assertThat(r.json().get("requests").asLong()).isEqualTo(10);
     assertThat(server.requestCount()).isEqualTo(1);
   }
