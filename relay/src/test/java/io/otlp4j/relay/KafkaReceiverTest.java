@@ -30,6 +30,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
@@ -39,6 +40,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
@@ -73,6 +75,9 @@ class KafkaReceiverTest {
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    // a record Kafka cannot take fails in 30 s rather than the default 2 minutes
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     producer = new KafkaProducer<>(p);
@@ -424,15 +429,21 @@ class KafkaReceiverTest {
     return process;
   }
 
-  private static void send(String topic, String prefix, int count) {
+  /** Sends {@code count} records and waits until Kafka acknowledged each (at most 30 s). */
+  private static void send(String topic, String prefix, int count) throws Exception {
+    List<Future<RecordMetadata>> sent = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      producer.send(
-          new ProducerRecord<>(
-              topic,
-              (prefix + i).getBytes(StandardCharsets.UTF_8),
-              OtlpRequests.spans(prefix + i, 1).toByteArray()));
+      sent.add(
+          producer.send(
+              new ProducerRecord<>(
+                  topic,
+                  (prefix + i).getBytes(StandardCharsets.UTF_8),
+                  OtlpRequests.spans(prefix + i, 1).toByteArray())));
     }
-    producer.flush();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    for (Future<RecordMetadata> f : sent) {
+      f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
   }
 
   private Set<String> acceptedSpanNames() {

@@ -22,6 +22,8 @@ import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
@@ -111,19 +113,43 @@ public final class KafkaBroker implements AutoCloseable {
   }
 
   /**
-   * Creates a topic with {@code partitions} partitions (replication factor 1) and waits for it; a
-   * topic that exists already is left as it is.
+   * Creates a topic with {@code partitions} partitions (replication factor 1) and waits until the
+   * broker leads every one of them, so that the first produce request succeeds; a topic that exists
+   * already is left as it is.
+   *
+   * <p>Why the second wait: the controller answers {@code CreateTopics} once the topic is in the
+   * metadata log, and the broker publishes the new metadata to its metadata cache (what clients'
+   * metadata requests see) before its replica manager creates the partitions' logs. A produce
+   * request in between gets {@code NOT_LEADER_OR_FOLLOWER}; with an idempotent producer and several
+   * requests in flight a later batch can then be appended first and the earlier one fails with
+   * {@code OUT_OF_ORDER_SEQUENCE_NUMBER} on every retry until {@code delivery.timeout.ms} (two
+   * minutes) expires it (KAFKA-15591). A {@code ListOffsets} request is served by the replica
+   * manager, as a produce request is, and the admin client retries it until every partition
+   * answers.
    */
   public void createTopic(String topic, int partitions) {
     try (Admin admin = admin()) {
-      admin
-          .createTopics(List.of(new NewTopic(topic, partitions, (short) 1)))
-          .all()
-          .get(30, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      if (!(e.getCause() instanceof TopicExistsException)) {
-        throw new IllegalStateException("creating topic " + topic + " failed", e.getCause());
+      try {
+        admin
+            .createTopics(List.of(new NewTopic(topic, partitions, (short) 1)))
+            .all()
+            .get(30, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw e;
+        }
       }
+      Map<TopicPartition, OffsetSpec> latest = new LinkedHashMap<>();
+      admin
+          .describeTopics(List.of(topic))
+          .allTopicNames()
+          .get(30, TimeUnit.SECONDS)
+          .get(topic)
+          .partitions()
+          .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+      admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("creating topic " + topic + " failed", e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);

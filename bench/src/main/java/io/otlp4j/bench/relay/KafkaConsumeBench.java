@@ -42,6 +42,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * bytes (the relay concatenates requests, so upstream bytes = record bytes), ack mode {@code
  * received} (offsets committed once queued; {@code --ack-mode delivered} waits for the upstream),
  * with the Java consumer's default {@code fetch.max.bytes} (50 MiB) as ConsumerPerformance has.
+ * {@code --compression} sets the {@code otlp} exporter's (default gzip, the Collector's default;
+ * {@code none} leaves out compressing what goes to the sink and the sink's inflating, which share
+ * the cores with the consumer); {@code --relay-jvm OPTION} (repeatable) adds a JVM option to the
+ * relay's child JVM, e.g. {@code -XX:StartFlightRecording=filename=relay.jfr,settings=profile}.
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar io.otlp4j.bench.relay.KafkaConsumeBench \
@@ -60,6 +64,8 @@ public final class KafkaConsumeBench {
     int partitions = 4;
     int iterations = 3;
     String ackMode = "received";
+    String compression = "gzip";
+    List<String> relayJvm = new ArrayList<>();
     for (int i = 0; i < args.length; i += 2) {
       switch (args[i]) {
         case "--records" -> records = Integer.parseInt(args[i + 1]);
@@ -67,6 +73,8 @@ public final class KafkaConsumeBench {
         case "--partitions" -> partitions = Integer.parseInt(args[i + 1]);
         case "--iterations" -> iterations = Integer.parseInt(args[i + 1]);
         case "--ack-mode" -> ackMode = args[i + 1];
+        case "--compression" -> compression = args[i + 1];
+        case "--relay-jvm" -> relayJvm.add(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
@@ -88,7 +96,8 @@ public final class KafkaConsumeBench {
       List<double[]> rows = new ArrayList<>();
       for (int it = 0; it < iterations; it++) {
         double[] anchor = consumerPerformance(broker.bootstrapServers(), topic, records, it);
-        double relay = relay(broker.bootstrapServers(), topic, bytes, it, ackMode);
+        double relay =
+            relay(broker.bootstrapServers(), topic, bytes, it, ackMode, compression, relayJvm);
         rows.add(new double[] {anchor[0], anchor[1], relay});
         System.out.printf(
             Locale.ROOT,
@@ -197,7 +206,14 @@ public final class KafkaConsumeBench {
   }
 
   /** MB/s of one relay run in a child JVM: from its "consuming" line to every byte upstream. */
-  private static double relay(String brokers, String topic, long bytes, int it, String ackMode)
+  private static double relay(
+      String brokers,
+      String topic,
+      long bytes,
+      int it,
+      String ackMode,
+      String compression,
+      List<String> jvmOptions)
       throws Exception {
     try (CountingUpstream upstream = new CountingUpstream(2)) {
       Path config = Files.createTempFile("kafka-consume-bench", ".yaml");
@@ -219,6 +235,7 @@ public final class KafkaConsumeBench {
             otlp:
               endpoint: http://127.0.0.1:%d
               tls: { insecure: true }
+              compression: %s
               sending_queue: { num_consumers: 4 }
           service:
             ack_mode: %s
@@ -226,11 +243,13 @@ public final class KafkaConsumeBench {
             pipelines:
               traces: { receivers: [kafka], processors: [batch], exporters: [otlp] }
           """
-              .formatted(brokers, it, topic, upstream.grpcPort(), ackMode));
+              .formatted(brokers, it, topic, upstream.grpcPort(), compression, ackMode));
       CompletableFuture<Long> started = new CompletableFuture<>();
+      List<String> command = new ArrayList<>(jvmOptions);
+      command.addAll(List.of("io.otlp4j.relay.Main", "run", "--config", config.toString()));
       Process relay =
           start(
-              List.of("io.otlp4j.relay.Main", "run", "--config", config.toString()),
+              command,
               line -> {
                 if (line.contains("Kafka receiver kafka consuming")) {
                   started.complete(System.nanoTime());

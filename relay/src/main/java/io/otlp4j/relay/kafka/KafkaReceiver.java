@@ -54,10 +54,15 @@ import org.apache.kafka.common.header.Header;
  *
  * <p><b>Backpressure.</b> A record that does not fit the relay's memory budget, or that the
  * pipeline refuses retryably (a full queue, an open circuit, an upstream that failed in {@code
- * delivered} mode), pauses its partition: the consumer seeks back to it and resumes after {@code
- * error_backoff} (or {@link KafkaReceiverConfig#DEFAULT_PAUSE}); nothing is dropped, and a paused
- * consumer keeps polling (for its group membership) without fetching. Records in flight are capped
- * at {@link #MAX_IN_FLIGHT}: above it every partition waits until half have been answered.
+ * delivered} mode), pauses its partition, which resumes after {@code error_backoff} (or {@link
+ * #backoffNanos}); nothing is dropped, and a paused consumer keeps polling (for its group
+ * membership) without fetching. Records in flight are capped at {@link #MAX_IN_FLIGHT}: above it
+ * every partition waits until half have been answered. Where the record is refused while it is
+ * handed on (the budget, the cap, a full queue: the pipeline answers at once) the partition keeps
+ * that record and the rest of its poll ({@code held}) and hands them on first when it resumes: no
+ * seek, no second fetch of the same bytes, and no record after the refused one is handed on before
+ * it. A refusal that comes later (the upstream's, in {@code delivered} mode) seeks back to the
+ * refused record, so that it and what follows are read again.
  *
  * <p><b>Bad records.</b> A record that is not the signal's OTLP (in the configured encoding) is
  * counted ({@code otelcol_kafka_receiver_unmarshal_failed_*}, {@code
@@ -110,6 +115,10 @@ public final class KafkaReceiver implements RelayReceiver {
     boolean paused;
     boolean waitingForRoom; // paused because too many records are in flight
     boolean stopped; // a permanent error with on_permanent_error: false
+    // polled records not handed on yet, from heldAt on (the partition is paused meanwhile)
+    List<ConsumerRecord<byte[], byte[]>> held;
+    int heldAt;
+    boolean resumed; // its pause is over; handOnHeld hands on what it held
     int failures; // refusals in a row, for error_backoff
     long lastCommitted = -1;
 
@@ -237,7 +246,7 @@ public final class KafkaReceiver implements RelayReceiver {
     }
   }
 
-  private void subscribe() {
+  void subscribe() {
     Listener listener = new Listener();
     boolean regex = false;
     List<String> names = new ArrayList<>();
@@ -264,6 +273,7 @@ public final class KafkaReceiver implements RelayReceiver {
   void turn() {
     applyAnswers(0);
     resumeDue();
+    handOnHeld();
     long now = System.nanoTime();
     for (Partition p : partitions.values()) {
       safeOffset(p, now);
@@ -278,11 +288,7 @@ public final class KafkaReceiver implements RelayReceiver {
       if (p == null) {
         continue; // revoked during this poll
       }
-      for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
-        if (p.paused || !handOn(p, r)) {
-          break;
-        }
-      }
+      handOnFrom(p, records.records(tp), 0);
     }
     inFlightGauge = inFlight;
     pausedGauge = pausedCount;
@@ -290,13 +296,51 @@ public final class KafkaReceiver implements RelayReceiver {
   }
 
   /**
-   * Hands {@code r} to its signal's pipeline; false when its partition paused at it (the record
-   * will be read again).
+   * Hands {@code records} from {@code from} on to their signal's pipeline, until the partition
+   * pauses (then it holds the rest, the refused record first).
    */
-  private boolean handOn(Partition p, ConsumerRecord<byte[], byte[]> r) {
+  private void handOnFrom(Partition p, List<ConsumerRecord<byte[], byte[]>> records, int from) {
+    for (int i = from; i < records.size(); i++) {
+      if (p.paused || !handOn(p, records, i)) {
+        return;
+      }
+    }
+  }
+
+  /** Hands on what resumed partitions held, then lets them fetch again. */
+  private void handOnHeld() {
+    List<TopicPartition> resume = null;
+    for (Partition p : partitions.values()) {
+      if (p.held == null || !p.resumed) {
+        continue;
+      }
+      List<ConsumerRecord<byte[], byte[]>> records = p.held;
+      int from = p.heldAt;
+      p.held = null;
+      p.resumed = false;
+      p.paused = false; // handOn may pause it again, and hold the rest
+      handOnFrom(p, records, from);
+      if (!p.paused) {
+        if (resume == null) {
+          resume = new ArrayList<>();
+        }
+        resume.add(p.tp);
+      }
+    }
+    if (resume != null) {
+      consumer.resume(resume);
+    }
+  }
+
+  /**
+   * Hands {@code records.get(i)} to its signal's pipeline; false when its partition paused at it
+   * (holding it and the rest of {@code records}, or, past a permanent error, stopped).
+   */
+  private boolean handOn(Partition p, List<ConsumerRecord<byte[], byte[]>> records, int i) {
+    ConsumerRecord<byte[], byte[]> r = records.get(i);
     if (inFlight >= MAX_IN_FLIGHT) {
       p.waitingForRoom = true;
-      pause(p, r.offset(), 0);
+      hold(p, records, i, 0);
       return false;
     }
     byte[] value = r.value() == null ? new byte[0] : r.value();
@@ -306,7 +350,7 @@ public final class KafkaReceiver implements RelayReceiver {
     }
     if (!budget.tryAcquire(value.length)) {
       counters.backpressure.increment();
-      pause(p, r.offset(), backoffNanos(p));
+      hold(p, records, i, backoffNanos(p));
       return false;
     }
     Reservation held = new Reservation(budget, value.length);
@@ -319,7 +363,7 @@ public final class KafkaReceiver implements RelayReceiver {
         if (!held.resize(proto.length)) {
           held.release();
           counters.backpressure.increment();
-          pause(p, r.offset(), backoffNanos(p));
+          hold(p, records, i, backoffNanos(p));
           return false;
         }
       }
@@ -352,6 +396,17 @@ public final class KafkaReceiver implements RelayReceiver {
     }
     if (!config.afterPipeline()) {
       p.offsets.done(offset); // the Collector's default: marked once handed on
+    } else if (!config.skipOnError()) {
+      Outcome now = refusedAtOnce(answer);
+      if (now != null) {
+        // a full queue, say: keep this record and the rest of the poll for after the pause
+        inFlight--;
+        held.release();
+        counters.answered(p.signal, items, now);
+        refusedLog(p, offset, now);
+        hold(p, records, i, backoffNanos(p));
+        return false;
+      }
     }
     answer.whenComplete(
         (o, e) -> {
@@ -462,18 +517,7 @@ public final class KafkaReceiver implements RelayReceiver {
         if (config.skipOnError()) {
           p.offsets.done(a.offset);
         } else if (current && p.offsets.isPending(a.offset, a.epoch)) {
-          LOG.log(
-              warnings.level(Level.INFO),
-              () ->
-                  "kafka receiver "
-                      + config.id()
-                      + ": "
-                      + p.tp
-                      + "@"
-                      + a.offset
-                      + " refused ("
-                      + o.message()
-                      + "); partition paused, read again later");
+          refusedLog(p, a.offset, o);
           pause(p, a.offset, backoffNanos(p));
         }
       }
@@ -500,9 +544,61 @@ public final class KafkaReceiver implements RelayReceiver {
 
   static final long FIRST_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
+  /** The outcome of {@code answer} when it is already a retryable refusal, else null. */
+  private static Outcome refusedAtOnce(CompletionStage<Outcome> answer) {
+    if (!(answer instanceof java.util.concurrent.CompletableFuture<Outcome> f)
+        || !f.isDone()
+        || f.isCompletedExceptionally()) {
+      return null;
+    }
+    Outcome o = f.getNow(null);
+    if (o == null) {
+      return null;
+    }
+    return switch (o.kind()) {
+      case ACCEPTED, PARTIALLY_ACCEPTED, PERMANENT -> null;
+      default -> o;
+    };
+  }
+
+  private void refusedLog(Partition p, long offset, Outcome o) {
+    LOG.log(
+        warnings.level(Level.INFO),
+        () ->
+            "kafka receiver "
+                + config.id()
+                + ": "
+                + p.tp
+                + "@"
+                + offset
+                + " refused ("
+                + o.message()
+                + "); partition paused, read again later");
+  }
+
+  /**
+   * Pauses {@code p} at {@code records.get(i)}, which was not handed on (or was refused at once),
+   * keeping it and the rest of {@code records} to hand on after {@code nanos}. No seek: the
+   * consumer's position stays after the poll, and nothing is fetched twice.
+   */
+  private void hold(Partition p, List<ConsumerRecord<byte[], byte[]>> records, int i, long nanos) {
+    p.offsets.rewind(records.get(i).offset()); // a record refused at once was already handed on
+    p.held = records;
+    p.heldAt = i;
+    p.resumed = false;
+    if (!p.paused) {
+      consumer.pause(List.of(p.tp));
+      p.paused = true;
+      pausedCount++;
+    }
+    p.resumeAtNanos = p.waitingForRoom ? Long.MAX_VALUE : System.nanoTime() + nanos;
+  }
+
   /** Pauses {@code p} and rewinds it to {@code offset}, to be read again after {@code nanos}. */
   private void pause(Partition p, long offset, long nanos) {
     p.offsets.rewind(offset);
+    p.held = null; // read again from offset on
+    p.resumed = false;
     consumer.seek(p.tp, offset);
     if (!p.paused) {
       consumer.pause(List.of(p.tp));
@@ -523,8 +619,12 @@ public final class KafkaReceiver implements RelayReceiver {
     List<TopicPartition> resume = new ArrayList<>();
     for (Partition p : partitions.values()) {
       if (p.paused && !p.stopped && !p.waitingForRoom && now - p.resumeAtNanos >= 0) {
-        p.paused = false;
         pausedCount--;
+        if (p.held != null) {
+          p.resumed = true; // handOnHeld hands on what it held, then resumes the fetching
+          continue;
+        }
+        p.paused = false;
         resume.add(p.tp);
       }
     }
@@ -663,7 +763,7 @@ public final class KafkaReceiver implements RelayReceiver {
     private void drop(Collection<TopicPartition> tps) {
       for (TopicPartition tp : tps) {
         Partition p = partitions.remove(tp);
-        if (p != null && p.paused) {
+        if (p != null && p.paused && !p.resumed) {
           pausedCount--;
         }
       }
