@@ -139,7 +139,7 @@ public final class DurableQueue implements AutoCloseable {
   /** Records below publishedTail (ordinal of the next record). */
   volatile long publishedRecords;
 
-  private final RequestCoalescer<GroupWriter.PendingAppend, AppendResult> coalescer;
+  private final RequestCoalescer<GroupWriter.PendingAppend, Void> coalescer;
   private final GroupWriter writer;
   final SegmentReclaimer reclaimer = new SegmentReclaimer(this);
   private final ScheduledExecutorService intervalForcer;
@@ -195,7 +195,7 @@ public final class DurableQueue implements AutoCloseable {
             // itself.
             (runnable, executor) -> runnable.run());
     this.coalescer =
-        RequestCoalescer.<GroupWriter.PendingAppend, AppendResult>builder(writer::writeGroup)
+        RequestCoalescer.<GroupWriter.PendingAppend, Void>builder(writer::writeGroup)
             .threadFactory(
                 runnable -> {
                   Thread thread = new Thread(runnable, "otlp4j-queue-writer-" + queueName);
@@ -259,24 +259,29 @@ public final class DurableQueue implements AutoCloseable {
       return CompletableFuture.completedFuture(
           new AppendResult.Refused("payload cannot be read: " + e, false));
     }
-    return coalescer
+    // The writer completes pending.result (through the acknowledgement thread, one task per
+    // group); the coalescer's own future only reports an append it never carried.
+    coalescer
         .submit(pending, RecordFormat.HEADER_BYTES + (long) pending.length)
-        .handleAsync(
-            (result, error) -> {
-              if (error == null) {
-                return result;
+        .whenComplete(
+            (ignored, error) -> {
+              if (error != null) {
+                refusedRecords.increment();
+                // Off the writer (a failing group's sweep may run there), as every answer is.
+                acks.execute(() -> pending.result.complete(refusal(error)));
               }
-              refusedRecords.increment();
-              if (error instanceof RejectedExecutionException) {
-                return new AppendResult.Refused(
-                    "queue writer backlog is full: " + error.getMessage(), true);
-              }
-              if (closed.get()) {
-                return new AppendResult.Refused("queue is closed", false);
-              }
-              return new AppendResult.Refused("append failed: " + error, true);
-            },
-            acks);
+            });
+    return pending.result;
+  }
+
+  private AppendResult refusal(Throwable error) {
+    if (error instanceof RejectedExecutionException) {
+      return new AppendResult.Refused("queue writer backlog is full: " + error.getMessage(), true);
+    }
+    if (closed.get()) {
+      return new AppendResult.Refused("queue is closed", false);
+    }
+    return new AppendResult.Refused("append failed: " + error, true);
   }
 
   /** Bytes of segment files on disk (including bytes written and not yet forced). */

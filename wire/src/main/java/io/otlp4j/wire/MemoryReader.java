@@ -156,15 +156,20 @@ final class MemoryReader {
 
   /**
    * Checks that {@code [p, end)} is well-formed UTF-8 exactly as protobuf-java's {@code
-   * Utf8.isValidUtf8} defines it (no overlong forms, no surrogates, nothing above U+10FFFF). ASCII
-   * is checked a word (eight bytes) per step, the tail with one overlapping word, so an all-ASCII
-   * string never takes a byte step; from the first word with a high bit on, byte by byte.
+   * Utf8.isValidUtf8} defines it (no overlong forms, no surrogates, nothing above U+10FFFF).
+   *
+   * <p>ASCII first, without a loop for the short strings that make up most of OTLP (keys, names,
+   * enum-like values): 9 to 16 bytes as two overlapping words, 8 as one, 4 to 7 as two overlapping
+   * ints, 1 to 3 as their first, middle and last byte, so such a string costs at most two loads and
+   * one test; longer strings a word per step, the tail with one overlapping word. From the first
+   * word with a high bit on, byte by byte. (A branch-free variant for 1 to 16 bytes, reading the
+   * word that ends at {@code end} and masking the bytes before {@code p}, measured no faster.)
    */
   static void checkUtf8(Object o, long off, int p, int end, int field) {
     int length = end - p;
-    if (length >= 8) {
+    long a = off + p;
+    if (length > 16) {
       long last = off + end - 8;
-      long a = off + p;
       while (a < last && (ByteAccess.getLong(o, a) & HIGH_BITS) == 0) {
         a += 8;
       }
@@ -172,18 +177,24 @@ final class MemoryReader {
         return;
       }
       p = (int) (Math.min(a, last) - off);
+    } else if (length >= 8) {
+      if (((ByteAccess.getLong(o, a) | ByteAccess.getLong(o, off + end - 8)) & HIGH_BITS) == 0) {
+        return;
+      }
     } else if (length >= 4) {
-      if (((ByteAccess.getInt(o, off + p) | ByteAccess.getInt(o, off + end - 4)) & (int) HIGH_BITS)
+      if (((ByteAccess.getInt(o, a) | ByteAccess.getInt(o, off + end - 4)) & (int) HIGH_BITS)
           == 0) {
         return;
       }
-    } else {
-      for (int i = p; i < end; i++) {
-        if (ByteAccess.get(o, off + i) < 0) {
-          checkUtf8From(o, off, i, end, field);
-          return;
-        }
+    } else if (length > 0) {
+      // One to three bytes: the first, the middle and the last are all of them.
+      if ((ByteAccess.get(o, a)
+              | ByteAccess.get(o, a + (length >> 1))
+              | ByteAccess.get(o, end + off - 1))
+          >= 0) {
+        return;
       }
+    } else {
       return;
     }
     checkUtf8From(o, off, p, end, field);

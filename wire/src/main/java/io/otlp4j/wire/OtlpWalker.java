@@ -97,6 +97,12 @@ public final class OtlpWalker {
   /** AnyValue.string_value, array_value and kvlist_value, length-delimited. */
   private static final int STRING_VALUE_TAG = (1 << 3) | LENGTH_DELIMITED;
 
+  /** AnyValue.bool_value and int_value (varints) and double_value (fixed64). */
+  private static final int BOOL_VALUE_TAG = (2 << 3) | WireReader.VARINT;
+
+  private static final int INT_VALUE_TAG = (3 << 3) | WireReader.VARINT;
+  private static final int DOUBLE_VALUE_TAG = (4 << 3) | WireReader.FIXED64;
+
   private static final int ARRAY_VALUE_TAG = (5 << 3) | LENGTH_DELIMITED;
   private static final int KVLIST_VALUE_TAG = (6 << 3) | LENGTH_DELIMITED;
 
@@ -261,6 +267,23 @@ public final class OtlpWalker {
             if (depth + 1 > maxDepth) {
               throw error(start, "messages nested deeper than " + maxDepth);
             }
+            // The usual KeyValue, a key then a value, both of one-byte length, the value ending
+            // the KeyValue, in straight-line code: exactly the reads and checks the loop below
+            // makes for it, without its per-field branches. Every other shape takes the loop.
+            if (stop - start >= 4 && byteAt(o, off, start) == KEY_TAG) {
+              int keyLength = byteAt(o, off, start + 1);
+              int valueTagAt = start + 2 + keyLength;
+              if (keyLength >= 0
+                  && valueTagAt + 2 <= stop
+                  && byteAt(o, off, valueTagAt) == VALUE_TAG
+                  && byteAt(o, off, valueTagAt + 1) == stop - valueTagAt - 2) {
+                checkUtf8(o, off, start + 2, valueTagAt, 1);
+                if (!scalarOrShortString(o, off, valueTagAt + 2, stop, depth)) {
+                  anyValue(o, off, v, s, valueTagAt + 2, stop, depth + 2);
+                }
+                break;
+              }
+            }
             for (int q = start; q < stop; ) {
               int kvTagPos = q;
               int kvTag = byteAt(o, off, q);
@@ -288,7 +311,8 @@ public final class OtlpWalker {
               }
               if (kvTag == KEY_TAG) {
                 checkUtf8(o, off, kvStart, kvStop, 1);
-              } else if (kvTag == VALUE_TAG) {
+              } else if (kvTag == VALUE_TAG
+                  && !scalarOrShortString(o, off, kvStart, kvStop, depth)) {
                 anyValue(o, off, v, s, kvStart, kvStop, depth + 2);
               }
               q = kvStop;
@@ -412,6 +436,36 @@ public final class OtlpWalker {
       }
       p = stop;
     }
+  }
+
+  /**
+   * The AnyValue of most attributes, checked without {@link #anyValue}'s loop: exactly one field, a
+   * string of one-byte length (checked as UTF-8), a double, or an int or bool whose varint ends the
+   * value. Returns false, having thrown nothing, for every other shape (anyValue then walks it from
+   * the start); throws exactly what anyValue would for a malformed string or varint of that one
+   * shape. The AnyValue is at {@code depth + 2}, so the depth limit is checked here too.
+   */
+  private boolean scalarOrShortString(Object o, long off, int start, int stop, int depth) {
+    int n = stop - start;
+    if (n < 2 || depth + 2 > maxDepth) {
+      return false;
+    }
+    int tag = byteAt(o, off, start);
+    if (tag == STRING_VALUE_TAG) {
+      // A length byte equal to n - 2 (>= 0) is a one-byte length whose content ends the value.
+      if (byteAt(o, off, start + 1) != n - 2) {
+        return false;
+      }
+      checkUtf8(o, off, start + 2, stop, 1);
+      return true;
+    }
+    if (tag == DOUBLE_VALUE_TAG) {
+      return n == 9;
+    }
+    if (tag == INT_VALUE_TAG || tag == BOOL_VALUE_TAG) {
+      return skipVarint(o, off, start + 1, stop) == stop;
+    }
+    return false;
   }
 
   /** Skips a field that is not length-delimited; the common one-byte varint and fixed64 inline. */

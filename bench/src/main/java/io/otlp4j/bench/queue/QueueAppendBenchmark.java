@@ -45,14 +45,15 @@ import org.openjdk.jmh.annotations.Warmup;
  *       records/s per per millisecond and, through the {@code bytes} counter, payload bytes per
  *       millisecond (= kB/s; divide by 1000 for MB/s); SampleTime mode gives the append-to-ack
  *       latency percentiles in ms.
- *   <li>{@code append_64_pipelined}: 64 producer threads each keep {@value #PIPELINE_DEPTH} appends
- *       in flight (an operation appends one record and then waits for the oldest of its in-flight
- *       appends), as a relay does with the concurrent requests of its clients: up to 64 x {@value
- *       #PIPELINE_DEPTH} x {@code recordBytes} (1 MiB with 4 KiB records, the anchor's chunk) can
- *       share one force. {@code bytes} counts acknowledged payload only.
+ *   <li>{@code append_64_pipelined}: 64 producer threads each keep {@code pipelineDepth} (default
+ *       4) appends in flight (an operation appends one record and then waits for the oldest of its
+ *       in-flight appends), as a relay does with the concurrent requests of its clients: up to 64 x
+ *       {@code pipelineDepth} x {@code recordBytes} (1 MiB with 4 KiB records, the anchor's chunk)
+ *       can share one force. {@code bytes} counts acknowledged payload only.
  *   <li>{@code anchor_rawChunkedWrite}: one thread writes the same payload bytes with a plain
- *       {@link FileChannel} in 1 MiB chunks and forces after each chunk — the disk's durable-write
- *       bandwidth (compare {@code bytes}/s with {@code append_64}; goal: at least 80%).
+ *       {@link FileChannel} in {@code rawChunkKiB} chunks (default 1 MiB) and forces after each
+ *       chunk — the disk's durable-write bandwidth (compare {@code bytes}/s with {@code append_64};
+ *       goal: at least 80%).
  *   <li>{@code anchor_writeForceOneRecord}: one thread writes one framed record and forces — the
  *       latency of the cheapest durable write (compare with {@code append_1}'s SampleTime
  *       percentiles; goal: within 1.2x).
@@ -92,8 +93,21 @@ public class QueueAppendBenchmark {
 
   private static final long SEGMENT_BYTES = 64L * 1024 * 1024;
 
-  /** Appends each producer of {@code append_64_pipelined} keeps in flight. */
-  static final int PIPELINE_DEPTH = 4;
+  /**
+   * Appends each producer of {@code append_64_pipelined} keeps in flight (only that method reads
+   * it): 4 puts at most 1 MiB of 4 KiB records in flight, about half of it in each force (the other
+   * half gathers meanwhile); {@code -p pipelineDepth=4,8} shows what a deeper pipeline gives.
+   */
+  @Param({"4"})
+  public int pipelineDepth;
+
+  /**
+   * The raw anchor's chunk, KiB (only {@code anchor_rawChunkedWrite} reads it): {@code -p
+   * rawChunkKiB=512,1024} measures the disk at the force size the pipelined queue reaches (about
+   * half its bytes in flight) next to the 1 MiB goal anchor.
+   */
+  @Param({"1024"})
+  public int rawChunkKiB;
 
   private static final int CHUNK_BYTES = 1024 * 1024;
 
@@ -134,8 +148,9 @@ public class QueueAppendBenchmark {
             .whenFull(FullPolicy.DROP_OLDEST)
             .fsyncPolicy(FsyncPolicy.perBatch())
             .open();
-    byte[] bytes = randomBytes(CHUNK_BYTES);
-    chunk = ByteBuffer.allocateDirect(CHUNK_BYTES - CHUNK_BYTES % recordBytes);
+    int chunkBytes = rawChunkKiB * 1024;
+    byte[] bytes = randomBytes(Math.max(chunkBytes, CHUNK_BYTES));
+    chunk = ByteBuffer.allocateDirect(chunkBytes - chunkBytes % recordBytes);
     chunk.put(bytes, 0, chunk.capacity()).flip();
     oneRecord = ByteBuffer.allocateDirect(recordBytes + RECORD_HEADER_BYTES);
     oneRecord.put(bytes, 0, oneRecord.capacity()).flip();
@@ -239,7 +254,7 @@ public class QueueAppendBenchmark {
   @Threads(64)
   public AppendResult append_64_pipelined(Producer producer, Bytes counter) {
     producer.inFlight.add(queue.append((byte) 0, 1, producer.payload));
-    if (producer.inFlight.size() < PIPELINE_DEPTH) {
+    if (producer.inFlight.size() < pipelineDepth) {
       return null;
     }
     AppendResult result = producer.inFlight.poll().join();
