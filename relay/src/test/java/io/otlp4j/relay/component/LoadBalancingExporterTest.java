@@ -295,8 +295,7 @@ class LoadBalancingExporterTest {
             "timeout: 1s",
             "retry_on_failure: { initial_interval: 50ms, max_interval: 100ms }");
     resolver.set(endpoint(staying), endpoint(leaving));
-    LoadBalancingRing ring =
-        new LoadBalancingRing(List.of(endpoint(staying), endpoint(leaving)));
+    LoadBalancingRing ring = new LoadBalancingRing(List.of(endpoint(staying), endpoint(leaving)));
     Set<String> sent = new HashSet<>();
     List<CompletableFuture<Outcome>> answers = new ArrayList<>();
     for (int r = 0; r < 10; r++) {
