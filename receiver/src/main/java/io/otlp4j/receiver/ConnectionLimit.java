@@ -2,11 +2,13 @@ package io.otlp4j.receiver;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.otlp4j.core.MetricsRegistry;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * A bound on the TCP connections one receiver's listening socket keeps open: a connection accepted
@@ -29,11 +31,28 @@ final class ConnectionLimit {
   private final AtomicInteger open = new AtomicInteger();
   private final MetricsRegistry.Counter refused;
 
+  /** A handler put first in every accepted connection's pipeline, or null. */
+  private final Supplier<ChannelHandler> firstHandler;
+
   ConnectionLimit(int max, MetricsRegistry registry, String receiver, String transport) {
+    this(max, registry, receiver, transport, null);
+  }
+
+  /**
+   * As the four-argument form, and every accepted connection gets a new {@code firstHandler} at the
+   * head of its pipeline, before the server's own handlers are added.
+   */
+  ConnectionLimit(
+      int max,
+      MetricsRegistry registry,
+      String receiver,
+      String transport,
+      Supplier<ChannelHandler> firstHandler) {
     if (max <= 0) {
       throw new IllegalArgumentException("max connections must be positive, was " + max);
     }
     this.max = max;
+    this.firstHandler = firstHandler;
     this.refused =
         registry.counter(
             "otlp4j_receiver_refused_connections_total",
@@ -89,6 +108,9 @@ final class ConnectionLimit {
         Channel child = (Channel) buf.get(i);
         if (tryOpen()) {
           child.closeFuture().addListener(f -> open.decrementAndGet());
+          if (firstHandler != null) {
+            child.pipeline().addFirst(firstHandler.get());
+          }
         } else {
           buf.remove(i);
           accepted--;

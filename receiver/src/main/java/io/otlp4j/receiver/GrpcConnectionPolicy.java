@@ -11,16 +11,18 @@ import java.util.concurrent.TimeUnit;
  * keepalive.enforcement_policy} ({@code min_time}, {@code permit_without_stream}), with gRPC's
  * defaults (grpc-go's and grpc-java's agree); and the HTTP/2 protections otlp4j adds: a bound on
  * open connections, on the header list of a call, on {@code RST_STREAM} frames per window (rapid
- * reset, CVE-2023-44487), and on the time a new connection has to finish its TLS and HTTP/2
+ * reset, CVE-2023-44487), on the frames a connection sends that carry no call ({@code SETTINGS},
+ * {@code PING}, {@code WINDOW_UPDATE}, {@code PRIORITY}, empty {@code DATA}: see {@link
+ * Http2ControlFrameGuard}), and on the time a new connection has to finish its TLS and HTTP/2
  * handshake.
  *
  * <p>At each limit: a connection over {@link #maxConnections()} is closed as soon as it is accepted
  * (see {@link ConnectionLimit}); a header list over {@link #maxHeaderListSize()} ends the call or,
  * far over it, the connection; more {@code RST_STREAM} frames than allowed, or pings more often
  * than {@link #permitKeepAliveTime()} (or without a call when {@link
- * #permitKeepAliveWithoutCalls()} is false), end the connection with {@code GOAWAY
- * ENHANCE_YOUR_CALM}; an idle, old or handshaking-too-long connection is closed ({@code GOAWAY},
- * then close).
+ * #permitKeepAliveWithoutCalls()} is false), or more frames of no call than {@link
+ * #maxControlFrames()}, end the connection with {@code GOAWAY ENHANCE_YOUR_CALM}; an idle, old or
+ * handshaking-too-long connection is closed ({@code GOAWAY}, then close).
  *
  * <p>Immutable and thread-safe; built with {@link #builder()}.
  */
@@ -61,6 +63,17 @@ public final class GrpcConnectionPolicy {
   /** The window of {@link #DEFAULT_MAX_RST_FRAMES}: 30 s (Netty's default). */
   public static final Duration DEFAULT_RST_FRAMES_WINDOW = Duration.ofSeconds(30);
 
+  /**
+   * Frames that carry no call ({@code SETTINGS}, {@code PING}, {@code WINDOW_UPDATE}, {@code
+   * PRIORITY}, empty {@code DATA}, unknown types) a connection may send per window, beyond a credit
+   * of {@value Http2ControlFrameGuard#CREDIT_PER_CALL_FRAME} per {@code HEADERS} or non-empty
+   * {@code DATA} frame: 200 (otlp4j's; grpc-java and Netty have no such limit).
+   */
+  public static final int DEFAULT_MAX_CONTROL_FRAMES = 200;
+
+  /** The window of {@link #DEFAULT_MAX_CONTROL_FRAMES}: 10 s. */
+  public static final Duration DEFAULT_CONTROL_FRAMES_WINDOW = Duration.ofSeconds(10);
+
   /** The time a new connection has to finish its TLS and HTTP/2 handshake (grpc-java's default). */
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(120);
 
@@ -77,6 +90,8 @@ public final class GrpcConnectionPolicy {
   private final int maxHeaderListSize;
   private final int maxRstFrames;
   private final Duration rstFramesWindow;
+  private final int maxControlFrames;
+  private final Duration controlFramesWindow;
   private final Duration handshakeTimeout;
 
   private GrpcConnectionPolicy(Builder b) {
@@ -91,6 +106,8 @@ public final class GrpcConnectionPolicy {
     this.maxHeaderListSize = b.maxHeaderListSize;
     this.maxRstFrames = b.maxRstFrames;
     this.rstFramesWindow = b.rstFramesWindow;
+    this.maxControlFrames = b.maxControlFrames;
+    this.controlFramesWindow = b.controlFramesWindow;
     this.handshakeTimeout = b.handshakeTimeout;
   }
 
@@ -149,6 +166,17 @@ public final class GrpcConnectionPolicy {
     return rstFramesWindow;
   }
 
+  /**
+   * Frames of no call allowed per {@link #controlFramesWindow()} (plus the credit); 0: no limit.
+   */
+  public int maxControlFrames() {
+    return maxControlFrames;
+  }
+
+  public Duration controlFramesWindow() {
+    return controlFramesWindow;
+  }
+
   public Duration handshakeTimeout() {
     return handshakeTimeout;
   }
@@ -197,6 +225,10 @@ public final class GrpcConnectionPolicy {
         + maxRstFrames
         + "/"
         + rstFramesWindow
+        + ", maxControlFrames="
+        + maxControlFrames
+        + "/"
+        + controlFramesWindow
         + ", handshakeTimeout="
         + handshakeTimeout
         + "}";
@@ -215,6 +247,8 @@ public final class GrpcConnectionPolicy {
     private int maxHeaderListSize = DEFAULT_MAX_HEADER_LIST_SIZE;
     private int maxRstFrames = DEFAULT_MAX_RST_FRAMES;
     private Duration rstFramesWindow = DEFAULT_RST_FRAMES_WINDOW;
+    private int maxControlFrames = DEFAULT_MAX_CONTROL_FRAMES;
+    private Duration controlFramesWindow = DEFAULT_CONTROL_FRAMES_WINDOW;
     private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
 
     private Builder() {}
@@ -292,6 +326,26 @@ public final class GrpcConnectionPolicy {
       }
       this.maxRstFrames = frames;
       this.rstFramesWindow = window;
+      return this;
+    }
+
+    /**
+     * At most {@code frames} frames of no call ({@code SETTINGS}, {@code PING}, {@code
+     * WINDOW_UPDATE}, {@code PRIORITY}, empty {@code DATA}, unknown types) per {@code window} on a
+     * connection, plus {@value Http2ControlFrameGuard#CREDIT_PER_CALL_FRAME} per {@code HEADERS} or
+     * non-empty {@code DATA} frame in the window; past it, {@code GOAWAY ENHANCE_YOUR_CALM} and
+     * close. 0 frames: no limit.
+     */
+    public Builder maxControlFramesPerWindow(int frames, Duration window) {
+      if (frames < 0) {
+        throw new IllegalArgumentException("maxControlFrames must not be negative, was " + frames);
+      }
+      if (window == null || window.isNegative() || window.isZero()) {
+        throw new IllegalArgumentException(
+            "the control frame window must be positive, was " + window);
+      }
+      this.maxControlFrames = frames;
+      this.controlFramesWindow = window;
       return this;
     }
 

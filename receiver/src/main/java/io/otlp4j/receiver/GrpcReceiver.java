@@ -14,6 +14,7 @@ import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -39,6 +40,7 @@ import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The OTLP/gRPC receiver: the three OTLP services ({@code TraceService}, {@code MetricsService},
@@ -129,7 +131,12 @@ public final class GrpcReceiver {
         new GrpcInbound.Marshaller(
             budget, b.allocator != null ? b.allocator : ByteBufAllocator.DEFAULT);
     this.connectionLimit =
-        new ConnectionLimit(b.connectionPolicy.maxConnections(), registry, b.name, "grpc");
+        new ConnectionLimit(
+            b.connectionPolicy.maxConnections(),
+            registry,
+            b.name,
+            "grpc",
+            controlFrameGuard(b.connectionPolicy, registry, b.name));
     // Own event loops: grpc-java takes a custom server channel only with its groups.
     this.bossGroup =
         new MultiThreadIoEventLoopGroup(
@@ -167,6 +174,23 @@ public final class GrpcReceiver {
               : service);
     }
     this.server = nb.build();
+  }
+
+  /** Each connection's {@link Http2ControlFrameGuard}, or null when the policy has no limit. */
+  private static Supplier<ChannelHandler> controlFrameGuard(
+      GrpcConnectionPolicy policy, MetricsRegistry registry, String name) {
+    if (policy.maxControlFrames() == 0) {
+      return null;
+    }
+    MetricsRegistry.Counter floods =
+        registry.counter(
+            Http2ControlFrameGuard.FLOODS_METRIC,
+            Http2ControlFrameGuard.FLOODS_HELP,
+            "receiver",
+            name);
+    int max = policy.maxControlFrames();
+    long window = policy.controlFramesWindow().toNanos();
+    return () -> new Http2ControlFrameGuard(max, window, System::nanoTime, floods);
   }
 
   /** A builder for a receiver that hands requests to {@code sink}. */

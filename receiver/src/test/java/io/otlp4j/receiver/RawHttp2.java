@@ -31,12 +31,15 @@ final class RawHttp2 implements AutoCloseable {
 
   static final int DATA = 0;
   static final int HEADERS = 1;
+  static final int PRIORITY = 2;
   static final int RST_STREAM = 3;
   static final int SETTINGS = 4;
   static final int PING = 6;
   static final int GOAWAY = 7;
+  static final int WINDOW_UPDATE = 8;
   static final int CONTINUATION = 9;
 
+  static final int ACK = 0x1;
   static final int END_STREAM = 0x1;
   static final int END_HEADERS = 0x4;
 
@@ -59,12 +62,15 @@ final class RawHttp2 implements AutoCloseable {
   /** Connects and, when {@code preface}, writes the client preface and an empty SETTINGS frame. */
   RawHttp2(InetSocketAddress address, boolean preface, boolean readServerFrames)
       throws IOException {
-    socket = new Socket();
-    if (!readServerFrames) {
-      // A small receive window, so that the server's unread answers pile up in the server.
-      socket.setReceiveBufferSize(1024);
-    }
-    socket.connect(address, 5_000);
+    this(connect(address, readServerFrames), preface, readServerFrames);
+  }
+
+  /**
+   * Speaks on {@code connected} (a TLS socket, say, whose handshake negotiated {@code h2}) and,
+   * when {@code preface}, writes the client preface and an empty SETTINGS frame.
+   */
+  RawHttp2(Socket connected, boolean preface, boolean readServerFrames) throws IOException {
+    socket = connected;
     socket.setTcpNoDelay(true);
     out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
     if (preface) {
@@ -80,6 +86,17 @@ final class RawHttp2 implements AutoCloseable {
       // A client that never reads: the server's writes pile up; its close shows as a failed write.
       reader = null;
     }
+  }
+
+  private static Socket connect(InetSocketAddress address, boolean readServerFrames)
+      throws IOException {
+    Socket socket = new Socket();
+    if (!readServerFrames) {
+      // A small receive window, so that the server's unread answers pile up in the server.
+      socket.setReceiveBufferSize(1024);
+    }
+    socket.connect(address, 5_000);
+    return socket;
   }
 
   RawHttp2(InetSocketAddress address) throws IOException {

@@ -282,7 +282,10 @@ public final class Relay implements AutoCloseable {
     return b.build();
   }
 
-  /** configgrpc's keepalive keys and max_connections; what is not set keeps gRPC's default. */
+  /**
+   * configgrpc's keepalive keys, max_connections and max_control_frames; what is not set keeps
+   * gRPC's default (otlp4j's for its own keys).
+   */
   private static GrpcConnectionPolicy connectionPolicy(ReceiverConfig.ConnectionOptions c) {
     GrpcConnectionPolicy.Builder p = GrpcConnectionPolicy.builder();
     if (c.maxConnections() > 0) {
@@ -308,6 +311,10 @@ public final class Relay implements AutoCloseable {
     }
     if (c.permitWithoutStream() != null) {
       p.permitKeepAliveWithoutCalls(c.permitWithoutStream());
+    }
+    if (c.maxControlFrames() >= 0) {
+      p.maxControlFramesPerWindow(
+          c.maxControlFrames(), GrpcConnectionPolicy.DEFAULT_CONTROL_FRAMES_WINDOW);
     }
     return p.build();
   }

@@ -124,6 +124,7 @@ class RelayHostileClientsTest extends RelayScenarioTest {
                   grpc:
                     endpoint: 127.0.0.1:0
                     max_connections: 50
+                    max_control_frames: 20
                     auth: { authenticator: bearertokenauth }
                     keepalive:
                       server_parameters: { max_connection_idle: 1m, max_connection_age: 1h }
@@ -251,6 +252,20 @@ class RelayHostileClientsTest extends RelayScenarioTest {
         // closed by the relay
       }
       assertThat(sent).isLessThan(100);
+    }
+    // max_control_frames: 20 ends a connection that sends 100 SETTINGS frames (the default, 200,
+    // would not).
+    try (Socket settings = new Socket()) {
+      settings.connect(relay.relay.grpcAddress("otlp"), 5_000);
+      OutputStream out = settings.getOutputStream();
+      out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      for (int i = 0; i < 100; i++) {
+        out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0});
+      }
+      out.flush();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> relay.metric("otlp4j_receiver_control_frame_floods_total") == 1);
     }
     // max_connections: 50 on each protocol; 100 more are refused at once and counted.
     List<Socket> flood = new ArrayList<>();

@@ -418,6 +418,7 @@ public final class RequestEditor {
       int attributeTag = (itemAttributes << 3) | 2;
       int seenPoints = 0;
       int keptPoints = 0;
+      int activeData = descendSub && itemKind == Kind.METRIC ? activeDataStart(start, end) : start;
       int p = start;
       while (p < end) {
         int fieldStart = p;
@@ -450,6 +451,7 @@ public final class RequestEditor {
                   != UNCHANGED;
         } else if (descendSub
             && itemKind == Kind.METRIC
+            && fieldStart >= activeData
             && (tag & 7) == 2
             && OtlpSchema.isMetricData(tag >>> 3)) {
           changed |=
@@ -471,6 +473,32 @@ public final class RequestEditor {
         return DROPPED;
       }
       return output.close(hole, TAG_2, tagPos, end, changed) ? CHANGED : UNCHANGED;
+    }
+
+    /**
+     * Where the metric's {@code data} oneof member that protobuf keeps starts to count: the first
+     * occurrence of the last member after every occurrence of another member. An earlier member is
+     * replaced when protobuf parses the metric, so its points are not visited (the policy would see
+     * points that do not exist) and its bytes are passed on as they are (protobuf drops them
+     * again).
+     */
+    private int activeDataStart(int start, int end) {
+      int active = start;
+      int member = 0;
+      int p = start;
+      while (p < end) {
+        int fieldStart = p;
+        long r = readTag(b, p, end, base);
+        p = pos(r);
+        int tag = value(r);
+        p = skipValue(b, tag & 7, fieldStart, p, end, base);
+        int number = tag >>> 3;
+        if ((tag & 7) == 2 && OtlpSchema.isMetricData(number) && number != member) {
+          member = number;
+          active = fieldStart;
+        }
+      }
+      return active;
     }
 
     /** A metric's gauge, sum, histogram, exponential histogram or summary; counts its points. */

@@ -53,13 +53,32 @@ class WalkSplitEditFuzzTest {
     int editPercent = data.consumeInt(0, 40);
     boolean composite = data.consumeBoolean();
     byte[] input = data.consumeRemainingAsBytes();
+    check(
+        signal,
+        input,
+        maxItems,
+        maxBytes,
+        new EditScript(scriptSeed, dropPercent, editPercent),
+        composite);
+  }
 
+  /**
+   * Every property above for one input; also called with hand-made inputs ({@code
+   * DuplicateAndOutOfOrderFieldsTest}).
+   */
+  static void check(
+      Signal signal,
+      byte[] input,
+      int maxItems,
+      int maxBytes,
+      EditScript script,
+      boolean composite) {
     ByteBuf buf = composite ? twoComponents(input) : Unpooled.wrappedBuffer(input);
     try {
       Message official = walk(signal, input, buf);
       boolean accepted = official != null;
       split(signal, buf, accepted, official, maxItems, maxBytes, input);
-      edit(signal, buf, accepted, official, new EditScript(scriptSeed, dropPercent, editPercent));
+      edit(signal, buf, accepted, official, script);
       assertThat(buf.refCnt()).isEqualTo(1);
       assertThat(buf.readerIndex()).isZero();
       assertThat(buf.readableBytes()).isEqualTo(input.length);
@@ -69,7 +88,7 @@ class WalkSplitEditFuzzTest {
   }
 
   /** Walks; returns the official parse of an accepted input, or null when the walker refused. */
-  private static Message walk(Signal signal, byte[] input, ByteBuf buf) {
+  static Message walk(Signal signal, byte[] input, ByteBuf buf) {
     WalkSummary summary;
     try {
       summary = WALKER.walk(signal, buf);

@@ -93,7 +93,8 @@ final class OtlpReceiverFactory implements ReceiverFactory {
         null,
         null,
         null,
-        null);
+        null,
+        -1);
   }
 
   /**
@@ -135,7 +136,8 @@ final class OtlpReceiverFactory implements ReceiverFactory {
         in.duration(server.get("time"), sp + ".time", null),
         in.duration(server.get("timeout"), sp + ".timeout", null),
         in.duration(policy.get("min_time"), ep + ".min_time", null),
-        permit == null ? null : in.bool(permit, ep + ".permit_without_stream", false));
+        permit == null ? null : in.bool(permit, ep + ".permit_without_stream", false),
+        in.intValue(m.get("max_control_frames"), where + ".max_control_frames", -1, 0));
   }
 
   private static Map<String, ConfigNode> section(ConfigReader in, ConfigNode node, String where) {
@@ -177,6 +179,7 @@ final class OtlpReceiverFactory implements ReceiverFactory {
               "max_recv_msg_size_mib",
               "max_concurrent_streams",
               "max_concurrent_calls",
+              "max_control_frames",
               "keepalive"));
     } else {
       known.addAll(

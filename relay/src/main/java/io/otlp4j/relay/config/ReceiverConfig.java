@@ -85,8 +85,8 @@ public record ReceiverConfig(
    * read_header_timeout}, {@code read_timeout}, {@code idle_timeout}; OTLP/gRPC: {@code configgrpc}
    * {@code keepalive.server_parameters} ({@code max_connection_idle}, {@code max_connection_age},
    * {@code max_connection_age_grace}, {@code time}, {@code timeout}) and {@code
-   * keepalive.enforcement_policy} ({@code min_time}, {@code permit_without_stream}); both: otlp4j's
-   * {@code max_connections}.
+   * keepalive.enforcement_policy} ({@code min_time}, {@code permit_without_stream}) and otlp4j's
+   * {@code max_control_frames} (-1 where not set); both: otlp4j's {@code max_connections}.
    */
   public record ConnectionOptions(
       int maxConnections,
@@ -99,9 +99,10 @@ public record ReceiverConfig(
       Duration keepaliveTime,
       Duration keepaliveTimeout,
       Duration minTime,
-      Boolean permitWithoutStream) {
+      Boolean permitWithoutStream,
+      int maxControlFrames) {
     public static final ConnectionOptions DEFAULTS =
-        new ConnectionOptions(0, null, null, null, null, null, null, null, null, null, null);
+        new ConnectionOptions(0, null, null, null, null, null, null, null, null, null, null, -1);
   }
 
   /**

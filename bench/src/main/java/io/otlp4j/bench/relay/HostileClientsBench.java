@@ -1,0 +1,483 @@
+package io.otlp4j.bench.relay;
+
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder;
+import io.otlp4j.grpc.ByteArrayMarshaller;
+import io.otlp4j.wire.Signal;
+import io.otlp4j.wire.testing.OtlpGenerator;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+
+/**
+ * A well-behaved client's latency while hostile clients attack the relay, against the same client
+ * without the attack in the same run (the anchor). The relay runs in its own JVM ({@code otlp4j
+ * run}, ack mode {@code received}, a {@code batch} processor, an OTLP exporter to a {@link
+ * CountingUpstream}); this JVM sends {@code --rate} (100) OTLP/gRPC requests of 10 spans per second
+ * on one connection, at a fixed schedule (latency measured from the scheduled send time, so a stall
+ * counts in full: no coordinated omission), through phases of {@code --seconds} (15) each: {@code
+ * anchor} (no attack), {@code attack}, {@code anchor-after}. During {@code attack}, each on its own
+ * thread and over and over: slowloris on OTLP/HTTP ({@code --slowloris} (200) connections sending a
+ * header byte every 500 ms), rapid reset on OTLP/gRPC (new connections, 1,000 {@code
+ * HEADERS}+{@code RST_STREAM} pairs each), a {@code SETTINGS} flood (new connections, 20,000 frames
+ * each), a {@code PING} flood, oversized bodies (an OTLP/HTTP request declaring 100 MiB, a gRPC
+ * message of 4 MiB + 1).
+ *
+ * <pre>
+ * bench/run hostile-clients
+ * java -cp bench/target/benchmarks.jar io.otlp4j.bench.relay.HostileClientsBench [--rate 100]
+ *     [--seconds 15] [--slowloris 200] [--relay-jvm-args "-Xmx512m"]
+ * </pre>
+ *
+ * Prints per phase: requests sent, failed, p50 / p99 / max latency in ms, and what the attackers
+ * did.
+ */
+public final class HostileClientsBench {
+
+  private HostileClientsBench() {}
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> o = new TreeMap<>();
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      o.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+    }
+    int rate = Integer.parseInt(o.getOrDefault("rate", "100"));
+    int seconds = Integer.parseInt(o.getOrDefault("seconds", "15"));
+    int slowloris = Integer.parseInt(o.getOrDefault("slowloris", "200"));
+    String relayJvmArgs = o.getOrDefault("relay-jvm-args", "-Xmx512m");
+    Path out = o.containsKey("out") ? Path.of(o.get("out")) : null;
+
+    try (CountingUpstream upstream = new CountingUpstream(1)) {
+      int grpcPort = freePort();
+      int httpPort = freePort();
+      Path config = Files.createTempFile("otlp4j-hostile", ".yaml");
+      Files.writeString(
+          config,
+          """
+          receivers:
+            otlp:
+              protocols:
+                grpc: { endpoint: "127.0.0.1:%d" }
+                http: { endpoint: "127.0.0.1:%d", read_header_timeout: 10s }
+          processors:
+            batch: { send_batch_size: 512, timeout: 50ms }
+          exporters:
+            otlp: { endpoint: "127.0.0.1:%d", tls: { insecure: true }, compression: none }
+          service:
+            ack_mode: received
+            telemetry: { metrics: { address: "127.0.0.1:0" } }
+            pipelines:
+              traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
+          """
+              .formatted(grpcPort, httpPort, upstream.grpcPort()));
+      List<String> command =
+          new ArrayList<>(
+              List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+      if (!relayJvmArgs.isBlank()) {
+        command.addAll(List.of(relayJvmArgs.trim().split("\\s+")));
+      }
+      command.addAll(
+          List.of(
+              "-cp",
+              System.getProperty("java.class.path"),
+              "io.otlp4j.relay.Main",
+              "run",
+              "--config",
+              config.toString()));
+      Path log = Files.createTempFile("otlp4j-hostile-relay", ".log");
+      Process relay =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .start();
+      StringBuilder report = new StringBuilder();
+      try {
+        awaitListening(grpcPort, relay, log);
+        awaitListening(httpPort, relay, log);
+        ManagedChannel channel =
+            NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+        byte[] request = OtlpGenerator.realisticTraces(10).toByteArray();
+        // warm-up: 5 s at the rate, not reported
+        phase(channel, request, rate, 5);
+        report.append(
+            String.format(
+                "well-behaved client: OTLP/gRPC, %d requests/s of 10 spans, %d s per phase;"
+                    + " machine: %d cores, load average %s%n",
+                rate,
+                seconds,
+                Runtime.getRuntime().availableProcessors(),
+                Files.readString(Path.of("/proc/loadavg")).trim()));
+        report.append(
+            String.format(
+                "%-13s %8s %7s %8s %8s %8s%n",
+                "phase", "sent", "failed", "p50 ms", "p99 ms", "max ms"));
+        report.append(row("anchor", phase(channel, request, rate, seconds)));
+        Attackers attackers = new Attackers(grpcPort, httpPort, slowloris);
+        attackers.start();
+        Result attacked = phase(channel, request, rate, seconds);
+        attackers.stop();
+        report.append(row("attack", attacked));
+        report.append(row("anchor-after", phase(channel, request, rate, seconds)));
+        report.append(attackers.summary());
+        report.append(
+            String.format(
+                "relay alive: %s; upstream received %d requests%n",
+                relay.isAlive(), upstream.requests()));
+        channel.shutdownNow();
+      } finally {
+        relay.destroy();
+        relay.waitFor(20, TimeUnit.SECONDS);
+        Files.deleteIfExists(config);
+      }
+      System.out.print(report);
+      if (out != null) {
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("summary.txt"), report.toString());
+      }
+    }
+    System.exit(0);
+  }
+
+  record Result(long sent, long failed, Histogram latency) {}
+
+  private static String row(String name, Result r) {
+    return String.format(
+        "%-13s %8d %7d %8.2f %8.2f %8.2f%n",
+        name,
+        r.sent,
+        r.failed,
+        r.latency.getValueAtPercentile(50) / 1e6,
+        r.latency.getValueAtPercentile(99) / 1e6,
+        r.latency.getMaxValue() / 1e6);
+  }
+
+  /**
+   * Sends at {@code rate} per second for {@code seconds}, each request on its own schedule slot;
+   * latency from the slot to the answer.
+   */
+  private static Result phase(ManagedChannel channel, byte[] request, int rate, int seconds)
+      throws InterruptedException {
+    MethodDescriptor<byte[], byte[]> export = exportMethod();
+    Histogram h = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+    AtomicLong failed = new AtomicLong();
+    long total = (long) rate * seconds;
+    long interval = TimeUnit.SECONDS.toNanos(1) / rate;
+    long start = System.nanoTime();
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch((int) total);
+    for (long i = 0; i < total; i++) {
+      long slot = start + i * interval;
+      long wait = slot - System.nanoTime();
+      if (wait > 0) {
+        TimeUnit.NANOSECONDS.sleep(wait);
+      }
+      ClientCalls.asyncUnaryCall(
+          channel.newCall(export, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS)),
+          request,
+          new io.grpc.stub.StreamObserver<byte[]>() {
+            @Override
+            public void onNext(byte[] value) {}
+
+            @Override
+            public void onError(Throwable t) {
+              failed.incrementAndGet();
+              record();
+            }
+
+            @Override
+            public void onCompleted() {
+              record();
+            }
+
+            private void record() {
+              synchronized (h) {
+                h.recordValue(Math.min(System.nanoTime() - slot, h.getHighestTrackableValue()));
+              }
+              done.countDown();
+            }
+          });
+    }
+    done.await(60, TimeUnit.SECONDS);
+    synchronized (h) {
+      return new Result(total, failed.get(), h.copy());
+    }
+  }
+
+  private static MethodDescriptor<byte[], byte[]> exportMethod() {
+    return MethodDescriptor.<byte[], byte[]>newBuilder()
+        .setType(MethodDescriptor.MethodType.UNARY)
+        .setFullMethodName(
+            MethodDescriptor.generateFullMethodName(Signal.TRACES.grpcService(), "Export"))
+        .setRequestMarshaller(ByteArrayMarshaller.INSTANCE)
+        .setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
+        .build();
+  }
+
+  /** The hostile clients, each a loop on its own thread until {@link #stop()}. */
+  private static final class Attackers {
+    private static final byte[] PREFACE =
+        "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    private final int grpcPort;
+    private final int httpPort;
+    private final int slowloris;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<Thread> threads = new ArrayList<>();
+    private final Map<String, AtomicLong> counts = new TreeMap<>();
+    private final byte[] headers;
+
+    Attackers(int grpcPort, int httpPort, int slowloris) {
+      this.grpcPort = grpcPort;
+      this.httpPort = httpPort;
+      this.slowloris = slowloris;
+      DefaultHttp2Headers h = new DefaultHttp2Headers();
+      h.method("POST")
+          .scheme("http")
+          .path("/opentelemetry.proto.collector.trace.v1.TraceService/Export")
+          .authority("localhost")
+          .add("content-type", "application/grpc")
+          .add("te", "trailers");
+      ByteBuf buf = Unpooled.buffer();
+      try {
+        new DefaultHttp2HeadersEncoder().encodeHeaders(1, h, buf);
+        headers = ByteBufUtil.getBytes(buf);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      } finally {
+        buf.release();
+      }
+      for (String k :
+          List.of(
+              "slowloris connections",
+              "rapid-reset connections",
+              "rapid-reset pairs sent",
+              "settings-flood connections",
+              "settings frames sent",
+              "ping-flood connections",
+              "oversized HTTP requests",
+              "oversized gRPC messages")) {
+        counts.put(k, new AtomicLong());
+      }
+    }
+
+    void start() {
+      attack("slowloris", this::slowloris);
+      attack("rapid-reset", () -> h2Flood("rapid-reset", 1_000, true, 4));
+      attack("settings", () -> h2Flood("settings-flood", 20_000, false, 4));
+      attack("ping", () -> h2Flood("ping-flood", 20_000, false, 6));
+      attack("oversized-http", this::oversizedHttp);
+      attack("oversized-grpc", this::oversizedGrpc);
+    }
+
+    void stop() throws InterruptedException {
+      running.set(false);
+      for (Thread t : threads) {
+        t.join(15_000);
+      }
+    }
+
+    String summary() {
+      StringBuilder b = new StringBuilder("attackers during the attack phase:\n");
+      counts.forEach((k, v) -> b.append(String.format("  %-28s %,d%n", k, v.get())));
+      return b.toString();
+    }
+
+    private void count(String key, long n) {
+      counts.get(key).addAndGet(n);
+    }
+
+    private interface Loop {
+      void once() throws Exception;
+    }
+
+    private void attack(String name, Loop loop) {
+      Thread t =
+          new Thread(
+              () -> {
+                while (running.get()) {
+                  try {
+                    loop.once();
+                  } catch (Exception e) {
+                    // the relay closed or refused it: the point of the attack; go again
+                  }
+                }
+              },
+              "attack-" + name);
+      t.setDaemon(true);
+      threads.add(t);
+      t.start();
+    }
+
+    /** Opens {@link #slowloris} connections and trickles one header byte every 500 ms. */
+    private void slowloris() throws Exception {
+      List<Socket> open = new ArrayList<>();
+      try {
+        for (int i = 0; i < slowloris && running.get(); i++) {
+          Socket s = new Socket();
+          s.connect(new InetSocketAddress("127.0.0.1", httpPort), 5_000);
+          open.add(s);
+          count("slowloris connections", 1);
+        }
+        byte[] head =
+            "POST /v1/traces HTTP/1.1\r\nHost: x\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII);
+        for (int k = 0; running.get(); k++) {
+          for (Socket s : open) {
+            try {
+              s.getOutputStream().write(k < head.length ? head[k] : 'a');
+            } catch (IOException closed) {
+              // read_header_timeout ended it; the next round opens new ones
+            }
+          }
+          Thread.sleep(500);
+          if (k > 40) {
+            break;
+          }
+        }
+      } finally {
+        for (Socket s : open) {
+          s.close();
+        }
+      }
+    }
+
+    /**
+     * One connection: preface, then {@code n} HEADERS+RST_STREAM pairs ({@code rapidReset}) or
+     * {@code n} frames of {@code type} (SETTINGS 4, PING 6), while a thread drains what the relay
+     * answers.
+     */
+    private void h2Flood(String name, int n, boolean rapidReset, int type) throws Exception {
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", grpcPort), 5_000);
+        s.setSoTimeout(10_000);
+        count(name + " connections", 1);
+        Thread drain =
+            new Thread(
+                () -> {
+                  try (InputStream in = s.getInputStream()) {
+                    byte[] b = new byte[8192];
+                    while (in.read(b) >= 0) {
+                      // discard
+                    }
+                  } catch (IOException closed) {
+                    // done
+                  }
+                });
+        drain.setDaemon(true);
+        drain.start();
+        OutputStream out = new BufferedOutputStream(s.getOutputStream(), 64 * 1024);
+        out.write(PREFACE);
+        frame(out, 4, 0, 0, new byte[0]);
+        for (int i = 0; i < n && running.get(); i++) {
+          if (rapidReset) {
+            int stream = 2 * i + 1;
+            frame(out, 1, 0x4, stream, headers);
+            frame(out, 3, 0, stream, new byte[] {0, 0, 0, 8});
+            count("rapid-reset pairs sent", 1);
+          } else {
+            frame(out, type, 0, 0, type == 6 ? new byte[8] : new byte[0]);
+            if (type == 4) {
+              count("settings frames sent", 1);
+            }
+          }
+          if (i % 100 == 99) {
+            out.flush();
+          }
+        }
+        out.flush();
+        drain.join(5_000);
+      }
+    }
+
+    private static void frame(OutputStream out, int type, int flags, int stream, byte[] payload)
+        throws IOException {
+      int len = payload.length;
+      out.write(new byte[] {(byte) (len >>> 16), (byte) (len >>> 8), (byte) len});
+      out.write(type);
+      out.write(flags);
+      out.write(new byte[] {(byte) (stream >>> 24), (byte) (stream >>> 16), (byte) (stream >>> 8)});
+      out.write(stream);
+      out.write(payload);
+    }
+
+    /** A request declaring 100 MiB: refused with 413 before its body is read. */
+    private void oversizedHttp() throws Exception {
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", httpPort), 5_000);
+        s.setSoTimeout(10_000);
+        s.getOutputStream()
+            .write(
+                ("POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+                        + "Content-Length: 104857600\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().write(new byte[64 * 1024]);
+        s.getInputStream().read(new byte[512]);
+        count("oversized HTTP requests", 1);
+      }
+    }
+
+    private ManagedChannel oversizedChannel;
+
+    /** A gRPC message of 4 MiB + 1: RESOURCE_EXHAUSTED. */
+    private void oversizedGrpc() throws Exception {
+      if (oversizedChannel == null) {
+        oversizedChannel =
+            NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+      }
+      try {
+        ClientCalls.blockingUnaryCall(
+            oversizedChannel,
+            exportMethod(),
+            CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+            new byte[4 * 1024 * 1024 + 1]);
+      } catch (StatusRuntimeException expected) {
+        // RESOURCE_EXHAUSTED
+      }
+      count("oversized gRPC messages", 1);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static void awaitListening(int port, Process relay, Path log) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      if (!relay.isAlive()) {
+        throw new IllegalStateException("the relay exited: " + Files.readString(log));
+      }
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+        return;
+      } catch (IOException notYet) {
+        Thread.sleep(100);
+      }
+    }
+    throw new IllegalStateException(
+        "the relay did not listen on " + port + ": " + Files.readString(log));
+  }
+}
