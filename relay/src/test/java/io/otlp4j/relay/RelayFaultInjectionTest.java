@@ -1,6 +1,7 @@
 package io.otlp4j.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -148,6 +149,9 @@ class RelayFaultInjectionTest extends RelayScenarioTest {
               CompletableFuture.runAsync(
                   () -> sendHttp("http-during", DURING_FAULT, sent), clients));
       CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+      // A stage may run after the clients were answered (a checkpoint follows the export): keep the
+      // fault armed until it has fired there, or a slow machine ends the phase before it ran once.
+      await().atMost(Duration.ofSeconds(30)).until(() -> fault.thrown.get() > 0);
       fault.firing = false;
       running =
           List.of(
