@@ -5,13 +5,11 @@ import io.grpc.MethodDescriptor;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
+import io.otlp4j.bench.LocalPorts;
 import io.otlp4j.grpc.ByteArrayMarshaller;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.testing.OtlpGenerator;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -77,8 +75,8 @@ public final class AdmissionFloodBench {
 
     byte[] big = requestOfAbout(maxMsgMib * 1024 * 1024 - 64 * 1024);
     try (CountingUpstream upstream = new CountingUpstream(1)) {
-      int grpcPort = freePort();
-      int httpPort = freePort();
+      int grpcPort = LocalPorts.freePort();
+      int httpPort = LocalPorts.freePort();
       Path config = Files.createTempFile("otlp4j-admission", ".yaml");
       Files.writeString(
           config,
@@ -121,8 +119,8 @@ public final class AdmissionFloodBench {
               .redirectOutput(log.toFile())
               .start();
       try {
-        awaitListening(grpcPort, relay, log);
-        awaitListening(httpPort, relay, log);
+        LocalPorts.awaitListening(grpcPort, relay, log);
+        LocalPorts.awaitListening(httpPort, relay, log);
         long before = rss(relay.pid());
         AtomicLong peak = new AtomicLong(before);
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
@@ -238,29 +236,6 @@ public final class AdmissionFloodBench {
       r = OtlpGenerator.realisticTraces(spans).toByteArray();
     }
     return r;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static void awaitListening(int port, Process relay, Path log) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      if (!relay.isAlive()) {
-        throw new IllegalStateException("the relay exited: " + Files.readString(log));
-      }
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-        return;
-      } catch (IOException notYet) {
-        Thread.sleep(100);
-      }
-    }
-    throw new IllegalStateException(
-        "the relay did not listen on " + port + ": " + Files.readString(log));
   }
 
   private static long rss(long pid) {

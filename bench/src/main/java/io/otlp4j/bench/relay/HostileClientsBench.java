@@ -11,6 +11,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder;
+import io.otlp4j.bench.LocalPorts;
 import io.otlp4j.grpc.ByteArrayMarshaller;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.testing.OtlpGenerator;
@@ -19,7 +20,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -72,8 +72,8 @@ public final class HostileClientsBench {
     Path out = o.containsKey("out") ? Path.of(o.get("out")) : null;
 
     try (CountingUpstream upstream = new CountingUpstream(1)) {
-      int grpcPort = freePort();
-      int httpPort = freePort();
+      int grpcPort = LocalPorts.freePort();
+      int httpPort = LocalPorts.freePort();
       Path config = Files.createTempFile("otlp4j-hostile", ".yaml");
       Files.writeString(
           config,
@@ -116,8 +116,8 @@ public final class HostileClientsBench {
               .start();
       StringBuilder report = new StringBuilder();
       try {
-        awaitListening(grpcPort, relay, log);
-        awaitListening(httpPort, relay, log);
+        LocalPorts.awaitListening(grpcPort, relay, log);
+        LocalPorts.awaitListening(httpPort, relay, log);
         ManagedChannel channel =
             NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
         byte[] request = OtlpGenerator.realisticTraces(10).toByteArray();
@@ -456,28 +456,5 @@ public final class HostileClientsBench {
       }
       count("oversized gRPC messages", 1);
     }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static void awaitListening(int port, Process relay, Path log) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      if (!relay.isAlive()) {
-        throw new IllegalStateException("the relay exited: " + Files.readString(log));
-      }
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-        return;
-      } catch (IOException notYet) {
-        Thread.sleep(100);
-      }
-    }
-    throw new IllegalStateException(
-        "the relay did not listen on " + port + ": " + Files.readString(log));
   }
 }

@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -278,6 +279,7 @@ public final class KafkaConsumeBench {
   private static List<String> run(
       List<String> mainAndArgs, java.util.function.Consumer<String> each) throws Exception {
     ConcurrentLinkedQueue<String> lines = new ConcurrentLinkedQueue<>();
+    CountDownLatch outputEnded = new CountDownLatch(1);
     Process p =
         start(
             mainAndArgs,
@@ -286,16 +288,26 @@ public final class KafkaConsumeBench {
               if (each != null) {
                 each.accept(l);
               }
-            });
+            },
+            outputEnded);
     if (!p.waitFor(300, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new IllegalStateException(mainAndArgs.get(0) + " did not finish");
     }
-    Thread.sleep(100); // the reader's last lines
+    outputEnded.await(10, TimeUnit.SECONDS); // the reader's last lines
     return new ArrayList<>(lines);
   }
 
   private static Process start(List<String> mainAndArgs, java.util.function.Consumer<String> each)
+      throws Exception {
+    return start(mainAndArgs, each, new CountDownLatch(1));
+  }
+
+  /** Starts a child JVM whose output lines go to {@code each}; {@code outputEnded} opens at EOF. */
+  private static Process start(
+      List<String> mainAndArgs,
+      java.util.function.Consumer<String> each,
+      CountDownLatch outputEnded)
       throws Exception {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -316,6 +328,8 @@ public final class KafkaConsumeBench {
                 }
               } catch (java.io.IOException e) {
                 // ended
+              } finally {
+                outputEnded.countDown();
               }
             },
             "child-output");

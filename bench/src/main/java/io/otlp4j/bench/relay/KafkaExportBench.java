@@ -12,12 +12,12 @@ import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
+import io.otlp4j.bench.LocalPorts;
 import io.otlp4j.testing.KafkaBroker;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -197,8 +197,8 @@ public final class KafkaExportBench {
 
   private static Process startRelay(Path dir, String brokers)
       throws IOException, InterruptedException {
-    relayPort = freePort();
-    int admin = freePort();
+    relayPort = LocalPorts.freePort();
+    int admin = LocalPorts.freePort();
     Path config = dir.resolve("relay.yaml");
     Files.writeString(
         config,
@@ -243,12 +243,6 @@ public final class KafkaExportBench {
         }
         p.waitFor(100, TimeUnit.MILLISECONDS);
       }
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 

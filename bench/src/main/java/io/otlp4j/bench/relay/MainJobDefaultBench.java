@@ -2,8 +2,8 @@ package io.otlp4j.bench.relay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.otlp4j.bench.LocalPorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -182,8 +182,8 @@ public final class MainJobDefaultBench {
   private Sample measure(String relay, String jar, String relayJvm, double rate, int seconds)
       throws Exception {
     Path dir = Files.createTempDirectory("otlp4j-main-job-");
-    int grpc = freePort();
-    int admin = freePort();
+    int grpc = LocalPorts.freePort();
+    int admin = LocalPorts.freePort();
     List<String> command = new ArrayList<>();
     command.add(javaBin());
     if (!relayJvm.isBlank()) {
@@ -196,7 +196,7 @@ public final class MainJobDefaultBench {
             "--grpc-endpoint",
             "127.0.0.1:" + grpc,
             "--http-endpoint",
-            "127.0.0.1:" + freePort(),
+            "127.0.0.1:" + LocalPorts.freePort(),
             "--admin-endpoint",
             "127.0.0.1:" + admin));
     Process process =
@@ -369,12 +369,6 @@ public final class MainJobDefaultBench {
       b.put(le, Double.parseDouble(m.group(2)));
     }
     return b;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   private static void deleteTree(Path dir) throws IOException {

@@ -1,9 +1,9 @@
 package io.otlp4j.bench.soak;
 
+import io.otlp4j.bench.LocalPorts;
 import io.otlp4j.bench.soak.FaultProxy.Fault;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -109,11 +109,11 @@ public final class ChaosSoak {
     Files.deleteIfExists(relayLog);
     Path queue = options.out().resolve("queue");
     deleteRecursively(queue);
-    grpcPort = freePort();
-    httpPort = freePort();
-    adminPort = freePort();
-    sinkPort = freePort();
-    int proxyPort = freePort();
+    grpcPort = LocalPorts.freePort();
+    httpPort = LocalPorts.freePort();
+    adminPort = LocalPorts.freePort();
+    sinkPort = LocalPorts.freePort();
+    int proxyPort = LocalPorts.freePort();
     config = options.out().resolve("relay.yaml");
     Files.writeString(config, relayConfig(queue, proxyPort));
     log.printf(
@@ -504,12 +504,6 @@ public final class ChaosSoak {
     Thread t = new Thread(body, name);
     t.setDaemon(true);
     return t;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   private static void deleteRecursively(Path dir) throws IOException {
