@@ -51,9 +51,19 @@ import org.HdrHistogram.Histogram;
  * bench/run hostile-clients
  * java -cp bench/target/benchmarks.jar io.otlp4j.bench.relay.HostileClientsBench [--rate 100]
  *     [--seconds 15] [--slowloris 200] [--relay-jvm-args "-Xmx512m"]
+ *     [--attacks slowloris,rapid-reset,settings,ping,oversized-http,oversized-grpc]
+ *     [--one-at-a-time true] [--relay-cpus 0 --bench-cpus 1] [--nice-attackers true]
  * </pre>
  *
- * Prints per phase: requests sent, failed, p50 / p99 / max latency in ms, and what the attackers
+ * <p>{@code --one-at-a-time true} runs one attack phase per attack ({@code attack:<name>}) before
+ * the phase with all of them ({@code attack:all}), which tells how much each costs the client. On a
+ * machine with few cores the attackers' own CPU competes with the relay; {@code --relay-cpus} pins
+ * the relay's JVM ({@code taskset -c}) and {@code --bench-cpus} this JVM (the client and the
+ * attackers) to other cores, and {@code --nice-attackers true} runs the attack threads at nice 19
+ * (threads they start inherit it), so that the client on the same cores is scheduled first: closer
+ * to attackers on other hosts.
+ *
+ * <p>Prints per phase: requests sent, failed, p50 / p99 / max latency in ms, and what the attackers
  * did.
  */
 public final class HostileClientsBench {
@@ -70,6 +80,23 @@ public final class HostileClientsBench {
     int slowloris = Integer.parseInt(o.getOrDefault("slowloris", "200"));
     String relayJvmArgs = o.getOrDefault("relay-jvm-args", "-Xmx512m");
     Path out = o.containsKey("out") ? Path.of(o.get("out")) : null;
+    List<String> attacks = List.of(o.getOrDefault("attacks", String.join(",", ATTACKS)).split(","));
+    if (!ATTACKS.containsAll(attacks)) {
+      throw new IllegalArgumentException("--attacks: one or more of " + ATTACKS);
+    }
+    boolean oneAtATime = Boolean.parseBoolean(o.getOrDefault("one-at-a-time", "false"));
+    boolean niceAttackers = Boolean.parseBoolean(o.getOrDefault("nice-attackers", "false"));
+    String relayCpus = o.get("relay-cpus");
+    int cores = Runtime.getRuntime().availableProcessors();
+    if (o.containsKey("bench-cpus")) {
+      run(
+          "taskset",
+          "-a",
+          "-p",
+          "-c",
+          o.get("bench-cpus"),
+          Long.toString(ProcessHandle.current().pid()));
+    }
 
     try (CountingUpstream upstream = new CountingUpstream(1)) {
       int grpcPort = LocalPorts.freePort();
@@ -94,9 +121,11 @@ public final class HostileClientsBench {
               traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
           """
               .formatted(grpcPort, httpPort, upstream.grpcPort()));
-      List<String> command =
-          new ArrayList<>(
-              List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+      List<String> command = new ArrayList<>();
+      if (relayCpus != null) {
+        command.addAll(List.of("taskset", "-c", relayCpus));
+      }
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       if (!relayJvmArgs.isBlank()) {
         command.addAll(List.of(relayJvmArgs.trim().split("\\s+")));
       }
@@ -126,23 +155,39 @@ public final class HostileClientsBench {
         report.append(
             String.format(
                 "well-behaved client: OTLP/gRPC, %d requests/s of 10 spans, %d s per phase;"
-                    + " machine: %d cores, load average %s%n",
+                    + " machine: %d cores, load average %s; relay on cpus %s, client and"
+                    + " attackers on cpus %s, attackers %s%n",
                 rate,
                 seconds,
-                Runtime.getRuntime().availableProcessors(),
-                Files.readString(Path.of("/proc/loadavg")).trim()));
+                cores,
+                Files.readString(Path.of("/proc/loadavg")).trim(),
+                relayCpus == null ? "any" : relayCpus,
+                o.getOrDefault("bench-cpus", "any"),
+                niceAttackers ? "at nice 19" : "at the client's priority"));
         report.append(
             String.format(
-                "%-13s %8s %7s %8s %8s %8s%n",
+                "%-22s %8s %7s %8s %8s %8s%n",
                 "phase", "sent", "failed", "p50 ms", "p99 ms", "max ms"));
         report.append(row("anchor", phase(channel, request, rate, seconds)));
-        Attackers attackers = new Attackers(grpcPort, httpPort, slowloris);
-        attackers.start();
-        Result attacked = phase(channel, request, rate, seconds);
-        attackers.stop();
-        report.append(row("attack", attacked));
+        List<List<String>> phases = new ArrayList<>();
+        if (oneAtATime) {
+          attacks.forEach(a -> phases.add(List.of(a)));
+        }
+        if (!oneAtATime || attacks.size() > 1) {
+          phases.add(attacks);
+        }
+        StringBuilder summaries = new StringBuilder();
+        for (List<String> these : phases) {
+          String name = "attack:" + (these.size() == attacks.size() ? "all" : these.get(0));
+          Attackers attackers = new Attackers(grpcPort, httpPort, slowloris, niceAttackers);
+          attackers.start(these);
+          Result attacked = phase(channel, request, rate, seconds);
+          attackers.stop();
+          report.append(row(name, attacked));
+          summaries.append(name).append(": ").append(attackers.summary());
+        }
         report.append(row("anchor-after", phase(channel, request, rate, seconds)));
-        report.append(attackers.summary());
+        report.append(summaries);
         report.append(
             String.format(
                 "relay alive: %s; upstream received %d requests%n",
@@ -162,11 +207,24 @@ public final class HostileClientsBench {
     System.exit(0);
   }
 
+  /** The attacks, by the names {@code --attacks} takes. */
+  private static final List<String> ATTACKS =
+      List.of("slowloris", "rapid-reset", "settings", "ping", "oversized-http", "oversized-grpc");
+
+  /** Runs a short command (taskset, renice) and fails if it fails. */
+  static void run(String... command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IOException(String.join(" ", command) + " failed: " + output);
+    }
+  }
+
   record Result(long sent, long failed, Histogram latency) {}
 
   private static String row(String name, Result r) {
     return String.format(
-        "%-13s %8d %7d %8.2f %8.2f %8.2f%n",
+        "%-22s %8d %7d %8.2f %8.2f %8.2f%n",
         name,
         r.sent,
         r.failed,
@@ -243,15 +301,17 @@ public final class HostileClientsBench {
     private final int grpcPort;
     private final int httpPort;
     private final int slowloris;
+    private final boolean nice;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Thread> threads = new ArrayList<>();
     private final Map<String, AtomicLong> counts = new TreeMap<>();
     private final byte[] headers;
 
-    Attackers(int grpcPort, int httpPort, int slowloris) {
+    Attackers(int grpcPort, int httpPort, int slowloris, boolean nice) {
       this.grpcPort = grpcPort;
       this.httpPort = httpPort;
       this.slowloris = slowloris;
+      this.nice = nice;
       DefaultHttp2Headers h = new DefaultHttp2Headers();
       h.method("POST")
           .scheme("http")
@@ -282,13 +342,15 @@ public final class HostileClientsBench {
       }
     }
 
-    void start() {
-      attack("slowloris", this::slowloris);
-      attack("rapid-reset", () -> h2Flood("rapid-reset", 1_000, true, 4));
-      attack("settings", () -> h2Flood("settings-flood", 20_000, false, 4));
-      attack("ping", () -> h2Flood("ping-flood", 20_000, false, 6));
-      attack("oversized-http", this::oversizedHttp);
-      attack("oversized-grpc", this::oversizedGrpc);
+    void start(List<String> which) {
+      Map<String, Loop> loops = new TreeMap<>();
+      loops.put("slowloris", this::slowloris);
+      loops.put("rapid-reset", () -> h2Flood("rapid-reset", 1_000, true, 4));
+      loops.put("settings", () -> h2Flood("settings-flood", 20_000, false, 4));
+      loops.put("ping", () -> h2Flood("ping-flood", 20_000, false, 6));
+      loops.put("oversized-http", this::oversizedHttp);
+      loops.put("oversized-grpc", this::oversizedGrpc);
+      which.forEach(name -> attack(name, loops.get(name)));
     }
 
     void stop() throws InterruptedException {
@@ -296,11 +358,19 @@ public final class HostileClientsBench {
       for (Thread t : threads) {
         t.join(15_000);
       }
+      if (oversizedChannel != null) {
+        oversizedChannel.shutdownNow();
+      }
     }
 
     String summary() {
-      StringBuilder b = new StringBuilder("attackers during the attack phase:\n");
-      counts.forEach((k, v) -> b.append(String.format("  %-28s %,d%n", k, v.get())));
+      StringBuilder b = new StringBuilder("what the attackers did\n");
+      counts.forEach(
+          (k, v) -> {
+            if (v.get() > 0) {
+              b.append(String.format("  %-28s %,d%n", k, v.get()));
+            }
+          });
       return b.toString();
     }
 
@@ -316,6 +386,9 @@ public final class HostileClientsBench {
       Thread t =
           new Thread(
               () -> {
+                if (nice) {
+                  niceThisThread();
+                }
                 while (running.get()) {
                   try {
                     loop.once();
@@ -328,6 +401,19 @@ public final class HostileClientsBench {
       t.setDaemon(true);
       threads.add(t);
       t.start();
+    }
+
+    /**
+     * Sets this thread's nice value to 19 (Linux: {@code renice} of the thread's own id, from
+     * {@code /proc/thread-self}); threads it starts inherit it.
+     */
+    private static void niceThisThread() {
+      try {
+        String tid = Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString();
+        run("renice", "-n", "19", "-p", tid);
+      } catch (IOException | InterruptedException e) {
+        throw new IllegalStateException("cannot renice an attack thread", e);
+      }
     }
 
     /** Opens {@link #slowloris} connections and trickles one header byte every 500 ms. */
@@ -383,7 +469,8 @@ public final class HostileClientsBench {
                   } catch (IOException closed) {
                     // done
                   }
-                });
+                },
+                "attack-drain");
         drain.setDaemon(true);
         drain.start();
         OutputStream out = new BufferedOutputStream(s.getOutputStream(), 64 * 1024);
