@@ -57,11 +57,12 @@ import org.HdrHistogram.Histogram;
  *
  * <p>{@code --one-at-a-time true} runs one attack phase per attack ({@code attack:<name>}) before
  * the phase with all of them ({@code attack:all}), which tells how much each costs the client. On a
- * machine with few cores the attackers' own CPU competes with the relay; {@code --relay-cpus} pins
- * the relay's JVM ({@code taskset -c}) and {@code --bench-cpus} this JVM (the client and the
- * attackers) to other cores, and {@code --nice-attackers true} runs the attack threads at nice 19
- * (threads they start inherit it), so that the client on the same cores is scheduled first: closer
- * to attackers on other hosts.
+ * machine with few cores the attackers' own CPU and garbage compete with the relay and the client;
+ * {@code --attackers-jvm true} runs them in a JVM of their own (one per attack phase, started
+ * before the phase begins), {@code --relay-cpus} pins the relay's JVM ({@code taskset -c}) and
+ * {@code --bench-cpus} this JVM and the attackers' to other cores, and {@code --nice-attackers
+ * true} starts the attackers' JVM at nice 19, so that the client on the same cores is scheduled
+ * first: closer to attackers on other hosts.
  *
  * <p>Prints per phase: requests sent, failed, p50 / p99 / max latency in ms, and what the attackers
  * did.
@@ -85,7 +86,15 @@ public final class HostileClientsBench {
       throw new IllegalArgumentException("--attacks: one or more of " + ATTACKS);
     }
     boolean oneAtATime = Boolean.parseBoolean(o.getOrDefault("one-at-a-time", "false"));
+    if (o.containsKey("child-attack")) {
+      attackUntilStdinCloses(o);
+      return;
+    }
     boolean niceAttackers = Boolean.parseBoolean(o.getOrDefault("nice-attackers", "false"));
+    boolean attackersJvm = Boolean.parseBoolean(o.getOrDefault("attackers-jvm", "false"));
+    if (niceAttackers && !attackersJvm) {
+      throw new IllegalArgumentException("--nice-attackers needs --attackers-jvm true");
+    }
     String relayCpus = o.get("relay-cpus");
     int cores = Runtime.getRuntime().availableProcessors();
     if (o.containsKey("bench-cpus")) {
@@ -156,14 +165,15 @@ public final class HostileClientsBench {
             String.format(
                 "well-behaved client: OTLP/gRPC, %d requests/s of 10 spans, %d s per phase;"
                     + " machine: %d cores, load average %s; relay on cpus %s, client and"
-                    + " attackers on cpus %s, attackers %s%n",
+                    + " attackers on cpus %s, attackers in %s%s%n",
                 rate,
                 seconds,
                 cores,
                 Files.readString(Path.of("/proc/loadavg")).trim(),
                 relayCpus == null ? "any" : relayCpus,
                 o.getOrDefault("bench-cpus", "any"),
-                niceAttackers ? "at nice 19" : "at the client's priority"));
+                attackersJvm ? "their own JVM" : "the client's JVM",
+                niceAttackers ? " at nice 19" : ""));
         report.append(
             String.format(
                 "%-22s %8s %7s %8s %8s %8s%n",
@@ -179,12 +189,57 @@ public final class HostileClientsBench {
         StringBuilder summaries = new StringBuilder();
         for (List<String> these : phases) {
           String name = "attack:" + (these.size() == attacks.size() ? "all" : these.get(0));
-          Attackers attackers = new Attackers(grpcPort, httpPort, slowloris, niceAttackers);
-          attackers.start(these);
-          Result attacked = phase(channel, request, rate, seconds);
-          attackers.stop();
+          Result attacked;
+          if (attackersJvm) {
+            List<String> child = new ArrayList<>();
+            if (o.containsKey("bench-cpus")) {
+              child.addAll(List.of("taskset", "-c", o.get("bench-cpus")));
+            }
+            if (niceAttackers) {
+              child.addAll(List.of("nice", "-n", "19"));
+            }
+            child.addAll(
+                List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    HostileClientsBench.class.getName(),
+                    "--child-attack",
+                    String.join(",", these),
+                    "--grpc-port",
+                    Integer.toString(grpcPort),
+                    "--http-port",
+                    Integer.toString(httpPort),
+                    "--slowloris",
+                    Integer.toString(slowloris)));
+            Process attackers = new ProcessBuilder(child).redirectErrorStream(true).start();
+            try {
+              java.io.BufferedReader lines =
+                  new java.io.BufferedReader(
+                      new java.io.InputStreamReader(
+                          attackers.getInputStream(), StandardCharsets.UTF_8));
+              String first = lines.readLine();
+              if (!"attacking".equals(first)) {
+                throw new IOException("the attackers' JVM did not start: " + first);
+              }
+              attacked = phase(channel, request, rate, seconds);
+              attackers.getOutputStream().close();
+              StringBuilder summary = new StringBuilder();
+              for (String line; (line = lines.readLine()) != null; ) {
+                summary.append(line).append('\n');
+              }
+              summaries.append(name).append(": ").append(summary);
+            } finally {
+              attackers.destroyForcibly();
+            }
+          } else {
+            Attackers attackers = new Attackers(grpcPort, httpPort, slowloris);
+            attackers.start(these);
+            attacked = phase(channel, request, rate, seconds);
+            attackers.stop();
+            summaries.append(name).append(": ").append(attackers.summary());
+          }
           report.append(row(name, attacked));
-          summaries.append(name).append(": ").append(attackers.summary());
         }
         report.append(row("anchor-after", phase(channel, request, rate, seconds)));
         report.append(summaries);
@@ -211,7 +266,29 @@ public final class HostileClientsBench {
   private static final List<String> ATTACKS =
       List.of("slowloris", "rapid-reset", "settings", "ping", "oversized-http", "oversized-grpc");
 
-  /** Runs a short command (taskset, renice) and fails if it fails. */
+  /**
+   * The attackers' JVM ({@code --child-attack a,b,...}): prints {@code attacking} once the attacks
+   * run, attacks until its standard input closes, then prints what the attackers did.
+   */
+  private static void attackUntilStdinCloses(Map<String, String> o) throws Exception {
+    Attackers attackers =
+        new Attackers(
+            Integer.parseInt(o.get("grpc-port")),
+            Integer.parseInt(o.get("http-port")),
+            Integer.parseInt(o.get("slowloris")));
+    attackers.start(List.of(o.get("child-attack").split(",")));
+    System.out.println("attacking");
+    System.out.flush();
+    while (System.in.read() >= 0) {
+      // the parent closes our input when its phase ends
+    }
+    attackers.stop();
+    System.out.print(attackers.summary());
+    System.out.flush();
+    System.exit(0);
+  }
+
+  /** Runs a short command (taskset) and fails if it fails. */
   static void run(String... command) throws IOException, InterruptedException {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -301,17 +378,15 @@ public final class HostileClientsBench {
     private final int grpcPort;
     private final int httpPort;
     private final int slowloris;
-    private final boolean nice;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Thread> threads = new ArrayList<>();
     private final Map<String, AtomicLong> counts = new TreeMap<>();
     private final byte[] headers;
 
-    Attackers(int grpcPort, int httpPort, int slowloris, boolean nice) {
+    Attackers(int grpcPort, int httpPort, int slowloris) {
       this.grpcPort = grpcPort;
       this.httpPort = httpPort;
       this.slowloris = slowloris;
-      this.nice = nice;
       DefaultHttp2Headers h = new DefaultHttp2Headers();
       h.method("POST")
           .scheme("http")
@@ -386,9 +461,6 @@ public final class HostileClientsBench {
       Thread t =
           new Thread(
               () -> {
-                if (nice) {
-                  niceThisThread();
-                }
                 while (running.get()) {
                   try {
                     loop.once();
@@ -401,19 +473,6 @@ public final class HostileClientsBench {
       t.setDaemon(true);
       threads.add(t);
       t.start();
-    }
-
-    /**
-     * Sets this thread's nice value to 19 (Linux: {@code renice} of the thread's own id, from
-     * {@code /proc/thread-self}); threads it starts inherit it.
-     */
-    private static void niceThisThread() {
-      try {
-        String tid = Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString();
-        run("renice", "-n", "19", "-p", tid);
-      } catch (IOException | InterruptedException e) {
-        throw new IllegalStateException("cannot renice an attack thread", e);
-      }
     }
 
     /** Opens {@link #slowloris} connections and trickles one header byte every 500 ms. */
@@ -526,6 +585,9 @@ public final class HostileClientsBench {
 
     private ManagedChannel oversizedChannel;
 
+    /** One message over the 4 MiB limit, shared (the attack is the relay's cost, not ours). */
+    private static final byte[] OVERSIZED = new byte[4 * 1024 * 1024 + 1];
+
     /** A gRPC message of 4 MiB + 1: RESOURCE_EXHAUSTED. */
     private void oversizedGrpc() throws Exception {
       if (oversizedChannel == null) {
@@ -537,7 +599,7 @@ public final class HostileClientsBench {
             oversizedChannel,
             exportMethod(),
             CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
-            new byte[4 * 1024 * 1024 + 1]);
+            OVERSIZED);
       } catch (StatusRuntimeException expected) {
         // RESOURCE_EXHAUSTED
       }
