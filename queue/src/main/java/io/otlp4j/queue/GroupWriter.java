@@ -29,10 +29,13 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * Only the writer thread (the coalescer's dispatcher) calls {@link #writeGroup}, and with it every
  * other method here, except {@link #forceActive} (the interval forcer's thread, which only forces
- * the active segment's channel). The writer alone writes segments, rolls them and changes Segment's
- * writer fields; it publishes a durable group by storing each touched segment's visibleLength and
- * then the queue's publishedTail (volatile stores). Adding, deleting and rolling back segments
- * happen under the queue's segmentsLock; see the design notes in {@link DurableQueue}.
+ * the active segment's channel) and, with {@code perBatch}, the {@link GroupForcer}'s thread, which
+ * forces, publishes, rolls back and acknowledges written-ahead groups: it and the writer change the
+ * writer's state only while holding {@link GroupForcer#lock}. The writer alone writes segments,
+ * rolls them and changes Segment's writer fields; it publishes a durable group by storing each
+ * touched segment's visibleLength and then the queue's publishedTail (volatile stores). Adding,
+ * deleting and rolling back segments happen under the queue's segmentsLock; see the design notes in
+ * {@link DurableQueue}.
  *
  * <h2>Buffer ownership</h2>
  *
