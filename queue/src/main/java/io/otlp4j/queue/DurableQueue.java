@@ -40,8 +40,10 @@ import java.util.function.LongSupplier;
  *
  * {@link #append} may be called from any number of threads and never blocks: appends are handed to
  * one writer thread (core's {@link RequestCoalescer}), which takes everything that arrived while
- * the previous group was being written and forced, writes it with one gathering write, forces once,
- * and then hands the group's answers to the queue's acknowledgement thread ({@code
+ * the previous group was being written, writes it with one gathering write and, with {@link
+ * FsyncPolicy#perBatch()}, hands it to a forcer thread ({@link GroupForcer}): one force covers
+ * every group written before it started, and the writer goes on writing the next groups meanwhile.
+ * After the force the group's answers go to the queue's acknowledgement thread ({@code
  * otlp4j-queue-ack-<name>}), which completes the append futures: their dependent stages (a client's
  * answer, a gRPC {@code onNext}/{@code onCompleted}) run there, never on the writer, so they cannot
  * delay the next write and force. That thread's backlog is bounded ({@link #ACK_BACKLOG} answers);
@@ -139,7 +141,7 @@ public final class DurableQueue implements AutoCloseable {
   /** Records below publishedTail (ordinal of the next record). */
   volatile long publishedRecords;
 
-  private final RequestCoalescer<GroupWriter.PendingAppend, Void> coalescer;
+  private final RequestCoalescer<PendingAppend, Void> coalescer;
   private final GroupWriter writer;
   final SegmentReclaimer reclaimer = new SegmentReclaimer(this);
   private final ScheduledExecutorService intervalForcer;
@@ -177,7 +179,13 @@ public final class DurableQueue implements AutoCloseable {
     metrics.registerConsumers(this);
     this.writer =
         new GroupWriter(
-            this, builder.segmentBytes, builder.maxBytes, fsync, builder.whenFull, metrics);
+            this,
+            queueName,
+            builder.segmentBytes,
+            builder.maxBytes,
+            fsync,
+            builder.whenFull,
+            metrics);
 
     this.acks =
         new java.util.concurrent.ThreadPoolExecutor(
@@ -195,7 +203,7 @@ public final class DurableQueue implements AutoCloseable {
             // itself.
             (runnable, executor) -> runnable.run());
     this.coalescer =
-        RequestCoalescer.<GroupWriter.PendingAppend, Void>builder(writer::writeGroup)
+        RequestCoalescer.<PendingAppend, Void>builder(writer::writeGroup)
             .threadFactory(
                 runnable -> {
                   Thread thread = new Thread(runnable, "otlp4j-queue-writer-" + queueName);
@@ -203,6 +211,9 @@ public final class DurableQueue implements AutoCloseable {
                   return thread;
                 })
             .build();
+    if (writer.forcer != null) {
+      writer.forcer.start();
+    }
     if (fsync.mode() == FsyncPolicy.Mode.INTERVAL) {
       intervalForcer =
           Executors.newSingleThreadScheduledExecutor(
@@ -249,11 +260,11 @@ public final class DurableQueue implements AutoCloseable {
       refusedRecords.increment();
       return CompletableFuture.completedFuture(new AppendResult.Refused("queue is closed", false));
     }
-    GroupWriter.PendingAppend pending;
+    PendingAppend pending;
     try {
       // Framed here, on the caller's thread: the CRC32C of every record would otherwise run
       // serially on the one writer thread.
-      pending = new GroupWriter.PendingAppend(kind, itemCount, payload, millisClock.getAsLong());
+      pending = new PendingAppend(kind, itemCount, payload, millisClock.getAsLong());
     } catch (RuntimeException e) { // released or otherwise unreadable: this caller's bug alone
       refusedRecords.increment();
       return CompletableFuture.completedFuture(
@@ -325,6 +336,9 @@ public final class DurableQueue implements AutoCloseable {
       return;
     }
     coalescer.shutdown(Duration.ofSeconds(30)).join();
+    if (writer.forcer != null) {
+      writer.forcer.stop(); // forces and answers every group written ahead
+    }
     acks.shutdown(); // what is queued still runs; later answers run on the caller (the rejection
     // handler)
     if (intervalForcer != null) {

@@ -3,7 +3,6 @@ package io.otlp4j.queue;
 import static io.otlp4j.queue.DurableQueue.LOGGER;
 import static io.otlp4j.queue.DurableQueue.closeQuietly;
 
-import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.GroupResult;
 import io.otlp4j.core.MetricsRegistry;
 import java.io.IOException;
@@ -30,10 +29,13 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * Only the writer thread (the coalescer's dispatcher) calls {@link #writeGroup}, and with it every
  * other method here, except {@link #forceActive} (the interval forcer's thread, which only forces
- * the active segment's channel). The writer alone writes segments, rolls them and changes Segment's
- * writer fields; it publishes a durable group by storing each touched segment's visibleLength and
- * then the queue's publishedTail (volatile stores). Adding, deleting and rolling back segments
- * happen under the queue's segmentsLock; see the design notes in {@link DurableQueue}.
+ * the active segment's channel) and, with {@code perBatch}, the {@link GroupForcer}'s thread, which
+ * forces, publishes, rolls back and acknowledges written-ahead groups: it and the writer change the
+ * writer's state only while holding {@link GroupForcer#lock}. The writer alone writes segments,
+ * rolls them and changes Segment's writer fields; it publishes a durable group by storing each
+ * touched segment's visibleLength and then the queue's publishedTail (volatile stores). Adding,
+ * deleting and rolling back segments happen under the queue's segmentsLock; see the design notes in
+ * {@link DurableQueue}.
  *
  * <h2>Buffer ownership</h2>
  *
@@ -46,8 +48,8 @@ final class GroupWriter {
   private static final CompletionStage<GroupResult<Void>> DONE =
       CompletableFuture.completedFuture(GroupResult.uniform(null));
 
-  private final DurableQueue queue;
-  private final Path directory;
+  final DurableQueue queue;
+  final Path directory;
   private final long segmentBytes;
   private final long maxBytes;
   private final FsyncPolicy fsync;
@@ -55,20 +57,24 @@ final class GroupWriter {
   private final SegmentChannels channels;
   private final ConcurrentSkipListMap<Long, Segment> segments;
   private final Object segmentsLock;
-  private final Map<String, QueueConsumer> consumers;
+  final Map<String, QueueConsumer> consumers;
   private final AtomicLong sizeBytes;
   private ByteBuffer headers = ByteBuffer.allocateDirect(64 * 1024);
 
   private final MetricsRegistry.Counter droppedRecords;
-  private final MetricsRegistry.Counter refusedRecords;
-  private final MetricsRegistry.Counter appendedRecords;
-  private final MetricsRegistry.Counter appendedBytes;
+  final MetricsRegistry.Counter refusedRecords;
+  final MetricsRegistry.Counter appendedRecords;
+  final MetricsRegistry.Counter appendedBytes;
   private final MetricsRegistry.Histogram fsyncSeconds;
-  private final MetricsRegistry.Histogram groupSize;
-  private boolean loggedWriteFailure;
+  final MetricsRegistry.Histogram groupSize;
+  boolean loggedWriteFailure; // writer state: under GroupForcer.lock with perBatch
+
+  /** Overlaps the next groups' writes with the current force; null unless {@code perBatch}. */
+  final GroupForcer forcer;
 
   GroupWriter(
       DurableQueue queue,
+      String queueName,
       long segmentBytes,
       long maxBytes,
       FsyncPolicy fsync,
@@ -91,41 +97,12 @@ final class GroupWriter {
     this.appendedBytes = metrics.appendedBytes;
     this.fsyncSeconds = metrics.fsyncSeconds;
     this.groupSize = metrics.groupSize;
-  }
-
-  /**
-   * One append waiting for the writer, framed by the appending thread: the payload's views and the
-   * record's CRC32C ({@link RecordFormat#checksum}) are ready, so the writer only writes. The
-   * payload is only read, never retained or released.
-   */
-  static final class PendingAppend {
-    final byte kind;
-    final long itemCount;
-    final ByteBuffer[] payload;
-    final int length;
-    final int checksum;
-    final long appendedAtMillis;
-
-    /**
-     * The appending caller's answer: completed once, by the group's acknowledgement task (see
-     * {@link #acknowledge}) or, if the coalescer never carried this append, by {@code append}.
-     */
-    final CompletableFuture<AppendResult> result = new CompletableFuture<>();
-
-    PendingAppend(byte kind, long itemCount, ByteBuf payload, long appendedAtMillis) {
-      this.kind = kind;
-      this.itemCount = itemCount;
-      this.length = payload.readableBytes();
-      // Throws if the payload was released: the caller's bug, answered at once (see append).
-      this.payload =
-          length == 0 ? new ByteBuffer[0] : payload.nioBuffers(payload.readerIndex(), length);
-      this.appendedAtMillis = appendedAtMillis;
-      this.checksum = RecordFormat.checksum(kind, itemCount, appendedAtMillis, this.payload);
-    }
+    this.forcer =
+        fsync.mode() == FsyncPolicy.Mode.PER_BATCH ? new GroupForcer(this, queueName) : null;
   }
 
   /** The writer's bookkeeping for one group, so that a failure can be rolled back. */
-  private static final class GroupWrite {
+  static final class GroupWrite {
     final Segment start;
     final long startLength;
     final long startRecords;
@@ -142,14 +119,27 @@ final class GroupWriter {
     long payloadBytes;
 
     GroupWrite(Segment start) {
+      this(start, start.writeLength, start.writeRecords);
+    }
+
+    GroupWrite(Segment start, long startLength, long startRecords) {
       this.start = start;
-      this.startLength = start.writeLength;
-      this.startRecords = start.writeRecords;
+      this.startLength = startLength;
+      this.startRecords = startRecords;
     }
 
     boolean touched(Segment segment) {
       return (segment == start && startWritten) || created.contains(segment);
     }
+  }
+
+  /**
+   * The coalescer's operation for {@code group}: with {@code perBatch}, through the {@link
+   * GroupForcer} (written now, answered after the force that covers it, which may overlap the
+   * writes of later groups); otherwise {@link #writeSerially}.
+   */
+  CompletionStage<GroupResult<Void>> writeGroup(List<PendingAppend> group) {
+    return forcer != null ? forcer.writeGroup(group) : writeSerially(group);
   }
 
   /**
@@ -159,7 +149,7 @@ final class GroupWriter {
    * PendingAppend#result}) carry the answers, so the writer's per-append cost is one completion of
    * a future with no waiter, instead of one executor hand-off per append.
    */
-  CompletionStage<GroupResult<Void>> writeGroup(List<PendingAppend> group) {
+  CompletionStage<GroupResult<Void>> writeSerially(List<PendingAppend> group) {
     AppendResult[] results = new AppendResult[group.size()];
     GroupWrite write = new GroupWrite(queue.active);
     queue.groupStartBase = write.start.base;
@@ -169,11 +159,7 @@ final class GroupWriter {
         write.start.channel.truncate(write.start.writeLength);
         write.start.channel.position(write.start.writeLength);
       }
-      int need = group.size() * RecordFormat.HEADER_BYTES;
-      if (headers.capacity() < need) {
-        headers = ByteBuffer.allocateDirect(Math.max(need, headers.capacity() * 2));
-      }
-      headers.clear();
+      prepareHeaders(group.size());
     } catch (IOException | RuntimeException e) {
       return failGroup(group, write, results, e);
     }
@@ -211,12 +197,28 @@ final class GroupWriter {
   }
 
   /**
+   * Whether {@code group} can be written ahead: the active segment is open and takes all of it
+   * without a roll, and the queue's bound without reclaiming or dropping a segment.
+   */
+  boolean fitsActive(List<PendingAppend> group) {
+    Segment segment = queue.active;
+    if (segment.channel == null) {
+      return false;
+    }
+    long bytes = 0;
+    for (PendingAppend append : group) {
+      bytes += RecordFormat.HEADER_BYTES + (long) append.length;
+    }
+    return segment.writeLength + bytes <= segmentBytes && sizeBytes.get() + bytes <= maxBytes;
+  }
+
+  /**
    * Completes every append of the group with its result, in one task on the queue's acknowledgement
    * thread (the writer itself when that thread's backlog is full or the queue is closing): the
    * callers' dependent stages and their threads' wake-ups never run on the writer between two
    * forces, and a group costs one hand-off, not one per append.
    */
-  private CompletionStage<GroupResult<Void>> acknowledge(
+  CompletionStage<GroupResult<Void>> acknowledge(
       List<PendingAppend> group, AppendResult[] results) {
     queue.acks.execute(
         () -> {
@@ -228,7 +230,7 @@ final class GroupWriter {
   }
 
   /** Rolls the whole group back and refuses every append of it that was not refused already. */
-  private CompletionStage<GroupResult<Void>> failGroup(
+  CompletionStage<GroupResult<Void>> failGroup(
       List<PendingAppend> group, GroupWrite write, AppendResult[] results, Exception cause) {
     rollback(write, cause);
     String reason = "write failed, nothing stored: " + cause;
@@ -247,8 +249,7 @@ final class GroupWriter {
    * the end of the last record written whole and refuses the records after it and every record the
    * group had not placed yet. Returns false if the segment cannot be repaired (roll back instead).
    */
-  private boolean salvage(
-      GroupWrite write, AppendResult[] results, int failedAt, IOException cause) {
+  boolean salvage(GroupWrite write, AppendResult[] results, int failedAt, IOException cause) {
     if (!loggedWriteFailure) {
       loggedWriteFailure = true;
       LOGGER.log(
@@ -295,8 +296,16 @@ final class GroupWriter {
     return true;
   }
 
+  void prepareHeaders(int records) {
+    int need = records * RecordFormat.HEADER_BYTES;
+    if (headers.capacity() < need) {
+      headers = ByteBuffer.allocateDirect(Math.max(need, headers.capacity() * 2));
+    }
+    headers.clear();
+  }
+
   /** Plans one record into the current run (rolling or making room first); returns its result. */
-  private AppendResult place(PendingAppend append, int index, GroupWrite write) throws IOException {
+  AppendResult place(PendingAppend append, int index, GroupWrite write) throws IOException {
     long frame = RecordFormat.HEADER_BYTES + (long) append.length;
     if (frame > maxBytes) {
       refusedRecords.increment();
@@ -342,7 +351,7 @@ final class GroupWriter {
   }
 
   /** Writes the planned buffers to the active segment. */
-  private void flushRun(GroupWrite write) throws IOException {
+  void flushRun(GroupWrite write) throws IOException {
     if (write.run.isEmpty()) {
       return;
     }
@@ -460,14 +469,14 @@ final class GroupWriter {
     }
   }
 
-  private void force(FileChannel channel) throws IOException {
+  void force(FileChannel channel) throws IOException {
     long start = System.nanoTime();
     channel.force(false);
     fsyncSeconds.record((System.nanoTime() - start) / 1e9);
   }
 
   /** Undoes a failed group: truncates what it wrote, deletes the segments it created. */
-  private void rollback(GroupWrite write, Exception cause) {
+  void rollback(GroupWrite write, Exception cause) {
     if (!loggedWriteFailure) {
       loggedWriteFailure = true;
       LOGGER.log(

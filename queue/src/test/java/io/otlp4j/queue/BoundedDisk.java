@@ -46,6 +46,32 @@ class BoundedDisk implements SegmentChannels {
     }
   }
 
+  /** Runs inside every force, after the file's length was read and before it is forced. */
+  interface ForceHook {
+    void beforeForce() throws IOException;
+  }
+
+  private volatile ForceHook forceHook;
+  private final java.util.concurrent.atomic.AtomicLong writes =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong failedWrites =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** Installs {@code hook} for the forces from now on (null: none), e.g. to hold one open. */
+  void forceHook(ForceHook hook) {
+    forceHook = hook;
+  }
+
+  /** Writes that stored at least one byte. */
+  long writes() {
+    return writes.get();
+  }
+
+  /** Writes that failed as a full disk does. */
+  long failedWrites() {
+    return failedWrites.get();
+  }
+
   /** Makes every force fail with an I/O error, as a failing device does. */
   void failForces(boolean fail) {
     failForces = fail;
@@ -94,7 +120,9 @@ class BoundedDisk implements SegmentChannels {
         wanted += srcs[i].remaining();
       }
       if (wanted <= room) {
-        return delegate.write(srcs, offset, length);
+        long n = delegate.write(srcs, offset, length);
+        writes.incrementAndGet();
+        return n;
       }
       long written = 0;
       for (int i = offset; i < offset + length && room > 0; i++) { // a partial write first
@@ -107,8 +135,10 @@ class BoundedDisk implements SegmentChannels {
         room -= n;
       }
       if (written > 0) {
+        writes.incrementAndGet();
         return written;
       }
+      failedWrites.incrementAndGet();
       throw new IOException("No space left on device");
     }
 
@@ -146,10 +176,14 @@ class BoundedDisk implements SegmentChannels {
 
     @Override
     public void force(boolean metaData) throws IOException {
+      long length = delegate.size();
+      ForceHook hook = forceHook;
+      if (hook != null) {
+        hook.beforeForce();
+      }
       if (failForces) {
         throw new IOException("Input/output error");
       }
-      long length = delegate.size();
       delegate.force(metaData);
       forces.incrementAndGet();
       forcedLength.merge(path, length, Math::max);
