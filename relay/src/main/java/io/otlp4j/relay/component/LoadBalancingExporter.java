@@ -200,9 +200,9 @@ final class LoadBalancingExporter implements RelayExporter {
         request.release();
       }
     }
-    // A batch of several requests (a composite): the router's passes would each read it through a
-    // copy of their own (RequestEditor reads one ByteBuffer); one copy here serves them all, and
-    // the parts are slices of it.
+    // A batch of several requests (a composite): the router reads one ByteBuffer, so a composite
+    // is copied once whatever happens; copied here, the parts are slices of one heap buffer (and
+    // a reroute reads it again without another copy) instead of slices of the batch's components.
     ByteBuf copy;
     try {
       copy = request.alloc().heapBuffer(request.readableBytes());

@@ -2,10 +2,9 @@ package io.otlp4j.relay.component;
 
 import io.netty.buffer.ByteBuf;
 import io.otlp4j.wire.AttributeList;
-import io.otlp4j.wire.EditPolicy;
 import io.otlp4j.wire.ElementView;
 import io.otlp4j.wire.EncodedAttribute;
-import io.otlp4j.wire.RequestEditor;
+import io.otlp4j.wire.RequestPartitioner;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.ValueView;
 import java.nio.charset.StandardCharsets;
@@ -18,11 +17,10 @@ import java.util.zip.CRC32;
 
 /**
  * Splits one encoded export request into one request per backend, by routing key, without decoding
- * it: a first {@link RequestEditor} pass that keeps everything reads each routing unit's key (a
- * span's or log record's trace id, a resource's {@code service.name} or attributes, a metric's
- * name) and notes its owner on the ring; a request that has one owner goes on whole (one retained
- * slice); otherwise one edit per owner keeps that owner's units and drops the others, so that every
- * part is the input's own bytes as retained slices plus new length prefixes.
+ * it: one {@link RequestPartitioner} walk reads each routing unit's key (a span's or log record's
+ * trace id, a resource's {@code service.name} or attributes, a metric's name), hashes it onto the
+ * ring and writes every backend's part at once, each part the input's own bytes as retained slices
+ * plus new length prefixes; a request that has one owner goes on whole (one retained slice).
  *
  * <p><b>Buffer ownership:</b> {@link #split} only reads the request (the caller keeps and releases
  * it); each returned {@link Part}'s buffer is the caller's to release. On an exception nothing is
@@ -73,7 +71,8 @@ final class LoadBalancingRouter {
   record Part(int owner, ByteBuf request, long items) {}
 
   private static final byte[] SERVICE_NAME = "service.name".getBytes(StandardCharsets.UTF_8);
-  private static final RequestEditor EDITOR = RequestEditor.builder().validation(false).build();
+  private static final RequestPartitioner PARTITIONER =
+      RequestPartitioner.builder().validation(false).build();
 
   private final RoutingKey key;
 
@@ -93,33 +92,23 @@ final class LoadBalancingRouter {
    * @throws io.otlp4j.wire.WireFormatException when the request does not walk as {@code signal}
    */
   List<Part> split(Signal signal, ByteBuf request, LoadBalancingRing ring) {
-    Classifier c = new Classifier(key.forSignal(signal), signal, ring);
-    EDITOR.edit(signal, request, c).release();
-    int owners = 0;
-    int only = -1;
-    for (int i = 0; i < c.items.length; i++) {
-      if (c.items[i] > 0 || c.units[i] > 0) {
-        owners++;
-        only = i;
+    RoutingKey k = key.forSignal(signal);
+    Owners owners = new Owners(k, ring);
+    RequestPartitioner.Parts parts =
+        PARTITIONER.partition(
+            signal, request, unitKind(k, signal), ring.endpoints().size(), owners);
+    int count = parts.nonEmpty();
+    if (count == 0) {
+      // No routing unit at all (only empty containers): it goes on whole to the first backend.
+      return List.of(new Part(0, request.retainedSlice(), 0));
+    }
+    List<Part> out = new ArrayList<>(count);
+    for (int i = 0; i < parts.outputs(); i++) {
+      if (parts.request(i) != null) {
+        out.add(new Part(i, parts.request(i), parts.items(i)));
       }
     }
-    if (owners <= 1) {
-      long items = only < 0 ? 0 : c.items[only];
-      return List.of(new Part(Math.max(only, 0), request.retainedSlice(), items));
-    }
-    List<Part> parts = new ArrayList<>(owners);
-    try {
-      for (int i = 0; i < c.items.length; i++) {
-        if (c.items[i] > 0 || c.units[i] > 0) {
-          ByteBuf part = EDITOR.edit(signal, request, new Selector(c, i));
-          parts.add(new Part(i, part, c.items[i]));
-        }
-      }
-      return parts;
-    } catch (RuntimeException | Error e) {
-      parts.forEach(p -> p.request().release());
-      throw e;
-    }
+    return out;
   }
 
   /** Which kind of element carries the routing key. */
@@ -131,102 +120,46 @@ final class LoadBalancingRouter {
     };
   }
 
-  /** The first pass: every unit's owner, in order, and the items and units each owner gets. */
-  private static final class Classifier implements EditPolicy {
+  /** Each unit's owner on the ring: its routing key hashed (CRC32), as the Collector does. */
+  private static final class Owners implements RequestPartitioner.Assigner {
     final RoutingKey key;
-    final ElementView.Kind unit;
     final LoadBalancingRing ring;
-    final long[] items;
-    final int[] units;
     final CRC32 crc = new CRC32();
     final byte[] id = new byte[16];
-    int[] assigned = new int[64];
-    int count;
-    int current = -1;
     long noTraceIdKey = -1;
     final ValueView value = new ValueView();
 
-    Classifier(RoutingKey key, Signal signal, LoadBalancingRing ring) {
+    Owners(RoutingKey key, LoadBalancingRing ring) {
       this.key = key;
-      this.unit = unitKind(key, signal);
       this.ring = ring;
-      int n = ring.endpoints().size();
-      this.items = new long[n];
-      this.units = new int[n];
     }
 
     @Override
-    public boolean visits(ElementView.Kind kind) {
-      return kind == unit
-          || kind == ElementView.Kind.SPAN
-          || kind == ElementView.Kind.LOG_RECORD
-          || kind == ElementView.Kind.DATA_POINT;
+    public int output(ElementView unit) {
+      return switch (unit.kind()) {
+        case RESOURCE -> resourceOwner(unit);
+        case METRIC -> metricOwner(unit);
+        default -> traceIdOwner(unit);
+      };
     }
 
-    private void assign(int owner) {
-      if (count == assigned.length) {
-        assigned = Arrays.copyOf(assigned, count * 2);
-      }
-      assigned[count++] = owner;
-      units[owner]++;
-      current = owner;
-    }
-
-    private void item() {
-      if (current >= 0) {
-        items[current]++;
-      }
-    }
-
-    @Override
-    public Decision resource(ElementView resource) {
-      if (unit == ElementView.Kind.RESOURCE) {
-        crc.reset();
-        if (key == RoutingKey.SERVICE) {
-          ValueView v = resource.attribute(SERVICE_NAME, value);
-          for (int i = 0, n = v.rawLength(); i < n; i++) {
-            crc.update(v.rawByte(i));
-          }
-        } else {
-          resourceIdentity(resource.attributes(), crc);
+    private int resourceOwner(ElementView resource) {
+      crc.reset();
+      if (key == RoutingKey.SERVICE) {
+        ValueView v = resource.attribute(SERVICE_NAME, value);
+        for (int i = 0, n = v.rawLength(); i < n; i++) {
+          crc.update(v.rawByte(i));
         }
-        assign(ring.owner(crc.getValue()));
+      } else {
+        resourceIdentity(resource.attributes(), crc);
       }
-      return Decision.KEEP;
+      return ring.owner(crc.getValue());
     }
 
-    @Override
-    public Decision metric(ElementView metric) {
-      if (unit == ElementView.Kind.METRIC) {
-        crc.reset();
-        crc.update(metric.name().toString().getBytes(StandardCharsets.UTF_8));
-        assign(ring.owner(crc.getValue()));
-      }
-      return Decision.KEEP;
-    }
-
-    @Override
-    public Decision span(ElementView span) {
-      if (unit == ElementView.Kind.SPAN) {
-        assign(traceIdOwner(span));
-      }
-      item();
-      return Decision.KEEP;
-    }
-
-    @Override
-    public Decision logRecord(ElementView record) {
-      if (unit == ElementView.Kind.LOG_RECORD) {
-        assign(traceIdOwner(record));
-      }
-      item();
-      return Decision.KEEP;
-    }
-
-    @Override
-    public Decision dataPoint(ElementView point) {
-      item();
-      return Decision.KEEP;
+    private int metricOwner(ElementView metric) {
+      crc.reset();
+      crc.update(metric.name().toString().getBytes(StandardCharsets.UTF_8));
+      return ring.owner(crc.getValue());
     }
 
     /**
@@ -269,49 +202,6 @@ final class LoadBalancingRouter {
     Arrays.sort(order, Comparator.comparing(i -> keys[i]));
     for (int i : order) {
       crc.update(encoded[i]);
-    }
-  }
-
-  /** A second pass: keeps the units the first pass gave to one owner, drops the rest. */
-  private static final class Selector implements EditPolicy {
-    private final int[] assigned;
-    private final int owner;
-    private final ElementView.Kind unit;
-    private int next;
-
-    Selector(Classifier c, int owner) {
-      this.assigned = c.assigned;
-      this.owner = owner;
-      this.unit = c.unit;
-    }
-
-    @Override
-    public boolean visits(ElementView.Kind kind) {
-      return kind == unit;
-    }
-
-    private Decision decide() {
-      return assigned[next++] == owner ? Decision.KEEP : Decision.DROP;
-    }
-
-    @Override
-    public Decision resource(ElementView resource) {
-      return decide();
-    }
-
-    @Override
-    public Decision metric(ElementView metric) {
-      return decide();
-    }
-
-    @Override
-    public Decision span(ElementView span) {
-      return decide();
-    }
-
-    @Override
-    public Decision logRecord(ElementView record) {
-      return decide();
     }
   }
 }
