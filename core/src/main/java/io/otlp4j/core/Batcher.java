@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
@@ -220,6 +221,7 @@ public final class Batcher<T> {
   private final ToLongFunction<? super T> weigher; // null: no byte limit
   private final long maxDelayNanos;
   private final int maxInFlight;
+  private final BooleanSupplier mayStartAnother; // null: only maxInFlight limits
   private final Overflow overflow;
   private final long blockTimeoutNanos;
   private final NanoClock clock;
@@ -276,6 +278,7 @@ public final class Batcher<T> {
     this.pendingBytes = weigher == null ? null : new AtomicLong();
     this.maxDelayNanos = builder.maxDelay.toNanos();
     this.maxInFlight = builder.maxInFlight;
+    this.mayStartAnother = builder.mayStartAnother;
     this.overflow = builder.overflow;
     this.blockTimeoutNanos = builder.blockTimeout.toNanos();
     this.clock = builder.clock;
@@ -610,7 +613,7 @@ public final class Batcher<T> {
         return isFull(queue.size(), pendingBytes == null ? 0 : pendingBytes.get())
             || (strategy == Strategy.ADAPTIVE && inFlight.get() == 0);
       case WAKE_ON_COMPLETION:
-        return inFlight.get() < maxInFlight;
+        return permitFree();
       default:
         return true;
     }
@@ -722,11 +725,16 @@ public final class Batcher<T> {
 
   private boolean tryAcquirePermit() {
     // The drainer is the only thread that acquires, so get-then-increment cannot overshoot.
-    if (inFlight.get() >= maxInFlight) {
+    if (!permitFree()) {
       return false;
     }
     inFlight.incrementAndGet();
     return true;
+  }
+
+  private boolean permitFree() {
+    int n = inFlight.get();
+    return n < maxInFlight && (n == 0 || mayStartAnother == null || mayStartAnother.getAsBoolean());
   }
 
   private List<T> takeBatch(int pending) {
@@ -977,6 +985,7 @@ public final class Batcher<T> {
     private ToLongFunction<? super T> weigher;
     private Duration maxDelay = DEFAULT_MAX_DELAY;
     private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+    private BooleanSupplier mayStartAnother;
     private Overflow overflow = DEFAULT_OVERFLOW;
     private Duration blockTimeout = DEFAULT_BLOCK_TIMEOUT;
     private NanoClock clock = NanoClock.system();
@@ -1048,6 +1057,18 @@ public final class Batcher<T> {
         throw new IllegalArgumentException("maxInFlight must be positive, was " + maxInFlight);
       }
       this.maxInFlight = maxInFlight;
+      return this;
+    }
+
+    /**
+     * A further limit on exports in flight, asked by the drainer before it starts an export while
+     * others run (never when none runs, so one export can always go): {@code false} keeps the batch
+     * queued until an export finishes. It must change only when an export starts or finishes (an
+     * export's completion wakes the drainer; nothing else does), for example a budget of bytes in
+     * flight.
+     */
+    public Builder<T> mayStartAnother(BooleanSupplier mayStartAnother) {
+      this.mayStartAnother = Objects.requireNonNull(mayStartAnother, "mayStartAnother");
       return this;
     }
 

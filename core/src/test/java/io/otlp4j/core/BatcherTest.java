@@ -114,6 +114,28 @@ class BatcherTest {
     assertThat(batcher.queuedCount()).isEqualTo(1);
   }
 
+  @Test
+  void mayStartAnotherLimitsExportsBeyondTheFirstOnly() {
+    AtomicReference<Boolean> mayStart = new AtomicReference<>(false);
+    Batcher<String> batcher =
+        track(builder(Strategy.SIZE).maxInFlight(2).mayStartAnother(mayStart::get).buildManual());
+    offerAll(batcher, "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l");
+    assertThat(batcher.drainOnce(now.get())).isEqualTo(1); // the first goes whatever the gate says
+    assertThat(batcher.inFlightCount()).isEqualTo(1);
+    assertThat(batcher.waitKind()).isEqualTo(Batcher.WAKE_ON_COMPLETION);
+
+    mayStart.set(true);
+    assertThat(batcher.drainOnce(now.get())).isEqualTo(1); // then maxInFlight still bounds it
+    assertThat(batcher.inFlightCount()).isEqualTo(2);
+
+    mayStart.set(false);
+    exporter.exports.get(0).complete(null);
+    assertThat(batcher.drainOnce(now.get())).isZero(); // one in flight, the gate closed
+    exporter.exports.get(1).complete(null);
+    assertThat(batcher.drainOnce(now.get())).isEqualTo(1); // none in flight: one goes
+    assertThat(exporter.batches).hasSize(3);
+  }
+
   // ------------------------------------------------------------------------------ time
 
   @Test

@@ -20,8 +20,10 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -38,6 +40,15 @@ import java.util.function.Supplier;
  * <p><b>Backpressure.</b> The queue holds {@code maxQueueSize} items rounded up to a power of two;
  * when it is full the newest item is dropped, counted (metric and {@link #droppedCount()}) and
  * reported in a warning at most once per interval.
+ *
+ * <p><b>Exports in flight, and memory.</b> A batch goes when {@code maxExportBatchSize} items are
+ * queued (or the delay passes), so exports beyond the first start only while full batches wait: the
+ * number in flight follows the backlog, bounded by {@code maxConcurrentExports} and, when the
+ * exporter reports each payload's encoded size (otlp4j's exporters do), by {@code
+ * maxInFlightBytes}: a further export starts only while the payloads in flight hold fewer bytes
+ * (one export may always go). A batch's items are not referenced once its export has been started
+ * (the exporter's encoded payload is what an export in flight holds), so at the limit the processor
+ * holds the queue's items plus at most about {@code maxInFlightBytes} of payload.
  *
  * <p><b>Metrics</b> (the SDK's legacy processor metrics, through the SDK {@link MeterProvider}
  * given to the builder): {@code processed<Items>} (an asynchronous counter with {@code
@@ -65,7 +76,11 @@ final class BatchExportCore<I, D> {
 
   /** What the core needs to know about the exporter behind it. */
   interface Target<D> {
-    CompletableResultCode export(Collection<D> batch);
+    /**
+     * Starts exporting {@code batch}; an exporter that encodes it calls {@code payloadBytes} with
+     * the encoded size, before it returns, and keeps no reference to the batch afterwards.
+     */
+    CompletableResultCode export(Collection<D> batch, LongConsumer payloadBytes);
 
     CompletableResultCode flush();
 
@@ -81,6 +96,8 @@ final class BatchExportCore<I, D> {
   private final DropReporter drops;
   private final LongAdder handedToExporter = new LongAdder();
   private final LongAdder refusedAfterShutdown = new LongAdder();
+  private final AtomicLong inFlightBytes = new AtomicLong();
+  private final long maxInFlightBytes;
   private final ThrottledLog exporterTrouble;
   private final AtomicBoolean shutdown = new AtomicBoolean();
   private final CompletableResultCode shutdownResult = new CompletableResultCode();
@@ -99,6 +116,7 @@ final class BatchExportCore<I, D> {
     this.target = target;
     this.exportTimeoutNanos = settings.exportTimeout.toNanos();
     this.shutdownTimeout = settings.shutdownTimeout;
+    this.maxInFlightBytes = settings.maxInFlightBytes;
     this.meterProvider = settings.meterProvider;
     this.itemMetric = settings.itemMetric;
     this.drops =
@@ -120,6 +138,7 @@ final class BatchExportCore<I, D> {
             .maxBatchSize(settings.maxExportBatchSize)
             .maxDelay(settings.scheduleDelay)
             .maxInFlight(settings.maxConcurrentExports)
+            .mayStartAnother(() -> inFlightBytes.get() < maxInFlightBytes)
             .clock(settings.clock)
             .logFirstFailure(
                 false) // reported here (exceptions, timeouts) or by the exporter (failures)
@@ -156,18 +175,23 @@ final class BatchExportCore<I, D> {
     if (warning != null) {
       LOG.log(Level.WARNING, processorType + ": " + warning);
     }
+    // Only the size is kept past this method: the items are garbage once the exporter has them.
+    int size = batch.size();
+    long[] payload = new long[1];
     CompletableResultCode code;
     try {
-      ArrayList<D> data = new ArrayList<>(batch.size());
+      ArrayList<D> data = new ArrayList<>(size);
       for (I item : batch) {
         data.add(toData.apply(item));
       }
-      handedToExporter.add(data.size());
-      code = target.export(data);
+      handedToExporter.add(size);
+      code = target.export(data, bytes -> payload[0] += bytes);
     } catch (RuntimeException | LinkageError e) {
-      reportTrouble("export of " + batch.size() + " items threw", e);
+      reportTrouble("export of " + size + " items threw", e);
       return CompletableFuture.failedFuture(e);
     }
+    long bytes = payload[0];
+    inFlightBytes.addAndGet(bytes);
     CompletableFuture<Void> done = new CompletableFuture<>();
     code.whenComplete(
         () -> {
@@ -183,10 +207,12 @@ final class BatchExportCore<I, D> {
     return done.orTimeout(exportTimeoutNanos, TimeUnit.NANOSECONDS)
         .whenComplete(
             (v, e) -> {
+              // Before the batcher's own completion runs: the drainer it wakes sees the bytes gone.
+              inFlightBytes.addAndGet(-bytes);
               if (e instanceof TimeoutException) {
                 reportTrouble(
                     "export of "
-                        + batch.size()
+                        + size
                         + " items had no result within the export timeout ("
                         + Duration.ofNanos(exportTimeoutNanos)
                         + ")",
@@ -348,6 +374,11 @@ final class BatchExportCore<I, D> {
     return batcher.inFlightCount();
   }
 
+  /** Encoded bytes of the exports in flight, as their exporter reported them. */
+  long inFlightBytes() {
+    return inFlightBytes.get();
+  }
+
   int capacity() {
     return batcher.capacity();
   }
@@ -368,6 +399,7 @@ final class BatchExportCore<I, D> {
     int maxExportBatchSize;
     Duration exportTimeout;
     int maxConcurrentExports;
+    long maxInFlightBytes;
     Duration shutdownTimeout;
     Duration dropWarningInterval;
     Supplier<MeterProvider> meterProvider;

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongConsumer;
 
 /**
  * What the three SDK exporters share: marshal a collection on the calling thread, hand the buffer
@@ -94,6 +95,15 @@ final class ExportBridge {
   }
 
   <T> CompletableResultCode export(Collection<T> items, Encoder<T> encoder, long itemCount) {
+    return export(items, encoder, itemCount, bytes -> {});
+  }
+
+  /**
+   * As {@link #export(Collection, Encoder, long)}, telling {@code payloadBytes} the encoded size
+   * before the payload goes (not called when nothing is encoded). The items are only read here.
+   */
+  <T> CompletableResultCode export(
+      Collection<T> items, Encoder<T> encoder, long itemCount, LongConsumer payloadBytes) {
     if (shutdown.get()) {
       LOG.log(Level.DEBUG, "{0}: export after shutdown refused", name);
       return CompletableResultCode.ofFailure();
@@ -112,6 +122,7 @@ final class ExportBridge {
       logFailure("could not marshal " + items.size() + " " + signal.id() + " items", e);
       return CompletableResultCode.ofExceptionalFailure(e);
     }
+    payloadBytes.accept(payload.readableBytes());
     CompletableResultCode code = new CompletableResultCode();
     pending.add(code);
     CompletableFuture<Outcome> future;

@@ -9,6 +9,7 @@ import io.opentelemetry.sdk.logs.export.LogRecordExporter;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Objects;
+import java.util.function.LongConsumer;
 
 /**
  * A drop-in replacement for the SDK's {@code BatchLogRecordProcessor}, on otlp4j's core {@code
@@ -28,12 +29,19 @@ public final class Otlp4jBatchLogRecordProcessor implements LogRecordProcessor {
     this.core =
         new BatchExportCore<>(
             b.settings(
-                "Otlp4jBatchLogRecordProcessor", "log records", "processedLogs", "otlp4j-blrp"),
+                "Otlp4jBatchLogRecordProcessor",
+                "log records",
+                "processedLogs",
+                "otlp4j-blrp",
+                exporter instanceof Otlp4jLogRecordExporter),
             ReadWriteLogRecord::toLogRecordData,
             new BatchExportCore.Target<>() {
               @Override
-              public CompletableResultCode export(Collection<LogRecordData> batch) {
-                return exporter.export(batch);
+              public CompletableResultCode export(
+                  Collection<LogRecordData> batch, LongConsumer payloadBytes) {
+                return exporter instanceof Otlp4jLogRecordExporter sized
+                    ? sized.export(batch, payloadBytes)
+                    : exporter.export(batch);
               }
 
               @Override

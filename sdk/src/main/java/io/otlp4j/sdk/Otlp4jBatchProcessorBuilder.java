@@ -15,8 +15,8 @@ import java.util.function.Supplier;
  * The settings both otlp4j batch processors share, named as the SDK's {@code
  * BatchSpanProcessorBuilder} names them less the {@code set} prefix (otlp4j's builders follow one
  * convention, OkHttp's {@code x(...)}): {@code setScheduleDelay(d)} becomes {@code
- * scheduleDelay(d)}; plus otlp4j's own ({@link #maxConcurrentExports}). Setters validate and name a
- * bad parameter.
+ * scheduleDelay(d)}; plus otlp4j's own ({@link #maxConcurrentExports}, {@link #maxInFlightBytes}).
+ * Setters validate and name a bad parameter.
  *
  * <p>Not thread-safe. Only this package's processor builders extend it.
  *
@@ -33,8 +33,26 @@ public abstract class Otlp4jBatchProcessorBuilder<B extends Otlp4jBatchProcessor
   /** Default export timeout: 30 s, as the SDK's. */
   public static final Duration DEFAULT_EXPORT_TIMEOUT = Duration.ofSeconds(30);
 
-  /** Default exports in flight at once: 4 (the SDK's processors have one). */
+  /**
+   * Default most exports in flight at once in front of an exporter that does not report its
+   * payloads' sizes (any but otlp4j's): 4 (the SDK's processors have one).
+   */
   public static final int DEFAULT_MAX_CONCURRENT_EXPORTS = 4;
+
+  /**
+   * Default most exports in flight at once in front of otlp4j's own exporter, which reports each
+   * payload's size: 16, further bounded by {@link #DEFAULT_MAX_IN_FLIGHT_BYTES}. Exports beyond the
+   * first start only while full batches wait, so the number in flight follows the backlog.
+   */
+  public static final int DEFAULT_MAX_CONCURRENT_EXPORTS_SIZED = 16;
+
+  /**
+   * Default most encoded bytes in flight: 1,400,000, about what the SDK's own default queue of 2048
+   * spans holds in memory (1,429,900 B measured for 9-attribute server spans, {@code
+   * SdkQueueMemoryProbe} in the bench module). Only exporters that report their payloads' sizes
+   * (otlp4j's) are bounded by it.
+   */
+  public static final long DEFAULT_MAX_IN_FLIGHT_BYTES = 1_400_000L;
 
   /** Default time {@code shutdown()} gives the queue to drain: 10 s. */
   public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
@@ -53,7 +71,8 @@ public abstract class Otlp4jBatchProcessorBuilder<B extends Otlp4jBatchProcessor
   int maxQueueSize = DEFAULT_MAX_QUEUE_SIZE;
   int maxExportBatchSize = DEFAULT_MAX_EXPORT_BATCH_SIZE;
   Duration exportTimeout = DEFAULT_EXPORT_TIMEOUT;
-  int maxConcurrentExports = DEFAULT_MAX_CONCURRENT_EXPORTS;
+  int maxConcurrentExports; // 0: the default for the exporter (sized or not)
+  long maxInFlightBytes = DEFAULT_MAX_IN_FLIGHT_BYTES;
   Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
   Duration dropWarningInterval = DEFAULT_DROP_WARNING_INTERVAL;
   Supplier<MeterProvider> meterProvider = MeterProvider::noop;
@@ -109,9 +128,26 @@ public abstract class Otlp4jBatchProcessorBuilder<B extends Otlp4jBatchProcessor
     return exporterTimeout(Duration.ofNanos(Objects.requireNonNull(unit, "unit").toNanos(timeout)));
   }
 
-  /** Exports in flight at once (default {@value #DEFAULT_MAX_CONCURRENT_EXPORTS}). */
+  /**
+   * The most exports in flight at once (default {@value #DEFAULT_MAX_CONCURRENT_EXPORTS_SIZED} in
+   * front of otlp4j's exporters, {@value #DEFAULT_MAX_CONCURRENT_EXPORTS} in front of others).
+   */
   public B maxConcurrentExports(int maxConcurrentExports) {
     this.maxConcurrentExports = positive(maxConcurrentExports, "maxConcurrentExports");
+    return self();
+  }
+
+  /**
+   * The most encoded bytes the exports in flight may hold (default {@value
+   * #DEFAULT_MAX_IN_FLIGHT_BYTES}): a further export starts only while the payloads in flight hold
+   * fewer; one export may always go, whatever its size. Only exporters that report their payloads'
+   * sizes (otlp4j's) are bounded by it; others by {@link #maxConcurrentExports} alone.
+   */
+  public B maxInFlightBytes(long maxInFlightBytes) {
+    if (maxInFlightBytes <= 0) {
+      throw new IllegalArgumentException("maxInFlightBytes must be > 0: " + maxInFlightBytes);
+    }
+    this.maxInFlightBytes = maxInFlightBytes;
     return self();
   }
 
@@ -215,8 +251,16 @@ public abstract class Otlp4jBatchProcessorBuilder<B extends Otlp4jBatchProcessor
     return self();
   }
 
+  /**
+   * The validated settings; {@code sized}: the exporter reports its payloads' sizes (otlp4j's), so
+   * the default concurrency is {@link #DEFAULT_MAX_CONCURRENT_EXPORTS_SIZED}.
+   */
   BatchExportCore.Settings settings(
-      String processorType, String itemName, String itemMetric, String threadName) {
+      String processorType, String itemName, String itemMetric, String threadName, boolean sized) {
+    int inFlight =
+        maxConcurrentExports > 0
+            ? maxConcurrentExports
+            : sized ? DEFAULT_MAX_CONCURRENT_EXPORTS_SIZED : DEFAULT_MAX_CONCURRENT_EXPORTS;
     int batch = maxExportBatchSize;
     if (batch > maxQueueSize) {
       LOG.log(
@@ -240,13 +284,14 @@ public abstract class Otlp4jBatchProcessorBuilder<B extends Otlp4jBatchProcessor
             + ") or "
             + MAX_IN_FLIGHT_PROPERTY
             + " ("
-            + maxConcurrentExports
+            + inFlight
             + "), or export faster";
     s.scheduleDelay = scheduleDelay;
     s.maxQueueSize = maxQueueSize;
     s.maxExportBatchSize = batch;
     s.exportTimeout = exportTimeout;
-    s.maxConcurrentExports = maxConcurrentExports;
+    s.maxConcurrentExports = inFlight;
+    s.maxInFlightBytes = maxInFlightBytes;
     s.shutdownTimeout = shutdownTimeout;
     s.dropWarningInterval = dropWarningInterval;
     s.meterProvider = meterProvider;

@@ -10,6 +10,7 @@ import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Objects;
+import java.util.function.LongConsumer;
 
 /**
  * A drop-in replacement for the SDK's {@code BatchSpanProcessor}, on otlp4j's core {@code Batcher}:
@@ -26,8 +27,18 @@ import java.util.Objects;
  *
  * As the SDK's: when {@code maxExportBatchSize} spans are queued, when the oldest queued span has
  * waited {@code scheduleDelay}, or on {@link #forceFlush}/{@link #shutdown} — and, here, only while
- * fewer than {@code maxConcurrentExports} exports are in flight. An export that has no result after
- * {@code exporterTimeout} gives its slot back.
+ * fewer than {@code maxConcurrentExports} exports are in flight and (in front of otlp4j's exporter,
+ * which reports each payload's size) their payloads hold fewer than {@code maxInFlightBytes}; one
+ * export may always go. Exports beyond the first start only while full batches wait, so the number
+ * in flight follows the backlog. An export that has no result after {@code exporterTimeout} gives
+ * its slot back.
+ *
+ * <h2>Memory</h2>
+ *
+ * The queue holds at most {@code maxQueueSize} spans, the same objects the SDK's processor queues;
+ * an export in flight holds only its encoded payload (the spans of a batch are not referenced once
+ * its export started). So at the limit the processor holds its queue plus about {@code
+ * maxInFlightBytes}.
  *
  * <h2>When the queue is full</h2>
  *
@@ -55,12 +66,20 @@ public final class Otlp4jBatchSpanProcessor implements SpanProcessor {
     this.exportUnsampledSpans = b.exportUnsampledSpans;
     this.core =
         new BatchExportCore<>(
-            b.settings("Otlp4jBatchSpanProcessor", "spans", "processedSpans", "otlp4j-bsp"),
+            b.settings(
+                "Otlp4jBatchSpanProcessor",
+                "spans",
+                "processedSpans",
+                "otlp4j-bsp",
+                exporter instanceof Otlp4jSpanExporter),
             ReadableSpan::toSpanData,
             new BatchExportCore.Target<>() {
               @Override
-              public CompletableResultCode export(Collection<SpanData> batch) {
-                return exporter.export(batch);
+              public CompletableResultCode export(
+                  Collection<SpanData> batch, LongConsumer payloadBytes) {
+                return exporter instanceof Otlp4jSpanExporter sized
+                    ? sized.export(batch, payloadBytes)
+                    : exporter.export(batch);
               }
 
               @Override
@@ -138,6 +157,11 @@ public final class Otlp4jBatchSpanProcessor implements SpanProcessor {
   /** Exports in flight now; never more than {@code maxConcurrentExports}. */
   public int inFlightCount() {
     return core.inFlightCount();
+  }
+
+  /** Encoded bytes of the exports in flight, as otlp4j's exporter reported them (tests). */
+  long inFlightBytes() {
+    return core.inFlightBytes();
   }
 
   /** The queue's capacity (the configured size rounded up to a power of two). */

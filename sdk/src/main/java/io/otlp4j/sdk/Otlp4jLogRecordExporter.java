@@ -7,6 +7,7 @@ import io.otlp4j.exporter.OtlpExporter;
 import io.otlp4j.sdk.internal.OtlpMarshaler;
 import io.otlp4j.wire.Signal;
 import java.util.Collection;
+import java.util.function.LongConsumer;
 
 /**
  * An OpenTelemetry SDK {@link LogRecordExporter} that sends log records over OTLP/gRPC or OTLP/HTTP
@@ -39,6 +40,11 @@ public final class Otlp4jLogRecordExporter implements LogRecordExporter {
   @Override
   public CompletableResultCode export(Collection<LogRecordData> logs) {
     return bridge.export(logs, OtlpMarshaler::encodeLogs, logs.size());
+  }
+
+  /** As {@link #export(Collection)}, telling {@code payloadBytes} the encoded size (processor). */
+  CompletableResultCode export(Collection<LogRecordData> logs, LongConsumer payloadBytes) {
+    return bridge.export(logs, OtlpMarshaler::encodeLogs, logs.size(), payloadBytes);
   }
 
   @Override

@@ -7,6 +7,7 @@ import io.otlp4j.exporter.OtlpExporter;
 import io.otlp4j.sdk.internal.OtlpMarshaler;
 import io.otlp4j.wire.Signal;
 import java.util.Collection;
+import java.util.function.LongConsumer;
 
 /**
  * An OpenTelemetry SDK {@link SpanExporter} that sends spans over OTLP/gRPC or OTLP/HTTP through
@@ -54,6 +55,11 @@ public final class Otlp4jSpanExporter implements SpanExporter {
   @Override
   public CompletableResultCode export(Collection<SpanData> spans) {
     return bridge.export(spans, OtlpMarshaler::encodeSpans, spans.size());
+  }
+
+  /** As {@link #export(Collection)}, telling {@code payloadBytes} the encoded size (processor). */
+  CompletableResultCode export(Collection<SpanData> spans, LongConsumer payloadBytes) {
+    return bridge.export(spans, OtlpMarshaler::encodeSpans, spans.size(), payloadBytes);
   }
 
   @Override

@@ -73,7 +73,7 @@ import org.HdrHistogram.Recorder;
  */
 public final class SdkPipelineScenario {
 
-  private static final Attributes SPAN_ATTRIBUTES =
+  static final Attributes SPAN_ATTRIBUTES =
       Attributes.builder()
           .put("http.request.method", "GET")
           .put("url.path", "/api/v1/items/4711")
