@@ -119,7 +119,7 @@ public final class MainJobDefaultBench {
     }
   }
 
-  /** One line of {@code -Xlog:gc:file=...:utcmillis} that ends a pause, with its duration. */
+  /** One line of {@code -Xlog:gc:file=...:timemillis} that ends a pause, with its duration. */
   private static final Pattern GC_PAUSE =
       Pattern.compile("^\\[(\\d+)ms\\] GC\\(\\d+\\) Pause .* (\\d+\\.\\d+)ms$", Pattern.MULTILINE);
 
@@ -253,7 +253,7 @@ public final class MainJobDefaultBench {
     int admin = LocalPorts.freePort();
     List<String> command = new ArrayList<>();
     command.add(javaBin());
-    command.add("-Xlog:gc:file=" + dir.resolve("relay-gc.log") + ":utcmillis");
+    command.add("-Xlog:gc:file=" + dir.resolve("relay-gc.log") + ":timemillis");
     if (!relayJvm.isBlank()) {
       command.addAll(List.of(relayJvm.trim().split("\\s+")));
     }
@@ -278,7 +278,7 @@ public final class MainJobDefaultBench {
       awaitHealthy(admin, process, dir.resolve("relay.log"));
       List<String> send = new ArrayList<>();
       send.add(javaBin());
-      send.add("-Xlog:gc:file=" + dir.resolve("send-gc.log") + ":utcmillis");
+      send.add("-Xlog:gc:file=" + dir.resolve("send-gc.log") + ":timemillis");
       send.addAll(classpathMain());
       send.addAll(
           List.of(
