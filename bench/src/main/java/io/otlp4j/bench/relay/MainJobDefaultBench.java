@@ -104,7 +104,24 @@ public final class MainJobDefaultBench {
       double relayAckP99,
       double fsyncP99,
       double backlog,
-      double cpuMicrosPerSpan) {}
+      double cpuMicrosPerSpan,
+      double sendLagP99,
+      double fromSendP99,
+      GcPauses relayGc,
+      GcPauses senderGc) {}
+
+  /** The GC pauses a JVM logged while the sender measured: how many, the longest, their sum. */
+  record GcPauses(int count, double maxMillis, double totalMillis) {
+    @Override
+    public String toString() {
+      return String.format(
+          Locale.ROOT, "%d (max %.1f, sum %.1f ms)", count, maxMillis, totalMillis);
+    }
+  }
+
+  /** One line of {@code -Xlog:gc:file=...:timemillis} that ends a pause, with its duration. */
+  private static final Pattern GC_PAUSE =
+      Pattern.compile("^\\[(\\d+)ms\\] GC\\(\\d+\\) Pause .* (\\d+\\.\\d+)ms$", Pattern.MULTILINE);
 
   public static void main(String[] args) throws Exception {
     List<Double> rates = List.of(100.0, 1000.0, 2000.0, 0.0);
@@ -143,6 +160,10 @@ public final class MainJobDefaultBench {
       relays.add("anchor");
     }
     List<Sample> samples = new ArrayList<>();
+    // The physical anchor of a durable answer on this disk, before and after the runs.
+    List<String> anchors = new ArrayList<>();
+    anchors.add("before: " + writeAndForce4KiB());
+    System.out.println("4 KiB write + force, " + anchors.get(0));
     for (double rate : rates) {
       for (int r = 0; r < repeat; r++) {
         for (String relay : relays) { // interleaved, so both see the same machine
@@ -153,7 +174,8 @@ public final class MainJobDefaultBench {
               Locale.ROOT,
               "%-6s rate %6s  p50 %7.2f ms  p99 %8.2f ms  relay ack p99 <= %.1f ms  fsync p99 <= %.1f"
                   + " ms  %,9.0f spans/s  errors %d (queue-full refusals %d)  backlog %.0f  relay"
-                  + " CPU %.2f us/span%n",
+                  + " CPU %.2f us/span%n         sender lag p99 %.2f ms  p99 from send %.2f ms"
+                  + "  GC pauses measured: relay %s, sender %s%n",
               relay,
               rateName(rate),
               s.p50,
@@ -164,7 +186,11 @@ public final class MainJobDefaultBench {
               s.errors,
               s.queueRefused,
               s.backlog,
-              s.cpuMicrosPerSpan);
+              s.cpuMicrosPerSpan,
+              s.sendLagP99,
+              s.fromSendP99,
+              s.relayGc,
+              s.senderGc);
           s.errorKinds.forEach(
               (kind, n) ->
                   System.out.printf(
@@ -176,7 +202,48 @@ public final class MainJobDefaultBench {
         }
       }
     }
-    report(samples, relays, rates, seconds, repeat, anchorJar, out);
+    anchors.add("after: " + writeAndForce4KiB());
+    System.out.println("4 KiB write + force, " + anchors.get(1));
+    report(samples, relays, rates, seconds, repeat, anchorJar, anchors, out);
+  }
+
+  /** Appends written and forced one at a time in the physical anchor. */
+  static final int FORCE_ANCHOR_WRITES = 2_000;
+
+  /**
+   * The physical limit under a durable acknowledgement: {@value #FORCE_ANCHOR_WRITES} appends of 4
+   * KiB to a new file in the temporary directory the relays use (the same file system), each forced
+   * ({@code force(false)}, as the queue does) before the next; p50 / p99 / max in ms.
+   */
+  static String writeAndForce4KiB() throws IOException {
+    Path dir = Files.createTempDirectory("otlp4j-force-anchor-");
+    double[] millis = new double[FORCE_ANCHOR_WRITES];
+    try (java.nio.channels.FileChannel channel =
+        java.nio.channels.FileChannel.open(
+            dir.resolve("anchor"),
+            java.nio.file.StandardOpenOption.CREATE_NEW,
+            java.nio.file.StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer block = java.nio.ByteBuffer.allocateDirect(4096);
+      for (int i = 0; i < millis.length; i++) {
+        block.clear();
+        long start = System.nanoTime();
+        while (block.hasRemaining()) {
+          channel.write(block);
+        }
+        channel.force(false);
+        millis[i] = (System.nanoTime() - start) / 1e6;
+      }
+    } finally {
+      deleteTree(dir);
+    }
+    Arrays.sort(millis);
+    return String.format(
+        Locale.ROOT,
+        "p50 %.2f ms  p99 %.2f ms  max %.2f ms (%d appends)",
+        millis[millis.length / 2],
+        millis[(int) (millis.length * 0.99)],
+        millis[millis.length - 1],
+        millis.length);
   }
 
   private Sample measure(String relay, String jar, String relayJvm, double rate, int seconds)
@@ -186,6 +253,7 @@ public final class MainJobDefaultBench {
     int admin = LocalPorts.freePort();
     List<String> command = new ArrayList<>();
     command.add(javaBin());
+    command.add("-Xlog:gc:file=" + dir.resolve("relay-gc.log") + ":timemillis");
     if (!relayJvm.isBlank()) {
       command.addAll(List.of(relayJvm.trim().split("\\s+")));
     }
@@ -210,6 +278,7 @@ public final class MainJobDefaultBench {
       awaitHealthy(admin, process, dir.resolve("relay.log"));
       List<String> send = new ArrayList<>();
       send.add(javaBin());
+      send.add("-Xlog:gc:file=" + dir.resolve("send-gc.log") + ":timemillis");
       send.addAll(classpathMain());
       send.addAll(
           List.of(
@@ -228,6 +297,7 @@ public final class MainJobDefaultBench {
       CHILDREN.add(sender);
       // The relay's own histograms as the sender's warm-up ends (its JVM start + 3 s, roughly), so
       // that what they add after it is the measured part.
+      long measuredFrom = System.currentTimeMillis() + WARMUP_SCRAPE_MILLIS;
       Thread.sleep(WARMUP_SCRAPE_MILLIS);
       String atWarmupEnd = metrics(admin);
       byte[] stdout = sender.getInputStream().readAllBytes();
@@ -235,6 +305,7 @@ public final class MainJobDefaultBench {
         sender.destroyForcibly();
         throw new IOException("send did not finish");
       }
+      long measuredTo = System.currentTimeMillis();
       Duration cpu =
           process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO).minus(cpuBefore);
       JsonNode j = JSON.readTree(stdout);
@@ -271,7 +342,11 @@ public final class MainJobDefaultBench {
           ackP99,
           fsyncP99,
           backlog,
-          cpu.toNanos() / 1e3 / Math.max(1, spans));
+          cpu.toNanos() / 1e3 / Math.max(1, spans),
+          percentile(j, "send_lag_ms", "p99"),
+          percentile(j, "latency_from_send_ms", "p99"),
+          gcPauses(dir.resolve("relay-gc.log"), measuredFrom, measuredTo),
+          gcPauses(dir.resolve("send-gc.log"), measuredFrom, measuredTo));
     } finally {
       process.destroy(); // SIGTERM: the relay drains and exits
       if (!process.waitFor(30, TimeUnit.SECONDS)) {
@@ -280,6 +355,33 @@ public final class MainJobDefaultBench {
       deleteTree(dir);
       CHILDREN.removeIf(p -> !p.isAlive());
     }
+  }
+
+  /** {@code j.object.field}, or NaN where a sender does not report it. */
+  private static double percentile(JsonNode j, String object, String field) {
+    JsonNode o = j.get(object);
+    return o == null || o.get(field) == null ? Double.NaN : o.get(field).asDouble();
+  }
+
+  /** The pauses logged in {@code log} that ended between two wall-clock times. */
+  static GcPauses gcPauses(Path log, long fromMillis, long toMillis) throws IOException {
+    if (!Files.exists(log)) {
+      return new GcPauses(0, 0, 0);
+    }
+    Matcher m = GC_PAUSE.matcher(Files.readString(log));
+    int count = 0;
+    double max = 0;
+    double total = 0;
+    while (m.find()) {
+      long at = Long.parseLong(m.group(1));
+      if (at >= fromMillis && at <= toMillis) {
+        double millis = Double.parseDouble(m.group(2));
+        count++;
+        max = Math.max(max, millis);
+        total += millis;
+      }
+    }
+    return new GcPauses(count, max, total);
   }
 
   private static List<String> classpathMain() {
@@ -392,6 +494,7 @@ public final class MainJobDefaultBench {
       int seconds,
       int repeat,
       String anchorJar,
+      List<String> forceAnchors,
       String out)
       throws IOException {
     StringBuilder text = new StringBuilder();
@@ -403,6 +506,9 @@ public final class MainJobDefaultBench {
             seconds,
             repeat,
             anchorJar == null ? "" : "; anchor " + anchorJar));
+    text.append("physical anchor, 4 KiB write + force: ")
+        .append(String.join("; ", forceAnchors))
+        .append(System.lineSeparator());
     StringBuilder json =
         new StringBuilder("{\"seconds\":" + seconds + ",\"repeat\":" + repeat + ",\"results\":[");
     boolean first = true;
@@ -423,7 +529,9 @@ public final class MainJobDefaultBench {
             String.format(
                 Locale.ROOT,
                 "%-6s rate %6s  p50 %s ms  p99 %s ms  relay ack p99 <= %s ms  spans/s %s  errors"
-                    + " %d%s  max backlog %.0f  relay CPU us/span %s%n",
+                    + " %d%s  max backlog %.0f  relay CPU us/span %s%n"
+                    + "         sender lag p99 %s ms  p99 from send %s ms  relay GC pauses %s  sender"
+                    + " GC pauses %s (count; ms summed, measured part)%n",
                 relay,
                 rateName(rate),
                 stat(s, Sample::p50, "%.2f"),
@@ -433,13 +541,22 @@ public final class MainJobDefaultBench {
                 errors,
                 kinds.isEmpty() ? "" : " " + kinds,
                 maxBacklog,
-                stat(s, Sample::cpuMicrosPerSpan, "%.2f")));
+                stat(s, Sample::cpuMicrosPerSpan, "%.2f"),
+                stat(s, Sample::sendLagP99, "%.2f"),
+                stat(s, Sample::fromSendP99, "%.2f"),
+                stat(s, x -> x.relayGc.count(), "%.1f")
+                    + "; "
+                    + stat(s, x -> x.relayGc.totalMillis(), "%.1f"),
+                stat(s, x -> x.senderGc.count(), "%.1f")
+                    + "; "
+                    + stat(s, x -> x.senderGc.totalMillis(), "%.1f")));
         json.append(first ? "" : ",")
             .append(
                 String.format(
                     Locale.ROOT,
                     "{\"relay\":\"%s\",\"rate\":%.0f,\"p50_ms\":%s,\"p99_ms\":%s,\"relay_ack_p99_ms\":%s,\"spans_per_second\":%s,\"errors\":%d,"
-                        + "\"max_backlog\":%.0f,\"relay_cpu_us_per_span\":%s}",
+                        + "\"max_backlog\":%.0f,\"relay_cpu_us_per_span\":%s,\"send_lag_p99_ms\":%s,"
+                        + "\"p99_from_send_ms\":%s}",
                     relay,
                     rate,
                     jsonStat(s, Sample::p50),
@@ -448,7 +565,9 @@ public final class MainJobDefaultBench {
                     jsonStat(s, Sample::spansPerSecond),
                     errors,
                     maxBacklog,
-                    jsonStat(s, Sample::cpuMicrosPerSpan)));
+                    jsonStat(s, Sample::cpuMicrosPerSpan),
+                    jsonStat(s, Sample::sendLagP99),
+                    jsonStat(s, Sample::fromSendP99)));
         first = false;
       }
       text.append(

@@ -31,10 +31,15 @@ import org.HdrHistogram.Recorder;
  * on the dispatch thread sends every request that is due and schedules itself for the next one.
  * Latency is measured from the <i>due</i> time, not from when the request actually left, so a
  * server (or a client) that falls behind shows up as latency instead of silently lowering the rate
- * (no coordinated omission). At most {@code concurrency} requests are in flight: a request due
- * while the bound is reached is not sent and counts as a {@value ErrorKind#CLIENT_OVERLOADED}
- * error, so the client never queues without bound. <b>Closed loop</b> ({@code rate == 0}): {@code
- * concurrency} requests in flight, each answer sending the next; latency is measured from the send.
+ * (no coordinated omission). How late each request left this client (its dispatch thread not
+ * scheduled, its own GC pause, building the request) is recorded apart as well ({@link
+ * Snapshot#sendLagMicros}), with the latency from when it left ({@link Snapshot#fromSendMicros}),
+ * so that a summary can say which part of the tail is this client's own; both stay in the latency
+ * from when it was due, which is what a user of the endpoint would see. At most {@code concurrency}
+ * requests are in flight: a request due while the bound is reached is not sent and counts as a
+ * {@value ErrorKind#CLIENT_OVERLOADED} error, so the client never queues without bound. <b>Closed
+ * loop</b> ({@code rate == 0}): {@code concurrency} requests in flight, each answer sending the
+ * next; latency is measured from the send.
  *
  * <h2>Threads</h2>
  *
@@ -81,6 +86,13 @@ final class LoadRun {
 
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Recorder latency = new Recorder(1, MAX_LATENCY_MICROS, 3);
+
+  /** Open loop: how late each measured request left this client (built and handed over). */
+  private final Recorder sendLag = new Recorder(1, MAX_LATENCY_MICROS, 3);
+
+  /** Each accepted measured request's latency from when it left (not from when it was due). */
+  private final Recorder fromSend = new Recorder(1, MAX_LATENCY_MICROS, 3);
+
   private final LongAdder succeeded = new LongAdder();
   private final LongAdder failed = new LongAdder();
   private final LongAdder items = new LongAdder();
@@ -107,6 +119,10 @@ final class LoadRun {
   // The reader's state (the thread in await/snapshot).
   private final Histogram total = new Histogram(1, MAX_LATENCY_MICROS, 3);
   private Histogram interval;
+  private final Histogram totalSendLag = new Histogram(1, MAX_LATENCY_MICROS, 3);
+  private Histogram intervalSendLag;
+  private final Histogram totalFromSend = new Histogram(1, MAX_LATENCY_MICROS, 3);
+  private Histogram intervalFromSend;
 
   LoadRun(
       OtlpExporter exporter,
@@ -243,6 +259,13 @@ final class LoadRun {
       return;
     }
     int size = payload.readableBytes();
+    // When the request leaves this client: its lateness against the open loop's schedule is this
+    // client's own (its dispatch thread not scheduled, its GC, building the request), not the
+    // endpoint's; counted in the latency from when it was due all the same, and reported apart.
+    long sentNanos = System.nanoTime();
+    if (!warmup && rate > 0) {
+      sendLag.recordValue(Math.max(1, Math.min(MAX_LATENCY_MICROS, (sentNanos - dueNanos) / 1000)));
+    }
     exporter
         .export(signal, payload, itemsPerRequest)
         .whenComplete(
@@ -250,7 +273,7 @@ final class LoadRun {
               if (warmup) {
                 onWarmupAnswer(e == null ? result : null);
               } else {
-                onAnswer(dueNanos, size, e == null ? result : null);
+                onAnswer(dueNanos, sentNanos, size, e == null ? result : null);
               }
             });
   }
@@ -274,14 +297,18 @@ final class LoadRun {
     sendNextClosedLoop();
   }
 
-  private void onAnswer(long dueNanos, int size, Outcome result) {
-    long micros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - dueNanos);
+  private void onAnswer(long dueNanos, long sentNanos, int size, Outcome result) {
+    long now = System.nanoTime();
+    long micros = TimeUnit.NANOSECONDS.toMicros(now - dueNanos);
     inFlight.decrementAndGet();
     if (result
         == null) { // the exporter promises never to complete exceptionally; count it if it does
       error("other", "the export failed without a result");
     } else if (result.isSuccess()) {
       latency.recordValue(Math.max(1, Math.min(MAX_LATENCY_MICROS, micros)));
+      fromSend.recordValue(
+          Math.max(
+              1, Math.min(MAX_LATENCY_MICROS, TimeUnit.NANOSECONDS.toMicros(now - sentNanos))));
       succeeded.increment();
       items.add(itemsPerRequest - Math.min(itemsPerRequest, result.rejectedItems()));
       bytes.add(size);
@@ -345,6 +372,10 @@ final class LoadRun {
   Snapshot snapshot() {
     interval = latency.getIntervalHistogram(interval);
     total.add(interval);
+    intervalSendLag = sendLag.getIntervalHistogram(intervalSendLag);
+    totalSendLag.add(intervalSendLag);
+    intervalFromSend = fromSend.getIntervalHistogram(intervalFromSend);
+    totalFromSend.add(intervalFromSend);
     long end = done.getCount() == 0 ? endNanos : System.nanoTime();
     Map<String, Long> errorCounts = new TreeMap<>();
     errors.forEach((k, v) -> errorCounts.put(k, v.sum()));
@@ -359,6 +390,8 @@ final class LoadRun {
         bytes.sum(),
         Math.max(1, end - measureStart),
         total.copy(),
+        totalSendLag.copy(),
+        totalFromSend.copy(),
         errorCounts,
         new TreeMap<>(errorSamples),
         retryableRefusals.sum(),
@@ -379,6 +412,16 @@ final class LoadRun {
     final long bytes;
     final long elapsedNanos;
     final Histogram latencyMicros;
+
+    /**
+     * Open loop: how late each measured request left this client against its schedule (empty in a
+     * closed loop). Part of {@link #latencyMicros}, which counts from when each request was due.
+     */
+    final Histogram sendLagMicros;
+
+    /** Each accepted measured request's latency from when it left this client. */
+    final Histogram fromSendMicros;
+
     final Map<String, Long> errors;
     final Map<String, String> errorSamples;
 
@@ -413,6 +456,8 @@ final class LoadRun {
         long bytes,
         long elapsedNanos,
         Histogram latencyMicros,
+        Histogram sendLagMicros,
+        Histogram fromSendMicros,
         Map<String, Long> errors,
         Map<String, String> errorSamples,
         long retryableRefusals,
@@ -429,6 +474,8 @@ final class LoadRun {
       this.bytes = bytes;
       this.elapsedNanos = elapsedNanos;
       this.latencyMicros = latencyMicros;
+      this.sendLagMicros = sendLagMicros;
+      this.fromSendMicros = fromSendMicros;
       this.errors = errors;
       this.errorSamples = errorSamples;
       this.retryableRefusals = retryableRefusals;

@@ -442,6 +442,17 @@ final class SendCommand implements Callable<Integer> {
               millis(h.getMaxValue()),
               h.getTotalCount(),
               rate > 0 ? "from when each was due" : "from each send"));
+      Histogram lag = s.sendLagMicros;
+      if (lag.getTotalCount() > 0) {
+        b.append(
+            String.format(
+                Locale.ROOT,
+                "client lag  p50 %s  p99 %s  max %s ms  (how late requests left this client:"
+                    + " part of the latency above)%n",
+                millis(lag.getValueAtPercentile(50)),
+                millis(lag.getValueAtPercentile(99)),
+                millis(lag.getMaxValue())));
+      }
     }
     if (s.warmupNanos > 0) {
       b.append(
@@ -509,15 +520,10 @@ final class SendCommand implements Callable<Integer> {
     g.writeNumberField("requests_per_second", round(s.succeeded / s.seconds(), 2));
     g.writeNumberField("items_per_second", round(s.items / s.seconds(), 2));
     g.writeNumberField("megabytes_per_second", round(s.bytes / 1e6 / s.seconds(), 3));
-    g.writeObjectFieldStart("latency_ms");
-    g.writeNumberField("count", h.getTotalCount());
-    g.writeNumberField("p50", h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(50) / 1000.0);
-    g.writeNumberField("p90", h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(90) / 1000.0);
-    g.writeNumberField("p99", h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(99) / 1000.0);
-    g.writeNumberField("p999", h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(99.9) / 1000.0);
-    g.writeNumberField("max", h.getTotalCount() == 0 ? 0 : h.getMaxValue() / 1000.0);
-    g.writeNumberField("mean", h.getTotalCount() == 0 ? 0 : round(h.getMean() / 1000.0, 3));
-    g.writeEndObject();
+    writeLatency(g, "latency_ms", h);
+    // Open loop: how late requests left this client, and the latency from when they left.
+    writeLatency(g, "send_lag_ms", s.sendLagMicros);
+    writeLatency(g, "latency_from_send_ms", s.fromSendMicros);
     g.writeObjectFieldStart("errors");
     for (Map.Entry<String, Long> e : s.errors.entrySet()) {
       g.writeNumberField(e.getKey(), e.getValue());
@@ -533,6 +539,19 @@ final class SendCommand implements Callable<Integer> {
     g.flush();
     streams.out.println();
     streams.out.flush();
+  }
+
+  private static void writeLatency(JsonGenerator g, String name, Histogram h) throws IOException {
+    boolean none = h.getTotalCount() == 0;
+    g.writeObjectFieldStart(name);
+    g.writeNumberField("count", h.getTotalCount());
+    for (double p : new double[] {50, 90, 99, 99.9}) {
+      g.writeNumberField(
+          p == 99.9 ? "p999" : "p" + (int) p, none ? 0 : h.getValueAtPercentile(p) / 1000.0);
+    }
+    g.writeNumberField("max", none ? 0 : h.getMaxValue() / 1000.0);
+    g.writeNumberField("mean", none ? 0 : round(h.getMean() / 1000.0, 3));
+    g.writeEndObject();
   }
 
   static String itemName(Signal signal) {

@@ -290,6 +290,7 @@ class SendCommandTest {
         .contains("requests    45 sent, 45 ok, 0 failed")
         .containsPattern(
             "latency ms  p50 [0-9.]+  p90 [0-9.]+  p99 [0-9.]+  p99.9 [0-9.]+  max [0-9.]+")
+        .containsPattern("client lag  p50 [0-9.]+  p99 [0-9.]+  max [0-9.]+ ms")
         .contains("errors      none");
   }
 
