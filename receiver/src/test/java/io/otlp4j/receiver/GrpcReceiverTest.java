@@ -371,7 +371,7 @@ class GrpcReceiverTest {
     for (int i = 0; i < 3; i++) {
       pending.add(CompletableFuture.supplyAsync(() -> export(ch, Signal.TRACES, request, null)));
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.heldCount() == 3);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.heldCount() == 3);
     assertThat(budget.usedBytes()).isEqualTo(size * 3L);
     assertThatThrownBy(() -> export(ch, Signal.TRACES, request, null))
         .isInstanceOfSatisfying(
@@ -390,7 +390,7 @@ class GrpcReceiverTest {
             });
     sink.releaseHeld();
     for (CompletableFuture<Message> f : pending) {
-      assertThat(f.get(10, TimeUnit.SECONDS).toByteArray()).isEmpty();
+      assertThat(f.get(30, TimeUnit.SECONDS).toByteArray()).isEmpty();
     }
     assertThat(budget.usedBytes()).isZero();
     export(ch, Signal.TRACES, request, null);
@@ -477,15 +477,15 @@ class GrpcReceiverTest {
     for (int i = 0; i < 3; i++) {
       calls.add(CompletableFuture.supplyAsync(() -> export(ch, Signal.TRACES, request, null)));
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.heldCount() == 2);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.heldCount() == 2);
     // the third call waits for a stream; it is neither refused nor handed on
     await()
         .during(Duration.ofMillis(300))
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> sink.received.size() == 2);
     sink.releaseHeld();
     for (CompletableFuture<Message> call : calls) {
-      assertThat(call.get(10, TimeUnit.SECONDS).toByteArray()).isEmpty();
+      assertThat(call.get(30, TimeUnit.SECONDS).toByteArray()).isEmpty();
     }
     assertThat(sink.received).hasSize(3);
   }
@@ -576,20 +576,20 @@ class GrpcReceiverTest {
     ExportTraceServiceRequest request = OtlpGenerator.realisticTraces(3);
     CompletableFuture<Message> inFlight =
         CompletableFuture.supplyAsync(() -> export(ch, Signal.TRACES, request, null));
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.heldCount() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.heldCount() == 1);
     CompletableFuture<Boolean> shutdown =
-        CompletableFuture.supplyAsync(() -> receiver.shutdown(Duration.ofSeconds(10)));
+        CompletableFuture.supplyAsync(() -> receiver.shutdown(Duration.ofSeconds(60)));
     // new calls are refused while the old one is still held
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .untilAsserted(
             () ->
                 assertThatThrownBy(() -> export(ch, Signal.TRACES, request, null))
                     .isInstanceOf(StatusRuntimeException.class));
     assertThat(shutdown).isNotDone();
     sink.releaseHeld();
-    assertThat(shutdown.get(10, TimeUnit.SECONDS)).isTrue();
-    assertThat(inFlight.get(10, TimeUnit.SECONDS).toByteArray()).isEmpty();
+    assertThat(shutdown.get(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(inFlight.get(30, TimeUnit.SECONDS).toByteArray()).isEmpty();
     assertThat(receiver.memoryBudget().usedBytes()).isZero();
   }
 
