@@ -193,7 +193,7 @@ class RelayAdmissionFloodTest extends RelayScenarioTest {
     // Everything the well-behaved client was told is safe arrives.
     int refusals = wellBehaved.get(60, TimeUnit.SECONDS);
     flooding.set(false);
-    watched.get(10, TimeUnit.SECONDS);
+    watched.get(30, TimeUnit.SECONDS);
     assertThat(maxUsed.get()).as("most memory used").isLessThanOrEqualTo(LIMIT);
     assertThat(acknowledged).hasSize(30 * 4);
     await()
@@ -252,7 +252,7 @@ class RelayAdmissionFloodTest extends RelayScenarioTest {
         .until(
             () -> upstream.spanNameCounts().keySet().containsAll(OtlpRequests.spanNames(request)));
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> relay.metric("otlp4j_memory_used_bytes") == 0);
   }
 

@@ -174,7 +174,7 @@ class RelayFaultInjectionTest extends RelayScenarioTest {
                   assertThat(upstream.spanNameCounts())
                       .as("acknowledged spans at the upstream")
                       .containsKeys(acknowledged.toArray(String[]::new)));
-      RelayUnderTest.promptly(Duration.ofSeconds(10))
+      RelayUnderTest.promptly(Duration.ofSeconds(30))
           .untilAsserted(
               () ->
                   assertThat(relay.metric("otlp4j_memory_used_bytes")).as("budget held").isZero());

@@ -221,7 +221,7 @@ class MockOtlpServerTest {
     assertThat(server.spans()).extracting(Span::getName).containsExactly("delayed");
 
     gate.complete(null);
-    assertThat(held.get(5, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    assertThat(held.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     assertThat(server.heldCount()).isZero();
     assertThat(server.spans()).extracting(Span::getName).containsExactly("delayed", "held");
     assertThat(server.maxInFlight()).isEqualTo(2);
