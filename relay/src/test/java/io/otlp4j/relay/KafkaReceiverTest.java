@@ -158,7 +158,7 @@ class KafkaReceiverTest {
             .mapToLong(KafkaReceiverTest::points)
             .sum();
     await()
-        .atMost(Duration.ofSeconds(30))
+        .atMost(Duration.ofSeconds(60))
         .untilAsserted(
             () -> {
               assertThat(upstream.spanCount()).isEqualTo(30);
@@ -194,7 +194,7 @@ class KafkaReceiverTest {
     assertThat(sample(metrics, "otelcol_receiver_accepted_log_records_total", "transport", "kafka"))
         .isEqualTo(20);
     await()
-        .atMost(Duration.ofSeconds(30))
+        .atMost(Duration.ofSeconds(60))
         .untilAsserted(() -> assertThat(lag("g-signals", "sig_spans", "sig_logs")).isZero());
   }
 
@@ -208,7 +208,7 @@ class KafkaReceiverTest {
     producer.flush();
     Relay relay = relay(tracesRelay("bad_spans", "g-bad", upstream.grpcEndpoint(), "received"));
 
-    await().atMost(Duration.ofSeconds(30)).until(() -> upstream.spanCount() == 4);
+    await().atMost(Duration.ofSeconds(60)).until(() -> upstream.spanCount() == 4);
     String metrics = scrape(relay);
     assertThat(sample(metrics, "otelcol_kafka_receiver_unmarshal_failed_spans_total")).isEqualTo(1);
     assertThat(sample(metrics, "otlp4j_kafka_receiver_records_total", "outcome", "invalid"))
@@ -216,7 +216,7 @@ class KafkaReceiverTest {
     assertThat(sample(metrics, "otlp4j_kafka_receiver_records_total", "outcome", "accepted"))
         .isEqualTo(2);
     // the garbage record's offset is committed too: the partition goes on
-    await().atMost(Duration.ofSeconds(30)).until(() -> lag("g-bad", "bad_spans") == 0);
+    await().atMost(Duration.ofSeconds(60)).until(() -> lag("g-bad", "bad_spans") == 0);
   }
 
   @Test
@@ -236,7 +236,7 @@ class KafkaReceiverTest {
     Relay relay = relay(tracesRelay("bp_spans", "g-bp", upstream.grpcEndpoint(), "delivered"));
 
     await()
-        .atMost(Duration.ofSeconds(20))
+        .atMost(Duration.ofSeconds(60))
         .until(
             () ->
                 sample(scrape(relay), "otlp4j_kafka_receiver_paused_partitions") == 1
@@ -249,13 +249,13 @@ class KafkaReceiverTest {
     assertThat(lag("g-bp", "bp_spans")).isEqualTo(records); // nothing committed while refused
     upstream.defaultAnswer(Answer.ok());
     await()
-        .atMost(Duration.ofSeconds(30))
+        .atMost(Duration.ofSeconds(60))
         .untilAsserted(
             () -> {
               Set<String> names = acceptedSpanNames();
               assertThat(names).hasSize(records);
             });
-    await().atMost(Duration.ofSeconds(30)).until(() -> lag("g-bp", "bp_spans") == 0);
+    await().atMost(Duration.ofSeconds(60)).until(() -> lag("g-bp", "bp_spans") == 0);
   }
 
   @Test
@@ -265,20 +265,20 @@ class KafkaReceiverTest {
     String config = tracesRelay("rb_spans", "g-rb", upstream.grpcEndpoint(), "received");
     send("rb_spans", "one", 100);
     Relay first = relay(config);
-    await().atMost(Duration.ofSeconds(20)).until(() -> upstream.spanCount() >= 100);
+    await().atMost(Duration.ofSeconds(60)).until(() -> upstream.spanCount() >= 100);
     Relay second = relay(config); // the group rebalances: partitions move to the new member
     await()
         .atMost(Duration.ofSeconds(60))
         .until(() -> assigned(second) > 0 && assigned(first) + assigned(second) == 4);
     send("rb_spans", "two", 200);
-    await().atMost(Duration.ofSeconds(30)).until(() -> acceptedSpanNames().size() >= 300);
+    await().atMost(Duration.ofSeconds(60)).until(() -> acceptedSpanNames().size() >= 300);
     assertThat(accepted(second)).isPositive();
     first.shutdown(Duration.ofSeconds(5)); // and back: the second member takes every partition
     relays.remove(first);
     send("rb_spans", "three", 100);
-    await().atMost(Duration.ofSeconds(30)).until(() -> acceptedSpanNames().size() == 400);
+    await().atMost(Duration.ofSeconds(60)).until(() -> acceptedSpanNames().size() == 400);
     assertThat(accepted(first) + accepted(second)).isGreaterThanOrEqualTo(400);
-    await().atMost(Duration.ofSeconds(30)).until(() -> lag("g-rb", "rb_spans") == 0);
+    await().atMost(Duration.ofSeconds(60)).until(() -> lag("g-rb", "rb_spans") == 0);
   }
 
   @Test
@@ -328,7 +328,7 @@ class KafkaReceiverTest {
     long t0 = System.nanoTime();
     ChildJvm relay = childRelay(config);
     System.err.printf("child started %d ms%n", (System.nanoTime() - t0) / 1_000_000);
-    await().atMost(Duration.ofSeconds(30)).until(() -> upstream.spanCount() >= 100);
+    await().atMost(Duration.ofSeconds(60)).until(() -> upstream.spanCount() >= 100);
     relay.kill(); // SIGKILL
     long atKill = upstream.spanCount();
     killed.countDown();
@@ -337,11 +337,11 @@ class KafkaReceiverTest {
     System.err.printf("restarted %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     sending.get(30, TimeUnit.SECONDS);
     await()
-        .atMost(Duration.ofSeconds(40))
+        .atMost(Duration.ofSeconds(60))
         .untilAsserted(() -> assertThat(acceptedSpanNames()).hasSize(total));
     System.err.printf("all arrived %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     assertThat(atKill).isLessThan(total); // the kill did land mid-stream
-    await().atMost(Duration.ofSeconds(30)).until(() -> lag("g-kill", "kill_spans") == 0);
+    await().atMost(Duration.ofSeconds(60)).until(() -> lag("g-kill", "kill_spans") == 0);
   }
 
   // ------------------------------------------------------------------------------------ helpers
