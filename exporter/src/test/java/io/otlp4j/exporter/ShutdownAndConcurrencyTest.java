@@ -47,7 +47,7 @@ class ShutdownAndConcurrencyTest {
       // the in-flight export into a cancelled one
       CompletableFuture<Void> done = exporter.shutdown(Duration.ofSeconds(30));
       Outcome refused =
-          exporter.export(Signal.LOGS, buffer(tagged("b", 10)), 1).get(1, TimeUnit.SECONDS);
+          exporter.export(Signal.LOGS, buffer(tagged("b", 10)), 1).get(10, TimeUnit.SECONDS);
 
       assertThat(refused.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
       assertThat(refused.message()).contains("shut down");
@@ -78,7 +78,7 @@ class ShutdownAndConcurrencyTest {
 
       exporter.shutdown(Duration.ofMillis(200)).get(30, TimeUnit.SECONDS);
 
-      Outcome r = waiting.get(1, TimeUnit.SECONDS);
+      Outcome r = waiting.get(10, TimeUnit.SECONDS);
       assertThat(r.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
       assertThat(r.message()).contains("shut down");
       assertThat(grpc.requestCount()).isEqualTo(1);

@@ -87,7 +87,7 @@ class GrpcHttp2AbuseTest {
 
   private void exportOnce() {
     TraceServiceGrpc.newBlockingStub(good)
-        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .withDeadlineAfter(30, TimeUnit.SECONDS)
         .export(OtlpGenerator.realisticTraces(3));
   }
 

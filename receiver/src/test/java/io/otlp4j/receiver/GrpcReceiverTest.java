@@ -97,21 +97,21 @@ class GrpcReceiverTest {
       case TRACES:
         {
           TraceServiceGrpc.TraceServiceBlockingStub stub =
-              TraceServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS);
+              TraceServiceGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
           return (compression == null ? stub : stub.withCompression(compression))
               .export((ExportTraceServiceRequest) request);
         }
       case METRICS:
         {
           MetricsServiceGrpc.MetricsServiceBlockingStub stub =
-              MetricsServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS);
+              MetricsServiceGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
           return (compression == null ? stub : stub.withCompression(compression))
               .export((ExportMetricsServiceRequest) request);
         }
       default:
         {
           LogsServiceGrpc.LogsServiceBlockingStub stub =
-              LogsServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS);
+              LogsServiceGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
           return (compression == null ? stub : stub.withCompression(compression))
               .export((ExportLogsServiceRequest) request);
         }
@@ -146,7 +146,7 @@ class GrpcReceiverTest {
             .setResponseMarshaller(RAW)
             .build();
     return ClientCalls.blockingUnaryCall(
-        ch, md, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), bytes);
+        ch, md, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS), bytes);
   }
 
   static Stream<Arguments> signalsAndCompressions() {
@@ -231,7 +231,7 @@ class GrpcReceiverTest {
                       .withCompression("zstd");
               int ok = 0;
               for (ExportLogsServiceRequest r : goodRequests) {
-                stub.withDeadlineAfter(10, TimeUnit.SECONDS).export(r);
+                stub.withDeadlineAfter(30, TimeUnit.SECONDS).export(r);
                 ok++;
               }
               return ok;
@@ -270,7 +270,7 @@ class GrpcReceiverTest {
               LogsServiceGrpc.newBlockingStub(ch)
                   .withInterceptors(withToken)
                   .withCompression(compression)
-                  .withDeadlineAfter(10, TimeUnit.SECONDS)
+                  .withDeadlineAfter(30, TimeUnit.SECONDS)
                   .export(bomb),
           Status.Code.RESOURCE_EXHAUSTED);
     }

@@ -97,7 +97,7 @@ class SlowAndFloodingClientsTest {
 
   private static void exportOnce(ManagedChannel ch) {
     TraceServiceGrpc.newBlockingStub(ch)
-        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .withDeadlineAfter(30, TimeUnit.SECONDS)
         .export(OtlpGenerator.realisticTraces(3));
   }
 
@@ -260,7 +260,7 @@ class SlowAndFloodingClientsTest {
                   "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
                       + "Content-Length: 1000\r\n\r\n"))
           .isTrue();
-      await().until(() -> http.memoryBudget().usedBytes() >= 1000);
+      await().atMost(Duration.ofSeconds(30)).until(() -> http.memoryBudget().usedBytes() >= 1000);
       int sent = 0;
       for (int i = 0; i < 200 && slow.write(new byte[] {0x0a}); i++) {
         sent++;
@@ -269,7 +269,9 @@ class SlowAndFloodingClientsTest {
       }
       assertThat(sent).isLessThan(100);
     }
-    await().until(() -> http.memoryBudget().usedBytes() == 0 && http.inFlightRequests() == 0);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> http.memoryBudget().usedBytes() == 0 && http.inFlightRequests() == 0);
   }
 
   @ParameterizedTest(name = "{0}")

@@ -143,7 +143,7 @@ class RelayAlertmanagerTest extends RelayScenarioTest {
       relay.http.send(
           HttpRequest.newBuilder(relay.httpUri("/v1/traces"))
               .header("Content-Type", RelayUnderTest.PROTOBUF)
-              .timeout(Duration.ofSeconds(5))
+              .timeout(Duration.ofSeconds(30))
               .POST(
                   HttpRequest.BodyPublishers.ofByteArray(
                       OtlpRequests.spans("alert-" + i, 2).toByteArray()))

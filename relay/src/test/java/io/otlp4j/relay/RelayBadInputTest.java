@@ -478,7 +478,7 @@ class RelayBadInputTest extends RelayScenarioTest {
     // The channel carries on after all of that.
     assertThat(
             TraceServiceGrpc.newBlockingStub(channel)
-                .withDeadlineAfter(10, TimeUnit.SECONDS)
+                .withDeadlineAfter(30, TimeUnit.SECONDS)
                 .export(ExportTraceServiceRequest.getDefaultInstance())
                 .getSerializedSize())
         .isZero();

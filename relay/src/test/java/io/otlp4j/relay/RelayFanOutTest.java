@@ -117,7 +117,7 @@ class RelayFanOutTest extends RelayScenarioTest {
     assertThatThrownBy(
             () ->
                 TraceServiceGrpc.newBlockingStub(relay.grpcChannel())
-                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .withDeadlineAfter(30, TimeUnit.SECONDS)
                     .export(overGrpc))
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,

@@ -167,7 +167,7 @@ class RelayGracefulDrainTest extends RelayScenarioTest {
     assertThatThrownBy(
             () ->
                 TraceServiceGrpc.newBlockingStub(lateChannel)
-                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .withDeadlineAfter(30, TimeUnit.SECONDS)
                     .export(OtlpRequests.spans("late-grpc", 2)))
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,

@@ -114,7 +114,7 @@ class RelayHealthAndZPagesTest extends RelayScenarioTest {
 
   private HttpResponse<String> get(URI uri) throws IOException, InterruptedException {
     return relay.http.send(
-        HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
+        HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 }

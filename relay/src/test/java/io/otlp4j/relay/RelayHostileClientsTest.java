@@ -171,7 +171,7 @@ class RelayHostileClientsTest extends RelayScenarioTest {
     try {
       TraceServiceGrpc.newBlockingStub(ch)
           .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
-          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .withDeadlineAfter(30, TimeUnit.SECONDS)
           .export(OtlpRequests.spans("auth", 2));
       return Status.Code.OK;
     } catch (StatusRuntimeException e) {
