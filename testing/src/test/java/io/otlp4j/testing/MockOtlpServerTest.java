@@ -100,7 +100,7 @@ class MockOtlpServerTest {
 
   private TraceServiceGrpc.TraceServiceBlockingStub traceStub() {
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
-    return TraceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    return TraceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
   private HttpResponse<byte[]> post(String path, byte[] body) throws Exception {
