@@ -53,16 +53,16 @@ class BatcherFailureTest {
       for (int i = 0; i < 100; i++) {
         assertThat(batcher.offer(i).accepted()).isTrue();
       }
-      await().atMost(Duration.ofSeconds(10)).until(() -> exported.size() == 100);
+      await().atMost(Duration.ofSeconds(30)).until(() -> exported.size() == 100);
       assertThat(exported)
           .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 100).boxed().toList());
       assertThat(discarded).isEmpty();
       assertThat(batcher.drainerFailures()).isEqualTo(3);
       // and it still sends what comes later
       assertThat(batcher.offer(100).accepted()).isTrue();
-      await().atMost(Duration.ofSeconds(10)).until(() -> exported.size() == 101);
+      await().atMost(Duration.ofSeconds(30)).until(() -> exported.size() == 101);
     } finally {
-      assertThat(batcher.shutdown(Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(batcher.shutdown(Duration.ofSeconds(5)).get(30, TimeUnit.SECONDS)).isTrue();
     }
   }
 
@@ -88,11 +88,11 @@ class BatcherFailureTest {
       for (int i = 0; i < 10; i++) {
         assertThat(batcher.offer(i).accepted()).isTrue();
       }
-      await().atMost(Duration.ofSeconds(10)).until(() -> exported.size() == 9);
+      await().atMost(Duration.ofSeconds(30)).until(() -> exported.size() == 9);
       assertThat(batcher.batchesFailed()).isEqualTo(1);
       assertThat(batcher.inFlightCount()).isZero();
     } finally {
-      batcher.shutdown(Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS);
+      batcher.shutdown(Duration.ofSeconds(5)).get(30, TimeUnit.SECONDS);
     }
   }
 }

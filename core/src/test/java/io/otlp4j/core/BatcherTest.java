@@ -357,11 +357,11 @@ class BatcherTest {
     offerAll(batcher, "a", "b", "c", "d");
     CompletableFuture<OfferResult> blocked =
         CompletableFuture.supplyAsync(() -> batcher.offer("e"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> batcher.blockedProducerCount() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> batcher.blockedProducerCount() == 1);
     assertThat(blocked).isNotDone();
 
     batcher.drainOnce(now.get());
-    assertThat(blocked.get(10, TimeUnit.SECONDS)).isEqualTo(OfferResult.ACCEPTED);
+    assertThat(blocked.get(30, TimeUnit.SECONDS)).isEqualTo(OfferResult.ACCEPTED);
     assertThat(batcher.queuedCount()).isEqualTo(1);
   }
 
@@ -378,9 +378,9 @@ class BatcherTest {
     offerAll(batcher, "a", "b", "c", "d");
     CompletableFuture<OfferResult> blocked =
         CompletableFuture.supplyAsync(() -> batcher.offer("e"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> batcher.blockedProducerCount() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> batcher.blockedProducerCount() == 1);
     batcher.shutdown(Duration.ofSeconds(30));
-    assertThat(blocked.get(10, TimeUnit.SECONDS)).isEqualTo(OfferResult.CLOSED);
+    assertThat(blocked.get(30, TimeUnit.SECONDS)).isEqualTo(OfferResult.CLOSED);
   }
 
   // ------------------------------------------------------------------------------ flush, shutdown
@@ -446,7 +446,7 @@ class BatcherTest {
     offerAll(batcher, "a", "b", "c", "d", "e", "f");
     CompletableFuture<Boolean> shutdown = batcher.shutdown(Duration.ofMillis(50));
     batcher.drainOnce(now.get()); // sends a..d, which never finish; e, f wait for a permit
-    assertThat(shutdown.get(10, TimeUnit.SECONDS)).isFalse();
+    assertThat(shutdown.get(30, TimeUnit.SECONDS)).isFalse();
     assertThat(discarded).containsExactly("e", "f");
     assertThat(batcher.droppedCount()).isEqualTo(2);
     assertThat(batcher.offer("late")).isEqualTo(OfferResult.CLOSED);
@@ -464,7 +464,7 @@ class BatcherTest {
             .build();
     try {
       assertThat(batcher.offer("a")).isEqualTo(OfferResult.ACCEPTED);
-      await().atMost(Duration.ofSeconds(10)).until(() -> exporter.batches.size() == 1);
+      await().atMost(Duration.ofSeconds(30)).until(() -> exporter.batches.size() == 1);
     } finally {
       exporter.completeAll();
       batcher.shutdown(Duration.ofSeconds(5)).join();
@@ -481,9 +481,9 @@ class BatcherTest {
     exporter.completeImmediately = true;
     try {
       offerAll(batcher, "a", "b");
-      await().atMost(Duration.ofSeconds(10)).until(() -> batcher.itemsSent() == 2);
+      await().atMost(Duration.ofSeconds(30)).until(() -> batcher.itemsSent() == 2);
       offerAll(batcher, "c");
-      await().atMost(Duration.ofSeconds(10)).until(() -> batcher.itemsSent() == 3);
+      await().atMost(Duration.ofSeconds(30)).until(() -> batcher.itemsSent() == 3);
     } finally {
       batcher.shutdown(Duration.ofSeconds(5)).join();
     }

@@ -219,7 +219,7 @@ class RequestCoalescerTest {
     CompletableFuture<Boolean> shutdown = coalescer.shutdown(Duration.ofMillis(30));
     assertThat(failureOf(coalescer.submit("c", 1))).isInstanceOf(IllegalStateException.class);
     coalescer.drainOnce(now.get()); // "b" cannot start: "a" holds the only permit
-    assertThat(shutdown.get(10, TimeUnit.SECONDS)).isFalse();
+    assertThat(shutdown.get(30, TimeUnit.SECONDS)).isFalse();
     assertThat(failureOf(waiting)).isInstanceOf(RejectedExecutionException.class);
     assertThat(carried).isNotDone();
     operations.get(0).complete(GroupResult.uniform("late but fine"));
@@ -231,9 +231,9 @@ class RequestCoalescerTest {
       throws Exception {
     RequestCoalescer<String, String> coalescer = builder().build();
     coalescer.submit("a", 1);
-    await().atMost(Duration.ofSeconds(10)).until(() -> groups.size() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> groups.size() == 1);
     CompletableFuture<String> waiting = coalescer.submit("b", 1);
-    assertThat(coalescer.shutdown(Duration.ofMillis(30)).get(10, TimeUnit.SECONDS)).isFalse();
+    assertThat(coalescer.shutdown(Duration.ofMillis(30)).get(30, TimeUnit.SECONDS)).isFalse();
     assertThat(failureOf(waiting)).isInstanceOf(RejectedExecutionException.class);
   }
 

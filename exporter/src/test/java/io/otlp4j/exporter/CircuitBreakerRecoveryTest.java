@@ -166,7 +166,7 @@ class CircuitBreakerRecoveryTest {
       // failed.
       await()
           .during(Duration.ofMillis(800))
-          .atMost(Duration.ofSeconds(2))
+          .atMost(Duration.ofSeconds(30))
           .until(() -> !export.isDone());
 
       MockOtlpServer server =

@@ -45,7 +45,7 @@ class ConnectionPoolMetricsTest {
             .build()) {
       assertThat(gauge(registry, "otlp4j_exporter_connections_created", endpoint)).isZero();
       Outcome result =
-          exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1).get(10, TimeUnit.SECONDS);
+          exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1).get(30, TimeUnit.SECONDS);
       assertThat(result.isSuccess()).isTrue();
       assertThat(gauge(registry, "otlp4j_exporter_connections_created", endpoint)).isEqualTo(1);
       assertThat(gauge(registry, "otlp4j_exporter_connections_open", endpoint)).isEqualTo(1);

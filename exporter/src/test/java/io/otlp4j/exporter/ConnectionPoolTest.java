@@ -59,7 +59,7 @@ class ConnectionPoolTest {
       assertThat(export(exporter, "a").isSuccess()).isTrue();
       assertThat(pool(exporter).idleConnections()).isEqualTo(1);
 
-      await().atMost(Duration.ofSeconds(5)).until(() -> pool(exporter).openConnections() == 0);
+      await().atMost(Duration.ofSeconds(30)).until(() -> pool(exporter).openConnections() == 0);
       assertThat(pool(exporter).idleConnections()).isZero();
 
       assertThat(export(exporter, "b").attempts()).isEqualTo(1);
@@ -81,7 +81,7 @@ class ConnectionPoolTest {
       assertThat(pool(exporter).idleConnections()).isEqualTo(1);
 
       proxy.dropAll(); // the server side closes the pooled connection
-      await().atMost(Duration.ofSeconds(5)).until(() -> pool(exporter).openConnections() == 0);
+      await().atMost(Duration.ofSeconds(30)).until(() -> pool(exporter).openConnections() == 0);
 
       Outcome again = export(exporter, "b"); // no retries allowed: a dead connection would fail it
       assertThat(again.kind()).isEqualTo(Outcome.Kind.ACCEPTED);
@@ -100,7 +100,7 @@ class ConnectionPoolTest {
             .ioThreads(1)
             .build()) {
       assertThat(export(exporter, "a").isSuccess()).isTrue();
-      await().atMost(Duration.ofSeconds(5)).until(() -> pool(exporter).openConnections() == 0);
+      await().atMost(Duration.ofSeconds(30)).until(() -> pool(exporter).openConnections() == 0);
       assertThat(export(exporter, "b").isSuccess()).isTrue();
       assertThat(server.remoteAddresses()).hasSize(2);
     }
@@ -148,7 +148,7 @@ class ConnectionPoolTest {
             .ioThreads(1)
             .build()) {
       CompletableFuture<Outcome> slow = exporter.export(Signal.LOGS, buffer(tagged("slow", 10)), 1);
-      await().atMost(Duration.ofSeconds(5)).until(() -> server.requestCount() == 1);
+      await().atMost(Duration.ofSeconds(30)).until(() -> server.requestCount() == 1);
 
       Outcome waited = export(exporter, "waits");
 

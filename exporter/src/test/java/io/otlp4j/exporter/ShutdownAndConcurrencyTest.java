@@ -41,16 +41,18 @@ class ShutdownAndConcurrencyTest {
               .build();
       CompletableFuture<Outcome> inFlight =
           exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
-      await().atMost(Duration.ofSeconds(5)).until(() -> server.requestCount() == 1);
+      await().atMost(Duration.ofSeconds(30)).until(() -> server.requestCount() == 1);
 
-      CompletableFuture<Void> done = exporter.shutdown(Duration.ofSeconds(5));
+      // a grace period far longer than the 300 ms answer, so that a stalled machine cannot turn
+      // the in-flight export into a cancelled one
+      CompletableFuture<Void> done = exporter.shutdown(Duration.ofSeconds(30));
       Outcome refused =
-          exporter.export(Signal.LOGS, buffer(tagged("b", 10)), 1).get(1, TimeUnit.SECONDS);
+          exporter.export(Signal.LOGS, buffer(tagged("b", 10)), 1).get(10, TimeUnit.SECONDS);
 
       assertThat(refused.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
       assertThat(refused.message()).contains("shut down");
-      assertThat(inFlight.get(5, TimeUnit.SECONDS).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
-      done.get(10, TimeUnit.SECONDS);
+      assertThat(inFlight.get(30, TimeUnit.SECONDS).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
+      done.get(30, TimeUnit.SECONDS);
     }
   }
 
@@ -72,11 +74,11 @@ class ShutdownAndConcurrencyTest {
               .ioThreads(1)
               .build();
       CompletableFuture<Outcome> waiting = exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
-      await().atMost(Duration.ofSeconds(5)).until(() -> grpc.requestCount() == 1);
+      await().atMost(Duration.ofSeconds(30)).until(() -> grpc.requestCount() == 1);
 
-      exporter.shutdown(Duration.ofMillis(200)).get(10, TimeUnit.SECONDS);
+      exporter.shutdown(Duration.ofMillis(200)).get(30, TimeUnit.SECONDS);
 
-      Outcome r = waiting.get(1, TimeUnit.SECONDS);
+      Outcome r = waiting.get(10, TimeUnit.SECONDS);
       assertThat(r.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
       assertThat(r.message()).contains("shut down");
       assertThat(grpc.requestCount()).isEqualTo(1);
@@ -89,8 +91,10 @@ class ShutdownAndConcurrencyTest {
       names = {"GRPC", "HTTP_PROTOBUF"})
   void atTheShutdownDeadlineARequestStillOnTheWireIsCancelledAndEndsRetryable(Protocol protocol)
       throws Exception {
+    CompletableFuture<Void> never = new CompletableFuture<>();
     try (MockOtlpServer server = MockOtlpServer.builder().requireContentLength().start()) {
-      server.enqueue(Answer.ok().delayed(Duration.ofSeconds(5)));
+      // the answer comes only after the test: only the shutdown deadline can end the export
+      server.enqueue(Answer.ok().heldUntil(never));
       OtlpExporter exporter =
           OtlpExporter.builder()
               .protocol(protocol)
@@ -100,23 +104,27 @@ class ShutdownAndConcurrencyTest {
               .build();
       CompletableFuture<Outcome> onTheWire =
           exporter.export(Signal.LOGS, buffer(tagged("a", 10)), 1);
-      await().atMost(Duration.ofSeconds(5)).until(() -> server.requestCount() == 1);
+      await().atMost(Duration.ofSeconds(30)).until(() -> server.requestCount() == 1);
       long start = System.nanoTime();
 
-      exporter.shutdown(Duration.ofMillis(200)).get(10, TimeUnit.SECONDS);
+      exporter.shutdown(Duration.ofMillis(200)).get(30, TimeUnit.SECONDS);
 
-      Outcome r = onTheWire.get(1, TimeUnit.SECONDS);
+      Outcome r = onTheWire.get(10, TimeUnit.SECONDS);
       assertThat(r.kind()).isEqualTo(Outcome.Kind.RETRYABLE);
-      assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(4));
+      // well before the exporter's own 30 s timeout could have ended it
+      assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(20));
+    } finally {
+      never.complete(null);
     }
   }
 
   @Test
   void exportsInFlightPerEndpointNeverExceedTheBoundAndTheOverflowFailsFastRetryable()
       throws Exception {
+    CompletableFuture<Void> release = new CompletableFuture<>();
     try (MockOtlpServer http = MockOtlpServer.builder().requireContentLength().start()) {
       for (int i = 0; i < 40; i++) {
-        http.enqueue(Answer.ok().delayed(Duration.ofMillis(20)));
+        http.enqueue(Answer.ok().heldUntil(release).delayed(Duration.ofMillis(20)));
       }
       try (OtlpExporter exporter =
           OtlpExporter.builder()
@@ -127,13 +135,17 @@ class ShutdownAndConcurrencyTest {
               .ioThreads(1)
               .build()) {
         List<CompletableFuture<Outcome>> results = new ArrayList<>();
-        long start = System.nanoTime();
-        for (int i = 0; i < 40; i++) {
-          results.add(exporter.export(Signal.LOGS, buffer(tagged("c" + i, 10)), 1));
-        }
-        // export() returned for all 40 without waiting for a response (3 x 20 ms would be the
-        // minimum).
-        assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(2));
+        // export() returns for all 40 while the server answers none: it never waits for a
+        // response (an export() that did would never return here)
+        CompletableFuture.runAsync(
+                () -> {
+                  for (int i = 0; i < 40; i++) {
+                    results.add(exporter.export(Signal.LOGS, buffer(tagged("c" + i, 10)), 1));
+                  }
+                })
+            .get(30, TimeUnit.SECONDS);
+        assertThat(results).noneMatch(f -> f.isDone() && f.join().isSuccess());
+        release.complete(null);
         int accepted = 0;
         int refused = 0;
         for (CompletableFuture<Outcome> f : results) {
@@ -150,6 +162,8 @@ class ShutdownAndConcurrencyTest {
         assertThat(accepted + refused).isEqualTo(40);
         assertThat(http.maxInFlight()).isLessThanOrEqualTo(3);
       }
+    } finally {
+      release.complete(null);
     }
   }
 }

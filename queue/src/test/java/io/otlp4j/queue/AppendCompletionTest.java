@@ -59,7 +59,7 @@ class AppendCompletionTest {
         ByteBuf second = payload("second");
         queue.append((byte) 1, 1, second);
         QueueConsumer consumer = queue.consumer("c");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         boolean seen = false;
         while (!seen && System.nanoTime() < deadline) {
           List<QueueRecord> records = consumer.poll(1000, 1 << 20);

@@ -236,7 +236,7 @@ class DurableQueueTest {
       CompletableFuture<Void> waiting = consumer.awaitRecords();
       assertThat(waiting).isNotDone();
       append(queue, 0, 0, 10);
-      waiting.get(10, TimeUnit.SECONDS);
+      waiting.get(30, TimeUnit.SECONDS);
       assertThat(consumer.awaitRecords()).isDone();
       TestRecords.drain(consumer, true);
       CompletableFuture<Void> afterDrain = consumer.awaitRecords();
@@ -385,7 +385,7 @@ class DurableQueueTest {
         assertThat(prometheus(metrics)).contains("otlp4j_queue_fsync_seconds_count{queue=\"q\"} 0");
       } else {
         org.awaitility.Awaitility.await()
-            .atMost(Duration.ofSeconds(10))
+            .atMost(Duration.ofSeconds(30))
             .until(
                 () ->
                     !prometheus(metrics)

@@ -125,7 +125,7 @@ class GrpcAdmissionTest {
     // every call is either held by the sink (admitted) or answered (refused), well before the
     // deadline
     await()
-        .atMost(Duration.ofSeconds(15))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 sink.heldCount() + futures.stream().filter(ListenableFuture::isDone).count()
@@ -153,7 +153,7 @@ class GrpcAdmissionTest {
     sink.releaseHeld();
     for (ListenableFuture<ExportTraceServiceResponse> f : futures) {
       if (!f.isDone() || !isFailed(f)) {
-        assertThat(f.get(10, TimeUnit.SECONDS)).isNotNull();
+        assertThat(f.get(30, TimeUnit.SECONDS)).isNotNull();
       }
     }
     // the refused clients retry and get in now that the budget has room
@@ -245,7 +245,7 @@ class GrpcAdmissionTest {
       // hundreds of KiB each first, bytes read for nothing)
       int refusedCalls = calls - completed;
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Duration.ofSeconds(30))
           .until(() -> refusedStreams(wire).size() >= refusedCalls);
       List<WireBytes.Stream> refusedStreams = refusedStreams(wire);
       assertThat(refusedStreams)
@@ -315,7 +315,7 @@ class GrpcAdmissionTest {
           TraceServiceGrpc.newFutureStub(second)
               .withDeadlineAfter(20, TimeUnit.SECONDS)
               .export(small));
-      await().atMost(Duration.ofSeconds(10)).until(() -> sink.heldCount() == 2);
+      await().atMost(Duration.ofSeconds(30)).until(() -> sink.heldCount() == 2);
       long before = wire.total();
       for (ManagedChannel ch : List.of(channel, second)) {
         assertThatThrownBy(() -> GrpcReceiverTest.export(ch, Signal.TRACES, small, null))
@@ -325,7 +325,7 @@ class GrpcAdmissionTest {
       assertThat(wire.total()).as("no byte of a refused call was read").isEqualTo(before);
       sink.releaseHeld();
       for (ListenableFuture<ExportTraceServiceResponse> f : held) {
-        assertThat(f.get(10, TimeUnit.SECONDS)).isNotNull();
+        assertThat(f.get(30, TimeUnit.SECONDS)).isNotNull();
       }
       GrpcReceiverTest.export(second, Signal.TRACES, small, null);
       assertThat(sink.received).hasSize(3);

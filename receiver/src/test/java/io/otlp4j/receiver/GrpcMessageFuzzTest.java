@@ -148,7 +148,7 @@ class GrpcMessageFuzzTest {
       assertThat(status.getCode()).as("a valid request: %s", status).isEqualTo(Status.Code.OK);
     }
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(1))
         .untilAsserted(() -> assertThat(BUDGET.usedBytes()).as("budget held").isZero());
   }

@@ -97,21 +97,21 @@ class GrpcReceiverTest {
       case TRACES:
         {
           TraceServiceGrpc.TraceServiceBlockingStub stub =
-              TraceServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS);
+              TraceServiceGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
           return (compression == null ? stub : stub.withCompression(compression))
               .export((ExportTraceServiceRequest) request);
         }
       case METRICS:
         {
           MetricsServiceGrpc.MetricsServiceBlockingStub stub =
-              MetricsServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS);
+              MetricsServiceGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
           return (compression == null ? stub : stub.withCompression(compression))
               .export((ExportMetricsServiceRequest) request);
         }
       default:
         {
           LogsServiceGrpc.LogsServiceBlockingStub stub =
-              LogsServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS);
+              LogsServiceGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
           return (compression == null ? stub : stub.withCompression(compression))
               .export((ExportLogsServiceRequest) request);
         }
@@ -146,7 +146,7 @@ class GrpcReceiverTest {
             .setResponseMarshaller(RAW)
             .build();
     return ClientCalls.blockingUnaryCall(
-        ch, md, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), bytes);
+        ch, md, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS), bytes);
   }
 
   static Stream<Arguments> signalsAndCompressions() {
@@ -231,7 +231,7 @@ class GrpcReceiverTest {
                       .withCompression("zstd");
               int ok = 0;
               for (ExportLogsServiceRequest r : goodRequests) {
-                stub.withDeadlineAfter(10, TimeUnit.SECONDS).export(r);
+                stub.withDeadlineAfter(30, TimeUnit.SECONDS).export(r);
                 ok++;
               }
               return ok;
@@ -270,7 +270,7 @@ class GrpcReceiverTest {
               LogsServiceGrpc.newBlockingStub(ch)
                   .withInterceptors(withToken)
                   .withCompression(compression)
-                  .withDeadlineAfter(10, TimeUnit.SECONDS)
+                  .withDeadlineAfter(30, TimeUnit.SECONDS)
                   .export(bomb),
           Status.Code.RESOURCE_EXHAUSTED);
     }
@@ -371,7 +371,7 @@ class GrpcReceiverTest {
     for (int i = 0; i < 3; i++) {
       pending.add(CompletableFuture.supplyAsync(() -> export(ch, Signal.TRACES, request, null)));
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.heldCount() == 3);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.heldCount() == 3);
     assertThat(budget.usedBytes()).isEqualTo(size * 3L);
     assertThatThrownBy(() -> export(ch, Signal.TRACES, request, null))
         .isInstanceOfSatisfying(
@@ -390,7 +390,7 @@ class GrpcReceiverTest {
             });
     sink.releaseHeld();
     for (CompletableFuture<Message> f : pending) {
-      assertThat(f.get(10, TimeUnit.SECONDS).toByteArray()).isEmpty();
+      assertThat(f.get(30, TimeUnit.SECONDS).toByteArray()).isEmpty();
     }
     assertThat(budget.usedBytes()).isZero();
     export(ch, Signal.TRACES, request, null);
@@ -477,15 +477,15 @@ class GrpcReceiverTest {
     for (int i = 0; i < 3; i++) {
       calls.add(CompletableFuture.supplyAsync(() -> export(ch, Signal.TRACES, request, null)));
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.heldCount() == 2);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.heldCount() == 2);
     // the third call waits for a stream; it is neither refused nor handed on
     await()
         .during(Duration.ofMillis(300))
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> sink.received.size() == 2);
     sink.releaseHeld();
     for (CompletableFuture<Message> call : calls) {
-      assertThat(call.get(10, TimeUnit.SECONDS).toByteArray()).isEmpty();
+      assertThat(call.get(30, TimeUnit.SECONDS).toByteArray()).isEmpty();
     }
     assertThat(sink.received).hasSize(3);
   }
@@ -576,20 +576,20 @@ class GrpcReceiverTest {
     ExportTraceServiceRequest request = OtlpGenerator.realisticTraces(3);
     CompletableFuture<Message> inFlight =
         CompletableFuture.supplyAsync(() -> export(ch, Signal.TRACES, request, null));
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.heldCount() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.heldCount() == 1);
     CompletableFuture<Boolean> shutdown =
-        CompletableFuture.supplyAsync(() -> receiver.shutdown(Duration.ofSeconds(10)));
+        CompletableFuture.supplyAsync(() -> receiver.shutdown(Duration.ofSeconds(60)));
     // new calls are refused while the old one is still held
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .untilAsserted(
             () ->
                 assertThatThrownBy(() -> export(ch, Signal.TRACES, request, null))
                     .isInstanceOf(StatusRuntimeException.class));
     assertThat(shutdown).isNotDone();
     sink.releaseHeld();
-    assertThat(shutdown.get(10, TimeUnit.SECONDS)).isTrue();
-    assertThat(inFlight.get(10, TimeUnit.SECONDS).toByteArray()).isEmpty();
+    assertThat(shutdown.get(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(inFlight.get(30, TimeUnit.SECONDS).toByteArray()).isEmpty();
     assertThat(receiver.memoryBudget().usedBytes()).isZero();
   }
 

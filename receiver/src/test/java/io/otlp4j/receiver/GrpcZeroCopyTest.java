@@ -99,7 +99,7 @@ class GrpcZeroCopyTest {
 
   private void awaitAllBuffersReleased() {
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .untilAsserted(
             () ->
                 assertThat(allocator.metric().usedDirectMemory())
@@ -157,20 +157,20 @@ class GrpcZeroCopyTest {
     ClientCall<byte[], byte[]> cancelled = openCall(ch, CallOptions.DEFAULT);
     CompletableFuture<Status> cancelledClose = start(cancelled);
     cancelled.sendMessage(bytes); // no half-close: the receiver keeps the message
-    await().atMost(Duration.ofSeconds(10)).until(() -> budget.usedBytes() == bytes.length);
+    await().atMost(Duration.ofSeconds(30)).until(() -> budget.usedBytes() == bytes.length);
     cancelled.cancel("test cancels", null);
-    assertThat(cancelledClose.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
-    await().atMost(Duration.ofSeconds(10)).until(() -> budget.usedBytes() == 0);
+    assertThat(cancelledClose.get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
+    await().atMost(Duration.ofSeconds(30)).until(() -> budget.usedBytes() == 0);
 
     // deadline: the same, ended by the client's deadline
     ClientCall<byte[], byte[]> late =
         openCall(ch, CallOptions.DEFAULT.withDeadlineAfter(1500, TimeUnit.MILLISECONDS));
     CompletableFuture<Status> lateClose = start(late);
     late.sendMessage(bytes);
-    await().atMost(Duration.ofSeconds(10)).until(() -> budget.usedBytes() == bytes.length);
-    assertThat(lateClose.get(10, TimeUnit.SECONDS).getCode())
+    await().atMost(Duration.ofSeconds(30)).until(() -> budget.usedBytes() == bytes.length);
+    assertThat(lateClose.get(30, TimeUnit.SECONDS).getCode())
         .isEqualTo(Status.Code.DEADLINE_EXCEEDED);
-    await().atMost(Duration.ofSeconds(10)).until(() -> budget.usedBytes() == 0);
+    await().atMost(Duration.ofSeconds(30)).until(() -> budget.usedBytes() == 0);
 
     assertThat(sink.held).as("nothing reached the sink").isEmpty();
     closeChannelsAndAwaitRelease();

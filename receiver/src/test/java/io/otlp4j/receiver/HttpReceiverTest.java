@@ -423,7 +423,7 @@ class HttpReceiverTest {
                   .build(),
               BodyHandlers.ofByteArray()));
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.heldCount() == 3);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.heldCount() == 3);
     assertThat(budget.usedBytes()).isEqualTo(request.length * 3L);
     assertThat(GrpcReceiverTest.scrape(registry))
         .contains("otlp4j_receiver_in_flight_requests{receiver=\"otlp\",transport=\"http\"} 3.0");
@@ -436,7 +436,7 @@ class HttpReceiverTest {
     }
     sink.releaseHeld();
     for (CompletableFuture<HttpResponse<byte[]>> f : pending) {
-      assertThat(f.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+      assertThat(f.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     }
     assertThat(budget.usedBytes()).isZero();
     assertThat(post("/v1/metrics", PROTOBUF, null, request).statusCode()).isEqualTo(200);
@@ -555,12 +555,12 @@ class HttpReceiverTest {
               + "Content-Length: 100000\r\n\r\n");
       raw.write(new byte[1000]);
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Duration.ofSeconds(30))
           .until(() -> receiver.memoryBudget().usedBytes() == 100_000);
       assertThat(receiver.inFlightRequests()).isEqualTo(1);
     }
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> receiver.memoryBudget().usedBytes() == 0 && receiver.inFlightRequests() == 0);
     assertThat(sink.received).isEmpty();
   }
@@ -623,12 +623,12 @@ class HttpReceiverTest {
                 .POST(BodyPublishers.ofByteArray(request))
                 .build(),
             BodyHandlers.ofByteArray());
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.heldCount() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.heldCount() == 1);
     URI after = uri("/v1/traces");
     CompletableFuture<Boolean> shutdown =
-        CompletableFuture.supplyAsync(() -> receiver.shutdown(Duration.ofSeconds(10)));
+        CompletableFuture.supplyAsync(() -> receiver.shutdown(Duration.ofSeconds(60)));
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .untilAsserted(
             () ->
                 assertThatThrownBy(
@@ -645,8 +645,8 @@ class HttpReceiverTest {
     }
     assertThat(shutdown).isNotDone();
     sink.releaseHeld();
-    assertThat(shutdown.get(10, TimeUnit.SECONDS)).isTrue();
-    assertThat(inFlight.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    assertThat(shutdown.get(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(inFlight.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     assertThat(sink.received).hasSize(1);
   }
 

@@ -130,11 +130,11 @@ class DeliveredAckModeTest {
     startRelay(upstream.grpcEndpoint());
 
     CompletableFuture<HttpResponse<byte[]>> answer = post(spans("held"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> upstream.requestCount() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> upstream.requestCount() == 1);
     // The upstream has the request but has not answered: neither has the relay.
     assertThat(answer).isNotDone();
     release.complete(null);
-    assertThat(answer.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    assertThat(answer.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     assertThat(upstream.spans()).extracting(Span::getName).containsExactly("held");
   }
 

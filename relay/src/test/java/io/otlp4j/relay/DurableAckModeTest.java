@@ -151,7 +151,7 @@ class DurableAckModeTest {
     // everything.
     assertThat(metric("otlp4j_memory_used_bytes")).isZero();
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> metric("otlp4j_exporter_queue_records") == 20);
     assertThat(metric("otelcol_exporter_queue_size")).isPositive();
     assertThat(relay.shutdown(Duration.ofSeconds(5))).isTrue();
@@ -178,7 +178,7 @@ class DurableAckModeTest {
                             .sum())
                     .isLessThanOrEqualTo(8));
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> metric("otlp4j_exporter_queue_records") == 0);
   }
 

@@ -81,7 +81,7 @@ class FileExporterOtlpJsonExamplesTest {
                   HttpResponse.BodyHandlers.ofString());
       assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Duration.ofSeconds(30))
           .until(() -> Files.exists(out) && lines(out).size() == 1);
     } finally {
       assertThat(relay.shutdown(Duration.ofSeconds(10))).isTrue();

@@ -9,14 +9,13 @@ import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.logs.v1.LogRecord;
 import io.otlp4j.relay.config.RelayConfig;
 import io.otlp4j.testing.Answer;
+import io.otlp4j.testing.ChildJvm;
 import io.otlp4j.testing.KafkaBroker;
 import io.otlp4j.testing.MockOtlpServer;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +27,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -64,7 +62,7 @@ class KafkaReceiverTest {
 
   @TempDir Path dir;
   private final List<Relay> relays = new ArrayList<>();
-  private final List<Process> processes = new ArrayList<>();
+  private final List<ChildJvm> children = new ArrayList<>();
   private MockOtlpServer upstream;
 
   @BeforeAll
@@ -103,9 +101,8 @@ class KafkaReceiverTest {
     for (Relay r : relays) {
       r.shutdown(Duration.ofSeconds(5));
     }
-    for (Process p : processes) {
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
+    for (ChildJvm child : children) {
+      child.close();
     }
     if (upstream != null) {
       upstream.close();
@@ -161,7 +158,7 @@ class KafkaReceiverTest {
             .mapToLong(KafkaReceiverTest::points)
             .sum();
     await()
-        .atMost(Duration.ofSeconds(30))
+        .atMost(Duration.ofSeconds(60))
         .untilAsserted(
             () -> {
               assertThat(upstream.spanCount()).isEqualTo(30);
@@ -197,7 +194,7 @@ class KafkaReceiverTest {
     assertThat(sample(metrics, "otelcol_receiver_accepted_log_records_total", "transport", "kafka"))
         .isEqualTo(20);
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(60))
         .untilAsserted(() -> assertThat(lag("g-signals", "sig_spans", "sig_logs")).isZero());
   }
 
@@ -211,7 +208,7 @@ class KafkaReceiverTest {
     producer.flush();
     Relay relay = relay(tracesRelay("bad_spans", "g-bad", upstream.grpcEndpoint(), "received"));
 
-    await().atMost(Duration.ofSeconds(30)).until(() -> upstream.spanCount() == 4);
+    await().atMost(Duration.ofSeconds(60)).until(() -> upstream.spanCount() == 4);
     String metrics = scrape(relay);
     assertThat(sample(metrics, "otelcol_kafka_receiver_unmarshal_failed_spans_total")).isEqualTo(1);
     assertThat(sample(metrics, "otlp4j_kafka_receiver_records_total", "outcome", "invalid"))
@@ -219,7 +216,7 @@ class KafkaReceiverTest {
     assertThat(sample(metrics, "otlp4j_kafka_receiver_records_total", "outcome", "accepted"))
         .isEqualTo(2);
     // the garbage record's offset is committed too: the partition goes on
-    await().atMost(Duration.ofSeconds(10)).until(() -> lag("g-bad", "bad_spans") == 0);
+    await().atMost(Duration.ofSeconds(60)).until(() -> lag("g-bad", "bad_spans") == 0);
   }
 
   @Test
@@ -239,7 +236,7 @@ class KafkaReceiverTest {
     Relay relay = relay(tracesRelay("bp_spans", "g-bp", upstream.grpcEndpoint(), "delivered"));
 
     await()
-        .atMost(Duration.ofSeconds(20))
+        .atMost(Duration.ofSeconds(60))
         .until(
             () ->
                 sample(scrape(relay), "otlp4j_kafka_receiver_paused_partitions") == 1
@@ -252,13 +249,13 @@ class KafkaReceiverTest {
     assertThat(lag("g-bp", "bp_spans")).isEqualTo(records); // nothing committed while refused
     upstream.defaultAnswer(Answer.ok());
     await()
-        .atMost(Duration.ofSeconds(30))
+        .atMost(Duration.ofSeconds(60))
         .untilAsserted(
             () -> {
               Set<String> names = acceptedSpanNames();
               assertThat(names).hasSize(records);
             });
-    await().atMost(Duration.ofSeconds(10)).until(() -> lag("g-bp", "bp_spans") == 0);
+    await().atMost(Duration.ofSeconds(60)).until(() -> lag("g-bp", "bp_spans") == 0);
   }
 
   @Test
@@ -268,20 +265,20 @@ class KafkaReceiverTest {
     String config = tracesRelay("rb_spans", "g-rb", upstream.grpcEndpoint(), "received");
     send("rb_spans", "one", 100);
     Relay first = relay(config);
-    await().atMost(Duration.ofSeconds(20)).until(() -> upstream.spanCount() >= 100);
+    await().atMost(Duration.ofSeconds(60)).until(() -> upstream.spanCount() >= 100);
     Relay second = relay(config); // the group rebalances: partitions move to the new member
     await()
         .atMost(Duration.ofSeconds(60))
         .until(() -> assigned(second) > 0 && assigned(first) + assigned(second) == 4);
     send("rb_spans", "two", 200);
-    await().atMost(Duration.ofSeconds(30)).until(() -> acceptedSpanNames().size() >= 300);
+    await().atMost(Duration.ofSeconds(60)).until(() -> acceptedSpanNames().size() >= 300);
     assertThat(accepted(second)).isPositive();
     first.shutdown(Duration.ofSeconds(5)); // and back: the second member takes every partition
     relays.remove(first);
     send("rb_spans", "three", 100);
-    await().atMost(Duration.ofSeconds(30)).until(() -> acceptedSpanNames().size() == 400);
+    await().atMost(Duration.ofSeconds(60)).until(() -> acceptedSpanNames().size() == 400);
     assertThat(accepted(first) + accepted(second)).isGreaterThanOrEqualTo(400);
-    await().atMost(Duration.ofSeconds(10)).until(() -> lag("g-rb", "rb_spans") == 0);
+    await().atMost(Duration.ofSeconds(60)).until(() -> lag("g-rb", "rb_spans") == 0);
   }
 
   @Test
@@ -329,11 +326,10 @@ class KafkaReceiverTest {
               producer.flush();
             });
     long t0 = System.nanoTime();
-    Process relay = childRelay(config);
+    ChildJvm relay = childRelay(config);
     System.err.printf("child started %d ms%n", (System.nanoTime() - t0) / 1_000_000);
-    await().atMost(Duration.ofSeconds(30)).until(() -> upstream.spanCount() >= 100);
-    relay.destroyForcibly(); // SIGKILL
-    relay.waitFor(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(60)).until(() -> upstream.spanCount() >= 100);
+    relay.kill(); // SIGKILL
     long atKill = upstream.spanCount();
     killed.countDown();
     System.err.printf("killed at %d spans, %d ms%n", atKill, (System.nanoTime() - t0) / 1_000_000);
@@ -341,11 +337,11 @@ class KafkaReceiverTest {
     System.err.printf("restarted %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     sending.get(30, TimeUnit.SECONDS);
     await()
-        .atMost(Duration.ofSeconds(40))
+        .atMost(Duration.ofSeconds(60))
         .untilAsserted(() -> assertThat(acceptedSpanNames()).hasSize(total));
     System.err.printf("all arrived %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     assertThat(atKill).isLessThan(total); // the kill did land mid-stream
-    await().atMost(Duration.ofSeconds(10)).until(() -> lag("g-kill", "kill_spans") == 0);
+    await().atMost(Duration.ofSeconds(60)).until(() -> lag("g-kill", "kill_spans") == 0);
   }
 
   // ------------------------------------------------------------------------------------ helpers
@@ -385,48 +381,16 @@ class KafkaReceiverTest {
   }
 
   /** {@code otlp4j run --config config} in a child JVM, once its Kafka receiver runs. */
-  private Process childRelay(Path config) throws Exception {
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    Process process =
-        new ProcessBuilder(
-                java.toString(),
-                "-XX:TieredStopAtLevel=1",
-                "-XX:+UseSerialGC",
-                "-cp",
-                System.getProperty("java.class.path"),
-                Main.class.getName(),
-                "run",
-                "--config",
-                config.toString())
-            .redirectErrorStream(true)
+  private ChildJvm childRelay(Path config) throws InterruptedException {
+    ChildJvm child =
+        ChildJvm.builder(Main.class)
+            .jvmOptions("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+            .args("run", "--config", config.toString())
             .start();
-    processes.add(process);
-    CompletableFuture<Void> started = new CompletableFuture<>();
-    ConcurrentLinkedQueue<String> output = new ConcurrentLinkedQueue<>();
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader in =
-                  new BufferedReader(
-                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                  output.add(line);
-                  if (line.contains("Kafka receiver kafka consuming")) {
-                    started.complete(null);
-                  }
-                }
-              } catch (IOException e) {
-                // the process died
-              }
-              started.completeExceptionally(
-                  new AssertionError("relay exited:\n" + String.join("\n", output)));
-            },
-            "relay-output");
-    reader.setDaemon(true);
-    reader.start();
-    started.get(60, TimeUnit.SECONDS);
-    return process;
+    children.add(child);
+    child.awaitLine(
+        line -> line.contains("Kafka receiver kafka consuming"), Duration.ofSeconds(60));
+    return child;
   }
 
   /** Sends {@code count} records and waits until Kafka acknowledged each (at most 30 s). */

@@ -15,13 +15,10 @@ import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.otlp4j.testing.ChildJvm;
 import io.otlp4j.testing.KafkaBroker;
 import io.otlp4j.testing.MockOtlpServer;
 import io.otlp4j.wire.Signal;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,11 +28,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -70,17 +64,15 @@ class KafkaScaleOutTest {
   /** And those acknowledged just after it, before the consumers noticed. */
   private static final long IN_FLIGHT_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-  private final List<Process> processes = new ArrayList<>();
-  private final ConcurrentLinkedQueue<String> output = new ConcurrentLinkedQueue<>();
+  private final List<ChildJvm> relays = new ArrayList<>();
   private final Map<String, Long> acknowledged = new ConcurrentHashMap<>(); // span id → when
   private KafkaBroker broker;
   private MockOtlpServer sink;
 
   @AfterEach
   void stop() throws Exception {
-    for (Process p : processes) {
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
+    for (ChildJvm relay : relays) {
+      relay.close();
     }
     if (sink != null) {
       sink.close();
@@ -106,7 +98,7 @@ class KafkaScaleOutTest {
             "SAMPLING_PERCENTAGE", "100",
             "SINK_ENDPOINT", sink.grpcEndpoint(),
             "ADMIN_PORT", "0");
-    Process back1 = back("back-1", common);
+    ChildJvm back1 = back("back-1", common);
     back("back-2", common);
     int front1 = front(common);
     int front2 = front(common);
@@ -128,8 +120,7 @@ class KafkaScaleOutTest {
       }
       if (t == TRACES / 4) {
         killedAt = System.nanoTime();
-        back1.destroyForcibly(); // SIGKILL, mid-stream
-        back1.waitFor(10, TimeUnit.SECONDS);
+        back1.kill(); // SIGKILL, mid-stream
         back("back-1", common);
       }
       if (t == 3 * TRACES / 4) {
@@ -270,71 +261,31 @@ class KafkaScaleOutTest {
         .build();
   }
 
-  private Process back(String name, Map<String, String> env) throws Exception {
+  private ChildJvm back(String name, Map<String, String> env) throws Exception {
     Map<String, String> e = new HashMap<>(env);
     e.put("BACK_NAME", name);
-    return start(EXAMPLE.resolve("back.yaml"), e, "Kafka receiver kafka consuming", null);
+    ChildJvm back = start(EXAMPLE.resolve("back.yaml"), e);
+    back.awaitLine(line -> line.contains("Kafka receiver kafka consuming"), Duration.ofSeconds(60));
+    return back;
   }
 
   private int front(Map<String, String> env) throws Exception {
     Map<String, String> e = new HashMap<>(env);
     e.put("FRONT_GRPC_PORT", "0");
     e.put("FRONT_HTTP_PORT", "0");
-    CompletableFuture<Integer> port = new CompletableFuture<>();
-    start(EXAMPLE.resolve("front.yaml"), e, null, port);
-    return port.get(60, TimeUnit.SECONDS);
+    ChildJvm front = start(EXAMPLE.resolve("front.yaml"), e);
+    return Integer.parseInt(front.awaitMatch(GRPC, Duration.ofSeconds(60)).group(1));
   }
 
-  /** {@code otlp4j run --config config} in a child JVM; returns once it printed {@code ready}. */
-  private Process start(
-      Path config, Map<String, String> env, String ready, CompletableFuture<Integer> port)
-      throws Exception {
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                java.toString(),
-                "-XX:TieredStopAtLevel=1",
-                "-XX:+UseSerialGC",
-                "-Xmx256m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                Main.class.getName(),
-                "run",
-                "--config",
-                config.toString())
-            .redirectErrorStream(true);
-    pb.environment().putAll(env);
-    Process process = pb.start();
-    processes.add(process);
-    CompletableFuture<Void> started = new CompletableFuture<>();
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader in =
-                  new BufferedReader(
-                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                  output.add(line);
-                  if (ready != null && line.contains(ready)) {
-                    started.complete(null);
-                  }
-                  Matcher m = GRPC.matcher(line);
-                  if (port != null && m.find()) {
-                    port.complete(Integer.parseInt(m.group(1)));
-                    started.complete(null);
-                  }
-                }
-              } catch (IOException x) {
-                // the process died
-              }
-              started.completeExceptionally(
-                  new AssertionError("relay exited:\n" + String.join("\n", output)));
-            },
-            "relay-output");
-    reader.setDaemon(true);
-    reader.start();
-    started.get(60, TimeUnit.SECONDS);
-    return process;
+  /** {@code otlp4j run --config config} in a child JVM. */
+  private ChildJvm start(Path config, Map<String, String> env) {
+    ChildJvm relay =
+        ChildJvm.builder(Main.class)
+            .jvmOptions("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m")
+            .args("run", "--config", config.toString())
+            .environment(env)
+            .start();
+    relays.add(relay);
+    return relay;
   }
 }

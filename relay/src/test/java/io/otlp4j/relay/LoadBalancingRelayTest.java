@@ -109,7 +109,7 @@ class LoadBalancingRelayTest {
                     .export(request));
 
     // The fast backend has its part, the slow one holds its own: the client is not answered yet.
-    await().atMost(Duration.ofSeconds(10)).until(() -> fast.spanCount() > 0 && slow.inFlight() > 0);
+    await().atMost(Duration.ofSeconds(30)).until(() -> fast.spanCount() > 0 && slow.inFlight() > 0);
     assertThat(fast.spanCount()).isLessThan(names.size());
     assertThat(answer).isNotDone();
 

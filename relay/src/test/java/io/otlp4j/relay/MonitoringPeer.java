@@ -94,7 +94,7 @@ final class MonitoringPeer implements AutoCloseable {
 
   int status(String path) throws IOException, InterruptedException {
     return http.send(
-            HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(5)).build(),
+            HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30)).build(),
             HttpResponse.BodyHandlers.discarding())
         .statusCode();
   }
@@ -103,7 +103,7 @@ final class MonitoringPeer implements AutoCloseable {
   JsonNode get(String path) throws IOException, InterruptedException {
     HttpResponse<String> r =
         http.send(
-            HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(5)).build(),
+            HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30)).build(),
             HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
       throw new AssertionError("GET " + path + " answered " + r.statusCode() + ": " + r.body());

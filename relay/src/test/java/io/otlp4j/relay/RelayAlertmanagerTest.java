@@ -75,15 +75,15 @@ class RelayAlertmanagerTest extends RelayScenarioTest {
             0,
             250,
             TimeUnit.MILLISECONDS);
-        RelayUnderTest.promptly(Duration.ofSeconds(10)).until(() -> upstream.spanCount() > 0);
+        RelayUnderTest.promptly(Duration.ofSeconds(30)).until(() -> upstream.spanCount() > 0);
         assertThat(alerts(alertmanager)).isEmpty();
 
         upstream.stop();
         Instant down = Instant.now();
         // the relay learns of the outage with the first export that fails
-        RelayUnderTest.promptly(Duration.ofSeconds(10)).until(() -> failedSpans(relay) > 0);
+        RelayUnderTest.promptly(Duration.ofSeconds(30)).until(() -> failedSpans(relay) > 0);
         Instant firstFailure = Instant.now();
-        RelayUnderTest.promptly(Duration.ofSeconds(15))
+        RelayUnderTest.promptly(Duration.ofSeconds(30))
             .pollInterval(Duration.ofMillis(50))
             .until(() -> !alerts(alertmanager).isEmpty());
         Duration took = Duration.between(down, Instant.now());
@@ -92,13 +92,15 @@ class RelayAlertmanagerTest extends RelayScenarioTest {
         assertThat(alert.get("labels").get("severity").asText()).isEqualTo("critical");
         assertThat(alert.get("annotations").get("summary").asText())
             .isEqualTo("Exporter otlphttp is failing to send spans.");
-        // rate() needs the failure and one more sample (at most two intervals), then `for`
+        // rate() needs the failure and one more sample (at most two intervals), then `for`; the
+        // slack absorbs a loaded machine's scheduling stalls (exact pending/firing instants are
+        // DefaultRulesEvaluationTest's, on a fake clock)
         Instant startsAt = Instant.parse(alert.get("startsAt").asText());
         assertThat(Duration.between(firstFailure, startsAt))
-            .isLessThanOrEqualTo(INTERVAL.multipliedBy(2).plus(FOR).plus(Duration.ofMillis(250)));
+            .isLessThanOrEqualTo(INTERVAL.multipliedBy(2).plus(FOR).plus(Duration.ofSeconds(2)));
         assertThat(Duration.between(down, startsAt))
-            .isLessThanOrEqualTo(INTERVAL.multipliedBy(2).plus(FOR).plus(Duration.ofSeconds(1)));
-        assertThat(took).isLessThan(Duration.between(down, startsAt).plusSeconds(2));
+            .isLessThanOrEqualTo(INTERVAL.multipliedBy(2).plus(FOR).plus(Duration.ofSeconds(4)));
+        assertThat(took).isLessThan(Duration.between(down, startsAt).plusSeconds(5));
 
         upstream.start();
         RelayUnderTest.promptly(Duration.ofSeconds(20))
@@ -141,7 +143,7 @@ class RelayAlertmanagerTest extends RelayScenarioTest {
       relay.http.send(
           HttpRequest.newBuilder(relay.httpUri("/v1/traces"))
               .header("Content-Type", RelayUnderTest.PROTOBUF)
-              .timeout(Duration.ofSeconds(5))
+              .timeout(Duration.ofSeconds(30))
               .POST(
                   HttpRequest.BodyPublishers.ofByteArray(
                       OtlpRequests.spans("alert-" + i, 2).toByteArray()))

@@ -5,29 +5,24 @@ import static org.awaitility.Awaitility.await;
 
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.trace.v1.Span;
+import io.otlp4j.testing.ChildJvm;
 import io.otlp4j.testing.MockOtlpServer;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -48,63 +43,33 @@ class RelayCrashTest {
 
   @TempDir Path dir;
 
-  private final List<Process> processes = new ArrayList<>();
-  private final ConcurrentLinkedQueue<String> output = new ConcurrentLinkedQueue<>();
+  private final List<ChildJvm> relays = new ArrayList<>();
   private MockOtlpServer upstream;
 
   @AfterEach
   void stop() throws Exception {
-    for (Process p : processes) {
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
+    for (ChildJvm r : relays) {
+      r.close();
     }
     if (upstream != null) {
       upstream.close();
     }
   }
 
-  /** Starts {@code otlp4j run --config config} and returns its OTLP/HTTP port once it listens. */
-  private Process startRelay(Path config, CompletableFuture<Integer> port) throws IOException {
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    Process process =
-        new ProcessBuilder(
-                java.toString(),
-                "-XX:TieredStopAtLevel=1",
-                "-XX:+UseSerialGC",
-                "-cp",
-                System.getProperty("java.class.path"),
-                Main.class.getName(),
-                "run",
-                "--config",
-                config.toString())
-            .redirectErrorStream(true)
+  /** Starts {@code otlp4j run --config config} in a child JVM. */
+  private ChildJvm startRelay(Path config) {
+    ChildJvm relay =
+        ChildJvm.builder(Main.class)
+            .jvmOptions("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+            .args("run", "--config", config.toString())
             .start();
-    processes.add(process);
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader in =
-                  new BufferedReader(
-                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                  output.add(line);
-                  Matcher m = LISTENING.matcher(line);
-                  if (m.find()) {
-                    port.complete(Integer.parseInt(m.group(1)));
-                  }
-                }
-              } catch (IOException e) {
-                // the process died
-              }
-              port.completeExceptionally(
-                  new AssertionError(
-                      "relay exited before listening:\n" + String.join("\n", output)));
-            },
-            "relay-output");
-    reader.setDaemon(true);
-    reader.start();
-    return process;
+    relays.add(relay);
+    return relay;
+  }
+
+  /** The relay's OTLP/HTTP port, once it listens. */
+  private static int httpPort(ChildJvm relay) throws InterruptedException {
+    return Integer.parseInt(relay.awaitMatch(LISTENING, Duration.ofSeconds(60)).group(1));
   }
 
   @Test
@@ -137,9 +102,8 @@ class RelayCrashTest {
         """
             .formatted(dir.resolve("queue"), upstreamPort));
 
-    CompletableFuture<Integer> firstPort = new CompletableFuture<>();
-    Process first = startRelay(config, firstPort);
-    int port = firstPort.get(60, TimeUnit.SECONDS);
+    ChildJvm first = startRelay(config);
+    int port = httpPort(first);
 
     // Clients send until the relay dies; each records what the relay acknowledged (200).
     Set<String> acknowledged = ConcurrentHashMap.newKeySet();
@@ -176,8 +140,7 @@ class RelayCrashTest {
           });
     }
     await().atMost(Duration.ofSeconds(60)).until(() -> acks.get() >= ACKS_BEFORE_KILL);
-    first.destroyForcibly(); // SIGKILL, while the clients are still sending
-    assertThat(first.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    first.kill(); // SIGKILL, while the clients are still sending
     clients.shutdown();
     assertThat(clients.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
     assertThat(acknowledged).hasSizeGreaterThanOrEqualTo(ACKS_BEFORE_KILL);
@@ -185,9 +148,7 @@ class RelayCrashTest {
     // The upstream comes back while the relay is down; the restarted relay sends what it
     // acknowledged.
     upstream = MockOtlpServer.builder().grpcPort(upstreamPort).start();
-    CompletableFuture<Integer> secondPort = new CompletableFuture<>();
-    startRelay(config, secondPort);
-    secondPort.get(60, TimeUnit.SECONDS);
+    httpPort(startRelay(config));
 
     await()
         .atMost(Duration.ofSeconds(60))

@@ -259,7 +259,7 @@ class RelayEndToEndTest {
       assertThat(upstream.logRecords()).hasSize(LOG_RECORDS);
     }
     await()
-        .atMost(Duration.ofSeconds(15))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 upstream.spans().size() >= SPANS
@@ -443,7 +443,7 @@ class RelayEndToEndTest {
       assertThat(response.statusCode()).isEqualTo(200);
       Path out = dir.resolve("forwarded.jsonl");
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Duration.ofSeconds(30))
           .until(
               () ->
                   java.nio.file.Files.exists(out)

@@ -80,7 +80,7 @@ class RelayFanOutTest extends RelayScenarioTest {
       names.addAll(OtlpRequests.spanNames(request));
       responses.add(relay.postAsync("/v1/traces", request.toByteArray()));
       int expected = (i + 1) * SPANS;
-      RelayUnderTest.promptly(Duration.ofSeconds(5)).until(() -> fast.spans().size() == expected);
+      RelayUnderTest.promptly(Duration.ofSeconds(30)).until(() -> fast.spans().size() == expected);
     }
     assertThat(fast.spanNameCounts())
         .as("the fast upstream got every request promptly, once")
@@ -90,7 +90,7 @@ class RelayFanOutTest extends RelayScenarioTest {
 
     // The slow exporter's queue is full: requests are refused with a retryable answer.
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 responses.stream()
@@ -117,7 +117,7 @@ class RelayFanOutTest extends RelayScenarioTest {
     assertThatThrownBy(
             () ->
                 TraceServiceGrpc.newBlockingStub(relay.grpcChannel())
-                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .withDeadlineAfter(30, TimeUnit.SECONDS)
                     .export(overGrpc))
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,
@@ -126,7 +126,7 @@ class RelayFanOutTest extends RelayScenarioTest {
               assertThat(RelayUnderTest.retryDelay(e)).isPositive();
             });
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> fast.spans().size() == (REQUESTS + 1) * SPANS);
 
     release(slow);
@@ -147,7 +147,7 @@ class RelayFanOutTest extends RelayScenarioTest {
     assertThat(accepted)
         .as("the slow exporter took a queue's worth and more")
         .hasSizeGreaterThan(QUEUE_SIZE * SPANS);
-    await().atMost(Duration.ofSeconds(10)).until(() -> slow.spans().size() >= accepted.size());
+    await().atMost(Duration.ofSeconds(30)).until(() -> slow.spans().size() >= accepted.size());
     assertThat(slow.spanNameCounts())
         .as("the slow upstream got exactly what was accepted, once")
         .isEqualTo(onceEach(accepted));
@@ -164,13 +164,13 @@ class RelayFanOutTest extends RelayScenarioTest {
     assertThat(relay.metric("otelcol_exporter_sent_spans_total", "exporter", "otlp/fast"))
         .isEqualTo((REQUESTS + 1) * SPANS);
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 relay.metric("otelcol_exporter_sent_spans_total", "exporter", "otlp/slow")
                     == accepted.size());
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 relay.metric("otlp4j_memory_used_bytes") == 0

@@ -174,7 +174,7 @@ class RelayFaultInjectionTest extends RelayScenarioTest {
                   assertThat(upstream.spanNameCounts())
                       .as("acknowledged spans at the upstream")
                       .containsKeys(acknowledged.toArray(String[]::new)));
-      RelayUnderTest.promptly(Duration.ofSeconds(10))
+      RelayUnderTest.promptly(Duration.ofSeconds(30))
           .untilAsserted(
               () ->
                   assertThat(relay.metric("otlp4j_memory_used_bytes")).as("budget held").isZero());
@@ -192,7 +192,7 @@ class RelayFaultInjectionTest extends RelayScenarioTest {
       ExportTraceServiceRequest request = OtlpRequests.spans(prefix + i, SPANS_PER_REQUEST);
       List<String> names = OtlpRequests.spanNames(request);
       try {
-        stub.withDeadlineAfter(10, TimeUnit.SECONDS).export(request);
+        stub.withDeadlineAfter(30, TimeUnit.SECONDS).export(request);
         sent.add(new Sent("grpc", names, "OK", true));
       } catch (StatusRuntimeException e) {
         Status.Code code = e.getStatus().getCode();

@@ -138,7 +138,7 @@ class RelayGracefulDrainTest extends RelayScenarioTest {
 
     // Everything is queued in the relay; the upstream holds what the exporter sent so far.
     await()
-        .atMost(Duration.ofSeconds(15))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 relay.metric("otlp4j_pipeline_queued_traces_total") == SPANS
@@ -151,14 +151,14 @@ class RelayGracefulDrainTest extends RelayScenarioTest {
     assertThat(relay.health()).isEqualTo(200);
 
     CompletableFuture<Boolean> stopped =
-        CompletableFuture.supplyAsync(() -> relay.relay.shutdown(Duration.ofSeconds(20)));
-    await().atMost(Duration.ofSeconds(10)).until(() -> relay.health() == 503);
+        CompletableFuture.supplyAsync(() -> relay.relay.shutdown(Duration.ofSeconds(60)));
+    await().atMost(Duration.ofSeconds(30)).until(() -> relay.health() == 503);
     assertThat(relay.relay.isReady()).isFalse();
 
     // New requests are refused: the listeners are closed.
     byte[] late = OtlpRequests.spans("late", 2).toByteArray();
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .untilAsserted(
             () ->
                 assertThatThrownBy(() -> relay.post("/v1/traces", late))
@@ -167,7 +167,7 @@ class RelayGracefulDrainTest extends RelayScenarioTest {
     assertThatThrownBy(
             () ->
                 TraceServiceGrpc.newBlockingStub(lateChannel)
-                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .withDeadlineAfter(30, TimeUnit.SECONDS)
                     .export(OtlpRequests.spans("late-grpc", 2)))
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,
@@ -176,7 +176,7 @@ class RelayGracefulDrainTest extends RelayScenarioTest {
     assertThat(upstream.spans()).isEmpty();
 
     release(upstream);
-    assertThat(stopped.get(25, TimeUnit.SECONDS)).as("drained within the deadline").isTrue();
+    assertThat(stopped.get(60, TimeUnit.SECONDS)).as("drained within the deadline").isTrue();
     assertThat(upstream.spanNameCounts())
         .as("every queued span, once, before exit")
         .isEqualTo(onceEach(spanNames));

@@ -87,10 +87,10 @@ class RelayHealthAndZPagesTest extends RelayScenarioTest {
     hold(upstream);
     assertThat(relay.post("/v1/traces", OtlpRequests.spans("held", 2).toByteArray()).statusCode())
         .isEqualTo(200);
-    await().atMost(Duration.ofSeconds(10)).until(() -> upstream.heldCount() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> upstream.heldCount() == 1);
     CompletableFuture<Boolean> drained =
-        CompletableFuture.supplyAsync(() -> relay.relay.shutdown(Duration.ofSeconds(20)));
-    await().atMost(Duration.ofSeconds(10)).until(() -> get(health).statusCode() == 503);
+        CompletableFuture.supplyAsync(() -> relay.relay.shutdown(Duration.ofSeconds(60)));
+    await().atMost(Duration.ofSeconds(30)).until(() -> get(health).statusCode() == 503);
     HttpResponse<String> draining = get(health);
     assertThat(new ObjectMapper().readTree(draining.body()).path("status").asText())
         .isEqualTo("Server not available");
@@ -101,7 +101,7 @@ class RelayHealthAndZPagesTest extends RelayScenarioTest {
     assertThat(drained).isNotDone();
 
     release(upstream);
-    assertThat(drained.get(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(drained.get(60, TimeUnit.SECONDS)).isTrue();
     assertThatThrownBy(() -> get(health)).isInstanceOf(IOException.class);
     assertThatThrownBy(() -> get(zpages.resolve("/debug/servicez")))
         .isInstanceOf(IOException.class);
@@ -114,7 +114,7 @@ class RelayHealthAndZPagesTest extends RelayScenarioTest {
 
   private HttpResponse<String> get(URI uri) throws IOException, InterruptedException {
     return relay.http.send(
-        HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
+        HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -171,7 +171,7 @@ class RelayHostileClientsTest extends RelayScenarioTest {
     try {
       TraceServiceGrpc.newBlockingStub(ch)
           .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
-          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .withDeadlineAfter(30, TimeUnit.SECONDS)
           .export(OtlpRequests.spans("auth", 2));
       return Status.Code.OK;
     } catch (StatusRuntimeException e) {
@@ -264,7 +264,7 @@ class RelayHostileClientsTest extends RelayScenarioTest {
       }
       out.flush();
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Duration.ofSeconds(30))
           .until(() -> relay.metric("otlp4j_receiver_control_frame_floods_total") == 1);
     }
     // max_connections: 50 on each protocol; 100 more are refused at once and counted.
@@ -276,7 +276,7 @@ class RelayHostileClientsTest extends RelayScenarioTest {
         flood.add(s);
       }
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Duration.ofSeconds(30))
           .until(
               () ->
                   relay.metric("otlp4j_receiver_refused_connections_total", "transport", "grpc")

@@ -102,10 +102,10 @@ class RelayMemoryLimitTest extends RelayScenarioTest {
           relay.postAsync("/v1/traces", request.toByteArray());
       fill.add(answer);
       int counted = i + 1;
-      RelayUnderTest.promptly(Duration.ofSeconds(10)).until(() -> requestsCounted() == counted);
+      RelayUnderTest.promptly(Duration.ofSeconds(30)).until(() -> requestsCounted() == counted);
       if (refusedRequests() > 0) {
         firstRefusal =
-            answer.get(10, TimeUnit.SECONDS); // a refusal is answered at once in every ack mode
+            answer.get(30, TimeUnit.SECONDS); // a refusal is answered at once in every ack mode
       }
     }
     assertThat(firstRefusal)
@@ -174,7 +174,7 @@ class RelayMemoryLimitTest extends RelayScenarioTest {
     }
     assertThat(acceptedNames).hasSize(accepted * SPANS);
     await()
-        .atMost(Duration.ofSeconds(15))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 upstream.spans().size() >= acceptedNames.size()
@@ -193,11 +193,11 @@ class RelayMemoryLimitTest extends RelayScenarioTest {
     acceptedNames.addAll(OtlpRequests.spanNames(afterHttp));
     acceptedNames.addAll(OtlpRequests.spanNames(afterGrpc));
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> upstream.spans().size() >= acceptedNames.size());
     assertThat(upstream.spanNameCounts()).isEqualTo(onceEach(acceptedNames));
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> relay.metric("otlp4j_memory_used_bytes") == 0);
     assertThat(relay.shutdown(Duration.ofSeconds(10))).isTrue();
   }

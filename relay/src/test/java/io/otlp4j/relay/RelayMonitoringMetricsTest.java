@@ -130,7 +130,7 @@ class RelayMonitoringMetricsTest extends RelayScenarioTest {
     assertThat(relay.post("/v1/logs", OtlpRequests.logs("held", 2).toByteArray()).statusCode())
         .isEqualTo(200);
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 relay.metric(
@@ -292,7 +292,7 @@ class RelayMonitoringMetricsTest extends RelayScenarioTest {
 
     release(upstream);
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 relay.metric(

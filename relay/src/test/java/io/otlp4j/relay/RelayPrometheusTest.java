@@ -59,7 +59,7 @@ class RelayPrometheusTest extends RelayScenarioTest {
             + admin
             + "'] } ]\n";
     // the exposition Prometheus is to accept holds the relay's own ALERTS series
-    RelayUnderTest.promptly(Duration.ofSeconds(10))
+    RelayUnderTest.promptly(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(100))
         .until(() -> relay.scrape().contains("ALERTS{alertname=\"RelayUp\",alertstate=\"firing\""));
     try (MonitoringPeer prometheus = MonitoringPeer.prometheus(dir, config)) {

@@ -147,7 +147,7 @@ class RelaySecurityTest {
     ExportTraceServiceRequest grpcRequest = named("grpc-", 3);
     ManagedChannel channel = tlsChannel(certs, relay.grpcAddress("otlp"));
     TraceServiceGrpc.TraceServiceBlockingStub stub =
-        TraceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        TraceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     assertThatThrownBy(() -> stub.export(grpcRequest))
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,

@@ -115,14 +115,14 @@ class RelaySelfMetricsTest extends RelayScenarioTest {
         .isEqualTo(400);
 
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 upstream.spans().size() == 31
                     && upstream.pointCount() == 3L * points
                     && upstream.logRecords().size() == 10);
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> relay.metric("otelcol_exporter_sent_spans_total", "exporter", "debug") == 31);
     String text = relay.scrape();
     assertThat(
@@ -264,7 +264,7 @@ class RelaySelfMetricsTest extends RelayScenarioTest {
     for (int i = 0; i < 6; i++) {
       held.add(relay.postAsync("/v1/traces", OtlpRequests.spans("held-" + i, 2).toByteArray()));
       int sent = i + 1;
-      RelayUnderTest.promptly(Duration.ofSeconds(10))
+      RelayUnderTest.promptly(Duration.ofSeconds(30))
           .until(
               () ->
                   upstream.heldCount()
@@ -288,7 +288,7 @@ class RelaySelfMetricsTest extends RelayScenarioTest {
       assertThat(f.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     }
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () -> relay.metric("otelcol_exporter_sent_spans_total", "exporter", "otlp") == 31 + 12);
     assertThat(

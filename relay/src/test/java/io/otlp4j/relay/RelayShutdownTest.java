@@ -80,7 +80,7 @@ class RelayShutdownTest {
     CompletableFuture<Boolean> stopped =
         CompletableFuture.supplyAsync(() -> relay.shutdown(Duration.ofSeconds(2)));
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 client

@@ -158,7 +158,7 @@ final class RelayUnderTest implements AutoCloseable {
   int health() throws IOException, InterruptedException {
     return http.send(
             HttpRequest.newBuilder(admin.resolve("/healthz"))
-                .timeout(Duration.ofSeconds(5))
+                .timeout(Duration.ofSeconds(30))
                 .build(),
             HttpResponse.BodyHandlers.discarding())
         .statusCode();
@@ -170,7 +170,7 @@ final class RelayUnderTest implements AutoCloseable {
       HttpResponse<String> r =
           http.send(
               HttpRequest.newBuilder(admin.resolve("/metrics"))
-                  .timeout(Duration.ofSeconds(5))
+                  .timeout(Duration.ofSeconds(30))
                   .build(),
               HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) {

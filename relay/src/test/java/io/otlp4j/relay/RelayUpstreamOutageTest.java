@@ -87,7 +87,7 @@ class RelayUpstreamOutageTest extends RelayScenarioTest {
 
     // The exporter has tried and failed (connection refused); nothing was sent, nothing given up.
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 relay.metric("otlp4j_exporter_request_duration_seconds_count", "exporter", "otlp")
@@ -128,19 +128,19 @@ class RelayUpstreamOutageTest extends RelayScenarioTest {
     CompletableFuture<HttpResponse<byte[]>> refused =
         relay.postAsync("/v1/traces", OtlpRequests.spans("refused", 3).toByteArray());
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 relay.metric("otelcol_exporter_send_failed_spans_total", "exporter", "otlp") == 3);
     assertThat(upstream.requestCount()).as("one attempt, no retry").isEqualTo(callsBefore + 1);
     if (ackMode == AckMode.RECEIVED) {
-      assertThat(refused.get(10, TimeUnit.SECONDS).statusCode())
+      assertThat(refused.get(30, TimeUnit.SECONDS).statusCode())
           .as("acknowledged when queued")
           .isEqualTo(200);
     }
     assertThat(upstream.spans()).hasSize(TRACE_REQUESTS * SPANS);
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> relay.metric("otlp4j_memory_used_bytes") == 0);
     assertThat(relay.shutdown(Duration.ofSeconds(10))).isTrue();
   }

@@ -95,7 +95,7 @@ class AutoConfigureTest {
       Span span = sdk.getTracer("app").spanBuilder("handled").startSpan();
       span.end();
       // otel.bsp.schedule.delay=10 ms sends it without a flush (the SDK default would wait 5 s).
-      await().atMost(Duration.ofSeconds(10)).until(() -> server.spanCount() == 1);
+      await().atMost(Duration.ofSeconds(30)).until(() -> server.spanCount() == 1);
       sdk.getLogsBridge().get("app").logRecordBuilder().setBody("hello").emit();
       sdk.getMeter("app").counterBuilder("hits").build().add(3, Attributes.empty());
       assertThat(sdk.getSdkMeterProvider().forceFlush().join(10, TimeUnit.SECONDS).isSuccess())
@@ -104,7 +104,7 @@ class AutoConfigureTest {
       assertThat(sdk.shutdown().join(20, TimeUnit.SECONDS).isSuccess()).isTrue();
     }
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 server.spanCount() == 1
@@ -170,7 +170,7 @@ class AutoConfigureTest {
     } finally {
       assertThat(sdk.shutdown().join(20, TimeUnit.SECONDS).isSuccess()).isTrue();
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> server.spanCount() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> server.spanCount() == 1);
     assertThat(server.accepted(Signal.TRACES).get(0).transport()).isEqualTo(Transport.HTTP);
   }
 

@@ -75,7 +75,7 @@ class Otlp4jBatchLogRecordProcessorTest {
     for (int i = 0; i < 4; i++) {
       logger.logRecordBuilder().setBody("first " + i).emit();
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> exporter.received.size() == 4);
+    await().atMost(Duration.ofSeconds(30)).until(() -> exporter.received.size() == 4);
     for (int i = 0; i < 7; i++) {
       logger.logRecordBuilder().setBody("second " + i).emit();
     }
@@ -111,7 +111,7 @@ class Otlp4jBatchLogRecordProcessorTest {
     for (int i = 0; i < 10; i++) {
       provider.get("t").logRecordBuilder().setBody("r" + i).emit();
     }
-    await().atMost(Duration.ofSeconds(5)).until(() -> exporter.received.size() == 10); // no flush
+    await().atMost(Duration.ofSeconds(30)).until(() -> exporter.received.size() == 10); // no flush
     assertThat(processor.exportedCount()).isEqualTo(10);
     provider.shutdown().join(10, TimeUnit.SECONDS);
   }

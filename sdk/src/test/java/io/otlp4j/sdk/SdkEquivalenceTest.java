@@ -175,7 +175,7 @@ class SdkEquivalenceTest {
         .as("export succeeded: %s", result.getFailureThrowable())
         .isTrue();
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> server.accepted(signal).size() == before + 1);
     RecordedRequest captured = server.accepted(signal).get(before);
     assertThat(captured.transport())

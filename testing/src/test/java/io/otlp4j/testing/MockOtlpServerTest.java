@@ -100,7 +100,7 @@ class MockOtlpServerTest {
 
   private TraceServiceGrpc.TraceServiceBlockingStub traceStub() {
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
-    return TraceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    return TraceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
   private HttpResponse<byte[]> post(String path, byte[] body) throws Exception {
@@ -221,7 +221,7 @@ class MockOtlpServerTest {
     assertThat(server.spans()).extracting(Span::getName).containsExactly("delayed");
 
     gate.complete(null);
-    assertThat(held.get(5, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    assertThat(held.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     assertThat(server.heldCount()).isZero();
     assertThat(server.spans()).extracting(Span::getName).containsExactly("delayed", "held");
     assertThat(server.maxInFlight()).isEqualTo(2);

@@ -32,7 +32,7 @@ class CompressionFuzzTest {
    */
   private static final long ALLOCATION_SLACK = 16 << 10;
 
-  private static final Duration DEADLINE = Duration.ofSeconds(90);
+  private static final Duration DEADLINE = Duration.ofSeconds(300);
   private static final long SLOWEST_ACCEPTABLE_NANOS = Duration.ofSeconds(5).toNanos();
 
   /**

@@ -55,7 +55,7 @@ class OtlpJsonRobustnessTest {
 
   @ParameterizedTest
   @EnumSource(Signal.class)
-  @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  @Timeout(value = 300, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void mutatedJsonIsTranscodedOrRefusedWithWireFormatExceptionOnly(Signal signal) {
     List<byte[]> jsons = new ArrayList<>();
     for (Message m : baseMessages(signal, false)) {
@@ -94,7 +94,7 @@ class OtlpJsonRobustnessTest {
 
   @ParameterizedTest
   @EnumSource(Signal.class)
-  @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  @Timeout(value = 300, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void mutatedProtobufIsTranscodedOrRefusedWithWireFormatExceptionOnly(Signal signal) {
     List<byte[]> protobufs = new ArrayList<>();
     for (Message m : baseMessages(signal, true)) {

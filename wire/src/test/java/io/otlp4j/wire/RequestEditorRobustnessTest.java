@@ -37,7 +37,7 @@ class RequestEditorRobustnessTest {
   private static final EncodedAttribute ADDED = EncodedAttribute.of("edited", 1L);
 
   @Test
-  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  @Timeout(value = 300, unit = TimeUnit.SECONDS)
   void mutatedInputsEditToParsableRequestsOrAreRefusedWithWireFormatException() throws Exception {
     Signal[] signals = Signal.values();
     List<List<byte[]>> bases = new ArrayList<>();

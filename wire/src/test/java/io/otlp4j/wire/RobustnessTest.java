@@ -50,7 +50,7 @@ class RobustnessTest {
           .build();
 
   @Test
-  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  @Timeout(value = 600, unit = TimeUnit.SECONDS)
   void mutatedInputsAreAcceptedSoundlyOrRefusedWithWireFormatException() throws Exception {
     Signal[] signals = Signal.values();
     List<List<byte[]>> bases = new ArrayList<>();

@@ -47,7 +47,7 @@ class WebhookNotificationTest {
           try (exchange) {
             byte[] body = exchange.getRequestBody().readAllBytes();
             firstArrived.countDown();
-            gate.await(10, TimeUnit.SECONDS);
+            gate.await(30, TimeUnit.SECONDS);
             if (failuresToAnswer.getAndDecrement() > 0) {
               exchange.sendResponseHeaders(503, -1);
               return;
@@ -108,7 +108,7 @@ class WebhookNotificationTest {
       clock.advance(Duration.ofSeconds(15));
       Instant firedAt = clock.instant();
       evaluator.evaluate(); // held 30 s: firing
-      JsonNode firing = received.poll(10, TimeUnit.SECONDS);
+      JsonNode firing = received.poll(30, TimeUnit.SECONDS);
       assertThat(firing).isNotNull();
       assertThat(firing.get("version").asText()).isEqualTo("4");
       assertThat(firing.get("status").asText()).isEqualTo("firing");
@@ -140,13 +140,13 @@ class WebhookNotificationTest {
       clock.advance(Duration.ofSeconds(15));
       Instant resolvedAt = clock.instant();
       evaluator.evaluate();
-      JsonNode resolved = received.poll(10, TimeUnit.SECONDS);
+      JsonNode resolved = received.poll(30, TimeUnit.SECONDS);
       assertThat(resolved.get("status").asText()).isEqualTo("resolved");
       JsonNode r = resolved.get("alerts").get(0);
       assertThat(r.get("status").asText()).isEqualTo("resolved");
       assertThat(r.get("endsAt").asText()).isEqualTo(resolvedAt.toString());
       assertThat(r.get("fingerprint").asText()).isEqualTo(alert.get("fingerprint").asText());
-      await().atMost(Duration.ofSeconds(5)).until(() -> counter("sent") == 2);
+      await().atMost(Duration.ofSeconds(30)).until(() -> counter("sent") == 2);
       assertThat(counter("failed")).isZero();
     }
   }
@@ -160,8 +160,8 @@ class WebhookNotificationTest {
       evaluator.evaluate();
       clock.advance(Duration.ofSeconds(30));
       evaluator.evaluate();
-      assertThat(received.poll(10, TimeUnit.SECONDS)).isNotNull(); // third attempt
-      await().atMost(Duration.ofSeconds(5)).until(() -> counter("sent") == 1);
+      assertThat(received.poll(30, TimeUnit.SECONDS)).isNotNull(); // third attempt
+      await().atMost(Duration.ofSeconds(30)).until(() -> counter("sent") == 1);
       assertThat(
               SeriesStore.flatten(metrics.scrape()).stream()
                   .filter(
@@ -177,7 +177,7 @@ class WebhookNotificationTest {
       failing.set(0);
       clock.advance(Duration.ofSeconds(15));
       evaluator.evaluate();
-      await().atMost(Duration.ofSeconds(5)).until(() -> counter("failed") == 1);
+      await().atMost(Duration.ofSeconds(30)).until(() -> counter("failed") == 1);
     }
   }
 
@@ -193,13 +193,13 @@ class WebhookNotificationTest {
         evaluator.evaluate();
         clock.advance(Duration.ofSeconds(15));
         if (i == 0) { // the first message reaches the receiver before the others queue up
-          assertThat(firstArrived.await(10, TimeUnit.SECONDS)).isTrue();
+          assertThat(firstArrived.await(30, TimeUnit.SECONDS)).isTrue();
         }
       }
       // one message is with the stuck receiver, 4 wait, the oldest of the rest were dropped
       assertThat(counter("dropped")).isEqualTo(10 - 1 - 4);
       gate.countDown();
-      await().atMost(Duration.ofSeconds(10)).until(() -> counter("sent") == 5);
+      await().atMost(Duration.ofSeconds(30)).until(() -> counter("sent") == 5);
     }
   }
 }

@@ -219,7 +219,7 @@ class HealthAndZPagesExtensionTest {
   private HttpResponse<String> get(ListeningExtension server, String path)
       throws IOException, InterruptedException {
     return http.send(
-        HttpRequest.newBuilder(uri(server, path)).timeout(Duration.ofSeconds(5)).build(),
+        HttpRequest.newBuilder(uri(server, path)).timeout(Duration.ofSeconds(30)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -228,7 +228,7 @@ class HealthAndZPagesExtensionTest {
     return http.send(
             HttpRequest.newBuilder(uri(server, path))
                 .method("HEAD", HttpRequest.BodyPublishers.noBody())
-                .timeout(Duration.ofSeconds(5))
+                .timeout(Duration.ofSeconds(30))
                 .build(),
             HttpResponse.BodyHandlers.discarding())
         .statusCode();

@@ -43,6 +43,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -68,7 +69,7 @@ class LoadBalancingExporterTest {
   @AfterEach
   void close() throws Exception {
     for (LoadBalancingExporter e : exporters) {
-      e.shutdown(Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS);
+      e.shutdown(Duration.ofSeconds(5)).get(30, TimeUnit.SECONDS);
     }
     servers.forEach(MockOtlpServer::close);
   }
@@ -96,7 +97,7 @@ class LoadBalancingExporterTest {
       answers.add(send(lb, req.build()));
     }
     for (CompletableFuture<Outcome> a : answers) {
-      assertThat(a.get(10, TimeUnit.SECONDS).isSuccess()).isTrue();
+      assertThat(a.get(30, TimeUnit.SECONDS).isSuccess()).isTrue();
     }
     Map<String, Set<Integer>> seenAt = new HashMap<>();
     Map<String, Integer> received = new HashMap<>();
@@ -134,7 +135,7 @@ class LoadBalancingExporterTest {
         req.addResourceSpans(
             ResourceSpans.newBuilder().setResource(service("svc" + s)).addScopeSpans(scope));
       }
-      assertThat(send(lb, req.build()).get(10, TimeUnit.SECONDS).isSuccess()).isTrue();
+      assertThat(send(lb, req.build()).get(30, TimeUnit.SECONDS).isSuccess()).isTrue();
     }
     Map<String, Set<Integer>> seenAt = new HashMap<>();
     long spans = 0;
@@ -179,7 +180,7 @@ class LoadBalancingExporterTest {
                   ResourceMetrics.newBuilder().setResource(service("a")).addScopeMetrics(scope))
               .build();
       ByteBuf buf = buffer(req.toByteArray());
-      Outcome o = lb.export(io.otlp4j.wire.Signal.METRICS, buf, 20).get(10, TimeUnit.SECONDS);
+      Outcome o = lb.export(io.otlp4j.wire.Signal.METRICS, buf, 20).get(30, TimeUnit.SECONDS);
       assertThat(o.isSuccess()).isTrue();
     }
     Map<String, Set<Integer>> seenAt = new HashMap<>();
@@ -320,11 +321,11 @@ class LoadBalancingExporterTest {
                   .build()));
     }
     // The staying backend answers its parts; the leaving one's are pending (held or retried).
-    await().atMost(Duration.ofSeconds(10)).until(() -> staying.spanCount() > 0);
+    await().atMost(Duration.ofSeconds(30)).until(() -> staying.spanCount() > 0);
     assertThat(answers).allSatisfy(a -> assertThat(a).isNotDone());
     resolver.set(endpoint(staying));
     for (CompletableFuture<Outcome> a : answers) {
-      assertThat(a.get(15, TimeUnit.SECONDS).isSuccess()).isTrue();
+      assertThat(a.get(30, TimeUnit.SECONDS).isSuccess()).isTrue();
     }
     Set<String> delivered = new HashSet<>();
     staying.spans().forEach(s -> delivered.add(s.getName()));
@@ -371,13 +372,16 @@ class LoadBalancingExporterTest {
       throws Exception {
     MockOtlpServer backend = backends(1).get(0);
     AtomicReference<String> mode = new AtomicReference<>("real");
+    CountDownLatch unhang = new CountDownLatch(1);
     LoadBalancingResolver.Lookup lookup =
         host -> {
           switch (mode.get()) {
             case "fail" -> throw new UnknownHostException(host);
             case "hang" -> {
               try {
-                Thread.sleep(2_000);
+                // hangs until the resolver's timeout interrupts it (30 s at most), so that a
+                // resolveOnce that waited for it could not pass the 20 s bound below
+                unhang.await(30, TimeUnit.SECONDS);
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
               }
@@ -411,12 +415,14 @@ class LoadBalancingExporterTest {
     mode.set("hang");
     long start = System.nanoTime();
     dns.resolveOnce(lb::onResolved);
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+    // bounded by the 200 ms lookup timeout, not by the hanging lookup
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
     dns.resolveOnce(lb::onResolved); // the lookup thread is still busy: refused, counted
     assertThat(lb.endpoints()).containsExactly("127.0.0.1:" + backend.grpcPort());
+    unhang.countDown();
     mode.set("none");
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () -> {
               dns.resolveOnce(lb::onResolved);
@@ -625,7 +631,7 @@ class LoadBalancingExporterTest {
                     .addResourceSpans(
                         ResourceSpans.newBuilder().setResource(service("a")).addScopeSpans(scope))
                     .build())
-            .get(10, TimeUnit.SECONDS);
+            .get(30, TimeUnit.SECONDS);
     assertThat(o.isSuccess()).as(o.toString()).isTrue();
   }
 

@@ -116,7 +116,7 @@ class DurableExportLoopTest {
     exporter.script.add(Outcome.retryable("still down"));
     Pipeline pipeline = pipeline(exporter);
     assertThat(send(pipeline, "a", 2).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
-    await().atMost(Duration.ofSeconds(10)).until(() -> exporter.calls.size() == 3);
+    await().atMost(Duration.ofSeconds(30)).until(() -> exporter.calls.size() == 3);
     List<byte[]> calls = new ArrayList<>(exporter.calls);
     assertThat(calls.get(1)).isEqualTo(calls.get(0));
     assertThat(calls.get(2)).isEqualTo(calls.get(0));
@@ -129,9 +129,9 @@ class DurableExportLoopTest {
             "exporter",
             "scripted");
     assertThat(send(pipeline, "b", 3).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
-    await().atMost(Duration.ofSeconds(10)).until(() -> failed.get() == 3);
+    await().atMost(Duration.ofSeconds(30)).until(() -> failed.get() == 3);
     assertThat(send(pipeline, "c", 1).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
-    await().atMost(Duration.ofSeconds(10)).until(() -> exporter.spanNames().contains("c-0"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> exporter.spanNames().contains("c-0"));
     // "b" was rejected for good: sent once, counted as failed, committed, never sent again.
     assertThat(exporter.spanNames().stream().filter(n -> n.startsWith("b-"))).hasSize(3);
     assertThat(failed.get()).isEqualTo(3);
@@ -149,12 +149,12 @@ class DurableExportLoopTest {
     for (int r = 0; r < 6; r++) {
       assertThat(send(pipeline, "r" + r, r == 5 ? 9 : 1).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> first.calls.size() >= 2);
+    await().atMost(Duration.ofSeconds(30)).until(() -> first.calls.size() >= 2);
     assertThat(pipeline.shutdown(Duration.ofSeconds(5)).join()).isTrue();
 
     ScriptedExporter second = new ScriptedExporter();
     Pipeline restarted = pipeline(second);
-    await().atMost(Duration.ofSeconds(10)).until(() -> second.spanNames().size() == 14);
+    await().atMost(Duration.ofSeconds(30)).until(() -> second.spanNames().size() == 14);
     // Everything, in order, in batches of send_batch_size (4) records' worth of items, the 9-span
     // request split to send_batch_max_size (4).
     assertThat(second.spanNames()).startsWith("r0-0", "r1-0", "r2-0", "r3-0", "r4-0");

@@ -196,13 +196,13 @@ class ExportFailureTest {
     exporter.throwing(new IllegalStateException("injected bug"), true);
     Pipeline pipeline = durablePipeline(exporter);
     assertThat(send(pipeline, "a", 2).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
-    await().atMost(Duration.ofSeconds(10)).until(() -> exporter.delivered.size() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> exporter.delivered.size() == 1);
     assertThat(exporter.spanNames()).containsExactly("a-0", "a-1");
     assertThat(exporter.calls.get()).isEqualTo(3);
     assertThat(localFailures("throws")).isEqualTo(2);
     // and the loop goes on with later data
     assertThat(send(pipeline, "b", 1).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
-    await().atMost(Duration.ofSeconds(10)).until(() -> exporter.spanNames().contains("b-0"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> exporter.spanNames().contains("b-0"));
     assertThat(pipeline.shutdown(Duration.ofSeconds(5)).join()).isTrue();
   }
 
@@ -220,7 +220,7 @@ class ExportFailureTest {
             "exporter",
             "local");
     assertThat(send(pipeline, "a", 3).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
-    await().atMost(Duration.ofSeconds(10)).until(() -> exporter.delivered.size() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> exporter.delivered.size() == 1);
     assertThat(exporter.spanNames()).containsExactly("a-0", "a-1", "a-2");
     assertThat(failed.get()).isZero();
     assertThat(localFailures("local")).isEqualTo(2);
@@ -258,14 +258,14 @@ class ExportFailureTest {
         });
     Pipeline pipeline = durablePipeline(first);
     assertThat(send(pipeline, "s", 2).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
-    await().atMost(Duration.ofSeconds(10)).until(() -> first.calls.get() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> first.calls.get() == 1);
     assertThat(pipeline.shutdown(Duration.ofMillis(100)).join())
         .isFalse(); // the export outlived the stop
     held.complete(Outcome.accepted()); // too late: the loop let go of the batch, uncommitted
 
     ScriptedExporter second = new ScriptedExporter("stopped");
     Pipeline restarted = durablePipeline(second);
-    await().atMost(Duration.ofSeconds(10)).until(() -> second.delivered.size() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> second.delivered.size() == 1);
     assertThat(second.spanNames()).containsExactly("s-0", "s-1");
     assertThat(restarted.shutdown(Duration.ofSeconds(5)).join()).isTrue();
   }
@@ -446,7 +446,7 @@ class ExportFailureTest {
               scheduler,
               metrics);
       loop.start();
-      await().atMost(Duration.ofSeconds(10)).until(() -> calls.get() == 2);
+      await().atMost(Duration.ofSeconds(30)).until(() -> calls.get() == 2);
       // One attempt per call (the exporter did not retry on its own), then the loop's retry after
       // the
       // upstream's delay, not its own 5-10 ms backoff.

@@ -98,7 +98,7 @@ class PipelineAckModeTest {
     Pipeline p = pipeline(AckMode.DELIVERED, SendingQueueSettings.DEFAULTS, a, b);
     CompletableFuture<Outcome> answer = send(p);
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> a.pending.size() == 1 && b.pending.size() == 1);
     // The receiver's reservation covers the request until it is answered: no second one.
     assertThat(budget.usedBytes()).isZero();
@@ -112,7 +112,7 @@ class PipelineAckModeTest {
 
     CompletableFuture<Outcome> second = send(p);
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> a.pending.size() == 1 && b.pending.size() == 1);
     a.completeAll(Outcome.permanent("a says no"));
     b.completeAll(Outcome.retryable("b is down"));
@@ -127,7 +127,7 @@ class PipelineAckModeTest {
     Pipeline p = pipeline(AckMode.RECEIVED, SendingQueueSettings.DEFAULTS, a);
     assertThat(send(p).join().kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     assertThat(budget.usedBytes()).isPositive();
-    await().atMost(Duration.ofSeconds(5)).until(() -> a.pending.size() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> a.pending.size() == 1);
     a.completeAll(Outcome.permanent("dropped upstream"));
     assertThat(budget.usedBytes()).isZero();
     p.shutdown(Duration.ofSeconds(1)).join();
@@ -159,15 +159,15 @@ class PipelineAckModeTest {
             .exporter(b, new SendingQueueSettings(true, 1, 100, null))
             .build();
     CompletableFuture<Outcome> first = send(p); // in flight at a
-    await().atMost(Duration.ofSeconds(5)).until(() -> a.pending.size() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> a.pending.size() == 1);
     CompletableFuture<Outcome> second = send(p); // waits in a's queue of one
     CompletableFuture<Outcome> third = send(p); // finds a's queue full; b takes it
-    await().atMost(Duration.ofSeconds(5)).until(() -> b.pending.size() >= 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> b.pending.size() >= 1);
     // b still holds the third request: its answer waits for b, then tells the client to retry.
     assertThat(third).isNotDone();
     b.completeAll(Outcome.accepted());
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () -> {
               b.completeAll(Outcome.accepted());
@@ -176,7 +176,7 @@ class PipelineAckModeTest {
     assertThat(third.join().kind()).isEqualTo(Outcome.Kind.RETRYABLE);
     assertThat(third.join().message()).contains("exporter a's queue is full");
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () -> {
               a.completeAll(Outcome.accepted());

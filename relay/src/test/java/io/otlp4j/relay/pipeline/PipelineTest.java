@@ -131,7 +131,7 @@ class PipelineTest {
       outcomes.add(send(fastPipeline, request(2), sent));
       int expected = i + 1;
       // Paced to the fast exporter, whose queue so never fills; the slow one's does.
-      await().atMost(Duration.ofSeconds(5)).until(() -> fast.received.size() == expected);
+      await().atMost(Duration.ofSeconds(30)).until(() -> fast.received.size() == expected);
     }
     // The slow exporter holds a batch in flight plus a full queue: later requests are refused,
     // retryably.
@@ -145,7 +145,7 @@ class PipelineTest {
 
     slow.completeAll();
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () -> {
               slow.completeAll();
@@ -177,12 +177,12 @@ class PipelineTest {
     assertThat(refused.message()).contains("memory limit");
     assertThat(sent.get(1).refCnt()).isZero();
 
-    await().atMost(Duration.ofSeconds(5)).until(() -> exporter.pending.size() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> exporter.pending.size() == 1);
     exporter.completeAll();
-    await().atMost(Duration.ofSeconds(5)).until(() -> budget.usedBytes() == 0);
+    await().atMost(Duration.ofSeconds(30)).until(() -> budget.usedBytes() == 0);
     assertThat(send(pipeline, big, sent).kind()).isEqualTo(Outcome.Kind.ACCEPTED);
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () -> {
               exporter.completeAll();
@@ -208,7 +208,7 @@ class PipelineTest {
     send(pipeline, request(4), sent);
     send(pipeline, request(4), sent);
     send(pipeline, request(30), sent);
-    await().atMost(Duration.ofSeconds(5)).until(() -> exporter.spans() == 38);
+    await().atMost(Duration.ofSeconds(30)).until(() -> exporter.spans() == 38);
     assertThat(pipeline.shutdown(Duration.ofSeconds(5)).join()).isTrue();
     List<Integer> sizes =
         exporter.received.stream()
