@@ -13,9 +13,11 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>A request larger than the whole limit can never succeed; {@link #isOversized(long)} tells a
  * caller so it can answer "too large" (HTTP 413) rather than "retry later" (429).
  *
- * <p><b>Thread-safety:</b> lock-free and thread-safe. <b>Invariants:</b> {@code 0 <= usedBytes() <=
- * limitBytes()} at every instant; releasing more than is held is a caller bug and throws {@link
- * IllegalStateException} without changing the budget.
+ * <p><b>Thread-safety:</b> lock-free and thread-safe. <b>Invariants:</b> {@code 0 <= usedBytes()}
+ * at every instant, and {@code usedBytes() <= limitBytes()} unless {@link #acquireAccepted} took it
+ * above (then every {@link #tryAcquire} is refused until releases bring usage below the low water
+ * mark); releasing more than is held is a caller bug and throws {@link IllegalStateException}
+ * without changing the budget.
  */
 public final class MemoryBudget {
 
@@ -94,6 +96,29 @@ public final class MemoryBudget {
       if (STATE.compareAndSet(this, s, nextState)) {
         updatePeak(next);
         return true;
+      }
+    }
+  }
+
+  /**
+   * Reserves {@code bytes} of data that was already acknowledged and must not be refused (what a
+   * processor emits after holding it, such as {@code tail_sampling}'s sampled traces): always
+   * succeeds, also above the limit, and sets the refusing state when usage ends above the high
+   * water mark, so that new requests ({@link #tryAcquire}) are refused until releases bring usage
+   * below the low water mark. The caller bounds what it reserves so (typically by releasing at
+   * least as much soon after, such as the held copies the emitted bytes came from).
+   */
+  public void acquireAccepted(long bytes) {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("bytes must be >= 0: " + bytes);
+    }
+    for (; ; ) {
+      long s = (long) STATE.getVolatile(this);
+      long next = (s & USED_MASK) + bytes;
+      long nextState = next > highWater ? next | REFUSING : next | (s & REFUSING);
+      if (STATE.compareAndSet(this, s, nextState)) {
+        updatePeak(next);
+        return;
       }
     }
   }

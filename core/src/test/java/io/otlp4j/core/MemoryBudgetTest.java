@@ -72,6 +72,27 @@ class MemoryBudgetTest {
   }
 
   @Test
+  void acceptedDataIsReservedEvenAboveTheLimitAndNewRequestsAreRefusedUntilBelowLowWater() {
+    MemoryBudget b = budget();
+    assertThat(b.tryAcquire(70)).isTrue();
+    b.acquireAccepted(50); // 120: above the limit
+    assertThat(b.usedBytes()).isEqualTo(120);
+    assertThat(b.peakBytes()).isEqualTo(120);
+    assertThat(b.isOverHighWater()).isTrue();
+    assertThat(b.tryAcquire(1)).isFalse();
+    b.release(70); // 50: at the low mark, still refusing
+    assertThat(b.tryAcquire(1)).isFalse();
+    b.release(1);
+    assertThat(b.tryAcquire(1)).isTrue();
+    b.release(50);
+    b.acquireAccepted(10); // below the high mark: not refusing
+    assertThat(b.isOverHighWater()).isFalse();
+    b.release(10);
+    assertThat(b.usedBytes()).isZero();
+    assertThatThrownBy(() -> b.acquireAccepted(-1)).hasMessageContaining("bytes");
+  }
+
+  @Test
   void releasingMoreThanHeldIsDetectedAndLeavesTheBudgetUnchanged() {
     MemoryBudget b = budget();
     assertThat(b.tryAcquire(10)).isTrue();

@@ -48,13 +48,19 @@ import java.util.Map;
  * <pre>
  * java -cp bench/target/benchmarks.jar io.otlp4j.bench.relay.PassThroughMiddle \
  *     --kind relay --protocol grpc --upstream-port 4319 [--ack-mode received] \
- *     [--batch-size 8192] [--batch-timeout-ms 200]
+ *     [--batch-size 8192] [--batch-timeout-ms 200] [--tail-num-traces 50000] [--memory-limit-mib 0]
  * </pre>
  */
 public final class PassThroughMiddle {
 
   /** Exit status when the relay does not support the asked ack mode. */
   static final int EXIT_UNSUPPORTED = 3;
+
+  /** The {@code relay-tail} middle's extra {@code tail_sampling} settings (one YAML flow line). */
+  private static String tailSettings = "num_traces: 50000";
+
+  /** The relay middles' {@code memory_limiter} {@code limit_mib}; 0: none (the 512 MiB default). */
+  private static int memoryLimitMib;
 
   private PassThroughMiddle() {}
 
@@ -86,6 +92,9 @@ public final class PassThroughMiddle {
         Long.parseLong(
             options.getOrDefault(
                 "batch-timeout-ms", "" + BatchSettings.DEFAULT_TIMEOUT.toMillis()));
+    tailSettings =
+        "num_traces: " + Integer.parseInt(options.getOrDefault("tail-num-traces", "50000"));
+    memoryLimitMib = Integer.parseInt(options.getOrDefault("memory-limit-mib", "0"));
 
     AutoCloseable running;
     String ready;
@@ -220,11 +229,13 @@ public final class PassThroughMiddle {
                 endpoint: 127.0.0.1:0
         processors:
           %s
+          %s
           batch:
             send_batch_size: %d
             %s
           tail_sampling:
             decision_wait: 1s
+            %s
             policies: [{ name: all, type: always_sample }]
         exporters:
           %s:
@@ -243,6 +254,9 @@ public final class PassThroughMiddle {
         """
         .formatted(
             grpc ? "grpc" : "http",
+            memoryLimitMib > 0
+                ? "memory_limiter: { check_interval: 1s, limit_mib: " + memoryLimitMib + " }"
+                : "",
             // tail_sampling has its settings below; another extra processor takes its defaults
             extraProcessor == null || extraProcessor.equals("tail_sampling")
                 ? ""
@@ -251,11 +265,13 @@ public final class PassThroughMiddle {
             // 0: no timeout, so the batch processor batches adaptively (a batch leaves when the
             // exporter is free)
             batchTimeoutMs > 0 ? "timeout: " + batchTimeoutMs + "ms" : "",
+            tailSettings,
             exporter,
             upstreamPort,
             storage.stripTrailing(),
             queueDirectory == null ? "" : "extensions: [file_storage]",
-            extraProcessor == null ? "batch" : extraProcessor + ", batch",
+            (memoryLimitMib > 0 ? "memory_limiter, " : "")
+                + (extraProcessor == null ? "batch" : extraProcessor + ", batch"),
             exporter);
   }
 

@@ -17,6 +17,8 @@ final class RelayBenchOptions {
         --middles raw,naive,relay   (relay-tail: the relay with tail_sampling, always_sample, decision_wait 1s,
                                  before batch; relay-lb4: the relay with a loadbalancing exporter, routing_key
                                  traceID, over four backends that are four names of the one sink)
+        --tail-num-traces 50000  relay-tail's num_traces (size it for the offered rate: new traces/s x 2 s x 2)
+        --memory-limit-mib 0     relay middles: a memory_limiter with this limit_mib (0: none, the 512 MiB default)
         --fresh-trace-ids        every export carries new trace ids (what tail_sampling needs to see new traces)
         --ack-modes received     relay ack modes, comma-separated (received, delivered, durable); a mode the
                                  relay rejects at start is skipped with a message
@@ -52,6 +54,8 @@ final class RelayBenchOptions {
   double latencyLoad = 0.5;
   int downSeconds = 10;
   int batchSize = 8192;
+  int tailNumTraces = 50_000;
+  int memoryLimitMib;
   long batchTimeoutMs = 200;
   List<String> middleJvmArgs = List.of("-Xmx1g");
   String middleCpus;
@@ -106,6 +110,8 @@ final class RelayBenchOptions {
             case "latency-load" -> o.latencyLoad = Double.parseDouble(v);
             case "down-seconds" -> o.downSeconds = Integer.parseInt(v);
             case "batch-size" -> o.batchSize = positive(k, v);
+            case "tail-num-traces" -> o.tailNumTraces = positive(k, v);
+            case "memory-limit-mib" -> o.memoryLimitMib = Integer.parseInt(v);
             case "batch-timeout-ms" -> {
               o.batchTimeoutMs = Integer.parseInt(v);
               if (o.batchTimeoutMs < 0) {

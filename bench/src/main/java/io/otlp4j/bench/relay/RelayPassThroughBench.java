@@ -74,6 +74,17 @@ public final class RelayPassThroughBench {
     "otlp4j_memory_used_bytes", "otelcol_exporter_send_failed_spans"
   };
 
+  /** Scraped from a {@code relay-tail} middle after each window: where the held spans went. */
+  private static final String[] TAIL_METRICS = {
+    "otelcol_processor_tail_sampling_new_trace_id_received",
+    "otelcol_processor_tail_sampling_sampling_trace_dropped_too_early",
+    "otelcol_processor_tail_sampling_sampling_traces_on_memory",
+    "otlp4j_processor_tail_sampling_emit_failed_spans",
+    "otlp4j_pipeline_refused_traces",
+    "otelcol_receiver_refused_spans",
+    "otlp4j_memory_used_bytes"
+  };
+
   private final RelayBenchOptions o;
   private final byte[] payload;
   private final ScheduledExecutorService timer =
@@ -169,6 +180,14 @@ public final class RelayPassThroughBench {
               w.driverCpuMicrosPerSpan(),
               w.maxRss / MIB,
               w.failed);
+          if (middle.equals("relay-tail")) {
+            long[] v = m.scrape(TAIL_METRICS);
+            log(
+                "%s: totals: %,d new traces, %,d dropped too early, %,d on memory, %,d emitted spans"
+                    + " refused downstream, %,d spans refused by the pipeline, %,d by the receiver,"
+                    + " budget %.0f MiB used",
+                label, v[0], v[1], v[2], v[3], v[4], v[5], v[6] / MIB);
+          }
         }
         load.stop();
         double maxRequestsPerSecond = mean(run.throughput, Window::requestsPerSecond);
@@ -317,7 +336,11 @@ public final class RelayPassThroughBench {
             "--batch-size",
             "" + o.batchSize,
             "--batch-timeout-ms",
-            "" + o.batchTimeoutMs);
+            "" + o.batchTimeoutMs,
+            "--tail-num-traces",
+            "" + o.tailNumTraces,
+            "--memory-limit-mib",
+            "" + o.memoryLimitMib);
     return MiddleProcess.start(o.middleJvmArgs, o.middleCpus, args, middleLog);
   }
 

@@ -82,7 +82,9 @@ public interface RelayProcessor {
      * Passes {@code request} through the processors after the emitting one and queues it for the
      * exporters, as if a client had sent it; no client waits for the outcome. The pipeline holds
      * the request's bytes in the relay's memory budget until the exporters are done with it (in
-     * every ack mode: no receiver's reservation covers it).
+     * every ack mode: no receiver's reservation covers it), and never refuses it for memory: it was
+     * acknowledged already ({@code MemoryBudget.acquireAccepted}; new requests are refused instead
+     * while usage is above the high water mark).
      *
      * @param request an encoded {@code Export*ServiceRequest}; ownership is transferred
      * @param summary its counts

@@ -28,6 +28,7 @@ final class TailSamplingMetrics {
   final MetricsRegistry.Counter earlySampled;
   final MetricsRegistry.Counter earlyNotSampled;
   final MetricsRegistry.Counter emitFailedSpans;
+  final MetricsRegistry.Counter refusedFullSpans;
   private final MetricsRegistry.Histogram[] decisionLatency;
   private final MetricsRegistry.Counter[][] traces; // [policy][decision]
   private final MetricsRegistry.Counter[][] spans;
@@ -92,6 +93,13 @@ final class TailSamplingMetrics {
             "otlp4j_processor_tail_sampling_emit_failed_spans",
             "Sampled spans the rest of the pipeline refused after the decision (lost: the client"
                 + " was answered when they were held)",
+            "processor",
+            processor);
+    refusedFullSpans =
+        m.counter(
+            "otlp4j_processor_tail_sampling_refused_spans",
+            "Spans refused (retryably) because num_traces undecided traces were held"
+                + " (block_on_overflow)",
             "processor",
             processor);
     int n = policyLabels.size();

@@ -37,9 +37,14 @@ import java.util.function.LongSupplier;
  * freed when its last trace is decided.
  *
  * <p><b>Bounds.</b> At most {@code num_traces} traces are known (decided ones kept for their late
- * spans, as in the Collector); a new trace beyond that removes the oldest, and an undecided one so
- * removed is dropped and counted in {@code sampling_trace_dropped_too_early}. A request whose bytes
- * do not fit in the memory budget is {@link RelayProcessor.Refused refused}, retryably.
+ * spans, as in the Collector); a new trace beyond that removes the oldest, a decided one first
+ * (they are the oldest: decisions come in arrival order). When every known trace is undecided,
+ * {@code block_on_overflow} (otlp4j's default) {@link RelayProcessor.Refused refuses} a request
+ * that brings new traces, retryably, rather than drop traces already acknowledged (the Collector
+ * blocks its caller; a processor here must not block); without it the oldest undecided trace is
+ * removed, dropped and counted in {@code sampling_trace_dropped_too_early}, as the Collector does
+ * by default. A request whose bytes do not fit in the memory budget is refused, retryably; what the
+ * decisions emit is never refused for memory ({@link Downstream#emit}).
  *
  * <p><b>Late spans</b> of a decided trace follow its decision while it is known, then the decision
  * caches ({@code decision_cache}), as in the Collector; they are passed on (or dropped) at once.
@@ -76,6 +81,7 @@ final class TailSamplingProcessor implements RelayProcessor {
   private final ArrayDeque<TailSamplingTrace> pending = new ArrayDeque<>();
   private final Map<TraceKey, Boolean> sampledCache;
   private final Map<TraceKey, Boolean> notSampledCache;
+  private int undecided; // known traces not decided yet
   private boolean closed;
 
   private volatile Downstream downstream;
@@ -188,6 +194,13 @@ final class TailSamplingProcessor implements RelayProcessor {
           return new Refused("tail_sampling is stopping");
         }
         long t = nanoTime.getAsLong();
+        if (config.blockOnOverflow() && overflows(scan)) {
+          metrics.refusedFullSpans.add(summary.itemCount());
+          return new Refused(
+              "tail_sampling holds num_traces ("
+                  + config.numTraces()
+                  + ") traces waiting for their decision");
+        }
         for (TailSamplingScan.Group g : scan.groups) {
           TraceKey key = new TraceKey(g.hi, g.lo);
           if (sampledCache != null && sampledCache.get(key) != null) {
@@ -208,6 +221,7 @@ final class TailSamplingProcessor implements RelayProcessor {
             trace = new TailSamplingTrace(g.hi, g.lo, t);
             traces.put(key, trace);
             pending.addLast(trace);
+            undecided++;
             newTraces++;
           }
           if (trace.decision == TailSamplingTrace.UNDECIDED) {
@@ -276,14 +290,44 @@ final class TailSamplingProcessor implements RelayProcessor {
     trace.matched |= g.matched;
   }
 
-  /** Removes the oldest known trace to make room; an undecided one is dropped too early. */
+  /**
+   * Under the lock: whether the new traces of {@code scan} would remove undecided ones (every known
+   * trace undecided, and not room for them all). When none is undecided, a request is taken
+   * whatever its number of new traces, so that one with more than {@code num_traces} is not refused
+   * for ever.
+   */
+  private boolean overflows(TailSamplingScan scan) {
+    if (undecided == 0) {
+      return false;
+    }
+    int fresh = 0;
+    for (TailSamplingScan.Group g : scan.groups) {
+      TraceKey key = new TraceKey(g.hi, g.lo);
+      if (!traces.containsKey(key)
+          && (sampledCache == null || !sampledCache.containsKey(key))
+          && (notSampledCache == null || !notSampledCache.containsKey(key))) {
+        fresh++;
+      }
+    }
+    return fresh > 0 && (long) undecided + fresh > config.numTraces();
+  }
+
+  /**
+   * Removes the oldest known trace to make room; an undecided one is dropped too early, or kept
+   * with {@code block_on_overflow} (the table then goes beyond {@code num_traces} by the new traces
+   * of the request being taken, which {@link #overflows} admitted).
+   */
   private void evictOldest(long now) {
     Iterator<TailSamplingTrace> it = traces.values().iterator();
     TailSamplingTrace oldest = it.next();
+    if (config.blockOnOverflow() && oldest.decision == TailSamplingTrace.UNDECIDED) {
+      return;
+    }
     it.remove();
     oldest.evicted = true;
     metrics.removalAge.record((now - oldest.arrivalNanos) / 1e9);
     if (oldest.decision == TailSamplingTrace.UNDECIDED) {
+      undecided--;
       metrics.droppedTooEarly.increment();
       TailSamplingTrace.releaseChunks(oldest.takeChunks());
     }
@@ -350,6 +394,7 @@ final class TailSamplingProcessor implements RelayProcessor {
       result = Decision.NOT_SAMPLED;
     }
     metrics.finalDecision(result);
+    undecided--;
     t.decisionNanos = now;
     Chunk c = t.takeChunks();
     boolean keep = result == Decision.SAMPLED;
@@ -371,11 +416,18 @@ final class TailSamplingProcessor implements RelayProcessor {
     }
   }
 
-  /** Encodes the sampled chunks into requests of at most {@link #MAX_EMIT_BYTES} and emits them. */
+  /**
+   * Encodes the sampled chunks into requests of at most {@link #MAX_EMIT_BYTES} and emits them; the
+   * held copies a request was encoded from are released before it is emitted, so that what is held
+   * and what is emitted overlap by at most one request in the memory budget.
+   */
   private void emitAndRelease(List<Chunk> sampled, List<Chunk> released) {
+    int from = 0;
     try {
+      while (!released.isEmpty()) {
+        released.remove(released.size() - 1).source.release();
+      }
       Downstream next = downstream;
-      int from = 0;
       while (from < sampled.size()) {
         int size = 0;
         int to = from;
@@ -401,6 +453,9 @@ final class TailSamplingProcessor implements RelayProcessor {
           out.release();
           throw e;
         }
+        for (int i = from; i < to; i++) {
+          sampled.get(i).source.release();
+        }
         from = to;
         WalkSummary summary = WalkSummary.counted(Signal.TRACES, size, part.size(), scopes, spans);
         counts.count(Signal.TRACES, 0, spans);
@@ -423,7 +478,9 @@ final class TailSamplingProcessor implements RelayProcessor {
                 });
       }
     } finally {
-      sampled.forEach(c -> c.source.release());
+      for (int i = from; i < sampled.size(); i++) {
+        sampled.get(i).source.release();
+      }
       released.forEach(c -> c.source.release());
     }
   }
@@ -503,6 +560,7 @@ final class TailSamplingProcessor implements RelayProcessor {
       }
       pending.clear();
       traces.clear();
+      undecided = 0;
       metrics.tracesOnMemory.set(0);
     }
     emitAndRelease(sampled, released);

@@ -15,10 +15,11 @@ import java.util.regex.Pattern;
  * The {@code tail_sampling} processor's factory: the Collector's keys and defaults ({@code
  * decision_wait} 30s, {@code num_traces} 50000, {@code expected_new_traces_per_sec}, {@code
  * decision_cache}, {@code sample_on_first_match}, {@code drop_pending_traces_on_shutdown}, {@code
- * policies}) and policy types ({@code always_sample}, {@code latency}, {@code status_code}, {@code
- * probabilistic}, {@code string_attribute}, {@code numeric_attribute}, {@code boolean_attribute},
- * {@code rate_limiting}, {@code span_count}, {@code and}, {@code drop}); the Collector's other
- * types are a configuration error that names them. The processor: {@link TailSamplingProcessor}.
+ * block_on_overflow} (true here, false in the Collector), {@code policies}) and policy types
+ * ({@code always_sample}, {@code latency}, {@code status_code}, {@code probabilistic}, {@code
+ * string_attribute}, {@code numeric_attribute}, {@code boolean_attribute}, {@code rate_limiting},
+ * {@code span_count}, {@code and}, {@code drop}); the Collector's other types are a configuration
+ * error that names them. The processor: {@link TailSamplingProcessor}.
  */
 final class TailSamplingProcessorFactory
     implements ProcessorFactory<TailSamplingProcessorFactory.TailSamplingConfig> {
@@ -54,6 +55,7 @@ final class TailSamplingProcessorFactory
       int nonSampledCacheSize,
       boolean sampleOnFirstMatch,
       boolean dropPendingTracesOnShutdown,
+      boolean blockOnOverflow,
       List<TailSamplingPolicy> policies,
       List<String> policyLabels,
       List<TailSamplingPolicy.Attribute> attributes,
@@ -75,15 +77,15 @@ final class TailSamplingProcessorFactory
     in.checkKeys(
         m,
         where,
-        List.of(
-            "block_on_overflow", "decision_wait_after_root_received", "maximum_trace_size_bytes"),
+        List.of("decision_wait_after_root_received", "maximum_trace_size_bytes"),
         "decision_wait",
         "num_traces",
         "expected_new_traces_per_sec",
         "decision_cache",
         "policies",
         "sample_on_first_match",
-        "drop_pending_traces_on_shutdown");
+        "drop_pending_traces_on_shutdown",
+        "block_on_overflow");
     Duration wait =
         in.duration(m.get("decision_wait"), where + ".decision_wait", DEFAULT_DECISION_WAIT);
     if (wait != null && (wait.isNegative() || wait.isZero())) {
@@ -115,6 +117,8 @@ final class TailSamplingProcessorFactory
             m.get("drop_pending_traces_on_shutdown"),
             where + ".drop_pending_traces_on_shutdown",
             false);
+    // otlp4j's default differs from the Collector's (false): an acknowledgement is a promise
+    boolean block = in.bool(m.get("block_on_overflow"), where + ".block_on_overflow", true);
     Policies p = new Policies(in);
     List<TailSamplingPolicy> drops = new ArrayList<>();
     List<TailSamplingPolicy> others = new ArrayList<>();
@@ -175,6 +179,7 @@ final class TailSamplingProcessorFactory
         notSampledCache,
         firstMatch,
         dropPending,
+        block,
         List.copyOf(drops),
         List.copyOf(dropLabels),
         List.copyOf(p.attributes),

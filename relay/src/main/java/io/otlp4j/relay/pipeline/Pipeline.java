@@ -72,8 +72,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * RelayProcessor.Held} for what it keeps (the client is answered as accepted then) and emits later
  * through the {@link RelayProcessor.Downstream} that {@link #start} gave it: the processors after
  * it, then the queues, with the bytes reserved in the budget in every ack mode (no receiver's
- * reservation covers them) and no client waiting; {@link #shutdown} stops the processors first, so
- * what they emit then is still queued. {@link RelayProcessor.Refused} is a retryable refusal.
+ * reservation covers them; never refused for memory, since they were acknowledged: {@link
+ * MemoryBudget#acquireAccepted}) and no client waiting; {@link #shutdown} stops the processors
+ * first, so what they emit then is still queued. {@link RelayProcessor.Refused} is a retryable
+ * refusal.
  *
  * <p><b>Walked once:</b> the receiver's {@link WalkSummary} travels with the request; processors
  * rewrite without walking again and batches are split with item counts taken from the cut.
@@ -393,7 +395,11 @@ public final class Pipeline implements ReceiverSink {
     // it
     // does for a durable queue, which is done with the request once the append completes.
     long bytes = (delivered && !emitted) || queues.isEmpty() ? 0 : current.readableBytes();
-    if (bytes > 0 && !reserve(bytes, reservation)) {
+    if (bytes > 0 && emitted) {
+      // Acknowledged already (a processor held it): never refused for memory; new requests are
+      // refused instead while usage is above the budget's high water mark.
+      budget.acquireAccepted(bytes);
+    } else if (bytes > 0 && !reserve(bytes, reservation)) {
       current.release();
       refused.add(items);
       return done(Outcome.overloaded(Outcome.DEFAULT_RETRY_AFTER, "memory limit reached"));

@@ -524,11 +524,13 @@ class TailSamplingProcessorTest {
   }
 
   @Test
-  void numTracesBoundsTheTracesHeldAndCountsTracesDroppedTooEarly() throws Exception {
+  void numTracesBoundsTheTracesHeldAndCountsTracesDroppedTooEarlyWithoutBlockOnOverflow()
+      throws Exception {
     start(
         """
         decision_wait: 10s
         num_traces: 2
+        block_on_overflow: false
         policies: [{ name: all, type: always_sample }]
         """);
     send(request(span(1, "a")));
@@ -577,6 +579,9 @@ class TailSamplingProcessorTest {
     // two new traces push trace 2 out: its late span then starts a new trace
     send(request(span(3, "a")));
     send(request(span(4, "a")));
+    // traces 3 and 4 undecided fill num_traces: a new trace waits for room (block_on_overflow)
+    assertThat(send(request(span(2, "again")))).isInstanceOf(RelayProcessor.Refused.class);
+    decideAfter(Duration.ofSeconds(1));
     assertThat(send(request(span(2, "again")))).isEqualTo(new RelayProcessor.Held(1));
     assertThat(send(request(span(1, "cached")))).isInstanceOf(RelayProcessor.Forward.class);
     assertThat(budget.usedBytes()).isPositive();
