@@ -31,7 +31,6 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
@@ -55,14 +54,14 @@ import org.apache.kafka.common.header.Header;
  * <p><b>Backpressure.</b> A record that does not fit the relay's memory budget, or that the
  * pipeline refuses retryably (a full queue, an open circuit, an upstream that failed in {@code
  * delivered} mode), pauses its partition, which resumes after {@code error_backoff} (or {@link
- * #backoffNanos}); nothing is dropped, and a paused consumer keeps polling (for its group
- * membership) without fetching. Records in flight are capped at {@link #MAX_IN_FLIGHT}: above it
- * every partition waits until half have been answered. Where the record is refused while it is
- * handed on (the budget, the cap, a full queue: the pipeline answers at once) the partition keeps
- * that record and the rest of its poll ({@code held}) and hands them on first when it resumes: no
- * seek, no second fetch of the same bytes, and no record after the refused one is handed on before
- * it. A refusal that comes later (the upstream's, in {@code delivered} mode) seeks back to the
- * refused record, so that it and what follows are read again.
+ * PartitionState#nextBackoffNanos}); nothing is dropped, and a paused consumer keeps polling (for
+ * its group membership) without fetching. Records in flight are capped at {@link #MAX_IN_FLIGHT}:
+ * above it every partition waits until half have been answered. Where the record is refused while
+ * it is handed on (the budget, the cap, a full queue: the pipeline answers at once) the partition
+ * keeps that record and the rest of its poll ({@code held}) and hands them on first when it
+ * resumes: no seek, no second fetch of the same bytes, and no record after the refused one is
+ * handed on before it. A refusal that comes later (the upstream's, in {@code delivered} mode) seeks
+ * back to the refused record, so that it and what follows are read again.
  *
  * <p><b>Bad records.</b> A record that is not the signal's OTLP (in the configured encoding) is
  * counted ({@code otelcol_kafka_receiver_unmarshal_failed_*}, {@code
@@ -93,48 +92,20 @@ public final class KafkaReceiver implements RelayReceiver {
   private final OtlpWalker walker = OtlpWalker.create();
   private final ThrottledLog warnings = ThrottledLog.every(Duration.ofSeconds(10));
   private final LinkedBlockingQueue<Answer> answers = new LinkedBlockingQueue<>();
-  private final Map<TopicPartition, Partition> partitions = new HashMap<>();
+  private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
   private final ReceiverCounters counters;
+  private final PartitionPauses pauses;
+  private final OffsetCommitter committer;
   private final Thread thread;
   private volatile boolean stopping;
   private volatile boolean cleanStop = true;
   private volatile long stopDeadlineNanos;
-  private int pausedCount; // consumer thread only; published in pausedGauge
-  private volatile int pausedGauge;
-  private volatile int assignedGauge;
-  private volatile int inFlightGauge;
   private int inFlight;
   private long nextCommitNanos;
 
-  /** One assigned partition's state. Consumer thread only. */
-  private static final class Partition {
-    final TopicPartition tp;
-    final Signal signal;
-    final PartitionOffsets offsets = new PartitionOffsets();
-    long resumeAtNanos; // when paused for a refusal
-    boolean paused;
-    boolean waitingForRoom; // paused because too many records are in flight
-    boolean stopped; // a permanent error with on_permanent_error: false
-    // polled records not handed on yet, from heldAt on (the partition is paused meanwhile)
-    List<ConsumerRecord<byte[], byte[]>> held;
-    int heldAt;
-    boolean resumed; // its pause is over; handOnHeld hands on what it held
-    int failures; // refusals in a row, for error_backoff
-    long lastCommitted = -1;
-
-    /** {time, committable} samples, for a pipeline that holds data (see {@link #safe}). */
-    final java.util.ArrayDeque<long[]> checkpoints = new java.util.ArrayDeque<>();
-
-    long safe = -1;
-
-    Partition(TopicPartition tp, Signal signal) {
-      this.tp = tp;
-      this.signal = signal;
-    }
-  }
-
   /** A pipeline's answer to one record, applied on the consumer thread. */
-  private record Answer(Partition partition, long offset, int epoch, long items, Outcome outcome) {}
+  private record Answer(
+      PartitionState partition, long offset, int epoch, long items, Outcome outcome) {}
 
   KafkaReceiver(
       KafkaReceiverConfig config,
@@ -149,24 +120,8 @@ public final class KafkaReceiver implements RelayReceiver {
     this.budget = budget;
     this.consumer = consumer;
     this.counters = new ReceiverCounters(metrics, config.id());
-    metrics.gauge(
-        "otlp4j_kafka_receiver_paused_partitions",
-        "Partitions the kafka receiver paused (backpressure, a refusal, a stopped partition)",
-        () -> pausedGauge,
-        "receiver",
-        config.id());
-    metrics.gauge(
-        "otlp4j_kafka_receiver_assigned_partitions",
-        "Partitions the group assigned to this receiver",
-        () -> assignedGauge,
-        "receiver",
-        config.id());
-    metrics.gauge(
-        "otlp4j_kafka_receiver_in_flight_records",
-        "Records handed to the pipelines and not yet answered",
-        () -> inFlightGauge,
-        "receiver",
-        config.id());
+    this.pauses = new PartitionPauses(consumer);
+    this.committer = new OffsetCommitter(consumer, config.id(), holdNanos, counters, warnings);
     this.thread = new Thread(this::run, "otlp4j-kafka-receiver-" + config.id());
     thread.setDaemon(true);
   }
@@ -272,34 +227,33 @@ public final class KafkaReceiver implements RelayReceiver {
   /** One turn: apply answers, resume what is due, commit when due, poll and hand records on. */
   void turn() {
     applyAnswers(0);
-    resumeDue();
+    pauses.resumeDue(partitions.values());
     handOnHeld();
     long now = System.nanoTime();
-    for (Partition p : partitions.values()) {
-      safeOffset(p, now);
+    for (PartitionState p : partitions.values()) {
+      committer.safeOffset(p, now);
     }
     if (!config.autocommit() || now - nextCommitNanos >= 0) {
-      commit(partitions.values(), false);
+      committer.commit(partitions.values(), false);
       nextCommitNanos = now + config.autocommitInterval().toNanos();
     }
     ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
     for (TopicPartition tp : records.partitions()) {
-      Partition p = partitions.get(tp);
+      PartitionState p = partitions.get(tp);
       if (p == null) {
         continue; // revoked during this poll
       }
       handOnFrom(p, records.records(tp), 0);
     }
-    inFlightGauge = inFlight;
-    pausedGauge = pausedCount;
-    assignedGauge = partitions.size();
+    counters.publish(inFlight, pauses.pausedCount(), partitions.size());
   }
 
   /**
    * Hands {@code records} from {@code from} on to their signal's pipeline, until the partition
    * pauses (then it holds the rest, the refused record first).
    */
-  private void handOnFrom(Partition p, List<ConsumerRecord<byte[], byte[]>> records, int from) {
+  private void handOnFrom(
+      PartitionState p, List<ConsumerRecord<byte[], byte[]>> records, int from) {
     for (int i = from; i < records.size(); i++) {
       if (p.paused || !handOn(p, records, i)) {
         return;
@@ -310,7 +264,7 @@ public final class KafkaReceiver implements RelayReceiver {
   /** Hands on what resumed partitions held, then lets them fetch again. */
   private void handOnHeld() {
     List<TopicPartition> resume = null;
-    for (Partition p : partitions.values()) {
+    for (PartitionState p : partitions.values()) {
       if (p.held == null || !p.resumed) {
         continue;
       }
@@ -328,7 +282,7 @@ public final class KafkaReceiver implements RelayReceiver {
       }
     }
     if (resume != null) {
-      consumer.resume(resume);
+      pauses.resume(resume);
     }
   }
 
@@ -336,11 +290,11 @@ public final class KafkaReceiver implements RelayReceiver {
    * Hands {@code records.get(i)} to its signal's pipeline; false when its partition paused at it
    * (holding it and the rest of {@code records}, or, past a permanent error, stopped).
    */
-  private boolean handOn(Partition p, List<ConsumerRecord<byte[], byte[]>> records, int i) {
+  private boolean handOn(PartitionState p, List<ConsumerRecord<byte[], byte[]>> records, int i) {
     ConsumerRecord<byte[], byte[]> r = records.get(i);
     if (inFlight >= MAX_IN_FLIGHT) {
       p.waitingForRoom = true;
-      hold(p, records, i, 0);
+      pauses.hold(p, records, i, 0);
       return false;
     }
     byte[] value = r.value() == null ? new byte[0] : r.value();
@@ -350,10 +304,10 @@ public final class KafkaReceiver implements RelayReceiver {
     }
     if (!budget.tryAcquire(value.length)) {
       counters.backpressure.increment();
-      hold(p, records, i, backoffNanos(p));
+      pauses.hold(p, records, i, p.nextBackoffNanos(config));
       return false;
     }
-    Reservation held = new Reservation(budget, value.length);
+    RecordReservation held = new RecordReservation(budget, value.length);
     ByteBuf request = null;
     WalkSummary summary;
     try {
@@ -363,7 +317,7 @@ public final class KafkaReceiver implements RelayReceiver {
         if (!held.resize(proto.length)) {
           held.release();
           counters.backpressure.increment();
-          hold(p, records, i, backoffNanos(p));
+          pauses.hold(p, records, i, p.nextBackoffNanos(config));
           return false;
         }
       }
@@ -404,7 +358,7 @@ public final class KafkaReceiver implements RelayReceiver {
         held.release();
         counters.answered(p.signal, items, now);
         refusedLog(p, offset, now);
-        hold(p, records, i, backoffNanos(p));
+        pauses.hold(p, records, i, p.nextBackoffNanos(config));
         return false;
       }
     }
@@ -433,7 +387,7 @@ public final class KafkaReceiver implements RelayReceiver {
     return any ? b.build().apply(signal, request, summary) : request.retain();
   }
 
-  private void invalid(Partition p, ConsumerRecord<byte[], byte[]> r, RuntimeException e) {
+  private void invalid(PartitionState p, ConsumerRecord<byte[], byte[]> r, RuntimeException e) {
     counters.invalid(p.signal);
     LOG.log(
         warnings.level(Level.WARNING),
@@ -455,7 +409,7 @@ public final class KafkaReceiver implements RelayReceiver {
       p.offsets.handedOn(r.offset());
       p.offsets.done(r.offset());
     } else {
-      stop(p, r.offset());
+      pauses.stop(p, r.offset());
     }
   }
 
@@ -473,7 +427,7 @@ public final class KafkaReceiver implements RelayReceiver {
       a = answers.poll();
     }
     if (inFlight <= MAX_IN_FLIGHT / 2) {
-      for (Partition p : partitions.values()) {
+      for (PartitionState p : partitions.values()) {
         if (p.waitingForRoom) {
           p.waitingForRoom = false;
           p.resumeAtNanos = System.nanoTime();
@@ -484,7 +438,7 @@ public final class KafkaReceiver implements RelayReceiver {
 
   private void apply(Answer a) {
     inFlight--;
-    Partition p = a.partition;
+    PartitionState p = a.partition;
     Outcome o = a.outcome;
     counters.answered(p.signal, a.items, o);
     boolean current = partitions.get(p.tp) == p;
@@ -509,7 +463,7 @@ public final class KafkaReceiver implements RelayReceiver {
                       + " for good ("
                       + o.message()
                       + "); partition stopped (message_marking.on_permanent_error: false)");
-          stop(p, a.offset);
+          pauses.stop(p, a.offset);
         }
       }
       default -> {
@@ -518,31 +472,11 @@ public final class KafkaReceiver implements RelayReceiver {
           p.offsets.done(a.offset);
         } else if (current && p.offsets.isPending(a.offset, a.epoch)) {
           refusedLog(p, a.offset, o);
-          pause(p, a.offset, backoffNanos(p));
+          pauses.pause(p, a.offset, p.nextBackoffNanos(config));
         }
       }
     }
   }
-
-  /**
-   * The pause after a refusal: error_backoff's next delay when it is enabled; else {@link
-   * #FIRST_PAUSE_NANOS}, doubling with each refusal in a row up to {@link
-   * KafkaReceiverConfig#DEFAULT_PAUSE}. A full queue clears within milliseconds, an upstream that
-   * is down takes longer: short first pauses keep the throughput, longer ones keep an idle consumer
-   * from spinning. (A Retry-After meant for remote clients is not used here.)
-   */
-  private long backoffNanos(Partition p) {
-    p.failures++;
-    if (config.errorBackoff() != null) {
-      long d = config.errorBackoff().decide(p.failures, 0, -1).delayNanos();
-      return Math.max(d, 0);
-    }
-    long max = KafkaReceiverConfig.DEFAULT_PAUSE.toNanos();
-    int doublings = Math.min(p.failures - 1, 20);
-    return Math.min(max, FIRST_PAUSE_NANOS << doublings);
-  }
-
-  static final long FIRST_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
   /** The outcome of {@code answer} when it is already a retryable refusal, else null. */
   private static Outcome refusedAtOnce(CompletionStage<Outcome> answer) {
@@ -561,7 +495,7 @@ public final class KafkaReceiver implements RelayReceiver {
     };
   }
 
-  private void refusedLog(Partition p, long offset, Outcome o) {
+  private void refusedLog(PartitionState p, long offset, Outcome o) {
     LOG.log(
         warnings.level(Level.INFO),
         () ->
@@ -576,126 +510,6 @@ public final class KafkaReceiver implements RelayReceiver {
                 + "); partition paused, read again later");
   }
 
-  /**
-   * Pauses {@code p} at {@code records.get(i)}, which was not handed on (or was refused at once),
-   * keeping it and the rest of {@code records} to hand on after {@code nanos}. No seek: the
-   * consumer's position stays after the poll, and nothing is fetched twice.
-   */
-  private void hold(Partition p, List<ConsumerRecord<byte[], byte[]>> records, int i, long nanos) {
-    p.offsets.rewind(records.get(i).offset()); // a record refused at once was already handed on
-    p.held = records;
-    p.heldAt = i;
-    p.resumed = false;
-    if (!p.paused) {
-      consumer.pause(List.of(p.tp));
-      p.paused = true;
-      pausedCount++;
-    }
-    p.resumeAtNanos = p.waitingForRoom ? Long.MAX_VALUE : System.nanoTime() + nanos;
-  }
-
-  /** Pauses {@code p} and rewinds it to {@code offset}, to be read again after {@code nanos}. */
-  private void pause(Partition p, long offset, long nanos) {
-    p.offsets.rewind(offset);
-    p.held = null; // read again from offset on
-    p.resumed = false;
-    consumer.seek(p.tp, offset);
-    if (!p.paused) {
-      consumer.pause(List.of(p.tp));
-      p.paused = true;
-      pausedCount++;
-    }
-    p.resumeAtNanos = p.waitingForRoom ? Long.MAX_VALUE : System.nanoTime() + nanos;
-  }
-
-  private void stop(Partition p, long offset) {
-    p.stopped = true;
-    pause(p, offset, 0);
-    p.resumeAtNanos = Long.MAX_VALUE;
-  }
-
-  private void resumeDue() {
-    long now = System.nanoTime();
-    List<TopicPartition> resume = new ArrayList<>();
-    for (Partition p : partitions.values()) {
-      if (p.paused && !p.stopped && !p.waitingForRoom && now - p.resumeAtNanos >= 0) {
-        pausedCount--;
-        if (p.held != null) {
-          p.resumed = true; // handOnHeld hands on what it held, then resumes the fetching
-          continue;
-        }
-        p.paused = false;
-        resume.add(p.tp);
-      }
-    }
-    if (!resume.isEmpty()) {
-      consumer.resume(resume);
-    }
-  }
-
-  /**
-   * What may be committed for {@code p} now: what the pipeline accepted, or, when its pipeline
-   * holds data ({@code tail_sampling}), what it had accepted at least that hold ago, so that data
-   * held in memory by a relay that is killed is read again. Samples the accepted offset at most
-   * every {@link #CHECKPOINT_NANOS}, so the samples kept are bounded by hold / that period.
-   */
-  private long safeOffset(Partition p, long now) {
-    long hold = holdNanos.get(p.signal);
-    long accepted = p.offsets.committable();
-    if (hold <= 0) {
-      return accepted;
-    }
-    long[] last = p.checkpoints.peekLast();
-    if (accepted > (last == null ? p.safe : last[1])
-        && (last == null || now - last[0] >= CHECKPOINT_NANOS)) {
-      p.checkpoints.addLast(new long[] {now, accepted});
-    }
-    while (!p.checkpoints.isEmpty() && now - p.checkpoints.peekFirst()[0] >= hold) {
-      p.safe = p.checkpoints.pollFirst()[1];
-    }
-    return p.safe;
-  }
-
-  static final long CHECKPOINT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-
-  /** Commits what became committable in {@code which}. */
-  private void commit(Collection<Partition> which, boolean sync) {
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    long now = System.nanoTime();
-    for (Partition p : which) {
-      long c = safeOffset(p, now);
-      if (c > p.lastCommitted) {
-        offsets.put(p.tp, new OffsetAndMetadata(c));
-        p.lastCommitted = c;
-      }
-    }
-    if (offsets.isEmpty()) {
-      return;
-    }
-    if (sync) {
-      try {
-        try {
-          consumer.commitSync(offsets);
-        } catch (WakeupException e) {
-          consumer.commitSync(offsets); // the shutdown's wakeup, not yet consumed by a poll
-        }
-      } catch (RuntimeException e) {
-        LOG.log(Level.WARNING, "kafka receiver " + config.id() + ": commit failed: " + e);
-      }
-    } else {
-      consumer.commitAsync(
-          offsets,
-          (done, e) -> {
-            if (e != null) {
-              LOG.log(
-                  warnings.level(Level.WARNING),
-                  () -> "kafka receiver " + config.id() + ": commit failed: " + e);
-            }
-          });
-    }
-    counters.commits.increment();
-  }
-
   /** After the loop: waits for the answers until the deadline, commits, closes the consumer. */
   private void finish() {
     try {
@@ -707,7 +521,7 @@ public final class KafkaReceiver implements RelayReceiver {
         }
         applyAnswers(Math.min(left, POLL.toNanos()));
       }
-      commit(partitions.values(), true);
+      committer.commit(partitions.values(), true);
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "kafka receiver " + config.id() + ": final commit failed: " + e);
     } finally {
@@ -728,9 +542,9 @@ public final class KafkaReceiver implements RelayReceiver {
   private final class Listener implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
-      List<Partition> gone = new ArrayList<>();
+      List<PartitionState> gone = new ArrayList<>();
       for (TopicPartition tp : revoked) {
-        Partition p = partitions.get(tp);
+        PartitionState p = partitions.get(tp);
         if (p != null) {
           gone.add(p);
         }
@@ -741,7 +555,7 @@ public final class KafkaReceiver implements RelayReceiver {
           && System.nanoTime() < end) {
         applyAnswers(TimeUnit.MILLISECONDS.toNanos(10));
       }
-      commit(gone, true);
+      committer.commit(gone, true);
       drop(revoked);
     }
 
@@ -755,16 +569,16 @@ public final class KafkaReceiver implements RelayReceiver {
       for (TopicPartition tp : assigned) {
         Signal s = signalOf(tp.topic());
         if (s != null) {
-          partitions.put(tp, new Partition(tp, s));
+          partitions.put(tp, new PartitionState(tp, s));
         }
       }
     }
 
     private void drop(Collection<TopicPartition> tps) {
       for (TopicPartition tp : tps) {
-        Partition p = partitions.remove(tp);
-        if (p != null && p.paused && !p.resumed) {
-          pausedCount--;
+        PartitionState p = partitions.remove(tp);
+        if (p != null) {
+          pauses.dropped(p);
         }
       }
     }
@@ -777,47 +591,5 @@ public final class KafkaReceiver implements RelayReceiver {
       }
     }
     return null;
-  }
-
-  /** The bytes one record holds in the relay's memory budget; released exactly once. */
-  private static final class Reservation implements ReceiverSink.Reservation {
-    private final MemoryBudget budget;
-    private long bytes;
-    private boolean released;
-
-    Reservation(MemoryBudget budget, long bytes) {
-      this.budget = budget;
-      this.bytes = bytes;
-    }
-
-    /** Holds exactly {@code newBytes}; false (nothing changed) when the budget refuses more. */
-    synchronized boolean resize(long newBytes) {
-      if (newBytes > bytes && !budget.tryAcquire(newBytes - bytes)) {
-        return false;
-      }
-      if (newBytes < bytes) {
-        budget.release(bytes - newBytes);
-      }
-      bytes = newBytes;
-      return true;
-    }
-
-    @Override
-    public synchronized long takeOver(MemoryBudget into) {
-      if (into != budget || released) {
-        return 0;
-      }
-      long b = bytes;
-      bytes = 0;
-      return b;
-    }
-
-    synchronized void release() {
-      if (!released) {
-        released = true;
-        budget.release(bytes);
-        bytes = 0;
-      }
-    }
   }
 }

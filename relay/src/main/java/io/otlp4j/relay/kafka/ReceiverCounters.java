@@ -12,7 +12,9 @@ import java.util.Map;
  * _refused_*} (labelled {@code transport="kafka"}) and {@code
  * otelcol_kafka_receiver_unmarshal_failed_*}, and otlp4j's {@code
  * otlp4j_kafka_receiver_records_total{outcome}}, {@code _backpressure_pauses_total} and {@code
- * _commits_total}. Thread-safe (created up front; recording never allocates).
+ * _commits_total}, and the gauges {@code otlp4j_kafka_receiver_paused_partitions}, {@code
+ * _assigned_partitions} and {@code _in_flight_records} ({@link #publish}). Thread-safe (created up
+ * front; recording never allocates).
  */
 final class ReceiverCounters {
   private final Map<Signal, Counter> accepted = new EnumMap<>(Signal.class);
@@ -24,6 +26,9 @@ final class ReceiverCounters {
   private final Counter recordsInvalid;
   final Counter backpressure;
   final Counter commits;
+  private volatile int pausedGauge;
+  private volatile int assignedGauge;
+  private volatile int inFlightGauge;
 
   ReceiverCounters(MetricsRegistry m, String receiver) {
     for (Signal s : Signal.values()) {
@@ -77,6 +82,31 @@ final class ReceiverCounters {
             "Offset commits sent (each for the partitions whose records were accepted since)",
             "receiver",
             receiver);
+    m.gauge(
+        "otlp4j_kafka_receiver_paused_partitions",
+        "Partitions the kafka receiver paused (backpressure, a refusal, a stopped partition)",
+        () -> pausedGauge,
+        "receiver",
+        receiver);
+    m.gauge(
+        "otlp4j_kafka_receiver_assigned_partitions",
+        "Partitions the group assigned to this receiver",
+        () -> assignedGauge,
+        "receiver",
+        receiver);
+    m.gauge(
+        "otlp4j_kafka_receiver_in_flight_records",
+        "Records handed to the pipelines and not yet answered",
+        () -> inFlightGauge,
+        "receiver",
+        receiver);
+  }
+
+  /** Publishes the consumer thread's state to the gauges (called after each of its turns). */
+  void publish(int inFlight, int paused, int assigned) {
+    inFlightGauge = inFlight;
+    pausedGauge = paused;
+    assignedGauge = assigned;
   }
 
   private static Counter records(MetricsRegistry m, String receiver, String outcome) {
