@@ -128,7 +128,7 @@ final class TailSamplingProcessorFactory
     String name = id.contains("/") ? id.substring(id.indexOf('/') + 1) : "";
     if (list == null || list.isNull() || (list.list() != null && list.list().isEmpty())) {
       in.error(
-          list == null ? (node.isNull() ? 0 : node.line()) : list.line(),
+          list == null ? node.line() : list.line(),
           where + ".policies",
           "at least one policy is required");
     } else if (list.list() == null) {
