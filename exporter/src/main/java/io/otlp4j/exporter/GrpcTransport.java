@@ -2,6 +2,7 @@ package io.otlp4j.exporter;
 
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -215,6 +216,44 @@ final class GrpcTransport implements Transport {
         }
       }
     }
+  }
+
+  /**
+   * Asks every channel to connect (a channel is idle until its first call otherwise) and completes
+   * when each has reached {@code READY} (true), {@code TRANSIENT_FAILURE} or {@code SHUTDOWN}. A
+   * channel that cannot connect goes on with its own reconnect backoff, as after a lost connection.
+   */
+  @Override
+  public CompletableFuture<Boolean> connect() {
+    List<CompletableFuture<Boolean>> all = new ArrayList<>();
+    for (Target t : distinct) {
+      for (ManagedChannel channel : t.channels) {
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        all.add(f);
+        awaitSettled(channel, channel.getState(true), f);
+      }
+    }
+    return allTrue(all);
+  }
+
+  /** True when every future completed true. */
+  static CompletableFuture<Boolean> allTrue(List<CompletableFuture<Boolean>> all) {
+    return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]))
+        .thenApply(v -> all.stream().allMatch(CompletableFuture::join));
+  }
+
+  /** Completes {@code f} once the channel's state is one that connecting ends in. */
+  private static void awaitSettled(
+      ManagedChannel channel, ConnectivityState state, CompletableFuture<Boolean> f) {
+    if (state == ConnectivityState.READY
+        || state == ConnectivityState.TRANSIENT_FAILURE
+        || state == ConnectivityState.SHUTDOWN) {
+      f.complete(state == ConnectivityState.READY);
+      return;
+    }
+    // The callback runs once, on the channel's executor (direct here): it only reads the state and
+    // registers again.
+    channel.notifyWhenStateChanged(state, () -> awaitSettled(channel, channel.getState(false), f));
   }
 
   @Override

@@ -279,6 +279,28 @@ final class HttpTransport implements Transport {
     return text.replaceAll("\\s+", " ");
   }
 
+  /**
+   * Opens one connection in each endpoint's pool and leaves it idle there, where the first request
+   * finds it (it ages out as any idle connection does); completes when each is open (true) or
+   * failed.
+   */
+  @Override
+  public CompletableFuture<Boolean> connect() {
+    List<CompletableFuture<Boolean>> all = new ArrayList<>();
+    for (ConnectionPool pool : pools) {
+      CompletableFuture<Boolean> f = new CompletableFuture<>();
+      all.add(f);
+      pool.acquire(
+          (connection, error) -> {
+            if (connection != null) {
+              pool.release(connection);
+            }
+            f.complete(connection != null);
+          });
+    }
+    return GrpcTransport.allTrue(all);
+  }
+
   @Override
   public CompletableFuture<Void> shutdown() {
     List<CompletableFuture<Void>> all = new ArrayList<>();

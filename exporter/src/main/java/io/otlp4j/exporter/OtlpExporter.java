@@ -199,6 +199,22 @@ public final class OtlpExporter implements AutoCloseable {
     return call.result;
   }
 
+  /**
+   * Opens the connections to every endpoint now, ahead of the first export, and sends nothing: each
+   * gRPC channel connects (HTTP/2 handshake, TLS included), each OTLP/HTTP endpoint's pool opens
+   * one connection and keeps it idle for the first request. Without it connections open on first
+   * use.
+   *
+   * @return completes when every connection is open ({@code true}) or one has failed ({@code
+   *     false}: the first export connects again, with its retries); never completes exceptionally
+   */
+  public CompletableFuture<Boolean> connect() {
+    if (lifecycle.shuttingDown()) {
+      return CompletableFuture.completedFuture(false);
+    }
+    return transport.connect();
+  }
+
   void callFinished(ExportCall call) {
     lifecycle.callFinished(call);
   }

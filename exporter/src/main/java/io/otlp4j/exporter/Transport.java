@@ -35,6 +35,16 @@ interface Transport {
   default void probing(String key) {}
 
   /**
+   * Opens the connections to every endpoint now, ahead of the first request, without sending one.
+   * The future completes when each connection is open, failed or abandoned at shutdown: {@code
+   * true} when every one is open; it never completes exceptionally (a request connects again as
+   * usual).
+   */
+  default CompletableFuture<Boolean> connect() {
+    return CompletableFuture.completedFuture(false);
+  }
+
+  /**
    * Closes connections once in-flight requests finish; the future completes when all are closed.
    */
   CompletableFuture<Void> shutdown();

@@ -57,19 +57,22 @@ final class ExportBridge {
   private final ThrottledLog failures = ThrottledLog.every(FAILURE_LOG_INTERVAL);
   private final Throwable startFailure; // non-null: no transport, everything fails at once
   private volatile boolean ownsTransport = true;
+  private final ExporterWarmup warmup; // null: none; goes with the transport's ownership
 
   ExportBridge(
       String name,
       OtlpExporter exporter,
       Signal signal,
       ByteBufAllocator allocator,
-      Duration shutdownTimeout) {
+      Duration shutdownTimeout,
+      ExporterWarmup warmup) {
     this.name = name;
     this.exporter = exporter;
     this.signal = signal;
     this.allocator = allocator;
     this.shutdownTimeout = shutdownTimeout;
     this.startFailure = null;
+    this.warmup = warmup;
   }
 
   private ExportBridge(String name, Signal signal, Throwable startFailure) {
@@ -80,6 +83,7 @@ final class ExportBridge {
     this.shutdownTimeout = Duration.ZERO;
     this.startFailure = startFailure;
     this.ownsTransport = false;
+    this.warmup = null;
   }
 
   /**
@@ -87,6 +91,11 @@ final class ExportBridge {
    */
   static ExportBridge failedToStart(String name, Signal signal, Throwable cause) {
     return new ExportBridge(name, signal, cause);
+  }
+
+  /** The background warm-up of the transport, or {@code null} when there is none (tests). */
+  ExporterWarmup warmup() {
+    return warmup;
   }
 
   /** The transport, or {@code null} when it could not start. */
@@ -178,6 +187,9 @@ final class ExportBridge {
       shutdownResult.succeed();
       return shutdownResult;
     }
+    if (warmup != null) {
+      warmup.cancel();
+    }
     exporter.shutdown(shutdownTimeout).whenComplete((v, e) -> shutdownResult.succeed());
     return shutdownResult;
   }
@@ -198,7 +210,7 @@ final class ExportBridge {
       return new ExportBridge(name, signal, startFailure);
     }
     ownsTransport = false;
-    return new ExportBridge(name, exporter, signal, allocator, shutdownTimeout);
+    return new ExportBridge(name, exporter, signal, allocator, shutdownTimeout, warmup);
   }
 
   /**

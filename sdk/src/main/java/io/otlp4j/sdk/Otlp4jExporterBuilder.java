@@ -36,7 +36,19 @@ public abstract class Otlp4jExporterBuilder<B extends Otlp4jExporterBuilder<B>> 
 
   final Signal signal;
   final OtlpExporter.Builder transport = OtlpExporter.builder();
+
+  /**
+   * Whether a built exporter warms itself up in the background by default (see {@link
+   * #warmUp(boolean)}): true.
+   */
+  public static final boolean DEFAULT_WARM_UP = true;
+
+  /** The environment variable read by {@link #fromEnvironment(Function)} for {@link #warmUp}. */
+  static final String WARM_UP_VARIABLE = "OTEL_EXPORTER_OTLP4J_WARMUP_ENABLED";
+
   Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+  boolean warmUp = DEFAULT_WARM_UP;
+  int warmUpRounds = ExporterWarmup.ROUNDS;
   ByteBufAllocator allocator = PooledByteBufAllocator.DEFAULT;
 
   Otlp4jExporterBuilder(Signal signal) {
@@ -191,6 +203,21 @@ public abstract class Otlp4jExporterBuilder<B extends Otlp4jExporterBuilder<B>> 
   }
 
   /**
+   * Whether the built exporter warms itself up before its first export (default {@value
+   * #DEFAULT_WARM_UP}): on one daemon thread, for at most about a second of that thread's CPU time,
+   * it opens the connection to the endpoint (a gRPC channel's HTTP/2 connection, the OTLP/HTTP
+   * pool's first connection) and marshals synthetic telemetry into discarded buffers until the
+   * encode path is compiled, so that the first export does not stall a fresh JVM for seconds while
+   * spans pile up in front of it. Nothing is sent: the connect sends no request, and the synthetic
+   * data never leaves the process. A failed connect is logged once at DEBUG; shutdown stops the
+   * warm-up. Autoconfigure: {@code otel.exporter.otlp4j.warmup.enabled}.
+   */
+  public B warmUp(boolean warmUp) {
+    this.warmUp = warmUp;
+    return self();
+  }
+
+  /**
    * Applies the process's {@code OTEL_EXPORTER_OTLP_*} environment variables (see the other
    * overload).
    */
@@ -202,7 +229,9 @@ public abstract class Otlp4jExporterBuilder<B extends Otlp4jExporterBuilder<B>> 
    * Applies the {@code OTEL_EXPORTER_OTLP_*} variables {@code env} returns (null or blank: unset)
    * over what the builder holds, with this signal's {@code OTEL_EXPORTER_OTLP_<SIGNAL>_*} forms
    * winning over the generic ones (see {@link OtlpExporter.Builder#fromEnvironment}); then the same
-   * names with the prefix {@code OTEL_EXPORTER_OTLP4J_}, which win over the standard ones.
+   * names with the prefix {@code OTEL_EXPORTER_OTLP4J_}, which win over the standard ones; and
+   * {@code OTEL_EXPORTER_OTLP4J_WARMUP_ENABLED} ({@code true} or {@code false}, see {@link
+   * #warmUp}).
    *
    * @throws IllegalArgumentException naming the variable when a value is malformed
    */
@@ -210,6 +239,21 @@ public abstract class Otlp4jExporterBuilder<B extends Otlp4jExporterBuilder<B>> 
     Objects.requireNonNull(env, "env");
     transport.fromEnvironment(env, signal);
     transport.fromEnvironment(name -> env.apply(Otlp4jConfig.otlp4jName(name)), signal);
+    String warm = env.apply(WARM_UP_VARIABLE);
+    if (warm != null && !warm.isBlank()) {
+      String value = warm.trim().toLowerCase(Locale.ROOT);
+      if (!value.equals("true") && !value.equals("false")) {
+        throw new IllegalArgumentException(
+            WARM_UP_VARIABLE + " must be true or false, not '" + warm + "'");
+      }
+      warmUp = value.equals("true");
+    }
+    return self();
+  }
+
+  /** The warm-up's encode rounds (tests: fewer, to keep the build fast). */
+  B warmUpRounds(int rounds) {
+    this.warmUpRounds = rounds;
     return self();
   }
 
@@ -248,6 +292,14 @@ public abstract class Otlp4jExporterBuilder<B extends Otlp4jExporterBuilder<B>> 
           e);
       return ExportBridge.failedToStart(name, signal, e);
     }
-    return new ExportBridge(name, built, signal, allocator, shutdownTimeout);
+    ExporterWarmup warmup = null;
+    if (warmUp) {
+      try {
+        warmup = ExporterWarmup.start(name, built, signal, allocator, warmUpRounds);
+      } catch (RuntimeException | Error e) { // no thread can start: the exporter works without
+        LOG.log(Level.DEBUG, name + ": no warm-up: " + e, e);
+      }
+    }
+    return new ExportBridge(name, built, signal, allocator, shutdownTimeout, warmup);
   }
 }

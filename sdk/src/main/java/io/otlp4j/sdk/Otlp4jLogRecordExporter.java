@@ -66,6 +66,11 @@ public final class Otlp4jLogRecordExporter implements LogRecordExporter {
     return bridge.transport();
   }
 
+  /** The background warm-up, or {@code null} when it is off (tests). */
+  ExporterWarmup warmup() {
+    return bridge.warmup();
+  }
+
   Otlp4jLogRecordExporter handOver() {
     return new Otlp4jLogRecordExporter(bridge.handOver());
   }

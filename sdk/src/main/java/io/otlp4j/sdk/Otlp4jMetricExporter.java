@@ -94,6 +94,11 @@ public final class Otlp4jMetricExporter implements MetricExporter {
     return bridge.transport();
   }
 
+  /** The background warm-up, or {@code null} when it is off (tests). */
+  ExporterWarmup warmup() {
+    return bridge.warmup();
+  }
+
   @Override
   public String toString() {
     return "Otlp4jMetricExporter" + bridge + "{memoryMode=" + memoryMode + "}";

@@ -81,6 +81,11 @@ public final class Otlp4jSpanExporter implements SpanExporter {
     return bridge.transport();
   }
 
+  /** The background warm-up, or {@code null} when it is off (tests). */
+  ExporterWarmup warmup() {
+    return bridge.warmup();
+  }
+
   /**
    * An exporter over the same transport that takes over its ownership (see {@link
    * ExportBridge#handOver}).
