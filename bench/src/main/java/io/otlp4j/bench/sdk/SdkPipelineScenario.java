@@ -69,7 +69,8 @@ import org.HdrHistogram.Recorder;
  * {@code --rate N} paces the producers to N spans/s in total (0, the default: as fast as they can);
  * {@code --repeat R} runs every pipeline R times, interleaved, and adds mean ± stddev; {@code --out
  * PATH} also writes the tables to PATH.txt; {@code --sink-warmup 10s} first warms the fresh sink
- * JVM up with the SDK's exporters. Output: one line per run, then a table.
+ * JVM up with the SDK's exporters; {@code --exporter-warmup false} turns off otlp4j's exporter
+ * warm-up (on by default, as in the product). Output: one line per run, then a table.
  */
 public final class SdkPipelineScenario {
 
@@ -85,6 +86,9 @@ public final class SdkPipelineScenario {
           .put("app.cache_hit", true)
           .build();
   private static final AttributeKey<Long> ITEM = AttributeKey.longKey("app.item_id");
+
+  /** Whether otlp4j's exporters warm up when built ({@code --exporter-warmup}, default true). */
+  static volatile boolean exporterWarmUp = true;
 
   private SdkPipelineScenario() {}
 
@@ -102,6 +106,8 @@ public final class SdkPipelineScenario {
     Duration sinkWarmup = duration(opts.getOrDefault("sink-warmup", "10s"));
     int repeat = Integer.parseInt(opts.getOrDefault("repeat", "1"));
     String out = opts.get("out");
+    exporterWarmUp = Boolean.parseBoolean(opts.getOrDefault("exporter-warmup", "true"));
+    System.out.println("otlp4j exporter warm-up: " + (exporterWarmUp ? "on" : "off"));
 
     try (Sink sink = Sink.start()) {
       warmUpSink(sink, sinkWarmup);
@@ -224,9 +230,18 @@ public final class SdkPipelineScenario {
    */
   static SpanExporter exporter(String pipeline, String grpc, String http) {
     return switch (pipeline) {
-      case "otlp4j-grpc" -> Otlp4jSpanExporter.builder().protocol("grpc").endpoint(grpc).build();
+      case "otlp4j-grpc" ->
+          Otlp4jSpanExporter.builder()
+              .protocol("grpc")
+              .endpoint(grpc)
+              .warmUp(exporterWarmUp)
+              .build();
       case "otlp4j-http" ->
-          Otlp4jSpanExporter.builder().protocol("http/protobuf").endpoint(http).build();
+          Otlp4jSpanExporter.builder()
+              .protocol("http/protobuf")
+              .endpoint(http)
+              .warmUp(exporterWarmUp)
+              .build();
       case "sdk-grpc" -> OtlpGrpcSpanExporter.builder().setEndpoint(grpc).build();
       case "sdk-http" -> OtlpHttpSpanExporter.builder().setEndpoint(http + "/v1/traces").build();
       default ->
