@@ -43,12 +43,12 @@ import java.util.stream.Stream;
  * from a request's arrival to its answer, after the warm-up; bucket bounds, so coarse) and the
  * queue's fsync p99: where the tail is, in the relay or outside it; and the CPU its JIT compiler
  * threads used in the measured part ({@link JitCpu}): a fresh relay at 10,000 spans/s is still
- * compiling. Errors are listed by kind with
- * an example message, as {@code send} names them, with the relay's own count of appends its durable
- * queue refused for being full ({@code otlp4j_queue_refused_records_total}). A rate is
- * <i>sustained</i> when every repeat had no error and a backlog of at most {@value
- * #SUSTAINED_BACKLOG_RECORDS} records: the file keeps up with what is acknowledged. Rate 0 is flat
- * out (closed loop, 64 in flight): the most the relay accepts, with its backlog.
+ * compiling. Errors are listed by kind with an example message, as {@code send} names them, with
+ * the relay's own count of appends its durable queue refused for being full ({@code
+ * otlp4j_queue_refused_records_total}). A rate is <i>sustained</i> when every repeat had no error
+ * and a backlog of at most {@value #SUSTAINED_BACKLOG_RECORDS} records: the file keeps up with what
+ * is acknowledged. Rate 0 is flat out (closed loop, 64 in flight): the most the relay accepts, with
+ * its backlog.
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar io.otlp4j.bench.relay.MainJobDefaultBench \
