@@ -80,6 +80,7 @@ final class GroupForcer implements Runnable {
     final long endRecords;
     final long recordsAdded;
     final long payloadBytes;
+    final long writtenAtNanos = AckTrace.ENABLED ? System.nanoTime() : 0;
 
     WrittenGroup(
         List<PendingAppend> group,
@@ -187,6 +188,7 @@ final class GroupForcer implements Runnable {
         channel = batch.get(0).segment.channel; // every unforced group is in the active segment
       }
       Exception failure = null;
+      long forceStart = AckTrace.ENABLED ? System.nanoTime() : 0;
       try {
         if (channel == null) { // a failed truncation closed it: what was written is uncertain
           throw new ClosedChannelException();
@@ -195,6 +197,7 @@ final class GroupForcer implements Runnable {
       } catch (IOException | RuntimeException e) {
         failure = e;
       }
+      long forceEnd = AckTrace.ENABLED ? System.nanoTime() : 0;
       synchronized (lock) {
         forcing = false;
         if (failure != null) {
@@ -212,7 +215,14 @@ final class GroupForcer implements Runnable {
       }
       // Outside the lock: one acknowledgement task per group.
       for (WrittenGroup group : batch) {
-        writer.acknowledge(group.group, group.results);
+        if (AckTrace.ENABLED) {
+          writer.acknowledge(
+              group.group,
+              group.results,
+              new AckTrace.Stamps(group.writtenAtNanos, forceStart, forceEnd, batch.size()));
+        } else {
+          writer.acknowledge(group.group, group.results);
+        }
       }
     }
   }

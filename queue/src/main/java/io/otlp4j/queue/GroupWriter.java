@@ -177,6 +177,7 @@ final class GroupWriter {
     } catch (RuntimeException e) {
       return failGroup(group, write, results, e);
     }
+    long writtenAt = AckTrace.ENABLED ? System.nanoTime() : 0;
     try {
       if (fsync.mode() == FsyncPolicy.Mode.PER_BATCH) {
         forceGroup(write);
@@ -184,6 +185,7 @@ final class GroupWriter {
     } catch (IOException | RuntimeException e) {
       return failGroup(group, write, results, e);
     }
+    long forcedAt = AckTrace.ENABLED ? System.nanoTime() : 0;
     publish(write);
     queue.groupStartBase = Long.MAX_VALUE;
     groupSize.record(group.size());
@@ -192,6 +194,9 @@ final class GroupWriter {
     if (loggedWriteFailure && write.recordsAdded > 0) {
       loggedWriteFailure = false;
       LOGGER.log(System.Logger.Level.INFO, "queue " + directory + ": writes succeed again");
+    }
+    if (AckTrace.ENABLED) {
+      return acknowledge(group, results, new AckTrace.Stamps(writtenAt, writtenAt, forcedAt, 1));
     }
     return acknowledge(group, results);
   }
@@ -227,6 +232,27 @@ final class GroupWriter {
           }
         });
     return DONE;
+  }
+
+  /** {@link #acknowledge} with the group's {@link AckTrace} stamps, logged before the answers. */
+  CompletionStage<GroupResult<Void>> acknowledge(
+      List<PendingAppend> group, AppendResult[] results, AckTrace.Stamps stamps) {
+    queue.acks.execute(() -> complete(group, results, stamps));
+    return DONE;
+  }
+
+  /**
+   * Completes every append of the group with its result on this thread (their dependent stages run
+   * here); with {@code stamps} (an {@link AckTrace}), logs the slow ones first.
+   */
+  private static void complete(
+      List<PendingAppend> group, AppendResult[] results, AckTrace.Stamps stamps) {
+    if (stamps != null) {
+      AckTrace.acknowledged(group, stamps);
+    }
+    for (int i = 0; i < results.length; i++) {
+      group.get(i).result.complete(results[i]);
+    }
   }
 
   /** Rolls the whole group back and refuses every append of it that was not refused already. */

@@ -17,6 +17,9 @@ final class PendingAppend {
   final int checksum;
   final long appendedAtMillis;
 
+  /** When {@code append} framed it ({@link System#nanoTime}): the start of {@link AckTrace}. */
+  final long appendedAtNanos = AckTrace.ENABLED ? System.nanoTime() : 0;
+
   /**
    * The appending caller's answer: completed once, by the group's acknowledgement task (see {@link
    * GroupWriter#acknowledge}) or, if the coalescer never carried this append, by {@code append}.

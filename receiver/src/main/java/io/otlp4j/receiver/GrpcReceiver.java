@@ -309,7 +309,7 @@ public final class GrpcReceiver {
     }
     admitted.attach(call);
     call.request(1);
-    return new UnaryListener(signal, call, admitted);
+    return new UnaryListener(signal, call, admitted, SLOW_ANSWER_NANOS > 0 ? System.nanoTime() : 0);
   }
 
   /**
@@ -323,12 +323,17 @@ public final class GrpcReceiver {
     private GrpcInbound inbound;
     private boolean handedOver;
     private boolean finished;
+    private final long startedNanos;
 
     UnaryListener(
-        Signal signal, ServerCall<GrpcInbound, byte[]> call, GrpcAdmission.Call admitted) {
+        Signal signal,
+        ServerCall<GrpcInbound, byte[]> call,
+        GrpcAdmission.Call admitted,
+        long startedNanos) {
       this.signal = signal;
       this.call = call;
       this.admitted = admitted;
+      this.startedNanos = startedNanos;
     }
 
     @Override
@@ -355,7 +360,7 @@ public final class GrpcReceiver {
         return;
       }
       handedOver = true;
-      export(signal, inbound, call, admitted);
+      export(signal, inbound, call, admitted, startedNanos);
     }
 
     @Override
@@ -381,12 +386,37 @@ public final class GrpcReceiver {
     }
   }
 
+  /**
+   * A debugging aid, off unless the system property {@code otlp4j.debug.slowAnswerMillis} names a
+   * threshold in milliseconds: a call answered later than that after its headers arrived is logged
+   * (INFO), with the part before its request was handed to the sink (the message's transfer, the
+   * executor, the walk) and the sink's part (the pipeline and what the ack mode waits for).
+   */
+  private static final long SLOW_ANSWER_NANOS =
+      (long) (Double.parseDouble(System.getProperty("otlp4j.debug.slowAnswerMillis", "0")) * 1e6);
+
+  private static void traceSlowAnswer(long startedNanos, long dispatchedNanos) {
+    long now = System.nanoTime();
+    if (now - startedNanos >= SLOW_ANSWER_NANOS) {
+      LOG.log(
+          System.Logger.Level.INFO,
+          String.format(
+              java.util.Locale.ROOT,
+              "slow gRPC answer: %.2f ms from the call's headers = to the sink %.2f + the sink's"
+                  + " answer %.2f",
+              (now - startedNanos) / 1e6,
+              (dispatchedNanos - startedNanos) / 1e6,
+              (now - dispatchedNanos) / 1e6));
+    }
+  }
+
   /** Answers a call's request; takes ownership of {@code inbound}'s reservation. */
   private void export(
       Signal signal,
       GrpcInbound inbound,
       ServerCall<GrpcInbound, byte[]> call,
-      GrpcAdmission.Call admitted) {
+      GrpcAdmission.Call admitted,
+      long startedNanos) {
     ReceiverMetrics metrics = dispatch.metrics();
     if (inbound.refused()) {
       if (admitted.claimAnswer()) { // else the tracer refused it and answered already
@@ -442,6 +472,7 @@ public final class GrpcReceiver {
       return;
     }
     inFlight.begin();
+    long dispatchedNanos = startedNanos != 0 ? System.nanoTime() : 0;
     // the request's buffer (grpc-java's own, or a pooled copy: see GrpcInbound) goes to the sink
     // with ownership
     dispatch
@@ -451,6 +482,9 @@ public final class GrpcReceiver {
               try {
                 if (admitted.claimAnswer()) {
                   GrpcAnswers.answer(outcome, call);
+                }
+                if (startedNanos != 0) {
+                  traceSlowAnswer(startedNanos, dispatchedNanos);
                 }
               } finally {
                 inFlight.end();

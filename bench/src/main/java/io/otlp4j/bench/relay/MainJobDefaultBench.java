@@ -41,12 +41,14 @@ import java.util.stream.Stream;
  * send, warm-up included: the figure that least depends on what else runs on the machine. Beside
  * the sender's p99, the relay's own (its {@code otlp4j_receiver_ack_latency_seconds} histogram,
  * from a request's arrival to its answer, after the warm-up; bucket bounds, so coarse) and the
- * queue's fsync p99: where the tail is, in the relay or outside it. Errors are listed by kind with
- * an example message, as {@code send} names them, with the relay's own count of appends its durable
- * queue refused for being full ({@code otlp4j_queue_refused_records_total}). A rate is
- * <i>sustained</i> when every repeat had no error and a backlog of at most {@value
- * #SUSTAINED_BACKLOG_RECORDS} records: the file keeps up with what is acknowledged. Rate 0 is flat
- * out (closed loop, 64 in flight): the most the relay accepts, with its backlog.
+ * queue's fsync p99: where the tail is, in the relay or outside it; and the CPU its JIT compiler
+ * threads used in the measured part ({@link JitCpu}): a fresh relay at 10,000 spans/s is still
+ * compiling. Errors are listed by kind with an example message, as {@code send} names them, with
+ * the relay's own count of appends its durable queue refused for being full ({@code
+ * otlp4j_queue_refused_records_total}). A rate is <i>sustained</i> when every repeat had no error
+ * and a backlog of at most {@value #SUSTAINED_BACKLOG_RECORDS} records: the file keeps up with what
+ * is acknowledged. Rate 0 is flat out (closed loop, 64 in flight): the most the relay accepts, with
+ * its backlog.
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar io.otlp4j.bench.relay.MainJobDefaultBench \
@@ -108,7 +110,8 @@ public final class MainJobDefaultBench {
       double sendLagP99,
       double fromSendP99,
       GcPauses relayGc,
-      GcPauses senderGc) {}
+      GcPauses senderGc,
+      double relayJitMillis) {}
 
   /** The GC pauses a JVM logged while the sender measured: how many, the longest, their sum. */
   record GcPauses(int count, double maxMillis, double totalMillis) {
@@ -175,7 +178,7 @@ public final class MainJobDefaultBench {
               "%-6s rate %6s  p50 %7.2f ms  p99 %8.2f ms  relay ack p99 <= %.1f ms  fsync p99 <= %.1f"
                   + " ms  %,9.0f spans/s  errors %d (queue-full refusals %d)  backlog %.0f  relay"
                   + " CPU %.2f us/span%n         sender lag p99 %.2f ms  p99 from send %.2f ms"
-                  + "  GC pauses measured: relay %s, sender %s%n",
+                  + "  GC pauses measured: relay %s, sender %s  relay JIT CPU measured %.0f ms%n",
               relay,
               rateName(rate),
               s.p50,
@@ -190,7 +193,8 @@ public final class MainJobDefaultBench {
               s.sendLagP99,
               s.fromSendP99,
               s.relayGc,
-              s.senderGc);
+              s.senderGc,
+              s.relayJitMillis);
           s.errorKinds.forEach(
               (kind, n) ->
                   System.out.printf(
@@ -300,6 +304,7 @@ public final class MainJobDefaultBench {
       long measuredFrom = System.currentTimeMillis() + WARMUP_SCRAPE_MILLIS;
       Thread.sleep(WARMUP_SCRAPE_MILLIS);
       String atWarmupEnd = metrics(admin);
+      double jitAtWarmupEnd = JitCpu.compilerCpuMillis(process.pid());
       byte[] stdout = sender.getInputStream().readAllBytes();
       if (!sender.waitFor(seconds + 120L, TimeUnit.SECONDS)) {
         sender.destroyForcibly();
@@ -308,6 +313,7 @@ public final class MainJobDefaultBench {
       long measuredTo = System.currentTimeMillis();
       Duration cpu =
           process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO).minus(cpuBefore);
+      double jitMeasured = JitCpu.compilerCpuMillis(process.pid()) - jitAtWarmupEnd;
       JsonNode j = JSON.readTree(stdout);
       long spans =
           j.get("items").asLong()
@@ -346,7 +352,8 @@ public final class MainJobDefaultBench {
           percentile(j, "send_lag_ms", "p99"),
           percentile(j, "latency_from_send_ms", "p99"),
           gcPauses(dir.resolve("relay-gc.log"), measuredFrom, measuredTo),
-          gcPauses(dir.resolve("send-gc.log"), measuredFrom, measuredTo));
+          gcPauses(dir.resolve("send-gc.log"), measuredFrom, measuredTo),
+          jitMeasured);
     } finally {
       process.destroy(); // SIGTERM: the relay drains and exits
       if (!process.waitFor(30, TimeUnit.SECONDS)) {
@@ -531,7 +538,8 @@ public final class MainJobDefaultBench {
                 "%-6s rate %6s  p50 %s ms  p99 %s ms  relay ack p99 <= %s ms  spans/s %s  errors"
                     + " %d%s  max backlog %.0f  relay CPU us/span %s%n"
                     + "         sender lag p99 %s ms  p99 from send %s ms  relay GC pauses %s  sender"
-                    + " GC pauses %s (count; ms summed, measured part)%n",
+                    + " GC pauses %s (count; ms summed, measured part)  relay JIT CPU measured %s"
+                    + " ms%n",
                 relay,
                 rateName(rate),
                 stat(s, Sample::p50, "%.2f"),
@@ -549,14 +557,15 @@ public final class MainJobDefaultBench {
                     + stat(s, x -> x.relayGc.totalMillis(), "%.1f"),
                 stat(s, x -> x.senderGc.count(), "%.1f")
                     + "; "
-                    + stat(s, x -> x.senderGc.totalMillis(), "%.1f")));
+                    + stat(s, x -> x.senderGc.totalMillis(), "%.1f"),
+                stat(s, Sample::relayJitMillis, "%.0f")));
         json.append(first ? "" : ",")
             .append(
                 String.format(
                     Locale.ROOT,
                     "{\"relay\":\"%s\",\"rate\":%.0f,\"p50_ms\":%s,\"p99_ms\":%s,\"relay_ack_p99_ms\":%s,\"spans_per_second\":%s,\"errors\":%d,"
                         + "\"max_backlog\":%.0f,\"relay_cpu_us_per_span\":%s,\"send_lag_p99_ms\":%s,"
-                        + "\"p99_from_send_ms\":%s}",
+                        + "\"p99_from_send_ms\":%s,\"relay_jit_cpu_ms\":%s}",
                     relay,
                     rate,
                     jsonStat(s, Sample::p50),
@@ -567,7 +576,8 @@ public final class MainJobDefaultBench {
                     maxBacklog,
                     jsonStat(s, Sample::cpuMicrosPerSpan),
                     jsonStat(s, Sample::sendLagP99),
-                    jsonStat(s, Sample::fromSendP99)));
+                    jsonStat(s, Sample::fromSendP99),
+                    jsonStat(s, Sample::relayJitMillis)));
         first = false;
       }
       text.append(
