@@ -176,10 +176,13 @@ public final class GrpcReceiver {
     this.server = nb.build();
   }
 
-  /** Each connection's {@link Http2ControlFrameGuard}, or null when the policy has no limit. */
+  /**
+   * Each connection's {@link Http2ControlFrameGuard}, or null when the policy limits neither frames
+   * of no call nor unanswered resets.
+   */
   private static Supplier<ChannelHandler> controlFrameGuard(
       GrpcConnectionPolicy policy, MetricsRegistry registry, String name) {
-    if (policy.maxControlFrames() == 0) {
+    if (policy.maxControlFrames() == 0 && policy.maxUnansweredResets() == 0) {
       return null;
     }
     MetricsRegistry.Counter floods =
@@ -188,9 +191,17 @@ public final class GrpcReceiver {
             Http2ControlFrameGuard.FLOODS_HELP,
             "receiver",
             name);
+    MetricsRegistry.Counter resetFloods =
+        registry.counter(
+            Http2ControlFrameGuard.RESET_FLOODS_METRIC,
+            Http2ControlFrameGuard.RESET_FLOODS_HELP,
+            "receiver",
+            name);
     int max = policy.maxControlFrames();
     long window = policy.controlFramesWindow().toNanos();
-    return () -> new Http2ControlFrameGuard(max, window, System::nanoTime, floods);
+    int resets = policy.maxUnansweredResets();
+    return () ->
+        new Http2ControlFrameGuard(max, window, resets, System::nanoTime, floods, resetFloods);
   }
 
   /** A builder for a receiver that hands requests to {@code sink}. */

@@ -1,9 +1,10 @@
 package io.otlp4j.receiver;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.otlp4j.core.MetricsRegistry;
@@ -18,7 +19,8 @@ import java.util.function.LongSupplier;
  * Netty answer or process each of them and bound none by rate (grpc-java bounds only the
  * acknowledgements it has queued unread, at 10,000, and pings without calls through its keepalive
  * enforcement), so a client that reads its answers can keep a core busy with them for ever
- * (CVE-2019-9515 and its family).
+ * (CVE-2019-9515 and its family). And bounds the streams a client resets beyond the calls it was
+ * answered on the connection (rapid reset, CVE-2023-44487, from many short connections).
  *
  * <h2>The rule</h2>
  *
@@ -32,6 +34,26 @@ import java.util.function.LongSupplier;
  * from being written); nothing it sent after the limit reaches grpc-java. Calls on that connection
  * end as on any closed connection; other connections are not affected.
  *
+ * <h2>Resets</h2>
+ *
+ * Per connection, over its whole life: the streams the client reset minus the calls the server
+ * answered ({@code HEADERS} or {@code DATA} frames with {@code END_STREAM} it wrote: a gRPC answer
+ * ends with its trailers) may not exceed {@code maxUnansweredResets}; past it, {@code GOAWAY
+ * ENHANCE_YOUR_CALM "too_many_unanswered_resets"} and close, as above, counted in {@value
+ * #RESET_FLOODS_METRIC}. grpc-java's own bound (Netty's {@code maxRstFramesPerWindow}, 200 per 30
+ * s) applies per connection, so an attacker that reconnects as soon as it is closed had 200 calls
+ * created and cancelled on each connection; this bound serves such a connection at most {@code
+ * maxUnansweredResets}, and as the check happens before grpc-java reads the buffer that carries the
+ * reset over the limit, none of the streams in that buffer is created. A client that wants more
+ * resets has to be answered as many calls, each a full round trip that costs the server no more
+ * than any call (see {@link GrpcConnectionPolicy#DEFAULT_MAX_UNANSWERED_RESETS} for why real
+ * clients never come near it). A reset counts once per stream, and not at all on a stream the
+ * server had ended (answered, or reset itself when the call's deadline passed): grpc-java's client
+ * answers every frame that reaches it on a stream it has closed with a {@code RST_STREAM} (up to
+ * three for one late answer: its headers, message and trailers), which is not a cancellation. The
+ * streams ended last, {@value #RECENTLY_ENDED} of them, are remembered in a ring of ints scanned at
+ * each reset and each answer; a reset on a stream ended longer ago counts.
+ *
  * <h2>How</h2>
  *
  * An inbound handler ahead of grpc-java's HTTP/2 handler (after the {@link SslHandler} when the
@@ -42,12 +64,18 @@ import java.util.function.LongSupplier;
  * on unchanged: no copy, no allocation per frame. A connection that does not start with the HTTP/2
  * client preface is passed through unchecked (grpc-java refuses it).
  *
+ * <p>The answers are counted from the 9-byte headers of the frames the server writes, as they pass
+ * on their way out (after grpc-java's HTTP/2 handler, ahead of the TLS layer): no copy, no
+ * allocation. Over TLS, the instance ahead of the {@link SslHandler} passes the TLS records it sees
+ * written without reading them; the one it puts behind the {@link SslHandler} counts.
+ *
  * <p><b>Buffer ownership:</b> a buffer read is passed on to the next handler with its ownership,
- * except once the connection is over the limit: then this handler releases it.
+ * except once the connection is over the limit: then this handler releases it. A buffer written is
+ * passed on with its ownership, always.
  *
  * <p><b>Concurrency:</b> one instance per connection, used on the connection's event loop only.
  */
-final class Http2ControlFrameGuard extends ChannelInboundHandlerAdapter {
+final class Http2ControlFrameGuard extends ChannelDuplexHandler {
 
   /** Frames of no call allowed for each {@code HEADERS} or non-empty {@code DATA} frame. */
   static final int CREDIT_PER_CALL_FRAME = 4;
@@ -59,6 +87,14 @@ final class Http2ControlFrameGuard extends ChannelInboundHandlerAdapter {
   static final String FLOODS_HELP =
       "gRPC connections ended with GOAWAY ENHANCE_YOUR_CALM for sending too many frames that carry"
           + " no call (SETTINGS, PING, WINDOW_UPDATE, PRIORITY, empty DATA).";
+
+  static final String RESETS_GOAWAY_DEBUG = "too_many_unanswered_resets";
+
+  static final String RESET_FLOODS_METRIC = "otlp4j_receiver_rapid_reset_connections_total";
+
+  static final String RESET_FLOODS_HELP =
+      "gRPC connections ended with GOAWAY ENHANCE_YOUR_CALM for resetting more streams than the"
+          + " calls answered on them plus max_unanswered_resets (rapid reset, CVE-2023-44487).";
 
   private static final byte[] PREFACE =
       "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -74,16 +110,30 @@ final class Http2ControlFrameGuard extends ChannelInboundHandlerAdapter {
   private static final long ENHANCE_YOUR_CALM = 0xb;
   private static final long CLOSE_AFTER_SECONDS = 1;
 
+  /**
+   * How many ended streams a connection remembers, to count one reset per stream: as many as the
+   * calls one connection may have in flight by default ({@code max_concurrent_streams}, 256); the
+   * OpenTelemetry SDK and the Collector have a few.
+   */
+  static final int RECENTLY_ENDED = 256;
+
   private final int maxFrames;
   private final long windowNanos;
+  private final int maxUnansweredResets;
   private final LongSupplier nanoClock;
   private final MetricsRegistry.Counter floods;
+  private final MetricsRegistry.Counter resetFloods;
 
   // Parse state: bytes of the preface matched, then frame headers and payloads.
   private int prefaceMatched;
   private boolean passThrough;
   private boolean over;
+  private boolean overOnResets;
   private boolean relocated;
+
+  /** Set on an instance that put another behind the SslHandler: it reads and counts nothing. */
+  private boolean moved;
+
   private final byte[] header = new byte[FRAME_HEADER];
   private int headerFill;
 
@@ -102,16 +152,38 @@ final class Http2ControlFrameGuard extends ChannelInboundHandlerAdapter {
   private long controlFrames;
   private long callFrames;
 
+  // Resets: the client's RST_STREAM frames, the server's answers.
+  private long resets;
+  private long answered;
+  private final byte[] outHeader = new byte[FRAME_HEADER];
+
+  /** The streams ended last (answered or reset, by either side): 0 where none yet. */
+  private final int[] recentlyEnded = new int[RECENTLY_ENDED];
+
+  private int recentlyEndedNext;
+  private int outHeaderFill;
+  private long outSkip;
+
   /**
-   * @param maxFrames frames of no call allowed per window (plus the credit), positive
-   * @param floods counts the connections ended for it
+   * @param maxFrames frames of no call allowed per window (plus the credit); 0: no limit
+   * @param maxUnansweredResets {@code RST_STREAM} frames allowed beyond the answered calls; 0: no
+   *     limit
+   * @param floods counts the connections ended for too many frames of no call
+   * @param resetFloods counts the connections ended for too many unanswered resets
    */
   Http2ControlFrameGuard(
-      int maxFrames, long windowNanos, LongSupplier nanoClock, MetricsRegistry.Counter floods) {
+      int maxFrames,
+      long windowNanos,
+      int maxUnansweredResets,
+      LongSupplier nanoClock,
+      MetricsRegistry.Counter floods,
+      MetricsRegistry.Counter resetFloods) {
     this.maxFrames = maxFrames;
     this.windowNanos = windowNanos;
+    this.maxUnansweredResets = maxUnansweredResets;
     this.nanoClock = nanoClock;
     this.floods = floods;
+    this.resetFloods = resetFloods;
   }
 
   @Override
@@ -123,8 +195,10 @@ final class Http2ControlFrameGuard extends ChannelInboundHandlerAdapter {
       if (tls != null) {
         // TLS: the frames are readable only after the SslHandler; continue there, fresh.
         Http2ControlFrameGuard next =
-            new Http2ControlFrameGuard(maxFrames, windowNanos, nanoClock, floods);
+            new Http2ControlFrameGuard(
+                maxFrames, windowNanos, maxUnansweredResets, nanoClock, floods, resetFloods);
         next.relocated = true;
+        moved = true;
         p.addAfter(tls.name(), null, next);
         ctx.fireChannelRead(msg);
         p.remove(this);
@@ -144,6 +218,51 @@ final class Http2ControlFrameGuard extends ChannelInboundHandlerAdapter {
       }
     }
     ctx.fireChannelRead(msg);
+  }
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (maxUnansweredResets > 0 && !moved && msg instanceof ByteBuf buf) {
+      if (!relocated && ctx.pipeline().get(SslHandler.class) != null) {
+        // TLS records, before the first read: the instance behind the SslHandler counts.
+        moved = true;
+      } else {
+        scanOut(buf);
+      }
+    }
+    ctx.write(msg, promise);
+  }
+
+  /** Counts the answers ({@code END_STREAM} on a stream) among the frames the server writes. */
+  private void scanOut(ByteBuf buf) {
+    int i = buf.readerIndex();
+    int end = buf.writerIndex();
+    while (i < end) {
+      if (outSkip > 0) {
+        int n = (int) Math.min(outSkip, end - i);
+        i += n;
+        outSkip -= n;
+        continue;
+      }
+      outHeader[outHeaderFill++] = buf.getByte(i++);
+      if (outHeaderFill == FRAME_HEADER) {
+        outHeaderFill = 0;
+        int length =
+            ((outHeader[0] & 0xff) << 16) | ((outHeader[1] & 0xff) << 8) | (outHeader[2] & 0xff);
+        outSkip = length;
+        int type = outHeader[3] & 0xff;
+        int stream = streamId(outHeader);
+        boolean answer = (type == HEADERS || type == DATA) && (outHeader[4] & END_STREAM) != 0;
+        if (stream != 0 && (answer || type == RST_STREAM)) {
+          if (!ended(stream)) {
+            markEnded(stream);
+            if (type != RST_STREAM) {
+              answered++;
+            }
+          }
+        }
+      }
+    }
   }
 
   private void scan(ByteBuf buf) {
@@ -182,11 +301,7 @@ final class Http2ControlFrameGuard extends ChannelInboundHandlerAdapter {
     int length = ((header[0] & 0xff) << 16) | ((header[1] & 0xff) << 8) | (header[2] & 0xff);
     int type = header[3] & 0xff;
     int flags = header[4] & 0xff;
-    int stream =
-        ((header[5] & 0x7f) << 24)
-            | ((header[6] & 0xff) << 16)
-            | ((header[7] & 0xff) << 8)
-            | (header[8] & 0xff);
+    int stream = streamId(header);
     if (type == HEADERS && stream > lastStreamId) {
       lastStreamId = stream;
     }
@@ -202,11 +317,47 @@ final class Http2ControlFrameGuard extends ChannelInboundHandlerAdapter {
         }
       }
       case HEADERS -> count(false);
-      // Bounded elsewhere: RST_STREAM by grpc-java's maxRstFramesPerWindow, CONTINUATION by
-      // Netty's header-list bound, GOAWAY and PUSH_PROMISE end the connection.
-      case RST_STREAM, CONTINUATION, GOAWAY, PUSH_PROMISE -> {}
+      case RST_STREAM -> reset();
+      // Bounded elsewhere: CONTINUATION by Netty's header-list bound, GOAWAY and PUSH_PROMISE end
+      // the connection.
+      case CONTINUATION, GOAWAY, PUSH_PROMISE -> {}
       default -> count(true);
     }
+  }
+
+  private void reset() {
+    int stream = streamId(header);
+    if (ended(stream)) {
+      // Ended already: by the server (an answer, or its own reset at the call's deadline), or by
+      // an earlier reset. A client answers each frame that reaches it on a stream it has closed
+      // with a reset: those are not the client's cancellations.
+      return;
+    }
+    markEnded(stream);
+    resets++;
+    if (maxUnansweredResets > 0 && resets - answered > maxUnansweredResets) {
+      over = true;
+      overOnResets = true;
+    }
+  }
+
+  private static int streamId(byte[] h) {
+    return ((h[5] & 0x7f) << 24) | ((h[6] & 0xff) << 16) | ((h[7] & 0xff) << 8) | (h[8] & 0xff);
+  }
+
+  /** Whether {@code stream} is among the last {@link #RECENTLY_ENDED} streams ended. */
+  private boolean ended(int stream) {
+    for (int s : recentlyEnded) {
+      if (s == stream) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void markEnded(int stream) {
+    recentlyEnded[recentlyEndedNext] = stream;
+    recentlyEndedNext = (recentlyEndedNext + 1) % RECENTLY_ENDED;
   }
 
   private void countData(boolean empty, int flags) {
@@ -218,6 +369,9 @@ final class Http2ControlFrameGuard extends ChannelInboundHandlerAdapter {
   }
 
   private void count(boolean control) {
+    if (maxFrames == 0) {
+      return;
+    }
     long now = nanoClock.getAsLong();
     if (!windowStarted || now - windowStart >= windowNanos) {
       windowStarted = true;
@@ -236,8 +390,9 @@ final class Http2ControlFrameGuard extends ChannelInboundHandlerAdapter {
   }
 
   private void goAway(ChannelHandlerContext ctx) {
-    floods.increment();
-    byte[] debug = GOAWAY_DEBUG.getBytes(StandardCharsets.US_ASCII);
+    (overOnResets ? resetFloods : floods).increment();
+    byte[] debug =
+        (overOnResets ? RESETS_GOAWAY_DEBUG : GOAWAY_DEBUG).getBytes(StandardCharsets.US_ASCII);
     ByteBuf frame = ctx.alloc().buffer(FRAME_HEADER + 8 + debug.length);
     frame.writeMedium(8 + debug.length).writeByte(GOAWAY).writeByte(0).writeInt(0);
     frame.writeInt(lastStreamId).writeInt((int) ENHANCE_YOUR_CALM).writeBytes(debug);

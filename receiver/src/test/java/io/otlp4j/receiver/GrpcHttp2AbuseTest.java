@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.google.common.util.concurrent.ListenableFuture;
 import io.grpc.ManagedChannel;
 import io.grpc.ServerStreamTracer;
+import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -35,6 +37,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * HTTP/2 abuse on the OTLP/gRPC port, each attack from a raw socket ({@link RawHttp2}) while a
@@ -154,6 +157,120 @@ class GrpcHttp2AbuseTest {
     // the socket when the GOAWAY went out; never the 20,000 sent.
     assertThat(streamsStarted.get()).isLessThan(2_000);
     assertThat(receiver.inFlightRequests()).isZero();
+  }
+
+  /**
+   * Rapid reset from an attacker that flushes each HEADERS + RST_STREAM pair: the connection has
+   * been answered no call, so it is ended after {@link
+   * GrpcConnectionPolicy#DEFAULT_MAX_UNANSWERED_RESETS} resets, and no more calls than that reach
+   * grpc-java. Before the bound, grpc-java (Netty's 200 resets per 30 s) created and cancelled 200
+   * calls for each such connection, and an attacker that reconnects at once got 200 more on each.
+   */
+  @Test
+  void rapidResetOnAConnectionAnsweredNothingIsCutAfterTheUnansweredResetBudget() throws Exception {
+    int before = streamsStarted.get();
+    int pairs = 0;
+    try (RawHttp2 h2 = new RawHttp2(receiver.address())) {
+      byte[] headers = h2.requestHeaders(EXPORT_PATH);
+      for (int i = 0; i < 1_000; i++) {
+        int stream = 2 * i + 1;
+        if (!h2.frame(RawHttp2.HEADERS, RawHttp2.END_HEADERS, stream, headers)
+            || !h2.rstStream(stream, 8)
+            || !h2.flush()) {
+          break;
+        }
+        pairs++;
+      }
+      assertThat(h2.awaitClosed(Duration.ofSeconds(10)))
+          .as("attacker's connection closed after %s pairs", pairs)
+          .isTrue();
+      assertThat(h2.goAwayError()).isEqualTo(RawHttp2.ENHANCE_YOUR_CALM);
+      assertThat(h2.goAwayDebug()).isEqualTo(Http2ControlFrameGuard.RESETS_GOAWAY_DEBUG);
+    }
+    // The HEADERS of the reset over the budget may have reached grpc-java in an earlier read.
+    assertThat(streamsStarted.get() - before)
+        .as("calls created for the attacker")
+        .isLessThanOrEqualTo(GrpcConnectionPolicy.DEFAULT_MAX_UNANSWERED_RESETS + 1);
+    assertThat(resetFloods("otlp")).isEqualTo(1);
+    assertThat(floods()).isZero();
+    await().atMost(Duration.ofSeconds(30)).until(() -> receiver.inFlightRequests() == 0);
+    // The well-behaved client's connection is untouched.
+    exportOnce();
+    assertThat(receiver.openConnections()).isEqualTo(1);
+  }
+
+  /**
+   * grpc-java's client resets a call it cancels, or whose deadline passes ({@code RST_STREAM
+   * CANCEL}). On a fresh connection it cancels 15 calls before any is answered (within the default
+   * budget of 20), then runs rounds of 10 answered calls and 10 calls whose deadline passes: 55
+   * resets in all, each beyond the first 15 paid for by an answered call, so the connection is
+   * never cut. With a budget of 10 the same client is cut during its first 15 cancellations: its
+   * resets are counted, and the budget is what keeps it.
+   */
+  @ParameterizedTest(name = "maxUnansweredResets {0}")
+  @ValueSource(ints = {10, GrpcConnectionPolicy.DEFAULT_MAX_UNANSWERED_RESETS})
+  void aClientThatCancelsCallsIsCutOnlyPastTheBudget(int budget) throws Exception {
+    GrpcReceiver r =
+        GrpcReceiver.builder(sink)
+            .port(0)
+            .metrics(registry)
+            .name("cancels")
+            .connectionPolicy(GrpcConnectionPolicy.builder().maxUnansweredResets(budget).build())
+            .build()
+            .start();
+    ManagedChannel client = NettyChannelBuilder.forAddress(r.address()).usePlaintext().build();
+    try {
+      TraceServiceGrpc.TraceServiceFutureStub stub = TraceServiceGrpc.newFutureStub(client);
+      ExportTraceServiceRequest request = OtlpGenerator.realisticTraces(3);
+      sink.hold = true;
+      List<ListenableFuture<?>> cancelled = new ArrayList<>();
+      for (int i = 0; i < 15; i++) {
+        cancelled.add(stub.withDeadlineAfter(30, TimeUnit.SECONDS).export(request));
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> sink.heldCount() == 15);
+      cancelled.forEach(f -> f.cancel(true));
+      if (budget < 15) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> resetFloods("cancels") == 1);
+        return;
+      }
+      for (int round = 0; round < 4; round++) {
+        sink.releaseHeld();
+        for (int i = 0; i < 10; i++) {
+          stub.withDeadlineAfter(30, TimeUnit.SECONDS).export(request).get(30, TimeUnit.SECONDS);
+        }
+        assertThat(timeOut(stub, request, 10)).as("deadline exceeded").isEqualTo(10);
+      }
+      sink.releaseHeld();
+      stub.withDeadlineAfter(30, TimeUnit.SECONDS).export(request).get(30, TimeUnit.SECONDS);
+      assertThat(resetFloods("cancels")).isZero();
+      assertThat(r.openConnections()).isEqualTo(1);
+    } finally {
+      sink.releaseHeld();
+      client.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      r.shutdown(Duration.ofSeconds(5));
+    }
+  }
+
+  /** Sends {@code n} calls that the sink holds past their deadline; returns how many timed out. */
+  private int timeOut(
+      TraceServiceGrpc.TraceServiceFutureStub stub, ExportTraceServiceRequest request, int n)
+      throws Exception {
+    sink.hold = true;
+    List<ListenableFuture<?>> calls = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      calls.add(stub.withDeadlineAfter(200, TimeUnit.MILLISECONDS).export(request));
+    }
+    int timedOut = 0;
+    for (ListenableFuture<?> f : calls) {
+      try {
+        f.get(30, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (Status.fromThrowable(e.getCause()).getCode() == Status.Code.DEADLINE_EXCEEDED) {
+          timedOut++;
+        }
+      }
+    }
+    return timedOut;
   }
 
   /**
@@ -319,6 +436,16 @@ class GrpcHttp2AbuseTest {
 
   private long floods() {
     return floods("otlp");
+  }
+
+  private long resetFloods(String receiverName) {
+    return registry
+        .counter(
+            Http2ControlFrameGuard.RESET_FLOODS_METRIC,
+            Http2ControlFrameGuard.RESET_FLOODS_HELP,
+            "receiver",
+            receiverName)
+        .get();
   }
 
   private long floods(String receiverName) {

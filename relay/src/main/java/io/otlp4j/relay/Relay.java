@@ -283,8 +283,8 @@ public final class Relay implements AutoCloseable {
   }
 
   /**
-   * configgrpc's keepalive keys, max_connections and max_control_frames; what is not set keeps
-   * gRPC's default (otlp4j's for its own keys).
+   * configgrpc's keepalive keys, max_connections, max_control_frames and max_unanswered_resets;
+   * what is not set keeps gRPC's default (otlp4j's for its own keys).
    */
   private static GrpcConnectionPolicy connectionPolicy(ReceiverConfig.ConnectionOptions c) {
     GrpcConnectionPolicy.Builder p = GrpcConnectionPolicy.builder();
@@ -315,6 +315,9 @@ public final class Relay implements AutoCloseable {
     if (c.maxControlFrames() >= 0) {
       p.maxControlFramesPerWindow(
           c.maxControlFrames(), GrpcConnectionPolicy.DEFAULT_CONTROL_FRAMES_WINDOW);
+    }
+    if (c.maxUnansweredResets() >= 0) {
+      p.maxUnansweredResets(c.maxUnansweredResets());
     }
     return p.build();
   }

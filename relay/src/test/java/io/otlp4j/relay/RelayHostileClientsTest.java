@@ -111,6 +111,34 @@ class RelayHostileClientsTest extends RelayScenarioTest {
     return all;
   }
 
+  /** An HPACK header block of literals without indexing (names and values under 127 bytes). */
+  private static byte[] hpackLiterals(String... namesAndValues) {
+    java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < namesAndValues.length; i += 2) {
+      b.write(0);
+      for (String s : List.of(namesAndValues[i], namesAndValues[i + 1])) {
+        byte[] bytes = s.getBytes(StandardCharsets.US_ASCII);
+        b.write(bytes.length);
+        b.write(bytes, 0, bytes.length);
+      }
+    }
+    return b.toByteArray();
+  }
+
+  private static byte[] h2FrameHeader(int length, int type, int flags, int stream) {
+    return new byte[] {
+      (byte) (length >>> 16),
+      (byte) (length >>> 8),
+      (byte) length,
+      (byte) type,
+      (byte) flags,
+      (byte) (stream >>> 24),
+      (byte) (stream >>> 16),
+      (byte) (stream >>> 8),
+      (byte) stream
+    };
+  }
+
   private void startRelay() throws Exception {
     relay =
         RelayUnderTest.start(
@@ -125,6 +153,7 @@ class RelayHostileClientsTest extends RelayScenarioTest {
                     endpoint: 127.0.0.1:0
                     max_connections: 50
                     max_control_frames: 20
+                    max_unanswered_resets: 5
                     auth: { authenticator: bearertokenauth }
                     keepalive:
                       server_parameters: { max_connection_idle: 1m, max_connection_age: 1h }
@@ -266,6 +295,33 @@ class RelayHostileClientsTest extends RelayScenarioTest {
       await()
           .atMost(Duration.ofSeconds(30))
           .until(() -> relay.metric("otlp4j_receiver_control_frame_floods_total") == 1);
+    }
+    // max_unanswered_resets: 5 ends a connection that opens and resets 10 calls (the default, 20,
+    // would not).
+    try (Socket resets = new Socket()) {
+      resets.connect(relay.relay.grpcAddress("otlp"), 5_000);
+      OutputStream out = resets.getOutputStream();
+      out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0});
+      byte[] headers =
+          hpackLiterals(
+              ":method", "POST",
+              ":scheme", "http",
+              ":path", "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+              ":authority", "localhost",
+              "content-type", "application/grpc",
+              "te", "trailers",
+              "authorization", "Bearer " + TOKEN);
+      for (int stream = 1; stream < 20; stream += 2) {
+        out.write(h2FrameHeader(headers.length, 1, 0x4, stream));
+        out.write(headers);
+        out.write(h2FrameHeader(4, 3, 0, stream));
+        out.write(new byte[] {0, 0, 0, 8});
+        out.flush();
+      }
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> relay.metric("otlp4j_receiver_rapid_reset_connections_total") == 1);
     }
     // max_connections: 50 on each protocol; 100 more are refused at once and counted.
     List<Socket> flood = new ArrayList<>();

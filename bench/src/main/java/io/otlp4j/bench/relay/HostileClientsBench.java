@@ -27,7 +27,10 @@ import org.HdrHistogram.Histogram;
  * run}, ack mode {@code received}, a {@code batch} processor, an OTLP exporter to a {@link
  * CountingUpstream}); this JVM sends {@code --rate} (100) OTLP/gRPC requests of 10 spans per second
  * on one connection, at a fixed schedule (latency measured from the scheduled send time, so a stall
- * counts in full: no coordinated omission), through phases of {@code --seconds} (15) each: {@code
+ * counts in full: no coordinated omission), after {@code --warmup} (20) seconds of the same load
+ * (reported as {@code warmup}, not compared: the relay's JIT compiles its hot paths then; with a 5
+ * s warm-up the anchor was a still-compiling relay's: its p99 was 3.3 times the {@code
+ * anchor-after} p99 on a quiet machine), through phases of {@code --seconds} (15) each: {@code
  * anchor} (no attack), {@code attack}, {@code anchor-after}. During {@code attack}, each on its own
  * thread and over and over: slowloris on OTLP/HTTP ({@code --slowloris} (200) connections sending a
  * header byte every 500 ms), rapid reset on OTLP/gRPC (new connections, 1,000 {@code
@@ -38,10 +41,14 @@ import org.HdrHistogram.Histogram;
  * <pre>
  * bench/run hostile-clients
  * java -cp bench/target/benchmarks.jar io.otlp4j.bench.relay.HostileClientsBench [--rate 100]
- *     [--seconds 15] [--slowloris 200] [--relay-jvm-args "-Xmx512m"]
+ *     [--seconds 15] [--warmup 20] [--slowloris 200] [--relay-jvm-args "-Xmx512m"]
  *     [--attacks slowloris,rapid-reset,settings,ping,oversized-http,oversized-grpc]
  *     [--one-at-a-time true] [--relay-cpus 0 --bench-cpus 1] [--nice-attackers true]
+ *     [--max-unanswered-resets 20]
  * </pre>
+ *
+ * <p>{@code --max-unanswered-resets} sets the relay's {@code protocols.grpc.max_unanswered_resets}
+ * (0: the bound off, as before it existed; absent: the relay's default).
  *
  * <p>{@code --one-at-a-time true} runs one attack phase per attack ({@code attack:<name>}) before
  * the phase with all of them ({@code attack:all}), which tells how much each costs the client. On a
@@ -66,6 +73,7 @@ public final class HostileClientsBench {
     }
     int rate = Integer.parseInt(o.getOrDefault("rate", "100"));
     int seconds = Integer.parseInt(o.getOrDefault("seconds", "15"));
+    int warmup = Integer.parseInt(o.getOrDefault("warmup", "20"));
     int slowloris = Integer.parseInt(o.getOrDefault("slowloris", "200"));
     String relayJvmArgs = o.getOrDefault("relay-jvm-args", "-Xmx512m");
     Path out = o.containsKey("out") ? Path.of(o.get("out")) : null;
@@ -105,7 +113,7 @@ public final class HostileClientsBench {
           receivers:
             otlp:
               protocols:
-                grpc: { endpoint: "127.0.0.1:%d" }
+                grpc: { endpoint: "127.0.0.1:%d"%s }
                 http: { endpoint: "127.0.0.1:%d", read_header_timeout: 10s }
           processors:
             batch: { send_batch_size: 512, timeout: 50ms }
@@ -117,7 +125,13 @@ public final class HostileClientsBench {
             pipelines:
               traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
           """
-              .formatted(grpcPort, httpPort, upstream.grpcPort()));
+              .formatted(
+                  grpcPort,
+                  o.containsKey("max-unanswered-resets")
+                      ? ", max_unanswered_resets: " + o.get("max-unanswered-resets")
+                      : "",
+                  httpPort,
+                  upstream.grpcPort()));
       List<String> command = new ArrayList<>();
       if (relayCpus != null) {
         command.addAll(List.of("taskset", "-c", relayCpus));
@@ -147,13 +161,13 @@ public final class HostileClientsBench {
         ManagedChannel channel =
             NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
         byte[] request = OtlpGenerator.realisticTraces(10).toByteArray();
-        // warm-up: 5 s at the rate, not reported
-        phase(channel, request, rate, 5);
+        // Warm-up at the rate: printed, not compared.
+        Result warm = phase(channel, request, rate, warmup);
         report.append(
             String.format(
                 "well-behaved client: OTLP/gRPC, %d requests/s of 10 spans, %d s per phase;"
                     + " machine: %d cores, load average %s; relay on cpus %s, client and"
-                    + " attackers on cpus %s, attackers in %s%s%n",
+                    + " attackers on cpus %s, attackers in %s%s; max_unanswered_resets %s%n",
                 rate,
                 seconds,
                 cores,
@@ -161,11 +175,13 @@ public final class HostileClientsBench {
                 relayCpus == null ? "any" : relayCpus,
                 o.getOrDefault("bench-cpus", "any"),
                 attackersJvm ? "their own JVM" : "the client's JVM",
-                niceAttackers ? " at nice 19" : ""));
+                niceAttackers ? " at nice 19" : "",
+                o.getOrDefault("max-unanswered-resets", "default")));
         report.append(
             String.format(
                 "%-22s %8s %7s %8s %8s %8s%n",
                 "phase", "sent", "failed", "p50 ms", "p99 ms", "max ms"));
+        report.append(row("warmup " + warmup + " s", warm));
         report.append(row("anchor", phase(channel, request, rate, seconds)));
         List<List<String>> phases = new ArrayList<>();
         if (oneAtATime) {

@@ -94,6 +94,7 @@ final class OtlpReceiverFactory implements ReceiverFactory {
         null,
         null,
         null,
+        -1,
         -1);
   }
 
@@ -137,7 +138,8 @@ final class OtlpReceiverFactory implements ReceiverFactory {
         in.duration(server.get("timeout"), sp + ".timeout", null),
         in.duration(policy.get("min_time"), ep + ".min_time", null),
         permit == null ? null : in.bool(permit, ep + ".permit_without_stream", false),
-        in.intValue(m.get("max_control_frames"), where + ".max_control_frames", -1, 0));
+        in.intValue(m.get("max_control_frames"), where + ".max_control_frames", -1, 0),
+        in.intValue(m.get("max_unanswered_resets"), where + ".max_unanswered_resets", -1, 0));
   }
 
   private static Map<String, ConfigNode> section(ConfigReader in, ConfigNode node, String where) {
@@ -180,6 +182,7 @@ final class OtlpReceiverFactory implements ReceiverFactory {
               "max_concurrent_streams",
               "max_concurrent_calls",
               "max_control_frames",
+              "max_unanswered_resets",
               "keepalive"));
     } else {
       known.addAll(

@@ -86,7 +86,8 @@ public record ReceiverConfig(
    * {@code keepalive.server_parameters} ({@code max_connection_idle}, {@code max_connection_age},
    * {@code max_connection_age_grace}, {@code time}, {@code timeout}) and {@code
    * keepalive.enforcement_policy} ({@code min_time}, {@code permit_without_stream}) and otlp4j's
-   * {@code max_control_frames} (-1 where not set); both: otlp4j's {@code max_connections}.
+   * {@code max_control_frames} and {@code max_unanswered_resets} (-1 where not set); both: otlp4j's
+   * {@code max_connections}.
    */
   public record ConnectionOptions(
       int maxConnections,
@@ -100,9 +101,11 @@ public record ReceiverConfig(
       Duration keepaliveTimeout,
       Duration minTime,
       Boolean permitWithoutStream,
-      int maxControlFrames) {
+      int maxControlFrames,
+      int maxUnansweredResets) {
     public static final ConnectionOptions DEFAULTS =
-        new ConnectionOptions(0, null, null, null, null, null, null, null, null, null, null, -1);
+        new ConnectionOptions(
+            0, null, null, null, null, null, null, null, null, null, null, -1, -1);
   }
 
   /**
