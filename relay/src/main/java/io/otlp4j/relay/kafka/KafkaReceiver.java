@@ -11,11 +11,9 @@ import io.otlp4j.relay.component.RelayReceiver;
 import io.otlp4j.relay.config.KafkaReceiverConfig;
 import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.OtlpWalker;
-import io.otlp4j.wire.ResourceRewrite;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -33,7 +31,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.Header;
 
 /**
  * The {@code kafka} receiver: one {@link KafkaConsumer} in a consumer group reads the signals'
@@ -63,6 +60,13 @@ import org.apache.kafka.common.header.Header;
  * handed on before it. A refusal that comes later (the upstream's, in {@code delivered} mode) seeks
  * back to the refused record, so that it and what follows are read again.
  *
+ * <p><b>Grouped hand-off.</b> The consecutive valid records of one poll and partition go to the
+ * pipeline as one request ({@link RecordGroup}: their bytes one after another, one reservation, one
+ * answer, one entry in {@link PartitionOffsets}), not one each: the per-record hand-off cost about
+ * as much as walking the record. The group's answer is every record's answer; its refusal pauses
+ * the partition at its first record, so the rules above hold for a group as for a record (metrics,
+ * {@code otlp_json} and header extraction go record by record).
+ *
  * <p><b>Bad records.</b> A record that is not the signal's OTLP (in the configured encoding) is
  * counted ({@code otelcol_kafka_receiver_unmarshal_failed_*}, {@code
  * otlp4j_kafka_receiver_records_total{outcome="invalid"}}) and skipped, or stops its partition
@@ -91,6 +95,7 @@ public final class KafkaReceiver implements RelayReceiver {
   private final Consumer<byte[], byte[]> consumer;
   private final OtlpWalker walker = OtlpWalker.create();
   private final ThrottledLog warnings = ThrottledLog.every(Duration.ofSeconds(10));
+  private final ReceiverLog log;
   private final LinkedBlockingQueue<Answer> answers = new LinkedBlockingQueue<>();
   private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
   private final ReceiverCounters counters;
@@ -100,12 +105,23 @@ public final class KafkaReceiver implements RelayReceiver {
   private volatile boolean stopping;
   private volatile boolean cleanStop = true;
   private volatile long stopDeadlineNanos;
+  private final int maxGroup;
+  private final long maxGroupBytes;
   private int inFlight;
   private long nextCommitNanos;
 
-  /** A pipeline's answer to one record, applied on the consumer thread. */
+  /**
+   * A pipeline's answer to one hand-off, applied on the consumer thread: {@code records} records
+   * from offset {@code first} to {@code offset} (its entry in {@link PartitionOffsets}).
+   */
   private record Answer(
-      PartitionState partition, long offset, int epoch, long items, Outcome outcome) {}
+      PartitionState partition,
+      long first,
+      long offset,
+      int records,
+      int epoch,
+      long items,
+      Outcome outcome) {}
 
   KafkaReceiver(
       KafkaReceiverConfig config,
@@ -114,7 +130,24 @@ public final class KafkaReceiver implements RelayReceiver {
       MemoryBudget budget,
       MetricsRegistry metrics,
       Consumer<byte[], byte[]> consumer) {
+    this(config, sinks, maxHold, budget, metrics, consumer, RecordGroup.MAX_RECORDS);
+  }
+
+  /**
+   * @param maxGroup records of one poll and partition handed on as one request at most (1: one
+   *     request per record)
+   */
+  KafkaReceiver(
+      KafkaReceiverConfig config,
+      Map<Signal, ReceiverSink> sinks,
+      Map<Signal, Duration> maxHold,
+      MemoryBudget budget,
+      MetricsRegistry metrics,
+      Consumer<byte[], byte[]> consumer,
+      int maxGroup) {
     this.config = config;
+    this.maxGroup = config.headers().isEmpty() ? maxGroup : 1;
+    this.maxGroupBytes = Math.max(1, Math.min(RecordGroup.MAX_BYTES, budget.limitBytes() / 16));
     this.sinks = Map.copyOf(sinks);
     sinks.keySet().forEach(s -> holdNanos.put(s, maxHold.getOrDefault(s, Duration.ZERO).toNanos()));
     this.budget = budget;
@@ -122,6 +155,7 @@ public final class KafkaReceiver implements RelayReceiver {
     this.counters = new ReceiverCounters(metrics, config.id());
     this.pauses = new PartitionPauses(consumer);
     this.committer = new OffsetCommitter(consumer, config.id(), holdNanos, counters, warnings);
+    this.log = new ReceiverLog(config, warnings);
     this.thread = new Thread(this::run, "otlp4j-kafka-receiver-" + config.id());
     thread.setDaemon(true);
   }
@@ -254,11 +288,85 @@ public final class KafkaReceiver implements RelayReceiver {
    */
   private void handOnFrom(
       PartitionState p, List<ConsumerRecord<byte[], byte[]>> records, int from) {
-    for (int i = from; i < records.size(); i++) {
-      if (p.paused || !handOn(p, records, i)) {
+    boolean grouped =
+        maxGroup > 1 && p.signal != Signal.METRICS && !config.signals().get(p.signal).json();
+    int i = from;
+    while (i < records.size() && !p.paused) {
+      if (grouped) {
+        i = handOnGroup(p, records, i);
+      } else if (handOn(p, records, i)) {
+        i++;
+      } else {
         return;
       }
     }
+  }
+
+  /**
+   * Hands on {@code records} from {@code i} on, as many as one {@link RecordGroup} takes, as one
+   * request; returns the index of the first record not dealt with (where the partition paused, if
+   * it did). A record that is not OTLP, or too large, ends the group before it and is then dealt
+   * with alone ({@link #handOn}).
+   */
+  private int handOnGroup(PartitionState p, List<ConsumerRecord<byte[], byte[]>> records, int i) {
+    if (inFlight >= MAX_IN_FLIGHT) {
+      p.waitingForRoom = true;
+      pauses.hold(p, records, i, 0);
+      return i;
+    }
+    RecordGroup g = RecordGroup.collect(walker, p.signal, records, i, maxGroup, maxGroupBytes);
+    if (g.count() <= 1) {
+      return handOn(p, records, i) ? i + 1 : i; // alone: the per-record path, errors included
+    }
+    if (!budget.tryAcquire(g.bytes())) {
+      // Too large for what is left of the budget: hand on the first record alone (it may fit).
+      return handOn(p, records, i) ? i + 1 : i;
+    }
+    RecordReservation held = new RecordReservation(budget, g.bytes());
+    long first = records.get(i).offset();
+    long last = records.get(i + g.count() - 1).offset();
+    p.offsets.handedOn(last);
+    int epoch = p.offsets.epoch();
+    long items = g.summary().itemCount();
+    inFlight += g.count();
+    CompletionStage<Outcome> answer = accept(p.signal, g.request(), g.summary(), held);
+    if (!config.afterPipeline()) {
+      p.offsets.done(last); // the Collector's default: marked once handed on
+    } else if (!config.skipOnError()) {
+      Outcome now = ReceiverLog.refusedAtOnce(answer);
+      if (now != null) {
+        inFlight -= g.count();
+        held.release();
+        counters.answered(p.signal, g.count(), items, now);
+        log.refused(p, first, now);
+        pauses.hold(p, records, i, p.nextBackoffNanos(config));
+        return i;
+      }
+    }
+    answered(answer, held, new Answer(p, first, last, g.count(), epoch, items, null));
+    return i + g.count();
+  }
+
+  /** The sink's answer to a request; a sink that throws is a refusal of ours (retryable). */
+  private CompletionStage<Outcome> accept(
+      Signal signal, ByteBuf request, WalkSummary summary, RecordReservation held) {
+    try {
+      return sinks.get(signal).accept(signal, request, summary, held);
+    } catch (RuntimeException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** Queues {@code a} with {@code answer}'s outcome for the consumer thread once it completes. */
+  private void answered(CompletionStage<Outcome> answer, RecordReservation held, Answer a) {
+    answer.whenComplete(
+        (o, e) -> {
+          held.release();
+          Outcome outcome =
+              o != null ? o : Outcome.localFailure("the pipeline failed to take the record", e);
+          answers.add(
+              new Answer(a.partition, a.first, a.offset, a.records, a.epoch, a.items, outcome));
+        });
   }
 
   /** Hands on what resumed partitions held, then lets them fetch again. */
@@ -324,7 +432,7 @@ public final class KafkaReceiver implements RelayReceiver {
       request = Unpooled.wrappedBuffer(proto);
       summary = walker.walk(p.signal, request);
       if (!config.headers().isEmpty()) {
-        ByteBuf rewritten = withHeaders(p.signal, request, summary, r);
+        ByteBuf rewritten = HeaderAttributes.apply(config.headers(), p.signal, request, summary, r);
         request.release();
         request = rewritten;
       }
@@ -342,69 +450,28 @@ public final class KafkaReceiver implements RelayReceiver {
     long offset = r.offset();
     long items = summary.itemCount();
     inFlight++;
-    CompletionStage<Outcome> answer;
-    try {
-      answer = sinks.get(p.signal).accept(p.signal, request, summary, held);
-    } catch (RuntimeException e) {
-      answer = java.util.concurrent.CompletableFuture.failedFuture(e);
-    }
+    CompletionStage<Outcome> answer = accept(p.signal, request, summary, held);
     if (!config.afterPipeline()) {
       p.offsets.done(offset); // the Collector's default: marked once handed on
     } else if (!config.skipOnError()) {
-      Outcome now = refusedAtOnce(answer);
+      Outcome now = ReceiverLog.refusedAtOnce(answer);
       if (now != null) {
         // a full queue, say: keep this record and the rest of the poll for after the pause
         inFlight--;
         held.release();
         counters.answered(p.signal, items, now);
-        refusedLog(p, offset, now);
+        log.refused(p, offset, now);
         pauses.hold(p, records, i, p.nextBackoffNanos(config));
         return false;
       }
     }
-    answer.whenComplete(
-        (o, e) -> {
-          held.release();
-          Outcome outcome =
-              o != null ? o : Outcome.localFailure("the pipeline failed to take the record", e);
-          answers.add(new Answer(p, offset, epoch, items, outcome));
-        });
+    answered(answer, held, new Answer(p, offset, offset, 1, epoch, items, null));
     return !p.paused;
-  }
-
-  /** The request with {@code kafka.header.<name>} resource attributes (as the Collector). */
-  private ByteBuf withHeaders(
-      Signal signal, ByteBuf request, WalkSummary summary, ConsumerRecord<byte[], byte[]> r) {
-    ResourceRewrite.Builder b = ResourceRewrite.builder();
-    boolean any = false;
-    for (String name : config.headers()) {
-      Header h = r.headers().lastHeader(name);
-      if (h != null && h.value() != null) {
-        b.upsert("kafka.header." + name, new String(h.value(), StandardCharsets.UTF_8));
-        any = true;
-      }
-    }
-    return any ? b.build().apply(signal, request, summary) : request.retain();
   }
 
   private void invalid(PartitionState p, ConsumerRecord<byte[], byte[]> r, RuntimeException e) {
     counters.invalid(p.signal);
-    LOG.log(
-        warnings.level(Level.WARNING),
-        () ->
-            "kafka receiver "
-                + config.id()
-                + ": record "
-                + p.tp
-                + "@"
-                + r.offset()
-                + " is not OTLP "
-                + p.signal.id()
-                + " ("
-                + (config.signals().get(p.signal).json() ? "otlp_json" : "otlp_proto")
-                + "): "
-                + e.getMessage()
-                + (config.skipOnPermanentError() ? "; skipped" : "; partition stopped"));
+    log.notOtlp(p, r.offset(), config.signals().get(p.signal).json(), e);
     if (config.skipOnPermanentError()) {
       p.offsets.handedOn(r.offset());
       p.offsets.done(r.offset());
@@ -436,78 +503,47 @@ public final class KafkaReceiver implements RelayReceiver {
     }
   }
 
+  /**
+   * Marks what {@code a} answered done. A record's late success counts in any epoch (the data was
+   * accepted, whichever delivery carried it); a group's only in its own epoch, since after a rewind
+   * the entry with the same last offset may be a group that starts earlier (records this answer did
+   * not carry).
+   */
+  private static void done(PartitionState p, Answer a) {
+    if (a.records == 1 || p.offsets.isPending(a.offset, a.epoch)) {
+      p.offsets.done(a.offset);
+    }
+  }
+
   private void apply(Answer a) {
-    inFlight--;
+    inFlight -= a.records;
     PartitionState p = a.partition;
     Outcome o = a.outcome;
-    counters.answered(p.signal, a.items, o);
+    counters.answered(p.signal, a.records, a.items, o);
     boolean current = partitions.get(p.tp) == p;
     switch (o.kind()) {
       case ACCEPTED, PARTIALLY_ACCEPTED -> {
-        p.offsets.done(a.offset);
+        done(p, a);
         p.failures = 0;
       }
       case PERMANENT -> {
         if (config.skipOnPermanentError()) {
-          p.offsets.done(a.offset);
+          done(p, a);
         } else if (current && p.offsets.isPending(a.offset, a.epoch)) {
-          LOG.log(
-              Level.ERROR,
-              () ->
-                  "kafka receiver "
-                      + config.id()
-                      + ": the pipeline rejected "
-                      + p.tp
-                      + "@"
-                      + a.offset
-                      + " for good ("
-                      + o.message()
-                      + "); partition stopped (message_marking.on_permanent_error: false)");
-          pauses.stop(p, a.offset);
+          log.rejectedForGood(p, a.first, o);
+          pauses.stop(p, a.first);
         }
       }
       default -> {
         // retryable: a full queue, an open circuit, an upstream failure, our own failure
         if (config.skipOnError()) {
-          p.offsets.done(a.offset);
+          done(p, a);
         } else if (current && p.offsets.isPending(a.offset, a.epoch)) {
-          refusedLog(p, a.offset, o);
-          pauses.pause(p, a.offset, p.nextBackoffNanos(config));
+          log.refused(p, a.first, o);
+          pauses.pause(p, a.first, p.nextBackoffNanos(config));
         }
       }
     }
-  }
-
-  /** The outcome of {@code answer} when it is already a retryable refusal, else null. */
-  private static Outcome refusedAtOnce(CompletionStage<Outcome> answer) {
-    if (!(answer instanceof java.util.concurrent.CompletableFuture<Outcome> f)
-        || !f.isDone()
-        || f.isCompletedExceptionally()) {
-      return null;
-    }
-    Outcome o = f.getNow(null);
-    if (o == null) {
-      return null;
-    }
-    return switch (o.kind()) {
-      case ACCEPTED, PARTIALLY_ACCEPTED, PERMANENT -> null;
-      default -> o;
-    };
-  }
-
-  private void refusedLog(PartitionState p, long offset, Outcome o) {
-    LOG.log(
-        warnings.level(Level.INFO),
-        () ->
-            "kafka receiver "
-                + config.id()
-                + ": "
-                + p.tp
-                + "@"
-                + offset
-                + " refused ("
-                + o.message()
-                + "); partition paused, read again later");
   }
 
   /** After the loop: waits for the answers until the deadline, commits, closes the consumer. */

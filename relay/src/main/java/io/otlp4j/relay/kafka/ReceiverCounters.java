@@ -127,23 +127,28 @@ final class ReceiverCounters {
   }
 
   void answered(Signal s, long items, Outcome o) {
+    answered(s, 1, items, o);
+  }
+
+  /** As {@link #answered(Signal, long, Outcome)} for {@code records} records handed on as one. */
+  void answered(Signal s, long records, long items, Outcome o) {
     switch (o.kind()) {
       case ACCEPTED -> {
-        recordsAccepted.increment();
+        recordsAccepted.add(records);
         accepted.get(s).add(items);
       }
       case PARTIALLY_ACCEPTED -> {
-        recordsAccepted.increment();
+        recordsAccepted.add(records);
         long rejected = Math.min(items, o.rejectedItems());
         accepted.get(s).add(items - rejected);
         refused.get(s).add(rejected);
       }
       case PERMANENT -> {
-        recordsPermanent.increment();
+        recordsPermanent.add(records);
         refused.get(s).add(items);
       }
       default -> {
-        recordsRetryable.increment();
+        recordsRetryable.add(records);
         refused.get(s).add(items);
       }
     }

@@ -93,7 +93,8 @@ class KafkaReceiverHoldTest {
             Map.of(),
             MemoryBudget.builder(1 << 20).build(),
             MetricsRegistry.create(),
-            consumer);
+            consumer,
+            1); // one request per record (KafkaReceiverGroupTest: the same for a group)
     receiver.subscribe();
     consumer.rebalance(List.of(tp));
     consumer.updateBeginningOffsets(Map.of(tp, 0L));
