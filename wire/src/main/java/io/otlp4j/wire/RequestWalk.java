@@ -36,10 +36,12 @@ import java.nio.ByteBuffer;
  *
  * <h2>Cost</h2>
  *
- * Each event is one call of an abstract method: a call site sees at most the two subclasses, which
- * HotSpot inlines (a benchmark runs one of them: {@code EditorBenchmark}, {@code
- * ProcessorBenchmark}, {@code PartitionBenchmark} measured it against the walks that each class had
- * of its own, within their errors).
+ * Each event is one call of an abstract method, from call sites that see at most the two subclasses
+ * (a benchmark, one), so HotSpot inlines or binds them; the per-item work stays in the subclass.
+ * Against the walks each class had of its own (CPU time per operation of the benchmark methods, the
+ * two builds interleaved, two JVMs each, on a loaded machine), {@code ProcessorBenchmark}'s filter,
+ * attributes and probabilistic_sampler and {@code PartitionBenchmark}'s onePass and nPlusOnePasses
+ * did not move beyond the spread between JVMs.
  *
  * <h2>Buffer ownership</h2>
  *
