@@ -8,14 +8,14 @@ import static io.otlp4j.wire.WireReader.value;
 
 import io.netty.buffer.ByteBuf;
 import io.otlp4j.wire.ElementView.Kind;
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * One {@link RequestPartitioner#partition}: a walk of the request down to its units that writes N
- * {@link EditOutput}s at once. Each {@code Resource*} / {@code Scope*} opens a hole in every
- * output; at its end each output either drops it (it got none of its units), takes it back as one
- * slice of the input (it got all of them, or there were none), or gives it a new length prefix.
+ * One {@link RequestPartitioner#partition}: a {@link RequestWalk} of the request down to its units
+ * that writes N {@link EditOutput}s at once. Each {@code Resource*} / {@code Scope*} opens a hole
+ * in every output; at its end each output either drops it (it got none of its units), takes it back
+ * as one slice of the input (it got all of them, or there were none), or gives it a new length
+ * prefix.
  *
  * <h2>Buffer ownership</h2>
  *
@@ -24,23 +24,17 @@ import java.util.Arrays;
  * exception. The input is only read. Not thread-safe: one partition at a time; reused by one
  * thread.
  */
-final class PartitionRun {
-  private static final int TAG_1 = (1 << 3) | 2;
-  private static final int TAG_2 = (2 << 3) | 2;
+final class PartitionRun extends RequestWalk {
+  /** The levels below {@link #SCOPE}, for {@link #items}: an item, a metric's data container. */
+  private static final int ITEM = 3;
 
-  private ByteBuffer b;
-  private int base;
+  private static final int DATA = 4;
+
   private int n;
   private EditOutput[] outputs = new EditOutput[0];
   private RequestPartitioner.Assigner assigner;
   private boolean unitIsResource;
   private boolean metrics;
-  private Kind itemKind;
-  private int itemType;
-  private int itemAttributes;
-  private final ElementView resource = new ElementView(null);
-  private final ElementView scope = new ElementView(resource);
-  private final ElementView item = new ElementView(scope);
 
   // Per output: the holes of the open Resource* and Scope*, the units each got of them, and in all.
   private int[] resourceHoles = new int[0];
@@ -50,58 +44,34 @@ final class PartitionRun {
   private int[] units = new int[0];
   private long[] items = new long[0];
 
-  /** Whether a partition on this thread is using this run. */
-  boolean busy;
+  /** The units the request, the open Resource* and the open Scope* hold (by level). */
+  private final int[] total = new int[3];
 
   RequestPartitioner.Parts run(
       Signal signal, ByteBuf input, Kind unit, int n, RequestPartitioner.Assigner assigner) {
-    busy = true;
     int started = 0;
     try {
+      begin(signal, input);
       prepare(n);
       this.assigner = assigner;
-      this.b = WireReader.view(input);
-      this.base = b.position();
-      ByteAccess.Input memory = ByteAccess.atIndexZero(b);
-      resource.memory(b, memory);
-      scope.memory(b, memory);
-      item.memory(b, memory);
       unitIsResource = unit == Kind.RESOURCE;
       metrics = signal == Signal.METRICS;
-      itemKind = RequestPartitioner.itemKind(signal);
-      switch (signal) {
-        case TRACES -> {
-          itemType = OtlpSchema.SPAN;
-          itemAttributes = 9;
-        }
-        case METRICS -> {
-          itemType = OtlpSchema.METRIC;
-          itemAttributes = 12;
-        }
-        default -> {
-          itemType = OtlpSchema.LOG_RECORD;
-          itemAttributes = 6;
-        }
-      }
+      intoResources = true;
+      intoScopes = true;
+      intoItems = true;
       for (; started < n; started++) {
         outputs[started].start(input, b, base);
       }
-      int total = request();
-      return finish(total);
+      total[REQUEST] = 0;
+      walk();
+      return finish(total[REQUEST]);
     } finally {
       for (int i = 0; i < started; i++) {
         outputs[i].release();
       }
       // Keep nothing of this request (nor the assigner) past the partition.
-      b = null;
       this.assigner = null;
-      item.memory(null, null);
-      scope.memory(null, null);
-      resource.memory(null, null);
-      item.reset(null, 0, Kind.RESOURCE, 0, 0);
-      scope.reset(null, 0, Kind.RESOURCE, 0, 0);
-      resource.reset(null, 0, Kind.RESOURCE, 0, 0);
-      busy = false;
+      end();
     }
   }
 
@@ -145,114 +115,74 @@ final class PartitionRun {
   }
 
   /** Bytes {@code [start, end)} of the input into every output. */
-  private void everywhere(int start, int end) {
+  @Override
+  void pass(int start, int end) {
     for (int i = 0; i < n; i++) {
       outputs[i].inputPiece(start, end);
     }
   }
 
-  /** The request's fields; returns how many units it holds. */
-  private int request() {
-    int total = 0;
-    int end = b.limit();
-    int p = base;
-    while (p < end) {
-      int tagPos = p;
-      long r = readTag(b, p, end, base);
-      p = pos(r);
-      int tag = value(r);
-      p = skipValue(b, tag & 7, tagPos, p, end, base);
-      if (tag == TAG_1) {
-        total += resourceEntry(tagPos, pos(readLength(b, pos(r), end, base)), p);
-      } else {
-        everywhere(tagPos, p);
-      }
-    }
-    return total;
-  }
-
-  /** A {@code Resource*} whose content is {@code [start, end)}; returns how many units it holds. */
-  private int resourceEntry(int tagPos, int start, int end) {
-    resource.reset(b, base, Kind.RESOURCE, OtlpSchema.T_RESOURCE, 1);
-    resource.entry(start, end);
-    if (unitIsResource) {
-      int o = owner(resource);
+  /** A resource unit goes whole to its output; any other group opens a hole in every output. */
+  @Override
+  int open(int level, ElementView view, int tagPos, int start, int end) {
+    if (level == RESOURCE && unitIsResource) {
+      int o = owner(view);
       outputs[o].inputPiece(tagPos, end);
       units[o]++;
-      items[o] += resourceItems(start, end);
-      return 1;
+      items[o] += items(RESOURCE, start, end);
+      total[REQUEST]++;
+      return SKIP;
     }
+    int[] holes = level == RESOURCE ? resourceHoles : scopeHoles;
+    int[] unitsIn = level == RESOURCE ? resourceUnits : scopeUnits;
     for (int i = 0; i < n; i++) {
-      resourceHoles[i] = outputs[i].open();
-      resourceUnits[i] = 0;
+      holes[i] = outputs[i].open();
+      unitsIn[i] = 0;
     }
-    int total = 0;
-    int p = start;
-    while (p < end) {
-      int fieldStart = p;
-      long r = readTag(b, p, end, base);
-      p = pos(r);
-      int tag = value(r);
-      p = skipValue(b, tag & 7, fieldStart, p, end, base);
-      if (tag == TAG_2) {
-        total += scopeEntry(fieldStart, pos(readLength(b, pos(r), end, base)), p);
-      } else {
-        everywhere(fieldStart, p);
-      }
-    }
-    close(resourceHoles, resourceUnits, total, TAG_1, tagPos, end);
-    return total;
+    total[level] = 0;
+    return WALK;
   }
 
-  /** A {@code Scope*} whose content is {@code [start, end)}; returns how many units it holds. */
-  private int scopeEntry(int tagPos, int start, int end) {
-    scope.reset(b, base, Kind.SCOPE, OtlpSchema.T_SCOPE, 3);
-    scope.entry(start, end);
-    for (int i = 0; i < n; i++) {
-      scopeHoles[i] = outputs[i].open();
-      scopeUnits[i] = 0;
-    }
-    int total = 0;
-    int p = start;
-    while (p < end) {
-      int fieldStart = p;
-      long r = readTag(b, p, end, base);
-      p = pos(r);
-      int tag = value(r);
-      p = skipValue(b, tag & 7, fieldStart, p, end, base);
-      if (tag == TAG_2) {
-        int contentStart = pos(readLength(b, pos(r), end, base));
-        item.reset(b, base, itemKind, itemType, itemAttributes);
-        item.addSegment(contentStart, p);
-        int o = owner(item);
-        outputs[o].inputPiece(fieldStart, p);
-        scopeUnits[o]++;
-        units[o]++;
-        items[o] += metrics ? points(contentStart, p) : 1;
-        total++;
-      } else {
-        everywhere(fieldStart, p);
-      }
-    }
-    close(scopeHoles, scopeUnits, total, TAG_2, tagPos, end);
-    for (int i = 0; i < n; i++) {
-      resourceUnits[i] += scopeUnits[i];
-    }
-    return total;
+  @Override
+  void header(int level, ElementView view, int start, int end) {
+    throw new AssertionError("a partition rewrites no resource or scope");
+  }
+
+  /** An item unit: to its output, as it arrived. */
+  @Override
+  void item(int tagPos, int start, int end) {
+    int o = owner(item);
+    outputs[o].inputPiece(tagPos, end);
+    scopeUnits[o]++;
+    units[o]++;
+    items[o] += items(ITEM, start, end);
+    total[SCOPE]++;
   }
 
   /**
-   * Ends a container in every output: as it arrived where it held no unit or the output got all of
+   * Ends a group in every output: as it arrived where it held no unit or the output got all of
    * them, left out where the output got none, with a new prefix where it got some.
    */
-  private void close(int[] holes, int[] unitsIn, int total, int tag, int tagPos, int end) {
+  @Override
+  void close(int level, int tagPos, int end) {
+    boolean resourceLevel = level == RESOURCE;
+    int[] holes = resourceLevel ? resourceHoles : scopeHoles;
+    int[] unitsIn = resourceLevel ? resourceUnits : scopeUnits;
+    int tag = resourceLevel ? TAG_1 : TAG_2;
+    int in = total[level];
     for (int i = 0; i < n; i++) {
-      if (total > 0 && unitsIn[i] == 0) {
+      if (in > 0 && unitsIn[i] == 0) {
         outputs[i].rollback(holes[i]);
       } else {
-        outputs[i].close(holes[i], tag, tagPos, end, unitsIn[i] != total);
+        outputs[i].close(holes[i], tag, tagPos, end, unitsIn[i] != in);
       }
     }
+    if (!resourceLevel) {
+      for (int i = 0; i < n; i++) {
+        resourceUnits[i] += scopeUnits[i];
+      }
+    }
+    total[level - 1] += in;
   }
 
   private int owner(ElementView unit) {
@@ -264,68 +194,31 @@ final class PartitionRun {
     return o;
   }
 
-  /** The items in the {@code Resource*} {@code [start, end)}: spans, data points, log records. */
-  private long resourceItems(int start, int end) {
-    long count = 0;
-    int p = start;
-    while (p < end) {
-      int fieldStart = p;
-      long r = readTag(b, p, end, base);
-      p = pos(r);
-      int tag = value(r);
-      p = skipValue(b, tag & 7, fieldStart, p, end, base);
-      if (tag != TAG_2) {
-        continue;
-      }
-      int q = pos(readLength(b, pos(r), end, base));
-      int scopeEnd = p;
-      while (q < scopeEnd) {
-        int itemStart = q;
-        long s = readTag(b, q, scopeEnd, base);
-        q = pos(s);
-        int t = value(s);
-        q = skipValue(b, t & 7, itemStart, q, scopeEnd, base);
-        if (t == TAG_2) {
-          count += metrics ? points(pos(readLength(b, pos(s), scopeEnd, base)), q) : 1;
-        }
-      }
-    }
-    return count;
-  }
-
   /**
-   * The data points of the metric {@code [start, end)} as protobuf sees them: those of the {@code
-   * data} oneof member that arrived last, from its first occurrence after every occurrence of
-   * another member (an earlier member is replaced when protobuf parses the metric; repeated
-   * occurrences of one member merge), as {@link RequestEditor} counts them.
+   * The items (spans, data points, log records) in the message {@code [start, end)} at {@code
+   * level}: a {@code Resource*}, a {@code Scope*}, an item, or a metric's data container ({@code
+   * DATA}). A metric's points are those protobuf sees: of the {@code data} oneof member that
+   * arrived last, from its {@link #activeDataStart} on (repeated occurrences of one member merge),
+   * as {@link EditRun} visits them.
    */
-  private long points(int start, int end) {
+  private long items(int level, int start, int end) {
+    if (level == ITEM && !metrics) {
+      return 1;
+    }
     long count = 0;
-    int member = 0;
-    int p = start;
+    int p = level == ITEM ? activeDataStart(start, end) : start;
     while (p < end) {
       int fieldStart = p;
       long r = readTag(b, p, end, base);
       p = pos(r);
       int tag = value(r);
       p = skipValue(b, tag & 7, fieldStart, p, end, base);
-      int number = tag >>> 3;
-      if ((tag & 7) != 2 || !OtlpSchema.isMetricData(number)) {
-        continue;
-      }
-      if (number != member) {
-        member = number;
-        count = 0;
-      }
-      int q = pos(readLength(b, pos(r), end, base));
-      int dataEnd = p;
-      while (q < dataEnd) {
-        int pointStart = q;
-        long s = readTag(b, q, dataEnd, base);
-        q = pos(s);
-        int t = value(s);
-        q = skipValue(b, t & 7, pointStart, q, dataEnd, base);
-        count += t == TAG_1 ? 1 : 0;
+      if (level == DATA) {
+        count += tag == TAG_1 ? 1 : 0;
+      } else if (level == ITEM
+          ? (tag & 7) == 2 && OtlpSchema.isMetricData(tag >>> 3)
+          : tag == TAG_2) {
+        count += items(level + 1, pos(readLength(b, pos(r), end, base)), p);
       }
     }
     return count;
