@@ -75,6 +75,11 @@ public final class CircuitBreaker {
    * fields, and the error is bounded by the number of recordings in flight. Lifetime counters are
    * read without synchronizing with writers (opaque loads, LongAdder sums): exact once the writers
    * are quiescent, never blocking them.
+   *
+   * Where the parts live (package-private siblings): the phase objects in BreakerPhase, the
+   * configuration in BreakerConfig, the windows in OutcomeWindow, CountWindow and TimeWindow, the
+   * counters in ThreadOwnedCounter and ConsecutiveCount. This class keeps the transitions, the
+   * lifetime metrics, the listeners and the builder.
    */
 
   private static final System.Logger LOGGER = System.getLogger(CircuitBreaker.class.getName());
