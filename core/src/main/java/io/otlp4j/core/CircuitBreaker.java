@@ -1,5 +1,8 @@
 package io.otlp4j.core;
 
+import io.otlp4j.core.BreakerPhase.Closed;
+import io.otlp4j.core.BreakerPhase.HalfOpen;
+import io.otlp4j.core.BreakerPhase.Open;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -7,8 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -74,6 +75,11 @@ public final class CircuitBreaker {
    * fields, and the error is bounded by the number of recordings in flight. Lifetime counters are
    * read without synchronizing with writers (opaque loads, LongAdder sums): exact once the writers
    * are quiescent, never blocking them.
+   *
+   * Where the parts live (package-private siblings): the phase objects in BreakerPhase, the
+   * configuration in BreakerConfig, the windows in OutcomeWindow, CountWindow and TimeWindow, the
+   * counters in ThreadOwnedCounter and ConsecutiveCount. This class keeps the transitions, the
+   * lifetime metrics, the listeners and the builder.
    */
 
   private static final System.Logger LOGGER = System.getLogger(CircuitBreaker.class.getName());
@@ -152,19 +158,20 @@ public final class CircuitBreaker {
 
   static {
     try {
-      PHASE = MethodHandles.lookup().findVarHandle(CircuitBreaker.class, "phase", Phase.class);
+      PHASE =
+          MethodHandles.lookup().findVarHandle(CircuitBreaker.class, "phase", BreakerPhase.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
   }
 
   private final String name;
-  private final Config config;
+  private final BreakerConfig config;
   private final NanoClock clock;
   private final TransitionListener[] listeners;
 
   @SuppressWarnings("unused") // accessed through PHASE
-  private volatile Phase phase;
+  private volatile BreakerPhase phase;
 
   private final ThreadOwnedCounter successes = new ThreadOwnedCounter();
   private final LongAdder failures = new LongAdder();
@@ -175,7 +182,7 @@ public final class CircuitBreaker {
 
   private CircuitBreaker(Builder b) {
     this.name = b.name;
-    this.config = new Config(b);
+    this.config = new BreakerConfig(b);
     this.clock = b.clock;
     this.listeners = b.listeners.toArray(new TransitionListener[0]);
     this.phase = newClosed();
@@ -204,7 +211,7 @@ public final class CircuitBreaker {
    */
   public boolean tryAcquirePermission() {
     for (; ; ) {
-      Phase p = lvPhase();
+      BreakerPhase p = lvPhase();
       if (p instanceof Closed) {
         return true;
       }
@@ -237,13 +244,13 @@ public final class CircuitBreaker {
     if (slow) {
       slowCalls.increment();
     }
-    Phase p = lvPhase();
+    BreakerPhase p = lvPhase();
     if (p instanceof Closed) {
       Closed closed = (Closed) p;
       if (closed.consecutiveFailures.lvCount() != 0) {
         closed.consecutiveFailures.soZero();
       }
-      if (closed.window.record(slow ? Window.SLOW_SUCCESS : Window.SUCCESS, clock)) {
+      if (closed.window.record(slow ? OutcomeWindow.SLOW_SUCCESS : OutcomeWindow.SUCCESS, clock)) {
         trip(closed, 0);
       }
     } else if (p instanceof HalfOpen) {
@@ -264,11 +271,12 @@ public final class CircuitBreaker {
     if (slow) {
       slowCalls.increment();
     }
-    Phase p = lvPhase();
+    BreakerPhase p = lvPhase();
     if (p instanceof Closed) {
       Closed closed = (Closed) p;
       long consecutive = closed.consecutiveFailures.incrementAndGet();
-      boolean tripByRate = closed.window.record(slow ? Window.SLOW_FAILURE : Window.FAILURE, clock);
+      boolean tripByRate =
+          closed.window.record(slow ? OutcomeWindow.SLOW_FAILURE : OutcomeWindow.FAILURE, clock);
       if (tripByRate
           || (config.consecutiveFailureThreshold > 0
               && consecutive >= config.consecutiveFailureThreshold)) {
@@ -291,7 +299,7 @@ public final class CircuitBreaker {
    */
   public void onIgnored() {
     ignored.increment();
-    Phase p = lvPhase();
+    BreakerPhase p = lvPhase();
     if (p instanceof HalfOpen) {
       ((HalfOpen) p).releaseProbe(config.permittedCallsInHalfOpen);
     }
@@ -339,7 +347,7 @@ public final class CircuitBreaker {
 
   /** The current count-based window while CLOSED, else {@code null}; for invariant checks. */
   CountWindow closedCountWindow() {
-    Phase p = lvPhase();
+    BreakerPhase p = lvPhase();
     return p instanceof Closed && ((Closed) p).window instanceof CountWindow
         ? (CountWindow) ((Closed) p).window
         : null;
@@ -347,8 +355,8 @@ public final class CircuitBreaker {
 
   // ---------------------------------------------------------------------------------------------
 
-  private Phase lvPhase() {
-    return (Phase) PHASE.getAcquire(this);
+  private BreakerPhase lvPhase() {
+    return (BreakerPhase) PHASE.getAcquire(this);
   }
 
   private Closed newClosed() {
@@ -361,12 +369,12 @@ public final class CircuitBreaker {
   /**
    * Opens the breaker from {@code from}; {@code previousTrips} trips preceded it without a close.
    */
-  private void trip(Phase from, int previousTrips) {
+  private void trip(BreakerPhase from, int previousTrips) {
     int trips = previousTrips + 1;
     transition(from, new Open(clock.nanoTime(), config.openWaitNanos(trips), trips));
   }
 
-  private void transition(Phase from, Phase to) {
+  private void transition(BreakerPhase from, BreakerPhase to) {
     if (PHASE.compareAndSet(this, from, to)) {
       transitions.incrementAndGet();
       for (TransitionListener listener : listeners) {
@@ -382,472 +390,27 @@ public final class CircuitBreaker {
     }
   }
 
-  /** Immutable configuration derived from a builder. */
-  static final class Config {
-    final WindowType windowType;
-    final int windowSize;
-    final int bucketCount;
-    final long bucketNanos;
-    final int minimumCalls;
-    final float failureRateThreshold;
-    final float slowCallRateThreshold;
-    final long slowCallDurationNanos;
-    final int consecutiveFailureThreshold;
-    final long openWaitNanos;
-    final double openWaitMultiplier;
-    final long maxOpenWaitNanos;
-    final int permittedCallsInHalfOpen;
-    final int successesToClose;
-
-    Config(Builder b) {
-      windowType = b.windowType;
-      windowSize = b.windowSize;
-      bucketCount = b.bucketCount;
-      bucketNanos = b.bucketDuration.toNanos();
-      // Like Resilience4j, a minimum larger than a count-based window means "a full window".
-      minimumCalls =
-          b.windowType == WindowType.COUNT_BASED
-              ? Math.min(b.minimumCalls, b.windowSize)
-              : b.minimumCalls;
-      failureRateThreshold = b.failureRateThreshold;
-      slowCallRateThreshold = b.slowCallRateThreshold;
-      slowCallDurationNanos =
-          b.slowCallDuration == null ? Long.MAX_VALUE : b.slowCallDuration.toNanos();
-      consecutiveFailureThreshold = b.consecutiveFailureThreshold;
-      openWaitNanos = b.openWait.toNanos();
-      openWaitMultiplier = b.openWaitMultiplier;
-      maxOpenWaitNanos = b.maxOpenWait.toNanos();
-      permittedCallsInHalfOpen = b.permittedCallsInHalfOpen;
-      successesToClose = b.successesToClose;
-    }
-
-    /** The wait of the {@code trips}-th consecutive trip (1-based), capped. */
-    long openWaitNanos(int trips) {
-      double wait = openWaitNanos * Math.pow(openWaitMultiplier, trips - 1);
-      return wait >= maxOpenWaitNanos ? maxOpenWaitNanos : (long) wait;
-    }
-
-    /** Whether an aggregate of {@code calls}, {@code failed}, {@code slow} trips the breaker. */
-    boolean exceedsThresholds(long calls, long failed, long slow) {
-      if (calls < minimumCalls || calls <= 0) {
-        return false;
-      }
-      if (failed * 100.0 >= failureRateThreshold * (double) calls) {
-        return true;
-      }
-      return slowCallDurationNanos != Long.MAX_VALUE
-          && slow * 100.0 >= slowCallRateThreshold * (double) calls;
-    }
-  }
-
-  // --- phases ------------------------------------------------------------------------------------
-
-  private abstract static class Phase {
-    abstract State state();
-  }
-
-  private static final class Closed extends Phase {
-    final Window window;
-    final ConsecutiveCount consecutiveFailures = new ConsecutiveCount();
-
-    Closed(Window window) {
-      this.window = window;
-    }
-
-    @Override
-    State state() {
-      return State.CLOSED;
-    }
-  }
-
-  private static final class Open extends Phase {
-    final long openedAtNanos;
-    final long waitNanos;
-    final int trips;
-
-    Open(long openedAtNanos, long waitNanos, int trips) {
-      this.openedAtNanos = openedAtNanos;
-      this.waitNanos = waitNanos;
-      this.trips = trips;
-    }
-
-    @Override
-    State state() {
-      return State.OPEN;
-    }
-  }
-
-  private static final class HalfOpen extends Phase {
-    private static final VarHandle PERMITS;
-    private static final VarHandle SUCCESSES;
-
-    static {
-      try {
-        MethodHandles.Lookup lookup = MethodHandles.lookup();
-        PERMITS = lookup.findVarHandle(HalfOpen.class, "permits", int.class);
-        SUCCESSES = lookup.findVarHandle(HalfOpen.class, "probeSuccesses", int.class);
-      } catch (ReflectiveOperationException e) {
-        throw new ExceptionInInitializerError(e);
-      }
-    }
-
-    /** Trips since the breaker last closed; the next trip's wait grows from it. */
-    final int trips;
-
-    @SuppressWarnings("unused") // accessed through PERMITS
-    private volatile int permits;
-
-    @SuppressWarnings("unused") // accessed through SUCCESSES
-    private volatile int probeSuccesses;
-
-    HalfOpen(int trips, int permits) {
-      this.trips = trips;
-      this.permits = permits;
-    }
-
-    @Override
-    State state() {
-      return State.HALF_OPEN;
-    }
-
-    /** CAS-decrements the permit counter; it never goes below zero. */
-    boolean tryAcquireProbe() {
-      for (; ; ) {
-        int p = (int) PERMITS.getVolatile(this);
-        if (p <= 0) {
-          return false;
-        }
-        if (PERMITS.compareAndSet(this, p, p - 1)) {
-          return true;
-        }
-      }
-    }
-
-    /** Returns a permit; the counter never rises above the configured number of probes. */
-    void releaseProbe(int maxPermits) {
-      for (; ; ) {
-        int p = (int) PERMITS.getVolatile(this);
-        if (p >= maxPermits || PERMITS.compareAndSet(this, p, p + 1)) {
-          return;
-        }
-      }
-    }
-
-    int recordProbeSuccess() {
-      return (int) SUCCESSES.getAndAdd(this, 1) + 1;
-    }
-  }
-
-  /**
-   * An exact counter whose hot path has no atomic read-modify-write: each thread claims a padded
-   * cell (by CAS, once) keyed by its thread id and then increments it with a plain load and an
-   * opaque store, since it is the cell's only writer. A thread whose cell is owned by another
-   * thread (an id collision, or a thread that has died: ids are never reused, so its cell stays
-   * claimed) falls back to a {@link LongAdder}. Readers sum opaque loads of the cells plus the
-   * adder; a sum taken after the writers finished (a join, a future) is exact.
-   */
-  static final class ThreadOwnedCounter {
-    private static final VarHandle CELLS = MethodHandles.arrayElementVarHandle(long[].class);
-
-    /** 16 longs = 128 bytes per cell: owner at +0, count at +1, no false sharing. */
-    private static final int STRIDE = 16;
-
-    private final int mask;
-    private final long[] cells;
-    private final LongAdder fallback = new LongAdder();
-
-    ThreadOwnedCounter() {
-      int cpus = Runtime.getRuntime().availableProcessors();
-      int n = Math.max(8, Math.min(256, Integer.highestOneBit(Math.max(1, cpus * 4 - 1)) << 1));
-      this.mask = n - 1;
-      this.cells = new long[n * STRIDE];
-    }
-
-    void increment() {
-      long owner = Thread.currentThread().getId() + 1; // 0 marks a free cell
-      int i = ((int) owner & mask) * STRIDE;
-      long current = (long) CELLS.getOpaque(cells, i);
-      if (current == owner || (current == 0 && CELLS.compareAndSet(cells, i, 0L, owner))) {
-        // Single writer: a plain read of our own count, an opaque store for the readers.
-        CELLS.setOpaque(cells, i + 1, (long) CELLS.get(cells, i + 1) + 1);
-        return;
-      }
-      fallback.increment();
-    }
-
-    long sum() {
-      long sum = fallback.sum();
-      for (int i = 1; i < cells.length; i += STRIDE) {
-        sum += (long) CELLS.getOpaque(cells, i);
-      }
-      return sum;
-    }
-  }
-
-  /** A counter that a success resets only when it is non-zero, keeping its line shared. */
-  private static final class ConsecutiveCount {
-    private static final VarHandle COUNT;
-
-    static {
-      try {
-        COUNT = MethodHandles.lookup().findVarHandle(ConsecutiveCount.class, "count", long.class);
-      } catch (ReflectiveOperationException e) {
-        throw new ExceptionInInitializerError(e);
-      }
-    }
-
-    @SuppressWarnings("unused") // accessed through COUNT
-    private volatile long count;
-
-    long lvCount() {
-      return (long) COUNT.getVolatile(this);
-    }
-
-    void soZero() {
-      COUNT.setRelease(this, 0L);
-    }
-
-    long incrementAndGet() {
-      return (long) COUNT.getAndAdd(this, 1L) + 1;
-    }
-  }
-
-  // --- windows -----------------------------------------------------------------------------------
-
-  /** A sliding window of outcomes; {@link #record} returns whether the thresholds are exceeded. */
-  abstract static class Window {
-    static final byte EMPTY = 0;
-    static final byte SUCCESS = 1;
-    static final byte FAILURE = 2;
-    static final byte SLOW_SUCCESS = 3;
-    static final byte SLOW_FAILURE = 4;
-
-    static boolean isFailure(int outcome) {
-      return outcome == FAILURE || outcome == SLOW_FAILURE;
-    }
-
-    static boolean isSlow(int outcome) {
-      return outcome == SLOW_SUCCESS || outcome == SLOW_FAILURE;
-    }
-
-    abstract boolean record(byte outcome, NanoClock clock);
-  }
-
-  /**
-   * The last N outcomes in a ring. The aggregate packs three 21-bit fields (calls, failures, slow)
-   * each offset by {@link #BIAS}, so a transient negative never borrows from its neighbour.
-   */
-  static final class CountWindow extends Window {
-    private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(byte[].class);
-    private static final VarHandle CURSOR;
-    private static final VarHandle AGGREGATE;
-
-    static {
-      try {
-        MethodHandles.Lookup lookup = MethodHandles.lookup();
-        CURSOR = lookup.findVarHandle(CountWindow.class, "cursor", long.class);
-        AGGREGATE = lookup.findVarHandle(CountWindow.class, "aggregate", long.class);
-      } catch (ReflectiveOperationException e) {
-        throw new ExceptionInInitializerError(e);
-      }
-    }
-
-    static final int FIELD_BITS = 21;
-    static final long FIELD_MASK = (1L << FIELD_BITS) - 1;
-    static final long BIAS = 1L << 19;
-    static final int FAILURES_SHIFT = FIELD_BITS;
-    static final int SLOW_SHIFT = 2 * FIELD_BITS;
-    static final long ZERO = BIAS | (BIAS << FAILURES_SHIFT) | (BIAS << SLOW_SHIFT);
-
-    private final Config config;
-    private final byte[] slots;
-
-    /** The aggregate of a full window of fast successes: recording one more changes nothing. */
-    private final long fullAndHealthy;
-
-    @SuppressWarnings("unused") // accessed through CURSOR
-    private volatile long cursor;
-
-    @SuppressWarnings("unused") // accessed through AGGREGATE
-    private volatile long aggregate;
-
-    CountWindow(Config config) {
-      this.config = config;
-      this.slots = new byte[config.windowSize];
-      this.fullAndHealthy = ZERO + config.windowSize;
-      this.aggregate = ZERO;
-    }
-
-    @Override
-    boolean record(byte outcome, NanoClock clock) {
-      long agg = (long) AGGREGATE.getVolatile(this);
-      if (outcome == SUCCESS && agg == fullAndHealthy) {
-        return false; // read-only fast path: no write, no contention, no allocation
-      }
-      long seq = (long) CURSOR.getAndAdd(this, 1L);
-      int index = (int) (seq % slots.length);
-      byte old = (byte) SLOTS.getAndSet(slots, index, outcome);
-      long delta = 0;
-      if (old == EMPTY) {
-        delta += 1;
-      }
-      delta += (long) (bit(isFailure(outcome)) - bit(isFailure(old))) << FAILURES_SHIFT;
-      delta += (long) (bit(isSlow(outcome)) - bit(isSlow(old))) << SLOW_SHIFT;
-      agg = (long) AGGREGATE.getAndAdd(this, delta) + delta;
-      if (outcome == SUCCESS && (old == SUCCESS || old == SLOW_SUCCESS)) {
-        // A fast success replacing a success can only lower the rates and did not add a call.
-        return false;
-      }
-      return config.exceedsThresholds(calls(agg), failures(agg), slow(agg));
-    }
-
-    /** The aggregate as {calls, failures, slow}; exact when no recording is in flight. */
-    long[] aggregateCounts() {
-      long agg = (long) AGGREGATE.getVolatile(this);
-      return new long[] {calls(agg), failures(agg), slow(agg)};
-    }
-
-    /** The slots recounted as {calls, failures, slow}; must equal the aggregate when quiescent. */
-    long[] recount() {
-      long[] counts = new long[3];
-      for (int i = 0; i < slots.length; i++) {
-        byte outcome = (byte) SLOTS.getVolatile(slots, i);
-        counts[0] += outcome == EMPTY ? 0 : 1;
-        counts[1] += bit(isFailure(outcome));
-        counts[2] += bit(isSlow(outcome));
-      }
-      return counts;
-    }
-
-    static long calls(long agg) {
-      return Math.max(0, (agg & FIELD_MASK) - BIAS);
-    }
-
-    static long failures(long agg) {
-      return Math.max(0, ((agg >>> FAILURES_SHIFT) & FIELD_MASK) - BIAS);
-    }
-
-    static long slow(long agg) {
-      return Math.max(0, ((agg >>> SLOW_SHIFT) & FIELD_MASK) - BIAS);
-    }
-
-    private static int bit(boolean b) {
-      return b ? 1 : 0;
-    }
-  }
-
-  /**
-   * N buckets of a fixed duration. A bucket is replaced (one small allocation per bucket period)
-   * when its epoch is stale, so a counter is never reset under a concurrent writer. Each bucket's
-   * counters are striped by thread, each stripe on its own cache lines, so concurrent successes do
-   * not contend on one counter. A fast success only sums the window when a failure or slow call
-   * happened within it ({@code lastBadEpoch}): without one no rate can trip.
-   */
-  static final class TimeWindow extends Window {
-    /** A power of two at least the number of CPUs (at most 16). */
-    private static final int STRIPES = stripes(Runtime.getRuntime().availableProcessors());
-
-    /** 16 longs = 128 bytes between stripes: no false sharing, even with adjacent-line prefetch. */
-    private static final int STRIDE = 16;
-
-    private final Config config;
-    private final AtomicReferenceArray<Bucket> buckets;
-
-    /** The latest epoch that recorded a failure or a slow call; written only by such outcomes. */
-    private final AtomicLong lastBadEpoch = new AtomicLong(Long.MIN_VALUE);
-
-    TimeWindow(Config config) {
-      this.config = config;
-      this.buckets = new AtomicReferenceArray<>(config.bucketCount);
-    }
-
-    @Override
-    boolean record(byte outcome, NanoClock clock) {
-      long epoch = Math.floorDiv(clock.nanoTime(), config.bucketNanos);
-      int index = (int) Math.floorMod(epoch, (long) config.bucketCount);
-      Bucket bucket = buckets.get(index);
-      while (bucket == null || bucket.epoch != epoch) {
-        if (bucket != null && bucket.epoch > epoch) {
-          return false; // the clock moved on past this call: drop the stale outcome
-        }
-        Bucket fresh = new Bucket(epoch);
-        if (buckets.compareAndSet(index, bucket, fresh)) {
-          bucket = fresh;
-        } else {
-          bucket = buckets.get(index);
-        }
-      }
-      int base = ((int) Thread.currentThread().getId() & (STRIPES - 1)) * STRIDE;
-      bucket.cells.getAndIncrement(base);
-      boolean bad = false;
-      if (isFailure(outcome)) {
-        bucket.cells.getAndIncrement(base + 1);
-        bad = true;
-      }
-      if (isSlow(outcome)) {
-        bucket.cells.getAndIncrement(base + 2);
-        bad = true;
-      }
-      long oldest = epoch - config.bucketCount + 1;
-      if (bad) {
-        lastBadEpoch.accumulateAndGet(epoch, Math::max);
-      } else if (lastBadEpoch.get() < oldest) {
-        return false; // no failure or slow call in the window: no rate can trip
-      }
-      long calls = 0;
-      long failed = 0;
-      long slow = 0;
-      for (int i = 0; i < config.bucketCount; i++) {
-        Bucket b = buckets.get(i);
-        if (b != null && b.epoch >= oldest && b.epoch <= epoch) {
-          for (int stripe = 0; stripe < STRIPES * STRIDE; stripe += STRIDE) {
-            calls += b.cells.get(stripe);
-            failed += b.cells.get(stripe + 1);
-            slow += b.cells.get(stripe + 2);
-          }
-        }
-      }
-      return config.exceedsThresholds(calls, failed, slow);
-    }
-
-    static int stripes(int cpus) {
-      int n = Integer.highestOneBit(Math.max(1, cpus - 1)) << 1;
-      return Math.min(16, n);
-    }
-
-    private static final class Bucket {
-      final long epoch;
-
-      /** Per stripe: calls, failures, slow calls at offsets 0, 1, 2. */
-      final AtomicLongArray cells = new AtomicLongArray(STRIPES * STRIDE);
-
-      Bucket(long epoch) {
-        this.epoch = epoch;
-      }
-    }
-  }
-
   // --- builder -----------------------------------------------------------------------------------
 
   /** Configures a {@link CircuitBreaker}. Not thread-safe; {@link #build()} copies its state. */
   public static final class Builder {
-    private final String name;
-    private WindowType windowType = WindowType.COUNT_BASED;
-    private int windowSize = DEFAULT_WINDOW_SIZE;
-    private int bucketCount = DEFAULT_BUCKET_COUNT;
-    private Duration bucketDuration = DEFAULT_BUCKET_DURATION;
-    private int minimumCalls = DEFAULT_MINIMUM_CALLS;
-    private float failureRateThreshold = DEFAULT_FAILURE_RATE_THRESHOLD;
-    private float slowCallRateThreshold = DEFAULT_SLOW_CALL_RATE_THRESHOLD;
-    private Duration slowCallDuration;
-    private int consecutiveFailureThreshold = DEFAULT_CONSECUTIVE_FAILURE_THRESHOLD;
-    private Duration openWait = DEFAULT_OPEN_WAIT;
-    private double openWaitMultiplier = DEFAULT_OPEN_WAIT_MULTIPLIER;
-    private Duration maxOpenWait = DEFAULT_MAX_OPEN_WAIT;
-    private int permittedCallsInHalfOpen = DEFAULT_PERMITTED_CALLS_IN_HALF_OPEN;
-    private int successesToClose = DEFAULT_SUCCESSES_TO_CLOSE;
-    private NanoClock clock = NanoClock.system();
-    private final List<TransitionListener> listeners = new ArrayList<>();
+    final String name;
+    WindowType windowType = WindowType.COUNT_BASED;
+    int windowSize = DEFAULT_WINDOW_SIZE;
+    int bucketCount = DEFAULT_BUCKET_COUNT;
+    Duration bucketDuration = DEFAULT_BUCKET_DURATION;
+    int minimumCalls = DEFAULT_MINIMUM_CALLS;
+    float failureRateThreshold = DEFAULT_FAILURE_RATE_THRESHOLD;
+    float slowCallRateThreshold = DEFAULT_SLOW_CALL_RATE_THRESHOLD;
+    Duration slowCallDuration;
+    int consecutiveFailureThreshold = DEFAULT_CONSECUTIVE_FAILURE_THRESHOLD;
+    Duration openWait = DEFAULT_OPEN_WAIT;
+    double openWaitMultiplier = DEFAULT_OPEN_WAIT_MULTIPLIER;
+    Duration maxOpenWait = DEFAULT_MAX_OPEN_WAIT;
+    int permittedCallsInHalfOpen = DEFAULT_PERMITTED_CALLS_IN_HALF_OPEN;
+    int successesToClose = DEFAULT_SUCCESSES_TO_CLOSE;
+    NanoClock clock = NanoClock.system();
+    final List<TransitionListener> listeners = new ArrayList<>();
 
     private Builder(String name) {
       this.name = Objects.requireNonNull(name, "name");

@@ -78,7 +78,7 @@ class CircuitBreakerConcurrencyTest {
 
   @Test
   void threadOwnedCounterIsExactAcrossManyShortLivedThreadsAndIdCollisions() throws Exception {
-    CircuitBreaker.ThreadOwnedCounter counter = new CircuitBreaker.ThreadOwnedCounter();
+    ThreadOwnedCounter counter = new ThreadOwnedCounter();
     int threads = 64; // more threads than cells: later ones collide with claimed cells
     int perThread = 10_000;
     for (int batch = 0; batch < threads / THREADS; batch++) {
@@ -146,7 +146,7 @@ class CircuitBreakerConcurrencyTest {
       f.get(30, TimeUnit.SECONDS);
     }
     assertThat(b.state()).isEqualTo(State.CLOSED);
-    CircuitBreaker.CountWindow window = b.closedCountWindow();
+    CountWindow window = b.closedCountWindow();
     assertThat(window.aggregateCounts()).containsExactly(window.recount());
     assertThat(window.recount()[0]).isEqualTo(64);
   }

@@ -2,9 +2,8 @@ package io.otlp4j.queue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
+import io.otlp4j.testing.ChildJvm;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +13,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,6 +29,7 @@ class CrashRecoveryTest {
   private static final int KILLS = 20;
   private static final int PRODUCERS = 6;
   private static final Duration BUDGET = Duration.ofSeconds(120);
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
 
   @TempDir Path dir;
 
@@ -41,47 +40,36 @@ class CrashRecoveryTest {
     long seed = System.nanoTime();
     SplittableRandom random = new SplittableRandom(seed);
     long deadline = System.nanoTime() + BUDGET.toNanos();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     int killsWithAcks = 0;
     for (int run = 0; run < KILLS; run++) {
       assertThat(System.nanoTime()).as("time budget, seed %d", seed).isLessThan(deadline);
       long acksBefore = Files.exists(ackLog) ? Files.size(ackLog) : 0;
       int size = random.nextBoolean() ? 200 : 4000;
-      ProcessBuilder builder =
-          new ProcessBuilder(
-              java,
-              "-Xmx256m",
-              "-XX:TieredStopAtLevel=1",
-              "-XX:+UseSerialGC",
-              "-cp",
-              System.getProperty("java.class.path"),
-              CrashingAppender.class.getName(),
-              queueDir.toString(),
-              ackLog.toString(),
-              String.valueOf(run * PRODUCERS),
-              String.valueOf(PRODUCERS),
-              String.valueOf(size));
-      builder.redirectErrorStream(true);
-      Process child = builder.start();
-      try {
-        BufferedReader out =
-            new BufferedReader(
-                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+      try (ChildJvm child =
+          ChildJvm.builder(CrashingAppender.class)
+              .jvmOptions("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+              .args(
+                  queueDir.toString(),
+                  ackLog.toString(),
+                  String.valueOf(run * PRODUCERS),
+                  String.valueOf(PRODUCERS),
+                  String.valueOf(size))
+              .start()) {
         if (run % 5 != 4) { // every fifth child dies while opening or just after
-          String line = out.readLine();
-          assertThat(line).as("child output, seed %d", seed).isEqualTo("READY");
+          // Fails, quoting the child's output, if it exits or stays silent instead.
+          child.awaitLine("READY"::equals, READY_TIMEOUT);
           long target =
               acksBefore + 20 + random.nextInt(2500); // ack-log bytes: about 2 to 250 acks
           Awaitility.await()
               .atMost(Duration.ofSeconds(20))
               .pollInterval(Duration.ofMillis(2))
               .until(() -> !child.isAlive() || Files.size(ackLog) >= target);
-          assertThat(child.isAlive()).as("child died by itself, seed %d", seed).isTrue();
+          assertThat(child.isAlive())
+              .as("child died by itself, seed %d; its output: %s", seed, child.output())
+              .isTrue();
           killsWithAcks++;
         }
-      } finally {
-        child.destroyForcibly();
-        assertThat(child.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        child.kill();
       }
       verify(queueDir, ackLog, seed);
     }

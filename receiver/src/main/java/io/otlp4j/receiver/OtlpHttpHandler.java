@@ -1,7 +1,6 @@
 package io.otlp4j.receiver;
 
 import static io.otlp4j.receiver.HttpAnswers.isJson;
-import static io.otlp4j.receiver.HttpAnswers.isProtobuf;
 import static io.otlp4j.receiver.HttpAnswers.outcomeAnswer;
 import static io.otlp4j.receiver.HttpAnswers.response;
 import static io.otlp4j.receiver.HttpAnswers.statusBody;
@@ -15,7 +14,6 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -25,7 +23,6 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.otlp4j.core.internal.FaultInjection;
 import io.otlp4j.wire.Compression;
-import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
 import io.otlp4j.wire.WalkSummary;
 import io.otlp4j.wire.WireFormatException;
@@ -36,7 +33,8 @@ import java.lang.System.Logger.Level;
  * One connection's OTLP/HTTP request handling, after {@code HttpServerCodec}: checks the head
  * (path, method, token, content type, encoding, declared length) before any body is read,
  * aggregates the body under the size limit and the memory budget, decompresses, transcodes JSON,
- * walks, dispatches to the sink and answers.
+ * walks, dispatches to the sink and answers. The head's routing and checks are {@link
+ * OtlpHttpHeadCheck}'s, the body's decompression and transcoding {@link OtlpHttpBodyDecoder}'s.
  *
  * <p><b>States:</b> IDLE (waiting for a request head) → READING (aggregating an admitted body) →
  * DISPATCHED (in the sink; reading paused) → IDLE after the answer. A refused head goes to
@@ -137,76 +135,13 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
       answerAndClose(ctx, r);
       return;
     }
-    String uri = req.uri();
-    int query = uri.indexOf('?');
-    String path = query >= 0 ? uri.substring(0, query) : uri;
-    signal = shared.paths.get(path);
-    if (signal == null) {
-      refuse(
-          ctx,
-          req,
-          RequestResult.NOT_FOUND,
-          status(
-              HttpResponseStatus.NOT_FOUND,
-              OtlpResponses.CODE_NOT_FOUND,
-              "no OTLP endpoint at "
-                  + path
-                  + " (expected one of "
-                  + new java.util.TreeSet<>(shared.paths.keySet())
-                  + ")"));
+    OtlpHttpHeadCheck.Verdict verdict = OtlpHttpHeadCheck.check(req, shared, json);
+    signal = verdict.signal;
+    if (!verdict.admitted()) {
+      refuse(ctx, req, verdict.refusal, verdict.answer);
       return;
     }
-    if (!HttpMethod.POST.equals(req.method())) {
-      FullHttpResponse r =
-          status(
-              HttpResponseStatus.METHOD_NOT_ALLOWED,
-              OtlpResponses.CODE_UNIMPLEMENTED,
-              req.method() + " is not allowed on " + path + "; use POST");
-      r.headers().set(HttpHeaderNames.ALLOW, "POST");
-      refuse(ctx, req, RequestResult.METHOD_NOT_ALLOWED, r);
-      return;
-    }
-    if (!shared.auth.permits(req.headers().get(HttpHeaderNames.AUTHORIZATION))) {
-      FullHttpResponse r =
-          status(
-              HttpResponseStatus.UNAUTHORIZED,
-              OtlpResponses.CODE_UNAUTHENTICATED,
-              "missing or invalid bearer token");
-      r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
-      refuse(ctx, req, RequestResult.UNAUTHENTICATED, r);
-      return;
-    }
-    String contentType = req.headers().get(HttpHeaderNames.CONTENT_TYPE);
-    if (!json && !isProtobuf(contentType)) {
-      refuse(
-          ctx,
-          req,
-          RequestResult.UNSUPPORTED_MEDIA_TYPE,
-          status(
-              HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE,
-              OtlpResponses.CODE_INVALID_ARGUMENT,
-              "unsupported content type '"
-                  + contentType
-                  + "' (expected "
-                  + PROTOBUF
-                  + " or "
-                  + JSON
-                  + ")"));
-      return;
-    }
-    try {
-      compression = Compression.fromEncoding(req.headers().get(HttpHeaderNames.CONTENT_ENCODING));
-    } catch (IllegalArgumentException e) {
-      refuse(
-          ctx,
-          req,
-          RequestResult.UNSUPPORTED_MEDIA_TYPE,
-          status(
-              HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE,
-              OtlpResponses.CODE_INVALID_ARGUMENT,
-              e.getMessage()));
-      return;
-    }
+    compression = verdict.compression;
     long declared = HttpUtil.getContentLength(req, -1L);
     if (declared > shared.maxRequestBytes) {
       shared.dispatch.metrics().request(RequestResult.TOO_LARGE);
@@ -384,38 +319,14 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
         payload.release();
         throw e;
       }
-      if (compression != Compression.NONE) {
-        ByteBuf out;
-        try {
-          out = compression.decompress(payload, ctx.alloc(), shared.maxRequestBytes);
-        } finally {
-          payload.release();
-        }
-        payload = out;
-        // The compressed bytes are gone; the reservation now covers the decompressed ones.
-        if (!held.resize(payload.readableBytes())) {
-          payload.release();
-          held.release();
-          shared.dispatch.metrics().request(RequestResult.MEMORY_LIMITED);
-          answerRequest(ctx, memoryLimited());
-          return;
-        }
-      }
-      if (json) {
-        byte[] protobuf;
-        try {
-          protobuf = OtlpJson.toProtobuf(signal, payload);
-        } finally {
-          payload.release();
-        }
-        payload = Unpooled.wrappedBuffer(protobuf);
-        if (!held.resize(protobuf.length)) {
-          payload.release();
-          held.release();
-          shared.dispatch.metrics().request(RequestResult.MEMORY_LIMITED);
-          answerRequest(ctx, memoryLimited());
-          return;
-        }
+      payload =
+          OtlpHttpBodyDecoder.toProtobuf(
+              payload, compression, json, signal, ctx.alloc(), shared.maxRequestBytes, held);
+      if (payload == null) {
+        held.release();
+        shared.dispatch.metrics().request(RequestResult.MEMORY_LIMITED);
+        answerRequest(ctx, memoryLimited());
+        return;
       }
       WalkSummary summary;
       try {
