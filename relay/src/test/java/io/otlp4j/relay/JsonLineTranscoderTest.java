@@ -3,7 +3,6 @@ package io.otlp4j.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.google.protobuf.Message;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
@@ -42,18 +41,29 @@ class JsonLineTranscoderTest {
    * {@code n} requests of {@code items} items each, concatenated: a merged batch, as the durable
    * loop hands it to the exporter.
    */
+  private static final java.util.Map<String, byte[]> BATCHES =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * {@code n} requests of {@code items}, {@code items + 1}... items, concatenated: a merged batch,
+   * as the durable loop hands it to the exporter, whose elements all differ (so pieces stitched out
+   * of order would show). Made once per shape.
+   */
   private static byte[] batch(Signal signal, int n, int items) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    for (int i = 0; i < n; i++) {
-      Message m =
-          switch (signal) {
-            case TRACES -> OtlpGenerator.realisticTraces(items);
-            case METRICS -> OtlpGenerator.realisticMetrics(items);
-            case LOGS -> OtlpGenerator.realisticLogs(items);
-          };
-      out.writeBytes(m.toByteArray());
-    }
-    return out.toByteArray();
+    return BATCHES.computeIfAbsent(
+        signal + "/" + n + "/" + items,
+        k -> {
+          ByteArrayOutputStream out = new ByteArrayOutputStream();
+          for (int i = 0; i < n; i++) {
+            out.writeBytes(
+                switch (signal) {
+                  case TRACES -> OtlpGenerator.realisticTraces(items + i).toByteArray();
+                  case METRICS -> OtlpGenerator.realisticMetrics(items + i).toByteArray();
+                  case LOGS -> OtlpGenerator.realisticLogs(items + i).toByteArray();
+                });
+          }
+          return out.toByteArray();
+        });
   }
 
   private static byte[] expectedLine(Signal signal, byte[] protobuf, int offset, int length) {
@@ -64,7 +74,7 @@ class JsonLineTranscoderTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {1, 2, 3, 4, 7})
+  @ValueSource(ints = {1, 2, 4})
   void piecesMakeTheWholeRequestsLineByteForByte(int threads) throws Exception {
     JsonLineTranscoder t = new JsonLineTranscoder(threads);
     try {
@@ -73,7 +83,7 @@ class JsonLineTranscoderTest {
         // at an offset inside a larger array, as a heap buffer's slice is
         byte[] padded = new byte[protobuf.length + 13];
         System.arraycopy(protobuf, 0, padded, 5, protobuf.length);
-        for (int round = 0; round < 3; round++) { // reused buffers must not leak longer content
+        for (int round = 0; round < 2; round++) { // reused buffers must not leak longer content
           JsonLineTranscoder.Line line = t.transcode(signal, padded, 5, protobuf.length);
           try {
             assertThat(line.toByteArray())
