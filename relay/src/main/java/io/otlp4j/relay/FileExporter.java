@@ -2,7 +2,6 @@ package io.otlp4j.relay;
 
 import io.netty.buffer.ByteBuf;
 import io.otlp4j.core.Outcome;
-import io.otlp4j.wire.OtlpJson;
 import io.otlp4j.wire.Signal;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -17,7 +16,6 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
@@ -47,17 +45,28 @@ import java.util.stream.Stream;
  *
  * <p><b>The JSON path</b> (the embedded default's, so the relay's out-of-the-box throughput): a
  * request (often a batch of megabytes) is transcoded straight from its buffer's array, or from one
- * copy into a reused array when it is direct or composite, into a reused line buffer that then goes
- * to the file, newline included, in {@link #WRITE_SLICE} slices under the file's lock (so a line is
- * never split by another), outside any allocation: no per-request {@code byte[]} of the protobuf or
- * of the JSON (which, at batch sizes, are humongous objects for G1 and made its pauses the relay's
- * p99). Transcoding happens outside the file's lock, so signals sharing one {@link
- * Builder#path(Path) path} still transcode in parallel. {@code bench/run main-job-default} measures
- * it.
+ * copy into a reused array when it is direct or composite, by a {@link JsonLineTranscoder}: a large
+ * request in pieces (runs of its {@code resource*} elements) on up to {@link
+ * Builder#transcodeThreads(int)} threads at once, the caller's included, into reused buffers that
+ * are then written as one line, newline included, in {@link #WRITE_SLICE} slices under the file's
+ * lock, outside any allocation of the request's size: no per-request {@code byte[]} of the protobuf
+ * or of the JSON (which, at batch sizes, are humongous objects for G1 and made its pauses the
+ * relay's p99). Transcoding happens outside the file's lock, so signals sharing one {@link
+ * Builder#path(Path) path}, and callers exporting at once, transcode in parallel. {@code bench/run
+ * main-job-default} and {@code FileExporterBenchmark} measure it.
  *
- * <p><b>Memory:</b> at most {@link #MAX_POOLED_SCRATCH} scratch pairs are kept between requests,
+ * <p><b>Ordering:</b> each request is one line, never split or interleaved with another's bytes,
+ * whatever the transcoding threads; lines of one caller follow its calls' order (the durable
+ * queue's loop calls one export at a time, so its lines are in queue order). Requests exported at
+ * once by several callers (an in-memory queue's consumers, several pipelines sharing a path) are
+ * written in whichever order their transcoding ends, as the Collector's {@code file} exporter
+ * writes concurrent requests: a line is the unit, not an order across requests.
+ *
+ * <p><b>Memory:</b> at most {@link #MAX_POOLED_SCRATCH} protobuf copies are kept between requests,
  * and none that grew past {@link #MAX_POOLED_SCRATCH_BYTES}: a larger one serves its request and is
- * dropped.
+ * dropped; the transcoder's JSON buffers are bounded likewise ({@link
+ * JsonLineTranscoder#MAX_POOLED_BUFFERS} of at most {@link
+ * JsonLineTranscoder#MAX_POOLED_BUFFER_BYTES}).
  *
  * <p><b>Buffer ownership:</b> {@link #export} releases the request before it returns.
  *
@@ -73,8 +82,8 @@ public final class FileExporter implements RelayExporter {
   public static final int DEFAULT_MAX_BACKUPS = 100;
 
   /**
-   * Scratch pairs (protobuf copy, JSON line) kept for reuse: one per thread exporting at once,
-   * typically.
+   * Protobuf copies (of direct or composite requests) kept for reuse: one per thread exporting at
+   * once, typically.
    */
   static final int MAX_POOLED_SCRATCH = 4;
 
@@ -84,7 +93,14 @@ public final class FileExporter implements RelayExporter {
    */
   static final int WRITE_SLICE = 256 * 1024;
 
-  /** A scratch pair that grew past this many bytes is not kept. */
+  /**
+   * Default for {@link Builder#transcodeThreads(int)}: the machine's processors, at most 4 (on a
+   * 2-core machine the exporter's thread and one more).
+   */
+  public static final int DEFAULT_TRANSCODE_THREADS =
+      Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+
+  /** A protobuf copy that grew past this many bytes is not kept. */
   static final int MAX_POOLED_SCRATCH_BYTES = 64 * 1024 * 1024;
 
   /** How requests are written. */
@@ -101,11 +117,13 @@ public final class FileExporter implements RelayExporter {
   private final String id;
   private final Format format;
   private final Map<Signal, RotatingFile> files = new EnumMap<>(Signal.class);
-  private final ConcurrentLinkedQueue<Scratch> scratchPool = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<byte[]> scratchPool = new ConcurrentLinkedQueue<>();
+  private final JsonLineTranscoder transcoder;
 
   private FileExporter(Builder builder) {
     this.id = builder.id;
     this.format = builder.format;
+    this.transcoder = new JsonLineTranscoder(builder.transcodeThreads);
     if (builder.path != null) {
       RotatingFile shared = new RotatingFile(builder.path, builder);
       for (Signal signal : Signal.values()) {
@@ -159,31 +177,24 @@ public final class FileExporter implements RelayExporter {
         request.release();
       }
     }
-    Scratch scratch = scratchPool.poll();
-    if (scratch == null) {
-      scratch = new Scratch();
-    }
+    byte[] protobuf = null;
+    JsonLineTranscoder.Line line = null;
     try {
-      scratch.line.reset();
       try {
         int length = request.readableBytes();
         if (request.hasArray()) {
-          OtlpJson.toJson(
-              signal,
-              request.array(),
-              request.arrayOffset() + request.readerIndex(),
-              length,
-              scratch.line);
+          line =
+              transcoder.transcode(
+                  signal, request.array(), request.arrayOffset() + request.readerIndex(), length);
         } else {
-          byte[] protobuf = scratch.protobuf(length);
+          protobuf = protobufScratch(length);
           request.getBytes(request.readerIndex(), protobuf, 0, length);
-          OtlpJson.toJson(signal, protobuf, 0, length, scratch.line);
+          line = transcoder.transcode(signal, protobuf, 0, length);
         }
       } finally {
         request.release();
       }
-      scratch.line.write('\n');
-      files.get(signal).appendLine(scratch.line.bytes(), scratch.line.size());
+      files.get(signal).appendLine(line);
       return CompletableFuture.completedFuture(Outcome.accepted());
     } catch (RuntimeException | IOException e) {
       LOG.log(
@@ -202,83 +213,44 @@ public final class FileExporter implements RelayExporter {
           Outcome.retryable(
               "could not write to " + files.get(signal).path + ": " + e.getMessage()));
     } finally {
-      if (scratch.retainedBytes() <= MAX_POOLED_SCRATCH_BYTES
+      if (line != null) {
+        line.release();
+      }
+      if (protobuf != null
+          && protobuf.length <= MAX_POOLED_SCRATCH_BYTES
           && scratchPool.size() < MAX_POOLED_SCRATCH) {
-        scratchPool.offer(scratch);
+        scratchPool.offer(protobuf);
       }
     }
   }
 
   /**
-   * One transcoding's reusable arrays; used by one thread at a time (taken from the pool, then
-   * offered back).
+   * An array of at least {@code length} bytes for one copy of a direct or composite request (its
+   * content is not kept), from the pool or new.
    */
-  private static final class Scratch {
-    private byte[] protobuf = new byte[0];
-    final LineBuffer line = new LineBuffer();
-
-    /** An array of at least {@code length} bytes (its content is not kept). */
-    byte[] protobuf(int length) {
-      if (protobuf.length < length) {
-        protobuf =
-            new byte[Math.max(length, (int) Math.min(Integer.MAX_VALUE - 8, protobuf.length * 2L))];
-      }
-      return protobuf;
+  private byte[] protobufScratch(int length) {
+    byte[] a = scratchPool.poll();
+    if (a != null && a.length >= length) {
+      return a;
     }
-
-    long retainedBytes() {
-      return (long) protobuf.length + line.bytes().length;
-    }
+    return new byte
+        [Math.max(
+            length, (int) Math.min(Integer.MAX_VALUE - 8, a == null ? length : a.length * 2L))];
   }
 
-  /**
-   * A growable byte sink whose array is read in place (unlike {@code ByteArrayOutputStream}, no
-   * copy out).
-   */
-  private static final class LineBuffer extends OutputStream {
-    private byte[] buf = new byte[64 * 1024];
-    private int size;
+  /** The most threads that transcode one request (for tests and the benchmark). */
+  int transcodeThreads() {
+    return transcoder.threads();
+  }
 
-    void reset() {
-      size = 0;
-    }
-
-    byte[] bytes() {
-      return buf;
-    }
-
-    int size() {
-      return size;
-    }
-
-    private void ensure(int more) {
-      int needed = size + more;
-      if (needed < 0 || needed > Integer.MAX_VALUE - 8) {
-        throw new IllegalStateException("a JSON line over 2 GiB");
-      }
-      if (needed > buf.length) {
-        buf =
-            Arrays.copyOf(
-                buf, (int) Math.min(Integer.MAX_VALUE - 8, Math.max(needed, buf.length * 2L)));
-      }
-    }
-
-    @Override
-    public void write(int b) {
-      ensure(1);
-      buf[size++] = (byte) b;
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) {
-      ensure(len);
-      System.arraycopy(b, off, buf, size, len);
-      size += len;
-    }
+  /** What the JSON transcoder keeps between requests (for tests). */
+  JsonLineTranscoder transcoder() {
+    return transcoder;
   }
 
   @Override
   public CompletableFuture<Void> shutdown(Duration deadline) {
+    transcoder.shutdown();
     for (RotatingFile file : files.values()) {
       file.close();
     }
@@ -334,20 +306,18 @@ public final class FileExporter implements RelayExporter {
     }
 
     /**
-     * Writes {@code line[0, length)} (a JSON line, its newline included) and flushes; the caller
-     * keeps the array.
+     * Writes {@code line} (a JSON line, its newline included) whole, and flushes; the caller keeps
+     * the line.
      */
-    synchronized void appendLine(byte[] line, int length) throws IOException {
-      prepare(length);
+    synchronized void appendLine(JsonLineTranscoder.Line line) throws IOException {
+      prepare(line.length());
       // In slices: a line is megabytes at batch sizes, and one write of it goes through a direct
       // buffer as large (a copy the size of the line, out of any cache, then the kernel's copy of
       // that); a slice is copied from cache-hot memory each time (perf: half of the exporter
       // thread's time was the kernel's copy before).
-      for (int off = 0; off < length; off += WRITE_SLICE) {
-        out.write(line, off, Math.min(WRITE_SLICE, length - off));
-      }
+      line.writeTo(out, WRITE_SLICE);
       out.flush();
-      size += length;
+      size += line.length();
     }
 
     private void open() throws IOException {
@@ -438,6 +408,7 @@ public final class FileExporter implements RelayExporter {
     private Duration maxAge;
     private boolean localTime;
     private boolean append = true;
+    private int transcodeThreads = DEFAULT_TRANSCODE_THREADS;
 
     private Builder(String id) {
       this.id = Objects.requireNonNull(id, "id");
@@ -504,6 +475,20 @@ public final class FileExporter implements RelayExporter {
     /** Whether an existing file is appended to (default) or truncated when first written. */
     public Builder append(boolean append) {
       this.append = append;
+      return this;
+    }
+
+    /**
+     * The most threads that transcode one large JSON request at once, the exporting thread included
+     * (default {@link #DEFAULT_TRANSCODE_THREADS}); 1 transcodes on the exporting thread only. The
+     * line written is the same either way.
+     */
+    public Builder transcodeThreads(int transcodeThreads) {
+      if (transcodeThreads < 1) {
+        throw new IllegalArgumentException(
+            "transcodeThreads must be positive, was " + transcodeThreads);
+      }
+      this.transcodeThreads = transcodeThreads;
       return this;
     }
 
