@@ -143,6 +143,7 @@ public final class MainJobDefaultBench {
     int repeat = 3;
     String anchorJar = null;
     String relayJvm = "";
+    int concurrency = 64;
     String out = "bench/results/main-job-default";
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -151,18 +152,28 @@ public final class MainJobDefaultBench {
         case "--repeat" -> repeat = Integer.parseInt(args[++i]);
         case "--anchor-jar" -> anchorJar = args[++i];
         case "--relay-jvm" -> relayJvm = args[++i];
+        case "--concurrency" -> concurrency = Integer.parseInt(args[++i]);
         case "--out" -> out = args[++i];
         default -> {
           System.err.println(
               """
               usage: MainJobDefaultBench [--rates 100,1000,2000,0] [--seconds 20] [--repeat 3]
-                     [--anchor-jar PATH] [--relay-jvm "-Xmx1g"] [--out bench/results/main-job-default]
-                rates in requests/s of 100 spans (0: flat out); each run of `send` adds its 3 s warm-up""");
+                     [--anchor-jar PATH] [--relay-jvm "-Xmx1g"] [--concurrency 64]
+                     [--out bench/results/main-job-default]
+                rates in requests/s of 100 spans (0: flat out); each run of `send` adds its 3 s warm-up;
+                concurrency: send's requests in flight at most (its --concurrency, default 64)""");
           System.exit(2);
         }
       }
     }
-    new MainJobDefaultBench().run(rates, seconds, repeat, anchorJar, relayJvm, out);
+    new MainJobDefaultBench(concurrency).run(rates, seconds, repeat, anchorJar, relayJvm, out);
+  }
+
+  /** {@code send}'s requests in flight at most (its {@code --concurrency}). */
+  private final int concurrency;
+
+  private MainJobDefaultBench(int concurrency) {
+    this.concurrency = concurrency;
   }
 
   private void run(
@@ -306,6 +317,8 @@ public final class MainJobDefaultBench {
               String.valueOf(rate),
               "--duration",
               seconds + "s",
+              "--concurrency",
+              String.valueOf(concurrency),
               "--json",
               "--quiet"));
       Duration cpuBefore = process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);
@@ -513,7 +526,7 @@ public final class MainJobDefaultBench {
 
   // ------------------------------------------------------------------------------------ report
 
-  private static void report(
+  private void report(
       List<Sample> samples,
       List<String> relays,
       List<Double> rates,
@@ -527,8 +540,9 @@ public final class MainJobDefaultBench {
     text.append(
         String.format(
             Locale.ROOT,
-            "main-job-default: otlp4j run (no config) <- otlp4j send, %d s + 3 s "
-                + "warm-up per run, %d repeats, mean [min..max]%s%n",
+            "main-job-default: otlp4j run (no config) <- otlp4j send (at most %d in flight), %d s + 3"
+                + " s warm-up per run, %d repeats, mean [min..max]%s%n",
+            concurrency,
             seconds,
             repeat,
             anchorJar == null ? "" : "; anchor " + anchorJar));
@@ -536,7 +550,14 @@ public final class MainJobDefaultBench {
         .append(String.join("; ", forceAnchors))
         .append(System.lineSeparator());
     StringBuilder json =
-        new StringBuilder("{\"seconds\":" + seconds + ",\"repeat\":" + repeat + ",\"results\":[");
+        new StringBuilder(
+            "{\"seconds\":"
+                + seconds
+                + ",\"repeat\":"
+                + repeat
+                + ",\"concurrency\":"
+                + concurrency
+                + ",\"results\":[");
     boolean first = true;
     for (String relay : relays) {
       double sustained = 0;
