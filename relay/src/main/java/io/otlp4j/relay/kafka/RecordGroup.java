@@ -73,6 +73,11 @@ final class RecordGroup {
     if (end - from < 2) {
       return new RecordGroup(records, from, end - from, 0, null);
     }
+    if ((long) valueOf(records.get(from)).length + valueOf(records.get(from + 1)).length
+        > maxBytes) {
+      // The first two do not fit together: a group of one, not walked here (its caller walks it).
+      return new RecordGroup(records, from, 1, 0, null);
+    }
     long bytes = 0;
     int resources = 0;
     int scopes = 0;
