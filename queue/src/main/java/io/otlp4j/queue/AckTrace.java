@@ -1,5 +1,6 @@
 package io.otlp4j.queue;
 
+import io.otlp4j.core.internal.DebugThreshold;
 import java.util.List;
 import java.util.Locale;
 
@@ -15,8 +16,7 @@ final class AckTrace {
   static final String PROPERTY = "otlp4j.debug.slowAppendMillis";
 
   /** The threshold in nanoseconds; 0: off. */
-  static final long THRESHOLD_NANOS =
-      (long) (Double.parseDouble(System.getProperty(PROPERTY, "0")) * 1e6);
+  static final long THRESHOLD_NANOS = DebugThreshold.nanos(PROPERTY);
 
   static final boolean ENABLED = THRESHOLD_NANOS > 0;
 

@@ -26,6 +26,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.otlp4j.core.MemoryBudget;
 import io.otlp4j.core.MetricsRegistry;
 import io.otlp4j.core.Outcome;
+import io.otlp4j.core.internal.DebugThreshold;
 import io.otlp4j.core.internal.FaultInjection;
 import io.otlp4j.grpc.ByteArrayMarshaller;
 import io.otlp4j.grpc.ZstdCodec;
@@ -404,7 +405,7 @@ public final class GrpcReceiver {
    * executor, the walk) and the sink's part (the pipeline and what the ack mode waits for).
    */
   private static final long SLOW_ANSWER_NANOS =
-      (long) (Double.parseDouble(System.getProperty("otlp4j.debug.slowAnswerMillis", "0")) * 1e6);
+      DebugThreshold.nanos("otlp4j.debug.slowAnswerMillis");
 
   private static void traceSlowAnswer(long startedNanos, long dispatchedNanos) {
     long now = System.nanoTime();
