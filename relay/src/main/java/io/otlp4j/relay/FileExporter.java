@@ -7,6 +7,8 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -23,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 /**
@@ -41,7 +44,10 @@ import java.util.stream.Stream;
  *
  * <p>Each request is flushed to the operating system when written (no fsync): at least as often as
  * any Collector {@code flush_interval}. An existing file is appended to, or with {@link
- * Builder#append(boolean) append(false)} truncated when the exporter first writes to it.
+ * Builder#append(boolean) append(false)} truncated when the exporter first writes to it. Every
+ * {@link Builder#writebackBytes(long)} written, a thread of the exporter's own forces the file
+ * ({@link FileWriteback}: without it the kernel writes a whole expired file back at once, and the
+ * durable queue's forces on the same disk waited for it); writers never wait for it.
  *
  * <p><b>The JSON path</b> (the embedded default's, so the relay's out-of-the-box throughput): a
  * request (often a batch of megabytes) is transcoded straight from its buffer's array, or from one
@@ -77,6 +83,12 @@ public final class FileExporter implements RelayExporter {
 
   /** Default size at which a file is rotated (the Collector's default, 100 MiB). */
   public static final long DEFAULT_MAX_BYTES = 100L * 1024 * 1024;
+
+  /**
+   * Default for {@link Builder#writebackBytes(long)}: the output is forced each time this much more
+   * was written (RocksDB's {@code bytes_per_sync} is commonly set to the same).
+   */
+  public static final long DEFAULT_WRITEBACK_BYTES = 1024L * 1024;
 
   /** Default number of rotated files kept (the Collector's default). */
   public static final int DEFAULT_MAX_BACKUPS = 100;
@@ -120,19 +132,25 @@ public final class FileExporter implements RelayExporter {
   private final ConcurrentLinkedQueue<byte[]> scratchPool = new ConcurrentLinkedQueue<>();
   private final JsonLineTranscoder transcoder;
 
+  /** Null when {@link Builder#writebackBytes(long)} is 0. */
+  private final FileWriteback writeback;
+
   private FileExporter(Builder builder) {
     this.id = builder.id;
     this.format = builder.format;
     this.transcoder = new JsonLineTranscoder(builder.transcodeThreads);
+    this.writeback = builder.writebackBytes > 0 ? new FileWriteback(id) : null;
     if (builder.path != null) {
-      RotatingFile shared = new RotatingFile(builder.path, builder);
+      RotatingFile shared = new RotatingFile(builder.path, builder, writeback);
       for (Signal signal : Signal.values()) {
         files.put(signal, shared);
       }
     } else {
       String ext = format == Format.PROTO ? ".binpb" : ".jsonl";
       for (Signal signal : Signal.values()) {
-        files.put(signal, new RotatingFile(builder.directory.resolve(signal.id() + ext), builder));
+        files.put(
+            signal,
+            new RotatingFile(builder.directory.resolve(signal.id() + ext), builder, writeback));
       }
     }
   }
@@ -243,6 +261,11 @@ public final class FileExporter implements RelayExporter {
     return transcoder.threads();
   }
 
+  /** Forces of the output completed so far by the writeback thread (for tests). */
+  long writebacks() {
+    return writeback == null ? 0 : writeback.forces();
+  }
+
   /** What the JSON transcoder keeps between requests (for tests). */
   JsonLineTranscoder transcoder() {
     return transcoder;
@@ -254,6 +277,9 @@ public final class FileExporter implements RelayExporter {
     for (RotatingFile file : files.values()) {
       file.close();
     }
+    if (writeback != null) {
+      writeback.shutdown(deadline.toMillis());
+    }
     return CompletableFuture.completedFuture(null);
   }
 
@@ -264,18 +290,35 @@ public final class FileExporter implements RelayExporter {
     final int maxBackups;
     final Duration maxAge;
     final boolean localTime;
+    private final FileWriteback writeback;
+    private final long writebackBytes;
+    private final AtomicBoolean writebackPending = new AtomicBoolean();
     private boolean truncateOnOpen;
+    private FileChannel channel;
     private OutputStream out;
     private long size;
+    private long unforced;
     private boolean closed;
 
-    RotatingFile(Path path, Builder builder) {
+    RotatingFile(Path path, Builder builder, FileWriteback writeback) {
       this.path = path;
       this.maxBytes = builder.maxBytes;
       this.maxBackups = builder.maxBackups;
       this.maxAge = builder.maxAge;
       this.localTime = builder.localTime;
       this.truncateOnOpen = !builder.append;
+      this.writeback = writeback;
+      this.writebackBytes = builder.writebackBytes;
+    }
+
+    /** Counts {@code bytes} written and flushed; asks for a force every {@link #writebackBytes}. */
+    private void written(long bytes) {
+      size += bytes;
+      unforced += bytes;
+      if (writeback != null && unforced >= writebackBytes) {
+        unforced = 0;
+        writeback.request(channel, writebackPending);
+      }
     }
 
     /**
@@ -291,7 +334,7 @@ public final class FileExporter implements RelayExporter {
       out.write(length);
       request.getBytes(request.readerIndex(), out, length);
       out.flush();
-      size += 4L + length;
+      written(4L + length);
     }
 
     private void prepare(long bytes) throws IOException {
@@ -317,7 +360,7 @@ public final class FileExporter implements RelayExporter {
       // thread's time was the kernel's copy before).
       line.writeTo(out, WRITE_SLICE);
       out.flush();
-      size += line.length();
+      written(line.length());
     }
 
     private void open() throws IOException {
@@ -328,12 +371,10 @@ public final class FileExporter implements RelayExporter {
       StandardOpenOption mode =
           truncateOnOpen ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND;
       truncateOnOpen = false;
-      out =
-          new BufferedOutputStream(
-              Files.newOutputStream(
-                  path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, mode),
-              64 * 1024);
-      size = Files.size(path);
+      channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, mode);
+      out = new BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024);
+      size = channel.size();
+      unforced = 0;
     }
 
     private void rotate() throws IOException {
@@ -409,6 +450,7 @@ public final class FileExporter implements RelayExporter {
     private boolean localTime;
     private boolean append = true;
     private int transcodeThreads = DEFAULT_TRANSCODE_THREADS;
+    private long writebackBytes = DEFAULT_WRITEBACK_BYTES;
 
     private Builder(String id) {
       this.id = Objects.requireNonNull(id, "id");
@@ -489,6 +531,19 @@ public final class FileExporter implements RelayExporter {
             "transcodeThreads must be positive, was " + transcodeThreads);
       }
       this.transcodeThreads = transcodeThreads;
+      return this;
+    }
+
+    /**
+     * Forces the output each time this many more bytes were written (default {@link
+     * #DEFAULT_WRITEBACK_BYTES}); 0 leaves the write-back to the kernel.
+     */
+    public Builder writebackBytes(long writebackBytes) {
+      if (writebackBytes < 0) {
+        throw new IllegalArgumentException(
+            "writebackBytes must not be negative, was " + writebackBytes);
+      }
+      this.writebackBytes = writebackBytes;
       return this;
     }
 
