@@ -88,8 +88,11 @@ public final class MainJobDefaultBench {
       Pattern.compile(
           "^otlp4j_queue_refused_records_total\\{queue=\"traces\"} (\\S+)", Pattern.MULTILINE);
 
-  /** When, after the sender starts, the relay's histograms are read as its warm-up ends. */
-  private static final long WARMUP_SCRAPE_MILLIS = 3_500;
+  /**
+   * How long after the sender's warm-up ends the relay's histograms are read (the sender's JVM
+   * starts first), so that what they add after it is the measured part.
+   */
+  private static final long WARMUP_SCRAPE_SLACK_MILLIS = 500;
 
   /** Child JVMs still running: ended if this JVM is stopped part-way. */
   private static final List<Process> CHILDREN = new CopyOnWriteArrayList<>();
@@ -144,6 +147,7 @@ public final class MainJobDefaultBench {
     String anchorJar = null;
     String relayJvm = "";
     int concurrency = 64;
+    int warmup = 3;
     String out = "bench/results/main-job-default";
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -153,27 +157,35 @@ public final class MainJobDefaultBench {
         case "--anchor-jar" -> anchorJar = args[++i];
         case "--relay-jvm" -> relayJvm = args[++i];
         case "--concurrency" -> concurrency = Integer.parseInt(args[++i]);
+        case "--warmup" -> warmup = Integer.parseInt(args[++i]);
         case "--out" -> out = args[++i];
         default -> {
           System.err.println(
               """
               usage: MainJobDefaultBench [--rates 100,1000,2000,0] [--seconds 20] [--repeat 3]
-                     [--anchor-jar PATH] [--relay-jvm "-Xmx1g"] [--concurrency 64]
+                     [--anchor-jar PATH] [--relay-jvm "-Xmx1g"] [--concurrency 64] [--warmup 3]
                      [--out bench/results/main-job-default]
-                rates in requests/s of 100 spans (0: flat out); each run of `send` adds its 3 s warm-up;
+                rates in requests/s of 100 spans (0: flat out); each run of `send` adds its warm-up
+                (--warmup seconds, send's default 3: sent at the rate, not counted; the relay starts
+                just before, so it is also how old the relay is when the measurement starts);
                 concurrency: send's requests in flight at most (its --concurrency, default 64)""");
           System.exit(2);
         }
       }
     }
-    new MainJobDefaultBench(concurrency).run(rates, seconds, repeat, anchorJar, relayJvm, out);
+    new MainJobDefaultBench(concurrency, warmup)
+        .run(rates, seconds, repeat, anchorJar, relayJvm, out);
   }
 
   /** {@code send}'s requests in flight at most (its {@code --concurrency}). */
   private final int concurrency;
 
-  private MainJobDefaultBench(int concurrency) {
+  /** {@code send}'s warm-up in seconds (its {@code --warmup}). */
+  private final int warmup;
+
+  private MainJobDefaultBench(int concurrency, int warmup) {
     this.concurrency = concurrency;
+    this.warmup = warmup;
   }
 
   private void run(
@@ -319,6 +331,8 @@ public final class MainJobDefaultBench {
               seconds + "s",
               "--concurrency",
               String.valueOf(concurrency),
+              "--warmup",
+              warmup + "s",
               "--json",
               "--quiet"));
       Duration cpuBefore = process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);
@@ -327,8 +341,9 @@ public final class MainJobDefaultBench {
       CHILDREN.add(sender);
       // The relay's own histograms as the sender's warm-up ends (its JVM start + 3 s, roughly), so
       // that what they add after it is the measured part.
-      long measuredFrom = System.currentTimeMillis() + WARMUP_SCRAPE_MILLIS;
-      Thread.sleep(WARMUP_SCRAPE_MILLIS);
+      long scrapeAfter = warmup * 1000L + WARMUP_SCRAPE_SLACK_MILLIS;
+      long measuredFrom = System.currentTimeMillis() + scrapeAfter;
+      Thread.sleep(scrapeAfter);
       String atWarmupEnd = metrics(admin);
       double jitAtWarmupEnd = JitCpu.compilerCpuMillis(process.pid());
       byte[] stdout = sender.getInputStream().readAllBytes();
@@ -540,10 +555,11 @@ public final class MainJobDefaultBench {
     text.append(
         String.format(
             Locale.ROOT,
-            "main-job-default: otlp4j run (no config) <- otlp4j send (at most %d in flight), %d s + 3"
+            "main-job-default: otlp4j run (no config) <- otlp4j send (at most %d in flight), %d s + %d"
                 + " s warm-up per run, %d repeats, mean [min..max]%s%n",
             concurrency,
             seconds,
+            warmup,
             repeat,
             anchorJar == null ? "" : "; anchor " + anchorJar));
     text.append("physical anchor, 4 KiB write + force: ")

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import picocli.CommandLine.Command;
@@ -86,6 +87,21 @@ final class RunCommand implements Callable<Integer> {
       description = "How long a stop may take to drain the queues (default: ${DEFAULT-VALUE}).")
   long shutdownSeconds;
 
+  /** Default for {@code --warmup}: the most the warm-up of the embedded default may take. */
+  static final String DEFAULT_WARMUP = "10s";
+
+  @Option(
+      names = "--warmup",
+      paramLabel = "DURATION",
+      defaultValue = DEFAULT_WARMUP,
+      converter = SendCommand.DurationConverter.class,
+      description =
+          "Without --config: before listening, send synthetic traffic through a private copy of the default "
+              + "configuration (in a temporary directory, deleted after) so that the first real requests find "
+              + "compiled code; stops when the JIT compiler settles, within this long; 0: none "
+              + "(default: ${DEFAULT-VALUE}).")
+  Duration warmup;
+
   private interface Restorer {
     void restore();
   }
@@ -135,6 +151,9 @@ final class RunCommand implements Callable<Integer> {
         throw new BadInputException(e.getMessage());
       }
     }
+    if (config == null && !warmup.isZero()) {
+      warmUp(mode == null ? AckMode.DURABLE : mode);
+    }
     Relay relay;
     try {
       relay = Relay.start(relayConfig);
@@ -179,5 +198,26 @@ final class RunCommand implements Callable<Integer> {
     }
     streams.err.println("otlp4j: stopped");
     return Cli.EXIT_OK;
+  }
+
+  /** Runs {@link RelayWarmup}; a warm-up that fails is reported and skipped. */
+  private void warmUp(AckMode mode) throws InterruptedException {
+    streams.err.println(
+        "otlp4j: warming up (synthetic traffic through a private copy of the default configuration,"
+            + " at most "
+            + warmup.toMillis() / 1000.0
+            + " s; --warmup 0 skips it)");
+    try {
+      RelayWarmup.Result r = RelayWarmup.run(mode, warmup);
+      streams.err.printf(
+          Locale.ROOT,
+          "otlp4j: warmed up in %.1f s: %d requests (%d failed), compiler %s%n",
+          r.took().toMillis() / 1000.0,
+          r.requests(),
+          r.failed(),
+          r.compilerSettled() ? "settled" : "still busy at the limit");
+    } catch (IOException | RuntimeException e) {
+      streams.err.println("otlp4j: warm-up skipped: " + e);
+    }
   }
 }

@@ -139,7 +139,15 @@ class RunCommandTest {
       assertThat(request.getResourceSpans(0).getResource().getAttributesList())
           .anySatisfy(kv -> assertThat(kv.getValue().getStringValue()).isEqualTo("run-test"));
     }
+    // The warm-up ran (by default) before the listeners, and none of its spans reached the data.
     assertThat(spans).isEqualTo(5);
+    assertThat(log)
+        .containsPattern("otlp4j: warmed up in [0-9.]+ s: [1-9][0-9]* requests \\(0 failed\\)");
+    assertThat(log.indexOf("otlp4j: warmed up")).isLessThan(log.indexOf("listening on"));
+    try (var files = Files.list(data)) {
+      assertThat(files.map(p -> p.getFileName().toString()))
+          .containsExactlyInAnyOrder("traces.jsonl", "queue");
+    }
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("otlp4j: stopped");
   }
 
@@ -158,6 +166,8 @@ class RunCommandTest {
                       "run",
                       "--ack-mode",
                       mode,
+                      "--warmup",
+                      "2s",
                       "--data-dir",
                       data.toString(),
                       "--grpc-endpoint",
