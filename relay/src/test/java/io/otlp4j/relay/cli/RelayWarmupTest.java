@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -37,5 +38,13 @@ class RelayWarmupTest {
     // private relay are outside the budget's control, so allow them on a loaded machine.
     assertThat(result.took()).isLessThan(budget.plusSeconds(30));
     assertThat(warmupDirs()).containsExactlyInAnyOrderElementsOf(before);
+  }
+
+  @Test
+  void anIdleCompilerWithoutTrafficIsNotSettled() throws Exception {
+    // No requests sent: however quiet the compiler, the warm-up has not warmed anything.
+    long deadline = System.nanoTime() + Duration.ofMillis(4 * RelayWarmup.WINDOW_MILLIS).toNanos();
+    assertThat(RelayWarmup.quietUnderTraffic(() -> 0, deadline)).isFalse();
+    assertThat(System.nanoTime()).isGreaterThanOrEqualTo(deadline);
   }
 }
