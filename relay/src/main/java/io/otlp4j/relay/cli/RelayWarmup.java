@@ -21,11 +21,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Warms the JVM's compiler for the embedded default before {@code otlp4j run} takes traffic: a
- * private copy of the default relay (same ack mode, every file in a temporary directory, every
- * listener on an ephemeral loopback port) is sent synthetic requests over OTLP/gRPC and OTLP/HTTP
- * as {@code otlp4j send} sends them, drained into its own files and stopped; the directory is
- * deleted; then the relay is started for real. Nothing of the warm-up reaches the user's data
- * directory or any upstream.
+ * private copy of the default relay (same ack mode, every file in a new directory {@code
+ * .otlp4j-warmup-*} in the data directory, every listener on an ephemeral loopback port) is sent
+ * synthetic requests over OTLP/gRPC and OTLP/HTTP as {@code otlp4j send} sends them, drained into
+ * its own files and stopped; the directory is deleted; then the relay is started for real. Nothing
+ * of the warm-up reaches the user's data directory or any upstream.
  *
  * <h2>Why</h2>
  *
@@ -55,6 +55,15 @@ import java.util.concurrent.TimeUnit;
  * logged in one line and skipped: it never stops the relay from starting.
  */
 final class RelayWarmup {
+
+  /**
+   * Requests sent at most, gRPC and HTTP together (~1 GB of protobuf, the default queue's size): on
+   * a machine fast enough to send more before the compiler settles, it is warm by then.
+   */
+  static final int MAX_REQUESTS = 20_000;
+
+  /** The warm-up's directory in the data directory: this prefix, then a random number. */
+  static final String DIR_PREFIX = ".otlp4j-warmup-";
 
   /** Requests sent before the compiler's quiet counts. */
   static final int MIN_REQUESTS = 2_000;
@@ -86,14 +95,23 @@ final class RelayWarmup {
   private RelayWarmup() {}
 
   /**
-   * Runs the warm-up for the embedded default in {@code mode}, within {@code budget}; throws only
-   * if the private relay could not start or its directory could not be made.
+   * Runs the warm-up for the embedded default in {@code mode}, within {@code budget}, in a new
+   * directory under {@code parent} (the data directory: the disk the relay will write, not a {@code
+   * /tmp} that may be memory); throws only if the private relay could not start or its directory
+   * could not be made.
    */
-  static Result run(AckMode mode, Duration budget) throws IOException, InterruptedException {
+  static Result run(AckMode mode, Duration budget, Path parent)
+      throws IOException, InterruptedException {
     long start = System.nanoTime();
     long deadline = start + budget.toNanos();
     long sendDeadline = start + (long) (budget.toNanos() * SEND_SHARE);
-    Path dir = Files.createTempDirectory("otlp4j-warmup-");
+    Files.createDirectories(parent);
+    // What a warm-up killed part-way left behind: it is nobody's data.
+    try (java.util.stream.Stream<Path> old = Files.list(parent)) {
+      old.filter(p -> p.getFileName().toString().startsWith(DIR_PREFIX))
+          .forEach(RelayWarmup::deleteTree);
+    }
+    Path dir = Files.createTempDirectory(parent, DIR_PREFIX);
     long sent = 0;
     long failed = 0;
     boolean settled = false;
@@ -104,12 +122,17 @@ final class RelayWarmup {
         long left = Math.max(1, sendDeadline - System.nanoTime());
         try (Traffic grpc =
                 new Traffic(
-                    Protocol.GRPC, relay.grpcAddress("otlp").getPort(), GRPC_CONCURRENCY, left);
+                    Protocol.GRPC,
+                    relay.grpcAddress("otlp").getPort(),
+                    GRPC_CONCURRENCY,
+                    MAX_REQUESTS * GRPC_CONCURRENCY / (GRPC_CONCURRENCY + HTTP_CONCURRENCY),
+                    left);
             Traffic http =
                 new Traffic(
                     Protocol.HTTP_PROTOBUF,
                     relay.httpAddress("otlp").getPort(),
                     HTTP_CONCURRENCY,
+                    MAX_REQUESTS * HTTP_CONCURRENCY / (GRPC_CONCURRENCY + HTTP_CONCURRENCY),
                     left)) {
           settled = quietUnderTraffic(() -> grpc.sent() + http.sent(), sendDeadline);
           grpc.stop();
@@ -194,7 +217,7 @@ final class RelayWarmup {
     private final OtlpExporter exporter;
     private final LoadRun run;
 
-    Traffic(Protocol protocol, int port, int concurrency, long durationNanos) {
+    Traffic(Protocol protocol, int port, int concurrency, long maxRequests, long durationNanos) {
       exporter =
           OtlpExporter.builder()
               .name("warmup")
@@ -212,7 +235,7 @@ final class RelayWarmup {
               () -> synthetic.next(ByteBufAllocator.DEFAULT),
               0,
               concurrency,
-              Long.MAX_VALUE,
+              maxRequests,
               durationNanos,
               0);
       run.start();

@@ -97,7 +97,7 @@ final class RunCommand implements Callable<Integer> {
       converter = SendCommand.DurationConverter.class,
       description =
           "Without --config: before listening, send synthetic traffic through a private copy of the default "
-              + "configuration (in a temporary directory, deleted after) so that the first real requests find "
+              + "configuration (in a directory in --data-dir, deleted after) so that the first real requests find "
               + "compiled code; stops when the JIT compiler settles, within this long; 0: none "
               + "(default: ${DEFAULT-VALUE}).")
   Duration warmup;
@@ -208,7 +208,7 @@ final class RunCommand implements Callable<Integer> {
             + warmup.toMillis() / 1000.0
             + " s; --warmup 0 skips it)");
     try {
-      RelayWarmup.Result r = RelayWarmup.run(mode, warmup);
+      RelayWarmup.Result r = RelayWarmup.run(mode, warmup, dataDir);
       streams.err.printf(
           Locale.ROOT,
           "otlp4j: warmed up in %.1f s: %d requests (%d failed), compiler %s%n",
