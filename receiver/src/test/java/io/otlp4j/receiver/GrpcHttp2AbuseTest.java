@@ -210,15 +210,41 @@ class GrpcHttp2AbuseTest {
   @ParameterizedTest(name = "maxUnansweredResets {0}")
   @ValueSource(ints = {10, GrpcConnectionPolicy.DEFAULT_MAX_UNANSWERED_RESETS})
   void aClientThatCancelsCallsIsCutOnlyPastTheBudget(int budget) throws Exception {
-    GrpcReceiver r =
+    cancelsCalls(budget, null);
+  }
+
+  /**
+   * The same over TLS: the guard sits between the TLS handler and the HTTP/2 codec, so the answers
+   * it counts are the plaintext frames before encryption. Were they not counted, the client's 55
+   * resets would cut it at the default budget.
+   */
+  @ParameterizedTest(name = "maxUnansweredResets {0}")
+  @ValueSource(ints = {10, GrpcConnectionPolicy.DEFAULT_MAX_UNANSWERED_RESETS})
+  void overTlsAClientThatCancelsCallsIsCutOnlyPastTheBudget(int budget, @TempDir Path dir)
+      throws Exception {
+    cancelsCalls(budget, TestCertificates.create(dir));
+  }
+
+  private void cancelsCalls(int budget, TestCertificates certs) throws Exception {
+    GrpcReceiver.Builder builder =
         GrpcReceiver.builder(sink)
             .port(0)
             .metrics(registry)
             .name("cancels")
-            .connectionPolicy(GrpcConnectionPolicy.builder().maxUnansweredResets(budget).build())
-            .build()
-            .start();
-    ManagedChannel client = NettyChannelBuilder.forAddress(r.address()).usePlaintext().build();
+            .connectionPolicy(GrpcConnectionPolicy.builder().maxUnansweredResets(budget).build());
+    if (certs != null) {
+      builder.tls(ReceiverTls.server(certs.serverCert, certs.serverKey));
+    }
+    GrpcReceiver r = builder.build().start();
+    ManagedChannel client =
+        certs == null
+            ? NettyChannelBuilder.forAddress(r.address()).usePlaintext().build()
+            : NettyChannelBuilder.forAddress("localhost", r.address().getPort())
+                .sslContext(
+                    io.grpc.netty.GrpcSslContexts.forClient()
+                        .trustManager(certs.caCert.toFile())
+                        .build())
+                .build();
     try {
       TraceServiceGrpc.TraceServiceFutureStub stub = TraceServiceGrpc.newFutureStub(client);
       ExportTraceServiceRequest request = OtlpGenerator.realisticTraces(3);
