@@ -3,6 +3,8 @@ package io.otlp4j.wire;
 import com.fasterxml.jackson.core.io.NumberOutput;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -40,6 +42,13 @@ final class JsonOutput {
    * character after the backslash, or 'u' for {@code \\u00XX}.
    */
   private static final byte[] CLASS = new byte[256];
+
+  /** Eight bytes of a {@code byte[]} at once, for the run of plain bytes in a string. */
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+  private static final long ONES = 0x0101010101010101L;
+  private static final long HIGHS = 0x8080808080808080L;
 
   static {
     for (int c = 0; c < 0x20; c++) {
@@ -315,6 +324,18 @@ final class JsonOutput {
       byte[] out = buf;
       int p = pos;
       while (i < segmentEnd) {
+        // Eight plain bytes (ASCII, no control character, quote or backslash) copied at once: the
+        // usual attribute value is all plain, and the byte loop was a quarter of the file
+        // exporter's transcoding (JsonBenchmark, FileExporterBenchmark measure it).
+        if (i + 8 <= segmentEnd) {
+          long x = (long) LONGS.get(b, i);
+          if (plain8(x)) {
+            LONGS.set(out, p, x);
+            p += 8;
+            i += 8;
+            continue;
+          }
+        }
         int c = b[i];
         int cls = CLASS[c & 0xFF];
         if (cls == 0) {
@@ -353,6 +374,22 @@ final class JsonOutput {
     buf[pos++] = '"';
     chunkDone();
     return -1;
+  }
+
+  /**
+   * Whether none of the eight bytes in {@code x} needs more than a copy in a JSON string: each is
+   * below 0x80, at least 0x20, and neither {@code '"'} nor {@code '\\'} ({@link #CLASS} 0). Each
+   * test is exact for "some byte is": a byte below n is found by {@code (x - n*ONES) & ~x & HIGHS}
+   * for n up to 0x80, a zero byte by the same with n = 1.
+   */
+  static boolean plain8(long x) {
+    long high = x & HIGHS;
+    long control = (x - 0x20 * ONES) & ~x & HIGHS;
+    long q = x ^ ('"' * ONES);
+    long quote = (q - ONES) & ~q & HIGHS;
+    long bs = x ^ ('\\' * ONES);
+    long backslash = (bs - ONES) & ~bs & HIGHS;
+    return (high | control | quote | backslash) == 0;
   }
 
   /**

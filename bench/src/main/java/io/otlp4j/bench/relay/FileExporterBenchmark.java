@@ -74,6 +74,10 @@ public class FileExporterBenchmark {
   @Param({"1", "2"})
   int transcodeThreads;
 
+  /** The exporter's paced write-back ({@code FileExporter.Builder.writebackBytes}); 0: none. */
+  @Param({"1048576", "0"})
+  long writebackBytes;
+
   private byte[] batch;
   private Path dir;
   private FileExporter json;
@@ -96,6 +100,7 @@ public class FileExporterBenchmark {
             .maxBytes(ROTATE_BYTES)
             .maxBackups(1)
             .transcodeThreads(transcodeThreads)
+            .writebackBytes(writebackBytes)
             .build();
     proto =
         FileExporter.builder("file")
