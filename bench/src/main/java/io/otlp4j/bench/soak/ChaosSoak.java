@@ -109,11 +109,12 @@ public final class ChaosSoak {
     Files.deleteIfExists(relayLog);
     Path queue = options.out().resolve("queue");
     deleteRecursively(queue);
-    grpcPort = LocalPorts.freePort();
-    httpPort = LocalPorts.freePort();
-    adminPort = LocalPorts.freePort();
-    sinkPort = LocalPorts.freePort();
-    int proxyPort = LocalPorts.freePort();
+    // The relay is killed and restarted, the proxy flaps: ports they listen on again
+    grpcPort = LocalPorts.freePortBelowEphemeralRange();
+    httpPort = LocalPorts.freePortBelowEphemeralRange();
+    adminPort = LocalPorts.freePortBelowEphemeralRange();
+    sinkPort = LocalPorts.freePortBelowEphemeralRange();
+    int proxyPort = LocalPorts.freePortBelowEphemeralRange();
     config = options.out().resolve("relay.yaml");
     Files.writeString(config, relayConfig(queue, proxyPort));
     log.printf(
