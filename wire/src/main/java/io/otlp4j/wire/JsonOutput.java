@@ -443,26 +443,85 @@ final class JsonOutput {
       out[p] = (byte) ('0' + v);
       return p + 1;
     }
-    // Digits are written backwards from p + 20, then moved down to p.
-    int end = p + 20;
-    int q = end;
-    if (unsigned && v < 0) {
-      long quotient = (v >>> 1) / 5; // v / 10, unsigned
-      out[--q] = (byte) ('0' + (v - quotient * 10));
-      v = quotient;
-    } else if (v < 0) {
+    if (v < 0) {
+      if (unsigned) {
+        // Above Long.MAX_VALUE: the digits of v / 10 (positive), then the last one.
+        long quotient = (v >>> 1) / 5;
+        p = positiveDecimal(quotient, out, p);
+        out[p] = (byte) ('0' + (v - quotient * 10));
+        return p + 1;
+      }
       out[p++] = '-';
+      if (v == Long.MIN_VALUE) {
+        // -v overflows: "922337203685477580" then '8'.
+        p = positiveDecimal(-(v / 10), out, p);
+        out[p] = '8';
+        return p + 1;
+      }
+      v = -v;
     }
-    if (v > 0) {
-      v = -v; // work in negatives so Long.MIN_VALUE needs no special case
+    return positiveDecimal(v, out, p);
+  }
+
+  /**
+   * The decimal digits of {@code v > 0} at {@code p}, written in place from the last: eight digits
+   * per long division, then two per int division with a table. An int64 timestamp (19 digits) was
+   * 19 dependent divisions, and the number formatting about a twelfth of the file exporter's
+   * transcoding (JsonBenchmark measures it).
+   */
+  private static int positiveDecimal(long v, byte[] out, int p) {
+    int end = p + decimalDigits(v);
+    int q = end;
+    while (v >= 100_000_000L) {
+      long high = v / 100_000_000L;
+      int low = (int) (v - high * 100_000_000L);
+      for (int k = 0; k < 4; k++) {
+        int h = low / 100;
+        int pair = (low - h * 100) << 1;
+        out[--q] = DIGIT_PAIRS[pair + 1];
+        out[--q] = DIGIT_PAIRS[pair];
+        low = h;
+      }
+      v = high;
     }
-    do {
-      long d = v / 10;
-      out[--q] = (byte) ('0' + (d * 10 - v));
-      v = d;
-    } while (v != 0);
-    int n = end - q;
-    System.arraycopy(out, q, out, p, n);
-    return p + n;
+    int rest = (int) v;
+    while (rest >= 100) {
+      int h = rest / 100;
+      int pair = (rest - h * 100) << 1;
+      out[--q] = DIGIT_PAIRS[pair + 1];
+      out[--q] = DIGIT_PAIRS[pair];
+      rest = h;
+    }
+    if (rest >= 10) {
+      out[--q] = DIGIT_PAIRS[(rest << 1) + 1];
+      out[--q] = DIGIT_PAIRS[rest << 1];
+    } else {
+      out[--q] = (byte) ('0' + rest);
+    }
+    return end;
+  }
+
+  /** How many decimal digits {@code v > 0} has: from its bit length, corrected by one compare. */
+  static int decimalDigits(long v) {
+    int guess = ((64 - Long.numberOfLeadingZeros(v)) * 1233) >>> 12; // bits * log10(2)
+    return guess + (v >= POWERS_OF_TEN[guess] ? 1 : 0);
+  }
+
+  /** 10^0 .. 10^18. */
+  private static final long[] POWERS_OF_TEN = new long[19];
+
+  /** "00", "01" .. "99", as ASCII bytes. */
+  private static final byte[] DIGIT_PAIRS = new byte[200];
+
+  static {
+    long power = 1;
+    for (int i = 0; i < POWERS_OF_TEN.length; i++) {
+      POWERS_OF_TEN[i] = power;
+      power *= 10;
+    }
+    for (int i = 0; i < 100; i++) {
+      DIGIT_PAIRS[2 * i] = (byte) ('0' + i / 10);
+      DIGIT_PAIRS[2 * i + 1] = (byte) ('0' + i % 10);
+    }
   }
 }
