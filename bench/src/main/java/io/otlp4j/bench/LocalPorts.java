@@ -47,8 +47,9 @@ public final class LocalPorts {
 
   /**
    * The first port of Linux's ephemeral range, or 32768 (its default) where it cannot be read or is
-   * too low to leave room below it. Read line by line: {@code Files.readString} trusts the size a
-   * procfs file reports (0) and returned only its first byte here.
+   * too low to leave room below it. Read line by line: {@code Files.readString} returned only the
+   * first byte of this sysctl file here (JDK 17; {@code /proc/loadavg} and {@code /proc/<pid>/stat}
+   * read whole).
    */
   static int ephemeralRangeLow() {
     try {

@@ -28,9 +28,10 @@ import org.HdrHistogram.Recorder;
  * <p>Protocol on standard streams, one line each way: it prints {@code READY} once built. {@code
  * RATE <spans/s>} starts producers at that total rate (0: flat out), replacing running ones; {@code
  * STOP} stops them; {@code STATS} answers {@code STATS <created> <exports> <failed exports> <p50>
- * <p90> <p99> <p99.9> <max> <count>} with the latencies (ns) of {@code span.end()} since the last
- * {@code STATS}; {@code FLUSH <ms>} flushes the provider (answers {@code FLUSHED <ok>}); {@code
- * EXIT} shuts the provider down and exits. Every command but EXIT is answered with one line.
+ * <p90> <p99> <p99.9> <max> <count> <completed exports>} with the latencies (ns) of {@code
+ * span.end()} since the last {@code STATS}; {@code FLUSH <ms>} flushes the provider (answers {@code
+ * FLUSHED <ok>}); {@code EXIT} shuts the provider down and exits. Every command but EXIT is
+ * answered with one line.
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar io.otlp4j.bench.sdk.LibraryPipelineProcess \
@@ -41,9 +42,13 @@ public final class LibraryPipelineProcess {
 
   private LibraryPipelineProcess() {}
 
-  /** Counts export calls and the ones whose result failed (after the exporter's own retries). */
+  /**
+   * Counts export calls, the ones whose result came, and those of them that failed (after the
+   * exporter's own retries).
+   */
   static final class CountingSpanExporter implements SpanExporter {
     final LongAdder exports = new LongAdder();
+    final LongAdder completed = new LongAdder();
     final LongAdder failed = new LongAdder();
     private final SpanExporter delegate;
 
@@ -60,6 +65,7 @@ public final class LibraryPipelineProcess {
             if (!result.isSuccess()) {
               failed.increment();
             }
+            completed.increment();
           });
       return result;
     }
@@ -138,7 +144,7 @@ public final class LibraryPipelineProcess {
           answer =
               String.format(
                   Locale.ROOT,
-                  "STATS %d %d %d %d %d %d %d %d %d",
+                  "STATS %d %d %d %d %d %d %d %d %d %d",
                   created,
                   exporter.exports.sum(),
                   exporter.failed.sum(),
@@ -147,7 +153,8 @@ public final class LibraryPipelineProcess {
                   h.getValueAtPercentile(99),
                   h.getValueAtPercentile(99.9),
                   h.getMaxValue(),
-                  h.getTotalCount());
+                  h.getTotalCount(),
+                  exporter.completed.sum());
         }
         case "FLUSH" -> {
           CompletableResultCode flushed =

@@ -93,8 +93,9 @@ public final class LibraryScenario {
             + Math.round(s.faultFraction() * 100)
             + "% of export requests with UNAVAILABLE + RetryInfo (1 s) and is away for "
             + s.downMs() / 1000.0
-            + " s once; requests = the processor's export calls whose result failed after the"
-            + " exporter's retries; items lost = spans created − spans delivered (an application"
+            + " s once; requests = the processor's export calls (those made during the fault run and"
+            + " any in flight when it began) whose result failed after the exporter's retries or had"
+            + " not come when the drain ended; items lost = spans created − spans delivered (an application"
             + " is never refused).");
     LibraryScenario scenario = new LibraryScenario(s, progress, timer, logDir);
     try (SdkPipelineScenario.Sink sink = SdkPipelineScenario.Sink.start()) {
@@ -301,8 +302,13 @@ public final class LibraryScenario {
     child.flush(s.drainMs());
     long items1 = sink.count();
     long[] st1 = child.stats();
-    side.faultRequests = st1[1] - st0[1];
-    side.faultFailedRequests = st1[2] - st0[2];
+    // The calls of the fault run: those made in it and the one(s) in flight when it began (an
+    // export stuck on a call the sink left unanswered can span the whole run, and the processor
+    // makes no other meanwhile); a call with no result after the drain counts as failed.
+    long inFlightAtStart = Math.max(0, st0[1] - st0[9]); // completed is read after exports
+    long unfinished = Math.max(0, st1[1] - st1[9]);
+    side.faultRequests = st1[1] - st0[1] + inFlightAtStart;
+    side.faultFailedRequests = st1[2] - st0[2] + unfinished;
     side.faultOffered = st1[0] - st0[0];
     side.faultDelivered = items1 - items0;
     side.faultRefused = 0;
