@@ -8,7 +8,7 @@ import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.otlp4j.relay.config.RelayConfig;
-import java.net.ServerSocket;
+import io.otlp4j.testing.MockOtlpServer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,12 +25,9 @@ class RelayShutdownTest {
 
   @Test
   void healthIsUnavailableWhileDrainingAndDataStuckPastTheDeadlineIsGivenUp() throws Exception {
-    int deadPort;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      deadPort =
-          socket
-              .getLocalPort(); // closed again: connections are refused, the exporter keeps retrying
-    }
+    // Nothing listens there: connections are refused, the exporter keeps retrying (below the
+    // ephemeral range, so not the port the relay's own listeners are given next).
+    int deadPort = MockOtlpServer.freePort();
     String yaml =
         """
         receivers:

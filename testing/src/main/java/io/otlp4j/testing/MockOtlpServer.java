@@ -17,6 +17,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -111,13 +114,33 @@ public final class MockOtlpServer implements AutoCloseable {
     return builder().start();
   }
 
-  /** A port of 127.0.0.1 that nothing listens on now (for an upstream that comes up later). */
+  /**
+   * A port of 127.0.0.1 that nothing listens on now (for an upstream that comes up later, or
+   * never), below the kernel's ephemeral range: no listener on port 0 (the relay's own admin
+   * server, say) is given it meanwhile, and no client retrying it gets it as its own source port.
+   * Seen with an ephemeral one: the relay's admin server was given the closed "dead" port, and the
+   * exporter took its HTTP 405 for the upstream's permanent answer.
+   */
   public static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    int ephemeralFrom = 32_768; // Linux's default, where the range cannot be read
+    try {
+      String range =
+          Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim();
+      ephemeralFrom = Math.max(4_097, Integer.parseInt(range.split("\\s+")[0]));
+    } catch (IOException | RuntimeException unreadable) {
+      // keep the default
     }
+    SplittableRandom random = new SplittableRandom();
+    for (int attempt = 0; attempt < 1_000; attempt++) {
+      int port = random.nextInt(Math.max(1024, ephemeralFrom - 16_384), ephemeralFrom);
+      try (ServerSocket socket = new ServerSocket()) {
+        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+        return port;
+      } catch (IOException taken) {
+        // try another
+      }
+    }
+    throw new UncheckedIOException(new IOException("no free loopback port below " + ephemeralFrom));
   }
 
   /** Configures a {@link MockOtlpServer}. */
