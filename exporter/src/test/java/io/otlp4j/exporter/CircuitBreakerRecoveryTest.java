@@ -12,8 +12,6 @@ import io.otlp4j.core.RetryPolicy;
 import io.otlp4j.testing.MockOtlpServer;
 import io.otlp4j.testing.NettyLeakCheck;
 import io.otlp4j.wire.Signal;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -39,10 +37,7 @@ class CircuitBreakerRecoveryTest {
       names = {"GRPC", "HTTP_PROTOBUF"})
   void breakerOpensFailsFastThenClosesWhenTheServerComesBackAndNothingIsLostOrDuplicated(
       Protocol protocol) throws Exception {
-    int port;
-    try (ServerSocket reserve = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = reserve.getLocalPort();
-    }
+    int port = MockOtlpServer.freePort(); // nothing listens there
     List<String> pending = new ArrayList<>();
     for (int i = 0; i < 12; i++) {
       pending.add("seq-" + i);
@@ -133,10 +128,7 @@ class CircuitBreakerRecoveryTest {
       names = {"GRPC", "HTTP_PROTOBUF"})
   void aRetryingExportWaitsOutAnOpenCircuitAndIsDeliveredWhenTheServerComesBack(Protocol protocol)
       throws Exception {
-    int port;
-    try (ServerSocket reserve = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = reserve.getLocalPort();
-    }
+    int port = MockOtlpServer.freePort(); // nothing listens there
     RetryPolicy patient =
         RetryPolicy.builder()
             .initialDelay(Duration.ofMillis(50))

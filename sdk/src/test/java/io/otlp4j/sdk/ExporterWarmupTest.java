@@ -11,6 +11,7 @@ import io.netty.buffer.UnpooledHeapByteBuf;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException;
 import io.opentelemetry.sdk.autoconfigure.spi.internal.DefaultConfigProperties;
 import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.otlp4j.testing.MockOtlpServer;
 import io.otlp4j.testing.NettyLeakCheck;
 import io.otlp4j.wire.Signal;
 import java.net.InetAddress;
@@ -175,10 +176,7 @@ class ExporterWarmupTest {
   @ParameterizedTest
   @ValueSource(strings = {"grpc", "http/protobuf"})
   void refusedConnectionIsQuietAndDelaysNothing(String protocol) throws Exception {
-    int closedPort;
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      closedPort = socket.getLocalPort();
-    }
+    int closedPort = MockOtlpServer.freePort(); // nothing listens there
     Otlp4jSpanExporter exporter =
         Otlp4jSpanExporter.builder()
             .protocol(protocol)

@@ -14,7 +14,6 @@ import io.otlp4j.exporter.Protocol;
 import io.otlp4j.testing.MockOtlpServer;
 import io.otlp4j.testing.NettyLeakCheck;
 import io.otlp4j.wire.Signal;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -57,10 +56,7 @@ class Otlp4jExportersTest {
 
   @Test
   void unreachableEndpointFailsTheResultWithItsCause() throws Exception {
-    int closedPort;
-    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      closedPort = socket.getLocalPort();
-    }
+    int closedPort = MockOtlpServer.freePort(); // nothing listens there
     Otlp4jSpanExporter exporter =
         Otlp4jSpanExporter.builder()
             .endpoint("http://127.0.0.1:" + closedPort)

@@ -24,7 +24,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -326,10 +325,7 @@ class SendCommandTest {
   @ParameterizedTest
   @ValueSource(strings = {"grpc", "http/protobuf"})
   void nobodyListeningCountsConnectRefused(String protocol) throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
+    int port = MockOtlpServer.freePort(); // nothing listens there
     Result r =
         send(
             "--endpoint",
@@ -396,10 +392,7 @@ class SendCommandTest {
    */
   @Test
   void aFullDurableQueuesRefusalsAreReportedAsRetryableRefusals() throws Exception {
-    int closed;
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      closed = s.getLocalPort();
-    }
+    int closed = MockOtlpServer.freePort(); // nothing listens there
     String yaml =
         """
         receivers:
