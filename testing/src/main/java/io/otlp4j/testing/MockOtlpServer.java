@@ -115,11 +115,14 @@ public final class MockOtlpServer implements AutoCloseable {
   }
 
   /**
-   * A port of 127.0.0.1 that nothing listens on now (for an upstream that comes up later, or
-   * never), below the kernel's ephemeral range: no listener on port 0 (the relay's own admin
-   * server, say) is given it meanwhile, and no client retrying it gets it as its own source port.
-   * Seen with an ephemeral one: the relay's admin server was given the closed "dead" port, and the
-   * exporter took its HTTP 405 for the upstream's permanent answer.
+   * A port of 127.0.0.1 that nothing listens on now (for an upstream that comes up later, or never,
+   * or a server that stops and listens again on it), below the kernel's ephemeral range: no
+   * listener on port 0 (the relay's own admin server, say) is given it meanwhile, and no client
+   * retrying it gets it as its own source port and connects to itself. Seen with ephemeral ones:
+   * the relay's admin server was given a closed "dead" port, and the exporter took its HTTP 405 for
+   * the upstream's permanent answer; the chaos soak's fault proxy could not listen again after a
+   * flap. The range is read line by line: {@code Files.readString} returned only the first byte of
+   * this sysctl file (JDK 17).
    */
   public static int freePort() {
     int ephemeralFrom = 32_768; // Linux's default, where the range cannot be read

@@ -1,7 +1,7 @@
 package io.otlp4j.bench.soak;
 
-import io.otlp4j.bench.LocalPorts;
 import io.otlp4j.bench.soak.FaultProxy.Fault;
+import io.otlp4j.testing.MockOtlpServer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -109,12 +109,13 @@ public final class ChaosSoak {
     Files.deleteIfExists(relayLog);
     Path queue = options.out().resolve("queue");
     deleteRecursively(queue);
-    // The relay is killed and restarted, the proxy flaps: ports they listen on again
-    grpcPort = LocalPorts.freePortBelowEphemeralRange();
-    httpPort = LocalPorts.freePortBelowEphemeralRange();
-    adminPort = LocalPorts.freePortBelowEphemeralRange();
-    sinkPort = LocalPorts.freePortBelowEphemeralRange();
-    int proxyPort = LocalPorts.freePortBelowEphemeralRange();
+    // The relay is killed and restarted, the proxy flaps: ports they listen on again, below the
+    // ephemeral range (MockOtlpServer.freePort says why)
+    grpcPort = MockOtlpServer.freePort();
+    httpPort = MockOtlpServer.freePort();
+    adminPort = MockOtlpServer.freePort();
+    sinkPort = MockOtlpServer.freePort();
+    int proxyPort = MockOtlpServer.freePort();
     config = options.out().resolve("relay.yaml");
     Files.writeString(config, relayConfig(queue, proxyPort));
     log.printf(
